@@ -1,0 +1,21 @@
+/**
+ * @file commands.h
+ * @brief The vsrbench subcommands. Each one is a main()-like function:
+ *        it parses its own argv (argv[0] is the subcommand name) with
+ *        getopt_long, prints --help, and returns the process exit code:
+ *        0 ok, 1 runtime failure, 2 usage or configuration error.
+ */
+#ifndef VSR_BENCH_COMMANDS_H
+#define VSR_BENCH_COMMANDS_H
+
+enum { VSR_EXIT_OK = 0, VSR_EXIT_FAILURE = 1, VSR_EXIT_USAGE = 2 };
+
+struct vsr_command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+/* One declaration per subcommand, in the order of the table in main.c. */
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * vsrbench: one binary, git-style subcommands dispatched from a table.
+ * A subcommand is listed here only once it works.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "vsr/core.h"
+
+#ifndef VSR_VERSION
+#define VSR_VERSION "unknown"
+#endif
+
+static const struct vsr_command commands[] = {
+    /* {"name", vsr_cmd_name, "one-line summary"}, in the order of --help */
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: vsrbench [--version] [--help] <command> [<args>]\n\ncommands:\n");
+    for (size_t i = 0; commands[i].name; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'vsrbench <command> --help' describes one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return VSR_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        usage(stdout);
+        return VSR_EXIT_OK;
+    }
+    if (!strcmp(name, "--version")) {
+        printf("vsrbench %s\n", VSR_VERSION);
+        return VSR_EXIT_OK;
+    }
+    for (size_t i = 0; commands[i].name; i++)
+        if (!strcmp(name, commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "vsrbench: '%s' is not a command; see 'vsrbench --help'\n", name);
+    return VSR_EXIT_USAGE;
+}

@@ -1,0 +1,128 @@
+/**
+ * @file core.h
+ * @brief Conventions every vsrbench part shares: errors, logging, frames,
+ *        strict number parsing.
+ *
+ * Errors. Every fallible function returns 0 on success or a negative errno
+ * code (-EINVAL bad argument or data, -ENOENT missing file, -ENOMEM, -EIO,
+ * -ENOSPC, -ENOTSUP unsupported feature). When it fails it also fills the
+ * caller's vsr_error (if not NULL) with one line that names the thing that
+ * went wrong and, where there is one, the fix. Nothing below main() exits
+ * the process.
+ *
+ * Globals. The only process-wide mutable state is the log level. Everything
+ * else (thread pool, engine, database) is a context the caller passes in.
+ */
+#ifndef VSR_CORE_H
+#define VSR_CORE_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define VSR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define VSR_PRINTF(fmt, args)
+#endif
+
+/** A one-line error message, filled by the function that failed. */
+typedef struct vsr_error {
+    int code;      /**< the negative errno code that was returned */
+    char msg[512]; /**< one line, no trailing newline */
+} vsr_error;
+
+/**
+ * Record an error and return @p code, so a failing path can be written as
+ * `return vsr_error_set(err, -EINVAL, "%s: not a PNG", path);`.
+ * @p err may be NULL (the message is then dropped). If @p err already holds
+ * a message it is overwritten.
+ */
+int vsr_error_set(vsr_error *err, int code, const char *fmt, ...) VSR_PRINTF(3, 4);
+
+/**
+ * Prefix the message already in @p err with more context ("while loading
+ * clip calendar: ..."). Returns err->code (or @p code when err is NULL).
+ */
+int vsr_error_wrap(vsr_error *err, int code, const char *fmt, ...) VSR_PRINTF(3, 4);
+
+/** Clear an error record. */
+void vsr_error_clear(vsr_error *err);
+
+/* ---- logging (stderr) ------------------------------------------------ */
+
+enum vsr_log_level {
+    VSR_LOG_ERROR = 0,
+    VSR_LOG_WARNING = 1,
+    VSR_LOG_INFO = 2,
+    VSR_LOG_DEBUG = 3,
+};
+
+/** Set the process-wide log level (default VSR_LOG_WARNING). */
+void vsr_log_set_level(enum vsr_log_level level);
+enum vsr_log_level vsr_log_get_level(void);
+/** Print one line to stderr if @p level is enabled ("vsrbench: warning: ..."). */
+void vsr_log(enum vsr_log_level level, const char *fmt, ...) VSR_PRINTF(2, 3);
+
+/* ---- frames ---------------------------------------------------------- */
+
+/**
+ * An 8-bit interleaved image (HWC): RGB24 when channels == 3, gray when 1.
+ * Rows are @c stride bytes apart (stride >= width * channels).
+ * A frame that owns its pixels was made by vsr_frame_alloc() and must be
+ * released with vsr_frame_free(); a view (owned == 0) borrows them.
+ */
+typedef struct vsr_frame {
+    int width;
+    int height;
+    int channels;
+    ptrdiff_t stride;
+    uint8_t *data;
+    int owned;
+} vsr_frame;
+
+/**
+ * Allocate a zeroed frame of width x height x channels with a tight stride.
+ * On failure @p frame is left zeroed. Returns 0, -EINVAL or -ENOMEM.
+ */
+int vsr_frame_alloc(vsr_frame *frame, int width, int height, int channels, vsr_error *err);
+/** Free the pixels of an owned frame and zero the struct; a view is only zeroed. */
+void vsr_frame_free(vsr_frame *frame);
+/** Deep copy @p src into a newly allocated @p dst (caller frees dst). */
+int vsr_frame_copy(vsr_frame *dst, const vsr_frame *src, vsr_error *err);
+/** A view of the rectangle (x, y, w, h) of @p src; no pixels are copied. */
+int vsr_frame_view(vsr_frame *view, const vsr_frame *src, int x, int y, int w, int h,
+                   vsr_error *err);
+/** Pointer to the first byte of row @p y. */
+static inline uint8_t *vsr_frame_row(const vsr_frame *f, int y)
+{
+    return f->data + (ptrdiff_t)y * f->stride;
+}
+
+/* ---- strict parsing (no atoi) ------------------------------------------ */
+
+/**
+ * Parse a whole string as a base-10 integer in [min, max]. Leading/trailing
+ * garbage, overflow and empty strings are errors. @p what names the value in
+ * the message ("--threads").
+ */
+int vsr_parse_long(const char *s, long min, long max, long *out, const char *what,
+                   vsr_error *err);
+/** Parse a whole string as a finite double in [min, max]. */
+int vsr_parse_double(const char *s, double min, double max, double *out, const char *what,
+                     vsr_error *err);
+/**
+ * Parse a comma-separated list of integers ("0,64,128") into @p out (at most
+ * @p cap values). *n receives the count.
+ */
+int vsr_parse_long_list(const char *s, long min, long max, long *out, int cap, int *n,
+                        const char *what, vsr_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VSR_CORE_H */

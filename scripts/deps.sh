@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages vsrbench builds, tests and runs with.
+# Installs only what is missing; needs root (or sudo) when something is.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config    # compiler and build
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev  # FFmpeg 5.1 decode/encode
+  ffmpeg                              # reference psnr/ssim filters in bench/, test fixtures
+  libsqlite3-dev                      # the run log
+  libfyaml-dev                        # YAML configs with line numbers
+  libcmocka-dev                       # unit tests
+  libpthreadpool-dev                  # the caller-owned thread pool
+  gnuplot-nox                         # plots, driven through a pipe
+  opencv-doc                          # real imagery for the demo dataset (vtest.avi, photos)
+  valgrind                            # the memory check of the end-to-end test
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "vsrbench: installing ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
