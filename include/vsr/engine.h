@@ -1,0 +1,603 @@
+/**
+ * @file engine.h
+ * @brief The shared pure-C inference engine: graph IR (built in FP32 terms),
+ *        FP32 / FP16 / INT8 execution, INT8 calibration, counting, and the
+ *        project's weights file format.
+ *
+ * USAGE
+ *
+ *     vsr_graph *g = NULL;
+ *     vsr_graph_create("abpn", &g, err);
+ *     int x = vsr_graph_input(g, "x", 180, 320, 3, err);
+ *     vsr_conv_params cp = vsr_conv_default(28, 3);   // 3x3 -> 28 channels
+ *     cp.act.type = VSR_ACT_RELU;
+ *     int t = vsr_graph_conv2d(g, "conv_in", x, &cp, err);
+ *     ...
+ *     vsr_graph_output(g, "sr", y, err);
+ *     vsr_weights_load(g, "abpn.vsrw", err);          // or vsr_graph_set_weight()
+ *     vsr_engine *e = NULL;
+ *     vsr_engine_create(g, VSR_PREC_FP16, pool, NULL, &e, err);
+ *     vsr_engine_set_input_frame(e, 0, &lr, err);
+ *     vsr_engine_run(e, err);
+ *     vsr_engine_get_output_frame(e, 0, &sr, err);
+ *
+ * CONVENTIONS
+ *
+ * Errors: every fallible function returns 0 (or a non-negative id) on success
+ * and a negative errno code on failure, filling @p err (may be NULL) with one
+ * line that names the layer, tensor or file ("conv_body[2]: input has 16
+ * channels, weight expects 28").
+ *
+ * Sticky builder errors: a builder call that receives a negative tensor id
+ * returns that same code at once without touching the graph, so a model
+ * builder may chain calls and check once at the end. The first error is
+ * also remembered by the graph (vsr_graph_status()).
+ *
+ * Layout: activations are HWC (NHWC with batch 1), channel fastest. Every
+ * tensor is three-dimensional (H, W, C); a vector is 1 x 1 x C.
+ *
+ * Tensor ids: every op produces exactly one tensor; its id is a small
+ * non-negative int, valid for the graph that returned it.
+ *
+ * Names: every op and graph input has a unique name (<= 63 chars). Weights
+ * are named "<layer>.<role>": ".weight", ".bias", ".alpha" (PReLU slopes),
+ * ".gamma", ".beta", ".mean", ".var" (BN / LayerNorm).
+ *
+ * Weight layouts (float32, the importers convert to these):
+ *  - conv2d ".weight": HWIO = [kh][kw][Cin/groups][Cout], Cout fastest; this
+ *    is TF/Keras Conv2D's native layout. For groups > 1, output channel o
+ *    belongs to group o / (Cout/groups) and reads input channels
+ *    [g*Cin/groups, (g+1)*Cin/groups) (contiguous groups, as in TF and
+ *    PyTorch). A depthwise conv (groups = Cin = Cout) is [kh][kw][1][C],
+ *    which is also the memory order of TF DepthwiseConv2D (multiplier 1).
+ *  - ".bias", ".alpha", ".gamma", ".beta", ".mean", ".var": [C].
+ *
+ * Spatial rules: convolutions use TF "SAME" zero padding: out = ceil(in /
+ * stride), k_eff = (k-1)*dilation+1, total pad = max((out-1)*stride + k_eff
+ * - in, 0), top/left gets total/2 (so symmetric for odd kernels, stride 1).
+ * A graph is built at a nominal input size; the engine re-infers shapes for
+ * any other input size (all graph inputs share H and W).
+ *
+ * Threads: the engine never creates threads. The caller creates a
+ * pthreadpool (workers spin briefly before sleeping, which is what we want:
+ * waking an idle core costs 40-250 us) and passes it in; NULL runs on the
+ * calling thread. The pool must outlive the engine.
+ */
+#ifndef VSR_ENGINE_H
+#define VSR_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <pthreadpool.h>
+
+#include "vsr/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Maximum length of a layer / tensor / weight name, including the NUL. */
+#define VSR_NAME_MAX 64
+
+typedef struct vsr_graph vsr_graph;
+typedef struct vsr_engine vsr_engine;
+typedef struct vsr_calib vsr_calib;
+typedef struct vsr_weights vsr_weights;
+
+/* ==== precisions ==================================================== */
+
+/**
+ * Execution precision.
+ *
+ * VSR_PREC_FP32: the reference.
+ *
+ * VSR_PREC_FP16: every activation is stored as IEEE binary16 (round to
+ * nearest even, overflow to +-inf), every weight and bias is rounded to
+ * binary16 once at engine creation, and each op rounds its output to
+ * binary16. Products and sums inside an op (conv, matmul, layer norm, pools,
+ * softmax) accumulate in FP32. Whole-image reductions (the AFA K^T Q sum over
+ * H*W pixels, global pooling) always accumulate in FP32.
+ *
+ * VSR_PREC_INT8: the TFLite / XNNPACK scheme. Weights int8, symmetric, one
+ * scale per output channel (zero point 0); activations int8, asymmetric, one
+ * (scale, zero point) per tensor; bias int32 with scale s_in*s_w[o];
+ * accumulators int32; requantization by a Q31 fixed-point multiplier and a
+ * right shift (one 64-bit rounding, ties away from zero) then saturation to
+ * [-128, 127]; ReLU / clip fused as clamps. Add, mul and concat rescale their
+ * inputs to the output's parameters. Data-movement ops (slice, depth to
+ * space, channel shuffle, nearest resize) stay int8 and keep their input's
+ * parameters. Sigmoid, GELU, leaky ReLU, PReLU, softmax, layer norm,
+ * bilinear resize, global pooling and the AFA matmuls dequantize, compute in
+ * FP32 and requantize (round to nearest, ties to even); a conv with a fused
+ * sigmoid / leaky / PReLU applies it in FP32 to the dequantized accumulator.
+ * Quantization parameters come from vsr_calib_* or vsr_graph_set_quant().
+ */
+typedef enum vsr_precision {
+    VSR_PREC_FP32 = 0,
+    VSR_PREC_FP16 = 1,
+    VSR_PREC_INT8 = 2,
+} vsr_precision;
+
+/** "fp32", "fp16", "int8". */
+const char *vsr_precision_name(vsr_precision p);
+/** Parse "fp32" / "fp16" / "int8" (case-insensitive). -EINVAL otherwise. */
+int vsr_precision_parse(const char *s, vsr_precision *out, vsr_error *err);
+
+/* ==== graph building ================================================ */
+
+/** Op kinds, as reported in the per-layer table. */
+typedef enum vsr_op_type {
+    VSR_OP_INPUT = 0,
+    VSR_OP_CONV2D,
+    VSR_OP_RELU,
+    VSR_OP_LEAKY_RELU,
+    VSR_OP_PRELU,
+    VSR_OP_GELU,
+    VSR_OP_SIGMOID,
+    VSR_OP_CLIP,
+    VSR_OP_ADD,
+    VSR_OP_MUL,
+    VSR_OP_SCALE, /**< y = a*x + b, constants */
+    VSR_OP_CONCAT,
+    VSR_OP_SLICE,
+    VSR_OP_CHANNEL_SHUFFLE,
+    VSR_OP_DEPTH_TO_SPACE,
+    VSR_OP_RESIZE_BILINEAR,
+    VSR_OP_RESIZE_NEAREST,
+    VSR_OP_LAYER_NORM,
+    VSR_OP_BATCH_NORM,
+    VSR_OP_GLOBAL_AVG_POOL,
+    VSR_OP_GLOBAL_STD_POOL,
+    VSR_OP_SOFTMAX,
+    VSR_OP_MATMUL_TN,     /**< S[i][j] = alpha * sum_p K[p][i] Q[p][j] */
+    VSR_OP_MATMUL_PIXELS, /**< Y[p][j] = sum_i V[p][i] A[i][j] */
+    VSR_OP_COUNT_
+} vsr_op_type;
+
+/** Short op name ("conv2d", "depth_to_space", ...). */
+const char *vsr_op_name(vsr_op_type t);
+
+/** Activation fused into a conv (or applied by vsr_graph_activation()). */
+typedef enum vsr_act_type {
+    VSR_ACT_NONE = 0,
+    VSR_ACT_RELU,       /**< max(x, 0) */
+    VSR_ACT_LEAKY_RELU, /**< x >= 0 ? x : alpha*x */
+    VSR_ACT_PRELU,      /**< x >= 0 ? x : a[c]*x, slopes in weight "<layer>.alpha" */
+    VSR_ACT_CLIP,       /**< min(max(x, lo), hi) */
+    VSR_ACT_SIGMOID,    /**< 1/(1+exp(-x)) */
+} vsr_act_type;
+
+typedef struct vsr_act {
+    vsr_act_type type;
+    float alpha;      /**< leaky slope */
+    float lo, hi;     /**< clip bounds */
+    int prelu_shared; /**< PReLU: 1 = one slope for all channels, 0 = one per channel */
+} vsr_act;
+
+/** 2-D convolution parameters. Use vsr_conv_default() then edit. */
+typedef struct vsr_conv_params {
+    int cout;     /**< output channels */
+    int kh, kw;   /**< kernel size (any >= 1) */
+    int stride;   /**< same in both axes, >= 1 */
+    int dilation; /**< same in both axes, >= 1 */
+    int groups;   /**< 1 = dense; Cin = Cout = groups is depthwise */
+    int bias;     /**< 1 = has "<layer>.bias" */
+    vsr_act act;  /**< fused activation */
+} vsr_conv_params;
+
+/** cout channels, k x k kernel, stride 1, dilation 1, groups 1, bias on, no activation. */
+vsr_conv_params vsr_conv_default(int cout, int k);
+
+/**
+ * Create an empty graph named @p name (the model name, used in messages and
+ * the weights file). The caller owns *out and frees it with vsr_graph_free().
+ */
+int vsr_graph_create(const char *name, vsr_graph **out, vsr_error *err);
+/** Free a graph and everything it owns (weights included); sets *g = NULL. NULL-safe. */
+void vsr_graph_free(vsr_graph **g);
+/** The graph's name (owned by the graph). */
+const char *vsr_graph_name(const vsr_graph *g);
+/** The first builder error (0 if none); copies its message into @p err. */
+int vsr_graph_status(const vsr_graph *g, vsr_error *err);
+
+/**
+ * Graph metadata: key/value hyperparameters (e.g. "F" = "16") that the
+ * weights file stores in its header. Strings are copied. Setting an existing
+ * key replaces its value.
+ */
+int vsr_graph_set_meta(vsr_graph *g, const char *key, const char *value, vsr_error *err);
+/** Value of @p key, or NULL. Borrowed; valid until the key is set again or the graph freed. */
+const char *vsr_graph_get_meta(const vsr_graph *g, const char *key);
+
+/**
+ * Declare a graph input of nominal size h x w x c (float HWC). Inputs are
+ * numbered 0, 1, ... in declaration order. Its value range defaults to
+ * [0, 255] (used to convert uint8 frames and as the INT8 range hint).
+ * Returns the tensor id.
+ */
+int vsr_graph_input(vsr_graph *g, const char *name, int h, int w, int c, vsr_error *err);
+
+/**
+ * Mark tensor @p t as a graph output named @p name. Outputs are numbered 0,
+ * 1, ... in the order they are marked. Returns the output index.
+ */
+int vsr_graph_output(vsr_graph *g, const char *name, int t, vsr_error *err);
+
+/**
+ * Declare the known value range of a tensor (inputs, or outputs of a clip).
+ * INT8 then uses it instead of calibration statistics, unless explicit
+ * parameters were given with vsr_graph_set_quant().
+ */
+int vsr_graph_set_range(vsr_graph *g, int t, float lo, float hi, vsr_error *err);
+
+/* Ops. Each returns the new tensor id (>= 0) or a negative errno. @p name
+ * names the layer; its shape is inferred at once and a mismatch is an error
+ * naming the layer. */
+
+/** Convolution; needs weights "<name>.weight" (HWIO) and, if p->bias, "<name>.bias". */
+int vsr_graph_conv2d(vsr_graph *g, const char *name, int x, const vsr_conv_params *p,
+                     vsr_error *err);
+/** Standalone activation (relu, leaky, prelu, clip, sigmoid). PReLU needs "<name>.alpha". */
+int vsr_graph_activation(vsr_graph *g, const char *name, int x, const vsr_act *act,
+                         vsr_error *err);
+int vsr_graph_relu(vsr_graph *g, const char *name, int x, vsr_error *err);
+int vsr_graph_leaky_relu(vsr_graph *g, const char *name, int x, float alpha, vsr_error *err);
+/** PReLU with "<name>.alpha" of C values (shared = 0) or 1 value (shared = 1). */
+int vsr_graph_prelu(vsr_graph *g, const char *name, int x, int shared, vsr_error *err);
+/** Exact GELU: 0.5*x*(1+erf(x/sqrt(2))). */
+int vsr_graph_gelu(vsr_graph *g, const char *name, int x, vsr_error *err);
+int vsr_graph_sigmoid(vsr_graph *g, const char *name, int x, vsr_error *err);
+int vsr_graph_clip(vsr_graph *g, const char *name, int x, float lo, float hi, vsr_error *err);
+
+/**
+ * Elementwise a + b / a * b. Shapes must match, except that @p b may
+ * broadcast: b with 1 channel (H x W x 1, repeated over a's channels) or b of
+ * 1 x 1 x C (a per-channel vector, repeated over pixels).
+ */
+int vsr_graph_add(vsr_graph *g, const char *name, int a, int b, vsr_error *err);
+int vsr_graph_mul(vsr_graph *g, const char *name, int a, int b, vsr_error *err);
+/** y = a*x + b with constants a, b (e.g. the 1/sqrt(3) of AFA). */
+int vsr_graph_scale(vsr_graph *g, const char *name, int x, float a, float b, vsr_error *err);
+
+/** Concatenate @p n tensors (same H, W) along channels, in the given order. */
+int vsr_graph_concat(vsr_graph *g, const char *name, int n, const int *xs, vsr_error *err);
+/** Channels [c0, c1) of x. */
+int vsr_graph_slice(vsr_graph *g, const char *name, int x, int c0, int c1, vsr_error *err);
+/**
+ * Split x along channels into @p n parts of sizes[i] (must sum to C); the
+ * part tensors are written to out_ids[i] and named "<name>:<i>". Returns 0.
+ */
+int vsr_graph_split(vsr_graph *g, const char *name, int x, int n, const int *sizes,
+                    int *out_ids, vsr_error *err);
+/** ShuffleNet shuffle: C -> (groups, C/groups) -> transpose -> flatten. */
+int vsr_graph_channel_shuffle(vsr_graph *g, const char *name, int x, int groups,
+                              vsr_error *err);
+/**
+ * TF depth_to_space, DCR order: out[h*r+i][w*r+j][c] = in[h][w][(i*r+j)*Cout + c],
+ * Cout = C / r^2.
+ */
+int vsr_graph_depth_to_space(vsr_graph *g, const char *name, int x, int r, vsr_error *err);
+/**
+ * Bilinear resize by integer @p factor, TF2 tf.image.resize default (half
+ * pixel centres, no antialias): src = (dst + 0.5)/factor - 0.5, clamped to
+ * [0, size-1] per axis, two taps per axis.
+ */
+int vsr_graph_resize_bilinear(vsr_graph *g, const char *name, int x, int factor,
+                              vsr_error *err);
+/** Nearest resize by integer factor: out[y][x] = in[y/f][x/f]. */
+int vsr_graph_resize_nearest(vsr_graph *g, const char *name, int x, int factor, vsr_error *err);
+/**
+ * Layer norm over the channels of each pixel: y = gamma*(x-mu)/sqrt(var+eps) +
+ * beta, population variance. Weights "<name>.gamma", "<name>.beta" [C].
+ */
+int vsr_graph_layer_norm(vsr_graph *g, const char *name, int x, float eps, vsr_error *err);
+/**
+ * Inference batch norm: y = gamma*(x-mean)/sqrt(var+eps) + beta; weights
+ * "<name>.gamma/.beta/.mean/.var" [C]. When x is the output of a conv2d
+ * with no fused activation and no other consumer, the engine folds it into
+ * that conv at creation (the counts report both: params with BN = 4C
+ * (Keras) and params after folding).
+ */
+int vsr_graph_batch_norm(vsr_graph *g, const char *name, int x, float eps, vsr_error *err);
+/** Mean over H x W per channel -> 1 x 1 x C (FP32 accumulation). */
+int vsr_graph_global_avg_pool(vsr_graph *g, const char *name, int x, vsr_error *err);
+/** Population standard deviation over H x W per channel -> 1 x 1 x C (CCA "contrast"). */
+int vsr_graph_global_std_pool(vsr_graph *g, const char *name, int x, vsr_error *err);
+/** Softmax over the channel (last) axis of each pixel / row. Computed in FP32. */
+int vsr_graph_softmax(vsr_graph *g, const char *name, int x, vsr_error *err);
+/**
+ * AFA scores: K (H x W x Ck) and Q (H x W x Cq), viewed as [HW x Ck] and
+ * [HW x Cq]: S[i][j] = alpha * sum_p K[p][i] * Q[p][j], a 1 x Ck x Cq tensor
+ * (row i = W index, j = channel), so vsr_graph_softmax() normalises over j.
+ * MACs: H*W*Ck*Cq. The sum always accumulates in FP32.
+ */
+int vsr_graph_matmul_tn(vsr_graph *g, const char *name, int k, int q, float alpha,
+                        vsr_error *err);
+/**
+ * AFA output: V (H x W x Cv) times A (1 x Cv x Cq): Y[p][j] = sum_i V[p][i]
+ * A[i][j], an H x W x Cq tensor. MACs: H*W*Cv*Cq.
+ */
+int vsr_graph_matmul_pixels(vsr_graph *g, const char *name, int v, int a, vsr_error *err);
+
+/* ==== weights on the graph ========================================== */
+
+/**
+ * Copy @p count floats into weight @p name ("<layer>.<role>"). The count must
+ * equal the weight's size (the layer's shape fixes it); NaN or inf is an
+ * error naming the layer and the element index.
+ */
+int vsr_graph_set_weight(vsr_graph *g, const char *name, const float *data, size_t count,
+                         vsr_error *err);
+/**
+ * Read a weight back. *data is borrowed (owned by the graph) and stays valid
+ * until that weight is set again or the graph is freed; it is NULL (and
+ * *count the expected size) when the weight has not been set yet.
+ */
+int vsr_graph_get_weight(const vsr_graph *g, const char *name, const float **data,
+                         size_t *count, vsr_error *err);
+
+/** Description of one weight tensor of the graph. Strings borrowed from the graph. */
+typedef struct vsr_weight_info {
+    const char *name;
+    int ndim;
+    int dims[4]; /**< e.g. HWIO for conv weights */
+    size_t count;
+    int is_set;
+} vsr_weight_info;
+
+/** Number of weight tensors the graph needs (in layer order). */
+int vsr_graph_weight_count(const vsr_graph *g);
+/** Info on weight @p i (0 <= i < vsr_graph_weight_count()). */
+int vsr_graph_weight_info(const vsr_graph *g, int i, vsr_weight_info *info);
+/** 0 when every weight is set, else -EINVAL naming the first missing one. */
+int vsr_graph_check_weights(const vsr_graph *g, vsr_error *err);
+
+/* ==== INT8 quantization parameters =================================== */
+
+/**
+ * Give tensor @p t fixed INT8 parameters (real = scale * (q - zero_point)),
+ * e.g. from an imported INT8 TFLite model. Calibration will not change them.
+ */
+int vsr_graph_set_quant(vsr_graph *g, int t, float scale, int zero_point, vsr_error *err);
+/** Read a tensor's INT8 parameters; -ENOENT when it has none yet. */
+int vsr_graph_get_quant(const vsr_graph *g, int t, float *scale, int *zero_point,
+                        vsr_error *err);
+/**
+ * Give conv layer @p layer fixed per-output-channel weight scales (@p n =
+ * Cout). The engine then quantizes weight w to round(w / scale[o]) clamped to
+ * [-127, 127]; a float weight set from an int8 model as q*scale[o] thus
+ * round-trips exactly. Without this, scale[o] = max|w[o]| / 127.
+ */
+int vsr_graph_set_weight_scales(vsr_graph *g, const char *layer, const float *scales, int n,
+                                vsr_error *err);
+
+/* ==== calibration ==================================================== */
+
+typedef enum vsr_calib_method {
+    VSR_CALIB_MINMAX = 0,     /**< the observed [min, max] */
+    VSR_CALIB_PERCENTILE = 1, /**< [p_lo, p_hi] quantiles, e.g. 0.01 % / 99.99 % */
+    VSR_CALIB_MSE = 2, /**< the clipping range minimising the int8 MSE of the histogram */
+} vsr_calib_method;
+
+typedef struct vsr_calib_options {
+    vsr_calib_method method;
+    double percentile; /**< for VSR_CALIB_PERCENTILE, e.g. 99.99 (upper; lower = 100 - p) */
+    int bins;          /**< histogram bins per tensor (default 2048) */
+} vsr_calib_options;
+
+void vsr_calib_options_default(vsr_calib_options *o);
+
+/**
+ * Start collecting FP32 statistics of every tensor of @p g (which must have
+ * all weights set). @p pool may be NULL. The graph must outlive the calib.
+ * The caller frees *out with vsr_calib_free().
+ */
+int vsr_calib_create(const vsr_graph *g, pthreadpool_t pool, vsr_calib **out, vsr_error *err);
+/**
+ * Run one frame in FP32 and add its statistics. @p inputs[i] is graph input
+ * i as float HWC of h x w x C_i (borrowed for the call only).
+ */
+int vsr_calib_feed(vsr_calib *c, const float *const *inputs, int h, int w, vsr_error *err);
+/**
+ * Choose ranges and write INT8 parameters into @p g for every tensor that has
+ * no explicit vsr_graph_set_quant() parameters (declared ranges win over
+ * statistics). Ranges are widened to contain 0, as TFLite does. @p g must be
+ * the graph given to vsr_calib_create().
+ */
+int vsr_calib_finish(vsr_calib *c, const vsr_calib_options *opt, vsr_graph *g, vsr_error *err);
+/** The chosen-by-@p opt range of tensor @p t from the statistics so far. */
+int vsr_calib_range(const vsr_calib *c, int t, const vsr_calib_options *opt, float *lo,
+                    float *hi, vsr_error *err);
+void vsr_calib_free(vsr_calib **c);
+
+/* ==== engine ========================================================= */
+
+/** ISA bits for vsr_cpu_features() and vsr_engine_options.isa_mask. */
+enum {
+    VSR_ISA_AVX2 = 1u << 0,   /**< AVX2 + FMA + F16C */
+    VSR_ISA_AVX512 = 1u << 1, /**< AVX-512 F/BW/VL/DQ */
+    VSR_ISA_AVX512VNNI = 1u << 2,
+    VSR_ISA_AVX512FP16 = 1u << 3,
+};
+/** ISA bits this CPU and OS support (cpuid + xgetbv); computed once. */
+unsigned vsr_cpu_features(void);
+/** "avx512vnni+avx512+avx2" style string of @p isa (static storage). */
+const char *vsr_isa_name(unsigned isa);
+
+typedef struct vsr_engine_options {
+    int tile;          /**< T: tile edge in input pixels; 0 = whole frame */
+    int pad;           /**< P: overlap on each side of a tile, input pixels */
+    int force_scalar;  /**< 1 = scalar kernels only (also env VSR_FORCE_SCALAR=1) */
+    unsigned isa_mask; /**< allowed ISA bits (default all); ANDed with the CPU's */
+    int profile;       /**< 1 = time each layer (vsr_engine_layer_profile) */
+} vsr_engine_options;
+
+void vsr_engine_options_default(vsr_engine_options *o);
+
+/**
+ * Create an engine for @p g in precision @p prec. Checks weights (missing or
+ * non-finite: error naming the layer), folds batch norms, quantizes / rounds
+ * weights, selects kernels once, and plans the scratch arena for the graph's
+ * nominal input size. INT8 needs quantization parameters for every tensor
+ * (vsr_calib_finish() or vsr_graph_set_quant()); a missing one is an error
+ * naming the tensor.
+ *
+ * Ownership: @p g is borrowed and must outlive the engine, unmodified.
+ * @p pool is borrowed (may be NULL). @p opt is copied (NULL = defaults).
+ * The caller frees *out with vsr_engine_free().
+ */
+int vsr_engine_create(const vsr_graph *g, vsr_precision prec, pthreadpool_t pool,
+                      const vsr_engine_options *opt, vsr_engine **out, vsr_error *err);
+void vsr_engine_free(vsr_engine **e);
+
+/** The ISA bits the engine's kernels use (0 = scalar). */
+unsigned vsr_engine_isa(const vsr_engine *e);
+vsr_precision vsr_engine_precision(const vsr_engine *e);
+
+/**
+ * Set input @p idx from float HWC data of h x w x c (c must match the
+ * declaration; h, w may differ from the nominal size, but all inputs must
+ * agree before vsr_engine_run()). The data is copied.
+ */
+int vsr_engine_set_input(vsr_engine *e, int idx, const float *data, int h, int w, int c,
+                         vsr_error *err);
+/**
+ * Set input @p idx from an 8-bit frame: value = lo + u8 * (hi - lo) / 255
+ * with the input's declared range (default [0, 255], so value = u8).
+ */
+int vsr_engine_set_input_frame(vsr_engine *e, int idx, const vsr_frame *f, vsr_error *err);
+/**
+ * Run the graph on the current inputs (tiled if opt.tile > 0). Tiling is
+ * exact (identical to whole-frame) when P covers the receptive field and the
+ * graph has no whole-image op (matmul_tn, global pools); with such ops each
+ * tile reduces over its own pixels.
+ */
+int vsr_engine_run(vsr_engine *e, vsr_error *err);
+/** Shape of output @p idx for the current input size. */
+int vsr_engine_output_shape(const vsr_engine *e, int idx, int *h, int *w, int *c);
+/**
+ * Copy output @p idx as float HWC (dequantized in INT8, widened in FP16)
+ * into @p dst of @p cap floats (>= h*w*c).
+ */
+int vsr_engine_get_output(const vsr_engine *e, int idx, float *dst, size_t cap, vsr_error *err);
+/**
+ * Write output @p idx into an 8-bit frame the caller allocated with the
+ * output's width, height and channels: u8 = round(clamp(v, 0, 255)).
+ */
+int vsr_engine_get_output_frame(const vsr_engine *e, int idx, vsr_frame *dst, vsr_error *err);
+/** Bytes of the scratch arena (peak of live activations) for the current plan. */
+size_t vsr_engine_scratch_bytes(const vsr_engine *e);
+
+/** Per-layer time profile (accumulated over runs while opt.profile = 1). */
+typedef struct vsr_layer_profile {
+    const char *name; /**< borrowed from the graph */
+    vsr_op_type op;
+    uint64_t ns;    /**< total nanoseconds */
+    uint64_t calls; /**< number of executions (one per tile per run) */
+} vsr_layer_profile;
+
+/** Number of layers in the profile (executed ops, fused ones included in their producer). */
+int vsr_engine_layer_count(const vsr_engine *e);
+int vsr_engine_layer_profile(const vsr_engine *e, int i, vsr_layer_profile *p);
+void vsr_engine_profile_reset(vsr_engine *e);
+
+/* ==== counting ======================================================= */
+
+/** Per-layer figures at a given input size. */
+typedef struct vsr_layer_info {
+    const char *name; /**< borrowed from the graph */
+    vsr_op_type op;
+    int h, w, c;         /**< output shape */
+    int64_t params;      /**< weights + biases (BN: 4C, LayerNorm: 2C, PReLU: slopes) */
+    int64_t macs;        /**< conv: H*W*Cout*(Cin/groups)*kh*kw; matmuls: see ops */
+    int64_t activations; /**< elements written (h*w*c; 0 for inputs) */
+    char desc[64];       /**< "3x3 28->28 relu", "x4 DCR", ... */
+} vsr_layer_info;
+
+typedef struct vsr_graph_stats {
+    int64_t params;           /**< deployed: BN folded into its conv (foldable BNs count 0) */
+    int64_t params_keras;     /**< Keras count_params(): BN = 4C */
+    int64_t macs;             /**< one multiply-add = 1 */
+    int64_t activations;      /**< elements written by all ops */
+    int64_t conv_activations; /**< elements written by conv2d ops (NTIRE ESR "#Activations") */
+    int n_layers;
+    int n_conv;
+    size_t peak_scratch_bytes; /**< arena peak for the given precision, whole frame */
+    int tile_exact;            /**< 1 if the graph has no whole-image op */
+} vsr_graph_stats;
+
+/**
+ * Count the graph at input size h x w (0, 0 = nominal) for precision @p prec
+ * (only the peak bytes depend on it).
+ */
+int vsr_graph_count(const vsr_graph *g, int h, int w, vsr_precision prec, vsr_graph_stats *s,
+                    vsr_error *err);
+/** Number of layers (graph inputs included) in the per-layer table. */
+int vsr_graph_layer_count(const vsr_graph *g);
+/** Layer @p i at input size h x w (0, 0 = nominal). */
+int vsr_graph_layer_info(const vsr_graph *g, int i, int h, int w, vsr_layer_info *info,
+                         vsr_error *err);
+/**
+ * Print the per-layer table (# | layer | op | out shape | params | MACs) and
+ * the totals to @p out (markdown-style rows).
+ */
+int vsr_graph_print_table(const vsr_graph *g, int h, int w, FILE *out, vsr_error *err);
+
+/* ==== weights file =================================================== */
+
+/**
+ * The project's weights file (".vsrw"), all integers little-endian:
+ *
+ *     magic "VSRW" | u32 version (1) | u32 header_bytes | header | tensors | u32 crc32
+ *     header:  str model_name | u32 n_meta | n_meta x (str key, str value)
+ *     tensors: u32 n | n x (str name | u8 dtype (0 = f32) | u8 ndim | ndim x u32 dim |
+ *              data, count x 4 bytes IEEE binary32 LE)
+ *     str: u16 length + bytes (no NUL)
+ *     crc32: CRC-32 (IEEE 802.3, as zlib) of every byte before it.
+ *
+ * A bad magic, unknown version, truncation, CRC mismatch, or (when applied
+ * to a graph) an unknown / missing tensor name or a shape that disagrees
+ * with the graph is an error whose one-line message names the file and the
+ * tensor.
+ */
+#define VSR_WEIGHTS_VERSION 1
+
+/** Save the graph's name, metadata and all its weights (all must be set). */
+int vsr_weights_save(const vsr_graph *g, const char *path, vsr_error *err);
+/** Load @p path and set every weight of @p g (vsr_weights_open + apply + free). */
+int vsr_weights_load(vsr_graph *g, const char *path, vsr_error *err);
+
+/** Read and verify a whole file (CRC included). The caller frees *out with vsr_weights_free().
+ */
+int vsr_weights_open(const char *path, vsr_weights **out, vsr_error *err);
+/** Model name stored in the header (borrowed). */
+const char *vsr_weights_model(const vsr_weights *w);
+/** Metadata value for @p key, or NULL (borrowed). */
+const char *vsr_weights_meta(const vsr_weights *w, const char *key);
+int vsr_weights_meta_count(const vsr_weights *w);
+/** Key and value of metadata entry @p i (borrowed). */
+int vsr_weights_meta_at(const vsr_weights *w, int i, const char **key, const char **value);
+int vsr_weights_tensor_count(const vsr_weights *w);
+/** Tensor @p i: name, dims, data (all borrowed from @p w). */
+int vsr_weights_tensor_at(const vsr_weights *w, int i, const char **name, int *ndim,
+                          int dims[4], const float **data);
+/**
+ * Set every weight of @p g from @p w. Every graph weight must be present with
+ * the same shape; a file tensor the graph does not know is an error too.
+ */
+int vsr_weights_apply(const vsr_weights *w, vsr_graph *g, vsr_error *err);
+void vsr_weights_free(vsr_weights **w);
+
+/* ==== binary16 helpers (exposed for tests and importers) ============ */
+
+/** float -> IEEE binary16 bits, round to nearest even, overflow -> inf, NaN kept. */
+uint16_t vsr_f32_to_f16(float x);
+/** IEEE binary16 bits -> float (exact). */
+float vsr_f16_to_f32(uint16_t h);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VSR_ENGINE_H */
