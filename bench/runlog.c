@@ -1,0 +1,895 @@
+/*
+ * The run log: one SQLite file that keeps every sweep, run, metric, timing,
+ * layer profile and tune result.
+ *
+ * Durability contract. The connection runs in WAL mode with
+ * synchronous=NORMAL (a commit survives a process crash; a power cut may
+ * lose the last commits but never corrupts the file), foreign_keys=ON and a
+ * busy timeout, so several processes can write one db: every write
+ * transaction starts with BEGIN IMMEDIATE, which takes the write lock up
+ * front (or waits for it) instead of failing half-way. A run is inserted as
+ * 'running' when it starts; its results and final status are committed
+ * together by vsr_runlog_run_finish(), so a killed sweep leaves at most one
+ * 'running' row per process and never a run with half its metrics.
+ *
+ * Every statement is prepared once at open and reused (bind, step, reset).
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "runlog_internal.h"
+#include "vsr/bench.h"
+
+/*
+ * The schema, as a list of migrations. PRAGMA user_version holds how many
+ * have been applied. Never edit a shipped migration: append a new one.
+ *
+ * Conventions: STRICT tables; ids are INTEGER PRIMARY KEY; times are UTC
+ * ISO-8601 text; ms are per LR frame; a metric not computed is NULL and a
+ * PSNR of +inf is NULL with its *_inf flag set to 1.
+ */
+#define VSR_NOW "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+
+static const char *const migrations[] = {
+    /* ---- v1: sweeps, runs, hosts, metrics, timings, layer profiles ---- */
+    /* hosts: one row per distinct machine (hostname, CPU model, ISA flags,
+     * logical cores). cpu_flags keeps only the ISA-relevant /proc/cpuinfo
+     * flags, space separated. */
+    "CREATE TABLE hosts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  hostname TEXT NOT NULL,"
+    "  cpu_model TEXT NOT NULL,"
+    "  cpu_flags TEXT NOT NULL,"
+    "  cores INTEGER NOT NULL,"
+    "  created TEXT NOT NULL DEFAULT " VSR_NOW ","
+    "  UNIQUE (hostname, cpu_model, cpu_flags, cores)"
+    ") STRICT;"
+    /* sweeps: one per `vsrbench run` (reused by --resume when the effective
+     * config hash is the same). config_text is the YAML file as read;
+     * overrides the --set arguments, one per line; config_hash the FNV-1a
+     * 64 hash (16 hex digits) of the canonical effective config. */
+    "CREATE TABLE sweeps ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  config_path TEXT,"
+    "  config_text TEXT NOT NULL,"
+    "  overrides TEXT,"
+    "  config_hash TEXT NOT NULL,"
+    "  created TEXT NOT NULL DEFAULT " VSR_NOW ") STRICT;"
+    "CREATE INDEX sweeps_by_hash ON sweeps (name, config_hash);"
+    /* runs: one row per run = model x variant x precision x dataset x
+     * degradation x tile x pad x threads. run_key spells those axes
+     * ("abpn_x4/base/int8-minmax-8/demo/bi/t0/p0/th2"); config_hash covers
+     * everything that affects the result (axes, dataset roots, metric and
+     * timing settings, weights), so --resume skips a run when an 'ok' row
+     * with the same config_hash exists. calib_* are NULL unless int8.
+     * params/macs/input_* are those of the built model (macs per LR frame
+     * at input_w x input_h); isa names the kernels used. pid is the
+     * process that ran it (to tell a dead 'running' row from a live one). */
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
+    "  host_id INTEGER REFERENCES hosts (id),"
+    "  run_key TEXT NOT NULL,"
+    "  config_hash TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  variant TEXT NOT NULL,"
+    "  precision TEXT NOT NULL CHECK (precision IN ('fp32', 'fp16', 'int8')),"
+    "  calib_method TEXT CHECK (calib_method IN ('minmax', 'percentile', 'mse')),"
+    "  calib_frames INTEGER,"
+    "  dataset TEXT NOT NULL,"
+    "  degradation TEXT NOT NULL CHECK (degradation IN ('bi', 'bd')),"
+    "  scale INTEGER NOT NULL,"
+    "  tile INTEGER NOT NULL,"
+    "  pad INTEGER NOT NULL,"
+    "  threads INTEGER NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'failed')),"
+    "  error TEXT,"
+    "  git_rev TEXT,"
+    "  build_flags TEXT,"
+    "  isa TEXT,"
+    "  params INTEGER,"
+    "  macs INTEGER,"
+    "  input_w INTEGER,"
+    "  input_h INTEGER,"
+    "  pid INTEGER,"
+    "  started TEXT,"
+    "  finished TEXT"
+    ") STRICT;"
+    "CREATE INDEX runs_by_hash ON runs (config_hash, status);"
+    "CREATE INDEX runs_by_sweep ON runs (sweep_id);"
+    /* clip_metrics: per-clip means over its frames (BasicSR style: mean of
+     * the per-frame values). */
+    "CREATE TABLE clip_metrics ("
+    "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    "  clip TEXT NOT NULL,"
+    "  frames INTEGER NOT NULL,"
+    "  psnr_rgb REAL, psnr_y REAL, ssim_rgb REAL, ssim_y REAL, niqe REAL,"
+    "  psnr_rgb_inf INTEGER NOT NULL DEFAULT 0 CHECK (psnr_rgb_inf IN (0, 1)),"
+    "  psnr_y_inf INTEGER NOT NULL DEFAULT 0 CHECK (psnr_y_inf IN (0, 1)),"
+    "  PRIMARY KEY (run_id, clip)"
+    ") STRICT;"
+    /* frame_metrics: one row per SR frame; ms is that frame's inference
+     * time (NULL when not timed). */
+    "CREATE TABLE frame_metrics ("
+    "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    "  clip TEXT NOT NULL,"
+    "  frame INTEGER NOT NULL,"
+    "  psnr_rgb REAL, psnr_y REAL, ssim_rgb REAL, ssim_y REAL, niqe REAL,"
+    "  psnr_rgb_inf INTEGER NOT NULL DEFAULT 0 CHECK (psnr_rgb_inf IN (0, 1)),"
+    "  psnr_y_inf INTEGER NOT NULL DEFAULT 0 CHECK (psnr_y_inf IN (0, 1)),"
+    "  ms REAL,"
+    "  PRIMARY KEY (run_id, clip, frame)"
+    ") STRICT;"
+    /* timings: ms per LR frame over `count` timed frames after `warmup`
+     * untimed ones. median = middle sample (mean of the two middle ones
+     * when count is even); p95 = nearest rank ceil(0.95 count); std =
+     * population std; first_ms = the first (cold) warm-up frame. */
+    "CREATE TABLE timings ("
+    "  run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"
+    "  count INTEGER NOT NULL,"
+    "  warmup INTEGER NOT NULL,"
+    "  first_ms REAL,"
+    "  min_ms REAL NOT NULL,"
+    "  median_ms REAL NOT NULL,"
+    "  p95_ms REAL NOT NULL,"
+    "  max_ms REAL NOT NULL,"
+    "  mean_ms REAL NOT NULL,"
+    "  std_ms REAL NOT NULL"
+    ") STRICT;"
+    /* layer_profile: mean ms per LR frame per layer, in graph order. */
+    "CREATE TABLE layer_profile ("
+    "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    "  layer INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  op TEXT NOT NULL,"
+    "  ms REAL NOT NULL,"
+    "  macs INTEGER,"
+    "  PRIMARY KEY (run_id, layer)"
+    ") STRICT;",
+
+    /* ---- v2: tune results (vsrbench tune) ---- */
+    /* One row per measured (tile, pad, threads) of a tune session (a sweeps
+     * row). ms = median ms per LR frame; psnr_delta = PSNR(tiled vs GT) -
+     * PSNR(untiled vs GT) in dB (NULL unknown); identical = output equals
+     * the untiled output bit for bit; pareto = no other setting is both
+     * faster and has a smaller PSNR loss; recommended = the one pick. */
+    "CREATE TABLE tune_results ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
+    "  host_id INTEGER REFERENCES hosts (id),"
+    "  model TEXT NOT NULL,"
+    "  variant TEXT NOT NULL,"
+    "  precision TEXT NOT NULL CHECK (precision IN ('fp32', 'fp16', 'int8')),"
+    "  dataset TEXT NOT NULL,"
+    "  tile INTEGER NOT NULL,"
+    "  pad INTEGER NOT NULL,"
+    "  threads INTEGER NOT NULL,"
+    "  ms REAL NOT NULL,"
+    "  psnr_delta REAL,"
+    "  identical INTEGER NOT NULL CHECK (identical IN (0, 1)),"
+    "  pareto INTEGER NOT NULL CHECK (pareto IN (0, 1)),"
+    "  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"
+    "  created TEXT NOT NULL DEFAULT " VSR_NOW ") STRICT;"
+    "CREATE INDEX tune_by_sweep ON tune_results (sweep_id);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_HOST_INSERT,
+    ST_HOST_SELECT,
+    ST_SWEEP_FIND,
+    ST_SWEEP_INSERT,
+    ST_RUN_INSERT,
+    ST_RUN_FINISH,
+    ST_TIMING_INSERT,
+    ST_CLIP_INSERT,
+    ST_FRAME_INSERT,
+    ST_LAYER_INSERT,
+    ST_FIND_OK,
+    ST_STALE_SELECT,
+    ST_MARK_FAILED,
+    ST_TUNE_INSERT,
+    ST_COUNT
+};
+
+static const char *const statement_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_HOST_INSERT] = "INSERT INTO hosts (hostname, cpu_model, cpu_flags, cores)"
+                       " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    [ST_HOST_SELECT] = "SELECT id FROM hosts WHERE hostname = ?1 AND cpu_model = ?2"
+                       " AND cpu_flags = ?3 AND cores = ?4",
+    [ST_SWEEP_FIND] = "SELECT id FROM sweeps WHERE name = ?1 AND config_hash = ?2"
+                      " ORDER BY id DESC LIMIT 1",
+    [ST_SWEEP_INSERT] = "INSERT INTO sweeps (name, config_path, config_text, overrides,"
+                        " config_hash) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+    [ST_RUN_INSERT] =
+        "INSERT INTO runs (sweep_id, host_id, run_key, config_hash, model, variant,"
+        " precision, calib_method, calib_frames, dataset, degradation, scale, tile, pad,"
+        " threads, git_rev, build_flags, pid, status, started) VALUES (?1, ?2, ?3, ?4, ?5,"
+        " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 'running', " VSR_NOW
+        ") RETURNING id",
+    [ST_RUN_FINISH] =
+        "UPDATE runs SET status = ?2, error = ?3, isa = ?4, params = ?5,"
+        " macs = ?6, input_w = ?7, input_h = ?8, finished = " VSR_NOW " WHERE id = ?1",
+    [ST_TIMING_INSERT] = "INSERT INTO timings (run_id, count, warmup, first_ms, min_ms,"
+                         " median_ms, p95_ms, max_ms, mean_ms, std_ms)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_CLIP_INSERT] = "INSERT INTO clip_metrics (run_id, clip, frames, psnr_rgb, psnr_y,"
+                       " ssim_rgb, ssim_y, niqe, psnr_rgb_inf, psnr_y_inf)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_FRAME_INSERT] = "INSERT INTO frame_metrics (run_id, clip, frame, psnr_rgb, psnr_y,"
+                        " ssim_rgb, ssim_y, niqe, psnr_rgb_inf, psnr_y_inf, ms)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_LAYER_INSERT] = "INSERT INTO layer_profile (run_id, layer, name, op, ms, macs)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_FIND_OK] = "SELECT id FROM runs WHERE config_hash = ?1 AND status = 'ok'"
+                   " ORDER BY id DESC LIMIT 1",
+    [ST_STALE_SELECT] = "SELECT id, pid FROM runs WHERE host_id IS ?1"
+                        " AND status IN ('running', 'pending')",
+    [ST_MARK_FAILED] = "UPDATE runs SET status = 'failed', error = ?2, finished = " VSR_NOW
+                       " WHERE id = ?1 AND status IN ('running', 'pending')",
+    [ST_TUNE_INSERT] =
+        "INSERT INTO tune_results (sweep_id, host_id, model, variant, precision, dataset,"
+        " tile, pad, threads, ms, psnr_delta, identical, pareto, recommended)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+};
+
+struct vsr_runlog {
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *st[ST_COUNT];
+};
+
+int vsr_runlog_schema_version(void)
+{
+    return N_MIGRATIONS;
+}
+
+const char *vsr_runlog_path(const vsr_runlog *log)
+{
+    return log ? log->path : NULL;
+}
+
+sqlite3 *vsr_runlog_sqlite(vsr_runlog *log)
+{
+    return log ? log->db : NULL;
+}
+
+/* Map an SQLite result code to a negative errno. */
+static int rc_to_errno(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        return -EROFS;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_CANTOPEN:
+        return -ENOENT;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+        return -EINVAL;
+    default:
+        return -EIO;
+    }
+}
+
+/* Fill err with "<path>: <what>: <sqlite message>" plus a hint. */
+static int db_fail(sqlite3 *db, const char *path, int rc, const char *what, vsr_error *err)
+{
+    const char *hint = "";
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+        hint = " (disk full: free space and rerun with --resume)";
+        break;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        hint = " (read-only: check the file and folder permissions or pass another --db)";
+        break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        hint = " (another process holds the lock too long; retry)";
+        break;
+    case SQLITE_NOTADB:
+        hint = " (not an SQLite database: pass another --db)";
+        break;
+    default:
+        break;
+    }
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    return vsr_error_set(err, rc_to_errno(rc), "%s: %s: %s%s", path, what, msg, hint);
+}
+
+static int exec_sql(sqlite3 *db, const char *path, const char *sql, const char *what,
+                    vsr_error *err)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(db, path, rc, what, err);
+    return 0;
+}
+
+static int read_user_version(sqlite3 *db, const char *path, int *version, vsr_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *version = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return db_fail(db, path, rc, "reading the schema version", err);
+    return 0;
+}
+
+int vsr_runlog_migrate(sqlite3 *db, const char *path, int target, vsr_error *err)
+{
+    if (target < 0 || target > N_MIGRATIONS)
+        return vsr_error_set(err, -EINVAL, "%s: no schema version %d (this build knows 1..%d)",
+                             path, target, N_MIGRATIONS);
+    int version = 0;
+    int ret = read_user_version(db, path, &version, err);
+    if (ret < 0)
+        return ret;
+    if (version > N_MIGRATIONS)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: schema version %d is newer than this vsrbench knows (%d); "
+                             "use a newer vsrbench or another --db",
+                             path, version, N_MIGRATIONS);
+    while (version < target) {
+        /* Take the write lock first, then re-read: another process may have
+         * migrated the file meanwhile. */
+        ret = exec_sql(db, path, "BEGIN IMMEDIATE", "starting the schema migration", err);
+        if (ret < 0)
+            return ret;
+        ret = read_user_version(db, path, &version, err);
+        if (ret < 0)
+            goto rollback;
+        if (version < target) {
+            char what[64];
+            snprintf(what, sizeof(what), "applying schema migration %d", version + 1);
+            ret = exec_sql(db, path, migrations[version], what, err);
+            if (ret < 0)
+                goto rollback;
+            char pragma[48];
+            snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+            ret = exec_sql(db, path, pragma, what, err);
+            if (ret < 0)
+                goto rollback;
+            version++;
+        }
+        ret = exec_sql(db, path, "COMMIT", "committing the schema migration", err);
+        if (ret < 0)
+            goto rollback;
+    }
+    return 0;
+rollback:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return ret;
+}
+
+void vsr_runlog_close(vsr_runlog **plog)
+{
+    if (!plog || !*plog)
+        return;
+    vsr_runlog *log = *plog;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(log->st[i]);
+    sqlite3_close(log->db);
+    free(log->path);
+    free(log);
+    *plog = NULL;
+}
+
+int vsr_runlog_open(vsr_runlog **out, const char *path, vsr_error *err)
+{
+    int ret = 0;
+    *out = NULL;
+    if (!path || !*path)
+        return vsr_error_set(err, -EINVAL, "run log: empty database path; pass --db FILE");
+    vsr_runlog *log = calloc(1, sizeof(*log));
+    if (!log)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory opening the run log", path);
+    log->path = strdup(path);
+    if (!log->path) {
+        ret = vsr_error_set(err, -ENOMEM, "%s: out of memory opening the run log", path);
+        goto fail;
+    }
+    int rc = sqlite3_open_v2(path, &log->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        ret = db_fail(log->db, path, rc, "cannot open the run log", err);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(log->db, 1);
+    sqlite3_busy_timeout(log->db, 30000);
+    if (sqlite3_db_readonly(log->db, "main") == 1) {
+        ret = vsr_error_set(err, -EROFS,
+                            "%s: the run log is read-only; check the file and folder "
+                            "permissions or pass another --db",
+                            path);
+        goto fail;
+    }
+    /* journal_mode answers with the mode in effect; anything but "wal"
+     * means the file or its folder cannot hold a WAL. */
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(log->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *mode = sqlite3_column_text(st, 0);
+        rc = (mode && !strcmp((const char *)mode, "wal")) ? SQLITE_OK : SQLITE_CANTOPEN;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+        ret = db_fail(log->db, path, rc, "cannot switch the run log to WAL mode", err);
+        goto fail;
+    }
+    ret = exec_sql(log->db, path, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                   "setting up the connection", err);
+    if (ret < 0)
+        goto fail;
+    ret = vsr_runlog_migrate(log->db, path, N_MIGRATIONS, err);
+    if (ret < 0)
+        goto fail;
+    for (int i = 0; i < ST_COUNT; i++) {
+        rc = sqlite3_prepare_v3(log->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                &log->st[i], NULL);
+        if (rc != SQLITE_OK) {
+            ret = db_fail(log->db, path, rc, "preparing a statement", err);
+            goto fail;
+        }
+    }
+    *out = log;
+    return 0;
+fail:
+    vsr_runlog_close(&log);
+    return ret;
+}
+
+/* ---- binding helpers ---------------------------------------------------- */
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+/* NaN and +-inf are stored as NULL (the caller records +inf in a flag). */
+static int bind_real(sqlite3_stmt *st, int i, double v)
+{
+    return isfinite(v) ? sqlite3_bind_double(st, i, v) : sqlite3_bind_null(st, i);
+}
+
+static int bind_id(sqlite3_stmt *st, int i, int64_t id)
+{
+    return id > 0 ? sqlite3_bind_int64(st, i, id) : sqlite3_bind_null(st, i);
+}
+
+static int bind_count(sqlite3_stmt *st, int i, int64_t v)
+{
+    return v >= 0 ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i);
+}
+
+/* Step a statement that returns no row (or ignores it); always reset. */
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Step a statement expected to return one integer (or none: *v = 0). */
+static int step_int64(sqlite3_stmt *st, int64_t *v)
+{
+    *v = 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *v = sqlite3_column_int64(st, 0);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int fail(vsr_runlog *log, int rc, const char *what, vsr_error *err)
+{
+    return db_fail(log->db, log->path, rc, what, err);
+}
+
+/* ---- hosts -------------------------------------------------------------- */
+
+/* The /proc/cpuinfo flags that matter for the kernels we may pick. */
+static const char *const isa_flags[] = {
+    "sse2",        "ssse3",       "sse4_1",      "sse4_2",   "avx",      "avx2",
+    "fma",         "f16c",        "avx512f",     "avx512bw", "avx512vl", "avx512dq",
+    "avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_int8", "amx_bf16",
+    "asimd",       "fphp",        "asimdhp",     "asimddp",  "i8mm",     "sve",
+};
+
+static void keep_isa_flags(const char *line, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t used = 0;
+    for (size_t k = 0; k < sizeof(isa_flags) / sizeof(isa_flags[0]); k++) {
+        const char *f = isa_flags[k];
+        size_t n = strlen(f);
+        for (const char *p = line; (p = strstr(p, f)) != NULL; p += n) {
+            int start = p == line || p[-1] == ' ' || p[-1] == '\t' || p[-1] == ':';
+            int end = p[n] == '\0' || p[n] == ' ' || p[n] == '\n' || p[n] == '\t';
+            if (start && end) {
+                int w = snprintf(out + used, cap - used, "%s%s", used ? " " : "", f);
+                if (w > 0 && (size_t)w < cap - used)
+                    used += (size_t)w;
+                break;
+            }
+        }
+    }
+}
+
+static void trim_value(const char *line, char *out, size_t cap)
+{
+    const char *v = strchr(line, ':');
+    v = v ? v + 1 : line;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    snprintf(out, cap, "%s", v);
+    size_t n = strlen(out);
+    while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
+        out[--n] = '\0';
+}
+
+int vsr_runlog_host_detect(vsr_runlog_host *host, vsr_error *err)
+{
+    (void)err;
+    memset(host, 0, sizeof(*host));
+    if (gethostname(host->hostname, sizeof(host->hostname) - 1) != 0)
+        snprintf(host->hostname, sizeof(host->hostname), "unknown");
+    snprintf(host->cpu_model, sizeof(host->cpu_model), "unknown");
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    host->cores = n > 0 ? (int)n : 1;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return 0; /* not Linux: the host row says "unknown" */
+    char *line = NULL;
+    size_t cap = 0;
+    int have_model = 0, have_flags = 0;
+    while (getline(&line, &cap, f) > 0 && !(have_model && have_flags)) {
+        if (!have_model && (!strncmp(line, "model name", 10) || !strncmp(line, "Model", 5))) {
+            trim_value(line, host->cpu_model, sizeof(host->cpu_model));
+            have_model = 1;
+        } else if (!have_flags &&
+                   (!strncmp(line, "flags", 5) || !strncmp(line, "Features", 8))) {
+            keep_isa_flags(line, host->cpu_flags, sizeof(host->cpu_flags));
+            have_flags = 1;
+        }
+    }
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+int vsr_runlog_host_id(vsr_runlog *log, const vsr_runlog_host *host, int64_t *host_id,
+                       vsr_error *err)
+{
+    *host_id = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        sqlite3_stmt *st = log->st[pass ? ST_HOST_SELECT : ST_HOST_INSERT];
+        bind_text(st, 1, host->hostname);
+        bind_text(st, 2, host->cpu_model);
+        bind_text(st, 3, host->cpu_flags);
+        sqlite3_bind_int(st, 4, host->cores);
+        int rc = pass ? step_int64(st, host_id) : step_done(st);
+        if (rc != SQLITE_OK)
+            return fail(log, rc, "recording the host", err);
+    }
+    if (*host_id <= 0)
+        return vsr_error_set(err, -EIO, "%s: recording the host: row not found after insert",
+                             log->path);
+    return 0;
+}
+
+/* ---- sweeps and runs ---------------------------------------------------- */
+
+int vsr_runlog_sweep_begin(vsr_runlog *log, const vsr_runlog_sweep *sweep, int reuse,
+                           int64_t *sweep_id, vsr_error *err)
+{
+    *sweep_id = 0;
+    int rc;
+    if (!sweep->name || !sweep->config_text || !sweep->config_hash)
+        return vsr_error_set(err, -EINVAL, "%s: a sweep needs a name, config text and hash",
+                             log->path);
+    if (reuse) {
+        sqlite3_stmt *st = log->st[ST_SWEEP_FIND];
+        bind_text(st, 1, sweep->name);
+        bind_text(st, 2, sweep->config_hash);
+        rc = step_int64(st, sweep_id);
+        if (rc != SQLITE_OK)
+            return fail(log, rc, "looking up the sweep to resume", err);
+        if (*sweep_id > 0)
+            return 0;
+    }
+    sqlite3_stmt *st = log->st[ST_SWEEP_INSERT];
+    bind_text(st, 1, sweep->name);
+    bind_text(st, 2, sweep->config_path);
+    bind_text(st, 3, sweep->config_text);
+    bind_text(st, 4, sweep->overrides);
+    bind_text(st, 5, sweep->config_hash);
+    rc = step_int64(st, sweep_id);
+    if (rc != SQLITE_OK)
+        return fail(log, rc, "recording the sweep", err);
+    return 0;
+}
+
+int vsr_runlog_run_begin(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run *r,
+                         int64_t *run_id, vsr_error *err)
+{
+    *run_id = 0;
+    sqlite3_stmt *st = log->st[ST_RUN_INSERT];
+    int int8 = r->precision && !strcmp(r->precision, "int8");
+    sqlite3_bind_int64(st, 1, sweep_id);
+    bind_id(st, 2, r->host_id);
+    bind_text(st, 3, r->run_key);
+    bind_text(st, 4, r->config_hash);
+    bind_text(st, 5, r->model);
+    bind_text(st, 6, r->variant ? r->variant : "base");
+    bind_text(st, 7, r->precision);
+    bind_text(st, 8, int8 ? r->calib_method : NULL);
+    if (int8)
+        sqlite3_bind_int(st, 9, r->calib_frames);
+    bind_text(st, 10, r->dataset);
+    bind_text(st, 11, r->degradation ? r->degradation : "bi");
+    sqlite3_bind_int(st, 12, r->scale);
+    sqlite3_bind_int(st, 13, r->tile);
+    sqlite3_bind_int(st, 14, r->pad);
+    sqlite3_bind_int(st, 15, r->threads);
+    bind_text(st, 16, r->git_rev);
+    bind_text(st, 17, r->build_flags);
+    sqlite3_bind_int64(st, 18, (int64_t)getpid());
+    int rc = step_int64(st, run_id);
+    if (rc != SQLITE_OK) {
+        char what[320];
+        snprintf(what, sizeof(what), "recording the start of run %s",
+                 r->run_key ? r->run_key : "?");
+        return fail(log, rc, what, err);
+    }
+    return 0;
+}
+
+static void bind_metrics(sqlite3_stmt *st, int first, int inf_first,
+                         const vsr_runlog_metrics *m)
+{
+    bind_real(st, first + 0, m->psnr_rgb);
+    bind_real(st, first + 1, m->psnr_y);
+    bind_real(st, first + 2, m->ssim_rgb);
+    bind_real(st, first + 3, m->ssim_y);
+    bind_real(st, first + 4, m->niqe);
+    sqlite3_bind_int(st, inf_first, isinf(m->psnr_rgb) && m->psnr_rgb > 0);
+    sqlite3_bind_int(st, inf_first + 1, isinf(m->psnr_y) && m->psnr_y > 0);
+}
+
+int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_result *res,
+                          vsr_error *err)
+{
+    const char *what = "starting the transaction";
+    char whatbuf[160];
+    int rc = step_done(log->st[ST_BEGIN]);
+    if (rc != SQLITE_OK)
+        goto fail;
+
+    what = "recording the run status";
+    sqlite3_stmt *st = log->st[ST_RUN_FINISH];
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, res->ok ? "ok" : "failed");
+    bind_text(st, 3, res->ok ? NULL : (res->error ? res->error : "failed (no message)"));
+    bind_text(st, 4, res->isa);
+    bind_count(st, 5, res->params);
+    bind_count(st, 6, res->macs);
+    if (res->input_w > 0 && res->input_h > 0) {
+        sqlite3_bind_int(st, 7, res->input_w);
+        sqlite3_bind_int(st, 8, res->input_h);
+    }
+    rc = step_done(st);
+    if (rc != SQLITE_OK)
+        goto fail;
+    if (sqlite3_changes(log->db) != 1) {
+        rc = SQLITE_NOTFOUND;
+        goto fail;
+    }
+
+    if (res->timing) {
+        const vsr_timing_stats *t = res->timing;
+        what = "recording the timing";
+        st = log->st[ST_TIMING_INSERT];
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int(st, 2, t->count);
+        sqlite3_bind_int(st, 3, t->warmup);
+        bind_real(st, 4, t->first_ms);
+        bind_real(st, 5, t->min_ms);
+        bind_real(st, 6, t->median_ms);
+        bind_real(st, 7, t->p95_ms);
+        bind_real(st, 8, t->max_ms);
+        bind_real(st, 9, t->mean_ms);
+        bind_real(st, 10, t->std_ms);
+        if ((rc = step_done(st)) != SQLITE_OK)
+            goto fail;
+    }
+    for (int i = 0; i < res->n_clips; i++) {
+        const vsr_runlog_clip *c = &res->clips[i];
+        snprintf(whatbuf, sizeof(whatbuf), "recording the metrics of clip %.100s", c->clip);
+        what = whatbuf;
+        st = log->st[ST_CLIP_INSERT];
+        sqlite3_bind_int64(st, 1, run_id);
+        bind_text(st, 2, c->clip);
+        sqlite3_bind_int(st, 3, c->frames);
+        bind_metrics(st, 4, 9, &c->m);
+        if ((rc = step_done(st)) != SQLITE_OK)
+            goto fail;
+    }
+    for (int i = 0; i < res->n_frames; i++) {
+        const vsr_runlog_frame *f = &res->frames[i];
+        snprintf(whatbuf, sizeof(whatbuf), "recording the metrics of %.100s frame %d", f->clip,
+                 f->index);
+        what = whatbuf;
+        st = log->st[ST_FRAME_INSERT];
+        sqlite3_bind_int64(st, 1, run_id);
+        bind_text(st, 2, f->clip);
+        sqlite3_bind_int(st, 3, f->index);
+        bind_metrics(st, 4, 9, &f->m);
+        bind_real(st, 11, f->ms);
+        if ((rc = step_done(st)) != SQLITE_OK)
+            goto fail;
+    }
+    for (int i = 0; i < res->n_layers; i++) {
+        const vsr_runlog_layer *l = &res->layers[i];
+        what = "recording the layer profile";
+        st = log->st[ST_LAYER_INSERT];
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int(st, 2, l->index);
+        bind_text(st, 3, l->name ? l->name : "");
+        bind_text(st, 4, l->op ? l->op : "");
+        sqlite3_bind_double(st, 5, isfinite(l->ms) ? l->ms : 0.0);
+        bind_count(st, 6, l->macs);
+        if ((rc = step_done(st)) != SQLITE_OK)
+            goto fail;
+    }
+    what = "committing the run";
+    rc = step_done(log->st[ST_COMMIT]);
+    if (rc != SQLITE_OK)
+        goto fail;
+    return 0;
+fail:;
+    int ret = rc == SQLITE_NOTFOUND
+                  ? vsr_error_set(err, -ENOENT, "%s: no run with id %lld to finish", log->path,
+                                  (long long)run_id)
+                  : fail(log, rc, what, err);
+    if (!sqlite3_get_autocommit(log->db))
+        step_done(log->st[ST_ROLLBACK]);
+    return ret;
+}
+
+int vsr_runlog_find_finished(vsr_runlog *log, const char *config_hash, int64_t *run_id,
+                             vsr_error *err)
+{
+    sqlite3_stmt *st = log->st[ST_FIND_OK];
+    bind_text(st, 1, config_hash);
+    int rc = step_int64(st, run_id);
+    if (rc != SQLITE_OK)
+        return fail(log, rc, "looking up finished runs for --resume", err);
+    return 0;
+}
+
+int vsr_runlog_mark_interrupted(vsr_runlog *log, int64_t host_id, int *n, vsr_error *err)
+{
+    int changed = 0;
+    const char *what = "starting the transaction";
+    int rc = step_done(log->st[ST_BEGIN]);
+    if (rc != SQLITE_OK)
+        goto fail;
+    what = "looking for interrupted runs";
+    sqlite3_stmt *sel = log->st[ST_STALE_SELECT];
+    bind_id(sel, 1, host_id);
+    /* Collect first: the UPDATE must not run while the SELECT is open on
+     * the same rows. */
+    int64_t ids[256];
+    int nids = 0;
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW && nids < 256) {
+        int64_t id = sqlite3_column_int64(sel, 0);
+        int64_t pid = sqlite3_column_int64(sel, 1);
+        int alive = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+        if (!alive)
+            ids[nids++] = id;
+    }
+    sqlite3_reset(sel);
+    sqlite3_clear_bindings(sel);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        goto fail;
+    what = "marking interrupted runs";
+    for (int i = 0; i < nids; i++) {
+        sqlite3_stmt *st = log->st[ST_MARK_FAILED];
+        sqlite3_bind_int64(st, 1, ids[i]);
+        bind_text(st, 2, "interrupted: the process running it died");
+        if ((rc = step_done(st)) != SQLITE_OK)
+            goto fail;
+        changed += sqlite3_changes(log->db);
+    }
+    what = "committing";
+    if ((rc = step_done(log->st[ST_COMMIT])) != SQLITE_OK)
+        goto fail;
+    if (n)
+        *n = changed;
+    return 0;
+fail:;
+    int ret = fail(log, rc, what, err);
+    if (!sqlite3_get_autocommit(log->db))
+        step_done(log->st[ST_ROLLBACK]);
+    return ret;
+}
+
+int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_tune *t,
+                           const vsr_runlog_tune_row *rows, int n, vsr_error *err)
+{
+    const char *what = "starting the transaction";
+    int rc = step_done(log->st[ST_BEGIN]);
+    if (rc != SQLITE_OK)
+        goto fail;
+    what = "recording tune results";
+    for (int i = 0; i < n; i++) {
+        sqlite3_stmt *st = log->st[ST_TUNE_INSERT];
+        sqlite3_bind_int64(st, 1, sweep_id);
+        bind_id(st, 2, t->host_id);
+        bind_text(st, 3, t->model);
+        bind_text(st, 4, t->variant ? t->variant : "base");
+        bind_text(st, 5, t->precision);
+        bind_text(st, 6, t->dataset);
+        sqlite3_bind_int(st, 7, rows[i].tile);
+        sqlite3_bind_int(st, 8, rows[i].pad);
+        sqlite3_bind_int(st, 9, rows[i].threads);
+        sqlite3_bind_double(st, 10, rows[i].ms);
+        bind_real(st, 11, rows[i].psnr_delta);
+        sqlite3_bind_int(st, 12, rows[i].identical != 0);
+        sqlite3_bind_int(st, 13, rows[i].pareto != 0);
+        sqlite3_bind_int(st, 14, rows[i].recommended != 0);
+        if ((rc = step_done(st)) != SQLITE_OK)
+            goto fail;
+    }
+    what = "committing tune results";
+    if ((rc = step_done(log->st[ST_COMMIT])) != SQLITE_OK)
+        goto fail;
+    return 0;
+fail:;
+    int ret = fail(log, rc, what, err);
+    if (!sqlite3_get_autocommit(log->db))
+        step_done(log->st[ST_ROLLBACK]);
+    return ret;
+}

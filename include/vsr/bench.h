@@ -1,0 +1,249 @@
+/**
+ * @file bench.h
+ * @brief vsrbench's own library (vsr_bench): the SQLite run log, timing
+ *        statistics, YAML sweep configs and their expansion into runs.
+ *
+ * Run log. One SQLite file (runs.db by default) holds every sweep, run,
+ * metric, timing, per-layer profile and tune result. The schema is the
+ * list of migrations at the top of bench/runlog.c (PRAGMA user_version =
+ * number of migrations applied); it only ever grows by new migrations, so
+ * readers (reports/) can rely on every table and column documented there.
+ *
+ * Value conventions in the run log (readers rely on them):
+ *  - Times are ms per LR frame, wall clock (CLOCK_MONOTONIC).
+ *  - A metric that was not computed is NULL. A PSNR of +inf (SR identical to
+ *    GT) is stored as NULL with the matching *_inf column = 1; so
+ *    "psnr_y IS NULL AND psnr_y_inf = 0" means not computed.
+ *  - Timestamps are UTC ISO-8601 text ("2026-11-23T12:14:28.123Z").
+ *  - runs.status: 'pending' (planned), 'running' (started; stays so if the
+ *    process died), 'ok', 'failed' (error holds one line). Only 'ok' runs
+ *    have timings and metrics. A run's results are committed in one
+ *    transaction together with its final status.
+ *
+ * Ownership: every pointer passed in is borrowed for the duration of the
+ * call only (strings are copied into the database); nothing returned needs
+ * freeing except what a function says it allocates.
+ */
+#ifndef VSR_BENCH_H
+#define VSR_BENCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vsr/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ====================================================================== */
+/* Timing statistics                                                      */
+/* ====================================================================== */
+
+/**
+ * Summary of @c count timed frames in ms (TFLite benchmark_model style).
+ * median: the middle sample, or the mean of the two middle samples when
+ * count is even. p95: nearest-rank, the ceil(0.95 * count)-th smallest
+ * sample. std: population standard deviation (divide by count).
+ * first_ms: the first warm-up frame (cold), NaN when warmup == 0.
+ */
+typedef struct vsr_timing_stats {
+    int count;  /**< timed frames */
+    int warmup; /**< untimed warm-up frames run before them */
+    double first_ms;
+    double min_ms;
+    double median_ms;
+    double p95_ms;
+    double max_ms;
+    double mean_ms;
+    double std_ms;
+} vsr_timing_stats;
+
+/* ====================================================================== */
+/* Run log (SQLite)                                                       */
+/* ====================================================================== */
+
+/** An open run log (one SQLite connection and its prepared statements). */
+typedef struct vsr_runlog vsr_runlog;
+
+/** The schema version this build writes (= number of migrations). */
+int vsr_runlog_schema_version(void);
+
+/**
+ * Open (creating if needed) the run log at @p path and migrate it to the
+ * latest schema. Sets WAL, synchronous=NORMAL, foreign_keys=ON and a busy
+ * timeout, so several processes may write one file. Fails with one line
+ * naming @p path when the file is not a database, is read-only, or was
+ * written by a newer vsrbench (user_version above ours).
+ * On success *out owns the connection; release it with vsr_runlog_close().
+ */
+int vsr_runlog_open(vsr_runlog **out, const char *path, vsr_error *err);
+
+/** Finalize the statements, close the db and set *log to NULL. NULL-safe. */
+void vsr_runlog_close(vsr_runlog **log);
+
+/** The database path given to vsr_runlog_open() (owned by @p log). */
+const char *vsr_runlog_path(const vsr_runlog *log);
+
+/** The machine a run was measured on. */
+typedef struct vsr_runlog_host {
+    char hostname[256];
+    char cpu_model[256];
+    char cpu_flags[512]; /**< ISA-relevant flags, space separated ("avx2 fma f16c") */
+    int cores;           /**< online logical CPUs */
+} vsr_runlog_host;
+
+/** Fill @p host from gethostname(), /proc/cpuinfo and sysconf(). */
+int vsr_runlog_host_detect(vsr_runlog_host *host, vsr_error *err);
+
+/** Insert @p host if it is new; *host_id receives its hosts.id. */
+int vsr_runlog_host_id(vsr_runlog *log, const vsr_runlog_host *host, int64_t *host_id,
+                       vsr_error *err);
+
+/** What a sweep records about its configuration. */
+typedef struct vsr_runlog_sweep {
+    const char *name;        /**< config `name:` */
+    const char *config_path; /**< may be NULL */
+    const char *config_text; /**< the YAML as read (before overrides) */
+    const char *overrides;   /**< the --set arguments, one per line; may be NULL */
+    const char *config_hash; /**< hash of the effective config (16 hex digits) */
+} vsr_runlog_sweep;
+
+/**
+ * Record a new sweep; *sweep_id receives sweeps.id. With @p reuse set, the
+ * most recent sweep with the same name and config_hash is returned instead
+ * when one exists (--resume keeps adding to the sweep it continues).
+ */
+int vsr_runlog_sweep_begin(vsr_runlog *log, const vsr_runlog_sweep *sweep, int reuse,
+                           int64_t *sweep_id, vsr_error *err);
+
+/** The axes and provenance of one run, known before it starts. */
+typedef struct vsr_runlog_run {
+    const char *run_key;     /**< readable unique key of the axes (see sweep) */
+    const char *config_hash; /**< hash of everything that affects this run's result */
+    const char *model;
+    const char *variant;      /**< "base" or an ablation name */
+    const char *precision;    /**< "fp32" | "fp16" | "int8" */
+    const char *calib_method; /**< "minmax" | "percentile" | "mse"; NULL unless int8 */
+    int calib_frames;         /**< 0 unless int8 */
+    const char *dataset;
+    const char *degradation; /**< "bi" | "bd" */
+    int scale;
+    int tile; /**< 0 = whole frame */
+    int pad;
+    int threads;
+    const char *git_rev;     /**< may be NULL */
+    const char *build_flags; /**< may be NULL */
+    int64_t host_id;         /**< from vsr_runlog_host_id(), 0 for unknown */
+} vsr_runlog_run;
+
+/**
+ * Record that a run starts: inserts a runs row with status 'running' and
+ * the start time (committed at once so other readers see progress).
+ * *run_id receives runs.id for vsr_runlog_run_finish().
+ */
+int vsr_runlog_run_begin(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run *run,
+                         int64_t *run_id, vsr_error *err);
+
+/** One set of quality numbers. NaN = not computed; psnr = +INFINITY allowed. */
+typedef struct vsr_runlog_metrics {
+    double psnr_rgb;
+    double psnr_y;
+    double ssim_rgb;
+    double ssim_y;
+    double niqe;
+} vsr_runlog_metrics;
+
+/** Per-clip averages. */
+typedef struct vsr_runlog_clip {
+    const char *clip;
+    int frames;
+    vsr_runlog_metrics m;
+} vsr_runlog_clip;
+
+/** One SR frame. */
+typedef struct vsr_runlog_frame {
+    const char *clip;
+    int index; /**< 0-based frame number within the clip */
+    vsr_runlog_metrics m;
+    double ms; /**< inference time of this frame, NaN when not timed */
+} vsr_runlog_frame;
+
+/** One layer of the per-layer profile. */
+typedef struct vsr_runlog_layer {
+    int index;
+    const char *name;
+    const char *op;
+    double ms;    /**< mean ms per LR frame spent in this layer */
+    int64_t macs; /**< per LR frame, -1 when unknown */
+} vsr_runlog_layer;
+
+/** Everything a finished run records. Arrays may be NULL when their n is 0. */
+typedef struct vsr_runlog_result {
+    int ok;            /**< 1 -> status 'ok', 0 -> 'failed' */
+    const char *error; /**< one line, required when !ok */
+    const char *isa;   /**< kernels used ("avx2"), may be NULL */
+    int64_t params;    /**< -1 when unknown */
+    int64_t macs;      /**< per LR frame at input_w x input_h, -1 when unknown */
+    int input_w, input_h;
+    const vsr_timing_stats *timing; /**< NULL when not timed */
+    const vsr_runlog_clip *clips;
+    int n_clips;
+    const vsr_runlog_frame *frames;
+    int n_frames;
+    const vsr_runlog_layer *layers;
+    int n_layers;
+} vsr_runlog_result;
+
+/**
+ * Record the outcome of run @p run_id: final status, finish time, timing,
+ * clip and frame metrics and layer profile, all in one transaction
+ * (BEGIN IMMEDIATE ... COMMIT). On any failure (disk full, read-only,
+ * constraint) the transaction is rolled back, nothing of the result is
+ * kept, and err names the db file.
+ */
+int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_result *res,
+                          vsr_error *err);
+
+/**
+ * For --resume: *run_id receives the id of a run with status 'ok' and this
+ * @p config_hash (the newest one), or 0 when there is none.
+ */
+int vsr_runlog_find_finished(vsr_runlog *log, const char *config_hash, int64_t *run_id,
+                             vsr_error *err);
+
+/**
+ * Mark runs left 'running' or 'pending' by a process that died as 'failed'
+ * ("interrupted"). Only rows of this host whose recorded pid is no longer
+ * alive are touched, so a concurrent sweep is left alone. *n (may be NULL)
+ * receives the number of rows changed.
+ */
+int vsr_runlog_mark_interrupted(vsr_runlog *log, int64_t host_id, int *n, vsr_error *err);
+
+/** One measured setting of `vsrbench tune`. */
+typedef struct vsr_runlog_tune_row {
+    int tile, pad, threads;
+    double ms;         /**< median ms per LR frame */
+    double psnr_delta; /**< PSNR(tiled vs GT) - PSNR(untiled vs GT) in dB; NaN unknown */
+    int identical;     /**< 1 when the output equals the untiled output bit for bit */
+    int pareto;        /**< 1 when no other setting is both faster and closer */
+    int recommended;   /**< 1 for the one recommended setting */
+} vsr_runlog_tune_row;
+
+/** Axes shared by all rows of one tune session. */
+typedef struct vsr_runlog_tune {
+    const char *model;
+    const char *variant;
+    const char *precision;
+    const char *dataset;
+    int64_t host_id;
+} vsr_runlog_tune;
+
+/** Record @p n tune rows of one session in one transaction. */
+int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_tune *t,
+                           const vsr_runlog_tune_row *rows, int n, vsr_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VSR_BENCH_H */
