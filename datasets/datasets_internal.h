@@ -1,0 +1,34 @@
+/* Internals of the datasets part (not installed, not public). */
+#ifndef VSR_DATASETS_INTERNAL_H
+#define VSR_DATASETS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vsr/datasets.h"
+
+/* BD: Gaussian radius (13x13 kernel), sigma, and the sampling offset. */
+#define VSR_BD_RADIUS 6
+#define VSR_BD_SIGMA 1.6
+#define VSR_BD_OFFSET 1
+
+/*
+ * BD with an explicit sampling offset (kept pixels offset, offset+scale,
+ * ...) and border rule (0 reflect-101, 1 replicate). Used by the test that
+ * measures which convention matches the published Vid4 BDx4.
+ */
+int vsr_degrade_bd_ex(const vsr_frame *gt, int scale, int offset, int border, vsr_frame *lr,
+                      vsr_error *err);
+
+/* "a/b" into buf; -ENAMETOOLONG (naming both) when it does not fit. */
+int vsr_path_join(char *buf, size_t cap, const char *a, const char *b, vsr_error *err);
+/* mkdir -p (mode 0755); the message names the folder. */
+int vsr_mkdir_p(const char *path, vsr_error *err);
+/* 1 folder, 0 not there, -ENOTDIR something else. */
+int vsr_is_dir(const char *path);
+/* Remove a folder tree (best effort, used on failure and for temp dirs). */
+void vsr_rm_rf(const char *path);
+/* SHA-256 of a file as 64 lowercase hex digits + NUL. */
+int vsr_sha256_file(const char *path, char hex[65], vsr_error *err);
+
+#endif
