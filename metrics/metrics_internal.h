@@ -1,0 +1,76 @@
+/* Internals of the metrics part: plane views, Y conversion, shared checks. */
+#ifndef VSR_METRICS_INTERNAL_H
+#define VSR_METRICS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pthreadpool.h>
+
+#include "vsr/core.h"
+#include "vsr/metrics.h"
+
+/*
+ * One channel of an image: either 8-bit samples (u8, @c step bytes between
+ * horizontally adjacent samples, e.g. 3 for one channel of RGB24) or a
+ * float plane (f32, step 1). @c stride is in elements of the sample type.
+ */
+typedef struct vsr_plane {
+    const uint8_t *u8;
+    const float *f32;
+    int step;
+    ptrdiff_t stride;
+    int width;
+    int height;
+} vsr_plane;
+
+/* Load row y (columns x0 .. x0+n-1) of @p p as doubles into @p out. */
+static inline void vsr_plane_row_f64(const vsr_plane *p, int y, int x0, int n, double *out)
+{
+    if (p->u8) {
+        const uint8_t *s = p->u8 + (ptrdiff_t)y * p->stride + (ptrdiff_t)x0 * p->step;
+        const int step = p->step;
+        for (int x = 0; x < n; x++)
+            out[x] = (double)s[(ptrdiff_t)x * step];
+    } else {
+        const float *s = p->f32 + (ptrdiff_t)y * p->stride + x0;
+        for (int x = 0; x < n; x++)
+            out[x] = (double)s[x];
+    }
+}
+
+/*
+ * Check that @p a and @p b can be compared and that cropping @p crop leaves
+ * at least min_w x min_h pixels. @p what names the metric in the message.
+ */
+int vsr_metrics_check_pair(const vsr_frame *a, const vsr_frame *b, int crop, int min_w,
+                           int min_h, const char *what, vsr_error *err);
+
+/*
+ * BasicSR to_y_channel on the cropped region of @p f (crop pixels off every
+ * side), written to @p y (w x h floats, tight rows). RGB: float32 x/255, the
+ * BT.601 dot product + 16 in double, /255 rounded to float32, *255 in
+ * float32 (the exact sequence of numpy dtypes in BasicSR). Gray: float32
+ * (x/255)*255, which is what BasicSR returns for a 2-D image.
+ * Runs over rows on @p pool.
+ */
+void vsr_metrics_to_y(const vsr_frame *f, int crop, float *y, pthreadpool_t pool);
+
+/* OpenCV COLOR_BGR2GRAY on float32 x/255, times 255 (NIQE convert_to='gray'). */
+void vsr_metrics_to_gray_f32(const vsr_frame *f, int crop, float *out);
+
+/* The planes (1 for Y or gray, else one per channel) of a cropped frame. */
+int vsr_metrics_planes(const vsr_frame *f, int crop, vsr_plane *planes);
+
+/* PSNR / SSIM kernels on planes of equal size. */
+double vsr_metrics_sse_planes(const vsr_plane *a, const vsr_plane *b, pthreadpool_t pool);
+int vsr_metrics_ssim_planes(const vsr_plane *a, const vsr_plane *b, int nplanes,
+                            pthreadpool_t pool, double *ssim, vsr_error *err);
+
+/* Number of threads of @p pool (1 for NULL). */
+static inline size_t vsr_metrics_threads(pthreadpool_t pool)
+{
+    return pool ? pthreadpool_get_threads_count(pool) : 1;
+}
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * SSIM (Wang et al. 2004, ssim_index.m / BasicSR _ssim): 11x11 Gaussian
+ * window (sigma 1.5, outer product of the normalised 1-D kernel =
+ * cv2.getGaussianKernel(11, 1.5)), 'valid' filtering, C1 = (0.01*255)^2,
+ * C2 = (0.03*255)^2, mean of the map per channel, then mean over channels.
+ *
+ * Algorithm. The 2-D window is separable, so each map is a horizontal 11-tap
+ * pass (symmetric: 6 multiplies) then a vertical one. Only four filtered
+ * maps are needed, not five: mu_x = w*x, mu_y = w*y, w*(x^2 + y^2) and
+ * w*(xy), because the map only uses s_xx + s_yy (= w*(x^2+y^2) - mu_x^2 -
+ * mu_y^2) and s_xy. Rows are streamed through a ring of 11 horizontally
+ * filtered rows; the image is cut into horizontal stripes, one task each
+ * on the thread pool (each stripe re-filters the 10 rows of its halo).
+ * Per-output-row sums are kept and added in row order, so the result does
+ * not depend on the thread count.
+ *
+ * Precision: everything in double. The moments are up to 2*255^2 = 130050
+ * and the local variances are small differences of them (catastrophic
+ * cancellation in flat areas), which float32 cannot hold to the 1e-5 SSIM
+ * target: an absolute error e in s_xx + s_yy moves the map by up to
+ * e / C2 = e / 58.5, and float32 gives e ~ 130050 * 22 * 6e-8 ~ 0.17 in the
+ * worst case (3e-3 in SSIM). In double the same bound is
+ * 130050 * 22 * 1.1e-16 ~ 3e-10, i.e. ~5e-12 in the map: the reference
+ * (float64 cv2.filter2D) is matched to about 1e-11. Inputs (8-bit values or
+ * float32 Y) and their products are exact in double.
+ * Identical inputs give exactly 1: x^2 + y^2 = 2 x^2 and xy = x^2 are then
+ * filtered identically up to an exact factor 2, so numerator and
+ * denominator are bit-identical.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics_internal.h"
+
+#define WIN 11
+#define HALF 5
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                         \
+    !defined(__SANITIZE_ADDRESS__)
+/* Compiled for the baseline, AVX2 and AVX-512 and picked at load time
+ * (ifunc): the loops below are written to auto-vectorize over columns. */
+#define VSR_MULTIVERSION __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define VSR_MULTIVERSION
+#endif
+
+/* cv2.getGaussianKernel(11, 1.5): exp(-(i-5)^2 / (2*1.5^2)), normalised. */
+static void gauss11(double g[WIN])
+{
+    double sum = 0.0;
+    for (int i = 0; i < WIN; i++) {
+        const double d = i - HALF;
+        g[i] = exp(-d * d / (2.0 * 1.5 * 1.5));
+        sum += g[i];
+    }
+    for (int i = 0; i < WIN; i++)
+        g[i] /= sum;
+}
+
+/*
+ * Horizontal pass of the four maps for one input row: in0 = x, in1 = y
+ * (w doubles each); out = 4 rows of ow = w - 10 doubles (mx, my, sq, xy).
+ * tmp holds 2 rows of w doubles for x^2 + y^2 and x*y.
+ */
+VSR_MULTIVERSION
+static void hpass(const double *restrict x, const double *restrict y, double *restrict sq,
+                  double *restrict xy, int w, const double *restrict g, double *restrict o_mx,
+                  double *restrict o_my, double *restrict o_sq, double *restrict o_xy)
+{
+    for (int i = 0; i < w; i++) {
+        sq[i] = x[i] * x[i] + y[i] * y[i];
+        xy[i] = x[i] * y[i];
+    }
+    const double g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3], g4 = g[4], g5 = g[5];
+    const int ow = w - 2 * HALF;
+#define HTAP(in, k)                                                                            \
+    (g5 * in[k + 5] + g4 * (in[k + 4] + in[k + 6]) + g3 * (in[k + 3] + in[k + 7]) +            \
+     g2 * (in[k + 2] + in[k + 8]) + g1 * (in[k + 1] + in[k + 9]) + g0 * (in[k] + in[k + 10]))
+    for (int k = 0; k < ow; k++)
+        o_mx[k] = HTAP(x, k);
+    for (int k = 0; k < ow; k++)
+        o_my[k] = HTAP(y, k);
+    for (int k = 0; k < ow; k++)
+        o_sq[k] = HTAP(sq, k);
+    for (int k = 0; k < ow; k++)
+        o_xy[k] = HTAP(xy, k);
+#undef HTAP
+}
+
+/*
+ * Vertical pass and the SSIM map for one output row. r[t][m] is the
+ * horizontally filtered row t (0..10) of map m. Returns the row's sum of
+ * the map; tmp holds 4 rows of ow doubles.
+ */
+VSR_MULTIVERSION
+static double vpass(const double *const r[WIN][4], const double *restrict g, int ow,
+                    double *restrict tmp)
+{
+    const double c1 = (0.01 * 255.0) * (0.01 * 255.0);
+    const double c2 = (0.03 * 255.0) * (0.03 * 255.0);
+    const double g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3], g4 = g[4], g5 = g[5];
+    for (int m = 0; m < 4; m++) {
+        const double *restrict a0 = r[0][m], *restrict a1 = r[1][m], *restrict a2 = r[2][m];
+        const double *restrict a3 = r[3][m], *restrict a4 = r[4][m], *restrict a5 = r[5][m];
+        const double *restrict a6 = r[6][m], *restrict a7 = r[7][m], *restrict a8 = r[8][m];
+        const double *restrict a9 = r[9][m], *restrict a10 = r[10][m];
+        double *restrict o = tmp + (size_t)m * ow;
+        for (int k = 0; k < ow; k++)
+            o[k] = g5 * a5[k] + g4 * (a4[k] + a6[k]) + g3 * (a3[k] + a7[k]) +
+                   g2 * (a2[k] + a8[k]) + g1 * (a1[k] + a9[k]) + g0 * (a0[k] + a10[k]);
+    }
+    const double *restrict mx = tmp, *restrict my = tmp + ow;
+    const double *restrict sq = tmp + 2 * (size_t)ow, *restrict xy = tmp + 3 * (size_t)ow;
+    double sum = 0.0;
+    for (int k = 0; k < ow; k++) {
+        const double mxy = mx[k] * my[k];
+        const double mm = mx[k] * mx[k] + my[k] * my[k];
+        const double num = (2.0 * mxy + c1) * (2.0 * (xy[k] - mxy) + c2);
+        const double den = (mm + c1) * ((sq[k] - mm) + c2);
+        sum += num / den;
+    }
+    return sum;
+}
+
+typedef struct ssim_job {
+    const vsr_plane *a;
+    const vsr_plane *b;
+    int nplanes;
+    int w, h, ow, oh;
+    int nstripes;
+    double g[WIN];
+    double *scratch; /* nstripes * per_stripe doubles */
+    size_t per_stripe;
+    double *row_sums; /* nplanes * oh */
+} ssim_job;
+
+static void ssim_stripe(void *ctx, size_t s)
+{
+    const ssim_job *j = ctx;
+    const int ow = j->ow, w = j->w;
+    const int r0 = (int)((size_t)j->oh * s / (size_t)j->nstripes);
+    const int r1 = (int)((size_t)j->oh * (s + 1) / (size_t)j->nstripes);
+    double *base = j->scratch + s * j->per_stripe;
+    double *ring = base;                             /* WIN * 4 * ow */
+    double *xr = ring + (size_t)WIN * 4 * ow;        /* w */
+    double *yr = xr + w, *sq = yr + w, *xy = sq + w; /* w each */
+    double *tmp = xy + w;                            /* 4 * ow */
+    for (int p = 0; p < j->nplanes; p++) {
+        const vsr_plane *pa = &j->a[p], *pb = &j->b[p];
+        double *sums = j->row_sums + (size_t)p * j->oh;
+        for (int in = r0; in < r1 + 2 * HALF; in++) {
+            double *slot = ring + (size_t)(in % WIN) * 4 * ow;
+            vsr_plane_row_f64(pa, in, 0, w, xr);
+            vsr_plane_row_f64(pb, in, 0, w, yr);
+            hpass(xr, yr, sq, xy, w, j->g, slot, slot + ow, slot + 2 * (size_t)ow,
+                  slot + 3 * (size_t)ow);
+            const int out = in - 2 * HALF; /* output row complete once its last input is in */
+            if (out < r0)
+                continue;
+            const double *rows[WIN][4];
+            for (int t = 0; t < WIN; t++)
+                for (int m = 0; m < 4; m++)
+                    rows[t][m] = ring + ((size_t)((out + t) % WIN) * 4 + m) * ow;
+            sums[out] = vpass(rows, j->g, ow, tmp);
+        }
+    }
+}
+
+int vsr_metrics_ssim_planes(const vsr_plane *a, const vsr_plane *b, int nplanes,
+                            pthreadpool_t pool, double *ssim, vsr_error *err)
+{
+    ssim_job j = {.a = a, .b = b, .nplanes = nplanes, .w = a[0].width, .h = a[0].height};
+    j.ow = j.w - 2 * HALF;
+    j.oh = j.h - 2 * HALF;
+    if (j.ow <= 0 || j.oh <= 0)
+        return vsr_error_set(err, -EINVAL,
+                             "ssim: %dx%d (after crop) is smaller than the 11x11 window", j.w,
+                             j.h);
+    gauss11(j.g);
+    const size_t threads = vsr_metrics_threads(pool);
+    j.nstripes = threads > 1 ? (int)(threads * 2) : 1;
+    if (j.nstripes > j.oh)
+        j.nstripes = j.oh;
+    j.per_stripe = (size_t)WIN * 4 * j.ow + 4 * (size_t)j.w + 4 * (size_t)j.ow;
+    j.scratch = malloc(sizeof(double) * j.per_stripe * (size_t)j.nstripes);
+    j.row_sums = malloc(sizeof(double) * (size_t)nplanes * (size_t)j.oh);
+    if (!j.scratch || !j.row_sums) {
+        free(j.scratch);
+        free(j.row_sums);
+        return vsr_error_set(err, -ENOMEM, "ssim: out of memory for %d stripes of %d columns",
+                             j.nstripes, j.w);
+    }
+    pthreadpool_parallelize_1d(pool, ssim_stripe, &j, (size_t)j.nstripes, 0);
+    double total = 0.0;
+    for (int p = 0; p < nplanes; p++) {
+        double s = 0.0;
+        for (int r = 0; r < j.oh; r++)
+            s += j.row_sums[(size_t)p * j.oh + r];
+        total += s / ((double)j.ow * j.oh);
+    }
+    *ssim = total / nplanes;
+    free(j.scratch);
+    free(j.row_sums);
+    return 0;
+}
+
+int vsr_metrics_ssim(const vsr_frame *gt, const vsr_frame *sr, int crop_border, int y_channel,
+                     pthreadpool_t pool, double *ssim, vsr_error *err)
+{
+    int rc = vsr_metrics_check_pair(gt, sr, crop_border, WIN, WIN, "ssim", err);
+    if (rc < 0)
+        return rc;
+    const int w = gt->width - 2 * crop_border, h = gt->height - 2 * crop_border;
+    if (!y_channel) {
+        vsr_plane pa[3], pb[3];
+        const int n = vsr_metrics_planes(gt, crop_border, pa);
+        vsr_metrics_planes(sr, crop_border, pb);
+        return vsr_metrics_ssim_planes(pa, pb, n, pool, ssim, err);
+    }
+    float *ya = malloc(sizeof(float) * (size_t)w * (size_t)h);
+    float *yb = malloc(sizeof(float) * (size_t)w * (size_t)h);
+    if (!ya || !yb) {
+        rc = vsr_error_set(err, -ENOMEM, "ssim: out of memory for a %dx%d Y plane", w, h);
+        goto done;
+    }
+    vsr_metrics_to_y(gt, crop_border, ya, pool);
+    vsr_metrics_to_y(sr, crop_border, yb, pool);
+    vsr_plane pa = {.f32 = ya, .step = 1, .stride = w, .width = w, .height = h};
+    vsr_plane pb = {.f32 = yb, .step = 1, .stride = w, .width = w, .height = h};
+    rc = vsr_metrics_ssim_planes(&pa, &pb, 1, pool, ssim, err);
+done:
+    free(ya);
+    free(yb);
+    return rc;
+}
