@@ -14,6 +14,7 @@
 
 static const struct vsr_command commands[] = {
     /* {"name", vsr_cmd_name, "one-line summary"}, in the order of --help */
+    {"data", vsr_cmd_data, "build the demo dataset; degrade frames (BI/BD)"},
     {NULL, NULL, NULL},
 };
 

@@ -10,11 +10,22 @@
 /* BD: Gaussian radius (13x13 kernel), sigma, and the sampling offset. */
 #define VSR_BD_RADIUS 6
 #define VSR_BD_SIGMA 1.6
-#define VSR_BD_OFFSET 1
+#define VSR_BD_OFFSET 0
+/* Border rules for vsr_degrade_bd_ex(). */
+enum { VSR_BORDER_REFLECT101 = 0, VSR_BORDER_REPLICATE = 1, VSR_BORDER_SYMMETRIC = 2 };
+/* OR-ed into the border argument: truncate instead of rounding half up. */
+#define VSR_BD_TRUNCATE 0x100
+/*
+ * Measured on Vid4 calendar frames 0-1 against the published BDx4
+ * (offset / border / rounding -> PSNR): 0 / replicate / truncate 57.1 dB,
+ * 0 / reflect101 / truncate 50.3, 0 / symmetric / truncate 54.8,
+ * 0 / replicate / round 51.1, offsets 1..3: < 27 dB.
+ */
+#define VSR_BD_BORDER (VSR_BORDER_REPLICATE | VSR_BD_TRUNCATE)
 
 /*
  * BD with an explicit sampling offset (kept pixels offset, offset+scale,
- * ...) and border rule (0 reflect-101, 1 replicate). Used by the test that
+ * ...) and border rule (VSR_BORDER_*). Used by the test that
  * measures which convention matches the published Vid4 BDx4.
  */
 int vsr_degrade_bd_ex(const vsr_frame *gt, int scale, int offset, int border, vsr_frame *lr,

@@ -49,6 +49,16 @@ int vsr_degrade_bi(const vsr_frame *gt, int scale, vsr_frame *lr, vsr_error *err
     return vsr_imresize_u8(&v, 1.0 / scale, lr, err);
 }
 
+/* Half-sample symmetric (edge repeated): -1 -> 0, n -> n-1. */
+static int symmetric(int i, int n)
+{
+    int period = 2 * n;
+    i %= period;
+    if (i < 0)
+        i += period;
+    return i < n ? i : period - 1 - i;
+}
+
 /* Reflect-101 (mirror without repeating the edge): -1 -> 1, n -> n-2. */
 static int reflect101(int i, int n)
 {
@@ -61,12 +71,23 @@ static int reflect101(int i, int n)
     return i < n ? i : period - i;
 }
 
+static int border_index(int i, int n, int border)
+{
+    if (border == VSR_BORDER_REPLICATE)
+        return i < 0 ? 0 : i >= n ? n - 1 : i;
+    if (border == VSR_BORDER_SYMMETRIC)
+        return symmetric(i, n);
+    return reflect101(i, n);
+}
+
 int vsr_degrade_bd_ex(const vsr_frame *gt, int scale, int offset, int border, vsr_frame *lr,
                       vsr_error *err)
 {
     enum { R = VSR_BD_RADIUS, K = 2 * VSR_BD_RADIUS + 1 };
     vsr_frame v;
     memset(lr, 0, sizeof(*lr));
+    const int truncate = (border & VSR_BD_TRUNCATE) != 0;
+    border &= ~VSR_BD_TRUNCATE;
     int rc = vsr_modcrop(gt, scale, &v, err);
     if (rc < 0)
         return rc;
@@ -90,10 +111,7 @@ int vsr_degrade_bd_ex(const vsr_frame *gt, int scale, int offset, int border, vs
             d[x] = 0.0;
         for (int t = 0; t < K; t++) {
             int y = cy + t - R;
-            y = border ? (y < 0           ? 0
-                          : y >= v.height ? v.height - 1
-                                          : y)
-                       : reflect101(y, v.height);
+            y = border_index(y, v.height, border);
             const uint8_t *s = vsr_frame_row(&v, y);
             for (int x = 0; x < v.width * c; x++)
                 d[x] += g[t] * s[x];
@@ -113,15 +131,11 @@ int vsr_degrade_bd_ex(const vsr_frame *gt, int scale, int offset, int border, vs
                 double acc = 0.0;
                 for (int t = 0; t < K; t++) {
                     int x = cx + t - R;
-                    x = border ? (x < 0          ? 0
-                                  : x >= v.width ? v.width - 1
-                                                 : x)
-                               : reflect101(x, v.width);
+                    x = border_index(x, v.width, border);
                     acc += g[t] * s[(size_t)x * c + k];
                 }
-                d[(size_t)ox * c + k] = acc <= 0.0     ? 0
-                                        : acc >= 255.0 ? 255
-                                                       : (uint8_t)floor(acc + 0.5);
+                double r = truncate ? floor(acc + 1e-9) : floor(acc + 0.5);
+                d[(size_t)ox * c + k] = r <= 0.0 ? 0 : r >= 255.0 ? 255 : (uint8_t)r;
             }
         }
     }
@@ -131,7 +145,7 @@ int vsr_degrade_bd_ex(const vsr_frame *gt, int scale, int offset, int border, vs
 
 int vsr_degrade_bd(const vsr_frame *gt, int scale, vsr_frame *lr, vsr_error *err)
 {
-    return vsr_degrade_bd_ex(gt, scale, VSR_BD_OFFSET, 0, lr, err);
+    return vsr_degrade_bd_ex(gt, scale, VSR_BD_OFFSET, VSR_BD_BORDER, lr, err);
 }
 
 int vsr_degrade(const vsr_frame *gt, enum vsr_degradation d, int scale, vsr_frame *lr,

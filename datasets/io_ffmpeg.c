@@ -337,7 +337,8 @@ static int open_decoder(AVFormatContext *fmt, int *stream, AVCodecContext **out,
         dec->thread_count = 1;
         /* Make decoders report damage instead of silently concealing it. */
         dec->err_recognition = AV_EF_CRCCHECK | AV_EF_BITSTREAM | AV_EF_EXPLODE;
-        dec->flags2 |= 0;
+        /* Bit-exact IDCT and friends: the same pixels on every CPU. */
+        dec->flags |= AV_CODEC_FLAG_BITEXACT;
         r = avcodec_open2(dec, codec, NULL);
     }
     if (r < 0) {

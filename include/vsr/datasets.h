@@ -296,12 +296,13 @@ int vsr_degrade_bi(const vsr_frame *gt, int scale, vsr_frame *lr, vsr_error *err
 /**
  * BD (the DUF / Vid4 BDx4 convention): modcrop, then a 13x13 Gaussian
  * (sigma 1.6, normalised to sum 1, separable, computed in double) with
- * reflect-101 borders (mirror without repeating the edge pixel, as
- * scipy.ndimage 'mirror' / OpenCV BORDER_REFLECT_101), evaluated only at
- * the kept pixels: rows and columns 1, 1+scale, 1+2*scale, ... (offset 1,
- * chosen because it matches the published Vid4 BDx4 calendar best; see the
- * test), rounded half away from zero and clipped. Allocates @p lr
- * (H/scale x W/scale after modcrop).
+ * replicated borders (edge pixel repeated), evaluated only at the kept
+ * pixels: rows and columns 0, scale, 2*scale, ..., then truncated to an
+ * integer (floor) and clipped. This convention (offset 0, replicate,
+ * truncate) was chosen because it matches the published Vid4 BDx4 calendar
+ * best: 57.1 dB PSNR against it, vs 51.1 dB when rounding, 50.3 dB with
+ * reflect-101 borders and < 27 dB for offsets 1..3 (see the test).
+ * Allocates @p lr (H/scale x W/scale after modcrop).
  */
 int vsr_degrade_bd(const vsr_frame *gt, int scale, vsr_frame *lr, vsr_error *err);
 

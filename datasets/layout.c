@@ -1,0 +1,465 @@
+/*
+ * Dataset layouts: REDS, Vid4, a pair of folders, a single video file.
+ * Opening checks every clip (folders exist, frame counts, the first GT/LR
+ * sizes); loading reads the frames and makes a missing LR side on the fly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <dirent.h>
+
+#include "datasets_internal.h"
+#include "vsr/datasets.h"
+
+struct ds_clip {
+    char *name;
+    char *gt; /* folder or video file */
+    char *lr; /* folder, or NULL: made on the fly */
+    int frames;
+    int gt_w, gt_h; /* after modcrop */
+    int lr_w, lr_h;
+};
+
+struct vsr_dataset {
+    enum vsr_dataset_type type;
+    enum vsr_degradation deg;
+    int scale;
+    int n;
+    struct ds_clip *clips;
+};
+
+static const char *const reds4[] = {"000", "011", "015", "020"};
+
+const char *vsr_dataset_type_name(enum vsr_dataset_type t)
+{
+    switch (t) {
+    case VSR_DATASET_REDS:
+        return "reds";
+    case VSR_DATASET_VID4:
+        return "vid4";
+    case VSR_DATASET_PAIR:
+        return "pair";
+    case VSR_DATASET_VIDEO:
+        return "video";
+    }
+    return "?";
+}
+
+int vsr_dataset_type_parse(const char *s, enum vsr_dataset_type *out, vsr_error *err)
+{
+    for (int t = VSR_DATASET_REDS; t <= VSR_DATASET_VIDEO; t++)
+        if (s && !strcasecmp(s, vsr_dataset_type_name((enum vsr_dataset_type)t))) {
+            *out = (enum vsr_dataset_type)t;
+            return 0;
+        }
+    return vsr_error_set(err, -EINVAL,
+                         "dataset type '%s' is unknown; use reds, vid4, pair or video",
+                         s ? s : "(null)");
+}
+
+void vsr_dataset_close(vsr_dataset **pds)
+{
+    if (!pds || !*pds)
+        return;
+    vsr_dataset *ds = *pds;
+    for (int i = 0; i < ds->n; i++) {
+        free(ds->clips[i].name);
+        free(ds->clips[i].gt);
+        free(ds->clips[i].lr);
+    }
+    free(ds->clips);
+    free(ds);
+    *pds = NULL;
+}
+
+static char *join_dup(const char *a, const char *b, vsr_error *err)
+{
+    char buf[4096];
+    if (vsr_path_join(buf, sizeof(buf), a, b, err) < 0)
+        return NULL;
+    char *s = strdup(buf);
+    if (!s)
+        vsr_error_set(err, -ENOMEM, "out of memory");
+    return s;
+}
+
+static int add_clip(vsr_dataset *ds, int *cap, const char *name, vsr_error *err)
+{
+    if (ds->n == *cap) {
+        int nc = *cap ? 2 * *cap : 8;
+        struct ds_clip *c = realloc(ds->clips, sizeof(*c) * (size_t)nc);
+        if (!c)
+            return vsr_error_set(err, -ENOMEM, "out of memory");
+        ds->clips = c;
+        *cap = nc;
+    }
+    memset(&ds->clips[ds->n], 0, sizeof(ds->clips[0]));
+    if (!(ds->clips[ds->n].name = strdup(name)))
+        return vsr_error_set(err, -ENOMEM, "out of memory");
+    ds->n++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sub-folders of @p dir (sorted) as clips. */
+static int list_subdirs(vsr_dataset *ds, int *cap, const char *dir, vsr_error *err)
+{
+    int d = vsr_is_dir(dir);
+    if (d == 0)
+        return vsr_error_set(err, -ENOENT, "%s: no such folder", dir);
+    if (d < 0)
+        return vsr_error_set(err, -ENOTDIR, "%s: not a folder", dir);
+    DIR *dp = opendir(dir);
+    if (!dp) {
+        int e = errno;
+        return vsr_error_set(err, -e, "%s: cannot open folder: %s", dir, strerror(e));
+    }
+    char **names = NULL;
+    int n = 0, ncap = 0, rc = 0;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[4096];
+        if (vsr_path_join(p, sizeof(p), dir, de->d_name, NULL) < 0 || vsr_is_dir(p) != 1)
+            continue;
+        if (n == ncap) {
+            ncap = ncap ? 2 * ncap : 16;
+            char **nn = realloc(names, sizeof(char *) * (size_t)ncap);
+            if (!nn) {
+                rc = vsr_error_set(err, -ENOMEM, "out of memory");
+                goto done;
+            }
+            names = nn;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = vsr_error_set(err, -ENOMEM, "out of memory");
+            goto done;
+        }
+        n++;
+    }
+    if (n == 0) {
+        rc = vsr_error_set(err, -ENODATA, "%s: no clip folders in it", dir);
+        goto done;
+    }
+    qsort(names, (size_t)n, sizeof(char *), cmp_str);
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = add_clip(ds, cap, names[i], err);
+done:
+    closedir(dp);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s && s[1] ? s + 1 : p;
+}
+
+/* Open both sides of a clip and check counts and sizes. */
+static int check_clip(vsr_dataset *ds, struct ds_clip *c, int max_frames, vsr_error *err)
+{
+    vsr_source *g = NULL, *l = NULL;
+    int rc = ds->type == VSR_DATASET_VIDEO ? vsr_source_open_video(c->gt, 3, &g, err)
+                                           : vsr_source_open_folder(c->gt, 3, &g, err);
+    if (rc < 0)
+        goto done;
+    int gw = vsr_source_width(g) / ds->scale * ds->scale;
+    int gh = vsr_source_height(g) / ds->scale * ds->scale;
+    if (gw <= 0 || gh <= 0) {
+        rc = vsr_error_set(err, -EINVAL, "%s: frames are %dx%d, smaller than the scale %d",
+                           c->gt, vsr_source_width(g), vsr_source_height(g), ds->scale);
+        goto done;
+    }
+    c->frames = vsr_source_frame_count(g);
+    if (c->frames <= 0) {
+        rc = vsr_error_set(err, -EINVAL, "%s: cannot tell the number of frames", c->gt);
+        goto done;
+    }
+    c->gt_w = gw;
+    c->gt_h = gh;
+    c->lr_w = gw / ds->scale;
+    c->lr_h = gh / ds->scale;
+    if (c->lr) {
+        if ((rc = vsr_source_open_folder(c->lr, 3, &l, err)) < 0)
+            goto done;
+        const char *gn = vsr_source_frame_name(g, 0), *ln = vsr_source_frame_name(l, 0);
+        if (vsr_source_width(l) * ds->scale != gw || vsr_source_height(l) * ds->scale != gh) {
+            rc = vsr_error_set(err, -EINVAL,
+                               "%s/%s is %dx%d (modcrop %dx%d) but LR %s/%s is %dx%d: not x%d "
+                               "apart",
+                               c->gt, gn ? gn : "", vsr_source_width(g), vsr_source_height(g),
+                               gw, gh, c->lr, ln ? ln : "", vsr_source_width(l),
+                               vsr_source_height(l), ds->scale);
+            goto done;
+        }
+        if (vsr_source_frame_count(l) != c->frames) {
+            rc = vsr_error_set(err, -EINVAL, "%s has %d frames but LR %s has %d", c->gt,
+                               c->frames, c->lr, vsr_source_frame_count(l));
+            goto done;
+        }
+    }
+    if (max_frames > 0 && c->frames > max_frames)
+        c->frames = max_frames;
+done:
+    vsr_source_close(&g);
+    vsr_source_close(&l);
+    return rc;
+}
+
+int vsr_dataset_open(const vsr_dataset_spec *spec, vsr_dataset **out, vsr_error *err)
+{
+    *out = NULL;
+    int rc = 0, cap = 0;
+    char gtp[4096], lrp[4096];
+    vsr_dataset *ds = calloc(1, sizeof(*ds));
+    if (!ds)
+        return vsr_error_set(err, -ENOMEM, "out of memory");
+    ds->type = spec->type;
+    ds->deg = spec->degradation;
+    ds->scale = spec->scale > 0 ? spec->scale : 4;
+    if (ds->scale > 16) {
+        rc = vsr_error_set(err, -EINVAL, "dataset scale %d is out of range 1..16", spec->scale);
+        goto fail;
+    }
+    if (spec->type == VSR_DATASET_REDS || spec->type == VSR_DATASET_VID4) {
+        int reds = spec->type == VSR_DATASET_REDS;
+        if (!spec->root && !spec->gt) {
+            rc = vsr_error_set(err, -EINVAL, "%s dataset: no root folder given",
+                               vsr_dataset_type_name(spec->type));
+            goto fail;
+        }
+        if (spec->gt)
+            snprintf(gtp, sizeof(gtp), "%s", spec->gt);
+        else if ((rc = vsr_path_join(gtp, sizeof(gtp), spec->root, reds ? "train_sharp" : "GT",
+                                     err)) < 0)
+            goto fail;
+        if (spec->lq) {
+            snprintf(lrp, sizeof(lrp), "%s", spec->lq);
+        } else if (spec->root) {
+            char sub[64];
+            if (reds)
+                snprintf(sub, sizeof(sub), "train_sharp_bicubic/X%d", ds->scale);
+            else
+                snprintf(sub, sizeof(sub), "%sx%d", ds->deg == VSR_DEGRADE_BD ? "BD" : "BI",
+                         ds->scale);
+            /* REDS ships only bicubic LR: BD is always made on the fly. */
+            if (reds && ds->deg == VSR_DEGRADE_BD)
+                lrp[0] = '\0';
+            else if ((rc = vsr_path_join(lrp, sizeof(lrp), spec->root, sub, err)) < 0)
+                goto fail;
+        } else {
+            lrp[0] = '\0';
+        }
+        if (vsr_is_dir(gtp) != 1) {
+            rc = vsr_error_set(err, -ENOENT,
+                               "%s: no such folder (the GT side of the %s dataset)", gtp,
+                               vsr_dataset_type_name(spec->type));
+            goto fail;
+        }
+        if (spec->clips && spec->n_clips > 0) {
+            for (int i = 0; i < spec->n_clips && rc == 0; i++)
+                rc = add_clip(ds, &cap, spec->clips[i], err);
+        } else if (reds) {
+            for (int i = 0; i < 4 && rc == 0; i++)
+                rc = add_clip(ds, &cap, reds4[i], err);
+        } else {
+            rc = list_subdirs(ds, &cap, gtp, err);
+        }
+        if (rc < 0)
+            goto fail;
+        for (int i = 0; i < ds->n; i++) {
+            struct ds_clip *c = &ds->clips[i];
+            if (!(c->gt = join_dup(gtp, c->name, err))) {
+                rc = err ? err->code : -ENOMEM;
+                goto fail;
+            }
+            if (lrp[0]) {
+                char p[4096];
+                if ((rc = vsr_path_join(p, sizeof(p), lrp, c->name, err)) < 0)
+                    goto fail;
+                if (vsr_is_dir(p) == 1 && !(c->lr = strdup(p))) {
+                    rc = vsr_error_set(err, -ENOMEM, "out of memory");
+                    goto fail;
+                }
+                if (!c->lr && spec->lq) {
+                    rc = vsr_error_set(err, -ENOENT, "%s: no such folder (LR of clip %s)", p,
+                                       c->name);
+                    goto fail;
+                }
+            }
+        }
+    } else if (spec->type == VSR_DATASET_PAIR || spec->type == VSR_DATASET_VIDEO) {
+        if (!spec->gt) {
+            rc = vsr_error_set(err, -EINVAL, "%s dataset: no %s given",
+                               vsr_dataset_type_name(spec->type),
+                               spec->type == VSR_DATASET_PAIR ? "GT folder" : "video file");
+            goto fail;
+        }
+        char name[256];
+        snprintf(name, sizeof(name), "%s", base_name(spec->gt));
+        size_t len = strlen(name);
+        while (len > 1 && name[len - 1] == '/')
+            name[--len] = '\0';
+        char *dot = strrchr(name, '.');
+        if (spec->type == VSR_DATASET_VIDEO && dot && dot != name)
+            *dot = '\0';
+        if ((rc = add_clip(ds, &cap, name, err)) < 0)
+            goto fail;
+        struct ds_clip *c = &ds->clips[0];
+        if (!(c->gt = strdup(spec->gt)) ||
+            (spec->type == VSR_DATASET_PAIR && spec->lq && !(c->lr = strdup(spec->lq)))) {
+            rc = vsr_error_set(err, -ENOMEM, "out of memory");
+            goto fail;
+        }
+    } else {
+        rc = vsr_error_set(err, -EINVAL, "dataset type %d is unknown", (int)spec->type);
+        goto fail;
+    }
+    for (int i = 0; i < ds->n; i++)
+        if ((rc = check_clip(ds, &ds->clips[i], spec->max_frames, err)) < 0)
+            goto fail;
+    *out = ds;
+    return 0;
+fail:
+    vsr_dataset_close(&ds);
+    return rc;
+}
+
+int vsr_dataset_clip_count(const vsr_dataset *ds)
+{
+    return ds->n;
+}
+
+const char *vsr_dataset_clip_name(const vsr_dataset *ds, int clip)
+{
+    return clip >= 0 && clip < ds->n ? ds->clips[clip].name : NULL;
+}
+
+int vsr_dataset_scale(const vsr_dataset *ds)
+{
+    return ds->scale;
+}
+
+int vsr_dataset_clip_info(const vsr_dataset *ds, int clip, vsr_clip_info *info)
+{
+    if (clip < 0 || clip >= ds->n)
+        return -EINVAL;
+    const struct ds_clip *c = &ds->clips[clip];
+    info->name = c->name;
+    info->frames = c->frames;
+    info->gt_width = c->gt_w;
+    info->gt_height = c->gt_h;
+    info->lr_width = c->lr_w;
+    info->lr_height = c->lr_h;
+    info->lr_on_the_fly = c->lr == NULL;
+    info->channels = 3;
+    return 0;
+}
+
+void vsr_clip_free(vsr_clip *clip)
+{
+    if (!clip)
+        return;
+    for (int i = 0; i < clip->n_frames; i++) {
+        if (clip->gt)
+            vsr_frame_free(&clip->gt[i]);
+        if (clip->lr)
+            vsr_frame_free(&clip->lr[i]);
+    }
+    free(clip->gt);
+    free(clip->lr);
+    free(clip->name);
+    memset(clip, 0, sizeof(*clip));
+}
+
+int vsr_dataset_load_frames(vsr_dataset *ds, int clip, int first, int count, vsr_clip *out,
+                            vsr_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (clip < 0 || clip >= ds->n)
+        return vsr_error_set(err, -EINVAL, "clip %d is out of range (0..%d)", clip, ds->n - 1);
+    struct ds_clip *c = &ds->clips[clip];
+    if (first < 0 || first >= c->frames)
+        return vsr_error_set(err, -EINVAL, "clip %s: frame %d is out of range (0..%d)", c->name,
+                             first, c->frames - 1);
+    if (count <= 0 || first + count > c->frames)
+        count = c->frames - first;
+    vsr_source *g = NULL, *l = NULL;
+    vsr_frame f = {0};
+    int rc;
+    out->name = strdup(c->name);
+    out->gt = calloc((size_t)count, sizeof(vsr_frame));
+    out->lr = calloc((size_t)count, sizeof(vsr_frame));
+    if (!out->name || !out->gt || !out->lr) {
+        rc = vsr_error_set(err, -ENOMEM, "clip %s: out of memory", c->name);
+        goto fail;
+    }
+    out->first = first;
+    out->scale = ds->scale;
+    rc = ds->type == VSR_DATASET_VIDEO ? vsr_source_open_video(c->gt, 3, &g, err)
+                                       : vsr_source_open_folder(c->gt, 3, &g, err);
+    if (rc < 0 || (rc = vsr_source_seek(g, first, err)) < 0)
+        goto fail;
+    if (c->lr && ((rc = vsr_source_open_folder(c->lr, 3, &l, err)) < 0 ||
+                  (rc = vsr_source_seek(l, first, err)) < 0))
+        goto fail;
+    for (int i = 0; i < count; i++) {
+        rc = vsr_source_read(g, &f, err);
+        if (rc == 0)
+            rc = vsr_error_set(err, -EINVAL, "%s: ends at frame %d, expected %d frames", c->gt,
+                               first + i, c->frames);
+        if (rc < 0)
+            goto fail;
+        vsr_frame v;
+        if ((rc = vsr_modcrop(&f, ds->scale, &v, err)) < 0 ||
+            (rc = vsr_frame_copy(&out->gt[i], &v, err)) < 0)
+            goto fail;
+        out->n_frames = i + 1;
+        if (l) {
+            rc = vsr_source_read(l, &out->lr[i], err);
+            if (rc == 0)
+                rc = vsr_error_set(err, -EINVAL, "%s: ends at frame %d, expected %d frames",
+                                   c->lr, first + i, c->frames);
+            if (rc < 0)
+                goto fail;
+            if (out->lr[i].width * ds->scale != v.width ||
+                out->lr[i].height * ds->scale != v.height) {
+                const char *gn = vsr_source_frame_name(g, first + i);
+                const char *ln = vsr_source_frame_name(l, first + i);
+                rc = vsr_error_set(
+                    err, -EINVAL,
+                    "%s/%s is %dx%d (modcrop) but LR %s/%s is %dx%d: not x%d apart", c->gt,
+                    gn ? gn : "", v.width, v.height, c->lr, ln ? ln : "", out->lr[i].width,
+                    out->lr[i].height, ds->scale);
+                goto fail;
+            }
+        } else if ((rc = vsr_degrade(&out->gt[i], ds->deg, ds->scale, &out->lr[i], err)) < 0) {
+            goto fail;
+        }
+    }
+    vsr_frame_free(&f);
+    vsr_source_close(&g);
+    vsr_source_close(&l);
+    return 0;
+fail:
+    vsr_frame_free(&f);
+    vsr_source_close(&g);
+    vsr_source_close(&l);
+    vsr_clip_free(out);
+    return rc;
+}
+
+int vsr_dataset_load_clip(vsr_dataset *ds, int clip, vsr_clip *out, vsr_error *err)
+{
+    return vsr_dataset_load_frames(ds, clip, 0, 0, out, err);
+}
