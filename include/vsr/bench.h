@@ -59,6 +59,35 @@ typedef struct vsr_timing_stats {
     double std_ms;
 } vsr_timing_stats;
 
+/** Milliseconds on CLOCK_MONOTONIC (arbitrary origin; differences only). */
+double vsr_timing_now_ms(void);
+
+/**
+ * Summarize @p n >= 1 samples (ms). @p samples is not modified (a sorted
+ * copy is made). @p warmup and @p first_ms are copied into the result.
+ * Returns 0, -EINVAL (n < 1 or a sample that is negative or not finite)
+ * or -ENOMEM.
+ */
+int vsr_timing_stats_compute(const double *samples, int n, int warmup, double first_ms,
+                             vsr_timing_stats *out, vsr_error *err);
+
+/**
+ * Format @p s as one TFLite-benchmark-like line without newline:
+ * "count=50 first=12.345 min=... max=... avg=... std=... median=... p95=... (ms)"
+ * ("first=" is left out when first_ms is NaN). Returns snprintf's value.
+ */
+int vsr_timing_format(const vsr_timing_stats *s, char *buf, size_t cap);
+
+/**
+ * Time a callback TFLite-style: @p warmup untimed calls (the first one's
+ * time becomes first_ms), then @p runs timed calls; the per-call ms are
+ * written to @p samples (caller-owned, >= runs entries) when not NULL and
+ * summarized into @p out. fn(ctx, i) returns 0 or a negative errno, which
+ * stops the loop and is returned (fn fills err).
+ */
+int vsr_timing_measure(int (*fn)(void *ctx, int i, vsr_error *err), void *ctx, int warmup,
+                       int runs, double *samples, vsr_timing_stats *out, vsr_error *err);
+
 /* ====================================================================== */
 /* Run log (SQLite)                                                       */
 /* ====================================================================== */
@@ -242,6 +271,196 @@ typedef struct vsr_runlog_tune {
 /** Record @p n tune rows of one session in one transaction. */
 int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_tune *t,
                            const vsr_runlog_tune_row *rows, int n, vsr_error *err);
+
+/* ====================================================================== */
+/* Sweep configs (YAML)                                                   */
+/* ====================================================================== */
+
+/*
+ * A config (configs/quickstart.yaml is the annotated example) follows
+ * BasicSR's key names where they fit:
+ *
+ *   name: quickstart            # required
+ *   scale: 4                    # default 4
+ *   manual_seed: 0
+ *   datasets:                   # required, a list (BasicSR's test_1: {...}
+ *     - name: demo              #   mapping form is accepted too)
+ *       type: demo              # demo | vid4 | reds | pair | video
+ *       dataroot: PATH          # vid4/reds root (demo: default demo dir)
+ *       dataroot_gt: PATH       # GT clip folders' parent (pair: the GT folder,
+ *       dataroot_lq: PATH       #   video: the file); LR likewise (optional)
+ *       degradation: bi         # bi | bd, or a list (an axis)
+ *       clips: [calendar, city] # default all
+ *       frames: 0               # > 0: first N frames of each clip
+ *   metrics:
+ *     psnr: {crop_border: 4, test_y_channel: true}   # channels: [y, rgb] too
+ *     ssim: {crop_border: 4, test_y_channel: true}
+ *     niqe: {crop_border: 4}
+ *   models:                     # zoo names, or mappings:
+ *     - bicubic
+ *     - {name: MVSR_13_noafa, type: MVSR_13, variant: noafa,
+ *        hyperparameters: {align: none}, weights: PATH}
+ *   precisions: [fp32, fp16, {name: int8, calibration: {method: minmax, frames: 8}}]
+ *   tile: [0, 64]               # scalar or list; 0 = whole frame
+ *   pad: 8
+ *   threads: [1, 2]
+ *   timing: {warmup: 2, runs: 1}   # runs = timed passes over every LR frame
+ *   exclude:                    # runs matching all keys of one rule are dropped
+ *     - {model: bicubic, precision: [fp16, int8]}
+ *   output: {db: runs.db, report_dir: reports/quickstart, save_images: false}
+ *
+ * Unknown keys, wrong types and missing required keys are errors naming
+ * the key path and file:line. Relative paths are relative to the current
+ * directory (as in BasicSR).
+ */
+
+/** A generic key = value (hyperparameters; values kept as YAML scalar text). */
+typedef struct vsr_config_kv {
+    const char *key;
+    const char *value;
+} vsr_config_kv;
+
+typedef struct vsr_config_dataset {
+    const char *name;
+    const char *type;          /**< "demo" | "vid4" | "reds" | "pair" | "video" */
+    const char *dataroot;      /**< NULL when not given */
+    const char *dataroot_gt;   /**< NULL when not given */
+    const char *dataroot_lq;   /**< NULL when not given */
+    const char **degradations; /**< "bi" | "bd"; >= 1 entries (default {"bi"}) */
+    int n_degradations;
+    const char **clips; /**< NULL = all clips */
+    int n_clips;
+    int frames; /**< 0 = all */
+    int line;   /**< 1-based line of the entry in the config */
+} vsr_config_dataset;
+
+typedef struct vsr_config_model {
+    const char *name;    /**< the label in the config */
+    const char *type;    /**< zoo entry it is built from (= name for a bare zoo name) */
+    const char *variant; /**< "base" unless given or derived (then = name) */
+    const char *weights; /**< NULL = the zoo default */
+    const vsr_config_kv *hparams; /**< sorted by key */
+    int n_hparams;
+    int line;
+} vsr_config_model;
+
+typedef struct vsr_config_precision {
+    const char *name;         /**< "fp32" | "fp16" | "int8" */
+    const char *calib_method; /**< int8: "minmax" (default) | "percentile" | "mse"; else NULL */
+    int calib_frames;         /**< int8: default 8; else 0 */
+} vsr_config_precision;
+
+typedef struct vsr_config_metric {
+    int enabled;
+    int crop_border;
+    int y;   /**< compute on the Y channel (BT.601, as BasicSR) */
+    int rgb; /**< compute on RGB */
+} vsr_config_metric;
+
+/** One exclude condition: axis matches any of values. */
+typedef struct vsr_config_cond {
+    const char *axis; /**< model variant precision calibration dataset degradation tile pad
+                           threads */
+    const char **values;
+    int n_values;
+} vsr_config_cond;
+
+typedef struct vsr_config_rule {
+    const vsr_config_cond *conds;
+    int n_conds;
+    int line;
+} vsr_config_rule;
+
+/** A validated config. Everything is owned by it (vsr_config_free()). */
+typedef struct vsr_config {
+    const char *path;      /**< as given to vsr_config_load() */
+    const char *text;      /**< the file as read */
+    const char *overrides; /**< the --set arguments joined by '\n', or NULL */
+    const char *name;
+    int scale;
+    long manual_seed;
+    const vsr_config_dataset *datasets;
+    int n_datasets;
+    const vsr_config_model *models;
+    int n_models;
+    const vsr_config_precision *precisions;
+    int n_precisions;
+    const int *tiles;
+    int n_tiles;
+    const int *pads;
+    int n_pads;
+    const int *threads;
+    int n_threads;
+    int warmup;
+    int runs;
+    vsr_config_metric psnr, ssim, niqe; /**< niqe: y/rgb unused */
+    const vsr_config_rule *exclude;
+    int n_exclude;
+    const char *db;         /**< default "runs.db" */
+    const char *report_dir; /**< default "reports/<name>" */
+    int save_images;
+    char hash[17]; /**< FNV-1a 64 of the canonical form, 16 hex digits */
+    struct vsr_config_priv *priv;
+} vsr_config;
+
+/**
+ * Read and validate the YAML config at @p path after applying the
+ * overrides @p sets ("key.path=value", value parsed as YAML: "2", "[fp32]",
+ * "{method: mse}"; list items by index: "datasets.0.frames=2"). On success
+ * *out owns everything; free it with vsr_config_free(). On failure err
+ * holds "<file>:<line>: <key path>: <problem>" (or "--set <arg>: ...").
+ * Returns 0, -ENOENT (no file), -EINVAL (bad config), -ENOMEM.
+ */
+int vsr_config_load(const char *path, const char *const *sets, int n_sets, vsr_config **out,
+                    vsr_error *err);
+
+/** Like vsr_config_load() on YAML text; @p name stands for the file in messages. */
+int vsr_config_load_string(const char *name, const char *text, const char *const *sets,
+                           int n_sets, vsr_config **out, vsr_error *err);
+
+/** Free a config and set *cfg to NULL. NULL-safe. */
+void vsr_config_free(vsr_config **cfg);
+
+/**
+ * The canonical text the hash is computed on (every default filled in, keys
+ * in a fixed order, hyperparameters sorted). Malloc'ed; the caller frees.
+ */
+char *vsr_config_canonical(const vsr_config *cfg);
+
+/** FNV-1a 64 of @p len bytes, continuing from @p h (start with VSR_FNV1A64_INIT). */
+#define VSR_FNV1A64_INIT 0xcbf29ce484222325ULL
+uint64_t vsr_fnv1a64(const void *data, size_t len, uint64_t h);
+
+/* ====================================================================== */
+/* Sweep expansion                                                        */
+/* ====================================================================== */
+
+/** One run of a sweep. Pointers point into the vsr_config (borrowed). */
+typedef struct vsr_sweep_run {
+    int index; /**< 0-based position in the expanded order */
+    const vsr_config_dataset *dataset;
+    const char *degradation;
+    const vsr_config_model *model;
+    const vsr_config_precision *precision;
+    int tile;
+    int pad;
+    int threads;
+    char key[320]; /**< "MVSR_13/base/int8-minmax-8/demo/bi/t0/p0/th2" */
+    char hash[17]; /**< config hash of everything that affects this run */
+} vsr_sweep_run;
+
+/**
+ * Expand the product of the axes in this order, outermost first, each axis
+ * in config order: dataset, degradation, model, precision, threads, tile,
+ * pad. Runs matching an exclude rule are dropped (*n_excluded counts them,
+ * may be NULL). *runs is malloc'ed (caller frees with free()); it borrows
+ * from @p cfg, which must outlive it. An empty result is not an error.
+ */
+int vsr_sweep_expand(const vsr_config *cfg, vsr_sweep_run **runs, int *n, int *n_excluded,
+                     vsr_error *err);
+
+/** 1 when @p run matches every condition of @p rule. */
+int vsr_sweep_rule_matches(const vsr_config_rule *rule, const vsr_sweep_run *run);
 
 #ifdef __cplusplus
 }
