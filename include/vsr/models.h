@@ -1,0 +1,456 @@
+/**
+ * @file models.h
+ * @brief The model zoo: registry of the mobile x4 VSR candidates (bicubic,
+ *        SWRN, ABPN, ELSR, MobileRRN, the MVSR/FANI family and its
+ *        stand-ins), their hyperparameters and temporal interfaces, and
+ *        importers for weights trained elsewhere (.npy folders, TFLite).
+ *
+ * Architectures follow ../shared/reference/MODELS.md; parameter and MAC
+ * counts follow its count.py (Keras convention: BatchNorm counted as 4*C;
+ * the "deployed" count has BN folded into the preceding 1x1 conv).
+ *
+ * Ownership: every struct filled by a vsr_models_* reader owns its memory
+ * and is released by the matching *_free() call, which also zeroes it.
+ * Zoo entries are static, read-only, and never freed.
+ */
+#ifndef VSR_MODELS_H
+#define VSR_MODELS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vsr/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VSR_MODELS_MAX_DIMS 8
+
+/* ---- element types shared by the readers --------------------------------- */
+
+enum vsr_models_dtype {
+    VSR_MODELS_DT_F32,
+    VSR_MODELS_DT_F64,
+    VSR_MODELS_DT_F16,
+    VSR_MODELS_DT_I8,
+    VSR_MODELS_DT_I16,
+    VSR_MODELS_DT_I32,
+    VSR_MODELS_DT_I64,
+    VSR_MODELS_DT_U8,
+    VSR_MODELS_DT_BOOL,
+};
+
+/** "float32", "int8", ... (static string). */
+const char *vsr_models_dtype_name(enum vsr_models_dtype dt);
+
+/**
+ * Read a whole file into a malloc'ed buffer. On success *data (caller frees
+ * with free()) and *len are set; on failure *data is NULL.
+ */
+int vsr_models_read_file(const char *path, unsigned char **data, size_t *len, vsr_error *err);
+
+/* ---- NumPy .npy ---------------------------------------------------------- */
+
+/** One array from a .npy file (C order, little-endian data as stored). */
+typedef struct vsr_models_npy {
+    enum vsr_models_dtype dtype;
+    size_t elem_size;                   /**< bytes per element */
+    int ndim;                           /**< 0 for a scalar */
+    int64_t shape[VSR_MODELS_MAX_DIMS]; /**< dimensions, outermost first */
+    size_t count;                       /**< number of elements (1 for a scalar) */
+    void *data;                         /**< owned; count * elem_size bytes */
+} vsr_models_npy;
+
+/**
+ * Parse a .npy image held in memory (format 1.0, 2.0 or 3.0; dtypes
+ * <f2 <f4 <f8 |i1 <i2 <i4 <i8 |u1 |b1; fortran_order must be False).
+ * @p what names the source in error messages. The data are copied into
+ * out->data (free with vsr_models_npy_free). Corrupt input is -EINVAL,
+ * unsupported features -ENOTSUP.
+ */
+int vsr_models_npy_parse(const void *buf, size_t len, const char *what, vsr_models_npy *out,
+                         vsr_error *err);
+/** vsr_models_npy_parse() on the contents of @p path. */
+int vsr_models_npy_read(const char *path, vsr_models_npy *out, vsr_error *err);
+/** Convert any numeric array to a malloc'ed float array (caller frees *out). */
+int vsr_models_npy_to_f32(const vsr_models_npy *a, float **out, vsr_error *err);
+/** Free the data and zero the struct; NULL is fine. */
+void vsr_models_npy_free(vsr_models_npy *a);
+
+/* ---- TFLite flatbuffers ---------------------------------------------------- */
+
+/** TFLite TensorType values (public schema). */
+enum vsr_models_tfl_type {
+    VSR_TFL_FLOAT32 = 0,
+    VSR_TFL_FLOAT16 = 1,
+    VSR_TFL_INT32 = 2,
+    VSR_TFL_UINT8 = 3,
+    VSR_TFL_INT64 = 4,
+    VSR_TFL_INT16 = 7,
+    VSR_TFL_INT8 = 9,
+};
+
+/** The builtin operators the importer knows by number (public schema). */
+enum vsr_models_tfl_op {
+    VSR_TFL_ADD = 0,
+    VSR_TFL_CONCATENATION = 2,
+    VSR_TFL_CONV_2D = 3,
+    VSR_TFL_DEPTHWISE_CONV_2D = 4,
+    VSR_TFL_DEPTH_TO_SPACE = 5,
+    VSR_TFL_DEQUANTIZE = 6,
+    VSR_TFL_LOGISTIC = 14,
+    VSR_TFL_MUL = 18,
+    VSR_TFL_RELU = 19,
+    VSR_TFL_RELU6 = 21,
+    VSR_TFL_RESHAPE = 22,
+    VSR_TFL_RESIZE_BILINEAR = 23,
+    VSR_TFL_STRIDED_SLICE = 45,
+    VSR_TFL_SPLIT = 49,
+    VSR_TFL_PRELU = 54,
+    VSR_TFL_MAXIMUM = 55,
+    VSR_TFL_MINIMUM = 57,
+    VSR_TFL_RESIZE_NEAREST_NEIGHBOR = 97,
+    VSR_TFL_LEAKY_RELU = 98,
+    VSR_TFL_QUANTIZE = 114,
+    VSR_TFL_GELU = 150,
+};
+
+/** Fused activation (ActivationFunctionType). */
+enum vsr_models_tfl_act {
+    VSR_TFL_ACT_NONE = 0,
+    VSR_TFL_ACT_RELU = 1,
+    VSR_TFL_ACT_RELU_N1_TO_1 = 2,
+    VSR_TFL_ACT_RELU6 = 3,
+    VSR_TFL_ACT_TANH = 4,
+};
+
+/** Quantization parameters of one tensor (n == 0: not quantized). */
+typedef struct vsr_models_tfl_quant {
+    int n;                   /**< number of scale/zero-point pairs */
+    float *scale;            /**< owned by the model, n entries */
+    int64_t *zero_point;     /**< owned by the model, n entries (or fewer, see nzp) */
+    int nzp;                 /**< number of zero points stored */
+    int quantized_dimension; /**< axis of per-channel quantization */
+} vsr_models_tfl_quant;
+
+typedef struct vsr_models_tfl_tensor {
+    char *name; /**< owned by the model */
+    int type;   /**< enum vsr_models_tfl_type value */
+    int ndim;
+    int32_t shape[VSR_MODELS_MAX_DIMS];
+    int sig_ndim; /**< 0 when the file has no shape_signature */
+    int32_t shape_signature[VSR_MODELS_MAX_DIMS];
+    uint32_t buffer;     /**< buffer index */
+    const uint8_t *data; /**< constant data (points into the file), or NULL */
+    size_t data_len;     /**< bytes at data */
+    vsr_models_tfl_quant q;
+} vsr_models_tfl_tensor;
+
+/** Builtin options, decoded for the ops the importer supports. */
+typedef struct vsr_models_tfl_options {
+    int padding; /**< 0 SAME, 1 VALID */
+    int stride_w, stride_h;
+    int dilation_w, dilation_h;
+    int depth_multiplier;
+    int act;                               /**< fused activation */
+    int axis;                              /**< CONCATENATION */
+    int block_size;                        /**< DEPTH_TO_SPACE */
+    int align_corners, half_pixel_centers; /**< RESIZE_* */
+    int begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask;
+    float alpha; /**< LEAKY_RELU */
+} vsr_models_tfl_options;
+
+typedef struct vsr_models_tfl_operator {
+    int code; /**< builtin code (max of deprecated and new field) */
+    int version;
+    const char *opname; /**< static name ("CONV_2D", "CUSTOM:<name>" is not decoded) */
+    int n_inputs, n_outputs;
+    int32_t *inputs; /**< owned by the model; -1 = optional input absent */
+    int32_t *outputs;
+    vsr_models_tfl_options opt;
+} vsr_models_tfl_operator;
+
+/** A parsed .tflite file (first subgraph). */
+typedef struct vsr_models_tflite {
+    unsigned char *file; /**< owned: the whole file */
+    size_t file_len;
+    uint32_t version;  /**< schema version */
+    char *description; /**< owned, may be "" */
+    int n_subgraphs;
+    char *subgraph_name;
+    int n_tensors;
+    vsr_models_tfl_tensor *tensors;
+    int n_ops;
+    vsr_models_tfl_operator *ops;
+    int n_inputs, n_outputs;
+    int32_t *inputs, *outputs;
+    int n_buffers;
+    int n_opcodes;
+} vsr_models_tflite;
+
+/** Static name of a builtin operator code ("CONV_2D"), or "UNKNOWN". */
+const char *vsr_models_tfl_opname(int code);
+/** Static name of a tensor type ("INT8"). */
+const char *vsr_models_tfl_typename(int type);
+
+/**
+ * Parse a TFLite flatbuffer held in @p buf (copied; the caller keeps buf).
+ * Every offset is bounds-checked: a corrupt or truncated file gives -EINVAL
+ * with a message naming @p what, never a crash. Free with
+ * vsr_models_tflite_free().
+ */
+int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
+                            vsr_models_tflite *out, vsr_error *err);
+/** vsr_models_tflite_parse() on the contents of @p path. */
+int vsr_models_tflite_read(const char *path, vsr_models_tflite *out, vsr_error *err);
+/** Free everything the model owns and zero it; NULL is fine. */
+void vsr_models_tflite_free(vsr_models_tflite *m);
+/**
+ * Print the tensor / op / quantization listing in the layout of the shared
+ * *.dump.txt files (one line per tensor, one per op) to @p out.
+ */
+void vsr_models_tflite_dump(const vsr_models_tflite *m, FILE *out);
+/** Number of elements of all constant tensors (the dumps' last line). */
+size_t vsr_models_tflite_const_elements(const vsr_models_tflite *m);
+
+/* ---- zoo ----------------------------------------------------------------- */
+
+enum vsr_models_family {
+    VSR_MODELS_BICUBIC,
+    VSR_MODELS_SWRN,
+    VSR_MODELS_ABPN,
+    VSR_MODELS_ELSR,
+    VSR_MODELS_MOBILERRN,
+    VSR_MODELS_MVSR,
+};
+
+/** How a model is fed in time (MODELS.md section 5). */
+enum vsr_models_temporal {
+    VSR_MODELS_T_SINGLE,  /**< x(t) only, 3 ch; frames independent */
+    VSR_MODELS_T_WINDOW3, /**< [x(t-1), x(t), x(t+1)] 9 ch, edge-replicated; independent */
+    VSR_MODELS_T_WINDOW3_STATE, /**< window + hidden state carried t -> t+1, reset per clip */
+    VSR_MODELS_T_PAIR_STATE,    /**< causal [x(t-1), x(t)] 6 ch (x(-1) = x(0)) + hidden state */
+    VSR_MODELS_T_PREV_HR,       /**< x(t) + previous SR output (bilinear x4 of x(0) at t = 0) */
+};
+
+enum vsr_models_mvsr_align {
+    VSR_MVSR_ALIGN_AFA,
+    VSR_MVSR_ALIGN_AFA_V1,
+    VSR_MVSR_ALIGN_CONV1X1,
+    VSR_MVSR_ALIGN_STACK9,
+    VSR_MVSR_ALIGN_NONE,
+};
+
+#define VSR_MVSR_MAX_K 4
+
+/** The MVSR generator's hyperparameters (MODELS.md 3.1; defaults = MVSR_13). */
+typedef struct vsr_models_mvsr_hp {
+    int F;                    /**< feature channels */
+    int B;                    /**< MPFD blocks */
+    int ratio_num, ratio_den; /**< partial ratio r; d = F * r must be integral */
+    int pfe_n;                /**< number of PFE partial convs */
+    int pfe_k[VSR_MVSR_MAX_K], pfe_dil[VSR_MVSR_MAX_K];
+    int ppa_n;
+    int ppa_k[VSR_MVSR_MAX_K], ppa_dil[VSR_MVSR_MAX_K];
+    int dw;             /**< partial convs depthwise */
+    int fc;             /**< 1x1 F->F in front of every PFE/PPA split */
+    int mix;            /**< PFE expansion F -> mix*F -> F */
+    int bn;             /**< BatchNorm after the expansion (folded when deployed) */
+    int shallow_bsconv; /**< 1: BSConv (1x1 + dw 3x3), 0: dense 3x3 */
+    enum vsr_models_mvsr_align align;
+    int tail_bsconv;  /**< 1: BSConv tail, 0: 3x3 no-bias conv */
+    int rgb_share;    /**< tail predicts one HR channel shared by R, G, B */
+    int skip_nearest; /**< 1: nearest conv at LR, 0: bilinear at HR */
+    int fuse;         /**< per-block 1x1 channel fuse (MVSR_10) */
+} vsr_models_mvsr_hp;
+
+/** Hyperparameters of any zoo architecture. */
+typedef struct vsr_models_hparams {
+    enum vsr_models_family family;
+    int scale;               /**< upscaling factor (4, or 3 for the public ABPN) */
+    int channels;            /**< SWRN base / ABPN C / ELSR width / MobileRRN base */
+    int blocks;              /**< SWRN blocks per trunk / ABPN body convs / RRN res blocks */
+    vsr_models_mvsr_hp mvsr; /**< MVSR only */
+} vsr_models_hparams;
+
+/** One registered model (static, read-only). */
+typedef struct vsr_models_entry {
+    const char *name; /**< "MVSR_13", "SWRN", ... (case-insensitive lookup) */
+    const char *desc; /**< one line: what differs / where it comes from */
+    vsr_models_hparams hp;
+    enum vsr_models_temporal temporal;
+    int in_channels;          /**< channels of the per-call input tensor (3, 6 or 9) */
+    int state_channels;       /**< hidden-state channels (0 if stateless) */
+    int standin;              /**< 1: cost-matched stand-in, not the original network */
+    const char *weights_hint; /**< how to get trained weights (importer), or NULL */
+} vsr_models_entry;
+
+/** Number of zoo entries. */
+int vsr_models_zoo_count(void);
+/** Entry @p i (0 <= i < count), or NULL. */
+const vsr_models_entry *vsr_models_zoo_get(int i);
+/** Case-insensitive lookup by name ("swrn", "MVSR_13_2"); NULL if absent. */
+const vsr_models_entry *vsr_models_zoo_find(const char *name);
+/** "bicubic", "SWRN", ... */
+const char *vsr_models_family_name(enum vsr_models_family f);
+/** "x(t)", "window3", "window3+state", "pair+state", "prev-HR". */
+const char *vsr_models_temporal_name(enum vsr_models_temporal t);
+/** The MVSR_13 (FANI) defaults. */
+void vsr_models_mvsr_defaults(vsr_models_mvsr_hp *hp);
+/**
+ * Check hyperparameters (d = F*r integral and in [1, F], kernels odd,
+ * F divisible by 4, ...). Returns 0 or -EINVAL naming the bad field.
+ */
+int vsr_models_hparams_check(const vsr_models_hparams *hp, vsr_error *err);
+/** Input channels and temporal interface implied by hyperparameters. */
+void vsr_models_hparams_interface(const vsr_models_hparams *hp, enum vsr_models_temporal *t,
+                                  int *in_channels, int *state_channels);
+
+/* ---- graph builders (need the engine) ---------------------------------------- */
+
+struct vsr_graph;
+struct vsr_engine;
+
+/**
+ * Build the engine graph of @p hp at nominal input size h x w (LR pixels).
+ * Graph inputs: 0 "x" (in_channels: 3, 6 or 9, see the entry), and for
+ * stateful models 1 "h" (state_channels). Outputs: 0 "sr" (HR RGB, clipped
+ * to [0, 255]); stateful models also 1 "h_out" (the next state).
+ * Layer names follow count.py's (conv_first_forward, blk0_pfe1_fc, ...);
+ * weights are "<layer>.weight" (HWIO) / "<layer>.bias" and are left unset,
+ * except fixed ones (the nearest-conv option). The hyperparameters are also
+ * stored as graph metadata ("family", "scale", ...).
+ * bicubic has no graph: -ENOTSUP. The caller frees *out with vsr_graph_free().
+ */
+int vsr_models_build(const vsr_models_hparams *hp, const char *name, int h, int w,
+                     struct vsr_graph **out, vsr_error *err);
+
+/**
+ * Fill every weight of @p g with reproducible pseudo-random values (He-style
+ * uniform for convs, BN identity-ish). For tests only: zoo runs refuse
+ * models without trained weights (vsr_models_load_weights()).
+ */
+int vsr_models_random_weights(struct vsr_graph *g, uint64_t seed, vsr_error *err);
+
+/**
+ * Load trained weights for a zoo model from a .vsrw file (the engine's
+ * format). When @p path is NULL or the file does not exist the error says
+ * how to get them (the entry's weights_hint): -ENOENT.
+ */
+int vsr_models_load_weights(const vsr_models_entry *e, struct vsr_graph *g, const char *path,
+                            vsr_error *err);
+
+/* ---- importers ------------------------------------------------------------ */
+
+/**
+ * Set the weights of @p g from a folder of .npy files through a name map
+ * (YAML):
+ *
+ *     model: SWRN            # optional; must equal the graph name if given
+ *     layout: HWIO           # HWIO (TF, default) or OIHW (PyTorch)
+ *     weights:
+ *       conv_first_forward.weight: model__conv_first_forward__kernel.npy
+ *       conv_first_forward.bias:   model__conv_first_forward__bias.npy
+ *
+ * Every graph weight must be mapped, every mapped file must exist and match
+ * the weight's size; errors name the weight and the file.
+ */
+int vsr_models_import_npy(struct vsr_graph *g, const char *npy_dir, const char *map_yaml,
+                          vsr_error *err);
+
+/** Options for vsr_models_import_tflite(). */
+typedef struct vsr_models_tflite_import {
+    int h, w;      /**< nominal LR input size (the file's may be 1x1 or fixed) */
+    int use_quant; /**< 1: copy the file's INT8 tensor params / weight scales */
+} vsr_models_tflite_import;
+
+/**
+ * Translate the first subgraph of a parsed TFLite model into a new engine
+ * graph named @p name, op by op: CONV_2D, DEPTHWISE_CONV_2D (multiplier 1),
+ * ADD, MUL, CONCATENATION (channel axis), DEPTH_TO_SPACE, RESIZE_BILINEAR
+ * (half-pixel), RESIZE_NEAREST_NEIGHBOR, STRIDED_SLICE (channel slices),
+ * RELU, RELU6, LOGISTIC, LEAKY_RELU, PRELU, MINIMUM/MAXIMUM with a scalar
+ * constant (clip), QUANTIZE / DEQUANTIZE (value-preserving, dropped).
+ * INT8 weights are dequantized with their per-channel scales (kept as the
+ * engine's weight scales) and, with use_quant, every activation tensor gets
+ * the file's (scale, zero point), so the engine's INT8 runs on the file's
+ * own quantization. Graph inputs / outputs keep the file's order and names
+ * "in0", "in1", ... / "out0", ...
+ * Any other op is -ENOTSUP naming the op ("op #11 SQUARE is not supported").
+ * The caller frees *out with vsr_graph_free().
+ */
+int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
+                             const vsr_models_tflite_import *opt, struct vsr_graph **out,
+                             vsr_error *err);
+
+/* ---- clip runner ------------------------------------------------------------ */
+
+/**
+ * The frame indices a model sees at time @p t of a clip of @p T frames
+ * (MODELS.md 5): window3 -> {t-1, t, t+1} clamped to [0, T-1] (edge
+ * replication), pair -> {t-1, t} clamped, single / prev-HR -> {t}.
+ * Writes *n indices to idx[0..2]. Returns 0 or -EINVAL.
+ */
+int vsr_models_window(enum vsr_models_temporal tp, int t, int T, int idx[3], int *n);
+
+/**
+ * One model step, as the runner calls it. @p frames are the window's LR
+ * frames in channel order (borrowed for the call); @p prev_sr is the
+ * previous SR output (prev-HR models only; at t = 0 the bilinear x4 of
+ * x(0)), else NULL. The step writes the SR frame into @p sr, which the
+ * runner allocated (scale*W x scale*H x 3). reset() is called at the start
+ * of every clip (stateful models zero their hidden state there).
+ */
+typedef struct vsr_models_step {
+    void *ctx;
+    int (*run)(void *ctx, const vsr_frame *const *frames, int n, const vsr_frame *prev_sr,
+               vsr_frame *sr, vsr_error *err);
+    void (*reset)(void *ctx);
+} vsr_models_step;
+
+typedef struct vsr_models_runner vsr_models_runner;
+
+/**
+ * A runner that feeds frames of a clip in order to @p step (copied; ctx
+ * borrowed) with interface @p tp and scale @p scale. Frames are pushed one
+ * by one; window3 models emit SR(t) once x(t+1) arrived (or the clip
+ * ended). The caller frees *out with vsr_models_runner_free().
+ */
+int vsr_models_runner_create(enum vsr_models_temporal tp, int scale,
+                             const vsr_models_step *step, vsr_models_runner **out,
+                             vsr_error *err);
+void vsr_models_runner_free(vsr_models_runner **r);
+/**
+ * Push LR frame x(t) (copied), or NULL to end the clip. When an SR frame is
+ * ready, *ready = 1 and @p sr (caller-allocated, scale x the LR size, 3 ch)
+ * holds SR(*t_out). Call again with NULL until *ready = 0 to drain; after
+ * that the next pushed frame starts a new clip (state reset).
+ */
+int vsr_models_runner_push(vsr_models_runner *r, const vsr_frame *lr, vsr_frame *sr, int *ready,
+                           int *t_out, vsr_error *err);
+/**
+ * Convenience: run a whole clip of @p n LR frames and write SR(t) into
+ * sr[t] (caller-allocated frames of the SR size).
+ */
+int vsr_models_run_clip(vsr_models_runner *r, const vsr_frame *lr, int n, vsr_frame *sr,
+                        vsr_error *err);
+
+/**
+ * A step backed by an engine built from a zoo graph: converts the window to
+ * the float input tensor (channel order prev|cur|next), feeds the hidden
+ * state (zeros after reset) and keeps h_out for the next call. @p in_ch and
+ * @p state_ch as in the entry. The engine is borrowed. Free with
+ * vsr_models_engine_step_free().
+ */
+int vsr_models_engine_step(struct vsr_engine *e, int in_ch, int state_ch, vsr_models_step *out,
+                           vsr_error *err);
+void vsr_models_engine_step_free(vsr_models_step *s);
+/** The bicubic baseline as a step (vsr_imresize_u8 of x(t) by the scale). */
+int vsr_models_bicubic_step(int scale, vsr_models_step *out, vsr_error *err);
+void vsr_models_bicubic_step_free(vsr_models_step *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VSR_MODELS_H */

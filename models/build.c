@@ -1,0 +1,253 @@
+/*
+ * build.c: vsr_models_build() dispatch, test-only random weights, loading
+ * trained weights, and the .npy-folder importer with its YAML name map.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <libfyaml.h>
+
+#include "models_internal.h"
+
+static int set_meta_int(vsr_graph *g, const char *k, int v, vsr_error *err)
+{
+    char b[32];
+    snprintf(b, sizeof(b), "%d", v);
+    return vsr_graph_set_meta(g, k, b, err);
+}
+
+int vsr_models_build(const vsr_models_hparams *hp, const char *name, int h, int w,
+                     vsr_graph **out, vsr_error *err)
+{
+    *out = NULL;
+    int rc = vsr_models_hparams_check(hp, err);
+    if (rc)
+        return vsr_error_wrap(err, rc, "%s", name ? name : "model");
+    if (hp->family == VSR_MODELS_BICUBIC)
+        return vsr_error_set(err, -ENOTSUP,
+                             "%s: bicubic has no graph; use vsr_models_bicubic_step()", name);
+    if (h < 1 || w < 1)
+        return vsr_error_set(err, -EINVAL, "%s: input size %dx%d must be positive", name, w, h);
+    vsr_graph *g = NULL;
+    if ((rc = vsr_graph_create(name ? name : vsr_models_family_name(hp->family), &g, err)))
+        return rc;
+    rc = set_meta_int(g, "scale", hp->scale, err);
+    if (!rc)
+        rc = vsr_graph_set_meta(g, "family", vsr_models_family_name(hp->family), err);
+    if (rc)
+        goto fail;
+    switch (hp->family) {
+    case VSR_MODELS_SWRN:
+        rc = vsr_models_build_swrn(g, hp, h, w, err);
+        break;
+    case VSR_MODELS_ABPN:
+        rc = vsr_models_build_abpn(g, hp, h, w, err);
+        break;
+    case VSR_MODELS_ELSR:
+        rc = vsr_models_build_elsr(g, hp, h, w, err);
+        break;
+    case VSR_MODELS_MOBILERRN:
+        rc = vsr_models_build_mobilerrn(g, hp, h, w, err);
+        break;
+    case VSR_MODELS_MVSR: {
+        const vsr_models_mvsr_hp *m = &hp->mvsr;
+        rc = set_meta_int(g, "F", m->F, err);
+        rc = rc ? rc : set_meta_int(g, "B", m->B, err);
+        char r[32];
+        snprintf(r, sizeof(r), "%d/%d", m->ratio_num, m->ratio_den);
+        rc = rc ? rc : vsr_graph_set_meta(g, "ratio", r, err);
+        rc = rc ? rc : vsr_models_build_mvsr(g, hp, h, w, err);
+        break;
+    }
+    default:
+        rc = vsr_error_set(err, -EINVAL, "%s: unknown family", name);
+        break;
+    }
+    if (rc)
+        goto fail;
+    *out = g;
+    return 0;
+fail:
+    vsr_graph_free(&g);
+    return rc;
+}
+
+/* splitmix64: reproducible, no global state. */
+static uint64_t mix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+int vsr_models_random_weights(vsr_graph *g, uint64_t seed, vsr_error *err)
+{
+    int n = vsr_graph_weight_count(g);
+    uint64_t st = seed;
+    for (int i = 0; i < n; i++) {
+        vsr_weight_info wi;
+        int rc = vsr_graph_weight_info(g, i, &wi);
+        if (rc)
+            return vsr_error_set(err, rc, "weight %d: no info", i);
+        if (wi.is_set)
+            continue;
+        float *d = malloc((wi.count ? wi.count : 1) * sizeof(float));
+        if (!d)
+            return vsr_error_set(err, -ENOMEM, "%s: out of memory", wi.name);
+        const char *role = strrchr(wi.name, '.');
+        role = role ? role + 1 : "";
+        /* fan-in of an HWIO kernel = kh*kw*Cin/groups */
+        size_t fan = 1;
+        if (wi.ndim == 4)
+            fan = (size_t)wi.dims[0] * wi.dims[1] * wi.dims[2];
+        float lim = sqrtf(3.0f / (float)fan);
+        for (size_t k = 0; k < wi.count; k++) {
+            float u = (float)((mix64(&st) >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
+            if (!strcmp(role, "weight"))
+                d[k] = u * lim;
+            else if (!strcmp(role, "gamma") || !strcmp(role, "var"))
+                d[k] = 1.0f + 0.1f * u;
+            else if (!strcmp(role, "alpha"))
+                d[k] = 0.25f;
+            else
+                d[k] = 0.1f * u;
+        }
+        rc = vsr_graph_set_weight(g, wi.name, d, wi.count, err);
+        free(d);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int vsr_models_load_weights(const vsr_models_entry *e, vsr_graph *g, const char *path,
+                            vsr_error *err)
+{
+    struct stat st;
+    if (!path || stat(path, &st) != 0) {
+        const char *hint = e && e->weights_hint ? e->weights_hint : "import or train them";
+        return vsr_error_set(err, -ENOENT, "%s: no trained weights%s%s; %s",
+                             e ? e->name : vsr_graph_name(g), path ? " at " : "",
+                             path ? path : "", hint);
+    }
+    return vsr_weights_load(g, path, err);
+}
+
+/* ---- .npy folder + YAML map ------------------------------------------------ */
+
+static int scalar_text(struct fy_node *n, char *buf, size_t cap)
+{
+    size_t len;
+    const char *s = n && fy_node_is_scalar(n) ? fy_node_get_scalar(n, &len) : NULL;
+    if (!s || len >= cap)
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return 0;
+}
+
+/* OIHW -> HWIO for a 4-D weight of HWIO dims[] (kh, kw, cin, cout). */
+static void oihw_to_hwio(const float *src, float *dst, const int *dims)
+{
+    int kh = dims[0], kw = dims[1], ci = dims[2], co = dims[3];
+    for (int o = 0; o < co; o++)
+        for (int i = 0; i < ci; i++)
+            for (int y = 0; y < kh; y++)
+                for (int x = 0; x < kw; x++)
+                    dst[(((size_t)y * kw + x) * ci + i) * co + o] =
+                        src[(((size_t)o * ci + i) * kh + y) * kw + x];
+}
+
+int vsr_models_import_npy(vsr_graph *g, const char *npy_dir, const char *map_yaml,
+                          vsr_error *err)
+{
+    int rc = 0;
+    struct fy_document *doc = fy_document_build_from_file(NULL, map_yaml);
+    if (!doc)
+        return vsr_error_set(err, -EINVAL, "%s: cannot read or parse the YAML name map",
+                             map_yaml);
+    struct fy_node *root = fy_document_root(doc);
+    if (!root || !fy_node_is_mapping(root)) {
+        rc = vsr_error_set(err, -EINVAL, "%s: the name map must be a YAML mapping", map_yaml);
+        goto done;
+    }
+    char buf[512];
+    struct fy_node *mn = fy_node_mapping_lookup_by_string(root, "model", -1);
+    if (mn) {
+        if (scalar_text(mn, buf, sizeof(buf))) {
+            rc = vsr_error_set(err, -EINVAL, "%s: 'model' must be a string", map_yaml);
+            goto done;
+        }
+        if (strcasecmp(buf, vsr_graph_name(g)) != 0) {
+            rc = vsr_error_set(err, -EINVAL, "%s: map is for model '%s', graph is '%s'",
+                               map_yaml, buf, vsr_graph_name(g));
+            goto done;
+        }
+    }
+    int oihw = 0;
+    struct fy_node *ln = fy_node_mapping_lookup_by_string(root, "layout", -1);
+    if (ln) {
+        if (scalar_text(ln, buf, sizeof(buf)) ||
+            (strcasecmp(buf, "HWIO") && strcasecmp(buf, "OIHW"))) {
+            rc = vsr_error_set(err, -EINVAL, "%s: layout must be HWIO or OIHW", map_yaml);
+            goto done;
+        }
+        oihw = !strcasecmp(buf, "OIHW");
+    }
+    struct fy_node *wn = fy_node_mapping_lookup_by_string(root, "weights", -1);
+    if (!wn || !fy_node_is_mapping(wn)) {
+        rc = vsr_error_set(err, -EINVAL, "%s: needs a 'weights:' mapping of weight -> file",
+                           map_yaml);
+        goto done;
+    }
+    int nw = vsr_graph_weight_count(g);
+    for (int i = 0; i < nw && !rc; i++) {
+        vsr_weight_info wi;
+        vsr_graph_weight_info(g, i, &wi);
+        if (wi.is_set)
+            continue; /* fixed weights (nearest conv) */
+        struct fy_node *fn = fy_node_mapping_lookup_by_string(wn, wi.name, -1);
+        char file[512];
+        if (!fn || scalar_text(fn, file, sizeof(file))) {
+            rc = vsr_error_set(err, -EINVAL, "%s: weight '%s' of %s is not mapped to a file",
+                               map_yaml, wi.name, vsr_graph_name(g));
+            break;
+        }
+        char path[1100];
+        snprintf(path, sizeof(path), "%s/%s", npy_dir, file);
+        vsr_models_npy a;
+        float *f = NULL, *t = NULL;
+        if ((rc = vsr_models_npy_read(path, &a, err)))
+            break;
+        if (a.count != wi.count) {
+            rc = vsr_error_set(err, -EINVAL, "%s: %zu elements, weight '%s' needs %zu", path,
+                               a.count, wi.name, wi.count);
+        } else if (!(rc = vsr_models_npy_to_f32(&a, &f, err))) {
+            if (oihw && wi.ndim == 4) {
+                t = malloc(wi.count * sizeof(float));
+                if (!t)
+                    rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
+                else
+                    oihw_to_hwio(f, t, wi.dims);
+            } else if (a.ndim == wi.ndim) {
+                for (int k = 0; k < a.ndim; k++)
+                    if (a.shape[k] != wi.dims[k])
+                        rc = vsr_error_set(err, -EINVAL,
+                                           "%s: dim %d is %lld, weight '%s' (HWIO) needs %d",
+                                           path, k, (long long)a.shape[k], wi.name, wi.dims[k]);
+            }
+            if (!rc)
+                rc = vsr_graph_set_weight(g, wi.name, t ? t : f, wi.count, err);
+        }
+        free(f);
+        free(t);
+        vsr_models_npy_free(&a);
+    }
+done:
+    fy_document_destroy(doc);
+    return rc;
+}

@@ -1,0 +1,545 @@
+/*
+ * tflite_import.c: translate a parsed TFLite model into an engine graph,
+ * op by op (see vsr_models_import_tflite() in models.h).
+ *
+ * Weights: TFLite CONV_2D filters are OHWI [Cout][kh][kw][Cin]; the engine
+ * wants HWIO. DEPTHWISE_CONV_2D filters are [1][kh][kw][C], which is the
+ * engine's depthwise HWIO ([kh][kw][1][C]) already. INT8 constants are
+ * dequantized: w = q * scale[o] (zero point 0, per output channel), bias =
+ * q32 * bias_scale[o]; the per-channel scales are handed to the engine so
+ * that its own INT8 quantization reproduces the file's integers.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models_internal.h"
+
+typedef struct imp {
+    const vsr_models_tflite *m;
+    vsr_graph *g;
+    int *tid;  /* TFLite tensor -> engine tensor id (-1 none) */
+    int *uses; /* consumers per TFLite tensor */
+    const vsr_models_tflite_import *opt;
+    vsr_error *err;
+} imp;
+
+static float deq(const vsr_models_tfl_tensor *t, size_t i, int ch)
+{
+    const uint8_t *p = t->data;
+    float s = 1.0f;
+    int64_t zp = 0;
+    if (t->q.n) {
+        int k = t->q.n > 1 ? ch : 0;
+        s = t->q.scale[k];
+        zp = t->q.nzp > k ? t->q.zero_point[k] : (t->q.nzp ? t->q.zero_point[0] : 0);
+    }
+    switch (t->type) {
+    case VSR_TFL_FLOAT32: {
+        float f;
+        memcpy(&f, p + 4 * i, 4);
+        return f;
+    }
+    case VSR_TFL_FLOAT16: {
+        uint16_t h;
+        memcpy(&h, p + 2 * i, 2);
+        return vsr_f16_to_f32(h);
+    }
+    case VSR_TFL_INT8:
+        return (float)(((int8_t)p[i]) - zp) * s;
+    case VSR_TFL_UINT8:
+        return (float)((int)p[i] - zp) * s;
+    case VSR_TFL_INT32: {
+        int32_t v;
+        memcpy(&v, p + 4 * i, 4);
+        return t->q.n ? (float)((double)(v - zp) * s) : (float)v;
+    }
+    }
+    return NAN;
+}
+
+static int const_int32(const imp *im, int ti, int32_t *out, int cap, int *n)
+{
+    const vsr_models_tfl_tensor *t = &im->m->tensors[ti];
+    if (!t->data || t->type != VSR_TFL_INT32 || t->data_len / 4 > (size_t)cap)
+        return vsr_error_set(im->err, -ENOTSUP,
+                             "tensor T%d '%s': expected a small int32 constant", ti, t->name);
+    *n = (int)(t->data_len / 4);
+    memcpy(out, t->data, t->data_len);
+    return 0;
+}
+
+static int in_id(const imp *im, const vsr_models_tfl_operator *op, int k, int opi)
+{
+    if (k >= op->n_inputs || op->inputs[k] < 0)
+        return vsr_error_set(im->err, -EINVAL, "op #%d %s: missing input %d", opi, op->opname,
+                             k);
+    int ti = op->inputs[k];
+    if (im->tid[ti] < 0)
+        return vsr_error_set(
+            im->err, -ENOTSUP,
+            "op #%d %s: input T%d '%s' is a constant or not produced yet (only "
+            "weights may be constant)",
+            opi, op->opname, ti, im->m->tensors[ti].name);
+    return im->tid[ti];
+}
+
+static int set_q(const imp *im, int eng, int ti)
+{
+    const vsr_models_tfl_tensor *t = &im->m->tensors[ti];
+    if (!im->opt->use_quant || t->q.n != 1 ||
+        (t->type != VSR_TFL_INT8 && t->type != VSR_TFL_UINT8))
+        return 0;
+    int zp = (int)(t->q.nzp ? t->q.zero_point[0] : 0);
+    if (t->type == VSR_TFL_UINT8)
+        zp -= 128; /* same real values on the int8 grid */
+    return vsr_graph_set_quant(im->g, eng, t->q.scale[0], zp, im->err);
+}
+
+static vsr_act_type fused(int a, int *bad)
+{
+    *bad = 0;
+    switch (a) {
+    case VSR_TFL_ACT_NONE:
+        return VSR_ACT_NONE;
+    case VSR_TFL_ACT_RELU:
+        return VSR_ACT_RELU;
+    case VSR_TFL_ACT_RELU6:
+        return VSR_ACT_CLIP;
+    }
+    *bad = 1;
+    return VSR_ACT_NONE;
+}
+
+static int conv(imp *im, int opi, const vsr_models_tfl_operator *op, const char *name)
+{
+    const vsr_models_tflite *m = im->m;
+    const int dw = op->code == VSR_TFL_DEPTHWISE_CONV_2D;
+    int x = in_id(im, op, 0, opi);
+    if (x < 0)
+        return x;
+    if (op->n_inputs < 2 || op->inputs[1] < 0 || !m->tensors[op->inputs[1]].data)
+        return vsr_error_set(im->err, -ENOTSUP, "op #%d %s: filter is not a constant", opi,
+                             op->opname);
+    const vsr_models_tfl_tensor *wt = &m->tensors[op->inputs[1]];
+    const vsr_models_tfl_tensor *bt =
+        op->n_inputs > 2 && op->inputs[2] >= 0 ? &m->tensors[op->inputs[2]] : NULL;
+    if (wt->ndim != 4)
+        return vsr_error_set(im->err, -EINVAL, "op #%d %s: filter T%d is not 4-D", opi,
+                             op->opname, op->inputs[1]);
+    const vsr_models_tfl_options *o = &op->opt;
+    if (o->stride_w != o->stride_h || o->dilation_w != o->dilation_h)
+        return vsr_error_set(im->err, -ENOTSUP,
+                             "op #%d %s: unequal strides/dilations are not supported", opi,
+                             op->opname);
+    int kh = wt->shape[1], kw = wt->shape[2];
+    if (o->padding == 1 && (kh > 1 || kw > 1))
+        return vsr_error_set(im->err, -ENOTSUP, "op #%d %s: VALID padding is not supported",
+                             opi, op->opname);
+    if (dw && o->depth_multiplier != 1)
+        return vsr_error_set(im->err, -ENOTSUP,
+                             "op #%d DEPTHWISE_CONV_2D: depth_multiplier %d is not supported",
+                             opi, o->depth_multiplier);
+    int cout = dw ? wt->shape[3] : wt->shape[0];
+    int cin = dw ? 1 : wt->shape[3];
+    int bad;
+    vsr_conv_params p = vsr_conv_default(cout, kh);
+    p.kh = kh;
+    p.kw = kw;
+    p.stride = o->stride_w;
+    p.dilation = o->dilation_w;
+    p.groups = dw ? cout : 1;
+    p.bias = bt && bt->data;
+    p.act.type = fused(o->act, &bad);
+    p.act.lo = 0;
+    p.act.hi = 6;
+    if (bad)
+        return vsr_error_set(im->err, -ENOTSUP,
+                             "op #%d %s: fused activation %d is not supported", opi, op->opname,
+                             o->act);
+    int y = vsr_graph_conv2d(im->g, name, x, &p, im->err);
+    if (y < 0)
+        return y;
+    size_t cnt = (size_t)kh * kw * cin * cout;
+    float *w = malloc(cnt * sizeof(float));
+    if (!w)
+        return vsr_error_set(im->err, -ENOMEM, "%s: out of memory", name);
+    for (int oc = 0; oc < cout; oc++)
+        for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++)
+                for (int ic = 0; ic < cin; ic++) {
+                    size_t src = dw ? ((size_t)ky * kw + kx) * cout + oc
+                                    : (((size_t)oc * kh + ky) * kw + kx) * cin + ic;
+                    size_t dst = (((size_t)ky * kw + kx) * cin + ic) * cout + oc;
+                    w[dst] = deq(wt, src, wt->q.n > 1 ? oc : 0);
+                }
+    char wn[VSR_NAME_MAX + 8];
+    snprintf(wn, sizeof(wn), "%s.weight", name);
+    int rc = vsr_graph_set_weight(im->g, wn, w, cnt, im->err);
+    free(w);
+    if (rc)
+        return rc;
+    if (p.bias) {
+        float *b = malloc((size_t)cout * sizeof(float));
+        if (!b)
+            return vsr_error_set(im->err, -ENOMEM, "%s: out of memory", name);
+        for (int oc = 0; oc < cout; oc++)
+            b[oc] = deq(bt, (size_t)oc, oc);
+        snprintf(wn, sizeof(wn), "%s.bias", name);
+        rc = vsr_graph_set_weight(im->g, wn, b, (size_t)cout, im->err);
+        free(b);
+        if (rc)
+            return rc;
+    }
+    if (im->opt->use_quant && wt->type == VSR_TFL_INT8 && wt->q.n >= 1) {
+        float *sc = malloc((size_t)cout * sizeof(float));
+        if (!sc)
+            return vsr_error_set(im->err, -ENOMEM, "%s: out of memory", name);
+        for (int oc = 0; oc < cout; oc++)
+            sc[oc] = wt->q.scale[wt->q.n > 1 ? oc : 0];
+        rc = vsr_graph_set_weight_scales(im->g, name, sc, cout, im->err);
+        free(sc);
+        if (rc)
+            return rc;
+    }
+    return y;
+}
+
+/* Value of a scalar (or 1-element) constant. */
+static int scalar_const(const imp *im, int ti, float *v)
+{
+    const vsr_models_tfl_tensor *t = &im->m->tensors[ti];
+    size_t n = 1;
+    for (int d = 0; d < t->ndim; d++)
+        n *= (size_t)t->shape[d];
+    if (!t->data || n != 1)
+        return -1;
+    *v = deq(t, 0, 0);
+    return 0;
+}
+
+static int strided_slice(imp *im, int opi, const vsr_models_tfl_operator *op, const char *name)
+{
+    int x = in_id(im, op, 0, opi);
+    if (x < 0)
+        return x;
+    const vsr_models_tfl_tensor *xt = &im->m->tensors[op->inputs[0]];
+    int32_t b[8], e[8], s[8];
+    int nb, ne, ns, rc;
+    if (op->n_inputs < 4 || (rc = const_int32(im, op->inputs[1], b, 8, &nb)) ||
+        (rc = const_int32(im, op->inputs[2], e, 8, &ne)) ||
+        (rc = const_int32(im, op->inputs[3], s, 8, &ns)))
+        return vsr_error_set(im->err, -ENOTSUP,
+                             "op #%d STRIDED_SLICE: needs constant begin/end/strides", opi);
+    const vsr_models_tfl_options *o = &op->opt;
+    if (nb != 4 || ne != 4 || ns != 4 || xt->ndim != 4 || o->ellipsis_mask ||
+        o->new_axis_mask || o->shrink_axis_mask)
+        return vsr_error_set(im->err, -ENOTSUP,
+                             "op #%d STRIDED_SLICE: only 4-D channel slices are supported",
+                             opi);
+    int lo[4], hi[4];
+    for (int d = 0; d < 4; d++) {
+        int dim = d == 3 ? xt->shape[3] : -1;
+        if (s[d] != 1)
+            return vsr_error_set(im->err, -ENOTSUP,
+                                 "op #%d STRIDED_SLICE: stride %d on axis %d", opi, s[d], d);
+        lo[d] = (o->begin_mask >> d) & 1 ? 0 : b[d];
+        hi[d] = (o->end_mask >> d) & 1 ? INT32_MAX : e[d];
+        if (d == 3) {
+            if (lo[d] < 0)
+                lo[d] += dim;
+            if (hi[d] < 0)
+                hi[d] += dim;
+            if (hi[d] > dim)
+                hi[d] = dim;
+        } else if (lo[d] != 0 || (hi[d] != INT32_MAX && hi[d] < xt->shape[d] &&
+                                  !(xt->shape[d] <= 1 && hi[d] >= 1))) {
+            return vsr_error_set(im->err, -ENOTSUP,
+                                 "op #%d STRIDED_SLICE: slicing axis %d is not supported "
+                                 "(channel slices only)",
+                                 opi, d);
+        }
+    }
+    return vsr_graph_slice(im->g, name, x, lo[3], hi[3], im->err);
+}
+
+static int resize_factor(imp *im, int opi, const vsr_models_tfl_operator *op, int *f)
+{
+    const vsr_models_tfl_tensor *xt = &im->m->tensors[op->inputs[0]];
+    int32_t sz[4];
+    int n;
+    int rc = const_int32(im, op->inputs[1], sz, 4, &n);
+    if (rc || n != 2 || xt->ndim != 4 || xt->shape[1] < 1 || xt->shape[2] < 1 ||
+        sz[0] % xt->shape[1] || sz[1] % xt->shape[2] ||
+        sz[0] / xt->shape[1] != sz[1] / xt->shape[2])
+        return vsr_error_set(im->err, -ENOTSUP,
+                             "op #%d %s: only equal integer upscaling factors are supported",
+                             opi, op->opname);
+    *f = sz[0] / xt->shape[1];
+    return 0;
+}
+
+int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
+                             const vsr_models_tflite_import *opt, vsr_graph **out,
+                             vsr_error *err)
+{
+    *out = NULL;
+    imp im = {m, NULL, NULL, NULL, opt, err};
+    int rc = vsr_graph_create(name, &im.g, err);
+    if (rc)
+        return rc;
+    im.tid = malloc((size_t)(m->n_tensors ? m->n_tensors : 1) * sizeof(int));
+    im.uses = calloc((size_t)(m->n_tensors ? m->n_tensors : 1), sizeof(int));
+    if (!im.tid || !im.uses) {
+        rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", name);
+        goto fail;
+    }
+    for (int i = 0; i < m->n_tensors; i++)
+        im.tid[i] = -1;
+    for (int i = 0; i < m->n_ops; i++)
+        for (int k = 0; k < m->ops[i].n_inputs; k++)
+            if (m->ops[i].inputs[k] >= 0)
+                im.uses[m->ops[i].inputs[k]]++;
+    for (int i = 0; i < m->n_inputs; i++) {
+        const vsr_models_tfl_tensor *t = &m->tensors[m->inputs[i]];
+        if (t->ndim != 4 || t->shape[0] != 1) {
+            rc = vsr_error_set(err, -ENOTSUP, "%s: input T%d must be [1, H, W, C]", name,
+                               m->inputs[i]);
+            goto fail;
+        }
+        char n[16];
+        snprintf(n, sizeof(n), "in%d", i);
+        int h = opt->h > 0 ? opt->h : t->shape[1], w = opt->w > 0 ? opt->w : t->shape[2];
+        im.tid[m->inputs[i]] = vsr_graph_input(im.g, n, h, w, t->shape[3], err);
+        if (im.tid[m->inputs[i]] < 0) {
+            rc = im.tid[m->inputs[i]];
+            goto fail;
+        }
+    }
+    for (int i = 0; i < m->n_ops; i++) {
+        const vsr_models_tfl_operator *op = &m->ops[i];
+        char n[VSR_NAME_MAX];
+        snprintf(n, sizeof(n), "op%d_%s", i, op->opname);
+        for (char *c = n; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+        if (op->n_outputs != 1) {
+            rc = vsr_error_set(err, -ENOTSUP, "%s: op #%d %s has %d outputs (1 supported)",
+                               name, i, op->opname, op->n_outputs);
+            goto fail;
+        }
+        int oti = op->outputs[0];
+        int y = -1, x, bad;
+        switch (op->code) {
+        case VSR_TFL_QUANTIZE:
+        case VSR_TFL_DEQUANTIZE:
+            /* value-preserving (uint8 <-> int8 with matching params): alias */
+            y = in_id(&im, op, 0, i);
+            if (y >= 0 && (rc = set_q(&im, y, oti)))
+                goto fail;
+            im.tid[oti] = y;
+            if (y < 0) {
+                rc = y;
+                goto fail;
+            }
+            continue;
+        case VSR_TFL_CONV_2D:
+        case VSR_TFL_DEPTHWISE_CONV_2D:
+            y = conv(&im, i, op, n);
+            break;
+        case VSR_TFL_ADD:
+        case VSR_TFL_MUL: {
+            int a = in_id(&im, op, 0, i), b = in_id(&im, op, 1, i);
+            if (a < 0 || b < 0) {
+                y = a < 0 ? a : b;
+                break;
+            }
+            y = op->code == VSR_TFL_ADD ? vsr_graph_add(im.g, n, a, b, err)
+                                        : vsr_graph_mul(im.g, n, a, b, err);
+            vsr_act_type at = fused(op->opt.act, &bad);
+            if (bad) {
+                y = vsr_error_set(err, -ENOTSUP, "op #%d %s: fused activation %d", i,
+                                  op->opname, op->opt.act);
+            } else if (at != VSR_ACT_NONE && y >= 0) {
+                vsr_act act = {at, 0, 0, 6, 0};
+                strncat(n, "_act", sizeof(n) - strlen(n) - 1);
+                y = vsr_graph_activation(im.g, n, y, &act, err);
+            }
+            break;
+        }
+        case VSR_TFL_CONCATENATION: {
+            const vsr_models_tfl_tensor *ot = &m->tensors[oti];
+            int axis = op->opt.axis < 0 ? op->opt.axis + ot->ndim : op->opt.axis;
+            if (axis != ot->ndim - 1) {
+                y = vsr_error_set(err, -ENOTSUP,
+                                  "op #%d CONCATENATION: axis %d (only the channel axis)", i,
+                                  op->opt.axis);
+                break;
+            }
+            int ids[64];
+            if (op->n_inputs > 64) {
+                y = vsr_error_set(err, -ENOTSUP, "op #%d CONCATENATION: > 64 inputs", i);
+                break;
+            }
+            y = 0;
+            for (int k = 0; k < op->n_inputs && y >= 0; k++)
+                y = ids[k] = in_id(&im, op, k, i);
+            if (y >= 0)
+                y = vsr_graph_concat(im.g, n, op->n_inputs, ids, err);
+            break;
+        }
+        case VSR_TFL_DEPTH_TO_SPACE:
+            x = in_id(&im, op, 0, i);
+            y = x < 0 ? x : vsr_graph_depth_to_space(im.g, n, x, op->opt.block_size, err);
+            break;
+        case VSR_TFL_RESIZE_BILINEAR:
+        case VSR_TFL_RESIZE_NEAREST_NEIGHBOR: {
+            int f = 0;
+            x = in_id(&im, op, 0, i);
+            if (x < 0) {
+                y = x;
+                break;
+            }
+            if ((y = resize_factor(&im, i, op, &f)) < 0)
+                break;
+            if (op->code == VSR_TFL_RESIZE_BILINEAR) {
+                if (op->opt.align_corners || !op->opt.half_pixel_centers) {
+                    y = vsr_error_set(err, -ENOTSUP,
+                                      "op #%d RESIZE_BILINEAR: only half_pixel_centers=true, "
+                                      "align_corners=false is supported",
+                                      i);
+                    break;
+                }
+                y = vsr_graph_resize_bilinear(im.g, n, x, f, err);
+            } else {
+                y = vsr_graph_resize_nearest(im.g, n, x, f, err);
+            }
+            break;
+        }
+        case VSR_TFL_STRIDED_SLICE:
+            y = strided_slice(&im, i, op, n);
+            break;
+        case VSR_TFL_RELU:
+            x = in_id(&im, op, 0, i);
+            y = x < 0 ? x : vsr_graph_relu(im.g, n, x, err);
+            break;
+        case VSR_TFL_RELU6:
+            x = in_id(&im, op, 0, i);
+            y = x < 0 ? x : vsr_graph_clip(im.g, n, x, 0.0f, 6.0f, err);
+            break;
+        case VSR_TFL_LOGISTIC:
+            x = in_id(&im, op, 0, i);
+            y = x < 0 ? x : vsr_graph_sigmoid(im.g, n, x, err);
+            break;
+        case VSR_TFL_LEAKY_RELU:
+            x = in_id(&im, op, 0, i);
+            y = x < 0 ? x : vsr_graph_leaky_relu(im.g, n, x, op->opt.alpha, err);
+            break;
+        case VSR_TFL_MINIMUM:
+        case VSR_TFL_MAXIMUM: {
+            float c;
+            x = in_id(&im, op, 0, i);
+            if (x < 0) {
+                y = x;
+                break;
+            }
+            if (op->n_inputs < 2 || op->inputs[1] < 0 || scalar_const(&im, op->inputs[1], &c)) {
+                y = vsr_error_set(err, -ENOTSUP,
+                                  "op #%d %s: only a scalar constant operand is "
+                                  "supported",
+                                  i, op->opname);
+                break;
+            }
+            /* MINIMUM(x, c) then a RELU that is its only consumer = clip(0, c). */
+            const vsr_models_tfl_operator *nx = i + 1 < m->n_ops ? &m->ops[i + 1] : NULL;
+            if (op->code == VSR_TFL_MINIMUM && c > 0 && nx && nx->code == VSR_TFL_RELU &&
+                nx->n_inputs == 1 && nx->inputs[0] == oti && im.uses[oti] == 1 &&
+                nx->n_outputs == 1) {
+                y = vsr_graph_clip(im.g, n, x, 0.0f, c, err);
+                if (y >= 0) {
+                    if ((rc = set_q(&im, y, nx->outputs[0])))
+                        goto fail;
+                    im.tid[oti] = y;
+                    im.tid[nx->outputs[0]] = y;
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            y = op->code == VSR_TFL_MINIMUM ? vsr_graph_clip(im.g, n, x, -FLT_MAX, c, err)
+                                            : vsr_graph_clip(im.g, n, x, c, FLT_MAX, err);
+            break;
+        }
+        case VSR_TFL_PRELU: {
+            x = in_id(&im, op, 0, i);
+            if (x < 0) {
+                y = x;
+                break;
+            }
+            const vsr_models_tfl_tensor *at =
+                op->n_inputs > 1 && op->inputs[1] >= 0 ? &m->tensors[op->inputs[1]] : NULL;
+            if (!at || !at->data) {
+                y = vsr_error_set(err, -ENOTSUP, "op #%d PRELU: alpha must be constant", i);
+                break;
+            }
+            size_t na = 1;
+            for (int d = 0; d < at->ndim; d++)
+                na *= (size_t)at->shape[d];
+            y = vsr_graph_prelu(im.g, n, x, na == 1, err);
+            if (y >= 0) {
+                float *a = malloc(na * sizeof(float));
+                if (!a) {
+                    y = vsr_error_set(err, -ENOMEM, "%s: out of memory", n);
+                    break;
+                }
+                for (size_t k = 0; k < na; k++)
+                    a[k] = deq(at, k, (int)k);
+                char wn[VSR_NAME_MAX + 8];
+                snprintf(wn, sizeof(wn), "%s.alpha", n);
+                int r2 = vsr_graph_set_weight(im.g, wn, a, na, err);
+                free(a);
+                if (r2)
+                    y = r2;
+            }
+            break;
+        }
+        default:
+            y = vsr_error_set(err, -ENOTSUP,
+                              "%s: op #%d %s (builtin code %d) is not supported by the TFLite "
+                              "importer",
+                              name, i, op->opname, op->code);
+            break;
+        }
+        if (y < 0) {
+            rc = y;
+            goto fail;
+        }
+        im.tid[oti] = y;
+        if ((rc = set_q(&im, y, oti)))
+            goto fail;
+    }
+    for (int i = 0; i < m->n_outputs; i++) {
+        int y = im.tid[m->outputs[i]];
+        char n[16];
+        snprintf(n, sizeof(n), "out%d", i);
+        if (y < 0) {
+            rc = vsr_error_set(err, -EINVAL, "%s: output T%d is never produced", name,
+                               m->outputs[i]);
+            goto fail;
+        }
+        if ((rc = vsr_graph_output(im.g, n, y, err)) < 0)
+            goto fail;
+    }
+    if ((rc = vsr_graph_status(im.g, err)))
+        goto fail;
+    free(im.tid);
+    free(im.uses);
+    *out = im.g;
+    return 0;
+fail:
+    free(im.tid);
+    free(im.uses);
+    vsr_graph_free(&im.g);
+    return rc < 0 ? rc : -EINVAL;
+}

@@ -1,0 +1,315 @@
+/*
+ * zoo.c: the registry. One static table maps a model name to its family,
+ * hyperparameters, temporal interface and input channels. The MVSR rows
+ * are the switches of count.py's MVSR / STANDINS tables (MODELS.md 3.4-3.5
+ * and 4.2) applied to the MVSR_13 defaults.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "vsr/models.h"
+
+#define MVSR13                                                                                 \
+    .F = 16, .B = 4, .ratio_num = 1, .ratio_den = 2, .pfe_n = 2, .pfe_k = {5, 5},              \
+    .pfe_dil = {1, 3}, .ppa_n = 1, .ppa_k = {3}, .ppa_dil = {1}, .dw = 0, .fc = 1, .mix = 2,   \
+    .bn = 1, .shallow_bsconv = 1, .align = VSR_MVSR_ALIGN_AFA, .tail_bsconv = 0,               \
+    .rgb_share = 0, .skip_nearest = 0, .fuse = 0
+
+/* Overrides are written after MVSR13; later designated initialisers win. */
+#define MV(NAME, DESC, ...)                                                                    \
+    {                                                                                          \
+        .name = NAME, .desc = DESC,                                                            \
+        .hp = {.family = VSR_MODELS_MVSR, .scale = 4, .mvsr = {MVSR13, __VA_ARGS__}},          \
+        .temporal = VSR_MODELS_T_WINDOW3, .in_channels = 9,                                    \
+        .weights_hint = "no trained weights yet: train them (vsrbench train, later issue)"     \
+    }
+#define SI(NAME, DESC, ...)                                                                    \
+    {                                                                                          \
+        .name = NAME, .desc = DESC,                                                            \
+        .hp = {.family = VSR_MODELS_MVSR, .scale = 4, .mvsr = {MVSR13, __VA_ARGS__}},          \
+        .temporal = VSR_MODELS_T_WINDOW3, .in_channels = 9, .standin = 1,                      \
+        .weights_hint = "cost-matched stand-in for benchmarking load; no weights exist"        \
+    }
+
+#define PFE17 .pfe_n = 1, .pfe_k = {17}, .pfe_dil = {1}
+#define PFE3 .pfe_n = 1, .pfe_k = {3}, .pfe_dil = {1}
+#define PPA55 .ppa_n = 2, .ppa_k = {5, 5}, .ppa_dil = {1, 3}
+
+/* Ignore -Woverride-init for the MV() macro's intentional overrides. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#endif
+static const vsr_models_entry zoo[] = {
+    {.name = "bicubic",
+     .desc = "MATLAB bicubic x4 of x(t) (the BI kernel), rounded to uint8",
+     .hp = {.family = VSR_MODELS_BICUBIC, .scale = 4},
+     .temporal = VSR_MODELS_T_SINGLE,
+     .in_channels = 3},
+    {.name = "SWRN",
+     .desc = "sliding-window recurrent net, base 16, 3 blocks/trunk (shermanlian/swrn)",
+     .hp = {.family = VSR_MODELS_SWRN, .scale = 4, .channels = 16, .blocks = 3},
+     .temporal = VSR_MODELS_T_WINDOW3_STATE,
+     .in_channels = 9,
+     .state_channels = 32,
+     .weights_hint =
+         "import the pretrained checkpoint: vsrbench models --import SWRN "
+         "--npy ../shared/data/weights/swrn/npy --map models/maps/swrn.yaml -o FILE"},
+    {.name = "SWRN_1",
+     .desc = "SWRN with 2 blocks per trunk",
+     .hp = {.family = VSR_MODELS_SWRN, .scale = 4, .channels = 16, .blocks = 2},
+     .temporal = VSR_MODELS_T_WINDOW3_STATE,
+     .in_channels = 9,
+     .state_channels = 32,
+     .weights_hint = "no trained weights yet: train them (vsrbench train, later issue)"},
+    {.name = "ABPN",
+     .desc = "anchor-based plain net x4, C=28, 4 body convs (log ABPN_0)",
+     .hp = {.family = VSR_MODELS_ABPN, .scale = 4, .channels = 28, .blocks = 4},
+     .temporal = VSR_MODELS_T_SINGLE,
+     .in_channels = 3,
+     .weights_hint = "no trained x4 weights yet: train them (vsrbench train, later issue)"},
+    {.name = "ABPN_x3",
+     .desc = "public ABPN x3, C=28, 4 body convs (NJU-Jet/SR_Mobile_Quantization)",
+     .hp = {.family = VSR_MODELS_ABPN, .scale = 3, .channels = 28, .blocks = 4},
+     .temporal = VSR_MODELS_T_SINGLE,
+     .in_channels = 3,
+     .weights_hint = "import: vsrbench models --import ABPN_x3 --npy "
+                     "../shared/data/weights/abpn_x3/fp32_npy --map models/maps/abpn_x3.yaml "
+                     "-o FILE, or --tflite ../shared/data/weights/abpn_x3/*_qat.tflite"},
+    {.name = "ELSR",
+     .desc = "ELSR: conv 3->6, residual [conv, PReLU, conv], conv 6->48, d2s (log ELSR_0)",
+     .hp = {.family = VSR_MODELS_ELSR, .scale = 4, .channels = 6},
+     .temporal = VSR_MODELS_T_SINGLE,
+     .in_channels = 3,
+     .weights_hint = "no trained weights yet: train them (vsrbench train, later issue)"},
+    {.name = "MobileRRN_16",
+     .desc = "MAI 2022 real-time VSR baseline, 16 ch, 5 residual blocks",
+     .hp = {.family = VSR_MODELS_MOBILERRN, .scale = 4, .channels = 16, .blocks = 5},
+     .temporal = VSR_MODELS_T_PAIR_STATE,
+     .in_channels = 6,
+     .state_channels = 16,
+     .weights_hint = "import: vsrbench models --import MobileRRN_16 --tflite "
+                     "../shared/data/weights/mobilerrn/rrn_16.tflite -o FILE"},
+    {.name = "MobileRRN_32",
+     .desc = "MAI 2022 real-time VSR baseline, 32 ch, 5 residual blocks",
+     .hp = {.family = VSR_MODELS_MOBILERRN, .scale = 4, .channels = 32, .blocks = 5},
+     .temporal = VSR_MODELS_T_PAIR_STATE,
+     .in_channels = 6,
+     .state_channels = 32,
+     .weights_hint = "import: vsrbench models --import MobileRRN_32 --tflite "
+                     "../shared/data/weights/mobilerrn/rrn_32.tflite -o FILE"},
+    {.name = "MobileRRN_64",
+     .desc = "MAI 2022 real-time VSR baseline, 64 ch, 5 residual blocks",
+     .hp = {.family = VSR_MODELS_MOBILERRN, .scale = 4, .channels = 64, .blocks = 5},
+     .temporal = VSR_MODELS_T_PAIR_STATE,
+     .in_channels = 6,
+     .state_channels = 64,
+     .weights_hint = "import: vsrbench models --import MobileRRN_64 --tflite "
+                     "../shared/data/weights/mobilerrn/rrn_64.tflite -o FILE"},
+    MV("MVSR_13", "FANI: F16 B4 r1/2 PFE 5x5+5x5d3 PPA 3x3 fc AFA BSConv", .B = 4),
+    MV("MVSR_13_1", "tail=BSConv", .tail_bsconv = 1),
+    MV("MVSR_13_2", "r=1/4 (d=4)", .ratio_num = 1, .ratio_den = 4),
+    MV("MVSR_13_3", "r=1/8 (d=2)", .ratio_num = 1, .ratio_den = 8),
+    MV("MVSR_13_4", "r=3/4 (d=12)", .ratio_num = 3, .ratio_den = 4),
+    MV("MVSR_13_5", "r=7/8 (d=14)", .ratio_num = 7, .ratio_den = 8),
+    MV("MVSR_13_6", "r=3/8 (d=6)", .ratio_num = 3, .ratio_den = 8),
+    MV("MVSR_13_7", "r=5/8 (d=10)", .ratio_num = 5, .ratio_den = 8),
+    MV("MVSR_14", "align=1x1 conv on 9ch (->16), BSConv 16->16",
+       .align = VSR_MVSR_ALIGN_CONV1X1),
+    MV("MVSR_15", "B=3", .B = 3),
+    MV("MVSR_16", "r=1 no fc; PFE 17x17; shallow 3x3", .ratio_num = 1, .ratio_den = 1, .fc = 0,
+       PFE17, .shallow_bsconv = 0),
+    MV("MVSR_17", "PFE 3x3; PPA 5x5+5x5d3", PFE3, PPA55),
+    MV("MVSR_18", "MVSR_17 + shallow 3x3", PFE3, PPA55, .shallow_bsconv = 0),
+    MV("MVSR_19", "B=3; PPA 5x5+5x5d3", .B = 3, PPA55),
+    MV("MVSR_20", "PFE 17x17 (no RF decomposition)", PFE17),
+    MV("MVSR_21", "MVSR_16 + no align (centre frame only)", .ratio_num = 1, .ratio_den = 1,
+       .fc = 0, PFE17, .shallow_bsconv = 0, .align = VSR_MVSR_ALIGN_NONE),
+    MV("MVSR_21_1", "MVSR_16 + no align, 3x3 conv on 9ch", .ratio_num = 1, .ratio_den = 1,
+       .fc = 0, PFE17, .shallow_bsconv = 0, .align = VSR_MVSR_ALIGN_STACK9),
+    MV("MVSR_22", "PFE 17x17; shallow 3x3", PFE17, .shallow_bsconv = 0),
+    MV("MVSR_23", "partial convs depthwise", .dw = 1),
+    MV("MVSR_24", "r=1, no fc", .ratio_num = 1, .ratio_den = 1, .fc = 0),
+    MV("MVSR_24_revalid", "r=1, keep fc", .ratio_num = 1, .ratio_den = 1, .fc = 1),
+    MV("MVSR_25", "shallow 3x3", .shallow_bsconv = 0),
+    MV("MVSR_26", "= MVSR_20", PFE17),
+    MV("MVSR_27", "no fc", .fc = 0),
+    MV("MVSR_12", "AFA v1 (+12-param op)", .align = VSR_MVSR_ALIGN_AFA_V1),
+    MV("MVSR_11", "AFA v1, depthwise", .align = VSR_MVSR_ALIGN_AFA_V1, .dw = 1),
+    MV("MVSR_10", "AFA v1, dw, B3, per-block 1x1 channel fuse", .align = VSR_MVSR_ALIGN_AFA_V1,
+       .dw = 1, .B = 3, .fuse = 1),
+    SI("SWAT_3", "stand-in: B3 r7/8 dw, PFE 3x3, PPA 5x5+5x5d3", .B = 3, .ratio_num = 7,
+       .ratio_den = 8, .dw = 1, PFE3, PPA55),
+    SI("SORT_0", "stand-in: B1 r7/8 mix1, PFE 3x3", .B = 1, .ratio_num = 7, .ratio_den = 8,
+       .mix = 1, PFE3),
+    SI("SORT_2", "stand-in: B2 r5/8 mix1", .B = 2, .ratio_num = 5, .ratio_den = 8, .mix = 1),
+    SI("VSR_12", "stand-in: B2 mix1, PFE 7x7+7x7d3, PPA 5x5+5x5d3", .B = 2, .mix = 1,
+       .pfe_n = 2, .pfe_k = {7, 7}, .pfe_dil = {1, 3}, PPA55),
+};
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+int vsr_models_zoo_count(void)
+{
+    return (int)(sizeof(zoo) / sizeof(zoo[0]));
+}
+
+const vsr_models_entry *vsr_models_zoo_get(int i)
+{
+    if (i < 0 || i >= vsr_models_zoo_count())
+        return NULL;
+    return &zoo[i];
+}
+
+const vsr_models_entry *vsr_models_zoo_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (int i = 0; i < vsr_models_zoo_count(); i++)
+        if (!strcasecmp(zoo[i].name, name))
+            return &zoo[i];
+    /* aliases used in the research log */
+    static const struct {
+        const char *alias, *name;
+    } aliases[] = {{"SWRN_0", "SWRN"},
+                   {"ABPN_0", "ABPN"},
+                   {"ELSR_0", "ELSR"},
+                   {"FANI", "MVSR_13"},
+                   {"MobileRRN", "MobileRRN_64"},
+                   {"SWAT_3~", "SWAT_3"},
+                   {"SORT_0~", "SORT_0"},
+                   {"SORT_2~", "SORT_2"},
+                   {"VSR_12~", "VSR_12"}};
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (!strcasecmp(aliases[i].alias, name))
+            return vsr_models_zoo_find(aliases[i].name);
+    return NULL;
+}
+
+const char *vsr_models_family_name(enum vsr_models_family f)
+{
+    switch (f) {
+    case VSR_MODELS_BICUBIC:
+        return "bicubic";
+    case VSR_MODELS_SWRN:
+        return "SWRN";
+    case VSR_MODELS_ABPN:
+        return "ABPN";
+    case VSR_MODELS_ELSR:
+        return "ELSR";
+    case VSR_MODELS_MOBILERRN:
+        return "MobileRRN";
+    case VSR_MODELS_MVSR:
+        return "MVSR";
+    }
+    return "unknown";
+}
+
+const char *vsr_models_temporal_name(enum vsr_models_temporal t)
+{
+    switch (t) {
+    case VSR_MODELS_T_SINGLE:
+        return "x(t)";
+    case VSR_MODELS_T_WINDOW3:
+        return "window3";
+    case VSR_MODELS_T_WINDOW3_STATE:
+        return "window3+state";
+    case VSR_MODELS_T_PAIR_STATE:
+        return "pair+state";
+    case VSR_MODELS_T_PREV_HR:
+        return "prev-HR";
+    }
+    return "unknown";
+}
+
+void vsr_models_mvsr_defaults(vsr_models_mvsr_hp *hp)
+{
+    const vsr_models_mvsr_hp d = {MVSR13};
+    *hp = d;
+}
+
+int vsr_models_hparams_check(const vsr_models_hparams *hp, vsr_error *err)
+{
+    if (hp->scale < 2 || hp->scale > 8)
+        return vsr_error_set(err, -EINVAL, "scale %d: must be 2..8", hp->scale);
+    switch (hp->family) {
+    case VSR_MODELS_BICUBIC:
+        return 0;
+    case VSR_MODELS_SWRN:
+    case VSR_MODELS_MOBILERRN:
+    case VSR_MODELS_ABPN:
+        if (hp->channels < 1 || hp->channels > 1024)
+            return vsr_error_set(err, -EINVAL, "channels %d: must be 1..1024", hp->channels);
+        if (hp->blocks < 0 || hp->blocks > 64)
+            return vsr_error_set(err, -EINVAL, "blocks %d: must be 0..64", hp->blocks);
+        return 0;
+    case VSR_MODELS_ELSR:
+        if (hp->channels < 1 || hp->channels > 1024)
+            return vsr_error_set(err, -EINVAL, "channels %d: must be 1..1024", hp->channels);
+        return 0;
+    case VSR_MODELS_MVSR:
+        break;
+    }
+    const vsr_models_mvsr_hp *m = &hp->mvsr;
+    if (m->F < 4 || m->F > 1024 || m->F % 4)
+        return vsr_error_set(err, -EINVAL, "mvsr F=%d: must be a multiple of 4 in 4..1024",
+                             m->F);
+    if (m->B < 1 || m->B > 64)
+        return vsr_error_set(err, -EINVAL, "mvsr B=%d: must be 1..64", m->B);
+    if (m->ratio_den < 1 || m->ratio_num < 1 || m->ratio_num > m->ratio_den ||
+        (m->F * m->ratio_num) % m->ratio_den)
+        return vsr_error_set(err, -EINVAL,
+                             "mvsr ratio %d/%d: F*r must be an integer in 1..F (F=%d)",
+                             m->ratio_num, m->ratio_den, m->F);
+    if (m->pfe_n < 1 || m->pfe_n > VSR_MVSR_MAX_K || m->ppa_n < 1 || m->ppa_n > VSR_MVSR_MAX_K)
+        return vsr_error_set(err, -EINVAL, "mvsr pfe_k/ppa_k: 1..%d convs each",
+                             VSR_MVSR_MAX_K);
+    for (int i = 0; i < m->pfe_n + m->ppa_n; i++) {
+        int k = i < m->pfe_n ? m->pfe_k[i] : m->ppa_k[i - m->pfe_n];
+        int dl = i < m->pfe_n ? m->pfe_dil[i] : m->ppa_dil[i - m->pfe_n];
+        if (k < 1 || k > 31 || !(k & 1) || dl < 1 || dl > 16)
+            return vsr_error_set(err, -EINVAL,
+                                 "mvsr %s kernel %d dilation %d: kernel must be odd 1..31, "
+                                 "dilation 1..16",
+                                 i < m->pfe_n ? "pfe_k" : "ppa_k", k, dl);
+    }
+    if (m->mix < 1 || m->mix > 8)
+        return vsr_error_set(err, -EINVAL, "mvsr mix=%d: must be 1..8", m->mix);
+    if (m->skip_nearest && m->rgb_share)
+        return vsr_error_set(err, -EINVAL,
+                             "mvsr: nearest_conv skip needs a 48-channel tail "
+                             "(rgb_share off)");
+    return 0;
+}
+
+void vsr_models_hparams_interface(const vsr_models_hparams *hp, enum vsr_models_temporal *t,
+                                  int *in_channels, int *state_channels)
+{
+    enum vsr_models_temporal tt = VSR_MODELS_T_SINGLE;
+    int in = 3, st = 0;
+    switch (hp->family) {
+    case VSR_MODELS_SWRN:
+        tt = VSR_MODELS_T_WINDOW3_STATE;
+        in = 9;
+        st = 2 * hp->channels;
+        break;
+    case VSR_MODELS_MOBILERRN:
+        tt = VSR_MODELS_T_PAIR_STATE;
+        in = 6;
+        st = hp->channels;
+        break;
+    case VSR_MODELS_MVSR:
+        tt = VSR_MODELS_T_WINDOW3;
+        in = 9;
+        break;
+    default:
+        break;
+    }
+    if (t)
+        *t = tt;
+    if (in_channels)
+        *in_channels = in;
+    if (state_channels)
+        *state_channels = st;
+}
