@@ -828,17 +828,22 @@ int vsr_source_seek(vsr_source *s, int index, vsr_error *err)
     if (index < s->next)
         return vsr_error_set(err, -EINVAL, "%s: cannot seek backwards in a video (frame %d)",
                              s->path, index);
-    vsr_frame tmp = {0};
+    if (s->next < index && s->have_first) {
+        vsr_frame_free(&s->first);
+        s->have_first = 0;
+        s->next++;
+    }
+    /* Decode and drop (no colour conversion) up to the wanted frame. */
     while (s->next < index) {
-        int rc = vsr_source_read(s, &tmp, err);
-        if (rc <= 0) {
-            vsr_frame_free(&tmp);
+        int rc = decode_one(s->fmt, s->dec, s->stream, s->pkt, s->frame, &s->flushed, s->path,
+                            err);
+        if (rc <= 0)
             return rc < 0 ? rc
                           : vsr_error_set(err, -EINVAL, "%s: video ends before frame %d",
                                           s->path, index);
-        }
+        av_frame_unref(s->frame);
+        s->next++;
     }
-    vsr_frame_free(&tmp);
     return 0;
 }
 
