@@ -80,6 +80,7 @@ struct ctx {
     int n_sets;
     const char *sets[MAX_SETS];        /* the raw --set arguments */
     char set_path[MAX_SETS][PATH_CAP]; /* their key paths, normalized */
+    int last_line;                     /* line of the last key looked up */
 };
 
 /* 1-based line of a node: its scalar token, else its first key or item. */
@@ -139,6 +140,8 @@ static int bad(struct ctx *c, struct fy_node *n, int line, const char *path, con
         return vsr_error_set(c->err, -EINVAL, "--set %s: %s: %s", set, path, msg);
     if (line <= 0)
         line = node_line(n);
+    if (line <= 0)
+        line = c->last_line;
     return vsr_error_set(c->err, -EINVAL, "%s:%d: %s: %s", c->file, line, path, msg);
 }
 
@@ -332,9 +335,20 @@ static int check_keys(struct ctx *c, struct fy_node *map, const char *path,
     return 0;
 }
 
-static struct fy_node *lookup(struct fy_node *map, const char *key)
+/*
+ * The value of @p key in @p map, NULL when absent or null. Remembers the
+ * key's line, which names the place of an empty list ("datasets: []") that
+ * has no line of its own.
+ */
+static struct fy_node *lookup(struct ctx *c, struct fy_node *map, const char *key)
 {
-    struct fy_node *v = fy_node_mapping_lookup_by_string(map, key, FY_NT);
+    struct fy_node_pair *p = fy_node_mapping_lookup_pair_by_string(map, key, FY_NT);
+    if (!p)
+        return NULL;
+    int line = node_line(fy_node_pair_key(p));
+    if (line > 0)
+        c->last_line = line;
+    struct fy_node *v = fy_node_pair_value(p);
     return is_null(v) ? NULL : v;
 }
 
@@ -443,12 +457,12 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
     d->line = node_line(n);
     struct fy_node *v;
     join_path(kp, path, "name");
-    if (!(v = lookup(n, "name")))
+    if (!(v = lookup(c, n, "name")))
         return bad(c, n, 0, kp, "missing required key (the dataset's name, e.g. vid4)");
     if ((ret = get_str(c, v, kp, &d->name)) < 0)
         return ret;
     join_path(kp, path, "type");
-    if (!(v = lookup(n, "type")))
+    if (!(v = lookup(c, n, "type")))
         return bad(c, n, 0, kp, "missing required key (demo, vid4, reds, pair or video)");
     if ((ret = get_enum(c, v, kp, dataset_types, &d->type)) < 0)
         return ret;
@@ -456,7 +470,7 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
     const char **dst[] = {&d->dataroot, &d->dataroot_gt, &d->dataroot_lq};
     for (int i = 0; i < 3; i++) {
         join_path(kp, path, roots[i]);
-        if ((v = lookup(n, roots[i]))) {
+        if ((v = lookup(c, n, roots[i]))) {
             if ((ret = get_str(c, v, kp, dst[i])) < 0)
                 return ret;
             /* a root the user has not set up is the commonest mistake:
@@ -483,7 +497,7 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
                    strcmp(d->type, "video") ? "folder" : "video file");
     }
     join_path(kp, path, "degradation");
-    if ((v = lookup(n, "degradation"))) {
+    if ((v = lookup(c, n, "degradation"))) {
         if ((ret = get_str_list(c, v, kp, &d->degradations, &d->n_degradations)) < 0)
             return ret;
         for (int i = 0; i < d->n_degradations; i++) {
@@ -509,17 +523,18 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
         d->n_degradations = 1;
     }
     join_path(kp, path, "clips");
-    if ((v = lookup(n, "clips")) && (ret = get_str_list(c, v, kp, &d->clips, &d->n_clips)) < 0)
+    if ((v = lookup(c, n, "clips")) &&
+        (ret = get_str_list(c, v, kp, &d->clips, &d->n_clips)) < 0)
         return ret;
     join_path(kp, path, "frames");
-    if ((v = lookup(n, "frames")) && (ret = get_int(c, v, kp, 0, 1000000, &d->frames)) < 0)
+    if ((v = lookup(c, n, "frames")) && (ret = get_int(c, v, kp, 0, 1000000, &d->frames)) < 0)
         return ret;
     return 0;
 }
 
 static int parse_datasets(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 {
-    struct fy_node *n = lookup(root, "datasets");
+    struct fy_node *n = lookup(c, root, "datasets");
     if (!n)
         return bad(
             c, root, 0, "datasets",
@@ -640,26 +655,26 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
         return ret;
     struct fy_node *v;
     join_path(kp, path, "name");
-    if (!(v = lookup(n, "name")))
+    if (!(v = lookup(c, n, "name")))
         return bad(c, n, 0, kp, "missing required key (the model's label)");
     if ((ret = get_str(c, v, kp, &m->name)) < 0)
         return ret;
     m->type = m->name;
     join_path(kp, path, "type");
-    if ((v = lookup(n, "type")) && (ret = get_str(c, v, kp, &m->type)) < 0)
+    if ((v = lookup(c, n, "type")) && (ret = get_str(c, v, kp, &m->type)) < 0)
         return ret;
     join_path(kp, path, "weights");
-    if ((v = lookup(n, "weights"))) {
+    if ((v = lookup(c, n, "weights"))) {
         if ((ret = get_str(c, v, kp, &m->weights)) < 0)
             return ret;
         if (!exists(m->weights))
             return bad(c, v, 0, kp, "'%s' does not exist", m->weights);
     }
     join_path(kp, path, "hyperparameters");
-    if ((v = lookup(n, "hyperparameters")) && (ret = parse_hparams(c, v, kp, m)) < 0)
+    if ((v = lookup(c, n, "hyperparameters")) && (ret = parse_hparams(c, v, kp, m)) < 0)
         return ret;
     join_path(kp, path, "variant");
-    if ((v = lookup(n, "variant"))) {
+    if ((v = lookup(c, n, "variant"))) {
         if ((ret = get_str(c, v, kp, &m->variant)) < 0)
             return ret;
         if (!*m->variant || strchr(m->variant, '/'))
@@ -672,7 +687,7 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
 
 static int parse_models(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 {
-    struct fy_node *n = lookup(root, "models");
+    struct fy_node *n = lookup(c, root, "models");
     if (!n)
         return bad(c, root, 0, "models", "missing required key (a list of zoo model names)");
     int cnt = 1, ret;
@@ -726,11 +741,11 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
             return ret;
         struct fy_node *v;
         join_path(kp, path, "name");
-        if (!(v = lookup(n, "name")))
+        if (!(v = lookup(c, n, "name")))
             return bad(c, n, 0, kp, "missing required key (fp32, fp16 or int8)");
         if ((ret = get_enum(c, v, kp, precision_names, &p->name)) < 0)
             return ret;
-        calib = lookup(n, "calibration");
+        calib = lookup(c, n, "calibration");
     } else if ((ret = get_enum(c, n, path, precision_names, &p->name)) < 0) {
         return ret;
     }
@@ -751,11 +766,11 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
             return ret;
         struct fy_node *v;
         join_path(kp, cp, "method");
-        if ((v = lookup(calib, "method")) &&
+        if ((v = lookup(c, calib, "method")) &&
             (ret = get_enum(c, v, kp, calib_methods, &p->calib_method)) < 0)
             return ret;
         join_path(kp, cp, "frames");
-        if ((v = lookup(calib, "frames")) &&
+        if ((v = lookup(c, calib, "frames")) &&
             (ret = get_int(c, v, kp, 1, 100000, &p->calib_frames)) < 0)
             return ret;
     }
@@ -764,7 +779,7 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
 
 static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 {
-    struct fy_node *n = lookup(root, "precisions");
+    struct fy_node *n = lookup(c, root, "precisions");
     int cnt = 1, ret;
     vsr_config_precision *a;
     if (!n) {
@@ -829,24 +844,25 @@ static int parse_metric(struct ctx *c, struct fy_node *m, const char *name, int 
     struct fy_node *v;
     const char *ignored;
     join_path(kp, path, "type"); /* BasicSR's calculate_psnr: informative only */
-    if ((v = lookup(n, "type")) && (ret = get_str(c, v, kp, &ignored)) < 0)
+    if ((v = lookup(c, n, "type")) && (ret = get_str(c, v, kp, &ignored)) < 0)
         return ret;
     join_path(kp, path, "better");
-    if ((v = lookup(n, "better")) && (ret = get_str(c, v, kp, &ignored)) < 0)
+    if ((v = lookup(c, n, "better")) && (ret = get_str(c, v, kp, &ignored)) < 0)
         return ret;
     join_path(kp, path, "crop_border");
-    if ((v = lookup(n, "crop_border")) && (ret = get_int(c, v, kp, 0, 1024, &out->crop_border)))
+    if ((v = lookup(c, n, "crop_border")) &&
+        (ret = get_int(c, v, kp, 0, 1024, &out->crop_border)))
         return ret;
     if (is_niqe)
         return 0;
     join_path(kp, path, "test_y_channel");
     int y = 1;
-    if ((v = lookup(n, "test_y_channel")) && (ret = get_bool(c, v, kp, &y)) < 0)
+    if ((v = lookup(c, n, "test_y_channel")) && (ret = get_bool(c, v, kp, &y)) < 0)
         return ret;
     out->y = y;
     out->rgb = !y;
     join_path(kp, path, "channels");
-    if ((v = lookup(n, "channels"))) {
+    if ((v = lookup(c, n, "channels"))) {
         static const char *const ch[] = {"y", "rgb", NULL};
         const char **list;
         int cnt;
@@ -874,7 +890,7 @@ static int parse_metric(struct ctx *c, struct fy_node *m, const char *name, int 
 
 static int parse_metrics(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 {
-    struct fy_node *n = lookup(root, "metrics");
+    struct fy_node *n = lookup(c, root, "metrics");
     if (!n) { /* default: PSNR and SSIM on Y, border = scale (BasicSR's VSR tests) */
         cfg->psnr = (vsr_config_metric){1, cfg->scale, 1, 0};
         cfg->ssim = (vsr_config_metric){1, cfg->scale, 1, 0};
@@ -945,7 +961,7 @@ static int axis_has(const vsr_config *cfg, const char *axis, const char *value)
 
 static int parse_exclude(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 {
-    struct fy_node *n = lookup(root, "exclude");
+    struct fy_node *n = lookup(c, root, "exclude");
     if (!n)
         return 0;
     if (fy_node_get_type(n) != FYNT_SEQUENCE)
@@ -1011,19 +1027,19 @@ static int parse_output(struct ctx *c, struct fy_node *root, vsr_config *cfg)
     snprintf(buf, sizeof(buf), "reports/%s", cfg->name);
     if (!(cfg->report_dir = ar_strdup(c->ar, buf)))
         return oom(c);
-    struct fy_node *n = lookup(root, "output"), *v;
+    struct fy_node *n = lookup(c, root, "output"), *v;
     if (!n)
         return 0;
     static const char *const keys[] = {"db", "report_dir", "save_images", NULL};
     int ret;
     if ((ret = expect_map(c, n, "output")) < 0 || (ret = check_keys(c, n, "output", keys)) < 0)
         return ret;
-    if ((v = lookup(n, "db")) && (ret = get_str(c, v, "output.db", &cfg->db)) < 0)
+    if ((v = lookup(c, n, "db")) && (ret = get_str(c, v, "output.db", &cfg->db)) < 0)
         return ret;
-    if ((v = lookup(n, "report_dir")) &&
+    if ((v = lookup(c, n, "report_dir")) &&
         (ret = get_str(c, v, "output.report_dir", &cfg->report_dir)) < 0)
         return ret;
-    if ((v = lookup(n, "save_images")) &&
+    if ((v = lookup(c, n, "save_images")) &&
         (ret = get_bool(c, v, "output.save_images", &cfg->save_images)) < 0)
         return ret;
     return 0;
@@ -1042,16 +1058,16 @@ static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
     if ((ret = check_keys(c, root, "", keys)) < 0)
         return ret;
     struct fy_node *v;
-    if (!(v = lookup(root, "name")))
+    if (!(v = lookup(c, root, "name")))
         return bad(c, root, 1, "name", "missing required key (the sweep's name)");
     if ((ret = get_str(c, v, "name", &cfg->name)) < 0)
         return ret;
     if (!*cfg->name || strchr(cfg->name, '/'))
         return bad(c, v, 0, "name", "a name is non-empty and has no '/'");
     cfg->scale = 4;
-    if ((v = lookup(root, "scale")) && (ret = get_int(c, v, "scale", 2, 8, &cfg->scale)) < 0)
+    if ((v = lookup(c, root, "scale")) && (ret = get_int(c, v, "scale", 2, 8, &cfg->scale)) < 0)
         return ret;
-    if ((v = lookup(root, "manual_seed")) &&
+    if ((v = lookup(c, root, "manual_seed")) &&
         (ret = get_long(c, v, "manual_seed", &cfg->manual_seed)) < 0)
         return ret;
     if ((ret = parse_datasets(c, root, cfg)) < 0 || (ret = parse_models(c, root, cfg)) < 0 ||
@@ -1070,7 +1086,7 @@ static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
         {"threads", 1, 1024, &cfg->threads, &cfg->n_threads, &one},
     };
     for (int i = 0; i < 3; i++) {
-        if ((v = lookup(root, axes[i].key))) {
+        if ((v = lookup(c, root, axes[i].key))) {
             if ((ret = get_int_axis(c, v, axes[i].key, axes[i].min, axes[i].max, axes[i].out,
                                     axes[i].n)) < 0)
                 return ret;
@@ -1081,16 +1097,16 @@ static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
     }
     cfg->warmup = 2;
     cfg->runs = 1;
-    if ((v = lookup(root, "timing"))) {
+    if ((v = lookup(c, root, "timing"))) {
         static const char *const tkeys[] = {"warmup", "runs", NULL};
         struct fy_node *t;
         if ((ret = expect_map(c, v, "timing")) < 0 ||
             (ret = check_keys(c, v, "timing", tkeys)) < 0)
             return ret;
-        if ((t = lookup(v, "warmup")) &&
+        if ((t = lookup(c, v, "warmup")) &&
             (ret = get_int(c, t, "timing.warmup", 0, 10000, &cfg->warmup)) < 0)
             return ret;
-        if ((t = lookup(v, "runs")) &&
+        if ((t = lookup(c, v, "runs")) &&
             (ret = get_int(c, t, "timing.runs", 1, 10000, &cfg->runs)))
             return ret;
     }

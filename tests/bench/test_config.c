@@ -1,0 +1,486 @@
+/*
+ * YAML config parsing: a good file read back field by field, each kind of
+ * bad file (the message must name the key path and the file line), --set
+ * overrides and the stability of the config hash.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "vsr/bench.h"
+
+struct tmp {
+    char dir[256];
+    char file[300];
+};
+
+static int setup(void **state)
+{
+    struct tmp *t = calloc(1, sizeof(*t));
+    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir)))
+        return -1;
+    snprintf(t->file, sizeof(t->file), "%s/cfg.yaml", t->dir);
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct tmp *t = *state;
+    unlink(t->file);
+    rmdir(t->dir);
+    free(t);
+    return 0;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Load @p text from a real file, expecting failure; return the message. */
+static const char *load_bad(struct tmp *t, const char *text, const char *const *sets, int n,
+                            vsr_error *err)
+{
+    vsr_config *cfg = NULL;
+    write_file(t->file, text);
+    int ret = vsr_config_load(t->file, sets, n, &cfg, err);
+    assert_int_equal(ret, -EINVAL);
+    assert_null(cfg);
+    return err->msg;
+}
+
+/* The message must start with "<file>:<line>: <path>: " and contain @p what. */
+static void assert_where(struct tmp *t, const char *msg, int line, const char *path,
+                         const char *what)
+{
+    char prefix[512];
+    snprintf(prefix, sizeof(prefix), "%s:%d: %s: ", t->file, line, path);
+    if (strncmp(msg, prefix, strlen(prefix)) != 0)
+        fail_msg("message '%s' does not start with '%s'", msg, prefix);
+    if (!strstr(msg, what))
+        fail_msg("message '%s' does not contain '%s'", msg, what);
+}
+
+static const char good[] =
+    "# a sweep\n"
+    "name: unit\n"
+    "scale: 4\n"
+    "manual_seed: 10\n"
+    "datasets:\n"
+    "  - name: demo\n"
+    "    type: demo\n"
+    "    degradation: [bi, bd]\n"
+    "    clips: [a, b]\n"
+    "    frames: 3\n"
+    "metrics:\n"
+    "  psnr: {type: calculate_psnr, crop_border: 2, test_y_channel: false}\n"
+    "  ssim: {crop_border: 4, channels: [y, rgb]}\n"
+    "  niqe:\n"
+    "models:\n"
+    "  - bicubic\n"
+    "  - name: MVSR_13_noafa\n"
+    "    type: MVSR_13\n"
+    "    hyperparameters: {pfe_k: [3, 5], align: none}\n"
+    "precisions:\n"
+    "  - fp32\n"
+    "  - int8\n"
+    "  - {name: int8, calibration: {method: mse, frames: 4}}\n"
+    "tile: [0, 64]\n"
+    "pad: 8\n"
+    "threads: [1, 2]\n"
+    "timing: {warmup: 3, runs: 2}\n"
+    "exclude:\n"
+    "  - {model: bicubic, precision: [int8]}\n"
+    "output: {db: x.db, save_images: true}\n";
+
+static void test_good(void **state)
+{
+    struct tmp *t = *state;
+    vsr_config *cfg = NULL;
+    vsr_error err = {0};
+    write_file(t->file, good);
+    if (vsr_config_load(t->file, NULL, 0, &cfg, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(cfg->name, "unit");
+    assert_string_equal(cfg->text, good);
+    assert_null(cfg->overrides);
+    assert_int_equal(cfg->scale, 4);
+    assert_int_equal(cfg->manual_seed, 10);
+    assert_int_equal(cfg->n_datasets, 1);
+    const vsr_config_dataset *d = &cfg->datasets[0];
+    assert_string_equal(d->name, "demo");
+    assert_string_equal(d->type, "demo");
+    assert_null(d->dataroot);
+    assert_int_equal(d->n_degradations, 2);
+    assert_string_equal(d->degradations[1], "bd");
+    assert_int_equal(d->n_clips, 2);
+    assert_string_equal(d->clips[1], "b");
+    assert_int_equal(d->frames, 3);
+    assert_int_equal(d->line, 6);
+    /* psnr on RGB only (test_y_channel false), ssim on both, niqe on */
+    assert_int_equal(cfg->psnr.enabled, 1);
+    assert_int_equal(cfg->psnr.crop_border, 2);
+    assert_int_equal(cfg->psnr.y, 0);
+    assert_int_equal(cfg->psnr.rgb, 1);
+    assert_int_equal(cfg->ssim.y, 1);
+    assert_int_equal(cfg->ssim.rgb, 1);
+    assert_int_equal(cfg->niqe.enabled, 1);
+    assert_int_equal(cfg->niqe.crop_border, 4); /* default = scale */
+    assert_int_equal(cfg->n_models, 2);
+    assert_string_equal(cfg->models[0].type, "bicubic");
+    assert_string_equal(cfg->models[0].variant, "base");
+    assert_string_equal(cfg->models[1].type, "MVSR_13");
+    assert_string_equal(cfg->models[1].variant, "MVSR_13_noafa");
+    assert_int_equal(cfg->models[1].n_hparams, 2);
+    assert_string_equal(cfg->models[1].hparams[0].key, "align"); /* sorted */
+    assert_string_equal(cfg->models[1].hparams[1].key, "pfe_k");
+    assert_string_equal(cfg->models[1].hparams[1].value, "[3, 5]");
+    assert_int_equal(cfg->n_precisions, 3);
+    assert_null(cfg->precisions[0].calib_method);
+    assert_string_equal(cfg->precisions[1].calib_method, "minmax");
+    assert_int_equal(cfg->precisions[1].calib_frames, 8);
+    assert_string_equal(cfg->precisions[2].calib_method, "mse");
+    assert_int_equal(cfg->precisions[2].calib_frames, 4);
+    assert_int_equal(cfg->n_tiles, 2);
+    assert_int_equal(cfg->tiles[1], 64);
+    assert_int_equal(cfg->n_pads, 1);
+    assert_int_equal(cfg->pads[0], 8);
+    assert_int_equal(cfg->n_threads, 2);
+    assert_int_equal(cfg->warmup, 3);
+    assert_int_equal(cfg->runs, 2);
+    assert_int_equal(cfg->n_exclude, 1);
+    assert_int_equal(cfg->exclude[0].n_conds, 2);
+    assert_string_equal(cfg->exclude[0].conds[1].axis, "precision");
+    assert_string_equal(cfg->exclude[0].conds[1].values[0], "int8");
+    assert_string_equal(cfg->db, "x.db");
+    assert_string_equal(cfg->report_dir, "reports/unit");
+    assert_int_equal(cfg->save_images, 1);
+    assert_int_equal(strlen(cfg->hash), 16);
+    vsr_config_free(&cfg);
+    assert_null(cfg);
+}
+
+static void test_defaults_and_basicsr_datasets(void **state)
+{
+    (void)state;
+    vsr_config *cfg = NULL;
+    vsr_error err = {0};
+    /* BasicSR's "datasets: {test_1: {...}}" mapping form */
+    const char *text = "name: d\n"
+                       "datasets:\n"
+                       "  test_1: {name: demo, type: demo}\n"
+                       "models: [swrn]\n";
+    if (vsr_config_load_string("d.yaml", text, NULL, 0, &cfg, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->n_datasets, 1);
+    assert_string_equal(cfg->datasets[0].degradations[0], "bi");
+    assert_int_equal(cfg->n_precisions, 1);
+    assert_string_equal(cfg->precisions[0].name, "fp32");
+    assert_int_equal(cfg->tiles[0], 0);
+    assert_int_equal(cfg->threads[0], 1);
+    assert_int_equal(cfg->warmup, 2);
+    assert_int_equal(cfg->runs, 1);
+    assert_int_equal(cfg->psnr.enabled && cfg->psnr.y && !cfg->psnr.rgb, 1);
+    assert_int_equal(cfg->psnr.crop_border, 4);
+    assert_int_equal(cfg->niqe.enabled, 0);
+    assert_string_equal(cfg->db, "runs.db");
+    vsr_config_free(&cfg);
+}
+
+static void test_unknown_key(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    const char *msg = load_bad(t,
+                               "name: x\n"
+                               "datasets: [{name: d, type: demo}]\n"
+                               "models: [swrn]\n"
+                               "timing:\n"
+                               "  warmup: 1\n"
+                               "  rnus: 2\n",
+                               NULL, 0, &err);
+    assert_where(t, msg, 6, "timing.rnus", "unknown key (did you mean 'runs'?)");
+    msg = load_bad(t,
+                   "name: x\n"
+                   "datasets:\n"
+                   "  - name: d\n"
+                   "    type: demo\n"
+                   "    dataroot_hq: /tmp\n"
+                   "models: [swrn]\n",
+                   NULL, 0, &err);
+    assert_where(t, msg, 5, "datasets[0].dataroot_hq", "unknown key");
+    msg = load_bad(t, "name: x\nmodel_type: VideoBaseModel\n", NULL, 0, &err);
+    assert_where(t, msg, 2, "model_type", "unknown key");
+}
+
+static void test_wrong_type(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    const char *msg = load_bad(t,
+                               "name: x\n"
+                               "datasets: [{name: d, type: demo}]\n"
+                               "models: [swrn]\n"
+                               "threads: [1, two]\n",
+                               NULL, 0, &err);
+    assert_where(t, msg, 4, "threads[1]", "expected an integer");
+    msg = load_bad(t, "name: x\ndatasets: demo\nmodels: [swrn]\n", NULL, 0, &err);
+    assert_where(t, msg, 2, "datasets", "expected a list");
+    msg = load_bad(t,
+                   "name: x\n"
+                   "datasets: [{name: d, type: demo}]\n"
+                   "models: [swrn]\n"
+                   "precisions: [fp32, fp8]\n",
+                   NULL, 0, &err);
+    assert_where(t, msg, 4, "precisions[1]", "'fp8' is not one of fp32, fp16, int8");
+    msg = load_bad(t,
+                   "name: x\n"
+                   "datasets: [{name: d, type: demo}]\n"
+                   "models: [swrn]\n"
+                   "metrics:\n"
+                   "  psnr: {test_y_channel: maybe}\n",
+                   NULL, 0, &err);
+    assert_where(t, msg, 5, "metrics.psnr.test_y_channel", "expected true or false");
+    msg = load_bad(t,
+                   "name: x\n"
+                   "datasets: [{name: d, type: demo}]\n"
+                   "models: [swrn]\n"
+                   "precisions:\n"
+                   "  - name: fp16\n"
+                   "    calibration: {method: mse}\n",
+                   NULL, 0, &err);
+    assert_where(t, msg, 6, "precisions[0].calibration", "only int8");
+}
+
+static void test_missing_dataset(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    const char *msg = load_bad(t, "name: x\nmodels: [swrn]\n", NULL, 0, &err);
+    assert_where(t, msg, 1, "datasets", "missing required key");
+    msg = load_bad(t, "name: x\ndatasets: []\nmodels: [swrn]\n", NULL, 0, &err);
+    assert_where(t, msg, 2, "datasets", "no dataset");
+    /* a dataset whose root is not there */
+    msg = load_bad(t,
+                   "name: x\n"
+                   "models: [swrn]\n"
+                   "datasets:\n"
+                   "  - name: vid4\n"
+                   "    type: vid4\n"
+                   "    dataroot: /nonexistent/vsrbench/vid4\n",
+                   NULL, 0, &err);
+    assert_where(t, msg, 6, "datasets[0].dataroot", "does not exist");
+    msg = load_bad(t,
+                   "name: x\n"
+                   "models: [swrn]\n"
+                   "datasets:\n"
+                   "  - name: vid4\n"
+                   "    type: vid4\n",
+                   NULL, 0, &err);
+    assert_where(t, msg, 4, "datasets[0].dataroot", "missing required key for type vid4");
+    msg = load_bad(t, "name: x\ndatasets: [{type: demo}]\nmodels: [swrn]\n", NULL, 0, &err);
+    assert_where(t, msg, 2, "datasets[0].name", "missing required key");
+}
+
+static void test_yaml_syntax(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    const char *msg =
+        load_bad(t, "name: x\ndatasets: [{name: d, type: demo}]\na: 1\na: 2\n", NULL, 0, &err);
+    char prefix[400];
+    snprintf(prefix, sizeof(prefix), "%s:4:", t->file);
+    assert_int_equal(strncmp(msg, prefix, strlen(prefix)), 0);
+    assert_non_null(strstr(msg, "duplicate key"));
+}
+
+static void test_exclude_typo(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    const char *msg = load_bad(t,
+                               "name: x\n"
+                               "datasets: [{name: d, type: demo}]\n"
+                               "models: [swrn, elsr]\n"
+                               "exclude:\n"
+                               "  - {model: elrs}\n",
+                               NULL, 0, &err);
+    assert_where(t, msg, 5, "exclude[0].model", "'elrs' matches no model");
+    msg = load_bad(t,
+                   "name: x\n"
+                   "datasets: [{name: d, type: demo}]\n"
+                   "models: [swrn]\n"
+                   "exclude:\n"
+                   "  - {modle: swrn}\n",
+                   NULL, 0, &err);
+    assert_where(t, msg, 5, "exclude[0].modle", "did you mean 'model'?");
+}
+
+static const char base[] = "name: o\n"
+                           "datasets:\n"
+                           "  - {name: d, type: demo, frames: 8}\n"
+                           "models: [swrn, elsr]\n"
+                           "precisions: [fp32, fp16, int8]\n"
+                           "timing: {warmup: 1}\n"
+                           "exclude:\n"
+                           "  - {model: elsr, precision: int8}\n";
+
+static void test_overrides(void **state)
+{
+    (void)state;
+    vsr_config *cfg = NULL;
+    vsr_error err = {0};
+    const char *sets[] = {"timing.warmup=5", "precisions=[fp32, int8]", "datasets.0.frames=2",
+                          "output.db=other.db", "metrics.niqe={crop_border: 0}"};
+    if (vsr_config_load_string("o.yaml", base, sets, 5, &cfg, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->warmup, 5);
+    assert_int_equal(cfg->runs, 1); /* untouched sibling kept */
+    assert_int_equal(cfg->n_precisions, 2);
+    assert_string_equal(cfg->precisions[1].name, "int8");
+    assert_int_equal(cfg->datasets[0].frames, 2);
+    assert_string_equal(cfg->db, "other.db");
+    assert_int_equal(cfg->niqe.enabled, 1);
+    assert_int_equal(cfg->niqe.crop_border, 0);
+    assert_string_equal(cfg->overrides, "timing.warmup=5\nprecisions=[fp32, int8]\n"
+                                        "datasets.0.frames=2\noutput.db=other.db\n"
+                                        "metrics.niqe={crop_border: 0}");
+    vsr_config_free(&cfg);
+}
+
+static void expect_set_error(const char *set, const char *start, const char *what)
+{
+    vsr_config *cfg = NULL;
+    vsr_error err = {0};
+    const char *sets[] = {set};
+    assert_int_equal(vsr_config_load_string("o.yaml", base, sets, 1, &cfg, &err), -EINVAL);
+    assert_null(cfg);
+    if (strncmp(err.msg, start, strlen(start)) || !strstr(err.msg, what))
+        fail_msg("for --set %s: got '%s', want '%s...%s'", set, err.msg, start, what);
+}
+
+static void test_bad_overrides(void **state)
+{
+    (void)state;
+    expect_set_error("timing.warmup=abc",
+                     "--set timing.warmup=abc: timing.warmup: ", "expected an integer");
+    expect_set_error("timing.warmup", "--set timing.warmup: ", "expected key.path=value");
+    expect_set_error("=3", "--set =3: ", "expected key.path=value");
+    expect_set_error("timing.warmup=", "--set timing.warmup=: ", "empty value");
+    expect_set_error("tile=[0, 64", "--set tile=[0, 64: ", "not valid YAML");
+    expect_set_error("datasets.4.frames=1", "--set datasets.4.frames=1: ",
+                     "'4' is not an index of the list datasets (0..0)");
+    expect_set_error("name.sub=1", "--set name.sub=1: ", "name is a single value");
+    expect_set_error("timing.wramup=1",
+                     "--set timing.wramup=1: timing.wramup: ", "did you mean 'warmup'?");
+    expect_set_error("datasets.0.type=foo", "--set datasets.0.type=foo: datasets[0].type: ",
+                     "'foo' is not one of demo, vid4, reds, pair, video");
+    expect_set_error("a..b=1", "--set a..b=1: ", "empty or too long key");
+}
+
+static void test_hash(void **state)
+{
+    (void)state;
+    vsr_config *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    vsr_error err = {0};
+    /* same meaning: other key order, comments, flow vs block style */
+    const char *reordered = "# comment\n"
+                            "exclude:\n"
+                            "  - precision: int8\n"
+                            "    model: elsr\n"
+                            "timing:\n"
+                            "  warmup: 1\n"
+                            "precisions: [fp32, fp16, int8]\n"
+                            "models:\n"
+                            "  - swrn\n"
+                            "  - elsr\n"
+                            "datasets: [{type: demo, frames: 8, name: d}]\n"
+                            "name: o\n";
+    const char *db_only[] = {"output.db=elsewhere.db"};
+    const char *warm[] = {"timing.warmup=2"};
+    assert_int_equal(vsr_config_load_string("a", base, NULL, 0, &a, &err), 0);
+    assert_int_equal(vsr_config_load_string("b", reordered, NULL, 0, &b, &err), 0);
+    assert_int_equal(vsr_config_load_string("c", base, db_only, 1, &c, &err), 0);
+    assert_int_equal(vsr_config_load_string("d", base, warm, 1, &d, &err), 0);
+    /* exclude conditions are kept in file order, so reorder them back */
+    assert_string_equal(b->exclude[0].conds[0].axis, "precision");
+    vsr_config_free(&b);
+    const char *reordered2 = "timing: {warmup: 1}\n"
+                             "exclude: [{model: elsr, precision: int8}]\n"
+                             "precisions: [fp32, fp16, int8]\n"
+                             "models: [swrn, elsr]\n"
+                             "datasets: [{type: demo, frames: 8, name: d}]\n"
+                             "name: o  # same sweep\n";
+    assert_int_equal(vsr_config_load_string("b", reordered2, NULL, 0, &b, &err), 0);
+    assert_string_equal(a->hash, b->hash);
+    assert_string_equal(a->hash, c->hash); /* where results go does not matter */
+    assert_string_not_equal(a->hash, d->hash);
+    /* the hash is FNV-1a 64 of the canonical text */
+    char *canon = vsr_config_canonical(a);
+    char hex[17];
+    snprintf(hex, sizeof(hex), "%016llx",
+             (unsigned long long)vsr_fnv1a64(canon, strlen(canon), VSR_FNV1A64_INIT));
+    assert_string_equal(hex, a->hash);
+    free(canon);
+    /* FNV-1a 64 reference values (from the published test vectors) */
+    assert_true(vsr_fnv1a64("", 0, VSR_FNV1A64_INIT) == 0xcbf29ce484222325ULL);
+    assert_true(vsr_fnv1a64("a", 1, VSR_FNV1A64_INIT) == 0xaf63dc4c8601ec8cULL);
+    assert_true(vsr_fnv1a64("foobar", 6, VSR_FNV1A64_INIT) == 0x85944171f73967e8ULL);
+    vsr_config_free(&a);
+    vsr_config_free(&b);
+    vsr_config_free(&c);
+    vsr_config_free(&d);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    vsr_config *cfg = NULL;
+    vsr_error err = {0};
+    assert_int_equal(vsr_config_load("/nonexistent/x.yaml", NULL, 0, &cfg, &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "/nonexistent/x.yaml"));
+}
+
+static void test_shipped_configs(void **state)
+{
+    (void)state;
+    const char *src = getenv("VSR_SOURCE_DIR");
+    if (!src)
+        skip();
+    static const char *const names[] = {"quickstart", "ablation_mvsr13", "tune_abpn"};
+    for (int i = 0; i < 3; i++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/configs/%s.yaml", src, names[i]);
+        if (access(path, R_OK) != 0)
+            continue; /* not shipped yet */
+        vsr_config *cfg = NULL;
+        vsr_error err = {0};
+        if (vsr_config_load(path, NULL, 0, &cfg, &err))
+            fail_msg("%s", err.msg);
+        vsr_config_free(&cfg);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_good, setup, teardown),
+        cmocka_unit_test(test_defaults_and_basicsr_datasets),
+        cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_dataset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_yaml_syntax, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exclude_typo, setup, teardown),
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_bad_overrides),
+        cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_shipped_configs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,164 @@
+/*
+ * Sweep expansion: run counts and the exact order, worked out by hand,
+ * with exclude rules and --set overrides; run hashes for --resume.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "vsr/bench.h"
+
+/*
+ * Axes: A (bi, bd), B (bi) = 3 dataset/degradation pairs; models m1, m2;
+ * precisions fp32, int8; threads 1, 2; tile 0; pad 0 -> 3*2*2*2 = 24.
+ * Rule 1 (m2 and int8) drops 3 * 2 = 6; rule 2 (B and threads 2) drops
+ * 2 * 2 = 4, of which (B, m2, int8, 2) is also in rule 1: 24 - 6 - 4 + 1
+ * = 15 runs, 9 excluded.
+ */
+static const char cfg_text[] = "name: s\n"
+                               "datasets:\n"
+                               "  - {name: A, type: demo, degradation: [bi, bd]}\n"
+                               "  - {name: B, type: demo}\n"
+                               "models: [m1, m2]\n"
+                               "precisions: [fp32, int8]\n"
+                               "threads: [1, 2]\n"
+                               "exclude:\n"
+                               "  - {model: m2, precision: int8}\n"
+                               "  - {dataset: B, threads: 2}\n";
+
+static const char *const expected[] = {
+    "m1/base/fp32/A/bi/t0/p0/th1",          "m1/base/fp32/A/bi/t0/p0/th2",
+    "m1/base/int8-minmax-8/A/bi/t0/p0/th1", "m1/base/int8-minmax-8/A/bi/t0/p0/th2",
+    "m2/base/fp32/A/bi/t0/p0/th1",          "m2/base/fp32/A/bi/t0/p0/th2",
+    "m1/base/fp32/A/bd/t0/p0/th1",          "m1/base/fp32/A/bd/t0/p0/th2",
+    "m1/base/int8-minmax-8/A/bd/t0/p0/th1", "m1/base/int8-minmax-8/A/bd/t0/p0/th2",
+    "m2/base/fp32/A/bd/t0/p0/th1",          "m2/base/fp32/A/bd/t0/p0/th2",
+    "m1/base/fp32/B/bi/t0/p0/th1",          "m1/base/int8-minmax-8/B/bi/t0/p0/th1",
+    "m2/base/fp32/B/bi/t0/p0/th1",
+};
+
+static void expand(const char *text, const char *const *sets, int n_sets, vsr_config **cfg,
+                   vsr_sweep_run **runs, int *n, int *excluded)
+{
+    vsr_error err = {0};
+    if (vsr_config_load_string("s.yaml", text, sets, n_sets, cfg, &err))
+        fail_msg("%s", err.msg);
+    if (vsr_sweep_expand(*cfg, runs, n, excluded, &err))
+        fail_msg("%s", err.msg);
+}
+
+static void test_order_and_exclude(void **state)
+{
+    (void)state;
+    vsr_config *cfg;
+    vsr_sweep_run *runs;
+    int n, excluded;
+    expand(cfg_text, NULL, 0, &cfg, &runs, &n, &excluded);
+    assert_int_equal(n, 15);
+    assert_int_equal(excluded, 9);
+    for (int i = 0; i < n; i++) {
+        assert_string_equal(runs[i].key, expected[i]);
+        assert_int_equal(runs[i].index, i);
+    }
+    /* fields point into the config */
+    assert_ptr_equal(runs[14].model, &cfg->models[1]);
+    assert_ptr_equal(runs[14].dataset, &cfg->datasets[1]);
+    assert_string_equal(runs[2].precision->calib_method, "minmax");
+    /* every run has its own hash */
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(strlen(runs[i].hash), 16);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(runs[i].hash, runs[j].hash);
+    }
+    free(runs);
+    vsr_config_free(&cfg);
+}
+
+static void test_overrides(void **state)
+{
+    (void)state;
+    vsr_config *cfg;
+    vsr_sweep_run *runs;
+    int n, excluded;
+    /* threads=1: 3 * 2 * 2 = 12, rule 1 drops 3, rule 2 matches nothing */
+    const char *sets1[] = {"threads=1"};
+    expand(cfg_text, sets1, 1, &cfg, &runs, &n, &excluded);
+    assert_int_equal(n, 9);
+    assert_int_equal(excluded, 3);
+    assert_string_equal(runs[0].key, "m1/base/fp32/A/bi/t0/p0/th1");
+    assert_string_equal(runs[1].key, "m1/base/int8-minmax-8/A/bi/t0/p0/th1");
+    assert_string_equal(runs[2].key, "m2/base/fp32/A/bi/t0/p0/th1");
+    assert_string_equal(runs[8].key, "m2/base/fp32/B/bi/t0/p0/th1");
+    free(runs);
+    vsr_config_free(&cfg);
+
+    /* tiles and pads are the innermost axes: tile outer, pad inner */
+    const char *sets2[] = {"datasets=[{name: A, type: demo}]",
+                           "models=[m1]",
+                           "precisions=[fp16]",
+                           "threads=2",
+                           "tile=[0, 64]",
+                           "pad=[4, 8]",
+                           "exclude=[{tile: 0, pad: 8}]"};
+    expand(cfg_text, sets2, 7, &cfg, &runs, &n, &excluded);
+    assert_int_equal(n, 3);
+    assert_int_equal(excluded, 1);
+    assert_string_equal(runs[0].key, "m1/base/fp16/A/bi/t0/p4/th2");
+    assert_string_equal(runs[1].key, "m1/base/fp16/A/bi/t64/p4/th2");
+    assert_string_equal(runs[2].key, "m1/base/fp16/A/bi/t64/p8/th2");
+    free(runs);
+    vsr_config_free(&cfg);
+
+    /* excluding everything is an empty sweep, not an error */
+    const char *sets3[] = {"exclude=[{dataset: [A, B]}]"};
+    expand(cfg_text, sets3, 1, &cfg, &runs, &n, &excluded);
+    assert_int_equal(n, 0);
+    assert_int_equal(excluded, 24);
+    free(runs);
+    vsr_config_free(&cfg);
+}
+
+/* --resume relies on a run's hash depending only on what affects it. */
+static void test_run_hash_stability(void **state)
+{
+    (void)state;
+    vsr_config *a, *b, *c;
+    vsr_sweep_run *ra, *rb, *rc;
+    int na, nb, nc, x;
+    expand(cfg_text, NULL, 0, &a, &ra, &na, &x);
+    /* another model, another sweep name, another db: old runs keep their hash */
+    const char *more[] = {"models=[m1, m2, m3]", "name=other", "output.db=o.db"};
+    expand(cfg_text, more, 3, &b, &rb, &nb, &x);
+    /* what every run shares changed: every hash changes */
+    const char *warm[] = {"timing.warmup=7"};
+    expand(cfg_text, warm, 1, &c, &rc, &nc, &x);
+    assert_int_equal(nc, na);
+    int matched = 0;
+    for (int i = 0; i < na; i++) {
+        for (int j = 0; j < nb; j++)
+            if (!strcmp(ra[i].key, rb[j].key)) {
+                assert_string_equal(ra[i].hash, rb[j].hash);
+                matched++;
+            }
+        assert_string_not_equal(ra[i].hash, rc[i].hash);
+    }
+    assert_int_equal(matched, na);
+    /* m3: 3 pairs * 2 precisions * 2 threads = 12, minus (B, th2) x 2 precisions */
+    assert_int_equal(nb, na + 10);
+    free(ra);
+    free(rb);
+    free(rc);
+    vsr_config_free(&a);
+    vsr_config_free(&b);
+    vsr_config_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_and_exclude),
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_run_hash_stability),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
