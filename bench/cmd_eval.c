@@ -1,0 +1,493 @@
+/*
+ * vsrbench eval: score SR output against ground truth (PSNR, SSIM) and/or
+ * without reference (NIQE). Inputs: two images, two folders (paired by
+ * name) or two videos; NIQE alone with --sr B --niqe.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "vsr/core.h"
+#include "vsr/datasets.h"
+#include "vsr/metrics.h"
+
+enum { FMT_TABLE, FMT_JSON, FMT_CSV };
+enum { MAXM = 4 };
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: vsrbench eval --gt A --sr B [options]\n"
+            "       vsrbench eval --sr B --niqe [options]\n"
+            "\n"
+            "Score SR frames against ground truth with the BasicSR v1.4.2 / MATLAB\n"
+            "conventions. A and B are two image files, two folders of images (paired\n"
+            "by file name without extension, sorted; a frame without a partner is an\n"
+            "error) or two video files.\n"
+            "\n"
+            "  --gt PATH            ground truth (image, folder or video)\n"
+            "  --sr PATH            output to score (same kind as --gt)\n"
+            "  --crop-border N      remove N pixels from every side first (default 0)\n"
+            "  --y                  PSNR/SSIM on the BT.601 Y channel (unrounded,\n"
+            "                       16..235) instead of RGB\n"
+            "  --niqe               also compute NIQE of --sr (Y channel); alone with --sr\n"
+            "  --niqe-model PATH    pristine model (default $VSR_NIQE_MODEL, else\n"
+            "                       %s)\n"
+            "  --threads N          worker threads (default: all cores; 1 = no pool)\n"
+            "  --format F           table (default), json or csv\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "PSNR of identical frames is +inf: printed \"inf\" (a JSON string in json),\n"
+            "excluded from the mean with a warning. Exit status: 0 ok, 1 failure\n"
+            "(unreadable or mismatched inputs), 2 usage error.\n",
+            vsr_metrics_niqe_default_path());
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_image_name(const char *p)
+{
+    static const char *ext[] = {".png",  ".jpg",  ".jpeg", ".bmp", ".tif",
+                                ".tiff", ".webp", ".ppm",  ".pgm", NULL};
+    const char *dot = strrchr(p, '.');
+    for (int i = 0; dot && ext[i]; i++)
+        if (!strcasecmp(dot, ext[i]))
+            return 1;
+    return 0;
+}
+
+/* Length of @p name without its extension. */
+static size_t stem_len(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && dot != name ? (size_t)(dot - name) : strlen(name);
+}
+
+/* One input: a single image or a frame source. */
+typedef struct input {
+    const char *path;
+    vsr_source *src;
+    vsr_frame single;
+    int is_single;
+    int done_single;
+} input;
+
+static int input_open(input *in, const char *path, vsr_error *err)
+{
+    in->path = path;
+    if (!is_dir(path) && is_image_name(path)) {
+        in->is_single = 1;
+        return vsr_image_read(path, 0, &in->single, err);
+    }
+    return vsr_source_open(path, 0, &in->src, err);
+}
+
+static int input_count(const input *in)
+{
+    return in->is_single ? 1 : vsr_source_frame_count(in->src);
+}
+
+/* Name of frame i for messages and output: the file name, or "frame N". */
+static const char *input_name(const input *in, int i, char *buf, size_t cap)
+{
+    if (in->is_single)
+        return in->path;
+    const char *n = vsr_source_frame_name(in->src, i);
+    if (n)
+        return n;
+    snprintf(buf, cap, "frame %d", i);
+    return buf;
+}
+
+/* 1 frame read, 0 end, < 0 error. For a single image @p f becomes a view. */
+static int input_read(input *in, vsr_frame *f, vsr_error *err)
+{
+    if (in->is_single) {
+        if (in->done_single)
+            return 0;
+        in->done_single = 1;
+        *f = in->single;
+        f->owned = 0;
+        return 1;
+    }
+    return vsr_source_read(in->src, f, err);
+}
+
+static void input_close(input *in)
+{
+    vsr_frame_free(&in->single);
+    vsr_source_close(&in->src);
+}
+
+/* Folders: every frame must have a partner with the same name (stem). */
+static int check_pairing(const input *gt, const input *sr, vsr_error *err)
+{
+    const int ng = vsr_source_frame_count(gt->src), ns = vsr_source_frame_count(sr->src);
+    int i = 0, j = 0;
+    while (i < ng || j < ns) {
+        const char *a = i < ng ? vsr_source_frame_name(gt->src, i) : NULL;
+        const char *b = j < ns ? vsr_source_frame_name(sr->src, j) : NULL;
+        int c;
+        if (!a)
+            c = 1;
+        else if (!b)
+            c = -1;
+        else {
+            const size_t la = stem_len(a), lb = stem_len(b);
+            c = strncmp(a, b, la < lb ? la : lb);
+            if (c == 0)
+                c = la < lb ? -1 : la > lb ? 1 : 0;
+        }
+        if (c < 0)
+            return vsr_error_set(err, -ENOENT, "%s/%s has no partner in %s", gt->path, a,
+                                 sr->path);
+        if (c > 0)
+            return vsr_error_set(err, -ENOENT, "%s/%s has no partner in %s", sr->path, b,
+                                 gt->path);
+        i++;
+        j++;
+    }
+    return 0;
+}
+
+typedef struct result {
+    double v[MAXM];
+    char name[256];
+} result;
+
+static void json_str(FILE *o, const char *s)
+{
+    fputc('"', o);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(o, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(o, "\\u%04x", *s);
+        else
+            fputc(*s, o);
+    }
+    fputc('"', o);
+}
+
+static void json_num(FILE *o, double v)
+{
+    char buf[64];
+    if (isfinite(v))
+        fprintf(o, "%.6f", v);
+    else
+        fprintf(o, "\"%s\"", vsr_metrics_format(v, 6, buf, sizeof(buf)));
+}
+
+int vsr_cmd_eval(int argc, char **argv)
+{
+    enum { ARG_GT = 256, ARG_SR, ARG_CROP, ARG_Y, ARG_NIQE, ARG_MODEL, ARG_THREADS, ARG_FMT };
+    static const struct option opts[] = {
+        {"gt", required_argument, NULL, ARG_GT},
+        {"sr", required_argument, NULL, ARG_SR},
+        {"crop-border", required_argument, NULL, ARG_CROP},
+        {"y", no_argument, NULL, ARG_Y},
+        {"niqe", no_argument, NULL, ARG_NIQE},
+        {"niqe-model", required_argument, NULL, ARG_MODEL},
+        {"threads", required_argument, NULL, ARG_THREADS},
+        {"format", required_argument, NULL, ARG_FMT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *gt_path = NULL, *sr_path = NULL, *model = NULL;
+    long crop = 0, threads = 0;
+    int y = 0, niqe = 0, fmt = FMT_TABLE;
+    vsr_error err = {0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case ARG_GT:
+            gt_path = optarg;
+            break;
+        case ARG_SR:
+            sr_path = optarg;
+            break;
+        case ARG_CROP:
+            if (vsr_parse_long(optarg, 0, 100000, &crop, "--crop-border", &err) < 0)
+                goto usage_err;
+            break;
+        case ARG_Y:
+            y = 1;
+            break;
+        case ARG_NIQE:
+            niqe = 1;
+            break;
+        case ARG_MODEL:
+            model = optarg;
+            niqe = 1;
+            break;
+        case ARG_THREADS:
+            if (vsr_parse_long(optarg, 0, 1024, &threads, "--threads", &err) < 0)
+                goto usage_err;
+            break;
+        case ARG_FMT:
+            if (!strcmp(optarg, "table"))
+                fmt = FMT_TABLE;
+            else if (!strcmp(optarg, "json"))
+                fmt = FMT_JSON;
+            else if (!strcmp(optarg, "csv"))
+                fmt = FMT_CSV;
+            else {
+                vsr_error_set(&err, -EINVAL, "--format %s: expected table, json or csv",
+                              optarg);
+                goto usage_err;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return VSR_EXIT_OK;
+        default:
+            usage(stderr);
+            return VSR_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        vsr_error_set(&err, -EINVAL, "unexpected argument '%s'", argv[optind]);
+        goto usage_err;
+    }
+    if (!sr_path) {
+        vsr_error_set(&err, -EINVAL, "--sr is required");
+        goto usage_err;
+    }
+    if (!gt_path && !niqe) {
+        vsr_error_set(&err, -EINVAL, "--gt is required (or --niqe to score --sr alone)");
+        goto usage_err;
+    }
+
+    /* the metrics, through the registry */
+    vsr_metric_ctx *ctx[MAXM] = {0};
+    const char *col[MAXM];
+    int nm = 0, rc = 0, status = VSR_EXIT_FAILURE;
+    input gt = {0}, sr = {0};
+    result *res = NULL;
+    pthreadpool_t pool = NULL;
+    vsr_metric_stats st[MAXM];
+    vsr_frame fg = {0}, fs = {0};
+    const vsr_metric_config cfg = {(int)crop, y, model};
+    static const char *fr_names[2][2] = {{"psnr", "ssim"}, {"psnr_y", "ssim_y"}};
+    if (gt_path) {
+        for (int k = 0; k < 2; k++) {
+            rc = vsr_metrics_ctx_open(vsr_metrics_find(k ? "ssim" : "psnr"), &cfg, &ctx[nm],
+                                      &err);
+            if (rc < 0)
+                goto fail;
+            col[nm++] = fr_names[y][k];
+        }
+    }
+    if (niqe) {
+        rc = vsr_metrics_ctx_open(vsr_metrics_find("niqe"), &cfg, &ctx[nm], &err);
+        if (rc < 0)
+            goto fail;
+        col[nm++] = "niqe";
+    }
+    if (threads != 1) {
+        pool = pthreadpool_create((size_t)threads);
+        if (!pool) {
+            rc = vsr_error_set(&err, -ENOMEM, "cannot create a pool of %ld threads", threads);
+            goto fail;
+        }
+    }
+
+    /* open and pair the inputs */
+    if (gt_path && (rc = input_open(&gt, gt_path, &err)) < 0)
+        goto fail;
+    if ((rc = input_open(&sr, sr_path, &err)) < 0)
+        goto fail;
+    if (gt_path) {
+        if (gt.is_single != sr.is_single || is_dir(gt_path) != is_dir(sr_path)) {
+            rc = vsr_error_set(&err, -EINVAL,
+                               "--gt %s and --sr %s are not the same kind (two images, two "
+                               "folders or two videos)",
+                               gt_path, sr_path);
+            goto fail;
+        }
+        if (is_dir(gt_path) && (rc = check_pairing(&gt, &sr, &err)) < 0)
+            goto fail;
+        const int ng = input_count(&gt), ns = input_count(&sr);
+        if (ng >= 0 && ns >= 0 && ng != ns) {
+            rc = vsr_error_set(&err, -EINVAL, "%s has %d frames but %s has %d", gt_path, ng,
+                               sr_path, ns);
+            goto fail;
+        }
+    }
+    for (int m = 0; m < nm; m++)
+        vsr_metrics_stats_init(&st[m]);
+
+    int n = 0, cap = 0;
+    for (;;) {
+        int a = 1;
+        if (gt_path && (a = input_read(&gt, &fg, &err)) < 0) {
+            rc = a;
+            goto fail;
+        }
+        int b = input_read(&sr, &fs, &err);
+        if (b < 0) {
+            rc = b;
+            goto fail;
+        }
+        if (!gt_path)
+            a = b; /* NIQE alone: --sr decides the length */
+        if (!a || !b) {
+            if (a != b) {
+                rc = vsr_error_set(&err, -EINVAL, "%s ends after %d frames but %s goes on",
+                                   a ? sr_path : gt_path, n, a ? gt_path : sr_path);
+                goto fail;
+            }
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            result *r = realloc(res, sizeof(*res) * (size_t)cap);
+            if (!r) {
+                rc = vsr_error_set(&err, -ENOMEM, "out of memory after %d frames", n);
+                goto fail;
+            }
+            res = r;
+        }
+        char nb[64], nb2[64];
+        snprintf(res[n].name, sizeof(res[n].name), "%s", input_name(&sr, n, nb, sizeof(nb)));
+        for (int m = 0; m < nm; m++) {
+            rc = vsr_metrics_ctx_run(ctx[m], gt_path ? &fg : NULL, &fs, pool, &res[n].v[m],
+                                     &err);
+            if (rc < 0) {
+                if (gt_path)
+                    vsr_error_wrap(&err, rc, "%s vs %s", input_name(&gt, n, nb2, sizeof(nb2)),
+                                   res[n].name);
+                else
+                    vsr_error_wrap(&err, rc, "%s", res[n].name);
+                goto fail;
+            }
+            vsr_metrics_stats_add(&st[m], res[n].v[m]);
+        }
+        n++;
+    }
+    if (n == 0) {
+        rc = vsr_error_set(&err, -ENODATA, "%s holds no frames", sr_path);
+        goto fail;
+    }
+    for (int m = 0; m < nm; m++)
+        if (st[m].n_inf || st[m].n_nan)
+            vsr_log(VSR_LOG_WARNING,
+                    "%s: %ld of %d frame%s %s (identical frames), excluded from the mean%s",
+                    col[m], st[m].n_inf + st[m].n_nan, n, n == 1 ? "" : "s",
+                    st[m].n_inf ? "inf" : "nan",
+                    st[m].n == 0 ? "; the mean is reported as inf" : "");
+
+    /* output */
+    char buf[64];
+    if (fmt == FMT_JSON) {
+        printf("{\n  \"version\": \"vsrbench eval\",\n  \"gt\": ");
+        if (gt_path)
+            json_str(stdout, gt_path);
+        else
+            printf("null");
+        printf(",\n  \"sr\": ");
+        json_str(stdout, sr_path);
+        printf(",\n  \"settings\": {\"crop_border\": %ld, \"y_channel\": %s},\n", crop,
+               y ? "true" : "false");
+        printf("  \"frames\": [\n");
+        for (int i = 0; i < n; i++) {
+            printf("    {\"frameNum\": %d, \"name\": ", i);
+            json_str(stdout, res[i].name);
+            printf(", \"metrics\": {");
+            for (int m = 0; m < nm; m++) {
+                printf("%s\"%s\": ", m ? ", " : "", col[m]);
+                json_num(stdout, res[i].v[m]);
+            }
+            printf("}}%s\n", i + 1 < n ? "," : "");
+        }
+        printf("  ],\n  \"pooled_metrics\": {\n");
+        for (int m = 0; m < nm; m++) {
+            printf("    \"%s\": {\"min\": ", col[m]);
+            json_num(stdout, st[m].min);
+            printf(", \"max\": ");
+            json_num(stdout, st[m].max);
+            printf(", \"mean\": ");
+            json_num(stdout, vsr_metrics_stats_mean(&st[m]));
+            printf(", \"n\": %ld, \"n_inf\": %ld}%s\n", st[m].n, st[m].n_inf,
+                   m + 1 < nm ? "," : "");
+        }
+        printf("  }\n}\n");
+    } else if (fmt == FMT_CSV) {
+        printf("frame,name");
+        for (int m = 0; m < nm; m++)
+            printf(",%s", col[m]);
+        printf("\n");
+        for (int i = 0; i < n; i++) {
+            printf("%d,", i);
+            /* names with commas or quotes are quoted */
+            if (strpbrk(res[i].name, ",\"\n")) {
+                putchar('"');
+                for (const char *s = res[i].name; *s; s++) {
+                    if (*s == '"')
+                        putchar('"');
+                    putchar(*s);
+                }
+                putchar('"');
+            } else
+                fputs(res[i].name, stdout);
+            for (int m = 0; m < nm; m++)
+                printf(",%s", vsr_metrics_format(res[i].v[m], 6, buf, sizeof(buf)));
+            printf("\n");
+        }
+        printf("mean,");
+        for (int m = 0; m < nm; m++)
+            printf(",%s",
+                   vsr_metrics_format(vsr_metrics_stats_mean(&st[m]), 6, buf, sizeof(buf)));
+        printf("\n");
+    } else {
+        printf("%-6s %-28s", "frame", "name");
+        for (int m = 0; m < nm; m++)
+            printf(" %10s", col[m]);
+        printf("\n");
+        for (int i = 0; i < n; i++) {
+            printf("%-6d %-28s", i, res[i].name);
+            for (int m = 0; m < nm; m++)
+                printf(" %10s", vsr_metrics_format(res[i].v[m], m == 1 && gt_path ? 6 : 4, buf,
+                                                   sizeof(buf)));
+            printf("\n");
+        }
+        printf("%-6s %-28s", "mean", "");
+        for (int m = 0; m < nm; m++)
+            printf(" %10s", vsr_metrics_format(vsr_metrics_stats_mean(&st[m]),
+                                               m == 1 && gt_path ? 6 : 4, buf, sizeof(buf)));
+        printf("\n");
+    }
+    status = VSR_EXIT_OK;
+fail:
+    if (status != VSR_EXIT_OK)
+        fprintf(stderr, "vsrbench eval: %s\n", err.msg);
+    if (fs.owned)
+        vsr_frame_free(&fs);
+    if (fg.owned)
+        vsr_frame_free(&fg);
+    input_close(&gt);
+    input_close(&sr);
+    free(res);
+    for (int m = 0; m < nm; m++)
+        vsr_metrics_ctx_close(&ctx[m]);
+    if (pool)
+        pthreadpool_destroy(pool);
+    (void)rc;
+    return status;
+usage_err:
+    fprintf(stderr, "vsrbench eval: %s\n", err.msg);
+    usage(stderr);
+    return VSR_EXIT_USAGE;
+}

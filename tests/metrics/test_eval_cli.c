@@ -1,0 +1,136 @@
+/*
+ * End-to-end: build/vsrbench eval on Vid4 calendar frames (a few, linked
+ * into a temporary folder) against themselves: PSNR inf, SSIM 1, exit 0;
+ * a missing partner and a missing NIQE model fail naming the file.
+ */
+#include "testutil.h"
+
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CAL "data/vid4/GT/calendar"
+
+static char tmp[512];
+
+static const char *vsrbench(void)
+{
+    static char path[1024];
+    const char *dir = getenv("VSR_BINARY_DIR");
+    snprintf(path, sizeof(path), "%s/vsrbench", dir ? dir : ".");
+    return path;
+}
+
+/* Run a shell command, return its exit status; stdout/stderr to files in tmp. */
+static int run(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "'%s' eval %s >'%s/out.txt' 2>'%s/err.txt'", vsrbench(), args,
+             tmp, tmp);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static char *slurp(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", tmp, name);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+    buf[n] = 0;
+    fclose(fp);
+    return buf;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    char cal[1024], cmd[16384];
+    if (!vsr_test_shared(cal, sizeof(cal), CAL))
+        return 0;
+    assert_non_null(vsr_test_tmpdir(tmp, sizeof(tmp)));
+    /* 3 frames in gt/, the same 3 in sr/, 2 of them in part/ */
+    snprintf(cmd, sizeof(cmd),
+             "mkdir '%s/gt' '%s/sr' '%s/part' && for f in 00000000 00000001 00000002; do "
+             "ln -s '%s/'$f.png '%s/gt/' && ln -s '%s/'$f.png '%s/sr/'; done && "
+             "ln -s '%s/00000000.png' '%s/00000002.png' '%s/part/'",
+             tmp, tmp, tmp, cal, tmp, cal, tmp, cal, cal, tmp);
+    assert_int_equal(system(cmd), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (tmp[0]) {
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+        assert_int_equal(system(cmd), 0);
+    }
+    return 0;
+}
+
+static void test_self_inf_and_one(void **state)
+{
+    (void)state;
+    char cal[1024], args[2048];
+    VSR_SKIP_WITHOUT_SHARED(cal, CAL);
+    snprintf(args, sizeof(args), "--gt '%s/gt' --sr '%s/sr' --format json --threads 2", tmp,
+             tmp);
+    assert_int_equal(run(args), 0);
+    const char *out = slurp("out.txt");
+    assert_int_equal(count(out, "\"psnr\": \"inf\""), 3);
+    assert_int_equal(count(out, "\"ssim\": 1.000000"), 3);
+    assert_non_null(
+        strstr(out, "\"psnr\": {\"min\": \"inf\", \"max\": \"inf\", \"mean\": \"inf\""));
+    assert_non_null(
+        strstr(out, "\"ssim\": {\"min\": 1.000000, \"max\": 1.000000, \"mean\": 1.000000"));
+    assert_int_equal(count(out, "\"frameNum\""), 3);
+    assert_non_null(strstr(slurp("err.txt"), "excluded from the mean"));
+    /* Y channel, crop 8, table */
+    snprintf(args, sizeof(args), "--gt '%s/gt' --sr '%s/sr' --y --crop-border 8 --threads 1",
+             tmp, tmp);
+    assert_int_equal(run(args), 0);
+    out = slurp("out.txt");
+    assert_non_null(strstr(out, "psnr_y"));
+    assert_int_equal(count(out, "inf"), 4);
+    assert_int_equal(count(out, "1.000000"), 4);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    char cal[1024], args[2048];
+    VSR_SKIP_WITHOUT_SHARED(cal, CAL);
+    snprintf(args, sizeof(args), "--gt '%s/gt' --sr '%s/part'", tmp, tmp);
+    assert_int_equal(run(args), 1);
+    assert_non_null(strstr(slurp("err.txt"), "00000001.png has no partner"));
+    snprintf(args, sizeof(args), "--sr '%s/sr' --niqe-model /nonexistent/pris.txt", tmp);
+    assert_int_equal(run(args), 1);
+    const char *e = slurp("err.txt");
+    assert_non_null(strstr(e, "/nonexistent/pris.txt"));
+    assert_non_null(strstr(e, "--niqe-model"));
+    assert_int_equal(run("--gt a.png"), 2);              /* --sr missing */
+    assert_int_equal(run("--sr a.png --format xml"), 2); /* bad format */
+    assert_int_equal(run("--help"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_self_inf_and_one),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
