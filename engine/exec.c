@@ -1,0 +1,520 @@
+/*
+ * Executor: engine creation (fusion plan, tensor types, INT8 parameters,
+ * weight preparation, kernel selection), the scratch arena, one pass over
+ * the ops, input / output copies and the per-layer profile.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine_internal.h"
+
+void vsr_engine_options_default(vsr_engine_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->isa_mask = ~0u;
+}
+
+typedef struct par_ctx {
+    void (*fn)(void *, size_t);
+    void *ctx;
+} par_ctx;
+
+static void par_tramp(void *c, size_t i)
+{
+    par_ctx *p = c;
+    p->fn(p->ctx, i);
+}
+
+void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t n)
+{
+    if (!e->pool || e->nthreads <= 1 || n <= 1) {
+        for (size_t i = 0; i < n; i++)
+            fn(ctx, i);
+        return;
+    }
+    par_ctx p = {fn, ctx};
+    pthreadpool_parallelize_1d(e->pool, par_tramp, &p, n, 0);
+}
+
+vsr_tview vsr__tensor(const vsr_engine *e, int t)
+{
+    vsr_tview v;
+    v.data = e->arena + e->off[t];
+    v.dt = e->dt[t];
+    v.h = e->shp[3 * t], v.w = e->shp[3 * t + 1], v.c = e->shp[3 * t + 2];
+    v.scale = e->qscale[t];
+    v.zp = e->qzp[t];
+    return v;
+}
+
+static int is_movement(vsr_op_type op)
+{
+    return op == VSR_OP_SLICE || op == VSR_OP_CHANNEL_SHUFFLE || op == VSR_OP_DEPTH_TO_SPACE ||
+           op == VSR_OP_RESIZE_NEAREST;
+}
+
+void vsr_engine_free(vsr_engine **pe)
+{
+    if (!pe || !*pe)
+        return;
+    vsr_engine *e = *pe;
+    int n = e->g->n_nodes;
+    if (e->conv)
+        for (int i = 0; i < n; i++)
+            vsr__conv_free(&e->conv[i]);
+    if (e->pw)
+        for (int i = 0; i < n; i++)
+            free(e->pw[i]);
+    if (e->in_buf)
+        for (int i = 0; i < e->g->n_inputs; i++)
+            free(e->in_buf[i]);
+    if (e->out_buf)
+        for (int i = 0; i < e->g->n_outputs; i++)
+            free(e->out_buf[i]);
+    vsr__plan_free(&e->plan);
+    free(e->conv), free(e->pw), free(e->dt), free(e->qscale), free(e->qzp);
+    free(e->shp), free(e->off), free(e->arena);
+    free(e->in_hw), free(e->in_buf), free(e->in_cap);
+    free(e->out_buf), free(e->out_cap), free(e->out_shape);
+    free(e->prof_ns), free(e->prof_calls);
+    free(e);
+    *pe = NULL;
+}
+
+static float f16r(float x)
+{
+    return vsr_f16_to_f32(vsr_f32_to_f16(x));
+}
+
+/* Prepared float parameters of non-conv ops. */
+static int prep_params(vsr_engine *e, int i, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    const vsr_node *nd = &g->nodes[i];
+    int c = g->nodes[nd->in[0]].c;
+    const vsr_wt *w = &g->wts[nd->w_first];
+    float *p = NULL;
+    if (nd->op == VSR_OP_PRELU) {
+        p = malloc((size_t)c * sizeof(float));
+        if (p)
+            for (int k = 0; k < c; k++)
+                p[k] = w[0].data[nd->i0 ? 0 : k];
+    } else if (nd->op == VSR_OP_LAYER_NORM) {
+        p = malloc((size_t)2 * c * sizeof(float));
+        if (p) {
+            memcpy(p, w[0].data, (size_t)c * sizeof(float));
+            memcpy(p + c, w[1].data, (size_t)c * sizeof(float));
+        }
+    } else if (nd->op == VSR_OP_BATCH_NORM) {
+        p = malloc((size_t)2 * c * sizeof(float));
+        if (p)
+            for (int k = 0; k < c; k++) {
+                float s = w[0].data[k] / sqrtf(w[3].data[k] + nd->f0);
+                if (!isfinite(s)) {
+                    free(p);
+                    return vsr_error_set(err, -EINVAL,
+                                         "%s: %s: batch norm scale of channel %d is not finite",
+                                         g->name, nd->name, k);
+                }
+                p[k] = s;
+                p[c + k] = w[1].data[k] - w[2].data[k] * s;
+            }
+    } else {
+        return 0;
+    }
+    if (!p)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+    if (e->prec == VSR_PREC_FP16)
+        for (int k = 0; k < 2 * c && (k < c || nd->op != VSR_OP_PRELU); k++)
+            p[k] = f16r(p[k]);
+    e->pw[i] = p;
+    return 0;
+}
+
+/* Tensor types and INT8 parameters, in topological order. */
+static int assign_types(vsr_engine *e, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const vsr_node *nd = &g->nodes[i];
+        vsr_dtype dt = e->prec == VSR_PREC_FP32   ? VSR_DT_F32
+                       : e->prec == VSR_PREC_FP16 ? VSR_DT_F16
+                                                  : VSR_DT_I8;
+        if (nd->op == VSR_OP_MATMUL_TN)
+            dt = VSR_DT_F32; /* a few values that reach 1e9: keep FP32 */
+        if (nd->op == VSR_OP_SOFTMAX && e->dt[nd->in[0]] == VSR_DT_F32)
+            dt = VSR_DT_F32;
+        e->dt[i] = dt;
+        e->qscale[i] = 1.f;
+        e->qzp[i] = 0;
+    }
+    if (e->prec != VSR_PREC_INT8)
+        return 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (!e->plan.exec[i])
+            continue;
+        int t = e->plan.dst[i];
+        const vsr_node *nd = &g->nodes[t];
+        if (e->dt[t] != VSR_DT_I8)
+            continue;
+        if (is_movement(g->nodes[i].op)) {
+            e->qscale[t] = e->qscale[g->nodes[i].in[0]];
+            e->qzp[t] = e->qzp[g->nodes[i].in[0]];
+        } else if (nd->q_set) {
+            e->qscale[t] = nd->q_scale;
+            e->qzp[t] = nd->q_zp;
+        } else if (nd->has_range) {
+            vsr__quant_from_range(nd->r_lo, nd->r_hi, &e->qscale[t], &e->qzp[t]);
+        } else {
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: tensor %s has no INT8 quantization parameters; run "
+                                 "calibration (vsr_calib_*) or set them",
+                                 g->name, nd->name);
+        }
+    }
+    return 0;
+}
+
+int vsr_engine_create(const vsr_graph *g, vsr_precision prec, pthreadpool_t pool,
+                      const vsr_engine_options *opt, vsr_engine **out, vsr_error *err)
+{
+    int rc;
+    if (!g || !out)
+        return vsr_error_set(err, -EINVAL, "vsr_engine_create: NULL argument");
+    *out = NULL;
+    if ((rc = vsr_graph_check_weights(g, err)))
+        return rc;
+    if (g->n_inputs < 1 || g->n_outputs < 1)
+        return vsr_error_set(err, -EINVAL, "%s: the graph needs at least one input and output",
+                             g->name);
+    if (prec != VSR_PREC_FP32 && prec != VSR_PREC_FP16 && prec != VSR_PREC_INT8)
+        return vsr_error_set(err, -EINVAL, "%s: unknown precision %d", g->name, (int)prec);
+    vsr_engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+    e->g = g;
+    e->prec = prec;
+    e->pool = pool;
+    e->nthreads = pool ? (int)pthreadpool_get_threads_count(pool) : 1;
+    if (opt)
+        e->opt = *opt;
+    else
+        vsr_engine_options_default(&e->opt);
+    if (e->opt.tile < 0 || e->opt.pad < 0) {
+        rc = vsr_error_set(err, -EINVAL, "%s: tile %d / pad %d must be >= 0", g->name,
+                           e->opt.tile, e->opt.pad);
+        goto fail;
+    }
+    const char *fs = getenv("VSR_FORCE_SCALAR");
+    unsigned isa = vsr_cpu_features() & e->opt.isa_mask;
+    if (e->opt.force_scalar || (fs && fs[0] == '1'))
+        isa = 0;
+    vsr__kernels_select(isa, &e->k);
+
+    int n = g->n_nodes;
+    if ((rc = vsr__plan_build(g, &e->plan, err)))
+        goto fail;
+    e->dt = calloc((size_t)n, sizeof(*e->dt));
+    e->qscale = calloc((size_t)n, sizeof(float));
+    e->qzp = calloc((size_t)n, sizeof(int));
+    e->conv = calloc((size_t)n, sizeof(*e->conv));
+    e->pw = calloc((size_t)n, sizeof(float *));
+    e->shp = calloc((size_t)3 * n, sizeof(int));
+    e->off = calloc((size_t)n, sizeof(size_t));
+    e->prof_ns = calloc((size_t)n, sizeof(uint64_t));
+    e->prof_calls = calloc((size_t)n, sizeof(uint64_t));
+    e->in_hw = calloc((size_t)2 * g->n_inputs, sizeof(int));
+    e->in_buf = calloc((size_t)g->n_inputs, sizeof(float *));
+    e->in_cap = calloc((size_t)g->n_inputs, sizeof(size_t));
+    e->out_buf = calloc((size_t)g->n_outputs, sizeof(float *));
+    e->out_cap = calloc((size_t)g->n_outputs, sizeof(size_t));
+    e->out_shape = calloc((size_t)3 * g->n_outputs, sizeof(int));
+    if (!e->dt || !e->qscale || !e->qzp || !e->conv || !e->pw || !e->shp || !e->off ||
+        !e->prof_ns || !e->prof_calls || !e->in_hw || !e->in_buf || !e->in_cap ||
+        !e->out_buf || !e->out_cap || !e->out_shape) {
+        rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+        goto fail;
+    }
+    if ((rc = assign_types(e, err)))
+        goto fail;
+    for (int i = 0; i < n; i++) {
+        if (!e->plan.exec[i])
+            continue;
+        if (g->nodes[i].op == VSR_OP_CONV2D)
+            rc = vsr__conv_prepare(e, i, err);
+        else
+            rc = prep_params(e, i, err);
+        if (rc)
+            goto fail;
+    }
+    /* plan once for the nominal whole frame or tile, to report the scratch size */
+    const vsr_node *in0 = &g->nodes[g->inputs[0]];
+    int ph = in0->h, pwid = in0->w;
+    if (e->opt.tile > 0) {
+        int t = e->opt.tile + 2 * e->opt.pad;
+        ph = ph < t ? ph : t;
+        pwid = pwid < t ? pwid : t;
+    }
+    if ((rc = vsr__engine_plan(e, ph, pwid, err)))
+        goto fail;
+    *out = e;
+    return 0;
+fail:
+    vsr_engine_free(&e);
+    return rc;
+}
+
+unsigned vsr_engine_isa(const vsr_engine *e)
+{
+    return e->k.isa;
+}
+
+vsr_precision vsr_engine_precision(const vsr_engine *e)
+{
+    return e->prec;
+}
+
+size_t vsr_engine_scratch_bytes(const vsr_engine *e)
+{
+    return e->arena_bytes;
+}
+
+int vsr__engine_plan(vsr_engine *e, int h, int w, vsr_error *err)
+{
+    if (e->arena && h == e->plan_h && w == e->plan_w)
+        return 0;
+    const vsr_graph *g = e->g;
+    int n = g->n_nodes, rc;
+    size_t *esz = malloc((size_t)n * sizeof(size_t));
+    if (!esz)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+    for (int i = 0; i < n; i++)
+        esz[i] = vsr__dt_size(e->dt[i]);
+    size_t total = 0;
+    if ((rc = vsr__graph_infer(g, h, w, e->shp, err)) ||
+        (rc = vsr__arena_plan(g, &e->plan, e->shp, esz, e->off, &total, err))) {
+        free(esz);
+        return rc;
+    }
+    free(esz);
+    /* 64 bytes of slack: the int8 microkernels read whole 4-byte channel groups */
+    if (!e->arena || total > e->arena_bytes) {
+        uint8_t *a = NULL;
+        if (posix_memalign((void **)&a, 64, total + 128))
+            return vsr_error_set(err, -ENOMEM, "%s: cannot allocate %zu bytes of scratch",
+                                 g->name, total);
+        memset(a, 0, total + 128);
+        free(e->arena);
+        e->arena = a;
+        e->arena_bytes = total;
+    }
+    e->plan_h = h;
+    e->plan_w = w;
+    return 0;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int vsr__engine_run_once(vsr_engine *e, int h, int w, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    int rc = vsr__engine_plan(e, h, w, err);
+    if (rc)
+        return rc;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (!e->plan.exec[i] || g->nodes[i].op == VSR_OP_INPUT)
+            continue;
+        uint64_t t0 = e->opt.profile ? now_ns() : 0;
+        switch (g->nodes[i].op) {
+        case VSR_OP_CONV2D:
+            rc = vsr__conv_run(e, i, err);
+            break;
+        case VSR_OP_CONCAT:
+        case VSR_OP_SLICE:
+        case VSR_OP_CHANNEL_SHUFFLE:
+        case VSR_OP_DEPTH_TO_SPACE:
+        case VSR_OP_RESIZE_NEAREST:
+            rc = vsr__movement_run(e, i, err);
+            break;
+        case VSR_OP_RESIZE_BILINEAR:
+        case VSR_OP_GLOBAL_AVG_POOL:
+        case VSR_OP_GLOBAL_STD_POOL:
+        case VSR_OP_MATMUL_TN:
+        case VSR_OP_MATMUL_PIXELS:
+            rc = vsr__misc_run(e, i, err);
+            break;
+        default:
+            rc = vsr__eltwise_run(e, i, err);
+        }
+        if (rc)
+            return rc;
+        if (e->opt.profile) {
+            e->prof_ns[i] += now_ns() - t0;
+            e->prof_calls[i]++;
+        }
+        if (e->hook) {
+            int t = e->plan.dst[i];
+            vsr_tview v = vsr__tensor(e, t);
+            if (v.dt == VSR_DT_F32)
+                e->hook(e->hook_ctx, t, v.data, v.h, v.w, v.c);
+        }
+    }
+    return 0;
+}
+
+/* ---- inputs and outputs ---------------------------------------------------- */
+
+int vsr_engine_set_input(vsr_engine *e, int idx, const float *data, int h, int w, int c,
+                         vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    if (idx < 0 || idx >= g->n_inputs)
+        return vsr_error_set(err, -EINVAL, "%s: no input %d (the graph has %d)", g->name, idx,
+                             g->n_inputs);
+    const vsr_node *nd = &g->nodes[g->inputs[idx]];
+    if (c != nd->c || h < 1 || w < 1 || !data)
+        return vsr_error_set(err, -EINVAL, "%s: input %s: got %dx%dx%d, expects %d channels",
+                             g->name, nd->name, h, w, c, nd->c);
+    size_t n = (size_t)h * w * c;
+    if (n > e->in_cap[idx]) {
+        float *b = realloc(e->in_buf[idx], n * sizeof(float));
+        if (!b)
+            return vsr_error_set(err, -ENOMEM, "%s: input %s: out of memory", g->name,
+                                 nd->name);
+        e->in_buf[idx] = b;
+        e->in_cap[idx] = n;
+    }
+    memcpy(e->in_buf[idx], data, n * sizeof(float));
+    e->in_hw[2 * idx] = h;
+    e->in_hw[2 * idx + 1] = w;
+    return 0;
+}
+
+int vsr_engine_set_input_frame(vsr_engine *e, int idx, const vsr_frame *f, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    if (idx < 0 || idx >= g->n_inputs || !f || !f->data)
+        return vsr_error_set(err, -EINVAL, "%s: bad input index %d or frame", g->name, idx);
+    const vsr_node *nd = &g->nodes[g->inputs[idx]];
+    if (f->channels != nd->c)
+        return vsr_error_set(err, -EINVAL, "%s: input %s: frame has %d channels, expects %d",
+                             g->name, nd->name, f->channels, nd->c);
+    size_t n = (size_t)f->height * f->width * f->channels;
+    float *tmp = malloc(n * sizeof(float));
+    if (!tmp)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+    float lo = nd->r_lo, k = (nd->r_hi - nd->r_lo) / 255.f;
+    for (int y = 0; y < f->height; y++) {
+        const uint8_t *row = vsr_frame_row(f, y);
+        for (int x = 0; x < f->width * f->channels; x++)
+            tmp[(size_t)y * f->width * f->channels + x] =
+                k == 1.f && lo == 0.f ? (float)row[x] : lo + k * (float)row[x];
+    }
+    int rc = vsr_engine_set_input(e, idx, tmp, f->height, f->width, f->channels, err);
+    free(tmp);
+    return rc;
+}
+
+int vsr_engine_run(vsr_engine *e, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    for (int i = 0; i < g->n_inputs; i++) {
+        if (!e->in_hw[2 * i])
+            return vsr_error_set(err, -EINVAL, "%s: input %s was not set", g->name,
+                                 g->nodes[g->inputs[i]].name);
+        if (e->in_hw[2 * i] != e->in_hw[0] || e->in_hw[2 * i + 1] != e->in_hw[1])
+            return vsr_error_set(err, -EINVAL, "%s: input %s is %dx%d but input %s is %dx%d",
+                                 g->name, g->nodes[g->inputs[i]].name, e->in_hw[2 * i],
+                                 e->in_hw[2 * i + 1], g->nodes[g->inputs[0]].name,
+                                 e->in_hw[0], e->in_hw[1]);
+    }
+    e->in_h = e->in_hw[0];
+    e->in_w = e->in_hw[1];
+    int rc = vsr__engine_run_tiled(e, err);
+    e->have_output = rc == 0;
+    return rc;
+}
+
+int vsr_engine_output_shape(const vsr_engine *e, int idx, int *h, int *w, int *c)
+{
+    if (idx < 0 || idx >= e->g->n_outputs)
+        return -EINVAL;
+    if (e->have_output) {
+        *h = e->out_shape[3 * idx], *w = e->out_shape[3 * idx + 1], *c = e->out_shape[3 * idx + 2];
+        return 0;
+    }
+    const vsr_node *nd = &e->g->nodes[e->g->outputs[idx].t];
+    *h = nd->h, *w = nd->w, *c = nd->c;
+    return 0;
+}
+
+int vsr_engine_get_output(const vsr_engine *e, int idx, float *dst, size_t cap, vsr_error *err)
+{
+    if (idx < 0 || idx >= e->g->n_outputs)
+        return vsr_error_set(err, -EINVAL, "%s: no output %d", e->g->name, idx);
+    if (!e->have_output)
+        return vsr_error_set(err, -EINVAL, "%s: no output yet; call vsr_engine_run()",
+                             e->g->name);
+    size_t n = (size_t)e->out_shape[3 * idx] * e->out_shape[3 * idx + 1] *
+               e->out_shape[3 * idx + 2];
+    if (cap < n)
+        return vsr_error_set(err, -EINVAL, "%s: output %s needs %zu floats, buffer has %zu",
+                             e->g->name, e->g->outputs[idx].name, n, cap);
+    memcpy(dst, e->out_buf[idx], n * sizeof(float));
+    return 0;
+}
+
+int vsr_engine_get_output_frame(const vsr_engine *e, int idx, vsr_frame *dst, vsr_error *err)
+{
+    if (idx < 0 || idx >= e->g->n_outputs || !dst || !dst->data)
+        return vsr_error_set(err, -EINVAL, "%s: bad output index %d or frame", e->g->name, idx);
+    if (!e->have_output)
+        return vsr_error_set(err, -EINVAL, "%s: no output yet; call vsr_engine_run()",
+                             e->g->name);
+    int h = e->out_shape[3 * idx], w = e->out_shape[3 * idx + 1], c = e->out_shape[3 * idx + 2];
+    if (dst->height != h || dst->width != w || dst->channels != c)
+        return vsr_error_set(err, -EINVAL, "%s: output %s is %dx%dx%d, frame is %dx%dx%d",
+                             e->g->name, e->g->outputs[idx].name, w, h, c, dst->width,
+                             dst->height, dst->channels);
+    const float *s = e->out_buf[idx];
+    for (int y = 0; y < h; y++) {
+        uint8_t *row = vsr_frame_row(dst, y);
+        for (int x = 0; x < w * c; x++) {
+            float v = s[(size_t)y * w * c + x];
+            v = v < 0.f ? 0.f : v > 255.f ? 255.f : v;
+            row[x] = (uint8_t)lrintf(v);
+        }
+    }
+    return 0;
+}
+
+/* ---- profile ---------------------------------------------------------------- */
+
+int vsr_engine_layer_count(const vsr_engine *e)
+{
+    return e->g->n_nodes;
+}
+
+int vsr_engine_layer_profile(const vsr_engine *e, int i, vsr_layer_profile *p)
+{
+    if (i < 0 || i >= e->g->n_nodes)
+        return -EINVAL;
+    p->name = e->g->nodes[i].name;
+    p->op = e->g->nodes[i].op;
+    p->ns = e->prof_ns[i];
+    p->calls = e->prof_calls[i];
+    return 0;
+}
+
+void vsr_engine_profile_reset(vsr_engine *e)
+{
+    memset(e->prof_ns, 0, (size_t)e->g->n_nodes * sizeof(uint64_t));
+    memset(e->prof_calls, 0, (size_t)e->g->n_nodes * sizeof(uint64_t));
+}

@@ -1,0 +1,537 @@
+/*
+ * conv2d in FP32, FP16 and INT8: weight preparation (BN folding, rounding,
+ * quantization, SIMD packing), the scalar reference per pixel, and the row
+ * driver that hands interior pixels of dense stride-1 convs to the selected
+ * microkernel.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine_internal.h"
+
+static float f16r(float x)
+{
+    return vsr_f16_to_f32(vsr_f32_to_f16(x));
+}
+
+void vsr__conv_free(vsr_conv_prep *c)
+{
+    free(c->w), free(c->b), free(c->alpha), free(c->wpack), free(c->bpack);
+    free(c->wq), free(c->bq), free(c->qm), free(c->qs), free(c->wscale);
+    free(c->wqpack), free(c->bqpack), free(c->qmpack), free(c->qspack);
+    memset(c, 0, sizeof(*c));
+}
+
+static const float *wdata(const vsr_graph *g, int node, const char *role)
+{
+    char nm[VSR_NAME_MAX + 16];
+    snprintf(nm, sizeof(nm), "%s.%s", g->nodes[node].name, role);
+    int k = vsr__graph_find_weight(g, nm);
+    return k >= 0 ? g->wts[k].data : NULL;
+}
+
+static int act_from_node(const vsr_node *nd, vsr_act *a)
+{
+    memset(a, 0, sizeof(*a));
+    switch (nd->op) {
+    case VSR_OP_RELU:
+        a->type = VSR_ACT_RELU;
+        return 0;
+    default:
+        *a = nd->act;
+        return 0;
+    }
+}
+
+int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    const vsr_node *nd = &g->nodes[i];
+    const vsr_conv_params *p = &nd->conv;
+    vsr_conv_prep *c = &e->conv[i];
+    int cin = g->nodes[nd->in[0]].c, cout = p->cout;
+    size_t taps = (size_t)p->kh * p->kw;
+    c->cin = cin;
+    c->cig = cin / p->groups;
+    c->cog = cout / p->groups;
+    size_t wn = taps * (size_t)c->cig * (size_t)cout;
+    c->w = malloc(wn * sizeof(float));
+    c->b = calloc((size_t)cout, sizeof(float));
+    if (!c->w || !c->b)
+        return vsr_error_set(err, -ENOMEM, "%s: %s: out of memory", g->name, nd->name);
+    memcpy(c->w, wdata(g, i, "weight"), wn * sizeof(float));
+    if (p->bias)
+        memcpy(c->b, wdata(g, i, "bias"), (size_t)cout * sizeof(float));
+    int bn = e->plan.fold_bn[i];
+    if (bn >= 0) {
+        const float *ga = wdata(g, bn, "gamma"), *be = wdata(g, bn, "beta");
+        const float *mu = wdata(g, bn, "mean"), *va = wdata(g, bn, "var");
+        float eps = g->nodes[bn].f0;
+        for (int o = 0; o < cout; o++) {
+            float s = ga[o] / sqrtf(va[o] + eps);
+            if (!isfinite(s))
+                return vsr_error_set(err, -EINVAL,
+                                     "%s: %s: batch norm scale of channel %d is not finite "
+                                     "(variance %g)",
+                                     g->name, g->nodes[bn].name, o, va[o]);
+            for (size_t k = 0; k < taps * (size_t)c->cig; k++)
+                c->w[k * (size_t)cout + (size_t)o] *= s;
+            c->b[o] = (c->b[o] - mu[o]) * s + be[o];
+        }
+    }
+    int an = e->plan.fuse_act[i];
+    if (an >= 0)
+        act_from_node(&g->nodes[an], &c->act);
+    else
+        c->act = p->act;
+    if (c->act.type == VSR_ACT_PRELU) {
+        const float *al = wdata(g, an >= 0 ? an : i, "alpha");
+        c->alpha = malloc((size_t)cout * sizeof(float));
+        if (!c->alpha)
+            return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+        for (int o = 0; o < cout; o++)
+            c->alpha[o] = al[c->act.prelu_shared ? 0 : o];
+    }
+    if (e->prec == VSR_PREC_FP16) {
+        for (size_t k = 0; k < wn; k++)
+            c->w[k] = f16r(c->w[k]);
+        for (int o = 0; o < cout; o++)
+            c->b[o] = f16r(c->b[o]);
+        if (c->alpha)
+            for (int o = 0; o < cout; o++)
+                c->alpha[o] = f16r(c->alpha[o]);
+    }
+    c->simd = p->groups == 1 && p->stride == 1;
+    vsr_conv_uk *uk = &c->uk;
+    uk->kh = p->kh, uk->kw = p->kw, uk->dil = p->dilation;
+    uk->cin = cin, uk->cout = cout;
+    uk->ncob = (cout + 15) / 16;
+    uk->minv = -INFINITY, uk->maxv = INFINITY;
+    if (c->act.type == VSR_ACT_RELU)
+        uk->minv = 0.f;
+    if (c->act.type == VSR_ACT_CLIP)
+        uk->minv = c->act.lo, uk->maxv = c->act.hi;
+
+    if (e->prec != VSR_PREC_INT8) {
+        if (c->simd) {
+            size_t np = (size_t)uk->ncob * taps * (size_t)cin * 16;
+            c->wpack = calloc(np, sizeof(float));
+            c->bpack = calloc((size_t)uk->ncob * 16, sizeof(float));
+            if (!c->wpack || !c->bpack)
+                return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+            for (int o = 0; o < cout; o++) {
+                int cob = o / 16, j = o % 16;
+                c->bpack[o] = c->b[o];
+                for (size_t t = 0; t < taps; t++)
+                    for (int ci = 0; ci < cin; ci++)
+                        c->wpack[(((size_t)cob * taps + t) * (size_t)cin + (size_t)ci) * 16 +
+                                 (size_t)j] = c->w[(t * (size_t)cin + (size_t)ci) * cout + o];
+            }
+            uk->wf = c->wpack;
+            uk->bf = c->bpack;
+        }
+        return 0;
+    }
+
+    /* INT8 */
+    int tin = nd->in[0], tout = e->plan.dst[i];
+    float sx = e->qscale[tin], sy = e->qscale[tout];
+    int zx = e->qzp[tin], zy = e->qzp[tout];
+    c->wq = malloc(wn);
+    c->bq = malloc((size_t)cout * sizeof(int32_t));
+    c->qm = malloc((size_t)cout * sizeof(int32_t));
+    c->qs = malloc((size_t)cout * sizeof(int32_t));
+    c->wscale = malloc((size_t)cout * sizeof(float));
+    if (!c->wq || !c->bq || !c->qm || !c->qs || !c->wscale)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+    for (int o = 0; o < cout; o++) {
+        float ws;
+        if (nd->w_scales && bn < 0) {
+            ws = nd->w_scales[o];
+        } else {
+            float mx = 0.f;
+            for (size_t k = 0; k < taps * (size_t)c->cig; k++)
+                mx = fmaxf(mx, fabsf(c->w[k * (size_t)cout + (size_t)o]));
+            ws = mx > 0.f ? mx / 127.f : 1.f;
+        }
+        c->wscale[o] = ws;
+        for (size_t k = 0; k < taps * (size_t)c->cig; k++) {
+            float q = nearbyintf(c->w[k * (size_t)cout + (size_t)o] / ws);
+            c->wq[k * (size_t)cout + (size_t)o] = (int8_t)fminf(fmaxf(q, -127.f), 127.f);
+        }
+        double bqd = nearbyint((double)c->b[o] / ((double)sx * ws));
+        if (bqd > 2147483647.0 || bqd < -2147483648.0)
+            return vsr_error_set(err, -ERANGE, "%s: %s: bias of channel %d overflows int32",
+                                 g->name, nd->name, o);
+        c->bq[o] = (int32_t)bqd;
+        int32_t m;
+        int s;
+        if (vsr__quant_multiplier((double)sx * ws / sy, &m, &s))
+            return vsr_error_set(err, -ERANGE,
+                                 "%s: %s: requantization multiplier %g out of range; check "
+                                 "the quantization parameters",
+                                 g->name, nd->name, (double)sx * ws / sy);
+        c->qm[o] = m;
+        c->qs[o] = s;
+    }
+    c->float_epilogue = c->act.type == VSR_ACT_SIGMOID ||
+                        c->act.type == VSR_ACT_LEAKY_RELU || c->act.type == VSR_ACT_PRELU;
+    uk->zp_out = zy;
+    uk->qmin = -128, uk->qmax = 127;
+    if (c->act.type == VSR_ACT_RELU)
+        uk->qmin = zy > -128 ? zy : -128;
+    if (c->act.type == VSR_ACT_CLIP) {
+        long lo = zy + lroundf(c->act.lo / sy), hi = zy + lroundf(c->act.hi / sy);
+        uk->qmin = lo > -128 ? (int)lo : -128;
+        uk->qmax = hi < 127 ? (int)hi : 127;
+    }
+    if (c->simd && !c->float_epilogue) {
+        int cin4 = (cin + 3) / 4;
+        size_t np = (size_t)uk->ncob * taps * (size_t)cin4 * 64;
+        c->wqpack = calloc(np, 1);
+        c->bqpack = calloc((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->qmpack = calloc((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->qspack = calloc((size_t)uk->ncob * 16, sizeof(int32_t));
+        if (!c->wqpack || !c->bqpack || !c->qmpack || !c->qspack)
+            return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+        for (int o = 0; o < uk->ncob * 16; o++) {
+            c->qmpack[o] = 1 << 30;
+            c->qspack[o] = 31;
+        }
+        for (int o = 0; o < cout; o++) {
+            int cob = o / 16, j = o % 16;
+            int64_t sum = 0;
+            for (size_t t = 0; t < taps; t++)
+                for (int ci = 0; ci < cin; ci++) {
+                    int8_t w = c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
+                    sum += w;
+                    c->wqpack[((((size_t)cob * taps + t) * (size_t)cin4 + (size_t)(ci / 4)) * 16 +
+                               (size_t)j) * 4 + (size_t)(ci % 4)] = w;
+                }
+            c->bqpack[o] = (int32_t)((int64_t)c->bq[o] - (128 + zx) * sum);
+            c->qmpack[o] = c->qm[o];
+            c->qspack[o] = c->qs[o];
+        }
+        uk->cin4 = cin4;
+        uk->wq = c->wqpack;
+        uk->bq = c->bqpack;
+        uk->qm = c->qmpack;
+        uk->qs = c->qspack;
+    } else {
+        c->simd = 0;
+    }
+    return 0;
+}
+
+/* ---- scalar reference ----------------------------------------------------- */
+
+typedef struct conv_geom {
+    int H, W, C;    /* input */
+    int OH, OW, CO; /* output */
+    int pt, pl;     /* top / left padding */
+    int keff_h, keff_w;
+} conv_geom;
+
+static void geom(const vsr_engine *e, int i, conv_geom *gm)
+{
+    const vsr_node *nd = &e->g->nodes[i];
+    const vsr_conv_params *p = &nd->conv;
+    const int *si = &e->shp[3 * nd->in[0]], *so = &e->shp[3 * i];
+    gm->H = si[0], gm->W = si[1], gm->C = si[2];
+    gm->OH = so[0], gm->OW = so[1], gm->CO = so[2];
+    gm->keff_h = (p->kh - 1) * p->dilation + 1;
+    gm->keff_w = (p->kw - 1) * p->dilation + 1;
+    int th = (gm->OH - 1) * p->stride + gm->keff_h - gm->H;
+    int tw = (gm->OW - 1) * p->stride + gm->keff_w - gm->W;
+    gm->pt = th > 0 ? th / 2 : 0;
+    gm->pl = tw > 0 ? tw / 2 : 0;
+}
+
+/* Float accumulators of one output pixel; in: row `row0` of the input at in. */
+static void px_f32(const vsr_conv_prep *c, const vsr_conv_params *p, const conv_geom *gm,
+                   const float *in, int row0, int y, int x, float *acc)
+{
+    int cout = gm->CO;
+    memcpy(acc, c->b, (size_t)cout * sizeof(float));
+    for (int ky = 0; ky < p->kh; ky++) {
+        int iy = y * p->stride - gm->pt + ky * p->dilation;
+        if (iy < 0 || iy >= gm->H)
+            continue;
+        for (int kx = 0; kx < p->kw; kx++) {
+            int ix = x * p->stride - gm->pl + kx * p->dilation;
+            if (ix < 0 || ix >= gm->W)
+                continue;
+            const float *px = in + ((size_t)(iy - row0) * gm->W + (size_t)ix) * gm->C;
+            const float *wk = c->w + (size_t)(ky * p->kw + kx) * c->cig * cout;
+            for (int gi = 0; gi < p->groups; gi++) {
+                float *ac = acc + gi * c->cog;
+                for (int ci = 0; ci < c->cig; ci++) {
+                    float xv = px[gi * c->cig + ci];
+                    const float *wr = wk + (size_t)ci * cout + (size_t)gi * c->cog;
+                    for (int o = 0; o < c->cog; o++)
+                        ac[o] += xv * wr[o];
+                }
+            }
+        }
+    }
+}
+
+static float act1(const vsr_conv_prep *c, int o, float v)
+{
+    switch (c->act.type) {
+    case VSR_ACT_RELU:
+        return v > 0.f ? v : 0.f;
+    case VSR_ACT_LEAKY_RELU:
+        return v >= 0.f ? v : c->act.alpha * v;
+    case VSR_ACT_PRELU:
+        return v >= 0.f ? v : c->alpha[o] * v;
+    case VSR_ACT_CLIP:
+        return fminf(fmaxf(v, c->act.lo), c->act.hi);
+    case VSR_ACT_SIGMOID:
+        return 1.f / (1.f + expf(-v));
+    default:
+        return v;
+    }
+}
+
+static void px_qs8(const vsr_conv_prep *c, const vsr_conv_params *p, const conv_geom *gm,
+                   const int8_t *in, int zx, int y, int x, int32_t *acc)
+{
+    int cout = gm->CO;
+    memcpy(acc, c->bq, (size_t)cout * sizeof(int32_t));
+    for (int ky = 0; ky < p->kh; ky++) {
+        int iy = y * p->stride - gm->pt + ky * p->dilation;
+        if (iy < 0 || iy >= gm->H)
+            continue;
+        for (int kx = 0; kx < p->kw; kx++) {
+            int ix = x * p->stride - gm->pl + kx * p->dilation;
+            if (ix < 0 || ix >= gm->W)
+                continue;
+            const int8_t *px = in + ((size_t)iy * gm->W + (size_t)ix) * gm->C;
+            const int8_t *wk = c->wq + (size_t)(ky * p->kw + kx) * c->cig * cout;
+            for (int gi = 0; gi < p->groups; gi++) {
+                int32_t *ac = acc + gi * c->cog;
+                for (int ci = 0; ci < c->cig; ci++) {
+                    int32_t xv = (int32_t)px[gi * c->cig + ci] - zx;
+                    const int8_t *wr = wk + (size_t)ci * cout + (size_t)gi * c->cog;
+                    for (int o = 0; o < c->cog; o++)
+                        ac[o] += xv * (int32_t)wr[o];
+                }
+            }
+        }
+    }
+}
+
+/* ---- microkernel scalar twins ------------------------------------------------ */
+
+void vsr_f32_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const float *in, float *out,
+                                       int n)
+{
+    size_t taps = (size_t)p->kh * p->kw;
+    for (int px = 0; px < n; px++) {
+        const float *ip = in + (size_t)px * p->cin;
+        for (int cob = 0; cob < p->ncob; cob++) {
+            float acc[16];
+            memcpy(acc, p->bf + cob * 16, sizeof(acc));
+            const float *w = p->wf + (size_t)cob * taps * p->cin * 16;
+            for (int ky = 0; ky < p->kh; ky++)
+                for (int kx = 0; kx < p->kw; kx++) {
+                    const float *xp = ip + ky * p->dil * p->in_row + kx * p->dil * p->cin;
+                    for (int ci = 0; ci < p->cin; ci++, w += 16)
+                        for (int j = 0; j < 16; j++)
+                            acc[j] += xp[ci] * w[j];
+                }
+            int nv = p->cout - cob * 16 < 16 ? p->cout - cob * 16 : 16;
+            for (int j = 0; j < nv; j++)
+                out[(size_t)px * p->cout + (size_t)(cob * 16 + j)] =
+                    fminf(fmaxf(acc[j], p->minv), p->maxv);
+        }
+    }
+}
+
+void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                       int n)
+{
+    size_t taps = (size_t)p->kh * p->kw;
+    for (int px = 0; px < n; px++) {
+        const int8_t *ip = in + (size_t)px * p->cin;
+        for (int cob = 0; cob < p->ncob; cob++) {
+            int32_t acc[16];
+            memcpy(acc, p->bq + cob * 16, sizeof(acc));
+            const int8_t *w = p->wq + (size_t)cob * taps * p->cin4 * 64;
+            for (int ky = 0; ky < p->kh; ky++)
+                for (int kx = 0; kx < p->kw; kx++) {
+                    const int8_t *xp = ip + ky * p->dil * p->in_row + kx * p->dil * p->cin;
+                    for (int c4 = 0; c4 < p->cin4; c4++, w += 64)
+                        for (int b = 0; b < 4 && c4 * 4 + b < p->cin; b++) {
+                            int32_t xu = (int32_t)(uint8_t)(xp[c4 * 4 + b] ^ 0x80);
+                            for (int j = 0; j < 16; j++)
+                                acc[j] += xu * (int32_t)w[j * 4 + b];
+                        }
+                }
+            int nv = p->cout - cob * 16 < 16 ? p->cout - cob * 16 : 16;
+            for (int j = 0; j < nv; j++) {
+                int o = cob * 16 + j;
+                out[(size_t)px * p->cout + (size_t)o] =
+                    vsr__requant_clamp(acc[j], p->qm[o], p->qs[o], p->zp_out, p->qmin, p->qmax);
+            }
+        }
+    }
+}
+
+/* ---- row driver ---------------------------------------------------------------- */
+
+typedef struct conv_task {
+    vsr_engine *e;
+    int i;
+    conv_geom gm;
+    int nchunks;
+    int err; /* first failure (ENOMEM) */
+} conv_task;
+
+/* Compute output row y (float) into orow, reading float input rows via (in, row0). */
+static void row_f32(const conv_task *t, const float *in, int row0, int y, float *orow)
+{
+    const vsr_engine *e = t->e;
+    const vsr_conv_prep *c = &e->conv[t->i];
+    const vsr_conv_params *p = &e->g->nodes[t->i].conv;
+    const conv_geom *gm = &t->gm;
+    int x0 = 0, x1 = 0;
+    int simd = c->simd && e->k.f32_conv && y - gm->pt >= 0 &&
+               y - gm->pt + gm->keff_h <= gm->H;
+    if (simd) {
+        x0 = gm->pl;
+        x1 = gm->W - (gm->keff_w - 1 - gm->pl);
+        if (x1 <= x0)
+            simd = 0;
+    }
+    float acc[1024];
+    float *ap = gm->CO <= 1024 ? acc : NULL;
+    for (int x = 0; x < gm->OW; x++) {
+        if (simd && x == x0) {
+            vsr_conv_uk uk = c->uk;
+            uk.in_row = (ptrdiff_t)gm->W * gm->C;
+            const float *ip = in + ((size_t)(y - gm->pt - row0) * gm->W + (size_t)(x0 - gm->pl)) *
+                                       gm->C;
+            e->k.f32_conv(&uk, ip, orow + (size_t)x0 * gm->CO, x1 - x0);
+            for (int xx = x0; xx < x1; xx++)
+                if (c->act.type != VSR_ACT_RELU && c->act.type != VSR_ACT_CLIP &&
+                    c->act.type != VSR_ACT_NONE)
+                    for (int o = 0; o < gm->CO; o++)
+                        orow[(size_t)xx * gm->CO + o] =
+                            act1(c, o, orow[(size_t)xx * gm->CO + o]);
+            x = x1 - 1;
+            continue;
+        }
+        float *dst = orow + (size_t)x * gm->CO;
+        px_f32(c, p, gm, in, row0, y, x, ap ? ap : dst);
+        for (int o = 0; o < gm->CO; o++)
+            dst[o] = act1(c, o, (ap ? ap : dst)[o]);
+    }
+}
+
+static void row_qs8(const conv_task *t, const int8_t *in, int y, int8_t *orow)
+{
+    const vsr_engine *e = t->e;
+    const vsr_conv_prep *c = &e->conv[t->i];
+    const vsr_node *nd = &e->g->nodes[t->i];
+    const conv_geom *gm = &t->gm;
+    int tin = nd->in[0], tout = e->plan.dst[t->i];
+    int zx = e->qzp[tin];
+    float sx = e->qscale[tin], inv_sy = 1.f / e->qscale[tout];
+    int x0 = 0, x1 = 0;
+    int simd = c->simd && e->k.qs8_conv && y - gm->pt >= 0 && y - gm->pt + gm->keff_h <= gm->H;
+    if (simd) {
+        x0 = gm->pl;
+        x1 = gm->W - (gm->keff_w - 1 - gm->pl);
+        if (x1 <= x0)
+            simd = 0;
+    }
+    int32_t acc[1024];
+    for (int x = 0; x < gm->OW; x++) {
+        if (simd && x == x0) {
+            vsr_conv_uk uk = c->uk;
+            uk.in_row = (ptrdiff_t)gm->W * gm->C;
+            const int8_t *ip =
+                in + ((size_t)(y - gm->pt) * gm->W + (size_t)(x0 - gm->pl)) * gm->C;
+            e->k.qs8_conv(&uk, ip, orow + (size_t)x0 * gm->CO, x1 - x0);
+            x = x1 - 1;
+            continue;
+        }
+        px_qs8(c, &nd->conv, gm, in, zx, y, x, acc);
+        int8_t *dst = orow + (size_t)x * gm->CO;
+        for (int o = 0; o < gm->CO; o++) {
+            if (c->float_epilogue) {
+                float v = (float)acc[o] * sx * c->wscale[o];
+                dst[o] = vsr__quantize1(act1(c, o, v), inv_sy, c->uk.zp_out);
+            } else {
+                dst[o] = vsr__requant_clamp(acc[o], c->qm[o], c->qs[o], c->uk.zp_out,
+                                            c->uk.qmin, c->uk.qmax);
+            }
+        }
+    }
+}
+
+static void conv_chunk(void *ctx, size_t chunk)
+{
+    conv_task *t = ctx;
+    vsr_engine *e = t->e;
+    const conv_geom *gm = &t->gm;
+    const vsr_node *nd = &e->g->nodes[t->i];
+    int y0 = (int)((size_t)gm->OH * chunk / (size_t)t->nchunks);
+    int y1 = (int)((size_t)gm->OH * (chunk + 1) / (size_t)t->nchunks);
+    if (y0 >= y1)
+        return;
+    vsr_tview tin = vsr__tensor(e, nd->in[0]);
+    vsr_tview tout = vsr__tensor(e, e->plan.dst[t->i]);
+    size_t orow_n = (size_t)gm->OW * gm->CO;
+    if (tin.dt == VSR_DT_F32) {
+        for (int y = y0; y < y1; y++)
+            row_f32(t, tin.data, 0, y, (float *)tout.data + (size_t)y * orow_n);
+        return;
+    }
+    if (tin.dt == VSR_DT_I8) {
+        for (int y = y0; y < y1; y++)
+            row_qs8(t, tin.data, y, (int8_t *)tout.data + (size_t)y * orow_n);
+        return;
+    }
+    /* FP16: widen the input rows this chunk reads, compute in FP32, round the output */
+    const vsr_conv_params *p = &nd->conv;
+    int r0 = y0 * p->stride - gm->pt, r1 = (y1 - 1) * p->stride - gm->pt + gm->keff_h;
+    if (r0 < 0)
+        r0 = 0;
+    if (r1 > gm->H)
+        r1 = gm->H;
+    size_t irow_n = (size_t)gm->W * gm->C;
+    float *ibuf = malloc(((size_t)(r1 - r0) * irow_n + 16) * sizeof(float));
+    float *obuf = malloc((orow_n + 16) * sizeof(float));
+    if (!ibuf || !obuf) {
+        free(ibuf), free(obuf);
+        t->err = -ENOMEM;
+        return;
+    }
+    e->k.f16_to_f32((const uint16_t *)tin.data + (size_t)r0 * irow_n, ibuf,
+                    (size_t)(r1 - r0) * irow_n);
+    for (int y = y0; y < y1; y++) {
+        row_f32(t, ibuf, r0, y, obuf);
+        e->k.f32_to_f16(obuf, (uint16_t *)tout.data + (size_t)y * orow_n, orow_n);
+    }
+    free(ibuf), free(obuf);
+}
+
+int vsr__conv_run(vsr_engine *e, int i, vsr_error *err)
+{
+    conv_task t = {.e = e, .i = i};
+    geom(e, i, &t.gm);
+    if (t.gm.CO > 1024)
+        return vsr_error_set(err, -ENOTSUP, "%s: %s: more than 1024 output channels",
+                             e->g->name, e->g->nodes[i].name);
+    int nc = e->nthreads * 4;
+    t.nchunks = nc < t.gm.OH ? nc : t.gm.OH;
+    vsr__parallel(e, conv_chunk, &t, (size_t)t.nchunks);
+    if (t.err)
+        return vsr_error_set(err, t.err, "%s: %s: out of memory", e->g->name,
+                             e->g->nodes[i].name);
+    return 0;
+}

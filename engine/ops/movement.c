@@ -1,0 +1,99 @@
+/*
+ * Data movement: concat, slice, channel shuffle, depth_to_space (TF DCR),
+ * nearest resize. Element copies, so FP32 / FP16 / INT8 stay bit-exact;
+ * an INT8 concat input whose parameters differ from the output's is
+ * rescaled (dequantize, round to nearest even, saturate).
+ */
+#include <string.h>
+
+#include "../engine_internal.h"
+
+typedef struct mv_task {
+    vsr_engine *e;
+    int i;
+    vsr_tview in[1]; /* first input (others fetched per row for concat) */
+    vsr_tview o;
+} mv_task;
+
+/* Copy n elements src[soff..] -> dst[doff..], converting when the types differ. */
+static void copy_run(const vsr_tview *s, size_t soff, const vsr_tview *d, size_t doff, size_t n)
+{
+    size_t es = vsr__dt_size(d->dt);
+    if (s->dt == d->dt && (s->dt != VSR_DT_I8 || (s->scale == d->scale && s->zp == d->zp))) {
+        memcpy((uint8_t *)d->data + doff * es, (const uint8_t *)s->data + soff * es, n * es);
+        return;
+    }
+    float buf[256];
+    for (size_t k = 0; k < n; k += 256) {
+        size_t m = n - k < 256 ? n - k : 256;
+        vsr__load_f32(s, soff + k, m, buf);
+        vsr__store_f32(d, doff + k, m, buf);
+    }
+}
+
+static void mv_row(void *ctx, size_t yy)
+{
+    const mv_task *t = ctx;
+    const vsr_engine *e = t->e;
+    const vsr_node *nd = &e->g->nodes[t->i];
+    int y = (int)yy, W = t->o.w, C = t->o.c;
+    const vsr_tview *a = &t->in[0];
+    size_t es = vsr__dt_size(t->o.dt);
+    switch (nd->op) {
+    case VSR_OP_CONCAT: {
+        int c0 = 0;
+        for (int k = 0; k < nd->n_in; k++) {
+            vsr_tview s = vsr__tensor(e, nd->in[k]);
+            for (int x = 0; x < W; x++)
+                copy_run(&s, ((size_t)y * W + x) * s.c, &t->o, ((size_t)y * W + x) * C + c0,
+                         (size_t)s.c);
+            c0 += s.c;
+        }
+        break;
+    }
+    case VSR_OP_SLICE:
+        for (int x = 0; x < W; x++)
+            copy_run(a, ((size_t)y * W + x) * a->c + nd->i0, &t->o, ((size_t)y * W + x) * C,
+                     (size_t)C);
+        break;
+    case VSR_OP_CHANNEL_SHUFFLE: {
+        int g = nd->i0, cpg = C / g;
+        for (int x = 0; x < W; x++) {
+            const uint8_t *s = (const uint8_t *)a->data + ((size_t)y * W + x) * C * es;
+            uint8_t *d = (uint8_t *)t->o.data + ((size_t)y * W + x) * C * es;
+            for (int gi = 0; gi < g; gi++)
+                for (int j = 0; j < cpg; j++)
+                    memcpy(d + (size_t)(j * g + gi) * es, s + (size_t)(gi * cpg + j) * es, es);
+        }
+        break;
+    }
+    case VSR_OP_DEPTH_TO_SPACE: {
+        int r = nd->i0, h = y / r, i = y % r;
+        for (int X = 0; X < W; X++) {
+            int w = X / r, j = X % r;
+            copy_run(a, ((size_t)h * a->w + w) * a->c + (size_t)(i * r + j) * C, &t->o,
+                     ((size_t)y * W + X) * C, (size_t)C);
+        }
+        break;
+    }
+    case VSR_OP_RESIZE_NEAREST: {
+        int f = nd->i0;
+        for (int X = 0; X < W; X++)
+            copy_run(a, ((size_t)(y / f) * a->w + X / f) * C, &t->o, ((size_t)y * W + X) * C,
+                     (size_t)C);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+int vsr__movement_run(vsr_engine *e, int i, vsr_error *err)
+{
+    (void)err;
+    mv_task t = {.e = e, .i = i};
+    t.in[0] = vsr__tensor(e, e->g->nodes[i].in[0]);
+    t.o = vsr__tensor(e, e->plan.dst[i]);
+    vsr__parallel(e, mv_row, &t, (size_t)t.o.h);
+    return 0;
+}

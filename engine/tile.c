@@ -1,0 +1,112 @@
+/*
+ * Overlapped tiling: the input frame is cut into T x T tiles; each is run on
+ * its T + 2P neighbourhood (clipped to the frame) and only its centre is
+ * kept. Outputs must be an integer multiple s of the input size; the tile's
+ * centre maps to an sT x sT block. T = 0 (or T >= the frame) runs the whole
+ * frame once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* Copy the crop (y0, x0, h, w) of every whole-frame input into the arena. */
+static void fill_inputs(vsr_engine *e, int y0, int x0, int h, int w)
+{
+    const vsr_graph *g = e->g;
+    for (int k = 0; k < g->n_inputs; k++) {
+        int t = g->inputs[k];
+        vsr_tview v = vsr__tensor(e, t);
+        int c = v.c;
+        for (int y = 0; y < h; y++)
+            vsr__store_f32(&v, (size_t)y * w * c, (size_t)w * c,
+                           e->in_buf[k] + ((size_t)(y0 + y) * e->in_w + x0) * c);
+    }
+}
+
+/* Copy rows/cols of an output tile (tile-local oy0, ox0, size oh x ow) to (Y0, X0). */
+static int copy_out(vsr_engine *e, int k, int oy0, int ox0, int oh, int ow, int Y0, int X0)
+{
+    int t = e->plan.dst[e->g->outputs[k].t];
+    /* an output can be a non-executed (fused) node: find its materialized tensor */
+    vsr_tview v = vsr__tensor(e, t);
+    int W = e->out_shape[3 * k + 1], c = v.c;
+    for (int y = 0; y < oh; y++)
+        vsr__load_f32(&v, ((size_t)(oy0 + y) * v.w + ox0) * c, (size_t)ow * c,
+                      e->out_buf[k] + ((size_t)(Y0 + y) * W + X0) * c);
+    return 0;
+}
+
+int vsr__engine_run_tiled(vsr_engine *e, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    int H = e->in_h, W = e->in_w, rc;
+    int n = g->n_nodes;
+    int *shp = malloc((size_t)3 * n * sizeof(int));
+    if (!shp)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+    if ((rc = vsr__graph_infer(g, H, W, shp, err))) {
+        free(shp);
+        return rc;
+    }
+    for (int k = 0; k < g->n_outputs; k++) {
+        int t = g->outputs[k].t;
+        memcpy(&e->out_shape[3 * k], &shp[3 * t], 3 * sizeof(int));
+        size_t need = (size_t)shp[3 * t] * shp[3 * t + 1] * shp[3 * t + 2];
+        if (need > e->out_cap[k]) {
+            float *b = realloc(e->out_buf[k], need * sizeof(float));
+            if (!b) {
+                free(shp);
+                return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+            }
+            e->out_buf[k] = b;
+            e->out_cap[k] = need;
+        }
+    }
+    free(shp);
+    int T = e->opt.tile, P = e->opt.pad;
+    if (T <= 0 || (T >= H && T >= W)) {
+        if ((rc = vsr__engine_plan(e, H, W, err)))
+            return rc;
+        fill_inputs(e, 0, 0, H, W);
+        if ((rc = vsr__engine_run_once(e, H, W, err)))
+            return rc;
+        for (int k = 0; k < g->n_outputs; k++)
+            copy_out(e, k, 0, 0, e->out_shape[3 * k], e->out_shape[3 * k + 1], 0, 0);
+        return 0;
+    }
+    int *sc = malloc((size_t)g->n_outputs * sizeof(int));
+    if (!sc)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+    for (int k = 0; k < g->n_outputs; k++) {
+        int oh = e->out_shape[3 * k], ow = e->out_shape[3 * k + 1];
+        sc[k] = oh / H;
+        if (oh != sc[k] * H || ow != sc[k] * W || sc[k] < 1) {
+            free(sc);
+            return vsr_error_set(err, -ENOTSUP,
+                                 "%s: output %s (%dx%d) is not an integer multiple of the "
+                                 "input %dx%d; run with tile 0",
+                                 g->name, g->outputs[k].name, oh, ow, H, W);
+        }
+    }
+    rc = 0;
+    for (int ty = 0; ty < H && !rc; ty += T)
+        for (int tx = 0; tx < W && !rc; tx += T) {
+            int ty1 = ty + T < H ? ty + T : H, tx1 = tx + T < W ? tx + T : W;
+            int ry0 = ty - P > 0 ? ty - P : 0, rx0 = tx - P > 0 ? tx - P : 0;
+            int ry1 = ty1 + P < H ? ty1 + P : H, rx1 = tx1 + P < W ? tx1 + P : W;
+            int rh = ry1 - ry0, rw = rx1 - rx0;
+            if ((rc = vsr__engine_plan(e, rh, rw, err)))
+                break;
+            fill_inputs(e, ry0, rx0, rh, rw);
+            if ((rc = vsr__engine_run_once(e, rh, rw, err)))
+                break;
+            for (int k = 0; k < g->n_outputs; k++) {
+                int s = sc[k];
+                copy_out(e, k, (ty - ry0) * s, (tx - rx0) * s, (ty1 - ty) * s, (tx1 - tx) * s,
+                         ty * s, tx * s);
+            }
+        }
+    free(sc);
+    return rc;
+}
