@@ -1,0 +1,326 @@
+/**
+ * @file reports.h
+ * @brief Reports: leaderboards, ablation tables, Pareto fronts, gnuplot
+ *        plots, visual crops and one self-contained index.html.
+ *
+ * Everything here works on an in-memory row model (vsr_report_row), so the
+ * writers, the Pareto front and the plots do not depend on SQL; the query
+ * layer (vsr_report_db_*) is the only part that reads runs.db.
+ *
+ * Missing numbers are NAN (doubles) or negative (ints) and print as "-"
+ * (empty in CSV). Strings are always NUL-terminated; too long values are
+ * truncated on load.
+ *
+ * Ownership: every vsr_report_* object is allocated by its *_init/_build
+ * function into caller-provided storage and released with the matching
+ * *_free; the caller never frees inner pointers itself. Functions that take
+ * a FILE* or a path never close a stream they did not open.
+ */
+#ifndef VSR_REPORTS_H
+#define VSR_REPORTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vsr/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the row model ----------------------------------------------------- */
+
+/** One leaderboard row: one finished run scored on one dataset/channel. */
+typedef struct vsr_report_row {
+    int64_t run_id;        /**< runs.id, or 0 for rows made by hand */
+    char model[64];        /**< zoo name, e.g. "MVSR_13" */
+    char variant[64];      /**< ablation variant ("" or "base" for none) */
+    char precision[16];    /**< "fp32", "fp16", "int8" */
+    char dataset[64];      /**< "vid4", "reds4", "demo" */
+    char degradation[16];  /**< "BI", "BD" or "" */
+    char channel[8];       /**< "RGB" or "Y" */
+    char description[160]; /**< free text for the research-log table */
+    double psnr;           /**< dB, mean over clips */
+    double ssim;           /**< [0,1] */
+    double niqe;           /**< lower is better */
+    double params;         /**< parameter count */
+    double macs;           /**< multiply-adds per LR frame at in_h x in_w */
+    int in_w, in_h;        /**< LR input size the MACs refer to (0 unknown) */
+    double ms_median;      /**< ms per LR frame */
+    double ms_p95;         /**< ms per LR frame, 95th percentile */
+    int threads;           /**< -1 unknown */
+    int tile;              /**< tile size in LR pixels, 0 untiled, -1 unknown */
+    int pad;               /**< tile overlap in LR pixels, -1 unknown */
+    char isa[32];          /**< kernels used ("avx2", "scalar") */
+    char host[96];         /**< CPU model of the machine */
+    char git_rev[48];      /**< source revision of the binary */
+    char sweep[64];        /**< sweep (config) name */
+    char run_key[192];     /**< runs.run_key (the axes spelled out) */
+} vsr_report_row;
+
+/** Set every number of @p row to "missing" and every string to "". */
+void vsr_report_row_init(vsr_report_row *row);
+
+/** A growable array of rows. Zero-initialise it, fill it, then _free it. */
+typedef struct vsr_report_rows {
+    vsr_report_row *v; /**< owned by the struct */
+    size_t n, cap;
+} vsr_report_rows;
+
+/** Append a copy of @p row. Returns 0 or -ENOMEM. */
+int vsr_report_rows_push(vsr_report_rows *rows, const vsr_report_row *row, vsr_error *err);
+void vsr_report_rows_free(vsr_report_rows *rows);
+
+/**
+ * Keep only the rows that match every `key=value` pair of @p filter
+ * ("dataset=vid4,precision=int8"; keys: model, variant, precision, dataset,
+ * channel, degradation, threads, tile, pad; a value may list alternatives
+ * with '|': "precision=fp16|int8"). NULL or "" keeps everything.
+ * An unknown key or a pair without '=' is -EINVAL naming the key.
+ */
+int vsr_report_rows_filter(vsr_report_rows *rows, const char *filter, vsr_error *err);
+
+/* ---- generic tables and their writers ---------------------------------- */
+
+enum vsr_report_format {
+    VSR_REPORT_MD = 1,
+    VSR_REPORT_CSV = 2,
+    VSR_REPORT_HTML = 4,
+    VSR_REPORT_TEX = 8,
+};
+
+/** Parse "md,csv,html,tex" (any subset, any order) into a bit set. */
+int vsr_report_parse_formats(const char *s, unsigned *formats, vsr_error *err);
+
+/**
+ * A rendered table: every cell is display text plus a numeric sort key
+ * (NAN for text cells) and a "best in column" mark. Built by the
+ * vsr_report_table_* builders below; all memory is owned by the struct.
+ */
+typedef struct vsr_report_table {
+    char *id;    /**< file-name-safe id, e.g. "leaderboard_vid4_Y" */
+    char *title; /**< caption */
+    char *note;  /**< footnote or NULL */
+    int ncols;
+    char **headers;         /**< [ncols] */
+    unsigned char *numeric; /**< [ncols] 1 = right-aligned, sorts by key */
+    size_t nrows;
+    char **cells;        /**< [nrows * ncols], never NULL */
+    double *keys;        /**< [nrows * ncols] */
+    unsigned char *best; /**< [nrows * ncols] 1 = best value in column */
+} vsr_report_table;
+
+void vsr_report_table_free(vsr_report_table *t);
+
+/** Which cells a builder makes: human text ("12.3 (p95 13.1)") or raw data. */
+enum vsr_report_style { VSR_REPORT_DISPLAY = 0, VSR_REPORT_DATA = 1 };
+
+/**
+ * Leaderboard of @p rows, which must all share one dataset and channel
+ * (the caller groups them, see vsr_report_group_keys). Ranked by PSNR
+ * (descending; rank = 1 + rows with strictly higher PSNR; NAN last), ties
+ * broken by ms/frame then model name. Columns: Rank, Model, Variant,
+ * Precision, PSNR [dB], SSIM, NIQE, Params [K], MACs [G] @ HxW, ms/frame
+ * (p95), Threads, Tile. DATA style splits and keeps raw numbers (for CSV).
+ * Best marks compare the values as printed, so equal-looking cells agree.
+ */
+int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
+                                 enum vsr_report_style style, vsr_report_table *out,
+                                 vsr_error *err);
+
+/**
+ * The research log's own column set, paste-ready: Model, Description,
+ * Dataset, Val PSNR, Val SSIM, Params, Runtime, FLOPs (FLOPs are MACs, as
+ * fvcore and NTIRE ESR count them, given "@ HxW").
+ */
+int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_table *out,
+                              vsr_error *err);
+
+/**
+ * Ablation table: every row as deltas against the base row with the same
+ * dataset, channel, precision, threads and tile. A row is a base row when
+ * @p base equals its variant, its model (with variant "" or "base"), or
+ * "model/variant". Rows with no base are left out and counted in the note.
+ * -ENOENT when no row matches @p base at all.
+ */
+int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *base,
+                              vsr_report_table *out, vsr_error *err);
+
+/** Write @p t in one format (one of VSR_REPORT_*). HTML is a <table> fragment. */
+int vsr_report_table_write(FILE *out, const vsr_report_table *t, enum vsr_report_format fmt,
+                           vsr_error *err);
+
+/* Escapers (exposed for tests): write @p s escaped for the format. */
+void vsr_report_put_md(FILE *out, const char *s);
+void vsr_report_put_csv(FILE *out, const char *s);
+void vsr_report_put_html(FILE *out, const char *s);
+void vsr_report_put_tex(FILE *out, const char *s);
+
+/**
+ * The distinct (dataset, channel) groups of @p rows, in first-seen order.
+ * @p keys receives indices of one representative row per group (caller
+ * frees *keys with free()); *n the number of groups.
+ */
+int vsr_report_group_keys(const vsr_report_row *rows, size_t n, size_t **keys, size_t *ngroups,
+                          vsr_error *err);
+
+/* ---- Pareto front ------------------------------------------------------ */
+
+/**
+ * Mark the points not dominated when maximising @p y and minimising @p x.
+ * A point dominates another when it is no worse in both and strictly better
+ * in one, so exact duplicates do not dominate each other and are all on the
+ * front; points with a NAN coordinate are never on it. @p on_front[i] gets
+ * 1 or 0. Returns the number of points on the front, or -ENOMEM.
+ */
+long vsr_report_pareto(const double *x, const double *y, size_t n, unsigned char *on_front);
+
+/* ---- plots (gnuplot through a pipe) ------------------------------------ */
+
+/** 1 when an executable "gnuplot" is on PATH (what `command -v` checks). */
+int vsr_report_gnuplot_available(void);
+
+/**
+ * Save @p script to @p script_path (when not NULL), then feed it to
+ * popen("gnuplot", "w"). -ENOENT (message: install gnuplot-nox) when
+ * gnuplot is not on PATH or the shell reports 127; -EIO when gnuplot fails.
+ */
+int vsr_report_gnuplot_run(const char *script, const char *script_path, vsr_error *err);
+
+/** One tune_results row for the heat map. */
+typedef struct vsr_report_tune_point {
+    int tile, pad, threads;
+    double ms_median;
+    double dpsnr; /**< PSNR change against the untiled output, dB */
+} vsr_report_tune_point;
+
+/** Per-frame metric for the per-clip curves. */
+typedef struct vsr_report_frame_point {
+    size_t row; /**< index into the rows the plot is given */
+    char clip[64];
+    int frame;
+    double psnr;
+} vsr_report_frame_point;
+
+/** Size of every PNG plot (pixels) and the SVGs. */
+typedef struct vsr_report_plot_opts {
+    int width, height; /**< 0 = 960 x 640 */
+} vsr_report_plot_opts;
+
+/*
+ * Each plot writes <dir>/<name>.png, <dir>/<name>.svg and the script
+ * <dir>/<name>.gp. @p dir must exist. They return 0, -ENOENT when gnuplot
+ * is missing, -ENODATA when there is nothing to plot (no file written).
+ */
+
+/** PSNR [dB] vs ms/frame with the Pareto front (step line) and labels. */
+int vsr_report_plot_pareto(const char *dir, const char *name, const char *title,
+                           const vsr_report_row *rows, size_t n,
+                           const vsr_report_plot_opts *opts, vsr_error *err);
+/** PSNR [dB] vs params [K] (log x). */
+int vsr_report_plot_params(const char *dir, const char *name, const char *title,
+                           const vsr_report_row *rows, size_t n,
+                           const vsr_report_plot_opts *opts, vsr_error *err);
+/** Per-frame PSNR of one clip, one line per row referenced by @p pts. */
+int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
+                           const vsr_report_row *rows, size_t nrows,
+                           const vsr_report_frame_point *pts, size_t npts,
+                           const vsr_report_plot_opts *opts, vsr_error *err);
+/** Ablation bars: delta PSNR [dB] and delta ms/frame [ms] per row of @p t
+ *  (a table from vsr_report_table_ablation). */
+int vsr_report_plot_ablation(const char *dir, const char *name, const char *title,
+                             const vsr_report_table *t, const vsr_report_plot_opts *opts,
+                             vsr_error *err);
+/** Heat map: tile (x) x pad (y), one panel per thread count, colour = ms. */
+int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
+                         const vsr_report_tune_point *pts, size_t n,
+                         const vsr_report_plot_opts *opts, vsr_error *err);
+
+/* ---- visual crops ------------------------------------------------------ */
+
+/**
+ * Compose the same crop (x, y, w, h) of @p n images side by side, each
+ * enlarged @p zoom times (nearest neighbour), with @p labels[i] drawn
+ * above panel i in a built-in 5x7 bitmap font. All images must be RGB
+ * (3 channels) and contain the crop. @p out is allocated here (the caller
+ * frees it with vsr_frame_free).
+ */
+int vsr_report_crops_compose(const vsr_frame *const *images, const char *const *labels, int n,
+                             int x, int y, int w, int h, int zoom, vsr_frame *out,
+                             vsr_error *err);
+
+/** Width in pixels of @p s drawn with the built-in font at @p scale. */
+int vsr_report_text_width(const char *s, int scale);
+/** Draw @p s at (x, y) (top-left) in @p rgb on an RGB frame, clipped. */
+void vsr_report_draw_text(vsr_frame *f, int x, int y, const char *s, int scale,
+                          const uint8_t rgb[3]);
+
+/** Write an RGB frame as PNG (the one place crops touch an image writer). */
+int vsr_report_write_png(const char *path, const vsr_frame *f, vsr_error *err);
+
+/* ---- index.html -------------------------------------------------------- */
+
+/** One picture on the page (path relative to index.html). */
+typedef struct vsr_report_image {
+    const char *src;
+    const char *caption;
+} vsr_report_image;
+
+/**
+ * Write a self-contained XHTML5 page (no network resources; an inline
+ * stylesheet and an inline script that sorts any table by a click on its
+ * header) holding @p tables then @p images.
+ */
+int vsr_report_html_write(const char *path, const char *title, const char *subtitle,
+                          const vsr_report_table *const *tables, size_t ntables,
+                          const vsr_report_image *images, size_t nimages, vsr_error *err);
+
+/**
+ * Make the crop picture for frame @p frame (0-based, in name order) of one
+ * clip: GT (folder @p gt_dir, modcropped to a multiple of 4), bicubic x4 of
+ * the LR frame (@p lr_dir, MATLAB imresize) and each SR folder
+ * @p sr_dirs[i] labelled @p sr_labels[i]; crop (x, y, w, h) in GT pixels,
+ * enlarged @p zoom times; written to @p png_path.
+ */
+int vsr_report_crops_make(const char *gt_dir, const char *lr_dir, const char *const *sr_dirs,
+                          const char *const *sr_labels, int nsr, int frame, int x, int y, int w,
+                          int h, int zoom, const char *png_path, vsr_error *err);
+
+/* ---- reading runs.db --------------------------------------------------- */
+
+/**
+ * Read the finished ('ok') runs of the SQLite run log at @p path (opened
+ * read-only) as rows: one per run and channel that has metrics (RGB from
+ * psnr_rgb/ssim_rgb, Y from psnr_y/ssim_y; a run with no metrics gives one
+ * RGB row). PSNR/SSIM/NIQE are means of the clip means (BasicSR); a clip
+ * with infinite PSNR makes the mean +inf. With @p latest_only, of several
+ * ok runs with the same run_key only the newest is kept. Appends to @p rows.
+ * -ENOENT missing file; -EINVAL not a vsrbench run log.
+ */
+int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows,
+                       vsr_error *err);
+
+/**
+ * Per-frame PSNR of @p rows (the channel of each row) from frame_metrics.
+ * *pts is allocated here (caller frees it with free()), ordered by row,
+ * clip, frame.
+ */
+int vsr_report_db_frames(const char *path, const vsr_report_row *rows, size_t nrows,
+                         vsr_report_frame_point **pts, size_t *npts, vsr_error *err);
+
+/** The newest tune session of one (model, variant, precision, dataset). */
+typedef struct vsr_report_tune_set {
+    char model[64], variant[64], precision[16], dataset[64];
+    vsr_report_tune_point *pts; /**< owned; freed by vsr_report_tune_sets_free */
+    size_t n;
+} vsr_report_tune_set;
+
+/** Read tune_results (schema v2+); *sets is allocated here. No table: 0 sets. */
+int vsr_report_db_tune(const char *path, vsr_report_tune_set **sets, size_t *nsets,
+                       vsr_error *err);
+void vsr_report_tune_sets_free(vsr_report_tune_set *sets, size_t nsets);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VSR_REPORTS_H */

@@ -1,0 +1,559 @@
+/*
+ * Plots through gnuplot: each plot is one script (data inline as
+ * datablocks) that renders the same body to PNG (pngcairo) and SVG. The
+ * script is also saved next to the pictures so it can be edited and rerun
+ * (`gnuplot out/plots/NAME.gp` from the directory the report was made in).
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reports_internal.h"
+
+#define GNUPLOT_HINT "install it with 'apt-get install gnuplot-nox'; tables are still written"
+
+int vsr_report_gnuplot_available(void)
+{
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        return 0;
+    for (const char *p = path;;) {
+        const char *colon = strchr(p, ':');
+        size_t len = colon ? (size_t)(colon - p) : strlen(p);
+        char buf[4096];
+        if (len == 0)
+            snprintf(buf, sizeof(buf), "./gnuplot");
+        else
+            snprintf(buf, sizeof(buf), "%.*s/gnuplot", (int)len, p);
+        struct stat st;
+        if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
+            return 1;
+        if (!colon)
+            return 0;
+        p = colon + 1;
+    }
+}
+
+int vsr_report_gnuplot_run(const char *script, const char *script_path, vsr_error *err)
+{
+    if (script_path) {
+        FILE *f = fopen(script_path, "w");
+        if (!f)
+            return vsr_error_set(err, -errno, "%s: cannot write gnuplot script: %s",
+                                 script_path, strerror(errno));
+        fputs(script, f);
+        if (fclose(f) != 0)
+            return vsr_error_set(err, -EIO, "%s: write failed (disk full?)", script_path);
+    }
+    if (!vsr_report_gnuplot_available())
+        return vsr_error_set(err, -ENOENT, "gnuplot is not on PATH: " GNUPLOT_HINT);
+    /* A gnuplot that dies early must not kill us with SIGPIPE: block it for
+     * this thread while writing, then drop a pending one. */
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    fflush(NULL);
+    FILE *gp = popen("gnuplot", "w");
+    int rc = 0;
+    if (!gp) {
+        rc = vsr_error_set(err, -errno, "popen(gnuplot): %s", strerror(errno));
+    } else {
+        fputs(script, gp);
+        fputs("\nexit\n", gp);
+        int st = pclose(gp);
+        if (st == -1)
+            rc = vsr_error_set(err, -EIO, "gnuplot: pclose failed: %s", strerror(errno));
+        else if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+            rc = vsr_error_set(err, -ENOENT,
+                               "gnuplot could not be run (exit 127): " GNUPLOT_HINT);
+        else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            rc = vsr_error_set(err, -EIO,
+                               "gnuplot failed on %s (status %d; its messages are above)",
+                               script_path ? script_path : "a script", st);
+    }
+    struct timespec zero = {0, 0};
+    sigset_t pending;
+    sigpending(&pending);
+    if (sigismember(&pending, SIGPIPE))
+        sigtimedwait(&pipe_set, NULL, &zero);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* ---- script helpers ---------------------------------------------------- */
+
+/* A gnuplot single-quoted string: '' stands for one quote. */
+static void gp_str(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            fputc('\'', f);
+        if (*p != '\n' && *p != '\r')
+            fputc(*p, f);
+    }
+    fputc('\'', f);
+}
+
+/* A double-quoted label inside a datablock: no quotes or newlines inside. */
+static void gp_label(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const char *p = s; *p; p++)
+        fputc(*p == '"' ? '\'' : (*p == '\n' || *p == '\r') ? ' ' : *p, f);
+    fputc('"', f);
+}
+
+struct script {
+    char *buf;
+    size_t len;
+    FILE *f;
+};
+
+static int script_open(struct script *s, vsr_error *err)
+{
+    s->buf = NULL;
+    s->len = 0;
+    s->f = open_memstream(&s->buf, &s->len);
+    if (!s->f)
+        return vsr_error_set(err, -ENOMEM, "gnuplot script: out of memory");
+    fputs("# vsrbench report plot; data inline. Rerun with: gnuplot THIS_FILE\n"
+          "set encoding utf8\n",
+          s->f);
+    return 0;
+}
+
+static void script_discard(struct script *s)
+{
+    if (s->f)
+        fclose(s->f);
+    free(s->buf);
+    s->f = NULL;
+    s->buf = NULL;
+}
+
+/* Set the terminal for one of the two outputs. */
+static void terminal(FILE *f, int svg, const char *dir, const char *name,
+                     const vsr_report_plot_opts *o)
+{
+    int w = o && o->width > 0 ? o->width : 960;
+    int h = o && o->height > 0 ? o->height : 640;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.%s", dir, name, svg ? "svg" : "png");
+    if (svg)
+        fprintf(f,
+                "set terminal svg size %d,%d dynamic noenhanced font 'DejaVu Sans,12' "
+                "background '#ffffff'\n",
+                w, h);
+    else
+        fprintf(f,
+                "set terminal pngcairo size %d,%d noenhanced font 'DejaVu Sans,11' "
+                "background '#ffffff'\n",
+                w, h);
+    fputs("set output ", f);
+    gp_str(f, path);
+    fputc('\n', f);
+}
+
+/* Close the memstream, append the two renderings of @p body, run it. */
+static int script_run(struct script *s, const char *body, const char *dir, const char *name,
+                      const vsr_report_plot_opts *o, vsr_error *err)
+{
+    for (int svg = 0; svg <= 1; svg++) {
+        terminal(s->f, svg, dir, name, o);
+        fputs(body, s->f);
+        fputs("unset output\nreset\n", s->f);
+    }
+    if (fclose(s->f) != 0) {
+        s->f = NULL;
+        script_discard(s);
+        return vsr_error_set(err, -ENOMEM, "gnuplot script %s: out of memory", name);
+    }
+    s->f = NULL;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
+    int rc = vsr_report_gnuplot_run(s->buf, path, err);
+    script_discard(s);
+    return rc;
+}
+
+/* Build a body into a malloc'd string with a memstream. */
+struct body {
+    char *buf;
+    size_t len;
+    FILE *f;
+};
+
+static int body_open(struct body *b, vsr_error *err)
+{
+    b->buf = NULL;
+    b->len = 0;
+    b->f = open_memstream(&b->buf, &b->len);
+    return b->f ? 0 : vsr_error_set(err, -ENOMEM, "gnuplot script: out of memory");
+}
+
+static int body_close(struct body *b, vsr_error *err)
+{
+    int bad = fclose(b->f) != 0;
+    b->f = NULL;
+    return bad ? vsr_error_set(err, -ENOMEM, "gnuplot script: out of memory") : 0;
+}
+
+static void common_style(FILE *f, const char *title)
+{
+    fputs("set title ", f);
+    gp_str(f, title);
+    fputs("\nset grid lc rgb '#dddddd'\nset border lc rgb '#444444'\n"
+          "set key box opaque\nset mxtics\nset mytics\n",
+          f);
+}
+
+/* ---- PSNR vs ms (Pareto) and PSNR vs params ---------------------------- */
+
+static int scatter(const char *dir, const char *name, const char *title,
+                   const vsr_report_row *rows, size_t n, int by_params,
+                   const vsr_report_plot_opts *opts, vsr_error *err)
+{
+    double *x = malloc((n ? n : 1) * sizeof(double));
+    double *y = malloc((n ? n : 1) * sizeof(double));
+    unsigned char *front = malloc(n ? n : 1);
+    struct script s = {0};
+    struct body b = {0};
+    int rc = 0;
+    if (!x || !y || !front) {
+        rc = vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
+        goto done;
+    }
+    size_t usable = 0;
+    double xmin = INFINITY, xmax = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        x[i] = by_params ? rows[i].params / 1e3 : rows[i].ms_median;
+        y[i] = rows[i].psnr;
+        if (!isnan(x[i]) && !isnan(y[i]) && x[i] > 0) {
+            usable++;
+            xmin = fmin(xmin, x[i]);
+            xmax = fmax(xmax, x[i]);
+        } else {
+            x[i] = NAN;
+        }
+    }
+    if (!usable) {
+        rc = vsr_error_set(err, -ENODATA, "plot %s: no run has both PSNR and %s", name,
+                           by_params ? "params" : "ms/frame");
+        goto done;
+    }
+    if (vsr_report_pareto(x, y, n, front) < 0) {
+        rc = vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
+        goto done;
+    }
+    if ((rc = script_open(&s, err)) || (rc = body_open(&b, err)))
+        goto done;
+    fputs("$pts << EOD\n", s.f);
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i]) || isnan(y[i]))
+            continue;
+        char label[200];
+        vsr_report_row_label(&rows[i], label, sizeof(label));
+        size_t l = strlen(label);
+        snprintf(label + l, sizeof(label) - l, " %s", rows[i].precision);
+        fprintf(s.f, "%.9g %.9g ", x[i], y[i]);
+        gp_label(s.f, label);
+        fputc('\n', s.f);
+    }
+    fputs("EOD\n$front << EOD\n", s.f);
+    /* The front sorted by x, duplicates drawn once. */
+    double last_x = NAN, last_y = NAN;
+    for (;;) {
+        size_t best = (size_t)-1;
+        for (size_t i = 0; i < n; i++) {
+            if (!front[i])
+                continue;
+            int after = isnan(last_x) || x[i] > last_x || (x[i] == last_x && y[i] > last_y);
+            if (after && (best == (size_t)-1 || x[i] < x[best]))
+                best = i;
+        }
+        if (best == (size_t)-1)
+            break;
+        if (!(x[best] == last_x && y[best] == last_y))
+            fprintf(s.f, "%.9g %.9g\n", x[best], y[best]);
+        last_x = x[best];
+        last_y = y[best];
+    }
+    fputs("EOD\n", s.f);
+
+    common_style(b.f, title);
+    fprintf(b.f, "set xlabel %s\nset ylabel 'PSNR [dB]'\n",
+            by_params ? "'Parameters [K] (log scale)'" : "'Runtime [ms per LR frame]'");
+    if (by_params || (xmin > 0 && xmax / xmin > 20)) {
+        fputs("set logscale x\n", b.f);
+        if (!by_params)
+            fputs("set xlabel 'Runtime [ms per LR frame] (log scale)'\n", b.f);
+    }
+    fputs("set key bottom right\nset offsets graph 0.05, graph 0.2, graph 0.08, graph 0.08\n",
+          b.f);
+    fputs("plot $pts using 1:2 with points pt 7 ps 1.3 lc rgb '#1f77b4' title 'runs', \\\n",
+          b.f);
+    if (!by_params)
+        fputs("     $front using 1:2 with steps lw 2 lc rgb '#d62728' "
+              "title 'Pareto front (max PSNR, min ms)', \\\n"
+              "     $front using 1:2 with points pt 6 ps 2 lw 2 lc rgb '#d62728' notitle, \\\n",
+              b.f);
+    fputs("     $pts using 1:2:3 with labels offset char 0.7,0.7 left font ',9' "
+          "tc rgb '#333333' notitle\n",
+          b.f);
+    if ((rc = body_close(&b, err)))
+        goto done;
+    rc = script_run(&s, b.buf, dir, name, opts, err);
+done:
+    if (b.f)
+        fclose(b.f);
+    free(b.buf);
+    script_discard(&s);
+    free(x);
+    free(y);
+    free(front);
+    return rc;
+}
+
+int vsr_report_plot_pareto(const char *dir, const char *name, const char *title,
+                           const vsr_report_row *rows, size_t n,
+                           const vsr_report_plot_opts *opts, vsr_error *err)
+{
+    return scatter(dir, name, title, rows, n, 0, opts, err);
+}
+
+int vsr_report_plot_params(const char *dir, const char *name, const char *title,
+                           const vsr_report_row *rows, size_t n,
+                           const vsr_report_plot_opts *opts, vsr_error *err)
+{
+    return scatter(dir, name, title, rows, n, 1, opts, err);
+}
+
+/* ---- per-frame PSNR ---------------------------------------------------- */
+
+int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
+                           const vsr_report_row *rows, size_t nrows,
+                           const vsr_report_frame_point *pts, size_t npts,
+                           const vsr_report_plot_opts *opts, vsr_error *err)
+{
+    struct script s = {0};
+    struct body b = {0};
+    int rc;
+    if (!npts)
+        return vsr_error_set(err, -ENODATA, "plot %s: no per-frame metrics", name);
+    if ((rc = script_open(&s, err)) || (rc = body_open(&b, err)))
+        goto done;
+    common_style(b.f, title);
+    fputs("set xlabel 'Frame index'\nset ylabel 'PSNR [dB]'\nset key outside right top\n"
+          "plot ",
+          b.f);
+    int first = 1;
+    for (size_t r = 0; r < nrows; r++) {
+        int any = 0;
+        for (size_t i = 0; i < npts; i++) {
+            if (pts[i].row != r || isnan(pts[i].psnr))
+                continue;
+            if (!any)
+                fprintf(s.f, "$r%zu << EOD\n", r);
+            any = 1;
+            fprintf(s.f, "%d %.9g\n", pts[i].frame, pts[i].psnr);
+        }
+        if (!any)
+            continue;
+        fputs("EOD\n", s.f);
+        char label[200];
+        vsr_report_row_label(&rows[r], label, sizeof(label));
+        size_t l = strlen(label);
+        snprintf(label + l, sizeof(label) - l, " %s", rows[r].precision);
+        fprintf(b.f, "%s$r%zu using 1:2 with linespoints pt 7 ps 0.5 lw 1.5 title ",
+                first ? "" : ", \\\n     ", r);
+        gp_str(b.f, label);
+        first = 0;
+    }
+    fputc('\n', b.f);
+    if ((rc = body_close(&b, err)))
+        goto done;
+    if (first) {
+        rc = vsr_error_set(err, -ENODATA, "plot %s: no per-frame PSNR values", name);
+        goto done;
+    }
+    rc = script_run(&s, b.buf, dir, name, opts, err);
+done:
+    if (b.f)
+        fclose(b.f);
+    free(b.buf);
+    script_discard(&s);
+    return rc;
+}
+
+/* ---- ablation bars ----------------------------------------------------- */
+
+int vsr_report_plot_ablation(const char *dir, const char *name, const char *title,
+                             const vsr_report_table *t, const vsr_report_plot_opts *opts,
+                             vsr_error *err)
+{
+    struct script s = {0};
+    struct body b = {0};
+    int rc;
+    if (!t->nrows || t->ncols != VSR_ABL_NCOLS)
+        return vsr_error_set(err, -ENODATA, "plot %s: empty ablation table", name);
+    if ((rc = script_open(&s, err)) || (rc = body_open(&b, err)))
+        goto done;
+    fputs("$d << EOD\n", s.f);
+    for (size_t r = 0; r < t->nrows; r++) {
+        const double *k = &t->keys[r * VSR_ABL_NCOLS];
+        char *const *c = &t->cells[r * VSR_ABL_NCOLS];
+        char label[200];
+        snprintf(label, sizeof(label), "%s %s %s", c[VSR_ABL_MODEL], c[VSR_ABL_VARIANT],
+                 c[VSR_ABL_PRECISION]);
+        fprintf(s.f, "%zu ", r);
+        fprintf(s.f, isnan(k[VSR_ABL_DPSNR]) ? "NaN " : "%.9g ", k[VSR_ABL_DPSNR]);
+        fprintf(s.f, isnan(k[VSR_ABL_DMS]) ? "NaN " : "%.9g ", k[VSR_ABL_DMS]);
+        gp_label(s.f, label);
+        fputc('\n', s.f);
+    }
+    fputs("EOD\n", s.f);
+    fputs("set multiplot layout 2,1 title ", b.f);
+    gp_str(b.f, title);
+    fputs("\nset style fill solid 0.85 border -1\nset boxwidth 0.6\nunset key\n"
+          "set grid ytics lc rgb '#dddddd'\nset xzeroaxis lt -1\n"
+          "set xrange [-0.7:*]\nset offsets 0, 0.7, graph 0.1, graph 0.1\n"
+          "set xtics rotate by -25 left font ',9' nomirror\n",
+          b.f);
+    fputs(
+        "set ylabel '\xce\x94PSNR vs base [dB]'\n"
+        "plot $d using 1:2:($2 >= 0 ? 0x2ca02c : 0xd62728):xtic(4) with boxes lc rgb variable, "
+        "$d using 1:($2 >= 0 ? $2 : 0):(sprintf('%+.2f', $2)) with labels offset 0,0.8 "
+        "font ',9'\n",
+        b.f);
+    fputs(
+        "set ylabel '\xce\x94ms/frame vs base [ms]'\n"
+        "plot $d using 1:3:($3 <= 0 ? 0x2ca02c : 0xd62728):xtic(4) with boxes lc rgb variable, "
+        "$d using 1:($3 >= 0 ? $3 : 0):(sprintf('%+.2f', $3)) with labels offset 0,0.8 "
+        "font ',9'\n",
+        b.f);
+    fputs("unset multiplot\n", b.f);
+    if ((rc = body_close(&b, err)))
+        goto done;
+    rc = script_run(&s, b.buf, dir, name, opts, err);
+done:
+    if (b.f)
+        fclose(b.f);
+    free(b.buf);
+    script_discard(&s);
+    return rc;
+}
+
+/* ---- tune heat map ----------------------------------------------------- */
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorted distinct values of @p v (n entries) in place; returns the count. */
+static size_t distinct(int *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), cmp_int);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!m || v[m - 1] != v[i])
+            v[m++] = v[i];
+    return m;
+}
+
+int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
+                         const vsr_report_tune_point *pts, size_t n,
+                         const vsr_report_plot_opts *opts, vsr_error *err)
+{
+    struct script s = {0};
+    struct body b = {0};
+    int rc = 0;
+    if (!n)
+        return vsr_error_set(err, -ENODATA, "plot %s: no tune results", name);
+    int *tiles = malloc(n * sizeof(int)), *pads = malloc(n * sizeof(int)),
+        *thr = malloc(n * sizeof(int));
+    if (!tiles || !pads || !thr) {
+        rc = vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
+        goto done;
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        tiles[i] = pts[i].tile;
+        pads[i] = pts[i].pad;
+        thr[i] = pts[i].threads;
+        if (!isnan(pts[i].ms_median)) {
+            lo = fmin(lo, pts[i].ms_median);
+            hi = fmax(hi, pts[i].ms_median);
+        }
+    }
+    size_t nt = distinct(tiles, n), np = distinct(pads, n), nth = distinct(thr, n);
+    if ((rc = script_open(&s, err)) || (rc = body_open(&b, err)))
+        goto done;
+    for (size_t k = 0; k < nth; k++) {
+        fprintf(s.f, "$t%zu << EOD\n", k);
+        /* A full grid (image needs one); missing cells are NaN. */
+        for (size_t pi = 0; pi < np; pi++) {
+            for (size_t ti = 0; ti < nt; ti++) {
+                double ms = NAN;
+                for (size_t i = 0; i < n; i++)
+                    if (pts[i].threads == thr[k] && pts[i].tile == tiles[ti] &&
+                        pts[i].pad == pads[pi])
+                        ms = pts[i].ms_median;
+                if (isnan(ms))
+                    fprintf(s.f, "%zu %zu NaN\n", ti, pi);
+                else
+                    fprintf(s.f, "%zu %zu %.6g\n", ti, pi, ms);
+            }
+            fputc('\n', s.f);
+        }
+        fputs("EOD\n", s.f);
+    }
+    fprintf(b.f, "set multiplot layout 1,%zu title ", nth);
+    gp_str(b.f, title);
+    fputs("\nset xlabel 'Tile [LR px] (none = untiled)'\nset ylabel 'Pad [LR px]'\n"
+          "set cblabel 'Runtime [ms per LR frame]'\nset palette defined (0 '#2c7bb6', 1 "
+          "'#ffffbf', 2 '#d7191c')\nset tics out nomirror\nunset key\n",
+          b.f);
+    if (hi > lo)
+        fprintf(b.f, "set cbrange [%.6g:%.6g]\n", lo, hi);
+    fputs("set xtics (", b.f);
+    for (size_t i = 0; i < nt; i++) {
+        if (tiles[i] == 0)
+            fprintf(b.f, "%s'none' %zu", i ? ", " : "", i);
+        else
+            fprintf(b.f, "%s'%d' %zu", i ? ", " : "", tiles[i], i);
+    }
+    fputs(")\nset ytics (", b.f);
+    for (size_t i = 0; i < np; i++)
+        fprintf(b.f, "%s'%d' %zu", i ? ", " : "", pads[i], i);
+    fprintf(b.f, ")\nset xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\n", nt - 1, np - 1);
+    for (size_t k = 0; k < nth; k++) {
+        fprintf(b.f, "set title '%d thread%s'\n", thr[k], thr[k] == 1 ? "" : "s");
+        fprintf(b.f,
+                "plot $t%zu using 1:2:3 with image, $t%zu using 1:2:($3==$3 ? "
+                "sprintf('%%.1f', $3) : '') with labels font ',9'\n",
+                k, k);
+    }
+    fputs("unset multiplot\n", b.f);
+    if ((rc = body_close(&b, err)))
+        goto done;
+    rc = script_run(&s, b.buf, dir, name, opts, err);
+done:
+    if (b.f)
+        fclose(b.f);
+    free(b.buf);
+    script_discard(&s);
+    free(tiles);
+    free(pads);
+    free(thr);
+    return rc;
+}

@@ -1,0 +1,310 @@
+/*
+ * Reading runs.db (the schema of bench/runlog.c, PRAGMA user_version >= 1)
+ * read-only, into the in-memory row model. Nothing else in reports/ knows
+ * SQL.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "reports_internal.h"
+
+static int db_open(const char *path, sqlite3 **db, int *version, vsr_error *err)
+{
+    struct stat st;
+    *db = NULL;
+    if (stat(path, &st) != 0)
+        return vsr_error_set(
+            err, -ENOENT, "%s: no such run log (make one with 'vsrbench run CONFIG --db %s')",
+            path, path);
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        int rc = vsr_error_set(err, -EIO, "%s: cannot open: %s", path,
+                               *db ? sqlite3_errmsg(*db) : "out of memory");
+        sqlite3_close(*db);
+        *db = NULL;
+        return rc;
+    }
+    sqlite3_busy_timeout(*db, 5000);
+    sqlite3_stmt *st_v = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(*db, "PRAGMA user_version", -1, &st_v, NULL) == SQLITE_OK &&
+        sqlite3_step(st_v) == SQLITE_ROW)
+        v = sqlite3_column_int(st_v, 0);
+    sqlite3_finalize(st_v);
+    if (v < 1) {
+        int rc = vsr_error_set(err, -EINVAL, "%s: not a vsrbench run log (user_version %d; %s)",
+                               path, v, v < 0 ? sqlite3_errmsg(*db) : "no schema");
+        sqlite3_close(*db);
+        *db = NULL;
+        return rc;
+    }
+    *version = v;
+    return 0;
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+static double col_real(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
+}
+
+static int col_int(sqlite3_stmt *st, int col, int missing)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? missing : sqlite3_column_int(st, col);
+}
+
+/* Mean PSNR with the infinity flag: +inf if any clip was lossless. */
+static double psnr_mean(sqlite3_stmt *st, int col, int inf_col)
+{
+    if (col_int(st, inf_col, 0) > 0)
+        return INFINITY;
+    return col_real(st, col);
+}
+
+static const char ROWS_SQL[] =
+    "SELECT r.id, r.model, r.variant, r.precision, r.dataset, upper(r.degradation),"
+    " r.tile, r.pad, r.threads, r.params, r.macs, r.input_w, r.input_h, r.isa, r.git_rev,"
+    " r.calib_method, r.calib_frames, s.name, h.cpu_model, t.median_ms, t.p95_ms,"
+    " c.prgb, c.prgb_inf, c.py, c.py_inf, c.srgb, c.sy, c.niqe, c.nrgb, c.ny, r.run_key"
+    " FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
+    " LEFT JOIN hosts h ON h.id = r.host_id"
+    " LEFT JOIN timings t ON t.run_id = r.id"
+    " LEFT JOIN (SELECT run_id, avg(psnr_rgb) AS prgb, max(psnr_rgb_inf) AS prgb_inf,"
+    "   avg(psnr_y) AS py, max(psnr_y_inf) AS py_inf, avg(ssim_rgb) AS srgb,"
+    "   avg(ssim_y) AS sy, avg(niqe) AS niqe,"
+    "   count(psnr_rgb) + sum(psnr_rgb_inf) + count(ssim_rgb) AS nrgb,"
+    "   count(psnr_y) + sum(psnr_y_inf) + count(ssim_y) AS ny"
+    "   FROM clip_metrics GROUP BY run_id) c ON c.run_id = r.id"
+    " WHERE r.status = 'ok'"
+    " AND (?1 = 0 OR r.id = (SELECT max(id) FROM runs r2"
+    "      WHERE r2.run_key = r.run_key AND r2.status = 'ok'))"
+    " ORDER BY r.id";
+
+int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows, vsr_error *err)
+{
+    sqlite3 *db;
+    int version, rc = db_open(path, &db, &version, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, ROWS_SQL, -1, &st, NULL) != SQLITE_OK) {
+        rc = vsr_error_set(err, -EINVAL, "%s: unexpected run log schema (v%d): %s", path,
+                           version, sqlite3_errmsg(db));
+        goto done;
+    }
+    sqlite3_bind_int(st, 1, latest_only ? 1 : 0);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        vsr_report_row r;
+        vsr_report_row_init(&r);
+        r.run_id = sqlite3_column_int64(st, 0);
+        copy_text(r.model, sizeof(r.model), st, 1);
+        copy_text(r.variant, sizeof(r.variant), st, 2);
+        copy_text(r.precision, sizeof(r.precision), st, 3);
+        copy_text(r.dataset, sizeof(r.dataset), st, 4);
+        copy_text(r.degradation, sizeof(r.degradation), st, 5);
+        r.tile = col_int(st, 6, -1);
+        r.pad = col_int(st, 7, -1);
+        r.threads = col_int(st, 8, -1);
+        r.params = col_real(st, 9);
+        r.macs = col_real(st, 10);
+        r.in_w = col_int(st, 11, 0);
+        r.in_h = col_int(st, 12, 0);
+        copy_text(r.isa, sizeof(r.isa), st, 13);
+        copy_text(r.git_rev, sizeof(r.git_rev), st, 14);
+        char calib[64] = "";
+        if (sqlite3_column_type(st, 15) != SQLITE_NULL)
+            snprintf(calib, sizeof(calib), "calib %s/%d", sqlite3_column_text(st, 15),
+                     col_int(st, 16, 0));
+        copy_text(r.sweep, sizeof(r.sweep), st, 17);
+        copy_text(r.host, sizeof(r.host), st, 18);
+        r.ms_median = col_real(st, 19);
+        r.ms_p95 = col_real(st, 20);
+        copy_text(r.run_key, sizeof(r.run_key), st, 30);
+        snprintf(r.description, sizeof(r.description), "%s%s%s%s%s", r.sweep,
+                 r.isa[0] ? ", " : "", r.isa, calib[0] ? ", " : "", calib);
+        int nrgb = col_int(st, 28, 0), ny = col_int(st, 29, 0);
+        double niqe = col_real(st, 27);
+        if (nrgb > 0 || ny == 0) {
+            vsr_report_row c = r;
+            snprintf(c.channel, sizeof(c.channel), "RGB");
+            c.psnr = psnr_mean(st, 21, 22);
+            c.ssim = col_real(st, 25);
+            c.niqe = niqe;
+            if ((rc = vsr_report_rows_push(rows, &c, err)))
+                goto done;
+        }
+        if (ny > 0) {
+            vsr_report_row c = r;
+            snprintf(c.channel, sizeof(c.channel), "Y");
+            c.psnr = psnr_mean(st, 23, 24);
+            c.ssim = col_real(st, 26);
+            c.niqe = niqe;
+            if ((rc = vsr_report_rows_push(rows, &c, err)))
+                goto done;
+        }
+    }
+    if (s != SQLITE_DONE)
+        rc = vsr_error_set(err, -EIO, "%s: reading runs: %s", path, sqlite3_errmsg(db));
+done:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+int vsr_report_db_frames(const char *path, const vsr_report_row *rows, size_t nrows,
+                         vsr_report_frame_point **pts, size_t *npts, vsr_error *err)
+{
+    *pts = NULL;
+    *npts = 0;
+    sqlite3 *db;
+    int version, rc = db_open(path, &db, &version, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT clip, frame, psnr_rgb, psnr_rgb_inf, psnr_y, psnr_y_inf"
+                           " FROM frame_metrics WHERE run_id = ?1 ORDER BY clip, frame",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = vsr_error_set(err, -EINVAL, "%s: unexpected frame_metrics schema: %s", path,
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+    for (size_t r = 0; r < nrows && !rc; r++) {
+        int y = !strcmp(rows[r].channel, "Y");
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, rows[r].run_id);
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*npts == cap) {
+                cap = cap ? cap * 2 : 256;
+                vsr_report_frame_point *p = realloc(*pts, cap * sizeof(*p));
+                if (!p) {
+                    rc = vsr_error_set(err, -ENOMEM, "frame metrics: out of memory");
+                    break;
+                }
+                *pts = p;
+            }
+            vsr_report_frame_point *p = &(*pts)[(*npts)++];
+            p->row = r;
+            copy_text(p->clip, sizeof(p->clip), st, 0);
+            p->frame = sqlite3_column_int(st, 1);
+            p->psnr = psnr_mean(st, y ? 4 : 2, y ? 5 : 3);
+        }
+        if (!rc && s != SQLITE_DONE)
+            rc = vsr_error_set(err, -EIO, "%s: reading frame_metrics: %s", path,
+                               sqlite3_errmsg(db));
+    }
+done:
+    if (rc) {
+        free(*pts);
+        *pts = NULL;
+        *npts = 0;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+void vsr_report_tune_sets_free(vsr_report_tune_set *sets, size_t nsets)
+{
+    if (!sets)
+        return;
+    for (size_t i = 0; i < nsets; i++)
+        free(sets[i].pts);
+    free(sets);
+}
+
+int vsr_report_db_tune(const char *path, vsr_report_tune_set **sets, size_t *nsets,
+                       vsr_error *err)
+{
+    *sets = NULL;
+    *nsets = 0;
+    sqlite3 *db;
+    int version, rc = db_open(path, &db, &version, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    if (version < 2)
+        goto done; /* no tune_results yet */
+    /* The newest session (sweep) per key, in key order. */
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT t.model, t.variant, t.precision, t.dataset, t.tile, t.pad, t.threads,"
+            " t.ms, t.psnr_delta FROM tune_results t"
+            " WHERE t.sweep_id = (SELECT max(sweep_id) FROM tune_results u"
+            "   WHERE u.model = t.model AND u.variant = t.variant"
+            "   AND u.precision = t.precision AND u.dataset = t.dataset)"
+            " ORDER BY t.model, t.variant, t.precision, t.dataset, t.threads, t.tile, t.pad,"
+            " t.id",
+            -1, &st, NULL) != SQLITE_OK) {
+        rc = vsr_error_set(err, -EINVAL, "%s: unexpected tune_results schema: %s", path,
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+    size_t cap_sets = 0, cap_pts = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        char model[64], variant[64], precision[16], dataset[64];
+        copy_text(model, sizeof(model), st, 0);
+        copy_text(variant, sizeof(variant), st, 1);
+        copy_text(precision, sizeof(precision), st, 2);
+        copy_text(dataset, sizeof(dataset), st, 3);
+        vsr_report_tune_set *cur = *nsets ? &(*sets)[*nsets - 1] : NULL;
+        if (!cur || strcmp(cur->model, model) || strcmp(cur->variant, variant) ||
+            strcmp(cur->precision, precision) || strcmp(cur->dataset, dataset)) {
+            if (*nsets == cap_sets) {
+                cap_sets = cap_sets ? cap_sets * 2 : 4;
+                vsr_report_tune_set *v = realloc(*sets, cap_sets * sizeof(*v));
+                if (!v) {
+                    rc = vsr_error_set(err, -ENOMEM, "tune results: out of memory");
+                    goto done;
+                }
+                *sets = v;
+            }
+            cur = &(*sets)[(*nsets)++];
+            memset(cur, 0, sizeof(*cur));
+            memcpy(cur->model, model, sizeof(model));
+            memcpy(cur->variant, variant, sizeof(variant));
+            memcpy(cur->precision, precision, sizeof(precision));
+            memcpy(cur->dataset, dataset, sizeof(dataset));
+            cap_pts = 0;
+        }
+        if (cur->n == cap_pts) {
+            cap_pts = cap_pts ? cap_pts * 2 : 16;
+            vsr_report_tune_point *p = realloc(cur->pts, cap_pts * sizeof(*p));
+            if (!p) {
+                rc = vsr_error_set(err, -ENOMEM, "tune results: out of memory");
+                goto done;
+            }
+            cur->pts = p;
+        }
+        vsr_report_tune_point *p = &cur->pts[cur->n++];
+        p->tile = sqlite3_column_int(st, 4);
+        p->pad = sqlite3_column_int(st, 5);
+        p->threads = sqlite3_column_int(st, 6);
+        p->ms_median = col_real(st, 7);
+        p->dpsnr = col_real(st, 8);
+    }
+    if (s != SQLITE_DONE)
+        rc = vsr_error_set(err, -EIO, "%s: reading tune_results: %s", path, sqlite3_errmsg(db));
+done:
+    if (rc) {
+        vsr_report_tune_sets_free(*sets, *nsets);
+        *sets = NULL;
+        *nsets = 0;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}

@@ -1,0 +1,176 @@
+/* index.html: well-formed (own checker, and xmllint when present), self-
+ * contained (no network resources), sortable tables; a screenshot in
+ * headless Chromium where /usr/bin/chromium exists. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "html_check.h"
+#include "vsr/datasets.h"
+#include "vsr/reports.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s)
+        s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void test_checker_catches_errors(void **state)
+{
+    (void)state;
+    char why[128];
+    assert_int_equal(html_check("<p><b>x</b></p>", why, sizeof(why)), 0);
+    assert_int_not_equal(html_check("<p><b>x</p></b>", why, sizeof(why)), 0);
+    assert_int_not_equal(html_check("<p>a < b</p>", why, sizeof(why)), 0);
+    assert_int_not_equal(html_check("<p>a & b</p>", why, sizeof(why)), 0);
+    assert_int_not_equal(html_check("<img src=x />", why, sizeof(why)), 0);
+    assert_int_not_equal(html_check("<div>", why, sizeof(why)), 0);
+    assert_int_equal(html_check("<img src=\"x\" />", why, sizeof(why)), 0);
+}
+
+/* Write a page with a leaderboard of awkward names and one picture. */
+static void make_page(const char *dir, char *path, size_t cap)
+{
+    vsr_report_row r[2];
+    for (int i = 0; i < 2; i++) {
+        vsr_report_row_init(&r[i]);
+        strcpy(r[i].dataset, "demo");
+        strcpy(r[i].channel, "RGB");
+        strcpy(r[i].precision, "fp16");
+        r[i].psnr = 30 + i;
+        r[i].ms_median = 10 - i;
+    }
+    strcpy(r[0].model, "<script>alert('x')</script>");
+    strcpy(r[1].model, "A&B \"quoted\"");
+    vsr_report_table t;
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_table_leaderboard(r, 2, VSR_REPORT_DISPLAY, &t, &err), 0);
+    const vsr_report_table *tabs[] = {&t};
+    vsr_report_image im[] = {{"plots/p.png", "PSNR <vs> ms & more"}};
+    snprintf(path, cap, "%s/index.html", dir);
+    assert_int_equal(
+        vsr_report_html_write(path, "vsrbench report", "sub & title", tabs, 1, im, 1, &err), 0);
+    vsr_report_table_free(&t);
+}
+
+static void test_index_well_formed(void **state)
+{
+    (void)state;
+    char dir[256], path[512], why[128] = "";
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    make_page(dir, path, sizeof(path));
+    char *html = slurp(path);
+    assert_non_null(html);
+    size_t bad = html_check(html, why, sizeof(why));
+    if (bad)
+        print_error("index.html not well formed at byte %zu: %s\n", bad - 1, why);
+    assert_int_equal(bad, 0);
+    /* Escaped names, sortable table, the inline script, the picture. */
+    assert_non_null(strstr(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert_non_null(strstr(html, "A&amp;B &quot;quoted&quot;"));
+    assert_non_null(strstr(html, "<table class=\"sortable\" id=\"leaderboard_demo_RGB\">"));
+    assert_non_null(strstr(html, "<td class=\"num best\" data-v=\"31\"><b>31.00</b></td>"));
+    assert_non_null(strstr(html, "addEventListener('click'"));
+    assert_non_null(strstr(html, "<img src=\"plots/p.png\""));
+    /* Self-contained: no URL other than the XHTML namespace name. */
+    const char *p = html;
+    int urls = 0;
+    while ((p = strstr(p, "http")) != NULL) {
+        urls++;
+        assert_int_equal(strncmp(p, "http://www.w3.org/1999/xhtml", 28), 0);
+        p += 4;
+    }
+    assert_int_equal(urls, 1);
+    assert_null(strstr(html, "//cdn"));
+    free(html);
+    if (access("/usr/bin/xmllint", X_OK) == 0) {
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd), "/usr/bin/xmllint --noout '%s'", path);
+        int st = system(cmd);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    } else {
+        print_message("note: xmllint absent; only the built-in checker ran\n");
+    }
+    remove(path);
+    rmdir(dir);
+}
+
+/* Headless Chromium renders the page (and its table) to a PNG of the window size. */
+static void test_chromium_screenshot(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/chromium", X_OK) != 0) {
+        print_message("skipped: /usr/bin/chromium is absent (optional; apt-get install "
+                      "chromium to run the screenshot test)\n");
+        skip();
+    }
+    char dir[256], path[512], shot[512], cmd[4096];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    make_page(dir, path, sizeof(path));
+    snprintf(shot, sizeof(shot), "%s/shot.png", dir);
+    snprintf(cmd, sizeof(cmd),
+             "/usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic "
+             "--no-first-run --disable-background-networking --disable-component-update "
+             "--disable-sync --user-data-dir='%s/profile' --screenshot='%s' "
+             "--window-size=1280,1600 'file://%s' >/dev/null 2>&1; rm -rf '%s/profile'",
+             dir, shot, path, dir);
+    int st = system(cmd);
+    (void)st;
+    FILE *f = fopen(shot, "rb");
+    assert_non_null(f);
+    uint8_t b[24];
+    assert_int_equal(fread(b, 1, 24, f), 24);
+    fclose(f);
+    uint32_t w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
+    uint32_t h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
+    assert_int_equal(w, 1280);
+    assert_int_equal(h, 1600);
+    /* The leaderboard was drawn: the "best" cell background (#e6f4e6) and
+     * dark text pixels are both present. */
+    vsr_frame img = {0};
+    vsr_error err = {0};
+    assert_int_equal(vsr_image_read(shot, 3, &img, &err), 0);
+    long best = 0, dark = 0;
+    for (int y = 0; y < img.height; y++) {
+        const uint8_t *row = vsr_frame_row(&img, y);
+        for (int x = 0; x < img.width; x++) {
+            const uint8_t *px = row + 3 * x;
+            best += px[0] == 0xe6 && px[1] == 0xf4 && px[2] == 0xe6;
+            dark += px[0] < 0x60 && px[1] < 0x60 && px[2] < 0x60;
+        }
+    }
+    vsr_frame_free(&img);
+    print_message("screenshot: %ld best-cell pixels, %ld dark pixels\n", best, dark);
+    assert_true(best > 100);
+    assert_true(dark > 100);
+    remove(shot);
+    remove(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_checker_catches_errors),
+        cmocka_unit_test(test_index_well_formed),
+        cmocka_unit_test(test_chromium_screenshot),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,321 @@
+/* Tables: escaping, exact Markdown/CSV/TeX/HTML of hand-made rows, ablation
+ * deltas, filters. Expected texts are written out by hand from the rows. */
+#include "testutil.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "vsr/reports.h"
+
+typedef void (*putter)(FILE *, const char *);
+
+static char *render(putter put, const char *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    put(f, s);
+    fclose(f);
+    return buf;
+}
+
+static char *render_table(const vsr_report_table *t, enum vsr_report_format fmt)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_table_write(f, t, fmt, &err), 0);
+    fclose(f);
+    return buf;
+}
+
+static void expect_str(char *got, const char *want)
+{
+    if (strcmp(got, want) != 0)
+        print_error("got:\n%s\nexpected:\n%s\n", got, want);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_tex_escaping(void **state)
+{
+    (void)state;
+    expect_str(render(vsr_report_put_tex, "a&b%c$d#e_f{g}h~i^j\\k"),
+               "a\\&b\\%c\\$d\\#e\\_f\\{g\\}h\\textasciitilde{}i\\textasciicircum{}j"
+               "\\textbackslash{}k");
+    expect_str(render(vsr_report_put_tex, "plain 1.5 text"), "plain 1.5 text");
+    expect_str(render(vsr_report_put_tex, "\xce\x94PSNR"), "$\\Delta$PSNR");
+}
+
+static void test_csv_quoting(void **state)
+{
+    (void)state;
+    expect_str(render(vsr_report_put_csv, "plain"), "plain");
+    expect_str(render(vsr_report_put_csv, ""), "");
+    expect_str(render(vsr_report_put_csv, "a,b"), "\"a,b\"");
+    expect_str(render(vsr_report_put_csv, "say \"hi\""), "\"say \"\"hi\"\"\"");
+    expect_str(render(vsr_report_put_csv, "two\nlines"), "\"two\nlines\"");
+    expect_str(render(vsr_report_put_csv, "cr\rhere"), "\"cr\rhere\"");
+    expect_str(render(vsr_report_put_csv, " lead"), "\" lead\"");
+    expect_str(render(vsr_report_put_csv, "trail "), "\"trail \"");
+}
+
+static void test_md_html_escaping(void **state)
+{
+    (void)state;
+    expect_str(render(vsr_report_put_md, "a|b"), "a\\|b");
+    expect_str(render(vsr_report_put_md, "MVSR_13"), "MVSR_13");
+    expect_str(render(vsr_report_put_md, "_x_ *y* `z` <b> c\\d"),
+               "\\_x\\_ \\*y\\* \\`z\\` \\<b> c\\\\d");
+    expect_str(render(vsr_report_put_md, "two\nlines"), "two lines");
+    expect_str(render(vsr_report_put_html, "<a href=\"x\">&'</a>"),
+               "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+}
+
+/* Three rows of one group (vid4 BI, Y) with ties in PSNR and params. */
+static void three_rows(vsr_report_row r[3])
+{
+    for (int i = 0; i < 3; i++) {
+        vsr_report_row_init(&r[i]);
+        strcpy(r[i].dataset, "vid4");
+        strcpy(r[i].degradation, "BI");
+        strcpy(r[i].channel, "Y");
+        r[i].in_w = 320;
+        r[i].in_h = 180;
+    }
+    strcpy(r[0].model, "ABPN");
+    strcpy(r[0].variant, "base");
+    strcpy(r[0].precision, "fp32");
+    r[0].psnr = 26.5012, r[0].ssim = 0.81234, r[0].niqe = 5.5;
+    r[0].params = 42000, r[0].macs = 2.5e9, r[0].ms_median = 12.344, r[0].ms_p95 = 13.1;
+    r[0].threads = 2, r[0].tile = 0, r[0].pad = 0;
+    strcpy(r[1].model, "MVSR_13");
+    strcpy(r[1].variant, "noattn");
+    strcpy(r[1].precision, "int8");
+    r[1].psnr = 26.5012, r[1].ssim = 0.8;
+    r[1].params = 30000, r[1].macs = 1.25e9, r[1].ms_median = 5.0;
+    r[1].threads = 2, r[1].tile = 96, r[1].pad = 8;
+    strcpy(r[2].model, "SWRN");
+    strcpy(r[2].precision, "fp16");
+    r[2].psnr = 25.0, r[2].ssim = 0.82, r[2].niqe = 6.25;
+    r[2].params = 30000, r[2].macs = 3e9, r[2].ms_median = 20, r[2].ms_p95 = 25;
+    r[2].threads = 1;
+}
+
+static const char LEADERBOARD_MD[] =
+    "### Leaderboard: vid4 (BIx4), channel Y\n"
+    "\n"
+    "| Rank | Model | Variant | Precision | PSNR [dB] | SSIM | NIQE | Params [K] | MACs [G] @ "
+    "180x320 | ms/frame (p95) | Threads | Tile |\n"
+    "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n"
+    "| 1 | MVSR_13 | noattn | int8 | **26.50** | 0.8000 | - | **30.0** | **1.250** | **5.00** "
+    "| "
+    "2 | 96 (pad 8) |\n"
+    "| 1 | ABPN | base | fp32 | **26.50** | 0.8123 | **5.50** | 42.0 | 2.500 | 12.34 (13.10) | "
+    "2 | none |\n"
+    "| 3 | SWRN | - | fp16 | 25.00 | **0.8200** | 6.25 | **30.0** | 3.000 | 20.00 (25.00) | 1 "
+    "| - |\n"
+    "\n"
+    "Best value of each column in bold. MACs: one multiply-add = 1 MAC, per LR frame at the "
+    "input size shown (HxW). ms/frame: median over timed frames, p95 in parentheses.\n"
+    "\n";
+
+static const char LEADERBOARD_CSV[] =
+    "rank,model,variant,precision,dataset,degradation,channel,psnr_db,ssim,niqe,params,macs_g,"
+    "input_h,input_w,ms_median,ms_p95,threads,tile,pad,run_id,isa,host,git_rev,sweep\r\n"
+    "1,MVSR_13,noattn,int8,vid4,BI,Y,26.5012,0.8000,,30000,1.250000,180,320,5.000,,2,96,8,0,"
+    ",,,\r\n"
+    "1,ABPN,base,fp32,vid4,BI,Y,26.5012,0.8123,5.5000,42000,2.500000,180,320,12.344,13.100,2,"
+    "0,0,0,,,,\r\n"
+    "3,SWRN,,fp16,vid4,BI,Y,25.0000,0.8200,6.2500,30000,3.000000,180,320,20.000,25.000,1,,,0,"
+    ",,,\r\n";
+
+static void test_leaderboard_md_csv(void **state)
+{
+    (void)state;
+    vsr_report_row r[3];
+    three_rows(r);
+    vsr_report_table t;
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_table_leaderboard(r, 3, VSR_REPORT_DISPLAY, &t, &err), 0);
+    expect_str(render_table(&t, VSR_REPORT_MD), LEADERBOARD_MD);
+    vsr_report_table_free(&t);
+    assert_int_equal(vsr_report_table_leaderboard(r, 3, VSR_REPORT_DATA, &t, &err), 0);
+    expect_str(render_table(&t, VSR_REPORT_CSV), LEADERBOARD_CSV);
+    vsr_report_table_free(&t);
+}
+
+/* Mixed input sizes move the size into each MACs cell. */
+static void test_leaderboard_mixed_sizes(void **state)
+{
+    (void)state;
+    vsr_report_row r[3];
+    three_rows(r);
+    r[2].in_w = 256, r[2].in_h = 256;
+    vsr_report_table t;
+    assert_int_equal(vsr_report_table_leaderboard(r, 3, VSR_REPORT_DISPLAY, &t, NULL), 0);
+    assert_string_equal(t.headers[8], "MACs [G] @ HxW");
+    assert_string_equal(t.cells[2 * 12 + 8], "3.000 @ 256x256");
+    assert_string_equal(t.cells[0 * 12 + 8], "1.250 @ 180x320");
+    vsr_report_table_free(&t);
+}
+
+static void test_leaderboard_tex(void **state)
+{
+    (void)state;
+    vsr_report_row r[1];
+    vsr_report_row_init(&r[0]);
+    strcpy(r[0].model, "A&B_1");
+    strcpy(r[0].dataset, "demo");
+    strcpy(r[0].channel, "RGB");
+    strcpy(r[0].precision, "fp32");
+    r[0].psnr = 30;
+    vsr_report_table t;
+    assert_int_equal(vsr_report_table_leaderboard(r, 1, VSR_REPORT_DISPLAY, &t, NULL), 0);
+    char *tex = render_table(&t, VSR_REPORT_TEX);
+    const char *want_row = "1 & A\\&B\\_1 & - & fp32 & \\textbf{30.00} & - & - & - & - & - & "
+                           "- & - \\\\\n";
+    assert_non_null(strstr(tex, want_row));
+    assert_non_null(strstr(tex, "\\begin{tabular}{rlllrrrrrrrl}\n\\toprule\n"));
+    assert_non_null(strstr(tex, "\\caption{Leaderboard: demo, channel RGB}\n"
+                                "\\label{tab:leaderboard_demo_RGB}\n"));
+    assert_non_null(strstr(tex, "\\bottomrule\n\\end{tabular}\n"));
+    free(tex);
+    vsr_report_table_free(&t);
+}
+
+static void test_research_table(void **state)
+{
+    (void)state;
+    vsr_report_row r[3];
+    three_rows(r);
+    strcpy(r[0].description, "x4, 6 blocks");
+    vsr_report_table t;
+    assert_int_equal(vsr_report_table_research(r, 3, &t, NULL), 0);
+    char *md = render_table(&t, VSR_REPORT_MD);
+    static const char want[] =
+        "### Research log (paste-ready)\n\n"
+        "| Model | Description | Dataset | Val PSNR | Val SSIM | Params | Runtime | FLOPs |\n"
+        "|---|---|---|---:|---:|---:|---:|---:|\n"
+        "| MVSR_13/noattn | int8, 2 threads, tile 96 (pad 8) | vid4 (BIx4) Y | 26.50 | 0.8000 "
+        "| 30.0K | 5.00 ms | 1.250G @ 180x320 |\n"
+        "| ABPN | x4, 6 blocks, fp32 | vid4 (BIx4) Y | 26.50 | 0.8123 | 42.0K | 12.34 ms | "
+        "2.500G @ 180x320 |\n"
+        "| SWRN | fp16, 1 thread, tile - | vid4 (BIx4) Y | 25.00 | 0.8200 | 30.0K | 20.00 ms | "
+        "3.000G @ 180x320 |\n";
+    if (strncmp(md, want, strlen(want)) != 0)
+        print_error("got:\n%s\nexpected:\n%s\n", md, want);
+    assert_memory_equal(md, want, strlen(want));
+    free(md);
+    vsr_report_table_free(&t);
+}
+
+static void test_ablation(void **state)
+{
+    (void)state;
+    vsr_report_row r[4];
+    for (int i = 0; i < 4; i++) {
+        vsr_report_row_init(&r[i]);
+        strcpy(r[i].model, "MVSR_13");
+        strcpy(r[i].dataset, "vid4");
+        strcpy(r[i].channel, "Y");
+        strcpy(r[i].precision, "fp32");
+        r[i].threads = 1, r[i].tile = 0;
+    }
+    strcpy(r[0].variant, "noattn");
+    r[0].psnr = 26.10, r[0].params = 40000, r[0].macs = 2.0e9, r[0].ms_median = 9.5;
+    strcpy(r[1].variant, "base");
+    r[1].psnr = 26.35, r[1].params = 45500, r[1].macs = 2.25e9, r[1].ms_median = 11.0;
+    strcpy(r[2].variant, "wide");
+    r[2].psnr = 26.50, r[2].params = 60000, r[2].macs = 3.0e9, r[2].ms_median = 14.25;
+    /* Different precision and no int8 base: left out. */
+    strcpy(r[3].variant, "wide");
+    strcpy(r[3].precision, "int8");
+    r[3].psnr = 26.3;
+    vsr_report_table t;
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_table_ablation(r, 4, "MVSR_13", &t, &err), 0);
+    assert_int_equal(t.nrows, 3);
+    /* Base first, then the others in input order. dB: 26.10-26.35 = -0.25,
+     * 26.50-26.35 = +0.15; params [K]: -5.5, +14.5; MACs [G]: -0.25, +0.75;
+     * ms: -1.5, +3.25. */
+    static const char *const want[3][11] = {
+        {"MVSR_13", "base (base)", "fp32", "26.35", "0.00", "45.5", "0.0", "2.250", "0.000",
+         "11.00", "0.00"},
+        {"MVSR_13", "noattn", "fp32", "26.10", "-0.25", "40.0", "-5.5", "2.000", "-0.250",
+         "9.50", "-1.50"},
+        {"MVSR_13", "wide", "fp32", "26.50", "+0.15", "60.0", "+14.5", "3.000", "+0.750",
+         "14.25", "+3.25"},
+    };
+    for (int i = 0; i < 3; i++)
+        for (int c = 0; c < 11; c++)
+            assert_string_equal(t.cells[i * 11 + c], want[i][c]);
+    assert_true(fabs(t.keys[1 * 11 + 4] - (-0.25)) < 1e-9);
+    assert_non_null(strstr(t.note, "1 run(s) with no such base left out"));
+    vsr_report_table_free(&t);
+    /* By variant name and by model/variant too; an unknown base is -ENOENT. */
+    assert_int_equal(vsr_report_table_ablation(r, 4, "base", &t, NULL), 0);
+    assert_int_equal(t.nrows, 3);
+    vsr_report_table_free(&t);
+    assert_int_equal(vsr_report_table_ablation(r, 4, "MVSR_13/wide", &t, NULL), 0);
+    assert_int_equal(t.nrows, 4); /* fp32 group and int8 group each have a base */
+    vsr_report_table_free(&t);
+    assert_int_equal(vsr_report_table_ablation(r, 4, "nope", &t, &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "nope"));
+}
+
+static void test_filter(void **state)
+{
+    (void)state;
+    vsr_report_row r[3];
+    three_rows(r);
+    vsr_report_rows rows = {0};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(vsr_report_rows_push(&rows, &r[i], NULL), 0);
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_rows_filter(&rows, "colour=red", &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "colour"));
+    assert_int_equal(vsr_report_rows_filter(&rows, "dataset", &err), -EINVAL);
+    assert_int_equal(rows.n, 3);
+    assert_int_equal(vsr_report_rows_filter(&rows, "dataset=VID4,precision=int8|fp16", &err),
+                     0);
+    assert_int_equal(rows.n, 2);
+    assert_string_equal(rows.v[0].model, "MVSR_13");
+    assert_string_equal(rows.v[1].model, "SWRN");
+    assert_int_equal(vsr_report_rows_filter(&rows, "threads=1", &err), 0);
+    assert_int_equal(rows.n, 1);
+    assert_string_equal(rows.v[0].model, "SWRN");
+    vsr_report_rows_free(&rows);
+}
+
+static void test_formats(void **state)
+{
+    (void)state;
+    unsigned f;
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_parse_formats("tex,md", &f, &err), 0);
+    assert_int_equal(f, VSR_REPORT_TEX | VSR_REPORT_MD);
+    assert_int_equal(vsr_report_parse_formats("md,pdf", &f, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "pdf"));
+    assert_int_equal(vsr_report_parse_formats("", &f, &err), -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tex_escaping),
+        cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_md_html_escaping),
+        cmocka_unit_test(test_leaderboard_md_csv),
+        cmocka_unit_test(test_leaderboard_mixed_sizes),
+        cmocka_unit_test(test_leaderboard_tex),
+        cmocka_unit_test(test_research_table),
+        cmocka_unit_test(test_ablation),
+        cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_formats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
