@@ -42,7 +42,7 @@ int vsr_modcrop(const vsr_frame *in, int scale, vsr_frame *view, vsr_error *err)
 int vsr_degrade_bi(const vsr_frame *gt, int scale, vsr_frame *lr, vsr_error *err)
 {
     vsr_frame v;
-    memset(lr, 0, sizeof(*lr));
+    vsr_frame_free(lr); /* zeroed or owned, per the contract */
     int rc = vsr_modcrop(gt, scale, &v, err);
     if (rc < 0)
         return rc;
@@ -85,7 +85,7 @@ int vsr_degrade_bd_ex(const vsr_frame *gt, int scale, int offset, int border, vs
 {
     enum { R = VSR_BD_RADIUS, K = 2 * VSR_BD_RADIUS + 1 };
     vsr_frame v;
-    memset(lr, 0, sizeof(*lr));
+    vsr_frame_free(lr);
     const int truncate = (border & VSR_BD_TRUNCATE) != 0;
     border &= ~VSR_BD_TRUNCATE;
     int rc = vsr_modcrop(gt, scale, &v, err);

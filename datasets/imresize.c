@@ -126,7 +126,7 @@ static uint8_t round_clip_u8(double v)
 
 int vsr_imresize_u8(const vsr_frame *in, double scale, vsr_frame *out, vsr_error *err)
 {
-    memset(out, 0, sizeof(*out));
+    vsr_frame_free(out); /* zeroed or owned, per the contract */
     if (!in || !in->data || (in->channels != 1 && in->channels != 3))
         return vsr_error_set(err, -EINVAL, "imresize: input must be a 1- or 3-channel frame");
     vsr_imresize_taps th = {0}, tw = {0};

@@ -353,7 +353,7 @@ static int open_decoder(AVFormatContext *fmt, int *stream, AVCodecContext **out,
 
 int vsr_image_read(const char *path, int want_channels, vsr_frame *out, vsr_error *err)
 {
-    memset(out, 0, sizeof(*out));
+    vsr_frame_free(out); /* zeroed or owned, per the contract */
     if (want_channels != 0 && want_channels != 1 && want_channels != 3)
         return vsr_error_set(err, -EINVAL, "%s: want_channels must be 0, 1 or 3", path);
     uint8_t *file = NULL, *iobuf = NULL;
@@ -560,6 +560,7 @@ struct vsr_source {
     struct SwsContext *sws;
     int stream;
     int flushed;
+    int declared;    /* video: frames the container declares (0 unknown) */
     vsr_frame first; /* the first video frame, decoded at open */
     int have_first;
 };
@@ -734,6 +735,14 @@ int vsr_source_open_video(const char *path, int want_channels, vsr_source **out,
     s->fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0.0;
     s->count = vs->nb_frames > 0 && vs->nb_frames < INT32_MAX ? (int)vs->nb_frames
                                                               : count_packets(url, s->stream);
+    /* What the container declares, to tell a truncated file from its end. */
+    if (vs->nb_frames > 0 && vs->nb_frames < INT32_MAX)
+        s->declared = (int)vs->nb_frames;
+    else if (vs->duration != AV_NOPTS_VALUE && vs->duration > 0 && s->fps > 0)
+        s->declared = (int)llround((double)vs->duration * av_q2d(vs->time_base) * s->fps);
+    else if (s->fmt->nb_streams == 1 && s->fmt->duration != AV_NOPTS_VALUE &&
+             s->fmt->duration > 0 && s->fps > 0)
+        s->declared = (int)llround((double)s->fmt->duration / AV_TIME_BASE * s->fps);
     /* Decode the first frame now: size, channels, and early errors. */
     rc = decode_one(s->fmt, s->dec, s->stream, s->pkt, s->frame, &s->flushed, path, err);
     if (rc == 0)
@@ -764,6 +773,20 @@ int vsr_source_open(const char *path, int want_channels, vsr_source **out, vsr_e
     if (d > 0)
         return vsr_source_open_folder(path, want_channels, out, err);
     return vsr_source_open_video(path, want_channels, out, err);
+}
+
+/*
+ * The video ended after s->next frames: fine unless the container declared
+ * clearly more (2% + 1 frame of slack for rounded durations).
+ */
+static int video_end(const vsr_source *s, vsr_error *err)
+{
+    if (s->declared > 0 && s->next < s->declared - 1 - s->declared / 50)
+        return vsr_error_set(err, -EIO,
+                             "%s: truncated or corrupt: the video ends after %d frames but "
+                             "declares %d",
+                             s->path, s->next, s->declared);
+    return 0;
 }
 
 int vsr_source_read(vsr_source *s, vsr_frame *frame, vsr_error *err)
@@ -799,7 +822,9 @@ int vsr_source_read(vsr_source *s, vsr_frame *frame, vsr_error *err)
         return 1;
     }
     rc = decode_one(s->fmt, s->dec, s->stream, s->pkt, s->frame, &s->flushed, s->path, err);
-    if (rc <= 0)
+    if (rc == 0)
+        return video_end(s, err);
+    if (rc < 0)
         return rc;
     if (s->frame->width != s->width || s->frame->height != s->height) {
         rc = vsr_error_set(
@@ -835,8 +860,8 @@ int vsr_source_seek(vsr_source *s, int index, vsr_error *err)
     }
     /* Decode and drop (no colour conversion) up to the wanted frame. */
     while (s->next < index) {
-        int rc = decode_one(s->fmt, s->dec, s->stream, s->pkt, s->frame, &s->flushed, s->path,
-                            err);
+        int rc =
+            decode_one(s->fmt, s->dec, s->stream, s->pkt, s->frame, &s->flushed, s->path, err);
         if (rc <= 0)
             return rc < 0 ? rc
                           : vsr_error_set(err, -EINVAL, "%s: video ends before frame %d",
@@ -985,7 +1010,7 @@ static int sink_start_video(vsr_sink *s, const vsr_frame *f, vsr_error *err)
     e->flags |= AV_CODEC_FLAG_BITEXACT;
     e->thread_count = 1;
     if (!x264) {
-        e->pix_fmt = f->channels == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_GBRP;
+        e->pix_fmt = f->channels == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_BGR0;
         e->gop_size = 1;
         av_opt_set_int(e->priv_data, "slicecrc", 1, 0);
     } else if (s->crf == 0) {
@@ -1046,6 +1071,9 @@ static int sink_drain(vsr_sink *s, vsr_error *err)
         if (r < 0)
             return vsr_error_set(err, -EIO, "%s: encoding failed: %s", s->path,
                                  averr(r, eb, sizeof(eb)));
+        /* One frame long: without it mp4 edit lists cut the last frame. */
+        if (s->pkt->duration <= 0)
+            s->pkt->duration = 1;
         av_packet_rescale_ts(s->pkt, s->enc->time_base, s->st->time_base);
         s->pkt->stream_index = s->st->index;
         r = av_interleaved_write_frame(s->fmt, s->pkt);
@@ -1086,17 +1114,16 @@ int vsr_sink_write(vsr_sink *s, const vsr_frame *f, vsr_error *err)
     if ((r = av_frame_make_writable(s->frame)) < 0)
         return vsr_error_set(err, -ENOMEM, "%s: out of memory", s->path);
     AVFrame *fr = s->frame;
-    if (fr->format == AV_PIX_FMT_GBRP) {
-        /* Planar G, B, R: an exact repack. */
+    if (fr->format == AV_PIX_FMT_BGR0) {
+        /* Packed B, G, R, 0 (FFV1's 8-bit RGB format): an exact repack. */
         for (int y = 0; y < f->height; y++) {
             const uint8_t *src = vsr_frame_row(f, y);
-            uint8_t *g = fr->data[0] + (ptrdiff_t)y * fr->linesize[0];
-            uint8_t *b = fr->data[1] + (ptrdiff_t)y * fr->linesize[1];
-            uint8_t *rr = fr->data[2] + (ptrdiff_t)y * fr->linesize[2];
+            uint8_t *d = fr->data[0] + (ptrdiff_t)y * fr->linesize[0];
             for (int x = 0; x < f->width; x++) {
-                rr[x] = src[3 * x];
-                g[x] = src[3 * x + 1];
-                b[x] = src[3 * x + 2];
+                d[4 * x] = src[3 * x + 2];
+                d[4 * x + 1] = src[3 * x + 1];
+                d[4 * x + 2] = src[3 * x];
+                d[4 * x + 3] = 0;
             }
         }
     } else if (fr->format == AV_PIX_FMT_GRAY8 || fr->format == AV_PIX_FMT_RGB24) {

@@ -132,10 +132,11 @@ int vsr_source_open_video(const char *path, int want_channels, vsr_source **out,
  * with vsr_frame_free()).
  *
  * @return 1 when a frame was read, 0 at the end of the source, negative on
- *         error: a corrupt or truncated file (the video decoder failing, or
- *         a video ending before its container's declared frame count is NOT
- *         an error, only decoder errors are), a frame whose size differs
- *         from the first frame ("mixed frame sizes"), an unreadable file.
+ *         error: a corrupt or truncated file (decoder errors, damaged frames,
+ *         or a video that ends clearly before the frame count its container
+ *         declares, from nb_frames or the duration x fps, with a slack of
+ *         2% + 1 frame), a frame whose size differs from the first frame
+ *         ("mixed frame sizes"), an unreadable file.
  *         The message names the file and the problem.
  */
 int vsr_source_read(vsr_source *src, vsr_frame *frame, vsr_error *err);
@@ -176,7 +177,7 @@ typedef struct vsr_sink vsr_sink;
 enum vsr_sink_kind {
     VSR_SINK_AUTO = 0, /**< from the path: .mkv/.avi/.nut -> FFV1, .mp4 -> x264, else PNG */
     VSR_SINK_PNG_DIR,  /**< <dir>/%08d.png, 0-based, via vsr_image_write_png() */
-    VSR_SINK_FFV1,     /**< lossless FFV1 (gbrp or gray), in .mkv/.avi/.nut */
+    VSR_SINK_FFV1,     /**< lossless FFV1 (bgr0 or gray8), in .mkv/.avi/.nut */
     VSR_SINK_X264,     /**< libx264 yuv420p (lossy, crf) or libx264rgb (crf 0: lossless) */
 };
 
