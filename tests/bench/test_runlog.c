@@ -1,0 +1,604 @@
+/*
+ * The SQLite run log: migrations (empty file, v1 file, newer file, not a
+ * db), one transaction per run (a failure leaves nothing half recorded,
+ * disk full included), the NULL/+inf convention, resume after a process
+ * killed with SIGKILL in the middle of a transaction, two processes
+ * writing one db.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "runlog_internal.h"
+#include "testutil.h"
+#include "vsr/bench.h"
+
+struct tmp {
+    char dir[256];
+    char db[300];
+};
+
+static void rm_db(const char *db)
+{
+    char p[400];
+    unlink(db);
+    snprintf(p, sizeof(p), "%s-wal", db);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", db);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-journal", db);
+    unlink(p);
+}
+
+static int setup(void **state)
+{
+    struct tmp *t = calloc(1, sizeof(*t));
+    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir)))
+        return -1;
+    snprintf(t->db, sizeof(t->db), "%s/runs.db", t->dir);
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct tmp *t = *state;
+    chmod(t->dir, 0700);
+    chmod(t->db, 0600);
+    rm_db(t->db);
+    rmdir(t->dir);
+    free(t);
+    return 0;
+}
+
+/* One integer from a query on a raw connection. */
+static long long q_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    long long v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static char *q_text(sqlite3 *db, const char *sql, char *buf, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    buf[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    else
+        snprintf(buf, cap, "<null>");
+    sqlite3_finalize(st);
+    return buf;
+}
+
+static sqlite3 *raw_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    return db;
+}
+
+static const char *const all_tables[] = {"hosts",         "sweeps",        "runs",
+                                         "clip_metrics",  "frame_metrics", "timings",
+                                         "layer_profile", "tune_results"};
+
+static long long table_exists(sqlite3 *db, const char *name)
+{
+    char sql[200];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", name);
+    return q_int(db, sql);
+}
+
+static vsr_runlog *open_log(const char *path)
+{
+    vsr_runlog *log = NULL;
+    vsr_error err = {0};
+    if (vsr_runlog_open(&log, path, &err))
+        fail_msg("%s", err.msg);
+    return log;
+}
+
+static int64_t new_sweep(vsr_runlog *log)
+{
+    vsr_runlog_sweep s = {"unit", "configs/unit.yaml", "name: unit\n", NULL,
+                          "00000000000000aa"};
+    int64_t id = 0;
+    vsr_error err = {0};
+    if (vsr_runlog_sweep_begin(log, &s, 1, &id, &err))
+        fail_msg("%s", err.msg);
+    return id;
+}
+
+static vsr_runlog_run make_run(const char *key, const char *hash)
+{
+    vsr_runlog_run r = {
+        .run_key = key,
+        .config_hash = hash,
+        .model = "SWRN",
+        .variant = "base",
+        .precision = "int8",
+        .calib_method = "mse",
+        .calib_frames = 4,
+        .dataset = "demo",
+        .degradation = "bi",
+        .scale = 4,
+        .tile = 64,
+        .pad = 8,
+        .threads = 2,
+        .git_rev = "abc123",
+        .build_flags = "-O2",
+    };
+    return r;
+}
+
+/* Record one complete ok run with @p n_frames frames. */
+static int64_t record_run(vsr_runlog *log, int64_t sweep, const char *key, const char *hash,
+                          int n_frames)
+{
+    vsr_error err = {0};
+    vsr_runlog_run r = make_run(key, hash);
+    int64_t id = 0;
+    if (vsr_runlog_run_begin(log, sweep, &r, &id, &err))
+        fail_msg("%s", err.msg);
+    vsr_runlog_frame *f = calloc((size_t)n_frames, sizeof(*f));
+    assert_non_null(f);
+    for (int i = 0; i < n_frames; i++)
+        f[i] = (vsr_runlog_frame){"clip", i, {30 + i, 31 + i, 0.9, 0.91, NAN}, 1.5};
+    vsr_runlog_clip c = {"clip", n_frames, {30, 31, 0.9, 0.91, NAN}};
+    vsr_timing_stats t = {n_frames, 2, 3.0, 1, 1.5, 2, 2, 1.5, 0.1};
+    vsr_runlog_result res = {.ok = 1,
+                             .isa = "avx2",
+                             .params = 1000,
+                             .macs = 2000000,
+                             .input_w = 120,
+                             .input_h = 68,
+                             .timing = &t,
+                             .clips = &c,
+                             .n_clips = 1,
+                             .frames = f,
+                             .n_frames = n_frames};
+    if (vsr_runlog_run_finish(log, id, &res, &err))
+        fail_msg("%s", err.msg);
+    free(f);
+    return id;
+}
+
+static void test_migrate_empty(void **state)
+{
+    struct tmp *t = *state;
+    assert_int_equal(vsr_runlog_schema_version(), 2);
+    vsr_runlog *log = open_log(t->db);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    char buf[64];
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 2);
+    assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
+    assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
+    for (size_t i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++)
+        assert_int_equal(table_exists(db, all_tables[i]), 1);
+    /* STRICT: a text in an INTEGER column is refused */
+    assert_int_not_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO hosts (hostname, cpu_model, cpu_flags, cores)"
+                     " VALUES ('h', 'm', '', 'many')",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_string_equal(vsr_runlog_path(log), t->db);
+    vsr_runlog_close(&log);
+    assert_null(log);
+    /* reopening an up-to-date file changes nothing */
+    log = open_log(t->db);
+    assert_int_equal(q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 2);
+    vsr_runlog_close(&log);
+}
+
+static void test_migrate_from_v1(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    sqlite3 *db = raw_open(t->db);
+    assert_int_equal(vsr_runlog_migrate(db, t->db, 1, &err), 0);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 1);
+    assert_int_equal(table_exists(db, "runs"), 1);
+    assert_int_equal(table_exists(db, "tune_results"), 0);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO sweeps (name, config_text, config_hash)"
+                                  " VALUES ('old', 'name: old', 'h');"
+                                  "INSERT INTO runs (sweep_id, run_key, config_hash, model,"
+                                  " variant, precision, dataset, degradation, scale, tile, pad,"
+                                  " threads, status) VALUES (1, 'k', 'oldhash', 'SWRN', 'base',"
+                                  " 'fp32', 'vid4', 'bi', 4, 0, 0, 1, 'ok');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    vsr_runlog *log = open_log(t->db);
+    db = vsr_runlog_sqlite(log);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(table_exists(db, "tune_results"), 1);
+    int64_t id = 0;
+    assert_int_equal(vsr_runlog_find_finished(log, "oldhash", &id, &err), 0);
+    assert_int_equal(id, 1); /* the v1 data survived */
+    vsr_runlog_tune tune = {"ABPN", "base", "int8", "demo", 0};
+    vsr_runlog_tune_row rows[2] = {{0, 0, 1, 10.0, 0.0, 1, 1, 0},
+                                   {64, 8, 2, 6.0, NAN, 0, 1, 1}};
+    assert_int_equal(vsr_runlog_tune_record(log, 1, &tune, rows, 2, &err), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results"), 2);
+    assert_int_equal(q_int(db, "SELECT tile FROM tune_results WHERE recommended = 1"), 64);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results WHERE psnr_delta IS NULL"),
+                     1);
+    vsr_runlog_close(&log);
+}
+
+static void test_refuses_newer_and_garbage(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    vsr_runlog *log = NULL;
+    sqlite3 *db = raw_open(t->db);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(vsr_runlog_open(&log, t->db, &err), -EINVAL);
+    assert_null(log);
+    assert_int_equal(strncmp(err.msg, t->db, strlen(t->db)), 0);
+    assert_non_null(strstr(err.msg, "newer"));
+    rm_db(t->db);
+
+    FILE *f = fopen(t->db, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not a database\n", f);
+    fclose(f);
+    assert_true(vsr_runlog_open(&log, t->db, &err) < 0);
+    assert_null(log);
+    assert_int_equal(strncmp(err.msg, t->db, strlen(t->db)), 0);
+    assert_null(strchr(err.msg, '\n'));
+}
+
+static void test_read_only(void **state)
+{
+    struct tmp *t = *state;
+    if (geteuid() == 0) {
+        print_message("skipped: running as root, file permissions do not apply\n");
+        skip();
+    }
+    vsr_runlog *log = open_log(t->db);
+    vsr_runlog_close(&log);
+    rm_db(t->db); /* drop -wal/-shm: recreate a closed, plain file */
+    log = open_log(t->db);
+    vsr_runlog_close(&log);
+    assert_int_equal(chmod(t->db, 0444), 0);
+    vsr_error err = {0};
+    assert_true(vsr_runlog_open(&log, t->db, &err) < 0);
+    assert_null(log);
+    assert_int_equal(strncmp(err.msg, t->db, strlen(t->db)), 0);
+    assert_non_null(strstr(err.msg, "read-only"));
+}
+
+static void test_one_transaction(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    vsr_runlog *log = open_log(t->db);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    vsr_runlog_host host;
+    int64_t host_id = 0, host_id2 = 0;
+    assert_int_equal(vsr_runlog_host_detect(&host, &err), 0);
+    assert_true(host.cores >= 1);
+    assert_int_equal(vsr_runlog_host_id(log, &host, &host_id, &err), 0);
+    assert_int_equal(vsr_runlog_host_id(log, &host, &host_id2, &err), 0);
+    assert_true(host_id > 0);
+    assert_int_equal(host_id, host_id2); /* one row per machine */
+    int64_t sweep = new_sweep(log);
+    vsr_runlog_run r = make_run("k1", "h1");
+    r.host_id = host_id;
+    int64_t id = 0;
+    assert_int_equal(vsr_runlog_run_begin(log, sweep, &r, &id, &err), 0);
+    char buf[64];
+    snprintf(buf, sizeof(buf), "SELECT status FROM runs WHERE id = %lld", (long long)id);
+    char st[32];
+    assert_string_equal(q_text(db, buf, st, sizeof(st)), "running");
+
+    /* the second frame row collides with the first (same clip, index):
+     * the clip row and timing inserted before it must be rolled back */
+    vsr_runlog_frame frames[2] = {{"c", 0, {30, 31, 0.9, 0.9, NAN}, 1.0},
+                                  {"c", 0, {30, 31, 0.9, 0.9, NAN}, 1.0}};
+    vsr_runlog_clip clip = {"c", 2, {INFINITY, 31, 0.9, NAN, 4.5}};
+    vsr_timing_stats tim = {2, 1, NAN, 1, 1, 1, 1, 1, 0};
+    vsr_runlog_result res = {.ok = 1,
+                             .params = -1,
+                             .macs = -1,
+                             .timing = &tim,
+                             .clips = &clip,
+                             .n_clips = 1,
+                             .frames = frames,
+                             .n_frames = 2};
+    assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), -EINVAL);
+    assert_int_equal(strncmp(err.msg, t->db, strlen(t->db)), 0);
+    assert_non_null(strstr(err.msg, "frame 0"));
+    assert_string_equal(q_text(db, buf, st, sizeof(st)), "running");
+    assert_int_equal(q_int(db, "SELECT count(*) FROM timings"), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM clip_metrics"), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
+    assert_int_equal(sqlite3_get_autocommit(db), 1); /* no transaction left open */
+
+    /* the same run then finishes properly, all rows at once */
+    frames[1].index = 1;
+    assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), 0);
+    assert_string_equal(q_text(db, buf, st, sizeof(st)), "ok");
+    assert_int_equal(q_int(db, "SELECT count(*) FROM timings"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 2);
+    /* +inf PSNR -> NULL with the flag; NaN -> NULL without it */
+    assert_int_equal(q_int(db, "SELECT psnr_rgb IS NULL AND psnr_rgb_inf = 1 AND"
+                               " ssim_y IS NULL AND psnr_y = 31 AND psnr_y_inf = 0 AND"
+                               " niqe = 4.5 FROM clip_metrics"),
+                     1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE params IS NULL AND calib_method"
+                               " = 'mse' AND calib_frames = 4 AND finished IS NOT NULL"),
+                     1);
+    int64_t found = 0;
+    assert_int_equal(vsr_runlog_find_finished(log, "h1", &found, &err), 0);
+    assert_int_equal(found, id);
+    assert_int_equal(vsr_runlog_find_finished(log, "other", &found, &err), 0);
+    assert_int_equal(found, 0);
+
+    /* a failed run keeps its error line and no results */
+    int64_t id2 = 0;
+    vsr_runlog_run r2 = make_run("k2", "h2");
+    assert_int_equal(vsr_runlog_run_begin(log, sweep, &r2, &id2, &err), 0);
+    vsr_runlog_result bad = {
+        .ok = 0, .error = "weights: no such file", .params = -1, .macs = -1};
+    assert_int_equal(vsr_runlog_run_finish(log, id2, &bad, &err), 0);
+    snprintf(buf, sizeof(buf), "SELECT status || ':' || error FROM runs WHERE id = %lld",
+             (long long)id2);
+    assert_string_equal(q_text(db, buf, st, sizeof(st)), "failed:weights: no such file");
+    assert_int_equal(vsr_runlog_find_finished(log, "h2", &found, &err), 0);
+    assert_int_equal(found, 0);
+    /* finishing an id that does not exist is an error, not a silent no-op */
+    assert_int_equal(vsr_runlog_run_finish(log, 9999, &bad, &err), -ENOENT);
+
+    /* a live run of this process is not "interrupted" */
+    int64_t id3 = 0;
+    vsr_runlog_run r3 = make_run("k3", "h3");
+    r3.host_id = host_id;
+    assert_int_equal(vsr_runlog_run_begin(log, sweep, &r3, &id3, &err), 0);
+    int n = -1;
+    assert_int_equal(vsr_runlog_mark_interrupted(log, host_id, &n, &err), 0);
+    assert_int_equal(n, 0);
+    vsr_runlog_close(&log);
+}
+
+static void test_disk_full(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    vsr_runlog *log = open_log(t->db);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    int64_t sweep = new_sweep(log);
+    vsr_runlog_run r = make_run("big", "hbig");
+    int64_t id = 0;
+    assert_int_equal(vsr_runlog_run_begin(log, sweep, &r, &id, &err), 0);
+    /* cap the file at its current size: the next pages do not fit */
+    char sql[80];
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+             q_int(db, "PRAGMA page_count") + 1);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    int n = 2000;
+    vsr_runlog_frame *f = calloc((size_t)n, sizeof(*f));
+    assert_non_null(f);
+    for (int i = 0; i < n; i++)
+        f[i] = (vsr_runlog_frame){
+            "a_long_clip_name_to_fill_pages", i, {30, 31, 0.9, 0.9, 3.0}, 1.0};
+    vsr_runlog_result res = {.ok = 1, .params = -1, .macs = -1, .frames = f, .n_frames = n};
+    assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), -ENOSPC);
+    free(f);
+    assert_int_equal(strncmp(err.msg, t->db, strlen(t->db)), 0);
+    assert_non_null(strstr(err.msg, "disk full"));
+    assert_null(strchr(err.msg, '\n'));
+    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 1);
+    vsr_runlog_close(&log);
+}
+
+/*
+ * A child records 3 runs, starts the 4th and stops inside its result
+ * transaction (BEGIN IMMEDIATE, status set to ok, timing inserted, not
+ * committed); the parent kills it with SIGKILL there.
+ */
+static void child_killed_mid_transaction(const char *path, int fd)
+{
+    vsr_runlog *log = NULL;
+    vsr_error err = {0};
+    if (vsr_runlog_open(&log, path, &err))
+        _exit(2);
+    vsr_runlog_host host;
+    int64_t host_id = 0, sweep = 0, id = 0;
+    vsr_runlog_host_detect(&host, &err);
+    vsr_runlog_sweep s = {"unit", NULL, "name: unit\n", NULL, "00000000000000aa"};
+    if (vsr_runlog_host_id(log, &host, &host_id, &err) ||
+        vsr_runlog_sweep_begin(log, &s, 1, &sweep, &err))
+        _exit(3);
+    char key[16], hash[16];
+    for (int i = 0; i < 3; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        snprintf(hash, sizeof(hash), "h%d", i);
+        vsr_runlog_run r = make_run(key, hash);
+        r.host_id = host_id;
+        vsr_timing_stats tm = {1, 0, NAN, 1, 1, 1, 1, 1, 0};
+        vsr_runlog_result res = {.ok = 1, .params = -1, .macs = -1, .timing = &tm};
+        if (vsr_runlog_run_begin(log, sweep, &r, &id, &err) ||
+            vsr_runlog_run_finish(log, id, &res, &err))
+            _exit(4);
+    }
+    vsr_runlog_run r = make_run("k3", "h3");
+    r.host_id = host_id;
+    if (vsr_runlog_run_begin(log, sweep, &r, &id, &err))
+        _exit(5);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    char sql[300];
+    snprintf(sql, sizeof(sql),
+             "BEGIN IMMEDIATE; UPDATE runs SET status = 'ok' WHERE id = %lld;"
+             " INSERT INTO timings (run_id, count, warmup, min_ms, median_ms, p95_ms, max_ms,"
+             " mean_ms, std_ms) VALUES (%lld, 1, 0, 1, 1, 1, 1, 1, 0);",
+             (long long)id, (long long)id);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        _exit(6);
+    if (write(fd, "x", 1) != 1)
+        _exit(7);
+    for (;;)
+        pause(); /* killed here, transaction open */
+}
+
+static void test_resume_after_kill(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    /* create the file first so the child only adds to it */
+    vsr_runlog *log = open_log(t->db);
+    vsr_runlog_close(&log);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        child_killed_mid_transaction(t->db, fds[1]);
+    }
+    close(fds[1]);
+    char c;
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    log = open_log(t->db);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    char buf[64];
+    assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 3);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM timings"), 3);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM timings t JOIN runs r ON r.id = t.run_id"
+                               " WHERE r.run_key = 'k3'"),
+                     0);
+
+    /* --resume: the dead run is marked interrupted, then every planned run
+     * whose hash has no ok row is run again */
+    vsr_runlog_host host;
+    int64_t host_id = 0, sweep = 0, found = 0;
+    vsr_runlog_host_detect(&host, &err);
+    assert_int_equal(vsr_runlog_host_id(log, &host, &host_id, &err), 0);
+    int n = 0;
+    assert_int_equal(vsr_runlog_mark_interrupted(log, host_id, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(
+        q_text(db, "SELECT error FROM runs WHERE run_key = 'k3'", buf, sizeof(buf)),
+        "interrupted: the process running it died");
+    vsr_runlog_sweep s = {"unit", NULL, "name: unit\n", NULL, "00000000000000aa"};
+    assert_int_equal(vsr_runlog_sweep_begin(log, &s, 1, &sweep, &err), 0);
+    assert_int_equal(sweep, 1); /* the resumed sweep continues the first one */
+    int redone = 0;
+    for (int i = 0; i < 5; i++) {
+        char key[16], hash[16];
+        snprintf(key, sizeof(key), "k%d", i);
+        snprintf(hash, sizeof(hash), "h%d", i);
+        assert_int_equal(vsr_runlog_find_finished(log, hash, &found, &err), 0);
+        if (found)
+            continue;
+        record_run(log, sweep, key, hash, 3);
+        redone++;
+    }
+    assert_int_equal(redone, 2); /* k3 (killed) and k4 (never started) */
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 5);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM (SELECT config_hash FROM runs WHERE"
+                               " status = 'ok' GROUP BY config_hash HAVING count(*) > 1)"),
+                     0);
+    assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
+    assert_int_equal(q_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    vsr_runlog_close(&log);
+}
+
+static void test_two_writers(void **state)
+{
+    struct tmp *t = *state;
+    const int per_child = 15, frames = 40;
+    vsr_runlog *log = open_log(t->db);
+    vsr_runlog_close(&log);
+    pid_t pids[2];
+    for (int k = 0; k < 2; k++) {
+        pids[k] = fork();
+        assert_true(pids[k] >= 0);
+        if (pids[k] == 0) {
+            vsr_runlog *l = NULL;
+            vsr_error err = {0};
+            if (vsr_runlog_open(&l, t->db, &err))
+                _exit(2);
+            vsr_runlog_sweep s = {"w", NULL, "name: w\n", NULL, "00000000000000bb"};
+            int64_t sweep = 0;
+            if (vsr_runlog_sweep_begin(l, &s, 0, &sweep, &err))
+                _exit(3);
+            for (int i = 0; i < per_child; i++) {
+                char key[32];
+                snprintf(key, sizeof(key), "w%d-%d", k, i);
+                vsr_runlog_run r = make_run(key, key);
+                int64_t id = 0;
+                vsr_runlog_frame f[40];
+                for (int j = 0; j < frames; j++)
+                    f[j] = (vsr_runlog_frame){"c", j, {30, 31, 0.9, 0.9, NAN}, 1.0};
+                vsr_runlog_result res = {
+                    .ok = 1, .params = -1, .macs = -1, .frames = f, .n_frames = frames};
+                if (vsr_runlog_run_begin(l, sweep, &r, &id, &err) ||
+                    vsr_runlog_run_finish(l, id, &res, &err))
+                    _exit(4);
+            }
+            vsr_runlog_close(&l);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    log = open_log(t->db);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    char buf[64];
+    assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 2 * per_child);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 2 * per_child * frames);
+    assert_int_equal(q_int(db, "SELECT count(DISTINCT sweep_id) FROM runs"), 2);
+    vsr_runlog_close(&log);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_migrate_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_newer_and_garbage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_after_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
