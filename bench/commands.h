@@ -19,6 +19,7 @@ struct vsr_command {
 /* One declaration per subcommand, in the order of the table in main.c. */
 int vsr_cmd_data(int argc, char **argv);
 int vsr_cmd_eval(int argc, char **argv);
+int vsr_cmd_models(int argc, char **argv);
 int vsr_cmd_report(int argc, char **argv);
 
 #endif

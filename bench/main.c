@@ -17,6 +17,7 @@ static const struct vsr_command commands[] = {
     {"data", vsr_cmd_data, "build the demo dataset; degrade frames (BI/BD)"},
     {"report", vsr_cmd_report, "tables, plots, crops and index.html from runs.db"},
     {"eval", vsr_cmd_eval, "PSNR / SSIM (RGB or Y) and NIQE of images, folders, videos"},
+    {"models", vsr_cmd_models, "list the model zoo (params, MACs); per-layer tables; import weights"},
     {NULL, NULL, NULL},
 };
 

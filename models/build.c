@@ -251,3 +251,33 @@ done:
     fy_document_destroy(doc);
     return rc;
 }
+
+int vsr_models_copy_weights_by_order(const vsr_graph *src, vsr_graph *dst, vsr_error *err)
+{
+    int ns = vsr_graph_weight_count(src), nd = vsr_graph_weight_count(dst);
+    if (ns != nd)
+        return vsr_error_set(err, -EINVAL,
+                             "%s has %d weight tensors, %s has %d: not the same "
+                             "architecture",
+                             vsr_graph_name(src), ns, vsr_graph_name(dst), nd);
+    for (int i = 0; i < ns; i++) {
+        vsr_weight_info a, b;
+        vsr_graph_weight_info(src, i, &a);
+        vsr_graph_weight_info(dst, i, &b);
+        const char *ra = strrchr(a.name, '.'), *rb = strrchr(b.name, '.');
+        if (a.count != b.count || !ra || !rb || strcmp(ra, rb) != 0)
+            return vsr_error_set(err, -EINVAL, "weight %d: %s (%zu) does not match %s (%zu)", i,
+                                 a.name, a.count, b.name, b.count);
+        const float *d;
+        size_t n;
+        int rc = vsr_graph_get_weight(src, a.name, &d, &n, err);
+        if (rc)
+            return rc;
+        if (!d)
+            return vsr_error_set(err, -EINVAL, "%s: not set in %s", a.name,
+                                 vsr_graph_name(src));
+        if ((rc = vsr_graph_set_weight(dst, b.name, d, n, err)))
+            return rc;
+    }
+    return 0;
+}

@@ -2,6 +2,7 @@
 #ifndef VSR_MODELS_INTERNAL_H
 #define VSR_MODELS_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "vsr/engine.h"
@@ -33,7 +34,16 @@ static inline int mdl_conv(vsr_graph *g, const char *name, int x, int cout, int 
     return vsr_graph_conv2d(g, name, x, &p, err);
 }
 
-/* snprintf into a local name buffer. */
-#define MDL_NAME(buf, ...) snprintf(buf, sizeof(buf), __VA_ARGS__)
+/* Format a layer name into a local buffer (names longer than 63 chars are
+ * truncated; the engine then reports a duplicate or the name itself). */
+static inline void mdl_name(char *buf, size_t cap, const char *fmt, ...) VSR_PRINTF(3, 4);
+static inline void mdl_name(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+}
+#define MDL_NAME(buf, ...) mdl_name(buf, sizeof(buf), __VA_ARGS__)
 
 #endif

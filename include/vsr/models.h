@@ -384,6 +384,15 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
                              const vsr_models_tflite_import *opt, struct vsr_graph **out,
                              vsr_error *err);
 
+/**
+ * Copy every weight of @p src into @p dst by position: the i-th weight of
+ * src goes to the i-th weight of dst, which must have the same role suffix
+ * (".weight", ".bias", ...) and element count. Used to move weights from an
+ * imported TFLite graph onto the zoo graph of the same architecture.
+ */
+int vsr_models_copy_weights_by_order(const struct vsr_graph *src, struct vsr_graph *dst,
+                                     vsr_error *err);
+
 /* ---- clip runner ------------------------------------------------------------ */
 
 /**

@@ -1,0 +1,223 @@
+/*
+ * cmd_models.c: `vsrbench models` - list the zoo, print a model's per-layer
+ * table, import trained weights (.npy folder + name map, or TFLite) into the
+ * project's .vsrw format, and dump a TFLite file.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "vsr/engine.h"
+#include "vsr/models.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: vsrbench models [--size HxW]            list the zoo\n"
+            "       vsrbench models -v NAME [--size HxW]    per-layer table of NAME\n"
+            "       vsrbench models --import NAME (--npy DIR --map MAP.yaml | --tflite FILE)\n"
+            "                       -o OUT.vsrw             import trained weights\n"
+            "       vsrbench models --dump-tflite FILE      list a TFLite file's tensors/ops\n"
+            "\n"
+            "MACs are multiply-accumulates of convolutions and matmuls (MODELS.md 0.2) at the\n"
+            "LR input size (default 180x320). params = deployed (BatchNorm folded);\n"
+            "params(Keras) counts BatchNorm as 4*C, as the research log does.\n");
+}
+
+static int parse_size(const char *s, int *h, int *w)
+{
+    char a[32];
+    const char *x = strchr(s, 'x');
+    if (!x || (size_t)(x - s) >= sizeof(a))
+        return -1;
+    memcpy(a, s, (size_t)(x - s));
+    a[x - s] = '\0';
+    long hh, ww;
+    vsr_error err = {0};
+    if (vsr_parse_long(a, 1, 16384, &hh, "--size H", &err) ||
+        vsr_parse_long(x + 1, 1, 16384, &ww, "--size W", &err))
+        return -1;
+    *h = (int)hh;
+    *w = (int)ww;
+    return 0;
+}
+
+static int list_zoo(int h, int w)
+{
+    printf(
+        "| model | family | params | params (Keras) | MACs [G] @ %dx%d | temporal | note |\n",
+        h, w);
+    printf("|---|---|---:|---:|---:|---|---|\n");
+    for (int i = 0; i < vsr_models_zoo_count(); i++) {
+        const vsr_models_entry *e = vsr_models_zoo_get(i);
+        if (e->hp.family == VSR_MODELS_BICUBIC) {
+            printf("| %s | %s | 0 | 0 | - | %s | MATLAB bicubic baseline |\n", e->name,
+                   vsr_models_family_name(e->hp.family), vsr_models_temporal_name(e->temporal));
+            continue;
+        }
+        vsr_graph *g = NULL;
+        vsr_error err = {0};
+        vsr_graph_stats s;
+        if (vsr_models_build(&e->hp, e->name, h, w, &g, &err) ||
+            vsr_graph_count(g, h, w, VSR_PREC_FP32, &s, &err)) {
+            fprintf(stderr, "vsrbench: models: %s\n", err.msg);
+            vsr_graph_free(&g);
+            return VSR_EXIT_FAILURE;
+        }
+        printf("| %s | %s | %lld | %lld | %.3f | %s | %s |\n", e->name,
+               vsr_models_family_name(e->hp.family), (long long)s.params,
+               (long long)s.params_keras, (double)s.macs / 1e9,
+               vsr_models_temporal_name(e->temporal), e->standin ? "stand-in" : "");
+        vsr_graph_free(&g);
+    }
+    return VSR_EXIT_OK;
+}
+
+static int show_layers(const char *name, int h, int w)
+{
+    const vsr_models_entry *e = vsr_models_zoo_find(name);
+    if (!e) {
+        fprintf(stderr, "vsrbench: models: no model '%s'; 'vsrbench models' lists them\n",
+                name);
+        return VSR_EXIT_USAGE;
+    }
+    if (e->hp.family == VSR_MODELS_BICUBIC) {
+        printf("%s: %s (no layers)\n", e->name, e->desc);
+        return VSR_EXIT_OK;
+    }
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    int rc = vsr_models_build(&e->hp, e->name, h, w, &g, &err);
+    if (!rc) {
+        printf("%s (%s, %s): %s\n\n", e->name, vsr_models_family_name(e->hp.family),
+               vsr_models_temporal_name(e->temporal), e->desc);
+        rc = vsr_graph_print_table(g, h, w, stdout, &err);
+    }
+    vsr_graph_free(&g);
+    if (rc) {
+        fprintf(stderr, "vsrbench: models: %s\n", err.msg);
+        return VSR_EXIT_FAILURE;
+    }
+    return VSR_EXIT_OK;
+}
+
+static int do_import(const char *name, const char *npy, const char *map, const char *tfl,
+                     const char *outp)
+{
+    const vsr_models_entry *e = vsr_models_zoo_find(name);
+    if (!e || e->hp.family == VSR_MODELS_BICUBIC) {
+        fprintf(stderr, "vsrbench: models: --import needs a zoo model with weights, not '%s'\n",
+                name);
+        return VSR_EXIT_USAGE;
+    }
+    if (!outp || (!!npy == !!tfl) || (npy && !map)) {
+        fprintf(stderr, "vsrbench: models: --import needs -o and either --npy with --map or "
+                        "--tflite\n");
+        return VSR_EXIT_USAGE;
+    }
+    vsr_graph *g = NULL, *src = NULL;
+    vsr_models_tflite m = {0};
+    vsr_error err = {0};
+    int rc = vsr_models_build(&e->hp, e->name, 180, 320, &g, &err);
+    if (!rc && npy)
+        rc = vsr_models_import_npy(g, npy, map, &err);
+    if (!rc && tfl) {
+        vsr_models_tflite_import opt = {180, 320, 0};
+        rc = vsr_models_tflite_read(tfl, &m, &err);
+        if (!rc)
+            rc = vsr_models_import_tflite(&m, "tflite", &opt, &src, &err);
+        if (!rc)
+            rc = vsr_models_copy_weights_by_order(src, g, &err);
+    }
+    if (!rc)
+        rc = vsr_weights_save(g, outp, &err);
+    vsr_graph_free(&g);
+    vsr_graph_free(&src);
+    vsr_models_tflite_free(&m);
+    if (rc) {
+        fprintf(stderr, "vsrbench: models: %s\n", err.msg);
+        return VSR_EXIT_FAILURE;
+    }
+    printf("%s: weights written to %s\n", e->name, outp);
+    return VSR_EXIT_OK;
+}
+
+int vsr_cmd_models(int argc, char **argv)
+{
+    enum { ARG_IMPORT = 256, ARG_NPY, ARG_MAP, ARG_TFLITE, ARG_DUMP, ARG_SIZE };
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"verbose", required_argument, NULL, 'v'},
+        {"import", required_argument, NULL, ARG_IMPORT},
+        {"npy", required_argument, NULL, ARG_NPY},
+        {"map", required_argument, NULL, ARG_MAP},
+        {"tflite", required_argument, NULL, ARG_TFLITE},
+        {"dump-tflite", required_argument, NULL, ARG_DUMP},
+        {"size", required_argument, NULL, ARG_SIZE},
+        {"output", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *verbose = NULL, *imp = NULL, *npy = NULL, *map = NULL, *tfl = NULL,
+               *dump = NULL, *outp = NULL;
+    int h = 180, w = 320, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hv:o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            usage(stdout);
+            return VSR_EXIT_OK;
+        case 'v':
+            verbose = optarg;
+            break;
+        case 'o':
+            outp = optarg;
+            break;
+        case ARG_IMPORT:
+            imp = optarg;
+            break;
+        case ARG_NPY:
+            npy = optarg;
+            break;
+        case ARG_MAP:
+            map = optarg;
+            break;
+        case ARG_TFLITE:
+            tfl = optarg;
+            break;
+        case ARG_DUMP:
+            dump = optarg;
+            break;
+        case ARG_SIZE:
+            if (parse_size(optarg, &h, &w)) {
+                fprintf(stderr, "vsrbench: models: --size wants HxW, e.g. 180x320\n");
+                return VSR_EXIT_USAGE;
+            }
+            break;
+        default:
+            usage(stderr);
+            return VSR_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return VSR_EXIT_USAGE;
+    }
+    if (dump) {
+        vsr_models_tflite m;
+        vsr_error err = {0};
+        if (vsr_models_tflite_read(dump, &m, &err)) {
+            fprintf(stderr, "vsrbench: models: %s\n", err.msg);
+            return VSR_EXIT_FAILURE;
+        }
+        vsr_models_tflite_dump(&m, stdout);
+        vsr_models_tflite_free(&m);
+        return VSR_EXIT_OK;
+    }
+    if (imp)
+        return do_import(imp, npy, map, tfl, outp);
+    if (verbose)
+        return show_layers(verbose, h, w);
+    return list_zoo(h, w);
+}

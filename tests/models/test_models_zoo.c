@@ -1,0 +1,330 @@
+/*
+ * Zoo: registry contents, engine counts equal to count.py for every
+ * variant, temporal feeding order on a synthetic clip, refusal without
+ * weights.
+ */
+#include <string.h>
+
+#include "testutil.h"
+#include "vsr/engine.h"
+#include "vsr/models.h"
+
+/*
+ * Expected counts at 180x320, computed once with the reference script:
+ *   cd ../shared/reference && python3 -c 'import count as c; ...'
+ * i.e. for each name g = count.swrn() / swrn(block_num=2) / abpn() /
+ * abpn(scale=3) / elsr(prelu=1) / mvsr(**kw) for the MVSR and STANDINS rows,
+ * params_keras, params_deployed = params_keras - (BatchNorm rows' params),
+ * macs = g.totals()[1].
+ * ELSR uses elsr(prelu=1): the engine's PReLU has one shared slope, which the
+ * log's 3,468 (prelu=0) leaves out.
+ * MobileRRN is not in count.py: params = (6+C)*9C + C + 10*(9C^2 + C) +
+ * (9*48C + 48) + (9C^2 + C), which equals the TFLite files' constant
+ * elements (35,679 / 126,591 / 474,303) minus the 15 non-weight constants
+ * (3 slice vectors of 4, the resize size, the clip bound); MACs = weights
+ * (params - biases) * 57,600.
+ */
+static const struct {
+    const char *name;
+    long long params_keras, params, macs;
+} expected[] = {
+    {"SWRN", 43472, 43472, 2488320000LL},
+    {"SWRN_1", 36512, 36512, 2090188800LL},
+    {"ABPN", 62048, 62048, 3560371200LL},
+    {"ABPN_x3", 42539, 42539, 2439072000LL},
+    {"ELSR", 3469, 3469, 195955200LL},
+    {"MobileRRN_16", 35664, 35664, 2040422400LL},
+    {"MobileRRN_32", 126576, 126576, 7265894400LL},
+    {"MobileRRN_64", 474288, 474288, 27271987200LL},
+    {"MVSR_13", 68157, 66621, 3771475200LL},
+    {"MVSR_13_1", 62541, 61005, 3442464000LL},
+    {"MVSR_13_2", 37517, 35981, 2013062400LL},
+    {"MVSR_13_3", 29829, 28293, 1573459200LL},
+    {"MVSR_13_4", 119149, 117613, 6702163200LL},
+    {"MVSR_13_5", 152277, 150741, 8607110400LL},
+    {"MVSR_13_6", 50293, 48757, 2745734400LL},
+    {"MVSR_13_7", 91109, 89573, 5090284800LL},
+    {"MVSR_14", 68272, 66736, 3776716800LL},
+    {"MVSR_15", 52965, 51813, 2934662400LL},
+    {"MVSR_16", 920381, 918845, 52873401600LL},
+    {"MVSR_17", 47101, 45565, 2562336000LL},
+    {"MVSR_18", 47325, 45789, 2576160000LL},
+    {"MVSR_19", 60861, 59709, 3388089600LL},
+    {"MVSR_20", 251613, 250077, 14344070400LL},
+    {"MVSR_21", 920128, 918592, 52858368000LL},
+    {"MVSR_21_1", 920992, 919456, 52908134400LL},
+    {"MVSR_22", 251837, 250301, 14357894400LL},
+    {"MVSR_23", 32541, 31005, 1719993600LL},
+    {"MVSR_24", 186141, 184605, 10569196800LL},
+    {"MVSR_24_revalid", 190493, 188957, 10805126400LL},
+    {"MVSR_25", 68381, 66845, 3785299200LL},
+    {"MVSR_26", 251613, 250077, 14344070400LL},
+    {"MVSR_27", 63805, 62269, 3535545600LL},
+    {"MVSR_12", 68169, 66633, 3771993600LL},
+    {"MVSR_11", 32553, 31017, 1720512000LL},
+    {"MVSR_10", 27081, 25929, 1440806400LL},
+    {"SWAT_3", 25713, 24561, 1362528000LL},
+    {"SORT_0", 17685, 17493, 992851200LL},
+    {"SORT_2", 45697, 45313, 2580307200LL},
+    {"VSR_12", 57917, 57533, 3284870400LL},
+};
+#define N_EXPECTED (int)(sizeof(expected) / sizeof(expected[0]))
+
+static void test_registry(void **state)
+{
+    (void)state;
+    /* every graph model of the zoo has an expected row, and vice versa */
+    int graphs = 0;
+    for (int i = 0; i < vsr_models_zoo_count(); i++) {
+        const vsr_models_entry *e = vsr_models_zoo_get(i);
+        if (e->hp.family == VSR_MODELS_BICUBIC)
+            continue;
+        graphs++;
+        int found = 0;
+        for (int k = 0; k < N_EXPECTED; k++)
+            found |= !strcmp(expected[k].name, e->name);
+        if (!found)
+            print_message("no expected counts for %s\n", e->name);
+        assert_true(found);
+    }
+    assert_int_equal(graphs, N_EXPECTED);
+    assert_non_null(vsr_models_zoo_find("bicubic"));
+    assert_ptr_equal(vsr_models_zoo_find("fani"), vsr_models_zoo_find("MVSR_13"));
+    assert_ptr_equal(vsr_models_zoo_find("swrn_0"), vsr_models_zoo_find("SWRN"));
+    assert_null(vsr_models_zoo_find("MVSR_99"));
+    const vsr_models_entry *e = vsr_models_zoo_find("SWRN");
+    assert_int_equal(e->temporal, VSR_MODELS_T_WINDOW3_STATE);
+    assert_int_equal(e->in_channels, 9);
+    assert_int_equal(e->state_channels, 32);
+    e = vsr_models_zoo_find("MVSR_21");
+    assert_int_equal(e->temporal, VSR_MODELS_T_WINDOW3);
+    assert_int_equal(e->hp.mvsr.align, VSR_MVSR_ALIGN_NONE);
+    assert_true(vsr_models_zoo_find("SORT_0")->standin);
+    /* bad hyperparameters name the field */
+    vsr_models_hparams hp = vsr_models_zoo_find("MVSR_13")->hp;
+    vsr_error err = {0};
+    hp.mvsr.ratio_num = 1;
+    hp.mvsr.ratio_den = 3;
+    assert_int_equal(vsr_models_hparams_check(&hp, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "ratio"));
+    hp = vsr_models_zoo_find("MVSR_13")->hp;
+    hp.mvsr.pfe_k[0] = 4;
+    assert_int_equal(vsr_models_hparams_check(&hp, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "pfe_k"));
+}
+
+static void test_counts_equal_count_py(void **state)
+{
+    (void)state;
+    for (int k = 0; k < N_EXPECTED; k++) {
+        const vsr_models_entry *e = vsr_models_zoo_find(expected[k].name);
+        assert_non_null(e);
+        vsr_graph *g = NULL;
+        vsr_error err = {0};
+        int rc = vsr_models_build(&e->hp, e->name, 180, 320, &g, &err);
+        if (rc)
+            print_message("%s: %s\n", e->name, err.msg);
+        assert_int_equal(rc, 0);
+        vsr_graph_stats s;
+        rc = vsr_graph_count(g, 180, 320, VSR_PREC_FP32, &s, &err);
+        if (rc)
+            print_message("%s: %s\n", e->name, err.msg);
+        assert_int_equal(rc, 0);
+        if (s.params_keras != expected[k].params_keras || s.params != expected[k].params ||
+            s.macs != expected[k].macs)
+            print_message("%s: keras %lld deployed %lld macs %lld, count.py %lld %lld %lld\n",
+                          e->name, (long long)s.params_keras, (long long)s.params,
+                          (long long)s.macs, expected[k].params_keras, expected[k].params,
+                          expected[k].macs);
+        assert_int_equal(s.params_keras, expected[k].params_keras);
+        assert_int_equal(s.params, expected[k].params);
+        assert_int_equal(s.macs, expected[k].macs);
+        vsr_graph_free(&g);
+    }
+}
+
+/* A config can build a new MVSR variant from hyperparameters alone. */
+static void test_custom_variant(void **state)
+{
+    (void)state;
+    vsr_models_hparams hp = {.family = VSR_MODELS_MVSR, .scale = 4};
+    vsr_models_mvsr_defaults(&hp.mvsr);
+    hp.mvsr.B = 2;
+    hp.mvsr.F = 8;
+    /* hand count: F=8, d=4, B=2. AFA 253; BSConv 3*8+8 + 8*9+8 = 112;
+     * PFE = fc 72 + 2*(16*25+4) + up 8*16+16 + BN 64 + down 16*8+8 = 1224;
+     * refine 4*(8*2+2) = 72; PPA = 72 + 16*9+4 = 220; block = 3*1224+72+220 = 3964;
+     * tail 8*48*9 = 3456. Total 253 + 112 + 2*3964 + 3456 = 11749. */
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    assert_int_equal(vsr_models_build(&hp, "custom", 32, 48, &g, &err), 0);
+    vsr_graph_stats s;
+    assert_int_equal(vsr_graph_count(g, 32, 48, VSR_PREC_FP32, &s, &err), 0);
+    assert_int_equal(s.params_keras, 11749);
+    assert_int_equal(s.params, 11749 - 6 * 64);
+    vsr_graph_free(&g);
+}
+
+/* ---- temporal feeding ----------------------------------------------------- */
+
+typedef struct rec {
+    int calls, resets;
+    int seen[64][3];
+    int n[64];
+    int prev_val[64];
+} rec;
+
+/* Frames carry their index in every pixel; SR(t) is filled with 100 + t. */
+static int rec_run(void *ctx, const vsr_frame *const *fr, int n, const vsr_frame *prev,
+                   vsr_frame *sr, vsr_error *err)
+{
+    (void)err;
+    rec *r = ctx;
+    for (int i = 0; i < n; i++)
+        r->seen[r->calls][i] = fr[i]->data[0];
+    r->n[r->calls] = n;
+    r->prev_val[r->calls] = prev ? prev->data[0] : -1;
+    memset(sr->data, 100 + fr[n == 3 ? 1 : n - 1]->data[0], (size_t)sr->stride * sr->height);
+    r->calls++;
+    return 0;
+}
+
+static void rec_reset(void *ctx)
+{
+    ((rec *)ctx)->resets++;
+}
+
+static void run_synthetic(enum vsr_models_temporal tp, int T, rec *r, vsr_frame *sr)
+{
+    vsr_frame lr[8];
+    vsr_error err = {0};
+    for (int t = 0; t < T; t++) {
+        assert_int_equal(vsr_frame_alloc(&lr[t], 4, 3, 3, &err), 0);
+        memset(lr[t].data, t, (size_t)lr[t].stride * lr[t].height);
+    }
+    vsr_models_step st = {r, rec_run, rec_reset};
+    vsr_models_runner *run = NULL;
+    assert_int_equal(vsr_models_runner_create(tp, 2, &st, &run, &err), 0);
+    for (int t = 0; t < T; t++)
+        assert_int_equal(vsr_frame_alloc(&sr[t], 8, 6, 3, &err), 0);
+    assert_int_equal(vsr_models_run_clip(run, lr, T, sr, &err), 0);
+    /* a second clip through the same runner resets the state again */
+    assert_int_equal(vsr_models_run_clip(run, lr, 2, sr, &err), 0);
+    vsr_models_runner_free(&run);
+    for (int t = 0; t < T; t++)
+        vsr_frame_free(&lr[t]);
+}
+
+static void test_feeding_order(void **state)
+{
+    (void)state;
+    const int T = 5;
+    vsr_frame sr[8];
+    /* window3 with edge replication: [0,0,1] [0,1,2] [1,2,3] [2,3,4] [3,4,4] */
+    rec r = {0};
+    run_synthetic(VSR_MODELS_T_WINDOW3_STATE, T, &r, sr);
+    static const int want[5][3] = {{0, 0, 1}, {0, 1, 2}, {1, 2, 3}, {2, 3, 4}, {3, 4, 4}};
+    for (int t = 0; t < T; t++) {
+        assert_int_equal(r.n[t], 3);
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(r.seen[t][i], want[t][i]);
+        assert_int_equal(r.prev_val[t], -1);
+    }
+    /* second clip of 2 frames: [0,0,1] [0,1,1] */
+    assert_int_equal(r.calls, T + 2);
+    assert_int_equal(r.seen[T][0], 0);
+    assert_int_equal(r.seen[T][2], 1);
+    assert_int_equal(r.seen[T + 1][1], 1);
+    assert_int_equal(r.seen[T + 1][2], 1);
+    assert_int_equal(r.resets, 2);
+    for (int t = 0; t < T; t++)
+        vsr_frame_free(&sr[t]);
+
+    /* causal pair: [0,0] [0,1] [1,2] ... */
+    rec p = {0};
+    run_synthetic(VSR_MODELS_T_PAIR_STATE, T, &p, sr);
+    for (int t = 0; t < T; t++) {
+        assert_int_equal(p.n[t], 2);
+        assert_int_equal(p.seen[t][0], t > 0 ? t - 1 : 0);
+        assert_int_equal(p.seen[t][1], t);
+    }
+    /* SR(t) went to sr[t]: frame 3 of the first clip is 100 + 3 */
+    assert_int_equal(sr[3].data[0], 103);
+    for (int t = 0; t < T; t++)
+        vsr_frame_free(&sr[t]);
+
+    /* previous-HR: SR(t-1) is fed back; at t = 0 the bilinear of x(0) (= 0 here) */
+    rec h = {0};
+    run_synthetic(VSR_MODELS_T_PREV_HR, T, &h, sr);
+    assert_int_equal(h.prev_val[0], 0);
+    for (int t = 1; t < T; t++) {
+        assert_int_equal(h.n[t], 1);
+        assert_int_equal(h.seen[t][0], t);
+        assert_int_equal(h.prev_val[t], 100 + t - 1);
+    }
+    assert_int_equal(h.prev_val[T], 0); /* reset at the new clip */
+    for (int t = 0; t < T; t++)
+        vsr_frame_free(&sr[t]);
+}
+
+static void test_streaming_latency(void **state)
+{
+    (void)state;
+    /* window3 emits SR(t) only after x(t+1) arrived; the end drains the last */
+    rec r = {0};
+    vsr_models_step st = {&r, rec_run, rec_reset};
+    vsr_models_runner *run = NULL;
+    vsr_error err = {0};
+    assert_int_equal(vsr_models_runner_create(VSR_MODELS_T_WINDOW3, 2, &st, &run, &err), 0);
+    vsr_frame lr, sr;
+    assert_int_equal(vsr_frame_alloc(&lr, 4, 3, 3, &err), 0);
+    assert_int_equal(vsr_frame_alloc(&sr, 8, 6, 3, &err), 0);
+    int ready, t;
+    assert_int_equal(vsr_models_runner_push(run, &lr, &sr, &ready, &t, &err), 0);
+    assert_int_equal(ready, 0);
+    memset(lr.data, 1, (size_t)lr.stride * lr.height);
+    assert_int_equal(vsr_models_runner_push(run, &lr, &sr, &ready, &t, &err), 0);
+    assert_int_equal(ready, 1);
+    assert_int_equal(t, 0);
+    assert_int_equal(vsr_models_runner_push(run, NULL, &sr, &ready, &t, &err), 0);
+    assert_int_equal(ready, 1);
+    assert_int_equal(t, 1);
+    assert_int_equal(r.seen[1][2], 1); /* [0, 1, 1] */
+    assert_int_equal(vsr_models_runner_push(run, NULL, &sr, &ready, &t, &err), 0);
+    assert_int_equal(ready, 0);
+    /* wrong SR size is an error, not a write out of bounds */
+    vsr_frame bad;
+    assert_int_equal(vsr_frame_alloc(&bad, 4, 3, 3, &err), 0);
+    assert_int_equal(vsr_models_runner_push(run, &lr, &bad, &ready, &t, &err), 0);
+    assert_true(vsr_models_runner_push(run, &lr, &bad, &ready, &t, &err) < 0);
+    vsr_frame_free(&bad);
+    vsr_frame_free(&lr);
+    vsr_frame_free(&sr);
+    vsr_models_runner_free(&run);
+}
+
+static void test_refuse_without_weights(void **state)
+{
+    (void)state;
+    const vsr_models_entry *e = vsr_models_zoo_find("MVSR_13");
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    assert_int_equal(vsr_models_build(&e->hp, e->name, 16, 16, &g, &err), 0);
+    assert_int_equal(vsr_models_load_weights(e, g, NULL, &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "MVSR_13"));
+    assert_non_null(strstr(err.msg, "train"));
+    e = vsr_models_zoo_find("SWRN");
+    assert_int_equal(vsr_models_load_weights(e, g, "/nonexistent/swrn.vsrw", &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "--import"));
+    vsr_graph_free(&g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry),          cmocka_unit_test(test_counts_equal_count_py),
+        cmocka_unit_test(test_custom_variant),    cmocka_unit_test(test_feeding_order),
+        cmocka_unit_test(test_streaming_latency), cmocka_unit_test(test_refuse_without_weights),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
