@@ -1234,3 +1234,51 @@ int vsr_graph_print_table(const vsr_graph *g, int h, int w, FILE *out, vsr_error
             (double)s.peak_scratch_bytes / (1024.0 * 1024.0));
     return 0;
 }
+
+int vsr_graph_input_count(const vsr_graph *g)
+{
+    return g->n_inputs;
+}
+
+int vsr_graph_output_count(const vsr_graph *g)
+{
+    return g->n_outputs;
+}
+
+int vsr_graph_input_info(const vsr_graph *g, int i, const char **name, int *h, int *w, int *c,
+                         int *tensor)
+{
+    if (i < 0 || i >= g->n_inputs)
+        return -EINVAL;
+    const vsr_node *nd = &g->nodes[g->inputs[i]];
+    if (name)
+        *name = nd->name;
+    if (h)
+        *h = nd->h;
+    if (w)
+        *w = nd->w;
+    if (c)
+        *c = nd->c;
+    if (tensor)
+        *tensor = g->inputs[i];
+    return 0;
+}
+
+int vsr_graph_output_info(const vsr_graph *g, int i, const char **name, int *tensor)
+{
+    if (i < 0 || i >= g->n_outputs)
+        return -EINVAL;
+    if (name)
+        *name = g->outputs[i].name;
+    if (tensor)
+        *tensor = g->outputs[i].t;
+    return 0;
+}
+
+int vsr_graph_tensor_shape(const vsr_graph *g, int t, int *h, int *w, int *c)
+{
+    if (t < 0 || t >= g->n_nodes)
+        return -EINVAL;
+    *h = g->nodes[t].h, *w = g->nodes[t].w, *c = g->nodes[t].c;
+    return 0;
+}

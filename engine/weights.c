@@ -1,0 +1,464 @@
+/*
+ * The project's weights file (.vsrw): see engine.h for the byte layout.
+ * Everything is written and read byte by byte in little-endian order, so
+ * the format does not depend on the host.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+typedef struct wtensor {
+    char name[VSR_NAME_MAX];
+    int ndim;
+    int dims[4];
+    size_t count;
+    float *data;
+} wtensor;
+
+struct vsr_weights {
+    char path[256];
+    char model[VSR_NAME_MAX];
+    vsr_meta *meta;
+    int n_meta;
+    wtensor *t;
+    int n_t;
+};
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib), bitwise: the files are small. */
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
+{
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+/* ---- writer ------------------------------------------------------------- */
+
+typedef struct wbuf {
+    uint8_t *p;
+    size_t n, cap;
+    int oom;
+} wbuf;
+
+static void put(wbuf *b, const void *src, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + n)
+            cap *= 2;
+        uint8_t *q = realloc(b->p, cap);
+        if (!q) {
+            b->oom = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+
+static void put_u8(wbuf *b, unsigned v)
+{
+    uint8_t c = (uint8_t)v;
+    put(b, &c, 1);
+}
+
+static void put_u16(wbuf *b, unsigned v)
+{
+    uint8_t c[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    put(b, c, 2);
+}
+
+static void put_u32(wbuf *b, uint32_t v)
+{
+    uint8_t c[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    put(b, c, 4);
+}
+
+static void put_str(wbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    put_u16(b, (unsigned)n);
+    put(b, s, n);
+}
+
+int vsr_weights_save(const vsr_graph *g, const char *path, vsr_error *err)
+{
+    int rc = vsr_graph_check_weights(g, err);
+    if (rc)
+        return rc;
+    wbuf b = {0};
+    put(&b, "VSRW", 4);
+    put_u32(&b, VSR_WEIGHTS_VERSION);
+    wbuf h = {0};
+    put_str(&h, g->name);
+    put_u32(&h, (uint32_t)g->n_meta);
+    for (int i = 0; i < g->n_meta; i++) {
+        put_str(&h, g->meta[i].key);
+        put_str(&h, g->meta[i].value);
+    }
+    put_u32(&b, (uint32_t)h.n);
+    put(&b, h.p, h.n);
+    free(h.p);
+    put_u32(&b, (uint32_t)g->n_wts);
+    for (int i = 0; i < g->n_wts; i++) {
+        const vsr_wt *w = &g->wts[i];
+        put_str(&b, w->name);
+        put_u8(&b, 0);
+        put_u8(&b, (unsigned)w->ndim);
+        for (int d = 0; d < w->ndim; d++)
+            put_u32(&b, (uint32_t)w->dims[d]);
+        for (size_t k = 0; k < w->count; k++) {
+            uint32_t u;
+            memcpy(&u, &w->data[k], 4);
+            put_u32(&b, u);
+        }
+    }
+    put_u32(&b, crc32_update(0, b.p, b.n));
+    if (b.oom || h.oom) {
+        free(b.p);
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        rc = -errno;
+        free(b.p);
+        return vsr_error_set(err, rc, "%s: cannot create: %s", path, strerror(-rc));
+    }
+    size_t wr = fwrite(b.p, 1, b.n, f);
+    int cl = fclose(f);
+    free(b.p);
+    if (wr != b.n || cl != 0)
+        return vsr_error_set(err, -EIO, "%s: write failed (disk full?)", path);
+    return 0;
+}
+
+/* ---- reader ---------------------------------------------------------------- */
+
+typedef struct rbuf {
+    const uint8_t *p;
+    size_t n, pos;
+    int bad;
+} rbuf;
+
+static int get(rbuf *r, void *dst, size_t n)
+{
+    if (r->bad || r->n - r->pos < n) {
+        r->bad = 1;
+        return -1;
+    }
+    memcpy(dst, r->p + r->pos, n);
+    r->pos += n;
+    return 0;
+}
+
+static uint32_t get_u32(rbuf *r)
+{
+    uint8_t c[4] = {0};
+    get(r, c, 4);
+    return (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24;
+}
+
+static unsigned get_u16(rbuf *r)
+{
+    uint8_t c[2] = {0};
+    get(r, c, 2);
+    return (unsigned)c[0] | (unsigned)c[1] << 8;
+}
+
+static unsigned get_u8(rbuf *r)
+{
+    uint8_t c = 0;
+    get(r, &c, 1);
+    return c;
+}
+
+/* A string into a malloc'd NUL-terminated copy. */
+static char *get_str(rbuf *r)
+{
+    unsigned n = get_u16(r);
+    if (r->bad || r->n - r->pos < n) {
+        r->bad = 1;
+        return NULL;
+    }
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, r->p + r->pos, n);
+    s[n] = 0;
+    r->pos += n;
+    return s;
+}
+
+void vsr_weights_free(vsr_weights **pw)
+{
+    if (!pw || !*pw)
+        return;
+    vsr_weights *w = *pw;
+    for (int i = 0; i < w->n_meta; i++) {
+        free(w->meta[i].key);
+        free(w->meta[i].value);
+    }
+    for (int i = 0; i < w->n_t; i++)
+        free(w->t[i].data);
+    free(w->meta);
+    free(w->t);
+    free(w);
+    *pw = NULL;
+}
+
+static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
+{
+    const char *path = w->path;
+    char magic[4];
+    if (get(r, magic, 4) || memcmp(magic, "VSRW", 4))
+        return vsr_error_set(err, -EINVAL, "%s: not a vsrbench weights file (bad magic)", path);
+    uint32_t version = get_u32(r);
+    if (!r->bad && version != VSR_WEIGHTS_VERSION)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: weights format version %u, this build reads version %d",
+                             path, version, VSR_WEIGHTS_VERSION);
+    if (r->n < 12 + 4)
+        return vsr_error_set(err, -EINVAL, "%s: truncated (%zu bytes)", path, r->n);
+    uint32_t stored = (uint32_t)r->p[r->n - 4] | (uint32_t)r->p[r->n - 3] << 8 |
+                      (uint32_t)r->p[r->n - 2] << 16 | (uint32_t)r->p[r->n - 1] << 24;
+    if (crc32_update(0, r->p, r->n - 4) != stored)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: checksum mismatch: the file is corrupt or truncated", path);
+    r->n -= 4;
+    uint32_t hbytes = get_u32(r);
+    size_t hend = r->pos + hbytes;
+    char *model = get_str(r);
+    if (!model)
+        return vsr_error_set(err, -EINVAL, "%s: truncated header", path);
+    snprintf(w->model, sizeof(w->model), "%s", model);
+    free(model);
+    uint32_t nm = get_u32(r);
+    if (r->bad || nm > 65536)
+        return vsr_error_set(err, -EINVAL, "%s: bad header (metadata count)", path);
+    w->meta = calloc(nm ? nm : 1, sizeof(vsr_meta));
+    if (!w->meta)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
+    for (uint32_t i = 0; i < nm; i++) {
+        w->meta[i].key = get_str(r);
+        w->meta[i].value = get_str(r);
+        w->n_meta++;
+        if (!w->meta[i].key || !w->meta[i].value)
+            return vsr_error_set(err, -EINVAL, "%s: truncated metadata entry %u", path, i);
+    }
+    if (r->pos != hend)
+        return vsr_error_set(err, -EINVAL, "%s: header size %u does not match its content",
+                             path, hbytes);
+    uint32_t nt = get_u32(r);
+    if (r->bad || nt > 1000000)
+        return vsr_error_set(err, -EINVAL, "%s: bad tensor count", path);
+    w->t = calloc(nt ? nt : 1, sizeof(wtensor));
+    if (!w->t)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
+    for (uint32_t i = 0; i < nt; i++) {
+        wtensor *t = &w->t[i];
+        char *name = get_str(r);
+        if (!name)
+            return vsr_error_set(err, -EINVAL, "%s: truncated at tensor %u", path, i);
+        int toolong = strlen(name) >= VSR_NAME_MAX;
+        snprintf(t->name, sizeof(t->name), "%s", name);
+        free(name);
+        if (toolong)
+            return vsr_error_set(err, -EINVAL, "%s: tensor %u: name too long", path, i);
+        w->n_t++;
+        unsigned dtype = get_u8(r), ndim = get_u8(r);
+        if (r->bad)
+            return vsr_error_set(err, -EINVAL, "%s: tensor %s: truncated", path, t->name);
+        if (dtype != 0)
+            return vsr_error_set(err, -EINVAL, "%s: tensor %s: unsupported dtype %u", path,
+                                 t->name, dtype);
+        if (ndim < 1 || ndim > 4)
+            return vsr_error_set(err, -EINVAL, "%s: tensor %s: bad rank %u", path, t->name,
+                                 ndim);
+        t->ndim = (int)ndim;
+        t->count = 1;
+        for (unsigned d = 0; d < ndim; d++) {
+            uint32_t v = get_u32(r);
+            if (v < 1 || v > (1u << 24))
+                return vsr_error_set(err, -EINVAL, "%s: tensor %s: bad dimension %u", path,
+                                     t->name, v);
+            t->dims[d] = (int)v;
+            t->count *= v;
+        }
+        if (r->bad || t->count > (r->n - r->pos) / 4)
+            return vsr_error_set(err, -EINVAL, "%s: tensor %s: truncated data", path,
+                                 t->name);
+        t->data = malloc(t->count * sizeof(float));
+        if (!t->data)
+            return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
+        for (size_t k = 0; k < t->count; k++) {
+            uint32_t u = get_u32(r);
+            memcpy(&t->data[k], &u, 4);
+        }
+    }
+    if (r->pos != r->n)
+        return vsr_error_set(err, -EINVAL, "%s: %zu trailing bytes after the last tensor",
+                             path, r->n - r->pos);
+    return 0;
+}
+
+int vsr_weights_open(const char *path, vsr_weights **out, vsr_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        return vsr_error_set(err, -e, "%s: cannot open: %s", path, strerror(e));
+    }
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 65536;
+            uint8_t *q = realloc(buf, cap);
+            if (!q) {
+                free(buf);
+                fclose(f);
+                return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
+            }
+            buf = q;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int rerr = ferror(f);
+    fclose(f);
+    if (rerr) {
+        free(buf);
+        return vsr_error_set(err, -EIO, "%s: read error", path);
+    }
+    vsr_weights *w = calloc(1, sizeof(*w));
+    if (!w) {
+        free(buf);
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
+    }
+    snprintf(w->path, sizeof(w->path), "%s", path);
+    rbuf r = {buf, n, 0, 0};
+    int rc = parse(w, &r, err);
+    free(buf);
+    if (rc) {
+        vsr_weights_free(&w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+const char *vsr_weights_model(const vsr_weights *w)
+{
+    return w->model;
+}
+
+const char *vsr_weights_meta(const vsr_weights *w, const char *key)
+{
+    for (int i = 0; i < w->n_meta; i++)
+        if (!strcmp(w->meta[i].key, key))
+            return w->meta[i].value;
+    return NULL;
+}
+
+int vsr_weights_meta_count(const vsr_weights *w)
+{
+    return w->n_meta;
+}
+
+int vsr_weights_meta_at(const vsr_weights *w, int i, const char **key, const char **value)
+{
+    if (i < 0 || i >= w->n_meta)
+        return -EINVAL;
+    *key = w->meta[i].key;
+    *value = w->meta[i].value;
+    return 0;
+}
+
+int vsr_weights_tensor_count(const vsr_weights *w)
+{
+    return w->n_t;
+}
+
+int vsr_weights_tensor_at(const vsr_weights *w, int i, const char **name, int *ndim,
+                          int dims[4], const float **data)
+{
+    if (i < 0 || i >= w->n_t)
+        return -EINVAL;
+    *name = w->t[i].name;
+    *ndim = w->t[i].ndim;
+    memcpy(dims, w->t[i].dims, sizeof(w->t[i].dims));
+    *data = w->t[i].data;
+    return 0;
+}
+
+int vsr_weights_apply(const vsr_weights *w, vsr_graph *g, vsr_error *err)
+{
+    /* check everything before changing anything */
+    for (int i = 0; i < w->n_t; i++) {
+        const wtensor *t = &w->t[i];
+        int k = vsr__graph_find_weight(g, t->name);
+        if (k < 0)
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: tensor %s is not a weight of graph %s (wrong model or "
+                                 "hyperparameters?)",
+                                 w->path, t->name, g->name);
+        const vsr_wt *gw = &g->wts[k];
+        int same = gw->ndim == t->ndim;
+        for (int d = 0; same && d < t->ndim; d++)
+            same = gw->dims[d] == t->dims[d];
+        if (!same) {
+            char a[64], b[64];
+            int na = 0, nb = 0;
+            for (int d = 0; d < t->ndim; d++)
+                na += snprintf(a + na, sizeof(a) - (size_t)na, d ? "x%d" : "%d", t->dims[d]);
+            for (int d = 0; d < gw->ndim; d++)
+                nb += snprintf(b + nb, sizeof(b) - (size_t)nb, d ? "x%d" : "%d", gw->dims[d]);
+            return vsr_error_set(err, -EINVAL, "%s: tensor %s has shape %s, graph %s expects %s",
+                                 w->path, t->name, a, g->name, b);
+        }
+        for (size_t e = 0; e < t->count; e++)
+            if (!isfinite(t->data[e]))
+                return vsr_error_set(err, -EINVAL, "%s: tensor %s (layer %s): element %zu is %s",
+                                     w->path, t->name, g->nodes[gw->node].name, e,
+                                     isnan(t->data[e]) ? "NaN" : "inf");
+    }
+    for (int k = 0; k < g->n_wts; k++) {
+        int found = 0;
+        for (int i = 0; i < w->n_t && !found; i++)
+            found = !strcmp(w->t[i].name, g->wts[k].name);
+        if (!found)
+            return vsr_error_set(err, -EINVAL, "%s: missing tensor %s needed by graph %s",
+                                 w->path, g->wts[k].name, g->name);
+    }
+    for (int i = 0; i < w->n_t; i++) {
+        int rc = vsr_graph_set_weight(g, w->t[i].name, w->t[i].data, w->t[i].count, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int vsr_weights_load(vsr_graph *g, const char *path, vsr_error *err)
+{
+    vsr_weights *w = NULL;
+    int rc = vsr_weights_open(path, &w, err);
+    if (rc)
+        return rc;
+    rc = vsr_weights_apply(w, g, err);
+    vsr_weights_free(&w);
+    return rc;
+}

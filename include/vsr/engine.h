@@ -225,6 +225,17 @@ int vsr_graph_input(vsr_graph *g, const char *name, int h, int w, int c, vsr_err
  */
 int vsr_graph_output(vsr_graph *g, const char *name, int t, vsr_error *err);
 
+/** Number of graph inputs / outputs. */
+int vsr_graph_input_count(const vsr_graph *g);
+int vsr_graph_output_count(const vsr_graph *g);
+/** Input @p i: name (borrowed), nominal h x w x c, tensor id. Any out pointer may be NULL. */
+int vsr_graph_input_info(const vsr_graph *g, int i, const char **name, int *h, int *w, int *c,
+                         int *tensor);
+/** Output @p i: name (borrowed) and tensor id. */
+int vsr_graph_output_info(const vsr_graph *g, int i, const char **name, int *tensor);
+/** Nominal shape of tensor @p t (at the declared input size). */
+int vsr_graph_tensor_shape(const vsr_graph *g, int t, int *h, int *w, int *c);
+
 /**
  * Declare the known value range of a tensor (inputs, or outputs of a clip).
  * INT8 then uses it instead of calibration statistics, unless explicit
@@ -301,7 +312,7 @@ int vsr_graph_layer_norm(vsr_graph *g, const char *name, int x, float eps, vsr_e
  * (Keras) and params after folding).
  */
 int vsr_graph_batch_norm(vsr_graph *g, const char *name, int x, float eps, vsr_error *err);
-/** Mean over H x W per channel -> 1 x 1 x C (FP32 accumulation). */
+/** Mean over H x W per channel -> 1 x 1 x C (the engine accumulates whole-image sums in FP64). */
 int vsr_graph_global_avg_pool(vsr_graph *g, const char *name, int x, vsr_error *err);
 /** Population standard deviation over H x W per channel -> 1 x 1 x C (CCA "contrast"). */
 int vsr_graph_global_std_pool(vsr_graph *g, const char *name, int x, vsr_error *err);
@@ -384,7 +395,7 @@ typedef enum vsr_calib_method {
 typedef struct vsr_calib_options {
     vsr_calib_method method;
     double percentile; /**< for VSR_CALIB_PERCENTILE, e.g. 99.99 (upper; lower = 100 - p) */
-    int bins;          /**< histogram bins per tensor (default 2048) */
+    int bins;          /**< reserved: histograms always use 2048 bins per tensor */
 } vsr_calib_options;
 
 void vsr_calib_options_default(vsr_calib_options *o);
