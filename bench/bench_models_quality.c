@@ -75,7 +75,7 @@ static int vid4(const char *shared, const char *src, pthreadpool_t pool)
         CHECK(run_clip(e, ent, 4, lr, n, sr, &err));
         double s[4] = {0};
         for (int t = 0; t < n; t++) {
-            vsr_frame b, v;
+            vsr_frame b = {0}, v;
             CHECK(vsr_imresize_u8(&lr[t], 4.0, &b, &err));
             /* GT is modcropped by the BI degradation: compare the same area */
             CHECK(vsr_frame_view(&v, &gt[t], 0, 0, sr[t].width, sr[t].height, &err));
@@ -113,10 +113,10 @@ static int set5(const char *shared, const char *src, pthreadpool_t pool)
 {
     enum { N = 5 };
     vsr_error err = {0};
-    vsr_frame gt[N], lr[N];
+    vsr_frame gt[N] = {{0}}, lr[N] = {{0}};
     for (int i = 0; i < N; i++) {
         char p[1200];
-        vsr_frame full, v;
+        vsr_frame full = {0}, v;
         snprintf(p, sizeof(p), "%s/data/sisr/Set5/x4/img_%03d_SRF_4_HR.png", shared, i + 1);
         CHECK(vsr_image_read(p, 3, &full, &err));
         CHECK(vsr_frame_view(&v, &full, 0, 0, full.width - full.width % 3,
@@ -130,7 +130,7 @@ static int set5(const char *shared, const char *src, pthreadpool_t pool)
     printf("| weights | precision | Set5 mean |\n|---|---|---:|\n");
     double pb = 0;
     for (int i = 0; i < N; i++) {
-        vsr_frame b;
+        vsr_frame b = {0};
         double x;
         CHECK(vsr_imresize_u8(&lr[i], 3.0, &b, &err));
         CHECK(vsr_metrics_psnr(&gt[i], &b, 3, 1, pool, &x, &err));
@@ -152,7 +152,7 @@ static int set5(const char *shared, const char *src, pthreadpool_t pool)
                 vsr_models_tflite_import opt = {lr[i].height, lr[i].width, 1};
                 vsr_graph *g = NULL;
                 vsr_engine *e = NULL;
-                vsr_frame sr;
+                vsr_frame sr = {0};
                 double x;
                 CHECK(vsr_models_import_tflite(&m, "abpn", &opt, &g, &err));
                 CHECK(vsr_engine_create(g, (vsr_precision)pr, pool, NULL, &e, &err));
@@ -176,7 +176,7 @@ static int set5(const char *shared, const char *src, pthreadpool_t pool)
         for (int i = 0; i < N; i++) {
             vsr_graph *g = NULL;
             vsr_engine *e = NULL;
-            vsr_frame sr;
+            vsr_frame sr = {0};
             double x;
             CHECK(vsr_models_build(&ent->hp, ent->name, lr[i].height, lr[i].width, &g, &err));
             CHECK(vsr_models_import_npy(g, npy, map, &err));

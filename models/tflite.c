@@ -106,13 +106,10 @@ static int fb_scalar(const fb *f, const fbt *t, int idx, int size, int64_t def, 
                      int64_t *v)
 {
     size_t p;
+    *v = def;
     int rc = fb_field(f, t, idx, &p);
-    if (rc)
+    if (rc || !p)
         return rc;
-    if (!p) {
-        *v = def;
-        return 0;
-    }
     if (f->n - p < (size_t)size)
         return FB_BAD(f, "%s: corrupt flatbuffer (scalar field %d truncated)", f->what, idx);
     uint64_t u = 0;
@@ -430,7 +427,7 @@ static int parse_quant(const fb *f, const fbt *tt, vsr_models_tfl_quant *q)
         }
         q->nzp = (int)c;
     }
-    int64_t v;
+    int64_t v = 0;
     if ((rc = fb_int(f, &qt, 6, 4, 0, &v)))
         return rc;
     q->quantized_dimension = (int)v;
@@ -448,7 +445,7 @@ static int parse_options(const fb *f, const fbt *ot, vsr_models_tfl_operator *op
     fbt t;
     if ((rc = fb_table(f, p, &t)))
         return rc;
-    int64_t v[8];
+    int64_t v[8] = {0};
 #define GET(i, sz, def)                                                                        \
     do {                                                                                       \
         if ((rc = fb_int(f, &t, i, sz, def, &v[i])))                                           \
@@ -581,7 +578,7 @@ int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
     fbt model;
     if ((rc = fb_u32(f, 0, &root)) || (rc = fb_table(f, root, &model)))
         goto fail;
-    int64_t v;
+    int64_t v = 0;
     if ((rc = fb_int(f, &model, 0, 4, 0, &v)))
         goto fail;
     out->version = (uint32_t)v;
@@ -606,7 +603,7 @@ int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
     }
     for (uint32_t i = 0; i < c; i++) {
         fbt oc;
-        int64_t dep, code, ver;
+        int64_t dep = 0, code = 0, ver = 1;
         if ((rc = fb_vec_table(f, s, i, &oc)) || (rc = fb_int(f, &oc, 0, 1, 0, &dep)) ||
             (rc = fb_int(f, &oc, 2, 4, 1, &ver)) || (rc = fb_int(f, &oc, 3, 4, 0, &code)))
             goto fail;
@@ -704,7 +701,7 @@ int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
             if ((rc = fb_vec_table(f, bufs, t->buffer, &bt)) ||
                 (rc = fb_vector(f, &bt, 0, 1, &ds, &dc)))
                 goto fail;
-            int64_t boff, bsize;
+            int64_t boff = 0, bsize = 0;
             if ((rc = fb_scalar(f, &bt, 1, 8, 0, 0, &boff)) ||
                 (rc = fb_scalar(f, &bt, 2, 8, 0, 0, &bsize)))
                 goto fail;

@@ -80,10 +80,10 @@ static void test_swrn_vid4(void **state)
     assert_int_equal(vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &e, &err), 0);
     static const char *const clips[] = {"calendar", "city", "foliage", "walk"};
     for (int c = 0; c < 4; c++) {
-        vsr_frame gt[NF], lr[NF], sr[NF];
+        vsr_frame gt[NF] = {{0}}, lr[NF] = {{0}}, sr[NF] = {{0}};
         for (int t = 0; t < NF; t++) {
             char p[1200];
-            vsr_frame full;
+            vsr_frame full = {0};
             snprintf(p, sizeof(p), "%s/%s/%08d.png", gtdir, clips[c], t);
             assert_int_equal(vsr_image_read(p, 3, &full, &err), 0);
             centre_crop(&full, CW, CH, &gt[t]);
@@ -93,7 +93,7 @@ static void test_swrn_vid4(void **state)
         run_frames(e, ent, 4, lr, NF, sr);
         double ps = 0, pb = 0;
         for (int t = 0; t < NF; t++) {
-            vsr_frame bic;
+            vsr_frame bic = {0};
             assert_int_equal(vsr_imresize_u8(&lr[t], 4.0, &bic, &err), 0);
             ps += ypsnr(&gt[t], &sr[t], 4) / NF;
             pb += ypsnr(&gt[t], &bic, 4) / NF;
@@ -118,7 +118,7 @@ static void load_set5_x3(const char *dir, vsr_frame *gt, vsr_frame *lr)
     vsr_error err = {0};
     for (int i = 0; i < S5_N; i++) {
         char p[1200];
-        vsr_frame full;
+        vsr_frame full = {0};
         snprintf(p, sizeof(p), "%s/img_%03d_SRF_4_HR.png", dir, i + 1);
         assert_int_equal(vsr_image_read(p, 3, &full, &err), 0);
         centre_crop(&full, S5_CROP, S5_CROP, &gt[i]);
@@ -145,7 +145,7 @@ static double mean_psnr_bicubic(const vsr_frame *gt, const vsr_frame *lr)
     double sum = 0;
     vsr_error err = {0};
     for (int i = 0; i < S5_N; i++) {
-        vsr_frame b;
+        vsr_frame b = {0};
         assert_int_equal(vsr_imresize_u8(&lr[i], 3.0, &b, &err), 0);
         sum += ypsnr(&gt[i], &b, 3);
         vsr_frame_free(&b);
@@ -159,7 +159,7 @@ static void test_abpn_int8_tflite_set5(void **state)
     char tfl[1024], s5[1024];
     VSR_SKIP_WITHOUT_SHARED(tfl, "data/weights/abpn_x3/base7_D4C28_bs16ps64_lr1e-3_qat.tflite");
     VSR_SKIP_WITHOUT_SHARED(s5, "data/sisr/Set5/x4");
-    vsr_frame gt[S5_N], lr[S5_N];
+    vsr_frame gt[S5_N] = {{0}}, lr[S5_N] = {{0}};
     load_set5_x3(s5, gt, lr);
     vsr_models_tflite m;
     vsr_error err = {0};
@@ -201,7 +201,7 @@ static void test_abpn_fp32_precisions(void **state)
     VSR_SKIP_WITHOUT_SHARED(dir, "data/weights/abpn_x3/fp32_npy");
     VSR_SKIP_WITHOUT_SHARED(s5, "data/sisr/Set5/x4");
     snprintf(map, sizeof(map), "%s/models/maps/abpn_x3.yaml", getenv("VSR_SOURCE_DIR"));
-    vsr_frame gt[S5_N], lr[S5_N];
+    vsr_frame gt[S5_N] = {{0}}, lr[S5_N] = {{0}};
     load_set5_x3(s5, gt, lr);
     const vsr_models_entry *ent = vsr_models_zoo_find("ABPN_x3");
     vsr_graph *g = NULL;
