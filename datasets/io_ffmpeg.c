@@ -68,6 +68,27 @@ static int convert_sws(struct SwsContext **cache, const AVFrame *f, int channels
 {
     enum AVPixelFormat dst_fmt = channels == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
     enum AVPixelFormat src_fmt = (enum AVPixelFormat)f->format;
+    int full = f->color_range == AVCOL_RANGE_JPEG || is_full_range_fmt(src_fmt);
+    /* The deprecated yuvj* formats: the same layout as yuv*, range set below. */
+    switch (src_fmt) {
+    case AV_PIX_FMT_YUVJ420P:
+        src_fmt = AV_PIX_FMT_YUV420P;
+        break;
+    case AV_PIX_FMT_YUVJ422P:
+        src_fmt = AV_PIX_FMT_YUV422P;
+        break;
+    case AV_PIX_FMT_YUVJ444P:
+        src_fmt = AV_PIX_FMT_YUV444P;
+        break;
+    case AV_PIX_FMT_YUVJ440P:
+        src_fmt = AV_PIX_FMT_YUV440P;
+        break;
+    case AV_PIX_FMT_YUVJ411P:
+        src_fmt = AV_PIX_FMT_YUV411P;
+        break;
+    default:
+        break;
+    }
     struct SwsContext *s =
         sws_getCachedContext(cache ? *cache : NULL, f->width, f->height, src_fmt, f->width,
                              f->height, dst_fmt, SWS_FLAGS, NULL, NULL, NULL);
@@ -78,7 +99,6 @@ static int convert_sws(struct SwsContext **cache, const AVFrame *f, int channels
                              av_get_pix_fmt_name(src_fmt), av_get_pix_fmt_name(dst_fmt));
     const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(src_fmt);
     if (d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3) {
-        int full = f->color_range == AVCOL_RANGE_JPEG || is_full_range_fmt(src_fmt);
         const int *coefs = sws_getCoefficients(sws_matrix(f));
         /* Source matrix and range from the stream; destination full-range RGB. */
         sws_setColorspaceDetails(s, coefs, full, sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
@@ -733,10 +753,17 @@ int vsr_source_open_video(const char *path, int want_channels, vsr_source **out,
     AVStream *vs = s->fmt->streams[s->stream];
     AVRational fr = av_guess_frame_rate(s->fmt, vs, NULL);
     s->fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0.0;
-    s->count = vs->nb_frames > 0 && vs->nb_frames < INT32_MAX ? (int)vs->nb_frames
-                                                              : count_packets(url, s->stream);
+    /* AVI headers count dropped (empty, "repeat previous") frames that the
+     * demuxer skips, so for AVI count the packets and trust no declared
+     * length; AVI truncation shows up as a corrupt packet instead. */
+    const int avi = !strcmp(s->fmt->iformat->name, "avi");
+    s->count = !avi && vs->nb_frames > 0 && vs->nb_frames < INT32_MAX
+                   ? (int)vs->nb_frames
+                   : count_packets(url, s->stream);
     /* What the container declares, to tell a truncated file from its end. */
-    if (vs->nb_frames > 0 && vs->nb_frames < INT32_MAX)
+    if (avi)
+        s->declared = 0;
+    else if (vs->nb_frames > 0 && vs->nb_frames < INT32_MAX)
         s->declared = (int)vs->nb_frames;
     else if (vs->duration != AV_NOPTS_VALUE && vs->duration > 0 && s->fps > 0)
         s->declared = (int)llround((double)vs->duration * av_q2d(vs->time_base) * s->fps);

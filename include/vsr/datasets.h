@@ -134,7 +134,8 @@ int vsr_source_open_video(const char *path, int want_channels, vsr_source **out,
  * @return 1 when a frame was read, 0 at the end of the source, negative on
  *         error: a corrupt or truncated file (decoder errors, damaged frames,
  *         or a video that ends clearly before the frame count its container
- *         declares, from nb_frames or the duration x fps, with a slack of
+ *         declares, from nb_frames or the duration x fps (not for AVI, whose
+ *         headers count dropped frames), with a slack of
  *         2% + 1 frame), a frame whose size differs from the first frame
  *         ("mixed frame sizes"), an unreadable file.
  *         The message names the file and the problem.
@@ -142,7 +143,7 @@ int vsr_source_open_video(const char *path, int want_channels, vsr_source **out,
 int vsr_source_read(vsr_source *src, vsr_frame *frame, vsr_error *err);
 
 /**
- * Number of frames: exact for folders; for videos the container's count
+ * Number of frames: exact for folders; for videos (except AVI) the container's count
  * when it declares one, else the number of video packets (counted by
  * demuxing only, at open); -1 when unknown.
  */
@@ -429,7 +430,8 @@ int vsr_demo_default_dir(char *buf, size_t cap, vsr_error *err);
  * <dir>/demo/BIx4/<clip>/%08d.png (0-based), 3 clips x 8 frames, GT 480x272,
  * LR 120x68 (BI degradation of GT), and <dir>/demo/MANIFEST.tsv listing
  * source package, source file, clip, frames, size, motion and the sha256 of
- * every written file. Deterministic: the same bytes on every machine.
+ * every written file. Deterministic: the same pixels on every machine
+ * (bit-exact decoding and resampling; the PNG bytes depend on zlib).
  * Idempotent: when the manifest exists and every file listed matches its
  * sha256, nothing is written. Otherwise the clips are built in
  * <dir>/demo.tmp-XXXXXX and renamed into place, so a half-built demo never
