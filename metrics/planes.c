@@ -30,7 +30,8 @@ int vsr_metrics_check_pair(const vsr_frame *a, const vsr_frame *b, int crop, int
 
 /* x/255 rounded to float32 (numpy: uint8 -> float32, / 255. in float32). */
 typedef struct y_lut {
-    float div255[256]; /* (float)x / 255.0f */
+    double wb[256], wg[256], wr[256]; /* (double)div255[x] * weight: the exact products */
+    float div255[256];                /* (float)x / 255.0f */
     float gray_y[256]; /* ((float)x / 255.0f) * 255.0f, BasicSR's Y of a gray image */
 } y_lut;
 
@@ -39,6 +40,9 @@ static void y_lut_fill(y_lut *l)
     for (int i = 0; i < 256; i++) {
         l->div255[i] = (float)i / 255.0f;
         l->gray_y[i] = l->div255[i] * 255.0f;
+        l->wb[i] = (double)l->div255[i] * 24.966;
+        l->wg[i] = (double)l->div255[i] * 128.553;
+        l->wr[i] = (double)l->div255[i] * 65.481;
     }
 }
 
@@ -66,20 +70,18 @@ static void y_row(void *ctx, size_t yy)
     const uint8_t *s =
         vsr_frame_row(j->f, (int)yy + j->crop) + (ptrdiff_t)j->crop * j->f->channels;
     float *d = j->y + yy * (size_t)j->w;
-    const float *t = j->lut->div255;
     if (j->f->channels == 1) {
         const float *g = j->lut->gray_y;
         for (int x = 0; x < j->w; x++)
             d[x] = g[s[x]];
         return;
     }
+    const double *wb = j->lut->wb, *wg = j->lut->wg, *wr = j->lut->wr;
     for (int x = 0; x < j->w; x++) {
         const uint8_t *p = s + 3 * (ptrdiff_t)x;
-        double v = (double)t[p[2]] * 24.966;
-        v += (double)t[p[1]] * 128.553;
-        v += (double)t[p[0]] * 65.481;
-        v += 16.0;
-        float y32 = (float)(v / 255.0);
+        /* same products (tabulated) and the same order of additions */
+        const double v = ((wb[p[2]] + wg[p[1]]) + wr[p[0]]) + 16.0;
+        const float y32 = (float)(v / 255.0);
         d[x] = y32 * 255.0f;
     }
 }

@@ -1,0 +1,308 @@
+/*
+ * bench_metrics: speed of vsrbench's PSNR, SSIM (RGB and Y) and NIQE on
+ * 1280x720 frames (median of repeats, 1 and 2 threads), and of FFmpeg's own
+ * psnr and ssim filters on the same frames, run as `ffmpeg -lavfi` on raw
+ * planar files this program writes. FFmpeg's per-frame time is
+ * (time with the filter - time of the same command without it) / frames,
+ * so process start-up and file reading cancel out.
+ *
+ * usage: bench_metrics [--repeats N] [--ffmpeg-frames N] [--no-ffmpeg] [--niqe-model P]
+ *                      [--cpu]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vsr/core.h"
+#include "vsr/metrics.h"
+
+enum { W = 1280, H = 720 };
+
+/* --cpu: time 1-thread runs in process CPU time (robust when other jobs share
+ * the cores; meaningless for the 2-thread column, which then sums both). */
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(clock_id, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_d);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Deterministic test content: smooth gradients, a flat area, texture and
+ * noise; sr = gt with small deterministic errors (like an SR output). */
+static void make_frames(vsr_frame *gt, vsr_frame *sr)
+{
+    unsigned s = 12345;
+    for (int y = 0; y < H; y++) {
+        uint8_t *g = vsr_frame_row(gt, y), *r = vsr_frame_row(sr, y);
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < 3; c++) {
+                s = s * 1103515245u + 12345u;
+                double v;
+                if (x < 200 && y < 200)
+                    v = 180; /* flat sky-like block */
+                else
+                    v = 128 + 60 * sin(x * 0.02 + c) * cos(y * 0.015) +
+                        30 * sin(x * 0.31 + y * 0.17) + (double)((s >> 16) % 21) - 10;
+                v = v < 0 ? 0 : v > 255 ? 255 : v;
+                g[3 * x + c] = (uint8_t)v;
+                s = s * 1103515245u + 12345u;
+                double e = v + (double)((s >> 16) % 9) - 4;
+                r[3 * x + c] = (uint8_t)(e < 0 ? 0 : e > 255 ? 255 : e);
+            }
+    }
+}
+
+typedef struct ctx {
+    const vsr_frame *gt, *sr;
+    const vsr_metrics_niqe_model *model;
+    pthreadpool_t pool;
+} ctx;
+
+typedef int (*metric_fn)(const ctx *c, double *v);
+
+static int f_psnr(const ctx *c, double *v)
+{
+    return vsr_metrics_psnr(c->gt, c->sr, 0, 0, c->pool, v, NULL);
+}
+static int f_psnr_y(const ctx *c, double *v)
+{
+    return vsr_metrics_psnr(c->gt, c->sr, 0, 1, c->pool, v, NULL);
+}
+static int f_ssim(const ctx *c, double *v)
+{
+    return vsr_metrics_ssim(c->gt, c->sr, 0, 0, c->pool, v, NULL);
+}
+static int f_ssim_y(const ctx *c, double *v)
+{
+    return vsr_metrics_ssim(c->gt, c->sr, 0, 1, c->pool, v, NULL);
+}
+static int f_niqe(const ctx *c, double *v)
+{
+    return vsr_metrics_niqe(c->sr, c->model, 0, VSR_NIQE_Y, c->pool, v, NULL);
+}
+
+/* Median ms of @p reps runs (after one warm-up). */
+static double time_metric(metric_fn f, const ctx *c, int reps, double *value)
+{
+    double t[64];
+    if (reps > 64)
+        reps = 64;
+    if (f(c, value) < 0)
+        return NAN;
+    for (int i = 0; i < reps; i++) {
+        const double t0 = now_ms();
+        f(c, value);
+        t[i] = now_ms() - t0;
+    }
+    return median(t, reps);
+}
+
+/* Write @p n copies of the frame as raw gbrp (3 planes) or gray (Y of BT.601
+ * full-range-free approximation is irrelevant here: FFmpeg just needs 8-bit
+ * planes of the same content). */
+static int write_raw(const char *path, const vsr_frame *f, int n, int gray)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp)
+        return -errno;
+    uint8_t *plane = malloc((size_t)W * H * 3);
+    static const int order[3] = {1, 2, 0}; /* gbrp: G, B, R planes */
+    for (int p = 0; p < (gray ? 1 : 3); p++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                const uint8_t *px = vsr_frame_row(f, y) + 3 * x;
+                plane[(size_t)p * W * H + (size_t)y * W + x] =
+                    gray ? (uint8_t)((66 * px[0] + 129 * px[1] + 25 * px[2] + 128) / 256 + 16)
+                         : px[order[p]];
+            }
+    const size_t sz = (size_t)W * H * (gray ? 1 : 3);
+    for (int i = 0; i < n; i++)
+        if (fwrite(plane, 1, sz, fp) != sz) {
+            fclose(fp);
+            free(plane);
+            return -EIO;
+        }
+    free(plane);
+    return fclose(fp) ? -EIO : 0;
+}
+
+/* Wall time of one ffmpeg command (ms), or NAN when it fails. */
+static double run_ms(const char *cmd)
+{
+    const double t0 = now_ms();
+    const int st = system(cmd);
+    const double t = now_ms() - t0;
+    return st == 0 ? t : NAN;
+}
+
+/* FFmpeg per-frame ms of filter @p filter ("psnr"/"ssim") on files a, b. */
+static double ffmpeg_ms(const char *dir, const char *fmt, const char *filter, int frames,
+                        int threads)
+{
+    char base[2048], with[2048];
+    const char *in = "-f rawvideo -pix_fmt %s -s %dx%d -i %s/%s.raw";
+    char ia[512], ib[512];
+    snprintf(ia, sizeof(ia), in, fmt, W, H, dir, "a");
+    snprintf(ib, sizeof(ib), in, fmt, W, H, dir, "b");
+    snprintf(base, sizeof(base),
+             "ffmpeg -nostdin -hide_banner -loglevel error -threads 1 -filter_threads %d %s %s "
+             "-map 0 -map 1 -f null - ",
+             threads, ia, ib);
+    snprintf(with, sizeof(with),
+             "ffmpeg -nostdin -hide_banner -loglevel error -threads 1 -filter_threads %d %s %s "
+             "-lavfi '[0:v][1:v]%s' -f null - ",
+             threads, ia, ib, filter);
+    double tb[3], tw[3];
+    for (int i = 0; i < 3; i++) {
+        tb[i] = run_ms(base);
+        tw[i] = run_ms(with);
+        if (isnan(tb[i]) || isnan(tw[i]))
+            return NAN;
+    }
+    return (median(tw, 3) - median(tb, 3)) / frames;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"repeats", required_argument, NULL, 'r'},
+        {"ffmpeg-frames", required_argument, NULL, 'f'},
+        {"no-ffmpeg", no_argument, NULL, 'n'},
+        {"niqe-model", required_argument, NULL, 'm'},
+        {"cpu", no_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    long reps = 7, ff_frames = 60;
+    int use_ffmpeg = 1, c;
+    const char *model_path = NULL;
+    vsr_error err = {0};
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'r' && vsr_parse_long(optarg, 1, 64, &reps, "--repeats", &err) < 0)
+            goto usage;
+        else if (c == 'f' &&
+                 vsr_parse_long(optarg, 2, 10000, &ff_frames, "--ffmpeg-frames", &err) < 0)
+            goto usage;
+        else if (c == 'n')
+            use_ffmpeg = 0;
+        else if (c == 'c')
+            clock_id = CLOCK_PROCESS_CPUTIME_ID;
+        else if (c == 'm')
+            model_path = optarg;
+        else if (c == 'h' || c == '?') {
+            printf("usage: bench_metrics [--repeats N] [--ffmpeg-frames N] [--no-ffmpeg] "
+                   "[--niqe-model PATH] [--cpu]\n");
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    vsr_frame gt = {0}, sr = {0};
+    vsr_metrics_niqe_model *model = NULL;
+    if (vsr_frame_alloc(&gt, W, H, 3, &err) < 0 || vsr_frame_alloc(&sr, W, H, 3, &err) < 0)
+        goto fail;
+    make_frames(&gt, &sr);
+    if (vsr_metrics_niqe_model_load(model_path, &model, &err) < 0)
+        goto fail;
+
+    static const struct {
+        const char *name;
+        metric_fn f;
+        const char *ff_filter; /* FFmpeg counterpart */
+        const char *ff_fmt;
+    } rows[] = {
+        {"psnr (RGB)", f_psnr, "psnr", "gbrp"}, {"psnr_y", f_psnr_y, "psnr", "gray"},
+        {"ssim (RGB)", f_ssim, "ssim", "gbrp"}, {"ssim_y", f_ssim_y, "ssim", "gray"},
+        {"niqe (Y)", f_niqe, NULL, NULL},
+    };
+    const int nrows = sizeof(rows) / sizeof(rows[0]);
+    double ms[5][2], val[5];
+    pthreadpool_t pool2 = pthreadpool_create(2);
+    for (int i = 0; i < nrows; i++)
+        for (int t = 0; t < 2; t++) {
+            ctx cx = {&gt, &sr, model, t ? pool2 : NULL};
+            ms[i][t] = time_metric(rows[i].f, &cx, (int)reps, &val[i]);
+        }
+    pthreadpool_destroy(pool2);
+    clock_id = CLOCK_MONOTONIC; /* ffmpeg runs in child processes: wall time */
+
+    double ff[5][2];
+    char dir[256] = "";
+    for (int i = 0; i < nrows; i++)
+        ff[i][0] = ff[i][1] = NAN;
+    if (use_ffmpeg) {
+        const char *tmpbase = getenv("TMPDIR");
+        snprintf(dir, sizeof(dir), "%s/bench_metrics.XXXXXX", tmpbase ? tmpbase : "/tmp");
+        if (!mkdtemp(dir)) {
+            vsr_error_set(&err, -errno, "cannot create a temporary folder in %s",
+                          tmpbase ? tmpbase : "/tmp");
+            goto fail;
+        }
+        char pa[512], pb[512];
+        for (int gray = 0; gray < 2; gray++) {
+            snprintf(pa, sizeof(pa), "%s/a.raw", dir);
+            snprintf(pb, sizeof(pb), "%s/b.raw", dir);
+            if (write_raw(pa, &gt, (int)ff_frames, gray) < 0 ||
+                write_raw(pb, &sr, (int)ff_frames, gray) < 0) {
+                vsr_error_set(&err, -EIO, "cannot write raw frames to %s", dir);
+                goto fail;
+            }
+            for (int i = 0; i < nrows; i++)
+                if (rows[i].ff_filter && !strcmp(rows[i].ff_fmt, gray ? "gray" : "gbrp"))
+                    for (int t = 0; t < 2; t++)
+                        ff[i][t] = ffmpeg_ms(dir, rows[i].ff_fmt, rows[i].ff_filter,
+                                             (int)ff_frames, t + 1);
+            unlink(pa);
+            unlink(pb);
+        }
+        rmdir(dir);
+    }
+
+    printf("metrics on %dx%d frames, median of %ld runs (ms per frame; MPix/s)\n", W, H, reps);
+    printf("%-12s %10s %9s %9s %9s %9s | %12s %12s %8s %8s\n", "metric", "value", "ms 1T",
+           "MPix/s", "ms 2T", "MPix/s", "ffmpeg ms 1T", "ffmpeg ms 2T", "ratio1T", "ratio2T");
+    const double mpix = (double)W * H / 1e6;
+    for (int i = 0; i < nrows; i++) {
+        printf("%-12s %10.6f %9.2f %9.1f %9.2f %9.1f | ", rows[i].name, val[i], ms[i][0],
+               mpix / ms[i][0] * 1e3, ms[i][1], mpix / ms[i][1] * 1e3);
+        if (rows[i].ff_filter && !isnan(ff[i][0]))
+            printf("%12.2f %12.2f %8.2f %8.2f\n", ff[i][0], ff[i][1], ff[i][0] / ms[i][0],
+                   ff[i][1] / ms[i][1]);
+        else
+            printf("%12s %12s %8s %8s\n", "-", "-", "-", "-");
+    }
+    printf("ratio = ffmpeg ms / vsrbench ms (> 1: vsrbench faster). FFmpeg: %s filter "
+           "on raw %s/gray input, -filter_threads = threads, %ld frames, start-up "
+           "subtracted.\n",
+           "psnr/ssim (8x8-block SSIM)", "gbrp", ff_frames);
+    vsr_metrics_niqe_model_free(&model);
+    vsr_frame_free(&gt);
+    vsr_frame_free(&sr);
+    return 0;
+fail:
+    fprintf(stderr, "bench_metrics: %s\n", err.msg);
+    vsr_metrics_niqe_model_free(&model);
+    vsr_frame_free(&gt);
+    vsr_frame_free(&sr);
+    return 1;
+usage:
+    fprintf(stderr, "bench_metrics: %s\n", err.msg);
+    return 2;
+}
