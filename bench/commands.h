@@ -21,5 +21,6 @@ int vsr_cmd_data(int argc, char **argv);
 int vsr_cmd_eval(int argc, char **argv);
 int vsr_cmd_models(int argc, char **argv);
 int vsr_cmd_report(int argc, char **argv);
+int vsr_cmd_run(int argc, char **argv);
 
 #endif

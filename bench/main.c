@@ -14,6 +14,7 @@
 
 static const struct vsr_command commands[] = {
     /* {"name", vsr_cmd_name, "one-line summary"}, in the order of --help */
+    {"run", vsr_cmd_run, "run a YAML sweep: time, score and record every run"},
     {"data", vsr_cmd_data, "build the demo dataset; degrade frames (BI/BD)"},
     {"report", vsr_cmd_report, "tables, plots, crops and index.html from runs.db"},
     {"eval", vsr_cmd_eval, "PSNR / SSIM (RGB or Y) and NIQE of images, folders, videos"},

@@ -1,0 +1,900 @@
+/*
+ * vsrbench run: expand a YAML sweep and run it: datasets -> models/engine
+ * -> metrics -> run log.
+ *
+ * Timing. Each LR frame's inference is timed on CLOCK_MONOTONIC around the
+ * runner call that computes it (frame copy into the window, the model step,
+ * output conversion). Metrics are computed after that call returns, on the
+ * same thread, so scoring never overlaps (and never slows) a timed region;
+ * the price is a longer wall time, not distorted figures. Warm-up: before
+ * the first clip, `timing.warmup` frames of it are pushed and discarded
+ * (the first of them is the cold "first" time). `timing.runs` > 1 repeats
+ * the timed pass over every clip; metrics come from the first pass.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <pthreadpool.h>
+
+#include "commands.h"
+#include "vsr/bench.h"
+#include "vsr/core.h"
+#include "vsr/datasets.h"
+#include "vsr/engine.h"
+#include "vsr/metrics.h"
+#include "vsr/models.h"
+
+#ifndef VSR_GIT_REV
+#define VSR_GIT_REV "unknown"
+#endif
+#ifndef VSR_BUILD_FLAGS
+#define VSR_BUILD_FLAGS "unknown"
+#endif
+
+enum { ARG_DB = 256, ARG_RESUME, ARG_DRY_RUN, ARG_SET, ARG_PROGRESS };
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: vsrbench run CONFIG [--db FILE] [--resume] [--dry-run] [--set KEY=VALUE]...\n"
+        "\n"
+        "Expand the sweep in CONFIG (YAML: datasets x models x precisions x tile x pad x\n"
+        "threads, minus the exclude: rules), run every run: build the model, load its\n"
+        "weights, calibrate INT8, warm up, time every LR frame, score every SR frame,\n"
+        "and record each run in one transaction in the SQLite run log.\n"
+        "\n"
+        "options:\n"
+        "      --db FILE         run log (default: output.db of the config, runs.db)\n"
+        "      --resume          skip runs already finished with the same config hash\n"
+        "      --dry-run         print the expanded runs and exit\n"
+        "      --set KEY=VALUE   override a config key before validation, e.g.\n"
+        "                        --set timing.warmup=2 --set precisions=[fp32]\n"
+        "                        --set datasets.0.dataroot=/data/vid4 (repeatable)\n"
+        "      --progress WHEN   auto (stderr is a terminal), always, never\n"
+        "  -q, --quiet           no summary table\n"
+        "  -h, --help            this help\n"
+        "exit codes: 0 all runs ok, 1 a run failed (the others are recorded) or the run\n"
+        "log failed, 2 usage or config error\n");
+}
+
+/* ---- hyperparameter overrides ---------------------------------------------- */
+
+static int parse_int_list(const char *v, int *out, int cap, int *n, const char *key,
+                          vsr_error *err)
+{
+    char buf[128];
+    size_t len = strlen(v);
+    if (len >= sizeof(buf))
+        return vsr_error_set(err, -EINVAL, "hyperparameter %s: value too long", key);
+    if (v[0] == '[') {
+        if (v[len - 1] != ']')
+            return vsr_error_set(err, -EINVAL, "hyperparameter %s: '%s' is not a list", key, v);
+        memcpy(buf, v + 1, len - 2);
+        buf[len - 2] = '\0';
+    } else {
+        memcpy(buf, v, len + 1);
+    }
+    long tmp[VSR_MVSR_MAX_K];
+    /* strip spaces for vsr_parse_long_list */
+    char *w = buf;
+    for (char *r = buf; *r; r++)
+        if (*r != ' ')
+            *w++ = *r;
+    *w = '\0';
+    int rc = vsr_parse_long_list(buf, 1, 64, tmp, cap, n, key, err);
+    for (int i = 0; !rc && i < *n; i++)
+        out[i] = (int)tmp[i];
+    return rc;
+}
+
+/* Apply "key: value" overrides of a config model to zoo hyperparameters. */
+static int apply_hparams(vsr_models_hparams *hp, const vsr_config_model *m, vsr_error *err)
+{
+    vsr_models_mvsr_hp *mv = &hp->mvsr;
+    for (int i = 0; i < m->n_hparams; i++) {
+        const char *k = m->hparams[i].key, *v = m->hparams[i].value;
+        long x = 0;
+        struct {
+            const char *key;
+            int *field;
+            long min, max;
+        } ints[] = {
+            {"scale", &hp->scale, 2, 8},
+            {"channels", &hp->channels, 1, 1024},
+            {"blocks", &hp->blocks, 0, 256},
+            {"F", &mv->F, 4, 1024},
+            {"B", &mv->B, 1, 64},
+            {"dw", &mv->dw, 0, 1},
+            {"fc", &mv->fc, 0, 1},
+            {"mix", &mv->mix, 0, 8},
+            {"bn", &mv->bn, 0, 1},
+            {"shallow_bsconv", &mv->shallow_bsconv, 0, 1},
+            {"tail_bsconv", &mv->tail_bsconv, 0, 1},
+            {"rgb_share", &mv->rgb_share, 0, 1},
+            {"skip_nearest", &mv->skip_nearest, 0, 1},
+            {"fuse", &mv->fuse, 0, 1},
+        };
+        int done = 0;
+        for (size_t j = 0; j < sizeof(ints) / sizeof(ints[0]) && !done; j++) {
+            if (strcmp(k, ints[j].key))
+                continue;
+            const char *val = !strcasecmp(v, "true") ? "1" : !strcasecmp(v, "false") ? "0" : v;
+            int rc = vsr_parse_long(val, ints[j].min, ints[j].max, &x, k, err);
+            if (rc)
+                return vsr_error_wrap(err, rc, "models: %s: hyperparameters", m->name);
+            *ints[j].field = (int)x;
+            done = 1;
+        }
+        if (done)
+            continue;
+        int rc = 0;
+        if (!strcmp(k, "ratio")) {
+            long a, b;
+            const char *slash = strchr(v, '/');
+            char num[32];
+            if (!slash || (size_t)(slash - v) >= sizeof(num))
+                return vsr_error_set(err, -EINVAL, "models: %s: ratio '%s' is not a/b", m->name,
+                                     v);
+            memcpy(num, v, (size_t)(slash - v));
+            num[slash - v] = '\0';
+            if ((rc = vsr_parse_long(num, 1, 64, &a, "ratio", err)) ||
+                (rc = vsr_parse_long(slash + 1, 1, 64, &b, "ratio", err)))
+                return vsr_error_wrap(err, rc, "models: %s", m->name);
+            mv->ratio_num = (int)a;
+            mv->ratio_den = (int)b;
+        } else if (!strcmp(k, "pfe_k") || !strcmp(k, "pfe_dil") || !strcmp(k, "ppa_k") ||
+                   !strcmp(k, "ppa_dil")) {
+            int vals[VSR_MVSR_MAX_K], n = 0;
+            if ((rc = parse_int_list(v, vals, VSR_MVSR_MAX_K, &n, k, err)))
+                return vsr_error_wrap(err, rc, "models: %s", m->name);
+            int pfe = k[1] == 'f';
+            int *dst = pfe ? (k[4] == 'k' ? mv->pfe_k : mv->pfe_dil)
+                           : (k[4] == 'k' ? mv->ppa_k : mv->ppa_dil);
+            memcpy(dst, vals, (size_t)n * sizeof(int));
+            if (k[4] == 'k')
+                *(pfe ? &mv->pfe_n : &mv->ppa_n) = n;
+        } else if (!strcmp(k, "align")) {
+            static const char *const names[] = {"afa", "afa_v1", "conv1x1", "stack9", "none"};
+            int found = -1;
+            for (int j = 0; j < 5; j++)
+                if (!strcasecmp(v, names[j]))
+                    found = j;
+            if (found < 0)
+                return vsr_error_set(err, -EINVAL,
+                                     "models: %s: align '%s' is not afa, afa_v1, conv1x1, "
+                                     "stack9 or none",
+                                     m->name, v);
+            mv->align = (enum vsr_models_mvsr_align)found;
+        } else {
+            return vsr_error_set(err, -EINVAL,
+                                 "models: %s: unknown hyperparameter '%s' (known: scale "
+                                 "channels blocks F B ratio pfe_k pfe_dil ppa_k ppa_dil dw fc "
+                                 "mix bn shallow_bsconv align tail_bsconv rgb_share "
+                                 "skip_nearest fuse)",
+                                 m->name, k);
+        }
+    }
+    return vsr_models_hparams_check(hp, err);
+}
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+static int mkdir_p(const char *path, vsr_error *err)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return vsr_error_set(err, -ENAMETOOLONG, "%s: path too long", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return vsr_error_set(err, -errno, "%s: cannot create folder: %s", buf,
+                                     strerror(errno));
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return 0;
+}
+
+/* Open the dataset a run uses. */
+static int open_dataset(const vsr_config *cfg, const vsr_sweep_run *r, vsr_dataset **ds,
+                        vsr_error *err)
+{
+    const vsr_config_dataset *d = r->dataset;
+    vsr_dataset_spec spec = {0};
+    char dir[4096], root[4200];
+    int rc;
+    if ((rc = vsr_degradation_parse(r->degradation, &spec.degradation, err)))
+        return rc;
+    spec.scale = cfg->scale;
+    spec.max_frames = d->frames;
+    spec.clips = d->clips;
+    spec.n_clips = d->clips ? d->n_clips : 0;
+    spec.gt = d->dataroot_gt;
+    spec.lq = d->dataroot_lq;
+    if (!strcmp(d->type, "demo")) {
+        if (d->dataroot)
+            snprintf(dir, sizeof(dir), "%s", d->dataroot);
+        else if ((rc = vsr_demo_default_dir(dir, sizeof(dir), err)))
+            return rc;
+        if ((rc = vsr_demo_build(dir, err)))
+            return rc;
+        snprintf(root, sizeof(root), "%s/%s", dir, VSR_DEMO_SUBDIR);
+        spec.type = VSR_DATASET_VID4;
+        spec.root = root;
+    } else {
+        if ((rc = vsr_dataset_type_parse(d->type, &spec.type, err)))
+            return rc;
+        spec.root = d->dataroot;
+    }
+    return vsr_dataset_open(&spec, ds, err);
+}
+
+/* Everything one run allocates; freed by run_state_free(). */
+struct run_state {
+    const vsr_models_entry *entry;
+    vsr_models_hparams hp;
+    enum vsr_models_temporal temporal;
+    int in_ch, state_ch;
+    pthreadpool_t pool;
+    vsr_dataset *ds;
+    vsr_graph *graph;
+    vsr_engine *engine;
+    vsr_models_step step;
+    int step_is_bicubic, have_step;
+    vsr_models_runner *runner;
+    double *samples;
+    int n_samples, cap_samples;
+    vsr_runlog_frame *frames;
+    int n_frames, cap_frames;
+    vsr_runlog_clip *clips;
+    int n_clips;
+    char **names; /* clip names (owned) */
+    char isa[64];
+};
+
+static void run_state_free(struct run_state *s)
+{
+    vsr_models_runner_free(&s->runner);
+    if (s->have_step) {
+        if (s->step_is_bicubic)
+            vsr_models_bicubic_step_free(&s->step);
+        else
+            vsr_models_engine_step_free(&s->step);
+    }
+    vsr_engine_free(&s->engine);
+    vsr_graph_free(&s->graph);
+    vsr_dataset_close(&s->ds);
+    if (s->pool)
+        pthreadpool_destroy(s->pool);
+    for (int i = 0; s->names && i < s->n_clips; i++)
+        free(s->names[i]);
+    free(s->names);
+    free(s->samples);
+    free(s->frames);
+    free(s->clips);
+    memset(s, 0, sizeof(*s));
+}
+
+static int push_sample(struct run_state *s, double ms)
+{
+    if (s->n_samples == s->cap_samples) {
+        int cap = s->cap_samples ? 2 * s->cap_samples : 256;
+        double *p = realloc(s->samples, (size_t)cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        s->samples = p;
+        s->cap_samples = cap;
+    }
+    s->samples[s->n_samples++] = ms;
+    return 0;
+}
+
+static vsr_runlog_frame *new_frame(struct run_state *s)
+{
+    if (s->n_frames == s->cap_frames) {
+        int cap = s->cap_frames ? 2 * s->cap_frames : 256;
+        vsr_runlog_frame *p = realloc(s->frames, (size_t)cap * sizeof(*p));
+        if (!p)
+            return NULL;
+        s->frames = p;
+        s->cap_frames = cap;
+    }
+    return &s->frames[s->n_frames++];
+}
+
+/* INT8: calibrate on the first calib_frames LR frames of @p clip (hidden
+ * state fed as zeros, the state after a reset). */
+static int calibrate(struct run_state *s, const vsr_config_precision *p, const vsr_clip *clip,
+                     vsr_error *err)
+{
+    if (s->temporal == VSR_MODELS_T_PREV_HR)
+        return vsr_error_set(err, -ENOTSUP,
+                             "%s: INT8 calibration of prev-HR models is not wired in "
+                             "vsrbench run yet; use fp32/fp16",
+                             s->entry->name);
+    vsr_calib *cal = NULL;
+    float *x = NULL, *h = NULL;
+    int rc = vsr_calib_create(s->graph, s->pool, &cal, err);
+    if (rc)
+        return rc;
+    int W = clip->lr[0].width, H = clip->lr[0].height;
+    x = malloc((size_t)W * H * (size_t)s->in_ch * sizeof(float));
+    h = s->state_ch ? calloc((size_t)W * H * (size_t)s->state_ch, sizeof(float)) : NULL;
+    if (!x || (s->state_ch && !h)) {
+        rc = vsr_error_set(err, -ENOMEM, "%s: out of memory calibrating", s->entry->name);
+        goto end;
+    }
+    int n = p->calib_frames < clip->n_frames ? p->calib_frames : clip->n_frames;
+    for (int t = 0; t < n; t++) {
+        int idx[3], k;
+        if ((rc = vsr_models_window(s->temporal, t, clip->n_frames, idx, &k)) < 0) {
+            vsr_error_set(err, rc, "%s: no window for frame %d", s->entry->name, t);
+            goto end;
+        }
+        if (3 * k != s->in_ch) {
+            rc = vsr_error_set(err, -ENOTSUP, "%s: %d input channels, window gives %d",
+                               s->entry->name, s->in_ch, 3 * k);
+            goto end;
+        }
+        /* channel order prev|cur|next, values u8 (the graph's [0, 255] range) */
+        for (int yy = 0; yy < H; yy++)
+            for (int xx = 0; xx < W; xx++)
+                for (int j = 0; j < k; j++) {
+                    const uint8_t *px = vsr_frame_row(&clip->lr[idx[j]], yy) + 3 * xx;
+                    float *dst = x + ((size_t)yy * W + xx) * (size_t)s->in_ch + 3 * j;
+                    dst[0] = px[0];
+                    dst[1] = px[1];
+                    dst[2] = px[2];
+                }
+        const float *inputs[2] = {x, h};
+        if ((rc = vsr_calib_feed(cal, inputs, H, W, err)))
+            goto end;
+    }
+    vsr_calib_options opt;
+    vsr_calib_options_default(&opt);
+    opt.method = !strcmp(p->calib_method, "mse")          ? VSR_CALIB_MSE
+                 : !strcmp(p->calib_method, "percentile") ? VSR_CALIB_PERCENTILE
+                                                          : VSR_CALIB_MINMAX;
+    rc = vsr_calib_finish(cal, &opt, s->graph, err);
+end:
+    free(x);
+    free(h);
+    vsr_calib_free(&cal);
+    return rc;
+}
+
+/* Build the model for LR frames of @p clip (first clip of the run). */
+static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_sweep_run *r,
+                       const vsr_clip *clip, vsr_runlog_result *res, vsr_error *err)
+{
+    int rc;
+    int W = clip->lr[0].width, H = clip->lr[0].height;
+    if (s->hp.family == VSR_MODELS_BICUBIC) {
+        if (strcmp(r->precision->name, "fp32"))
+            return vsr_error_set(err, -EINVAL,
+                                 "bicubic runs in fp32 only; exclude it from %s "
+                                 "(exclude: [{model: bicubic, precision: [fp16, int8]}])",
+                                 r->precision->name);
+        if ((rc = vsr_models_bicubic_step(cfg->scale, &s->step, err)))
+            return rc;
+        s->step_is_bicubic = 1;
+        s->have_step = 1;
+        snprintf(s->isa, sizeof(s->isa), "scalar");
+        res->params = 0;
+    } else {
+        vsr_precision prec;
+        if ((rc = vsr_precision_parse(r->precision->name, &prec, err)) ||
+            (rc = vsr_models_build(&s->hp, r->model->name, H, W, &s->graph, err)) ||
+            (rc = vsr_models_load_weights(s->entry, s->graph, r->model->weights, err)))
+            return rc;
+        vsr_graph_stats st;
+        if (vsr_graph_count(s->graph, H, W, prec, &st, NULL) == 0) {
+            res->params = st.params;
+            res->macs = st.macs;
+        }
+        if (prec == VSR_PREC_INT8 && (rc = calibrate(s, r->precision, clip, err)))
+            return rc;
+        vsr_engine_options opt;
+        vsr_engine_options_default(&opt);
+        opt.tile = r->tile;
+        opt.pad = r->pad;
+        if ((rc = vsr_engine_create(s->graph, prec, s->pool, &opt, &s->engine, err)) ||
+            (rc = vsr_models_engine_step(s->engine, s->in_ch, s->state_ch, &s->step, err)))
+            return rc;
+        s->have_step = 1;
+        unsigned isa = vsr_engine_isa(s->engine);
+        snprintf(s->isa, sizeof(s->isa), "%s", isa ? vsr_isa_name(isa) : "scalar");
+    }
+    res->input_w = W;
+    res->input_h = H;
+    return vsr_models_runner_create(s->temporal, cfg->scale, &s->step, &s->runner, err);
+}
+
+static void metrics_nan(vsr_runlog_metrics *m)
+{
+    m->psnr_rgb = m->psnr_y = m->ssim_rgb = m->ssim_y = m->niqe = NAN;
+}
+
+/* Score one SR frame against its GT. */
+static int score(const vsr_config *cfg, const vsr_metrics_niqe_model *niqe, pthreadpool_t pool,
+                 const vsr_frame *gt, const vsr_frame *sr, vsr_runlog_metrics *m,
+                 vsr_error *err)
+{
+    int rc = 0;
+    metrics_nan(m);
+    if (cfg->psnr.enabled && cfg->psnr.y)
+        rc = vsr_metrics_psnr(gt, sr, cfg->psnr.crop_border, 1, pool, &m->psnr_y, err);
+    if (!rc && cfg->psnr.enabled && cfg->psnr.rgb)
+        rc = vsr_metrics_psnr(gt, sr, cfg->psnr.crop_border, 0, pool, &m->psnr_rgb, err);
+    if (!rc && cfg->ssim.enabled && cfg->ssim.y)
+        rc = vsr_metrics_ssim(gt, sr, cfg->ssim.crop_border, 1, pool, &m->ssim_y, err);
+    if (!rc && cfg->ssim.enabled && cfg->ssim.rgb)
+        rc = vsr_metrics_ssim(gt, sr, cfg->ssim.crop_border, 0, pool, &m->ssim_rgb, err);
+    if (!rc && niqe)
+        rc = vsr_metrics_niqe(sr, niqe, cfg->niqe.crop_border, VSR_NIQE_Y, pool, &m->niqe, err);
+    return rc;
+}
+
+struct progress {
+    int on;
+    int run, n_runs;
+    double t0;
+    int frames_done;
+};
+
+static void show_progress(struct progress *pg, const char *key, const char *clip, int f, int n)
+{
+    if (!pg->on)
+        return;
+    double el = (vsr_timing_now_ms() - pg->t0) / 1e3;
+    double fps = el > 0 ? pg->frames_done / el : 0;
+    fprintf(stderr, "\r[%d/%d] %s %s %d/%d %.1f FPS\033[K", pg->run + 1, pg->n_runs, key, clip,
+            f, n, fps);
+    fflush(stderr);
+}
+
+static int save_sr(const vsr_config *cfg, const vsr_sweep_run *r, const char *clip, int t,
+                   const vsr_frame *sr, vsr_error *err)
+{
+    char dir[4096], path[4200];
+    char key[sizeof(r->key)];
+    snprintf(key, sizeof(key), "%s", r->key);
+    for (char *p = key; *p; p++)
+        if (*p == '/')
+            *p = '_';
+    snprintf(dir, sizeof(dir), "%s/images/%s/%s", cfg->report_dir, key, clip);
+    int rc = mkdir_p(dir, err);
+    if (rc)
+        return rc;
+    snprintf(path, sizeof(path), "%s/%08d.png", dir, t);
+    return vsr_image_write_png(path, sr, err);
+}
+
+/*
+ * Execute one run; fill @p res (arrays owned by @p s). Returns 0 when the
+ * run succeeded, else a negative errno with err set (the run then counts
+ * as failed; res keeps what is known).
+ */
+static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
+                   const vsr_metrics_niqe_model *niqe, struct progress *pg, struct run_state *s,
+                   vsr_runlog_result *res, vsr_timing_stats *timing, vsr_error *err)
+{
+    int rc;
+    vsr_clip clip = {0};
+    vsr_frame sr = {0};
+    s->entry = vsr_models_zoo_find(r->model->type);
+    if (!s->entry)
+        return vsr_error_set(err, -EINVAL,
+                             "model '%s' is not in the zoo (see 'vsrbench models')",
+                             r->model->type);
+    s->hp = s->entry->hp;
+    if ((rc = apply_hparams(&s->hp, r->model, err)))
+        return rc;
+    if (s->hp.scale != cfg->scale)
+        return vsr_error_set(err, -EINVAL, "model %s is x%d, the config's scale is %d",
+                             r->model->name, s->hp.scale, cfg->scale);
+    if (r->model->n_hparams)
+        vsr_models_hparams_interface(&s->hp, &s->temporal, &s->in_ch, &s->state_ch);
+    else {
+        s->temporal = s->entry->temporal;
+        s->in_ch = s->entry->in_channels;
+        s->state_ch = s->entry->state_channels;
+    }
+    s->pool = pthreadpool_create((size_t)r->threads);
+    if (!s->pool)
+        return vsr_error_set(err, -ENOMEM, "cannot create a pool of %d threads", r->threads);
+    if ((rc = open_dataset(cfg, r, &s->ds, err)))
+        return rc;
+    int n_clips = vsr_dataset_clip_count(s->ds);
+    s->clips = calloc((size_t)n_clips, sizeof(*s->clips));
+    s->names = calloc((size_t)n_clips, sizeof(*s->names));
+    if (!s->clips || !s->names)
+        return vsr_error_set(err, -ENOMEM, "out of memory");
+    s->n_clips = n_clips;
+    double first_ms = NAN;
+    for (int c = 0; c < n_clips; c++) {
+        if ((rc = vsr_dataset_load_clip(s->ds, c, &clip, err)))
+            goto end;
+        if (!(s->names[c] = strdup(clip.name))) {
+            rc = vsr_error_set(err, -ENOMEM, "out of memory");
+            goto end;
+        }
+        if (c == 0) {
+            if ((rc = build_model(s, cfg, r, &clip, res, err)))
+                goto end;
+            /* warm-up on the first frames of the first clip, discarded */
+            for (int i = 0; i < cfg->warmup; i++) {
+                int ready;
+                if (!sr.data && (rc = vsr_frame_alloc(&sr, clip.lr[0].width * cfg->scale,
+                                                      clip.lr[0].height * cfg->scale, 3, err)))
+                    goto end;
+                double t0 = vsr_timing_now_ms();
+                rc = vsr_models_runner_push(s->runner, &clip.lr[i % clip.n_frames], &sr, &ready,
+                                            NULL, err);
+                if (i == 0)
+                    first_ms = vsr_timing_now_ms() - t0;
+                if (rc)
+                    goto end;
+            }
+            for (int ready = 1; ready;) /* drain: the next push starts a clip */
+                if ((rc = vsr_models_runner_push(s->runner, NULL, &sr, &ready, NULL, err)))
+                    goto end;
+        }
+        int W = clip.lr[0].width * cfg->scale, H = clip.lr[0].height * cfg->scale;
+        if (sr.width != W || sr.height != H) {
+            vsr_frame_free(&sr);
+            if ((rc = vsr_frame_alloc(&sr, W, H, 3, err)))
+                goto end;
+        }
+        vsr_metric_stats st[5];
+        for (int k = 0; k < 5; k++)
+            vsr_metrics_stats_init(&st[k]);
+        for (int pass = 0; pass < cfg->runs; pass++) {
+            int next = 0, ready = 0, t_out = -1;
+            while (next <= clip.n_frames) {
+                const vsr_frame *in = next < clip.n_frames ? &clip.lr[next] : NULL;
+                double t0 = vsr_timing_now_ms();
+                rc = vsr_models_runner_push(s->runner, in, &sr, &ready, &t_out, err);
+                double ms = vsr_timing_now_ms() - t0;
+                if (rc)
+                    goto end;
+                if (in)
+                    next++;
+                else if (!ready)
+                    break; /* drained */
+                if (!ready)
+                    continue;
+                if ((rc = push_sample(s, ms)) < 0) {
+                    vsr_error_set(err, rc, "out of memory");
+                    goto end;
+                }
+                pg->frames_done++;
+                show_progress(pg, r->key, clip.name, t_out + 1, clip.n_frames);
+                if (pass > 0)
+                    continue;
+                /* scoring: after the timed call, never during it */
+                vsr_runlog_frame *f = new_frame(s);
+                if (!f) {
+                    rc = vsr_error_set(err, -ENOMEM, "out of memory");
+                    goto end;
+                }
+                f->clip = s->names[c];
+                f->index = clip.first + t_out;
+                f->ms = ms;
+                if ((rc = score(cfg, niqe, s->pool, &clip.gt[t_out], &sr, &f->m, err))) {
+                    vsr_error_wrap(err, rc, "clip %s frame %d", clip.name, t_out);
+                    goto end;
+                }
+                double v[5] = {f->m.psnr_rgb, f->m.psnr_y, f->m.ssim_rgb, f->m.ssim_y,
+                               f->m.niqe};
+                for (int k = 0; k < 5; k++)
+                    if (!isnan(v[k]))
+                        vsr_metrics_stats_add(&st[k], v[k]);
+                if (cfg->save_images &&
+                    (rc = save_sr(cfg, r, clip.name, clip.first + t_out, &sr, err)))
+                    goto end;
+            }
+        }
+        vsr_runlog_clip *cm = &s->clips[c];
+        cm->clip = s->names[c];
+        cm->frames = clip.n_frames;
+        double *dst[5] = {&cm->m.psnr_rgb, &cm->m.psnr_y, &cm->m.ssim_rgb, &cm->m.ssim_y,
+                          &cm->m.niqe};
+        for (int k = 0; k < 5; k++)
+            *dst[k] = vsr_metrics_stats_count(&st[k]) ? vsr_metrics_stats_mean(&st[k]) : NAN;
+        vsr_clip_free(&clip);
+    }
+    if ((rc = vsr_timing_stats_compute(s->samples, s->n_samples, cfg->warmup, first_ms, timing,
+                                       err)))
+        goto end;
+    res->timing = timing;
+end:
+    vsr_clip_free(&clip);
+    vsr_frame_free(&sr);
+    res->isa = s->isa[0] ? s->isa : NULL;
+    res->clips = s->clips;
+    res->n_clips = rc ? 0 : s->n_clips;
+    res->frames = s->frames;
+    res->n_frames = rc ? 0 : s->n_frames;
+    return rc;
+}
+
+/* ---- summary ------------------------------------------------------------------ */
+
+struct summary {
+    char status[12];
+    double median_ms, psnr_y, ssim_y;
+    char error[sizeof(((vsr_error *)0)->msg)];
+};
+
+static double mean_over_clips(const vsr_runlog_result *res, int which)
+{
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < res->n_clips; i++) {
+        double v = which ? res->clips[i].m.ssim_y : res->clips[i].m.psnr_y;
+        if (isfinite(v)) {
+            sum += v;
+            n++;
+        }
+    }
+    return n ? sum / n : NAN;
+}
+
+static void print_summary(const vsr_sweep_run *runs, const struct summary *sum, int n)
+{
+    printf("\n%-4s %-52s %-8s %10s %8s %7s\n", "#", "run", "status", "ms/frame", "PSNR-Y",
+           "SSIM-Y");
+    for (int i = 0; i < n; i++) {
+        char ms[32] = "-", p[32] = "-", s[32] = "-";
+        if (isfinite(sum[i].median_ms))
+            snprintf(ms, sizeof(ms), "%.3f", sum[i].median_ms);
+        if (!isnan(sum[i].psnr_y))
+            vsr_metrics_format(sum[i].psnr_y, 2, p, sizeof(p));
+        if (!isnan(sum[i].ssim_y))
+            vsr_metrics_format(sum[i].ssim_y, 4, s, sizeof(s));
+        printf("%-4d %-52s %-8s %10s %8s %7s\n", i + 1, runs[i].key, sum[i].status, ms, p, s);
+    }
+    for (int i = 0; i < n; i++)
+        if (!strcmp(sum[i].status, "failed"))
+            printf("run %d %s failed: %s\n", i + 1, runs[i].key, sum[i].error);
+}
+
+/* ---- the command ----------------------------------------------------------------- */
+
+int vsr_cmd_run(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        {"db", required_argument, NULL, ARG_DB},
+        {"resume", no_argument, NULL, ARG_RESUME},
+        {"dry-run", no_argument, NULL, ARG_DRY_RUN},
+        {"set", required_argument, NULL, ARG_SET},
+        {"progress", required_argument, NULL, ARG_PROGRESS},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db_path = NULL, *sets[64];
+    int n_sets = 0, resume = 0, dry = 0, quiet = 0, progress = -1, opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case ARG_DB:
+            db_path = optarg;
+            break;
+        case ARG_RESUME:
+            resume = 1;
+            break;
+        case ARG_DRY_RUN:
+            dry = 1;
+            break;
+        case ARG_SET:
+            if (n_sets == 64) {
+                fprintf(stderr, "vsrbench run: at most 64 --set options\n");
+                return VSR_EXIT_USAGE;
+            }
+            sets[n_sets++] = optarg;
+            break;
+        case ARG_PROGRESS:
+            if (!strcmp(optarg, "auto"))
+                progress = -1;
+            else if (!strcmp(optarg, "always"))
+                progress = 1;
+            else if (!strcmp(optarg, "never"))
+                progress = 0;
+            else {
+                fprintf(stderr, "vsrbench run: --progress takes auto, always or never\n");
+                return VSR_EXIT_USAGE;
+            }
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return VSR_EXIT_OK;
+        default:
+            usage(stderr);
+            return VSR_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "vsrbench run: expected one CONFIG file\n");
+        usage(stderr);
+        return VSR_EXIT_USAGE;
+    }
+    if (progress < 0)
+        progress = isatty(STDERR_FILENO);
+
+    vsr_error err = {0};
+    vsr_config *cfg = NULL;
+    vsr_sweep_run *runs = NULL;
+    vsr_runlog *log = NULL;
+    vsr_metrics_niqe_model *niqe = NULL;
+    struct summary *sum = NULL;
+    int n = 0, excluded = 0, ret = VSR_EXIT_OK;
+    if (vsr_config_load(argv[optind], sets, n_sets, &cfg, &err) < 0 ||
+        vsr_sweep_expand(cfg, &runs, &n, &excluded, &err) < 0) {
+        fprintf(stderr, "vsrbench run: %s\n", err.msg);
+        ret = VSR_EXIT_USAGE;
+        goto end;
+    }
+    if (!db_path)
+        db_path = cfg->db;
+
+    if (dry) {
+        /* with --resume and an existing db, say which runs would be skipped */
+        struct stat stt;
+        if (resume && stat(db_path, &stt) == 0 && vsr_runlog_open(&log, db_path, &err) < 0) {
+            fprintf(stderr, "vsrbench run: %s\n", err.msg);
+            ret = VSR_EXIT_FAILURE;
+            goto end;
+        }
+        printf("sweep %s: %d run%s (%d excluded), config hash %s\n", cfg->name, n,
+               n == 1 ? "" : "s", excluded, cfg->hash);
+        printf("%-4s %-16s %-6s %s\n", "#", "run hash", "resume", "run");
+        for (int i = 0; i < n; i++) {
+            int64_t found = 0;
+            if (log && vsr_runlog_find_finished(log, runs[i].hash, &found, &err) < 0) {
+                fprintf(stderr, "vsrbench run: %s\n", err.msg);
+                ret = VSR_EXIT_FAILURE;
+                goto end;
+            }
+            printf("%-4d %-16s %-6s %s\n", i + 1, runs[i].hash, found ? "skip" : "run",
+                   runs[i].key);
+        }
+        goto end;
+    }
+
+    if (vsr_runlog_open(&log, db_path, &err) < 0) {
+        fprintf(stderr, "vsrbench run: %s\n", err.msg);
+        ret = VSR_EXIT_FAILURE;
+        goto end;
+    }
+    vsr_runlog_host host;
+    int64_t host_id = 0, sweep_id = 0;
+    int stale = 0;
+    vsr_runlog_sweep sw = {cfg->name, cfg->path, cfg->text, cfg->overrides, cfg->hash};
+    if (vsr_runlog_host_detect(&host, &err) < 0 ||
+        vsr_runlog_host_id(log, &host, &host_id, &err) < 0 ||
+        vsr_runlog_mark_interrupted(log, host_id, &stale, &err) < 0 ||
+        vsr_runlog_sweep_begin(log, &sw, resume, &sweep_id, &err) < 0) {
+        fprintf(stderr, "vsrbench run: %s\n", err.msg);
+        ret = VSR_EXIT_FAILURE;
+        goto end;
+    }
+    if (stale)
+        vsr_log(VSR_LOG_WARNING, "%d run%s of an earlier sweep died in flight; marked failed",
+                stale, stale == 1 ? "" : "s");
+    if (cfg->niqe.enabled && vsr_metrics_niqe_model_load(NULL, &niqe, &err) < 0) {
+        fprintf(stderr, "vsrbench run: metrics.niqe: %s\n", err.msg);
+        ret = VSR_EXIT_USAGE;
+        goto end;
+    }
+    sum = calloc((size_t)(n ? n : 1), sizeof(*sum));
+    if (!sum) {
+        fprintf(stderr, "vsrbench run: out of memory\n");
+        ret = VSR_EXIT_FAILURE;
+        goto end;
+    }
+    struct progress pg = {.on = progress, .n_runs = n, .t0 = vsr_timing_now_ms()};
+    int failed = 0, skipped = 0;
+    for (int i = 0; i < n; i++) {
+        const vsr_sweep_run *r = &runs[i];
+        struct summary *su = &sum[i];
+        su->median_ms = su->psnr_y = su->ssim_y = NAN;
+        pg.run = i;
+        if (resume) {
+            int64_t found = 0;
+            if (vsr_runlog_find_finished(log, r->hash, &found, &err) < 0) {
+                fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
+                ret = VSR_EXIT_FAILURE;
+                goto end;
+            }
+            if (found) {
+                snprintf(su->status, sizeof(su->status), "skipped");
+                skipped++;
+                continue;
+            }
+        }
+        vsr_runlog_run rr = {
+            .run_key = r->key,
+            .config_hash = r->hash,
+            .model = r->model->type,
+            .variant = r->model->variant,
+            .precision = r->precision->name,
+            .calib_method = r->precision->calib_method,
+            .calib_frames = r->precision->calib_frames,
+            .dataset = r->dataset->name,
+            .degradation = r->degradation,
+            .scale = cfg->scale,
+            .tile = r->tile,
+            .pad = r->pad,
+            .threads = r->threads,
+            .git_rev = VSR_GIT_REV,
+            .build_flags = VSR_BUILD_FLAGS,
+            .host_id = host_id,
+        };
+        int64_t run_id = 0;
+        if (vsr_runlog_run_begin(log, sweep_id, &rr, &run_id, &err) < 0) {
+            fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
+            ret = VSR_EXIT_FAILURE;
+            goto end;
+        }
+        struct run_state st = {0};
+        vsr_timing_stats timing;
+        vsr_runlog_result res = {.params = -1, .macs = -1};
+        vsr_error rerr = {0};
+        int rc = execute(cfg, r, niqe, &pg, &st, &res, &timing, &rerr);
+        res.ok = rc == 0;
+        res.error = rc ? rerr.msg : NULL;
+        if (!rc) {
+            su->median_ms = timing.median_ms;
+            su->psnr_y = mean_over_clips(&res, 0);
+            su->ssim_y = mean_over_clips(&res, 1);
+        } else {
+            snprintf(su->error, sizeof(su->error), "%s", rerr.msg);
+            res.timing = NULL;
+        }
+        snprintf(su->status, sizeof(su->status), rc ? "failed" : "ok");
+        int wrc = vsr_runlog_run_finish(log, run_id, &res, &err);
+        run_state_free(&st);
+        if (wrc < 0) {
+            fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
+            ret = VSR_EXIT_FAILURE;
+            goto end;
+        }
+        if (rc) {
+            failed++;
+            if (progress)
+                fprintf(stderr, "\r\033[K");
+            fprintf(stderr, "vsrbench run: %s failed: %s\n", r->key, rerr.msg);
+        }
+    }
+    if (progress)
+        fprintf(stderr, "\r\033[K");
+    if (!quiet)
+        print_summary(runs, sum, n);
+    printf("%d run%s: %d ok, %d failed, %d skipped (already finished); recorded in %s\n", n,
+           n == 1 ? "" : "s", n - failed - skipped, failed, skipped, db_path);
+    if (failed)
+        ret = VSR_EXIT_FAILURE;
+end:
+    free(sum);
+    vsr_metrics_niqe_model_free(&niqe);
+    vsr_runlog_close(&log);
+    free(runs);
+    vsr_config_free(&cfg);
+    return ret;
+}
