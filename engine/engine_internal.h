@@ -26,8 +26,8 @@ typedef struct vsr_node {
     int h, w, c;          /* nominal output shape */
     int w_first, w_n;     /* weights [w_first, w_first + w_n) of graph->wts */
     /* INT8 */
-    int q_fixed;   /* parameters given by vsr_graph_set_quant() */
-    int q_set;     /* parameters known (fixed or calibrated) */
+    int q_fixed; /* parameters given by vsr_graph_set_quant() */
+    int q_set;   /* parameters known (fixed or calibrated) */
     float q_scale;
     int q_zp;
     int has_range;
@@ -182,8 +182,8 @@ void vsr_f32_conv_ukernel_4x32__avx512f(const vsr_conv_uk *p, const float *in, f
 void vsr_f32_conv_ukernel_4x16__avx2(const vsr_conv_uk *p, const float *in, float *out, int n);
 void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
                                        int n);
-void vsr_qs8_conv_ukernel_4x16__avx512vnni(const vsr_conv_uk *p, const int8_t *in,
-                                           int8_t *out, int n);
+void vsr_qs8_conv_ukernel_4x16__avx512vnni(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                           int n);
 
 /* Row conversions with F16C (x86/f16-cvt-avx2.c) and their scalar twins. */
 typedef void (*vsr_f16_to_f32_fn)(const uint16_t *src, float *dst, size_t n);
@@ -215,10 +215,10 @@ typedef struct vsr_conv_prep {
     vsr_conv_uk uk;    /* microkernel parameters (wf/bf or wq/bq/qm/qs) */
     float *wpack, *bpack;
     /* INT8 */
-    int8_t *wq;      /* HWIO int8 */
-    int32_t *bq;     /* [cout] bias in s_x*s_w units */
+    int8_t *wq;       /* HWIO int8 */
+    int32_t *bq;      /* [cout] bias in s_x*s_w units */
     int32_t *qm, *qs; /* [cout] requantization */
-    float *wscale;   /* [cout] */
+    float *wscale;    /* [cout] */
     int8_t *wqpack;
     int32_t *bqpack, *qmpack, *qspack;
     int float_epilogue; /* INT8 with sigmoid/leaky/prelu: requantize in float */
@@ -233,11 +233,11 @@ struct vsr_engine {
     vsr_engine_options opt;
     vsr_kernels k;
     vsr_plan plan;
-    vsr_dtype *dt;     /* per tensor */
-    float *qscale;     /* per tensor (INT8) */
+    vsr_dtype *dt; /* per tensor */
+    float *qscale; /* per tensor (INT8) */
     int *qzp;
     vsr_conv_prep *conv; /* per node */
-    float **pw;        /* per node: prepared float params (BN scale/shift, LN gamma/beta, PReLU) */
+    float **pw; /* per node: prepared float params (BN scale/shift, LN gamma/beta, PReLU) */
     /* plan for one run size (a tile or the whole frame) */
     int plan_h, plan_w;
     int *shp;

@@ -232,15 +232,15 @@ int vsr_engine_create(const vsr_graph *g, vsr_precision prec, pthreadpool_t pool
     e->out_cap = calloc((size_t)g->n_outputs, sizeof(size_t));
     e->out_shape = calloc((size_t)3 * g->n_outputs, sizeof(int));
     if (!e->dt || !e->qscale || !e->qzp || !e->conv || !e->pw || !e->shp || !e->off ||
-        !e->prof_ns || !e->prof_calls || !e->in_hw || !e->in_buf || !e->in_cap ||
-        !e->out_buf || !e->out_cap || !e->out_shape) {
+        !e->prof_ns || !e->prof_calls || !e->in_hw || !e->in_buf || !e->in_cap || !e->out_buf ||
+        !e->out_cap || !e->out_shape) {
         rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
         goto fail;
     }
     if ((rc = assign_types(e, err)))
         goto fail;
     for (int i = 0; i < n; i++) {
-        if (!e->plan.exec[i])
+        if (!e->plan.exec[i] || g->nodes[i].op == VSR_OP_INPUT)
             continue;
         if (g->nodes[i].op == VSR_OP_CONV2D)
             rc = vsr__conv_prepare(e, i, err);
@@ -432,8 +432,8 @@ int vsr_engine_run(vsr_engine *e, vsr_error *err)
         if (e->in_hw[2 * i] != e->in_hw[0] || e->in_hw[2 * i + 1] != e->in_hw[1])
             return vsr_error_set(err, -EINVAL, "%s: input %s is %dx%d but input %s is %dx%d",
                                  g->name, g->nodes[g->inputs[i]].name, e->in_hw[2 * i],
-                                 e->in_hw[2 * i + 1], g->nodes[g->inputs[0]].name,
-                                 e->in_hw[0], e->in_hw[1]);
+                                 e->in_hw[2 * i + 1], g->nodes[g->inputs[0]].name, e->in_hw[0],
+                                 e->in_hw[1]);
     }
     e->in_h = e->in_hw[0];
     e->in_w = e->in_hw[1];
@@ -447,7 +447,8 @@ int vsr_engine_output_shape(const vsr_engine *e, int idx, int *h, int *w, int *c
     if (idx < 0 || idx >= e->g->n_outputs)
         return -EINVAL;
     if (e->have_output) {
-        *h = e->out_shape[3 * idx], *w = e->out_shape[3 * idx + 1], *c = e->out_shape[3 * idx + 2];
+        *h = e->out_shape[3 * idx], *w = e->out_shape[3 * idx + 1],
+        *c = e->out_shape[3 * idx + 2];
         return 0;
     }
     const vsr_node *nd = &e->g->nodes[e->g->outputs[idx].t];
@@ -462,8 +463,8 @@ int vsr_engine_get_output(const vsr_engine *e, int idx, float *dst, size_t cap, 
     if (!e->have_output)
         return vsr_error_set(err, -EINVAL, "%s: no output yet; call vsr_engine_run()",
                              e->g->name);
-    size_t n = (size_t)e->out_shape[3 * idx] * e->out_shape[3 * idx + 1] *
-               e->out_shape[3 * idx + 2];
+    size_t n =
+        (size_t)e->out_shape[3 * idx] * e->out_shape[3 * idx + 1] * e->out_shape[3 * idx + 2];
     if (cap < n)
         return vsr_error_set(err, -EINVAL, "%s: output %s needs %zu floats, buffer has %zu",
                              e->g->name, e->g->outputs[idx].name, n, cap);

@@ -43,7 +43,8 @@ const char *vsr_op_name(vsr_op_type t)
 
 int vsr__op_is_global(vsr_op_type op)
 {
-    return op == VSR_OP_MATMUL_TN || op == VSR_OP_GLOBAL_AVG_POOL || op == VSR_OP_GLOBAL_STD_POOL;
+    return op == VSR_OP_MATMUL_TN || op == VSR_OP_GLOBAL_AVG_POOL ||
+           op == VSR_OP_GLOBAL_STD_POOL;
 }
 
 vsr_conv_params vsr_conv_default(int cout, int k)
@@ -113,8 +114,7 @@ int vsr_graph_status(const vsr_graph *g, vsr_error *err)
 }
 
 /* Record a builder error (first one wins) and return it. */
-static int fail(vsr_graph *g, vsr_error *err, int code, const char *fmt, ...)
-    VSR_PRINTF(4, 5);
+static int fail(vsr_graph *g, vsr_error *err, int code, const char *fmt, ...) VSR_PRINTF(4, 5);
 static int fail(vsr_graph *g, vsr_error *err, int code, const char *fmt, ...)
 {
     char msg[400];
@@ -300,8 +300,8 @@ static int infer_one(const vsr_graph *g, const vsr_node *nd, const int *shp, int
             const int *s = &shp[3 * nd->in[i]];
             if (s[0] != a[0] || s[1] != a[1])
                 return vsr_error_set(err, -EINVAL,
-                                     "%s: %s: input %d is %dx%d, input 0 is %dx%d", g->name,
-                                     nm, i, s[0], s[1], a[0], a[1]);
+                                     "%s: %s: input %d is %dx%d, input 0 is %dx%d", g->name, nm,
+                                     i, s[0], s[1], a[0], a[1]);
             c += s[2];
         }
         o[0] = a[0], o[1] = a[1], o[2] = c;
@@ -336,8 +336,8 @@ static int infer_one(const vsr_graph *g, const vsr_node *nd, const int *shp, int
         return 0;
     case VSR_OP_MATMUL_TN:
         if (a[0] != b[0] || a[1] != b[1])
-            return vsr_error_set(err, -EINVAL, "%s: %s: K is %dx%d but Q is %dx%d", g->name,
-                                 nm, a[0], a[1], b[0], b[1]);
+            return vsr_error_set(err, -EINVAL, "%s: %s: K is %dx%d but Q is %dx%d", g->name, nm,
+                                 a[0], a[1], b[0], b[1]);
         o[0] = 1, o[1] = a[2], o[2] = b[2];
         return 0;
     case VSR_OP_MATMUL_PIXELS:
@@ -368,8 +368,7 @@ int vsr__graph_infer(const vsr_graph *g, int h, int w, int *shp, vsr_error *err)
         if (rc)
             return rc;
         if (shp[3 * i] < 1 || shp[3 * i + 1] < 1 || shp[3 * i + 2] < 1)
-            return vsr_error_set(err, -EINVAL, "%s: %s: empty output shape", g->name,
-                                 nd->name);
+            return vsr_error_set(err, -EINVAL, "%s: %s: empty output shape", g->name, nd->name);
     }
     return 0;
 }
@@ -417,8 +416,8 @@ int vsr_graph_input(vsr_graph *g, const char *name, int h, int w, int c, vsr_err
     if (g->n_inputs > 0) {
         const vsr_node *i0 = &g->nodes[g->inputs[0]];
         if (i0->h != h || i0->w != w)
-            return fail(g, err, -EINVAL, "input %s: %dx%d differs from input %s %dx%d", name,
-                        h, w, i0->name, i0->h, i0->w);
+            return fail(g, err, -EINVAL, "input %s: %dx%d differs from input %s %dx%d", name, h,
+                        w, i0->name, i0->h, i0->w);
     }
     int *ni = realloc(g->inputs, (size_t)(g->n_inputs + 1) * sizeof(int));
     if (!ni)
@@ -516,9 +515,12 @@ int vsr_graph_activation(vsr_graph *g, const char *name, int x, const vsr_act *a
     if ((rc = check_act(g, name, act, err)))
         return rc;
     static const vsr_op_type map[] = {
-        [VSR_ACT_NONE] = VSR_OP_SCALE,          [VSR_ACT_RELU] = VSR_OP_RELU,
-        [VSR_ACT_LEAKY_RELU] = VSR_OP_LEAKY_RELU, [VSR_ACT_PRELU] = VSR_OP_PRELU,
-        [VSR_ACT_CLIP] = VSR_OP_CLIP,           [VSR_ACT_SIGMOID] = VSR_OP_SIGMOID,
+        [VSR_ACT_NONE] = VSR_OP_SCALE,
+        [VSR_ACT_RELU] = VSR_OP_RELU,
+        [VSR_ACT_LEAKY_RELU] = VSR_OP_LEAKY_RELU,
+        [VSR_ACT_PRELU] = VSR_OP_PRELU,
+        [VSR_ACT_CLIP] = VSR_OP_CLIP,
+        [VSR_ACT_SIGMOID] = VSR_OP_SIGMOID,
     };
     int id = new_node(g, map[act->type], name, &x, 1, err);
     if (id < 0)
@@ -661,8 +663,7 @@ int vsr_graph_split(vsr_graph *g, const char *name, int x, int n, const int *siz
     return 0;
 }
 
-int vsr_graph_channel_shuffle(vsr_graph *g, const char *name, int x, int groups,
-                              vsr_error *err)
+int vsr_graph_channel_shuffle(vsr_graph *g, const char *name, int x, int groups, vsr_error *err)
 {
     int id = simple(g, VSR_OP_CHANNEL_SHUFFLE, name, &x, 1, err);
     if (id < 0)
@@ -688,14 +689,12 @@ int vsr_graph_depth_to_space(vsr_graph *g, const char *name, int x, int r, vsr_e
     return factor_op(g, VSR_OP_DEPTH_TO_SPACE, name, x, r, err);
 }
 
-int vsr_graph_resize_bilinear(vsr_graph *g, const char *name, int x, int factor,
-                              vsr_error *err)
+int vsr_graph_resize_bilinear(vsr_graph *g, const char *name, int x, int factor, vsr_error *err)
 {
     return factor_op(g, VSR_OP_RESIZE_BILINEAR, name, x, factor, err);
 }
 
-int vsr_graph_resize_nearest(vsr_graph *g, const char *name, int x, int factor,
-                             vsr_error *err)
+int vsr_graph_resize_nearest(vsr_graph *g, const char *name, int x, int factor, vsr_error *err)
 {
     return factor_op(g, VSR_OP_RESIZE_NEAREST, name, x, factor, err);
 }
@@ -780,10 +779,9 @@ int vsr_graph_set_weight(vsr_graph *g, const char *name, const float *data, size
                              g->name, name, count, w->count);
     for (size_t k = 0; k < count; k++)
         if (!isfinite(data[k]))
-            return vsr_error_set(err, -EINVAL,
-                                 "%s: layer %s: weight %s[%zu] is %s; fix the weights file",
-                                 g->name, g->nodes[w->node].name, name, k,
-                                 isnan(data[k]) ? "NaN" : "inf");
+            return vsr_error_set(
+                err, -EINVAL, "%s: layer %s: weight %s[%zu] is %s; fix the weights file",
+                g->name, g->nodes[w->node].name, name, k, isnan(data[k]) ? "NaN" : "inf");
     if (!w->data) {
         w->data = malloc(count * sizeof(float));
         if (!w->data)
@@ -872,8 +870,9 @@ int vsr_graph_set_weight_scales(vsr_graph *g, const char *layer, const float *sc
                              layer ? layer : "(null)");
     vsr_node *nd = &g->nodes[i];
     if (n != nd->conv.cout)
-        return vsr_error_set(err, -EINVAL, "%s: %s: %d weight scales given, layer has %d outputs",
-                             g->name, layer, n, nd->conv.cout);
+        return vsr_error_set(err, -EINVAL,
+                             "%s: %s: %d weight scales given, layer has %d outputs", g->name,
+                             layer, n, nd->conv.cout);
     for (int k = 0; k < n; k++)
         if (!(scales[k] > 0) || !isfinite(scales[k]))
             return vsr_error_set(err, -EINVAL, "%s: %s: weight scale %d is %g", g->name, layer,
@@ -994,8 +993,8 @@ int vsr__arena_plan(const vsr_graph *g, const vsr_plan *p, const int *shp,
             continue;
         int t = p->dst[i];
         birth[t] = g->nodes[i].op == VSR_OP_INPUT ? 0 : i;
-        size[t] = (size_t)shp[3 * t] * (size_t)shp[3 * t + 1] * (size_t)shp[3 * t + 2] *
-                  elem_size[t];
+        size[t] =
+            (size_t)shp[3 * t] * (size_t)shp[3 * t + 1] * (size_t)shp[3 * t + 2] * elem_size[t];
         size[t] = (size[t] + 63) & ~(size_t)63;
         death[t] = p->is_output[t] ? n : birth[t];
     }
@@ -1160,8 +1159,7 @@ static int count_impl(const vsr_graph *g, int h, int w, vsr_precision prec, vsr_
         info->h = shp[3 * layer], info->w = shp[3 * layer + 1], info->c = shp[3 * layer + 2];
         info->params = node_params(g, NULL, layer, 1);
         info->macs = node_macs(g, layer, shp);
-        info->activations =
-            nd->op == VSR_OP_INPUT ? 0 : (int64_t)info->h * info->w * info->c;
+        info->activations = nd->op == VSR_OP_INPUT ? 0 : (int64_t)info->h * info->w * info->c;
         node_desc(g, layer, shp, info->desc, sizeof(info->desc));
     }
     if (s) {

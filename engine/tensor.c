@@ -40,15 +40,16 @@ uint16_t vsr_f32_to_f16(float x)
     uint32_t sign = (u >> 16) & 0x8000u;
     uint32_t abs = u & 0x7fffffffu;
     if (abs >= 0x7f800000u) /* inf or NaN (keep a quiet NaN payload bit) */
-        return (uint16_t)(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u | ((abs >> 13) & 0x3ffu) : 0));
+        return (uint16_t)(sign | 0x7c00u |
+                          (abs > 0x7f800000u ? 0x200u | ((abs >> 13) & 0x3ffu) : 0));
     if (abs >= 0x477ff000u) /* >= 65520: rounds to inf */
         return (uint16_t)(sign | 0x7c00u);
-    if (abs < 0x38800000u) { /* below 2^-14: subnormal half (or zero) */
+    if (abs < 0x38800000u) {   /* below 2^-14: subnormal half (or zero) */
         if (abs < 0x33000000u) /* < 2^-25: rounds to zero (2^-25 exactly is a tie -> 0) */
             return (uint16_t)sign;
-        uint32_t e = abs >> 23;           /* 102..112 */
+        uint32_t e = abs >> 23; /* 102..112 */
         uint32_t m = (abs & 0x7fffffu) | 0x800000u;
-        uint32_t shift = 126 - e;         /* value = m * 2^(e-150); half unit 2^-24 */
+        uint32_t shift = 126 - e; /* value = m * 2^(e-150); half unit 2^-24 */
         uint32_t q = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
         if (rem > half || (rem == half && (q & 1)))
             q++;

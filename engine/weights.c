@@ -226,8 +226,8 @@ static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
     uint32_t version = get_u32(r);
     if (!r->bad && version != VSR_WEIGHTS_VERSION)
         return vsr_error_set(err, -EINVAL,
-                             "%s: weights format version %u, this build reads version %d",
-                             path, version, VSR_WEIGHTS_VERSION);
+                             "%s: weights format version %u, this build reads version %d", path,
+                             version, VSR_WEIGHTS_VERSION);
     if (r->n < 12 + 4)
         return vsr_error_set(err, -EINVAL, "%s: truncated (%zu bytes)", path, r->n);
     uint32_t stored = (uint32_t)r->p[r->n - 4] | (uint32_t)r->p[r->n - 3] << 8 |
@@ -296,8 +296,7 @@ static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
             t->count *= v;
         }
         if (r->bad || t->count > (r->n - r->pos) / 4)
-            return vsr_error_set(err, -EINVAL, "%s: tensor %s: truncated data", path,
-                                 t->name);
+            return vsr_error_set(err, -EINVAL, "%s: tensor %s: truncated data", path, t->name);
         t->data = malloc(t->count * sizeof(float));
         if (!t->data)
             return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
@@ -307,8 +306,8 @@ static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
         }
     }
     if (r->pos != r->n)
-        return vsr_error_set(err, -EINVAL, "%s: %zu trailing bytes after the last tensor",
-                             path, r->n - r->pos);
+        return vsr_error_set(err, -EINVAL, "%s: %zu trailing bytes after the last tensor", path,
+                             r->n - r->pos);
     return 0;
 }
 
@@ -427,14 +426,15 @@ int vsr_weights_apply(const vsr_weights *w, vsr_graph *g, vsr_error *err)
                 na += snprintf(a + na, sizeof(a) - (size_t)na, d ? "x%d" : "%d", t->dims[d]);
             for (int d = 0; d < gw->ndim; d++)
                 nb += snprintf(b + nb, sizeof(b) - (size_t)nb, d ? "x%d" : "%d", gw->dims[d]);
-            return vsr_error_set(err, -EINVAL, "%s: tensor %s has shape %s, graph %s expects %s",
-                                 w->path, t->name, a, g->name, b);
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: tensor %s has shape %s, graph %s expects %s", w->path,
+                                 t->name, a, g->name, b);
         }
         for (size_t e = 0; e < t->count; e++)
             if (!isfinite(t->data[e]))
-                return vsr_error_set(err, -EINVAL, "%s: tensor %s (layer %s): element %zu is %s",
-                                     w->path, t->name, g->nodes[gw->node].name, e,
-                                     isnan(t->data[e]) ? "NaN" : "inf");
+                return vsr_error_set(
+                    err, -EINVAL, "%s: tensor %s (layer %s): element %zu is %s", w->path,
+                    t->name, g->nodes[gw->node].name, e, isnan(t->data[e]) ? "NaN" : "inf");
     }
     for (int k = 0; k < g->n_wts; k++) {
         int found = 0;

@@ -175,8 +175,8 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
         c->qm[o] = m;
         c->qs[o] = s;
     }
-    c->float_epilogue = c->act.type == VSR_ACT_SIGMOID ||
-                        c->act.type == VSR_ACT_LEAKY_RELU || c->act.type == VSR_ACT_PRELU;
+    c->float_epilogue = c->act.type == VSR_ACT_SIGMOID || c->act.type == VSR_ACT_LEAKY_RELU ||
+                        c->act.type == VSR_ACT_PRELU;
     uk->zp_out = zy;
     uk->qmin = -128, uk->qmax = 127;
     if (c->act.type == VSR_ACT_RELU)
@@ -206,8 +206,11 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
                 for (int ci = 0; ci < cin; ci++) {
                     int8_t w = c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
                     sum += w;
-                    c->wqpack[((((size_t)cob * taps + t) * (size_t)cin4 + (size_t)(ci / 4)) * 16 +
-                               (size_t)j) * 4 + (size_t)(ci % 4)] = w;
+                    c->wqpack[((((size_t)cob * taps + t) * (size_t)cin4 + (size_t)(ci / 4)) *
+                                   16 +
+                               (size_t)j) *
+                                  4 +
+                              (size_t)(ci % 4)] = w;
                 }
             c->bqpack[o] = (int32_t)((int64_t)c->bq[o] - (128 + zx) * sum);
             c->qmpack[o] = c->qm[o];
@@ -325,8 +328,7 @@ static void px_qs8(const vsr_conv_prep *c, const vsr_conv_params *p, const conv_
 
 /* ---- microkernel scalar twins ------------------------------------------------ */
 
-void vsr_f32_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const float *in, float *out,
-                                       int n)
+void vsr_f32_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const float *in, float *out, int n)
 {
     size_t taps = (size_t)p->kh * p->kw;
     for (int px = 0; px < n; px++) {
@@ -398,8 +400,7 @@ static void row_f32(const conv_task *t, const float *in, int row0, int y, float 
     const vsr_conv_params *p = &e->g->nodes[t->i].conv;
     const conv_geom *gm = &t->gm;
     int x0 = 0, x1 = 0;
-    int simd = c->simd && e->k.f32_conv && y - gm->pt >= 0 &&
-               y - gm->pt + gm->keff_h <= gm->H;
+    int simd = c->simd && e->k.f32_conv && y - gm->pt >= 0 && y - gm->pt + gm->keff_h <= gm->H;
     if (simd) {
         x0 = gm->pl;
         x1 = gm->W - (gm->keff_w - 1 - gm->pl);
@@ -412,8 +413,8 @@ static void row_f32(const conv_task *t, const float *in, int row0, int y, float 
         if (simd && x == x0) {
             vsr_conv_uk uk = c->uk;
             uk.in_row = (ptrdiff_t)gm->W * gm->C;
-            const float *ip = in + ((size_t)(y - gm->pt - row0) * gm->W + (size_t)(x0 - gm->pl)) *
-                                       gm->C;
+            const float *ip =
+                in + ((size_t)(y - gm->pt - row0) * gm->W + (size_t)(x0 - gm->pl)) * gm->C;
             e->k.f32_conv(&uk, ip, orow + (size_t)x0 * gm->CO, x1 - x0);
             for (int xx = x0; xx < x1; xx++)
                 if (c->act.type != VSR_ACT_RELU && c->act.type != VSR_ACT_CLIP &&

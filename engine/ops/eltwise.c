@@ -61,7 +61,9 @@ static void pixels(const ew_task *t, const vsr_node *nd, float *a, const float *
     case VSR_OP_ADD:
     case VSR_OP_MUL:
         for (size_t k = 0; k < m; k++) {
-            float bv = t->bmode == 0 ? b[k] : t->bmode == 1 ? b[k / (size_t)c] : b[k % (size_t)c];
+            float bv = t->bmode == 0   ? b[k]
+                       : t->bmode == 1 ? b[k / (size_t)c]
+                                       : b[k % (size_t)c];
             a[k] = nd->op == VSR_OP_ADD ? a[k] + bv : a[k] * bv;
         }
         break;
@@ -133,10 +135,9 @@ int vsr__eltwise_run(vsr_engine *e, int i, vsr_error *err)
                              nd->name, CHUNK);
     if (nd->n_in > 1) {
         t.b = vsr__tensor(e, nd->in[1]);
-        t.bmode = (t.b.h == 1 && t.b.w == 1 && t.b.c == t.a.c && (t.a.h > 1 || t.a.w > 1))
-                      ? 2
-                  : t.b.c == t.a.c ? 0
-                                   : 1;
+        t.bmode = (t.b.h == 1 && t.b.w == 1 && t.b.c == t.a.c && (t.a.h > 1 || t.a.w > 1)) ? 2
+                  : t.b.c == t.a.c                                                         ? 0
+                                                                                           : 1;
     }
     vsr__parallel(e, ew_row, &t, (size_t)t.o.h);
     return 0;

@@ -137,8 +137,8 @@ int vsr__misc_run(vsr_engine *e, int i, vsr_error *err)
         }
         for (int c = 0; c < C; c++) {
             double mu = s[c] / (double)hw, var = s2[c] / (double)hw - mu * mu;
-            out[c] = nd->op == VSR_OP_GLOBAL_AVG_POOL ? (float)mu
-                                                      : (float)sqrt(var > 0 ? var : 0);
+            out[c] =
+                nd->op == VSR_OP_GLOBAL_AVG_POOL ? (float)mu : (float)sqrt(var > 0 ? var : 0);
         }
         vsr__store_f32(&t->o, 0, (size_t)C, out);
         break;
@@ -166,9 +166,9 @@ int vsr__misc_run(vsr_engine *e, int i, vsr_error *err)
     }
     case VSR_OP_MATMUL_PIXELS:
         if (t->a.c > 64 || t->o.c > 64) {
-            rc = vsr_error_set(err, -ENOTSUP,
-                               "%s: %s: matmul_pixels supports up to 64 channels", e->g->name,
-                               nd->name);
+            rc =
+                vsr_error_set(err, -ENOTSUP, "%s: %s: matmul_pixels supports up to 64 channels",
+                              e->g->name, nd->name);
             break;
         }
         vsr__load_f32(&t->b, 0, (size_t)(t->a.c * t->o.c), t->amat);

@@ -67,12 +67,22 @@ unsigned vsr_cpu_features(void)
 
 const char *vsr_isa_name(unsigned isa)
 {
-    static const char *const names[16] = {
-        "scalar", "avx2", "avx512", "avx512+avx2", "avx512vnni", "avx512vnni+avx2",
-        "avx512vnni+avx512", "avx512vnni+avx512+avx2", "avx512fp16", "avx512fp16+avx2",
-        "avx512fp16+avx512", "avx512fp16+avx512+avx2", "avx512fp16+avx512vnni",
-        "avx512fp16+avx512vnni+avx2", "avx512fp16+avx512vnni+avx512",
-        "avx512fp16+avx512vnni+avx512+avx2"};
+    static const char *const names[16] = {"scalar",
+                                          "avx2",
+                                          "avx512",
+                                          "avx512+avx2",
+                                          "avx512vnni",
+                                          "avx512vnni+avx2",
+                                          "avx512vnni+avx512",
+                                          "avx512vnni+avx512+avx2",
+                                          "avx512fp16",
+                                          "avx512fp16+avx2",
+                                          "avx512fp16+avx512",
+                                          "avx512fp16+avx512+avx2",
+                                          "avx512fp16+avx512vnni",
+                                          "avx512fp16+avx512vnni+avx2",
+                                          "avx512fp16+avx512vnni+avx512",
+                                          "avx512fp16+avx512vnni+avx512+avx2"};
     return names[isa & 15];
 }
 

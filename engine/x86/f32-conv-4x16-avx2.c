@@ -24,11 +24,14 @@ void vsr_f32_conv_ukernel_4x16__avx2(const vsr_conv_uk *p, const float *in, floa
         int nv = p->cout - cob * 16 < 16 ? p->cout - cob * 16 : 16;
         __m256i mlo = lane_mask(nv), mhi = lane_mask(nv - 8);
         const float *w = p->wf + (size_t)cob * wstride;
-        __m256 blo = _mm256_loadu_ps(p->bf + cob * 16), bhi = _mm256_loadu_ps(p->bf + cob * 16 + 8);
+        __m256 blo = _mm256_loadu_ps(p->bf + cob * 16),
+               bhi = _mm256_loadu_ps(p->bf + cob * 16 + 8);
         int px = 0;
-#define ST(acc, ptr, m) _mm256_maskstore_ps(ptr, m, _mm256_min_ps(_mm256_max_ps(acc, vmin), vmax))
+#define ST(acc, ptr, m)                                                                        \
+    _mm256_maskstore_ps(ptr, m, _mm256_min_ps(_mm256_max_ps(acc, vmin), vmax))
         for (; px + 4 <= n; px += 4) {
-            __m256 l0 = blo, l1 = blo, l2 = blo, l3 = blo, h0 = bhi, h1 = bhi, h2 = bhi, h3 = bhi;
+            __m256 l0 = blo, l1 = blo, l2 = blo, l3 = blo, h0 = bhi, h1 = bhi, h2 = bhi,
+                   h3 = bhi;
             for (int ky = 0; ky < p->kh; ky++)
                 for (int kx = 0; kx < p->kw; kx++) {
                     const float *xp = in + (size_t)px * cin + ky * p->dil * p->in_row +

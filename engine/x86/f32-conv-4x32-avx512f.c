@@ -9,8 +9,8 @@
 
 #include "../engine_internal.h"
 
-static inline __attribute__((always_inline)) void
-block(const vsr_conv_uk *p, const float *in, float *out, int n, int cob, int two)
+static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p, const float *in,
+                                                        float *out, int n, int cob, int two)
 {
     size_t taps = (size_t)p->kh * p->kw, wstride = taps * (size_t)p->cin * 16;
     int nv0 = p->cout - cob * 16 < 16 ? p->cout - cob * 16 : 16;
@@ -50,7 +50,8 @@ block(const vsr_conv_uk *p, const float *in, float *out, int n, int cob, int two
                 }
             }
         float *o = out + (size_t)px * p->cout + cob * 16;
-#define ST(acc, ptr, m) _mm512_mask_storeu_ps(ptr, m, _mm512_min_ps(_mm512_max_ps(acc, vmin), vmax))
+#define ST(acc, ptr, m)                                                                        \
+    _mm512_mask_storeu_ps(ptr, m, _mm512_min_ps(_mm512_max_ps(acc, vmin), vmax))
         ST(a00, o, m0);
         ST(a01, o + p->cout, m0);
         ST(a02, o + 2 * p->cout, m0);

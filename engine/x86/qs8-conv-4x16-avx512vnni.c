@@ -15,7 +15,8 @@
 static inline __m512i round_shift(__m512i prod, __m512i sh)
 {
     __m512i zero = _mm512_setzero_si512();
-    __m512i half = _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(sh, _mm512_set1_epi64(1)));
+    __m512i half =
+        _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(sh, _mm512_set1_epi64(1)));
     __m512i r = _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(prod), half), sh);
     return _mm512_mask_sub_epi64(r, _mm512_cmplt_epi64_mask(prod, zero), zero, r);
 }
@@ -41,14 +42,15 @@ static inline __m512i bcast4(const int8_t *p)
     return _mm512_xor_si512(_mm512_set1_epi32(v), _mm512_set1_epi32((int32_t)0x80808080u));
 }
 
-void vsr_qs8_conv_ukernel_4x16__avx512vnni(const vsr_conv_uk *p, const int8_t *in,
-                                           int8_t *out, int n)
+void vsr_qs8_conv_ukernel_4x16__avx512vnni(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                           int n)
 {
     assert(p->ncob >= 1 && n >= 0);
     size_t taps = (size_t)p->kh * p->kw;
     const int cin = p->cin, cin4 = p->cin4;
     __m512i zp = _mm512_set1_epi32(p->zp_out);
-    __m512i lo = _mm512_set1_epi64(p->qmin - p->zp_out), hi = _mm512_set1_epi64(p->qmax - p->zp_out);
+    __m512i lo = _mm512_set1_epi64(p->qmin - p->zp_out),
+            hi = _mm512_set1_epi64(p->qmax - p->zp_out);
     for (int cob = 0; cob < p->ncob; cob++) {
         int nv = p->cout - cob * 16 < 16 ? p->cout - cob * 16 : 16;
         __mmask16 mk = (__mmask16)((1u << nv) - 1);
@@ -63,7 +65,8 @@ void vsr_qs8_conv_ukernel_4x16__avx512vnni(const vsr_conv_uk *p, const int8_t *i
                 for (int kx = 0; kx < p->kw; kx++) {
                     const int8_t *xp = in + (size_t)px * cin + ky * p->dil * p->in_row +
                                        (ptrdiff_t)kx * p->dil * cin;
-                    const int8_t *wt = w + ((size_t)ky * p->kw + (size_t)kx) * (size_t)cin4 * 64;
+                    const int8_t *wt =
+                        w + ((size_t)ky * p->kw + (size_t)kx) * (size_t)cin4 * 64;
                     for (int c4 = 0; c4 < cin4; c4++, wt += 64) {
                         __m512i wv = _mm512_loadu_si512(wt);
                         a0 = _mm512_dpbusd_epi32(a0, bcast4(xp + c4 * 4), wv);
@@ -84,9 +87,11 @@ void vsr_qs8_conv_ukernel_4x16__avx512vnni(const vsr_conv_uk *p, const int8_t *i
                 for (int kx = 0; kx < p->kw; kx++) {
                     const int8_t *xp = in + (size_t)px * cin + ky * p->dil * p->in_row +
                                        (ptrdiff_t)kx * p->dil * cin;
-                    const int8_t *wt = w + ((size_t)ky * p->kw + (size_t)kx) * (size_t)cin4 * 64;
+                    const int8_t *wt =
+                        w + ((size_t)ky * p->kw + (size_t)kx) * (size_t)cin4 * 64;
                     for (int c4 = 0; c4 < cin4; c4++, wt += 64)
-                        a0 = _mm512_dpbusd_epi32(a0, bcast4(xp + c4 * 4), _mm512_loadu_si512(wt));
+                        a0 = _mm512_dpbusd_epi32(a0, bcast4(xp + c4 * 4),
+                                                 _mm512_loadu_si512(wt));
                 }
             _mm_mask_storeu_epi8(out + (size_t)px * p->cout + cob * 16, mk,
                                  requant(a0, qm, qs, zp, lo, hi));

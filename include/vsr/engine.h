@@ -312,7 +312,8 @@ int vsr_graph_layer_norm(vsr_graph *g, const char *name, int x, float eps, vsr_e
  * (Keras) and params after folding).
  */
 int vsr_graph_batch_norm(vsr_graph *g, const char *name, int x, float eps, vsr_error *err);
-/** Mean over H x W per channel -> 1 x 1 x C (the engine accumulates whole-image sums in FP64). */
+/** Mean over H x W per channel -> 1 x 1 x C (the engine accumulates whole-image sums in FP64).
+ */
 int vsr_graph_global_avg_pool(vsr_graph *g, const char *name, int x, vsr_error *err);
 /** Population standard deviation over H x W per channel -> 1 x 1 x C (CCA "contrast"). */
 int vsr_graph_global_std_pool(vsr_graph *g, const char *name, int x, vsr_error *err);

@@ -1,0 +1,346 @@
+/*
+ * INT8: requantization edge cases, multipliers, INT8 conv vs float, SIMD
+ * microkernels vs their scalar twins (INT8 bit-exact, FP32 within 1e-5
+ * relative) at odd sizes and unaligned pointers, engine-level SIMD vs
+ * forced scalar, and calibration on a known distribution.
+ */
+#include "engine_internal.h"
+#include "engine_testutil.h"
+
+static void test_requant_rounding_saturation(void **state)
+{
+    (void)state;
+    const int32_t half = 1 << 30;                     /* M = 2^30, S = 31 -> x 0.5 */
+    assert_int_equal(vsr__requant(3, half, 31), 2);   /* 1.5 -> 2 (away from zero) */
+    assert_int_equal(vsr__requant(-3, half, 31), -2); /* -1.5 -> -2 */
+    assert_int_equal(vsr__requant(5, half, 31), 3);
+    assert_int_equal(vsr__requant(-5, half, 31), -3);
+    assert_int_equal(vsr__requant(4, half, 31), 2);
+    assert_int_equal(vsr__requant(-1, half, 31), -1);                      /* -0.5 -> -1 */
+    assert_int_equal(vsr__requant(1, half, 32), 0);                        /* 0.25 -> 0 */
+    assert_int_equal(vsr__requant(-1, half, 32), 0);                       /* -0.25 -> 0 */
+    assert_int_equal(vsr__requant(-7, half, 32), -2);                      /* -1.75 -> -2 */
+    assert_int_equal(vsr__requant(INT32_MIN, INT32_MAX, 31), -2147483647); /* no overflow */
+    /* saturation and zero point, x 1.0 */
+    assert_int_equal(vsr__requant_clamp(1000, half, 30, 0, -128, 127), 127);
+    assert_int_equal(vsr__requant_clamp(-1000, half, 30, 0, -128, 127), -128);
+    assert_int_equal(vsr__requant_clamp(100, half, 30, 10, -128, 127), 110);
+    assert_int_equal(vsr__requant_clamp(120, half, 30, 10, -128, 127), 127);
+    /* fused ReLU: clamp at the zero point */
+    assert_int_equal(vsr__requant_clamp(-50, half, 30, -20, -20, 127), -20);
+}
+
+static void test_quant_multiplier(void **state)
+{
+    (void)state;
+    int32_t m;
+    int s;
+    assert_int_equal(vsr__quant_multiplier(0.5, &m, &s), 0);
+    assert_int_equal(m, 1 << 30);
+    assert_int_equal(s, 31);
+    assert_int_equal(vsr__quant_multiplier(1.0, &m, &s), 0);
+    assert_int_equal(m, 1 << 30);
+    assert_int_equal(s, 30);
+    assert_int_equal(vsr__quant_multiplier(0.75, &m, &s), 0);
+    assert_int_equal(m, 1610612736);
+    assert_int_equal(s, 31);
+    assert_int_equal(vsr__quant_multiplier(0.0, &m, &s), -ERANGE);
+    assert_int_equal(vsr__quant_multiplier(3e9, &m, &s), -ERANGE);
+    /* a multiplier applied to 1000 gives round(1000 * real) */
+    assert_int_equal(vsr__quant_multiplier(0.0123, &m, &s), 0);
+    assert_int_equal(vsr__requant(1000, m, s), 12);
+    float scale;
+    int zp;
+    vsr__quant_from_range(0.f, 255.f, &scale, &zp);
+    assert_float_equal(scale, 1.f, 0);
+    assert_int_equal(zp, -128);
+    vsr__quant_from_range(-1.f, 1.f, &scale, &zp);
+    assert_float_equal(scale, 2.f / 255.f, 1e-9);
+    assert_int_equal(zp, -1); /* -128 + 127.5 = -0.5, rounded half away from zero */
+}
+
+/* ---- microkernels ------------------------------------------------------------ */
+
+static void f32_case(vsr_f32_conv_ukernel k, int cin, int cout, int ksz, int dil, int n,
+                     int off)
+{
+    vsr_conv_uk p;
+    memset(&p, 0, sizeof(p));
+    p.kh = p.kw = ksz, p.dil = dil, p.cin = cin, p.cout = cout;
+    p.ncob = (cout + 15) / 16;
+    int keff = (ksz - 1) * dil + 1, W = n + keff - 1 + 3;
+    p.in_row = (ptrdiff_t)W * cin;
+    size_t nw = (size_t)p.ncob * ksz * ksz * cin * 16, nin = (size_t)keff * W * cin + 64;
+    float *w = malloc(nw * 4), *b = malloc((size_t)p.ncob * 64), *in = malloc(nin * 4 + 64);
+    float *o1 = calloc((size_t)n * cout + 8, 4), *o2 = calloc((size_t)n * cout + 8, 4);
+    fill_rand(w, nw, 11, -1, 1);
+    fill_rand(b, (size_t)p.ncob * 16, 12, -1, 1);
+    fill_rand(in, nin, 13, -2, 2);
+    p.wf = w, p.bf = b, p.minv = -INFINITY, p.maxv = INFINITY;
+    if (cout % 2)
+        p.minv = 0.f; /* exercise the fused ReLU clamp too */
+    vsr_f32_conv_ukernel_1x16__scalar(&p, in + off, o1 + off, n);
+    k(&p, in + off, o2 + off, n);
+    for (int i = 0; i < n * cout; i++) {
+        float a = o1[off + i], c = o2[off + i];
+        if (fabsf(a - c) > 1e-5f * (1.f + fabsf(a)))
+            print_message("f32 cin %d cout %d k %d n %d: %d: %g vs %g\n", cin, cout, ksz, n, i,
+                          a, c);
+        assert_true(fabsf(a - c) <= 1e-5f * (1.f + fabsf(a)));
+    }
+    free(w), free(b), free(in), free(o1), free(o2);
+}
+
+static void qs8_case(vsr_qs8_conv_ukernel k, int cin, int cout, int ksz, int dil, int n,
+                     int off)
+{
+    vsr_conv_uk p;
+    memset(&p, 0, sizeof(p));
+    p.kh = p.kw = ksz, p.dil = dil, p.cin = cin, p.cout = cout;
+    p.ncob = (cout + 15) / 16;
+    p.cin4 = (cin + 3) / 4;
+    int keff = (ksz - 1) * dil + 1, W = n + keff - 1 + 3;
+    p.in_row = (ptrdiff_t)W * cin;
+    size_t nw = (size_t)p.ncob * ksz * ksz * p.cin4 * 64, nin = (size_t)keff * W * cin + 64;
+    int8_t *w = calloc(nw, 1), *in = malloc(nin + 64);
+    int8_t *o1 = calloc((size_t)n * cout + 8, 1), *o2 = calloc((size_t)n * cout + 8, 1);
+    int32_t bq[64], qm[64], qs[64];
+    float *r = malloc((nw + nin + 64 * 3) * 4);
+    fill_rand(r, nw + nin + 192, 21, 0, 1);
+    /* weights: zero in the padding lanes of the last channel group (as packed by the engine) */
+    for (int cob = 0; cob < p.ncob; cob++)
+        for (int t = 0; t < ksz * ksz; t++)
+            for (int c4 = 0; c4 < p.cin4; c4++)
+                for (int j = 0; j < 16; j++)
+                    for (int bb = 0; bb < 4; bb++) {
+                        size_t idx =
+                            ((((size_t)cob * ksz * ksz + t) * p.cin4 + c4) * 16 + j) * 4 + bb;
+                        if (c4 * 4 + bb < cin)
+                            w[idx] = (int8_t)(r[idx] * 255.f - 127.f);
+                    }
+    for (size_t i = 0; i < nin; i++)
+        in[i] = (int8_t)(r[nw + i] * 256.f - 128.f);
+    for (int o = 0; o < p.ncob * 16; o++) {
+        bq[o] = (int32_t)(r[nw + nin + o] * 4000.f) - 2000;
+        /* multipliers from tiny to > 1 so that saturation and rounding both happen */
+        vsr__quant_multiplier(0.00005 + 0.0005 * r[nw + nin + 64 + o] * (o % 5 ? 1 : 60),
+                              &qm[o], &qs[o]);
+    }
+    p.wq = w, p.bq = bq, p.qm = qm, p.qs = qs;
+    p.zp_out = -7, p.qmin = (cout % 2) ? -7 : -128, p.qmax = 127;
+    vsr_qs8_conv_ukernel_1x16__scalar(&p, in + off, o1 + off, n);
+    k(&p, in + off, o2 + off, n);
+    assert_memory_equal(o1, o2, (size_t)n * cout + 8);
+    int distinct = 0;
+    for (int i = 1; i < n * cout; i++)
+        distinct += o1[off + i] != o1[off];
+    assert_true(n * cout < 32 || distinct > 0); /* not everything saturated */
+    free(w), free(in), free(o1), free(o2), free(r);
+}
+
+static void test_simd_vs_scalar_kernels(void **state)
+{
+    (void)state;
+    unsigned isa = vsr_cpu_features();
+    static const int shapes[][5] = {
+        /* cin, cout, k, dil, n */
+        {28, 28, 3, 1, 11}, {3, 28, 3, 1, 7}, {5, 7, 3, 2, 13}, {16, 48, 3, 1, 9},
+        {13, 33, 5, 1, 6},  {1, 1, 1, 1, 5},  {9, 16, 3, 3, 4}, {6, 17, 1, 1, 3},
+    };
+    int tested = 0;
+    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
+        for (int off = 0; off < 3; off++) {
+            const int *c = shapes[s];
+            if (isa & VSR_ISA_AVX2) {
+                f32_case(vsr_f32_conv_ukernel_4x16__avx2, c[0], c[1], c[2], c[3], c[4], off);
+                tested++;
+            }
+            if (isa & VSR_ISA_AVX512) {
+                f32_case(vsr_f32_conv_ukernel_4x32__avx512f, c[0], c[1], c[2], c[3], c[4], off);
+                tested++;
+            }
+            if (isa & VSR_ISA_AVX512VNNI) {
+                qs8_case(vsr_qs8_conv_ukernel_4x16__avx512vnni, c[0], c[1], c[2], c[3], c[4],
+                         off);
+                tested++;
+            }
+        }
+    if (!tested) {
+        print_message("skipped: this CPU has no AVX2/AVX-512\n");
+        skip();
+    }
+}
+
+/* ---- engine-level ------------------------------------------------------------ */
+
+static vsr_graph *conv_net(int h, int w)
+{
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    OK(vsr_graph_create("net", &g, &err));
+    int x = vsr_graph_input(g, "x", h, w, 3, &err);
+    vsr_conv_params p = vsr_conv_default(28, 3);
+    p.act.type = VSR_ACT_RELU;
+    int t = vsr_graph_conv2d(g, "c1", x, &p, &err);
+    p.dilation = 2;
+    t = vsr_graph_conv2d(g, "c2", t, &p, &err);
+    p.dilation = 1;
+    p.cout = 12;
+    p.act.type = VSR_ACT_NONE;
+    t = vsr_graph_conv2d(g, "c3", t, &p, &err);
+    OK(vsr_graph_output(g, "y", t, &err));
+    rand_weights(g, 5, -0.3f, 0.3f);
+    return g;
+}
+
+static void calibrate(vsr_graph *g, const float *in0, int h, int w, vsr_calib_method m)
+{
+    vsr_error err = {0};
+    vsr_calib *c = NULL;
+    OK(vsr_calib_create(g, NULL, &c, &err));
+    const float *in[1] = {in0};
+    OK(vsr_calib_feed(c, in, h, w, &err));
+    vsr_calib_options o;
+    vsr_calib_options_default(&o);
+    o.method = m;
+    OK(vsr_calib_finish(c, &o, g, &err));
+    vsr_calib_free(&c);
+}
+
+static void test_int8_conv_within_one_step(void **state)
+{
+    (void)state;
+    /* a single conv so that the error is one layer's: input exactly representable */
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    OK(vsr_graph_create("one", &g, &err));
+    int x = vsr_graph_input(g, "x", 7, 9, 8, &err);
+    vsr_conv_params p = vsr_conv_default(5, 3);
+    int y = vsr_graph_conv2d(g, "c", x, &p, &err);
+    OK(vsr_graph_output(g, "y", y, &err));
+    rand_weights(g, 9, -0.1f, 0.1f);
+    float in0[7 * 9 * 8];
+    fill_rand(in0, sizeof(in0) / 4, 4, 0, 255);
+    for (size_t i = 0; i < sizeof(in0) / 4; i++)
+        in0[i] = nearbyintf(in0[i]); /* integer pixels: exact with scale 1 */
+    calibrate(g, in0, 7, 9, VSR_CALIB_MINMAX);
+    float s;
+    int zp;
+    OK(vsr_graph_get_quant(g, y, &s, &zp, &err));
+    const float *in[1] = {in0};
+    int oh, ow, oc;
+    float *a = run_graph(g, VSR_PREC_FP32, NULL, in, 7, 9, 0, &oh, &ow, &oc);
+    float *b = run_graph(g, VSR_PREC_INT8, NULL, in, 7, 9, 0, &oh, &ow, &oc);
+    float worst = 0;
+    for (int i = 0; i < oh * ow * oc; i++)
+        worst = fmaxf(worst, fabsf(a[i] - b[i]));
+    print_message("int8 conv: worst |int8 - fp32| = %g, output step %g\n", worst, s);
+    assert_true(worst <= s);
+    free(a), free(b);
+    vsr_graph_free(&g);
+}
+
+static void test_engine_simd_vs_scalar(void **state)
+{
+    (void)state;
+    int h = 13, w = 17;
+    vsr_graph *g = conv_net(h, w);
+    float *in0 = malloc((size_t)h * w * 3 * 4);
+    fill_rand(in0, (size_t)h * w * 3, 8, 0, 255);
+    calibrate(g, in0, h, w, VSR_CALIB_MINMAX);
+    const float *in[1] = {in0};
+    vsr_engine_options so;
+    vsr_engine_options_default(&so);
+    so.force_scalar = 1;
+    int oh, ow, oc;
+    for (int prec = 0; prec < 3; prec++) {
+        float *a = run_graph(g, (vsr_precision)prec, &so, in, h, w, 0, &oh, &ow, &oc);
+        float *b = run_graph(g, (vsr_precision)prec, NULL, in, h, w, 0, &oh, &ow, &oc);
+        size_t n = (size_t)oh * ow * oc;
+        if (prec == VSR_PREC_INT8) {
+            assert_memory_equal(a, b, n * sizeof(float));
+        } else {
+            /* FP32: FMA contraction and ordering, relative to the output's magnitude
+             * (the last layer cancels large partial sums); FP16: that, plus a binary16
+             * rounding that can flip by one unit per layer */
+            float mx = 0;
+            for (size_t i = 0; i < n; i++)
+                mx = fmaxf(mx, fabsf(a[i]));
+            float tol = (prec == VSR_PREC_FP32 ? 1e-5f : 5e-3f) * mx;
+            for (size_t i = 0; i < n; i++) {
+                if (fabsf(a[i] - b[i]) > tol)
+                    print_message("%s: %zu: scalar %g simd %g (max %g)\n",
+                                  vsr_precision_name((vsr_precision)prec), i, a[i], b[i], mx);
+                assert_true(fabsf(a[i] - b[i]) <= tol);
+            }
+        }
+        free(a), free(b);
+    }
+    free(in0);
+    vsr_graph_free(&g);
+}
+
+/* A one-sided Laplace sample (b = 1) through an identity op. */
+static void test_calibration_methods(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    OK(vsr_graph_create("id", &g, &err));
+    int x = vsr_graph_input(g, "x", 1, N, 1, &err);
+    int y = vsr_graph_scale(g, "id", x, 1.f, 0.f, &err);
+    OK(vsr_graph_output(g, "y", y, &err));
+    float *v = malloc(N * sizeof(float));
+    for (int i = 0; i < N; i++)
+        v[i] = -logf(1.f - ((float)i + 0.5f) / N);
+    vsr_calib *c = NULL;
+    OK(vsr_calib_create(g, NULL, &c, &err));
+    const float *in[1] = {v};
+    OK(vsr_calib_feed(c, in, 1, N, &err));
+    vsr_calib_options o;
+    vsr_calib_options_default(&o);
+    float lo, hi;
+    o.method = VSR_CALIB_MINMAX;
+    OK(vsr_calib_range(c, y, &o, &lo, &hi, &err));
+    float vmax = 0;
+    for (int i = 0; i < N; i++)
+        vmax = fmaxf(vmax, v[i]);
+    assert_float_equal(hi, vmax, 0); /* about ln(2N) = 12.2 */
+    assert_float_equal(lo, -logf(1.f - 0.5f / N), 1e-6);
+    o.method = VSR_CALIB_PERCENTILE;
+    o.percentile = 99.9;
+    OK(vsr_calib_range(c, y, &o, &lo, &hi, &err));
+    assert_float_equal(hi, logf(1000.f), 0.02); /* quantile 0.999 of Exp(1) */
+    o.method = VSR_CALIB_MSE;
+    OK(vsr_calib_range(c, y, &o, &lo, &hi, &err));
+    print_message("mse range [%g, %g] (max %g)\n", lo, hi, logf(2.f * N));
+    /* the MSE optimum clips the sparse tail (about 9.9 b for 8 bits) but keeps the bulk */
+    assert_true(hi < 0.95f * logf(2.f * N));
+    assert_true(hi > 7.f);
+    /* a second frame with a larger value grows the histogram and the max */
+    v[0] = 40.f;
+    OK(vsr_calib_feed(c, in, 1, N, &err));
+    o.method = VSR_CALIB_MINMAX;
+    OK(vsr_calib_range(c, y, &o, &lo, &hi, &err));
+    assert_float_equal(hi, 40.f, 0);
+    o.method = VSR_CALIB_PERCENTILE;
+    OK(vsr_calib_range(c, y, &o, &lo, &hi, &err));
+    assert_float_equal(hi, logf(1000.f), 0.05);
+    vsr_calib_free(&c);
+    free(v);
+    vsr_graph_free(&g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_requant_rounding_saturation),
+        cmocka_unit_test(test_quant_multiplier),
+        cmocka_unit_test(test_simd_vs_scalar_kernels),
+        cmocka_unit_test(test_int8_conv_within_one_step),
+        cmocka_unit_test(test_engine_simd_vs_scalar),
+        cmocka_unit_test(test_calibration_methods),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
