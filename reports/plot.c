@@ -236,7 +236,8 @@ static int scatter(const char *dir, const char *name, const char *title,
     for (size_t i = 0; i < n; i++) {
         x[i] = by_params ? rows[i].params / 1e3 : rows[i].ms_median;
         y[i] = rows[i].psnr;
-        if (!isnan(x[i]) && !isnan(y[i]) && x[i] > 0) {
+        /* gnuplot cannot place +inf (lossless PSNR): such points are left out. */
+        if (isfinite(x[i]) && isfinite(y[i]) && x[i] > 0) {
             usable++;
             xmin = fmin(xmin, x[i]);
             xmax = fmax(xmax, x[i]);
@@ -244,6 +245,12 @@ static int scatter(const char *dir, const char *name, const char *title,
             x[i] = NAN;
         }
     }
+    double ymin = INFINITY, ymax = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i])) {
+            ymin = fmin(ymin, y[i]);
+            ymax = fmax(ymax, y[i]);
+        }
     if (!usable) {
         rc = vsr_error_set(err, -ENODATA, "plot %s: no run has both PSNR and %s", name,
                            by_params ? "params" : "ms/frame");
@@ -296,8 +303,16 @@ static int scatter(const char *dir, const char *name, const char *title,
         if (!by_params)
             fputs("set xlabel 'Runtime [ms per LR frame] (log scale)'\n", b.f);
     }
-    fputs("set key bottom right\nset offsets graph 0.05, graph 0.2, graph 0.08, graph 0.08\n",
+    fputs("set key top left box opaque\nset offsets graph 0.05, graph 0.25, graph 0.08, graph "
+          "0.08\n",
           b.f);
+    /* One distinct value: give gnuplot a range instead of letting it warn. */
+    if (xmax <= xmin)
+        fprintf(b.f, "set xrange [%.9g:%.9g]\n", xmin * 0.5, xmax * 2);
+    if (ymax <= ymin)
+        fprintf(b.f, "set yrange [%.9g:%.9g]\n", ymin - 1, ymax + 1);
+    if (by_params)
+        fputs("unset key\n", b.f);
     fputs("plot $pts using 1:2 with points pt 7 ps 1.3 lc rgb '#1f77b4' title 'runs', \\\n",
           b.f);
     if (!by_params)
@@ -411,8 +426,8 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
         const double *k = &t->keys[r * VSR_ABL_NCOLS];
         char *const *c = &t->cells[r * VSR_ABL_NCOLS];
         char label[200];
-        snprintf(label, sizeof(label), "%s %s %s", c[VSR_ABL_MODEL], c[VSR_ABL_VARIANT],
-                 c[VSR_ABL_PRECISION]);
+        snprintf(label, sizeof(label), "%s %s %s", c[VSR_ABL_VARIANT], c[VSR_ABL_PRECISION],
+                 c[VSR_ABL_DATA]);
         fprintf(s.f, "%zu ", r);
         fprintf(s.f, isnan(k[VSR_ABL_DPSNR]) ? "NaN " : "%.9g ", k[VSR_ABL_DPSNR]);
         fprintf(s.f, isnan(k[VSR_ABL_DMS]) ? "NaN " : "%.9g ", k[VSR_ABL_DMS]);
@@ -424,21 +439,31 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
     gp_str(b.f, title);
     fputs("\nset style fill solid 0.85 border -1\nset boxwidth 0.6\nunset key\n"
           "set grid ytics lc rgb '#dddddd'\nset xzeroaxis lt -1\n"
-          "set xrange [-0.7:*]\nset offsets 0, 0.7, graph 0.1, graph 0.1\n"
+          "set xrange [-0.7:*]\nset offsets 0, 0.7, 0, 0\n"
           "set xtics rotate by -25 left font ',9' nomirror\n",
           b.f);
-    fputs(
-        "set ylabel '\xce\x94PSNR vs base [dB]'\n"
-        "plot $d using 1:2:($2 >= 0 ? 0x2ca02c : 0xd62728):xtic(4) with boxes lc rgb variable, "
-        "$d using 1:($2 >= 0 ? $2 : 0):(sprintf('%+.2f', $2)) with labels offset 0,0.8 "
-        "font ',9'\n",
-        b.f);
-    fputs(
-        "set ylabel '\xce\x94ms/frame vs base [ms]'\n"
-        "plot $d using 1:3:($3 <= 0 ? 0x2ca02c : 0xd62728):xtic(4) with boxes lc rgb variable, "
-        "$d using 1:($3 >= 0 ? $3 : 0):(sprintf('%+.2f', $3)) with labels offset 0,0.8 "
-        "font ',9'\n",
-        b.f);
+    /* Explicit y ranges that include 0 (all-zero deltas would be an empty range). */
+    for (int col = 0; col < 2; col++) {
+        double lo = 0, hi = 0;
+        for (size_t r = 0; r < t->nrows; r++) {
+            double v = t->keys[r * VSR_ABL_NCOLS + (col ? VSR_ABL_DMS : VSR_ABL_DPSNR)];
+            if (isfinite(v)) {
+                lo = fmin(lo, v);
+                hi = fmax(hi, v);
+            }
+        }
+        if (hi - lo < 1e-9)
+            lo = -1, hi = 1;
+        double pad = 0.15 * (hi - lo);
+        fprintf(b.f, "set yrange [%.9g:%.9g]\n", lo - pad, hi + pad);
+        fprintf(b.f,
+                "set ylabel '%s'\n"
+                "plot $d using 1:%d:($%d %s 0 ? 0x2ca02c : 0xd62728):xtic(4) with boxes "
+                "lc rgb variable, $d using 1:($%d >= 0 ? $%d : 0):(sprintf('%%+.2f', $%d)) "
+                "with labels offset 0,0.8 font ',9'\n",
+                col ? "\xce\x94ms/frame vs base [ms]" : "\xce\x94PSNR vs base [dB]", col + 2,
+                col + 2, col ? "<=" : ">=", col + 2, col + 2, col + 2);
+    }
     fputs("unset multiplot\n", b.f);
     if ((rc = body_close(&b, err)))
         goto done;
@@ -516,6 +541,23 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
             fputc('\n', s.f);
         }
         fputs("EOD\n", s.f);
+        /* Labels of the measured cells: ms, and the seam loss when there is one. */
+        fprintf(s.f, "$l%zu << EOD\n", k);
+        for (size_t i = 0; i < n; i++) {
+            if (pts[i].threads != thr[k] || isnan(pts[i].ms_median))
+                continue;
+            size_t ti = 0, pi = 0;
+            while (tiles[ti] != pts[i].tile)
+                ti++;
+            while (pads[pi] != pts[i].pad)
+                pi++;
+            if (isfinite(pts[i].dpsnr) && fabs(pts[i].dpsnr) >= 0.005)
+                fprintf(s.f, "%zu %zu \"%.1f (%+.2f dB)\"\n", ti, pi, pts[i].ms_median,
+                        pts[i].dpsnr);
+            else
+                fprintf(s.f, "%zu %zu \"%.1f\"\n", ti, pi, pts[i].ms_median);
+        }
+        fputs("EOD\n", s.f);
     }
     fprintf(b.f, "set multiplot layout 1,%zu title ", nth);
     gp_str(b.f, title);
@@ -539,8 +581,7 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
     for (size_t k = 0; k < nth; k++) {
         fprintf(b.f, "set title '%d thread%s'\n", thr[k], thr[k] == 1 ? "" : "s");
         fprintf(b.f,
-                "plot $t%zu using 1:2:3 with image, $t%zu using 1:2:($3==$3 ? "
-                "sprintf('%%.1f', $3) : '') with labels font ',9'\n",
+                "plot $t%zu using 1:2:3 with image, $l%zu using 1:2:3 with labels font ',9'\n",
                 k, k);
     }
     fputs("unset multiplot\n", b.f);

@@ -508,18 +508,11 @@ static void fmt_delta(char *buf, size_t cap, double v, int dec)
 int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *base,
                               vsr_report_table *out, vsr_error *err)
 {
-    static const char *const h[VSR_ABL_NCOLS] = {"Model",
-                                                 "Variant",
-                                                 "Precision",
-                                                 "PSNR [dB]",
-                                                 "\xce\x94PSNR [dB]",
-                                                 "Params [K]",
-                                                 "\xce\x94Params [K]",
-                                                 "MACs [G]",
-                                                 "\xce\x94MACs [G]",
-                                                 "ms/frame",
-                                                 "\xce\x94ms [ms]"};
-    static const unsigned char num[VSR_ABL_NCOLS] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+    static const char *const h[VSR_ABL_NCOLS] = {
+        "Model",     "Variant",           "Precision",  "Data",
+        "PSNR [dB]", "\xce\x94PSNR [dB]", "Params [K]", "\xce\x94Params [K]",
+        "MACs [G]",  "\xce\x94MACs [G]",  "ms/frame",   "\xce\x94ms [ms]"};
+    static const unsigned char num[VSR_ABL_NCOLS] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
     memset(out, 0, sizeof(*out));
     size_t *base_of = malloc((n ? n : 1) * sizeof(*base_of));
     size_t *order = malloc((n ? n : 1) * sizeof(*order));
@@ -571,6 +564,7 @@ int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *
         rc |= cell(out, k, VSR_ABL_VARIANT, NAN, "%s%s", or_dash(r->variant),
                    r == b ? " (base)" : "");
         rc |= cell(out, k, VSR_ABL_PRECISION, NAN, "%s", or_dash(r->precision));
+        rc |= cell(out, k, VSR_ABL_DATA, NAN, "%s %s", r->dataset, r->channel);
         vsr_report_fmt(a, sizeof(a), r->psnr, 2);
         rc |= cell(out, k, VSR_ABL_PSNR, r->psnr, "%s", a);
         d = r->psnr - b->psnr;

@@ -242,18 +242,19 @@ static void test_ablation(void **state)
     /* Base first, then the others in input order. dB: 26.10-26.35 = -0.25,
      * 26.50-26.35 = +0.15; params [K]: -5.5, +14.5; MACs [G]: -0.25, +0.75;
      * ms: -1.5, +3.25. */
-    static const char *const want[3][11] = {
-        {"MVSR_13", "base (base)", "fp32", "26.35", "0.00", "45.5", "0.0", "2.250", "0.000",
-         "11.00", "0.00"},
-        {"MVSR_13", "noattn", "fp32", "26.10", "-0.25", "40.0", "-5.5", "2.000", "-0.250",
-         "9.50", "-1.50"},
-        {"MVSR_13", "wide", "fp32", "26.50", "+0.15", "60.0", "+14.5", "3.000", "+0.750",
-         "14.25", "+3.25"},
+    static const char *const want[3][12] = {
+        {"MVSR_13", "base (base)", "fp32", "vid4 Y", "26.35", "0.00", "45.5", "0.0", "2.250",
+         "0.000", "11.00", "0.00"},
+        {"MVSR_13", "noattn", "fp32", "vid4 Y", "26.10", "-0.25", "40.0", "-5.5", "2.000",
+         "-0.250", "9.50", "-1.50"},
+        {"MVSR_13", "wide", "fp32", "vid4 Y", "26.50", "+0.15", "60.0", "+14.5", "3.000",
+         "+0.750", "14.25", "+3.25"},
     };
+    assert_int_equal(t.ncols, 12);
     for (int i = 0; i < 3; i++)
-        for (int c = 0; c < 11; c++)
-            assert_string_equal(t.cells[i * 11 + c], want[i][c]);
-    assert_true(fabs(t.keys[1 * 11 + 4] - (-0.25)) < 1e-9);
+        for (int c = 0; c < 12; c++)
+            assert_string_equal(t.cells[i * 12 + c], want[i][c]);
+    assert_true(fabs(t.keys[1 * 12 + 5] - (-0.25)) < 1e-9);
     assert_non_null(strstr(t.note, "1 run(s) with no such base left out"));
     vsr_report_table_free(&t);
     /* By variant name and by model/variant too; an unknown base is -ENOENT. */

@@ -1,0 +1,427 @@
+/*
+ * From a run log built in the test with the bench run-log API (so the real
+ * schema) to rows, exact Markdown/CSV leaderboards, per-frame and tune
+ * queries, and the whole `vsrbench report` command. All expected numbers
+ * are means worked out by hand from the inserted values (chosen exact in
+ * binary so the printed decimals are unambiguous).
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "html_check.h"
+#include "vsr/bench.h"
+#include "vsr/reports.h"
+
+static vsr_runlog_metrics M(double prgb, double py, double srgb, double sy)
+{
+    vsr_runlog_metrics m = {prgb, py, srgb, sy, NAN};
+    return m;
+}
+
+static void add_run(vsr_runlog *log, int64_t sweep, int64_t host, const char *key,
+                    const char *model, const char *variant, const char *prec, int tile, int pad,
+                    int threads, int ok, int64_t params, int64_t macs, double median,
+                    double p95, const vsr_runlog_clip *clips, int nclips,
+                    const vsr_runlog_frame *frames, int nframes)
+{
+    vsr_error err = {0};
+    int is_int8 = !strcmp(prec, "int8");
+    vsr_runlog_run run = {key,
+                          "hash-of-" /* differs per key below */,
+                          model,
+                          variant,
+                          prec,
+                          is_int8 ? "minmax" : NULL,
+                          is_int8 ? 8 : 0,
+                          "demo",
+                          "bi",
+                          4,
+                          tile,
+                          pad,
+                          threads,
+                          "abc1234",
+                          "-O2",
+                          host};
+    char hash[64];
+    snprintf(hash, sizeof(hash), "hash-%s", key);
+    run.config_hash = hash;
+    int64_t id;
+    assert_int_equal(vsr_runlog_run_begin(log, sweep, &run, &id, &err), 0);
+    vsr_timing_stats t = {20, 2, 30.0, median - 1, median, p95, p95 + 1, median, 0.5};
+    vsr_runlog_result res = {ok,     ok ? NULL : "boom",
+                             "avx2", params,
+                             macs,   120,
+                             68,     &t,
+                             clips,  nclips,
+                             frames, nframes,
+                             NULL,   0};
+    int rc = vsr_runlog_run_finish(log, id, &res, &err);
+    if (rc)
+        print_error("%s\n", err.msg);
+    assert_int_equal(rc, 0);
+}
+
+/* The tiny db: runs 1 (abpn, superseded by 4), 2 (mvsr int8), 3 (failed),
+ * 4 (abpn again, same run key); two tune sessions of one key. */
+static void make_db(const char *path)
+{
+    vsr_runlog *log = NULL;
+    vsr_error err = {0};
+    int rc = vsr_runlog_open(&log, path, &err);
+    if (rc)
+        print_error("%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    vsr_runlog_host h = {"testhost", "Test CPU", "avx2 fma", 2};
+    int64_t host, sweep, tsweep1, tsweep2;
+    assert_int_equal(vsr_runlog_host_id(log, &h, &host, &err), 0);
+    vsr_runlog_sweep s = {"tiny", "configs/tiny.yaml", "name: tiny\n", NULL,
+                          "0123456789abcdef"};
+    assert_int_equal(vsr_runlog_sweep_begin(log, &s, 0, &sweep, &err), 0);
+
+    vsr_runlog_clip c1[] = {{"a", 2, M(30.0, 31.0, 0.5, 0.5)},
+                            {"b", 2, M(32.0, 33.0, 0.5, 0.5)}};
+    add_run(log, sweep, host, "abpn/base/fp32/demo/bi/t0/p0/th2", "abpn_x4", "base", "fp32", 0,
+            0, 2, 1, 42000, 2500000000, 10.5, 11.25, c1, 2, NULL, 0);
+    vsr_runlog_clip c2[] = {{"a", 2, M(INFINITY, 30.0, NAN, NAN)},
+                            {"b", 2, M(28.0, 29.0, NAN, NAN)}};
+    add_run(log, sweep, host, "mvsr/noattn/int8/demo/bi/t64/p8/th1", "mvsr_13", "noattn",
+            "int8", 64, 8, 1, 1, 30000, 1000000000, 4.0, 4.5, c2, 2, NULL, 0);
+    add_run(log, sweep, host, "swrn/base/fp16/demo/bi/t0/p0/th1", "swrn", "base", "fp16", 0, 0,
+            1, 0, -1, -1, 1, 1, NULL, 0, NULL, 0);
+    vsr_runlog_clip c4[] = {{"a", 2, M(30.25, 31.5, 0.75, 0.75)},
+                            {"b", 2, M(32.25, 33.5, 0.875, 0.875)}};
+    vsr_runlog_frame f4[] = {{"a", 0, M(30.0, 31.25, NAN, NAN), 10.0},
+                             {"a", 1, M(30.5, 31.75, NAN, NAN), 11.0},
+                             {"b", 0, M(32.0, 33.25, NAN, NAN), 10.0},
+                             {"b", 1, M(32.5, 33.75, NAN, NAN), 11.0}};
+    add_run(log, sweep, host, "abpn/base/fp32/demo/bi/t0/p0/th2", "abpn_x4", "base", "fp32", 0,
+            0, 2, 1, 42000, 2500000000, 10.5, 11.25, c4, 2, f4, 4);
+
+    vsr_runlog_sweep ts = {"tune", NULL, "tune", NULL, "fedcba9876543210"};
+    vsr_runlog_tune tk = {"abpn_x4", "base", "int8", "demo", host};
+    assert_int_equal(vsr_runlog_sweep_begin(log, &ts, 0, &tsweep1, &err), 0);
+    vsr_runlog_tune_row old[] = {{0, 0, 1, 99.0, 0.0, 1, 1, 1}};
+    assert_int_equal(vsr_runlog_tune_record(log, tsweep1, &tk, old, 1, &err), 0);
+    assert_int_equal(vsr_runlog_sweep_begin(log, &ts, 0, &tsweep2, &err), 0);
+    vsr_runlog_tune_row tr[] = {
+        {0, 0, 1, 20.0, 0.0, 1, 1, 0},   {64, 0, 1, 18.0, -0.5, 0, 1, 0},
+        {64, 8, 1, 19.0, 0.0, 1, 0, 1},  {0, 0, 2, 11.0, 0.0, 1, 1, 0},
+        {64, 0, 2, 10.0, -0.5, 0, 1, 0}, {64, 8, 2, 10.5, 0.0, 1, 0, 0}};
+    assert_int_equal(vsr_runlog_tune_record(log, tsweep2, &tk, tr, 6, &err), 0);
+    vsr_runlog_close(&log);
+}
+
+/* The Y leaderboard of the newest runs: abpn (run 4) Y = (31.5 + 33.5) / 2
+ * = 32.5, SSIM (0.75 + 0.875) / 2 = 0.8125; mvsr Y = (30 + 29) / 2 = 29.5,
+ * no SSIM. MACs 2.5e9 -> 2.500 G, 1e9 -> 1.000 G at 68x120 (HxW). */
+static const char WANT_MD[] =
+    "### Leaderboard: demo (BIx4), channel Y\n"
+    "\n"
+    "| Rank | Model | Variant | Precision | PSNR [dB] | SSIM | NIQE | Params [K] | MACs [G] @ "
+    "68x120 | ms/frame (p95) | Threads | Tile |\n"
+    "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n"
+    "| 1 | abpn_x4 | base | fp32 | **32.50** | **0.8125** | - | 42.0 | 2.500 | 10.50 (11.25) | "
+    "2 | none |\n"
+    "| 2 | mvsr_13 | noattn | int8 | 29.50 | - | - | **30.0** | **1.000** | **4.00 (4.50)** | "
+    "1 "
+    "| 64 (pad 8) |\n"
+    "\n"
+    "Best value of each column in bold. MACs: one multiply-add = 1 MAC, per LR frame at the "
+    "input size shown (HxW). ms/frame: median over timed frames, p95 in parentheses.\n"
+    "\n";
+
+static const char WANT_CSV[] =
+    "rank,model,variant,precision,dataset,degradation,channel,psnr_db,ssim,niqe,params,macs_g,"
+    "input_h,input_w,ms_median,ms_p95,threads,tile,pad,run_id,isa,host,git_rev,sweep\r\n"
+    "1,abpn_x4,base,fp32,demo,BI,Y,32.5000,0.8125,,42000,2.500000,68,120,10.500,11.250,2,0,0,"
+    "4,avx2,Test CPU,abc1234,tiny\r\n"
+    "2,mvsr_13,noattn,int8,demo,BI,Y,29.5000,,,30000,1.000000,68,120,4.000,4.500,1,64,8,2,"
+    "avx2,Test CPU,abc1234,tiny\r\n";
+
+static char *render_table(const vsr_report_table *t, enum vsr_report_format fmt)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(vsr_report_table_write(f, t, fmt, NULL), 0);
+    fclose(f);
+    return buf;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s)
+        s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void expect_str(char *got, const char *want)
+{
+    assert_non_null(got);
+    if (strcmp(got, want) != 0)
+        print_error("got:\n%s\nexpected:\n%s\n", got, want);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+struct fixture {
+    char dir[256];
+    char db[512];
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    if (!fx || !vsr_test_tmpdir(fx->dir, sizeof(fx->dir)))
+        return -1;
+    snprintf(fx->db, sizeof(fx->db), "%s/runs.db", fx->dir);
+    make_db(fx->db);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+    int rc = 0;
+    if (getenv("VSR_TEST_KEEP")) /* to look at the report by eye */
+        print_message("kept %s\n", fx->dir);
+    else
+        rc = system(cmd);
+    free(fx);
+    return rc == 0 ? 0 : -1;
+}
+
+static void test_rows(void **state)
+{
+    struct fixture *fx = *state;
+    vsr_report_rows rows = {0};
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_db_rows(fx->db, 0, &rows, &err), 0);
+    /* ok runs 1, 2, 4, each with RGB and Y: 6 rows, in run order. */
+    assert_int_equal(rows.n, 6);
+    assert_int_equal(rows.v[0].run_id, 1);
+    assert_string_equal(rows.v[0].channel, "RGB");
+    assert_true(rows.v[0].psnr == 31.0); /* (30 + 32) / 2 */
+    assert_true(rows.v[1].psnr == 32.0); /* Y: (31 + 33) / 2 */
+    assert_int_equal(rows.v[2].run_id, 2);
+    assert_true(isinf(rows.v[2].psnr) && rows.v[2].psnr > 0); /* clip a lossless */
+    assert_true(isnan(rows.v[2].ssim));
+    assert_string_equal(rows.v[2].description, "tiny, avx2, calib minmax/8");
+    assert_true(rows.v[4].psnr == 31.25); /* run 4 RGB: (30.25 + 32.25) / 2 */
+    assert_string_equal(rows.v[4].degradation, "BI");
+    assert_string_equal(rows.v[4].host, "Test CPU");
+    assert_true(rows.v[4].macs == 2500000000.0);
+    assert_int_equal(rows.v[4].in_w, 120);
+    assert_int_equal(rows.v[4].in_h, 68);
+    vsr_report_rows_free(&rows);
+    /* Newest per run key: run 1 is superseded by run 4. */
+    assert_int_equal(vsr_report_db_rows(fx->db, 1, &rows, &err), 0);
+    assert_int_equal(rows.n, 4);
+    for (size_t i = 0; i < rows.n; i++)
+        assert_int_not_equal(rows.v[i].run_id, 1);
+    vsr_report_rows_free(&rows);
+    /* Not a run log; missing file. */
+    char bogus[600];
+    snprintf(bogus, sizeof(bogus), "%s/none.db", fx->dir);
+    assert_int_equal(vsr_report_db_rows(bogus, 1, &rows, &err), -ENOENT);
+    FILE *f = fopen(bogus, "w");
+    assert_non_null(f);
+    fputs("not sqlite", f);
+    fclose(f);
+    assert_true(vsr_report_db_rows(bogus, 1, &rows, &err) < 0);
+    assert_non_null(strstr(err.msg, "none.db"));
+    remove(bogus);
+}
+
+static void test_leaderboard_from_db(void **state)
+{
+    struct fixture *fx = *state;
+    vsr_report_rows rows = {0};
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_db_rows(fx->db, 1, &rows, &err), 0);
+    assert_int_equal(vsr_report_rows_filter(&rows, "channel=Y", &err), 0);
+    assert_int_equal(rows.n, 2);
+    vsr_report_table t;
+    assert_int_equal(vsr_report_table_leaderboard(rows.v, rows.n, VSR_REPORT_DISPLAY, &t, &err),
+                     0);
+    expect_str(render_table(&t, VSR_REPORT_MD), WANT_MD);
+    vsr_report_table_free(&t);
+    assert_int_equal(vsr_report_table_leaderboard(rows.v, rows.n, VSR_REPORT_DATA, &t, &err),
+                     0);
+    expect_str(render_table(&t, VSR_REPORT_CSV), WANT_CSV);
+    vsr_report_table_free(&t);
+    vsr_report_rows_free(&rows);
+}
+
+static void test_frames_and_tune(void **state)
+{
+    struct fixture *fx = *state;
+    vsr_report_rows rows = {0};
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_db_rows(fx->db, 1, &rows, &err), 0);
+    assert_int_equal(vsr_report_rows_filter(&rows, "model=abpn_x4", &err), 0);
+    assert_int_equal(rows.n, 2); /* RGB, Y of run 4 */
+    vsr_report_frame_point *pts;
+    size_t n;
+    assert_int_equal(vsr_report_db_frames(fx->db, rows.v, rows.n, &pts, &n, &err), 0);
+    assert_int_equal(n, 8);
+    static const double want[8] = {30.0, 30.5, 32.0, 32.5, 31.25, 31.75, 33.25, 33.75};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(pts[i].row, i / 4);
+        assert_string_equal(pts[i].clip, i % 4 < 2 ? "a" : "b");
+        assert_int_equal(pts[i].frame, (int)(i % 2));
+        assert_true(pts[i].psnr == want[i]);
+    }
+    free(pts);
+    vsr_report_rows_free(&rows);
+
+    vsr_report_tune_set *sets;
+    size_t ns;
+    assert_int_equal(vsr_report_db_tune(fx->db, &sets, &ns, &err), 0);
+    assert_int_equal(ns, 1); /* only the newest session of the key */
+    assert_string_equal(sets[0].precision, "int8");
+    assert_int_equal(sets[0].n, 6);
+    /* Ordered by threads, tile, pad. */
+    assert_int_equal(sets[0].pts[0].threads, 1);
+    assert_int_equal(sets[0].pts[0].tile, 0);
+    assert_true(sets[0].pts[0].ms_median == 20.0);
+    assert_int_equal(sets[0].pts[5].threads, 2);
+    assert_int_equal(sets[0].pts[5].pad, 8);
+    assert_true(sets[0].pts[1].dpsnr == -0.5);
+    vsr_report_tune_sets_free(sets, ns);
+}
+
+static int run_report(const char *args)
+{
+    const char *bin = getenv("VSR_BINARY_DIR");
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "'%s/vsrbench' report %s >/dev/null", bin ? bin : ".", args);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int png_size(const char *path, uint32_t *w, uint32_t *h)
+{
+    uint8_t b[24];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t n = fread(b, 1, sizeof(b), f);
+    fclose(f);
+    if (n != 24 || memcmp(b + 1, "PNG", 3) || memcmp(b + 12, "IHDR", 4))
+        return -1;
+    *w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
+    *h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
+    return 0;
+}
+
+/* The command end to end: the files, the exact Y table inside report.md and
+ * its CSV, a well-formed index.html, and (with gnuplot) the plots. */
+static void test_cli(void **state)
+{
+    struct fixture *fx = *state;
+    char args[1024], path[1024];
+    const char *bin = getenv("VSR_BINARY_DIR");
+    snprintf(path, sizeof(path), "%s/vsrbench", bin ? bin : ".");
+    if (access(path, X_OK) != 0) {
+        print_message("skipped: %s not built\n", path);
+        skip();
+    }
+    snprintf(args, sizeof(args), "--db '%s' --out '%s/rep' --base abpn_x4 --plot-size 640x400",
+             fx->db, fx->dir);
+    assert_int_equal(run_report(args), 0);
+    snprintf(path, sizeof(path), "%s/rep/report.md", fx->dir);
+    char *md = slurp(path);
+    assert_non_null(md);
+    assert_non_null(strstr(md, WANT_MD));
+    assert_non_null(strstr(md, "### Ablation against abpn_x4"));
+    assert_non_null(strstr(md, "### Research log (paste-ready)"));
+    free(md);
+    snprintf(path, sizeof(path), "%s/rep/csv/leaderboard_demo_Y.csv", fx->dir);
+    expect_str(slurp(path), WANT_CSV);
+    snprintf(path, sizeof(path), "%s/rep/report.tex", fx->dir);
+    char *tex = slurp(path);
+    assert_non_null(tex);
+    assert_non_null(strstr(tex, "\\label{tab:leaderboard_demo_Y}"));
+    assert_non_null(strstr(tex, "1 & abpn\\_x4 & base & fp32 & \\textbf{32.50}"));
+    free(tex);
+    snprintf(path, sizeof(path), "%s/rep/index.html", fx->dir);
+    char *html = slurp(path), why[128] = "";
+    assert_non_null(html);
+    size_t bad = html_check(html, why, sizeof(why));
+    if (bad)
+        print_error("index.html at byte %zu: %s\n", bad - 1, why);
+    assert_int_equal(bad, 0);
+    if (vsr_report_gnuplot_available()) {
+        static const char *const plots[] = {"pareto_demo_Y", "params_demo_Y", "frames_demo_Y_a",
+                                            "ablation", "tune_abpn_x4_base_int8_demo"};
+        for (size_t i = 0; i < sizeof(plots) / sizeof(plots[0]); i++) {
+            uint32_t w = 0, h = 0;
+            snprintf(path, sizeof(path), "%s/rep/plots/%s.png", fx->dir, plots[i]);
+            if (png_size(path, &w, &h) != 0)
+                print_error("missing plot %s\n", path);
+            assert_int_equal(png_size(path, &w, &h), 0);
+            assert_int_equal(w, 640);
+            assert_int_equal(h, 400);
+            char img[256];
+            snprintf(img, sizeof(img), "<img src=\"plots/%s.png\"", plots[i]);
+            assert_non_null(strstr(html, img));
+        }
+    } else {
+        print_message("note: gnuplot absent, plots not checked\n");
+    }
+    free(html);
+    /* Filters and bad usage. */
+    snprintf(args, sizeof(args),
+             "--db '%s' --out '%s/rep2' --format md --filter precision=int8", fx->db, fx->dir);
+    assert_int_equal(run_report(args), 0);
+    snprintf(path, sizeof(path), "%s/rep2/report.md", fx->dir);
+    md = slurp(path);
+    assert_non_null(md);
+    assert_null(strstr(md, "abpn_x4"));
+    assert_non_null(strstr(md, "mvsr_13"));
+    free(md);
+    snprintf(path, sizeof(path), "%s/rep2/index.html", fx->dir);
+    assert_int_equal(access(path, F_OK), -1); /* html not asked for */
+    snprintf(args, sizeof(args), "--db '%s' --out '%s/rep3' --filter colour=red 2>/dev/null",
+             fx->db, fx->dir);
+    assert_int_equal(run_report(args), 2);
+    snprintf(args, sizeof(args), "--db '%s' --out '%s/rep3' --format pdf 2>/dev/null", fx->db,
+             fx->dir);
+    assert_int_equal(run_report(args), 2);
+    snprintf(args, sizeof(args), "--db '%s/missing.db' --out '%s/rep3' 2>/dev/null", fx->dir,
+             fx->dir);
+    assert_int_equal(run_report(args), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rows),
+        cmocka_unit_test(test_leaderboard_from_db),
+        cmocka_unit_test(test_frames_and_tune),
+        cmocka_unit_test(test_cli),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
