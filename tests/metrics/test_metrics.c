@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vsr/datasets.h"
 #include "vsr/metrics.h"
@@ -242,6 +243,34 @@ static void test_niqe_errors(void **state)
     assert_null(model);
     assert_non_null(strstr(err.msg, "/nonexistent/niqe.txt"));
     assert_non_null(strstr(err.msg, "--niqe-model"));
+
+    /* a truncated model file is rejected, naming the file */
+    char dir[256], bad[512];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    snprintf(bad, sizeof(bad), "%s/pris.txt", dir);
+    FILE *fp = fopen(bad, "w");
+    assert_non_null(fp);
+    fprintf(fp, "# mu\n1 2 3\n");
+    fclose(fp);
+    assert_int_equal(vsr_metrics_niqe_model_load(bad, &model, &err), -EINVAL);
+    assert_null(model);
+    assert_non_null(strstr(err.msg, bad));
+    unlink(bad);
+    rmdir(dir);
+
+    /* default path: $VSR_NIQE_MODEL first, else the build-time shared path */
+    const char *saved = getenv("VSR_NIQE_MODEL");
+    char keep[1024] = "";
+    if (saved)
+        snprintf(keep, sizeof(keep), "%s", saved);
+    assert_int_equal(setenv("VSR_NIQE_MODEL", "/elsewhere/pris.txt", 1), 0);
+    assert_string_equal(vsr_metrics_niqe_default_path(), "/elsewhere/pris.txt");
+    assert_int_equal(vsr_metrics_niqe_model_load(NULL, &model, &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "/elsewhere/pris.txt"));
+    assert_int_equal(unsetenv("VSR_NIQE_MODEL"), 0);
+    assert_non_null(strstr(vsr_metrics_niqe_default_path(), "data/niqe/niqe_pris_params.txt"));
+    if (saved)
+        setenv("VSR_NIQE_MODEL", keep, 1);
 
     char path[1024];
     VSR_SKIP_WITHOUT_SHARED(path, "data/niqe/niqe_pris_params.txt");
