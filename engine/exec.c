@@ -144,8 +144,8 @@ static int assign_types(vsr_engine *e, vsr_error *err)
                                                   : VSR_DT_I8;
         if (nd->op == VSR_OP_MATMUL_TN)
             dt = VSR_DT_F32; /* a few values that reach 1e9: keep FP32 */
-        if (nd->op == VSR_OP_SOFTMAX && e->dt[nd->in[0]] == VSR_DT_F32)
-            dt = VSR_DT_F32;
+        if ((nd->op == VSR_OP_SOFTMAX || is_movement(nd->op)) && e->dt[nd->in[0]] == VSR_DT_F32)
+            dt = VSR_DT_F32; /* stay FP32 after an FP32-only op */
         e->dt[i] = dt;
         e->qscale[i] = 1.f;
         e->qzp[i] = 0;

@@ -56,7 +56,7 @@ static void mv_row(void *ctx, size_t yy)
             copy_run(a, ((size_t)y * W + x) * a->c + nd->i0, &t->o, ((size_t)y * W + x) * C,
                      (size_t)C);
         break;
-    case VSR_OP_CHANNEL_SHUFFLE: {
+    case VSR_OP_CHANNEL_SHUFFLE: { /* input and output share a type (assign_types) */
         int g = nd->i0, cpg = C / g;
         for (int x = 0; x < W; x++) {
             const uint8_t *s = (const uint8_t *)a->data + ((size_t)y * W + x) * C * es;
