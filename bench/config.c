@@ -1006,9 +1006,8 @@ static int parse_exclude(struct ctx *c, struct fy_node *root, vsr_config *cfg)
                 if (c->n_sets == 0)
                     return bad(c, v, 0, kp, "'%s' matches no %s of this config (a typo?)",
                                conds[k].values[j], conds[k].axis);
-                vsr_log(VSR_LOG_WARNING,
-                        "%s:%d: %s: '%s' matches no %s after the --set overrides", c->file,
-                        node_line(v), kp, conds[k].values[j], conds[k].axis);
+                vsr_log(VSR_LOG_INFO, "%s:%d: %s: '%s' matches no %s after the --set overrides",
+                        c->file, node_line(v), kp, conds[k].values[j], conds[k].axis);
             }
         }
         rules[i].conds = conds;
