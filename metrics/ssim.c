@@ -113,31 +113,13 @@ static void load_row(const vsr_plane *p, int y, int x0, int n, double *restrict 
     }
 }
 
-/*
- * Vertical pass and the SSIM map for one output row. r[t][m] is the
- * horizontally filtered row t (0..10) of map m. Returns the row's sum of
- * the map; tmp holds 5 rows of ow doubles.
- */
-VSR_MULTIVERSION
-static double vpass(const double *const r[WIN][4], const double *restrict g, int ow,
-                    double *restrict tmp)
+/* The SSIM map of one output row from its four filtered maps, summed. */
+static inline double map_sum(const double *restrict mx, const double *restrict my,
+                             const double *restrict sq, const double *restrict xy, int ow,
+                             double *restrict map)
 {
     const double c1 = (0.01 * 255.0) * (0.01 * 255.0);
     const double c2 = (0.03 * 255.0) * (0.03 * 255.0);
-    const double g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3], g4 = g[4], g5 = g[5];
-    for (int m = 0; m < 4; m++) {
-        const double *restrict a0 = r[0][m], *restrict a1 = r[1][m], *restrict a2 = r[2][m];
-        const double *restrict a3 = r[3][m], *restrict a4 = r[4][m], *restrict a5 = r[5][m];
-        const double *restrict a6 = r[6][m], *restrict a7 = r[7][m], *restrict a8 = r[8][m];
-        const double *restrict a9 = r[9][m], *restrict a10 = r[10][m];
-        double *restrict o = tmp + (size_t)m * ow;
-        for (int k = 0; k < ow; k++)
-            o[k] = g5 * a5[k] + g4 * (a4[k] + a6[k]) + g3 * (a3[k] + a7[k]) +
-                   g2 * (a2[k] + a8[k]) + g1 * (a1[k] + a9[k]) + g0 * (a0[k] + a10[k]);
-    }
-    const double *restrict mx = tmp, *restrict my = tmp + ow;
-    const double *restrict sq = tmp + 2 * (size_t)ow, *restrict xy = tmp + 3 * (size_t)ow;
-    double *restrict map = tmp + 4 * (size_t)ow;
     for (int k = 0; k < ow; k++) {
         const double mxy = mx[k] * my[k];
         const double mm = mx[k] * mx[k] + my[k] * my[k];
@@ -158,6 +140,48 @@ static double vpass(const double *const r[WIN][4], const double *restrict g, int
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+/* 11-tap symmetric vertical filter of rows a[s .. s+10] at column k. */
+#define VTAP(a, s, k)                                                                          \
+    (g5 * a[(s) + 5][k] + g4 * (a[(s) + 4][k] + a[(s) + 6][k]) +                               \
+     g3 * (a[(s) + 3][k] + a[(s) + 7][k]) + g2 * (a[(s) + 2][k] + a[(s) + 8][k]) +             \
+     g1 * (a[(s) + 1][k] + a[(s) + 9][k]) + g0 * (a[(s) + 0][k] + a[(s) + 10][k]))
+
+/*
+ * Vertical pass and the SSIM map for @p nout (1 or 2) consecutive output
+ * rows. r[t][m] is horizontally filtered row t (0 .. 9 + nout) of map m.
+ * Two rows at once share 10 of their 11 input rows, so each loaded value
+ * feeds both (the pass is load bound); both use the same expression as a
+ * single row, so the bits do not depend on the pairing. sums[i] receives
+ * the map sum of output row i; tmp holds 9 rows of ow doubles.
+ */
+VSR_MULTIVERSION
+static void vpass(const double *const r[WIN + 1][4], const double *restrict g, int ow, int nout,
+                  double *restrict tmp, double *sums)
+{
+    const double g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3], g4 = g[4], g5 = g[5];
+    for (int m = 0; m < 4; m++) {
+        const double *restrict a[WIN + 1];
+        for (int t = 0; t < WIN + 1; t++)
+            a[t] = r[t][m]; /* a[11] is only read when nout == 2 */
+        double *restrict d0 = tmp + (size_t)m * ow;
+        double *restrict d1 = tmp + (size_t)(4 + m) * ow;
+        if (nout == 2) {
+            for (int k = 0; k < ow; k++) {
+                d0[k] = VTAP(a, 0, k);
+                d1[k] = VTAP(a, 1, k);
+            }
+        } else {
+            for (int k = 0; k < ow; k++)
+                d0[k] = VTAP(a, 0, k);
+        }
+    }
+    for (int i = 0; i < nout; i++) {
+        const double *b = tmp + 4 * (size_t)i * ow;
+        sums[i] = map_sum(b, b + ow, b + 2 * (size_t)ow, b + 3 * (size_t)ow, ow,
+                          tmp + 8 * (size_t)ow);
+    }
+}
+
 typedef struct ssim_job {
     const vsr_plane *a;
     const vsr_plane *b;
@@ -171,14 +195,17 @@ typedef struct ssim_job {
 } ssim_job;
 
 /*
- * Column tiles of TW output columns keep the ring (11 rows x 4 maps x TW
- * doubles = 22 KB for TW 64) in L1; without tiling the vertical pass
+ * Column tiles of TW output columns keep the ring (12 rows x 4 maps x TW
+ * doubles = 24 KB for TW 64) in L1; without tiling the vertical pass
  * streams 11 x 4 rows from L2 for every output row and is bandwidth bound.
  * Each tile re-filters its 10-column halo horizontally (8% more work).
+ * Output rows are made in pairs (r0, r0+1), (r0+2, r0+3), ...: the ring
+ * keeps the 12 input rows a pair needs.
  */
 #ifndef TW
 #define TW 64
 #endif
+#define RING (WIN + 1)
 
 static void ssim_stripe(void *ctx, size_t s)
 {
@@ -186,10 +213,10 @@ static void ssim_stripe(void *ctx, size_t s)
     const int r0 = (int)((size_t)j->oh * s / (size_t)j->nstripes);
     const int r1 = (int)((size_t)j->oh * (s + 1) / (size_t)j->nstripes);
     double *base = j->scratch + s * j->per_stripe;
-    double *ring = base;                      /* WIN * 4 * TW */
-    double *xr = ring + (size_t)WIN * 4 * TW; /* TW + 10 */
+    double *ring = base;                       /* RING * 4 * TW */
+    double *xr = ring + (size_t)RING * 4 * TW; /* TW + 10 */
     double *yr = xr + TW + 2 * HALF, *sq = yr + TW + 2 * HALF, *xy = sq + TW + 2 * HALF;
-    double *tmp = xy + TW + 2 * HALF; /* 5 * TW */
+    double *tmp = xy + TW + 2 * HALF; /* 9 * TW */
     for (int p = 0; p < j->nplanes; p++) {
         const vsr_plane *pa = &j->a[p], *pb = &j->b[p];
         double *sums = j->row_sums + (size_t)p * j->oh;
@@ -198,7 +225,7 @@ static void ssim_stripe(void *ctx, size_t s)
         for (int c0 = 0; c0 < j->ow; c0 += TW) {
             const int tw = j->ow - c0 < TW ? j->ow - c0 : TW;
             for (int in = r0; in < r1 + 2 * HALF; in++) {
-                double *slot = ring + (size_t)(in % WIN) * 4 * TW;
+                double *slot = ring + (size_t)(in % RING) * 4 * TW;
                 load_row(pa, in, c0, tw + 2 * HALF, xr);
                 load_row(pb, in, c0, tw + 2 * HALF, yr);
                 hpass(xr, yr, sq, xy, tw + 2 * HALF, j->g, slot, slot + TW, slot + 2 * TW,
@@ -206,11 +233,24 @@ static void ssim_stripe(void *ctx, size_t s)
                 const int out = in - 2 * HALF; /* complete once its last input row is in */
                 if (out < r0)
                     continue;
-                const double *rows[WIN][4];
-                for (int t = 0; t < WIN; t++)
+                int first, nout;
+                if ((out - r0) % 2 == 1) {
+                    first = out - 1; /* the second row of a pair: make both */
+                    nout = 2;
+                } else if (out == r1 - 1) {
+                    first = out; /* a last unpaired row */
+                    nout = 1;
+                } else {
+                    continue;
+                }
+                const double *rows[RING][4];
+                for (int t = 0; t < RING; t++)
                     for (int m = 0; m < 4; m++)
-                        rows[t][m] = ring + ((size_t)((out + t) % WIN) * 4 + m) * TW;
-                sums[out] += vpass(rows, j->g, tw, tmp);
+                        rows[t][m] = ring + ((size_t)((first + t) % RING) * 4 + m) * TW;
+                double rs[2];
+                vpass(rows, j->g, tw, nout, tmp, rs);
+                for (int i = 0; i < nout; i++)
+                    sums[first + i] += rs[i];
             }
         }
     }
@@ -231,7 +271,7 @@ int vsr_metrics_ssim_planes(const vsr_plane *a, const vsr_plane *b, int nplanes,
     j.nstripes = threads > 1 ? (int)(threads * 2) : 1;
     if (j.nstripes > j.oh)
         j.nstripes = j.oh;
-    j.per_stripe = (size_t)WIN * 4 * TW + 4 * (size_t)(TW + 2 * HALF) + 5 * (size_t)TW;
+    j.per_stripe = (size_t)RING * 4 * TW + 4 * (size_t)(TW + 2 * HALF) + 9 * (size_t)TW;
     j.scratch = malloc(sizeof(double) * j.per_stripe * (size_t)j.nstripes);
     j.row_sums = malloc(sizeof(double) * (size_t)nplanes * (size_t)j.oh);
     if (!j.scratch || !j.row_sums) {

@@ -179,6 +179,29 @@ static void test_identical_inf_and_one(void **state)
     vsr_frame_free(&a);
 }
 
+static void test_threads_same_bits(void **state)
+{
+    (void)state;
+    /* odd sizes: different stripe and row-pair boundaries with 2 threads;
+     * per-row sums are added in row order, so the bits must not change */
+    vsr_frame a = {0}, b = {0};
+    fill_frame(&a, 157, 83, 3, 0, 255, 21);
+    fill_frame(&b, 157, 83, 3, 0, 255, 22);
+    pthreadpool_t pool = pthreadpool_create(2);
+    for (int y = 0; y < 2; y++) {
+        double s1, s2, p1, p2;
+        assert_int_equal(vsr_metrics_ssim(&a, &b, 1, y, NULL, &s1, NULL), 0);
+        assert_int_equal(vsr_metrics_ssim(&a, &b, 1, y, pool, &s2, NULL), 0);
+        assert_int_equal(vsr_metrics_psnr(&a, &b, 1, y, NULL, &p1, NULL), 0);
+        assert_int_equal(vsr_metrics_psnr(&a, &b, 1, y, pool, &p2, NULL), 0);
+        assert_true(s1 == s2 && p1 == p2);
+        assert_true(s1 > -1.0 && s1 < 0.1); /* unrelated noise images */
+    }
+    pthreadpool_destroy(pool);
+    vsr_frame_free(&a);
+    vsr_frame_free(&b);
+}
+
 static void test_ssim_constant_images(void **state)
 {
     (void)state;
@@ -371,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_psnr_constant_offset),
         cmocka_unit_test(test_identical_inf_and_one),
         cmocka_unit_test(test_ssim_constant_images),
+        cmocka_unit_test(test_threads_same_bits),
         cmocka_unit_test(test_crop_border),
         cmocka_unit_test(test_niqe_errors),
         cmocka_unit_test(test_stats),
