@@ -10,6 +10,15 @@
 #include "vsr/core.h"
 #include "vsr/metrics.h"
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                         \
+    !defined(__SANITIZE_ADDRESS__)
+/* Hot loops are compiled for the baseline, AVX2 and AVX-512 and picked at
+ * load time (ifunc); they are written to auto-vectorize over columns. */
+#define VSR_MULTIVERSION __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define VSR_MULTIVERSION
+#endif
+
 /*
  * One channel of an image: either 8-bit samples (u8, @c step bytes between
  * horizontally adjacent samples, e.g. 3 for one channel of RGB24) or a

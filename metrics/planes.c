@@ -30,8 +30,7 @@ int vsr_metrics_check_pair(const vsr_frame *a, const vsr_frame *b, int crop, int
 
 /* x/255 rounded to float32 (numpy: uint8 -> float32, / 255. in float32). */
 typedef struct y_lut {
-    double wb[256], wg[256], wr[256]; /* (double)div255[x] * weight: the exact products */
-    float div255[256];                /* (float)x / 255.0f */
+    float div255[256]; /* (float)x / 255.0f */
     float gray_y[256]; /* ((float)x / 255.0f) * 255.0f, BasicSR's Y of a gray image */
 } y_lut;
 
@@ -40,9 +39,6 @@ static void y_lut_fill(y_lut *l)
     for (int i = 0; i < 256; i++) {
         l->div255[i] = (float)i / 255.0f;
         l->gray_y[i] = l->div255[i] * 255.0f;
-        l->wb[i] = (double)l->div255[i] * 24.966;
-        l->wg[i] = (double)l->div255[i] * 128.553;
-        l->wr[i] = (double)l->div255[i] * 65.481;
     }
 }
 
@@ -64,6 +60,20 @@ typedef struct y_job {
  *   Y = y32 * 255                     float32 multiply (not rounded to int)
  * The build uses ISO C mode (no FP contraction), so no FMA changes these.
  */
+/* One row of RGB24 -> Y; the column loop vectorizes (no table gathers). */
+VSR_MULTIVERSION
+static void y_row_rgb(const uint8_t *restrict s, int w, float *restrict d)
+{
+    for (int x = 0; x < w; x++) {
+        const float r = (float)s[3 * x] / 255.0f, g = (float)s[3 * x + 1] / 255.0f;
+        const float b = (float)s[3 * x + 2] / 255.0f;
+        const double v =
+            (((double)b * 24.966 + (double)g * 128.553) + (double)r * 65.481) + 16.0;
+        const float y32 = (float)(v / 255.0);
+        d[x] = y32 * 255.0f;
+    }
+}
+
 static void y_row(void *ctx, size_t yy)
 {
     const y_job *j = ctx;
@@ -76,14 +86,7 @@ static void y_row(void *ctx, size_t yy)
             d[x] = g[s[x]];
         return;
     }
-    const double *wb = j->lut->wb, *wg = j->lut->wg, *wr = j->lut->wr;
-    for (int x = 0; x < j->w; x++) {
-        const uint8_t *p = s + 3 * (ptrdiff_t)x;
-        /* same products (tabulated) and the same order of additions */
-        const double v = ((wb[p[2]] + wg[p[1]]) + wr[p[0]]) + 16.0;
-        const float y32 = (float)(v / 255.0);
-        d[x] = y32 * 255.0f;
-    }
+    y_row_rgb(s, j->w, d);
 }
 
 void vsr_metrics_to_y(const vsr_frame *f, int crop, float *y, pthreadpool_t pool)

@@ -10,9 +10,9 @@
  *    to the last bit of the log10.
  *  - Y planes (float32 values): the difference of two float32 values is
  *    exact in double, its square too (48 significant bits); the sum is in
- *    double per row, then over rows in row order (relative error below
- *    rows * 1e-16, far below the 1e-4 dB target), and it does not depend
- *    on the number of threads.
+ *    double per row (eight interleaved partial sums), then over rows in
+ *    row order (relative error below rows * 1e-16, far below the 1e-4 dB
+ *    target), and it does not depend on the number of threads.
  */
 #include <errno.h>
 #include <math.h>
@@ -42,6 +42,25 @@ static int64_t sse_u8(const uint8_t *restrict a, const uint8_t *restrict b, int 
     return total;
 }
 
+/* Eight interleaved double sums in a fixed order: vectorizes, same bits on
+ * every ISA (each term is exact, see the top of the file). */
+VSR_MULTIVERSION
+static double sse_f32(const float *restrict a, const float *restrict b, int n)
+{
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int x = 0;
+    for (; x + 8 <= n; x += 8)
+        for (int i = 0; i < 8; i++) {
+            const double d = (double)a[x + i] - (double)b[x + i];
+            acc[i] += d * d;
+        }
+    for (; x < n; x++) {
+        const double d = (double)a[x] - (double)b[x];
+        acc[x % 8] += d * d;
+    }
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 static void sse_row(void *ctx, size_t y)
 {
     const sse_job *j = ctx;
@@ -52,14 +71,8 @@ static void sse_row(void *ctx, size_t y)
                              a->width);
         return;
     }
-    const float *restrict pa = a->f32 + (ptrdiff_t)y * a->stride;
-    const float *restrict pb = b->f32 + (ptrdiff_t)y * b->stride;
-    double acc = 0.0;
-    for (int x = 0; x < a->width; x++) {
-        const double d = (double)pa[x] - (double)pb[x];
-        acc += d * d;
-    }
-    j->row_f[y] = acc;
+    j->row_f[y] =
+        sse_f32(a->f32 + (ptrdiff_t)y * a->stride, b->f32 + (ptrdiff_t)y * b->stride, a->width);
 }
 
 /*

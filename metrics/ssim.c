@@ -37,15 +37,6 @@
 #define WIN 11
 #define HALF 5
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                         \
-    !defined(__SANITIZE_ADDRESS__)
-/* Compiled for the baseline, AVX2 and AVX-512 and picked at load time
- * (ifunc): the loops below are written to auto-vectorize over columns. */
-#define VSR_MULTIVERSION __attribute__((target_clones("default", "avx2", "avx512f")))
-#else
-#define VSR_MULTIVERSION
-#endif
-
 /* cv2.getGaussianKernel(11, 1.5): exp(-(i-5)^2 / (2*1.5^2)), normalised. */
 static void gauss11(double g[WIN])
 {
