@@ -254,7 +254,7 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
     snprintf(title, sizeof(title), "Leaderboard: %s%s%s%s, channel %s", ds,
              n && rows[0].degradation[0] ? " (" : "", n ? rows[0].degradation : "",
              n && rows[0].degradation[0] ? "x4)" : "", ch);
-    int rc;
+    int rc, multi_host = 0;
     if (style == VSR_REPORT_DATA) {
         static const char *const h[] = {
             "rank",    "model",   "variant",   "precision", "dataset", "degradation",
@@ -267,10 +267,15 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
             goto done;
     } else {
         static const char *const h[] = {
-            "Rank", "Model",      "Variant",        "Precision",      "PSNR [dB]", "SSIM",
-            "NIQE", "Params [K]", "MACs [G] @ HxW", "ms/frame (p95)", "Threads",   "Tile"};
-        static const unsigned char num[] = {1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0};
-        if ((rc = table_init(out, id, title, 12, h, num, n, err)))
+            "Rank",    "Model", "Variant",    "Precision",      "PSNR [dB]",
+            "SSIM",    "NIQE",  "Params [K]", "MACs [G] @ HxW", "ms/frame (p95)",
+            "Threads", "Tile",  "Device"};
+        static const unsigned char num[] = {1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+        /* Runs from more than one machine: say which (the CSV always does). */
+        for (size_t i = 1; i < n; i++)
+            if (strcmp(rows[i].host, rows[0].host) != 0)
+                multi_host = 1;
+        if ((rc = table_init(out, id, title, 12 + multi_host, h, num, n, err)))
             goto done;
     }
     /* One input size for the whole group goes into the header. */
@@ -371,6 +376,8 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
             rc |= cell(out, i, 10, NAN, "-");
         fmt_tile(c, sizeof(c), r);
         rc |= cell(out, i, 11, r->tile >= 0 ? r->tile : NAN, "%s", c);
+        if (multi_host)
+            rc |= cell(out, i, 12, NAN, "%s", or_dash(r->host));
         if (rc)
             goto oom;
     }
@@ -525,7 +532,7 @@ int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *
     for (size_t i = 0; i < n; i++)
         any_base |= is_base(&rows[i], base);
     if (!any_base) {
-        rc = vsr_error_set(err, -ENOENT,
+        rc = vsr_error_set(err, -EINVAL,
                            "--base %s: no run has that model or variant (check --filter and "
                            "the names in 'vsrbench report' tables)",
                            base);

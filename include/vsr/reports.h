@@ -141,7 +141,7 @@ int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_t
  * dataset, channel, precision, threads and tile. A row is a base row when
  * @p base equals its variant, its model (with variant "" or "base"), or
  * "model/variant". Rows with no base are left out and counted in the note.
- * -ENOENT when no row matches @p base at all.
+ * -EINVAL when no row matches @p base at all.
  */
 int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *base,
                               vsr_report_table *out, vsr_error *err);
@@ -285,6 +285,39 @@ int vsr_report_html_write(const char *path, const char *title, const char *subti
 int vsr_report_crops_make(const char *gt_dir, const char *lr_dir, const char *const *sr_dirs,
                           const char *const *sr_labels, int nsr, int frame, int x, int y, int w,
                           int h, int zoom, const char *png_path, vsr_error *err);
+
+/* ---- the whole report ------------------------------------------------- */
+
+/** What vsr_report_generate() makes. Strings are borrowed (not copied). */
+typedef struct vsr_report_opts {
+    const char *db;     /**< run log path (read-only), default "runs.db" */
+    const char *out;    /**< output folder (created), default "reports/latest" */
+    const char *filter; /**< see vsr_report_rows_filter(), NULL = all */
+    const char *base;   /**< ablation base (see vsr_report_table_ablation), NULL = none */
+    unsigned formats;   /**< VSR_REPORT_* bits, default all four */
+    int all_runs;       /**< 1 = keep every ok run, 0 = newest per run_key */
+    int plots;          /**< 0 = tables only */
+    vsr_report_plot_opts plot;
+    /* Crops (crop_gt NULL = none): see vsr_report_crops_make(). */
+    const char *crop_gt, *crop_lr;
+    const char *const *sr_dirs, *const *sr_labels;
+    int nsr, crop_frame, crop_x, crop_y, crop_w, crop_h, crop_zoom;
+    FILE *list; /**< each written file's path is printed here; NULL = quiet */
+} vsr_report_opts;
+
+/** Defaults as documented on each field. */
+void vsr_report_opts_init(vsr_report_opts *o);
+
+/**
+ * Write <out>/report.md, report.tex, csv/<table>.csv, plots/<name>.{png,svg,gp},
+ * crops.png and index.html (each only when its format is asked for).
+ * Leaderboards are per (dataset, channel). A missing gnuplot is one warning
+ * (vsr_log) and no plots; a plot that gnuplot fails on is a warning too.
+ * Returns 0; -EINVAL for a bad filter or a --base no run has (usage
+ * errors); -ENODATA when no finished run matches; other negative errno for
+ * I/O and db failures. Every failure fills @p err with one line.
+ */
+int vsr_report_generate(const vsr_report_opts *o, vsr_error *err);
 
 /* ---- reading runs.db --------------------------------------------------- */
 

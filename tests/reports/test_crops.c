@@ -113,12 +113,77 @@ static void test_png_roundtrip(void **state)
     rmdir(dir);
 }
 
+/* The whole crop path from frame folders: GT, bicubic x4 of the BI LR, and
+ * one "model" whose output is the GT itself, so its panel equals the GT one. */
+static void test_crops_from_folders(void **state)
+{
+    (void)state;
+    char dir[256], gt_dir[512], lr_dir[512], path[600];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    snprintf(gt_dir, sizeof(gt_dir), "%s/gt", dir);
+    snprintf(lr_dir, sizeof(lr_dir), "%s/lr", dir);
+    assert_int_equal(mkdir(gt_dir, 0777), 0);
+    assert_int_equal(mkdir(lr_dir, 0777), 0);
+    vsr_error err = {0};
+    vsr_frame gt[2], lr[2] = {{0}};
+    for (int i = 0; i < 2; i++) {
+        make(&gt[i], 66, 50, (uint8_t)(100 + i)); /* modcrop to 64x48 */
+        assert_int_equal(vsr_degrade_bi(&gt[i], 4, &lr[i], &err), 0);
+        snprintf(path, sizeof(path), "%s/%08d.png", gt_dir, i);
+        assert_int_equal(vsr_image_write_png(path, &gt[i], &err), 0);
+        snprintf(path, sizeof(path), "%s/%08d.png", lr_dir, i);
+        assert_int_equal(vsr_image_write_png(path, &lr[i], &err), 0);
+    }
+    snprintf(path, sizeof(path), "%s/crops.png", dir);
+    const char *sr_dirs[] = {gt_dir};
+    const char *sr_labels[] = {"oracle"};
+    /* Frame 1, crop 16x12 at (8, 4), zoom 2: panels 32x24; labels at scale 1
+     * ("bicubic" at scale 2 is 82 px > 32): strip 15 px. 3 panels:
+     * 3*32 + 4*4 = 112 x 4 + 15 + 24 + 4 = 47. */
+    int rc = vsr_report_crops_make(gt_dir, lr_dir, sr_dirs, sr_labels, 1, 1, 8, 4, 16, 12, 2,
+                                   path, &err);
+    if (rc)
+        print_error("%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    vsr_frame out = {0}, bic = {0};
+    assert_int_equal(vsr_image_read(path, 3, &out, &err), 0);
+    assert_int_equal(out.width, 112);
+    assert_int_equal(out.height, 47);
+    assert_int_equal(vsr_imresize_u8(&lr[1], 4.0, &bic, &err), 0);
+    for (int py = 0; py < 24; py++)
+        for (int px = 0; px < 32; px++) {
+            const uint8_t *g = vsr_frame_row(&out, 19 + py) + 3 * (4 + px);
+            const uint8_t *b = vsr_frame_row(&out, 19 + py) + 3 * (4 + 36 + px);
+            const uint8_t *o = vsr_frame_row(&out, 19 + py) + 3 * (4 + 72 + px);
+            const uint8_t *want_g = vsr_frame_row(&gt[1], 4 + py / 2) + 3 * (8 + px / 2);
+            const uint8_t *want_b = vsr_frame_row(&bic, 4 + py / 2) + 3 * (8 + px / 2);
+            assert_memory_equal(g, want_g, 3);
+            assert_memory_equal(b, want_b, 3);
+            assert_memory_equal(o, want_g, 3);
+        }
+    /* Frame out of range names the folder. */
+    assert_int_equal(vsr_report_crops_make(gt_dir, lr_dir, sr_dirs, sr_labels, 1, 5, 8, 4, 16,
+                                           12, 2, path, &err),
+                     -EINVAL);
+    assert_non_null(strstr(err.msg, "gt"));
+    vsr_frame_free(&out);
+    vsr_frame_free(&bic);
+    for (int i = 0; i < 2; i++) {
+        vsr_frame_free(&gt[i]);
+        vsr_frame_free(&lr[i]);
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compose_layout),
         cmocka_unit_test(test_font),
         cmocka_unit_test(test_png_roundtrip),
+        cmocka_unit_test(test_crops_from_folders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -373,6 +373,11 @@ static void test_cli(void **state)
     if (bad)
         print_error("index.html at byte %zu: %s\n", bad - 1, why);
     assert_int_equal(bad, 0);
+    if (access("/usr/bin/xmllint", X_OK) == 0) {
+        char cmd[1200];
+        snprintf(cmd, sizeof(cmd), "/usr/bin/xmllint --noout '%s'", path);
+        assert_int_equal(system(cmd), 0);
+    }
     if (vsr_report_gnuplot_available()) {
         static const char *const plots[] = {"pareto_demo_Y", "params_demo_Y", "frames_demo_Y_a",
                                             "ablation", "tune_abpn_x4_base_int8_demo"};
@@ -413,6 +418,12 @@ static void test_cli(void **state)
     snprintf(args, sizeof(args), "--db '%s/missing.db' --out '%s/rep3' 2>/dev/null", fx->dir,
              fx->dir);
     assert_int_equal(run_report(args), 1);
+    snprintf(args, sizeof(args), "--db '%s' --out '%s/rep3' --base nope 2>/dev/null", fx->db,
+             fx->dir);
+    assert_int_equal(run_report(args), 2);
+    snprintf(args, sizeof(args),
+             "--db '%s' --out '%s/rep3' --filter precision=fp16 2>/dev/null", fx->db, fx->dir);
+    assert_int_equal(run_report(args), 1); /* the only fp16 run failed: nothing to report */
 }
 
 int main(void)

@@ -161,6 +161,20 @@ static void test_leaderboard_mixed_sizes(void **state)
     assert_string_equal(t.cells[2 * 12 + 8], "3.000 @ 256x256");
     assert_string_equal(t.cells[0 * 12 + 8], "1.250 @ 180x320");
     vsr_report_table_free(&t);
+    /* Rows from two machines get a Device column; one machine does not. */
+    assert_int_equal(t.ncols, 0);
+    three_rows(r);
+    assert_int_equal(vsr_report_table_leaderboard(r, 3, VSR_REPORT_DISPLAY, &t, NULL), 0);
+    assert_int_equal(t.ncols, 12);
+    vsr_report_table_free(&t);
+    strcpy(r[0].host, "Cortex-A78");
+    strcpy(r[1].host, "Ryzen 7");
+    assert_int_equal(vsr_report_table_leaderboard(r, 3, VSR_REPORT_DISPLAY, &t, NULL), 0);
+    assert_int_equal(t.ncols, 13);
+    assert_string_equal(t.headers[12], "Device");
+    assert_string_equal(t.cells[0 * 13 + 12], "Ryzen 7"); /* MVSR_13 ranks first */
+    assert_string_equal(t.cells[2 * 13 + 12], "-");
+    vsr_report_table_free(&t);
 }
 
 static void test_leaderboard_tex(void **state)
@@ -264,7 +278,7 @@ static void test_ablation(void **state)
     assert_int_equal(vsr_report_table_ablation(r, 4, "MVSR_13/wide", &t, NULL), 0);
     assert_int_equal(t.nrows, 4); /* fp32 group and int8 group each have a base */
     vsr_report_table_free(&t);
-    assert_int_equal(vsr_report_table_ablation(r, 4, "nope", &t, &err), -ENOENT);
+    assert_int_equal(vsr_report_table_ablation(r, 4, "nope", &t, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "nope"));
 }
 
