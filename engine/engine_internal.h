@@ -107,6 +107,7 @@ typedef struct vsr_tview {
     int h, w, c;
     float scale; /* INT8 */
     int zp;
+    const struct vsr_kernels *k; /* conversions to use, or NULL for the scalar ones */
 } vsr_tview;
 
 static inline size_t vsr__dt_size(vsr_dtype dt)
@@ -222,6 +223,7 @@ typedef struct vsr_conv_prep {
     int8_t *wqpack;
     int32_t *bqpack, *qmpack, *qspack;
     int float_epilogue; /* INT8 with sigmoid/leaky/prelu: requantize in float */
+    int dw;             /* depthwise stride 1 (groups = Cin = Cout): padded per-channel path */
     vsr_act act;        /* effective fused activation (conv's own or a fused act node) */
 } vsr_conv_prep;
 

@@ -46,6 +46,7 @@ vsr_tview vsr__tensor(const vsr_engine *e, int t)
     v.h = e->shp[3 * t], v.w = e->shp[3 * t + 1], v.c = e->shp[3 * t + 2];
     v.scale = e->qscale[t];
     v.zp = e->qzp[t];
+    v.k = &e->k;
     return v;
 }
 

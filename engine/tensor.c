@@ -111,6 +111,10 @@ void vsr__load_f32(const vsr_tview *t, size_t off, size_t n, float *dst)
         return;
     case VSR_DT_F16: {
         const uint16_t *s = (const uint16_t *)t->data + off;
+        if (t->k) {
+            t->k->f16_to_f32(s, dst, n);
+            return;
+        }
         for (size_t i = 0; i < n; i++)
             dst[i] = vsr_f16_to_f32(s[i]);
         return;
@@ -132,6 +136,10 @@ void vsr__store_f32(const vsr_tview *t, size_t off, size_t n, const float *src)
         return;
     case VSR_DT_F16: {
         uint16_t *d = (uint16_t *)t->data + off;
+        if (t->k) {
+            t->k->f32_to_f16(src, d, n);
+            return;
+        }
         for (size_t i = 0; i < n; i++)
             d[i] = vsr_f32_to_f16(src[i]);
         return;

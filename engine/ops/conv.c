@@ -103,6 +103,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
                 c->alpha[o] = f16r(c->alpha[o]);
     }
     c->simd = p->groups == 1 && p->stride == 1;
+    c->dw = p->stride == 1 && p->groups == cin && p->groups == cout && p->groups > 1;
     vsr_conv_uk *uk = &c->uk;
     uk->kh = p->kh, uk->kw = p->kw, uk->dil = p->dilation;
     uk->cin = cin, uk->cout = cout;
@@ -186,6 +187,8 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
         uk->qmin = lo > -128 ? (int)lo : -128;
         uk->qmax = hi < 127 ? (int)hi : 127;
     }
+    if (c->dw && c->float_epilogue)
+        c->dw = 0;
     if (c->simd && !c->float_epilogue) {
         int cin4 = (cin + 3) / 4;
         size_t np = (size_t)uk->ncob * taps * (size_t)cin4 * 64;
@@ -392,39 +395,17 @@ typedef struct conv_task {
     int err; /* first failure (ENOMEM) */
 } conv_task;
 
-/* Compute output row y (float) into orow, reading float input rows via (in, row0). */
+/* Reference path (grouped / strided convs): output row y (float) from float input rows
+ * (in, row0), one pixel at a time. */
 static void row_f32(const conv_task *t, const float *in, int row0, int y, float *orow)
 {
     const vsr_engine *e = t->e;
     const vsr_conv_prep *c = &e->conv[t->i];
     const vsr_conv_params *p = &e->g->nodes[t->i].conv;
     const conv_geom *gm = &t->gm;
-    int x0 = 0, x1 = 0;
-    int simd = c->simd && e->k.f32_conv && y - gm->pt >= 0 && y - gm->pt + gm->keff_h <= gm->H;
-    if (simd) {
-        x0 = gm->pl;
-        x1 = gm->W - (gm->keff_w - 1 - gm->pl);
-        if (x1 <= x0)
-            simd = 0;
-    }
     float acc[1024];
     float *ap = gm->CO <= 1024 ? acc : NULL;
     for (int x = 0; x < gm->OW; x++) {
-        if (simd && x == x0) {
-            vsr_conv_uk uk = c->uk;
-            uk.in_row = (ptrdiff_t)gm->W * gm->C;
-            const float *ip =
-                in + ((size_t)(y - gm->pt - row0) * gm->W + (size_t)(x0 - gm->pl)) * gm->C;
-            e->k.f32_conv(&uk, ip, orow + (size_t)x0 * gm->CO, x1 - x0);
-            for (int xx = x0; xx < x1; xx++)
-                if (c->act.type != VSR_ACT_RELU && c->act.type != VSR_ACT_CLIP &&
-                    c->act.type != VSR_ACT_NONE)
-                    for (int o = 0; o < gm->CO; o++)
-                        orow[(size_t)xx * gm->CO + o] =
-                            act1(c, o, orow[(size_t)xx * gm->CO + o]);
-            x = x1 - 1;
-            continue;
-        }
         float *dst = orow + (size_t)x * gm->CO;
         px_f32(c, p, gm, in, row0, y, x, ap ? ap : dst);
         for (int o = 0; o < gm->CO; o++)
@@ -441,25 +422,8 @@ static void row_qs8(const conv_task *t, const int8_t *in, int y, int8_t *orow)
     int tin = nd->in[0], tout = e->plan.dst[t->i];
     int zx = e->qzp[tin];
     float sx = e->qscale[tin], inv_sy = 1.f / e->qscale[tout];
-    int x0 = 0, x1 = 0;
-    int simd = c->simd && e->k.qs8_conv && y - gm->pt >= 0 && y - gm->pt + gm->keff_h <= gm->H;
-    if (simd) {
-        x0 = gm->pl;
-        x1 = gm->W - (gm->keff_w - 1 - gm->pl);
-        if (x1 <= x0)
-            simd = 0;
-    }
     int32_t acc[1024];
     for (int x = 0; x < gm->OW; x++) {
-        if (simd && x == x0) {
-            vsr_conv_uk uk = c->uk;
-            uk.in_row = (ptrdiff_t)gm->W * gm->C;
-            const int8_t *ip =
-                in + ((size_t)(y - gm->pt) * gm->W + (size_t)(x0 - gm->pl)) * gm->C;
-            e->k.qs8_conv(&uk, ip, orow + (size_t)x0 * gm->CO, x1 - x0);
-            x = x1 - 1;
-            continue;
-        }
         px_qs8(c, &nd->conv, gm, in, zx, y, x, acc);
         int8_t *dst = orow + (size_t)x * gm->CO;
         for (int o = 0; o < gm->CO; o++) {
@@ -472,6 +436,128 @@ static void row_qs8(const conv_task *t, const int8_t *in, int y, int8_t *orow)
             }
         }
     }
+}
+
+/*
+ * Depthwise stride-1 rows on the padded buffer: per pixel, per tap, one
+ * multiply-add per channel (the channel loop vectorizes). in: padded row of
+ * the first tap row; weights HWIO [kh][kw][1][C].
+ */
+static void dw_row_f32(const vsr_conv_prep *c, const conv_geom *gm, const float *in,
+                       size_t rowp, float *orow)
+{
+    int C = gm->C, kh = c->uk.kh, kw = c->uk.kw, d = c->uk.dil;
+    for (int x = 0; x < gm->OW; x++) {
+        float *acc = orow + (size_t)x * C;
+        memcpy(acc, c->b, (size_t)C * sizeof(float));
+        for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+                const float *xp = in + (size_t)ky * d * rowp + (size_t)(x + kx * d) * C;
+                const float *w = c->w + (size_t)(ky * kw + kx) * C;
+                for (int ch = 0; ch < C; ch++)
+                    acc[ch] += xp[ch] * w[ch];
+            }
+        for (int ch = 0; ch < C; ch++)
+            acc[ch] = fminf(fmaxf(acc[ch], c->uk.minv), c->uk.maxv);
+    }
+}
+
+static void dw_row_qs8(const vsr_conv_prep *c, const conv_geom *gm, const int8_t *in,
+                       size_t rowp, int zx, int8_t *orow)
+{
+    int C = gm->C, kh = c->uk.kh, kw = c->uk.kw, d = c->uk.dil;
+    int32_t acc[1024];
+    for (int x = 0; x < gm->OW; x++) {
+        memcpy(acc, c->bq, (size_t)C * sizeof(int32_t));
+        for (int ky = 0; ky < kh; ky++)
+            for (int kx = 0; kx < kw; kx++) {
+                const int8_t *xp = in + (size_t)ky * d * rowp + (size_t)(x + kx * d) * C;
+                const int8_t *w = c->wq + (size_t)(ky * kw + kx) * C;
+                for (int ch = 0; ch < C; ch++)
+                    acc[ch] += ((int32_t)xp[ch] - zx) * (int32_t)w[ch];
+            }
+        int8_t *dst = orow + (size_t)x * C;
+        for (int ch = 0; ch < C; ch++)
+            dst[ch] = vsr__requant_clamp(acc[ch], c->qm[ch], c->qs[ch], c->uk.zp_out,
+                                         c->uk.qmin, c->uk.qmax);
+    }
+}
+
+/*
+ * Dense stride-1 convs: copy the input rows this chunk reads into a padded
+ * buffer (zeros, or the input zero point in INT8, which is real 0), widened
+ * to FP32 for FP16, so that every output pixel, border included, goes
+ * through the selected microkernel (or its scalar twin).
+ */
+static void simd_chunk(conv_task *t, int y0, int y1, const vsr_tview *tin,
+                       const vsr_tview *tout)
+{
+    vsr_engine *e = t->e;
+    const vsr_conv_prep *c = &e->conv[t->i];
+    const conv_geom *gm = &t->gm;
+    int C = gm->C, Wp = gm->W + gm->keff_w - 1, rows = y1 - y0 + gm->keff_h - 1;
+    size_t rowp = (size_t)Wp * C, orow_n = (size_t)gm->OW * gm->CO;
+    vsr_conv_uk uk = c->uk;
+    uk.in_row = (ptrdiff_t)rowp;
+    if (tin->dt == VSR_DT_I8) {
+        int8_t *pb = malloc((size_t)rows * rowp + 64);
+        if (!pb) {
+            t->err = -ENOMEM;
+            return;
+        }
+        memset(pb, e->qzp[e->g->nodes[t->i].in[0]], (size_t)rows * rowp + 64);
+        for (int r = 0; r < rows; r++) {
+            int iy = y0 - gm->pt + r;
+            if (iy >= 0 && iy < gm->H)
+                memcpy(pb + (size_t)r * rowp + (size_t)gm->pl * C,
+                       (const int8_t *)tin->data + (size_t)iy * gm->W * C, (size_t)gm->W * C);
+        }
+        for (int y = y0; y < y1; y++) {
+            int8_t *orow = (int8_t *)tout->data + (size_t)y * orow_n;
+            if (c->dw)
+                dw_row_qs8(c, gm, pb + (size_t)(y - y0) * rowp, rowp,
+                           e->qzp[e->g->nodes[t->i].in[0]], orow);
+            else
+                e->k.qs8_conv(&uk, pb + (size_t)(y - y0) * rowp, orow, gm->OW);
+        }
+        free(pb);
+        return;
+    }
+    float *pb = calloc((size_t)rows * rowp + 16, sizeof(float));
+    float *obuf = tout->dt == VSR_DT_F16 ? malloc((orow_n + 16) * sizeof(float)) : NULL;
+    if (!pb || (tout->dt == VSR_DT_F16 && !obuf)) {
+        free(pb), free(obuf);
+        t->err = -ENOMEM;
+        return;
+    }
+    for (int r = 0; r < rows; r++) {
+        int iy = y0 - gm->pt + r;
+        if (iy < 0 || iy >= gm->H)
+            continue;
+        float *dst = pb + (size_t)r * rowp + (size_t)gm->pl * C;
+        if (tin->dt == VSR_DT_F32)
+            memcpy(dst, (const float *)tin->data + (size_t)iy * gm->W * C,
+                   (size_t)gm->W * C * sizeof(float));
+        else
+            e->k.f16_to_f32((const uint16_t *)tin->data + (size_t)iy * gm->W * C, dst,
+                            (size_t)gm->W * C);
+    }
+    int post = c->act.type != VSR_ACT_NONE && c->act.type != VSR_ACT_RELU &&
+               c->act.type != VSR_ACT_CLIP;
+    for (int y = y0; y < y1; y++) {
+        float *orow = obuf ? obuf : (float *)tout->data + (size_t)y * orow_n;
+        if (c->dw)
+            dw_row_f32(c, gm, pb + (size_t)(y - y0) * rowp, rowp, orow);
+        else
+            e->k.f32_conv(&uk, pb + (size_t)(y - y0) * rowp, orow, gm->OW);
+        if (post)
+            for (int x = 0; x < gm->OW; x++)
+                for (int o = 0; o < gm->CO; o++)
+                    orow[(size_t)x * gm->CO + o] = act1(c, o, orow[(size_t)x * gm->CO + o]);
+        if (obuf)
+            e->k.f32_to_f16(obuf, (uint16_t *)tout->data + (size_t)y * orow_n, orow_n);
+    }
+    free(pb), free(obuf);
 }
 
 static void conv_chunk(void *ctx, size_t chunk)
@@ -487,6 +573,10 @@ static void conv_chunk(void *ctx, size_t chunk)
     vsr_tview tin = vsr__tensor(e, nd->in[0]);
     vsr_tview tout = vsr__tensor(e, e->plan.dst[t->i]);
     size_t orow_n = (size_t)gm->OW * gm->CO;
+    if (e->conv[t->i].simd || e->conv[t->i].dw) {
+        simd_chunk(t, y0, y1, &tin, &tout);
+        return;
+    }
     if (tin.dt == VSR_DT_F32) {
         for (int y = y0; y < y1; y++)
             row_f32(t, tin.data, 0, y, (float *)tout.data + (size_t)y * orow_n);

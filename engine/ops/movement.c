@@ -44,9 +44,25 @@ static void mv_row(void *ctx, size_t yy)
         int c0 = 0;
         for (int k = 0; k < nd->n_in; k++) {
             vsr_tview s = vsr__tensor(e, nd->in[k]);
-            for (int x = 0; x < W; x++)
-                copy_run(&s, ((size_t)y * W + x) * s.c, &t->o, ((size_t)y * W + x) * C + c0,
-                         (size_t)s.c);
+            if (s.dt == VSR_DT_I8 && t->o.dt == VSR_DT_I8 &&
+                (s.scale != t->o.scale || s.zp != t->o.zp)) {
+                /* rescale through a table: the same dequantize / round-to-nearest-even /
+                 * saturate as the float path, once per input value */
+                int8_t lut[256];
+                float inv = 1.f / t->o.scale;
+                for (int q = -128; q < 128; q++)
+                    lut[q + 128] = vsr__quantize1(s.scale * (float)(q - s.zp), inv, t->o.zp);
+                for (int x = 0; x < W; x++) {
+                    const int8_t *src = (const int8_t *)s.data + ((size_t)y * W + x) * s.c;
+                    int8_t *dst = (int8_t *)t->o.data + ((size_t)y * W + x) * C + c0;
+                    for (int j = 0; j < s.c; j++)
+                        dst[j] = lut[src[j] + 128];
+                }
+            } else {
+                for (int x = 0; x < W; x++)
+                    copy_run(&s, ((size_t)y * W + x) * s.c, &t->o, ((size_t)y * W + x) * C + c0,
+                             (size_t)s.c);
+            }
             c0 += s.c;
         }
         break;
