@@ -1,0 +1,167 @@
+/*
+ * vsrbench run end to end on the demo data: a sweep where one run fails
+ * (a zoo model without weights) exits 1 with the other run still recorded;
+ * --resume then skips the finished run; --dry-run lists the runs; a bad
+ * --set is a config error (exit 2).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "testutil.h"
+
+struct tmp {
+    char dir[256];
+    char db[320];
+    char cfg[320];
+    char out[320];
+    char data[320];
+};
+
+static int setup(void **state)
+{
+    struct tmp *t = calloc(1, sizeof(*t));
+    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir)))
+        return -1;
+    snprintf(t->db, sizeof(t->db), "%s/runs.db", t->dir);
+    snprintf(t->cfg, sizeof(t->cfg), "%s/tiny.yaml", t->dir);
+    snprintf(t->out, sizeof(t->out), "%s/out.txt", t->dir);
+    snprintf(t->data, sizeof(t->data), "%s/data", t->dir);
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct tmp *t = *state;
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+    if (system(cmd) != 0)
+        print_message("could not remove %s\n", t->dir);
+    free(t);
+    return 0;
+}
+
+/* Run vsrbench with @p args (NULL-terminated), stdout to t->out; exit code. */
+static int vsrbench(struct tmp *t, const char *const *args)
+{
+    const char *bin = getenv("VSR_BINARY_DIR");
+    char exe[512];
+    snprintf(exe, sizeof(exe), "%s/vsrbench", bin ? bin : ".");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *argv[32] = {exe};
+        int n = 1;
+        for (; args[n - 1] && n < 31; n++)
+            argv[n] = args[n - 1];
+        argv[n] = NULL;
+        if (!freopen(t->out, "w", stdout))
+            _exit(99);
+        setenv("VSR_DATA_DIR", t->data, 1);
+        execv(exe, (char *const *)argv);
+        _exit(98);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static long long q_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    long long v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int count_lines_with(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+static void test_run_resume_dry(void **state)
+{
+    struct tmp *t = *state;
+    if (access("/usr/share/doc/opencv-doc/examples/data", R_OK) != 0) {
+        print_message("skipped: the demo needs the opencv-doc package\n");
+        skip();
+    }
+    FILE *f = fopen(t->cfg, "w");
+    assert_non_null(f);
+    fputs("name: tiny\n"
+          "datasets: [{name: demo, type: demo, frames: 2, clips: [vtest]}]\n"
+          "metrics: {psnr: {crop_border: 4, channels: [y, rgb]}}\n"
+          "models: [bicubic, ELSR]\n"
+          "threads: 1\n"
+          "timing: {warmup: 1, runs: 1}\n",
+          f);
+    fclose(f);
+
+    const char *dry[] = {"run", t->cfg, "--db", t->db, "--dry-run", NULL};
+    assert_int_equal(vsrbench(t, dry), 0);
+    assert_int_equal(count_lines_with(t->out, "/base/fp32/demo/bi/t0/p0/th1"), 2);
+    assert_int_equal(access(t->db, F_OK), -1); /* a dry run writes nothing */
+
+    /* ELSR has no trained weights in a fresh tree: that run fails, exit 1 */
+    const char *run[] = {"run", t->cfg, "--db", t->db, "--progress", "never", NULL};
+    assert_int_equal(vsrbench(t, run), 1);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs"), 2);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE model = 'bicubic' AND"
+                               " status = 'ok'"),
+                     1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE model = 'ELSR' AND"
+                               " status = 'failed' AND error LIKE '%weights%'"),
+                     1);
+    /* bicubic: 2 frames of one clip scored, timed, averaged */
+    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 2);
+    assert_int_equal(q_int(db, "SELECT count FROM timings"), 2);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM clip_metrics WHERE clip = 'vtest' AND"
+                               " frames = 2 AND psnr_y > 20 AND psnr_rgb > 20 AND ssim_y IS"
+                               " NULL"),
+                     1);
+    /* the clip mean is the mean of the frame values */
+    assert_int_equal(q_int(db, "SELECT abs(c.psnr_y - (SELECT avg(psnr_y) FROM"
+                               " frame_metrics)) < 1e-9 FROM clip_metrics c"),
+                     1);
+    sqlite3_close(db);
+
+    /* --resume: bicubic is skipped, ELSR tried (and fails) again */
+    const char *resume[] = {"run", t->cfg,       "--db",  t->db, "--resume",
+                            "-q",  "--progress", "never", NULL};
+    assert_int_equal(vsrbench(t, resume), 1);
+    assert_int_equal(count_lines_with(t->out, "1 failed, 1 skipped"), 1);
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs"), 3);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM sweeps"), 1); /* resumed, not new */
+    sqlite3_close(db);
+
+    const char *bad[] = {"run", t->cfg, "--dry-run", "--set", "threads=[1, x]", NULL};
+    assert_int_equal(vsrbench(t, bad), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_run_resume_dry, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
