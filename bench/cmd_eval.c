@@ -366,9 +366,15 @@ int vsr_cmd_eval(int argc, char **argv)
             rc = vsr_metrics_ctx_run(ctx[m], gt_path ? &fg : NULL, &fs, pool, &res[n].v[m],
                                      &err);
             if (rc < 0) {
-                if (gt_path)
-                    vsr_error_wrap(&err, rc, "%s vs %s", input_name(&gt, n, nb2, sizeof(nb2)),
+                /* name the files: "<folder or video>: <frame>" unless a single image */
+                const char *gn = gt_path ? input_name(&gt, n, nb2, sizeof(nb2)) : NULL;
+                if (gt_path && !gt.is_single)
+                    vsr_error_wrap(&err, rc, "%s: %s vs %s: %s", gt_path, gn, sr_path,
                                    res[n].name);
+                else if (gt_path)
+                    vsr_error_wrap(&err, rc, "%s vs %s", gn, res[n].name);
+                else if (!sr.is_single)
+                    vsr_error_wrap(&err, rc, "%s: %s", sr_path, res[n].name);
                 else
                     vsr_error_wrap(&err, rc, "%s", res[n].name);
                 goto fail;
