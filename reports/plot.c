@@ -272,7 +272,7 @@ static int scatter(const char *dir, const char *name, const char *title,
         snprintf(label + l, sizeof(label) - l, " %s", rows[i].precision);
         fprintf(s.f, "%.9g %.9g ", x[i], y[i]);
         gp_label(s.f, label);
-        fputc('\n', s.f);
+        fprintf(s.f, " %d\n", by_params ? 1 : front[i]);
     }
     fputs("EOD\n$front << EOD\n", s.f);
     /* The front sorted by x, duplicates drawn once. */
@@ -320,9 +320,13 @@ static int scatter(const char *dir, const char *name, const char *title,
               "title 'Pareto front (max PSNR, min ms)', \\\n"
               "     $front using 1:2 with points pt 6 ps 2 lw 2 lc rgb '#d62728' notitle, \\\n",
               b.f);
-    fputs("     $pts using 1:2:3 with labels offset char 0.7,0.7 left font ',9' "
-          "tc rgb '#333333' notitle\n",
-          b.f);
+    /* Front points labelled dark, the others light and smaller. */
+    fputs(
+        "     $pts using 1:2:($4 > 0.5 ? stringcolumn(3) : '') with labels offset char 0.7,0.7 "
+        "left font ',9' tc rgb '#222222' notitle, \\\n"
+        "     $pts using 1:2:($4 > 0.5 ? '' : stringcolumn(3)) with labels offset char 0.7,0.7 "
+        "left font ',8' tc rgb '#888888' notitle\n",
+        b.f);
     if ((rc = body_close(&b, err)))
         goto done;
     rc = script_run(&s, b.buf, dir, name, opts, err);
@@ -422,13 +426,19 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
     if ((rc = script_open(&s, err)) || (rc = body_open(&b, err)))
         goto done;
     fputs("$d << EOD\n", s.f);
+    /* Base rows are 0 by definition: drawn only when there is nothing else. */
+    size_t bars = 0, nonbase = 0;
+    for (size_t r = 0; r < t->nrows; r++)
+        nonbase += strstr(t->cells[r * VSR_ABL_NCOLS + VSR_ABL_VARIANT], " (base)") == NULL;
     for (size_t r = 0; r < t->nrows; r++) {
         const double *k = &t->keys[r * VSR_ABL_NCOLS];
         char *const *c = &t->cells[r * VSR_ABL_NCOLS];
+        if (nonbase && strstr(c[VSR_ABL_VARIANT], " (base)"))
+            continue;
         char label[200];
         snprintf(label, sizeof(label), "%s %s %s", c[VSR_ABL_VARIANT], c[VSR_ABL_PRECISION],
                  c[VSR_ABL_DATA]);
-        fprintf(s.f, "%zu ", r);
+        fprintf(s.f, "%zu ", bars++);
         fprintf(s.f, isnan(k[VSR_ABL_DPSNR]) ? "NaN " : "%.9g ", k[VSR_ABL_DPSNR]);
         fprintf(s.f, isnan(k[VSR_ABL_DMS]) ? "NaN " : "%.9g ", k[VSR_ABL_DMS]);
         gp_label(s.f, label);
@@ -440,7 +450,7 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
     fputs("\nset style fill solid 0.85 border -1\nset boxwidth 0.6\nunset key\n"
           "set grid ytics lc rgb '#dddddd'\nset xzeroaxis lt -1\n"
           "set xrange [-0.7:*]\nset offsets 0, 0.7, 0, 0\n"
-          "set xtics rotate by -25 left font ',9' nomirror\n",
+          "set xtics rotate by -40 left font ',8' nomirror\n",
           b.f);
     /* Explicit y ranges that include 0 (all-zero deltas would be an empty range). */
     for (int col = 0; col < 2; col++) {
@@ -459,10 +469,12 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
         fprintf(b.f,
                 "set ylabel '%s'\n"
                 "plot $d using 1:%d:($%d %s 0 ? 0x2ca02c : 0xd62728):xtic(4) with boxes "
-                "lc rgb variable, $d using 1:($%d >= 0 ? $%d : 0):(sprintf('%%+.2f', $%d)) "
-                "with labels offset 0,0.8 font ',9'\n",
+                "lc rgb variable%s$d using 1:($%d >= 0 ? $%d : 0):(sprintf('%%+.2f', $%d)) "
+                "with labels offset 0,0.8 font ',8'\n",
                 col ? "\xce\x94ms/frame vs base [ms]" : "\xce\x94PSNR vs base [dB]", col + 2,
-                col + 2, col ? "<=" : ">=", col + 2, col + 2, col + 2);
+                col + 2, col ? "<=" : ">=",
+                /* value labels only while they fit */
+                bars <= 16 ? ", " : "\n#", col + 2, col + 2, col + 2);
     }
     fputs("unset multiplot\n", b.f);
     if ((rc = body_close(&b, err)))

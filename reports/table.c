@@ -538,16 +538,23 @@ int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *
                            base);
         goto done;
     }
-    /* Base of each row: the first base row with the same setting. */
+    /* Base of each row: the first base row of the same model (an ablation
+     * stays within its model family) with the same setting. Rows of models
+     * that have no base row at all are not part of this ablation. */
     size_t kept = 0, orphans = 0;
     for (size_t i = 0; i < n; i++) {
+        int family = 0;
         base_of[i] = (size_t)-1;
-        for (size_t j = 0; j < n; j++)
-            if (is_base(&rows[j], base) && same_setting(&rows[i], &rows[j])) {
+        for (size_t j = 0; j < n; j++) {
+            if (!is_base(&rows[j], base) || strcmp(rows[i].model, rows[j].model) != 0)
+                continue;
+            family = 1;
+            if (same_setting(&rows[i], &rows[j])) {
                 base_of[i] = j;
                 break;
             }
-        if (base_of[i] == (size_t)-1)
+        }
+        if (family && base_of[i] == (size_t)-1)
             orphans++;
     }
     /* Order: each base row, then the rows measured against it, input order. */

@@ -137,8 +137,9 @@ int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_t
                               vsr_error *err);
 
 /**
- * Ablation table: every row as deltas against the base row with the same
- * dataset, channel, precision, threads and tile. A row is a base row when
+ * Ablation table: every row as deltas against the base row of the same
+ * model with the same dataset, channel, precision, threads and tile (rows
+ * of models with no base row are not part of the ablation). A row is a base row when
  * @p base equals its variant, its model (with variant "" or "base"), or
  * "model/variant". Rows with no base are left out and counted in the note.
  * -EINVAL when no row matches @p base at all.

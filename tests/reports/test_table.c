@@ -230,8 +230,8 @@ static void test_research_table(void **state)
 static void test_ablation(void **state)
 {
     (void)state;
-    vsr_report_row r[4];
-    for (int i = 0; i < 4; i++) {
+    vsr_report_row r[5];
+    for (int i = 0; i < 5; i++) {
         vsr_report_row_init(&r[i]);
         strcpy(r[i].model, "MVSR_13");
         strcpy(r[i].dataset, "vid4");
@@ -245,13 +245,17 @@ static void test_ablation(void **state)
     r[1].psnr = 26.35, r[1].params = 45500, r[1].macs = 2.25e9, r[1].ms_median = 11.0;
     strcpy(r[2].variant, "wide");
     r[2].psnr = 26.50, r[2].params = 60000, r[2].macs = 3.0e9, r[2].ms_median = 14.25;
+    /* Another model: not part of an MVSR_13 ablation, not counted. */
+    strcpy(r[4].model, "SWRN");
+    strcpy(r[4].variant, "base");
+    r[4].psnr = 25;
     /* Different precision and no int8 base: left out. */
     strcpy(r[3].variant, "wide");
     strcpy(r[3].precision, "int8");
     r[3].psnr = 26.3;
     vsr_report_table t;
     vsr_error err = {0};
-    assert_int_equal(vsr_report_table_ablation(r, 4, "MVSR_13", &t, &err), 0);
+    assert_int_equal(vsr_report_table_ablation(r, 5, "MVSR_13", &t, &err), 0);
     assert_int_equal(t.nrows, 3);
     /* Base first, then the others in input order. dB: 26.10-26.35 = -0.25,
      * 26.50-26.35 = +0.15; params [K]: -5.5, +14.5; MACs [G]: -0.25, +0.75;
@@ -272,8 +276,10 @@ static void test_ablation(void **state)
     assert_non_null(strstr(t.note, "1 run(s) with no such base left out"));
     vsr_report_table_free(&t);
     /* By variant name and by model/variant too; an unknown base is -ENOENT. */
-    assert_int_equal(vsr_report_table_ablation(r, 4, "base", &t, NULL), 0);
-    assert_int_equal(t.nrows, 3);
+    assert_int_equal(vsr_report_table_ablation(r, 5, "base", &t, NULL), 0);
+    assert_int_equal(t.nrows, 4); /* SWRN joins as its own family (its base only) */
+    assert_string_equal(t.cells[3 * 12 + 0], "SWRN");
+    assert_string_equal(t.cells[3 * 12 + 5], "0.00");
     vsr_report_table_free(&t);
     assert_int_equal(vsr_report_table_ablation(r, 4, "MVSR_13/wide", &t, NULL), 0);
     assert_int_equal(t.nrows, 4); /* fp32 group and int8 group each have a base */
