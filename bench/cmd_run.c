@@ -10,6 +10,9 @@
  * the first clip, `timing.warmup` frames of it are pushed and discarded
  * (the first of them is the cold "first" time). `timing.runs` > 1 repeats
  * the timed pass over every clip; metrics come from the first pass.
+ * Engine models run with the per-layer profiler on (two clock reads per
+ * layer), reset after the warm-up, so layer_profile holds the mean ms per
+ * timed LR frame of every layer; that overhead is inside the frame times.
  */
 #include <getopt.h>
 #include <math.h>
@@ -259,6 +262,8 @@ struct run_state {
     int n_frames, cap_frames;
     vsr_runlog_clip *clips;
     int n_clips;
+    vsr_runlog_layer *layers;
+    int n_layers;
     char **names; /* clip names (owned) */
     char isa[64];
 };
@@ -283,6 +288,7 @@ static void run_state_free(struct run_state *s)
     free(s->samples);
     free(s->frames);
     free(s->clips);
+    free(s->layers);
     memset(s, 0, sizeof(*s));
 }
 
@@ -409,6 +415,7 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
         vsr_engine_options_default(&opt);
         opt.tile = r->tile;
         opt.pad = r->pad;
+        opt.profile = 1; /* two clock reads per layer: far below a frame's ms */
         if ((rc = vsr_engine_create(s->graph, prec, s->pool, &opt, &s->engine, err)) ||
             (rc = vsr_models_engine_step(s->engine, s->in_ch, s->state_ch, &s->step, err)))
             return rc;
@@ -550,6 +557,8 @@ static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
             for (int ready = 1; ready;) /* drain: the next push starts a clip */
                 if ((rc = vsr_models_runner_push(s->runner, NULL, &sr, &ready, NULL, err)))
                     goto end;
+            if (s->engine) /* profile the timed frames only */
+                vsr_engine_profile_reset(s->engine);
         }
         int W = clip.lr[0].width * cfg->scale, H = clip.lr[0].height * cfg->scale;
         if (sr.width != W || sr.height != H) {
@@ -619,6 +628,28 @@ static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
                                        err)))
         goto end;
     res->timing = timing;
+    /* per-layer profile: mean ms per timed LR frame */
+    if (s->engine && s->n_samples > 0) {
+        int nl = vsr_engine_layer_count(s->engine);
+        s->layers = calloc((size_t)(nl > 0 ? nl : 1), sizeof(*s->layers));
+        if (!s->layers) {
+            rc = vsr_error_set(err, -ENOMEM, "out of memory");
+            goto end;
+        }
+        for (int i = 0; i < nl; i++) {
+            vsr_layer_profile lp;
+            if (vsr_engine_layer_profile(s->engine, i, &lp) != 0)
+                continue;
+            vsr_runlog_layer *l = &s->layers[s->n_layers++];
+            l->index = i;
+            l->name = lp.name;
+            l->op = vsr_op_name(lp.op);
+            l->ms = (double)lp.ns / 1e6 / s->n_samples;
+            l->macs = -1;
+        }
+        res->layers = s->layers;
+        res->n_layers = s->n_layers;
+    }
 end:
     vsr_clip_free(&clip);
     vsr_frame_free(&sr);
