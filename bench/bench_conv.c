@@ -1,6 +1,7 @@
 /*
  * bench_conv: time one conv3x3 28->28 (+bias, ReLU) on a 180x320 frame in
- * FP32 / FP16 / INT8, scalar and SIMD kernels, at 1 and 2 threads. Prints
+ * FP32 / FP16 / INT8 with the scalar kernels, AVX2 only, and all the CPU has, at 1 and
+ * 2 threads. Prints
  * the conv layer's time (per-layer profile, min and median over the runs),
  * the whole engine run (which adds input/output conversion), and GFLOP/s =
  * 2 * MACs / conv time.
@@ -110,12 +111,18 @@ int main(int argc, char **argv)
            "conv min", "conv med", "run med", "GFLOP/s");
     int status = 0;
     for (int prec = 0; prec < 3; prec++)
-        for (int simd = 0; simd < 2; simd++)
+        for (int v = 0; v < 3; v++) /* scalar, AVX2 only, everything the CPU has */
             for (long th = 1; th <= maxthreads; th++) {
+                unsigned cpu = vsr_cpu_features();
+                if (v == 1 && (!(cpu & VSR_ISA_AVX2) || cpu == VSR_ISA_AVX2))
+                    continue;
+                if (v == 2 && !cpu)
+                    continue;
                 pthreadpool_t pool = th > 1 ? pthreadpool_create((size_t)th) : NULL;
                 vsr_engine_options o;
                 vsr_engine_options_default(&o);
-                o.force_scalar = !simd;
+                o.force_scalar = v == 0;
+                o.isa_mask = v == 1 ? VSR_ISA_AVX2 : ~0u;
                 o.profile = 1;
                 vsr_engine *e = NULL;
                 double *conv = calloc((size_t)runs, sizeof(double));

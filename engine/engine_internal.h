@@ -166,6 +166,10 @@ typedef struct vsr_conv_uk {
     const int32_t *qm; /* multipliers [ncob*16] */
     const int32_t *qs; /* shifts [ncob*16] (as int32) */
     int zp_out, qmin, qmax;
+    /* INT8 (AVX2 int16 layout): weights [cob][ky][kx][ci2][16][2] int16, bias [ncob*16];
+     * the input is pre-widened to int16 as x - zp_in (padding 0) */
+    const int16_t *w16;
+    const int32_t *b16;
 } vsr_conv_uk;
 
 /*
@@ -185,6 +189,12 @@ void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, i
                                        int n);
 void vsr_qs8_conv_ukernel_4x16__avx512vnni(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
                                            int n);
+typedef void (*vsr_qs8_conv_i16_ukernel)(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
+                                         int n);
+void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
+                                           int n);
+void vsr_qs8_conv_i16_ukernel_4x16__avx2(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
+                                         int n);
 
 /* Row conversions with F16C (x86/f16-cvt-avx2.c) and their scalar twins. */
 typedef void (*vsr_f16_to_f32_fn)(const uint16_t *src, float *dst, size_t n);
@@ -199,6 +209,7 @@ typedef struct vsr_kernels {
     unsigned isa;
     vsr_f32_conv_ukernel f32_conv;
     vsr_qs8_conv_ukernel qs8_conv;
+    vsr_qs8_conv_i16_ukernel qs8_conv_i16; /* when set, INT8 convs use the int16 layout */
     vsr_f16_to_f32_fn f16_to_f32;
     vsr_f32_to_f16_fn f32_to_f16;
 } vsr_kernels;
@@ -222,6 +233,8 @@ typedef struct vsr_conv_prep {
     float *wscale;    /* [cout] */
     int8_t *wqpack;
     int32_t *bqpack, *qmpack, *qspack;
+    int16_t *w16pack;
+    int32_t *b16pack;
     int float_epilogue; /* INT8 with sigmoid/leaky/prelu: requantize in float */
     int dw;             /* depthwise stride 1 (groups = Cin = Cout): padded per-channel path */
     vsr_act act;        /* effective fused activation (conv's own or a fused act node) */

@@ -20,6 +20,7 @@ void vsr__conv_free(vsr_conv_prep *c)
     free(c->w), free(c->b), free(c->alpha), free(c->wpack), free(c->bpack);
     free(c->wq), free(c->bq), free(c->qm), free(c->qs), free(c->wscale);
     free(c->wqpack), free(c->bqpack), free(c->qmpack), free(c->qspack);
+    free(c->w16pack), free(c->b16pack);
     memset(c, 0, sizeof(*c));
 }
 
@@ -219,6 +220,26 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             c->qmpack[o] = c->qm[o];
             c->qspack[o] = c->qs[o];
         }
+        /* int16-pair layout for the AVX2 kernel */
+        int cin2 = (cin + 1) / 2;
+        c->w16pack = calloc((size_t)uk->ncob * taps * (size_t)cin2 * 32, sizeof(int16_t));
+        c->b16pack = calloc((size_t)uk->ncob * 16, sizeof(int32_t));
+        if (!c->w16pack || !c->b16pack)
+            return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+        for (int o = 0; o < cout; o++) {
+            int cob = o / 16, j = o % 16;
+            c->b16pack[o] = c->bq[o];
+            for (size_t t = 0; t < taps; t++)
+                for (int ci = 0; ci < cin; ci++)
+                    c->w16pack[((((size_t)cob * taps + t) * (size_t)cin2 + (size_t)(ci / 2)) *
+                                    16 +
+                                (size_t)j) *
+                                   2 +
+                               (size_t)(ci % 2)] =
+                        c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
+        }
+        uk->w16 = c->w16pack;
+        uk->b16 = c->b16pack;
         uk->cin4 = cin4;
         uk->wq = c->wqpack;
         uk->bq = c->bqpack;
@@ -385,6 +406,35 @@ void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, i
     }
 }
 
+void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
+                                           int n)
+{
+    size_t taps = (size_t)p->kh * p->kw;
+    int cin2 = (p->cin + 1) / 2;
+    for (int px = 0; px < n; px++) {
+        const int16_t *ip = in + (size_t)px * p->cin;
+        for (int cob = 0; cob < p->ncob; cob++) {
+            int32_t acc[16];
+            memcpy(acc, p->b16 + cob * 16, sizeof(acc));
+            const int16_t *w = p->w16 + (size_t)cob * taps * cin2 * 32;
+            for (int ky = 0; ky < p->kh; ky++)
+                for (int kx = 0; kx < p->kw; kx++) {
+                    const int16_t *xp = ip + ky * p->dil * p->in_row + kx * p->dil * p->cin;
+                    for (int c2 = 0; c2 < cin2; c2++, w += 32)
+                        for (int b = 0; b < 2 && c2 * 2 + b < p->cin; b++)
+                            for (int j = 0; j < 16; j++)
+                                acc[j] += (int32_t)xp[c2 * 2 + b] * (int32_t)w[j * 2 + b];
+                }
+            int nv = p->cout - cob * 16 < 16 ? p->cout - cob * 16 : 16;
+            for (int j = 0; j < nv; j++) {
+                int o = cob * 16 + j;
+                out[(size_t)px * p->cout + (size_t)o] =
+                    vsr__requant_clamp(acc[j], p->qm[o], p->qs[o], p->zp_out, p->qmin, p->qmax);
+            }
+        }
+    }
+}
+
 /* ---- row driver ---------------------------------------------------------------- */
 
 typedef struct conv_task {
@@ -499,6 +549,28 @@ static void simd_chunk(conv_task *t, int y0, int y1, const vsr_tview *tin,
     size_t rowp = (size_t)Wp * C, orow_n = (size_t)gm->OW * gm->CO;
     vsr_conv_uk uk = c->uk;
     uk.in_row = (ptrdiff_t)rowp;
+    if (tin->dt == VSR_DT_I8 && e->k.qs8_conv_i16 && !c->dw) {
+        int zx = e->qzp[e->g->nodes[t->i].in[0]];
+        int16_t *pb = calloc((size_t)rows * rowp + 64, sizeof(int16_t));
+        if (!pb) {
+            t->err = -ENOMEM;
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            int iy = y0 - gm->pt + r;
+            if (iy < 0 || iy >= gm->H)
+                continue;
+            const int8_t *src = (const int8_t *)tin->data + (size_t)iy * gm->W * C;
+            int16_t *dst = pb + (size_t)r * rowp + (size_t)gm->pl * C;
+            for (size_t k = 0; k < (size_t)gm->W * C; k++)
+                dst[k] = (int16_t)(src[k] - zx);
+        }
+        for (int y = y0; y < y1; y++)
+            e->k.qs8_conv_i16(&uk, pb + (size_t)(y - y0) * rowp,
+                              (int8_t *)tout->data + (size_t)y * orow_n, gm->OW);
+        free(pb);
+        return;
+    }
     if (tin->dt == VSR_DT_I8) {
         int8_t *pb = malloc((size_t)rows * rowp + 64);
         if (!pb) {

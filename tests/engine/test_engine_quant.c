@@ -138,6 +138,38 @@ static void qs8_case(vsr_qs8_conv_ukernel k, int cin, int cout, int ksz, int dil
     free(w), free(in), free(o1), free(o2), free(r);
 }
 
+static void i16_case(int cin, int cout, int ksz, int dil, int n, int off)
+{
+    vsr_conv_uk p;
+    memset(&p, 0, sizeof(p));
+    p.kh = p.kw = ksz, p.dil = dil, p.cin = cin, p.cout = cout;
+    p.ncob = (cout + 15) / 16;
+    int cin2 = (cin + 1) / 2, keff = (ksz - 1) * dil + 1, W = n + keff - 1 + 3;
+    p.in_row = (ptrdiff_t)W * cin;
+    size_t nw = (size_t)p.ncob * ksz * ksz * cin2 * 32, nin = (size_t)keff * W * cin + 64;
+    int16_t *w = calloc(nw, 2), *in = malloc((nin + 64) * 2);
+    int8_t *o1 = calloc((size_t)n * cout + 8, 1), *o2 = calloc((size_t)n * cout + 8, 1);
+    int32_t b[64], qm[64], qs[64];
+    float *r = malloc((nw + nin + 192) * 4);
+    fill_rand(r, nw + nin + 192, 23, 0, 1);
+    for (size_t i = 0; i < nw; i++)
+        if ((int)((i / 32) % (size_t)cin2) * 2 + (int)(i % 2) < cin)
+            w[i] = (int16_t)(r[i] * 255.f - 127.f);
+    for (size_t i = 0; i < nin; i++)
+        in[i] = (int16_t)(r[nw + i] * 510.f - 255.f); /* x - zp spans [-255, 255] */
+    for (int o = 0; o < p.ncob * 16; o++) {
+        b[o] = (int32_t)(r[nw + nin + o] * 4000.f) - 2000;
+        vsr__quant_multiplier(0.00005 + 0.0005 * r[nw + nin + 64 + o] * (o % 5 ? 1 : 60),
+                              &qm[o], &qs[o]);
+    }
+    p.w16 = w, p.b16 = b, p.qm = qm, p.qs = qs;
+    p.zp_out = 3, p.qmin = (cout % 2) ? 3 : -128, p.qmax = 100;
+    vsr_qs8_conv_i16_ukernel_1x16__scalar(&p, in + off, o1 + off, n);
+    vsr_qs8_conv_i16_ukernel_4x16__avx2(&p, in + off, o2 + off, n);
+    assert_memory_equal(o1, o2, (size_t)n * cout + 8);
+    free(w), free(in), free(o1), free(o2), free(r);
+}
+
 static void test_simd_vs_scalar_kernels(void **state)
 {
     (void)state;
@@ -153,6 +185,7 @@ static void test_simd_vs_scalar_kernels(void **state)
             const int *c = shapes[s];
             if (isa & VSR_ISA_AVX2) {
                 f32_case(vsr_f32_conv_ukernel_4x16__avx2, c[0], c[1], c[2], c[3], c[4], off);
+                i16_case(c[0], c[1], c[2], c[3], c[4], off);
                 tested++;
             }
             if (isa & VSR_ISA_AVX512) {
@@ -253,9 +286,14 @@ static void test_engine_simd_vs_scalar(void **state)
     vsr_engine_options_default(&so);
     so.force_scalar = 1;
     int oh, ow, oc;
-    for (int prec = 0; prec < 3; prec++) {
+    vsr_engine_options avx2;
+    vsr_engine_options_default(&avx2);
+    avx2.isa_mask = VSR_ISA_AVX2; /* the non-VNNI INT8 path (int16 pairs) */
+    for (int run = 0; run < 4; run++) {
+        int prec = run < 3 ? run : VSR_PREC_INT8;
         float *a = run_graph(g, (vsr_precision)prec, &so, in, h, w, 0, &oh, &ow, &oc);
-        float *b = run_graph(g, (vsr_precision)prec, NULL, in, h, w, 0, &oh, &ow, &oc);
+        float *b = run_graph(g, (vsr_precision)prec, run < 3 ? NULL : &avx2, in, h, w, 0, &oh,
+                             &ow, &oc);
         size_t n = (size_t)oh * ow * oc;
         if (prec == VSR_PREC_INT8) {
             assert_memory_equal(a, b, n * sizeof(float));
