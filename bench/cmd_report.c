@@ -30,7 +30,7 @@ static void usage(FILE *out)
             "  --out DIR        output folder (created; default reports/latest)\n"
             "  --format LIST    any of md,csv,html,tex (default all four)\n"
             "  --filter PAIRS   key=value[,key=value]: model variant precision dataset\n"
-            "                   channel degradation threads tile pad; value a|b for either\n"
+            "                   channel degradation sweep host threads tile pad; a|b = either\n"
             "  --base NAME      ablation base: a variant, a model, or model/variant\n"
             "  --all-runs       keep every finished run (default: newest per run key)\n"
             "  --no-plots       tables only\n"

@@ -52,6 +52,10 @@ static const char *row_field(const vsr_report_row *r, const char *key, char *buf
         return r->channel;
     if (!strcmp(key, "degradation"))
         return r->degradation;
+    if (!strcmp(key, "sweep"))
+        return r->sweep;
+    if (!strcmp(key, "host"))
+        return r->host;
     int v;
     if (!strcmp(key, "threads"))
         v = r->threads;
@@ -113,10 +117,11 @@ int vsr_report_rows_filter(vsr_report_rows *rows, const char *filter, vsr_error 
         memcpy(key, p, (size_t)(eq - p));
         key[eq - p] = '\0';
         if (!row_field(&probe, key, buf, sizeof(buf)))
-            return vsr_error_set(err, -EINVAL,
-                                 "--filter: unknown key '%s' (use model, variant, precision, "
-                                 "dataset, channel, degradation, threads, tile, pad)",
-                                 key);
+            return vsr_error_set(
+                err, -EINVAL,
+                "--filter: unknown key '%s' (use model, variant, precision, "
+                "dataset, channel, degradation, sweep, host, threads, tile, pad)",
+                key);
         p = comma ? comma + 1 : p + len;
     }
     size_t kept = 0;

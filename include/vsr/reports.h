@@ -74,7 +74,7 @@ void vsr_report_rows_free(vsr_report_rows *rows);
 /**
  * Keep only the rows that match every `key=value` pair of @p filter
  * ("dataset=vid4,precision=int8"; keys: model, variant, precision, dataset,
- * channel, degradation, threads, tile, pad; a value may list alternatives
+ * channel, degradation, sweep, host, threads, tile, pad; a value may list alternatives
  * with '|': "precision=fp16|int8"). NULL or "" keeps everything.
  * An unknown key or a pair without '=' is -EINVAL naming the key.
  */

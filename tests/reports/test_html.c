@@ -124,6 +124,20 @@ static void test_chromium_screenshot(void **state)
     char dir[256], path[512], shot[512], cmd[4096];
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     make_page(dir, path, sizeof(path));
+    /* The page's picture (plots/p.png, relative): a 240x120 block of a colour
+     * nothing else on the page has, so the screenshot shows whether it loaded. */
+    char plots[600], pic[700];
+    snprintf(plots, sizeof(plots), "%s/plots", dir);
+    assert_int_equal(mkdir(plots, 0777), 0);
+    snprintf(pic, sizeof(pic), "%s/p.png", plots);
+    vsr_frame block;
+    vsr_error werr = {0};
+    assert_int_equal(vsr_frame_alloc(&block, 240, 120, 3, NULL), 0);
+    for (int y = 0; y < 120; y++)
+        for (int x = 0; x < 240; x++)
+            memcpy(vsr_frame_row(&block, y) + 3 * x, "\x12\x34\xc8", 3);
+    assert_int_equal(vsr_image_write_png(pic, &block, &werr), 0);
+    vsr_frame_free(&block);
     snprintf(shot, sizeof(shot), "%s/shot.png", dir);
     snprintf(cmd, sizeof(cmd),
              "/usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic "
@@ -147,20 +161,25 @@ static void test_chromium_screenshot(void **state)
     vsr_frame img = {0};
     vsr_error err = {0};
     assert_int_equal(vsr_image_read(shot, 3, &img, &err), 0);
-    long best = 0, dark = 0;
+    long best = 0, dark = 0, picture = 0;
     for (int y = 0; y < img.height; y++) {
         const uint8_t *row = vsr_frame_row(&img, y);
         for (int x = 0; x < img.width; x++) {
             const uint8_t *px = row + 3 * x;
             best += px[0] == 0xe6 && px[1] == 0xf4 && px[2] == 0xe6;
             dark += px[0] < 0x60 && px[1] < 0x60 && px[2] < 0x60;
+            picture += px[0] == 0x12 && px[1] == 0x34 && px[2] == 0xc8;
         }
     }
     vsr_frame_free(&img);
-    print_message("screenshot: %ld best-cell pixels, %ld dark pixels\n", best, dark);
+    print_message("screenshot: %ld best-cell pixels, %ld dark pixels, %ld picture pixels\n",
+                  best, dark, picture);
     assert_true(best > 100);
     assert_true(dark > 100);
+    assert_true(picture > 20000); /* most of the 240x120 block */
     remove(shot);
+    remove(pic);
+    rmdir(plots);
     remove(path);
     rmdir(dir);
 }

@@ -306,6 +306,10 @@ static void test_filter(void **state)
     assert_int_equal(rows.n, 2);
     assert_string_equal(rows.v[0].model, "MVSR_13");
     assert_string_equal(rows.v[1].model, "SWRN");
+    strcpy(rows.v[1].sweep, "quickstart");
+    assert_int_equal(vsr_report_rows_filter(&rows, "sweep=quickstart|vid4", &err), 0);
+    assert_int_equal(rows.n, 1);
+    assert_string_equal(rows.v[0].model, "SWRN");
     assert_int_equal(vsr_report_rows_filter(&rows, "threads=1", &err), 0);
     assert_int_equal(rows.n, 1);
     assert_string_equal(rows.v[0].model, "SWRN");
