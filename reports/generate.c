@@ -421,8 +421,7 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
                                    o->crop_zoom, path, err);
         if (rc)
             goto fail;
-        if (o->list)
-            fprintf(o->list, "%s\n", path);
+        /* (listed with the plots at the end) */
         if ((rc = images_add(&ims, "crops.png", "Visual crops: GT | bicubic | models")))
             goto fail_mem;
     }

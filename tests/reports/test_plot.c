@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vsr/reports.h"
@@ -208,12 +209,50 @@ static void test_missing_gnuplot(void **state)
     rmdir(dir);
 }
 
+/* A "gnuplot" that the shell finds but that exits 127 at once without reading
+ * its input: -ENOENT with the package name, and a script larger than the
+ * pipe buffer must not kill the caller with SIGPIPE. */
+static void test_gnuplot_exit_127(void **state)
+{
+    (void)state;
+    char dir[256], fake[512];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    snprintf(fake, sizeof(fake), "%s/gnuplot", dir);
+    FILE *f = fopen(fake, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\nexit 127\n", f);
+    fclose(f);
+    assert_int_equal(chmod(fake, 0755), 0);
+    const char *old = getenv("PATH");
+    char *saved = old ? strdup(old) : NULL;
+    char path[1024];
+    snprintf(path, sizeof(path), "%s:/usr/bin:/bin", dir);
+    setenv("PATH", path, 1);
+    assert_int_equal(vsr_report_gnuplot_available(), 1);
+    size_t big = 1 << 20;
+    char *script = malloc(big + 1);
+    assert_non_null(script);
+    for (size_t i = 0; i < big; i++)
+        script[i] = (i % 64 == 63) ? '\n' : '#';
+    script[big] = '\0';
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_gnuplot_run(script, NULL, &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "gnuplot-nox"));
+    free(script);
+    if (saved)
+        setenv("PATH", saved, 1);
+    free(saved);
+    remove(fake);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pareto_and_params_plots),
         cmocka_unit_test(test_frames_ablation_tune_plots),
         cmocka_unit_test(test_missing_gnuplot),
+        cmocka_unit_test(test_gnuplot_exit_127),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
