@@ -106,7 +106,10 @@ typedef struct vsr_weights vsr_weights;
  * accumulators int32; requantization by a Q31 fixed-point multiplier and a
  * right shift (one 64-bit rounding, ties away from zero) then saturation to
  * [-128, 127]; ReLU / clip fused as clamps. Add, mul and concat rescale their
- * inputs to the output's parameters. Data-movement ops (slice, depth to
+ * inputs to the output's parameters: dequantize, compute in FP32, requantize
+ * with round-to-nearest-even and saturation (concat through a 256-entry
+ * table of that mapping). This is not TFLite's fixed-point add, so an add can
+ * differ from TFLite by one step. Data-movement ops (slice, depth to
  * space, channel shuffle, nearest resize) stay int8 and keep their input's
  * parameters. Sigmoid, GELU, leaky ReLU, PReLU, softmax, layer norm,
  * bilinear resize, global pooling and the AFA matmuls dequantize, compute in
