@@ -159,8 +159,7 @@ static size_t group_rows(const vsr_report_rows *rows, const vsr_report_row *key,
 {
     size_t n = 0;
     for (size_t i = 0; i < rows->n; i++)
-        if (!strcmp(rows->v[i].dataset, key->dataset) &&
-            !strcmp(rows->v[i].channel, key->channel))
+        if (vsr_report_same_group(&rows->v[i], key))
             out[n++] = rows->v[i];
     /* Selection of the best @p max by PSNR (NAN last), stable. */
     for (size_t i = 0; i < n && i < max; i++) {
@@ -317,16 +316,21 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         const vsr_report_row *k = &rows.v[groups[g]];
         size_t n = group_rows(&rows, k, grp, rows.n);
         char tag[192], name[512], title[512];
-        snprintf(tag, sizeof(tag), "%s_%s", k->dataset, k->channel);
-        safe_name(tag, sizeof(tag), tag);
+        vsr_report_group_tag(k, tag, sizeof(tag));
+        /* "vid4 (BIx4, Y)" */
+        char what[200];
+        if (k->degradation[0])
+            snprintf(what, sizeof(what), "%s (%sx4, %s)", k->dataset, k->degradation,
+                     k->channel);
+        else
+            snprintf(what, sizeof(what), "%s (%s)", k->dataset, k->channel);
         snprintf(name, sizeof(name), "pareto_%s", tag);
-        snprintf(title, sizeof(title), "%s (%s): PSNR vs runtime, Pareto front", k->dataset,
-                 k->channel);
+        snprintf(title, sizeof(title), "%s: PSNR vs runtime, Pareto front", what);
         rc = vsr_report_plot_pareto(plotdir, name, title, grp, n, &o->plot, err);
         if ((rc = plot_done(rc, err, &ims, name, title, &gnuplot_missing)))
             goto fail_mem;
         snprintf(name, sizeof(name), "params_%s", tag);
-        snprintf(title, sizeof(title), "%s (%s): PSNR vs parameters", k->dataset, k->channel);
+        snprintf(title, sizeof(title), "%s: PSNR vs parameters", what);
         rc = vsr_report_plot_params(plotdir, name, title, grp, n, &o->plot, err);
         if ((rc = plot_done(rc, err, &ims, name, title, &gnuplot_missing)))
             goto fail_mem;
@@ -352,8 +356,7 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             char clip[96];
             safe_name(clip, sizeof(clip), pts[i].clip);
             snprintf(name, sizeof(name), "frames_%s_%s", tag, clip);
-            snprintf(title, sizeof(title), "%s (%s), clip %s: per-frame PSNR", k->dataset,
-                     k->channel, pts[i].clip);
+            snprintf(title, sizeof(title), "%s, clip %s: per-frame PSNR", what, pts[i].clip);
             rc = vsr_report_plot_frames(plotdir, name, title, grp, top, sub, m, &o->plot, err);
             if ((rc = plot_done(rc, err, &ims, name, title, &gnuplot_missing)))
                 break;

@@ -146,6 +146,28 @@ int vsr_report_rows_filter(vsr_report_rows *rows, const char *filter, vsr_error 
     return 0;
 }
 
+int vsr_report_same_group(const vsr_report_row *a, const vsr_report_row *b)
+{
+    return !strcmp(a->dataset, b->dataset) && !strcmp(a->degradation, b->degradation) &&
+           !strcmp(a->channel, b->channel);
+}
+
+void vsr_report_group_tag(const vsr_report_row *r, char *buf, size_t cap)
+{
+    if (r->degradation[0])
+        snprintf(buf, cap, "%s_%s_%s", r->dataset, r->degradation, r->channel);
+    else
+        snprintf(buf, cap, "%s_%s", r->dataset, r->channel);
+    /* File-name safe. */
+    for (char *p = buf; *p; p++) {
+        char c = *p;
+        int ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 c == '-' || c == '_' || c == '.';
+        if (!ok)
+            *p = '_';
+    }
+}
+
 int vsr_report_group_keys(const vsr_report_row *rows, size_t n, size_t **keys, size_t *ngroups,
                           vsr_error *err)
 {
@@ -160,8 +182,7 @@ int vsr_report_group_keys(const vsr_report_row *rows, size_t n, size_t **keys, s
     for (size_t i = 0; i < n; i++) {
         size_t j = 0;
         for (; j < g; j++)
-            if (!strcmp(rows[k[j]].dataset, rows[i].dataset) &&
-                !strcmp(rows[k[j]].channel, rows[i].channel))
+            if (vsr_report_same_group(&rows[k[j]], &rows[i]))
                 break;
         if (j == g)
             k[g++] = i;

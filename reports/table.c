@@ -249,8 +249,11 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
         return vsr_error_set(err, -ENOMEM, "leaderboard: out of memory");
     const char *ds = n ? rows[0].dataset : "";
     const char *ch = n ? rows[0].channel : "";
-    char id[160], title[256];
-    snprintf(id, sizeof(id), "leaderboard_%s_%s", ds, ch);
+    char id[256], title[256];
+    char tag[200] = "";
+    if (n)
+        vsr_report_group_tag(&rows[0], tag, sizeof(tag));
+    snprintf(id, sizeof(id), "leaderboard_%s", tag);
     snprintf(title, sizeof(title), "Leaderboard: %s%s%s%s, channel %s", ds,
              n && rows[0].degradation[0] ? " (" : "", n ? rows[0].degradation : "",
              n && rows[0].degradation[0] ? "x4)" : "", ch);
@@ -827,7 +830,9 @@ static void write_html(FILE *out, const vsr_report_table *t)
             if (b)
                 fputs(t->numeric[c] ? " best" : "best", out);
             fputc('"', out);
-            if (t->numeric[c] && !isnan(k))
+            if (t->numeric[c] && isinf(k)) /* what parseFloat() reads back */
+                fprintf(out, " data-v=\"%sInfinity\"", k < 0 ? "-" : "");
+            else if (t->numeric[c] && !isnan(k))
                 fprintf(out, " data-v=\"%.17g\"", k);
             fputc('>', out);
             if (b)

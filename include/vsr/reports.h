@@ -116,8 +116,8 @@ void vsr_report_table_free(vsr_report_table *t);
 enum vsr_report_style { VSR_REPORT_DISPLAY = 0, VSR_REPORT_DATA = 1 };
 
 /**
- * Leaderboard of @p rows, which must all share one dataset and channel
- * (the caller groups them, see vsr_report_group_keys). Ranked by PSNR
+ * Leaderboard of @p rows, which must all share one dataset, degradation and
+ * channel (the caller groups them, see vsr_report_group_keys). Ranked by PSNR
  * (descending; rank = 1 + rows with strictly higher PSNR; NAN last), ties
  * broken by ms/frame then model name. Columns: Rank, Model, Variant,
  * Precision, PSNR [dB], SSIM, NIQE, Params [K], MACs [G] @ HxW, ms/frame
@@ -158,12 +158,19 @@ void vsr_report_put_html(FILE *out, const char *s);
 void vsr_report_put_tex(FILE *out, const char *s);
 
 /**
- * The distinct (dataset, channel) groups of @p rows, in first-seen order.
+ * The distinct leaderboard groups (dataset, degradation, channel) of @p rows,
+ * in first-seen order.
  * @p keys receives indices of one representative row per group (caller
  * frees *keys with free()); *n the number of groups.
  */
 int vsr_report_group_keys(const vsr_report_row *rows, size_t n, size_t **keys, size_t *ngroups,
                           vsr_error *err);
+
+/** 1 when @p a and @p b belong to one leaderboard: same dataset, degradation, channel. */
+int vsr_report_same_group(const vsr_report_row *a, const vsr_report_row *b);
+
+/** "vid4_BI_Y" ("demo_RGB" without a degradation): names the group's files and tables. */
+void vsr_report_group_tag(const vsr_report_row *r, char *buf, size_t cap);
 
 /* ---- Pareto front ------------------------------------------------------ */
 

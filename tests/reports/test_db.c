@@ -358,12 +358,12 @@ static void test_cli(void **state)
     assert_non_null(strstr(md, "### Ablation against abpn_x4"));
     assert_non_null(strstr(md, "### Research log (paste-ready)"));
     free(md);
-    snprintf(path, sizeof(path), "%s/rep/csv/leaderboard_demo_Y.csv", fx->dir);
+    snprintf(path, sizeof(path), "%s/rep/csv/leaderboard_demo_BI_Y.csv", fx->dir);
     expect_str(slurp(path), WANT_CSV);
     snprintf(path, sizeof(path), "%s/rep/report.tex", fx->dir);
     char *tex = slurp(path);
     assert_non_null(tex);
-    assert_non_null(strstr(tex, "\\label{tab:leaderboard_demo_Y}"));
+    assert_non_null(strstr(tex, "\\label{tab:leaderboard_demo_BI_Y}"));
     assert_non_null(strstr(tex, "1 & abpn\\_x4 & base & fp32 & \\textbf{32.50}"));
     free(tex);
     snprintf(path, sizeof(path), "%s/rep/index.html", fx->dir);
@@ -373,14 +373,17 @@ static void test_cli(void **state)
     if (bad)
         print_error("index.html at byte %zu: %s\n", bad - 1, why);
     assert_int_equal(bad, 0);
+    /* The lossless (+inf) PSNR sorts as Infinity in the page. */
+    assert_non_null(strstr(html, "data-v=\"Infinity\"><b>inf</b>"));
     if (access("/usr/bin/xmllint", X_OK) == 0) {
         char cmd[1200];
         snprintf(cmd, sizeof(cmd), "/usr/bin/xmllint --noout '%s'", path);
         assert_int_equal(system(cmd), 0);
     }
     if (vsr_report_gnuplot_available()) {
-        static const char *const plots[] = {"pareto_demo_Y", "params_demo_Y", "frames_demo_Y_a",
-                                            "ablation", "tune_abpn_x4_base_int8_demo"};
+        static const char *const plots[] = {"pareto_demo_BI_Y", "params_demo_BI_Y",
+                                            "frames_demo_BI_Y_a", "ablation",
+                                            "tune_abpn_x4_base_int8_demo"};
         for (size_t i = 0; i < sizeof(plots) / sizeof(plots[0]); i++) {
             uint32_t w = 0, h = 0;
             snprintf(path, sizeof(path), "%s/rep/plots/%s.png", fx->dir, plots[i]);

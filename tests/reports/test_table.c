@@ -316,6 +316,31 @@ static void test_filter(void **state)
     vsr_report_rows_free(&rows);
 }
 
+/* BI and BD of one dataset are different benchmarks: two groups, two ids. */
+static void test_groups(void **state)
+{
+    (void)state;
+    vsr_report_row r[4];
+    three_rows(r);
+    r[3] = r[0];
+    strcpy(r[3].degradation, "BD");
+    strcpy(r[1].channel, "RGB");
+    size_t *keys, n;
+    assert_int_equal(vsr_report_group_keys(r, 4, &keys, &n, NULL), 0);
+    assert_int_equal(n, 3); /* vid4 BI Y (rows 0, 2), vid4 BI RGB (1), vid4 BD Y (3) */
+    assert_int_equal(keys[0], 0);
+    assert_int_equal(keys[1], 1);
+    assert_int_equal(keys[2], 3);
+    free(keys);
+    char tag[64];
+    vsr_report_group_tag(&r[3], tag, sizeof(tag));
+    assert_string_equal(tag, "vid4_BD_Y");
+    strcpy(r[3].dataset, "my data/x");
+    r[3].degradation[0] = '\0';
+    vsr_report_group_tag(&r[3], tag, sizeof(tag));
+    assert_string_equal(tag, "my_data_x_Y");
+}
+
 static void test_formats(void **state)
 {
     (void)state;
@@ -340,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_research_table),
         cmocka_unit_test(test_ablation),
         cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_groups),
         cmocka_unit_test(test_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
