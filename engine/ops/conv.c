@@ -553,7 +553,7 @@ static void simd_chunk(conv_task *t, int y0, int y1, const vsr_tview *tin,
         int zx = e->qzp[e->g->nodes[t->i].in[0]];
         int16_t *pb = calloc((size_t)rows * rowp + 64, sizeof(int16_t));
         if (!pb) {
-            t->err = -ENOMEM;
+            __atomic_store_n(&t->err, -ENOMEM, __ATOMIC_RELAXED); /* workers may race */
             return;
         }
         for (int r = 0; r < rows; r++) {
@@ -574,7 +574,7 @@ static void simd_chunk(conv_task *t, int y0, int y1, const vsr_tview *tin,
     if (tin->dt == VSR_DT_I8) {
         int8_t *pb = malloc((size_t)rows * rowp + 64);
         if (!pb) {
-            t->err = -ENOMEM;
+            __atomic_store_n(&t->err, -ENOMEM, __ATOMIC_RELAXED); /* workers may race */
             return;
         }
         memset(pb, e->qzp[e->g->nodes[t->i].in[0]], (size_t)rows * rowp + 64);
@@ -599,7 +599,7 @@ static void simd_chunk(conv_task *t, int y0, int y1, const vsr_tview *tin,
     float *obuf = tout->dt == VSR_DT_F16 ? malloc((orow_n + 16) * sizeof(float)) : NULL;
     if (!pb || (tout->dt == VSR_DT_F16 && !obuf)) {
         free(pb), free(obuf);
-        t->err = -ENOMEM;
+        __atomic_store_n(&t->err, -ENOMEM, __ATOMIC_RELAXED); /* workers may race */
         return;
     }
     for (int r = 0; r < rows; r++) {
@@ -671,7 +671,7 @@ static void conv_chunk(void *ctx, size_t chunk)
     float *obuf = malloc((orow_n + 16) * sizeof(float));
     if (!ibuf || !obuf) {
         free(ibuf), free(obuf);
-        t->err = -ENOMEM;
+        __atomic_store_n(&t->err, -ENOMEM, __ATOMIC_RELAXED); /* workers may race */
         return;
     }
     e->k.f16_to_f32((const uint16_t *)tin.data + (size_t)r0 * irow_n, ibuf,

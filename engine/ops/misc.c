@@ -31,7 +31,7 @@ static void bilinear_chunk(void *ctx, size_t chunk)
     int *xl = malloc((size_t)OW * sizeof(int)), *xh = malloc((size_t)OW * sizeof(int));
     float *xw = malloc((size_t)OW * sizeof(float));
     if (!r0 || !r1 || !out || !xl || !xh || !xw) {
-        t->err = -ENOMEM;
+        __atomic_store_n(&t->err, -ENOMEM, __ATOMIC_RELAXED); /* workers may race */
         goto done;
     }
     for (int X = 0; X < OW; X++) {
