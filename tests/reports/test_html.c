@@ -184,12 +184,60 @@ static void test_chromium_screenshot(void **state)
     rmdir(dir);
 }
 
+/* The inline script sorts: a click on "PSNR [dB]" orders the rows ascending
+ * (the leaderboard starts descending), seen in the DOM Chromium dumps. */
+static void test_chromium_sort(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/chromium", X_OK) != 0) {
+        print_message("skipped: /usr/bin/chromium is absent (optional)\n");
+        skip();
+    }
+    char dir[256], path[512], cmd[4096], dom[600];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    make_page(dir, path, sizeof(path));
+    char *html = slurp(path);
+    assert_non_null(html);
+    /* Before: 31 dB ("A&B") first. */
+    assert_true(strstr(html, "A&amp;B") < strstr(html, "&lt;script&gt;alert"));
+    char *end = strstr(html, "</body>");
+    assert_non_null(end);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite(html, 1, (size_t)(end - html), f);
+    fputs("<script>document.querySelectorAll('th')[4].click();</script>\n</body>\n</html>\n",
+          f);
+    fclose(f);
+    free(html);
+    snprintf(dom, sizeof(dom), "%s/dom.html", dir);
+    snprintf(cmd, sizeof(cmd),
+             "/usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic "
+             "--no-first-run --disable-background-networking --disable-component-update "
+             "--disable-sync --user-data-dir='%s/profile' --dump-dom 'file://%s' >'%s' "
+             "2>/dev/null; rm -rf '%s/profile'",
+             dir, path, dom, dir);
+    int st = system(cmd);
+    (void)st;
+    char *after = slurp(dom);
+    assert_non_null(after);
+    const char *a = strstr(after, "A&amp;B"), *b = strstr(after, "&lt;script&gt;alert");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(b < a); /* 30 dB now first */
+    assert_non_null(strstr(after, "data-dir=\"asc\""));
+    free(after);
+    remove(dom);
+    remove(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checker_catches_errors),
         cmocka_unit_test(test_index_well_formed),
         cmocka_unit_test(test_chromium_screenshot),
+        cmocka_unit_test(test_chromium_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
