@@ -250,6 +250,11 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         vsr_report_table *t = tables_new(&tabs);
         if (!t || (rc = vsr_report_table_research(rows.v, rows.n, t, err)))
             goto fail_mem;
+        if (ngroups > 1) {
+            t = tables_new(&tabs);
+            if (!t || (rc = vsr_report_table_summary(rows.v, rows.n, t, err)))
+                goto fail_mem;
+        }
     }
     vsr_report_table *ablation = NULL;
     if (o->base) {

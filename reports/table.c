@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "reports_internal.h"
 
@@ -481,6 +482,149 @@ int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_t
         rc = vsr_error_set(err, -ENOMEM, "research table: out of memory");
     }
 done:
+    free(p);
+    return rc;
+}
+
+/* ---- cross-benchmark summary ------------------------------------------- */
+
+static int same_config(const vsr_report_row *a, const vsr_report_row *b)
+{
+    return !strcmp(a->model, b->model) && !strcmp(a->variant, b->variant) &&
+           !strcmp(a->precision, b->precision) && a->threads == b->threads &&
+           a->tile == b->tile && a->pad == b->pad && !strcmp(a->host, b->host);
+}
+
+static int cmp_config(const void *pa, const void *pb)
+{
+    const vsr_report_row *a = *(const vsr_report_row *const *)pa;
+    const vsr_report_row *b = *(const vsr_report_row *const *)pb;
+    int c;
+    if ((c = strcasecmp(a->model, b->model)) || (c = strcmp(a->model, b->model)) ||
+        (c = strcmp(a->variant, b->variant)) || (c = strcmp(a->precision, b->precision)))
+        return c;
+    if ((c = a->threads - b->threads) || (c = a->tile - b->tile) || (c = a->pad - b->pad))
+        return c;
+    if ((c = strcmp(a->host, b->host)))
+        return c;
+    return (a->run_id > b->run_id) - (a->run_id < b->run_id);
+}
+
+int vsr_report_table_summary(const vsr_report_row *rows, size_t n, vsr_report_table *out,
+                             vsr_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    const vsr_report_row **p = sorted(rows, n, cmp_config);
+    size_t *groups = NULL, ngroups = 0, *cfg = malloc((n ? n : 1) * sizeof(size_t));
+    const char **h = NULL;
+    unsigned char *num = NULL;
+    char **names = NULL;
+    int rc = 0;
+    if (!p || !cfg) {
+        rc = vsr_error_set(err, -ENOMEM, "summary table: out of memory");
+        goto done;
+    }
+    if ((rc = vsr_report_group_keys(rows, n, &groups, &ngroups, err)))
+        goto done;
+    /* Distinct configurations, as the index of their first row in p. */
+    size_t ncfg = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!ncfg || !same_config(p[cfg[ncfg - 1]], p[i]))
+            cfg[ncfg++] = i;
+    int ncols = 5 + (int)ngroups + 2;
+    h = calloc((size_t)ncols, sizeof(*h));
+    num = calloc((size_t)ncols, 1);
+    names = calloc(ngroups ? ngroups : 1, sizeof(*names));
+    if (!h || !num || !names) {
+        rc = vsr_error_set(err, -ENOMEM, "summary table: out of memory");
+        goto done;
+    }
+    static const char *const fixed[] = {"Model", "Variant", "Precision", "Threads", "Tile"};
+    for (int c = 0; c < 5; c++)
+        h[c] = fixed[c];
+    num[3] = 1;
+    for (size_t g = 0; g < ngroups; g++) {
+        const vsr_report_row *k = &rows[groups[g]];
+        char buf[200];
+        if (k->degradation[0])
+            snprintf(buf, sizeof(buf), "%s (%sx4) %s PSNR / SSIM", k->dataset, k->degradation,
+                     k->channel);
+        else
+            snprintf(buf, sizeof(buf), "%s %s PSNR / SSIM", k->dataset, k->channel);
+        if (!(names[g] = dupstr(buf))) {
+            rc = vsr_error_set(err, -ENOMEM, "summary table: out of memory");
+            goto done;
+        }
+        h[5 + g] = names[g];
+        num[5 + g] = 1;
+    }
+    h[5 + ngroups] = "Params [K]";
+    num[5 + ngroups] = 1;
+    h[6 + ngroups] = "Git";
+    if ((rc =
+             table_init(out, "summary", "Summary across benchmarks", ncols, h, num, ncfg, err)))
+        goto done;
+    for (size_t r = 0; r < ncfg && !rc; r++) {
+        const vsr_report_row *c0 = p[cfg[r]];
+        size_t end = r + 1 < ncfg ? cfg[r + 1] : n;
+        char tile[48], a[64], b[64], git[160] = "";
+        fmt_tile(tile, sizeof(tile), c0);
+        rc |= cell(out, r, 0, NAN, "%s", c0->model);
+        rc |= cell(out, r, 1, NAN, "%s", or_dash(c0->variant));
+        rc |= cell(out, r, 2, NAN, "%s", or_dash(c0->precision));
+        if (c0->threads >= 0)
+            rc |= cell(out, r, 3, c0->threads, "%d", c0->threads);
+        else
+            rc |= cell(out, r, 3, NAN, "-");
+        rc |= cell(out, r, 4, NAN, "%s", tile);
+        double params = NAN;
+        for (size_t g = 0; g < ngroups; g++) {
+            const vsr_report_row *hit = NULL;
+            for (size_t i = cfg[r]; i < end; i++)
+                if (vsr_report_same_group(p[i], &rows[groups[g]]))
+                    hit = p[i]; /* the newest (largest run id) wins */
+            if (!hit) {
+                rc |= cell(out, r, 5 + (int)g, NAN, "-");
+                continue;
+            }
+            vsr_report_fmt(a, sizeof(a), hit->psnr, 2);
+            vsr_report_fmt(b, sizeof(b), hit->ssim, 4);
+            rc |= cell(out, r, 5 + (int)g, hit->psnr, "%s / %s", a, b);
+        }
+        for (size_t i = cfg[r]; i < end; i++) {
+            if (isnan(params))
+                params = p[i]->params;
+            if (p[i]->git_rev[0] && !strstr(git, p[i]->git_rev)) {
+                size_t l = strlen(git);
+                snprintf(git + l, sizeof(git) - l, "%s%s", l ? " " : "", p[i]->git_rev);
+            }
+        }
+        vsr_report_fmt(a, sizeof(a), params / 1e3, 1);
+        rc |= cell(out, r, 5 + (int)ngroups, params / 1e3, "%s", a);
+        rc |= cell(out, r, 6 + (int)ngroups, NAN, "%s", or_dash(git));
+    }
+    if (rc) {
+        vsr_report_table_free(out);
+        rc = vsr_error_set(err, -ENOMEM, "summary table: out of memory");
+        goto done;
+    }
+    for (size_t g = 0; g < ngroups; g++)
+        mark_best(out, 5 + (int)g, 1, 2);
+    out->note = dupstr("Cells: PSNR [dB] / SSIM, BasicSR convention (mean of clip means). "
+                       "Best PSNR of each column in bold.");
+    if (!out->note) {
+        vsr_report_table_free(out);
+        rc = vsr_error_set(err, -ENOMEM, "summary table: out of memory");
+    }
+done:
+    if (names)
+        for (size_t g = 0; g < ngroups; g++)
+            free(names[g]);
+    free(names);
+    free(h);
+    free(num);
+    free(groups);
+    free(cfg);
     free(p);
     return rc;
 }

@@ -137,6 +137,16 @@ int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_t
                               vsr_error *err);
 
 /**
+ * Cross-benchmark summary, one row per (model, variant, precision, threads,
+ * tile, device) and one column per leaderboard group ("vid4 (BIx4) Y"),
+ * MMagic style, each cell "PSNR / SSIM" (best PSNR per column marked), then
+ * Params [K] and the git revision(s) of the runs. Rows ordered by model,
+ * variant, precision, threads, tile.
+ */
+int vsr_report_table_summary(const vsr_report_row *rows, size_t n, vsr_report_table *out,
+                             vsr_error *err);
+
+/**
  * Ablation table: every row as deltas against the base row of the same
  * model with the same dataset, channel, precision, threads and tile (rows
  * of models with no base row are not part of the ablation). A row is a base row when

@@ -316,6 +316,45 @@ static void test_filter(void **state)
     vsr_report_rows_free(&rows);
 }
 
+/* One row per configuration, one column per benchmark. */
+static void test_summary(void **state)
+{
+    (void)state;
+    vsr_report_row r[5];
+    three_rows(r);
+    strcpy(r[0].git_rev, "abc1234");
+    r[3] = r[0]; /* ABPN on REDS4 RGB, another revision */
+    strcpy(r[3].dataset, "reds4");
+    strcpy(r[3].channel, "RGB");
+    strcpy(r[3].git_rev, "def5678");
+    r[3].psnr = 28.25, r[3].ssim = 0.8;
+    r[4] = r[1]; /* MVSR_13 on REDS4 RGB */
+    strcpy(r[4].dataset, "reds4");
+    strcpy(r[4].channel, "RGB");
+    r[4].psnr = 28.5, r[4].ssim = NAN;
+    vsr_report_table t;
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_table_summary(r, 5, &t, &err), 0);
+    char *md = render_table(&t, VSR_REPORT_MD);
+    static const char want[] =
+        "### Summary across benchmarks\n\n"
+        "| Model | Variant | Precision | Threads | Tile | vid4 (BIx4) Y PSNR / SSIM | reds4 "
+        "(BIx4) RGB PSNR / SSIM | Params [K] | Git |\n"
+        "|---|---|---|---:|---|---:|---:|---:|---|\n"
+        "| ABPN | base | fp32 | 2 | none | **26.50 / 0.8123** | 28.25 / 0.8000 | 42.0 | "
+        "abc1234 "
+        "def5678 |\n"
+        "| MVSR_13 | noattn | int8 | 2 | 96 (pad 8) | **26.50 / 0.8000** | **28.50 / -** | "
+        "30.0 "
+        "| - |\n"
+        "| SWRN | - | fp16 | 1 | - | 25.00 / 0.8200 | - | 30.0 | - |\n";
+    if (strncmp(md, want, strlen(want)) != 0)
+        print_error("got:\n%s\nexpected:\n%s\n", md, want);
+    assert_memory_equal(md, want, strlen(want));
+    free(md);
+    vsr_report_table_free(&t);
+}
+
 /* BI and BD of one dataset are different benchmarks: two groups, two ids. */
 static void test_groups(void **state)
 {
@@ -365,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_research_table),
         cmocka_unit_test(test_ablation),
         cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_summary),
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_formats),
     };
