@@ -204,7 +204,7 @@ static int get_str(struct ctx *c, struct fy_node *n, const char *path, const cha
 static int get_int(struct ctx *c, struct fy_node *n, const char *path, long min, long max,
                    int *out)
 {
-    const char *s;
+    const char *s = NULL;
     int ret = get_str(c, n, path, &s);
     if (ret < 0) {
         if (ret == -EINVAL)
@@ -222,7 +222,7 @@ static int get_int(struct ctx *c, struct fy_node *n, const char *path, long min,
 
 static int get_long(struct ctx *c, struct fy_node *n, const char *path, long *out)
 {
-    const char *s;
+    const char *s = NULL;
     int ret = get_str(c, n, path, &s);
     if (ret < 0)
         return ret;
@@ -236,7 +236,7 @@ static int get_bool(struct ctx *c, struct fy_node *n, const char *path, int *out
 {
     static const char *const yes[] = {"true", "yes", "on", "1"};
     static const char *const no[] = {"false", "no", "off", "0"};
-    const char *s;
+    const char *s = NULL;
     int ret = get_str(c, n, path, &s);
     if (ret < 0)
         return ret;
@@ -257,7 +257,7 @@ static int get_bool(struct ctx *c, struct fy_node *n, const char *path, int *out
 static int get_enum(struct ctx *c, struct fy_node *n, const char *path,
                     const char *const *choices, const char **out)
 {
-    const char *s;
+    const char *s = NULL;
     int ret = get_str(c, n, path, &s);
     if (ret < 0)
         return ret;

@@ -198,7 +198,9 @@ static int build_clip(struct manifest *m, const struct demo_clip *c, vsr_error *
                              "(apt-get install opencv-doc)",
                              src);
     for (int side = 0; side < 2; side++) {
-        snprintf(p, sizeof(p), "%s/%s/%s", m->root, side ? "BIx4" : "GT", c->name);
+        int n = snprintf(p, sizeof(p), "%s/%s/%s", m->root, side ? "BIx4" : "GT", c->name);
+        if (n < 0 || (size_t)n >= sizeof(p))
+            return vsr_error_set(err, -ENAMETOOLONG, "%s: demo path too long", m->root);
         if ((rc = vsr_mkdir_p(p, err)) < 0)
             return rc;
     }

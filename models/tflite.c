@@ -64,7 +64,7 @@ typedef struct fbt {
 
 static int fb_table(const fb *f, size_t pos, fbt *t)
 {
-    uint32_t so;
+    uint32_t so = 0;
     int rc = fb_u32(f, pos, &so);
     if (rc)
         return rc;
@@ -89,7 +89,7 @@ static int fb_field(const fb *f, const fbt *t, int idx, size_t *pos)
     size_t slot = 4 + 2 * (size_t)idx;
     if (slot + 2 > t->vtsize)
         return 0;
-    uint16_t fo;
+    uint16_t fo = 0;
     int rc = fb_u16(f, t->vt + slot, &fo);
     if (rc)
         return rc;
@@ -105,7 +105,7 @@ static int fb_field(const fb *f, const fbt *t, int idx, size_t *pos)
 static int fb_scalar(const fb *f, const fbt *t, int idx, int size, int64_t def, int is_signed,
                      int64_t *v)
 {
-    size_t p;
+    size_t p = 0;
     *v = def;
     int rc = fb_field(f, t, idx, &p);
     if (rc || !p)
@@ -129,13 +129,13 @@ static int fb_int(const fb *f, const fbt *t, int idx, int size, int64_t def, int
 /* Follow the uoffset in field idx; *pos = 0 when absent. */
 static int fb_ref(const fb *f, const fbt *t, int idx, size_t *pos)
 {
-    size_t p;
+    size_t p = 0;
     int rc = fb_field(f, t, idx, &p);
     if (rc || !p) {
         *pos = 0;
         return rc;
     }
-    uint32_t rel;
+    uint32_t rel = 0;
     if ((rc = fb_u32(f, p, &rel)))
         return rc;
     if (rel == 0 || (uint64_t)p + rel >= f->n)
@@ -149,13 +149,13 @@ static int fb_ref(const fb *f, const fbt *t, int idx, size_t *pos)
 static int fb_vector(const fb *f, const fbt *t, int idx, size_t esize, size_t *start,
                      uint32_t *count)
 {
-    size_t p;
+    size_t p = 0;
     *start = 0;
     *count = 0;
     int rc = fb_ref(f, t, idx, &p);
     if (rc || !p)
         return rc;
-    uint32_t c;
+    uint32_t c = 0;
     if ((rc = fb_u32(f, p, &c)))
         return rc;
     if ((uint64_t)c * esize > f->n - p - 4)
@@ -171,7 +171,7 @@ static int fb_vector(const fb *f, const fbt *t, int idx, size_t esize, size_t *s
 static int fb_vec_table(const fb *f, size_t start, uint32_t i, fbt *t)
 {
     size_t p = start + 4 * (size_t)i;
-    uint32_t rel;
+    uint32_t rel = 0;
     int rc = fb_u32(f, p, &rel);
     if (rc)
         return rc;
@@ -182,8 +182,8 @@ static int fb_vec_table(const fb *f, size_t start, uint32_t i, fbt *t)
 
 static int fb_string(const fb *f, const fbt *t, int idx, char **out)
 {
-    size_t s;
-    uint32_t c;
+    size_t s = 0;
+    uint32_t c = 0;
     int rc = fb_vector(f, t, idx, 1, &s, &c);
     if (rc)
         return rc;
@@ -199,8 +199,8 @@ static int fb_string(const fb *f, const fbt *t, int idx, char **out)
 /* Read a vector of int32 into an owned array. */
 static int fb_i32_vec(const fb *f, const fbt *t, int idx, int32_t **out, int *n)
 {
-    size_t s;
-    uint32_t c;
+    size_t s = 0;
+    uint32_t c = 0;
     *out = NULL;
     *n = 0;
     int rc = fb_vector(f, t, idx, 4, &s, &c);
@@ -212,7 +212,7 @@ static int fb_i32_vec(const fb *f, const fbt *t, int idx, int32_t **out, int *n)
     if (!*out)
         return vsr_error_set(f->err, -ENOMEM, "%s: out of memory", f->what);
     for (uint32_t i = 0; i < c; i++) {
-        uint32_t v;
+        uint32_t v = 0;
         fb_u32(f, s + 4 * (size_t)i, &v);
         (*out)[i] = (int32_t)v;
     }
@@ -391,15 +391,15 @@ static size_t type_size(int type)
 
 static int parse_quant(const fb *f, const fbt *tt, vsr_models_tfl_quant *q)
 {
-    size_t p;
+    size_t p = 0;
     int rc = fb_ref(f, tt, 4, &p);
     if (rc || !p)
         return rc;
     fbt qt;
     if ((rc = fb_table(f, p, &qt)))
         return rc;
-    size_t s;
-    uint32_t c;
+    size_t s = 0;
+    uint32_t c = 0;
     if ((rc = fb_vector(f, &qt, 2, 4, &s, &c)))
         return rc;
     if (c) {
@@ -407,7 +407,7 @@ static int parse_quant(const fb *f, const fbt *tt, vsr_models_tfl_quant *q)
         if (!q->scale)
             return vsr_error_set(f->err, -ENOMEM, "%s: out of memory", f->what);
         for (uint32_t i = 0; i < c; i++) {
-            uint32_t u;
+            uint32_t u = 0;
             fb_u32(f, s + 4 * (size_t)i, &u);
             memcpy(&q->scale[i], &u, 4);
         }
@@ -420,7 +420,7 @@ static int parse_quant(const fb *f, const fbt *tt, vsr_models_tfl_quant *q)
         if (!q->zero_point)
             return vsr_error_set(f->err, -ENOMEM, "%s: out of memory", f->what);
         for (uint32_t i = 0; i < c; i++) {
-            uint32_t lo, hi;
+            uint32_t lo = 0, hi = 0;
             fb_u32(f, s + 8 * (size_t)i, &lo);
             fb_u32(f, s + 8 * (size_t)i + 4, &hi);
             q->zero_point[i] = (int64_t)(((uint64_t)hi << 32) | lo);
@@ -438,7 +438,7 @@ static int parse_options(const fb *f, const fbt *ot, vsr_models_tfl_operator *op
 {
     vsr_models_tfl_options *o = &op->opt;
     o->stride_w = o->stride_h = o->dilation_w = o->dilation_h = o->depth_multiplier = 1;
-    size_t p;
+    size_t p = 0;
     int rc = fb_ref(f, ot, 4, &p);
     if (rc || !p)
         return rc;
@@ -522,12 +522,12 @@ static int parse_options(const fb *f, const fbt *ot, vsr_models_tfl_operator *op
         o->shrink_axis_mask = (int)v[4];
         break;
     case VSR_TFL_LEAKY_RELU: {
-        size_t fp;
+        size_t fp = 0;
         if ((rc = fb_field(f, &t, 0, &fp)))
             return rc;
         o->alpha = 0.2f;
         if (fp) {
-            uint32_t u;
+            uint32_t u = 0;
             if ((rc = fb_u32(f, fp, &u)))
                 return rc;
             memcpy(&o->alpha, &u, 4);
@@ -574,7 +574,7 @@ int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
             vsr_error_set(err, -EINVAL, "%s: not a TFLite file (identifier is not TFL3)", what);
         goto fail;
     }
-    uint32_t root;
+    uint32_t root = 0;
     fbt model;
     if ((rc = fb_u32(f, 0, &root)) || (rc = fb_table(f, root, &model)))
         goto fail;
@@ -590,8 +590,8 @@ int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
     }
 
     /* operator codes */
-    size_t s;
-    uint32_t c;
+    size_t s = 0;
+    uint32_t c = 0;
     if ((rc = fb_vector(f, &model, 1, 4, &s, &c)))
         goto fail;
     out->n_opcodes = (int)c;
@@ -614,15 +614,15 @@ int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
     }
 
     /* buffers */
-    size_t bufs;
-    uint32_t nbuf;
+    size_t bufs = 0;
+    uint32_t nbuf = 0;
     if ((rc = fb_vector(f, &model, 4, 4, &bufs, &nbuf)))
         goto fail;
     out->n_buffers = (int)nbuf;
 
     /* subgraph 0 */
-    size_t sgs;
-    uint32_t nsg;
+    size_t sgs = 0;
+    uint32_t nsg = 0;
     if ((rc = fb_vector(f, &model, 2, 4, &sgs, &nsg)))
         goto fail;
     out->n_subgraphs = (int)nsg;
@@ -634,8 +634,8 @@ int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
     if ((rc = fb_vec_table(f, sgs, 0, &sg)) || (rc = fb_string(f, &sg, 4, &out->subgraph_name)))
         goto fail;
 
-    size_t ts;
-    uint32_t nt;
+    size_t ts = 0;
+    uint32_t nt = 0;
     if ((rc = fb_vector(f, &sg, 0, 4, &ts, &nt)))
         goto fail;
     if (nt > (1u << 20)) {
@@ -696,8 +696,8 @@ int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
         }
         if (nbuf && t->buffer) {
             fbt bt;
-            size_t ds;
-            uint32_t dc;
+            size_t ds = 0;
+            uint32_t dc = 0;
             if ((rc = fb_vec_table(f, bufs, t->buffer, &bt)) ||
                 (rc = fb_vector(f, &bt, 0, 1, &ds, &dc)))
                 goto fail;
@@ -747,8 +747,8 @@ int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
         (rc = check_index_list(f, out->outputs, out->n_outputs, (int)nt, "subgraph outputs")))
         goto fail;
 
-    size_t os;
-    uint32_t no;
+    size_t os = 0;
+    uint32_t no = 0;
     if ((rc = fb_vector(f, &sg, 3, 4, &os, &no)))
         goto fail;
     out->ops = calloc(no ? no : 1, sizeof(*out->ops));
@@ -796,7 +796,7 @@ fail:
 int vsr_models_tflite_read(const char *path, vsr_models_tflite *out, vsr_error *err)
 {
     unsigned char *buf;
-    size_t len;
+    size_t len = 0;
     memset(out, 0, sizeof(*out));
     int rc = vsr_models_read_file(path, &buf, &len, err);
     if (rc)

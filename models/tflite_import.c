@@ -226,7 +226,7 @@ static int strided_slice(imp *im, int opi, const vsr_models_tfl_operator *op, co
         return x;
     const vsr_models_tfl_tensor *xt = &im->m->tensors[op->inputs[0]];
     int32_t b[8], e[8], s[8];
-    int nb, ne, ns, rc;
+    int nb = 0, ne = 0, ns = 0, rc;
     if (op->n_inputs < 4 || (rc = const_int32(im, op->inputs[1], b, 8, &nb)) ||
         (rc = const_int32(im, op->inputs[2], e, 8, &ne)) ||
         (rc = const_int32(im, op->inputs[3], s, 8, &ns)))
@@ -268,7 +268,7 @@ static int resize_factor(imp *im, int opi, const vsr_models_tfl_operator *op, in
 {
     const vsr_models_tfl_tensor *xt = &im->m->tensors[op->inputs[0]];
     int32_t sz[4];
-    int n;
+    int n = 0;
     int rc = const_int32(im, op->inputs[1], sz, 4, &n);
     if (rc || n != 2 || xt->ndim != 4 || xt->shape[1] < 1 || xt->shape[2] < 1 ||
         sz[0] % xt->shape[1] || sz[1] % xt->shape[2] ||

@@ -25,8 +25,9 @@ static const char *vsrbench(void)
 static int run(const char *args)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "'%s' eval %s >'%s/out.txt' 2>'%s/err.txt'", vsrbench(), args,
-             tmp, tmp);
+    int n = snprintf(cmd, sizeof(cmd), "'%s' eval %s >'%s/out.txt' 2>'%s/err.txt'",
+                     vsrbench(), args, tmp, tmp);
+    assert_true(n > 0 && (size_t)n < sizeof(cmd));
     int st = system(cmd);
     assert_true(WIFEXITED(st));
     return WEXITSTATUS(st);

@@ -91,7 +91,8 @@ static void check_npy_dir(const char *dir, const char *const *files, int nfiles,
     size_t total = 0;
     for (int i = 0; i < nfiles; i++) {
         char p[1024];
-        snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+        int n = snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+        assert_true(n > 0 && (size_t)n < sizeof(p));
         vsr_models_npy a;
         vsr_error err = {0};
         int rc = vsr_models_npy_read(p, &a, &err);
