@@ -15,6 +15,7 @@
 
 #include "html_check.h"
 #include "vsr/bench.h"
+#include "vsr/datasets.h"
 #include "vsr/reports.h"
 
 static vsr_runlog_metrics M(double prgb, double py, double srgb, double sy)
@@ -366,8 +367,9 @@ static void test_cli(void **state)
     assert_non_null(strstr(tex, "\\label{tab:leaderboard_demo_BI_Y}"));
     assert_non_null(strstr(tex, "1 & abpn\\_x4 & base & fp32 & \\textbf{32.50}"));
     free(tex);
-    snprintf(path, sizeof(path), "%s/rep/index.html", fx->dir);
-    char *html = slurp(path), why[128] = "";
+    char index[1024];
+    snprintf(index, sizeof(index), "%s/rep/index.html", fx->dir);
+    char *html = slurp(index), why[128] = "";
     assert_non_null(html);
     size_t bad = html_check(html, why, sizeof(why));
     if (bad)
@@ -377,7 +379,7 @@ static void test_cli(void **state)
     assert_non_null(strstr(html, "data-v=\"Infinity\"><b>inf</b>"));
     if (access("/usr/bin/xmllint", X_OK) == 0) {
         char cmd[1200];
-        snprintf(cmd, sizeof(cmd), "/usr/bin/xmllint --noout '%s'", path);
+        snprintf(cmd, sizeof(cmd), "/usr/bin/xmllint --noout '%s'", index);
         assert_int_equal(system(cmd), 0);
     }
     if (vsr_report_gnuplot_available()) {
@@ -395,6 +397,36 @@ static void test_cli(void **state)
             char img[256];
             snprintf(img, sizeof(img), "<img src=\"plots/%s.png\"", plots[i]);
             assert_non_null(strstr(html, img));
+        }
+        /* Rendered: the leaderboard's best cells and the Pareto front's red line. */
+        if (access("/usr/bin/chromium", X_OK) == 0) {
+            char cmd[4096], shot[700];
+            snprintf(shot, sizeof(shot), "%s/shot.png", fx->dir);
+            snprintf(cmd, sizeof(cmd),
+                     "/usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic "
+                     "--no-first-run --disable-background-networking "
+                     "--disable-component-update --disable-sync --user-data-dir='%s/profile' "
+                     "--screenshot='%s' --window-size=1280,4000 'file://%s' >/dev/null 2>&1",
+                     fx->dir, shot, index);
+            int st = system(cmd);
+            (void)st;
+            vsr_frame img = {0};
+            vsr_error err = {0};
+            assert_int_equal(vsr_image_read(shot, 3, &img, &err), 0);
+            long best = 0, red = 0;
+            for (int y = 0; y < img.height; y++)
+                for (int x = 0; x < img.width; x++) {
+                    const uint8_t *px = vsr_frame_row(&img, y) + 3 * x;
+                    best += px[0] == 0xe6 && px[1] == 0xf4 && px[2] == 0xe6;
+                    red += px[0] > 0xc0 && px[1] < 0x50 && px[2] < 0x50;
+                }
+            vsr_frame_free(&img);
+            print_message("report screenshot: %ld best-cell pixels, %ld red plot pixels\n",
+                          best, red);
+            assert_true(best > 100);
+            assert_true(red > 200); /* the front lines and circles; 0 without plots */
+        } else {
+            print_message("note: /usr/bin/chromium absent, rendering not checked\n");
         }
     } else {
         print_message("note: gnuplot absent, plots not checked\n");
