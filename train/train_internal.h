@@ -1,0 +1,62 @@
+/*
+ * Internals of vsr_train shared by its files. Nothing here is public API.
+ * The net reads the engine's graph IR (engine_internal.h) read-only.
+ */
+#ifndef VSR_TRAIN_INTERNAL_H
+#define VSR_TRAIN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../engine/engine_internal.h"
+#include "vsr/train.h"
+
+/* Bilinear taps of one resize node at the net's size (TF2 half pixel). */
+typedef struct tr_bil {
+    int *yl, *yh, *xl, *xh;
+    float *yw, *xw;
+} tr_bil;
+
+/* One slot (batch element b, time step t): activations and gradients. */
+typedef struct tr_slot {
+    void **act;  /* per node, output (T) */
+    void **pre;  /* per node, conv pre-activation (T) or NULL */
+    void **grad; /* per node, dLoss/doutput (T) or NULL when not needed */
+    void *tmp;   /* scratch of the largest node size */
+} tr_slot;
+
+typedef struct vsr_train_net tr_net;
+
+struct vsr_train_net {
+    const vsr_graph *g;
+    int h, w, batch, steps, dbl, input_grads;
+    size_t esz; /* sizeof(T) */
+    int *shp;   /* 3 per node at the net's size */
+    size_t *woff;
+    size_t n_params;
+    float *params;              /* float master */
+    void *pwork;                /* T working copy (== params in float mode) */
+    unsigned char *trainable_w; /* per graph weight */
+    unsigned char *mask;        /* per element */
+    unsigned char *needs;       /* per node: gradient needed */
+    unsigned char *ste_clip;    /* per node: clip passes gradients */
+    tr_bil *bil;                /* per node */
+    tr_slot *slots;             /* batch * steps */
+    void **egrad;               /* per batch element: T[n_params] */
+    double *grad;               /* reduced */
+};
+
+/* exec.c */
+void vsr__train_forward(tr_net *n, tr_slot *s);
+void vsr__train_backward(tr_net *n, tr_slot *s, int b);
+
+/* net.c: mark output-clip nodes as straight-through (trainer option). */
+void vsr__train_net_set_ste(tr_net *n, int on);
+
+/* Node sizes in elements at the net's size. */
+static inline size_t tr_node_size(const tr_net *n, int i)
+{
+    return (size_t)n->shp[3 * i] * n->shp[3 * i + 1] * n->shp[3 * i + 2];
+}
+
+#endif
