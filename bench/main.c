@@ -19,6 +19,7 @@ static const struct vsr_command commands[] = {
     {"report", vsr_cmd_report, "tables, plots, crops and index.html from runs.db"},
     {"eval", vsr_cmd_eval, "PSNR / SSIM (RGB or Y) and NIQE of images, folders, videos"},
     {"models", vsr_cmd_models, "list the model zoo (params, MACs); per-layer tables; import weights"},
+    {"train", vsr_cmd_train, "train a zoo model (Adam, patches of the demo training set)"},
     {NULL, NULL, NULL},
 };
 
