@@ -461,6 +461,81 @@ static void test_state_bptt(void **st)
     vsr_graph_free(&g);
 }
 
+/* The net's FP32 forward equals the inference engine's FP32 run on zoo graphs
+ * (random weights, 0..255 inputs): max |diff| <= 2e-3 * max |y| + 1e-3. */
+static void engine_match(const char *name, int h, int w)
+{
+    const vsr_models_entry *e = vsr_models_zoo_find(name);
+    assert_non_null(e);
+    vsr_error err;
+    vsr_graph *g = NULL;
+    if (vsr_models_build(&e->hp, e->name, h, w, &g, &err))
+        fail_msg("%s", err.msg);
+    vsr_train_rng rng = vsr_train_rng_make(99, 1);
+    assert_int_equal(
+        vsr_train_init_weights(g, VSR_TRAIN_INIT_GLOROT_UNIFORM, 0.25f, &rng, &err), 0);
+    int ni = vsr_graph_input_count(g);
+    float *in[2] = {NULL, NULL};
+    for (int k = 0; k < ni; k++) {
+        int ih, iw, ic;
+        vsr_graph_input_info(g, k, NULL, &ih, &iw, &ic, NULL);
+        size_t n = (size_t)ih * iw * ic;
+        in[k] = malloc(n * sizeof(float));
+        for (size_t i = 0; i < n; i++)
+            in[k][i] = (float)(255 * vsr_train_rng_uniform(&rng));
+    }
+    vsr_engine *eng = NULL;
+    if (vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &eng, &err))
+        fail_msg("%s", err.msg);
+    for (int k = 0; k < ni; k++) {
+        int ic;
+        vsr_graph_input_info(g, k, NULL, NULL, NULL, &ic, NULL);
+        assert_int_equal(vsr_engine_set_input(eng, k, in[k], h, w, ic, &err), 0);
+    }
+    assert_int_equal(vsr_engine_run(eng, &err), 0);
+    vsr_train_net_options o = {.batch = 1, .steps = 1};
+    vsr_train_net *net = NULL;
+    assert_int_equal(vsr_train_net_create(g, h, w, &o, &net, &err), 0);
+    assert_int_equal(vsr_train_net_forward(net, 0, 0, (const float *const *)in, &err), 0);
+    for (int k = 0; k < vsr_graph_output_count(g); k++) {
+        int oh, ow, oc;
+        vsr_engine_output_shape(eng, k, &oh, &ow, &oc);
+        size_t n = (size_t)oh * ow * oc, m;
+        float *ye = malloc(n * sizeof(float));
+        double *yn = malloc(n * sizeof(double));
+        assert_int_equal(vsr_engine_get_output(eng, k, ye, n, &err), 0);
+        vsr_train_net_output(net, 0, 0, k, yn, &m);
+        assert_int_equal(m, n);
+        double mx = 0, md = 0;
+        for (size_t i = 0; i < n; i++) {
+            mx = fmax(mx, fabs(ye[i]));
+            md = fmax(md, fabs(ye[i] - yn[i]));
+        }
+        if (md > 2e-3 * mx + 1e-3)
+            fail_msg("%s output %d: max diff %g (max |y| %g)", name, k, md, mx);
+        free(ye), free(yn);
+    }
+    vsr_train_net_free(&net);
+    vsr_engine_free(&eng);
+    for (int k = 0; k < ni; k++)
+        free(in[k]);
+    vsr_graph_free(&g);
+}
+
+static void test_engine_match(void **st)
+{
+    (void)st;
+    /* every zoo graph (bicubic has none) */
+    int n_checked = 0;
+    for (int i = 0; i < vsr_models_zoo_count(); i++) {
+        const vsr_models_entry *e = vsr_models_zoo_get(i);
+        if (e->hp.family != VSR_MODELS_BICUBIC)
+            engine_match(e->name, 9, 7), n_checked++;
+    }
+    print_message("net forward == engine FP32 on %d zoo graphs\n", n_checked);
+    assert_true(n_checked >= 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_zoo_mvsr13),
         cmocka_unit_test(test_zoo_abpn),
         cmocka_unit_test(test_state_bptt),
+        cmocka_unit_test(test_engine_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
