@@ -179,6 +179,56 @@ static const char *const migrations[] = {
     "  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"
     "  created TEXT NOT NULL DEFAULT " VSR_NOW ") STRICT;"
     "CREATE INDEX tune_by_sweep ON tune_results (sweep_id);",
+
+    /* ---- v3: 'skipped' runs; tune p95 and PSNR against the untiled output ---- */
+    /* runs.status gains 'skipped': a run that could not start for a reason
+     * that is not a failure (an optional model whose weights file is absent);
+     * error then says how to get what is missing. SQLite cannot alter a CHECK
+     * constraint, so runs is rebuilt (vsr_runlog_migrate() turns foreign keys
+     * off around migrations, so the children's rows stay) with the same
+     * columns in the same order.
+     * tune_results gains ms_p95 (nearest-rank p95 ms per LR frame) and
+     * psnr_vs_untiled: PSNR in dB of the tiled output against the untiled
+     * output over all pixels of all frames (RGB, no crop); +inf (identical)
+     * is stored as NULL with identical = 1. */
+    "CREATE TABLE runs_v3 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
+    "  host_id INTEGER REFERENCES hosts (id),"
+    "  run_key TEXT NOT NULL,"
+    "  config_hash TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  variant TEXT NOT NULL,"
+    "  precision TEXT NOT NULL CHECK (precision IN ('fp32', 'fp16', 'int8')),"
+    "  calib_method TEXT CHECK (calib_method IN ('minmax', 'percentile', 'mse')),"
+    "  calib_frames INTEGER,"
+    "  dataset TEXT NOT NULL,"
+    "  degradation TEXT NOT NULL CHECK (degradation IN ('bi', 'bd')),"
+    "  scale INTEGER NOT NULL,"
+    "  tile INTEGER NOT NULL,"
+    "  pad INTEGER NOT NULL,"
+    "  threads INTEGER NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'failed',"
+    "                                         'skipped')),"
+    "  error TEXT,"
+    "  git_rev TEXT,"
+    "  build_flags TEXT,"
+    "  isa TEXT,"
+    "  params INTEGER,"
+    "  macs INTEGER,"
+    "  input_w INTEGER,"
+    "  input_h INTEGER,"
+    "  pid INTEGER,"
+    "  started TEXT,"
+    "  finished TEXT"
+    ") STRICT;"
+    "INSERT INTO runs_v3 SELECT * FROM runs;"
+    "DROP TABLE runs;"
+    "ALTER TABLE runs_v3 RENAME TO runs;"
+    "CREATE INDEX runs_by_hash ON runs (config_hash, status);"
+    "CREATE INDEX runs_by_sweep ON runs (sweep_id);"
+    "ALTER TABLE tune_results ADD COLUMN ms_p95 REAL;"
+    "ALTER TABLE tune_results ADD COLUMN psnr_vs_untiled REAL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -244,8 +294,9 @@ static const char *const statement_sql[ST_COUNT] = {
                        " WHERE id = ?1 AND status IN ('running', 'pending')",
     [ST_TUNE_INSERT] =
         "INSERT INTO tune_results (sweep_id, host_id, model, variant, precision, dataset,"
-        " tile, pad, threads, ms, psnr_delta, identical, pareto, recommended)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        " tile, pad, threads, ms, psnr_delta, identical, pareto, recommended, ms_p95,"
+        " psnr_vs_untiled)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 };
 
 struct vsr_runlog {
@@ -348,6 +399,26 @@ static int read_user_version(sqlite3 *db, const char *path, int *version, vsr_er
     return 0;
 }
 
+/* Fail when migration @p to left a row whose foreign key points nowhere. */
+static int fk_check(sqlite3 *db, const char *path, int to, vsr_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(db, path, rc, "checking foreign keys after a migration", err);
+    rc = sqlite3_step(st);
+    int ret = 0;
+    if (rc == SQLITE_ROW)
+        ret = vsr_error_set(err, -EINVAL,
+                            "%s: schema migration %d left a dangling reference in table %s; "
+                            "the file is left at the previous version",
+                            path, to, (const char *)sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_DONE)
+        ret = db_fail(db, path, rc, "checking foreign keys after a migration", err);
+    sqlite3_finalize(st);
+    return ret;
+}
+
 int vsr_runlog_migrate(sqlite3 *db, const char *path, int target, vsr_error *err)
 {
     if (target < 0 || target > N_MIGRATIONS)
@@ -362,6 +433,23 @@ int vsr_runlog_migrate(sqlite3 *db, const char *path, int target, vsr_error *err
                              "%s: schema version %d is newer than this vsrbench knows (%d); "
                              "use a newer vsrbench or another --db",
                              path, version, N_MIGRATIONS);
+    if (version >= target)
+        return 0;
+    /* A migration may rebuild a table that others reference (v3 rebuilds
+     * runs): with foreign keys on, its DROP would cascade into the children.
+     * The pragma is a no-op inside a transaction, so it is set here, and
+     * every migration ends with a foreign_key_check. */
+    int fk_on = 0;
+    {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "PRAGMA foreign_keys", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            fk_on = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (fk_on && (ret = exec_sql(db, path, "PRAGMA foreign_keys = OFF",
+                                 "starting the schema migration", err)) < 0)
+        return ret;
     while (version < target) {
         /* Take the write lock first, then re-read: another process may have
          * migrated the file meanwhile. */
@@ -377,6 +465,8 @@ int vsr_runlog_migrate(sqlite3 *db, const char *path, int target, vsr_error *err
             ret = exec_sql(db, path, migrations[version], what, err);
             if (ret < 0)
                 goto rollback;
+            if ((ret = fk_check(db, path, version + 1, err)) < 0)
+                goto rollback;
             char pragma[48];
             snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
             ret = exec_sql(db, path, pragma, what, err);
@@ -388,9 +478,13 @@ int vsr_runlog_migrate(sqlite3 *db, const char *path, int target, vsr_error *err
         if (ret < 0)
             goto rollback;
     }
-    return 0;
+    if (fk_on)
+        ret = exec_sql(db, path, "PRAGMA foreign_keys = ON", "ending the schema migration", err);
+    return ret;
 rollback:
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (fk_on)
+        sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     return ret;
 }
 
@@ -703,6 +797,13 @@ int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_resu
 {
     const char *what = "starting the transaction";
     char whatbuf[160];
+    vsr_runlog_result bare;
+    if (res->skipped && !res->ok) { /* a skipped run records its reason only */
+        bare = *res;
+        bare.timing = NULL;
+        bare.n_clips = bare.n_frames = bare.n_layers = 0;
+        res = &bare;
+    }
     int rc = step_done(log->st[ST_BEGIN]);
     if (rc != SQLITE_OK)
         goto fail;
@@ -710,7 +811,7 @@ int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_resu
     what = "recording the run status";
     sqlite3_stmt *st = log->st[ST_RUN_FINISH];
     sqlite3_bind_int64(st, 1, run_id);
-    bind_text(st, 2, res->ok ? "ok" : "failed");
+    bind_text(st, 2, res->ok ? "ok" : res->skipped ? "skipped" : "failed");
     bind_text(st, 3, res->ok ? NULL : (res->error ? res->error : "failed (no message)"));
     bind_text(st, 4, res->isa);
     bind_count(st, 5, res->params);
@@ -880,6 +981,10 @@ int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_t
         sqlite3_bind_int(st, 12, rows[i].identical != 0);
         sqlite3_bind_int(st, 13, rows[i].pareto != 0);
         sqlite3_bind_int(st, 14, rows[i].recommended != 0);
+        bind_real(st, 15, rows[i].ms_p95 > 0 ? rows[i].ms_p95 : NAN);
+        bind_real(st, 16, rows[i].psnr_vs_untiled != 0 && isfinite(rows[i].psnr_vs_untiled)
+                              ? rows[i].psnr_vs_untiled
+                              : NAN);
         if ((rc = step_done(st)) != SQLITE_OK)
             goto fail;
     }

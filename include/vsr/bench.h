@@ -16,8 +16,10 @@
  *    "psnr_y IS NULL AND psnr_y_inf = 0" means not computed.
  *  - Timestamps are UTC ISO-8601 text ("2026-11-23T12:14:28.123Z").
  *  - runs.status: 'pending' (planned), 'running' (started; stays so if the
- *    process died), 'ok', 'failed' (error holds one line). Only 'ok' runs
- *    have timings and metrics. A run's results are committed in one
+ *    process died), 'ok', 'failed' (error holds one line), 'skipped' (schema
+ *    v3+: not run for a reason that is not a failure, e.g. an optional
+ *    model's weights file is absent; error says how to get it). Only 'ok'
+ *    runs have timings and metrics. A run's results are committed in one
  *    transaction together with its final status.
  *
  * Ownership: every pointer passed in is borrowed for the duration of the
@@ -222,6 +224,8 @@ typedef struct vsr_runlog_result {
     int n_frames;
     const vsr_runlog_layer *layers;
     int n_layers;
+    int skipped; /**< 1 (with ok = 0) -> status 'skipped', error says why; nothing else is
+                      recorded */
 } vsr_runlog_result;
 
 /**
@@ -257,6 +261,11 @@ typedef struct vsr_runlog_tune_row {
     int identical;     /**< 1 when the output equals the untiled output bit for bit */
     int pareto;        /**< 1 when no other setting is both faster and closer */
     int recommended;   /**< 1 for the one recommended setting */
+    double ms_p95;     /**< p95 ms per LR frame (nearest rank); NaN or 0 = unknown */
+    double psnr_vs_untiled; /**< PSNR of the output against the untiled output, dB, all
+                                 pixels of all frames (RGB, no crop); +INFINITY when
+                                 identical (stored NULL with identical = 1); NaN or 0 =
+                                 unknown */
 } vsr_runlog_tune_row;
 
 /** Axes shared by all rows of one tune session. */

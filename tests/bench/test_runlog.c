@@ -181,11 +181,11 @@ static int64_t record_run(vsr_runlog *log, int64_t sweep, const char *key, const
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 2);
+    assert_int_equal(vsr_runlog_schema_version(), 3);
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
     assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -203,7 +203,7 @@ static void test_migrate_empty(void **state)
     assert_null(log);
     /* reopening an up-to-date file changes nothing */
     log = open_log(t->db);
-    assert_int_equal(q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 2);
+    assert_int_equal(q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 3);
     vsr_runlog_close(&log);
 }
 
@@ -229,19 +229,118 @@ static void test_migrate_from_v1(void **state)
 
     vsr_runlog *log = open_log(t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(table_exists(db, "tune_results"), 1);
     int64_t id = 0;
     assert_int_equal(vsr_runlog_find_finished(log, "oldhash", &id, &err), 0);
     assert_int_equal(id, 1); /* the v1 data survived */
     vsr_runlog_tune tune = {"ABPN", "base", "int8", "demo", 0};
-    vsr_runlog_tune_row rows[2] = {{0, 0, 1, 10.0, 0.0, 1, 1, 0},
-                                   {64, 8, 2, 6.0, NAN, 0, 1, 1}};
+    vsr_runlog_tune_row rows[2] = {{0, 0, 1, 10.0, 0.0, 1, 1, 0, 11.0, INFINITY},
+                                   {64, 8, 2, 6.0, NAN, 0, 1, 1, 7.0, 41.5}};
     assert_int_equal(vsr_runlog_tune_record(log, 1, &tune, rows, 2, &err), 0);
     assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results"), 2);
     assert_int_equal(q_int(db, "SELECT tile FROM tune_results WHERE recommended = 1"), 64);
     assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results WHERE psnr_delta IS NULL"),
                      1);
+    /* v3 columns: +inf (identical) is NULL, a finite value is kept */
+    assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 0 AND"
+                               " psnr_vs_untiled IS NULL AND identical = 1 AND ms_p95 = 11.0"),
+                     1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 64 AND"
+                               " psnr_vs_untiled = 41.5 AND ms_p95 = 7.0"),
+                     1);
+    vsr_runlog_close(&log);
+}
+
+/* v2 -> v3 rebuilds runs (for 'skipped'): every run and its children (clip
+ * and frame metrics, timings, layers) survive, ids unchanged, foreign keys
+ * still enforced afterwards. */
+static void test_migrate_v2_to_v3(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    sqlite3 *db = raw_open(t->db);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(vsr_runlog_migrate(db, t->db, 2, &err), 0);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO sweeps (name, config_text, config_hash)"
+                                  " VALUES ('old', 'name: old', 'h');"
+                                  "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                                  " variant, precision, dataset, degradation, scale, tile, pad,"
+                                  " threads, status) VALUES (7, 1, 'k', 'oldhash', 'SWRN',"
+                                  " 'base', 'fp32', 'vid4', 'bi', 4, 0, 0, 1, 'ok');"
+                                  "INSERT INTO clip_metrics (run_id, clip, frames, psnr_y)"
+                                  " VALUES (7, 'city', 2, 27.5);"
+                                  "INSERT INTO frame_metrics (run_id, clip, frame, psnr_y)"
+                                  " VALUES (7, 'city', 0, 27.0), (7, 'city', 1, 28.0);"
+                                  "INSERT INTO timings (run_id, count, warmup, min_ms,"
+                                  " median_ms, p95_ms, max_ms, mean_ms, std_ms)"
+                                  " VALUES (7, 2, 0, 1, 1.5, 2, 2, 1.5, 0.5);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    /* v2 refuses 'skipped' */
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE runs SET status = 'skipped'", NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_equal(vsr_runlog_migrate(db, t->db, 3, &err), 0);
+    assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1); /* restored */
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE id = 7 AND status = 'ok'"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM clip_metrics WHERE run_id = 7"), 1);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics WHERE run_id = 7"), 2);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM timings WHERE run_id = 7"), 1);
+    char buf[64];
+    assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
+    assert_int_equal(q_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    /* the children still reference the rebuilt table: a metric of a missing run fails */
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO clip_metrics (run_id, clip, frames)"
+                                      " VALUES (99, 'x', 1)",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE runs SET status = 'skipped'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    /* deleting the run still cascades into its children */
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM runs WHERE id = 7", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
+    sqlite3_close(db);
+}
+
+/* A skipped run keeps its reason and nothing else. */
+static void test_skipped_run(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    vsr_runlog *log = open_log(t->db);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    vsr_runlog_sweep sw = {"s", NULL, "name: s", NULL, "0123456789abcdef"};
+    int64_t sweep = 0, id = 0;
+    assert_int_equal(vsr_runlog_sweep_begin(log, &sw, 0, &sweep, &err), 0);
+    vsr_runlog_run r = {.run_key = "SWRN/base/fp32/demo/bi/t0/p0/th1",
+                        .config_hash = "h1",
+                        .model = "SWRN",
+                        .variant = "base",
+                        .precision = "fp32",
+                        .dataset = "demo",
+                        .degradation = "bi",
+                        .scale = 4,
+                        .threads = 1};
+    assert_int_equal(vsr_runlog_run_begin(log, sweep, &r, &id, &err), 0);
+    vsr_timing_stats tim = {.count = 1, .min_ms = 1, .median_ms = 1, .p95_ms = 1, .max_ms = 1,
+                            .mean_ms = 1};
+    vsr_runlog_result res = {.skipped = 1,
+                             .error = "SWRN: weights absent; import them",
+                             .params = -1,
+                             .macs = -1,
+                             .timing = &tim};
+    assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), 0);
+    char buf[128];
+    assert_string_equal(q_text(db, "SELECT status || ':' || error FROM runs", buf, sizeof(buf)),
+                        "skipped:SWRN: weights absent; import them");
+    assert_int_equal(q_int(db, "SELECT count(*) FROM timings"), 0);
+    int64_t found = 1;
+    assert_int_equal(vsr_runlog_find_finished(log, "h1", &found, &err), 0);
+    assert_int_equal(found, 0); /* --resume retries a skipped run */
     vsr_runlog_close(&log);
 }
 
@@ -593,6 +692,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrate_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v2_to_v3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skipped_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer_and_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_transaction, setup, teardown),
