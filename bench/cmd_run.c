@@ -26,6 +26,7 @@
 #include <pthreadpool.h>
 
 #include "commands.h"
+#include "pipeline.h"
 #include "vsr/bench.h"
 #include "vsr/core.h"
 #include "vsr/datasets.h"
@@ -65,126 +66,6 @@ static void usage(FILE *out)
         "  -h, --help            this help\n"
         "exit codes: 0 all runs ok, 1 a run failed (the others are recorded) or the run\n"
         "log failed, 2 usage or config error\n");
-}
-
-/* ---- hyperparameter overrides ---------------------------------------------- */
-
-static int parse_int_list(const char *v, int *out, int cap, int *n, const char *key,
-                          vsr_error *err)
-{
-    char buf[128];
-    size_t len = strlen(v);
-    if (len >= sizeof(buf))
-        return vsr_error_set(err, -EINVAL, "hyperparameter %s: value too long", key);
-    if (v[0] == '[') {
-        if (v[len - 1] != ']')
-            return vsr_error_set(err, -EINVAL, "hyperparameter %s: '%s' is not a list", key, v);
-        memcpy(buf, v + 1, len - 2);
-        buf[len - 2] = '\0';
-    } else {
-        memcpy(buf, v, len + 1);
-    }
-    long tmp[VSR_MVSR_MAX_K];
-    /* strip spaces for vsr_parse_long_list */
-    char *w = buf;
-    for (char *r = buf; *r; r++)
-        if (*r != ' ')
-            *w++ = *r;
-    *w = '\0';
-    int rc = vsr_parse_long_list(buf, 1, 64, tmp, cap, n, key, err);
-    for (int i = 0; !rc && i < *n; i++)
-        out[i] = (int)tmp[i];
-    return rc;
-}
-
-/* Apply "key: value" overrides of a config model to zoo hyperparameters. */
-static int apply_hparams(vsr_models_hparams *hp, const vsr_config_model *m, vsr_error *err)
-{
-    vsr_models_mvsr_hp *mv = &hp->mvsr;
-    for (int i = 0; i < m->n_hparams; i++) {
-        const char *k = m->hparams[i].key, *v = m->hparams[i].value;
-        long x = 0;
-        struct {
-            const char *key;
-            int *field;
-            long min, max;
-        } ints[] = {
-            {"scale", &hp->scale, 2, 8},
-            {"channels", &hp->channels, 1, 1024},
-            {"blocks", &hp->blocks, 0, 256},
-            {"F", &mv->F, 4, 1024},
-            {"B", &mv->B, 1, 64},
-            {"dw", &mv->dw, 0, 1},
-            {"fc", &mv->fc, 0, 1},
-            {"mix", &mv->mix, 0, 8},
-            {"bn", &mv->bn, 0, 1},
-            {"shallow_bsconv", &mv->shallow_bsconv, 0, 1},
-            {"tail_bsconv", &mv->tail_bsconv, 0, 1},
-            {"rgb_share", &mv->rgb_share, 0, 1},
-            {"skip_nearest", &mv->skip_nearest, 0, 1},
-            {"fuse", &mv->fuse, 0, 1},
-        };
-        int done = 0;
-        for (size_t j = 0; j < sizeof(ints) / sizeof(ints[0]) && !done; j++) {
-            if (strcmp(k, ints[j].key))
-                continue;
-            const char *val = !strcasecmp(v, "true") ? "1" : !strcasecmp(v, "false") ? "0" : v;
-            int rc = vsr_parse_long(val, ints[j].min, ints[j].max, &x, k, err);
-            if (rc)
-                return vsr_error_wrap(err, rc, "models: %s: hyperparameters", m->name);
-            *ints[j].field = (int)x;
-            done = 1;
-        }
-        if (done)
-            continue;
-        int rc = 0;
-        if (!strcmp(k, "ratio")) {
-            long a, b;
-            const char *slash = strchr(v, '/');
-            char num[32];
-            if (!slash || (size_t)(slash - v) >= sizeof(num))
-                return vsr_error_set(err, -EINVAL, "models: %s: ratio '%s' is not a/b", m->name,
-                                     v);
-            memcpy(num, v, (size_t)(slash - v));
-            num[slash - v] = '\0';
-            if ((rc = vsr_parse_long(num, 1, 64, &a, "ratio", err)) ||
-                (rc = vsr_parse_long(slash + 1, 1, 64, &b, "ratio", err)))
-                return vsr_error_wrap(err, rc, "models: %s", m->name);
-            mv->ratio_num = (int)a;
-            mv->ratio_den = (int)b;
-        } else if (!strcmp(k, "pfe_k") || !strcmp(k, "pfe_dil") || !strcmp(k, "ppa_k") ||
-                   !strcmp(k, "ppa_dil")) {
-            int vals[VSR_MVSR_MAX_K], n = 0;
-            if ((rc = parse_int_list(v, vals, VSR_MVSR_MAX_K, &n, k, err)))
-                return vsr_error_wrap(err, rc, "models: %s", m->name);
-            int pfe = k[1] == 'f';
-            int *dst = pfe ? (k[4] == 'k' ? mv->pfe_k : mv->pfe_dil)
-                           : (k[4] == 'k' ? mv->ppa_k : mv->ppa_dil);
-            memcpy(dst, vals, (size_t)n * sizeof(int));
-            if (k[4] == 'k')
-                *(pfe ? &mv->pfe_n : &mv->ppa_n) = n;
-        } else if (!strcmp(k, "align")) {
-            static const char *const names[] = {"afa", "afa_v1", "conv1x1", "stack9", "none"};
-            int found = -1;
-            for (int j = 0; j < 5; j++)
-                if (!strcasecmp(v, names[j]))
-                    found = j;
-            if (found < 0)
-                return vsr_error_set(err, -EINVAL,
-                                     "models: %s: align '%s' is not afa, afa_v1, conv1x1, "
-                                     "stack9 or none",
-                                     m->name, v);
-            mv->align = (enum vsr_models_mvsr_align)found;
-        } else {
-            return vsr_error_set(err, -EINVAL,
-                                 "models: %s: unknown hyperparameter '%s' (known: scale "
-                                 "channels blocks F B ratio pfe_k pfe_dil ppa_k ppa_dil dw fc "
-                                 "mix bn shallow_bsconv align tail_bsconv rgb_share "
-                                 "skip_nearest fuse)",
-                                 m->name, k);
-        }
-    }
-    return vsr_models_hparams_check(hp, err);
 }
 
 /* ---- helpers ----------------------------------------------------------------- */
@@ -319,67 +200,6 @@ static vsr_runlog_frame *new_frame(struct run_state *s)
     return &s->frames[s->n_frames++];
 }
 
-/* INT8: calibrate on the first calib_frames LR frames of @p clip (hidden
- * state fed as zeros, the state after a reset). */
-static int calibrate(struct run_state *s, const vsr_config_precision *p, const vsr_clip *clip,
-                     vsr_error *err)
-{
-    if (s->temporal == VSR_MODELS_T_PREV_HR)
-        return vsr_error_set(err, -ENOTSUP,
-                             "%s: INT8 calibration of prev-HR models is not wired in "
-                             "vsrbench run yet; use fp32/fp16",
-                             s->entry->name);
-    vsr_calib *cal = NULL;
-    float *x = NULL, *h = NULL;
-    int rc = vsr_calib_create(s->graph, s->pool, &cal, err);
-    if (rc)
-        return rc;
-    int W = clip->lr[0].width, H = clip->lr[0].height;
-    x = malloc((size_t)W * H * (size_t)s->in_ch * sizeof(float));
-    h = s->state_ch ? calloc((size_t)W * H * (size_t)s->state_ch, sizeof(float)) : NULL;
-    if (!x || (s->state_ch && !h)) {
-        rc = vsr_error_set(err, -ENOMEM, "%s: out of memory calibrating", s->entry->name);
-        goto end;
-    }
-    int n = p->calib_frames < clip->n_frames ? p->calib_frames : clip->n_frames;
-    for (int t = 0; t < n; t++) {
-        int idx[3], k;
-        if ((rc = vsr_models_window(s->temporal, t, clip->n_frames, idx, &k)) < 0) {
-            vsr_error_set(err, rc, "%s: no window for frame %d", s->entry->name, t);
-            goto end;
-        }
-        if (3 * k != s->in_ch) {
-            rc = vsr_error_set(err, -ENOTSUP, "%s: %d input channels, window gives %d",
-                               s->entry->name, s->in_ch, 3 * k);
-            goto end;
-        }
-        /* channel order prev|cur|next, values u8 (the graph's [0, 255] range) */
-        for (int yy = 0; yy < H; yy++)
-            for (int xx = 0; xx < W; xx++)
-                for (int j = 0; j < k; j++) {
-                    const uint8_t *px = vsr_frame_row(&clip->lr[idx[j]], yy) + 3 * xx;
-                    float *dst = x + ((size_t)yy * W + xx) * (size_t)s->in_ch + 3 * j;
-                    dst[0] = px[0];
-                    dst[1] = px[1];
-                    dst[2] = px[2];
-                }
-        const float *inputs[2] = {x, h};
-        if ((rc = vsr_calib_feed(cal, inputs, H, W, err)))
-            goto end;
-    }
-    vsr_calib_options opt;
-    vsr_calib_options_default(&opt);
-    opt.method = !strcmp(p->calib_method, "mse")          ? VSR_CALIB_MSE
-                 : !strcmp(p->calib_method, "percentile") ? VSR_CALIB_PERCENTILE
-                                                          : VSR_CALIB_MINMAX;
-    rc = vsr_calib_finish(cal, &opt, s->graph, err);
-end:
-    free(x);
-    free(h);
-    vsr_calib_free(&cal);
-    return rc;
-}
-
 /* Build the model for LR frames of @p clip (first clip of the run). */
 static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_sweep_run *r,
                        const vsr_clip *clip, vsr_runlog_result *res, vsr_error *err)
@@ -402,14 +222,18 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
         vsr_precision prec;
         if ((rc = vsr_precision_parse(r->precision->name, &prec, err)) ||
             (rc = vsr_models_build(&s->hp, r->model->name, H, W, &s->graph, err)) ||
-            (rc = vsr_models_load_weights(s->entry, s->graph, r->model->weights, err)))
+            (rc = vsr_pipe_load_weights(s->entry, r->model, NULL, s->graph, H, W, err)))
             return rc;
         vsr_graph_stats st;
         if (vsr_graph_count(s->graph, H, W, prec, &st, NULL) == 0) {
             res->params = st.params;
             res->macs = st.macs;
         }
-        if (prec == VSR_PREC_INT8 && (rc = calibrate(s, r->precision, clip, err)))
+        if (prec == VSR_PREC_INT8 &&
+            (rc =
+                 vsr_pipe_calibrate(s->graph, s->pool, s->temporal, s->in_ch, s->state_ch,
+                                    s->entry->name, r->precision->calib_method,
+                                    r->precision->calib_frames, clip->lr, clip->n_frames, err)))
             return rc;
         vsr_engine_options opt;
         vsr_engine_options_default(&opt);
@@ -488,10 +312,14 @@ static int save_sr(const vsr_config *cfg, const vsr_sweep_run *r, const char *cl
     return vsr_image_write_png(path, sr, err);
 }
 
+/* execute(): the run did not start because an optional input is absent */
+#define RUN_SKIPPED 1
+
 /*
  * Execute one run; fill @p res (arrays owned by @p s). Returns 0 when the
- * run succeeded, else a negative errno with err set (the run then counts
- * as failed; res keeps what is known).
+ * run succeeded, RUN_SKIPPED (err says why) when an optional model's
+ * weights are absent, else a negative errno with err set (the run then
+ * counts as failed; res keeps what is known).
  */
 static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
                    const vsr_metrics_niqe_model *niqe, struct progress *pg, struct run_state *s,
@@ -505,8 +333,14 @@ static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
         return vsr_error_set(err, -EINVAL,
                              "model '%s' is not in the zoo (see 'vsrbench models')",
                              r->model->type);
+    /* an optional model whose weights are absent: skipped, not failed */
+    char why[sizeof(err->msg)];
+    if (vsr_pipe_weights_absent(s->entry, r->model, why, sizeof(why))) {
+        vsr_error_set(err, -ENOENT, "%s", why);
+        return RUN_SKIPPED;
+    }
     s->hp = s->entry->hp;
-    if ((rc = apply_hparams(&s->hp, r->model, err)))
+    if ((rc = vsr_pipe_apply_hparams(&s->hp, r->model, err)))
         return rc;
     if (s->hp.scale != cfg->scale)
         return vsr_error_set(err, -EINVAL, "model %s is x%d, the config's scale is %d",
@@ -700,6 +534,17 @@ static void print_summary(const vsr_sweep_run *runs, const struct summary *sum, 
     for (int i = 0; i < n; i++)
         if (!strcmp(sum[i].status, "failed"))
             printf("run %d %s failed: %s\n", i + 1, runs[i].key, sum[i].error);
+    /* one line per model whose optional weights are absent */
+    for (int i = 0; i < n; i++) {
+        if (strcmp(sum[i].status, "skipped") || !sum[i].error[0])
+            continue;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = runs[j].model == runs[i].model && !strcmp(sum[j].status, "skipped") &&
+                   sum[j].error[0];
+        if (!seen)
+            printf("skipped: %s\n", sum[i].error);
+    }
 }
 
 /* ---- the command ----------------------------------------------------------------- */
@@ -840,7 +685,7 @@ int vsr_cmd_run(int argc, char **argv)
         goto end;
     }
     struct progress pg = {.on = progress, .n_runs = n, .t0 = vsr_timing_now_ms()};
-    int failed = 0, skipped = 0;
+    int failed = 0, skipped = 0, absent = 0;
     for (int i = 0; i < n; i++) {
         const vsr_sweep_run *r = &runs[i];
         struct summary *su = &sum[i];
@@ -889,6 +734,7 @@ int vsr_cmd_run(int argc, char **argv)
         vsr_error rerr = {0};
         int rc = execute(cfg, r, niqe, &pg, &st, &res, &timing, &rerr);
         res.ok = rc == 0;
+        res.skipped = rc == RUN_SKIPPED;
         res.error = rc ? rerr.msg : NULL;
         if (!rc) {
             su->median_ms = timing.median_ms;
@@ -898,7 +744,10 @@ int vsr_cmd_run(int argc, char **argv)
             snprintf(su->error, sizeof(su->error), "%s", rerr.msg);
             res.timing = NULL;
         }
-        snprintf(su->status, sizeof(su->status), rc ? "failed" : "ok");
+        snprintf(su->status, sizeof(su->status), "%s",
+                 !rc                 ? "ok"
+                 : rc == RUN_SKIPPED ? "skipped"
+                                     : "failed");
         int wrc = vsr_runlog_run_finish(log, run_id, &res, &err);
         run_state_free(&st);
         if (wrc < 0) {
@@ -906,7 +755,9 @@ int vsr_cmd_run(int argc, char **argv)
             ret = VSR_EXIT_FAILURE;
             goto end;
         }
-        if (rc) {
+        if (rc == RUN_SKIPPED) {
+            absent++;
+        } else if (rc) {
             failed++;
             if (progress)
                 fprintf(stderr, "\r\033[K");
@@ -917,8 +768,10 @@ int vsr_cmd_run(int argc, char **argv)
         fprintf(stderr, "\r\033[K");
     if (!quiet)
         print_summary(runs, sum, n);
-    printf("%d run%s: %d ok, %d failed, %d skipped (already finished); recorded in %s\n", n,
-           n == 1 ? "" : "s", n - failed - skipped, failed, skipped, db_path);
+    printf("%d run%s: %d ok, %d failed, %d skipped (already finished), %d skipped (optional "
+           "weights absent); recorded in %s\n",
+           n, n == 1 ? "" : "s", n - failed - skipped - absent, failed, skipped, absent,
+           db_path);
     if (failed)
         ret = VSR_EXIT_FAILURE;
 end:

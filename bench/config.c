@@ -634,6 +634,86 @@ static int parse_hparams(struct ctx *c, struct fy_node *n, const char *path,
     return 0;
 }
 
+/* @p rel relative to the config file's folder (absolute paths and configs
+ * without a folder keep it as is), in the arena. */
+static int resolve_rel(struct ctx *c, const char *rel, const char **out)
+{
+    const char *slash = strrchr(c->file, '/');
+    if (rel[0] == '/' || !slash) {
+        *out = rel;
+        return 0;
+    }
+    size_t dl = (size_t)(slash - c->file), rl = strlen(rel);
+    char *p = ar_alloc(c->ar, dl + 1 + rl + 1);
+    if (!p)
+        return oom(c);
+    memcpy(p, c->file, dl);
+    p[dl] = '/';
+    memcpy(p + dl + 1, rel, rl + 1);
+    *out = p;
+    return 0;
+}
+
+/* One weights path: read, resolve against the config's folder, check it
+ * exists (unless @p may_be_absent). */
+static int weights_path(struct ctx *c, struct fy_node *v, const char *kp, int want_dir,
+                        int may_be_absent, const char **out)
+{
+    const char *raw;
+    int ret;
+    if ((ret = get_str(c, v, kp, &raw)) < 0 || (ret = resolve_rel(c, raw, out)) < 0)
+        return ret;
+    if (!exists(*out)) {
+        if (may_be_absent)
+            return 0;
+        return bad(c, v, 0, kp,
+                   "'%s' does not exist (relative to the config's folder); fix the path, "
+                   "or add 'optional: true' to skip the model's runs while it is absent",
+                   *out);
+    }
+    if (want_dir && !is_dir(*out))
+        return bad(c, v, 0, kp, "'%s' is not a folder of .npy files", *out);
+    if (!want_dir && is_dir(*out))
+        return bad(c, v, 0, kp, "'%s' is a folder, expected a file", *out);
+    return 0;
+}
+
+/* weights: FILE.vsrw | {npy: DIR, map: MAP.yaml} | {tflite: FILE} */
+static int parse_weights(struct ctx *c, struct fy_node *v, const char *kp, int optional,
+                         vsr_config_model *m)
+{
+    int ret;
+    char sub[PATH_CAP];
+    if (fy_node_get_type(v) == FYNT_SCALAR)
+        return weights_path(c, v, kp, 0, optional, &m->weights);
+    static const char *const keys[] = {"npy", "map", "tflite", NULL};
+    if (fy_node_get_type(v) != FYNT_MAPPING)
+        return bad(c, v, 0, kp,
+                   "expected a .vsrw file, {npy: DIR, map: MAP.yaml} or {tflite: FILE}, got %s",
+                   type_name(v));
+    if ((ret = check_keys(c, v, kp, keys)) < 0)
+        return ret;
+    struct fy_node *npy = lookup(c, v, "npy"), *map = lookup(c, v, "map"),
+                   *tfl = lookup(c, v, "tflite");
+    if (tfl && (npy || map))
+        return bad(c, v, 0, kp, "give either {npy: DIR, map: MAP.yaml} or {tflite: FILE}");
+    if (tfl) {
+        join_path(sub, kp, "tflite");
+        return weights_path(c, tfl, sub, 0, optional, &m->weights_tflite);
+    }
+    if (!npy || !map) {
+        join_path(sub, kp, npy ? "map" : "npy");
+        return bad(c, v, 0, sub,
+                   "missing required key (.npy weights need {npy: DIR, map: MAP.yaml})");
+    }
+    join_path(sub, kp, "npy");
+    if ((ret = weights_path(c, npy, sub, 1, optional, &m->weights_npy)) < 0)
+        return ret;
+    /* the map ships with the code: it must exist even for optional models */
+    join_path(sub, kp, "map");
+    return weights_path(c, map, sub, 0, 0, &m->weights_map);
+}
+
 static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_config_model *m)
 {
     int ret;
@@ -646,8 +726,8 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
         m->variant = "base";
         return 0;
     }
-    static const char *const keys[] = {"name", "type", "variant", "weights", "hyperparameters",
-                                       NULL};
+    static const char *const keys[] = {
+        "name", "type", "variant", "weights", "optional", "hyperparameters", NULL};
     if (fy_node_get_type(n) != FYNT_MAPPING)
         return bad(c, n, 0, path, "expected a zoo model name or a mapping, got %s",
                    type_name(n));
@@ -663,12 +743,15 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
     join_path(kp, path, "type");
     if ((v = lookup(c, n, "type")) && (ret = get_str(c, v, kp, &m->type)) < 0)
         return ret;
+    join_path(kp, path, "optional");
+    if ((v = lookup(c, n, "optional")) && (ret = get_bool(c, v, kp, &m->optional)) < 0)
+        return ret;
     join_path(kp, path, "weights");
-    if ((v = lookup(c, n, "weights"))) {
-        if ((ret = get_str(c, v, kp, &m->weights)) < 0)
-            return ret;
-        if (!exists(m->weights))
-            return bad(c, v, 0, kp, "'%s' does not exist", m->weights);
+    if ((v = lookup(c, n, "weights")) && (ret = parse_weights(c, v, kp, m->optional, m)) < 0)
+        return ret;
+    if (m->optional && !v) {
+        join_path(kp, path, "optional");
+        return bad(c, n, 0, kp, "optional: true needs a weights: entry to be optional about");
     }
     join_path(kp, path, "hyperparameters");
     if ((v = lookup(c, n, "hyperparameters")) && (ret = parse_hparams(c, v, kp, m)) < 0)
@@ -1254,6 +1337,15 @@ void vsr_config_put_model(FILE *f, const vsr_config_model *m)
     vsr_config_put_str(f, "model.type", m->type);
     vsr_config_put_str(f, "model.variant", m->variant);
     vsr_config_put_str(f, "model.weights", m->weights);
+    /* the later keys only when set, so older configs keep their hashes */
+    if (m->weights_npy) {
+        vsr_config_put_str(f, "model.weights_npy", m->weights_npy);
+        vsr_config_put_str(f, "model.weights_map", m->weights_map);
+    }
+    if (m->weights_tflite)
+        vsr_config_put_str(f, "model.weights_tflite", m->weights_tflite);
+    if (m->optional)
+        fprintf(f, "model.optional=1\n");
     for (int i = 0; i < m->n_hparams; i++) {
         vsr_config_put_str(f, "model.hp.key", m->hparams[i].key);
         vsr_config_put_str(f, "model.hp.value", m->hparams[i].value);

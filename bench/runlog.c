@@ -479,7 +479,8 @@ int vsr_runlog_migrate(sqlite3 *db, const char *path, int target, vsr_error *err
             goto rollback;
     }
     if (fk_on)
-        ret = exec_sql(db, path, "PRAGMA foreign_keys = ON", "ending the schema migration", err);
+        ret =
+            exec_sql(db, path, "PRAGMA foreign_keys = ON", "ending the schema migration", err);
     return ret;
 rollback:
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -982,9 +983,10 @@ int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_t
         sqlite3_bind_int(st, 13, rows[i].pareto != 0);
         sqlite3_bind_int(st, 14, rows[i].recommended != 0);
         bind_real(st, 15, rows[i].ms_p95 > 0 ? rows[i].ms_p95 : NAN);
-        bind_real(st, 16, rows[i].psnr_vs_untiled != 0 && isfinite(rows[i].psnr_vs_untiled)
-                              ? rows[i].psnr_vs_untiled
-                              : NAN);
+        bind_real(st, 16,
+                  rows[i].psnr_vs_untiled != 0 && isfinite(rows[i].psnr_vs_untiled)
+                      ? rows[i].psnr_vs_untiled
+                      : NAN);
         if ((rc = step_done(st)) != SQLITE_OK)
             goto fail;
     }

@@ -309,6 +309,12 @@ int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_t
  *     - bicubic
  *     - {name: MVSR_13_noafa, type: MVSR_13, variant: noafa,
  *        hyperparameters: {align: none}, weights: PATH}
+ *     - {name: SWRN, weights: {npy: DIR, map: MAP.yaml}, optional: true}
+ *     - {name: X, weights: {tflite: FILE}}
+ *                               # weights: a .vsrw file, an .npy folder + name map
+ *                               # or a .tflite file (imported when the run loads);
+ *                               # optional: true -> absent weights make the runs
+ *                               # 'skipped' (not failed), else a config error
  *   precisions: [fp32, fp16, {name: int8, calibration: {method: minmax, frames: 8}}]
  *   tile: [0, 64]               # scalar or list; 0 = whole frame
  *   pad: 8
@@ -319,8 +325,10 @@ int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_t
  *   output: {db: runs.db, report_dir: reports/quickstart, save_images: false}
  *
  * Unknown keys, wrong types and missing required keys are errors naming
- * the key path and file:line. Relative paths are relative to the current
- * directory (as in BasicSR).
+ * the key path and file:line. Relative dataroots are relative to the current
+ * directory (as in BasicSR); relative weights paths (FILE, DIR, MAP) are
+ * relative to the folder of the config file (for vsr_config_load_string():
+ * of its name), so a config ships with the weights it points at.
  */
 
 /** A generic key = value (hyperparameters; values kept as YAML scalar text). */
@@ -347,10 +355,14 @@ typedef struct vsr_config_model {
     const char *name;    /**< the label in the config */
     const char *type;    /**< zoo entry it is built from (= name for a bare zoo name) */
     const char *variant; /**< "base" unless given or derived (then = name) */
-    const char *weights; /**< NULL = the zoo default */
+    const char *weights; /**< `weights: FILE.vsrw`; NULL = the zoo default (none) */
     const vsr_config_kv *hparams; /**< sorted by key */
     int n_hparams;
     int line;
+    const char *weights_npy;    /**< `weights: {npy: DIR, map: MAP.yaml}`: the folder */
+    const char *weights_map;    /**< ... and its name map (vsr_models_import_npy()) */
+    const char *weights_tflite; /**< `weights: {tflite: FILE}` (vsr_models_import_tflite()) */
+    int optional; /**< `optional: true`: when the weights are absent the runs are 'skipped' */
 } vsr_config_model;
 
 typedef struct vsr_config_precision {

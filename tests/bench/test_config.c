@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -437,6 +438,83 @@ static void test_hash(void **state)
     vsr_config_free(&d);
 }
 
+/* weights: FILE | {npy: DIR, map: MAP} | {tflite: FILE}, relative to the
+ * config's folder; optional: true lets them be absent. */
+static void test_weights(void **state)
+{
+    struct tmp *t = *state;
+    char w[400], npy[400], map[400], text[2048];
+    snprintf(w, sizeof(w), "%s/m.vsrw", t->dir);
+    snprintf(npy, sizeof(npy), "%s/npy", t->dir);
+    snprintf(map, sizeof(map), "%s/map.yaml", t->dir);
+    write_file(w, "x");
+    write_file(map, "weights: {}\n");
+    assert_int_equal(mkdir(npy, 0755), 0);
+    static const char head[] = "name: w\n"
+                               "datasets: [{name: demo, type: demo}]\n"
+                               "models:\n";
+    snprintf(text, sizeof(text),
+             "%s"
+             "  - {name: ABPN, weights: m.vsrw}\n"                          /* line 4 */
+             "  - {name: SWRN, weights: {npy: npy, map: map.yaml}}\n"       /* 5 */
+             "  - {name: ELSR, weights: {tflite: %s}}\n"                    /* 6 */
+             "  - {name: MVSR_13, weights: absent.vsrw, optional: true}\n", /* 7 */
+             head, w);
+    write_file(t->file, text);
+    vsr_config *cfg = NULL;
+    vsr_error err = {0};
+    if (vsr_config_load(t->file, NULL, 0, &cfg, &err))
+        fail_msg("%s", err.msg);
+    char want[512];
+    assert_string_equal(cfg->models[0].weights, w); /* <dir>/m.vsrw */
+    assert_false(cfg->models[0].optional);
+    assert_string_equal(cfg->models[1].weights_npy, npy);
+    assert_string_equal(cfg->models[1].weights_map, map);
+    assert_null(cfg->models[1].weights);
+    assert_string_equal(cfg->models[2].weights_tflite, w); /* absolute: kept */
+    snprintf(want, sizeof(want), "%s/absent.vsrw", t->dir);
+    assert_string_equal(cfg->models[3].weights, want);
+    assert_true(cfg->models[3].optional);
+    char hash[17];
+    memcpy(hash, cfg->hash, sizeof(hash));
+    vsr_config_free(&cfg);
+
+    /* the source is part of the hash */
+    snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: {tflite: m.vsrw}}\n", head);
+    write_file(t->file, text);
+    if (vsr_config_load(t->file, NULL, 0, &cfg, &err))
+        fail_msg("%s", err.msg);
+    assert_string_not_equal(cfg->hash, hash);
+    vsr_config_free(&cfg);
+
+    /* not optional: an absent file is an error naming the key and line */
+    snprintf(text, sizeof(text), "%s  - bicubic\n  - {name: ABPN, weights: nope.vsrw}\n", head);
+    assert_where(t, load_bad(t, text, NULL, 0, &err), 5, "models[1].weights", "optional: true");
+    snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: {npy: npy}}\n", head);
+    assert_where(t, load_bad(t, text, NULL, 0, &err), 4, "models[0].weights.map",
+                 "missing required key");
+    snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: {npy: m.vsrw, map: map.yaml}}\n",
+             head);
+    assert_where(t, load_bad(t, text, NULL, 0, &err), 4, "models[0].weights.npy",
+                 "not a folder");
+    snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: {onnx: m.vsrw}}\n", head);
+    load_bad(t, text, NULL, 0, &err);
+    assert_non_null(strstr(err.msg, "models[0].weights.onnx"));
+    /* optional npy folder absent: fine; its map must still exist */
+    snprintf(text, sizeof(text),
+             "%s  - {name: SWRN, weights: {npy: gone, map: nomap.yaml}, optional: true}\n",
+             head);
+    assert_where(t, load_bad(t, text, NULL, 0, &err), 4, "models[0].weights.map", "nomap.yaml");
+    snprintf(text, sizeof(text), "%s  - {name: SWRN, optional: true}\n", head);
+    assert_where(t, load_bad(t, text, NULL, 0, &err), 4, "models[0].optional", "weights");
+    snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: m.vsrw, optional: maybe}\n",
+             head);
+    assert_where(t, load_bad(t, text, NULL, 0, &err), 4, "models[0].optional", "true or false");
+    unlink(w);
+    unlink(map);
+    rmdir(npy);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -479,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_bad_overrides),
         cmocka_unit_test(test_hash),
+        cmocka_unit_test_setup_teardown(test_weights, setup, teardown),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_shipped_configs),
     };

@@ -279,8 +279,8 @@ static void test_migrate_v2_to_v3(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     /* v2 refuses 'skipped' */
-    assert_int_not_equal(sqlite3_exec(db, "UPDATE runs SET status = 'skipped'", NULL, NULL, NULL),
-                         SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE runs SET status = 'skipped'", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(vsr_runlog_migrate(db, t->db, 3, &err), 0);
     assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1); /* restored */
@@ -326,8 +326,8 @@ static void test_skipped_run(void **state)
                         .scale = 4,
                         .threads = 1};
     assert_int_equal(vsr_runlog_run_begin(log, sweep, &r, &id, &err), 0);
-    vsr_timing_stats tim = {.count = 1, .min_ms = 1, .median_ms = 1, .p95_ms = 1, .max_ms = 1,
-                            .mean_ms = 1};
+    vsr_timing_stats tim = {
+        .count = 1, .min_ms = 1, .median_ms = 1, .p95_ms = 1, .max_ms = 1, .mean_ms = 1};
     vsr_runlog_result res = {.skipped = 1,
                              .error = "SWRN: weights absent; import them",
                              .params = -1,

@@ -1,0 +1,51 @@
+/*
+ * Internals of the vsrbench executable shared by `run`, `tune` and
+ * `upscale`: a zoo model's hyperparameters from a config entry, its weights
+ * from any of the config's sources (.vsrw, .npy folder + map, .tflite), and
+ * INT8 calibration on LR frames.
+ */
+#ifndef VSR_BENCH_PIPELINE_H
+#define VSR_BENCH_PIPELINE_H
+
+#include <pthreadpool.h>
+
+#include "vsr/bench.h"
+#include "vsr/core.h"
+#include "vsr/engine.h"
+#include "vsr/models.h"
+
+/**
+ * Apply the `hyperparameters:` of config model @p m to @p hp (a copy of the
+ * zoo entry's), then check them. Errors name the model and the key.
+ */
+int vsr_pipe_apply_hparams(vsr_models_hparams *hp, const vsr_config_model *m, vsr_error *err);
+
+/**
+ * 1 when @p m is `optional: true` and its weights source (file, .npy folder
+ * or .tflite) does not exist, with @p why (cap bytes) saying what is missing
+ * and how to get it (@p e's weights_hint); else 0.
+ */
+int vsr_pipe_weights_absent(const vsr_models_entry *e, const vsr_config_model *m, char *why,
+                            size_t cap);
+
+/**
+ * Set every weight of @p g (built for @p e at h x w) from the source @p m
+ * names: weights (.vsrw), weights_npy + weights_map, or weights_tflite (its
+ * weights are moved onto @p g by order). @p m may be NULL and then
+ * @p vsrw_path (may be NULL) is the file; with neither, -ENOENT says how to
+ * get weights. Everything is borrowed.
+ */
+int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
+                          const char *vsrw_path, vsr_graph *g, int h, int w, vsr_error *err);
+
+/**
+ * INT8: feed the first min(@p frames, n) LR frames of @p lr (one clip, in
+ * order; hidden state fed as zeros, the state after a reset) to an FP32
+ * calibration of @p g and write the ranges by @p method ("minmax",
+ * "percentile", "mse"). prev-HR models are refused (-ENOTSUP).
+ */
+int vsr_pipe_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_temporal tp, int in_ch,
+                       int state_ch, const char *model, const char *method, int frames,
+                       const vsr_frame *lr, int n, vsr_error *err);
+
+#endif
