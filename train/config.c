@@ -263,9 +263,14 @@ int vsr_train_config_load(const char *path, const char *const *sets, int n_sets,
 #undef D
     for (int i = 0; i < m.n; i++)
         if (!m.a[i].used) {
-            rc = vsr_error_set(err, -EINVAL,
-                               "%s:%d: unknown key '%s' (see configs/train_elsr.yaml)", path,
-                               m.a[i].line, m.a[i].key);
+            if (m.a[i].line > 0)
+                rc = vsr_error_set(err, -EINVAL,
+                                   "%s:%d: unknown key '%s' (see configs/train_elsr.yaml)",
+                                   path, m.a[i].line, m.a[i].key);
+            else
+                rc = vsr_error_set(err, -EINVAL,
+                                   "--set %s: unknown key (see configs/train_elsr.yaml)",
+                                   m.a[i].key);
             goto done;
         }
 done:

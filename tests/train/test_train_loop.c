@@ -320,12 +320,54 @@ static void test_resume(void **st)
     same_weights(a, b);
 }
 
+/* Config: defaults, overrides, and errors that name the key and line. */
+static void test_config(void **st)
+{
+    env *e = *st;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/cfg.yaml", e->tmp);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "name: c\nmodel: ELSR\nsteps: 50\noptimizer: {lr: 1.0e-3}\n"
+               "schedule: {type: step, step_size: 10, gamma: 0.1}\n");
+    fclose(f);
+    vsr_train_config c;
+    vsr_error err;
+    const char *sets[] = {"batch=4", "optimizer.beta2=0.99"};
+    assert_int_equal(vsr_train_config_load(path, sets, 2, &c, &err), 0);
+    assert_int_equal(c.steps, 50);
+    assert_int_equal(c.batch, 4);
+    assert_int_equal(c.patch, 32);
+    assert_float_equal(c.sched.lr, 1e-3, 0);
+    assert_float_equal(c.beta2, 0.99, 0);
+    assert_int_equal(c.sched.kind, VSR_TRAIN_SCHED_STEP);
+    assert_int_equal(c.loss, VSR_TRAIN_LOSS_L1);
+    assert_string_equal(c.out_dir, "runs/c");
+    vsr_train_config_free(&c);
+    const char *bad[] = {"stepz=3"};
+    assert_int_equal(vsr_train_config_load(path, bad, 1, &c, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "unknown key 'stepz'"));
+    const char *bad2[] = {"batch=0"};
+    assert_int_equal(vsr_train_config_load(path, bad2, 1, &c, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "batch"));
+    f = fopen(path, "w");
+    fprintf(f, "name: c\nmodel: ELSR\nloss: huber\n");
+    fclose(f);
+    assert_int_equal(vsr_train_config_load(path, NULL, 0, &c, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "huber"));
+    f = fopen(path, "w");
+    fprintf(f, "name: c\nmodel: ELSR\n\npatch: [1, 2]\n");
+    fclose(f);
+    assert_int_equal(vsr_train_config_load(path, NULL, 0, &c, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "patch"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_adam_sched), cmocka_unit_test(test_init),
-        cmocka_unit_test(test_overfit),    cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_adam_sched),    cmocka_unit_test(test_init),
+        cmocka_unit_test(test_overfit),       cmocka_unit_test(test_config),
+        cmocka_unit_test(test_deterministic), cmocka_unit_test(test_resume),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
