@@ -33,6 +33,7 @@
 #include "vsr/engine.h"
 #include "vsr/metrics.h"
 #include "vsr/models.h"
+#include "vsr/reports.h"
 
 #ifndef VSR_GIT_REV
 #define VSR_GIT_REV "unknown"
@@ -41,7 +42,7 @@
 #define VSR_BUILD_FLAGS "unknown"
 #endif
 
-enum { ARG_DB = 256, ARG_RESUME, ARG_DRY_RUN, ARG_SET, ARG_PROGRESS };
+enum { ARG_DB = 256, ARG_RESUME, ARG_DRY_RUN, ARG_SET, ARG_PROGRESS, ARG_NO_REPORT };
 
 static void usage(FILE *out)
 {
@@ -62,6 +63,8 @@ static void usage(FILE *out)
         "                        --set timing.warmup=2 --set precisions=[fp32]\n"
         "                        --set datasets.0.dataroot=/data/vid4 (repeatable)\n"
         "      --progress WHEN   auto (stderr is a terminal), always, never\n"
+        "      --no-report       do not write the report (output.report_dir of the config)\n"
+        "                        at the end; a report failure is only a warning\n"
         "  -q, --quiet           no summary table\n"
         "  -h, --help            this help\n"
         "exit codes: 0 all runs ok, 1 a run failed (the others are recorded) or the run\n"
@@ -547,6 +550,27 @@ static void print_summary(const vsr_sweep_run *runs, const struct summary *sum, 
     }
 }
 
+/* The report of this sweep's runs (newest per run key) into
+ * output.report_dir; failures are one warning line. */
+static void write_report(const vsr_config *cfg, const char *db_path)
+{
+    char filter[256];
+    vsr_error err = {0};
+    vsr_report_opts o;
+    vsr_report_opts_init(&o);
+    snprintf(filter, sizeof(filter), "sweep=%s", cfg->name);
+    o.db = db_path;
+    o.out = cfg->report_dir;
+    o.filter = filter;
+    int rc = vsr_report_generate(&o, &err);
+    if (rc == -ENODATA)
+        fprintf(stderr, "vsrbench run: warning: no finished run to report on (%s)\n", err.msg);
+    else if (rc)
+        fprintf(stderr, "vsrbench run: warning: report not written: %s\n", err.msg);
+    else
+        printf("report: %s/index.html\n", cfg->report_dir);
+}
+
 /* ---- the command ----------------------------------------------------------------- */
 
 int vsr_cmd_run(int argc, char **argv)
@@ -557,12 +581,13 @@ int vsr_cmd_run(int argc, char **argv)
         {"dry-run", no_argument, NULL, ARG_DRY_RUN},
         {"set", required_argument, NULL, ARG_SET},
         {"progress", required_argument, NULL, ARG_PROGRESS},
+        {"no-report", no_argument, NULL, ARG_NO_REPORT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db_path = NULL, *sets[64];
-    int n_sets = 0, resume = 0, dry = 0, quiet = 0, progress = -1, opt;
+    int n_sets = 0, resume = 0, dry = 0, quiet = 0, progress = -1, report = 1, opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
         switch (opt) {
@@ -593,6 +618,9 @@ int vsr_cmd_run(int argc, char **argv)
                 fprintf(stderr, "vsrbench run: --progress takes auto, always or never\n");
                 return VSR_EXIT_USAGE;
             }
+            break;
+        case ARG_NO_REPORT:
+            report = 0;
             break;
         case 'q':
             quiet = 1;
@@ -774,6 +802,11 @@ int vsr_cmd_run(int argc, char **argv)
            db_path);
     if (failed)
         ret = VSR_EXIT_FAILURE;
+    if (report) {
+        /* the runs are committed already: a report problem only warns */
+        vsr_runlog_close(&log);
+        write_report(cfg, db_path);
+    }
 end:
     free(sum);
     vsr_metrics_niqe_model_free(&niqe);

@@ -104,13 +104,15 @@ static void test_run_resume_dry(void **state)
     }
     FILE *f = fopen(t->cfg, "w");
     assert_non_null(f);
-    fputs("name: tiny\n"
-          "datasets: [{name: demo, type: demo, frames: 2, clips: [vtest]}]\n"
-          "metrics: {psnr: {crop_border: 4, channels: [y, rgb]}}\n"
-          "models: [bicubic, ELSR]\n"
-          "threads: 1\n"
-          "timing: {warmup: 1, runs: 1}\n",
-          f);
+    fprintf(f,
+            "name: tiny\n"
+            "datasets: [{name: demo, type: demo, frames: 2, clips: [vtest]}]\n"
+            "metrics: {psnr: {crop_border: 4, channels: [y, rgb]}}\n"
+            "models: [bicubic, ELSR]\n"
+            "threads: 1\n"
+            "timing: {warmup: 1, runs: 1}\n"
+            "output: {report_dir: %s/report}\n",
+            t->dir);
     fclose(f);
 
     const char *dry[] = {"run", t->cfg, "--db", t->db, "--dry-run", NULL};
@@ -130,6 +132,11 @@ static void test_run_resume_dry(void **state)
     assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE model = 'ELSR' AND"
                                " status = 'failed' AND error LIKE '%weights%'"),
                      1);
+    /* the report is written at the end, failed run or not */
+    char path[400];
+    snprintf(path, sizeof(path), "%s/report/report.md", t->dir);
+    assert_int_equal(access(path, R_OK), 0);
+    assert_int_equal(count_lines_with(path, "bicubic") > 0, 1);
     /* bicubic: 2 frames of one clip scored, timed, averaged */
     assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 2);
     assert_int_equal(q_int(db, "SELECT count FROM timings"), 2);
@@ -158,10 +165,57 @@ static void test_run_resume_dry(void **state)
     assert_int_equal(vsrbench(t, bad), 2);
 }
 
+/* optional: true and the weights absent -> 'skipped' with how to get them,
+ * exit 0; --no-report writes no report. */
+static void test_optional_skipped(void **state)
+{
+    struct tmp *t = *state;
+    if (access("/usr/share/doc/opencv-doc/examples/data", R_OK) != 0) {
+        print_message("skipped: the demo needs the opencv-doc package\n");
+        skip();
+    }
+    FILE *f = fopen(t->cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: opt\n"
+            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+            "models:\n"
+            "  - bicubic\n"
+            "  - {name: ELSR, weights: weights/ELSR.vsrw, optional: true}\n"
+            "precisions: [fp32, fp16]\n"
+            "exclude: [{model: bicubic, precision: fp16}]\n"
+            "threads: 1\n"
+            "timing: {warmup: 0, runs: 1}\n"
+            "output: {report_dir: %s/report}\n",
+            t->dir);
+    fclose(f);
+    const char *run[] = {"run",        t->cfg,  "--db",        t->db,
+                         "--progress", "never", "--no-report", NULL};
+    assert_int_equal(vsrbench(t, run), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE model = 'bicubic' AND"
+                               " status = 'ok'"),
+                     1);
+    /* weights/ELSR.vsrw is relative to the config's folder, and the hint says how */
+    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE model = 'ELSR' AND"
+                               " status = 'skipped' AND error LIKE '%/weights/ELSR.vsrw%'"
+                               " AND error LIKE '%train%'"),
+                     2);
+    assert_int_equal(q_int(db, "SELECT count(*) FROM timings"), 1);
+    sqlite3_close(db);
+    assert_int_equal(count_lines_with(t->out, "0 failed"), 1);
+    assert_int_equal(count_lines_with(t->out, "skipped: ELSR"), 1); /* once per model */
+    char path[400];
+    snprintf(path, sizeof(path), "%s/report", t->dir);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_run_resume_dry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_optional_skipped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
