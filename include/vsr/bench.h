@@ -256,12 +256,12 @@ int vsr_runlog_mark_interrupted(vsr_runlog *log, int64_t host_id, int *n, vsr_er
 /** One measured setting of `vsrbench tune`. */
 typedef struct vsr_runlog_tune_row {
     int tile, pad, threads;
-    double ms;         /**< median ms per LR frame */
-    double psnr_delta; /**< PSNR(tiled vs GT) - PSNR(untiled vs GT) in dB; NaN unknown */
-    int identical;     /**< 1 when the output equals the untiled output bit for bit */
-    int pareto;        /**< 1 when no other setting is both faster and closer */
-    int recommended;   /**< 1 for the one recommended setting */
-    double ms_p95;     /**< p95 ms per LR frame (nearest rank); NaN or 0 = unknown */
+    double ms;              /**< median ms per LR frame */
+    double psnr_delta;      /**< PSNR(tiled vs GT) - PSNR(untiled vs GT) in dB; NaN unknown */
+    int identical;          /**< 1 when the output equals the untiled output bit for bit */
+    int pareto;             /**< 1 when no other setting is both faster and closer */
+    int recommended;        /**< 1 for the one recommended setting */
+    double ms_p95;          /**< p95 ms per LR frame (nearest rank); NaN or 0 = unknown */
     double psnr_vs_untiled; /**< PSNR of the output against the untiled output, dB, all
                                  pixels of all frames (RGB, no crop); +INFINITY when
                                  identical (stored NULL with identical = 1); NaN or 0 =
@@ -280,6 +280,40 @@ typedef struct vsr_runlog_tune {
 /** Record @p n tune rows of one session in one transaction. */
 int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_tune *t,
                            const vsr_runlog_tune_row *rows, int n, vsr_error *err);
+
+/* ====================================================================== */
+/* Tile / pad / threads grid search (vsrbench tune)                       */
+/* ====================================================================== */
+
+/**
+ * The settings `vsrbench tune` measures: every threads x tile x pad (in
+ * that nesting, each list in its order), where tile 0 (the whole frame)
+ * is taken once per thread count with pad 0 (pads mean nothing there) and
+ * repeated settings are dropped. Only tile, pad and threads of the rows
+ * are set; the rest is zero. *rows is malloc'ed (caller frees with free()).
+ * Returns 0, -EINVAL (an empty list, a negative tile or pad, threads < 1)
+ * or -ENOMEM.
+ */
+int vsr_tune_grid(const int *tiles, int n_tiles, const int *pads, int n_pads,
+                  const int *threads, int n_threads, vsr_runlog_tune_row **rows, int *n,
+                  vsr_error *err);
+
+/**
+ * The PSNR loss of a measured row, for the Pareto front: 0 when identical,
+ * |psnr_delta| otherwise, +inf when psnr_delta is NaN (unknown).
+ */
+double vsr_tune_loss(const vsr_runlog_tune_row *row);
+
+/**
+ * Set pareto and recommended on @p n measured rows (ms and psnr_delta /
+ * identical filled in). A row is Pareto-optimal when no other row is at
+ * least as fast and at least as close (vsr_tune_loss()) and strictly better
+ * in one of the two. The recommendation is the fastest row whose loss is
+ * at most @p tolerance_db (ties: smaller loss, then fewer threads, then the
+ * earlier row); it is always Pareto-optimal. Returns its index, or -1 when
+ * no row is within the tolerance (then none is recommended).
+ */
+int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db);
 
 /* ====================================================================== */
 /* Sweep configs (YAML)                                                   */
