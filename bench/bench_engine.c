@@ -1,0 +1,686 @@
+/*
+ * bench_engine: ABPN-x4 (62,048 params, 3.56 GMAC per 180x320 LR frame) in
+ * vsrbench's engine and, when built with libxnnpack-dev, the same network
+ * (same random weights, same INT8 parameters) in XNNPACK's subgraph API.
+ * Both run in one process, alternately (A B A B ...), on the same
+ * pthreadpool, at 1 and 2 threads, FP32 / FP16 / INT8 (XNNPACK: FP32 and
+ * QS8; it has no FP16 path on x86). Prints ms/frame (median, p95), GOP/s
+ * (2 * MAC / s), % of the peak measured in this process by tight register
+ * loops (FP32 FMA, FP16 FMA, VNNI), and the ratio XNNPACK ms / vsrbench ms
+ * (> 1: vsrbench faster). Then an end-to-end Vid4 line (decode + BI degrade
+ * + infer + PSNR/SSIM) in frames/s when the data set is present.
+ *
+ * usage: bench_engine [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16,int8] [-f E2E_FRAMES]
+ *                     [--vid4 DIR] [--no-peak]
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pthreadpool.h>
+
+#include "vsr/datasets.h"
+#include "vsr/engine.h"
+#include "vsr/metrics.h"
+#include "vsr/models.h"
+
+#ifdef VSR_HAVE_XNNPACK
+#include <xnnpack.h>
+#endif
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+enum { H = 180, W = 320, S = 4, NPREC = 3 };
+
+#define CHECK(x)                                                                               \
+    do {                                                                                       \
+        int rc_ = (x);                                                                         \
+        if (rc_ < 0) {                                                                         \
+            fprintf(stderr, "bench_engine: %s\n", err.msg[0] ? err.msg : #x);                  \
+            return 1;                                                                          \
+        }                                                                                      \
+    } while (0)
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* median and p95 (nearest rank) of n values; sorts v */
+static void stats(double *v, int n, double *med, double *p95)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_d);
+    *med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    int k = (int)ceil(0.95 * n) - 1;
+    *p95 = v[k < 0 ? 0 : k];
+}
+
+/* A smooth synthetic RGB image in [0, 255] (gradients + texture), HWC float. */
+static void synth(float *x, int h, int w, int seed)
+{
+    for (int y = 0; y < h; y++)
+        for (int i = 0; i < w; i++)
+            for (int c = 0; c < 3; c++) {
+                double v = 128 + 80 * sin(0.05 * i + 0.9 * c + seed) * cos(0.07 * y) +
+                           30 * sin(0.6 * (i + 2 * y) + c);
+                x[((size_t)y * w + i) * 3 + c] = (float)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+}
+
+/* ---- measured peaks ---------------------------------------------------------- */
+
+typedef struct peak_ctx {
+    long iters;
+    int kind; /* 0 fp32 fma, 1 fp16 fma, 2 vnni */
+    volatile float sink;
+} peak_ctx;
+
+#if defined(__x86_64__)
+#define ACC12(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7) OP(8) OP(9) OP(10) OP(11)
+
+__attribute__((target("avx512f"))) static float loop_f32(long iters)
+{
+    __m512 a0 = _mm512_set1_ps(1.f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+           a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+    __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(1e-7f);
+    for (long i = 0; i < iters; i++) {
+#define F(k) a##k = _mm512_fmadd_ps(a##k, x, y);
+        ACC12(F)
+#undef F
+        __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
+    }
+    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                             _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
+    return _mm512_reduce_add_ps(s);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512fp16"))) static float loop_f16(long iters)
+{
+    __m512h a0 = _mm512_set1_ph((_Float16)1.f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
+            a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+    __m512h x = _mm512_set1_ph((_Float16)0.999f), y = _mm512_set1_ph((_Float16)1e-3f);
+    for (long i = 0; i < iters; i++) {
+#define F(k) a##k = _mm512_fmadd_ph(a##k, x, y);
+        ACC12(F)
+#undef F
+        __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
+    }
+    __m512h s = _mm512_add_ph(_mm512_add_ph(_mm512_add_ph(a0, a1), _mm512_add_ph(a2, a3)),
+                              _mm512_add_ph(_mm512_add_ph(a4, a5), _mm512_add_ph(a6, a7)));
+    s = _mm512_add_ph(s, _mm512_add_ph(_mm512_add_ph(a8, a9), _mm512_add_ph(a10, a11)));
+    return (float)_mm512_reduce_add_ph(s);
+}
+
+__attribute__((target("avx512f,avx512vnni"))) static float loop_vnni(long iters)
+{
+    __m512i a0 = _mm512_set1_epi32(1), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+            a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+    __m512i x = _mm512_set1_epi8(3), y = _mm512_set1_epi8(-2);
+    for (long i = 0; i < iters; i++) {
+#define F(k) a##k = _mm512_dpbusd_epi32(a##k, x, y);
+        ACC12(F)
+#undef F
+        __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
+    }
+    __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a0, a1), a2),
+                                 _mm512_add_epi32(_mm512_add_epi32(a3, a4), a5));
+    s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(a6, a7), a8));
+    s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(a9, a10), a11));
+    return (float)_mm512_reduce_add_epi32(s);
+}
+#endif
+
+static void peak_task(void *c, size_t i)
+{
+    (void)i;
+    peak_ctx *p = c;
+#if defined(__x86_64__)
+    float r = p->kind == 0   ? loop_f32(p->iters)
+              : p->kind == 1 ? loop_f16(p->iters)
+                             : loop_vnni(p->iters);
+    p->sink = r;
+#else
+    (void)p;
+#endif
+}
+
+/* Ops per inner iteration: 12 instructions x lanes x 2 (multiply + add). */
+static double peak_gops(pthreadpool_t pool, int nthreads, int kind)
+{
+    static const double ops_per_iter[3] = {12.0 * 16 * 2, 12.0 * 32 * 2, 12.0 * 64 * 2};
+    peak_ctx c = {.iters = 2000000, .kind = kind};
+    double best = 0;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now_s();
+        if (pool && nthreads > 1)
+            pthreadpool_parallelize_1d(pool, peak_task, &c, (size_t)nthreads, 0);
+        else
+            peak_task(&c, 0);
+        double dt = now_s() - t0;
+        double g = ops_per_iter[kind] * (double)c.iters * nthreads / dt * 1e-9;
+        if (g > best)
+            best = g;
+    }
+    return best;
+}
+
+/* ---- XNNPACK side ------------------------------------------------------------- */
+
+#ifdef VSR_HAVE_XNNPACK
+typedef struct xnn_net {
+    xnn_subgraph_t sg;
+    xnn_runtime_t rt;
+    void *bufs[64]; /* static data kept alive for the runtime */
+    int nbufs;
+} xnn_net;
+
+static void *keep(xnn_net *n, size_t bytes)
+{
+    void *p = calloc(1, bytes);
+    if (p && n->nbufs < 64)
+        n->bufs[n->nbufs++] = p;
+    else {
+        free(p);
+        p = NULL;
+    }
+    return p;
+}
+
+static void xnn_net_free(xnn_net *n)
+{
+    if (n->rt)
+        xnn_delete_runtime(n->rt);
+    if (n->sg)
+        xnn_delete_subgraph(n->sg);
+    for (int i = 0; i < n->nbufs; i++)
+        free(n->bufs[i]);
+    memset(n, 0, sizeof(*n));
+}
+
+/* Quantization parameters the engine uses for the graph tensor named @p name. */
+static int tensor_by_name(const vsr_graph *g, const char *name)
+{
+    for (int i = 0; i < vsr_graph_layer_count(g); i++) {
+        vsr_layer_info li;
+        if (vsr_graph_layer_info(g, i, 0, 0, &li, NULL) == 0 && strcmp(li.name, name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+#define XC(call)                                                                               \
+    do {                                                                                       \
+        enum xnn_status st_ = (call);                                                          \
+        if (st_ != xnn_status_success) {                                                       \
+            fprintf(stderr, "bench_engine: XNNPACK: %s failed (status %d)\n", #call,           \
+                    (int)st_);                                                                 \
+            return -1;                                                                         \
+        }                                                                                      \
+    } while (0)
+
+/*
+ * ABPN in XNNPACK: 7 convs (NHWC, OHWI weights), the anchor as a broadcast
+ * add of x over the 16 sub-pixel groups ([H,W,16,3] + [H,W,1,3], which is
+ * what the DCR concat of 16 copies of x means), depth_to_space, clamp to
+ * [0, 255] (fused into the add). QS8: convert in / out (float I/O like the
+ * engine), per-channel int8 weights and int32 biases, the engine's
+ * activation parameters for every tensor.
+ */
+static int xnn_build(xnn_net *n, const vsr_graph *g, int q8, pthreadpool_t pool)
+{
+    static const char *convs[7] = {"conv_in",     "conv_body_0", "conv_body_1", "conv_body_2",
+                                   "conv_body_3", "conv_up1",    "conv_up2"};
+    XC(xnn_create_subgraph(2, 0, &n->sg));
+    size_t din[4] = {1, H, W, 3}, dout[4] = {1, H * S, W * S, 3};
+    uint32_t xin, xout, cur, xq = 0;
+    XC(xnn_define_tensor_value(n->sg, xnn_datatype_fp32, 4, din, NULL, 0,
+                               XNN_VALUE_FLAG_EXTERNAL_INPUT, &xin));
+    XC(xnn_define_tensor_value(n->sg, xnn_datatype_fp32, 4, dout, NULL, 1,
+                               XNN_VALUE_FLAG_EXTERNAL_OUTPUT, &xout));
+    float sx = 1.f;
+    int zx = 0;
+    if (q8) {
+        int tx = tensor_by_name(g, "x");
+        if (tx < 0 || vsr_graph_get_quant(g, tx, &sx, &zx, NULL))
+            return -1;
+        XC(xnn_define_quantized_tensor_value(n->sg, xnn_datatype_qint8, zx, sx, 4, din, NULL,
+                                             XNN_INVALID_VALUE_ID, 0, &xq));
+        XC(xnn_define_convert(n->sg, xin, xq, 0));
+        cur = xq;
+    } else {
+        cur = xin;
+    }
+    int cin = 3;
+    float s_cur = sx;
+    for (int l = 0; l < 7; l++) {
+        char nm[80];
+        const float *w, *b;
+        size_t nw, nb;
+        snprintf(nm, sizeof(nm), "%s.weight", convs[l]);
+        if (vsr_graph_get_weight(g, nm, &w, &nw, NULL) || !w)
+            return -1;
+        snprintf(nm, sizeof(nm), "%s.bias", convs[l]);
+        if (vsr_graph_get_weight(g, nm, &b, &nb, NULL) || !b)
+            return -1;
+        int cout = (int)nb;
+        size_t dw[4] = {(size_t)cout, 3, 3, (size_t)cin}, db[1] = {(size_t)cout};
+        size_t dy[4] = {1, H, W, (size_t)cout};
+        int relu = l < 6;
+        uint32_t wid, bid, yid;
+        if (!q8) {
+            float *wo = keep(n, nw * sizeof(float)), *bo = keep(n, nb * sizeof(float));
+            if (!wo || !bo)
+                return -1;
+            for (int o = 0; o < cout; o++)
+                for (int t = 0; t < 9; t++)
+                    for (int c = 0; c < cin; c++)
+                        wo[((size_t)o * 9 + t) * cin + c] = w[((size_t)t * cin + c) * cout + o];
+            memcpy(bo, b, nb * sizeof(float));
+            XC(xnn_define_tensor_value(n->sg, xnn_datatype_fp32, 4, dw, wo,
+                                       XNN_INVALID_VALUE_ID, 0, &wid));
+            XC(xnn_define_tensor_value(n->sg, xnn_datatype_fp32, 1, db, bo,
+                                       XNN_INVALID_VALUE_ID, 0, &bid));
+            XC(xnn_define_tensor_value(n->sg, xnn_datatype_fp32, 4, dy, NULL,
+                                       XNN_INVALID_VALUE_ID, 0, &yid));
+        } else {
+            int8_t *wo = keep(n, nw);
+            int32_t *bo = keep(n, nb * sizeof(int32_t));
+            float *ws = keep(n, nb * sizeof(float)), *bs = keep(n, nb * sizeof(float));
+            if (!wo || !bo || !ws || !bs)
+                return -1;
+            int ty = tensor_by_name(g, convs[l]);
+            float sy;
+            int zy;
+            if (ty < 0 || vsr_graph_get_quant(g, ty, &sy, &zy, NULL))
+                return -1;
+            for (int o = 0; o < cout; o++) {
+                float mx = 0.f;
+                for (int k = 0; k < 9 * cin; k++)
+                    mx = fmaxf(mx, fabsf(w[(size_t)k * cout + o]));
+                ws[o] = mx > 0.f ? mx / 127.f : 1.f;
+                bs[o] = s_cur * ws[o];
+                for (int t = 0; t < 9; t++)
+                    for (int c = 0; c < cin; c++) {
+                        float q = nearbyintf(w[((size_t)t * cin + c) * cout + o] / ws[o]);
+                        wo[((size_t)o * 9 + t) * cin + c] =
+                            (int8_t)fminf(fmaxf(q, -127.f), 127.f);
+                    }
+                bo[o] = (int32_t)nearbyint((double)b[o] / ((double)s_cur * ws[o]));
+            }
+            XC(xnn_define_channelwise_quantized_tensor_value(
+                n->sg, xnn_datatype_qcint8, ws, 4, 0, dw, wo, XNN_INVALID_VALUE_ID, 0, &wid));
+            XC(xnn_define_channelwise_quantized_tensor_value(
+                n->sg, xnn_datatype_qcint32, bs, 1, 0, db, bo, XNN_INVALID_VALUE_ID, 0, &bid));
+            XC(xnn_define_quantized_tensor_value(n->sg, xnn_datatype_qint8, zy, sy, 4, dy, NULL,
+                                                 XNN_INVALID_VALUE_ID, 0, &yid));
+            s_cur = sy;
+        }
+        XC(xnn_define_convolution_2d(n->sg, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, (size_t)cin,
+                                     (size_t)cout, relu ? 0.f : -INFINITY, INFINITY, cur, wid,
+                                     bid, yid, 0));
+        cur = yid;
+        cin = cout;
+    }
+    /* anchor add + clamp on [H, W, 16, 3] + [H, W, 1, 3] */
+    size_t d5[5] = {1, H, W, S * S, 3}, dx5[5] = {1, H, W, 1, 3};
+    size_t d4[4] = {1, H, W, S * S * 3};
+    uint32_t r5, x5, a5, a4, ds;
+    float sa = 1.f;
+    int za = 0;
+    enum xnn_datatype dt = q8 ? xnn_datatype_qint8 : xnn_datatype_fp32;
+    if (q8) {
+        int tc = tensor_by_name(g, "clip");
+        float sy;
+        int zy;
+        int tu = tensor_by_name(g, "conv_up2");
+        if (tc < 0 || vsr_graph_get_quant(g, tc, &sa, &za, NULL) || tu < 0 ||
+            vsr_graph_get_quant(g, tu, &sy, &zy, NULL))
+            return -1;
+        XC(xnn_define_quantized_tensor_value(n->sg, dt, zy, sy, 5, d5, NULL,
+                                             XNN_INVALID_VALUE_ID, 0, &r5));
+        XC(xnn_define_quantized_tensor_value(n->sg, dt, zx, sx, 5, dx5, NULL,
+                                             XNN_INVALID_VALUE_ID, 0, &x5));
+        XC(xnn_define_quantized_tensor_value(n->sg, dt, za, sa, 5, d5, NULL,
+                                             XNN_INVALID_VALUE_ID, 0, &a5));
+        XC(xnn_define_quantized_tensor_value(n->sg, dt, za, sa, 4, d4, NULL,
+                                             XNN_INVALID_VALUE_ID, 0, &a4));
+        /* this snapshot's depth_to_space is FP32 only: convert first */
+        XC(xnn_define_tensor_value(n->sg, xnn_datatype_fp32, 4, d4, NULL, XNN_INVALID_VALUE_ID,
+                                   0, &ds));
+    } else {
+        XC(xnn_define_tensor_value(n->sg, dt, 5, d5, NULL, XNN_INVALID_VALUE_ID, 0, &r5));
+        XC(xnn_define_tensor_value(n->sg, dt, 5, dx5, NULL, XNN_INVALID_VALUE_ID, 0, &x5));
+        XC(xnn_define_tensor_value(n->sg, dt, 5, d5, NULL, XNN_INVALID_VALUE_ID, 0, &a5));
+        XC(xnn_define_tensor_value(n->sg, dt, 4, d4, NULL, XNN_INVALID_VALUE_ID, 0, &a4));
+        ds = xout;
+    }
+    XC(xnn_define_static_reshape(n->sg, 5, d5, cur, r5, 0));
+    XC(xnn_define_static_reshape(n->sg, 5, dx5, q8 ? xq : xin, x5, 0));
+    XC(xnn_define_add2(n->sg, 0.f, 255.f, r5, x5, a5, 0));
+    XC(xnn_define_static_reshape(n->sg, 4, d4, a5, a4, 0));
+    if (q8) {
+        XC(xnn_define_convert(n->sg, a4, ds, 0));
+        XC(xnn_define_depth_to_space(n->sg, ds, xout, S, 0));
+    } else {
+        XC(xnn_define_depth_to_space(n->sg, a4, ds, S, 0));
+    }
+    XC(xnn_create_runtime_v2(n->sg, pool, 0, &n->rt));
+    return 0;
+}
+#endif
+
+/* ---- main ---------------------------------------------------------------------- */
+
+static const char *const prec_names[NPREC] = {"fp32", "fp16", "int8"};
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench_engine [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16,int8] "
+                    "[-f E2E_FRAMES] [--vid4 DIR] [--no-peak]\n");
+}
+
+int main(int argc, char **argv)
+{
+    long runs = 20, maxthreads = 2, e2e_frames = 4;
+    int want[NPREC] = {1, 1, 1}, do_peak = 1;
+    const char *vid4 = "/work/shared/data/vid4";
+    vsr_error err = {0};
+    static const struct option lo[] = {
+        {"vid4", required_argument, 0, 'V'}, {"no-peak", no_argument, 0, 'P'}, {0, 0, 0, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "n:t:p:f:h", lo, NULL)) != -1) {
+        switch (opt) {
+        case 'n':
+            if (vsr_parse_long(optarg, 3, 100000, &runs, "-n", &err))
+                return fprintf(stderr, "bench_engine: %s\n", err.msg), 2;
+            break;
+        case 't':
+            if (vsr_parse_long(optarg, 1, 64, &maxthreads, "-t", &err))
+                return fprintf(stderr, "bench_engine: %s\n", err.msg), 2;
+            break;
+        case 'f':
+            if (vsr_parse_long(optarg, 0, 1000, &e2e_frames, "-f", &err))
+                return fprintf(stderr, "bench_engine: %s\n", err.msg), 2;
+            break;
+        case 'p': {
+            memset(want, 0, sizeof(want));
+            char buf[64];
+            snprintf(buf, sizeof(buf), "%s", optarg);
+            for (char *sv = NULL, *tok = strtok_r(buf, ",", &sv); tok;
+                 tok = strtok_r(NULL, ",", &sv)) {
+                vsr_precision p;
+                if (vsr_precision_parse(tok, &p, &err))
+                    return fprintf(stderr, "bench_engine: -p: %s\n", err.msg), 2;
+                want[p] = 1;
+            }
+            break;
+        }
+        case 'V':
+            vid4 = optarg;
+            break;
+        case 'P':
+            do_peak = 0;
+            break;
+        default:
+            usage();
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        usage();
+        return 2;
+    }
+
+    /* network + weights + INT8 parameters */
+    const vsr_models_entry *ent = vsr_models_zoo_find("ABPN");
+    if (!ent)
+        return fprintf(stderr, "bench_engine: zoo has no ABPN\n"), 1;
+    vsr_graph *g = NULL;
+    CHECK(vsr_models_build(&ent->hp, ent->name, H, W, &g, &err));
+    CHECK(vsr_models_random_weights(g, 20240901, &err));
+    {
+        /* a small residual (like a trained ABPN) so that the SR frame is not all clipped
+         * to 0 / 255 and the vsrbench-vs-XNNPACK difference means something */
+        const float *w0;
+        size_t nw0;
+        CHECK(vsr_graph_get_weight(g, "conv_up2.weight", &w0, &nw0, &err));
+        float *w1 = malloc(nw0 * sizeof(float));
+        if (!w1)
+            return fprintf(stderr, "bench_engine: out of memory\n"), 1;
+        for (size_t k = 0; k < nw0; k++)
+            w1[k] = 0.02f * w0[k];
+        CHECK(vsr_graph_set_weight(g, "conv_up2.weight", w1, nw0, &err));
+        free(w1);
+    }
+    vsr_graph_stats gs;
+    CHECK(vsr_graph_count(g, H, W, VSR_PREC_FP32, &gs, &err));
+    double gop = 2.0 * (double)gs.macs * 1e-9;
+    float *x = malloc((size_t)H * W * 3 * sizeof(float));
+    size_t nout = (size_t)H * S * W * S * 3;
+    float *ya = malloc(nout * sizeof(float)), *yb = malloc(nout * sizeof(float));
+    if (!x || !ya || !yb)
+        return fprintf(stderr, "bench_engine: out of memory\n"), 1;
+    {
+        vsr_calib *cal = NULL;
+        CHECK(vsr_calib_create(g, NULL, &cal, &err));
+        for (int k = 0; k < 2; k++) {
+            synth(x, H, W, k + 1);
+            const float *in[1] = {x};
+            CHECK(vsr_calib_feed(cal, in, H, W, &err));
+        }
+        vsr_calib_options co;
+        vsr_calib_options_default(&co);
+        CHECK(vsr_calib_finish(cal, &co, g, &err));
+        vsr_calib_free(&cal);
+    }
+    synth(x, H, W, 0);
+
+    unsigned isa = vsr_cpu_features();
+    printf("# bench_engine: ABPN-x4 %dx%d -> %dx%d, %lld params, %.3f GMAC (%.2f GOP) per "
+           "frame; CPU ISA %s\n",
+           H, W, H * S, W * S, (long long)gs.params, (double)gs.macs * 1e-9, gop,
+           vsr_isa_name(isa));
+#ifdef VSR_HAVE_XNNPACK
+    int have_xnn = xnn_initialize(NULL) == xnn_status_success;
+    if (!have_xnn)
+        printf("# XNNPACK: xnn_initialize failed; vsrbench only\n");
+#else
+    int have_xnn = 0;
+    printf("# XNNPACK: not built (libxnnpack-dev was not found at configure time); "
+           "vsrbench only\n");
+#endif
+
+    double peak[2][3] = {{0}}; /* [threads-1][fp32, fp16, int8] */
+    for (long th = 1; th <= maxthreads; th++) {
+        pthreadpool_t pool = pthreadpool_create((size_t)th);
+        if (!pool)
+            return fprintf(stderr, "bench_engine: pthreadpool_create(%ld) failed\n", th), 1;
+        if (do_peak && th <= 2) {
+            int ok16 = (isa & VSR_ISA_AVX512FP16) != 0, ok512 = (isa & VSR_ISA_AVX512) != 0,
+                okv = (isa & VSR_ISA_AVX512VNNI) != 0;
+            peak[th - 1][0] = ok512 ? peak_gops(pool, (int)th, 0) : 0;
+            peak[th - 1][1] = ok16 ? peak_gops(pool, (int)th, 1) : 0;
+            peak[th - 1][2] = okv ? peak_gops(pool, (int)th, 2) : 0;
+            printf("# measured peak, %ld thread%s: FP32 FMA %.0f GFLOP/s, FP16 FMA %.0f "
+                   "GFLOP/s, INT8 VNNI %.0f GOP/s\n",
+                   th, th > 1 ? "s" : "", peak[th - 1][0], peak[th - 1][1], peak[th - 1][2]);
+        }
+        printf("\n| prec | threads | impl | median ms | p95 ms | GOP/s | %% peak | "
+               "XNNPACK/vsrbench |\n|---|---|---|---|---|---|---|---|\n");
+        for (int p = 0; p < NPREC; p++) {
+            if (!want[p])
+                continue;
+            vsr_engine *e = NULL;
+            CHECK(vsr_engine_create(g, (vsr_precision)p, pool, NULL, &e, &err));
+            CHECK(vsr_engine_set_input(e, 0, x, H, W, 3, &err));
+            int xnn_ok = 0;
+#ifdef VSR_HAVE_XNNPACK
+            xnn_net xn = {0};
+            if (have_xnn && p != VSR_PREC_FP16) {
+                if (xnn_build(&xn, g, p == VSR_PREC_INT8, pool) == 0) {
+                    struct xnn_external_value ev[2] = {{0, x}, {1, yb}};
+                    xnn_ok = xnn_setup_runtime(xn.rt, 2, ev) == xnn_status_success;
+                }
+                if (!xnn_ok)
+                    printf("# XNNPACK %s: could not build the network (see above)\n",
+                           prec_names[p]);
+            }
+#endif
+            double *ta = malloc((size_t)runs * sizeof(double));
+            double *tb = malloc((size_t)runs * sizeof(double));
+            if (!ta || !tb)
+                return fprintf(stderr, "bench_engine: out of memory\n"), 1;
+            for (long r = -3; r < runs; r++) { /* 3 warm-up rounds */
+                double t0 = now_s();
+                CHECK(vsr_engine_run(e, &err));
+                double t1 = now_s();
+                if (r >= 0)
+                    ta[r] = (t1 - t0) * 1e3;
+#ifdef VSR_HAVE_XNNPACK
+                if (xnn_ok) {
+                    t0 = now_s();
+                    if (xnn_invoke_runtime(xn.rt) != xnn_status_success)
+                        return fprintf(stderr, "bench_engine: xnn_invoke_runtime failed\n"), 1;
+                    t1 = now_s();
+                    if (r >= 0)
+                        tb[r] = (t1 - t0) * 1e3;
+                }
+#endif
+            }
+            /* agreement check: max |vsrbench - XNNPACK| over the SR frame */
+            double maxdiff = 0;
+            if (xnn_ok) {
+                CHECK(vsr_engine_get_output(e, 0, ya, nout, &err));
+                size_t inside = 0;
+                for (size_t k = 0; k < nout; k++) {
+                    maxdiff = fmax(maxdiff, fabs((double)ya[k] - (double)yb[k]));
+                    inside += ya[k] > 0.f && ya[k] < 255.f;
+                }
+                if (getenv("BENCH_ENGINE_DEBUG"))
+                    fprintf(stderr, "unclipped %zu of %zu, y[100]=%g/%g\n", inside, nout,
+                            ya[100], yb[100]);
+            }
+            double ma, pa, mb = 0, pb = 0;
+            stats(ta, (int)runs, &ma, &pa);
+            if (xnn_ok)
+                stats(tb, (int)runs, &mb, &pb);
+            int pk = p == VSR_PREC_FP32 ? 0 : p == VSR_PREC_FP16 ? 1 : 2;
+            double pkv = th <= 2 ? peak[th - 1][pk] : 0;
+            char pct[32] = "-";
+            if (pkv > 0)
+                snprintf(pct, sizeof(pct), "%.0f%%", 100.0 * gop / (ma * 1e-3) / pkv);
+            char ratio[48] = "-";
+            if (xnn_ok)
+                snprintf(ratio, sizeof(ratio), "%.2fx", mb / ma);
+            else if (p == VSR_PREC_FP16)
+                snprintf(ratio, sizeof(ratio), "(vs XNNPACK fp32 below)");
+            printf("| %s | %ld | vsrbench (%s) | %.2f | %.2f | %.0f | %s | %s |\n",
+                   prec_names[p], th, vsr_isa_name(vsr_engine_isa(e)), ma, pa,
+                   gop / (ma * 1e-3), pct, ratio);
+            if (xnn_ok) {
+                double pkx = th <= 2 ? peak[th - 1][p == VSR_PREC_FP32 ? 0 : 2] : 0;
+                snprintf(pct, sizeof(pct), "-");
+                if (pkx > 0)
+                    snprintf(pct, sizeof(pct), "%.0f%%", 100.0 * gop / (mb * 1e-3) / pkx);
+                printf("| %s | %ld | XNNPACK %s | %.2f | %.2f | %.0f | %s | max|diff| %.3g |\n",
+                       prec_names[p], th, p == VSR_PREC_INT8 ? "qs8" : "f32", mb, pb,
+                       gop / (mb * 1e-3), pct, maxdiff);
+            }
+            /* remember XNNPACK fp32 to give the fp16 ratio */
+            static double xnn_f32_ms[65];
+            if (xnn_ok && p == VSR_PREC_FP32)
+                xnn_f32_ms[th] = mb;
+            if (p == VSR_PREC_FP16 && xnn_f32_ms[th] > 0)
+                printf("| fp16 | %ld | ratio XNNPACK fp32 / vsrbench fp16 | | | | | %.2fx |\n",
+                       th, xnn_f32_ms[th] / ma);
+            free(ta), free(tb);
+#ifdef VSR_HAVE_XNNPACK
+            xnn_net_free(&xn);
+#endif
+            vsr_engine_free(&e);
+        }
+        printf("\n");
+        pthreadpool_destroy(pool);
+    }
+
+    /* end-to-end Vid4: decode + BI degrade + infer + PSNR/SSIM (Y), 2 threads */
+    vsr_dataset_spec spec = {.type = VSR_DATASET_VID4,
+                             .root = vid4,
+                             .degradation = VSR_DEGRADE_BI,
+                             .scale = S,
+                             .max_frames = (int)e2e_frames};
+    vsr_dataset *ds = NULL;
+    if (e2e_frames <= 0) {
+        printf("# Vid4 end-to-end: skipped (-f 0)\n");
+    } else if (vsr_dataset_open(&spec, &ds, &err)) {
+        printf("# Vid4 end-to-end: skipped (%s)\n", err.msg);
+    } else {
+        long th = maxthreads;
+        pthreadpool_t pool = pthreadpool_create((size_t)th);
+        for (int p = 0; p < NPREC && pool; p++) {
+            if (!want[p])
+                continue;
+            vsr_engine *e = NULL;
+            CHECK(vsr_engine_create(g, (vsr_precision)p, pool, NULL, &e, &err));
+            double t_load = 0, t_inf = 0, t_met = 0, psum = 0;
+            int nf = 0;
+            for (int c = 0; c < vsr_dataset_clip_count(ds); c++) {
+                vsr_clip clip = {0};
+                double t0 = now_s();
+                CHECK(vsr_dataset_load_frames(ds, c, 0, (int)e2e_frames, &clip, &err));
+                double t1 = now_s();
+                t_load += t1 - t0;
+                for (int f = 0; f < clip.n_frames; f++) {
+                    vsr_frame sr = {0};
+                    CHECK(vsr_frame_alloc(&sr, clip.gt[f].width, clip.gt[f].height, 3, &err));
+                    t0 = now_s();
+                    CHECK(vsr_engine_set_input_frame(e, 0, &clip.lr[f], &err));
+                    CHECK(vsr_engine_run(e, &err));
+                    CHECK(vsr_engine_get_output_frame(e, 0, &sr, &err));
+                    t1 = now_s();
+                    double ps, ss;
+                    CHECK(vsr_metrics_psnr(&clip.gt[f], &sr, S, 1, pool, &ps, &err));
+                    CHECK(vsr_metrics_ssim(&clip.gt[f], &sr, S, 1, pool, &ss, &err));
+                    double t2 = now_s();
+                    t_inf += t1 - t0;
+                    t_met += t2 - t1;
+                    psum += ps;
+                    nf++;
+                    vsr_frame_free(&sr);
+                }
+                vsr_clip_free(&clip);
+            }
+            double tot = t_load + t_inf + t_met;
+            printf("# Vid4 end-to-end %s, %ld threads: %d frames (%ld per clip) in %.2f s = "
+                   "%.1f frames/s (decode+degrade %.1f ms, infer %.1f ms, PSNR+SSIM %.1f ms "
+                   "per frame; PSNR-Y %.2f dB, random weights)\n",
+                   prec_names[p], th, nf, e2e_frames, tot, nf / tot, 1e3 * t_load / nf,
+                   1e3 * t_inf / nf, 1e3 * t_met / nf, psum / nf);
+            vsr_engine_free(&e);
+        }
+        if (pool)
+            pthreadpool_destroy(pool);
+        vsr_dataset_close(&ds);
+    }
+#ifdef VSR_HAVE_XNNPACK
+    if (have_xnn)
+        xnn_deinitialize();
+#endif
+    free(x), free(ya), free(yb);
+    vsr_graph_free(&g);
+    return 0;
+}
