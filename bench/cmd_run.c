@@ -93,40 +93,6 @@ static int mkdir_p(const char *path, vsr_error *err)
     return 0;
 }
 
-/* Open the dataset a run uses. */
-static int open_dataset(const vsr_config *cfg, const vsr_sweep_run *r, vsr_dataset **ds,
-                        vsr_error *err)
-{
-    const vsr_config_dataset *d = r->dataset;
-    vsr_dataset_spec spec = {0};
-    char dir[4096], root[4200];
-    int rc;
-    if ((rc = vsr_degradation_parse(r->degradation, &spec.degradation, err)))
-        return rc;
-    spec.scale = cfg->scale;
-    spec.max_frames = d->frames;
-    spec.clips = d->clips;
-    spec.n_clips = d->clips ? d->n_clips : 0;
-    spec.gt = d->dataroot_gt;
-    spec.lq = d->dataroot_lq;
-    if (!strcmp(d->type, "demo")) {
-        if (d->dataroot)
-            snprintf(dir, sizeof(dir), "%s", d->dataroot);
-        else if ((rc = vsr_demo_default_dir(dir, sizeof(dir), err)))
-            return rc;
-        if ((rc = vsr_demo_build(dir, err)))
-            return rc;
-        snprintf(root, sizeof(root), "%s/%s", dir, VSR_DEMO_SUBDIR);
-        spec.type = VSR_DATASET_VID4;
-        spec.root = root;
-    } else {
-        if ((rc = vsr_dataset_type_parse(d->type, &spec.type, err)))
-            return rc;
-        spec.root = d->dataroot;
-    }
-    return vsr_dataset_open(&spec, ds, err);
-}
-
 /* Everything one run allocates; freed by run_state_free(). */
 struct run_state {
     const vsr_models_entry *entry;
@@ -358,7 +324,7 @@ static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
     s->pool = pthreadpool_create((size_t)r->threads);
     if (!s->pool)
         return vsr_error_set(err, -ENOMEM, "cannot create a pool of %d threads", r->threads);
-    if ((rc = open_dataset(cfg, r, &s->ds, err)))
+    if ((rc = vsr_pipe_open_dataset(cfg->scale, r->dataset, r->degradation, &s->ds, err)))
         return rc;
     int n_clips = vsr_dataset_clip_count(s->ds);
     s->clips = calloc((size_t)n_clips, sizeof(*s->clips));

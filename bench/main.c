@@ -20,6 +20,7 @@ static const struct vsr_command commands[] = {
     {"eval", vsr_cmd_eval, "PSNR / SSIM (RGB or Y) and NIQE of images, folders, videos"},
     {"models", vsr_cmd_models, "list the model zoo (params, MACs); per-layer tables; import weights"},
     {"train", vsr_cmd_train, "train a zoo model (Adam, patches of the demo training set)"},
+    {"tune", vsr_cmd_tune, "grid-search tile x pad x threads: ms/frame, seams, Pareto, pick"},
     {NULL, NULL, NULL},
 };
 

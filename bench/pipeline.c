@@ -179,6 +179,40 @@ int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
     return vsr_models_load_weights(e, g, m && m->weights ? m->weights : vsrw_path, err);
 }
 
+/* ---- datasets ------------------------------------------------------------- */
+
+int vsr_pipe_open_dataset(int scale, const vsr_config_dataset *d, const char *degradation,
+                          vsr_dataset **ds, vsr_error *err)
+{
+    vsr_dataset_spec spec = {0};
+    char dir[4096], root[4200];
+    int rc;
+    if ((rc = vsr_degradation_parse(degradation, &spec.degradation, err)))
+        return rc;
+    spec.scale = scale;
+    spec.max_frames = d->frames;
+    spec.clips = d->clips;
+    spec.n_clips = d->clips ? d->n_clips : 0;
+    spec.gt = d->dataroot_gt;
+    spec.lq = d->dataroot_lq;
+    if (!strcmp(d->type, "demo")) {
+        if (d->dataroot)
+            snprintf(dir, sizeof(dir), "%s", d->dataroot);
+        else if ((rc = vsr_demo_default_dir(dir, sizeof(dir), err)))
+            return rc;
+        if ((rc = vsr_demo_build(dir, err)))
+            return rc;
+        snprintf(root, sizeof(root), "%s/%s", dir, VSR_DEMO_SUBDIR);
+        spec.type = VSR_DATASET_VID4;
+        spec.root = root;
+    } else {
+        if ((rc = vsr_dataset_type_parse(d->type, &spec.type, err)))
+            return rc;
+        spec.root = d->dataroot;
+    }
+    return vsr_dataset_open(&spec, ds, err);
+}
+
 /* ---- INT8 calibration ------------------------------------------------------ */
 
 /* INT8: calibrate on the first frames of one clip (hidden state fed as

@@ -11,6 +11,7 @@
 
 #include "vsr/bench.h"
 #include "vsr/core.h"
+#include "vsr/datasets.h"
 #include "vsr/engine.h"
 #include "vsr/models.h"
 
@@ -47,5 +48,13 @@ int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
 int vsr_pipe_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_temporal tp, int in_ch,
                        int state_ch, const char *model, const char *method, int frames,
                        const vsr_frame *lr, int n, vsr_error *err);
+
+/**
+ * Open config dataset @p d with @p degradation ("bi" / "bd") at @p scale;
+ * type demo builds (or verifies) the demo first. *ds is closed by the
+ * caller with vsr_dataset_close().
+ */
+int vsr_pipe_open_dataset(int scale, const vsr_config_dataset *d, const char *degradation,
+                          vsr_dataset **ds, vsr_error *err);
 
 #endif

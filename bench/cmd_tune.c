@@ -1,0 +1,639 @@
+/*
+ * vsrbench tune: grid search over tile x pad x threads for one model,
+ * precision and dataset.
+ *
+ * Every setting builds its own engine on the same graph (weights loaded and,
+ * for INT8, calibrated once), warms up, then times every LR frame of the
+ * dataset (first --frames frames of each clip) exactly as `vsrbench run`
+ * does: the clock brackets the runner call that produces the frame, nothing
+ * else runs meanwhile. The whole-frame output at the first thread count is
+ * the reference: each setting's SR frames are compared with it bit for bit
+ * (identical), by PSNR over all pixels (psnr_vs_untiled, +inf when
+ * identical) and by the change of the mean PSNR-Y against GT (psnr_delta,
+ * crop = scale), all after the timed calls. Rows go to tune_results.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <pthreadpool.h>
+
+#include "commands.h"
+#include "pipeline.h"
+#include "vsr/bench.h"
+#include "vsr/core.h"
+#include "vsr/datasets.h"
+#include "vsr/engine.h"
+#include "vsr/metrics.h"
+#include "vsr/models.h"
+
+#define MAX_AXIS 32
+
+enum {
+    ARG_MODEL = 256,
+    ARG_PRECISION,
+    ARG_DATASET,
+    ARG_CONFIG,
+    ARG_TILES,
+    ARG_PADS,
+    ARG_THREADS,
+    ARG_WEIGHTS,
+    ARG_FRAMES,
+    ARG_TOL,
+    ARG_DB,
+    ARG_PROGRESS,
+};
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: vsrbench tune --model M --precision P --dataset D [--config FILE]\n"
+        "                     [--tiles 0,64,96,128,192] [--pads 0,4,8,16] [--threads 1,2]\n"
+        "                     [--weights W] [--frames N] [--tolerance-db 0.01] [--db FILE]\n"
+        "\n"
+        "Time every tile x pad x threads setting of model M in precision P on dataset D,\n"
+        "compare each output with the untiled one (seams), mark the Pareto-optimal\n"
+        "settings (min ms/frame, min |dPSNR|) and recommend the fastest one whose PSNR\n"
+        "change stays within the tolerance. Results go to the run log (tune_results).\n"
+        "\n"
+        "options:\n"
+        "      --model M          zoo name, or a model label of --config\n"
+        "      --precision P      fp32, fp16 or int8 (calibration from --config, else\n"
+        "                         minmax on 8 frames)\n"
+        "      --dataset D        a dataset name of --config; without --config only demo\n"
+        "      --config FILE      take the dataset, model weights, calibration, tile /\n"
+        "                         pad / threads lists, timing and db from this sweep\n"
+        "      --tiles LIST       tile edges in LR pixels, 0 = whole frame\n"
+        "      --pads LIST        overlaps (ignored for tile 0)\n"
+        "      --threads LIST     thread counts\n"
+        "      --weights W        weights file (.vsrw, or .tflite to import)\n"
+        "      --frames N         first N frames of each clip (default: config or 4)\n"
+        "      --tolerance-db X   largest |dPSNR| the recommendation may have (0.01)\n"
+        "      --db FILE          run log (default: config output.db, runs.db)\n"
+        "      --progress WHEN    auto (stderr is a terminal), always, never\n"
+        "  -h, --help             this help\n"
+        "exit codes: 0 ok, 1 runtime failure, 2 usage or config error\n");
+}
+
+/* One clip's frames plus where its SR frames start in the flat arrays. */
+struct tune_ctx {
+    const vsr_models_entry *entry;
+    vsr_models_hparams hp;
+    enum vsr_models_temporal tp;
+    int in_ch, state_ch;
+    vsr_config_model model;
+    vsr_precision prec;
+    vsr_graph *graph;
+    vsr_clip *clips;
+    int n_clips;
+    int n_total; /* SR frames over all clips */
+    int scale, warmup, runs;
+    vsr_frame *ref; /* untiled SR frames, n_total */
+    double ref_psnr;
+    int progress;
+};
+
+static int parse_axis(const char *s, long min, int *out, int *n, const char *what,
+                      vsr_error *err)
+{
+    long tmp[MAX_AXIS];
+    int rc = vsr_parse_long_list(s, min, 4096, tmp, MAX_AXIS, n, what, err);
+    for (int i = 0; !rc && i < *n; i++)
+        out[i] = (int)tmp[i];
+    return rc;
+}
+
+static void frames_free(vsr_frame *f, int n)
+{
+    for (int i = 0; f && i < n; i++)
+        vsr_frame_free(&f[i]);
+    free(f);
+}
+
+/*
+ * Run the setting (tile, pad) on @p pool: warm-up, then runs timed passes
+ * over every clip; SR frames of the first pass go to out[] (n_total frames,
+ * allocated here), the ms of every produced frame to samples (cap >=
+ * runs * n_total).
+ */
+static int measure(struct tune_ctx *c, pthreadpool_t pool, int tile, int pad, vsr_frame *out,
+                   double *samples, int *n_samples, vsr_error *err)
+{
+    vsr_engine *eng = NULL;
+    vsr_models_step step = {0};
+    vsr_models_runner *runner = NULL;
+    vsr_frame sr = {0};
+    int rc, have_step = 0;
+    *n_samples = 0;
+    vsr_engine_options opt;
+    vsr_engine_options_default(&opt);
+    opt.tile = tile;
+    opt.pad = pad;
+    if ((rc = vsr_engine_create(c->graph, c->prec, pool, &opt, &eng, err)) ||
+        (rc = vsr_models_engine_step(eng, c->in_ch, c->state_ch, &step, err)))
+        goto end;
+    have_step = 1;
+    if ((rc = vsr_models_runner_create(c->tp, c->scale, &step, &runner, err)))
+        goto end;
+    const vsr_clip *c0 = &c->clips[0];
+    if ((rc = vsr_frame_alloc(&sr, c0->lr[0].width * c->scale, c0->lr[0].height * c->scale, 3,
+                              err)))
+        goto end;
+    int ready = 0;
+    for (int i = 0; i < c->warmup; i++)
+        if ((rc = vsr_models_runner_push(runner, &c0->lr[i % c0->n_frames], &sr, &ready, NULL,
+                                         err)))
+            goto end;
+    for (ready = 1; ready;)
+        if ((rc = vsr_models_runner_push(runner, NULL, &sr, &ready, NULL, err)))
+            goto end;
+    for (int pass = 0; pass < c->runs; pass++) {
+        int base = 0;
+        for (int k = 0; k < c->n_clips; k++) {
+            const vsr_clip *cl = &c->clips[k];
+            int W = cl->lr[0].width * c->scale, H = cl->lr[0].height * c->scale;
+            if (sr.width != W || sr.height != H) {
+                vsr_frame_free(&sr);
+                if ((rc = vsr_frame_alloc(&sr, W, H, 3, err)))
+                    goto end;
+            }
+            for (int next = 0;;) {
+                const vsr_frame *in = next < cl->n_frames ? &cl->lr[next] : NULL;
+                int t_out = -1;
+                double t0 = vsr_timing_now_ms();
+                rc = vsr_models_runner_push(runner, in, &sr, &ready, &t_out, err);
+                double ms = vsr_timing_now_ms() - t0;
+                if (rc)
+                    goto end;
+                if (in)
+                    next++;
+                else if (!ready)
+                    break;
+                if (!ready)
+                    continue;
+                samples[(*n_samples)++] = ms;
+                if (pass == 0 && (rc = vsr_frame_copy(&out[base + t_out], &sr, err)))
+                    goto end;
+            }
+            base += cl->n_frames;
+        }
+    }
+end:
+    vsr_frame_free(&sr);
+    vsr_models_runner_free(&runner);
+    if (have_step)
+        vsr_models_engine_step_free(&step);
+    vsr_engine_free(&eng);
+    return rc;
+}
+
+/* Mean PSNR-Y (crop = scale) of @p sr against the clips' GT. */
+static int mean_psnr(const struct tune_ctx *c, const vsr_frame *sr, pthreadpool_t pool,
+                     double *out, vsr_error *err)
+{
+    double sum = 0;
+    int k = 0;
+    for (int i = 0; i < c->n_clips; i++)
+        for (int t = 0; t < c->clips[i].n_frames; t++, k++) {
+            double p;
+            int rc = vsr_metrics_psnr(&c->clips[i].gt[t], &sr[k], c->scale, 1, pool, &p, err);
+            if (rc)
+                return rc;
+            if (isinf(p)) {
+                *out = INFINITY;
+                return 0;
+            }
+            sum += p;
+        }
+    *out = sum / k;
+    return 0;
+}
+
+/* Compare @p sr with the reference: identical, PSNR over all pixels. */
+static void compare_ref(const struct tune_ctx *c, const vsr_frame *sr, int *identical,
+                        double *psnr)
+{
+    double se = 0;
+    size_t count = 0;
+    for (int k = 0; k < c->n_total; k++) {
+        const vsr_frame *a = &c->ref[k], *b = &sr[k];
+        for (int y = 0; y < a->height; y++) {
+            const uint8_t *pa = vsr_frame_row(a, y), *pb = vsr_frame_row(b, y);
+            for (int x = 0; x < a->width * a->channels; x++) {
+                double d = (double)pa[x] - pb[x];
+                se += d * d;
+            }
+        }
+        count += (size_t)a->width * a->height * a->channels;
+    }
+    *identical = se == 0;
+    *psnr = se == 0 ? INFINITY : 10.0 * log10(255.0 * 255.0 / (se / (double)count));
+}
+
+static const vsr_config_dataset demo_dataset = {
+    .name = "demo",
+    .type = "demo",
+    .degradations = (const char *[]){"bi"},
+    .n_degradations = 1,
+};
+
+int vsr_cmd_tune(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        {"model", required_argument, NULL, ARG_MODEL},
+        {"precision", required_argument, NULL, ARG_PRECISION},
+        {"dataset", required_argument, NULL, ARG_DATASET},
+        {"config", required_argument, NULL, ARG_CONFIG},
+        {"tiles", required_argument, NULL, ARG_TILES},
+        {"pads", required_argument, NULL, ARG_PADS},
+        {"threads", required_argument, NULL, ARG_THREADS},
+        {"weights", required_argument, NULL, ARG_WEIGHTS},
+        {"frames", required_argument, NULL, ARG_FRAMES},
+        {"tolerance-db", required_argument, NULL, ARG_TOL},
+        {"db", required_argument, NULL, ARG_DB},
+        {"progress", required_argument, NULL, ARG_PROGRESS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *model = NULL, *precision = NULL, *dataset = NULL, *config = NULL;
+    const char *tiles_s = NULL, *pads_s = NULL, *threads_s = NULL, *weights = NULL;
+    const char *frames_s = NULL, *tol_s = NULL, *db_path = NULL;
+    int progress = -1, opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case ARG_MODEL:
+            model = optarg;
+            break;
+        case ARG_PRECISION:
+            precision = optarg;
+            break;
+        case ARG_DATASET:
+            dataset = optarg;
+            break;
+        case ARG_CONFIG:
+            config = optarg;
+            break;
+        case ARG_TILES:
+            tiles_s = optarg;
+            break;
+        case ARG_PADS:
+            pads_s = optarg;
+            break;
+        case ARG_THREADS:
+            threads_s = optarg;
+            break;
+        case ARG_WEIGHTS:
+            weights = optarg;
+            break;
+        case ARG_FRAMES:
+            frames_s = optarg;
+            break;
+        case ARG_TOL:
+            tol_s = optarg;
+            break;
+        case ARG_DB:
+            db_path = optarg;
+            break;
+        case ARG_PROGRESS:
+            if (!strcmp(optarg, "auto"))
+                progress = -1;
+            else if (!strcmp(optarg, "always"))
+                progress = 1;
+            else if (!strcmp(optarg, "never"))
+                progress = 0;
+            else {
+                fprintf(stderr, "vsrbench tune: --progress takes auto, always or never\n");
+                return VSR_EXIT_USAGE;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return VSR_EXIT_OK;
+        default:
+            usage(stderr);
+            return VSR_EXIT_USAGE;
+        }
+    }
+    if (optind != argc || !model || !precision || !dataset) {
+        fprintf(stderr, "vsrbench tune: --model, --precision and --dataset are required "
+                        "(and no other arguments)\n");
+        usage(stderr);
+        return VSR_EXIT_USAGE;
+    }
+    if (progress < 0)
+        progress = isatty(STDERR_FILENO);
+
+    vsr_error err = {0};
+    int ret = VSR_EXIT_USAGE, rc;
+    vsr_config *cfg = NULL;
+    vsr_dataset *ds = NULL;
+    vsr_runlog *log = NULL;
+    vsr_runlog_tune_row *rows = NULL;
+    vsr_frame *out = NULL;
+    double *samples = NULL;
+    char *cmdline = NULL;
+    pthreadpool_t pools[MAX_AXIS] = {0};
+    struct tune_ctx c = {0};
+    int tiles[MAX_AXIS], pads[MAX_AXIS], threads[MAX_AXIS], nt = 0, np = 0, nth = 0, n = 0;
+    double tol = 0.01;
+    long frames = 0;
+
+    if (config && vsr_config_load(config, NULL, 0, &cfg, &err))
+        goto usage_fail;
+    /* dataset */
+    const vsr_config_dataset *d = NULL;
+    for (int i = 0; cfg && i < cfg->n_datasets; i++)
+        if (!strcmp(cfg->datasets[i].name, dataset))
+            d = &cfg->datasets[i];
+    if (!d && !strcmp(dataset, "demo"))
+        d = &demo_dataset;
+    if (!d) {
+        vsr_error_set(&err, -EINVAL,
+                      "--dataset %s: not a dataset of %s; name one of its datasets or use demo",
+                      dataset, cfg ? cfg->path : "(no --config)");
+        goto usage_fail;
+    }
+    vsr_config_dataset dd = *d;
+    /* model: a label of the config, else a zoo name */
+    const vsr_config_model *cm = NULL;
+    for (int i = 0; cfg && i < cfg->n_models; i++)
+        if (!strcasecmp(cfg->models[i].name, model))
+            cm = &cfg->models[i];
+    if (cm)
+        c.model = *cm;
+    else
+        c.model = (vsr_config_model){.name = model, .type = model, .variant = "base"};
+    if (weights) {
+        size_t wl = strlen(weights);
+        c.model.weights = c.model.weights_npy = c.model.weights_map = NULL;
+        c.model.weights_tflite = NULL;
+        c.model.optional = 0;
+        if (wl > 7 && !strcasecmp(weights + wl - 7, ".tflite"))
+            c.model.weights_tflite = weights;
+        else
+            c.model.weights = weights;
+    }
+    c.entry = vsr_models_zoo_find(c.model.type);
+    if (!c.entry) {
+        vsr_error_set(&err, -EINVAL, "--model %s: not in the zoo (see 'vsrbench models')%s",
+                      c.model.type, cfg ? " nor a model of the config" : "");
+        goto usage_fail;
+    }
+    if (c.entry->hp.family == VSR_MODELS_BICUBIC) {
+        vsr_error_set(&err, -EINVAL,
+                      "--model %s: bicubic has no network to tile; tune an engine model",
+                      c.model.name);
+        goto usage_fail;
+    }
+    c.hp = c.entry->hp;
+    if ((rc = vsr_pipe_apply_hparams(&c.hp, &c.model, &err)))
+        goto usage_fail;
+    if (c.model.n_hparams)
+        vsr_models_hparams_interface(&c.hp, &c.tp, &c.in_ch, &c.state_ch);
+    else {
+        c.tp = c.entry->temporal;
+        c.in_ch = c.entry->in_channels;
+        c.state_ch = c.entry->state_channels;
+    }
+    c.scale = c.hp.scale;
+    if (cfg && cfg->scale != c.scale) {
+        vsr_error_set(&err, -EINVAL, "--model %s is x%d, %s has scale %d", c.model.name,
+                      c.scale, cfg->path, cfg->scale);
+        goto usage_fail;
+    }
+    /* precision and calibration */
+    if (vsr_precision_parse(precision, &c.prec, &err))
+        goto usage_fail;
+    const char *calib_method = "minmax";
+    int calib_frames = 8;
+    for (int i = 0; cfg && i < cfg->n_precisions; i++)
+        if (!strcmp(cfg->precisions[i].name, vsr_precision_name(c.prec)) &&
+            cfg->precisions[i].calib_method) {
+            calib_method = cfg->precisions[i].calib_method;
+            calib_frames = cfg->precisions[i].calib_frames;
+            break;
+        }
+    /* axes: options, else the config's, else the defaults */
+    static const int def_tiles[] = {0, 64, 96, 128, 192}, def_pads[] = {0, 4, 8, 16},
+                     def_threads[] = {1, 2};
+    if (tiles_s) {
+        if (parse_axis(tiles_s, 0, tiles, &nt, "--tiles", &err))
+            goto usage_fail;
+    } else if (cfg) {
+        nt = cfg->n_tiles < MAX_AXIS ? cfg->n_tiles : MAX_AXIS;
+        memcpy(tiles, cfg->tiles, (size_t)nt * sizeof(int));
+    } else {
+        nt = 5;
+        memcpy(tiles, def_tiles, sizeof(def_tiles));
+    }
+    if (pads_s) {
+        if (parse_axis(pads_s, 0, pads, &np, "--pads", &err))
+            goto usage_fail;
+    } else if (cfg) {
+        np = cfg->n_pads < MAX_AXIS ? cfg->n_pads : MAX_AXIS;
+        memcpy(pads, cfg->pads, (size_t)np * sizeof(int));
+    } else {
+        np = 4;
+        memcpy(pads, def_pads, sizeof(def_pads));
+    }
+    if (threads_s) {
+        if (parse_axis(threads_s, 1, threads, &nth, "--threads", &err))
+            goto usage_fail;
+    } else if (cfg) {
+        nth = cfg->n_threads < MAX_AXIS ? cfg->n_threads : MAX_AXIS;
+        memcpy(threads, cfg->threads, (size_t)nth * sizeof(int));
+    } else {
+        nth = 2;
+        memcpy(threads, def_threads, sizeof(def_threads));
+    }
+    if (frames_s && vsr_parse_long(frames_s, 1, 100000, &frames, "--frames", &err))
+        goto usage_fail;
+    if (tol_s && vsr_parse_double(tol_s, 0, 100, &tol, "--tolerance-db", &err))
+        goto usage_fail;
+    dd.frames = frames ? (int)frames : dd.frames ? dd.frames : 4;
+    c.warmup = cfg ? cfg->warmup : 1;
+    c.runs = cfg ? cfg->runs : 1;
+    if (vsr_tune_grid(tiles, nt, pads, np, threads, nth, &rows, &n, &err))
+        goto usage_fail;
+    if (!db_path)
+        db_path = cfg ? cfg->db : "runs.db";
+    char why[sizeof(err.msg)];
+    if (vsr_pipe_weights_absent(c.entry, &c.model, why, sizeof(why))) {
+        fprintf(stderr, "vsrbench tune: %s\n", why);
+        ret = VSR_EXIT_FAILURE;
+        goto end;
+    }
+
+    /* ---- load the frames, build and load the model once ---- */
+    ret = VSR_EXIT_FAILURE;
+    for (int i = 0; i < nth; i++)
+        if (!(pools[i] = pthreadpool_create((size_t)threads[i]))) {
+            vsr_error_set(&err, -ENOMEM, "cannot create a pool of %d threads", threads[i]);
+            goto fail;
+        }
+    if (vsr_pipe_open_dataset(c.scale, &dd, dd.degradations[0], &ds, &err))
+        goto fail;
+    c.n_clips = vsr_dataset_clip_count(ds);
+    c.clips = calloc((size_t)c.n_clips, sizeof(*c.clips));
+    if (!c.clips) {
+        vsr_error_set(&err, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < c.n_clips; i++) {
+        if (vsr_dataset_load_clip(ds, i, &c.clips[i], &err))
+            goto fail;
+        c.n_total += c.clips[i].n_frames;
+    }
+    int H = c.clips[0].lr[0].height, W = c.clips[0].lr[0].width;
+    if (vsr_models_build(&c.hp, c.model.name, H, W, &c.graph, &err) ||
+        vsr_pipe_load_weights(c.entry, &c.model, NULL, c.graph, H, W, &err))
+        goto fail;
+    if (c.prec == VSR_PREC_INT8 &&
+        vsr_pipe_calibrate(c.graph, pools[0], c.tp, c.in_ch, c.state_ch, c.entry->name,
+                           calib_method, calib_frames, c.clips[0].lr, c.clips[0].n_frames,
+                           &err))
+        goto fail;
+    c.ref = calloc((size_t)c.n_total, sizeof(*c.ref));
+    out = calloc((size_t)c.n_total, sizeof(*out));
+    samples = malloc((size_t)c.n_total * (size_t)c.runs * sizeof(*samples));
+    if (!c.ref || !out || !samples) {
+        vsr_error_set(&err, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    int ns = 0;
+    if (measure(&c, pools[0], 0, 0, c.ref, samples, &ns, &err) ||
+        mean_psnr(&c, c.ref, pools[0], &c.ref_psnr, &err))
+        goto fail;
+
+    /* ---- every setting ---- */
+    for (int i = 0; i < n; i++) {
+        vsr_runlog_tune_row *r = &rows[i];
+        pthreadpool_t pool = NULL;
+        for (int k = 0; k < nth; k++)
+            if (threads[k] == r->threads)
+                pool = pools[k];
+        if (progress) {
+            fprintf(stderr, "\r[%d/%d] tile %d pad %d threads %d\033[K", i + 1, n, r->tile,
+                    r->pad, r->threads);
+            fflush(stderr);
+        }
+        frames_free(out, c.n_total);
+        if (!(out = calloc((size_t)c.n_total, sizeof(*out)))) {
+            vsr_error_set(&err, -ENOMEM, "out of memory");
+            goto fail;
+        }
+        vsr_timing_stats st;
+        if ((rc = measure(&c, pool, r->tile, r->pad, out, samples, &ns, &err))) {
+            vsr_error_wrap(&err, rc, "tile %d pad %d threads %d", r->tile, r->pad, r->threads);
+            goto fail;
+        }
+        if (vsr_timing_stats_compute(samples, ns, c.warmup, NAN, &st, &err))
+            goto fail;
+        r->ms = st.median_ms;
+        r->ms_p95 = st.p95_ms;
+        compare_ref(&c, out, &r->identical, &r->psnr_vs_untiled);
+        if (r->identical) {
+            r->psnr_delta = 0.0;
+        } else {
+            double p;
+            if (mean_psnr(&c, out, pool, &p, &err))
+                goto fail;
+            r->psnr_delta = p - c.ref_psnr;
+        }
+    }
+    if (progress)
+        fprintf(stderr, "\r\033[K");
+    int rec = vsr_tune_mark(rows, n, tol);
+
+    /* ---- record ---- */
+    size_t cl_len = 0;
+    FILE *mf = open_memstream(&cmdline, &cl_len);
+    if (!mf) {
+        vsr_error_set(&err, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    fprintf(mf, "# vsrbench tune\nmodel: %s\nprecision: %s\ndataset: %s\nframes: %d\n",
+            c.model.name, vsr_precision_name(c.prec), dd.name, dd.frames);
+    fprintf(mf, "config: %s\nweights: %s\ntolerance_db: %g\nrows: %d\n", config ? config : "~",
+            weights ? weights : "~", tol, n);
+    if (c.prec == VSR_PREC_INT8)
+        fprintf(mf, "calibration: {method: %s, frames: %d}\n", calib_method, calib_frames);
+    fclose(mf);
+    char hash[17];
+    snprintf(hash, sizeof(hash), "%016llx",
+             (unsigned long long)vsr_fnv1a64(cmdline, strlen(cmdline), VSR_FNV1A64_INIT));
+    char sweep_name[160];
+    snprintf(sweep_name, sizeof(sweep_name), "tune/%s/%s/%s", c.model.name,
+             vsr_precision_name(c.prec), dd.name);
+    vsr_runlog_sweep sw = {sweep_name, config, cmdline, NULL, hash};
+    vsr_runlog_host host;
+    int64_t host_id = 0, sweep_id = 0;
+    vsr_runlog_tune tn = {c.model.type, c.model.variant, vsr_precision_name(c.prec), dd.name,
+                          0};
+    if (vsr_runlog_open(&log, db_path, &err) || vsr_runlog_host_detect(&host, &err) ||
+        vsr_runlog_host_id(log, &host, &host_id, &err) ||
+        vsr_runlog_sweep_begin(log, &sw, 0, &sweep_id, &err))
+        goto fail;
+    tn.host_id = host_id;
+    if (vsr_runlog_tune_record(log, sweep_id, &tn, rows, n, &err))
+        goto fail;
+
+    /* ---- table ---- */
+    printf("tune %s %s on %s: %d settings, %d frames, untiled PSNR-Y %.3f dB\n", c.model.name,
+           vsr_precision_name(c.prec), dd.name, n, c.n_total, c.ref_psnr);
+    printf("%6s %5s %7s %10s %10s %10s %12s %6s %6s %4s\n", "tile", "pad", "threads",
+           "ms/frame", "p95 ms", "dPSNR-Y", "vs untiled", "exact", "pareto", "rec");
+    for (int i = 0; i < n; i++) {
+        const vsr_runlog_tune_row *r = &rows[i];
+        char vs[32];
+        if (isinf(r->psnr_vs_untiled))
+            snprintf(vs, sizeof(vs), "inf");
+        else
+            snprintf(vs, sizeof(vs), "%.2f", r->psnr_vs_untiled);
+        printf("%6d %5d %7d %10.3f %10.3f %+10.4f %12s %6s %6s %4s\n", r->tile, r->pad,
+               r->threads, r->ms, r->ms_p95, r->psnr_delta, vs, r->identical ? "yes" : "no",
+               r->pareto ? "*" : "", r->recommended ? "<-" : "");
+    }
+    if (rec >= 0)
+        printf("recommended: tile %d pad %d threads %d: %.3f ms/frame, dPSNR-Y %+.4f dB%s "
+               "(tolerance %g dB); recorded in %s\n",
+               rows[rec].tile, rows[rec].pad, rows[rec].threads, rows[rec].ms,
+               rows[rec].psnr_delta, rows[rec].identical ? ", output identical to untiled" : "",
+               tol, db_path);
+    else
+        printf("no setting within %g dB of the untiled output; recorded in %s\n", tol, db_path);
+    ret = VSR_EXIT_OK;
+    goto end;
+usage_fail:
+    fprintf(stderr, "vsrbench tune: %s\n", err.msg);
+    ret = VSR_EXIT_USAGE;
+    goto end;
+fail:
+    if (progress)
+        fprintf(stderr, "\r\033[K");
+    fprintf(stderr, "vsrbench tune: %s\n", err.msg);
+    ret = VSR_EXIT_FAILURE;
+end:
+    free(cmdline);
+    vsr_runlog_close(&log);
+    frames_free(out, c.n_total);
+    frames_free(c.ref, c.n_total);
+    free(samples);
+    for (int i = 0; c.clips && i < c.n_clips; i++)
+        vsr_clip_free(&c.clips[i]);
+    free(c.clips);
+    vsr_graph_free(&c.graph);
+    vsr_dataset_close(&ds);
+    for (int i = 0; i < nth; i++)
+        if (pools[i])
+            pthreadpool_destroy(pools[i]);
+    free(rows);
+    vsr_config_free(&cfg);
+    return ret;
+}
