@@ -24,5 +24,6 @@ int vsr_cmd_report(int argc, char **argv);
 int vsr_cmd_run(int argc, char **argv);
 int vsr_cmd_train(int argc, char **argv);
 int vsr_cmd_tune(int argc, char **argv);
+int vsr_cmd_upscale(int argc, char **argv);
 
 #endif

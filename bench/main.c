@@ -21,6 +21,7 @@ static const struct vsr_command commands[] = {
     {"models", vsr_cmd_models, "list the model zoo (params, MACs); per-layer tables; import weights"},
     {"train", vsr_cmd_train, "train a zoo model (Adam, patches of the demo training set)"},
     {"tune", vsr_cmd_tune, "grid-search tile x pad x threads: ms/frame, seams, Pareto, pick"},
+    {"upscale", vsr_cmd_upscale, "upscale a video or frame folder with a zoo model"},
     {NULL, NULL, NULL},
 };
 

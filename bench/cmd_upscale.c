@@ -1,0 +1,313 @@
+/*
+ * vsrbench upscale: run one model over a video or a folder of frames and
+ * write the SR video (FFV1 / x264) or PNG frames. Only the video stream is
+ * read, so audio is dropped. Models with a temporal interface (windows,
+ * hidden state, previous SR frame) get the frames through the clip runner,
+ * the whole input being one clip.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <pthreadpool.h>
+
+#include "commands.h"
+#include "pipeline.h"
+#include "vsr/bench.h"
+#include "vsr/core.h"
+#include "vsr/datasets.h"
+#include "vsr/engine.h"
+#include "vsr/models.h"
+
+enum {
+    ARG_MODEL = 256,
+    ARG_PRECISION,
+    ARG_WEIGHTS,
+    ARG_THREADS,
+    ARG_TILE,
+    ARG_PAD,
+    ARG_CODEC,
+    ARG_CRF,
+    ARG_CALIB,
+    ARG_PROGRESS,
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: vsrbench upscale --model M [--precision P] [--weights W] [--threads N]\n"
+            "                        [--tile T --pad P] [--codec ffv1|x264|png] [--crf N]\n"
+            "                        IN OUT\n"
+            "\n"
+            "Upscale IN (a video file or a folder of images) with zoo model M and write OUT:\n"
+            "a video (.mkv/.avi/.nut: lossless FFV1, .mp4: x264; or --codec) or, for any\n"
+            "other name, a folder of PNG frames %%08d.png. Audio is dropped.\n"
+            "\n"
+            "options:\n"
+            "      --model M        zoo name (vsrbench models lists them)\n"
+            "      --precision P    fp32 (default), fp16 or int8 (calibrated with minmax on\n"
+            "                       the first --calib-frames frames of IN)\n"
+            "      --weights W      trained weights (.vsrw, or .tflite to import)\n"
+            "      --threads N      worker threads (default 1)\n"
+            "      --tile T         tile edge in LR pixels (0 = whole frame, default)\n"
+            "      --pad P          tile overlap in LR pixels (default 8)\n"
+            "      --codec C        ffv1, x264 or png (default: from OUT's extension)\n"
+            "      --crf N          x264: 0 = lossless RGB (default), else yuv420p quality\n"
+            "      --calib-frames N int8 calibration frames (default 8)\n"
+            "      --progress WHEN  auto (stderr is a terminal), always, never\n"
+            "  -h, --help           this help\n"
+            "exit codes: 0 ok, 1 runtime failure (input, weights, encoder), 2 usage error\n");
+}
+
+int vsr_cmd_upscale(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        {"model", required_argument, NULL, ARG_MODEL},
+        {"precision", required_argument, NULL, ARG_PRECISION},
+        {"weights", required_argument, NULL, ARG_WEIGHTS},
+        {"threads", required_argument, NULL, ARG_THREADS},
+        {"tile", required_argument, NULL, ARG_TILE},
+        {"pad", required_argument, NULL, ARG_PAD},
+        {"codec", required_argument, NULL, ARG_CODEC},
+        {"crf", required_argument, NULL, ARG_CRF},
+        {"calib-frames", required_argument, NULL, ARG_CALIB},
+        {"progress", required_argument, NULL, ARG_PROGRESS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *model = NULL, *precision = "fp32", *weights = NULL, *codec = NULL;
+    long threads = 1, tile = 0, pad = 8, crf = 0, calib_frames = 8;
+    int progress = -1, opt;
+    vsr_error err = {0};
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        int rc = 0;
+        switch (opt) {
+        case ARG_MODEL:
+            model = optarg;
+            break;
+        case ARG_PRECISION:
+            precision = optarg;
+            break;
+        case ARG_WEIGHTS:
+            weights = optarg;
+            break;
+        case ARG_THREADS:
+            rc = vsr_parse_long(optarg, 1, 1024, &threads, "--threads", &err);
+            break;
+        case ARG_TILE:
+            rc = vsr_parse_long(optarg, 0, 1 << 16, &tile, "--tile", &err);
+            break;
+        case ARG_PAD:
+            rc = vsr_parse_long(optarg, 0, 1 << 12, &pad, "--pad", &err);
+            break;
+        case ARG_CRF:
+            rc = vsr_parse_long(optarg, 0, 51, &crf, "--crf", &err);
+            break;
+        case ARG_CALIB:
+            rc = vsr_parse_long(optarg, 1, 100000, &calib_frames, "--calib-frames", &err);
+            break;
+        case ARG_CODEC:
+            codec = optarg;
+            break;
+        case ARG_PROGRESS:
+            if (!strcmp(optarg, "auto"))
+                progress = -1;
+            else if (!strcmp(optarg, "always"))
+                progress = 1;
+            else if (!strcmp(optarg, "never"))
+                progress = 0;
+            else
+                rc = vsr_error_set(&err, -EINVAL, "--progress takes auto, always or never");
+            break;
+        case 'h':
+            usage(stdout);
+            return VSR_EXIT_OK;
+        default:
+            usage(stderr);
+            return VSR_EXIT_USAGE;
+        }
+        if (rc) {
+            fprintf(stderr, "vsrbench upscale: %s\n", err.msg);
+            return VSR_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2 || !model) {
+        fprintf(stderr, "vsrbench upscale: expected --model M and the paths IN OUT; see "
+                        "'vsrbench upscale --help'\n");
+        return VSR_EXIT_USAGE;
+    }
+    const char *in_path = argv[optind], *out_path = argv[optind + 1];
+    if (progress < 0)
+        progress = isatty(STDERR_FILENO);
+    vsr_sink_options so = {.kind = VSR_SINK_AUTO, .crf = (int)crf};
+    if (codec) {
+        if (!strcasecmp(codec, "ffv1"))
+            so.kind = VSR_SINK_FFV1;
+        else if (!strcasecmp(codec, "x264"))
+            so.kind = VSR_SINK_X264;
+        else if (!strcasecmp(codec, "png"))
+            so.kind = VSR_SINK_PNG_DIR;
+        else {
+            fprintf(stderr, "vsrbench upscale: --codec %s: expected ffv1, x264 or png\n",
+                    codec);
+            return VSR_EXIT_USAGE;
+        }
+    }
+    const vsr_models_entry *e = vsr_models_zoo_find(model);
+    if (!e) {
+        fprintf(stderr,
+                "vsrbench upscale: --model %s: not in the zoo (see 'vsrbench models')\n",
+                model);
+        return VSR_EXIT_USAGE;
+    }
+    vsr_precision prec;
+    if (vsr_precision_parse(precision, &prec, &err)) {
+        fprintf(stderr, "vsrbench upscale: --precision: %s\n", err.msg);
+        return VSR_EXIT_USAGE;
+    }
+    if (e->hp.family == VSR_MODELS_BICUBIC && (prec != VSR_PREC_FP32 || weights || tile)) {
+        fprintf(stderr, "vsrbench upscale: bicubic takes no --precision other than fp32, no "
+                        "--weights and no --tile\n");
+        return VSR_EXIT_USAGE;
+    }
+
+    int ret = VSR_EXIT_FAILURE, have_step = 0, n_written = 0;
+    vsr_source *src = NULL;
+    vsr_sink *sink = NULL;
+    pthreadpool_t pool = NULL;
+    vsr_graph *g = NULL;
+    vsr_engine *eng = NULL;
+    vsr_models_step step = {0};
+    vsr_models_runner *runner = NULL;
+    vsr_frame lr = {0}, sr = {0}, *cal = NULL;
+    int n_cal = 0;
+    int scale = e->hp.scale;
+    if (vsr_source_open(in_path, 3, &src, &err))
+        goto fail;
+    int W = vsr_source_width(src), H = vsr_source_height(src),
+        total = vsr_source_frame_count(src);
+    if (!(pool = pthreadpool_create((size_t)threads))) {
+        vsr_error_set(&err, -ENOMEM, "cannot create a pool of %ld threads", threads);
+        goto fail;
+    }
+    if (e->hp.family == VSR_MODELS_BICUBIC) {
+        if (vsr_models_bicubic_step(scale, &step, &err))
+            goto fail;
+    } else {
+        vsr_config_model m = {.name = e->name, .type = e->name, .variant = "base"};
+        size_t wl = weights ? strlen(weights) : 0;
+        if (wl > 7 && !strcasecmp(weights + wl - 7, ".tflite"))
+            m.weights_tflite = weights;
+        else
+            m.weights = weights;
+        if (vsr_models_build(&e->hp, e->name, H, W, &g, &err) ||
+            vsr_pipe_load_weights(e, &m, NULL, g, H, W, &err))
+            goto fail;
+        if (prec == VSR_PREC_INT8) {
+            /* calibrate on the first frames, then start over */
+            cal = calloc((size_t)calib_frames, sizeof(*cal));
+            if (!cal) {
+                vsr_error_set(&err, -ENOMEM, "out of memory");
+                goto fail;
+            }
+            int got = 0;
+            while (n_cal < calib_frames && (got = vsr_source_read(src, &cal[n_cal], &err)) > 0)
+                n_cal++;
+            if (n_cal == 0 || got < 0) {
+                if (n_cal == 0 && got == 0)
+                    vsr_error_set(&err, -ENODATA, "%s: no frame to calibrate on", in_path);
+                goto fail;
+            }
+            if (vsr_pipe_calibrate(g, pool, e->temporal, e->in_channels, e->state_channels,
+                                   e->name, "minmax", n_cal, cal, n_cal, &err) ||
+                vsr_source_seek(src, 0, &err))
+                goto fail;
+        }
+        vsr_engine_options eo;
+        vsr_engine_options_default(&eo);
+        eo.tile = (int)tile;
+        eo.pad = (int)pad;
+        if (vsr_engine_create(g, prec, pool, &eo, &eng, &err) ||
+            vsr_models_engine_step(eng, e->in_channels, e->state_channels, &step, &err))
+            goto fail;
+    }
+    have_step = 1;
+    if (vsr_models_runner_create(e->temporal, scale, &step, &runner, &err) ||
+        vsr_frame_alloc(&sr, W * scale, H * scale, 3, &err))
+        goto fail;
+    double fps = vsr_source_fps(src);
+    if (fps > 0) {
+        so.fps_num = (int)lround(fps * 1000.0);
+        so.fps_den = 1000;
+    }
+    if (vsr_sink_open(out_path, &so, &sink, &err))
+        goto fail;
+    double t0 = vsr_timing_now_ms();
+    for (int eof = 0, ready = 1; !eof || ready;) {
+        const vsr_frame *in = NULL;
+        if (!eof) {
+            int got = vsr_source_read(src, &lr, &err);
+            if (got < 0)
+                goto fail;
+            if (got == 0)
+                eof = 1;
+            else
+                in = &lr;
+        }
+        if (vsr_models_runner_push(runner, in, &sr, &ready, NULL, &err))
+            goto fail;
+        if (!ready)
+            continue;
+        if (vsr_sink_write(sink, &sr, &err))
+            goto fail;
+        n_written++;
+        if (progress) {
+            double s = (vsr_timing_now_ms() - t0) / 1e3;
+            if (total > 0)
+                fprintf(stderr, "\rframe %d/%d  %.2f fps\033[K", n_written, total,
+                        s > 0 ? n_written / s : 0);
+            else
+                fprintf(stderr, "\rframe %d  %.2f fps\033[K", n_written,
+                        s > 0 ? n_written / s : 0);
+            fflush(stderr);
+        }
+    }
+    if (vsr_sink_close(&sink, &err))
+        goto fail;
+    if (progress)
+        fprintf(stderr, "\r\033[K");
+    printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s) written to %s\n", in_path, n_written,
+           n_written == 1 ? "" : "s", W, H, W * scale, H * scale, e->name,
+           vsr_precision_name(prec), out_path);
+    ret = VSR_EXIT_OK;
+    goto end;
+fail:
+    if (progress)
+        fprintf(stderr, "\r\033[K");
+    fprintf(stderr, "vsrbench upscale: %s\n", err.msg);
+    vsr_sink_abort(&sink);
+end:
+    for (int i = 0; cal && i < n_cal; i++)
+        vsr_frame_free(&cal[i]);
+    free(cal);
+    vsr_frame_free(&lr);
+    vsr_frame_free(&sr);
+    vsr_models_runner_free(&runner);
+    if (have_step) {
+        if (e->hp.family == VSR_MODELS_BICUBIC)
+            vsr_models_bicubic_step_free(&step);
+        else
+            vsr_models_engine_step_free(&step);
+    }
+    vsr_engine_free(&eng);
+    vsr_graph_free(&g);
+    if (pool)
+        pthreadpool_destroy(pool);
+    vsr_source_close(&src);
+    return ret;
+}
