@@ -67,8 +67,9 @@ static void usage(FILE *out)
         "                        at the end; a report failure is only a warning\n"
         "  -q, --quiet           no summary table\n"
         "  -h, --help            this help\n"
-        "exit codes: 0 all runs ok, 1 a run failed (the others are recorded) or the run\n"
-        "log failed, 2 usage or config error\n");
+        "exit codes: 0 all runs ok (or skipped: an optional model's weights are absent),\n"
+        "1 a run failed (the others are recorded) or the run log failed, 2 usage or\n"
+        "config error\n");
 }
 
 /* ---- helpers ----------------------------------------------------------------- */
