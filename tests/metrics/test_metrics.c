@@ -216,7 +216,7 @@ static void test_ssim_constant_images(void **state)
     const double expect = (2.0 * 100 * 140 + c1) / (100.0 * 100 + 140.0 * 140 + c1);
     double s;
     assert_int_equal(vsr_metrics_ssim(&a, &b, 0, 0, NULL, &s, NULL), 0);
-    assert_true(fabs(s - expect) < 1e-12);
+    assert_true(fabs(s - expect) < 1e-6); /* float32 map: a few ulps of 1 */
     vsr_frame_free(&a);
     vsr_frame_free(&b);
 }
