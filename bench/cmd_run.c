@@ -729,7 +729,6 @@ int vsr_cmd_run(int argc, char **argv)
         vsr_error rerr = {0};
         int rc = execute(cfg, r, niqe, &pg, &st, &res, &timing, &rerr);
         res.ok = rc == 0;
-        res.skipped = rc == RUN_SKIPPED;
         res.error = rc ? rerr.msg : NULL;
         if (!rc) {
             su->median_ms = timing.median_ms;
@@ -743,7 +742,8 @@ int vsr_cmd_run(int argc, char **argv)
                  !rc                 ? "ok"
                  : rc == RUN_SKIPPED ? "skipped"
                                      : "failed");
-        int wrc = vsr_runlog_run_finish(log, run_id, &res, &err);
+        int wrc = rc == RUN_SKIPPED ? vsr_runlog_run_skip(log, run_id, rerr.msg, &err)
+                                    : vsr_runlog_run_finish(log, run_id, &res, &err);
         run_state_free(&st);
         if (wrc < 0) {
             fprintf(stderr, "\nvsrbench run: %s\n", err.msg);

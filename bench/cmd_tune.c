@@ -335,6 +335,7 @@ int vsr_cmd_tune(int argc, char **argv)
     vsr_dataset *ds = NULL;
     vsr_runlog *log = NULL;
     vsr_runlog_tune_row *rows = NULL;
+    vsr_runlog_tune_extra *extra = NULL;
     vsr_frame *out = NULL;
     double *samples = NULL;
     char *cmdline = NULL;
@@ -502,7 +503,8 @@ int vsr_cmd_tune(int argc, char **argv)
     c.ref = calloc((size_t)c.n_total, sizeof(*c.ref));
     out = calloc((size_t)c.n_total, sizeof(*out));
     samples = malloc((size_t)c.n_total * (size_t)c.runs * sizeof(*samples));
-    if (!c.ref || !out || !samples) {
+    extra = calloc((size_t)n, sizeof(*extra));
+    if (!c.ref || !out || !samples || !extra) {
         vsr_error_set(&err, -ENOMEM, "out of memory");
         goto fail;
     }
@@ -536,8 +538,8 @@ int vsr_cmd_tune(int argc, char **argv)
         if (vsr_timing_stats_compute(samples, ns, c.warmup, NAN, &st, &err))
             goto fail;
         r->ms = st.median_ms;
-        r->ms_p95 = st.p95_ms;
-        compare_ref(&c, out, &r->identical, &r->psnr_vs_untiled);
+        extra[i].ms_p95 = st.p95_ms;
+        compare_ref(&c, out, &r->identical, &extra[i].psnr_vs_untiled);
         if (r->identical) {
             r->psnr_delta = 0.0;
         } else {
@@ -581,7 +583,7 @@ int vsr_cmd_tune(int argc, char **argv)
         vsr_runlog_sweep_begin(log, &sw, 0, &sweep_id, &err))
         goto fail;
     tn.host_id = host_id;
-    if (vsr_runlog_tune_record(log, sweep_id, &tn, rows, n, &err))
+    if (vsr_runlog_tune_record_ext(log, sweep_id, &tn, rows, extra, n, &err))
         goto fail;
 
     /* ---- table ---- */
@@ -592,13 +594,13 @@ int vsr_cmd_tune(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         const vsr_runlog_tune_row *r = &rows[i];
         char vs[32];
-        if (isinf(r->psnr_vs_untiled))
+        if (isinf(extra[i].psnr_vs_untiled))
             snprintf(vs, sizeof(vs), "inf");
         else
-            snprintf(vs, sizeof(vs), "%.2f", r->psnr_vs_untiled);
+            snprintf(vs, sizeof(vs), "%.2f", extra[i].psnr_vs_untiled);
         printf("%6d %5d %7d %10.3f %10.3f %+10.4f %12s %6s %6s %4s\n", r->tile, r->pad,
-               r->threads, r->ms, r->ms_p95, r->psnr_delta, vs, r->identical ? "yes" : "no",
-               r->pareto ? "*" : "", r->recommended ? "<-" : "");
+               r->threads, r->ms, extra[i].ms_p95, r->psnr_delta, vs,
+               r->identical ? "yes" : "no", r->pareto ? "*" : "", r->recommended ? "<-" : "");
     }
     if (rec >= 0)
         printf("recommended: tile %d pad %d threads %d: %.3f ms/frame, dPSNR-Y %+.4f dB%s "
@@ -634,6 +636,7 @@ end:
         if (pools[i])
             pthreadpool_destroy(pools[i]);
     free(rows);
+    free(extra);
     vsr_config_free(&cfg);
     return ret;
 }

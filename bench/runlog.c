@@ -251,6 +251,7 @@ enum {
     ST_STALE_SELECT,
     ST_MARK_FAILED,
     ST_TUNE_INSERT,
+    ST_RUN_SKIP,
     ST_COUNT
 };
 
@@ -292,6 +293,8 @@ static const char *const statement_sql[ST_COUNT] = {
                         " AND status IN ('running', 'pending')",
     [ST_MARK_FAILED] = "UPDATE runs SET status = 'failed', error = ?2, finished = " VSR_NOW
                        " WHERE id = ?1 AND status IN ('running', 'pending')",
+    [ST_RUN_SKIP] =
+        "UPDATE runs SET status = 'skipped', error = ?2, finished = " VSR_NOW " WHERE id = ?1",
     [ST_TUNE_INSERT] =
         "INSERT INTO tune_results (sweep_id, host_id, model, variant, precision, dataset,"
         " tile, pad, threads, ms, psnr_delta, identical, pareto, recommended, ms_p95,"
@@ -798,13 +801,6 @@ int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_resu
 {
     const char *what = "starting the transaction";
     char whatbuf[160];
-    vsr_runlog_result bare;
-    if (res->skipped && !res->ok) { /* a skipped run records its reason only */
-        bare = *res;
-        bare.timing = NULL;
-        bare.n_clips = bare.n_frames = bare.n_layers = 0;
-        res = &bare;
-    }
     int rc = step_done(log->st[ST_BEGIN]);
     if (rc != SQLITE_OK)
         goto fail;
@@ -812,7 +808,7 @@ int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_resu
     what = "recording the run status";
     sqlite3_stmt *st = log->st[ST_RUN_FINISH];
     sqlite3_bind_int64(st, 1, run_id);
-    bind_text(st, 2, res->ok ? "ok" : res->skipped ? "skipped" : "failed");
+    bind_text(st, 2, res->ok ? "ok" : "failed");
     bind_text(st, 3, res->ok ? NULL : (res->error ? res->error : "failed (no message)"));
     bind_text(st, 4, res->isa);
     bind_count(st, 5, res->params);
@@ -958,8 +954,28 @@ fail:;
     return ret;
 }
 
+int vsr_runlog_run_skip(vsr_runlog *log, int64_t run_id, const char *why, vsr_error *err)
+{
+    sqlite3_stmt *st = log->st[ST_RUN_SKIP];
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, why && *why ? why : "skipped (no reason given)");
+    int rc = step_done(st);
+    if (rc == SQLITE_OK && sqlite3_changes(log->db) != 1)
+        rc = SQLITE_NOTFOUND;
+    if (rc != SQLITE_OK)
+        return fail(log, rc, "recording a skipped run", err);
+    return 0;
+}
+
 int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_tune *t,
                            const vsr_runlog_tune_row *rows, int n, vsr_error *err)
+{
+    return vsr_runlog_tune_record_ext(log, sweep_id, t, rows, NULL, n, err);
+}
+
+int vsr_runlog_tune_record_ext(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_tune *t,
+                               const vsr_runlog_tune_row *rows,
+                               const vsr_runlog_tune_extra *extra, int n, vsr_error *err)
 {
     const char *what = "starting the transaction";
     int rc = step_done(log->st[ST_BEGIN]);
@@ -982,11 +998,8 @@ int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_t
         sqlite3_bind_int(st, 12, rows[i].identical != 0);
         sqlite3_bind_int(st, 13, rows[i].pareto != 0);
         sqlite3_bind_int(st, 14, rows[i].recommended != 0);
-        bind_real(st, 15, rows[i].ms_p95 > 0 ? rows[i].ms_p95 : NAN);
-        bind_real(st, 16,
-                  rows[i].psnr_vs_untiled != 0 && isfinite(rows[i].psnr_vs_untiled)
-                      ? rows[i].psnr_vs_untiled
-                      : NAN);
+        bind_real(st, 15, extra ? extra[i].ms_p95 : NAN);
+        bind_real(st, 16, extra ? extra[i].psnr_vs_untiled : NAN);
         if ((rc = step_done(st)) != SQLITE_OK)
             goto fail;
     }

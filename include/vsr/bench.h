@@ -224,8 +224,6 @@ typedef struct vsr_runlog_result {
     int n_frames;
     const vsr_runlog_layer *layers;
     int n_layers;
-    int skipped; /**< 1 (with ok = 0) -> status 'skipped', error says why; nothing else is
-                      recorded */
 } vsr_runlog_result;
 
 /**
@@ -237,6 +235,14 @@ typedef struct vsr_runlog_result {
  */
 int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_result *res,
                           vsr_error *err);
+
+/**
+ * Record that run @p run_id was skipped (status 'skipped', schema v3+):
+ * it did not run for a reason that is not a failure, which @p why (one
+ * line, required) states together with how to fix it. Nothing else is
+ * recorded for it; --resume runs it again.
+ */
+int vsr_runlog_run_skip(vsr_runlog *log, int64_t run_id, const char *why, vsr_error *err);
 
 /**
  * For --resume: *run_id receives the id of a run with status 'ok' and this
@@ -256,17 +262,20 @@ int vsr_runlog_mark_interrupted(vsr_runlog *log, int64_t host_id, int *n, vsr_er
 /** One measured setting of `vsrbench tune`. */
 typedef struct vsr_runlog_tune_row {
     int tile, pad, threads;
-    double ms;              /**< median ms per LR frame */
-    double psnr_delta;      /**< PSNR(tiled vs GT) - PSNR(untiled vs GT) in dB; NaN unknown */
-    int identical;          /**< 1 when the output equals the untiled output bit for bit */
-    int pareto;             /**< 1 when no other setting is both faster and closer */
-    int recommended;        /**< 1 for the one recommended setting */
-    double ms_p95;          /**< p95 ms per LR frame (nearest rank); NaN or 0 = unknown */
+    double ms;         /**< median ms per LR frame */
+    double psnr_delta; /**< PSNR(tiled vs GT) - PSNR(untiled vs GT) in dB; NaN unknown */
+    int identical;     /**< 1 when the output equals the untiled output bit for bit */
+    int pareto;        /**< 1 when no other setting is both faster and closer */
+    int recommended;   /**< 1 for the one recommended setting */
+} vsr_runlog_tune_row;
+
+/** Schema v3 columns of a tune row (kept apart so vsr_runlog_tune_row stays as it was). */
+typedef struct vsr_runlog_tune_extra {
+    double ms_p95;          /**< p95 ms per LR frame (nearest rank); NaN = unknown */
     double psnr_vs_untiled; /**< PSNR of the output against the untiled output, dB, all
                                  pixels of all frames (RGB, no crop); +INFINITY when
-                                 identical (stored NULL with identical = 1); NaN or 0 =
-                                 unknown */
-} vsr_runlog_tune_row;
+                                 identical (stored NULL with identical = 1); NaN = unknown */
+} vsr_runlog_tune_extra;
 
 /** Axes shared by all rows of one tune session. */
 typedef struct vsr_runlog_tune {
@@ -280,6 +289,11 @@ typedef struct vsr_runlog_tune {
 /** Record @p n tune rows of one session in one transaction. */
 int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_tune *t,
                            const vsr_runlog_tune_row *rows, int n, vsr_error *err);
+
+/** vsr_runlog_tune_record() plus the v3 columns: @p extra has n entries (or is NULL). */
+int vsr_runlog_tune_record_ext(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_tune *t,
+                               const vsr_runlog_tune_row *rows,
+                               const vsr_runlog_tune_extra *extra, int n, vsr_error *err);
 
 /* ====================================================================== */
 /* Tile / pad / threads grid search (vsrbench tune)                       */

@@ -235,9 +235,10 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(vsr_runlog_find_finished(log, "oldhash", &id, &err), 0);
     assert_int_equal(id, 1); /* the v1 data survived */
     vsr_runlog_tune tune = {"ABPN", "base", "int8", "demo", 0};
-    vsr_runlog_tune_row rows[2] = {{0, 0, 1, 10.0, 0.0, 1, 1, 0, 11.0, INFINITY},
-                                   {64, 8, 2, 6.0, NAN, 0, 1, 1, 7.0, 41.5}};
-    assert_int_equal(vsr_runlog_tune_record(log, 1, &tune, rows, 2, &err), 0);
+    vsr_runlog_tune_row rows[2] = {{0, 0, 1, 10.0, 0.0, 1, 1, 0},
+                                   {64, 8, 2, 6.0, NAN, 0, 1, 1}};
+    vsr_runlog_tune_extra extra[2] = {{11.0, INFINITY}, {7.0, 41.5}};
+    assert_int_equal(vsr_runlog_tune_record_ext(log, 1, &tune, rows, extra, 2, &err), 0);
     assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results"), 2);
     assert_int_equal(q_int(db, "SELECT tile FROM tune_results WHERE recommended = 1"), 64);
     assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results WHERE psnr_delta IS NULL"),
@@ -326,14 +327,10 @@ static void test_skipped_run(void **state)
                         .scale = 4,
                         .threads = 1};
     assert_int_equal(vsr_runlog_run_begin(log, sweep, &r, &id, &err), 0);
-    vsr_timing_stats tim = {
-        .count = 1, .min_ms = 1, .median_ms = 1, .p95_ms = 1, .max_ms = 1, .mean_ms = 1};
-    vsr_runlog_result res = {.skipped = 1,
-                             .error = "SWRN: weights absent; import them",
-                             .params = -1,
-                             .macs = -1,
-                             .timing = &tim};
-    assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), 0);
+    assert_int_equal(vsr_runlog_run_skip(log, id, "SWRN: weights absent; import them", &err),
+                     0);
+    assert_int_equal(vsr_runlog_run_skip(log, 999, "x", &err), -EIO);
+    assert_non_null(strstr(err.msg, t->db));
     char buf[128];
     assert_string_equal(q_text(db, "SELECT status || ':' || error FROM runs", buf, sizeof(buf)),
                         "skipped:SWRN: weights absent; import them");
