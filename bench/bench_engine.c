@@ -607,6 +607,27 @@ int main(int argc, char **argv)
             if (p == VSR_PREC_FP16 && xnn_f32_ms[th] > 0)
                 printf("| fp16 | %ld | ratio XNNPACK fp32 / vsrbench fp16 | | | | | %.2fx |\n",
                        th, xnn_f32_ms[th] / ma);
+            if (getenv("BENCH_ENGINE_PROFILE")) { /* per-layer split of one extra run */
+                vsr_engine *ep = NULL;
+                vsr_engine_options po;
+                vsr_engine_options_default(&po);
+                po.profile = 1;
+                CHECK(vsr_engine_create(g, (vsr_precision)p, pool, &po, &ep, &err));
+                CHECK(vsr_engine_set_input(ep, 0, x, H, W, 3, &err));
+                for (int r = 0; r < 4; r++) {
+                    if (r == 1)
+                        vsr_engine_profile_reset(ep);
+                    CHECK(vsr_engine_run(ep, &err));
+                }
+                for (int l = 0; l < vsr_engine_layer_count(ep); l++) {
+                    vsr_layer_profile lp;
+                    vsr_engine_layer_profile(ep, l, &lp);
+                    if (lp.calls)
+                        printf("#   %-16s %-15s %7.2f ms\n", lp.name, vsr_op_name(lp.op),
+                               (double)lp.ns * 1e-6 / (double)lp.calls);
+                }
+                vsr_engine_free(&ep);
+            }
             free(ta), free(tb);
 #ifdef VSR_HAVE_XNNPACK
             xnn_net_free(&xn);

@@ -109,7 +109,7 @@ int vsr_calib_create(const vsr_graph *g, pthreadpool_t pool, vsr_calib **out, vs
             rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
     }
     if (!rc)
-        rc = vsr_engine_create(g, VSR_PREC_FP32, pool, NULL, &c->e, err);
+        rc = vsr__engine_create_ex(g, VSR_PREC_FP32, pool, NULL, 1, &c->e, err);
     if (rc) {
         vsr_calib_free(&c);
         return rc;

@@ -88,6 +88,7 @@ typedef struct vsr_plan {
     int *exec, *dst, *fold_bn, *fuse_act;
     int *n_consumers;
     int *is_output;
+    int *xin; /* NULL, or [2n]: extra inputs node i reads (engine-fused tail), -1 = none */
 } vsr_plan;
 int vsr__plan_build(const vsr_graph *g, vsr_plan *p, vsr_error *err);
 void vsr__plan_free(vsr_plan *p);
@@ -184,11 +185,19 @@ void vsr_f32_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const float *in, fl
                                        int n);
 void vsr_f32_conv_ukernel_4x32__avx512f(const vsr_conv_uk *p, const float *in, float *out,
                                         int n);
+void vsr_f32_conv_ukernel_nx48__avx512f(const vsr_conv_uk *p, const float *in, float *out,
+                                        int n);
 void vsr_f32_conv_ukernel_4x16__avx2(const vsr_conv_uk *p, const float *in, float *out, int n);
 void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
                                        int n);
 void vsr_qs8_conv_ukernel_4x16__avx512vnni(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
                                            int n);
+/* The same with input bytes already biased to unsigned (x ^ 0x80), as the driver
+ * copies them when the table has qs8_conv_u8. */
+void vsr_qs8_conv_ukernel_u8_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                          int n);
+void vsr_qs8_conv_ukernel_u8_nx48__avx512vnni(const vsr_conv_uk *p, const int8_t *in,
+                                              int8_t *out, int n);
 typedef void (*vsr_qs8_conv_i16_ukernel)(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
                                          int n);
 void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
@@ -212,6 +221,7 @@ typedef struct vsr_kernels {
     vsr_qs8_conv_i16_ukernel qs8_conv_i16; /* when set, INT8 convs use the int16 layout */
     vsr_f16_to_f32_fn f16_to_f32;
     vsr_f32_to_f16_fn f32_to_f16;
+    vsr_qs8_conv_ukernel qs8_conv_u8; /* when set, INT8 dense convs use it on x ^ 0x80 */
 } vsr_kernels;
 void vsr__kernels_select(unsigned isa, vsr_kernels *k);
 
@@ -273,6 +283,18 @@ struct vsr_engine {
     /* calibration hook: called with every materialized tensor after it is written (FP32) */
     void (*hook)(void *ctx, int t, const float *data, int h, int w, int c);
     void *hook_ctx;
+    /* SR tail fused at creation (ops/fused.c): clip(depth_to_space(t + concat(x,..,x)))
+     * computed by node tail.node from t and x; the concat, add (and depth_to_space
+     * when a clip follows) do not run. node = -1: no fusion. */
+    struct {
+        int node, t, x, r, clip;
+        float lo, hi;
+        int8_t *lut; /* INT8: [256 * 256] output for (q_t, q_x), exact composition */
+    } tail;
+    /* per-chunk scratch of the conv row driver, grown on the calling thread */
+    void **scratch;
+    size_t *scratch_cap;
+    int n_scratch;
 };
 
 /* A view of materialized tensor t in the current arena. */
@@ -291,6 +313,14 @@ int vsr__conv_run(vsr_engine *e, int i, vsr_error *err);
 int vsr__eltwise_run(vsr_engine *e, int i, vsr_error *err);
 int vsr__movement_run(vsr_engine *e, int i, vsr_error *err);
 int vsr__misc_run(vsr_engine *e, int i, vsr_error *err);
+/* vsr_engine_create with fusion of the SR tail disabled when no_fuse = 1 (calibration
+ * needs every tensor of the graph). */
+int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t pool,
+                          const vsr_engine_options *opt, int no_fuse, vsr_engine **out,
+                          vsr_error *err);
+/* Tail fusion (ops/fused.c): detect after types are assigned; run node tail.node. */
+int vsr__tail_detect(vsr_engine *e, vsr_error *err);
+int vsr__tail_run(vsr_engine *e, vsr_error *err);
 /* Run fn(ctx, i) for i in [0, n) on the engine's pool. */
 void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t n);
 

@@ -80,6 +80,10 @@ void vsr_engine_free(vsr_engine **pe)
     free(e->in_hw), free(e->in_buf), free(e->in_cap);
     free(e->out_buf), free(e->out_cap), free(e->out_shape);
     free(e->prof_ns), free(e->prof_calls);
+    free(e->tail.lut);
+    for (int i = 0; i < e->n_scratch; i++)
+        free(e->scratch[i]);
+    free(e->scratch), free(e->scratch_cap);
     free(e);
     *pe = NULL;
 }
@@ -181,6 +185,13 @@ static int assign_types(vsr_engine *e, vsr_error *err)
 int vsr_engine_create(const vsr_graph *g, vsr_precision prec, pthreadpool_t pool,
                       const vsr_engine_options *opt, vsr_engine **out, vsr_error *err)
 {
+    return vsr__engine_create_ex(g, prec, pool, opt, 0, out, err);
+}
+
+int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t pool,
+                          const vsr_engine_options *opt, int no_fuse, vsr_engine **out,
+                          vsr_error *err)
+{
     int rc;
     if (!g || !out)
         return vsr_error_set(err, -EINVAL, "vsr_engine_create: NULL argument");
@@ -198,6 +209,7 @@ int vsr_engine_create(const vsr_graph *g, vsr_precision prec, pthreadpool_t pool
     e->g = g;
     e->prec = prec;
     e->pool = pool;
+    e->tail.node = -1;
     e->nthreads = pool ? (int)pthreadpool_get_threads_count(pool) : 1;
     if (opt)
         e->opt = *opt;
@@ -250,6 +262,8 @@ int vsr_engine_create(const vsr_graph *g, vsr_precision prec, pthreadpool_t pool
         if (rc)
             goto fail;
     }
+    if (!no_fuse && (rc = vsr__tail_detect(e, err)))
+        goto fail;
     /* plan once for the nominal whole frame or tile, to report the scratch size */
     const vsr_node *in0 = &g->nodes[g->inputs[0]];
     int ph = in0->h, pwid = in0->w;
@@ -333,7 +347,10 @@ int vsr__engine_run_once(vsr_engine *e, int h, int w, vsr_error *err)
         if (!e->plan.exec[i] || g->nodes[i].op == VSR_OP_INPUT)
             continue;
         uint64_t t0 = e->opt.profile ? now_ns() : 0;
-        switch (g->nodes[i].op) {
+        switch (i == e->tail.node ? VSR_OP_COUNT_ : g->nodes[i].op) {
+        case VSR_OP_COUNT_:
+            rc = vsr__tail_run(e, err);
+            break;
         case VSR_OP_CONV2D:
             rc = vsr__conv_run(e, i, err);
             break;

@@ -962,6 +962,7 @@ void vsr__plan_free(vsr_plan *p)
     free(p->fuse_act);
     free(p->n_consumers);
     free(p->is_output);
+    free(p->xin);
     memset(p, 0, sizeof(*p));
 }
 
@@ -1004,6 +1005,11 @@ int vsr__arena_plan(const vsr_graph *g, const vsr_plan *p, const int *shp,
         for (int k = 0; k < g->nodes[i].n_in; k++) {
             int t = g->nodes[i].in[k];
             if (death[t] < i)
+                death[t] = i;
+        }
+        for (int k = 0; p->xin && k < 2; k++) { /* inputs of an engine-fused tail */
+            int t = p->xin[2 * i + k];
+            if (t >= 0 && death[t] < i)
                 death[t] = i;
         }
     }

@@ -15,6 +15,17 @@ static float f16r(float x)
     return vsr_f16_to_f32(vsr_f32_to_f16(x));
 }
 
+/* Zeroed, 64-byte aligned (packed weights are read as whole zmm: no split loads). */
+static void *zalloc64(size_t n, size_t size)
+{
+    void *p = NULL;
+    size_t bytes = n * size;
+    if (posix_memalign(&p, 64, bytes ? bytes : 64))
+        return NULL;
+    memset(p, 0, bytes);
+    return p;
+}
+
 void vsr__conv_free(vsr_conv_prep *c)
 {
     free(c->w), free(c->b), free(c->alpha), free(c->wpack), free(c->bpack);
@@ -118,8 +129,8 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
     if (e->prec != VSR_PREC_INT8) {
         if (c->simd) {
             size_t np = (size_t)uk->ncob * taps * (size_t)cin * 16;
-            c->wpack = calloc(np, sizeof(float));
-            c->bpack = calloc((size_t)uk->ncob * 16, sizeof(float));
+            c->wpack = zalloc64(np, sizeof(float));
+            c->bpack = zalloc64((size_t)uk->ncob * 16, sizeof(float));
             if (!c->wpack || !c->bpack)
                 return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
             for (int o = 0; o < cout; o++) {
@@ -193,10 +204,10 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
     if (c->simd && !c->float_epilogue) {
         int cin4 = (cin + 3) / 4;
         size_t np = (size_t)uk->ncob * taps * (size_t)cin4 * 64;
-        c->wqpack = calloc(np, 1);
-        c->bqpack = calloc((size_t)uk->ncob * 16, sizeof(int32_t));
-        c->qmpack = calloc((size_t)uk->ncob * 16, sizeof(int32_t));
-        c->qspack = calloc((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->wqpack = zalloc64(np, 1);
+        c->bqpack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->qmpack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->qspack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
         if (!c->wqpack || !c->bqpack || !c->qmpack || !c->qspack)
             return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
         for (int o = 0; o < uk->ncob * 16; o++) {
@@ -222,8 +233,8 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
         }
         /* int16-pair layout for the AVX2 kernel */
         int cin2 = (cin + 1) / 2;
-        c->w16pack = calloc((size_t)uk->ncob * taps * (size_t)cin2 * 32, sizeof(int16_t));
-        c->b16pack = calloc((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->w16pack = zalloc64((size_t)uk->ncob * taps * (size_t)cin2 * 32, sizeof(int16_t));
+        c->b16pack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
         if (!c->w16pack || !c->b16pack)
             return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
         for (int o = 0; o < cout; o++) {
@@ -406,6 +417,36 @@ void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, i
     }
 }
 
+void vsr_qs8_conv_ukernel_u8_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                          int n)
+{
+    size_t taps = (size_t)p->kh * p->kw;
+    for (int px = 0; px < n; px++) {
+        const uint8_t *ip = (const uint8_t *)in + (size_t)px * p->cin;
+        for (int cob = 0; cob < p->ncob; cob++) {
+            int32_t acc[16];
+            memcpy(acc, p->bq + cob * 16, sizeof(acc));
+            const int8_t *w = p->wq + (size_t)cob * taps * p->cin4 * 64;
+            for (int ky = 0; ky < p->kh; ky++)
+                for (int kx = 0; kx < p->kw; kx++) {
+                    const uint8_t *xp = ip + ky * p->dil * p->in_row + kx * p->dil * p->cin;
+                    for (int c4 = 0; c4 < p->cin4; c4++, w += 64)
+                        for (int b = 0; b < 4 && c4 * 4 + b < p->cin; b++) {
+                            int32_t xu = (int32_t)xp[c4 * 4 + b];
+                            for (int j = 0; j < 16; j++)
+                                acc[j] += xu * (int32_t)w[j * 4 + b];
+                        }
+                }
+            int nv = p->cout - cob * 16 < 16 ? p->cout - cob * 16 : 16;
+            for (int j = 0; j < nv; j++) {
+                int o = cob * 16 + j;
+                out[(size_t)px * p->cout + (size_t)o] =
+                    vsr__requant_clamp(acc[j], p->qm[o], p->qs[o], p->zp_out, p->qmin, p->qmax);
+            }
+        }
+    }
+}
+
 void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
                                            int n)
 {
@@ -539,7 +580,7 @@ static void dw_row_qs8(const vsr_conv_prep *c, const conv_geom *gm, const int8_t
  * to FP32 for FP16, so that every output pixel, border included, goes
  * through the selected microkernel (or its scalar twin).
  */
-static void simd_chunk(conv_task *t, int y0, int y1, const vsr_tview *tin,
+static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
                        const vsr_tview *tout)
 {
     vsr_engine *e = t->e;
@@ -551,38 +592,57 @@ static void simd_chunk(conv_task *t, int y0, int y1, const vsr_tview *tin,
     uk.in_row = (ptrdiff_t)rowp;
     if (tin->dt == VSR_DT_I8 && e->k.qs8_conv_i16 && !c->dw) {
         int zx = e->qzp[e->g->nodes[t->i].in[0]];
-        int16_t *pb = calloc((size_t)rows * rowp + 64, sizeof(int16_t));
-        if (!pb) {
-            __atomic_store_n(&t->err, -ENOMEM, __ATOMIC_RELAXED); /* workers may race */
-            return;
-        }
+        int16_t *pb = e->scratch[chunk];
+        size_t inner = (size_t)gm->W * C, lpad = (size_t)gm->pl * C;
         for (int r = 0; r < rows; r++) {
             int iy = y0 - gm->pt + r;
-            if (iy < 0 || iy >= gm->H)
+            int16_t *dst = pb + (size_t)r * rowp;
+            if (iy < 0 || iy >= gm->H) {
+                memset(dst, 0, rowp * sizeof(int16_t));
                 continue;
-            const int8_t *src = (const int8_t *)tin->data + (size_t)iy * gm->W * C;
-            int16_t *dst = pb + (size_t)r * rowp + (size_t)gm->pl * C;
-            for (size_t k = 0; k < (size_t)gm->W * C; k++)
-                dst[k] = (int16_t)(src[k] - zx);
+            }
+            memset(dst, 0, lpad * sizeof(int16_t));
+            memset(dst + lpad + inner, 0, (rowp - lpad - inner) * sizeof(int16_t));
+            const int8_t *src = (const int8_t *)tin->data + (size_t)iy * inner;
+            for (size_t k = 0; k < inner; k++)
+                dst[lpad + k] = (int16_t)(src[k] - zx);
         }
+        memset(pb + (size_t)rows * rowp, 0, 64 * sizeof(int16_t));
         for (int y = y0; y < y1; y++)
             e->k.qs8_conv_i16(&uk, pb + (size_t)(y - y0) * rowp,
                               (int8_t *)tout->data + (size_t)y * orow_n, gm->OW);
-        free(pb);
         return;
     }
     if (tin->dt == VSR_DT_I8) {
-        int8_t *pb = malloc((size_t)rows * rowp + 64);
-        if (!pb) {
-            __atomic_store_n(&t->err, -ENOMEM, __ATOMIC_RELAXED); /* workers may race */
-            return;
-        }
-        memset(pb, e->qzp[e->g->nodes[t->i].in[0]], (size_t)rows * rowp + 64);
+        int8_t *pb = e->scratch[chunk];
+        /* the u8 kernel takes bytes biased to unsigned (x ^ 0x80) */
+        int u8 = e->k.qs8_conv_u8 && !c->dw;
+        int zpi = e->qzp[e->g->nodes[t->i].in[0]] ^ (u8 ? 0x80 : 0);
+        size_t inner = (size_t)gm->W * C, lpad = (size_t)gm->pl * C;
         for (int r = 0; r < rows; r++) {
             int iy = y0 - gm->pt + r;
-            if (iy >= 0 && iy < gm->H)
-                memcpy(pb + (size_t)r * rowp + (size_t)gm->pl * C,
-                       (const int8_t *)tin->data + (size_t)iy * gm->W * C, (size_t)gm->W * C);
+            int8_t *dst = pb + (size_t)r * rowp;
+            if (iy < 0 || iy >= gm->H) {
+                memset(dst, zpi, rowp);
+                continue;
+            }
+            memset(dst, zpi, lpad);
+            memset(dst + lpad + inner, zpi, rowp - lpad - inner);
+            const uint8_t *src = (const uint8_t *)tin->data + (size_t)iy * inner;
+            if (u8) {
+                uint8_t *d8 = (uint8_t *)dst + lpad;
+                for (size_t k = 0; k < inner; k++)
+                    d8[k] = src[k] ^ 0x80;
+            } else {
+                memcpy(dst + lpad, src, inner);
+            }
+        }
+        memset(pb + (size_t)rows * rowp, zpi, 64);
+        if (u8) {
+            for (int y = y0; y < y1; y++)
+                e->k.qs8_conv_u8(&uk, pb + (size_t)(y - y0) * rowp,
+                                 (int8_t *)tout->data + (size_t)y * orow_n, gm->OW);
+            return;
         }
         for (int y = y0; y < y1; y++) {
             int8_t *orow = (int8_t *)tout->data + (size_t)y * orow_n;
@@ -592,21 +652,22 @@ static void simd_chunk(conv_task *t, int y0, int y1, const vsr_tview *tin,
             else
                 e->k.qs8_conv(&uk, pb + (size_t)(y - y0) * rowp, orow, gm->OW);
         }
-        free(pb);
         return;
     }
-    float *pb = calloc((size_t)rows * rowp + 16, sizeof(float));
-    float *obuf = tout->dt == VSR_DT_F16 ? malloc((orow_n + 16) * sizeof(float)) : NULL;
-    if (!pb || (tout->dt == VSR_DT_F16 && !obuf)) {
-        free(pb), free(obuf);
-        __atomic_store_n(&t->err, -ENOMEM, __ATOMIC_RELAXED); /* workers may race */
-        return;
-    }
+    float *pb = e->scratch[chunk];
+    float *obuf = tout->dt == VSR_DT_F16 ? pb + (size_t)rows * rowp + 16 : NULL;
+    size_t inner = (size_t)gm->W * C, lpad = (size_t)gm->pl * C;
+    memset(pb + (size_t)rows * rowp, 0, 16 * sizeof(float));
     for (int r = 0; r < rows; r++) {
         int iy = y0 - gm->pt + r;
-        if (iy < 0 || iy >= gm->H)
+        float *row = pb + (size_t)r * rowp;
+        if (iy < 0 || iy >= gm->H) {
+            memset(row, 0, rowp * sizeof(float));
             continue;
-        float *dst = pb + (size_t)r * rowp + (size_t)gm->pl * C;
+        }
+        memset(row, 0, lpad * sizeof(float));
+        memset(row + lpad + inner, 0, (rowp - lpad - inner) * sizeof(float));
+        float *dst = row + lpad;
         if (tin->dt == VSR_DT_F32)
             memcpy(dst, (const float *)tin->data + (size_t)iy * gm->W * C,
                    (size_t)gm->W * C * sizeof(float));
@@ -629,7 +690,47 @@ static void simd_chunk(conv_task *t, int y0, int y1, const vsr_tview *tin,
         if (obuf)
             e->k.f32_to_f16(obuf, (uint16_t *)tout->data + (size_t)y * orow_n, orow_n);
     }
-    free(pb), free(obuf);
+}
+
+/* Bytes of padded-row scratch one chunk of at most @p max_rows output rows needs. */
+static size_t chunk_scratch_bytes(const vsr_engine *e, int i, const conv_geom *gm, int max_rows)
+{
+    const vsr_conv_prep *c = &e->conv[i];
+    vsr_dtype dt = e->dt[e->g->nodes[i].in[0]];
+    size_t rows = (size_t)max_rows + (size_t)gm->keff_h - 1;
+    size_t rowp = (size_t)(gm->W + gm->keff_w - 1) * (size_t)gm->C;
+    if (dt == VSR_DT_I8)
+        return e->k.qs8_conv_i16 && !c->dw ? (rows * rowp + 64) * sizeof(int16_t)
+                                           : rows * rowp + 64;
+    return (rows * rowp + 16 + (size_t)gm->OW * gm->CO + 16) * sizeof(float);
+}
+
+/* Make sure every chunk has its scratch (on the calling thread, grown only). */
+static int ensure_scratch(vsr_engine *e, int nchunks, size_t bytes)
+{
+    if (e->n_scratch < nchunks) {
+        void **s = realloc(e->scratch, (size_t)nchunks * sizeof(void *));
+        if (!s)
+            return -ENOMEM;
+        e->scratch = s;
+        size_t *cp = realloc(e->scratch_cap, (size_t)nchunks * sizeof(size_t));
+        if (!cp)
+            return -ENOMEM;
+        e->scratch_cap = cp;
+        for (int k = e->n_scratch; k < nchunks; k++)
+            e->scratch[k] = NULL, e->scratch_cap[k] = 0;
+        e->n_scratch = nchunks;
+    }
+    for (int k = 0; k < nchunks; k++)
+        if (e->scratch_cap[k] < bytes) {
+            void *p = NULL;
+            if (posix_memalign(&p, 64, bytes))
+                return -ENOMEM;
+            free(e->scratch[k]);
+            e->scratch[k] = p;
+            e->scratch_cap[k] = bytes;
+        }
+    return 0;
 }
 
 static void conv_chunk(void *ctx, size_t chunk)
@@ -646,7 +747,7 @@ static void conv_chunk(void *ctx, size_t chunk)
     vsr_tview tout = vsr__tensor(e, e->plan.dst[t->i]);
     size_t orow_n = (size_t)gm->OW * gm->CO;
     if (e->conv[t->i].simd || e->conv[t->i].dw) {
-        simd_chunk(t, y0, y1, &tin, &tout);
+        simd_chunk(t, chunk, y0, y1, &tin, &tout);
         return;
     }
     if (tin.dt == VSR_DT_F32) {
@@ -692,6 +793,12 @@ int vsr__conv_run(vsr_engine *e, int i, vsr_error *err)
                              e->g->name, e->g->nodes[i].name);
     int nc = e->nthreads * 4;
     t.nchunks = nc < t.gm.OH ? nc : t.gm.OH;
+    if (e->conv[i].simd || e->conv[i].dw) {
+        int max_rows = (t.gm.OH + t.nchunks - 1) / t.nchunks;
+        if (ensure_scratch(e, t.nchunks, chunk_scratch_bytes(e, i, &t.gm, max_rows)))
+            return vsr_error_set(err, -ENOMEM, "%s: %s: out of memory for the row scratch",
+                                 e->g->name, e->g->nodes[i].name);
+    }
     vsr__parallel(e, conv_chunk, &t, (size_t)t.nchunks);
     if (t.err)
         return vsr_error_set(err, t.err, "%s: %s: out of memory", e->g->name,

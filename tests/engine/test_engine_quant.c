@@ -92,7 +92,7 @@ static void f32_case(vsr_f32_conv_ukernel k, int cin, int cout, int ksz, int dil
 }
 
 static void qs8_case(vsr_qs8_conv_ukernel k, int cin, int cout, int ksz, int dil, int n,
-                     int off)
+                     int off, int u8)
 {
     vsr_conv_uk p;
     memset(&p, 0, sizeof(p));
@@ -103,6 +103,7 @@ static void qs8_case(vsr_qs8_conv_ukernel k, int cin, int cout, int ksz, int dil
     p.in_row = (ptrdiff_t)W * cin;
     size_t nw = (size_t)p.ncob * ksz * ksz * p.cin4 * 64, nin = (size_t)keff * W * cin + 64;
     int8_t *w = calloc(nw, 1), *in = malloc(nin + 64);
+    memset(in, 0, nin + 64);
     int8_t *o1 = calloc((size_t)n * cout + 8, 1), *o2 = calloc((size_t)n * cout + 8, 1);
     int32_t bq[64], qm[64], qs[64];
     float *r = malloc((nw + nin + 64 * 3) * 4);
@@ -129,7 +130,19 @@ static void qs8_case(vsr_qs8_conv_ukernel k, int cin, int cout, int ksz, int dil
     p.wq = w, p.bq = bq, p.qm = qm, p.qs = qs;
     p.zp_out = -7, p.qmin = (cout % 2) ? -7 : -128, p.qmax = 127;
     vsr_qs8_conv_ukernel_1x16__scalar(&p, in + off, o1 + off, n);
-    k(&p, in + off, o2 + off, n);
+    if (u8) {
+        /* the u8 kernels take the same bytes biased to unsigned (x ^ 0x80): their scalar
+         * twin and the SIMD kernel must both equal the signed reference */
+        int8_t *inu = malloc(nin + 64), *o3 = calloc((size_t)n * cout + 8, 1);
+        for (size_t i = 0; i < nin + 64; i++)
+            inu[i] = (int8_t)((uint8_t)in[i] ^ 0x80);
+        vsr_qs8_conv_ukernel_u8_1x16__scalar(&p, inu + off, o3 + off, n);
+        assert_memory_equal(o1, o3, (size_t)n * cout + 8);
+        k(&p, inu + off, o2 + off, n);
+        free(inu), free(o3);
+    } else {
+        k(&p, in + off, o2 + off, n);
+    }
     assert_memory_equal(o1, o2, (size_t)n * cout + 8);
     int distinct = 0;
     for (int i = 1; i < n * cout; i++)
@@ -176,8 +189,24 @@ static void test_simd_vs_scalar_kernels(void **state)
     unsigned isa = vsr_cpu_features();
     static const int shapes[][5] = {
         /* cin, cout, k, dil, n */
-        {28, 28, 3, 1, 11}, {3, 28, 3, 1, 7}, {5, 7, 3, 2, 13}, {16, 48, 3, 1, 9},
-        {13, 33, 5, 1, 6},  {1, 1, 1, 1, 5},  {9, 16, 3, 3, 4}, {6, 17, 1, 1, 3},
+        {28, 28, 3, 1, 11},
+        {3, 28, 3, 1, 7},
+        {5, 7, 3, 2, 13},
+        {16, 48, 3, 1, 9},
+        {13, 33, 5, 1, 6},
+        {1, 1, 1, 1, 5},
+        {9, 16, 3, 3, 4},
+        {6, 17, 1, 1, 3},
+        /* the register-tiled nx48 kernels: 3x8 / 2x12 / 1x16 main steps, then 4-pixel and
+         * 1-pixel remainders, compile-time widths 16/28/32/48 and runtime ones */
+        {28, 28, 3, 1, 37},
+        {48, 48, 3, 1, 29},
+        {16, 16, 3, 1, 23},
+        {32, 40, 3, 2, 21},
+        {20, 64, 3, 1, 14},
+        {48, 28, 1, 1, 30},
+        {28, 48, 3, 1, 13},
+        {7, 3, 3, 1, 19},
     };
     int tested = 0;
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
@@ -190,11 +219,14 @@ static void test_simd_vs_scalar_kernels(void **state)
             }
             if (isa & VSR_ISA_AVX512) {
                 f32_case(vsr_f32_conv_ukernel_4x32__avx512f, c[0], c[1], c[2], c[3], c[4], off);
+                f32_case(vsr_f32_conv_ukernel_nx48__avx512f, c[0], c[1], c[2], c[3], c[4], off);
                 tested++;
             }
             if (isa & VSR_ISA_AVX512VNNI) {
                 qs8_case(vsr_qs8_conv_ukernel_4x16__avx512vnni, c[0], c[1], c[2], c[3], c[4],
-                         off);
+                         off, 0);
+                qs8_case(vsr_qs8_conv_ukernel_u8_nx48__avx512vnni, c[0], c[1], c[2], c[3], c[4],
+                         off, 1);
                 tested++;
             }
         }
@@ -316,6 +348,94 @@ static void test_engine_simd_vs_scalar(void **state)
     }
     free(in0);
     vsr_graph_free(&g);
+}
+
+/*
+ * The SR tail y = clip(depth_to_space(t + concat(x, .., x))) is fused at engine
+ * creation into one pass (ops/fused.c). It must give exactly what the
+ * unfused ops give (vsr__engine_create_ex(no_fuse = 1)), in every precision,
+ * with SIMD kernels and forced scalar, with the add's operands either way
+ * round, without the clip, and when the anchor concat has its own INT8
+ * parameters (rescaled through the concat table).
+ */
+static float *run_ex(const vsr_graph *g, vsr_precision prec, int scalar, int no_fuse,
+                     const float *in0, int h, int w, size_t *n, int *fused)
+{
+    vsr_error err = {0};
+    vsr_engine_options o;
+    vsr_engine_options_default(&o);
+    o.force_scalar = scalar;
+    vsr_engine *e = NULL;
+    OK(vsr__engine_create_ex(g, prec, NULL, &o, no_fuse, &e, &err));
+    *fused = e->tail.node >= 0;
+    OK(vsr_engine_set_input(e, 0, in0, h, w, 3, &err));
+    OK(vsr_engine_run(e, &err));
+    int oh, ow, oc;
+    OK(vsr_engine_output_shape(e, 0, &oh, &ow, &oc));
+    *n = (size_t)oh * ow * oc;
+    float *y = malloc(*n * sizeof(float));
+    OK(vsr_engine_get_output(e, 0, y, *n, &err));
+    vsr_engine_free(&e);
+    return y;
+}
+
+static void tail_case(int r, int swap, int clip, int anchor_q)
+{
+    int h = 7, w = 9;
+    vsr_error err = {0};
+    vsr_graph *g = NULL;
+    OK(vsr_graph_create("tail", &g, &err));
+    int x = vsr_graph_input(g, "x", h, w, 3, &err);
+    int reps[16];
+    for (int i = 0; i < r * r; i++)
+        reps[i] = x;
+    int anc = vsr_graph_concat(g, "anchor", r * r, reps, &err);
+    vsr_conv_params p = vsr_conv_default(12, 3);
+    p.act.type = VSR_ACT_RELU;
+    int t = vsr_graph_conv2d(g, "c1", x, &p, &err);
+    p.cout = 3 * r * r;
+    p.act.type = VSR_ACT_NONE;
+    t = vsr_graph_conv2d(g, "c2", t, &p, &err);
+    int a =
+        swap ? vsr_graph_add(g, "add", anc, t, &err) : vsr_graph_add(g, "add", t, anc, &err);
+    int d = vsr_graph_depth_to_space(g, "d2s", a, r, &err);
+    int y = clip ? vsr_graph_clip(g, "clip", d, 0.f, 255.f, &err) : d;
+    OK(vsr_graph_output(g, "sr", y, &err));
+    rand_weights(g, 41u + (uint32_t)r, -0.4f, 0.4f);
+    float *in0 = malloc((size_t)h * w * 3 * 4);
+    fill_rand(in0, (size_t)h * w * 3, 19, 0, 255);
+    calibrate(g, in0, h, w, VSR_CALIB_MINMAX);
+    if (anchor_q) /* different parameters for the concat: its rescale table is used */
+        OK(vsr_graph_set_quant(g, anc, 1.3f, -20, &err));
+    for (int prec = 0; prec < 3; prec++)
+        for (int scalar = 0; scalar < 2; scalar++) {
+            size_t n1, n2;
+            int f1, f2;
+            float *y1 = run_ex(g, (vsr_precision)prec, scalar, 0, in0, h, w, &n1, &f1);
+            float *y2 = run_ex(g, (vsr_precision)prec, scalar, 1, in0, h, w, &n2, &f2);
+            assert_true(f1 && !f2); /* the pattern was fused, and only when allowed */
+            assert_int_equal(n1, (size_t)h * r * w * r * 3);
+            assert_int_equal(n1, n2);
+            assert_memory_equal(y1, y2, n1 * sizeof(float));
+            if (clip && prec == VSR_PREC_FP32) { /* the clip is really applied */
+                int lo = 0, hi = 0;
+                for (size_t i = 0; i < n1; i++)
+                    lo += y1[i] == 0.f, hi += y1[i] == 255.f;
+                assert_true(lo > 0 && hi > 0);
+            }
+            free(y1), free(y2);
+        }
+    free(in0);
+    vsr_graph_free(&g);
+}
+
+static void test_tail_fusion_exact(void **state)
+{
+    (void)state;
+    tail_case(2, 0, 1, 0);
+    tail_case(3, 1, 1, 0);
+    tail_case(2, 0, 0, 0);
+    tail_case(4, 1, 1, 1);
 }
 
 /*
@@ -446,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_engine_simd_vs_scalar),
         cmocka_unit_test(test_reference_vs_microkernel_path),
         cmocka_unit_test(test_calibration_methods),
+        cmocka_unit_test(test_tail_fusion_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

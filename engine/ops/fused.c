@@ -1,0 +1,214 @@
+/*
+ * The SR tail fused into one pass: y = clip(depth_to_space(t + concat(x, ..., x), r))
+ * (ABPN's anchor: x repeated r^2 times along channels, which under the DCR
+ * order is nearest upsampling of x). Without the fusion the engine writes
+ * and reads four full-resolution tensors (the concat, the add, the
+ * depth_to_space and the clip); fused, it reads t and x once and writes y.
+ *
+ * Results are identical to the unfused ops in every precision:
+ *  - FP32: fminf(fmaxf(a + b, lo), hi), the same single rounding;
+ *  - FP16: the add rounds to binary16, the clip widens, clamps and rounds
+ *    again (a no-op for a binary16 value and binary16-exact bounds);
+ *  - INT8: a 256 x 256 table built at engine creation from the scalar
+ *    functions themselves (concat rescale, dequantize-add-requantize, clip
+ *    requantize), so every output byte is the composition of the scalar ops.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine_internal.h"
+
+enum { CHUNK = 4096 };
+
+static int sole_consumer(const vsr_graph *g, int t)
+{
+    int c = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] == t) {
+                if (c >= 0 && c != i)
+                    return -1;
+                c = i;
+            }
+    return c;
+}
+
+static int same_q(const vsr_engine *e, int a, int b)
+{
+    return e->qscale[a] == e->qscale[b] && e->qzp[a] == e->qzp[b];
+}
+
+int vsr__tail_detect(vsr_engine *e, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    vsr_plan *p = &e->plan;
+    int n = g->n_nodes;
+    e->tail.node = -1;
+    for (int a = 0; a < n; a++) {
+        const vsr_node *na = &g->nodes[a];
+        if (na->op != VSR_OP_ADD || na->n_in != 2 || !p->exec[a] || p->dst[a] != a ||
+            p->is_output[a] || p->n_consumers[a] != 1)
+            continue;
+        for (int sw = 0; sw < 2; sw++) {
+            int t = na->in[sw], anc = na->in[1 - sw];
+            const vsr_node *nc = &g->nodes[anc];
+            if (nc->op != VSR_OP_CONCAT || !p->exec[anc] || p->is_output[anc] ||
+                p->n_consumers[anc] != 1 || t == anc)
+                continue;
+            int x = nc->in[0], ok = 1;
+            for (int k = 1; k < nc->n_in; k++)
+                ok &= nc->in[k] == x;
+            int d = sole_consumer(g, a);
+            if (!ok || d < 0 || g->nodes[d].op != VSR_OP_DEPTH_TO_SPACE || !p->exec[d])
+                continue;
+            int r = g->nodes[d].i0;
+            if (nc->n_in != r * r || g->nodes[x].c * r * r != g->nodes[t].c ||
+                g->nodes[t].c > CHUNK)
+                continue;
+            vsr_dtype dt = e->dt[t];
+            if (e->dt[x] != dt || e->dt[anc] != dt || e->dt[a] != dt || e->dt[d] != dt)
+                continue;
+            int c = -1;
+            if (!p->is_output[d] && p->n_consumers[d] == 1) {
+                int cc = sole_consumer(g, d);
+                if (cc >= 0 && g->nodes[cc].op == VSR_OP_CLIP && p->exec[cc] &&
+                    p->dst[cc] == cc && e->dt[cc] == dt)
+                    c = cc;
+            }
+            if (!p->xin) {
+                p->xin = malloc((size_t)2 * n * sizeof(int));
+                if (!p->xin)
+                    return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+                for (int k = 0; k < 2 * n; k++)
+                    p->xin[k] = -1;
+            }
+            int node = c >= 0 ? c : d;
+            e->tail.node = node;
+            e->tail.t = t;
+            e->tail.x = x;
+            e->tail.r = r;
+            e->tail.clip = c >= 0;
+            e->tail.lo = c >= 0 ? g->nodes[c].act.lo : 0.f;
+            e->tail.hi = c >= 0 ? g->nodes[c].act.hi : 0.f;
+            p->xin[2 * node] = t;
+            p->xin[2 * node + 1] = x;
+            p->exec[anc] = 0;
+            p->exec[a] = 0;
+            if (c >= 0)
+                p->exec[d] = 0;
+            if (dt == VSR_DT_I8) {
+                e->tail.lut = malloc(65536);
+                if (!e->tail.lut)
+                    return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+                float inv_anc = 1.f / e->qscale[anc], inv_a = 1.f / e->qscale[a];
+                float inv_c = c >= 0 ? 1.f / e->qscale[c] : 0.f;
+                for (int qt = -128; qt < 128; qt++)
+                    for (int qx = -128; qx < 128; qx++) {
+                        /* concat: a copy, or the rescale of movement.c */
+                        int qa = same_q(e, x, anc)
+                                     ? qx
+                                     : vsr__quantize1(e->qscale[x] * (float)(qx - e->qzp[x]),
+                                                      inv_anc, e->qzp[anc]);
+                        /* add: dequantize both, add in FP32, requantize (eltwise.c) */
+                        float va = e->qscale[t] * (float)(qt - e->qzp[t]);
+                        float vb = e->qscale[anc] * (float)(qa - e->qzp[anc]);
+                        int8_t q = vsr__quantize1(sw ? vb + va : va + vb, inv_a, e->qzp[a]);
+                        /* depth_to_space keeps a's parameters; clip requantizes */
+                        if (c >= 0) {
+                            float v = e->qscale[a] * (float)(q - e->qzp[a]);
+                            v = fminf(fmaxf(v, e->tail.lo), e->tail.hi);
+                            q = vsr__quantize1(v, inv_c, e->qzp[c]);
+                        }
+                        e->tail.lut[(qt + 128) * 256 + (qx + 128)] = q;
+                    }
+            }
+            return 0;
+        }
+    }
+    return 0;
+}
+
+typedef struct tail_task {
+    vsr_engine *e;
+    vsr_tview t, x, o;
+} tail_task;
+
+static void tail_row(void *ctx, size_t yy)
+{
+    const tail_task *k = ctx;
+    const vsr_engine *e = k->e;
+    int r = e->tail.r, C = k->x.c, Ct = k->t.c, Wi = k->t.w;
+    int Y = (int)yy, h = Y / r, i = Y % r;
+    size_t trow = (size_t)h * Wi * Ct, xrow = (size_t)h * Wi * C;
+    size_t orow = (size_t)Y * k->o.w * C;
+    float lo = e->tail.lo, hi = e->tail.hi;
+    int clip = e->tail.clip;
+    if (k->t.dt == VSR_DT_I8) {
+        const int8_t *tp = (const int8_t *)k->t.data + trow;
+        const int8_t *xp = (const int8_t *)k->x.data + xrow;
+        int8_t *op = (int8_t *)k->o.data + orow;
+        const int8_t *lut = e->tail.lut;
+        for (int w = 0; w < Wi; w++)
+            for (int j = 0; j < r; j++) {
+                const int8_t *ts = tp + (size_t)w * Ct + (size_t)(i * r + j) * C;
+                const int8_t *xs = xp + (size_t)w * C;
+                for (int c = 0; c < C; c++)
+                    *op++ = lut[(ts[c] + 128) * 256 + (xs[c] + 128)];
+            }
+        return;
+    }
+    if (k->t.dt == VSR_DT_F32) {
+        const float *tp = (const float *)k->t.data + trow;
+        const float *xp = (const float *)k->x.data + xrow;
+        float *op = (float *)k->o.data + orow;
+        for (int w = 0; w < Wi; w++)
+            for (int j = 0; j < r; j++) {
+                const float *ts = tp + (size_t)w * Ct + (size_t)(i * r + j) * C;
+                const float *xs = xp + (size_t)w * C;
+                for (int c = 0; c < C; c++) {
+                    float v = ts[c] + xs[c];
+                    if (clip) { /* = fminf(fmaxf(v, lo), hi), without the libm calls */
+                        v = v > lo ? v : lo;
+                        v = v < hi ? v : hi;
+                    }
+                    *op++ = v;
+                }
+            }
+        return;
+    }
+    /* FP16: widen a chunk of pixels, add, round; clip widens, clamps, rounds */
+    float tb[CHUNK], xb[CHUNK], ob[CHUNK];
+    int px = CHUNK / Ct;
+    for (int w0 = 0; w0 < Wi; w0 += px) {
+        int nw = Wi - w0 < px ? Wi - w0 : px;
+        vsr__load_f32(&k->t, trow + (size_t)w0 * Ct, (size_t)nw * Ct, tb);
+        vsr__load_f32(&k->x, xrow + (size_t)w0 * C, (size_t)nw * C, xb);
+        size_t m = 0;
+        for (int w = 0; w < nw; w++)
+            for (int j = 0; j < r; j++)
+                for (int c = 0; c < C; c++)
+                    ob[m++] = tb[(size_t)w * Ct + (size_t)(i * r + j) * C + c] +
+                              xb[(size_t)w * C + c];
+        if (clip) {
+            vsr__store_f32(&k->o, orow + (size_t)w0 * r * C, m, ob);
+            vsr__load_f32(&k->o, orow + (size_t)w0 * r * C, m, ob);
+            for (size_t q = 0; q < m; q++) {
+                float v = ob[q] > lo ? ob[q] : lo;
+                ob[q] = v < hi ? v : hi;
+            }
+        }
+        vsr__store_f32(&k->o, orow + (size_t)w0 * r * C, m, ob);
+    }
+}
+
+int vsr__tail_run(vsr_engine *e, vsr_error *err)
+{
+    (void)err;
+    tail_task k = {.e = e};
+    k.t = vsr__tensor(e, e->tail.t);
+    k.x = vsr__tensor(e, e->tail.x);
+    k.o = vsr__tensor(e, e->plan.dst[e->tail.node]);
+    vsr__parallel(e, tail_row, &k, (size_t)k.o.h);
+    return 0;
+}
