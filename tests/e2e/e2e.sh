@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# End to end: demo data -> run (sweep, SQLite) -> report -> eval, through the
+# real binary. With VSR_E2E_WRAPPER=valgrind (the plain build's ctest sets
+# it) every vsrbench process runs under memcheck and any error or definite
+# leak fails the test.
+#   usage: e2e.sh VSRBENCH SOURCE_DIR
+set -euo pipefail
+bin=$1
+src=$2
+wrap=()
+if [ "${VSR_E2E_WRAPPER:-}" = valgrind ]; then
+  wrap=(valgrind -q --error-exitcode=97 --leak-check=full
+        --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect)
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vsre2e.XXXXXX")
+trap '[ -n "${VSR_E2E_KEEP:-}" ] || rm -rf "$tmp"' EXIT
+export VSR_DATA_DIR="$tmp/data"
+vsr() { "${wrap[@]}" "$bin" "$@"; }
+fail() { echo "e2e: FAILED: $*" >&2; exit 1; }
+
+if [ ! -r /usr/share/doc/opencv-doc/examples/data/vtest.avi ]; then
+  echo "e2e: skipped: the demo data needs the opencv-doc package" >&2
+  exit 0
+fi
+
+vsr data demo >"$tmp/demo.txt"
+[ -f "$VSR_DATA_DIR/demo/GT/vtest/00000000.png" ] || fail "demo GT frame missing"
+
+# SWRN with its published weights when ../shared is there, bicubic always.
+models="[bicubic]"
+shared=${VSR_SHARED_DIR:-}
+if [ -n "$shared" ] && [ -d "$shared/data/weights/swrn/npy" ]; then
+  vsr models --import SWRN --npy "$shared/data/weights/swrn/npy" \
+      --map "$src/models/maps/swrn.yaml" -o "$tmp/swrn.vsrw" >/dev/null
+  models="[bicubic, {name: SWRN, weights: $tmp/swrn.vsrw}]"
+fi
+cat >"$tmp/e2e.yaml" <<YAML
+name: e2e
+datasets: [{name: demo, type: demo, frames: 3, clips: [vtest]}]
+metrics: {psnr: {crop_border: 4, channels: [y, rgb]}, ssim: {crop_border: 4, channels: [y]}}
+models: $models
+precisions: [fp32, {name: int8, calibration: {method: minmax, frames: 2}}]
+exclude: [{model: bicubic, precision: [int8]}]
+threads: 2
+timing: {warmup: 1, runs: 1}
+output: {db: $tmp/runs.db, report_dir: $tmp/report}
+YAML
+vsr run "$tmp/e2e.yaml" --progress never --no-report >"$tmp/run.txt" \
+  || { cat "$tmp/run.txt"; fail "vsrbench run"; }
+grep -q "0 failed" "$tmp/run.txt" || { cat "$tmp/run.txt"; fail "a run failed"; }
+# Imported SWRN beats bicubic in PSNR-Y in FP32 and INT8 (independent
+# oracle: the published Vid4 margins in docs/MODELS.md are ~+1.3 dB).
+if [ "$models" != "[bicubic]" ]; then
+  awk '$2 ~ /^bicubic\// {b=$5} $2 ~ /^SWRN\// {s[$2]=$5; n++}
+       END {if (n != 2) exit 1; for (k in s) if (s[k] <= b + 0.5) exit 1}' "$tmp/run.txt" \
+    || { cat "$tmp/run.txt"; fail "SWRN does not beat bicubic by 0.5 dB"; }
+fi
+
+# The recorded bicubic PSNR-Y equals what eval computes on the same frames.
+vsr report --db "$tmp/runs.db" --out "$tmp/report" --format md,csv,html --no-plots >/dev/null
+[ -s "$tmp/report/index.html" ] || fail "report index.html missing"
+grep -q bicubic "$tmp/report/index.html" || fail "bicubic row missing from the report"
+
+# eval of GT against itself: inf / 1 (BasicSR convention, no crash)
+vsr eval --gt "$VSR_DATA_DIR/demo/GT/vtest" --sr "$VSR_DATA_DIR/demo/GT/vtest" \
+  --crop-border 4 --y --format csv >"$tmp/eval.csv"
+grep -q inf "$tmp/eval.csv" || fail "eval of identical frames is not inf"
+
+# Bad input: a missing config is a one-line error and exit 2, nothing written.
+set +e
+vsr run "$tmp/missing.yaml" --db "$tmp/bad.db" 2>"$tmp/err.txt" >/dev/null
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "missing config accepted"
+grep -q missing.yaml "$tmp/err.txt" || fail "error does not name the config"
+[ ! -e "$tmp/bad.db" ] || fail "a failed run left a db behind"
+echo "e2e: 1 passed, 0 failed"
