@@ -3,9 +3,8 @@
  * (bit-exact dtype sequence), OpenCV gray, per-channel plane views.
  */
 #include <errno.h>
-#include <math.h>
 
-#include "metrics_internal.h"
+#include "ssim_internal.h"
 
 int vsr_metrics_check_pair(const vsr_frame *a, const vsr_frame *b, int crop, int min_w,
                            int min_h, const char *what, vsr_error *err)
@@ -43,85 +42,14 @@ static void y_lut_fill(y_lut *l)
     }
 }
 
-typedef void (*y_row_fn)(const uint8_t *restrict s, int w, float *restrict d);
-
 typedef struct y_job {
     const vsr_frame *f;
     int crop;
     int w;
     float *y;
     const y_lut *lut;
-    y_row_fn row_rgb;
+    vsr_rgb2y_row_fn row_rgb; /* u8-rgb2y-template.h: bit-exact BasicSR Y */
 } y_job;
-
-/*
- * Precision, step by step, as numpy does it in BasicSR's to_y_channel +
- * bgr2ycbcr(y_only=True) on a float32 image:
- *   x32 = float32(x) / 255            float32 (correctly rounded)
- *   d = x32_B*24.966 + x32_G*128.553 + x32_R*65.481 + 16   float64 (np.dot
- *       promotes to float64; summed in B, G, R order)
- *   y32 = float32(d / 255)            float64 division, rounded to float32
- *   Y = y32 * 255                     float32 multiply (not rounded to int)
- * The build uses ISO C mode (no FP contraction), so no FMA changes these.
- *
- * The float64 division is computed as d * (1/255) (a multiply is ~10x
- * cheaper and vectorizes at full width). The two differ by at most one
- * float64 ulp before the rounding to float32, and they give the same
- * float32 for every one of the 2^24 RGB triples: tests/metrics
- * (test_y_conversion_exhaustive) checks all of them against the literal
- * division. The float32 x / 255 is not a plain multiply (x * (1/255.f)
- * differs for 126 of the 256 values) but one multiply and one FMA
- * correction step, DIV255 below, which equals x / 255.0f for all 256
- * values (checked by the same test); vdivps was the bottleneck of the row.
- */
-/* q + (x - 255 q) / 255 with q = x * (1/255), rounded once. A macro: a
- * static function is not inlined into the target clones and would run
- * without FMA (a libm call). */
-#define DIV255(x, q) fmaf(fmaf(-(q), 255.0f, (x)), 1.0f / 255.0f, (q))
-
-/* One row of RGB24 -> Y; the column loop vectorizes (no table gathers). */
-#define Y_ROW_RGB_BODY                                                                         \
-    for (int x = 0; x < w; x++) {                                                              \
-        const float xr = (float)s[3 * x], xg = (float)s[3 * x + 1], xb = (float)s[3 * x + 2];  \
-        const float qr = xr * (1.0f / 255.0f), qg = xg * (1.0f / 255.0f);                      \
-        const float qb = xb * (1.0f / 255.0f);                                                 \
-        const float r = DIV255(xr, qr), g = DIV255(xg, qg), b = DIV255(xb, qb);                \
-        const double v =                                                                       \
-            (((double)b * 24.966 + (double)g * 128.553) + (double)r * 65.481) + 16.0;          \
-        const float y32 = (float)(v * (1.0 / 255.0)); /* == v / 255.0 after rounding */        \
-        d[x] = y32 * 255.0f;                                                                   \
-    }
-
-static void y_row_rgb_scalar(const uint8_t *restrict s, int w, float *restrict d)
-{
-    Y_ROW_RGB_BODY
-}
-
-/* Copies with FMA, picked at run time (GCC's target_clones "avx2" and
- * "avx512f" lack FMA, and its "arch=" clones test the CPU model, not its
- * features). All copies give the same bits (explicit fmaf, no contraction). */
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma"))) static void y_row_rgb_avx2(const uint8_t *restrict s, int w,
-                                                               float *restrict d)
-{
-    Y_ROW_RGB_BODY
-}
-__attribute__((target("avx512f,avx2,fma,prefer-vector-width=512"))) static void
-y_row_rgb_avx512f(const uint8_t *restrict s, int w, float *restrict d)
-{
-    Y_ROW_RGB_BODY
-}
-#endif
-
-static y_row_fn pick_y_row(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return __builtin_cpu_supports("avx512f") ? y_row_rgb_avx512f : y_row_rgb_avx2;
-#endif
-    return y_row_rgb_scalar;
-}
 
 static void y_row(void *ctx, size_t yy)
 {
@@ -142,7 +70,7 @@ void vsr_metrics_to_y(const vsr_frame *f, int crop, float *y, pthreadpool_t pool
 {
     y_lut lut;
     y_lut_fill(&lut);
-    y_job j = {f, crop, f->width - 2 * crop, y, &lut, pick_y_row()};
+    y_job j = {f, crop, f->width - 2 * crop, y, &lut, vsr_metrics_rgb2y_row(~0u)};
     pthreadpool_parallelize_1d(pool, y_row, &j, (size_t)(f->height - 2 * crop), 0);
 }
 

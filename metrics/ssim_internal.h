@@ -39,22 +39,38 @@ typedef struct vsr_ssim_weights {
 /* Horizontal pass of one slot: n (<= VSR_SSIM_TW) outputs from X and Y
  * (n + 10 samples each) into AX, AY, V, CV. */
 typedef void (*vsr_ssim_hpass_fn)(float *slot, int n, const vsr_ssim_weights *w);
-/* Vertical pass and the SSIM map of one output row from the 11 slots of
- * its window rows (t = 0 .. 10, centre t = 5): map[k], k in [0, n). */
-typedef void (*vsr_ssim_vpass_fn)(const float *const slot[11], int n, const vsr_ssim_weights *w,
-                                  float *map);
+/*
+ * Vertical pass and the SSIM map of VSR_SSIM_VGROUP = 4 consecutive output
+ * rows from the VSR_SSIM_VROWS = 14 slots of their window rows: output row
+ * i (0..3) uses slots i .. i+10, all four centred on slot 6 (see ssim.c).
+ * Writes map[i * VSR_SSIM_TW + k], k in [0, n).
+ */
+#define VSR_SSIM_VGROUP 4
+#define VSR_SSIM_VROWS (VSR_SSIM_VGROUP + 10)
+typedef void (*vsr_ssim_vpass_fn)(const float *const slot[VSR_SSIM_VROWS], int n,
+                                  const vsr_ssim_weights *w, float *map);
 
 void vsr_f32_ssim_hpass_1__scalar(float *slot, int n, const vsr_ssim_weights *w);
-void vsr_f32_ssim_vpass_1__scalar(const float *const slot[11], int n, const vsr_ssim_weights *w,
-                                  float *map);
+void vsr_f32_ssim_vpass_4x1__scalar(const float *const slot[VSR_SSIM_VROWS], int n,
+                                    const vsr_ssim_weights *w, float *map);
 #if defined(__x86_64__) || defined(_M_X64)
 void vsr_f32_ssim_hpass_8__avx2(float *slot, int n, const vsr_ssim_weights *w);
-void vsr_f32_ssim_vpass_8__avx2(const float *const slot[11], int n, const vsr_ssim_weights *w,
-                                float *map);
+void vsr_f32_ssim_vpass_4x8__avx2(const float *const slot[VSR_SSIM_VROWS], int n,
+                                  const vsr_ssim_weights *w, float *map);
 void vsr_f32_ssim_hpass_16__avx512f(float *slot, int n, const vsr_ssim_weights *w);
-void vsr_f32_ssim_vpass_16__avx512f(const float *const slot[11], int n,
-                                    const vsr_ssim_weights *w, float *map);
+void vsr_f32_ssim_vpass_4x16__avx512f(const float *const slot[VSR_SSIM_VROWS], int n,
+                                      const vsr_ssim_weights *w, float *map);
 #endif
+
+/* BasicSR's Y (float32, unrounded) of n RGB24 pixels (u8-rgb2y-template.h). */
+typedef void (*vsr_rgb2y_row_fn)(const uint8_t *rgb, int n, float *y);
+void vsr_u8_rgb2y_row_1__scalar(const uint8_t *rgb, int n, float *y);
+#if defined(__x86_64__) || defined(_M_X64)
+void vsr_u8_rgb2y_row_8__avx2(const uint8_t *rgb, int n, float *y);
+void vsr_u8_rgb2y_row_16__avx512f(const uint8_t *rgb, int n, float *y);
+#endif
+/* The RGB -> Y row kernel for the ISAs in @p isa_mask that the CPU has. */
+vsr_rgb2y_row_fn vsr_metrics_rgb2y_row(unsigned isa_mask);
 
 /* ISA choices for the SSIM kernels (bit mask for the override). */
 enum {

@@ -170,14 +170,14 @@ static int have(unsigned isa)
 static void kernels_for(unsigned isa, vsr_ssim_hpass_fn *h, vsr_ssim_vpass_fn *v)
 {
     *h = vsr_f32_ssim_hpass_1__scalar;
-    *v = vsr_f32_ssim_vpass_1__scalar;
+    *v = vsr_f32_ssim_vpass_4x1__scalar;
 #if defined(__x86_64__)
     if (isa == VSR_SSIM_ISA_AVX2) {
         *h = vsr_f32_ssim_hpass_8__avx2;
-        *v = vsr_f32_ssim_vpass_8__avx2;
+        *v = vsr_f32_ssim_vpass_4x8__avx2;
     } else if (isa == VSR_SSIM_ISA_AVX512F) {
         *h = vsr_f32_ssim_hpass_16__avx512f;
-        *v = vsr_f32_ssim_vpass_16__avx512f;
+        *v = vsr_f32_ssim_vpass_4x16__avx512f;
     }
 #endif
 }
@@ -188,10 +188,10 @@ static void test_kernels_match_scalar(void **state)
     const vsr_ssim_weights w = {
         {0.2660117f, 0.2129959f, 0.1093607f, 0.0360055f, 0.0075987f, 0.0010282f}};
     /* +1: slots start one float off the allocation's alignment */
-    const size_t nf = 11 * VSR_SSIM_SLOT + 1;
+    const size_t nf = VSR_SSIM_VROWS * VSR_SSIM_SLOT + 1;
     float *ref = calloc(nf, sizeof(float)), *got = calloc(nf, sizeof(float));
-    float *mref = calloc(VSR_SSIM_TW, sizeof(float)),
-          *mgot = calloc(VSR_SSIM_TW, sizeof(float));
+    float *mref = calloc(VSR_SSIM_VGROUP * VSR_SSIM_TW, sizeof(float));
+    float *mgot = calloc(VSR_SSIM_VGROUP * VSR_SSIM_TW, sizeof(float));
     assert_non_null(ref);
     assert_non_null(got);
     int tested = 0;
@@ -206,8 +206,8 @@ static void test_kernels_match_scalar(void **state)
         unsigned s = 99;
         for (int n = 1; n <= VSR_SSIM_TW; n += (n < 20 ? 1 : 7)) {
             for (int kind = 0; kind < 3; kind++) {
-                float *rs[11], *gs[11];
-                for (int t = 0; t < 11; t++) {
+                float *rs[VSR_SSIM_VROWS], *gs[VSR_SSIM_VROWS];
+                for (int t = 0; t < VSR_SSIM_VROWS; t++) {
                     rs[t] = ref + 1 + (size_t)t * VSR_SSIM_SLOT;
                     gs[t] = got + 1 + (size_t)t * VSR_SSIM_SLOT;
                     for (int k = 0; k < n + 10; k++) {
@@ -227,9 +227,11 @@ static void test_kernels_match_scalar(void **state)
                         assert_memory_equal(rs[t] + off, gs[t] + off, sizeof(float) * n);
                     }
                 }
-                vsr_f32_ssim_vpass_1__scalar((const float *const *)rs, n, &w, mref);
+                vsr_f32_ssim_vpass_4x1__scalar((const float *const *)rs, n, &w, mref);
                 vp((const float *const *)gs, n, &w, mgot);
-                assert_memory_equal(mref, mgot, sizeof(float) * n);
+                for (int i = 0; i < VSR_SSIM_VGROUP; i++)
+                    assert_memory_equal(mref + i * VSR_SSIM_TW, mgot + i * VSR_SSIM_TW,
+                                        sizeof(float) * n);
                 tested++;
             }
         }
@@ -320,6 +322,10 @@ static void test_y_conversion_exhaustive(void **state)
     print_message("Y conversion: %ld of 16777216 RGB triples differ from BasicSR\n",
                   mismatches);
     assert_int_equal(mismatches, 0);
+    /* BasicSR's Y of a gray image is (x / 255.f) * 255.f: SSIM uses the gray
+     * plane itself, which needs these to be x exactly */
+    for (int x = 0; x < 256; x++)
+        assert_true(((float)x / 255.0f) * 255.0f == (float)x);
     pthreadpool_destroy(pool);
     free(y);
     vsr_frame_free(&f);
