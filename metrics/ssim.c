@@ -9,18 +9,23 @@
  * window's own centre sample c = x[r][k+5] (d_i = x_i - c):
  *   a = sum g_i d_i,  v = sum g_i d_i^2 - a^2 (x and y),  cv = sum g_i d_i e_i - a_x a_y
  * i.e. the 1-D Gaussian mean (c + a), variance and covariance of the row.
- * Vertical pass: the law of total variance over the 11 rows, again centred
- * on the centre row: with D_t = (x_t - c_5) + (a_t - a_5) (row t's mean
- * minus the centre row's),
- *   mu = c_5 + a_5 + A,  A = sum g_t D_t
- *   s_xx + s_yy = sum g_t v_t + (sum g_t (Dx_t^2 + Dy_t^2) - Ax^2 - Ay^2)
- *   s_xy = sum g_t cv_t + (sum g_t Dx_t Dy_t - Ax Ay)
+ * Vertical pass: the law of total variance over the 11 rows, centred on
+ * one row r of the window: with D_t = (x_t[k+5] - x_r[k+5]) + (a_t - a_r)
+ * (row t's 1-D mean minus row r's, computed from small differences),
+ *   mu = x_r[k+5] + a_r + A,  A = sum g_t D_t
+ *   s_xx + s_yy = sum g_t (v_t + Dx_t^2 + Dy_t^2) - Ax^2 - Ay^2
+ *   s_xy = sum g_t (cv_t + Dx_t Dy_t) - Ax Ay
  * which is algebraically the 'valid' 2-D Gaussian mean/variance of the
- * reference. Kernels (f32-ssim-template.h) are chosen at run time
- * (scalar / AVX2 / AVX-512), all bit-identical. Rows stream through a ring
- * of 11 slots per 64-column tile (in L1); stripes of output rows run on the
- * thread pool; per-row map sums (double) are added in row order, so the
- * result does not depend on the thread count or the ISA either.
+ * reference. Four consecutive output rows share r (the centre row of the
+ * second one; VSR_SSIM_VGROUP), so the D_t and their products are made
+ * once for four outputs and each row of maps is loaded once per group:
+ * ~105 float ops and 21 loads per output instead of ~167 and 66. Output
+ * row groups start at multiples of 4 in every stripe split, so the result
+ * does not depend on the thread count.
+ * Kernels (f32-ssim-template.h) are chosen at run time (scalar / AVX2 /
+ * AVX-512) and are bit-identical. Rows stream through a ring of 14 slots
+ * per 64-column tile (23 KB, in L1); stripes of output rows run on the
+ * thread pool; per-row map sums (double) are added in row order.
  *
  * Precision (why float32 is enough here, and where it would not be).
  * The reference subtracts moments up to 2*255^2 = 130050 (E[x^2] - mu^2);
@@ -29,14 +34,15 @@
  * systematically so over a whole flat region: unusable for the 1e-5 target.
  * Centring on the window's centre sample bounds that cancellation: the
  * centre has weight g_0 = 0.266, so g_0 (c - mean)^2 <= var and hence
- * a^2 <= var / g_0 = 3.76 var and sum g d^2 = var + a^2 <= 4.76 var. The
- * same holds for the vertical centring on the centre row. So every
- * float32 rounding error is relative to the local variance V (not to
- * E[x^2]): first order, the errors in s_xx + s_yy and s_xy are below
- * ~150 u V (u = 2^-24, ~30 roundings each amplified by <= 4.76), and the
- * map moves by at most ~300 u V / (V + C2) < 2e-5 per pixel in the
- * worst-case alignment of every rounding; in practice they are random in
- * sign and ~1e-7 per pixel. Inputs are exact (8-bit samples; the float32
+ * a^2 <= var / g_0 = 3.76 var and sum g d^2 = var + a^2 <= 4.76 var.
+ * Vertically the shared row r is at distance <= 2 from each output's
+ * centre (weight >= g_2 = 0.109), so there the factor is <= 1 + 1/g_2 =
+ * 10.2. So every float32 rounding error is relative to the local variance
+ * V (not to E[x^2]): first order, the errors in s_xx + s_yy and s_xy are
+ * below ~300 u V (u = 2^-24, ~30 roundings each amplified by <= 10.2),
+ * and the map moves by at most ~600 u V / (V + C2) < 4e-5 per pixel in
+ * the worst-case alignment of every rounding; in practice they are random
+ * in sign and ~1e-7 per pixel. Inputs are exact (8-bit samples; the float32
  * Y values themselves); for 8-bit input d_i is exact too, and flat areas
  * give exactly zero variances. The luminance term uses mu with relative
  * error ~3u. The map is evaluated in float32 (num / den, den >= C1 C2)
@@ -44,8 +50,8 @@
  * The float32 weights and C1/C2 differ from the double ones by < 3e-8
  * relative. Measured (tests/metrics/test_ssim_fast.c, against a naive
  * float64 implementation of the reference formula): |mean SSIM error|
- * <= 3e-8 on flat areas, full-range noise, 0/255 steps, checkerboards,
- * ramps and sparse spikes; VALUES.md is matched to 1e-7.
+ * <= 3.5e-8 on flat areas, full-range noise, 0/255 steps, checkerboards,
+ * ramps and sparse spikes; the VALUES.md rows agree to all 6 decimals.
  * Identical inputs give exactly 1: the x, y and cross terms go through the
  * same expressions, so for x == y the variance sums are exactly twice the
  * covariance sums and numerator and denominator get the same bits.
@@ -186,28 +192,6 @@ static double map_sum(const float *restrict map, int n)
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-/*
- * The tiles walk the frame down a column band: every row of the band is on
- * a new page, which the hardware prefetchers do not follow, so without
- * this the loads wait for DRAM (measured: RGB -> Y conversion 3x slower,
- * 75% of Y SSIM). Fetch the band of a row a few rows ahead.
- */
-#define PREFETCH_ROWS 6
-static inline void prefetch_span(const vsr_plane *p, int y, int x0, int n)
-{
-    const char *s, *e;
-    if (p->f32) {
-        s = (const char *)(p->f32 + (ptrdiff_t)y * p->stride + x0);
-        e = s + sizeof(float) * (size_t)n;
-    } else {
-        s = (const char *)(p->u8 + (ptrdiff_t)y * p->stride + (ptrdiff_t)x0 * p->step);
-        e = s + (size_t)n * (size_t)p->step;
-    }
-    for (; s < e; s += 64)
-        __builtin_prefetch(s);
-    __builtin_prefetch(e - 1);
-}
-
 typedef struct ssim_job {
     const vsr_plane *a;
     const vsr_plane *b;
@@ -258,10 +242,6 @@ static void ssim_stripe(void *ctx, size_t s)
                 nl = j->w - c0;
             for (int in = r0; in < r1 + 2 * HALF; in++) {
                 float *slot = ring + (size_t)(in % NR) * VSR_SSIM_SLOT;
-                if (in + PREFETCH_ROWS < j->h) {
-                    prefetch_span(pa, in + PREFETCH_ROWS, c0, nl);
-                    prefetch_span(pb, in + PREFETCH_ROWS, c0, nl);
-                }
                 load_row(pa, j->to_y, in, c0, nl, slot);
                 load_row(pb, j->to_y, in, c0, nl, slot + VSR_SSIM_OFF_Y);
                 j->k.hpass(slot, tw, &j->g);
