@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ssim_internal.h"
 #include "vsr/core.h"
 #include "vsr/metrics.h"
 
@@ -241,6 +242,28 @@ int main(int argc, char **argv)
             ms[i][t] = time_metric(rows[i].f, &cx, (int)reps, &val[i]);
         }
     pthreadpool_destroy(pool2);
+
+    /* RGB SSIM through each kernel set the CPU has, one thread (all give
+     * the same bits; only the speed differs) */
+    static const unsigned isas[] = {VSR_SSIM_ISA_SCALAR, VSR_SSIM_ISA_AVX2,
+                                    VSR_SSIM_ISA_AVX512F | VSR_SSIM_ISA_AVX2};
+    double isa_ms[3], isa_val[3];
+    vsr_plane pa[3], pb[3];
+    vsr_metrics_planes(&gt, 0, pa);
+    vsr_metrics_planes(&sr, 0, pb);
+    for (int i = 0; i < 3; i++) {
+        isa_ms[i] = NAN;
+        if ((vsr_metrics_ssim_cpu_isa() & isas[i]) != isas[i])
+            continue;
+        double t[64];
+        const int n = reps < 3 ? (int)reps : 3; /* the scalar copy is slow */
+        for (int r = 0; r < n; r++) {
+            const double t0 = now_ms();
+            vsr_metrics_ssim_planes_isa(pa, pb, 3, NULL, isas[i], &isa_val[i], NULL);
+            t[r] = now_ms() - t0;
+        }
+        isa_ms[i] = median(t, n);
+    }
     clock_id = CLOCK_MONOTONIC; /* ffmpeg runs in child processes: wall time */
 
     double ff[5][2];
@@ -292,6 +315,16 @@ int main(int argc, char **argv)
            "on raw %s/gray input, -filter_threads = threads, %ld frames, start-up "
            "subtracted.\n",
            "psnr/ssim (8x8-block SSIM)", "gbrp", ff_frames);
+    printf("\nssim (RGB) per kernel set, 1 thread (same bits in all):\n");
+    for (int i = 0; i < 3; i++)
+        if (!isnan(isa_ms[i]))
+            printf("  %-8s %8.2f ms %8.1f MPix/s  value %.17g\n",
+                   vsr_metrics_ssim_isa_name(isas[i]), isa_ms[i], mpix / isa_ms[i] * 1e3,
+                   isa_val[i]);
+        else
+            printf("  %-8s not on this CPU\n", vsr_metrics_ssim_isa_name(isas[i]));
+    printf("SSIM kernels used: %s (float32, centred moments; see metrics/ssim.c)\n",
+           vsr_metrics_ssim_isa_name(~0u));
     vsr_metrics_niqe_model_free(&model);
     vsr_frame_free(&gt);
     vsr_frame_free(&sr);
