@@ -35,7 +35,7 @@
 #include <immintrin.h>
 #endif
 
-enum { H = 180, W = 320, S = 4, NPREC = 3 };
+enum { H = 180, W = 320, S = 4, NPREC = 4 }; /* fp32, fp16, int8, fp16 native */
 
 #define CHECK(x)                                                                               \
     do {                                                                                       \
@@ -385,7 +385,18 @@ static int xnn_build(xnn_net *n, const vsr_graph *g, int q8, pthreadpool_t pool)
 
 /* ---- main ---------------------------------------------------------------------- */
 
-static const char *const prec_names[NPREC] = {"fp32", "fp16", "int8"};
+static const char *const prec_names[NPREC] = {"fp32", "fp16", "int8", "fp16n"};
+
+/* Engine for row @p p: 0..2 = the precisions, 3 = FP16 with binary16 FMAs. */
+static int make_engine(const vsr_graph *g, int p, pthreadpool_t pool, int profile,
+                       vsr_engine **e, vsr_error *err)
+{
+    vsr_engine_options o;
+    vsr_engine_options_default(&o);
+    o.profile = profile;
+    o.fp16_native = p == 3;
+    return vsr_engine_create(g, p == 3 ? VSR_PREC_FP16 : (vsr_precision)p, pool, &o, e, err);
+}
 
 static void usage(void)
 {
@@ -396,7 +407,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     long runs = 20, maxthreads = 2, e2e_frames = 4;
-    int want[NPREC] = {1, 1, 1}, do_peak = 1;
+    int want[NPREC] = {1, 1, 1, 1}, do_peak = 1;
     const char *vid4 = "/work/shared/data/vid4";
     vsr_error err = {0};
     static const struct option lo[] = {
@@ -423,9 +434,12 @@ int main(int argc, char **argv)
             for (char *sv = NULL, *tok = strtok_r(buf, ",", &sv); tok;
                  tok = strtok_r(NULL, ",", &sv)) {
                 vsr_precision p;
-                if (vsr_precision_parse(tok, &p, &err))
-                    return fprintf(stderr, "bench_engine: -p: %s\n", err.msg), 2;
-                want[p] = 1;
+                if (strcmp(tok, "fp16n") == 0)
+                    want[3] = 1;
+                else if (vsr_precision_parse(tok, &p, &err))
+                    return fprintf(stderr, "bench_engine: -p: %s (or fp16n)\n", err.msg), 2;
+                else
+                    want[p] = 1;
             }
             break;
         }
@@ -488,6 +502,18 @@ int main(int argc, char **argv)
         vsr_calib_free(&cal);
     }
     synth(x, H, W, 0);
+    /* FP32 reference output, to report each precision's deviation from it */
+    float *yref = malloc(nout * sizeof(float));
+    if (!yref)
+        return fprintf(stderr, "bench_engine: out of memory\n"), 1;
+    {
+        vsr_engine *e = NULL;
+        CHECK(vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &e, &err));
+        CHECK(vsr_engine_set_input(e, 0, x, H, W, 3, &err));
+        CHECK(vsr_engine_run(e, &err));
+        CHECK(vsr_engine_get_output(e, 0, yref, nout, &err));
+        vsr_engine_free(&e);
+    }
 
     unsigned isa = vsr_cpu_features();
     printf("# bench_engine: ABPN-x4 %dx%d -> %dx%d, %lld params, %.3f GMAC (%.2f GOP) per "
@@ -525,12 +551,12 @@ int main(int argc, char **argv)
             if (!want[p])
                 continue;
             vsr_engine *e = NULL;
-            CHECK(vsr_engine_create(g, (vsr_precision)p, pool, NULL, &e, &err));
+            CHECK(make_engine(g, p, pool, 0, &e, &err));
             CHECK(vsr_engine_set_input(e, 0, x, H, W, 3, &err));
             int xnn_ok = 0;
 #ifdef VSR_HAVE_XNNPACK
             xnn_net xn = {0};
-            if (have_xnn && p != VSR_PREC_FP16) {
+            if (have_xnn && (p == VSR_PREC_FP32 || p == VSR_PREC_INT8)) {
                 if (xnn_build(&xn, g, p == VSR_PREC_INT8, pool) == 0) {
                     struct xnn_external_value ev[2] = {{0, x}, {1, yb}};
                     xnn_ok = xnn_setup_runtime(xn.rt, 2, ev) == xnn_status_success;
@@ -561,6 +587,17 @@ int main(int argc, char **argv)
                 }
 #endif
             }
+            /* accuracy against the FP32 engine: max |d| and PSNR over the SR frame */
+            CHECK(vsr_engine_get_output(e, 0, ya, nout, &err));
+            double se = 0, md = 0;
+            for (size_t k = 0; k < nout; k++) {
+                double d = (double)ya[k] - (double)yref[k];
+                se += d * d;
+                md = fmax(md, fabs(d));
+            }
+            if (th == 1)
+                printf("# %s vs the FP32 engine: max |d| %.3g, PSNR %.1f dB\n", prec_names[p],
+                       md, se > 0 ? 10 * log10(255.0 * 255.0 * (double)nout / se) : INFINITY);
             /* agreement check: max |vsrbench - XNNPACK| over the SR frame */
             double maxdiff = 0;
             if (xnn_ok) {
@@ -578,7 +615,7 @@ int main(int argc, char **argv)
             stats(ta, (int)runs, &ma, &pa);
             if (xnn_ok)
                 stats(tb, (int)runs, &mb, &pb);
-            int pk = p == VSR_PREC_FP32 ? 0 : p == VSR_PREC_FP16 ? 1 : 2;
+            int pk = p == VSR_PREC_FP32 ? 0 : p == VSR_PREC_INT8 ? 2 : 1;
             double pkv = th <= 2 ? peak[th - 1][pk] : 0;
             char pct[32] = "-";
             if (pkv > 0)
@@ -586,7 +623,7 @@ int main(int argc, char **argv)
             char ratio[48] = "-";
             if (xnn_ok)
                 snprintf(ratio, sizeof(ratio), "%.2fx", mb / ma);
-            else if (p == VSR_PREC_FP16)
+            else if (p == VSR_PREC_FP16 || p == 3)
                 snprintf(ratio, sizeof(ratio), "(vs XNNPACK fp32 below)");
             printf("| %s | %ld | vsrbench (%s) | %.2f | %.2f | %.0f | %s | %s |\n",
                    prec_names[p], th, vsr_isa_name(vsr_engine_isa(e)), ma, pa,
@@ -604,15 +641,12 @@ int main(int argc, char **argv)
             static double xnn_f32_ms[65];
             if (xnn_ok && p == VSR_PREC_FP32)
                 xnn_f32_ms[th] = mb;
-            if (p == VSR_PREC_FP16 && xnn_f32_ms[th] > 0)
-                printf("| fp16 | %ld | ratio XNNPACK fp32 / vsrbench fp16 | | | | | %.2fx |\n",
-                       th, xnn_f32_ms[th] / ma);
+            if ((p == VSR_PREC_FP16 || p == 3) && xnn_f32_ms[th] > 0)
+                printf("| %s | %ld | ratio XNNPACK fp32 / vsrbench %s | | | | | %.2fx |\n",
+                       prec_names[p], th, prec_names[p], xnn_f32_ms[th] / ma);
             if (getenv("BENCH_ENGINE_PROFILE")) { /* per-layer split of one extra run */
                 vsr_engine *ep = NULL;
-                vsr_engine_options po;
-                vsr_engine_options_default(&po);
-                po.profile = 1;
-                CHECK(vsr_engine_create(g, (vsr_precision)p, pool, &po, &ep, &err));
+                CHECK(make_engine(g, p, pool, 1, &ep, &err));
                 CHECK(vsr_engine_set_input(ep, 0, x, H, W, 3, &err));
                 for (int r = 0; r < 4; r++) {
                     if (r == 1)
@@ -656,7 +690,7 @@ int main(int argc, char **argv)
             if (!want[p])
                 continue;
             vsr_engine *e = NULL;
-            CHECK(vsr_engine_create(g, (vsr_precision)p, pool, NULL, &e, &err));
+            CHECK(make_engine(g, p, pool, 0, &e, &err));
             double t_load = 0, t_inf = 0, t_met = 0, psum = 0;
             int nf = 0;
             for (int c = 0; c < vsr_dataset_clip_count(ds); c++) {
@@ -701,7 +735,7 @@ int main(int argc, char **argv)
     if (have_xnn)
         xnn_deinitialize();
 #endif
-    free(x), free(ya), free(yb);
+    free(x), free(ya), free(yb), free(yref);
     vsr_graph_free(&g);
     return 0;
 }

@@ -171,6 +171,12 @@ typedef struct vsr_conv_uk {
      * the input is pre-widened to int16 as x - zp_in (padding 0) */
     const int16_t *w16;
     const int32_t *b16;
+    /* FP16 native (binary16 FMAs): weights [cob32][ky][kx][ci][32] binary16, bias
+     * [ncob32*32], clamp bounds as binary16 bits; input and output rows binary16 */
+    int ncob32;
+    const uint16_t *wh;
+    const uint16_t *bh;
+    uint16_t minh, maxh;
 } vsr_conv_uk;
 
 /*
@@ -205,6 +211,15 @@ void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *
 void vsr_qs8_conv_i16_ukernel_4x16__avx2(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
                                          int n);
 
+/* FP16 native conv: every multiply-add rounded to binary16 (the scalar twin rounds
+ * the FP32 product-sum, exact product, to binary16 at each step). */
+typedef void (*vsr_f16_conv_ukernel)(const vsr_conv_uk *p, const uint16_t *in, uint16_t *out,
+                                     int n);
+void vsr_f16_conv_ukernel_1x32__scalar(const vsr_conv_uk *p, const uint16_t *in, uint16_t *out,
+                                       int n);
+void vsr_f16_conv_ukernel_nx64__avx512fp16(const vsr_conv_uk *p, const uint16_t *in,
+                                           uint16_t *out, int n);
+
 /* Row conversions with F16C (x86/f16-cvt-avx2.c) and their scalar twins. */
 typedef void (*vsr_f16_to_f32_fn)(const uint16_t *src, float *dst, size_t n);
 typedef void (*vsr_f32_to_f16_fn)(const float *src, uint16_t *dst, size_t n);
@@ -222,6 +237,7 @@ typedef struct vsr_kernels {
     vsr_f16_to_f32_fn f16_to_f32;
     vsr_f32_to_f16_fn f32_to_f16;
     vsr_qs8_conv_ukernel qs8_conv_u8; /* when set, INT8 dense convs use it on x ^ 0x80 */
+    vsr_f16_conv_ukernel f16_conv;    /* FP16 native convs (opt.fp16_native), else NULL */
 } vsr_kernels;
 void vsr__kernels_select(unsigned isa, vsr_kernels *k);
 
@@ -245,9 +261,10 @@ typedef struct vsr_conv_prep {
     int32_t *bqpack, *qmpack, *qspack;
     int16_t *w16pack;
     int32_t *b16pack;
-    int float_epilogue; /* INT8 with sigmoid/leaky/prelu: requantize in float */
-    int dw;             /* depthwise stride 1 (groups = Cin = Cout): padded per-channel path */
-    vsr_act act;        /* effective fused activation (conv's own or a fused act node) */
+    uint16_t *whpack, *bhpack; /* FP16 native packs, or NULL */
+    int float_epilogue;        /* INT8 with sigmoid/leaky/prelu: requantize in float */
+    int dw;      /* depthwise stride 1 (groups = Cin = Cout): padded per-channel path */
+    vsr_act act; /* effective fused activation (conv's own or a fused act node) */
 } vsr_conv_prep;
 
 struct vsr_engine {

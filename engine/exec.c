@@ -225,6 +225,15 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     if (e->opt.force_scalar || (fs && fs[0] == '1'))
         isa = 0;
     vsr__kernels_select(isa, &e->k);
+    if (prec == VSR_PREC_FP16 && e->opt.fp16_native) {
+        e->k.f16_conv = vsr_f16_conv_ukernel_1x32__scalar;
+#if defined(__x86_64__)
+        if (isa & VSR_ISA_AVX512FP16) {
+            e->k.f16_conv = vsr_f16_conv_ukernel_nx64__avx512fp16;
+            e->k.isa |= VSR_ISA_AVX512FP16;
+        }
+#endif
+    }
 
     int n = g->n_nodes;
     if ((rc = vsr__plan_build(g, &e->plan, err)))

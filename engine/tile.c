@@ -24,16 +24,35 @@ static void fill_inputs(vsr_engine *e, int y0, int x0, int h, int w)
     }
 }
 
-/* Copy rows/cols of an output tile (tile-local oy0, ox0, size oh x ow) to (Y0, X0). */
+typedef struct out_task {
+    vsr_tview v;
+    float *dst;
+    int oy0, ox0, ow, Y0, X0, W;
+} out_task;
+
+static void out_row(void *ctx, size_t y)
+{
+    const out_task *o = ctx;
+    int c = o->v.c;
+    vsr__load_f32(&o->v, ((size_t)(o->oy0 + (int)y) * o->v.w + o->ox0) * c, (size_t)o->ow * c,
+                  o->dst + ((size_t)(o->Y0 + (int)y) * o->W + o->X0) * c);
+}
+
+/* Copy rows/cols of an output tile (tile-local oy0, ox0, size oh x ow) to (Y0, X0),
+ * rows in parallel (an SR frame is 2.8 M values to convert). */
 static int copy_out(vsr_engine *e, int k, int oy0, int ox0, int oh, int ow, int Y0, int X0)
 {
     int t = e->plan.dst[e->g->outputs[k].t];
     /* an output can be a non-executed (fused) node: find its materialized tensor */
-    vsr_tview v = vsr__tensor(e, t);
-    int W = e->out_shape[3 * k + 1], c = v.c;
-    for (int y = 0; y < oh; y++)
-        vsr__load_f32(&v, ((size_t)(oy0 + y) * v.w + ox0) * c, (size_t)ow * c,
-                      e->out_buf[k] + ((size_t)(Y0 + y) * W + X0) * c);
+    out_task o = {.v = vsr__tensor(e, t),
+                  .dst = e->out_buf[k],
+                  .oy0 = oy0,
+                  .ox0 = ox0,
+                  .ow = ow,
+                  .Y0 = Y0,
+                  .X0 = X0,
+                  .W = e->out_shape[3 * k + 1]};
+    vsr__parallel(e, out_row, &o, (size_t)oh);
     return 0;
 }
 

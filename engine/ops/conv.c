@@ -32,6 +32,7 @@ void vsr__conv_free(vsr_conv_prep *c)
     free(c->wq), free(c->bq), free(c->qm), free(c->qs), free(c->wscale);
     free(c->wqpack), free(c->bqpack), free(c->qmpack), free(c->qspack);
     free(c->w16pack), free(c->b16pack);
+    free(c->whpack), free(c->bhpack);
     memset(c, 0, sizeof(*c));
 }
 
@@ -143,6 +144,29 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             }
             uk->wf = c->wpack;
             uk->bf = c->bpack;
+        }
+        if (c->simd && e->k.f16_conv &&
+            (c->act.type == VSR_ACT_NONE || c->act.type == VSR_ACT_RELU ||
+             c->act.type == VSR_ACT_CLIP)) {
+            int nc32 = (cout + 31) / 32;
+            c->whpack = zalloc64((size_t)nc32 * taps * (size_t)cin * 32, sizeof(uint16_t));
+            c->bhpack = zalloc64((size_t)nc32 * 32, sizeof(uint16_t));
+            if (!c->whpack || !c->bhpack)
+                return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+            for (int o = 0; o < cout; o++) {
+                int cob = o / 32, j = o % 32;
+                c->bhpack[o] = vsr_f32_to_f16(c->b[o]);
+                for (size_t t = 0; t < taps; t++)
+                    for (int ci = 0; ci < cin; ci++)
+                        c->whpack[(((size_t)cob * taps + t) * (size_t)cin + (size_t)ci) * 32 +
+                                  (size_t)j] =
+                            vsr_f32_to_f16(c->w[(t * (size_t)cin + (size_t)ci) * cout + o]);
+            }
+            uk->ncob32 = nc32;
+            uk->wh = c->whpack;
+            uk->bh = c->bhpack;
+            uk->minh = vsr_f32_to_f16(uk->minv);
+            uk->maxh = vsr_f32_to_f16(uk->maxv);
         }
         return 0;
     }
@@ -383,6 +407,37 @@ void vsr_f32_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const float *in, fl
             for (int j = 0; j < nv; j++)
                 out[(size_t)px * p->cout + (size_t)(cob * 16 + j)] =
                     fminf(fmaxf(acc[j], p->minv), p->maxv);
+        }
+    }
+}
+
+void vsr_f16_conv_ukernel_1x32__scalar(const vsr_conv_uk *p, const uint16_t *in, uint16_t *out,
+                                       int n)
+{
+    size_t taps = (size_t)p->kh * p->kw;
+    float lo = vsr_f16_to_f32(p->minh), hi = vsr_f16_to_f32(p->maxh);
+    for (int px = 0; px < n; px++) {
+        const uint16_t *ip = in + (size_t)px * p->cin;
+        for (int cob = 0; cob < p->ncob32; cob++) {
+            float acc[32];
+            for (int j = 0; j < 32; j++)
+                acc[j] = vsr_f16_to_f32(p->bh[cob * 32 + j]);
+            const uint16_t *w = p->wh + (size_t)cob * taps * p->cin * 32;
+            for (int ky = 0; ky < p->kh; ky++)
+                for (int kx = 0; kx < p->kw; kx++) {
+                    const uint16_t *xp = ip + ky * p->dil * p->in_row + kx * p->dil * p->cin;
+                    for (int ci = 0; ci < p->cin; ci++, w += 32) {
+                        float xv = vsr_f16_to_f32(xp[ci]);
+                        for (int j = 0; j < 32; j++) /* exact product, one binary16 rounding */
+                            acc[j] = f16r(acc[j] + xv * vsr_f16_to_f32(w[j]));
+                    }
+                }
+            int nv = p->cout - cob * 32 < 32 ? p->cout - cob * 32 : 32;
+            for (int j = 0; j < nv; j++) {
+                float v = acc[j] > lo ? acc[j] : lo;
+                v = v < hi ? v : hi;
+                out[(size_t)px * p->cout + (size_t)(cob * 32 + j)] = vsr_f32_to_f16(v);
+            }
         }
     }
 }
@@ -652,6 +707,29 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
             else
                 e->k.qs8_conv(&uk, pb + (size_t)(y - y0) * rowp, orow, gm->OW);
         }
+        return;
+    }
+    if (tin->dt == VSR_DT_F16 && tout->dt == VSR_DT_F16 && c->uk.wh && e->k.f16_conv &&
+        !c->dw) {
+        /* FP16 native: binary16 rows straight into the kernel (0x0000 = +0 padding) */
+        uint16_t *hb = e->scratch[chunk];
+        size_t inner = (size_t)gm->W * C, lpad = (size_t)gm->pl * C;
+        for (int r = 0; r < rows; r++) {
+            int iy = y0 - gm->pt + r;
+            uint16_t *row = hb + (size_t)r * rowp;
+            if (iy < 0 || iy >= gm->H) {
+                memset(row, 0, rowp * sizeof(uint16_t));
+                continue;
+            }
+            memset(row, 0, lpad * sizeof(uint16_t));
+            memset(row + lpad + inner, 0, (rowp - lpad - inner) * sizeof(uint16_t));
+            memcpy(row + lpad, (const uint16_t *)tin->data + (size_t)iy * inner,
+                   inner * sizeof(uint16_t));
+        }
+        memset(hb + (size_t)rows * rowp, 0, 32 * sizeof(uint16_t));
+        for (int y = y0; y < y1; y++)
+            e->k.f16_conv(&uk, hb + (size_t)(y - y0) * rowp,
+                          (uint16_t *)tout->data + (size_t)y * orow_n, gm->OW);
         return;
     }
     float *pb = e->scratch[chunk];

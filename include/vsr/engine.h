@@ -447,6 +447,16 @@ typedef struct vsr_engine_options {
     int force_scalar;  /**< 1 = scalar kernels only (also env VSR_FORCE_SCALAR=1) */
     unsigned isa_mask; /**< allowed ISA bits (default all); ANDed with the CPU's */
     int profile;       /**< 1 = time each layer (vsr_engine_layer_profile) */
+    /**
+     * FP16 only. 0 (default): convs accumulate in FP32 and round each output
+     * once (the rule of VSR_PREC_FP16 above; SIMD and scalar agree to FMA
+     * ordering). 1: dense stride-1 convs whose epilogue is none / ReLU / clip
+     * use binary16 FMAs (AVX512-FP16 when the CPU has it, else a scalar
+     * emulation): every multiply-add is rounded to binary16, about twice the
+     * throughput, with accumulation error growing with Cin*k*k (see
+     * docs/PERFORMANCE.md). Other convs and ops are unchanged.
+     */
+    int fp16_native;
 } vsr_engine_options;
 
 void vsr_engine_options_default(vsr_engine_options *o);

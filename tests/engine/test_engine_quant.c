@@ -183,6 +183,56 @@ static void i16_case(int cin, int cout, int ksz, int dil, int n, int off)
     free(w), free(in), free(o1), free(o2), free(r);
 }
 
+/* FP16 native (binary16 FMAs): SIMD vs the scalar twin. Same operations in the same
+ * order; the twin rounds an FP32 sum to binary16, which can differ from the hardware's
+ * single rounding by one unit on rare double-rounding ties, so: almost every output
+ * bit-equal, the rest within a few binary16 units of the output's magnitude. */
+static void f16_case(int cin, int cout, int ksz, int dil, int n, int off)
+{
+    vsr_conv_uk p;
+    memset(&p, 0, sizeof(p));
+    p.kh = p.kw = ksz, p.dil = dil, p.cin = cin, p.cout = cout;
+    p.ncob32 = (cout + 31) / 32;
+    int keff = (ksz - 1) * dil + 1, W = n + keff - 1 + 3;
+    p.in_row = (ptrdiff_t)W * cin;
+    size_t nw = (size_t)p.ncob32 * ksz * ksz * cin * 32, nin = (size_t)keff * W * cin + 64;
+    uint16_t *w = malloc(nw * 2), *b = malloc((size_t)p.ncob32 * 64), *in = malloc(nin * 2);
+    uint16_t *o1 = calloc((size_t)n * cout + 8, 2), *o2 = calloc((size_t)n * cout + 8, 2);
+    float *r = malloc((nw + nin + 64) * 4);
+    fill_rand(r, nw, 51, -0.5f, 0.5f);
+    for (size_t i = 0; i < nw; i++)
+        w[i] = vsr_f32_to_f16(r[i]);
+    fill_rand(r, nin, 52, -2.f, 2.f);
+    for (size_t i = 0; i < nin; i++)
+        in[i] = vsr_f32_to_f16(r[i]);
+    fill_rand(r, (size_t)p.ncob32 * 32, 53, -1.f, 1.f);
+    for (int i = 0; i < p.ncob32 * 32; i++)
+        b[i] = vsr_f32_to_f16(r[i]);
+    p.wh = w, p.bh = b;
+    p.minh = vsr_f32_to_f16(cout % 2 ? 0.f : -INFINITY), p.maxh = vsr_f32_to_f16(INFINITY);
+    vsr_f16_conv_ukernel_1x32__scalar(&p, in + off, o1 + off, n);
+    vsr_f16_conv_ukernel_nx64__avx512fp16(&p, in + off, o2 + off, n);
+    float mx = 0.f;
+    for (int i = 0; i < n * cout; i++)
+        mx = fmaxf(mx, fabsf(vsr_f16_to_f32(o1[off + i])));
+    int same = 0;
+    for (int i = 0; i < n * cout; i++) {
+        float a = vsr_f16_to_f32(o1[off + i]), c = vsr_f16_to_f32(o2[off + i]);
+        same += o1[off + i] == o2[off + i];
+        if (fabsf(a - c) > 4e-3f * fmaxf(mx, 1.f))
+            print_message("f16 cin %d cout %d n %d: %d: %g vs %g\n", cin, cout, n, i, a, c);
+        assert_true(fabsf(a - c) <= 4e-3f * fmaxf(mx, 1.f));
+    }
+    assert_true(same >= (n * cout * 95) / 100);
+    assert_true(n * cout < 32 || mx > 0.f); /* not everything clamped */
+    /* nothing written outside the outputs */
+    for (int i = 0; i < off; i++)
+        assert_int_equal(o2[i], 0);
+    for (int i = off + n * cout; i < n * cout + 8; i++)
+        assert_int_equal(o2[i], 0);
+    free(w), free(b), free(in), free(o1), free(o2), free(r);
+}
+
 static void test_simd_vs_scalar_kernels(void **state)
 {
     (void)state;
@@ -220,6 +270,10 @@ static void test_simd_vs_scalar_kernels(void **state)
             if (isa & VSR_ISA_AVX512) {
                 f32_case(vsr_f32_conv_ukernel_4x32__avx512f, c[0], c[1], c[2], c[3], c[4], off);
                 f32_case(vsr_f32_conv_ukernel_nx48__avx512f, c[0], c[1], c[2], c[3], c[4], off);
+                tested++;
+            }
+            if (isa & VSR_ISA_AVX512FP16) {
+                f16_case(c[0], c[1], c[2], c[3], c[4], off);
                 tested++;
             }
             if (isa & VSR_ISA_AVX512VNNI) {
@@ -347,6 +401,46 @@ static void test_engine_simd_vs_scalar(void **state)
         free(a), free(b);
     }
     free(in0);
+    vsr_graph_free(&g);
+}
+
+/*
+ * FP16 native at engine level: forced scalar (the scalar twin) vs SIMD, and
+ * both close to the FP32-accumulate FP16 run (binary16 accumulation over
+ * Cin*9 = 252 terms: within 2 % of the output's magnitude).
+ */
+static void test_engine_fp16_native(void **state)
+{
+    (void)state;
+    int h = 11, w = 19;
+    vsr_graph *g = conv_net(h, w);
+    float *in0 = malloc((size_t)h * w * 3 * 4);
+    fill_rand(in0, (size_t)h * w * 3, 8, 0, 1);
+    const float *in[1] = {in0};
+    vsr_engine_options nat, nat_s;
+    vsr_engine_options_default(&nat);
+    nat.fp16_native = 1;
+    nat_s = nat;
+    nat_s.force_scalar = 1;
+    int oh, ow, oc;
+    float *ref = run_graph(g, VSR_PREC_FP16, NULL, in, h, w, 0, &oh, &ow, &oc);
+    float *a = run_graph(g, VSR_PREC_FP16, &nat_s, in, h, w, 0, &oh, &ow, &oc);
+    float *b = run_graph(g, VSR_PREC_FP16, &nat, in, h, w, 0, &oh, &ow, &oc);
+    size_t n = (size_t)oh * ow * oc;
+    float mx = 0;
+    for (size_t i = 0; i < n; i++)
+        mx = fmaxf(mx, fabsf(ref[i]));
+    assert_true(mx > 0.f);
+    double worst_sb = 0, worst_ref = 0;
+    for (size_t i = 0; i < n; i++) {
+        worst_sb = fmax(worst_sb, fabsf(a[i] - b[i]));
+        worst_ref = fmax(worst_ref, fabsf(a[i] - ref[i]));
+    }
+    print_message("fp16 native: scalar vs simd %g, vs fp32-accumulate %g (max %g)\n", worst_sb,
+                  worst_ref, mx);
+    assert_true(worst_sb <= 5e-3 * mx);
+    assert_true(worst_ref <= 2e-2 * mx);
+    free(ref), free(a), free(b), free(in0);
     vsr_graph_free(&g);
 }
 
@@ -567,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_reference_vs_microkernel_path),
         cmocka_unit_test(test_calibration_methods),
         cmocka_unit_test(test_tail_fusion_exact),
+        cmocka_unit_test(test_engine_fp16_native),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
