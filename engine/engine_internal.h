@@ -305,6 +305,7 @@ struct vsr_engine {
      * when a clip follows) do not run. node = -1: no fusion. */
     struct {
         int node, t, x, r, clip;
+        int exact16; /* lo and hi are binary16 values */
         float lo, hi;
         int8_t *lut; /* INT8: [256 * 256] output for (q_t, q_x), exact composition */
     } tail;

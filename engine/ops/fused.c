@@ -91,6 +91,10 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
             e->tail.clip = c >= 0;
             e->tail.lo = c >= 0 ? g->nodes[c].act.lo : 0.f;
             e->tail.hi = c >= 0 ? g->nodes[c].act.hi : 0.f;
+            /* rounding to binary16 is monotonic and fixes lo and hi when they are binary16
+             * values, so then the FP16 clip can be applied before the single rounding */
+            e->tail.exact16 = vsr_f16_to_f32(vsr_f32_to_f16(e->tail.lo)) == e->tail.lo &&
+                              vsr_f16_to_f32(vsr_f32_to_f16(e->tail.hi)) == e->tail.hi;
             p->xin[2 * node] = t;
             p->xin[2 * node + 1] = x;
             p->exec[anc] = 0;
@@ -190,9 +194,11 @@ static void tail_row(void *ctx, size_t yy)
                 for (int c = 0; c < C; c++)
                     ob[m++] = tb[(size_t)w * Ct + (size_t)(i * r + j) * C + c] +
                               xb[(size_t)w * C + c];
-        if (clip) {
+        if (clip && !e->tail.exact16) {
             vsr__store_f32(&k->o, orow + (size_t)w0 * r * C, m, ob);
             vsr__load_f32(&k->o, orow + (size_t)w0 * r * C, m, ob);
+        }
+        if (clip) { /* bounds exact in binary16: clamp(round(s)) == round(clamp(s)) */
             for (size_t q = 0; q < m; q++) {
                 float v = ob[q] > lo ? ob[q] : lo;
                 ob[q] = v < hi ? v : hi;
