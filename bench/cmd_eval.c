@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "vsr/core.h"
 #include "vsr/datasets.h"
@@ -249,12 +250,8 @@ int vsr_cmd_eval(int argc, char **argv)
                 goto usage_err;
             }
             break;
-        case 'h':
-            usage(stdout);
-            return VSR_EXIT_OK;
-        default:
-            usage(stderr);
-            return VSR_EXIT_USAGE;
+        default: /* -h, --help or a bad option */
+            return vsr_cli_help_exit(c, usage);
         }
     }
     if (optind < argc) {
@@ -296,13 +293,8 @@ int vsr_cmd_eval(int argc, char **argv)
             goto fail;
         col[nm++] = "niqe";
     }
-    if (threads != 1) {
-        pool = pthreadpool_create((size_t)threads);
-        if (!pool) {
-            rc = vsr_error_set(&err, -ENOMEM, "cannot create a pool of %ld threads", threads);
-            goto fail;
-        }
-    }
+    if (threads != 1 && (rc = vsr_cli_pool_create(threads, &pool, &err)) < 0)
+        goto fail;
 
     /* open and pair the inputs */
     if (gt_path && (rc = input_open(&gt, gt_path, &err)) < 0)

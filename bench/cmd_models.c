@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "vsr/engine.h"
 #include "vsr/models.h"
@@ -165,9 +166,6 @@ int vsr_cmd_models(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "hv:o:", opts, NULL)) != -1) {
         switch (c) {
-        case 'h':
-            usage(stdout);
-            return VSR_EXIT_OK;
         case 'v':
             verbose = optarg;
             break;
@@ -195,9 +193,8 @@ int vsr_cmd_models(int argc, char **argv)
                 return VSR_EXIT_USAGE;
             }
             break;
-        default:
-            usage(stderr);
-            return VSR_EXIT_USAGE;
+        default: /* -h, --help or a bad option */
+            return vsr_cli_help_exit(c, usage);
         }
     }
     if (optind < argc) {

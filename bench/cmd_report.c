@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "vsr/reports.h"
 
@@ -144,12 +145,8 @@ int vsr_cmd_report(int argc, char **argv)
             if (vsr_parse_long(optarg, 1, 16, &crop_zoom, "--crop-zoom", &err))
                 goto usage_error;
             break;
-        case 'h':
-            usage(stdout);
-            return VSR_EXIT_OK;
-        default:
-            usage(stderr);
-            return VSR_EXIT_USAGE;
+        default: /* -h, --help or a bad option */
+            return vsr_cli_help_exit(c, usage);
         }
     }
     if (optind != argc) {

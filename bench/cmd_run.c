@@ -25,6 +25,7 @@
 
 #include <pthreadpool.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "pipeline.h"
 #include "vsr/bench.h"
@@ -322,9 +323,8 @@ static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
         s->in_ch = s->entry->in_channels;
         s->state_ch = s->entry->state_channels;
     }
-    s->pool = pthreadpool_create((size_t)r->threads);
-    if (!s->pool)
-        return vsr_error_set(err, -ENOMEM, "cannot create a pool of %d threads", r->threads);
+    if ((rc = vsr_cli_pool_create(r->threads, &s->pool, err)))
+        return rc;
     if ((rc = vsr_pipe_open_dataset(cfg->scale, r->dataset, r->degradation, &s->ds, err)))
         return rc;
     int n_clips = vsr_dataset_clip_count(s->ds);
@@ -555,6 +555,7 @@ int vsr_cmd_run(int argc, char **argv)
     };
     const char *db_path = NULL, *sets[64];
     int n_sets = 0, resume = 0, dry = 0, quiet = 0, progress = -1, report = 1, opt;
+    vsr_error err = {0};
     optind = 1;
     while ((opt = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
         switch (opt) {
@@ -575,14 +576,8 @@ int vsr_cmd_run(int argc, char **argv)
             sets[n_sets++] = optarg;
             break;
         case ARG_PROGRESS:
-            if (!strcmp(optarg, "auto"))
-                progress = -1;
-            else if (!strcmp(optarg, "always"))
-                progress = 1;
-            else if (!strcmp(optarg, "never"))
-                progress = 0;
-            else {
-                fprintf(stderr, "vsrbench run: --progress takes auto, always or never\n");
+            if (vsr_cli_progress_parse(optarg, &progress, &err)) {
+                fprintf(stderr, "vsrbench run: %s\n", err.msg);
                 return VSR_EXIT_USAGE;
             }
             break;
@@ -592,12 +587,8 @@ int vsr_cmd_run(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
-        case 'h':
-            usage(stdout);
-            return VSR_EXIT_OK;
-        default:
-            usage(stderr);
-            return VSR_EXIT_USAGE;
+        default: /* -h, --help or a bad option */
+            return vsr_cli_help_exit(opt, usage);
         }
     }
     if (optind != argc - 1) {
@@ -605,10 +596,8 @@ int vsr_cmd_run(int argc, char **argv)
         usage(stderr);
         return VSR_EXIT_USAGE;
     }
-    if (progress < 0)
-        progress = isatty(STDERR_FILENO);
+    progress = vsr_cli_progress_resolve(progress);
 
-    vsr_error err = {0};
     vsr_config *cfg = NULL;
     vsr_sweep_run *runs = NULL;
     vsr_runlog *log = NULL;
@@ -754,13 +743,11 @@ int vsr_cmd_run(int argc, char **argv)
             absent++;
         } else if (rc) {
             failed++;
-            if (progress)
-                fprintf(stderr, "\r\033[K");
+            vsr_cli_progress_clear(progress);
             fprintf(stderr, "vsrbench run: %s failed: %s\n", r->key, rerr.msg);
         }
     }
-    if (progress)
-        fprintf(stderr, "\r\033[K");
+    vsr_cli_progress_clear(progress);
     if (!quiet)
         print_summary(runs, sum, n);
     printf("%d run%s: %d ok, %d failed, %d skipped (already finished), %d skipped (optional "

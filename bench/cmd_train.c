@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "vsr/core.h"
 #include "vsr/train.h"
@@ -76,14 +77,9 @@ int vsr_cmd_train(int argc, char **argv)
         case 'v':
             vsr_log_set_level(VSR_LOG_INFO);
             break;
-        case 'h':
-            usage(stdout);
+        default: /* -h, --help or a bad option */
             free(sets);
-            return VSR_EXIT_OK;
-        default:
-            usage(stderr);
-            free(sets);
-            return VSR_EXIT_USAGE;
+            return vsr_cli_help_exit(c, usage);
         }
     }
     if (optind != argc - 1) {
@@ -100,8 +96,8 @@ int vsr_cmd_train(int argc, char **argv)
         return VSR_EXIT_USAGE;
     }
     pthreadpool_t pool = NULL;
-    if (cfg.threads > 1 && !(pool = pthreadpool_create((size_t)cfg.threads))) {
-        fprintf(stderr, "vsrbench train: cannot create %d threads\n", cfg.threads);
+    if (cfg.threads > 1 && vsr_cli_pool_create(cfg.threads, &pool, &err)) {
+        fprintf(stderr, "vsrbench train: %s\n", err.msg);
         vsr_train_config_free(&cfg);
         return VSR_EXIT_FAILURE;
     }

@@ -22,6 +22,7 @@
 
 #include <pthreadpool.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "pipeline.h"
 #include "vsr/bench.h"
@@ -264,6 +265,7 @@ int vsr_cmd_tune(int argc, char **argv)
     const char *tiles_s = NULL, *pads_s = NULL, *threads_s = NULL, *weights = NULL;
     const char *frames_s = NULL, *tol_s = NULL, *db_path = NULL;
     int progress = -1, opt;
+    vsr_error err = {0};
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         switch (opt) {
@@ -301,23 +303,13 @@ int vsr_cmd_tune(int argc, char **argv)
             db_path = optarg;
             break;
         case ARG_PROGRESS:
-            if (!strcmp(optarg, "auto"))
-                progress = -1;
-            else if (!strcmp(optarg, "always"))
-                progress = 1;
-            else if (!strcmp(optarg, "never"))
-                progress = 0;
-            else {
-                fprintf(stderr, "vsrbench tune: --progress takes auto, always or never\n");
+            if (vsr_cli_progress_parse(optarg, &progress, &err)) {
+                fprintf(stderr, "vsrbench tune: %s\n", err.msg);
                 return VSR_EXIT_USAGE;
             }
             break;
-        case 'h':
-            usage(stdout);
-            return VSR_EXIT_OK;
-        default:
-            usage(stderr);
-            return VSR_EXIT_USAGE;
+        default: /* -h, --help or a bad option */
+            return vsr_cli_help_exit(opt, usage);
         }
     }
     if (optind != argc || !model || !precision || !dataset) {
@@ -326,10 +318,8 @@ int vsr_cmd_tune(int argc, char **argv)
         usage(stderr);
         return VSR_EXIT_USAGE;
     }
-    if (progress < 0)
-        progress = isatty(STDERR_FILENO);
+    progress = vsr_cli_progress_resolve(progress);
 
-    vsr_error err = {0};
     int ret = VSR_EXIT_USAGE, rc;
     vsr_config *cfg = NULL;
     vsr_dataset *ds = NULL;
@@ -370,16 +360,8 @@ int vsr_cmd_tune(int argc, char **argv)
         c.model = *cm;
     else
         c.model = (vsr_config_model){.name = model, .type = model, .variant = "base"};
-    if (weights) {
-        size_t wl = strlen(weights);
-        c.model.weights = c.model.weights_npy = c.model.weights_map = NULL;
-        c.model.weights_tflite = NULL;
-        c.model.optional = 0;
-        if (wl > 7 && !strcasecmp(weights + wl - 7, ".tflite"))
-            c.model.weights_tflite = weights;
-        else
-            c.model.weights = weights;
-    }
+    if (weights)
+        vsr_pipe_weights_from_path(&c.model, weights);
     c.entry = vsr_models_zoo_find(c.model.type);
     if (!c.entry) {
         vsr_error_set(&err, -EINVAL, "--model %s: not in the zoo (see 'vsrbench models')%s",
@@ -474,10 +456,8 @@ int vsr_cmd_tune(int argc, char **argv)
     /* ---- load the frames, build and load the model once ---- */
     ret = VSR_EXIT_FAILURE;
     for (int i = 0; i < nth; i++)
-        if (!(pools[i] = pthreadpool_create((size_t)threads[i]))) {
-            vsr_error_set(&err, -ENOMEM, "cannot create a pool of %d threads", threads[i]);
+        if (vsr_cli_pool_create(threads[i], &pools[i], &err))
             goto fail;
-        }
     if (vsr_pipe_open_dataset(c.scale, &dd, dd.degradations[0], &ds, &err))
         goto fail;
     c.n_clips = vsr_dataset_clip_count(ds);
@@ -549,8 +529,7 @@ int vsr_cmd_tune(int argc, char **argv)
             r->psnr_delta = p - c.ref_psnr;
         }
     }
-    if (progress)
-        fprintf(stderr, "\r\033[K");
+    vsr_cli_progress_clear(progress);
     int rec = vsr_tune_mark(rows, n, tol);
 
     /* ---- record ---- */
@@ -617,8 +596,7 @@ usage_fail:
     ret = VSR_EXIT_USAGE;
     goto end;
 fail:
-    if (progress)
-        fprintf(stderr, "\r\033[K");
+    vsr_cli_progress_clear(progress);
     fprintf(stderr, "vsrbench tune: %s\n", err.msg);
     ret = VSR_EXIT_FAILURE;
 end:

@@ -15,6 +15,7 @@
 
 #include <pthreadpool.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "pipeline.h"
 #include "vsr/bench.h"
@@ -115,21 +116,10 @@ int vsr_cmd_upscale(int argc, char **argv)
             codec = optarg;
             break;
         case ARG_PROGRESS:
-            if (!strcmp(optarg, "auto"))
-                progress = -1;
-            else if (!strcmp(optarg, "always"))
-                progress = 1;
-            else if (!strcmp(optarg, "never"))
-                progress = 0;
-            else
-                rc = vsr_error_set(&err, -EINVAL, "--progress takes auto, always or never");
+            rc = vsr_cli_progress_parse(optarg, &progress, &err);
             break;
-        case 'h':
-            usage(stdout);
-            return VSR_EXIT_OK;
-        default:
-            usage(stderr);
-            return VSR_EXIT_USAGE;
+        default: /* -h, --help or a bad option */
+            return vsr_cli_help_exit(opt, usage);
         }
         if (rc) {
             fprintf(stderr, "vsrbench upscale: %s\n", err.msg);
@@ -142,8 +132,7 @@ int vsr_cmd_upscale(int argc, char **argv)
         return VSR_EXIT_USAGE;
     }
     const char *in_path = argv[optind], *out_path = argv[optind + 1];
-    if (progress < 0)
-        progress = isatty(STDERR_FILENO);
+    progress = vsr_cli_progress_resolve(progress);
     vsr_sink_options so = {.kind = VSR_SINK_AUTO, .crf = (int)crf};
     if (codec) {
         if (!strcasecmp(codec, "ffv1"))
@@ -191,20 +180,15 @@ int vsr_cmd_upscale(int argc, char **argv)
         goto fail;
     int W = vsr_source_width(src), H = vsr_source_height(src),
         total = vsr_source_frame_count(src);
-    if (!(pool = pthreadpool_create((size_t)threads))) {
-        vsr_error_set(&err, -ENOMEM, "cannot create a pool of %ld threads", threads);
+    if (vsr_cli_pool_create(threads, &pool, &err))
         goto fail;
-    }
     if (e->hp.family == VSR_MODELS_BICUBIC) {
         if (vsr_models_bicubic_step(scale, &step, &err))
             goto fail;
     } else {
         vsr_config_model m = {.name = e->name, .type = e->name, .variant = "base"};
-        size_t wl = weights ? strlen(weights) : 0;
-        if (wl > 7 && !strcasecmp(weights + wl - 7, ".tflite"))
-            m.weights_tflite = weights;
-        else
-            m.weights = weights;
+        if (weights)
+            vsr_pipe_weights_from_path(&m, weights);
         if (vsr_models_build(&e->hp, e->name, H, W, &g, &err) ||
             vsr_pipe_load_weights(e, &m, NULL, g, H, W, &err))
             goto fail;
@@ -279,16 +263,14 @@ int vsr_cmd_upscale(int argc, char **argv)
     }
     if (vsr_sink_close(&sink, &err))
         goto fail;
-    if (progress)
-        fprintf(stderr, "\r\033[K");
+    vsr_cli_progress_clear(progress);
     printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s) written to %s\n", in_path, n_written,
            n_written == 1 ? "" : "s", W, H, W * scale, H * scale, e->name,
            vsr_precision_name(prec), out_path);
     ret = VSR_EXIT_OK;
     goto end;
 fail:
-    if (progress)
-        fprintf(stderr, "\r\033[K");
+    vsr_cli_progress_clear(progress);
     fprintf(stderr, "vsrbench upscale: %s\n", err.msg);
     vsr_sink_abort(&sink);
 end:

@@ -179,6 +179,17 @@ int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
     return vsr_models_load_weights(e, g, m && m->weights ? m->weights : vsrw_path, err);
 }
 
+void vsr_pipe_weights_from_path(vsr_config_model *m, const char *path)
+{
+    size_t len = strlen(path);
+    m->weights = m->weights_npy = m->weights_map = m->weights_tflite = NULL;
+    m->optional = 0;
+    if (len > 7 && !strcasecmp(path + len - 7, ".tflite"))
+        m->weights_tflite = path;
+    else
+        m->weights = path;
+}
+
 /* ---- datasets ------------------------------------------------------------- */
 
 int vsr_pipe_open_dataset(int scale, const vsr_config_dataset *d, const char *degradation,

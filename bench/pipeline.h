@@ -40,6 +40,14 @@ int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
                           const char *vsrw_path, vsr_graph *g, int h, int w, vsr_error *err);
 
 /**
+ * Point model @p m at the weights file @p path given on the command line
+ * (--weights): a .tflite name goes to weights_tflite, anything else to
+ * weights (.vsrw); the other sources are cleared and optional is reset.
+ * @p path is borrowed and must outlive @p m.
+ */
+void vsr_pipe_weights_from_path(vsr_config_model *m, const char *path);
+
+/**
  * INT8: feed the first min(@p frames, n) LR frames of @p lr (one clip, in
  * order; hidden state fed as zeros, the state after a reset) to an FP32
  * calibration of @p g and write the ranges by @p method ("minmax",

@@ -1,0 +1,42 @@
+/*
+ * Internals of the vsrbench executable shared by its subcommands: the
+ * --progress option, the -h / bad-option exits of a getopt loop and the
+ * thread pool made from a thread count.
+ */
+#ifndef VSR_BENCH_CLI_H
+#define VSR_BENCH_CLI_H
+
+#include <stdio.h>
+
+#include <pthreadpool.h>
+
+#include "vsr/core.h"
+
+/**
+ * Parse --progress @p when: "auto" -> -1, "always" -> 1, "never" -> 0 into
+ * *@p progress. Anything else: -EINVAL, *@p progress unchanged, @p err
+ * names the option and its values.
+ */
+int vsr_cli_progress_parse(const char *when, int *progress, vsr_error *err);
+
+/** @p progress with auto (-1) resolved: 1 when stderr is a terminal. */
+int vsr_cli_progress_resolve(int progress);
+
+/** When @p on, erase the progress line on stderr ("\r" + clear to end of line). */
+void vsr_cli_progress_clear(int on);
+
+/**
+ * The exit of a getopt loop for @p opt that no case took: 'h' prints
+ * @p usage to stdout and gives VSR_EXIT_OK, anything else ('?', a missing
+ * value) prints it to stderr and gives VSR_EXIT_USAGE.
+ */
+int vsr_cli_help_exit(int opt, void (*usage)(FILE *out));
+
+/**
+ * *@p pool = a pthreadpool of @p threads workers (0 = one per core).
+ * -ENOMEM with "cannot create a pool of N threads" when it cannot be made.
+ * The caller destroys *@p pool with pthreadpool_destroy().
+ */
+int vsr_cli_pool_create(long threads, pthreadpool_t *pool, vsr_error *err);
+
+#endif
