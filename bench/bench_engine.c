@@ -685,6 +685,16 @@ int main(int argc, char **argv)
         printf("# Vid4 end-to-end: skipped (%s)\n", err.msg);
     } else {
         long th = maxthreads;
+        if (getenv("BENCH_ENGINE_DEBUG")) {
+            FILE *st = fopen("/proc/self/status", "r");
+            char line[256];
+            while (st && fgets(line, sizeof(line), st))
+                if (strncmp(line, "Cpus_allowed_list", 17) == 0 ||
+                    strncmp(line, "Threads", 7) == 0)
+                    fputs(line, stderr);
+            if (st)
+                fclose(st);
+        }
         pthreadpool_t pool = pthreadpool_create((size_t)th);
         for (int p = 0; p < NPREC && pool; p++) {
             if (!want[p])
@@ -704,9 +714,15 @@ int main(int argc, char **argv)
                     CHECK(vsr_frame_alloc(&sr, clip.gt[f].width, clip.gt[f].height, 3, &err));
                     t0 = now_s();
                     CHECK(vsr_engine_set_input_frame(e, 0, &clip.lr[f], &err));
+                    double ta0 = now_s();
                     CHECK(vsr_engine_run(e, &err));
+                    double ta1 = now_s();
                     CHECK(vsr_engine_get_output_frame(e, 0, &sr, &err));
                     t1 = now_s();
+                    if (getenv("BENCH_ENGINE_DEBUG"))
+                        fprintf(stderr, "%dx%d: set %.2f run %.2f get %.2f ms\n",
+                                clip.lr[f].width, clip.lr[f].height, (ta0 - t0) * 1e3,
+                                (ta1 - ta0) * 1e3, (t1 - ta1) * 1e3);
                     double ps, ss;
                     CHECK(vsr_metrics_psnr(&clip.gt[f], &sr, S, 1, pool, &ps, &err));
                     CHECK(vsr_metrics_ssim(&clip.gt[f], &sr, S, 1, pool, &ss, &err));

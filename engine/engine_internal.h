@@ -307,7 +307,10 @@ struct vsr_engine {
         int node, t, x, r, clip;
         int exact16; /* lo and hi are binary16 values */
         float lo, hi;
-        int8_t *lut; /* INT8: [256 * 256] output for (q_t, q_x), exact composition */
+        int8_t *lut;    /* INT8: [256 * 256] output for (q_t, q_x), exact composition */
+        float deq[256]; /* INT8: the output's dequantization, as vsr__load_f32 */
+        float *out;     /* during a whole-frame run: write the result as float here (the
+                           graph output's buffer) instead of the arena, or NULL */
     } tail;
     /* per-chunk scratch of the conv row driver, grown on the calling thread */
     void **scratch;

@@ -88,10 +88,25 @@ int vsr__engine_run_tiled(vsr_engine *e, vsr_error *err)
         if ((rc = vsr__engine_plan(e, H, W, err)))
             return rc;
         fill_inputs(e, 0, 0, H, W);
-        if ((rc = vsr__engine_run_once(e, H, W, err)))
+        /* a fused tail that produces exactly one graph output writes it as float
+         * directly into that output's buffer (no arena tensor, no copy-out) */
+        int direct = -1;
+        if (e->tail.node >= 0) {
+            int n_same = 0;
+            for (int k = 0; k < g->n_outputs; k++)
+                if (e->plan.dst[g->outputs[k].t] == e->plan.dst[e->tail.node])
+                    n_same++, direct = k;
+            if (n_same != 1)
+                direct = -1;
+        }
+        e->tail.out = direct >= 0 ? e->out_buf[direct] : NULL;
+        rc = vsr__engine_run_once(e, H, W, err);
+        e->tail.out = NULL;
+        if (rc)
             return rc;
         for (int k = 0; k < g->n_outputs; k++)
-            copy_out(e, k, 0, 0, e->out_shape[3 * k], e->out_shape[3 * k + 1], 0, 0);
+            if (k != direct)
+                copy_out(e, k, 0, 0, e->out_shape[3 * k], e->out_shape[3 * k + 1], 0, 0);
         return 0;
     }
     int *sc = malloc((size_t)g->n_outputs * sizeof(int));

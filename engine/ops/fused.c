@@ -126,6 +126,9 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
                         }
                         e->tail.lut[(qt + 128) * 256 + (qx + 128)] = q;
                     }
+                int to = c >= 0 ? c : d;
+                for (int q = -128; q < 128; q++)
+                    e->tail.deq[q + 128] = e->qscale[to] * (float)(q - e->qzp[to]);
             }
             return 0;
         }
@@ -148,6 +151,20 @@ static void tail_row(void *ctx, size_t yy)
     size_t orow = (size_t)Y * k->o.w * C;
     float lo = e->tail.lo, hi = e->tail.hi;
     int clip = e->tail.clip;
+    float *fo = e->tail.out ? e->tail.out + orow : NULL;
+    if (k->t.dt == VSR_DT_I8 && fo) { /* straight to the float output */
+        const int8_t *tp = (const int8_t *)k->t.data + trow;
+        const int8_t *xp = (const int8_t *)k->x.data + xrow;
+        const int8_t *lut = e->tail.lut;
+        for (int w = 0; w < Wi; w++)
+            for (int j = 0; j < r; j++) {
+                const int8_t *ts = tp + (size_t)w * Ct + (size_t)(i * r + j) * C;
+                const int8_t *xs = xp + (size_t)w * C;
+                for (int c = 0; c < C; c++)
+                    *fo++ = e->tail.deq[lut[(ts[c] + 128) * 256 + (xs[c] + 128)] + 128];
+            }
+        return;
+    }
     if (k->t.dt == VSR_DT_I8) {
         const int8_t *tp = (const int8_t *)k->t.data + trow;
         const int8_t *xp = (const int8_t *)k->x.data + xrow;
@@ -165,7 +182,7 @@ static void tail_row(void *ctx, size_t yy)
     if (k->t.dt == VSR_DT_F32) {
         const float *tp = (const float *)k->t.data + trow;
         const float *xp = (const float *)k->x.data + xrow;
-        float *op = (float *)k->o.data + orow;
+        float *op = fo ? fo : (float *)k->o.data + orow;
         for (int w = 0; w < Wi; w++)
             for (int j = 0; j < r; j++) {
                 const float *ts = tp + (size_t)w * Ct + (size_t)(i * r + j) * C;
@@ -183,6 +200,7 @@ static void tail_row(void *ctx, size_t yy)
     }
     /* FP16: widen a chunk of pixels, add, round; clip widens, clamps, rounds */
     float tb[CHUNK], xb[CHUNK], ob[CHUNK];
+    uint16_t hb[CHUNK];
     int px = CHUNK / Ct;
     for (int w0 = 0; w0 < Wi; w0 += px) {
         int nw = Wi - w0 < px ? Wi - w0 : px;
@@ -194,9 +212,9 @@ static void tail_row(void *ctx, size_t yy)
                 for (int c = 0; c < C; c++)
                     ob[m++] = tb[(size_t)w * Ct + (size_t)(i * r + j) * C + c] +
                               xb[(size_t)w * C + c];
-        if (clip && !e->tail.exact16) {
-            vsr__store_f32(&k->o, orow + (size_t)w0 * r * C, m, ob);
-            vsr__load_f32(&k->o, orow + (size_t)w0 * r * C, m, ob);
+        if (clip && !e->tail.exact16) { /* the add's binary16 rounding */
+            e->k.f32_to_f16(ob, hb, m);
+            e->k.f16_to_f32(hb, ob, m);
         }
         if (clip) { /* bounds exact in binary16: clamp(round(s)) == round(clamp(s)) */
             for (size_t q = 0; q < m; q++) {
@@ -204,7 +222,12 @@ static void tail_row(void *ctx, size_t yy)
                 ob[q] = v < hi ? v : hi;
             }
         }
-        vsr__store_f32(&k->o, orow + (size_t)w0 * r * C, m, ob);
+        if (fo) { /* round to binary16 and widen, as store + copy-out would */
+            e->k.f32_to_f16(ob, hb, m);
+            e->k.f16_to_f32(hb, fo + (size_t)w0 * r * C, m);
+        } else {
+            vsr__store_f32(&k->o, orow + (size_t)w0 * r * C, m, ob);
+        }
     }
 }
 

@@ -511,6 +511,17 @@ static void tail_case(int r, int swap, int clip, int anchor_q)
             assert_int_equal(n1, (size_t)h * r * w * r * 3);
             assert_int_equal(n1, n2);
             assert_memory_equal(y1, y2, n1 * sizeof(float));
+            if (!scalar) { /* tiled (arena + copy-out) == whole frame (direct to output) */
+                vsr_engine_options to;
+                vsr_engine_options_default(&to);
+                to.tile = 4, to.pad = 3;
+                const float *ins[1] = {in0};
+                int th, tw, tc;
+                float *y3 = run_graph(g, (vsr_precision)prec, &to, ins, h, w, 0, &th, &tw, &tc);
+                assert_int_equal((size_t)th * tw * tc, n1);
+                assert_memory_equal(y1, y3, n1 * sizeof(float));
+                free(y3);
+            }
             if (clip && prec == VSR_PREC_FP32) { /* the clip is really applied */
                 int lo = 0, hi = 0;
                 for (size_t i = 0; i < n1; i++)
