@@ -42,4 +42,34 @@ static inline const char *vsr_test_tmpdir(char *buf, size_t cap)
     return mkdtemp(buf);
 }
 
+/* rm -rf @p dir (a folder made by vsr_test_tmpdir); a failure only prints. */
+static inline void vsr_test_rmtree(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        print_message("could not remove %s\n", dir);
+}
+
+/* The whole file @p path, NUL-terminated (malloc'd, the caller frees);
+ * NULL when it cannot be read. */
+static inline char *vsr_test_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s)
+        s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
 #endif

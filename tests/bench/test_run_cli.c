@@ -6,12 +6,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
-#include "testutil.h"
+#include "cli_harness.h"
+#include "sqlite_harness.h"
 
 struct tmp {
     char dir[256];
@@ -37,50 +37,16 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct tmp *t = *state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-    if (system(cmd) != 0)
-        print_message("could not remove %s\n", t->dir);
+    vsr_test_rmtree(t->dir);
     free(t);
     return 0;
 }
 
-/* Run vsrbench with @p args (NULL-terminated), stdout to t->out; exit code. */
+/* vsrbench with @p args (NULL-terminated), stdout to t->out, VSR_DATA_DIR = t->data; exit code.
+ */
 static int vsrbench(struct tmp *t, const char *const *args)
 {
-    const char *bin = getenv("VSR_BINARY_DIR");
-    char exe[512];
-    snprintf(exe, sizeof(exe), "%s/vsrbench", bin ? bin : ".");
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        const char *argv[32] = {exe};
-        int n = 1;
-        for (; args[n - 1] && n < 31; n++)
-            argv[n] = args[n - 1];
-        argv[n] = NULL;
-        if (!freopen(t->out, "w", stdout))
-            _exit(99);
-        setenv("VSR_DATA_DIR", t->data, 1);
-        execv(exe, (char *const *)argv);
-        _exit(98);
-    }
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-static long long q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    long long v = -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    return vsr_test_vsrbench(args, t->out, NULL, t->data);
 }
 
 static int count_lines_with(const char *path, const char *needle)
@@ -125,12 +91,12 @@ static void test_run_resume_dry(void **state)
     assert_int_equal(vsrbench(t, run), 1);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs"), 2);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE model = 'bicubic' AND"
-                               " status = 'ok'"),
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE model = 'bicubic' AND"
+                                        " status = 'ok'"),
                      1);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE model = 'ELSR' AND"
-                               " status = 'failed' AND error LIKE '%weights%'"),
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE model = 'ELSR' AND"
+                                        " status = 'failed' AND error LIKE '%weights%'"),
                      1);
     /* the report is written at the end, failed run or not */
     char path[400];
@@ -138,15 +104,16 @@ static void test_run_resume_dry(void **state)
     assert_int_equal(access(path, R_OK), 0);
     assert_int_equal(count_lines_with(path, "bicubic") > 0, 1);
     /* bicubic: 2 frames of one clip scored, timed, averaged */
-    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 2);
-    assert_int_equal(q_int(db, "SELECT count FROM timings"), 2);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM clip_metrics WHERE clip = 'vtest' AND"
-                               " frames = 2 AND psnr_y > 20 AND psnr_rgb > 20 AND ssim_y IS"
-                               " NULL"),
-                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM frame_metrics"), 2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count FROM timings"), 2);
+    assert_int_equal(
+        vsr_test_q_int(db, "SELECT count(*) FROM clip_metrics WHERE clip = 'vtest' AND"
+                           " frames = 2 AND psnr_y > 20 AND psnr_rgb > 20 AND ssim_y IS"
+                           " NULL"),
+        1);
     /* the clip mean is the mean of the frame values */
-    assert_int_equal(q_int(db, "SELECT abs(c.psnr_y - (SELECT avg(psnr_y) FROM"
-                               " frame_metrics)) < 1e-9 FROM clip_metrics c"),
+    assert_int_equal(vsr_test_q_int(db, "SELECT abs(c.psnr_y - (SELECT avg(psnr_y) FROM"
+                                        " frame_metrics)) < 1e-9 FROM clip_metrics c"),
                      1);
     sqlite3_close(db);
 
@@ -156,9 +123,10 @@ static void test_run_resume_dry(void **state)
     assert_int_equal(vsrbench(t, resume), 1);
     assert_int_equal(count_lines_with(t->out, "1 failed, 1 skipped"), 1);
     assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 1);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs"), 3);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM sweeps"), 1); /* resumed, not new */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 3);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM sweeps"),
+                     1); /* resumed, not new */
     sqlite3_close(db);
 
     const char *bad[] = {"run", t->cfg, "--dry-run", "--set", "threads=[1, x]", NULL};
@@ -194,15 +162,16 @@ static void test_optional_skipped(void **state)
     assert_int_equal(vsrbench(t, run), 0);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE model = 'bicubic' AND"
-                               " status = 'ok'"),
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE model = 'bicubic' AND"
+                                        " status = 'ok'"),
                      1);
     /* weights/ELSR.vsrw is relative to the config's folder, and the hint says how */
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE model = 'ELSR' AND"
-                               " status = 'skipped' AND error LIKE '%/weights/ELSR.vsrw%'"
-                               " AND error LIKE '%train%'"),
+    assert_int_equal(vsr_test_q_int(db,
+                                    "SELECT count(*) FROM runs WHERE model = 'ELSR' AND"
+                                    " status = 'skipped' AND error LIKE '%/weights/ELSR.vsrw%'"
+                                    " AND error LIKE '%train%'"),
                      2);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM timings"), 1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings"), 1);
     sqlite3_close(db);
     assert_int_equal(count_lines_with(t->out, "0 failed"), 1);
     assert_int_equal(count_lines_with(t->out, "skipped: ELSR"), 1); /* once per model */

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "runlog_internal.h"
+#include "sqlite_harness.h"
 #include "testutil.h"
 #include "vsr/bench.h"
 
@@ -57,19 +58,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* One integer from a query on a raw connection. */
-static long long q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    long long v = -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 static char *q_text(sqlite3 *db, const char *sql, char *buf, size_t cap)
 {
     sqlite3_stmt *st = NULL;
@@ -101,7 +89,7 @@ static long long table_exists(sqlite3 *db, const char *name)
     char sql[200];
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", name);
-    return q_int(db, sql);
+    return vsr_test_q_int(db, sql);
 }
 
 static vsr_runlog *open_log(const char *path)
@@ -185,10 +173,10 @@ static void test_migrate_empty(void **state)
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 3);
     assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
-    assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1);
-    assert_int_equal(q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
     for (size_t i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++)
         assert_int_equal(table_exists(db, all_tables[i]), 1);
     /* STRICT: a text in an INTEGER column is refused */
@@ -203,7 +191,7 @@ static void test_migrate_empty(void **state)
     assert_null(log);
     /* reopening an up-to-date file changes nothing */
     log = open_log(t->db);
-    assert_int_equal(q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 3);
+    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 3);
     vsr_runlog_close(&log);
 }
 
@@ -213,7 +201,7 @@ static void test_migrate_from_v1(void **state)
     vsr_error err = {0};
     sqlite3 *db = raw_open(t->db);
     assert_int_equal(vsr_runlog_migrate(db, t->db, 1, &err), 0);
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 1);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 1);
     assert_int_equal(table_exists(db, "runs"), 1);
     assert_int_equal(table_exists(db, "tune_results"), 0);
     assert_int_equal(sqlite3_exec(db,
@@ -229,7 +217,7 @@ static void test_migrate_from_v1(void **state)
 
     vsr_runlog *log = open_log(t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(table_exists(db, "tune_results"), 1);
     int64_t id = 0;
     assert_int_equal(vsr_runlog_find_finished(log, "oldhash", &id, &err), 0);
@@ -239,16 +227,18 @@ static void test_migrate_from_v1(void **state)
                                    {64, 8, 2, 6.0, NAN, 0, 1, 1}};
     vsr_runlog_tune_extra extra[2] = {{11.0, INFINITY}, {7.0, 41.5}};
     assert_int_equal(vsr_runlog_tune_record_ext(log, 1, &tune, rows, extra, 2, &err), 0);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results"), 2);
-    assert_int_equal(q_int(db, "SELECT tile FROM tune_results WHERE recommended = 1"), 64);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results WHERE psnr_delta IS NULL"),
-                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results"), 2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT tile FROM tune_results WHERE recommended = 1"),
+                     64);
+    assert_int_equal(
+        vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE psnr_delta IS NULL"), 1);
     /* v3 columns: +inf (identical) is NULL, a finite value is kept */
-    assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 0 AND"
-                               " psnr_vs_untiled IS NULL AND identical = 1 AND ms_p95 = 11.0"),
-                     1);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 64 AND"
-                               " psnr_vs_untiled = 41.5 AND ms_p95 = 7.0"),
+    assert_int_equal(
+        vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 0 AND"
+                           " psnr_vs_untiled IS NULL AND identical = 1 AND ms_p95 = 11.0"),
+        1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 64 AND"
+                                        " psnr_vs_untiled = 41.5 AND ms_p95 = 7.0"),
                      1);
     vsr_runlog_close(&log);
 }
@@ -283,15 +273,18 @@ static void test_migrate_v2_to_v3(void **state)
     assert_int_not_equal(
         sqlite3_exec(db, "UPDATE runs SET status = 'skipped'", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(vsr_runlog_migrate(db, t->db, 3, &err), 0);
-    assert_int_equal(q_int(db, "PRAGMA user_version"), 3);
-    assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1); /* restored */
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE id = 7 AND status = 'ok'"), 1);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM clip_metrics WHERE run_id = 7"), 1);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics WHERE run_id = 7"), 2);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM timings WHERE run_id = 7"), 1);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1); /* restored */
+    assert_int_equal(
+        vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 7 AND status = 'ok'"), 1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM clip_metrics WHERE run_id = 7"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM frame_metrics WHERE run_id = 7"),
+                     2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings WHERE run_id = 7"), 1);
     char buf[64];
     assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
-    assert_int_equal(q_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
     /* the children still reference the rebuilt table: a metric of a missing run fails */
     assert_int_not_equal(sqlite3_exec(db,
                                       "INSERT INTO clip_metrics (run_id, clip, frames)"
@@ -303,7 +296,7 @@ static void test_migrate_v2_to_v3(void **state)
     /* deleting the run still cascades into its children */
     assert_int_equal(sqlite3_exec(db, "DELETE FROM runs WHERE id = 7", NULL, NULL, NULL),
                      SQLITE_OK);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
     sqlite3_close(db);
 }
 
@@ -334,7 +327,7 @@ static void test_skipped_run(void **state)
     char buf[128];
     assert_string_equal(q_text(db, "SELECT status || ':' || error FROM runs", buf, sizeof(buf)),
                         "skipped:SWRN: weights absent; import them");
-    assert_int_equal(q_int(db, "SELECT count(*) FROM timings"), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings"), 0);
     int64_t found = 1;
     assert_int_equal(vsr_runlog_find_finished(log, "h1", &found, &err), 0);
     assert_int_equal(found, 0); /* --resume retries a skipped run */
@@ -428,25 +421,26 @@ static void test_one_transaction(void **state)
     assert_int_equal(strncmp(err.msg, t->db, strlen(t->db)), 0);
     assert_non_null(strstr(err.msg, "frame 0"));
     assert_string_equal(q_text(db, buf, st, sizeof(st)), "running");
-    assert_int_equal(q_int(db, "SELECT count(*) FROM timings"), 0);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM clip_metrics"), 0);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings"), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM clip_metrics"), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
     assert_int_equal(sqlite3_get_autocommit(db), 1); /* no transaction left open */
 
     /* the same run then finishes properly, all rows at once */
     frames[1].index = 1;
     assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), 0);
     assert_string_equal(q_text(db, buf, st, sizeof(st)), "ok");
-    assert_int_equal(q_int(db, "SELECT count(*) FROM timings"), 1);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings"), 1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM frame_metrics"), 2);
     /* +inf PSNR -> NULL with the flag; NaN -> NULL without it */
-    assert_int_equal(q_int(db, "SELECT psnr_rgb IS NULL AND psnr_rgb_inf = 1 AND"
-                               " ssim_y IS NULL AND psnr_y = 31 AND psnr_y_inf = 0 AND"
-                               " niqe = 4.5 FROM clip_metrics"),
+    assert_int_equal(vsr_test_q_int(db, "SELECT psnr_rgb IS NULL AND psnr_rgb_inf = 1 AND"
+                                        " ssim_y IS NULL AND psnr_y = 31 AND psnr_y_inf = 0 AND"
+                                        " niqe = 4.5 FROM clip_metrics"),
                      1);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE params IS NULL AND calib_method"
-                               " = 'mse' AND calib_frames = 4 AND finished IS NOT NULL"),
-                     1);
+    assert_int_equal(
+        vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE params IS NULL AND calib_method"
+                           " = 'mse' AND calib_frames = 4 AND finished IS NOT NULL"),
+        1);
     int64_t found = 0;
     assert_int_equal(vsr_runlog_find_finished(log, "h1", &found, &err), 0);
     assert_int_equal(found, id);
@@ -492,7 +486,7 @@ static void test_disk_full(void **state)
     /* cap the file at its current size: the next pages do not fit */
     char sql[80];
     snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
-             q_int(db, "PRAGMA page_count") + 1);
+             vsr_test_q_int(db, "PRAGMA page_count") + 1);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     int n = 2000;
     vsr_runlog_frame *f = calloc((size_t)n, sizeof(*f));
@@ -506,8 +500,9 @@ static void test_disk_full(void **state)
     assert_int_equal(strncmp(err.msg, t->db, strlen(t->db)), 0);
     assert_non_null(strstr(err.msg, "disk full"));
     assert_null(strchr(err.msg, '\n'));
-    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"),
+                     1);
     vsr_runlog_close(&log);
 }
 
@@ -588,12 +583,14 @@ static void test_resume_after_kill(void **state)
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
     assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 3);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM timings"), 3);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 1);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM timings t JOIN runs r ON r.id = t.run_id"
-                               " WHERE r.run_key = 'k3'"),
-                     0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 3);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings"), 3);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"),
+                     1);
+    assert_int_equal(
+        vsr_test_q_int(db, "SELECT count(*) FROM timings t JOIN runs r ON r.id = t.run_id"
+                           " WHERE r.run_key = 'k3'"),
+        0);
 
     /* --resume: the dead run is marked interrupted, then every planned run
      * whose hash has no ok row is run again */
@@ -622,12 +619,13 @@ static void test_resume_after_kill(void **state)
         redone++;
     }
     assert_int_equal(redone, 2); /* k3 (killed) and k4 (never started) */
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 5);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM (SELECT config_hash FROM runs WHERE"
-                               " status = 'ok' GROUP BY config_hash HAVING count(*) > 1)"),
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 5);
+    assert_int_equal(vsr_test_q_int(db,
+                                    "SELECT count(*) FROM (SELECT config_hash FROM runs WHERE"
+                                    " status = 'ok' GROUP BY config_hash HAVING count(*) > 1)"),
                      0);
     assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
-    assert_int_equal(q_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
     vsr_runlog_close(&log);
 }
 
@@ -678,9 +676,11 @@ static void test_two_writers(void **state)
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
     assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
-    assert_int_equal(q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 2 * per_child);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM frame_metrics"), 2 * per_child * frames);
-    assert_int_equal(q_int(db, "SELECT count(DISTINCT sweep_id) FROM runs"), 2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"),
+                     2 * per_child);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM frame_metrics"),
+                     2 * per_child * frames);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(DISTINCT sweep_id) FROM runs"), 2);
     vsr_runlog_close(&log);
 }
 

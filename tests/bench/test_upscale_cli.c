@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "cli_harness.h"
 #include "vsr/datasets.h"
 
 #define N_FRAMES 3
@@ -38,37 +37,15 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct tmp *t = *state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-    if (system(cmd) != 0)
-        print_message("could not remove %s\n", t->dir);
+    vsr_test_rmtree(t->dir);
     free(t);
     return 0;
 }
 
-/* Run vsrbench; stdout and stderr to files; exit code. */
+/* vsrbench with @p args (NULL-terminated), stdout to t->out, stderr to t->err; exit code. */
 static int vsrbench(struct tmp *t, const char *const *args)
 {
-    const char *bin = getenv("VSR_BINARY_DIR");
-    char exe[512];
-    snprintf(exe, sizeof(exe), "%s/vsrbench", bin ? bin : ".");
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        const char *argv[32] = {exe};
-        int n = 1;
-        for (; args[n - 1] && n < 31; n++)
-            argv[n] = args[n - 1];
-        argv[n] = NULL;
-        if (!freopen(t->out, "w", stdout) || !freopen(t->err, "w", stderr))
-            _exit(99);
-        execv(exe, (char *const *)argv);
-        _exit(98);
-    }
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    return vsr_test_vsrbench(args, t->out, t->err, NULL);
 }
 
 /* Lines in a file and the first one (without newline). */

@@ -155,25 +155,6 @@ static char *render_table(const vsr_report_table *t, enum vsr_report_format fmt)
     return buf;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 static void expect_str(char *got, const char *want)
 {
     assert_non_null(got);
@@ -353,23 +334,23 @@ static void test_cli(void **state)
              fx->db, fx->dir);
     assert_int_equal(run_report(args), 0);
     snprintf(path, sizeof(path), "%s/rep/report.md", fx->dir);
-    char *md = slurp(path);
+    char *md = vsr_test_slurp(path);
     assert_non_null(md);
     assert_non_null(strstr(md, WANT_MD));
     assert_non_null(strstr(md, "### Ablation against abpn_x4"));
     assert_non_null(strstr(md, "### Research log (paste-ready)"));
     free(md);
     snprintf(path, sizeof(path), "%s/rep/csv/leaderboard_demo_BI_Y.csv", fx->dir);
-    expect_str(slurp(path), WANT_CSV);
+    expect_str(vsr_test_slurp(path), WANT_CSV);
     snprintf(path, sizeof(path), "%s/rep/report.tex", fx->dir);
-    char *tex = slurp(path);
+    char *tex = vsr_test_slurp(path);
     assert_non_null(tex);
     assert_non_null(strstr(tex, "\\label{tab:leaderboard_demo_BI_Y}"));
     assert_non_null(strstr(tex, "1 & abpn\\_x4 & base & fp32 & \\textbf{32.50}"));
     free(tex);
     char index[1024];
     snprintf(index, sizeof(index), "%s/rep/index.html", fx->dir);
-    char *html = slurp(index), why[128] = "";
+    char *html = vsr_test_slurp(index), why[128] = "";
     assert_non_null(html);
     size_t bad = html_check(html, why, sizeof(why));
     if (bad)
@@ -437,7 +418,7 @@ static void test_cli(void **state)
              "--db '%s' --out '%s/rep2' --format md --filter precision=int8", fx->db, fx->dir);
     assert_int_equal(run_report(args), 0);
     snprintf(path, sizeof(path), "%s/rep2/report.md", fx->dir);
-    md = slurp(path);
+    md = vsr_test_slurp(path);
     assert_non_null(md);
     assert_null(strstr(md, "abpn_x4"));
     assert_non_null(strstr(md, "mvsr_13"));

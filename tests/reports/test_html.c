@@ -13,25 +13,6 @@
 #include "vsr/datasets.h"
 #include "vsr/reports.h"
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 static void test_checker_catches_errors(void **state)
 {
     (void)state;
@@ -76,7 +57,7 @@ static void test_index_well_formed(void **state)
     char dir[256], path[512], why[128] = "";
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     make_page(dir, path, sizeof(path));
-    char *html = slurp(path);
+    char *html = vsr_test_slurp(path);
     assert_non_null(html);
     size_t bad = html_check(html, why, sizeof(why));
     if (bad)
@@ -196,7 +177,7 @@ static void test_chromium_sort(void **state)
     char dir[256], path[512], cmd[4096], dom[600];
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     make_page(dir, path, sizeof(path));
-    char *html = slurp(path);
+    char *html = vsr_test_slurp(path);
     assert_non_null(html);
     /* Before: 31 dB ("A&B") first. */
     assert_true(strstr(html, "A&amp;B") < strstr(html, "&lt;script&gt;alert"));
@@ -218,7 +199,7 @@ static void test_chromium_sort(void **state)
              dir, path, dom, dir);
     int st = system(cmd);
     (void)st;
-    char *after = slurp(dom);
+    char *after = vsr_test_slurp(dom);
     assert_non_null(after);
     const char *a = strstr(after, "A&amp;B"), *b = strstr(after, "&lt;script&gt;alert");
     assert_non_null(a);

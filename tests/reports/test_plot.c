@@ -35,25 +35,6 @@ static int png_size(const char *path, uint32_t *w, uint32_t *h)
     return 0;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 static void expect_outputs(const char *dir, const char *name, uint32_t w, uint32_t h,
                            const char *must_have_in_script)
 {
@@ -64,7 +45,7 @@ static void expect_outputs(const char *dir, const char *name, uint32_t w, uint32
     assert_int_equal(pw, w);
     assert_int_equal(ph, h);
     snprintf(path, sizeof(path), "%s/%s.svg", dir, name);
-    char *svg = slurp(path);
+    char *svg = vsr_test_slurp(path);
     assert_non_null(svg);
     assert_non_null(strstr(svg, "<svg"));
     char want[64];
@@ -72,7 +53,7 @@ static void expect_outputs(const char *dir, const char *name, uint32_t w, uint32
     assert_non_null(strstr(svg, want));
     free(svg);
     snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
-    char *gp = slurp(path);
+    char *gp = vsr_test_slurp(path);
     assert_non_null(gp);
     assert_non_null(strstr(gp, must_have_in_script));
     free(gp);
@@ -123,7 +104,7 @@ static void test_pareto_and_params_plots(void **state)
      * not the dominated (12, 26.0). */
     char path[1024];
     snprintf(path, sizeof(path), "%s/pareto.gp", dir);
-    char *gp = slurp(path);
+    char *gp = vsr_test_slurp(path);
     assert_non_null(gp);
     assert_non_null(strstr(gp, "$front << EOD\n4 25.1\n12 26.5\n30 26.9\nEOD\n"));
     assert_non_null(strstr(gp, "\"it's 'odd' fp32\""));

@@ -1,0 +1,49 @@
+/*
+ * For the tests that run the vsrbench executable: one run with its output
+ * captured in files.
+ */
+#ifndef VSR_CLI_HARNESS_H
+#define VSR_CLI_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/*
+ * Run $VSR_BINARY_DIR/vsrbench with @p args (NULL-terminated, at most 38),
+ * stdout to the file @p out, stderr to the file @p err when not NULL, and
+ * VSR_DATA_DIR=@p data_dir when not NULL. Asserts that it exited normally;
+ * returns its exit code.
+ */
+static inline int vsr_test_vsrbench(const char *const *args, const char *out, const char *err,
+                                    const char *data_dir)
+{
+    const char *bin = getenv("VSR_BINARY_DIR");
+    char exe[512];
+    snprintf(exe, sizeof(exe), "%s/vsrbench", bin ? bin : ".");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *argv[40] = {exe};
+        int n = 1;
+        for (; args[n - 1] && n < 39; n++)
+            argv[n] = args[n - 1];
+        argv[n] = NULL;
+        if (!freopen(out, "w", stdout) || (err && !freopen(err, "w", stderr)))
+            _exit(99);
+        if (data_dir)
+            setenv("VSR_DATA_DIR", data_dir, 1);
+        execv(exe, (char *const *)argv);
+        _exit(98);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+#endif
