@@ -14,23 +14,41 @@
 
 #include "../engine_internal.h"
 
-static inline __m512i round_shift(__m512i prod, __m512i sh)
+/*
+ * round(p / 2^s), ties away from zero, as an arithmetic shift: for p >= 0 it is
+ * (p + half) >> s; for p < 0, -((-p + half) >> s) = (p + half - 1) >> s (floor
+ * division), so r = (p + half + (p >> 63)) >> s with half = 2^(s-1) precomputed.
+ */
+static inline __m512i round_shift(__m512i prod, __m512i sh, __m512i half)
 {
-    __m512i zero = _mm512_setzero_si512();
-    __m512i half =
-        _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(sh, _mm512_set1_epi64(1)));
-    __m512i r = _mm512_srlv_epi64(_mm512_add_epi64(_mm512_abs_epi64(prod), half), sh);
-    return _mm512_mask_sub_epi64(r, _mm512_cmplt_epi64_mask(prod, zero), zero, r);
+    __m512i t = _mm512_add_epi64(_mm512_add_epi64(prod, half), _mm512_srai_epi64(prod, 63));
+    return _mm512_srav_epi64(t, sh);
 }
 
-static inline __m128i requant(__m512i acc, __m512i m, __m512i s, __m512i zp, __m512i lo,
-                              __m512i hi)
+typedef struct rq {
+    __m512i m, mo, se, so, he, ho; /* multipliers, shifts, halves; even / odd lanes */
+} rq;
+
+static inline rq rq_load(const int32_t *qm, const int32_t *qs)
 {
-    __m512i lo32 = _mm512_set1_epi64(0xffffffff);
-    __m512i pe = _mm512_mul_epi32(acc, m);
-    __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), _mm512_srli_epi64(m, 32));
-    __m512i re = round_shift(pe, _mm512_and_si512(s, lo32));
-    __m512i ro = round_shift(po, _mm512_srli_epi64(s, 32));
+    rq r;
+    __m512i lo32 = _mm512_set1_epi64(0xffffffff), one = _mm512_set1_epi64(1);
+    __m512i s = _mm512_loadu_si512(qs);
+    r.m = _mm512_loadu_si512(qm);
+    r.mo = _mm512_srli_epi64(r.m, 32);
+    r.se = _mm512_and_si512(s, lo32);
+    r.so = _mm512_srli_epi64(s, 32);
+    r.he = _mm512_sllv_epi64(one, _mm512_sub_epi64(r.se, one));
+    r.ho = _mm512_sllv_epi64(one, _mm512_sub_epi64(r.so, one));
+    return r;
+}
+
+static inline __m128i requant(__m512i acc, const rq *q, __m512i zp, __m512i lo, __m512i hi)
+{
+    __m512i pe = _mm512_mul_epi32(acc, q->m);
+    __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), q->mo);
+    __m512i re = round_shift(pe, q->se, q->he);
+    __m512i ro = round_shift(po, q->so, q->ho);
     re = _mm512_min_epi64(_mm512_max_epi64(re, lo), hi);
     ro = _mm512_min_epi64(_mm512_max_epi64(ro, lo), hi);
     __m512i r = _mm512_mask_blend_epi32(0xAAAA, re, _mm512_slli_epi64(ro, 32));
@@ -88,14 +106,13 @@ static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p, co
             hi = _mm512_set1_epi64(p->qmax - p->zp_out);
 #pragma GCC unroll 3
     for (int b = 0; b < NC; b++) {
-        __m512i qm = _mm512_loadu_si512(p->qm + (cob + b) * 16);
-        __m512i qs = _mm512_loadu_si512(p->qs + (cob + b) * 16);
+        rq q = rq_load(p->qm + (cob + b) * 16, p->qs + (cob + b) * 16);
         int nv = cout - (cob + b) * 16 < 16 ? cout - (cob + b) * 16 : 16;
         __mmask16 mk = (__mmask16)((1u << nv) - 1);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; r++)
             _mm_mask_storeu_epi8(out + (size_t)r * cout + (cob + b) * 16, mk,
-                                 requant(a[r][b], qm, qs, zp, lo, hi));
+                                 requant(a[r][b], &q, zp, lo, hi));
     }
 }
 
