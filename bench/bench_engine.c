@@ -544,6 +544,11 @@ int main(int argc, char **argv)
             printf("# measured peak, %ld thread%s: FP32 FMA %.0f GFLOP/s, FP16 FMA %.0f "
                    "GFLOP/s, INT8 VNNI %.0f GOP/s\n",
                    th, th > 1 ? "s" : "", peak[th - 1][0], peak[th - 1][1], peak[th - 1][2]);
+            if (th == 2 && peak[1][0] < 1.8 * peak[0][0])
+                printf(
+                    "# WARNING: the 2-thread peak is %.2fx the 1-thread one: another process "
+                    "holds a core, 2-thread figures below are not representative\n",
+                    peak[1][0] / peak[0][0]);
         }
         printf("\n| prec | threads | impl | median ms | p95 ms | GOP/s | %% peak | "
                "XNNPACK/vsrbench |\n|---|---|---|---|---|---|---|---|\n");
