@@ -583,6 +583,27 @@ static int cmp_kv(const void *a, const void *b)
     return strcmp(((const vsr_config_kv *)a)->key, ((const vsr_config_kv *)b)->key);
 }
 
+/*
+ * The next entry of mapping @p map under @p path (iterator *@p it): its key
+ * string in *@p key, its value node in *@p v and the entry's path in @p kp
+ * (PATH_CAP bytes). A key that is not a string or an empty value is an
+ * error naming the path.
+ */
+static int next_entry(struct ctx *c, struct fy_node *map, void **it, const char *path,
+                      const char **key, struct fy_node **v, char *kp)
+{
+    struct fy_node_pair *p = fy_node_mapping_iterate(map, it);
+    struct fy_node *k = fy_node_pair_key(p);
+    int ret;
+    *v = fy_node_pair_value(p);
+    if ((ret = get_str(c, k, path, key)) < 0)
+        return ret;
+    join_path(kp, path, *key);
+    if (is_null(*v))
+        return bad(c, k, 0, kp, "empty value");
+    return 0;
+}
+
 /* Hyperparameter values: scalars, or lists of scalars kept as "[a, b]". */
 static int parse_hparams(struct ctx *c, struct fy_node *n, const char *path,
                          vsr_config_model *m)
@@ -596,14 +617,10 @@ static int parse_hparams(struct ctx *c, struct fy_node *n, const char *path,
         return oom(c);
     void *it = NULL;
     for (int i = 0; i < cnt; i++) {
-        struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        struct fy_node *v;
         char kp[PATH_CAP];
-        if ((ret = get_str(c, k, path, &kv[i].key)) < 0)
+        if ((ret = next_entry(c, n, &it, path, &kv[i].key, &v, kp)) < 0)
             return ret;
-        join_path(kp, path, kv[i].key);
-        if (is_null(v))
-            return bad(c, k, 0, kp, "empty value");
         if (fy_node_get_type(v) == FYNT_SCALAR) {
             if ((ret = get_str(c, v, kp, &kv[i].value)) < 0)
                 return ret;
@@ -1070,14 +1087,10 @@ static int parse_exclude(struct ctx *c, struct fy_node *root, vsr_config *cfg)
             return oom(c);
         void *it = NULL;
         for (int k = 0; k < nc; k++) {
-            struct fy_node_pair *p = fy_node_mapping_iterate(r, &it);
-            struct fy_node *key = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+            struct fy_node *v;
             char kp[PATH_CAP];
-            if ((ret = get_str(c, key, ip, &conds[k].axis)) < 0)
+            if ((ret = next_entry(c, r, &it, ip, &conds[k].axis, &v, kp)) < 0)
                 return ret;
-            join_path(kp, ip, conds[k].axis);
-            if (is_null(v))
-                return bad(c, key, 0, kp, "empty value");
             if ((ret = get_str_list(c, v, kp, &conds[k].values, &conds[k].n_values)) < 0)
                 return ret;
             /* A value naming nothing is most likely a typo. With --set

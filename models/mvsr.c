@@ -9,6 +9,42 @@
 
 #include "models_internal.h"
 
+/* The head shared by PFE and PPA: [fc] -> split [d | F-d] into parts (no
+ * split when d == F: parts = {t, -1}). 0, or the graph's error. */
+static int fc_split(vsr_graph *g, const char *pre, int x, const vsr_models_mvsr_hp *m, int d,
+                    int parts[2], vsr_error *err)
+{
+    char n[VSR_NAME_MAX];
+    const int F = m->F, u = F - d;
+    int t = x;
+    if (m->fc) {
+        MDL_NAME(n, "%s_fc", pre);
+        t = mdl_conv(g, n, t, F, 1, 1, 1, 1, VSR_ACT_NONE, err);
+    }
+    parts[0] = t;
+    parts[1] = -1;
+    if (u) {
+        int sizes[2] = {d, u};
+        MDL_NAME(n, "%s_split", pre);
+        if (vsr_graph_split(g, n, t, 2, sizes, parts, err) < 0)
+            return vsr_graph_status(g, err);
+    }
+    return 0;
+}
+
+/* The tail shared by PFE and PPA: @p y concatenated with the untouched
+ * part parts[1] when there was a split (@p u = F - d channels). */
+static int rejoin(vsr_graph *g, const char *pre, int y, const int parts[2], int u,
+                  vsr_error *err)
+{
+    if (!u)
+        return y;
+    char n[VSR_NAME_MAX];
+    int cat[2] = {y, parts[1]};
+    MDL_NAME(n, "%s_concat", pre);
+    return vsr_graph_concat(g, n, 2, cat, err);
+}
+
 /* PFE: [fc] -> split [d | F-d] -> partial convs on d -> concat -> 1x1 up,
  * [BN], ReLU, 1x1 down. No residual. */
 static int pfe(vsr_graph *g, const char *pre, int x, const vsr_models_mvsr_hp *m, int d,
@@ -16,28 +52,15 @@ static int pfe(vsr_graph *g, const char *pre, int x, const vsr_models_mvsr_hp *m
 {
     char n[VSR_NAME_MAX];
     const int F = m->F, u = F - d, gr = m->dw ? d : 1;
-    int t = x;
-    if (m->fc) {
-        MDL_NAME(n, "%s_fc", pre);
-        t = mdl_conv(g, n, t, F, 1, 1, 1, 1, VSR_ACT_NONE, err);
-    }
-    int parts[2] = {t, -1};
-    if (u) {
-        int sizes[2] = {d, u};
-        MDL_NAME(n, "%s_split", pre);
-        if (vsr_graph_split(g, n, t, 2, sizes, parts, err) < 0)
-            return vsr_graph_status(g, err);
-    }
+    int parts[2], rc;
+    if ((rc = fc_split(g, pre, x, m, d, parts, err)))
+        return rc;
     int p = parts[0];
     for (int j = 0; j < m->pfe_n; j++) {
         MDL_NAME(n, "%s_pconv%d", pre, j);
         p = mdl_conv(g, n, p, d, m->pfe_k[j], m->pfe_dil[j], gr, 1, VSR_ACT_NONE, err);
     }
-    if (u) {
-        int cat[2] = {p, parts[1]};
-        MDL_NAME(n, "%s_concat", pre);
-        p = vsr_graph_concat(g, n, 2, cat, err);
-    }
+    p = rejoin(g, pre, p, parts, u, err);
     MDL_NAME(n, "%s_mix_up", pre);
     if (m->bn) {
         p = mdl_conv(g, n, p, F * m->mix, 1, 1, 1, 1, VSR_ACT_NONE, err);
@@ -57,19 +80,10 @@ static int ppa(vsr_graph *g, const char *pre, int x, const vsr_models_mvsr_hp *m
                vsr_error *err)
 {
     char n[VSR_NAME_MAX];
-    const int F = m->F, u = F - d, gr = m->dw ? d : 1;
-    int t = x;
-    if (m->fc) {
-        MDL_NAME(n, "%s_fc", pre);
-        t = mdl_conv(g, n, t, F, 1, 1, 1, 1, VSR_ACT_NONE, err);
-    }
-    int parts[2] = {t, -1};
-    if (u) {
-        int sizes[2] = {d, u};
-        MDL_NAME(n, "%s_split", pre);
-        if (vsr_graph_split(g, n, t, 2, sizes, parts, err) < 0)
-            return vsr_graph_status(g, err);
-    }
+    const int gr = m->dw ? d : 1;
+    int parts[2], rc;
+    if ((rc = fc_split(g, pre, x, m, d, parts, err)))
+        return rc;
     MDL_NAME(n, "%s_relu", pre);
     int a = vsr_graph_relu(g, n, parts[0], err);
     for (int j = 0; j < m->ppa_n; j++) {
@@ -79,12 +93,7 @@ static int ppa(vsr_graph *g, const char *pre, int x, const vsr_models_mvsr_hp *m
     }
     MDL_NAME(n, "%s_mul", pre);
     int y = vsr_graph_mul(g, n, parts[0], a, err);
-    if (u) {
-        int cat[2] = {y, parts[1]};
-        MDL_NAME(n, "%s_concat", pre);
-        y = vsr_graph_concat(g, n, 2, cat, err);
-    }
-    return y;
+    return rejoin(g, pre, y, parts, m->F - d, err);
 }
 
 int vsr_models_build_mvsr(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,

@@ -174,6 +174,20 @@ static size_t group_rows(const vsr_report_rows *rows, const vsr_report_row *key,
     return n < max ? n : max;
 }
 
+/* Table @p t as CSV into @p path, then its name on @p list (may be NULL). */
+static int write_csv(const vsr_report_table *t, const char *path, FILE *list, vsr_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return vsr_error_set(err, -errno, "%s: cannot write: %s", path, strerror(errno));
+    int rc = vsr_report_table_write(f, t, VSR_REPORT_CSV, err);
+    if (fclose(f) != 0 && !rc)
+        rc = vsr_error_set(err, -EIO, "%s: write failed", path);
+    if (!rc && list)
+        fprintf(list, "%s\n", path);
+    return rc;
+}
+
 int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
 {
     vsr_error local = {0};
@@ -229,21 +243,10 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             char name[256];
             safe_name(name, sizeof(name), data.id);
             snprintf(path, sizeof(path), "%s/csv/%s.csv", o->out, name);
-            f = fopen(path, "w");
-            if (!f) {
-                vsr_report_table_free(&data);
-                vsr_error_set(err, -errno, "%s: cannot write: %s", path, strerror(errno));
-                goto fail;
-            }
-            rc = vsr_report_table_write(f, &data, VSR_REPORT_CSV, err);
+            rc = write_csv(&data, path, o->list, err);
             vsr_report_table_free(&data);
-            if (fclose(f) != 0 && !rc)
-                rc = vsr_error_set(err, -EIO, "%s: write failed", path);
-            f = NULL;
             if (rc)
                 goto fail;
-            if (o->list)
-                fprintf(o->list, "%s\n", path);
         }
     }
     {
@@ -269,18 +272,8 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         if (!strncmp(tabs.v[i]->id, "leaderboard_", 12))
             continue;
         snprintf(path, sizeof(path), "%s/csv/%s.csv", o->out, tabs.v[i]->id);
-        if (!(f = fopen(path, "w"))) {
-            vsr_error_set(err, -errno, "%s: cannot write: %s", path, strerror(errno));
+        if ((rc = write_csv(tabs.v[i], path, o->list, err)))
             goto fail;
-        }
-        rc = vsr_report_table_write(f, tabs.v[i], VSR_REPORT_CSV, err);
-        if (fclose(f) != 0 && !rc)
-            rc = vsr_error_set(err, -EIO, "%s: write failed", path);
-        f = NULL;
-        if (rc)
-            goto fail;
-        if (o->list)
-            fprintf(o->list, "%s\n", path);
     }
     static const struct {
         unsigned bit;

@@ -111,32 +111,48 @@ static void gp_label(FILE *f, const char *s)
     fputc('"', f);
 }
 
-struct script {
+/* A malloc'd string built with a memstream: a script or a plot body. */
+struct membuf {
     char *buf;
     size_t len;
     FILE *f;
 };
 
-static int script_open(struct script *s, vsr_error *err)
+static int membuf_open(struct membuf *b, vsr_error *err)
 {
-    s->buf = NULL;
-    s->len = 0;
-    s->f = open_memstream(&s->buf, &s->len);
-    if (!s->f)
-        return vsr_error_set(err, -ENOMEM, "gnuplot script: out of memory");
+    b->buf = NULL;
+    b->len = 0;
+    b->f = open_memstream(&b->buf, &b->len);
+    return b->f ? 0 : vsr_error_set(err, -ENOMEM, "gnuplot script: out of memory");
+}
+
+/* Finish the string (b->buf stays, b->f is NULL afterwards). */
+static int membuf_close(struct membuf *b, vsr_error *err)
+{
+    int bad = fclose(b->f) != 0;
+    b->f = NULL;
+    return bad ? vsr_error_set(err, -ENOMEM, "gnuplot script: out of memory") : 0;
+}
+
+/* Close the stream if still open and free the string. */
+static void membuf_free(struct membuf *b)
+{
+    if (b->f)
+        fclose(b->f);
+    free(b->buf);
+    b->f = NULL;
+    b->buf = NULL;
+}
+
+static int script_open(struct membuf *s, vsr_error *err)
+{
+    int rc = membuf_open(s, err);
+    if (rc)
+        return rc;
     fputs("# vsrbench report plot; data inline. Rerun with: gnuplot THIS_FILE\n"
           "set encoding utf8\n",
           s->f);
     return 0;
-}
-
-static void script_discard(struct script *s)
-{
-    if (s->f)
-        fclose(s->f);
-    free(s->buf);
-    s->f = NULL;
-    s->buf = NULL;
 }
 
 /* Set the terminal for one of the two outputs. */
@@ -163,7 +179,7 @@ static void terminal(FILE *f, int svg, const char *dir, const char *name,
 }
 
 /* Close the memstream, append the two renderings of @p body, run it. */
-static int script_run(struct script *s, const char *body, const char *dir, const char *name,
+static int script_run(struct membuf *s, const char *body, const char *dir, const char *name,
                       const vsr_report_plot_opts *o, vsr_error *err)
 {
     for (int svg = 0; svg <= 1; svg++) {
@@ -173,37 +189,15 @@ static int script_run(struct script *s, const char *body, const char *dir, const
     }
     if (fclose(s->f) != 0) {
         s->f = NULL;
-        script_discard(s);
+        membuf_free(s);
         return vsr_error_set(err, -ENOMEM, "gnuplot script %s: out of memory", name);
     }
     s->f = NULL;
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
     int rc = vsr_report_gnuplot_run(s->buf, path, err);
-    script_discard(s);
+    membuf_free(s);
     return rc;
-}
-
-/* Build a body into a malloc'd string with a memstream. */
-struct body {
-    char *buf;
-    size_t len;
-    FILE *f;
-};
-
-static int body_open(struct body *b, vsr_error *err)
-{
-    b->buf = NULL;
-    b->len = 0;
-    b->f = open_memstream(&b->buf, &b->len);
-    return b->f ? 0 : vsr_error_set(err, -ENOMEM, "gnuplot script: out of memory");
-}
-
-static int body_close(struct body *b, vsr_error *err)
-{
-    int bad = fclose(b->f) != 0;
-    b->f = NULL;
-    return bad ? vsr_error_set(err, -ENOMEM, "gnuplot script: out of memory") : 0;
 }
 
 static void common_style(FILE *f, const char *title)
@@ -224,8 +218,8 @@ static int scatter(const char *dir, const char *name, const char *title,
     double *x = malloc((n ? n : 1) * sizeof(double));
     double *y = malloc((n ? n : 1) * sizeof(double));
     unsigned char *front = malloc(n ? n : 1);
-    struct script s = {0};
-    struct body b = {0};
+    struct membuf s = {0};
+    struct membuf b = {0};
     int rc = 0;
     if (!x || !y || !front) {
         rc = vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
@@ -260,7 +254,7 @@ static int scatter(const char *dir, const char *name, const char *title,
         rc = vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
         goto done;
     }
-    if ((rc = script_open(&s, err)) || (rc = body_open(&b, err)))
+    if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
         goto done;
     fputs("$pts << EOD\n", s.f);
     for (size_t i = 0; i < n; i++) {
@@ -327,14 +321,12 @@ static int scatter(const char *dir, const char *name, const char *title,
         "     $pts using 1:2:($4 > 0.5 ? '' : stringcolumn(3)) with labels offset char 0.7,0.7 "
         "left font ',8' tc rgb '#888888' notitle\n",
         b.f);
-    if ((rc = body_close(&b, err)))
+    if ((rc = membuf_close(&b, err)))
         goto done;
     rc = script_run(&s, b.buf, dir, name, opts, err);
 done:
-    if (b.f)
-        fclose(b.f);
-    free(b.buf);
-    script_discard(&s);
+    membuf_free(&b);
+    membuf_free(&s);
     free(x);
     free(y);
     free(front);
@@ -362,12 +354,12 @@ int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
                            const vsr_report_frame_point *pts, size_t npts,
                            const vsr_report_plot_opts *opts, vsr_error *err)
 {
-    struct script s = {0};
-    struct body b = {0};
+    struct membuf s = {0};
+    struct membuf b = {0};
     int rc;
     if (!npts)
         return vsr_error_set(err, -ENODATA, "plot %s: no per-frame metrics", name);
-    if ((rc = script_open(&s, err)) || (rc = body_open(&b, err)))
+    if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
         goto done;
     common_style(b.f, title);
     fputs("set xlabel 'Frame index'\nset ylabel 'PSNR [dB]'\nset key outside right top\n"
@@ -397,7 +389,7 @@ int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
         first = 0;
     }
     fputc('\n', b.f);
-    if ((rc = body_close(&b, err)))
+    if ((rc = membuf_close(&b, err)))
         goto done;
     if (first) {
         rc = vsr_error_set(err, -ENODATA, "plot %s: no per-frame PSNR values", name);
@@ -405,10 +397,8 @@ int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
     }
     rc = script_run(&s, b.buf, dir, name, opts, err);
 done:
-    if (b.f)
-        fclose(b.f);
-    free(b.buf);
-    script_discard(&s);
+    membuf_free(&b);
+    membuf_free(&s);
     return rc;
 }
 
@@ -418,12 +408,12 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
                              const vsr_report_table *t, const vsr_report_plot_opts *opts,
                              vsr_error *err)
 {
-    struct script s = {0};
-    struct body b = {0};
+    struct membuf s = {0};
+    struct membuf b = {0};
     int rc;
     if (!t->nrows || t->ncols != VSR_ABL_NCOLS)
         return vsr_error_set(err, -ENODATA, "plot %s: empty ablation table", name);
-    if ((rc = script_open(&s, err)) || (rc = body_open(&b, err)))
+    if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
         goto done;
     fputs("$d << EOD\n", s.f);
     /* Base rows are 0 by definition: drawn only when there is nothing else. */
@@ -477,14 +467,12 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
                 bars <= 16 ? ", " : "\n#", col + 2, col + 2, col + 2);
     }
     fputs("unset multiplot\n", b.f);
-    if ((rc = body_close(&b, err)))
+    if ((rc = membuf_close(&b, err)))
         goto done;
     rc = script_run(&s, b.buf, dir, name, opts, err);
 done:
-    if (b.f)
-        fclose(b.f);
-    free(b.buf);
-    script_discard(&s);
+    membuf_free(&b);
+    membuf_free(&s);
     return rc;
 }
 
@@ -511,8 +499,8 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
                          const vsr_report_tune_point *pts, size_t n,
                          const vsr_report_plot_opts *opts, vsr_error *err)
 {
-    struct script s = {0};
-    struct body b = {0};
+    struct membuf s = {0};
+    struct membuf b = {0};
     int rc = 0;
     if (!n)
         return vsr_error_set(err, -ENODATA, "plot %s: no tune results", name);
@@ -533,7 +521,7 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
         }
     }
     size_t nt = distinct(tiles, n), np = distinct(pads, n), nth = distinct(thr, n);
-    if ((rc = script_open(&s, err)) || (rc = body_open(&b, err)))
+    if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
         goto done;
     for (size_t k = 0; k < nth; k++) {
         fprintf(s.f, "$t%zu << EOD\n", k);
@@ -597,14 +585,12 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
                 k, k);
     }
     fputs("unset multiplot\n", b.f);
-    if ((rc = body_close(&b, err)))
+    if ((rc = membuf_close(&b, err)))
         goto done;
     rc = script_run(&s, b.buf, dir, name, opts, err);
 done:
-    if (b.f)
-        fclose(b.f);
-    free(b.buf);
-    script_discard(&s);
+    membuf_free(&b);
+    membuf_free(&s);
     free(tiles);
     free(pads);
     free(thr);

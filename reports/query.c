@@ -70,6 +70,18 @@ static double psnr_mean(sqlite3_stmt *st, int col, int inf_col)
     return col_real(st, col);
 }
 
+/* Row @p r for one channel (RGB or Y) with its figures, appended to @p rows. */
+static int push_channel(vsr_report_rows *rows, const vsr_report_row *r, const char *channel,
+                        double psnr, double ssim, double niqe, vsr_error *err)
+{
+    vsr_report_row c = *r;
+    snprintf(c.channel, sizeof(c.channel), "%s", channel);
+    c.psnr = psnr;
+    c.ssim = ssim;
+    c.niqe = niqe;
+    return vsr_report_rows_push(rows, &c, err);
+}
+
 static const char ROWS_SQL[] =
     "SELECT r.id, r.model, r.variant, r.precision, r.dataset, upper(r.degradation),"
     " r.tile, r.pad, r.threads, r.params, r.macs, r.input_w, r.input_h, r.isa, r.git_rev,"
@@ -134,24 +146,12 @@ int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows,
                  r.isa[0] ? ", " : "", r.isa, calib[0] ? ", " : "", calib);
         int nrgb = col_int(st, 28, 0), ny = col_int(st, 29, 0);
         double niqe = col_real(st, 27);
-        if (nrgb > 0 || ny == 0) {
-            vsr_report_row c = r;
-            snprintf(c.channel, sizeof(c.channel), "RGB");
-            c.psnr = psnr_mean(st, 21, 22);
-            c.ssim = col_real(st, 25);
-            c.niqe = niqe;
-            if ((rc = vsr_report_rows_push(rows, &c, err)))
-                goto done;
-        }
-        if (ny > 0) {
-            vsr_report_row c = r;
-            snprintf(c.channel, sizeof(c.channel), "Y");
-            c.psnr = psnr_mean(st, 23, 24);
-            c.ssim = col_real(st, 26);
-            c.niqe = niqe;
-            if ((rc = vsr_report_rows_push(rows, &c, err)))
-                goto done;
-        }
+        if ((nrgb > 0 || ny == 0) && (rc = push_channel(rows, &r, "RGB", psnr_mean(st, 21, 22),
+                                                        col_real(st, 25), niqe, err)))
+            goto done;
+        if (ny > 0 && (rc = push_channel(rows, &r, "Y", psnr_mean(st, 23, 24), col_real(st, 26),
+                                         niqe, err)))
+            goto done;
     }
     if (s != SQLITE_DONE)
         rc = vsr_error_set(err, -EIO, "%s: reading runs: %s", path, sqlite3_errmsg(db));
