@@ -316,13 +316,7 @@ static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
     if (s->hp.scale != cfg->scale)
         return vsr_error_set(err, -EINVAL, "model %s is x%d, the config's scale is %d",
                              r->model->name, s->hp.scale, cfg->scale);
-    if (r->model->n_hparams)
-        vsr_models_hparams_interface(&s->hp, &s->temporal, &s->in_ch, &s->state_ch);
-    else {
-        s->temporal = s->entry->temporal;
-        s->in_ch = s->entry->in_channels;
-        s->state_ch = s->entry->state_channels;
-    }
+    vsr_pipe_interface(s->entry, r->model, &s->hp, &s->temporal, &s->in_ch, &s->state_ch);
     if ((rc = vsr_cli_pool_create(r->threads, &s->pool, err)))
         return rc;
     if ((rc = vsr_pipe_open_dataset(cfg->scale, r->dataset, r->degradation, &s->ds, err)))

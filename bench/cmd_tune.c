@@ -377,13 +377,7 @@ int vsr_cmd_tune(int argc, char **argv)
     c.hp = c.entry->hp;
     if ((rc = vsr_pipe_apply_hparams(&c.hp, &c.model, &err)))
         goto usage_fail;
-    if (c.model.n_hparams)
-        vsr_models_hparams_interface(&c.hp, &c.tp, &c.in_ch, &c.state_ch);
-    else {
-        c.tp = c.entry->temporal;
-        c.in_ch = c.entry->in_channels;
-        c.state_ch = c.entry->state_channels;
-    }
+    vsr_pipe_interface(c.entry, &c.model, &c.hp, &c.tp, &c.in_ch, &c.state_ch);
     c.scale = c.hp.scale;
     if (cfg && cfg->scale != c.scale) {
         vsr_error_set(&err, -EINVAL, "--model %s is x%d, %s has scale %d", c.model.name,

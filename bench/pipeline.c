@@ -138,6 +138,19 @@ static int path_exists(const char *p)
     return p && stat(p, &st) == 0;
 }
 
+void vsr_pipe_interface(const vsr_models_entry *e, const vsr_config_model *m,
+                        const vsr_models_hparams *hp, enum vsr_models_temporal *tp, int *in_ch,
+                        int *state_ch)
+{
+    if (m->n_hparams) {
+        vsr_models_hparams_interface(hp, tp, in_ch, state_ch);
+        return;
+    }
+    *tp = e->temporal;
+    *in_ch = e->in_channels;
+    *state_ch = e->state_channels;
+}
+
 int vsr_pipe_weights_absent(const vsr_models_entry *e, const vsr_config_model *m, char *why,
                             size_t cap)
 {

@@ -22,6 +22,15 @@
 int vsr_pipe_apply_hparams(vsr_models_hparams *hp, const vsr_config_model *m, vsr_error *err);
 
 /**
+ * The temporal interface and input / state channels of zoo entry @p e as
+ * configured by @p m: from @p hp (after vsr_pipe_apply_hparams) when @p m
+ * sets hyperparameters, else the entry's own.
+ */
+void vsr_pipe_interface(const vsr_models_entry *e, const vsr_config_model *m,
+                        const vsr_models_hparams *hp, enum vsr_models_temporal *tp, int *in_ch,
+                        int *state_ch);
+
+/**
  * 1 when @p m is `optional: true` and its weights source (file, .npy folder
  * or .tflite) does not exist, with @p why (cap bytes) saying what is missing
  * and how to get it (@p e's weights_hint); else 0.

@@ -13,6 +13,15 @@
 
 #include "testutil.h"
 
+/* Skip (with a message) a test that needs the demo data's source. */
+#define VSR_SKIP_WITHOUT_DEMO()                                                                \
+    do {                                                                                       \
+        if (access("/usr/share/doc/opencv-doc/examples/data", R_OK) != 0) {                    \
+            print_message("skipped: the demo needs the opencv-doc package\n");                 \
+            skip();                                                                            \
+        }                                                                                      \
+    } while (0)
+
 /*
  * Run $VSR_BINARY_DIR/vsrbench with @p args (NULL-terminated, at most 38),
  * stdout to the file @p out, stderr to the file @p err when not NULL, and

@@ -64,10 +64,7 @@ static int count_lines_with(const char *path, const char *needle)
 static void test_run_resume_dry(void **state)
 {
     struct tmp *t = *state;
-    if (access("/usr/share/doc/opencv-doc/examples/data", R_OK) != 0) {
-        print_message("skipped: the demo needs the opencv-doc package\n");
-        skip();
-    }
+    VSR_SKIP_WITHOUT_DEMO();
     FILE *f = fopen(t->cfg, "w");
     assert_non_null(f);
     fprintf(f,
@@ -125,8 +122,8 @@ static void test_run_resume_dry(void **state)
     assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 1);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 3);
-    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM sweeps"),
-                     1); /* resumed, not new */
+    /* resumed, not new */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM sweeps"), 1);
     sqlite3_close(db);
 
     const char *bad[] = {"run", t->cfg, "--dry-run", "--set", "threads=[1, x]", NULL};
@@ -138,10 +135,7 @@ static void test_run_resume_dry(void **state)
 static void test_optional_skipped(void **state)
 {
     struct tmp *t = *state;
-    if (access("/usr/share/doc/opencv-doc/examples/data", R_OK) != 0) {
-        print_message("skipped: the demo needs the opencv-doc package\n");
-        skip();
-    }
+    VSR_SKIP_WITHOUT_DEMO();
     FILE *f = fopen(t->cfg, "w");
     assert_non_null(f);
     fprintf(f,

@@ -101,10 +101,7 @@ struct row {
 static void test_tune_tiny(void **state)
 {
     struct tmp *t = *state;
-    if (access("/usr/share/doc/opencv-doc/examples/data", R_OK) != 0) {
-        print_message("skipped: the demo needs the opencv-doc package\n");
-        skip();
-    }
+    VSR_SKIP_WITHOUT_DEMO();
     vsr_error err = {0};
     vsr_graph *g = tiny_model(68, 120);
     if (vsr_weights_save(g, t->weights, &err))
