@@ -604,6 +604,21 @@ static int next_entry(struct ctx *c, struct fy_node *map, void **it, const char 
     return 0;
 }
 
+/*
+ * Item @p i of top-level key @p key whose value @p n is a list, or @p n
+ * itself when it is a single entry; the item's path ("key[i]" or "key")
+ * goes to @p ip (PATH_CAP bytes).
+ */
+static struct fy_node *list_item(struct fy_node *n, int i, const char *key, char *ip)
+{
+    if (fy_node_get_type(n) != FYNT_SEQUENCE) {
+        snprintf(ip, PATH_CAP, "%s", key);
+        return n;
+    }
+    index_path(ip, key, i);
+    return fy_node_sequence_get_by_index(n, i);
+}
+
 /* Hyperparameter values: scalars, or lists of scalars kept as "[a, b]". */
 static int parse_hparams(struct ctx *c, struct fy_node *n, const char *path,
                          vsr_config_model *m)
@@ -802,13 +817,7 @@ static int parse_models(struct ctx *c, struct fy_node *root, vsr_config *cfg)
         return oom(c);
     for (int i = 0; i < cnt; i++) {
         char ip[PATH_CAP];
-        struct fy_node *item = n;
-        if (fy_node_get_type(n) == FYNT_SEQUENCE) {
-            item = fy_node_sequence_get_by_index(n, i);
-            index_path(ip, "models", i);
-        } else {
-            snprintf(ip, sizeof(ip), "models");
-        }
+        struct fy_node *item = list_item(n, i, "models", ip);
         if ((ret = parse_model(c, item, ip, &a[i])) < 0)
             return ret;
         for (int j = 0; j < i; j++) {
@@ -898,13 +907,7 @@ static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg
         return oom(c);
     for (int i = 0; i < cnt; i++) {
         char ip[PATH_CAP];
-        struct fy_node *item = n;
-        if (fy_node_get_type(n) == FYNT_SEQUENCE) {
-            item = fy_node_sequence_get_by_index(n, i);
-            index_path(ip, "precisions", i);
-        } else {
-            snprintf(ip, sizeof(ip), "precisions");
-        }
+        struct fy_node *item = list_item(n, i, "precisions", ip);
         if ((ret = parse_precision(c, item, ip, &a[i])) < 0)
             return ret;
         for (int j = 0; j < i; j++)
