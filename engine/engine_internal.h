@@ -121,6 +121,21 @@ void vsr__load_f32(const vsr_tview *t, size_t off, size_t n, float *dst);
 void vsr__store_f32(const vsr_tview *t, size_t off, size_t n, const float *src);
 /* Round-to-nearest-even float -> int8 with (scale, zp), saturating. */
 int8_t vsr__quantize1(float v, float inv_scale, int zp);
+/* The same result without the libm call (nearbyintf is not inlined at the baseline
+ * ISA): |x| < 2^22 rounds to nearest even through the 1.5 * 2^23 magic number in
+ * the default rounding mode; larger values are integers already; NaN stays NaN. */
+static inline int8_t vsr__quantize1_fast(float v, float inv_scale, int zp)
+{
+    float x = v * inv_scale;
+    if (x < 4194304.f && x > -4194304.f) /* (IEEE: not folded without -ffast-math) */
+        x = (x + 12582912.f) - 12582912.f;
+    float q = x + (float)zp;
+    if (!(q >= -128.f))
+        return -128;
+    if (q > 127.f)
+        return 127;
+    return (int8_t)q;
+}
 
 /* ---- INT8 fixed point -------------------------------------------------- */
 

@@ -148,7 +148,7 @@ void vsr__store_f32(const vsr_tview *t, size_t off, size_t n, const float *src)
         int8_t *d = (int8_t *)t->data + off;
         float inv = 1.f / t->scale;
         for (size_t i = 0; i < n; i++)
-            d[i] = vsr__quantize1(src[i], inv, t->zp);
+            d[i] = vsr__quantize1_fast(src[i], inv, t->zp);
         return;
     }
     }

@@ -30,6 +30,43 @@ static void test_requant_rounding_saturation(void **state)
     assert_int_equal(vsr__requant_clamp(-50, half, 30, -20, -20, 127), -20);
 }
 
+/* The libm-free rounding equals vsr__quantize1 (nearbyintf) everywhere: ties at
+ * every half step, both signs, both sides of 2^22, saturation, inf and NaN. */
+static void test_quantize_fast_equals_reference(void **state)
+{
+    (void)state;
+    static const float inv[] = {1.f, 0.5f, 2.f, 1.f / 0.37f, 1e-3f, 3e4f};
+    static const int zps[] = {0, -128, 127, -7, 33};
+    float special[] = {0.f,       -0.f,      0.5f,       -0.5f,      1.5f,
+                       -1.5f,     2.5f,      -2.5f,      4194303.5f, -4194303.5f,
+                       4194304.f, 4194305.f, -4194305.f, 8388609.f,  1e10f,
+                       -1e10f,    INFINITY,  -INFINITY,  NAN,        127.5f,
+                       -128.5f,   126.5f,    -127.5f,    1e-30f,     -1e-30f};
+    int checked = 0;
+    for (size_t a = 0; a < sizeof(inv) / sizeof(inv[0]); a++)
+        for (size_t z = 0; z < sizeof(zps) / sizeof(zps[0]); z++) {
+            for (int k = -2400; k <= 2400; k++) { /* -300 .. 300 in steps of 1/8 */
+                float v = (float)k / 8.f;
+                assert_int_equal(vsr__quantize1_fast(v, inv[a], zps[z]),
+                                 vsr__quantize1(v, inv[a], zps[z]));
+                checked++;
+            }
+            for (size_t k = 0; k < sizeof(special) / sizeof(special[0]); k++) {
+                assert_int_equal(vsr__quantize1_fast(special[k], 1.f, zps[z]),
+                                 vsr__quantize1(special[k], 1.f, zps[z]));
+                assert_int_equal(vsr__quantize1_fast(special[k], inv[a], zps[z]),
+                                 vsr__quantize1(special[k], inv[a], zps[z]));
+            }
+        }
+    assert_true(checked > 100000);
+    /* hand values: ties to even, saturation */
+    assert_int_equal(vsr__quantize1_fast(2.5f, 1.f, 0), 2);
+    assert_int_equal(vsr__quantize1_fast(-2.5f, 1.f, 0), -2);
+    assert_int_equal(vsr__quantize1_fast(3.5f, 1.f, 0), 4);
+    assert_int_equal(vsr__quantize1_fast(1000.f, 1.f, 0), 127);
+    assert_int_equal(vsr__quantize1_fast(NAN, 1.f, 0), -128);
+}
+
 static void test_quant_multiplier(void **state)
 {
     (void)state;
@@ -668,6 +705,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requant_rounding_saturation),
         cmocka_unit_test(test_quant_multiplier),
+        cmocka_unit_test(test_quantize_fast_equals_reference),
         cmocka_unit_test(test_simd_vs_scalar_kernels),
         cmocka_unit_test(test_int8_conv_within_one_step),
         cmocka_unit_test(test_engine_simd_vs_scalar),
