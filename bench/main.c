@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libavutil/log.h>
+
 #include "commands.h"
 #include "vsr/core.h"
 
@@ -18,7 +20,8 @@ static const struct vsr_command commands[] = {
     {"data", vsr_cmd_data, "build the demo dataset; degrade frames (BI/BD)"},
     {"report", vsr_cmd_report, "tables, plots, crops and index.html from runs.db"},
     {"eval", vsr_cmd_eval, "PSNR / SSIM (RGB or Y) and NIQE of images, folders, videos"},
-    {"models", vsr_cmd_models, "list the model zoo (params, MACs); per-layer tables; import weights"},
+    {"models", vsr_cmd_models,
+     "list the model zoo (params, MACs); per-layer tables; import weights"},
     {"train", vsr_cmd_train, "train a zoo model (Adam, patches of the demo training set)"},
     {"tune", vsr_cmd_tune, "grid-search tile x pad x threads: ms/frame, seams, Pareto, pick"},
     {"upscale", vsr_cmd_upscale, "upscale a video or frame folder with a zoo model"},
@@ -39,6 +42,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return VSR_EXIT_USAGE;
     }
+    /* FFmpeg's own chatter (e.g. mpeg4 "packed B-frames" notes while the demo
+     * set is made) would drown the results; failures reach the user as our
+     * one-line errors. A subcommand's -v may raise it again. */
+    av_log_set_level(AV_LOG_FATAL);
     const char *name = argv[1];
     if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
         usage(stdout);
