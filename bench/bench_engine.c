@@ -526,6 +526,7 @@ int main(int argc, char **argv)
         printf("# XNNPACK: xnn_initialize failed; vsrbench only\n");
 #else
     int have_xnn = 0;
+    (void)have_xnn;
     printf("# XNNPACK: not built (libxnnpack-dev was not found at configure time); "
            "vsrbench only\n");
 #endif
