@@ -442,22 +442,28 @@ void vsr_f16_conv_ukernel_1x32__scalar(const vsr_conv_uk *p, const uint16_t *in,
     }
 }
 
-void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
-                                       int n)
+/*
+ * The one scalar body behind the two VNNI twins below: vpdpbusd multiplies
+ * unsigned activation bytes, so the int8 kernel flips the sign bit
+ * (x ^ 0x80, the bias folded into bq) while the u8 kernel takes rows that
+ * were pre-biased already (xmask 0).
+ */
+static void qs8_conv_1x16_ref(const vsr_conv_uk *p, const uint8_t *in, int8_t *out, int n,
+                              uint8_t xmask)
 {
     size_t taps = (size_t)p->kh * p->kw;
     for (int px = 0; px < n; px++) {
-        const int8_t *ip = in + (size_t)px * p->cin;
+        const uint8_t *ip = in + (size_t)px * p->cin;
         for (int cob = 0; cob < p->ncob; cob++) {
             int32_t acc[16];
             memcpy(acc, p->bq + cob * 16, sizeof(acc));
             const int8_t *w = p->wq + (size_t)cob * taps * p->cin4 * 64;
             for (int ky = 0; ky < p->kh; ky++)
                 for (int kx = 0; kx < p->kw; kx++) {
-                    const int8_t *xp = ip + ky * p->dil * p->in_row + kx * p->dil * p->cin;
+                    const uint8_t *xp = ip + ky * p->dil * p->in_row + kx * p->dil * p->cin;
                     for (int c4 = 0; c4 < p->cin4; c4++, w += 64)
                         for (int b = 0; b < 4 && c4 * 4 + b < p->cin; b++) {
-                            int32_t xu = (int32_t)(uint8_t)(xp[c4 * 4 + b] ^ 0x80);
+                            int32_t xu = (int32_t)(uint8_t)(xp[c4 * 4 + b] ^ xmask);
                             for (int j = 0; j < 16; j++)
                                 acc[j] += xu * (int32_t)w[j * 4 + b];
                         }
@@ -472,34 +478,16 @@ void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, i
     }
 }
 
+void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                       int n)
+{
+    qs8_conv_1x16_ref(p, (const uint8_t *)in, out, n, 0x80);
+}
+
 void vsr_qs8_conv_ukernel_u8_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
                                           int n)
 {
-    size_t taps = (size_t)p->kh * p->kw;
-    for (int px = 0; px < n; px++) {
-        const uint8_t *ip = (const uint8_t *)in + (size_t)px * p->cin;
-        for (int cob = 0; cob < p->ncob; cob++) {
-            int32_t acc[16];
-            memcpy(acc, p->bq + cob * 16, sizeof(acc));
-            const int8_t *w = p->wq + (size_t)cob * taps * p->cin4 * 64;
-            for (int ky = 0; ky < p->kh; ky++)
-                for (int kx = 0; kx < p->kw; kx++) {
-                    const uint8_t *xp = ip + ky * p->dil * p->in_row + kx * p->dil * p->cin;
-                    for (int c4 = 0; c4 < p->cin4; c4++, w += 64)
-                        for (int b = 0; b < 4 && c4 * 4 + b < p->cin; b++) {
-                            int32_t xu = (int32_t)xp[c4 * 4 + b];
-                            for (int j = 0; j < 16; j++)
-                                acc[j] += xu * (int32_t)w[j * 4 + b];
-                        }
-                }
-            int nv = p->cout - cob * 16 < 16 ? p->cout - cob * 16 : 16;
-            for (int j = 0; j < nv; j++) {
-                int o = cob * 16 + j;
-                out[(size_t)px * p->cout + (size_t)o] =
-                    vsr__requant_clamp(acc[j], p->qm[o], p->qs[o], p->zp_out, p->qmin, p->qmax);
-            }
-        }
-    }
+    qs8_conv_1x16_ref(p, (const uint8_t *)in, out, n, 0);
 }
 
 void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
