@@ -186,6 +186,10 @@ typedef struct vsr_conv_uk {
      * the input is pre-widened to int16 as x - zp_in (padding 0) */
     const int16_t *w16;
     const int32_t *b16;
+    /* int16 kernels: 1 = store the raw int32 accumulators (bias + sum (x - zp_in) * w,
+     * pixel stride cout) to out, which then points to int32_t, instead of requantizing
+     * (convs with a float epilogue: sigmoid / leaky / PReLU) */
+    int acc32;
     /* FP16 native (binary16 FMAs): weights [cob32][ky][kx][ci][32] binary16, bias
      * [ncob32*32], clamp bounds as binary16 bits; input and output rows binary16 */
     int ncob32;
@@ -243,6 +247,21 @@ void vsr_f32_f16_cvt__scalar(const float *src, uint16_t *dst, size_t n);
 void vsr_f16_f32_cvt__f16c(const uint16_t *src, float *dst, size_t n);
 void vsr_f32_f16_cvt__f16c(const float *src, uint16_t *dst, size_t n);
 
+/* INT8 rows: dequantize scale * (q - zp), quantize as vsr__quantize1_fast (x86/qs8-cvt-avx2.c
+ * and the scalar twins in tensor.c, bit-identical). */
+typedef void (*vsr_qs8_f32_cvt_fn)(const int8_t *src, float *dst, size_t n, float scale,
+                                   int zp);
+typedef void (*vsr_f32_qs8_cvt_fn)(const float *src, int8_t *dst, size_t n, float inv_scale,
+                                   int zp);
+void vsr_qs8_f32_cvt__scalar(const int8_t *src, float *dst, size_t n, float scale, int zp);
+void vsr_f32_qs8_cvt__scalar(const float *src, int8_t *dst, size_t n, float inv_scale, int zp);
+void vsr_qs8_f32_cvt__avx2(const int8_t *src, float *dst, size_t n, float scale, int zp);
+void vsr_f32_qs8_cvt__avx2(const float *src, int8_t *dst, size_t n, float inv_scale, int zp);
+/* dst[i] = lut[src[i] + 128]: an int8 -> int8 table of 256 entries (x86/u8-lut-avx2.c) */
+typedef void (*vsr_u8_lut_fn)(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut);
+void vsr_u8_lut_ukernel__scalar(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut);
+void vsr_u8_lut_ukernel__avx2(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut);
+
 /* Kernel table chosen once per engine. */
 typedef struct vsr_kernels {
     unsigned isa;
@@ -251,8 +270,12 @@ typedef struct vsr_kernels {
     vsr_qs8_conv_i16_ukernel qs8_conv_i16; /* when set, INT8 convs use the int16 layout */
     vsr_f16_to_f32_fn f16_to_f32;
     vsr_f32_to_f16_fn f32_to_f16;
-    vsr_qs8_conv_ukernel qs8_conv_u8; /* when set, INT8 dense convs use it on x ^ 0x80 */
-    vsr_f16_conv_ukernel f16_conv;    /* FP16 native convs (opt.fp16_native), else NULL */
+    vsr_qs8_conv_ukernel qs8_conv_u8;      /* when set, INT8 dense convs use it on x ^ 0x80 */
+    vsr_f16_conv_ukernel f16_conv;         /* FP16 native convs (opt.fp16_native), else NULL */
+    vsr_qs8_conv_i16_ukernel qs8_conv_acc; /* int16 layout, acc32 mode: float-epilogue convs */
+    vsr_qs8_f32_cvt_fn qs8_to_f32;
+    vsr_f32_qs8_cvt_fn f32_to_qs8;
+    vsr_u8_lut_fn lut8; /* 256-entry int8 tables (element-wise INT8 ops) */
 } vsr_kernels;
 void vsr__kernels_select(unsigned isa, vsr_kernels *k);
 
@@ -331,6 +354,10 @@ struct vsr_engine {
     void **scratch;
     size_t *scratch_cap;
     int n_scratch;
+    /* per node, or NULL: INT8 add / mul of two same-shape int8 tensors as a table of
+     * the float path, [256 * 256] indexed by (uint8_t)a << 8 | (uint8_t)b (owned);
+     * with plan.fuse_act[i] >= 0 the table includes that element-wise op */
+    int8_t **lut2;
 };
 
 /* A view of materialized tensor t in the current arena. */
@@ -347,6 +374,9 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err);
 void vsr__conv_free(vsr_conv_prep *c);
 int vsr__conv_run(vsr_engine *e, int i, vsr_error *err);
 int vsr__eltwise_run(vsr_engine *e, int i, vsr_error *err);
+/* At engine creation, after the types: tabulate INT8 binary element-wise ops
+ * (e->lut2) and, unless no_fuse, fold a following element-wise op into them. */
+int vsr__eltwise_prepare(vsr_engine *e, int no_fuse, vsr_error *err);
 int vsr__movement_run(vsr_engine *e, int i, vsr_error *err);
 int vsr__misc_run(vsr_engine *e, int i, vsr_error *err);
 /* vsr_engine_create with fusion of the SR tail disabled when no_fuse = 1 (calibration

@@ -81,6 +81,10 @@ void vsr_engine_free(vsr_engine **pe)
     free(e->out_buf), free(e->out_cap), free(e->out_shape);
     free(e->prof_ns), free(e->prof_calls);
     free(e->tail.lut);
+    if (e->lut2)
+        for (int i = 0; i < n; i++)
+            free(e->lut2[i]);
+    free(e->lut2);
     for (int i = 0; i < e->n_scratch; i++)
         free(e->scratch[i]);
     free(e->scratch), free(e->scratch_cap);
@@ -201,7 +205,8 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     if (g->n_inputs < 1 || g->n_outputs < 1)
         return vsr_error_set(err, -EINVAL, "%s: the graph needs at least one input and output",
                              g->name);
-    if (prec != VSR_PREC_FP32 && prec != VSR_PREC_FP16 && prec != VSR_PREC_INT8)
+    if (prec != VSR_PREC_FP32 && prec != VSR_PREC_FP16 && prec != VSR_PREC_INT8 &&
+        prec != VSR_PREC_FP16N)
         return vsr_error_set(err, -EINVAL, "%s: unknown precision %d", g->name, (int)prec);
     vsr_engine *e = calloc(1, sizeof(*e));
     if (!e)
@@ -215,6 +220,13 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
         e->opt = *opt;
     else
         vsr_engine_options_default(&e->opt);
+    /* FP16N is FP16 storage and ops with binary16-FMA convs: one internal precision */
+    if (prec == VSR_PREC_FP16N) {
+        e->prec = VSR_PREC_FP16;
+        e->opt.fp16_native = 1;
+    } else if (prec != VSR_PREC_FP16) {
+        e->opt.fp16_native = 0;
+    }
     if (e->opt.tile < 0 || e->opt.pad < 0) {
         rc = vsr_error_set(err, -EINVAL, "%s: tile %d / pad %d must be >= 0", g->name,
                            e->opt.tile, e->opt.pad);
@@ -225,7 +237,8 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     if (e->opt.force_scalar || (fs && fs[0] == '1'))
         isa = 0;
     vsr__kernels_select(isa, &e->k);
-    if (prec == VSR_PREC_FP16 && e->opt.fp16_native) {
+    if (e->opt.fp16_native) {
+        /* no AVX512-FP16 (or forced scalar): the scalar twin, bit-identical and slow */
         e->k.f16_conv = vsr_f16_conv_ukernel_1x32__scalar;
 #if defined(__x86_64__)
         if (isa & VSR_ISA_AVX512FP16) {
@@ -273,6 +286,8 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     }
     if (!no_fuse && (rc = vsr__tail_detect(e, err)))
         goto fail;
+    if ((rc = vsr__eltwise_prepare(e, no_fuse, err)))
+        goto fail;
     /* plan once for the nominal whole frame or tile, to report the scratch size */
     const vsr_node *in0 = &g->nodes[g->inputs[0]];
     int ph = in0->h, pwid = in0->w;
@@ -297,7 +312,7 @@ unsigned vsr_engine_isa(const vsr_engine *e)
 
 vsr_precision vsr_engine_precision(const vsr_engine *e)
 {
-    return e->prec;
+    return e->opt.fp16_native ? VSR_PREC_FP16N : e->prec;
 }
 
 size_t vsr_engine_scratch_bytes(const vsr_engine *e)

@@ -1186,7 +1186,9 @@ static int count_impl(const vsr_graph *g, int h, int w, vsr_precision prec, vsr_
             }
             if (vsr__op_is_global(nd->op))
                 s->tile_exact = 0;
-            esz[i] = prec == VSR_PREC_FP32 ? 4 : prec == VSR_PREC_FP16 ? 2 : 1;
+            esz[i] = prec == VSR_PREC_FP32                             ? 4
+                     : prec == VSR_PREC_FP16 || prec == VSR_PREC_FP16N ? 2
+                                                                       : 1;
             if (prec == VSR_PREC_INT8 &&
                 (nd->op == VSR_OP_MATMUL_TN || nd->op == VSR_OP_SOFTMAX))
                 esz[i] = 4;

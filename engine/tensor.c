@@ -17,19 +17,22 @@ const char *vsr_precision_name(vsr_precision p)
         return "fp16";
     case VSR_PREC_INT8:
         return "int8";
+    case VSR_PREC_FP16N:
+        return "fp16n";
     }
     return "?";
 }
 
 int vsr_precision_parse(const char *s, vsr_precision *out, vsr_error *err)
 {
-    static const vsr_precision all[] = {VSR_PREC_FP32, VSR_PREC_FP16, VSR_PREC_INT8};
-    for (int i = 0; i < 3; i++)
+    static const vsr_precision all[] = {VSR_PREC_FP32, VSR_PREC_FP16, VSR_PREC_FP16N,
+                                        VSR_PREC_INT8};
+    for (int i = 0; i < 4; i++)
         if (s && !strcasecmp(s, vsr_precision_name(all[i]))) {
             *out = all[i];
             return 0;
         }
-    return vsr_error_set(err, -EINVAL, "precision '%s' is not one of fp32, fp16, int8",
+    return vsr_error_set(err, -EINVAL, "precision '%s' is not one of fp32, fp16, fp16n, int8",
                          s ? s : "(null)");
 }
 
@@ -93,6 +96,24 @@ void vsr_f32_f16_cvt__scalar(const float *src, uint16_t *dst, size_t n)
         dst[i] = vsr_f32_to_f16(src[i]);
 }
 
+void vsr_qs8_f32_cvt__scalar(const int8_t *src, float *dst, size_t n, float scale, int zp)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = scale * (float)((int)src[i] - zp);
+}
+
+void vsr_f32_qs8_cvt__scalar(const float *src, int8_t *dst, size_t n, float inv_scale, int zp)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = vsr__quantize1_fast(src[i], inv_scale, zp);
+}
+
+void vsr_u8_lut_ukernel__scalar(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = lut[(uint8_t)(src[i] ^ 0x80)];
+}
+
 int8_t vsr__quantize1(float v, float inv_scale, int zp)
 {
     float q = nearbyintf(v * inv_scale) + (float)zp;
@@ -121,8 +142,11 @@ void vsr__load_f32(const vsr_tview *t, size_t off, size_t n, float *dst)
     }
     case VSR_DT_I8: {
         const int8_t *s = (const int8_t *)t->data + off;
-        for (size_t i = 0; i < n; i++)
-            dst[i] = t->scale * (float)((int)s[i] - t->zp);
+        if (t->k && t->k->qs8_to_f32) {
+            t->k->qs8_to_f32(s, dst, n, t->scale, t->zp);
+            return;
+        }
+        vsr_qs8_f32_cvt__scalar(s, dst, n, t->scale, t->zp);
         return;
     }
     }
@@ -147,8 +171,11 @@ void vsr__store_f32(const vsr_tview *t, size_t off, size_t n, const float *src)
     case VSR_DT_I8: {
         int8_t *d = (int8_t *)t->data + off;
         float inv = 1.f / t->scale;
-        for (size_t i = 0; i < n; i++)
-            d[i] = vsr__quantize1_fast(src[i], inv, t->zp);
+        if (t->k && t->k->f32_to_qs8) {
+            t->k->f32_to_qs8(src, d, n, inv, t->zp);
+            return;
+        }
+        vsr_f32_qs8_cvt__scalar(src, d, n, inv, t->zp);
         return;
     }
     }

@@ -225,7 +225,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
     }
     if (c->dw && c->float_epilogue)
         c->dw = 0;
-    if (c->simd && !c->float_epilogue) {
+    if (c->simd) { /* float epilogue: the int16 kernels in acc32 mode, then FP32 per value */
         int cin4 = (cin + 3) / 4;
         size_t np = (size_t)uk->ncob * taps * (size_t)cin4 * 64;
         c->wqpack = zalloc64(np, 1);
@@ -411,6 +411,35 @@ void vsr_f32_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const float *in, fl
     }
 }
 
+/*
+ * fma16(a, b, c) = binary16(a*b + c) with one rounding, as vfmadd231ph: a*b
+ * (22 significant bits) is exact in binary64 and a*b + c is rounded once to
+ * binary64. That rounding can only move the sum onto a binary16 rounding
+ * boundary (a midpoint) when the exact sum is not a binary64 number, i.e.
+ * spans more than 53 bits; with binary16 operands that needs either c below
+ * 2^-53 of a product that is itself a midpoint (>= 2^29, past binary16's
+ * overflow, inf either way) or a product below 2^-31 of c (then c, a
+ * binary16 value, is at least 2^-12 of it away from any midpoint). So the
+ * binary64 value rounds like the exact sum; it is narrowed to binary32 with
+ * round to odd (truncate, set the last bit when inexact), which keeps the
+ * binary16 rounding of a value with >= 2 more bits exact, then rounded to
+ * binary16 to nearest even. Finite operands only (NaN payloads may differ).
+ */
+static float fma16(float a, float b, float c)
+{
+    double d = (double)a * (double)b + (double)c;
+    float f = (float)d; /* |d| < 2^33 and, unless 0, >= 2^-48: a normal binary32 */
+    if ((double)f != d && d == d) {
+        uint32_t u;
+        memcpy(&u, &f, 4);
+        if (fabs((double)f) > fabs(d))
+            u--; /* rounded away from zero: step back (same sign, f != 0) */
+        u |= 1u;
+        memcpy(&f, &u, 4);
+    }
+    return vsr_f16_to_f32(vsr_f32_to_f16(f));
+}
+
 void vsr_f16_conv_ukernel_1x32__scalar(const vsr_conv_uk *p, const uint16_t *in, uint16_t *out,
                                        int n)
 {
@@ -428,8 +457,8 @@ void vsr_f16_conv_ukernel_1x32__scalar(const vsr_conv_uk *p, const uint16_t *in,
                     const uint16_t *xp = ip + ky * p->dil * p->in_row + kx * p->dil * p->cin;
                     for (int ci = 0; ci < p->cin; ci++, w += 32) {
                         float xv = vsr_f16_to_f32(xp[ci]);
-                        for (int j = 0; j < 32; j++) /* exact product, one binary16 rounding */
-                            acc[j] = f16r(acc[j] + xv * vsr_f16_to_f32(w[j]));
+                        for (int j = 0; j < 32; j++)
+                            acc[j] = fma16(xv, vsr_f16_to_f32(w[j]), acc[j]);
                     }
                 }
             int nv = p->cout - cob * 32 < 32 ? p->cout - cob * 32 : 32;
@@ -510,6 +539,11 @@ void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *
                                 acc[j] += (int32_t)xp[c2 * 2 + b] * (int32_t)w[j * 2 + b];
                 }
             int nv = p->cout - cob * 16 < 16 ? p->cout - cob * 16 : 16;
+            if (p->acc32) {
+                memcpy((int32_t *)(void *)out + (size_t)px * p->cout + cob * 16, acc,
+                       (size_t)nv * sizeof(int32_t));
+                continue;
+            }
             for (int j = 0; j < nv; j++) {
                 int o = cob * 16 + j;
                 out[(size_t)px * p->cout + (size_t)o] =
@@ -633,7 +667,7 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
     size_t rowp = (size_t)Wp * C, orow_n = (size_t)gm->OW * gm->CO;
     vsr_conv_uk uk = c->uk;
     uk.in_row = (ptrdiff_t)rowp;
-    if (tin->dt == VSR_DT_I8 && e->k.qs8_conv_i16 && !c->dw) {
+    if (tin->dt == VSR_DT_I8 && (e->k.qs8_conv_i16 || c->float_epilogue) && !c->dw) {
         int zx = e->qzp[e->g->nodes[t->i].in[0]];
         int16_t *pb = e->scratch[chunk];
         size_t inner = (size_t)gm->W * C, lpad = (size_t)gm->pl * C;
@@ -651,6 +685,26 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
                 dst[lpad + k] = (int16_t)(src[k] - zx);
         }
         memset(pb + (size_t)rows * rowp, 0, 64 * sizeof(int16_t));
+        if (c->float_epilogue) {
+            /* the accumulators, then the reference's epilogue (row_qs8) per value */
+            size_t aoff = ((size_t)rows * rowp * sizeof(int16_t) + 64 * sizeof(int16_t) + 63) &
+                          ~(size_t)63;
+            int32_t *acc = (int32_t *)(void *)((uint8_t *)pb + aoff);
+            int tout_id = e->plan.dst[t->i];
+            float sx = e->qscale[e->g->nodes[t->i].in[0]], inv_sy = 1.f / e->qscale[tout_id];
+            uk.acc32 = 1;
+            for (int y = y0; y < y1; y++) {
+                e->k.qs8_conv_acc(&uk, pb + (size_t)(y - y0) * rowp, (int8_t *)(void *)acc,
+                                  gm->OW);
+                int8_t *orow = (int8_t *)tout->data + (size_t)y * orow_n;
+                for (size_t k = 0; k < orow_n; k++) {
+                    int o = (int)(k % (size_t)gm->CO);
+                    float v = (float)acc[k] * sx * c->wscale[o];
+                    orow[k] = vsr__quantize1_fast(act1(c, o, v), inv_sy, c->uk.zp_out);
+                }
+            }
+            return;
+        }
         for (int y = y0; y < y1; y++)
             e->k.qs8_conv_i16(&uk, pb + (size_t)(y - y0) * rowp,
                               (int8_t *)tout->data + (size_t)y * orow_n, gm->OW);
@@ -766,8 +820,10 @@ static size_t chunk_scratch_bytes(const vsr_engine *e, int i, const conv_geom *g
     size_t rows = (size_t)max_rows + (size_t)gm->keff_h - 1;
     size_t rowp = (size_t)(gm->W + gm->keff_w - 1) * (size_t)gm->C;
     if (dt == VSR_DT_I8)
-        return e->k.qs8_conv_i16 && !c->dw ? (rows * rowp + 64) * sizeof(int16_t)
-                                           : rows * rowp + 64;
+        return c->float_epilogue ? (rows * rowp + 64) * sizeof(int16_t) + 64 +
+                                       (size_t)gm->OW * gm->CO * sizeof(int32_t)
+               : e->k.qs8_conv_i16 && !c->dw ? (rows * rowp + 64) * sizeof(int16_t)
+                                             : rows * rowp + 64;
     return (rows * rowp + 16 + (size_t)gm->OW * gm->CO + 16) * sizeof(float);
 }
 

@@ -18,6 +18,9 @@ typedef struct ew_task {
     vsr_tview a, b, o;
     int bmode; /* 0 same shape, 1 one channel, 2 per-channel vector */
     const float *pw;
+    int use_lut; /* INT8 -> INT8 unary op through lut */
+    int8_t lut[256];
+    const int8_t *lut2; /* INT8 binary op (and a fused unary op) through e->lut2[i] */
 } ew_task;
 
 static float gelu(float x)
@@ -50,10 +53,15 @@ static void pixels(const ew_task *t, const vsr_node *nd, float *a, const float *
         for (size_t k = 0; k < m; k++)
             a[k] = 1.f / (1.f + expf(-a[k]));
         break;
-    case VSR_OP_CLIP:
-        for (size_t k = 0; k < m; k++)
-            a[k] = fminf(fmaxf(a[k], nd->act.lo), nd->act.hi);
+    case VSR_OP_CLIP: {
+        /* fminf(fmaxf(v, lo), hi) without the libm calls (NaN -> lo, as fmaxf) */
+        float lo = nd->act.lo, hi = nd->act.hi;
+        for (size_t k = 0; k < m; k++) {
+            float v = a[k] > lo ? a[k] : lo;
+            a[k] = v < hi ? v : hi;
+        }
         break;
+    }
     case VSR_OP_SCALE:
         for (size_t k = 0; k < m; k++)
             a[k] = nd->f0 * a[k] + nd->f1;
@@ -102,11 +110,53 @@ static void pixels(const ew_task *t, const vsr_node *nd, float *a, const float *
     }
 }
 
+/* Element-wise ops of one int8 value that unary_lut() tabulates. */
+static int lut_op(vsr_op_type op)
+{
+    return op == VSR_OP_RELU || op == VSR_OP_LEAKY_RELU || op == VSR_OP_GELU ||
+           op == VSR_OP_SIGMOID || op == VSR_OP_CLIP || op == VSR_OP_SCALE;
+}
+
+/* An element-wise op of one int8 value: tabulate the float path (the same
+ * dequantize, pixels(), requantize calls) over the 256 inputs, so the table
+ * gives exactly what computing each element would. lut[q + 128] for input q. */
+static void unary_lut(const ew_task *t, const vsr_node *nd, vsr_tview a, vsr_tview o,
+                      int8_t *lut)
+{
+    int8_t qin[256];
+    float v[256];
+    for (int q = 0; q < 256; q++)
+        qin[q] = (int8_t)(q - 128);
+    a.data = qin;
+    o.data = lut;
+    vsr__load_f32(&a, 0, 256, v);
+    ew_task t1 = *t;
+    t1.o.c = 1;
+    pixels(&t1, nd, v, v, 256); /* (b is not read by one-input ops) */
+    vsr__store_f32(&o, 0, 256, v);
+}
+
 static void ew_row(void *ctx, size_t y)
 {
     const ew_task *t = ctx;
     const vsr_node *nd = &t->e->g->nodes[t->i];
     int w = t->o.w, c = t->o.c;
+    if (t->lut2) {
+        size_t n = (size_t)w * c, off = (size_t)y * n;
+        const uint8_t *a = (const uint8_t *)t->a.data + off,
+                      *b = (const uint8_t *)t->b.data + off;
+        int8_t *d = (int8_t *)t->o.data + off;
+        for (size_t k = 0; k < n; k++)
+            d[k] = t->lut2[(size_t)a[k] << 8 | b[k]];
+        return;
+    }
+    if (t->use_lut) {
+        size_t n = (size_t)w * c, off = (size_t)y * n;
+        const int8_t *s = (const int8_t *)t->a.data + off;
+        int8_t *d = (int8_t *)t->o.data + off;
+        t->e->k.lut8(s, d, n, t->lut);
+        return;
+    }
     int chunk = CHUNK / c;
     float a[CHUNK], b[CHUNK];
     if (t->bmode == 2)
@@ -139,6 +189,96 @@ int vsr__eltwise_run(vsr_engine *e, int i, vsr_error *err)
                   : t.b.c == t.a.c                                                         ? 0
                                                                                            : 1;
     }
+    if (e->lut2 && e->lut2[i]) {
+        if (t.b.h != t.a.h || t.b.w != t.a.w || t.b.c != t.a.c)
+            return vsr_error_set(err, -EINVAL, "%s: %s: operands of %dx%dx%d and %dx%dx%d",
+                                 e->g->name, nd->name, t.a.h, t.a.w, t.a.c, t.b.h, t.b.w,
+                                 t.b.c);
+        t.lut2 = e->lut2[i];
+    } else if (nd->n_in == 1 && t.a.dt == VSR_DT_I8 && t.o.dt == VSR_DT_I8 && lut_op(nd->op)) {
+        unary_lut(&t, nd, t.a, t.o, t.lut);
+        t.use_lut = 1;
+    }
     vsr__parallel(e, ew_row, &t, (size_t)t.o.h);
+    return 0;
+}
+
+/*
+ * INT8 binary ops as a table. The table is built with the same calls as the
+ * per-element path (vsr__load_f32 of both operands, pixels(), vsr__store_f32;
+ * then the fused op's own 256-entry table), so every entry is what computing
+ * the element gives: the results do not change, only the work per element
+ * (two loads and one table read instead of two dequantizations, the float op
+ * and a requantization, then a second pass for the fused op).
+ */
+int vsr__eltwise_prepare(vsr_engine *e, int no_fuse, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    vsr_plan *p = &e->plan;
+    int n = g->n_nodes;
+    if (e->prec != VSR_PREC_INT8 || no_fuse)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        const vsr_node *nd = &g->nodes[i];
+        if ((nd->op != VSR_OP_ADD && nd->op != VSR_OP_MUL) || nd->n_in != 2 || !p->exec[i] ||
+            p->dst[i] != i)
+            continue;
+        const vsr_node *na = &g->nodes[nd->in[0]], *nb = &g->nodes[nd->in[1]];
+        if (e->dt[nd->in[0]] != VSR_DT_I8 || e->dt[nd->in[1]] != VSR_DT_I8 ||
+            e->dt[i] != VSR_DT_I8 || na->h != nb->h || na->w != nb->w || na->c != nb->c ||
+            nd->c > CHUNK)
+            continue;
+        if (!e->lut2 && !(e->lut2 = calloc((size_t)n, sizeof(int8_t *))))
+            return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+        int8_t *lut = malloc(65536);
+        if (!lut)
+            return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+        e->lut2[i] = lut;
+        /* a following element-wise op of one int8 value, sole consumer: into the table */
+        int f = -1;
+        if (!p->is_output[i] && p->n_consumers[i] == 1)
+            for (int j = i + 1; j < n && f < 0; j++)
+                if (g->nodes[j].n_in == 1 && g->nodes[j].in[0] == i)
+                    f = j;
+        if (f >= 0 &&
+            !(p->exec[f] && p->dst[f] == f && lut_op(g->nodes[f].op) && e->dt[f] == VSR_DT_I8))
+            f = -1;
+        /* scalar conversions: the oracle (the kernel table's are bit-identical) */
+        vsr_tview va = {.dt = VSR_DT_I8,
+                        .h = 1,
+                        .w = 256,
+                        .c = 1,
+                        .scale = e->qscale[nd->in[0]],
+                        .zp = e->qzp[nd->in[0]]};
+        vsr_tview vb = va, vo = va, vf = va;
+        vb.scale = e->qscale[nd->in[1]], vb.zp = e->qzp[nd->in[1]];
+        vo.scale = e->qscale[i], vo.zp = e->qzp[i];
+        vf.scale = f >= 0 ? e->qscale[f] : 1.f, vf.zp = f >= 0 ? e->qzp[f] : 0;
+        ew_task t = {.e = e, .i = i, .o = vo, .bmode = 0, .pw = e->pw[i]};
+        int8_t fl[256], qa[256], qb[256];
+        float a[256], b[256];
+        if (f >= 0) {
+            ew_task tf = {.e = e, .i = f, .pw = e->pw[f]};
+            unary_lut(&tf, &g->nodes[f], vo, vf, fl);
+        }
+        for (int q = 0; q < 256; q++)
+            qb[q] = (int8_t)(q - 128);
+        va.data = qa, vb.data = qb, vo.data = qa;
+        vsr__load_f32(&vb, 0, 256, b);
+        for (int x = -128; x < 128; x++) {
+            memset(qa, x, sizeof(qa));
+            vsr__load_f32(&va, 0, 256, a);
+            pixels(&t, nd, a, b, 256);
+            vsr__store_f32(&vo, 0, 256, a);
+            int8_t *row = lut + ((size_t)(uint8_t)x << 8);
+            for (int q = 0; q < 256; q++)
+                row[(uint8_t)qb[q]] = f >= 0 ? fl[(uint8_t)(qa[q] ^ 0x80)] : qa[q];
+        }
+        if (f >= 0) { /* node i now writes f's tensor; f does not run */
+            p->fuse_act[i] = f;
+            p->dst[i] = f;
+            p->exec[f] = 0;
+        }
+    }
     return 0;
 }

@@ -18,6 +18,30 @@ typedef struct misc_task {
     float amat[1024]; /* matmul_pixels: A */
 } misc_task;
 
+/* Row y of the input interpolated along x: h[X * C + c] = a0 + (a1 - a0) * wx. */
+static void bilinear_hrow(const misc_task *t, int y, const int *xl, const int *xh,
+                          const float *xw, float *r, float *h)
+{
+    int C = t->a.c, OW = t->o.w;
+    size_t rn = (size_t)t->a.w * C;
+    vsr__load_f32(&t->a, (size_t)y * rn, rn, r);
+    for (int X = 0; X < OW; X++) {
+        const float *a0 = r + (size_t)xl[X] * C, *a1 = r + (size_t)xh[X] * C;
+        float wx = xw[X], *o = h + (size_t)X * C;
+        for (int c = 0; c < C; c++)
+            o[c] = a0[c] + (a1[c] - a0[c]) * wx;
+    }
+}
+
+/*
+ * out = top + (bot - top) * wy with top and bot the input rows yl and yh
+ * interpolated along x (a0 + (a1 - a0) * wx): the same operations in the same
+ * order per value as interpolating each output pixel from its four taps, so
+ * the results do not depend on the order. Each input row is interpolated
+ * along x once and kept while output rows use it (f output rows per input
+ * row); the vertical pass is one vectorizable loop per output row, and INT8
+ * rows are (de)quantized by the kernel table's row conversions.
+ */
 static void bilinear_chunk(void *ctx, size_t chunk)
 {
     misc_task *t = ctx;
@@ -25,12 +49,12 @@ static void bilinear_chunk(void *ctx, size_t chunk)
     int f = nd->i0, H = t->a.h, W = t->a.w, C = t->a.c, OH = t->o.h, OW = t->o.w;
     int y0 = (int)((size_t)OH * chunk / (size_t)t->nchunks);
     int y1 = (int)((size_t)OH * (chunk + 1) / (size_t)t->nchunks);
-    size_t rn = (size_t)W * C;
-    float *r0 = malloc(rn * sizeof(float)), *r1 = malloc(rn * sizeof(float));
-    float *out = malloc((size_t)OW * C * sizeof(float));
+    size_t rn = (size_t)W * C, on = (size_t)OW * C;
+    float *r = malloc(rn * sizeof(float)), *out = malloc(on * sizeof(float));
+    float *hb[2] = {malloc(on * sizeof(float)), malloc(on * sizeof(float))};
     int *xl = malloc((size_t)OW * sizeof(int)), *xh = malloc((size_t)OW * sizeof(int));
     float *xw = malloc((size_t)OW * sizeof(float));
-    if (!r0 || !r1 || !out || !xl || !xh || !xw) {
+    if (!r || !out || !hb[0] || !hb[1] || !xl || !xh || !xw) {
         __atomic_store_n(&t->err, -ENOMEM, __ATOMIC_RELAXED); /* workers may race */
         goto done;
     }
@@ -44,7 +68,7 @@ static void bilinear_chunk(void *ctx, size_t chunk)
         xh[X] = xl[X] + 1 < W ? xl[X] + 1 : W - 1;
         xw[X] = sx - (float)xl[X];
     }
-    int cur0 = -1, cur1 = -1;
+    int tag[2] = {-1, -1}; /* input row held by hb[k] */
     for (int Y = y0; Y < y1; Y++) {
         float sy = ((float)Y + 0.5f) / (float)f - 0.5f;
         if (sy < 0.f)
@@ -53,28 +77,25 @@ static void bilinear_chunk(void *ctx, size_t chunk)
             sy = (float)(H - 1);
         int yl = (int)sy, yh = yl + 1 < H ? yl + 1 : H - 1;
         float wy = sy - (float)yl;
-        if (cur0 != yl) {
-            vsr__load_f32(&t->a, (size_t)yl * rn, rn, r0);
-            cur0 = yl;
+        int kl = tag[0] == yl ? 0 : tag[1] == yl ? 1 : -1;
+        if (kl < 0) {
+            kl = tag[0] == yh && yh != yl ? 1 : 0; /* keep the buffer holding yh */
+            bilinear_hrow(t, yl, xl, xh, xw, r, hb[kl]);
+            tag[kl] = yl;
         }
-        if (cur1 != yh) {
-            vsr__load_f32(&t->a, (size_t)yh * rn, rn, r1);
-            cur1 = yh;
+        int kh = tag[kl] == yh ? kl : tag[1 - kl] == yh ? 1 - kl : -1;
+        if (kh < 0) {
+            kh = 1 - kl;
+            bilinear_hrow(t, yh, xl, xh, xw, r, hb[kh]);
+            tag[kh] = yh;
         }
-        for (int X = 0; X < OW; X++) {
-            const float *a0 = r0 + (size_t)xl[X] * C, *a1 = r0 + (size_t)xh[X] * C;
-            const float *b0 = r1 + (size_t)xl[X] * C, *b1 = r1 + (size_t)xh[X] * C;
-            float wx = xw[X];
-            for (int c = 0; c < C; c++) {
-                float top = a0[c] + (a1[c] - a0[c]) * wx;
-                float bot = b0[c] + (b1[c] - b0[c]) * wx;
-                out[(size_t)X * C + c] = top + (bot - top) * wy;
-            }
-        }
-        vsr__store_f32(&t->o, (size_t)Y * OW * C, (size_t)OW * C, out);
+        const float *top = hb[kl], *bot = hb[kh];
+        for (size_t k = 0; k < on; k++)
+            out[k] = top[k] + (bot[k] - top[k]) * wy;
+        vsr__store_f32(&t->o, (size_t)Y * on, on, out);
     }
 done:
-    free(r0), free(r1), free(out), free(xl), free(xh), free(xw);
+    free(r), free(out), free(hb[0]), free(hb[1]), free(xl), free(xh), free(xw);
 }
 
 static void matpix_row(void *ctx, size_t y)

@@ -8,12 +8,50 @@
 
 #include "../engine_internal.h"
 
+enum { MV_MAX_LUT = 8, MV_ROWBUF = 4096 };
+
 typedef struct mv_task {
     vsr_engine *e;
     int i;
     vsr_tview in[1]; /* first input (others fetched per row for concat) */
     vsr_tview o;
+    /* INT8 concat: rescaling table of input k (k < MV_MAX_LUT), built once per run */
+    int has_lut[MV_MAX_LUT];
+    int8_t lut[MV_MAX_LUT][256];
 } mv_task;
+
+/* The INT8 concat rescaling table of input s: the same dequantize / round-to-nearest-even
+ * / saturate as the float path, once per input value. */
+static void concat_lut(const vsr_tview *s, const vsr_tview *o, int8_t *lut)
+{
+    float inv = 1.f / o->scale;
+    for (int q = -128; q < 128; q++)
+        lut[q + 128] = vsr__quantize1(s->scale * (float)(q - s->zp), inv, o->zp);
+}
+
+/* n elements of es bytes, a short run: inline copies instead of a memcpy call. */
+static inline void copy_short(uint8_t *d, const uint8_t *s, size_t n, size_t es)
+{
+    switch (es) {
+    case 1:
+        for (size_t k = 0; k < n; k++)
+            d[k] = s[k];
+        break;
+    case 2:
+        for (size_t k = 0; k < n; k++)
+            memcpy(d + 2 * k, s + 2 * k, 2);
+        break;
+    default:
+        for (size_t k = 0; k < n; k++)
+            memcpy(d + 4 * k, s + 4 * k, 4);
+        break;
+    }
+}
+
+static int same_type(const vsr_tview *s, const vsr_tview *d)
+{
+    return s->dt == d->dt && (s->dt != VSR_DT_I8 || (s->scale == d->scale && s->zp == d->zp));
+}
 
 /* Copy n elements src[soff..] -> dst[doff..], converting when the types differ. */
 static void copy_run(const vsr_tview *s, size_t soff, const vsr_tview *d, size_t doff, size_t n)
@@ -46,18 +84,34 @@ static void mv_row(void *ctx, size_t yy)
             vsr_tview s = vsr__tensor(e, nd->in[k]);
             if (s.dt == VSR_DT_I8 && t->o.dt == VSR_DT_I8 &&
                 (s.scale != t->o.scale || s.zp != t->o.zp)) {
-                /* rescale through a table: the same dequantize / round-to-nearest-even /
-                 * saturate as the float path, once per input value */
-                int8_t lut[256];
-                float inv = 1.f / t->o.scale;
-                for (int q = -128; q < 128; q++)
-                    lut[q + 128] = vsr__quantize1(s.scale * (float)(q - s.zp), inv, t->o.zp);
-                for (int x = 0; x < W; x++) {
+                /* rescale through a table (built once per run for the first inputs) */
+                int8_t lbuf[256];
+                const int8_t *lut = k < MV_MAX_LUT && t->has_lut[k] ? t->lut[k] : lbuf;
+                if (lut == lbuf)
+                    concat_lut(&s, &t->o, lbuf);
+                /* the input row through the table kernel in runs of whole pixels, then
+                 * copied to its channels of the output pixels */
+                int8_t rb[MV_ROWBUF];
+                int px = s.c <= MV_ROWBUF ? MV_ROWBUF / s.c : 0;
+                for (int x0 = 0; px && x0 < W; x0 += px) {
+                    int m = W - x0 < px ? W - x0 : px;
+                    const int8_t *src = (const int8_t *)s.data + ((size_t)y * W + x0) * s.c;
+                    e->k.lut8(src, rb, (size_t)m * s.c, lut);
+                    for (int x = 0; x < m; x++)
+                        copy_short((uint8_t *)t->o.data + ((size_t)y * W + x0 + x) * C + c0,
+                                   (const uint8_t *)rb + (size_t)x * s.c, (size_t)s.c, 1);
+                }
+                for (int x = 0; !px && x < W; x++) { /* more channels than the buffer */
                     const int8_t *src = (const int8_t *)s.data + ((size_t)y * W + x) * s.c;
                     int8_t *dst = (int8_t *)t->o.data + ((size_t)y * W + x) * C + c0;
-                    for (int j = 0; j < s.c; j++)
-                        dst[j] = lut[src[j] + 128];
+                    e->k.lut8(src, dst, (size_t)s.c, lut);
                 }
+            } else if (same_type(&s, &t->o)) {
+                const uint8_t *src = (const uint8_t *)s.data + (size_t)y * W * s.c * es;
+                uint8_t *dst = (uint8_t *)t->o.data + ((size_t)y * W * C + c0) * es;
+                for (int x = 0; x < W; x++)
+                    copy_short(dst + (size_t)x * C * es, src + (size_t)x * s.c * es,
+                               (size_t)s.c, es);
             } else {
                 for (int x = 0; x < W; x++)
                     copy_run(&s, ((size_t)y * W + x) * s.c, &t->o, ((size_t)y * W + x) * C + c0,
@@ -68,6 +122,15 @@ static void mv_row(void *ctx, size_t yy)
         break;
     }
     case VSR_OP_SLICE:
+        if (same_type(a, &t->o)) {
+            const uint8_t *src =
+                (const uint8_t *)a->data + ((size_t)y * W * a->c + nd->i0) * es;
+            uint8_t *dst = (uint8_t *)t->o.data + (size_t)y * W * C * es;
+            for (int x = 0; x < W; x++)
+                copy_short(dst + (size_t)x * C * es, src + (size_t)x * a->c * es, (size_t)C,
+                           es);
+            break;
+        }
         for (int x = 0; x < W; x++)
             copy_run(a, ((size_t)y * W + x) * a->c + nd->i0, &t->o, ((size_t)y * W + x) * C,
                      (size_t)C);
@@ -85,6 +148,16 @@ static void mv_row(void *ctx, size_t yy)
     }
     case VSR_OP_DEPTH_TO_SPACE: {
         int r = nd->i0, h = y / r, i = y % r;
+        if (same_type(a, &t->o)) {
+            /* the r output pixels of input pixel w are its channels [i*r*C, (i+1)*r*C) */
+            size_t run = (size_t)r * C;
+            const uint8_t *src =
+                (const uint8_t *)a->data + ((size_t)h * a->w * a->c + i * run) * es;
+            uint8_t *dst = (uint8_t *)t->o.data + (size_t)y * W * C * es;
+            for (int w = 0; w < a->w; w++)
+                copy_short(dst + (size_t)w * run * es, src + (size_t)w * a->c * es, run, es);
+            break;
+        }
         for (int X = 0; X < W; X++) {
             int w = X / r, j = X % r;
             copy_run(a, ((size_t)h * a->w + w) * a->c + (size_t)(i * r + j) * C, &t->o,
@@ -108,8 +181,17 @@ int vsr__movement_run(vsr_engine *e, int i, vsr_error *err)
 {
     (void)err;
     mv_task t = {.e = e, .i = i};
-    t.in[0] = vsr__tensor(e, e->g->nodes[i].in[0]);
+    const vsr_node *nd = &e->g->nodes[i];
+    t.in[0] = vsr__tensor(e, nd->in[0]);
     t.o = vsr__tensor(e, e->plan.dst[i]);
+    if (nd->op == VSR_OP_CONCAT && t.o.dt == VSR_DT_I8)
+        for (int k = 0; k < nd->n_in && k < MV_MAX_LUT; k++) {
+            vsr_tview s = vsr__tensor(e, nd->in[k]);
+            if (s.dt == VSR_DT_I8 && !same_type(&s, &t.o)) {
+                concat_lut(&s, &t.o, t.lut[k]);
+                t.has_lut[k] = 1;
+            }
+        }
     vsr__parallel(e, mv_row, &t, (size_t)t.o.h);
     return 0;
 }

@@ -5,7 +5,8 @@
  * (x - zp_in), so products are exact and no saturation can occur; weights
  * are packed [cob][ky][kx][ci/2][16][2] int16 (zero past Cin). Requantization
  * is the exact 64-bit rounding of vsr__requant(), so the result is
- * bit-identical to the scalar reference and to the VNNI kernel.
+ * bit-identical to the scalar reference and to the VNNI kernel. With
+ * p->acc32 it stores the int32 accumulators instead (float epilogues).
  */
 #include <assert.h>
 #include <immintrin.h>
@@ -49,6 +50,20 @@ static inline void store16(int8_t *o, __m256i a, __m256i b, int nv)
     _mm256_storeu_si256((__m256i *)(t + 8), b);
     for (int j = 0; j < nv; j++)
         o[j] = (int8_t)t[j];
+}
+
+/* acc32 mode: the 16 raw accumulators of one pixel (nv of them). */
+static inline void store_acc(int32_t *o, __m256i a, __m256i b, int nv)
+{
+    if (nv == 16) {
+        _mm256_storeu_si256((__m256i *)o, a);
+        _mm256_storeu_si256((__m256i *)(o + 8), b);
+        return;
+    }
+    int32_t t[16];
+    _mm256_storeu_si256((__m256i *)t, a);
+    _mm256_storeu_si256((__m256i *)(t + 8), b);
+    memcpy(o, t, (size_t)nv * sizeof(int32_t));
 }
 
 void vsr_qs8_conv_i16_ukernel_4x16__avx2(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
@@ -98,6 +113,14 @@ void vsr_qs8_conv_i16_ukernel_4x16__avx2(const vsr_conv_uk *p, const int16_t *in
                         h3 = _mm256_add_epi32(h3, _mm256_madd_epi16(x3, wh));
                     }
                 }
+            if (p->acc32) {
+                int32_t *o = (int32_t *)(void *)out + (size_t)px * p->cout + cob * 16;
+                store_acc(o, l0, h0, nv);
+                store_acc(o + p->cout, l1, h1, nv);
+                store_acc(o + 2 * p->cout, l2, h2, nv);
+                store_acc(o + 3 * p->cout, l3, h3, nv);
+                continue;
+            }
             int8_t *o = out + (size_t)px * p->cout + cob * 16;
             store16(o, requant(l0, ml, sl, zp, lo, hi), requant(h0, mh, sh, zp, lo, hi), nv);
             store16(o + p->cout, requant(l1, ml, sl, zp, lo, hi),
@@ -126,6 +149,10 @@ void vsr_qs8_conv_i16_ukernel_4x16__avx2(const vsr_conv_uk *p, const int16_t *in
                                     x0, _mm256_loadu_si256((const __m256i *)(wt + 16))));
                     }
                 }
+            if (p->acc32) {
+                store_acc((int32_t *)(void *)out + (size_t)px * p->cout + cob * 16, l0, h0, nv);
+                continue;
+            }
             store16(out + (size_t)px * p->cout + cob * 16, requant(l0, ml, sl, zp, lo, hi),
                     requant(h0, mh, sh, zp, lo, hi), nv);
         }

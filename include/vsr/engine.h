@@ -116,16 +116,30 @@ typedef struct vsr_weights vsr_weights;
  * FP32 and requantize (round to nearest, ties to even); a conv with a fused
  * sigmoid / leaky / PReLU applies it in FP32 to the dequantized accumulator.
  * Quantization parameters come from vsr_calib_* or vsr_graph_set_quant().
+ *
+ * VSR_PREC_FP16N ("fp16n", native FP16): VSR_PREC_FP16 storage and ops,
+ * except that dense stride-1 convs whose fused epilogue is none / ReLU /
+ * clip do binary16 arithmetic: every multiply-add is one fused operation
+ * rounded to binary16 (round to nearest even), in the order bias, ky, kx,
+ * ci. With AVX512-FP16 that is vfmadd231ph (about twice the throughput of
+ * VSR_PREC_FP16); on any other CPU (or with force_scalar /
+ * VSR_FORCE_SCALAR=1) the scalar twin computes the same operation exactly
+ * (the product and sum in binary64, one rounding to binary16 through round
+ * to odd) and gives bit-identical outputs, but is much slower than
+ * VSR_PREC_FP16 there. The accumulation error grows with Cin*kh*kw (see
+ * docs/PERFORMANCE.md). The same as VSR_PREC_FP16 with
+ * vsr_engine_options.fp16_native = 1.
  */
 typedef enum vsr_precision {
     VSR_PREC_FP32 = 0,
     VSR_PREC_FP16 = 1,
     VSR_PREC_INT8 = 2,
+    VSR_PREC_FP16N = 3,
 } vsr_precision;
 
-/** "fp32", "fp16", "int8". */
+/** "fp32", "fp16", "int8", "fp16n". */
 const char *vsr_precision_name(vsr_precision p);
-/** Parse "fp32" / "fp16" / "int8" (case-insensitive). -EINVAL otherwise. */
+/** Parse "fp32" / "fp16" / "fp16n" / "int8" (case-insensitive). -EINVAL otherwise. */
 int vsr_precision_parse(const char *s, vsr_precision *out, vsr_error *err);
 
 /* ==== graph building ================================================ */
@@ -450,11 +464,10 @@ typedef struct vsr_engine_options {
     /**
      * FP16 only. 0 (default): convs accumulate in FP32 and round each output
      * once (the rule of VSR_PREC_FP16 above; SIMD and scalar agree to FMA
-     * ordering). 1: dense stride-1 convs whose epilogue is none / ReLU / clip
-     * use binary16 FMAs (AVX512-FP16 when the CPU has it, else a scalar
-     * emulation): every multiply-add is rounded to binary16, about twice the
-     * throughput, with accumulation error growing with Cin*k*k (see
-     * docs/PERFORMANCE.md). Other convs and ops are unchanged.
+     * ordering). 1: the engine runs as VSR_PREC_FP16N (binary16 FMAs in
+     * dense stride-1 convs; AVX512-FP16, else the bit-identical scalar twin),
+     * and vsr_engine_precision() reports VSR_PREC_FP16N. Prefer passing
+     * VSR_PREC_FP16N to vsr_engine_create().
      */
     int fp16_native;
 } vsr_engine_options;
@@ -479,6 +492,7 @@ void vsr_engine_free(vsr_engine **e);
 
 /** The ISA bits the engine's kernels use (0 = scalar). */
 unsigned vsr_engine_isa(const vsr_engine *e);
+/** The precision the engine runs (VSR_PREC_FP16N also for FP16 with opt.fp16_native). */
 vsr_precision vsr_engine_precision(const vsr_engine *e);
 
 /**

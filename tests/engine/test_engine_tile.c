@@ -51,8 +51,8 @@ static void test_tiled_equals_whole(void **state)
     vsr_engine_options t;
     vsr_engine_options_default(&t);
     t.tile = 6;
-    t.pad = 3; /* radius 2 of the convs + 1 for the bilinear taps */
-    for (int prec = 0; prec < 3; prec++)
+    t.pad = 3;                           /* radius 2 of the convs + 1 for the bilinear taps */
+    for (int prec = 0; prec < 4; prec++) /* fp32, fp16, int8, fp16n */
         for (int out = 0; out < 2; out++) {
             int oh, ow, oc, th, tw, tc;
             float *a = run_graph(g, (vsr_precision)prec, NULL, in, H, W, out, &oh, &ow, &oc);
