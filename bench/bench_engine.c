@@ -10,8 +10,10 @@
  * (> 1: vsrbench faster). Then an end-to-end Vid4 line (decode + BI degrade
  * + infer + PSNR/SSIM) in frames/s when the data set is present.
  *
- * usage: bench_engine [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16,int8] [-f E2E_FRAMES]
+ * usage: bench_engine [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16,int8,fp16n] [-f E2E_FRAMES]
  *                     [--vid4 DIR] [--no-peak]
+ *        bench_engine --model NAME [--size WxH] [--weights FILE] [-n RUNS] [-t THREADS]
+ *                     [-p ...] [--layers]   (one zoo model, see bench_model())
  */
 #include <getopt.h>
 #include <math.h>
@@ -394,14 +396,159 @@ static int make_engine(const vsr_graph *g, int p, pthreadpool_t pool, int profil
     vsr_engine_options o;
     vsr_engine_options_default(&o);
     o.profile = profile;
-    o.fp16_native = p == 3;
-    return vsr_engine_create(g, p == 3 ? VSR_PREC_FP16 : (vsr_precision)p, pool, &o, e, err);
+    return vsr_engine_create(g, p == 3 ? VSR_PREC_FP16N : (vsr_precision)p, pool, &o, e, err);
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr, "usage: bench_engine [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16,int8] "
-                    "[-f E2E_FRAMES] [--vid4 DIR] [--no-peak]\n");
+    fprintf(f, "usage: bench_engine [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16,int8,fp16n] "
+               "[-f E2E_FRAMES] [--vid4 DIR] [--no-peak]\n"
+               "       bench_engine --model NAME [--size WxH] [--weights FILE] [-n RUNS] "
+               "[-t THREADS] [-p ...] [--layers]\n"
+               "  -n RUNS (>= 3), -t threads, -p precisions (alternating run by run);\n"
+               "  --model: one zoo model, --size LR size (default 120x68), --weights .vsrw\n"
+               "  (default random), --layers per-layer mean us per run\n");
+}
+
+/*
+ * --model: one zoo model at one LR size (default 120x68, the quickstart's demo
+ * frames) on exactly -t threads: the precisions alternate run by run (A B C A B C
+ * ...), median and p95 ms per frame, and with --layers the per-layer profile
+ * (mean us per run) side by side, to see where one precision loses to another.
+ * Weights: --weights FILE (.vsrw) or random; INT8 is calibrated (minmax) on two
+ * synthetic frames; a hidden-state input is fed zeros.
+ */
+static int bench_model(const char *name, int h, int w, const char *weights, long runs,
+                       long threads, const int *want, int layers)
+{
+    vsr_error err = {0};
+    const vsr_models_entry *ent = vsr_models_zoo_find(name);
+    if (!ent)
+        return fprintf(stderr, "bench_engine: --model %s: not in the zoo\n", name), 2;
+    vsr_graph *g = NULL;
+    CHECK(vsr_models_build(&ent->hp, ent->name, h, w, &g, &err));
+    if (weights)
+        CHECK(vsr_models_load_weights(ent, g, weights, &err));
+    else
+        CHECK(vsr_models_random_weights(g, 20240901, &err));
+    int nin = vsr_graph_input_count(g);
+    float *in[2] = {NULL, NULL};
+    for (int i = 0; i < nin && i < 2; i++) {
+        int c;
+        CHECK(vsr_graph_input_info(g, i, NULL, NULL, NULL, &c, NULL));
+        in[i] = calloc((size_t)h * w * (size_t)c, sizeof(float));
+        if (!in[i])
+            return fprintf(stderr, "bench_engine: out of memory\n"), 1;
+        if (i == 0)
+            for (int k = 0; k < c; k += 3) { /* 3, 6 or 9 channels: frames side by side */
+                float *tmp = malloc((size_t)h * w * 3 * sizeof(float));
+                if (!tmp)
+                    return fprintf(stderr, "bench_engine: out of memory\n"), 1;
+                synth(tmp, h, w, k);
+                for (size_t px = 0; px < (size_t)h * w; px++)
+                    for (int j = 0; j < 3 && k + j < c; j++)
+                        in[0][px * (size_t)c + (size_t)(k + j)] = tmp[px * 3 + (size_t)j];
+                free(tmp);
+            }
+    }
+    if (nin > 2)
+        return fprintf(stderr, "bench_engine: %s has %d inputs\n", name, nin), 1;
+    if (want[VSR_PREC_INT8]) {
+        vsr_calib *cal = NULL;
+        CHECK(vsr_calib_create(g, NULL, &cal, &err));
+        const float *ci[2] = {in[0], in[1]};
+        CHECK(vsr_calib_feed(cal, ci, h, w, &err));
+        CHECK(vsr_calib_finish(cal, NULL, g, &err));
+        vsr_calib_free(&cal);
+    }
+    pthreadpool_t pool = threads > 1 ? pthreadpool_create((size_t)threads) : NULL;
+    if (threads > 1 && !pool)
+        return fprintf(stderr, "bench_engine: pthreadpool_create failed\n"), 1;
+    vsr_engine *e[NPREC] = {NULL};
+    double *t[NPREC] = {NULL};
+    for (int p = 0; p < NPREC; p++) {
+        if (!want[p])
+            continue;
+        CHECK(make_engine(g, p, pool, layers, &e[p], &err));
+        for (int i = 0; i < nin; i++) {
+            int c;
+            CHECK(vsr_graph_input_info(g, i, NULL, NULL, NULL, &c, NULL));
+            CHECK(vsr_engine_set_input(e[p], i, in[i], h, w, c, &err));
+        }
+        for (int k = 0; k < 3; k++) /* warm-up */
+            CHECK(vsr_engine_run(e[p], &err));
+        vsr_engine_profile_reset(e[p]);
+        t[p] = malloc((size_t)runs * sizeof(double));
+        if (!t[p])
+            return fprintf(stderr, "bench_engine: out of memory\n"), 1;
+    }
+    for (long r = 0; r < runs; r++)
+        for (int p = 0; p < NPREC; p++) {
+            if (!e[p])
+                continue;
+            double t0 = now_s();
+            CHECK(vsr_engine_run(e[p], &err));
+            t[p][r] = (now_s() - t0) * 1e3;
+        }
+    printf("# bench_engine --model %s: %dx%d LR, %ld thread%s, %ld runs, ISA %s, %s weights\n",
+           name, w, h, threads, threads > 1 ? "s" : "", runs, vsr_isa_name(vsr_cpu_features()),
+           weights ? "trained" : "random");
+    printf("| prec | median ms | p95 ms |\n|---|---|---|\n");
+    for (int p = 0; p < NPREC; p++) {
+        if (!e[p])
+            continue;
+        double med, p95;
+        stats(t[p], (int)runs, &med, &p95);
+        printf("| %s | %.3f | %.3f |\n", prec_names[p], med, p95);
+    }
+    if (layers) {
+        printf("\n| layer | op |");
+        for (int p = 0; p < NPREC; p++)
+            if (e[p])
+                printf(" %s us |", prec_names[p]);
+        printf("\n|---|---|");
+        for (int p = 0; p < NPREC; p++)
+            if (e[p])
+                printf("---|");
+        printf("\n");
+        int first = -1;
+        for (int p = 0; p < NPREC && first < 0; p++)
+            if (e[p])
+                first = p;
+        for (int i = 0; first >= 0 && i < vsr_engine_layer_count(e[first]); i++) {
+            int any = 0;
+            for (int p = 0; p < NPREC; p++) {
+                vsr_layer_profile lp;
+                if (e[p] && vsr_engine_layer_profile(e[p], i, &lp) == 0 && lp.calls)
+                    any = 1;
+            }
+            if (!any)
+                continue;
+            vsr_layer_profile l0;
+            vsr_engine_layer_profile(e[first], i, &l0);
+            printf("| %s | %s |", l0.name, vsr_op_name(l0.op));
+            for (int p = 0; p < NPREC; p++) {
+                vsr_layer_profile lp;
+                if (!e[p])
+                    continue;
+                vsr_engine_layer_profile(e[p], i, &lp);
+                if (lp.calls)
+                    printf(" %.1f |", (double)lp.ns * 1e-3 / (double)runs);
+                else
+                    printf(" - |");
+            }
+            printf("\n");
+        }
+    }
+    for (int p = 0; p < NPREC; p++) {
+        vsr_engine_free(&e[p]);
+        free(t[p]);
+    }
+    if (pool)
+        pthreadpool_destroy(pool);
+    free(in[0]), free(in[1]);
+    vsr_graph_free(&g);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -410,8 +557,13 @@ int main(int argc, char **argv)
     int want[NPREC] = {1, 1, 1, 1}, do_peak = 1;
     const char *vid4 = "/work/shared/data/vid4";
     vsr_error err = {0};
+    const char *model = NULL, *weights = NULL;
+    int mh = 68, mw = 120, layers = 0;
     static const struct option lo[] = {
-        {"vid4", required_argument, 0, 'V'}, {"no-peak", no_argument, 0, 'P'}, {0, 0, 0, 0}};
+        {"vid4", required_argument, 0, 'V'},    {"no-peak", no_argument, 0, 'P'},
+        {"model", required_argument, 0, 'M'},   {"size", required_argument, 0, 'S'},
+        {"weights", required_argument, 0, 'W'}, {"layers", no_argument, 0, 'L'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "n:t:p:f:h", lo, NULL)) != -1) {
         switch (opt) {
@@ -434,12 +586,9 @@ int main(int argc, char **argv)
             for (char *sv = NULL, *tok = strtok_r(buf, ",", &sv); tok;
                  tok = strtok_r(NULL, ",", &sv)) {
                 vsr_precision p;
-                if (strcmp(tok, "fp16n") == 0)
-                    want[3] = 1;
-                else if (vsr_precision_parse(tok, &p, &err))
-                    return fprintf(stderr, "bench_engine: -p: %s (or fp16n)\n", err.msg), 2;
-                else
-                    want[p] = 1;
+                if (vsr_precision_parse(tok, &p, &err))
+                    return fprintf(stderr, "bench_engine: -p: %s\n", err.msg), 2;
+                want[p] = 1; /* enum values = row indices (fp16n = 3) */
             }
             break;
         }
@@ -449,15 +598,41 @@ int main(int argc, char **argv)
         case 'P':
             do_peak = 0;
             break;
+        case 'M':
+            model = optarg;
+            break;
+        case 'W':
+            weights = optarg;
+            break;
+        case 'L':
+            layers = 1;
+            break;
+        case 'S': {
+            char *end = NULL;
+            long a = strtol(optarg, &end, 10), b = 0;
+            if (end && *end == 'x')
+                b = strtol(end + 1, &end, 10);
+            if (!end || *end || a < 1 || b < 1 || a > 8192 || b > 8192)
+                return fprintf(stderr, "bench_engine: --size %s: expected WxH, e.g. 120x68\n",
+                               optarg),
+                       2;
+            mw = (int)a, mh = (int)b;
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            return 0;
         default:
-            usage();
+            usage(stderr);
             return 2;
         }
     }
     if (optind != argc) {
-        usage();
+        usage(stderr);
         return 2;
     }
+    if (model)
+        return bench_model(model, mh, mw, weights, runs, maxthreads, want, layers);
 
     /* network + weights + INT8 parameters */
     const vsr_models_entry *ent = vsr_models_zoo_find("ABPN");

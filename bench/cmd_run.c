@@ -179,10 +179,11 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
     int W = clip->lr[0].width, H = clip->lr[0].height;
     if (s->hp.family == VSR_MODELS_BICUBIC) {
         if (strcmp(r->precision->name, "fp32"))
-            return vsr_error_set(err, -EINVAL,
-                                 "bicubic runs in fp32 only; exclude it from %s "
-                                 "(exclude: [{model: bicubic, precision: [fp16, int8]}])",
-                                 r->precision->name);
+            return vsr_error_set(
+                err, -EINVAL,
+                "bicubic runs in fp32 only; exclude it from %s "
+                "(exclude: [{model: bicubic, precision: [fp16, fp16n, int8]}])",
+                r->precision->name);
         if ((rc = vsr_models_bicubic_step(cfg->scale, &s->step, err)))
             return rc;
         s->step_is_bicubic = 1;

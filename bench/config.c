@@ -835,7 +835,7 @@ static int parse_models(struct ctx *c, struct fy_node *root, vsr_config *cfg)
     return 0;
 }
 
-static const char *const precision_names[] = {"fp32", "fp16", "int8", NULL};
+static const char *const precision_names[] = {"fp32", "fp16", "fp16n", "int8", NULL};
 static const char *const calib_methods[] = {"minmax", "percentile", "mse", NULL};
 
 static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
@@ -851,7 +851,7 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
         struct fy_node *v;
         join_path(kp, path, "name");
         if (!(v = lookup(c, n, "name")))
-            return bad(c, n, 0, kp, "missing required key (fp32, fp16 or int8)");
+            return bad(c, n, 0, kp, "missing required key (fp32, fp16, fp16n or int8)");
         if ((ret = get_enum(c, v, kp, precision_names, &p->name)) < 0)
             return ret;
         calib = lookup(c, n, "calibration");

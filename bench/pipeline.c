@@ -248,7 +248,7 @@ int vsr_pipe_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_tempora
     if (tp == VSR_MODELS_T_PREV_HR)
         return vsr_error_set(err, -ENOTSUP,
                              "%s: INT8 calibration of prev-HR models is not wired in "
-                             "vsrbench yet; use fp32/fp16",
+                             "vsrbench yet; use fp32, fp16 or fp16n",
                              model);
     vsr_calib *cal = NULL;
     float *x = NULL, *h = NULL;

@@ -229,6 +229,129 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_by_sweep ON runs (sweep_id);"
     "ALTER TABLE tune_results ADD COLUMN ms_p95 REAL;"
     "ALTER TABLE tune_results ADD COLUMN psnr_vs_untiled REAL;",
+
+    /* ---- v4: training runs and their loss curves (vsrbench train) ---- */
+    /* train_runs: one row per training of one config into one out_dir;
+     * `vsrbench train --resume` reuses the newest row with the same (name,
+     * out_dir). config_text is the YAML file as read, overrides the --set
+     * arguments one per line. steps = planned budget; final_step = last
+     * step logged; wall_s = training seconds summed over the attempts.
+     * val_psnr_y = the last validation (mean over the demo clips of the
+     * per-frame Y-PSNR, crop 4, dB); bicubic_psnr_y = bicubic on the same
+     * clips. status: 'running' (stays so if the process died),
+     * 'done' (final_step = steps), 'interrupted' (stopped early, resumable),
+     * 'failed' (error holds one line). host_id/git_rev/build_flags/pid as in
+     * runs. weights = the .vsrw path the run writes. */
+    "CREATE TABLE train_runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  host_id INTEGER REFERENCES hosts (id),"
+    "  name TEXT NOT NULL,"
+    "  out_dir TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  config_path TEXT,"
+    "  config_text TEXT NOT NULL,"
+    "  overrides TEXT,"
+    "  seed INTEGER NOT NULL,"
+    "  steps INTEGER NOT NULL CHECK (steps >= 1),"
+    "  batch INTEGER NOT NULL,"
+    "  patch INTEGER NOT NULL,"
+    "  threads INTEGER NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('running', 'done', 'interrupted', 'failed')),"
+    "  error TEXT,"
+    "  final_step INTEGER NOT NULL DEFAULT 0,"
+    "  wall_s REAL NOT NULL DEFAULT 0,"
+    "  val_psnr_y REAL,"
+    "  bicubic_psnr_y REAL,"
+    "  weights TEXT,"
+    "  git_rev TEXT,"
+    "  build_flags TEXT,"
+    "  pid INTEGER,"
+    "  started TEXT NOT NULL DEFAULT " VSR_NOW ","
+    "  finished TEXT"
+    ") STRICT;"
+    "CREATE INDEX train_runs_by_name ON train_runs (name, out_dir);"
+    /* train_points: the loss curve, one row per optimisation step (1-based:
+     * the step just taken). loss = mean loss of the step's batch; lr the
+     * learning rate it used; steps_per_s the mean rate of the attempt so far
+     * (NULL for rows recovered from loss.tsv); val_psnr_y NULL unless
+     * validated at this step. */
+    "CREATE TABLE train_points ("
+    "  train_run_id INTEGER NOT NULL REFERENCES train_runs (id) ON DELETE CASCADE,"
+    "  step INTEGER NOT NULL CHECK (step >= 1),"
+    "  loss REAL NOT NULL,"
+    "  lr REAL NOT NULL,"
+    "  steps_per_s REAL,"
+    "  val_psnr_y REAL,"
+    "  PRIMARY KEY (train_run_id, step)"
+    ") STRICT;",
+
+    /* ---- v5: precision 'fp16n' in runs and tune_results ---- */
+    /* 'fp16n' (VSR_PREC_FP16N: FP16 with binary16-FMA convs) joins the
+     * precision CHECK of runs and tune_results. As in v3, SQLite cannot alter
+     * a CHECK, so both are rebuilt with the same columns in the same order
+     * (tune_results' v3 columns ms_p95 and psnr_vs_untiled stay last) and
+     * their indexes recreated; foreign keys are off during migrations, so
+     * the rows that reference runs stay, ids unchanged. */
+    "CREATE TABLE runs_v5 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
+    "  host_id INTEGER REFERENCES hosts (id),"
+    "  run_key TEXT NOT NULL,"
+    "  config_hash TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  variant TEXT NOT NULL,"
+    "  precision TEXT NOT NULL CHECK (precision IN ('fp32', 'fp16', 'fp16n', 'int8')),"
+    "  calib_method TEXT CHECK (calib_method IN ('minmax', 'percentile', 'mse')),"
+    "  calib_frames INTEGER,"
+    "  dataset TEXT NOT NULL,"
+    "  degradation TEXT NOT NULL CHECK (degradation IN ('bi', 'bd')),"
+    "  scale INTEGER NOT NULL,"
+    "  tile INTEGER NOT NULL,"
+    "  pad INTEGER NOT NULL,"
+    "  threads INTEGER NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'failed',"
+    "                                         'skipped')),"
+    "  error TEXT,"
+    "  git_rev TEXT,"
+    "  build_flags TEXT,"
+    "  isa TEXT,"
+    "  params INTEGER,"
+    "  macs INTEGER,"
+    "  input_w INTEGER,"
+    "  input_h INTEGER,"
+    "  pid INTEGER,"
+    "  started TEXT,"
+    "  finished TEXT"
+    ") STRICT;"
+    "INSERT INTO runs_v5 SELECT * FROM runs;"
+    "DROP TABLE runs;"
+    "ALTER TABLE runs_v5 RENAME TO runs;"
+    "CREATE INDEX runs_by_hash ON runs (config_hash, status);"
+    "CREATE INDEX runs_by_sweep ON runs (sweep_id);"
+    "CREATE TABLE tune_results_v5 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
+    "  host_id INTEGER REFERENCES hosts (id),"
+    "  model TEXT NOT NULL,"
+    "  variant TEXT NOT NULL,"
+    "  precision TEXT NOT NULL CHECK (precision IN ('fp32', 'fp16', 'fp16n', 'int8')),"
+    "  dataset TEXT NOT NULL,"
+    "  tile INTEGER NOT NULL,"
+    "  pad INTEGER NOT NULL,"
+    "  threads INTEGER NOT NULL,"
+    "  ms REAL NOT NULL,"
+    "  psnr_delta REAL,"
+    "  identical INTEGER NOT NULL CHECK (identical IN (0, 1)),"
+    "  pareto INTEGER NOT NULL CHECK (pareto IN (0, 1)),"
+    "  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"
+    "  created TEXT NOT NULL DEFAULT " VSR_NOW ","
+    "  ms_p95 REAL,"
+    "  psnr_vs_untiled REAL"
+    ") STRICT;"
+    "INSERT INTO tune_results_v5 SELECT * FROM tune_results;"
+    "DROP TABLE tune_results;"
+    "ALTER TABLE tune_results_v5 RENAME TO tune_results;"
+    "CREATE INDEX tune_by_sweep ON tune_results (sweep_id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -252,6 +375,15 @@ enum {
     ST_MARK_FAILED,
     ST_TUNE_INSERT,
     ST_RUN_SKIP,
+    ST_TRAIN_FIND,
+    ST_TRAIN_INSERT,
+    ST_TRAIN_REOPEN,
+    ST_TRAIN_CUT,
+    ST_TRAIN_POINT,
+    ST_TRAIN_PROGRESS,
+    ST_TRAIN_FINISH,
+    ST_TRAIN_STALE,
+    ST_TRAIN_MARK,
     ST_COUNT
 };
 
@@ -300,6 +432,36 @@ static const char *const statement_sql[ST_COUNT] = {
         " tile, pad, threads, ms, psnr_delta, identical, pareto, recommended, ms_p95,"
         " psnr_vs_untiled)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    [ST_TRAIN_FIND] = "SELECT id, status, pid FROM train_runs WHERE name = ?1 AND out_dir = ?2"
+                      " ORDER BY id DESC LIMIT 1",
+    [ST_TRAIN_INSERT] =
+        "INSERT INTO train_runs (host_id, name, out_dir, model, config_path, config_text,"
+        " overrides, seed, steps, batch, patch, threads, weights, git_rev, build_flags, pid,"
+        " bicubic_psnr_y, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+        " ?13, ?14, ?15, ?16, ?17, 'running') RETURNING id",
+    /* a resumed attempt: the row takes this attempt's config and process */
+    [ST_TRAIN_REOPEN] =
+        "UPDATE train_runs SET host_id = ?2, model = ?3, config_path = ?4, config_text = ?5,"
+        " overrides = ?6, seed = ?7, steps = ?8, batch = ?9, patch = ?10, threads = ?11,"
+        " weights = ?12, git_rev = ?13, build_flags = ?14, pid = ?15,"
+        " bicubic_psnr_y = coalesce(?16, bicubic_psnr_y), status = 'running', error = NULL,"
+        " finished = NULL, final_step = ?17,"
+        " val_psnr_y = (SELECT val_psnr_y FROM train_points WHERE train_run_id = ?1"
+        "   AND step <= ?17 AND val_psnr_y IS NOT NULL ORDER BY step DESC LIMIT 1)"
+        " WHERE id = ?1",
+    [ST_TRAIN_CUT] = "DELETE FROM train_points WHERE train_run_id = ?1 AND step > ?2",
+    [ST_TRAIN_POINT] = "INSERT INTO train_points (train_run_id, step, loss, lr, steps_per_s,"
+                       " val_psnr_y) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                       " ON CONFLICT DO NOTHING",
+    [ST_TRAIN_PROGRESS] = "UPDATE train_runs SET final_step = max(final_step, ?2),"
+                          " val_psnr_y = coalesce(?3, val_psnr_y) WHERE id = ?1",
+    [ST_TRAIN_FINISH] = "UPDATE train_runs SET status = ?2, error = ?3, final_step = ?4,"
+                        " wall_s = wall_s + ?5, finished = " VSR_NOW " WHERE id = ?1",
+    [ST_TRAIN_STALE] =
+        "SELECT id, pid FROM train_runs WHERE host_id IS ?1 AND status = 'running'",
+    [ST_TRAIN_MARK] = "UPDATE train_runs SET status = 'interrupted',"
+                      " error = 'the process training it died' WHERE id = ?1"
+                      " AND status = 'running'",
 };
 
 struct vsr_runlog {
@@ -1012,4 +1174,234 @@ fail:;
     if (!sqlite3_get_autocommit(log->db))
         step_done(log->st[ST_ROLLBACK]);
     return ret;
+}
+
+/* ---- training runs (schema v4) ------------------------------------------ */
+
+static int pid_alive(int64_t pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* Insert @p n points of run @p id (inside the caller's transaction); a step
+ * already there is left as it is. *last_val receives the newest validation. */
+static int insert_points(vsr_runlog *log, int64_t id, const vsr_runlog_train_point *p, int n,
+                         long *max_step, double *last_val)
+{
+    for (int i = 0; i < n; i++) {
+        if (p[i].step < 1 || !isfinite(p[i].loss) || !isfinite(p[i].lr))
+            return SQLITE_MISMATCH;
+        sqlite3_stmt *st = log->st[ST_TRAIN_POINT];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, p[i].step);
+        sqlite3_bind_double(st, 3, p[i].loss);
+        sqlite3_bind_double(st, 4, p[i].lr);
+        bind_real(st, 5, p[i].steps_per_s);
+        bind_real(st, 6, p[i].val_psnr_y);
+        int rc = step_done(st);
+        if (rc != SQLITE_OK)
+            return rc;
+        if (max_step && p[i].step > *max_step)
+            *max_step = p[i].step;
+        if (last_val && isfinite(p[i].val_psnr_y))
+            *last_val = p[i].val_psnr_y;
+    }
+    return SQLITE_OK;
+}
+
+int vsr_runlog_train_begin(vsr_runlog *log, const vsr_runlog_train *t, int resume,
+                           long start_step, double bicubic_psnr,
+                           const vsr_runlog_train_point *known, int n_known, int64_t *train_id,
+                           vsr_error *err)
+{
+    *train_id = 0;
+    if (!t->name || !t->out_dir || !t->model || !t->config_text || t->steps < 1 ||
+        start_step < 0)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: a training run needs a name, out_dir, model, config text and "
+                             "steps >= 1",
+                             log->path);
+    const char *what = "starting the transaction";
+    int64_t id = 0;
+    int rc = step_done(log->st[ST_BEGIN]);
+    if (rc != SQLITE_OK)
+        goto fail;
+
+    /* Rows left 'running' by a dead process of this host are interrupted. */
+    what = "looking for interrupted training runs";
+    int64_t ids[64];
+    int nids = 0;
+    sqlite3_stmt *sel = log->st[ST_TRAIN_STALE];
+    bind_id(sel, 1, t->host_id);
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW && nids < 64)
+        if (!pid_alive(sqlite3_column_int64(sel, 1)))
+            ids[nids++] = sqlite3_column_int64(sel, 0);
+    sqlite3_reset(sel);
+    sqlite3_clear_bindings(sel);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        goto fail;
+    what = "marking interrupted training runs";
+    for (int i = 0; i < nids; i++) {
+        sqlite3_bind_int64(log->st[ST_TRAIN_MARK], 1, ids[i]);
+        if ((rc = step_done(log->st[ST_TRAIN_MARK])) != SQLITE_OK)
+            goto fail;
+    }
+
+    if (resume) {
+        what = "looking up the training run to resume";
+        sqlite3_stmt *st = log->st[ST_TRAIN_FIND];
+        bind_text(st, 1, t->name);
+        bind_text(st, 2, t->out_dir);
+        int64_t pid = 0;
+        int running = 0;
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            id = sqlite3_column_int64(st, 0);
+            const unsigned char *s = sqlite3_column_text(st, 1);
+            running = s && !strcmp((const char *)s, "running");
+            pid = sqlite3_column_int64(st, 2);
+            rc = SQLITE_DONE;
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc != SQLITE_DONE)
+            goto fail;
+        if (running && pid != (int64_t)getpid() && pid_alive(pid)) {
+            step_done(log->st[ST_ROLLBACK]);
+            return vsr_error_set(err, -EBUSY,
+                                 "%s: training run %s (%s) is still being trained by process "
+                                 "%lld; wait for it or stop it first",
+                                 log->path, t->name, t->out_dir, (long long)pid);
+        }
+    }
+    sqlite3_stmt *st;
+    if (id == 0) {
+        what = "recording the start of the training run";
+        st = log->st[ST_TRAIN_INSERT];
+        bind_id(st, 1, t->host_id);
+        bind_text(st, 2, t->name);
+        bind_text(st, 3, t->out_dir);
+        bind_text(st, 4, t->model);
+        bind_text(st, 5, t->config_path);
+        bind_text(st, 6, t->config_text);
+        bind_text(st, 7, t->overrides);
+        sqlite3_bind_int64(st, 8, t->seed);
+        sqlite3_bind_int64(st, 9, t->steps);
+        sqlite3_bind_int(st, 10, t->batch);
+        sqlite3_bind_int(st, 11, t->patch);
+        sqlite3_bind_int(st, 12, t->threads);
+        bind_text(st, 13, t->weights);
+        bind_text(st, 14, t->git_rev);
+        bind_text(st, 15, t->build_flags);
+        sqlite3_bind_int64(st, 16, (int64_t)getpid());
+        bind_real(st, 17, bicubic_psnr);
+        if ((rc = step_int64(st, &id)) != SQLITE_OK)
+            goto fail;
+    }
+    /* The curve up to start_step: what the db has (from the interrupted
+     * attempt), completed from @p known (loss.tsv); anything later goes. */
+    what = "cutting the loss curve at the resumed step";
+    st = log->st[ST_TRAIN_CUT];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, start_step);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        goto fail;
+    what = "recording the loss curve so far";
+    for (int i = 0; i < n_known; i++)
+        if (known[i].step > start_step) {
+            rc = SQLITE_RANGE;
+            goto fail;
+        }
+    if ((rc = insert_points(log, id, known, n_known, NULL, NULL)) != SQLITE_OK)
+        goto fail;
+    what = "reopening the training run";
+    st = log->st[ST_TRAIN_REOPEN];
+    sqlite3_bind_int64(st, 1, id);
+    bind_id(st, 2, t->host_id);
+    bind_text(st, 3, t->model);
+    bind_text(st, 4, t->config_path);
+    bind_text(st, 5, t->config_text);
+    bind_text(st, 6, t->overrides);
+    sqlite3_bind_int64(st, 7, t->seed);
+    sqlite3_bind_int64(st, 8, t->steps);
+    sqlite3_bind_int(st, 9, t->batch);
+    sqlite3_bind_int(st, 10, t->patch);
+    sqlite3_bind_int(st, 11, t->threads);
+    bind_text(st, 12, t->weights);
+    bind_text(st, 13, t->git_rev);
+    bind_text(st, 14, t->build_flags);
+    sqlite3_bind_int64(st, 15, (int64_t)getpid());
+    bind_real(st, 16, bicubic_psnr);
+    sqlite3_bind_int64(st, 17, start_step);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        goto fail;
+    what = "committing the start of the training run";
+    if ((rc = step_done(log->st[ST_COMMIT])) != SQLITE_OK)
+        goto fail;
+    *train_id = id;
+    return 0;
+fail:;
+    int ret = fail(log, rc, what, err);
+    if (!sqlite3_get_autocommit(log->db))
+        step_done(log->st[ST_ROLLBACK]);
+    return ret;
+}
+
+int vsr_runlog_train_points(vsr_runlog *log, int64_t train_id, const vsr_runlog_train_point *p,
+                            int n, vsr_error *err)
+{
+    if (n <= 0)
+        return 0;
+    const char *what = "starting the transaction";
+    int rc = step_done(log->st[ST_BEGIN]);
+    if (rc != SQLITE_OK)
+        goto fail;
+    what = "recording training points";
+    long max_step = 0;
+    double last_val = NAN;
+    if ((rc = insert_points(log, train_id, p, n, &max_step, &last_val)) != SQLITE_OK)
+        goto fail;
+    sqlite3_stmt *st = log->st[ST_TRAIN_PROGRESS];
+    sqlite3_bind_int64(st, 1, train_id);
+    sqlite3_bind_int64(st, 2, max_step);
+    bind_real(st, 3, last_val);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        goto fail;
+    if (sqlite3_changes(log->db) != 1) {
+        rc = SQLITE_NOTFOUND;
+        goto fail;
+    }
+    what = "committing training points";
+    if ((rc = step_done(log->st[ST_COMMIT])) != SQLITE_OK)
+        goto fail;
+    return 0;
+fail:;
+    int ret = rc == SQLITE_NOTFOUND
+                  ? vsr_error_set(err, -ENOENT, "%s: no training run with id %lld", log->path,
+                                  (long long)train_id)
+                  : fail(log, rc, what, err);
+    if (!sqlite3_get_autocommit(log->db))
+        step_done(log->st[ST_ROLLBACK]);
+    return ret;
+}
+
+int vsr_runlog_train_finish(vsr_runlog *log, int64_t train_id, const char *status,
+                            long final_step, double wall_s, const char *error, vsr_error *err)
+{
+    if (!status ||
+        (strcmp(status, "done") && strcmp(status, "interrupted") && strcmp(status, "failed")))
+        return vsr_error_set(
+            err, -EINVAL, "%s: training status must be done, interrupted or failed", log->path);
+    sqlite3_stmt *st = log->st[ST_TRAIN_FINISH];
+    sqlite3_bind_int64(st, 1, train_id);
+    bind_text(st, 2, status);
+    bind_text(st, 3, error && *error ? error : NULL);
+    sqlite3_bind_int64(st, 4, final_step);
+    sqlite3_bind_double(st, 5, isfinite(wall_s) && wall_s > 0 ? wall_s : 0.0);
+    int rc = step_done(st);
+    if (rc == SQLITE_OK && sqlite3_changes(log->db) != 1)
+        return vsr_error_set(err, -ENOENT, "%s: no training run with id %lld", log->path,
+                             (long long)train_id);
+    if (rc != SQLITE_OK)
+        return fail(log, rc, "recording the end of the training run", err);
+    return 0;
 }

@@ -4,7 +4,8 @@
  *        statistics, YAML sweep configs and their expansion into runs.
  *
  * Run log. One SQLite file (runs.db by default) holds every sweep, run,
- * metric, timing, per-layer profile and tune result. The schema is the
+ * metric, timing, per-layer profile and tune result, and (schema v4+) every
+ * training run with its loss curve. The schema is the
  * list of migrations at the top of bench/runlog.c (PRAGMA user_version =
  * number of migrations applied); it only ever grows by new migrations, so
  * readers (reports/) can rely on every table and column documented there.
@@ -294,6 +295,67 @@ int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_t
 int vsr_runlog_tune_record_ext(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_tune *t,
                                const vsr_runlog_tune_row *rows,
                                const vsr_runlog_tune_extra *extra, int n, vsr_error *err);
+
+/* ---- training runs (schema v4; vsrbench train) ------------------------ */
+
+/** A training run as train_runs records it (see migration v4 in bench/runlog.c). */
+typedef struct vsr_runlog_train {
+    const char *name;        /**< config name */
+    const char *out_dir;     /**< checkpoint folder; with name, what --resume matches */
+    const char *model;       /**< zoo entry */
+    const char *config_path; /**< NULL unknown */
+    const char *config_text; /**< the YAML as read (required) */
+    const char *overrides;   /**< --set arguments one per line, NULL none */
+    int64_t seed;
+    long steps; /**< planned budget (>= 1) */
+    int batch, patch, threads;
+    const char *weights;     /**< the .vsrw the run writes */
+    const char *git_rev;     /**< source revision of the binary */
+    const char *build_flags; /**< build type and options */
+    int64_t host_id;         /**< from vsr_runlog_host_id(), 0 for unknown */
+} vsr_runlog_train;
+
+/** One step of the loss curve (NaN doubles are stored as NULL). */
+typedef struct vsr_runlog_train_point {
+    long step;          /**< >= 1: the step just taken */
+    double loss, lr;    /**< finite */
+    double steps_per_s; /**< NaN unknown */
+    double val_psnr_y;  /**< NaN unless validated at this step */
+} vsr_runlog_train_point;
+
+/**
+ * Record the start of a training attempt, in one transaction. With
+ * @p resume, the newest train_runs row with the same name and out_dir is
+ * reused (-EBUSY if a live process is still training it), else a new row
+ * is made. Either way the row's curve is then made to hold exactly the
+ * steps 1..@p start_step: later points (of an interrupted attempt) are
+ * deleted, and the @p n_known points of @p known (all <= start_step, e.g.
+ * read back from loss.tsv) fill the steps it lacks (steps it has are kept).
+ * The row becomes 'running' with this process's pid, final_step =
+ * start_step, val_psnr_y = the newest validation up to it; @p bicubic_psnr
+ * (NaN: keep the row's) is recorded. Rows of this host left 'running' by a
+ * dead process become 'interrupted'. *train_id receives train_runs.id.
+ */
+int vsr_runlog_train_begin(vsr_runlog *log, const vsr_runlog_train *t, int resume,
+                           long start_step, double bicubic_psnr,
+                           const vsr_runlog_train_point *known, int n_known, int64_t *train_id,
+                           vsr_error *err);
+
+/**
+ * Append @p n points in one transaction (call it once per log interval, not
+ * per step) and advance the row's final_step and val_psnr_y. A step already
+ * recorded is left as it is. On failure nothing of the batch is recorded.
+ */
+int vsr_runlog_train_points(vsr_runlog *log, int64_t train_id, const vsr_runlog_train_point *p,
+                            int n, vsr_error *err);
+
+/**
+ * End the attempt: @p status "done", "interrupted" or "failed" (@p error
+ * one line, NULL otherwise), final_step, and @p wall_s seconds added to the
+ * row's wall_s (attempts sum up).
+ */
+int vsr_runlog_train_finish(vsr_runlog *log, int64_t train_id, const char *status,
+                            long final_step, double wall_s, const char *error, vsr_error *err);
 
 /* ====================================================================== */
 /* Tile / pad / threads grid search (vsrbench tune)                       */

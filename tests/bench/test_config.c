@@ -238,7 +238,7 @@ static void test_wrong_type(void **state)
                    "models: [swrn]\n"
                    "precisions: [fp32, fp8]\n",
                    NULL, 0, &err);
-    assert_where(t, msg, 4, "precisions[1]", "'fp8' is not one of fp32, fp16, int8");
+    assert_where(t, msg, 4, "precisions[1]", "'fp8' is not one of fp32, fp16, fp16n, int8");
     msg = load_bad(t,
                    "name: x\n"
                    "datasets: [{name: d, type: demo}]\n"
@@ -363,6 +363,39 @@ static void expect_set_error(const char *set, const char *start, const char *wha
     assert_null(cfg);
     if (strncmp(err.msg, start, strlen(start)) || !strstr(err.msg, what))
         fail_msg("for --set %s: got '%s', want '%s...%s'", set, err.msg, start, what);
+}
+
+/* fp16n (native FP16) is a precision like the others, in the order given; it takes no
+ * calibration; and --set can select it. */
+static void test_fp16n(void **state)
+{
+    (void)state;
+    vsr_config *cfg = NULL;
+    vsr_error err = {0};
+    static const char y[] = "name: n\n"
+                            "datasets: [{name: d, type: demo}]\n"
+                            "models: [swrn]\n"
+                            "precisions: [fp32, fp16, fp16n, int8]\n";
+    if (vsr_config_load_string("n.yaml", y, NULL, 0, &cfg, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->n_precisions, 4);
+    assert_string_equal(cfg->precisions[2].name, "fp16n");
+    assert_null(cfg->precisions[2].calib_method);
+    assert_string_equal(cfg->precisions[3].calib_method, "minmax");
+    vsr_config_free(&cfg);
+    const char *sets[] = {"precisions=[fp16n]"};
+    if (vsr_config_load_string("n.yaml", y, sets, 1, &cfg, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->n_precisions, 1);
+    assert_string_equal(cfg->precisions[0].name, "fp16n");
+    vsr_config_free(&cfg);
+    static const char bad[] = "name: n\n"
+                              "datasets: [{name: d, type: demo}]\n"
+                              "models: [swrn]\n"
+                              "precisions: [{name: fp16n, calibration: {method: mse}}]\n";
+    assert_int_equal(vsr_config_load_string("n.yaml", bad, NULL, 0, &cfg, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "only int8 is calibrated"));
+    assert_null(cfg);
 }
 
 static void test_bad_overrides(void **state)
@@ -555,6 +588,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_yaml_syntax, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exclude_typo, setup, teardown),
         cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_fp16n),
         cmocka_unit_test(test_bad_overrides),
         cmocka_unit_test(test_hash),
         cmocka_unit_test_setup_teardown(test_weights, setup, teardown),

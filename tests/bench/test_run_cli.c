@@ -2,7 +2,7 @@
  * vsrbench run end to end on the demo data: a sweep where one run fails
  * (a zoo model without weights) exits 1 with the other run still recorded;
  * --resume then skips the finished run; --dry-run lists the runs; a bad
- * --set is a config error (exit 2).
+ * --set is a config error (exit 2); an fp16n run is recorded.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,8 @@
 
 #include "cli_harness.h"
 #include "sqlite_harness.h"
+#include "vsr/engine.h"
+#include "vsr/models.h"
 
 struct tmp {
     char dir[256];
@@ -174,11 +176,62 @@ static void test_optional_skipped(void **state)
     assert_int_equal(access(path, F_OK), -1);
 }
 
+/* precisions=[fp16n] from --set: the run is recorded (schema v5) with
+ * precision fp16n, scored and timed. ELSR (5 small convs) with random
+ * weights saved here keeps the scalar FP16-FMA twin fast on any CPU. */
+static void test_run_fp16n(void **state)
+{
+    struct tmp *t = *state;
+    VSR_SKIP_WITHOUT_DEMO();
+    char weights[400];
+    snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
+    const vsr_models_entry *e = vsr_models_zoo_find("ELSR");
+    assert_non_null(e);
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    if (vsr_models_build(&e->hp, "ELSR", 68, 120, &g, &err) ||
+        vsr_models_random_weights(g, 7, &err) || vsr_weights_save(g, weights, &err))
+        fail_msg("%s", err.msg);
+    vsr_graph_free(&g);
+    FILE *f = fopen(t->cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: half\n"
+            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+            "models: [{name: ELSR, weights: %s}]\n"
+            "precisions: [fp32]\n"
+            "threads: 1\n"
+            "timing: {warmup: 0, runs: 1}\n"
+            "output: {report_dir: %s/report}\n",
+            weights, t->dir);
+    fclose(f);
+    const char *run[] = {"run",        t->cfg,  "--db", t->db, "--set", "precisions=[fp16n]",
+                         "--progress", "never", NULL};
+    assert_int_equal(vsrbench(t, run), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE model = 'ELSR' AND"
+                                        " precision = 'fp16n' AND status = 'ok' AND"
+                                        " run_key LIKE '%/fp16n/%' AND calib_method IS NULL"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM sweeps WHERE overrides LIKE"
+                                        " '%precisions=[fp16n]%'"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM frame_metrics"), 1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count FROM timings"), 1);
+    sqlite3_close(db);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/report/report.md", t->dir);
+    assert_true(count_lines_with(path, "fp16n") > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_run_resume_dry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_optional_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_fp16n, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,9 +80,9 @@ static sqlite3 *raw_open(const char *path)
     return db;
 }
 
-static const char *const all_tables[] = {"hosts",         "sweeps",        "runs",
-                                         "clip_metrics",  "frame_metrics", "timings",
-                                         "layer_profile", "tune_results"};
+static const char *const all_tables[] = {
+    "hosts",   "sweeps",        "runs",         "clip_metrics", "frame_metrics",
+    "timings", "layer_profile", "tune_results", "train_runs",   "train_points"};
 
 static long long table_exists(sqlite3 *db, const char *name)
 {
@@ -169,11 +169,11 @@ static int64_t record_run(vsr_runlog *log, int64_t sweep, const char *key, const
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 3);
+    assert_int_equal(vsr_runlog_schema_version(), 5);
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 5);
     assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -191,7 +191,7 @@ static void test_migrate_empty(void **state)
     assert_null(log);
     /* reopening an up-to-date file changes nothing */
     log = open_log(t->db);
-    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 3);
+    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 5);
     vsr_runlog_close(&log);
 }
 
@@ -217,7 +217,7 @@ static void test_migrate_from_v1(void **state)
 
     vsr_runlog *log = open_log(t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 5);
     assert_int_equal(table_exists(db, "tune_results"), 1);
     int64_t id = 0;
     assert_int_equal(vsr_runlog_find_finished(log, "oldhash", &id, &err), 0);
@@ -301,6 +301,319 @@ static void test_migrate_v2_to_v3(void **state)
 }
 
 /* A skipped run keeps its reason and nothing else. */
+/* v3 -> v4 adds the training tables: a file made by the v3 schema keeps its
+ * sweeps, runs, metrics and tune rows, and takes training runs afterwards. */
+static void test_migrate_v3_to_v4(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    sqlite3 *db = raw_open(t->db);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(vsr_runlog_migrate(db, t->db, 3, &err), 0);
+    assert_int_equal(table_exists(db, "train_runs"), 0);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO sweeps (name, config_text, config_hash)"
+                                  " VALUES ('old', 'name: old', 'h');"
+                                  "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                                  " variant, precision, dataset, degradation, scale, tile, pad,"
+                                  " threads, status) VALUES (5, 1, 'k', 'v3hash', 'SWRN',"
+                                  " 'base', 'fp32', 'vid4', 'bi', 4, 0, 0, 1, 'skipped');"
+                                  "INSERT INTO clip_metrics (run_id, clip, frames, psnr_y)"
+                                  " VALUES (5, 'city', 2, 27.5);"
+                                  "INSERT INTO tune_results (sweep_id, model, variant,"
+                                  " precision, dataset, tile, pad, threads, ms, identical,"
+                                  " pareto, recommended, ms_p95) VALUES (1, 'ABPN', 'base',"
+                                  " 'int8', 'demo', 64, 8, 2, 6.0, 1, 1, 1, 7.5);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    vsr_runlog *log = open_log(t->db);
+    db = vsr_runlog_sqlite(log);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 5);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 5 AND"
+                                        " status = 'skipped' AND config_hash = 'v3hash'"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM clip_metrics WHERE run_id = 5"
+                                        " AND psnr_y = 27.5"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE ms_p95 = 7.5"),
+                     1);
+    char buf[64];
+    assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
+    /* the new tables are STRICT and keyed */
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO train_points (train_run_id, step, loss, lr)"
+                                      " VALUES (1, 'x', 1.0, 1.0)",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO train_points (train_run_id, step, loss, lr)"
+                                      " VALUES (42, 1, 1.0, 1.0)",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK); /* no train_runs row 42 */
+    vsr_runlog_close(&log);
+}
+
+/* v4 -> v5 rebuilds runs and tune_results (precision 'fp16n'): a file made
+ * by the v4 schema keeps every run with its id and children, every tune row
+ * with its v3 columns and the training tables; the rebuilt tables are still
+ * STRICT, indexed and keyed, and take fp16n rows from the API afterwards. */
+static void test_migrate_v4_to_v5(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    sqlite3 *db = raw_open(t->db);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(vsr_runlog_migrate(db, t->db, 4, &err), 0);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO sweeps (name, config_text, config_hash)"
+                     " VALUES ('old', 'name: old', 'h');"
+                     "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                     " variant, precision, calib_method, calib_frames, dataset,"
+                     " degradation, scale, tile, pad, threads, status, isa, macs,"
+                     " finished) VALUES (9, 1, 'k', 'v4hash', 'SWRN', 'base',"
+                     " 'int8', 'mse', 4, 'vid4', 'bd', 4, 64, 8, 2, 'ok', 'avx2',"
+                     " 123456789, '2024-01-02T03:04:05.000Z');"
+                     "INSERT INTO clip_metrics (run_id, clip, frames, psnr_y)"
+                     " VALUES (9, 'city', 2, 27.5);"
+                     "INSERT INTO frame_metrics (run_id, clip, frame, psnr_y, ms)"
+                     " VALUES (9, 'city', 0, 27.0, 1.25), (9, 'city', 1, 28.0,"
+                     " 1.5);"
+                     "INSERT INTO timings (run_id, count, warmup, min_ms,"
+                     " median_ms, p95_ms, max_ms, mean_ms, std_ms)"
+                     " VALUES (9, 2, 0, 1, 1.5, 2, 2, 1.5, 0.5);"
+                     "INSERT INTO layer_profile (run_id, layer, name, op, ms)"
+                     " VALUES (9, 0, 'conv0', 'conv', 0.75);"
+                     "INSERT INTO tune_results (id, sweep_id, model, variant,"
+                     " precision, dataset, tile, pad, threads, ms, psnr_delta,"
+                     " identical, pareto, recommended, ms_p95, psnr_vs_untiled)"
+                     " VALUES (3, 1, 'ABPN', 'base', 'fp16', 'demo', 64, 8, 2, 6.0,"
+                     " -0.25, 0, 1, 1, 7.5, 41.5);"
+                     "INSERT INTO train_runs (name, out_dir, model, config_text,"
+                     " seed, steps, batch, patch, threads, status) VALUES ('tr',"
+                     " 'out', 'ELSR', 'name: tr', 1, 10, 2, 12, 1, 'done');"
+                     "INSERT INTO train_points (train_run_id, step, loss, lr)"
+                     " VALUES (1, 1, 0.5, 1e-3);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    /* v4 refuses fp16n in both tables */
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE runs SET precision = 'fp16n'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE tune_results SET precision = 'fp16n'", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    vsr_runlog *log = open_log(t->db);
+    db = vsr_runlog_sqlite(log);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 5);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
+    /* every column of the run kept, same id */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 9 AND"
+                                        " sweep_id = 1 AND run_key = 'k' AND config_hash ="
+                                        " 'v4hash' AND precision = 'int8' AND calib_method ="
+                                        " 'mse' AND calib_frames = 4 AND degradation = 'bd' AND"
+                                        " tile = 64 AND pad = 8 AND threads = 2 AND status ="
+                                        " 'ok' AND isa = 'avx2' AND macs = 123456789 AND"
+                                        " finished = '2024-01-02T03:04:05.000Z'"),
+                     1);
+    int64_t found = 0;
+    assert_int_equal(vsr_runlog_find_finished(log, "v4hash", &found, &err), 0);
+    assert_int_equal(found, 9);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM clip_metrics WHERE run_id = 9"
+                                        " AND psnr_y = 27.5"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT sum(ms) * 4 FROM frame_metrics WHERE"
+                                        " run_id = 9"),
+                     11); /* (1.25 + 1.5) * 4 */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings WHERE run_id = 9"), 1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM layer_profile WHERE run_id = 9"),
+                     1);
+    /* the tune row with its v3 columns in their places */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE id = 3 AND"
+                                        " precision = 'fp16' AND tile = 64 AND pad = 8 AND"
+                                        " threads = 2 AND ms = 6.0 AND psnr_delta = -0.25 AND"
+                                        " identical = 0 AND pareto = 1 AND recommended = 1 AND"
+                                        " created IS NOT NULL AND ms_p95 = 7.5 AND"
+                                        " psnr_vs_untiled = 41.5"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points"), 1);
+    char buf[64];
+    assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM sqlite_master WHERE type ="
+                                        " 'index' AND name IN ('runs_by_hash',"
+                                        " 'runs_by_sweep', 'tune_by_sweep')"),
+                     3);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE"
+                                        " '%_v5'"),
+                     0);
+    /* still STRICT, still checked, still keyed */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM pragma_table_list WHERE strict"
+                                        " = 1 AND name IN ('runs', 'tune_results')"),
+                     2);
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE runs SET precision = 'fp8'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE tune_results SET tile = 'big'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO clip_metrics (run_id, clip, frames)"
+                                      " VALUES (99, 'x', 1)",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO tune_results (sweep_id, model, variant,"
+                                      " precision, dataset, tile, pad, threads, ms, identical,"
+                                      " pareto, recommended) VALUES (42, 'A', 'b', 'fp32', 'd',"
+                                      " 0, 0, 1, 1.0, 1, 1, 1)",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK); /* no sweep 42 */
+
+    /* an fp16n run and fp16n tune rows through the API */
+    vsr_runlog_run r = {.run_key = "ELSR/base/fp16n/demo/bi/t0/p0/th1",
+                        .config_hash = "fp16nhash",
+                        .model = "ELSR",
+                        .variant = "base",
+                        .precision = "fp16n",
+                        .dataset = "demo",
+                        .degradation = "bi",
+                        .scale = 4,
+                        .threads = 1};
+    int64_t id = 0;
+    assert_int_equal(vsr_runlog_run_begin(log, 1, &r, &id, &err), 0);
+    assert_int_equal(id, 10); /* after the kept run 9 */
+    vsr_timing_stats ts = {1, 1, 3.0, 2, 2, 2, 2, 2, 0};
+    vsr_runlog_result res = {.ok = 1, .isa = "scalar", .params = -1, .macs = -1, .timing = &ts};
+    assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), 0);
+    assert_int_equal(vsr_runlog_find_finished(log, "fp16nhash", &found, &err), 0);
+    assert_int_equal(found, 10);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 10 AND"
+                                        " precision = 'fp16n' AND status = 'ok' AND"
+                                        " calib_method IS NULL"),
+                     1);
+    vsr_runlog_tune tune = {"ELSR", "base", "fp16n", "demo", 0};
+    vsr_runlog_tune_row rows[1] = {{0, 0, 1, 10.0, 0.0, 1, 1, 1}};
+    vsr_runlog_tune_extra extra[1] = {{11.0, INFINITY}};
+    assert_int_equal(vsr_runlog_tune_record_ext(log, 1, &tune, rows, extra, 1, &err), 0);
+    assert_int_equal(vsr_test_q_int(db,
+                                    "SELECT count(*) FROM tune_results WHERE precision ="
+                                    " 'fp16n' AND ms_p95 = 11.0 AND psnr_vs_untiled IS NULL"),
+                     1);
+    /* deleting the sweep still cascades through the rebuilt tables */
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM sweeps WHERE id = 1", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results"), 0);
+    vsr_runlog_close(&log);
+}
+
+static vsr_runlog_train make_train(void)
+{
+    vsr_runlog_train tr = {.name = "tiny",
+                           .out_dir = "runs/tiny",
+                           .model = "ELSR",
+                           .config_text = "name: tiny\n",
+                           .seed = 3,
+                           .steps = 10,
+                           .batch = 2,
+                           .patch = 12,
+                           .threads = 1,
+                           .weights = "runs/tiny/tiny.vsrw"};
+    return tr;
+}
+
+/* Loss curve of a training run: begin, batches of points, finish; a resume
+ * cuts the points after its step and fills the gaps from what it is given;
+ * a fresh run with the same name makes a new row. */
+static void test_train_log(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    vsr_runlog *log = open_log(t->db);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    vsr_runlog_train tr = make_train();
+    int64_t id = 0, id2 = 0;
+    assert_int_equal(vsr_runlog_train_begin(log, &tr, 0, 0, 25.5, NULL, 0, &id, &err), 0);
+    assert_true(id > 0);
+    vsr_runlog_train_point p[6];
+    for (int i = 0; i < 6; i++)
+        p[i] = (vsr_runlog_train_point){i + 1, 1.0 / (i + 1), 1e-3, 10.0, NAN};
+    p[3].val_psnr_y = 20.0; /* validated at step 4 */
+    assert_int_equal(vsr_runlog_train_points(log, id, p, 3, &err), 0);
+    assert_int_equal(vsr_runlog_train_points(log, id, p + 3, 3, &err), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points"), 6);
+    assert_int_equal(vsr_test_q_int(db, "SELECT final_step FROM train_runs"), 6);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE"
+                                        " val_psnr_y = 20.0 AND bicubic_psnr_y = 25.5 AND"
+                                        " status = 'running'"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points WHERE"
+                                        " val_psnr_y IS NOT NULL"),
+                     1);
+    assert_int_equal(vsr_runlog_train_finish(log, id, "interrupted", 6, 1.5, NULL, &err), 0);
+    /* resume from a checkpoint at step 4, with step 2 lost from the db and
+     * known from loss.tsv: 5 and 6 go, 2 comes back, 1 is kept as it was */
+    assert_int_equal(
+        sqlite3_exec(db, "DELETE FROM train_points WHERE step = 2", NULL, NULL, NULL),
+        SQLITE_OK);
+    vsr_runlog_train_point known[2] = {{1, 9.0, 1e-3, NAN, NAN}, {2, 0.5, 1e-3, NAN, NAN}};
+    assert_int_equal(vsr_runlog_train_begin(log, &tr, 1, 4, NAN, known, 2, &id2, &err), 0);
+    assert_int_equal(id2, id);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points"), 4);
+    assert_int_equal(vsr_test_q_int(db, "SELECT max(step) FROM train_points"), 4);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points WHERE step = 1"
+                                        " AND loss = 1.0 AND steps_per_s = 10.0"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points WHERE step = 2"
+                                        " AND loss = 0.5 AND steps_per_s IS NULL"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE"
+                                        " status = 'running' AND final_step = 4 AND"
+                                        " bicubic_psnr_y = 25.5 AND val_psnr_y = 20.0"),
+                     1);
+    for (int i = 4; i < 6; i++)
+        p[i].loss = 2.0; /* the resumed attempt's values replace the old ones */
+    assert_int_equal(vsr_runlog_train_points(log, id, p + 4, 2, &err), 0);
+    assert_int_equal(vsr_runlog_train_finish(log, id, "done", 6, 2.0, NULL, &err), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points WHERE step > 4"
+                                        " AND loss = 2.0"),
+                     2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE"
+                                        " status = 'done' AND wall_s = 3.5 AND"
+                                        " finished IS NOT NULL"),
+                     1);
+    /* a fresh run of the same name is a new row; a bad status is refused */
+    assert_int_equal(vsr_runlog_train_begin(log, &tr, 0, 0, NAN, NULL, 0, &id2, &err), 0);
+    assert_true(id2 > id);
+    assert_int_equal(vsr_runlog_train_finish(log, id2, "ok", 0, 0, NULL, &err), -EINVAL);
+    assert_int_equal(vsr_runlog_train_finish(log, id2, "failed", 0, 0.1, "boom", &err), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE"
+                                        " status = 'failed' AND error = 'boom'"),
+                     1);
+    /* a full disk: one line naming the file, nothing of the batch recorded */
+    char sql[80];
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+             vsr_test_q_int(db, "PRAGMA page_count"));
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    int n = 3000;
+    vsr_runlog_train_point *big = calloc((size_t)n, sizeof(*big));
+    assert_non_null(big);
+    for (int i = 0; i < n; i++)
+        big[i] = (vsr_runlog_train_point){i + 1, 1.0, 1e-3, 5.0, NAN};
+    assert_int_equal(vsr_runlog_train_points(log, id2, big, n, &err), -ENOSPC);
+    free(big);
+    assert_non_null(strstr(err.msg, "disk full"));
+    assert_null(strchr(err.msg, '\n'));
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points WHERE"
+                                        " train_run_id = (SELECT max(id) FROM train_runs)"),
+                     0);
+    vsr_runlog_close(&log);
+}
+
 static void test_skipped_run(void **state)
 {
     struct tmp *t = *state;
@@ -690,6 +1003,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v2_to_v3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v3_to_v4, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v4_to_v5, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_train_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skipped_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer_and_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
