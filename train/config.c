@@ -235,6 +235,7 @@ int vsr_train_config_load(const char *path, const char *const *sets, int n_sets,
     D("optimizer.beta1", 0.9, 0, 0.999999, c->beta1);
     D("optimizer.beta2", 0.999, 0, 0.99999999, c->beta2);
     D("optimizer.eps", 1e-8, 0, 1, c->eps);
+    D("optimizer.input_lr_scale", 1.0, 1e-6, 1, c->input_lr_scale);
     if ((rc = get_str(&m, "schedule.type", "cosine", &s, err)))
         goto done;
     rc = vsr_train_sched_parse(s, &c->sched.kind, err);

@@ -8,24 +8,28 @@
 #include "train_internal.h"
 
 #define T float
+#define TR_IS_FLOAT 1
 #define FN(x) x##_f
 #define REAL_EXP expf
 #define REAL_SQRT sqrtf
 #define REAL_ERF erff
 #include "exec_impl.h"
 #undef T
+#undef TR_IS_FLOAT
 #undef FN
 #undef REAL_EXP
 #undef REAL_SQRT
 #undef REAL_ERF
 
 #define T double
+#define TR_IS_FLOAT 0
 #define FN(x) x##_d
 #define REAL_EXP exp
 #define REAL_SQRT sqrt
 #define REAL_ERF erf
 #include "exec_impl.h"
 #undef T
+#undef TR_IS_FLOAT
 #undef FN
 #undef REAL_EXP
 #undef REAL_SQRT

@@ -99,13 +99,7 @@ static void FN(act_bwd)(const FN(actp) * a, const T *x, const T *y, const T *dy,
 
 /* ---- conv ---------------------------------------------------------- */
 
-typedef struct FN(convg) {
-    int H, W, C, OH, OW, CO;
-    int kh, kw, s, d, groups, cig, cog;
-    int pt, pl;
-} FN(convg);
-
-static void FN(conv_geom)(const vsr_conv_params *p, const int *si, const int *so, FN(convg) * g)
+static void FN(conv_geom)(const vsr_conv_params *p, const int *si, const int *so, tr_convg *g)
 {
     g->H = si[0], g->W = si[1], g->C = si[2];
     g->OH = so[0], g->OW = so[1], g->CO = so[2];
@@ -118,8 +112,8 @@ static void FN(conv_geom)(const vsr_conv_params *p, const int *si, const int *so
 }
 
 /* Output rows [y0, y1). */
-static void FN(conv_fwd)(const FN(convg) * g, const T *in, const T *w, const T *b, T *out,
-                         int y0, int y1)
+static void FN(conv_fwd)(const tr_convg *g, const T *in, const T *w, const T *b, T *out, int y0,
+                         int y1)
 {
     const int CO = g->CO;
     for (int oy = y0; oy < y1; oy++)
@@ -158,9 +152,9 @@ static void FN(conv_fwd)(const FN(convg) * g, const T *in, const T *w, const T *
         }
 }
 
-/* dpre -> dW (+=), db (+=), din (+=, may be NULL). */
-static void FN(conv_bwd)(const FN(convg) * g, const T *in, const T *w, const T *dpre, T *dw,
-                         T *db, T *din)
+/* dpre -> dW (+=, may be NULL), db (+=, may be NULL): each element summed over the output
+ * pixels in raster order (conv_internal.h). */
+static void FN(conv_bwd_w)(const tr_convg *g, const T *in, const T *dpre, T *dw, T *db)
 {
     const int CO = g->CO;
     for (int oy = 0; oy < g->OH; oy++)
@@ -169,6 +163,8 @@ static void FN(conv_bwd)(const FN(convg) * g, const T *in, const T *w, const T *
             if (db)
                 for (int k = 0; k < CO; k++)
                     db[k] += dp[k];
+            if (!dw)
+                continue;
             for (int ky = 0; ky < g->kh; ky++) {
                 int iy = oy * g->s - g->pt + ky * g->d;
                 if (iy < 0 || iy >= g->H)
@@ -177,29 +173,201 @@ static void FN(conv_bwd)(const FN(convg) * g, const T *in, const T *w, const T *
                     int ix = ox * g->s - g->pl + kx * g->d;
                     if (ix < 0 || ix >= g->W)
                         continue;
-                    size_t xo = ((size_t)iy * g->W + ix) * g->C;
-                    const T *xp = in + xo;
-                    T *dxp = din ? din + xo : NULL;
+                    const T *xp = in + ((size_t)iy * g->W + ix) * g->C;
                     size_t wo = ((size_t)ky * g->kw + kx) * g->cig * CO;
                     for (int gi = 0; gi < g->groups; gi++)
                         for (int ci = 0; ci < g->cig; ci++) {
                             const T xv = xp[gi * g->cig + ci];
-                            size_t r = wo + (size_t)ci * CO + (size_t)gi * g->cog;
-                            const T *wr = w + r;
-                            T *dwr = dw ? dw + r : NULL;
+                            T *dwr = dw + wo + (size_t)ci * CO + (size_t)gi * g->cog;
                             const T *d = dp + (size_t)gi * g->cog;
-                            T acc = 0;
-                            if (dwr)
-                                for (int k = 0; k < g->cog; k++)
-                                    dwr[k] += xv * d[k];
                             for (int k = 0; k < g->cog; k++)
-                                acc += wr[k] * d[k];
-                            if (dxp)
-                                dxp[gi * g->cig + ci] += acc;
+                                dwr[k] += xv * d[k];
                         }
                 }
             }
         }
+}
+
+/* dpre -> din (+=): gathered per input pixel, each element summed over (ky, kx, k)
+ * ascending starting from its current value (conv_internal.h). */
+static void FN(conv_bwd_x)(const tr_convg *g, const T *w, const T *dpre, T *din)
+{
+    const int CO = g->CO;
+    for (int iy = 0; iy < g->H; iy++)
+        for (int ix = 0; ix < g->W; ix++) {
+            T *q = din + ((size_t)iy * g->W + ix) * g->C;
+            for (int gi = 0; gi < g->groups; gi++)
+                for (int ci = 0; ci < g->cig; ci++) {
+                    T acc = q[gi * g->cig + ci];
+                    for (int ky = 0; ky < g->kh; ky++) {
+                        int ty = iy + g->pt - ky * g->d;
+                        if (ty < 0 || ty % g->s)
+                            continue;
+                        int oy = ty / g->s;
+                        if (oy >= g->OH)
+                            continue;
+                        for (int kx = 0; kx < g->kw; kx++) {
+                            int tx = ix + g->pl - kx * g->d;
+                            if (tx < 0 || tx % g->s)
+                                continue;
+                            int ox = tx / g->s;
+                            if (ox >= g->OW)
+                                continue;
+                            const T *wr = w + (((size_t)ky * g->kw + kx) * g->cig + ci) * CO +
+                                          (size_t)gi * g->cog;
+                            const T *d =
+                                dpre + ((size_t)oy * g->OW + ox) * CO + (size_t)gi * g->cog;
+                            for (int k = 0; k < g->cog; k++)
+                                acc += wr[k] * d[k];
+                        }
+                    }
+                    q[gi * g->cig + ci] = acc;
+                }
+        }
+}
+
+/* Depthwise convs (one input and one output channel per group): the same
+ * per-element order as conv_fwd / conv_bwd_w / conv_bwd_x, with the channel
+ * loop innermost so that it vectorizes. */
+static void FN(dw_fwd)(const tr_convg *g, const T *in, const T *w, const T *b, T *out)
+{
+    const int C = g->CO;
+    for (int oy = 0; oy < g->OH; oy++)
+        for (int ox = 0; ox < g->OW; ox++) {
+            T *o = out + ((size_t)oy * g->OW + ox) * C;
+            for (int c = 0; c < C; c++)
+                o[c] = b ? b[c] : 0;
+            for (int ky = 0; ky < g->kh; ky++) {
+                int iy = oy * g->s - g->pt + ky * g->d;
+                if (iy < 0 || iy >= g->H)
+                    continue;
+                for (int kx = 0; kx < g->kw; kx++) {
+                    int ix = ox * g->s - g->pl + kx * g->d;
+                    if (ix < 0 || ix >= g->W)
+                        continue;
+                    const T *xp = in + ((size_t)iy * g->W + ix) * C;
+                    const T *wk = w + ((size_t)ky * g->kw + kx) * C;
+                    for (int c = 0; c < C; c++)
+                        o[c] += xp[c] * wk[c];
+                }
+            }
+        }
+}
+
+static void FN(dw_bwd_w)(const tr_convg *g, const T *in, const T *dpre, T *dw, T *db)
+{
+    const int C = g->CO;
+    for (int oy = 0; oy < g->OH; oy++)
+        for (int ox = 0; ox < g->OW; ox++) {
+            const T *dp = dpre + ((size_t)oy * g->OW + ox) * C;
+            if (db)
+                for (int c = 0; c < C; c++)
+                    db[c] += dp[c];
+            if (!dw)
+                continue;
+            for (int ky = 0; ky < g->kh; ky++) {
+                int iy = oy * g->s - g->pt + ky * g->d;
+                if (iy < 0 || iy >= g->H)
+                    continue;
+                for (int kx = 0; kx < g->kw; kx++) {
+                    int ix = ox * g->s - g->pl + kx * g->d;
+                    if (ix < 0 || ix >= g->W)
+                        continue;
+                    const T *xp = in + ((size_t)iy * g->W + ix) * C;
+                    T *dwr = dw + ((size_t)ky * g->kw + kx) * C;
+                    for (int c = 0; c < C; c++)
+                        dwr[c] += xp[c] * dp[c];
+                }
+            }
+        }
+}
+
+static void FN(dw_bwd_x)(const tr_convg *g, const T *w, const T *dpre, T *din)
+{
+    const int C = g->CO;
+    for (int iy = 0; iy < g->H; iy++)
+        for (int ix = 0; ix < g->W; ix++) {
+            T *q = din + ((size_t)iy * g->W + ix) * C;
+            for (int ky = 0; ky < g->kh; ky++) {
+                int ty = iy + g->pt - ky * g->d;
+                if (ty < 0 || ty % g->s)
+                    continue;
+                int oy = ty / g->s;
+                if (oy >= g->OH)
+                    continue;
+                for (int kx = 0; kx < g->kw; kx++) {
+                    int tx = ix + g->pl - kx * g->d;
+                    if (tx < 0 || tx % g->s)
+                        continue;
+                    int ox = tx / g->s;
+                    if (ox >= g->OW)
+                        continue;
+                    const T *wk = w + ((size_t)ky * g->kw + kx) * C;
+                    const T *d = dpre + ((size_t)oy * g->OW + ox) * C;
+                    for (int c = 0; c < C; c++)
+                        q[c] += wk[c] * d[c];
+                }
+            }
+        }
+}
+
+static int FN(is_dw)(const tr_convg *g)
+{
+    return g->groups > 1 && g->cig == 1 && g->cog == 1;
+}
+
+#if TR_IS_FLOAT
+/* Float nets on a CPU with the x86 kernels: dense convs up to 64 channels. */
+static int FN(conv_fast)(const tr_net *n, const tr_convg *g)
+{
+    return g->groups == 1 && g->C <= TR_CONV_MAX_CH && g->CO <= TR_CONV_MAX_CH &&
+           n->ck.fwd != NULL;
+}
+#endif
+
+static void FN(conv_forward)(const tr_net *n, const tr_convg *g, const T *in, const T *w,
+                             const T *b, T *out)
+{
+#if TR_IS_FLOAT
+    if (FN(conv_fast)(n, g)) {
+        n->ck.fwd(g, in, w, b, out);
+        return;
+    }
+#else
+    (void)n;
+#endif
+    if (FN(is_dw)(g))
+        FN(dw_fwd)(g, in, w, b, out);
+    else
+        FN(conv_fwd)(g, in, w, b, out, 0, g->OH);
+}
+
+static void FN(conv_backward)(const tr_net *n, tr_slot *s, const tr_convg *g, const T *in,
+                              const T *w, const T *dpre, T *dw, T *db, T *din)
+{
+#if TR_IS_FLOAT
+    if (FN(conv_fast)(n, g)) {
+        n->ck.bwd_w(g, in, dpre, dw, db);
+        if (din && g->s == 1) {
+            tr_conv_transpose(g, w, s->wt);
+            n->ck.bwd_x(g, s->wt, dpre, din);
+        } else if (din) {
+            FN(conv_bwd_x)(g, w, dpre, din);
+        }
+        return;
+    }
+#else
+    (void)n, (void)s;
+#endif
+    if (FN(is_dw)(g)) {
+        FN(dw_bwd_w)(g, in, dpre, dw, db);
+        if (din)
+            FN(dw_bwd_x)(g, w, dpre, din);
+        return;
+    }
+    FN(conv_bwd_w)(g, in, dpre, dw, db);
+    if (din)
+        FN(conv_bwd_x)(g, w, dpre, din);
 }
 
 /* ---- the slot executor --------------------------------------------- */
@@ -277,11 +445,11 @@ static void FN(forward_node)(const tr_net *n, tr_slot *s, int i)
     case VSR_OP_INPUT:
         break;
     case VSR_OP_CONV2D: {
-        FN(convg) g;
+        tr_convg g;
         FN(conv_geom)(&nd->conv, sa, so, &g);
         const T *bias = nd->conv.bias ? FN(wp)(n, nd, 1) : NULL;
         T *pre = s->pre[i] ? (T *)s->pre[i] : y;
-        FN(conv_fwd)(&g, a, FN(wp)(n, nd, 0), bias, pre, 0, g.OH);
+        FN(conv_forward)(n, &g, a, FN(wp)(n, nd, 0), bias, pre);
         if (s->pre[i]) {
             FN(actp) ap = FN(node_act)(n, nd, 1);
             FN(act_fwd)(&ap, pre, y, N, C);
@@ -395,10 +563,12 @@ static void FN(forward_node)(const tr_net *n, tr_slot *s, int i)
     case VSR_OP_BATCH_NORM: {
         const T *gm = FN(wp)(n, nd, 0), *bt = FN(wp)(n, nd, 1);
         const T *mu = FN(wp)(n, nd, 2), *vr = FN(wp)(n, nd, 3);
-        for (size_t k = 0; k < N; k++) {
-            int c = (int)(k % (size_t)C);
-            y[k] = gm[c] * (a[k] - mu[c]) / REAL_SQRT(vr[c] + (T)nd->f0) + bt[c];
-        }
+        T *sd = (T *)s->tmp; /* per-channel sqrt(var + eps), the same values per element */
+        for (int c = 0; c < C; c++)
+            sd[c] = REAL_SQRT(vr[c] + (T)nd->f0);
+        for (size_t k = 0, p = 0; p < N / (size_t)C; p++)
+            for (int c = 0; c < C; c++, k++)
+                y[k] = gm[c] * (a[k] - mu[c]) / sd[c] + bt[c];
         break;
     }
     case VSR_OP_GLOBAL_AVG_POOL:
@@ -478,7 +648,7 @@ static void FN(backward_node)(const tr_net *n, tr_slot *s, int bidx, int i)
     case VSR_OP_INPUT:
         break;
     case VSR_OP_CONV2D: {
-        FN(convg) g;
+        tr_convg g;
         FN(conv_geom)(&nd->conv, sa, so, &g);
         const T *dpre = dy;
         if (s->pre[i]) {
@@ -488,8 +658,8 @@ static void FN(backward_node)(const tr_net *n, tr_slot *s, int bidx, int i)
             FN(act_bwd)(&ap, (const T *)s->pre[i], y, dy, (T *)s->tmp, dsl, N, C, 0, 0);
             dpre = (const T *)s->tmp;
         }
-        FN(conv_bwd)
-        (&g, a, FN(wp)(n, nd, 0), dpre, FN(wg)(n, bidx, nd, 0),
+        FN(conv_backward)
+        (n, s, &g, a, FN(wp)(n, nd, 0), dpre, FN(wg)(n, bidx, nd, 0),
          nd->conv.bias ? FN(wg)(n, bidx, nd, 1) : NULL, da);
         break;
     }
@@ -650,16 +820,18 @@ static void FN(backward_node)(const tr_net *n, tr_slot *s, int bidx, int i)
     case VSR_OP_BATCH_NORM: {
         const T *gm = FN(wp)(n, nd, 0), *mu = FN(wp)(n, nd, 2), *vr = FN(wp)(n, nd, 3);
         T *dg = FN(wg)(n, bidx, nd, 0), *dbt = FN(wg)(n, bidx, nd, 1);
-        for (size_t k = 0; k < N; k++) {
-            int c = (int)(k % (size_t)C);
-            T inv = (T)1 / REAL_SQRT(vr[c] + (T)nd->f0);
-            if (da)
-                da[k] += dy[k] * gm[c] * inv;
-            if (dg)
-                dg[c] += dy[k] * (a[k] - mu[c]) * inv;
-            if (dbt)
-                dbt[c] += dy[k];
-        }
+        T *inv = (T *)s->tmp; /* per channel, the same values per element */
+        for (int c = 0; c < C; c++)
+            inv[c] = (T)1 / REAL_SQRT(vr[c] + (T)nd->f0);
+        for (size_t k = 0, p = 0; p < N / (size_t)C; p++)
+            for (int c = 0; c < C; c++, k++) {
+                if (da)
+                    da[k] += dy[k] * gm[c] * inv[c];
+                if (dg)
+                    dg[c] += dy[k] * (a[k] - mu[c]) * inv[c];
+                if (dbt)
+                    dbt[c] += dy[k];
+            }
         break;
     }
     case VSR_OP_GLOBAL_AVG_POOL:

@@ -68,7 +68,7 @@ void vsr_train_net_free(vsr_train_net **pn)
                 free(sl->pre ? sl->pre[i] : NULL);
                 free(sl->grad ? sl->grad[i] : NULL);
             }
-            free(sl->act), free(sl->pre), free(sl->grad), free(sl->tmp);
+            free(sl->act), free(sl->pre), free(sl->grad), free(sl->tmp), free(sl->wt);
         }
     if (n->bil)
         for (int i = 0; i < nn; i++)
@@ -102,6 +102,13 @@ int vsr_train_net_create(const vsr_graph *g, int h, int w, const vsr_train_net_o
     n->dbl = opt->use_double ? 1 : 0;
     n->input_grads = opt->input_grads ? 1 : 0;
     n->esz = n->dbl ? sizeof(double) : sizeof(float);
+    if (!n->dbl) {
+        const char *fs = getenv("VSR_FORCE_SCALAR");
+        unsigned isa = vsr_cpu_features();
+        if (opt->force_scalar || (fs && fs[0] == '1'))
+            isa = 0;
+        vsr__train_conv_select(isa, &n->ck);
+    }
     int nn = g->n_nodes, nw = g->n_wts;
     n->shp = malloc((size_t)3 * nn * sizeof(int));
     n->woff = malloc((size_t)(nw + 1) * sizeof(size_t));
@@ -164,16 +171,24 @@ int vsr_train_net_create(const vsr_graph *g, int h, int w, const vsr_train_net_o
             }
         }
     }
-    size_t maxn = 1;
-    for (int i = 0; i < nn; i++)
+    size_t maxn = 1, maxw = 1;
+    for (int i = 0; i < nn; i++) {
         maxn = tr_node_size(n, i) > maxn ? tr_node_size(n, i) : maxn;
+        const vsr_node *nd = &g->nodes[i];
+        if (nd->op == VSR_OP_CONV2D && nd->conv.groups == 1) {
+            size_t wsz = (size_t)nd->conv.kh * nd->conv.kw * n->shp[3 * nd->in[0] + 2] *
+                         n->shp[3 * i + 2];
+            maxw = wsz > maxw ? wsz : maxw;
+        }
+    }
     for (int s = 0; s < n->batch * n->steps; s++) {
         tr_slot *sl = &n->slots[s];
         sl->act = calloc((size_t)nn, sizeof(void *));
         sl->pre = calloc((size_t)nn, sizeof(void *));
         sl->grad = calloc((size_t)nn, sizeof(void *));
         sl->tmp = malloc(maxn * n->esz);
-        if (!sl->act || !sl->pre || !sl->grad || !sl->tmp) {
+        sl->wt = n->dbl ? NULL : malloc(maxw * sizeof(float));
+        if (!sl->act || !sl->pre || !sl->grad || !sl->tmp || (!n->dbl && !sl->wt)) {
             rc = vsr_error_set(err, -ENOMEM, "train net: out of memory");
             goto fail;
         }

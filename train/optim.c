@@ -243,6 +243,7 @@ void vsr_train_adam_step(vsr_train_adam *a, float *p, const double *g,
         double v = a->beta2 * a->v[i] + (1.0 - a->beta2) * g[i] * g[i];
         a->m[i] = (float)m;
         a->v[i] = (float)v;
-        p[i] = (float)((double)p[i] - lr * (m / c1) / (sqrt(v / c2) + a->eps));
+        double li = a->lr_scale ? lr * (double)a->lr_scale[i] : lr;
+        p[i] = (float)((double)p[i] - li * (m / c1) / (sqrt(v / c2) + a->eps));
     }
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "../engine/engine_internal.h"
+#include "conv_internal.h"
 #include "vsr/train.h"
 
 /* Bilinear taps of one resize node at the net's size (TF2 half pixel). */
@@ -23,6 +24,7 @@ typedef struct tr_slot {
     void **pre;  /* per node, conv pre-activation (T) or NULL */
     void **grad; /* per node, dLoss/doutput (T) or NULL when not needed */
     void *tmp;   /* scratch of the largest node size */
+    float *wt;   /* float nets: scratch for one conv's transposed weights */
 } tr_slot;
 
 typedef struct vsr_train_net tr_net;
@@ -44,11 +46,15 @@ struct vsr_train_net {
     tr_slot *slots;             /* batch * steps */
     void **egrad;               /* per batch element: T[n_params] */
     double *grad;               /* reduced */
+    tr_conv_kernels ck;         /* float nets: x86 conv kernels (NULL = scalar) */
 };
 
 /* exec.c */
 void vsr__train_forward(tr_net *n, tr_slot *s);
 void vsr__train_backward(tr_net *n, tr_slot *s, int b);
+
+/* conv.c: w [ky][kx][ci][k] -> wt [ky][kx][k][ci] (dense convs). */
+void tr_conv_transpose(const tr_convg *g, const float *w, float *wt);
 
 /* net.c: mark output-clip nodes as straight-through (trainer option). */
 void vsr__train_net_set_ste(tr_net *n, int on);

@@ -175,6 +175,49 @@ done:
     return rc;
 }
 
+/*
+ * Per-parameter learning-rate factors: @p s for the kernels of convs that read
+ * raw pixels, 1 elsewhere. A tensor carries raw pixels when it is a graph input,
+ * a slice or concat of such tensors, or an add with one of them (a residual on
+ * the image). Such convs see inputs of magnitude ~100 (0..255 pixels), so an
+ * Adam step of lr moves their outputs ~255x more than a layer fed with
+ * unit-scale features, which kills the ReLUs behind them within a few steps.
+ * NULL when out of memory; the caller frees.
+ */
+static float *pixel_lr_scale(const vsr_graph *g, size_t np, float s)
+{
+    float *f = malloc((np ? np : 1) * sizeof(float));
+    unsigned char *pix = calloc((size_t)g->n_nodes + 1, 1);
+    if (!f || !pix) {
+        free(f), free(pix);
+        return NULL;
+    }
+    for (size_t i = 0; i < np; i++)
+        f[i] = 1.f;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const vsr_node *nd = &g->nodes[i];
+        int all = nd->n_in > 0, any = 0;
+        for (int k = 0; k < nd->n_in; k++)
+            all &= pix[nd->in[k]], any |= pix[nd->in[k]];
+        pix[i] = nd->op == VSR_OP_INPUT ||
+                 ((nd->op == VSR_OP_SLICE || nd->op == VSR_OP_CONCAT) && all) ||
+                 (nd->op == VSR_OP_ADD && any);
+        if (nd->op != VSR_OP_CONV2D || !pix[nd->in[0]])
+            continue;
+        size_t off = 0; /* the kernel's place in the flat vector (weights in graph order) */
+        vsr_weight_info w;
+        for (int k = 0; k < nd->w_first; k++) {
+            vsr_graph_weight_info(g, k, &w);
+            off += w.count;
+        }
+        vsr_graph_weight_info(g, nd->w_first, &w);
+        for (size_t e = 0; e < w.count && off + e < np; e++)
+            f[off + e] = s;
+    }
+    free(pix);
+    return f;
+}
+
 static int mkdirs(const char *path, vsr_error *err)
 {
     char buf[4096];
@@ -222,7 +265,8 @@ static int save_ckpt(const vsr_train_config *cfg, vsr_graph *g, vsr_train_net *n
     rc = rc ? rc : set_meta_fmt(g, "train.loss", err, "%.6g", loss);
     rc = rc ? rc
             : set_meta_fmt(g, "train.recipe", err,
-                           "%s patch %d batch %d seq %d steps %ld lr %g %s init %s",
+                           "%s patch %d batch %d seq %d steps %ld lr %g %s init %s "
+                           "input_lr_scale %g output_clip_ste %d",
                            vsr_train_loss_name(cfg->loss), cfg->patch, cfg->batch, cfg->seq,
                            cfg->steps, cfg->sched.lr,
                            cfg->sched.kind == VSR_TRAIN_SCHED_COSINE ? "cosine"
@@ -230,7 +274,8 @@ static int save_ckpt(const vsr_train_config *cfg, vsr_graph *g, vsr_train_net *n
                                                                      : "constant",
                            cfg->init == VSR_TRAIN_INIT_GLOROT_UNIFORM ? "glorot_uniform"
                            : cfg->init == VSR_TRAIN_INIT_HE_UNIFORM   ? "he_uniform"
-                                                                      : "he_normal");
+                                                                      : "he_normal",
+                           cfg->input_lr_scale, cfg->output_clip_ste);
     if (!rc && !isnan(val))
         rc = set_meta_fmt(g, "train.val_psnr_y_demo", err, "%.4f", val);
     if (rc)
@@ -373,6 +418,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
     tr_run r = {0};
     FILE *cf = NULL;
     char **frozen = NULL;
+    float *lrs = NULL;
     const int S = e->state_channels ? cfg->seq : 1;
     if ((rc = vsr_models_build(&e->hp, e->name, cfg->patch, cfg->patch, &g, err)))
         goto done;
@@ -399,6 +445,13 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
     }
     if ((rc = vsr_train_adam_init(&adam, np, cfg->beta1, cfg->beta2, cfg->eps, err)))
         goto done;
+    if (cfg->input_lr_scale != 1.0) {
+        if (!(lrs = pixel_lr_scale(g, np, (float)cfg->input_lr_scale))) {
+            rc = vsr_error_set(err, -ENOMEM, "out of memory");
+            goto done;
+        }
+        adam.lr_scale = lrs;
+    }
     long start = 0;
     int found = 0;
     if (resume && (rc = load_ckpt(cfg, g, &adam, &start, &found, err)))
@@ -432,9 +485,14 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         vsr_log(VSR_LOG_INFO, "%s: bicubic Y-PSNR on the demo clips: %.3f dB", cfg->name, bic);
     if (rc)
         goto done;
+    fflush(cf); /* the kept rows are on disk for the start hook */
+    if (hooks && hooks->start && (rc = hooks->start(hooks->ctx, start, bic, err)) < 0)
+        goto done;
+    rc = 0;
     const unsigned char *mask = net->mask;
     double t0 = now_s(), loss = NAN, val = NAN;
     long step = start, limit = cfg->steps;
+    int hook_rc = 0; /* a record hook's failure, returned after the checkpoint */
     if (hooks && hooks->stop_after > 0 && start + hooks->stop_after < limit)
         limit = start + hooks->stop_after;
     while (step < limit) {
@@ -474,10 +532,32 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
             fprintf(cf, "\n");
         else
             fprintf(cf, "%.4f\n", val);
+        if (hooks && hooks->record) {
+            double el = now_s() - t0;
+            int ck = step % cfg->ckpt_every == 0 || step == limit;
+            int fl = ck || step % cfg->log_every == 0 || !isnan(val);
+            vsr_train_progress pr = {
+                step, cfg->steps, loss, lr, el > 0 ? (double)(step - start) / el : 0, val};
+            int h = hooks->record(hooks->ctx, &pr, fl, err);
+            if (h != 0)
+                limit = step; /* checkpoint this step, then stop */
+            if (h < 0)
+                hook_rc = h;
+        }
         if (step % cfg->ckpt_every == 0 || step == limit) {
             fflush(cf);
-            if ((rc = save_ckpt(cfg, g, net, &adam, step, now_s() - t0, val, loss, err)))
+            /* after a hook failure, err already holds its message */
+            vsr_error ck_err = {0};
+            if ((rc = save_ckpt(cfg, g, net, &adam, step, now_s() - t0, val, loss,
+                                hook_rc ? &ck_err : err))) {
+                if (hook_rc && err)
+                    *err = ck_err;
                 goto done;
+            }
+        }
+        if (hook_rc) {
+            rc = hook_rc;
+            goto done;
         }
         if (hooks && hooks->progress &&
             (step % cfg->log_every == 0 || !isnan(val) || step == limit)) {
@@ -494,6 +574,7 @@ done:
     vsr_train_sampler_free(&smp);
     vsr_train_net_free(&net);
     vsr_train_adam_free(&adam);
+    free(lrs);
     free(frozen);
     vsr_graph_free(&g);
     return rc;

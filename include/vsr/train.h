@@ -104,6 +104,9 @@ typedef struct vsr_train_net_options {
     /** Weights that are not trained (names, NULL-terminated list or NULL).
      * BN ".mean" / ".var" are always frozen. */
     const char *const *frozen;
+    /** 1: scalar convolution kernels only (also env VSR_FORCE_SCALAR=1). The x86
+     * kernels give the same bits; this is the oracle for tests. */
+    int force_scalar;
 } vsr_train_net_options;
 
 /**
@@ -206,6 +209,9 @@ typedef struct vsr_train_adam {
     long t;   /**< steps taken */
     float *m; /**< first moments (n) */
     float *v; /**< second moments (n) */
+    /** Per-element learning-rate factors (n), or NULL for 1 everywhere. Borrowed: the
+     * caller owns it and keeps it alive while stepping. */
+    const float *lr_scale;
 } vsr_train_adam;
 
 int vsr_train_adam_init(vsr_train_adam *a, size_t n, double beta1, double beta2, double eps,
@@ -214,7 +220,8 @@ void vsr_train_adam_free(vsr_train_adam *a);
 /**
  * One step at learning rate @p lr: for every i with mask[i] (NULL = all),
  * m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
- * p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+ * p -= lr * s_i * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), with
+ * s_i = lr_scale[i] (1 when lr_scale is NULL).
  */
 void vsr_train_adam_step(vsr_train_adam *a, float *params, const double *grad,
                          const unsigned char *mask, double lr);
@@ -279,7 +286,7 @@ typedef struct vsr_train_config {
     char *model;    /**< zoo entry */
     char *data_dir; /**< NULL = vsr_demo_default_dir() */
     char *out_dir;  /**< checkpoints and loss.tsv */
-    char *db;       /**< run log path (NULL: none) */
+    char *db;       /**< run log path (NULL: the CLI uses ./runs.db; --no-db: none) */
     long seed;
     int threads;
     int patch; /**< LR patch edge */
@@ -289,6 +296,9 @@ typedef struct vsr_train_config {
     vsr_train_loss loss;
     vsr_train_sched sched;
     double beta1, beta2, eps;
+    /** Learning-rate factor of the kernels of convs that read raw pixels (graph inputs,
+     * their slices / concats and what adds them); see docs/TRAINING.md. */
+    double input_lr_scale;
     vsr_train_init_kind init;
     double prelu_alpha;
     long ckpt_every;
@@ -316,6 +326,28 @@ typedef struct vsr_train_hooks {
     void (*progress)(void *ctx, const vsr_train_progress *p);
     void *ctx;
     int stop_after; /**< > 0: stop (as if interrupted) after this many steps of this call */
+    /**
+     * Called once before the first step (may be NULL). @p start_step is where
+     * training continues (0 for a fresh run, the checkpoint's step on resume;
+     * loss.tsv then holds exactly the rows 1..start_step), @p bicubic_psnr the
+     * bicubic Y-PSNR on the validation clips (NaN when not measured: on resume).
+     * A negative return stops the run before any step and is returned (the
+     * callee fills @p err).
+     */
+    int (*start)(void *ctx, long start_step, double bicubic_psnr, vsr_error *err);
+    /**
+     * Called after every step with that step's point (val_psnr NaN unless
+     * validated at this step; steps_per_s over this call), after its loss.tsv
+     * row and before the checkpoint of that step, if any (may be NULL).
+     * @p flush is 1 at log_every intervals, validation steps, checkpoint steps
+     * and the last step of the call: a logger that buffers points should commit
+     * them then (so whatever is checkpointed is also logged). Return 0 to go on;
+     * > 0 to stop after this step as if interrupted (its checkpoint is written;
+     * vsr_train_run returns 0); < 0 to fail (@p err filled): the checkpoint of
+     * this step is still written, so no training is lost, then the error is
+     * returned (a checkpoint failure then replaces it).
+     */
+    int (*record)(void *ctx, const vsr_train_progress *p, int flush, vsr_error *err);
 } vsr_train_hooks;
 
 /**

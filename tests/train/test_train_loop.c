@@ -37,6 +37,17 @@ static void test_adam_sched(void **st)
     assert_float_equal(p[0], 0.98f, 1e-6);
     assert_float_equal(p[2], 0.5f, 0);
     vsr_train_adam_free(&a);
+    /* per-element factors: step 1 moves p by -lr * s_i * sign(g) */
+    assert_int_equal(vsr_train_adam_init(&a, 3, 0.9, 0.999, 0.0, NULL), 0);
+    const float sc[3] = {0.25f, 1.0f, 0.5f};
+    float q[3] = {1.0f, -2.0f, 0.5f};
+    double h[3] = {0.3, -7.0, 2.0};
+    a.lr_scale = sc;
+    vsr_train_adam_step(&a, q, h, NULL, 0.01);
+    assert_float_equal(q[0], 0.9975f, 1e-7);
+    assert_float_equal(q[1], -1.99f, 1e-7);
+    assert_float_equal(q[2], 0.495f, 1e-7);
+    vsr_train_adam_free(&a);
     vsr_train_sched s = {
         .kind = VSR_TRAIN_SCHED_COSINE, .lr = 1e-3, .lr_min = 1e-5, .total_steps = 100};
     assert_float_equal(vsr_train_sched_lr(&s, 0), 1e-3, 1e-15);
@@ -207,7 +218,7 @@ static int run(const env *e, const char *name, const char *extra, int threads, i
     if (vsr_train_config_load(path, NULL, 0, &c, &err))
         fail_msg("%s", err.msg);
     pthreadpool_t pool = threads > 1 ? pthreadpool_create((size_t)threads) : NULL;
-    vsr_train_hooks hk = {NULL, NULL, stop_after};
+    vsr_train_hooks hk = {.stop_after = stop_after};
     int rc = vsr_train_run(&c, resume, pool, &hk, &err);
     if (rc)
         print_message("%s\n", err.msg);

@@ -1,0 +1,295 @@
+/*
+ * `vsrbench train` and the run log: a tiny run writes one train_runs row and
+ * one point per step (validation points where val.every says); a run
+ * stopped early and resumed has the same curve as an uninterrupted one (the
+ * interrupted attempt's points after the checkpoint go, a point the db lost
+ * comes back from loss.tsv); a db that cannot be opened fails before any
+ * training; and a logger that fails mid-run does not lose the checkpoint.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_harness.h"
+#include "sqlite_harness.h"
+#include "testutil.h"
+#include "vsr/datasets.h"
+#include "vsr/engine.h"
+#include "vsr/train.h"
+
+typedef struct env {
+    char tmp[256];
+    char data[300];
+    char out[320], err[320];
+    int have_data;
+} env;
+
+static int setup(void **st)
+{
+    env *e = calloc(1, sizeof(*e));
+    if (!e || !vsr_test_tmpdir(e->tmp, sizeof(e->tmp)))
+        return -1;
+    snprintf(e->data, sizeof(e->data), "%s/data", e->tmp);
+    snprintf(e->out, sizeof(e->out), "%s/stdout", e->tmp);
+    snprintf(e->err, sizeof(e->err), "%s/stderr", e->tmp);
+    vsr_error err;
+    e->have_data = access(VSR_DEMO_SOURCE_DIR, R_OK) == 0 &&
+                   vsr_demo_build_train(e->data, &err) == 0 &&
+                   vsr_demo_build(e->data, &err) == 0;
+    *st = e;
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    env *e = *st;
+    vsr_test_rmtree(e->tmp);
+    free(e);
+    return 0;
+}
+
+/* ELSR, patch 12, batch 3, 8 steps, validation at 4 and 8 on 2 frames per clip. */
+static void write_cfg(const env *e, const char *name, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s.yaml", e->tmp, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: %s\nmodel: ELSR\npatch: 12\nbatch: 3\nsteps: 8\nthreads: 1\n"
+            "data_dir: %s\nout_dir: %s/%s\noptimizer: {lr: 2.0e-3}\n"
+            "checkpoint_every: 100\nval: {every: 4, frames: 2}\nlog_every: 3\n",
+            name, e->data, e->tmp, name);
+    fclose(f);
+}
+
+static int train(const env *e, const char *cfg, const char *db, const char *a1, const char *a2)
+{
+    const char *args[] = {"train", cfg, "--db", db, a1, a2, NULL};
+    return vsr_test_vsrbench(args, e->out, e->err, NULL);
+}
+
+static sqlite3 *open_db(const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+/* Loss of step @p step of the newest run named @p name (NAN when absent). */
+static double loss_at(sqlite3 *db, const char *name, long step)
+{
+    char sql[300];
+    snprintf(sql, sizeof(sql),
+             "SELECT loss FROM train_points WHERE step = %ld AND train_run_id ="
+             " (SELECT max(id) FROM train_runs WHERE name = '%s')",
+             step, name);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    double v = NAN;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void test_logs_run(void **st)
+{
+    env *e = *st;
+    if (!e->have_data) {
+        print_message("skipped: opencv-doc (%s) is absent\n", VSR_DEMO_SOURCE_DIR);
+        skip();
+    }
+    char cfg[512], dbp[512];
+    write_cfg(e, "full", cfg, sizeof(cfg));
+    snprintf(dbp, sizeof(dbp), "%s/runs.db", e->tmp);
+    assert_int_equal(train(e, cfg, dbp, NULL, NULL), 0);
+    char *out = vsr_test_slurp(e->out);
+    assert_non_null(out);
+    assert_non_null(strstr(out, "runs.db (training run 1)"));
+    free(out);
+    sqlite3 *db = open_db(dbp);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs"), 1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE name = 'full'"
+                                        " AND model = 'ELSR' AND status = 'done' AND"
+                                        " steps = 8 AND final_step = 8 AND batch = 3 AND"
+                                        " patch = 12 AND threads = 1 AND seed = 0 AND"
+                                        " wall_s > 0 AND host_id IS NOT NULL AND"
+                                        " instr(config_text, 'model: ELSR') > 0 AND"
+                                        " weights LIKE '%/full/full.vsrw' AND"
+                                        " bicubic_psnr_y > 20 AND finished IS NOT NULL"),
+                     1);
+    /* one point per step 1..8, validations at 4 and 8; the row's val is step 8's */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points"), 8);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(DISTINCT step) FROM train_points"), 8);
+    assert_int_equal(vsr_test_q_int(db, "SELECT sum(step) FROM train_points"), 36);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points WHERE"
+                                        " val_psnr_y IS NOT NULL AND step IN (4, 8)"),
+                     2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points WHERE"
+                                        " val_psnr_y IS NOT NULL"),
+                     2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs r WHERE"
+                                        " val_psnr_y = (SELECT val_psnr_y FROM train_points"
+                                        " WHERE step = 8)"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points WHERE loss > 0"
+                                        " AND lr > 0 AND steps_per_s > 0"),
+                     8);
+    /* the first step used the configured lr (cosine starts at lr) */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points WHERE step = 1"
+                                        " AND lr = 2.0e-3"),
+                     1);
+    sqlite3_close(db);
+}
+
+static void test_resume_exact(void **st)
+{
+    env *e = *st;
+    if (!e->have_data) {
+        print_message("skipped: opencv-doc (%s) is absent\n", VSR_DEMO_SOURCE_DIR);
+        skip();
+    }
+    char cfg[512], dbp[512];
+    snprintf(dbp, sizeof(dbp), "%s/resume.db", e->tmp);
+    /* the reference: 8 uninterrupted steps */
+    write_cfg(e, "ref", cfg, sizeof(cfg));
+    assert_int_equal(train(e, cfg, dbp, NULL, NULL), 0);
+    /* stopped after 5 steps (checkpoint 5), then the db is made to look like a
+     * killed attempt that logged 6 and 7 but lost 2 */
+    write_cfg(e, "part", cfg, sizeof(cfg));
+    assert_int_equal(train(e, cfg, dbp, "--stop-after", "5"), 0);
+    sqlite3 *db = open_db(dbp);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE name = 'part'"
+                                        " AND status = 'interrupted' AND final_step = 5"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points p JOIN train_runs r"
+                                        " ON r.id = p.train_run_id WHERE r.name = 'part'"),
+                     5);
+    long long id = vsr_test_q_int(db, "SELECT id FROM train_runs WHERE name = 'part'");
+    char sql[400];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO train_points (train_run_id, step, loss, lr) VALUES"
+             " (%lld, 6, 99.0, 1.0), (%lld, 7, 99.0, 1.0);"
+             "DELETE FROM train_points WHERE train_run_id = %lld AND step = 2;"
+             "UPDATE train_runs SET status = 'running' WHERE id = %lld;",
+             id, id, id, id);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(train(e, cfg, dbp, "--resume", NULL), 0);
+    db = open_db(dbp);
+    /* the same row, done, 8 distinct steps, no 99s */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE name = 'part'"),
+                     1);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM train_runs WHERE id = %lld AND status = 'done' AND"
+             " final_step = 8",
+             id);
+    assert_int_equal(vsr_test_q_int(db, sql), 1);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND loss < 99", id);
+    assert_int_equal(vsr_test_q_int(db, sql), 8);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND step BETWEEN 1"
+             " AND 8",
+             id);
+    assert_int_equal(vsr_test_q_int(db, sql), 8);
+    snprintf(sql, sizeof(sql), "SELECT sum(step) FROM train_points WHERE train_run_id = %lld",
+             id);
+    assert_int_equal(vsr_test_q_int(db, sql), 36);
+    /* the curve equals the reference: exactly where the db wrote it, to loss.tsv's
+     * 9 digits for step 2 (recovered from it, without a rate) */
+    for (long s = 1; s <= 8; s++) {
+        double a = loss_at(db, "ref", s), b = loss_at(db, "part", s);
+        if (s == 2)
+            assert_float_equal(a, b, 1e-8 * a);
+        else
+            assert_true(a == b);
+    }
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND"
+             " steps_per_s IS NULL",
+             id);
+    assert_int_equal(vsr_test_q_int(db, sql), 1);
+    /* both attempts' wall time, and the bicubic baseline of the first one kept */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM train_runs WHERE id = %lld AND bicubic_psnr_y ="
+             " (SELECT bicubic_psnr_y FROM train_runs WHERE name = 'ref')",
+             id);
+    assert_int_equal(vsr_test_q_int(db, sql), 1);
+    sqlite3_close(db);
+}
+
+static void test_bad_db(void **st)
+{
+    env *e = *st;
+    char cfg[512], dbp[512];
+    write_cfg(e, "bad", cfg, sizeof(cfg));
+    snprintf(dbp, sizeof(dbp), "%s/no/such/dir/runs.db", e->tmp);
+    assert_int_equal(train(e, cfg, dbp, NULL, NULL), 1);
+    char *msg = vsr_test_slurp(e->err);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "vsrbench train: "));
+    assert_non_null(strstr(msg, "runs.db"));
+    assert_int_equal((int)strlen(msg), (int)(strchr(msg, '\n') - msg) + 1); /* one line */
+    free(msg);
+    /* nothing trained */
+    char w[512];
+    snprintf(w, sizeof(w), "%s/bad/bad.vsrw", e->tmp);
+    assert_int_not_equal(access(w, F_OK), 0);
+    const char *args[] = {"train", cfg, "--db", dbp, "--no-db", NULL};
+    assert_int_equal(vsr_test_vsrbench(args, e->out, e->err, NULL), 2);
+}
+
+/* A logger that fails at step 5 (as a full disk would): the run stops with
+ * its error, and the checkpoint of step 5 is on disk. */
+static int fail_at_5(void *ctx, const vsr_train_progress *p, int flush, vsr_error *err)
+{
+    (void)flush;
+    int *calls = ctx;
+    ++*calls;
+    if (p->step == 5)
+        return vsr_error_set(err, -ENOSPC, "runs.db: disk full (test)");
+    return 0;
+}
+
+static void test_logger_failure_keeps_checkpoint(void **st)
+{
+    env *e = *st;
+    if (!e->have_data) {
+        print_message("skipped: opencv-doc (%s) is absent\n", VSR_DEMO_SOURCE_DIR);
+        skip();
+    }
+    char cfg[512];
+    write_cfg(e, "dfull", cfg, sizeof(cfg));
+    vsr_train_config c;
+    vsr_error err = {0};
+    assert_int_equal(vsr_train_config_load(cfg, NULL, 0, &c, &err), 0);
+    int calls = 0;
+    vsr_train_hooks hk = {.ctx = &calls, .record = fail_at_5};
+    assert_int_equal(vsr_train_run(&c, 0, NULL, &hk, &err), -ENOSPC);
+    assert_string_equal(err.msg, "runs.db: disk full (test)");
+    assert_int_equal(calls, 5);
+    char w[512];
+    snprintf(w, sizeof(w), "%s/dfull/dfull.vsrw", e->tmp);
+    vsr_weights *wf = NULL;
+    assert_int_equal(vsr_weights_open(w, &wf, &err), 0);
+    assert_string_equal(vsr_weights_meta(wf, "train.step"), "5");
+    vsr_weights_free(&wf);
+    vsr_train_config_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_logs_run),
+        cmocka_unit_test(test_resume_exact),
+        cmocka_unit_test(test_bad_db),
+        cmocka_unit_test(test_logger_failure_keeps_checkpoint),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
