@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vsr/reports.h"
+#include "reports_internal.h"
 
 void vsr_report_opts_init(vsr_report_opts *o)
 {
@@ -200,6 +200,8 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
     vsr_report_tune_set *tune = NULL;
     size_t ntune = 0;
     vsr_report_row *grp = NULL;
+    vsr_report_train_run *train = NULL;
+    size_t ntrain = 0;
     FILE *f = NULL;
     char path[4096], plotdir[4096];
     int rc, gnuplot_missing = 0, plots = o->plots;
@@ -208,7 +210,10 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         goto fail;
     if ((rc = vsr_report_rows_filter(&rows, o->filter, err)))
         goto done;
-    if (!rows.n) {
+    /* Training runs (schema v4) are not filtered: --filter keys are run axes. */
+    if ((rc = vsr_report_db_train(o->db, !o->all_runs, &train, &ntrain, err)))
+        goto fail;
+    if (!rows.n && !ntrain) {
         vsr_error_set(err, -ENODATA,
                       "%s: no finished runs%s%s (run 'vsrbench run CONFIG' first)", o->db,
                       o->filter ? " match --filter " : "", o->filter ? o->filter : "");
@@ -224,7 +229,7 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
     }
     if ((rc = vsr_report_group_keys(rows.v, rows.n, &groups, &ngroups, err)))
         goto fail;
-    grp = malloc(rows.n * sizeof(*grp));
+    grp = malloc((rows.n ? rows.n : 1) * sizeof(*grp));
     if (!grp) {
         vsr_error_set(err, -ENOMEM, "report: out of memory");
         goto fail;
@@ -249,7 +254,7 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
                 goto fail;
         }
     }
-    {
+    if (rows.n) {
         vsr_report_table *t = tables_new(&tabs);
         if (!t || (rc = vsr_report_table_research(rows.v, rows.n, t, err)))
             goto fail_mem;
@@ -267,7 +272,12 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         if ((rc = vsr_report_table_ablation(rows.v, rows.n, o->base, ablation, err)))
             goto fail;
     }
-    /* CSV of the research and ablation tables too (display text). */
+    if (ntrain) {
+        vsr_report_table *t = tables_new(&tabs);
+        if (!t || (rc = vsr_report_table_train(train, ntrain, t, err)))
+            goto fail_mem;
+    }
+    /* CSV of the research, ablation and training tables too (display text). */
     for (size_t i = 0; i < tabs.n && (o->formats & VSR_REPORT_CSV); i++) {
         if (!strncmp(tabs.v[i]->id, "leaderboard_", 12))
             continue;
@@ -287,10 +297,13 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             vsr_error_set(err, -errno, "%s: cannot write: %s", path, strerror(errno));
             goto fail;
         }
-        if (whole[k].bit == VSR_REPORT_MD)
-            fprintf(f, "# vsrbench report\n\nFrom `%s`, %zu row(s)%s%s.\n\n", o->db, rows.n,
+        if (whole[k].bit == VSR_REPORT_MD) {
+            fprintf(f, "# vsrbench report\n\nFrom `%s`, %zu row(s)%s%s", o->db, rows.n,
                     o->filter ? ", filter " : "", o->filter ? o->filter : "");
-        else
+            if (ntrain)
+                fprintf(f, ", %zu training run(s)", ntrain);
+            fputs(".\n\n", f);
+        } else
             fputs("% vsrbench report; needs \\usepackage{booktabs}\n", f);
         for (size_t i = 0; i < tabs.n && !rc; i++)
             rc =
@@ -415,6 +428,20 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
                 goto fail_mem;
         }
     }
+    if (plots && !gnuplot_missing && ntrain) {
+        const char *title = "Training loss vs step (log scale)";
+        rc = vsr_report_plot_train_loss(plotdir, "train_loss", title, train, ntrain, &o->plot,
+                                        err);
+        if ((rc = plot_done(rc, err, &ims, "train_loss", title, &gnuplot_missing)))
+            goto fail_mem;
+        title = "Validation Y-PSNR vs step (demo clips)";
+        if (!gnuplot_missing) {
+            rc = vsr_report_plot_train_val(plotdir, "train_val_psnr", title, train, ntrain,
+                                           &o->plot, err);
+            if ((rc = plot_done(rc, err, &ims, "train_val_psnr", title, &gnuplot_missing)))
+                goto fail_mem;
+        }
+    }
     if (o->crop_gt) {
         snprintf(path, sizeof(path), "%s/crops.png", o->out);
         rc = vsr_report_crops_make(o->crop_gt, o->crop_lr, o->sr_dirs, o->sr_labels, o->nsr,
@@ -456,6 +483,7 @@ done:
     free(grp);
     free(groups);
     vsr_report_tune_sets_free(tune, ntune);
+    vsr_report_train_free(train, ntrain);
     images_free(&ims);
     tables_free(&tabs);
     vsr_report_rows_free(&rows);

@@ -402,6 +402,97 @@ done:
     return rc;
 }
 
+/* ---- training curves ---------------------------------------------------- */
+
+/* "name (model)" as a key title. */
+static void train_label(FILE *f, const vsr_report_train_run *r)
+{
+    char label[160];
+    snprintf(label, sizeof(label), "%s (%s)", r->name, r->model);
+    gp_str(f, label);
+}
+
+/* Shared body of the two training plots: @p val 0 = loss (log y), 1 = val PSNR. */
+static int plot_train(const char *dir, const char *name, const char *title,
+                      const vsr_report_train_run *runs, size_t n, int val,
+                      const vsr_report_plot_opts *opts, vsr_error *err)
+{
+    struct membuf s = {0};
+    struct membuf b = {0};
+    int rc;
+    if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
+        goto done;
+    common_style(b.f, title);
+    if (val)
+        fputs("set xlabel 'Step'\nset ylabel 'Validation Y-PSNR [dB]'\n"
+              "set key outside right top\nplot ",
+              b.f);
+    else
+        fputs("set xlabel 'Step'\nset ylabel 'Training loss (log scale)'\nset logscale y\n"
+              "set format y '%g'\nset key outside right top\nplot ",
+              b.f);
+    int first = 1;
+    for (size_t r = 0; r < n; r++) {
+        int any = 0;
+        for (size_t i = 0; i < runs[r].n; i++) {
+            double v = val ? runs[r].val[i] : runs[r].loss[i];
+            if (isnan(v) || (!val && v <= 0))
+                continue;
+            if (!any)
+                fprintf(s.f, "$t%zu << EOD\n", r);
+            any = 1;
+            fprintf(s.f, "%ld %.9g\n", runs[r].step[i], v);
+        }
+        if (!any)
+            continue;
+        fputs("EOD\n", s.f);
+        fprintf(b.f, "%s$t%zu using 1:2 with %s title ", first ? "" : ", \\\n     ", r,
+                val ? "linespoints pt 7 ps 0.6 lw 1.5" : "lines lw 1.2");
+        train_label(b.f, &runs[r]);
+        first = 0;
+    }
+    /* bicubic: one dashed line per distinct value */
+    for (size_t r = 0; val && !first && r < n; r++) {
+        double v = runs[r].bicubic_psnr;
+        int seen = isnan(v);
+        for (size_t q = 0; q < r && !seen; q++)
+            seen = fabs(runs[q].bicubic_psnr - v) < 1e-9;
+        if (seen)
+            continue;
+        char t[64];
+        snprintf(t, sizeof(t), "bicubic %.2f dB", v);
+        fprintf(b.f, ", \\\n     %.9g with lines dt 2 lw 1.5 lc rgb '#777777' title ", v);
+        gp_str(b.f, t);
+    }
+    fputc('\n', b.f);
+    if ((rc = membuf_close(&b, err)))
+        goto done;
+    if (first) {
+        rc = vsr_error_set(err, -ENODATA, "plot %s: no training %s", name,
+                           val ? "validation points" : "points");
+        goto done;
+    }
+    rc = script_run(&s, b.buf, dir, name, opts, err);
+done:
+    membuf_free(&b);
+    membuf_free(&s);
+    return rc;
+}
+
+int vsr_report_plot_train_loss(const char *dir, const char *name, const char *title,
+                               const vsr_report_train_run *runs, size_t n,
+                               const vsr_report_plot_opts *opts, vsr_error *err)
+{
+    return plot_train(dir, name, title, runs, n, 0, opts, err);
+}
+
+int vsr_report_plot_train_val(const char *dir, const char *name, const char *title,
+                              const vsr_report_train_run *runs, size_t n,
+                              const vsr_report_plot_opts *opts, vsr_error *err)
+{
+    return plot_train(dir, name, title, runs, n, 1, opts, err);
+}
+
 /* ---- ablation bars ----------------------------------------------------- */
 
 int vsr_report_plot_ablation(const char *dir, const char *name, const char *title,

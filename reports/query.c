@@ -308,3 +308,118 @@ done:
     sqlite3_close(db);
     return rc;
 }
+
+/* ---- training runs (schema v4) ------------------------------------------ */
+
+void vsr_report_train_free(vsr_report_train_run *runs, size_t n)
+{
+    for (size_t i = 0; runs && i < n; i++) {
+        free(runs[i].step);
+        free(runs[i].loss);
+        free(runs[i].val);
+    }
+    free(runs);
+}
+
+/* The curve of @p r from train_points (statement @p st prepared on it). */
+static int load_points(sqlite3_stmt *st, vsr_report_train_run *r, vsr_error *err)
+{
+    size_t cap = 0;
+    int s;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, r->id);
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (r->n == cap) {
+            cap = cap ? 2 * cap : 256;
+            long *a = realloc(r->step, cap * sizeof(*a));
+            if (a)
+                r->step = a;
+            double *b = realloc(r->loss, cap * sizeof(*b));
+            if (b)
+                r->loss = b;
+            double *c = realloc(r->val, cap * sizeof(*c));
+            if (c)
+                r->val = c;
+            if (!a || !b || !c)
+                return vsr_error_set(err, -ENOMEM, "training curve: out of memory");
+        }
+        r->step[r->n] = (long)sqlite3_column_int64(st, 0);
+        r->loss[r->n] = col_real(st, 1);
+        r->val[r->n] = col_real(st, 2);
+        r->n++;
+    }
+    return s == SQLITE_DONE ? 0 : -EIO;
+}
+
+int vsr_report_db_train(const char *path, int latest_only, vsr_report_train_run **runs,
+                        size_t *n, vsr_error *err)
+{
+    *runs = NULL;
+    *n = 0;
+    sqlite3 *db;
+    int version, rc = db_open(path, &db, &version, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = NULL, *pt = NULL;
+    size_t cap = 0;
+    if (version < 4)
+        goto done; /* no training tables yet */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT t.id, t.name, t.model, t.status, t.out_dir, t.steps,"
+                           " t.final_step, t.wall_s, t.val_psnr_y, t.bicubic_psnr_y"
+                           " FROM train_runs t WHERE (?1 = 0 OR t.id = (SELECT max(id)"
+                           "   FROM train_runs u WHERE u.name = t.name AND"
+                           "   u.out_dir = t.out_dir)) ORDER BY t.id",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT step, loss, val_psnr_y FROM train_points"
+                           " WHERE train_run_id = ?1 ORDER BY step",
+                           -1, &pt, NULL) != SQLITE_OK) {
+        rc = vsr_error_set(err, -EINVAL, "%s: unexpected train_runs schema: %s", path,
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+    sqlite3_bind_int(st, 1, latest_only ? 1 : 0);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            vsr_report_train_run *v = realloc(*runs, cap * sizeof(*v));
+            if (!v) {
+                rc = vsr_error_set(err, -ENOMEM, "training runs: out of memory");
+                goto done;
+            }
+            *runs = v;
+        }
+        vsr_report_train_run *r = &(*runs)[(*n)++];
+        memset(r, 0, sizeof(*r));
+        r->id = sqlite3_column_int64(st, 0);
+        copy_text(r->name, sizeof(r->name), st, 1);
+        copy_text(r->model, sizeof(r->model), st, 2);
+        copy_text(r->status, sizeof(r->status), st, 3);
+        copy_text(r->out_dir, sizeof(r->out_dir), st, 4);
+        r->steps = (long)sqlite3_column_int64(st, 5);
+        r->final_step = (long)sqlite3_column_int64(st, 6);
+        r->wall_s = col_real(st, 7);
+        r->val_psnr = col_real(st, 8);
+        r->bicubic_psnr = col_real(st, 9);
+    }
+    if (s != SQLITE_DONE) {
+        rc = vsr_error_set(err, -EIO, "%s: reading train_runs: %s", path, sqlite3_errmsg(db));
+        goto done;
+    }
+    for (size_t i = 0; i < *n && !rc; i++)
+        if ((rc = load_points(pt, &(*runs)[i], err)) == -EIO)
+            rc = vsr_error_set(err, -EIO, "%s: reading train_points: %s", path,
+                               sqlite3_errmsg(db));
+done:
+    if (rc) {
+        vsr_report_train_free(*runs, *n);
+        *runs = NULL;
+        *n = 0;
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(pt);
+    sqlite3_close(db);
+    return rc;
+}

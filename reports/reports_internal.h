@@ -27,4 +27,42 @@ void vsr_report_row_label(const vsr_report_row *r, char *buf, size_t cap);
 /* Print @p v with @p dec decimals, or "-" when NAN. */
 void vsr_report_fmt(char *buf, size_t cap, double v, int dec);
 
+/* ---- training runs (run log schema v4: train_runs, train_points) ------- */
+
+/* One training run with its loss curve (strings truncated on load). */
+typedef struct vsr_report_train_run {
+    int64_t id;
+    char name[64], model[64], status[16], out_dir[160];
+    long steps;          /* planned */
+    long final_step;     /* last logged step */
+    double wall_s;       /* summed over attempts */
+    double val_psnr;     /* last validation Y-PSNR [dB], NAN none */
+    double bicubic_psnr; /* bicubic on the same clips [dB], NAN unknown */
+    size_t n;            /* points */
+    long *step;          /* [n], ascending */
+    double *loss, *val;  /* [n]; val NAN where not validated */
+} vsr_report_train_run;
+
+/* Read the training runs of the run log at @p path (read-only), in id order;
+ * with @p latest_only, only the newest row per (name, out_dir). A log older
+ * than v4 has none (0, *n = 0). *runs is freed with vsr_report_train_free(). */
+int vsr_report_db_train(const char *path, int latest_only, vsr_report_train_run **runs,
+                        size_t *n, vsr_error *err);
+void vsr_report_train_free(vsr_report_train_run *runs, size_t n);
+
+/* Table "training_runs": Run, Model, Status, Steps, Planned, Wall [s],
+ * Val PSNR-Y [dB] (best marked), Bicubic [dB]; one row per run in order. */
+int vsr_report_table_train(const vsr_report_train_run *runs, size_t n, vsr_report_table *out,
+                           vsr_error *err);
+
+/* Loss vs step (log y), one line per run with points; -ENODATA when none. */
+int vsr_report_plot_train_loss(const char *dir, const char *name, const char *title,
+                               const vsr_report_train_run *runs, size_t n,
+                               const vsr_report_plot_opts *opts, vsr_error *err);
+/* Validation Y-PSNR vs step per run, with each distinct bicubic value as a
+ * dashed line; -ENODATA when no run has a validation point. */
+int vsr_report_plot_train_val(const char *dir, const char *name, const char *title,
+                              const vsr_report_train_run *runs, size_t n,
+                              const vsr_report_plot_opts *opts, vsr_error *err);
+
 #endif

@@ -175,6 +175,22 @@ static int cmp_nan_last(double a, double b, int descending)
     return ((a < b) ^ descending) ? -1 : 1;
 }
 
+/* Precisions in their natural order: fp32, fp16, fp16n, int8, then any other name. */
+static int prec_rank(const char *p)
+{
+    static const char *const order[] = {"fp32", "fp16", "fp16n", "int8"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(p, order[i]))
+            return i;
+    return 4;
+}
+
+static int cmp_precision(const char *a, const char *b)
+{
+    int c = prec_rank(a) - prec_rank(b);
+    return c ? c : strcmp(a, b);
+}
+
 static int cmp_rank(const void *pa, const void *pb)
 {
     const vsr_report_row *a = *(const vsr_report_row *const *)pa;
@@ -188,7 +204,7 @@ static int cmp_rank(const void *pa, const void *pb)
         return c;
     if ((c = strcmp(a->variant, b->variant)))
         return c;
-    if ((c = strcmp(a->precision, b->precision)))
+    if ((c = cmp_precision(a->precision, b->precision)))
         return c;
     if ((c = a->threads - b->threads))
         return c;
@@ -486,6 +502,48 @@ done:
     return rc;
 }
 
+/* ---- training runs ------------------------------------------------------ */
+
+int vsr_report_table_train(const vsr_report_train_run *runs, size_t n, vsr_report_table *out,
+                           vsr_error *err)
+{
+    static const char *const h[] = {"Run",     "Model",    "Status",          "Steps",
+                                    "Planned", "Wall [s]", "Val PSNR-Y [dB]", "Bicubic [dB]"};
+    static const unsigned char num[] = {0, 0, 0, 1, 1, 1, 1, 1};
+    int rc =
+        table_init(out, "training_runs", "Training runs (vsrbench train)", 8, h, num, n, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const vsr_report_train_run *r = &runs[i];
+        char a[64];
+        rc |= cell(out, i, 0, NAN, "%s", r->name);
+        rc |= cell(out, i, 1, NAN, "%s", r->model);
+        rc |= cell(out, i, 2, NAN, "%s", r->status);
+        rc |= cell(out, i, 3, (double)r->final_step, "%ld", r->final_step);
+        rc |= cell(out, i, 4, (double)r->steps, "%ld", r->steps);
+        vsr_report_fmt(a, sizeof(a), r->wall_s, 1);
+        rc |= cell(out, i, 5, r->wall_s, "%s", a);
+        vsr_report_fmt(a, sizeof(a), r->val_psnr, 2);
+        rc |= cell(out, i, 6, r->val_psnr, "%s", a);
+        vsr_report_fmt(a, sizeof(a), r->bicubic_psnr, 2);
+        rc |= cell(out, i, 7, r->bicubic_psnr, "%s", a);
+    }
+    if (!rc) {
+        mark_best(out, 6, 1, 2);
+        out->note = dupstr("Val PSNR-Y: the last validation, mean over the demo clips of the "
+                           "per-frame Y-PSNR (crop 4); Bicubic: the same clips upscaled "
+                           "bicubically; Wall: training seconds summed over resumed attempts.");
+        if (!out->note)
+            rc = -ENOMEM;
+    }
+    if (rc) {
+        vsr_report_table_free(out);
+        rc = vsr_error_set(err, -ENOMEM, "training table: out of memory");
+    }
+    return rc;
+}
+
 /* ---- cross-benchmark summary ------------------------------------------- */
 
 static int same_config(const vsr_report_row *a, const vsr_report_row *b)
@@ -501,7 +559,7 @@ static int cmp_config(const void *pa, const void *pb)
     const vsr_report_row *b = *(const vsr_report_row *const *)pb;
     int c;
     if ((c = strcasecmp(a->model, b->model)) || (c = strcmp(a->model, b->model)) ||
-        (c = strcmp(a->variant, b->variant)) || (c = strcmp(a->precision, b->precision)))
+        (c = strcmp(a->variant, b->variant)) || (c = cmp_precision(a->precision, b->precision)))
         return c;
     if ((c = a->threads - b->threads) || (c = a->tile - b->tile) || (c = a->pad - b->pad))
         return c;
