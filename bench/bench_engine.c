@@ -86,7 +86,7 @@ static void synth(float *x, int h, int w, int seed)
 
 typedef struct peak_ctx {
     long iters;
-    int kind; /* 0 fp32 fma, 1 fp16 fma, 2 vnni */
+    int kind; /* 0 fp32 fma, 1 fp16 fma, 2 vnni (AVX-512); 3 fp32 fma, 4 vpmaddwd (AVX2) */
     volatile float sink;
 } peak_ctx;
 
@@ -102,7 +102,10 @@ __attribute__((target("avx512f"))) static float loop_f32(long iters)
 #define F(k) a##k = _mm512_fmadd_ps(a##k, x, y);
         ACC12(F)
 #undef F
+        /* every accumulator opaque: chains that start equal would otherwise be
+         * computed once (common subexpressions) and the peak overstated */
         __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
+        __asm__ volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));
     }
     __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
                              _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
@@ -119,7 +122,10 @@ __attribute__((target("avx512f,avx512bw,avx512fp16"))) static float loop_f16(lon
 #define F(k) a##k = _mm512_fmadd_ph(a##k, x, y);
         ACC12(F)
 #undef F
+        /* every accumulator opaque: chains that start equal would otherwise be
+         * computed once (common subexpressions) and the peak overstated */
         __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
+        __asm__ volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));
     }
     __m512h s = _mm512_add_ph(_mm512_add_ph(_mm512_add_ph(a0, a1), _mm512_add_ph(a2, a3)),
                               _mm512_add_ph(_mm512_add_ph(a4, a5), _mm512_add_ph(a6, a7)));
@@ -136,13 +142,64 @@ __attribute__((target("avx512f,avx512vnni"))) static float loop_vnni(long iters)
 #define F(k) a##k = _mm512_dpbusd_epi32(a##k, x, y);
         ACC12(F)
 #undef F
+        /* every accumulator opaque: chains that start equal would otherwise be
+         * computed once (common subexpressions) and the peak overstated */
         __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
+        __asm__ volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));
     }
     __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a0, a1), a2),
                                  _mm512_add_epi32(_mm512_add_epi32(a3, a4), a5));
     s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(a6, a7), a8));
     s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(a9, a10), a11));
     return (float)_mm512_reduce_add_epi32(s);
+}
+
+/* AVX2 machines: 8-lane FMA, and the INT8 kernels' arithmetic there
+ * (x86/qs8-conv-i16-*-avx2.c: int16 pairs through vpmaddwd, 16 MACs, then
+ * vpaddd into the int32 accumulator). */
+__attribute__((target("avx2,fma"))) static float loop_f32_avx2(long iters)
+{
+    __m256 a0 = _mm256_set1_ps(1.f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+           a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+    __m256 x = _mm256_set1_ps(0.999f), y = _mm256_set1_ps(1e-7f);
+    for (long i = 0; i < iters; i++) {
+#define F(k) a##k = _mm256_fmadd_ps(a##k, x, y);
+        ACC12(F)
+#undef F
+        /* every accumulator opaque: chains that start equal would otherwise be
+         * computed once (common subexpressions) and the peak overstated */
+        __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));
+        __asm__ volatile("" : "+x"(a6), "+x"(a7), "+x"(a8), "+x"(a9), "+x"(a10), "+x"(a11));
+    }
+    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+    float v[8];
+    _mm256_storeu_ps(v, s);
+    return v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+}
+
+__attribute__((target("avx2"))) static float loop_i16_avx2(long iters)
+{
+    __m256i a0 = _mm256_set1_epi32(1), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+            a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+    __m256i y = _mm256_set1_epi16(-2);
+    for (long i = 0; i < iters; i++) {
+#define F(k) a##k = _mm256_add_epi32(a##k, _mm256_madd_epi16(a##k, y));
+        ACC12(F)
+#undef F
+        /* every accumulator opaque: chains that start equal would otherwise be
+         * computed once (common subexpressions) and the peak overstated */
+        __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));
+        __asm__ volatile("" : "+x"(a6), "+x"(a7), "+x"(a8), "+x"(a9), "+x"(a10), "+x"(a11));
+    }
+    __m256i s = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), a2),
+                                 _mm256_add_epi32(_mm256_add_epi32(a3, a4), a5));
+    s = _mm256_add_epi32(s, _mm256_add_epi32(_mm256_add_epi32(a6, a7), a8));
+    s = _mm256_add_epi32(s, _mm256_add_epi32(_mm256_add_epi32(a9, a10), a11));
+    int v[8];
+    _mm256_storeu_si256((__m256i *)v, s);
+    return (float)(v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7]);
 }
 #endif
 
@@ -151,19 +208,19 @@ static void peak_task(void *c, size_t i)
     (void)i;
     peak_ctx *p = c;
 #if defined(__x86_64__)
-    float r = p->kind == 0   ? loop_f32(p->iters)
-              : p->kind == 1 ? loop_f16(p->iters)
-                             : loop_vnni(p->iters);
-    p->sink = r;
+    static float (*const loops[5])(long) = {loop_f32, loop_f16, loop_vnni, loop_f32_avx2,
+                                            loop_i16_avx2};
+    p->sink = loops[p->kind](p->iters);
 #else
     (void)p;
 #endif
 }
 
-/* Ops per inner iteration: 12 instructions x lanes x 2 (multiply + add). */
+/* Ops per inner iteration: 12 instructions x multiply-adds per instruction x 2. */
 static double peak_gops(pthreadpool_t pool, int nthreads, int kind)
 {
-    static const double ops_per_iter[3] = {12.0 * 16 * 2, 12.0 * 32 * 2, 12.0 * 64 * 2};
+    static const double ops_per_iter[5] = {12.0 * 16 * 2, 12.0 * 32 * 2, 12.0 * 64 * 2,
+                                           12.0 * 8 * 2, 12.0 * 16 * 2};
     peak_ctx c = {.iters = 2000000, .kind = kind};
     double best = 0;
     for (int rep = 0; rep < 5; rep++) {
@@ -554,8 +611,8 @@ static int bench_model(const char *name, int h, int w, const char *weights, long
 int main(int argc, char **argv)
 {
     long runs = 20, maxthreads = 2, e2e_frames = 4;
-    int want[NPREC] = {1, 1, 1, 1}, do_peak = 1;
-    const char *vid4 = "/work/shared/data/vid4";
+    int want[NPREC] = {1, 1, 1, 1}, do_peak = 1, want_given = 0;
+    const char *vid4 = "../shared/data/vid4"; /* as the configs: relative to the cwd */
     vsr_error err = {0};
     const char *model = NULL, *weights = NULL;
     int mh = 68, mw = 120, layers = 0;
@@ -580,6 +637,7 @@ int main(int argc, char **argv)
                 return fprintf(stderr, "bench_engine: %s\n", err.msg), 2;
             break;
         case 'p': {
+            want_given = 1;
             memset(want, 0, sizeof(want));
             char buf[64];
             snprintf(buf, sizeof(buf), "%s", optarg);
@@ -691,6 +749,12 @@ int main(int argc, char **argv)
     }
 
     unsigned isa = vsr_cpu_features();
+    if (!want_given && !(isa & VSR_ISA_AVX512FP16)) {
+        /* fp16n would run its exact scalar emulation: seconds per frame */
+        want[VSR_PREC_FP16N] = 0;
+        printf("# fp16n left out: no AVX512-FP16 here, its scalar twin is only an oracle "
+               "(-p fp16n runs it anyway)\n");
+    }
     printf("# bench_engine: ABPN-x4 %dx%d -> %dx%d, %lld params, %.3f GMAC (%.2f GOP) per "
            "frame; CPU ISA %s\n",
            H, W, H * S, W * S, (long long)gs.params, (double)gs.macs * 1e-9, gop,
@@ -712,14 +776,23 @@ int main(int argc, char **argv)
         if (!pool)
             return fprintf(stderr, "bench_engine: pthreadpool_create(%ld) failed\n", th), 1;
         if (do_peak && th <= 2) {
+            /* the peak of the instructions the engine's kernels use on this CPU:
+             * FP16 (FP32 accumulation) computes with FP32 FMAs unless fp16n has
+             * AVX512-FP16; INT8 uses VNNI, else int16 vpmaddwd pairs */
             int ok16 = (isa & VSR_ISA_AVX512FP16) != 0, ok512 = (isa & VSR_ISA_AVX512) != 0,
-                okv = (isa & VSR_ISA_AVX512VNNI) != 0;
-            peak[th - 1][0] = ok512 ? peak_gops(pool, (int)th, 0) : 0;
-            peak[th - 1][1] = ok16 ? peak_gops(pool, (int)th, 1) : 0;
-            peak[th - 1][2] = okv ? peak_gops(pool, (int)th, 2) : 0;
-            printf("# measured peak, %ld thread%s: FP32 FMA %.0f GFLOP/s, FP16 FMA %.0f "
-                   "GFLOP/s, INT8 VNNI %.0f GOP/s\n",
-                   th, th > 1 ? "s" : "", peak[th - 1][0], peak[th - 1][1], peak[th - 1][2]);
+                okv = (isa & VSR_ISA_AVX512VNNI) != 0, ok2 = (isa & VSR_ISA_AVX2) != 0;
+            peak[th - 1][0] = ok512 ? peak_gops(pool, (int)th, 0)
+                              : ok2 ? peak_gops(pool, (int)th, 3)
+                                    : 0;
+            peak[th - 1][1] = ok16 ? peak_gops(pool, (int)th, 1) : peak[th - 1][0];
+            peak[th - 1][2] = okv   ? peak_gops(pool, (int)th, 2)
+                              : ok2 ? peak_gops(pool, (int)th, 4)
+                                    : 0;
+            printf("# measured peak, %ld thread%s: FP32 FMA (%s) %.0f GFLOP/s, FP16 FMA (%s) "
+                   "%.0f GFLOP/s, INT8 (%s) %.0f GOP/s\n",
+                   th, th > 1 ? "s" : "", ok512 ? "zmm" : "ymm", peak[th - 1][0],
+                   ok16 ? "AVX512-FP16" : "FP32 FMA", peak[th - 1][1],
+                   okv ? "VNNI" : "vpmaddwd", peak[th - 1][2]);
             if (th == 2 && peak[1][0] < 1.8 * peak[0][0])
                 printf(
                     "# WARNING: the 2-thread peak is %.2fx the 1-thread one: another process "
