@@ -193,7 +193,9 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
     } else {
         vsr_precision prec;
         if ((rc = vsr_precision_parse(r->precision->name, &prec, err)) ||
-            (rc = vsr_models_build(&s->hp, r->model->name, H, W, &s->graph, err)) ||
+            /* the graph is named after the zoo type, not the label: an npy map names
+             * the zoo model (SWRN_published is an SWRN) */
+            (rc = vsr_models_build(&s->hp, r->model->type, H, W, &s->graph, err)) ||
             (rc = vsr_pipe_load_weights(s->entry, r->model, NULL, s->graph, H, W, err)))
             return rc;
         vsr_graph_stats st;

@@ -32,7 +32,11 @@ shared=${VSR_SHARED_DIR:-}
 if [ -n "$shared" ] && [ -d "$shared/data/weights/swrn/npy" ]; then
   vsr models --import SWRN --npy "$shared/data/weights/swrn/npy" \
       --map "$src/models/maps/swrn.yaml" -o "$tmp/swrn.vsrw" >/dev/null
-  models="[bicubic, {name: SWRN, weights: $tmp/swrn.vsrw}]"
+  # the same weights read straight from the npy folder, under a label of their
+  # own (a label is not the zoo type: the map names SWRN)
+  models="[bicubic, {name: SWRN, weights: $tmp/swrn.vsrw},
+           {name: SWRN_npy, type: SWRN, variant: npy,
+            weights: {npy: $shared/data/weights/swrn/npy, map: $src/models/maps/swrn.yaml}}]"
 fi
 cat >"$tmp/e2e.yaml" <<YAML
 name: e2e
@@ -52,8 +56,14 @@ grep -q "0 failed" "$tmp/run.txt" || { cat "$tmp/run.txt"; fail "a run failed"; 
 # oracle: the published Vid4 margins in docs/MODELS.md are ~+1.3 dB).
 if [ "$models" != "[bicubic]" ]; then
   awk '$2 ~ /^bicubic\// {b=$5} $2 ~ /^SWRN\// {s[$2]=$5; n++}
-       END {if (n != 2) exit 1; for (k in s) if (s[k] <= b + 0.5) exit 1}' "$tmp/run.txt" \
+       END {if (n != 4) exit 1; for (k in s) if (s[k] <= b + 0.5) exit 1}' "$tmp/run.txt" \
     || { cat "$tmp/run.txt"; fail "SWRN does not beat bicubic by 0.5 dB"; }
+  # imported .vsrw and npy folder: the same weights, the same PSNR-Y
+  for p in fp32 int8; do
+    a=$(awk -v p="$p" '$2 ~ "^SWRN/base/" p {print $5}' "$tmp/run.txt")
+    b=$(awk -v p="$p" '$2 ~ "^SWRN/npy/" p {print $5}' "$tmp/run.txt")
+    [ -n "$a" ] && [ "$a" = "$b" ] || { cat "$tmp/run.txt"; fail "SWRN $p: .vsrw $a != npy $b"; }
+  done
 fi
 
 # The recorded bicubic PSNR-Y equals what eval computes on the same frames.
