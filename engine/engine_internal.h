@@ -347,6 +347,8 @@ struct vsr_engine {
         float lo, hi;
         int8_t *lut;    /* INT8: [256 * 256] output for (q_t, q_x), exact composition */
         float deq[256]; /* INT8: the output's dequantization, as vsr__load_f32 */
+        float *flut;    /* INT8: [256 * 256] deq[lut[i] + 128], the float output in one
+                           lookup (whole-frame runs write float) */
         float *out;     /* during a whole-frame run: write the result as float here (the
                            graph output's buffer) instead of the arena, or NULL */
     } tail;

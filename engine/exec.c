@@ -81,6 +81,7 @@ void vsr_engine_free(vsr_engine **pe)
     free(e->out_buf), free(e->out_cap), free(e->out_shape);
     free(e->prof_ns), free(e->prof_calls);
     free(e->tail.lut);
+    free(e->tail.flut);
     if (e->lut2)
         for (int i = 0; i < n; i++)
             free(e->lut2[i]);

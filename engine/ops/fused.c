@@ -129,6 +129,11 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
                 int to = c >= 0 ? c : d;
                 for (int q = -128; q < 128; q++)
                     e->tail.deq[q + 128] = e->qscale[to] * (float)(q - e->qzp[to]);
+                e->tail.flut = malloc(65536 * sizeof(float));
+                if (!e->tail.flut)
+                    return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+                for (int i = 0; i < 65536; i++)
+                    e->tail.flut[i] = e->tail.deq[e->tail.lut[i] + 128];
             }
             return 0;
         }
@@ -155,13 +160,13 @@ static void tail_row(void *ctx, size_t yy)
     if (k->t.dt == VSR_DT_I8 && fo) { /* straight to the float output */
         const int8_t *tp = (const int8_t *)k->t.data + trow;
         const int8_t *xp = (const int8_t *)k->x.data + xrow;
-        const int8_t *lut = e->tail.lut;
+        const float *flut = e->tail.flut;
         for (int w = 0; w < Wi; w++)
             for (int j = 0; j < r; j++) {
                 const int8_t *ts = tp + (size_t)w * Ct + (size_t)(i * r + j) * C;
                 const int8_t *xs = xp + (size_t)w * C;
                 for (int c = 0; c < C; c++)
-                    *fo++ = e->tail.deq[lut[(ts[c] + 128) * 256 + (xs[c] + 128)] + 128];
+                    *fo++ = flut[(ts[c] + 128) * 256 + (xs[c] + 128)];
             }
         return;
     }
