@@ -91,116 +91,56 @@ typedef struct peak_ctx {
 } peak_ctx;
 
 #if defined(__x86_64__)
-#define ACC12(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7) OP(8) OP(9) OP(10) OP(11)
-
-__attribute__((target("avx512f"))) static float loop_f32(long iters)
-{
-    __m512 a0 = _mm512_set1_ps(1.f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
-           a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
-    __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(1e-7f);
-    for (long i = 0; i < iters; i++) {
-#define F(k) a##k = _mm512_fmadd_ps(a##k, x, y);
-        ACC12(F)
-#undef F
-        /* every accumulator opaque: chains that start equal would otherwise be
-         * computed once (common subexpressions) and the peak overstated */
-        __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
-        __asm__ volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));
+/*
+ * One peak loop: 12 independent accumulator chains of STEP(a) (one FMA /
+ * vpdpbusd / vpmaddwd+vpaddd each), every accumulator made opaque to the
+ * compiler each iteration (chains that start equal would otherwise be computed
+ * once as common subexpressions, overstating the peak), folded into a value
+ * the caller keeps so that nothing is dead. RC is the register constraint ("v"
+ * for AVX-512, "x" for AVX2).
+ */
+#define PEAK_LOOP(NAME, TARGET, VT, RC, INIT, STEP)                                            \
+    __attribute__((target(TARGET))) static float NAME(long iters)                              \
+    {                                                                                          \
+        VT a[12];                                                                              \
+        for (int k = 0; k < 12; k++)                                                           \
+            a[k] = INIT;                                                                       \
+        VT a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6],        \
+           a7 = a[7], a8 = a[8], a9 = a[9], a10 = a[10], a11 = a[11];                          \
+        for (long i = 0; i < iters; i++) {                                                     \
+            a0 = STEP(a0), a1 = STEP(a1), a2 = STEP(a2), a3 = STEP(a3), a4 = STEP(a4);         \
+            a5 = STEP(a5), a6 = STEP(a6), a7 = STEP(a7), a8 = STEP(a8), a9 = STEP(a9);         \
+            a10 = STEP(a10), a11 = STEP(a11);                                                  \
+            __asm__ volatile(""                                                                \
+                             : "+" RC(a0), "+" RC(a1), "+" RC(a2), "+" RC(a3), "+" RC(a4),     \
+                               "+" RC(a5));                                                    \
+            __asm__ volatile(""                                                                \
+                             : "+" RC(a6), "+" RC(a7), "+" RC(a8), "+" RC(a9), "+" RC(a10),    \
+                               "+" RC(a11));                                                   \
+        }                                                                                      \
+        VT fin[12] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11};                       \
+        uint32_t u[sizeof(fin) / 4], h = 0;                                                    \
+        memcpy(u, fin, sizeof(fin));                                                           \
+        for (size_t k = 0; k < sizeof(fin) / 4; k++)                                           \
+            h ^= u[k];                                                                         \
+        return (float)h;                                                                       \
     }
-    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
-                             _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
-    return _mm512_reduce_add_ps(s);
-}
 
-__attribute__((target("avx512f,avx512bw,avx512fp16"))) static float loop_f16(long iters)
-{
-    __m512h a0 = _mm512_set1_ph((_Float16)1.f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
-            a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
-    __m512h x = _mm512_set1_ph((_Float16)0.999f), y = _mm512_set1_ph((_Float16)1e-3f);
-    for (long i = 0; i < iters; i++) {
-#define F(k) a##k = _mm512_fmadd_ph(a##k, x, y);
-        ACC12(F)
-#undef F
-        /* every accumulator opaque: chains that start equal would otherwise be
-         * computed once (common subexpressions) and the peak overstated */
-        __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
-        __asm__ volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));
-    }
-    __m512h s = _mm512_add_ph(_mm512_add_ph(_mm512_add_ph(a0, a1), _mm512_add_ph(a2, a3)),
-                              _mm512_add_ph(_mm512_add_ph(a4, a5), _mm512_add_ph(a6, a7)));
-    s = _mm512_add_ph(s, _mm512_add_ph(_mm512_add_ph(a8, a9), _mm512_add_ph(a10, a11)));
-    return (float)_mm512_reduce_add_ph(s);
-}
+#define F32_FMA512(v) _mm512_fmadd_ps(v, _mm512_set1_ps(0.999f), _mm512_set1_ps(1e-7f))
+#define F16_FMA512(v)                                                                          \
+    _mm512_fmadd_ph(v, _mm512_set1_ph((_Float16)0.999f), _mm512_set1_ph((_Float16)1e-3f))
+#define VNNI512(v) _mm512_dpbusd_epi32(v, _mm512_set1_epi8(3), _mm512_set1_epi8(-2))
+#define F32_FMA256(v) _mm256_fmadd_ps(v, _mm256_set1_ps(0.999f), _mm256_set1_ps(1e-7f))
+/* the INT8 kernels' arithmetic on AVX2 (x86/qs8-conv-i16-*-avx2.c): int16 pairs
+ * through vpmaddwd (16 MACs), then vpaddd into the int32 accumulator */
+#define I16_MADD256(v) _mm256_add_epi32(v, _mm256_madd_epi16(v, _mm256_set1_epi16(-2)))
 
-__attribute__((target("avx512f,avx512vnni"))) static float loop_vnni(long iters)
-{
-    __m512i a0 = _mm512_set1_epi32(1), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
-            a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
-    __m512i x = _mm512_set1_epi8(3), y = _mm512_set1_epi8(-2);
-    for (long i = 0; i < iters; i++) {
-#define F(k) a##k = _mm512_dpbusd_epi32(a##k, x, y);
-        ACC12(F)
-#undef F
-        /* every accumulator opaque: chains that start equal would otherwise be
-         * computed once (common subexpressions) and the peak overstated */
-        __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
-        __asm__ volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));
-    }
-    __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a0, a1), a2),
-                                 _mm512_add_epi32(_mm512_add_epi32(a3, a4), a5));
-    s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(a6, a7), a8));
-    s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(a9, a10), a11));
-    return (float)_mm512_reduce_add_epi32(s);
-}
-
-/* AVX2 machines: 8-lane FMA, and the INT8 kernels' arithmetic there
- * (x86/qs8-conv-i16-*-avx2.c: int16 pairs through vpmaddwd, 16 MACs, then
- * vpaddd into the int32 accumulator). */
-__attribute__((target("avx2,fma"))) static float loop_f32_avx2(long iters)
-{
-    __m256 a0 = _mm256_set1_ps(1.f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
-           a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
-    __m256 x = _mm256_set1_ps(0.999f), y = _mm256_set1_ps(1e-7f);
-    for (long i = 0; i < iters; i++) {
-#define F(k) a##k = _mm256_fmadd_ps(a##k, x, y);
-        ACC12(F)
-#undef F
-        /* every accumulator opaque: chains that start equal would otherwise be
-         * computed once (common subexpressions) and the peak overstated */
-        __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));
-        __asm__ volatile("" : "+x"(a6), "+x"(a7), "+x"(a8), "+x"(a9), "+x"(a10), "+x"(a11));
-    }
-    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
-                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
-    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
-    float v[8];
-    _mm256_storeu_ps(v, s);
-    return v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
-}
-
-__attribute__((target("avx2"))) static float loop_i16_avx2(long iters)
-{
-    __m256i a0 = _mm256_set1_epi32(1), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
-            a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
-    __m256i y = _mm256_set1_epi16(-2);
-    for (long i = 0; i < iters; i++) {
-#define F(k) a##k = _mm256_add_epi32(a##k, _mm256_madd_epi16(a##k, y));
-        ACC12(F)
-#undef F
-        /* every accumulator opaque: chains that start equal would otherwise be
-         * computed once (common subexpressions) and the peak overstated */
-        __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));
-        __asm__ volatile("" : "+x"(a6), "+x"(a7), "+x"(a8), "+x"(a9), "+x"(a10), "+x"(a11));
-    }
-    __m256i s = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), a2),
-                                 _mm256_add_epi32(_mm256_add_epi32(a3, a4), a5));
-    s = _mm256_add_epi32(s, _mm256_add_epi32(_mm256_add_epi32(a6, a7), a8));
-    s = _mm256_add_epi32(s, _mm256_add_epi32(_mm256_add_epi32(a9, a10), a11));
-    int v[8];
-    _mm256_storeu_si256((__m256i *)v, s);
-    return (float)(v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7]);
-}
+PEAK_LOOP(loop_f32, "avx512f", __m512, "v", _mm512_set1_ps(1.f), F32_FMA512)
+PEAK_LOOP(loop_f16, "avx512f,avx512bw,avx512fp16", __m512h, "v", _mm512_set1_ph((_Float16)1.f),
+          F16_FMA512)
+PEAK_LOOP(loop_vnni, "avx512f,avx512vnni", __m512i, "v", _mm512_set1_epi32(1), VNNI512)
+PEAK_LOOP(loop_f32_avx2, "avx2,fma", __m256, "x", _mm256_set1_ps(1.f), F32_FMA256)
+PEAK_LOOP(loop_i16_avx2, "avx2", __m256i, "x", _mm256_set1_epi32(1), I16_MADD256)
 #endif
 
 static void peak_task(void *c, size_t i)
