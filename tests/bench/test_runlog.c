@@ -300,7 +300,6 @@ static void test_migrate_v2_to_v3(void **state)
     sqlite3_close(db);
 }
 
-/* A skipped run keeps its reason and nothing else. */
 /* v3 -> v4 adds the training tables: a file made by the v3 schema keeps its
  * sweeps, runs, metrics and tune rows, and takes training runs afterwards. */
 static void test_migrate_v3_to_v4(void **state)
@@ -614,6 +613,7 @@ static void test_train_log(void **state)
     vsr_runlog_close(&log);
 }
 
+/* A skipped run keeps its reason and nothing else. */
 static void test_skipped_run(void **state)
 {
     struct tmp *t = *state;

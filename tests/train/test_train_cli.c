@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli_harness.h"
+#include "demo_harness.h"
 #include "sqlite_harness.h"
 #include "testutil.h"
 #include "vsr/datasets.h"
@@ -32,13 +33,9 @@ static int setup(void **st)
     env *e = calloc(1, sizeof(*e));
     if (!e || !vsr_test_tmpdir(e->tmp, sizeof(e->tmp)))
         return -1;
-    snprintf(e->data, sizeof(e->data), "%s/data", e->tmp);
     snprintf(e->out, sizeof(e->out), "%s/stdout", e->tmp);
     snprintf(e->err, sizeof(e->err), "%s/stderr", e->tmp);
-    vsr_error err;
-    e->have_data = access(VSR_DEMO_SOURCE_DIR, R_OK) == 0 &&
-                   vsr_demo_build_train(e->data, &err) == 0 &&
-                   vsr_demo_build(e->data, &err) == 0;
+    e->have_data = vsr_test_train_data(e->tmp, e->data, sizeof(e->data));
     *st = e;
     return 0;
 }
@@ -99,10 +96,7 @@ static double loss_at(sqlite3 *db, const char *name, long step)
 static void test_logs_run(void **st)
 {
     env *e = *st;
-    if (!e->have_data) {
-        print_message("skipped: opencv-doc (%s) is absent\n", VSR_DEMO_SOURCE_DIR);
-        skip();
-    }
+    VSR_TEST_NEED_TRAIN_DATA(e->have_data);
     char cfg[512], dbp[512];
     write_cfg(e, "full", cfg, sizeof(cfg));
     snprintf(dbp, sizeof(dbp), "%s/runs.db", e->tmp);
@@ -149,10 +143,7 @@ static void test_logs_run(void **st)
 static void test_resume_exact(void **st)
 {
     env *e = *st;
-    if (!e->have_data) {
-        print_message("skipped: opencv-doc (%s) is absent\n", VSR_DEMO_SOURCE_DIR);
-        skip();
-    }
+    VSR_TEST_NEED_TRAIN_DATA(e->have_data);
     char cfg[512], dbp[512];
     snprintf(dbp, sizeof(dbp), "%s/resume.db", e->tmp);
     /* the reference: 8 uninterrupted steps */
@@ -260,10 +251,7 @@ static int fail_at_5(void *ctx, const vsr_train_progress *p, int flush, vsr_erro
 static void test_logger_failure_keeps_checkpoint(void **st)
 {
     env *e = *st;
-    if (!e->have_data) {
-        print_message("skipped: opencv-doc (%s) is absent\n", VSR_DEMO_SOURCE_DIR);
-        skip();
-    }
+    VSR_TEST_NEED_TRAIN_DATA(e->have_data);
     char cfg[512];
     write_cfg(e, "dfull", cfg, sizeof(cfg));
     vsr_train_config c;

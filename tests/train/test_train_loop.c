@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "demo_harness.h"
 #include "testutil.h"
 #include "vsr/datasets.h"
 #include "vsr/engine.h"
@@ -173,13 +174,9 @@ typedef struct env {
 static int setup(void **st)
 {
     env *e = calloc(1, sizeof(*e));
-    if (!vsr_test_tmpdir(e->tmp, sizeof(e->tmp)))
+    if (!e || !vsr_test_tmpdir(e->tmp, sizeof(e->tmp)))
         return -1;
-    snprintf(e->data, sizeof(e->data), "%s/data", e->tmp);
-    vsr_error err;
-    e->have_data = access(VSR_DEMO_SOURCE_DIR, R_OK) == 0 &&
-                   vsr_demo_build_train(e->data, &err) == 0 &&
-                   vsr_demo_build(e->data, &err) == 0;
+    e->have_data = vsr_test_train_data(e->tmp, e->data, sizeof(e->data));
     *st = e;
     return 0;
 }
@@ -187,10 +184,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
     env *e = *st;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->tmp);
-    if (system(cmd) != 0)
-        return -1;
+    vsr_test_rmtree(e->tmp);
     free(e);
     return 0;
 }
@@ -274,10 +268,7 @@ static void same_weights(const char *a, const char *b)
 static void test_deterministic(void **st)
 {
     env *e = *st;
-    if (!e->have_data) {
-        print_message("skipped: opencv-doc (%s) is absent\n", VSR_DEMO_SOURCE_DIR);
-        skip();
-    }
+    VSR_TEST_NEED_TRAIN_DATA(e->have_data);
     assert_int_equal(run(e, "det1", "seed: 7\n", 1, 0, 0), 0);
     assert_int_equal(run(e, "det2", "seed: 7\n", 2, 0, 0), 0);
     char a[512], b[512];
@@ -307,10 +298,7 @@ static void test_deterministic(void **st)
 static void test_resume(void **st)
 {
     env *e = *st;
-    if (!e->have_data) {
-        print_message("skipped: opencv-doc (%s) is absent\n", VSR_DEMO_SOURCE_DIR);
-        skip();
-    }
+    VSR_TEST_NEED_TRAIN_DATA(e->have_data);
     assert_int_equal(run(e, "full", "", 2, 0, 0), 0);
     /* interrupted after 3 steps (checkpoint written), then resumed to the end */
     assert_int_equal(run(e, "part", "", 2, 0, 3), 0);

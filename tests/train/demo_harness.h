@@ -1,0 +1,34 @@
+/*
+ * The demo clips the train tests run on: the training set and the
+ * evaluation (validation) clips, built from opencv-doc into one folder.
+ */
+#ifndef VSR_TESTS_TRAIN_DEMO_HARNESS_H
+#define VSR_TESTS_TRAIN_DEMO_HARNESS_H
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "vsr/datasets.h"
+
+/* Builds both into "<tmp>/data" and writes that path to @p data. Returns 1 when
+ * built, 0 when opencv-doc (VSR_DEMO_SOURCE_DIR) is absent or a build fails (the
+ * tests that need the data then skip, saying why). */
+static inline int vsr_test_train_data(const char *tmp, char *data, size_t cap)
+{
+    vsr_error err;
+    snprintf(data, cap, "%s/data", tmp);
+    return access(VSR_DEMO_SOURCE_DIR, R_OK) == 0 && vsr_demo_build_train(data, &err) == 0 &&
+           vsr_demo_build(data, &err) == 0;
+}
+
+/* Skips the calling test, saying why, when the demo data could not be built. */
+#define VSR_TEST_NEED_TRAIN_DATA(have_data)                                                    \
+    do {                                                                                       \
+        if (!(have_data)) {                                                                    \
+            print_message("skipped: opencv-doc (%s) is absent\n", VSR_DEMO_SOURCE_DIR);        \
+            skip();                                                                            \
+            return; /* skip() is not declared noreturn */                                      \
+        }                                                                                      \
+    } while (0)
+
+#endif
