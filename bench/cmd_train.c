@@ -194,31 +194,10 @@ static void on_progress(void *ctx, const vsr_train_progress *p)
                 p->loss, p->lr, p->steps_per_s, val);
 }
 
-/* The config file as read (NULL when unreadable: the row then says so). */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&buf, &n);
-    char chunk[4096];
-    size_t k;
-    while (m && (k = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        fwrite(chunk, 1, k, m);
-    fclose(f);
-    if (!m || fclose(m) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
 /* Open the run log and describe this run; 0 or a negative errno (err filled). */
 static int log_open(const char *db, const char *cfg_path, const vsr_train_config *cfg,
                     const char *const *sets, int n_sets, vsr_runlog **log,
-                    vsr_runlog_train *row, char **text, char **over, char *weights, size_t wcap,
+                    vsr_runlog_train *row, char **over, char *weights, size_t wcap,
                     vsr_error *err)
 {
     int rc = vsr_runlog_open(log, db, err);
@@ -227,7 +206,6 @@ static int log_open(const char *db, const char *cfg_path, const vsr_train_config
     if (rc || (rc = vsr_runlog_host_detect(&host, err)) ||
         (rc = vsr_runlog_host_id(*log, &host, &host_id, err)))
         return rc;
-    *text = read_text(cfg_path);
     size_t on = 0;
     FILE *m = n_sets ? open_memstream(over, &on) : NULL;
     for (int i = 0; m && i < n_sets; i++)
@@ -240,7 +218,7 @@ static int log_open(const char *db, const char *cfg_path, const vsr_train_config
                               .out_dir = cfg->out_dir,
                               .model = cfg->model,
                               .config_path = cfg_path,
-                              .config_text = *text ? *text : "(config file unreadable)",
+                              .config_text = cfg->text,
                               .overrides = *over,
                               .seed = cfg->seed,
                               .steps = cfg->steps,
@@ -327,15 +305,15 @@ int vsr_cmd_train(int argc, char **argv)
         db = cfg.db ? cfg.db : "runs.db";
     prog pg = {.tty = isatty(STDERR_FILENO), .resume = resume};
     vsr_runlog_train row;
-    char *text = NULL, *over = NULL, weights[4200], curve[4200];
+    char *over = NULL, weights[4200], curve[4200];
     snprintf(curve, sizeof(curve), "%s/loss.tsv", cfg.out_dir);
     pg.curve = curve;
     pg.row = &row;
     pthreadpool_t pool = NULL;
     int exit_code = VSR_EXIT_FAILURE;
     /* The db first: a bad --db fails before any training. */
-    if (!no_db && log_open(db, cfg_path, &cfg, sets, n_sets, &pg.log, &row, &text, &over,
-                           weights, sizeof(weights), &err)) {
+    if (!no_db && log_open(db, cfg_path, &cfg, sets, n_sets, &pg.log, &row, &over, weights,
+                           sizeof(weights), &err)) {
         fprintf(stderr, "vsrbench train: %s\n", err.msg);
         goto done;
     }
@@ -389,7 +367,6 @@ done:
         pthreadpool_destroy(pool);
     vsr_runlog_close(&pg.log);
     free(pg.buf);
-    free(text);
     free(over);
     free(sets);
     vsr_train_config_free(&cfg);

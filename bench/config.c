@@ -1557,45 +1557,12 @@ int vsr_config_load(const char *path, const char *const *sets, int n_sets, vsr_c
                     vsr_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return vsr_error_set(err, errno == ENOENT ? -ENOENT : -EIO, "%s: cannot open: %s", path,
-                             strerror(errno));
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int ret = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            if (cap > (64u << 20)) {
-                ret = vsr_error_set(err, -EINVAL, "%s: larger than 64 MiB, not a config", path);
-                goto end;
-            }
-            cap = cap ? 2 * cap : 16384;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                ret = vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
-                goto end;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        ret = vsr_error_set(err, -EIO, "%s: read error", path);
-        goto end;
-    }
-    buf[len] = '\0';
-    if (memchr(buf, '\0', len)) {
-        ret = vsr_error_set(err, -EINVAL, "%s: contains a NUL byte, not a YAML config", path);
-        goto end;
-    }
-    ret = load(path, buf, len, sets, n_sets, out, err);
-end:
+    size_t len = 0;
+    int ret = vsr_read_text_file(path, "a YAML config", &buf, &len, err);
+    if (!ret)
+        ret = load(path, buf, len, sets, n_sets, out, err);
     free(buf);
-    fclose(f);
     return ret;
 }
 

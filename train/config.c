@@ -147,6 +147,7 @@ void vsr_train_config_free(vsr_train_config *c)
     if (!c)
         return;
     free(c->name), free(c->model), free(c->data_dir), free(c->out_dir), free(c->db);
+    free(c->text);
     memset(c, 0, sizeof(*c));
 }
 
@@ -156,16 +157,21 @@ int vsr_train_config_load(const char *path, const char *const *sets, int n_sets,
     memset(c, 0, sizeof(*c));
     kvs m = {0};
     int rc = 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return vsr_error_set(err, -ENOENT, "%s: cannot open the training config", path);
-    fclose(f);
+    size_t len;
+    if ((rc = vsr_read_text_file(path, "a YAML config", &c->text, &len, err)))
+        return rc == -ENOENT
+                   ? vsr_error_set(err, rc, "%s: cannot open the training config", path)
+                   : rc;
+    /* parsed from the file, not the text, so that libfyaml's diagnostics name it */
     struct fy_document *doc = fy_document_build_from_file(NULL, path);
-    if (!doc)
+    if (!doc) {
+        vsr_train_config_free(c);
         return vsr_error_set(err, -EINVAL, "%s: not valid YAML", path);
+    }
     struct fy_node *root = fy_document_root(doc);
     if (!root || !fy_node_is_mapping(root)) {
         fy_document_destroy(doc);
+        vsr_train_config_free(c);
         return vsr_error_set(err, -EINVAL, "%s: the config must be a YAML mapping", path);
     }
     rc = flatten(root, "", &m, path, err);

@@ -122,6 +122,18 @@ int vsr_parse_double(const char *s, double min, double max, double *out, const c
 int vsr_parse_long_list(const char *s, long min, long max, long *out, int cap, int *n,
                         const char *what, vsr_error *err);
 
+/* ---- text files -------------------------------------------------------- */
+
+/**
+ * Read the whole text file @p path (a config) into *@p out, NUL-terminated,
+ * length in *@p len. The caller owns *out (free()); NULL on error. Errors:
+ * -ENOENT / -EIO when it cannot be opened or read, -EINVAL when it is larger
+ * than 64 MiB or holds a NUL byte ("not @p what", e.g. "a YAML config"),
+ * -ENOMEM.
+ */
+int vsr_read_text_file(const char *path, const char *what, char **out, size_t *len,
+                       vsr_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -306,6 +306,7 @@ typedef struct vsr_train_config {
     int val_frames; /**< frames per demo clip used for validation (0 = all) */
     long log_every;
     int output_clip_ste; /**< 1: the final clip of the graph passes gradients (STE) */
+    char *text;          /**< the YAML file as read (before overrides), for the run log */
 } vsr_train_config;
 
 /** Read @p path and apply "key.path=value" overrides. */
