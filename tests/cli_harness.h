@@ -16,10 +16,9 @@
 /* Skip (with a message) a test that needs the demo data's source. */
 #define VSR_SKIP_WITHOUT_DEMO()                                                                \
     do {                                                                                       \
-        if (access("/usr/share/doc/opencv-doc/examples/data", R_OK) != 0) {                    \
-            print_message("skipped: the demo needs the opencv-doc package\n");                 \
-            skip();                                                                            \
-        }                                                                                      \
+        if (access("/usr/share/doc/opencv-doc/examples/data", R_OK) != 0)                      \
+            VSR_SKIP("the demo needs the opencv-doc package");                                 \
+                                                                                               \
     } while (0)
 
 /*

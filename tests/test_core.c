@@ -76,5 +76,5 @@ int main(void)
         cmocka_unit_test(test_error_wrap),
         cmocka_unit_test(test_frame_view),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

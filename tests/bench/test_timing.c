@@ -144,5 +144,5 @@ int main(void)
         cmocka_unit_test(test_p95_nearest_rank), cmocka_unit_test(test_bad_samples),
         cmocka_unit_test(test_format),           cmocka_unit_test(test_measure),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -96,5 +96,5 @@ int main(void)
         cmocka_unit_test(test_grid),
         cmocka_unit_test(test_mark),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -195,5 +195,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bicubic_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -123,5 +123,5 @@ int main(void)
         cmocka_unit_test(test_tiled_equals_whole),
         cmocka_unit_test(test_other_input_size_and_profile),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -365,5 +365,5 @@ int main(void)
         cmocka_unit_test(test_npy_abpn),         cmocka_unit_test(test_tflite_abpn_qat),
         cmocka_unit_test(test_tflite_mobilerrn), cmocka_unit_test(test_tflite_corrupt),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -327,8 +327,7 @@ static void test_cli(void **state)
     const char *bin = getenv("VSR_BINARY_DIR");
     snprintf(path, sizeof(path), "%s/vsrbench", bin ? bin : ".");
     if (access(path, X_OK) != 0) {
-        print_message("skipped: %s not built\n", path);
-        skip();
+        VSR_SKIP("%s not built", path);
     }
     snprintf(args, sizeof(args), "--db '%s' --out '%s/rep' --base abpn_x4 --plot-size 640x400",
              fx->db, fx->dir);
@@ -450,5 +449,5 @@ int main(void)
         cmocka_unit_test(test_frames_and_tune),
         cmocka_unit_test(test_cli),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return VSR_RUN_TESTS(tests, setup, teardown);
 }

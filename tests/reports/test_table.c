@@ -408,5 +408,5 @@ int main(void)
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_formats),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

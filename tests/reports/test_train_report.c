@@ -170,5 +170,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_training_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_training_runs, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }
