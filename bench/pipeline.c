@@ -192,6 +192,27 @@ int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
     return vsr_models_load_weights(e, g, m && m->weights ? m->weights : vsrw_path, err);
 }
 
+int vsr_pipe_check_weight_files(const vsr_config *cfg, vsr_error *err)
+{
+    for (int i = 0; i < cfg->n_models; i++) {
+        const vsr_config_model *m = &cfg->models[i];
+        if (!m->weights_tflite || !path_exists(m->weights_tflite))
+            continue;
+        vsr_models_tflite t = {0};
+        vsr_graph *src = NULL;
+        vsr_models_tflite_import opt = {64, 64, 0};
+        int rc = vsr_models_tflite_read(m->weights_tflite, &t, err);
+        if (!rc)
+            rc = vsr_models_import_tflite(&t, "tflite", &opt, &src, err);
+        vsr_graph_free(&src);
+        vsr_models_tflite_free(&t);
+        if (rc)
+            return vsr_error_wrap(err, rc, "%s: weights {tflite: %s}", m->name,
+                                  m->weights_tflite);
+    }
+    return 0;
+}
+
 void vsr_pipe_weights_from_path(vsr_config_model *m, const char *path)
 {
     size_t len = strlen(path);
