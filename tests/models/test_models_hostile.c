@@ -319,27 +319,26 @@ static void test_valid_conv(void **state)
  * 4-byte floats the byte count is 2^64 + 12672, which wraps to 12672 = the
  * bytes of 3168 floats the file really holds.
  */
+static void size_wrap_file(char *path, size_t cap)
+{
+    static float data[3168];
+    conv_spec c = {.wshape = {25376, 347, 1607, 325905143},
+                   .wtype = VSR_TFL_FLOAT32,
+                   .wdata = data,
+                   .wlen = sizeof(data),
+                   .cin = 325905143,
+                   .cout = 25376};
+    size_t len;
+    uint8_t *buf = build_conv(&c, &len);
+    vsr_test_regress("tflite_parse/size_wrap.tflite", buf, len, path, cap);
+    free(buf);
+}
+
 static void test_size_wrap(void **state)
 {
     (void)state;
-    static float data[3168];
-    conv_spec c = {{25376, 347, 1607, 325905143},
-                   VSR_TFL_FLOAT32,
-                   data,
-                   sizeof(data),
-                   NULL,
-                   0,
-                   NULL,
-                   0,
-                   0,
-                   325905143,
-                   25376,
-                   0,
-                   1};
-    size_t len;
-    uint8_t *buf = build_conv(&c, &len);
     char path[1024];
-    vsr_test_regress("tflite_parse/size_wrap.tflite", buf, len, path, sizeof(path));
+    size_wrap_file(path, sizeof(path));
     vsr_models_tflite m;
     vsr_error err = {0};
     assert_int_equal(vsr_models_tflite_read(path, &m, &err), -EINVAL);
@@ -349,7 +348,6 @@ static void test_size_wrap(void **state)
     VSR_ASSERT_ONE_LINE(err.msg, "[25376, 347, 1607, 325905143]");
     /* no wrapped 20-digit size in the message */
     assert_null(strstr(err.msg, "18446744"));
-    free(buf);
 }
 
 /* Defect 2: 3 scales for a filter with 4 output channels (dim 0). */
@@ -441,8 +439,13 @@ static void test_import_bounds(void **state)
 {
     (void)state;
     float wf[4 * 2] = {0};
-    conv_spec c = {
-        {4, 1, 1, 2}, VSR_TFL_FLOAT32, wf, sizeof(wf), NULL, 0, NULL, 0, 0, 2, 4, 1, 1};
+    conv_spec c = {.wshape = {4, 1, 1, 2},
+                   .wtype = VSR_TFL_FLOAT32,
+                   .wdata = wf,
+                   .wlen = sizeof(wf),
+                   .cin = 2,
+                   .cout = 4,
+                   .nbias = 1};
     size_t len;
     uint8_t *buf = build_conv(&c, &len);
     char path[1024];
@@ -455,19 +458,13 @@ static void test_import_bounds(void **state)
     /* a 128x1x1x128 float filter (64 KiB) shared by 40 convs: 40 x 64 KiB of
      * weights = 2.5 MiB, over 8 x the ~66 KiB file + 1 MiB = ~1.5 MiB */
     static float big[128 * 128];
-    conv_spec s = {{128, 1, 1, 128},
-                   VSR_TFL_FLOAT32,
-                   big,
-                   sizeof(big),
-                   NULL,
-                   0,
-                   NULL,
-                   0,
-                   0,
-                   128,
-                   128,
-                   0,
-                   40};
+    conv_spec s = {.wshape = {128, 1, 1, 128},
+                   .wtype = VSR_TFL_FLOAT32,
+                   .wdata = big,
+                   .wlen = sizeof(big),
+                   .cin = 128,
+                   .cout = 128,
+                   .n_convs = 40};
     buf = build_conv(&s, &len);
     assert_true(8 * len + (1 << 20) < 40 * sizeof(big));
     assert_int_equal(parse_import(buf, len, "shared.tflite", &err), -EINVAL);
@@ -494,24 +491,7 @@ static void test_cli_exit2(void **state)
     snprintf(errp, sizeof(errp), "%s/err.txt", dir);
     snprintf(cfg, sizeof(cfg), "%s/c.yaml", dir);
     snprintf(vsrw, sizeof(vsrw), "%s/o.vsrw", dir);
-    static float data[3168];
-    conv_spec c = {{25376, 347, 1607, 325905143},
-                   VSR_TFL_FLOAT32,
-                   data,
-                   sizeof(data),
-                   NULL,
-                   0,
-                   NULL,
-                   0,
-                   0,
-                   325905143,
-                   25376,
-                   0,
-                   1};
-    size_t len;
-    uint8_t *buf = build_conv(&c, &len);
-    vsr_test_regress("tflite_parse/size_wrap.tflite", buf, len, path, sizeof(path));
-    free(buf);
+    size_wrap_file(path, sizeof(path));
 
     const char *imp[] = {"models", "--import", "ABPN", "--tflite", path, "-o", vsrw, NULL};
     assert_int_equal(vsr_test_vsrbench(imp, out, errp, NULL), 2);
