@@ -497,7 +497,7 @@ static void test_cli_exit2(void **state)
     assert_int_equal(vsr_test_vsrbench(imp, out, errp, NULL), 2);
     char *e = vsr_test_slurp(errp);
     assert_non_null(e);
-    print_message("stderr: %s", e);
+    print_message("stderr: %s", e ? e : "(none)\n");
     assert_non_null(strstr(e, "overflows"));
     assert_non_null(strstr(e, "size_wrap.tflite"));
     assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1); /* one line */
@@ -515,7 +515,7 @@ static void test_cli_exit2(void **state)
     assert_int_equal(vsr_test_vsrbench(run, out, errp, NULL), 2);
     e = vsr_test_slurp(errp);
     assert_non_null(e);
-    print_message("stderr: %s", e);
+    print_message("stderr: %s", e ? e : "(none)\n");
     assert_non_null(strstr(e, "weights {tflite:"));
     assert_non_null(strstr(e, "overflows"));
     assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1);
