@@ -48,3 +48,8 @@ int vsr_cli_pool_create(long threads, pthreadpool_t *pool, vsr_error *err)
         return vsr_error_set(err, -ENOMEM, "cannot create a pool of %ld threads", threads);
     return 0;
 }
+
+int vsr_cli_input_exit(int rc)
+{
+    return rc == -ENOMEM || rc == -EIO ? VSR_EXIT_FAILURE : VSR_EXIT_USAGE;
+}

@@ -68,12 +68,38 @@ static void test_frame_view(void **state)
     vsr_frame_free(&f);
 }
 
+/* Checked sizes: 25376 * 347 * 1607 * 325905143 = 2^62 + 3168 (its prime
+ * factors 2^5 * 13 * 61 * 347 * 1607 * 325905143, by sympy.factorint), and
+ * times 4 bytes that is 2^64 + 12672: an overflow, not 12672. */
+static void test_size_checked(void **state)
+{
+    (void)state;
+    size_t r = 7;
+    const int64_t wrap[4] = {25376, 347, 1607, 325905143};
+    assert_int_equal(vsr_size_mul_n(wrap, 4, &r), 0);
+    assert_true(r == ((size_t)1 << 62) + 3168);
+    assert_int_equal(vsr_size_mul(r, 4, &r), -EOVERFLOW);
+    assert_true(r == ((size_t)1 << 62) + 3168); /* unchanged on error */
+    assert_int_equal(vsr_size_mul(r, 3, &r), 0);
+    const int64_t big[3] = {INT64_C(1) << 31, INT64_C(1) << 31, INT64_C(1) << 31};
+    assert_int_equal(vsr_size_mul_n(big, 3, &r), -EOVERFLOW);
+    const int64_t zero[4] = {INT64_C(1) << 40, INT64_C(1) << 40, 0, 5};
+    assert_int_equal(vsr_size_mul_n(zero, 4, &r), 0);
+    assert_true(r == 0);
+    const int64_t neg[2] = {3, -1};
+    assert_int_equal(vsr_size_mul_n(neg, 2, &r), -EINVAL);
+    assert_int_equal(vsr_size_mul_n(NULL, 0, &r), 0);
+    assert_true(r == 1);
+    assert_int_equal(vsr_size_add(SIZE_MAX - 1, 1, &r), 0);
+    assert_true(r == SIZE_MAX);
+    assert_int_equal(vsr_size_add(SIZE_MAX, 1, &r), -EOVERFLOW);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_long),
-        cmocka_unit_test(test_parse_list),
-        cmocka_unit_test(test_error_wrap),
+        cmocka_unit_test(test_size_checked), cmocka_unit_test(test_parse_long),
+        cmocka_unit_test(test_parse_list),   cmocka_unit_test(test_error_wrap),
         cmocka_unit_test(test_frame_view),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);

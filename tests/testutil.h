@@ -179,4 +179,48 @@ static inline char *vsr_test_slurp(const char *path)
     return s;
 }
 
+/*
+ * The hostile input @p buf (n bytes), crafted by a test, is also committed
+ * as tests/fuzz/regress/@p rel (the fuzz targets replay those folders).
+ * Asserts the committed file holds exactly these bytes, so corpus and test
+ * cannot drift; with VSR_REGRESS_WRITE=1 in the environment it (re)writes
+ * the file instead. The path goes to @p path (cap bytes).
+ */
+static inline void vsr_test_regress(const char *rel, const void *buf, size_t n, char *path,
+                                    size_t cap)
+{
+    const char *src = getenv("VSR_SOURCE_DIR");
+    assert_non_null(src);
+    snprintf(path, cap, "%s/tests/fuzz/regress/%s", src, rel);
+    const char *wr = getenv("VSR_REGRESS_WRITE");
+    FILE *f = fopen(path, wr && *wr == '1' ? "wb" : "rb");
+    if (!f)
+        print_message("cannot open %s (set VSR_REGRESS_WRITE=1 to create it)\n", path);
+    assert_non_null(f);
+    if (wr && *wr == '1') {
+        assert_int_equal(fwrite(buf, 1, n, f), n);
+    } else {
+        unsigned char *got = malloc(n + 1);
+        assert_non_null(got);
+        size_t k = fread(got, 1, n + 1, f);
+        if (k != n || memcmp(got, buf, n) != 0)
+            print_message("%s differs from the test's bytes; rewrite it with "
+                          "VSR_REGRESS_WRITE=1\n",
+                          path);
+        assert_int_equal(k, n);
+        assert_memory_equal(got, buf, n);
+        free(got);
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Assert @p msg is one line (no newline) and contains @p needle. */
+#define VSR_ASSERT_ONE_LINE(msg, needle)                                                       \
+    do {                                                                                       \
+        if (!strstr((msg), (needle)))                                                          \
+            print_message("message: %s\n", (msg));                                             \
+        assert_null(strchr((msg), '\n'));                                                      \
+        assert_non_null(strstr((msg), (needle)));                                              \
+    } while (0)
+
 #endif

@@ -122,6 +122,27 @@ int vsr_parse_double(const char *s, double min, double max, double *out, const c
 int vsr_parse_long_list(const char *s, long min, long max, long *out, int cap, int *n,
                         const char *what, vsr_error *err);
 
+/* ---- checked sizes ----------------------------------------------------- */
+
+/*
+ * Sizes computed from file data (tensor dims, element sizes, byte counts)
+ * are computed with these and never with plain `*` / `+`, so a crafted
+ * file cannot wrap a size_t back to a small value that passes a length
+ * check (dims multiplying to 2^62 + 3168 times 4 bytes is 12672 mod 2^64).
+ * Each returns 0 with the result in *@p out, or -EOVERFLOW leaving *out
+ * unchanged. A caller checks first and prints only checked values: a
+ * message never shows a wrapped size.
+ */
+/** *out = a * b. */
+int vsr_size_mul(size_t a, size_t b, size_t *out);
+/** *out = a + b. */
+int vsr_size_add(size_t a, size_t b, size_t *out);
+/**
+ * *out = dims[0] * ... * dims[n-1] (1 when n == 0; 0 when any dim is 0).
+ * A negative dim is -EINVAL; a product above SIZE_MAX is -EOVERFLOW.
+ */
+int vsr_size_mul_n(const int64_t *dims, int n, size_t *out);
+
 /* ---- text files -------------------------------------------------------- */
 
 /**
