@@ -595,5 +595,5 @@ int main(void)
         cmocka_unit_test(test_import_bounds),  cmocka_unit_test(test_cli_exit2),
         cmocka_unit_test(test_vsrw_size_wrap),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }
