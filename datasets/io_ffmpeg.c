@@ -450,23 +450,6 @@ done:
  * Writing: temp file + rename.
  * ---------------------------------------------------------------------- */
 
-/* Create "<path>.tmp-XXXXXX"; returns an open fd (mode 0644 minus umask). */
-static int make_temp(const char *path, char *tmp, size_t cap, vsr_error *err)
-{
-    if ((size_t)snprintf(tmp, cap, "%s.tmp-XXXXXX", path) >= cap)
-        return vsr_error_set(err, -ENAMETOOLONG, "%s: path too long", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        return vsr_error_set(err, -e, "%s: cannot create a file next to it: %s", path,
-                             strerror(e));
-    }
-    mode_t um = umask(022);
-    umask(um);
-    fchmod(fd, 0666 & ~um);
-    return fd;
-}
-
 static int encode_png_packet(const vsr_frame *f, AVPacket **out, const char *path,
                              vsr_error *err)
 {
@@ -526,7 +509,7 @@ int vsr_image_write_png(const char *path, const vsr_frame *f, vsr_error *err)
     if (rc < 0)
         return rc;
     char tmp[4096];
-    int fd = make_temp(path, tmp, sizeof(tmp), err);
+    int fd = vsr_atomic_temp(path, tmp, sizeof(tmp), err);
     if (fd < 0) {
         av_packet_free(&pkt);
         return fd;
@@ -1014,7 +997,7 @@ static int sink_start_video(vsr_sink *s, const vsr_frame *f, vsr_error *err)
     const AVOutputFormat *ofmt = av_guess_format(NULL, path, NULL);
     if (!codec || !ofmt)
         return vsr_error_set(err, -ENOTSUP, "%s: no %s encoder or container", path, name);
-    int fd = make_temp(path, s->tmp, sizeof(s->tmp), err);
+    int fd = vsr_atomic_temp(path, s->tmp, sizeof(s->tmp), err);
     if (fd < 0)
         return fd;
     close(fd);
