@@ -45,8 +45,11 @@ static void usage(FILE *out)
             "                        IN OUT\n"
             "\n"
             "Upscale IN (a video file or a folder of images) with zoo model M and write OUT:\n"
-            "a video (.mkv/.avi/.nut: lossless FFV1, .mp4: x264; or --codec) or, for any\n"
-            "other name, a folder of PNG frames %%08d.png. Audio is dropped.\n"
+            "a video (.mkv/.avi/.nut: lossless FFV1, .mp4/.mov/.264: x264) or, for a name\n"
+            "without an extension or ending in '/', a folder of PNG frames %%08d.png. Other\n"
+            "extensions are refused. OUT must not be, contain or lie inside IN. Audio is\n"
+            "dropped. A frame whose untiled plan does not fit the available memory is\n"
+            "tiled automatically (--tile 0 only; the tile is said on stderr).\n"
             "\n"
             "options:\n"
             "      --model M        zoo name (vsrbench models lists them)\n"
@@ -147,6 +150,14 @@ int vsr_cmd_upscale(int argc, char **argv)
                     codec);
             return VSR_EXIT_USAGE;
         }
+    }
+    /* Refuse, before anything is read or written, an OUT that would destroy IN
+     * or whose type would be guessed. */
+    if (vsr_sink_resolve(out_path, so.kind, &so.kind, &err) ||
+        vsr_path_check_output(out_path, in_path, "the input", &err) ||
+        (weights && vsr_path_check_output(out_path, weights, "--weights", &err))) {
+        fprintf(stderr, "vsrbench upscale: %s\n", err.msg);
+        return VSR_EXIT_USAGE;
     }
     const vsr_models_entry *e = vsr_models_zoo_find(model);
     if (!e) {
