@@ -128,7 +128,8 @@ static void make_db(const char *path)
 static const char WANT_MD[] =
     "### Leaderboard: demo (BIx4), channel Y\n"
     "\n"
-    "| Rank | Model | Variant | Precision | PSNR [dB] | SSIM | NIQE | Params [K] | MACs [G] @ "
+    "| Rank | Model | Variant | Precision | PSNR \\[dB\\] | SSIM | NIQE | Params \\[K\\] | "
+    "MACs \\[G\\] @ "
     "68x120 | ms/frame (p95) | Threads | Tile |\n"
     "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n"
     "| 1 | abpn_x4 | base | fp32 | **32.50** | **0.8125** | - | 42.0 | 2.500 | 10.50 (11.25) | "
