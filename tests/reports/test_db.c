@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_harness.h"
 #include "html_check.h"
 #include "sqlite_harness.h"
 #include "vsr/bench.h"
@@ -448,38 +449,16 @@ static void test_cli(void **state)
     assert_int_equal(run_report(args), 1); /* the only fp16 run failed: nothing to report */
 }
 
-/*
- * `vsrbench report --db DB --out OUT ...` with stderr to @p errpath and,
- * when @p limit > 0, RLIMIT_FSIZE = @p limit bytes: a full disk simulated
- * without root (write() fails with EFBIG, SIGXFSZ ignored; gnuplot inherits
- * both). Returns the exit code.
- */
+/* `vsrbench report ARGS` with stderr to @p errpath, under RLIMIT_FSIZE = @p limit
+ * bytes when > 0 (cli_harness.h); the exit code. */
 static int report_limited(const char *const *args, rlim_t limit, const char *errpath)
 {
-    const char *bin = getenv("VSR_BINARY_DIR");
-    char exe[512];
-    snprintf(exe, sizeof(exe), "%s/vsrbench", bin ? bin : ".");
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        const char *argv[32] = {exe, "report"};
-        int n = 2;
-        for (; args[n - 2] && n < 31; n++)
-            argv[n] = args[n - 2];
-        argv[n] = NULL;
-        if (!freopen(errpath, "w", stderr) || !freopen("/dev/null", "w", stdout))
-            _exit(99);
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = {limit, limit};
-        if (limit && setrlimit(RLIMIT_FSIZE, &rl) != 0)
-            _exit(97);
-        execv(exe, (char *const *)argv);
-        _exit(98);
-    }
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    return WEXITSTATUS(st);
+    const char *argv[32] = {"report"};
+    int n = 1;
+    for (; args[n - 1] && n < 31; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    return vsr_test_vsrbench_limited(argv, "/dev/null", errpath, NULL, limit);
 }
 
 /* The files below @p dir (relative names, sorted) with their bytes. */
