@@ -4,6 +4,7 @@
  * project's .vsrw format, and dump a TFLite file.
  */
 #include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,9 +122,11 @@ static int do_import(const char *name, const char *npy, const char *map, const c
     vsr_graph *g = NULL, *src = NULL;
     vsr_models_tflite m = {0};
     vsr_error err = {0};
-    int rc = vsr_models_build(&e->hp, e->name, 180, 320, &g, &err);
-    if (!rc && npy)
+    int rc = vsr_models_build(&e->hp, e->name, 180, 320, &g, &err), usage = 0;
+    if (!rc && npy) {
         rc = vsr_models_import_npy(g, npy, map, &err);
+        usage = rc == -EINVAL; /* a bad name map or .npy the user pointed to */
+    }
     if (!rc && tfl) {
         vsr_models_tflite_import opt = {180, 320, 0};
         rc = vsr_models_tflite_read(tfl, &m, &err);
@@ -139,7 +142,7 @@ static int do_import(const char *name, const char *npy, const char *map, const c
     vsr_models_tflite_free(&m);
     if (rc) {
         fprintf(stderr, "vsrbench: models: %s\n", err.msg);
-        return VSR_EXIT_FAILURE;
+        return usage ? VSR_EXIT_USAGE : VSR_EXIT_FAILURE;
     }
     printf("%s: weights written to %s\n", e->name, outp);
     return VSR_EXIT_OK;

@@ -124,6 +124,9 @@ int vsr_parse_long_list(const char *s, long min, long max, long *out, int cap, i
 
 /* ---- text files -------------------------------------------------------- */
 
+/** The largest text file vsr_read_text_file() reads and vsr_yaml_guard() accepts. */
+#define VSR_TEXT_FILE_MAX ((size_t)64 << 20)
+
 /**
  * Read the whole text file @p path (a config) into *@p out, NUL-terminated,
  * length in *@p len. The caller owns *out (free()); NULL on error. Errors:
@@ -133,6 +136,33 @@ int vsr_parse_long_list(const char *s, long min, long max, long *out, int cap, i
  */
 int vsr_read_text_file(const char *path, const char *what, char **out, size_t *len,
                        vsr_error *err);
+
+/* ---- YAML --------------------------------------------------------------- */
+
+struct fy_document;
+
+/**
+ * Check a YAML text before libfyaml sees it (every YAML reader calls this,
+ * through vsr_yaml_parse()). Rejects with -EINVAL and a one-line
+ * "@p name:line:column: ...; fix" error: bytes that are not strict UTF-8
+ * (stray continuation bytes, truncated sequences, overlong encodings,
+ * UTF-16 surrogates, code points above U+10FFFF), NUL bytes, any line that
+ * starts with '%' (a YAML directive: vsrbench configs use none, and
+ * libfyaml 0.7.12 can hang on a malformed one), and texts larger than
+ * VSR_TEXT_FILE_MAX. A leading UTF-8 byte order mark is allowed. Lines and
+ * columns are 1-based; columns count characters.
+ */
+int vsr_yaml_guard(const char *name, const char *text, size_t len, vsr_error *err);
+
+/**
+ * vsr_yaml_guard() @p text, then parse it with libfyaml into *@p doc
+ * (caller frees with fy_document_destroy()). The document points into
+ * @p text, which must outlive it. A syntax error is one line:
+ * "@p name:line:column: YAML syntax error: ...". Returns 0, -EINVAL or
+ * -ENOMEM; *@p doc is NULL on error.
+ */
+int vsr_yaml_parse(const char *name, const char *text, size_t len, struct fy_document **doc,
+                   vsr_error *err);
 
 #ifdef __cplusplus
 }
