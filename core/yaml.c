@@ -150,7 +150,23 @@ int vsr_yaml_parse(const char *name, const char *text, size_t len, struct fy_doc
         }
         fy_document_destroy(doc);
     } else {
-        *out = doc;
+        /*
+         * Later libfyaml calls on the document (fy_node_build_from_string
+         * for --set) report into its diag. Collected errors are freed only
+         * by fy_diag_destroy(), not when the document drops the last
+         * reference (libfyaml 0.7.12 leaks them then), so the document gets
+         * a diag of its own that neither collects nor prints.
+         */
+        dcfg.level = FYET_MAX;
+        struct fy_diag *quiet = fy_diag_create(&dcfg);
+        if (!quiet || fy_document_set_diag(doc, quiet)) {
+            fy_diag_unref(quiet);
+            fy_document_destroy(doc);
+            ret = vsr_error_set(err, -ENOMEM, "%s: out of memory reading the config", name);
+        } else {
+            fy_diag_unref(quiet);
+            *out = doc;
+        }
     }
     fy_diag_destroy(diag);
     return ret;

@@ -79,7 +79,8 @@ int main(int argc, char **argv)
             n++;
         }
         closedir(d);
-        qsort(names, (size_t)n, sizeof(*names), cmp);
+        if (n)
+            qsort(names, (size_t)n, sizeof(*names), cmp);
         for (int i = 0; i < n; i++) {
             if (replay_file(names[i]))
                 bad++, fprintf(stderr, "replay: cannot read %s\n", names[i]);
