@@ -4,6 +4,7 @@
  * project's .vsrw format, and dump a TFLite file.
  */
 #include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

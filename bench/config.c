@@ -1235,6 +1235,11 @@ static int apply_set(struct ctx *c, struct fy_document *doc, int idx)
         return set_fail(c, arg, "expected key.path=value (e.g. timing.warmup=2)");
     if (!eq[1])
         return set_fail(c, arg, "empty value; write key=~ to clear a key");
+    char what[PATH_CAP];
+    snprintf(what, sizeof(what), "--set %.*s value", (int)(eq - arg), arg);
+    int ret = vsr_yaml_guard(what, eq + 1, strlen(eq + 1), c->err);
+    if (ret < 0)
+        return ret; /* the value goes to libfyaml too */
     struct fy_node *cur = fy_document_root(doc);
     if (!cur || fy_node_get_type(cur) != FYNT_MAPPING)
         return set_fail(c, arg, "the config is not a mapping");
@@ -1430,24 +1435,11 @@ char *vsr_config_canonical(const vsr_config *cfg)
 
 /* ---- load ------------------------------------------------------------------ */
 
-static int parse_error(struct ctx *c, struct fy_diag *diag)
-{
-    void *it = NULL;
-    struct fy_diag_error *e;
-    while ((e = fy_diag_errors_iterate(diag, &it)))
-        if (e->type >= FYET_ERROR)
-            /* libfyaml's collected errors are 1-based already */
-            return vsr_error_set(c->err, -EINVAL, "%s:%d:%d: YAML syntax error: %s", c->file,
-                                 e->line, e->column, e->msg ? e->msg : "?");
-    return vsr_error_set(c->err, -EINVAL, "%s: not valid YAML", c->file);
-}
-
 static int load(const char *name, const char *text, size_t len, const char *const *sets,
                 int n_sets, vsr_config **out, vsr_error *err)
 {
     *out = NULL;
     int ret = 0;
-    struct fy_diag *diag = NULL;
     struct fy_document *doc = NULL;
     vsr_config *cfg = calloc(1, sizeof(*cfg));
     struct ctx *c = calloc(1, sizeof(*c));
@@ -1495,30 +1487,9 @@ static int load(const char *name, const char *text, size_t len, const char *cons
         cfg->overrides = joined;
     }
 
-    struct fy_diag_cfg dcfg;
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = NULL;
-    dcfg.level = FYET_ERROR;
-    diag = fy_diag_create(&dcfg);
-    if (!diag) {
-        ret = oom(c);
+    /* one door to libfyaml: the text is checked first (core/yaml.c) */
+    if ((ret = vsr_yaml_parse(c->file, own_text, len, &doc, err)) < 0)
         goto end;
-    }
-    fy_diag_set_collect_errors(diag, true);
-    struct fy_parse_cfg pcfg = {
-        .flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG,
-        .diag = diag,
-    };
-    doc = fy_document_build_from_string(&pcfg, own_text, len);
-    if (!doc) {
-        ret = parse_error(c, diag);
-        goto end;
-    }
-    if (fy_diag_got_error(diag)) {
-        ret = parse_error(c, diag);
-        goto end;
-    }
     for (int i = 0; i < n_sets; i++) {
         c->n_sets = i + 1;
         if ((ret = apply_set(c, doc, i)) < 0)
@@ -1540,8 +1511,6 @@ static int load(const char *name, const char *text, size_t len, const char *cons
 end:
     if (doc)
         fy_document_destroy(doc);
-    if (diag)
-        fy_diag_destroy(diag);
     free(c);
     vsr_config_free(&cfg);
     return ret;

@@ -19,7 +19,7 @@ int vsr_read_text_file(const char *path, const char *what, char **out, size_t *l
     int ret = 0;
     for (;;) {
         if (n + 4096 > cap) {
-            if (cap > (64u << 20)) {
+            if (cap > VSR_TEXT_FILE_MAX) {
                 ret = vsr_error_set(err, -EINVAL, "%s: larger than 64 MiB, not %s", path, what);
                 goto end;
             }
@@ -41,8 +41,13 @@ int vsr_read_text_file(const char *path, const char *what, char **out, size_t *l
         goto end;
     }
     buf[n] = '\0';
-    if (memchr(buf, '\0', n)) {
-        ret = vsr_error_set(err, -EINVAL, "%s: contains a NUL byte, not %s", path, what);
+    const char *nul = memchr(buf, '\0', n);
+    if (nul) {
+        int line = 1;
+        for (const char *p = buf; p < nul; p++)
+            line += *p == '\n';
+        ret =
+            vsr_error_set(err, -EINVAL, "%s:%d: contains a NUL byte, not %s", path, line, what);
         goto end;
     }
     *out = buf;

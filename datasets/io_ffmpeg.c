@@ -359,6 +359,8 @@ static int open_decoder(AVFormatContext *fmt, int *stream, AVCodecContext **out,
         dec->err_recognition = AV_EF_CRCCHECK | AV_EF_BITSTREAM | AV_EF_EXPLODE;
         /* Bit-exact IDCT and friends: the same pixels on every CPU. */
         dec->flags |= AV_CODEC_FLAG_BITEXACT;
+        /* A crafted header must not make the decoder allocate gigabytes. */
+        dec->max_pixels = VSR_MAX_FRAME_PIXELS;
         r = avcodec_open2(dec, codec, NULL);
     }
     if (r < 0) {

@@ -165,11 +165,18 @@ static void oihw_to_hwio(const float *src, float *dst, const int *dims)
 int vsr_models_import_npy(vsr_graph *g, const char *npy_dir, const char *map_yaml,
                           vsr_error *err)
 {
-    int rc = 0;
-    struct fy_document *doc = fy_document_build_from_file(NULL, map_yaml);
-    if (!doc)
-        return vsr_error_set(err, -EINVAL, "%s: cannot read or parse the YAML name map",
-                             map_yaml);
+    char *text = NULL;
+    size_t len = 0;
+    struct fy_document *doc = NULL;
+    int rc = vsr_read_text_file(map_yaml, "a YAML name map", &text, &len, err);
+    if (rc == -ENOENT)
+        return vsr_error_set(err, rc, "%s: no such YAML name map; check --map", map_yaml);
+    if (!rc)
+        rc = vsr_yaml_parse(map_yaml, text, len, &doc, err); /* the guarded door to libfyaml */
+    if (rc) {
+        free(text);
+        return rc;
+    }
     struct fy_node *root = fy_document_root(doc);
     if (!root || !fy_node_is_mapping(root)) {
         rc = vsr_error_set(err, -EINVAL, "%s: the name map must be a YAML mapping", map_yaml);
@@ -249,6 +256,7 @@ int vsr_models_import_npy(vsr_graph *g, const char *npy_dir, const char *map_yam
     }
 done:
     fy_document_destroy(doc);
+    free(text);
     return rc;
 }
 

@@ -15,6 +15,7 @@ PKGS=(
   gnuplot-nox                         # plots, driven through a pipe
   opencv-doc                          # real imagery for the demo dataset (vtest.avi, photos)
   valgrind                            # the memory check of the end-to-end test
+  clang libclang-rt-14-dev            # optional: libFuzzer for scripts/fuzz.sh (CI smoke); gcc builds all else
 )
 
 missing=()

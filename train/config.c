@@ -162,11 +162,11 @@ int vsr_train_config_load(const char *path, const char *const *sets, int n_sets,
         return rc == -ENOENT
                    ? vsr_error_set(err, rc, "%s: cannot open the training config", path)
                    : rc;
-    /* parsed from the file, not the text, so that libfyaml's diagnostics name it */
-    struct fy_document *doc = fy_document_build_from_file(NULL, path);
-    if (!doc) {
+    /* guarded, and syntax errors in one line naming path:line:column */
+    struct fy_document *doc = NULL;
+    if ((rc = vsr_yaml_parse(path, c->text, len, &doc, err))) {
         vsr_train_config_free(c);
-        return vsr_error_set(err, -EINVAL, "%s: not valid YAML", path);
+        return rc;
     }
     struct fy_node *root = fy_document_root(doc);
     if (!root || !fy_node_is_mapping(root)) {

@@ -146,6 +146,9 @@ int vsr_size_mul_n(const int64_t *dims, int n, size_t *out);
 
 /* ---- text files -------------------------------------------------------- */
 
+/** The largest text file vsr_read_text_file() reads and vsr_yaml_guard() accepts. */
+#define VSR_TEXT_FILE_MAX ((size_t)64 << 20)
+
 /**
  * Read the whole text file @p path (a config) into *@p out, NUL-terminated,
  * length in *@p len. The caller owns *out (free()); NULL on error. Errors:
@@ -203,6 +206,32 @@ void vsr_atomic_abort(vsr_atomic_file *a);
 int vsr_atomic_temp(const char *path, char *tmp, size_t cap, vsr_error *err);
 /** rename(@p tmp, @p path); on failure @p tmp is removed. */
 int vsr_atomic_rename(const char *tmp, const char *path, vsr_error *err);
+/* ---- YAML --------------------------------------------------------------- */
+
+struct fy_document;
+
+/**
+ * Check a YAML text before libfyaml sees it (every YAML reader calls this,
+ * through vsr_yaml_parse()). Rejects with -EINVAL and a one-line
+ * "@p name:line:column: ...; fix" error: bytes that are not strict UTF-8
+ * (stray continuation bytes, truncated sequences, overlong encodings,
+ * UTF-16 surrogates, code points above U+10FFFF), NUL bytes, any line that
+ * starts with '%' (a YAML directive: vsrbench configs use none, and
+ * libfyaml 0.7.12 can hang on a malformed one), and texts larger than
+ * VSR_TEXT_FILE_MAX. A leading UTF-8 byte order mark is allowed. Lines and
+ * columns are 1-based; columns count characters.
+ */
+int vsr_yaml_guard(const char *name, const char *text, size_t len, vsr_error *err);
+
+/**
+ * vsr_yaml_guard() @p text, then parse it with libfyaml into *@p doc
+ * (caller frees with fy_document_destroy()). The document points into
+ * @p text, which must outlive it. A syntax error is one line:
+ * "@p name:line:column: YAML syntax error: ...". Returns 0, -EINVAL or
+ * -ENOMEM; *@p doc is NULL on error.
+ */
+int vsr_yaml_parse(const char *name, const char *text, size_t len, struct fy_document **doc,
+                   vsr_error *err);
 
 #ifdef __cplusplus
 }

@@ -59,6 +59,12 @@ extern "C" {
  * ==================================================================== */
 
 /**
+ * The largest frame any decoder here accepts, in pixels (8192 x 8192: the
+ * decoder refuses a larger one as corrupt data instead of allocating it).
+ */
+#define VSR_MAX_FRAME_PIXELS (8192L * 8192L)
+
+/**
  * Decode one image file that FFmpeg can read (PNG 8/16-bit RGB, RGBA,
  * gray, gray+alpha, palette; JPEG; BMP; TIFF; WebP; ...), allocating @p out.
  *

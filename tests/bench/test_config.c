@@ -407,6 +407,9 @@ static void test_bad_overrides(void **state)
     expect_set_error("=3", "--set =3: ", "expected key.path=value");
     expect_set_error("timing.warmup=", "--set timing.warmup=: ", "empty value");
     expect_set_error("tile=[0, 64", "--set tile=[0, 64: ", "not valid YAML");
+    /* the values go to libfyaml too, so they pass the same guard as the file */
+    expect_set_error("tile=%\xA1", "--set tile value:1:1: ", "directive");
+    expect_set_error("name=caf\xC3", "--set name value:1:4: ", "truncated");
     expect_set_error("datasets.4.frames=1", "--set datasets.4.frames=1: ",
                      "'4' is not an index of the list datasets (0..0)");
     expect_set_error("name.sub=1", "--set name.sub=1: ", "name is a single value");

@@ -1,0 +1,173 @@
+/*
+ * The one door to libfyaml: vsr_yaml_guard() checks the text first,
+ * vsr_yaml_parse() then builds the document with libfyaml's diagnostics
+ * collected into a one-line error.
+ *
+ * Why a guard: libfyaml 0.7.12 (Debian 12) spins forever in
+ * fy_scan_directive on a '%' line holding a byte that is not UTF-8 (the
+ * three bytes "%\xa1\n" hang every reader at 100% CPU). vsrbench configs
+ * never use %YAML or %TAG directives, so the guard rejects every line that
+ * starts with '%', and every byte sequence that is not strict UTF-8
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), so
+ * libfyaml only ever sees text it handles.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <libfyaml.h>
+
+#include "vsr/core.h"
+
+/*
+ * Length of the UTF-8 sequence at @p s (at most @p n bytes), or 0 when it
+ * is not strict UTF-8; *why then says what is wrong.
+ */
+static size_t utf8_len(const unsigned char *s, size_t n, const char **why)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC0) {
+        *why = "a continuation byte with no lead byte";
+        return 0;
+    }
+    if (c < 0xC2) {
+        *why = "an overlong encoding";
+        return 0;
+    }
+    if (c > 0xF4) {
+        *why = "a byte that never starts a character";
+        return 0;
+    }
+    size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    /* the range of the second byte; it excludes overlong forms (E0, F0),
+     * surrogates (ED) and code points above U+10FFFF (F4) */
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    for (size_t i = 1; i < len; i++) {
+        if (i >= n || s[i] < 0x80 || s[i] > 0xBF) {
+            *why = "a truncated multibyte sequence";
+            return 0;
+        }
+        if (i == 1 && (s[1] < lo || s[1] > hi)) {
+            *why = c == 0xED   ? "a UTF-16 surrogate"
+                   : c == 0xF4 ? "a code point above U+10FFFF"
+                               : "an overlong encoding";
+            return 0;
+        }
+    }
+    return len;
+}
+
+int vsr_yaml_guard(const char *name, const char *text, size_t len, vsr_error *err)
+{
+    if (!name)
+        name = "<config>";
+    if (len > VSR_TEXT_FILE_MAX)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: %zu bytes, larger than %u MiB: not a YAML config", name, len,
+                             (unsigned)(VSR_TEXT_FILE_MAX >> 20));
+    const unsigned char *s = (const unsigned char *)text;
+    int line = 1, col = 1;
+    size_t i = 0;
+    if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
+        i = 3; /* a byte order mark; the line still starts after it */
+    int line_start = 1;
+    while (i < len) {
+        if (line_start && s[i] == '%')
+            return vsr_error_set(
+                err, -EINVAL,
+                "%s:%d:1: a YAML directive line ('%%...'); vsrbench configs use "
+                "none: delete the line",
+                name, line);
+        line_start = 0;
+        if (s[i] == '\0')
+            return vsr_error_set(err, -EINVAL,
+                                 "%s:%d:%d: a NUL byte; a YAML config is text: remove it", name,
+                                 line, col);
+        const char *why = NULL;
+        size_t n = utf8_len(s + i, len - i, &why);
+        if (!n)
+            return vsr_error_set(
+                err, -EINVAL,
+                "%s:%d:%d: not UTF-8 (byte 0x%02X starts %s); save the file as "
+                "UTF-8",
+                name, line, col, s[i], why);
+        if (s[i] == '\n') {
+            line++;
+            col = 1;
+            line_start = 1;
+        } else {
+            col++;
+        }
+        i += n;
+    }
+    return 0;
+}
+
+int vsr_yaml_parse(const char *name, const char *text, size_t len, struct fy_document **out,
+                   vsr_error *err)
+{
+    *out = NULL;
+    if (!name)
+        name = "<config>";
+    int ret = vsr_yaml_guard(name, text, len, err);
+    if (ret)
+        return ret;
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = NULL;
+    dcfg.level = FYET_ERROR;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    if (!diag)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory reading the config", name);
+    fy_diag_set_collect_errors(diag, true);
+    struct fy_parse_cfg pcfg = {
+        .flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG,
+        .diag = diag,
+    };
+    struct fy_document *doc = fy_document_build_from_string(&pcfg, text, len);
+    if (!doc || fy_diag_got_error(diag)) {
+        ret = vsr_error_set(err, -EINVAL, "%s: not valid YAML", name);
+        void *it = NULL;
+        struct fy_diag_error *e;
+        while ((e = fy_diag_errors_iterate(diag, &it))) {
+            if (e->type >= FYET_ERROR) {
+                /* libfyaml's collected errors are 1-based already */
+                ret = vsr_error_set(err, -EINVAL, "%s:%d:%d: YAML syntax error: %s", name,
+                                    e->line, e->column, e->msg ? e->msg : "?");
+                break;
+            }
+        }
+        fy_document_destroy(doc);
+    } else {
+        /*
+         * Later libfyaml calls on the document (fy_node_build_from_string
+         * for --set) report into its diag. Collected errors are freed only
+         * by fy_diag_destroy(), not when the document drops the last
+         * reference (libfyaml 0.7.12 leaks them then), so the document gets
+         * a diag of its own that neither collects nor prints.
+         */
+        dcfg.level = FYET_MAX;
+        struct fy_diag *quiet = fy_diag_create(&dcfg);
+        if (!quiet || fy_document_set_diag(doc, quiet)) {
+            fy_diag_unref(quiet);
+            fy_document_destroy(doc);
+            ret = vsr_error_set(err, -ENOMEM, "%s: out of memory reading the config", name);
+        } else {
+            fy_diag_unref(quiet);
+            *out = doc;
+        }
+    }
+    fy_diag_destroy(diag);
+    return ret;
+}
