@@ -792,9 +792,12 @@ int vsr_cmd_run(int argc, char **argv)
     if (failed)
         ret = VSR_EXIT_FAILURE;
     vsr_runlog_heart_stop(&heart);
-    if (vsr_runlog_sweep_leave(log, sweep_id, &err) < 0)
+    int remaining = 0;
+    if (vsr_runlog_sweep_leave(log, sweep_id, &remaining, &err) < 0)
         vsr_log(VSR_LOG_WARNING, "%s", err.msg);
-    if (report) {
+    if (report && remaining > 0) {
+        printf("report: left to the last of the processes still running this sweep\n");
+    } else if (report) {
         /* the runs are committed already: a report problem only warns */
         vsr_runlog_close(&log);
         write_report(cfg, db_path);
@@ -802,7 +805,7 @@ int vsr_cmd_run(int argc, char **argv)
 end:
     vsr_runlog_heart_stop(&heart);
     if (log && sweep_id > 0) /* a failure above: our claims are all finished or failed */
-        vsr_runlog_sweep_leave(log, sweep_id, &err);
+        vsr_runlog_sweep_leave(log, sweep_id, NULL, &err);
     free(sum);
     vsr_metrics_niqe_model_free(&niqe);
     vsr_runlog_close(&log);

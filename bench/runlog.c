@@ -1500,16 +1500,39 @@ int vsr_runlog_heartbeat(vsr_runlog *log, vsr_error *err)
     return ret;
 }
 
-int vsr_runlog_sweep_leave(vsr_runlog *log, int64_t sweep_id, vsr_error *err)
+int vsr_runlog_sweep_leave(vsr_runlog *log, int64_t sweep_id, int *remaining, vsr_error *err)
 {
+    int live = 0;
+    const char *what = "leaving the sweep";
+    int rc = step_done(log->st[ST_BEGIN]);
+    if (rc != SQLITE_OK)
+        goto fail;
     sqlite3_stmt *st = log->st[ST_WORKER_LEAVE];
     sqlite3_bind_int64(st, 1, sweep_id);
     bind_text(st, 2, log->host);
     sqlite3_bind_int64(st, 3, log->pid);
-    int rc = step_done(st);
-    if (rc != SQLITE_OK)
-        return fail(log, rc, "leaving the sweep", err);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        goto fail;
+    /* in the same transaction: of two leaving at once, one sees the other */
+    st = log->st[ST_WORKERS_LIVE];
+    sqlite3_bind_int64(st, 1, sweep_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        live += owner_alive(log, (const char *)sqlite3_column_text(st, 0),
+                            sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    if ((rc = step_done(log->st[ST_COMMIT])) != SQLITE_OK)
+        goto fail;
+    if (remaining)
+        *remaining = live;
     return 0;
+fail:;
+    int ret = fail(log, rc, what, err);
+    if (!sqlite3_get_autocommit(log->db))
+        step_done(log->st[ST_ROLLBACK]);
+    return ret;
 }
 
 struct vsr_runlog_heart {

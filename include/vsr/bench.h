@@ -337,8 +337,13 @@ int vsr_runlog_run_claim(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run
 /** Renew the heartbeat of this process's worker rows and unfinished leases. */
 int vsr_runlog_heartbeat(vsr_runlog *log, vsr_error *err);
 
-/** This process stops working on sweep @p sweep_id (its claims are all finished). */
-int vsr_runlog_sweep_leave(vsr_runlog *log, int64_t sweep_id, vsr_error *err);
+/**
+ * This process stops working on sweep @p sweep_id (its claims are all
+ * finished). *remaining (may be NULL) receives how many live processes still
+ * work on it, counted in the same transaction, so of several leaving at once
+ * exactly one sees 0 (the one to write the report).
+ */
+int vsr_runlog_sweep_leave(vsr_runlog *log, int64_t sweep_id, int *remaining, vsr_error *err);
 
 /** A thread renewing this process's heartbeat on its own connection. */
 typedef struct vsr_runlog_heart vsr_runlog_heart;

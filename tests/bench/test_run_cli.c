@@ -323,7 +323,7 @@ static void test_two_processes(void **state)
     pid_t b = vsr_test_vsrbench_start(run, out2, NULL, t->data, 0);
     assert_int_equal(vsr_test_vsrbench_wait(a), 0);
     assert_int_equal(vsr_test_vsrbench_wait(b), 0);
-    assert_int_equal(vsr_runlog_sweep_leave(log, sweep, &err), 0);
+    assert_int_equal(vsr_runlog_sweep_leave(log, sweep, NULL, &err), 0);
     vsr_runlog_close(&log);
     vsr_config_free(&cfg);
 

@@ -680,6 +680,8 @@ static void test_claims(void **state)
 
     /* a live process of this host (our parent) holding k2: respected */
     vsr_runlog *parent = open_as(t->db, host, getppid());
+    assert_int_equal(vsr_runlog_sweep_join(parent, &sw, 0, &sweep2, &joined, &err), 0);
+    assert_int_equal(sweep2, sweep);
     assert_int_equal(claim(parent, sweep, "k2", 0, &id), VSR_RUNLOG_CLAIMED);
     assert_int_equal(claim(me, sweep, "k2", 0, &id2), VSR_RUNLOG_BUSY);
     assert_int_equal(id2, 0);
@@ -693,6 +695,8 @@ static void test_claims(void **state)
 
     /* another host: alive while its heartbeat is younger than the timeout */
     vsr_runlog *far = open_as(t->db, "far-away-host", 1);
+    assert_int_equal(vsr_runlog_sweep_join(far, &sw, 0, &sweep2, &joined, &err), 0);
+    assert_int_equal(sweep2, sweep);
     assert_int_equal(claim(far, sweep, "k3", 0, &id), VSR_RUNLOG_CLAIMED);
     snprintf(sql, sizeof(sql),
              "UPDATE run_leases SET heartbeat = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now',"
@@ -740,9 +744,14 @@ static void test_claims(void **state)
              "SELECT id FROM runs WHERE run_key = 'k1' AND status ="
              " 'running'");
     assert_int_equal(vsr_runlog_run_finish(me, vsr_test_q_int(db, sql), &ok, &err), 0);
-    assert_int_equal(vsr_runlog_sweep_leave(me, sweep, &err), 0);
-    assert_int_equal(vsr_runlog_sweep_leave(parent, sweep, &err), 0);
-    assert_int_equal(vsr_runlog_sweep_leave(far, sweep, &err), 0);
+    int remaining = -1;
+    assert_int_equal(vsr_runlog_sweep_leave(me, sweep, &remaining, &err), 0);
+    assert_int_equal(remaining, 2); /* parent (alive), far (beating); not the ghost */
+    assert_int_equal(vsr_runlog_sweep_leave(parent, sweep, &remaining, &err), 0);
+    assert_int_equal(remaining, 1);
+    assert_int_equal(vsr_runlog_sweep_leave(far, sweep, &remaining, &err), 0);
+    /* far cannot see that the ghost's pid is gone: its heartbeat is young */
+    assert_int_equal(remaining, 1);
     /* no live worker: --resume starts a new session of the sweep, its leases
      * dropped; a plain run then starts a new sweep */
     assert_int_equal(vsr_runlog_sweep_join(me, &sw, 1, &sweep2, &joined, &err), 0);
@@ -756,7 +765,7 @@ static void test_claims(void **state)
                      0);
     assert_int_equal(claim(me, sweep, "k2", 1, NULL), VSR_RUNLOG_FINISHED);
     assert_int_equal(claim(me, sweep, "k3", 1, NULL), VSR_RUNLOG_CLAIMED); /* it failed */
-    assert_int_equal(vsr_runlog_sweep_leave(me, sweep, &err), 0);
+    assert_int_equal(vsr_runlog_sweep_leave(me, sweep, NULL, &err), 0);
     assert_int_equal(vsr_runlog_sweep_join(me, &sw, 0, &sweep2, &joined, &err), 0);
     assert_true(sweep2 > sweep);
     assert_int_equal(joined, 0);
