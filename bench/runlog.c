@@ -894,6 +894,15 @@ static int fail(vsr_runlog *log, int rc, const char *what, vsr_error *err)
     return db_fail(log->db, log->path, rc, what, err);
 }
 
+/* fail(), and roll back the transaction left open, if any. */
+static int fail_rollback(vsr_runlog *log, int rc, const char *what, vsr_error *err)
+{
+    int ret = fail(log, rc, what, err);
+    if (!sqlite3_get_autocommit(log->db))
+        step_done(log->st[ST_ROLLBACK]);
+    return ret;
+}
+
 /* ---- hosts -------------------------------------------------------------- */
 
 /* The /proc/cpuinfo flags that matter for the kernels we may pick. */
@@ -1240,11 +1249,8 @@ int vsr_runlog_mark_interrupted(vsr_runlog *log, int64_t host_id, int *n, vsr_er
     if (n)
         *n = changed;
     return 0;
-fail:;
-    int ret = fail(log, rc, what, err);
-    if (!sqlite3_get_autocommit(log->db))
-        step_done(log->st[ST_ROLLBACK]);
-    return ret;
+fail:
+    return fail_rollback(log, rc, what, err);
 }
 
 /* Set the final status of run @p run_id with statement @p which (?1 id, ?2
@@ -1269,10 +1275,7 @@ static int run_end(vsr_runlog *log, int which, int64_t run_id, const char *text,
         rc = step_done(log->st[ST_COMMIT]);
     if (rc == SQLITE_OK)
         return 0;
-    int ret = fail(log, rc, what, err);
-    if (!sqlite3_get_autocommit(log->db))
-        step_done(log->st[ST_ROLLBACK]);
-    return ret;
+    return fail_rollback(log, rc, what, err);
 }
 
 int vsr_runlog_run_skip(vsr_runlog *log, int64_t run_id, const char *why, vsr_error *err)
@@ -1307,6 +1310,21 @@ static int mark_dead_run(vsr_runlog *log, int64_t run_id, const char *host, int6
     return step_done(st);
 }
 
+/* *live = how many workers of sweep @p sweep_id (not left) are alive. */
+static int live_workers(vsr_runlog *log, int64_t sweep_id, int *live)
+{
+    sqlite3_stmt *st = log->st[ST_WORKERS_LIVE];
+    int rc;
+    *live = 0;
+    sqlite3_bind_int64(st, 1, sweep_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        *live += owner_alive(log, (const char *)sqlite3_column_text(st, 0),
+                             sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 int vsr_runlog_sweep_join(vsr_runlog *log, const vsr_runlog_sweep *sweep, int resume,
                           int64_t *sweep_id, int *joined, vsr_error *err)
 {
@@ -1330,14 +1348,7 @@ int vsr_runlog_sweep_join(vsr_runlog *log, const vsr_runlog_sweep *sweep, int re
         goto fail;
     if (id > 0) {
         what = "looking for the processes working on the sweep";
-        st = log->st[ST_WORKERS_LIVE];
-        sqlite3_bind_int64(st, 1, id);
-        while (!live && (rc = sqlite3_step(st)) == SQLITE_ROW)
-            live = owner_alive(log, (const char *)sqlite3_column_text(st, 0),
-                               sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2));
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        if ((rc = live_workers(log, id, &live)) != SQLITE_OK)
             goto fail;
     }
     if (id > 0 && !live && resume) {
@@ -1390,13 +1401,10 @@ int vsr_runlog_sweep_join(vsr_runlog *log, const vsr_runlog_sweep *sweep, int re
         goto fail;
     *sweep_id = id;
     if (joined)
-        *joined = live;
+        *joined = live > 0;
     return 0;
-fail:;
-    int ret = fail(log, rc, what, err);
-    if (!sqlite3_get_autocommit(log->db))
-        step_done(log->st[ST_ROLLBACK]);
-    return ret;
+fail:
+    return fail_rollback(log, rc, what, err);
 }
 
 int vsr_runlog_run_claim(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run *r, int resume,
@@ -1474,11 +1482,8 @@ int vsr_runlog_run_claim(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run
     *run_id = id;
     *outcome = VSR_RUNLOG_CLAIMED;
     return 0;
-fail:;
-    int ret = fail(log, rc, what, err);
-    if (!sqlite3_get_autocommit(log->db))
-        step_done(log->st[ST_ROLLBACK]);
-    return ret;
+fail:
+    return fail_rollback(log, rc, what, err);
 }
 
 int vsr_runlog_heartbeat(vsr_runlog *log, vsr_error *err)
@@ -1494,10 +1499,7 @@ int vsr_runlog_heartbeat(vsr_runlog *log, vsr_error *err)
         rc = step_done(log->st[ST_COMMIT]);
     if (rc == SQLITE_OK)
         return 0;
-    int ret = fail(log, rc, "renewing the heartbeat", err);
-    if (!sqlite3_get_autocommit(log->db))
-        step_done(log->st[ST_ROLLBACK]);
-    return ret;
+    return fail_rollback(log, rc, "renewing the heartbeat", err);
 }
 
 int vsr_runlog_sweep_leave(vsr_runlog *log, int64_t sweep_id, int *remaining, vsr_error *err)
@@ -1514,25 +1516,15 @@ int vsr_runlog_sweep_leave(vsr_runlog *log, int64_t sweep_id, int *remaining, vs
     if ((rc = step_done(st)) != SQLITE_OK)
         goto fail;
     /* in the same transaction: of two leaving at once, one sees the other */
-    st = log->st[ST_WORKERS_LIVE];
-    sqlite3_bind_int64(st, 1, sweep_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        live += owner_alive(log, (const char *)sqlite3_column_text(st, 0),
-                            sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2));
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE)
+    if ((rc = live_workers(log, sweep_id, &live)) != SQLITE_OK)
         goto fail;
     if ((rc = step_done(log->st[ST_COMMIT])) != SQLITE_OK)
         goto fail;
     if (remaining)
         *remaining = live;
     return 0;
-fail:;
-    int ret = fail(log, rc, what, err);
-    if (!sqlite3_get_autocommit(log->db))
-        step_done(log->st[ST_ROLLBACK]);
-    return ret;
+fail:
+    return fail_rollback(log, rc, what, err);
 }
 
 struct vsr_runlog_heart {
@@ -1648,11 +1640,8 @@ int vsr_runlog_tune_record_ext(vsr_runlog *log, int64_t sweep_id, const vsr_runl
     if ((rc = step_done(log->st[ST_COMMIT])) != SQLITE_OK)
         goto fail;
     return 0;
-fail:;
-    int ret = fail(log, rc, what, err);
-    if (!sqlite3_get_autocommit(log->db))
-        step_done(log->st[ST_ROLLBACK]);
-    return ret;
+fail:
+    return fail_rollback(log, rc, what, err);
 }
 
 /* ---- training runs (schema v4) ------------------------------------------ */
@@ -1813,11 +1802,8 @@ int vsr_runlog_train_begin(vsr_runlog *log, const vsr_runlog_train *t, int resum
         goto fail;
     *train_id = id;
     return 0;
-fail:;
-    int ret = fail(log, rc, what, err);
-    if (!sqlite3_get_autocommit(log->db))
-        step_done(log->st[ST_ROLLBACK]);
-    return ret;
+fail:
+    return fail_rollback(log, rc, what, err);
 }
 
 int vsr_runlog_train_points(vsr_runlog *log, int64_t train_id, const vsr_runlog_train_point *p,

@@ -177,6 +177,20 @@ static void test_optional_skipped(void **state)
     assert_int_equal(access(path, F_OK), -1);
 }
 
+/* ELSR (5 small convs) for the demo's 120x68 LR frames with random weights, saved to @p path.
+ */
+static void save_random_elsr(const char *path)
+{
+    const vsr_models_entry *e = vsr_models_zoo_find("ELSR");
+    assert_non_null(e);
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    if (vsr_models_build(&e->hp, "ELSR", 68, 120, &g, &err) ||
+        vsr_models_random_weights(g, 7, &err) || vsr_weights_save(g, path, &err))
+        fail_msg("%s", err.msg);
+    vsr_graph_free(&g);
+}
+
 /* precisions=[fp16n] from --set: the run is recorded (schema v5) with
  * precision fp16n, scored and timed. ELSR (5 small convs) with random
  * weights saved here keeps the scalar FP16-FMA twin fast on any CPU. */
@@ -186,14 +200,7 @@ static void test_run_fp16n(void **state)
     VSR_SKIP_WITHOUT_DEMO();
     char weights[400];
     snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
-    const vsr_models_entry *e = vsr_models_zoo_find("ELSR");
-    assert_non_null(e);
-    vsr_graph *g = NULL;
-    vsr_error err = {0};
-    if (vsr_models_build(&e->hp, "ELSR", 68, 120, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err) || vsr_weights_save(g, weights, &err))
-        fail_msg("%s", err.msg);
-    vsr_graph_free(&g);
+    save_random_elsr(weights);
     FILE *f = fopen(t->cfg, "w");
     assert_non_null(f);
     fprintf(f,
@@ -277,14 +284,8 @@ static void test_two_processes(void **state)
     char weights[400], out2[400];
     snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
     snprintf(out2, sizeof(out2), "%s/out2.txt", t->dir);
-    const vsr_models_entry *e = vsr_models_zoo_find("ELSR");
-    assert_non_null(e);
-    vsr_graph *g = NULL;
+    save_random_elsr(weights);
     vsr_error err = {0};
-    if (vsr_models_build(&e->hp, "ELSR", 68, 120, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err) || vsr_weights_save(g, weights, &err))
-        fail_msg("%s", err.msg);
-    vsr_graph_free(&g);
     FILE *f = fopen(t->cfg, "w");
     assert_non_null(f);
     /* 2 bicubic + 4 ELSR runs */

@@ -168,6 +168,28 @@ static int64_t record_run(vsr_runlog *log, int64_t sweep, const char *key, const
     return id;
 }
 
+/* A raw connection (foreign keys on) to @p path migrated to schema version @p v. */
+static sqlite3 *migrated_to(const char *path, int v)
+{
+    vsr_error err = {0};
+    sqlite3 *db = raw_open(path);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
+    if (vsr_runlog_migrate(db, path, v, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), v);
+    return db;
+}
+
+/* Close the raw @p db and open @p path as a run log: migrated to the latest version. */
+static vsr_runlog *upgraded(sqlite3 *db, const char *path)
+{
+    sqlite3_close(db);
+    vsr_runlog *log = open_log(path);
+    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"),
+                     vsr_runlog_schema_version());
+    return log;
+}
+
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
@@ -215,11 +237,8 @@ static void test_migrate_from_v1(void **state)
                                   " 'fp32', 'vid4', 'bi', 4, 0, 0, 1, 'ok');",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    sqlite3_close(db);
-
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 6);
     assert_int_equal(table_exists(db, "tune_results"), 1);
     int64_t id = 0;
     assert_int_equal(vsr_runlog_find_finished(log, "oldhash", &id, &err), 0);
@@ -307,10 +326,7 @@ static void test_migrate_v2_to_v3(void **state)
 static void test_migrate_v3_to_v4(void **state)
 {
     struct tmp *t = *state;
-    vsr_error err = {0};
-    sqlite3 *db = raw_open(t->db);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(vsr_runlog_migrate(db, t->db, 3, &err), 0);
+    sqlite3 *db = migrated_to(t->db, 3);
     assert_int_equal(table_exists(db, "train_runs"), 0);
     assert_int_equal(sqlite3_exec(db,
                                   "INSERT INTO sweeps (name, config_text, config_hash)"
@@ -327,11 +343,8 @@ static void test_migrate_v3_to_v4(void **state)
                                   " 'int8', 'demo', 64, 8, 2, 6.0, 1, 1, 1, 7.5);",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    sqlite3_close(db);
-
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 6);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 5 AND"
                                         " status = 'skipped' AND config_hash = 'v3hash'"),
                      1);
@@ -365,9 +378,7 @@ static void test_migrate_v4_to_v5(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
-    sqlite3 *db = raw_open(t->db);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(vsr_runlog_migrate(db, t->db, 4, &err), 0);
+    sqlite3 *db = migrated_to(t->db, 4);
     assert_int_equal(
         sqlite3_exec(db,
                      "INSERT INTO sweeps (name, config_text, config_hash)"
@@ -406,11 +417,8 @@ static void test_migrate_v4_to_v5(void **state)
     assert_int_not_equal(
         sqlite3_exec(db, "UPDATE tune_results SET precision = 'fp16n'", NULL, NULL, NULL),
         SQLITE_OK);
-    sqlite3_close(db);
-
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 6);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
     /* every column of the run kept, same id */
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 9 AND"
@@ -519,9 +527,7 @@ static void test_migrate_v5_to_v6(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
-    sqlite3 *db = raw_open(t->db);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(vsr_runlog_migrate(db, t->db, 5, &err), 0);
+    sqlite3 *db = migrated_to(t->db, 5);
     assert_int_equal(table_exists(db, "run_leases"), 0);
     /* pid 0 is never alive: the 'running' row is a dead process's */
     vsr_runlog_host host;
@@ -552,11 +558,8 @@ static void test_migrate_v5_to_v6(void **state)
                                   " VALUES (4, 'city', 2, 27.5);",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    sqlite3_close(db);
-
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 6);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 4 AND"
                                         " precision = 'fp16n' AND status = 'ok'"),
                      1);
