@@ -725,16 +725,19 @@ int vsr_cmd_run(int argc, char **argv)
             ret = VSR_EXIT_FAILURE;
             goto end;
         }
+        if (claim != VSR_RUNLOG_CLAIMED && retry) { /* still another's: counted already */
+            snprintf(su->status, sizeof(su->status), "other");
+            continue;
+        }
         if (claim == VSR_RUNLOG_FINISHED) {
             snprintf(su->status, sizeof(su->status), "skipped");
             skipped++;
             continue;
         }
         if (claim != VSR_RUNLOG_CLAIMED) { /* another process runs it or ran it */
-            int was_busy = !strcmp(su->status, "busy");
             snprintf(su->status, sizeof(su->status), "%s",
                      claim == VSR_RUNLOG_BUSY ? "busy" : "other");
-            others += !was_busy;
+            others++;
             continue;
         }
         if (retry)
@@ -780,9 +783,6 @@ int vsr_cmd_run(int argc, char **argv)
         }
     }
     vsr_cli_progress_clear(progress);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(sum[i].status, "busy"))
-            snprintf(sum[i].status, sizeof(sum[i].status), "other");
     if (!quiet)
         print_summary(runs, sum, n);
     printf("%d run%s: %d ok, %d failed, %d skipped (already finished), %d skipped (optional "
