@@ -804,15 +804,24 @@ int vsr_runlog_open(vsr_runlog **out, const char *path, vsr_error *err)
     }
     /* journal_mode answers with the mode in effect; anything but "wal"
      * means the file or its folder cannot hold a WAL. */
-    sqlite3_stmt *st = NULL;
-    rc = sqlite3_prepare_v2(log->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const unsigned char *mode = sqlite3_column_text(st, 0);
-        rc = (mode && !strcmp((const char *)mode, "wal")) ? SQLITE_OK : SQLITE_CANTOPEN;
+    /* Switching a new file to WAL needs it to itself and SQLite does not
+     * wait for that (no busy handler): when several processes create one
+     * db at once, the others retry for up to the busy timeout. */
+    for (int tries = 0;; tries++) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(log->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const unsigned char *mode = sqlite3_column_text(st, 0);
+            rc = (mode && !strcmp((const char *)mode, "wal")) ? SQLITE_OK : SQLITE_CANTOPEN;
+        }
+        sqlite3_finalize(st);
+        int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+        if (!busy || tries == 600)
+            break;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL); /* 600 x 50 ms = 30 s */
     }
-    sqlite3_finalize(st);
     if (rc != SQLITE_OK) {
         ret = db_fail(log->db, path, rc, "cannot switch the run log to WAL mode", err);
         goto fail;
