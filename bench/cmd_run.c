@@ -70,7 +70,13 @@ static void usage(FILE *out)
         "  -h, --help            this help\n"
         "exit codes: 0 all runs ok (or skipped: an optional model's weights are absent),\n"
         "1 a run failed (the others are recorded) or the run log failed, 2 usage or\n"
-        "config error\n");
+        "config error (a --db that is not a run log, or is of a newer vsrbench, included)\n"
+        "\n"
+        "Several processes (on this host or on hosts sharing the --db file) may run the\n"
+        "same CONFIG at once: each claims the runs nobody holds, so every run is run\n"
+        "once, and a run whose process died is taken over (at once on this host, after\n"
+        "%d s without a heartbeat from another host).\n",
+        VSR_RUNLOG_LEASE_TIMEOUT_S);
 }
 
 /* ---- helpers ----------------------------------------------------------------- */
@@ -598,6 +604,8 @@ int vsr_cmd_run(int argc, char **argv)
     vsr_config *cfg = NULL;
     vsr_sweep_run *runs = NULL;
     vsr_runlog *log = NULL;
+    vsr_runlog_heart *heart = NULL;
+    int64_t sweep_id = 0;
     vsr_metrics_niqe_model *niqe = NULL;
     struct summary *sum = NULL;
     int n = 0, excluded = 0, ret = VSR_EXIT_OK;
@@ -620,9 +628,11 @@ int vsr_cmd_run(int argc, char **argv)
     if (dry) {
         /* with --resume and an existing db, say which runs would be skipped */
         struct stat stt;
-        if (resume && stat(db_path, &stt) == 0 && vsr_runlog_open(&log, db_path, &err) < 0) {
+        int orc;
+        if (resume && stat(db_path, &stt) == 0 &&
+            (orc = vsr_runlog_open(&log, db_path, &err)) < 0) {
             fprintf(stderr, "vsrbench run: %s\n", err.msg);
-            ret = VSR_EXIT_FAILURE;
+            ret = orc == -EINVAL ? VSR_EXIT_USAGE : VSR_EXIT_FAILURE;
             goto end;
         }
         printf("sweep %s: %d run%s (%d excluded), config hash %s\n", cfg->name, n,
@@ -641,19 +651,22 @@ int vsr_cmd_run(int argc, char **argv)
         goto end;
     }
 
-    if (vsr_runlog_open(&log, db_path, &err) < 0) {
+    int orc = vsr_runlog_open(&log, db_path, &err);
+    if (orc < 0) {
         fprintf(stderr, "vsrbench run: %s\n", err.msg);
-        ret = VSR_EXIT_FAILURE;
+        /* not a run log, or a newer one: the --db the user named is bad input */
+        ret = orc == -EINVAL ? VSR_EXIT_USAGE : VSR_EXIT_FAILURE;
         goto end;
     }
     vsr_runlog_host host;
-    int64_t host_id = 0, sweep_id = 0;
-    int stale = 0;
+    int64_t host_id = 0;
+    int stale = 0, joined = 0;
     vsr_runlog_sweep sw = {cfg->name, cfg->path, cfg->text, cfg->overrides, cfg->hash};
     if (vsr_runlog_host_detect(&host, &err) < 0 ||
         vsr_runlog_host_id(log, &host, &host_id, &err) < 0 ||
         vsr_runlog_mark_interrupted(log, host_id, &stale, &err) < 0 ||
-        vsr_runlog_sweep_begin(log, &sw, resume, &sweep_id, &err) < 0) {
+        vsr_runlog_sweep_join(log, &sw, resume, &sweep_id, &joined, &err) < 0 ||
+        vsr_runlog_heart_start(db_path, &heart, &err) < 0) {
         fprintf(stderr, "vsrbench run: %s\n", err.msg);
         ret = VSR_EXIT_FAILURE;
         goto end;
@@ -661,6 +674,9 @@ int vsr_cmd_run(int argc, char **argv)
     if (stale)
         vsr_log(VSR_LOG_WARNING, "%d run%s of an earlier sweep died in flight; marked failed",
                 stale, stale == 1 ? "" : "s");
+    if (joined)
+        vsr_log(VSR_LOG_INFO, "joined sweep %lld, which another process is running",
+                (long long)sweep_id);
     if (cfg->niqe.enabled && vsr_metrics_niqe_model_load(NULL, &niqe, &err) < 0) {
         fprintf(stderr, "vsrbench run: metrics.niqe: %s\n", err.msg);
         ret = VSR_EXIT_USAGE;
@@ -673,25 +689,17 @@ int vsr_cmd_run(int argc, char **argv)
         goto end;
     }
     struct progress pg = {.on = progress, .n_runs = n, .t0 = vsr_timing_now_ms()};
-    int failed = 0, skipped = 0, absent = 0;
-    for (int i = 0; i < n; i++) {
+    int failed = 0, skipped = 0, absent = 0, others = 0;
+    /* Pass 0 claims every run it can; pass 1 retries the runs another
+     * process held then, in case it died meanwhile. */
+    for (int k = 0; k < 2 * n; k++) {
+        int i = k % n, retry = k >= n;
         const vsr_sweep_run *r = &runs[i];
         struct summary *su = &sum[i];
+        if (retry && strcmp(su->status, "busy"))
+            continue;
         su->median_ms = su->psnr_y = su->ssim_y = NAN;
         pg.run = i;
-        if (resume) {
-            int64_t found = 0;
-            if (vsr_runlog_find_finished(log, r->hash, &found, &err) < 0) {
-                fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
-                ret = VSR_EXIT_FAILURE;
-                goto end;
-            }
-            if (found) {
-                snprintf(su->status, sizeof(su->status), "skipped");
-                skipped++;
-                continue;
-            }
-        }
         vsr_runlog_run rr = {
             .run_key = r->key,
             .config_hash = r->hash,
@@ -711,11 +719,29 @@ int vsr_cmd_run(int argc, char **argv)
             .host_id = host_id,
         };
         int64_t run_id = 0;
-        if (vsr_runlog_run_begin(log, sweep_id, &rr, &run_id, &err) < 0) {
+        enum vsr_runlog_claim claim;
+        if (vsr_runlog_run_claim(log, sweep_id, &rr, resume, &run_id, &claim, &err) < 0) {
             fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
             ret = VSR_EXIT_FAILURE;
             goto end;
         }
+        if (claim != VSR_RUNLOG_CLAIMED && retry) { /* still another's: counted already */
+            snprintf(su->status, sizeof(su->status), "other");
+            continue;
+        }
+        if (claim == VSR_RUNLOG_FINISHED) {
+            snprintf(su->status, sizeof(su->status), "skipped");
+            skipped++;
+            continue;
+        }
+        if (claim != VSR_RUNLOG_CLAIMED) { /* another process runs it or ran it */
+            snprintf(su->status, sizeof(su->status), "%s",
+                     claim == VSR_RUNLOG_BUSY ? "busy" : "other");
+            others++;
+            continue;
+        }
+        if (retry)
+            others--; /* its owner died: it is ours now */
         struct run_state st = {0};
         vsr_timing_stats timing;
         vsr_runlog_result res = {.params = -1, .macs = -1};
@@ -739,6 +765,11 @@ int vsr_cmd_run(int argc, char **argv)
                                     : vsr_runlog_run_finish(log, run_id, &res, &err);
         run_state_free(&st);
         if (wrc < 0) {
+            /* the results are lost (a full disk...): the row still says why,
+             * so it is not taken later for a run whose process died */
+            vsr_error ferr = {0};
+            if (vsr_runlog_run_fail(log, run_id, err.msg, &ferr) < 0)
+                vsr_log(VSR_LOG_WARNING, "%s", ferr.msg);
             fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
             ret = VSR_EXIT_FAILURE;
             goto end;
@@ -755,17 +786,26 @@ int vsr_cmd_run(int argc, char **argv)
     if (!quiet)
         print_summary(runs, sum, n);
     printf("%d run%s: %d ok, %d failed, %d skipped (already finished), %d skipped (optional "
-           "weights absent); recorded in %s\n",
-           n, n == 1 ? "" : "s", n - failed - skipped - absent, failed, skipped, absent,
-           db_path);
+           "weights absent), %d by other processes; recorded in %s\n",
+           n, n == 1 ? "" : "s", n - failed - skipped - absent - others, failed, skipped,
+           absent, others, db_path);
     if (failed)
         ret = VSR_EXIT_FAILURE;
-    if (report) {
+    vsr_runlog_heart_stop(&heart);
+    int remaining = 0;
+    if (vsr_runlog_sweep_leave(log, sweep_id, &remaining, &err) < 0)
+        vsr_log(VSR_LOG_WARNING, "%s", err.msg);
+    if (report && remaining > 0) {
+        printf("report: left to the last of the processes still running this sweep\n");
+    } else if (report) {
         /* the runs are committed already: a report problem only warns */
         vsr_runlog_close(&log);
         write_report(cfg, db_path);
     }
 end:
+    vsr_runlog_heart_stop(&heart);
+    if (log && sweep_id > 0) /* a failure above: our claims are all finished or failed */
+        vsr_runlog_sweep_leave(log, sweep_id, NULL, &err);
     free(sum);
     vsr_metrics_niqe_model_free(&niqe);
     vsr_runlog_close(&log);

@@ -312,9 +312,13 @@ int vsr_cmd_train(int argc, char **argv)
     pthreadpool_t pool = NULL;
     int exit_code = VSR_EXIT_FAILURE;
     /* The db first: a bad --db fails before any training. */
-    if (!no_db && log_open(db, cfg_path, &cfg, sets, n_sets, &pg.log, &row, &over, weights,
-                           sizeof(weights), &err)) {
+    int orc = no_db ? 0
+                    : log_open(db, cfg_path, &cfg, sets, n_sets, &pg.log, &row, &over, weights,
+                               sizeof(weights), &err);
+    if (orc) {
         fprintf(stderr, "vsrbench train: %s\n", err.msg);
+        if (orc == -EINVAL) /* not a run log, or a newer one: as `run` and `report` */
+            exit_code = VSR_EXIT_USAGE;
         goto done;
     }
     if (cfg.threads > 1 && vsr_cli_pool_create(cfg.threads, &pool, &err)) {

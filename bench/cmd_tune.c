@@ -551,7 +551,14 @@ int vsr_cmd_tune(int argc, char **argv)
     int64_t host_id = 0, sweep_id = 0;
     vsr_runlog_tune tn = {c.model.type, c.model.variant, vsr_precision_name(c.prec), dd.name,
                           0};
-    if (vsr_runlog_open(&log, db_path, &err) || vsr_runlog_host_detect(&host, &err) ||
+    int orc = vsr_runlog_open(&log, db_path, &err);
+    if (orc == -EINVAL) { /* not a run log, or a newer one: as `run` and `report` */
+        vsr_cli_progress_clear(progress);
+        fprintf(stderr, "vsrbench tune: %s\n", err.msg);
+        ret = VSR_EXIT_USAGE;
+        goto end;
+    }
+    if (orc || vsr_runlog_host_detect(&host, &err) ||
         vsr_runlog_host_id(log, &host, &host_id, &err) ||
         vsr_runlog_sweep_begin(log, &sw, 0, &sweep_id, &err))
         goto fail;

@@ -22,6 +22,7 @@
 
 #include "config_internal.h"
 #include "vsr/bench.h"
+#include "vsr/models.h"
 
 /* ---- arena ------------------------------------------------------------- */
 
@@ -746,6 +747,35 @@ static int parse_weights(struct ctx *c, struct fy_node *v, const char *kp, int o
     return weights_path(c, map, sub, 0, 0, &m->weights_map);
 }
 
+/*
+ * The zoo must know @p type (the value at @p n, @p path): else a config error
+ * with the nearest zoo name. @p label_only: @p type came from name: without a
+ * type:, so it may also be meant as a custom label.
+ */
+static int check_zoo_type(struct ctx *c, struct fy_node *n, const char *path, const char *type,
+                          int label_only)
+{
+    if (vsr_models_zoo_find(type))
+        return 0;
+    const char *hint = NULL;
+    int best = 99;
+    for (int i = 0; i < vsr_models_zoo_count(); i++) {
+        const char *z = vsr_models_zoo_get(i)->name;
+        int d = edit_distance(type, z);
+        if (d < best) {
+            best = d;
+            hint = z;
+        }
+    }
+    /* close enough to be a typo: 2 edits, or a third of a long name */
+    int len = (int)strlen(type);
+    char mean[96] = "";
+    if (hint && best <= (len / 3 > 2 ? len / 3 : 2))
+        snprintf(mean, sizeof(mean), " (did you mean '%s'?)", hint);
+    return bad(c, n, 0, path, "'%s' is not a zoo model%s; 'vsrbench models' lists them%s", type,
+               mean, label_only ? ", and a custom label needs a type: naming one" : "");
+}
+
 static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_config_model *m)
 {
     int ret;
@@ -756,7 +786,7 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
             return ret;
         m->type = m->name;
         m->variant = "base";
-        return 0;
+        return check_zoo_type(c, n, path, m->type, 0);
     }
     static const char *const keys[] = {
         "name", "type", "variant", "weights", "optional", "hyperparameters", NULL};
@@ -772,8 +802,17 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
     if ((ret = get_str(c, v, kp, &m->name)) < 0)
         return ret;
     m->type = m->name;
+    struct fy_node *name_node = v;
     join_path(kp, path, "type");
     if ((v = lookup(c, n, "type")) && (ret = get_str(c, v, kp, &m->type)) < 0)
+        return ret;
+    if (v)
+        ret = check_zoo_type(c, v, kp, m->type, 0);
+    else {
+        join_path(kp, path, "name");
+        ret = check_zoo_type(c, name_node, kp, m->type, 1);
+    }
+    if (ret < 0)
         return ret;
     join_path(kp, path, "optional");
     if ((v = lookup(c, n, "optional")) && (ret = get_bool(c, v, kp, &m->optional)) < 0)

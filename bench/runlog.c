@@ -16,10 +16,13 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -36,6 +39,8 @@
  * PSNR of +inf is NULL with its *_inf flag set to 1.
  */
 #define VSR_NOW "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+/* seconds since the time in column @p col (a heartbeat) */
+#define VSR_AGE(col) "((julianday('now') - julianday(" col ")) * 86400.0)"
 
 static const char *const migrations[] = {
     /* ---- v1: sweeps, runs, hosts, metrics, timings, layer profiles ---- */
@@ -352,6 +357,48 @@ static const char *const migrations[] = {
     "DROP TABLE tune_results;"
     "ALTER TABLE tune_results_v5 RENAME TO tune_results;"
     "CREATE INDEX tune_by_sweep ON tune_results (sweep_id);",
+
+    /* ---- v6: run leases, so several processes split one sweep ---- */
+    /* sweep_workers: one row per process working on a sweep (`vsrbench run`)
+     * from the moment it joins until it leaves (left_at set) or dies.
+     * hostname is gethostname(), pid the process id, heartbeat renewed every
+     * VSR_RUNLOG_HEARTBEAT_S seconds while the process lives. A process that
+     * starts a sweep (same name and config hash) while a live worker is in it
+     * joins that sweep instead of starting a new one.
+     * run_leases: the claim of one run (config_hash) of one sweep by one
+     * process, taken in a BEGIN IMMEDIATE transaction together with the runs
+     * row of the attempt (run_id), so that every run of a sweep is run once
+     * however many processes work on it. heartbeat as above; finished is set
+     * in the transaction that gives the run its final status, and the lease
+     * then means "done in this session". An owner is dead when it is on this
+     * host and its pid is gone (kill(pid, 0) == ESRCH), or on another host
+     * and its heartbeat is older than VSR_RUNLOG_LEASE_TIMEOUT_S; a dead
+     * owner's lease is taken over and its 'running' row marked failed
+     * ('interrupted: ...'). When a sweep has no live worker left, the next
+     * `run --resume` of it starts a new session: its leases and workers are
+     * deleted (the runs rows stay). */
+    "CREATE TABLE sweep_workers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
+    "  hostname TEXT NOT NULL,"
+    "  pid INTEGER NOT NULL,"
+    "  joined TEXT NOT NULL DEFAULT " VSR_NOW ","
+    "  heartbeat TEXT NOT NULL DEFAULT " VSR_NOW ","
+    "  left_at TEXT"
+    ") STRICT;"
+    "CREATE INDEX sweep_workers_by_sweep ON sweep_workers (sweep_id);"
+    "CREATE TABLE run_leases ("
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
+    "  config_hash TEXT NOT NULL,"
+    "  run_id INTEGER REFERENCES runs (id) ON DELETE SET NULL,"
+    "  hostname TEXT NOT NULL,"
+    "  pid INTEGER NOT NULL,"
+    "  claimed TEXT NOT NULL DEFAULT " VSR_NOW ","
+    "  heartbeat TEXT NOT NULL DEFAULT " VSR_NOW ","
+    "  finished TEXT,"
+    "  PRIMARY KEY (sweep_id, config_hash)"
+    ") STRICT;"
+    "CREATE INDEX run_leases_by_run ON run_leases (run_id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -384,6 +431,18 @@ enum {
     ST_TRAIN_FINISH,
     ST_TRAIN_STALE,
     ST_TRAIN_MARK,
+    ST_WORKERS_LIVE,
+    ST_WORKER_INSERT,
+    ST_WORKER_LEAVE,
+    ST_WORKER_BEAT,
+    ST_SESSION_LEASES,
+    ST_SESSION_CLEAR_LEASES,
+    ST_SESSION_CLEAR_WORKERS,
+    ST_LEASE_GET,
+    ST_LEASE_PUT,
+    ST_LEASE_SET_RUN,
+    ST_LEASE_FINISH,
+    ST_LEASE_BEAT,
     ST_COUNT
 };
 
@@ -421,8 +480,12 @@ static const char *const statement_sql[ST_COUNT] = {
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_FIND_OK] = "SELECT id FROM runs WHERE config_hash = ?1 AND status = 'ok'"
                    " ORDER BY id DESC LIMIT 1",
-    [ST_STALE_SELECT] = "SELECT id, pid FROM runs WHERE host_id IS ?1"
-                        " AND status IN ('running', 'pending')",
+    /* a running row is judged by its lease when it has one (any host), else
+     * (rows of older versions) by its pid when it ran on this host */
+    [ST_STALE_SELECT] = "SELECT r.id, r.pid, l.hostname, l.pid, " VSR_AGE(
+        "l.heartbeat") " FROM runs r LEFT JOIN run_leases l ON l.run_id = r.id"
+                       " AND l.finished IS NULL WHERE r.status IN ('running', 'pending')"
+                       " AND (r.host_id IS ?1 OR l.run_id IS NOT NULL)",
     [ST_MARK_FAILED] = "UPDATE runs SET status = 'failed', error = ?2, finished = " VSR_NOW
                        " WHERE id = ?1 AND status IN ('running', 'pending')",
     [ST_RUN_SKIP] =
@@ -462,12 +525,42 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_TRAIN_MARK] = "UPDATE train_runs SET status = 'interrupted',"
                       " error = 'the process training it died' WHERE id = ?1"
                       " AND status = 'running'",
+    [ST_WORKERS_LIVE] = "SELECT hostname, pid, " VSR_AGE(
+        "heartbeat") " FROM sweep_workers"
+                     " WHERE sweep_id = ?1 AND left_at IS NULL",
+    [ST_WORKER_INSERT] = "INSERT INTO sweep_workers (sweep_id, hostname, pid)"
+                         " VALUES (?1, ?2, ?3)",
+    [ST_WORKER_LEAVE] = "UPDATE sweep_workers SET left_at = " VSR_NOW ", heartbeat = " VSR_NOW
+                        " WHERE sweep_id = ?1 AND hostname = ?2 AND pid = ?3"
+                        " AND left_at IS NULL",
+    [ST_WORKER_BEAT] = "UPDATE sweep_workers SET heartbeat = " VSR_NOW
+                       " WHERE hostname = ?1 AND pid = ?2 AND left_at IS NULL",
+    [ST_SESSION_LEASES] = "SELECT run_id, hostname, pid FROM run_leases WHERE sweep_id = ?1"
+                          " AND finished IS NULL AND run_id IS NOT NULL",
+    [ST_SESSION_CLEAR_LEASES] = "DELETE FROM run_leases WHERE sweep_id = ?1",
+    [ST_SESSION_CLEAR_WORKERS] = "DELETE FROM sweep_workers WHERE sweep_id = ?1",
+    [ST_LEASE_GET] = "SELECT run_id, hostname, pid, " VSR_AGE(
+        "heartbeat") ","
+                     " finished IS NOT NULL FROM run_leases"
+                     " WHERE sweep_id = ?1 AND config_hash = ?2",
+    [ST_LEASE_PUT] = "INSERT INTO run_leases (sweep_id, config_hash, hostname, pid)"
+                     " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (sweep_id, config_hash) DO UPDATE"
+                     " SET run_id = NULL, hostname = excluded.hostname, pid = excluded.pid,"
+                     " claimed = " VSR_NOW ", heartbeat = " VSR_NOW ", finished = NULL",
+    [ST_LEASE_SET_RUN] = "UPDATE run_leases SET run_id = ?3 WHERE sweep_id = ?1"
+                         " AND config_hash = ?2",
+    [ST_LEASE_FINISH] = "UPDATE run_leases SET finished = " VSR_NOW ", heartbeat = " VSR_NOW
+                        " WHERE run_id = ?1 AND finished IS NULL",
+    [ST_LEASE_BEAT] = "UPDATE run_leases SET heartbeat = " VSR_NOW
+                      " WHERE hostname = ?1 AND pid = ?2 AND finished IS NULL",
 };
 
 struct vsr_runlog {
     sqlite3 *db;
     char *path;
     sqlite3_stmt *st[ST_COUNT];
+    char host[256]; /* owner of the leases this connection takes: gethostname() */
+    int64_t pid;    /* and getpid() */
 };
 
 int vsr_runlog_schema_version(void)
@@ -547,20 +640,32 @@ static int exec_sql(sqlite3 *db, const char *path, const char *sql, const char *
     return 0;
 }
 
-static int read_user_version(sqlite3 *db, const char *path, int *version, vsr_error *err)
+int vsr_runlog_read_version(sqlite3 *db, const char *path, int *version, vsr_error *err)
 {
     sqlite3_stmt *st = NULL;
+    int v = 0;
     int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
-            *version = sqlite3_column_int(st, 0);
+            v = sqlite3_column_int(st, 0);
             rc = SQLITE_OK;
         }
     }
     sqlite3_finalize(st);
+    *version = v;
+    if ((rc & 0xff) == SQLITE_NOTADB)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: not an SQLite database, so not a vsrbench run log; pass "
+                             "another --db",
+                             path);
     if (rc != SQLITE_OK)
         return db_fail(db, path, rc, "reading the schema version", err);
+    if (v > N_MIGRATIONS)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: schema version %d is newer than this vsrbench knows (%d); "
+                             "use a newer vsrbench or another --db",
+                             path, v, N_MIGRATIONS);
     return 0;
 }
 
@@ -590,14 +695,9 @@ int vsr_runlog_migrate(sqlite3 *db, const char *path, int target, vsr_error *err
         return vsr_error_set(err, -EINVAL, "%s: no schema version %d (this build knows 1..%d)",
                              path, target, N_MIGRATIONS);
     int version = 0;
-    int ret = read_user_version(db, path, &version, err);
+    int ret = vsr_runlog_read_version(db, path, &version, err);
     if (ret < 0)
         return ret;
-    if (version > N_MIGRATIONS)
-        return vsr_error_set(err, -EINVAL,
-                             "%s: schema version %d is newer than this vsrbench knows (%d); "
-                             "use a newer vsrbench or another --db",
-                             path, version, N_MIGRATIONS);
     if (version >= target)
         return 0;
     /* A migration may rebuild a table that others reference (v3 rebuilds
@@ -621,7 +721,7 @@ int vsr_runlog_migrate(sqlite3 *db, const char *path, int target, vsr_error *err
         ret = exec_sql(db, path, "BEGIN IMMEDIATE", "starting the schema migration", err);
         if (ret < 0)
             return ret;
-        ret = read_user_version(db, path, &version, err);
+        ret = vsr_runlog_read_version(db, path, &version, err);
         if (ret < 0)
             goto rollback;
         if (version < target) {
@@ -688,6 +788,13 @@ int vsr_runlog_open(vsr_runlog **out, const char *path, vsr_error *err)
     }
     sqlite3_extended_result_codes(log->db, 1);
     sqlite3_busy_timeout(log->db, 30000);
+    /* not a db, or a newer schema: say so before anything else touches it */
+    int version = 0;
+    if ((ret = vsr_runlog_read_version(log->db, path, &version, err)) < 0)
+        goto fail;
+    if (gethostname(log->host, sizeof(log->host) - 1) != 0 || !log->host[0])
+        snprintf(log->host, sizeof(log->host), "unknown");
+    log->pid = (int64_t)getpid();
     if (sqlite3_db_readonly(log->db, "main") == 1) {
         ret = vsr_error_set(err, -EROFS,
                             "%s: the run log is read-only; check the file and folder "
@@ -697,15 +804,24 @@ int vsr_runlog_open(vsr_runlog **out, const char *path, vsr_error *err)
     }
     /* journal_mode answers with the mode in effect; anything but "wal"
      * means the file or its folder cannot hold a WAL. */
-    sqlite3_stmt *st = NULL;
-    rc = sqlite3_prepare_v2(log->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const unsigned char *mode = sqlite3_column_text(st, 0);
-        rc = (mode && !strcmp((const char *)mode, "wal")) ? SQLITE_OK : SQLITE_CANTOPEN;
+    /* Switching a new file to WAL needs it to itself and SQLite does not
+     * wait for that (no busy handler): when several processes create one
+     * db at once, the others retry for up to the busy timeout. */
+    for (int tries = 0;; tries++) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(log->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const unsigned char *mode = sqlite3_column_text(st, 0);
+            rc = (mode && !strcmp((const char *)mode, "wal")) ? SQLITE_OK : SQLITE_CANTOPEN;
+        }
+        sqlite3_finalize(st);
+        int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+        if (!busy || tries == 600)
+            break;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL); /* 600 x 50 ms = 30 s */
     }
-    sqlite3_finalize(st);
     if (rc != SQLITE_OK) {
         ret = db_fail(log->db, path, rc, "cannot switch the run log to WAL mode", err);
         goto fail;
@@ -785,6 +901,15 @@ static int step_int64(sqlite3_stmt *st, int64_t *v)
 static int fail(vsr_runlog *log, int rc, const char *what, vsr_error *err)
 {
     return db_fail(log->db, log->path, rc, what, err);
+}
+
+/* fail(), and roll back the transaction left open, if any. */
+static int fail_rollback(vsr_runlog *log, int rc, const char *what, vsr_error *err)
+{
+    int ret = fail(log, rc, what, err);
+    if (!sqlite3_get_autocommit(log->db))
+        step_done(log->st[ST_ROLLBACK]);
+    return ret;
 }
 
 /* ---- hosts -------------------------------------------------------------- */
@@ -935,7 +1060,7 @@ int vsr_runlog_run_begin(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run
     sqlite3_bind_int(st, 15, r->threads);
     bind_text(st, 16, r->git_rev);
     bind_text(st, 17, r->build_flags);
-    sqlite3_bind_int64(st, 18, (int64_t)getpid());
+    sqlite3_bind_int64(st, 18, log->pid);
     int rc = step_int64(st, run_id);
     if (rc != SQLITE_OK) {
         char what[320];
@@ -1043,6 +1168,10 @@ int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_resu
         if ((rc = step_done(st)) != SQLITE_OK)
             goto fail;
     }
+    what = "releasing the run's lease";
+    sqlite3_bind_int64(log->st[ST_LEASE_FINISH], 1, run_id);
+    if ((rc = step_done(log->st[ST_LEASE_FINISH])) != SQLITE_OK)
+        goto fail;
     what = "committing the run";
     rc = step_done(log->st[ST_COMMIT]);
     if (rc != SQLITE_OK)
@@ -1069,6 +1198,22 @@ int vsr_runlog_find_finished(vsr_runlog *log, const char *config_hash, int64_t *
     return 0;
 }
 
+/* ---- liveness of lease owners (schema v6) ------------------------------- */
+
+static int pid_alive(int64_t pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* The process @p pid on @p host whose heartbeat is @p age_s seconds old:
+ * on this host it lives while its pid does; elsewhere while it beats. */
+static int owner_alive(const vsr_runlog *log, const char *host, int64_t pid, double age_s)
+{
+    if (host && !strcmp(host, log->host))
+        return pid == log->pid || pid_alive(pid);
+    return age_s <= VSR_RUNLOG_LEASE_TIMEOUT_S;
+}
+
 int vsr_runlog_mark_interrupted(vsr_runlog *log, int64_t host_id, int *n, vsr_error *err)
 {
     int changed = 0;
@@ -1085,8 +1230,12 @@ int vsr_runlog_mark_interrupted(vsr_runlog *log, int64_t host_id, int *n, vsr_er
     int nids = 0;
     while ((rc = sqlite3_step(sel)) == SQLITE_ROW && nids < 256) {
         int64_t id = sqlite3_column_int64(sel, 0);
-        int64_t pid = sqlite3_column_int64(sel, 1);
-        int alive = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+        int alive;
+        if (sqlite3_column_type(sel, 2) != SQLITE_NULL) /* leased: the lease decides */
+            alive = owner_alive(log, (const char *)sqlite3_column_text(sel, 2),
+                                sqlite3_column_int64(sel, 3), sqlite3_column_double(sel, 4));
+        else
+            alive = pid_alive(sqlite3_column_int64(sel, 1));
         if (!alive)
             ids[nids++] = id;
     }
@@ -1109,24 +1258,355 @@ int vsr_runlog_mark_interrupted(vsr_runlog *log, int64_t host_id, int *n, vsr_er
     if (n)
         *n = changed;
     return 0;
-fail:;
-    int ret = fail(log, rc, what, err);
-    if (!sqlite3_get_autocommit(log->db))
-        step_done(log->st[ST_ROLLBACK]);
-    return ret;
+fail:
+    return fail_rollback(log, rc, what, err);
+}
+
+/* Set the final status of run @p run_id with statement @p which (?1 id, ?2
+ * text) and finish its lease, in one transaction. */
+static int run_end(vsr_runlog *log, int which, int64_t run_id, const char *text,
+                   const char *what, vsr_error *err)
+{
+    int rc = step_done(log->st[ST_BEGIN]);
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *st = log->st[which];
+        sqlite3_bind_int64(st, 1, run_id);
+        bind_text(st, 2, text);
+        rc = step_done(st);
+    }
+    if (rc == SQLITE_OK && sqlite3_changes(log->db) != 1)
+        rc = SQLITE_NOTFOUND;
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(log->st[ST_LEASE_FINISH], 1, run_id);
+        rc = step_done(log->st[ST_LEASE_FINISH]);
+    }
+    if (rc == SQLITE_OK)
+        rc = step_done(log->st[ST_COMMIT]);
+    if (rc == SQLITE_OK)
+        return 0;
+    return fail_rollback(log, rc, what, err);
 }
 
 int vsr_runlog_run_skip(vsr_runlog *log, int64_t run_id, const char *why, vsr_error *err)
 {
-    sqlite3_stmt *st = log->st[ST_RUN_SKIP];
+    return run_end(log, ST_RUN_SKIP, run_id, why && *why ? why : "skipped (no reason given)",
+                   "recording a skipped run", err);
+}
+
+int vsr_runlog_run_fail(vsr_runlog *log, int64_t run_id, const char *error, vsr_error *err)
+{
+    return run_end(log, ST_MARK_FAILED, run_id, error && *error ? error : "failed (no message)",
+                   "recording the failure of a run", err);
+}
+
+/* ---- several processes on one sweep (schema v6) ------------------------- */
+
+void vsr_runlog_set_owner(vsr_runlog *log, const char *host, int64_t pid)
+{
+    snprintf(log->host, sizeof(log->host), "%s", host);
+    log->pid = pid;
+}
+
+/* Mark the 'running' row @p run_id of the dead @p pid on @p host failed. */
+static int mark_dead_run(vsr_runlog *log, int64_t run_id, const char *host, int64_t pid)
+{
+    char msg[400];
+    snprintf(msg, sizeof(msg), "interrupted: the process running it (pid %lld on %.256s) died",
+             (long long)pid, host ? host : "?");
+    sqlite3_stmt *st = log->st[ST_MARK_FAILED];
     sqlite3_bind_int64(st, 1, run_id);
-    bind_text(st, 2, why && *why ? why : "skipped (no reason given)");
-    int rc = step_done(st);
-    if (rc == SQLITE_OK && sqlite3_changes(log->db) != 1)
-        rc = SQLITE_NOTFOUND;
+    bind_text(st, 2, msg);
+    return step_done(st);
+}
+
+/* *live = how many workers of sweep @p sweep_id (not left) are alive. */
+static int live_workers(vsr_runlog *log, int64_t sweep_id, int *live)
+{
+    sqlite3_stmt *st = log->st[ST_WORKERS_LIVE];
+    int rc;
+    *live = 0;
+    sqlite3_bind_int64(st, 1, sweep_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        *live += owner_alive(log, (const char *)sqlite3_column_text(st, 0),
+                             sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int vsr_runlog_sweep_join(vsr_runlog *log, const vsr_runlog_sweep *sweep, int resume,
+                          int64_t *sweep_id, int *joined, vsr_error *err)
+{
+    *sweep_id = 0;
+    if (joined)
+        *joined = 0;
+    if (!sweep->name || !sweep->config_text || !sweep->config_hash)
+        return vsr_error_set(err, -EINVAL, "%s: a sweep needs a name, config text and hash",
+                             log->path);
+    const char *what = "starting the transaction";
+    int64_t id = 0;
+    int live = 0;
+    int rc = step_done(log->st[ST_BEGIN]);
     if (rc != SQLITE_OK)
-        return fail(log, rc, "recording a skipped run", err);
+        goto fail;
+    what = "looking up the sweep";
+    sqlite3_stmt *st = log->st[ST_SWEEP_FIND];
+    bind_text(st, 1, sweep->name);
+    bind_text(st, 2, sweep->config_hash);
+    if ((rc = step_int64(st, &id)) != SQLITE_OK)
+        goto fail;
+    if (id > 0) {
+        what = "looking for the processes working on the sweep";
+        if ((rc = live_workers(log, id, &live)) != SQLITE_OK)
+            goto fail;
+    }
+    if (id > 0 && !live && resume) {
+        /* a new session of the sweep: what its dead workers held is over */
+        what = "ending the sweep's last session";
+        int64_t ids[256], pids[256];
+        char hosts[256][64];
+        int n = 0;
+        st = log->st[ST_SESSION_LEASES];
+        sqlite3_bind_int64(st, 1, id);
+        while (n < 256 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            ids[n] = sqlite3_column_int64(st, 0);
+            const unsigned char *h = sqlite3_column_text(st, 1);
+            snprintf(hosts[n], sizeof(hosts[n]), "%s", h ? (const char *)h : "?");
+            pids[n++] = sqlite3_column_int64(st, 2);
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+            goto fail;
+        for (int i = 0; i < n; i++)
+            if ((rc = mark_dead_run(log, ids[i], hosts[i], pids[i])) != SQLITE_OK)
+                goto fail;
+        sqlite3_bind_int64(log->st[ST_SESSION_CLEAR_LEASES], 1, id);
+        if ((rc = step_done(log->st[ST_SESSION_CLEAR_LEASES])) != SQLITE_OK)
+            goto fail;
+        sqlite3_bind_int64(log->st[ST_SESSION_CLEAR_WORKERS], 1, id);
+        if ((rc = step_done(log->st[ST_SESSION_CLEAR_WORKERS])) != SQLITE_OK)
+            goto fail;
+    } else if (!live) {
+        what = "recording the sweep";
+        st = log->st[ST_SWEEP_INSERT];
+        bind_text(st, 1, sweep->name);
+        bind_text(st, 2, sweep->config_path);
+        bind_text(st, 3, sweep->config_text);
+        bind_text(st, 4, sweep->overrides);
+        bind_text(st, 5, sweep->config_hash);
+        if ((rc = step_int64(st, &id)) != SQLITE_OK)
+            goto fail;
+    }
+    what = "joining the sweep";
+    st = log->st[ST_WORKER_INSERT];
+    sqlite3_bind_int64(st, 1, id);
+    bind_text(st, 2, log->host);
+    sqlite3_bind_int64(st, 3, log->pid);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        goto fail;
+    what = "committing";
+    if ((rc = step_done(log->st[ST_COMMIT])) != SQLITE_OK)
+        goto fail;
+    *sweep_id = id;
+    if (joined)
+        *joined = live > 0;
     return 0;
+fail:
+    return fail_rollback(log, rc, what, err);
+}
+
+int vsr_runlog_run_claim(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run *r, int resume,
+                         int64_t *run_id, enum vsr_runlog_claim *outcome, vsr_error *err)
+{
+    *run_id = 0;
+    *outcome = VSR_RUNLOG_BUSY;
+    char what[320];
+    snprintf(what, sizeof(what), "claiming run %.200s", r->run_key ? r->run_key : "?");
+    int rc = step_done(log->st[ST_BEGIN]);
+    if (rc != SQLITE_OK)
+        goto fail;
+    if (resume) {
+        int64_t found = 0;
+        bind_text(log->st[ST_FIND_OK], 1, r->config_hash);
+        if ((rc = step_int64(log->st[ST_FIND_OK], &found)) != SQLITE_OK)
+            goto fail;
+        if (found) {
+            *outcome = VSR_RUNLOG_FINISHED;
+            step_done(log->st[ST_ROLLBACK]);
+            return 0;
+        }
+    }
+    sqlite3_stmt *st = log->st[ST_LEASE_GET];
+    sqlite3_bind_int64(st, 1, sweep_id);
+    bind_text(st, 2, r->config_hash);
+    int held = 0, done = 0, alive = 0;
+    int64_t old_run = 0, old_pid = 0;
+    char old_host[256] = "";
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        held = 1;
+        old_run = sqlite3_column_int64(st, 0);
+        const unsigned char *h = sqlite3_column_text(st, 1);
+        snprintf(old_host, sizeof(old_host), "%s", h ? (const char *)h : "");
+        old_pid = sqlite3_column_int64(st, 2);
+        done = sqlite3_column_int(st, 4);
+        alive = owner_alive(log, old_host, old_pid, sqlite3_column_double(st, 3));
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    if (held && (done || alive)) {
+        *outcome = done ? VSR_RUNLOG_DONE_ELSEWHERE : VSR_RUNLOG_BUSY;
+        step_done(log->st[ST_ROLLBACK]);
+        return 0;
+    }
+    /* free, or its owner died: take it */
+    if (held && old_run > 0 &&
+        (rc = mark_dead_run(log, old_run, old_host, old_pid)) != SQLITE_OK)
+        goto fail;
+    st = log->st[ST_LEASE_PUT];
+    sqlite3_bind_int64(st, 1, sweep_id);
+    bind_text(st, 2, r->config_hash);
+    bind_text(st, 3, log->host);
+    sqlite3_bind_int64(st, 4, log->pid);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        goto fail;
+    vsr_error ierr = {0};
+    int64_t id = 0;
+    if (vsr_runlog_run_begin(log, sweep_id, r, &id, &ierr) < 0) {
+        step_done(log->st[ST_ROLLBACK]);
+        *err = ierr;
+        return ierr.code;
+    }
+    st = log->st[ST_LEASE_SET_RUN];
+    sqlite3_bind_int64(st, 1, sweep_id);
+    bind_text(st, 2, r->config_hash);
+    sqlite3_bind_int64(st, 3, id);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        goto fail;
+    if ((rc = step_done(log->st[ST_COMMIT])) != SQLITE_OK)
+        goto fail;
+    *run_id = id;
+    *outcome = VSR_RUNLOG_CLAIMED;
+    return 0;
+fail:
+    return fail_rollback(log, rc, what, err);
+}
+
+int vsr_runlog_heartbeat(vsr_runlog *log, vsr_error *err)
+{
+    int rc = step_done(log->st[ST_BEGIN]);
+    for (int k = 0; k < 2 && rc == SQLITE_OK; k++) {
+        sqlite3_stmt *st = log->st[k ? ST_LEASE_BEAT : ST_WORKER_BEAT];
+        bind_text(st, 1, log->host);
+        sqlite3_bind_int64(st, 2, log->pid);
+        rc = step_done(st);
+    }
+    if (rc == SQLITE_OK)
+        rc = step_done(log->st[ST_COMMIT]);
+    if (rc == SQLITE_OK)
+        return 0;
+    return fail_rollback(log, rc, "renewing the heartbeat", err);
+}
+
+int vsr_runlog_sweep_leave(vsr_runlog *log, int64_t sweep_id, int *remaining, vsr_error *err)
+{
+    int live = 0;
+    const char *what = "leaving the sweep";
+    int rc = step_done(log->st[ST_BEGIN]);
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_stmt *st = log->st[ST_WORKER_LEAVE];
+    sqlite3_bind_int64(st, 1, sweep_id);
+    bind_text(st, 2, log->host);
+    sqlite3_bind_int64(st, 3, log->pid);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        goto fail;
+    /* in the same transaction: of two leaving at once, one sees the other */
+    if ((rc = live_workers(log, sweep_id, &live)) != SQLITE_OK)
+        goto fail;
+    if ((rc = step_done(log->st[ST_COMMIT])) != SQLITE_OK)
+        goto fail;
+    if (remaining)
+        *remaining = live;
+    return 0;
+fail:
+    return fail_rollback(log, rc, what, err);
+}
+
+struct vsr_runlog_heart {
+    vsr_runlog *log; /* its own connection */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;
+};
+
+static void *heart_main(void *arg)
+{
+    vsr_runlog_heart *h = arg;
+    pthread_mutex_lock(&h->mu);
+    while (!h->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += VSR_RUNLOG_HEARTBEAT_S;
+        while (!h->stop && pthread_cond_timedwait(&h->cv, &h->mu, &ts) == 0)
+            ;
+        if (h->stop)
+            break;
+        pthread_mutex_unlock(&h->mu);
+        vsr_error err = {0};
+        if (vsr_runlog_heartbeat(h->log, &err) < 0) /* the next beat may get through */
+            vsr_log(VSR_LOG_WARNING, "%s", err.msg);
+        pthread_mutex_lock(&h->mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+int vsr_runlog_heart_start(const char *path, vsr_runlog_heart **out, vsr_error *err)
+{
+    *out = NULL;
+    vsr_runlog_heart *h = calloc(1, sizeof(*h));
+    if (!h)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory starting the heartbeat", path);
+    int ret = vsr_runlog_open(&h->log, path, err);
+    if (ret < 0) {
+        free(h);
+        return ret;
+    }
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    int e = pthread_create(&h->thread, NULL, heart_main, h);
+    if (e) {
+        pthread_cond_destroy(&h->cv);
+        pthread_mutex_destroy(&h->mu);
+        vsr_runlog_close(&h->log);
+        free(h);
+        return vsr_error_set(err, -e, "%s: cannot start the heartbeat thread: %s", path,
+                             strerror(e));
+    }
+    *out = h;
+    return 0;
+}
+
+void vsr_runlog_heart_stop(vsr_runlog_heart **ph)
+{
+    if (!ph || !*ph)
+        return;
+    vsr_runlog_heart *h = *ph;
+    pthread_mutex_lock(&h->mu);
+    h->stop = 1;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->thread, NULL);
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    vsr_runlog_close(&h->log);
+    free(h);
+    *ph = NULL;
 }
 
 int vsr_runlog_tune_record(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_tune *t,
@@ -1169,19 +1649,11 @@ int vsr_runlog_tune_record_ext(vsr_runlog *log, int64_t sweep_id, const vsr_runl
     if ((rc = step_done(log->st[ST_COMMIT])) != SQLITE_OK)
         goto fail;
     return 0;
-fail:;
-    int ret = fail(log, rc, what, err);
-    if (!sqlite3_get_autocommit(log->db))
-        step_done(log->st[ST_ROLLBACK]);
-    return ret;
+fail:
+    return fail_rollback(log, rc, what, err);
 }
 
 /* ---- training runs (schema v4) ------------------------------------------ */
-
-static int pid_alive(int64_t pid)
-{
-    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-}
 
 /* Insert @p n points of run @p id (inside the caller's transaction); a step
  * already there is left as it is. *last_val receives the newest validation. */
@@ -1339,11 +1811,8 @@ int vsr_runlog_train_begin(vsr_runlog *log, const vsr_runlog_train *t, int resum
         goto fail;
     *train_id = id;
     return 0;
-fail:;
-    int ret = fail(log, rc, what, err);
-    if (!sqlite3_get_autocommit(log->db))
-        step_done(log->st[ST_ROLLBACK]);
-    return ret;
+fail:
+    return fail_rollback(log, rc, what, err);
 }
 
 int vsr_runlog_train_points(vsr_runlog *log, int64_t train_id, const vsr_runlog_train_point *p,

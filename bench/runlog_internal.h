@@ -14,6 +14,12 @@
  */
 int vsr_runlog_migrate(sqlite3 *db, const char *path, int target, vsr_error *err);
 
+/**
+ * Take leases as process @p pid of host @p host instead of getpid() and
+ * gethostname() (for tests that play several processes).
+ */
+void vsr_runlog_set_owner(vsr_runlog *log, const char *host, int64_t pid);
+
 /** The connection of an open run log (borrowed; for tests and queries). */
 sqlite3 *vsr_runlog_sqlite(vsr_runlog *log);
 

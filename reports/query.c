@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "reports_internal.h"
+#include "vsr/bench.h"
 
 static int db_open(const char *path, sqlite3 **db, int *version, vsr_error *err)
 {
@@ -29,15 +30,13 @@ static int db_open(const char *path, sqlite3 **db, int *version, vsr_error *err)
         return rc;
     }
     sqlite3_busy_timeout(*db, 5000);
-    sqlite3_stmt *st_v = NULL;
-    int v = -1;
-    if (sqlite3_prepare_v2(*db, "PRAGMA user_version", -1, &st_v, NULL) == SQLITE_OK &&
-        sqlite3_step(st_v) == SQLITE_ROW)
-        v = sqlite3_column_int(st_v, 0);
-    sqlite3_finalize(st_v);
-    if (v < 1) {
-        int rc = vsr_error_set(err, -EINVAL, "%s: not a vsrbench run log (user_version %d; %s)",
-                               path, v, v < 0 ? sqlite3_errmsg(*db) : "no schema");
+    /* not SQLite, or written by a newer vsrbench: the same line as `run` */
+    int v = 0;
+    int rc = vsr_runlog_read_version(*db, path, &v, err);
+    if (rc == 0 && v < 1)
+        rc = vsr_error_set(err, -EINVAL,
+                           "%s: not a vsrbench run log (no schema); pass another --db", path);
+    if (rc < 0) {
         sqlite3_close(*db);
         *db = NULL;
         return rc;

@@ -101,6 +101,18 @@ typedef struct vsr_runlog vsr_runlog;
 /** The schema version this build writes (= number of migrations). */
 int vsr_runlog_schema_version(void);
 
+struct sqlite3;
+
+/**
+ * Read the schema version (PRAGMA user_version) of @p db, open on @p path,
+ * into *version and check that this build can read the file. Every reader
+ * of a run log calls it, so all say the same: -EINVAL with one line naming
+ * @p path and the fix when the file is not an SQLite database or was
+ * written by a newer vsrbench (version above vsr_runlog_schema_version());
+ * another negative errno when it cannot be read. A new file reads as 0.
+ */
+int vsr_runlog_read_version(struct sqlite3 *db, const char *path, int *version, vsr_error *err);
+
 /**
  * Open (creating if needed) the run log at @p path and migrate it to the
  * latest schema. Sets WAL, synchronous=NORMAL, foreign_keys=ON and a busy
@@ -254,11 +266,97 @@ int vsr_runlog_find_finished(vsr_runlog *log, const char *config_hash, int64_t *
 
 /**
  * Mark runs left 'running' or 'pending' by a process that died as 'failed'
- * ("interrupted"). Only rows of this host whose recorded pid is no longer
- * alive are touched, so a concurrent sweep is left alone. *n (may be NULL)
- * receives the number of rows changed.
+ * ("interrupted"). A row with a lease (schema v6) is judged by its lease
+ * owner, on any host (see below); a row without one only when it ran on
+ * @p host_id and its recorded pid is gone. A concurrent sweep is left
+ * alone. *n (may be NULL) receives the number of rows changed.
  */
 int vsr_runlog_mark_interrupted(vsr_runlog *log, int64_t host_id, int *n, vsr_error *err);
+
+/**
+ * Record that run @p run_id, still 'running', failed for the reason @p error
+ * (one line), with nothing else: for an orderly failure whose results could
+ * not be recorded (a full disk), so the row carries its own error instead of
+ * being taken later for a run whose process died. Finishes its lease.
+ */
+int vsr_runlog_run_fail(vsr_runlog *log, int64_t run_id, const char *error, vsr_error *err);
+
+/* ---- several processes on one sweep (schema v6) ------------------------
+ *
+ * Any number of `vsrbench run` processes, on this host or on others that
+ * reach the same file, can work on one sweep: each joins it
+ * (vsr_runlog_sweep_join), then walks the planned runs and runs only those
+ * it claims (vsr_runlog_run_claim), so each run is run once. A claim is a
+ * run_leases row taken in one BEGIN IMMEDIATE transaction with the run's
+ * 'running' row; its owner (host name, pid) renews a heartbeat every
+ * VSR_RUNLOG_HEARTBEAT_S seconds (vsr_runlog_heart_start). A lease whose
+ * owner is on this host and whose pid is gone (kill(pid, 0) == ESRCH) is
+ * taken over at once; a lease of another host is taken over when its
+ * heartbeat is older than VSR_RUNLOG_LEASE_TIMEOUT_S seconds (so the hosts'
+ * clocks must agree to well within that, and a host must not stall that
+ * long). The taken-over run is marked failed ("interrupted: ...") and run
+ * again. Over a network file system, SQLite's locking is only as good as
+ * the file system's.
+ */
+
+/** Seconds between two heartbeats of a process working on a sweep. */
+#define VSR_RUNLOG_HEARTBEAT_S 5
+/** A lease (or sweep worker) of another host with a heartbeat this old is dead. */
+#define VSR_RUNLOG_LEASE_TIMEOUT_S 60
+
+/**
+ * Start work on the sweep @p sweep in one transaction: join the newest sweep
+ * with its name and config hash when a live process works on it (*joined =
+ * 1), else with @p resume reuse that sweep (a new session: the leases of its
+ * dead workers are dropped, their 'running' rows marked failed), else record
+ * a new sweep. Registers this process as a worker; *sweep_id receives the id.
+ */
+int vsr_runlog_sweep_join(vsr_runlog *log, const vsr_runlog_sweep *sweep, int resume,
+                          int64_t *sweep_id, int *joined, vsr_error *err);
+
+/** What vsr_runlog_run_claim() found. */
+enum vsr_runlog_claim {
+    VSR_RUNLOG_CLAIMED,        /**< ours: *run_id is its new 'running' row */
+    VSR_RUNLOG_FINISHED,       /**< with resume: an 'ok' run with its config hash exists */
+    VSR_RUNLOG_DONE_ELSEWHERE, /**< another process of this session ran it */
+    VSR_RUNLOG_BUSY,           /**< a live process is running it */
+};
+
+/**
+ * Claim run @p run of sweep @p sweep_id (joined) for this process, in one
+ * BEGIN IMMEDIATE transaction: with @p resume an 'ok' row of its config hash
+ * means FINISHED; a lease of a live owner BUSY, a finished lease
+ * DONE_ELSEWHERE; a free lease or one of a dead owner is taken and the run
+ * recorded as by vsr_runlog_run_begin() (CLAIMED, *run_id set, else 0).
+ * vsr_runlog_run_finish() / _run_skip() / _run_fail() finish the lease.
+ */
+int vsr_runlog_run_claim(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run *run,
+                         int resume, int64_t *run_id, enum vsr_runlog_claim *outcome,
+                         vsr_error *err);
+
+/** Renew the heartbeat of this process's worker rows and unfinished leases. */
+int vsr_runlog_heartbeat(vsr_runlog *log, vsr_error *err);
+
+/**
+ * This process stops working on sweep @p sweep_id (its claims are all
+ * finished). *remaining (may be NULL) receives how many live processes still
+ * work on it, counted in the same transaction, so of several leaving at once
+ * exactly one sees 0 (the one to write the report).
+ */
+int vsr_runlog_sweep_leave(vsr_runlog *log, int64_t sweep_id, int *remaining, vsr_error *err);
+
+/** A thread renewing this process's heartbeat on its own connection. */
+typedef struct vsr_runlog_heart vsr_runlog_heart;
+
+/**
+ * Open a second connection to the run log at @p path and start a thread
+ * that calls vsr_runlog_heartbeat() every VSR_RUNLOG_HEARTBEAT_S seconds.
+ * *out is stopped and freed by vsr_runlog_heart_stop().
+ */
+int vsr_runlog_heart_start(const char *path, vsr_runlog_heart **out, vsr_error *err);
+
+/** Stop the thread at once, close its connection, set *h to NULL. NULL-safe. */
+void vsr_runlog_heart_stop(vsr_runlog_heart **h);
 
 /** One measured setting of `vsrbench tune`. */
 typedef struct vsr_runlog_tune_row {

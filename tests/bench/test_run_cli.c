@@ -12,6 +12,7 @@
 
 #include "cli_harness.h"
 #include "sqlite_harness.h"
+#include "vsr/bench.h"
 #include "vsr/engine.h"
 #include "vsr/models.h"
 
@@ -176,6 +177,20 @@ static void test_optional_skipped(void **state)
     assert_int_equal(access(path, F_OK), -1);
 }
 
+/* ELSR (5 small convs) for the demo's 120x68 LR frames with random weights, saved to @p path.
+ */
+static void save_random_elsr(const char *path)
+{
+    const vsr_models_entry *e = vsr_models_zoo_find("ELSR");
+    assert_non_null(e);
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    if (vsr_models_build(&e->hp, "ELSR", 68, 120, &g, &err) ||
+        vsr_models_random_weights(g, 7, &err) || vsr_weights_save(g, path, &err))
+        fail_msg("%s", err.msg);
+    vsr_graph_free(&g);
+}
+
 /* precisions=[fp16n] from --set: the run is recorded (schema v5) with
  * precision fp16n, scored and timed. ELSR (5 small convs) with random
  * weights saved here keeps the scalar FP16-FMA twin fast on any CPU. */
@@ -185,14 +200,7 @@ static void test_run_fp16n(void **state)
     VSR_SKIP_WITHOUT_DEMO();
     char weights[400];
     snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
-    const vsr_models_entry *e = vsr_models_zoo_find("ELSR");
-    assert_non_null(e);
-    vsr_graph *g = NULL;
-    vsr_error err = {0};
-    if (vsr_models_build(&e->hp, "ELSR", 68, 120, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err) || vsr_weights_save(g, weights, &err))
-        fail_msg("%s", err.msg);
-    vsr_graph_free(&g);
+    save_random_elsr(weights);
     FILE *f = fopen(t->cfg, "w");
     assert_non_null(f);
     fprintf(f,
@@ -226,12 +234,227 @@ static void test_run_fp16n(void **state)
     assert_true(count_lines_with(path, "fp16n") > 0);
 }
 
+/* Read the number after @p prefix on the line of @p path that has @p needle. */
+static int number_after(const char *path, const char *needle, const char *prefix)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    int v = -1;
+    while (fgets(line, sizeof(line), f))
+        if (strstr(line, needle)) {
+            const char *p = strstr(line, prefix);
+            assert_non_null(p);
+            v = atoi(p + strlen(prefix));
+        }
+    fclose(f);
+    return v;
+}
+
+/* Count the runs "K by other processes" on the summary line of @p path. */
+static int others_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    int v = -1;
+    while (fgets(line, sizeof(line), f)) {
+        const char *p = strstr(line, " by other processes");
+        if (p) {
+            while (p > line && p[-1] != ' ')
+                p--;
+            v = atoi(p);
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+/*
+ * Two `vsrbench run` processes on one db split the sweep: every run has
+ * exactly one row, 'ok', and what one did the other counts as done by
+ * another process. The test process joins the sweep first as a live worker
+ * (as a third `run` would), so the two always share one session however the
+ * scheduler starts them.
+ */
+static void test_two_processes(void **state)
+{
+    struct tmp *t = *state;
+    VSR_SKIP_WITHOUT_DEMO();
+    char weights[400], out2[400];
+    snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
+    snprintf(out2, sizeof(out2), "%s/out2.txt", t->dir);
+    save_random_elsr(weights);
+    vsr_error err = {0};
+    FILE *f = fopen(t->cfg, "w");
+    assert_non_null(f);
+    /* 2 bicubic + 4 ELSR runs */
+    fprintf(f,
+            "name: split\n"
+            "datasets: [{name: demo, type: demo, frames: 3, clips: [vtest]}]\n"
+            "metrics: {psnr: {crop_border: 4, channels: [y]}}\n"
+            "models: [bicubic, {name: ELSR, weights: %s}]\n"
+            "precisions: [fp32, fp16]\n"
+            "exclude: [{model: bicubic, precision: fp16}]\n"
+            "tile: [0, 32]\n"
+            "threads: 1\n"
+            "timing: {warmup: 0, runs: 1}\n"
+            "output: {report_dir: %s/report}\n",
+            weights, t->dir);
+    fclose(f);
+    const int n_runs = 6;
+    const char *demo[] = {"data", "demo", NULL}; /* made once, not by both at once */
+    assert_int_equal(vsrbench(t, demo), 0);
+
+    vsr_config *cfg = NULL;
+    if (vsr_config_load(t->cfg, NULL, 0, &cfg, &err))
+        fail_msg("%s", err.msg);
+    vsr_runlog *log = NULL;
+    if (vsr_runlog_open(&log, t->db, &err))
+        fail_msg("%s", err.msg);
+    vsr_runlog_sweep sw = {cfg->name, cfg->path, cfg->text, cfg->overrides, cfg->hash};
+    int64_t sweep = 0;
+    int joined = -1;
+    assert_int_equal(vsr_runlog_sweep_join(log, &sw, 0, &sweep, &joined, &err), 0);
+    assert_int_equal(joined, 0);
+
+    const char *run[] = {"run",        t->cfg,  "--db",        t->db,
+                         "--progress", "never", "--no-report", NULL};
+    pid_t a = vsr_test_vsrbench_start(run, t->out, NULL, t->data, 0);
+    pid_t b = vsr_test_vsrbench_start(run, out2, NULL, t->data, 0);
+    assert_int_equal(vsr_test_vsrbench_wait(a), 0);
+    assert_int_equal(vsr_test_vsrbench_wait(b), 0);
+    assert_int_equal(vsr_runlog_sweep_leave(log, sweep, NULL, &err), 0);
+    vsr_runlog_close(&log);
+    vsr_config_free(&cfg);
+
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM sweeps"), 1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), n_runs);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(DISTINCT run_key) FROM runs WHERE"
+                                        " status = 'ok'"),
+                     n_runs);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM run_leases WHERE finished IS"
+                                        " NOT NULL AND run_id IS NOT NULL"),
+                     n_runs);
+    /* the test and both processes worked on the sweep, and all left it */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(DISTINCT pid) FROM sweep_workers"), 3);
+    assert_int_equal(
+        vsr_test_q_int(db, "SELECT count(*) FROM sweep_workers WHERE left_at IS NULL"), 0);
+    /* what one ran, the other reports as run by other processes */
+    int ok_a = number_after(t->out, "by other processes", "runs: ");
+    int ok_b = number_after(out2, "by other processes", "runs: ");
+    assert_int_equal(ok_a + ok_b, n_runs);
+    assert_int_equal(others_in(t->out), ok_b);
+    assert_int_equal(others_in(out2), ok_a);
+    sqlite3_close(db);
+}
+
+/* The whole of file @p path (one line expected) into @p buf. */
+static const char *slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/*
+ * Bad input the user named is a usage/config error (exit 2) with one line
+ * naming it, the same from `run` and `report`: a --db that is not SQLite,
+ * a run log of a newer schema; an unknown model name, caught at validation
+ * (also under --dry-run) with the nearest zoo name.
+ */
+static void test_bad_inputs(void **state)
+{
+    struct tmp *t = *state;
+    char errf[400], msg[1024], rep[400];
+    snprintf(errf, sizeof(errf), "%s/err.txt", t->dir);
+    snprintf(rep, sizeof(rep), "%s/rep", t->dir);
+    FILE *f = fopen(t->cfg, "w");
+    assert_non_null(f);
+    fprintf(f, "name: bad\n"
+               "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+               "models: [bicubic]\n"
+               "threads: 1\n");
+    fclose(f);
+    const char *run[] = {"run",        t->cfg,  "--db",        t->db,
+                         "--progress", "never", "--no-report", NULL};
+    const char *report[] = {"report", "--db", t->db, "--out", rep, NULL};
+    for (int kind = 0; kind < 2; kind++) {
+        unlink(t->db);
+        if (kind == 0) { /* not SQLite */
+            f = fopen(t->db, "w");
+            assert_non_null(f);
+            for (int i = 0; i < 100; i++)
+                fputs("these are not the pages you are looking for\n", f);
+            fclose(f);
+        } else { /* a run log of a future vsrbench */
+            sqlite3 *db = NULL;
+            assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+            assert_int_equal(sqlite3_exec(db,
+                                          "CREATE TABLE future (x); PRAGMA user_version ="
+                                          " 1000",
+                                          NULL, NULL, NULL),
+                             SQLITE_OK);
+            sqlite3_close(db);
+        }
+        const char *want = kind ? "schema version 1000 is newer" : "not an SQLite database";
+        char first[1024];
+        assert_int_equal(vsr_test_vsrbench(run, t->out, errf, t->data), 2);
+        slurp(errf, first, sizeof(first));
+        assert_non_null(strstr(first, t->db));
+        assert_non_null(strstr(first, want));
+        assert_ptr_equal(strchr(first, '\n'), first + strlen(first) - 1); /* one line */
+        assert_int_equal(vsr_test_vsrbench(report, t->out, errf, NULL), 2);
+        slurp(errf, msg, sizeof(msg));
+        /* the same line but for the command's name */
+        assert_string_equal(strchr(msg, ':'), strchr(first, ':'));
+    }
+    unlink(t->db);
+
+    /* an unknown model: a config error before anything runs, dry run or not */
+    f = fopen(t->cfg, "w");
+    assert_non_null(f);
+    fprintf(f, "name: bad\n"
+               "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+               "models: [bicubic, SWNR]\n"
+               "threads: 1\n");
+    fclose(f);
+    const char *dry[] = {"run", t->cfg, "--db", t->db, "--dry-run", NULL};
+    assert_int_equal(vsr_test_vsrbench(dry, t->out, errf, t->data), 2);
+    assert_non_null(strstr(slurp(errf, msg, sizeof(msg)), "tiny.yaml:3: models[1]: 'SWNR' is"
+                                                          " not a zoo model (did you mean"
+                                                          " 'SWRN'?)"));
+    assert_int_equal(vsr_test_vsrbench(run, t->out, errf, t->data), 2);
+    assert_int_equal(access(t->db, F_OK), -1); /* nothing recorded */
+    /* a label of its own with type: a zoo model is fine; a bad type is named */
+    f = fopen(t->cfg, "w");
+    assert_non_null(f);
+    fprintf(f, "name: bad\n"
+               "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+               "models: [{name: my_abpn, type: ABPN}, {name: mine, type: ELSRR}]\n"
+               "threads: 1\n");
+    fclose(f);
+    assert_int_equal(vsr_test_vsrbench(dry, t->out, errf, t->data), 2);
+    assert_non_null(strstr(slurp(errf, msg, sizeof(msg)), "models[1].type: 'ELSRR' is not a"
+                                                          " zoo model (did you mean 'ELSR'?)"));
+    const char *set[] = {"run", t->cfg, "--dry-run", "--set", "models.1.type=ELSR", NULL};
+    assert_int_equal(vsr_test_vsrbench(set, t->out, errf, t->data), 0);
+    assert_int_equal(count_lines_with(t->out, "ABPN/my_abpn/fp32/"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_run_resume_dry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_optional_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_fp16n, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

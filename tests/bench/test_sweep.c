@@ -9,32 +9,32 @@
 #include "vsr/bench.h"
 
 /*
- * Axes: A (bi, bd), B (bi) = 3 dataset/degradation pairs; models m1, m2;
+ * Axes: A (bi, bd), B (bi) = 3 dataset/degradation pairs; models ELSR, ABPN;
  * precisions fp32, int8; threads 1, 2; tile 0; pad 0 -> 3*2*2*2 = 24.
- * Rule 1 (m2 and int8) drops 3 * 2 = 6; rule 2 (B and threads 2) drops
- * 2 * 2 = 4, of which (B, m2, int8, 2) is also in rule 1: 24 - 6 - 4 + 1
+ * Rule 1 (ABPN and int8) drops 3 * 2 = 6; rule 2 (B and threads 2) drops
+ * 2 * 2 = 4, of which (B, ABPN, int8, 2) is also in rule 1: 24 - 6 - 4 + 1
  * = 15 runs, 9 excluded.
  */
 static const char cfg_text[] = "name: s\n"
                                "datasets:\n"
                                "  - {name: A, type: demo, degradation: [bi, bd]}\n"
                                "  - {name: B, type: demo}\n"
-                               "models: [m1, m2]\n"
+                               "models: [ELSR, ABPN]\n"
                                "precisions: [fp32, int8]\n"
                                "threads: [1, 2]\n"
                                "exclude:\n"
-                               "  - {model: m2, precision: int8}\n"
+                               "  - {model: ABPN, precision: int8}\n"
                                "  - {dataset: B, threads: 2}\n";
 
 static const char *const expected[] = {
-    "m1/base/fp32/A/bi/t0/p0/th1",          "m1/base/fp32/A/bi/t0/p0/th2",
-    "m1/base/int8-minmax-8/A/bi/t0/p0/th1", "m1/base/int8-minmax-8/A/bi/t0/p0/th2",
-    "m2/base/fp32/A/bi/t0/p0/th1",          "m2/base/fp32/A/bi/t0/p0/th2",
-    "m1/base/fp32/A/bd/t0/p0/th1",          "m1/base/fp32/A/bd/t0/p0/th2",
-    "m1/base/int8-minmax-8/A/bd/t0/p0/th1", "m1/base/int8-minmax-8/A/bd/t0/p0/th2",
-    "m2/base/fp32/A/bd/t0/p0/th1",          "m2/base/fp32/A/bd/t0/p0/th2",
-    "m1/base/fp32/B/bi/t0/p0/th1",          "m1/base/int8-minmax-8/B/bi/t0/p0/th1",
-    "m2/base/fp32/B/bi/t0/p0/th1",
+    "ELSR/base/fp32/A/bi/t0/p0/th1",          "ELSR/base/fp32/A/bi/t0/p0/th2",
+    "ELSR/base/int8-minmax-8/A/bi/t0/p0/th1", "ELSR/base/int8-minmax-8/A/bi/t0/p0/th2",
+    "ABPN/base/fp32/A/bi/t0/p0/th1",          "ABPN/base/fp32/A/bi/t0/p0/th2",
+    "ELSR/base/fp32/A/bd/t0/p0/th1",          "ELSR/base/fp32/A/bd/t0/p0/th2",
+    "ELSR/base/int8-minmax-8/A/bd/t0/p0/th1", "ELSR/base/int8-minmax-8/A/bd/t0/p0/th2",
+    "ABPN/base/fp32/A/bd/t0/p0/th1",          "ABPN/base/fp32/A/bd/t0/p0/th2",
+    "ELSR/base/fp32/B/bi/t0/p0/th1",          "ELSR/base/int8-minmax-8/B/bi/t0/p0/th1",
+    "ABPN/base/fp32/B/bi/t0/p0/th1",
 };
 
 static void expand(const char *text, const char *const *sets, int n_sets, vsr_config **cfg,
@@ -85,16 +85,16 @@ static void test_overrides(void **state)
     expand(cfg_text, sets1, 1, &cfg, &runs, &n, &excluded);
     assert_int_equal(n, 9);
     assert_int_equal(excluded, 3);
-    assert_string_equal(runs[0].key, "m1/base/fp32/A/bi/t0/p0/th1");
-    assert_string_equal(runs[1].key, "m1/base/int8-minmax-8/A/bi/t0/p0/th1");
-    assert_string_equal(runs[2].key, "m2/base/fp32/A/bi/t0/p0/th1");
-    assert_string_equal(runs[8].key, "m2/base/fp32/B/bi/t0/p0/th1");
+    assert_string_equal(runs[0].key, "ELSR/base/fp32/A/bi/t0/p0/th1");
+    assert_string_equal(runs[1].key, "ELSR/base/int8-minmax-8/A/bi/t0/p0/th1");
+    assert_string_equal(runs[2].key, "ABPN/base/fp32/A/bi/t0/p0/th1");
+    assert_string_equal(runs[8].key, "ABPN/base/fp32/B/bi/t0/p0/th1");
     free(runs);
     vsr_config_free(&cfg);
 
     /* tiles and pads are the innermost axes: tile outer, pad inner */
     const char *sets2[] = {"datasets=[{name: A, type: demo}]",
-                           "models=[m1]",
+                           "models=[ELSR]",
                            "precisions=[fp16]",
                            "threads=2",
                            "tile=[0, 64]",
@@ -103,9 +103,9 @@ static void test_overrides(void **state)
     expand(cfg_text, sets2, 7, &cfg, &runs, &n, &excluded);
     assert_int_equal(n, 3);
     assert_int_equal(excluded, 1);
-    assert_string_equal(runs[0].key, "m1/base/fp16/A/bi/t0/p4/th2");
-    assert_string_equal(runs[1].key, "m1/base/fp16/A/bi/t64/p4/th2");
-    assert_string_equal(runs[2].key, "m1/base/fp16/A/bi/t64/p8/th2");
+    assert_string_equal(runs[0].key, "ELSR/base/fp16/A/bi/t0/p4/th2");
+    assert_string_equal(runs[1].key, "ELSR/base/fp16/A/bi/t64/p4/th2");
+    assert_string_equal(runs[2].key, "ELSR/base/fp16/A/bi/t64/p8/th2");
     free(runs);
     vsr_config_free(&cfg);
 
@@ -127,7 +127,7 @@ static void test_run_hash_stability(void **state)
     int na, nb, nc, x;
     expand(cfg_text, NULL, 0, &a, &ra, &na, &x);
     /* another model, another sweep name, another db: old runs keep their hash */
-    const char *more[] = {"models=[m1, m2, m3]", "name=other", "output.db=o.db"};
+    const char *more[] = {"models=[ELSR, ABPN, SWRN]", "name=other", "output.db=o.db"};
     expand(cfg_text, more, 3, &b, &rb, &nb, &x);
     /* what every run shares changed: every hash changes */
     const char *warm[] = {"timing.warmup=7"};
@@ -143,7 +143,7 @@ static void test_run_hash_stability(void **state)
         assert_string_not_equal(ra[i].hash, rc[i].hash);
     }
     assert_int_equal(matched, na);
-    /* m3: 3 pairs * 2 precisions * 2 threads = 12, minus (B, th2) x 2 precisions */
+    /* SWRN: 3 pairs * 2 precisions * 2 threads = 12, minus (B, th2) x 2 precisions */
     assert_int_equal(nb, na + 10);
     free(ra);
     free(rb);
