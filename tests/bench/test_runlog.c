@@ -148,7 +148,7 @@ static int64_t record_run(vsr_runlog *log, int64_t sweep, const char *key, const
     for (int i = 0; i < n_frames; i++)
         f[i] = (vsr_runlog_frame){"clip", i, {30 + i, 31 + i, 0.9, 0.91, NAN}, 1.5};
     vsr_runlog_clip c = {"clip", n_frames, {30, 31, 0.9, 0.91, NAN}};
-    vsr_timing_stats t = {n_frames, 2, 3.0, 1, 1.5, 2, 2, 1.5, 0.1};
+    vsr_timing_stats t = {n_frames, 2, 3.0, 1, 1.5, 2, 2, 1.5, 0.1, 1, 2, 0};
     vsr_runlog_result res = {.ok = 1,
                              .isa = "avx2",
                              .params = 1000,
@@ -484,7 +484,7 @@ static void test_migrate_v4_to_v5(void **state)
     int64_t id = 0;
     assert_int_equal(vsr_runlog_run_begin(log, 1, &r, &id, &err), 0);
     assert_int_equal(id, 10); /* after the kept run 9 */
-    vsr_timing_stats ts = {1, 1, 3.0, 2, 2, 2, 2, 2, 0};
+    vsr_timing_stats ts = {1, 1, 3.0, 2, 2, 2, 2, 2, 0, 2, 2, 2};
     vsr_runlog_result res = {.ok = 1, .isa = "scalar", .params = -1, .macs = -1, .timing = &ts};
     assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), 0);
     assert_int_equal(vsr_runlog_find_finished(log, "fp16nhash", &found, &err), 0);
@@ -721,7 +721,7 @@ static void test_one_transaction(void **state)
     vsr_runlog_frame frames[2] = {{"c", 0, {30, 31, 0.9, 0.9, NAN}, 1.0},
                                   {"c", 0, {30, 31, 0.9, 0.9, NAN}, 1.0}};
     vsr_runlog_clip clip = {"c", 2, {INFINITY, 31, 0.9, NAN, 4.5}};
-    vsr_timing_stats tim = {2, 1, NAN, 1, 1, 1, 1, 1, 0};
+    vsr_timing_stats tim = {2, 1, NAN, 1, 1, 1, 1, 1, 0, 1, 1, 2};
     vsr_runlog_result res = {.ok = 1,
                              .params = -1,
                              .macs = -1,
@@ -843,7 +843,7 @@ static void child_killed_mid_transaction(const char *path, int fd)
         snprintf(hash, sizeof(hash), "h%d", i);
         vsr_runlog_run r = make_run(key, hash);
         r.host_id = host_id;
-        vsr_timing_stats tm = {1, 0, NAN, 1, 1, 1, 1, 1, 0};
+        vsr_timing_stats tm = {1, 0, NAN, 1, 1, 1, 1, 1, 0, 1, 1, 1};
         vsr_runlog_result res = {.ok = 1, .params = -1, .macs = -1, .timing = &tm};
         if (vsr_runlog_run_begin(log, sweep, &r, &id, &err) ||
             vsr_runlog_run_finish(log, id, &res, &err))

@@ -53,7 +53,8 @@ static void add_run(vsr_runlog *log, int64_t sweep, int64_t host, const char *ke
     run.config_hash = hash;
     int64_t id;
     assert_int_equal(vsr_runlog_run_begin(log, sweep, &run, &id, &err), 0);
-    vsr_timing_stats t = {20, 2, 30.0, median - 1, median, p95, p95 + 1, median, 0.5};
+    vsr_timing_stats t = {20,      2,      30.0, median - 1, median, p95,
+                          p95 + 1, median, 0.5,  median,     median, 20 * median};
     vsr_runlog_result res = {ok,     ok ? NULL : "boom",
                              "avx2", params,
                              macs,   120,
