@@ -326,6 +326,11 @@ typedef struct vsr_runlog_result {
     int n_frames;
     const vsr_runlog_layer *layers;
     int n_layers;
+    /* schema v6 (NULL / NaN / 0 = not recorded) */
+    const vsr_timing_env *env; /**< what the machine did while timed */
+    double init_ms;            /**< build + weights + calibration + engine ms; NaN unknown */
+    int noisy;                 /**< 1: vsr_timing_noisy() said so */
+    const char *noisy_why;     /**< its reason, one line */
 } vsr_runlog_result;
 
 /**
@@ -369,6 +374,10 @@ typedef struct vsr_runlog_tune_row {
     int identical;     /**< 1 when the output equals the untiled output bit for bit */
     int pareto;        /**< 1 when no other setting is both faster and closer */
     int recommended;   /**< 1 for the one recommended setting */
+    /* schema v6 */
+    double ms_lo, ms_hi; /**< 95% interval of ms (median); NaN unknown */
+    int noisy;           /**< 1: noisy (vsr_timing_noisy()); kept off the front */
+    char noisy_why[160];
 } vsr_runlog_tune_row;
 
 /** Schema v3 columns of a tune row (kept apart so vsr_runlog_tune_row stays as it was). */
