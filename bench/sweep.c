@@ -50,6 +50,8 @@ static int cond_matches(const vsr_config_cond *c, const vsr_sweep_run *r)
             long parsed;
             if (vsr_parse_long(v, 0, 1L << 30, &parsed, c->axis, NULL) == 0 && parsed == x)
                 return 1;
+            if (!strcmp(c->axis, "threads") && x == 0 && !strcmp(v, "auto"))
+                return 1;
         }
     }
     return 0;
@@ -135,9 +137,12 @@ int vsr_sweep_expand(const vsr_config *cfg, vsr_sweep_run **runs, int *n, int *n
                                 }
                                 char prec[64];
                                 precision_label(r->precision, prec, sizeof(prec));
-                                snprintf(r->key, sizeof(r->key), "%s/%s/%s/%s/%s/t%d/p%d/th%d",
+                                char th[16] = "auto"; /* threads: auto is 0 */
+                                if (r->threads > 0)
+                                    snprintf(th, sizeof(th), "%d", r->threads);
+                                snprintf(r->key, sizeof(r->key), "%s/%s/%s/%s/%s/t%d/p%d/th%s",
                                          r->model->type, r->model->variant, prec, ds->name,
-                                         r->degradation, r->tile, r->pad, r->threads);
+                                         r->degradation, r->tile, r->pad, th);
                                 if (run_hash(cfg, r) < 0) {
                                     free(a);
                                     return vsr_error_set(err, -ENOMEM,

@@ -538,8 +538,13 @@ int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db);
  *   precisions: [fp32, fp16, {name: int8, calibration: {method: minmax, frames: 8}}]
  *   tile: [0, 64]               # scalar or list; 0 = whole frame
  *   pad: 8
- *   threads: [1, 2]
- *   timing: {warmup: 2, runs: 1}   # runs = timed passes over every LR frame
+ *   threads: [1, 2]             # or auto: the cores idle when the sweep starts
+ *                               # (stored as 0; the run log has threads_used)
+ *   timing: {warmup: 2, runs: 1, min_runs: 20, min_secs: 1.0}
+ *                               # timed passes over every LR frame go on (the
+ *                               # runs sharing a dataset take turns, A B A B)
+ *                               # until >= runs passes, >= min_runs frames and
+ *                               # >= min_secs seconds of timed frames
  *   exclude:                    # runs matching all keys of one rule are dropped
  *     - {model: bicubic, precision: [fp16, int8]}
  *   output: {db: runs.db, report_dir: reports/quickstart, save_images: false}
@@ -633,7 +638,9 @@ typedef struct vsr_config {
     const int *threads;
     int n_threads;
     int warmup;
-    int runs;
+    int runs;        /**< at least this many timed passes over every LR frame */
+    int min_runs;    /**< ... and at least this many timed frames (default 20) */
+    double min_secs; /**< ... summing to at least this many seconds (default 1.0) */
     vsr_config_metric psnr, ssim, niqe; /**< niqe: y/rgb unused */
     const vsr_config_rule *exclude;
     int n_exclude;
