@@ -158,3 +158,22 @@ int vsr_sweep_expand(const vsr_config *cfg, vsr_sweep_run **runs, int *n, int *n
         *n_excluded = excluded;
     return 0;
 }
+
+int vsr_sweep_group_end(const vsr_sweep_run *runs, int n, int start)
+{
+    int e = start + 1;
+    while (e < n && runs[e].dataset == runs[start].dataset &&
+           !strcmp(runs[e].degradation, runs[start].degradation))
+        e++;
+    return e;
+}
+
+int vsr_sweep_next_turn(const int *want, int n, int last)
+{
+    for (int k = 1; k <= n; k++) {
+        int j = ((last < 0 ? -1 : last) + k) % n;
+        if (want[j])
+            return j;
+    }
+    return -1;
+}

@@ -707,6 +707,21 @@ typedef struct vsr_sweep_run {
 int vsr_sweep_expand(const vsr_config *cfg, vsr_sweep_run **runs, int *n, int *n_excluded,
                      vsr_error *err);
 
+/**
+ * End (exclusive) of the group of runs starting at @p start: the runs that
+ * follow it in expansion order on the same dataset and degradation. `run`
+ * times a group's runs in turns (A B A B ...), not one after the other.
+ */
+int vsr_sweep_group_end(const vsr_sweep_run *runs, int n, int start);
+
+/**
+ * The next turn of an interleaved measurement: the first index after
+ * @p last (cyclically; -1 = from the start) whose @p want[i] is set, or -1
+ * when none is. Candidates that still want passes thus take turns A B A B,
+ * and one that is satisfied drops out.
+ */
+int vsr_sweep_next_turn(const int *want, int n, int last);
+
 /** 1 when @p run matches every condition of @p rule. */
 int vsr_sweep_rule_matches(const vsr_config_rule *rule, const vsr_sweep_run *run);
 
