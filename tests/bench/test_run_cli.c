@@ -75,7 +75,7 @@ static void test_run_resume_dry(void **state)
             "metrics: {psnr: {crop_border: 4, channels: [y, rgb]}}\n"
             "models: [bicubic, ELSR]\n"
             "threads: 1\n"
-            "timing: {warmup: 1, runs: 1}\n"
+            "timing: {warmup: 1, runs: 1, min_runs: 1, min_secs: 0}\n"
             "output: {report_dir: %s/report}\n",
             t->dir);
     fclose(f);
@@ -149,7 +149,7 @@ static void test_optional_skipped(void **state)
             "precisions: [fp32, fp16]\n"
             "exclude: [{model: bicubic, precision: fp16}]\n"
             "threads: 1\n"
-            "timing: {warmup: 0, runs: 1}\n"
+            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
             "output: {report_dir: %s/report}\n",
             t->dir);
     fclose(f);
@@ -201,7 +201,7 @@ static void test_run_fp16n(void **state)
             "models: [{name: ELSR, weights: %s}]\n"
             "precisions: [fp32]\n"
             "threads: 1\n"
-            "timing: {warmup: 0, runs: 1}\n"
+            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
             "output: {report_dir: %s/report}\n",
             weights, t->dir);
     fclose(f);

@@ -46,7 +46,7 @@ models: $models
 precisions: [fp32, {name: int8, calibration: {method: minmax, frames: 2}}]
 exclude: [{model: bicubic, precision: [int8]}]
 threads: 2
-timing: {warmup: 1, runs: 1}
+timing: {warmup: 1, runs: 1, min_runs: 1, min_secs: 0}
 output: {db: $tmp/runs.db, report_dir: $tmp/report}
 YAML
 vsr run "$tmp/e2e.yaml" --progress never --no-report >"$tmp/run.txt" \
