@@ -86,7 +86,7 @@ static const char ROWS_SQL[] =
     "SELECT r.id, r.model, r.variant, r.precision, r.dataset, upper(r.degradation),"
     " r.tile, r.pad, r.threads, r.params, r.macs, r.input_w, r.input_h, r.isa, r.git_rev,"
     " r.calib_method, r.calib_frames, s.name, h.cpu_model, t.median_ms, t.p95_ms,"
-    " c.prgb, c.prgb_inf, c.py, c.py_inf, c.srgb, c.sy, c.niqe, c.nrgb, c.ny, r.run_key"
+    " c.prgb, c.prgb_inf, c.py, c.py_inf, c.srgb, c.sy, c.niqe, c.nrgb, c.ny, r.run_key, %s"
     " FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
     " LEFT JOIN hosts h ON h.id = r.host_id"
     " LEFT JOIN timings t ON t.run_id = r.id"
@@ -108,7 +108,11 @@ int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows,
     if (rc)
         return rc;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, ROWS_SQL, -1, &st, NULL) != SQLITE_OK) {
+    /* schema v6: the median's interval and the noisy mark */
+    char sql[sizeof(ROWS_SQL) + 64];
+    snprintf(sql, sizeof(sql), ROWS_SQL,
+             version >= 6 ? "t.median_lo_ms, t.median_hi_ms, t.noisy" : "NULL, NULL, 0");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         rc = vsr_error_set(err, -EINVAL, "%s: unexpected run log schema (v%d): %s", path,
                            version, sqlite3_errmsg(db));
         goto done;
@@ -142,6 +146,9 @@ int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows,
         r.ms_median = col_real(st, 19);
         r.ms_p95 = col_real(st, 20);
         copy_text(r.run_key, sizeof(r.run_key), st, 30);
+        r.ms_lo = col_real(st, 31);
+        r.ms_hi = col_real(st, 32);
+        r.noisy = col_int(st, 33, 0);
         snprintf(r.description, sizeof(r.description), "%s%s%s%s%s", r.sweep,
                  r.isa[0] ? ", " : "", r.isa, calib[0] ? ", " : "", calib);
         int nrgb = col_int(st, 28, 0), ny = col_int(st, 29, 0);

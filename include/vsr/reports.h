@@ -48,6 +48,8 @@ typedef struct vsr_report_row {
     int in_w, in_h;        /**< LR input size the MACs refer to (0 unknown) */
     double ms_median;      /**< ms per LR frame */
     double ms_p95;         /**< ms per LR frame, 95th percentile */
+    double ms_lo, ms_hi;   /**< 95% interval of ms_median (run log v6), NAN unknown */
+    int noisy;             /**< 1: the run was marked noisy (run log v6); see PERFORMANCE.md */
     int threads;           /**< -1 unknown */
     int tile;              /**< tile size in LR pixels, 0 untiled, -1 unknown */
     int pad;               /**< tile overlap in LR pixels, -1 unknown */
@@ -192,6 +194,14 @@ void vsr_report_group_tag(const vsr_report_row *r, char *buf, size_t cap);
  * 1 or 0. Returns the number of points on the front, or -ENOMEM.
  */
 long vsr_report_pareto(const double *x, const double *y, size_t n, unsigned char *on_front);
+
+/**
+ * vsr_report_pareto() over the points whose @p noisy[i] is 0 (@p noisy may
+ * be NULL): a noisy timing is neither on the front nor hides another point
+ * from it.
+ */
+long vsr_report_pareto_clean(const double *x, const double *y, const unsigned char *noisy,
+                             size_t n, unsigned char *on_front);
 
 /* ---- plots (gnuplot through a pipe) ------------------------------------ */
 
