@@ -670,34 +670,6 @@ static void count_outcome(int rc, const vsr_sweep_run *r, const vsr_error *rerr,
     }
 }
 
-/* Usable CPUs (the affinity mask) and how many of them are idle now, from
- * /proc/stat over 300 ms: floor(idle share x usable + 0.2), at least 1.
- * The threads of `threads: auto`. */
-static int idle_cores(int *usable, double *idle)
-{
-    cpu_set_t set;
-    int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (sched_getaffinity(0, sizeof(set), &set) == 0)
-        ncpu = CPU_COUNT(&set);
-    if (ncpu < 1)
-        ncpu = 1;
-    *usable = ncpu;
-    *idle = ncpu;
-    int online = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    vsr_timing_probe a, b;
-    vsr_timing_probe_read(&a);
-    struct timespec ts = {0, 300000000};
-    nanosleep(&ts, NULL);
-    vsr_timing_probe_read(&b);
-    if (a.ok && b.ok && b.total > a.total && online > 0) {
-        /* all CPUs' idle share x online CPUs = idle CPUs; at most the usable ones */
-        double share = 1.0 - (double)(b.busy - a.busy) / (double)(b.total - a.total);
-        *idle = share * online < ncpu ? share * online : ncpu;
-    }
-    int n = (int)(*idle + 0.2);
-    return n < 1 ? 1 : n > ncpu ? ncpu : n;
-}
-
 /* --pin: restrict this process (and the pools it creates later) to @p list. */
 static int pin_cpus(const char *list, vsr_error *err)
 {
@@ -898,7 +870,7 @@ int vsr_cmd_run(int argc, char **argv)
         if (runs[i].threads == 0) {
             int ncpu = 0;
             double idle = 0;
-            auto_threads = idle_cores(&ncpu, &idle);
+            auto_threads = vsr_cli_idle_cores(&ncpu, &idle);
             printf("threads: auto -> %d (%.1f of %d usable CPUs idle at the start)\n",
                    auto_threads, idle, ncpu);
         }

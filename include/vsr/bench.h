@@ -498,6 +498,9 @@ double vsr_tune_loss(const vsr_runlog_tune_row *row);
  * at most @p tolerance_db (ties: smaller loss, then fewer threads, then the
  * earlier row); it is always Pareto-optimal. Returns its index, or -1 when
  * no row is within the tolerance (then none is recommended).
+ * Rows marked noisy are neither Pareto-optimal nor recommended and hide no
+ * other row, unless every row is noisy: then all rows are used and the
+ * recommended row is itself noisy (say so to the user).
  */
 int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db);
 
