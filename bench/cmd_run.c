@@ -394,6 +394,51 @@ end:
     return rc;
 }
 
+/* What on_frame() needs of a timed pass over one clip. */
+struct frame_ctx {
+    const vsr_config *cfg;
+    const vsr_sweep_run *r;
+    const vsr_metrics_niqe_model *niqe;
+    struct progress *pg;
+    struct run_state *s;
+    const vsr_clip *clip;
+    int c, pass;
+    vsr_metric_stats *st; /* [5]: the clip's metric means */
+};
+
+/* vsr_pipe_timed_clip() callback: keep the ms; on pass 0 score the frame
+ * (after its timed call, never during it) and save it when asked. */
+static int on_frame(void *ctx, int t_out, double ms, const vsr_frame *sr, vsr_error *err)
+{
+    struct frame_ctx *fc = ctx;
+    struct run_state *s = fc->s;
+    const vsr_clip *clip = fc->clip;
+    int rc;
+    if ((rc = push_sample(s, ms)) < 0)
+        return vsr_error_set(err, rc, "out of memory");
+    s->total_ms += ms;
+    fc->pg->frames_done++;
+    show_progress(fc->pg, fc->r->key, clip->name, t_out + 1, clip->n_frames);
+    if (fc->pass > 0)
+        return 0;
+    vsr_runlog_frame *f = new_frame(s);
+    if (!f)
+        return vsr_error_set(err, -ENOMEM, "out of memory");
+    f->clip = s->names[fc->c];
+    f->index = clip->first + t_out;
+    f->ms = ms;
+    if ((rc = score(fc->cfg, fc->niqe, s->pool, &clip->gt[t_out], sr, &f->m, err)))
+        return vsr_error_wrap(err, rc, "clip %s frame %d", clip->name, t_out);
+    double v[5] = {f->m.psnr_rgb, f->m.psnr_y, f->m.ssim_rgb, f->m.ssim_y, f->m.niqe};
+    for (int k = 0; k < 5; k++)
+        if (!isnan(v[k]))
+            vsr_metrics_stats_add(&fc->st[k], v[k]);
+    if (fc->cfg->save_images &&
+        (rc = save_sr(fc->cfg, fc->r, clip->name, clip->first + t_out, sr, err)))
+        return rc;
+    return 0;
+}
+
 /*
  * One timed pass of a prepared run over every LR frame of every clip.
  * Pass 0 also scores every SR frame (after its timed call, never during
@@ -424,52 +469,11 @@ static int timed_pass(const vsr_config *cfg, const vsr_sweep_run *r,
         vsr_metric_stats st[5];
         for (int k = 0; k < 5; k++)
             vsr_metrics_stats_init(&st[k]);
-        int next = 0, ready = 0, t_out = -1;
         vsr_timing_probe p0, p1;
+        struct frame_ctx fc = {cfg, r, niqe, pg, s, &clip, c, pass, st};
         vsr_timing_probe_read(&p0);
-        while (next <= clip.n_frames) {
-            const vsr_frame *in = next < clip.n_frames ? &clip.lr[next] : NULL;
-            double t0 = vsr_timing_now_ms();
-            rc = vsr_models_runner_push(s->runner, in, &sr, &ready, &t_out, err);
-            double ms = vsr_timing_now_ms() - t0;
-            if (rc)
-                goto end;
-            if (in)
-                next++;
-            else if (!ready)
-                break; /* drained */
-            if (!ready)
-                continue;
-            if ((rc = push_sample(s, ms)) < 0) {
-                vsr_error_set(err, rc, "out of memory");
-                goto end;
-            }
-            s->total_ms += ms;
-            pg->frames_done++;
-            show_progress(pg, r->key, clip.name, t_out + 1, clip.n_frames);
-            if (pass > 0)
-                continue;
-            /* scoring: after the timed call, never during it */
-            vsr_runlog_frame *f = new_frame(s);
-            if (!f) {
-                rc = vsr_error_set(err, -ENOMEM, "out of memory");
-                goto end;
-            }
-            f->clip = s->names[c];
-            f->index = clip.first + t_out;
-            f->ms = ms;
-            if ((rc = score(cfg, niqe, s->pool, &clip.gt[t_out], &sr, &f->m, err))) {
-                vsr_error_wrap(err, rc, "clip %s frame %d", clip.name, t_out);
-                goto end;
-            }
-            double v[5] = {f->m.psnr_rgb, f->m.psnr_y, f->m.ssim_rgb, f->m.ssim_y, f->m.niqe};
-            for (int k = 0; k < 5; k++)
-                if (!isnan(v[k]))
-                    vsr_metrics_stats_add(&st[k], v[k]);
-            if (cfg->save_images &&
-                (rc = save_sr(cfg, r, clip.name, clip.first + t_out, &sr, err)))
-                goto end;
-        }
+        if ((rc = vsr_pipe_timed_clip(s->runner, &clip, &sr, on_frame, &fc, err)))
+            goto end;
         vsr_timing_probe_read(&p1);
         vsr_timing_env_add(&s->env_acc, &p0, &p1, tps);
         if (pass == 0) {

@@ -130,6 +130,21 @@ struct tune_acc {
     vsr_timing_env_acc env;
 };
 
+struct tune_frame_ctx {
+    struct tune_acc *acc;
+    vsr_frame *out; /* this clip's SR frames, or NULL */
+};
+
+/* vsr_pipe_timed_clip() callback: keep the ms (and the frame on a first turn). */
+static int tune_frame(void *ctx, int t, double ms, const vsr_frame *sr, vsr_error *err)
+{
+    struct tune_frame_ctx *fc = ctx;
+    if (fc->acc->n < fc->acc->cap)
+        fc->acc->smp[fc->acc->n++] = ms;
+    fc->acc->total_ms += ms;
+    return fc->out ? vsr_frame_copy(&fc->out[t], sr, err) : 0;
+}
+
 /*
  * One turn of the setting (tile, pad) on @p pool: a fresh engine, warm-up,
  * one timed pass over every clip. With @p out, the SR frames go to out[]
@@ -188,26 +203,9 @@ static int measure(struct tune_ctx *c, pthreadpool_t pool, int tile, int pad, vs
                 if ((rc = vsr_frame_alloc(&sr, W, H, 3, err)))
                     goto end;
             }
-            for (int next = 0;;) {
-                const vsr_frame *in = next < cl->n_frames ? &cl->lr[next] : NULL;
-                int t_out = -1;
-                double t0 = vsr_timing_now_ms();
-                rc = vsr_models_runner_push(runner, in, &sr, &ready, &t_out, err);
-                double ms = vsr_timing_now_ms() - t0;
-                if (rc)
-                    goto end;
-                if (in)
-                    next++;
-                else if (!ready)
-                    break;
-                if (!ready)
-                    continue;
-                if (acc->n < acc->cap)
-                    acc->smp[acc->n++] = ms;
-                acc->total_ms += ms;
-                if (out && (rc = vsr_frame_copy(&out[base + t_out], &sr, err)))
-                    goto end;
-            }
+            struct tune_frame_ctx fc = {acc, out ? out + base : NULL};
+            if ((rc = vsr_pipe_timed_clip(runner, cl, &sr, tune_frame, &fc, err)))
+                goto end;
             base += cl->n_frames;
         }
     }

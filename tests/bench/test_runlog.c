@@ -614,25 +614,38 @@ static void test_train_log(void **state)
 }
 
 /* A skipped run keeps its reason and nothing else. */
+/* A sweep "s" (*sweep, when not NULL, gets its id; reused when it exists)
+ * and a started fp32 demo run of @p model; returns the run's id. */
+static int64_t begin_run(vsr_runlog *log, const char *model, const char *key, const char *hash,
+                         int threads, int64_t *sweep)
+{
+    vsr_error err = {0};
+    vsr_runlog_sweep sw = {"s", NULL, "name: s", NULL, "0123456789abcdef"};
+    int64_t sid = 0, id = 0;
+    assert_int_equal(vsr_runlog_sweep_begin(log, &sw, 1, &sid, &err), 0);
+    vsr_runlog_run r = {.run_key = key,
+                        .config_hash = hash,
+                        .model = model,
+                        .variant = "base",
+                        .precision = "fp32",
+                        .dataset = "demo",
+                        .degradation = "bi",
+                        .scale = 4,
+                        .threads = threads};
+    assert_int_equal(vsr_runlog_run_begin(log, sid, &r, &id, &err), 0);
+    if (sweep)
+        *sweep = sid;
+    return id;
+}
+
 static void test_skipped_run(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
-    vsr_runlog_sweep sw = {"s", NULL, "name: s", NULL, "0123456789abcdef"};
-    int64_t sweep = 0, id = 0;
-    assert_int_equal(vsr_runlog_sweep_begin(log, &sw, 0, &sweep, &err), 0);
-    vsr_runlog_run r = {.run_key = "SWRN/base/fp32/demo/bi/t0/p0/th1",
-                        .config_hash = "h1",
-                        .model = "SWRN",
-                        .variant = "base",
-                        .precision = "fp32",
-                        .dataset = "demo",
-                        .degradation = "bi",
-                        .scale = 4,
-                        .threads = 1};
-    assert_int_equal(vsr_runlog_run_begin(log, sweep, &r, &id, &err), 0);
+    int64_t sweep = 0,
+            id = begin_run(log, "SWRN", "SWRN/base/fp32/demo/bi/t0/p0/th1", "h1", 1, &sweep);
     assert_int_equal(vsr_runlog_run_skip(log, id, "SWRN: weights absent; import them", &err),
                      0);
     assert_int_equal(vsr_runlog_run_skip(log, 999, "x", &err), -EIO);
@@ -655,19 +668,8 @@ static void test_timing_v6_roundtrip(void **state)
     vsr_error err = {0};
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
-    vsr_runlog_sweep sw = {"s", NULL, "name: s", NULL, "0123456789abcdef"};
-    int64_t sweep = 0, id = 0;
-    assert_int_equal(vsr_runlog_sweep_begin(log, &sw, 0, &sweep, &err), 0);
-    vsr_runlog_run r = {.run_key = "ABPN/base/fp32/demo/bi/t0/p0/thauto",
-                        .config_hash = "h6",
-                        .model = "ABPN",
-                        .variant = "base",
-                        .precision = "fp32",
-                        .dataset = "demo",
-                        .degradation = "bi",
-                        .scale = 4,
-                        .threads = 0};
-    assert_int_equal(vsr_runlog_run_begin(log, sweep, &r, &id, &err), 0);
+    int64_t sweep = 0,
+            id = begin_run(log, "ABPN", "ABPN/base/fp32/demo/bi/t0/p0/thauto", "h6", 0, &sweep);
     vsr_timing_stats tm = {.count = 20,
                            .warmup = 2,
                            .first_ms = 9,
@@ -706,9 +708,7 @@ static void test_timing_v6_roundtrip(void **state)
         "2.25 2.75 52 125 2.5 0.375 0 17 2400 1 0-1 1 other processes took 38% of the CPUs > "
         "10%");
     /* unknown machine state: NULLs, and not noisy */
-    int64_t id2 = 0;
-    r.config_hash = "h6b";
-    assert_int_equal(vsr_runlog_run_begin(log, sweep, &r, &id2, &err), 0);
+    int64_t id2 = begin_run(log, "ABPN", "ABPN/base/fp32/demo/bi/t0/p0/thauto", "h6b", 0, NULL);
     vsr_runlog_result res2 = {.ok = 1, .params = -1, .macs = -1, .timing = &tm};
     assert_int_equal(vsr_runlog_run_finish(log, id2, &res2, &err), 0);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings WHERE noisy = 0 AND"
