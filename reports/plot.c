@@ -658,11 +658,18 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
                 ti++;
             while (pads[pi] != pts[i].pad)
                 pi++;
+            /* the median's 95% interval when known, and the noisy mark */
+            char ms[96];
+            int len = snprintf(ms, sizeof(ms), "%.1f", pts[i].ms_median);
+            if (isfinite(pts[i].ms_lo) && isfinite(pts[i].ms_hi))
+                len += snprintf(ms + len, sizeof(ms) - (size_t)len, " [%.1f-%.1f]",
+                                pts[i].ms_lo, pts[i].ms_hi);
+            if (pts[i].noisy)
+                snprintf(ms + len, sizeof(ms) - (size_t)len, " noisy");
             if (isfinite(pts[i].dpsnr) && fabs(pts[i].dpsnr) >= 0.005)
-                fprintf(s.f, "%zu %zu \"%.1f (%+.2f dB)\"\n", ti, pi, pts[i].ms_median,
-                        pts[i].dpsnr);
+                fprintf(s.f, "%zu %zu \"%s (%+.2f dB)\"\n", ti, pi, ms, pts[i].dpsnr);
             else
-                fprintf(s.f, "%zu %zu \"%.1f\"\n", ti, pi, pts[i].ms_median);
+                fprintf(s.f, "%zu %zu \"%s\"\n", ti, pi, ms);
         }
         fputs("EOD\n", s.f);
     }

@@ -245,16 +245,18 @@ int vsr_report_db_tune(const char *path, vsr_report_tune_set **sets, size_t *nse
     if (version < 2)
         goto done; /* no tune_results yet */
     /* The newest session (sweep) per key, in key order. */
-    if (sqlite3_prepare_v2(
-            db,
-            "SELECT t.model, t.variant, t.precision, t.dataset, t.tile, t.pad, t.threads,"
-            " t.ms, t.psnr_delta FROM tune_results t"
-            " WHERE t.sweep_id = (SELECT max(sweep_id) FROM tune_results u"
-            "   WHERE u.model = t.model AND u.variant = t.variant"
-            "   AND u.precision = t.precision AND u.dataset = t.dataset)"
-            " ORDER BY t.model, t.variant, t.precision, t.dataset, t.threads, t.tile, t.pad,"
-            " t.id",
-            -1, &st, NULL) != SQLITE_OK) {
+    char sql[1024];
+    snprintf(sql, sizeof(sql), "%s%s%s",
+             "SELECT t.model, t.variant, t.precision, t.dataset, t.tile, t.pad, t.threads,"
+             " t.ms, t.psnr_delta, ",
+             version >= 6 ? "t.ms_lo, t.ms_hi, t.noisy" : "NULL, NULL, 0",
+             " FROM tune_results t"
+             " WHERE t.sweep_id = (SELECT max(sweep_id) FROM tune_results u"
+             "   WHERE u.model = t.model AND u.variant = t.variant"
+             "   AND u.precision = t.precision AND u.dataset = t.dataset)"
+             " ORDER BY t.model, t.variant, t.precision, t.dataset, t.threads, t.tile, t.pad,"
+             " t.id");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         rc = vsr_error_set(err, -EINVAL, "%s: unexpected tune_results schema: %s", path,
                            sqlite3_errmsg(db));
         goto done;
@@ -302,6 +304,9 @@ int vsr_report_db_tune(const char *path, vsr_report_tune_set **sets, size_t *nse
         p->threads = sqlite3_column_int(st, 6);
         p->ms_median = col_real(st, 7);
         p->dpsnr = col_real(st, 8);
+        p->ms_lo = col_real(st, 9);
+        p->ms_hi = col_real(st, 10);
+        p->noisy = col_int(st, 11, 0);
     }
     if (s != SQLITE_DONE)
         rc = vsr_error_set(err, -EIO, "%s: reading tune_results: %s", path, sqlite3_errmsg(db));

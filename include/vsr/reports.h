@@ -219,7 +219,9 @@ int vsr_report_gnuplot_run(const char *script, const char *script_path, vsr_erro
 typedef struct vsr_report_tune_point {
     int tile, pad, threads;
     double ms_median;
-    double dpsnr; /**< PSNR change against the untiled output, dB */
+    double dpsnr;        /**< PSNR change against the untiled output, dB */
+    double ms_lo, ms_hi; /**< 95% interval of ms_median (run log v6), NAN unknown */
+    int noisy;           /**< 1: measured noisy (run log v6) */
 } vsr_report_tune_point;
 
 /** Per-frame metric for the per-clip curves. */
