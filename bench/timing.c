@@ -253,10 +253,9 @@ void vsr_timing_env_add(vsr_timing_env_acc *acc, const vsr_timing_probe *a,
         acc->bad++;
         return;
     }
-    double busy = (double)(b->busy - a->busy), own = (b->own_s - a->own_s) * ticks_per_s;
-    /* ticks are coarse (10 ms): a short stretch can show more own time than busy */
     acc->total_ticks += (double)(b->total - a->total);
-    acc->other_ticks += busy > own ? busy - own : 0;
+    acc->busy_ticks += (double)(b->busy - a->busy);
+    acc->own_ticks += (b->own_s - a->own_s) * ticks_per_s;
     acc->steal_ticks += (double)(b->steal - a->steal);
     acc->nivcsw += b->nivcsw - a->nivcsw;
 }
@@ -302,7 +301,9 @@ void vsr_timing_env_finish(const vsr_timing_env_acc *acc, int threads, vsr_timin
         env->invol_csw = acc->nivcsw;
         /* a run shorter than a tick says nothing */
         if (acc->total_ticks > 0) {
-            env->other_cpu = acc->other_ticks / acc->total_ticks;
+            /* ticks are coarse (10 ms): the run's own time can exceed busy a little */
+            double other = acc->busy_ticks - acc->own_ticks;
+            env->other_cpu = (other > 0 ? other : 0) / acc->total_ticks;
             env->steal = acc->steal_ticks / acc->total_ticks;
         }
     }

@@ -115,7 +115,9 @@ typedef struct vsr_timing_probe {
 
 /** Sums of probe deltas over the timed stretches of one run (zero-init). */
 typedef struct vsr_timing_env_acc {
-    double total_ticks, other_ticks, steal_ticks;
+    /* summed per stretch and compared only at the end: /proc/stat counts whole
+     * ticks, so per-stretch differences would be clipped noise, biased up */
+    double total_ticks, busy_ticks, own_ticks, steal_ticks;
     long nivcsw;
     int stretches, bad;
 } vsr_timing_env_acc;

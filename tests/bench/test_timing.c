@@ -282,6 +282,13 @@ static void test_env_shares(void **state)
     assert_float_equal(env.steal, 0.05, 1e-12);
     assert_int_equal(env.invol_csw, 7);
     assert_int_equal(env.threads, 2);
+    /* tick noise is not clipped per stretch: a second stretch where busy shows
+     * 10 ticks but this process used 0.15 s (15 ticks) takes 5 ticks back:
+     * (100 + 10 - 15) / (200 + 20) */
+    vsr_timing_probe c = {1, 1220, 560, 15, 2.65, 10};
+    vsr_timing_env_add(&acc, &b, &c, 100);
+    vsr_timing_env_finish(&acc, 2, &env);
+    assert_float_equal(env.other_cpu, 95.0 / 220.0, 1e-12);
     /* an unreadable /proc/stat makes the shares unknown, not zero */
     vsr_timing_probe bad = {0};
     vsr_timing_env_acc acc2 = {0};
