@@ -53,6 +53,11 @@ int vsr_cli_pool_create(long threads, pthreadpool_t *pool, vsr_error *err)
     return 0;
 }
 
+int vsr_cli_input_exit(int rc)
+{
+    return rc == -ENOMEM || rc == -EIO ? VSR_EXIT_FAILURE : VSR_EXIT_USAGE;
+}
+
 int vsr_cli_idle_cores(int *usable, double *idle)
 {
     cpu_set_t set;

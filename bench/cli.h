@@ -33,6 +33,14 @@ void vsr_cli_progress_clear(int on);
 int vsr_cli_help_exit(int opt, void (*usage)(FILE *out));
 
 /**
+ * Exit code for a failure @p rc (negative errno) reading an input the user
+ * named (a weights file, a config): VSR_EXIT_FAILURE for -ENOMEM and -EIO
+ * (the machine failed), VSR_EXIT_USAGE for the rest (corrupt, crafted,
+ * unsupported or missing input: the user must fix the input).
+ */
+int vsr_cli_input_exit(int rc);
+
+/**
  * *@p pool = a pthreadpool of @p threads workers (0 = one per core).
  * -ENOMEM with "cannot create a pool of N threads" when it cannot be made.
  * The caller destroys *@p pool with pthreadpool_destroy().

@@ -31,7 +31,8 @@ static void usage(FILE *out)
             "  -d, --dir DIR     data dir for 'demo'\n"
             "      --train       also build DIR/demo_train\n"
             "  -i, --in PATH     input frame folder or video file\n"
-            "  -o, --out DIR     output folder (created; frames written atomically)\n"
+            "  -o, --out DIR     output folder (created; frames written atomically); must\n"
+            "                    not be, contain or lie inside --in\n"
             "  -m, --mode MODE   bi or bd\n"
             "  -s, --scale N     integer scale 2..8 (default 4)\n"
             "  -v, --verbose     progress messages\n"
@@ -180,6 +181,10 @@ int vsr_cmd_data(int argc, char **argv)
     if (!strcmp(action, "degrade")) {
         if (!in || !out) {
             fprintf(stderr, "vsrbench: data degrade: needs --in DIR|VIDEO and --out DIR\n");
+            return VSR_EXIT_USAGE;
+        }
+        if (vsr_path_check_output(out, in, "--in", &err)) {
+            fprintf(stderr, "vsrbench: data degrade: --out %s\n", err.msg);
             return VSR_EXIT_USAGE;
         }
         return cmd_degrade(in, out, mode, (int)scale);

@@ -39,16 +39,15 @@ static void usage(FILE *out)
             "  --y                  PSNR/SSIM on the BT.601 Y channel (unrounded,\n"
             "                       16..235) instead of RGB\n"
             "  --niqe               also compute NIQE of --sr (Y channel); alone with --sr\n"
-            "  --niqe-model PATH    pristine model (default $VSR_NIQE_MODEL, else\n"
-            "                       %s)\n"
+            "  --niqe-model PATH    pristine model file (default $VSR_NIQE_MODEL, else\n"
+            "                       the built-in LIVE/BasicSR pristine parameters)\n"
             "  --threads N          worker threads (default: all cores; 1 = no pool)\n"
             "  --format F           table (default), json or csv\n"
             "  -h, --help           this text\n"
             "\n"
             "PSNR of identical frames is +inf: printed \"inf\" (a JSON string in json),\n"
             "excluded from the mean with a warning. Exit status: 0 ok, 1 failure\n"
-            "(unreadable or mismatched inputs), 2 usage error.\n",
-            vsr_metrics_niqe_default_path());
+            "(unreadable or mismatched inputs), 2 usage error.\n");
 }
 
 static int is_dir(const char *p)

@@ -122,15 +122,17 @@ static int do_import(const char *name, const char *npy, const char *map, const c
     vsr_models_tflite m = {0};
     vsr_error err = {0};
     int rc = vsr_models_build(&e->hp, e->name, 180, 320, &g, &err);
+    int input = 0; /* rc comes from reading the user's input file */
     if (!rc && npy)
-        rc = vsr_models_import_npy(g, npy, map, &err);
+        input = rc = vsr_models_import_npy(g, npy, map, &err);
     if (!rc && tfl) {
         vsr_models_tflite_import opt = {180, 320, 0};
         rc = vsr_models_tflite_read(tfl, &m, &err);
-        if (!rc)
-            rc = vsr_models_import_tflite(&m, "tflite", &opt, &src, &err);
-        if (!rc)
+        if (!rc && (rc = vsr_models_import_tflite(&m, "tflite", &opt, &src, &err)) == 0)
             rc = vsr_models_copy_weights_by_order(src, g, &err);
+        if (rc && strncmp(err.msg, tfl, strlen(tfl)) != 0)
+            vsr_error_wrap(&err, rc, "%s", tfl); /* name the file */
+        input = rc;
     }
     if (!rc)
         rc = vsr_weights_save(g, outp, &err);
@@ -139,7 +141,8 @@ static int do_import(const char *name, const char *npy, const char *map, const c
     vsr_models_tflite_free(&m);
     if (rc) {
         fprintf(stderr, "vsrbench: models: %s\n", err.msg);
-        return VSR_EXIT_FAILURE;
+        /* a corrupt, crafted or unsupported input file is exit 2 */
+        return input ? vsr_cli_input_exit(rc) : VSR_EXIT_FAILURE;
     }
     printf("%s: weights written to %s\n", e->name, outp);
     return VSR_EXIT_OK;
@@ -204,9 +207,10 @@ int vsr_cmd_models(int argc, char **argv)
     if (dump) {
         vsr_models_tflite m;
         vsr_error err = {0};
-        if (vsr_models_tflite_read(dump, &m, &err)) {
+        int rc = vsr_models_tflite_read(dump, &m, &err);
+        if (rc) {
             fprintf(stderr, "vsrbench: models: %s\n", err.msg);
-            return VSR_EXIT_FAILURE;
+            return vsr_cli_input_exit(rc);
         }
         vsr_models_tflite_dump(&m, stdout);
         vsr_models_tflite_free(&m);

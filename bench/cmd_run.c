@@ -810,6 +810,13 @@ int vsr_cmd_run(int argc, char **argv)
         ret = VSR_EXIT_USAGE;
         goto end;
     }
+    /* a corrupt or crafted weights file is an input error (2) before any run */
+    int wrc = vsr_pipe_check_weight_files(cfg, &err);
+    if (wrc < 0) {
+        fprintf(stderr, "vsrbench run: %s\n", err.msg);
+        ret = vsr_cli_input_exit(wrc);
+        goto end;
+    }
     if (!db_path)
         db_path = cfg->db;
 

@@ -6,6 +6,7 @@
  * the whole input being one clip.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,68 @@ enum {
     ARG_PROGRESS,
 };
 
+/* Bytes this process may use: MemAvailable, else the free physical pages. */
+static size_t memory_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    unsigned long long kb = 0;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    if (kb)
+        return (size_t)(kb * 1024ull);
+    long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (size_t)pages * (size_t)page : SIZE_MAX;
+}
+
+/*
+ * With --tile 0, tile when the untiled plan of an H x W frame does not fit 80 % of the
+ * available memory: the largest tile that fits (one line on stderr says which), or a
+ * one-line error saying what would. The scratch per pixel is the engine's own count
+ * (vsr_graph_count) at 128 x 128; the fixed part is the whole-frame float input and
+ * output buffers and the 8-bit LR/SR frames.
+ */
+static int plan_tile(const vsr_graph *g, const vsr_models_entry *e, vsr_precision prec, int H,
+                     int W, int scale, int pad, int *tile, vsr_error *err)
+{
+    vsr_graph_stats st;
+    int rc = vsr_graph_count(g, 128, 128, prec, &st, err);
+    if (rc)
+        return rc;
+    double per_px = (double)st.peak_scratch_bytes / (128.0 * 128.0);
+    double px = (double)H * W, spx = px * scale * scale;
+    double fixed_d =
+        px * (4.0 * (e->in_channels + e->state_channels) + 3.0) + spx * (4.0 * 3 + 3.0);
+    size_t avail = memory_available();
+    size_t budget = avail == SIZE_MAX ? SIZE_MAX : avail / 5 * 4;
+    size_t fixed = fixed_d >= (double)SIZE_MAX ? SIZE_MAX : (size_t)fixed_d;
+    rc = vsr_tile_fit(budget, H, W, pad, per_px, fixed, tile);
+    const double gb = 1e9;
+    if (rc == -ENOMEM)
+        return vsr_error_set(err, -ENOMEM,
+                             "a %dx%d frame needs %.1f GB for its whole-frame buffers alone "
+                             "but %.1f GB is available; upscale a smaller input or split it",
+                             W, H, fixed_d / gb, (double)budget / gb);
+    if (rc)
+        return vsr_error_set(err, rc, "cannot plan tiles for a %dx%d frame", W, H);
+    if (*tile && !st.tile_exact)
+        return vsr_error_set(err, -ENOMEM,
+                             "a %dx%d frame needs %.1f GB untiled but %.1f GB is available, "
+                             "and %s has whole-image ops, so tiling changes its output: "
+                             "rerun with --tile %d if that is acceptable",
+                             W, H, (fixed_d + per_px * px) / gb, (double)budget / gb, e->name,
+                             *tile);
+    if (*tile)
+        fprintf(stderr,
+                "vsrbench upscale: a %dx%d frame needs %.1f GB untiled, %.1f GB is "
+                "available: tiling with --tile %d --pad %d\n",
+                W, H, (fixed_d + per_px * px) / gb, (double)budget / gb, *tile, pad);
+    return 0;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -45,8 +108,11 @@ static void usage(FILE *out)
             "                        IN OUT\n"
             "\n"
             "Upscale IN (a video file or a folder of images) with zoo model M and write OUT:\n"
-            "a video (.mkv/.avi/.nut: lossless FFV1, .mp4: x264; or --codec) or, for any\n"
-            "other name, a folder of PNG frames %%08d.png. Audio is dropped.\n"
+            "a video (.mkv/.avi/.nut: lossless FFV1, .mp4/.mov/.264: x264) or, for a name\n"
+            "without an extension or ending in '/', a folder of PNG frames %%08d.png. Other\n"
+            "extensions are refused. OUT must not be, contain or lie inside IN. Audio is\n"
+            "dropped. A frame whose untiled plan does not fit the available memory is\n"
+            "tiled automatically (--tile 0 only; the tile is said on stderr).\n"
             "\n"
             "options:\n"
             "      --model M        zoo name (vsrbench models lists them)\n"
@@ -148,6 +214,14 @@ int vsr_cmd_upscale(int argc, char **argv)
             return VSR_EXIT_USAGE;
         }
     }
+    /* Refuse, before anything is read or written, an OUT that would destroy IN
+     * or whose type would be guessed. */
+    if (vsr_sink_resolve(out_path, so.kind, &so.kind, &err) ||
+        vsr_path_check_output(out_path, in_path, "the input", &err) ||
+        (weights && vsr_path_check_output(out_path, weights, "--weights", &err))) {
+        fprintf(stderr, "vsrbench upscale: %s\n", err.msg);
+        return VSR_EXIT_USAGE;
+    }
     const vsr_models_entry *e = vsr_models_zoo_find(model);
     if (!e) {
         fprintf(stderr,
@@ -212,6 +286,12 @@ int vsr_cmd_upscale(int argc, char **argv)
                                    e->name, "minmax", n_cal, cal, n_cal, &err) ||
                 vsr_source_seek(src, 0, &err))
                 goto fail;
+        }
+        if (tile == 0) {
+            int auto_tile = 0;
+            if (plan_tile(g, e, prec, H, W, scale, (int)pad, &auto_tile, &err))
+                goto fail;
+            tile = auto_tile;
         }
         vsr_engine_options eo;
         vsr_engine_options_default(&eo);

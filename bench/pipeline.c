@@ -166,6 +166,24 @@ int vsr_pipe_weights_absent(const vsr_models_entry *e, const vsr_config_model *m
     return 1;
 }
 
+/* Read and import m's {tflite: FILE} at h x w; with @p g, move its weights
+ * onto g by order. Errors are wrapped with the model and file. */
+static int tflite_weights(const vsr_config_model *m, vsr_graph *g, int h, int w, vsr_error *err)
+{
+    vsr_models_tflite t = {0};
+    vsr_graph *src = NULL;
+    vsr_models_tflite_import opt = {h, w, 0};
+    int rc;
+    if (!(rc = vsr_models_tflite_read(m->weights_tflite, &t, err)) &&
+        !(rc = vsr_models_import_tflite(&t, "tflite", &opt, &src, err)) && g)
+        rc = vsr_models_copy_weights_by_order(src, g, err);
+    vsr_graph_free(&src);
+    vsr_models_tflite_free(&t);
+    if (rc)
+        return vsr_error_wrap(err, rc, "%s: weights {tflite: %s}", m->name, m->weights_tflite);
+    return 0;
+}
+
 int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
                           const char *vsrw_path, vsr_graph *g, int h, int w, vsr_error *err)
 {
@@ -175,21 +193,21 @@ int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
             return vsr_error_wrap(err, rc, "%s: weights {npy: %s}", m->name, m->weights_npy);
         return vsr_graph_check_weights(g, err);
     }
-    if (m && m->weights_tflite) {
-        vsr_models_tflite t = {0};
-        vsr_graph *src = NULL;
-        vsr_models_tflite_import opt = {h, w, 0};
-        if (!(rc = vsr_models_tflite_read(m->weights_tflite, &t, err)) &&
-            !(rc = vsr_models_import_tflite(&t, "tflite", &opt, &src, err)))
-            rc = vsr_models_copy_weights_by_order(src, g, err);
-        vsr_graph_free(&src);
-        vsr_models_tflite_free(&t);
-        if (rc)
-            return vsr_error_wrap(err, rc, "%s: weights {tflite: %s}", m->name,
-                                  m->weights_tflite);
-        return 0;
-    }
+    if (m && m->weights_tflite)
+        return tflite_weights(m, g, h, w, err);
     return vsr_models_load_weights(e, g, m && m->weights ? m->weights : vsrw_path, err);
+}
+
+int vsr_pipe_check_weight_files(const vsr_config *cfg, vsr_error *err)
+{
+    for (int i = 0; i < cfg->n_models; i++) {
+        const vsr_config_model *m = &cfg->models[i];
+        int rc;
+        if (m->weights_tflite && path_exists(m->weights_tflite) &&
+            (rc = tflite_weights(m, NULL, 64, 64, err)))
+            return rc;
+    }
+    return 0;
 }
 
 void vsr_pipe_weights_from_path(vsr_config_model *m, const char *path)

@@ -49,6 +49,15 @@ int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
                           const char *vsrw_path, vsr_graph *g, int h, int w, vsr_error *err);
 
 /**
+ * Read and import (at a nominal 64x64) every `weights: {tflite: FILE}` of
+ * @p cfg's models whose file exists, so that a corrupt or crafted file is a
+ * one-line input error before any run starts (a missing file is left to the
+ * run: it fails it, or skips it when optional). Returns the first error,
+ * wrapped with the model and file.
+ */
+int vsr_pipe_check_weight_files(const vsr_config *cfg, vsr_error *err);
+
+/**
  * Point model @p m at the weights file @p path given on the command line
  * (--weights): a .tflite name goes to weights_tflite, anything else to
  * weights (.vsrw); the other sources are cleared and optional is reset.

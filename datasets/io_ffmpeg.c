@@ -450,23 +450,6 @@ done:
  * Writing: temp file + rename.
  * ---------------------------------------------------------------------- */
 
-/* Create "<path>.tmp-XXXXXX"; returns an open fd (mode 0644 minus umask). */
-static int make_temp(const char *path, char *tmp, size_t cap, vsr_error *err)
-{
-    if ((size_t)snprintf(tmp, cap, "%s.tmp-XXXXXX", path) >= cap)
-        return vsr_error_set(err, -ENAMETOOLONG, "%s: path too long", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        return vsr_error_set(err, -e, "%s: cannot create a file next to it: %s", path,
-                             strerror(e));
-    }
-    mode_t um = umask(022);
-    umask(um);
-    fchmod(fd, 0666 & ~um);
-    return fd;
-}
-
 static int encode_png_packet(const vsr_frame *f, AVPacket **out, const char *path,
                              vsr_error *err)
 {
@@ -526,7 +509,7 @@ int vsr_image_write_png(const char *path, const vsr_frame *f, vsr_error *err)
     if (rc < 0)
         return rc;
     char tmp[4096];
-    int fd = make_temp(path, tmp, sizeof(tmp), err);
+    int fd = vsr_atomic_temp(path, tmp, sizeof(tmp), err);
     if (fd < 0) {
         av_packet_free(&pkt);
         return fd;
@@ -951,17 +934,47 @@ struct vsr_sink {
     int header_written;
 };
 
-static enum vsr_sink_kind kind_from_path(const char *path)
+#define SINK_ACCEPTED                                                                          \
+    ".mkv, .avi or .nut (lossless FFV1), .mp4, .mov or .264 (x264), or a folder name "         \
+    "without an extension or ending in '/' (PNG frames)"
+
+int vsr_sink_resolve(const char *path, enum vsr_sink_kind kind, enum vsr_sink_kind *out,
+                     vsr_error *err)
 {
+    size_t len = strlen(path);
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
-    if (!dot || (slash && dot < slash))
-        return VSR_SINK_PNG_DIR;
-    if (!strcasecmp(dot, ".mkv") || !strcasecmp(dot, ".avi") || !strcasecmp(dot, ".nut"))
-        return VSR_SINK_FFV1;
-    if (!strcasecmp(dot, ".mp4") || !strcasecmp(dot, ".mov") || !strcasecmp(dot, ".264"))
-        return VSR_SINK_X264;
-    return VSR_SINK_PNG_DIR;
+    struct stat st;
+    int folder = len == 0 || path[len - 1] == '/' || !dot || (slash && dot < slash) ||
+                 (stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+    enum vsr_sink_kind ext = VSR_SINK_AUTO;
+    if (!folder &&
+        (!strcasecmp(dot, ".mkv") || !strcasecmp(dot, ".avi") || !strcasecmp(dot, ".nut")))
+        ext = VSR_SINK_FFV1;
+    else if (!folder &&
+             (!strcasecmp(dot, ".mp4") || !strcasecmp(dot, ".mov") || !strcasecmp(dot, ".264")))
+        ext = VSR_SINK_X264;
+    *out = kind;
+    if (kind == VSR_SINK_PNG_DIR)
+        return 0; /* asked for a folder by name: any name is one */
+    if (kind == VSR_SINK_AUTO) {
+        if (folder) {
+            *out = VSR_SINK_PNG_DIR;
+            return 0;
+        }
+        if (ext != VSR_SINK_AUTO) {
+            *out = ext;
+            return 0;
+        }
+        return vsr_error_set(err, -EINVAL, "%s: unknown output type '%s'; use " SINK_ACCEPTED,
+                             path, dot);
+    }
+    if (ext == VSR_SINK_AUTO)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: a video needs a file name ending in .mkv, .avi, .nut, .mp4, "
+                             ".mov or .264",
+                             path);
+    return 0;
 }
 
 int vsr_sink_open(const char *path, const vsr_sink_options *opt, vsr_sink **out, vsr_error *err)
@@ -975,11 +988,15 @@ int vsr_sink_open(const char *path, const vsr_sink_options *opt, vsr_sink **out,
         free(s);
         return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
     }
-    s->kind = o.kind == VSR_SINK_AUTO ? kind_from_path(path) : o.kind;
+    int rc = vsr_sink_resolve(path, o.kind, &s->kind, err);
+    if (rc < 0) {
+        free(s->path);
+        free(s);
+        return rc;
+    }
     s->fps = (AVRational){o.fps_num > 0 ? o.fps_num : 25, o.fps_den > 0 ? o.fps_den : 1};
     s->crf = o.crf;
     s->index = o.first_index;
-    int rc = 0;
     if (s->kind == VSR_SINK_PNG_DIR) {
         rc = vsr_mkdir_p(path, err);
     } else {
@@ -1014,7 +1031,7 @@ static int sink_start_video(vsr_sink *s, const vsr_frame *f, vsr_error *err)
     const AVOutputFormat *ofmt = av_guess_format(NULL, path, NULL);
     if (!codec || !ofmt)
         return vsr_error_set(err, -ENOTSUP, "%s: no %s encoder or container", path, name);
-    int fd = make_temp(path, s->tmp, sizeof(s->tmp), err);
+    int fd = vsr_atomic_temp(path, s->tmp, sizeof(s->tmp), err);
     if (fd < 0)
         return fd;
     close(fd);

@@ -5,6 +5,7 @@
  * centre maps to an sT x sT block. T = 0 (or T >= the frame) runs the whole
  * frame once.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,4 +160,38 @@ int vsr__engine_run_tiled(vsr_engine *e, vsr_error *err)
         }
     free(sc);
     return rc;
+}
+
+/* Bytes a tile of edge @p t needs: fixed + per_px * its clipped neighbourhood. */
+static double tile_bytes(int t, int h, int w, int pad, double per_px, size_t fixed)
+{
+    double rh = t + 2.0 * pad < h ? t + 2.0 * pad : h;
+    double rw = t + 2.0 * pad < w ? t + 2.0 * pad : w;
+    return (double)fixed + per_px * rh * rw;
+}
+
+int vsr_tile_fit(size_t budget, int h, int w, int pad, double per_px, size_t fixed, int *tile)
+{
+    *tile = 0;
+    if (h <= 0 || w <= 0 || pad < 0 || !(per_px >= 0))
+        return -EINVAL;
+    if ((double)fixed + per_px * (double)h * w <= (double)budget)
+        return 0;
+    int best = 0;
+    int max = h > w ? h : w;
+    /* the bytes grow with t, so a binary search over multiples of 8 */
+    int lo = 1, hi = max / 8;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (tile_bytes(8 * mid, h, w, pad, per_px, fixed) <= (double)budget) {
+            best = 8 * mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    if (!best)
+        return -ENOMEM;
+    *tile = best;
+    return 0;
 }

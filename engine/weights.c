@@ -286,18 +286,29 @@ static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
             return vsr_error_set(err, -EINVAL, "%s: tensor %s: bad rank %u", path, t->name,
                                  ndim);
         t->ndim = (int)ndim;
-        t->count = 1;
+        int64_t dims[4];
         for (unsigned d = 0; d < ndim; d++) {
             uint32_t v = get_u32(r);
             if (v < 1 || v > (1u << 24))
                 return vsr_error_set(err, -EINVAL, "%s: tensor %s: bad dimension %u", path,
                                      t->name, v);
             t->dims[d] = (int)v;
-            t->count *= v;
+            dims[d] = v;
         }
-        if (r->bad || t->count > (r->n - r->pos) / 4)
-            return vsr_error_set(err, -EINVAL, "%s: tensor %s: truncated data", path, t->name);
-        t->data = malloc(t->count * sizeof(float));
+        /* checked: 4 dims of up to 2^24 can wrap size_t to a small count */
+        size_t bytes = 0;
+        if (vsr_size_mul_n(dims, (int)ndim, &t->count) ||
+            vsr_size_mul(t->count, sizeof(float), &bytes))
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: tensor %s: shape %dx%dx%dx%d overflows a size (corrupt "
+                                 "or crafted file)",
+                                 path, t->name, t->dims[0], ndim > 1 ? t->dims[1] : 1,
+                                 ndim > 2 ? t->dims[2] : 1, ndim > 3 ? t->dims[3] : 1);
+        if (r->bad || bytes > r->n - r->pos)
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: tensor %s: truncated data (%zu bytes needed, %zu left)",
+                                 path, t->name, bytes, r->bad ? (size_t)0 : r->n - r->pos);
+        t->data = malloc(bytes);
         if (!t->data)
             return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
         for (size_t k = 0; k < t->count; k++) {

@@ -37,9 +37,9 @@
 #include "metrics_internal.h"
 #include "vsr/datasets.h"
 
-#ifndef VSR_NIQE_DEFAULT_MODEL
-#define VSR_NIQE_DEFAULT_MODEL "niqe_pris_params.txt"
-#endif
+/* The pristine model compiled into the library (metrics/data/, generated
+ * by CMake from niqe_pris_params.txt). */
+extern const char vsr_niqe_builtin_model[];
 
 #define NFEAT 36
 #define BLOCK 96
@@ -57,69 +57,60 @@ struct vsr_metrics_niqe_model {
 const char *vsr_metrics_niqe_default_path(void)
 {
     const char *env = getenv("VSR_NIQE_MODEL");
-    if (env && *env)
-        return env;
-    return VSR_NIQE_DEFAULT_MODEL;
+    return env && *env ? env : NULL;
 }
 
-int vsr_metrics_niqe_model_load(const char *path, vsr_metrics_niqe_model **out, vsr_error *err)
+/* Parse the niqe_pris_params.txt format from @p text; @p name names it in
+ * errors (a path, or "the built-in model"). */
+static int model_parse(const char *text, const char *name, vsr_metrics_niqe_model **out,
+                       vsr_error *err)
 {
     enum { NVAL = NFEAT + NFEAT * NFEAT + WIN7 * WIN7 };
-    if (!path)
-        path = vsr_metrics_niqe_default_path();
-    *out = NULL;
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return vsr_error_set(err, errno == ENOENT ? -ENOENT : -EIO,
-                             "niqe: cannot open the pristine model %s (%s); pass "
-                             "--niqe-model PATH or set VSR_NIQE_MODEL to niqe_pris_params.txt",
-                             path, strerror(errno));
     vsr_metrics_niqe_model *m = calloc(1, sizeof(*m));
     double *vals = malloc(sizeof(double) * NVAL);
-    char line[4096];
     int n = 0, rc = 0, lineno = 0;
     if (!m || !vals) {
-        rc = vsr_error_set(err, -ENOMEM, "niqe: out of memory loading %s", path);
+        rc = vsr_error_set(err, -ENOMEM, "niqe: out of memory loading %s", name);
         goto done;
     }
-    while (fgets(line, sizeof(line), fp)) {
+    for (const char *line = text; *line;) {
+        const char *eol = strchr(line, '\n');
+        const char *next = eol ? eol + 1 : line + strlen(line);
         lineno++;
-        if (!strchr(line, '\n') && !feof(fp)) {
-            rc = vsr_error_set(err, -EINVAL, "niqe: %s:%d: line longer than %zu bytes", path,
-                               lineno, sizeof(line));
-            goto done;
-        }
-        if (line[0] == '#')
+        if (line[0] == '#') {
+            line = next;
             continue;
-        char *p = line;
+        }
+        const char *p = line;
         for (;;) {
-            while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            while (p < next && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
                 p++;
-            if (!*p)
+            if (p >= next)
                 break;
             char *end;
             errno = 0;
             double v = strtod(p, &end);
-            if (end == p || errno == ERANGE || !isfinite(v)) {
+            if (end == p || end > next || errno == ERANGE || !isfinite(v)) {
                 rc = vsr_error_set(err, -EINVAL, "niqe: %s:%d: not a number near \"%.20s\"",
-                                   path, lineno, p);
+                                   name, lineno, p);
                 goto done;
             }
             if (n == NVAL) {
                 rc = vsr_error_set(err, -EINVAL,
                                    "niqe: %s: more than %d numbers (36 mu, 36x36 cov, 7x7 "
                                    "window expected)",
-                                   path, NVAL);
+                                   name, NVAL);
                 goto done;
             }
             vals[n++] = v;
             p = end;
         }
+        line = next;
     }
     if (n != NVAL) {
         rc = vsr_error_set(err, -EINVAL,
                            "niqe: %s: %d numbers, expected %d (36 mu, 36x36 cov, 7x7 window)",
-                           path, n, NVAL);
+                           name, n, NVAL);
         goto done;
     }
     memcpy(m->mu, vals, sizeof(m->mu));
@@ -136,15 +127,37 @@ int vsr_metrics_niqe_model_load(const char *path, vsr_metrics_niqe_model **out, 
         for (int j = 0; j < WIN7; j++)
             if (fabs(m->g1d[i] * m->g1d[j] - m->window[i * WIN7 + j]) > 1e-12) {
                 rc = vsr_error_set(err, -EINVAL,
-                                   "niqe: %s: the 7x7 gaussian_window is not separable", path);
+                                   "niqe: %s: the 7x7 gaussian_window is not separable", name);
                 goto done;
             }
     *out = m;
     m = NULL;
 done:
-    fclose(fp);
     free(vals);
     free(m);
+    return rc;
+}
+
+int vsr_metrics_niqe_model_load(const char *path, vsr_metrics_niqe_model **out, vsr_error *err)
+{
+    *out = NULL;
+    if (!path)
+        path = vsr_metrics_niqe_default_path();
+    if (!path)
+        return model_parse(vsr_niqe_builtin_model, "the built-in pristine model", out, err);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = vsr_read_text_file(path, "a NIQE pristine model", &text, &len, err);
+    if (rc == -ENOENT)
+        return vsr_error_set(err, rc,
+                             "niqe: cannot open the pristine model %s; pass --niqe-model PATH "
+                             "to a niqe_pris_params.txt, or unset VSR_NIQE_MODEL to use the "
+                             "built-in one",
+                             path);
+    if (rc < 0)
+        return rc;
+    rc = model_parse(text, path, out, err);
+    free(text);
     return rc;
 }
 

@@ -200,7 +200,6 @@ int vsr_models_npy_parse(const void *buf, size_t len, const char *what, vsr_mode
         goto done;
     }
     v++;
-    size_t count = 1;
     for (;;) {
         while (*v == ' ' || *v == ',')
             v++;
@@ -224,17 +223,24 @@ int vsr_models_npy_parse(const void *buf, size_t len, const char *what, vsr_mode
             end++;
         v = end;
         out->shape[out->ndim++] = (int64_t)d;
-        if (d && count > ((size_t)1 << 40) / (size_t)d) {
-            rc = vsr_error_set(err, -EINVAL, "%s: array too large", what);
-            goto done;
-        }
-        count *= (size_t)d;
+    }
+    /* checked: a shape whose byte count wraps size_t is an error, not a
+     * small number that passes the length check below */
+    size_t count = 0, nbytes = 0;
+    if (vsr_size_mul_n(out->shape, out->ndim, &count) ||
+        vsr_size_mul(count, out->elem_size, &nbytes)) {
+        rc = vsr_error_set(err, -EINVAL,
+                           "%s: 'shape' in the .npy header overflows a size (corrupt or "
+                           "crafted file)",
+                           what);
+        goto done;
     }
     out->count = count;
     size_t doff = hoff + hlen;
-    size_t nbytes = count * out->elem_size;
     if (nbytes > len - doff) {
-        rc = vsr_error_set(err, -EINVAL, "%s: data truncated (%zu bytes needed, %zu present)",
+        rc = vsr_error_set(err, -EINVAL,
+                           "%s: data truncated: the header's shape needs %zu bytes, the file "
+                           "holds %zu",
                            what, nbytes, len - doff);
         goto done;
     }
@@ -299,7 +305,10 @@ int vsr_models_npy_read(const char *path, vsr_models_npy *out, vsr_error *err)
 
 int vsr_models_npy_to_f32(const vsr_models_npy *a, float **out, vsr_error *err)
 {
-    *out = malloc(a->count ? a->count * sizeof(float) : sizeof(float));
+    size_t bytes = 0;
+    if (vsr_size_mul(a->count ? a->count : 1, sizeof(float), &bytes))
+        return vsr_error_set(err, -EINVAL, "npy: array too large");
+    *out = malloc(bytes);
     if (!*out)
         return vsr_error_set(err, -ENOMEM, "npy: out of memory");
     const unsigned char *p = a->data;

@@ -22,6 +22,7 @@
  *   Buffer: 0 data, 1 offset (uint64), 2 size (uint64)
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -551,6 +552,116 @@ static int check_index_list(const fb *f, const int32_t *idx, int n, int n_tensor
     return 0;
 }
 
+/* "[1, 3, 3, 28]" into buf (truncated to cap). */
+static const char *fmt_shape(char *buf, size_t cap, const int32_t *s, int n)
+{
+    size_t k = (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < n && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%d", i ? ", " : "", s[i]);
+    if (k < cap)
+        snprintf(buf + k, cap - k, "]");
+    return buf;
+}
+
+/*
+ * A constant tensor's element count must agree with the bytes the file
+ * holds for it (computed with checked arithmetic: a shape whose product
+ * wraps size_t is an error, never a small number). For a type without a
+ * fixed element size the count must not exceed the bytes. So every
+ * constant's element count is at most the file size.
+ */
+static int check_const_size(const char *what, uint32_t i, const vsr_models_tfl_tensor *t,
+                            size_t file_len, vsr_error *err)
+{
+    if (!t->data)
+        return 0;
+    int64_t dims[VSR_MODELS_MAX_DIMS];
+    char sh[128];
+    for (int d = 0; d < t->ndim; d++)
+        dims[d] = t->shape[d];
+    size_t count = 0, need = 0, es = type_size(t->type);
+    int rc = vsr_size_mul_n(dims, t->ndim, &count);
+    if (rc == -EINVAL)
+        return vsr_error_set(err, -EINVAL, "%s: constant tensor %u '%s' has a negative dim %s",
+                             what, i, t->name, fmt_shape(sh, sizeof(sh), t->shape, t->ndim));
+    if (rc || (es && vsr_size_mul(count, es, &need)))
+        return vsr_error_set(
+            err, -EINVAL,
+            "%s: tensor %u '%s': shape %s overflows a size (corrupt or crafted "
+            "file)",
+            what, i, t->name, fmt_shape(sh, sizeof(sh), t->shape, t->ndim));
+    if (es && need != t->data_len)
+        return vsr_error_set(
+            err, -EINVAL, "%s: tensor %u '%s' holds %zu bytes but its shape %s needs %zu", what,
+            i, t->name, t->data_len, fmt_shape(sh, sizeof(sh), t->shape, t->ndim), need);
+    if (!es && count > t->data_len && count > file_len)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: tensor %u '%s': shape %s has more elements than the file "
+                             "has bytes",
+                             what, i, t->name, fmt_shape(sh, sizeof(sh), t->shape, t->ndim));
+    return 0;
+}
+
+/*
+ * Quantisation arrays: scale count 1 or the channel count of
+ * quantized_dimension, zero-point count 0, 1 or the scale count; scales
+ * finite and > 0; zero points within the range of the tensor's type.
+ */
+static int check_quant(const char *what, uint32_t i, const vsr_models_tfl_tensor *t,
+                       vsr_error *err)
+{
+    const vsr_models_tfl_quant *q = &t->q;
+    if (!q->n && !q->nzp)
+        return 0;
+    int qd = q->quantized_dimension;
+    if (!q->n)
+        return vsr_error_set(err, -EINVAL, "%s: tensor %u '%s': %d zero points but no scale",
+                             what, i, t->name, q->nzp);
+    if (q->n > 1 || q->nzp > 1) {
+        if (qd < 0 || qd >= t->ndim)
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: tensor %u '%s': quantized_dimension %d is outside its %d "
+                                 "dims",
+                                 what, i, t->name, qd, t->ndim);
+        if (q->n != 1 && q->n != t->shape[qd])
+            return vsr_error_set(
+                err, -EINVAL,
+                "%s: tensor %u '%s': %d scales for %d channels of dimension %d "
+                "(must be 1 or %d)",
+                what, i, t->name, q->n, t->shape[qd], qd, t->shape[qd]);
+    }
+    if (q->nzp > 1 && q->nzp != q->n)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: tensor %u '%s': %d zero points for %d scales (must be 0, 1 "
+                             "or %d)",
+                             what, i, t->name, q->nzp, q->n, q->n);
+    for (int k = 0; k < q->n; k++)
+        if (!isfinite(q->scale[k]) || !(q->scale[k] > 0))
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: tensor %u '%s': scale %d is %g (must be finite and > 0)",
+                                 what, i, t->name, k, (double)q->scale[k]);
+    int64_t lo = INT32_MIN, hi = INT32_MAX;
+    switch (t->type) {
+    case VSR_TFL_INT8:
+        lo = INT8_MIN, hi = INT8_MAX;
+        break;
+    case VSR_TFL_UINT8:
+        lo = 0, hi = UINT8_MAX;
+        break;
+    case VSR_TFL_INT16:
+        lo = INT16_MIN, hi = INT16_MAX;
+        break;
+    }
+    for (int k = 0; k < q->nzp; k++)
+        if (q->zero_point[k] < lo || q->zero_point[k] > hi)
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: tensor %u '%s': zero point %" PRId64
+                                 " is outside the %s range [%" PRId64 ", %" PRId64 "]",
+                                 what, i, t->name, q->zero_point[k],
+                                 vsr_models_tfl_typename(t->type), lo, hi);
+    return 0;
+}
+
 int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
                             vsr_models_tflite *out, vsr_error *err)
 {
@@ -720,24 +831,9 @@ int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
                 t->data_len = (size_t)bsize;
             }
         }
-        if (t->data) {
-            size_t count = 1;
-            for (int d = 0; d < t->ndim; d++) {
-                if (t->shape[d] < 0) {
-                    rc = vsr_error_set(err, -EINVAL,
-                                       "%s: constant tensor %u has a negative dim", what, i);
-                    goto fail;
-                }
-                count *= (size_t)t->shape[d];
-            }
-            size_t es = type_size(t->type);
-            if (es && count * es != t->data_len) {
-                rc = vsr_error_set(err, -EINVAL,
-                                   "%s: tensor %u '%s' holds %zu bytes but its shape needs %zu",
-                                   what, i, t->name, t->data_len, count * es);
-                goto fail;
-            }
-        }
+        if ((rc = check_const_size(what, i, t, len, err)) ||
+            (rc = check_quant(what, i, t, err)))
+            goto fail;
     }
 
     if ((rc = fb_i32_vec(f, &sg, 1, &out->inputs, &out->n_inputs)) ||
@@ -838,40 +934,29 @@ size_t vsr_models_tflite_const_elements(const vsr_models_tflite *m)
         const vsr_models_tfl_tensor *t = &m->tensors[i];
         if (!t->data)
             continue;
-        size_t n = 1;
+        /* the parser checked every constant's shape against its bytes */
+        int64_t dims[VSR_MODELS_MAX_DIMS];
+        size_t n = 0;
         for (int d = 0; d < t->ndim; d++)
-            n *= (size_t)t->shape[d];
-        total += n;
+            dims[d] = t->shape[d];
+        if (!vsr_size_mul_n(dims, t->ndim, &n))
+            total += n;
     }
     return total;
-}
-
-static void print_shape(FILE *out, const int32_t *s, int n)
-{
-    fputc('[', out);
-    for (int i = 0; i < n; i++)
-        fprintf(out, "%s%d", i ? ", " : "", s[i]);
-    fputc(']', out);
 }
 
 void vsr_models_tflite_dump(const vsr_models_tflite *m, FILE *out)
 {
     fprintf(out, "schema version: %u\ndescription: %s\n", m->version, m->description);
-    fprintf(out, "subgraph 0 name=%s inputs=", m->subgraph_name ? m->subgraph_name : "");
-    print_shape(out, m->inputs, m->n_inputs);
-    fprintf(out, " outputs=");
-    print_shape(out, m->outputs, m->n_outputs);
+    char io[256];
+    fprintf(out, "subgraph 0 name=%s inputs=%s", m->subgraph_name ? m->subgraph_name : "",
+            fmt_shape(io, sizeof(io), m->inputs, m->n_inputs));
+    fprintf(out, " outputs=%s", fmt_shape(io, sizeof(io), m->outputs, m->n_outputs));
     fprintf(out, "  #tensors=%d\n", m->n_tensors);
     for (int i = 0; i < m->n_tensors; i++) {
         const vsr_models_tfl_tensor *t = &m->tensors[i];
         char sh[96];
-        FILE *ms = fmemopen(sh, sizeof(sh), "w");
-        if (ms) {
-            print_shape(ms, t->shape, t->ndim);
-            fclose(ms);
-        } else {
-            sh[0] = '\0';
-        }
+        fmt_shape(sh, sizeof(sh), t->shape, t->ndim);
         fprintf(out, "  T%-3d %-10s %-20s %-7s buf=%-3u %.60s", i,
                 vsr_models_tfl_typename(t->type), sh, t->data ? "CONST" : "", t->buffer,
                 t->name);

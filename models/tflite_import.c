@@ -23,15 +23,45 @@ typedef struct imp {
     int *uses; /* consumers per TFLite tensor */
     const vsr_models_tflite_import *opt;
     vsr_error *err;
+    size_t budget, used; /* weight bytes the file may make us allocate, and so far */
 } imp;
 
-static float deq(const vsr_models_tfl_tensor *t, size_t i, int ch)
+/* Largest height, width or channel count an imported tensor may have: keeps
+ * the engine's int shape arithmetic (h * block, sum of concat channels) far
+ * from overflow whatever the file says. */
+#define MAX_SIDE (1 << 16)
+
+/* Elements of dims [from, ndim) of @p t (checked; the parser has checked the
+ * shape of every constant against its bytes, so this cannot fail for one). */
+static int dims_count(const vsr_models_tfl_tensor *t, int from, size_t *n)
+{
+    int64_t d[VSR_MODELS_MAX_DIMS];
+    int k = 0;
+    for (int i = from; i < t->ndim; i++)
+        d[k++] = t->shape[i];
+    return vsr_size_mul_n(d, k, n);
+}
+
+/* Channel of flat element @p i along the quantized dimension. The parser
+ * checked that a per-channel tensor has one scale per index of that dim. */
+static int chan_of(const vsr_models_tfl_tensor *t, size_t i)
+{
+    if (t->q.n <= 1)
+        return 0;
+    size_t inner = 1;
+    if (dims_count(t, t->q.quantized_dimension + 1, &inner) || !inner)
+        return 0;
+    return (int)((i / inner) % (size_t)t->q.n);
+}
+
+/* Element @p i of constant @p t as a float (dequantized). */
+static float deq(const vsr_models_tfl_tensor *t, size_t i)
 {
     const uint8_t *p = t->data;
     float s = 1.0f;
     int64_t zp = 0;
     if (t->q.n) {
-        int k = t->q.n > 1 ? ch : 0;
+        int k = chan_of(t, i);
         s = t->q.scale[k];
         zp = t->q.nzp > k ? t->q.zero_point[k] : (t->q.nzp ? t->q.zero_point[0] : 0);
     }
@@ -59,10 +89,67 @@ static float deq(const vsr_models_tfl_tensor *t, size_t i, int ch)
     return NAN;
 }
 
-static int const_int32(const imp *im, int ti, int32_t *out, int cap, int *n)
+/* Account for @p count floats of weights the import keeps; past the budget
+ * (VSR_MODELS_TFLITE_ALLOC_FACTOR x the file + slack) it is an error. */
+static int take(imp *im, size_t count, const char *name)
+{
+    size_t bytes = 0, used = 0;
+    if (vsr_size_mul(count, sizeof(float), &bytes) || vsr_size_add(im->used, bytes, &used) ||
+        used > im->budget)
+        return vsr_error_set(im->err, -EINVAL,
+                             "%s: the weights would take more than %zu bytes, the limit for a "
+                             "%zu-byte file (%d x its size + %d; constants shared by many "
+                             "ops?)",
+                             name, im->budget, im->m->file_len, VSR_MODELS_TFLITE_ALLOC_FACTOR,
+                             VSR_MODELS_TFLITE_ALLOC_SLACK);
+    im->used = used;
+    return 0;
+}
+
+/*
+ * Constant operand @p ti of op #@p opi in its @p role ("filter", "bias"):
+ * data present, a type deq() reads, exactly @p want elements, per-channel
+ * scales (if any) on dimension @p qdim.
+ */
+static int check_const(const imp *im, int opi, const vsr_models_tfl_operator *op, int ti,
+                       const char *role, size_t want, int qdim)
 {
     const vsr_models_tfl_tensor *t = &im->m->tensors[ti];
-    if (!t->data || t->type != VSR_TFL_INT32 || t->data_len / 4 > (size_t)cap)
+    size_t n = 0;
+    if (!t->data)
+        return vsr_error_set(im->err, -ENOTSUP, "op #%d %s: %s T%d '%s' is not a constant", opi,
+                             op->opname, role, ti, t->name);
+    switch (t->type) {
+    case VSR_TFL_FLOAT32:
+    case VSR_TFL_FLOAT16:
+    case VSR_TFL_INT8:
+    case VSR_TFL_UINT8:
+    case VSR_TFL_INT32:
+        break;
+    default:
+        return vsr_error_set(im->err, -ENOTSUP, "op #%d %s: %s T%d '%s' has type %s", opi,
+                             op->opname, role, ti, t->name, vsr_models_tfl_typename(t->type));
+    }
+    if (dims_count(t, 0, &n) || n != want)
+        return vsr_error_set(im->err, -EINVAL,
+                             "op #%d %s: %s T%d '%s' has %zu elements, the op needs %zu", opi,
+                             op->opname, role, ti, t->name, n, want);
+    if (t->q.n > 1 && t->q.quantized_dimension != qdim)
+        return vsr_error_set(im->err, -ENOTSUP,
+                             "op #%d %s: %s T%d '%s' is quantized per channel on dimension %d "
+                             "(only %d, the output channels, is supported)",
+                             opi, op->opname, role, ti, t->name, t->q.quantized_dimension,
+                             qdim);
+    return 0;
+}
+
+static int const_int32(const imp *im, int ti, int32_t *out, int cap, int *n)
+{
+    if (ti < 0)
+        return vsr_error_set(im->err, -ENOTSUP, "expected a small int32 constant, not none");
+    const vsr_models_tfl_tensor *t = &im->m->tensors[ti];
+    if (!t->data || t->type != VSR_TFL_INT32 || t->data_len / 4 > (size_t)cap ||
+        t->data_len % 4)
         return vsr_error_set(im->err, -ENOTSUP,
                              "tensor T%d '%s': expected a small int32 constant", ti, t->name);
     *n = (int)(t->data_len / 4);
@@ -128,6 +215,11 @@ static int conv(imp *im, int opi, const vsr_models_tfl_operator *op, const char 
     if (wt->ndim != 4)
         return vsr_error_set(im->err, -EINVAL, "op #%d %s: filter T%d is not 4-D", opi,
                              op->opname, op->inputs[1]);
+    for (int d = 0; d < 4; d++)
+        if (wt->shape[d] < 1 || wt->shape[d] > MAX_SIDE)
+            return vsr_error_set(
+                im->err, -EINVAL, "op #%d %s: filter T%d '%s' has dim %d = %d (1..%d)", opi,
+                op->opname, op->inputs[1], wt->name, d, wt->shape[d], MAX_SIDE);
     const vsr_models_tfl_options *o = &op->opt;
     if (o->stride_w != o->stride_h || o->dilation_w != o->dilation_h)
         return vsr_error_set(im->err, -ENOTSUP,
@@ -143,6 +235,14 @@ static int conv(imp *im, int opi, const vsr_models_tfl_operator *op, const char 
                              opi, o->depth_multiplier);
     int cout = dw ? wt->shape[3] : wt->shape[0];
     int cin = dw ? 1 : wt->shape[3];
+    /* each dim is <= 2^16, so the product fits; the parser checked it
+     * against the filter's bytes */
+    size_t cnt = (size_t)kh * (size_t)kw * (size_t)cin * (size_t)cout;
+    int rc = check_const(im, opi, op, op->inputs[1], "filter", cnt, dw ? 3 : 0);
+    if (!rc && bt && bt->data)
+        rc = check_const(im, opi, op, op->inputs[2], "bias", (size_t)cout, 0);
+    if (rc)
+        return rc;
     int bad;
     vsr_conv_params p = vsr_conv_default(cout, kh);
     p.kh = kh;
@@ -158,10 +258,13 @@ static int conv(imp *im, int opi, const vsr_models_tfl_operator *op, const char 
         return vsr_error_set(im->err, -ENOTSUP,
                              "op #%d %s: fused activation %d is not supported", opi, op->opname,
                              o->act);
+    const int quant = im->opt->use_quant && wt->type == VSR_TFL_INT8 && wt->q.n >= 1;
+    if ((rc = take(im, cnt, name)) || (p.bias && (rc = take(im, (size_t)cout, name))) ||
+        (quant && (rc = take(im, (size_t)cout, name))))
+        return rc;
     int y = vsr_graph_conv2d(im->g, name, x, &p, im->err);
     if (y < 0)
         return y;
-    size_t cnt = (size_t)kh * kw * cin * cout;
     float *w = malloc(cnt * sizeof(float));
     if (!w)
         return vsr_error_set(im->err, -ENOMEM, "%s: out of memory", name);
@@ -172,11 +275,11 @@ static int conv(imp *im, int opi, const vsr_models_tfl_operator *op, const char 
                     size_t src = dw ? ((size_t)ky * kw + kx) * cout + oc
                                     : (((size_t)oc * kh + ky) * kw + kx) * cin + ic;
                     size_t dst = (((size_t)ky * kw + kx) * cin + ic) * cout + oc;
-                    w[dst] = deq(wt, src, wt->q.n > 1 ? oc : 0);
+                    w[dst] = deq(wt, src);
                 }
     char wn[VSR_NAME_MAX + 8];
     snprintf(wn, sizeof(wn), "%s.weight", name);
-    int rc = vsr_graph_set_weight(im->g, wn, w, cnt, im->err);
+    rc = vsr_graph_set_weight(im->g, wn, w, cnt, im->err);
     free(w);
     if (rc)
         return rc;
@@ -185,14 +288,14 @@ static int conv(imp *im, int opi, const vsr_models_tfl_operator *op, const char 
         if (!b)
             return vsr_error_set(im->err, -ENOMEM, "%s: out of memory", name);
         for (int oc = 0; oc < cout; oc++)
-            b[oc] = deq(bt, (size_t)oc, oc);
+            b[oc] = deq(bt, (size_t)oc);
         snprintf(wn, sizeof(wn), "%s.bias", name);
         rc = vsr_graph_set_weight(im->g, wn, b, (size_t)cout, im->err);
         free(b);
         if (rc)
             return rc;
     }
-    if (im->opt->use_quant && wt->type == VSR_TFL_INT8 && wt->q.n >= 1) {
+    if (quant) {
         float *sc = malloc((size_t)cout * sizeof(float));
         if (!sc)
             return vsr_error_set(im->err, -ENOMEM, "%s: out of memory", name);
@@ -210,12 +313,10 @@ static int conv(imp *im, int opi, const vsr_models_tfl_operator *op, const char 
 static int scalar_const(const imp *im, int ti, float *v)
 {
     const vsr_models_tfl_tensor *t = &im->m->tensors[ti];
-    size_t n = 1;
-    for (int d = 0; d < t->ndim; d++)
-        n *= (size_t)t->shape[d];
-    if (!t->data || n != 1)
+    size_t n = 0;
+    if (!t->data || dims_count(t, 0, &n) || n != 1)
         return -1;
-    *v = deq(t, 0, 0);
+    *v = deq(t, 0);
     return 0;
 }
 
@@ -264,12 +365,26 @@ static int strided_slice(imp *im, int opi, const vsr_models_tfl_operator *op, co
     return vsr_graph_slice(im->g, name, x, lo[3], hi[3], im->err);
 }
 
+/* Tensor @p x scaled by @p f in height and width stays within MAX_SIDE. */
+static int check_grow(const imp *im, int opi, const vsr_models_tfl_operator *op, int x, int f)
+{
+    int h = 0, w = 0, c = 0;
+    if (x < 0)
+        return x;
+    if (f < 1 || f > 64 || vsr_graph_tensor_shape(im->g, x, &h, &w, &c) ||
+        (int64_t)h * f > MAX_SIDE || (int64_t)w * f > MAX_SIDE)
+        return vsr_error_set(im->err, -EINVAL,
+                             "op #%d %s: factor %d on a %dx%d tensor (1..64, sides up to %d)",
+                             opi, op->opname, f, h, w, MAX_SIDE);
+    return 0;
+}
+
 static int resize_factor(imp *im, int opi, const vsr_models_tfl_operator *op, int *f)
 {
     const vsr_models_tfl_tensor *xt = &im->m->tensors[op->inputs[0]];
     int32_t sz[4];
     int n = 0;
-    int rc = const_int32(im, op->inputs[1], sz, 4, &n);
+    int rc = op->n_inputs < 2 ? -ENOTSUP : const_int32(im, op->inputs[1], sz, 4, &n);
     if (rc || n != 2 || xt->ndim != 4 || xt->shape[1] < 1 || xt->shape[2] < 1 ||
         sz[0] % xt->shape[1] || sz[1] % xt->shape[2] ||
         sz[0] / xt->shape[1] != sz[1] / xt->shape[2])
@@ -277,7 +392,7 @@ static int resize_factor(imp *im, int opi, const vsr_models_tfl_operator *op, in
                              "op #%d %s: only equal integer upscaling factors are supported",
                              opi, op->opname);
     *f = sz[0] / xt->shape[1];
-    return 0;
+    return check_grow(im, opi, op, in_id(im, op, 0, opi), *f);
 }
 
 int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
@@ -285,7 +400,11 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
                              vsr_error *err)
 {
     *out = NULL;
-    imp im = {m, NULL, NULL, NULL, opt, err};
+    imp im = {m, NULL, NULL, NULL, opt, err, 0, 0};
+    /* budget = FACTOR x file + SLACK, saturating (a file is far below SIZE_MAX / 8) */
+    if (vsr_size_mul(m->file_len, VSR_MODELS_TFLITE_ALLOC_FACTOR, &im.budget) ||
+        vsr_size_add(im.budget, VSR_MODELS_TFLITE_ALLOC_SLACK, &im.budget))
+        im.budget = SIZE_MAX;
     int rc = vsr_graph_create(name, &im.g, err);
     if (rc)
         return rc;
@@ -302,6 +421,10 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
             if (m->ops[i].inputs[k] >= 0)
                 im.uses[m->ops[i].inputs[k]]++;
     for (int i = 0; i < m->n_inputs; i++) {
+        if (m->inputs[i] < 0) {
+            rc = vsr_error_set(err, -EINVAL, "%s: subgraph input %d is not a tensor", name, i);
+            goto fail;
+        }
         const vsr_models_tfl_tensor *t = &m->tensors[m->inputs[i]];
         if (t->ndim != 4 || t->shape[0] != 1) {
             rc = vsr_error_set(err, -ENOTSUP, "%s: input T%d must be [1, H, W, C]", name,
@@ -311,6 +434,11 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
         char n[16];
         snprintf(n, sizeof(n), "in%d", i);
         int h = opt->h > 0 ? opt->h : t->shape[1], w = opt->w > 0 ? opt->w : t->shape[2];
+        if (h > MAX_SIDE || w > MAX_SIDE || t->shape[3] > MAX_SIDE) {
+            rc = vsr_error_set(err, -EINVAL, "%s: input T%d is %dx%dx%d (sides up to %d)", name,
+                               m->inputs[i], h, w, t->shape[3], MAX_SIDE);
+            goto fail;
+        }
         im.tid[m->inputs[i]] = vsr_graph_input(im.g, n, h, w, t->shape[3], err);
         if (im.tid[m->inputs[i]] < 0) {
             rc = im.tid[m->inputs[i]];
@@ -324,7 +452,7 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
         for (char *c = n; *c; c++)
             if (*c >= 'A' && *c <= 'Z')
                 *c = (char)(*c - 'A' + 'a');
-        if (op->n_outputs != 1) {
+        if (op->n_outputs != 1 || op->outputs[0] < 0) {
             rc = vsr_error_set(err, -ENOTSUP, "%s: op #%d %s has %d outputs (1 supported)",
                                name, i, op->opname, op->n_outputs);
             goto fail;
@@ -385,13 +513,25 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
             y = 0;
             for (int k = 0; k < op->n_inputs && y >= 0; k++)
                 y = ids[k] = in_id(&im, op, k, i);
+            int64_t sum = 0;
+            for (int k = 0; k < op->n_inputs && y >= 0; k++) {
+                int h, w, c = 0;
+                vsr_graph_tensor_shape(im.g, ids[k], &h, &w, &c);
+                sum += c;
+            }
+            if (y >= 0 && sum > MAX_SIDE)
+                y = vsr_error_set(err, -EINVAL,
+                                  "op #%d CONCATENATION: %lld channels (at most %d)", i,
+                                  (long long)sum, MAX_SIDE);
             if (y >= 0)
                 y = vsr_graph_concat(im.g, n, op->n_inputs, ids, err);
             break;
         }
         case VSR_TFL_DEPTH_TO_SPACE:
             x = in_id(&im, op, 0, i);
-            y = x < 0 ? x : vsr_graph_depth_to_space(im.g, n, x, op->opt.block_size, err);
+            y = check_grow(&im, i, op, x, op->opt.block_size);
+            if (y >= 0)
+                y = vsr_graph_depth_to_space(im.g, n, x, op->opt.block_size, err);
             break;
         case VSR_TFL_RESIZE_BILINEAR:
         case VSR_TFL_RESIZE_NEAREST_NEIGHBOR: {
@@ -455,7 +595,7 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
             const vsr_models_tfl_operator *nx = i + 1 < m->n_ops ? &m->ops[i + 1] : NULL;
             if (op->code == VSR_TFL_MINIMUM && c > 0 && nx && nx->code == VSR_TFL_RELU &&
                 nx->n_inputs == 1 && nx->inputs[0] == oti && im.uses[oti] == 1 &&
-                nx->n_outputs == 1) {
+                nx->n_outputs == 1 && nx->outputs[0] >= 0) {
                 y = vsr_graph_clip(im.g, n, x, 0.0f, c, err);
                 if (y >= 0) {
                     if ((rc = set_q(&im, y, nx->outputs[0])))
@@ -483,9 +623,14 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
                 y = vsr_error_set(err, -ENOTSUP, "op #%d PRELU: alpha must be constant", i);
                 break;
             }
-            size_t na = 1;
-            for (int d = 0; d < at->ndim; d++)
-                na *= (size_t)at->shape[d];
+            size_t na = 0;
+            if (dims_count(at, 0, &na) ||
+                (y = check_const(&im, i, op, op->inputs[1], "alpha", na, at->ndim - 1)) < 0 ||
+                (y = take(&im, na, n)) < 0) {
+                if (y >= 0)
+                    y = vsr_error_set(err, -EINVAL, "op #%d PRELU: bad alpha shape", i);
+                break;
+            }
             y = vsr_graph_prelu(im.g, n, x, na == 1, err);
             if (y >= 0) {
                 float *a = malloc(na * sizeof(float));
@@ -494,7 +639,7 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
                     break;
                 }
                 for (size_t k = 0; k < na; k++)
-                    a[k] = deq(at, k, (int)k);
+                    a[k] = deq(at, k);
                 char wn[VSR_NAME_MAX + 8];
                 snprintf(wn, sizeof(wn), "%s.alpha", n);
                 int r2 = vsr_graph_set_weight(im.g, wn, a, na, err);
@@ -520,7 +665,7 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
             goto fail;
     }
     for (int i = 0; i < m->n_outputs; i++) {
-        int y = im.tid[m->outputs[i]];
+        int y = m->outputs[i] >= 0 ? im.tid[m->outputs[i]] : -1;
         char n[16];
         snprintf(n, sizeof(n), "out%d", i);
         if (y < 0) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "reports_internal.h"
 
@@ -44,6 +45,36 @@ static int mkdir_p(const char *path, vsr_error *err)
         }
         buf[i] = c;
     }
+    return 0;
+}
+
+/*
+ * The report must never write over its run log. --out may hold it
+ * (OUT/runs.db is fine) but must not be it, and no file or folder the
+ * report writes (OUT/report.md, OUT/csv/..., OUT/plots/...) may be it.
+ */
+static int check_db_safe(const vsr_report_opts *o, vsr_error *err)
+{
+    int rc = vsr_path_aliases(o->out, o->db, err);
+    if (rc <= 0)
+        return rc;
+    struct stat so, sd;
+    int same = stat(o->out, &so) == 0 && stat(o->db, &sd) == 0 && so.st_dev == sd.st_dev &&
+               so.st_ino == sd.st_ino;
+    static const char *const written[] = {"report.md", "report.tex", "index.html",
+                                          "crops.png", "csv",        "plots"};
+    for (size_t i = 0; !same && i < sizeof(written) / sizeof(written[0]); i++) {
+        char p[4200];
+        snprintf(p, sizeof(p), "%s/%s", o->out, written[i]);
+        if ((rc = vsr_path_aliases(o->db, p, err)) < 0)
+            return rc;
+        same = rc;
+    }
+    if (same)
+        return vsr_error_set(err, -EINVAL,
+                             "--out %s would write over the run log --db %s; choose another "
+                             "--out",
+                             o->out, o->db);
     return 0;
 }
 
@@ -132,10 +163,16 @@ static void tables_free(struct tables *t)
     free(t->v);
 }
 
-/* Plot outcome: 0 = made, 1 = skipped (no data), -ENOENT gnuplot missing, <0 error. */
+/*
+ * Plot outcome: 0 = made or skipped (no data, gnuplot missing, a script
+ * gnuplot refused: a warning). A full disk is no warning: the report stops
+ * with its error (the pictures it could not write were left as they were).
+ */
 static int plot_done(int rc, vsr_error *err, struct images *im, const char *name,
                      const char *caption, int *gnuplot_missing)
 {
+    if (rc == -ENOSPC || rc == -EFBIG || rc == -EDQUOT)
+        return rc;
     if (rc == -ENODATA)
         return 0;
     if (rc == -ENOENT) {
@@ -174,16 +211,18 @@ static size_t group_rows(const vsr_report_rows *rows, const vsr_report_row *key,
     return n < max ? n : max;
 }
 
-/* Table @p t as CSV into @p path, then its name on @p list (may be NULL). */
+/* Table @p t as CSV into @p path (complete or not at all), then its name on @p list. */
 static int write_csv(const vsr_report_table *t, const char *path, FILE *list, vsr_error *err)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return vsr_error_set(err, -errno, "%s: cannot write: %s", path, strerror(errno));
-    int rc = vsr_report_table_write(f, t, VSR_REPORT_CSV, err);
-    if (fclose(f) != 0 && !rc)
-        rc = vsr_error_set(err, -EIO, "%s: write failed", path);
-    if (!rc && list)
+    vsr_atomic_file af;
+    int rc = vsr_atomic_open(&af, path, err);
+    if (rc)
+        return rc;
+    if ((rc = vsr_report_table_write(af.f, t, VSR_REPORT_CSV, err))) {
+        vsr_atomic_abort(&af);
+        return rc;
+    }
+    if (!(rc = vsr_atomic_commit(&af, err)) && list)
         fprintf(list, "%s\n", path);
     return rc;
 }
@@ -203,10 +242,12 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
     vsr_report_train_run *train = NULL;
     size_t ntrain = 0;
     FILE *f = NULL;
+    vsr_atomic_file af = {0};
     char path[4096], plotdir[4096];
-    int rc, gnuplot_missing = 0, plots = o->plots;
+    int rc, gnuplot_missing = 0, plots = o->plots, made_out = 0;
 
-    if ((rc = vsr_report_db_rows(o->db, !o->all_runs, &rows, err)))
+    if ((rc = check_db_safe(o, err)) ||
+        (rc = vsr_report_db_rows(o->db, !o->all_runs, &rows, err)))
         goto fail;
     if ((rc = vsr_report_rows_filter(&rows, o->filter, err)))
         goto done;
@@ -220,6 +261,8 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         goto fail;
     }
     snprintf(plotdir, sizeof(plotdir), "%s/plots", o->out);
+    struct stat st_out;
+    made_out = stat(o->out, &st_out) != 0;
     if ((rc = mkdir_p(o->out, err)) || (plots && (rc = mkdir_p(plotdir, err))))
         goto fail;
     if (o->formats & VSR_REPORT_CSV) {
@@ -293,10 +336,9 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         if (!(o->formats & whole[k].bit))
             continue;
         snprintf(path, sizeof(path), "%s/%s", o->out, whole[k].file);
-        if (!(f = fopen(path, "w"))) {
-            vsr_error_set(err, -errno, "%s: cannot write: %s", path, strerror(errno));
+        if (vsr_atomic_open(&af, path, err))
             goto fail;
-        }
+        f = af.f;
         if (whole[k].bit == VSR_REPORT_MD) {
             fprintf(f, "# vsrbench report\n\nFrom `%s`, %zu row(s)%s%s", o->db, rows.n,
                     o->filter ? ", filter " : "", o->filter ? o->filter : "");
@@ -308,9 +350,11 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         for (size_t i = 0; i < tabs.n && !rc; i++)
             rc =
                 vsr_report_table_write(f, tabs.v[i], (enum vsr_report_format)whole[k].bit, err);
-        if (fclose(f) != 0 && !rc)
-            rc = vsr_error_set(err, -EIO, "%s: write failed", path);
         f = NULL;
+        if (rc)
+            vsr_atomic_abort(&af);
+        else
+            rc = vsr_atomic_commit(&af, err);
         if (rc)
             goto fail;
         if (o->list)
@@ -479,7 +523,15 @@ fail:
     rc = err->code ? err->code : -EIO;
 done:
     if (f)
-        fclose(f);
+        vsr_atomic_abort(&af);
+    if (rc && made_out) {
+        /* a failed first report leaves no empty folders behind (rmdir only
+         * removes empty ones: files already complete stay) */
+        snprintf(path, sizeof(path), "%s/csv", o->out);
+        rmdir(path);
+        rmdir(plotdir);
+        rmdir(o->out);
+    }
     free(grp);
     free(groups);
     vsr_report_tune_sets_free(tune, ntune);

@@ -67,11 +67,11 @@ int vsr_report_html_write(const char *path, const char *title, const char *subti
                           const vsr_report_table *const *tables, size_t ntables,
                           const vsr_report_image *images, size_t nimages, vsr_error *err)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return vsr_error_set(err, -errno, "%s: cannot write: %s", tmp, strerror(errno));
+    vsr_atomic_file af;
+    int rc = vsr_atomic_open(&af, path, err);
+    if (rc)
+        return rc;
+    FILE *f = af.f;
     fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n"
           "<head>\n<meta charset=\"utf-8\" />\n<title>",
           f);
@@ -112,16 +112,5 @@ int vsr_report_html_write(const char *path, const char *title, const char *subti
         }
     }
     fprintf(f, "<script>\n%s</script>\n</body>\n</html>\n", SCRIPT);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        remove(tmp);
-        return vsr_error_set(err, -EIO, "%s: write failed (disk full?)", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return vsr_error_set(err, -e, "%s: cannot rename %s into place: %s", path, tmp,
-                             strerror(e));
-    }
-    return 0;
+    return vsr_atomic_commit(&af, err);
 }

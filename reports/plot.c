@@ -40,17 +40,22 @@ int vsr_report_gnuplot_available(void)
     }
 }
 
+/* Save @p script at @p path, complete or not at all. */
+static int save_script(const char *script, const char *path, vsr_error *err)
+{
+    vsr_atomic_file af;
+    int rc = vsr_atomic_open(&af, path, err);
+    if (rc)
+        return rc;
+    fputs(script, af.f);
+    return vsr_atomic_commit(&af, err);
+}
+
 int vsr_report_gnuplot_run(const char *script, const char *script_path, vsr_error *err)
 {
-    if (script_path) {
-        FILE *f = fopen(script_path, "w");
-        if (!f)
-            return vsr_error_set(err, -errno, "%s: cannot write gnuplot script: %s",
-                                 script_path, strerror(errno));
-        fputs(script, f);
-        if (fclose(f) != 0)
-            return vsr_error_set(err, -EIO, "%s: write failed (disk full?)", script_path);
-    }
+    int rc0;
+    if (script_path && (rc0 = save_script(script, script_path, err)))
+        return rc0;
     if (!vsr_report_gnuplot_available())
         return vsr_error_set(err, -ENOENT, "gnuplot is not on PATH: " GNUPLOT_HINT);
     /* A gnuplot that dies early must not kill us with SIGPIPE: block it for
@@ -156,13 +161,10 @@ static int script_open(struct membuf *s, vsr_error *err)
 }
 
 /* Set the terminal for one of the two outputs. */
-static void terminal(FILE *f, int svg, const char *dir, const char *name,
-                     const vsr_report_plot_opts *o)
+static void terminal(FILE *f, int svg, const char *path, const vsr_report_plot_opts *o)
 {
     int w = o && o->width > 0 ? o->width : 960;
     int h = o && o->height > 0 ? o->height : 640;
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s.%s", dir, name, svg ? "svg" : "png");
     if (svg)
         fprintf(f,
                 "set terminal svg size %d,%d dynamic noenhanced font 'DejaVu Sans,12' "
@@ -178,24 +180,111 @@ static void terminal(FILE *f, int svg, const char *dir, const char *name,
     fputc('\n', f);
 }
 
-/* Close the memstream, append the two renderings of @p body, run it. */
+/*
+ * 1 when gnuplot finished the picture at @p path: a PNG ends with its IEND
+ * chunk, an SVG with "</svg>". gnuplot (cairo) does not always fail when a
+ * write does (a full disk), so its exit status alone is not proof.
+ */
+static int output_complete(const char *path, int svg)
+{
+    static const unsigned char iend[12] = {0,   0,   0,    0,    'I',  'E',
+                                           'N', 'D', 0xae, 0x42, 0x60, 0x82};
+    unsigned char tail[32];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    long n = 0;
+    if (fseek(f, -(long)sizeof(tail), SEEK_END) != 0)
+        rewind(f);
+    n = (long)fread(tail, 1, sizeof(tail), f);
+    fclose(f);
+    if (!svg)
+        return n >= 12 && !memcmp(tail + n - 12, iend, 12);
+    while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == ' ' || tail[n - 1] == '\r'))
+        n--;
+    return n >= 6 && !memcmp(tail + n - 6, "</svg>", 6);
+}
+
+/* Script @p prefix plus the PNG and SVG renderings of @p body to @p out[0..1]. */
+static char *script_text(const char *prefix, const char *body, char out[2][4200],
+                         const vsr_report_plot_opts *o)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    fputs(prefix, f);
+    for (int svg = 0; svg <= 1; svg++) {
+        terminal(f, svg, out[svg], o);
+        fputs(body, f);
+        fputs("unset output\nreset\n", f);
+    }
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/*
+ * Close the memstream, append the two renderings of @p body and run it.
+ * Everything appears complete or not at all: NAME.gp is saved atomically
+ * (naming the final pictures, so it can be rerun), gnuplot draws into
+ * temporary names next to NAME.png / NAME.svg, which are renamed into place
+ * only after it exited 0 and both pictures are whole.
+ */
 static int script_run(struct membuf *s, const char *body, const char *dir, const char *name,
                       const vsr_report_plot_opts *o, vsr_error *err)
 {
-    for (int svg = 0; svg <= 1; svg++) {
-        terminal(s->f, svg, dir, name, o);
-        fputs(body, s->f);
-        fputs("unset output\nreset\n", s->f);
-    }
+    char final[2][4200], tmp[2][4200] = {"", ""}, path[4200];
+    char *saved = NULL, *run = NULL;
+    int rc = 0;
     if (fclose(s->f) != 0) {
         s->f = NULL;
         membuf_free(s);
         return vsr_error_set(err, -ENOMEM, "gnuplot script %s: out of memory", name);
     }
     s->f = NULL;
-    char path[4096];
+    for (int k = 0; k < 2; k++) {
+        snprintf(final[k], sizeof(final[k]), "%s/%s.%s", dir, name, k ? "svg" : "png");
+        int fd = vsr_atomic_temp(final[k], tmp[k], sizeof(tmp[k]), err);
+        if (fd < 0) {
+            rc = fd;
+            goto done;
+        }
+        close(fd);
+    }
+    saved = script_text(s->buf, body, final, o);
+    run = script_text(s->buf, body, tmp, o);
+    if (!saved || !run) {
+        rc = vsr_error_set(err, -ENOMEM, "gnuplot script %s: out of memory", name);
+        goto done;
+    }
     snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
-    int rc = vsr_report_gnuplot_run(s->buf, path, err);
+    if ((rc = save_script(saved, path, err)))
+        goto done;
+    if ((rc = vsr_report_gnuplot_run(run, NULL, err))) {
+        if (rc == -EIO)
+            vsr_error_wrap(err, rc, "%s", path);
+        goto done;
+    }
+    for (int k = 0; k < 2; k++)
+        if (!output_complete(tmp[k], k))
+            rc = vsr_error_set(err, -ENOSPC,
+                               "%s: gnuplot exited 0 but could not write the whole picture "
+                               "(disk full?); the previous one was kept",
+                               final[k]);
+    for (int k = 0; k < 2 && !rc; k++) {
+        rc = vsr_atomic_rename(tmp[k], final[k], err);
+        tmp[k][0] = '\0';
+    }
+done:
+    for (int k = 0; k < 2; k++)
+        if (tmp[k][0])
+            unlink(tmp[k]);
+    free(saved);
+    free(run);
     membuf_free(s);
     return rc;
 }

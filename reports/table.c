@@ -859,9 +859,12 @@ static int is_word(unsigned char c)
 }
 
 /*
- * Markdown (GFM) cell text: backslash, pipe, '*', '`' and '<' are escaped; '_' only where it
- * could open or close emphasis (next to a non-word character), so names like MVSR_13 stay
- * readable.
+ * Markdown (GFM) cell text: backslash, pipe, '*', '`', '[', ']', '<', '>' and '&' are
+ * escaped, so text from the run log (model names, errors, paths) can form no link, image,
+ * autolink, HTML tag or entity; '_' only where it could open or close emphasis (next to a
+ * non-word character), so names like MVSR_13 stay readable. Parentheses stay as they are:
+ * without an unescaped ']' before them they cannot make a link, and "10.5 (p95 11.2)"
+ * stays readable as plain text.
  */
 void vsr_report_put_md(FILE *out, const char *s)
 {
@@ -876,30 +879,57 @@ void vsr_report_put_md(FILE *out, const char *s)
             int right = is_word(p[1]);
             if (!(left && right))
                 fputc('\\', out);
-        } else if (strchr("\\|*`<", c)) {
+        } else if (strchr("\\|*`<>[]&", c)) {
             fputc('\\', out);
         }
         fputc(c, out);
     }
 }
 
-/* RFC 4180: quote fields with a comma, quote, CR, LF or edge space; double quotes. */
-void vsr_report_put_csv(FILE *out, const char *s)
+/* 1 when @p s reads as a number a report prints: [-+]digits or .digits..., inf, nan, "-". */
+static int csv_numeric(const char *s)
+{
+    const char *p = s + (*s == '-' || *s == '+');
+    if (!strcmp(s, "-") || !strcmp(p, "inf") || !strcmp(p, "nan"))
+        return 1;
+    return (p[0] >= '0' && p[0] <= '9') || (p[0] == '.' && p[1] >= '0' && p[1] <= '9');
+}
+
+/*
+ * RFC 4180: quote fields with a comma, quote, CR, LF or edge space; double quotes. Against
+ * spreadsheet formula injection (OWASP "CSV Injection"), a cell starting with '=', '+',
+ * '-', '@', tab or CR gets a leading single quote (and is quoted), unless @p number says it
+ * is a numeric column's cell that reads as a number (-0.12 stays a number).
+ */
+static void put_csv(FILE *out, const char *s, int number)
 {
     size_t len = strlen(s);
-    int quote = strpbrk(s, ",\"\r\n") != NULL ||
+    int neutralise = len && strchr("=+-@\t\r", s[0]) && !(number && csv_numeric(s));
+    int quote = neutralise || strpbrk(s, ",\"\r\n") != NULL ||
                 (len && (s[0] == ' ' || s[len - 1] == ' ' || s[0] == '\t'));
     if (!quote) {
         fputs(s, out);
         return;
     }
     fputc('"', out);
+    if (neutralise)
+        fputc('\'', out);
     for (const char *p = s; *p; p++) {
         if (*p == '"')
             fputc('"', out);
         fputc(*p, out);
     }
     fputc('"', out);
+}
+
+void vsr_report_put_csv(FILE *out, const char *s)
+{
+    put_csv(out, s, 0);
+}
+
+void vsr_report_put_csv_number(FILE *out, const char *s)
+{
+    put_csv(out, s, 1);
 }
 
 void vsr_report_put_html(FILE *out, const char *s)
@@ -1025,7 +1055,7 @@ static void write_csv(FILE *out, const vsr_report_table *t)
         for (int c = 0; c < t->ncols; c++) {
             if (c)
                 fputc(',', out);
-            vsr_report_put_csv(out, cell_at(t, r, c));
+            put_csv(out, cell_at(t, r, c), t->numeric[c]);
         }
         fputs("\r\n", out);
     }

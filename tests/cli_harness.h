@@ -5,8 +5,10 @@
 #ifndef VSR_CLI_HARNESS_H
 #define VSR_CLI_HARNESS_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,20 +18,22 @@
 /* Skip (with a message) a test that needs the demo data's source. */
 #define VSR_SKIP_WITHOUT_DEMO()                                                                \
     do {                                                                                       \
-        if (access("/usr/share/doc/opencv-doc/examples/data", R_OK) != 0) {                    \
-            print_message("skipped: the demo needs the opencv-doc package\n");                 \
-            skip();                                                                            \
-        }                                                                                      \
+        if (access("/usr/share/doc/opencv-doc/examples/data", R_OK) != 0)                      \
+            VSR_SKIP("the demo needs the opencv-doc package");                                 \
+                                                                                               \
     } while (0)
 
 /*
  * Run $VSR_BINARY_DIR/vsrbench with @p args (NULL-terminated, at most 38),
  * stdout to the file @p out, stderr to the file @p err when not NULL, and
- * VSR_DATA_DIR=@p data_dir when not NULL. Asserts that it exited normally;
- * returns its exit code.
+ * VSR_DATA_DIR=@p data_dir when not NULL. With @p fsize_limit > 0 the child
+ * runs under RLIMIT_FSIZE = that many bytes with SIGXFSZ ignored, so writes
+ * past it fail with EFBIG: a full disk without root. Asserts that it exited
+ * normally; returns its exit code.
  */
-static inline int vsr_test_vsrbench(const char *const *args, const char *out, const char *err,
-                                    const char *data_dir)
+static inline int vsr_test_vsrbench_limited(const char *const *args, const char *out,
+                                            const char *err, const char *data_dir,
+                                            rlim_t fsize_limit)
 {
     const char *bin = getenv("VSR_BINARY_DIR");
     char exe[512];
@@ -46,6 +50,12 @@ static inline int vsr_test_vsrbench(const char *const *args, const char *out, co
             _exit(99);
         if (data_dir)
             setenv("VSR_DATA_DIR", data_dir, 1);
+        if (fsize_limit) {
+            struct rlimit rl = {fsize_limit, fsize_limit};
+            signal(SIGXFSZ, SIG_IGN);
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+                _exit(97);
+        }
         execv(exe, (char *const *)argv);
         _exit(98);
     }
@@ -53,6 +63,12 @@ static inline int vsr_test_vsrbench(const char *const *args, const char *out, co
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
+}
+
+static inline int vsr_test_vsrbench(const char *const *args, const char *out, const char *err,
+                                    const char *data_dir)
+{
+    return vsr_test_vsrbench_limited(args, out, err, data_dir, 0);
 }
 
 #endif

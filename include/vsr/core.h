@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -122,6 +123,27 @@ int vsr_parse_double(const char *s, double min, double max, double *out, const c
 int vsr_parse_long_list(const char *s, long min, long max, long *out, int cap, int *n,
                         const char *what, vsr_error *err);
 
+/* ---- checked sizes ----------------------------------------------------- */
+
+/*
+ * Sizes computed from file data (tensor dims, element sizes, byte counts)
+ * are computed with these and never with plain `*` / `+`, so a crafted
+ * file cannot wrap a size_t back to a small value that passes a length
+ * check (dims multiplying to 2^62 + 3168 times 4 bytes is 12672 mod 2^64).
+ * Each returns 0 with the result in *@p out, or -EOVERFLOW leaving *out
+ * unchanged. A caller checks first and prints only checked values: a
+ * message never shows a wrapped size.
+ */
+/** *out = a * b. */
+int vsr_size_mul(size_t a, size_t b, size_t *out);
+/** *out = a + b. */
+int vsr_size_add(size_t a, size_t b, size_t *out);
+/**
+ * *out = dims[0] * ... * dims[n-1] (1 when n == 0; 0 when any dim is 0).
+ * A negative dim is -EINVAL; a product above SIZE_MAX is -EOVERFLOW.
+ */
+int vsr_size_mul_n(const int64_t *dims, int n, size_t *out);
+
 /* ---- text files -------------------------------------------------------- */
 
 /**
@@ -133,6 +155,54 @@ int vsr_parse_long_list(const char *s, long min, long max, long *out, int cap, i
  */
 int vsr_read_text_file(const char *path, const char *what, char **out, size_t *len,
                        vsr_error *err);
+
+/* ---- output safety ------------------------------------------------------ */
+
+/**
+ * 1 when paths @p a and @p b alias: the same file or folder under any name
+ * (a symlink, "x/../a", a hard link: same st_dev and st_ino) or one lies
+ * inside the other (a folder and anything below it). Neither needs to exist:
+ * the nearest existing ancestor is resolved with realpath() and the rest is
+ * appended with "." and ".." folded. 0 when they do not alias; a negative
+ * errno (with a message) when a path cannot be resolved.
+ */
+int vsr_path_aliases(const char *a, const char *b, vsr_error *err);
+/**
+ * The check every command runs before it writes @p out: -EINVAL with one
+ * line ("OUT: is, contains or lies inside @p what IN; ...") when @p out
+ * aliases @p in (vsr_path_aliases()), 0 when it is safe.
+ */
+int vsr_path_check_output(const char *out, const char *in, const char *what, vsr_error *err);
+
+/**
+ * A file that appears complete or not at all: written to a temporary name
+ * next to @p path ("PATH.tmp-XXXXXX", same folder, so the rename is atomic),
+ * then flushed, fsync'd, closed and renamed over @p path by
+ * vsr_atomic_commit(). Any failed write, flush, sync or close (ENOSPC, EFBIG,
+ * EIO) removes the temporary file and leaves a previous file at @p path as
+ * it was. Write to @c f between open and commit; the struct owns @c f and
+ * the temporary file until vsr_atomic_commit() or vsr_atomic_abort(), one
+ * of which must be called once vsr_atomic_open() succeeded.
+ */
+typedef struct vsr_atomic_file {
+    FILE *f;         /**< the stream to write to */
+    char path[4096]; /**< the final name */
+    char tmp[4128];  /**< the temporary name ("" once gone) */
+} vsr_atomic_file;
+
+int vsr_atomic_open(vsr_atomic_file *a, const char *path, vsr_error *err);
+/** Flush, fsync, close, rename into place. On error nothing is left but a previous file. */
+int vsr_atomic_commit(vsr_atomic_file *a, vsr_error *err);
+/** Close and remove the temporary file (NULL-safe on a struct that was never opened). */
+void vsr_atomic_abort(vsr_atomic_file *a);
+/**
+ * For a file another program writes (gnuplot): create an empty temporary
+ * file "PATH.tmp-XXXXXX" with fopen()'s mode, its name in @p tmp. Returns
+ * the open descriptor (the caller closes it) or a negative errno.
+ */
+int vsr_atomic_temp(const char *path, char *tmp, size_t cap, vsr_error *err);
+/** rename(@p tmp, @p path); on failure @p tmp is removed. */
+int vsr_atomic_rename(const char *tmp, const char *path, vsr_error *err);
 
 #ifdef __cplusplus
 }

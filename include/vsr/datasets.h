@@ -176,7 +176,7 @@ void vsr_source_close(vsr_source **src);
 typedef struct vsr_sink vsr_sink;
 
 enum vsr_sink_kind {
-    VSR_SINK_AUTO = 0, /**< from the path: .mkv/.avi/.nut -> FFV1, .mp4 -> x264, else PNG */
+    VSR_SINK_AUTO = 0, /**< from the path, see vsr_sink_resolve() */
     VSR_SINK_PNG_DIR,  /**< <dir>/%08d.png, 0-based, via vsr_image_write_png() */
     VSR_SINK_FFV1,     /**< lossless FFV1 (bgr0 or gray8), in .mkv/.avi/.nut */
     VSR_SINK_X264,     /**< libx264 yuv420p (lossy, crf) or libx264rgb (crf 0: lossless) */
@@ -191,12 +191,24 @@ typedef struct vsr_sink_options {
 } vsr_sink_options;
 
 /**
+ * The kind of sink @p kind means at @p path, into *@p out. AUTO: .mkv, .avi,
+ * .nut -> FFV1; .mp4, .mov, .264 -> x264; a name without an extension,
+ * ending in '/' or naming an existing folder -> PNG folder; any other
+ * extension (.webm, .xyz) -> -EINVAL with one line listing the accepted
+ * ones (nothing is guessed). FFV1/X264 need one of the video extensions;
+ * PNG_DIR takes any name.
+ */
+int vsr_sink_resolve(const char *path, enum vsr_sink_kind kind, enum vsr_sink_kind *out,
+                     vsr_error *err);
+
+/**
  * Open a sink at @p path (a folder, created if needed, for PNG; a file for
  * video). @p opt may be NULL (AUTO, 25 fps). All frames must have the size
  * and channel count of the first one. A video is written to a temporary
  * name next to @p path and renamed only by a successful vsr_sink_close(),
  * so an error never leaves a half-written video at @p path.
- * Errors: -ENOTSUP when the chosen encoder is not in this FFmpeg build.
+ * Errors: -EINVAL for a path vsr_sink_resolve() refuses, -ENOTSUP when the
+ * chosen encoder is not in this FFmpeg build.
  */
 int vsr_sink_open(const char *path, const vsr_sink_options *opt, vsr_sink **out,
                   vsr_error *err);

@@ -557,6 +557,18 @@ int vsr_engine_get_output(const vsr_engine *e, int idx, float *dst, size_t cap, 
  * output's width, height and channels: u8 = round(clamp(v, 0, 255)).
  */
 int vsr_engine_get_output_frame(const vsr_engine *e, int idx, vsr_frame *dst, vsr_error *err);
+/**
+ * The tile edge for a frame of @p h x @p w input pixels within @p budget
+ * bytes, pure arithmetic: a tile T needs @p fixed bytes whatever T (the
+ * whole-frame input and output buffers, frames) plus @p per_px bytes per
+ * pixel of its neighbourhood min(T + 2 @p pad, h) x min(T + 2 @p pad, w)
+ * (vsr_graph_count()'s peak_scratch_bytes over the pixels it was counted
+ * at). *tile = 0 when the untiled frame fits (fixed + per_px h w <= budget),
+ * else the largest multiple of 8 that fits; -ENOMEM (*tile = 0) when even
+ * T = 8 does not, -EINVAL for a bad argument.
+ */
+int vsr_tile_fit(size_t budget, int h, int w, int pad, double per_px, size_t fixed, int *tile);
+
 /** Bytes of the scratch arena (peak of live activations) for the current plan. */
 size_t vsr_engine_scratch_bytes(const vsr_engine *e);
 

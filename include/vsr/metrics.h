@@ -66,20 +66,21 @@ typedef struct vsr_metrics_niqe_model vsr_metrics_niqe_model;
 /**
  * Load a pristine model in the niqe_pris_params.txt format (comment lines
  * starting with '#', then 36 means, 36x36 covariance, 7x7 Gaussian window,
- * whitespace separated). @p path NULL -> vsr_metrics_niqe_default_path().
+ * whitespace separated). @p path NULL -> vsr_metrics_niqe_default_path(),
+ * and when that is NULL too, the model compiled into the library (the LIVE
+ * pristine parameters as packaged by BasicSR, metrics/data/).
  * On success *out is a new model the caller frees with
  * vsr_metrics_niqe_model_free(). Errors: -ENOENT (the message names the
- * path and the fix, "--niqe-model PATH" or VSR_NIQE_MODEL), -EINVAL for a
- * malformed file (names the path and the section).
+ * path and the fix, "--niqe-model PATH" or unset VSR_NIQE_MODEL), -EINVAL
+ * for a malformed file (names the path and the section).
  */
 int vsr_metrics_niqe_model_load(const char *path, vsr_metrics_niqe_model **out, vsr_error *err);
 /** Free a model and set *model to NULL. NULL-safe. */
 void vsr_metrics_niqe_model_free(vsr_metrics_niqe_model **model);
 
 /**
- * The default model path: $VSR_NIQE_MODEL when set and non-empty, else the
- * build-time default "<VSR_SHARED_DIR>/data/niqe/niqe_pris_params.txt".
- * Returns a pointer into the environment or a static string (not owned).
+ * The default model file: $VSR_NIQE_MODEL when set and non-empty, else NULL
+ * (the built-in model). Returns a pointer into the environment (not owned).
  */
 const char *vsr_metrics_niqe_default_path(void);
 

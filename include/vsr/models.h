@@ -197,7 +197,12 @@ const char *vsr_models_tfl_typename(int type);
 /**
  * Parse a TFLite flatbuffer held in @p buf (copied; the caller keeps buf).
  * Every offset is bounds-checked: a corrupt or truncated file gives -EINVAL
- * with a message naming @p what, never a crash. Free with
+ * with a message naming @p what, never a crash. A constant tensor's shape
+ * must match its bytes exactly (checked arithmetic: a shape whose product
+ * wraps is an error). Quantisation arrays are checked: scale count 1 or the
+ * size of quantized_dimension, zero-point count 0, 1 or the scale count,
+ * scales finite and > 0, zero points within the tensor type's range
+ * (INT8 -128..127, UINT8 0..255); errors name the tensor and @p what. Free with
  * vsr_models_tflite_free().
  */
 int vsr_models_tflite_parse(const void *buf, size_t len, const char *what,
@@ -359,6 +364,11 @@ int vsr_models_load_weights(const vsr_models_entry *e, struct vsr_graph *g, cons
 int vsr_models_import_npy(struct vsr_graph *g, const char *npy_dir, const char *map_yaml,
                           vsr_error *err);
 
+/** Bound on the weight bytes vsr_models_import_tflite() allocates: factor x file size + slack.
+ */
+#define VSR_MODELS_TFLITE_ALLOC_FACTOR 8
+#define VSR_MODELS_TFLITE_ALLOC_SLACK (1 << 20)
+
 /** Options for vsr_models_import_tflite(). */
 typedef struct vsr_models_tflite_import {
     int h, w;      /**< nominal LR input size (the file's may be 1x1 or fixed) */
@@ -378,6 +388,12 @@ typedef struct vsr_models_tflite_import {
  * own quantization. Graph inputs / outputs keep the file's order and names
  * "in0", "in1", ... / "out0", ...
  * Any other op is -ENOTSUP naming the op ("op #11 SQUARE is not supported").
+ * Hostile files: the float weights the import allocates total at most
+ * VSR_MODELS_TFLITE_ALLOC_FACTOR x m->file_len + VSR_MODELS_TFLITE_ALLOC_SLACK
+ * bytes (a constant is at most 4 bytes of float per byte of file, so only
+ * constants shared by many ops reach it), tensor sides and channel counts
+ * at most 65536, and every constant operand must have exactly the elements
+ * its op needs; otherwise -EINVAL with one line naming the op.
  * The caller frees *out with vsr_graph_free().
  */
 int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,

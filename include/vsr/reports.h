@@ -165,7 +165,10 @@ int vsr_report_table_write(FILE *out, const vsr_report_table *t, enum vsr_report
 
 /* Escapers (exposed for tests): write @p s escaped for the format. */
 void vsr_report_put_md(FILE *out, const char *s);
+/** A text cell: one starting with = + - @ tab or CR gets a leading ' (formula injection). */
 void vsr_report_put_csv(FILE *out, const char *s);
+/** A numeric column's cell: left alone when it reads as a number ("-0.12"), else as text. */
+void vsr_report_put_csv_number(FILE *out, const char *s);
 void vsr_report_put_html(FILE *out, const char *s);
 void vsr_report_put_tex(FILE *out, const char *s);
 

@@ -277,5 +277,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_timing_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_fp16n, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -200,5 +200,5 @@ int main(void)
         cmocka_unit_test(test_interleaved_turns),  cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_run_hash_stability),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

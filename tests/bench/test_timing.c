@@ -308,5 +308,5 @@ int main(void)
         cmocka_unit_test(test_stopping_rule),    cmocka_unit_test(test_noisy),
         cmocka_unit_test(test_env_shares),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

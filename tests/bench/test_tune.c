@@ -126,5 +126,5 @@ int main(void)
         cmocka_unit_test(test_mark),
         cmocka_unit_test(test_mark_noisy),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

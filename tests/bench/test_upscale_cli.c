@@ -3,10 +3,14 @@
  * the bicubic model equals vsr_imresize_u8(x4) of each frame, written as
  * PNG frames and as a lossless FFV1 video (read back); bad input (missing
  * IN, unknown model, a model without weights) exits non-zero with exactly
- * one line on stderr.
+ * one line on stderr; an OUT that is, contains or lies inside IN (also
+ * through hard links and symlinks), or has an unknown extension, is refused
+ * with exit 2 before anything is written (issue 21), for upscale and for
+ * data degrade.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -189,11 +193,126 @@ static void test_bad_input(void **state)
     assert_int_equal(access(out, F_OK), -1);
 }
 
+/* Number of entries (without . and ..) in folder @p d. */
+static int count_entries(const char *d)
+{
+    DIR *dir = opendir(d);
+    assert_non_null(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(dir);
+    return n;
+}
+
+/* Size of @p path in bytes, -1 when absent. */
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* vsrbench with @p args must exit 2 with one line on stderr containing @p want. */
+static void refused(struct tmp *t, const char *const *args, const char *want)
+{
+    char first[2048];
+    assert_int_equal(vsrbench(t, args), 2);
+    assert_int_equal(lines(t->err, first, sizeof(first)), 1);
+    if (!strstr(first, want))
+        fail_msg("stderr '%s' lacks '%s'", first, want);
+}
+
+static void test_refuses_to_destroy_input(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    vsr_frame f = {0};
+    char p[600], sub[400], link_dir[400], video[400], hard[400], sym[400], up[400];
+    assert_int_equal(mkdir(t->in, 0755), 0);
+    make_frame(0, &f);
+    snprintf(p, sizeof(p), "%s/a.png", t->in);
+    if (vsr_image_write_png(p, &f, &err))
+        fail_msg("%s", err.msg);
+    long png_bytes = file_size(p);
+    /* a 1-frame FFV1 video as the other kind of input */
+    snprintf(video, sizeof(video), "%s/clip.mkv", t->dir);
+    vsr_sink *sink = NULL;
+    if (vsr_sink_open(video, NULL, &sink, &err) || vsr_sink_write(sink, &f, &err) ||
+        vsr_sink_close(&sink, &err))
+        fail_msg("%s", err.msg);
+    vsr_frame_free(&f);
+    long video_bytes = file_size(video);
+    assert_true(video_bytes > 0);
+
+    const char *same[] = {"upscale", "--model", "bicubic", t->in, t->in, NULL};
+    refused(t, same, "is, contains or lies inside the input");
+    snprintf(sub, sizeof(sub), "%s/sr", t->in); /* output folder inside the input folder */
+    const char *inside[] = {"upscale", "--model", "bicubic", t->in, sub, NULL};
+    refused(t, inside, "lies inside the input");
+    assert_int_equal(access(sub, F_OK), -1);
+    /* the input inside the output folder */
+    const char *outer[] = {"upscale", "--model", "bicubic", t->in, t->dir, NULL};
+    refused(t, outer, "lies inside the input");
+    snprintf(link_dir, sizeof(link_dir), "%s/link_to_in", t->dir);
+    assert_int_equal(symlink(t->in, link_dir), 0);
+    const char *via_link[] = {"upscale", "--model", "bicubic", t->in, link_dir, NULL};
+    refused(t, via_link, "link_to_in");
+    snprintf(up, sizeof(up), "%s/../%s", t->in, strrchr(t->in, '/') + 1);
+    const char *dotdot[] = {"upscale", "--model", "bicubic", up, t->in, NULL};
+    refused(t, dotdot, "lies inside the input");
+    assert_int_equal(count_entries(t->in), 1);
+    assert_int_equal(file_size(p), png_bytes);
+
+    /* a video: itself, a hard link, a symlink */
+    const char *v_same[] = {"upscale", "--model", "bicubic", video, video, NULL};
+    refused(t, v_same, "clip.mkv");
+    snprintf(hard, sizeof(hard), "%s/hard.mkv", t->dir);
+    assert_int_equal(link(video, hard), 0);
+    const char *v_hard[] = {"upscale", "--model", "bicubic", video, hard, NULL};
+    refused(t, v_hard, "hard.mkv: is, contains or lies inside the input");
+    snprintf(sym, sizeof(sym), "%s/sym.mp4", t->dir);
+    assert_int_equal(symlink(video, sym), 0);
+    const char *v_sym[] = {"upscale", "--model", "bicubic", video, sym, NULL};
+    refused(t, v_sym, "sym.mp4");
+    assert_int_equal(file_size(video), video_bytes);
+
+    /* extensions nothing can encode: refused, naming the accepted ones */
+    char xyz[400], webm[400];
+    snprintf(xyz, sizeof(xyz), "%s/out.xyz", t->dir);
+    snprintf(webm, sizeof(webm), "%s/out.webm", t->dir);
+    const char *bad_ext[] = {"upscale", "--model", "bicubic", t->in, xyz, NULL};
+    refused(t, bad_ext, "out.xyz: unknown output type '.xyz'; use .mkv, .avi or .nut");
+    const char *webm_ext[] = {"upscale", "--model", "bicubic", t->in, webm, NULL};
+    refused(t, webm_ext, "without an extension or ending in '/' (PNG frames)");
+    const char *ffv1_png[] = {"upscale", "--model", "bicubic", "--codec",
+                              "ffv1",    t->in,     xyz,       NULL};
+    refused(t, ffv1_png, "a video needs a file name ending in .mkv");
+    assert_int_equal(access(xyz, F_OK), -1);
+    assert_int_equal(access(webm, F_OK), -1);
+    /* ... but a folder name with a dot is fine when asked for (--codec png) */
+    const char *png_dot[] = {"upscale", "--model", "bicubic", "--codec",
+                             "png",     t->in,     xyz,       NULL};
+    assert_int_equal(vsrbench(t, png_dot), 0);
+    snprintf(p, sizeof(p), "%s/00000000.png", xyz);
+    assert_true(file_size(p) > 0);
+
+    /* data degrade: --out is --in, or inside it */
+    const char *d_same[] = {"data", "degrade", "--in", t->in, "--out", t->in, NULL};
+    refused(t, d_same, "--out");
+    const char *d_in[] = {"data", "degrade", "--in", t->in, "--out", sub, NULL};
+    refused(t, d_in, "lies inside --in");
+    assert_int_equal(access(sub, F_OK), -1);
+    assert_int_equal(count_entries(t->in), 1);
+    assert_int_equal(file_size(video), video_bytes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bicubic_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_to_destroy_input, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -21,8 +21,7 @@ static void test_demo_build(void **state)
 {
     (void)state;
     if (access(VSR_DEMO_SOURCE_DIR "/vtest.avi", R_OK) != 0) {
-        print_message("skipped: opencv-doc is not installed\n");
-        skip();
+        VSR_SKIP("opencv-doc is not installed");
     }
     char dir[4096], root[4300], man[4400];
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
@@ -111,8 +110,7 @@ static void test_cli(void **state)
     char exe[1024], cmd[8192], dir[1024];
     snprintf(exe, sizeof(exe), "%s/vsrbench", bin ? bin : ".");
     if (access(exe, X_OK) != 0) {
-        print_message("skipped: %s not built\n", exe);
-        skip();
+        VSR_SKIP("%s not built", exe);
     }
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     snprintf(cmd, sizeof(cmd), "'%s' data --help >/dev/null", exe);
@@ -140,5 +138,5 @@ int main(void)
         cmocka_unit_test(test_demo_build),
         cmocka_unit_test(test_cli),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

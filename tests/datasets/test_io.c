@@ -259,8 +259,7 @@ static void test_video_x264_lossless(void **state)
     int r = vsr_sink_open(p, &o, &sink, &err);
     if (r == -ENOTSUP) {
         vsr_rm_rf(dir);
-        print_message("skipped: %s\n", err.msg);
-        skip();
+        VSR_SKIP("%s", err.msg);
     }
     assert_int_equal(r, 0);
     vsr_sink_abort(&sink);
@@ -495,5 +494,5 @@ int main(void)
         cmocka_unit_test(test_bad_mixed_sizes),       cmocka_unit_test(test_bad_not_x4),
         cmocka_unit_test(test_bad_truncated_video),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

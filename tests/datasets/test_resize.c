@@ -21,7 +21,7 @@ static void test_taps_reference(void **state)
 {
     (void)state;
     char path[4096];
-    VSR_SKIP_WITHOUT_SHARED(path, "reference/imresize_taps.txt");
+    vsr_test_ref(path, sizeof(path), "imresize_taps.txt");
     FILE *fp = fopen(path, "r");
     assert_non_null(fp);
     char line[8192];
@@ -112,8 +112,8 @@ static void test_upscale(void **state)
 static void compare_bi(const char *gt_rel, const char *lr_rel)
 {
     char gp[4096], lp[4096];
-    VSR_SKIP_WITHOUT_SHARED(gp, gt_rel);
-    vsr_test_shared(lp, sizeof(lp), lr_rel);
+    vsr_test_ref(gp, sizeof(gp), gt_rel);
+    vsr_test_ref(lp, sizeof(lp), lr_rel);
     vsr_frame gt = {0}, ref = {0}, lr = {0};
     vsr_error err = {0};
     assert_int_equal(vsr_image_read(gp, 0, &gt, &err), 0);
@@ -140,22 +140,19 @@ static void compare_bi(const char *gt_rel, const char *lr_rel)
 static void test_bi_astronaut(void **state)
 {
     (void)state;
-    compare_bi("reference/metric_samples/GT/astronaut.png",
-               "reference/metric_samples/LRx4/astronaut.png");
+    compare_bi("metric_samples/GT/astronaut.png", "metric_samples/LRx4/astronaut.png");
 }
 
 static void test_bi_coffee(void **state)
 {
     (void)state;
-    compare_bi("reference/metric_samples/GT/coffee.png",
-               "reference/metric_samples/LRx4/coffee.png");
+    compare_bi("metric_samples/GT/coffee.png", "metric_samples/LRx4/coffee.png");
 }
 
 static void test_bi_camera_gray(void **state)
 {
     (void)state;
-    compare_bi("reference/metric_samples/GT_gray/camera.png",
-               "reference/metric_samples/LRx4_gray/camera.png");
+    compare_bi("metric_samples/GT_gray/camera.png", "metric_samples/LRx4_gray/camera.png");
 }
 
 static double psnr(const vsr_frame *a, const vsr_frame *b)
@@ -281,5 +278,5 @@ int main(void)
         cmocka_unit_test(test_bi_coffee),      cmocka_unit_test(test_bi_camera_gray),
         cmocka_unit_test(test_bd_vid4),        cmocka_unit_test(test_vid4_layout),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

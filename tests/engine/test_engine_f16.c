@@ -70,5 +70,5 @@ int main(void)
         cmocka_unit_test(test_f16_known_values),
         cmocka_unit_test(test_fp16_engine_rounds_outputs),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -514,5 +514,5 @@ int main(void)
         cmocka_unit_test(test_counts_abpn),
         cmocka_unit_test(test_errors_name_layer),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -465,8 +465,7 @@ static void test_simd_vs_scalar_kernels(void **state)
             }
         }
     if (!tested) {
-        print_message("skipped: this CPU has no AVX2/AVX-512\n");
-        skip();
+        VSR_SKIP("this CPU has no AVX2/AVX-512");
     }
 }
 
@@ -924,8 +923,7 @@ static void test_int8_row_kernels_simd_vs_scalar(void **state)
 {
     (void)state;
     if (!(vsr_cpu_features() & VSR_ISA_AVX2)) {
-        print_message("skipped: this CPU has no AVX2\n");
-        skip();
+        VSR_SKIP("this CPU has no AVX2");
     }
     enum { N = 300 };
     static const size_t ns[] = {0, 1, 7, 15, 16, 17, 31, 32, 33, 63, 65, 100, 257};
@@ -1256,5 +1254,5 @@ int main(void)
         cmocka_unit_test(test_f16_native_fma_rounding),
         cmocka_unit_test(test_f16_native_fma_exact),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -117,11 +117,40 @@ static void test_other_input_size_and_profile(void **state)
     vsr_graph_free(&g);
 }
 
+/* vsr_tile_fit: expected tiles worked out by hand from
+ * fixed + per_px * min(T + 2P, h) * min(T + 2P, w) <= budget, T a multiple of 8. */
+static void test_tile_fit(void **state)
+{
+    (void)state;
+    int t = -1;
+    /* 100x100 x 50 B = 500 kB fits 1 MB: untiled */
+    assert_int_equal(vsr_tile_fit(1000000, 100, 100, 8, 50.0, 0, &t), 0);
+    assert_int_equal(t, 0);
+    /* (T+16)^2 * 100 <= 10 MB -> T + 16 <= 316.2 -> T <= 300 -> 296 (312^2 = 97344 fits,
+     * 320^2 = 102400 does not) */
+    assert_int_equal(vsr_tile_fit(10100000, 1000, 1000, 8, 100.0, 100000, &t), 0);
+    assert_int_equal(t, 296);
+    /* the issue's 16000x16000 frame: 113 GB of scratch is ~441 B/pixel; in 8 GiB
+     * (T+16)^2 <= 8589934592 / 441 = 19478309.7 -> T + 16 <= 4413.4 -> 4392 */
+    assert_int_equal(vsr_tile_fit(8589934592u, 16000, 16000, 8, 441.0, 0, &t), 0);
+    assert_int_equal(t, 4392);
+    /* a strip: the height clips at 64, so only the width limits: 64 (T+16) 10 <= 1.28 MB */
+    assert_int_equal(vsr_tile_fit(1280000, 64, 100000, 8, 10.0, 0, &t), 0);
+    assert_int_equal(t, 1984);
+    /* the fixed buffers alone exceed the budget: no tile helps */
+    assert_int_equal(vsr_tile_fit(1000, 100, 100, 8, 1.0, 2000, &t), -ENOMEM);
+    assert_int_equal(t, 0);
+    /* even an 8 x 8 tile with its pad (24 x 24 x 100 B = 57600) is too big */
+    assert_int_equal(vsr_tile_fit(50000, 1000, 1000, 8, 100.0, 0, &t), -ENOMEM);
+    assert_int_equal(vsr_tile_fit(1000, 0, 10, 8, 1.0, 0, &t), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tiled_equals_whole),
         cmocka_unit_test(test_other_input_size_and_profile),
+        cmocka_unit_test(test_tile_fit),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -161,5 +161,5 @@ int main(void)
         cmocka_unit_test(test_corruption_truncation_mismatch),
         cmocka_unit_test(test_missing_and_unknown_tensors),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

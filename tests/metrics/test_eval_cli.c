@@ -1,15 +1,18 @@
 /*
- * End-to-end: build/vsrbench eval on Vid4 calendar frames (a few, linked
- * into a temporary folder) against themselves: PSNR inf, SSIM 1, exit 0;
- * a missing partner and a missing NIQE model fail naming the file.
+ * End-to-end: build/vsrbench eval on a folder of three frames (the reference
+ * sample GT/coffee.png of tests/reference, linked three times into a
+ * temporary folder) against itself: PSNR inf, SSIM 1, exit 0; NIQE with the
+ * built-in model equals VALUES.md; a missing partner and a missing NIQE model
+ * file fail naming the file.
  */
 #include "testutil.h"
 
+#include <math.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CAL "data/vid4/GT/calendar"
+#define SAMPLE "metric_samples/GT/coffee.png"
 
 static char tmp[512];
 
@@ -25,8 +28,8 @@ static const char *vsrbench(void)
 static int run(const char *args)
 {
     char cmd[4096];
-    int n = snprintf(cmd, sizeof(cmd), "'%s' eval %s >'%s/out.txt' 2>'%s/err.txt'",
-                     vsrbench(), args, tmp, tmp);
+    int n = snprintf(cmd, sizeof(cmd), "'%s' eval %s >'%s/out.txt' 2>'%s/err.txt'", vsrbench(),
+                     args, tmp, tmp);
     assert_true(n > 0 && (size_t)n < sizeof(cmd));
     int st = system(cmd);
     assert_true(WIFEXITED(st));
@@ -58,15 +61,14 @@ static int setup(void **state)
 {
     (void)state;
     char cal[1024], cmd[16384];
-    if (!vsr_test_shared(cal, sizeof(cal), CAL))
-        return 0;
+    vsr_test_ref(cal, sizeof(cal), SAMPLE);
     assert_non_null(vsr_test_tmpdir(tmp, sizeof(tmp)));
     /* 3 frames in gt/, the same 3 in sr/, 2 of them in part/ */
     snprintf(cmd, sizeof(cmd),
              "mkdir '%s/gt' '%s/sr' '%s/part' && for f in 00000000 00000001 00000002; do "
-             "ln -s '%s/'$f.png '%s/gt/' && ln -s '%s/'$f.png '%s/sr/'; done && "
-             "ln -s '%s/00000000.png' '%s/00000002.png' '%s/part/'",
-             tmp, tmp, tmp, cal, tmp, cal, tmp, cal, cal, tmp);
+             "ln -s '%s' '%s/gt/'$f.png && ln -s '%s' '%s/sr/'$f.png; done && "
+             "ln -s '%s' '%s/part/00000000.png' && ln -s '%s' '%s/part/00000002.png'",
+             tmp, tmp, tmp, cal, tmp, cal, tmp, cal, tmp, cal, tmp);
     assert_int_equal(system(cmd), 0);
     return 0;
 }
@@ -85,8 +87,7 @@ static int teardown(void **state)
 static void test_self_inf_and_one(void **state)
 {
     (void)state;
-    char cal[1024], args[2048];
-    VSR_SKIP_WITHOUT_SHARED(cal, CAL);
+    char args[2048];
     snprintf(args, sizeof(args), "--gt '%s/gt' --sr '%s/sr' --format json --threads 2", tmp,
              tmp);
     assert_int_equal(run(args), 0);
@@ -109,11 +110,32 @@ static void test_self_inf_and_one(void **state)
     assert_int_equal(count(out, "1.000000"), 4);
 }
 
+/* NIQE with no flag and no environment variable: the built-in pristine model
+ * gives VALUES.md's BasicSR value for GT/coffee.png, crop 0 (4.115242, within
+ * the 1e-3 VALUES.md allows), on each of the three linked frames. */
+static void test_niqe_builtin_model(void **state)
+{
+    (void)state;
+    char args[2048];
+    const char *saved = getenv("VSR_NIQE_MODEL");
+    assert_true(saved == NULL || *saved == '\0');
+    snprintf(args, sizeof(args), "--sr '%s/sr' --niqe --format json", tmp);
+    assert_int_equal(run(args), 0);
+    const char *out = slurp("out.txt");
+    const char *p = strstr(out, "\"niqe\": {\"min\": ");
+    assert_non_null(p);
+    double mean = 0;
+    const char *m = strstr(p, "\"mean\": ");
+    assert_non_null(m);
+    assert_int_equal(sscanf(m, "\"mean\": %lf", &mean), 1);
+    assert_true(fabs(mean - 4.115242) <= 1e-3);
+    assert_int_equal(count(out, "\"niqe\": 4.11"), 3);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
-    char cal[1024], args[2048];
-    VSR_SKIP_WITHOUT_SHARED(cal, CAL);
+    char args[2048];
     snprintf(args, sizeof(args), "--gt '%s/gt' --sr '%s/part'", tmp, tmp);
     assert_int_equal(run(args), 1);
     assert_non_null(strstr(slurp("err.txt"), "00000001.png has no partner"));
@@ -131,7 +153,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_self_inf_and_one),
+        cmocka_unit_test(test_niqe_builtin_model),
         cmocka_unit_test(test_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return VSR_RUN_TESTS(tests, setup, teardown);
 }

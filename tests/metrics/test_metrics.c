@@ -11,12 +11,12 @@
 #include "vsr/datasets.h"
 #include "vsr/metrics.h"
 
-#define SAMPLES "reference/metric_samples"
+#define SAMPLES "metric_samples"
 
 static void read_sample(const char *rel, vsr_frame *f)
 {
     char path[1024];
-    VSR_SKIP_WITHOUT_SHARED(path, rel);
+    vsr_test_ref(path, sizeof(path), rel);
     vsr_error err = {0};
     int rc = vsr_image_read(path, 0, f, &err);
     if (rc < 0)
@@ -90,11 +90,19 @@ static void test_values_niqe(void **state)
         {SAMPLES "/SR_bicubic/astronaut.png", 0, 7.402709, 0.1},
         {SAMPLES "/SR_bicubic/coffee.png", 0, 7.772345, 0.01},
     };
+    /* The model compiled into the library (the default, no file needed) and
+     * the same parameters read from the text file in metrics/data/. */
     char model_path[1024];
-    VSR_SKIP_WITHOUT_SHARED(model_path, "data/niqe/niqe_pris_params.txt");
+    const char *src = getenv("VSR_SOURCE_DIR");
+    assert_non_null(src);
+    snprintf(model_path, sizeof(model_path), "%s/metrics/data/niqe_pris_params.txt", src);
     vsr_error err = {0};
-    vsr_metrics_niqe_model *model = NULL;
-    if (vsr_metrics_niqe_model_load(model_path, &model, &err) < 0)
+    vsr_metrics_niqe_model *model = NULL, *from_file = NULL;
+    const char *env = getenv("VSR_NIQE_MODEL");
+    assert_true(env == NULL || *env == '\0');
+    if (vsr_metrics_niqe_model_load(NULL, &model, &err) < 0)
+        fail_msg("%s", err.msg);
+    if (vsr_metrics_niqe_model_load(model_path, &from_file, &err) < 0)
         fail_msg("%s", err.msg);
     pthreadpool_t pool = pthreadpool_create(2);
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -109,9 +117,13 @@ static void test_values_niqe(void **state)
                       rows[i].crop, q, rows[i].niqe, rows[i].tol);
         assert_true(fabs(q - rows[i].niqe) <= rows[i].tol);
         assert_true(q == q2); /* block features are independent of the thread count */
+        assert_int_equal(
+            vsr_metrics_niqe(&f, from_file, rows[i].crop, VSR_NIQE_Y, NULL, &q2, &err), 0);
+        assert_true(q == q2); /* the built-in model is the file, digit for digit */
         vsr_frame_free(&f);
     }
     pthreadpool_destroy(pool);
+    vsr_metrics_niqe_model_free(&from_file);
     vsr_metrics_niqe_model_free(&model);
     assert_null(model);
 }
@@ -281,7 +293,7 @@ static void test_niqe_errors(void **state)
     unlink(bad);
     rmdir(dir);
 
-    /* default path: $VSR_NIQE_MODEL first, else the build-time shared path */
+    /* default: the file $VSR_NIQE_MODEL names, else the built-in model */
     const char *saved = getenv("VSR_NIQE_MODEL");
     char keep[1024] = "";
     if (saved)
@@ -291,13 +303,11 @@ static void test_niqe_errors(void **state)
     assert_int_equal(vsr_metrics_niqe_model_load(NULL, &model, &err), -ENOENT);
     assert_non_null(strstr(err.msg, "/elsewhere/pris.txt"));
     assert_int_equal(unsetenv("VSR_NIQE_MODEL"), 0);
-    assert_non_null(strstr(vsr_metrics_niqe_default_path(), "data/niqe/niqe_pris_params.txt"));
+    assert_null(vsr_metrics_niqe_default_path());
+    assert_int_equal(vsr_metrics_niqe_model_load(NULL, &model, &err), 0);
     if (saved)
         setenv("VSR_NIQE_MODEL", keep, 1);
 
-    char path[1024];
-    VSR_SKIP_WITHOUT_SHARED(path, "data/niqe/niqe_pris_params.txt");
-    assert_int_equal(vsr_metrics_niqe_model_load(path, &model, &err), 0);
     vsr_frame f = {0};
     fill_frame(&f, 150, 96, 3, 0, 255, 5); /* one 96x96 block only */
     double q = 0;
@@ -400,5 +410,5 @@ int main(void)
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_registry),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

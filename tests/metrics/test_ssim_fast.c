@@ -340,5 +340,5 @@ int main(void)
         cmocka_unit_test(test_isa_and_threads_same_bits),
         cmocka_unit_test(test_y_conversion_exhaustive),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

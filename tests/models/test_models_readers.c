@@ -84,6 +84,37 @@ static void test_npy_synthetic(void **state)
         assert_true(vsr_models_npy_parse(buf, k, "t", &a, &err) < 0);
 }
 
+/* Hostile .npy headers (issue 21): a shape whose byte count overflows
+ * size_t, and a shape claiming more data than the file holds. Both are also
+ * committed under tests/fuzz/regress/npy/. */
+static void test_npy_hostile(void **state)
+{
+    (void)state;
+    unsigned char buf[512];
+    vsr_models_npy a;
+    vsr_error err = {0};
+    char path[1024];
+    float z[4] = {0};
+    /* 2^31 x 2^31 x 2^31 elements of 4 bytes: 2^95 bytes, beyond size_t
+     * (each dim passes the reader's 2^31 per-dim limit) */
+    size_t n = make_npy(buf, 1,
+                        "{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, "
+                        "2147483648, 2147483648), }",
+                        z, 16);
+    vsr_test_regress("npy/shape_overflow.npy", buf, n, path, sizeof(path));
+    assert_int_equal(vsr_models_npy_read(path, &a, &err), -EINVAL);
+    VSR_ASSERT_ONE_LINE(err.msg, "overflows");
+    VSR_ASSERT_ONE_LINE(err.msg, "shape_overflow.npy");
+    /* (2^31, 2^31) int8 = 2^62 bytes: fits size_t, not the 16-byte file */
+    n = make_npy(buf, 1,
+                 "{'descr': '|i1', 'fortran_order': False, 'shape': (2147483648, 2147483648), "
+                 "}",
+                 z, 16);
+    vsr_test_regress("npy/data_truncated.npy", buf, n, path, sizeof(path));
+    assert_int_equal(vsr_models_npy_read(path, &a, &err), -EINVAL);
+    VSR_ASSERT_ONE_LINE(err.msg, "needs 4611686018427387904 bytes, the file holds 16");
+}
+
 /* Sum of elements over the files manifest.json lists = the model's params. */
 static void check_npy_dir(const char *dir, const char *const *files, int nfiles,
                           size_t expect_total)
@@ -364,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_npy_synthetic),    cmocka_unit_test(test_npy_swrn),
         cmocka_unit_test(test_npy_abpn),         cmocka_unit_test(test_tflite_abpn_qat),
         cmocka_unit_test(test_tflite_mobilerrn), cmocka_unit_test(test_tflite_corrupt),
+        cmocka_unit_test(test_npy_hostile),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

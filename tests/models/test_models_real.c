@@ -259,5 +259,5 @@ int main(void)
         cmocka_unit_test(test_abpn_int8_tflite_set5),
         cmocka_unit_test(test_abpn_fp32_precisions),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

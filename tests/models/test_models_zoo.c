@@ -326,5 +326,5 @@ int main(void)
         cmocka_unit_test(test_custom_variant),    cmocka_unit_test(test_feeding_order),
         cmocka_unit_test(test_streaming_latency), cmocka_unit_test(test_refuse_without_weights),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

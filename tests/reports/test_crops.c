@@ -185,5 +185,5 @@ int main(void)
         cmocka_unit_test(test_png_roundtrip),
         cmocka_unit_test(test_crops_from_folders),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -10,10 +10,16 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_harness.h"
 #include "html_check.h"
+#include "sqlite_harness.h"
 #include "vsr/bench.h"
 #include "vsr/datasets.h"
 #include "vsr/reports.h"
@@ -128,14 +134,15 @@ static void make_db(const char *path)
 static const char WANT_MD[] =
     "### Leaderboard: demo (BIx4), channel Y\n"
     "\n"
-    "| Rank | Model | Variant | Precision | PSNR [dB] | SSIM | NIQE | Params [K] | MACs [G] @ "
-    "68x120 | ms/frame [95% CI] (p95) | Threads | Tile |\n"
+    "| Rank | Model | Variant | Precision | PSNR \\[dB\\] | SSIM | NIQE | Params \\[K\\] | "
+    "MACs \\[G\\] @ "
+    "68x120 | ms/frame \\[95% CI\\] (p95) | Threads | Tile |\n"
     "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n"
-    "| 1 | abpn_x4 | base | fp32 | **32.50** | **0.8125** | - | 42.0 | 2.500 | 10.50 [10.25, "
-    "10.75] (11.25) | "
+    "| 1 | abpn_x4 | base | fp32 | **32.50** | **0.8125** | - | 42.0 | 2.500 | 10.50 \\[10.25, "
+    "10.75\\] (11.25) | "
     "2 | none |\n"
-    "| 2 | mvsr_13 | noattn | int8 | 29.50 | - | - | **30.0** | **1.000** | **4.00 [3.75, "
-    "4.25] (4.50)** | "
+    "| 2 | mvsr_13 | noattn | int8 | 29.50 | - | - | **30.0** | **1.000** | **4.00 \\[3.75, "
+    "4.25\\] (4.50)** | "
     "1 "
     "| 64 (pad 8) |\n"
     "\n"
@@ -338,8 +345,7 @@ static void test_cli(void **state)
     const char *bin = getenv("VSR_BINARY_DIR");
     snprintf(path, sizeof(path), "%s/vsrbench", bin ? bin : ".");
     if (access(path, X_OK) != 0) {
-        print_message("skipped: %s not built\n", path);
-        skip();
+        VSR_SKIP("%s not built", path);
     }
     snprintf(args, sizeof(args), "--db '%s' --out '%s/rep' --base abpn_x4 --plot-size 640x400",
              fx->db, fx->dir);
@@ -453,6 +459,242 @@ static void test_cli(void **state)
     assert_int_equal(run_report(args), 1); /* the only fp16 run failed: nothing to report */
 }
 
+/* `vsrbench report ARGS` with stderr to @p errpath, under RLIMIT_FSIZE = @p limit
+ * bytes when > 0 (cli_harness.h); the exit code. */
+static int report_limited(const char *const *args, rlim_t limit, const char *errpath)
+{
+    const char *argv[32] = {"report"};
+    int n = 1;
+    for (; args[n - 1] && n < 31; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    return vsr_test_vsrbench_limited(argv, "/dev/null", errpath, NULL, limit);
+}
+
+/* The files below @p dir (relative names, sorted) with their bytes. */
+struct snap {
+    char name[64][600];
+    char *data[64];
+    long size[64];
+    int n;
+};
+
+static void snap_walk(struct snap *s, const char *root, const char *rel)
+{
+    char d[1400];
+    snprintf(d, sizeof(d), "%s%s%s", root, rel[0] ? "/" : "", rel);
+    DIR *dir = opendir(d);
+    assert_non_null(dir);
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char r[600], full[1700];
+        snprintf(r, sizeof(r), "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
+        snprintf(full, sizeof(full), "%s/%s", root, r);
+        struct stat st;
+        assert_int_equal(lstat(full, &st), 0);
+        if (S_ISDIR(st.st_mode)) {
+            snap_walk(s, root, r);
+            continue;
+        }
+        assert_true(s->n < 64);
+        snprintf(s->name[s->n], sizeof(s->name[0]), "%s", r);
+        s->data[s->n] = vsr_test_slurp(full);
+        s->size[s->n] = (long)st.st_size;
+        s->n++;
+    }
+    closedir(dir);
+}
+
+static void snap_take(struct snap *s, const char *root)
+{
+    memset(s, 0, sizeof(*s));
+    snap_walk(s, root, "");
+    /* sort by name (insertion) */
+    for (int i = 1; i < s->n; i++)
+        for (int j = i; j > 0 && strcmp(s->name[j - 1], s->name[j]) > 0; j--) {
+            char t[600];
+            memcpy(t, s->name[j], sizeof(t));
+            memcpy(s->name[j], s->name[j - 1], sizeof(t));
+            memcpy(s->name[j - 1], t, sizeof(t));
+            char *d = s->data[j];
+            s->data[j] = s->data[j - 1];
+            s->data[j - 1] = d;
+            long z = s->size[j];
+            s->size[j] = s->size[j - 1];
+            s->size[j - 1] = z;
+        }
+}
+
+static void snap_free(struct snap *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->data[i]);
+}
+
+/* Index of @p name in @p s, -1 when absent. */
+static int snap_find(const struct snap *s, const char *name)
+{
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->name[i], name))
+            return i;
+    return -1;
+}
+
+/* One line of stderr (no more), returned in @p line. */
+static void one_line(const char *errpath, char *line, size_t cap)
+{
+    char *e = vsr_test_slurp(errpath);
+    assert_non_null(e);
+    size_t len = strlen(e);
+    assert_true(len > 0 && e[len - 1] == '\n');
+    assert_null(memchr(e, '\n', len - 1));
+    snprintf(line, cap, "%s", e);
+    free(e);
+}
+
+/*
+ * Issue 21: a report on a full disk. Every file must appear complete or not
+ * at all: rerunning over a finished report under RLIMIT_FSIZE fails with
+ * one line and exit 1 and leaves every file of the previous report as it
+ * was (same names, same bytes, no temporary file); a first report under the
+ * limit leaves no zero-byte, partial or temporary file, only files equal
+ * to the complete report's.
+ */
+static void test_full_disk(void **state)
+{
+    struct fixture *fx = *state;
+    char out[300], out2[300], errpath[300], line[1024], db[300];
+    /* A copy of the log in rollback-journal mode: a WAL reader must create
+     * the 32 KiB -shm file, which the limit would refuse before any report
+     * file is written. */
+    snprintf(db, sizeof(db), "%s/full.db", fx->dir);
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(fx->db, &h), SQLITE_OK);
+    char sql[400];
+    snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", db);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    snprintf(out, sizeof(out), "%s/full", fx->dir);
+    snprintf(out2, sizeof(out2), "%s/full2", fx->dir);
+    snprintf(errpath, sizeof(errpath), "%s/full.err", fx->dir);
+    const char *args[] = {"--db",        db,        "--out", out, "--base", "abpn_x4",
+                          "--plot-size", "320x200", NULL};
+    assert_int_equal(report_limited(args, 0, errpath), 0);
+    struct snap before, after;
+    snap_take(&before, out);
+    assert_true(before.n >= 5); /* md, tex, html and the CSVs at least */
+    /* Every limit is below index.html (style + script, > 8 KiB) so some file
+     * fails; 40000 only stops the largest SVG plot (when gnuplot is there). */
+    int idx = snap_find(&before, "index.html");
+    assert_true(idx >= 0 && before.size[idx] > 8192);
+    static const rlim_t limits[] = {40000, 8192, 2048, 512};
+    for (size_t li = 0; li < sizeof(limits) / sizeof(limits[0]); li++) {
+        rlim_t limit = limits[li];
+        assert_int_equal(report_limited(args, limit, errpath), 1);
+        one_line(errpath, line, sizeof(line));
+        print_message("limit %lu: %s", (unsigned long)limit, line);
+        assert_true(strstr(line, "File too large") || strstr(line, "the whole picture") ||
+                    strstr(line, "gnuplot failed"));
+        snap_take(&after, out);
+        assert_int_equal(after.n, before.n);
+        for (int i = 0; i < before.n; i++) {
+            assert_string_equal(after.name[i], before.name[i]);
+            assert_int_equal(after.size[i], before.size[i]);
+            assert_memory_equal(after.data[i], before.data[i], (size_t)before.size[i]);
+        }
+        snap_free(&after);
+
+        const char *fresh[] = {"--db",        db,        "--out", out2, "--base", "abpn_x4",
+                               "--plot-size", "320x200", NULL};
+        assert_int_equal(report_limited(fresh, limit, errpath), 1);
+        one_line(errpath, line, sizeof(line));
+        struct stat st;
+        if (stat(out2, &st) == 0) {
+            snap_take(&after, out2);
+            for (int i = 0; i < after.n; i++) {
+                int j = snap_find(&before, after.name[i]);
+                size_t len = strlen(after.name[i]);
+                if (j >= 0 && len > 3 && !strcmp(after.name[i] + len - 3, ".gp")) {
+                    /* a script names its folder (full2, not full): whole when it ends
+                     * as every plot script does */
+                    const char *d = after.data[i];
+                    assert_true(strlen(d) > 20);
+                    assert_string_equal(d + strlen(d) - 19, "unset output\nreset\n");
+                    continue;
+                }
+                if (j >= 0 && len > 4 && !strcmp(after.name[i] + len - 4, ".png")) {
+                    /* gnuplot's pictures: whole when they end with the IEND chunk */
+                    assert_true(after.size[i] > 12);
+                    assert_memory_equal(after.data[i] + after.size[i] - 8,
+                                        "IEND\xae\x42\x60\x82", 8);
+                    continue;
+                }
+                if (j >= 0 && len > 4 && !strcmp(after.name[i] + len - 4, ".svg")) {
+                    assert_non_null(strstr(after.data[i], "</svg>"));
+                    continue;
+                }
+                if (j < 0 || after.size[i] != before.size[j])
+                    fail_msg("%s/%s: %ld bytes, not a complete report file", out2,
+                             after.name[i], after.size[i]);
+                assert_memory_equal(after.data[i], before.data[j], (size_t)before.size[j]);
+            }
+            print_message("limit %lu, first report: %d complete file(s) kept\n",
+                          (unsigned long)limit, after.n);
+            snap_free(&after);
+            vsr_test_rmtree(out2);
+        }
+    }
+    snap_free(&before);
+}
+
+/* Issue 21: the report must never write over its run log. */
+static void test_db_not_overwritten(void **state)
+{
+    struct fixture *fx = *state;
+    char errpath[300], line[1024], out[300], db2[400], cmd[1600];
+    snprintf(errpath, sizeof(errpath), "%s/alias.err", fx->dir);
+    char *db_bytes = vsr_test_slurp(fx->db);
+    struct stat st0;
+    assert_int_equal(stat(fx->db, &st0), 0);
+    /* --out is the database */
+    const char *same[] = {"--db", fx->db, "--out", fx->db, NULL};
+    assert_int_equal(report_limited(same, 0, errpath), 2);
+    one_line(errpath, line, sizeof(line));
+    assert_non_null(strstr(line, "would write over the run log"));
+    /* the database is named like a file of the report, in --out */
+    snprintf(out, sizeof(out), "%s/rep_alias", fx->dir);
+    snprintf(db2, sizeof(db2), "%s/report.md", out);
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && cp '%s' '%s'", out, fx->db, db2);
+    assert_int_equal(system(cmd), 0);
+    const char *named[] = {"--db", db2, "--out", out, "--no-plots", NULL};
+    assert_int_equal(report_limited(named, 0, errpath), 2);
+    one_line(errpath, line, sizeof(line));
+    assert_non_null(strstr(line, "report.md"));
+    char *copy = vsr_test_slurp(db2);
+    assert_memory_equal(copy, db_bytes, (size_t)st0.st_size);
+    free(copy);
+    /* ... through a symlinked --out */
+    char link_out[800];
+    snprintf(link_out, sizeof(link_out), "%s/link_out", fx->dir);
+    assert_int_equal(symlink(out, link_out), 0);
+    const char *linked[] = {"--db", db2, "--out", link_out, "--no-plots", NULL};
+    assert_int_equal(report_limited(linked, 0, errpath), 2);
+    /* an --out that merely holds the database is fine: OUT/runs.db beside the report */
+    const char *holds[] = {"--db",       fx->db,     "--out", fx->dir,
+                           "--no-plots", "--format", "md",    NULL};
+    assert_int_equal(report_limited(holds, 0, errpath), 0);
+    copy = vsr_test_slurp(fx->db);
+    assert_memory_equal(copy, db_bytes, (size_t)st0.st_size);
+    free(copy);
+    free(db_bytes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +702,8 @@ int main(void)
         cmocka_unit_test(test_leaderboard_from_db),
         cmocka_unit_test(test_frames_and_tune),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_db_not_overwritten),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return VSR_RUN_TESTS(tests, setup, teardown);
 }

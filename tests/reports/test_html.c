@@ -98,9 +98,8 @@ static void test_chromium_screenshot(void **state)
 {
     (void)state;
     if (access("/usr/bin/chromium", X_OK) != 0) {
-        print_message("skipped: /usr/bin/chromium is absent (optional; apt-get install "
-                      "chromium to run the screenshot test)\n");
-        skip();
+        VSR_SKIP("/usr/bin/chromium is absent (optional; apt-get install chromium to run "
+                 "the screenshot test)");
     }
     char dir[256], path[512], shot[512], cmd[4096];
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
@@ -171,8 +170,7 @@ static void test_chromium_sort(void **state)
 {
     (void)state;
     if (access("/usr/bin/chromium", X_OK) != 0) {
-        print_message("skipped: /usr/bin/chromium is absent (optional)\n");
-        skip();
+        VSR_SKIP("/usr/bin/chromium is absent (optional)");
     }
     char dir[256], path[512], cmd[4096], dom[600];
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
@@ -220,5 +218,5 @@ int main(void)
         cmocka_unit_test(test_chromium_screenshot),
         cmocka_unit_test(test_chromium_sort),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -138,5 +138,5 @@ int main(void)
         cmocka_unit_test(test_all_equal),
         cmocka_unit_test(test_brute_force),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

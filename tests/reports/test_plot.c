@@ -12,10 +12,9 @@
 
 #define SKIP_WITHOUT_GNUPLOT()                                                                 \
     do {                                                                                       \
-        if (!vsr_report_gnuplot_available()) {                                                 \
-            print_message("skipped: gnuplot is not on PATH (apt-get install gnuplot-nox)\n");  \
-            skip();                                                                            \
-        }                                                                                      \
+        if (!vsr_report_gnuplot_available())                                                   \
+            VSR_SKIP("gnuplot is not on PATH (apt-get install gnuplot-nox)");                  \
+                                                                                               \
     } while (0)
 
 /* Width and height from a PNG's signature + IHDR; -1 when not a PNG. */
@@ -236,5 +235,5 @@ int main(void)
         cmocka_unit_test(test_missing_gnuplot),
         cmocka_unit_test(test_gnuplot_exit_127),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -61,6 +61,25 @@ static void test_csv_quoting(void **state)
     expect_str(render(vsr_report_put_csv, "cr\rhere"), "\"cr\rhere\"");
     expect_str(render(vsr_report_put_csv, " lead"), "\" lead\"");
     expect_str(render(vsr_report_put_csv, "trail "), "\"trail \"");
+    /* formula injection (OWASP CSV Injection): text cells get a leading quote */
+    expect_str(render(vsr_report_put_csv, "=HYPERLINK(\"http://x\",\"a\")"),
+               "\"'=HYPERLINK(\"\"http://x\"\",\"\"a\"\")\"");
+    expect_str(render(vsr_report_put_csv, "+1+cmd|' /C calc'!A0"), "\"'+1+cmd|' /C calc'!A0\"");
+    expect_str(render(vsr_report_put_csv, "-2+3"), "\"'-2+3\"");
+    expect_str(render(vsr_report_put_csv, "@SUM(A1)"), "\"'@SUM(A1)\"");
+    expect_str(render(vsr_report_put_csv, "\t=1"), "\"'\t=1\"");
+    expect_str(render(vsr_report_put_csv, "\r=1"), "\"'\r=1\"");
+    expect_str(render(vsr_report_put_csv, "a=b"), "a=b");
+    /* numbers in numeric columns stay numbers; text there is still neutralised */
+    expect_str(render(vsr_report_put_csv_number, "-0.12"), "-0.12");
+    expect_str(render(vsr_report_put_csv_number, "+0.5"), "+0.5");
+    expect_str(render(vsr_report_put_csv_number, "-inf"), "-inf");
+    expect_str(render(vsr_report_put_csv_number, "-"), "-");
+    expect_str(render(vsr_report_put_csv_number, "-.5"), "-.5");
+    expect_str(render(vsr_report_put_csv_number, "=1+2"), "\"'=1+2\"");
+    expect_str(render(vsr_report_put_csv_number, "-cmd"), "\"'-cmd\"");
+    /* a text column holding a negative number is text: neutralised too */
+    expect_str(render(vsr_report_put_csv, "-0.12"), "\"'-0.12\"");
 }
 
 static void test_md_html_escaping(void **state)
@@ -69,8 +88,15 @@ static void test_md_html_escaping(void **state)
     expect_str(render(vsr_report_put_md, "a|b"), "a\\|b");
     expect_str(render(vsr_report_put_md, "MVSR_13"), "MVSR_13");
     expect_str(render(vsr_report_put_md, "_x_ *y* `z` <b> c\\d"),
-               "\\_x\\_ \\*y\\* \\`z\\` \\<b> c\\\\d");
+               "\\_x\\_ \\*y\\* \\`z\\` \\<b\\> c\\\\d");
     expect_str(render(vsr_report_put_md, "two\nlines"), "two lines");
+    /* user text forms no link, image, autolink, HTML or entity */
+    expect_str(render(vsr_report_put_md, "[x](javascript:alert(1))"),
+               "\\[x\\](javascript:alert(1))");
+    expect_str(render(vsr_report_put_md, "![i](http://e/x.png)"), "!\\[i\\](http://e/x.png)");
+    expect_str(render(vsr_report_put_md, "<javascript:x> <img src=x onerror=y>"),
+               "\\<javascript:x\\> \\<img src=x onerror=y\\>");
+    expect_str(render(vsr_report_put_md, "&lt;b&gt;"), "\\&lt;b\\&gt;");
     expect_str(render(vsr_report_put_html, "<a href=\"x\">&'</a>"),
                "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
 }
@@ -108,8 +134,9 @@ static void three_rows(vsr_report_row r[3])
 static const char LEADERBOARD_MD[] =
     "### Leaderboard: vid4 (BIx4), channel Y\n"
     "\n"
-    "| Rank | Model | Variant | Precision | PSNR [dB] | SSIM | NIQE | Params [K] | MACs [G] @ "
-    "180x320 | ms/frame [95% CI] (p95) | Threads | Tile |\n"
+    "| Rank | Model | Variant | Precision | PSNR \\[dB\\] | SSIM | NIQE | Params \\[K\\] | "
+    "MACs \\[G\\] @ "
+    "180x320 | ms/frame \\[95% CI\\] (p95) | Threads | Tile |\n"
     "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n"
     "| 1 | MVSR_13 | noattn | int8 | **26.50** | 0.8000 | - | **30.0** | **1.250** | **5.00** "
     "| "
@@ -362,7 +389,7 @@ static void test_summary(void **state)
     static const char want[] =
         "### Summary across benchmarks\n\n"
         "| Model | Variant | Precision | Threads | Tile | vid4 (BIx4) Y PSNR / SSIM | reds4 "
-        "(BIx4) RGB PSNR / SSIM | Params [K] | Git |\n"
+        "(BIx4) RGB PSNR / SSIM | Params \\[K\\] | Git |\n"
         "|---|---|---|---:|---|---:|---:|---:|---|\n"
         "| ABPN | base | fp32 | 2 | none | **26.50 / 0.8123** | 28.25 / 0.8000 | 42.0 | "
         "abc1234 "
@@ -432,5 +459,5 @@ int main(void)
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_formats),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

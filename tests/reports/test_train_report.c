@@ -108,8 +108,8 @@ static void test_training_table(void **st)
     char *md = vsr_test_slurp(path);
     assert_non_null(md);
     assert_non_null(strstr(md, "0 row(s), 2 training run(s)."));
-    assert_non_null(strstr(md, "| Run | Model | Status | Steps | Planned | Wall [s] |"
-                               " Val PSNR-Y [dB] | Bicubic [dB] |\n"));
+    assert_non_null(strstr(md, "| Run | Model | Status | Steps | Planned | Wall \\[s\\] |"
+                               " Val PSNR-Y \\[dB\\] | Bicubic \\[dB\\] |\n"));
     assert_non_null(strstr(md, "| abpn | ABPN_x4 | done | 20 | 20 | 125.2 | **22.00** |"
                                " 27.22 |\n"));
     assert_non_null(strstr(md, "| elsr | ELSR | done | 10 | 10 | 6.5 | 21.00 | 27.22 |\n"));
@@ -170,5 +170,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_training_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_training_runs, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

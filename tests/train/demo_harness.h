@@ -25,8 +25,7 @@ static inline int vsr_test_train_data(const char *tmp, char *data, size_t cap)
 #define VSR_TEST_NEED_TRAIN_DATA(have_data)                                                    \
     do {                                                                                       \
         if (!(have_data)) {                                                                    \
-            print_message("skipped: opencv-doc (%s) is absent\n", VSR_DEMO_SOURCE_DIR);        \
-            skip();                                                                            \
+            VSR_SKIP("opencv-doc (%s) is absent", VSR_DEMO_SOURCE_DIR);                        \
             return; /* skip() is not declared noreturn */                                      \
         }                                                                                      \
     } while (0)

@@ -279,5 +279,5 @@ int main(void)
         cmocka_unit_test(test_bad_db),
         cmocka_unit_test(test_logger_failure_keeps_checkpoint),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return VSR_RUN_TESTS(tests, setup, teardown);
 }

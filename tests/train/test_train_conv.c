@@ -135,9 +135,7 @@ static void test_conv_kernels_equal_scalar(void **st)
 {
     (void)st;
     if (!(vsr_cpu_features() & VSR_ISA_AVX2)) {
-        print_message(
-            "skipped: this CPU has no AVX2, the trainer runs its scalar convs only\n");
-        skip();
+        VSR_SKIP("this CPU has no AVX2, the trainer runs its scalar convs only");
     }
     static const geo cases[] = {
         {13, 11, 3, 28, 3, 1, 1, 1, VSR_ACT_NONE}, /* a first layer */
@@ -160,5 +158,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_kernels_equal_scalar),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -556,5 +556,5 @@ int main(void)
         cmocka_unit_test(test_state_bptt),
         cmocka_unit_test(test_engine_match),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -368,5 +368,5 @@ int main(void)
         cmocka_unit_test(test_overfit),       cmocka_unit_test(test_config),
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_resume),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return VSR_RUN_TESTS(tests, setup, teardown);
 }
