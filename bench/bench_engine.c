@@ -12,6 +12,8 @@
  *
  * usage: bench_engine [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16,int8,fp16n] [-f E2E_FRAMES]
  *                     [--vid4 DIR] [--no-peak]
+ *        bench_engine --wait-ratios[=spin,yield,frame] [-n RUNS] [-t THREADS] [-p ...]
+ *                     (1 vs THREADS threads per thread-pool wait policy, see bench_wait())
  *        bench_engine --model NAME [--size WxH] [--weights FILE] [-n RUNS] [-t THREADS]
  *                     [-p ...] [--layers]   (one zoo model, see bench_model())
  */
@@ -396,15 +398,105 @@ static int make_engine(const vsr_graph *g, int p, pthreadpool_t pool, int profil
     return vsr_engine_create(g, p == 3 ? VSR_PREC_FP16N : (vsr_precision)p, pool, &o, e, err);
 }
 
+/* "load 1/5/15 min: a b c" from /proc/loadavg, or "load ?" */
+static void load_line(char *buf, size_t cap)
+{
+    double a = 0, b = 0, c = 0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
+        snprintf(buf, cap, "load average %.2f %.2f %.2f", a, b, c);
+    else
+        snprintf(buf, cap, "load average unknown");
+    if (f)
+        fclose(f);
+}
+
+/*
+ * --wait-ratios: for every wait policy and precision, an engine on the
+ * calling thread (1 thread) and one on a pool of @p threads, run alternately
+ * (1 N 1 N ... after 3 warm-up runs each, so a change of load hits both), and
+ * the median / p95 ms of each with the speed-up median(1) / median(N): > 1
+ * means the threads pay. The policies run one after the other; the load
+ * average before and after is printed, since the figures mean nothing
+ * without it.
+ */
+static int bench_wait(const vsr_graph *g, const float *x, long runs, long threads,
+                      const int *want, const char *list)
+{
+    vsr_error err = {0};
+    vsr_wait_policy pol[8];
+    int npol = 0;
+    char buf[128], ld[96];
+    snprintf(buf, sizeof(buf), "%s", list ? list : "spin,yield,frame");
+    for (char *sv = NULL, *tok = strtok_r(buf, ",", &sv); tok && npol < 8;
+         tok = strtok_r(NULL, ",", &sv))
+        if (vsr_wait_policy_parse(tok, &pol[npol++], &err))
+            return fprintf(stderr, "bench_engine: --wait-ratios: %s\n", err.msg), 2;
+    if (threads < 2)
+        return fprintf(stderr, "bench_engine: --wait-ratios needs -t 2 or more\n"), 2;
+    pthreadpool_t pool = pthreadpool_create((size_t)threads);
+    double *t1 = malloc((size_t)runs * sizeof(double)),
+           *tn = malloc((size_t)runs * sizeof(double));
+    if (!pool || !t1 || !tn)
+        return fprintf(stderr, "bench_engine: out of memory\n"), 1;
+    load_line(ld, sizeof(ld));
+    printf("# bench_engine --wait-ratios: ABPN-x4 %dx%d, 1 vs %ld threads, %ld runs each, "
+           "alternating; %s at the start\n",
+           H, W, threads, runs, ld);
+    printf("| prec | wait | 1 thread median / p95 ms | %ld threads median / p95 ms | "
+           "speed-up 1t/%ldt |\n|---|---|---|---|---|\n",
+           threads, threads);
+    for (int k = 0; k < npol; k++)
+        for (int p = 0; p < NPREC; p++) {
+            if (!want[p])
+                continue;
+            vsr_engine *e1 = NULL, *en = NULL;
+            vsr_engine_options o;
+            vsr_engine_options_default(&o);
+            o.wait = pol[k];
+            vsr_precision prec = p == 3 ? VSR_PREC_FP16N : (vsr_precision)p;
+            CHECK(vsr_engine_create(g, prec, NULL, &o, &e1, &err));
+            CHECK(vsr_engine_create(g, prec, pool, &o, &en, &err));
+            CHECK(vsr_engine_set_input(e1, 0, x, H, W, 3, &err));
+            CHECK(vsr_engine_set_input(en, 0, x, H, W, 3, &err));
+            for (long r = -3; r < runs; r++) {
+                double t0 = now_s();
+                CHECK(vsr_engine_run(e1, &err));
+                double t1s = now_s();
+                CHECK(vsr_engine_run(en, &err));
+                double t2s = now_s();
+                if (r >= 0)
+                    t1[r] = (t1s - t0) * 1e3, tn[r] = (t2s - t1s) * 1e3;
+            }
+            double m1, p1, mn, pn;
+            stats(t1, (int)runs, &m1, &p1);
+            stats(tn, (int)runs, &mn, &pn);
+            printf("| %s | %s | %.2f / %.2f | %.2f / %.2f | %.2fx |\n", prec_names[p],
+                   vsr_wait_policy_name(pol[k]), m1, p1, mn, pn, m1 / mn);
+            fflush(stdout);
+            vsr_engine_free(&e1);
+            vsr_engine_free(&en);
+        }
+    load_line(ld, sizeof(ld));
+    printf("# %s at the end\n", ld);
+    pthreadpool_destroy(pool);
+    free(t1), free(tn);
+    return 0;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench_engine [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16,int8,fp16n] "
                "[-f E2E_FRAMES] [--vid4 DIR] [--no-peak]\n"
                "       bench_engine --model NAME [--size WxH] [--weights FILE] [-n RUNS] "
                "[-t THREADS] [-p ...] [--layers]\n"
+               "       bench_engine --wait-ratios[=spin,yield,frame] [-n RUNS] [-t THREADS] "
+               "[-p ...]\n"
                "  -n RUNS (>= 3), -t threads, -p precisions (alternating run by run);\n"
                "  --model: one zoo model, --size LR size (default 120x68), --weights .vsrw\n"
-               "  (default random), --layers per-layer mean us per run\n");
+               "  (default random), --layers per-layer mean us per run;\n"
+               "  --wait-ratios: 1 vs -t threads (default 2) per thread-pool wait policy,\n"
+               "  FP32 and INT8 unless -p, side by side with the load average\n");
 }
 
 /*
@@ -555,12 +647,17 @@ int main(int argc, char **argv)
     const char *vid4 = "../shared/data/vid4"; /* as the configs: relative to the cwd */
     vsr_error err = {0};
     const char *model = NULL, *weights = NULL;
-    int mh = 68, mw = 120, layers = 0;
-    static const struct option lo[] = {
-        {"vid4", required_argument, 0, 'V'},    {"no-peak", no_argument, 0, 'P'},
-        {"model", required_argument, 0, 'M'},   {"size", required_argument, 0, 'S'},
-        {"weights", required_argument, 0, 'W'}, {"layers", no_argument, 0, 'L'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    int mh = 68, mw = 120, layers = 0, wait_ratios = 0;
+    const char *wait_list = NULL;
+    static const struct option lo[] = {{"vid4", required_argument, 0, 'V'},
+                                       {"no-peak", no_argument, 0, 'P'},
+                                       {"model", required_argument, 0, 'M'},
+                                       {"size", required_argument, 0, 'S'},
+                                       {"weights", required_argument, 0, 'W'},
+                                       {"layers", no_argument, 0, 'L'},
+                                       {"wait-ratios", optional_argument, 0, 'R'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "n:t:p:f:h", lo, NULL)) != -1) {
         switch (opt) {
@@ -604,6 +701,10 @@ int main(int argc, char **argv)
             break;
         case 'L':
             layers = 1;
+            break;
+        case 'R':
+            wait_ratios = 1;
+            wait_list = optarg;
             break;
         case 'S': {
             char *end = NULL;
@@ -675,6 +776,14 @@ int main(int argc, char **argv)
         vsr_calib_free(&cal);
     }
     synth(x, H, W, 0);
+    if (wait_ratios) {
+        if (!want_given)
+            want[VSR_PREC_FP16] = want[VSR_PREC_FP16N] = 0;
+        int rc = bench_wait(g, x, runs, maxthreads, want, wait_list);
+        free(x), free(ya), free(yb);
+        vsr_graph_free(&g);
+        return rc;
+    }
     /* FP32 reference output, to report each precision's deviation from it */
     float *yref = malloc(nout * sizeof(float));
     if (!yref)

@@ -1,11 +1,15 @@
 /* Shared pieces of the vsrbench subcommands (cli.h). */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "cli.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "vsr/bench.h"
 
 int vsr_cli_progress_parse(const char *when, int *progress, vsr_error *err)
 {
@@ -52,4 +56,29 @@ int vsr_cli_pool_create(long threads, pthreadpool_t *pool, vsr_error *err)
 int vsr_cli_input_exit(int rc)
 {
     return rc == -ENOMEM || rc == -EIO ? VSR_EXIT_FAILURE : VSR_EXIT_USAGE;
+}
+
+int vsr_cli_idle_cores(int *usable, double *idle)
+{
+    cpu_set_t set;
+    int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        ncpu = CPU_COUNT(&set);
+    if (ncpu < 1)
+        ncpu = 1;
+    *usable = ncpu;
+    *idle = ncpu;
+    int online = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    vsr_timing_probe a, b;
+    vsr_timing_probe_read(&a);
+    struct timespec ts = {0, 300000000};
+    nanosleep(&ts, NULL);
+    vsr_timing_probe_read(&b);
+    if (a.ok && b.ok && b.total > a.total && online > 0) {
+        /* all CPUs' idle share x online CPUs = idle CPUs; at most the usable ones */
+        double share = 1.0 - (double)(b.busy - a.busy) / (double)(b.total - a.total);
+        *idle = share * online < ncpu ? share * online : ncpu;
+    }
+    int n = (int)(*idle + 0.2);
+    return n < 1 ? 1 : n > ncpu ? ncpu : n;
 }

@@ -47,4 +47,12 @@ int vsr_cli_input_exit(int rc);
  */
 int vsr_cli_pool_create(long threads, pthreadpool_t *pool, vsr_error *err);
 
+/**
+ * The thread count of `threads: auto`: how many of the CPUs this process
+ * may use (its affinity mask, *@p usable) are idle now, from /proc/stat
+ * over 300 ms (*@p idle, fractional): floor(idle + 0.2), at least 1 and at
+ * most *@p usable. Sleeps 300 ms.
+ */
+int vsr_cli_idle_cores(int *usable, double *idle);
+
 #endif

@@ -14,13 +14,16 @@
  * layer), reset after the warm-up, so layer_profile holds the mean ms per
  * timed LR frame of every layer; that overhead is inside the frame times.
  */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include <getopt.h>
+#include <sched.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pthreadpool.h>
@@ -43,7 +46,16 @@
 #define VSR_BUILD_FLAGS "unknown"
 #endif
 
-enum { ARG_DB = 256, ARG_RESUME, ARG_DRY_RUN, ARG_SET, ARG_PROGRESS, ARG_NO_REPORT };
+enum {
+    ARG_DB = 256,
+    ARG_RESUME,
+    ARG_DRY_RUN,
+    ARG_SET,
+    ARG_PROGRESS,
+    ARG_NO_REPORT,
+    ARG_PIN,
+    ARG_DETAIL
+};
 
 static void usage(FILE *out)
 {
@@ -54,7 +66,11 @@ static void usage(FILE *out)
         "Expand the sweep in CONFIG (YAML: datasets x models x precisions x tile x pad x\n"
         "threads, minus the exclude: rules), run every run: build the model, load its\n"
         "weights, calibrate INT8, warm up, time every LR frame, score every SR frame,\n"
-        "and record each run in one transaction in the SQLite run log.\n"
+        "and record each run in one transaction in the SQLite run log. Runs on one\n"
+        "dataset take turns (A B A B), one timed pass each, until each has timing.runs\n"
+        "passes, timing.min_runs frames and timing.min_secs seconds. A run whose median\n"
+        "interval is wide or that shared the CPUs with other processes is marked noisy\n"
+        "(docs/PERFORMANCE.md, \"Noisy runs\").\n"
         "\n"
         "options:\n"
         "      --db FILE         run log (default: output.db of the config, runs.db)\n"
@@ -66,6 +82,11 @@ static void usage(FILE *out)
         "      --progress WHEN   auto (stderr is a terminal), always, never\n"
         "      --no-report       do not write the report (output.report_dir of the config)\n"
         "                        at the end; a report failure is only a warning\n"
+        "      --pin CPUS        run on these CPUs only (sched_setaffinity; e.g. 0 or 0-1,3);\n"
+        "                        threads: auto then counts only their idle ones\n"
+        "      --timing-detail   per run, benchmark_model's line: count= first= min= max=\n"
+        "                        avg= std= median= p95= (ms), the median's 95%% interval,\n"
+        "                        the init (build + calibration) ms and the machine state\n"
         "  -q, --quiet           no summary table\n"
         "  -h, --help            this help\n"
         "exit codes: 0 all runs ok (or skipped: an optional model's weights are absent),\n"
@@ -124,6 +145,15 @@ struct run_state {
     int n_layers;
     char **names; /* clip names (owned) */
     char isa[64];
+    /* timing across the interleaved passes */
+    int threads; /* the pool size actually used */
+    int passes;  /* timed passes done */
+    double first_ms, total_ms;
+    vsr_timing_env_acc env_acc;
+    vsr_timing_env env;
+    vsr_timing_stats timing;
+    char noisy_why[160];
+    const char *pinned; /* --pin list (borrowed) or NULL */
 };
 
 static void run_state_free(struct run_state *s)
@@ -292,22 +322,24 @@ static int save_sr(const vsr_config *cfg, const vsr_sweep_run *r, const char *cl
     return vsr_image_write_png(path, sr, err);
 }
 
-/* execute(): the run did not start because an optional input is absent */
+/* setup(): the run did not start because an optional input is absent */
 #define RUN_SKIPPED 1
 
 /*
- * Execute one run; fill @p res (arrays owned by @p s). Returns 0 when the
- * run succeeded, RUN_SKIPPED (err says why) when an optional model's
- * weights are absent, else a negative errno with err set (the run then
- * counts as failed; res keeps what is known).
+ * Prepare one run: model, weights, calibration, engine, then the warm-up
+ * on the first frames of the first clip (discarded; the first one is the
+ * cold "first" time). The build time goes to res->init_ms. Returns 0,
+ * RUN_SKIPPED (err says why) when an optional model's weights are absent,
+ * else a negative errno with err set (the run then counts as failed).
  */
-static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
-                   const vsr_metrics_niqe_model *niqe, struct progress *pg, struct run_state *s,
-                   vsr_runlog_result *res, vsr_timing_stats *timing, vsr_error *err)
+static int setup(const vsr_config *cfg, const vsr_sweep_run *r, int threads,
+                 struct run_state *s, vsr_runlog_result *res, vsr_error *err)
 {
     int rc;
     vsr_clip clip = {0};
     vsr_frame sr = {0};
+    s->first_ms = NAN;
+    s->threads = threads;
     s->entry = vsr_models_zoo_find(r->model->type);
     if (!s->entry)
         return vsr_error_set(err, -EINVAL,
@@ -326,7 +358,7 @@ static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
         return vsr_error_set(err, -EINVAL, "model %s is x%d, the config's scale is %d",
                              r->model->name, s->hp.scale, cfg->scale);
     vsr_pipe_interface(s->entry, r->model, &s->hp, &s->temporal, &s->in_ch, &s->state_ch);
-    if ((rc = vsr_cli_pool_create(r->threads, &s->pool, err)))
+    if ((rc = vsr_cli_pool_create(threads, &s->pool, err)))
         return rc;
     if ((rc = vsr_pipe_open_dataset(cfg->scale, r->dataset, r->degradation, &s->ds, err)))
         return rc;
@@ -336,36 +368,103 @@ static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
     if (!s->clips || !s->names)
         return vsr_error_set(err, -ENOMEM, "out of memory");
     s->n_clips = n_clips;
-    double first_ms = NAN;
-    for (int c = 0; c < n_clips; c++) {
+    if (n_clips < 1)
+        return vsr_error_set(err, -ENODATA, "dataset %s has no clips", r->dataset->name);
+    if ((rc = vsr_dataset_load_clip(s->ds, 0, &clip, err)))
+        goto end;
+    double t0 = vsr_timing_now_ms();
+    if ((rc = build_model(s, cfg, r, &clip, res, err)))
+        goto end;
+    res->init_ms = vsr_timing_now_ms() - t0;
+    if ((rc = vsr_frame_alloc(&sr, clip.lr[0].width * cfg->scale,
+                              clip.lr[0].height * cfg->scale, 3, err)))
+        goto end;
+    for (int i = 0; i < cfg->warmup; i++) {
+        int ready;
+        t0 = vsr_timing_now_ms();
+        rc = vsr_models_runner_push(s->runner, &clip.lr[i % clip.n_frames], &sr, &ready, NULL,
+                                    err);
+        if (i == 0)
+            s->first_ms = vsr_timing_now_ms() - t0;
+        if (rc)
+            goto end;
+    }
+    for (int ready = 1; ready;) /* drain: the next push starts a clip */
+        if ((rc = vsr_models_runner_push(s->runner, NULL, &sr, &ready, NULL, err)))
+            goto end;
+    if (s->engine) /* profile the timed frames only */
+        vsr_engine_profile_reset(s->engine);
+end:
+    vsr_clip_free(&clip);
+    vsr_frame_free(&sr);
+    return rc;
+}
+
+/* What on_frame() needs of a timed pass over one clip. */
+struct frame_ctx {
+    const vsr_config *cfg;
+    const vsr_sweep_run *r;
+    const vsr_metrics_niqe_model *niqe;
+    struct progress *pg;
+    struct run_state *s;
+    const vsr_clip *clip;
+    int c, pass;
+    vsr_metric_stats *st; /* [5]: the clip's metric means */
+};
+
+/* vsr_pipe_timed_clip() callback: keep the ms; on pass 0 score the frame
+ * (after its timed call, never during it) and save it when asked. */
+static int on_frame(void *ctx, int t_out, double ms, const vsr_frame *sr, vsr_error *err)
+{
+    struct frame_ctx *fc = ctx;
+    struct run_state *s = fc->s;
+    const vsr_clip *clip = fc->clip;
+    int rc;
+    if ((rc = push_sample(s, ms)) < 0)
+        return vsr_error_set(err, rc, "out of memory");
+    s->total_ms += ms;
+    fc->pg->frames_done++;
+    show_progress(fc->pg, fc->r->key, clip->name, t_out + 1, clip->n_frames);
+    if (fc->pass > 0)
+        return 0;
+    vsr_runlog_frame *f = new_frame(s);
+    if (!f)
+        return vsr_error_set(err, -ENOMEM, "out of memory");
+    f->clip = s->names[fc->c];
+    f->index = clip->first + t_out;
+    f->ms = ms;
+    if ((rc = score(fc->cfg, fc->niqe, s->pool, &clip->gt[t_out], sr, &f->m, err)))
+        return vsr_error_wrap(err, rc, "clip %s frame %d", clip->name, t_out);
+    double v[5] = {f->m.psnr_rgb, f->m.psnr_y, f->m.ssim_rgb, f->m.ssim_y, f->m.niqe};
+    for (int k = 0; k < 5; k++)
+        if (!isnan(v[k]))
+            vsr_metrics_stats_add(&fc->st[k], v[k]);
+    if (fc->cfg->save_images &&
+        (rc = save_sr(fc->cfg, fc->r, clip->name, clip->first + t_out, sr, err)))
+        return rc;
+    return 0;
+}
+
+/*
+ * One timed pass of a prepared run over every LR frame of every clip.
+ * Pass 0 also scores every SR frame (after its timed call, never during
+ * it) and fills the clip means. The machine state of each clip's timed
+ * stretch is added to s->env.
+ */
+static int timed_pass(const vsr_config *cfg, const vsr_sweep_run *r,
+                      const vsr_metrics_niqe_model *niqe, struct progress *pg,
+                      struct run_state *s, vsr_error *err)
+{
+    int rc = 0, pass = s->passes;
+    vsr_clip clip = {0};
+    vsr_frame sr = {0};
+    double tps = (double)sysconf(_SC_CLK_TCK);
+    for (int c = 0; c < s->n_clips; c++) {
         if ((rc = vsr_dataset_load_clip(s->ds, c, &clip, err)))
             goto end;
-        if (!(s->names[c] = strdup(clip.name))) {
+        if (!s->names[c] && !(s->names[c] = strdup(clip.name))) {
             rc = vsr_error_set(err, -ENOMEM, "out of memory");
             goto end;
-        }
-        if (c == 0) {
-            if ((rc = build_model(s, cfg, r, &clip, res, err)))
-                goto end;
-            /* warm-up on the first frames of the first clip, discarded */
-            for (int i = 0; i < cfg->warmup; i++) {
-                int ready;
-                if (!sr.data && (rc = vsr_frame_alloc(&sr, clip.lr[0].width * cfg->scale,
-                                                      clip.lr[0].height * cfg->scale, 3, err)))
-                    goto end;
-                double t0 = vsr_timing_now_ms();
-                rc = vsr_models_runner_push(s->runner, &clip.lr[i % clip.n_frames], &sr, &ready,
-                                            NULL, err);
-                if (i == 0)
-                    first_ms = vsr_timing_now_ms() - t0;
-                if (rc)
-                    goto end;
-            }
-            for (int ready = 1; ready;) /* drain: the next push starts a clip */
-                if ((rc = vsr_models_runner_push(s->runner, NULL, &sr, &ready, NULL, err)))
-                    goto end;
-            if (s->engine) /* profile the timed frames only */
-                vsr_engine_profile_reset(s->engine);
         }
         int W = clip.lr[0].width * cfg->scale, H = clip.lr[0].height * cfg->scale;
         if (sr.width != W || sr.height != H) {
@@ -376,73 +475,67 @@ static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
         vsr_metric_stats st[5];
         for (int k = 0; k < 5; k++)
             vsr_metrics_stats_init(&st[k]);
-        for (int pass = 0; pass < cfg->runs; pass++) {
-            int next = 0, ready = 0, t_out = -1;
-            while (next <= clip.n_frames) {
-                const vsr_frame *in = next < clip.n_frames ? &clip.lr[next] : NULL;
-                double t0 = vsr_timing_now_ms();
-                rc = vsr_models_runner_push(s->runner, in, &sr, &ready, &t_out, err);
-                double ms = vsr_timing_now_ms() - t0;
-                if (rc)
-                    goto end;
-                if (in)
-                    next++;
-                else if (!ready)
-                    break; /* drained */
-                if (!ready)
-                    continue;
-                if ((rc = push_sample(s, ms)) < 0) {
-                    vsr_error_set(err, rc, "out of memory");
-                    goto end;
-                }
-                pg->frames_done++;
-                show_progress(pg, r->key, clip.name, t_out + 1, clip.n_frames);
-                if (pass > 0)
-                    continue;
-                /* scoring: after the timed call, never during it */
-                vsr_runlog_frame *f = new_frame(s);
-                if (!f) {
-                    rc = vsr_error_set(err, -ENOMEM, "out of memory");
-                    goto end;
-                }
-                f->clip = s->names[c];
-                f->index = clip.first + t_out;
-                f->ms = ms;
-                if ((rc = score(cfg, niqe, s->pool, &clip.gt[t_out], &sr, &f->m, err))) {
-                    vsr_error_wrap(err, rc, "clip %s frame %d", clip.name, t_out);
-                    goto end;
-                }
-                double v[5] = {f->m.psnr_rgb, f->m.psnr_y, f->m.ssim_rgb, f->m.ssim_y,
-                               f->m.niqe};
-                for (int k = 0; k < 5; k++)
-                    if (!isnan(v[k]))
-                        vsr_metrics_stats_add(&st[k], v[k]);
-                if (cfg->save_images &&
-                    (rc = save_sr(cfg, r, clip.name, clip.first + t_out, &sr, err)))
-                    goto end;
-            }
+        vsr_timing_probe p0, p1;
+        struct frame_ctx fc = {cfg, r, niqe, pg, s, &clip, c, pass, st};
+        vsr_timing_probe_read(&p0);
+        if ((rc = vsr_pipe_timed_clip(s->runner, &clip, &sr, on_frame, &fc, err)))
+            goto end;
+        vsr_timing_probe_read(&p1);
+        vsr_timing_env_add(&s->env_acc, &p0, &p1, tps);
+        if (pass == 0) {
+            vsr_runlog_clip *cm = &s->clips[c];
+            cm->clip = s->names[c];
+            cm->frames = clip.n_frames;
+            double *dst[5] = {&cm->m.psnr_rgb, &cm->m.psnr_y, &cm->m.ssim_rgb, &cm->m.ssim_y,
+                              &cm->m.niqe};
+            for (int k = 0; k < 5; k++)
+                *dst[k] =
+                    vsr_metrics_stats_count(&st[k]) ? vsr_metrics_stats_mean(&st[k]) : NAN;
         }
-        vsr_runlog_clip *cm = &s->clips[c];
-        cm->clip = s->names[c];
-        cm->frames = clip.n_frames;
-        double *dst[5] = {&cm->m.psnr_rgb, &cm->m.psnr_y, &cm->m.ssim_rgb, &cm->m.ssim_y,
-                          &cm->m.niqe};
-        for (int k = 0; k < 5; k++)
-            *dst[k] = vsr_metrics_stats_count(&st[k]) ? vsr_metrics_stats_mean(&st[k]) : NAN;
         vsr_clip_free(&clip);
     }
-    if ((rc = vsr_timing_stats_compute(s->samples, s->n_samples, cfg->warmup, first_ms, timing,
-                                       err)))
-        goto end;
-    res->timing = timing;
+    s->passes++;
+end:
+    vsr_clip_free(&clip);
+    vsr_frame_free(&sr);
+    return rc;
+}
+
+/* 1 while run @p s still needs timed passes (timing: runs, min_runs, min_secs). */
+static int wants_more(const vsr_config *cfg, const struct run_state *s)
+{
+    vsr_timing_rule rule = {.min_runs = cfg->min_runs, .min_secs = cfg->min_secs};
+    if (s->passes == 0)
+        return 1;
+    if (s->n_samples == 0) /* a dataset without frames: more passes cannot help */
+        return 0;
+    return s->passes < cfg->runs || !vsr_timing_enough(&rule, s->n_samples, s->total_ms);
+}
+
+/*
+ * Summarize a run whose passes are done: timing, its interval, the machine
+ * state, the noisy mark and the per-layer profile into @p res (arrays owned
+ * by @p s).
+ */
+static int finish(const vsr_config *cfg, struct run_state *s, vsr_runlog_result *res,
+                  vsr_error *err)
+{
+    int rc;
+    if ((rc = vsr_timing_stats_compute(s->samples, s->n_samples, cfg->warmup, s->first_ms,
+                                       &s->timing, err)))
+        return rc;
+    res->timing = &s->timing;
+    vsr_timing_env_finish(&s->env_acc, s->threads, &s->env);
+    snprintf(s->env.pinned, sizeof(s->env.pinned), "%s", s->pinned ? s->pinned : "");
+    res->env = &s->env;
+    res->noisy = vsr_timing_noisy(&s->timing, &s->env, s->noisy_why, sizeof(s->noisy_why));
+    res->noisy_why = s->noisy_why;
     /* per-layer profile: mean ms per timed LR frame */
     if (s->engine && s->n_samples > 0) {
         int nl = vsr_engine_layer_count(s->engine);
         s->layers = calloc((size_t)(nl > 0 ? nl : 1), sizeof(*s->layers));
-        if (!s->layers) {
-            rc = vsr_error_set(err, -ENOMEM, "out of memory");
-            goto end;
-        }
+        if (!s->layers)
+            return vsr_error_set(err, -ENOMEM, "out of memory");
         for (int i = 0; i < nl; i++) {
             vsr_layer_profile lp;
             if (vsr_engine_layer_profile(s->engine, i, &lp) != 0)
@@ -457,23 +550,21 @@ static int execute(const vsr_config *cfg, const vsr_sweep_run *r,
         res->layers = s->layers;
         res->n_layers = s->n_layers;
     }
-end:
-    vsr_clip_free(&clip);
-    vsr_frame_free(&sr);
-    res->isa = s->isa[0] ? s->isa : NULL;
     res->clips = s->clips;
-    res->n_clips = rc ? 0 : s->n_clips;
+    res->n_clips = s->n_clips;
     res->frames = s->frames;
-    res->n_frames = rc ? 0 : s->n_frames;
-    return rc;
+    res->n_frames = s->n_frames;
+    return 0;
 }
 
 /* ---- summary ------------------------------------------------------------------ */
 
 struct summary {
     char status[12];
-    double median_ms, psnr_y, ssim_y;
+    double median_ms, lo_ms, hi_ms, psnr_y, ssim_y;
+    int noisy, have_timing;
     char error[sizeof(((vsr_error *)0)->msg)];
+    char detail[512]; /* --timing-detail line */
 };
 
 static double mean_over_clips(const vsr_runlog_result *res, int which)
@@ -492,18 +583,26 @@ static double mean_over_clips(const vsr_runlog_result *res, int which)
 
 static void print_summary(const vsr_sweep_run *runs, const struct summary *sum, int n)
 {
-    printf("\n%-4s %-52s %-8s %10s %8s %7s\n", "#", "run", "status", "ms/frame", "PSNR-Y",
-           "SSIM-Y");
+    printf("\n%-4s %-52s %-8s %10s %-17s %-5s %8s %7s\n", "#", "run", "status", "ms/frame",
+           "95% interval", "noisy", "PSNR-Y", "SSIM-Y");
+    int any_noisy = 0;
     for (int i = 0; i < n; i++) {
-        char ms[32] = "-", p[32] = "-", s[32] = "-";
+        char ms[32] = "-", ci[48] = "-", p[32] = "-", s[32] = "-";
         if (isfinite(sum[i].median_ms))
             snprintf(ms, sizeof(ms), "%.3f", sum[i].median_ms);
+        if (isfinite(sum[i].lo_ms) && isfinite(sum[i].hi_ms))
+            snprintf(ci, sizeof(ci), "[%.3f, %.3f]", sum[i].lo_ms, sum[i].hi_ms);
         if (!isnan(sum[i].psnr_y))
             vsr_metrics_format(sum[i].psnr_y, 2, p, sizeof(p));
         if (!isnan(sum[i].ssim_y))
             vsr_metrics_format(sum[i].ssim_y, 4, s, sizeof(s));
-        printf("%-4d %-52s %-8s %10s %8s %7s\n", i + 1, runs[i].key, sum[i].status, ms, p, s);
+        any_noisy |= sum[i].noisy;
+        printf("%-4d %-52s %-8s %10s %-17s %-5s %8s %7s\n", i + 1, runs[i].key, sum[i].status,
+               ms, ci, sum[i].noisy ? "noisy" : "", p, s);
     }
+    if (any_noisy)
+        printf("noisy: the median's interval or other processes' CPU use passed a threshold "
+               "(--timing-detail says which); do not compare these times\n");
     for (int i = 0; i < n; i++)
         if (!strcmp(sum[i].status, "failed"))
             printf("run %d %s failed: %s\n", i + 1, runs[i].key, sum[i].error);
@@ -518,6 +617,99 @@ static void print_summary(const vsr_sweep_run *runs, const struct summary *sum, 
         if (!seen)
             printf("skipped: %s\n", sum[i].error);
     }
+}
+
+/*
+ * Record the outcome @p rc of run @p r (0 ok: finish() filled @p res;
+ * RUN_SKIPPED; < 0 failed with @p rerr) in one transaction, fill its
+ * summary row and free its state. Returns the run log's error.
+ */
+static int record(vsr_runlog *log, const vsr_sweep_run *r, int64_t id, int rc,
+                  struct run_state *s, vsr_runlog_result *res, const vsr_error *rerr,
+                  struct summary *su, vsr_error *err)
+{
+    res->ok = rc == 0;
+    res->error = rc ? rerr->msg : NULL;
+    res->isa = s->isa[0] ? s->isa : NULL;
+    if (rc) {
+        res->timing = NULL;
+        res->env = NULL;
+        res->noisy = 0;
+        res->n_clips = res->n_frames = res->n_layers = 0;
+        snprintf(su->error, sizeof(su->error), "%s", rerr->msg);
+    } else {
+        const vsr_timing_stats *t = &s->timing;
+        su->median_ms = t->median_ms;
+        su->lo_ms = t->median_lo_ms;
+        su->hi_ms = t->median_hi_ms;
+        su->noisy = res->noisy;
+        su->psnr_y = mean_over_clips(res, 0);
+        su->ssim_y = mean_over_clips(res, 1);
+        su->have_timing = 1;
+        char line[256], pct[16] = "?";
+        vsr_timing_format(t, line, sizeof(line));
+        if (isfinite(s->env.other_cpu))
+            snprintf(pct, sizeof(pct), "%.0f%%", 100 * s->env.other_cpu);
+        snprintf(su->detail, sizeof(su->detail),
+                 "%s init=%.1f median 95%%=[%.3f, %.3f] passes=%d threads=%d load=%.2f "
+                 "others=%s invcsw=%ld%s%s",
+                 line, res->init_ms, t->median_lo_ms, t->median_hi_ms, s->passes, s->threads,
+                 s->env.load1, pct, s->env.invol_csw, res->noisy ? " NOISY: " : "",
+                 res->noisy ? s->noisy_why : "");
+    }
+    snprintf(su->status, sizeof(su->status), "%s",
+             !rc                 ? "ok"
+             : rc == RUN_SKIPPED ? "skipped"
+                                 : "failed");
+    int wrc = rc == RUN_SKIPPED ? vsr_runlog_run_skip(log, id, rerr->msg, err)
+                                : vsr_runlog_run_finish(log, id, res, err);
+    if (wrc < 0) {
+        /* the results are lost (a full disk...): the row still says why, so
+         * it is not taken later for a run whose process died */
+        vsr_error ferr = {0};
+        if (vsr_runlog_run_fail(log, id, err->msg, &ferr) < 0)
+            vsr_log(VSR_LOG_WARNING, "%s", ferr.msg);
+    }
+    (void)r;
+    run_state_free(s);
+    return wrc;
+}
+
+static void count_outcome(int rc, const vsr_sweep_run *r, const vsr_error *rerr, int progress,
+                          int *failed, int *absent)
+{
+    if (rc == RUN_SKIPPED) {
+        (*absent)++;
+    } else if (rc) {
+        (*failed)++;
+        vsr_cli_progress_clear(progress);
+        fprintf(stderr, "vsrbench run: %s failed: %s\n", r->key, rerr->msg);
+    }
+}
+
+/* --pin: restrict this process (and the pools it creates later) to @p list. */
+static int pin_cpus(const char *list, vsr_error *err)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", list);
+    for (char *sv = NULL, *tok = strtok_r(buf, ",", &sv); tok; tok = strtok_r(NULL, ",", &sv)) {
+        char *end;
+        long lo = strtol(tok, &end, 10), hi = lo;
+        if (end != tok && *end == '-')
+            hi = strtol(end + 1, &end, 10);
+        if (end == tok || *end || lo < 0 || hi < lo || hi >= CPU_SETSIZE)
+            return vsr_error_set(err, -EINVAL, "expected CPU numbers like 0 or 0-1,3");
+        for (long c = lo; c <= hi; c++)
+            CPU_SET((int)c, &set);
+    }
+    if (CPU_COUNT(&set) == 0)
+        return vsr_error_set(err, -EINVAL, "expected CPU numbers like 0 or 0-1,3");
+    if (sched_setaffinity(0, sizeof(set), &set) != 0)
+        return vsr_error_set(err, -errno, "sched_setaffinity: %s (CPUs that exist here: 0-%ld)",
+                             strerror(errno), sysconf(_SC_NPROCESSORS_ONLN) - 1);
+    return 0;
 }
 
 /* The report of this sweep's runs (newest per run key) into
@@ -552,12 +744,15 @@ int vsr_cmd_run(int argc, char **argv)
         {"set", required_argument, NULL, ARG_SET},
         {"progress", required_argument, NULL, ARG_PROGRESS},
         {"no-report", no_argument, NULL, ARG_NO_REPORT},
+        {"pin", required_argument, NULL, ARG_PIN},
+        {"timing-detail", no_argument, NULL, ARG_DETAIL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db_path = NULL, *sets[64];
-    int n_sets = 0, resume = 0, dry = 0, quiet = 0, progress = -1, report = 1, opt;
+    int n_sets = 0, resume = 0, dry = 0, quiet = 0, progress = -1, report = 1, opt, detail = 0;
+    const char *pin = NULL;
     vsr_error err = {0};
     optind = 1;
     while ((opt = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
@@ -587,6 +782,16 @@ int vsr_cmd_run(int argc, char **argv)
         case ARG_NO_REPORT:
             report = 0;
             break;
+        case ARG_PIN:
+            if (pin_cpus(optarg, &err) < 0) {
+                fprintf(stderr, "vsrbench run: --pin %s: %s\n", optarg, err.msg);
+                return VSR_EXIT_USAGE;
+            }
+            pin = optarg;
+            break;
+        case ARG_DETAIL:
+            detail = 1;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -608,6 +813,11 @@ int vsr_cmd_run(int argc, char **argv)
     int64_t sweep_id = 0;
     vsr_metrics_niqe_model *niqe = NULL;
     struct summary *sum = NULL;
+    struct run_state *st = NULL;
+    vsr_runlog_result *res = NULL;
+    vsr_error *rerr = NULL;
+    int64_t *ids = NULL;
+    int *want = NULL;
     int n = 0, excluded = 0, ret = VSR_EXIT_OK;
     if (vsr_config_load(argv[optind], sets, n_sets, &cfg, &err) < 0 ||
         vsr_sweep_expand(cfg, &runs, &n, &excluded, &err) < 0) {
@@ -689,102 +899,129 @@ int vsr_cmd_run(int argc, char **argv)
         goto end;
     }
     struct progress pg = {.on = progress, .n_runs = n, .t0 = vsr_timing_now_ms()};
-    int failed = 0, skipped = 0, absent = 0, others = 0;
-    /* Pass 0 claims every run it can; pass 1 retries the runs another
-     * process held then, in case it died meanwhile. */
-    for (int k = 0; k < 2 * n; k++) {
-        int i = k % n, retry = k >= n;
-        const vsr_sweep_run *r = &runs[i];
-        struct summary *su = &sum[i];
-        if (retry && strcmp(su->status, "busy"))
-            continue;
-        su->median_ms = su->psnr_y = su->ssim_y = NAN;
-        pg.run = i;
-        vsr_runlog_run rr = {
-            .run_key = r->key,
-            .config_hash = r->hash,
-            .model = r->model->type,
-            .variant = r->model->variant,
-            .precision = r->precision->name,
-            .calib_method = r->precision->calib_method,
-            .calib_frames = r->precision->calib_frames,
-            .dataset = r->dataset->name,
-            .degradation = r->degradation,
-            .scale = cfg->scale,
-            .tile = r->tile,
-            .pad = r->pad,
-            .threads = r->threads,
-            .git_rev = VSR_GIT_REV,
-            .build_flags = VSR_BUILD_FLAGS,
-            .host_id = host_id,
-        };
-        int64_t run_id = 0;
-        enum vsr_runlog_claim claim;
-        if (vsr_runlog_run_claim(log, sweep_id, &rr, resume, &run_id, &claim, &err) < 0) {
-            fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
-            ret = VSR_EXIT_FAILURE;
-            goto end;
+    int failed = 0, skipped = 0, absent = 0, others = 0, auto_threads = 0;
+    for (int i = 0; i < n && !auto_threads; i++)
+        if (runs[i].threads == 0) {
+            int ncpu = 0;
+            double idle = 0;
+            auto_threads = vsr_cli_idle_cores(&ncpu, &idle);
+            printf("threads: auto -> %d (%.1f of %d usable CPUs idle at the start)\n",
+                   auto_threads, idle, ncpu);
         }
-        if (claim != VSR_RUNLOG_CLAIMED && retry) { /* still another's: counted already */
-            snprintf(su->status, sizeof(su->status), "other");
-            continue;
-        }
-        if (claim == VSR_RUNLOG_FINISHED) {
-            snprintf(su->status, sizeof(su->status), "skipped");
-            skipped++;
-            continue;
-        }
-        if (claim != VSR_RUNLOG_CLAIMED) { /* another process runs it or ran it */
-            snprintf(su->status, sizeof(su->status), "%s",
-                     claim == VSR_RUNLOG_BUSY ? "busy" : "other");
-            others++;
-            continue;
-        }
-        if (retry)
-            others--; /* its owner died: it is ours now */
-        struct run_state st = {0};
-        vsr_timing_stats timing;
-        vsr_runlog_result res = {.params = -1, .macs = -1};
-        vsr_error rerr = {0};
-        int rc = execute(cfg, r, niqe, &pg, &st, &res, &timing, &rerr);
-        res.ok = rc == 0;
-        res.error = rc ? rerr.msg : NULL;
-        if (!rc) {
-            su->median_ms = timing.median_ms;
-            su->psnr_y = mean_over_clips(&res, 0);
-            su->ssim_y = mean_over_clips(&res, 1);
-        } else {
-            snprintf(su->error, sizeof(su->error), "%s", rerr.msg);
-            res.timing = NULL;
-        }
-        snprintf(su->status, sizeof(su->status), "%s",
-                 !rc                 ? "ok"
-                 : rc == RUN_SKIPPED ? "skipped"
-                                     : "failed");
-        int wrc = rc == RUN_SKIPPED ? vsr_runlog_run_skip(log, run_id, rerr.msg, &err)
-                                    : vsr_runlog_run_finish(log, run_id, &res, &err);
-        run_state_free(&st);
-        if (wrc < 0) {
-            /* the results are lost (a full disk...): the row still says why,
-             * so it is not taken later for a run whose process died */
-            vsr_error ferr = {0};
-            if (vsr_runlog_run_fail(log, run_id, err.msg, &ferr) < 0)
-                vsr_log(VSR_LOG_WARNING, "%s", ferr.msg);
-            fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
-            ret = VSR_EXIT_FAILURE;
-            goto end;
-        }
-        if (rc == RUN_SKIPPED) {
-            absent++;
-        } else if (rc) {
-            failed++;
-            vsr_cli_progress_clear(progress);
-            fprintf(stderr, "vsrbench run: %s failed: %s\n", r->key, rerr.msg);
+    st = calloc((size_t)(n ? n : 1), sizeof(*st));
+    res = calloc((size_t)(n ? n : 1), sizeof(*res));
+    rerr = calloc((size_t)(n ? n : 1), sizeof(*rerr));
+    ids = calloc((size_t)(n ? n : 1), sizeof(*ids));
+    want = calloc((size_t)(n ? n : 1), sizeof(*want));
+    if (!st || !res || !rerr || !ids || !want) {
+        fprintf(stderr, "vsrbench run: out of memory\n");
+        ret = VSR_EXIT_FAILURE;
+        goto end;
+    }
+    for (int i = 0; i < n; i++) {
+        sum[i].median_ms = sum[i].lo_ms = sum[i].hi_ms = sum[i].psnr_y = sum[i].ssim_y = NAN;
+        res[i] = (vsr_runlog_result){.params = -1, .macs = -1, .init_ms = NAN};
+    }
+    /* Runs sharing a dataset and degradation form a group: every run of it
+     * this process claims is prepared, then they take turns, one timed pass
+     * each (A B A B ...), until each has its timing: runs / min_runs /
+     * min_secs; a load change then hits all of them rather than whichever ran
+     * at the time. Pass 0 claims every run it can; pass 1 retries the runs
+     * another process held then, in case it died meanwhile. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int g0 = 0; g0 < n;) {
+            int g1 = vsr_sweep_group_end(runs, n, g0);
+            for (int i = g0; i < g1; i++) {
+                const vsr_sweep_run *r = &runs[i];
+                struct summary *su = &sum[i];
+                if (pass == 1 && strcmp(su->status, "busy"))
+                    continue;
+                pg.run = i;
+                vsr_runlog_run rr = {
+                    .run_key = r->key,
+                    .config_hash = r->hash,
+                    .model = r->model->type,
+                    .variant = r->model->variant,
+                    .precision = r->precision->name,
+                    .calib_method = r->precision->calib_method,
+                    .calib_frames = r->precision->calib_frames,
+                    .dataset = r->dataset->name,
+                    .degradation = r->degradation,
+                    .scale = cfg->scale,
+                    .tile = r->tile,
+                    .pad = r->pad,
+                    .threads = r->threads,
+                    .git_rev = VSR_GIT_REV,
+                    .build_flags = VSR_BUILD_FLAGS,
+                    .host_id = host_id,
+                };
+                enum vsr_runlog_claim claim;
+                if (vsr_runlog_run_claim(log, sweep_id, &rr, resume, &ids[i], &claim, &err) <
+                    0) {
+                    fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
+                    ret = VSR_EXIT_FAILURE;
+                    goto end;
+                }
+                if (claim != VSR_RUNLOG_CLAIMED && pass == 1) { /* counted already */
+                    snprintf(su->status, sizeof(su->status), "other");
+                    continue;
+                }
+                if (claim == VSR_RUNLOG_FINISHED) {
+                    snprintf(su->status, sizeof(su->status), "skipped");
+                    skipped++;
+                    continue;
+                }
+                if (claim != VSR_RUNLOG_CLAIMED) { /* another process runs it or ran it */
+                    snprintf(su->status, sizeof(su->status), "%s",
+                             claim == VSR_RUNLOG_BUSY ? "busy" : "other");
+                    others++;
+                    continue;
+                }
+                if (pass == 1)
+                    others--; /* its owner died: it is ours now */
+                int threads = r->threads > 0 ? r->threads : auto_threads;
+                st[i].pinned = pin;
+                int rc = setup(cfg, r, threads, &st[i], &res[i], &rerr[i]);
+                if (rc == 0) {
+                    want[i] = 1;
+                    continue;
+                }
+                if (record(log, r, ids[i], rc, &st[i], &res[i], &rerr[i], su, &err) < 0) {
+                    fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
+                    ret = VSR_EXIT_FAILURE;
+                    goto end;
+                }
+                count_outcome(rc, r, &rerr[i], progress, &failed, &absent);
+            }
+            for (int t = vsr_sweep_next_turn(want + g0, g1 - g0, -1); t >= 0;
+                 t = vsr_sweep_next_turn(want + g0, g1 - g0, t)) {
+                int i = g0 + t;
+                pg.run = i;
+                int rc = timed_pass(cfg, &runs[i], niqe, &pg, &st[i], &rerr[i]);
+                want[i] = rc == 0 && wants_more(cfg, &st[i]);
+                if (rc == 0 && !want[i])
+                    rc = finish(cfg, &st[i], &res[i], &rerr[i]);
+                if (rc == 0 && want[i])
+                    continue;
+                want[i] = 0;
+                if (record(log, &runs[i], ids[i], rc, &st[i], &res[i], &rerr[i], &sum[i],
+                           &err) < 0) {
+                    fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
+                    ret = VSR_EXIT_FAILURE;
+                    goto end;
+                }
+                count_outcome(rc, &runs[i], &rerr[i], progress, &failed, &absent);
+            }
+            g0 = g1;
         }
     }
     vsr_cli_progress_clear(progress);
     if (!quiet)
         print_summary(runs, sum, n);
+    if (detail)
+        for (int i = 0; i < n; i++)
+            if (sum[i].have_timing)
+                printf("run %d %s: %s\n", i + 1, runs[i].key, sum[i].detail);
     printf("%d run%s: %d ok, %d failed, %d skipped (already finished), %d skipped (optional "
            "weights absent), %d by other processes; recorded in %s\n",
            n, n == 1 ? "" : "s", n - failed - skipped - absent - others, failed, skipped,
@@ -806,6 +1043,9 @@ end:
     vsr_runlog_heart_stop(&heart);
     if (log && sweep_id > 0) /* a failure above: our claims are all finished or failed */
         vsr_runlog_sweep_leave(log, sweep_id, NULL, &err);
+    for (int i = 0; st && i < n; i++)
+        run_state_free(&st[i]);
+    free(st), free(res), free(rerr), free(ids), free(want);
     free(sum);
     vsr_metrics_niqe_model_free(&niqe);
     vsr_runlog_close(&log);

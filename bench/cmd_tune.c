@@ -6,7 +6,12 @@
  * for INT8, calibrated once), warms up, then times every LR frame of the
  * dataset (first --frames frames of each clip) exactly as `vsrbench run`
  * does: the clock brackets the runner call that produces the frame, nothing
- * else runs meanwhile. The whole-frame output at the first thread count is
+ * else runs meanwhile. The settings take turns (A B A B ...), one engine,
+ * warm-up and timed pass per turn, until each has timing.runs passes,
+ * timing.min_runs frames and timing.min_secs seconds (config; else 1, 20,
+ * 1.0), so a change of load hits all of them. Each row gets its median's
+ * 95% interval and the noisy mark; noisy rows stay off the front and the
+ * recommendation (vsr_tune_mark()). The whole-frame output at the first thread count is
  * the reference: each setting's SR frames are compared with it bit for bit
  * (identical), by PSNR over all pixels (psnr_vs_untiled, +inf when
  * identical) and by the change of the mean PSNR-Y against GT (psnr_delta,
@@ -93,7 +98,8 @@ struct tune_ctx {
     vsr_clip *clips;
     int n_clips;
     int n_total; /* SR frames over all clips */
-    int scale, warmup, runs;
+    int scale, warmup, runs, min_runs;
+    double min_secs;
     vsr_frame *ref; /* untiled SR frames, n_total */
     double ref_psnr;
     int progress;
@@ -116,21 +122,44 @@ static void frames_free(vsr_frame *f, int n)
     free(f);
 }
 
+/* The timed frames of one setting over its turns. */
+struct tune_acc {
+    double *smp;
+    int n, cap, passes;
+    double total_ms;
+    vsr_timing_env_acc env;
+};
+
+struct tune_frame_ctx {
+    struct tune_acc *acc;
+    vsr_frame *out; /* this clip's SR frames, or NULL */
+};
+
+/* vsr_pipe_timed_clip() callback: keep the ms (and the frame on a first turn). */
+static int tune_frame(void *ctx, int t, double ms, const vsr_frame *sr, vsr_error *err)
+{
+    struct tune_frame_ctx *fc = ctx;
+    if (fc->acc->n < fc->acc->cap)
+        fc->acc->smp[fc->acc->n++] = ms;
+    fc->acc->total_ms += ms;
+    return fc->out ? vsr_frame_copy(&fc->out[t], sr, err) : 0;
+}
+
 /*
- * Run the setting (tile, pad) on @p pool: warm-up, then runs timed passes
- * over every clip; SR frames of the first pass go to out[] (n_total frames,
- * allocated here), the ms of every produced frame to samples (cap >=
- * runs * n_total).
+ * One turn of the setting (tile, pad) on @p pool: a fresh engine, warm-up,
+ * one timed pass over every clip. With @p out, the SR frames go to out[]
+ * (n_total frames, allocated here). The ms of every produced frame and the
+ * machine state of the pass are added to @p acc.
  */
 static int measure(struct tune_ctx *c, pthreadpool_t pool, int tile, int pad, vsr_frame *out,
-                   double *samples, int *n_samples, vsr_error *err)
+                   struct tune_acc *acc, vsr_error *err)
 {
     vsr_engine *eng = NULL;
     vsr_models_step step = {0};
     vsr_models_runner *runner = NULL;
     vsr_frame sr = {0};
     int rc, have_step = 0;
-    *n_samples = 0;
+    vsr_timing_probe p0, p1;
     vsr_engine_options opt;
     vsr_engine_options_default(&opt);
     opt.tile = tile;
@@ -153,7 +182,18 @@ static int measure(struct tune_ctx *c, pthreadpool_t pool, int tile, int pad, vs
     for (ready = 1; ready;)
         if ((rc = vsr_models_runner_push(runner, NULL, &sr, &ready, NULL, err)))
             goto end;
-    for (int pass = 0; pass < c->runs; pass++) {
+    if (acc->cap - acc->n < c->n_total) {
+        int cap = acc->n + c->n_total + acc->cap;
+        double *p = realloc(acc->smp, (size_t)cap * sizeof(*p));
+        if (!p) {
+            rc = vsr_error_set(err, -ENOMEM, "out of memory");
+            goto end;
+        }
+        acc->smp = p;
+        acc->cap = cap;
+    }
+    vsr_timing_probe_read(&p0);
+    {
         int base = 0;
         for (int k = 0; k < c->n_clips; k++) {
             const vsr_clip *cl = &c->clips[k];
@@ -163,27 +203,15 @@ static int measure(struct tune_ctx *c, pthreadpool_t pool, int tile, int pad, vs
                 if ((rc = vsr_frame_alloc(&sr, W, H, 3, err)))
                     goto end;
             }
-            for (int next = 0;;) {
-                const vsr_frame *in = next < cl->n_frames ? &cl->lr[next] : NULL;
-                int t_out = -1;
-                double t0 = vsr_timing_now_ms();
-                rc = vsr_models_runner_push(runner, in, &sr, &ready, &t_out, err);
-                double ms = vsr_timing_now_ms() - t0;
-                if (rc)
-                    goto end;
-                if (in)
-                    next++;
-                else if (!ready)
-                    break;
-                if (!ready)
-                    continue;
-                samples[(*n_samples)++] = ms;
-                if (pass == 0 && (rc = vsr_frame_copy(&out[base + t_out], &sr, err)))
-                    goto end;
-            }
+            struct tune_frame_ctx fc = {acc, out ? out + base : NULL};
+            if ((rc = vsr_pipe_timed_clip(runner, cl, &sr, tune_frame, &fc, err)))
+                goto end;
             base += cl->n_frames;
         }
     }
+    vsr_timing_probe_read(&p1);
+    vsr_timing_env_add(&acc->env, &p0, &p1, (double)sysconf(_SC_CLK_TCK));
+    acc->passes++;
 end:
     vsr_frame_free(&sr);
     vsr_models_runner_free(&runner);
@@ -327,7 +355,8 @@ int vsr_cmd_tune(int argc, char **argv)
     vsr_runlog_tune_row *rows = NULL;
     vsr_runlog_tune_extra *extra = NULL;
     vsr_frame *out = NULL;
-    double *samples = NULL;
+    struct tune_acc *acc = NULL, ref_acc = {0};
+    int *want = NULL;
     char *cmdline = NULL;
     pthreadpool_t pools[MAX_AXIS] = {0};
     struct tune_ctx c = {0};
@@ -436,6 +465,25 @@ int vsr_cmd_tune(int argc, char **argv)
     dd.frames = frames ? (int)frames : dd.frames ? dd.frames : 4;
     c.warmup = cfg ? cfg->warmup : 1;
     c.runs = cfg ? cfg->runs : 1;
+    c.min_runs = cfg ? cfg->min_runs : 20;
+    c.min_secs = cfg ? cfg->min_secs : 1.0;
+    for (int i = 0; i < nth; i++)
+        if (threads[i] == 0) { /* threads: auto in the config */
+            int usable;
+            double idle;
+            threads[i] = vsr_cli_idle_cores(&usable, &idle);
+            for (int j = 0; j < nth; j++)
+                if (j != i && threads[j] == threads[i])
+                    threads[i] = -1; /* already listed: dropped below */
+        }
+    for (int i = 0, k = 0; i <= nth; i++) {
+        if (i == nth) {
+            nth = k;
+            break;
+        }
+        if (threads[i] > 0)
+            threads[k++] = threads[i];
+    }
     if (vsr_tune_grid(tiles, nt, pads, np, threads, nth, &rows, &n, &err))
         goto usage_fail;
     if (!db_path)
@@ -476,43 +524,49 @@ int vsr_cmd_tune(int argc, char **argv)
         goto fail;
     c.ref = calloc((size_t)c.n_total, sizeof(*c.ref));
     out = calloc((size_t)c.n_total, sizeof(*out));
-    samples = malloc((size_t)c.n_total * (size_t)c.runs * sizeof(*samples));
     extra = calloc((size_t)n, sizeof(*extra));
-    if (!c.ref || !out || !samples || !extra) {
+    acc = calloc((size_t)n, sizeof(*acc));
+    want = calloc((size_t)n, sizeof(*want));
+    if (!c.ref || !out || !extra || !acc || !want) {
         vsr_error_set(&err, -ENOMEM, "out of memory");
         goto fail;
     }
-    int ns = 0;
-    if (measure(&c, pools[0], 0, 0, c.ref, samples, &ns, &err) ||
+    if (measure(&c, pools[0], 0, 0, c.ref, &ref_acc, &err) ||
         mean_psnr(&c, c.ref, pools[0], &c.ref_psnr, &err))
         goto fail;
 
-    /* ---- every setting ---- */
-    for (int i = 0; i < n; i++) {
+    /* ---- every setting, in turns (A B A B ...) until each has its timing ---- */
+    vsr_timing_rule rule = {.min_runs = c.min_runs, .min_secs = c.min_secs};
+    for (int i = 0; i < n; i++)
+        want[i] = 1;
+    for (int i = vsr_sweep_next_turn(want, n, -1); i >= 0;
+         i = vsr_sweep_next_turn(want, n, i)) {
         vsr_runlog_tune_row *r = &rows[i];
         pthreadpool_t pool = NULL;
         for (int k = 0; k < nth; k++)
             if (threads[k] == r->threads)
                 pool = pools[k];
         if (progress) {
-            fprintf(stderr, "\r[%d/%d] tile %d pad %d threads %d\033[K", i + 1, n, r->tile,
-                    r->pad, r->threads);
+            fprintf(stderr, "\r[%d/%d] tile %d pad %d threads %d, pass %d\033[K", i + 1, n,
+                    r->tile, r->pad, r->threads, acc[i].passes + 1);
             fflush(stderr);
         }
-        frames_free(out, c.n_total);
-        if (!(out = calloc((size_t)c.n_total, sizeof(*out)))) {
-            vsr_error_set(&err, -ENOMEM, "out of memory");
-            goto fail;
+        int first = acc[i].passes == 0;
+        if (first) {
+            frames_free(out, c.n_total);
+            if (!(out = calloc((size_t)c.n_total, sizeof(*out)))) {
+                vsr_error_set(&err, -ENOMEM, "out of memory");
+                goto fail;
+            }
         }
-        vsr_timing_stats st;
-        if ((rc = measure(&c, pool, r->tile, r->pad, out, samples, &ns, &err))) {
+        if ((rc = measure(&c, pool, r->tile, r->pad, first ? out : NULL, &acc[i], &err))) {
             vsr_error_wrap(&err, rc, "tile %d pad %d threads %d", r->tile, r->pad, r->threads);
             goto fail;
         }
-        if (vsr_timing_stats_compute(samples, ns, c.warmup, NAN, &st, &err))
-            goto fail;
-        r->ms = st.median_ms;
-        extra[i].ms_p95 = st.p95_ms;
+        want[i] = acc[i].n > 0 && (acc[i].passes < c.runs ||
+                                   !vsr_timing_enough(&rule, acc[i].n, acc[i].total_ms));
+        if (!first)
+            continue;
         compare_ref(&c, out, &r->identical, &extra[i].psnr_vs_untiled);
         if (r->identical) {
             r->psnr_delta = 0.0;
@@ -522,6 +576,19 @@ int vsr_cmd_tune(int argc, char **argv)
                 goto fail;
             r->psnr_delta = p - c.ref_psnr;
         }
+    }
+    for (int i = 0; i < n; i++) {
+        vsr_runlog_tune_row *r = &rows[i];
+        vsr_timing_stats st;
+        vsr_timing_env env;
+        if (vsr_timing_stats_compute(acc[i].smp, acc[i].n, c.warmup, NAN, &st, &err))
+            goto fail;
+        vsr_timing_env_finish(&acc[i].env, r->threads, &env);
+        r->ms = st.median_ms;
+        r->ms_lo = st.median_lo_ms;
+        r->ms_hi = st.median_hi_ms;
+        r->noisy = vsr_timing_noisy(&st, &env, r->noisy_why, sizeof(r->noisy_why));
+        extra[i].ms_p95 = st.p95_ms;
     }
     vsr_cli_progress_clear(progress);
     int rec = vsr_tune_mark(rows, n, tol);
@@ -569,8 +636,10 @@ int vsr_cmd_tune(int argc, char **argv)
     /* ---- table ---- */
     printf("tune %s %s on %s: %d settings, %d frames, untiled PSNR-Y %.3f dB\n", c.model.name,
            vsr_precision_name(c.prec), dd.name, n, c.n_total, c.ref_psnr);
-    printf("%6s %5s %7s %10s %10s %10s %12s %6s %6s %4s\n", "tile", "pad", "threads",
-           "ms/frame", "p95 ms", "dPSNR-Y", "vs untiled", "exact", "pareto", "rec");
+    printf("%6s %5s %7s %10s %-19s %10s %10s %12s %6s %6s %4s %5s\n", "tile", "pad", "threads",
+           "ms/frame", "95% interval", "p95 ms", "dPSNR-Y", "vs untiled", "exact", "pareto",
+           "rec", "noisy");
+    int any_noisy = 0;
     for (int i = 0; i < n; i++) {
         const vsr_runlog_tune_row *r = &rows[i];
         char vs[32];
@@ -578,10 +647,23 @@ int vsr_cmd_tune(int argc, char **argv)
             snprintf(vs, sizeof(vs), "inf");
         else
             snprintf(vs, sizeof(vs), "%.2f", extra[i].psnr_vs_untiled);
-        printf("%6d %5d %7d %10.3f %10.3f %+10.4f %12s %6s %6s %4s\n", r->tile, r->pad,
-               r->threads, r->ms, extra[i].ms_p95, r->psnr_delta, vs,
-               r->identical ? "yes" : "no", r->pareto ? "*" : "", r->recommended ? "<-" : "");
+        char ci[48];
+        snprintf(ci, sizeof(ci), "[%.3f, %.3f]", r->ms_lo, r->ms_hi);
+        printf("%6d %5d %7d %10.3f %-19s %10.3f %+10.4f %12s %6s %6s %4s %5s\n", r->tile,
+               r->pad, r->threads, r->ms, ci, extra[i].ms_p95, r->psnr_delta, vs,
+               r->identical ? "yes" : "no", r->pareto ? "*" : "", r->recommended ? "<-" : "",
+               r->noisy ? "noisy" : "");
+        any_noisy |= r->noisy;
     }
+    for (int i = 0; i < n; i++)
+        if (rows[i].noisy)
+            printf("noisy: tile %d pad %d threads %d: %s\n", rows[i].tile, rows[i].pad,
+                   rows[i].threads, rows[i].noisy_why);
+    if (any_noisy)
+        printf("noisy rows are kept off the Pareto front and the recommendation%s\n",
+               rec >= 0 && rows[rec].noisy ? " unless all are: THE RECOMMENDATION BELOW "
+                                             "RESTS ON NOISY ROWS (re-run on an idle machine)"
+                                           : "");
     if (rec >= 0)
         printf("recommended: tile %d pad %d threads %d: %.3f ms/frame, dPSNR-Y %+.4f dB%s "
                "(tolerance %g dB); recorded in %s\n",
@@ -605,7 +687,11 @@ end:
     vsr_runlog_close(&log);
     frames_free(out, c.n_total);
     frames_free(c.ref, c.n_total);
-    free(samples);
+    for (int i = 0; acc && i < n; i++)
+        free(acc[i].smp);
+    free(acc);
+    free(ref_acc.smp);
+    free(want);
     for (int i = 0; c.clips && i < c.n_clips; i++)
         vsr_clip_free(&c.clips[i]);
     free(c.clips);

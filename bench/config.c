@@ -396,8 +396,9 @@ static int get_str_list(struct ctx *c, struct fy_node *n, const char *path, cons
 }
 
 /* A scalar or a list of integers in [min, max], no duplicates. */
+/* @p allow_auto: the scalar "auto" is accepted and stored as 0 (threads: auto) */
 static int get_int_axis(struct ctx *c, struct fy_node *n, const char *path, long min, long max,
-                        const int **out, int *count)
+                        int allow_auto, const int **out, int *count)
 {
     int cnt = fy_node_get_type(n) == FYNT_SEQUENCE ? fy_node_sequence_item_count(n) : 1;
     if (fy_node_get_type(n) == FYNT_MAPPING)
@@ -416,12 +417,20 @@ static int get_int_axis(struct ctx *c, struct fy_node *n, const char *path, long
         } else {
             snprintf(ip, sizeof(ip), "%s", path);
         }
-        int ret = get_int(c, item, ip, min, max, &a[i]);
-        if (ret < 0)
-            return ret;
+        const char *sv = NULL;
+        int ret;
+        if (allow_auto && fy_node_get_type(item) == FYNT_SCALAR &&
+            (sv = fy_node_get_scalar0(item)) && !strcmp(sv, "auto"))
+            a[i] = 0;
+        else if ((ret = get_int(c, item, ip, min, max, &a[i])) < 0)
+            return ret == -EINVAL && allow_auto
+                       ? bad(c, item, 0, ip, "expected an integer in [%ld, %ld] or auto", min,
+                             max)
+                       : ret;
         for (int j = 0; j < i; j++)
             if (a[j] == a[i])
-                return bad(c, item, 0, ip, "%d is listed twice", a[i]);
+                return bad(c, item, 0, ip, "%s is listed twice",
+                           a[i] || !allow_auto ? ip : "auto");
     }
     *out = a;
     *count = cnt;
@@ -1092,7 +1101,9 @@ static int axis_has(const vsr_config *cfg, const char *axis, const char *value)
                 : !strcmp(axis, "pad") ? cfg->n_pads
                                        : cfg->n_threads;
         long v;
-        if (vsr_parse_long(value, 0, 1L << 30, &v, axis, NULL) < 0)
+        if (!strcmp(axis, "threads") && !strcmp(value, "auto"))
+            v = 0; /* threads: auto */
+        else if (vsr_parse_long(value, 0, 1L << 30, &v, axis, NULL) < 0)
             return 0;
         for (int i = 0; i < n; i++)
             if (a[i] == v)
@@ -1217,15 +1228,17 @@ static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
         const int **out;
         int *n;
         const int *def;
+        int allow_auto;
     } axes[] = {
-        {"tile", 0, 1 << 16, &cfg->tiles, &cfg->n_tiles, &zero},
-        {"pad", 0, 1024, &cfg->pads, &cfg->n_pads, &zero},
-        {"threads", 1, 1024, &cfg->threads, &cfg->n_threads, &one},
+        {"tile", 0, 1 << 16, &cfg->tiles, &cfg->n_tiles, &zero, 0},
+        {"pad", 0, 1024, &cfg->pads, &cfg->n_pads, &zero, 0},
+        /* threads: auto (0) = the cores idle when the sweep starts */
+        {"threads", 1, 1024, &cfg->threads, &cfg->n_threads, &one, 1},
     };
     for (int i = 0; i < 3; i++) {
         if ((v = lookup(c, root, axes[i].key))) {
-            if ((ret = get_int_axis(c, v, axes[i].key, axes[i].min, axes[i].max, axes[i].out,
-                                    axes[i].n)) < 0)
+            if ((ret = get_int_axis(c, v, axes[i].key, axes[i].min, axes[i].max,
+                                    axes[i].allow_auto, axes[i].out, axes[i].n)) < 0)
                 return ret;
         } else {
             *axes[i].out = axes[i].def;
@@ -1234,8 +1247,10 @@ static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
     }
     cfg->warmup = 2;
     cfg->runs = 1;
+    cfg->min_runs = 20;
+    cfg->min_secs = 1.0;
     if ((v = lookup(c, root, "timing"))) {
-        static const char *const tkeys[] = {"warmup", "runs", NULL};
+        static const char *const tkeys[] = {"warmup", "runs", "min_runs", "min_secs", NULL};
         struct fy_node *t;
         if ((ret = expect_map(c, v, "timing")) < 0 ||
             (ret = check_keys(c, v, "timing", tkeys)) < 0)
@@ -1246,6 +1261,17 @@ static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
         if ((t = lookup(c, v, "runs")) &&
             (ret = get_int(c, t, "timing.runs", 1, 10000, &cfg->runs)))
             return ret;
+        if ((t = lookup(c, v, "min_runs")) &&
+            (ret = get_int(c, t, "timing.min_runs", 1, 1000000, &cfg->min_runs)))
+            return ret;
+        if ((t = lookup(c, v, "min_secs"))) {
+            const char *sv = NULL;
+            vsr_error e;
+            if ((ret = get_str(c, t, "timing.min_secs", &sv)) < 0 ||
+                vsr_parse_double(sv, 0, 3600, &cfg->min_secs, "timing.min_secs", &e) < 0)
+                return bad(c, t, 0, "timing.min_secs", "expected seconds in [0, 3600], got %s",
+                           sv ? sv : type_name(t));
+        }
     }
     if ((ret = parse_exclude(c, root, cfg)) < 0 || (ret = parse_output(c, root, cfg)) < 0)
         return ret;
@@ -1423,6 +1449,9 @@ void vsr_config_put_common(FILE *f, const vsr_config *cfg)
 {
     fprintf(f, "scale=%d\nmanual_seed=%ld\ntiming.warmup=%d\ntiming.runs=%d\n", cfg->scale,
             cfg->manual_seed, cfg->warmup, cfg->runs);
+    /* the v6 keys only when not the defaults, so older configs keep their hashes */
+    if (cfg->min_runs != 20 || cfg->min_secs != 1.0)
+        fprintf(f, "timing.min_runs=%d\ntiming.min_secs=%.17g\n", cfg->min_runs, cfg->min_secs);
     const vsr_config_metric *m[3] = {&cfg->psnr, &cfg->ssim, &cfg->niqe};
     for (int i = 0; i < 3; i++)
         fprintf(f, "metric%d=%d,%d,%d,%d\n", i, m[i]->enabled, m[i]->crop_border, m[i]->y,

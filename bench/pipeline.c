@@ -318,3 +318,25 @@ end:
     vsr_calib_free(&cal);
     return rc;
 }
+
+int vsr_pipe_timed_clip(vsr_models_runner *runner, const vsr_clip *clip, vsr_frame *sr,
+                        int (*on_frame)(void *ctx, int t, double ms, const vsr_frame *sr,
+                                        vsr_error *err),
+                        void *ctx, vsr_error *err)
+{
+    for (int next = 0;;) {
+        const vsr_frame *in = next < clip->n_frames ? &clip->lr[next] : NULL;
+        int ready = 0, t_out = -1;
+        double t0 = vsr_timing_now_ms();
+        int rc = vsr_models_runner_push(runner, in, sr, &ready, &t_out, err);
+        double ms = vsr_timing_now_ms() - t0;
+        if (rc)
+            return rc;
+        if (in)
+            next++;
+        else if (!ready)
+            return 0; /* drained */
+        if (ready && (rc = on_frame(ctx, t_out, ms, sr, err)) < 0)
+            return rc;
+    }
+}

@@ -83,4 +83,17 @@ int vsr_pipe_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_tempora
 int vsr_pipe_open_dataset(int scale, const vsr_config_dataset *d, const char *degradation,
                           vsr_dataset **ds, vsr_error *err);
 
+/**
+ * Push every LR frame of @p clip through @p runner and drain it, timing each
+ * push that produces an SR frame on CLOCK_MONOTONIC (the clock brackets the
+ * runner call only). For each SR frame (in @p sr, sized by the caller for
+ * the clip) @p on_frame(ctx, t, ms, sr, err) runs after the timed call with
+ * the frame's index t in the clip; a negative return stops the pass and is
+ * returned. Everything is borrowed.
+ */
+int vsr_pipe_timed_clip(vsr_models_runner *runner, const vsr_clip *clip, vsr_frame *sr,
+                        int (*on_frame)(void *ctx, int t, double ms, const vsr_frame *sr,
+                                        vsr_error *err),
+                        void *ctx, vsr_error *err);
+
 #endif

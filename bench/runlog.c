@@ -399,6 +399,40 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (sweep_id, config_hash)"
     ") STRICT;"
     "CREATE INDEX run_leases_by_run ON run_leases (run_id);",
+    /* ---- v7: how sure a timing is, and what the machine was doing ---- */
+    /* timings gains: median_lo_ms / median_hi_ms, the distribution-free 95%
+     * interval of the median (order statistics x_(l), x_(n+1-l) with binomial
+     * ranks; [min, max] when count < 6); total_ms, the summed timed ms;
+     * init_ms, model build + weights + calibration + engine creation ms;
+     * load1, the 1-minute load average at the end; other_cpu and steal, the
+     * shares (0..1) of all CPUs' time other processes took (/proc/stat busy
+     * minus this process's getrusage) and the hypervisor stole while the run
+     * was timed; invol_csw, this process's involuntary context switches
+     * then; cpu_mhz, the mean CPU clock at the end; threads_used, the pool
+     * size actually used (runs.threads is the config's, 0 = `auto`); pinned,
+     * the --pin CPU list (NULL not pinned); noisy = 1 when the interval or
+     * the contention passed a threshold of bench.h (VSR_TIMING_NOISY_*), with
+     * noisy_why saying which. NULL = unknown (rows of older versions).
+     * tune_results gains ms_lo / ms_hi (the interval of ms), noisy and
+     * noisy_why, same meanings. */
+    "ALTER TABLE timings ADD COLUMN median_lo_ms REAL;"
+    "ALTER TABLE timings ADD COLUMN median_hi_ms REAL;"
+    "ALTER TABLE timings ADD COLUMN total_ms REAL;"
+    "ALTER TABLE timings ADD COLUMN init_ms REAL;"
+    "ALTER TABLE timings ADD COLUMN load1 REAL;"
+    "ALTER TABLE timings ADD COLUMN other_cpu REAL;"
+    "ALTER TABLE timings ADD COLUMN steal REAL;"
+    "ALTER TABLE timings ADD COLUMN invol_csw INTEGER;"
+    "ALTER TABLE timings ADD COLUMN cpu_mhz REAL;"
+    "ALTER TABLE timings ADD COLUMN threads_used INTEGER;"
+    "ALTER TABLE timings ADD COLUMN pinned TEXT;"
+    "ALTER TABLE timings ADD COLUMN noisy INTEGER NOT NULL DEFAULT 0 CHECK (noisy IN (0, 1));"
+    "ALTER TABLE timings ADD COLUMN noisy_why TEXT;"
+    "ALTER TABLE tune_results ADD COLUMN ms_lo REAL;"
+    "ALTER TABLE tune_results ADD COLUMN ms_hi REAL;"
+    "ALTER TABLE tune_results ADD COLUMN noisy INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (noisy IN (0, 1));"
+    "ALTER TABLE tune_results ADD COLUMN noisy_why TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -468,8 +502,11 @@ static const char *const statement_sql[ST_COUNT] = {
         "UPDATE runs SET status = ?2, error = ?3, isa = ?4, params = ?5,"
         " macs = ?6, input_w = ?7, input_h = ?8, finished = " VSR_NOW " WHERE id = ?1",
     [ST_TIMING_INSERT] = "INSERT INTO timings (run_id, count, warmup, first_ms, min_ms,"
-                         " median_ms, p95_ms, max_ms, mean_ms, std_ms)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                         " median_ms, p95_ms, max_ms, mean_ms, std_ms, median_lo_ms,"
+                         " median_hi_ms, total_ms, init_ms, load1, other_cpu, steal, invol_csw,"
+                         " cpu_mhz, threads_used, pinned, noisy, noisy_why)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                         " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [ST_CLIP_INSERT] = "INSERT INTO clip_metrics (run_id, clip, frames, psnr_rgb, psnr_y,"
                        " ssim_rgb, ssim_y, niqe, psnr_rgb_inf, psnr_y_inf)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -493,8 +530,9 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_TUNE_INSERT] =
         "INSERT INTO tune_results (sweep_id, host_id, model, variant, precision, dataset,"
         " tile, pad, threads, ms, psnr_delta, identical, pareto, recommended, ms_p95,"
-        " psnr_vs_untiled)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        " psnr_vs_untiled, ms_lo, ms_hi, noisy, noisy_why)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+        " ?17, ?18, ?19, ?20)",
     [ST_TRAIN_FIND] = "SELECT id, status, pid FROM train_runs WHERE name = ?1 AND out_dir = ?2"
                       " ORDER BY id DESC LIMIT 1",
     [ST_TRAIN_INSERT] =
@@ -1126,6 +1164,25 @@ int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_resu
         bind_real(st, 8, t->max_ms);
         bind_real(st, 9, t->mean_ms);
         bind_real(st, 10, t->std_ms);
+        bind_real(st, 11, t->median_lo_ms);
+        bind_real(st, 12, t->median_hi_ms);
+        bind_real(st, 13, t->total_ms);
+        if (res->init_ms > 0)
+            bind_real(st, 14, res->init_ms);
+        const vsr_timing_env *env = res->env;
+        if (env) {
+            bind_real(st, 15, env->load1);
+            bind_real(st, 16, env->other_cpu);
+            bind_real(st, 17, env->steal);
+            if (env->invol_csw >= 0)
+                sqlite3_bind_int64(st, 18, env->invol_csw);
+            bind_real(st, 19, env->cpu_mhz);
+            if (env->threads > 0)
+                sqlite3_bind_int(st, 20, env->threads);
+            bind_text(st, 21, env->pinned[0] ? env->pinned : NULL);
+        }
+        sqlite3_bind_int(st, 22, res->noisy != 0);
+        bind_text(st, 23, res->noisy && res->noisy_why ? res->noisy_why : NULL);
         if ((rc = step_done(st)) != SQLITE_OK)
             goto fail;
     }
@@ -1642,6 +1699,12 @@ int vsr_runlog_tune_record_ext(vsr_runlog *log, int64_t sweep_id, const vsr_runl
         sqlite3_bind_int(st, 14, rows[i].recommended != 0);
         bind_real(st, 15, extra ? extra[i].ms_p95 : NAN);
         bind_real(st, 16, extra ? extra[i].psnr_vs_untiled : NAN);
+        if (rows[i].ms_lo > 0 && rows[i].ms_hi > 0) { /* 0: not given (zero-init rows) */
+            bind_real(st, 17, rows[i].ms_lo);
+            bind_real(st, 18, rows[i].ms_hi);
+        }
+        sqlite3_bind_int(st, 19, rows[i].noisy != 0);
+        bind_text(st, 20, rows[i].noisy ? rows[i].noisy_why : NULL);
         if ((rc = step_done(st)) != SQLITE_OK)
             goto fail;
     }

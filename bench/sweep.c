@@ -50,6 +50,8 @@ static int cond_matches(const vsr_config_cond *c, const vsr_sweep_run *r)
             long parsed;
             if (vsr_parse_long(v, 0, 1L << 30, &parsed, c->axis, NULL) == 0 && parsed == x)
                 return 1;
+            if (!strcmp(c->axis, "threads") && x == 0 && !strcmp(v, "auto"))
+                return 1;
         }
     }
     return 0;
@@ -135,9 +137,12 @@ int vsr_sweep_expand(const vsr_config *cfg, vsr_sweep_run **runs, int *n, int *n
                                 }
                                 char prec[64];
                                 precision_label(r->precision, prec, sizeof(prec));
-                                snprintf(r->key, sizeof(r->key), "%s/%s/%s/%s/%s/t%d/p%d/th%d",
+                                char th[16] = "auto"; /* threads: auto is 0 */
+                                if (r->threads > 0)
+                                    snprintf(th, sizeof(th), "%d", r->threads);
+                                snprintf(r->key, sizeof(r->key), "%s/%s/%s/%s/%s/t%d/p%d/th%s",
                                          r->model->type, r->model->variant, prec, ds->name,
-                                         r->degradation, r->tile, r->pad, r->threads);
+                                         r->degradation, r->tile, r->pad, th);
                                 if (run_hash(cfg, r) < 0) {
                                     free(a);
                                     return vsr_error_set(err, -ENOMEM,
@@ -152,4 +157,23 @@ int vsr_sweep_expand(const vsr_config *cfg, vsr_sweep_run **runs, int *n, int *n
     if (n_excluded)
         *n_excluded = excluded;
     return 0;
+}
+
+int vsr_sweep_group_end(const vsr_sweep_run *runs, int n, int start)
+{
+    int e = start + 1;
+    while (e < n && runs[e].dataset == runs[start].dataset &&
+           !strcmp(runs[e].degradation, runs[start].degradation))
+        e++;
+    return e;
+}
+
+int vsr_sweep_next_turn(const int *want, int n, int last)
+{
+    for (int k = 1; k <= n; k++) {
+        int j = ((last < 0 ? -1 : last) + k) % n;
+        if (want[j])
+            return j;
+    }
+    return -1;
 }

@@ -62,23 +62,33 @@ double vsr_tune_loss(const vsr_runlog_tune_row *row)
 
 int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db)
 {
+    /* noisy rows take no part, unless every row is noisy (then the pick rests on
+     * noisy rows, which the caller sees in rows[pick].noisy) */
+    int clean = 0;
+    for (int i = 0; i < n; i++)
+        clean += !rows[i].noisy;
+    int use_all = clean == 0;
+#define USED(k) (use_all || !rows[k].noisy)
     for (int i = 0; i < n; i++) {
+        rows[i].recommended = 0;
+        rows[i].pareto = 0;
+        if (!USED(i))
+            continue;
         double li = vsr_tune_loss(&rows[i]);
         int dominated = 0;
         for (int j = 0; j < n && !dominated; j++) {
-            if (j == i)
+            if (j == i || !USED(j))
                 continue;
             double lj = vsr_tune_loss(&rows[j]);
             dominated =
                 rows[j].ms <= rows[i].ms && lj <= li && (rows[j].ms < rows[i].ms || lj < li);
         }
         rows[i].pareto = !dominated;
-        rows[i].recommended = 0;
     }
     int best = -1;
     for (int i = 0; i < n; i++) {
         double li = vsr_tune_loss(&rows[i]);
-        if (!(li <= tolerance_db))
+        if (!USED(i) || !(li <= tolerance_db))
             continue;
         if (best < 0) {
             best = i;
@@ -90,6 +100,7 @@ int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db)
              (li < lb || (li == lb && rows[i].threads < rows[best].threads))))
             best = i;
     }
+#undef USED
     if (best >= 0)
         rows[best].recommended = 1;
     return best;

@@ -35,7 +35,47 @@ void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t 
         return;
     }
     par_ctx p = {fn, ctx};
-    pthreadpool_parallelize_1d(e->pool, par_tramp, &p, n, 0);
+    uint32_t flags = e->opt.wait == VSR_WAIT_YIELD ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0;
+    pthreadpool_parallelize_1d(e->pool, par_tramp, &p, n, flags);
+}
+
+static void par_nothing(void *ctx, size_t i)
+{
+    (void)ctx, (void)i;
+}
+
+/* VSR_WAIT_FRAME: the frame is done; one empty op with the yield flag sends
+ * the workers (still spinning after the last real op) to sleep. */
+static void park_workers(vsr_engine *e)
+{
+    if (e->pool && e->nthreads > 1 && e->opt.wait == VSR_WAIT_FRAME)
+        pthreadpool_parallelize_1d(e->pool, par_nothing, NULL, (size_t)e->nthreads,
+                                   PTHREADPOOL_FLAG_YIELD_WORKERS);
+}
+
+const char *vsr_wait_policy_name(vsr_wait_policy w)
+{
+    switch (w) {
+    case VSR_WAIT_SPIN:
+        return "spin";
+    case VSR_WAIT_YIELD:
+        return "yield";
+    case VSR_WAIT_FRAME:
+        return "frame";
+    }
+    return "?";
+}
+
+int vsr_wait_policy_parse(const char *s, vsr_wait_policy *out, vsr_error *err)
+{
+    static const vsr_wait_policy all[] = {VSR_WAIT_YIELD, VSR_WAIT_SPIN, VSR_WAIT_FRAME};
+    for (size_t i = 0; s && i < sizeof(all) / sizeof(all[0]); i++)
+        if (!strcmp(s, vsr_wait_policy_name(all[i]))) {
+            *out = all[i];
+            return 0;
+        }
+    return vsr_error_set(err, -EINVAL, "wait policy '%s': expected yield, spin or frame",
+                         s ? s : "(null)");
 }
 
 vsr_tview vsr__tensor(const vsr_engine *e, int t)
@@ -227,6 +267,12 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
         e->opt.fp16_native = 1;
     } else if (prec != VSR_PREC_FP16) {
         e->opt.fp16_native = 0;
+    }
+    if (e->opt.wait != VSR_WAIT_FRAME && e->opt.wait != VSR_WAIT_SPIN &&
+        e->opt.wait != VSR_WAIT_YIELD) {
+        rc = vsr_error_set(err, -EINVAL, "%s: unknown wait policy %d", g->name,
+                           (int)e->opt.wait);
+        goto fail;
     }
     if (e->opt.tile < 0 || e->opt.pad < 0) {
         rc = vsr_error_set(err, -EINVAL, "%s: tile %d / pad %d must be >= 0", g->name,
@@ -481,6 +527,7 @@ int vsr_engine_run(vsr_engine *e, vsr_error *err)
     e->in_h = e->in_hw[0];
     e->in_w = e->in_hw[1];
     int rc = vsr__engine_run_tiled(e, err);
+    park_workers(e);
     e->have_output = rc == 0;
     return rc;
 }

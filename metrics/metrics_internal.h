@@ -10,6 +10,15 @@
 #include "vsr/core.h"
 #include "vsr/metrics.h"
 
+/*
+ * pthreadpool flags of every metric's parallel loop. Metrics run once per
+ * frame between timed inferences, in a handful of large loops: their workers
+ * sleep right after each loop (yield) instead of spinning for milliseconds
+ * against the next timed inference or another process (see vsr_wait_policy
+ * in vsr/engine.h and docs/PERFORMANCE.md). A constant, not a setting.
+ */
+#define VSR_METRICS_POOL_FLAGS PTHREADPOOL_FLAG_YIELD_WORKERS
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                         \
     !defined(__SANITIZE_ADDRESS__)
 /* Hot loops are compiled for the baseline, AVX2 and AVX-512 and picked at

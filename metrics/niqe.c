@@ -499,10 +499,11 @@ int vsr_metrics_niqe_plane(const float *plane, int w, int h, ptrdiff_t stride,
     const float *cur = img;
     for (int scale = 1; scale <= 2; scale++) {
         mscn_job mj = {cur, mscn, hm, hs, sw, sh, model->g1d};
-        pthreadpool_parallelize_1d(pool, mscn_hrow, &mj, (size_t)sh, 0);
-        pthreadpool_parallelize_1d(pool, mscn_vrow, &mj, (size_t)sh, 0);
+        pthreadpool_parallelize_1d(pool, mscn_hrow, &mj, (size_t)sh, VSR_METRICS_POOL_FLAGS);
+        pthreadpool_parallelize_1d(pool, mscn_vrow, &mj, (size_t)sh, VSR_METRICS_POOL_FLAGS);
         feat_job fj = {&g_tab, mscn, sw, BLOCK / scale, nbw, (scale - 1) * 18, feat};
-        pthreadpool_parallelize_1d(pool, feat_block, &fj, (size_t)nblocks, 0);
+        pthreadpool_parallelize_1d(pool, feat_block, &fj, (size_t)nblocks,
+                                   VSR_METRICS_POOL_FLAGS);
         if (scale == 2)
             break;
         /* img = imresize(img / 255., scale=0.5, antialiasing=True) * 255. (float32) */

@@ -71,7 +71,8 @@ void vsr_metrics_to_y(const vsr_frame *f, int crop, float *y, pthreadpool_t pool
     y_lut lut;
     y_lut_fill(&lut);
     y_job j = {f, crop, f->width - 2 * crop, y, &lut, vsr_metrics_rgb2y_row(~0u)};
-    pthreadpool_parallelize_1d(pool, y_row, &j, (size_t)(f->height - 2 * crop), 0);
+    pthreadpool_parallelize_1d(pool, y_row, &j, (size_t)(f->height - 2 * crop),
+                               VSR_METRICS_POOL_FLAGS);
 }
 
 void vsr_metrics_to_gray_f32(const vsr_frame *f, int crop, float *out)

@@ -90,7 +90,7 @@ double vsr_metrics_sse_planes(const vsr_plane *a, const vsr_plane *b, pthreadpoo
         j.row_f = malloc(h * sizeof(double));
     if (!j.row_i && !j.row_f)
         return -1.0;
-    pthreadpool_parallelize_1d(pool, sse_row, &j, h, 0);
+    pthreadpool_parallelize_1d(pool, sse_row, &j, h, VSR_METRICS_POOL_FLAGS);
     if (a->u8) {
         int64_t s = 0;
         for (size_t y = 0; y < h; y++)

@@ -320,7 +320,8 @@ static int ssim_run(const vsr_plane *a, const vsr_plane *b, int nplanes, pthread
         return vsr_error_set(err, -ENOMEM, "ssim: out of memory for %d stripes of %d columns",
                              j.nstripes, j.w);
     }
-    pthreadpool_parallelize_1d(pool, ssim_stripe, &j, (size_t)j.nstripes, 0);
+    pthreadpool_parallelize_1d(pool, ssim_stripe, &j, (size_t)j.nstripes,
+                               VSR_METRICS_POOL_FLAGS);
     double total = 0.0;
     for (int p = 0; p < nplanes; p++) {
         double s = 0.0;

@@ -66,3 +66,16 @@ long vsr_report_pareto(const double *x, const double *y, size_t n, unsigned char
     free(p);
     return count;
 }
+
+long vsr_report_pareto_clean(const double *x, const double *y, const unsigned char *noisy,
+                             size_t n, unsigned char *on_front)
+{
+    double *xc = malloc((n ? n : 1) * sizeof(*xc));
+    if (!xc)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        xc[i] = noisy && noisy[i] ? NAN : x[i]; /* NAN: never on, never dominating */
+    long r = vsr_report_pareto(xc, y, n, on_front);
+    free(xc);
+    return r;
+}

@@ -307,13 +307,16 @@ static int scatter(const char *dir, const char *name, const char *title,
     double *x = malloc((n ? n : 1) * sizeof(double));
     double *y = malloc((n ? n : 1) * sizeof(double));
     unsigned char *front = malloc(n ? n : 1);
+    unsigned char *noisy = malloc(n ? n : 1);
     struct membuf s = {0};
     struct membuf b = {0};
     int rc = 0;
-    if (!x || !y || !front) {
+    if (!x || !y || !front || !noisy) {
         rc = vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
         goto done;
     }
+    for (size_t i = 0; i < n; i++) /* a noisy timing is no evidence for a front */
+        noisy[i] = !by_params && rows[i].noisy;
     size_t usable = 0;
     double xmin = INFINITY, xmax = -INFINITY;
     for (size_t i = 0; i < n; i++) {
@@ -339,7 +342,7 @@ static int scatter(const char *dir, const char *name, const char *title,
                            by_params ? "params" : "ms/frame");
         goto done;
     }
-    if (vsr_report_pareto(x, y, n, front) < 0) {
+    if (vsr_report_pareto_clean(x, y, noisy, n, front) < 0) {
         rc = vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
         goto done;
     }
@@ -352,10 +355,15 @@ static int scatter(const char *dir, const char *name, const char *title,
         char label[200];
         vsr_report_row_label(&rows[i], label, sizeof(label));
         size_t l = strlen(label);
-        snprintf(label + l, sizeof(label) - l, " %s", rows[i].precision);
+        snprintf(label + l, sizeof(label) - l, " %s%s", rows[i].precision,
+                 noisy[i] ? " (noisy)" : "");
         fprintf(s.f, "%.9g %.9g ", x[i], y[i]);
         gp_label(s.f, label);
-        fprintf(s.f, " %d\n", by_params ? 1 : front[i]);
+        /* columns 5-7: the median's 95% interval (error bar; the point itself when
+         * unknown) and the noisy mark */
+        double lo = by_params || !isfinite(rows[i].ms_lo) ? x[i] : rows[i].ms_lo;
+        double hi = by_params || !isfinite(rows[i].ms_hi) ? x[i] : rows[i].ms_hi;
+        fprintf(s.f, " %d %.9g %.9g %d\n", by_params ? 1 : front[i], lo, hi, noisy[i]);
     }
     fputs("EOD\n$front << EOD\n", s.f);
     /* The front sorted by x, duplicates drawn once. */
@@ -396,8 +404,15 @@ static int scatter(const char *dir, const char *name, const char *title,
         fprintf(b.f, "set yrange [%.9g:%.9g]\n", ymin - 1, ymax + 1);
     if (by_params)
         fputs("unset key\n", b.f);
-    fputs("plot $pts using 1:2 with points pt 7 ps 1.3 lc rgb '#1f77b4' title 'runs', \\\n",
-          b.f);
+    if (by_params)
+        fputs("plot $pts using 1:2 with points pt 7 ps 1.3 lc rgb '#1f77b4' title 'runs', \\\n",
+              b.f);
+    else
+        fputs("plot $pts using 1:2:5:6 with xerrorbars pt 7 ps 1.3 lc rgb '#1f77b4' "
+              "title 'runs (median ms, 95% interval)', \\\n"
+              "     $pts using 1:($7 > 0.5 ? $2 : NaN) with points pt 6 ps 2.4 lw 2 "
+              "lc rgb '#ff7f0e' title 'noisy (kept off the front)', \\\n",
+              b.f);
     if (!by_params)
         fputs("     $front using 1:2 with steps lw 2 lc rgb '#d62728' "
               "title 'Pareto front (max PSNR, min ms)', \\\n"
@@ -419,6 +434,7 @@ done:
     free(x);
     free(y);
     free(front);
+    free(noisy);
     return rc;
 }
 
@@ -731,11 +747,18 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
                 ti++;
             while (pads[pi] != pts[i].pad)
                 pi++;
+            /* the median's 95% interval when known, and the noisy mark */
+            char ms[96];
+            int len = snprintf(ms, sizeof(ms), "%.1f", pts[i].ms_median);
+            if (isfinite(pts[i].ms_lo) && isfinite(pts[i].ms_hi))
+                len += snprintf(ms + len, sizeof(ms) - (size_t)len, " [%.1f-%.1f]",
+                                pts[i].ms_lo, pts[i].ms_hi);
+            if (pts[i].noisy)
+                snprintf(ms + len, sizeof(ms) - (size_t)len, " noisy");
             if (isfinite(pts[i].dpsnr) && fabs(pts[i].dpsnr) >= 0.005)
-                fprintf(s.f, "%zu %zu \"%.1f (%+.2f dB)\"\n", ti, pi, pts[i].ms_median,
-                        pts[i].dpsnr);
+                fprintf(s.f, "%zu %zu \"%s (%+.2f dB)\"\n", ti, pi, ms, pts[i].dpsnr);
             else
-                fprintf(s.f, "%zu %zu \"%.1f\"\n", ti, pi, pts[i].ms_median);
+                fprintf(s.f, "%zu %zu \"%s\"\n", ti, pi, ms);
         }
         fputs("EOD\n", s.f);
     }

@@ -85,7 +85,7 @@ static const char ROWS_SQL[] =
     "SELECT r.id, r.model, r.variant, r.precision, r.dataset, upper(r.degradation),"
     " r.tile, r.pad, r.threads, r.params, r.macs, r.input_w, r.input_h, r.isa, r.git_rev,"
     " r.calib_method, r.calib_frames, s.name, h.cpu_model, t.median_ms, t.p95_ms,"
-    " c.prgb, c.prgb_inf, c.py, c.py_inf, c.srgb, c.sy, c.niqe, c.nrgb, c.ny, r.run_key"
+    " c.prgb, c.prgb_inf, c.py, c.py_inf, c.srgb, c.sy, c.niqe, c.nrgb, c.ny, r.run_key, %s"
     " FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
     " LEFT JOIN hosts h ON h.id = r.host_id"
     " LEFT JOIN timings t ON t.run_id = r.id"
@@ -107,7 +107,11 @@ int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows,
     if (rc)
         return rc;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, ROWS_SQL, -1, &st, NULL) != SQLITE_OK) {
+    /* schema v6: the median's interval and the noisy mark */
+    char sql[sizeof(ROWS_SQL) + 64];
+    snprintf(sql, sizeof(sql), ROWS_SQL,
+             version >= 6 ? "t.median_lo_ms, t.median_hi_ms, t.noisy" : "NULL, NULL, 0");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         rc = vsr_error_set(err, -EINVAL, "%s: unexpected run log schema (v%d): %s", path,
                            version, sqlite3_errmsg(db));
         goto done;
@@ -141,6 +145,9 @@ int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows,
         r.ms_median = col_real(st, 19);
         r.ms_p95 = col_real(st, 20);
         copy_text(r.run_key, sizeof(r.run_key), st, 30);
+        r.ms_lo = col_real(st, 31);
+        r.ms_hi = col_real(st, 32);
+        r.noisy = col_int(st, 33, 0);
         snprintf(r.description, sizeof(r.description), "%s%s%s%s%s", r.sweep,
                  r.isa[0] ? ", " : "", r.isa, calib[0] ? ", " : "", calib);
         int nrgb = col_int(st, 28, 0), ny = col_int(st, 29, 0);
@@ -237,16 +244,18 @@ int vsr_report_db_tune(const char *path, vsr_report_tune_set **sets, size_t *nse
     if (version < 2)
         goto done; /* no tune_results yet */
     /* The newest session (sweep) per key, in key order. */
-    if (sqlite3_prepare_v2(
-            db,
-            "SELECT t.model, t.variant, t.precision, t.dataset, t.tile, t.pad, t.threads,"
-            " t.ms, t.psnr_delta FROM tune_results t"
-            " WHERE t.sweep_id = (SELECT max(sweep_id) FROM tune_results u"
-            "   WHERE u.model = t.model AND u.variant = t.variant"
-            "   AND u.precision = t.precision AND u.dataset = t.dataset)"
-            " ORDER BY t.model, t.variant, t.precision, t.dataset, t.threads, t.tile, t.pad,"
-            " t.id",
-            -1, &st, NULL) != SQLITE_OK) {
+    char sql[1024];
+    snprintf(sql, sizeof(sql), "%s%s%s",
+             "SELECT t.model, t.variant, t.precision, t.dataset, t.tile, t.pad, t.threads,"
+             " t.ms, t.psnr_delta, ",
+             version >= 6 ? "t.ms_lo, t.ms_hi, t.noisy" : "NULL, NULL, 0",
+             " FROM tune_results t"
+             " WHERE t.sweep_id = (SELECT max(sweep_id) FROM tune_results u"
+             "   WHERE u.model = t.model AND u.variant = t.variant"
+             "   AND u.precision = t.precision AND u.dataset = t.dataset)"
+             " ORDER BY t.model, t.variant, t.precision, t.dataset, t.threads, t.tile, t.pad,"
+             " t.id");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         rc = vsr_error_set(err, -EINVAL, "%s: unexpected tune_results schema: %s", path,
                            sqlite3_errmsg(db));
         goto done;
@@ -294,6 +303,9 @@ int vsr_report_db_tune(const char *path, vsr_report_tune_set **sets, size_t *nse
         p->threads = sqlite3_column_int(st, 6);
         p->ms_median = col_real(st, 7);
         p->dpsnr = col_real(st, 8);
+        p->ms_lo = col_real(st, 9);
+        p->ms_hi = col_real(st, 10);
+        p->noisy = col_int(st, 11, 0);
     }
     if (s != SQLITE_DONE)
         rc = vsr_error_set(err, -EIO, "%s: reading tune_results: %s", path, sqlite3_errmsg(db));

@@ -11,7 +11,8 @@ void vsr_report_row_init(vsr_report_row *row)
     memset(row, 0, sizeof(*row));
     row->psnr = row->ssim = row->niqe = NAN;
     row->params = row->macs = NAN;
-    row->ms_median = row->ms_p95 = NAN;
+    row->ms_median = row->ms_p95 = row->ms_lo = row->ms_hi = NAN;
+    row->noisy = 0;
     row->threads = row->tile = row->pad = -1;
 }
 

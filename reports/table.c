@@ -242,6 +242,20 @@ static const char *or_dash(const char *s)
     return s[0] ? s : "-";
 }
 
+/* "12.34", "12.34 [12.10, 12.60]" with the median's 95% interval when known,
+ * and " noisy" when the run was marked noisy (run log v6). */
+static void fmt_ms(char *buf, size_t cap, const vsr_report_row *r, int dec)
+{
+    char m[24], lo[24], hi[24];
+    vsr_report_fmt(m, sizeof(m), r->ms_median, dec);
+    vsr_report_fmt(lo, sizeof(lo), r->ms_lo, dec);
+    vsr_report_fmt(hi, sizeof(hi), r->ms_hi, dec);
+    if (isnan(r->ms_median) || isnan(r->ms_lo) || isnan(r->ms_hi))
+        snprintf(buf, cap, "%s%s", m, r->noisy ? " noisy" : "");
+    else
+        snprintf(buf, cap, "%s [%s, %s]%s", m, lo, hi, r->noisy ? " noisy" : "");
+}
+
 static void fmt_tile(char *buf, size_t cap, const vsr_report_row *r)
 {
     if (r->tile < 0)
@@ -277,18 +291,19 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
     int rc, multi_host = 0;
     if (style == VSR_REPORT_DATA) {
         static const char *const h[] = {
-            "rank",    "model",   "variant",   "precision", "dataset", "degradation",
-            "channel", "psnr_db", "ssim",      "niqe",      "params",  "macs_g",
-            "input_h", "input_w", "ms_median", "ms_p95",    "threads", "tile",
-            "pad",     "run_id",  "isa",       "host",      "git_rev", "sweep"};
-        static const unsigned char num[] = {1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1,
-                                            1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0};
-        if ((rc = table_init(out, id, title, 24, h, num, n, err)))
+            "rank",         "model",        "variant",   "precision", "dataset", "degradation",
+            "channel",      "psnr_db",      "ssim",      "niqe",      "params",  "macs_g",
+            "input_h",      "input_w",      "ms_median", "ms_p95",    "threads", "tile",
+            "pad",          "run_id",       "isa",       "host",      "git_rev", "sweep",
+            "ms_median_lo", "ms_median_hi", "noisy"};
+        static const unsigned char num[] = {1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1,
+                                            1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};
+        if ((rc = table_init(out, id, title, 27, h, num, n, err)))
             goto done;
     } else {
         static const char *const h[] = {
             "Rank",    "Model", "Variant",    "Precision",      "PSNR [dB]",
-            "SSIM",    "NIQE",  "Params [K]", "MACs [G] @ HxW", "ms/frame (p95)",
+            "SSIM",    "NIQE",  "Params [K]", "MACs [G] @ HxW", "ms/frame [95% CI] (p95)",
             "Threads", "Tile",  "Device"};
         static const unsigned char num[] = {1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0};
         /* Runs from more than one machine: say which (the CSV always does). */
@@ -316,7 +331,7 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
         for (size_t j = 0; j < n; j++)
             if (!isnan(r->psnr) && !isnan(rows[j].psnr) && rows[j].psnr > r->psnr)
                 rank++;
-        char a[64], b[64], c[64];
+        char a[128], b[64], c[64];
         double macs_g = r->macs / 1e9;
         if (style == VSR_REPORT_DATA) {
             rc = 0;
@@ -359,6 +374,11 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
             rc |= cell(out, i, 21, NAN, "%s", r->host);
             rc |= cell(out, i, 22, NAN, "%s", r->git_rev);
             rc |= cell(out, i, 23, NAN, "%s", r->sweep);
+            fmt_data(a, sizeof(a), r->ms_lo, 3);
+            rc |= cell(out, i, 24, r->ms_lo, "%s", a);
+            fmt_data(a, sizeof(a), r->ms_hi, 3);
+            rc |= cell(out, i, 25, r->ms_hi, "%s", a);
+            rc |= cell(out, i, 26, r->noisy, "%d", r->noisy);
             if (rc)
                 goto oom;
             continue;
@@ -384,7 +404,7 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
             rc |= cell(out, i, 8, macs_g, "%s", a);
         else
             rc |= cell(out, i, 8, macs_g, "%s @ %dx%d", a, r->in_h, r->in_w);
-        vsr_report_fmt(a, sizeof(a), r->ms_median, 2);
+        fmt_ms(a, sizeof(a), r, 2);
         vsr_report_fmt(b, sizeof(b), r->ms_p95, 2);
         if (isnan(r->ms_p95))
             rc |= cell(out, i, 9, r->ms_median, "%s", a);
@@ -410,7 +430,9 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
         mark_best(out, 9, 0, 2);
         out->note = dupstr("Best value of each column in bold. MACs: one multiply-add = 1 "
                            "MAC, per LR frame at the input size shown (HxW). ms/frame: "
-                           "median over timed frames, p95 in parentheses.");
+                           "median over timed frames, its 95% interval in brackets, p95 in "
+                           "parentheses; noisy: too spread or timed while other processes "
+                           "ran, do not compare (docs/PERFORMANCE.md).");
         if (!out->note)
             goto oom;
     }
@@ -478,7 +500,7 @@ int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_t
         rc |= cell(out, i, 4, r->ssim, "%s", a);
         fmt_count(a, sizeof(a), r->params);
         rc |= cell(out, i, 5, r->params, "%s", a);
-        vsr_report_fmt(a, sizeof(a), r->ms_median, 2);
+        fmt_ms(a, sizeof(a), r, 2);
         rc |= cell(out, i, 6, r->ms_median, isnan(r->ms_median) ? "%s" : "%s ms", a);
         vsr_report_fmt(b, sizeof(b), r->macs / 1e9, 3);
         if (isnan(r->macs) || r->in_w <= 0)
@@ -516,7 +538,7 @@ int vsr_report_table_train(const vsr_report_train_run *runs, size_t n, vsr_repor
         return rc;
     for (size_t i = 0; i < n && !rc; i++) {
         const vsr_report_train_run *r = &runs[i];
-        char a[64];
+        char a[128];
         rc |= cell(out, i, 0, NAN, "%s", r->name);
         rc |= cell(out, i, 1, NAN, "%s", r->model);
         rc |= cell(out, i, 2, NAN, "%s", r->status);
@@ -777,7 +799,7 @@ int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *
         goto done;
     for (size_t k = 0; k < kept && !rc; k++) {
         const vsr_report_row *r = &rows[order[k]], *b = &rows[base_of[order[k]]];
-        char a[64];
+        char a[128];
         double d;
         rc |= cell(out, k, VSR_ABL_MODEL, NAN, "%s", r->model);
         rc |= cell(out, k, VSR_ABL_VARIANT, NAN, "%s%s", or_dash(r->variant),
@@ -799,7 +821,7 @@ int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *
         d = (r->macs - b->macs) / 1e9;
         fmt_delta(a, sizeof(a), d, 3);
         rc |= cell(out, k, VSR_ABL_DMACS, d, "%s", a);
-        vsr_report_fmt(a, sizeof(a), r->ms_median, 2);
+        fmt_ms(a, sizeof(a), r, 2);
         rc |= cell(out, k, VSR_ABL_MS, r->ms_median, "%s", a);
         d = r->ms_median - b->ms_median;
         fmt_delta(a, sizeof(a), d, 2);

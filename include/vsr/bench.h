@@ -60,7 +60,110 @@ typedef struct vsr_timing_stats {
     double max_ms;
     double mean_ms;
     double std_ms;
+    /** 95% interval of the median by order statistics (distribution-free):
+     *  [x_(l), x_(n+1-l)] with l the largest rank such that
+     *  2 P(Bin(n, 1/2) <= l - 1) <= 0.05 (vsr_timing_median_ci_ranks());
+     *  [min, max] when n < 6 (then it covers less than 95%). */
+    double median_lo_ms, median_hi_ms;
+    double total_ms; /**< sum of the timed samples */
 } vsr_timing_stats;
+
+/**
+ * 1-based ranks @p lo, @p hi of the distribution-free 95% interval of the
+ * median of @p n samples: lo = the largest l with 2 P(Bin(n, 1/2) <= l - 1)
+ * <= 0.05, hi = n + 1 - lo (n = 20: 6 and 15). Returns 0, or 1 when n < 6
+ * has no such rank (then lo = 1, hi = n), -EINVAL for n < 1.
+ */
+int vsr_timing_median_ci_ranks(int n, int *lo, int *hi);
+
+/**
+ * When to stop timing: after @p warmup untimed calls, timed calls go on
+ * until there are at least min_runs of them AND they took at least min_secs
+ * in total (benchmark_model's --min_runs / --min_secs), or max_runs.
+ */
+typedef struct vsr_timing_rule {
+    int warmup;      /**< untimed calls first (>= 0) */
+    int min_runs;    /**< >= 1 */
+    double min_secs; /**< >= 0: seconds summed over the timed calls */
+    int max_runs;    /**< cap, >= min_runs (0: 1000000) */
+    /** Clock in ms (NULL: vsr_timing_now_ms); tests inject a fake one. */
+    double (*clock_ms)(void *clock_ctx);
+    void *clock_ctx;
+} vsr_timing_rule;
+
+/** 1 when @p count timed calls summing to @p total_ms satisfy @p rule. */
+int vsr_timing_enough(const vsr_timing_rule *rule, int count, double total_ms);
+
+/**
+ * Time fn(ctx, i) by @p rule; *samples (malloc'ed, caller frees) receives
+ * the *n timed ms, @p out their summary (first_ms: the first warm-up call).
+ * fn returns 0 or a negative errno, which stops the loop and is returned.
+ */
+int vsr_timing_measure_rule(int (*fn)(void *ctx, int i, vsr_error *err), void *ctx,
+                            const vsr_timing_rule *rule, double **samples, int *n,
+                            vsr_timing_stats *out, vsr_error *err);
+
+/* ---- what the machine was doing during a measurement ---------------- */
+
+/** Counters read at the start and end of each timed stretch. */
+typedef struct vsr_timing_probe {
+    int ok;                                /**< 0: /proc/stat unreadable */
+    unsigned long long total, busy, steal; /**< /proc/stat "cpu" line, clock ticks */
+    double own_s; /**< this process's user + system CPU s (getrusage) */
+    long nivcsw;  /**< this process's involuntary context switches */
+} vsr_timing_probe;
+
+/** Sums of probe deltas over the timed stretches of one run (zero-init). */
+typedef struct vsr_timing_env_acc {
+    /* summed per stretch and compared only at the end: /proc/stat counts whole
+     * ticks, so per-stretch differences would be clipped noise, biased up */
+    double total_ticks, busy_ticks, own_ticks, steal_ticks;
+    long nivcsw;
+    int stretches, bad;
+} vsr_timing_env_acc;
+
+/** What the machine was doing while a run was timed. */
+typedef struct vsr_timing_env {
+    double load1;     /**< 1-minute load average at the end (/proc/loadavg); NaN unknown */
+    double other_cpu; /**< share (0..1) of all CPUs' time used by other processes (or
+                           stolen) during the timed stretches: /proc/stat busy minus this
+                           process's getrusage CPU time, over total; NaN unknown */
+    double steal;     /**< share (0..1) stolen by the hypervisor; NaN unknown */
+    long invol_csw;   /**< involuntary context switches of this process (getrusage);
+                           -1 unknown */
+    double cpu_mhz;   /**< mean current CPU clock at the end (cpufreq / cpuinfo); NaN */
+    int threads;      /**< threads actually used */
+    char pinned[64];  /**< CPU list of --pin, "" when not pinned */
+} vsr_timing_env;
+
+/** Read the counters now. Never fails (ok = 0 when /proc/stat is unreadable). */
+void vsr_timing_probe_read(vsr_timing_probe *p);
+
+/** Add the stretch from @p a to @p b to @p acc. @p ticks_per_s: sysconf(_SC_CLK_TCK). */
+void vsr_timing_env_add(vsr_timing_env_acc *acc, const vsr_timing_probe *a,
+                        const vsr_timing_probe *b, double ticks_per_s);
+
+/** The shares of @p acc plus the load and CPU clock now; @p threads copied. */
+void vsr_timing_env_finish(const vsr_timing_env_acc *acc, int threads, vsr_timing_env *env);
+
+/**
+ * Noisy thresholds (documented in docs/PERFORMANCE.md, "Noisy runs"): a
+ * run is noisy when the 95% interval of its median is wider than
+ * VSR_TIMING_NOISY_SPREAD of the median, when other processes took more
+ * than VSR_TIMING_NOISY_OTHER of the machine's CPU time while it was
+ * timed, or the hypervisor stole more than VSR_TIMING_NOISY_STEAL.
+ */
+#define VSR_TIMING_NOISY_SPREAD 0.10
+#define VSR_TIMING_NOISY_OTHER 0.10
+#define VSR_TIMING_NOISY_STEAL 0.02
+
+/**
+ * 1 when @p s / @p env pass a noisy threshold, with @p why (cap bytes)
+ * naming each ("spread 23% > 10%; other processes 48% CPU > 10%"); else 0
+ * and why = "". @p env may be NULL (spread only); NaN fields are ignored.
+ */
+int vsr_timing_noisy(const vsr_timing_stats *s, const vsr_timing_env *env, char *why,
+                     size_t cap);
 
 /** Milliseconds on CLOCK_MONOTONIC (arbitrary origin; differences only). */
 double vsr_timing_now_ms(void);
@@ -237,6 +340,11 @@ typedef struct vsr_runlog_result {
     int n_frames;
     const vsr_runlog_layer *layers;
     int n_layers;
+    /* schema v6 (NULL / NaN / 0 = not recorded) */
+    const vsr_timing_env *env; /**< what the machine did while timed */
+    double init_ms;            /**< build + weights + calibration + engine ms; NaN unknown */
+    int noisy;                 /**< 1: vsr_timing_noisy() said so */
+    const char *noisy_why;     /**< its reason, one line */
 } vsr_runlog_result;
 
 /**
@@ -366,6 +474,10 @@ typedef struct vsr_runlog_tune_row {
     int identical;     /**< 1 when the output equals the untiled output bit for bit */
     int pareto;        /**< 1 when no other setting is both faster and closer */
     int recommended;   /**< 1 for the one recommended setting */
+    /* schema v6 */
+    double ms_lo, ms_hi; /**< 95% interval of ms (median); NaN unknown */
+    int noisy;           /**< 1: noisy (vsr_timing_noisy()); kept off the front */
+    char noisy_why[160];
 } vsr_runlog_tune_row;
 
 /** Schema v3 columns of a tune row (kept apart so vsr_runlog_tune_row stays as it was). */
@@ -486,6 +598,9 @@ double vsr_tune_loss(const vsr_runlog_tune_row *row);
  * at most @p tolerance_db (ties: smaller loss, then fewer threads, then the
  * earlier row); it is always Pareto-optimal. Returns its index, or -1 when
  * no row is within the tolerance (then none is recommended).
+ * Rows marked noisy are neither Pareto-optimal nor recommended and hide no
+ * other row, unless every row is noisy: then all rows are used and the
+ * recommended row is itself noisy (say so to the user).
  */
 int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db);
 
@@ -526,8 +641,13 @@ int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db);
  *   precisions: [fp32, fp16, {name: int8, calibration: {method: minmax, frames: 8}}]
  *   tile: [0, 64]               # scalar or list; 0 = whole frame
  *   pad: 8
- *   threads: [1, 2]
- *   timing: {warmup: 2, runs: 1}   # runs = timed passes over every LR frame
+ *   threads: [1, 2]             # or auto: the cores idle when the sweep starts
+ *                               # (stored as 0; the run log has threads_used)
+ *   timing: {warmup: 2, runs: 1, min_runs: 20, min_secs: 1.0}
+ *                               # timed passes over every LR frame go on (the
+ *                               # runs sharing a dataset take turns, A B A B)
+ *                               # until >= runs passes, >= min_runs frames and
+ *                               # >= min_secs seconds of timed frames
  *   exclude:                    # runs matching all keys of one rule are dropped
  *     - {model: bicubic, precision: [fp16, int8]}
  *   output: {db: runs.db, report_dir: reports/quickstart, save_images: false}
@@ -621,7 +741,9 @@ typedef struct vsr_config {
     const int *threads;
     int n_threads;
     int warmup;
-    int runs;
+    int runs;        /**< at least this many timed passes over every LR frame */
+    int min_runs;    /**< ... and at least this many timed frames (default 20) */
+    double min_secs; /**< ... summing to at least this many seconds (default 1.0) */
     vsr_config_metric psnr, ssim, niqe; /**< niqe: y/rgb unused */
     const vsr_config_rule *exclude;
     int n_exclude;
@@ -687,6 +809,21 @@ typedef struct vsr_sweep_run {
  */
 int vsr_sweep_expand(const vsr_config *cfg, vsr_sweep_run **runs, int *n, int *n_excluded,
                      vsr_error *err);
+
+/**
+ * End (exclusive) of the group of runs starting at @p start: the runs that
+ * follow it in expansion order on the same dataset and degradation. `run`
+ * times a group's runs in turns (A B A B ...), not one after the other.
+ */
+int vsr_sweep_group_end(const vsr_sweep_run *runs, int n, int start);
+
+/**
+ * The next turn of an interleaved measurement: the first index after
+ * @p last (cyclically; -1 = from the start) whose @p want[i] is set, or -1
+ * when none is. Candidates that still want passes thus take turns A B A B,
+ * and one that is satisfied drops out.
+ */
+int vsr_sweep_next_turn(const int *want, int n, int last);
 
 /** 1 when @p run matches every condition of @p rule. */
 int vsr_sweep_rule_matches(const vsr_config_rule *rule, const vsr_sweep_run *run);

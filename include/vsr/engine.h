@@ -59,9 +59,10 @@
  * any other input size (all graph inputs share H and W).
  *
  * Threads: the engine never creates threads. The caller creates a
- * pthreadpool (workers spin briefly before sleeping, which is what we want:
- * waking an idle core costs 40-250 us) and passes it in; NULL runs on the
- * calling thread. The pool must outlive the engine.
+ * pthreadpool and passes it in; NULL runs on the calling thread. The pool
+ * must outlive the engine. How the pool's workers wait between ops is
+ * vsr_engine_options.wait (vsr_wait_policy; docs/PERFORMANCE.md has the
+ * measurements behind the default).
  */
 #ifndef VSR_ENGINE_H
 #define VSR_ENGINE_H
@@ -455,12 +456,42 @@ unsigned vsr_cpu_features(void);
 /** "avx512vnni+avx512+avx2" style string of @p isa (static storage). */
 const char *vsr_isa_name(unsigned isa);
 
+/**
+ * How pthreadpool workers wait for the next parallel op (a per-use choice:
+ * the engine takes it in vsr_engine_options.wait; metrics always yield).
+ *  - VSR_WAIT_YIELD (the default, 0): every op passes
+ *    PTHREADPOOL_FLAG_YIELD_WORKERS: the workers sleep on a futex right
+ *    after each op and the next op wakes them (microseconds per op). The
+ *    only policy that does not collapse when another process holds a core
+ *    (docs/PERFORMANCE.md, "Thread-pool wait policy").
+ *  - VSR_WAIT_SPIN: pthreadpool's own default: after every op the workers
+ *    spin (1e6 pause loops, milliseconds) before sleeping. A little faster
+ *    on an idle machine; under contention the spinning worker takes the CPU
+ *    from the thread doing the work and 2 threads get slower than 1.
+ *  - VSR_WAIT_FRAME: bounded spin-then-sleep: spin between the ops of one
+ *    vsr_engine_run(), then one empty op with the yield flag at its end puts
+ *    the workers to sleep, so they never spin between frames (while the
+ *    caller decodes, scores or runs another engine). Collapses like spin
+ *    within a frame under contention.
+ */
+typedef enum vsr_wait_policy {
+    VSR_WAIT_YIELD = 0,
+    VSR_WAIT_SPIN = 1,
+    VSR_WAIT_FRAME = 2,
+} vsr_wait_policy;
+
+/** "frame", "spin", "yield". */
+const char *vsr_wait_policy_name(vsr_wait_policy w);
+/** Parse "frame" / "spin" / "yield"; -EINVAL with a one-line message otherwise. */
+int vsr_wait_policy_parse(const char *s, vsr_wait_policy *out, vsr_error *err);
+
 typedef struct vsr_engine_options {
-    int tile;          /**< T: tile edge in input pixels; 0 = whole frame */
-    int pad;           /**< P: overlap on each side of a tile, input pixels */
-    int force_scalar;  /**< 1 = scalar kernels only (also env VSR_FORCE_SCALAR=1) */
-    unsigned isa_mask; /**< allowed ISA bits (default all); ANDed with the CPU's */
-    int profile;       /**< 1 = time each layer (vsr_engine_layer_profile) */
+    vsr_wait_policy wait; /**< how pool workers wait between ops (default VSR_WAIT_YIELD) */
+    int tile;             /**< T: tile edge in input pixels; 0 = whole frame */
+    int pad;              /**< P: overlap on each side of a tile, input pixels */
+    int force_scalar;     /**< 1 = scalar kernels only (also env VSR_FORCE_SCALAR=1) */
+    unsigned isa_mask;    /**< allowed ISA bits (default all); ANDed with the CPU's */
+    int profile;          /**< 1 = time each layer (vsr_engine_layer_profile) */
     /**
      * FP16 only. 0 (default): convs accumulate in FP32 and round each output
      * once (the rule of VSR_PREC_FP16 above; SIMD and scalar agree to FMA

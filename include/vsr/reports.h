@@ -48,6 +48,8 @@ typedef struct vsr_report_row {
     int in_w, in_h;        /**< LR input size the MACs refer to (0 unknown) */
     double ms_median;      /**< ms per LR frame */
     double ms_p95;         /**< ms per LR frame, 95th percentile */
+    double ms_lo, ms_hi;   /**< 95% interval of ms_median (run log v6), NAN unknown */
+    int noisy;             /**< 1: the run was marked noisy (run log v6); see PERFORMANCE.md */
     int threads;           /**< -1 unknown */
     int tile;              /**< tile size in LR pixels, 0 untiled, -1 unknown */
     int pad;               /**< tile overlap in LR pixels, -1 unknown */
@@ -196,6 +198,14 @@ void vsr_report_group_tag(const vsr_report_row *r, char *buf, size_t cap);
  */
 long vsr_report_pareto(const double *x, const double *y, size_t n, unsigned char *on_front);
 
+/**
+ * vsr_report_pareto() over the points whose @p noisy[i] is 0 (@p noisy may
+ * be NULL): a noisy timing is neither on the front nor hides another point
+ * from it.
+ */
+long vsr_report_pareto_clean(const double *x, const double *y, const unsigned char *noisy,
+                             size_t n, unsigned char *on_front);
+
 /* ---- plots (gnuplot through a pipe) ------------------------------------ */
 
 /** 1 when an executable "gnuplot" is on PATH (what `command -v` checks). */
@@ -212,7 +222,9 @@ int vsr_report_gnuplot_run(const char *script, const char *script_path, vsr_erro
 typedef struct vsr_report_tune_point {
     int tile, pad, threads;
     double ms_median;
-    double dpsnr; /**< PSNR change against the untiled output, dB */
+    double dpsnr;        /**< PSNR change against the untiled output, dB */
+    double ms_lo, ms_hi; /**< 95% interval of ms_median (run log v6), NAN unknown */
+    int noisy;           /**< 1: measured noisy (run log v6) */
 } vsr_report_tune_point;
 
 /** Per-frame metric for the per-clip curves. */

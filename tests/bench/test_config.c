@@ -186,11 +186,50 @@ static void test_defaults_and_basicsr_datasets(void **state)
     assert_int_equal(cfg->threads[0], 1);
     assert_int_equal(cfg->warmup, 2);
     assert_int_equal(cfg->runs, 1);
+    assert_int_equal(cfg->min_runs, 20);
+    assert_float_equal(cfg->min_secs, 1.0, 0);
     assert_int_equal(cfg->psnr.enabled && cfg->psnr.y && !cfg->psnr.rgb, 1);
     assert_int_equal(cfg->psnr.crop_border, 4);
     assert_int_equal(cfg->niqe.enabled, 0);
     assert_string_equal(cfg->db, "runs.db");
     vsr_config_free(&cfg);
+}
+
+/* threads: auto is stored as 0 and named "thauto" in run keys; timing's
+ * min_runs / min_secs are read and enter the hash. */
+static void test_threads_auto_and_timing_rule(void **state)
+{
+    struct tmp *t = *state;
+    vsr_config *cfg = NULL, *cfg2 = NULL;
+    vsr_error err = {0};
+    const char *text = "name: a\n"
+                       "datasets: [{name: demo, type: demo}]\n"
+                       "models: [swrn]\n"
+                       "threads: [auto, 1]\n"
+                       "timing: {min_runs: 7, min_secs: 0.25}\n";
+    if (vsr_config_load_string("a.yaml", text, NULL, 0, &cfg, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->n_threads, 2);
+    assert_int_equal(cfg->threads[0], 0);
+    assert_int_equal(cfg->threads[1], 1);
+    assert_int_equal(cfg->min_runs, 7);
+    assert_float_equal(cfg->min_secs, 0.25, 0);
+    vsr_sweep_run *runs = NULL;
+    int n = 0;
+    assert_int_equal(vsr_sweep_expand(cfg, &runs, &n, NULL, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(runs[0].key, "swrn/base/fp32/demo/bi/t0/p0/thauto");
+    free(runs);
+    const char *sets[] = {"timing.min_secs=0.5"};
+    assert_int_equal(vsr_config_load_string("a.yaml", text, sets, 1, &cfg2, &err), 0);
+    assert_string_not_equal(cfg->hash, cfg2->hash);
+    vsr_config_free(&cfg);
+    vsr_config_free(&cfg2);
+    const char *msg = load_bad(t,
+                               "name: a\ndatasets: [{name: demo, type: demo}]\nmodels: [swrn]\n"
+                               "timing: {min_secs: -1}\n",
+                               NULL, 0, &err);
+    assert_where(t, msg, 4, "timing.min_secs", "expected seconds in [0, 3600]");
 }
 
 static void test_unknown_key(void **state)
@@ -594,6 +633,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_good, setup, teardown),
         cmocka_unit_test(test_defaults_and_basicsr_datasets),
+        cmocka_unit_test_setup_teardown(test_threads_auto_and_timing_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_dataset, setup, teardown),

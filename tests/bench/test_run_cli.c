@@ -76,7 +76,7 @@ static void test_run_resume_dry(void **state)
             "metrics: {psnr: {crop_border: 4, channels: [y, rgb]}}\n"
             "models: [bicubic, ELSR]\n"
             "threads: 1\n"
-            "timing: {warmup: 1, runs: 1}\n"
+            "timing: {warmup: 1, runs: 1, min_runs: 1, min_secs: 0}\n"
             "output: {report_dir: %s/report}\n",
             t->dir);
     fclose(f);
@@ -150,7 +150,7 @@ static void test_optional_skipped(void **state)
             "precisions: [fp32, fp16]\n"
             "exclude: [{model: bicubic, precision: fp16}]\n"
             "threads: 1\n"
-            "timing: {warmup: 0, runs: 1}\n"
+            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
             "output: {report_dir: %s/report}\n",
             t->dir);
     fclose(f);
@@ -191,6 +191,49 @@ static void save_random_elsr(const char *path)
     vsr_graph_free(&g);
 }
 
+/* The stopping rule in a real sweep: bicubic on 2 frames with min_runs 5
+ * and min_secs 0 needs 3 passes = 6 timed frames; threads: auto is stored
+ * as 0 with the count used beside it; --timing-detail prints
+ * benchmark_model's line; --pin 0 runs, a CPU that cannot exist is a usage
+ * error (exit 2). */
+static void test_run_timing_rule(void **state)
+{
+    struct tmp *t = *state;
+    VSR_SKIP_WITHOUT_DEMO();
+    FILE *f = fopen(t->cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: rule\n"
+            "datasets: [{name: demo, type: demo, frames: 2, clips: [vtest]}]\n"
+            "models: [bicubic]\n"
+            "threads: auto\n"
+            "timing: {warmup: 0, runs: 1, min_runs: 5, min_secs: 0}\n"
+            "output: {report_dir: %s/report}\n",
+            t->dir);
+    fclose(f);
+    const char *run[] = {"run",   t->cfg,  "--db", t->db,         "--progress",
+                         "never", "--pin", "0",    "--no-report", "--timing-detail",
+                         NULL};
+    assert_int_equal(vsrbench(t, run), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count FROM timings"), 6);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs r JOIN timings t ON"
+                                        " t.run_id = r.id WHERE r.threads = 0 AND"
+                                        " t.threads_used = 1 AND t.pinned = '0' AND"
+                                        " t.median_lo_ms <= t.median_ms AND"
+                                        " t.median_ms <= t.median_hi_ms AND t.noisy IN (0, 1)"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE run_key LIKE"
+                                        " '%/thauto'"),
+                     1);
+    sqlite3_close(db);
+    assert_int_equal(count_lines_with(t->out, "count=6 "), 1);
+    assert_int_equal(count_lines_with(t->out, " init="), 1);
+    const char *bad[] = {"run", t->cfg, "--db", t->db, "--pin", "100000", NULL};
+    assert_int_equal(vsrbench(t, bad), 2);
+}
+
 /* precisions=[fp16n] from --set: the run is recorded (schema v5) with
  * precision fp16n, scored and timed. ELSR (5 small convs) with random
  * weights saved here keeps the scalar FP16-FMA twin fast on any CPU. */
@@ -209,7 +252,7 @@ static void test_run_fp16n(void **state)
             "models: [{name: ELSR, weights: %s}]\n"
             "precisions: [fp32]\n"
             "threads: 1\n"
-            "timing: {warmup: 0, runs: 1}\n"
+            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
             "output: {report_dir: %s/report}\n",
             weights, t->dir);
     fclose(f);
@@ -452,6 +495,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_run_resume_dry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_optional_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_timing_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_fp16n, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),

@@ -150,7 +150,7 @@ static int64_t record_run(vsr_runlog *log, int64_t sweep, const char *key, const
     for (int i = 0; i < n_frames; i++)
         f[i] = (vsr_runlog_frame){"clip", i, {30 + i, 31 + i, 0.9, 0.91, NAN}, 1.5};
     vsr_runlog_clip c = {"clip", n_frames, {30, 31, 0.9, 0.91, NAN}};
-    vsr_timing_stats t = {n_frames, 2, 3.0, 1, 1.5, 2, 2, 1.5, 0.1};
+    vsr_timing_stats t = {n_frames, 2, 3.0, 1, 1.5, 2, 2, 1.5, 0.1, 1, 2, 0};
     vsr_runlog_result res = {.ok = 1,
                              .isa = "avx2",
                              .params = 1000,
@@ -193,11 +193,11 @@ static vsr_runlog *upgraded(sqlite3 *db, const char *path)
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 6);
+    assert_int_equal(vsr_runlog_schema_version(), 7);
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 6);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 7);
     assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -215,7 +215,7 @@ static void test_migrate_empty(void **state)
     assert_null(log);
     /* reopening an up-to-date file changes nothing */
     log = open_log(t->db);
-    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 6);
+    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 7);
     vsr_runlog_close(&log);
 }
 
@@ -244,8 +244,8 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(vsr_runlog_find_finished(log, "oldhash", &id, &err), 0);
     assert_int_equal(id, 1); /* the v1 data survived */
     vsr_runlog_tune tune = {"ABPN", "base", "int8", "demo", 0};
-    vsr_runlog_tune_row rows[2] = {{0, 0, 1, 10.0, 0.0, 1, 1, 0},
-                                   {64, 8, 2, 6.0, NAN, 0, 1, 1}};
+    vsr_runlog_tune_row rows[2] = {{0, 0, 1, 10.0, 0.0, 1, 1, 0, NAN, NAN, 0, ""},
+                                   {64, 8, 2, 6.0, NAN, 0, 1, 1, NAN, NAN, 0, ""}};
     vsr_runlog_tune_extra extra[2] = {{11.0, INFINITY}, {7.0, 41.5}};
     assert_int_equal(vsr_runlog_tune_record_ext(log, 1, &tune, rows, extra, 2, &err), 0);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results"), 2);
@@ -494,7 +494,7 @@ static void test_migrate_v4_to_v5(void **state)
     int64_t id = 0;
     assert_int_equal(vsr_runlog_run_begin(log, 1, &r, &id, &err), 0);
     assert_int_equal(id, 10); /* after the kept run 9 */
-    vsr_timing_stats ts = {1, 1, 3.0, 2, 2, 2, 2, 2, 0};
+    vsr_timing_stats ts = {1, 1, 3.0, 2, 2, 2, 2, 2, 0, 2, 2, 2};
     vsr_runlog_result res = {.ok = 1, .isa = "scalar", .params = -1, .macs = -1, .timing = &ts};
     assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), 0);
     assert_int_equal(vsr_runlog_find_finished(log, "fp16nhash", &found, &err), 0);
@@ -504,7 +504,7 @@ static void test_migrate_v4_to_v5(void **state)
                                         " calib_method IS NULL"),
                      1);
     vsr_runlog_tune tune = {"ELSR", "base", "fp16n", "demo", 0};
-    vsr_runlog_tune_row rows[1] = {{0, 0, 1, 10.0, 0.0, 1, 1, 1}};
+    vsr_runlog_tune_row rows[1] = {{0, 0, 1, 10.0, 0.0, 1, 1, 1, NAN, NAN, 0, ""}};
     vsr_runlog_tune_extra extra[1] = {{11.0, INFINITY}};
     assert_int_equal(vsr_runlog_tune_record_ext(log, 1, &tune, rows, extra, 1, &err), 0);
     assert_int_equal(vsr_test_q_int(db,
@@ -912,25 +912,38 @@ static void test_train_log(void **state)
 }
 
 /* A skipped run keeps its reason and nothing else. */
+/* A sweep "s" (*sweep, when not NULL, gets its id; reused when it exists)
+ * and a started fp32 demo run of @p model; returns the run's id. */
+static int64_t begin_run(vsr_runlog *log, const char *model, const char *key, const char *hash,
+                         int threads, int64_t *sweep)
+{
+    vsr_error err = {0};
+    vsr_runlog_sweep sw = {"s", NULL, "name: s", NULL, "0123456789abcdef"};
+    int64_t sid = 0, id = 0;
+    assert_int_equal(vsr_runlog_sweep_begin(log, &sw, 1, &sid, &err), 0);
+    vsr_runlog_run r = {.run_key = key,
+                        .config_hash = hash,
+                        .model = model,
+                        .variant = "base",
+                        .precision = "fp32",
+                        .dataset = "demo",
+                        .degradation = "bi",
+                        .scale = 4,
+                        .threads = threads};
+    assert_int_equal(vsr_runlog_run_begin(log, sid, &r, &id, &err), 0);
+    if (sweep)
+        *sweep = sid;
+    return id;
+}
+
 static void test_skipped_run(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
-    vsr_runlog_sweep sw = {"s", NULL, "name: s", NULL, "0123456789abcdef"};
-    int64_t sweep = 0, id = 0;
-    assert_int_equal(vsr_runlog_sweep_begin(log, &sw, 0, &sweep, &err), 0);
-    vsr_runlog_run r = {.run_key = "SWRN/base/fp32/demo/bi/t0/p0/th1",
-                        .config_hash = "h1",
-                        .model = "SWRN",
-                        .variant = "base",
-                        .precision = "fp32",
-                        .dataset = "demo",
-                        .degradation = "bi",
-                        .scale = 4,
-                        .threads = 1};
-    assert_int_equal(vsr_runlog_run_begin(log, sweep, &r, &id, &err), 0);
+    int64_t sweep = 0,
+            id = begin_run(log, "SWRN", "SWRN/base/fp32/demo/bi/t0/p0/th1", "h1", 1, &sweep);
     assert_int_equal(vsr_runlog_run_skip(log, id, "SWRN: weights absent; import them", &err),
                      0);
     assert_int_equal(vsr_runlog_run_skip(log, 999, "x", &err), -EIO);
@@ -942,6 +955,81 @@ static void test_skipped_run(void **state)
     int64_t found = 1;
     assert_int_equal(vsr_runlog_find_finished(log, "h1", &found, &err), 0);
     assert_int_equal(found, 0); /* --resume retries a skipped run */
+    vsr_runlog_close(&log);
+}
+
+/* Schema v6: the interval, the machine state and the noisy mark of a run's
+ * timing and of tune rows are stored as given and read back. */
+static void test_timing_v6_roundtrip(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    vsr_runlog *log = open_log(t->db);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    int64_t sweep = 0,
+            id = begin_run(log, "ABPN", "ABPN/base/fp32/demo/bi/t0/p0/thauto", "h6", 0, &sweep);
+    vsr_timing_stats tm = {.count = 20,
+                           .warmup = 2,
+                           .first_ms = 9,
+                           .min_ms = 2,
+                           .median_ms = 2.5,
+                           .p95_ms = 3,
+                           .max_ms = 4,
+                           .mean_ms = 2.6,
+                           .std_ms = 0.25,
+                           .median_lo_ms = 2.25,
+                           .median_hi_ms = 2.75,
+                           .total_ms = 52};
+    vsr_timing_env env = {.load1 = 2.5,
+                          .other_cpu = 0.375,
+                          .steal = 0.0,
+                          .invol_csw = 17,
+                          .cpu_mhz = 2400,
+                          .threads = 1,
+                          .pinned = "0-1"};
+    vsr_runlog_result res = {.ok = 1,
+                             .params = -1,
+                             .macs = -1,
+                             .timing = &tm,
+                             .env = &env,
+                             .init_ms = 125,
+                             .noisy = 1,
+                             .noisy_why = "other processes took 38% of the CPUs > 10%"};
+    assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), 0);
+    char buf[256];
+    assert_string_equal(
+        q_text(db,
+               "SELECT printf('%g %g %g %g %g %g %g %d %g %d %s %d ', median_lo_ms,"
+               " median_hi_ms, total_ms, init_ms, load1, other_cpu, steal, invol_csw, cpu_mhz,"
+               " threads_used, pinned, noisy) || noisy_why FROM timings",
+               buf, sizeof(buf)),
+        "2.25 2.75 52 125 2.5 0.375 0 17 2400 1 0-1 1 other processes took 38% of the CPUs > "
+        "10%");
+    /* unknown machine state: NULLs, and not noisy */
+    int64_t id2 = begin_run(log, "ABPN", "ABPN/base/fp32/demo/bi/t0/p0/thauto", "h6b", 0, NULL);
+    vsr_runlog_result res2 = {.ok = 1, .params = -1, .macs = -1, .timing = &tm};
+    assert_int_equal(vsr_runlog_run_finish(log, id2, &res2, &err), 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings WHERE noisy = 0 AND"
+                                        " load1 IS NULL AND init_ms IS NULL AND pinned IS NULL"
+                                        " AND noisy_why IS NULL AND median_lo_ms = 2.25"),
+                     1);
+    vsr_runlog_tune tune = {"ABPN", "base", "fp32", "demo", 0};
+    vsr_runlog_tune_row rows[2] = {
+        {.tile = 0, .threads = 1, .ms = 10, .ms_lo = 9.5, .ms_hi = 10.5, .noisy = 0},
+        {.tile = 64,
+         .threads = 2,
+         .ms = 6,
+         .ms_lo = 4,
+         .ms_hi = 9,
+         .noisy = 1,
+         .noisy_why = "median interval 83% of the median > 10%"}};
+    rows[0].psnr_delta = rows[1].psnr_delta = NAN;
+    assert_int_equal(vsr_runlog_tune_record(log, sweep, &tune, rows, 2, &err), 0);
+    assert_string_equal(q_text(db,
+                               "SELECT group_concat(printf('%g-%g-%d-%s', ms_lo, ms_hi, noisy,"
+                               " coalesce(noisy_why, '')), '|') FROM tune_results",
+                               buf, sizeof(buf)),
+                        "9.5-10.5-0-|4-9-1-median interval 83% of the median > 10%");
     vsr_runlog_close(&log);
 }
 
@@ -1043,7 +1131,7 @@ static void test_one_transaction(void **state)
     vsr_runlog_frame frames[2] = {{"c", 0, {30, 31, 0.9, 0.9, NAN}, 1.0},
                                   {"c", 0, {30, 31, 0.9, 0.9, NAN}, 1.0}};
     vsr_runlog_clip clip = {"c", 2, {INFINITY, 31, 0.9, NAN, 4.5}};
-    vsr_timing_stats tim = {2, 1, NAN, 1, 1, 1, 1, 1, 0};
+    vsr_timing_stats tim = {2, 1, NAN, 1, 1, 1, 1, 1, 0, 1, 1, 2};
     vsr_runlog_result res = {.ok = 1,
                              .params = -1,
                              .macs = -1,
@@ -1179,7 +1267,7 @@ static void child_killed_mid_transaction(const char *path, int fd)
         snprintf(hash, sizeof(hash), "h%d", i);
         vsr_runlog_run r = make_run(key, hash);
         r.host_id = host_id;
-        vsr_timing_stats tm = {1, 0, NAN, 1, 1, 1, 1, 1, 0};
+        vsr_timing_stats tm = {1, 0, NAN, 1, 1, 1, 1, 1, 0, 1, 1, 1};
         vsr_runlog_result res = {.ok = 1, .params = -1, .macs = -1, .timing = &tm};
         if (vsr_runlog_run_begin(log, sweep, &r, &id, &err) ||
             vsr_runlog_run_finish(log, id, &res, &err))
@@ -1387,6 +1475,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_heart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_train_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skipped_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timing_v6_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_newer_and_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_transaction, setup, teardown),

@@ -153,11 +153,51 @@ static void test_run_hash_stability(void **state)
     vsr_config_free(&c);
 }
 
+/* The runs of cfg_text form three groups that share a dataset and
+ * degradation: 0-5 (A/bi), 6-11 (A/bd), 12-14 (B/bi), from `expected`. */
+static void test_groups(void **state)
+{
+    (void)state;
+    vsr_config *cfg;
+    vsr_sweep_run *runs;
+    int n, excluded;
+    expand(cfg_text, NULL, 0, &cfg, &runs, &n, &excluded);
+    assert_int_equal(vsr_sweep_group_end(runs, n, 0), 6);
+    assert_int_equal(vsr_sweep_group_end(runs, n, 6), 12);
+    assert_int_equal(vsr_sweep_group_end(runs, n, 12), 15);
+    assert_int_equal(vsr_sweep_group_end(runs, n, 14), 15);
+    free(runs);
+    vsr_config_free(&cfg);
+}
+
+/* Turns of three candidates needing 3, 1 and 2 passes: A B C A C A. */
+static void test_interleaved_turns(void **state)
+{
+    (void)state;
+    int need[3] = {3, 1, 2}, want[3] = {1, 1, 1}, order[8], n = 0;
+    for (int t = vsr_sweep_next_turn(want, 3, -1); t >= 0;
+         t = vsr_sweep_next_turn(want, 3, t)) {
+        assert_true(n < 8);
+        order[n++] = t;
+        want[t] = --need[t] > 0;
+    }
+    static const int expect[6] = {0, 1, 2, 0, 2, 0};
+    assert_int_equal(n, 6);
+    assert_memory_equal(order, expect, sizeof(expect));
+    /* two candidates that both want more alternate strictly: A B A B */
+    int w2[2] = {1, 1};
+    assert_int_equal(vsr_sweep_next_turn(w2, 2, -1), 0);
+    assert_int_equal(vsr_sweep_next_turn(w2, 2, 0), 1);
+    assert_int_equal(vsr_sweep_next_turn(w2, 2, 1), 0);
+    w2[0] = w2[1] = 0;
+    assert_int_equal(vsr_sweep_next_turn(w2, 2, 1), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_order_and_exclude),
-        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_order_and_exclude),  cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_interleaved_turns),  cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_run_hash_stability),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);

@@ -90,11 +90,41 @@ static void test_mark(void **state)
     assert_true(isinf(vsr_tune_loss(&r[5])));
 }
 
+/* The rows of test_mark with D (the pick) noisy: D leaves the front and the
+ * pick, and no longer hides anything; C (7.0 ms, exact) is the pick. With
+ * every row noisy all rows count again and the pick (D) is itself noisy. */
+static void test_mark_noisy(void **state)
+{
+    (void)state;
+    vsr_runlog_tune_row r[6] = {
+        row(0, 0, 1, 10.0, 0.0, 1),   row(64, 0, 1, 6.0, -0.30, 0),
+        row(64, 8, 1, 7.0, 0.0, 1),   row(96, 4, 1, 6.5, -0.005, 0),
+        row(96, 0, 1, 6.8, -0.40, 0), row(128, 8, 1, 7.0, NAN, 0),
+    };
+    r[3].noisy = 1;
+    assert_int_equal(vsr_tune_mark(r, 6, 0.01), 2);
+    int pareto[6] = {0, 1, 1, 0, 0, 0};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(r[i].pareto, pareto[i]);
+    /* B noisy: off the front; E (6.8, .40) stays dominated, by D (6.5, .005) */
+    r[3].noisy = 0;
+    r[1].noisy = 1;
+    assert_int_equal(vsr_tune_mark(r, 6, 0.01), 3);
+    assert_int_equal(r[1].pareto, 0);
+    assert_int_equal(r[4].pareto, 0); /* D (6.5, .005) dominates E */
+    for (int i = 0; i < 6; i++)
+        r[i].noisy = 1;
+    int rec = vsr_tune_mark(r, 6, 0.01);
+    assert_int_equal(rec, 3);
+    assert_int_equal(r[rec].noisy, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grid),
         cmocka_unit_test(test_mark),
+        cmocka_unit_test(test_mark_noisy),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -59,14 +59,17 @@ static void add_run(vsr_runlog *log, int64_t sweep, int64_t host, const char *ke
     run.config_hash = hash;
     int64_t id;
     assert_int_equal(vsr_runlog_run_begin(log, sweep, &run, &id, &err), 0);
-    vsr_timing_stats t = {20, 2, 30.0, median - 1, median, p95, p95 + 1, median, 0.5};
+    vsr_timing_stats t = {20,      2,      30.0, median - 1,    median,        p95,
+                          p95 + 1, median, 0.5,  median - 0.25, median + 0.25, 20 * median};
     vsr_runlog_result res = {ok,     ok ? NULL : "boom",
                              "avx2", params,
                              macs,   120,
                              68,     &t,
                              clips,  nclips,
                              frames, nframes,
-                             NULL,   0};
+                             NULL,   0,
+                             NULL,   NAN,
+                             0,      NULL};
     int rc = vsr_runlog_run_finish(log, id, &res, &err);
     if (rc)
         print_error("%s\n", err.msg);
@@ -112,13 +115,15 @@ static void make_db(const char *path)
     vsr_runlog_sweep ts = {"tune", NULL, "tune", NULL, "fedcba9876543210"};
     vsr_runlog_tune tk = {"abpn_x4", "base", "int8", "demo", host};
     assert_int_equal(vsr_runlog_sweep_begin(log, &ts, 0, &tsweep1, &err), 0);
-    vsr_runlog_tune_row old[] = {{0, 0, 1, 99.0, 0.0, 1, 1, 1}};
+    vsr_runlog_tune_row old[] = {{0, 0, 1, 99.0, 0.0, 1, 1, 1, NAN, NAN, 0, ""}};
     assert_int_equal(vsr_runlog_tune_record(log, tsweep1, &tk, old, 1, &err), 0);
     assert_int_equal(vsr_runlog_sweep_begin(log, &ts, 0, &tsweep2, &err), 0);
-    vsr_runlog_tune_row tr[] = {
-        {0, 0, 1, 20.0, 0.0, 1, 1, 0},   {64, 0, 1, 18.0, -0.5, 0, 1, 0},
-        {64, 8, 1, 19.0, 0.0, 1, 0, 1},  {0, 0, 2, 11.0, 0.0, 1, 1, 0},
-        {64, 0, 2, 10.0, -0.5, 0, 1, 0}, {64, 8, 2, 10.5, 0.0, 1, 0, 0}};
+    vsr_runlog_tune_row tr[] = {{0, 0, 1, 20.0, 0.0, 1, 1, 0, NAN, NAN, 0, ""},
+                                {64, 0, 1, 18.0, -0.5, 0, 1, 0, NAN, NAN, 0, ""},
+                                {64, 8, 1, 19.0, 0.0, 1, 0, 1, NAN, NAN, 0, ""},
+                                {0, 0, 2, 11.0, 0.0, 1, 1, 0, NAN, NAN, 0, ""},
+                                {64, 0, 2, 10.0, -0.5, 0, 1, 0, NAN, NAN, 0, ""},
+                                {64, 8, 2, 10.5, 0.0, 1, 0, 0, NAN, NAN, 0, ""}};
     assert_int_equal(vsr_runlog_tune_record(log, tsweep2, &tk, tr, 6, &err), 0);
     vsr_runlog_close(&log);
 }
@@ -131,25 +136,31 @@ static const char WANT_MD[] =
     "\n"
     "| Rank | Model | Variant | Precision | PSNR \\[dB\\] | SSIM | NIQE | Params \\[K\\] | "
     "MACs \\[G\\] @ "
-    "68x120 | ms/frame (p95) | Threads | Tile |\n"
+    "68x120 | ms/frame \\[95% CI\\] (p95) | Threads | Tile |\n"
     "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n"
-    "| 1 | abpn_x4 | base | fp32 | **32.50** | **0.8125** | - | 42.0 | 2.500 | 10.50 (11.25) | "
+    "| 1 | abpn_x4 | base | fp32 | **32.50** | **0.8125** | - | 42.0 | 2.500 | 10.50 \\[10.25, "
+    "10.75\\] (11.25) | "
     "2 | none |\n"
-    "| 2 | mvsr_13 | noattn | int8 | 29.50 | - | - | **30.0** | **1.000** | **4.00 (4.50)** | "
+    "| 2 | mvsr_13 | noattn | int8 | 29.50 | - | - | **30.0** | **1.000** | **4.00 \\[3.75, "
+    "4.25\\] (4.50)** | "
     "1 "
     "| 64 (pad 8) |\n"
     "\n"
     "Best value of each column in bold. MACs: one multiply-add = 1 MAC, per LR frame at the "
-    "input size shown (HxW). ms/frame: median over timed frames, p95 in parentheses.\n"
+    "input size shown (HxW). ms/frame: median over timed frames, its 95% interval in brackets, "
+    "p95 in parentheses; noisy: too spread or timed while other processes ran, do not compare "
+    "(docs/PERFORMANCE.md).\n"
     "\n";
 
 static const char WANT_CSV[] =
     "rank,model,variant,precision,dataset,degradation,channel,psnr_db,ssim,niqe,params,macs_g,"
-    "input_h,input_w,ms_median,ms_p95,threads,tile,pad,run_id,isa,host,git_rev,sweep\r\n"
+    "input_h,input_w,ms_median,ms_p95,threads,tile,pad,run_id,isa,host,git_rev,sweep,ms_median_"
+    "lo,"
+    "ms_median_hi,noisy\r\n"
     "1,abpn_x4,base,fp32,demo,BI,Y,32.5000,0.8125,,42000,2.500000,68,120,10.500,11.250,2,0,0,"
-    "4,avx2,Test CPU,abc1234,tiny\r\n"
+    "4,avx2,Test CPU,abc1234,tiny,10.250,10.750,0\r\n"
     "2,mvsr_13,noattn,int8,demo,BI,Y,29.5000,,,30000,1.000000,68,120,4.000,4.500,1,64,8,2,"
-    "avx2,Test CPU,abc1234,tiny\r\n";
+    "avx2,Test CPU,abc1234,tiny,3.750,4.250,0\r\n";
 
 static char *render_table(const vsr_report_table *t, enum vsr_report_format fmt)
 {

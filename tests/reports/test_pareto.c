@@ -88,6 +88,21 @@ static void test_all_equal(void **state)
 }
 
 /* The brute-force definition on a pseudo-random set agrees with the sweep. */
+/* Noisy points: (1, 30) would dominate (2, 29) and (3, 28); marked noisy it
+ * is off the front and hides nothing, so (2, 29) leads it. */
+static void test_noisy_excluded(void **state)
+{
+    (void)state;
+    const double x[] = {1, 2, 3, 4}, y[] = {30, 29, 28, 31};
+    const unsigned char noisy[] = {1, 0, 0, 0}, want[] = {0, 1, 0, 1};
+    unsigned char f[4];
+    assert_int_equal(vsr_report_pareto_clean(x, y, noisy, 4, f), 2);
+    assert_memory_equal(f, want, 4);
+    const unsigned char all_clean[] = {1, 0, 0, 1};
+    assert_int_equal(vsr_report_pareto_clean(x, y, NULL, 4, f), 2);
+    assert_memory_equal(f, all_clean, 4);
+}
+
 static void test_brute_force(void **state)
 {
     (void)state;
@@ -113,10 +128,15 @@ static void test_brute_force(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_single_point), cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_dominated),    cmocka_unit_test(test_ties),
-        cmocka_unit_test(test_duplicates),   cmocka_unit_test(test_nan),
-        cmocka_unit_test(test_all_equal),    cmocka_unit_test(test_brute_force),
+        cmocka_unit_test(test_single_point),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_noisy_excluded),
+        cmocka_unit_test(test_dominated),
+        cmocka_unit_test(test_ties),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_nan),
+        cmocka_unit_test(test_all_equal),
+        cmocka_unit_test(test_brute_force),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -160,7 +160,8 @@ static void test_frames_ablation_tune_plots(void **state)
     for (int th = 1; th <= 2; th++)
         for (int tile = 0; tile <= 128; tile += 64)
             for (int pad = 0; pad <= 8; pad += 8)
-                tp[k++] = (vsr_report_tune_point){tile, pad, th, 10.0 / th + tile * 0.01, 0};
+                tp[k++] = (vsr_report_tune_point){
+                    tile, pad, th, 10.0 / th + tile * 0.01, 0, 9.0 / th, 11.0 / th, th == 2};
     assert_int_equal(vsr_report_plot_tune(dir, "tune", "tune", tp, 12, &o, &err), 0);
     expect_outputs(dir, "tune", 800, 600, "Tile [LR px]");
     rm_outputs(dir, "tune");

@@ -136,7 +136,7 @@ static const char LEADERBOARD_MD[] =
     "\n"
     "| Rank | Model | Variant | Precision | PSNR \\[dB\\] | SSIM | NIQE | Params \\[K\\] | "
     "MACs \\[G\\] @ "
-    "180x320 | ms/frame (p95) | Threads | Tile |\n"
+    "180x320 | ms/frame \\[95% CI\\] (p95) | Threads | Tile |\n"
     "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n"
     "| 1 | MVSR_13 | noattn | int8 | **26.50** | 0.8000 | - | **30.0** | **1.250** | **5.00** "
     "| "
@@ -147,18 +147,22 @@ static const char LEADERBOARD_MD[] =
     "| - |\n"
     "\n"
     "Best value of each column in bold. MACs: one multiply-add = 1 MAC, per LR frame at the "
-    "input size shown (HxW). ms/frame: median over timed frames, p95 in parentheses.\n"
+    "input size shown (HxW). ms/frame: median over timed frames, its 95% interval in brackets, "
+    "p95 in parentheses; noisy: too spread or timed while other processes ran, do not compare "
+    "(docs/PERFORMANCE.md).\n"
     "\n";
 
 static const char LEADERBOARD_CSV[] =
     "rank,model,variant,precision,dataset,degradation,channel,psnr_db,ssim,niqe,params,macs_g,"
-    "input_h,input_w,ms_median,ms_p95,threads,tile,pad,run_id,isa,host,git_rev,sweep\r\n"
+    "input_h,input_w,ms_median,ms_p95,threads,tile,pad,run_id,isa,host,git_rev,sweep,ms_median_"
+    "lo,"
+    "ms_median_hi,noisy\r\n"
     "1,MVSR_13,noattn,int8,vid4,BI,Y,26.5012,0.8000,,30000,1.250000,180,320,5.000,,2,96,8,0,"
-    ",,,\r\n"
+    ",,,,,,0\r\n"
     "1,ABPN,base,fp32,vid4,BI,Y,26.5012,0.8123,5.5000,42000,2.500000,180,320,12.344,13.100,2,"
-    "0,0,0,,,,\r\n"
+    "0,0,0,,,,,,,0\r\n"
     "3,SWRN,,fp16,vid4,BI,Y,25.0000,0.8200,6.2500,30000,3.000000,180,320,20.000,25.000,1,,,0,"
-    ",,,\r\n";
+    ",,,,,,0\r\n";
 
 static void test_leaderboard_md_csv(void **state)
 {
@@ -172,6 +176,25 @@ static void test_leaderboard_md_csv(void **state)
     vsr_report_table_free(&t);
     assert_int_equal(vsr_report_table_leaderboard(r, 3, VSR_REPORT_DATA, &t, &err), 0);
     expect_str(render_table(&t, VSR_REPORT_CSV), LEADERBOARD_CSV);
+    vsr_report_table_free(&t);
+}
+
+/* A run with an interval and the noisy mark shows both in the ms cell. */
+static void test_leaderboard_interval_noisy(void **state)
+{
+    (void)state;
+    vsr_report_row r[3];
+    three_rows(r);
+    r[0].ms_lo = 12.0, r[0].ms_hi = 12.9, r[0].noisy = 1; /* ABPN, median 12.344 */
+    vsr_report_table t;
+    assert_int_equal(vsr_report_table_leaderboard(r, 3, VSR_REPORT_DISPLAY, &t, NULL), 0);
+    int found = 0;
+    for (size_t i = 0; i < 3; i++)
+        if (!strcmp(t.cells[i * 12 + 1], "ABPN")) {
+            assert_string_equal(t.cells[i * 12 + 9], "12.34 [12.00, 12.90] noisy (13.10)");
+            found = 1;
+        }
+    assert_true(found);
     vsr_report_table_free(&t);
 }
 
@@ -426,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_md_html_escaping),
         cmocka_unit_test(test_leaderboard_md_csv),
+        cmocka_unit_test(test_leaderboard_interval_noisy),
         cmocka_unit_test(test_leaderboard_mixed_sizes),
         cmocka_unit_test(test_leaderboard_tex),
         cmocka_unit_test(test_research_table),
