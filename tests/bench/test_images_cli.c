@@ -233,6 +233,47 @@ static double q_double(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* Write a bicubic-only run config over dataset @p ds_yaml (a flow mapping),
+ * run it into @p db_path, and open the run log. */
+static sqlite3 *run_bicubic(struct tmp *t, const char *cfg, const char *db_path,
+                            const char *ds_yaml)
+{
+    FILE *f = fopen(cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: images\n"
+            "datasets: [%s]\n"
+            "metrics: {psnr: {crop_border: 4, channels: [y]}, ssim: {crop_border: 4, "
+            "channels: [y]}}\n"
+            "models: [bicubic]\n"
+            "threads: 1\n"
+            "timing: {warmup: 1, runs: 1}\n",
+            ds_yaml);
+    fclose(f);
+    const char *args[] = {"run",         cfg,          "--db",  db_path,
+                          "--no-report", "--progress", "never", NULL};
+    assert_int_equal(vsr_test_vsrbench(args, t->out, t->err, NULL), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    return db;
+}
+
+/* The recorded one-frame clip @p clip equals the independent computation
+ * on @p gt / @p lr; returns its PSNR-Y. */
+static double check_clip(sqlite3 *db, const char *clip, const char *gt, const char *lr)
+{
+    double p, s;
+    char sql[256];
+    independent(gt, lr, &p, &s);
+    snprintf(sql, sizeof(sql), "SELECT psnr_y FROM clip_metrics WHERE clip = '%s'", clip);
+    assert_true(fabs(q_double(db, sql) - p) < 1e-9);
+    snprintf(sql, sizeof(sql), "SELECT ssim_y FROM clip_metrics WHERE clip = '%s'", clip);
+    assert_true(fabs(q_double(db, sql) - s) < 1e-9);
+    snprintf(sql, sizeof(sql), "SELECT frames FROM clip_metrics WHERE clip = '%s'", clip);
+    assert_int_equal(vsr_test_q_int(db, sql), 1);
+    return p;
+}
+
 static void test_run_images(void **state)
 {
     struct tmp *t = *state;
@@ -251,39 +292,17 @@ static void test_run_images(void **state)
     }
     snprintf(cfg, sizeof(cfg), "%s/img.yaml", t->dir);
     snprintf(db_path, sizeof(db_path), "%s/runs.db", t->dir);
-    FILE *f = fopen(cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: images\n"
-            "datasets: [{name: samples, type: images, dataroot_gt: %s, dataroot_lq: %s}]\n"
-            "metrics: {psnr: {crop_border: 4, channels: [y]}, ssim: {crop_border: 4, "
-            "channels: [y]}}\n"
-            "models: [bicubic]\n"
-            "threads: 1\n"
-            "timing: {warmup: 1, runs: 1}\n",
-            gtdir, lrdir);
-    fclose(f);
-    const char *args[] = {"run",         cfg,          "--db",  db_path,
-                          "--no-report", "--progress", "never", NULL};
-    assert_int_equal(vsr_test_vsrbench(args, t->out, t->err, NULL), 0);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM clip_metrics WHERE frames = 1"),
-                     3);
+    char ds[1200];
+    snprintf(ds, sizeof(ds), "{name: samples, type: images, dataroot_gt: %s, dataroot_lq: %s}",
+             gtdir, lrdir);
+    sqlite3 *db = run_bicubic(t, cfg, db_path, ds);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM clip_metrics"), 3);
     double mean = 0;
     for (int i = 0; i < 3; i++) {
-        double p, s;
-        char gp[512], lp[512], sql[256];
+        char gp[512], lp[512];
         snprintf(gp, sizeof(gp), "%s/%s.png", gtdir, name[i]);
         snprintf(lp, sizeof(lp), "%s/%s.png", lrdir, name[i]);
-        independent(gp, lp, &p, &s);
-        snprintf(sql, sizeof(sql), "SELECT psnr_y FROM clip_metrics WHERE clip = '%s'",
-                 name[i]);
-        assert_true(fabs(q_double(db, sql) - p) < 1e-9);
-        snprintf(sql, sizeof(sql), "SELECT ssim_y FROM clip_metrics WHERE clip = '%s'",
-                 name[i]);
-        assert_true(fabs(q_double(db, sql) - s) < 1e-9);
-        mean += p / 3;
+        mean += check_clip(db, name[i], gp, lp) / 3;
     }
     sqlite3_close(db);
     /* the summary's PSNR-Y is the mean over images (2 decimals) */
@@ -328,35 +347,20 @@ static void test_set5_bicubic(void **state)
         VSR_SKIP("%s is absent", dir);
     snprintf(cfg, sizeof(cfg), "%s/set5.yaml", t->dir);
     snprintf(db_path, sizeof(db_path), "%s/set5.db", t->dir);
-    FILE *f = fopen(cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: set5\n"
-            "datasets: [{name: Set5, type: images, dataroot_gt: %s, dataroot_lq: %s,\n"
-            "            gt_suffix: _HR, lq_suffix: _LR}]\n"
-            "metrics: {psnr: {crop_border: 4, channels: [y]}}\n"
-            "models: [bicubic]\n"
-            "threads: 1\n"
-            "timing: {warmup: 0, runs: 1}\n",
-            dir, dir);
-    fclose(f);
-    const char *args[] = {"run",         cfg,          "--db",  db_path,
-                          "--no-report", "--progress", "never", NULL};
-    assert_int_equal(vsr_test_vsrbench(args, t->out, t->err, NULL), 0);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    char ds[1200];
+    snprintf(ds, sizeof(ds),
+             "{name: Set5, type: images, dataroot_gt: %s, dataroot_lq: %s, gt_suffix: _HR, "
+             "lq_suffix: _LR}",
+             dir, dir);
+    sqlite3 *db = run_bicubic(t, cfg, db_path, ds);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM clip_metrics"), 5);
     double mean = 0;
     for (int i = 1; i <= 5; i++) {
-        char gp[700], lp[700], sql[256], clip[32];
+        char gp[700], lp[700], clip[32];
         snprintf(clip, sizeof(clip), "img_%03d_SRF_4", i);
         snprintf(gp, sizeof(gp), "%s/%s_HR.png", dir, clip);
         snprintf(lp, sizeof(lp), "%s/%s_LR.png", dir, clip);
-        double p, s;
-        independent(gp, lp, &p, &s);
-        snprintf(sql, sizeof(sql), "SELECT psnr_y FROM clip_metrics WHERE clip = '%s'", clip);
-        assert_true(fabs(q_double(db, sql) - p) < 1e-9);
-        mean += p / 5;
+        mean += check_clip(db, clip, gp, lp) / 5;
     }
     sqlite3_close(db);
     /*
