@@ -1,9 +1,11 @@
 /*
  * vsrbench data: build the embedded demo dataset, apply a degradation.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libavutil/log.h>
 
@@ -23,9 +25,12 @@ static void usage(FILE *out)
             "         when the manifest already matches. DIR defaults to $VSR_DATA_DIR, else\n"
             "         ./.cache/vsrbench. --train also builds the disjoint training set in\n"
             "         DIR/demo_train.\n"
-            "degrade  read frames from a folder or a video, write the degraded frames as\n"
-            "         DIR/%%08d.png. bi: modcrop + MATLAB bicubic 1/scale (default);\n"
-            "         bd: modcrop + 13x13 Gaussian (sigma 1.6) + decimation. Scale default 4.\n"
+            "degrade  read frames from a video and write the degraded frames as\n"
+            "         DIR/%%08d.png, or degrade every image of a folder (an image set: sizes\n"
+            "         may differ, each image is modcropped on its own, a gray image stays\n"
+            "         gray) into DIR/<name>.png. bi: modcrop + MATLAB bicubic 1/scale\n"
+            "         (default); bd: modcrop + 13x13 Gaussian (sigma 1.6) + decimation.\n"
+            "         Scale default 4.\n"
             "\n"
             "options:\n"
             "  -d, --dir DIR     data dir for 'demo'\n"
@@ -70,12 +75,37 @@ static int cmd_degrade(const char *in, const char *out, enum vsr_degradation mod
     vsr_frame f = {0}, lr = {0};
     int rc, n = 0;
     vsr_sink_options opt = {.kind = VSR_SINK_PNG_DIR};
-    if ((rc = vsr_source_open(in, 3, &src, &err)) < 0 ||
+    /* a folder is an image set: every image at its own size and channel
+     * count (gray stays gray), written under its own name */
+    struct stat st;
+    const int folder = stat(in, &st) == 0 && S_ISDIR(st.st_mode);
+    if ((rc = vsr_source_open(in, folder ? 0 : 3, &src, &err)) < 0 ||
+        (folder && (rc = vsr_source_set_per_image(src, 1, &err)) < 0) ||
         (rc = vsr_sink_open(out, &opt, &sink, &err)) < 0)
         goto done;
     while ((rc = vsr_source_read(src, &f, &err)) > 0) {
-        if ((rc = vsr_degrade(&f, mode, scale, &lr, &err)) < 0 ||
-            (rc = vsr_sink_write(sink, &lr, &err)) < 0)
+        if ((rc = vsr_degrade(&f, mode, scale, &lr, &err)) < 0)
+            goto done;
+        if (folder) {
+            const char *name = vsr_source_frame_name(src, n);
+            const char *dot = strrchr(name, '.');
+            const int len = (int)(dot && dot != name ? (size_t)(dot - name) : strlen(name));
+            char stem[1024];
+            snprintf(stem, sizeof(stem), "%.*s", len, name);
+            for (int k = 0; k < n; k++) { /* a.jpg and a.png: one would overwrite the other */
+                const char *o = vsr_source_frame_name(src, k);
+                if (!strncmp(o, name, (size_t)len + 1) && strchr(o + len + 1, '.') == NULL &&
+                    o[len] == '.') {
+                    rc = vsr_error_set(&err, -EEXIST, "%s: %s and %s would both be %s.png", in,
+                                       o, name, stem);
+                    goto done;
+                }
+            }
+            rc = vsr_sink_write_named(sink, &lr, stem, &err);
+        } else {
+            rc = vsr_sink_write(sink, &lr, &err);
+        }
+        if (rc < 0)
             goto done;
         vsr_frame_free(&lr);
         n++;

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "pipeline.h"
 #include "vsr/core.h"
 #include "vsr/datasets.h"
 #include "vsr/metrics.h"
@@ -31,7 +32,11 @@ static void usage(FILE *out)
             "Score SR frames against ground truth with the BasicSR v1.4.2 / MATLAB\n"
             "conventions. A and B are two image files, two folders of images (paired\n"
             "by file name without extension, sorted; a frame without a partner is an\n"
-            "error) or two video files.\n"
+            "error) or two video files. A folder is an image set: its images may differ\n"
+            "in size and each pair is scored at its own size; the mean is the mean over\n"
+            "images (BasicSR's calculate_psnr_ssim.py). A gray GT image scores against\n"
+            "the gray of the SR image (0.299 R + 0.587 G + 0.114 B, rounded), and its\n"
+            "--y value is that of the gray plane itself.\n"
             "\n"
             "  --gt PATH            ground truth (image, folder or video)\n"
             "  --sr PATH            output to score (same kind as --gt)\n"
@@ -90,7 +95,12 @@ static int input_open(input *in, const char *path, vsr_error *err)
         in->is_single = 1;
         return vsr_image_read(path, 0, &in->single, err);
     }
-    return vsr_source_open(path, 0, &in->src, err);
+    int rc = vsr_source_open(path, 0, &in->src, err);
+    /* a folder is an image set: each file scores at its own size and
+     * channel count (BasicSR's calculate_psnr_ssim.py reads them one by one) */
+    if (rc == 0 && is_dir(path))
+        rc = vsr_source_set_per_image(in->src, 1, err);
+    return rc;
 }
 
 static int input_count(const input *in)
@@ -274,7 +284,7 @@ int vsr_cmd_eval(int argc, char **argv)
     result *res = NULL;
     pthreadpool_t pool = NULL;
     vsr_metric_stats st[MAXM];
-    vsr_frame fg = {0}, fs = {0};
+    vsr_frame fg = {0}, fs = {0}, fs_gray = {0};
     const vsr_metric_config cfg = {(int)crop, y, model};
     static const char *fr_names[2][2] = {{"psnr", "ssim"}, {"psnr_y", "ssim_y"}};
     if (gt_path) {
@@ -351,11 +361,18 @@ int vsr_cmd_eval(int argc, char **argv)
             }
             res = r;
         }
+        /* a gray GT image scores against the gray of the SR image */
+        const vsr_frame *fsr = &fs;
+        vsr_frame_free(&fs_gray);
+        if (gt_path && (rc = vsr_pipe_sr_for_gt(&fg, &fs, &fs_gray, &fsr, &err)) < 0)
+            goto fail;
         char nb[64], nb2[64];
         snprintf(res[n].name, sizeof(res[n].name), "%s", input_name(&sr, n, nb, sizeof(nb)));
         for (int m = 0; m < nm; m++) {
-            rc = vsr_metrics_ctx_run(ctx[m], gt_path ? &fg : NULL, &fs, pool, &res[n].v[m],
-                                     &err);
+            /* NIQE (no reference) scores the SR image as it is */
+            const vsr_frame *in = gt_path && m < 2 ? fsr : &fs;
+            rc =
+                vsr_metrics_ctx_run(ctx[m], gt_path ? &fg : NULL, in, pool, &res[n].v[m], &err);
             if (rc < 0) {
                 /* name the files: "<folder or video>: <frame>" unless a single image */
                 const char *gn = gt_path ? input_name(&gt, n, nb2, sizeof(nb2)) : NULL;
@@ -474,6 +491,7 @@ fail:
         vsr_frame_free(&fs);
     if (fg.owned)
         vsr_frame_free(&fg);
+    vsr_frame_free(&fs_gray);
     input_close(&gt);
     input_close(&sr);
     free(res);

@@ -273,17 +273,22 @@ static int score(const vsr_config *cfg, const vsr_metrics_niqe_model *niqe, pthr
                  vsr_error *err)
 {
     int rc = 0;
+    vsr_frame gray = {0};
+    const vsr_frame *fr = sr; /* full-reference side: gray SR for a gray GT image */
     metrics_nan(m);
+    if ((rc = vsr_pipe_sr_for_gt(gt, sr, &gray, &fr, err)))
+        return rc;
     if (cfg->psnr.enabled && cfg->psnr.y)
-        rc = vsr_metrics_psnr(gt, sr, cfg->psnr.crop_border, 1, pool, &m->psnr_y, err);
+        rc = vsr_metrics_psnr(gt, fr, cfg->psnr.crop_border, 1, pool, &m->psnr_y, err);
     if (!rc && cfg->psnr.enabled && cfg->psnr.rgb)
-        rc = vsr_metrics_psnr(gt, sr, cfg->psnr.crop_border, 0, pool, &m->psnr_rgb, err);
+        rc = vsr_metrics_psnr(gt, fr, cfg->psnr.crop_border, 0, pool, &m->psnr_rgb, err);
     if (!rc && cfg->ssim.enabled && cfg->ssim.y)
-        rc = vsr_metrics_ssim(gt, sr, cfg->ssim.crop_border, 1, pool, &m->ssim_y, err);
+        rc = vsr_metrics_ssim(gt, fr, cfg->ssim.crop_border, 1, pool, &m->ssim_y, err);
     if (!rc && cfg->ssim.enabled && cfg->ssim.rgb)
-        rc = vsr_metrics_ssim(gt, sr, cfg->ssim.crop_border, 0, pool, &m->ssim_rgb, err);
+        rc = vsr_metrics_ssim(gt, fr, cfg->ssim.crop_border, 0, pool, &m->ssim_rgb, err);
     if (!rc && niqe)
         rc = vsr_metrics_niqe(sr, niqe, cfg->niqe.crop_border, VSR_NIQE_Y, pool, &m->niqe, err);
+    vsr_frame_free(&gray);
     return rc;
 }
 

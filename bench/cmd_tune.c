@@ -230,7 +230,12 @@ static int mean_psnr(const struct tune_ctx *c, const vsr_frame *sr, pthreadpool_
     for (int i = 0; i < c->n_clips; i++)
         for (int t = 0; t < c->clips[i].n_frames; t++, k++) {
             double p;
-            int rc = vsr_metrics_psnr(&c->clips[i].gt[t], &sr[k], c->scale, 1, pool, &p, err);
+            vsr_frame gray = {0};
+            const vsr_frame *use;
+            int rc = vsr_pipe_sr_for_gt(&c->clips[i].gt[t], &sr[k], &gray, &use, err);
+            if (!rc)
+                rc = vsr_metrics_psnr(&c->clips[i].gt[t], use, c->scale, 1, pool, &p, err);
+            vsr_frame_free(&gray);
             if (rc)
                 return rc;
             if (isinf(p)) {

@@ -439,7 +439,8 @@ static int get_int_axis(struct ctx *c, struct fy_node *n, const char *path, long
 
 /* ---- sections ------------------------------------------------------------ */
 
-static const char *const dataset_types[] = {"demo", "vid4", "reds", "pair", "video", NULL};
+static const char *const dataset_types[] = {"demo",  "vid4",   "reds", "pair",
+                                            "video", "images", NULL};
 static const char *const degradations[] = {"bi", "bd", NULL};
 
 static int is_dir(const char *p)
@@ -457,9 +458,9 @@ static int exists(const char *p)
 static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
                          vsr_config_dataset *d)
 {
-    static const char *const keys[] = {"name",        "type",        "dataroot",
-                                       "dataroot_gt", "dataroot_lq", "degradation",
-                                       "clips",       "frames",      NULL};
+    static const char *const keys[] = {"name",        "type",        "dataroot", "dataroot_gt",
+                                       "dataroot_lq", "degradation", "clips",    "frames",
+                                       "gt_suffix",   "lq_suffix",   NULL};
     int ret;
     char kp[PATH_CAP];
     if ((ret = expect_map(c, n, path)) < 0 || (ret = check_keys(c, n, path, keys)) < 0)
@@ -473,7 +474,8 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
         return ret;
     join_path(kp, path, "type");
     if (!(v = lookup(c, n, "type")))
-        return bad(c, n, 0, kp, "missing required key (demo, vid4, reds, pair or video)");
+        return bad(c, n, 0, kp,
+                   "missing required key (demo, vid4, reds, pair, video or images)");
     if ((ret = get_enum(c, v, kp, dataset_types, &d->type)) < 0)
         return ret;
     static const char *const roots[] = {"dataroot", "dataroot_gt", "dataroot_lq"};
@@ -501,7 +503,8 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
         return bad(c, n, 0, kp, "missing required key for type %s (the dataset root folder)",
                    d->type);
     }
-    if ((!strcmp(d->type, "pair") || !strcmp(d->type, "video")) && !d->dataroot_gt) {
+    if ((!strcmp(d->type, "pair") || !strcmp(d->type, "video") || !strcmp(d->type, "images")) &&
+        !d->dataroot_gt) {
         join_path(kp, path, "dataroot_gt");
         return bad(c, n, 0, kp, "missing required key for type %s (the GT %s)", d->type,
                    strcmp(d->type, "video") ? "folder" : "video file");
@@ -539,6 +542,25 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
     join_path(kp, path, "frames");
     if ((v = lookup(c, n, "frames")) && (ret = get_int(c, v, kp, 0, 1000000, &d->frames)) < 0)
         return ret;
+    /* images: BasicSR's filename_tmpl as stem suffixes (Set5: _HR / _LR) */
+    static const char *const sfx[] = {"gt_suffix", "lq_suffix"};
+    const char **sdst[] = {&d->gt_suffix, &d->lq_suffix};
+    for (int i = 0; i < 2; i++) {
+        join_path(kp, path, sfx[i]);
+        if (!(v = lookup(c, n, sfx[i])))
+            continue;
+        if (strcmp(d->type, "images"))
+            return bad(c, v, 0, kp, "only a dataset of type images takes %s", sfx[i]);
+        if ((ret = get_str(c, v, kp, sdst[i])) < 0)
+            return ret;
+        if (strchr(*sdst[i], '/'))
+            return bad(c, v, 0, kp, "'%s' is a file name suffix: no '/'", *sdst[i]);
+    }
+    if (d->lq_suffix && !d->dataroot_lq) {
+        join_path(kp, path, "dataroot_lq");
+        return bad(c, n, 0, kp,
+                   "missing: lq_suffix needs the LR folder (it may be dataroot_gt itself)");
+    }
     return 0;
 }
 
@@ -1415,6 +1437,11 @@ void vsr_config_put_dataset(FILE *f, const vsr_config_dataset *d)
     for (int i = 0; d->clips && i < d->n_clips; i++)
         vsr_config_put_str(f, "dataset.clip", d->clips[i]);
     fprintf(f, "dataset.frames=%d\n", d->frames);
+    /* only when set, so the hashes of configs without them do not change */
+    if (d->gt_suffix)
+        vsr_config_put_str(f, "dataset.gt_suffix", d->gt_suffix);
+    if (d->lq_suffix)
+        vsr_config_put_str(f, "dataset.lq_suffix", d->lq_suffix);
 }
 
 void vsr_config_put_model(FILE *f, const vsr_config_model *m)

@@ -237,6 +237,8 @@ int vsr_pipe_open_dataset(int scale, const vsr_config_dataset *d, const char *de
     spec.n_clips = d->clips ? d->n_clips : 0;
     spec.gt = d->dataroot_gt;
     spec.lq = d->dataroot_lq;
+    spec.gt_suffix = d->gt_suffix;
+    spec.lq_suffix = d->lq_suffix;
     if (!strcmp(d->type, "demo")) {
         if (d->dataroot)
             snprintf(dir, sizeof(dir), "%s", d->dataroot);
@@ -253,6 +255,18 @@ int vsr_pipe_open_dataset(int scale, const vsr_config_dataset *d, const char *de
         spec.root = d->dataroot;
     }
     return vsr_dataset_open(&spec, ds, err);
+}
+
+int vsr_pipe_sr_for_gt(const vsr_frame *gt, const vsr_frame *sr, vsr_frame *tmp,
+                       const vsr_frame **use, vsr_error *err)
+{
+    *use = sr;
+    if (!gt || gt->channels != 1 || sr->channels != 3)
+        return 0;
+    int rc = vsr_frame_to_gray(sr, tmp, err);
+    if (rc == 0)
+        *use = tmp;
+    return rc;
 }
 
 /* ---- INT8 calibration ------------------------------------------------------ */

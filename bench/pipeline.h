@@ -96,4 +96,15 @@ int vsr_pipe_timed_clip(vsr_models_runner *runner, const vsr_clip *clip, vsr_fra
                                         vsr_error *err),
                         void *ctx, vsr_error *err);
 
+/**
+ * The SR frame to score against @p gt: *use = @p sr, or, when @p gt is gray
+ * (a gray image of an image set) and @p sr RGB (what every model outputs),
+ * a gray copy of @p sr made in @p tmp by vsr_frame_to_gray(). A gray GT
+ * thus scores as one plane, like BasicSR's calculate_psnr_ssim.py on a
+ * 2-D image (and its Y is that plane; see README "Image sets"). @p tmp
+ * must be zeroed; the caller frees it.
+ */
+int vsr_pipe_sr_for_gt(const vsr_frame *gt, const vsr_frame *sr, vsr_frame *tmp,
+                       const vsr_frame **use, vsr_error *err);
+
 #endif

@@ -373,6 +373,24 @@ static int open_decoder(AVFormatContext *fmt, int *stream, AVCodecContext **out,
     return 0;
 }
 
+int vsr_frame_to_gray(const vsr_frame *in, vsr_frame *out, vsr_error *err)
+{
+    if (!in || !in->data || (in->channels != 1 && in->channels != 3))
+        return vsr_error_set(err, -EINVAL, "gray conversion: expected a 1- or 3-channel frame");
+    if (in->channels == 1)
+        return vsr_frame_copy(out, in, err);
+    int rc = vsr_frame_alloc(out, in->width, in->height, 1, err);
+    if (rc < 0)
+        return rc;
+    for (int y = 0; y < in->height; y++) {
+        const uint8_t *s = vsr_frame_row(in, y);
+        uint8_t *d = vsr_frame_row(out, y);
+        for (int x = 0; x < in->width; x++)
+            d[x] = rgb_to_gray(s[3 * x], s[3 * x + 1], s[3 * x + 2]);
+    }
+    return 0;
+}
+
 int vsr_image_read(const char *path, int want_channels, vsr_frame *out, vsr_error *err)
 {
     vsr_frame_free(out); /* zeroed or owned, per the contract */
@@ -557,6 +575,8 @@ struct vsr_source {
     double fps;
     /* folder */
     char **names;
+    int want;      /* want_channels given at open */
+    int per_image; /* vsr_source_set_per_image(): each file its own size */
     /* video */
     AVFormatContext *fmt;
     AVCodecContext *dec;
@@ -670,6 +690,7 @@ int vsr_source_open_folder(const char *dir, int want_channels, vsr_source **out,
     s->width = f.width;
     s->height = f.height;
     s->channels = f.channels;
+    s->want = want_channels;
     vsr_frame_free(&f);
     *out = s;
     return 0;
@@ -810,9 +831,9 @@ int vsr_source_read(vsr_source *s, vsr_frame *frame, vsr_error *err)
         char p[4096];
         vsr_frame f = {0};
         if ((rc = frame_path(s, s->next, p, sizeof(p), err)) < 0 ||
-            (rc = vsr_image_read(p, s->channels, &f, err)) < 0)
+            (rc = vsr_image_read(p, s->per_image ? s->want : s->channels, &f, err)) < 0)
             return rc;
-        if (f.width != s->width || f.height != s->height) {
+        if (!s->per_image && (f.width != s->width || f.height != s->height)) {
             rc = vsr_error_set(err, -EINVAL,
                                "%s: frame is %dx%d but the first frame of %s is %dx%d "
                                "(mixed frame sizes)",
@@ -881,6 +902,16 @@ int vsr_source_seek(vsr_source *s, int index, vsr_error *err)
         av_frame_unref(s->frame);
         s->next++;
     }
+    return 0;
+}
+
+int vsr_source_set_per_image(vsr_source *s, int on, vsr_error *err)
+{
+    if (s->is_video)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: a video has one frame size; only a folder is read per image",
+                             s->path);
+    s->per_image = on != 0;
     return 0;
 }
 
@@ -1128,6 +1159,24 @@ static int sink_drain(vsr_sink *s, vsr_error *err)
             return vsr_error_set(err, -EIO, "%s: write failed: %s", s->path,
                                  averr(r, eb, sizeof(eb)));
     }
+}
+
+int vsr_sink_write_named(vsr_sink *s, const vsr_frame *f, const char *stem, vsr_error *err)
+{
+    if (s->kind != VSR_SINK_PNG_DIR)
+        return vsr_error_set(err, -EINVAL, "%s: only a PNG folder takes named images", s->path);
+    if (!stem || !stem[0] || !strcmp(stem, ".") || !strcmp(stem, "..") || strchr(stem, '/'))
+        return vsr_error_set(err, -EINVAL, "%s: '%s' is not a file name", s->path,
+                             stem ? stem : "(null)");
+    if (!f || !f->data || (f->channels != 1 && f->channels != 3))
+        return vsr_error_set(err, -EINVAL, "%s: can only write 1- or 3-channel frames",
+                             s->path);
+    char name[1024], p[4200];
+    if (snprintf(name, sizeof(name), "%s.png", stem) >= (int)sizeof(name))
+        return vsr_error_set(err, -ENAMETOOLONG, "%s: file name '%s' is too long", s->path,
+                             stem);
+    int rc = vsr_path_join(p, sizeof(p), s->path, name, err);
+    return rc < 0 ? rc : vsr_image_write_png(p, f, err);
 }
 
 int vsr_sink_write(vsr_sink *s, const vsr_frame *f, vsr_error *err)

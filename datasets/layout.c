@@ -1,5 +1,6 @@
 /*
- * Dataset layouts: REDS, Vid4, a pair of folders, a single video file.
+ * Dataset layouts: REDS, Vid4, a pair of folders, a single video file, an
+ * image set (one one-frame clip per image, BasicSR's PairedImageDataset).
  * Opening checks every clip (folders exist, frame counts, the first GT/LR
  * sizes); loading reads the frames and makes a missing LR side on the fly.
  */
@@ -9,14 +10,16 @@
 #include <strings.h>
 
 #include <dirent.h>
+#include <sys/stat.h>
 
 #include "datasets_internal.h"
 #include "vsr/datasets.h"
 
 struct ds_clip {
     char *name;
-    char *gt; /* folder or video file */
-    char *lr; /* folder, or NULL: made on the fly */
+    char *gt;     /* folder or video file */
+    char *lr;     /* folder (images: file), or NULL: made on the fly */
+    int channels; /* GT channels (images: 1 for a gray file) */
     int frames;
     int gt_w, gt_h; /* after modcrop */
     int lr_w, lr_h;
@@ -43,19 +46,21 @@ const char *vsr_dataset_type_name(enum vsr_dataset_type t)
         return "pair";
     case VSR_DATASET_VIDEO:
         return "video";
+    case VSR_DATASET_IMAGES:
+        return "images";
     }
     return "?";
 }
 
 int vsr_dataset_type_parse(const char *s, enum vsr_dataset_type *out, vsr_error *err)
 {
-    for (int t = VSR_DATASET_REDS; t <= VSR_DATASET_VIDEO; t++)
+    for (int t = VSR_DATASET_REDS; t <= VSR_DATASET_IMAGES; t++)
         if (s && !strcasecmp(s, vsr_dataset_type_name((enum vsr_dataset_type)t))) {
             *out = (enum vsr_dataset_type)t;
             return 0;
         }
     return vsr_error_set(err, -EINVAL,
-                         "dataset type '%s' is unknown; use reds, vid4, pair or video",
+                         "dataset type '%s' is unknown; use reds, vid4, pair, video or images",
                          s ? s : "(null)");
 }
 
@@ -216,6 +221,231 @@ done:
     return rc;
 }
 
+/* ---- images: one one-frame clip per image file --------------------------- */
+
+/* The stem of @p name (without its extension) into @p buf. */
+static void stem_of(const char *name, char *buf, size_t cap)
+{
+    const char *dot = strrchr(name, '.');
+    size_t n = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+    snprintf(buf, cap, "%.*s", (int)n, name);
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int same_folder(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+struct img_rule {
+    const char *gs, *ls; /* gt_suffix, lq_suffix ("" when unset) */
+    int same;            /* GT and LR are one folder */
+};
+
+static int is_gt_stem(const struct img_rule *r, const char *stem)
+{
+    if (!ends_with(stem, r->gs) || strlen(stem) == strlen(r->gs))
+        return 0;
+    /* one folder without gt_suffix: the LR files are those with lq_suffix */
+    return !(r->same && !r->gs[0] && ends_with(stem, r->ls));
+}
+
+static int is_lr_stem(const struct img_rule *r, const char *stem)
+{
+    return ends_with(stem, r->ls) && !(r->same && is_gt_stem(r, stem));
+}
+
+static int listed(const vsr_dataset_spec *spec, const char *name)
+{
+    for (int i = 0; i < spec->n_clips; i++)
+        if (!strcmp(spec->clips[i], name))
+            return 1;
+    return 0;
+}
+
+/* Pair the LR files of spec->lq with the clips (BasicSR: every GT has its
+ * LR, and the counts agree unless clips picks images). */
+static int pair_images(vsr_dataset *ds, const vsr_dataset_spec *spec, const struct img_rule *r,
+                       vsr_error *err)
+{
+    vsr_source *l = NULL;
+    char *used = NULL;
+    int rc = vsr_source_open_folder(spec->lq, 0, &l, err);
+    if (rc < 0)
+        return rc;
+    const int nl = vsr_source_frame_count(l);
+    if (!(used = calloc((size_t)nl, 1))) {
+        rc = vsr_error_set(err, -ENOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < ds->n; i++) {
+        struct ds_clip *c = &ds->clips[i];
+        char want[1024], stem[1024];
+        snprintf(want, sizeof(want), "%s%s", c->name, r->ls);
+        for (int j = 0; j < nl && !c->lr; j++) {
+            stem_of(vsr_source_frame_name(l, j), stem, sizeof(stem));
+            if (used[j] || strcmp(stem, want) || !is_lr_stem(r, stem))
+                continue;
+            used[j] = 1;
+            if (!(c->lr = join_dup(spec->lq, vsr_source_frame_name(l, j), err))) {
+                rc = err ? err->code : -ENOMEM;
+                goto done;
+            }
+        }
+        if (!c->lr) {
+            rc = vsr_error_set(err, -ENOENT,
+                               "%s: no LR image %s.png (or .jpg, ...) for the GT %s; check "
+                               "dataroot_lq and lq_suffix",
+                               spec->lq, want, c->gt);
+            goto done;
+        }
+    }
+    for (int j = 0; j < nl && !(spec->clips && spec->n_clips > 0); j++) {
+        char stem[1024];
+        stem_of(vsr_source_frame_name(l, j), stem, sizeof(stem));
+        if (!used[j] && is_lr_stem(r, stem)) {
+            rc = vsr_error_set(err, -EINVAL,
+                               "%s/%s has no GT image in %s; check dataroot_gt and gt_suffix "
+                               "(or pick images with clips)",
+                               spec->lq, vsr_source_frame_name(l, j), spec->gt);
+            goto done;
+        }
+    }
+done:
+    free(used);
+    vsr_source_close(&l);
+    return rc;
+}
+
+static int open_images(vsr_dataset *ds, int *cap, const vsr_dataset_spec *spec, vsr_error *err)
+{
+    struct img_rule r = {spec->gt_suffix ? spec->gt_suffix : "",
+                         spec->lq_suffix ? spec->lq_suffix : "", 0};
+    if (!spec->gt)
+        return vsr_error_set(err, -EINVAL, "images dataset: no GT folder given (dataroot_gt)");
+    if (!spec->lq && r.ls[0])
+        return vsr_error_set(err, -EINVAL,
+                             "images dataset: lq_suffix '%s' is set but no LR folder "
+                             "(dataroot_lq; it may be the GT folder)",
+                             r.ls);
+    r.same = spec->lq && same_folder(spec->gt, spec->lq);
+    if (r.same && !strcmp(r.gs, r.ls))
+        return vsr_error_set(err, -EINVAL,
+                             "%s is both the GT and the LR folder: set gt_suffix and "
+                             "lq_suffix (e.g. _HR and _LR) to tell the files apart",
+                             spec->gt);
+    vsr_source *g = NULL;
+    int rc = vsr_source_open_folder(spec->gt, 0, &g, err);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < vsr_source_frame_count(g) && rc == 0; i++) {
+        const char *file = vsr_source_frame_name(g, i);
+        char stem[1024];
+        stem_of(file, stem, sizeof(stem));
+        if (!is_gt_stem(&r, stem))
+            continue;
+        stem[strlen(stem) - strlen(r.gs)] = '\0';
+        if (spec->clips && spec->n_clips > 0 && !listed(spec, stem))
+            continue;
+        for (int k = 0; k < ds->n; k++)
+            if (!strcmp(ds->clips[k].name, stem)) {
+                rc = vsr_error_set(err, -EINVAL,
+                                   "%s: %s and %s are both image %s; keep one of them",
+                                   spec->gt, base_name(ds->clips[k].gt), file, stem);
+                goto done;
+            }
+        if ((rc = add_clip(ds, cap, stem, err)) < 0)
+            goto done;
+        if (!(ds->clips[ds->n - 1].gt = join_dup(spec->gt, file, err)))
+            rc = err ? err->code : -ENOMEM;
+    }
+    if (rc < 0)
+        goto done;
+    for (int i = 0; spec->clips && i < spec->n_clips; i++) {
+        int found = 0;
+        for (int k = 0; k < ds->n && !found; k++)
+            found = !strcmp(ds->clips[k].name, spec->clips[i]);
+        if (!found) {
+            rc = vsr_error_set(err, -ENOENT, "%s: no image named %s%s (clips)", spec->gt,
+                               spec->clips[i], r.gs);
+            goto done;
+        }
+    }
+    if (ds->n == 0) {
+        rc = vsr_error_set(err, -ENODATA, "%s: no image file whose name ends with '%s'",
+                           spec->gt, r.gs);
+        goto done;
+    }
+    if (spec->lq)
+        rc = pair_images(ds, spec, &r, err);
+done:
+    vsr_source_close(&g);
+    return rc;
+}
+
+/* An image: its GT size and channels, and its LR size (both decoded). */
+static int check_image(vsr_dataset *ds, struct ds_clip *c, vsr_error *err)
+{
+    vsr_frame g = {0}, l = {0};
+    int rc = vsr_image_read(c->gt, 0, &g, err);
+    if (rc < 0)
+        goto done;
+    c->frames = 1;
+    c->channels = g.channels;
+    c->gt_w = g.width / ds->scale * ds->scale;
+    c->gt_h = g.height / ds->scale * ds->scale;
+    c->lr_w = c->gt_w / ds->scale;
+    c->lr_h = c->gt_h / ds->scale;
+    if (c->gt_w <= 0 || c->gt_h <= 0) {
+        rc = vsr_error_set(err, -EINVAL, "%s: image is %dx%d, smaller than the scale %d", c->gt,
+                           g.width, g.height, ds->scale);
+        goto done;
+    }
+    if (c->lr && (rc = vsr_image_read(c->lr, 3, &l, err)) == 0 &&
+        (l.width != c->lr_w || l.height != c->lr_h))
+        rc = vsr_error_set(
+            err, -EINVAL, "%s is %dx%d (modcrop %dx%d) but its LR %s is %dx%d: not x%d apart",
+            c->gt, g.width, g.height, c->gt_w, c->gt_h, c->lr, l.width, l.height, ds->scale);
+done:
+    vsr_frame_free(&g);
+    vsr_frame_free(&l);
+    return rc;
+}
+
+/* Load image clip @p c: GT cropped to LR x scale (= modcrop), gray kept
+ * gray; LR read as RGB or made from the RGB GT. */
+static int load_image(vsr_dataset *ds, const struct ds_clip *c, vsr_clip *out, vsr_error *err)
+{
+    vsr_frame rgb = {0}, v;
+    int rc = vsr_image_read(c->gt, 3, &rgb, err);
+    if (rc < 0 || (rc = vsr_modcrop(&rgb, ds->scale, &v, err)) < 0)
+        goto done;
+    rc = c->channels == 1 ? vsr_frame_to_gray(&v, &out->gt[0], err)
+                          : vsr_frame_copy(&out->gt[0], &v, err);
+    if (rc < 0)
+        goto done;
+    out->n_frames = 1;
+    if (!c->lr) {
+        rc = vsr_degrade(&v, ds->deg, ds->scale, &out->lr[0], err);
+    } else if ((rc = vsr_image_read(c->lr, 3, &out->lr[0], err)) == 0 &&
+               (out->lr[0].width * ds->scale != v.width ||
+                out->lr[0].height * ds->scale != v.height)) {
+        rc = vsr_error_set(
+            err, -EINVAL, "%s is %dx%d (modcrop) but its LR %s is %dx%d: not x%d apart", c->gt,
+            v.width, v.height, c->lr, out->lr[0].width, out->lr[0].height, ds->scale);
+    }
+done:
+    vsr_frame_free(&rgb);
+    return rc;
+}
+
 int vsr_dataset_open(const vsr_dataset_spec *spec, vsr_dataset **out, vsr_error *err)
 {
     *out = NULL;
@@ -321,13 +551,21 @@ int vsr_dataset_open(const vsr_dataset_spec *spec, vsr_dataset **out, vsr_error 
             rc = vsr_error_set(err, -ENOMEM, "out of memory");
             goto fail;
         }
+    } else if (spec->type == VSR_DATASET_IMAGES) {
+        if ((rc = open_images(ds, &cap, spec, err)) < 0)
+            goto fail;
     } else {
         rc = vsr_error_set(err, -EINVAL, "dataset type %d is unknown", (int)spec->type);
         goto fail;
     }
-    for (int i = 0; i < ds->n; i++)
-        if ((rc = check_clip(ds, &ds->clips[i], spec->max_frames, err)) < 0)
+    for (int i = 0; i < ds->n; i++) {
+        ds->clips[i].channels = 3;
+        rc = ds->type == VSR_DATASET_IMAGES
+                 ? check_image(ds, &ds->clips[i], err)
+                 : check_clip(ds, &ds->clips[i], spec->max_frames, err);
+        if (rc < 0)
             goto fail;
+    }
     *out = ds;
     return 0;
 fail:
@@ -362,7 +600,7 @@ int vsr_dataset_clip_info(const vsr_dataset *ds, int clip, vsr_clip_info *info)
     info->lr_width = c->lr_w;
     info->lr_height = c->lr_h;
     info->lr_on_the_fly = c->lr == NULL;
-    info->channels = 3;
+    info->channels = c->channels;
     return 0;
 }
 
@@ -406,6 +644,11 @@ int vsr_dataset_load_frames(vsr_dataset *ds, int clip, int first, int count, vsr
     }
     out->first = first;
     out->scale = ds->scale;
+    if (ds->type == VSR_DATASET_IMAGES) {
+        if ((rc = load_image(ds, c, out, err)) < 0)
+            goto fail;
+        return 0;
+    }
     rc = ds->type == VSR_DATASET_VIDEO ? vsr_source_open_video(c->gt, 3, &g, err)
                                        : vsr_source_open_folder(c->gt, 3, &g, err);
     if (rc < 0 || (rc = vsr_source_seek(g, first, err)) < 0)

@@ -667,7 +667,7 @@ typedef struct vsr_config_kv {
 
 typedef struct vsr_config_dataset {
     const char *name;
-    const char *type;          /**< "demo" | "vid4" | "reds" | "pair" | "video" */
+    const char *type;          /**< "demo" | "vid4" | "reds" | "pair" | "video" | "images" */
     const char *dataroot;      /**< NULL when not given */
     const char *dataroot_gt;   /**< NULL when not given */
     const char *dataroot_lq;   /**< NULL when not given */
@@ -675,8 +675,10 @@ typedef struct vsr_config_dataset {
     int n_degradations;
     const char **clips; /**< NULL = all clips */
     int n_clips;
-    int frames; /**< 0 = all */
-    int line;   /**< 1-based line of the entry in the config */
+    int frames;            /**< 0 = all */
+    int line;              /**< 1-based line of the entry in the config */
+    const char *gt_suffix; /**< images: stem suffix of GT files ("_HR"); NULL = none */
+    const char *lq_suffix; /**< images: stem suffix of LR files ("_LR"); NULL = none */
 } vsr_config_dataset;
 
 typedef struct vsr_config_model {

@@ -172,6 +172,16 @@ const char *vsr_source_frame_name(const vsr_source *src, int i);
  * seek without decoding; videos decode and drop the frames before it.
  */
 int vsr_source_seek(vsr_source *src, int index, vsr_error *err);
+/**
+ * Make a folder source read every file as an image of its own (an image
+ * set such as Set5, Set14, DIV2K-valid, Urban100): every later
+ * vsr_source_read() returns the file at its own size (no "mixed frame
+ * sizes" error) and, when the source was opened with want_channels 0, with
+ * its own channel count (a gray file stays gray). vsr_source_width(),
+ * _height() and _channels() keep describing the first file. @p on 0 turns
+ * the check back on. Returns -EINVAL for a video source (one size).
+ */
+int vsr_source_set_per_image(vsr_source *src, int on, vsr_error *err);
 /** Close the source, free everything, set *src to NULL. NULL-safe. */
 void vsr_source_close(vsr_source **src);
 
@@ -221,12 +231,27 @@ int vsr_sink_open(const char *path, const vsr_sink_options *opt, vsr_sink **out,
 /** Append one frame (the sink does not keep @p f). */
 int vsr_sink_write(vsr_sink *sink, const vsr_frame *f, vsr_error *err);
 /**
+ * PNG folders only: write @p f as <dir>/<stem>.png (an image set keeps its
+ * file names). Each named image has its own size and channel count; the
+ * numbering of vsr_sink_write() is not advanced. -EINVAL for a video sink
+ * or a @p stem that is empty, "." / "..", or contains '/'.
+ */
+int vsr_sink_write_named(vsr_sink *sink, const vsr_frame *f, const char *stem, vsr_error *err);
+/**
  * Flush, write the trailer, rename the video into place, free, set *sink to
  * NULL. Returns the first error met (the sink is freed anyway).
  */
 int vsr_sink_close(vsr_sink **sink, vsr_error *err);
 /** Abandon the sink: remove the temporary video file, free, NULL *sink. */
 void vsr_sink_abort(vsr_sink **sink);
+
+/**
+ * Gray copy of @p in (allocating @p out, 1 channel): an RGB frame is
+ * converted with the RGB -> gray rule of the file comment (the conversion
+ * OpenCV's cvtColor BGR2GRAY makes, to within its fixed-point rounding); a
+ * gray frame is copied.
+ */
+int vsr_frame_to_gray(const vsr_frame *in, vsr_frame *out, vsr_error *err);
 
 /* ======================================================================
  * MATLAB-compatible imresize (bicubic)
@@ -339,9 +364,11 @@ enum vsr_dataset_type {
     VSR_DATASET_VID4 = 1,  /**< root/GT/<clip>, root/BIx<s>/<clip> or root/BDx<s>/<clip> */
     VSR_DATASET_PAIR = 2,  /**< gt folder (one clip) + optional lq folder */
     VSR_DATASET_VIDEO = 3, /**< one video file (gt), LR always made on the fly */
+    VSR_DATASET_IMAGES = 4, /**< image set: gt folder + optional lq folder, one clip per
+                                 image (see vsr_dataset_spec) */
 };
 
-/** "reds" "vid4" "pair" "video"; vsr_dataset_type_parse() accepts them. */
+/** "reds" "vid4" "pair" "video" "images"; vsr_dataset_type_parse() accepts them. */
 const char *vsr_dataset_type_name(enum vsr_dataset_type t);
 int vsr_dataset_type_parse(const char *s, enum vsr_dataset_type *out, vsr_error *err);
 
@@ -365,6 +392,25 @@ typedef struct vsr_dataset_spec {
                                            LR side is made */
     int scale;                        /**< 0 -> 4 */
     int max_frames; /**< > 0: use only the first max_frames frames of every clip */
+    /**
+     * images only (BasicSR's PairedImageDataset, paired_paths_from_folder):
+     * every image file of the gt folder whose stem ends with gt_suffix is
+     * one image, a one-frame clip named after its stem minus gt_suffix
+     * (e.g. "img_001_SRF_4_HR.png" with gt_suffix "_HR" -> "img_001_SRF_4").
+     * Its LR is the file of the lq folder whose stem is that name plus
+     * lq_suffix (any image extension; BasicSR's filename_tmpl "{}" +
+     * lq_suffix). gt and lq may be the same folder (Set5/Set14 as shipped:
+     * HR and LR side by side), then lq_suffix or gt_suffix must tell them
+     * apart. Every GT image needs its LR and every LR file its GT (as
+     * BasicSR asserts), unless clips picks images by name. Images may
+     * differ in size; each GT is cropped to its LR x scale (BasicSR's
+     * validation crop, the same pixels as modcrop) and must be exactly
+     * that after modcrop. A gray GT file stays gray (1 channel, see
+     * vsr_clip_info.channels); the LR given to models is always RGB (gray
+     * replicated). NULL = "".
+     */
+    const char *gt_suffix;
+    const char *lq_suffix;
 } vsr_dataset_spec;
 
 typedef struct vsr_dataset vsr_dataset;
@@ -376,7 +422,8 @@ typedef struct vsr_clip_info {
     int gt_width, gt_height; /**< after modcrop to a multiple of the scale */
     int lr_width, lr_height;
     int lr_on_the_fly; /**< 1 when LR is made from GT with the degradation */
-    int channels;      /**< 3 (RGB), or 1 for a gray dataset */
+    int channels;      /**< GT channels: 3 (RGB), or 1 for a gray image of an images
+                            dataset (its vsr_clip.gt frames are then gray) */
 } vsr_clip_info;
 
 /**
