@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -52,4 +53,33 @@ int vsr_cli_pool_create(long threads, pthreadpool_t *pool, vsr_error *err)
 int vsr_cli_input_exit(int rc)
 {
     return rc == -ENOMEM || rc == -EIO ? VSR_EXIT_FAILURE : VSR_EXIT_USAGE;
+}
+
+/* Set by the SIGINT handler only (a handler may do nothing else safely). */
+static volatile sig_atomic_t g_sigint;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    g_sigint = 1;
+}
+
+void vsr_cli_sigint_begin(struct sigaction *old)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    g_sigint = 0;
+    sigaction(SIGINT, &sa, old);
+}
+
+int vsr_cli_interrupted(void)
+{
+    return g_sigint != 0;
+}
+
+void vsr_cli_sigint_end(const struct sigaction *old)
+{
+    sigaction(SIGINT, old, NULL);
 }

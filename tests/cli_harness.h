@@ -24,14 +24,14 @@
     } while (0)
 
 /*
- * Run $VSR_BINARY_DIR/vsrbench with @p args (NULL-terminated, at most 38),
+ * Start $VSR_BINARY_DIR/vsrbench with @p args (NULL-terminated, at most 38),
  * stdout to the file @p out, stderr to the file @p err when not NULL, and
  * VSR_DATA_DIR=@p data_dir when not NULL. With @p fsize_limit > 0 the child
  * runs under RLIMIT_FSIZE = that many bytes with SIGXFSZ ignored, so writes
- * past it fail with EFBIG: a full disk without root. Asserts that it exited
- * normally; returns its exit code.
+ * past it fail with EFBIG: a full disk without root. Returns the child's pid
+ * without waiting (a test that signals the child mid-run).
  */
-static inline int vsr_test_vsrbench_limited(const char *const *args, const char *out,
+static inline pid_t vsr_test_vsrbench_spawn(const char *const *args, const char *out,
                                             const char *err, const char *data_dir,
                                             rlim_t fsize_limit)
 {
@@ -59,6 +59,18 @@ static inline int vsr_test_vsrbench_limited(const char *const *args, const char 
         execv(exe, (char *const *)argv);
         _exit(98);
     }
+    return pid;
+}
+
+/*
+ * vsr_test_vsrbench_spawn() and wait: asserts that the child exited
+ * normally; returns its exit code.
+ */
+static inline int vsr_test_vsrbench_limited(const char *const *args, const char *out,
+                                            const char *err, const char *data_dir,
+                                            rlim_t fsize_limit)
+{
+    pid_t pid = vsr_test_vsrbench_spawn(args, out, err, data_dir, fsize_limit);
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
