@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,4 +82,33 @@ int vsr_cli_idle_cores(int *usable, double *idle)
     }
     int n = (int)(*idle + 0.2);
     return n < 1 ? 1 : n > ncpu ? ncpu : n;
+}
+
+/* Set by the SIGINT handler only (a handler may do nothing else safely). */
+static volatile sig_atomic_t g_sigint;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    g_sigint = 1;
+}
+
+void vsr_cli_sigint_begin(struct sigaction *old)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    g_sigint = 0;
+    sigaction(SIGINT, &sa, old);
+}
+
+int vsr_cli_interrupted(void)
+{
+    return g_sigint != 0;
+}
+
+void vsr_cli_sigint_end(const struct sigaction *old)
+{
+    sigaction(SIGINT, old, NULL);
 }

@@ -6,6 +6,7 @@
 #ifndef VSR_BENCH_CLI_H
 #define VSR_BENCH_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include <pthreadpool.h>
@@ -54,5 +55,16 @@ int vsr_cli_pool_create(long threads, pthreadpool_t *pool, vsr_error *err);
  * most *@p usable. Sleeps 300 ms.
  */
 int vsr_cli_idle_cores(int *usable, double *idle);
+
+/*
+ * Ctrl-C between frames: vsr_cli_sigint_begin() makes SIGINT only set a flag
+ * (system calls restart) and saves the old action in @p old;
+ * vsr_cli_interrupted() says whether it came since; vsr_cli_sigint_end()
+ * restores @p old. The caller checks the flag at safe points, cleans up and
+ * exits VSR_EXIT_INTERRUPTED.
+ */
+void vsr_cli_sigint_begin(struct sigaction *old);
+int vsr_cli_interrupted(void);
+void vsr_cli_sigint_end(const struct sigaction *old);
 
 #endif

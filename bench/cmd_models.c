@@ -127,7 +127,7 @@ static int do_import(const char *name, const char *npy, const char *map, const c
     if (!rc && npy)
         input = rc = vsr_models_import_npy(g, npy, map, &err);
     if (!rc && tfl) {
-        vsr_models_tflite_import opt = {180, 320, 0};
+        vsr_models_tflite_import opt = {180, 320, 1};
         rc = vsr_models_tflite_read(tfl, &m, &err);
         if (!rc && (rc = vsr_models_import_tflite(&m, "tflite", &opt, &src, &err)) == 0)
             rc = vsr_models_copy_weights_by_order(src, g, &err);
@@ -137,6 +137,13 @@ static int do_import(const char *name, const char *npy, const char *map, const c
     }
     if (!rc)
         rc = vsr_weights_save(g, outp, &err);
+    /* .vsrw stores float weights only: say where the file's INT8 parameters went */
+    if (!rc && src && vsr_graph_quant_missing(src) < 0)
+        fprintf(stderr,
+                "vsrbench: models: %s: an INT8 file; %s keeps its weights but not its "
+                "quantization (INT8 of it calibrates): to use the file's own, pass %s itself "
+                "(upscale --weights, or weights: {tflite: ...} in a config)\n",
+                tfl, outp, tfl);
     vsr_graph_free(&g);
     vsr_graph_free(&src);
     vsr_models_tflite_free(&m);

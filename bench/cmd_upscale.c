@@ -3,8 +3,11 @@
  * write the SR video (FFV1 / x264) or PNG frames. Only the video stream is
  * read, so audio is dropped. Models with a temporal interface (windows,
  * hidden state, previous SR frame) get the frames through the clip runner,
- * the whole input being one clip.
+ * the whole input being one clip. INT8 calibrates on the first frames, which
+ * are kept and upscaled first, so a video is read once, front to back. Ctrl-C
+ * stops between frames: the temporary video is removed and the exit is 130.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <math.h>
@@ -35,6 +38,8 @@ enum {
     ARG_CODEC,
     ARG_CRF,
     ARG_CALIB,
+    ARG_CALIB_METHOD,
+    ARG_LOSSLESS,
     ARG_PROGRESS,
 };
 
@@ -102,33 +107,39 @@ static int plan_tile(const vsr_graph *g, const vsr_models_entry *e, vsr_precisio
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: vsrbench upscale --model M [--precision P] [--weights W] [--threads N]\n"
-            "                        [--tile T --pad P] [--codec ffv1|x264|png] [--crf N]\n"
-            "                        IN OUT\n"
-            "\n"
-            "Upscale IN (a video file or a folder of images) with zoo model M and write OUT:\n"
-            "a video (.mkv/.avi/.nut: lossless FFV1, .mp4/.mov/.264: x264) or, for a name\n"
-            "without an extension or ending in '/', a folder of PNG frames %%08d.png. Other\n"
-            "extensions are refused. OUT must not be, contain or lie inside IN. Audio is\n"
-            "dropped. A frame whose untiled plan does not fit the available memory is\n"
-            "tiled automatically (--tile 0 only; the tile is said on stderr).\n"
-            "\n"
-            "options:\n"
-            "      --model M        zoo name (vsrbench models lists them)\n"
-            "      --precision P    fp32 (default), fp16, fp16n (native FP16 arithmetic) or\n"
-            "                       int8 (calibrated with minmax on the first\n"
-            "                       --calib-frames frames of IN)\n"
-            "      --weights W      trained weights (.vsrw, or .tflite to import)\n"
-            "      --threads N      worker threads (default 1)\n"
-            "      --tile T         tile edge in LR pixels (0 = whole frame, default)\n"
-            "      --pad P          tile overlap in LR pixels (default 8)\n"
-            "      --codec C        ffv1, x264 or png (default: from OUT's extension)\n"
-            "      --crf N          x264: 0 = lossless RGB (default), else yuv420p quality\n"
-            "      --calib-frames N int8 calibration frames (default 8)\n"
-            "      --progress WHEN  auto (stderr is a terminal), always, never\n"
-            "  -h, --help           this help\n"
-            "exit codes: 0 ok, 1 runtime failure (input, weights, encoder), 2 usage error\n");
+    fprintf(
+        out,
+        "usage: vsrbench upscale --model M [--precision P] [--weights W] [--threads N]\n"
+        "                        [--tile T --pad P] [--codec ffv1|x264|png]\n"
+        "                        [--crf N | --lossless] [--calibration C] IN OUT\n"
+        "\n"
+        "Upscale IN (a video file or a folder of images) with zoo model M and write OUT:\n"
+        "a video (.mkv/.avi/.nut: lossless FFV1; .mp4/.mov/.264: H.264 yuv420p, crf 18,\n"
+        "which browsers and slide tools play; --lossless: lossless RGB H.264) or, for a name\n"
+        "without an extension or ending in '/', a folder of PNG frames %%08d.png. Other\n"
+        "extensions are refused. OUT must not be, contain or lie inside IN. Audio is\n"
+        "dropped. A frame whose untiled plan does not fit the available memory is\n"
+        "tiled automatically (--tile 0 only; the tile is said on stderr).\n"
+        "\n"
+        "options:\n"
+        "      --model M        zoo name (vsrbench models lists them)\n"
+        "      --precision P    fp32 (default), fp16, fp16n (native FP16 arithmetic) or\n"
+        "                       int8 (see --calibration)\n"
+        "      --weights W      trained weights (.vsrw, or .tflite to import)\n"
+        "      --threads N      worker threads (default 1)\n"
+        "      --tile T         tile edge in LR pixels (0 = whole frame, default)\n"
+        "      --pad P          tile overlap in LR pixels (default 8)\n"
+        "      --codec C        ffv1, x264 or png (default: from OUT's extension)\n"
+        "      --crf N          x264 yuv420p quality, 1-51 (default 18); 0 = --lossless\n"
+        "      --lossless       x264: lossless RGB (libx264rgb; few players show it)\n"
+        "      --calibration C  int8: file (the parameters of an INT8 .tflite --weights;\n"
+        "                       the default for one), minmax (the default otherwise),\n"
+        "                       percentile or mse on the first --calib-frames frames\n"
+        "      --calib-frames N int8 calibration frames (default 8)\n"
+        "      --progress WHEN  auto (stderr is a terminal), always, never\n"
+        "  -h, --help           this help\n"
+        "exit codes: 0 ok, 1 runtime failure (input, weights, encoder), 2 usage error,\n"
+        "            130 interrupted (Ctrl-C; a video OUT is not written)\n");
 }
 
 int vsr_cmd_upscale(int argc, char **argv)
@@ -143,12 +154,15 @@ int vsr_cmd_upscale(int argc, char **argv)
         {"codec", required_argument, NULL, ARG_CODEC},
         {"crf", required_argument, NULL, ARG_CRF},
         {"calib-frames", required_argument, NULL, ARG_CALIB},
+        {"calibration", required_argument, NULL, ARG_CALIB_METHOD},
+        {"lossless", no_argument, NULL, ARG_LOSSLESS},
         {"progress", required_argument, NULL, ARG_PROGRESS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *model = NULL, *precision = "fp32", *weights = NULL, *codec = NULL;
-    long threads = 1, tile = 0, pad = 8, crf = 0, calib_frames = 8;
+    const char *model = NULL, *precision = "fp32", *weights = NULL, *codec = NULL,
+               *calib = NULL;
+    long threads = 1, tile = 0, pad = 8, crf = 18, calib_frames = 8;
     int progress = -1, opt;
     vsr_error err = {0};
     optind = 1;
@@ -178,6 +192,17 @@ int vsr_cmd_upscale(int argc, char **argv)
             break;
         case ARG_CALIB:
             rc = vsr_parse_long(optarg, 1, 100000, &calib_frames, "--calib-frames", &err);
+            break;
+        case ARG_CALIB_METHOD:
+            calib = optarg;
+            if (strcmp(calib, "file") && strcmp(calib, "minmax") &&
+                strcmp(calib, "percentile") && strcmp(calib, "mse"))
+                rc = vsr_error_set(&err, -EINVAL,
+                                   "--calibration %s: expected file, minmax, percentile or mse",
+                                   calib);
+            break;
+        case ARG_LOSSLESS:
+            crf = 0;
             break;
         case ARG_CODEC:
             codec = optarg;
@@ -234,6 +259,10 @@ int vsr_cmd_upscale(int argc, char **argv)
         fprintf(stderr, "vsrbench upscale: --precision: %s\n", err.msg);
         return VSR_EXIT_USAGE;
     }
+    if (calib && prec != VSR_PREC_INT8) {
+        fprintf(stderr, "vsrbench upscale: --calibration is for --precision int8 only\n");
+        return VSR_EXIT_USAGE;
+    }
     if (e->hp.family == VSR_MODELS_BICUBIC && (prec != VSR_PREC_FP32 || weights || tile)) {
         fprintf(stderr, "vsrbench upscale: bicubic takes no --precision other than fp32, no "
                         "--weights and no --tile\n");
@@ -249,8 +278,10 @@ int vsr_cmd_upscale(int argc, char **argv)
     vsr_models_step step = {0};
     vsr_models_runner *runner = NULL;
     vsr_frame lr = {0}, sr = {0}, *cal = NULL;
-    int n_cal = 0;
+    int n_cal = 0, next_cal = 0;
     int scale = e->hp.scale;
+    struct sigaction old_int;
+    vsr_cli_sigint_begin(&old_int);
     if (vsr_source_open(in_path, 3, &src, &err))
         goto fail;
     int W = vsr_source_width(src), H = vsr_source_height(src),
@@ -267,24 +298,34 @@ int vsr_cmd_upscale(int argc, char **argv)
         if (vsr_models_build(&e->hp, e->name, H, W, &g, &err) ||
             vsr_pipe_load_weights(e, &m, NULL, g, H, W, &err))
             goto fail;
-        if (prec == VSR_PREC_INT8) {
-            /* calibrate on the first frames, then start over */
+        /* an INT8 .tflite came with its own parameters: use them unless told otherwise */
+        if (prec == VSR_PREC_INT8 && !calib)
+            calib = vsr_graph_quant_missing(g) < 0 ? "file" : "minmax";
+        if (prec == VSR_PREC_INT8 && !strcmp(calib, "file")) {
+            if (vsr_pipe_calibrate(g, pool, e->temporal, e->in_channels, e->state_channels,
+                                   e->name, calib, 0, NULL, 0, &err))
+                goto fail;
+        } else if (prec == VSR_PREC_INT8) {
+            /* calibrate on the first frames, kept to be upscaled first (a video
+             * cannot seek back) */
             cal = calloc((size_t)calib_frames, sizeof(*cal));
             if (!cal) {
                 vsr_error_set(&err, -ENOMEM, "out of memory");
                 goto fail;
             }
             int got = 0;
-            while (n_cal < calib_frames && (got = vsr_source_read(src, &cal[n_cal], &err)) > 0)
+            while (n_cal < calib_frames && !vsr_cli_interrupted() &&
+                   (got = vsr_source_read(src, &cal[n_cal], &err)) > 0)
                 n_cal++;
+            if (vsr_cli_interrupted())
+                goto interrupted;
             if (n_cal == 0 || got < 0) {
                 if (n_cal == 0 && got == 0)
                     vsr_error_set(&err, -ENODATA, "%s: no frame to calibrate on", in_path);
                 goto fail;
             }
             if (vsr_pipe_calibrate(g, pool, e->temporal, e->in_channels, e->state_channels,
-                                   e->name, "minmax", n_cal, cal, n_cal, &err) ||
-                vsr_source_seek(src, 0, &err))
+                                   e->name, calib, n_cal, cal, n_cal, &err))
                 goto fail;
         }
         if (tile == 0) {
@@ -315,7 +356,11 @@ int vsr_cmd_upscale(int argc, char **argv)
     double t0 = vsr_timing_now_ms();
     for (int eof = 0, ready = 1; !eof || ready;) {
         const vsr_frame *in = NULL;
-        if (!eof) {
+        if (vsr_cli_interrupted())
+            goto interrupted;
+        if (!eof && next_cal < n_cal) {
+            in = &cal[next_cal++];
+        } else if (!eof) {
             int got = vsr_source_read(src, &lr, &err);
             if (got < 0)
                 goto fail;
@@ -345,10 +390,22 @@ int vsr_cmd_upscale(int argc, char **argv)
     if (vsr_sink_close(&sink, &err))
         goto fail;
     vsr_cli_progress_clear(progress);
-    printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s) written to %s\n", in_path, n_written,
+    printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s%s%s) written to %s\n", in_path, n_written,
            n_written == 1 ? "" : "s", W, H, W * scale, H * scale, e->name,
-           vsr_precision_name(prec), out_path);
+           vsr_precision_name(prec), calib ? ", calibration " : "", calib ? calib : "",
+           out_path);
     ret = VSR_EXIT_OK;
+    goto end;
+interrupted:
+    vsr_cli_progress_clear(progress);
+    vsr_sink_abort(&sink);
+    if (so.kind == VSR_SINK_PNG_DIR)
+        fprintf(stderr, "vsrbench upscale: interrupted after %d frame%s; %s holds only those\n",
+                n_written, n_written == 1 ? "" : "s", out_path);
+    else
+        fprintf(stderr, "vsrbench upscale: interrupted after %d frame%s; %s not written\n",
+                n_written, n_written == 1 ? "" : "s", out_path);
+    ret = VSR_EXIT_INTERRUPTED;
     goto end;
 fail:
     vsr_cli_progress_clear(progress);
@@ -372,5 +429,6 @@ end:
     if (pool)
         pthreadpool_destroy(pool);
     vsr_source_close(&src);
+    vsr_cli_sigint_end(&old_int);
     return ret;
 }

@@ -8,7 +8,8 @@
 #ifndef VSR_BENCH_COMMANDS_H
 #define VSR_BENCH_COMMANDS_H
 
-enum { VSR_EXIT_OK = 0, VSR_EXIT_FAILURE = 1, VSR_EXIT_USAGE = 2 };
+/* 130 = 128 + SIGINT, what a shell reports for a Ctrl-C'd command */
+enum { VSR_EXIT_OK = 0, VSR_EXIT_FAILURE = 1, VSR_EXIT_USAGE = 2, VSR_EXIT_INTERRUPTED = 130 };
 
 struct vsr_command {
     const char *name;

@@ -906,7 +906,7 @@ static int parse_models(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 }
 
 static const char *const precision_names[] = {"fp32", "fp16", "fp16n", "int8", NULL};
-static const char *const calib_methods[] = {"minmax", "percentile", "mse", NULL};
+static const char *const calib_methods[] = {"minmax", "percentile", "mse", "file", NULL};
 
 static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
                            vsr_config_precision *p)
@@ -952,6 +952,9 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
         if ((v = lookup(c, calib, "frames")) &&
             (ret = get_int(c, v, kp, 1, 100000, &p->calib_frames)) < 0)
             return ret;
+        p->calib_given = 1;
+        if (!strcmp(p->calib_method, "file"))
+            p->calib_frames = 0; /* the file's own parameters: no frame is read */
     }
     return 0;
 }
@@ -1102,6 +1105,8 @@ static int axis_has(const vsr_config *cfg, const char *axis, const char *value)
             if (!strcasecmp(cfg->precisions[i].name, value))
                 return 1;
     } else if (!strcmp(axis, "calibration")) {
+        if (!strcasecmp(value, "file")) /* also what an INT8 .tflite defaults to */
+            return 1;
         for (int i = 0; i < cfg->n_precisions; i++)
             if (cfg->precisions[i].calib_method &&
                 !strcasecmp(cfg->precisions[i].calib_method, value))

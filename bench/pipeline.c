@@ -167,16 +167,20 @@ int vsr_pipe_weights_absent(const vsr_models_entry *e, const vsr_config_model *m
 }
 
 /* Read and import m's {tflite: FILE} at h x w; with @p g, move its weights
- * onto g by order. Errors are wrapped with the model and file. */
+ * onto g by order and, when the file is INT8 with parameters for every
+ * tensor, its quantization too (calibration 'file' then uses it, any other
+ * method replaces it). Errors are wrapped with the model and file. */
 static int tflite_weights(const vsr_config_model *m, vsr_graph *g, int h, int w, vsr_error *err)
 {
     vsr_models_tflite t = {0};
     vsr_graph *src = NULL;
-    vsr_models_tflite_import opt = {h, w, 0};
+    vsr_models_tflite_import opt = {h, w, 1};
     int rc;
     if (!(rc = vsr_models_tflite_read(m->weights_tflite, &t, err)) &&
-        !(rc = vsr_models_import_tflite(&t, "tflite", &opt, &src, err)) && g)
-        rc = vsr_models_copy_weights_by_order(src, g, err);
+        !(rc = vsr_models_import_tflite(&t, "tflite", &opt, &src, err)) && g &&
+        !(rc = vsr_models_copy_weights_by_order(src, g, err)) &&
+        vsr_graph_quant_missing(src) < 0 && vsr_graph_copy_quant(src, g, NULL) < 0)
+        vsr_graph_clear_quant(g); /* another op sequence: 'file' will say so */
     vsr_graph_free(&src);
     vsr_models_tflite_free(&t);
     if (rc)
@@ -277,6 +281,19 @@ int vsr_pipe_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_tempora
                        int state_ch, const char *model, const char *method, int frames,
                        const vsr_frame *lr, int n_lr, vsr_error *err)
 {
+    if (!strcmp(method, "file")) {
+        if (vsr_graph_quant_missing(g) >= 0)
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: calibration 'file': the weights carry no INT8 "
+                                 "quantization of their own (only an INT8 .tflite of the "
+                                 "same op sequence does); calibrate instead: "
+                                 "calibration: {method: minmax} in the config's int8 "
+                                 "precision, or --calibration minmax",
+                                 model);
+        return 0;
+    }
+    /* own calibration: every parameter, also those an INT8 file came with */
+    vsr_graph_clear_quant(g);
     if (tp == VSR_MODELS_T_PREV_HR)
         return vsr_error_set(err, -ENOTSUP,
                              "%s: INT8 calibration of prev-HR models is not wired in "

@@ -41,7 +41,9 @@ int vsr_pipe_weights_absent(const vsr_models_entry *e, const vsr_config_model *m
 /**
  * Set every weight of @p g (built for @p e at h x w) from the source @p m
  * names: weights (.vsrw), weights_npy + weights_map, or weights_tflite (its
- * weights are moved onto @p g by order). @p m may be NULL and then
+ * weights are moved onto @p g by order and, for an INT8 file of the same op
+ * sequence, its quantization parameters too; see vsr_pipe_calibrate()). @p m may be NULL and
+ * then
  * @p vsrw_path (may be NULL) is the file; with neither, -ENOENT says how to
  * get weights. Everything is borrowed.
  */
@@ -69,7 +71,10 @@ void vsr_pipe_weights_from_path(vsr_config_model *m, const char *path);
  * INT8: feed the first min(@p frames, n) LR frames of @p lr (one clip, in
  * order; hidden state fed as zeros, the state after a reset) to an FP32
  * calibration of @p g and write the ranges by @p method ("minmax",
- * "percentile", "mse"). prev-HR models are refused (-ENOTSUP).
+ * "percentile", "mse"), replacing any parameters the weights came with.
+ * "file" keeps the parameters of an INT8 .tflite instead (loaded by
+ * vsr_pipe_load_weights()) and calibrates nothing; -EINVAL when the weights
+ * carry none. prev-HR models are refused (-ENOTSUP) for the other methods.
  */
 int vsr_pipe_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_temporal tp, int in_ch,
                        int state_ch, const char *model, const char *method, int frames,

@@ -65,6 +65,20 @@ int vsr_sweep_rule_matches(const vsr_config_rule *rule, const vsr_sweep_run *run
     return rule->n_conds > 0;
 }
 
+/*
+ * The precision a run of model @p m uses: INT8 of an INT8 .tflite keeps the
+ * file's own quantization ("file") unless the config writes a calibration.
+ * (A float .tflite then fails its INT8 runs with a message asking for one.)
+ */
+static const vsr_config_precision *run_precision(const vsr_config_model *m,
+                                                 const vsr_config_precision *p)
+{
+    static const vsr_config_precision int8_file = {"int8", "file", 0, 0};
+    if (m->weights_tflite && !strcmp(p->name, "int8") && !p->calib_given)
+        return &int8_file;
+    return p;
+}
+
 /* The run's hash: the shared settings plus every axis value, canonical. */
 static int run_hash(const vsr_config *cfg, vsr_sweep_run *r)
 {
@@ -124,7 +138,8 @@ int vsr_sweep_expand(const vsr_config *cfg, vsr_sweep_run **runs, int *n, int *n
                                 r->dataset = ds;
                                 r->degradation = ds->degradations[g];
                                 r->model = &cfg->models[m];
-                                r->precision = &cfg->precisions[p];
+                                r->precision =
+                                    run_precision(&cfg->models[m], &cfg->precisions[p]);
                                 r->threads = cfg->threads[th];
                                 r->tile = cfg->tiles[t];
                                 r->pad = cfg->pads[pd];

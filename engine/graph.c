@@ -887,6 +887,56 @@ int vsr_graph_set_weight_scales(vsr_graph *g, const char *layer, const float *sc
     return 0;
 }
 
+int vsr_graph_copy_quant(const vsr_graph *src, vsr_graph *dst, vsr_error *err)
+{
+    if (src->n_nodes != dst->n_nodes)
+        return vsr_error_set(err, -EINVAL,
+                             "%s has %d tensors, %s has %d: not the same op sequence",
+                             src->name, src->n_nodes, dst->name, dst->n_nodes);
+    for (int i = 0; i < src->n_nodes; i++) {
+        const vsr_node *a = &src->nodes[i], *b = &dst->nodes[i];
+        if (a->op != b->op || a->c != b->c || a->n_in != b->n_in)
+            return vsr_error_set(
+                err, -EINVAL,
+                "tensor %d: %s of %s (%s, %d channels) does not match %s of %s "
+                "(%s, %d channels)",
+                i, a->name, src->name, vsr_op_name(a->op), a->c, b->name, dst->name,
+                vsr_op_name(b->op), b->c);
+    }
+    int n = 0, rc;
+    for (int i = 0; i < src->n_nodes; i++) {
+        const vsr_node *a = &src->nodes[i];
+        if (a->q_fixed) {
+            if ((rc = vsr_graph_set_quant(dst, i, a->q_scale, a->q_zp, err)))
+                return rc;
+            n++;
+        }
+        if (a->w_scales && (rc = vsr_graph_set_weight_scales(dst, dst->nodes[i].name,
+                                                             a->w_scales, a->n_w_scales, err)))
+            return rc;
+    }
+    return n;
+}
+
+int vsr_graph_quant_missing(const vsr_graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!g->nodes[i].q_fixed)
+            return i;
+    return -1;
+}
+
+void vsr_graph_clear_quant(vsr_graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        vsr_node *nd = &g->nodes[i];
+        nd->q_fixed = nd->q_set = 0;
+        free(nd->w_scales);
+        nd->w_scales = NULL;
+        nd->n_w_scales = 0;
+    }
+}
+
 /* ---- fusion plan ------------------------------------------------------ */
 
 static int is_fusable_act(const vsr_node *nd)

@@ -15,13 +15,26 @@
     .bn = 1, .shallow_bsconv = 1, .align = VSR_MVSR_ALIGN_AFA, .tail_bsconv = 0,               \
     .rgb_share = 0, .skip_nearest = 0, .fuse = 0
 
+/* How to train MVSR variant NAME with the budget of the committed MVSR weights. */
+#define MV_TRAIN(NAME)                                                                         \
+    "vsrbench train configs/train_mvsr13.yaml --set model=" NAME " --set name=" NAME
+
 /* Overrides are written after MVSR13; later designated initialisers win. */
 #define MV(NAME, DESC, ...)                                                                    \
     {                                                                                          \
         .name = NAME, .desc = DESC,                                                            \
         .hp = {.family = VSR_MODELS_MVSR, .scale = 4, .mvsr = {MVSR13, __VA_ARGS__}},          \
         .temporal = VSR_MODELS_T_WINDOW3, .in_channels = 9,                                    \
-        .weights_hint = "no trained weights yet: train them (vsrbench train, later issue)"     \
+        .weights_hint = "none are committed; train them: " MV_TRAIN(NAME)                      \
+    }
+/* An MVSR variant whose trained weights are committed in models/weights/. */
+#define MVW(NAME, DESC, ...)                                                                   \
+    {                                                                                          \
+        .name = NAME, .desc = DESC,                                                            \
+        .hp = {.family = VSR_MODELS_MVSR, .scale = 4, .mvsr = {MVSR13, __VA_ARGS__}},          \
+        .temporal = VSR_MODELS_T_WINDOW3, .in_channels = 9,                                    \
+        .weights_hint =                                                                        \
+            "use the committed models/weights/" NAME ".vsrw, or retrain: " MV_TRAIN(NAME)      \
     }
 #define SI(NAME, DESC, ...)                                                                    \
     {                                                                                          \
@@ -53,21 +66,25 @@ static const vsr_models_entry zoo[] = {
      .in_channels = 9,
      .state_channels = 32,
      .weights_hint =
-         "import the pretrained checkpoint: vsrbench models --import SWRN "
-         "--npy ../shared/data/weights/swrn/npy --map models/maps/swrn.yaml -o FILE"},
+         "use the committed models/weights/SWRN.vsrw (retrain: vsrbench train "
+         "configs/train_swrn.yaml), or import the published checkpoint: vsrbench models "
+         "--import SWRN --npy ../shared/data/weights/swrn/npy --map models/maps/swrn.yaml "
+         "-o FILE"},
     {.name = "SWRN_1",
      .desc = "SWRN with 2 blocks per trunk",
      .hp = {.family = VSR_MODELS_SWRN, .scale = 4, .channels = 16, .blocks = 2},
      .temporal = VSR_MODELS_T_WINDOW3_STATE,
      .in_channels = 9,
      .state_channels = 32,
-     .weights_hint = "no trained weights yet: train them (vsrbench train, later issue)"},
+     .weights_hint = "none are committed; train them: vsrbench train configs/train_swrn.yaml "
+                     "--set model=SWRN_1 --set name=train_swrn_1"},
     {.name = "ABPN",
      .desc = "anchor-based plain net x4, C=28, 4 body convs (log ABPN_0)",
      .hp = {.family = VSR_MODELS_ABPN, .scale = 4, .channels = 28, .blocks = 4},
      .temporal = VSR_MODELS_T_SINGLE,
      .in_channels = 3,
-     .weights_hint = "no trained x4 weights yet: train them (vsrbench train, later issue)"},
+     .weights_hint = "use the committed models/weights/ABPN.vsrw, or retrain: vsrbench train "
+                     "configs/train_abpn.yaml"},
     {.name = "ABPN_x3",
      .desc = "public ABPN x3, C=28, 4 body convs (NJU-Jet/SR_Mobile_Quantization)",
      .hp = {.family = VSR_MODELS_ABPN, .scale = 3, .channels = 28, .blocks = 4},
@@ -81,7 +98,8 @@ static const vsr_models_entry zoo[] = {
      .hp = {.family = VSR_MODELS_ELSR, .scale = 4, .channels = 6},
      .temporal = VSR_MODELS_T_SINGLE,
      .in_channels = 3,
-     .weights_hint = "no trained weights yet: train them (vsrbench train, later issue)"},
+     .weights_hint = "use the committed models/weights/ELSR.vsrw, or retrain: vsrbench train "
+                     "configs/train_elsr.yaml"},
     {.name = "MobileRRN_16",
      .desc = "MAI 2022 real-time VSR baseline, 16 ch, 5 residual blocks",
      .hp = {.family = VSR_MODELS_MOBILERRN, .scale = 4, .channels = 16, .blocks = 5},
@@ -106,17 +124,17 @@ static const vsr_models_entry zoo[] = {
      .state_channels = 64,
      .weights_hint = "import: vsrbench models --import MobileRRN_64 --tflite "
                      "../shared/data/weights/mobilerrn/rrn_64.tflite -o FILE"},
-    MV("MVSR_13", "FANI: F16 B4 r1/2 PFE 5x5+5x5d3 PPA 3x3 fc AFA BSConv", .B = 4),
+    MVW("MVSR_13", "FANI: F16 B4 r1/2 PFE 5x5+5x5d3 PPA 3x3 fc AFA BSConv", .B = 4),
     MV("MVSR_13_1", "tail=BSConv", .tail_bsconv = 1),
-    MV("MVSR_13_2", "r=1/4 (d=4)", .ratio_num = 1, .ratio_den = 4),
-    MV("MVSR_13_3", "r=1/8 (d=2)", .ratio_num = 1, .ratio_den = 8),
+    MVW("MVSR_13_2", "r=1/4 (d=4)", .ratio_num = 1, .ratio_den = 4),
+    MVW("MVSR_13_3", "r=1/8 (d=2)", .ratio_num = 1, .ratio_den = 8),
     MV("MVSR_13_4", "r=3/4 (d=12)", .ratio_num = 3, .ratio_den = 4),
     MV("MVSR_13_5", "r=7/8 (d=14)", .ratio_num = 7, .ratio_den = 8),
     MV("MVSR_13_6", "r=3/8 (d=6)", .ratio_num = 3, .ratio_den = 8),
     MV("MVSR_13_7", "r=5/8 (d=10)", .ratio_num = 5, .ratio_den = 8),
-    MV("MVSR_14", "align=1x1 conv on 9ch (->16), BSConv 16->16",
-       .align = VSR_MVSR_ALIGN_CONV1X1),
-    MV("MVSR_15", "B=3", .B = 3),
+    MVW("MVSR_14", "align=1x1 conv on 9ch (->16), BSConv 16->16",
+        .align = VSR_MVSR_ALIGN_CONV1X1),
+    MVW("MVSR_15", "B=3", .B = 3),
     MV("MVSR_16", "r=1 no fc; PFE 17x17; shallow 3x3", .ratio_num = 1, .ratio_den = 1, .fc = 0,
        PFE17, .shallow_bsconv = 0),
     MV("MVSR_17", "PFE 3x3; PPA 5x5+5x5d3", PFE3, PPA55),
@@ -128,10 +146,10 @@ static const vsr_models_entry zoo[] = {
     MV("MVSR_21_1", "MVSR_16 + no align, 3x3 conv on 9ch", .ratio_num = 1, .ratio_den = 1,
        .fc = 0, PFE17, .shallow_bsconv = 0, .align = VSR_MVSR_ALIGN_STACK9),
     MV("MVSR_22", "PFE 17x17; shallow 3x3", PFE17, .shallow_bsconv = 0),
-    MV("MVSR_23", "partial convs depthwise", .dw = 1),
+    MVW("MVSR_23", "partial convs depthwise", .dw = 1),
     MV("MVSR_24", "r=1, no fc", .ratio_num = 1, .ratio_den = 1, .fc = 0),
     MV("MVSR_24_revalid", "r=1, keep fc", .ratio_num = 1, .ratio_den = 1, .fc = 1),
-    MV("MVSR_25", "shallow 3x3", .shallow_bsconv = 0),
+    MVW("MVSR_25", "shallow 3x3", .shallow_bsconv = 0),
     MV("MVSR_26", "= MVSR_20", PFE17),
     MV("MVSR_27", "no fc", .fc = 0),
     MV("MVSR_12", "AFA v1 (+12-param op)", .align = VSR_MVSR_ALIGN_AFA_V1),

@@ -271,8 +271,8 @@ typedef struct vsr_runlog_run {
     const char *model;
     const char *variant;      /**< "base" or an ablation name */
     const char *precision;    /**< "fp32" | "fp16" | "int8" */
-    const char *calib_method; /**< "minmax" | "percentile" | "mse"; NULL unless int8 */
-    int calib_frames;         /**< 0 unless int8 */
+    const char *calib_method; /**< "minmax" | "percentile" | "mse" | "file"; NULL unless int8 */
+    int calib_frames;         /**< 0 unless int8 (and 0 for "file") */
     const char *dataset;
     const char *degradation; /**< "bi" | "bd" */
     int scale;
@@ -696,9 +696,12 @@ typedef struct vsr_config_model {
 } vsr_config_model;
 
 typedef struct vsr_config_precision {
-    const char *name;         /**< "fp32" | "fp16" | "int8" */
-    const char *calib_method; /**< int8: "minmax" (default) | "percentile" | "mse"; else NULL */
-    int calib_frames;         /**< int8: default 8; else 0 */
+    const char *name; /**< "fp32" | "fp16" | "int8" */
+    /** int8: "minmax" (default) | "percentile" | "mse" | "file" (the parameters of an
+     *  INT8 .tflite, what its runs use when calibration is not written); else NULL */
+    const char *calib_method;
+    int calib_frames; /**< int8: default 8, 0 for "file"; else 0 */
+    int calib_given;  /**< int8: 1 when `calibration:` was written (else the defaults) */
 } vsr_config_precision;
 
 typedef struct vsr_config_metric {

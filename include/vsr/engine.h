@@ -403,6 +403,23 @@ int vsr_graph_get_quant(const vsr_graph *g, int t, float *scale, int *zero_point
 int vsr_graph_set_weight_scales(vsr_graph *g, const char *layer, const float *scales, int n,
                                 vsr_error *err);
 
+/**
+ * Give @p dst every fixed INT8 parameter (vsr_graph_set_quant()) and weight
+ * scale of @p src, tensor by tensor: both graphs must have the same op
+ * sequence (the same op, input count and channel count at every tensor, as
+ * a zoo graph and the INT8 TFLite file of the same architecture imported
+ * with use_quant), else -EINVAL naming the first tensor that differs.
+ * Returns the number of tensors given parameters (>= 0) or a negative errno.
+ */
+int vsr_graph_copy_quant(const vsr_graph *src, vsr_graph *dst, vsr_error *err);
+/** The first tensor without fixed INT8 parameters, or -1 when every tensor has them. */
+int vsr_graph_quant_missing(const vsr_graph *g);
+/**
+ * Forget every INT8 parameter (fixed or calibrated) and weight scale, so
+ * that the next calibration computes all of them (declared ranges stay).
+ */
+void vsr_graph_clear_quant(vsr_graph *g);
+
 /* ==== calibration ==================================================== */
 
 typedef enum vsr_calib_method {

@@ -170,6 +170,50 @@ static void test_groups(void **state)
     vsr_config_free(&cfg);
 }
 
+/*
+ * Issue 14: INT8 of a {tflite: FILE} model keeps the file's quantization
+ * (calibration "file", no frames) unless the config writes a calibration;
+ * other models keep the default minmax over 8 frames. An exclude rule on
+ * calibration "file" is accepted and drops exactly the tflite INT8 run.
+ */
+static void test_tflite_int8_file(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "name: s\n"
+        "datasets: [{name: A, type: demo}]\n"
+        "models: [ELSR, {name: q, type: ELSR, weights: {tflite: q.tflite}, optional: true}]\n"
+        "precisions: [int8, {name: int8, calibration: {method: mse}}]\n";
+    static const char *const want[] = {
+        "ELSR/base/int8-minmax-8/A/bi/t0/p0/th1",
+        "ELSR/base/int8-mse-8/A/bi/t0/p0/th1",
+        "ELSR/q/int8-file-0/A/bi/t0/p0/th1",
+        "ELSR/q/int8-mse-8/A/bi/t0/p0/th1",
+    };
+    vsr_config *cfg;
+    vsr_sweep_run *runs;
+    int n, excluded;
+    expand(text, NULL, 0, &cfg, &runs, &n, &excluded);
+    assert_int_equal(n, 4);
+    for (int i = 0; i < n; i++)
+        assert_string_equal(runs[i].key, want[i]);
+    assert_string_equal(runs[2].precision->calib_method, "file");
+    assert_int_equal(runs[2].precision->calib_frames, 0);
+    free(runs);
+    vsr_config_free(&cfg);
+    /* calibration: {method: file} written out, and an exclude on it */
+    const char *sets[] = {"precisions=[{name: int8, calibration: {method: file}}, fp32]",
+                          "exclude=[{calibration: file, model: q}]"};
+    expand(text, sets, 2, &cfg, &runs, &n, &excluded);
+    assert_int_equal(n, 3);
+    assert_int_equal(excluded, 1);
+    assert_string_equal(runs[0].key, "ELSR/base/int8-file-0/A/bi/t0/p0/th1");
+    assert_string_equal(runs[1].key, "ELSR/base/fp32/A/bi/t0/p0/th1");
+    assert_string_equal(runs[2].key, "ELSR/q/fp32/A/bi/t0/p0/th1");
+    free(runs);
+    vsr_config_free(&cfg);
+}
+
 /* Turns of three candidates needing 3, 1 and 2 passes: A B C A C A. */
 static void test_interleaved_turns(void **state)
 {
@@ -198,7 +242,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_exclude),  cmocka_unit_test(test_groups),
         cmocka_unit_test(test_interleaved_turns),  cmocka_unit_test(test_overrides),
-        cmocka_unit_test(test_run_hash_stability),
+        cmocka_unit_test(test_run_hash_stability), cmocka_unit_test(test_tflite_int8_file),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
