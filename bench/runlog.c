@@ -433,6 +433,80 @@ static const char *const migrations[] = {
     "ALTER TABLE tune_results ADD COLUMN noisy INTEGER NOT NULL DEFAULT 0"
     "  CHECK (noisy IN (0, 1));"
     "ALTER TABLE tune_results ADD COLUMN noisy_why TEXT;",
+
+    /* ---- v8: no CHECK lists of enum names in runs and tune_results ---- */
+    /* precision, calib_method and degradation were CHECKed against fixed
+     * lists, so each new name (fp16n in v5; calib_method 'file', an INT8
+     * TFLite file's own quantization) needed a table rebuild. The names are
+     * checked where they are parsed (the config loader) instead, and this
+     * last rebuild drops the lists; status and the 0/1 flags keep theirs.
+     * Same columns in the same order (tune_results' later columns last),
+     * indexes recreated; foreign keys are off during migrations, so the rows
+     * that reference runs stay, ids unchanged. */
+    "CREATE TABLE runs_v8 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
+    "  host_id INTEGER REFERENCES hosts (id),"
+    "  run_key TEXT NOT NULL,"
+    "  config_hash TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  variant TEXT NOT NULL,"
+    "  precision TEXT NOT NULL,"
+    "  calib_method TEXT,"
+    "  calib_frames INTEGER,"
+    "  dataset TEXT NOT NULL,"
+    "  degradation TEXT NOT NULL,"
+    "  scale INTEGER NOT NULL,"
+    "  tile INTEGER NOT NULL,"
+    "  pad INTEGER NOT NULL,"
+    "  threads INTEGER NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'failed',"
+    "                                         'skipped')),"
+    "  error TEXT,"
+    "  git_rev TEXT,"
+    "  build_flags TEXT,"
+    "  isa TEXT,"
+    "  params INTEGER,"
+    "  macs INTEGER,"
+    "  input_w INTEGER,"
+    "  input_h INTEGER,"
+    "  pid INTEGER,"
+    "  started TEXT,"
+    "  finished TEXT"
+    ") STRICT;"
+    "INSERT INTO runs_v8 SELECT * FROM runs;"
+    "DROP TABLE runs;"
+    "ALTER TABLE runs_v8 RENAME TO runs;"
+    "CREATE INDEX runs_by_hash ON runs (config_hash, status);"
+    "CREATE INDEX runs_by_sweep ON runs (sweep_id);"
+    "CREATE TABLE tune_results_v8 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
+    "  host_id INTEGER REFERENCES hosts (id),"
+    "  model TEXT NOT NULL,"
+    "  variant TEXT NOT NULL,"
+    "  precision TEXT NOT NULL,"
+    "  dataset TEXT NOT NULL,"
+    "  tile INTEGER NOT NULL,"
+    "  pad INTEGER NOT NULL,"
+    "  threads INTEGER NOT NULL,"
+    "  ms REAL NOT NULL,"
+    "  psnr_delta REAL,"
+    "  identical INTEGER NOT NULL CHECK (identical IN (0, 1)),"
+    "  pareto INTEGER NOT NULL CHECK (pareto IN (0, 1)),"
+    "  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"
+    "  created TEXT NOT NULL DEFAULT " VSR_NOW ","
+    "  ms_p95 REAL,"
+    "  psnr_vs_untiled REAL,"
+    "  ms_lo REAL,"
+    "  ms_hi REAL,"
+    "  noisy INTEGER NOT NULL DEFAULT 0 CHECK (noisy IN (0, 1)),"
+    "  noisy_why TEXT"
+    ") STRICT;"
+    "INSERT INTO tune_results_v8 SELECT * FROM tune_results;"
+    "DROP TABLE tune_results;"
+    "ALTER TABLE tune_results_v8 RENAME TO tune_results;"
+    "CREATE INDEX tune_by_sweep ON tune_results (sweep_id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

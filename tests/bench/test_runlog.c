@@ -193,11 +193,11 @@ static vsr_runlog *upgraded(sqlite3 *db, const char *path)
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 7);
+    assert_int_equal(vsr_runlog_schema_version(), 8);
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 7);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 8);
     assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -215,7 +215,7 @@ static void test_migrate_empty(void **state)
     assert_null(log);
     /* reopening an up-to-date file changes nothing */
     log = open_log(t->db);
-    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 7);
+    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 8);
     vsr_runlog_close(&log);
 }
 
@@ -464,8 +464,9 @@ static void test_migrate_v4_to_v5(void **state)
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM pragma_table_list WHERE strict"
                                         " = 1 AND name IN ('runs', 'tune_results')"),
                      2);
+    /* (names are not CHECKed against a list since v8: the config checks them) */
     assert_int_not_equal(
-        sqlite3_exec(db, "UPDATE runs SET precision = 'fp8'", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_exec(db, "UPDATE runs SET precision = NULL", NULL, NULL, NULL), SQLITE_OK);
     assert_int_not_equal(
         sqlite3_exec(db, "UPDATE tune_results SET tile = 'big'", NULL, NULL, NULL), SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(db,
@@ -523,6 +524,50 @@ static void test_migrate_v4_to_v5(void **state)
 /* v5 -> v6 adds sweep_workers and run_leases: a file made by the v5 schema
  * keeps its runs; a row it left 'running' has no lease and is still judged
  * by its pid; the new tables are STRICT and keyed. */
+/* v7 -> v8 drops the CHECK lists of enum names from runs and tune_results:
+ * a v7 file keeps its rows and ids, and afterwards a run with calib_method
+ * 'file' (an INT8 TFLite file's own quantization) is stored, which the v7
+ * CHECK refused. */
+static void test_migrate_v7_to_v8(void **state)
+{
+    struct tmp *t = *state;
+    sqlite3 *db = migrated_to(t->db, 7);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO sweeps (name, config_text, config_hash)"
+                     " VALUES ('old', 'name: old', 'h');"
+                     "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                     " variant, precision, calib_method, calib_frames, dataset,"
+                     " degradation, scale, tile, pad, threads, status)"
+                     " VALUES (7, 1, 'a', 'v7ok', 'ABPN', 'base', 'int8', 'mse', 8,"
+                     " 'demo', 'bi', 4, 0, 0, 1, 'ok');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO runs (sweep_id, run_key, config_hash, model,"
+                                      " variant, precision, calib_method, dataset, degradation,"
+                                      " scale, tile, pad, threads, status) VALUES (1, 'b', 'x',"
+                                      " 'ABPN', 'q', 'int8', 'file', 'demo', 'bi', 4, 0, 0, 1,"
+                                      " 'ok');",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    vsr_runlog *log = upgraded(db, t->db);
+    db = vsr_runlog_sqlite(log);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 7 AND"
+                                        " calib_method = 'mse' AND config_hash = 'v7ok'"),
+                     1);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO runs (sweep_id, run_key, config_hash, model,"
+                                  " variant, precision, calib_method, calib_frames, dataset,"
+                                  " degradation, scale, tile, pad, threads, status) VALUES (1,"
+                                  " 'b', 'x', 'ABPN', 'q', 'int8', 'file', 0, 'demo', 'bi', 4,"
+                                  " 0, 0, 1, 'ok');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 2);
+    vsr_runlog_close(&log);
+}
+
 static void test_migrate_v5_to_v6(void **state)
 {
     struct tmp *t = *state;
@@ -1471,6 +1516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_v3_to_v4, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v4_to_v5, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v5_to_v6, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v7_to_v8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
         cmocka_unit_test_setup_teardown(test_heart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_train_log, setup, teardown),
