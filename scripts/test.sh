@@ -4,7 +4,11 @@
 #     valgrind memcheck, where valgrind can run vsrbench on this CPU (probed
 #     first; where it cannot, one loud line says why);
 #  2. an ASan+UBSan build running every test (cmocka units + end to end) with
-#     LeakSanitizer on, after a canary proves LSan reports leaks here.
+#     LeakSanitizer on, after a canary proves LSan reports leaks here;
+#  3. a fuzz smoke: every libFuzzer target of tests/fuzz for a few seconds
+#     (scripts/fuzz.sh --smoke; VSR_FUZZ_SMOKE_SECS, default 15), so a reader
+#     that regresses fails here. ctest already replayed every regression
+#     input in steps 1-2.
 # The last lines say how memory was checked. Extra arguments go to the
 # second ctest (e.g. -R metrics).
 set -euo pipefail
@@ -52,4 +56,10 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 "$@"
 skip_reasons build-asan
+
+if command -v clang >/dev/null 2>&1; then
+  scripts/fuzz.sh --smoke "${VSR_FUZZ_SMOKE_SECS:-15}"
+else
+  echo "=== FUZZ SMOKE SKIPPED: clang is not installed (scripts/deps.sh installs it) ===" >&2
+fi
 echo "memory check: $memcheck; ASan+UBSan+LSan on every test (step 2)"
