@@ -86,4 +86,53 @@ static inline int vsr_test_vsrbench(const char *const *args, const char *out, co
     return vsr_test_vsrbench_limited(args, out, err, data_dir, 0);
 }
 
+/*
+ * The fixture of the CLI tests: a fresh temporary folder (removed by the
+ * teardown, with everything in it) and the paths the tests use in it. Each
+ * test uses the members it needs; the names are fixed here so that a
+ * message a test asserts names the same file in every test.
+ */
+struct vsr_cli_tmp {
+    char dir[256];
+    char db[320];      /* runs.db */
+    char cfg[320];     /* tiny.yaml */
+    char yaml[320];    /* h.yaml */
+    char out[320];     /* out.txt: vsrbench's stdout */
+    char err[320];     /* err.txt: vsrbench's stderr */
+    char data[320];    /* data: VSR_DATA_DIR */
+    char in[320];      /* in: an input folder or file */
+    char npy[320];     /* the folder itself, as an .npy folder */
+    char vsrw[320];    /* w.vsrw */
+    char weights[320]; /* elsr.vsrw */
+};
+
+static inline int vsr_cli_tmp_setup(void **state)
+{
+    struct vsr_cli_tmp *t = calloc(1, sizeof(*t));
+    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir))) {
+        free(t);
+        return -1;
+    }
+    snprintf(t->db, sizeof(t->db), "%s/runs.db", t->dir);
+    snprintf(t->cfg, sizeof(t->cfg), "%s/tiny.yaml", t->dir);
+    snprintf(t->yaml, sizeof(t->yaml), "%s/h.yaml", t->dir);
+    snprintf(t->out, sizeof(t->out), "%s/out.txt", t->dir);
+    snprintf(t->err, sizeof(t->err), "%s/err.txt", t->dir);
+    snprintf(t->data, sizeof(t->data), "%s/data", t->dir);
+    snprintf(t->in, sizeof(t->in), "%s/in", t->dir);
+    snprintf(t->npy, sizeof(t->npy), "%s", t->dir);
+    snprintf(t->vsrw, sizeof(t->vsrw), "%s/w.vsrw", t->dir);
+    snprintf(t->weights, sizeof(t->weights), "%s/elsr.vsrw", t->dir);
+    *state = t;
+    return 0;
+}
+
+static inline int vsr_cli_tmp_teardown(void **state)
+{
+    struct vsr_cli_tmp *t = *state;
+    vsr_test_rmtree(t->dir);
+    free(t);
+    return 0;
+}
+
 #endif

@@ -30,31 +30,6 @@
 #include "vsr/metrics.h"
 #include "vsr/models.h"
 
-struct tmp {
-    char dir[256];
-    char out[320];
-    char err[320];
-};
-
-static int setup(void **state)
-{
-    struct tmp *t = calloc(1, sizeof(*t));
-    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir)))
-        return -1;
-    snprintf(t->out, sizeof(t->out), "%s/out.txt", t->dir);
-    snprintf(t->err, sizeof(t->err), "%s/err.txt", t->dir);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct tmp *t = *state;
-    vsr_test_rmtree(t->dir);
-    free(t);
-    return 0;
-}
-
 static void cp(const char *from, const char *to)
 {
     char cmd[4096];
@@ -99,7 +74,7 @@ static const double camera[4] = {26.286893, 0.748413, 26.286893, 0.748413}; /* "
 
 static void test_eval_mixed_sizes(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     char a[512], b[512], gt[400], sr[400];
     snprintf(gt, sizeof(gt), "%s/gt", t->dir);
     snprintf(sr, sizeof(sr), "%s/sr", t->dir);
@@ -171,7 +146,7 @@ static int count_off_by_one(const char *pa, const char *pb)
 
 static void test_degrade_per_image(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     char a[512], to[512], in[400], out[400];
     snprintf(in, sizeof(in), "%s/hr", t->dir);
     snprintf(out, sizeof(out), "%s/lr", t->dir);
@@ -237,7 +212,7 @@ static double q_double(sqlite3 *db, const char *sql)
 
 /* Write a bicubic-only run config over dataset @p ds_yaml (a flow mapping),
  * run it into @p db_path, and open the run log. */
-static sqlite3 *run_bicubic(struct tmp *t, const char *cfg, const char *db_path,
+static sqlite3 *run_bicubic(struct vsr_cli_tmp *t, const char *cfg, const char *db_path,
                             const char *ds_yaml)
 {
     FILE *f = fopen(cfg, "w");
@@ -278,7 +253,7 @@ static double check_clip(sqlite3 *db, const char *clip, const char *gt, const ch
 
 static void test_run_images(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     char a[512], b[512], cfg[400], db_path[400], gtdir[400], lrdir[400];
     /* GT: the two colour samples and the gray camera; LR given for all three */
     snprintf(gtdir, sizeof(gtdir), "%s/GT", t->dir);
@@ -342,7 +317,7 @@ static void test_run_images(void **state)
 /* Set5 x4 as shipped: HR and LR in one folder, img_NNN_SRF_4_{HR,LR}.png. */
 static void test_set5_bicubic(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     char dir[512], cfg[400], db_path[400];
     VSR_SKIP_WITHOUT_SHARED(dir, "data/sisr/Set5/x4");
     if (access(dir, R_OK) != 0)
@@ -378,7 +353,7 @@ static void test_set5_bicubic(void **state)
 /* Pairing rules of the images layout, each failure one line naming the file. */
 static void test_images_layout_rules(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     char a[512], b[600], d[400];
     snprintf(d, sizeof(d), "%s/one", t->dir);
     /* one folder, Set5 style: x_HR + x_LR, y_HR + y_LR, and an orphan z_LR */
@@ -469,5 +444,5 @@ int main(void)
         cmocka_unit_test(test_run_images),       cmocka_unit_test(test_images_layout_rules),
         cmocka_unit_test(test_set5_bicubic),
     };
-    return VSR_RUN_TESTS(tests, setup, teardown);
+    return VSR_RUN_TESTS(tests, vsr_cli_tmp_setup, vsr_cli_tmp_teardown);
 }

@@ -16,38 +16,9 @@
 #include "vsr/engine.h"
 #include "vsr/models.h"
 
-struct tmp {
-    char dir[256];
-    char db[320];
-    char cfg[320];
-    char out[320];
-    char data[320];
-};
-
-static int setup(void **state)
-{
-    struct tmp *t = calloc(1, sizeof(*t));
-    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir)))
-        return -1;
-    snprintf(t->db, sizeof(t->db), "%s/runs.db", t->dir);
-    snprintf(t->cfg, sizeof(t->cfg), "%s/tiny.yaml", t->dir);
-    snprintf(t->out, sizeof(t->out), "%s/out.txt", t->dir);
-    snprintf(t->data, sizeof(t->data), "%s/data", t->dir);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct tmp *t = *state;
-    vsr_test_rmtree(t->dir);
-    free(t);
-    return 0;
-}
-
 /* vsrbench with @p args (NULL-terminated), stdout to t->out, VSR_DATA_DIR = t->data; exit code.
  */
-static int vsrbench(struct tmp *t, const char *const *args)
+static int vsrbench(struct vsr_cli_tmp *t, const char *const *args)
 {
     return vsr_test_vsrbench(args, t->out, NULL, t->data);
 }
@@ -66,7 +37,7 @@ static int count_lines_with(const char *path, const char *needle)
 
 static void test_run_resume_dry(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
     FILE *f = fopen(t->cfg, "w");
     assert_non_null(f);
@@ -137,7 +108,7 @@ static void test_run_resume_dry(void **state)
  * exit 0; --no-report writes no report. */
 static void test_optional_skipped(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
     FILE *f = fopen(t->cfg, "w");
     assert_non_null(f);
@@ -198,7 +169,7 @@ static void save_random_elsr(const char *path)
  * error (exit 2). */
 static void test_run_timing_rule(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
     FILE *f = fopen(t->cfg, "w");
     assert_non_null(f);
@@ -239,7 +210,7 @@ static void test_run_timing_rule(void **state)
  * weights saved here keeps the scalar FP16-FMA twin fast on any CPU. */
 static void test_run_fp16n(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
     char weights[400];
     snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
@@ -322,7 +293,7 @@ static int others_in(const char *path)
  */
 static void test_two_processes(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
     char weights[400], out2[400];
     snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
@@ -413,7 +384,7 @@ static const char *slurp(const char *path, char *buf, size_t cap)
  */
 static void test_bad_inputs(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     char errf[400], msg[1024], rep[400];
     snprintf(errf, sizeof(errf), "%s/err.txt", t->dir);
     snprintf(rep, sizeof(rep), "%s/rep", t->dir);
@@ -493,12 +464,18 @@ static void test_bad_inputs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_run_resume_dry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_optional_skipped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_timing_rule, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_fp16n, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_resume_dry, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_optional_skipped, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_run_timing_rule, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_run_fp16n, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_two_processes, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_inputs, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

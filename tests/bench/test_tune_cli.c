@@ -19,38 +19,9 @@
 #include "vsr/engine.h"
 #include "vsr/models.h"
 
-struct tmp {
-    char dir[256];
-    char db[320];
-    char out[320];
-    char data[320];
-    char weights[320];
-};
-
-static int setup(void **state)
-{
-    struct tmp *t = calloc(1, sizeof(*t));
-    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir)))
-        return -1;
-    snprintf(t->db, sizeof(t->db), "%s/runs.db", t->dir);
-    snprintf(t->out, sizeof(t->out), "%s/out.txt", t->dir);
-    snprintf(t->data, sizeof(t->data), "%s/data", t->dir);
-    snprintf(t->weights, sizeof(t->weights), "%s/elsr.vsrw", t->dir);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct tmp *t = *state;
-    vsr_test_rmtree(t->dir);
-    free(t);
-    return 0;
-}
-
 /* vsrbench with @p args (NULL-terminated), stdout to t->out, VSR_DATA_DIR = t->data; exit code.
  */
-static int vsrbench(struct tmp *t, const char *const *args)
+static int vsrbench(struct vsr_cli_tmp *t, const char *const *args)
 {
     return vsr_test_vsrbench(args, t->out, NULL, t->data);
 }
@@ -100,7 +71,7 @@ struct row {
 
 static void test_tune_tiny(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
     vsr_error err = {0};
     vsr_graph *g = tiny_model(68, 120);
@@ -203,7 +174,8 @@ static void test_tune_tiny(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_tune_tiny, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tune_tiny, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -28,35 +28,8 @@
 
 #define N_FRAMES 3
 
-struct tmp {
-    char dir[256];
-    char in[320];
-    char out[320];
-    char err[320];
-};
-
-static int setup(void **state)
-{
-    struct tmp *t = calloc(1, sizeof(*t));
-    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir)))
-        return -1;
-    snprintf(t->in, sizeof(t->in), "%s/in", t->dir);
-    snprintf(t->out, sizeof(t->out), "%s/out.txt", t->dir);
-    snprintf(t->err, sizeof(t->err), "%s/err.txt", t->dir);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct tmp *t = *state;
-    vsr_test_rmtree(t->dir);
-    free(t);
-    return 0;
-}
-
 /* vsrbench with @p args (NULL-terminated), stdout to t->out, stderr to t->err; exit code. */
-static int vsrbench(struct tmp *t, const char *const *args)
+static int vsrbench(struct vsr_cli_tmp *t, const char *const *args)
 {
     return vsr_test_vsrbench(args, t->out, t->err, NULL);
 }
@@ -107,7 +80,7 @@ static void make_frame(int i, vsr_frame *f)
 
 static void test_bicubic_folder(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     vsr_error err = {0};
     vsr_frame in[N_FRAMES] = {{0}}, want[N_FRAMES] = {{0}};
     assert_int_equal(mkdir(t->in, 0755), 0);
@@ -167,7 +140,7 @@ static void test_bicubic_folder(void **state)
 
 static void test_bad_input(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     char first[2048], missing[400], out[400];
     snprintf(missing, sizeof(missing), "%s/no_such_folder", t->dir);
     snprintf(out, sizeof(out), "%s/o.mkv", t->dir);
@@ -223,7 +196,7 @@ static long file_size(const char *path)
 }
 
 /* vsrbench with @p args must exit 2 with one line on stderr containing @p want. */
-static void refused(struct tmp *t, const char *const *args, const char *want)
+static void refused(struct vsr_cli_tmp *t, const char *const *args, const char *want)
 {
     char first[2048];
     assert_int_equal(vsrbench(t, args), 2);
@@ -234,7 +207,7 @@ static void refused(struct tmp *t, const char *const *args, const char *want)
 
 static void test_refuses_to_destroy_input(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     vsr_error err = {0};
     vsr_frame f = {0};
     char p[600], sub[400], link_dir[400], video[400], hard[400], sym[400], up[400];
@@ -380,7 +353,7 @@ static int read_all(const char *path, vsr_frame *f, int cap)
  * folder (FFV1 is lossless both ways), and there is one per input frame. */
 static void test_int8_video(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     enum { N = 7, W = 24, H = 16 };
     char video[400], out_v[400], out_d[400], weights[600];
     snprintf(video, sizeof(video), "%s/clip.mkv", t->dir);
@@ -424,7 +397,7 @@ static void probe(const char *path, enum AVCodecID *codec, int *pix_fmt)
  * keeps RGB (libx264rgb writes gbrp). */
 static void test_mp4_playable(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     char mp4[400], lossless[400];
     snprintf(mp4, sizeof(mp4), "%s/sr.mp4", t->dir);
     snprintf(lossless, sizeof(lossless), "%s/sr_lossless.mp4", t->dir);
@@ -477,7 +450,7 @@ static size_t slurp(const char *path, char *buf, size_t cap)
  * 130 with one line saying so, and leaves neither OUT nor OUT.tmp-*. */
 static void test_sigint(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     char video[400], out[400], weights[600];
     snprintf(video, sizeof(video), "%s/long.mkv", t->dir);
     snprintf(out, sizeof(out), "%s/sr.mp4", t->dir);
@@ -529,7 +502,7 @@ static void test_sigint(void **state)
  * Set5 LR image; --calibration minmax gives another image. */
 static void test_int8_tflite_file(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     char tfl[1024], lr_png[1024];
     VSR_SKIP_WITHOUT_SHARED(tfl, "data/weights/abpn_x3/base7_D4C28_bs16ps64_lr1e-3_qat.tflite");
     VSR_SKIP_WITHOUT_SHARED(lr_png, "data/sisr/Set5/x4/img_001_SRF_4_LR.png");
@@ -594,13 +567,19 @@ static void test_int8_tflite_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_bicubic_folder, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_to_destroy_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_int8_video, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mp4_playable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sigint, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_int8_tflite_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bicubic_folder, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_to_destroy_input, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_int8_video, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_mp4_playable, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_sigint, vsr_cli_tmp_setup, vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_int8_tflite_file, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

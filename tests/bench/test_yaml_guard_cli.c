@@ -11,37 +11,6 @@
 
 #include "cli_harness.h"
 
-struct tmp {
-    char dir[256];
-    char yaml[320];
-    char out[320];
-    char err[320];
-    char npy[320];
-    char vsrw[320];
-};
-
-static int setup(void **state)
-{
-    struct tmp *t = calloc(1, sizeof(*t));
-    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir)))
-        return -1;
-    snprintf(t->yaml, sizeof(t->yaml), "%s/h.yaml", t->dir);
-    snprintf(t->out, sizeof(t->out), "%s/out.txt", t->dir);
-    snprintf(t->err, sizeof(t->err), "%s/err.txt", t->dir);
-    snprintf(t->npy, sizeof(t->npy), "%s", t->dir);
-    snprintf(t->vsrw, sizeof(t->vsrw), "%s/w.vsrw", t->dir);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct tmp *t = *state;
-    vsr_test_rmtree(t->dir);
-    free(t);
-    return 0;
-}
-
 static void write_file(const char *path, const char *bytes, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -51,7 +20,7 @@ static void write_file(const char *path, const char *bytes, size_t n)
 }
 
 /* Run vsrbench @p args; expect exit 2 and exactly one stderr line holding @p want. */
-static void expect_one_line(struct tmp *t, const char *const *args, const char *want)
+static void expect_one_line(struct vsr_cli_tmp *t, const char *const *args, const char *want)
 {
     assert_int_equal(vsr_test_vsrbench(args, t->out, t->err, NULL), 2);
     char *e = vsr_test_slurp(t->err);
@@ -65,7 +34,7 @@ static void expect_one_line(struct tmp *t, const char *const *args, const char *
 
 static void test_three_bytes(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     write_file(t->yaml, "%\xA1\n", 3);
     char want[400];
     snprintf(want, sizeof(want), "%s:1:1: a YAML directive line", t->yaml);
@@ -84,7 +53,7 @@ static void test_three_bytes(void **state)
 /* Invalid UTF-8 in a value, and a libfyaml syntax error, in the training config */
 static void test_train_errors(void **state)
 {
-    struct tmp *t = *state;
+    struct vsr_cli_tmp *t = *state;
     char want[400];
     const char *train[] = {"train", t->yaml, NULL};
     static const char utf[] = "name: x\nmodel: caf\xC3\n";
@@ -103,8 +72,10 @@ static void test_train_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_three_bytes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_train_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_three_bytes, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_train_errors, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
