@@ -59,4 +59,23 @@ static inline const char *fuzz_write(const uint8_t *data, size_t size, const cha
     return fuzz_file;
 }
 
+#ifdef VSR_FUZZ_WITH_GRAPH
+#include "vsr/engine.h"
+#include "vsr/models.h"
+
+/* The ELSR graph (the zoo's smallest) at 8x8, built once per process and
+ * never freed: the graph the weight readers load onto. */
+static inline vsr_graph *fuzz_elsr_graph(void)
+{
+    static vsr_graph *g;
+    vsr_error err = {0};
+    if (!g) {
+        const vsr_models_entry *e = vsr_models_zoo_find("ELSR");
+        if (!e || vsr_models_build(&e->hp, e->name, 8, 8, &g, &err))
+            abort();
+    }
+    return g;
+}
+#endif
+
 #endif

@@ -2,19 +2,13 @@
  * Fuzz target: the .vsrw weights reader (engine/weights.c): open and walk
  * every field, then load onto the ELSR graph (the shape checks).
  */
+#define VSR_FUZZ_WITH_GRAPH
 #include "fuzz_common.h"
-#include "vsr/engine.h"
-#include "vsr/models.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static vsr_graph *g; /* built once per process, never freed */
+    vsr_graph *g = fuzz_elsr_graph();
     vsr_error err = {0};
-    if (!g) {
-        const vsr_models_entry *e = vsr_models_zoo_find("ELSR");
-        if (!e || vsr_models_build(&e->hp, e->name, 8, 8, &g, &err))
-            abort();
-    }
     const char *path = fuzz_write(data, size, ".vsrw");
     if (!path)
         return 0;
