@@ -1366,6 +1366,10 @@ static int apply_set(struct ctx *c, struct fy_document *doc, int idx)
                 struct fy_node *nv = fy_node_build_from_string(doc, eq + 1, FY_NT);
                 if (!nv)
                     return set_fail(c, arg, "the value is not valid YAML");
+                if ((ret = vsr_yaml_check_node(what, nv, eq + 1, strlen(eq + 1), c->err))) {
+                    fy_node_free(nv);
+                    return ret;
+                }
                 if (fy_node_sequence_insert_after(cur, item, nv) ||
                     !fy_node_sequence_remove(cur, item))
                     return set_fail(c, arg, "cannot replace list item %ld", i);
@@ -1380,6 +1384,10 @@ static int apply_set(struct ctx *c, struct fy_document *doc, int idx)
                 struct fy_node *nv = fy_node_build_from_string(doc, eq + 1, FY_NT);
                 if (!nv)
                     return set_fail(c, arg, "the value is not valid YAML");
+                if ((ret = vsr_yaml_check_node(what, nv, eq + 1, strlen(eq + 1), c->err))) {
+                    fy_node_free(nv);
+                    return ret;
+                }
                 if (p) {
                     if (fy_node_pair_set_value(p, nv))
                         return set_fail(c, arg, "cannot set %s", path);

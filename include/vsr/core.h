@@ -224,6 +224,17 @@ struct fy_document;
 int vsr_yaml_guard(const char *name, const char *text, size_t len, vsr_error *err);
 
 /**
+ * Reject (-EINVAL, "@p name:line:column: ...") a scalar under @p node that
+ * libfyaml 0.7.12 would misread: a single-quoted one holding two adjacent
+ * escaped quotes (''''). @p text / @p len are the source @p node was built
+ * from. vsr_yaml_parse() calls it on the whole document; call it on a node
+ * built with fy_node_build_from_string() before reading its text.
+ */
+struct fy_node;
+int vsr_yaml_check_node(const char *name, struct fy_node *node, const char *text, size_t len,
+                        vsr_error *err);
+
+/**
  * vsr_yaml_guard() @p text, then parse it with libfyaml into *@p doc
  * (caller frees with fy_document_destroy()). The document points into
  * @p text, which must outlive it. A syntax error is one line:

@@ -449,6 +449,10 @@ static void test_bad_overrides(void **state)
     /* the values go to libfyaml too, so they pass the same guard as the file */
     expect_set_error("tile=%\xA1", "--set tile value:1:1: ", "directive");
     expect_set_error("name=caf\xC3", "--set name value:1:4: ", "truncated");
+    /* and the same check after parsing: libfyaml 0.7.12 misreads 'a''''b' */
+    expect_set_error("name='a''''b'", "--set name value:1:1: ", "adjacent escaped quotes");
+    expect_set_error("datasets.0.name='x''''''''''y'",
+                     "--set datasets.0.name value:1:1: ", "write it in double quotes");
     expect_set_error("datasets.4.frames=1", "--set datasets.4.frames=1: ",
                      "'4' is not an index of the list datasets (0..0)");
     expect_set_error("name.sub=1", "--set name.sub=1: ", "name is a single value");
