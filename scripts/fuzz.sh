@@ -6,8 +6,8 @@
 #   scripts/fuzz.sh --smoke SECONDS     every target for SECONDS each; fails on any crash
 #
 # Builds in build-fuzz/ (CC=clang, -DVSR_FUZZ=ON -DVSR_SANITIZE=ON: libFuzzer
-# + ASan + UBSan, leaks detected) and runs with -timeout=10 (a hang is a
-# finding) and -rss_limit_mb=2048. The corpus is a scratch copy (never the
+# + ASan + UBSan, leaks detected) and runs with -timeout=${VSR_FUZZ_TIMEOUT:-10}
+# (wall seconds per input, a hang is a finding; raise it on a loaded machine) and -rss_limit_mb=2048. The corpus is a scratch copy (never the
 # repository) of the seeds: the project's own files of that kind
 # (configs/, models/maps/, models/weights/), tests/fuzz/seeds/<target>/,
 # small media made with ffmpeg, ../shared's files when present, and
@@ -79,7 +79,7 @@ fuzz_one() {
   local before after rc=0
   before=$(find "$art" -type f | wc -l)
   (cd "$scratch" && TMPDIR="$scratch" "$BUILD/tests/fuzz/fuzz_$t" \
-      -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -max_total_time="$secs" -timeout="${VSR_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1 \
       -close_fd_mask=3 -artifact_prefix="$art/" corpus) >"$log" 2>&1 || rc=$?
   after=$(find "$art" -type f | wc -l)
   local execs
