@@ -7,7 +7,8 @@
 #
 # Builds in build-fuzz/ (CC=clang, -DVSR_FUZZ=ON -DVSR_SANITIZE=ON: libFuzzer
 # + ASan + UBSan, leaks detected) and runs with -timeout=${VSR_FUZZ_TIMEOUT:-10}
-# (wall seconds per input, a hang is a finding; raise it on a loaded machine) and -rss_limit_mb=2048. The corpus is a scratch copy (never the
+# (wall seconds per input, a hang is a finding; raise it on a loaded
+# machine) and -rss_limit_mb=2048. The corpus is a scratch copy (never the
 # repository) of the seeds: the project's own files of that kind
 # (configs/, models/maps/, models/weights/), tests/fuzz/seeds/<target>/,
 # small media made with ffmpeg, ../shared's files when present, and
