@@ -78,17 +78,23 @@ fuzz_one() {
   mkdir -p "$scratch/corpus" "$art"
   seed_corpus "$t" "$scratch/corpus"
   local before after rc=0
-  before=$(find "$art" -type f | wc -l)
+  # findings are crash-/leak-/timeout-/oom- files; slow-unit- files are
+  # libFuzzer's notes on inputs slower than the timeout's report threshold
+  findings() { find "$art" -type f ! -name 'slow-unit-*' | wc -l; }
+  before=$(findings)
+  local slow_before
+  slow_before=$(find "$art" -type f -name 'slow-unit-*' | wc -l)
   (cd "$scratch" && TMPDIR="$scratch" "$BUILD/tests/fuzz/fuzz_$t" \
       -max_total_time="$secs" -timeout="${VSR_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1 \
       -close_fd_mask=3 -artifact_prefix="$art/" corpus) >"$log" 2>&1 || rc=$?
-  after=$(find "$art" -type f | wc -l)
+  after=$(findings)
+  local slow=$(($(find "$art" -type f -name 'slow-unit-*' | wc -l) - slow_before))
   local execs
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
   rm -rf "$scratch"
   local found=$((after - before))
   [ "$rc" -ne 0 ] && [ "$found" -eq 0 ] && found=1 # died without an artifact
-  echo "fuzz: $t ${secs}s, ${execs:-?} execs, $found crashes found$([ "$found" -gt 0 ] && echo " (see $log, $art/)")"
+  echo "fuzz: $t ${secs}s, ${execs:-?} execs, $found crashes found$([ "$found" -gt 0 ] && echo " (see $log, $art/)")$([ "$slow" -gt 0 ] && echo ", $slow slow input(s) noted in $art/")"
   [ "$found" -eq 0 ]
 }
 
