@@ -92,8 +92,7 @@ vsr_tview vsr__tensor(const vsr_engine *e, int t)
 
 static int is_movement(vsr_op_type op)
 {
-    return op == VSR_OP_SLICE || op == VSR_OP_CHANNEL_SHUFFLE || op == VSR_OP_DEPTH_TO_SPACE ||
-           op == VSR_OP_RESIZE_NEAREST;
+    return (vsr__op_def(op)->flags & VSR_OPF_MOVEMENT) != 0;
 }
 
 void vsr_engine_free(vsr_engine **pe)
@@ -192,9 +191,10 @@ static int assign_types(vsr_engine *e, vsr_error *err)
         vsr_dtype dt = e->prec == VSR_PREC_FP32   ? VSR_DT_F32
                        : e->prec == VSR_PREC_FP16 ? VSR_DT_F16
                                                   : VSR_DT_I8;
-        if (nd->op == VSR_OP_MATMUL_TN)
-            dt = VSR_DT_F32; /* a few values that reach 1e9: keep FP32 */
-        if ((nd->op == VSR_OP_SOFTMAX || is_movement(nd->op)) && e->dt[nd->in[0]] == VSR_DT_F32)
+        unsigned fl = vsr__op_def(nd->op)->flags;
+        if (fl & VSR_OPF_F32_OUT)
+            dt = VSR_DT_F32; /* matmul_tn: a few values that reach 1e9: keep FP32 */
+        if ((fl & (VSR_OPF_KEEP_F32 | VSR_OPF_MOVEMENT)) && e->dt[nd->in[0]] == VSR_DT_F32)
             dt = VSR_DT_F32; /* stay FP32 after an FP32-only op */
         e->dt[i] = dt;
         e->qscale[i] = 1.f;
@@ -418,30 +418,10 @@ int vsr__engine_run_once(vsr_engine *e, int h, int w, vsr_error *err)
         if (!e->plan.exec[i] || g->nodes[i].op == VSR_OP_INPUT)
             continue;
         uint64_t t0 = e->opt.profile ? now_ns() : 0;
-        switch (i == e->tail.node ? VSR_OP_COUNT_ : g->nodes[i].op) {
-        case VSR_OP_COUNT_:
+        if (i == e->tail.node)
             rc = vsr__tail_run(e, err);
-            break;
-        case VSR_OP_CONV2D:
-            rc = vsr__conv_run(e, i, err);
-            break;
-        case VSR_OP_CONCAT:
-        case VSR_OP_SLICE:
-        case VSR_OP_CHANNEL_SHUFFLE:
-        case VSR_OP_DEPTH_TO_SPACE:
-        case VSR_OP_RESIZE_NEAREST:
-            rc = vsr__movement_run(e, i, err);
-            break;
-        case VSR_OP_RESIZE_BILINEAR:
-        case VSR_OP_GLOBAL_AVG_POOL:
-        case VSR_OP_GLOBAL_STD_POOL:
-        case VSR_OP_MATMUL_TN:
-        case VSR_OP_MATMUL_PIXELS:
-            rc = vsr__misc_run(e, i, err);
-            break;
-        default:
-            rc = vsr__eltwise_run(e, i, err);
-        }
+        else
+            rc = vsr__op_def(g->nodes[i].op)->run(e, i, err);
         if (rc)
             return rc;
         if (e->opt.profile) {

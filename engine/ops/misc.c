@@ -5,6 +5,8 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../engine_internal.h"
@@ -202,3 +204,90 @@ int vsr__misc_run(vsr_engine *e, int i, vsr_error *err)
     free(t);
     return rc;
 }
+
+/* ---- the ops ------------------------------------------------------------ */
+
+const vsr_op_def vsr__op_resize_bilinear = {
+    .name = "resize_bilinear",
+    .act = VSR_OP_ACT_NOT,
+    .infer = vsr__resize_infer,
+    .desc = vsr__resize_desc,
+    .run = vsr__misc_run,
+};
+
+static int pool_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                      vsr_error *err)
+{
+    (void)g, (void)err;
+    o[0] = 1, o[1] = 1, o[2] = shp[3 * nd->in[0] + 2];
+    return 0;
+}
+
+const vsr_op_def vsr__op_global_avg_pool = {
+    .name = "global_avg_pool",
+    .flags = VSR_OPF_GLOBAL,
+    .act = VSR_OP_ACT_NOT,
+    .infer = pool_infer,
+    .run = vsr__misc_run,
+};
+
+const vsr_op_def vsr__op_global_std_pool = {
+    .name = "global_std_pool",
+    .flags = VSR_OPF_GLOBAL,
+    .act = VSR_OP_ACT_NOT,
+    .infer = pool_infer,
+    .run = vsr__misc_run,
+};
+
+static int matmul_tn_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                           vsr_error *err)
+{
+    const int *a = &shp[3 * nd->in[0]], *b = &shp[3 * nd->in[1]];
+    if (a[0] != b[0] || a[1] != b[1])
+        return vsr_error_set(err, -EINVAL, "%s: %s: K is %dx%d but Q is %dx%d", g->name,
+                             nd->name, a[0], a[1], b[0], b[1]);
+    o[0] = 1, o[1] = a[2], o[2] = b[2];
+    return 0;
+}
+
+static int64_t matmul_tn_macs(const vsr_node *nd, const int *shp, const int *o)
+{
+    const int *k = &shp[3 * nd->in[0]];
+    return (int64_t)k[0] * k[1] * o[1] * o[2];
+}
+
+const vsr_op_def vsr__op_matmul_tn = {
+    .name = "matmul_tn",
+    .flags = VSR_OPF_GLOBAL | VSR_OPF_F32_OUT,
+    .act = VSR_OP_ACT_NOT,
+    .infer = matmul_tn_infer,
+    .macs = matmul_tn_macs,
+    .run = vsr__misc_run,
+};
+
+static int matmul_pixels_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                               vsr_error *err)
+{
+    const int *a = &shp[3 * nd->in[0]], *b = &shp[3 * nd->in[1]];
+    if (b[0] != 1 || b[1] != a[2])
+        return vsr_error_set(err, -EINVAL,
+                             "%s: %s: A must be 1 x %d x Cq (V has %d channels), is "
+                             "%dx%dx%d",
+                             g->name, nd->name, a[2], a[2], b[0], b[1], b[2]);
+    o[0] = a[0], o[1] = a[1], o[2] = b[2];
+    return 0;
+}
+
+static int64_t matmul_pixels_macs(const vsr_node *nd, const int *shp, const int *o)
+{
+    const int *v = &shp[3 * nd->in[0]];
+    return (int64_t)o[0] * o[1] * v[2] * o[2];
+}
+
+const vsr_op_def vsr__op_matmul_pixels = {
+    .name = "matmul_pixels",
+    .act = VSR_OP_ACT_NOT,
+    .infer = matmul_pixels_infer,
+    .macs = matmul_pixels_macs,
+    .run = vsr__misc_run,
+};

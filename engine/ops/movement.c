@@ -4,6 +4,8 @@
  * an INT8 concat input whose parameters differ from the output's is
  * rescaled (dequantize, round to nearest even, saturate).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../engine_internal.h"
@@ -195,3 +197,131 @@ int vsr__movement_run(vsr_engine *e, int i, vsr_error *err)
     vsr__parallel(e, mv_row, &t, (size_t)t.o.h);
     return 0;
 }
+
+/* ---- the ops ------------------------------------------------------------ */
+
+static int concat_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                        vsr_error *err)
+{
+    const int *a = &shp[3 * nd->in[0]];
+    int c = 0;
+    for (int i = 0; i < nd->n_in; i++) {
+        const int *s = &shp[3 * nd->in[i]];
+        if (s[0] != a[0] || s[1] != a[1])
+            return vsr_error_set(err, -EINVAL, "%s: %s: input %d is %dx%d, input 0 is %dx%d",
+                                 g->name, nd->name, i, s[0], s[1], a[0], a[1]);
+        c += s[2];
+    }
+    o[0] = a[0], o[1] = a[1], o[2] = c;
+    return 0;
+}
+
+static void concat_desc(const vsr_node *nd, const int *shp, char *buf, size_t cap)
+{
+    (void)shp;
+    snprintf(buf, cap, "%d inputs", nd->n_in);
+}
+
+const vsr_op_def vsr__op_concat = {
+    .name = "concat",
+    .act = VSR_OP_ACT_NOT,
+    .infer = concat_infer,
+    .desc = concat_desc,
+    .run = vsr__movement_run,
+};
+
+static int slice_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                       vsr_error *err)
+{
+    const int *a = &shp[3 * nd->in[0]];
+    if (nd->i0 < 0 || nd->i1 > a[2] || nd->i0 >= nd->i1)
+        return vsr_error_set(err, -EINVAL, "%s: %s: channels [%d,%d) outside 0..%d", g->name,
+                             nd->name, nd->i0, nd->i1, a[2]);
+    o[0] = a[0], o[1] = a[1], o[2] = nd->i1 - nd->i0;
+    return 0;
+}
+
+static void slice_desc(const vsr_node *nd, const int *shp, char *buf, size_t cap)
+{
+    (void)shp;
+    snprintf(buf, cap, "[%d:%d]", nd->i0, nd->i1);
+}
+
+const vsr_op_def vsr__op_slice = {
+    .name = "slice",
+    .flags = VSR_OPF_MOVEMENT,
+    .act = VSR_OP_ACT_NOT,
+    .infer = slice_infer,
+    .desc = slice_desc,
+    .run = vsr__movement_run,
+};
+
+static int shuffle_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                         vsr_error *err)
+{
+    const int *a = &shp[3 * nd->in[0]];
+    if (nd->i0 < 1 || a[2] % nd->i0)
+        return vsr_error_set(err, -EINVAL, "%s: %s: %d channels not divisible by %d groups",
+                             g->name, nd->name, a[2], nd->i0);
+    memcpy(o, a, 3 * sizeof(int));
+    return 0;
+}
+
+const vsr_op_def vsr__op_channel_shuffle = {
+    .name = "channel_shuffle",
+    .flags = VSR_OPF_MOVEMENT,
+    .act = VSR_OP_ACT_NOT,
+    .infer = shuffle_infer,
+    .run = vsr__movement_run,
+};
+
+static int d2s_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                     vsr_error *err)
+{
+    const int *a = &shp[3 * nd->in[0]];
+    if (nd->i0 < 1 || a[2] % (nd->i0 * nd->i0))
+        return vsr_error_set(err, -EINVAL, "%s: %s: %d channels not divisible by block^2 = %d",
+                             g->name, nd->name, a[2], nd->i0 * nd->i0);
+    o[0] = a[0] * nd->i0, o[1] = a[1] * nd->i0, o[2] = a[2] / (nd->i0 * nd->i0);
+    return 0;
+}
+
+static void d2s_desc(const vsr_node *nd, const int *shp, char *buf, size_t cap)
+{
+    (void)shp;
+    snprintf(buf, cap, "x%d DCR", nd->i0);
+}
+
+const vsr_op_def vsr__op_depth_to_space = {
+    .name = "depth_to_space",
+    .flags = VSR_OPF_MOVEMENT,
+    .act = VSR_OP_ACT_NOT,
+    .infer = d2s_infer,
+    .desc = d2s_desc,
+    .run = vsr__movement_run,
+};
+
+/* Resize by an integer factor (nearest here, bilinear in misc.c). */
+int vsr__resize_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                      vsr_error *err)
+{
+    (void)g, (void)err;
+    const int *a = &shp[3 * nd->in[0]];
+    o[0] = a[0] * nd->i0, o[1] = a[1] * nd->i0, o[2] = a[2];
+    return 0;
+}
+
+void vsr__resize_desc(const vsr_node *nd, const int *shp, char *buf, size_t cap)
+{
+    (void)shp;
+    snprintf(buf, cap, "x%d", nd->i0);
+}
+
+const vsr_op_def vsr__op_resize_nearest = {
+    .name = "resize_nearest",
+    .flags = VSR_OPF_MOVEMENT,
+    .act = VSR_OP_ACT_NOT,
+    .infer = vsr__resize_infer,
+    .desc = vsr__resize_desc,
+    .run = vsr__movement_run,
+};
