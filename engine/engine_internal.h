@@ -157,8 +157,6 @@ int vsr__eltwise_run(vsr_engine *e, int i, vsr_error *err);
 /* At engine creation, after the types: tabulate INT8 binary element-wise ops
  * (e->lut2) and, unless no_fuse, fold a following element-wise op into them. */
 int vsr__eltwise_prepare(vsr_engine *e, int no_fuse, vsr_error *err);
-int vsr__movement_run(vsr_engine *e, int i, vsr_error *err);
-int vsr__misc_run(vsr_engine *e, int i, vsr_error *err);
 /* Shape and description of a resize by the integer factor i0 (movement.c). */
 int vsr__resize_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
                       vsr_error *err);
