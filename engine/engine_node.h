@@ -122,6 +122,9 @@ typedef struct vsr_op_def {
     int64_t (*macs)(const vsr_node *nd, const int *shp, const int *o);
     /* One-line description for the layer table (vsr_layer_info.desc); NULL = "". */
     void (*desc)(const vsr_node *nd, const int *shp, char *buf, size_t cap);
+    /* At engine creation, after the tensor types: prepare node i's parameters
+     * (conv packing, e->pw[i]); NULL = nothing to prepare. */
+    int (*prepare)(struct vsr_engine *e, int i, vsr_error *err);
     /* Execution of node i in every precision (FP32 / FP16 / INT8 dispatch inside),
      * writing tensor e->plan.dst[i]. NULL = nothing to run (input). */
     int (*run)(struct vsr_engine *e, int i, vsr_error *err);

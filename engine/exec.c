@@ -132,56 +132,6 @@ void vsr_engine_free(vsr_engine **pe)
     *pe = NULL;
 }
 
-static float f16r(float x)
-{
-    return vsr_f16_to_f32(vsr_f32_to_f16(x));
-}
-
-/* Prepared float parameters of non-conv ops. */
-static int prep_params(vsr_engine *e, int i, vsr_error *err)
-{
-    const vsr_graph *g = e->g;
-    const vsr_node *nd = &g->nodes[i];
-    int c = g->nodes[nd->in[0]].c;
-    const vsr_wt *w = &g->wts[nd->w_first];
-    float *p = NULL;
-    if (nd->op == VSR_OP_PRELU) {
-        p = malloc((size_t)c * sizeof(float));
-        if (p)
-            for (int k = 0; k < c; k++)
-                p[k] = w[0].data[nd->i0 ? 0 : k];
-    } else if (nd->op == VSR_OP_LAYER_NORM) {
-        p = malloc((size_t)2 * c * sizeof(float));
-        if (p) {
-            memcpy(p, w[0].data, (size_t)c * sizeof(float));
-            memcpy(p + c, w[1].data, (size_t)c * sizeof(float));
-        }
-    } else if (nd->op == VSR_OP_BATCH_NORM) {
-        p = malloc((size_t)2 * c * sizeof(float));
-        if (p)
-            for (int k = 0; k < c; k++) {
-                float s = w[0].data[k] / sqrtf(w[3].data[k] + nd->f0);
-                if (!isfinite(s)) {
-                    free(p);
-                    return vsr_error_set(err, -EINVAL,
-                                         "%s: %s: batch norm scale of channel %d is not finite",
-                                         g->name, nd->name, k);
-                }
-                p[k] = s;
-                p[c + k] = w[1].data[k] - w[2].data[k] * s;
-            }
-    } else {
-        return 0;
-    }
-    if (!p)
-        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
-    if (e->prec == VSR_PREC_FP16)
-        for (int k = 0; k < 2 * c && (k < c || nd->op != VSR_OP_PRELU); k++)
-            p[k] = f16r(p[k]);
-    e->pw[i] = p;
-    return 0;
-}
-
 /* Tensor types and INT8 parameters, in topological order. */
 static int assign_types(vsr_engine *e, vsr_error *err)
 {
@@ -324,11 +274,8 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     for (int i = 0; i < n; i++) {
         if (!e->plan.exec[i] || g->nodes[i].op == VSR_OP_INPUT)
             continue;
-        if (g->nodes[i].op == VSR_OP_CONV2D)
-            rc = vsr__conv_prepare(e, i, err);
-        else
-            rc = prep_params(e, i, err);
-        if (rc)
+        const vsr_op_def *d = vsr__op_def(g->nodes[i].op);
+        if (d->prepare && (rc = d->prepare(e, i, err)))
             goto fail;
     }
     if (!no_fuse && (rc = vsr__tail_detect(e, err)))

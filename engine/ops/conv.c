@@ -978,5 +978,6 @@ const vsr_op_def vsr__op_conv2d = {
     .infer = conv_infer,
     .macs = conv_macs,
     .desc = conv_desc,
+    .prepare = vsr__conv_prepare,
     .run = vsr__conv_run,
 };

@@ -344,6 +344,71 @@ static void clip_desc(const vsr_node *nd, const int *shp, char *buf, size_t cap)
     snprintf(buf, cap, "[%g,%g]", nd->act.lo, nd->act.hi);
 }
 
+/* ---- prepared parameters (e->pw[i]) ---------------------------------------- */
+
+/* Store the n prepared floats p as e->pw[i] (owned by the engine), rounded to
+ * binary16 in FP16. p = NULL: out of memory. */
+static int pw_store(vsr_engine *e, int i, float *p, size_t n, vsr_error *err)
+{
+    if (!p)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", e->g->name);
+    if (e->prec == VSR_PREC_FP16)
+        for (size_t k = 0; k < n; k++)
+            p[k] = vsr_f16_to_f32(vsr_f32_to_f16(p[k]));
+    e->pw[i] = p;
+    return 0;
+}
+
+/* PReLU: the slopes expanded to one per channel. */
+static int prelu_prepare(vsr_engine *e, int i, vsr_error *err)
+{
+    const vsr_node *nd = &e->g->nodes[i];
+    int c = e->g->nodes[nd->in[0]].c;
+    const vsr_wt *w = &e->g->wts[nd->w_first];
+    float *p = malloc((size_t)c * sizeof(float));
+    if (p)
+        for (int k = 0; k < c; k++)
+            p[k] = w[0].data[nd->i0 ? 0 : k];
+    return pw_store(e, i, p, (size_t)c, err);
+}
+
+/* Layer norm: gamma[c], beta[c]. */
+static int layer_norm_prepare(vsr_engine *e, int i, vsr_error *err)
+{
+    const vsr_node *nd = &e->g->nodes[i];
+    int c = e->g->nodes[nd->in[0]].c;
+    const vsr_wt *w = &e->g->wts[nd->w_first];
+    float *p = malloc((size_t)2 * c * sizeof(float));
+    if (p) {
+        memcpy(p, w[0].data, (size_t)c * sizeof(float));
+        memcpy(p + c, w[1].data, (size_t)c * sizeof(float));
+    }
+    return pw_store(e, i, p, (size_t)2 * c, err);
+}
+
+/* Unfused batch norm: scale[c] = gamma / sqrt(var + eps), shift[c] = beta - mean * scale. */
+static int batch_norm_prepare(vsr_engine *e, int i, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    const vsr_node *nd = &g->nodes[i];
+    int c = g->nodes[nd->in[0]].c;
+    const vsr_wt *w = &g->wts[nd->w_first];
+    float *p = malloc((size_t)2 * c * sizeof(float));
+    if (p)
+        for (int k = 0; k < c; k++) {
+            float s = w[0].data[k] / sqrtf(w[3].data[k] + nd->f0);
+            if (!isfinite(s)) {
+                free(p);
+                return vsr_error_set(err, -EINVAL,
+                                     "%s: %s: batch norm scale of channel %d is not finite",
+                                     g->name, nd->name, k);
+            }
+            p[k] = s;
+            p[c + k] = w[1].data[k] - w[2].data[k] * s;
+        }
+    return pw_store(e, i, p, (size_t)2 * c, err);
+}
+
 #define EW_OP(id, nm, fl, ac, px, ...)                                                         \
     const vsr_op_def vsr__op_##id = {.name = nm,                                               \
                                      .flags = fl,                                              \
@@ -354,13 +419,15 @@ static void clip_desc(const vsr_node *nd, const int *shp, char *buf, size_t cap)
 
 EW_OP(relu, "relu", VSR_OPF_CONV_ACT | VSR_OPF_LUT, VSR_ACT_RELU, relu_px);
 EW_OP(leaky_relu, "leaky_relu", VSR_OPF_CONV_ACT | VSR_OPF_LUT, VSR_ACT_LEAKY_RELU, leaky_px);
-EW_OP(prelu, "prelu", VSR_OPF_CONV_ACT, VSR_ACT_PRELU, prelu_px);
+EW_OP(prelu, "prelu", VSR_OPF_CONV_ACT, VSR_ACT_PRELU, prelu_px, .prepare = prelu_prepare);
 EW_OP(gelu, "gelu", VSR_OPF_LUT, VSR_OP_ACT_GELU, gelu_px);
 EW_OP(sigmoid, "sigmoid", VSR_OPF_CONV_ACT | VSR_OPF_LUT, VSR_ACT_SIGMOID, sigmoid_px);
 EW_OP(clip, "clip", VSR_OPF_CONV_ACT | VSR_OPF_LUT, VSR_ACT_CLIP, clip_px, .desc = clip_desc);
 EW_OP(add, "add", 0, VSR_OP_ACT_NOT, add_mul_px, .infer = add_mul_infer);
 EW_OP(mul, "mul", 0, VSR_OP_ACT_NOT, add_mul_px, .infer = add_mul_infer);
 EW_OP(scale, "scale", VSR_OPF_LUT, VSR_OP_ACT_NOT, scale_px);
-EW_OP(layer_norm, "layer_norm", 0, VSR_OP_ACT_NOT, layer_norm_px);
-EW_OP(batch_norm, "batch_norm", 0, VSR_OP_ACT_NOT, batch_norm_px);
+EW_OP(layer_norm, "layer_norm", 0, VSR_OP_ACT_NOT, layer_norm_px,
+      .prepare = layer_norm_prepare);
+EW_OP(batch_norm, "batch_norm", 0, VSR_OP_ACT_NOT, batch_norm_px,
+      .prepare = batch_norm_prepare);
 EW_OP(softmax, "softmax", VSR_OPF_KEEP_F32, VSR_OP_ACT_NOT, softmax_px);
