@@ -140,7 +140,7 @@ struct vsr_engine {
     int8_t **lut2;
 };
 
-/* A view of materialized tensor t in the current arena. */
+/* A view of materialized tensor t in the current arena (tensor.c). */
 vsr_tview vsr__tensor(const vsr_engine *e, int t);
 /* Plan arena for a run at input h x w (no-op when it fits the current plan). */
 int vsr__engine_plan(vsr_engine *e, int h, int w, vsr_error *err);
@@ -169,7 +169,7 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
 /* Tail fusion (ops/fused.c): detect after types are assigned; run node tail.node. */
 int vsr__tail_detect(vsr_engine *e, vsr_error *err);
 int vsr__tail_run(vsr_engine *e, vsr_error *err);
-/* Run fn(ctx, i) for i in [0, n) on the engine's pool. */
+/* Run fn(ctx, i) for i in [0, n) on the engine's pool (tensor.c). */
 void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t n);
 
 #endif

@@ -16,29 +16,6 @@ void vsr_engine_options_default(vsr_engine_options *o)
     o->isa_mask = ~0u;
 }
 
-typedef struct par_ctx {
-    void (*fn)(void *, size_t);
-    void *ctx;
-} par_ctx;
-
-static void par_tramp(void *c, size_t i)
-{
-    par_ctx *p = c;
-    p->fn(p->ctx, i);
-}
-
-void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t n)
-{
-    if (!e->pool || e->nthreads <= 1 || n <= 1) {
-        for (size_t i = 0; i < n; i++)
-            fn(ctx, i);
-        return;
-    }
-    par_ctx p = {fn, ctx};
-    uint32_t flags = e->opt.wait == VSR_WAIT_YIELD ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0;
-    pthreadpool_parallelize_1d(e->pool, par_tramp, &p, n, flags);
-}
-
 static void par_nothing(void *ctx, size_t i)
 {
     (void)ctx, (void)i;
@@ -76,18 +53,6 @@ int vsr_wait_policy_parse(const char *s, vsr_wait_policy *out, vsr_error *err)
         }
     return vsr_error_set(err, -EINVAL, "wait policy '%s': expected yield, spin or frame",
                          s ? s : "(null)");
-}
-
-vsr_tview vsr__tensor(const vsr_engine *e, int t)
-{
-    vsr_tview v;
-    v.data = e->arena + e->off[t];
-    v.dt = e->dt[t];
-    v.h = e->shp[3 * t], v.w = e->shp[3 * t + 1], v.c = e->shp[3 * t + 2];
-    v.scale = e->qscale[t];
-    v.zp = e->qzp[t];
-    v.k = &e->k;
-    return v;
 }
 
 static int is_movement(vsr_op_type op)
