@@ -1,13 +1,12 @@
 /*
  * registry.c: the op table. Each op is defined once, in its own file
  * (ops/conv.c, ops/eltwise.c, ops/movement.c, ops/misc.c): name, shape
- * inference, MAC count, description, execution in every precision; this
- * file lists them by op kind. Adding an op: its vsr_op_def in its file, the
- * enum value in include/vsr/engine.h, one line here (and its builder in
- * graph.c, its gradient in train/ops.c).
+ * inference, MAC count, description, parameter preparation, execution in
+ * every precision; this file lists them by op kind. Adding an op: its
+ * vsr_op_def in its file, the enum value in include/vsr/engine.h, one line
+ * here (and its builder in graph.c, its forward / backward pass and table
+ * line in train/exec_impl.h).
  */
-#include <string.h>
-
 #include "../engine_internal.h"
 
 static int input_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
