@@ -16,29 +16,6 @@ void vsr_engine_options_default(vsr_engine_options *o)
     o->isa_mask = ~0u;
 }
 
-typedef struct par_ctx {
-    void (*fn)(void *, size_t);
-    void *ctx;
-} par_ctx;
-
-static void par_tramp(void *c, size_t i)
-{
-    par_ctx *p = c;
-    p->fn(p->ctx, i);
-}
-
-void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t n)
-{
-    if (!e->pool || e->nthreads <= 1 || n <= 1) {
-        for (size_t i = 0; i < n; i++)
-            fn(ctx, i);
-        return;
-    }
-    par_ctx p = {fn, ctx};
-    uint32_t flags = e->opt.wait == VSR_WAIT_YIELD ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0;
-    pthreadpool_parallelize_1d(e->pool, par_tramp, &p, n, flags);
-}
-
 static void par_nothing(void *ctx, size_t i)
 {
     (void)ctx, (void)i;
@@ -78,22 +55,9 @@ int vsr_wait_policy_parse(const char *s, vsr_wait_policy *out, vsr_error *err)
                          s ? s : "(null)");
 }
 
-vsr_tview vsr__tensor(const vsr_engine *e, int t)
-{
-    vsr_tview v;
-    v.data = e->arena + e->off[t];
-    v.dt = e->dt[t];
-    v.h = e->shp[3 * t], v.w = e->shp[3 * t + 1], v.c = e->shp[3 * t + 2];
-    v.scale = e->qscale[t];
-    v.zp = e->qzp[t];
-    v.k = &e->k;
-    return v;
-}
-
 static int is_movement(vsr_op_type op)
 {
-    return op == VSR_OP_SLICE || op == VSR_OP_CHANNEL_SHUFFLE || op == VSR_OP_DEPTH_TO_SPACE ||
-           op == VSR_OP_RESIZE_NEAREST;
+    return (vsr__op_def(op)->flags & VSR_OPF_MOVEMENT) != 0;
 }
 
 void vsr_engine_free(vsr_engine **pe)
@@ -133,56 +97,6 @@ void vsr_engine_free(vsr_engine **pe)
     *pe = NULL;
 }
 
-static float f16r(float x)
-{
-    return vsr_f16_to_f32(vsr_f32_to_f16(x));
-}
-
-/* Prepared float parameters of non-conv ops. */
-static int prep_params(vsr_engine *e, int i, vsr_error *err)
-{
-    const vsr_graph *g = e->g;
-    const vsr_node *nd = &g->nodes[i];
-    int c = g->nodes[nd->in[0]].c;
-    const vsr_wt *w = &g->wts[nd->w_first];
-    float *p = NULL;
-    if (nd->op == VSR_OP_PRELU) {
-        p = malloc((size_t)c * sizeof(float));
-        if (p)
-            for (int k = 0; k < c; k++)
-                p[k] = w[0].data[nd->i0 ? 0 : k];
-    } else if (nd->op == VSR_OP_LAYER_NORM) {
-        p = malloc((size_t)2 * c * sizeof(float));
-        if (p) {
-            memcpy(p, w[0].data, (size_t)c * sizeof(float));
-            memcpy(p + c, w[1].data, (size_t)c * sizeof(float));
-        }
-    } else if (nd->op == VSR_OP_BATCH_NORM) {
-        p = malloc((size_t)2 * c * sizeof(float));
-        if (p)
-            for (int k = 0; k < c; k++) {
-                float s = w[0].data[k] / sqrtf(w[3].data[k] + nd->f0);
-                if (!isfinite(s)) {
-                    free(p);
-                    return vsr_error_set(err, -EINVAL,
-                                         "%s: %s: batch norm scale of channel %d is not finite",
-                                         g->name, nd->name, k);
-                }
-                p[k] = s;
-                p[c + k] = w[1].data[k] - w[2].data[k] * s;
-            }
-    } else {
-        return 0;
-    }
-    if (!p)
-        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
-    if (e->prec == VSR_PREC_FP16)
-        for (int k = 0; k < 2 * c && (k < c || nd->op != VSR_OP_PRELU); k++)
-            p[k] = f16r(p[k]);
-    e->pw[i] = p;
-    return 0;
-}
-
 /* Tensor types and INT8 parameters, in topological order. */
 static int assign_types(vsr_engine *e, vsr_error *err)
 {
@@ -192,9 +106,10 @@ static int assign_types(vsr_engine *e, vsr_error *err)
         vsr_dtype dt = e->prec == VSR_PREC_FP32   ? VSR_DT_F32
                        : e->prec == VSR_PREC_FP16 ? VSR_DT_F16
                                                   : VSR_DT_I8;
-        if (nd->op == VSR_OP_MATMUL_TN)
-            dt = VSR_DT_F32; /* a few values that reach 1e9: keep FP32 */
-        if ((nd->op == VSR_OP_SOFTMAX || is_movement(nd->op)) && e->dt[nd->in[0]] == VSR_DT_F32)
+        unsigned fl = vsr__op_def(nd->op)->flags;
+        if (fl & VSR_OPF_F32_OUT)
+            dt = VSR_DT_F32; /* matmul_tn: a few values that reach 1e9: keep FP32 */
+        if ((fl & (VSR_OPF_KEEP_F32 | VSR_OPF_MOVEMENT)) && e->dt[nd->in[0]] == VSR_DT_F32)
             dt = VSR_DT_F32; /* stay FP32 after an FP32-only op */
         e->dt[i] = dt;
         e->qscale[i] = 1.f;
@@ -324,11 +239,8 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     for (int i = 0; i < n; i++) {
         if (!e->plan.exec[i] || g->nodes[i].op == VSR_OP_INPUT)
             continue;
-        if (g->nodes[i].op == VSR_OP_CONV2D)
-            rc = vsr__conv_prepare(e, i, err);
-        else
-            rc = prep_params(e, i, err);
-        if (rc)
+        const vsr_op_def *d = vsr__op_def(g->nodes[i].op);
+        if (d->prepare && (rc = d->prepare(e, i, err)))
             goto fail;
     }
     if (!no_fuse && (rc = vsr__tail_detect(e, err)))
@@ -418,30 +330,10 @@ int vsr__engine_run_once(vsr_engine *e, int h, int w, vsr_error *err)
         if (!e->plan.exec[i] || g->nodes[i].op == VSR_OP_INPUT)
             continue;
         uint64_t t0 = e->opt.profile ? now_ns() : 0;
-        switch (i == e->tail.node ? VSR_OP_COUNT_ : g->nodes[i].op) {
-        case VSR_OP_COUNT_:
+        if (i == e->tail.node)
             rc = vsr__tail_run(e, err);
-            break;
-        case VSR_OP_CONV2D:
-            rc = vsr__conv_run(e, i, err);
-            break;
-        case VSR_OP_CONCAT:
-        case VSR_OP_SLICE:
-        case VSR_OP_CHANNEL_SHUFFLE:
-        case VSR_OP_DEPTH_TO_SPACE:
-        case VSR_OP_RESIZE_NEAREST:
-            rc = vsr__movement_run(e, i, err);
-            break;
-        case VSR_OP_RESIZE_BILINEAR:
-        case VSR_OP_GLOBAL_AVG_POOL:
-        case VSR_OP_GLOBAL_STD_POOL:
-        case VSR_OP_MATMUL_TN:
-        case VSR_OP_MATMUL_PIXELS:
-            rc = vsr__misc_run(e, i, err);
-            break;
-        default:
-            rc = vsr__eltwise_run(e, i, err);
-        }
+        else
+            rc = vsr__op_def(g->nodes[i].op)->run(e, i, err);
         if (rc)
             return rc;
         if (e->opt.profile) {

@@ -9,42 +9,14 @@
 
 #include "engine_internal.h"
 
-static const char *const op_names[VSR_OP_COUNT_] = {
-    [VSR_OP_INPUT] = "input",
-    [VSR_OP_CONV2D] = "conv2d",
-    [VSR_OP_RELU] = "relu",
-    [VSR_OP_LEAKY_RELU] = "leaky_relu",
-    [VSR_OP_PRELU] = "prelu",
-    [VSR_OP_GELU] = "gelu",
-    [VSR_OP_SIGMOID] = "sigmoid",
-    [VSR_OP_CLIP] = "clip",
-    [VSR_OP_ADD] = "add",
-    [VSR_OP_MUL] = "mul",
-    [VSR_OP_SCALE] = "scale",
-    [VSR_OP_CONCAT] = "concat",
-    [VSR_OP_SLICE] = "slice",
-    [VSR_OP_CHANNEL_SHUFFLE] = "channel_shuffle",
-    [VSR_OP_DEPTH_TO_SPACE] = "depth_to_space",
-    [VSR_OP_RESIZE_BILINEAR] = "resize_bilinear",
-    [VSR_OP_RESIZE_NEAREST] = "resize_nearest",
-    [VSR_OP_LAYER_NORM] = "layer_norm",
-    [VSR_OP_BATCH_NORM] = "batch_norm",
-    [VSR_OP_GLOBAL_AVG_POOL] = "global_avg_pool",
-    [VSR_OP_GLOBAL_STD_POOL] = "global_std_pool",
-    [VSR_OP_SOFTMAX] = "softmax",
-    [VSR_OP_MATMUL_TN] = "matmul_tn",
-    [VSR_OP_MATMUL_PIXELS] = "matmul_pixels",
-};
-
 const char *vsr_op_name(vsr_op_type t)
 {
-    return (t >= 0 && t < VSR_OP_COUNT_) ? op_names[t] : "?";
+    return (t >= 0 && t < VSR_OP_COUNT_) ? vsr__op_def(t)->name : "?";
 }
 
 int vsr__op_is_global(vsr_op_type op)
 {
-    return op == VSR_OP_MATMUL_TN || op == VSR_OP_GLOBAL_AVG_POOL ||
-           op == VSR_OP_GLOBAL_STD_POOL;
+    return (vsr__op_def(op)->flags & VSR_OPF_GLOBAL) != 0;
 }
 
 vsr_conv_params vsr_conv_default(int cout, int k)
@@ -256,102 +228,16 @@ static int add_wt(vsr_graph *g, int node, const char *role, int ndim, int d0, in
     return 0;
 }
 
-/* Shape of node @p nd given the shapes of all earlier nodes in shp. */
+/* Shape of node @p nd given the shapes of all earlier nodes in shp (the op's
+ * own infer(), or the shape of input 0). */
 static int infer_one(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
                      vsr_error *err)
 {
-    const int *a = nd->n_in > 0 ? &shp[3 * nd->in[0]] : NULL;
-    const int *b = nd->n_in > 1 ? &shp[3 * nd->in[1]] : NULL;
-    const char *nm = nd->name;
-    switch (nd->op) {
-    case VSR_OP_INPUT:
-        o[0] = nd->h, o[1] = nd->w, o[2] = nd->c;
-        return 0;
-    case VSR_OP_CONV2D: {
-        const vsr_conv_params *p = &nd->conv;
-        int cin = a[2];
-        if (cin % p->groups || p->cout % p->groups)
-            return vsr_error_set(err, -EINVAL,
-                                 "%s: %s: %d input / %d output channels not divisible by "
-                                 "groups %d",
-                                 g->name, nm, cin, p->cout, p->groups);
-        if (g->n_wts > nd->w_first && g->wts[nd->w_first].dims[2] != cin / p->groups)
-            return vsr_error_set(err, -EINVAL,
-                                 "%s: %s: input has %d channels, weight expects %d", g->name,
-                                 nm, cin, g->wts[nd->w_first].dims[2] * p->groups);
-        o[0] = (a[0] + p->stride - 1) / p->stride;
-        o[1] = (a[1] + p->stride - 1) / p->stride;
-        o[2] = p->cout;
-        return 0;
-    }
-    case VSR_OP_ADD:
-    case VSR_OP_MUL:
-        if (!(a[0] == b[0] && a[1] == b[1] && (b[2] == a[2] || b[2] == 1)) &&
-            !(b[0] == 1 && b[1] == 1 && b[2] == a[2]))
-            return vsr_error_set(err, -EINVAL,
-                                 "%s: %s: shapes %dx%dx%d and %dx%dx%d do not broadcast "
-                                 "(b must match, have 1 channel, or be 1x1xC)",
-                                 g->name, nm, a[0], a[1], a[2], b[0], b[1], b[2]);
-        memcpy(o, a, 3 * sizeof(int));
-        return 0;
-    case VSR_OP_CONCAT: {
-        int c = 0;
-        for (int i = 0; i < nd->n_in; i++) {
-            const int *s = &shp[3 * nd->in[i]];
-            if (s[0] != a[0] || s[1] != a[1])
-                return vsr_error_set(err, -EINVAL,
-                                     "%s: %s: input %d is %dx%d, input 0 is %dx%d", g->name, nm,
-                                     i, s[0], s[1], a[0], a[1]);
-            c += s[2];
-        }
-        o[0] = a[0], o[1] = a[1], o[2] = c;
-        return 0;
-    }
-    case VSR_OP_SLICE:
-        if (nd->i0 < 0 || nd->i1 > a[2] || nd->i0 >= nd->i1)
-            return vsr_error_set(err, -EINVAL, "%s: %s: channels [%d,%d) outside 0..%d",
-                                 g->name, nm, nd->i0, nd->i1, a[2]);
-        o[0] = a[0], o[1] = a[1], o[2] = nd->i1 - nd->i0;
-        return 0;
-    case VSR_OP_CHANNEL_SHUFFLE:
-        if (nd->i0 < 1 || a[2] % nd->i0)
-            return vsr_error_set(err, -EINVAL, "%s: %s: %d channels not divisible by %d groups",
-                                 g->name, nm, a[2], nd->i0);
-        memcpy(o, a, 3 * sizeof(int));
-        return 0;
-    case VSR_OP_DEPTH_TO_SPACE:
-        if (nd->i0 < 1 || a[2] % (nd->i0 * nd->i0))
-            return vsr_error_set(err, -EINVAL,
-                                 "%s: %s: %d channels not divisible by block^2 = %d", g->name,
-                                 nm, a[2], nd->i0 * nd->i0);
-        o[0] = a[0] * nd->i0, o[1] = a[1] * nd->i0, o[2] = a[2] / (nd->i0 * nd->i0);
-        return 0;
-    case VSR_OP_RESIZE_BILINEAR:
-    case VSR_OP_RESIZE_NEAREST:
-        o[0] = a[0] * nd->i0, o[1] = a[1] * nd->i0, o[2] = a[2];
-        return 0;
-    case VSR_OP_GLOBAL_AVG_POOL:
-    case VSR_OP_GLOBAL_STD_POOL:
-        o[0] = 1, o[1] = 1, o[2] = a[2];
-        return 0;
-    case VSR_OP_MATMUL_TN:
-        if (a[0] != b[0] || a[1] != b[1])
-            return vsr_error_set(err, -EINVAL, "%s: %s: K is %dx%d but Q is %dx%d", g->name, nm,
-                                 a[0], a[1], b[0], b[1]);
-        o[0] = 1, o[1] = a[2], o[2] = b[2];
-        return 0;
-    case VSR_OP_MATMUL_PIXELS:
-        if (b[0] != 1 || b[1] != a[2])
-            return vsr_error_set(err, -EINVAL,
-                                 "%s: %s: A must be 1 x %d x Cq (V has %d channels), is "
-                                 "%dx%dx%d",
-                                 g->name, nm, a[2], a[2], b[0], b[1], b[2]);
-        o[0] = a[0], o[1] = a[1], o[2] = b[2];
-        return 0;
-    default: /* elementwise unary, norms, softmax */
-        memcpy(o, a, 3 * sizeof(int));
-        return 0;
-    }
+    const vsr_op_def *d = vsr__op_def(nd->op);
+    if (d->infer)
+        return d->infer(g, nd, shp, o, err);
+    memcpy(o, &shp[3 * nd->in[0]], 3 * sizeof(int));
+    return 0;
 }
 
 int vsr__graph_infer(const vsr_graph *g, int h, int w, int *shp, vsr_error *err)
@@ -941,8 +827,7 @@ void vsr_graph_clear_quant(vsr_graph *g)
 
 static int is_fusable_act(const vsr_node *nd)
 {
-    return nd->op == VSR_OP_RELU || nd->op == VSR_OP_LEAKY_RELU || nd->op == VSR_OP_PRELU ||
-           nd->op == VSR_OP_CLIP || nd->op == VSR_OP_SIGMOID;
+    return (vsr__op_def(nd->op)->flags & VSR_OPF_CONV_ACT) != 0;
 }
 
 /* The single consumer of tensor t, or -1. */
@@ -1124,62 +1009,17 @@ static int64_t node_params(const vsr_graph *g, const vsr_plan *p, int i, int ker
 static int64_t node_macs(const vsr_graph *g, int i, const int *shp)
 {
     const vsr_node *nd = &g->nodes[i];
-    const int *o = &shp[3 * i];
-    if (nd->op == VSR_OP_CONV2D) {
-        int cin = shp[3 * nd->in[0] + 2];
-        return (int64_t)o[0] * o[1] * o[2] * (cin / nd->conv.groups) * nd->conv.kh *
-               nd->conv.kw;
-    }
-    if (nd->op == VSR_OP_MATMUL_TN) {
-        const int *k = &shp[3 * nd->in[0]];
-        return (int64_t)k[0] * k[1] * o[1] * o[2];
-    }
-    if (nd->op == VSR_OP_MATMUL_PIXELS) {
-        const int *v = &shp[3 * nd->in[0]];
-        return (int64_t)o[0] * o[1] * v[2] * o[2];
-    }
-    return 0;
+    const vsr_op_def *d = vsr__op_def(nd->op);
+    return d->macs ? d->macs(nd, shp, &shp[3 * i]) : 0;
 }
 
 static void node_desc(const vsr_graph *g, int i, const int *shp, char *buf, size_t cap)
 {
     const vsr_node *nd = &g->nodes[i];
-    static const char *acts[] = {"", " relu", " leaky", " prelu", " clip", " sigmoid"};
-    switch (nd->op) {
-    case VSR_OP_CONV2D: {
-        const vsr_conv_params *c = &nd->conv;
-        int cin = shp[3 * nd->in[0] + 2];
-        int n = snprintf(buf, cap, "%dx%d %d->%d", c->kh, c->kw, cin, c->cout);
-        if (c->dilation > 1)
-            n += snprintf(buf + n, cap - (size_t)n, " d%d", c->dilation);
-        if (c->stride > 1)
-            n += snprintf(buf + n, cap - (size_t)n, " s%d", c->stride);
-        if (c->groups > 1)
-            n += snprintf(buf + n, cap - (size_t)n, " g%d", c->groups);
-        if (!c->bias)
-            n += snprintf(buf + n, cap - (size_t)n, " nobias");
-        snprintf(buf + n, cap - (size_t)n, "%s", acts[c->act.type]);
-        return;
-    }
-    case VSR_OP_DEPTH_TO_SPACE:
-        snprintf(buf, cap, "x%d DCR", nd->i0);
-        return;
-    case VSR_OP_RESIZE_BILINEAR:
-    case VSR_OP_RESIZE_NEAREST:
-        snprintf(buf, cap, "x%d", nd->i0);
-        return;
-    case VSR_OP_SLICE:
-        snprintf(buf, cap, "[%d:%d]", nd->i0, nd->i1);
-        return;
-    case VSR_OP_CLIP:
-        snprintf(buf, cap, "[%g,%g]", nd->act.lo, nd->act.hi);
-        return;
-    case VSR_OP_CONCAT:
-        snprintf(buf, cap, "%d inputs", nd->n_in);
-        return;
-    default:
-        buf[0] = 0;
-    }
+    const vsr_op_def *d = vsr__op_def(nd->op);
+    buf[0] = 0;
+    if (d->desc)
+        d->desc(nd, shp, buf, cap);
 }
 
 int vsr_graph_layer_count(const vsr_graph *g)

@@ -1,6 +1,8 @@
 /*
  * Tensor element types: binary16 conversion, dtype-generic row load/store,
- * precision names.
+ * precision names; the two helpers every op calls (vsr__tensor: a view of a
+ * materialized tensor, vsr__parallel: rows on the engine's pool), kept here
+ * rather than in exec.c so the ops do not depend on the executor.
  */
 #include <math.h>
 #include <string.h>
@@ -179,4 +181,41 @@ void vsr__store_f32(const vsr_tview *t, size_t off, size_t n, const float *src)
         return;
     }
     }
+}
+
+/* ---- what every op calls: its tensors, its rows in parallel ------------------ */
+
+vsr_tview vsr__tensor(const vsr_engine *e, int t)
+{
+    vsr_tview v;
+    v.data = e->arena + e->off[t];
+    v.dt = e->dt[t];
+    v.h = e->shp[3 * t], v.w = e->shp[3 * t + 1], v.c = e->shp[3 * t + 2];
+    v.scale = e->qscale[t];
+    v.zp = e->qzp[t];
+    v.k = &e->k;
+    return v;
+}
+
+typedef struct par_ctx {
+    void (*fn)(void *, size_t);
+    void *ctx;
+} par_ctx;
+
+static void par_tramp(void *c, size_t i)
+{
+    par_ctx *p = c;
+    p->fn(p->ctx, i);
+}
+
+void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t n)
+{
+    if (!e->pool || e->nthreads <= 1 || n <= 1) {
+        for (size_t i = 0; i < n; i++)
+            fn(ctx, i);
+        return;
+    }
+    par_ctx p = {fn, ctx};
+    uint32_t flags = e->opt.wait == VSR_WAIT_YIELD ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0;
+    pthreadpool_parallelize_1d(e->pool, par_tramp, &p, n, flags);
 }

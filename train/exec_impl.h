@@ -388,28 +388,8 @@ static FN(actp) FN(node_act)(const tr_net *n, const vsr_node *nd, int conv_fused
 {
     FN(actp) a = {0};
     const vsr_act *src = conv_fused ? &nd->conv.act : &nd->act;
-    switch (nd->op) {
-    case VSR_OP_RELU:
-        a.type = VSR_ACT_RELU;
-        break;
-    case VSR_OP_LEAKY_RELU:
-        a.type = VSR_ACT_LEAKY_RELU;
-        break;
-    case VSR_OP_PRELU:
-        a.type = VSR_ACT_PRELU;
-        break;
-    case VSR_OP_CLIP:
-        a.type = VSR_ACT_CLIP;
-        break;
-    case VSR_OP_SIGMOID:
-        a.type = VSR_ACT_SIGMOID;
-        break;
-    case VSR_OP_GELU:
-        a.type = -1;
-        break;
-    default:
-        a.type = src->type;
-    }
+    int op_act = vsr__op_def(nd->op)->act; /* the activation an activation op applies */
+    a.type = op_act != VSR_OP_ACT_NOT ? op_act : (int)src->type;
     a.alpha = (T)src->alpha;
     a.lo = (T)src->lo;
     a.hi = (T)src->hi;
@@ -430,488 +410,571 @@ static int FN(bmode)(const int *sa, const int *sb)
                                                                                     : 1;
 }
 
-static void FN(forward_node)(const tr_net *n, tr_slot *s, int i)
+/* ---- the per-op passes ----------------------------------------------- */
+
+/* One node's operands at the net's size: what the per-op passes read. */
+typedef struct FN(ctx) {
+    const tr_net *n;
+    tr_slot *s;
+    int i;    /* node */
+    int bidx; /* backward: batch element (weight gradients) */
+    const vsr_node *nd;
+    const int *so, *sa, *sb; /* shapes: output, input 0, input 1 (or NULL) */
+    T *y;                    /* output */
+    const T *a, *b;          /* inputs 0 and 1 (or NULL) */
+    const T *dy;             /* backward: dLoss/doutput */
+    T *da, *dbb;             /* backward: gradients of inputs 0 and 1, or NULL */
+    size_t N;                /* output elements */
+    int C;                   /* output channels */
+} FN(ctx);
+
+static void FN(fwd_conv2d)(const FN(ctx) * cx)
 {
-    const vsr_node *nd = &n->g->nodes[i];
-    const int *so = &n->shp[3 * i];
-    const int *sa = nd->n_in > 0 ? &n->shp[3 * nd->in[0]] : NULL;
-    const int *sb = nd->n_in > 1 ? &n->shp[3 * nd->in[1]] : NULL;
-    T *y = (T *)s->act[i];
-    const T *a = nd->n_in > 0 ? (const T *)s->act[nd->in[0]] : NULL;
-    const T *b = nd->n_in > 1 ? (const T *)s->act[nd->in[1]] : NULL;
-    const size_t N = (size_t)so[0] * so[1] * so[2];
-    const int C = so[2];
-    switch (nd->op) {
-    case VSR_OP_INPUT:
-        break;
-    case VSR_OP_CONV2D: {
-        tr_convg g;
-        FN(conv_geom)(&nd->conv, sa, so, &g);
-        const T *bias = nd->conv.bias ? FN(wp)(n, nd, 1) : NULL;
-        T *pre = s->pre[i] ? (T *)s->pre[i] : y;
-        FN(conv_forward)(n, &g, a, FN(wp)(n, nd, 0), bias, pre);
-        if (s->pre[i]) {
-            FN(actp) ap = FN(node_act)(n, nd, 1);
-            FN(act_fwd)(&ap, pre, y, N, C);
-        }
-        break;
+    tr_convg g;
+    FN(conv_geom)(&cx->nd->conv, cx->sa, cx->so, &g);
+    const T *bias = cx->nd->conv.bias ? FN(wp)(cx->n, cx->nd, 1) : NULL;
+    T *pre = cx->s->pre[cx->i] ? (T *)cx->s->pre[cx->i] : cx->y;
+    FN(conv_forward)(cx->n, &g, cx->a, FN(wp)(cx->n, cx->nd, 0), bias, pre);
+    if (cx->s->pre[cx->i]) {
+        FN(actp) ap = FN(node_act)(cx->n, cx->nd, 1);
+        FN(act_fwd)(&ap, pre, cx->y, cx->N, cx->C);
     }
-    case VSR_OP_RELU:
-    case VSR_OP_LEAKY_RELU:
-    case VSR_OP_PRELU:
-    case VSR_OP_GELU:
-    case VSR_OP_SIGMOID:
-    case VSR_OP_CLIP: {
-        FN(actp) ap = FN(node_act)(n, nd, 0);
-        FN(act_fwd)(&ap, a, y, N, C);
-        break;
+}
+
+static void FN(fwd_act)(const FN(ctx) * cx)
+{
+    FN(actp) ap = FN(node_act)(cx->n, cx->nd, 0);
+    FN(act_fwd)(&ap, cx->a, cx->y, cx->N, cx->C);
+}
+
+static void FN(fwd_add_mul)(const FN(ctx) * cx)
+{
+    int m = FN(bmode)(cx->sa, cx->sb);
+    for (size_t k = 0; k < cx->N; k++) {
+        T bv = m == 0 ? cx->b[k] : m == 1 ? cx->b[k / (size_t)cx->C] : cx->b[k % (size_t)cx->C];
+        cx->y[k] = cx->nd->op == VSR_OP_ADD ? cx->a[k] + bv : cx->a[k] * bv;
     }
-    case VSR_OP_ADD:
-    case VSR_OP_MUL: {
-        int m = FN(bmode)(sa, sb);
-        for (size_t k = 0; k < N; k++) {
-            T bv = m == 0 ? b[k] : m == 1 ? b[k / (size_t)C] : b[k % (size_t)C];
-            y[k] = nd->op == VSR_OP_ADD ? a[k] + bv : a[k] * bv;
-        }
-        break;
-    }
-    case VSR_OP_SCALE:
-        for (size_t k = 0; k < N; k++)
-            y[k] = (T)nd->f0 * a[k] + (T)nd->f1;
-        break;
-    case VSR_OP_CONCAT: {
-        size_t P = (size_t)so[0] * so[1];
-        int c0 = 0;
-        for (int k = 0; k < nd->n_in; k++) {
-            int ck = n->shp[3 * nd->in[k] + 2];
-            const T *src = (const T *)s->act[nd->in[k]];
-            for (size_t p = 0; p < P; p++)
-                memcpy(y + p * C + c0, src + p * ck, (size_t)ck * sizeof(T));
-            c0 += ck;
-        }
-        break;
-    }
-    case VSR_OP_SLICE: {
-        size_t P = (size_t)so[0] * so[1];
+}
+
+static void FN(fwd_scale)(const FN(ctx) * cx)
+{
+    for (size_t k = 0; k < cx->N; k++)
+        cx->y[k] = (T)cx->nd->f0 * cx->a[k] + (T)cx->nd->f1;
+}
+
+static void FN(fwd_concat)(const FN(ctx) * cx)
+{
+    size_t P = (size_t)cx->so[0] * cx->so[1];
+    int c0 = 0;
+    for (int k = 0; k < cx->nd->n_in; k++) {
+        int ck = cx->n->shp[3 * cx->nd->in[k] + 2];
+        const T *src = (const T *)cx->s->act[cx->nd->in[k]];
         for (size_t p = 0; p < P; p++)
-            memcpy(y + p * C, a + p * sa[2] + nd->i0, (size_t)C * sizeof(T));
-        break;
+            memcpy(cx->y + p * cx->C + c0, src + p * ck, (size_t)ck * sizeof(T));
+        c0 += ck;
     }
-    case VSR_OP_CHANNEL_SHUFFLE: {
-        size_t P = (size_t)so[0] * so[1];
-        int gr = nd->i0, cpg = C / gr;
+}
+
+static void FN(fwd_slice)(const FN(ctx) * cx)
+{
+    size_t P = (size_t)cx->so[0] * cx->so[1];
+    for (size_t p = 0; p < P; p++)
+        memcpy(cx->y + p * cx->C, cx->a + p * cx->sa[2] + cx->nd->i0,
+               (size_t)cx->C * sizeof(T));
+}
+
+static void FN(fwd_channel_shuffle)(const FN(ctx) * cx)
+{
+    size_t P = (size_t)cx->so[0] * cx->so[1];
+    int gr = cx->nd->i0, cpg = cx->C / gr;
+    for (size_t p = 0; p < P; p++)
+        for (int gi = 0; gi < gr; gi++)
+            for (int j = 0; j < cpg; j++)
+                cx->y[p * cx->C + j * gr + gi] = cx->a[p * cx->C + gi * cpg + j];
+}
+
+static void FN(fwd_depth_to_space)(const FN(ctx) * cx)
+{
+    int r = cx->nd->i0;
+    for (int Y = 0; Y < cx->so[0]; Y++)
+        for (int X = 0; X < cx->so[1]; X++)
+            memcpy(cx->y + ((size_t)Y * cx->so[1] + X) * cx->C,
+                   cx->a + ((size_t)(Y / r) * cx->sa[1] + X / r) * cx->sa[2] +
+                       (size_t)((Y % r) * r + X % r) * cx->C,
+                   (size_t)cx->C * sizeof(T));
+}
+
+static void FN(fwd_resize_nearest)(const FN(ctx) * cx)
+{
+    int f = cx->nd->i0;
+    for (int Y = 0; Y < cx->so[0]; Y++)
+        for (int X = 0; X < cx->so[1]; X++)
+            memcpy(cx->y + ((size_t)Y * cx->so[1] + X) * cx->C,
+                   cx->a + ((size_t)(Y / f) * cx->sa[1] + X / f) * cx->C,
+                   (size_t)cx->C * sizeof(T));
+}
+
+static void FN(fwd_resize_bilinear)(const FN(ctx) * cx)
+{
+    const tr_bil *bl = &cx->n->bil[cx->i];
+    for (int Y = 0; Y < cx->so[0]; Y++)
+        for (int X = 0; X < cx->so[1]; X++) {
+            const T *a0 = cx->a + ((size_t)bl->yl[Y] * cx->sa[1] + bl->xl[X]) * cx->C;
+            const T *a1 = cx->a + ((size_t)bl->yl[Y] * cx->sa[1] + bl->xh[X]) * cx->C;
+            const T *b0 = cx->a + ((size_t)bl->yh[Y] * cx->sa[1] + bl->xl[X]) * cx->C;
+            const T *b1 = cx->a + ((size_t)bl->yh[Y] * cx->sa[1] + bl->xh[X]) * cx->C;
+            T wx = (T)bl->xw[X], wy = (T)bl->yw[Y];
+            T *o = cx->y + ((size_t)Y * cx->so[1] + X) * cx->C;
+            for (int c = 0; c < cx->C; c++) {
+                T top = a0[c] + (a1[c] - a0[c]) * wx;
+                T bot = b0[c] + (b1[c] - b0[c]) * wx;
+                o[c] = top + (bot - top) * wy;
+            }
+        }
+}
+
+static void FN(fwd_layer_norm)(const FN(ctx) * cx)
+{
+    const T *gm = FN(wp)(cx->n, cx->nd, 0), *bt = FN(wp)(cx->n, cx->nd, 1);
+    size_t P = (size_t)cx->so[0] * cx->so[1];
+    for (size_t p = 0; p < P; p++) {
+        const T *x = cx->a + p * cx->C;
+        T mu = 0, var = 0;
+        for (int k = 0; k < cx->C; k++)
+            mu += x[k];
+        mu /= (T)cx->C;
+        for (int k = 0; k < cx->C; k++)
+            var += (x[k] - mu) * (x[k] - mu);
+        var /= (T)cx->C;
+        T inv = (T)1 / REAL_SQRT(var + (T)cx->nd->f0);
+        for (int k = 0; k < cx->C; k++)
+            cx->y[p * cx->C + k] = gm[k] * (x[k] - mu) * inv + bt[k];
+    }
+}
+
+static void FN(fwd_batch_norm)(const FN(ctx) * cx)
+{
+    const T *gm = FN(wp)(cx->n, cx->nd, 0), *bt = FN(wp)(cx->n, cx->nd, 1);
+    const T *mu = FN(wp)(cx->n, cx->nd, 2), *vr = FN(wp)(cx->n, cx->nd, 3);
+    T *sd = (T *)cx->s->tmp; /* per-channel sqrt(var + eps), the same values per element */
+    for (int c = 0; c < cx->C; c++)
+        sd[c] = REAL_SQRT(vr[c] + (T)cx->nd->f0);
+    for (size_t k = 0, p = 0; p < cx->N / (size_t)cx->C; p++)
+        for (int c = 0; c < cx->C; c++, k++)
+            cx->y[k] = gm[c] * (cx->a[k] - mu[c]) / sd[c] + bt[c];
+}
+
+static void FN(fwd_pool)(const FN(ctx) * cx)
+{
+    size_t P = (size_t)cx->sa[0] * cx->sa[1];
+    for (int c = 0; c < cx->C; c++) {
+        double s1 = 0, s2 = 0;
+        for (size_t p = 0; p < P; p++) {
+            double v = (double)cx->a[p * cx->C + c];
+            s1 += v;
+            s2 += v * v;
+        }
+        double mu = s1 / (double)P, var = s2 / (double)P - mu * mu;
+        cx->y[c] = cx->nd->op == VSR_OP_GLOBAL_AVG_POOL ? (T)mu : (T)sqrt(var > 0 ? var : 0);
+    }
+}
+
+static void FN(fwd_softmax)(const FN(ctx) * cx)
+{
+    size_t P = (size_t)cx->so[0] * cx->so[1];
+    for (size_t p = 0; p < P; p++) {
+        const T *x = cx->a + p * cx->C;
+        T *o = cx->y + p * cx->C, mx = x[0], sum = 0;
+        for (int k = 1; k < cx->C; k++)
+            mx = x[k] > mx ? x[k] : mx;
+        for (int k = 0; k < cx->C; k++)
+            sum += (o[k] = REAL_EXP(x[k] - mx));
+        for (int k = 0; k < cx->C; k++)
+            o[k] /= sum;
+    }
+}
+
+static void FN(fwd_matmul_tn)(const FN(ctx) * cx)
+{
+    int CK = cx->sa[2], CQ = cx->sb[2];
+    size_t P = (size_t)cx->sa[0] * cx->sa[1];
+    for (int ii = 0; ii < CK; ii++)
+        for (int j = 0; j < CQ; j++) {
+            double acc = 0;
+            for (size_t p = 0; p < P; p++)
+                acc += (double)cx->a[p * CK + ii] * (double)cx->b[p * CQ + j];
+            cx->y[ii * CQ + j] = (T)(acc * cx->nd->f0);
+        }
+}
+
+static void FN(fwd_matmul_pixels)(const FN(ctx) * cx)
+{
+    int CV = cx->sa[2], CQ = cx->C;
+    size_t P = (size_t)cx->sa[0] * cx->sa[1];
+    for (size_t p = 0; p < P; p++)
+        for (int j = 0; j < CQ; j++) {
+            T acc = 0;
+            for (int ii = 0; ii < CV; ii++)
+                acc += cx->a[p * CV + ii] * cx->b[ii * CQ + j];
+            cx->y[p * CQ + j] = acc;
+        }
+}
+
+static void FN(bwd_conv2d)(const FN(ctx) * cx)
+{
+    tr_convg g;
+    FN(conv_geom)(&cx->nd->conv, cx->sa, cx->so, &g);
+    const T *dpre = cx->dy;
+    if (cx->s->pre[cx->i]) {
+        FN(actp) ap = FN(node_act)(cx->n, cx->nd, 1);
+        T *dsl = ap.type == VSR_ACT_PRELU
+                     ? FN(wg)(cx->n, cx->bidx, cx->nd, 1 + (cx->nd->conv.bias ? 1 : 0))
+                     : NULL;
+        FN(act_bwd)
+        (&ap, (const T *)cx->s->pre[cx->i], cx->y, cx->dy, (T *)cx->s->tmp, dsl, cx->N, cx->C,
+         0, 0);
+        dpre = (const T *)cx->s->tmp;
+    }
+    FN(conv_backward)
+    (cx->n, cx->s, &g, cx->a, FN(wp)(cx->n, cx->nd, 0), dpre,
+     FN(wg)(cx->n, cx->bidx, cx->nd, 0),
+     cx->nd->conv.bias ? FN(wg)(cx->n, cx->bidx, cx->nd, 1) : NULL, cx->da);
+}
+
+static void FN(bwd_act)(const FN(ctx) * cx)
+{
+    FN(actp) ap = FN(node_act)(cx->n, cx->nd, 0);
+    T *dsl = cx->nd->op == VSR_OP_PRELU ? FN(wg)(cx->n, cx->bidx, cx->nd, 0) : NULL;
+    int ste = cx->nd->op == VSR_OP_CLIP && cx->n->ste_clip[cx->i];
+    if (cx->da)
+        FN(act_bwd)(&ap, cx->a, cx->y, cx->dy, cx->da, dsl, cx->N, cx->C, 1, ste);
+    else if (dsl) {
+        /* slopes only: run into the scratch buffer */
+        FN(act_bwd)(&ap, cx->a, cx->y, cx->dy, (T *)cx->s->tmp, dsl, cx->N, cx->C, 0, ste);
+    }
+}
+
+static void FN(bwd_add_mul)(const FN(ctx) * cx)
+{
+    int m = FN(bmode)(cx->sa, cx->sb);
+    for (size_t k = 0; k < cx->N; k++) {
+        size_t bk = m == 0 ? k : m == 1 ? k / (size_t)cx->C : k % (size_t)cx->C;
+        if (cx->nd->op == VSR_OP_ADD) {
+            if (cx->da)
+                cx->da[k] += cx->dy[k];
+            if (cx->dbb)
+                cx->dbb[bk] += cx->dy[k];
+        } else {
+            if (cx->da)
+                cx->da[k] += cx->dy[k] * cx->b[bk];
+            if (cx->dbb)
+                cx->dbb[bk] += cx->dy[k] * cx->a[k];
+        }
+    }
+}
+
+static void FN(bwd_scale)(const FN(ctx) * cx)
+{
+    if (cx->da)
+        for (size_t k = 0; k < cx->N; k++)
+            cx->da[k] += (T)cx->nd->f0 * cx->dy[k];
+}
+
+static void FN(bwd_concat)(const FN(ctx) * cx)
+{
+    size_t P = (size_t)cx->so[0] * cx->so[1];
+    int c0 = 0;
+    for (int k = 0; k < cx->nd->n_in; k++) {
+        int ck = cx->n->shp[3 * cx->nd->in[k] + 2];
+        if (cx->n->needs[cx->nd->in[k]]) {
+            T *dk = (T *)cx->s->grad[cx->nd->in[k]];
+            for (size_t p = 0; p < P; p++)
+                for (int c = 0; c < ck; c++)
+                    dk[p * ck + c] += cx->dy[p * cx->C + c0 + c];
+        }
+        c0 += ck;
+    }
+}
+
+static void FN(bwd_slice)(const FN(ctx) * cx)
+{
+    if (cx->da) {
+        size_t P = (size_t)cx->so[0] * cx->so[1];
+        for (size_t p = 0; p < P; p++)
+            for (int c = 0; c < cx->C; c++)
+                cx->da[p * cx->sa[2] + cx->nd->i0 + c] += cx->dy[p * cx->C + c];
+    }
+}
+
+static void FN(bwd_channel_shuffle)(const FN(ctx) * cx)
+{
+    if (cx->da) {
+        size_t P = (size_t)cx->so[0] * cx->so[1];
+        int gr = cx->nd->i0, cpg = cx->C / gr;
         for (size_t p = 0; p < P; p++)
             for (int gi = 0; gi < gr; gi++)
                 for (int j = 0; j < cpg; j++)
-                    y[p * C + j * gr + gi] = a[p * C + gi * cpg + j];
-        break;
+                    cx->da[p * cx->C + gi * cpg + j] += cx->dy[p * cx->C + j * gr + gi];
     }
-    case VSR_OP_DEPTH_TO_SPACE: {
-        int r = nd->i0;
-        for (int Y = 0; Y < so[0]; Y++)
-            for (int X = 0; X < so[1]; X++)
-                memcpy(y + ((size_t)Y * so[1] + X) * C,
-                       a + ((size_t)(Y / r) * sa[1] + X / r) * sa[2] +
-                           (size_t)((Y % r) * r + X % r) * C,
-                       (size_t)C * sizeof(T));
-        break;
+}
+
+static void FN(bwd_depth_to_space)(const FN(ctx) * cx)
+{
+    if (cx->da) {
+        int r = cx->nd->i0;
+        for (int Y = 0; Y < cx->so[0]; Y++)
+            for (int X = 0; X < cx->so[1]; X++) {
+                T *d = cx->da + ((size_t)(Y / r) * cx->sa[1] + X / r) * cx->sa[2] +
+                       (size_t)((Y % r) * r + X % r) * cx->C;
+                const T *g = cx->dy + ((size_t)Y * cx->so[1] + X) * cx->C;
+                for (int c = 0; c < cx->C; c++)
+                    d[c] += g[c];
+            }
     }
-    case VSR_OP_RESIZE_NEAREST: {
-        int f = nd->i0;
-        for (int Y = 0; Y < so[0]; Y++)
-            for (int X = 0; X < so[1]; X++)
-                memcpy(y + ((size_t)Y * so[1] + X) * C,
-                       a + ((size_t)(Y / f) * sa[1] + X / f) * C, (size_t)C * sizeof(T));
-        break;
+}
+
+static void FN(bwd_resize_nearest)(const FN(ctx) * cx)
+{
+    if (cx->da) {
+        int f = cx->nd->i0;
+        for (int Y = 0; Y < cx->so[0]; Y++)
+            for (int X = 0; X < cx->so[1]; X++) {
+                T *d = cx->da + ((size_t)(Y / f) * cx->sa[1] + X / f) * cx->C;
+                const T *g = cx->dy + ((size_t)Y * cx->so[1] + X) * cx->C;
+                for (int c = 0; c < cx->C; c++)
+                    d[c] += g[c];
+            }
     }
-    case VSR_OP_RESIZE_BILINEAR: {
-        const tr_bil *bl = &n->bil[i];
-        for (int Y = 0; Y < so[0]; Y++)
-            for (int X = 0; X < so[1]; X++) {
-                const T *a0 = a + ((size_t)bl->yl[Y] * sa[1] + bl->xl[X]) * C;
-                const T *a1 = a + ((size_t)bl->yl[Y] * sa[1] + bl->xh[X]) * C;
-                const T *b0 = a + ((size_t)bl->yh[Y] * sa[1] + bl->xl[X]) * C;
-                const T *b1 = a + ((size_t)bl->yh[Y] * sa[1] + bl->xh[X]) * C;
+}
+
+static void FN(bwd_resize_bilinear)(const FN(ctx) * cx)
+{
+    if (cx->da) {
+        const tr_bil *bl = &cx->n->bil[cx->i];
+        for (int Y = 0; Y < cx->so[0]; Y++)
+            for (int X = 0; X < cx->so[1]; X++) {
+                T *a0 = cx->da + ((size_t)bl->yl[Y] * cx->sa[1] + bl->xl[X]) * cx->C;
+                T *a1 = cx->da + ((size_t)bl->yl[Y] * cx->sa[1] + bl->xh[X]) * cx->C;
+                T *b0 = cx->da + ((size_t)bl->yh[Y] * cx->sa[1] + bl->xl[X]) * cx->C;
+                T *b1 = cx->da + ((size_t)bl->yh[Y] * cx->sa[1] + bl->xh[X]) * cx->C;
                 T wx = (T)bl->xw[X], wy = (T)bl->yw[Y];
-                T *o = y + ((size_t)Y * so[1] + X) * C;
-                for (int c = 0; c < C; c++) {
-                    T top = a0[c] + (a1[c] - a0[c]) * wx;
-                    T bot = b0[c] + (b1[c] - b0[c]) * wx;
-                    o[c] = top + (bot - top) * wy;
+                const T *g = cx->dy + ((size_t)Y * cx->so[1] + X) * cx->C;
+                for (int c = 0; c < cx->C; c++) {
+                    T top = g[c] * ((T)1 - wy), bot = g[c] * wy;
+                    a0[c] += top * ((T)1 - wx);
+                    a1[c] += top * wx;
+                    b0[c] += bot * ((T)1 - wx);
+                    b1[c] += bot * wx;
                 }
             }
-        break;
     }
-    case VSR_OP_LAYER_NORM: {
-        const T *gm = FN(wp)(n, nd, 0), *bt = FN(wp)(n, nd, 1);
-        size_t P = (size_t)so[0] * so[1];
-        for (size_t p = 0; p < P; p++) {
-            const T *x = a + p * C;
-            T mu = 0, var = 0;
-            for (int k = 0; k < C; k++)
-                mu += x[k];
-            mu /= (T)C;
-            for (int k = 0; k < C; k++)
-                var += (x[k] - mu) * (x[k] - mu);
-            var /= (T)C;
-            T inv = (T)1 / REAL_SQRT(var + (T)nd->f0);
-            for (int k = 0; k < C; k++)
-                y[p * C + k] = gm[k] * (x[k] - mu) * inv + bt[k];
+}
+
+static void FN(bwd_layer_norm)(const FN(ctx) * cx)
+{
+    const T *gm = FN(wp)(cx->n, cx->nd, 0);
+    T *dg = FN(wg)(cx->n, cx->bidx, cx->nd, 0), *dbt = FN(wg)(cx->n, cx->bidx, cx->nd, 1);
+    size_t P = (size_t)cx->so[0] * cx->so[1];
+    for (size_t p = 0; p < P; p++) {
+        const T *x = cx->a + p * cx->C, *g = cx->dy + p * cx->C;
+        T mu = 0, var = 0;
+        for (int k = 0; k < cx->C; k++)
+            mu += x[k];
+        mu /= (T)cx->C;
+        for (int k = 0; k < cx->C; k++)
+            var += (x[k] - mu) * (x[k] - mu);
+        var /= (T)cx->C;
+        T inv = (T)1 / REAL_SQRT(var + (T)cx->nd->f0);
+        T m1 = 0, m2 = 0;
+        for (int k = 0; k < cx->C; k++) {
+            T xh = (x[k] - mu) * inv, dxh = g[k] * gm[k];
+            if (dg)
+                dg[k] += g[k] * xh;
+            if (dbt)
+                dbt[k] += g[k];
+            m1 += dxh;
+            m2 += dxh * xh;
         }
-        break;
-    }
-    case VSR_OP_BATCH_NORM: {
-        const T *gm = FN(wp)(n, nd, 0), *bt = FN(wp)(n, nd, 1);
-        const T *mu = FN(wp)(n, nd, 2), *vr = FN(wp)(n, nd, 3);
-        T *sd = (T *)s->tmp; /* per-channel sqrt(var + eps), the same values per element */
-        for (int c = 0; c < C; c++)
-            sd[c] = REAL_SQRT(vr[c] + (T)nd->f0);
-        for (size_t k = 0, p = 0; p < N / (size_t)C; p++)
-            for (int c = 0; c < C; c++, k++)
-                y[k] = gm[c] * (a[k] - mu[c]) / sd[c] + bt[c];
-        break;
-    }
-    case VSR_OP_GLOBAL_AVG_POOL:
-    case VSR_OP_GLOBAL_STD_POOL: {
-        size_t P = (size_t)sa[0] * sa[1];
-        for (int c = 0; c < C; c++) {
-            double s1 = 0, s2 = 0;
-            for (size_t p = 0; p < P; p++) {
-                double v = (double)a[p * C + c];
-                s1 += v;
-                s2 += v * v;
+        m1 /= (T)cx->C;
+        m2 /= (T)cx->C;
+        if (cx->da)
+            for (int k = 0; k < cx->C; k++) {
+                T xh = (x[k] - mu) * inv;
+                cx->da[p * cx->C + k] += inv * (g[k] * gm[k] - m1 - xh * m2);
             }
-            double mu = s1 / (double)P, var = s2 / (double)P - mu * mu;
-            y[c] = nd->op == VSR_OP_GLOBAL_AVG_POOL ? (T)mu : (T)sqrt(var > 0 ? var : 0);
-        }
-        break;
     }
-    case VSR_OP_SOFTMAX: {
-        size_t P = (size_t)so[0] * so[1];
-        for (size_t p = 0; p < P; p++) {
-            const T *x = a + p * C;
-            T *o = y + p * C, mx = x[0], sum = 0;
-            for (int k = 1; k < C; k++)
-                mx = x[k] > mx ? x[k] : mx;
-            for (int k = 0; k < C; k++)
-                sum += (o[k] = REAL_EXP(x[k] - mx));
-            for (int k = 0; k < C; k++)
-                o[k] /= sum;
+}
+
+static void FN(bwd_batch_norm)(const FN(ctx) * cx)
+{
+    const T *gm = FN(wp)(cx->n, cx->nd, 0), *mu = FN(wp)(cx->n, cx->nd, 2),
+            *vr = FN(wp)(cx->n, cx->nd, 3);
+    T *dg = FN(wg)(cx->n, cx->bidx, cx->nd, 0), *dbt = FN(wg)(cx->n, cx->bidx, cx->nd, 1);
+    T *inv = (T *)cx->s->tmp; /* per channel, the same values per element */
+    for (int c = 0; c < cx->C; c++)
+        inv[c] = (T)1 / REAL_SQRT(vr[c] + (T)cx->nd->f0);
+    for (size_t k = 0, p = 0; p < cx->N / (size_t)cx->C; p++)
+        for (int c = 0; c < cx->C; c++, k++) {
+            if (cx->da)
+                cx->da[k] += cx->dy[k] * gm[c] * inv[c];
+            if (dg)
+                dg[c] += cx->dy[k] * (cx->a[k] - mu[c]) * inv[c];
+            if (dbt)
+                dbt[c] += cx->dy[k];
         }
-        break;
-    }
-    case VSR_OP_MATMUL_TN: {
-        int CK = sa[2], CQ = sb[2];
-        size_t P = (size_t)sa[0] * sa[1];
-        for (int ii = 0; ii < CK; ii++)
-            for (int j = 0; j < CQ; j++) {
-                double acc = 0;
+}
+
+static void FN(bwd_pool)(const FN(ctx) * cx)
+{
+    if (cx->da) {
+        size_t P = (size_t)cx->sa[0] * cx->sa[1];
+        for (int c = 0; c < cx->C; c++) {
+            if (cx->nd->op == VSR_OP_GLOBAL_AVG_POOL) {
+                T g = cx->dy[c] / (T)P;
                 for (size_t p = 0; p < P; p++)
-                    acc += (double)a[p * CK + ii] * (double)b[p * CQ + j];
-                y[ii * CQ + j] = (T)(acc * nd->f0);
+                    cx->da[p * cx->C + c] += g;
+            } else {
+                double s1 = 0;
+                for (size_t p = 0; p < P; p++)
+                    s1 += (double)cx->a[p * cx->C + c];
+                T mu = (T)(s1 / (double)P);
+                if (cx->y[c] <= 0)
+                    continue;
+                T g = cx->dy[c] / ((T)P * cx->y[c]);
+                for (size_t p = 0; p < P; p++)
+                    cx->da[p * cx->C + c] += g * (cx->a[p * cx->C + c] - mu);
             }
-        break;
+        }
     }
-    case VSR_OP_MATMUL_PIXELS: {
-        int CV = sa[2], CQ = C;
-        size_t P = (size_t)sa[0] * sa[1];
-        for (size_t p = 0; p < P; p++)
+}
+
+static void FN(bwd_softmax)(const FN(ctx) * cx)
+{
+    if (cx->da) {
+        size_t P = (size_t)cx->so[0] * cx->so[1];
+        for (size_t p = 0; p < P; p++) {
+            const T *o = cx->y + p * cx->C, *g = cx->dy + p * cx->C;
+            T dot = 0;
+            for (int k = 0; k < cx->C; k++)
+                dot += o[k] * g[k];
+            for (int k = 0; k < cx->C; k++)
+                cx->da[p * cx->C + k] += o[k] * (g[k] - dot);
+        }
+    }
+}
+
+static void FN(bwd_matmul_tn)(const FN(ctx) * cx)
+{
+    int CK = cx->sa[2], CQ = cx->sb[2];
+    size_t P = (size_t)cx->sa[0] * cx->sa[1];
+    T al = (T)cx->nd->f0;
+    for (size_t p = 0; p < P; p++) {
+        const T *kp = cx->a + p * CK, *qp = cx->b + p * CQ;
+        if (cx->da)
+            for (int ii = 0; ii < CK; ii++) {
+                T acc = 0;
+                for (int j = 0; j < CQ; j++)
+                    acc += cx->dy[ii * CQ + j] * qp[j];
+                cx->da[p * CK + ii] += al * acc;
+            }
+        if (cx->dbb)
             for (int j = 0; j < CQ; j++) {
                 T acc = 0;
-                for (int ii = 0; ii < CV; ii++)
-                    acc += a[p * CV + ii] * b[ii * CQ + j];
-                y[p * CQ + j] = acc;
+                for (int ii = 0; ii < CK; ii++)
+                    acc += cx->dy[ii * CQ + j] * kp[ii];
+                cx->dbb[p * CQ + j] += al * acc;
             }
-        break;
     }
-    default:
-        break;
+}
+
+static void FN(bwd_matmul_pixels)(const FN(ctx) * cx)
+{
+    int CV = cx->sa[2], CQ = cx->C;
+    size_t P = (size_t)cx->sa[0] * cx->sa[1];
+    for (size_t p = 0; p < P; p++) {
+        const T *g = cx->dy + p * CQ, *v = cx->a + p * CV;
+        for (int ii = 0; ii < CV; ii++) {
+            T acc = 0;
+            for (int j = 0; j < CQ; j++) {
+                acc += g[j] * cx->b[ii * CQ + j];
+                if (cx->dbb)
+                    cx->dbb[ii * CQ + j] += v[ii] * g[j];
+            }
+            if (cx->da)
+                cx->da[p * CV + ii] += acc;
+        }
     }
+}
+
+/* ---- the slot executor: dispatch by op kind ---------------------------- */
+
+/* The forward and backward pass of every op kind (input: none). */
+typedef struct FN(op) {
+    void (*fwd)(const FN(ctx) *);
+    void (*bwd)(const FN(ctx) *);
+} FN(op);
+
+static const FN(op) FN(ops)[VSR_OP_COUNT_] = {
+    [VSR_OP_CONV2D] = {FN(fwd_conv2d), FN(bwd_conv2d)},
+    [VSR_OP_RELU] = {FN(fwd_act), FN(bwd_act)},
+    [VSR_OP_LEAKY_RELU] = {FN(fwd_act), FN(bwd_act)},
+    [VSR_OP_PRELU] = {FN(fwd_act), FN(bwd_act)},
+    [VSR_OP_GELU] = {FN(fwd_act), FN(bwd_act)},
+    [VSR_OP_SIGMOID] = {FN(fwd_act), FN(bwd_act)},
+    [VSR_OP_CLIP] = {FN(fwd_act), FN(bwd_act)},
+    [VSR_OP_ADD] = {FN(fwd_add_mul), FN(bwd_add_mul)},
+    [VSR_OP_MUL] = {FN(fwd_add_mul), FN(bwd_add_mul)},
+    [VSR_OP_SCALE] = {FN(fwd_scale), FN(bwd_scale)},
+    [VSR_OP_CONCAT] = {FN(fwd_concat), FN(bwd_concat)},
+    [VSR_OP_SLICE] = {FN(fwd_slice), FN(bwd_slice)},
+    [VSR_OP_CHANNEL_SHUFFLE] = {FN(fwd_channel_shuffle), FN(bwd_channel_shuffle)},
+    [VSR_OP_DEPTH_TO_SPACE] = {FN(fwd_depth_to_space), FN(bwd_depth_to_space)},
+    [VSR_OP_RESIZE_BILINEAR] = {FN(fwd_resize_bilinear), FN(bwd_resize_bilinear)},
+    [VSR_OP_RESIZE_NEAREST] = {FN(fwd_resize_nearest), FN(bwd_resize_nearest)},
+    [VSR_OP_LAYER_NORM] = {FN(fwd_layer_norm), FN(bwd_layer_norm)},
+    [VSR_OP_BATCH_NORM] = {FN(fwd_batch_norm), FN(bwd_batch_norm)},
+    [VSR_OP_GLOBAL_AVG_POOL] = {FN(fwd_pool), FN(bwd_pool)},
+    [VSR_OP_GLOBAL_STD_POOL] = {FN(fwd_pool), FN(bwd_pool)},
+    [VSR_OP_SOFTMAX] = {FN(fwd_softmax), FN(bwd_softmax)},
+    [VSR_OP_MATMUL_TN] = {FN(fwd_matmul_tn), FN(bwd_matmul_tn)},
+    [VSR_OP_MATMUL_PIXELS] = {FN(fwd_matmul_pixels), FN(bwd_matmul_pixels)},
+};
+
+static FN(ctx) FN(node_ctx)(const tr_net *n, tr_slot *s, int i)
+{
+    const vsr_node *nd = &n->g->nodes[i];
+    const int *so = &n->shp[3 * i];
+    FN(ctx) cx = {.n = n, .s = s, .i = i, .nd = nd, .so = so};
+    cx.sa = nd->n_in > 0 ? &n->shp[3 * nd->in[0]] : NULL;
+    cx.sb = nd->n_in > 1 ? &n->shp[3 * nd->in[1]] : NULL;
+    cx.y = (T *)s->act[i];
+    cx.a = nd->n_in > 0 ? (const T *)s->act[nd->in[0]] : NULL;
+    cx.b = nd->n_in > 1 ? (const T *)s->act[nd->in[1]] : NULL;
+    cx.N = (size_t)so[0] * so[1] * so[2];
+    cx.C = so[2];
+    return cx;
+}
+
+static void FN(forward_node)(const tr_net *n, tr_slot *s, int i)
+{
+    const FN(op) *op = &FN(ops)[n->g->nodes[i].op];
+    if (!op->fwd)
+        return;
+    FN(ctx) cx = FN(node_ctx)(n, s, i);
+    op->fwd(&cx);
 }
 
 /* Gradient of node i's output (s->grad[i]) pushed into its inputs and weights. */
 static void FN(backward_node)(const tr_net *n, tr_slot *s, int bidx, int i)
 {
     const vsr_node *nd = &n->g->nodes[i];
-    const int *so = &n->shp[3 * i];
-    const int *sa = nd->n_in > 0 ? &n->shp[3 * nd->in[0]] : NULL;
-    const int *sb = nd->n_in > 1 ? &n->shp[3 * nd->in[1]] : NULL;
-    const T *dy = (const T *)s->grad[i];
-    const T *y = (const T *)s->act[i];
-    const T *a = nd->n_in > 0 ? (const T *)s->act[nd->in[0]] : NULL;
-    const T *b = nd->n_in > 1 ? (const T *)s->act[nd->in[1]] : NULL;
-    T *da = nd->n_in > 0 && n->needs[nd->in[0]] ? (T *)s->grad[nd->in[0]] : NULL;
-    T *dbb = nd->n_in > 1 && n->needs[nd->in[1]] ? (T *)s->grad[nd->in[1]] : NULL;
-    const size_t N = (size_t)so[0] * so[1] * so[2];
-    const int C = so[2];
-    switch (nd->op) {
-    case VSR_OP_INPUT:
-        break;
-    case VSR_OP_CONV2D: {
-        tr_convg g;
-        FN(conv_geom)(&nd->conv, sa, so, &g);
-        const T *dpre = dy;
-        if (s->pre[i]) {
-            FN(actp) ap = FN(node_act)(n, nd, 1);
-            T *dsl = ap.type == VSR_ACT_PRELU ? FN(wg)(n, bidx, nd, 1 + (nd->conv.bias ? 1 : 0))
-                                              : NULL;
-            FN(act_bwd)(&ap, (const T *)s->pre[i], y, dy, (T *)s->tmp, dsl, N, C, 0, 0);
-            dpre = (const T *)s->tmp;
-        }
-        FN(conv_backward)
-        (n, s, &g, a, FN(wp)(n, nd, 0), dpre, FN(wg)(n, bidx, nd, 0),
-         nd->conv.bias ? FN(wg)(n, bidx, nd, 1) : NULL, da);
-        break;
-    }
-    case VSR_OP_RELU:
-    case VSR_OP_LEAKY_RELU:
-    case VSR_OP_PRELU:
-    case VSR_OP_GELU:
-    case VSR_OP_SIGMOID:
-    case VSR_OP_CLIP: {
-        FN(actp) ap = FN(node_act)(n, nd, 0);
-        T *dsl = nd->op == VSR_OP_PRELU ? FN(wg)(n, bidx, nd, 0) : NULL;
-        int ste = nd->op == VSR_OP_CLIP && n->ste_clip[i];
-        if (da)
-            FN(act_bwd)(&ap, a, y, dy, da, dsl, N, C, 1, ste);
-        else if (dsl) {
-            /* slopes only: run into the scratch buffer */
-            FN(act_bwd)(&ap, a, y, dy, (T *)s->tmp, dsl, N, C, 0, ste);
-        }
-        break;
-    }
-    case VSR_OP_ADD:
-    case VSR_OP_MUL: {
-        int m = FN(bmode)(sa, sb);
-        for (size_t k = 0; k < N; k++) {
-            size_t bk = m == 0 ? k : m == 1 ? k / (size_t)C : k % (size_t)C;
-            if (nd->op == VSR_OP_ADD) {
-                if (da)
-                    da[k] += dy[k];
-                if (dbb)
-                    dbb[bk] += dy[k];
-            } else {
-                if (da)
-                    da[k] += dy[k] * b[bk];
-                if (dbb)
-                    dbb[bk] += dy[k] * a[k];
-            }
-        }
-        break;
-    }
-    case VSR_OP_SCALE:
-        if (da)
-            for (size_t k = 0; k < N; k++)
-                da[k] += (T)nd->f0 * dy[k];
-        break;
-    case VSR_OP_CONCAT: {
-        size_t P = (size_t)so[0] * so[1];
-        int c0 = 0;
-        for (int k = 0; k < nd->n_in; k++) {
-            int ck = n->shp[3 * nd->in[k] + 2];
-            if (n->needs[nd->in[k]]) {
-                T *dk = (T *)s->grad[nd->in[k]];
-                for (size_t p = 0; p < P; p++)
-                    for (int c = 0; c < ck; c++)
-                        dk[p * ck + c] += dy[p * C + c0 + c];
-            }
-            c0 += ck;
-        }
-        break;
-    }
-    case VSR_OP_SLICE:
-        if (da) {
-            size_t P = (size_t)so[0] * so[1];
-            for (size_t p = 0; p < P; p++)
-                for (int c = 0; c < C; c++)
-                    da[p * sa[2] + nd->i0 + c] += dy[p * C + c];
-        }
-        break;
-    case VSR_OP_CHANNEL_SHUFFLE:
-        if (da) {
-            size_t P = (size_t)so[0] * so[1];
-            int gr = nd->i0, cpg = C / gr;
-            for (size_t p = 0; p < P; p++)
-                for (int gi = 0; gi < gr; gi++)
-                    for (int j = 0; j < cpg; j++)
-                        da[p * C + gi * cpg + j] += dy[p * C + j * gr + gi];
-        }
-        break;
-    case VSR_OP_DEPTH_TO_SPACE:
-        if (da) {
-            int r = nd->i0;
-            for (int Y = 0; Y < so[0]; Y++)
-                for (int X = 0; X < so[1]; X++) {
-                    T *d = da + ((size_t)(Y / r) * sa[1] + X / r) * sa[2] +
-                           (size_t)((Y % r) * r + X % r) * C;
-                    const T *g = dy + ((size_t)Y * so[1] + X) * C;
-                    for (int c = 0; c < C; c++)
-                        d[c] += g[c];
-                }
-        }
-        break;
-    case VSR_OP_RESIZE_NEAREST:
-        if (da) {
-            int f = nd->i0;
-            for (int Y = 0; Y < so[0]; Y++)
-                for (int X = 0; X < so[1]; X++) {
-                    T *d = da + ((size_t)(Y / f) * sa[1] + X / f) * C;
-                    const T *g = dy + ((size_t)Y * so[1] + X) * C;
-                    for (int c = 0; c < C; c++)
-                        d[c] += g[c];
-                }
-        }
-        break;
-    case VSR_OP_RESIZE_BILINEAR:
-        if (da) {
-            const tr_bil *bl = &n->bil[i];
-            for (int Y = 0; Y < so[0]; Y++)
-                for (int X = 0; X < so[1]; X++) {
-                    T *a0 = da + ((size_t)bl->yl[Y] * sa[1] + bl->xl[X]) * C;
-                    T *a1 = da + ((size_t)bl->yl[Y] * sa[1] + bl->xh[X]) * C;
-                    T *b0 = da + ((size_t)bl->yh[Y] * sa[1] + bl->xl[X]) * C;
-                    T *b1 = da + ((size_t)bl->yh[Y] * sa[1] + bl->xh[X]) * C;
-                    T wx = (T)bl->xw[X], wy = (T)bl->yw[Y];
-                    const T *g = dy + ((size_t)Y * so[1] + X) * C;
-                    for (int c = 0; c < C; c++) {
-                        T top = g[c] * ((T)1 - wy), bot = g[c] * wy;
-                        a0[c] += top * ((T)1 - wx);
-                        a1[c] += top * wx;
-                        b0[c] += bot * ((T)1 - wx);
-                        b1[c] += bot * wx;
-                    }
-                }
-        }
-        break;
-    case VSR_OP_LAYER_NORM: {
-        const T *gm = FN(wp)(n, nd, 0);
-        T *dg = FN(wg)(n, bidx, nd, 0), *dbt = FN(wg)(n, bidx, nd, 1);
-        size_t P = (size_t)so[0] * so[1];
-        for (size_t p = 0; p < P; p++) {
-            const T *x = a + p * C, *g = dy + p * C;
-            T mu = 0, var = 0;
-            for (int k = 0; k < C; k++)
-                mu += x[k];
-            mu /= (T)C;
-            for (int k = 0; k < C; k++)
-                var += (x[k] - mu) * (x[k] - mu);
-            var /= (T)C;
-            T inv = (T)1 / REAL_SQRT(var + (T)nd->f0);
-            T m1 = 0, m2 = 0;
-            for (int k = 0; k < C; k++) {
-                T xh = (x[k] - mu) * inv, dxh = g[k] * gm[k];
-                if (dg)
-                    dg[k] += g[k] * xh;
-                if (dbt)
-                    dbt[k] += g[k];
-                m1 += dxh;
-                m2 += dxh * xh;
-            }
-            m1 /= (T)C;
-            m2 /= (T)C;
-            if (da)
-                for (int k = 0; k < C; k++) {
-                    T xh = (x[k] - mu) * inv;
-                    da[p * C + k] += inv * (g[k] * gm[k] - m1 - xh * m2);
-                }
-        }
-        break;
-    }
-    case VSR_OP_BATCH_NORM: {
-        const T *gm = FN(wp)(n, nd, 0), *mu = FN(wp)(n, nd, 2), *vr = FN(wp)(n, nd, 3);
-        T *dg = FN(wg)(n, bidx, nd, 0), *dbt = FN(wg)(n, bidx, nd, 1);
-        T *inv = (T *)s->tmp; /* per channel, the same values per element */
-        for (int c = 0; c < C; c++)
-            inv[c] = (T)1 / REAL_SQRT(vr[c] + (T)nd->f0);
-        for (size_t k = 0, p = 0; p < N / (size_t)C; p++)
-            for (int c = 0; c < C; c++, k++) {
-                if (da)
-                    da[k] += dy[k] * gm[c] * inv[c];
-                if (dg)
-                    dg[c] += dy[k] * (a[k] - mu[c]) * inv[c];
-                if (dbt)
-                    dbt[c] += dy[k];
-            }
-        break;
-    }
-    case VSR_OP_GLOBAL_AVG_POOL:
-    case VSR_OP_GLOBAL_STD_POOL:
-        if (da) {
-            size_t P = (size_t)sa[0] * sa[1];
-            for (int c = 0; c < C; c++) {
-                if (nd->op == VSR_OP_GLOBAL_AVG_POOL) {
-                    T g = dy[c] / (T)P;
-                    for (size_t p = 0; p < P; p++)
-                        da[p * C + c] += g;
-                } else {
-                    double s1 = 0;
-                    for (size_t p = 0; p < P; p++)
-                        s1 += (double)a[p * C + c];
-                    T mu = (T)(s1 / (double)P);
-                    if (y[c] <= 0)
-                        continue;
-                    T g = dy[c] / ((T)P * y[c]);
-                    for (size_t p = 0; p < P; p++)
-                        da[p * C + c] += g * (a[p * C + c] - mu);
-                }
-            }
-        }
-        break;
-    case VSR_OP_SOFTMAX:
-        if (da) {
-            size_t P = (size_t)so[0] * so[1];
-            for (size_t p = 0; p < P; p++) {
-                const T *o = y + p * C, *g = dy + p * C;
-                T dot = 0;
-                for (int k = 0; k < C; k++)
-                    dot += o[k] * g[k];
-                for (int k = 0; k < C; k++)
-                    da[p * C + k] += o[k] * (g[k] - dot);
-            }
-        }
-        break;
-    case VSR_OP_MATMUL_TN: {
-        int CK = sa[2], CQ = sb[2];
-        size_t P = (size_t)sa[0] * sa[1];
-        T al = (T)nd->f0;
-        for (size_t p = 0; p < P; p++) {
-            const T *kp = a + p * CK, *qp = b + p * CQ;
-            if (da)
-                for (int ii = 0; ii < CK; ii++) {
-                    T acc = 0;
-                    for (int j = 0; j < CQ; j++)
-                        acc += dy[ii * CQ + j] * qp[j];
-                    da[p * CK + ii] += al * acc;
-                }
-            if (dbb)
-                for (int j = 0; j < CQ; j++) {
-                    T acc = 0;
-                    for (int ii = 0; ii < CK; ii++)
-                        acc += dy[ii * CQ + j] * kp[ii];
-                    dbb[p * CQ + j] += al * acc;
-                }
-        }
-        break;
-    }
-    case VSR_OP_MATMUL_PIXELS: {
-        int CV = sa[2], CQ = C;
-        size_t P = (size_t)sa[0] * sa[1];
-        for (size_t p = 0; p < P; p++) {
-            const T *g = dy + p * CQ, *v = a + p * CV;
-            for (int ii = 0; ii < CV; ii++) {
-                T acc = 0;
-                for (int j = 0; j < CQ; j++) {
-                    acc += g[j] * b[ii * CQ + j];
-                    if (dbb)
-                        dbb[ii * CQ + j] += v[ii] * g[j];
-                }
-                if (da)
-                    da[p * CV + ii] += acc;
-            }
-        }
-        break;
-    }
-    default:
-        break;
-    }
+    const FN(op) *op = &FN(ops)[nd->op];
+    if (!op->bwd)
+        return;
+    FN(ctx) cx = FN(node_ctx)(n, s, i);
+    cx.bidx = bidx;
+    cx.dy = (const T *)s->grad[i];
+    cx.da = nd->n_in > 0 && n->needs[nd->in[0]] ? (T *)s->grad[nd->in[0]] : NULL;
+    cx.dbb = nd->n_in > 1 && n->needs[nd->in[1]] ? (T *)s->grad[nd->in[1]] : NULL;
+    op->bwd(&cx);
 }

@@ -1,6 +1,7 @@
 /*
  * Internals of vsr_train shared by its files. Nothing here is public API.
- * The net reads the engine's graph IR (engine_internal.h) read-only.
+ * The net walks the engine's graph IR read-only through engine/engine_node.h
+ * (the part-internal node-walk header meant for train/, not engine_internal.h).
  */
 #ifndef VSR_TRAIN_INTERNAL_H
 #define VSR_TRAIN_INTERNAL_H
@@ -8,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../engine/engine_internal.h"
+#include "../engine/engine_node.h"
 #include "conv_internal.h"
 #include "vsr/train.h"
 

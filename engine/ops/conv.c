@@ -6,6 +6,8 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../engine_internal.h"
@@ -47,14 +49,11 @@ static const float *wdata(const vsr_graph *g, int node, const char *role)
 static int act_from_node(const vsr_node *nd, vsr_act *a)
 {
     memset(a, 0, sizeof(*a));
-    switch (nd->op) {
-    case VSR_OP_RELU:
+    if (nd->op == VSR_OP_RELU)
         a->type = VSR_ACT_RELU;
-        return 0;
-    default:
+    else
         *a = nd->act;
-        return 0;
-    }
+    return 0;
 }
 
 int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
@@ -927,3 +926,58 @@ int vsr__conv_run(vsr_engine *e, int i, vsr_error *err)
                              e->g->nodes[i].name);
     return 0;
 }
+
+/* ---- the op ------------------------------------------------------------- */
+
+static int conv_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                      vsr_error *err)
+{
+    const vsr_conv_params *p = &nd->conv;
+    int cin = shp[3 * nd->in[0] + 2];
+    const int *a = &shp[3 * nd->in[0]];
+    if (cin % p->groups || p->cout % p->groups)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: %s: %d input / %d output channels not divisible by "
+                             "groups %d",
+                             g->name, nd->name, cin, p->cout, p->groups);
+    if (g->n_wts > nd->w_first && g->wts[nd->w_first].dims[2] != cin / p->groups)
+        return vsr_error_set(err, -EINVAL, "%s: %s: input has %d channels, weight expects %d",
+                             g->name, nd->name, cin, g->wts[nd->w_first].dims[2] * p->groups);
+    o[0] = (a[0] + p->stride - 1) / p->stride;
+    o[1] = (a[1] + p->stride - 1) / p->stride;
+    o[2] = p->cout;
+    return 0;
+}
+
+static int64_t conv_macs(const vsr_node *nd, const int *shp, const int *o)
+{
+    int cin = shp[3 * nd->in[0] + 2];
+    return (int64_t)o[0] * o[1] * o[2] * (cin / nd->conv.groups) * nd->conv.kh * nd->conv.kw;
+}
+
+static void conv_desc(const vsr_node *nd, const int *shp, char *buf, size_t cap)
+{
+    static const char *acts[] = {"", " relu", " leaky", " prelu", " clip", " sigmoid"};
+    const vsr_conv_params *c = &nd->conv;
+    int cin = shp[3 * nd->in[0] + 2];
+    int n = snprintf(buf, cap, "%dx%d %d->%d", c->kh, c->kw, cin, c->cout);
+    if (c->dilation > 1)
+        n += snprintf(buf + n, cap - (size_t)n, " d%d", c->dilation);
+    if (c->stride > 1)
+        n += snprintf(buf + n, cap - (size_t)n, " s%d", c->stride);
+    if (c->groups > 1)
+        n += snprintf(buf + n, cap - (size_t)n, " g%d", c->groups);
+    if (!c->bias)
+        n += snprintf(buf + n, cap - (size_t)n, " nobias");
+    snprintf(buf + n, cap - (size_t)n, "%s", acts[c->act.type]);
+}
+
+const vsr_op_def vsr__op_conv2d = {
+    .name = "conv2d",
+    .act = VSR_OP_ACT_NOT,
+    .infer = conv_infer,
+    .macs = conv_macs,
+    .desc = conv_desc,
+    .prepare = vsr__conv_prepare,
+    .run = vsr__conv_run,
+};

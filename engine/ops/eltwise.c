@@ -6,6 +6,8 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../engine_internal.h"
@@ -30,91 +32,14 @@ static float gelu(float x)
 
 static void pixels(const ew_task *t, const vsr_node *nd, float *a, const float *b, int n)
 {
-    int c = t->o.c;
-    size_t m = (size_t)n * c;
-    switch (nd->op) {
-    case VSR_OP_RELU:
-        for (size_t k = 0; k < m; k++)
-            a[k] = a[k] > 0.f ? a[k] : 0.f;
-        break;
-    case VSR_OP_LEAKY_RELU:
-        for (size_t k = 0; k < m; k++)
-            a[k] = a[k] >= 0.f ? a[k] : nd->act.alpha * a[k];
-        break;
-    case VSR_OP_PRELU:
-        for (size_t k = 0; k < m; k++)
-            a[k] = a[k] >= 0.f ? a[k] : t->pw[k % (size_t)c] * a[k];
-        break;
-    case VSR_OP_GELU:
-        for (size_t k = 0; k < m; k++)
-            a[k] = gelu(a[k]);
-        break;
-    case VSR_OP_SIGMOID:
-        for (size_t k = 0; k < m; k++)
-            a[k] = 1.f / (1.f + expf(-a[k]));
-        break;
-    case VSR_OP_CLIP: {
-        /* fminf(fmaxf(v, lo), hi) without the libm calls (NaN -> lo, as fmaxf) */
-        float lo = nd->act.lo, hi = nd->act.hi;
-        for (size_t k = 0; k < m; k++) {
-            float v = a[k] > lo ? a[k] : lo;
-            a[k] = v < hi ? v : hi;
-        }
-        break;
-    }
-    case VSR_OP_SCALE:
-        for (size_t k = 0; k < m; k++)
-            a[k] = nd->f0 * a[k] + nd->f1;
-        break;
-    case VSR_OP_ADD:
-    case VSR_OP_MUL:
-        for (size_t k = 0; k < m; k++) {
-            float bv = t->bmode == 0   ? b[k]
-                       : t->bmode == 1 ? b[k / (size_t)c]
-                                       : b[k % (size_t)c];
-            a[k] = nd->op == VSR_OP_ADD ? a[k] + bv : a[k] * bv;
-        }
-        break;
-    case VSR_OP_BATCH_NORM: /* pw: scale[c], shift[c] */
-        for (size_t k = 0; k < m; k++)
-            a[k] = a[k] * t->pw[k % (size_t)c] + t->pw[c + k % (size_t)c];
-        break;
-    case VSR_OP_LAYER_NORM:
-        for (int p = 0; p < n; p++) {
-            float *x = a + (size_t)p * c;
-            float mu = 0.f, var = 0.f;
-            for (int k = 0; k < c; k++)
-                mu += x[k];
-            mu /= (float)c;
-            for (int k = 0; k < c; k++)
-                var += (x[k] - mu) * (x[k] - mu);
-            var /= (float)c;
-            float inv = 1.f / sqrtf(var + nd->f0);
-            for (int k = 0; k < c; k++)
-                x[k] = t->pw[k] * (x[k] - mu) * inv + t->pw[c + k];
-        }
-        break;
-    case VSR_OP_SOFTMAX:
-        for (int p = 0; p < n; p++) {
-            float *x = a + (size_t)p * c, mx = -INFINITY, s = 0.f;
-            for (int k = 0; k < c; k++)
-                mx = fmaxf(mx, x[k]);
-            for (int k = 0; k < c; k++)
-                s += (x[k] = expf(x[k] - mx));
-            for (int k = 0; k < c; k++)
-                x[k] /= s;
-        }
-        break;
-    default:
-        break;
-    }
+    vsr_ew_args args = {nd, t->pw, t->bmode, t->o.c};
+    vsr__op_def(nd->op)->pixels(&args, a, b, n);
 }
 
 /* Element-wise ops of one int8 value that unary_lut() tabulates. */
 static int lut_op(vsr_op_type op)
 {
-    return op == VSR_OP_RELU || op == VSR_OP_LEAKY_RELU || op == VSR_OP_GELU ||
-           op == VSR_OP_SIGMOID || op == VSR_OP_CLIP || op == VSR_OP_SCALE;
+    return (vsr__op_def(op)->flags & VSR_OPF_LUT) != 0;
 }
 
 /* An element-wise op of one int8 value: tabulate the float path (the same
@@ -282,3 +207,227 @@ int vsr__eltwise_prepare(vsr_engine *e, int no_fuse, vsr_error *err)
     }
     return 0;
 }
+
+/* ---- the ops: per-pixel float math and definitions ------------------------ */
+
+static void relu_px(const vsr_ew_args *t, float *a, const float *b, int n)
+{
+    (void)b;
+    size_t m = (size_t)n * t->c;
+    for (size_t k = 0; k < m; k++)
+        a[k] = a[k] > 0.f ? a[k] : 0.f;
+}
+
+static void leaky_px(const vsr_ew_args *t, float *a, const float *b, int n)
+{
+    (void)b;
+    size_t m = (size_t)n * t->c;
+    for (size_t k = 0; k < m; k++)
+        a[k] = a[k] >= 0.f ? a[k] : t->nd->act.alpha * a[k];
+}
+
+static void prelu_px(const vsr_ew_args *t, float *a, const float *b, int n)
+{
+    (void)b;
+    int c = t->c;
+    size_t m = (size_t)n * c;
+    for (size_t k = 0; k < m; k++)
+        a[k] = a[k] >= 0.f ? a[k] : t->pw[k % (size_t)c] * a[k];
+}
+
+static void gelu_px(const vsr_ew_args *t, float *a, const float *b, int n)
+{
+    (void)b;
+    size_t m = (size_t)n * t->c;
+    for (size_t k = 0; k < m; k++)
+        a[k] = gelu(a[k]);
+}
+
+static void sigmoid_px(const vsr_ew_args *t, float *a, const float *b, int n)
+{
+    (void)b;
+    size_t m = (size_t)n * t->c;
+    for (size_t k = 0; k < m; k++)
+        a[k] = 1.f / (1.f + expf(-a[k]));
+}
+
+static void clip_px(const vsr_ew_args *t, float *a, const float *b, int n)
+{
+    (void)b;
+    size_t m = (size_t)n * t->c;
+    /* fminf(fmaxf(v, lo), hi) without the libm calls (NaN -> lo, as fmaxf) */
+    float lo = t->nd->act.lo, hi = t->nd->act.hi;
+    for (size_t k = 0; k < m; k++) {
+        float v = a[k] > lo ? a[k] : lo;
+        a[k] = v < hi ? v : hi;
+    }
+}
+
+static void scale_px(const vsr_ew_args *t, float *a, const float *b, int n)
+{
+    (void)b;
+    size_t m = (size_t)n * t->c;
+    for (size_t k = 0; k < m; k++)
+        a[k] = t->nd->f0 * a[k] + t->nd->f1;
+}
+
+static void add_mul_px(const vsr_ew_args *t, float *a, const float *b, int n)
+{
+    int c = t->c;
+    size_t m = (size_t)n * c;
+    for (size_t k = 0; k < m; k++) {
+        float bv = t->bmode == 0 ? b[k] : t->bmode == 1 ? b[k / (size_t)c] : b[k % (size_t)c];
+        a[k] = t->nd->op == VSR_OP_ADD ? a[k] + bv : a[k] * bv;
+    }
+}
+
+static void batch_norm_px(const vsr_ew_args *t, float *a, const float *b, int n)
+{
+    (void)b;
+    int c = t->c; /* pw: scale[c], shift[c] */
+    size_t m = (size_t)n * c;
+    for (size_t k = 0; k < m; k++)
+        a[k] = a[k] * t->pw[k % (size_t)c] + t->pw[c + k % (size_t)c];
+}
+
+static void layer_norm_px(const vsr_ew_args *t, float *a, const float *b, int n)
+{
+    (void)b;
+    int c = t->c;
+    for (int p = 0; p < n; p++) {
+        float *x = a + (size_t)p * c;
+        float mu = 0.f, var = 0.f;
+        for (int k = 0; k < c; k++)
+            mu += x[k];
+        mu /= (float)c;
+        for (int k = 0; k < c; k++)
+            var += (x[k] - mu) * (x[k] - mu);
+        var /= (float)c;
+        float inv = 1.f / sqrtf(var + t->nd->f0);
+        for (int k = 0; k < c; k++)
+            x[k] = t->pw[k] * (x[k] - mu) * inv + t->pw[c + k];
+    }
+}
+
+static void softmax_px(const vsr_ew_args *t, float *a, const float *b, int n)
+{
+    (void)b;
+    int c = t->c;
+    for (int p = 0; p < n; p++) {
+        float *x = a + (size_t)p * c, mx = -INFINITY, s = 0.f;
+        for (int k = 0; k < c; k++)
+            mx = fmaxf(mx, x[k]);
+        for (int k = 0; k < c; k++)
+            s += (x[k] = expf(x[k] - mx));
+        for (int k = 0; k < c; k++)
+            x[k] /= s;
+    }
+}
+
+static int add_mul_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                         vsr_error *err)
+{
+    const int *a = &shp[3 * nd->in[0]], *b = &shp[3 * nd->in[1]];
+    if (!(a[0] == b[0] && a[1] == b[1] && (b[2] == a[2] || b[2] == 1)) &&
+        !(b[0] == 1 && b[1] == 1 && b[2] == a[2]))
+        return vsr_error_set(err, -EINVAL,
+                             "%s: %s: shapes %dx%dx%d and %dx%dx%d do not broadcast "
+                             "(b must match, have 1 channel, or be 1x1xC)",
+                             g->name, nd->name, a[0], a[1], a[2], b[0], b[1], b[2]);
+    memcpy(o, a, 3 * sizeof(int));
+    return 0;
+}
+
+static void clip_desc(const vsr_node *nd, const int *shp, char *buf, size_t cap)
+{
+    (void)shp;
+    snprintf(buf, cap, "[%g,%g]", nd->act.lo, nd->act.hi);
+}
+
+/* ---- prepared parameters (e->pw[i]) ---------------------------------------- */
+
+/* Store the n prepared floats p as e->pw[i] (owned by the engine), rounded to
+ * binary16 in FP16. p = NULL: out of memory. */
+static int pw_store(vsr_engine *e, int i, float *p, size_t n, vsr_error *err)
+{
+    if (!p)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", e->g->name);
+    if (e->prec == VSR_PREC_FP16)
+        for (size_t k = 0; k < n; k++)
+            p[k] = vsr_f16_to_f32(vsr_f32_to_f16(p[k]));
+    e->pw[i] = p;
+    return 0;
+}
+
+/* PReLU: the slopes expanded to one per channel. */
+static int prelu_prepare(vsr_engine *e, int i, vsr_error *err)
+{
+    const vsr_node *nd = &e->g->nodes[i];
+    int c = e->g->nodes[nd->in[0]].c;
+    const vsr_wt *w = &e->g->wts[nd->w_first];
+    float *p = malloc((size_t)c * sizeof(float));
+    if (p)
+        for (int k = 0; k < c; k++)
+            p[k] = w[0].data[nd->i0 ? 0 : k];
+    return pw_store(e, i, p, (size_t)c, err);
+}
+
+/* Layer norm: gamma[c], beta[c]. */
+static int layer_norm_prepare(vsr_engine *e, int i, vsr_error *err)
+{
+    const vsr_node *nd = &e->g->nodes[i];
+    int c = e->g->nodes[nd->in[0]].c;
+    const vsr_wt *w = &e->g->wts[nd->w_first];
+    float *p = malloc((size_t)2 * c * sizeof(float));
+    if (p) {
+        memcpy(p, w[0].data, (size_t)c * sizeof(float));
+        memcpy(p + c, w[1].data, (size_t)c * sizeof(float));
+    }
+    return pw_store(e, i, p, (size_t)2 * c, err);
+}
+
+/* Unfused batch norm: scale[c] = gamma / sqrt(var + eps), shift[c] = beta - mean * scale. */
+static int batch_norm_prepare(vsr_engine *e, int i, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    const vsr_node *nd = &g->nodes[i];
+    int c = g->nodes[nd->in[0]].c;
+    const vsr_wt *w = &g->wts[nd->w_first];
+    float *p = malloc((size_t)2 * c * sizeof(float));
+    if (p)
+        for (int k = 0; k < c; k++) {
+            float s = w[0].data[k] / sqrtf(w[3].data[k] + nd->f0);
+            if (!isfinite(s)) {
+                free(p);
+                return vsr_error_set(err, -EINVAL,
+                                     "%s: %s: batch norm scale of channel %d is not finite",
+                                     g->name, nd->name, k);
+            }
+            p[k] = s;
+            p[c + k] = w[1].data[k] - w[2].data[k] * s;
+        }
+    return pw_store(e, i, p, (size_t)2 * c, err);
+}
+
+#define EW_OP(id, nm, fl, ac, px, ...)                                                         \
+    const vsr_op_def vsr__op_##id = {.name = nm,                                               \
+                                     .flags = fl,                                              \
+                                     .act = ac,                                                \
+                                     .run = vsr__eltwise_run,                                  \
+                                     .pixels = px,                                             \
+                                     __VA_ARGS__}
+
+EW_OP(relu, "relu", VSR_OPF_CONV_ACT | VSR_OPF_LUT, VSR_ACT_RELU, relu_px);
+EW_OP(leaky_relu, "leaky_relu", VSR_OPF_CONV_ACT | VSR_OPF_LUT, VSR_ACT_LEAKY_RELU, leaky_px);
+EW_OP(prelu, "prelu", VSR_OPF_CONV_ACT, VSR_ACT_PRELU, prelu_px, .prepare = prelu_prepare);
+EW_OP(gelu, "gelu", VSR_OPF_LUT, VSR_OP_ACT_GELU, gelu_px);
+EW_OP(sigmoid, "sigmoid", VSR_OPF_CONV_ACT | VSR_OPF_LUT, VSR_ACT_SIGMOID, sigmoid_px);
+EW_OP(clip, "clip", VSR_OPF_CONV_ACT | VSR_OPF_LUT, VSR_ACT_CLIP, clip_px, .desc = clip_desc);
+EW_OP(add, "add", 0, VSR_OP_ACT_NOT, add_mul_px, .infer = add_mul_infer);
+EW_OP(mul, "mul", 0, VSR_OP_ACT_NOT, add_mul_px, .infer = add_mul_infer);
+EW_OP(scale, "scale", VSR_OPF_LUT, VSR_OP_ACT_NOT, scale_px);
+EW_OP(layer_norm, "layer_norm", 0, VSR_OP_ACT_NOT, layer_norm_px,
+      .prepare = layer_norm_prepare);
+EW_OP(batch_norm, "batch_norm", 0, VSR_OP_ACT_NOT, batch_norm_px,
+      .prepare = batch_norm_prepare);
+EW_OP(softmax, "softmax", VSR_OPF_KEEP_F32, VSR_OP_ACT_NOT, softmax_px);

@@ -5,6 +5,8 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../engine_internal.h"
@@ -13,6 +15,7 @@ typedef struct misc_task {
     vsr_engine *e;
     int i;
     vsr_tview a, b, o;
+    size_t hw; /* input pixels */
     int nchunks;
     int err;
     float amat[1024]; /* matmul_pixels: A */
@@ -116,7 +119,74 @@ static void matpix_row(void *ctx, size_t y)
     }
 }
 
-int vsr__misc_run(vsr_engine *e, int i, vsr_error *err)
+static int bilinear_exec(vsr_engine *e, misc_task *t, const vsr_node *nd, vsr_error *err)
+{
+    int nc = e->nthreads * 4;
+    t->nchunks = nc < t->o.h ? nc : t->o.h;
+    vsr__parallel(e, bilinear_chunk, t, (size_t)t->nchunks);
+    if (t->err)
+        return vsr_error_set(err, t->err, "%s: %s: out of memory", e->g->name, nd->name);
+    return 0;
+}
+
+static int pool_exec(vsr_engine *e, misc_task *t, const vsr_node *nd, vsr_error *err)
+{
+    size_t hw = t->hw;
+    int C = t->a.c;
+    double s[1024] = {0}, s2[1024] = {0};
+    float px[1024], out[1024];
+    if (C > 1024)
+        return vsr_error_set(err, -ENOTSUP, "%s: %s: more than 1024 channels", e->g->name,
+                             nd->name);
+    for (size_t p = 0; p < hw; p++) {
+        vsr__load_f32(&t->a, p * C, (size_t)C, px);
+        for (int c = 0; c < C; c++) {
+            s[c] += px[c];
+            s2[c] += (double)px[c] * px[c];
+        }
+    }
+    for (int c = 0; c < C; c++) {
+        double mu = s[c] / (double)hw, var = s2[c] / (double)hw - mu * mu;
+        out[c] = nd->op == VSR_OP_GLOBAL_AVG_POOL ? (float)mu : (float)sqrt(var > 0 ? var : 0);
+    }
+    vsr__store_f32(&t->o, 0, (size_t)C, out);
+    return 0;
+}
+
+static int matmul_tn_exec(vsr_engine *e, misc_task *t, const vsr_node *nd, vsr_error *err)
+{
+    size_t hw = t->hw;
+    int CK = t->a.c, CQ = t->b.c;
+    if (CK > 64 || CQ > 64)
+        return vsr_error_set(err, -ENOTSUP, "%s: %s: matmul_tn supports up to 64 channels",
+                             e->g->name, nd->name);
+    double acc[64 * 64] = {0};
+    float k[64], q[64], out[64 * 64];
+    for (size_t p = 0; p < hw; p++) {
+        vsr__load_f32(&t->a, p * CK, (size_t)CK, k);
+        vsr__load_f32(&t->b, p * CQ, (size_t)CQ, q);
+        for (int a = 0; a < CK; a++)
+            for (int b = 0; b < CQ; b++)
+                acc[a * CQ + b] += (double)k[a] * q[b];
+    }
+    for (int a = 0; a < CK * CQ; a++)
+        out[a] = (float)(acc[a] * nd->f0);
+    vsr__store_f32(&t->o, 0, (size_t)(CK * CQ), out);
+    return 0;
+}
+
+static int matmul_pixels_exec(vsr_engine *e, misc_task *t, const vsr_node *nd, vsr_error *err)
+{
+    if (t->a.c > 64 || t->o.c > 64)
+        return vsr_error_set(err, -ENOTSUP, "%s: %s: matmul_pixels supports up to 64 channels",
+                             e->g->name, nd->name);
+    vsr__load_f32(&t->b, 0, (size_t)(t->a.c * t->o.c), t->amat);
+    vsr__parallel(e, matpix_row, t, (size_t)t->o.h);
+    return 0;
+}
+
+static int misc_run(vsr_engine *e, int i, vsr_error *err,
+                    int (*exec)(vsr_engine *, misc_task *, const vsr_node *, vsr_error *))
 {
     const vsr_node *nd = &e->g->nodes[i];
     misc_task *t = calloc(1, sizeof(*t));
@@ -128,77 +198,112 @@ int vsr__misc_run(vsr_engine *e, int i, vsr_error *err)
     if (nd->n_in > 1)
         t->b = vsr__tensor(e, nd->in[1]);
     t->o = vsr__tensor(e, e->plan.dst[i]);
-    int rc = 0;
-    size_t hw = (size_t)t->a.h * t->a.w;
-    switch (nd->op) {
-    case VSR_OP_RESIZE_BILINEAR: {
-        int nc = e->nthreads * 4;
-        t->nchunks = nc < t->o.h ? nc : t->o.h;
-        vsr__parallel(e, bilinear_chunk, t, (size_t)t->nchunks);
-        if (t->err)
-            rc = vsr_error_set(err, t->err, "%s: %s: out of memory", e->g->name, nd->name);
-        break;
-    }
-    case VSR_OP_GLOBAL_AVG_POOL:
-    case VSR_OP_GLOBAL_STD_POOL: {
-        int C = t->a.c;
-        double s[1024] = {0}, s2[1024] = {0};
-        float px[1024], out[1024];
-        if (C > 1024) {
-            rc = vsr_error_set(err, -ENOTSUP, "%s: %s: more than 1024 channels", e->g->name,
-                               nd->name);
-            break;
-        }
-        for (size_t p = 0; p < hw; p++) {
-            vsr__load_f32(&t->a, p * C, (size_t)C, px);
-            for (int c = 0; c < C; c++) {
-                s[c] += px[c];
-                s2[c] += (double)px[c] * px[c];
-            }
-        }
-        for (int c = 0; c < C; c++) {
-            double mu = s[c] / (double)hw, var = s2[c] / (double)hw - mu * mu;
-            out[c] =
-                nd->op == VSR_OP_GLOBAL_AVG_POOL ? (float)mu : (float)sqrt(var > 0 ? var : 0);
-        }
-        vsr__store_f32(&t->o, 0, (size_t)C, out);
-        break;
-    }
-    case VSR_OP_MATMUL_TN: {
-        int CK = t->a.c, CQ = t->b.c;
-        if (CK > 64 || CQ > 64) {
-            rc = vsr_error_set(err, -ENOTSUP, "%s: %s: matmul_tn supports up to 64 channels",
-                               e->g->name, nd->name);
-            break;
-        }
-        double acc[64 * 64] = {0};
-        float k[64], q[64], out[64 * 64];
-        for (size_t p = 0; p < hw; p++) {
-            vsr__load_f32(&t->a, p * CK, (size_t)CK, k);
-            vsr__load_f32(&t->b, p * CQ, (size_t)CQ, q);
-            for (int a = 0; a < CK; a++)
-                for (int b = 0; b < CQ; b++)
-                    acc[a * CQ + b] += (double)k[a] * q[b];
-        }
-        for (int a = 0; a < CK * CQ; a++)
-            out[a] = (float)(acc[a] * nd->f0);
-        vsr__store_f32(&t->o, 0, (size_t)(CK * CQ), out);
-        break;
-    }
-    case VSR_OP_MATMUL_PIXELS:
-        if (t->a.c > 64 || t->o.c > 64) {
-            rc =
-                vsr_error_set(err, -ENOTSUP, "%s: %s: matmul_pixels supports up to 64 channels",
-                              e->g->name, nd->name);
-            break;
-        }
-        vsr__load_f32(&t->b, 0, (size_t)(t->a.c * t->o.c), t->amat);
-        vsr__parallel(e, matpix_row, t, (size_t)t->o.h);
-        break;
-    default:
-        rc = vsr_error_set(err, -ENOTSUP, "%s: %s: op %s not handled", e->g->name, nd->name,
-                           vsr_op_name(nd->op));
-    }
+    t->hw = (size_t)t->a.h * t->a.w;
+    int rc = exec(e, t, nd, err);
     free(t);
     return rc;
 }
+
+static int bilinear_run(vsr_engine *e, int i, vsr_error *err)
+{
+    return misc_run(e, i, err, bilinear_exec);
+}
+static int pool_run(vsr_engine *e, int i, vsr_error *err)
+{
+    return misc_run(e, i, err, pool_exec);
+}
+static int matmul_tn_run(vsr_engine *e, int i, vsr_error *err)
+{
+    return misc_run(e, i, err, matmul_tn_exec);
+}
+static int matmul_pixels_run(vsr_engine *e, int i, vsr_error *err)
+{
+    return misc_run(e, i, err, matmul_pixels_exec);
+}
+
+/* ---- the ops ------------------------------------------------------------ */
+
+const vsr_op_def vsr__op_resize_bilinear = {
+    .name = "resize_bilinear",
+    .act = VSR_OP_ACT_NOT,
+    .infer = vsr__resize_infer,
+    .desc = vsr__resize_desc,
+    .run = bilinear_run,
+};
+
+static int pool_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                      vsr_error *err)
+{
+    (void)g, (void)err;
+    o[0] = 1, o[1] = 1, o[2] = shp[3 * nd->in[0] + 2];
+    return 0;
+}
+
+const vsr_op_def vsr__op_global_avg_pool = {
+    .name = "global_avg_pool",
+    .flags = VSR_OPF_GLOBAL,
+    .act = VSR_OP_ACT_NOT,
+    .infer = pool_infer,
+    .run = pool_run,
+};
+
+const vsr_op_def vsr__op_global_std_pool = {
+    .name = "global_std_pool",
+    .flags = VSR_OPF_GLOBAL,
+    .act = VSR_OP_ACT_NOT,
+    .infer = pool_infer,
+    .run = pool_run,
+};
+
+static int matmul_tn_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                           vsr_error *err)
+{
+    const int *a = &shp[3 * nd->in[0]], *b = &shp[3 * nd->in[1]];
+    if (a[0] != b[0] || a[1] != b[1])
+        return vsr_error_set(err, -EINVAL, "%s: %s: K is %dx%d but Q is %dx%d", g->name,
+                             nd->name, a[0], a[1], b[0], b[1]);
+    o[0] = 1, o[1] = a[2], o[2] = b[2];
+    return 0;
+}
+
+static int64_t matmul_tn_macs(const vsr_node *nd, const int *shp, const int *o)
+{
+    const int *k = &shp[3 * nd->in[0]];
+    return (int64_t)k[0] * k[1] * o[1] * o[2];
+}
+
+const vsr_op_def vsr__op_matmul_tn = {
+    .name = "matmul_tn",
+    .flags = VSR_OPF_GLOBAL | VSR_OPF_F32_OUT,
+    .act = VSR_OP_ACT_NOT,
+    .infer = matmul_tn_infer,
+    .macs = matmul_tn_macs,
+    .run = matmul_tn_run,
+};
+
+static int matmul_pixels_infer(const vsr_graph *g, const vsr_node *nd, const int *shp, int *o,
+                               vsr_error *err)
+{
+    const int *a = &shp[3 * nd->in[0]], *b = &shp[3 * nd->in[1]];
+    if (b[0] != 1 || b[1] != a[2])
+        return vsr_error_set(err, -EINVAL,
+                             "%s: %s: A must be 1 x %d x Cq (V has %d channels), is "
+                             "%dx%dx%d",
+                             g->name, nd->name, a[2], a[2], b[0], b[1], b[2]);
+    o[0] = a[0], o[1] = a[1], o[2] = b[2];
+    return 0;
+}
+
+static int64_t matmul_pixels_macs(const vsr_node *nd, const int *shp, const int *o)
+{
+    const int *v = &shp[3 * nd->in[0]];
+    return (int64_t)o[0] * o[1] * v[2] * o[2];
+}
+
+const vsr_op_def vsr__op_matmul_pixels = {
+    .name = "matmul_pixels",
+    .act = VSR_OP_ACT_NOT,
+    .infer = matmul_pixels_infer,
+    .macs = matmul_pixels_macs,
+    .run = matmul_pixels_run,
+};

@@ -10,7 +10,7 @@
 #include <assert.h>
 #include <immintrin.h>
 
-#include "../engine_internal.h"
+#include "../engine_kernels.h"
 
 /* acc += broadcast(*x) * w with the {1to32} memory broadcast folded into the FMA (GCC
  * would emit vpbroadcastw, a shuffle-port uop per pixel competing with the FMAs). */

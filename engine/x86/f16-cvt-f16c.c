@@ -1,7 +1,8 @@
 /* binary16 <-> binary32 rows with F16C (round to nearest even, like the scalar twins). */
 #include <immintrin.h>
 
-#include "../engine_internal.h"
+#include "../engine_kernels.h"
+#include "vsr/engine.h" /* the scalar binary16 conversions */
 
 void vsr_f16_f32_cvt__f16c(const uint16_t *src, float *dst, size_t n)
 {

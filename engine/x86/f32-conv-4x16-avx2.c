@@ -6,7 +6,7 @@
 #include <assert.h>
 #include <immintrin.h>
 
-#include "../engine_internal.h"
+#include "../engine_kernels.h"
 
 static __m256i lane_mask(int nv)
 {

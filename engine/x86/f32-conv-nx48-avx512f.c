@@ -11,7 +11,7 @@
 #include <assert.h>
 #include <immintrin.h>
 
-#include "../engine_internal.h"
+#include "../engine_kernels.h"
 
 static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p, const float *in,
                                                         float *out, int cob, const int NC,

@@ -10,7 +10,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "../engine_internal.h"
+#include "../engine_kernels.h"
 
 static inline __m512i round_shift(__m512i prod, __m512i sh)
 {

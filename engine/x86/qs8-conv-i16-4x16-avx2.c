@@ -12,7 +12,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "../engine_internal.h"
+#include "../engine_kernels.h"
 
 static inline __m256i round_shift(__m256i prod, __m256i sh)
 {

@@ -12,7 +12,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "../engine_internal.h"
+#include "../engine_kernels.h"
 
 /*
  * round(p / 2^s), ties away from zero, as an arithmetic shift: for p >= 0 it is

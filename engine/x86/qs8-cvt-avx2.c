@@ -8,7 +8,7 @@
  */
 #include <immintrin.h>
 
-#include "../engine_internal.h"
+#include "../engine_kernels.h"
 
 void vsr_qs8_f32_cvt__avx2(const int8_t *src, float *dst, size_t n, float scale, int zp)
 {

@@ -12,7 +12,7 @@
  */
 #include <immintrin.h>
 
-#include "../engine_internal.h"
+#include "../engine_kernels.h"
 
 void vsr_u8_lut_ukernel__avx2(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut)
 {

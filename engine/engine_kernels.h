@@ -1,0 +1,171 @@
+/*
+ * engine_kernels.h: what a microkernel needs and nothing more: the INT8
+ * fixed-point helpers, the microkernel parameter block and signatures, the
+ * kernel table. Included by the engine/x86/ files and by engine_internal.h.
+ */
+#ifndef VSR_ENGINE_KERNELS_H
+#define VSR_ENGINE_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Round-to-nearest-even float -> int8 with (scale, zp), saturating. */
+/* The same result without the libm call (nearbyintf is not inlined at the baseline
+ * ISA): |x| < 2^22 rounds to nearest even through the 1.5 * 2^23 magic number in
+ * the default rounding mode; larger values are integers already; NaN stays NaN. */
+static inline int8_t vsr__quantize1_fast(float v, float inv_scale, int zp)
+{
+    float x = v * inv_scale;
+    if (x < 4194304.f && x > -4194304.f) /* (IEEE: not folded without -ffast-math) */
+        x = (x + 12582912.f) - 12582912.f;
+    float q = x + (float)zp;
+    if (!(q >= -128.f))
+        return -128;
+    if (q > 127.f)
+        return 127;
+    return (int8_t)q;
+}
+
+/* ---- INT8 fixed point -------------------------------------------------- */
+
+/*
+ * Requantization: r = round(acc * M / 2^S), one rounding of the exact 64-bit
+ * product, ties away from zero; M in [2^30, 2^31), 1 <= S <= 62.
+ */
+static inline int64_t vsr__requant(int32_t acc, int32_t m, int s)
+{
+    int64_t p = (int64_t)acc * (int64_t)m;
+    int64_t half = (int64_t)1 << (s - 1);
+    return p >= 0 ? (p + half) >> s : -((-p + half) >> s);
+}
+static inline int8_t vsr__requant_clamp(int32_t acc, int32_t m, int s, int zp, int lo, int hi)
+{
+    int64_t r = vsr__requant(acc, m, s) + zp;
+    if (r < lo)
+        r = lo;
+    if (r > hi)
+        r = hi;
+    return (int8_t)r;
+}
+/* Real multiplier -> (M, S). -ERANGE when real >= 2^31 or not finite/positive. */
+int vsr__quant_multiplier(double real, int32_t *m, int *s);
+/* Activation qparams from a float range [lo, hi] (widened to contain 0). */
+void vsr__quant_from_range(float lo, float hi, float *scale, int *zp);
+
+/* ---- kernels ------------------------------------------------------------ */
+
+/* Parameters of a dense stride-1 conv microkernel over interior pixels. */
+typedef struct vsr_conv_uk {
+    int kh, kw, dil;
+    int cin, cout;
+    ptrdiff_t in_row; /* elements between input rows */
+    int ncob;         /* cout blocks of 16 */
+    /* FP32: weights [cob][ky][kx][ci][16], bias [ncob*16] */
+    const float *wf;
+    const float *bf;
+    float minv, maxv; /* fused relu/clip clamp */
+    /* INT8 (VNNI layout): weights [cob][ky][kx][ci4][16][4] int8, cin4 = ceil(cin/4) */
+    int cin4;
+    const int8_t *wq;
+    const int32_t *bq; /* bias - (128 + zp_x) * sum(w), per channel [ncob*16] */
+    const int32_t *qm; /* multipliers [ncob*16] */
+    const int32_t *qs; /* shifts [ncob*16] (as int32) */
+    int zp_out, qmin, qmax;
+    /* INT8 (AVX2 int16 layout): weights [cob][ky][kx][ci2][16][2] int16, bias [ncob*16];
+     * the input is pre-widened to int16 as x - zp_in (padding 0) */
+    const int16_t *w16;
+    const int32_t *b16;
+    /* int16 kernels: 1 = store the raw int32 accumulators (bias + sum (x - zp_in) * w,
+     * pixel stride cout) to out, which then points to int32_t, instead of requantizing
+     * (convs with a float epilogue: sigmoid / leaky / PReLU) */
+    int acc32;
+    /* FP16 native (binary16 FMAs): weights [cob32][ky][kx][ci][32] binary16, bias
+     * [ncob32*32], clamp bounds as binary16 bits; input and output rows binary16 */
+    int ncob32;
+    const uint16_t *wh;
+    const uint16_t *bh;
+    uint16_t minh, maxh;
+} vsr_conv_uk;
+
+/*
+ * out: n output pixels of one row, each cout values, pixel stride cout.
+ * in: the input pixel under the top-left tap of the first output pixel.
+ */
+typedef void (*vsr_f32_conv_ukernel)(const vsr_conv_uk *p, const float *in, float *out, int n);
+typedef void (*vsr_qs8_conv_ukernel)(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                     int n);
+
+void vsr_f32_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const float *in, float *out,
+                                       int n);
+void vsr_f32_conv_ukernel_4x32__avx512f(const vsr_conv_uk *p, const float *in, float *out,
+                                        int n);
+void vsr_f32_conv_ukernel_nx48__avx512f(const vsr_conv_uk *p, const float *in, float *out,
+                                        int n);
+void vsr_f32_conv_ukernel_4x16__avx2(const vsr_conv_uk *p, const float *in, float *out, int n);
+void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                       int n);
+void vsr_qs8_conv_ukernel_4x16__avx512vnni(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                           int n);
+/* The same with input bytes already biased to unsigned (x ^ 0x80), as the driver
+ * copies them when the table has qs8_conv_u8. */
+void vsr_qs8_conv_ukernel_u8_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                          int n);
+void vsr_qs8_conv_ukernel_u8_nx48__avx512vnni(const vsr_conv_uk *p, const int8_t *in,
+                                              int8_t *out, int n);
+typedef void (*vsr_qs8_conv_i16_ukernel)(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
+                                         int n);
+void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
+                                           int n);
+void vsr_qs8_conv_i16_ukernel_4x16__avx2(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
+                                         int n);
+
+/* FP16 native conv: every multiply-add rounded to binary16 (the scalar twin rounds
+ * the FP32 product-sum, exact product, to binary16 at each step). */
+typedef void (*vsr_f16_conv_ukernel)(const vsr_conv_uk *p, const uint16_t *in, uint16_t *out,
+                                     int n);
+void vsr_f16_conv_ukernel_1x32__scalar(const vsr_conv_uk *p, const uint16_t *in, uint16_t *out,
+                                       int n);
+void vsr_f16_conv_ukernel_nx64__avx512fp16(const vsr_conv_uk *p, const uint16_t *in,
+                                           uint16_t *out, int n);
+
+/* Row conversions with F16C (x86/f16-cvt-avx2.c) and their scalar twins. */
+typedef void (*vsr_f16_to_f32_fn)(const uint16_t *src, float *dst, size_t n);
+typedef void (*vsr_f32_to_f16_fn)(const float *src, uint16_t *dst, size_t n);
+void vsr_f16_f32_cvt__scalar(const uint16_t *src, float *dst, size_t n);
+void vsr_f32_f16_cvt__scalar(const float *src, uint16_t *dst, size_t n);
+void vsr_f16_f32_cvt__f16c(const uint16_t *src, float *dst, size_t n);
+void vsr_f32_f16_cvt__f16c(const float *src, uint16_t *dst, size_t n);
+
+/* INT8 rows: dequantize scale * (q - zp), quantize as vsr__quantize1_fast (x86/qs8-cvt-avx2.c
+ * and the scalar twins in tensor.c, bit-identical). */
+typedef void (*vsr_qs8_f32_cvt_fn)(const int8_t *src, float *dst, size_t n, float scale,
+                                   int zp);
+typedef void (*vsr_f32_qs8_cvt_fn)(const float *src, int8_t *dst, size_t n, float inv_scale,
+                                   int zp);
+void vsr_qs8_f32_cvt__scalar(const int8_t *src, float *dst, size_t n, float scale, int zp);
+void vsr_f32_qs8_cvt__scalar(const float *src, int8_t *dst, size_t n, float inv_scale, int zp);
+void vsr_qs8_f32_cvt__avx2(const int8_t *src, float *dst, size_t n, float scale, int zp);
+void vsr_f32_qs8_cvt__avx2(const float *src, int8_t *dst, size_t n, float inv_scale, int zp);
+/* dst[i] = lut[src[i] + 128]: an int8 -> int8 table of 256 entries (x86/u8-lut-avx2.c) */
+typedef void (*vsr_u8_lut_fn)(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut);
+void vsr_u8_lut_ukernel__scalar(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut);
+void vsr_u8_lut_ukernel__avx2(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut);
+
+/* Kernel table chosen once per engine. */
+typedef struct vsr_kernels {
+    unsigned isa;
+    vsr_f32_conv_ukernel f32_conv;
+    vsr_qs8_conv_ukernel qs8_conv;
+    vsr_qs8_conv_i16_ukernel qs8_conv_i16; /* when set, INT8 convs use the int16 layout */
+    vsr_f16_to_f32_fn f16_to_f32;
+    vsr_f32_to_f16_fn f32_to_f16;
+    vsr_qs8_conv_ukernel qs8_conv_u8;      /* when set, INT8 dense convs use it on x ^ 0x80 */
+    vsr_f16_conv_ukernel f16_conv;         /* FP16 native convs (opt.fp16_native), else NULL */
+    vsr_qs8_conv_i16_ukernel qs8_conv_acc; /* int16 layout, acc32 mode: float-epilogue convs */
+    vsr_qs8_f32_cvt_fn qs8_to_f32;
+    vsr_f32_qs8_cvt_fn f32_to_qs8;
+    vsr_u8_lut_fn lut8; /* 256-entry int8 tables (element-wise INT8 ops) */
+} vsr_kernels;
+void vsr__kernels_select(unsigned isa, vsr_kernels *k);
+
+#endif
