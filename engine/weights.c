@@ -27,18 +27,6 @@ struct vsr_weights {
     int n_t;
 };
 
-/* CRC-32 (IEEE 802.3, reflected, as zlib), bitwise: the files are small. */
-static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
 /* ---- writer ------------------------------------------------------------- */
 
 typedef struct wbuf {
@@ -124,7 +112,7 @@ int vsr_weights_save(const vsr_graph *g, const char *path, vsr_error *err)
             put_u32(&b, u);
         }
     }
-    put_u32(&b, crc32_update(0, b.p, b.n));
+    put_u32(&b, vsr_crc32(0, b.p, b.n));
     if (b.oom || h.oom) {
         free(b.p);
         return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
@@ -232,7 +220,7 @@ static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
         return vsr_error_set(err, -EINVAL, "%s: truncated (%zu bytes)", path, r->n);
     uint32_t stored = (uint32_t)r->p[r->n - 4] | (uint32_t)r->p[r->n - 3] << 8 |
                       (uint32_t)r->p[r->n - 2] << 16 | (uint32_t)r->p[r->n - 1] << 24;
-    if (crc32_update(0, r->p, r->n - 4) != stored)
+    if (vsr_crc32(0, r->p, r->n - 4) != stored)
         return vsr_error_set(err, -EINVAL,
                              "%s: checksum mismatch: the file is corrupt or truncated", path);
     r->n -= 4;
@@ -325,35 +313,11 @@ static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
 int vsr_weights_open(const char *path, vsr_weights **out, vsr_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        return vsr_error_set(err, -e, "%s: cannot open: %s", path, strerror(e));
-    }
     uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 65536;
-            uint8_t *q = realloc(buf, cap);
-            if (!q) {
-                free(buf);
-                fclose(f);
-                return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
-            }
-            buf = q;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (rerr) {
-        free(buf);
-        return vsr_error_set(err, -EIO, "%s: read error", path);
-    }
+    size_t n = 0;
+    int rc = vsr_read_file(path, SIZE_MAX, 0, &buf, &n, err);
+    if (rc)
+        return rc;
     vsr_weights *w = calloc(1, sizeof(*w));
     if (!w) {
         free(buf);
@@ -361,7 +325,7 @@ int vsr_weights_open(const char *path, vsr_weights **out, vsr_error *err)
     }
     snprintf(w->path, sizeof(w->path), "%s", path);
     rbuf r = {buf, n, 0, 0};
-    int rc = parse(w, &r, err);
+    rc = parse(w, &r, err);
     free(buf);
     if (rc) {
         vsr_weights_free(&w);

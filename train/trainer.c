@@ -36,13 +36,6 @@ typedef struct tr_run {
     double gscale;
 } tr_run;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void element(void *ctx, size_t bi)
 {
     tr_run *r = ctx;
@@ -218,26 +211,6 @@ static float *pixel_lr_scale(const vsr_graph *g, size_t np, float s)
     return f;
 }
 
-static int mkdirs(const char *path, vsr_error *err)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-        return vsr_error_set(err, -ENAMETOOLONG, "%s: path too long", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || !*p) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return vsr_error_set(err, -errno, "%s: cannot create: %s", buf,
-                                     strerror(errno));
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    return 0;
-}
-
 static int set_meta_fmt(vsr_graph *g, const char *k, vsr_error *err, const char *fmt, ...)
     VSR_PRINTF(4, 5);
 static int set_meta_fmt(vsr_graph *g, const char *k, vsr_error *err, const char *fmt, ...)
@@ -407,7 +380,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         return rc;
     snprintf(troot, sizeof(troot), "%s/%s", dir, VSR_DEMO_TRAIN_SUBDIR);
     snprintf(vroot, sizeof(vroot), "%s/%s", dir, VSR_DEMO_SUBDIR);
-    if ((rc = mkdirs(cfg->out_dir, err)))
+    if ((rc = vsr_mkdir_p(cfg->out_dir, err)))
         return rc;
     snprintf(curve, sizeof(curve), "%s/loss.tsv", cfg->out_dir);
 
@@ -490,7 +463,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         goto done;
     rc = 0;
     const unsigned char *mask = net->mask;
-    double t0 = now_s(), loss = NAN, val = NAN;
+    double t0 = vsr_clock_s(), loss = NAN, val = NAN;
     long step = start, limit = cfg->steps;
     int hook_rc = 0; /* a record hook's failure, returned after the checkpoint */
     if (hooks && hooks->stop_after > 0 && start + hooks->stop_after < limit)
@@ -533,7 +506,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         else
             fprintf(cf, "%.4f\n", val);
         if (hooks && hooks->record) {
-            double el = now_s() - t0;
+            double el = vsr_clock_s() - t0;
             int ck = step % cfg->ckpt_every == 0 || step == limit;
             int fl = ck || step % cfg->log_every == 0 || !isnan(val);
             vsr_train_progress pr = {
@@ -548,7 +521,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
             fflush(cf);
             /* after a hook failure, err already holds its message */
             vsr_error ck_err = {0};
-            if ((rc = save_ckpt(cfg, g, net, &adam, step, now_s() - t0, val, loss,
+            if ((rc = save_ckpt(cfg, g, net, &adam, step, vsr_clock_s() - t0, val, loss,
                                 hook_rc ? &ck_err : err))) {
                 if (hook_rc && err)
                     *err = ck_err;
@@ -561,7 +534,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         }
         if (hooks && hooks->progress &&
             (step % cfg->log_every == 0 || !isnan(val) || step == limit)) {
-            double el = now_s() - t0;
+            double el = vsr_clock_s() - t0;
             vsr_train_progress pr = {
                 step, cfg->steps, loss, lr, el > 0 ? (double)(step - start) / el : 0, val};
             hooks->progress(hooks->ctx, &pr);

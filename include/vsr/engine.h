@@ -461,15 +461,8 @@ void vsr_calib_free(vsr_calib **c);
 
 /* ==== engine ========================================================= */
 
-/** ISA bits for vsr_cpu_features() and vsr_engine_options.isa_mask. */
-enum {
-    VSR_ISA_AVX2 = 1u << 0,   /**< AVX2 + FMA + F16C */
-    VSR_ISA_AVX512 = 1u << 1, /**< AVX-512 F/BW/VL/DQ */
-    VSR_ISA_AVX512VNNI = 1u << 2,
-    VSR_ISA_AVX512FP16 = 1u << 3,
-};
-/** ISA bits this CPU and OS support (cpuid + xgetbv); computed once. */
-unsigned vsr_cpu_features(void);
+/* ISA bits (VSR_ISA_*), vsr_cpu_features() and VSR_FORCE_SCALAR: see vsr_cpu_isa() in core.h.
+ */
 /** "avx512vnni+avx512+avx2" style string of @p isa (static storage). */
 const char *vsr_isa_name(unsigned isa);
 
