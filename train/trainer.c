@@ -227,7 +227,7 @@ static int save_ckpt(const vsr_train_config *cfg, vsr_graph *g, vsr_train_net *n
                      const vsr_train_adam *adam, long step, double wall, double val,
                      double loss, vsr_error *err)
 {
-    char wpath[4096], opath[4096], tmp[4200];
+    char wpath[4096], opath[4096];
     snprintf(wpath, sizeof(wpath), "%s/%s.vsrw", cfg->out_dir, cfg->name);
     snprintf(opath, sizeof(opath), "%s/%s.opt.vsrw", cfg->out_dir, cfg->name);
     int rc = vsr_train_net_store(net, g, err);
@@ -262,12 +262,7 @@ static int save_ckpt(const vsr_train_config *cfg, vsr_graph *g, vsr_train_net *n
     vsr_train_blob bl[2] = {{"adam.m", adam->m, adam->n}, {"adam.v", adam->v, adam->n}};
     if ((rc = vsr_train_write_vsrw(opath, vsr_graph_name(g), kv, 3, bl, 2, err)))
         return rc;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", wpath);
-    if ((rc = vsr_weights_save(g, tmp, err)))
-        return rc;
-    if (rename(tmp, wpath) != 0)
-        return vsr_error_set(err, -errno, "%s: cannot rename into place", wpath);
-    return 0;
+    return vsr_weights_save(g, wpath, err); /* complete or not at all */
 }
 
 /* Load both halves; *step receives the checkpoint's step. */
