@@ -154,7 +154,8 @@ int vsr_size_mul_n(const int64_t *dims, int n, size_t *out);
 
 /**
  * Read the whole text file @p path (a config) into *@p out, NUL-terminated,
- * length in *@p len. The caller owns *out (free()); NULL on error. Errors:
+ * length in *@p len (vsr_read_file() with a 64 MiB limit and a NUL check).
+ * The caller owns *out (free()); NULL on error. Errors:
  * -ENOENT / -EIO when it cannot be opened or read, -EINVAL when it is larger
  * than 64 MiB or holds a NUL byte ("not @p what", e.g. "a YAML config"),
  * -ENOMEM.
