@@ -19,13 +19,6 @@
 
 enum { H = 180, W = 320, C = 28 };
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -134,9 +127,9 @@ int main(int argc, char **argv)
                     rc = vsr_engine_run(e, &err);
                 for (long r = 0; !rc && r < runs; r++) {
                     vsr_engine_profile_reset(e);
-                    double t0 = now_ms();
+                    double t0 = vsr_clock_ms();
                     rc = vsr_engine_run(e, &err);
-                    total[r] = now_ms() - t0;
+                    total[r] = vsr_clock_ms() - t0;
                     for (int i = 0; i < vsr_engine_layer_count(e); i++) {
                         vsr_layer_profile lp;
                         vsr_engine_layer_profile(e, i, &lp);

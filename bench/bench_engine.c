@@ -50,13 +50,6 @@ enum { H = 180, W = 320, S = 4, NPREC = 4 }; /* fp32, fp16, int8, fp16 native */
         }                                                                                      \
     } while (0)
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -166,12 +159,12 @@ static double peak_gops(pthreadpool_t pool, int nthreads, int kind)
     peak_ctx c = {.iters = 2000000, .kind = kind};
     double best = 0;
     for (int rep = 0; rep < 5; rep++) {
-        double t0 = now_s();
+        double t0 = vsr_clock_s();
         if (pool && nthreads > 1)
             pthreadpool_parallelize_1d(pool, peak_task, &c, (size_t)nthreads, 0);
         else
             peak_task(&c, 0);
-        double dt = now_s() - t0;
+        double dt = vsr_clock_s() - t0;
         double g = ops_per_iter[kind] * (double)c.iters * nthreads / dt * 1e-9;
         if (g > best)
             best = g;
@@ -460,11 +453,11 @@ static int bench_wait(const vsr_graph *g, const float *x, long runs, long thread
             CHECK(vsr_engine_set_input(e1, 0, x, H, W, 3, &err));
             CHECK(vsr_engine_set_input(en, 0, x, H, W, 3, &err));
             for (long r = -3; r < runs; r++) {
-                double t0 = now_s();
+                double t0 = vsr_clock_s();
                 CHECK(vsr_engine_run(e1, &err));
-                double t1s = now_s();
+                double t1s = vsr_clock_s();
                 CHECK(vsr_engine_run(en, &err));
-                double t2s = now_s();
+                double t2s = vsr_clock_s();
                 if (r >= 0)
                     t1[r] = (t1s - t0) * 1e3, tn[r] = (t2s - t1s) * 1e3;
             }
@@ -575,9 +568,9 @@ static int bench_model(const char *name, int h, int w, const char *weights, long
         for (int p = 0; p < NPREC; p++) {
             if (!e[p])
                 continue;
-            double t0 = now_s();
+            double t0 = vsr_clock_s();
             CHECK(vsr_engine_run(e[p], &err));
-            t[p][r] = (now_s() - t0) * 1e3;
+            t[p][r] = (vsr_clock_s() - t0) * 1e3;
         }
     printf("# bench_engine --model %s: %dx%d LR, %ld thread%s, %ld runs, ISA %s, %s weights\n",
            name, w, h, threads, threads > 1 ? "s" : "", runs, vsr_isa_name(vsr_cpu_features()),
@@ -874,17 +867,17 @@ int main(int argc, char **argv)
             if (!ta || !tb)
                 return fprintf(stderr, "bench_engine: out of memory\n"), 1;
             for (long r = -3; r < runs; r++) { /* 3 warm-up rounds */
-                double t0 = now_s();
+                double t0 = vsr_clock_s();
                 CHECK(vsr_engine_run(e, &err));
-                double t1 = now_s();
+                double t1 = vsr_clock_s();
                 if (r >= 0)
                     ta[r] = (t1 - t0) * 1e3;
 #ifdef VSR_HAVE_XNNPACK
                 if (xnn_ok) {
-                    t0 = now_s();
+                    t0 = vsr_clock_s();
                     if (xnn_invoke_runtime(xn.rt) != xnn_status_success)
                         return fprintf(stderr, "bench_engine: xnn_invoke_runtime failed\n"), 1;
-                    t1 = now_s();
+                    t1 = vsr_clock_s();
                     if (r >= 0)
                         tb[r] = (t1 - t0) * 1e3;
                 }
@@ -1008,20 +1001,20 @@ int main(int argc, char **argv)
             int nf = 0;
             for (int c = 0; c < vsr_dataset_clip_count(ds); c++) {
                 vsr_clip clip = {0};
-                double t0 = now_s();
+                double t0 = vsr_clock_s();
                 CHECK(vsr_dataset_load_frames(ds, c, 0, (int)e2e_frames, &clip, &err));
-                double t1 = now_s();
+                double t1 = vsr_clock_s();
                 t_load += t1 - t0;
                 for (int f = 0; f < clip.n_frames; f++) {
                     vsr_frame sr = {0};
                     CHECK(vsr_frame_alloc(&sr, clip.gt[f].width, clip.gt[f].height, 3, &err));
-                    t0 = now_s();
+                    t0 = vsr_clock_s();
                     CHECK(vsr_engine_set_input_frame(e, 0, &clip.lr[f], &err));
-                    double ta0 = now_s();
+                    double ta0 = vsr_clock_s();
                     CHECK(vsr_engine_run(e, &err));
-                    double ta1 = now_s();
+                    double ta1 = vsr_clock_s();
                     CHECK(vsr_engine_get_output_frame(e, 0, &sr, &err));
-                    t1 = now_s();
+                    t1 = vsr_clock_s();
                     if (getenv("BENCH_ENGINE_DEBUG"))
                         fprintf(stderr, "%dx%d: set %.2f run %.2f get %.2f ms\n",
                                 clip.lr[f].width, clip.lr[f].height, (ta0 - t0) * 1e3,
@@ -1029,7 +1022,7 @@ int main(int argc, char **argv)
                     double ps, ss;
                     CHECK(vsr_metrics_psnr(&clip.gt[f], &sr, S, 1, pool, &ps, &err));
                     CHECK(vsr_metrics_ssim(&clip.gt[f], &sr, S, 1, pool, &ss, &err));
-                    double t2 = now_s();
+                    double t2 = vsr_clock_s();
                     t_inf += t1 - t0;
                     t_met += t2 - t1;
                     psum += ps;

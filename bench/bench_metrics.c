@@ -30,6 +30,8 @@ static clockid_t clock_id = CLOCK_MONOTONIC;
 
 static double now_ms(void)
 {
+    if (clock_id == CLOCK_MONOTONIC)
+        return vsr_clock_ms();
     struct timespec t;
     clock_gettime(clock_id, &t);
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;

@@ -102,26 +102,6 @@ static void usage(FILE *out)
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static int mkdir_p(const char *path, vsr_error *err)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-        return vsr_error_set(err, -ENAMETOOLONG, "%s: path too long", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return vsr_error_set(err, -errno, "%s: cannot create folder: %s", buf,
-                                     strerror(errno));
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    return 0;
-}
-
 /* Everything one run allocates; freed by run_state_free(). */
 struct run_state {
     const vsr_models_entry *entry;
@@ -320,7 +300,7 @@ static int save_sr(const vsr_config *cfg, const vsr_sweep_run *r, const char *cl
         if (*p == '/')
             *p = '_';
     snprintf(dir, sizeof(dir), "%s/images/%s/%s", cfg->report_dir, key, clip);
-    int rc = mkdir_p(dir, err);
+    int rc = vsr_mkdir_p(dir, err);
     if (rc)
         return rc;
     snprintf(path, sizeof(path), "%s/%08d.png", dir, t);

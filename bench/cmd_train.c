@@ -74,15 +74,8 @@ typedef struct prog {
     long last_step;
     int db_failed;   /* a db write failed: err said so, no more writes */
     int interrupted; /* stopped on SIGINT */
-    struct timespec t0;
+    double t0;       /* vsr_clock_s() at the start */
 } prog;
-
-static double since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
-}
 
 /* Rows 1..@p upto of loss.tsv (step, loss, lr, val or empty) as points. */
 static int read_curve(const char *path, long upto, vsr_runlog_train_point **out, int *n,
@@ -125,7 +118,7 @@ static int read_curve(const char *path, long upto, vsr_runlog_train_point **out,
 static int on_start(void *ctx, long start, double bicubic, vsr_error *err)
 {
     prog *pg = ctx;
-    clock_gettime(CLOCK_MONOTONIC, &pg->t0);
+    pg->t0 = vsr_clock_s();
     pg->last_step = start;
     if (!pg->log)
         return 0;
@@ -341,8 +334,8 @@ int vsr_cmd_train(int argc, char **argv)
         const char *status = rc ? "failed" : pg.last_step >= cfg.steps ? "done" : "interrupted";
         int wrc = pg.n ? flush_points(&pg, &werr) : 0; /* steps after the last flush */
         if (!wrc)
-            wrc = vsr_runlog_train_finish(pg.log, pg.id, status, pg.last_step, since(&pg.t0),
-                                          rc ? err.msg : NULL, &werr);
+            wrc = vsr_runlog_train_finish(pg.log, pg.id, status, pg.last_step,
+                                          vsr_clock_s() - pg.t0, rc ? err.msg : NULL, &werr);
         if (wrc) {
             fprintf(stderr, "vsrbench train: %s\n", werr.msg);
             if (!rc)

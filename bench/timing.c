@@ -32,9 +32,7 @@
 
 double vsr_timing_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+    return vsr_clock_ms();
 }
 
 static int cmp_double(const void *a, const void *b)

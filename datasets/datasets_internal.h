@@ -33,8 +33,6 @@ int vsr_degrade_bd_ex(const vsr_frame *gt, int scale, int offset, int border, vs
 
 /* "a/b" into buf; -ENAMETOOLONG (naming both) when it does not fit. */
 int vsr_path_join(char *buf, size_t cap, const char *a, const char *b, vsr_error *err);
-/* mkdir -p (mode 0755); the message names the folder. */
-int vsr_mkdir_p(const char *path, vsr_error *err);
 /* 1 folder, 0 not there, -ENOTDIR something else. */
 int vsr_is_dir(const char *path);
 /* Remove a folder tree (best effort, used on failure and for temp dirs). */

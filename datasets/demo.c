@@ -333,12 +333,8 @@ static int build_set(const char *dir, const char *sub, const struct demo_clip *c
     }
     m.fp = NULL;
     vsr_rm_rf(final);
-    if (rename(tmp, final) != 0) {
-        int e = errno;
-        rc = vsr_error_set(err, -e, "%s: cannot rename %s into place: %s", final, tmp,
-                           strerror(e));
+    if ((rc = vsr_atomic_rename(tmp, final, err)) < 0) /* a folder: the whole set at once */
         goto fail;
-    }
     return 0;
 fail:
     if (m.fp)

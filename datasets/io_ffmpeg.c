@@ -254,41 +254,6 @@ static int64_t mem_seek(void *opaque, int64_t off, int whence)
     return p;
 }
 
-static int read_whole_file(const char *path, uint8_t **data, size_t *size, vsr_error *err)
-{
-    *data = NULL;
-    *size = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        int e = errno;
-        return vsr_error_set(err, -e, "%s: cannot open: %s", path, strerror(e));
-    }
-    int rc = 0;
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = vsr_error_set(err, -EINVAL, "%s: not a regular file", path);
-        goto done;
-    }
-    size_t n = (size_t)st.st_size;
-    uint8_t *buf = malloc(n + AV_INPUT_BUFFER_PADDING_SIZE);
-    if (!buf) {
-        rc = vsr_error_set(err, -ENOMEM, "%s: out of memory for %zu bytes", path, n);
-        goto done;
-    }
-    if (n && fread(buf, 1, n, fp) != n) {
-        int e = ferror(fp) ? errno : EIO;
-        free(buf);
-        rc = vsr_error_set(err, -e, "%s: read error: %s", path, strerror(e));
-        goto done;
-    }
-    memset(buf + n, 0, AV_INPUT_BUFFER_PADDING_SIZE);
-    *data = buf;
-    *size = n;
-done:
-    fclose(fp);
-    return rc;
-}
-
 /* Receive one decoded frame from @p dec, feeding packets from @p fmt. */
 static int decode_one(AVFormatContext *fmt, AVCodecContext *dec, int stream, AVPacket *pkt,
                       AVFrame *frame, int *flushed, const char *path, vsr_error *err)
@@ -404,7 +369,7 @@ int vsr_image_read(const char *path, int want_channels, vsr_frame *out, vsr_erro
     AVPacket *pkt = NULL;
     AVFrame *frame = NULL;
     char eb[128];
-    int rc = read_whole_file(path, &file, &size, err);
+    int rc = vsr_read_file(path, SIZE_MAX, AV_INPUT_BUFFER_PADDING_SIZE, &file, &size, err);
     if (rc < 0)
         return rc;
     if (size == 0) {

@@ -29,29 +29,6 @@ int vsr_is_dir(const char *path)
     return S_ISDIR(st.st_mode) ? 1 : -ENOTDIR;
 }
 
-int vsr_mkdir_p(const char *path, vsr_error *err)
-{
-    char buf[4096];
-    if ((size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf))
-        return vsr_error_set(err, -ENAMETOOLONG, "%s: path too long", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-                int e = errno;
-                return vsr_error_set(err, -e, "%s: cannot create folder: %s", buf, strerror(e));
-            }
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    if (vsr_is_dir(path) != 1)
-        return vsr_error_set(err, -ENOTDIR, "%s: exists and is not a folder", path);
-    return 0;
-}
-
 void vsr_rm_rf(const char *path)
 {
     struct stat st;

@@ -194,9 +194,8 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
                            e->opt.tile, e->opt.pad);
         goto fail;
     }
-    const char *fs = getenv("VSR_FORCE_SCALAR");
-    unsigned isa = vsr_cpu_features() & e->opt.isa_mask;
-    if (e->opt.force_scalar || (fs && fs[0] == '1'))
+    unsigned isa = vsr_cpu_isa() & e->opt.isa_mask;
+    if (e->opt.force_scalar)
         isa = 0;
     vsr__kernels_select(isa, &e->k);
     if (e->opt.fp16_native) {
@@ -313,13 +312,6 @@ int vsr__engine_plan(vsr_engine *e, int h, int w, vsr_error *err)
     return 0;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 int vsr__engine_run_once(vsr_engine *e, int h, int w, vsr_error *err)
 {
     const vsr_graph *g = e->g;
@@ -329,7 +321,7 @@ int vsr__engine_run_once(vsr_engine *e, int h, int w, vsr_error *err)
     for (int i = 0; i < g->n_nodes; i++) {
         if (!e->plan.exec[i] || g->nodes[i].op == VSR_OP_INPUT)
             continue;
-        uint64_t t0 = e->opt.profile ? now_ns() : 0;
+        uint64_t t0 = e->opt.profile ? vsr_clock_ns() : 0;
         if (i == e->tail.node)
             rc = vsr__tail_run(e, err);
         else
@@ -337,7 +329,7 @@ int vsr__engine_run_once(vsr_engine *e, int h, int w, vsr_error *err)
         if (rc)
             return rc;
         if (e->opt.profile) {
-            e->prof_ns[i] += now_ns() - t0;
+            e->prof_ns[i] += vsr_clock_ns() - t0;
             e->prof_calls[i]++;
         }
         if (e->hook) {

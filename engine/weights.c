@@ -1,8 +1,10 @@
 /*
- * The project's weights file (.vsrw): see engine.h for the byte layout.
+ * The project's weights file (.vsrw): see engine.h for the byte layout. The
+ * one writer (vsr_weights_write; the trainer's checkpoints use it too).
  * Everything is written and read byte by byte in little-endian order, so
  * the format does not depend on the host.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,18 +28,6 @@ struct vsr_weights {
     wtensor *t;
     int n_t;
 };
-
-/* CRC-32 (IEEE 802.3, reflected, as zlib), bitwise: the files are small. */
-static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
 
 /* ---- writer ------------------------------------------------------------- */
 
@@ -85,11 +75,90 @@ static void put_u32(wbuf *b, uint32_t v)
     put(b, c, 4);
 }
 
-static void put_str(wbuf *b, const char *s)
+/* A u16-length string; -EINVAL when it does not fit the length field. */
+static int put_str(wbuf *b, const char *s, const char *path, vsr_error *err)
 {
     size_t n = strlen(s);
+    if (n > 65535)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: a name or metadata string of %zu bytes (at most "
+                             "65535 fit); shorten \"%.32s...\"",
+                             path, n, s);
     put_u16(b, (unsigned)n);
     put(b, s, n);
+    return 0;
+}
+
+/* The whole file in @p b (CRC included). */
+static int serialize(wbuf *b, const char *path, const char *model, const char *const *kv,
+                     int n_meta, const vsr_weights_tensor *t, int n, vsr_error *err)
+{
+    int rc = 0;
+    put(b, "VSRW", 4);
+    put_u32(b, VSR_WEIGHTS_VERSION);
+    wbuf h = {0};
+    rc = put_str(&h, model, path, err);
+    put_u32(&h, (uint32_t)n_meta);
+    for (int i = 0; i < n_meta && !rc; i++)
+        if (!(rc = put_str(&h, kv[2 * i], path, err)))
+            rc = put_str(&h, kv[2 * i + 1], path, err);
+    put_u32(b, (uint32_t)h.n);
+    put(b, h.p, h.n);
+    b->oom |= h.oom;
+    free(h.p);
+    put_u32(b, (uint32_t)n);
+    for (int i = 0; i < n && !rc; i++) {
+        int64_t dims[4];
+        size_t count;
+        if (t[i].ndim < 1 || t[i].ndim > 4)
+            return vsr_error_set(err, -EINVAL, "%s: tensor %s: %d dims (1 to 4 fit)", path,
+                                 t[i].name, t[i].ndim);
+        for (int d = 0; d < t[i].ndim; d++)
+            dims[d] = t[i].dims[d];
+        if (vsr_size_mul_n(dims, t[i].ndim, &count))
+            return vsr_error_set(err, -EINVAL, "%s: tensor %s: a negative or too large dim",
+                                 path, t[i].name);
+        if ((rc = put_str(b, t[i].name, path, err)))
+            break;
+        put_u8(b, 0); /* f32 */
+        put_u8(b, (unsigned)t[i].ndim);
+        for (int d = 0; d < t[i].ndim; d++)
+            put_u32(b, (uint32_t)t[i].dims[d]);
+        for (size_t k = 0; k < count; k++) {
+            uint32_t u;
+            memcpy(&u, &t[i].data[k], 4);
+            put_u32(b, u);
+        }
+    }
+    if (rc)
+        return rc;
+    if (!b->oom)
+        put_u32(b, vsr_crc32(0, b->p, b->n));
+    if (b->oom)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
+    return 0;
+}
+
+int vsr_weights_write(const char *path, const char *model, const char *const *meta_kv,
+                      int n_meta, const vsr_weights_tensor *t, int n, vsr_error *err)
+{
+    if (n_meta < 0 || n < 0)
+        return vsr_error_set(err, -EINVAL, "%s: %d metadata pairs, %d tensors", path, n_meta,
+                             n);
+    wbuf b = {0};
+    int rc = serialize(&b, path, model, meta_kv, n_meta, t, n, err);
+    vsr_atomic_file af;
+    if (!rc && !(rc = vsr_atomic_open(&af, path, err))) {
+        if (fwrite(b.p, 1, b.n, af.f) != b.n) {
+            int e = errno ? errno : EIO;
+            vsr_atomic_abort(&af);
+            rc = vsr_error_set(err, -e, "%s: write failed: %s", path, strerror(e));
+        } else {
+            rc = vsr_atomic_commit(&af, err);
+        }
+    }
+    free(b.p);
+    return rc;
 }
 
 int vsr_weights_save(const vsr_graph *g, const char *path, vsr_error *err)
@@ -97,50 +166,26 @@ int vsr_weights_save(const vsr_graph *g, const char *path, vsr_error *err)
     int rc = vsr_graph_check_weights(g, err);
     if (rc)
         return rc;
-    wbuf b = {0};
-    put(&b, "VSRW", 4);
-    put_u32(&b, VSR_WEIGHTS_VERSION);
-    wbuf h = {0};
-    put_str(&h, g->name);
-    put_u32(&h, (uint32_t)g->n_meta);
-    for (int i = 0; i < g->n_meta; i++) {
-        put_str(&h, g->meta[i].key);
-        put_str(&h, g->meta[i].value);
-    }
-    put_u32(&b, (uint32_t)h.n);
-    put(&b, h.p, h.n);
-    free(h.p);
-    put_u32(&b, (uint32_t)g->n_wts);
-    for (int i = 0; i < g->n_wts; i++) {
-        const vsr_wt *w = &g->wts[i];
-        put_str(&b, w->name);
-        put_u8(&b, 0);
-        put_u8(&b, (unsigned)w->ndim);
-        for (int d = 0; d < w->ndim; d++)
-            put_u32(&b, (uint32_t)w->dims[d]);
-        for (size_t k = 0; k < w->count; k++) {
-            uint32_t u;
-            memcpy(&u, &w->data[k], 4);
-            put_u32(&b, u);
-        }
-    }
-    put_u32(&b, crc32_update(0, b.p, b.n));
-    if (b.oom || h.oom) {
-        free(b.p);
+    const char **kv = malloc(sizeof(*kv) * (2 * (size_t)g->n_meta + 1));
+    vsr_weights_tensor *t = malloc(sizeof(*t) * ((size_t)g->n_wts + 1));
+    if (!kv || !t) {
+        free(kv);
+        free(t);
         return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
     }
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        rc = -errno;
-        free(b.p);
-        return vsr_error_set(err, rc, "%s: cannot create: %s", path, strerror(-rc));
+    for (int i = 0; i < g->n_meta; i++) {
+        kv[2 * i] = g->meta[i].key;
+        kv[2 * i + 1] = g->meta[i].value;
     }
-    size_t wr = fwrite(b.p, 1, b.n, f);
-    int cl = fclose(f);
-    free(b.p);
-    if (wr != b.n || cl != 0)
-        return vsr_error_set(err, -EIO, "%s: write failed (disk full?)", path);
-    return 0;
+    for (int i = 0; i < g->n_wts; i++) {
+        const vsr_wt *w = &g->wts[i];
+        t[i] = (vsr_weights_tensor){w->name, w->ndim, {0}, w->data};
+        memcpy(t[i].dims, w->dims, sizeof(w->dims));
+    }
+    rc = vsr_weights_write(path, g->name, kv, g->n_meta, t, g->n_wts, err);
+    free(kv);
+    free(t);
+    return rc;
 }
 
 /* ---- reader ---------------------------------------------------------------- */
@@ -232,7 +277,7 @@ static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
         return vsr_error_set(err, -EINVAL, "%s: truncated (%zu bytes)", path, r->n);
     uint32_t stored = (uint32_t)r->p[r->n - 4] | (uint32_t)r->p[r->n - 3] << 8 |
                       (uint32_t)r->p[r->n - 2] << 16 | (uint32_t)r->p[r->n - 1] << 24;
-    if (crc32_update(0, r->p, r->n - 4) != stored)
+    if (vsr_crc32(0, r->p, r->n - 4) != stored)
         return vsr_error_set(err, -EINVAL,
                              "%s: checksum mismatch: the file is corrupt or truncated", path);
     r->n -= 4;
@@ -325,35 +370,11 @@ static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
 int vsr_weights_open(const char *path, vsr_weights **out, vsr_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        return vsr_error_set(err, -e, "%s: cannot open: %s", path, strerror(e));
-    }
     uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 65536;
-            uint8_t *q = realloc(buf, cap);
-            if (!q) {
-                free(buf);
-                fclose(f);
-                return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
-            }
-            buf = q;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (rerr) {
-        free(buf);
-        return vsr_error_set(err, -EIO, "%s: read error", path);
-    }
+    size_t n = 0;
+    int rc = vsr_read_file(path, SIZE_MAX, 0, &buf, &n, err);
+    if (rc)
+        return rc;
     vsr_weights *w = calloc(1, sizeof(*w));
     if (!w) {
         free(buf);
@@ -361,7 +382,7 @@ int vsr_weights_open(const char *path, vsr_weights **out, vsr_error *err)
     }
     snprintf(w->path, sizeof(w->path), "%s", path);
     rbuf r = {buf, n, 0, 0};
-    int rc = parse(w, &r, err);
+    rc = parse(w, &r, err);
     free(buf);
     if (rc) {
         vsr_weights_free(&w);

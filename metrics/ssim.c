@@ -81,29 +81,20 @@ static void gauss11(vsr_ssim_weights *w)
         w->g[d] = (float)(g[HALF + d] / sum);
 }
 
-/* ---- kernel selection (once per process) ---------------------------------- */
-
-static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
-static unsigned isa_cpu; /* written once under pthread_once */
-
-static void isa_detect(void)
-{
-    unsigned isa = 0;
-#if (defined(__x86_64__) || defined(_M_X64)) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        isa |= VSR_SSIM_ISA_AVX2;
-        if (__builtin_cpu_supports("avx512f"))
-            isa |= VSR_SSIM_ISA_AVX512F;
-    }
-#endif
-    isa_cpu = isa;
-}
+/* ---- kernel selection ------------------------------------------------------ */
 
 unsigned vsr_metrics_ssim_cpu_isa(void)
 {
-    pthread_once(&isa_once, isa_detect);
-    return isa_cpu;
+    /* core's detector (AVX2 there includes FMA; AVX512 includes F), which
+     * honours VSR_FORCE_SCALAR */
+    const unsigned cpu = vsr_cpu_isa();
+    unsigned isa = 0;
+    if (cpu & VSR_ISA_AVX2) {
+        isa |= VSR_SSIM_ISA_AVX2;
+        if (cpu & VSR_ISA_AVX512)
+            isa |= VSR_SSIM_ISA_AVX512F;
+    }
+    return isa;
 }
 
 typedef struct ssim_kernels {

@@ -79,7 +79,8 @@ enum {
     VSR_SSIM_ISA_AVX512F = 2,
 };
 
-/* The ISAs this CPU runs (VSR_SSIM_ISA_* bits; scalar is always there). */
+/* The ISAs this CPU runs (VSR_SSIM_ISA_* bits; scalar is always there), from
+ * vsr_cpu_isa(): 0 under VSR_FORCE_SCALAR=1. */
 unsigned vsr_metrics_ssim_cpu_isa(void);
 /* Name of the kernel set used for @p isa_mask ("scalar", "avx2", "avx512f"). */
 const char *vsr_metrics_ssim_isa_name(unsigned isa_mask);

@@ -257,45 +257,12 @@ done:
     return rc;
 }
 
-int vsr_models_read_file(const char *path, unsigned char **data, size_t *len, vsr_error *err)
-{
-    *data = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return vsr_error_set(err, -errno ? -errno : -EIO, "%s: cannot open: %s", path,
-                             strerror(errno));
-    int rc = 0;
-    unsigned char *buf = NULL;
-    long n;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        rc = vsr_error_set(err, -EIO, "%s: cannot determine file size", path);
-        goto done;
-    }
-    buf = malloc(n ? (size_t)n : 1);
-    if (!buf) {
-        rc = vsr_error_set(err, -ENOMEM, "%s: out of memory (%ld bytes)", path, n);
-        goto done;
-    }
-    if (n && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        rc = vsr_error_set(err, -EIO, "%s: short read", path);
-        goto done;
-    }
-    *data = buf;
-    *len = (size_t)n;
-    buf = NULL;
-done:
-    free(buf);
-    fclose(f);
-    return rc;
-}
-
 int vsr_models_npy_read(const char *path, vsr_models_npy *out, vsr_error *err)
 {
     unsigned char *buf;
     size_t len;
     memset(out, 0, sizeof(*out));
-    int rc = vsr_models_read_file(path, &buf, &len, err);
+    int rc = vsr_read_file(path, SIZE_MAX, 0, &buf, &len, err);
     if (rc)
         return rc;
     rc = vsr_models_npy_parse(buf, len, path, out, err);

@@ -894,7 +894,7 @@ int vsr_models_tflite_read(const char *path, vsr_models_tflite *out, vsr_error *
     unsigned char *buf;
     size_t len = 0;
     memset(out, 0, sizeof(*out));
-    int rc = vsr_models_read_file(path, &buf, &len, err);
+    int rc = vsr_read_file(path, SIZE_MAX, 0, &buf, &len, err);
     if (rc)
         return rc;
     rc = vsr_models_tflite_parse(buf, len, path, out, err);

@@ -23,31 +23,6 @@ void vsr_report_opts_init(vsr_report_opts *o)
     o->crop_zoom = 2;
 }
 
-static int mkdir_p(const char *path, vsr_error *err)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof(buf))
-        return vsr_error_set(err, -EINVAL, "--out: bad folder name");
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char c = buf[i];
-        buf[i] = '\0';
-        struct stat st;
-        if (stat(buf, &st) != 0) {
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return vsr_error_set(err, -errno, "%s: cannot create folder: %s", buf,
-                                     strerror(errno));
-        } else if (!S_ISDIR(st.st_mode)) {
-            return vsr_error_set(err, -ENOTDIR, "%s: exists and is not a folder", buf);
-        }
-        buf[i] = c;
-    }
-    return 0;
-}
-
 /*
  * The report must never write over its run log. --out may hold it
  * (OUT/runs.db is fine) but must not be it, and no file or folder the
@@ -263,11 +238,11 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
     snprintf(plotdir, sizeof(plotdir), "%s/plots", o->out);
     struct stat st_out;
     made_out = stat(o->out, &st_out) != 0;
-    if ((rc = mkdir_p(o->out, err)) || (plots && (rc = mkdir_p(plotdir, err))))
+    if ((rc = vsr_mkdir_p(o->out, err)) || (plots && (rc = vsr_mkdir_p(plotdir, err))))
         goto fail;
     if (o->formats & VSR_REPORT_CSV) {
         snprintf(path, sizeof(path), "%s/csv", o->out);
-        if ((rc = mkdir_p(path, err)))
+        if ((rc = vsr_mkdir_p(path, err)))
             goto fail;
     }
     if ((rc = vsr_report_group_keys(rows.v, rows.n, &groups, &ngroups, err)))

@@ -10,7 +10,7 @@ PKGS=(
   libsqlite3-dev                      # the run log
   libfyaml-dev                        # YAML configs with line numbers
   libcmocka-dev                       # unit tests
-  zlib1g-dev                          # crc32 sealing the crafted .vsrw files of the hostile-input test
+  zlib1g-dev                          # crc32: core/crc.c (.vsrw checksum) and the hostile-input test
   libpthreadpool-dev                  # the caller-owned thread pool
   gnuplot-nox                         # plots, driven through a pipe
   opencv-doc                          # real imagery for the demo dataset (vtest.avi, photos)

@@ -249,6 +249,179 @@ static void test_atomic_full_disk(void **state)
     vsr_test_rmtree(d);
 }
 
+/* mkdir -p: nested new folders, an existing one, repeated and trailing
+ * slashes, and a file in the way (at the end and in the middle). */
+static void test_mkdir_p(void **state)
+{
+    (void)state;
+    char d[256], p[512];
+    vsr_error err = {0};
+    struct stat st;
+    assert_non_null(vsr_test_tmpdir(d, sizeof(d)));
+    snprintf(p, sizeof(p), "%s/a/b//c/", d);
+    assert_int_equal(vsr_mkdir_p(p, &err), 0);
+    snprintf(p, sizeof(p), "%s/a/b/c", d);
+    assert_int_equal(stat(p, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(vsr_mkdir_p(p, &err), 0); /* exists: fine */
+    assert_int_equal(vsr_mkdir_p(d, &err), 0);
+    /* the mode is mkdir(1)'s: 0777 less the umask */
+    mode_t um = umask(022);
+    umask(um);
+    assert_int_equal(st.st_mode & 0777, 0777 & ~um);
+    /* a file where a folder should be */
+    snprintf(p, sizeof(p), "%s/a/file", d);
+    put_file(p, "x");
+    assert_int_equal(vsr_mkdir_p(p, &err), -ENOTDIR);
+    assert_non_null(strstr(err.msg, "a/file: exists and is not a folder"));
+    snprintf(p, sizeof(p), "%s/a/file/below/deeper", d);
+    assert_int_equal(vsr_mkdir_p(p, &err), -ENOTDIR);
+    assert_non_null(strstr(err.msg, "a/file: exists and is not a folder"));
+    assert_null(strchr(err.msg, '\n'));
+    assert_int_equal(vsr_mkdir_p("", &err), -EINVAL);
+    char longp[5000];
+    memset(longp, 'x', sizeof(longp) - 1);
+    longp[sizeof(longp) - 1] = '\0';
+    assert_int_equal(vsr_mkdir_p(longp, &err), -ENAMETOOLONG);
+    vsr_test_rmtree(d);
+}
+
+/* vsr_read_file: exact bytes (a file larger than the first buffer, with
+ * NULs), zeroed padding, the size limit at the byte, an empty file, a
+ * missing file, a folder, and a character device read to its end. */
+static void test_read_file(void **state)
+{
+    (void)state;
+    char d[256], p[512];
+    vsr_error err = {0};
+    assert_non_null(vsr_test_tmpdir(d, sizeof(d)));
+    snprintf(p, sizeof(p), "%s/big.bin", d);
+    enum { N = 200003 }; /* > 64 KiB and not a power of two */
+    uint8_t *want = malloc(N);
+    assert_non_null(want);
+    for (size_t i = 0; i < N; i++)
+        want[i] = (uint8_t)(i * 7 + (i >> 9)); /* NULs included */
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(want, 1, N, f), N);
+    assert_int_equal(fclose(f), 0);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(vsr_read_file(p, SIZE_MAX, 64, &buf, &len, &err), 0);
+    assert_int_equal(len, N);
+    assert_memory_equal(buf, want, N);
+    for (size_t i = 0; i < 64; i++)
+        assert_int_equal(buf[N + i], 0);
+    free(buf);
+    /* the limit: exactly N bytes pass, N - 1 do not */
+    assert_int_equal(vsr_read_file(p, N, 0, &buf, &len, &err), 0);
+    free(buf);
+    assert_int_equal(vsr_read_file(p, N - 1, 0, &buf, &len, &err), -EFBIG);
+    assert_null(buf);
+    assert_int_equal(len, 0);
+    assert_non_null(strstr(err.msg, "big.bin: larger than 200002 bytes"));
+    free(want);
+    /* empty: a buffer of only the padding */
+    snprintf(p, sizeof(p), "%s/empty", d);
+    put_file(p, "");
+    assert_int_equal(vsr_read_file(p, SIZE_MAX, 1, &buf, &len, &err), 0);
+    assert_non_null(buf);
+    assert_int_equal(len, 0);
+    assert_int_equal(buf[0], 0);
+    free(buf);
+    snprintf(p, sizeof(p), "%s/missing", d);
+    assert_int_equal(vsr_read_file(p, SIZE_MAX, 0, &buf, &len, &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "missing: cannot open"));
+    assert_int_equal(vsr_read_file(d, SIZE_MAX, 0, &buf, &len, &err), -EISDIR);
+    assert_non_null(strstr(err.msg, "is a folder, not a file"));
+    assert_null(buf);
+    assert_int_equal(vsr_read_file("/dev/null", SIZE_MAX, 0, &buf, &len, &err), 0);
+    assert_int_equal(len, 0);
+    free(buf);
+    /* the text reader keeps its contract on top: -EIO for a folder */
+    char *text = NULL;
+    assert_int_equal(vsr_read_text_file(d, "a YAML config", &text, &len, &err), -EIO);
+    assert_int_equal(err.code, -EIO);
+    assert_null(text);
+    vsr_test_rmtree(d);
+}
+
+/* The monotonic clock never goes back, and its three units read the same
+ * clock (each reading lies between the nanosecond readings around it). */
+static void test_clock(void **state)
+{
+    (void)state;
+    uint64_t prev = vsr_clock_ns();
+    for (int i = 0; i < 100000; i++) {
+        uint64_t t = vsr_clock_ns();
+        assert_true(t >= prev);
+        prev = t;
+    }
+    for (int i = 0; i < 100; i++) {
+        uint64_t a = vsr_clock_ns();
+        double ms = vsr_clock_ms();
+        uint64_t b = vsr_clock_ns();
+        double s = vsr_clock_s();
+        uint64_t c = vsr_clock_ns();
+        /* 1e-9 relative slack: the double conversions round */
+        assert_true(ms >= (double)a * 1e-6 * (1 - 1e-12) &&
+                    ms <= (double)b * 1e-6 * (1 + 1e-12));
+        assert_true(s >= (double)b * 1e-9 * (1 - 1e-12) && s <= (double)c * 1e-9 * (1 + 1e-12));
+    }
+}
+
+/* CPU features: what GCC's own detector (libgcc's __builtin_cpu_supports,
+ * cpuid + xgetbv as well) says, bit for bit; and VSR_FORCE_SCALAR=1 turns
+ * the usable set to scalar while the detected features stay. */
+static void test_cpu_features(void **state)
+{
+    (void)state;
+    unsetenv("VSR_FORCE_SCALAR");
+    unsigned f = vsr_cpu_features();
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
+                 __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512vl");
+    assert_int_equal(!!(f & VSR_ISA_AVX2), avx2); /* every AVX2 CPU has F16C */
+    assert_int_equal(!!(f & VSR_ISA_AVX512), avx512);
+    assert_int_equal(!!(f & VSR_ISA_AVX512VNNI),
+                     avx512 && __builtin_cpu_supports("avx512vnni"));
+#else
+    assert_int_equal(f, 0);
+#endif
+    /* the hierarchy kernel selection relies on */
+    if (f & VSR_ISA_AVX512)
+        assert_true(f & VSR_ISA_AVX2);
+    if (f & (VSR_ISA_AVX512VNNI | VSR_ISA_AVX512FP16))
+        assert_true(f & VSR_ISA_AVX512);
+    assert_int_equal(vsr_cpu_force_scalar(), 0);
+    assert_int_equal(vsr_cpu_isa(), f);
+    setenv("VSR_FORCE_SCALAR", "1", 1);
+    assert_int_equal(vsr_cpu_force_scalar(), 1);
+    assert_int_equal(vsr_cpu_isa(), 0);
+    assert_int_equal(vsr_cpu_features(), f); /* detection itself is unchanged */
+    setenv("VSR_FORCE_SCALAR", "0", 1);
+    assert_int_equal(vsr_cpu_force_scalar(), 0);
+    assert_int_equal(vsr_cpu_isa(), f);
+    unsetenv("VSR_FORCE_SCALAR");
+}
+
+/* CRC-32: the check value of the CRC catalogue (CRC-32/ISO-HDLC, as zlib
+ * and IEEE 802.3: "123456789" -> 0xCBF43926), the empty message, and a CRC
+ * continued over two pieces equals the CRC of the whole. */
+static void test_crc32(void **state)
+{
+    (void)state;
+    assert_int_equal(vsr_crc32(0, "123456789", 9), 0xCBF43926u);
+    assert_int_equal(vsr_crc32(0, "", 0), 0);
+    assert_int_equal(vsr_crc32(vsr_crc32(0, "1234", 4), "56789", 5), 0xCBF43926u);
+    /* the pangram's CRC-32 that Wikipedia's "Cyclic redundancy check" quotes */
+    assert_int_equal(vsr_crc32(0, "The quick brown fox jumps over the lazy dog", 43),
+                     0x414FA339u);
+}
+
 /*
  * vsr_yaml_guard: expect @p want (e.g. "t.yaml:2:4: ") and @p why in the
  * one-line error, or success when @p want is NULL. The byte classes come
@@ -392,7 +565,9 @@ int main(void)
         cmocka_unit_test(test_yaml_quotes),     cmocka_unit_test(test_frame_view),
         cmocka_unit_test(test_path_aliases),    cmocka_unit_test(test_atomic_full_disk),
         cmocka_unit_test(test_yaml_guard_utf8), cmocka_unit_test(test_yaml_guard_lines),
-        cmocka_unit_test(test_yaml_parse),
+        cmocka_unit_test(test_yaml_parse),      cmocka_unit_test(test_mkdir_p),
+        cmocka_unit_test(test_read_file),       cmocka_unit_test(test_clock),
+        cmocka_unit_test(test_cpu_features),    cmocka_unit_test(test_crc32),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -103,10 +103,7 @@ int vsr_train_net_create(const vsr_graph *g, int h, int w, const vsr_train_net_o
     n->input_grads = opt->input_grads ? 1 : 0;
     n->esz = n->dbl ? sizeof(double) : sizeof(float);
     if (!n->dbl) {
-        const char *fs = getenv("VSR_FORCE_SCALAR");
-        unsigned isa = vsr_cpu_features();
-        if (opt->force_scalar || (fs && fs[0] == '1'))
-            isa = 0;
+        unsigned isa = opt->force_scalar ? 0 : vsr_cpu_isa();
         vsr__train_conv_select(isa, &n->ck);
     }
     int nn = g->n_nodes, nw = g->n_wts;

@@ -36,13 +36,6 @@ typedef struct tr_run {
     double gscale;
 } tr_run;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void element(void *ctx, size_t bi)
 {
     tr_run *r = ctx;
@@ -218,26 +211,6 @@ static float *pixel_lr_scale(const vsr_graph *g, size_t np, float s)
     return f;
 }
 
-static int mkdirs(const char *path, vsr_error *err)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-        return vsr_error_set(err, -ENAMETOOLONG, "%s: path too long", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || !*p) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return vsr_error_set(err, -errno, "%s: cannot create: %s", buf,
-                                     strerror(errno));
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    return 0;
-}
-
 static int set_meta_fmt(vsr_graph *g, const char *k, vsr_error *err, const char *fmt, ...)
     VSR_PRINTF(4, 5);
 static int set_meta_fmt(vsr_graph *g, const char *k, vsr_error *err, const char *fmt, ...)
@@ -254,7 +227,7 @@ static int save_ckpt(const vsr_train_config *cfg, vsr_graph *g, vsr_train_net *n
                      const vsr_train_adam *adam, long step, double wall, double val,
                      double loss, vsr_error *err)
 {
-    char wpath[4096], opath[4096], tmp[4200];
+    char wpath[4096], opath[4096];
     snprintf(wpath, sizeof(wpath), "%s/%s.vsrw", cfg->out_dir, cfg->name);
     snprintf(opath, sizeof(opath), "%s/%s.opt.vsrw", cfg->out_dir, cfg->name);
     int rc = vsr_train_net_store(net, g, err);
@@ -289,12 +262,7 @@ static int save_ckpt(const vsr_train_config *cfg, vsr_graph *g, vsr_train_net *n
     vsr_train_blob bl[2] = {{"adam.m", adam->m, adam->n}, {"adam.v", adam->v, adam->n}};
     if ((rc = vsr_train_write_vsrw(opath, vsr_graph_name(g), kv, 3, bl, 2, err)))
         return rc;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", wpath);
-    if ((rc = vsr_weights_save(g, tmp, err)))
-        return rc;
-    if (rename(tmp, wpath) != 0)
-        return vsr_error_set(err, -errno, "%s: cannot rename into place", wpath);
-    return 0;
+    return vsr_weights_save(g, wpath, err); /* complete or not at all */
 }
 
 /* Load both halves; *step receives the checkpoint's step. */
@@ -407,7 +375,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         return rc;
     snprintf(troot, sizeof(troot), "%s/%s", dir, VSR_DEMO_TRAIN_SUBDIR);
     snprintf(vroot, sizeof(vroot), "%s/%s", dir, VSR_DEMO_SUBDIR);
-    if ((rc = mkdirs(cfg->out_dir, err)))
+    if ((rc = vsr_mkdir_p(cfg->out_dir, err)))
         return rc;
     snprintf(curve, sizeof(curve), "%s/loss.tsv", cfg->out_dir);
 
@@ -490,7 +458,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         goto done;
     rc = 0;
     const unsigned char *mask = net->mask;
-    double t0 = now_s(), loss = NAN, val = NAN;
+    double t0 = vsr_clock_s(), loss = NAN, val = NAN;
     long step = start, limit = cfg->steps;
     int hook_rc = 0; /* a record hook's failure, returned after the checkpoint */
     if (hooks && hooks->stop_after > 0 && start + hooks->stop_after < limit)
@@ -533,7 +501,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         else
             fprintf(cf, "%.4f\n", val);
         if (hooks && hooks->record) {
-            double el = now_s() - t0;
+            double el = vsr_clock_s() - t0;
             int ck = step % cfg->ckpt_every == 0 || step == limit;
             int fl = ck || step % cfg->log_every == 0 || !isnan(val);
             vsr_train_progress pr = {
@@ -548,7 +516,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
             fflush(cf);
             /* after a hook failure, err already holds its message */
             vsr_error ck_err = {0};
-            if ((rc = save_ckpt(cfg, g, net, &adam, step, now_s() - t0, val, loss,
+            if ((rc = save_ckpt(cfg, g, net, &adam, step, vsr_clock_s() - t0, val, loss,
                                 hook_rc ? &ck_err : err))) {
                 if (hook_rc && err)
                     *err = ck_err;
@@ -561,7 +529,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         }
         if (hooks && hooks->progress &&
             (step % cfg->log_every == 0 || !isnan(val) || step == limit)) {
-            double el = now_s() - t0;
+            double el = vsr_clock_s() - t0;
             vsr_train_progress pr = {
                 step, cfg->steps, loss, lr, el > 0 ? (double)(step - start) / el : 0, val};
             hooks->progress(hooks->ctx, &pr);

@@ -165,7 +165,7 @@ void vsr_timing_env_finish(const vsr_timing_env_acc *acc, int threads, vsr_timin
 int vsr_timing_noisy(const vsr_timing_stats *s, const vsr_timing_env *env, char *why,
                      size_t cap);
 
-/** Milliseconds on CLOCK_MONOTONIC (arbitrary origin; differences only). */
+/** Milliseconds on CLOCK_MONOTONIC (arbitrary origin; differences only): vsr_clock_ms(). */
 double vsr_timing_now_ms(void);
 
 /**

@@ -1,7 +1,9 @@
 /**
  * @file core.h
  * @brief Conventions every vsrbench part shares: errors, logging, frames,
- *        strict number parsing.
+ *        strict number parsing, and the helpers every part needs (whole
+ *        files, mkdir -p, a monotonic clock, CPU features, CRC-32, files
+ *        that appear complete or not at all).
  *
  * Errors. Every fallible function returns 0 on success or a negative errno
  * code (-EINVAL bad argument or data, -ENOENT missing file, -ENOMEM, -EIO,
@@ -10,7 +12,8 @@
  * went wrong and, where there is one, the fix. Nothing below main() exits
  * the process.
  *
- * Globals. The only process-wide mutable state is the log level. Everything
+ * Globals. The only process-wide mutable state is the log level (and the
+ * init-once CPU feature bits). Everything
  * else (thread pool, engine, database) is a context the caller passes in.
  */
 #ifndef VSR_CORE_H
@@ -151,13 +154,84 @@ int vsr_size_mul_n(const int64_t *dims, int n, size_t *out);
 
 /**
  * Read the whole text file @p path (a config) into *@p out, NUL-terminated,
- * length in *@p len. The caller owns *out (free()); NULL on error. Errors:
+ * length in *@p len (vsr_read_file() with a 64 MiB limit and a NUL check).
+ * The caller owns *out (free()); NULL on error. Errors:
  * -ENOENT / -EIO when it cannot be opened or read, -EINVAL when it is larger
  * than 64 MiB or holds a NUL byte ("not @p what", e.g. "a YAML config"),
  * -ENOMEM.
  */
 int vsr_read_text_file(const char *path, const char *what, char **out, size_t *len,
                        vsr_error *err);
+
+/**
+ * Read the whole file @p path into *@p out, followed by @p pad zero bytes
+ * (1 makes the contents a C string; FFmpeg's custom I/O wants
+ * AV_INPUT_BUFFER_PADDING_SIZE), its length without the padding in *@p len.
+ * Regular files, pipes and devices are read to their end. The caller owns
+ * *out (free()); it is NULL and *len 0 on error. Errors: the negative errno
+ * of open (-ENOENT, -EACCES, ...), -EISDIR for a folder, -EFBIG when it holds
+ * more than @p max bytes (SIZE_MAX: no limit), -EIO on a read error, -ENOMEM.
+ */
+int vsr_read_file(const char *path, size_t max, size_t pad, uint8_t **out, size_t *len,
+                  vsr_error *err);
+
+/* ---- folders ------------------------------------------------------------ */
+
+/**
+ * mkdir -p: create @p path and every missing folder above it (mode 0777
+ * less the umask). An existing folder is fine; a component that exists and
+ * is not a folder is -ENOTDIR ("X: exists and is not a folder"); an empty
+ * path -EINVAL; one of 4096 bytes or more -ENAMETOOLONG; a failed mkdir()
+ * its negative errno ("X: cannot create folder: ..."). Folders made before
+ * a failure stay.
+ */
+int vsr_mkdir_p(const char *path, vsr_error *err);
+
+/* ---- clock -------------------------------------------------------------- */
+
+/*
+ * CLOCK_MONOTONIC: an arbitrary origin, never steps back, unaffected by
+ * changes of the wall-clock time. Only differences mean anything. No state.
+ */
+/** Nanoseconds. */
+uint64_t vsr_clock_ns(void);
+/** Milliseconds. */
+double vsr_clock_ms(void);
+/** Seconds. */
+double vsr_clock_s(void);
+
+/* ---- CPU features -------------------------------------------------------- */
+
+/** ISA bits of vsr_cpu_features() (and of vsr_engine_options.isa_mask). */
+enum {
+    VSR_ISA_AVX2 = 1u << 0,   /**< AVX2 + FMA + F16C */
+    VSR_ISA_AVX512 = 1u << 1, /**< AVX-512 F/BW/VL/DQ */
+    VSR_ISA_AVX512VNNI = 1u << 2,
+    VSR_ISA_AVX512FP16 = 1u << 3,
+};
+/**
+ * ISA bits this CPU and OS support (cpuid + xgetbv: the OS saves the
+ * registers); 0 off x86. Detected once (init-once state), thread-safe; the
+ * environment does not change it (see vsr_cpu_isa()).
+ */
+unsigned vsr_cpu_features(void);
+/** 1 when the environment variable VSR_FORCE_SCALAR is set to "1..." (read on every call). */
+int vsr_cpu_force_scalar(void);
+/**
+ * The ISA bits every run-time kernel choice starts from: vsr_cpu_features(),
+ * or 0 (scalar kernels only) when vsr_cpu_force_scalar(). The engine, the
+ * trainer and the metrics all pick their kernels from this.
+ */
+unsigned vsr_cpu_isa(void);
+
+/* ---- checksums ----------------------------------------------------------- */
+
+/**
+ * CRC-32 (IEEE 802.3, reflected; zlib's crc32(), which computes it) of
+ * @p n bytes at @p p, continuing from @p crc (0 to start). The CRC of
+ * "123456789" is 0xCBF43926.
+ */
+uint32_t vsr_crc32(uint32_t crc, const void *p, size_t n);
 
 /* ---- output safety ------------------------------------------------------ */
 

@@ -461,15 +461,8 @@ void vsr_calib_free(vsr_calib **c);
 
 /* ==== engine ========================================================= */
 
-/** ISA bits for vsr_cpu_features() and vsr_engine_options.isa_mask. */
-enum {
-    VSR_ISA_AVX2 = 1u << 0,   /**< AVX2 + FMA + F16C */
-    VSR_ISA_AVX512 = 1u << 1, /**< AVX-512 F/BW/VL/DQ */
-    VSR_ISA_AVX512VNNI = 1u << 2,
-    VSR_ISA_AVX512FP16 = 1u << 3,
-};
-/** ISA bits this CPU and OS support (cpuid + xgetbv); computed once. */
-unsigned vsr_cpu_features(void);
+/* ISA bits (VSR_ISA_*), vsr_cpu_features() and VSR_FORCE_SCALAR: see vsr_cpu_isa() in core.h.
+ */
 /** "avx512vnni+avx512+avx2" style string of @p isa (static storage). */
 const char *vsr_isa_name(unsigned isa);
 
@@ -663,7 +656,28 @@ int vsr_graph_print_table(const vsr_graph *g, int h, int w, FILE *out, vsr_error
  */
 #define VSR_WEIGHTS_VERSION 1
 
-/** Save the graph's name, metadata and all its weights (all must be set). */
+/** One tensor for vsr_weights_write(); everything is borrowed. */
+typedef struct vsr_weights_tensor {
+    const char *name;
+    int ndim;          /**< 1 to 4 */
+    int dims[4];       /**< the first @c ndim are used, each >= 0 */
+    const float *data; /**< dims[0] x ... x dims[ndim-1] floats */
+} vsr_weights_tensor;
+
+/**
+ * Write a .vsrw file: model name @p model, @p n_meta metadata pairs
+ * (@p meta_kv = key0, value0, key1, value1, ...) and @p n tensors, all
+ * borrowed. The file appears complete or not at all (vsr_atomic_open()):
+ * on any error a previous file at @p path is left as it was. Errors:
+ * -EINVAL (a string of more than 65535 bytes, a bad shape), -ENOMEM, and
+ * the write errors of vsr_atomic_commit() (-ENOSPC, ...).
+ */
+int vsr_weights_write(const char *path, const char *model, const char *const *meta_kv,
+                      int n_meta, const vsr_weights_tensor *t, int n, vsr_error *err);
+/**
+ * Save the graph's name, metadata and all its weights (all must be set)
+ * through vsr_weights_write(), so the file appears complete or not at all.
+ */
 int vsr_weights_save(const vsr_graph *g, const char *path, vsr_error *err);
 /** Load @p path and set every weight of @p g (vsr_weights_open + apply + free). */
 int vsr_weights_load(vsr_graph *g, const char *path, vsr_error *err);

@@ -44,12 +44,6 @@ enum vsr_models_dtype {
 /** "float32", "int8", ... (static string). */
 const char *vsr_models_dtype_name(enum vsr_models_dtype dt);
 
-/**
- * Read a whole file into a malloc'ed buffer. On success *data (caller frees
- * with free()) and *len are set; on failure *data is NULL.
- */
-int vsr_models_read_file(const char *path, unsigned char **data, size_t *len, vsr_error *err);
-
 /* ---- NumPy .npy ---------------------------------------------------------- */
 
 /** One array from a .npy file (C order, little-endian data as stored). */

@@ -231,7 +231,8 @@ void vsr_train_adam_step(vsr_train_adam *a, float *params, const double *grad,
 /**
  * A key/value record + named float tensors, written in the engine's
  * weights file container (VSRW v1, CRC-32) so vsr_weights_open() reads it.
- * Written to "<path>.tmp" then renamed (never half-written).
+ * Written by vsr_weights_write() (never half-written); each blob is a 1-D
+ * tensor of 1 to 2^24 elements.
  */
 typedef struct vsr_train_blob {
     const char *name;

@@ -1,7 +1,7 @@
 /*
  * A tiny, independent PNG writer for the tests (stored deflate blocks, no
- * compression, no FFmpeg): lets the tests make gray, RGB, RGBA and 16-bit
- * PNGs whose pixels they know exactly.
+ * compression, no FFmpeg; the chunk CRC is core's vsr_crc32): lets the tests
+ * make gray, RGB, RGBA and 16-bit PNGs whose pixels they know exactly.
  */
 #ifndef VSR_TEST_PNGMINI_H
 #define VSR_TEST_PNGMINI_H
@@ -11,16 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t pngmini_crc(const uint8_t *p, size_t n, uint32_t c)
-{
-    c = ~c;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
+#include "vsr/core.h" /* vsr_crc32: the PNG chunk CRC is CRC-32 (test_core checks it) */
 
 static void pngmini_be32(uint8_t *p, uint32_t v)
 {
@@ -40,7 +31,7 @@ static void pngmini_chunk(FILE *fp, const char *type, const uint8_t *data, size_
     if (n)
         memcpy(t + 4, data, n);
     fwrite(t, 1, n + 4, fp);
-    pngmini_be32(b, pngmini_crc(t, n + 4, 0));
+    pngmini_be32(b, vsr_crc32(0, t, n + 4));
     fwrite(b, 1, 4, fp);
     free(t);
 }

@@ -1,4 +1,5 @@
 /* Weights file: round trip, corruption, truncation, mismatched graphs. */
+#include <dirent.h>
 #include <unistd.h>
 
 #include "engine_testutil.h"
@@ -154,12 +155,59 @@ static void test_missing_and_unknown_tensors(void **state)
     vsr_graph_free(&b);
 }
 
+/* vsr_weights_write, the one .vsrw writer: the bytes of a tiny file as
+ * engine.h lays them out, built by hand in Python (struct.pack, CRC from
+ * zlib.crc32); then a string too long for its u16 length is refused and
+ * leaves the previous file as it was, with no temporary file beside it. */
+static void test_write_bytes_and_refusal(void **state)
+{
+    (void)state;
+    vsr_error err = {0};
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    snprintf(path, sizeof(path), "%s/t.vsrw", dir);
+    static const uint8_t want[55] = {
+        0x56, 0x53, 0x52, 0x57, 0x01, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x01, 0x00,
+        0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x6b, 0x02, 0x00, 0x76, 0x76, 0x01, 0x00,
+        0x00, 0x00, 0x01, 0x00, 0x74, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x20, 0xc0, 0xbd, 0x41, 0xc8, 0x0c};
+    const float data[2] = {1.0f, -2.5f};
+    const char *kv[] = {"k", "vv"};
+    const vsr_weights_tensor t = {"t", 2, {1, 2}, data};
+    OK(vsr_weights_write(path, "m", kv, 1, &t, 1, &err));
+    size_t n = 0;
+    uint8_t *b = read_file(&n);
+    assert_int_equal(n, sizeof(want));
+    assert_memory_equal(b, want, sizeof(want));
+    free(b);
+    char *big = malloc(70000);
+    assert_non_null(big);
+    memset(big, 'a', 69999);
+    big[69999] = '\0';
+    const char *kv2[] = {"k", big};
+    assert_int_equal(vsr_weights_write(path, "m", kv2, 1, &t, 1, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "t.vsrw: a name or metadata string of 69999 bytes"));
+    free(big);
+    b = read_file(&n);
+    assert_int_equal(n, sizeof(want));
+    assert_memory_equal(b, want, sizeof(want));
+    free(b);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int others = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        others += e->d_name[0] != '.' && strcmp(e->d_name, "t.vsrw") != 0;
+    closedir(d);
+    assert_int_equal(others, 0); /* no t.vsrw.tmp-XXXXXX left */
+    vsr_test_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_corruption_truncation_mismatch),
         cmocka_unit_test(test_missing_and_unknown_tensors),
+        cmocka_unit_test(test_write_bytes_and_refusal),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

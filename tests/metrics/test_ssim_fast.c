@@ -331,6 +331,22 @@ static void test_y_conversion_exhaustive(void **state)
     vsr_frame_free(&f);
 }
 
+/* VSR_FORCE_SCALAR=1 picks the scalar kernels for the metrics too (core's
+ * vsr_cpu_isa()); without it the widest set the CPU has, as core detects. */
+static void test_force_scalar(void **state)
+{
+    (void)state;
+    setenv("VSR_FORCE_SCALAR", "1", 1);
+    assert_int_equal(vsr_metrics_ssim_cpu_isa(), 0);
+    assert_string_equal(vsr_metrics_ssim_isa_name(~0u), "scalar");
+    assert_true(vsr_metrics_rgb2y_row(~0u) == vsr_u8_rgb2y_row_1__scalar);
+    unsetenv("VSR_FORCE_SCALAR");
+    unsigned f = vsr_cpu_features();
+    assert_string_equal(vsr_metrics_ssim_isa_name(~0u), (f & VSR_ISA_AVX512) ? "avx512f"
+                                                        : (f & VSR_ISA_AVX2) ? "avx2"
+                                                                             : "scalar");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_kernels_match_scalar),
         cmocka_unit_test(test_isa_and_threads_same_bits),
         cmocka_unit_test(test_y_conversion_exhaustive),
+        cmocka_unit_test(test_force_scalar),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

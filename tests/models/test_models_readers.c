@@ -364,7 +364,7 @@ static void test_tflite_corrupt(void **state)
     unsigned char *buf;
     size_t len;
     vsr_error err = {0};
-    assert_int_equal(vsr_models_read_file(p, &buf, &len, &err), 0);
+    assert_int_equal(vsr_read_file(p, SIZE_MAX, 0, &buf, &len, &err), 0);
     vsr_models_tflite m;
     for (size_t cut = 0; cut < len; cut += 1 + cut / 16)
         assert_true(vsr_models_tflite_parse(buf, cut, "cut", &m, &err) < 0);
