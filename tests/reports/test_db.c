@@ -53,7 +53,8 @@ static void add_run(vsr_runlog *log, int64_t sweep, int64_t host, const char *ke
                           threads,
                           "abc1234",
                           "-O2",
-                          host};
+                          host,
+                          NULL};
     char hash[64];
     snprintf(hash, sizeof(hash), "hash-%s", key);
     run.config_hash = hash;
@@ -69,7 +70,8 @@ static void add_run(vsr_runlog *log, int64_t sweep, int64_t host, const char *ke
                              frames, nframes,
                              NULL,   0,
                              NULL,   NAN,
-                             0,      NULL};
+                             0,      NULL,
+                             NULL};
     int rc = vsr_runlog_run_finish(log, id, &res, &err);
     if (rc)
         print_error("%s\n", err.msg);
