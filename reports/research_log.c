@@ -83,6 +83,19 @@ static void dataset_label(char *buf, size_t cap, const vsr_report_row *r)
         snprintf(buf, cap, "%s %s", r->dataset, r->channel);
 }
 
+/* Attach @p note, or on any failure free the table: one line naming it. */
+static int finish_table(vsr_report_table *out, int rc, const char *note, const char *what,
+                        vsr_error *err)
+{
+    if (!rc && !(out->note = strdup(note)))
+        rc = -ENOMEM;
+    if (rc) {
+        vsr_report_table_free(out);
+        rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", what);
+    }
+    return rc;
+}
+
 int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_table *out,
                               vsr_error *err)
 {
@@ -116,22 +129,16 @@ int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_t
         vsr_report_fmt(a, sizeof(a), r->flops_log / 1e9, 3);
         rc |= vsr_report_cell(out, i, 7, r->flops_log, "%s", a);
     }
-    if (!rc) {
-        out->note = strdup(
-            "The research log's conventions (MODELS.md 0.2): Params = Keras count_params() "
-            "(BatchNorm counted as 4C, not folded; ELSR's shared PReLU slope not counted). "
-            "FLOPs = 2 x MACs + 1 per bias-add and per Add/Mul output element + 5 per softmax "
-            "element, per LR frame at 180x320 whatever the dataset's size (count.py's "
-            "'GFLOPs (ours)'; the log's MVSR rows are about 1.5% higher, see MODELS.md). "
-            "Runtime: median ms per LR frame of the dataset, with precision, threads, tile "
-            "and kernels (ISA). '-': not recorded (runs logged before run log v9).");
-        if (!out->note)
-            rc = -ENOMEM;
-    }
-    if (rc) {
-        vsr_report_table_free(out);
-        rc = vsr_error_set(err, -ENOMEM, "research table: out of memory");
-    }
+    rc = finish_table(
+        out, rc,
+        "The research log's conventions (MODELS.md 0.2): Params = Keras count_params() "
+        "(BatchNorm counted as 4C, not folded; ELSR's shared PReLU slope not counted). "
+        "FLOPs = 2 x MACs + 1 per bias-add and per Add/Mul output element + 5 per softmax "
+        "element, per LR frame at 180x320 whatever the dataset's size (count.py's "
+        "'GFLOPs (ours)'; the log's MVSR rows are about 1.5% higher, see MODELS.md). "
+        "Runtime: median ms per LR frame of the dataset, with precision, threads, tile "
+        "and kernels (ISA). '-': not recorded (runs logged before run log v9).",
+        "research table", err);
 done:
     free(p);
     return rc;
@@ -187,20 +194,14 @@ int vsr_report_table_context(const vsr_report_row *rows, size_t n, vsr_report_ta
         vsr_report_fmt(b, sizeof(b), r->peak_bytes / (1024.0 * 1024.0), 1);
         rc |= vsr_report_cell(out, i, 9, r->peak_bytes, "%s", b);
     }
-    if (!rc) {
-        out->note = strdup(
-            "NTIRE ESR's efficiency columns at fixed sizes, next to the dataset's own: MACs "
-            "(one multiply-add = 1) per LR frame; conv activations = elements written by "
-            "convolutions; peak activation memory = the engine's arena peak for a whole "
-            "256x256 frame in the run's precision (weights not included). Params as in the "
-            "research log (Keras count). '-': not recorded (run log before v9, or bicubic).");
-        if (!out->note)
-            rc = -ENOMEM;
-    }
-    if (rc) {
-        vsr_report_table_free(out);
-        rc = vsr_error_set(err, -ENOMEM, "context table %s: out of memory", id);
-    }
+    rc = finish_table(
+        out, rc,
+        "NTIRE ESR's efficiency columns at fixed sizes, next to the dataset's own: MACs "
+        "(one multiply-add = 1) per LR frame; conv activations = elements written by "
+        "convolutions; peak activation memory = the engine's arena peak for a whole "
+        "256x256 frame in the run's precision (weights not included). Params as in the "
+        "research log (Keras count). '-': not recorded (run log before v9, or bicubic).",
+        "context table", err);
 done:
     free(p);
     return rc;

@@ -8,22 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render_table.h"
 #include "reports_internal.h"
 #include "testutil.h"
 #include "vsr/engine.h"
 #include "vsr/models.h"
-
-static char *render_md(const vsr_report_table *t)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    vsr_error err = {0};
-    assert_int_equal(vsr_report_table_write(f, t, VSR_REPORT_MD, &err), 0);
-    fclose(f);
-    return buf;
-}
 
 static void row(vsr_report_row *r, const char *model, const char *variant, const char *prec)
 {
@@ -60,7 +49,7 @@ static void test_research_table(void **state)
     vsr_report_table t;
     vsr_error err = {0};
     assert_int_equal(vsr_report_table_research(r, 3, &t, &err), 0);
-    char *md = render_md(&t);
+    char *md = render_table(&t, VSR_REPORT_MD);
     /* Hand-written (markdown escapes brackets): params with the log's thousands separators,
      * FLOPs in G with the log's 3 decimals (7,614,662,454 -> 7.615), rows by PSNR. */
     static const char want[] =
