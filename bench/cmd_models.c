@@ -25,7 +25,8 @@ static void usage(FILE *out)
             "\n"
             "MACs are multiply-accumulates of convolutions and matmuls (MODELS.md 0.2) at the\n"
             "LR input size (default 180x320). params = deployed (BatchNorm folded);\n"
-            "params(Keras) counts BatchNorm as 4*C, as the research log does.\n");
+            "params (Keras) is the research log's count (../shared/reference/MODELS.md\n"
+            "0.2): BatchNorm as 4*C, ELSR's shared PReLU slope not counted.\n");
 }
 
 static int parse_size(const char *s, int *h, int *w)
@@ -62,15 +63,17 @@ static int list_zoo(int h, int w)
         vsr_graph *g = NULL;
         vsr_error err = {0};
         vsr_graph_stats s;
+        vsr_models_counts lc;
         if (vsr_models_build(&e->hp, e->name, h, w, &g, &err) ||
-            vsr_graph_count(g, h, w, VSR_PREC_FP32, &s, &err)) {
+            vsr_graph_count(g, h, w, VSR_PREC_FP32, &s, &err) ||
+            vsr_models_count(&e->hp, h, w, VSR_PREC_FP32, &lc, &err)) {
             fprintf(stderr, "vsrbench: models: %s\n", err.msg);
             vsr_graph_free(&g);
             return VSR_EXIT_FAILURE;
         }
         printf("| %s | %s | %lld | %lld | %.3f | %s | %s |\n", e->name,
                vsr_models_family_name(e->hp.family), (long long)s.params,
-               (long long)s.params_keras, (double)s.macs / 1e9,
+               (long long)lc.params_log, (double)s.macs / 1e9,
                vsr_models_temporal_name(e->temporal), e->standin ? "stand-in" : "");
         vsr_graph_free(&g);
     }

@@ -106,6 +106,8 @@ static void usage(FILE *out)
 struct run_state {
     const vsr_models_entry *entry;
     vsr_models_hparams hp;
+    /* the model at the reference sizes (run log v9) */
+    vsr_runlog_counts counts;
     enum vsr_models_temporal temporal;
     int in_ch, state_ch;
     pthreadpool_t pool;
@@ -219,6 +221,8 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
             res->params = st.params;
             res->macs = st.macs;
         }
+        vsr_pipe_counts(&s->hp, prec, &s->counts);
+        res->counts = &s->counts;
         if (prec == VSR_PREC_INT8 &&
             (rc =
                  vsr_pipe_calibrate(s->graph, s->pool, s->temporal, s->in_ch, s->state_ch,
@@ -939,6 +943,7 @@ int vsr_cmd_run(int argc, char **argv)
                     .git_rev = VSR_GIT_REV,
                     .build_flags = VSR_BUILD_FLAGS,
                     .host_id = host_id,
+                    .description = r->model->description,
                 };
                 enum vsr_runlog_claim claim;
                 if (vsr_runlog_run_claim(log, sweep_id, &rr, resume, &ids[i], &claim, &err) <

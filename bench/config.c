@@ -819,8 +819,9 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
         m->variant = "base";
         return check_zoo_type(c, n, path, m->type, 0);
     }
-    static const char *const keys[] = {
-        "name", "type", "variant", "weights", "optional", "hyperparameters", NULL};
+    static const char *const keys[] = {"name",        "type",     "variant",
+                                       "weights",     "optional", "hyperparameters",
+                                       "description", NULL};
     if (fy_node_get_type(n) != FYNT_MAPPING)
         return bad(c, n, 0, path, "expected a zoo model name or a mapping, got %s",
                    type_name(n));
@@ -858,6 +859,21 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
     join_path(kp, path, "hyperparameters");
     if ((v = lookup(c, n, "hyperparameters")) && (ret = parse_hparams(c, v, kp, m)) < 0)
         return ret;
+    /* what changed, for the research-log table; prose, so not part of the
+     * config hash (vsr_config_put_model leaves it out) */
+    join_path(kp, path, "description");
+    if ((v = lookup(c, n, "description"))) {
+        if ((ret = get_str(c, v, kp, &m->description)) < 0)
+            return ret;
+        for (const char *q = m->description; *q; q++)
+            if ((unsigned char)*q < 0x20)
+                return bad(c, v, 0, kp,
+                           "a description is one line of text (no newline or tab); "
+                           "write it on one line");
+        if (strlen(m->description) > VSR_CONFIG_DESCRIPTION_MAX)
+            return bad(c, v, 0, kp, "description too long (%zu chars; at most %d)",
+                       strlen(m->description), VSR_CONFIG_DESCRIPTION_MAX);
+    }
     join_path(kp, path, "variant");
     if ((v = lookup(c, n, "variant"))) {
         if ((ret = get_str(c, v, kp, &m->variant)) < 0)

@@ -371,3 +371,20 @@ int vsr_pipe_timed_clip(vsr_models_runner *runner, const vsr_clip *clip, vsr_fra
             return rc;
     }
 }
+
+void vsr_pipe_counts(const vsr_models_hparams *hp, vsr_precision prec, vsr_runlog_counts *out)
+{
+    *out = (vsr_runlog_counts){-1, -1, -1, -1, -1, -1, -1};
+    vsr_models_counts log, ntire;
+    if (hp->family == VSR_MODELS_BICUBIC ||
+        vsr_models_count(hp, 180, 320, (int)prec, &log, NULL) ||
+        vsr_models_count(hp, 256, 256, (int)prec, &ntire, NULL))
+        return;
+    out->params_log = log.params_log;
+    out->flops_log = log.flops_log;
+    out->macs_180x320 = log.macs;
+    out->macs_256x256 = ntire.macs;
+    out->conv_activations = ntire.conv_activations;
+    out->n_conv = ntire.n_conv;
+    out->peak_bytes = (int64_t)ntire.peak_bytes;
+}

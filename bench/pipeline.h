@@ -112,4 +112,13 @@ int vsr_pipe_timed_clip(vsr_models_runner *runner, const vsr_clip *clip, vsr_fra
 int vsr_pipe_sr_for_gt(const vsr_frame *gt, const vsr_frame *sr, vsr_frame *tmp,
                        const vsr_frame **use, vsr_error *err);
 
+/**
+ * The figures of architecture @p hp at the reference sizes, for the run log
+ * (schema v9): params_log and flops_log at the research log's 180x320, MACs
+ * at 180x320 and 256x256, and NTIRE ESR's conv activations, number of convs
+ * and peak activation memory (for @p prec) at 256x256, all from
+ * vsr_models_count(). What cannot be counted (bicubic) is -1.
+ */
+void vsr_pipe_counts(const vsr_models_hparams *hp, vsr_precision prec, vsr_runlog_counts *out);
+
 #endif

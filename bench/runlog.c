@@ -507,6 +507,24 @@ static const char *const migrations[] = {
     "DROP TABLE tune_results;"
     "ALTER TABLE tune_results_v8 RENAME TO tune_results;"
     "CREATE INDEX tune_by_sweep ON tune_results (sweep_id);",
+
+    /* ---- v9: the research log's figures and NTIRE ESR's context ---- */
+    /* runs gains: description, the config's `description:` of the model
+     * (what changed, for the research-log table); params_log, the Keras
+     * count with the log's conventions (vsr_models_counts.params_log) and
+     * flops_log, the log's FLOPs at its 180x320 (MODELS.md 0.2); macs_180x320
+     * and macs_256x256, MACs at the two reference sizes (the log's and NTIRE
+     * ESR's); conv_activations (elements written by convs), n_conv and
+     * peak_bytes (the activation arena peak for the run's precision), all at
+     * 256x256. NULL = not recorded (rows of older versions, bicubic). */
+    "ALTER TABLE runs ADD COLUMN description TEXT;"
+    "ALTER TABLE runs ADD COLUMN params_log INTEGER;"
+    "ALTER TABLE runs ADD COLUMN flops_log INTEGER;"
+    "ALTER TABLE runs ADD COLUMN macs_180x320 INTEGER;"
+    "ALTER TABLE runs ADD COLUMN macs_256x256 INTEGER;"
+    "ALTER TABLE runs ADD COLUMN conv_activations INTEGER;"
+    "ALTER TABLE runs ADD COLUMN n_conv INTEGER;"
+    "ALTER TABLE runs ADD COLUMN peak_bytes INTEGER;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -569,12 +587,14 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_RUN_INSERT] =
         "INSERT INTO runs (sweep_id, host_id, run_key, config_hash, model, variant,"
         " precision, calib_method, calib_frames, dataset, degradation, scale, tile, pad,"
-        " threads, git_rev, build_flags, pid, status, started) VALUES (?1, ?2, ?3, ?4, ?5,"
-        " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 'running', " VSR_NOW
-        ") RETURNING id",
+        " threads, git_rev, build_flags, pid, description, status, started) VALUES (?1, ?2,"
+        " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+        " 'running', " VSR_NOW ") RETURNING id",
     [ST_RUN_FINISH] =
         "UPDATE runs SET status = ?2, error = ?3, isa = ?4, params = ?5,"
-        " macs = ?6, input_w = ?7, input_h = ?8, finished = " VSR_NOW " WHERE id = ?1",
+        " macs = ?6, input_w = ?7, input_h = ?8, params_log = ?9, flops_log = ?10,"
+        " macs_180x320 = ?11, macs_256x256 = ?12, conv_activations = ?13, n_conv = ?14,"
+        " peak_bytes = ?15, finished = " VSR_NOW " WHERE id = ?1",
     [ST_TIMING_INSERT] = "INSERT INTO timings (run_id, count, warmup, first_ms, min_ms,"
                          " median_ms, p95_ms, max_ms, mean_ms, std_ms, median_lo_ms,"
                          " median_hi_ms, total_ms, init_ms, load1, other_cpu, steal, invol_csw,"
@@ -1173,6 +1193,7 @@ int vsr_runlog_run_begin(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run
     bind_text(st, 16, r->git_rev);
     bind_text(st, 17, r->build_flags);
     sqlite3_bind_int64(st, 18, log->pid);
+    bind_text(st, 19, r->description);
     int rc = step_int64(st, run_id);
     if (rc != SQLITE_OK) {
         char what[320];
@@ -1215,6 +1236,16 @@ int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_resu
     if (res->input_w > 0 && res->input_h > 0) {
         sqlite3_bind_int(st, 7, res->input_w);
         sqlite3_bind_int(st, 8, res->input_h);
+    }
+    if (res->counts) {
+        const vsr_runlog_counts *k = res->counts;
+        bind_count(st, 9, k->params_log);
+        bind_count(st, 10, k->flops_log);
+        bind_count(st, 11, k->macs_180x320);
+        bind_count(st, 12, k->macs_256x256);
+        bind_count(st, 13, k->conv_activations);
+        bind_count(st, 14, k->n_conv);
+        bind_count(st, 15, k->peak_bytes);
     }
     rc = step_done(st);
     if (rc != SQLITE_OK)

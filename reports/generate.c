@@ -259,6 +259,10 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         vsr_report_table *t = tables_new(&tabs);
         if (!t || (rc = vsr_report_table_leaderboard(grp, n, VSR_REPORT_DISPLAY, t, err)))
             goto fail_mem;
+        /* NTIRE ESR's efficiency columns at the reference sizes, beside it */
+        t = tables_new(&tabs);
+        if (!t || (rc = vsr_report_table_context(grp, n, t, err)))
+            goto fail_mem;
         if (o->formats & VSR_REPORT_CSV) {
             vsr_report_table data;
             if ((rc = vsr_report_table_leaderboard(grp, n, VSR_REPORT_DATA, &data, err)))

@@ -85,7 +85,7 @@ static const char ROWS_SQL[] =
     "SELECT r.id, r.model, r.variant, r.precision, r.dataset, upper(r.degradation),"
     " r.tile, r.pad, r.threads, r.params, r.macs, r.input_w, r.input_h, r.isa, r.git_rev,"
     " r.calib_method, r.calib_frames, s.name, h.cpu_model, t.median_ms, t.p95_ms,"
-    " c.prgb, c.prgb_inf, c.py, c.py_inf, c.srgb, c.sy, c.niqe, c.nrgb, c.ny, r.run_key, %s"
+    " c.prgb, c.prgb_inf, c.py, c.py_inf, c.srgb, c.sy, c.niqe, c.nrgb, c.ny, r.run_key, %s, %s"
     " FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
     " LEFT JOIN hosts h ON h.id = r.host_id"
     " LEFT JOIN timings t ON t.run_id = r.id"
@@ -108,9 +108,13 @@ int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows,
         return rc;
     sqlite3_stmt *st = NULL;
     /* schema v6: the median's interval and the noisy mark */
-    char sql[sizeof(ROWS_SQL) + 64];
+    char sql[sizeof(ROWS_SQL) + 256];
+    /* schema v9: the model's description and figures at the reference sizes */
     snprintf(sql, sizeof(sql), ROWS_SQL,
-             version >= 6 ? "t.median_lo_ms, t.median_hi_ms, t.noisy" : "NULL, NULL, 0");
+             version >= 6 ? "t.median_lo_ms, t.median_hi_ms, t.noisy" : "NULL, NULL, 0",
+             version >= 9 ? "r.description, r.params_log, r.flops_log, r.macs_180x320,"
+                            " r.macs_256x256, r.conv_activations, r.n_conv, r.peak_bytes"
+                          : "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL");
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         rc = vsr_error_set(err, -EINVAL, "%s: unexpected run log schema (v%d): %s", path,
                            version, sqlite3_errmsg(db));
@@ -148,8 +152,15 @@ int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows,
         r.ms_lo = col_real(st, 31);
         r.ms_hi = col_real(st, 32);
         r.noisy = col_int(st, 33, 0);
-        snprintf(r.description, sizeof(r.description), "%s%s%s%s%s", r.sweep,
-                 r.isa[0] ? ", " : "", r.isa, calib[0] ? ", " : "", calib);
+        if (sqlite3_column_type(st, 34) != SQLITE_NULL)
+            copy_text(r.description, sizeof(r.description), st, 34);
+        else
+            snprintf(r.description, sizeof(r.description), "%s%s%s", r.sweep,
+                     calib[0] ? ", " : "", calib);
+        double *fig[] = {&r.params_log,       &r.flops_log, &r.macs_180x320, &r.macs_256x256,
+                         &r.conv_activations, &r.n_conv,    &r.peak_bytes};
+        for (int k = 0; k < 7; k++)
+            *fig[k] = col_real(st, 35 + k);
         int nrgb = col_int(st, 28, 0), ny = col_int(st, 29, 0);
         double niqe = col_real(st, 27);
         if ((nrgb > 0 || ny == 0) && (rc = push_channel(rows, &r, "RGB", psnr_mean(st, 21, 22),

@@ -24,6 +24,25 @@ enum {
 /* "model" or "model/variant" (variant "" and "base" are left out). */
 void vsr_report_row_label(const vsr_report_row *r, char *buf, size_t cap);
 
+/* The generic table (vsr_report_table) for builders outside table.c: an
+ * empty table of @p nrows rows (see table.c's table_init), and cell (r, c)
+ * set to printf text with sort key @p key (NAN for text). 0 or -ENOMEM. */
+int vsr_report_table_make(vsr_report_table *t, const char *id, const char *title, int ncols,
+                          const char *const *headers, const unsigned char *numeric,
+                          size_t nrows, vsr_error *err);
+int vsr_report_cell(vsr_report_table *t, size_t r, int c, double key, const char *fmt, ...)
+    VSR_PRINTF(5, 6);
+
+/* NTIRE ESR context of one leaderboard group (research_log.c): per row
+ * Model, Variant, Precision, Params (log), MACs at the dataset's size, at
+ * 180x320 and at 256x256, conv activations, convs and peak activation memory
+ * at 256x256 (run log v9; "-" for older runs). */
+int vsr_report_table_context(const vsr_report_row *rows, size_t n, vsr_report_table *out,
+                             vsr_error *err);
+
+/* An integer count with thousands separators ("68,157"), "-" when NAN. */
+void vsr_report_fmt_thousands(char *buf, size_t cap, double v);
+
 /* Print @p v with @p dec decimals, or "-" when NAN. */
 void vsr_report_fmt(char *buf, size_t cap, double v, int dec);
 

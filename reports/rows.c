@@ -14,6 +14,8 @@ void vsr_report_row_init(vsr_report_row *row)
     row->ms_median = row->ms_p95 = row->ms_lo = row->ms_hi = NAN;
     row->noisy = 0;
     row->threads = row->tile = row->pad = -1;
+    row->params_log = row->flops_log = row->macs_180x320 = row->macs_256x256 = NAN;
+    row->conv_activations = row->n_conv = row->peak_bytes = NAN;
 }
 
 int vsr_report_rows_push(vsr_report_rows *rows, const vsr_report_row *row, vsr_error *err)

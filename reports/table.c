@@ -1,7 +1,8 @@
 /*
- * Tables: builders (leaderboard, research log, ablation) that turn rows into
+ * Tables: builders (leaderboard, ablation) that turn rows into
  * display cells, and the md / csv / html / tex writers with their escaping.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -85,12 +86,10 @@ static int set_header(vsr_report_table *t, int c, const char *h)
 }
 
 /* Set cell (r, c) to printf text with sort key @p key. */
-static int cell(vsr_report_table *t, size_t r, int c, double key, const char *fmt, ...)
-    VSR_PRINTF(5, 6);
-static int cell(vsr_report_table *t, size_t r, int c, double key, const char *fmt, ...)
+static int vcell(vsr_report_table *t, size_t r, int c, double key, const char *fmt, va_list ap0)
 {
     va_list ap;
-    va_start(ap, fmt);
+    va_copy(ap, ap0);
     int len = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (len < 0)
@@ -98,7 +97,7 @@ static int cell(vsr_report_table *t, size_t r, int c, double key, const char *fm
     char *s = malloc((size_t)len + 1);
     if (!s)
         return -ENOMEM;
-    va_start(ap, fmt);
+    va_copy(ap, ap0);
     vsnprintf(s, (size_t)len + 1, fmt, ap);
     va_end(ap);
     size_t i = r * (size_t)t->ncols + (size_t)c;
@@ -106,6 +105,34 @@ static int cell(vsr_report_table *t, size_t r, int c, double key, const char *fm
     t->cells[i] = s;
     t->keys[i] = key;
     return 0;
+}
+
+static int cell(vsr_report_table *t, size_t r, int c, double key, const char *fmt, ...)
+    VSR_PRINTF(5, 6);
+static int cell(vsr_report_table *t, size_t r, int c, double key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vcell(t, r, c, key, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* The generic table for builders in the other files of reports/. */
+int vsr_report_table_make(vsr_report_table *t, const char *id, const char *title, int ncols,
+                          const char *const *headers, const unsigned char *numeric,
+                          size_t nrows, vsr_error *err)
+{
+    return table_init(t, id, title, ncols, headers, numeric, nrows, err);
+}
+
+int vsr_report_cell(vsr_report_table *t, size_t r, int c, double key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vcell(t, r, c, key, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 void vsr_report_fmt(char *buf, size_t cap, double v, int dec)
@@ -211,18 +238,6 @@ static int cmp_rank(const void *pa, const void *pb)
     if ((c = a->tile - b->tile))
         return c;
     return (a->run_id > b->run_id) - (a->run_id < b->run_id);
-}
-
-static int cmp_research(const void *pa, const void *pb)
-{
-    const vsr_report_row *a = *(const vsr_report_row *const *)pa;
-    const vsr_report_row *b = *(const vsr_report_row *const *)pb;
-    int c;
-    if ((c = strcmp(a->dataset, b->dataset)))
-        return c;
-    if ((c = strcmp(a->channel, b->channel)))
-        return c;
-    return cmp_rank(pa, pb);
 }
 
 static const vsr_report_row **sorted(const vsr_report_row *rows, size_t n,
@@ -441,84 +456,6 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
 oom:
     vsr_report_table_free(out);
     rc = vsr_error_set(err, -ENOMEM, "leaderboard %s: out of memory", id);
-done:
-    free(p);
-    return rc;
-}
-
-/* ---- research-log table ------------------------------------------------ */
-
-static void fmt_count(char *buf, size_t cap, double v)
-{
-    if (isnan(v))
-        snprintf(buf, cap, "-");
-    else if (v >= 1e6)
-        snprintf(buf, cap, "%.2fM", v / 1e6);
-    else if (v >= 1e3)
-        snprintf(buf, cap, "%.1fK", v / 1e3);
-    else
-        snprintf(buf, cap, "%.0f", v);
-}
-
-int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_table *out,
-                              vsr_error *err)
-{
-    static const char *const h[] = {"Model",    "Description", "Dataset", "Val PSNR",
-                                    "Val SSIM", "Params",      "Runtime", "FLOPs"};
-    static const unsigned char num[] = {0, 0, 0, 1, 1, 1, 1, 1};
-    const vsr_report_row **p = sorted(rows, n, cmp_research);
-    if (!p)
-        return vsr_error_set(err, -ENOMEM, "research table: out of memory");
-    int rc = table_init(out, "research_log", "Research log (paste-ready)", 8, h, num, n, err);
-    if (rc)
-        goto done;
-    for (size_t i = 0; i < n && !rc; i++) {
-        const vsr_report_row *r = p[i];
-        char label[160], desc[200], ds[128], a[64], b[64];
-        vsr_report_row_label(r, label, sizeof(label));
-        if (r->description[0]) {
-            snprintf(desc, sizeof(desc), "%s, %s", r->description, or_dash(r->precision));
-        } else {
-            char tile[48];
-            fmt_tile(tile, sizeof(tile), r);
-            if (r->threads >= 0)
-                snprintf(desc, sizeof(desc), "%s, %d thread%s, tile %s", or_dash(r->precision),
-                         r->threads, r->threads == 1 ? "" : "s", tile);
-            else
-                snprintf(desc, sizeof(desc), "%s, tile %s", or_dash(r->precision), tile);
-        }
-        if (r->degradation[0])
-            snprintf(ds, sizeof(ds), "%s (%sx4) %s", r->dataset, r->degradation, r->channel);
-        else
-            snprintf(ds, sizeof(ds), "%s %s", r->dataset, r->channel);
-        rc |= cell(out, i, 0, NAN, "%s", label);
-        rc |= cell(out, i, 1, NAN, "%s", desc);
-        rc |= cell(out, i, 2, NAN, "%s", ds);
-        vsr_report_fmt(a, sizeof(a), r->psnr, 2);
-        rc |= cell(out, i, 3, r->psnr, "%s", a);
-        vsr_report_fmt(a, sizeof(a), r->ssim, 4);
-        rc |= cell(out, i, 4, r->ssim, "%s", a);
-        fmt_count(a, sizeof(a), r->params);
-        rc |= cell(out, i, 5, r->params, "%s", a);
-        fmt_ms(a, sizeof(a), r, 2);
-        rc |= cell(out, i, 6, r->ms_median, isnan(r->ms_median) ? "%s" : "%s ms", a);
-        vsr_report_fmt(b, sizeof(b), r->macs / 1e9, 3);
-        if (isnan(r->macs) || r->in_w <= 0)
-            rc |= cell(out, i, 7, r->macs, "%s", b);
-        else
-            rc |= cell(out, i, 7, r->macs, "%sG @ %dx%d", b, r->in_h, r->in_w);
-    }
-    if (!rc) {
-        out->note = dupstr("FLOPs as in fvcore and NTIRE ESR: one fused multiply-add counts "
-                           "as one (i.e. MACs), per LR frame at HxW. Runtime: median ms per "
-                           "LR frame.");
-        if (!out->note)
-            rc = -ENOMEM;
-    }
-    if (rc) {
-        vsr_report_table_free(out);
-        rc = vsr_error_set(err, -ENOMEM, "research table: out of memory");
-    }
 done:
     free(p);
     return rc;
@@ -1165,8 +1102,9 @@ int vsr_report_table_write(FILE *out, const vsr_report_table *t, enum vsr_report
     default:
         return vsr_error_set(err, -EINVAL, "table %s: unknown format %d", t->id, (int)fmt);
     }
-    if (ferror(out))
-        return vsr_error_set(err, -EIO, "table %s: write failed (disk full?)", t->id);
+    if (ferror(out)) /* errno still holds the failed write's reason (EFBIG, ENOSPC) */
+        return vsr_error_set(err, -EIO, "table %s: write failed: %s", t->id,
+                             errno ? strerror(errno) : "disk full?");
     return 0;
 }
 

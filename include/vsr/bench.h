@@ -282,6 +282,7 @@ typedef struct vsr_runlog_run {
     const char *git_rev;     /**< may be NULL */
     const char *build_flags; /**< may be NULL */
     int64_t host_id;         /**< from vsr_runlog_host_id(), 0 for unknown */
+    const char *description; /**< the model's `description:` (schema v9); may be NULL */
 } vsr_runlog_run;
 
 /**
@@ -325,6 +326,20 @@ typedef struct vsr_runlog_layer {
     int64_t macs; /**< per LR frame, -1 when unknown */
 } vsr_runlog_layer;
 
+/**
+ * The model's figures at the reference sizes (schema v9), from
+ * vsr_models_count(); -1 = unknown. See the v9 migration in runlog.c.
+ */
+typedef struct vsr_runlog_counts {
+    int64_t params_log;       /**< Keras count, the research log's conventions */
+    int64_t flops_log;        /**< the log's FLOPs at 180x320 (MODELS.md 0.2) */
+    int64_t macs_180x320;     /**< MACs per LR frame at 180x320 */
+    int64_t macs_256x256;     /**< MACs per LR frame at 256x256 (NTIRE ESR) */
+    int64_t conv_activations; /**< at 256x256 */
+    int64_t n_conv;
+    int64_t peak_bytes; /**< activation arena peak at 256x256, the run's precision */
+} vsr_runlog_counts;
+
 /** Everything a finished run records. Arrays may be NULL when their n is 0. */
 typedef struct vsr_runlog_result {
     int ok;            /**< 1 -> status 'ok', 0 -> 'failed' */
@@ -345,6 +360,7 @@ typedef struct vsr_runlog_result {
     double init_ms;            /**< build + weights + calibration + engine ms; NaN unknown */
     int noisy;                 /**< 1: vsr_timing_noisy() said so */
     const char *noisy_why;     /**< its reason, one line */
+    const vsr_runlog_counts *counts; /**< schema v9; NULL = not recorded */
 } vsr_runlog_result;
 
 /**
@@ -693,7 +709,13 @@ typedef struct vsr_config_model {
     const char *weights_map;    /**< ... and its name map (vsr_models_import_npy()) */
     const char *weights_tflite; /**< `weights: {tflite: FILE}` (vsr_models_import_tflite()) */
     int optional; /**< `optional: true`: when the weights are absent the runs are 'skipped' */
+    /** `description:` what changed (one line, at most VSR_CONFIG_DESCRIPTION_MAX
+     *  chars), stored with each run for the research-log table; NULL = none.
+     *  Not part of the config hash. */
+    const char *description;
 } vsr_config_model;
+
+#define VSR_CONFIG_DESCRIPTION_MAX 150
 
 typedef struct vsr_config_precision {
     const char *name; /**< "fp32" | "fp16" | "int8" */

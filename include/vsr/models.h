@@ -325,6 +325,31 @@ struct vsr_engine;
 int vsr_models_build(const vsr_models_hparams *hp, const char *name, int h, int w,
                      struct vsr_graph **out, vsr_error *err);
 
+/** Figures of one architecture at one LR input size (vsr_models_count()). */
+typedef struct vsr_models_counts {
+    int h, w; /**< LR input size counted */
+    /** Keras count_params() with the research log's conventions (MODELS.md 0.2):
+     *  BatchNorm = 4C (unfolded), and ELSR's shared PReLU slope left out, as
+     *  the log's 3,468 does (MODELS.md 2.3). */
+    int64_t params_log;
+    int64_t macs; /**< multiply-adds of convs and matmuls */
+    /** The log's FLOPs (MODELS.md 0.2, count.py's "GFLOPs (ours)", without the
+     *  fitted MVSR residual): 2 per MAC + 1 per bias-add output element + 1 per
+     *  Add/Mul output element (and AFA's score scaling) + 5 per softmax element. */
+    int64_t flops_log;
+    int64_t conv_activations; /**< elements written by convs (NTIRE ESR "#Activations") */
+    int n_conv;               /**< number of conv layers (NTIRE ESR "#Conv") */
+    size_t peak_bytes;        /**< peak activation arena for the precision, whole frame */
+} vsr_models_counts;
+
+/**
+ * Count the architecture @p hp at LR size h x w: builds its graph (no
+ * weights) and walks the per-layer table. @p precision is a vsr_precision
+ * value (only peak_bytes depends on it). bicubic: -ENOTSUP.
+ */
+int vsr_models_count(const vsr_models_hparams *hp, int h, int w, int precision,
+                     vsr_models_counts *out, vsr_error *err);
+
 /**
  * Fill every weight of @p g with reproducible pseudo-random values (He-style
  * uniform for convs, BN identity-ish). For tests only: zoo runs refuse

@@ -58,6 +58,14 @@ typedef struct vsr_report_row {
     char git_rev[48];      /**< source revision of the binary */
     char sweep[64];        /**< sweep (config) name */
     char run_key[192];     /**< runs.run_key (the axes spelled out) */
+    /* run log v9 (NAN = not recorded): the model at the reference sizes */
+    double params_log;       /**< Keras count, research-log conventions (MODELS.md 0.2) */
+    double flops_log;        /**< the log's FLOPs at 180x320 (MODELS.md 0.2) */
+    double macs_180x320;     /**< MACs per LR frame at 180x320 */
+    double macs_256x256;     /**< MACs per LR frame at 256x256 (NTIRE ESR) */
+    double conv_activations; /**< elements written by convs at 256x256 (NTIRE ESR) */
+    double n_conv;           /**< number of convs */
+    double peak_bytes;       /**< activation arena peak at 256x256, the run's precision */
 } vsr_report_row;
 
 /** Set every number of @p row to "missing" and every string to "". */
@@ -131,9 +139,17 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
                                  vsr_error *err);
 
 /**
- * The research log's own column set, paste-ready: Model, Description,
- * Dataset, Val PSNR, Val SSIM, Params, Runtime, FLOPs (FLOPs are MACs, as
- * fvcore and NTIRE ESR count them, given "@ HxW").
+ * The research log's own table, paste-ready (reports/research_log.c):
+ * Model | Description | Dataset | Val PSNR | Val SSIM | Params | Runtime [ms]
+ * | FLOPs [G], in the log's conventions (../shared/reference/MODELS.md 0.2):
+ * Params are the Keras count (BatchNorm unfolded, ELSR's shared PReLU slope
+ * not counted) written as the log does ("68,157"); FLOPs are the log's
+ * (2 x MAC + bias adds + Add/Mul elements + 5 per softmax element) at the
+ * log's 180x320 input, whatever the dataset's size, 3 decimals ("7.137");
+ * Description is the config's `description:` (else the sweep); Runtime is
+ * the median ms per LR frame with its precision, threads, tile and ISA.
+ * Rows ordered by dataset, channel, then PSNR (descending). Figures a run
+ * did not record (run logs before v9) print as "-".
  */
 int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_table *out,
                               vsr_error *err);

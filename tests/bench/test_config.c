@@ -437,6 +437,59 @@ static void test_fp16n(void **state)
     assert_null(cfg);
 }
 
+/* `description:` of a model entry: kept for the research-log table, one
+ * line only, and not part of the hash (prose does not change a result). */
+static void test_description(void **state)
+{
+    (void)state;
+    vsr_config *a = NULL, *b = NULL;
+    vsr_error err = {0};
+    static const char with[] = "name: d\n"
+                               "datasets: [{name: d, type: demo}]\n"
+                               "models:\n"
+                               "  - {name: MVSR_13_2, description: \"r=1/4 (d=4): half the "
+                               "partial channels\"}\n"
+                               "  - elsr\n";
+    static const char without[] = "name: d\n"
+                                  "datasets: [{name: d, type: demo}]\n"
+                                  "models: [{name: MVSR_13_2}, elsr]\n";
+    if (vsr_config_load_string("w.yaml", with, NULL, 0, &a, &err))
+        fail_msg("%s", err.msg);
+    assert_string_equal(a->models[0].description, "r=1/4 (d=4): half the partial channels");
+    assert_null(a->models[1].description);
+    if (vsr_config_load_string("wo.yaml", without, NULL, 0, &b, &err))
+        fail_msg("%s", err.msg);
+    assert_null(b->models[0].description);
+    assert_string_equal(a->hash, b->hash);
+    vsr_config_free(&a);
+    vsr_config_free(&b);
+    /* a second line would break the table row: refused, naming the key */
+    static const char two_lines[] = "name: d\n"
+                                    "datasets: [{name: d, type: demo}]\n"
+                                    "models:\n"
+                                    "  - name: elsr\n"
+                                    "    description: |\n"
+                                    "      first line\n"
+                                    "      second line\n";
+    assert_int_equal(vsr_config_load_string("t.yaml", two_lines, NULL, 0, &a, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "models[0].description"));
+    assert_non_null(strstr(err.msg, "one line"));
+    assert_null(a);
+    char longer[512];
+    snprintf(longer, sizeof(longer),
+             "name: d\ndatasets: [{name: d, type: demo}]\n"
+             "models: [{name: elsr, description: %0*d}]\n",
+             VSR_CONFIG_DESCRIPTION_MAX + 1, 7);
+    assert_int_equal(vsr_config_load_string("l.yaml", longer, NULL, 0, &a, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "too long"));
+    /* a mapping is not a description */
+    static const char map[] = "name: d\n"
+                              "datasets: [{name: d, type: demo}]\n"
+                              "models: [{name: elsr, description: {a: 1}}]\n";
+    assert_int_equal(vsr_config_load_string("m.yaml", map, NULL, 0, &a, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "description"));
+}
+
 static void test_bad_overrides(void **state)
 {
     (void)state;
@@ -645,6 +698,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exclude_typo, setup, teardown),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_fp16n),
+        cmocka_unit_test(test_description),
         cmocka_unit_test(test_bad_overrides),
         cmocka_unit_test(test_hash),
         cmocka_unit_test_setup_teardown(test_weights, setup, teardown),

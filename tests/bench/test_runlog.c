@@ -193,11 +193,11 @@ static vsr_runlog *upgraded(sqlite3 *db, const char *path)
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 8);
+    assert_int_equal(vsr_runlog_schema_version(), 9);
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 8);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 9);
     assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -215,7 +215,7 @@ static void test_migrate_empty(void **state)
     assert_null(log);
     /* reopening an up-to-date file changes nothing */
     log = open_log(t->db);
-    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 8);
+    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 9);
     vsr_runlog_close(&log);
 }
 
@@ -465,8 +465,8 @@ static void test_migrate_v4_to_v5(void **state)
                                         " = 1 AND name IN ('runs', 'tune_results')"),
                      2);
     /* (names are not CHECKed against a list since v8: the config checks them) */
-    assert_int_not_equal(
-        sqlite3_exec(db, "UPDATE runs SET precision = NULL", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE runs SET precision = NULL", NULL, NULL, NULL),
+                         SQLITE_OK);
     assert_int_not_equal(
         sqlite3_exec(db, "UPDATE tune_results SET tile = 'big'", NULL, NULL, NULL), SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(db,
@@ -565,6 +565,64 @@ static void test_migrate_v7_to_v8(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 2);
+    vsr_runlog_close(&log);
+}
+
+/* v8 -> v9 adds the model's description and the research-log / NTIRE ESR
+ * figures to runs: a v8 file keeps its run (the new columns NULL), and a run
+ * recorded afterwards stores what it was given. */
+static void test_migrate_v8_to_v9(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    sqlite3 *db = migrated_to(t->db, 8);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO sweeps (name, config_text, config_hash)"
+                     " VALUES ('old', 'name: old', 'h');"
+                     "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                     " variant, precision, dataset, degradation, scale, tile, pad, threads,"
+                     " status, params, macs) VALUES (5, 1, 'a', 'v8ok', 'ELSR', 'base',"
+                     " 'fp32', 'demo', 'bi', 4, 0, 0, 1, 'ok', 3469, 195955200);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    /* v8 has no description column */
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE runs SET description = 'x'", NULL, NULL, NULL), SQLITE_OK);
+    vsr_runlog *log = upgraded(db, t->db);
+    db = vsr_runlog_sqlite(log);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 9);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 5 AND"
+                                        " params = 3469 AND description IS NULL AND"
+                                        " params_log IS NULL AND peak_bytes IS NULL"),
+                     1);
+    int64_t id = 0;
+    assert_int_equal(vsr_runlog_find_finished(log, "v8ok", &id, &err), 0);
+    assert_int_equal(id, 5);
+    /* a new run records its description and counts */
+    vsr_runlog_sweep sw = {"new", NULL, "name: new", NULL, "h2"};
+    int64_t sweep = 0;
+    if (vsr_runlog_sweep_begin(log, &sw, 0, &sweep, &err))
+        fail_msg("%s", err.msg);
+    vsr_runlog_run r = make_run("k9", "hash9");
+    r.description = "r=1/4, no fc";
+    if (vsr_runlog_run_begin(log, sweep, &r, &id, &err))
+        fail_msg("%s", err.msg);
+    vsr_runlog_counts k = {68157, 7614662454LL, 3771475200LL, 4291297280LL, 123, 92, -1};
+    vsr_runlog_result res = {.ok = 1, .params = 66621, .macs = 1, .counts = &k};
+    if (vsr_runlog_run_finish(log, id, &res, &err))
+        fail_msg("%s", err.msg);
+    char buf[64];
+    char sql[320];
+    snprintf(sql, sizeof(sql), "SELECT description FROM runs WHERE id = %lld", (long long)id);
+    assert_string_equal(q_text(db, sql, buf, sizeof(buf)), "r=1/4, no fc");
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM runs WHERE id = %lld AND params_log = 68157 AND"
+             " flops_log = 7614662454 AND macs_180x320 = 3771475200 AND"
+             " macs_256x256 = 4291297280 AND conv_activations = 123 AND n_conv = 92 AND"
+             " peak_bytes IS NULL",
+             (long long)id);
+    assert_int_equal(vsr_test_q_int(db, sql), 1);
     vsr_runlog_close(&log);
 }
 
@@ -1517,6 +1575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_v4_to_v5, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v5_to_v6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v7_to_v8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v8_to_v9, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
         cmocka_unit_test_setup_teardown(test_heart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_train_log, setup, teardown),

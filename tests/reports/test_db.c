@@ -53,7 +53,8 @@ static void add_run(vsr_runlog *log, int64_t sweep, int64_t host, const char *ke
                           threads,
                           "abc1234",
                           "-O2",
-                          host};
+                          host,
+                          NULL};
     char hash[64];
     snprintf(hash, sizeof(hash), "hash-%s", key);
     run.config_hash = hash;
@@ -69,7 +70,8 @@ static void add_run(vsr_runlog *log, int64_t sweep, int64_t host, const char *ke
                              frames, nframes,
                              NULL,   0,
                              NULL,   NAN,
-                             0,      NULL};
+                             0,      NULL,
+                             NULL};
     int rc = vsr_runlog_run_finish(log, id, &res, &err);
     if (rc)
         print_error("%s\n", err.msg);
@@ -227,13 +229,31 @@ static void test_rows(void **state)
     assert_int_equal(rows.v[2].run_id, 2);
     assert_true(isinf(rows.v[2].psnr) && rows.v[2].psnr > 0); /* clip a lossless */
     assert_true(isnan(rows.v[2].ssim));
-    assert_string_equal(rows.v[2].description, "tiny, avx2, calib minmax/8");
+    /* no description: the sweep and calibration (the ISA is in Runtime) */
+    assert_string_equal(rows.v[2].description, "tiny, calib minmax/8");
+    assert_true(isnan(rows.v[2].params_log) && isnan(rows.v[2].flops_log));
     assert_true(rows.v[4].psnr == 31.25); /* run 4 RGB: (30.25 + 32.25) / 2 */
     assert_string_equal(rows.v[4].degradation, "BI");
     assert_string_equal(rows.v[4].host, "Test CPU");
     assert_true(rows.v[4].macs == 2500000000.0);
     assert_int_equal(rows.v[4].in_w, 120);
     assert_int_equal(rows.v[4].in_h, 68);
+    vsr_report_rows_free(&rows);
+    /* run log v9: the config's description and the reference-size figures */
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(fx->db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h,
+                                  "UPDATE runs SET description = 'r=1/4, no fc',"
+                                  " params_log = 68157, flops_log = 7614662454,"
+                                  " macs_256x256 = 4291297280, n_conv = 92 WHERE id = 2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(vsr_report_db_rows(fx->db, 0, &rows, &err), 0);
+    assert_string_equal(rows.v[2].description, "r=1/4, no fc");
+    assert_true(rows.v[2].params_log == 68157.0 && rows.v[2].flops_log == 7614662454.0);
+    assert_true(rows.v[2].macs_256x256 == 4291297280.0 && rows.v[2].n_conv == 92.0);
+    assert_true(isnan(rows.v[2].peak_bytes));
     vsr_report_rows_free(&rows);
     /* Newest per run key: run 1 is superseded by run 4. */
     assert_int_equal(vsr_report_db_rows(fx->db, 1, &rows, &err), 0);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "render_table.h"
 #include "vsr/reports.h"
 
 typedef void (*putter)(FILE *, const char *);
@@ -16,18 +17,6 @@ static char *render(putter put, const char *s)
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
     put(f, s);
-    fclose(f);
-    return buf;
-}
-
-static char *render_table(const vsr_report_table *t, enum vsr_report_format fmt)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    vsr_error err = {0};
-    assert_int_equal(vsr_report_table_write(f, t, fmt, &err), 0);
     fclose(f);
     return buf;
 }
@@ -251,32 +240,6 @@ static void test_leaderboard_tex(void **state)
     vsr_report_table_free(&t);
 }
 
-static void test_research_table(void **state)
-{
-    (void)state;
-    vsr_report_row r[3];
-    three_rows(r);
-    strcpy(r[0].description, "x4, 6 blocks");
-    vsr_report_table t;
-    assert_int_equal(vsr_report_table_research(r, 3, &t, NULL), 0);
-    char *md = render_table(&t, VSR_REPORT_MD);
-    static const char want[] =
-        "### Research log (paste-ready)\n\n"
-        "| Model | Description | Dataset | Val PSNR | Val SSIM | Params | Runtime | FLOPs |\n"
-        "|---|---|---|---:|---:|---:|---:|---:|\n"
-        "| MVSR_13/noattn | int8, 2 threads, tile 96 (pad 8) | vid4 (BIx4) Y | 26.50 | 0.8000 "
-        "| 30.0K | 5.00 ms | 1.250G @ 180x320 |\n"
-        "| ABPN | x4, 6 blocks, fp32 | vid4 (BIx4) Y | 26.50 | 0.8123 | 42.0K | 12.34 ms | "
-        "2.500G @ 180x320 |\n"
-        "| SWRN | fp16, 1 thread, tile - | vid4 (BIx4) Y | 25.00 | 0.8200 | 30.0K | 20.00 ms | "
-        "3.000G @ 180x320 |\n";
-    if (strncmp(md, want, strlen(want)) != 0)
-        print_error("got:\n%s\nexpected:\n%s\n", md, want);
-    assert_memory_equal(md, want, strlen(want));
-    free(md);
-    vsr_report_table_free(&t);
-}
-
 static void test_ablation(void **state)
 {
     (void)state;
@@ -452,7 +415,6 @@ int main(void)
         cmocka_unit_test(test_leaderboard_interval_noisy),
         cmocka_unit_test(test_leaderboard_mixed_sizes),
         cmocka_unit_test(test_leaderboard_tex),
-        cmocka_unit_test(test_research_table),
         cmocka_unit_test(test_ablation),
         cmocka_unit_test(test_filter),
         cmocka_unit_test(test_summary),

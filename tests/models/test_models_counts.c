@@ -1,0 +1,139 @@
+/*
+ * vsr_models_count(): the research log's params and FLOPs (MODELS.md 0.2)
+ * of every SWRN, ABPN, ELSR and MVSR-family zoo model at 180x320 equal
+ * count.py's, and the NTIRE ESR figures follow the graph.
+ */
+#include <string.h>
+
+#include "testutil.h"
+#include "vsr/engine.h"
+#include "vsr/models.h"
+
+/*
+ * Reference values from ../shared/reference/count.py (standard library
+ * only), printed with:
+ *   python3 -c 'import sys; sys.path.insert(0, "../shared/reference");
+ *     import count as c
+ *     for n, kw, *_ in c.MVSR + c.STANDINS: print(n, *c.mvsr(**kw).totals()[:3])
+ *     for n, fn, kw, *_ in c.OTHERS: print(n, *fn(**kw).totals()[:3])'
+ * i.e. Keras params, MACs and FLOPs (log convention, "GFLOPs (ours)": no
+ * fitted MVSR residual) at H, W = 180, 320. count.py's names map to the
+ * zoo's: SWRN_0 = SWRN, ABPN_0 = ABPN, "ABPN x3 (public)" = ABPN_x3,
+ * ELSR_0 = ELSR (elsr(prelu=0): the log's 3,468 counts no PReLU slope),
+ * SWAT_3~ = SWAT_3 and so on. These match the rows of `python3 count.py
+ * --table mvsr|others|standins` (e.g. MVSR_13 68,157 params, 7.615
+ * GFLOPs; ABPN_0 7.137 = 7.1371 G in --layers ABPN).
+ */
+static const struct {
+    const char *name;
+    long long params, macs, flops;
+} ref[] = {
+    {"MVSR_13", 68157, 3771475200LL, 7614662454LL},
+    {"MVSR_13_1", 62541, 3442464000LL, 6962169654LL},
+    {"MVSR_13_2", 37517, 2013062400LL, 4090464054LL},
+    {"MVSR_13_3", 29829, 1573459200LL, 3207571254LL},
+    {"MVSR_13_4", 119149, 6702163200LL, 13483411254LL},
+    {"MVSR_13_5", 152277, 8607110400LL, 17296992054LL},
+    {"MVSR_13_6", 50293, 2745734400LL, 5559494454LL},
+    {"MVSR_13_7", 91109, 5090284800LL, 10255968054LL},
+    {"MVSR_14", 68272, 3776716800LL, 7625318400LL},
+    {"MVSR_15", 52965, 2934662400LL, 5924448054LL},
+    {"MVSR_16", 920381, 52873401600LL, 105806534454LL},
+    {"MVSR_17", 47101, 2562336000LL, 5192697654LL},
+    {"MVSR_18", 47325, 2576160000LL, 5219424054LL},
+    {"MVSR_19", 60861, 3388089600LL, 6832684854LL},
+    {"MVSR_20", 251613, 14344070400LL, 28754323254LL},
+    {"MVSR_21", 920128, 52858368000LL, 105775718400LL},
+    {"MVSR_21_1", 920992, 52908134400LL, 105875251200LL},
+    {"MVSR_22", 251837, 14357894400LL, 28781049654LL},
+    {"MVSR_23", 32541, 1719993600LL, 3511699254LL},
+    {"MVSR_24", 186141, 10569196800LL, 21210105654LL},
+    {"MVSR_24_revalid", 190493, 10805126400LL, 21696710454LL},
+    {"MVSR_25", 68381, 3785299200LL, 7641388854LL},
+    {"MVSR_26", 251613, 14344070400LL, 28754323254LL},
+    {"MVSR_27", 63805, 3535545600LL, 7128057654LL},
+    {"MVSR_12", 68169, 3771993600LL, 7615872054LL},
+    {"MVSR_11", 32553, 1720512000LL, 3512908854LL},
+    {"MVSR_10", 27081, 1440806400LL, 2939673654LL},
+    {"SWRN", 43472, 2488320000LL, 4995072000LL},
+    {"SWRN_1", 36512, 2090188800LL, 4196044800LL},
+    {"ABPN", 62048, 3560371200LL, 7137100800LL},
+    {"ELSR", 3468, 195955200LL, 396057600LL},
+    {"ABPN_x3", 42539, 2439072000LL, 4890873600LL},
+    {"SWAT_3", 25713, 1362528000LL, 2783635254LL},
+    {"SORT_0", 17685, 992851200LL, 2005228854LL},
+    {"SORT_2", 45697, 2580307200LL, 5195462454LL},
+    {"VSR_12", 57917, 3284870400LL, 6603667254LL},
+};
+#define N_REF (int)(sizeof(ref) / sizeof(ref[0]))
+
+static void test_log_counts_equal_count_py(void **state)
+{
+    (void)state;
+    int checked = 0;
+    for (int i = 0; i < vsr_models_zoo_count(); i++) {
+        const vsr_models_entry *e = vsr_models_zoo_get(i);
+        enum vsr_models_family f = e->hp.family;
+        if (f != VSR_MODELS_MVSR && f != VSR_MODELS_ABPN && f != VSR_MODELS_SWRN &&
+            f != VSR_MODELS_ELSR)
+            continue;
+        int k = 0;
+        while (k < N_REF && strcmp(ref[k].name, e->name))
+            k++;
+        if (k == N_REF)
+            fail_msg("%s: no count.py reference row", e->name);
+        vsr_models_counts c;
+        vsr_error err = {0};
+        if (vsr_models_count(&e->hp, 180, 320, VSR_PREC_FP32, &c, &err))
+            fail_msg("%s: %s", e->name, err.msg);
+        if (c.params_log != ref[k].params || c.macs != ref[k].macs ||
+            c.flops_log != ref[k].flops)
+            print_message("%s: params %lld macs %lld flops %lld; count.py %lld %lld %lld\n",
+                          e->name, (long long)c.params_log, (long long)c.macs,
+                          (long long)c.flops_log, ref[k].params, ref[k].macs, ref[k].flops);
+        assert_int_equal(c.params_log, ref[k].params);
+        assert_int_equal(c.macs, ref[k].macs);
+        assert_int_equal(c.flops_log, ref[k].flops);
+        assert_int_equal(c.h, 180);
+        assert_int_equal(c.w, 320);
+        checked++;
+    }
+    assert_int_equal(checked, N_REF); /* every reference row is a zoo model */
+}
+
+/* ELSR by hand (MODELS.md 2.3): convs 3->6, 6->6, 6->6, 6->48, all 3x3 with
+ * bias: weights 162 + 324 + 324 + 2,592 = 3,402, so MACs = 3,402 * H*W and
+ * conv activations = (6 + 6 + 6 + 48) * H*W; the engine's one shared PReLU
+ * slope is left out of params (3,468 = 3,402 + 66 biases). FLOPs = 2*MAC +
+ * 66 bias elements per pixel + the residual Add's 6 per pixel. */
+static void test_elsr_by_hand(void **state)
+{
+    (void)state;
+    vsr_models_counts c;
+    vsr_error err = {0};
+    const vsr_models_entry *e = vsr_models_zoo_find("ELSR");
+    assert_int_equal(vsr_models_count(&e->hp, 256, 256, VSR_PREC_FP32, &c, &err), 0);
+    const long long px = 256 * 256;
+    assert_int_equal(c.params_log, 3468);
+    assert_int_equal(c.macs, 3402 * px);
+    assert_int_equal(c.flops_log, 2 * 3402 * px + 66 * px + 6 * px);
+    assert_int_equal(c.conv_activations, 66 * px);
+    assert_int_equal(c.n_conv, 4);
+    assert_true(c.peak_bytes >= (size_t)(48 * px * 4)); /* conv_last's fp32 output fits */
+    vsr_models_counts c16;
+    assert_int_equal(vsr_models_count(&e->hp, 256, 256, VSR_PREC_FP16, &c16, &err), 0);
+    assert_true(c16.peak_bytes < c.peak_bytes);
+    /* bicubic has no graph */
+    assert_int_equal(
+        vsr_models_count(&vsr_models_zoo_find("bicubic")->hp, 8, 8, VSR_PREC_FP32, &c, &err),
+        -ENOTSUP);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_log_counts_equal_count_py),
+        cmocka_unit_test(test_elsr_by_hand),
+    };
+    return VSR_RUN_TESTS(tests, NULL, NULL);
+}
