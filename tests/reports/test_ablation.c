@@ -324,12 +324,62 @@ static void test_tune_only(void **state)
     free(md);
 }
 
+/*
+ * End to end: the shipped ablation config on the demo clips (2 frames per
+ * clip, fp32, one thread, minimal timing: ~10 s in a release build), then
+ * `report --base MVSR_13`: all six ablations appear with intervals.
+ */
+static void test_ablation_config(void **state)
+{
+    struct fixture *fx = *state;
+    const char *bin = getenv("VSR_BINARY_DIR"), *src = getenv("VSR_SOURCE_DIR");
+    char exe[600], cfg[600], w[700], cmd[4096], path[700];
+    snprintf(exe, sizeof(exe), "%s/vsrbench", bin ? bin : ".");
+    snprintf(cfg, sizeof(cfg), "%s/configs/ablation_mvsr13.yaml", src ? src : "..");
+    snprintf(w, sizeof(w), "%s/models/weights/MVSR_25.vsrw", src ? src : "..");
+    if (access(exe, X_OK) != 0 || access(cfg, R_OK) != 0)
+        VSR_SKIP("%s or %s missing", exe, cfg);
+    if (access(w, R_OK) != 0)
+        VSR_SKIP("%s missing (the ablation weights)", w);
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && '%s' run '%s' --db e2e.db --no-report --set datasets.0.frames=2"
+             " --set 'precisions=[fp32]' --set threads=1 --set timing.warmup=0"
+             " --set timing.runs=1 --set timing.min_runs=1 --set timing.min_secs=0"
+             " >/dev/null 2>&1 && '%s' report --db e2e.db --out e2e --base MVSR_13 --no-plots"
+             " --format md --filter channel=Y >/dev/null",
+             fx->dir, exe, cfg, exe);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof(path), "%s/e2e/report.md", fx->dir);
+    char *md = vsr_test_slurp(path);
+    assert_non_null(md);
+    const char *abl = strstr(md, "### Ablation against MVSR_13");
+    assert_non_null(abl);
+    assert_non_null(strstr(abl, "| MVSR_13 | base (base) | fp32 | demo Y, frames: 2 |"));
+    static const char *const six[] = {"MVSR_13_2", "MVSR_13_3", "MVSR_14",
+                                      "MVSR_15",   "MVSR_23",   "MVSR_25"};
+    for (int i = 0; i < 6; i++) {
+        char want[128];
+        snprintf(want, sizeof(want), "| %s | base | fp32 | demo Y, frames: 2 | ", six[i]);
+        const char *row = strstr(abl, want);
+        if (!row)
+            print_error("no ablation row for %s\n", six[i]);
+        assert_non_null(row);
+        /* the PSNR delta has its interval: "+0.10 [+0.08, +0.12]" (escaped in md) */
+        const char *eol = strchr(row, '\n');
+        const char *ci = strstr(row + strlen(want), "\\[");
+        assert_true(ci && eol && ci < eol);
+    }
+    assert_null(strstr(abl, "Not paired"));
+    free(md);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ablation_from_db),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_tune_only),
+        cmocka_unit_test(test_ablation_config),
     };
     return VSR_RUN_TESTS(tests, setup, teardown);
 }
