@@ -401,9 +401,13 @@ void vsr_report_opts_init(vsr_report_opts *o);
  * crops.png and index.html (each only when its format is asked for).
  * Leaderboards are per (dataset, channel). A missing gnuplot is one warning
  * (vsr_log) and no plots; a plot that gnuplot fails on is a warning too.
+ * Failed and skipped runs get a table (vsr_report_table_problems), each
+ * tune session a table and a heat map; a log with tune results but no
+ * finished run is a report of those (and one warning line).
  * Returns 0; -EINVAL for a bad filter or a --base no run has (usage
- * errors); -ENODATA when no finished run matches; other negative errno for
- * I/O and db failures. Every failure fills @p err with one line.
+ * errors, found before anything is written); -ENODATA when no finished
+ * run, training run or tune result matches; other negative errno for I/O
+ * and db failures. Every failure fills @p err with one line.
  */
 int vsr_report_generate(const vsr_report_opts *o, vsr_error *err);
 
