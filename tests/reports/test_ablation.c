@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_harness.h"
 #include "vsr/bench.h"
 #include "vsr/reports.h"
 #include "reports_internal.h"
@@ -138,29 +139,13 @@ static void make_db(const char *path)
     vsr_runlog_close(&log);
 }
 
-struct fixture {
-    char dir[256], db[512];
-};
-
 static int setup(void **state)
 {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    if (!fx || !vsr_test_tmpdir(fx->dir, sizeof(fx->dir)))
+    if (vsr_cli_tmp_setup(state))
         return -1;
-    snprintf(fx->db, sizeof(fx->db), "%s/runs.db", fx->dir);
-    make_db(fx->db);
-    *state = fx;
+    struct vsr_cli_tmp *t = *state;
+    make_db(t->db);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *fx = *state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-    int rc = system(cmd);
-    free(fx);
-    return rc == 0 ? 0 : -1;
 }
 
 /* Row of @p t whose Model and Precision cells are @p model and @p prec, or -1. */
@@ -175,7 +160,7 @@ static int find_row(const vsr_report_table *t, const char *model, const char *pr
 
 static void test_ablation_from_db(void **state)
 {
-    struct fixture *fx = *state;
+    struct vsr_cli_tmp *fx = *state;
     vsr_error err = {0};
     vsr_report_rows rows = {0};
     assert_int_equal(vsr_report_db_rows(fx->db, 1, &rows, &err), 0);
@@ -244,40 +229,38 @@ static void test_ablation_from_db(void **state)
     vsr_report_rows_free(&rows);
 }
 
-static int run_report(const char *args)
+/* `vsrbench report --db DB --out DIR/OUT --no-plots [--base BASE]`, stderr
+ * in t->err; the exit code. */
+static int run_report(const struct vsr_cli_tmp *t, const char *db, const char *out,
+                      const char *base)
 {
     const char *bin = getenv("VSR_BINARY_DIR");
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "'%s/vsrbench' report %s >/dev/null", bin ? bin : ".", args);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char exe[600], dir[600];
+    snprintf(exe, sizeof(exe), "%s/vsrbench", bin ? bin : ".");
+    if (access(exe, X_OK) != 0)
+        VSR_SKIP("%s not built", exe);
+    snprintf(dir, sizeof(dir), "%s/%s", t->dir, out);
+    const char *args[] = {
+        "report", "--db", db, "--out", dir, "--no-plots", base ? "--base" : NULL, base, NULL};
+    return vsr_test_vsrbench(args, t->out, t->err, NULL);
 }
 
 static void test_cli(void **state)
 {
-    struct fixture *fx = *state;
-    char args[2048], path[1024];
-    const char *bin = getenv("VSR_BINARY_DIR");
-    snprintf(path, sizeof(path), "%s/vsrbench", bin ? bin : ".");
-    if (access(path, X_OK) != 0)
-        VSR_SKIP("%s not built", path);
+    struct vsr_cli_tmp *fx = *state;
+    char path[1024];
     /* A --base typo: exit 2, one line with the hint, and no folder made. */
-    snprintf(args, sizeof(args), "--db '%s' --out '%s/typo' --base MVSR13 2>'%s/err.txt'",
-             fx->db, fx->dir, fx->dir);
-    assert_int_equal(run_report(args), 2);
+    assert_int_equal(run_report(fx, fx->db, "typo", "MVSR13"), 2);
     snprintf(path, sizeof(path), "%s/typo", fx->dir);
     assert_int_equal(access(path, F_OK), -1);
-    snprintf(path, sizeof(path), "%s/err.txt", fx->dir);
-    char *e = vsr_test_slurp(path);
+    char *e = vsr_test_slurp(fx->err);
     assert_non_null(e);
     assert_non_null(strstr(e, "did you mean 'MVSR_13'?"));
-    assert_non_null(strchr(e, '\n'));
-    assert_null(strchr(e, '\n') + 1 < e + strlen(e) ? strchr(strchr(e, '\n') + 1, '\n') : NULL);
+    char *nl = strchr(e, '\n');
+    assert_true(nl && nl[1] == '\0'); /* one line */
     free(e);
     /* The real thing: every ablation in report.md, the not-ok runs listed. */
-    snprintf(args, sizeof(args), "--db '%s' --out '%s/rep' --base MVSR_13 --no-plots", fx->db,
-             fx->dir);
-    assert_int_equal(run_report(args), 0);
+    assert_int_equal(run_report(fx, fx->db, "rep", "MVSR_13"), 0);
     snprintf(path, sizeof(path), "%s/rep/report.md", fx->dir);
     char *md = vsr_test_slurp(path);
     assert_non_null(md);
@@ -292,12 +275,8 @@ static void test_cli(void **state)
 /* A log with tune results only: the tune table, no failure. */
 static void test_tune_only(void **state)
 {
-    struct fixture *fx = *state;
-    char db[600], args[2048], path[1024];
-    const char *bin = getenv("VSR_BINARY_DIR");
-    snprintf(path, sizeof(path), "%s/vsrbench", bin ? bin : ".");
-    if (access(path, X_OK) != 0)
-        VSR_SKIP("%s not built", path);
+    struct vsr_cli_tmp *fx = *state;
+    char db[600], path[1024];
     snprintf(db, sizeof(db), "%s/tune.db", fx->dir);
     vsr_runlog *log = NULL;
     vsr_error err = {0};
@@ -312,9 +291,7 @@ static void test_tune_only(void **state)
                                 {64, 8, 1, 19.0, -0.25, 0, 1, 1, NAN, NAN, 0, ""}};
     assert_int_equal(vsr_runlog_tune_record(log, ts, &tk, tr, 2, &err), 0);
     vsr_runlog_close(&log);
-    snprintf(args, sizeof(args), "--db '%s' --out '%s/tune' --no-plots 2>/dev/null", db,
-             fx->dir);
-    assert_int_equal(run_report(args), 0);
+    assert_int_equal(run_report(fx, db, "tune", NULL), 0);
     snprintf(path, sizeof(path), "%s/tune/report.md", fx->dir);
     char *md = vsr_test_slurp(path);
     assert_non_null(md);
@@ -331,7 +308,7 @@ static void test_tune_only(void **state)
  */
 static void test_ablation_config(void **state)
 {
-    struct fixture *fx = *state;
+    struct vsr_cli_tmp *fx = *state;
     const char *bin = getenv("VSR_BINARY_DIR"), *src = getenv("VSR_SOURCE_DIR");
     char exe[600], cfg[600], w[700], cmd[4096], path[700];
     snprintf(exe, sizeof(exe), "%s/vsrbench", bin ? bin : ".");
@@ -381,5 +358,5 @@ int main(void)
         cmocka_unit_test(test_tune_only),
         cmocka_unit_test(test_ablation_config),
     };
-    return VSR_RUN_TESTS(tests, setup, teardown);
+    return VSR_RUN_TESTS(tests, setup, vsr_cli_tmp_teardown);
 }
