@@ -402,6 +402,19 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         vsr_report_table *t = tables_new(&tabs);
         if (!t || (rc = vsr_report_table_leaderboard(grp, n, VSR_REPORT_DISPLAY, t, err)))
             goto fail_mem;
+        if (ablation || abl_own) {
+            /* --base: every row against the base, with its interval */
+            vsr_report_frame_point *pts = NULL;
+            size_t npts = 0;
+            if (vsr_report_db_frames(o->db, grp, n, &pts, &npts, err)) {
+                vsr_log(VSR_LOG_WARNING, "%s (leaderboard without intervals)", err->msg);
+                vsr_error_clear(err);
+            }
+            rc = vsr_report_leaderboard_add_base(t, grp, n, o->base, pts, npts, err);
+            free(pts);
+            if (rc)
+                goto fail;
+        }
         if (o->formats & VSR_REPORT_CSV) {
             vsr_report_table data;
             if ((rc = vsr_report_table_leaderboard(grp, n, VSR_REPORT_DATA, &data, err)))

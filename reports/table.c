@@ -1087,6 +1087,126 @@ done:
     return rc;
 }
 
+/* ---- leaderboard against the base ------------------------------------- */
+
+/* Append an empty column @p header (numeric) to @p t. */
+static int table_add_column(vsr_report_table *t, const char *header)
+{
+    int nc = t->ncols + 1;
+    size_t ncell = t->nrows * (size_t)nc;
+    char **headers = realloc(t->headers, (size_t)nc * sizeof(*headers));
+    if (!headers)
+        return -ENOMEM;
+    t->headers = headers;
+    unsigned char *numeric = realloc(t->numeric, (size_t)nc);
+    if (!numeric)
+        return -ENOMEM;
+    t->numeric = numeric;
+    char **cells = calloc(ncell ? ncell : 1, sizeof(*cells));
+    double *keys = malloc((ncell ? ncell : 1) * sizeof(*keys));
+    unsigned char *best = calloc(ncell ? ncell : 1, 1);
+    char *h = dupstr(header);
+    if (!cells || !keys || !best || !h) {
+        free(cells);
+        free(keys);
+        free(best);
+        free(h);
+        return -ENOMEM;
+    }
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (int c = 0; c < t->ncols; c++) {
+            cells[r * (size_t)nc + (size_t)c] = t->cells[r * (size_t)t->ncols + (size_t)c];
+            keys[r * (size_t)nc + (size_t)c] = t->keys[r * (size_t)t->ncols + (size_t)c];
+            best[r * (size_t)nc + (size_t)c] = t->best[r * (size_t)t->ncols + (size_t)c];
+        }
+        keys[r * (size_t)nc + (size_t)t->ncols] = NAN;
+    }
+    free(t->cells);
+    free(t->keys);
+    free(t->best);
+    t->cells = cells;
+    t->keys = keys;
+    t->best = best;
+    t->headers[t->ncols] = h;
+    t->numeric[t->ncols] = 1;
+    t->ncols = nc;
+    return 0;
+}
+
+int vsr_report_leaderboard_add_base(vsr_report_table *t, const vsr_report_row *rows, size_t n,
+                                    const char *base, const vsr_report_frame_point *pts,
+                                    size_t npts, vsr_error *err)
+{
+    /* the leaderboard's own row order */
+    const vsr_report_row **p = sorted(rows, n, cmp_rank);
+    char header[128];
+    snprintf(header, sizeof(header), "\xce\x94PSNR vs %s [95%% CI]", base);
+    if (!p || t->nrows != n || table_add_column(t, header)) {
+        free(p);
+        return vsr_error_set(err, -ENOMEM, "leaderboard against %s: out of memory", base);
+    }
+    int col = t->ncols - 1, rc = 0, cells = 0, any = 0;
+    for (size_t k = 0; k < n && !rc; k++) {
+        size_t ri = (size_t)(p[k] - rows), bi = (size_t)-1;
+        int score = -1;
+        /* the base of the same precision: same sweep, then model, then setting */
+        for (size_t j = 0; j < n; j++) {
+            if (!vsr_report_is_base(&rows[j], base) ||
+                strcmp(rows[j].precision, rows[ri].precision))
+                continue;
+            int sc = 4 * !strcmp(rows[j].sweep, rows[ri].sweep) +
+                     2 * !strcmp(rows[j].model, rows[ri].model) +
+                     same_timing_setting(&rows[j], &rows[ri]);
+            if (sc > score) {
+                score = sc;
+                bi = j;
+            }
+        }
+        if (bi == (size_t)-1 || bi == ri) {
+            cells |= cell(t, k, col, NAN, "%s", bi == ri ? "(base)" : "-");
+            continue;
+        }
+        any = 1;
+        double d = rows[ri].psnr - rows[bi].psnr, lo = NAN, hi = NAN;
+        int sig = 0, c;
+        if (pts && !isnan(d) && (c = paired_ci(pts, npts, ri, bi, 0, &lo, &hi, err)) < 0) {
+            rc = c;
+            break;
+        }
+        cells |= delta_ci_cell(t, k, col, d, lo, hi, 2, &sig);
+        if (sig) {
+            size_t i = k * (size_t)t->ncols + (size_t)col;
+            size_t len = strlen(t->cells[i]);
+            char *s = realloc(t->cells[i], len + 3);
+            if (s) {
+                memcpy(s + len, " *", 3);
+                t->cells[i] = s;
+            } else
+                cells = -ENOMEM;
+        }
+    }
+    free(p);
+    if (!rc && cells)
+        rc = vsr_error_set(err, -ENOMEM, "leaderboard against %s: out of memory", base);
+    if (!rc && any) {
+        const char *old = t->note ? t->note : "";
+        char add[512];
+        snprintf(add, sizeof(add),
+                 " \xce\x94PSNR vs %s: against %s of the same precision (same sweep first), "
+                 "paired bootstrap 95%% interval over frames as in the ablation table; * = the "
+                 "interval excludes 0.",
+                 base, base);
+        char *note = malloc(strlen(old) + strlen(add) + 1);
+        if (!note)
+            return vsr_error_set(err, -ENOMEM, "leaderboard against %s: out of memory", base);
+        strcpy(note, old);
+        strcat(note, add);
+        free(t->note);
+        t->note = note;
+    }
+    return rc;
+}
+
 /* ---- failed and skipped runs ------------------------------------------ */
 
 int vsr_report_table_problems(const vsr_report_row *rows, size_t n, vsr_report_table *out,

@@ -208,6 +208,18 @@ int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *
                               vsr_report_table *out, vsr_error *err);
 
 /**
+ * Add the column "dPSNR vs BASE [95% CI]" to @p t, a DISPLAY leaderboard
+ * made from the same @p rows: each row against the base row (see
+ * vsr_report_table_ablation) of the same precision in @p rows, preferring
+ * the same sweep, then model, then threads/tile/pad; the paired bootstrap
+ * interval over @p pts (from vsr_report_db_frames on @p rows, NULL = none),
+ * " *" when it excludes 0. "(base)" on the base row, "-" without a base.
+ */
+int vsr_report_leaderboard_add_base(vsr_report_table *t, const vsr_report_row *rows, size_t n,
+                                    const char *base, const vsr_report_frame_point *pts,
+                                    size_t npts, vsr_error *err);
+
+/**
  * 0 when some row of @p rows is a base row for @p base; else -EINVAL with
  * one line naming @p base and, when one is close, "did you mean 'X'?" from
  * the models, variants and model/variant labels of @p rows.
