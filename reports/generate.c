@@ -172,10 +172,29 @@ static int tables_add(struct tables *t, vsr_report_table *x)
     return 0;
 }
 
+/* The pairs of --filter @p filter whose key is one of @p keys (NULL-ended). */
+static void sub_filter(const char *filter, const char *const *keys, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (const char *p = filter; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        for (int k = 0; keys[k]; k++) {
+            size_t kl = strlen(keys[k]);
+            if (len > kl && !strncmp(p, keys[k], kl) && p[kl] == '=') {
+                size_t used = strlen(out);
+                snprintf(out + used, cap - used, "%s%.*s", used ? "," : "", (int)len, p);
+            }
+        }
+        p = comma ? comma + 1 : p + len;
+    }
+}
+
 /* 1 when tune set @p ts passes the model/variant/precision/dataset keys of
  * --filter (the keys a tune result does not have are ignored). */
 static int tune_kept(const char *filter, const vsr_report_tune_set *ts)
 {
+    static const char *const keys[] = {"model", "variant", "precision", "dataset", NULL};
     if (!filter)
         return 1;
     vsr_report_rows one = {0};
@@ -187,16 +206,8 @@ static int tune_kept(const char *filter, const vsr_report_tune_set *ts)
     snprintf(r.dataset, sizeof(r.dataset), "%s", ts->dataset);
     int keep = 1;
     if (!vsr_report_rows_push(&one, &r, NULL)) {
-        char f2[512] = "";
-        for (const char *p = filter; *p;) {
-            const char *comma = strchr(p, ',');
-            size_t len = comma ? (size_t)(comma - p) : strlen(p);
-            if (!strncmp(p, "model=", 6) || !strncmp(p, "variant=", 8) ||
-                !strncmp(p, "precision=", 10) || !strncmp(p, "dataset=", 8))
-                snprintf(f2 + strlen(f2), sizeof(f2) - strlen(f2), "%s%.*s", f2[0] ? "," : "",
-                         (int)len, p);
-            p = comma ? comma + 1 : p + len;
-        }
+        char f2[512];
+        sub_filter(filter, keys, f2, sizeof(f2));
         vsr_report_rows_filter(&one, f2, NULL);
         keep = one.n == 1;
     }
@@ -357,8 +368,14 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
     /* A bad --base is a usage error found before anything is written. */
     if (o->base && (rc = build_ablation(o, &rows, &abl_own, err)))
         goto fail;
+    /* failed and skipped runs have no channel: the other keys of --filter */
+    static const char *const run_keys[] = {"model",       "variant", "precision", "dataset",
+                                           "degradation", "sweep",   "host",      "threads",
+                                           "tile",        "pad",     NULL};
+    char pfilter[1024];
+    sub_filter(o->filter, run_keys, pfilter, sizeof(pfilter));
     if ((rc = vsr_report_db_problems(o->db, !o->all_runs, &problems, err)) ||
-        (rc = vsr_report_rows_filter(&problems, o->filter, err)))
+        (rc = vsr_report_rows_filter(&problems, pfilter, err)))
         goto fail;
     /* Training runs (schema v4) are not filtered: --filter keys are run axes. */
     if ((rc = vsr_report_db_train(o->db, !o->all_runs, &train, &ntrain, err)))

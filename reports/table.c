@@ -388,7 +388,10 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
             rc |= cell(out, i, 0, NAN, "-");
         else
             rc |= cell(out, i, 0, (double)rank, "%ld", rank);
-        rc |= cell(out, i, 1, NAN, "%s", r->model);
+        if (r->frames > 0) /* a frame subset says so */
+            rc |= cell(out, i, 1, NAN, "%s (frames: %d)", r->model, r->frames);
+        else
+            rc |= cell(out, i, 1, NAN, "%s", r->model);
         rc |= cell(out, i, 2, NAN, "%s", or_dash(r->variant));
         rc |= cell(out, i, 3, NAN, "%s", or_dash(r->precision));
         vsr_report_fmt(a, sizeof(a), r->psnr, 2);

@@ -270,12 +270,12 @@ static void test_cli(void **state)
     /* The leaderboard against the base (bootstrap_ref.py's intervals): MVSR_14
      * fp32 significant, MVSR_14 int8 not. */
     assert_non_null(strstr(md, "\xce\x94PSNR vs MVSR_13 \\[95% CI\\]"));
-    const char *r14 = strstr(md, "| MVSR_14 | base | fp32 | **29.58** |");
+    const char *r14 = strstr(md, "| MVSR_14 (frames: 3) | base | fp32 | **29.58** |");
     assert_non_null(r14);
     const char *eol = strchr(r14, '\n');
     const char *ci = strstr(r14, "| +0.21 \\[+0.04, +0.42\\] \\* |");
     assert_true(ci && ci < eol);
-    r14 = strstr(md, "| MVSR_14 | base | int8 |");
+    r14 = strstr(md, "| MVSR_14 (frames: 3) | base | int8 |");
     assert_non_null(r14);
     eol = strchr(r14, '\n');
     ci = strstr(r14, "| +0.04 \\[-0.17, +0.21\\] |");
