@@ -245,6 +245,18 @@ static int run_report(const struct vsr_cli_tmp *t, const char *db, const char *o
     return vsr_test_vsrbench(args, t->out, t->err, NULL);
 }
 
+/* run_report() that must succeed, then its report.md (caller frees). */
+static char *report_md(const struct vsr_cli_tmp *t, const char *db, const char *out,
+                       const char *base)
+{
+    char path[1024];
+    assert_int_equal(run_report(t, db, out, base), 0);
+    snprintf(path, sizeof(path), "%s/%s/report.md", t->dir, out);
+    char *md = vsr_test_slurp(path);
+    assert_non_null(md);
+    return md;
+}
+
 static void test_cli(void **state)
 {
     struct vsr_cli_tmp *fx = *state;
@@ -260,10 +272,7 @@ static void test_cli(void **state)
     assert_true(nl && nl[1] == '\0'); /* one line */
     free(e);
     /* The real thing: every ablation in report.md, the not-ok runs listed. */
-    assert_int_equal(run_report(fx, fx->db, "rep", "MVSR_13"), 0);
-    snprintf(path, sizeof(path), "%s/rep/report.md", fx->dir);
-    char *md = vsr_test_slurp(path);
-    assert_non_null(md);
+    char *md = report_md(fx, fx->db, "rep", "MVSR_13");
     assert_non_null(strstr(md, "### Ablation against MVSR_13"));
     assert_non_null(strstr(md, "| MVSR_14 | base | fp32 | demo Y, frames: 3 |"));
     assert_non_null(strstr(md, "| MVSR_23 | base | int8 |"));
@@ -289,7 +298,7 @@ static void test_cli(void **state)
 static void test_tune_only(void **state)
 {
     struct vsr_cli_tmp *fx = *state;
-    char db[600], path[1024];
+    char db[600];
     snprintf(db, sizeof(db), "%s/tune.db", fx->dir);
     vsr_runlog *log = NULL;
     vsr_error err = {0};
@@ -304,10 +313,7 @@ static void test_tune_only(void **state)
                                 {64, 8, 1, 19.0, -0.25, 0, 1, 1, NAN, NAN, 0, ""}};
     assert_int_equal(vsr_runlog_tune_record(log, ts, &tk, tr, 2, &err), 0);
     vsr_runlog_close(&log);
-    assert_int_equal(run_report(fx, db, "tune", NULL), 0);
-    snprintf(path, sizeof(path), "%s/tune/report.md", fx->dir);
-    char *md = vsr_test_slurp(path);
-    assert_non_null(md);
+    char *md = report_md(fx, db, "tune", NULL);
     assert_non_null(strstr(md, "(no finished runs: tune results only)"));
     assert_non_null(strstr(md, "### Tune ABPN/base int8 on demo"));
     assert_non_null(strstr(md, "| 1 | 64 | 8 | **19.00** | -0.250 |"));
