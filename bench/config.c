@@ -274,26 +274,6 @@ static int get_enum(struct ctx *c, struct fy_node *n, const char *path,
     return bad(c, n, 0, path, "'%s' is not one of %s", s, list);
 }
 
-static int edit_distance(const char *a, const char *b)
-{
-    int la = (int)strlen(a), lb = (int)strlen(b);
-    if (la > 31 || lb > 31)
-        return 99;
-    int d[32][32];
-    for (int i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (int j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (int i = 1; i <= la; i++)
-        for (int j = 1; j <= lb; j++) {
-            int sub = d[i - 1][j - 1] +
-                      (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
-            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-    return d[la][lb];
-}
-
 /* Every key of mapping @p map must be in @p allowed (NULL-terminated). */
 static int check_keys(struct ctx *c, struct fy_node *map, const char *path,
                       const char *const *allowed)
@@ -316,7 +296,7 @@ static int check_keys(struct ctx *c, struct fy_node *map, const char *path,
                 found = 1;
                 break;
             }
-            int dist = edit_distance(ks, allowed[i]);
+            int dist = vsr_edit_distance(ks, allowed[i]);
             if (dist < best) {
                 best = dist;
                 hint = allowed[i];
@@ -792,7 +772,7 @@ static int check_zoo_type(struct ctx *c, struct fy_node *n, const char *path, co
     int best = 99;
     for (int i = 0; i < vsr_models_zoo_count(); i++) {
         const char *z = vsr_models_zoo_get(i)->name;
-        int d = edit_distance(type, z);
+        int d = vsr_edit_distance(type, z);
         if (d < best) {
             best = d;
             hint = z;

@@ -129,6 +129,119 @@ static vsr_report_table *tables_new(struct tables *t)
     return x;
 }
 
+/* Append @p x (owned by @p t from now on, also on failure). */
+static int tables_add(struct tables *t, vsr_report_table *x)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        vsr_report_table **v = realloc(t->v, cap * sizeof(*v));
+        if (!v) {
+            vsr_report_table_free(x);
+            free(x);
+            return -ENOMEM;
+        }
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = x;
+    return 0;
+}
+
+/* The pairs of --filter @p filter whose key is one of @p keys (NULL-ended). */
+static void sub_filter(const char *filter, const char *const *keys, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (const char *p = filter; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        for (int k = 0; keys[k]; k++) {
+            size_t kl = strlen(keys[k]);
+            if (len > kl && !strncmp(p, keys[k], kl) && p[kl] == '=') {
+                size_t used = strlen(out);
+                snprintf(out + used, cap - used, "%s%.*s", used ? "," : "", (int)len, p);
+            }
+        }
+        p = comma ? comma + 1 : p + len;
+    }
+}
+
+/* 1 when tune set @p ts passes the model/variant/precision/dataset keys of
+ * --filter (the keys a tune result does not have are ignored). */
+static int tune_kept(const char *filter, const vsr_report_tune_set *ts)
+{
+    static const char *const keys[] = {"model", "variant", "precision", "dataset", NULL};
+    if (!filter)
+        return 1;
+    vsr_report_rows one = {0};
+    vsr_report_row r;
+    vsr_report_row_init(&r);
+    snprintf(r.model, sizeof(r.model), "%s", ts->model);
+    snprintf(r.variant, sizeof(r.variant), "%s", ts->variant);
+    snprintf(r.precision, sizeof(r.precision), "%s", ts->precision);
+    snprintf(r.dataset, sizeof(r.dataset), "%s", ts->dataset);
+    int keep = 1;
+    if (!vsr_report_rows_push(&one, &r, NULL)) {
+        char f2[512];
+        sub_filter(filter, keys, f2, sizeof(f2));
+        vsr_report_rows_filter(&one, f2, NULL);
+        keep = one.n == 1;
+    }
+    vsr_report_rows_free(&one);
+    return keep;
+}
+
+/*
+ * The ablation table against o->base, with the per-frame metrics of the
+ * rows in sweeps that have a base row (the only ones it compares), read
+ * before anything is written so a bad --base costs nothing.
+ */
+static int build_ablation(const vsr_report_opts *o, const vsr_report_rows *rows,
+                          vsr_report_table **out, vsr_error *err)
+{
+    *out = NULL;
+    int rc = vsr_report_check_base(rows->v, rows->n, o->base, err);
+    if (rc)
+        return rc;
+    size_t *idx = malloc((rows->n ? rows->n : 1) * sizeof(*idx));
+    vsr_report_row *sub = malloc((rows->n ? rows->n : 1) * sizeof(*sub));
+    vsr_report_frame_point *pts = NULL;
+    size_t npts = 0, m = 0;
+    vsr_report_table *t = calloc(1, sizeof(*t));
+    if (!idx || !sub || !t) {
+        rc = vsr_error_set(err, -ENOMEM, "ablation: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < rows->n; i++) {
+        int in = 0;
+        for (size_t j = 0; j < rows->n && !in; j++)
+            in = !strcmp(rows->v[i].sweep, rows->v[j].sweep) &&
+                 vsr_report_is_base(&rows->v[j], o->base);
+        if (in) {
+            idx[m] = i;
+            sub[m++] = rows->v[i];
+        }
+    }
+    if ((rc = vsr_report_db_frames(o->db, sub, m, &pts, &npts, err))) {
+        /* no intervals, but the deltas */
+        vsr_log(VSR_LOG_WARNING, "%s (ablation without intervals)", err->msg);
+        vsr_error_clear(err);
+        pts = NULL;
+        npts = 0;
+    }
+    for (size_t i = 0; i < npts; i++)
+        pts[i].row = idx[pts[i].row];
+    if ((rc = vsr_report_table_ablation(rows->v, rows->n, o->base, pts, npts, t, err)))
+        goto done;
+    *out = t;
+    t = NULL;
+done:
+    free(t);
+    free(pts);
+    free(sub);
+    free(idx);
+    return rc;
+}
+
 static void tables_free(struct tables *t)
 {
     for (size_t i = 0; i < t->n; i++) {
@@ -207,7 +320,8 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
     vsr_error local = {0};
     vsr_error *err = user_err ? user_err : &local;
     vsr_error_clear(err);
-    vsr_report_rows rows = {0};
+    vsr_report_rows rows = {0}, problems = {0};
+    vsr_report_table *ablation = NULL, *abl_own = NULL;
     struct tables tabs = {0};
     struct images ims = {0};
     size_t *groups = NULL, ngroups = 0;
@@ -226,15 +340,36 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         goto fail;
     if ((rc = vsr_report_rows_filter(&rows, o->filter, err)))
         goto done;
+    /* A bad --base is a usage error found before anything is written. */
+    if (o->base && (rc = build_ablation(o, &rows, &abl_own, err)))
+        goto fail;
+    /* failed and skipped runs have no channel: the other keys of --filter */
+    static const char *const run_keys[] = {"model",       "variant", "precision", "dataset",
+                                           "degradation", "sweep",   "host",      "threads",
+                                           "tile",        "pad",     NULL};
+    char pfilter[1024];
+    sub_filter(o->filter, run_keys, pfilter, sizeof(pfilter));
+    if ((rc = vsr_report_db_problems(o->db, !o->all_runs, &problems, err)) ||
+        (rc = vsr_report_rows_filter(&problems, pfilter, err)))
+        goto fail;
     /* Training runs (schema v4) are not filtered: --filter keys are run axes. */
     if ((rc = vsr_report_db_train(o->db, !o->all_runs, &train, &ntrain, err)))
         goto fail;
-    if (!rows.n && !ntrain) {
+    if ((rc = vsr_report_db_tune(o->db, &tune, &ntune, err)))
+        goto fail;
+    size_t ntune_kept = 0;
+    for (size_t i = 0; i < ntune; i++)
+        ntune_kept += tune_kept(o->filter, &tune[i]);
+    if (!rows.n && !ntrain && !ntune_kept) {
         vsr_error_set(err, -ENODATA,
                       "%s: no finished runs%s%s (run 'vsrbench run CONFIG' first)", o->db,
                       o->filter ? " match --filter " : "", o->filter ? o->filter : "");
         goto fail;
     }
+    if (!rows.n && !ntrain) /* (a training-only log is the training report) */
+        vsr_log(VSR_LOG_WARNING,
+                "%s: no finished runs%s%s; the report holds the tune results only", o->db,
+                o->filter ? " match --filter " : "", o->filter ? o->filter : "");
     snprintf(plotdir, sizeof(plotdir), "%s/plots", o->out);
     struct stat st_out;
     made_out = stat(o->out, &st_out) != 0;
@@ -259,6 +394,19 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         vsr_report_table *t = tables_new(&tabs);
         if (!t || (rc = vsr_report_table_leaderboard(grp, n, VSR_REPORT_DISPLAY, t, err)))
             goto fail_mem;
+        if (ablation || abl_own) {
+            /* --base: every row against the base, with its interval */
+            vsr_report_frame_point *pts = NULL;
+            size_t npts = 0;
+            if (vsr_report_db_frames(o->db, grp, n, &pts, &npts, err)) {
+                vsr_log(VSR_LOG_WARNING, "%s (leaderboard without intervals)", err->msg);
+                vsr_error_clear(err);
+            }
+            rc = vsr_report_leaderboard_add_base(t, grp, n, o->base, pts, npts, err);
+            free(pts);
+            if (rc)
+                goto fail;
+        }
         /* NTIRE ESR's efficiency columns at the reference sizes, beside it */
         t = tables_new(&tabs);
         if (!t || (rc = vsr_report_table_context(grp, n, t, err)))
@@ -286,13 +434,24 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
                 goto fail_mem;
         }
     }
-    vsr_report_table *ablation = NULL;
-    if (o->base) {
-        ablation = tables_new(&tabs);
-        if (!ablation)
+    if (abl_own) {
+        /* owned by tabs from here on (also when adding fails); the plot reads it */
+        ablation = abl_own;
+        abl_own = NULL;
+        if ((rc = tables_add(&tabs, ablation)))
             goto fail_mem;
-        if ((rc = vsr_report_table_ablation(rows.v, rows.n, o->base, ablation, err)))
-            goto fail;
+    }
+    if (problems.n) {
+        vsr_report_table *t = tables_new(&tabs);
+        if (!t || (rc = vsr_report_table_problems(problems.v, problems.n, t, err)))
+            goto fail_mem;
+    }
+    for (size_t i = 0; i < ntune; i++) {
+        if (!tune_kept(o->filter, &tune[i]))
+            continue;
+        vsr_report_table *t = tables_new(&tabs);
+        if (!t || (rc = vsr_report_table_tune(&tune[i], t, err)))
+            goto fail_mem;
     }
     if (ntrain) {
         vsr_report_table *t = tables_new(&tabs);
@@ -321,6 +480,10 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         if (whole[k].bit == VSR_REPORT_MD) {
             fprintf(f, "# vsrbench report\n\nFrom `%s`, %zu row(s)%s%s", o->db, rows.n,
                     o->filter ? ", filter " : "", o->filter ? o->filter : "");
+            if (!rows.n && !ntrain)
+                fputs(" (no finished runs: tune results only)", f);
+            if (problems.n)
+                fprintf(f, ", %zu failed or skipped run(s)", problems.n);
             if (ntrain)
                 fprintf(f, ", %zu training run(s)", ntrain);
             fputs(".\n\n", f);
@@ -408,35 +571,8 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             goto fail_mem;
     }
     if (plots && !gnuplot_missing) {
-        if ((rc = vsr_report_db_tune(o->db, &tune, &ntune, err)))
-            vsr_log(VSR_LOG_WARNING, "%s", err->msg);
         for (size_t i = 0; i < ntune && !gnuplot_missing; i++) {
-            /* The o->filter's model/variant/precision/dataset keys apply to tune too. */
-            vsr_report_rows one = {0};
-            vsr_report_row r;
-            vsr_report_row_init(&r);
-            snprintf(r.model, sizeof(r.model), "%s", tune[i].model);
-            snprintf(r.variant, sizeof(r.variant), "%s", tune[i].variant);
-            snprintf(r.precision, sizeof(r.precision), "%s", tune[i].precision);
-            snprintf(r.dataset, sizeof(r.dataset), "%s", tune[i].dataset);
-            int keep = 1;
-            if (o->filter && !vsr_report_rows_push(&one, &r, NULL)) {
-                /* keys the tune row does not have (channel, threads, ...) are ignored */
-                char f2[512] = "";
-                for (const char *p = o->filter; *p;) {
-                    const char *comma = strchr(p, ',');
-                    size_t len = comma ? (size_t)(comma - p) : strlen(p);
-                    if (!strncmp(p, "model=", 6) || !strncmp(p, "variant=", 8) ||
-                        !strncmp(p, "precision=", 10) || !strncmp(p, "dataset=", 8))
-                        snprintf(f2 + strlen(f2), sizeof(f2) - strlen(f2), "%s%.*s",
-                                 f2[0] ? "," : "", (int)len, p);
-                    p = comma ? comma + 1 : p + len;
-                }
-                vsr_report_rows_filter(&one, f2, NULL);
-                keep = one.n == 1;
-            }
-            vsr_report_rows_free(&one);
-            if (!keep)
+            if (!tune_kept(o->filter, &tune[i]))
                 continue;
             char name[512], title[512], raw[512];
             snprintf(raw, sizeof(raw), "tune_%s_%s_%s_%s", tune[i].model, tune[i].variant,
@@ -518,5 +654,10 @@ done:
     images_free(&ims);
     tables_free(&tabs);
     vsr_report_rows_free(&rows);
+    vsr_report_rows_free(&problems);
+    if (abl_own) {
+        vsr_report_table_free(abl_own);
+        free(abl_own);
+    }
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <libfyaml.h>
 #include <sqlite3.h>
 
 #include "reports_internal.h"
@@ -85,7 +86,8 @@ static const char ROWS_SQL[] =
     "SELECT r.id, r.model, r.variant, r.precision, r.dataset, upper(r.degradation),"
     " r.tile, r.pad, r.threads, r.params, r.macs, r.input_w, r.input_h, r.isa, r.git_rev,"
     " r.calib_method, r.calib_frames, s.name, h.cpu_model, t.median_ms, t.p95_ms,"
-    " c.prgb, c.prgb_inf, c.py, c.py_inf, c.srgb, c.sy, c.niqe, c.nrgb, c.ny, r.run_key, %s, %s"
+    " c.prgb, c.prgb_inf, c.py, c.py_inf, c.srgb, c.sy, c.niqe, c.nrgb, c.ny, r.run_key, %s, %s,"
+    " s.id, s.config_path, s.config_text, s.overrides, r.status, r.error"
     " FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
     " LEFT JOIN hosts h ON h.id = r.host_id"
     " LEFT JOIN timings t ON t.run_id = r.id"
@@ -95,26 +97,92 @@ static const char ROWS_SQL[] =
     "   count(psnr_rgb) + sum(psnr_rgb_inf) + count(ssim_rgb) AS nrgb,"
     "   count(psnr_y) + sum(psnr_y_inf) + count(ssim_y) AS ny"
     "   FROM clip_metrics GROUP BY run_id) c ON c.run_id = r.id"
-    " WHERE r.status = 'ok'"
-    " AND (?1 = 0 OR r.id = (SELECT max(id) FROM runs r2"
-    "      WHERE r2.run_key = r.run_key AND r2.status = 'ok'))"
-    " ORDER BY r.id";
+    " WHERE %s ORDER BY r.id";
 
-int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows, vsr_error *err)
+/* The finished runs; with ?1, the newest ok run per run key. */
+static const char WHERE_OK[] = "r.status = 'ok'"
+                               " AND (?1 = 0 OR r.id = (SELECT max(id) FROM runs r2"
+                               "      WHERE r2.run_key = r.run_key AND r2.status = 'ok'))";
+/* Failed and skipped runs; with ?1, only where the newest row of the run key is one. */
+static const char WHERE_PROBLEM[] =
+    "r.status IN ('failed', 'skipped')"
+    " AND (?1 = 0 OR r.id = (SELECT max(id) FROM runs r2 WHERE r2.run_key = r.run_key))";
+
+/* The `frames:` limit of each dataset of one sweep, read from the config it
+ * was run with (0 = all, or the config no longer loads). */
+struct sweep_frames {
+    int64_t id;
+    int n;
+    char names[16][64];
+    int frames[16];
+};
+
+/* The scalar text of key @p key of mapping @p map, or NULL. */
+static const char *map_scalar(struct fy_node *map, const char *key)
+{
+    if (!map || fy_node_get_type(map) != FYNT_MAPPING)
+        return NULL;
+    struct fy_node_pair *p = fy_node_mapping_lookup_pair_by_string(map, key, FY_NT);
+    struct fy_node *v = p ? fy_node_pair_value(p) : NULL;
+    return v && fy_node_get_type(v) == FYNT_SCALAR ? fy_node_get_scalar0(v) : NULL;
+}
+
+/*
+ * Read the datasets' names and `frames:` straight from the YAML (the config
+ * loader would also check that dataroots and weights exist, which they need
+ * not where the report is made), then apply "datasets.N.frames=V" overrides.
+ */
+static void sweep_frames_load(struct sweep_frames *sf, int64_t id, const char *text,
+                              const char *overrides)
+{
+    memset(sf, 0, sizeof(*sf));
+    sf->id = id;
+    struct fy_document *doc = NULL;
+    if (!text || vsr_yaml_parse("config", text, strlen(text), &doc, NULL) != 0)
+        return;
+    struct fy_node *root = fy_document_root(doc);
+    struct fy_node_pair *dp =
+        root && fy_node_get_type(root) == FYNT_MAPPING
+            ? fy_node_mapping_lookup_pair_by_string(root, "datasets", FY_NT)
+            : NULL;
+    struct fy_node *ds = dp ? fy_node_pair_value(dp) : NULL;
+    int nds = ds && fy_node_get_type(ds) == FYNT_SEQUENCE ? fy_node_sequence_item_count(ds) : 0;
+    for (int i = 0; i < nds && sf->n < 16; i++) {
+        struct fy_node *d = fy_node_sequence_get_by_index(ds, i);
+        const char *name = map_scalar(d, "name"), *frames = map_scalar(d, "frames");
+        snprintf(sf->names[sf->n], sizeof(sf->names[0]), "%s", name ? name : "");
+        sf->frames[sf->n++] = frames ? atoi(frames) : 0;
+    }
+    fy_document_destroy(doc);
+    for (const char *p = overrides; p && *p;) {
+        int idx, v, used = 0;
+        if (sscanf(p, "datasets.%d.frames=%d%n", &idx, &v, &used) == 2 && used > 0 &&
+            idx >= 0 && idx < sf->n)
+            sf->frames[idx] = v;
+        const char *nl = strchr(p, '\n');
+        p = nl ? nl + 1 : NULL;
+    }
+}
+
+/* Rows of the runs that @p where selects (WHERE_OK or WHERE_PROBLEM). */
+static int read_rows(const char *path, const char *where, int latest_only,
+                     vsr_report_rows *rows, vsr_error *err)
 {
     sqlite3 *db;
     int version, rc = db_open(path, &db, &version, err);
     if (rc)
         return rc;
     sqlite3_stmt *st = NULL;
+    struct sweep_frames sf = {.id = -1};
     /* schema v6: the median's interval and the noisy mark */
-    char sql[sizeof(ROWS_SQL) + 256];
+    char sql[sizeof(ROWS_SQL) + sizeof(WHERE_OK) + sizeof(WHERE_PROBLEM) + 320];
     /* schema v9: the model's description and figures at the reference sizes */
     snprintf(sql, sizeof(sql), ROWS_SQL,
              version >= 6 ? "t.median_lo_ms, t.median_hi_ms, t.noisy" : "NULL, NULL, 0",
              version >= 9 ? "r.description, r.params_log, r.flops_log, r.macs_180x320,"
                             " r.macs_256x256, r.conv_activations, r.n_conv, r.peak_bytes"
-                          : "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL");
+                          : "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL",
+             where);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         rc = vsr_error_set(err, -EINVAL, "%s: unexpected run log schema (v%d): %s", path,
                            version, sqlite3_errmsg(db));
@@ -161,8 +229,22 @@ int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows,
                          &r.conv_activations, &r.n_conv,    &r.peak_bytes};
         for (int k = 0; k < 7; k++)
             *fig[k] = col_real(st, 35 + k);
+        int64_t sweep_id = sqlite3_column_int64(st, 42);
+        if (sweep_id != sf.id)
+            sweep_frames_load(&sf, sweep_id, (const char *)sqlite3_column_text(st, 44),
+                              (const char *)sqlite3_column_text(st, 45));
+        for (int i = 0; i < sf.n; i++)
+            if (!strcmp(sf.names[i], r.dataset))
+                r.frames = sf.frames[i];
+        copy_text(r.status, sizeof(r.status), st, 46);
+        copy_text(r.error, sizeof(r.error), st, 47);
         int nrgb = col_int(st, 28, 0), ny = col_int(st, 29, 0);
         double niqe = col_real(st, 27);
+        if (where == WHERE_PROBLEM) {
+            if ((rc = vsr_report_rows_push(rows, &r, err)))
+                goto done;
+            continue;
+        }
         if ((nrgb > 0 || ny == 0) && (rc = push_channel(rows, &r, "RGB", psnr_mean(st, 21, 22),
                                                         col_real(st, 25), niqe, err)))
             goto done;
@@ -178,6 +260,17 @@ done:
     return rc;
 }
 
+int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows, vsr_error *err)
+{
+    return read_rows(path, WHERE_OK, latest_only, rows, err);
+}
+
+int vsr_report_db_problems(const char *path, int latest_only, vsr_report_rows *rows,
+                           vsr_error *err)
+{
+    return read_rows(path, WHERE_PROBLEM, latest_only, rows, err);
+}
+
 int vsr_report_db_frames(const char *path, const vsr_report_row *rows, size_t nrows,
                          vsr_report_frame_point **pts, size_t *npts, vsr_error *err)
 {
@@ -189,10 +282,11 @@ int vsr_report_db_frames(const char *path, const vsr_report_row *rows, size_t nr
         return rc;
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT clip, frame, psnr_rgb, psnr_rgb_inf, psnr_y, psnr_y_inf"
-                           " FROM frame_metrics WHERE run_id = ?1 ORDER BY clip, frame",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT clip, frame, psnr_rgb, psnr_rgb_inf, psnr_y, psnr_y_inf,"
+            " ssim_rgb, ssim_y, niqe FROM frame_metrics WHERE run_id = ?1 ORDER BY clip, frame",
+            -1, &st, NULL) != SQLITE_OK) {
         rc = vsr_error_set(err, -EINVAL, "%s: unexpected frame_metrics schema: %s", path,
                            sqlite3_errmsg(db));
         goto done;
@@ -217,6 +311,8 @@ int vsr_report_db_frames(const char *path, const vsr_report_row *rows, size_t nr
             copy_text(p->clip, sizeof(p->clip), st, 0);
             p->frame = sqlite3_column_int(st, 1);
             p->psnr = psnr_mean(st, y ? 4 : 2, y ? 5 : 3);
+            p->ssim = col_real(st, y ? 7 : 6);
+            p->niqe = col_real(st, 8);
         }
         if (!rc && s != SQLITE_DONE)
             rc = vsr_error_set(err, -EIO, "%s: reading frame_metrics: %s", path,

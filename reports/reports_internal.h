@@ -12,14 +12,21 @@ enum {
     VSR_ABL_DATA,
     VSR_ABL_PSNR,
     VSR_ABL_DPSNR,
+    VSR_ABL_SSIM,
+    VSR_ABL_DSSIM,
+    VSR_ABL_DNIQE,
     VSR_ABL_PARAMS,
     VSR_ABL_DPARAMS,
     VSR_ABL_MACS,
     VSR_ABL_DMACS,
     VSR_ABL_MS,
     VSR_ABL_DMS,
+    VSR_ABL_SIG,
     VSR_ABL_NCOLS
 };
+
+/* 1 when @p r is a base row for --base @p base (vsr_report_table_ablation). */
+int vsr_report_is_base(const vsr_report_row *r, const char *base);
 
 /* "model" or "model/variant" (variant "" and "base" are left out). */
 void vsr_report_row_label(const vsr_report_row *r, char *buf, size_t cap);
@@ -83,5 +90,10 @@ int vsr_report_plot_train_loss(const char *dir, const char *name, const char *ti
 int vsr_report_plot_train_val(const char *dir, const char *name, const char *title,
                               const vsr_report_train_run *runs, size_t n,
                               const vsr_report_plot_opts *opts, vsr_error *err);
+
+/* Table "tune_<model>_<variant>_<precision>_<dataset>" of one tune session:
+ * Threads, Tile, Pad, ms/frame [95% CI], dPSNR vs untiled [dB]. */
+int vsr_report_table_tune(const vsr_report_tune_set *set, vsr_report_table *out,
+                          vsr_error *err);
 
 #endif

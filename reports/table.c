@@ -403,7 +403,10 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
             rc |= cell(out, i, 0, NAN, "-");
         else
             rc |= cell(out, i, 0, (double)rank, "%ld", rank);
-        rc |= cell(out, i, 1, NAN, "%s", r->model);
+        if (r->frames > 0) /* a frame subset says so */
+            rc |= cell(out, i, 1, NAN, "%s (frames: %d)", r->model, r->frames);
+        else
+            rc |= cell(out, i, 1, NAN, "%s", r->model);
         rc |= cell(out, i, 2, NAN, "%s", or_dash(r->variant));
         rc |= cell(out, i, 3, NAN, "%s", or_dash(r->precision));
         vsr_report_fmt(a, sizeof(a), r->psnr, 2);
@@ -648,7 +651,7 @@ done:
 
 /* ---- ablation ---------------------------------------------------------- */
 
-static int is_base(const vsr_report_row *r, const char *base)
+int vsr_report_is_base(const vsr_report_row *r, const char *base)
 {
     char label[160];
     if (!strcmp(r->variant, base))
@@ -659,11 +662,46 @@ static int is_base(const vsr_report_row *r, const char *base)
     return !strcmp(label, base);
 }
 
-static int same_setting(const vsr_report_row *a, const vsr_report_row *b)
+int vsr_report_check_base(const vsr_report_row *rows, size_t n, const char *base,
+                          vsr_error *err)
 {
-    return !strcmp(a->dataset, b->dataset) && !strcmp(a->channel, b->channel) &&
-           !strcmp(a->precision, b->precision) && a->threads == b->threads &&
-           a->tile == b->tile;
+    char hint[160] = "", label[160];
+    int best = 99;
+    for (size_t i = 0; i < n; i++) {
+        if (vsr_report_is_base(&rows[i], base))
+            return 0;
+        snprintf(label, sizeof(label), "%s/%s", rows[i].model, rows[i].variant);
+        const char *cand[3] = {rows[i].model, rows[i].variant, label};
+        for (int k = 0; k < 3; k++) {
+            int d = vsr_edit_distance(base, cand[k]);
+            if (cand[k][0] && d < best) {
+                best = d;
+                snprintf(hint, sizeof(hint), "%s", cand[k]);
+            }
+        }
+    }
+    /* close enough to be a typo: 2 edits, or a third of a long name */
+    int len = (int)strlen(base);
+    char mean[96] = "";
+    if (hint[0] && best <= (len / 3 > 2 ? len / 3 : 2))
+        snprintf(mean, sizeof(mean), " (did you mean '%s'?)", hint);
+    return vsr_error_set(err, -EINVAL,
+                         "--base %s: no run has that model or variant%s; the Model and "
+                         "Variant columns of the leaderboards name them (mind --filter)",
+                         base, mean);
+}
+
+/* Same group of an ablation: sweep, dataset, degradation, precision, channel. */
+static int same_group(const vsr_report_row *a, const vsr_report_row *b)
+{
+    return !strcmp(a->sweep, b->sweep) && !strcmp(a->dataset, b->dataset) &&
+           !strcmp(a->degradation, b->degradation) && !strcmp(a->precision, b->precision) &&
+           !strcmp(a->channel, b->channel);
+}
+
+static int same_timing_setting(const vsr_report_row *a, const vsr_report_row *b)
+{
+    return a->threads == b->threads && a->tile == b->tile && a->pad == b->pad;
 }
 
 static void fmt_delta(char *buf, size_t cap, double v, int dec)
@@ -676,50 +714,188 @@ static void fmt_delta(char *buf, size_t cap, double v, int dec)
         snprintf(buf, cap, "%+.*f", dec, v);
 }
 
+/* "vid4 Y" (+ ", frames: 10" for a frame subset). */
+static void fmt_data_cell(char *buf, size_t cap, const vsr_report_row *r)
+{
+    int len = snprintf(buf, cap, "%s %s", r->dataset, r->channel);
+    if (r->frames > 0 && len > 0 && (size_t)len < cap)
+        snprintf(buf + len, cap - (size_t)len, ", frames: %d", r->frames);
+}
+
+/* The points of row @p row in @p pts (sorted by row, clip, frame): [*b, *e). */
+static void row_points(const vsr_report_frame_point *pts, size_t npts, size_t row, size_t *b,
+                       size_t *e)
+{
+    size_t i = 0;
+    while (i < npts && pts[i].row != row)
+        i++;
+    *b = i;
+    while (i < npts && pts[i].row == row)
+        i++;
+    *e = i;
+}
+
+static double point_value(const vsr_report_frame_point *p, int which)
+{
+    return which == 0 ? p->psnr : which == 1 ? p->ssim : p->niqe;
+}
+
+/*
+ * Paired bootstrap interval of metric @p which (0 PSNR, 1 SSIM, 2 NIQE) of
+ * row @p r minus row @p b over the frames both have (same clip and frame).
+ * 0 and [*lo, *hi]; 1 when there is no interval (no common frame, a
+ * missing or lossless value); negative errno.
+ */
+static int paired_ci(const vsr_report_frame_point *pts, size_t npts, size_t r, size_t b,
+                     int which, double *lo, double *hi, vsr_error *err)
+{
+    *lo = *hi = NAN;
+    size_t rb, re, bb, be;
+    row_points(pts, npts, r, &rb, &re);
+    row_points(pts, npts, b, &bb, &be);
+    size_t cap = re - rb < be - bb ? re - rb : be - bb;
+    if (!cap)
+        return 1;
+    double *d = malloc(cap * sizeof(*d));
+    size_t *clip_len = malloc(cap * sizeof(*clip_len));
+    if (!d || !clip_len) {
+        free(d);
+        free(clip_len);
+        return vsr_error_set(err, -ENOMEM, "ablation: out of memory");
+    }
+    size_t n = 0, nclips = 0, i = rb, j = bb;
+    const char *clip = NULL;
+    int missing = 0;
+    while (i < re && j < be) {
+        int c = strcmp(pts[i].clip, pts[j].clip);
+        if (!c)
+            c = (pts[i].frame > pts[j].frame) - (pts[i].frame < pts[j].frame);
+        if (c < 0) {
+            i++;
+            continue;
+        }
+        if (c > 0) {
+            j++;
+            continue;
+        }
+        double v = point_value(&pts[i], which) - point_value(&pts[j], which);
+        if (!isfinite(v))
+            missing = 1;
+        if (!clip || strcmp(clip, pts[i].clip)) {
+            clip = pts[i].clip;
+            clip_len[nclips++] = 0;
+        }
+        clip_len[nclips - 1]++;
+        d[n++] = v;
+        i++;
+        j++;
+    }
+    int rc = 1;
+    if (n && !missing)
+        rc = vsr_report_bootstrap_ci(d, clip_len, nclips, VSR_REPORT_BOOT_RESAMPLES,
+                                     VSR_REPORT_BOOT_SEED, VSR_REPORT_BOOT_LEVEL, lo, hi, err);
+    free(d);
+    free(clip_len);
+    return rc;
+}
+
+/* Cell "delta [lo, hi]" (or just the delta without an interval); *sig = 1
+ * when the interval excludes 0. */
+static int delta_ci_cell(vsr_report_table *t, size_t k, int col, double delta, double lo,
+                         double hi, int dec, int *sig)
+{
+    char a[48], l[48], h[48];
+    fmt_delta(a, sizeof(a), delta, dec);
+    *sig = 0;
+    if (isnan(delta) || isnan(lo) || isnan(hi))
+        return cell(t, k, col, delta, "%s", a);
+    *sig = lo > 0 || hi < 0;
+    fmt_delta(l, sizeof(l), lo, dec);
+    fmt_delta(h, sizeof(h), hi, dec);
+    return cell(t, k, col, delta, "%s [%s, %s]", a, l, h);
+}
+
+/* Which base row @p i pairs with, or (size_t)-1. */
+static size_t find_base(const vsr_report_row *rows, size_t n, const char *base, size_t i)
+{
+    size_t pick = (size_t)-1;
+    int score = -1;
+    for (size_t j = 0; j < n; j++) {
+        if (!vsr_report_is_base(&rows[j], base) || !same_group(&rows[i], &rows[j]))
+            continue;
+        int s =
+            2 * !strcmp(rows[i].model, rows[j].model) + same_timing_setting(&rows[i], &rows[j]);
+        if (s > score) {
+            score = s;
+            pick = j;
+        }
+    }
+    return pick;
+}
+
 int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *base,
+                              const vsr_report_frame_point *pts, size_t npts,
                               vsr_report_table *out, vsr_error *err)
 {
-    static const char *const h[VSR_ABL_NCOLS] = {
-        "Model",     "Variant",           "Precision",  "Data",
-        "PSNR [dB]", "\xce\x94PSNR [dB]", "Params [K]", "\xce\x94Params [K]",
-        "MACs [G]",  "\xce\x94MACs [G]",  "ms/frame",   "\xce\x94ms [ms]"};
-    static const unsigned char num[VSR_ABL_NCOLS] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+    static const char *const h[VSR_ABL_NCOLS] = {"Model",
+                                                 "Variant",
+                                                 "Precision",
+                                                 "Data",
+                                                 "PSNR [dB]",
+                                                 "\xce\x94PSNR [dB] [95% CI]",
+                                                 "SSIM",
+                                                 "\xce\x94SSIM [95% CI]",
+                                                 "\xce\x94NIQE [95% CI]",
+                                                 "Params [K]",
+                                                 "\xce\x94Params [K]",
+                                                 "MACs [G]",
+                                                 "\xce\x94MACs [G]",
+                                                 "ms/frame [95% CI]",
+                                                 "\xce\x94ms [ms]",
+                                                 "Significant (95%)"};
+    static const unsigned char num[VSR_ABL_NCOLS] = {0, 0, 0, 0, 1, 1, 1, 1,
+                                                     1, 1, 1, 1, 1, 1, 1, 0};
     memset(out, 0, sizeof(*out));
     size_t *base_of = malloc((n ? n : 1) * sizeof(*base_of));
     size_t *order = malloc((n ? n : 1) * sizeof(*order));
+    char *note = NULL;
+    size_t note_len = 0;
+    FILE *nf = NULL;
     int rc = 0;
-    if (!base_of || !order) {
+    if (!base_of || !order || !(nf = open_memstream(&note, &note_len))) {
         rc = vsr_error_set(err, -ENOMEM, "ablation: out of memory");
         goto done;
     }
-    int any_base = 0;
-    for (size_t i = 0; i < n; i++)
-        any_base |= is_base(&rows[i], base);
-    if (!any_base) {
-        rc = vsr_error_set(err, -EINVAL,
-                           "--base %s: no run has that model or variant (check --filter and "
-                           "the names in 'vsrbench report' tables)",
-                           base);
+    if ((rc = vsr_report_check_base(rows, n, base, err)))
         goto done;
-    }
-    /* Base of each row: the first base row of the same model (an ablation
-     * stays within its model family) with the same setting. Rows of models
-     * that have no base row at all are not part of this ablation. */
-    size_t kept = 0, orphans = 0;
+    /* Pairing: see the header. A row of a sweep without any base row is
+     * not part of this ablation; one of a sweep with base rows but none in
+     * its group is listed with the reason. */
+    size_t kept = 0, other = 0, unpaired = 0;
     for (size_t i = 0; i < n; i++) {
-        int family = 0;
         base_of[i] = (size_t)-1;
-        for (size_t j = 0; j < n; j++) {
-            if (!is_base(&rows[j], base) || strcmp(rows[i].model, rows[j].model) != 0)
-                continue;
-            family = 1;
-            if (same_setting(&rows[i], &rows[j])) {
-                base_of[i] = j;
-                break;
-            }
+        if (vsr_report_is_base(&rows[i], base)) {
+            base_of[i] = i;
+            continue;
         }
-        if (family && base_of[i] == (size_t)-1)
-            orphans++;
+        int sweep_has_base = 0;
+        for (size_t j = 0; j < n && !sweep_has_base; j++)
+            sweep_has_base =
+                vsr_report_is_base(&rows[j], base) && !strcmp(rows[i].sweep, rows[j].sweep);
+        if (!sweep_has_base) {
+            other++;
+            continue;
+        }
+        base_of[i] = find_base(rows, n, base, i);
+        if (base_of[i] == (size_t)-1) {
+            char data[160], label[160];
+            fmt_data_cell(data, sizeof(data), &rows[i]);
+            vsr_report_row_label(&rows[i], label, sizeof(label));
+            fprintf(nf, "%s%s %s on %s: no %s %s run on %s",
+                    unpaired ? "; " : " Not paired: ", label, rows[i].precision, data, base,
+                    rows[i].precision, data);
+            unpaired++;
+        }
     }
     /* Order: each base row, then the rows measured against it, input order. */
     for (size_t b = 0; b < n; b++) {
@@ -734,57 +910,324 @@ int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *
     snprintf(title, sizeof(title), "Ablation against %s", base);
     if ((rc = table_init(out, "ablation", title, VSR_ABL_NCOLS, h, num, kept, err)))
         goto done;
-    for (size_t k = 0; k < kept && !rc; k++) {
-        const vsr_report_row *r = &rows[order[k]], *b = &rows[base_of[order[k]]];
-        char a[128];
-        double d;
-        rc |= cell(out, k, VSR_ABL_MODEL, NAN, "%s", r->model);
-        rc |= cell(out, k, VSR_ABL_VARIANT, NAN, "%s%s", or_dash(r->variant),
-                   r == b ? " (base)" : "");
-        rc |= cell(out, k, VSR_ABL_PRECISION, NAN, "%s", or_dash(r->precision));
-        rc |= cell(out, k, VSR_ABL_DATA, NAN, "%s %s", r->dataset, r->channel);
+    /* rc: a failure with its message (err); cells: the cells' -ENOMEM bits */
+    int cells = 0;
+    for (size_t k = 0; k < kept && !rc && !cells; k++) {
+        size_t ri = order[k], bi = base_of[ri];
+        const vsr_report_row *r = &rows[ri], *b = &rows[bi];
+        char a[160], sig_list[64] = "";
+        double d, lo, hi;
+        int sig, c;
+        cells |= cell(out, k, VSR_ABL_MODEL, NAN, "%s", r->model);
+        cells |= cell(out, k, VSR_ABL_VARIANT, NAN, "%s%s", or_dash(r->variant),
+                      r == b ? " (base)" : "");
+        cells |= cell(out, k, VSR_ABL_PRECISION, NAN, "%s", or_dash(r->precision));
+        fmt_data_cell(a, sizeof(a), r);
+        cells |= cell(out, k, VSR_ABL_DATA, NAN, "%s", a);
         vsr_report_fmt(a, sizeof(a), r->psnr, 2);
-        rc |= cell(out, k, VSR_ABL_PSNR, r->psnr, "%s", a);
-        d = r->psnr - b->psnr;
-        fmt_delta(a, sizeof(a), d, 2);
-        rc |= cell(out, k, VSR_ABL_DPSNR, d, "%s", a);
+        cells |= cell(out, k, VSR_ABL_PSNR, r->psnr, "%s", a);
+        vsr_report_fmt(a, sizeof(a), r->ssim, 4);
+        cells |= cell(out, k, VSR_ABL_SSIM, r->ssim, "%s", a);
+        static const struct {
+            int col, which, dec;
+            const char *name;
+        } q[3] = {{VSR_ABL_DPSNR, 0, 2, "PSNR"},
+                  {VSR_ABL_DSSIM, 1, 4, "SSIM"},
+                  {VSR_ABL_DNIQE, 2, 2, "NIQE"}};
+        for (int m = 0; m < 3; m++) {
+            double rv = m == 0 ? r->psnr : m == 1 ? r->ssim : r->niqe;
+            double bv = m == 0 ? b->psnr : m == 1 ? b->ssim : b->niqe;
+            d = rv - bv;
+            lo = hi = NAN;
+            if (r != b && pts && !isnan(d) &&
+                (c = paired_ci(pts, npts, ri, bi, q[m].which, &lo, &hi, err)) < 0) {
+                rc = c;
+                break;
+            }
+            cells |= delta_ci_cell(out, k, q[m].col, r == b ? NAN : d, lo, hi, q[m].dec, &sig);
+            if (sig)
+                snprintf(sig_list + strlen(sig_list), sizeof(sig_list) - strlen(sig_list),
+                         "%s%s", sig_list[0] ? ", " : "", q[m].name);
+        }
+        if (rc)
+            break;
         vsr_report_fmt(a, sizeof(a), r->params / 1e3, 1);
-        rc |= cell(out, k, VSR_ABL_PARAMS, r->params / 1e3, "%s", a);
+        cells |= cell(out, k, VSR_ABL_PARAMS, r->params / 1e3, "%s", a);
         d = (r->params - b->params) / 1e3;
         fmt_delta(a, sizeof(a), d, 1);
-        rc |= cell(out, k, VSR_ABL_DPARAMS, d, "%s", a);
+        cells |= cell(out, k, VSR_ABL_DPARAMS, d, "%s", a);
         vsr_report_fmt(a, sizeof(a), r->macs / 1e9, 3);
-        rc |= cell(out, k, VSR_ABL_MACS, r->macs / 1e9, "%s", a);
+        cells |= cell(out, k, VSR_ABL_MACS, r->macs / 1e9, "%s", a);
         d = (r->macs - b->macs) / 1e9;
         fmt_delta(a, sizeof(a), d, 3);
-        rc |= cell(out, k, VSR_ABL_DMACS, d, "%s", a);
+        cells |= cell(out, k, VSR_ABL_DMACS, d, "%s", a);
         fmt_ms(a, sizeof(a), r, 2);
-        rc |= cell(out, k, VSR_ABL_MS, r->ms_median, "%s", a);
+        cells |= cell(out, k, VSR_ABL_MS, r->ms_median, "%s", a);
         d = r->ms_median - b->ms_median;
         fmt_delta(a, sizeof(a), d, 2);
-        rc |= cell(out, k, VSR_ABL_DMS, d, "%s", a);
+        if (r == b || isnan(d))
+            cells |= cell(out, k, VSR_ABL_DMS, d, "%s", a);
+        else {
+            /* the medians' 95% intervals: apart = a real difference */
+            int known =
+                !isnan(r->ms_lo) && !isnan(r->ms_hi) && !isnan(b->ms_lo) && !isnan(b->ms_hi);
+            int apart = known && (r->ms_lo > b->ms_hi || r->ms_hi < b->ms_lo);
+            const char *setting = same_timing_setting(r, b) ? "" : ", other threads/tile";
+            if (known)
+                cells |= cell(out, k, VSR_ABL_DMS, d, "%s (CIs %s%s)", a,
+                              apart ? "apart" : "overlap", setting);
+            else
+                cells |= cell(out, k, VSR_ABL_DMS, d, "%s%s%s%s", a, setting[0] ? " (" : "",
+                              setting[0] ? setting + 2 : "", setting[0] ? ")" : "");
+            if (apart && !r->noisy && !b->noisy)
+                snprintf(sig_list + strlen(sig_list), sizeof(sig_list) - strlen(sig_list),
+                         "%sms", sig_list[0] ? ", " : "");
+        }
+        cells |= cell(out, k, VSR_ABL_SIG, NAN, "%s",
+                      r == b        ? "-"
+                      : sig_list[0] ? sig_list
+                                    : "none");
     }
+    if (cells && !rc)
+        rc = -ENOMEM;
     if (!rc) {
-        char note[256];
-        int len = snprintf(note, sizeof(note),
-                           "Deltas against %s with the same dataset, channel, precision, "
-                           "threads and tile.",
-                           base);
-        if (orphans)
-            snprintf(note + len, sizeof(note) - (size_t)len,
-                     " %zu run(s) with no such base left out.", orphans);
-        out->note = dupstr(note);
-        if (!out->note)
+        fflush(nf);
+        char head[1024];
+        int len = snprintf(
+            head, sizeof(head),
+            "Deltas against %s of the same sweep, dataset, degradation, precision and channel "
+            "(row minus base). Quality intervals: paired bootstrap over the frames both runs "
+            "scored, resampled within each clip, %d resamples, seed %u, %.0f%% percentile "
+            "interval; Significant lists the deltas whose interval excludes 0, and ms when the "
+            "two medians' 95%% intervals are apart (docs/REPORTS.md).",
+            base, VSR_REPORT_BOOT_RESAMPLES, VSR_REPORT_BOOT_SEED, VSR_REPORT_BOOT_LEVEL * 100);
+        if (other && len > 0 && (size_t)len < sizeof(head))
+            snprintf(head + len, sizeof(head) - (size_t)len,
+                     " %zu row(s) of sweeps without %s left out.", other, base);
+        size_t hl = strlen(head);
+        out->note = malloc(hl + note_len + 1);
+        if (out->note) {
+            memcpy(out->note, head, hl);
+            memcpy(out->note + hl, note ? note : "", note_len);
+            out->note[hl + note_len] = '\0';
+        } else
             rc = -ENOMEM;
     }
     if (rc) {
         vsr_report_table_free(out);
-        rc = vsr_error_set(err, -ENOMEM, "ablation: out of memory");
+        if (rc == -ENOMEM)
+            rc = vsr_error_set(err, -ENOMEM, "ablation: out of memory");
     }
 done:
+    if (nf)
+        fclose(nf);
+    free(note);
     free(base_of);
     free(order);
     return rc;
+}
+
+/* ---- leaderboard against the base ------------------------------------- */
+
+/* Append an empty column @p header (numeric) to @p t. */
+static int table_add_column(vsr_report_table *t, const char *header)
+{
+    int nc = t->ncols + 1;
+    size_t ncell = t->nrows * (size_t)nc;
+    char **headers = realloc(t->headers, (size_t)nc * sizeof(*headers));
+    if (!headers)
+        return -ENOMEM;
+    t->headers = headers;
+    unsigned char *numeric = realloc(t->numeric, (size_t)nc);
+    if (!numeric)
+        return -ENOMEM;
+    t->numeric = numeric;
+    char **cells = calloc(ncell ? ncell : 1, sizeof(*cells));
+    double *keys = malloc((ncell ? ncell : 1) * sizeof(*keys));
+    unsigned char *best = calloc(ncell ? ncell : 1, 1);
+    char *h = dupstr(header);
+    if (!cells || !keys || !best || !h) {
+        free(cells);
+        free(keys);
+        free(best);
+        free(h);
+        return -ENOMEM;
+    }
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (int c = 0; c < t->ncols; c++) {
+            cells[r * (size_t)nc + (size_t)c] = t->cells[r * (size_t)t->ncols + (size_t)c];
+            keys[r * (size_t)nc + (size_t)c] = t->keys[r * (size_t)t->ncols + (size_t)c];
+            best[r * (size_t)nc + (size_t)c] = t->best[r * (size_t)t->ncols + (size_t)c];
+        }
+        keys[r * (size_t)nc + (size_t)t->ncols] = NAN;
+    }
+    free(t->cells);
+    free(t->keys);
+    free(t->best);
+    t->cells = cells;
+    t->keys = keys;
+    t->best = best;
+    t->headers[t->ncols] = h;
+    t->numeric[t->ncols] = 1;
+    t->ncols = nc;
+    return 0;
+}
+
+int vsr_report_leaderboard_add_base(vsr_report_table *t, const vsr_report_row *rows, size_t n,
+                                    const char *base, const vsr_report_frame_point *pts,
+                                    size_t npts, vsr_error *err)
+{
+    /* the leaderboard's own row order */
+    const vsr_report_row **p = sorted(rows, n, cmp_rank);
+    char header[128];
+    snprintf(header, sizeof(header), "\xce\x94PSNR vs %s [95%% CI]", base);
+    if (!p || t->nrows != n || table_add_column(t, header)) {
+        free(p);
+        return vsr_error_set(err, -ENOMEM, "leaderboard against %s: out of memory", base);
+    }
+    int col = t->ncols - 1, rc = 0, cells = 0, any = 0;
+    for (size_t k = 0; k < n && !rc; k++) {
+        size_t ri = (size_t)(p[k] - rows), bi = (size_t)-1;
+        int score = -1;
+        /* the base of the same precision: same sweep, then model, then setting */
+        for (size_t j = 0; j < n; j++) {
+            if (!vsr_report_is_base(&rows[j], base) ||
+                strcmp(rows[j].precision, rows[ri].precision))
+                continue;
+            int sc = 4 * !strcmp(rows[j].sweep, rows[ri].sweep) +
+                     2 * !strcmp(rows[j].model, rows[ri].model) +
+                     same_timing_setting(&rows[j], &rows[ri]);
+            if (sc > score) {
+                score = sc;
+                bi = j;
+            }
+        }
+        if (bi == (size_t)-1 || bi == ri) {
+            cells |= cell(t, k, col, NAN, "%s", bi == ri ? "(base)" : "-");
+            continue;
+        }
+        any = 1;
+        double d = rows[ri].psnr - rows[bi].psnr, lo = NAN, hi = NAN;
+        int sig = 0, c;
+        if (pts && !isnan(d) && (c = paired_ci(pts, npts, ri, bi, 0, &lo, &hi, err)) < 0) {
+            rc = c;
+            break;
+        }
+        cells |= delta_ci_cell(t, k, col, d, lo, hi, 2, &sig);
+        if (sig) {
+            size_t i = k * (size_t)t->ncols + (size_t)col;
+            size_t len = strlen(t->cells[i]);
+            char *s = realloc(t->cells[i], len + 3);
+            if (s) {
+                memcpy(s + len, " *", 3);
+                t->cells[i] = s;
+            } else
+                cells = -ENOMEM;
+        }
+    }
+    free(p);
+    if (!rc && cells)
+        rc = vsr_error_set(err, -ENOMEM, "leaderboard against %s: out of memory", base);
+    if (!rc && any) {
+        const char *old = t->note ? t->note : "";
+        char add[512];
+        snprintf(add, sizeof(add),
+                 " \xce\x94PSNR vs %s: against %s of the same precision (same sweep first), "
+                 "paired bootstrap 95%% interval over frames as in the ablation table; * = the "
+                 "interval excludes 0.",
+                 base, base);
+        char *note = malloc(strlen(old) + strlen(add) + 1);
+        if (!note)
+            return vsr_error_set(err, -ENOMEM, "leaderboard against %s: out of memory", base);
+        strcpy(note, old);
+        strcat(note, add);
+        free(t->note);
+        t->note = note;
+    }
+    return rc;
+}
+
+/* ---- failed and skipped runs ------------------------------------------ */
+
+int vsr_report_table_problems(const vsr_report_row *rows, size_t n, vsr_report_table *out,
+                              vsr_error *err)
+{
+    static const char *const h[] = {"Model", "Variant", "Precision",
+                                    "Data",  "Status",  "Reason"};
+    static const unsigned char num[] = {0, 0, 0, 0, 0, 0};
+    int rc =
+        table_init(out, "runs_not_ok", "Runs that failed or were skipped", 6, h, num, n, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const vsr_report_row *r = &rows[i];
+        char data[160];
+        int len = snprintf(data, sizeof(data), "%s%s%s", r->dataset,
+                           r->degradation[0] ? " " : "", r->degradation);
+        if (r->frames > 0 && len > 0 && (size_t)len < sizeof(data))
+            snprintf(data + len, sizeof(data) - (size_t)len, ", frames: %d", r->frames);
+        rc |= cell(out, i, 0, NAN, "%s", r->model);
+        rc |= cell(out, i, 1, NAN, "%s", or_dash(r->variant));
+        rc |= cell(out, i, 2, NAN, "%s", or_dash(r->precision));
+        rc |= cell(out, i, 3, NAN, "%s", data);
+        rc |= cell(out, i, 4, NAN, "%s", r->status);
+        rc |= cell(out, i, 5, NAN, "%s", r->error[0] ? r->error : "(no reason recorded)");
+    }
+    if (!rc && !(out->note = dupstr("Each run's reason as the run log recorded it; a skipped "
+                                    "run's reason says how to get what it missed.")))
+        rc = -ENOMEM;
+    if (rc) {
+        vsr_report_table_free(out);
+        return vsr_error_set(err, -ENOMEM, "runs_not_ok table: out of memory");
+    }
+    return 0;
+}
+
+/* ---- tune sessions ------------------------------------------------------ */
+
+int vsr_report_table_tune(const vsr_report_tune_set *set, vsr_report_table *out, vsr_error *err)
+{
+    static const char *const h[] = {"Threads", "Tile", "Pad", "ms/frame [95% CI]",
+                                    "\xce\x94PSNR vs untiled [dB]"};
+    static const unsigned char num[] = {1, 1, 1, 1, 1};
+    char id[300], title[300];
+    snprintf(id, sizeof(id), "tune_%s_%s_%s_%s", set->model, set->variant, set->precision,
+             set->dataset);
+    for (char *p = id; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+              (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_' || *p == '.'))
+            *p = '_';
+    snprintf(title, sizeof(title), "Tune %s%s%s %s on %s", set->model,
+             set->variant[0] ? "/" : "", set->variant, set->precision, set->dataset);
+    int rc = table_init(out, id, title, 5, h, num, set->n, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < set->n && !rc; i++) {
+        const vsr_report_tune_point *p = &set->pts[i];
+        vsr_report_row r;
+        vsr_report_row_init(&r);
+        r.ms_median = p->ms_median;
+        r.ms_lo = p->ms_lo;
+        r.ms_hi = p->ms_hi;
+        r.noisy = p->noisy;
+        char ms[96], dp[48];
+        fmt_ms(ms, sizeof(ms), &r, 2);
+        fmt_delta(dp, sizeof(dp), p->dpsnr, 3);
+        rc |= cell(out, i, 0, p->threads, "%d", p->threads);
+        if (p->tile)
+            rc |= cell(out, i, 1, p->tile, "%d", p->tile);
+        else
+            rc |= cell(out, i, 1, 0, "none");
+        rc |= cell(out, i, 2, p->pad, "%d", p->pad);
+        rc |= cell(out, i, 3, p->ms_median, "%s", ms);
+        rc |= cell(out, i, 4, p->dpsnr, "%s", dp);
+    }
+    if (rc) {
+        vsr_report_table_free(out);
+        return vsr_error_set(err, -ENOMEM, "tune table: out of memory");
+    }
+    mark_best(out, 3, 0, 2);
+    return 0;
 }
 
 /* ---- escaping ---------------------------------------------------------- */

@@ -125,6 +125,11 @@ int vsr_parse_double(const char *s, double min, double max, double *out, const c
  */
 int vsr_parse_long_list(const char *s, long min, long max, long *out, int cap, int *n,
                         const char *what, vsr_error *err);
+/**
+ * Levenshtein distance of @p a and @p b ignoring ASCII case (for "did you
+ * mean" hints); 99 when either is longer than 31 characters.
+ */
+int vsr_edit_distance(const char *a, const char *b);
 
 /* ---- checked sizes ----------------------------------------------------- */
 

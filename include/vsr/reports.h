@@ -66,6 +66,10 @@ typedef struct vsr_report_row {
     double conv_activations; /**< elements written by convs at 256x256 (NTIRE ESR) */
     double n_conv;           /**< number of convs */
     double peak_bytes;       /**< activation arena peak at 256x256, the run's precision */
+    int frames;            /**< frames per clip the run was limited to (the dataset's
+                                `frames:`), 0 = all or unknown */
+    char status[12];       /**< runs.status: "ok" for the rows of vsr_report_db_rows() */
+    char error[200];       /**< runs.error of a failed or skipped run, else "" */
 } vsr_report_row;
 
 /** Set every number of @p row to "missing" and every string to "". */
@@ -164,16 +168,87 @@ int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_t
 int vsr_report_table_summary(const vsr_report_row *rows, size_t n, vsr_report_table *out,
                              vsr_error *err);
 
+/* Paired bootstrap (reports/stats.c): resamples, seed and level of every
+ * interval in the ablation table. */
+#define VSR_REPORT_BOOT_RESAMPLES 2000
+#define VSR_REPORT_BOOT_SEED 14u
+#define VSR_REPORT_BOOT_LEVEL 0.95
+
 /**
- * Ablation table: every row as deltas against the base row of the same
- * model with the same dataset, channel, precision, threads and tile (rows
- * of models with no base row are not part of the ablation). A row is a base row when
- * @p base equals its variant, its model (with variant "" or "base"), or
- * "model/variant". Rows with no base are left out and counted in the note.
- * -EINVAL when no row matches @p base at all.
+ * Paired bootstrap percentile interval of the mean over clips of the
+ * per-clip mean of @p d (per-frame differences, clip by clip: the first
+ * @p clip_len[0] values are clip 0, ...). Each of @p resamples resamples
+ * draws every clip's frames with replacement within the clip (splitmix64
+ * from @p seed, index = next % frames, drawn resample by resample, clip by
+ * clip); [*lo, *hi] are the type-7 (numpy "linear") quantiles at
+ * (1 - level) / 2 and (1 + level) / 2 of the resampled statistics.
+ * -EINVAL bad arguments or an empty clip, -EDOM a non-finite difference
+ * (a lossless frame), -ENOMEM; *lo = *hi = NAN on failure.
+ */
+int vsr_report_bootstrap_ci(const double *d, const size_t *clip_len, size_t nclips,
+                            int resamples, uint64_t seed, double level, double *lo, double *hi,
+                            vsr_error *err);
+
+/** Per-frame metrics for the per-clip curves and the ablation intervals. */
+typedef struct vsr_report_frame_point {
+    size_t row; /**< index into the rows the points were read for */
+    char clip[64];
+    int frame;
+    double psnr; /**< dB in the row's channel, +inf lossless, NAN missing */
+    double ssim; /**< in the row's channel, NAN missing */
+    double niqe; /**< NAN missing */
+} vsr_report_frame_point;
+
+/**
+ * Ablation table against @p base. A row is a base row when @p base equals
+ * its variant, its model (with variant "" or "base"), or "model/variant".
+ * Every other row becomes a delta row against the base row of its group:
+ * same sweep, dataset, degradation, precision and channel (of several base
+ * rows in a group: the one of the same model, then the one with the same
+ * threads, tile and pad, then the first). Rows of sweeps with no base row
+ * are not part of the ablation (counted in the note); rows of such a sweep
+ * that have no base in their group are listed in the note with the reason.
+ *
+ * Columns: Model, Variant, Precision, Data (dataset, degradation, channel,
+ * "frames: N" for a frame subset), PSNR, dPSNR [95% CI], SSIM,
+ * dSSIM [95% CI], dNIQE [95% CI], Params, dParams, MACs, dMACs,
+ * ms/frame [95% CI], dms, Significant. The quality intervals are paired
+ * bootstraps (vsr_report_bootstrap_ci with VSR_REPORT_BOOT_*) over the
+ * frames both runs scored (@p pts, from vsr_report_db_frames on @p rows;
+ * NULL: no intervals); dms says whether the two medians' 95% intervals
+ * overlap. Significant lists the deltas whose interval excludes 0 (ms:
+ * intervals apart), or "none". -EINVAL when no row matches @p base.
  */
 int vsr_report_table_ablation(const vsr_report_row *rows, size_t n, const char *base,
+                              const vsr_report_frame_point *pts, size_t npts,
                               vsr_report_table *out, vsr_error *err);
+
+/**
+ * Add the column "dPSNR vs BASE [95% CI]" to @p t, a DISPLAY leaderboard
+ * made from the same @p rows: each row against the base row (see
+ * vsr_report_table_ablation) of the same precision in @p rows, preferring
+ * the same sweep, then model, then threads/tile/pad; the paired bootstrap
+ * interval over @p pts (from vsr_report_db_frames on @p rows, NULL = none),
+ * " *" when it excludes 0. "(base)" on the base row, "-" without a base.
+ */
+int vsr_report_leaderboard_add_base(vsr_report_table *t, const vsr_report_row *rows, size_t n,
+                                    const char *base, const vsr_report_frame_point *pts,
+                                    size_t npts, vsr_error *err);
+
+/**
+ * 0 when some row of @p rows is a base row for @p base; else -EINVAL with
+ * one line naming @p base and, when one is close, "did you mean 'X'?" from
+ * the models, variants and model/variant labels of @p rows.
+ */
+int vsr_report_check_base(const vsr_report_row *rows, size_t n, const char *base,
+                          vsr_error *err);
+
+/**
+ * Table "runs_not_ok" of failed and skipped runs (@p rows from
+ * vsr_report_db_problems): Model, Variant, Precision, Data, Status, Reason.
+ */
+int vsr_report_table_problems(const vsr_report_row *rows, size_t n, vsr_report_table *out,
+                              vsr_error *err);
 
 /** Write @p t in one format (one of VSR_REPORT_*). HTML is a <table> fragment. */
 int vsr_report_table_write(FILE *out, const vsr_report_table *t, enum vsr_report_format fmt,
@@ -242,14 +317,6 @@ typedef struct vsr_report_tune_point {
     double ms_lo, ms_hi; /**< 95% interval of ms_median (run log v6), NAN unknown */
     int noisy;           /**< 1: measured noisy (run log v6) */
 } vsr_report_tune_point;
-
-/** Per-frame metric for the per-clip curves. */
-typedef struct vsr_report_frame_point {
-    size_t row; /**< index into the rows the plot is given */
-    char clip[64];
-    int frame;
-    double psnr;
-} vsr_report_frame_point;
 
 /** Size of every PNG plot (pixels) and the SVGs. */
 typedef struct vsr_report_plot_opts {
@@ -362,9 +429,13 @@ void vsr_report_opts_init(vsr_report_opts *o);
  * crops.png and index.html (each only when its format is asked for).
  * Leaderboards are per (dataset, channel). A missing gnuplot is one warning
  * (vsr_log) and no plots; a plot that gnuplot fails on is a warning too.
+ * Failed and skipped runs get a table (vsr_report_table_problems), each
+ * tune session a table and a heat map; a log with tune results but no
+ * finished run is a report of those (and one warning line).
  * Returns 0; -EINVAL for a bad filter or a --base no run has (usage
- * errors); -ENODATA when no finished run matches; other negative errno for
- * I/O and db failures. Every failure fills @p err with one line.
+ * errors, found before anything is written); -ENODATA when no finished
+ * run, training run or tune result matches; other negative errno for I/O
+ * and db failures. Every failure fills @p err with one line.
  */
 int vsr_report_generate(const vsr_report_opts *o, vsr_error *err);
 
@@ -383,12 +454,21 @@ int vsr_report_db_rows(const char *path, int latest_only, vsr_report_rows *rows,
                        vsr_error *err);
 
 /**
- * Per-frame PSNR of @p rows (the channel of each row) from frame_metrics.
+ * Per-frame PSNR, SSIM (the channel of each row) and NIQE of @p rows from
+ * frame_metrics.
  * *pts is allocated here (caller frees it with free()), ordered by row,
  * clip, frame.
  */
 int vsr_report_db_frames(const char *path, const vsr_report_row *rows, size_t nrows,
                          vsr_report_frame_point **pts, size_t *npts, vsr_error *err);
+
+/**
+ * The failed and skipped runs of the run log at @p path as rows (figures
+ * missing; status and error set), with @p latest_only only where the newest
+ * row of a run key is failed or skipped. Appends to @p rows.
+ */
+int vsr_report_db_problems(const char *path, int latest_only, vsr_report_rows *rows,
+                           vsr_error *err);
 
 /** The newest tune session of one (model, variant, precision, dataset). */
 typedef struct vsr_report_tune_set {

@@ -149,7 +149,7 @@ static void test_frames_ablation_tune_plots(void **state)
     strcpy(r[1].variant, "wide");
     strcpy(r[1].model, "ABPN");
     vsr_report_table t;
-    assert_int_equal(vsr_report_table_ablation(r, 2, "base", &t, &err), 0);
+    assert_int_equal(vsr_report_table_ablation(r, 2, "base", NULL, 0, &t, &err), 0);
     assert_int_equal(vsr_report_plot_ablation(dir, "abl", "ablation", &t, &o, &err), 0);
     expect_outputs(dir, "abl", 800, 600, "PSNR vs base [dB]");
     vsr_report_table_free(&t);

@@ -7,6 +7,7 @@
 
 #include "render_table.h"
 #include "vsr/reports.h"
+#include "reports_internal.h"
 
 typedef void (*putter)(FILE *, const char *);
 
@@ -258,47 +259,61 @@ static void test_ablation(void **state)
     r[1].psnr = 26.35, r[1].params = 45500, r[1].macs = 2.25e9, r[1].ms_median = 11.0;
     strcpy(r[2].variant, "wide");
     r[2].psnr = 26.50, r[2].params = 60000, r[2].macs = 3.0e9, r[2].ms_median = 14.25;
-    /* Another model: not part of an MVSR_13 ablation, not counted. */
+    /* Another model of the same sweep and setting: a delta row too. */
     strcpy(r[4].model, "SWRN");
     strcpy(r[4].variant, "base");
-    r[4].psnr = 25;
-    /* Different precision and no int8 base: left out. */
+    r[4].psnr = 25, r[4].params = 45500, r[4].macs = 2.25e9, r[4].ms_median = 11.0;
+    /* Different precision and no int8 base: listed as not paired. */
     strcpy(r[3].variant, "wide");
     strcpy(r[3].precision, "int8");
     r[3].psnr = 26.3;
     vsr_report_table t;
     vsr_error err = {0};
-    assert_int_equal(vsr_report_table_ablation(r, 5, "MVSR_13", &t, &err), 0);
-    assert_int_equal(t.nrows, 3);
+    assert_int_equal(vsr_report_table_ablation(r, 5, "MVSR_13", NULL, 0, &t, &err), 0);
+    assert_int_equal(t.nrows, 4);
     /* Base first, then the others in input order. dB: 26.10-26.35 = -0.25,
-     * 26.50-26.35 = +0.15; params [K]: -5.5, +14.5; MACs [G]: -0.25, +0.75;
-     * ms: -1.5, +3.25. */
-    static const char *const want[3][12] = {
-        {"MVSR_13", "base (base)", "fp32", "vid4 Y", "26.35", "0.00", "45.5", "0.0", "2.250",
-         "0.000", "11.00", "0.00"},
-        {"MVSR_13", "noattn", "fp32", "vid4 Y", "26.10", "-0.25", "40.0", "-5.5", "2.000",
-         "-0.250", "9.50", "-1.50"},
-        {"MVSR_13", "wide", "fp32", "vid4 Y", "26.50", "+0.15", "60.0", "+14.5", "3.000",
-         "+0.750", "14.25", "+3.25"},
+     * 26.50-26.35 = +0.15, 25-26.35 = -1.35; params [K]: -5.5, +14.5, 0;
+     * MACs [G]: -0.25, +0.75, 0; ms: -1.5, +3.25, 0. No frames: no intervals. */
+    enum { NC = VSR_ABL_NCOLS };
+    static const char *const want[4][NC] = {
+        {"MVSR_13", "base (base)", "fp32", "vid4 Y", "26.35", "-", "-", "-", "-", "45.5", "0.0",
+         "2.250", "0.000", "11.00", "0.00", "-"},
+        {"MVSR_13", "noattn", "fp32", "vid4 Y", "26.10", "-0.25", "-", "-", "-", "40.0", "-5.5",
+         "2.000", "-0.250", "9.50", "-1.50", "none"},
+        {"MVSR_13", "wide", "fp32", "vid4 Y", "26.50", "+0.15", "-", "-", "-", "60.0", "+14.5",
+         "3.000", "+0.750", "14.25", "+3.25", "none"},
+        {"SWRN", "base", "fp32", "vid4 Y", "25.00", "-1.35", "-", "-", "-", "45.5", "0.0",
+         "2.250", "0.000", "11.00", "0.00", "none"},
     };
-    assert_int_equal(t.ncols, 12);
-    for (int i = 0; i < 3; i++)
-        for (int c = 0; c < 12; c++)
-            assert_string_equal(t.cells[i * 12 + c], want[i][c]);
-    assert_true(fabs(t.keys[1 * 12 + 5] - (-0.25)) < 1e-9);
-    assert_non_null(strstr(t.note, "1 run(s) with no such base left out"));
+    assert_int_equal(t.ncols, NC);
+    for (int i = 0; i < 4; i++)
+        for (int c = 0; c < NC; c++) {
+            if (strcmp(t.cells[i * NC + c], want[i][c]))
+                print_error("row %d col %d: '%s'\n", i, c, t.cells[i * NC + c]);
+            assert_string_equal(t.cells[i * NC + c], want[i][c]);
+        }
+    assert_true(fabs(t.keys[1 * NC + VSR_ABL_DPSNR] - (-0.25)) < 1e-9);
+    assert_non_null(strstr(
+        t.note, "Not paired: MVSR_13/wide int8 on vid4 Y: no MVSR_13 int8 run on vid4 Y"));
     vsr_report_table_free(&t);
-    /* By variant name and by model/variant too; an unknown base is -ENOENT. */
-    assert_int_equal(vsr_report_table_ablation(r, 5, "base", &t, NULL), 0);
-    assert_int_equal(t.nrows, 4); /* SWRN joins as its own family (its base only) */
-    assert_string_equal(t.cells[3 * 12 + 0], "SWRN");
-    assert_string_equal(t.cells[3 * 12 + 5], "0.00");
+    /* By variant name (each model's own base row first), and by model/variant. */
+    assert_int_equal(vsr_report_table_ablation(r, 5, "base", NULL, 0, &t, NULL), 0);
+    assert_int_equal(t.nrows, 4); /* SWRN is a base row itself */
+    assert_string_equal(t.cells[0 * NC + VSR_ABL_VARIANT], "base (base)");
+    assert_string_equal(t.cells[1 * NC + VSR_ABL_DPSNR], "-0.25"); /* noattn vs MVSR_13/base */
+    assert_string_equal(t.cells[3 * NC + 0], "SWRN");
+    assert_string_equal(t.cells[3 * NC + VSR_ABL_VARIANT], "base (base)");
     vsr_report_table_free(&t);
-    assert_int_equal(vsr_report_table_ablation(r, 4, "MVSR_13/wide", &t, NULL), 0);
+    assert_int_equal(vsr_report_table_ablation(r, 4, "MVSR_13/wide", NULL, 0, &t, NULL), 0);
     assert_int_equal(t.nrows, 4); /* fp32 group and int8 group each have a base */
     vsr_report_table_free(&t);
-    assert_int_equal(vsr_report_table_ablation(r, 4, "nope", &t, &err), -EINVAL);
+    /* A typo: -EINVAL, naming it, with the closest name. */
+    assert_int_equal(vsr_report_table_ablation(r, 4, "nope", NULL, 0, &t, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "nope"));
+    assert_int_equal(vsr_report_check_base(r, 5, "MVSR13", &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "--base MVSR13: no run has that model or variant"));
+    assert_non_null(strstr(err.msg, "(did you mean 'MVSR_13'?)"));
+    assert_null(strchr(err.msg, '\n'));
 }
 
 static void test_filter(void **state)
