@@ -57,7 +57,8 @@ static void add_run(vsr_runlog *log, int64_t sweep, int64_t host, const char *mo
                           2,
                           "abc1234",
                           "-O2",
-                          host};
+                          host,
+                          NULL};
     int64_t id;
     assert_int_equal(vsr_runlog_run_begin(log, sweep, &run, &id, &err), 0);
     if (outcome == 2) {
@@ -99,6 +100,7 @@ static void add_run(vsr_runlog *log, int64_t sweep, int64_t host, const char *mo
                              NULL,
                              NAN,
                              0,
+                             NULL,
                              NULL};
     assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), 0);
 }
