@@ -665,9 +665,10 @@ static json_t *metrics_json(const double v[5])
  */
 static json_t *run_json(const struct run_state *s, const vsr_runlog_result *res, int ok)
 {
-    json_t *o = json_pack("{s:o, s:I, s:I, s:[ii]}", "isa",
+    json_t *o = json_pack("{s:o, s:o, s:o, s:[ii]}", "isa",
                           res->isa ? json_string(res->isa) : json_null(), "params",
-                          (json_int_t)res->params, "macs", (json_int_t)res->macs, "input_size",
+                          res->params < 0 ? json_null() : json_integer(res->params), "macs",
+                          res->macs < 0 ? json_null() : json_integer(res->macs), "input_size",
                           res->input_w, res->input_h);
     if (!o || !ok)
         return o;
