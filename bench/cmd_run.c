@@ -1199,6 +1199,8 @@ int vsr_cmd_run(int argc, char **argv)
             g0 = g1;
         }
     }
+    if (vsr_cli_interrupted()) /* after the last frame: still no report */
+        goto interrupt;
     vsr_cli_progress_clear(progress);
     if (!quiet)
         print_summary(runs, sum, n);

@@ -115,19 +115,6 @@ static void test_json_summary(void **state)
     assert_int_equal(vsr_test_vsrbench(bad, t->out, t->err, t->data), 2);
 }
 
-/* Whole stderr of the child. */
-static const char *slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    buf[0] = '\0';
-    if (!f)
-        return buf;
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static void test_sigint(void **state)
 {
     struct vsr_cli_tmp *t = *state;
@@ -136,7 +123,7 @@ static void test_sigint(void **state)
     write_config(t, 20, 3600);
     const char *demo[] = {"data", "demo", NULL};
     assert_int_equal(vsr_test_vsrbench(demo, t->out, t->err, t->data), 0);
-    char json[400], buf[8192];
+    char json[400];
     snprintf(json, sizeof(json), "%s/summary.json", t->dir);
     const char *run[] = {"run",   t->cfg,   "--db", t->db, "--progress",
                          "never", "--json", json,   NULL};
@@ -157,7 +144,8 @@ static void test_sigint(void **state)
     assert_true(seen);
     assert_int_equal(kill(pid, SIGINT), 0);
     assert_int_equal(vsr_test_vsrbench_wait(pid), 130);
-    slurp(t->err, buf, sizeof(buf));
+    char *buf = vsr_test_slurp(t->err);
+    assert_non_null(buf);
     const char *msg = strstr(buf, "vsrbench run: interrupted (Ctrl-C); 1 unfinished run");
     if (!msg)
         fail_msg("stderr lacks the interrupted line: '%s'", buf);
@@ -165,6 +153,7 @@ static void test_sigint(void **state)
     for (const char *c = buf; *c; c++)
         newlines += *c == '\n';
     assert_int_equal(newlines, 1);
+    free(buf);
 
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);

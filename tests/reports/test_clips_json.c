@@ -85,11 +85,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[400];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    int rc = system(cmd);
+    vsr_test_rmtree(f->dir);
     free(f);
-    return rc == 0 ? 0 : -1;
+    return 0;
 }
 
 /* The rows of one group: dataset @p ds, channel @p ch. */
@@ -170,17 +168,6 @@ static void test_clip_table_y(void **state)
     vsr_report_rows_free(&rows);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
-    buf[n] = '\0';
-    fclose(fp);
-    return buf;
-}
-
 /* The whole report with json and csv: report.json holds every table (the
  * per-clip one with its raw numbers), the CSV of the per-clip table has 4
  * decimals, and no temporary file is left. */
@@ -200,7 +187,7 @@ static void test_report_json(void **state)
         fail_msg("%s", err.msg);
     snprintf(path, sizeof(path), "%s/report.json", out);
     json_error_t je;
-    json_t *doc = json_loads(slurp(path), 0, &je);
+    json_t *doc = json_load_file(path, 0, &je);
     if (!doc)
         fail_msg("report.json: %s (line %d)", je.text, je.line);
     assert_string_equal(json_string_value(json_object_get(doc, "version")), "vsrbench report");
@@ -240,10 +227,12 @@ static void test_report_json(void **state)
     json_decref(doc);
 
     snprintf(path, sizeof(path), "%s/csv/clips_vid4_BI_Y.csv", out);
-    const char *csv = slurp(path);
+    char *csv = vsr_test_slurp(path);
+    assert_non_null(csv);
     assert_non_null(strstr(csv, "Model,Precision,calendar PSNR (Y),calendar SSIM (Y),city PSNR "
                                 "(Y),city SSIM (Y),Vid4 (BIx4) PSNR (Y),Vid4 (BIx4) SSIM (Y)"));
     assert_non_null(strstr(csv, "MVSR_13,int8,23.0000,0.5000,25.0000,0.6250,24.0000,0.5625"));
+    free(csv);
     snprintf(path, sizeof(path), "ls -a '%s' | grep -q tmp-", out);
     assert_int_not_equal(system(path), 0);
 }
