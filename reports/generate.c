@@ -375,6 +375,8 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         (rc = vsr_report_json_tables(path, o->db, (const vsr_report_table *const *)tabs.v,
                                      tabs.n, err)))
         goto fail;
+    if ((o->formats & VSR_REPORT_JSON) && o->list)
+        fprintf(o->list, "%s\n", path);
     /* Plots. */
     if (plots && !vsr_report_gnuplot_available()) {
         vsr_log(VSR_LOG_WARNING, "gnuplot is not on PATH, so no plots: install it with "
