@@ -117,7 +117,11 @@ int vsr_report_json_frames(json_t *obj, const double *v, int n, int nm,
 json_t *vsr_report_json_table(const vsr_report_table *t)
 {
     json_t *o = json_object(), *cols = json_array(), *rows = json_array();
-    int rc = o && cols && rows ? 0 : -ENOMEM;
+    /* the headers as JSON strings: keys of the row objects, valid UTF-8 */
+    json_t **hdr = calloc((size_t)(t->ncols > 0 ? t->ncols : 1), sizeof(*hdr));
+    int rc = o && cols && rows && hdr ? 0 : -ENOMEM;
+    for (int c = 0; c < t->ncols && !rc; c++)
+        rc = (hdr[c] = vsr_report_json_str(t->headers[c])) ? 0 : -ENOMEM;
     if (!rc)
         rc = put(o, "id", vsr_report_json_str(t->id));
     if (!rc)
@@ -125,7 +129,7 @@ json_t *vsr_report_json_table(const vsr_report_table *t)
     if (!rc)
         rc = put(o, "note", t->note ? vsr_report_json_str(t->note) : json_null());
     for (int c = 0; c < t->ncols && !rc; c++) {
-        json_t *col = json_pack("{s:s, s:b}", "name", t->headers[c], "numeric", t->numeric[c]);
+        json_t *col = json_pack("{s:O, s:b}", "name", hdr[c], "numeric", t->numeric[c]);
         rc = col && json_array_append_new(cols, col) == 0 ? 0 : -ENOMEM;
     }
     for (size_t r = 0; r < t->nrows && !rc; r++) {
@@ -134,14 +138,15 @@ json_t *vsr_report_json_table(const vsr_report_table *t)
         rc = row && cells && vals && best ? 0 : -ENOMEM;
         for (int c = 0; c < t->ncols && !rc; c++) {
             size_t i = r * (size_t)t->ncols + (size_t)c;
-            rc = put(cells, t->headers[c], vsr_report_json_str(t->cells[i] ? t->cells[i] : ""));
+            const char *key = json_string_value(hdr[c]);
+            rc = put(cells, key, vsr_report_json_str(t->cells[i] ? t->cells[i] : ""));
             if (!rc && t->numeric[c]) /* the raw sort key: no display rounding */
-                rc = put(vals, t->headers[c],
+                rc = put(vals, key,
                          isnan(t->keys[i])   ? json_null()
                          : isinf(t->keys[i]) ? json_string(t->keys[i] > 0 ? "inf" : "-inf")
                                              : json_real(t->keys[i]));
             if (!rc && t->best[i])
-                rc = json_array_append_new(best, json_string(t->headers[c])) ? -ENOMEM : 0;
+                rc = json_array_append(best, hdr[c]) ? -ENOMEM : 0;
         }
         if (!rc)
             rc = json_object_set(row, "cells", cells) || json_object_set(row, "values", vals) ||
@@ -158,6 +163,9 @@ json_t *vsr_report_json_table(const vsr_report_table *t)
                                                                                      : 0;
     json_decref(cols);
     json_decref(rows);
+    for (int c = 0; hdr && c < t->ncols; c++)
+        json_decref(hdr[c]);
+    free(hdr);
     if (rc) {
         json_decref(o);
         return NULL;
