@@ -97,7 +97,7 @@ void vsr_cli_sigint_begin(struct sigaction *old)
 {
     struct sigaction sa = {0};
     sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESTART;
+    sa.sa_flags = SA_RESTART | SA_RESETHAND; /* a second Ctrl-C ends the process at once */
     sigemptyset(&sa.sa_mask);
     g_sigint = 0;
     sigaction(SIGINT, &sa, old);

@@ -58,7 +58,8 @@ int vsr_cli_idle_cores(int *usable, double *idle);
 
 /*
  * Ctrl-C between frames: vsr_cli_sigint_begin() makes SIGINT only set a flag
- * (system calls restart) and saves the old action in @p old;
+ * (system calls restart; a second SIGINT has the default action, so it ends
+ * a process stuck in its cleanup) and saves the old action in @p old;
  * vsr_cli_interrupted() says whether it came since; vsr_cli_sigint_end()
  * restores @p old. The caller checks the flag at safe points, cleans up and
  * exits VSR_EXIT_INTERRUPTED.

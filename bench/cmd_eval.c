@@ -13,12 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "commands.h"
 #include "pipeline.h"
 #include "vsr/core.h"
 #include "vsr/datasets.h"
 #include "vsr/metrics.h"
+#include "vsr/reports.h"
 
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 enum { MAXM = 4 };
@@ -176,27 +179,35 @@ typedef struct result {
     char name[256];
 } result;
 
-static void json_str(FILE *o, const char *s)
+/*
+ * --format json (Jansson): {"version", "gt", "sr", "settings", "frames":
+ * [{"frameNum", "metrics", "name"}], "pooled_metrics"} -- VMAF's layout,
+ * vsr_report_json_frames(); values with 6 decimals.
+ */
+static int print_json(const char *gt_path, const char *sr_path, long crop, int y,
+                      const result *res, int n, const char *const *col, int nm, vsr_error *err)
 {
-    fputc('"', o);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(o, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(o, "\\u%04x", *s);
-        else
-            fputc(*s, o);
-    }
-    fputc('"', o);
-}
-
-static void json_num(FILE *o, double v)
-{
-    char buf[64];
-    if (isfinite(v))
-        fprintf(o, "%.6f", v);
-    else
-        fprintf(o, "\"%s\"", vsr_metrics_format(v, 6, buf, sizeof(buf)));
+    double *v = malloc(sizeof(*v) * (size_t)n * (size_t)(nm ? nm : 1));
+    json_t *doc = json_pack("{s:s, s:o, s:o, s:{s:I, s:b}}", "version", "vsrbench eval", "gt",
+                            gt_path ? vsr_report_json_str(gt_path) : json_null(), "sr",
+                            vsr_report_json_str(sr_path), "settings", "crop_border",
+                            (json_int_t)crop, "y_channel", y);
+    int rc = v && doc ? 0 : vsr_error_set(err, -ENOMEM, "JSON: out of memory");
+    for (int i = 0; i < n && !rc; i++)
+        for (int m = 0; m < nm; m++)
+            v[(size_t)i * nm + m] = res[i].v[m];
+    if (!rc)
+        rc = vsr_report_json_frames(doc, v, n, nm, col, 6, err);
+    json_t *frames = rc ? NULL : json_object_get(doc, "frames");
+    for (int i = 0; i < n && !rc; i++)
+        if (json_object_set_new(json_array_get(frames, (size_t)i), "name",
+                                vsr_report_json_str(res[i].name)))
+            rc = vsr_error_set(err, -ENOMEM, "JSON: out of memory");
+    if (!rc)
+        rc = vsr_report_json_write(doc, "-", err);
+    json_decref(doc);
+    free(v);
+    return rc;
 }
 
 int vsr_cmd_eval(int argc, char **argv)
@@ -406,38 +417,8 @@ int vsr_cmd_eval(int argc, char **argv)
     /* output */
     char buf[64];
     if (fmt == FMT_JSON) {
-        printf("{\n  \"version\": \"vsrbench eval\",\n  \"gt\": ");
-        if (gt_path)
-            json_str(stdout, gt_path);
-        else
-            printf("null");
-        printf(",\n  \"sr\": ");
-        json_str(stdout, sr_path);
-        printf(",\n  \"settings\": {\"crop_border\": %ld, \"y_channel\": %s},\n", crop,
-               y ? "true" : "false");
-        printf("  \"frames\": [\n");
-        for (int i = 0; i < n; i++) {
-            printf("    {\"frameNum\": %d, \"name\": ", i);
-            json_str(stdout, res[i].name);
-            printf(", \"metrics\": {");
-            for (int m = 0; m < nm; m++) {
-                printf("%s\"%s\": ", m ? ", " : "", col[m]);
-                json_num(stdout, res[i].v[m]);
-            }
-            printf("}}%s\n", i + 1 < n ? "," : "");
-        }
-        printf("  ],\n  \"pooled_metrics\": {\n");
-        for (int m = 0; m < nm; m++) {
-            printf("    \"%s\": {\"min\": ", col[m]);
-            json_num(stdout, st[m].min);
-            printf(", \"max\": ");
-            json_num(stdout, st[m].max);
-            printf(", \"mean\": ");
-            json_num(stdout, vsr_metrics_stats_mean(&st[m]));
-            printf(", \"n\": %ld, \"n_inf\": %ld}%s\n", st[m].n, st[m].n_inf,
-                   m + 1 < nm ? "," : "");
-        }
-        printf("  }\n}\n");
+        if ((rc = print_json(gt_path, sr_path, crop, y, res, n, col, nm, &err)) < 0)
+            goto fail;
     } else if (fmt == FMT_CSV) {
         printf("frame,name");
         for (int m = 0; m < nm; m++)

@@ -16,20 +16,22 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: vsrbench report [--db runs.db] [--out DIR] [--format md,csv,html,tex]\n"
+            "usage: vsrbench report [--db runs.db] [--out DIR] [--format LIST]\n"
             "                       [--filter 'dataset=vid4,precision=int8'] [--base NAME]\n"
             "                       [--all-runs] [--no-plots] [--plot-size WxH]\n"
             "                       [--crop-gt DIR --crop-lr DIR --crop-sr LABEL=DIR ...\n"
             "                        --crop-frame N --crop-rect X,Y,WxH [--crop-zoom Z]]\n"
             "\n"
-            "Leaderboards per dataset and channel, the research-log table, an ablation\n"
+            "Leaderboards per dataset and channel, a per-clip table of each video set\n"
+            "(PSNR / SSIM per clip and their mean), the research-log table, an ablation\n"
             "table against --base, plots (gnuplot: PSNR vs ms with the Pareto front, PSNR\n"
             "vs params, per-frame PSNR per clip, ablation bars, tune heat maps) and\n"
             "index.html, written to --out (default reports/latest).\n"
             "\n"
             "  --db PATH        run log to read (read-only; default runs.db)\n"
             "  --out DIR        output folder (created; default reports/latest)\n"
-            "  --format LIST    any of md,csv,html,tex (default all four)\n"
+            "  --format LIST    any of md,csv,html,tex,json (default all five); json is\n"
+            "                   report.json: every table, its text and its raw numbers\n"
             "  --filter PAIRS   key=value[,key=value]: model variant precision dataset\n"
             "                   channel degradation sweep host threads tile pad; a|b = either\n"
             "  --base NAME      ablation base: a model, a variant, or model/variant; every\n"
@@ -69,7 +71,8 @@ int vsr_cmd_report(int argc, char **argv)
     char *sr_labels[MAX_SR], *sr_dirs[MAX_SR];
     int nsr = 0;
     long crop_frame = 0, crop_zoom = 2;
-    unsigned formats = VSR_REPORT_MD | VSR_REPORT_CSV | VSR_REPORT_HTML | VSR_REPORT_TEX;
+    unsigned formats =
+        VSR_REPORT_MD | VSR_REPORT_CSV | VSR_REPORT_HTML | VSR_REPORT_TEX | VSR_REPORT_JSON;
     int all_runs = 0, plots = 1;
     vsr_report_plot_opts popts = {960, 640};
     vsr_error err = {0};

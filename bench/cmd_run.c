@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <pthreadpool.h>
 
 #include "cli.h"
@@ -54,7 +55,8 @@ enum {
     ARG_PROGRESS,
     ARG_NO_REPORT,
     ARG_PIN,
-    ARG_DETAIL
+    ARG_DETAIL,
+    ARG_JSON
 };
 
 static void usage(FILE *out)
@@ -87,11 +89,18 @@ static void usage(FILE *out)
         "      --timing-detail   per run, benchmark_model's line: count= first= min= max=\n"
         "                        avg= std= median= p95= (ms), the median's 95%% interval,\n"
         "                        the init (build + calibration) ms and the machine state\n"
+        "      --json FILE       also write the summary as JSON to FILE (\"-\": stdout, with "
+        "-q):\n"
+        "                        per run its axes, status, timing, clip means and every\n"
+        "                        frame's metrics in VMAF's layout (frames[], pooled_metrics)\n"
         "  -q, --quiet           no summary table\n"
         "  -h, --help            this help\n"
         "exit codes: 0 all runs ok (or skipped: an optional model's weights are absent),\n"
         "1 a run failed (the others are recorded) or the run log failed, 2 usage or\n"
-        "config error (a --db that is not a run log, or is of a newer vsrbench, included)\n"
+        "config error (a --db that is not a run log, or is of a newer vsrbench, included),\n"
+        "130 interrupted: Ctrl-C stops at the next frame, keeps the finished runs, marks\n"
+        "the unfinished ones failed (\"interrupted: ...\"; --resume runs them) and writes\n"
+        "no report\n"
         "\n"
         "Several processes (on this host or on hosts sharing the --db file) may run the\n"
         "same CONFIG at once: each claims the runs nobody holds, so every run is run\n"
@@ -368,7 +377,7 @@ static int setup(const vsr_config *cfg, const vsr_sweep_run *r, int threads,
     if ((rc = vsr_frame_alloc(&sr, clip.lr[0].width * cfg->scale,
                               clip.lr[0].height * cfg->scale, 3, err)))
         goto end;
-    for (int i = 0; i < cfg->warmup; i++) {
+    for (int i = 0; i < cfg->warmup && !vsr_cli_interrupted(); i++) {
         int ready;
         t0 = vsr_timing_now_ms();
         rc = vsr_models_runner_push(s->runner, &clip.lr[i % clip.n_frames], &sr, &ready, NULL,
@@ -409,6 +418,8 @@ static int on_frame(void *ctx, int t_out, double ms, const vsr_frame *sr, vsr_er
     struct run_state *s = fc->s;
     const vsr_clip *clip = fc->clip;
     int rc;
+    if (vsr_cli_interrupted()) /* Ctrl-C: stop here, the caller marks the run */
+        return vsr_error_set(err, -EINTR, "interrupted (Ctrl-C)");
     if ((rc = push_sample(s, ms)) < 0)
         return vsr_error_set(err, rc, "out of memory");
     s->total_ms += ms;
@@ -554,6 +565,7 @@ struct summary {
     int noisy, have_timing;
     char error[sizeof(((vsr_error *)0)->msg)];
     char detail[512]; /* --timing-detail line */
+    json_t *json;     /* --json: what record() knew of the run (owned), or NULL */
 };
 
 static double mean_over_clips(const vsr_runlog_result *res, int which)
@@ -608,6 +620,146 @@ static void print_summary(const vsr_sweep_run *runs, const struct summary *sum, 
     }
 }
 
+/* ---- --json ------------------------------------------------------------------- */
+
+static const char *const METRIC_NAMES[5] = {"psnr_rgb", "psnr_y", "ssim_rgb", "ssim_y", "niqe"};
+
+static void metrics_array(const vsr_runlog_metrics *m, double v[5])
+{
+    v[0] = m->psnr_rgb, v[1] = m->psnr_y, v[2] = m->ssim_rgb, v[3] = m->ssim_y, v[4] = m->niqe;
+}
+
+/* {name: value} of the metrics that were computed (NaN left out). */
+static json_t *metrics_json(const double v[5])
+{
+    json_t *o = json_object();
+    for (int k = 0; o && k < 5; k++)
+        if (!isnan(v[k]) &&
+            json_object_set_new(o, METRIC_NAMES[k], vsr_report_json_num(v[k], 6)))
+            return json_decref(o), NULL;
+    return o;
+}
+
+/*
+ * What run @p res recorded, for --json: "isa", "params", "macs",
+ * "input_size", "timing", "clips" (clip means), "dataset_metrics" (the
+ * mean of the clip means: the number the report shows, BasicSR), then
+ * "frames" and "pooled_metrics" (vsr_report_json_frames; each frame also
+ * carries "clip", "index" in its clip and "ms"). NULL when out of memory.
+ */
+static json_t *run_json(const struct run_state *s, const vsr_runlog_result *res, int ok)
+{
+    json_t *o = json_pack("{s:o, s:o, s:o, s:[ii]}", "isa",
+                          res->isa ? json_string(res->isa) : json_null(), "params",
+                          res->params < 0 ? json_null() : json_integer(res->params), "macs",
+                          res->macs < 0 ? json_null() : json_integer(res->macs), "input_size",
+                          res->input_w, res->input_h);
+    if (!o || !ok)
+        return o;
+    const vsr_timing_stats *t = res->timing;
+    json_t *timing = json_pack(
+        "{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:i, s:i}", "frames",
+        t->count, "median_ms", vsr_report_json_num(t->median_ms, 4), "median_lo_ms",
+        vsr_report_json_num(t->median_lo_ms, 4), "median_hi_ms",
+        vsr_report_json_num(t->median_hi_ms, 4), "mean_ms", vsr_report_json_num(t->mean_ms, 4),
+        "std_ms", vsr_report_json_num(t->std_ms, 4), "min_ms",
+        vsr_report_json_num(t->min_ms, 4), "p95_ms", vsr_report_json_num(t->p95_ms, 4),
+        "max_ms", vsr_report_json_num(t->max_ms, 4), "init_ms",
+        vsr_report_json_num(res->init_ms, 1), "noisy", res->noisy, "noisy_why",
+        res->noisy ? json_string(res->noisy_why) : json_null(), "passes", s->passes, "threads",
+        s->threads);
+    json_t *clips = json_array();
+    vsr_metric_stats st[5];
+    for (int k = 0; k < 5; k++)
+        vsr_metrics_stats_init(&st[k]);
+    int rc = timing && clips && !json_object_set_new(o, "timing", timing) ? 0 : -ENOMEM;
+    for (int c = 0; c < res->n_clips && !rc; c++) {
+        double v[5];
+        metrics_array(&res->clips[c].m, v);
+        for (int k = 0; k < 5; k++)
+            if (!isnan(v[k]))
+                vsr_metrics_stats_add(&st[k], v[k]);
+        json_t *one =
+            json_pack("{s:o, s:i, s:o}", "clip", vsr_report_json_str(res->clips[c].clip),
+                      "frames", res->clips[c].frames, "metrics", metrics_json(v));
+        rc = one && !json_array_append_new(clips, one) ? 0 : -ENOMEM;
+    }
+    double mean[5];
+    for (int k = 0; k < 5; k++)
+        mean[k] = vsr_metrics_stats_count(&st[k]) ? vsr_metrics_stats_mean(&st[k]) : NAN;
+    if (!rc && (json_object_set(o, "clips", clips) ||
+                json_object_set_new(o, "dataset_metrics", metrics_json(mean))))
+        rc = -ENOMEM;
+    json_decref(clips);
+    double *v =
+        rc ? NULL : malloc(sizeof(*v) * 5 * (size_t)(res->n_frames ? res->n_frames : 1));
+    vsr_error err = {0};
+    rc = v ? 0 : -ENOMEM;
+    for (int i = 0; i < res->n_frames && !rc; i++)
+        metrics_array(&res->frames[i].m, v + 5 * (size_t)i);
+    if (!rc)
+        rc = vsr_report_json_frames(o, v, res->n_frames, 5, METRIC_NAMES, 6, &err);
+    free(v);
+    json_t *frames = json_object_get(o, "frames");
+    for (int i = 0; i < res->n_frames && !rc; i++) {
+        const vsr_runlog_frame *f = &res->frames[i];
+        json_t *fo = json_array_get(frames, (size_t)i);
+        if (json_object_set_new(fo, "clip", vsr_report_json_str(f->clip)) ||
+            json_object_set_new(fo, "index", json_integer(f->index)) ||
+            json_object_set_new(fo, "ms", vsr_report_json_num(f->ms, 4)))
+            rc = -ENOMEM;
+    }
+    if (rc)
+        return json_decref(o), NULL;
+    return o;
+}
+
+/*
+ * The --json document: {"version", "sweep", "config", "config_hash", "db",
+ * "git_rev", "interrupted", "counts", "runs": [{"n", "key", "hash", "model",
+ * "variant", "precision", "dataset", "degradation", "tile", "pad",
+ * "threads", "status", "error", + run_json()}]}; written atomically.
+ */
+static int write_json(const char *path, const vsr_config *cfg, const char *db_path,
+                      const vsr_sweep_run *runs, struct summary *sum, int n, int interrupted,
+                      const int counts[5], vsr_error *err)
+{
+    json_t *arr = json_array();
+    json_t *doc = json_pack("{s:s, s:o, s:o, s:s, s:o, s:s, s:b, s:{s:i, s:i, s:i, s:i, s:i}}",
+                            "version", "vsrbench run", "sweep", vsr_report_json_str(cfg->name),
+                            "config", vsr_report_json_str(cfg->path), "config_hash", cfg->hash,
+                            "db", vsr_report_json_str(db_path), "git_rev", VSR_GIT_REV,
+                            "interrupted", interrupted, "counts", "ok", counts[0], "failed",
+                            counts[1], "skipped_finished", counts[2], "skipped_absent",
+                            counts[3], "other_processes", counts[4]);
+    int rc = arr && doc ? 0 : -ENOMEM;
+    for (int i = 0; i < n && !rc; i++) {
+        const vsr_sweep_run *r = &runs[i];
+        json_t *one = json_pack(
+            "{s:i, s:o, s:s, s:o, s:o, s:s, s:o, s:s, s:i, s:i, s:i, s:s, s:o}", "n", i + 1,
+            "key", vsr_report_json_str(r->key), "hash", r->hash, "model",
+            vsr_report_json_str(r->model->name), "variant",
+            vsr_report_json_str(r->model->variant ? r->model->variant : ""), "precision",
+            r->precision->name, "dataset", vsr_report_json_str(r->dataset->name), "degradation",
+            r->degradation, "tile", r->tile, "pad", r->pad, "threads", r->threads, "status",
+            sum[i].status[0] ? sum[i].status : "not run", "error",
+            sum[i].error[0] ? vsr_report_json_str(sum[i].error) : json_null());
+        if (one && sum[i].json && json_object_update(one, sum[i].json))
+            rc = -ENOMEM;
+        if (!one || json_array_append_new(arr, one))
+            rc = -ENOMEM;
+    }
+    if (!rc && json_object_set(doc, "runs", arr))
+        rc = -ENOMEM;
+    json_decref(arr);
+    if (rc)
+        vsr_error_set(err, rc, "--json %s: out of memory", path);
+    else
+        rc = vsr_report_json_write(doc, path, err);
+    json_decref(doc);
+    return rc;
+}
+
 /*
  * Record the outcome @p rc of run @p r (0 ok: finish() filled @p res;
  * RUN_SKIPPED; < 0 failed with @p rerr) in one transaction, fill its
@@ -615,7 +767,7 @@ static void print_summary(const vsr_sweep_run *runs, const struct summary *sum, 
  */
 static int record(vsr_runlog *log, const vsr_sweep_run *r, int64_t id, int rc,
                   struct run_state *s, vsr_runlog_result *res, const vsr_error *rerr,
-                  struct summary *su, vsr_error *err)
+                  struct summary *su, int want_json, vsr_error *err)
 {
     res->ok = rc == 0;
     res->error = rc ? rerr->msg : NULL;
@@ -660,6 +812,8 @@ static int record(vsr_runlog *log, const vsr_sweep_run *r, int64_t id, int rc,
             vsr_log(VSR_LOG_WARNING, "%s", ferr.msg);
     }
     (void)r;
+    if (want_json && rc != RUN_SKIPPED && wrc == 0 && !(su->json = run_json(s, res, rc == 0)))
+        vsr_log(VSR_LOG_WARNING, "--json: out of memory; %s has no details there", r->key);
     run_state_free(s);
     return wrc;
 }
@@ -735,13 +889,14 @@ int vsr_cmd_run(int argc, char **argv)
         {"no-report", no_argument, NULL, ARG_NO_REPORT},
         {"pin", required_argument, NULL, ARG_PIN},
         {"timing-detail", no_argument, NULL, ARG_DETAIL},
+        {"json", required_argument, NULL, ARG_JSON},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db_path = NULL, *sets[64];
     int n_sets = 0, resume = 0, dry = 0, quiet = 0, progress = -1, report = 1, opt, detail = 0;
-    const char *pin = NULL;
+    const char *pin = NULL, *json_path = NULL;
     vsr_error err = {0};
     optind = 1;
     while ((opt = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
@@ -781,6 +936,9 @@ int vsr_cmd_run(int argc, char **argv)
         case ARG_DETAIL:
             detail = 1;
             break;
+        case ARG_JSON:
+            json_path = optarg;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -807,7 +965,9 @@ int vsr_cmd_run(int argc, char **argv)
     vsr_error *rerr = NULL;
     int64_t *ids = NULL;
     int *want = NULL;
-    int n = 0, excluded = 0, ret = VSR_EXIT_OK;
+    int n = 0, excluded = 0, ret = VSR_EXIT_OK, interrupted = 0;
+    struct sigaction old_int;
+    int sigint_on = 0;
     if (vsr_config_load(argv[optind], sets, n_sets, &cfg, &err) < 0 ||
         vsr_sweep_expand(cfg, &runs, &n, &excluded, &err) < 0) {
         fprintf(stderr, "vsrbench run: %s\n", err.msg);
@@ -823,6 +983,17 @@ int vsr_cmd_run(int argc, char **argv)
     }
     if (!db_path)
         db_path = cfg->db;
+    if (json_path && strcmp(json_path, "-")) {
+        /* a --json that cannot be written is a usage error before any run */
+        vsr_atomic_file probe;
+        if (vsr_path_check_output(json_path, db_path, "the run log", &err) < 0 ||
+            vsr_atomic_open(&probe, json_path, &err) < 0) {
+            fprintf(stderr, "vsrbench run: --json: %s\n", err.msg);
+            ret = VSR_EXIT_USAGE;
+            goto end;
+        }
+        vsr_atomic_abort(&probe);
+    }
 
     if (dry) {
         /* with --resume and an existing db, say which runs would be skipped */
@@ -888,6 +1059,9 @@ int vsr_cmd_run(int argc, char **argv)
         goto end;
     }
     struct progress pg = {.on = progress, .n_runs = n, .t0 = vsr_timing_now_ms()};
+    /* Ctrl-C from here on: finish the frame, mark the unfinished runs, exit 130 */
+    vsr_cli_sigint_begin(&old_int);
+    sigint_on = 1;
     int failed = 0, skipped = 0, absent = 0, others = 0, auto_threads = 0;
     for (int i = 0; i < n && !auto_threads; i++)
         if (runs[i].threads == 0) {
@@ -972,11 +1146,14 @@ int vsr_cmd_run(int argc, char **argv)
                 int threads = r->threads > 0 ? r->threads : auto_threads;
                 st[i].pinned = pin;
                 int rc = setup(cfg, r, threads, &st[i], &res[i], &rerr[i]);
+                if (vsr_cli_interrupted())
+                    goto interrupt;
                 if (rc == 0) {
                     want[i] = 1;
                     continue;
                 }
-                if (record(log, r, ids[i], rc, &st[i], &res[i], &rerr[i], su, &err) < 0) {
+                if (record(log, r, ids[i], rc, &st[i], &res[i], &rerr[i], su, json_path != NULL,
+                           &err) < 0) {
                     fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
                     ret = VSR_EXIT_FAILURE;
                     goto end;
@@ -988,6 +1165,8 @@ int vsr_cmd_run(int argc, char **argv)
                 int i = g0 + t;
                 pg.run = i;
                 int rc = timed_pass(cfg, &runs[i], niqe, &pg, &st[i], &rerr[i]);
+                if (vsr_cli_interrupted())
+                    goto interrupt;
                 want[i] = rc == 0 && wants_more(cfg, &st[i]);
                 if (rc == 0 && !want[i])
                     rc = finish(cfg, &st[i], &res[i], &rerr[i]);
@@ -995,7 +1174,7 @@ int vsr_cmd_run(int argc, char **argv)
                     continue;
                 want[i] = 0;
                 if (record(log, &runs[i], ids[i], rc, &st[i], &res[i], &rerr[i], &sum[i],
-                           &err) < 0) {
+                           json_path != NULL, &err) < 0) {
                     fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
                     ret = VSR_EXIT_FAILURE;
                     goto end;
@@ -1005,6 +1184,8 @@ int vsr_cmd_run(int argc, char **argv)
             g0 = g1;
         }
     }
+    if (vsr_cli_interrupted()) /* after the last frame: still no report */
+        goto interrupt;
     vsr_cli_progress_clear(progress);
     if (!quiet)
         print_summary(runs, sum, n);
@@ -1018,6 +1199,12 @@ int vsr_cmd_run(int argc, char **argv)
            absent, others, db_path);
     if (failed)
         ret = VSR_EXIT_FAILURE;
+    int counts[5] = {n - failed - skipped - absent - others, failed, skipped, absent, others};
+    if (json_path && write_json(json_path, cfg, db_path, runs, sum, n, 0, counts, &err) < 0) {
+        fprintf(stderr, "vsrbench run: --json: %s (the runs are recorded in %s)\n", err.msg,
+                db_path);
+        ret = VSR_EXIT_FAILURE;
+    }
     vsr_runlog_heart_stop(&heart);
     int remaining = 0;
     if (vsr_runlog_sweep_leave(log, sweep_id, &remaining, &err) < 0)
@@ -1029,13 +1216,49 @@ int vsr_cmd_run(int argc, char **argv)
         vsr_runlog_close(&log);
         write_report(cfg, db_path);
     }
+    goto end;
+interrupt:
+    /* Ctrl-C: a second one ends the process at once; the claimed runs that
+     * have no final status are marked failed ("interrupted: ..."), so the
+     * log holds no 'running' row and --resume runs them again */
+    vsr_cli_sigint_end(&old_int);
+    sigint_on = 0;
+    interrupted = 0;
+    for (int i = 0; i < n; i++) {
+        if (!ids[i] || sum[i].status[0])
+            continue;
+        snprintf(sum[i].status, sizeof(sum[i].status), "failed");
+        snprintf(sum[i].error, sizeof(sum[i].error),
+                 "interrupted: Ctrl-C (SIGINT) before the run finished");
+        if (vsr_runlog_run_fail(log, ids[i], sum[i].error, &err) < 0)
+            vsr_log(VSR_LOG_WARNING, "%s", err.msg);
+        interrupted++;
+    }
+    vsr_cli_progress_clear(progress);
+    fprintf(stderr,
+            "vsrbench run: interrupted (Ctrl-C); %d unfinished run%s marked failed in %s, the "
+            "finished ones kept; --resume runs the rest\n",
+            interrupted, interrupted == 1 ? "" : "s", db_path);
+    if (json_path) {
+        int counts[5] = {0};
+        for (int i = 0; i < n; i++)
+            counts[0] += !strcmp(sum[i].status, "ok"),
+                counts[1] += !strcmp(sum[i].status, "failed");
+        if (write_json(json_path, cfg, db_path, runs, sum, n, 1, counts, &err) < 0)
+            vsr_log(VSR_LOG_WARNING, "--json: %s", err.msg);
+    }
+    ret = VSR_EXIT_INTERRUPTED;
 end:
+    if (sigint_on)
+        vsr_cli_sigint_end(&old_int);
     vsr_runlog_heart_stop(&heart);
     if (log && sweep_id > 0) /* a failure above: our claims are all finished or failed */
         vsr_runlog_sweep_leave(log, sweep_id, NULL, &err);
     for (int i = 0; st && i < n; i++)
         run_state_free(&st[i]);
     free(st), free(res), free(rerr), free(ids), free(want);
+    for (int i = 0; sum && i < n; i++)
+        json_decref(sum[i].json);
     free(sum);
     vsr_metrics_niqe_model_free(&niqe);
     vsr_runlog_close(&log);

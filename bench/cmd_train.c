@@ -50,15 +50,9 @@ static void usage(FILE *out)
         "  -s, --set K=V       override a config key (repeatable), e.g. --set steps=200\n"
         "  -v, --verbose       info messages (bicubic baseline, ...)\n"
         "  -h, --help          this help\n"
-        "exit codes: 0 ok, 1 runtime failure, 2 usage or config error\n");
-}
-
-static volatile sig_atomic_t g_interrupted;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    g_interrupted = 1;
+        "exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted\n"
+        "(Ctrl-C: checkpointed at the next step, status 'interrupted'; a second Ctrl-C\n"
+        "ends the process at once)\n");
 }
 
 /* The run log side of one training attempt. */
@@ -160,11 +154,11 @@ static int on_record(void *ctx, const vsr_train_progress *p, int flush, vsr_erro
         }
         pg->buf[pg->n++] =
             (vsr_runlog_train_point){p->step, p->loss, p->lr, p->steps_per_s, p->val_psnr};
-        int rc = flush || g_interrupted ? flush_points(pg, err) : 0;
+        int rc = flush || vsr_cli_interrupted() ? flush_points(pg, err) : 0;
         if (rc)
             return rc;
     }
-    if (g_interrupted) {
+    if (vsr_cli_interrupted()) {
         pg->interrupted = 1;
         return 1;
     }
@@ -319,14 +313,10 @@ int vsr_cmd_train(int argc, char **argv)
         goto done;
     }
     vsr_train_hooks hk = {on_progress, &pg, (int)stop_after, on_start, on_record};
-    struct sigaction sa = {0}, old_int;
-    sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills */
-    sigemptyset(&sa.sa_mask);
-    g_interrupted = 0;
-    sigaction(SIGINT, &sa, &old_int);
+    struct sigaction old_int;
+    vsr_cli_sigint_begin(&old_int); /* Ctrl-C: checkpoint at the next step, exit 130 */
     rc = vsr_train_run(&cfg, resume, pool, &hk, &err);
-    sigaction(SIGINT, &old_int, NULL);
+    vsr_cli_sigint_end(&old_int);
     if (pg.tty)
         fputc('\n', stderr);
     if (pg.log && pg.id > 0 && !pg.db_failed) {
@@ -357,7 +347,7 @@ int vsr_cmd_train(int argc, char **argv)
         printf("\n");
     }
     exit_code = rc               ? (rc == -EINVAL ? VSR_EXIT_USAGE : VSR_EXIT_FAILURE)
-                : pg.interrupted ? VSR_EXIT_FAILURE
+                : pg.interrupted ? VSR_EXIT_INTERRUPTED
                                  : VSR_EXIT_OK;
 done:
     if (pool)

@@ -16,7 +16,8 @@ void vsr_report_opts_init(vsr_report_opts *o)
     memset(o, 0, sizeof(*o));
     o->db = "runs.db";
     o->out = "reports/latest";
-    o->formats = VSR_REPORT_MD | VSR_REPORT_CSV | VSR_REPORT_HTML | VSR_REPORT_TEX;
+    o->formats =
+        VSR_REPORT_MD | VSR_REPORT_CSV | VSR_REPORT_HTML | VSR_REPORT_TEX | VSR_REPORT_JSON;
     o->plots = 1;
     o->plot.width = 960;
     o->plot.height = 640;
@@ -36,8 +37,8 @@ static int check_db_safe(const vsr_report_opts *o, vsr_error *err)
     struct stat so, sd;
     int same = stat(o->out, &so) == 0 && stat(o->db, &sd) == 0 && so.st_dev == sd.st_dev &&
                so.st_ino == sd.st_ino;
-    static const char *const written[] = {"report.md", "report.tex", "index.html",
-                                          "crops.png", "csv",        "plots"};
+    static const char *const written[] = {"report.md", "report.tex", "index.html", "crops.png",
+                                          "csv",       "plots",      "report.json"};
     for (size_t i = 0; !same && i < sizeof(written) / sizeof(written[0]); i++) {
         char p[4200];
         snprintf(p, sizeof(p), "%s/%s", o->out, written[i]);
@@ -423,6 +424,14 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             if (rc)
                 goto fail;
         }
+        /* video sets: the per-clip table of the group (reports/clips.c) */
+        if (!(t = tables_new(&tabs)) ||
+            ((rc = vsr_report_table_clips(o->db, grp, n, t, err)) && rc != -ENODATA))
+            goto fail_mem;
+        if (rc == -ENODATA) {
+            free(tabs.v[--tabs.n]);
+            rc = 0;
+        }
     }
     if (rows.n) {
         vsr_report_table *t = tables_new(&tabs);
@@ -503,6 +512,13 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             fprintf(o->list, "%s\n", path);
     }
 
+    snprintf(path, sizeof(path), "%s/report.json", o->out);
+    if ((o->formats & VSR_REPORT_JSON) &&
+        (rc = vsr_report_json_tables(path, o->db, (const vsr_report_table *const *)tabs.v,
+                                     tabs.n, err)))
+        goto fail;
+    if ((o->formats & VSR_REPORT_JSON) && o->list)
+        fprintf(o->list, "%s\n", path);
     /* Plots. */
     if (plots && !vsr_report_gnuplot_available()) {
         vsr_log(VSR_LOG_WARNING, "gnuplot is not on PATH, so no plots: install it with "

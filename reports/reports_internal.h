@@ -53,6 +53,16 @@ void vsr_report_fmt_thousands(char *buf, size_t cap, double v);
 /* Print @p v with @p dec decimals, or "-" when NAN. */
 void vsr_report_fmt(char *buf, size_t cap, double v, int dec);
 
+/* The table builders of table.c, for builders in other files: allocate
+ * @p t with @p nrows empty rows (keys NAN); set cell (r, c) to a copy of
+ * @p text with sort key @p key (0 or -ENOMEM); mark the best cells of column
+ * @p c as shown with @p dec decimals. */
+int vsr_report_table_init(vsr_report_table *t, const char *id, const char *title, int ncols,
+                          const char *const *headers, const unsigned char *numeric,
+                          size_t nrows, vsr_error *err);
+int vsr_report_table_set(vsr_report_table *t, size_t r, int c, double key, const char *text);
+void vsr_report_table_mark_best(vsr_report_table *t, int c, int maximize, int dec);
+
 /* ---- training runs (run log schema v4: train_runs, train_points) ------- */
 
 /* One training run with its loss curve (strings truncated on load). */

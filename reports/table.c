@@ -1529,6 +1529,7 @@ static void write_tex(FILE *out, const vsr_report_table *t)
 int vsr_report_table_write(FILE *out, const vsr_report_table *t, enum vsr_report_format fmt,
                            vsr_error *err)
 {
+    errno = 0;
     switch (fmt) {
     case VSR_REPORT_MD:
         write_md(out, t);
@@ -1545,9 +1546,10 @@ int vsr_report_table_write(FILE *out, const vsr_report_table *t, enum vsr_report
     default:
         return vsr_error_set(err, -EINVAL, "table %s: unknown format %d", t->id, (int)fmt);
     }
-    if (ferror(out)) /* errno still holds the failed write's reason (EFBIG, ENOSPC) */
-        return vsr_error_set(err, -EIO, "table %s: write failed: %s", t->id,
-                             errno ? strerror(errno) : "disk full?");
+    if (ferror(out)) { /* a full buffer went out mid-table: name the cause (EFBIG...) */
+        int e = errno ? errno : EIO;
+        return vsr_error_set(err, -e, "table %s: write failed: %s", t->id, strerror(e));
+    }
     return 0;
 }
 
@@ -1559,7 +1561,8 @@ int vsr_report_parse_formats(const char *s, unsigned *formats, vsr_error *err)
     } names[] = {{"md", VSR_REPORT_MD},
                  {"csv", VSR_REPORT_CSV},
                  {"html", VSR_REPORT_HTML},
-                 {"tex", VSR_REPORT_TEX}};
+                 {"tex", VSR_REPORT_TEX},
+                 {"json", VSR_REPORT_JSON}};
     *formats = 0;
     for (const char *p = s; *p;) {
         const char *comma = strchr(p, ',');
@@ -1571,7 +1574,7 @@ int vsr_report_parse_formats(const char *s, unsigned *formats, vsr_error *err)
         if (i == sizeof(names) / sizeof(names[0]))
             return vsr_error_set(err, -EINVAL,
                                  "--format: unknown format '%.*s' (use md, csv, "
-                                 "html, tex)",
+                                 "html, tex, json)",
                                  (int)len, p);
         *formats |= names[i].bit;
         p = comma ? comma + 1 : p + len;
@@ -1579,4 +1582,23 @@ int vsr_report_parse_formats(const char *s, unsigned *formats, vsr_error *err)
     if (!*formats)
         return vsr_error_set(err, -EINVAL, "--format: empty (use md, csv, html, tex)");
     return 0;
+}
+
+/* ---- for the builders in other files (reports_internal.h) ---------------- */
+
+int vsr_report_table_init(vsr_report_table *t, const char *id, const char *title, int ncols,
+                          const char *const *headers, const unsigned char *numeric,
+                          size_t nrows, vsr_error *err)
+{
+    return table_init(t, id, title, ncols, headers, numeric, nrows, err);
+}
+
+int vsr_report_table_set(vsr_report_table *t, size_t r, int c, double key, const char *text)
+{
+    return cell(t, r, c, key, "%s", text);
+}
+
+void vsr_report_table_mark_best(vsr_report_table *t, int c, int maximize, int dec)
+{
+    mark_best(t, c, maximize, dec);
 }

@@ -9,6 +9,7 @@ PKGS=(
   ffmpeg                              # reference psnr/ssim filters in bench/, test fixtures
   libsqlite3-dev                      # the run log
   libfyaml-dev                        # YAML configs with line numbers
+  libjansson-dev                      # JSON output (report.json, run --json, eval --format json)
   libcmocka-dev                       # unit tests
   zlib1g-dev                          # crc32: core/crc.c (.vsrw checksum) and the hostile-input test
   libpthreadpool-dev                  # the caller-owned thread pool

@@ -101,6 +101,7 @@ enum vsr_report_format {
     VSR_REPORT_CSV = 2,
     VSR_REPORT_HTML = 4,
     VSR_REPORT_TEX = 8,
+    VSR_REPORT_JSON = 16, /**< report.json: every table (vsr_report_json_tables) */
 };
 
 /** Parse "md,csv,html,tex" (any subset, any order) into a bit set. */
@@ -277,6 +278,71 @@ int vsr_report_same_group(const vsr_report_row *a, const vsr_report_row *b);
 
 /** "vid4_BI_Y" ("demo_RGB" without a degradation): names the group's files and tables. */
 void vsr_report_group_tag(const vsr_report_row *r, char *buf, size_t cap);
+
+/**
+ * Per-clip table of @p rows, which must share one dataset, degradation and
+ * channel (one leaderboard group): one row per (model, variant, precision,
+ * threads, tile) run, PSNR and SSIM of every clip (clip_metrics of the run
+ * log at @p db) and their mean (the row's own, BasicSR: mean of the clip
+ * means), each with 4 decimals, best per column marked. Headers are
+ * MMagic's ("Vid4 (BIx4) PSNR (Y)"; per clip "calendar PSNR (Y)"). id
+ * "clips_<group tag>". -ENODATA (no table made) when the runs have fewer
+ * than two clips (an image set or a single video has no per-clip view).
+ */
+int vsr_report_table_clips(const char *db, const vsr_report_row *rows, size_t n,
+                           vsr_report_table *out, vsr_error *err);
+
+/* ---- JSON (Jansson) ----------------------------------------------------- *
+ * The JSON of report.json, `vsrbench run --json` and `vsrbench eval --format
+ * json` is built with Jansson (json_t, <jansson.h>); these are the pieces
+ * they share. Missing numbers are null; an infinite score (PSNR of identical
+ * frames) is the string "inf" (or "-inf"), since JSON has no infinity. */
+
+struct json_t;
+
+/**
+ * A new JSON value for @p v: a real rounded to @p decimals (what printf
+ * "%.Nf" shows), null for NaN, "inf" / "-inf" for infinities. NULL only
+ * when out of memory.
+ */
+struct json_t *vsr_report_json_num(double v, int decimals);
+
+/** A new JSON string of @p s; bytes of @p s that are not UTF-8 become '?'.
+ *  NULL only when out of memory. */
+struct json_t *vsr_report_json_str(const char *s);
+
+/**
+ * The per-frame layout of VMAF's JSON output, set on @p obj: "frames", an
+ * array of {"frameNum": i, "metrics": {name: value}} for i < @p n, and
+ * "pooled_metrics", {name: {"min", "max", "mean", "n", "n_inf"}} for every
+ * metric that has a value. @p v holds @p n x @p nm values (frame-major,
+ * v[i * nm + m]) of the metrics @p names; NaN means "not computed" and is
+ * left out of the frame and of the pooling. The mean is over the finite
+ * values (vsr_metrics_stats: infinities are counted in n_inf and excluded;
+ * all infinite -> "inf"). Values rounded to @p decimals. The caller may add
+ * keys to the frame objects afterwards. 0 or -ENOMEM.
+ */
+int vsr_report_json_frames(struct json_t *obj, const double *v, int n, int nm,
+                           const char *const *names, int decimals, vsr_error *err);
+
+/** One table as {"id", "title", "note", "columns": [{"name", "numeric"}],
+ *  "rows": [{"cells": {header: text}, "values": {header: number or null}
+ *  (numeric columns: the sort key, raw), "best": [header...]}]}. NULL = ENOMEM. */
+struct json_t *vsr_report_json_table(const vsr_report_table *t);
+
+/**
+ * Write @p doc to @p path (two-space indent, keys in insertion order, reals
+ * with up to 15 significant digits) so that it is complete or absent
+ * (vsr_atomic_open / vsr_atomic_commit). With @p path "-" it goes to stdout.
+ */
+int vsr_report_json_write(const struct json_t *doc, const char *path, vsr_error *err);
+
+/**
+ * report.json: {"version": "vsrbench report", "db": @p db, "tables": [every
+ * table of @p t, as vsr_report_json_table()]} written as vsr_report_json_write().
+ */
+int vsr_report_json_tables(const char *path, const char *db, const vsr_report_table *const *t,
+                           size_t n, vsr_error *err);
 
 /* ---- Pareto front ------------------------------------------------------ */
 

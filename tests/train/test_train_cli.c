@@ -10,7 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli_harness.h"
@@ -271,13 +273,64 @@ static void test_logger_failure_keeps_checkpoint(void **st)
     vsr_train_config_free(&c);
 }
 
+/* Ctrl-C (SIGINT) mid-training: checkpointed at the next step, the row
+ * 'interrupted' at the last logged step, one line saying so, exit 130 (the
+ * vsr_cli_sigint_* flag that run and upscale use too). */
+static void test_sigint(void **st)
+{
+    env *e = *st;
+    VSR_TEST_NEED_TRAIN_DATA(e->have_data);
+    char cfg[512], dbp[512];
+    snprintf(cfg, sizeof(cfg), "%s/long.yaml", e->tmp);
+    snprintf(dbp, sizeof(dbp), "%s/sigint.db", e->tmp);
+    FILE *f = fopen(cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: long\nmodel: ELSR\npatch: 12\nbatch: 3\nsteps: 1000000\nthreads: 1\n"
+            "data_dir: %s\nout_dir: %s/long\noptimizer: {lr: 2.0e-3}\n"
+            "checkpoint_every: 1000000\nval: {every: 1000000, frames: 2}\nlog_every: 1\n",
+            e->data, e->tmp);
+    fclose(f);
+    const char *args[] = {"train", cfg, "--db", dbp, NULL};
+    pid_t pid = vsr_test_vsrbench_start(args, e->out, e->err, NULL, 0);
+    /* wait for logged steps (up to ~10 minutes of 10 ms polls) */
+    int steps = 0;
+    for (int i = 0; i < 60000 && steps < 2; i++) {
+        sqlite3 *db = NULL;
+        if (sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+            sqlite3_stmt *q = NULL;
+            if (sqlite3_prepare_v2(db, "SELECT count(*) FROM train_points", -1, &q, NULL) ==
+                    SQLITE_OK &&
+                sqlite3_step(q) == SQLITE_ROW)
+                steps = sqlite3_column_int(q, 0);
+            sqlite3_finalize(q);
+        }
+        sqlite3_close(db);
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(steps >= 2);
+    assert_int_equal(kill(pid, SIGINT), 0);
+    assert_int_equal(vsr_test_vsrbench_wait(pid), 130);
+    char *err = vsr_test_slurp(e->err);
+    assert_non_null(err);
+    if (!strstr(err, "vsrbench train: long: interrupted at step "))
+        fail_msg("stderr lacks the interrupted line: '%s'", err);
+    free(err);
+    sqlite3 *db = open_db(dbp);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE status ="
+                                        " 'interrupted' AND final_step >= 2 AND final_step ="
+                                        " (SELECT max(step) FROM train_points)"),
+                     1);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_logs_run),
-        cmocka_unit_test(test_resume_exact),
-        cmocka_unit_test(test_bad_db),
-        cmocka_unit_test(test_logger_failure_keeps_checkpoint),
+        cmocka_unit_test(test_logs_run), cmocka_unit_test(test_resume_exact),
+        cmocka_unit_test(test_bad_db),   cmocka_unit_test(test_logger_failure_keeps_checkpoint),
+        cmocka_unit_test(test_sigint),
     };
     return VSR_RUN_TESTS(tests, setup, teardown);
 }
