@@ -107,6 +107,7 @@ static void test_pareto_and_params_plots(void **state)
     assert_non_null(gp);
     assert_non_null(strstr(gp, "$front << EOD\n4 25.1\n12 26.5\n30 26.9\nEOD\n"));
     assert_non_null(strstr(gp, "\"it's 'odd' fp32\""));
+    assert_non_null(strstr(gp, "title 'it''s \"odd\"'")); /* its key entry */
     assert_non_null(strstr(gp, "set ylabel 'PSNR [dB]'"));
     free(gp);
     rm_outputs(dir, "pareto");
@@ -165,6 +166,209 @@ static void test_frames_ablation_tune_plots(void **state)
     assert_int_equal(vsr_report_plot_tune(dir, "tune", "tune", tp, 12, &o, &err), 0);
     expect_outputs(dir, "tune", 800, 600, "Tile [LR px]");
     rm_outputs(dir, "tune");
+    rmdir(dir);
+}
+
+/* The script NAME.gp of @p dir (freed by the caller). */
+static char *slurp_gp(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
+    char *gp = vsr_test_slurp(path);
+    assert_non_null(gp);
+    return gp;
+}
+
+/* "set AXISrange [lo:hi]" of the first rendering in @p gp. */
+static void range_of(const char *gp, const char *axis, double *lo, double *hi)
+{
+    char want[32];
+    snprintf(want, sizeof(want), "set %srange [", axis);
+    const char *p = strstr(gp, want);
+    assert_non_null(p);
+    assert_int_equal(sscanf(p + strlen(want), "%lf:%lf]", lo, hi), 2);
+    assert_true(*lo < *hi);
+}
+
+/* The number of times @p needle occurs in the first rendering (before the
+ * first "reset") of @p gp. */
+static int count_first(const char *gp, const char *needle)
+{
+    const char *end = strstr(gp, "\nreset\n");
+    assert_non_null(end);
+    int k = 0;
+    for (const char *p = gp; (p = strstr(p, needle)) && p < end; p += strlen(needle))
+        k++;
+    return k;
+}
+
+/* Rows of two models in two precisions each, plus bicubic (no params): the
+ * figures are the test's own. */
+static void rows5(vsr_report_row r[5])
+{
+    static const char *const model[5] = {"ABPN", "ABPN", "ELSR", "ELSR", "bicubic"};
+    static const char *const prec[5] = {"fp32", "fp16", "fp32", "int8", "fp32"};
+    static const double psnr[5] = {26.5, 26.5, 25.8, 25.7, 24.0};
+    static const double ms[5] = {12, 9, 3, 2, 1}, lo[5] = {11, 8.5, 2.5, 1.5, 0.9},
+                        hi[5] = {13, 20, 3.5, 2.5, 1.1},
+                        params[5] = {40000, 40000, 3468, 3468, 0};
+    for (int i = 0; i < 5; i++) {
+        vsr_report_row_init(&r[i]);
+        strcpy(r[i].model, model[i]);
+        strcpy(r[i].precision, prec[i]);
+        strcpy(r[i].dataset, "demo");
+        strcpy(r[i].channel, "Y");
+        r[i].psnr = psnr[i];
+        r[i].ms_median = ms[i];
+        r[i].ms_lo = lo[i];
+        r[i].ms_hi = hi[i];
+        r[i].params = params[i];
+    }
+}
+
+/* Slide rules of the runtime plot: key outside the data, no point labels,
+ * colour by model and marker by precision, bicubic as a reference line and
+ * point, error bars from the median's interval, ranges around the data. */
+static void test_pareto_script_rules(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_GNUPLOT();
+    char dir[256];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    vsr_report_row r[5];
+    rows5(r);
+    vsr_report_plot_opts o = {640, 480};
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_plot_pareto(dir, "p", "t", r, 5, &o, &err), 0);
+    char *gp = slurp_gp(dir, "p");
+    /* the key is outside the plot area, and nothing is drawn as a text label */
+    assert_non_null(strstr(gp, "set key outside right"));
+    assert_null(strstr(gp, "with labels"));
+    /* error bars take columns 5 and 6: ABPN fp16's row carries its interval
+     * [8.5, 20] there, with open triangle (8) and ABPN's colour (the first
+     * model: the first palette entry, 0x1f77b4) */
+    assert_non_null(strstr(gp, "using 1:2:5:6:9 with xerrorbars"));
+    assert_non_null(strstr(gp, "9 26.5 \"ABPN fp16\" 1 8.5 20 0 8 0x1f77b4\n"));
+    /* ABPN fp32 (12 ms) is dominated by its fp16 run (9 ms, same PSNR) */
+    assert_non_null(strstr(gp, "12 26.5 \"ABPN fp32\" 0 11 13 0 7 0x1f77b4\n"));
+    /* ELSR: the second colour; int8 an open square (4) */
+    assert_non_null(strstr(gp, "2 25.7 \"ELSR int8\" 1 1.5 2.5 0 4 0xd62728\n"));
+    assert_non_null(strstr(gp, "using 1:2:8:9 with points pt variable"));
+    /* bicubic: a dashed line at its PSNR, named in the key */
+    assert_non_null(strstr(gp, "24 with lines dt 2"));
+    assert_non_null(strstr(gp, "title 'bicubic 24.00 dB'"));
+    /* the key: one colour per model, one marker per precision used */
+    assert_int_equal(count_first(gp, "keyentry with points pt 7 ps 1.4 lc rgb"), 2);
+    assert_non_null(strstr(gp, "title 'fp16'"));
+    assert_non_null(strstr(gp, "title 'int8'"));
+    /* no noisy run: no noisy element (it would have no point) */
+    assert_null(strstr(gp, "noisy timing"));
+    /* the x range holds the error bars [0.9, 20] and stays within a factor
+     * 1.5 of them (log scale: 20 / 0.9 > 20); the y range holds bicubic */
+    double lo, hi;
+    assert_non_null(strstr(gp, "set logscale x"));
+    range_of(gp, "x", &lo, &hi);
+    assert_true(lo < 0.9 && lo > 0.9 / 1.5);
+    assert_true(hi > 20 && hi < 20 * 1.5);
+    range_of(gp, "y", &lo, &hi);
+    assert_true(lo < 24.0 && lo > 23.5);
+    assert_true(hi > 26.5 && hi < 27.0);
+    free(gp);
+    rm_outputs(dir, "p");
+
+    /* A noisy run: marked, and off the front. */
+    r[2].noisy = 1;
+    assert_int_equal(vsr_report_plot_pareto(dir, "p", "t", r, 5, &o, &err), 0);
+    gp = slurp_gp(dir, "p");
+    assert_non_null(strstr(gp, "3 25.8 \"ELSR fp32 (noisy)\" 0 2.5 3.5 1 7 0xd62728\n"));
+    assert_non_null(strstr(gp, "noisy timing"));
+    free(gp);
+    rm_outputs(dir, "p");
+    rmdir(dir);
+}
+
+/* The params plot: bicubic (0 params, no place on a log axis) is only its
+ * horizontal line; no error bars; the x range fits 3.468K..40K. */
+static void test_params_script_rules(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_GNUPLOT();
+    char dir[256];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    vsr_report_row r[5];
+    rows5(r);
+    vsr_report_plot_opts o = {640, 480};
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_plot_params(dir, "q", "t", r, 5, &o, &err), 0);
+    char *gp = slurp_gp(dir, "q");
+    assert_non_null(strstr(gp, "set logscale x"));
+    assert_null(strstr(gp, "\"bicubic"));
+    assert_non_null(strstr(gp, "24 with lines dt 2"));
+    assert_null(strstr(gp, "xerrorbars"));
+    assert_non_null(strstr(gp, "set key outside right"));
+    /* 1-2-5 tics over [3.468, 40] widened by 1.5: 2.31..60 */
+    assert_non_null(strstr(gp, "set xtics (5, 10, 20, 50)\n"));
+    double lo, hi;
+    range_of(gp, "x", &lo, &hi);
+    assert_true(lo < 3.468 && lo > 3.468 / 1.5);
+    assert_true(hi > 40 && hi < 40 * 1.5);
+    free(gp);
+    rm_outputs(dir, "q");
+    rmdir(dir);
+}
+
+/* Per-frame plot: bicubic drawn first as the dashed reference; two identical
+ * curves (ABPN fp32 and fp16) get different dash patterns and markers; a
+ * one-frame clip is a point in a padded range, never a line over an empty
+ * x range. */
+static void test_frames_script_rules(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_GNUPLOT();
+    char dir[256];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    vsr_report_row r[5];
+    rows5(r);
+    vsr_report_plot_opts o = {640, 480};
+    vsr_error err = {0};
+    vsr_report_frame_point pts[9];
+    size_t k = 0;
+    for (int f = 0; f < 3; f++) {
+        pts[k++] = (vsr_report_frame_point){0, "c", f, 26 + 0.1 * f}; /* ABPN fp32 */
+        pts[k++] = (vsr_report_frame_point){1, "c", f, 26 + 0.1 * f}; /* ABPN fp16, same */
+        pts[k++] = (vsr_report_frame_point){4, "c", f, 24 + 0.1 * f}; /* bicubic */
+    }
+    assert_int_equal(vsr_report_plot_frames(dir, "f", "t", r, 5, pts, k, &o, &err), 0);
+    char *gp = slurp_gp(dir, "f");
+    /* the first curve drawn is bicubic's, dashed grey */
+    const char *plot = strstr(gp, "\nplot ");
+    assert_non_null(plot);
+    assert_true(plot ==
+                strstr(gp, "\nplot $r4 using 1:2 with lines lw 2.5 dt 2 lc rgb '#444444'"));
+    assert_non_null(strstr(gp, "title 'bicubic (reference)'"));
+    assert_non_null(strstr(gp, "set key outside right"));
+    assert_non_null(strstr(gp, "$r0 using 1:2 with linespoints lw 3.0 dt 1 pt 7 "));
+    assert_non_null(strstr(gp, "$r1 using 1:2 with linespoints lw 1.5 dt 2 pt 8 "));
+    double lo, hi;
+    range_of(gp, "x", &lo, &hi);
+    assert_true(lo == -0.5 && hi == 2.5);
+    free(gp);
+    rm_outputs(dir, "f");
+
+    /* One frame (index 7) per row. */
+    pts[0] = (vsr_report_frame_point){0, "c", 7, 26.0};
+    pts[1] = (vsr_report_frame_point){4, "c", 7, 24.0};
+    assert_int_equal(vsr_report_plot_frames(dir, "one", "t", r, 5, pts, 2, &o, &err), 0);
+    gp = slurp_gp(dir, "one");
+    range_of(gp, "x", &lo, &hi);
+    assert_true(lo == 6.5 && hi == 7.5);
+    range_of(gp, "y", &lo, &hi);
+    assert_true(lo < 24.0 && hi > 26.0);
+    assert_null(strstr(gp, "with lines"));
+    assert_null(strstr(gp, "with linespoints"));
+    assert_int_equal(count_first(gp, "using 1:2 with points"), 2);
+    free(gp);
+    rm_outputs(dir, "one");
     rmdir(dir);
 }
 
@@ -232,6 +436,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pareto_and_params_plots),
         cmocka_unit_test(test_frames_ablation_tune_plots),
+        cmocka_unit_test(test_pareto_script_rules),
+        cmocka_unit_test(test_params_script_rules),
+        cmocka_unit_test(test_frames_script_rules),
         cmocka_unit_test(test_missing_gnuplot),
         cmocka_unit_test(test_gnuplot_exit_127),
     };
