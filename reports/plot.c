@@ -781,32 +781,77 @@ static int plot_train(const char *dir, const char *name, const char *title,
     int rc;
     if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
         goto done;
-    common_style(b.f, title);
-    if (val)
-        fputs("set xlabel 'Step'\nset ylabel 'Validation Y-PSNR [dB]'\n"
-              "set key outside right top\nplot ",
-              b.f);
-    else
-        fputs("set xlabel 'Step'\nset ylabel 'Training loss (log scale)'\nset logscale y\n"
-              "set format y '%g'\nset key outside right top\nplot ",
-              b.f);
-    int first = 1;
+    /* Data first: the ranges come from it (and from the bicubic lines). */
+    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+    size_t *cnt = calloc(n ? n : 1, sizeof(*cnt));
+    if (!cnt) {
+        rc = vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
+        goto done;
+    }
     for (size_t r = 0; r < n; r++) {
-        int any = 0;
         for (size_t i = 0; i < runs[r].n; i++) {
             double v = val ? runs[r].val[i] : runs[r].loss[i];
-            if (isnan(v) || (!val && v <= 0))
+            if (!isfinite(v) || (!val && v <= 0))
                 continue;
-            if (!any)
+            if (!cnt[r]++)
                 fprintf(s.f, "$t%zu << EOD\n", r);
-            any = 1;
             fprintf(s.f, "%ld %.9g\n", runs[r].step[i], v);
+            xmin = fmin(xmin, (double)runs[r].step[i]);
+            xmax = fmax(xmax, (double)runs[r].step[i]);
+            ymin = fmin(ymin, v);
+            ymax = fmax(ymax, v);
         }
-        if (!any)
+        if (cnt[r])
+            fputs("EOD\n", s.f);
+        if (val && cnt[r] && isfinite(runs[r].bicubic_psnr)) {
+            ymin = fmin(ymin, runs[r].bicubic_psnr);
+            ymax = fmax(ymax, runs[r].bicubic_psnr);
+        }
+    }
+    common_style(b.f, title);
+    if (val)
+        fputs("set xlabel 'Step'\nset ylabel 'Validation Y-PSNR [dB]'\n", b.f);
+    else
+        fputs("set xlabel 'Step'\nset ylabel 'Training loss (log scale)'\nset logscale y\n"
+              "set format y '%g'\n",
+              b.f);
+    fputs("set key outside right top vertical Left reverse box opaque samplen 4\n", b.f);
+    if (xmin <= xmax) {
+        fit_range(b.f, "x", xmin, xmax, 0.02, 0, fmax(1, xmin * 0.1));
+        fit_range(b.f, "y", ymin, ymax, 0.06, !val, 0.5);
+        if (!val)
+            log_tics(b.f, "y", ymin, ymax);
+    }
+    fputs("plot ", b.f);
+    /* Colour = model; the runs of one model differ in dash pattern and marker
+     * (markers every ~12th point), the model's first run wide underneath. */
+    static const int dts[5] = {1, 2, 4, 5, 3}, pts_[5] = {7, 8, 4, 12, 10};
+    int first = 1;
+    for (size_t r = 0; r < n; r++) {
+        if (!cnt[r])
             continue;
-        fputs("EOD\n", s.f);
-        fprintf(b.f, "%s$t%zu using 1:2 with %s title ", first ? "" : ", \\\n     ", r,
-                val ? "linespoints pt 7 ps 0.6 lw 1.5" : "lines lw 1.2");
+        /* model: r's model's place among the plotted models; nth: how many
+         * earlier plotted runs have r's model */
+        size_t model = 0, nth = 0;
+        int found = 0;
+        for (size_t q = 0; q < r; q++) {
+            if (!cnt[q])
+                continue;
+            int earlier = 0; /* q's model appeared before q */
+            for (size_t u = 0; u < q && !earlier; u++)
+                earlier = cnt[u] && !strcmp(runs[u].model, runs[q].model);
+            if (!strcmp(runs[q].model, runs[r].model)) {
+                nth++;
+                found = 1;
+            } else if (!earlier && !found) {
+                model++;
+            }
+        }
+        fprintf(b.f,
+                "%s$t%zu using 1:2 with linespoints pi %zu lw %.1f dt %d pt %d ps %.1f "
+                "lc rgb '#%06x' title ",
+                first ? "" : ", \\\n     ", r, cnt[r] > 24 ? cnt[r] / 12 : 1, nth ? 1.5 : 2.8,
+                dts[nth % 5], pts_[nth % 5], nth ? 1.2 : 0.8, model_rgb[model % N_MODEL_RGB]);
         train_label(b.f, &runs[r]);
         first = 0;
     }
@@ -820,9 +865,11 @@ static int plot_train(const char *dir, const char *name, const char *title,
             continue;
         char t[64];
         snprintf(t, sizeof(t), "bicubic %.2f dB", v);
-        fprintf(b.f, ", \\\n     %.9g with lines dt 2 lw 1.5 lc rgb '#777777' title ", v);
+        fprintf(b.f, ", \\\n     %.9g with lines dt 2 lw 2 lc rgb '#%06x' title ", v,
+                BICUBIC_RGB);
         gp_str(b.f, t);
     }
+    free(cnt);
     fputc('\n', b.f);
     if ((rc = membuf_close(&b, err)))
         goto done;
@@ -889,9 +936,10 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
     gp_str(b.f, title);
     fputs("\nset style fill solid 0.85 border -1\nset boxwidth 0.6\nunset key\n"
           "set grid ytics lc rgb '#dddddd'\nset xzeroaxis lt -1\n"
-          "set xrange [-0.7:*]\nset offsets 0, 0.7, 0, 0\n"
-          "set xtics rotate by -40 left font ',8' nomirror\n",
+          "set xtics rotate by -40 left font ',8' nomirror\n"
+          "set rmargin 12\n", /* room for the last rotated name */
           b.f);
+    fprintf(b.f, "set xrange [-0.7:%.1f]\n", (double)bars - 0.3);
     /* Explicit y ranges that include 0 (all-zero deltas would be an empty range). */
     for (int col = 0; col < 2; col++) {
         double lo = 0, hi = 0;
@@ -904,17 +952,28 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
         }
         if (hi - lo < 1e-9)
             lo = -1, hi = 1;
-        double pad = 0.15 * (hi - lo);
+        double pad = 0.2 * (hi - lo); /* room for the value labels */
         fprintf(b.f, "set yrange [%.9g:%.9g]\n", lo - pad, hi + pad);
+        int c = col + 2;
         fprintf(b.f,
                 "set ylabel '%s'\n"
                 "plot $d using 1:%d:($%d %s 0 ? 0x2ca02c : 0xd62728):xtic(4) with boxes "
-                "lc rgb variable%s$d using 1:($%d >= 0 ? $%d : 0):(sprintf('%%+.2f', $%d)) "
-                "with labels offset 0,0.8 font ',8'\n",
-                col ? "\xce\x94ms/frame vs base [ms]" : "\xce\x94PSNR vs base [dB]", col + 2,
-                col + 2, col ? "<=" : ">=",
-                /* value labels only while they fit */
-                bars <= 16 ? ", " : "\n#", col + 2, col + 2, col + 2);
+                "lc rgb variable",
+                col ? "\xce\x94ms/frame vs base [ms]" : "\xce\x94PSNR vs base [dB]", c, c,
+                col ? "<=" : ">=");
+        /* value labels (while they fit) above a bar that goes up, under one that
+         * goes down; a side with no bar is left out (gnuplot warns on it) */
+        if (bars <= 16 && hi > 0)
+            fprintf(b.f,
+                    ", \\\n     $d using 1:($%d >= 0 ? $%d : NaN):(sprintf('%%+.2f', $%d)) "
+                    "with labels offset 0,0.7 font ',8'",
+                    c, c, c);
+        if (bars <= 16 && lo < 0)
+            fprintf(b.f,
+                    ", \\\n     $d using 1:($%d < 0 ? $%d : NaN):(sprintf('%%+.2f', $%d)) "
+                    "with labels offset 0,-0.7 font ',8'",
+                    c, c, c);
+        fputc('\n', b.f);
     }
     fputs("unset multiplot\n", b.f);
     if ((rc = membuf_close(&b, err)))
@@ -971,6 +1030,13 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
         }
     }
     size_t nt = distinct(tiles, n), np = distinct(pads, n), nth = distinct(thr, n);
+    /* Characters of the cell labels' font (about 6 px at size 8) that fit a
+     * cell: each panel gets the width over the panels minus its colour box. */
+    int width = opts && opts->width > 0 ? opts->width : 960;
+    int cell_chars = (int)(((double)width / (double)nth - 150) / (double)nt / 6.5);
+    int any_noisy = 0;
+    for (size_t i = 0; i < n; i++)
+        any_noisy |= pts[i].noisy && !isnan(pts[i].ms_median);
     if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
         goto done;
     for (size_t k = 0; k < nth; k++) {
@@ -991,7 +1057,9 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
             fputc('\n', s.f);
         }
         fputs("EOD\n", s.f);
-        /* Labels of the measured cells: ms, and the seam loss when there is one. */
+        /* Labels of the measured cells, one line each (columns 3-5): ms (a '*'
+         * when noisy), the median's interval and the seam loss, the last two
+         * only when they fit the cell (they are in the tune table too). */
         fprintf(s.f, "$l%zu << EOD\n", k);
         for (size_t i = 0; i < n; i++) {
             if (pts[i].threads != thr[k] || isnan(pts[i].ms_median))
@@ -1001,23 +1069,25 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
                 ti++;
             while (pads[pi] != pts[i].pad)
                 pi++;
-            /* the median's 95% interval when known, and the noisy mark */
-            char ms[96];
-            int len = snprintf(ms, sizeof(ms), "%.1f", pts[i].ms_median);
-            if (isfinite(pts[i].ms_lo) && isfinite(pts[i].ms_hi))
-                len += snprintf(ms + len, sizeof(ms) - (size_t)len, " [%.1f-%.1f]",
-                                pts[i].ms_lo, pts[i].ms_hi);
-            if (pts[i].noisy)
-                snprintf(ms + len, sizeof(ms) - (size_t)len, " noisy");
-            if (isfinite(pts[i].dpsnr) && fabs(pts[i].dpsnr) >= 0.005)
-                fprintf(s.f, "%zu %zu \"%s (%+.2f dB)\"\n", ti, pi, ms, pts[i].dpsnr);
-            else
-                fprintf(s.f, "%zu %zu \"%s\"\n", ti, pi, ms);
+            char ms[48], ci[64] = "", dp[32] = "";
+            snprintf(ms, sizeof(ms), "%.1f%s", pts[i].ms_median, pts[i].noisy ? "*" : "");
+            if (isfinite(pts[i].ms_lo) && isfinite(pts[i].ms_hi) &&
+                snprintf(ci, sizeof(ci), "%.1f-%.1f", pts[i].ms_lo, pts[i].ms_hi) > cell_chars)
+                ci[0] = '\0';
+            if (isfinite(pts[i].dpsnr) && fabs(pts[i].dpsnr) >= 0.005 &&
+                (snprintf(dp, sizeof(dp), "%+.2f dB", pts[i].dpsnr) > cell_chars || np > 8))
+                dp[0] = '\0';
+            fprintf(s.f, "%zu %zu \"%s\" \"%s\" \"%s\"\n", ti, pi, ms, np > 5 ? "" : ci, dp);
         }
         fputs("EOD\n", s.f);
     }
     fprintf(b.f, "set multiplot layout 1,%zu title ", nth);
-    gp_str(b.f, title);
+    {
+        char t[600]; /* what a cell says, under the title */
+        snprintf(t, sizeof(t), "%s; cells: median ms%s, 95%% interval, PSNR change vs untiled",
+                 title, any_noisy ? " (* noisy)" : "");
+        gp_str(b.f, t);
+    }
     fputs("\nset xlabel 'Tile [LR px] (none = untiled)'\nset ylabel 'Pad [LR px]'\n"
           "set cblabel 'Runtime [ms per LR frame]'\nset palette defined (0 '#2c7bb6', 1 "
           "'#ffffbf', 2 '#d7191c')\nset tics out nomirror\nunset key\n",
@@ -1038,8 +1108,11 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
     for (size_t k = 0; k < nth; k++) {
         fprintf(b.f, "set title '%d thread%s'\n", thr[k], thr[k] == 1 ? "" : "s");
         fprintf(b.f,
-                "plot $t%zu using 1:2:3 with image, $l%zu using 1:2:3 with labels font ',9'\n",
-                k, k);
+                "plot $t%zu using 1:2:3 with image, \\\n"
+                "     $l%zu using 1:2:3 with labels offset 0,%s font ',9', \\\n"
+                "     $l%zu using 1:2:4 with labels font ',8', \\\n"
+                "     $l%zu using 1:2:5 with labels offset 0,-1 font ',8'\n",
+                k, k, np > 5 ? "0.5" : "1", k, k);
     }
     fputs("unset multiplot\n", b.f);
     if ((rc = membuf_close(&b, err)))

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "reports_internal.h"
 #include "vsr/reports.h"
 
 #define SKIP_WITHOUT_GNUPLOT()                                                                 \
@@ -372,6 +373,122 @@ static void test_frames_script_rules(void **state)
     rmdir(dir);
 }
 
+/* Ablation bars from a table made here (two variants: one worse and slower,
+ * one better and faster): a value label above a bar that rises and under one
+ * that falls, no label element for a side without bars, an x range of
+ * exactly the bars. */
+static void test_ablation_script_rules(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_GNUPLOT();
+    char dir[256];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    char *cells[2 * VSR_ABL_NCOLS];
+    double keys[2 * VSR_ABL_NCOLS];
+    for (int i = 0; i < 2 * VSR_ABL_NCOLS; i++) {
+        cells[i] = "";
+        keys[i] = NAN;
+    }
+    cells[VSR_ABL_VARIANT] = "narrow";
+    cells[VSR_ABL_NCOLS + VSR_ABL_VARIANT] = "wide";
+    keys[VSR_ABL_DPSNR] = -0.3, keys[VSR_ABL_DMS] = 5; /* narrow: worse, slower */
+    keys[VSR_ABL_NCOLS + VSR_ABL_DPSNR] = 0.2, keys[VSR_ABL_NCOLS + VSR_ABL_DMS] = 2;
+    vsr_report_table t = {.ncols = VSR_ABL_NCOLS, .nrows = 2, .cells = cells, .keys = keys};
+    vsr_report_plot_opts o = {640, 480};
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_plot_ablation(dir, "a", "t", &t, &o, &err), 0);
+    char *gp = slurp_gp(dir, "a");
+    assert_non_null(strstr(gp, "set xrange [-0.7:1.7]\n"));
+    /* dPSNR panel: both sides; dms panel: rises only */
+    assert_int_equal(count_first(gp, "with labels offset 0,0.7"), 2);
+    assert_int_equal(count_first(gp, "with labels offset 0,-0.7"), 1);
+    /* y ranges hold the bars with room for labels: [-0.3, 0.2] + 20% of 0.5 */
+    double lo, hi;
+    range_of(gp, "y", &lo, &hi);
+    assert_true(fabs(lo + 0.4) < 1e-9 && fabs(hi - 0.3) < 1e-9);
+    free(gp);
+    rm_outputs(dir, "a");
+    rmdir(dir);
+}
+
+/* Tune heat map: the cell labels are three columns (ms with '*' when noisy,
+ * interval, PSNR change) drawn on separate lines; a cell too narrow for the
+ * interval leaves it out. */
+static void test_tune_script_rules(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_GNUPLOT();
+    char dir[256];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    vsr_report_tune_point tp[2] = {{0, 0, 1, 10.0, 0, 9.0, 11.0, 0},
+                                   {64, 8, 1, 12.5, -0.12, 12.0, 13.0, 1}};
+    vsr_report_plot_opts o = {800, 600};
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_plot_tune(dir, "t", "tune", tp, 2, &o, &err), 0);
+    char *gp = slurp_gp(dir, "t");
+    /* 800 px, 1 panel, 2 tiles: (800 - 150) / 2 / 6.5 = 50 characters a cell */
+    assert_non_null(strstr(gp, "0 0 \"10.0\" \"9.0-11.0\" \"\"\n"));
+    assert_non_null(strstr(gp, "1 1 \"12.5*\" \"12.0-13.0\" \"-0.12 dB\"\n"));
+    assert_non_null(strstr(gp, "(* noisy)"));
+    assert_non_null(strstr(gp, "using 1:2:4 with labels"));
+    free(gp);
+    rm_outputs(dir, "t");
+    /* 250 px: (250 - 150) / 2 / 6.5 = 7 characters: neither interval (8 and
+     * 9 characters) nor "-0.12 dB" (8) fits */
+    o.width = 250;
+    assert_int_equal(vsr_report_plot_tune(dir, "t", "tune", tp, 2, &o, &err), 0);
+    gp = slurp_gp(dir, "t");
+    assert_non_null(strstr(gp, "0 0 \"10.0\" \"\" \"\"\n"));
+    assert_non_null(strstr(gp, "1 1 \"12.5*\" \"\" \"\"\n"));
+    free(gp);
+    rm_outputs(dir, "t");
+    rmdir(dir);
+}
+
+/* Training plots: two runs of one model with identical curves get different
+ * dash patterns and markers in the model's colour; validation has bicubic as
+ * a line; the ranges are the data's (loss: 1-2-5 log tics). */
+static void test_train_script_rules(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_GNUPLOT();
+    char dir[256];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    long step[3] = {100, 200, 300};
+    double loss[3] = {0.1, 0.05, 0.03}, val[3] = {26.0, NAN, 26.4};
+    vsr_report_train_run tr[2];
+    memset(tr, 0, sizeof(tr));
+    for (int i = 0; i < 2; i++) {
+        snprintf(tr[i].name, sizeof(tr[i].name), "r%d", i);
+        strcpy(tr[i].model, "ELSR");
+        tr[i].n = 3, tr[i].step = step, tr[i].loss = loss, tr[i].val = val;
+        tr[i].bicubic_psnr = 25.0;
+    }
+    vsr_report_plot_opts o = {640, 480};
+    vsr_error err = {0};
+    assert_int_equal(vsr_report_plot_train_val(dir, "v", "val", tr, 2, &o, &err), 0);
+    char *gp = slurp_gp(dir, "v");
+    assert_non_null(strstr(gp, "$t0 using 1:2 with linespoints pi 1 lw 2.8 dt 1 pt 7 "));
+    assert_non_null(strstr(gp, "$t1 using 1:2 with linespoints pi 1 lw 1.5 dt 2 pt 8 "));
+    assert_int_equal(count_first(gp, "lc rgb '#1f77b4' title"), 2);
+    assert_non_null(strstr(gp, "25 with lines dt 2"));
+    assert_non_null(strstr(gp, "set key outside right"));
+    double lo, hi;
+    range_of(gp, "x", &lo, &hi); /* [100, 300] widened by 2% of 200 */
+    assert_true(fabs(lo - 96) < 1e-9 && fabs(hi - 304) < 1e-9);
+    range_of(gp, "y", &lo, &hi); /* bicubic 25 .. 26.4 */
+    assert_true(lo < 25.0 && hi > 26.4 && hi < 26.6);
+    free(gp);
+    rm_outputs(dir, "v");
+    assert_int_equal(vsr_report_plot_train_loss(dir, "l", "loss", tr, 2, &o, &err), 0);
+    gp = slurp_gp(dir, "l");
+    assert_non_null(strstr(gp, "set logscale y"));
+    assert_non_null(strstr(gp, "set ytics (0.02, 0.05, 0.1)\n"));
+    free(gp);
+    rm_outputs(dir, "l");
+    rmdir(dir);
+}
+
 /* Without gnuplot on PATH: -ENOENT naming the package; the script is still saved. */
 static void test_missing_gnuplot(void **state)
 {
@@ -439,6 +556,9 @@ int main(void)
         cmocka_unit_test(test_pareto_script_rules),
         cmocka_unit_test(test_params_script_rules),
         cmocka_unit_test(test_frames_script_rules),
+        cmocka_unit_test(test_ablation_script_rules),
+        cmocka_unit_test(test_tune_script_rules),
+        cmocka_unit_test(test_train_script_rules),
         cmocka_unit_test(test_missing_gnuplot),
         cmocka_unit_test(test_gnuplot_exit_127),
     };
