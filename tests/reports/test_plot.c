@@ -227,6 +227,22 @@ static void rows5(vsr_report_row r[5])
     }
 }
 
+/* In a new folder @p dir (256 bytes): rows5() into @p r drawn as the runtime
+ * (@p by_params 0) or the params plot NAME at 640 x 480; its script. */
+static char *rows5_script(char *dir, vsr_report_row r[5], int by_params, const char *name)
+{
+    assert_non_null(vsr_test_tmpdir(dir, 256));
+    rows5(r);
+    vsr_report_plot_opts o = {640, 480};
+    vsr_error err = {0};
+    int rc = by_params ? vsr_report_plot_params(dir, name, "t", r, 5, &o, &err)
+                       : vsr_report_plot_pareto(dir, name, "t", r, 5, &o, &err);
+    if (rc)
+        print_error("%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    return slurp_gp(dir, name);
+}
+
 /* Slide rules of the runtime plot: key outside the data, no point labels,
  * colour by model and marker by precision, bicubic as a reference line and
  * point, error bars from the median's interval, ranges around the data. */
@@ -235,13 +251,10 @@ static void test_pareto_script_rules(void **state)
     (void)state;
     SKIP_WITHOUT_GNUPLOT();
     char dir[256];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     vsr_report_row r[5];
-    rows5(r);
     vsr_report_plot_opts o = {640, 480};
     vsr_error err = {0};
-    assert_int_equal(vsr_report_plot_pareto(dir, "p", "t", r, 5, &o, &err), 0);
-    char *gp = slurp_gp(dir, "p");
+    char *gp = rows5_script(dir, r, 0, "p");
     /* the key is outside the plot area, and nothing is drawn as a text label */
     assert_non_null(strstr(gp, "set key outside right"));
     assert_null(strstr(gp, "with labels"));
@@ -295,13 +308,8 @@ static void test_params_script_rules(void **state)
     (void)state;
     SKIP_WITHOUT_GNUPLOT();
     char dir[256];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     vsr_report_row r[5];
-    rows5(r);
-    vsr_report_plot_opts o = {640, 480};
-    vsr_error err = {0};
-    assert_int_equal(vsr_report_plot_params(dir, "q", "t", r, 5, &o, &err), 0);
-    char *gp = slurp_gp(dir, "q");
+    char *gp = rows5_script(dir, r, 1, "q");
     assert_non_null(strstr(gp, "set logscale x"));
     assert_null(strstr(gp, "\"bicubic"));
     assert_non_null(strstr(gp, "24 with lines dt 2"));
