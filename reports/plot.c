@@ -637,20 +637,30 @@ int vsr_report_plot_params(const char *dir, const char *name, const char *title,
 
 /* ---- per-frame PSNR ---------------------------------------------------- */
 
+/* Which (marker, dash) pair of prec_styles row @p r's curve takes: its
+ * precision's, or with @p by_model (a plot of one precision, named in every
+ * key entry) one per model, so close curves of different models differ too. */
+static size_t curve_style(const run_styles *st, const vsr_report_row *rows, size_t r,
+                          int by_model)
+{
+    return by_model ? st->model[r] % N_PREC : prec_index(rows[r].precision);
+}
+
 /* The style of row @p r's curve of @p m points ("with ..."). */
 static void frame_style(FILE *f, const run_styles *st, const vsr_report_row *rows, size_t r,
-                        size_t m)
+                        size_t m, int by_model)
 {
-    const struct prec_style *ps = &prec_styles[prec_index(rows[r].precision)];
+    size_t k = curve_style(st, rows, r, by_model);
+    const struct prec_style *ps = &prec_styles[k];
     if (is_bicubic(&rows[r]))
         fprintf(f, "with %s lw 2.5 dt 2 lc rgb '#%06x'", m > 1 ? "lines" : "points pt 7 ps 1.4",
                 BICUBIC_RGB);
     else if (m > 1)
-        /* fp32 wide and solid under the thin dashed others: a curve that
+        /* the solid style wide under the thin dashed others: a curve that
          * another one hides shows as the wide line's rim and its markers */
         fprintf(f, "with linespoints lw %.1f dt %d pt %d ps %.2f lc rgb '#%06x'",
-                ps->pt == 7 ? 3.0 : 1.5, ps->dt, ps->pt, ps->ps * (ps->pt == 7 ? 0.55 : 0.8),
-                row_rgb(st, r));
+                k == 0 ? (by_model ? 2.2 : 3.0) : 1.5, ps->dt, ps->pt,
+                ps->ps * (k == 0 ? 0.55 : 0.8), row_rgb(st, r));
     else /* one frame: a point */
         fprintf(f, "with points lw 1.5 pt %d ps %.1f lc rgb '#%06x'", ps->pt, ps->ps,
                 row_rgb(st, r));
@@ -718,16 +728,22 @@ int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
         if (m[r])
             fputs("EOD\n", s.f);
     }
+    /* one precision (bicubic aside): marker and dash tell the models apart */
+    unsigned used = 0; /* precisions of the curves drawn */
+    for (size_t r = 0; r < nrows; r++)
+        if (m[r] && !is_bicubic(&rows[r]))
+            used |= 1u << prec_index(rows[r].precision);
+    int by_model = used && !(used & (used - 1));
     /* Drawn bicubic first (under the models), then fp32 before the open
      * markers of the other precisions; the key lists them by model instead. */
     int first = 1;
     for (size_t p = 0; p <= N_PREC; p++)
         for (size_t r = 0; r < nrows; r++) {
             int bic = is_bicubic(&rows[r]);
-            if (!m[r] || (bic ? 0 : 1 + prec_index(rows[r].precision)) != p)
+            if (!m[r] || (bic ? 0 : 1 + curve_style(&st, rows, r, by_model)) != p)
                 continue;
             fprintf(b.f, "%s$r%zu using 1:2 ", first ? "" : ", \\\n     ", r);
-            frame_style(b.f, &st, rows, r, m[r]);
+            frame_style(b.f, &st, rows, r, m[r], by_model);
             fputs(" notitle", b.f);
             first = 0;
         }
@@ -741,7 +757,7 @@ int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
             snprintf(label, sizeof(label), k ? "%s %s" : "%s (reference)", st.label[r],
                      rows[r].precision);
             fputs(", \\\n     keyentry ", b.f);
-            frame_style(b.f, &st, rows, r, m[r]);
+            frame_style(b.f, &st, rows, r, m[r], by_model);
             fputs(" title ", b.f);
             gp_str(b.f, label);
         }
@@ -825,7 +841,6 @@ static int plot_train(const char *dir, const char *name, const char *title,
     fputs("plot ", b.f);
     /* Colour = model; the runs of one model differ in dash pattern and marker
      * (markers every ~12th point), the model's first run wide underneath. */
-    static const int dts[5] = {1, 2, 4, 5, 3}, pts_[5] = {7, 8, 4, 12, 10};
     int first = 1;
     for (size_t r = 0; r < n; r++) {
         if (!cnt[r])
@@ -847,11 +862,12 @@ static int plot_train(const char *dir, const char *name, const char *title,
                 model++;
             }
         }
+        const struct prec_style *cs = &prec_styles[nth % N_PREC]; /* (marker, dash) pairs */
         fprintf(b.f,
                 "%s$t%zu using 1:2 with linespoints pi %zu lw %.1f dt %d pt %d ps %.1f "
                 "lc rgb '#%06x' title ",
                 first ? "" : ", \\\n     ", r, cnt[r] > 24 ? cnt[r] / 12 : 1, nth ? 1.5 : 2.8,
-                dts[nth % 5], pts_[nth % 5], nth ? 1.2 : 0.8, model_rgb[model % N_MODEL_RGB]);
+                cs->dt, cs->pt, nth ? 1.2 : 0.8, model_rgb[model % N_MODEL_RGB]);
         train_label(b.f, &runs[r]);
         first = 0;
     }

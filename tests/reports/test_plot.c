@@ -364,6 +364,20 @@ static void test_frames_script_rules(void **state)
     free(gp);
     rm_outputs(dir, "f");
 
+    /* Only fp32 (ABPN and ELSR, identical curves): the models take the
+     * (marker, dash) pairs in turn, ELSR the second (open triangle, dashed). */
+    vsr_report_frame_point same[6];
+    for (int i = 0; i < 3; i++) {
+        same[i] = (vsr_report_frame_point){0, "c", i, 26 + 0.1 * i};     /* ABPN fp32 */
+        same[3 + i] = (vsr_report_frame_point){2, "c", i, 26 + 0.1 * i}; /* ELSR fp32 */
+    }
+    assert_int_equal(vsr_report_plot_frames(dir, "m", "t", r, 5, same, 6, &o, &err), 0);
+    gp = slurp_gp(dir, "m");
+    assert_non_null(strstr(gp, "$r0 using 1:2 with linespoints lw 2.2 dt 1 pt 7 "));
+    assert_non_null(strstr(gp, "$r2 using 1:2 with linespoints lw 1.5 dt 2 pt 8 "));
+    free(gp);
+    rm_outputs(dir, "m");
+
     /* One frame (index 7) per row. */
     pts[0] = (vsr_report_frame_point){0, "c", 7, 26.0};
     pts[1] = (vsr_report_frame_point){4, "c", 7, 24.0};
