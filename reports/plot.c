@@ -443,7 +443,7 @@ static void log_tics(FILE *f, const char *axis, double lo, double hi)
 }
 
 /* Each distinct bicubic PSNR among @p rows as a dashed reference line (plot
- * elements, each after ", "). Returns how many. */
+ * elements, each after ", "; @p f NULL: none, only counted). Returns how many. */
 static int bicubic_lines(FILE *f, const vsr_report_row *rows, size_t n)
 {
     int count = 0;
@@ -455,14 +455,42 @@ static int bicubic_lines(FILE *f, const vsr_report_row *rows, size_t n)
             seen = is_bicubic(&rows[j]) && fabs(rows[j].psnr - rows[i].psnr) < 1e-9;
         if (seen)
             continue;
+        count++;
+        if (!f) /* only counting */
+            continue;
         char t[96];
         snprintf(t, sizeof(t), "bicubic %.2f dB", rows[i].psnr);
         fprintf(f, ", \\\n     %.9g with lines dt 2 lw 2 lc rgb '#%06x' title ", rows[i].psnr,
                 BICUBIC_RGB);
         gp_str(f, t);
-        count++;
     }
     return count;
+}
+
+/*
+ * The key outside the data: at the right when it fits there, else under the
+ * plot in columns, else (a thumbnail) none rather than a key gnuplot cannot
+ * fit. Sizes are estimates for the 11-point PNG font: ~6.5 px a character,
+ * ~17 px a line, ~60 px for the sample and the box.
+ */
+static void key_place(FILE *f, const vsr_report_plot_opts *o, int entries, size_t maxchars)
+{
+    double w = o && o->width > 0 ? o->width : 960, h = o && o->height > 0 ? o->height : 640;
+    double kw = (double)maxchars * 6.5 + 60, kh = entries * 17.0 + 12;
+    if (kw <= 0.42 * w && kh <= h - 50) {
+        fputs("set key outside right top vertical Left reverse box opaque samplen 3\n", f);
+        return;
+    }
+    int cols = (int)((w - 20) / kw);
+    int rows = cols > 0 ? (entries + cols - 1) / cols : entries + 1;
+    if (cols > 0 && rows * 17.0 + 12 <= 0.3 * h) {
+        fprintf(f,
+                "set key outside bottom center horizontal Left reverse box opaque samplen 3 "
+                "maxcols %d\n",
+                cols);
+        return;
+    }
+    fputs("unset key\n", f);
 }
 
 /* ---- PSNR vs ms (Pareto) and PSNR vs params ---------------------------- */
@@ -586,14 +614,23 @@ static int scatter(const char *dir, const char *name, const char *title,
         log_tics(b.f, "x", xmin, xmax);
     fit_range(b.f, "y", ymin, ymax, 0.08, 0, 0.5);
     /* The key outside the plot area never covers a point. */
-    fputs("set key outside right top vertical Left reverse box opaque samplen 2 spacing 1.1\n",
-          b.f);
+    {
+        int entries = (!by_params && nfront) + (nnoisy > 0) + bicubic_lines(NULL, rows, n) +
+                      (st.nmodels ? 1 + (int)st.nmodels : 0);
+        size_t maxchars = 20; /* "noisy timing (off the front)" */
+        for (size_t p = 0; p < N_PREC; p++)
+            entries += (int)(st.prec_used >> p & 1) + (p == 0 && st.prec_used);
+        for (size_t k = 0; k < st.nmodels; k++)
+            if (strlen(st.label[st.first[k]]) > maxchars)
+                maxchars = strlen(st.label[st.first[k]]);
+        key_place(b.f, opts, entries, nnoisy ? 28 > maxchars ? 28 : maxchars : maxchars);
+    }
     /* Elements that would have no point are left out (gnuplot warns on them):
      * all runs noisy leaves no front. */
     fputs("plot ", b.f);
     if (!by_params && nfront)
         fputs("$front using 1:2 with steps lw 1.5 lc rgb '#999999' "
-              "title 'Pareto front (max PSNR, min ms)', \\\n     ",
+              "title 'Pareto front', \\\n     ",
               b.f);
     if (!by_params)
         fputs("$pts using 1:2:5:6:9 with xerrorbars pt -1 lw 1.2 lc rgb variable notitle, "
@@ -707,13 +744,11 @@ int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
     common_style(b.f, title);
     fprintf(b.f,
             "set xlabel 'Frame index'\nset ylabel 'PSNR [dB]'\n"
-            "set key outside right top vertical Left reverse box opaque samplen 4\n"
             "set xrange [%g:%g]\n",
             fmin_ - 0.5, fmax_ + 0.5);
     if (fmax_ - fmin_ < 10)
         fputs("set xtics 1\nunset mxtics\n", b.f);
     fit_range(b.f, "y", ymin, ymax, 0.06, 0, 0.5);
-    fputs("plot ", b.f);
     /* One datablock per row with points; m[r] = its point count. */
     for (size_t r = 0; r < nrows; r++) {
         m[r] = 0;
@@ -728,6 +763,18 @@ int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
         if (m[r])
             fputs("EOD\n", s.f);
     }
+    {
+        int entries = 0;
+        size_t maxchars = 0;
+        for (size_t r = 0; r < nrows; r++)
+            if (m[r]) {
+                entries++;
+                size_t l = strlen(st.label[r]) + strlen(rows[r].precision) + 12;
+                maxchars = l > maxchars ? l : maxchars;
+            }
+        key_place(b.f, opts, entries, maxchars);
+    }
+    fputs("plot ", b.f);
     /* one precision (bicubic aside): marker and dash tell the models apart */
     unsigned used = 0; /* precisions of the curves drawn */
     for (size_t r = 0; r < nrows; r++)
@@ -831,7 +878,17 @@ static int plot_train(const char *dir, const char *name, const char *title,
         fputs("set xlabel 'Step'\nset ylabel 'Training loss (log scale)'\nset logscale y\n"
               "set format y '%g'\n",
               b.f);
-    fputs("set key outside right top vertical Left reverse box opaque samplen 4\n", b.f);
+    {
+        int entries = 0;
+        size_t maxchars = 16; /* "bicubic 25.30 dB" */
+        for (size_t r = 0; r < n; r++) {
+            entries += cnt[r] > 0;
+            entries += val && cnt[r] && isfinite(runs[r].bicubic_psnr); /* at most */
+            size_t l = strlen(runs[r].name) + strlen(runs[r].model) + 3;
+            maxchars = cnt[r] && l > maxchars ? l : maxchars;
+        }
+        key_place(b.f, opts, entries, maxchars);
+    }
     if (xmin <= xmax) {
         fit_range(b.f, "x", xmin, xmax, 0.02, 0, fmax(1, xmin * 0.1));
         fit_range(b.f, "y", ymin, ymax, 0.06, !val, 0.5);
@@ -952,8 +1009,21 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
     gp_str(b.f, title);
     fputs("\nset style fill solid 0.85 border -1\nset boxwidth 0.6\nunset key\n"
           "set grid ytics lc rgb '#dddddd'\nset xzeroaxis lt -1\n"
-          "set xtics rotate by -40 left font ',8' nomirror\n"
           "set rmargin 12\n", /* room for the last rotated name */
+          b.f);
+    /* Bar names rotated under each panel while they fit its height (about
+     * 3.3 px down per character at size 8), else numbered bars. */
+    size_t longest = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        char *const *c = &t->cells[r * VSR_ABL_NCOLS];
+        size_t l = strlen(c[VSR_ABL_VARIANT]) + strlen(c[VSR_ABL_PRECISION]) +
+                   strlen(c[VSR_ABL_DATA]) + 2;
+        longest = l > longest ? l : longest;
+    }
+    int height = opts && opts->height > 0 ? opts->height : 640;
+    int names = longest * 3.3 <= 0.25 * height;
+    fputs(names ? "set xtics rotate by -40 left font ',8' nomirror\n"
+                : "set xtics 1 font ',8' nomirror\n",
           b.f);
     fprintf(b.f, "set xrange [-0.7:%.1f]\n", (double)bars - 0.3);
     /* Explicit y ranges that include 0 (all-zero deltas would be an empty range). */
@@ -973,10 +1043,10 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
         int c = col + 2;
         fprintf(b.f,
                 "set ylabel '%s'\n"
-                "plot $d using 1:%d:($%d %s 0 ? 0x2ca02c : 0xd62728):xtic(4) with boxes "
+                "plot $d using 1:%d:($%d %s 0 ? 0x2ca02c : 0xd62728)%s with boxes "
                 "lc rgb variable",
                 col ? "\xce\x94ms/frame vs base [ms]" : "\xce\x94PSNR vs base [dB]", c, c,
-                col ? "<=" : ">=");
+                col ? "<=" : ">=", names ? ":xtic(4)" : "");
         /* value labels (while they fit) above a bar that goes up, under one that
          * goes down; a side with no bar is left out (gnuplot warns on it) */
         if (bars <= 16 && hi > 0)

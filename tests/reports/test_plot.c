@@ -301,6 +301,40 @@ static void test_pareto_script_rules(void **state)
     rmdir(dir);
 }
 
+/* The key goes where it fits, never over the data: at the right of a
+ * 1200 x 400 picture; under a 1200 x 200 one (9 entries, names counted as
+ * 20 characters: 165 px high, 190 px wide, so 6 columns of 2 rows); on a
+ * 320 x 200 thumbnail nowhere (gnuplot would warn that it cannot fit it). */
+static void test_key_placement(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_GNUPLOT();
+    char dir[256];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    vsr_report_row r[5];
+    rows5(r);
+    static const struct {
+        int w, h;
+        const char *want;
+    } cases[] = {
+        {1200, 400, "set key outside right top"},
+        {1200, 200,
+         "set key outside bottom center horizontal Left reverse box opaque "
+         "samplen 3 maxcols 6\n"},
+        {320, 200, "unset key\n"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        vsr_report_plot_opts o = {cases[i].w, cases[i].h};
+        vsr_error err = {0};
+        assert_int_equal(vsr_report_plot_pareto(dir, "k", "t", r, 5, &o, &err), 0);
+        char *gp = slurp_gp(dir, "k");
+        assert_non_null(strstr(gp, cases[i].want));
+        free(gp);
+        rm_outputs(dir, "k");
+    }
+    rmdir(dir);
+}
+
 /* The params plot: bicubic (0 params, no place on a log axis) is only its
  * horizontal line; no error bars; the x range fits 3.468K..40K. */
 static void test_params_script_rules(void **state)
@@ -577,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_frames_ablation_tune_plots),
         cmocka_unit_test(test_pareto_script_rules),
         cmocka_unit_test(test_params_script_rules),
+        cmocka_unit_test(test_key_placement),
         cmocka_unit_test(test_frames_script_rules),
         cmocka_unit_test(test_ablation_script_rules),
         cmocka_unit_test(test_tune_script_rules),
