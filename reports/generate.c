@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -549,6 +550,15 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             goto fail_mem;
         /* Per-frame curves of the 8 best rows, one plot per clip. */
         size_t top = group_rows(&rows, k, grp, 8);
+        /* ... and bicubic, the reference, even when it is not among them */
+        for (size_t j = top; j < n; j++)
+            if (!strcasecmp(grp[j].model, "bicubic")) {
+                vsr_report_row t = grp[top];
+                grp[top] = grp[j];
+                grp[j] = t;
+                top++;
+                break;
+            }
         vsr_report_frame_point *pts = NULL, *sub = NULL;
         size_t npts = 0;
         if ((rc = vsr_report_db_frames(o->db, grp, top, &pts, &npts, err))) {

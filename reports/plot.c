@@ -4,11 +4,13 @@
  * script is also saved next to the pictures so it can be edited and rerun
  * (`gnuplot out/plots/NAME.gp` from the directory the report was made in).
  */
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -298,8 +300,208 @@ static void common_style(FILE *f, const char *title)
           f);
 }
 
+/* ---- run styles: colour = model, marker = precision, bicubic = reference -- */
+
+/* Model colours (Tableau 10 and two more); grey is kept for bicubic. */
+static const unsigned model_rgb[] = {0x1f77b4, 0xd62728, 0x2ca02c, 0x9467bd,
+                                     0xff7f0e, 0x17becf, 0x8c564b, 0xe377c2,
+                                     0xbcbd22, 0x000080, 0x008080, 0x800000};
+#define N_MODEL_RGB (sizeof(model_rgb) / sizeof(model_rgb[0]))
+#define BICUBIC_RGB 0x444444u
+
+/* Marker and dash pattern per precision: the filled fp32 marker stays visible
+ * inside the open ones when two precisions give the same value. */
+static const struct prec_style {
+    const char *name;
+    int pt; /* gnuplot point type */
+    int dt; /* gnuplot dash type */
+    double ps;
+} prec_styles[] = {
+    {"fp32", 7, 1, 1.4},  /* filled circle, solid */
+    {"fp16", 8, 2, 2.0},  /* open triangle, dashed */
+    {"int8", 4, 4, 2.2},  /* open square, dash-dot */
+    {"other", 12, 5, 2.2} /* open diamond, dash-dot-dot */
+};
+#define N_PREC (sizeof(prec_styles) / sizeof(prec_styles[0]))
+
+static int is_bicubic(const vsr_report_row *r)
+{
+    return strcasecmp(r->model, "bicubic") == 0;
+}
+
+static size_t prec_index(const char *precision)
+{
+    for (size_t i = 0; i + 1 < N_PREC; i++)
+        if (!strcasecmp(precision, prec_styles[i].name))
+            return i;
+    return N_PREC - 1;
+}
+
+/* Colour and marker of each row; the distinct models in order of appearance. */
+typedef struct run_styles {
+    char (*label)[200]; /* [n] "model/variant" */
+    size_t *model;      /* [n] index of the row's model among the distinct ones */
+    size_t *first;      /* [nmodels] first row of each model (bicubic is none) */
+    size_t nmodels;
+    unsigned prec_used; /* bit i: prec_styles[i] occurs (bicubic not counted) */
+} run_styles;
+
+static void run_styles_free(run_styles *st)
+{
+    free(st->label);
+    free(st->model);
+    free(st->first);
+    memset(st, 0, sizeof(*st));
+}
+
+static int run_styles_make(const vsr_report_row *rows, size_t n, run_styles *st)
+{
+    memset(st, 0, sizeof(*st));
+    size_t m = n ? n : 1;
+    st->label = malloc(m * sizeof(*st->label));
+    st->model = malloc(m * sizeof(*st->model));
+    st->first = malloc(m * sizeof(*st->first));
+    if (!st->label || !st->model || !st->first) {
+        run_styles_free(st);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        vsr_report_row_label(&rows[i], st->label[i], sizeof(st->label[i]));
+        st->model[i] = (size_t)-1;
+        if (is_bicubic(&rows[i]))
+            continue;
+        st->prec_used |= 1u << prec_index(rows[i].precision);
+        for (size_t k = 0; k < st->nmodels && st->model[i] == (size_t)-1; k++)
+            if (!strcmp(st->label[st->first[k]], st->label[i]))
+                st->model[i] = k;
+        if (st->model[i] == (size_t)-1) {
+            st->first[st->nmodels] = i;
+            st->model[i] = st->nmodels++;
+        }
+    }
+    return 0;
+}
+
+static unsigned row_rgb(const run_styles *st, size_t i)
+{
+    return st->model[i] == (size_t)-1 ? BICUBIC_RGB : model_rgb[st->model[i] % N_MODEL_RGB];
+}
+
+/* Key entries (no data): one per model colour, then one per precision marker. */
+static void key_entries(FILE *f, const run_styles *st)
+{
+    if (st->nmodels)
+        fputs(", \\\n     keyentry title 'Model (colour)'", f);
+    for (size_t k = 0; k < st->nmodels; k++) {
+        fprintf(f, ", \\\n     keyentry with points pt 7 ps 1.4 lc rgb '#%06x' title ",
+                model_rgb[k % N_MODEL_RGB]);
+        gp_str(f, st->label[st->first[k]]);
+    }
+    if (st->prec_used)
+        fputs(", \\\n     keyentry title 'Precision (marker)'", f);
+    for (size_t p = 0; p < N_PREC; p++)
+        if (st->prec_used >> p & 1)
+            fprintf(f,
+                    ", \\\n     keyentry with points pt %d ps %.1f lw 1.5 lc rgb '#000000' "
+                    "title '%s'",
+                    prec_styles[p].pt, prec_styles[p].ps, prec_styles[p].name);
+}
+
+/* [lo, hi] widened by @p frac of its span on each side (in log space when
+ * @p logscale), or by a fixed margin when it is one value, written as
+ * "set AXISrange [a:b]". */
+static void fit_range(FILE *f, const char *axis, double lo, double hi, double frac,
+                      int logscale, double flat_margin)
+{
+    double a, b;
+    if (logscale) {
+        double r = hi > lo ? pow(hi / lo, frac) : 1.5;
+        a = lo / r;
+        b = hi * r;
+    } else {
+        double d = hi > lo ? (hi - lo) * frac : flat_margin;
+        a = lo - d;
+        b = hi + d;
+    }
+    fprintf(f, "set %srange [%.9g:%.9g]\n", axis, a, b);
+}
+
+/* Tics 1-2-5 per decade over [lo, hi] on a log axis: gnuplot puts one only
+ * at each power of ten, which leaves a range under two decades with one tic. */
+static void log_tics(FILE *f, const char *axis, double lo, double hi)
+{
+    static const double steps[3] = {1, 2, 5};
+    fprintf(f, "set %stics (", axis);
+    int k = 0;
+    for (double d = pow(10, floor(log10(lo / 1.5))); d <= hi * 1.5 && k < 40; d *= 10)
+        for (int j = 0; j < 3; j++) {
+            double v = d * steps[j];
+            if (v >= lo / 1.5 && v <= hi * 1.5)
+                fprintf(f, "%s%.6g", k++ ? ", " : "", v);
+        }
+    fputs(")\n", f);
+}
+
+/* Each distinct bicubic PSNR among @p rows as a dashed reference line (plot
+ * elements, each after ", "; @p f NULL: none, only counted). Returns how many. */
+static int bicubic_lines(FILE *f, const vsr_report_row *rows, size_t n)
+{
+    int count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_bicubic(&rows[i]) || !isfinite(rows[i].psnr))
+            continue;
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = is_bicubic(&rows[j]) && fabs(rows[j].psnr - rows[i].psnr) < 1e-9;
+        if (seen)
+            continue;
+        count++;
+        if (!f) /* only counting */
+            continue;
+        char t[96];
+        snprintf(t, sizeof(t), "bicubic %.2f dB", rows[i].psnr);
+        fprintf(f, ", \\\n     %.9g with lines dt 2 lw 2 lc rgb '#%06x' title ", rows[i].psnr,
+                BICUBIC_RGB);
+        gp_str(f, t);
+    }
+    return count;
+}
+
+/*
+ * The key outside the data: at the right when it fits there, else under the
+ * plot in columns, else (a thumbnail) none rather than a key gnuplot cannot
+ * fit. Sizes are estimates for the 11-point PNG font: ~6.5 px a character,
+ * ~17 px a line, ~60 px for the sample and the box.
+ */
+static void key_place(FILE *f, const vsr_report_plot_opts *o, int entries, size_t maxchars)
+{
+    double w = o && o->width > 0 ? o->width : 960, h = o && o->height > 0 ? o->height : 640;
+    double kw = (double)maxchars * 6.5 + 60, kh = entries * 17.0 + 12;
+    if (kw <= 0.42 * w && kh <= h - 50) {
+        fputs("set key outside right top vertical Left reverse box opaque samplen 3\n", f);
+        return;
+    }
+    int cols = (int)((w - 20) / kw);
+    int rows = cols > 0 ? (entries + cols - 1) / cols : entries + 1;
+    if (cols > 0 && rows * 17.0 + 12 <= 0.3 * h) {
+        fprintf(f,
+                "set key outside bottom center horizontal Left reverse box opaque samplen 3 "
+                "maxcols %d\n",
+                cols);
+        return;
+    }
+    fputs("unset key\n", f);
+}
+
 /* ---- PSNR vs ms (Pareto) and PSNR vs params ---------------------------- */
 
+/*
+ * Points without text labels (they collide once runs crowd): the key names
+ * every model colour and precision marker. Bicubic is a dashed reference line
+ * (and in the runtime plot also its point: it has a runtime but no params).
+ * Ranges are set from the data (with the timing intervals) so nothing sits on
+ * the frame and autoscaling does not stretch to far tics.
+ */
 static int scatter(const char *dir, const char *name, const char *title,
                    const vsr_report_row *rows, size_t n, int by_params,
                    const vsr_report_plot_opts *opts, vsr_error *err)
@@ -310,60 +512,68 @@ static int scatter(const char *dir, const char *name, const char *title,
     unsigned char *noisy = malloc(n ? n : 1);
     struct membuf s = {0};
     struct membuf b = {0};
+    run_styles st = {0};
     int rc = 0;
-    if (!x || !y || !front || !noisy) {
+    if (!x || !y || !front || !noisy || run_styles_make(rows, n, &st)) {
         rc = vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
         goto done;
     }
     for (size_t i = 0; i < n; i++) /* a noisy timing is no evidence for a front */
         noisy[i] = !by_params && rows[i].noisy;
     size_t usable = 0;
-    double xmin = INFINITY, xmax = -INFINITY;
+    /* x range including the error bars, y range including bicubic */
+    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         x[i] = by_params ? rows[i].params / 1e3 : rows[i].ms_median;
         y[i] = rows[i].psnr;
-        /* gnuplot cannot place +inf (lossless PSNR): such points are left out. */
-        if (isfinite(x[i]) && isfinite(y[i]) && x[i] > 0) {
+        /* gnuplot cannot place +inf (lossless PSNR) nor 0 on a log axis; bicubic
+         * has no parameters and is its line in the params plot. */
+        if (isfinite(x[i]) && isfinite(y[i]) && x[i] > 0 &&
+            !(by_params && is_bicubic(&rows[i]))) {
             usable++;
-            xmin = fmin(xmin, x[i]);
-            xmax = fmax(xmax, x[i]);
+            double lo = !by_params && isfinite(rows[i].ms_lo) ? rows[i].ms_lo : x[i];
+            double hi = !by_params && isfinite(rows[i].ms_hi) ? rows[i].ms_hi : x[i];
+            xmin = fmin(xmin, fmin(x[i], lo > 0 ? lo : x[i]));
+            xmax = fmax(xmax, fmax(x[i], hi));
+            ymin = fmin(ymin, y[i]);
+            ymax = fmax(ymax, y[i]);
         } else {
             x[i] = NAN;
         }
     }
-    double ymin = INFINITY, ymax = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        if (!isnan(x[i])) {
-            ymin = fmin(ymin, y[i]);
-            ymax = fmax(ymax, y[i]);
-        }
     if (!usable) {
         rc = vsr_error_set(err, -ENODATA, "plot %s: no run has both PSNR and %s", name,
                            by_params ? "params" : "ms/frame");
         goto done;
     }
-    if (vsr_report_pareto_clean(x, y, noisy, n, front) < 0) {
+    long nfront = vsr_report_pareto_clean(x, y, noisy, n, front);
+    size_t nnoisy = 0;
+    for (size_t i = 0; i < n; i++)
+        nnoisy += noisy[i] && !isnan(x[i]);
+    if (nfront < 0) {
         rc = vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
         goto done;
     }
     if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
         goto done;
+    /* columns: x y "label precision" front lo hi noisy marker colour */
     fputs("$pts << EOD\n", s.f);
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(x[i]) || isnan(y[i]))
+    /* in precision order: the open markers are drawn over the filled fp32 one */
+    for (size_t p = 0; p < N_PREC * n; p++) {
+        size_t i = p % n;
+        if (prec_index(rows[i].precision) != p / n || isnan(x[i]) || isnan(y[i]))
             continue;
-        char label[200];
-        vsr_report_row_label(&rows[i], label, sizeof(label));
-        size_t l = strlen(label);
-        snprintf(label + l, sizeof(label) - l, " %s%s", rows[i].precision,
+        char label[260];
+        snprintf(label, sizeof(label), "%s %s%s", st.label[i], rows[i].precision,
                  noisy[i] ? " (noisy)" : "");
         fprintf(s.f, "%.9g %.9g ", x[i], y[i]);
         gp_label(s.f, label);
-        /* columns 5-7: the median's 95% interval (error bar; the point itself when
-         * unknown) and the noisy mark */
+        /* the median's 95% interval (error bar; the point itself when unknown) */
         double lo = by_params || !isfinite(rows[i].ms_lo) ? x[i] : rows[i].ms_lo;
         double hi = by_params || !isfinite(rows[i].ms_hi) ? x[i] : rows[i].ms_hi;
-        fprintf(s.f, " %d %.9g %.9g %d\n", by_params ? 1 : front[i], lo, hi, noisy[i]);
+        int pt = is_bicubic(&rows[i]) ? 7 : prec_styles[prec_index(rows[i].precision)].pt;
+        fprintf(s.f, " %d %.9g %.9g %d %d 0x%06x\n", by_params ? 1 : front[i], lo, hi, noisy[i],
+                pt, row_rgb(&st, i));
     }
     fputs("EOD\n$front << EOD\n", s.f);
     /* The front sorted by x, duplicates drawn once. */
@@ -387,57 +597,67 @@ static int scatter(const char *dir, const char *name, const char *title,
     fputs("EOD\n", s.f);
 
     common_style(b.f, title);
+    int logx = by_params || (xmin > 0 && xmax / xmin > 20);
     fprintf(b.f, "set xlabel %s\nset ylabel 'PSNR [dB]'\n",
-            by_params ? "'Parameters [K] (log scale)'" : "'Runtime [ms per LR frame]'");
-    if (by_params || (xmin > 0 && xmax / xmin > 20)) {
+            by_params ? "'Parameters [K] (log scale)'"
+            : logx    ? "'Runtime [ms per LR frame] (log scale)'"
+                      : "'Runtime [ms per LR frame], median with 95% interval'");
+    if (logx)
         fputs("set logscale x\n", b.f);
-        if (!by_params)
-            fputs("set xlabel 'Runtime [ms per LR frame] (log scale)'\n", b.f);
+    for (size_t i = 0; i < n; i++) /* the reference lines are in the y range */
+        if (is_bicubic(&rows[i]) && isfinite(rows[i].psnr)) {
+            ymin = fmin(ymin, rows[i].psnr);
+            ymax = fmax(ymax, rows[i].psnr);
+        }
+    fit_range(b.f, "x", xmin, xmax, 0.06, logx, fmax(0.5, fabs(xmin) * 0.1));
+    if (logx)
+        log_tics(b.f, "x", xmin, xmax);
+    fit_range(b.f, "y", ymin, ymax, 0.08, 0, 0.5);
+    /* The key outside the plot area never covers a point. */
+    {
+        int entries = (!by_params && nfront) + (nnoisy > 0) + bicubic_lines(NULL, rows, n) +
+                      (st.nmodels ? 1 + (int)st.nmodels : 0);
+        size_t maxchars = 20; /* "noisy timing (off the front)" */
+        for (size_t p = 0; p < N_PREC; p++)
+            entries += (int)(st.prec_used >> p & 1) + (p == 0 && st.prec_used);
+        for (size_t k = 0; k < st.nmodels; k++)
+            if (strlen(st.label[st.first[k]]) > maxchars)
+                maxchars = strlen(st.label[st.first[k]]);
+        key_place(b.f, opts, entries, nnoisy ? 28 > maxchars ? 28 : maxchars : maxchars);
     }
-    fputs("set key top left box opaque\nset offsets graph 0.05, graph 0.25, graph 0.08, graph "
-          "0.08\n",
-          b.f);
-    /* One distinct value: give gnuplot a range instead of letting it warn. */
-    if (xmax <= xmin)
-        fprintf(b.f, "set xrange [%.9g:%.9g]\n", xmin * 0.5, xmax * 2);
-    if (ymax <= ymin)
-        fprintf(b.f, "set yrange [%.9g:%.9g]\n", ymin - 1, ymax + 1);
-    if (by_params)
-        fputs("unset key\n", b.f);
-    if (by_params)
-        fputs("plot $pts using 1:2 with points pt 7 ps 1.3 lc rgb '#1f77b4' title 'runs', \\\n",
-              b.f);
-    else
-        fputs("plot $pts using 1:2:5:6 with xerrorbars pt 7 ps 1.3 lc rgb '#1f77b4' "
-              "title 'runs (median ms, 95% interval)', \\\n"
-              "     $pts using 1:($7 > 0.5 ? $2 : NaN) with points pt 6 ps 2.4 lw 2 "
-              "lc rgb '#ff7f0e' title 'noisy (kept off the front)', \\\n",
+    /* Elements that would have no point are left out (gnuplot warns on them):
+     * all runs noisy leaves no front. */
+    fputs("plot ", b.f);
+    if (!by_params && nfront)
+        fputs("$front using 1:2 with steps lw 1.5 lc rgb '#999999' "
+              "title 'Pareto front', \\\n     ",
               b.f);
     if (!by_params)
-        fputs("     $front using 1:2 with steps lw 2 lc rgb '#d62728' "
-              "title 'Pareto front (max PSNR, min ms)', \\\n"
-              "     $front using 1:2 with points pt 6 ps 2 lw 2 lc rgb '#d62728' notitle, \\\n",
+        fputs("$pts using 1:2:5:6:9 with xerrorbars pt -1 lw 1.2 lc rgb variable notitle, "
+              "\\\n     ",
               b.f);
-    /* Front points labelled dark, the others light and smaller. */
-    fputs(
-        "     $pts using 1:2:($4 > 0.5 ? stringcolumn(3) : '') with labels offset char 0.7,0.7 "
-        "left font ',9' tc rgb '#222222' notitle, \\\n"
-        "     $pts using 1:2:($4 > 0.5 ? '' : stringcolumn(3)) with labels offset char 0.7,0.7 "
-        "left font ',8' tc rgb '#888888' notitle\n",
-        b.f);
+    fputs("$pts using 1:2:8:9 with points pt variable ps 1.6 lw 1.5 lc rgb variable notitle",
+          b.f);
+    if (nnoisy)
+        fputs(", \\\n     $pts using 1:($7 > 0.5 ? $2 : NaN) with points pt 6 ps 3 lw 1 "
+              "lc rgb '#bbbbbb' title 'noisy timing (off the front)'",
+              b.f);
+    bicubic_lines(b.f, rows, n);
+    key_entries(b.f, &st);
+    fputc('\n', b.f);
     if ((rc = membuf_close(&b, err)))
         goto done;
     rc = script_run(&s, b.buf, dir, name, opts, err);
 done:
     membuf_free(&b);
     membuf_free(&s);
+    run_styles_free(&st);
     free(x);
     free(y);
     free(front);
     free(noisy);
     return rc;
 }
-
 int vsr_report_plot_pareto(const char *dir, const char *name, const char *title,
                            const vsr_report_row *rows, size_t n,
                            const vsr_report_plot_opts *opts, vsr_error *err)
@@ -454,6 +674,41 @@ int vsr_report_plot_params(const char *dir, const char *name, const char *title,
 
 /* ---- per-frame PSNR ---------------------------------------------------- */
 
+/* Which (marker, dash) pair of prec_styles row @p r's curve takes: its
+ * precision's, or with @p by_model (a plot of one precision, named in every
+ * key entry) one per model, so close curves of different models differ too. */
+static size_t curve_style(const run_styles *st, const vsr_report_row *rows, size_t r,
+                          int by_model)
+{
+    return by_model ? st->model[r] % N_PREC : prec_index(rows[r].precision);
+}
+
+/* The style of row @p r's curve of @p m points ("with ..."). */
+static void frame_style(FILE *f, const run_styles *st, const vsr_report_row *rows, size_t r,
+                        size_t m, int by_model)
+{
+    size_t k = curve_style(st, rows, r, by_model);
+    const struct prec_style *ps = &prec_styles[k];
+    if (is_bicubic(&rows[r]))
+        fprintf(f, "with %s lw 2.5 dt 2 lc rgb '#%06x'", m > 1 ? "lines" : "points pt 7 ps 1.4",
+                BICUBIC_RGB);
+    else if (m > 1)
+        /* the solid style wide under the thin dashed others: a curve that
+         * another one hides shows as the wide line's rim and its markers */
+        fprintf(f, "with linespoints lw %.1f dt %d pt %d ps %.2f lc rgb '#%06x'",
+                k == 0 ? (by_model ? 2.2 : 3.0) : 1.5, ps->dt, ps->pt,
+                ps->ps * (k == 0 ? 0.55 : 0.8), row_rgb(st, r));
+    else /* one frame: a point */
+        fprintf(f, "with points lw 1.5 pt %d ps %.1f lc rgb '#%06x'", ps->pt, ps->ps,
+                row_rgb(st, r));
+}
+
+/*
+ * One curve per row: colour = model, dash pattern and marker = precision
+ * (so curves that coincide stay told apart), bicubic grey and dashed under
+ * the others as the reference. The x range is padded by half a frame so a
+ * clip of one frame is a point in a range, not an empty range.
+ */
 int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
                            const vsr_report_row *rows, size_t nrows,
                            const vsr_report_frame_point *pts, size_t npts,
@@ -461,38 +716,98 @@ int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
 {
     struct membuf s = {0};
     struct membuf b = {0};
+    run_styles st = {0};
     int rc;
     if (!npts)
         return vsr_error_set(err, -ENODATA, "plot %s: no per-frame metrics", name);
+    size_t *m = malloc((nrows ? nrows : 1) * sizeof(*m));
+    if (!m || run_styles_make(rows, nrows, &st)) {
+        free(m);
+        return vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
+    }
+    int fmin_ = INT_MAX, fmax_ = INT_MIN;
+    double ymin = INFINITY, ymax = -INFINITY;
+    for (size_t i = 0; i < npts; i++)
+        if (pts[i].row < nrows && isfinite(pts[i].psnr)) {
+            fmin_ = pts[i].frame < fmin_ ? pts[i].frame : fmin_;
+            fmax_ = pts[i].frame > fmax_ ? pts[i].frame : fmax_;
+            ymin = fmin(ymin, pts[i].psnr);
+            ymax = fmax(ymax, pts[i].psnr);
+        }
+    if (fmin_ > fmax_) {
+        run_styles_free(&st);
+        free(m);
+        return vsr_error_set(err, -ENODATA, "plot %s: no per-frame PSNR values", name);
+    }
     if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
         goto done;
     common_style(b.f, title);
-    fputs("set xlabel 'Frame index'\nset ylabel 'PSNR [dB]'\nset key outside right top\n"
-          "plot ",
-          b.f);
-    int first = 1;
+    fprintf(b.f,
+            "set xlabel 'Frame index'\nset ylabel 'PSNR [dB]'\n"
+            "set xrange [%g:%g]\n",
+            fmin_ - 0.5, fmax_ + 0.5);
+    if (fmax_ - fmin_ < 10)
+        fputs("set xtics 1\nunset mxtics\n", b.f);
+    fit_range(b.f, "y", ymin, ymax, 0.06, 0, 0.5);
+    /* One datablock per row with points; m[r] = its point count. */
     for (size_t r = 0; r < nrows; r++) {
-        int any = 0;
+        m[r] = 0;
         for (size_t i = 0; i < npts; i++) {
-            if (pts[i].row != r || isnan(pts[i].psnr))
+            if (pts[i].row != r || !isfinite(pts[i].psnr))
                 continue;
-            if (!any)
+            if (!m[r])
                 fprintf(s.f, "$r%zu << EOD\n", r);
-            any = 1;
+            m[r]++;
             fprintf(s.f, "%d %.9g\n", pts[i].frame, pts[i].psnr);
         }
-        if (!any)
-            continue;
-        fputs("EOD\n", s.f);
-        char label[200];
-        vsr_report_row_label(&rows[r], label, sizeof(label));
-        size_t l = strlen(label);
-        snprintf(label + l, sizeof(label) - l, " %s", rows[r].precision);
-        fprintf(b.f, "%s$r%zu using 1:2 with linespoints pt 7 ps 0.5 lw 1.5 title ",
-                first ? "" : ", \\\n     ", r);
-        gp_str(b.f, label);
-        first = 0;
+        if (m[r])
+            fputs("EOD\n", s.f);
     }
+    {
+        int entries = 0;
+        size_t maxchars = 0;
+        for (size_t r = 0; r < nrows; r++)
+            if (m[r]) {
+                entries++;
+                size_t l = strlen(st.label[r]) + strlen(rows[r].precision) + 12;
+                maxchars = l > maxchars ? l : maxchars;
+            }
+        key_place(b.f, opts, entries, maxchars);
+    }
+    fputs("plot ", b.f);
+    /* one precision (bicubic aside): marker and dash tell the models apart */
+    unsigned used = 0; /* precisions of the curves drawn */
+    for (size_t r = 0; r < nrows; r++)
+        if (m[r] && !is_bicubic(&rows[r]))
+            used |= 1u << prec_index(rows[r].precision);
+    int by_model = used && !(used & (used - 1));
+    /* Drawn bicubic first (under the models), then fp32 before the open
+     * markers of the other precisions; the key lists them by model instead. */
+    int first = 1;
+    for (size_t p = 0; p <= N_PREC; p++)
+        for (size_t r = 0; r < nrows; r++) {
+            int bic = is_bicubic(&rows[r]);
+            if (!m[r] || (bic ? 0 : 1 + curve_style(&st, rows, r, by_model)) != p)
+                continue;
+            fprintf(b.f, "%s$r%zu using 1:2 ", first ? "" : ", \\\n     ", r);
+            frame_style(b.f, &st, rows, r, m[r], by_model);
+            fputs(" notitle", b.f);
+            first = 0;
+        }
+    for (size_t k = 0; !first && k <= st.nmodels; k++) /* k == 0: bicubic */
+        for (size_t q = 0; q < N_PREC * nrows; q++) {
+            size_t r = q % nrows;
+            if (!m[r] || (k ? st.model[r] != k - 1 : !is_bicubic(&rows[r])) ||
+                prec_index(rows[r].precision) != q / nrows)
+                continue;
+            char label[260];
+            snprintf(label, sizeof(label), k ? "%s %s" : "%s (reference)", st.label[r],
+                     rows[r].precision);
+            fputs(", \\\n     keyentry ", b.f);
+            frame_style(b.f, &st, rows, r, m[r], by_model);
+            fputs(" title ", b.f);
+            gp_str(b.f, label);
+        }
     fputc('\n', b.f);
     if ((rc = membuf_close(&b, err)))
         goto done;
@@ -504,6 +819,8 @@ int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
 done:
     membuf_free(&b);
     membuf_free(&s);
+    run_styles_free(&st);
+    free(m);
     return rc;
 }
 
@@ -527,32 +844,87 @@ static int plot_train(const char *dir, const char *name, const char *title,
     int rc;
     if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
         goto done;
-    common_style(b.f, title);
-    if (val)
-        fputs("set xlabel 'Step'\nset ylabel 'Validation Y-PSNR [dB]'\n"
-              "set key outside right top\nplot ",
-              b.f);
-    else
-        fputs("set xlabel 'Step'\nset ylabel 'Training loss (log scale)'\nset logscale y\n"
-              "set format y '%g'\nset key outside right top\nplot ",
-              b.f);
-    int first = 1;
+    /* Data first: the ranges come from it (and from the bicubic lines). */
+    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+    size_t *cnt = calloc(n ? n : 1, sizeof(*cnt));
+    if (!cnt) {
+        rc = vsr_error_set(err, -ENOMEM, "plot %s: out of memory", name);
+        goto done;
+    }
     for (size_t r = 0; r < n; r++) {
-        int any = 0;
         for (size_t i = 0; i < runs[r].n; i++) {
             double v = val ? runs[r].val[i] : runs[r].loss[i];
-            if (isnan(v) || (!val && v <= 0))
+            if (!isfinite(v) || (!val && v <= 0))
                 continue;
-            if (!any)
+            if (!cnt[r]++)
                 fprintf(s.f, "$t%zu << EOD\n", r);
-            any = 1;
             fprintf(s.f, "%ld %.9g\n", runs[r].step[i], v);
+            xmin = fmin(xmin, (double)runs[r].step[i]);
+            xmax = fmax(xmax, (double)runs[r].step[i]);
+            ymin = fmin(ymin, v);
+            ymax = fmax(ymax, v);
         }
-        if (!any)
+        if (cnt[r])
+            fputs("EOD\n", s.f);
+        if (val && cnt[r] && isfinite(runs[r].bicubic_psnr)) {
+            ymin = fmin(ymin, runs[r].bicubic_psnr);
+            ymax = fmax(ymax, runs[r].bicubic_psnr);
+        }
+    }
+    common_style(b.f, title);
+    if (val)
+        fputs("set xlabel 'Step'\nset ylabel 'Validation Y-PSNR [dB]'\n", b.f);
+    else
+        fputs("set xlabel 'Step'\nset ylabel 'Training loss (log scale)'\nset logscale y\n"
+              "set format y '%g'\n",
+              b.f);
+    {
+        int entries = 0;
+        size_t maxchars = 16; /* "bicubic 25.30 dB" */
+        for (size_t r = 0; r < n; r++) {
+            entries += cnt[r] > 0;
+            entries += val && cnt[r] && isfinite(runs[r].bicubic_psnr); /* at most */
+            size_t l = strlen(runs[r].name) + strlen(runs[r].model) + 3;
+            maxchars = cnt[r] && l > maxchars ? l : maxchars;
+        }
+        key_place(b.f, opts, entries, maxchars);
+    }
+    if (xmin <= xmax) {
+        fit_range(b.f, "x", xmin, xmax, 0.02, 0, fmax(1, xmin * 0.1));
+        fit_range(b.f, "y", ymin, ymax, 0.06, !val, 0.5);
+        if (!val)
+            log_tics(b.f, "y", ymin, ymax);
+    }
+    fputs("plot ", b.f);
+    /* Colour = model; the runs of one model differ in dash pattern and marker
+     * (markers every ~12th point), the model's first run wide underneath. */
+    int first = 1;
+    for (size_t r = 0; r < n; r++) {
+        if (!cnt[r])
             continue;
-        fputs("EOD\n", s.f);
-        fprintf(b.f, "%s$t%zu using 1:2 with %s title ", first ? "" : ", \\\n     ", r,
-                val ? "linespoints pt 7 ps 0.6 lw 1.5" : "lines lw 1.2");
+        /* model: r's model's place among the plotted models; nth: how many
+         * earlier plotted runs have r's model */
+        size_t model = 0, nth = 0;
+        int found = 0;
+        for (size_t q = 0; q < r; q++) {
+            if (!cnt[q])
+                continue;
+            int earlier = 0; /* q's model appeared before q */
+            for (size_t u = 0; u < q && !earlier; u++)
+                earlier = cnt[u] && !strcmp(runs[u].model, runs[q].model);
+            if (!strcmp(runs[q].model, runs[r].model)) {
+                nth++;
+                found = 1;
+            } else if (!earlier && !found) {
+                model++;
+            }
+        }
+        const struct prec_style *cs = &prec_styles[nth % N_PREC]; /* (marker, dash) pairs */
+        fprintf(b.f,
+                "%s$t%zu using 1:2 with linespoints pi %zu lw %.1f dt %d pt %d ps %.1f "
+                "lc rgb '#%06x' title ",
+                first ? "" : ", \\\n     ", r, cnt[r] > 24 ? cnt[r] / 12 : 1, nth ? 1.5 : 2.8,
+                cs->dt, cs->pt, nth ? 1.2 : 0.8, model_rgb[model % N_MODEL_RGB]);
         train_label(b.f, &runs[r]);
         first = 0;
     }
@@ -566,9 +938,11 @@ static int plot_train(const char *dir, const char *name, const char *title,
             continue;
         char t[64];
         snprintf(t, sizeof(t), "bicubic %.2f dB", v);
-        fprintf(b.f, ", \\\n     %.9g with lines dt 2 lw 1.5 lc rgb '#777777' title ", v);
+        fprintf(b.f, ", \\\n     %.9g with lines dt 2 lw 2 lc rgb '#%06x' title ", v,
+                BICUBIC_RGB);
         gp_str(b.f, t);
     }
+    free(cnt);
     fputc('\n', b.f);
     if ((rc = membuf_close(&b, err)))
         goto done;
@@ -635,9 +1009,23 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
     gp_str(b.f, title);
     fputs("\nset style fill solid 0.85 border -1\nset boxwidth 0.6\nunset key\n"
           "set grid ytics lc rgb '#dddddd'\nset xzeroaxis lt -1\n"
-          "set xrange [-0.7:*]\nset offsets 0, 0.7, 0, 0\n"
-          "set xtics rotate by -40 left font ',8' nomirror\n",
+          "set rmargin 12\n", /* room for the last rotated name */
           b.f);
+    /* Bar names rotated under each panel while they fit its height (about
+     * 3.3 px down per character at size 8), else numbered bars. */
+    size_t longest = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        char *const *c = &t->cells[r * VSR_ABL_NCOLS];
+        size_t l = strlen(c[VSR_ABL_VARIANT]) + strlen(c[VSR_ABL_PRECISION]) +
+                   strlen(c[VSR_ABL_DATA]) + 2;
+        longest = l > longest ? l : longest;
+    }
+    int height = opts && opts->height > 0 ? opts->height : 640;
+    int names = longest * 3.3 <= 0.25 * height;
+    fputs(names ? "set xtics rotate by -40 left font ',8' nomirror\n"
+                : "set xtics 1 font ',8' nomirror\n",
+          b.f);
+    fprintf(b.f, "set xrange [-0.7:%.1f]\n", (double)bars - 0.3);
     /* Explicit y ranges that include 0 (all-zero deltas would be an empty range). */
     for (int col = 0; col < 2; col++) {
         double lo = 0, hi = 0;
@@ -650,17 +1038,28 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
         }
         if (hi - lo < 1e-9)
             lo = -1, hi = 1;
-        double pad = 0.15 * (hi - lo);
+        double pad = 0.2 * (hi - lo); /* room for the value labels */
         fprintf(b.f, "set yrange [%.9g:%.9g]\n", lo - pad, hi + pad);
+        int c = col + 2;
         fprintf(b.f,
                 "set ylabel '%s'\n"
-                "plot $d using 1:%d:($%d %s 0 ? 0x2ca02c : 0xd62728):xtic(4) with boxes "
-                "lc rgb variable%s$d using 1:($%d >= 0 ? $%d : 0):(sprintf('%%+.2f', $%d)) "
-                "with labels offset 0,0.8 font ',8'\n",
-                col ? "\xce\x94ms/frame vs base [ms]" : "\xce\x94PSNR vs base [dB]", col + 2,
-                col + 2, col ? "<=" : ">=",
-                /* value labels only while they fit */
-                bars <= 16 ? ", " : "\n#", col + 2, col + 2, col + 2);
+                "plot $d using 1:%d:($%d %s 0 ? 0x2ca02c : 0xd62728)%s with boxes "
+                "lc rgb variable",
+                col ? "\xce\x94ms/frame vs base [ms]" : "\xce\x94PSNR vs base [dB]", c, c,
+                col ? "<=" : ">=", names ? ":xtic(4)" : "");
+        /* value labels (while they fit) above a bar that goes up, under one that
+         * goes down; a side with no bar is left out (gnuplot warns on it) */
+        if (bars <= 16 && hi > 0)
+            fprintf(b.f,
+                    ", \\\n     $d using 1:($%d >= 0 ? $%d : NaN):(sprintf('%%+.2f', $%d)) "
+                    "with labels offset 0,0.7 font ',8'",
+                    c, c, c);
+        if (bars <= 16 && lo < 0)
+            fprintf(b.f,
+                    ", \\\n     $d using 1:($%d < 0 ? $%d : NaN):(sprintf('%%+.2f', $%d)) "
+                    "with labels offset 0,-0.7 font ',8'",
+                    c, c, c);
+        fputc('\n', b.f);
     }
     fputs("unset multiplot\n", b.f);
     if ((rc = membuf_close(&b, err)))
@@ -717,6 +1116,13 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
         }
     }
     size_t nt = distinct(tiles, n), np = distinct(pads, n), nth = distinct(thr, n);
+    /* Characters of the cell labels' font (about 6 px at size 8) that fit a
+     * cell: each panel gets the width over the panels minus its colour box. */
+    int width = opts && opts->width > 0 ? opts->width : 960;
+    int cell_chars = (int)(((double)width / (double)nth - 150) / (double)nt / 6.5);
+    int any_noisy = 0;
+    for (size_t i = 0; i < n; i++)
+        any_noisy |= pts[i].noisy && !isnan(pts[i].ms_median);
     if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
         goto done;
     for (size_t k = 0; k < nth; k++) {
@@ -737,7 +1143,9 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
             fputc('\n', s.f);
         }
         fputs("EOD\n", s.f);
-        /* Labels of the measured cells: ms, and the seam loss when there is one. */
+        /* Labels of the measured cells, one line each (columns 3-5): ms (a '*'
+         * when noisy), the median's interval and the seam loss, the last two
+         * only when they fit the cell (they are in the tune table too). */
         fprintf(s.f, "$l%zu << EOD\n", k);
         for (size_t i = 0; i < n; i++) {
             if (pts[i].threads != thr[k] || isnan(pts[i].ms_median))
@@ -747,23 +1155,25 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
                 ti++;
             while (pads[pi] != pts[i].pad)
                 pi++;
-            /* the median's 95% interval when known, and the noisy mark */
-            char ms[96];
-            int len = snprintf(ms, sizeof(ms), "%.1f", pts[i].ms_median);
-            if (isfinite(pts[i].ms_lo) && isfinite(pts[i].ms_hi))
-                len += snprintf(ms + len, sizeof(ms) - (size_t)len, " [%.1f-%.1f]",
-                                pts[i].ms_lo, pts[i].ms_hi);
-            if (pts[i].noisy)
-                snprintf(ms + len, sizeof(ms) - (size_t)len, " noisy");
-            if (isfinite(pts[i].dpsnr) && fabs(pts[i].dpsnr) >= 0.005)
-                fprintf(s.f, "%zu %zu \"%s (%+.2f dB)\"\n", ti, pi, ms, pts[i].dpsnr);
-            else
-                fprintf(s.f, "%zu %zu \"%s\"\n", ti, pi, ms);
+            char ms[48], ci[64] = "", dp[32] = "";
+            snprintf(ms, sizeof(ms), "%.1f%s", pts[i].ms_median, pts[i].noisy ? "*" : "");
+            if (isfinite(pts[i].ms_lo) && isfinite(pts[i].ms_hi) &&
+                snprintf(ci, sizeof(ci), "%.1f-%.1f", pts[i].ms_lo, pts[i].ms_hi) > cell_chars)
+                ci[0] = '\0';
+            if (isfinite(pts[i].dpsnr) && fabs(pts[i].dpsnr) >= 0.005 &&
+                (snprintf(dp, sizeof(dp), "%+.2f dB", pts[i].dpsnr) > cell_chars || np > 8))
+                dp[0] = '\0';
+            fprintf(s.f, "%zu %zu \"%s\" \"%s\" \"%s\"\n", ti, pi, ms, np > 5 ? "" : ci, dp);
         }
         fputs("EOD\n", s.f);
     }
     fprintf(b.f, "set multiplot layout 1,%zu title ", nth);
-    gp_str(b.f, title);
+    {
+        char t[600]; /* what a cell says, under the title */
+        snprintf(t, sizeof(t), "%s; cells: median ms%s, 95%% interval, PSNR change vs untiled",
+                 title, any_noisy ? " (* noisy)" : "");
+        gp_str(b.f, t);
+    }
     fputs("\nset xlabel 'Tile [LR px] (none = untiled)'\nset ylabel 'Pad [LR px]'\n"
           "set cblabel 'Runtime [ms per LR frame]'\nset palette defined (0 '#2c7bb6', 1 "
           "'#ffffbf', 2 '#d7191c')\nset tics out nomirror\nunset key\n",
@@ -784,8 +1194,11 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
     for (size_t k = 0; k < nth; k++) {
         fprintf(b.f, "set title '%d thread%s'\n", thr[k], thr[k] == 1 ? "" : "s");
         fprintf(b.f,
-                "plot $t%zu using 1:2:3 with image, $l%zu using 1:2:3 with labels font ',9'\n",
-                k, k);
+                "plot $t%zu using 1:2:3 with image, \\\n"
+                "     $l%zu using 1:2:3 with labels offset 0,%s font ',9', \\\n"
+                "     $l%zu using 1:2:4 with labels font ',8', \\\n"
+                "     $l%zu using 1:2:5 with labels offset 0,-1 font ',8'\n",
+                k, k, np > 5 ? "0.5" : "1", k, k);
     }
     fputs("unset multiplot\n", b.f);
     if ((rc = membuf_close(&b, err)))

@@ -395,15 +395,24 @@ typedef struct vsr_report_plot_opts {
  * is missing, -ENODATA when there is nothing to plot (no file written).
  */
 
-/** PSNR [dB] vs ms/frame with the Pareto front (step line) and labels. */
+/*
+ * The run plots share one look: colour = model ("model/variant"), marker =
+ * precision (fp32 filled circle, fp16 open triangle, int8 open square), the
+ * key outside the data, bicubic the grey dashed reference, ranges fitted to
+ * the data.
+ */
+
+/** PSNR [dB] vs ms/frame: median with its 95% interval as an x error bar,
+ *  the Pareto front (step line), noisy runs ringed, bicubic's PSNR a line. */
 int vsr_report_plot_pareto(const char *dir, const char *name, const char *title,
                            const vsr_report_row *rows, size_t n,
                            const vsr_report_plot_opts *opts, vsr_error *err);
-/** PSNR [dB] vs params [K] (log x). */
+/** PSNR [dB] vs params [K] (log x); bicubic (no params) is a horizontal line. */
 int vsr_report_plot_params(const char *dir, const char *name, const char *title,
                            const vsr_report_row *rows, size_t n,
                            const vsr_report_plot_opts *opts, vsr_error *err);
-/** Per-frame PSNR of one clip, one line per row referenced by @p pts. */
+/** Per-frame PSNR of one clip, one curve per row referenced by @p pts (dash
+ *  pattern and marker by precision; a row of one frame is a point). */
 int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
                            const vsr_report_row *rows, size_t nrows,
                            const vsr_report_frame_point *pts, size_t npts,
