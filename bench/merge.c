@@ -460,10 +460,10 @@ static int provenance(struct merge *m, int64_t src_id, int64_t out_id)
         : m->src_has_sessions
             ? "SELECT NULL, r.id, s.shard, coalesce(s.node, h.hostname), h.hostname"
               " FROM runs r LEFT JOIN hosts h ON h.id = r.host_id"
-              " LEFT JOIN shard_sessions s ON s.id = (SELECT max(id) FROM shard_sessions u"
-              "   WHERE u.sweep_id = r.sweep_id AND u.pid = r.pid"
-              "   AND u.hostname = h.hostname)"
-              " WHERE r.id = ?1"
+              /* the session of the run's process: same sweep and pid, on the
+               * run's host when one is (a host record may name it otherwise) */
+              " LEFT JOIN shard_sessions s ON s.sweep_id = r.sweep_id AND s.pid = r.pid"
+              " WHERE r.id = ?1 ORDER BY s.hostname IS h.hostname DESC, s.id DESC LIMIT 1"
             : "SELECT NULL, r.id, NULL, h.hostname, h.hostname"
               " FROM runs r LEFT JOIN hosts h ON h.id = r.host_id WHERE r.id = ?1";
     int rc = sqlite3_prepare_v2(m->src, sql, -1, &q, NULL);
