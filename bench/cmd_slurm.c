@@ -317,6 +317,15 @@ int vsr_cmd_slurm(int argc, char **argv)
         ret = VSR_EXIT_FAILURE;
         goto end;
     }
+    if (strpbrk(dir, " \t\n'\"\\%")) {
+        /* #SBATCH --output takes the path as one word, with %-patterns */
+        fprintf(stderr,
+                "vsrbench slurm: --dir %s: a folder whose path has no blanks, quotes or "
+                "%% please\n",
+                dir);
+        ret = VSR_EXIT_USAGE;
+        goto end;
+    }
     j.name = cfg->name;
     j.config = config;
     j.dir = dir;
