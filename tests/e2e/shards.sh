@@ -15,17 +15,13 @@ src=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vsrshards.XXXXXX")
 victim=""
 trap '[ -z "$victim" ] || kill -9 "$victim" 2>/dev/null || true; [ -n "${VSR_E2E_KEEP:-}" ] || rm -rf "$tmp"' EXIT
-fail() { echo "shards: FAILED: $*" >&2; exit 1; }
-if [ ! -r /usr/share/doc/opencv-doc/examples/data/vtest.avi ]; then
-  echo "shards: skipped: the demo data needs the opencv-doc package" >&2
-  exit 77
-fi
-command -v sqlite3 >/dev/null || { echo "shards: skipped: the sqlite3 shell is not installed (scripts/deps.sh)" >&2; exit 77; }
+name=shards
+source "$src/tests/e2e/short_sweep.sh"
+short_require
 export VSR_DATA_DIR="$tmp/data"
 "$bin" data demo >/dev/null
 cfg=$src/configs/quickstart.yaml
-sets=(--set timing.min_runs=1 --set timing.min_secs=0 --set timing.warmup=0
-      --set datasets.0.frames=2 --set threads=1 --set precisions.2.calibration.frames=1)
+sets=("${short_sets[@]}")
 keys() { awk 'NR > 2 && $1 ~ /^[0-9]+$/ {print $1, $4}' "$@"; }
 
 # ---- the split ----
@@ -92,18 +88,7 @@ m=$tmp/m.db
 [ "$(sqlite3 "$m" "SELECT count(*) FROM runs WHERE status = 'ok'")" = "$n" ] || fail "not $n ok runs"
 dups=$(sqlite3 "$m" "SELECT run_key FROM runs WHERE status = 'ok' GROUP BY run_key HAVING count(*) > 1")
 [ -z "$dups" ] || fail "ok twice: $dups"
-q_clip="SELECT r.run_key, r.config_hash, r.params, r.macs, c.clip, c.frames, quote(c.psnr_rgb),
-  quote(c.psnr_y), quote(c.ssim_rgb), quote(c.ssim_y), quote(c.niqe), c.psnr_rgb_inf, c.psnr_y_inf
-  FROM runs r JOIN clip_metrics c ON c.run_id = r.id WHERE r.status = 'ok' ORDER BY 1, 5"
-q_frame="SELECT r.run_key, f.clip, f.frame, quote(f.psnr_rgb), quote(f.psnr_y), quote(f.ssim_rgb),
-  quote(f.ssim_y), quote(f.niqe) FROM runs r JOIN frame_metrics f ON f.run_id = r.id
-  WHERE r.status = 'ok' ORDER BY 1, 2, 3"
-for q in "$q_clip" "$q_frame"; do
-  sqlite3 "$tmp/one.db" "$q" >"$tmp/a.txt"
-  sqlite3 "$m" "$q" >"$tmp/b.txt"
-  [ -s "$tmp/a.txt" ] || fail "no metrics in the single-process run log"
-  cmp -s "$tmp/a.txt" "$tmp/b.txt" || { diff "$tmp/a.txt" "$tmp/b.txt" | head; fail "metrics differ"; }
-done
+short_same_metrics "$tmp/one.db" "$m" "$tmp"
 # the same shards again: nothing new, all duplicates
 "$bin" merge "$m" "$tmp/s1.db" "$tmp/s2.db" "$tmp/s3.db" "$tmp/s4.db" -q >"$tmp/again.txt" 2>&1 \
   || fail "merge again"

@@ -12,13 +12,9 @@ src=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vsrslurm.XXXXXX")
 source "$src/tests/e2e/slurm_cluster.sh"
 trap 'slurm_cluster_stop; [ -n "${VSR_E2E_KEEP:-}" ] || rm -rf "$tmp"' EXIT
-fail() { echo "slurm: FAILED: $*" >&2; exit 1; }
-
-if [ ! -r /usr/share/doc/opencv-doc/examples/data/vtest.avi ]; then
-  echo "slurm: skipped: the demo data needs the opencv-doc package" >&2
-  exit 77
-fi
-command -v sqlite3 >/dev/null || { echo "slurm: skipped: the sqlite3 shell is not installed (scripts/deps.sh)" >&2; exit 77; }
+name=slurm
+source "$src/tests/e2e/short_sweep.sh"
+short_require
 rc=0
 slurm_cluster_start "$tmp/cluster" || rc=$?
 if [ $rc -eq 77 ]; then
@@ -29,9 +25,7 @@ fi
 
 export VSR_DATA_DIR="$tmp/data"
 "$bin" data demo >/dev/null
-# short: 2 frames per clip, one timed pass, one thread
-sets=(--set timing.min_runs=1 --set timing.min_secs=0 --set timing.warmup=0
-      --set datasets.0.frames=2 --set threads=1 --set precisions.2.calibration.frames=1)
+sets=("${short_sets[@]}")
 cfg=$src/configs/quickstart.yaml
 n=$("$bin" run "$cfg" "${sets[@]}" --dry-run | sed -n 's/^sweep [^:]*: \([0-9]*\) run.*/\1/p')
 [ "$n" -gt 0 ] || fail "dry run counts no runs"
@@ -64,15 +58,5 @@ dups=$(sqlite3 "$m" "SELECT run_key FROM runs GROUP BY run_key HAVING count(*) >
   || fail "provenance: $(sqlite3 "$m" "SELECT * FROM run_provenance")"
 [ "$(sqlite3 "$m" "SELECT count(DISTINCT shard) FROM run_provenance")" = 4 ] || fail "not 4 shards"
 
-q_clip="SELECT r.run_key, r.config_hash, r.status, r.params, r.macs, c.clip, c.frames,
-  quote(c.psnr_rgb), quote(c.psnr_y), quote(c.ssim_rgb), quote(c.ssim_y), quote(c.niqe),
-  c.psnr_rgb_inf, c.psnr_y_inf FROM runs r JOIN clip_metrics c ON c.run_id = r.id ORDER BY 1, 6"
-q_frame="SELECT r.run_key, f.clip, f.frame, quote(f.psnr_rgb), quote(f.psnr_y), quote(f.ssim_rgb),
-  quote(f.ssim_y), quote(f.niqe) FROM runs r JOIN frame_metrics f ON f.run_id = r.id ORDER BY 1, 2, 3"
-for q in "$q_clip" "$q_frame"; do
-  sqlite3 "$tmp/one.db" "$q" >"$tmp/a.txt"
-  sqlite3 "$m" "$q" >"$tmp/b.txt"
-  [ -s "$tmp/a.txt" ] || fail "no metrics in the single-process run log"
-  cmp -s "$tmp/a.txt" "$tmp/b.txt" || { diff "$tmp/a.txt" "$tmp/b.txt" | head; fail "metrics differ"; }
-done
+short_same_metrics "$tmp/one.db" "$m" "$tmp"
 echo "slurm: ok: $n runs in 4 array tasks on vsrnode, merged, metrics equal to one process"
