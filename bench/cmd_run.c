@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "pipeline.h"
+#include "shard_select.h"
 #include "vsr/bench.h"
 #include "vsr/core.h"
 #include "vsr/datasets.h"
@@ -56,7 +57,8 @@ enum {
     ARG_NO_REPORT,
     ARG_PIN,
     ARG_DETAIL,
-    ARG_JSON
+    ARG_JSON,
+    ARG_SHARD
 };
 
 static void usage(FILE *out)
@@ -64,6 +66,7 @@ static void usage(FILE *out)
     fprintf(
         out,
         "usage: vsrbench run CONFIG [--db FILE] [--resume] [--dry-run] [--set KEY=VALUE]...\n"
+        "                           [--shard K/N]\n"
         "\n"
         "Expand the sweep in CONFIG (YAML: datasets x models x precisions x tile x pad x\n"
         "threads, minus the exclude: rules), run every run: build the model, load its\n"
@@ -86,6 +89,10 @@ static void usage(FILE *out)
         "                        at the end; a report failure is only a warning\n"
         "      --pin CPUS        run on these CPUs only (sched_setaffinity; e.g. 0 or 0-1,3);\n"
         "                        threads: auto then counts only their idle ones\n"
+        "      --shard K/N       run only shard K of N of the sweep: a fixed split, balanced "
+        "by\n"
+        "                        expected cost (MACs x frames), one --db per shard; then\n"
+        "                        'vsrbench merge' (docs/CLUSTER.md)\n"
         "      --timing-detail   per run, benchmark_model's line: count= first= min= max=\n"
         "                        avg= std= median= p95= (ms), the median's 95%% interval,\n"
         "                        the init (build + calibration) ms and the machine state\n"
@@ -890,13 +897,15 @@ int vsr_cmd_run(int argc, char **argv)
         {"pin", required_argument, NULL, ARG_PIN},
         {"timing-detail", no_argument, NULL, ARG_DETAIL},
         {"json", required_argument, NULL, ARG_JSON},
+        {"shard", required_argument, NULL, ARG_SHARD},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db_path = NULL, *sets[64];
     int n_sets = 0, resume = 0, dry = 0, quiet = 0, progress = -1, report = 1, opt, detail = 0;
-    const char *pin = NULL, *json_path = NULL;
+    const char *pin = NULL, *json_path = NULL, *shard = NULL;
+    int shard_k = 0, shard_n = 0, shard_total = 0, shard_cost = 0;
     vsr_error err = {0};
     optind = 1;
     while ((opt = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
@@ -939,6 +948,13 @@ int vsr_cmd_run(int argc, char **argv)
         case ARG_JSON:
             json_path = optarg;
             break;
+        case ARG_SHARD:
+            if (vsr_shard_parse(optarg, &shard_k, &shard_n, &err) < 0) {
+                fprintf(stderr, "vsrbench run: --shard %s: %s\n", optarg, err.msg);
+                return VSR_EXIT_USAGE;
+            }
+            shard = optarg;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -974,6 +990,12 @@ int vsr_cmd_run(int argc, char **argv)
         ret = VSR_EXIT_USAGE;
         goto end;
     }
+    if (shard && vsr_shard_select(cfg, runs, &n, shard_k, shard_n, &shard_total, &shard_cost,
+                                  &err) < 0) {
+        fprintf(stderr, "vsrbench run: --shard %s: %s\n", shard, err.msg);
+        ret = VSR_EXIT_FAILURE;
+        goto end;
+    }
     /* a corrupt or crafted weights file is an input error (2) before any run */
     int wrc = vsr_pipe_check_weight_files(cfg, &err);
     if (wrc < 0) {
@@ -1007,6 +1029,11 @@ int vsr_cmd_run(int argc, char **argv)
         }
         printf("sweep %s: %d run%s (%d excluded), config hash %s\n", cfg->name, n,
                n == 1 ? "" : "s", excluded, cfg->hash);
+        if (shard)
+            printf("shard %d/%d: %d of the sweep's %d runs (split %s); # is the place in the "
+                   "sweep\n",
+                   shard_k, shard_n, n, shard_total,
+                   shard_cost ? "by expected cost, MACs x frames" : "round-robin");
         printf("%-4s %-16s %-6s %s\n", "#", "run hash", "resume", "run");
         for (int i = 0; i < n; i++) {
             int64_t found = 0;
@@ -1015,8 +1042,8 @@ int vsr_cmd_run(int argc, char **argv)
                 ret = VSR_EXIT_FAILURE;
                 goto end;
             }
-            printf("%-4d %-16s %-6s %s\n", i + 1, runs[i].hash, found ? "skip" : "run",
-                   runs[i].key);
+            printf("%-4d %-16s %-6s %s\n", runs[i].index + 1, runs[i].hash,
+                   found ? "skip" : "run", runs[i].key);
         }
         goto end;
     }
@@ -1036,7 +1063,9 @@ int vsr_cmd_run(int argc, char **argv)
         vsr_runlog_host_id(log, &host, &host_id, &err) < 0 ||
         vsr_runlog_mark_interrupted(log, host_id, &stale, &err) < 0 ||
         vsr_runlog_sweep_join(log, &sw, resume, &sweep_id, &joined, &err) < 0 ||
-        vsr_runlog_heart_start(db_path, &heart, &err) < 0) {
+        vsr_runlog_heart_start(db_path, &heart, &err) < 0 ||
+        ((shard || getenv("SLURMD_NODENAME")) &&
+         vsr_runlog_shard_note(log, sweep_id, shard, getenv("SLURMD_NODENAME"), &err) < 0)) {
         fprintf(stderr, "vsrbench run: %s\n", err.msg);
         ret = VSR_EXIT_FAILURE;
         goto end;

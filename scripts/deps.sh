@@ -17,6 +17,8 @@ PKGS=(
   opencv-doc                          # real imagery for the demo dataset (vtest.avi, photos)
   valgrind                            # the memory check of the end-to-end test
   clang libclang-rt-14-dev            # optional: libFuzzer for scripts/fuzz.sh (CI smoke); gcc builds all else
+  slurm-wlm munge                     # tests/e2e/slurm.sh: a one-node Slurm cluster runs a sweep as a job array
+  sqlite3                             # the shell the shard/merge and Slurm tests query run logs with
 )
 
 missing=()

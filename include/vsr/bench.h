@@ -855,6 +855,83 @@ int vsr_sweep_next_turn(const int *want, int n, int last);
 /** 1 when @p run matches every condition of @p rule. */
 int vsr_sweep_rule_matches(const vsr_config_rule *rule, const vsr_sweep_run *run);
 
+/* ====================================================================== */
+/* Shards of a sweep and merging run logs (docs/CLUSTER.md)               */
+/* ====================================================================== */
+
+/** The largest N of --shard K/N. */
+#define VSR_SHARD_MAX 100000
+
+/**
+ * Parse "K/N" (1 <= K <= N <= VSR_SHARD_MAX) into *@p k and *@p n.
+ * -EINVAL with a one-line reason otherwise (*k, *n unchanged).
+ */
+int vsr_shard_parse(const char *text, int *k, int *n, vsr_error *err);
+
+/**
+ * Split @p n_runs runs (in the sweep's canonical order) into @p n_shards
+ * shards: shard_of[i] (0-based) for every run. When @p cost is not NULL and
+ * every cost[i] is finite and >= 0, runs go costliest first (ties: canonical
+ * order) to the shard with the least cost so far (ties: the lowest shard),
+ * the greedy "longest processing time first" (makespan within 4/3 of the
+ * best); else round-robin: shard_of[i] = i % n_shards. A pure function of
+ * its inputs, so every process (and a --resume) gets the same split.
+ * @p load (n_shards entries, may be NULL) receives each shard's summed cost
+ * (its run count for round-robin). Returns 1 (balanced by cost), 0
+ * (round-robin), -EINVAL (n_shards out of range) or -ENOMEM.
+ */
+int vsr_shard_assign(const double *cost, int n_runs, int n_shards, int *shard_of,
+                     double *load, vsr_error *err);
+
+/**
+ * Record in the run log that this process (gethostname(), getpid()) works on
+ * sweep @p sweep_id as shard @p shard ("K/N", may be NULL) on cluster node
+ * @p node (Slurm's SLURMD_NODENAME, may be NULL), in the table
+ * shard_sessions (created when absent; not part of the migrations: a
+ * merge-time annotation that readers need not know). vsr_runlog_merge()
+ * joins it to runs by sweep, host and pid for each run's provenance.
+ */
+int vsr_runlog_shard_note(vsr_runlog *log, int64_t sweep_id, const char *shard,
+                          const char *node, vsr_error *err);
+
+/** What vsr_runlog_merge() did, summed over its inputs. */
+typedef struct vsr_runlog_merge_stats {
+    int inputs;          /**< inputs merged */
+    int runs_copied;     /**< runs new to OUT (with metrics, timings, profiles) */
+    int runs_duplicate;  /**< runs OUT had already (same run key, config hash, metrics) */
+    int runs_conflict;   /**< same run key and config hash, other metrics: not copied */
+    int runs_unfinished; /**< 'running' / 'pending' rows: not copied */
+    int tune_rows;       /**< tune_results rows copied */
+    int train_runs;      /**< train_runs copied (with their curves) */
+} vsr_runlog_merge_stats;
+
+/** Receives each line a merge reports (conflicts, unfinished runs, one per input). */
+typedef void (*vsr_runlog_merge_note_fn)(void *ctx, const char *line);
+
+/**
+ * Merge the run logs @p inputs into the run log @p out_path (created when
+ * absent), in one transaction: a failure (or a crash) leaves @p out_path as
+ * it was (absent, if it was). Inputs are only read; each is copied and
+ * migrated to this build's schema first. Copied: hosts and sweeps (one row
+ * per distinct host / per sweep name, config hash, text and overrides),
+ * finished runs with clip_metrics, frame_metrics, timings and
+ * layer_profile, tune_results and train_runs with train_points; every
+ * column both files have, so columns added by later migrations travel too.
+ * An 'ok' run whose run key and config hash OUT has as 'ok' already is a
+ * duplicate when its clip and frame metrics (frame times aside) are equal,
+ * else a conflict (reported through @p note; OUT's run is kept); any other
+ * run or row is a duplicate only when equal in every column. Runs still
+ * 'running' or 'pending' are reported, not copied. Each copied run gets a
+ * run_provenance row (table created when absent): source file and run id,
+ * shard and node (from the input's shard_sessions) and hostname; a run that
+ * came through an earlier merge keeps its original provenance.
+ * @p note (may be NULL) gets one line per conflict, unfinished run and
+ * merged input, the last before the commit. @p stats may be NULL.
+ */
+int vsr_runlog_merge(const char *out_path, const char *const *inputs, int n_inputs,
+                     vsr_runlog_merge_note_fn note, void *ctx, vsr_runlog_merge_stats *stats,
+                     vsr_error *err);
+
 #ifdef __cplusplus
 }
 #endif
