@@ -377,9 +377,9 @@ static void test_frames_script_rules(void **state)
     vsr_report_frame_point pts[9];
     size_t k = 0;
     for (int f = 0; f < 3; f++) {
-        pts[k++] = (vsr_report_frame_point){0, "c", f, 26 + 0.1 * f}; /* ABPN fp32 */
-        pts[k++] = (vsr_report_frame_point){1, "c", f, 26 + 0.1 * f}; /* ABPN fp16, same */
-        pts[k++] = (vsr_report_frame_point){4, "c", f, 24 + 0.1 * f}; /* bicubic */
+        pts[k++] = (vsr_report_frame_point){0, "c", f, 26 + 0.1 * f, NAN, NAN}; /* ABPN fp32 */
+        pts[k++] = (vsr_report_frame_point){1, "c", f, 26 + 0.1 * f, NAN, NAN}; /* ABPN fp16, same */
+        pts[k++] = (vsr_report_frame_point){4, "c", f, 24 + 0.1 * f, NAN, NAN}; /* bicubic */
     }
     assert_int_equal(vsr_report_plot_frames(dir, "f", "t", r, 5, pts, k, &o, &err), 0);
     char *gp = slurp_gp(dir, "f");
@@ -402,8 +402,8 @@ static void test_frames_script_rules(void **state)
      * (marker, dash) pairs in turn, ELSR the second (open triangle, dashed). */
     vsr_report_frame_point same[6];
     for (int i = 0; i < 3; i++) {
-        same[i] = (vsr_report_frame_point){0, "c", i, 26 + 0.1 * i};     /* ABPN fp32 */
-        same[3 + i] = (vsr_report_frame_point){2, "c", i, 26 + 0.1 * i}; /* ELSR fp32 */
+        same[i] = (vsr_report_frame_point){0, "c", i, 26 + 0.1 * i, NAN, NAN};     /* ABPN fp32 */
+        same[3 + i] = (vsr_report_frame_point){2, "c", i, 26 + 0.1 * i, NAN, NAN}; /* ELSR fp32 */
     }
     assert_int_equal(vsr_report_plot_frames(dir, "m", "t", r, 5, same, 6, &o, &err), 0);
     gp = slurp_gp(dir, "m");
@@ -413,8 +413,8 @@ static void test_frames_script_rules(void **state)
     rm_outputs(dir, "m");
 
     /* One frame (index 7) per row. */
-    pts[0] = (vsr_report_frame_point){0, "c", 7, 26.0};
-    pts[1] = (vsr_report_frame_point){4, "c", 7, 24.0};
+    pts[0] = (vsr_report_frame_point){0, "c", 7, 26.0, NAN, NAN};
+    pts[1] = (vsr_report_frame_point){4, "c", 7, 24.0, NAN, NAN};
     assert_int_equal(vsr_report_plot_frames(dir, "one", "t", r, 5, pts, 2, &o, &err), 0);
     gp = slurp_gp(dir, "one");
     range_of(gp, "x", &lo, &hi);
