@@ -428,9 +428,9 @@ static void test_merge_old_schema_and_extra_column(void **state)
     make_log(t->path[1], "hostB", NULL, kb, pb, 1);
     db = raw(t->path[1]);
     assert_int_equal(sqlite3_exec(db,
-                                  "ALTER TABLE runs ADD COLUMN description TEXT;"
+                                  "ALTER TABLE runs ADD COLUMN future_note TEXT;"
                                   "ALTER TABLE runs ADD COLUMN only_here TEXT;"
-                                  "UPDATE runs SET description = 'first try', only_here = 'x'",
+                                  "UPDATE runs SET future_note = 'first try', only_here = 'x'",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -438,7 +438,7 @@ static void test_merge_old_schema_and_extra_column(void **state)
     vsr_runlog_close(&made);
     db = raw(t->out);
     assert_int_equal(
-        sqlite3_exec(db, "ALTER TABLE runs ADD COLUMN description TEXT", NULL, NULL, NULL),
+        sqlite3_exec(db, "ALTER TABLE runs ADD COLUMN future_note TEXT", NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
     const char *in[] = {t->path[0], t->path[1]};
@@ -448,7 +448,7 @@ static void test_merge_old_schema_and_extra_column(void **state)
     assert_int_equal(q(t->out, "SELECT count(*) FROM runs r JOIN clip_metrics c ON c.run_id ="
                                " r.id WHERE r.run_key = 'old' AND c.psnr_y = 29.5"),
                      1);
-    assert_int_equal(q(t->out, "SELECT count(*) FROM runs WHERE description = 'first try'"), 1);
+    assert_int_equal(q(t->out, "SELECT count(*) FROM runs WHERE future_note = 'first try'"), 1);
     /* the input itself was only read: still v1 */
     assert_int_equal(q(t->path[0], "PRAGMA user_version"), 1);
 }

@@ -378,7 +378,8 @@ static void test_frames_script_rules(void **state)
     size_t k = 0;
     for (int f = 0; f < 3; f++) {
         pts[k++] = (vsr_report_frame_point){0, "c", f, 26 + 0.1 * f, NAN, NAN}; /* ABPN fp32 */
-        pts[k++] = (vsr_report_frame_point){1, "c", f, 26 + 0.1 * f, NAN, NAN}; /* ABPN fp16, same */
+        pts[k++] =
+            (vsr_report_frame_point){1, "c", f, 26 + 0.1 * f, NAN, NAN}; /* ABPN fp16, same */
         pts[k++] = (vsr_report_frame_point){4, "c", f, 24 + 0.1 * f, NAN, NAN}; /* bicubic */
     }
     assert_int_equal(vsr_report_plot_frames(dir, "f", "t", r, 5, pts, k, &o, &err), 0);
@@ -402,8 +403,9 @@ static void test_frames_script_rules(void **state)
      * (marker, dash) pairs in turn, ELSR the second (open triangle, dashed). */
     vsr_report_frame_point same[6];
     for (int i = 0; i < 3; i++) {
-        same[i] = (vsr_report_frame_point){0, "c", i, 26 + 0.1 * i, NAN, NAN};     /* ABPN fp32 */
-        same[3 + i] = (vsr_report_frame_point){2, "c", i, 26 + 0.1 * i, NAN, NAN}; /* ELSR fp32 */
+        same[i] = (vsr_report_frame_point){0, "c", i, 26 + 0.1 * i, NAN, NAN}; /* ABPN fp32 */
+        same[3 + i] =
+            (vsr_report_frame_point){2, "c", i, 26 + 0.1 * i, NAN, NAN}; /* ELSR fp32 */
     }
     assert_int_equal(vsr_report_plot_frames(dir, "m", "t", r, 5, same, 6, &o, &err), 0);
     gp = slurp_gp(dir, "m");
