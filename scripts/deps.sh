@@ -16,6 +16,7 @@ PKGS=(
   opencv-doc                          # real imagery for the demo dataset (vtest.avi, photos)
   valgrind                            # the memory check of the end-to-end test
   clang libclang-rt-14-dev            # optional: libFuzzer for scripts/fuzz.sh (CI smoke); gcc builds all else
+  libprotobuf-c-dev protobuf-c-compiler  # ONNX import: protoc-c compiles models/onnx.proto, libprotobuf-c decodes
 )
 
 missing=()
