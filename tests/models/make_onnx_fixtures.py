@@ -10,7 +10,8 @@ For each small network NAME it writes NAME.onnx (torch.onnx.export, opset
 13, fixed 1x3x8x8 input), NAME.in.npy (the fixed input, float32 NCHW, seeded
 uniform [0, 1)) and NAME.out.npy (PyTorch's FP32 output on that input), which
 test_models_onnx.c compares with vsrbench's import. It also writes crafted
-bad files (bad_*.onnx) for the one-line-error tests. Weights come from a fixed
+bad files (bad_*.onnx) for the one-line-error tests and hostile inputs for
+the fuzz target's regression folder (tests/fuzz/regress/onnx/). Weights come from a fixed
 seed, so a rerun with the same torch version reproduces the files; the torch
 and onnx versions used are recorded in tests/reference/onnx/PROVENANCE.txt.
 """
@@ -180,6 +181,39 @@ def crafted():
         f.write(data[: len(data) // 2])
 
 
+def regress():
+    """hostile inputs for the fuzz target's regression folder (ctest replays them)."""
+    d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "regress", "onnx")
+    os.makedirs(d, exist_ok=True)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, "h", "w"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, "h", "w"])
+
+    def save(name, nodes, inits=()):
+        g = helper.make_graph(nodes, name, [x], [y], initializer=list(inits))
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+        with open(os.path.join(d, name + ".onnx"), "wb") as f:
+            f.write(m.SerializeToString())
+
+    def const(name, vals):
+        return helper.make_node("Constant", [], [name], value=helper.make_tensor(
+            name + "_v", TensorProto.INT64, [len(vals)], vals))
+
+    lo = -(1 << 63)
+    # ConstantOfShape of 2^32 values: the folder refuses it before allocating
+    save("constant-of-shape-huge", [const("s", [65536, 65536]),
+                                    helper.make_node("ConstantOfShape", ["s"], ["y"])])
+    # Slice of a constant with int64-extreme starts, ends and steps (no overflow)
+    save("slice-int64-extremes", [const("a", [1, 2, 3, 4]), const("b", [lo]), const("e", [lo]),
+                                  const("ax", [0]), const("st", [lo]),
+                                  helper.make_node("Slice", ["a", "b", "e", "ax", "st"], ["s"]),
+                                  helper.make_node("Relu", ["x"], ["y"])])
+    # a 6-D Reshape closed by a Reshape without the Transpose of a pixel shuffle
+    save("reshape-6d-no-transpose", [const("s6", [1, 1, 2, 2, -1, 16]),
+                                     helper.make_node("Reshape", ["x", "s6"], ["r"]),
+                                     const("s4", [1, 1, 0, -1]),
+                                     helper.make_node("Reshape", ["r", "s4"], ["y"])])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(18)
@@ -192,6 +226,7 @@ def main():
     export("bad_grouped", Grouped(), x, with_out=False)
     export("bad_unknown_op", UnknownOp(), x, with_out=False)
     crafted()
+    regress()
     with open(os.path.join(OUT, "PROVENANCE.txt"), "w") as f:
         f.write("Made by tests/models/make_onnx_fixtures.py (see its docstring) with\n"
                 f"torch {torch.__version__} (Debian python3-torch), onnx {onnx.__version__} "
