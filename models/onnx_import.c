@@ -45,7 +45,8 @@ typedef struct oval {
     /* V_PAD: zero pads top, left, bottom, right; V_R6 / V_T6: the 6 dims */
     int pads[4];
     int64_t d6[6];
-    int perm[6]; /* V_T6: the transpose's permutation of the V_R6 dims */
+    int perm[6];   /* V_T6: the transpose's permutation of the V_R6 dims */
+    char conv[48]; /* V_TENSOR made by a Conv of this import: its layer name, else "" */
 } oval;
 
 typedef struct imp {
@@ -128,6 +129,7 @@ static int define(imp *im, const char *name, const oval *val)
     }
     im->v[im->nv] = *val;
     im->v[im->nv].name = name;
+    im->v[im->nv].conv[0] = '\0'; /* only op_conv marks its own output */
     im->nv++;
     return 0;
 }
@@ -424,7 +426,10 @@ static int op_conv(imp *im)
     free(hw);
     if (rc)
         return eng_err(im, rc);
-    return define_tensor(im, mdl_onnx_str(im->nd->output[0]), y);
+    if ((rc = define_tensor(im, mdl_onnx_str(im->nd->output[0]), y)))
+        return rc;
+    snprintf(im->v[im->nv - 1].conv, sizeof(im->v[0].conv), "%s", im->lname);
+    return 0;
 }
 
 /* A scalar constant's value, or -ENOTSUP. */
@@ -575,15 +580,60 @@ static int op_concat(imp *im)
     return define_tensor(im, mdl_onnx_str(im->nd->output[0]), y);
 }
 
-/* DCR depth to space of @p x; CRD = a channel shuffle into DCR order first. */
-static int depth_to_space(imp *im, int x, int r, int crd, const char *out)
+/* Uses of value @p name as a node input or a graph output. */
+static int uses(const imp *im, const char *name)
 {
-    int h, w, c;
+    const Onnx__GraphProto *gp = im->m->pb->graph;
+    int n = 0;
+    for (size_t i = 0; i < gp->n_node; i++)
+        for (size_t k = 0; k < gp->node[i]->n_input; k++)
+            n += !strcmp(mdl_onnx_str(gp->node[i]->input[k]), name);
+    for (size_t i = 0; i < gp->n_output; i++)
+        n += !strcmp(mdl_onnx_str(gp->output[i]->name), name);
+    return n;
+}
+
+/* Permute the output channels of conv layer @p layer (r^2 Cout of them, in
+ * CRD order c r^2 + q) into DCR order (q Cout + c): weight and bias. */
+static int conv_crd_to_dcr(imp *im, const char *layer, int r, int cout)
+{
+    size_t rr = (size_t)r * r, co = rr * (size_t)cout;
+    int rc = 0;
+    char wn[VSR_NAME_MAX];
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        snprintf(wn, sizeof(wn), "%s.%s", layer, pass ? "bias" : "weight");
+        const float *d = NULL;
+        size_t n = 0;
+        if (vsr_graph_get_weight(im->g, wn, &d, &n, NULL) || !d)
+            continue; /* a conv without bias */
+        float *p = malloc(n * sizeof(float));
+        if (!p)
+            return vsr_error_set(im->err, -ENOMEM, "%s: out of memory", im->m->what);
+        for (size_t i = 0; i < n; i++) { /* HWIO and [C]: the output channel is fastest */
+            size_t o = i % co, q = o / (size_t)cout, c = o % (size_t)cout;
+            p[i] = d[i - o + c * rr + q];
+        }
+        rc = vsr_graph_set_weight(im->g, wn, p, n, im->err);
+        free(p);
+    }
+    return rc ? eng_err(im, rc) : 0;
+}
+
+/* DCR depth to space of @p x. CRD: when @p conv names the conv that alone
+ * feeds it, that conv's output channels are permuted into DCR order (so a
+ * PyTorch PixelShuffle net has the op sequence of the zoo's TF-style
+ * graphs), else a channel shuffle into DCR order comes first. */
+static int depth_to_space(imp *im, int x, int r, int crd, const char *conv, const char *out)
+{
+    int h, w, c, rc;
     shape_of(im, x, &h, &w, &c);
     if (r < 1 || r > MAX_FACTOR || c % (r * r))
         return nerr(im, -EINVAL, "block size %d does not divide %d channels into blocks", r, c);
     int cout = c / (r * r);
-    if (crd && cout > 1 && r > 1) {
+    if (crd && cout > 1 && r > 1 && conv) {
+        if ((rc = conv_crd_to_dcr(im, conv, r, cout)))
+            return rc;
+    } else if (crd && cout > 1 && r > 1) {
         char sn[VSR_NAME_MAX];
         snprintf(sn, sizeof(sn), "%s_crd", im->lname);
         x = vsr_graph_channel_shuffle(im->g, sn, x, cout, im->err);
@@ -599,6 +649,8 @@ static int op_d2s(imp *im)
     int x, rc;
     if ((rc = tensor_in(im, 0, &x)))
         return rc;
+    const oval *xv = find(im, in_name(im, 0));
+    const char *conv = xv->conv[0] && uses(im, xv->name) == 1 ? xv->conv : NULL;
     int64_t r = attr_i(im, "blocksize", 0);
     char mb[16];
     const char *mode = attr_s(im, "mode", "DCR", mb, sizeof(mb));
@@ -606,7 +658,7 @@ static int op_d2s(imp *im)
         return nerr(im, -ENOTSUP, "mode '%s' (DCR or CRD)", mode);
     if (r < 1 || r > MAX_FACTOR)
         return nerr(im, -ENOTSUP, "blocksize %lld (1..%d)", (long long)r, MAX_FACTOR);
-    return depth_to_space(im, x, (int)r, mode[0] == 'C', mdl_onnx_str(im->nd->output[0]));
+    return depth_to_space(im, x, (int)r, mode[0] == 'C', conv, mdl_onnx_str(im->nd->output[0]));
 }
 
 /* Resize / Upsample by one integer factor in H and W. */
@@ -1209,7 +1261,7 @@ static int op_reshape(imp *im)
         return nerr(im, -ENOTSUP,
                     "this Reshape -> Transpose -> Reshape is not a pixel shuffle (depth to "
                     "space, DCR or CRD) of a [1, C, H, W] tensor");
-    return depth_to_space(im, xv->tid, (int)r, is_crd, oname);
+    return depth_to_space(im, xv->tid, (int)r, is_crd, NULL, oname);
 }
 
 static int op_transpose(imp *im)

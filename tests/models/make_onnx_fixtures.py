@@ -107,6 +107,28 @@ class ReshapeShuffle(nn.Module):
         return y
 
 
+class ELSRTorch(nn.Module):
+    """the zoo's ELSR written the PyTorch way (PixelShuffle = DepthToSpace CRD,
+    inputs and outputs in 0..255): `weights: {onnx: FILE}` moves its weights
+    onto the zoo graph (DCR) by order, the CRD order folded into conv_last."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 3, padding=1)
+        self.res_conv1 = nn.Conv2d(6, 6, 3, padding=1)
+        self.prelu = nn.PReLU(1, init=0.25)
+        self.res_conv2 = nn.Conv2d(6, 6, 3, padding=1)
+        self.conv_last = nn.Conv2d(6, 48, 3, padding=1)
+        self.ps = nn.PixelShuffle(4)
+        with torch.no_grad():  # an output that spans 0..255 instead of hugging 0
+            self.conv_last.bias.add_(128.0)
+
+    def forward(self, x):
+        y = self.conv1(x)
+        y = y + self.res_conv2(self.prelu(self.res_conv1(y)))
+        return torch.clamp(self.ps(self.conv_last(y)), 0.0, 255.0)
+
+
 class Grouped(nn.Module):
     """a grouped conv (group 2, not depthwise): vsrbench refuses it."""
 
@@ -223,6 +245,7 @@ def main():
     export("prelu_clip", PReluClip(), x)
     export("concat_split", ConcatSplit(), x)
     export("reshape_shuffle", ReshapeShuffle(), x)
+    export("elsr_torch", ELSRTorch(), x * 255.0)
     export("bad_grouped", Grouped(), x, with_out=False)
     export("bad_unknown_op", UnknownOp(), x, with_out=False)
     crafted()
@@ -231,7 +254,8 @@ def main():
         f.write("Made by tests/models/make_onnx_fixtures.py (see its docstring) with\n"
                 f"torch {torch.__version__} (Debian python3-torch), onnx {onnx.__version__} "
                 f"(Debian python3-onnx), numpy {np.__version__}, python {sys.version.split()[0]}.\n"
-                "Input: torch.manual_seed(18); torch.rand(1, 3, 8, 8). Outputs: PyTorch FP32.\n")
+                "Input: torch.manual_seed(18); x = torch.rand(1, 3, 8, 8) (elsr_torch: x * 255).\n"
+                "Outputs: PyTorch FP32.\n")
     return 0
 
 
