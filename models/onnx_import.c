@@ -210,6 +210,14 @@ static double cget(const oval *c, size_t i)
     return c->own ? c->own[i] : mdl_onnx_elem(c->t, i);
 }
 
+/* A double from the file as an int64, saturated far inside int64's range. */
+static int64_t to_i64(double d)
+{
+    if (!(d == d))
+        return 0;
+    return d < -4e18 ? -(int64_t)4e18 : d > 4e18 ? (int64_t)4e18 : (int64_t)d;
+}
+
 static int shape_of(imp *im, int tid, int *h, int *w, int *c)
 {
     return vsr_graph_tensor_shape(im->g, tid, h, w, c);
@@ -281,7 +289,8 @@ static const char *attr_s(const imp *im, const char *name, const char *def, char
     if (!a || !a->has_s)
         return def;
     size_t n = a->s.len < cap - 1 ? a->s.len : cap - 1;
-    memcpy(buf, a->s.data, n);
+    if (n)
+        memcpy(buf, a->s.data, n);
     buf[n] = '\0';
     for (size_t i = 0; i < n; i++)
         if (buf[i] < 32 || buf[i] > 126)
@@ -781,7 +790,7 @@ static int op_pad(imp *im)
             return nerr(im, -EINVAL, "pads '%s' has %zu values, a 4-D tensor needs 8", pc->name,
                         pc->count);
         for (int i = 0; i < 8; i++)
-            p[i] = (int64_t)cget(pc, (size_t)i);
+            p[i] = to_i64(cget(pc, (size_t)i));
         if (vc && (rc = scalar(im, vc, &value)))
             return rc;
     }
@@ -805,6 +814,8 @@ static int op_pad(imp *im)
 /* Clamp a Slice bound to [0, dim] (negative counts from the end). */
 static int64_t slice_bound(double b, int64_t dim)
 {
+    if (b != b)
+        return 0; /* NaN */
     if (b < 0)
         b += (double)dim;
     return b < 0 ? 0 : b > (double)dim ? dim : (int64_t)b;
@@ -843,8 +854,10 @@ static int op_slice(imp *im)
             return nerr(im, -EINVAL, "starts, ends, axes and steps disagree in length");
         for (size_t i = 0; i < n; i++) {
             double axd = a ? cget(a, i) : (double)i;
+            if (!(axd > -5 && axd < 4))
+                return nerr(im, -EINVAL, "axis %g out of range", axd);
             int64_t ax = axd < 0 ? (int64_t)axd + 4 : (int64_t)axd;
-            if (!(axd > -5 && axd < 4) || ax < 0 || ax > 3)
+            if (ax < 0 || ax > 3)
                 return nerr(im, -EINVAL, "axis %g out of range", axd);
             if (st && cget(st, i) != 1)
                 return nerr(im, -ENOTSUP, "step %g: only step 1 is supported", cget(st, i));
@@ -966,14 +979,6 @@ static int reshape_dims(imp *im, const oval *s, const int64_t *in, int nin, int6
 
 /* Largest constant the folder computes (shape arithmetic, not weights). */
 #define FOLD_MAX 65536
-
-/* A double from the file as an int64, saturated far inside int64's range. */
-static int64_t to_i64(double d)
-{
-    if (!(d == d))
-        return 0;
-    return d < -4e18 ? -(int64_t)4e18 : d > 4e18 ? (int64_t)4e18 : (int64_t)d;
-}
 
 /* Row-major strides of @p dims. */
 static void strides_of(const int64_t *dims, int n, size_t *st)
