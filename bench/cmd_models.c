@@ -79,6 +79,20 @@ static int list_zoo(int h, int w)
     return VSR_EXIT_OK;
 }
 
+/* Print *g's per-layer table unless @p rc (an error in @p err) and free *g:
+ * the exit code. */
+static int print_layers(vsr_graph **g, int h, int w, int rc, vsr_error *err)
+{
+    if (!rc)
+        rc = vsr_graph_print_table(*g, h, w, stdout, err);
+    vsr_graph_free(g);
+    if (rc) {
+        fprintf(stderr, "vsrbench: models: %s\n", err->msg);
+        return VSR_EXIT_FAILURE;
+    }
+    return VSR_EXIT_OK;
+}
+
 static int show_layers(const char *name, int h, int w)
 {
     const vsr_models_entry *e = vsr_models_zoo_find(name);
@@ -94,17 +108,10 @@ static int show_layers(const char *name, int h, int w)
     vsr_graph *g = NULL;
     vsr_error err = {0};
     int rc = vsr_models_build(&e->hp, e->name, h, w, &g, &err);
-    if (!rc) {
+    if (!rc)
         printf("%s (%s, %s): %s\n\n", e->name, vsr_models_family_name(e->hp.family),
                vsr_models_temporal_name(e->temporal), e->desc);
-        rc = vsr_graph_print_table(g, h, w, stdout, &err);
-    }
-    vsr_graph_free(&g);
-    if (rc) {
-        fprintf(stderr, "vsrbench: models: %s\n", err.msg);
-        return VSR_EXIT_FAILURE;
-    }
-    return VSR_EXIT_OK;
+    return print_layers(&g, h, w, rc, &err);
 }
 
 /* Read and translate an ONNX file at h x w; errors name the file. */
@@ -133,13 +140,7 @@ static int show_onnx(const char *path, int h, int w)
     }
     printf("%s: ONNX graph, %d input(s), %d output(s)\n\n", path, vsr_graph_input_count(g),
            vsr_graph_output_count(g));
-    rc = vsr_graph_print_table(g, h, w, stdout, &err);
-    vsr_graph_free(&g);
-    if (rc) {
-        fprintf(stderr, "vsrbench: models: %s\n", err.msg);
-        return VSR_EXIT_FAILURE;
-    }
-    return VSR_EXIT_OK;
+    return print_layers(&g, h, w, 0, &err);
 }
 
 static int do_import(const char *name, const char *npy, const char *map, const char *tfl,
