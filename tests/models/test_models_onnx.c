@@ -251,6 +251,18 @@ static void test_onnx_cli(void **state)
         assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1); /* one line */
         free(e);
     }
+    /* a good file: the dry run reads and translates it, exit 0 */
+    char elsr[1024];
+    vsr_test_ref(elsr, sizeof(elsr), "onnx/elsr_torch.onnx");
+    f = fopen(cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: onnx\n"
+            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+            "models: [{name: ELSR, weights: {onnx: %s}}]\n",
+            elsr);
+    fclose(f);
+    assert_int_equal(vsr_test_vsrbench(cmds[2], out, errp, NULL), 0);
     vsr_test_rmtree(dir);
 }
 
