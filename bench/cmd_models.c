@@ -1,7 +1,7 @@
 /*
  * cmd_models.c: `vsrbench models` - list the zoo, print a model's per-layer
  * table, import trained weights (.npy folder + name map, or TFLite) into the
- * project's .vsrw format, and dump a TFLite file.
+ * project's .vsrw format, dump a TFLite file, and translate an ONNX graph.
  */
 #include <getopt.h>
 #include <errno.h>
@@ -19,9 +19,11 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: vsrbench models [--size HxW]            list the zoo\n"
             "       vsrbench models -v NAME [--size HxW]    per-layer table of NAME\n"
-            "       vsrbench models --import NAME (--npy DIR --map MAP.yaml | --tflite FILE)\n"
-            "                       -o OUT.vsrw             import trained weights\n"
+            "       vsrbench models --import NAME (--npy DIR --map MAP.yaml | --tflite FILE |\n"
+            "                       --onnx FILE) -o OUT.vsrw  import trained weights\n"
             "       vsrbench models --dump-tflite FILE      list a TFLite file's tensors/ops\n"
+            "       vsrbench models --onnx FILE [--size HxW]  translate an ONNX graph (e.g.\n"
+            "                       from torch.onnx.export) and print its per-layer table\n"
             "\n"
             "MACs are multiply-accumulates of convolutions and matmuls (MODELS.md 0.2) at the\n"
             "LR input size (default 180x320). params = deployed (BatchNorm folded);\n"
@@ -80,6 +82,20 @@ static int list_zoo(int h, int w)
     return VSR_EXIT_OK;
 }
 
+/* Print *g's per-layer table unless @p rc (an error in @p err) and free *g:
+ * the exit code. */
+static int print_layers(vsr_graph **g, int h, int w, int rc, vsr_error *err)
+{
+    if (!rc)
+        rc = vsr_graph_print_table(*g, h, w, stdout, err);
+    vsr_graph_free(g);
+    if (rc) {
+        fprintf(stderr, "vsrbench: models: %s\n", err->msg);
+        return VSR_EXIT_FAILURE;
+    }
+    return VSR_EXIT_OK;
+}
+
 static int show_layers(const char *name, int h, int w)
 {
     const vsr_models_entry *e = vsr_models_zoo_find(name);
@@ -95,21 +111,43 @@ static int show_layers(const char *name, int h, int w)
     vsr_graph *g = NULL;
     vsr_error err = {0};
     int rc = vsr_models_build(&e->hp, e->name, h, w, &g, &err);
-    if (!rc) {
+    if (!rc)
         printf("%s (%s, %s): %s\n\n", e->name, vsr_models_family_name(e->hp.family),
                vsr_models_temporal_name(e->temporal), e->desc);
-        rc = vsr_graph_print_table(g, h, w, stdout, &err);
-    }
-    vsr_graph_free(&g);
+    return print_layers(&g, h, w, rc, &err);
+}
+
+/* Read and translate an ONNX file at h x w; errors name the file. */
+static int onnx_graph(const char *path, int h, int w, vsr_graph **g, vsr_error *err)
+{
+    vsr_models_onnx *m = NULL;
+    vsr_models_onnx_import opt = {h, w};
+    int rc = vsr_models_onnx_read(path, &m, err);
+    if (!rc)
+        rc = vsr_models_import_onnx(m, "onnx", &opt, g, err);
+    vsr_models_onnx_free(&m);
+    if (rc && strncmp(err->msg, path, strlen(path)) != 0)
+        vsr_error_wrap(err, rc, "%s", path); /* name the file */
+    return rc;
+}
+
+/* --onnx FILE alone: the translated graph's per-layer table. */
+static int show_onnx(const char *path, int h, int w)
+{
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    int rc = onnx_graph(path, h, w, &g, &err);
     if (rc) {
         fprintf(stderr, "vsrbench: models: %s\n", err.msg);
-        return VSR_EXIT_FAILURE;
+        return vsr_cli_input_exit(rc);
     }
-    return VSR_EXIT_OK;
+    printf("%s: ONNX graph, %d input(s), %d output(s)\n\n", path, vsr_graph_input_count(g),
+           vsr_graph_output_count(g));
+    return print_layers(&g, h, w, 0, &err);
 }
 
 static int do_import(const char *name, const char *npy, const char *map, const char *tfl,
-                     const char *outp)
+                     const char *onnx, const char *outp)
 {
     const vsr_models_entry *e = vsr_models_zoo_find(name);
     if (!e || e->hp.family == VSR_MODELS_BICUBIC) {
@@ -117,9 +155,9 @@ static int do_import(const char *name, const char *npy, const char *map, const c
                 name);
         return VSR_EXIT_USAGE;
     }
-    if (!outp || (!!npy == !!tfl) || (npy && !map)) {
-        fprintf(stderr, "vsrbench: models: --import needs -o and either --npy with --map or "
-                        "--tflite\n");
+    if (!outp || (!!npy + !!tfl + !!onnx) != 1 || (npy && !map)) {
+        fprintf(stderr, "vsrbench: models: --import needs -o and one of --npy with --map, "
+                        "--tflite or --onnx\n");
         return VSR_EXIT_USAGE;
     }
     vsr_graph *g = NULL, *src = NULL;
@@ -138,10 +176,16 @@ static int do_import(const char *name, const char *npy, const char *map, const c
             vsr_error_wrap(&err, rc, "%s", tfl); /* name the file */
         input = rc;
     }
+    if (!rc && onnx) {
+        rc = onnx_graph(onnx, 180, 320, &src, &err);
+        if (!rc && (rc = vsr_models_copy_weights_by_order(src, g, &err)))
+            vsr_error_wrap(&err, rc, "%s", onnx);
+        input = rc;
+    }
     if (!rc)
         rc = vsr_weights_save(g, outp, &err);
     /* .vsrw stores float weights only: say where the file's INT8 parameters went */
-    if (!rc && src && vsr_graph_quant_missing(src) < 0)
+    if (!rc && tfl && src && vsr_graph_quant_missing(src) < 0)
         fprintf(stderr,
                 "vsrbench: models: %s: an INT8 file; %s keeps its weights but not its "
                 "quantization (INT8 of it calibrates): to use the file's own, pass %s itself "
@@ -161,7 +205,7 @@ static int do_import(const char *name, const char *npy, const char *map, const c
 
 int vsr_cmd_models(int argc, char **argv)
 {
-    enum { ARG_IMPORT = 256, ARG_NPY, ARG_MAP, ARG_TFLITE, ARG_DUMP, ARG_SIZE };
+    enum { ARG_IMPORT = 256, ARG_NPY, ARG_MAP, ARG_TFLITE, ARG_DUMP, ARG_SIZE, ARG_ONNX };
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
         {"verbose", required_argument, NULL, 'v'},
@@ -170,12 +214,13 @@ int vsr_cmd_models(int argc, char **argv)
         {"map", required_argument, NULL, ARG_MAP},
         {"tflite", required_argument, NULL, ARG_TFLITE},
         {"dump-tflite", required_argument, NULL, ARG_DUMP},
+        {"onnx", required_argument, NULL, ARG_ONNX},
         {"size", required_argument, NULL, ARG_SIZE},
         {"output", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     const char *verbose = NULL, *imp = NULL, *npy = NULL, *map = NULL, *tfl = NULL,
-               *dump = NULL, *outp = NULL;
+               *dump = NULL, *outp = NULL, *onnx = NULL;
     int h = 180, w = 320, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hv:o:", opts, NULL)) != -1) {
@@ -200,6 +245,9 @@ int vsr_cmd_models(int argc, char **argv)
             break;
         case ARG_DUMP:
             dump = optarg;
+            break;
+        case ARG_ONNX:
+            onnx = optarg;
             break;
         case ARG_SIZE:
             if (parse_size(optarg, &h, &w)) {
@@ -228,7 +276,9 @@ int vsr_cmd_models(int argc, char **argv)
         return VSR_EXIT_OK;
     }
     if (imp)
-        return do_import(imp, npy, map, tfl, outp);
+        return do_import(imp, npy, map, tfl, onnx, outp);
+    if (onnx)
+        return show_onnx(onnx, h, w);
     if (verbose)
         return show_layers(verbose, h, w);
     return list_zoo(h, w);

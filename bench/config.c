@@ -722,7 +722,7 @@ static int weights_path(struct ctx *c, struct fy_node *v, const char *kp, int wa
     return 0;
 }
 
-/* weights: FILE.vsrw | {npy: DIR, map: MAP.yaml} | {tflite: FILE} */
+/* weights: FILE.vsrw | {npy: DIR, map: MAP.yaml} | {tflite: FILE} | {onnx: FILE} */
 static int parse_weights(struct ctx *c, struct fy_node *v, const char *kp, int optional,
                          vsr_config_model *m)
 {
@@ -730,17 +730,23 @@ static int parse_weights(struct ctx *c, struct fy_node *v, const char *kp, int o
     char sub[PATH_CAP];
     if (fy_node_get_type(v) == FYNT_SCALAR)
         return weights_path(c, v, kp, 0, optional, &m->weights);
-    static const char *const keys[] = {"npy", "map", "tflite", NULL};
+    static const char *const keys[] = {"npy", "map", "tflite", "onnx", NULL};
     if (fy_node_get_type(v) != FYNT_MAPPING)
         return bad(c, v, 0, kp,
-                   "expected a .vsrw file, {npy: DIR, map: MAP.yaml} or {tflite: FILE}, got %s",
+                   "expected a .vsrw file, {npy: DIR, map: MAP.yaml}, {tflite: FILE} or "
+                   "{onnx: FILE}, got %s",
                    type_name(v));
     if ((ret = check_keys(c, v, kp, keys)) < 0)
         return ret;
     struct fy_node *npy = lookup(c, v, "npy"), *map = lookup(c, v, "map"),
-                   *tfl = lookup(c, v, "tflite");
-    if (tfl && (npy || map))
-        return bad(c, v, 0, kp, "give either {npy: DIR, map: MAP.yaml} or {tflite: FILE}");
+                   *tfl = lookup(c, v, "tflite"), *onx = lookup(c, v, "onnx");
+    if (!!tfl + !!onx + !!(npy || map) > 1)
+        return bad(c, v, 0, kp,
+                   "give one of {npy: DIR, map: MAP.yaml}, {tflite: FILE} or {onnx: FILE}");
+    if (onx) {
+        join_path(sub, kp, "onnx");
+        return weights_path(c, onx, sub, 0, optional, &m->weights_onnx);
+    }
     if (tfl) {
         join_path(sub, kp, "tflite");
         return weights_path(c, tfl, sub, 0, optional, &m->weights_tflite);
@@ -1466,6 +1472,8 @@ void vsr_config_put_model(FILE *f, const vsr_config_model *m)
     }
     if (m->weights_tflite)
         vsr_config_put_str(f, "model.weights_tflite", m->weights_tflite);
+    if (m->weights_onnx)
+        vsr_config_put_str(f, "model.weights_onnx", m->weights_onnx);
     if (m->optional)
         fprintf(f, "model.optional=1\n");
     for (int i = 0; i < m->n_hparams; i++) {

@@ -156,9 +156,10 @@ int vsr_pipe_weights_absent(const vsr_models_entry *e, const vsr_config_model *m
 {
     if (!m || !m->optional)
         return 0;
-    const char *src = m->weights       ? m->weights
-                      : m->weights_npy ? m->weights_npy
-                                       : m->weights_tflite;
+    const char *src = m->weights          ? m->weights
+                      : m->weights_npy    ? m->weights_npy
+                      : m->weights_tflite ? m->weights_tflite
+                                          : m->weights_onnx;
     if (!src || path_exists(src))
         return 0;
     const char *hint = e && e->weights_hint ? e->weights_hint : "import or train them";
@@ -188,6 +189,24 @@ static int tflite_weights(const vsr_config_model *m, vsr_graph *g, int h, int w,
     return 0;
 }
 
+/* Read and translate m's {onnx: FILE} at h x w; with @p g, move its weights
+ * onto g by order. Errors are wrapped with the model and file. */
+static int onnx_weights(const vsr_config_model *m, vsr_graph *g, int h, int w, vsr_error *err)
+{
+    vsr_models_onnx *o = NULL;
+    vsr_graph *src = NULL;
+    vsr_models_onnx_import opt = {h, w};
+    int rc;
+    if (!(rc = vsr_models_onnx_read(m->weights_onnx, &o, err)) &&
+        !(rc = vsr_models_import_onnx(o, "onnx", &opt, &src, err)) && g)
+        rc = vsr_models_copy_weights_by_order(src, g, err);
+    vsr_graph_free(&src);
+    vsr_models_onnx_free(&o);
+    if (rc)
+        return vsr_error_wrap(err, rc, "%s: weights {onnx: %s}", m->name, m->weights_onnx);
+    return 0;
+}
+
 int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
                           const char *vsrw_path, vsr_graph *g, int h, int w, vsr_error *err)
 {
@@ -199,6 +218,8 @@ int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
     }
     if (m && m->weights_tflite)
         return tflite_weights(m, g, h, w, err);
+    if (m && m->weights_onnx)
+        return onnx_weights(m, g, h, w, err);
     return vsr_models_load_weights(e, g, m && m->weights ? m->weights : vsrw_path, err);
 }
 
@@ -210,6 +231,9 @@ int vsr_pipe_check_weight_files(const vsr_config *cfg, vsr_error *err)
         if (m->weights_tflite && path_exists(m->weights_tflite) &&
             (rc = tflite_weights(m, NULL, 64, 64, err)))
             return rc;
+        if (m->weights_onnx && path_exists(m->weights_onnx) &&
+            (rc = onnx_weights(m, NULL, 64, 64, err)))
+            return rc;
     }
     return 0;
 }
@@ -217,10 +241,12 @@ int vsr_pipe_check_weight_files(const vsr_config *cfg, vsr_error *err)
 void vsr_pipe_weights_from_path(vsr_config_model *m, const char *path)
 {
     size_t len = strlen(path);
-    m->weights = m->weights_npy = m->weights_map = m->weights_tflite = NULL;
+    m->weights = m->weights_npy = m->weights_map = m->weights_tflite = m->weights_onnx = NULL;
     m->optional = 0;
     if (len > 7 && !strcasecmp(path + len - 7, ".tflite"))
         m->weights_tflite = path;
+    else if (len > 5 && !strcasecmp(path + len - 5, ".onnx"))
+        m->weights_onnx = path;
     else
         m->weights = path;
 }

@@ -40,9 +40,10 @@ int vsr_pipe_weights_absent(const vsr_models_entry *e, const vsr_config_model *m
 
 /**
  * Set every weight of @p g (built for @p e at h x w) from the source @p m
- * names: weights (.vsrw), weights_npy + weights_map, or weights_tflite (its
+ * names: weights (.vsrw), weights_npy + weights_map, weights_tflite (its
  * weights are moved onto @p g by order and, for an INT8 file of the same op
- * sequence, its quantization parameters too; see vsr_pipe_calibrate()). @p m may be NULL and
+ * sequence, its quantization parameters too; see vsr_pipe_calibrate()), or
+ * weights_onnx (the translated graph's weights moved onto @p g by order). @p m may be NULL and
  * then
  * @p vsrw_path (may be NULL) is the file; with neither, -ENOENT says how to
  * get weights. Everything is borrowed.
@@ -51,7 +52,8 @@ int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
                           const char *vsrw_path, vsr_graph *g, int h, int w, vsr_error *err);
 
 /**
- * Read and import (at a nominal 64x64) every `weights: {tflite: FILE}` of
+ * Read and import (at a nominal 64x64) every `weights: {tflite: FILE}` and
+ * `weights: {onnx: FILE}` of
  * @p cfg's models whose file exists, so that a corrupt or crafted file is a
  * one-line input error before any run starts (a missing file is left to the
  * run: it fails it, or skips it when optional). Returns the first error,
@@ -61,7 +63,8 @@ int vsr_pipe_check_weight_files(const vsr_config *cfg, vsr_error *err);
 
 /**
  * Point model @p m at the weights file @p path given on the command line
- * (--weights): a .tflite name goes to weights_tflite, anything else to
+ * (--weights): a .tflite name goes to weights_tflite, a .onnx name to
+ * weights_onnx, anything else to
  * weights (.vsrw); the other sources are cleared and optional is reset.
  * @p path is borrowed and must outlive @p m.
  */

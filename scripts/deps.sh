@@ -19,6 +19,7 @@ PKGS=(
   clang libclang-rt-14-dev            # optional: libFuzzer for scripts/fuzz.sh (CI smoke); gcc builds all else
   slurm-wlm munge                     # tests/e2e/slurm.sh: a one-node Slurm cluster runs a sweep as a job array
   sqlite3                             # the shell the shard/merge and Slurm tests query run logs with
+  libprotobuf-c-dev protobuf-c-compiler  # ONNX import: protoc-c compiles models/onnx.proto, libprotobuf-c decodes
 )
 
 missing=()

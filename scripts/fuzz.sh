@@ -10,7 +10,8 @@
 # (wall seconds per input, a hang is a finding; raise it on a loaded
 # machine) and -rss_limit_mb=2048. The corpus is a scratch copy (never the
 # repository) of the seeds: the project's own files of that kind
-# (configs/, models/maps/, models/weights/), tests/fuzz/seeds/<target>/,
+# (configs/, models/maps/, models/weights/, tests/reference/onnx/),
+# tests/fuzz/seeds/<target>/,
 # small media made with ffmpeg, ../shared's files when present, and
 # tests/fuzz/regress/<target>/. A crash is kept under
 # build-fuzz/artifacts/<target>/; move a fixed one into
@@ -20,7 +21,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${VSR_FUZZ_BUILD:-$ROOT/build-fuzz}"
-TARGETS=(run_config train_config name_map npy tflite_parse tflite_import vsrw image_decode)
+TARGETS=(run_config train_config name_map npy tflite_parse tflite_import vsrw image_decode onnx)
 
 usage() {
   echo "usage: scripts/fuzz.sh --list | TARGET SECONDS | --smoke SECONDS" >&2
@@ -51,6 +52,7 @@ seed_corpus() {
       [ -d "$shared/data/weights" ] &&
         mapfile -t files < <(find "$shared/data/weights" -name '*.tflite' -size -400k | sort | head -4) ;;
     vsrw) files=("$ROOT"/models/weights/ELSR.vsrw "$ROOT"/models/weights/MVSR_13_3.vsrw) ;;
+    onnx) files=("$ROOT"/tests/reference/onnx/*.onnx) ;; # PyTorch exports and crafted bad files
     image_decode)
       if command -v ffmpeg >/dev/null; then
         local q=(ffmpeg -loglevel error -y -f lavfi -i)

@@ -708,6 +708,7 @@ typedef struct vsr_config_model {
     const char *weights_npy;    /**< `weights: {npy: DIR, map: MAP.yaml}`: the folder */
     const char *weights_map;    /**< ... and its name map (vsr_models_import_npy()) */
     const char *weights_tflite; /**< `weights: {tflite: FILE}` (vsr_models_import_tflite()) */
+    const char *weights_onnx;   /**< `weights: {onnx: FILE}` (vsr_models_import_onnx()) */
     int optional; /**< `optional: true`: when the weights are absent the runs are 'skipped' */
     /** `description:` what changed (one line, at most VSR_CONFIG_DESCRIPTION_MAX
      *  chars), stored with each run for the research-log table; NULL = none.

@@ -419,6 +419,60 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
                              const vsr_models_tflite_import *opt, struct vsr_graph **out,
                              vsr_error *err);
 
+/* ---- ONNX ------------------------------------------------------------------ */
+
+/** A parsed .onnx file (opaque; protobuf-c underneath). */
+typedef struct vsr_models_onnx vsr_models_onnx;
+
+/**
+ * Parse an ONNX model held in @p buf (copied where needed; the caller keeps
+ * buf) with protobuf-c and check it against itself: a graph present, every
+ * initializer and Constant tensor of a type the importer reads (FLOAT,
+ * FLOAT16, DOUBLE, INT8, UINT8, INT32, INT64), stored in the file (external
+ * data is refused), with dims >= 0 whose product (checked arithmetic) times
+ * the element size equals its raw_data bytes or typed-array count, and
+ * every string bounded by the file. Errors are -EINVAL with one line naming
+ * @p what and the tensor or node. The caller frees *out with
+ * vsr_models_onnx_free().
+ */
+int vsr_models_onnx_parse(const void *buf, size_t len, const char *what, vsr_models_onnx **out,
+                          vsr_error *err);
+/** vsr_models_onnx_parse() on the contents of @p path. */
+int vsr_models_onnx_read(const char *path, vsr_models_onnx **out, vsr_error *err);
+/** Free a parsed model; sets *m = NULL. NULL-safe. */
+void vsr_models_onnx_free(vsr_models_onnx **m);
+
+/** Options for vsr_models_import_onnx(). */
+typedef struct vsr_models_onnx_import {
+    int h, w; /**< nominal LR input size (used where the file's H, W are symbolic) */
+} vsr_models_onnx_import;
+
+/**
+ * Translate the graph of a parsed ONNX model (batch 1, NCHW) into a new
+ * engine graph named @p name (HWC), node by node: Conv (group 1 or
+ * depthwise; zero pads equal to the engine's SAME padding, a preceding
+ * constant-zero Pad folded in), Relu, Clip, PRelu, Add / Mul (tensors, or a
+ * scalar constant as a scale), Concat and Split / Slice on the channel axis,
+ * DepthToSpace (DCR; CRD as a channel shuffle then DCR), Reshape ->
+ * Transpose -> Reshape forming a pixel shuffle (either order), Resize by
+ * an integer factor (nearest: asymmetric + floor, or half-pixel modes;
+ * linear: half_pixel / pytorch_half_pixel), Identity, Constant and
+ * DequantizeLinear of a constant (folded into a float constant).
+ * Initializers become the weights ("<node>.weight", OIHW -> HWIO).
+ * Graph inputs / outputs keep the file's order and are named "in0", ... /
+ * "out0", ...; inputs keep the engine's default range [0, 255].
+ * Anything else (an op, an attribute value, a grouped conv, QuantizeLinear
+ * on activations) is -ENOTSUP with one line naming the node and its op
+ * type; a malformed graph (unknown input name, wrong constant sizes) is
+ * -EINVAL naming the node. Float weights the import allocates total at most
+ * VSR_MODELS_TFLITE_ALLOC_FACTOR x the file + VSR_MODELS_TFLITE_ALLOC_SLACK
+ * bytes; sides and channels at most 65536.
+ * The caller frees *out with vsr_graph_free().
+ */
+int vsr_models_import_onnx(const vsr_models_onnx *m, const char *name,
+                           const vsr_models_onnx_import *opt, struct vsr_graph **out,
+                           vsr_error *err);
+
 /**
  * Copy every weight of @p src into @p dst by position: the i-th weight of
  * src goes to the i-th weight of dst, which must have the same role suffix

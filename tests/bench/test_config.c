@@ -629,9 +629,21 @@ static void test_weights(void **state)
              head);
     assert_where(t, load_bad(t, text, NULL, 0, &err), 4, "models[0].weights.npy",
                  "not a folder");
-    snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: {onnx: m.vsrw}}\n", head);
+    snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: {pth: m.vsrw}}\n", head);
     load_bad(t, text, NULL, 0, &err);
-    assert_non_null(strstr(err.msg, "models[0].weights.onnx"));
+    assert_non_null(strstr(err.msg, "models[0].weights.pth"));
+    /* {onnx: FILE} is a source of its own, exclusive with the others */
+    snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: {onnx: m.vsrw}}\n", head);
+    write_file(t->file, text);
+    if (vsr_config_load(t->file, NULL, 0, &cfg, &err))
+        fail_msg("%s", err.msg);
+    assert_non_null(strstr(cfg->models[0].weights_onnx, "m.vsrw"));
+    assert_null(cfg->models[0].weights_tflite);
+    vsr_config_free(&cfg);
+    snprintf(text, sizeof(text),
+             "%s  - {name: SWRN, weights: {onnx: m.vsrw, tflite: m.vsrw}}\n", head);
+    load_bad(t, text, NULL, 0, &err);
+    assert_non_null(strstr(err.msg, "give one of"));
     /* optional npy folder absent: fine; its map must still exist */
     snprintf(text, sizeof(text),
              "%s  - {name: SWRN, weights: {npy: gone, map: nomap.yaml}, optional: true}\n",
