@@ -231,7 +231,7 @@ int vsr_models_onnx_read(const char *path, vsr_models_onnx **out, vsr_error *err
     unsigned char *buf = NULL;
     size_t len = 0;
     *out = NULL;
-    int rc = vsr_models_read_file(path, &buf, &len, err);
+    int rc = vsr_read_file(path, SIZE_MAX, 0, &buf, &len, err);
     if (rc)
         return rc;
     rc = vsr_models_onnx_parse(buf, len, path, out, err);
