@@ -512,7 +512,7 @@ static const char *const migrations[] = {
     /* runs gains: description, the config's `description:` of the model
      * (what changed, for the research-log table); params_log, the Keras
      * count with the log's conventions (vsr_models_counts.params_log) and
-     * flops_log, the log's FLOPs at its 180x320 (MODELS.md 0.2); macs_180x320
+     * flops_log, the log's FLOPs at its 180x320 (docs/MODEL_SPECS.md 0.2); macs_180x320
      * and macs_256x256, MACs at the two reference sizes (the log's and NTIRE
      * ESR's); conv_activations (elements written by convs), n_conv and
      * peak_bytes (the activation arena peak for the run's precision), all at

@@ -1,7 +1,7 @@
 /*
  * MATLAB-compatible imresize (bicubic, Keys a = -0.5, antialiased when
  * shrinking), following MATLAB's contributions() and BasicSR's
- * matlab_functions.imresize (see shared/reference/METRICS.md).
+ * matlab_functions.imresize (see docs/METRICS.md).
  *
  * The tap tables are computed once per axis per call. The 8-bit path works
  * in double (like MATLAB) on the 0..255 scale; the float path in float32

@@ -1,6 +1,6 @@
 /*
  * abpn.c: ABPN (NJU-Jet/SR_Mobile_Quantization solvers/networks/base7.py),
- * MODELS.md 2.2. Input "x" (RGB), output "sr". The anchor is x repeated
+ * docs/MODEL_SPECS.md 2.2. Input "x" (RGB), output "sr". The anchor is x repeated
  * s^2 times along channels; with TF's DCR depth_to_space it is nearest
  * upsampling of x.
  */

@@ -1,6 +1,6 @@
 /*
  * counts.c: an architecture's figures in the research log's conventions
- * (../shared/reference/MODELS.md 0.2, what count.py computes) and NTIRE
+ * (docs/MODEL_SPECS.md 0.2, what count.py computes) and NTIRE
  * ESR's (conv activations, number of convs, peak memory), walked from the
  * engine graph's public per-layer table.
  */
@@ -8,7 +8,7 @@
 
 #include "models_internal.h"
 
-/* The log convention's FLOPs of one layer (MODELS.md 0.2): 2 per MAC, 1 per
+/* The log convention's FLOPs of one layer (docs/MODEL_SPECS.md 0.2): 2 per MAC, 1 per
  * bias-add output element, 1 per output element of an elementwise Add/Mul,
  * 5 per softmax element; activations, clip, folded BN, resize, depth to
  * space, concat and split count 0. The engine's matmul_tn folds AFA's
@@ -61,7 +61,7 @@ int vsr_models_count(const vsr_models_hparams *hp, int h, int w, int precision,
         if ((rc = vsr_graph_layer_info(g, i, h, w, &li, err)))
             goto done;
         out->flops_log += layer_flops(&li);
-        /* ELSR's 3,468 in the log counts no PReLU slope (MODELS.md 2.3) */
+        /* ELSR's 3,468 in the log counts no PReLU slope (docs/MODEL_SPECS.md 2.3) */
         if (hp->family == VSR_MODELS_ELSR && li.op == VSR_OP_PRELU)
             out->params_log -= li.params;
     }

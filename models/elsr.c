@@ -1,10 +1,10 @@
 /*
- * elsr.c: ELSR (MODELS.md 2.3; no official code): conv 3->6; residual
+ * elsr.c: ELSR (docs/MODEL_SPECS.md 2.3; no official code): conv 3->6; residual
  * [conv 6->6, PReLU, conv 6->6] + skip; conv 6->3s^2; depth_to_space.
  * The PReLU has one shared slope (weight "prelu.alpha"), so the engine
  * counts 3,468 + 1 params; the log's 3,468 counts no slope (count.py
  * elsr(prelu=0) vs elsr(prelu=1)). Output clipped to [0, 255] like every
- * model of the family (MODELS.md 0.2).
+ * model of the family (docs/MODEL_SPECS.md 0.2).
  */
 #include "models_internal.h"
 

@@ -1,5 +1,5 @@
 /*
- * mvsr.c: the MVSR / FANI generator (MODELS.md section 3), one builder for
+ * mvsr.c: the MVSR / FANI generator (docs/MODEL_SPECS.md section 3), one builder for
  * every ablation row and stand-in. It mirrors count.py's mvsr() op by op so
  * that the engine's counts equal count.py's.
  * Input "x" = [x(t-1) | x(t) | x(t+1)] (9 ch); output "sr".

@@ -1,5 +1,5 @@
 /*
- * runner.c: the clip runner (MODELS.md section 5). It owns the order in
+ * runner.c: the clip runner (docs/MODEL_SPECS.md section 5). It owns the order in
  * which frames reach a model: window assembly with edge replication, state
  * reset at clip start, previous-HR feedback. The model itself is a
  * vsr_models_step (an engine, the bicubic baseline, or a test double).

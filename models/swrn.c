@@ -1,5 +1,5 @@
 /*
- * swrn.c: SWRN (shermanlian/swrn model/mobile_rrn.py), MODELS.md 2.1.
+ * swrn.c: SWRN (shermanlian/swrn model/mobile_rrn.py), docs/MODEL_SPECS.md 2.1.
  * Inputs: "x" = [x(t-1) | x(t) | x(t+1)] (9 ch), "h" = [h_f | h_b] (2*base).
  * Outputs: 0 "sr" (HR RGB), 1 "h_out" (the next hidden state).
  */

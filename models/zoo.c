@@ -1,7 +1,7 @@
 /*
  * zoo.c: the registry. One static table maps a model name to its family,
  * hyperparameters, temporal interface and input channels. The MVSR rows
- * are the switches of count.py's MVSR / STANDINS tables (MODELS.md 3.4-3.5
+ * are the switches of count.py's MVSR / STANDINS tables (docs/MODEL_SPECS.md 3.4-3.5
  * and 4.2) applied to the MVSR_13 defaults.
  */
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
  * research_log.c: the research log's own table, in the log's conventions
- * (../shared/reference/MODELS.md 0.2: Keras params, the log's FLOPs at
+ * (docs/MODEL_SPECS.md 0.2: Keras params, the log's FLOPs at
  * 180x320), and the NTIRE ESR context table of a leaderboard group
  * (MACs at the reference sizes, conv activations, convs, peak memory).
  */

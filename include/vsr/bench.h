@@ -332,7 +332,7 @@ typedef struct vsr_runlog_layer {
  */
 typedef struct vsr_runlog_counts {
     int64_t params_log;       /**< Keras count, the research log's conventions */
-    int64_t flops_log;        /**< the log's FLOPs at 180x320 (MODELS.md 0.2) */
+    int64_t flops_log;        /**< the log's FLOPs at 180x320 (docs/MODEL_SPECS.md 0.2) */
     int64_t macs_180x320;     /**< MACs per LR frame at 180x320 */
     int64_t macs_256x256;     /**< MACs per LR frame at 256x256 (NTIRE ESR) */
     int64_t conv_activations; /**< at 256x256 */

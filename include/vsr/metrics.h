@@ -2,7 +2,7 @@
  * @file metrics.h
  * @brief Image quality metrics with the conventions behind published SR
  *        tables (BasicSR v1.4.2, MATLAB-compatible; see
- *        shared/reference/METRICS.md): PSNR, SSIM (Wang 2004, 11x11
+ *        docs/METRICS.md): PSNR, SSIM (Wang 2004, 11x11
  *        Gaussian, 'valid'), NIQE (Mittal 2013, LIVE pristine model), a
  *        metric registry and pooling helpers.
  *

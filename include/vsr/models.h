@@ -5,7 +5,7 @@
  *        stand-ins), their hyperparameters and temporal interfaces, and
  *        importers for weights trained elsewhere (.npy folders, TFLite).
  *
- * Architectures follow ../shared/reference/MODELS.md; parameter and MAC
+ * Architectures follow docs/MODEL_SPECS.md; parameter and MAC
  * counts follow its count.py (Keras convention: BatchNorm counted as 4*C;
  * the "deployed" count has BN folded into the preceding 1x1 conv).
  *
@@ -224,7 +224,7 @@ enum vsr_models_family {
     VSR_MODELS_MVSR,
 };
 
-/** How a model is fed in time (MODELS.md section 5). */
+/** How a model is fed in time (docs/MODEL_SPECS.md section 5). */
 enum vsr_models_temporal {
     VSR_MODELS_T_SINGLE,  /**< x(t) only, 3 ch; frames independent */
     VSR_MODELS_T_WINDOW3, /**< [x(t-1), x(t), x(t+1)] 9 ch, edge-replicated; independent */
@@ -243,7 +243,7 @@ enum vsr_models_mvsr_align {
 
 #define VSR_MVSR_MAX_K 4
 
-/** The MVSR generator's hyperparameters (MODELS.md 3.1; defaults = MVSR_13). */
+/** The MVSR generator's hyperparameters (docs/MODEL_SPECS.md 3.1; defaults = MVSR_13). */
 typedef struct vsr_models_mvsr_hp {
     int F;                    /**< feature channels */
     int B;                    /**< MPFD blocks */
@@ -328,12 +328,12 @@ int vsr_models_build(const vsr_models_hparams *hp, const char *name, int h, int 
 /** Figures of one architecture at one LR input size (vsr_models_count()). */
 typedef struct vsr_models_counts {
     int h, w; /**< LR input size counted */
-    /** Keras count_params() with the research log's conventions (MODELS.md 0.2):
+    /** Keras count_params() with the research log's conventions (docs/MODEL_SPECS.md 0.2):
      *  BatchNorm = 4C (unfolded), and ELSR's shared PReLU slope left out, as
-     *  the log's 3,468 does (MODELS.md 2.3). */
+     *  the log's 3,468 does (docs/MODEL_SPECS.md 2.3). */
     int64_t params_log;
     int64_t macs; /**< multiply-adds of convs and matmuls */
-    /** The log's FLOPs (MODELS.md 0.2, count.py's "GFLOPs (ours)", without the
+    /** The log's FLOPs (docs/MODEL_SPECS.md 0.2, count.py's "GFLOPs (ours)", without the
      *  fitted MVSR residual): 2 per MAC + 1 per bias-add output element + 1 per
      *  Add/Mul output element (and AFA's score scaling) + 5 per softmax element. */
     int64_t flops_log;
@@ -486,7 +486,7 @@ int vsr_models_copy_weights_by_order(const struct vsr_graph *src, struct vsr_gra
 
 /**
  * The frame indices a model sees at time @p t of a clip of @p T frames
- * (MODELS.md 5): window3 -> {t-1, t, t+1} clamped to [0, T-1] (edge
+ * (docs/MODEL_SPECS.md 5): window3 -> {t-1, t, t+1} clamped to [0, T-1] (edge
  * replication), pair -> {t-1, t} clamped, single / prev-HR -> {t}.
  * Writes *n indices to idx[0..2]. Returns 0 or -EINVAL.
  */

@@ -59,8 +59,8 @@ typedef struct vsr_report_row {
     char sweep[64];        /**< sweep (config) name */
     char run_key[192];     /**< runs.run_key (the axes spelled out) */
     /* run log v9 (NAN = not recorded): the model at the reference sizes */
-    double params_log;       /**< Keras count, research-log conventions (MODELS.md 0.2) */
-    double flops_log;        /**< the log's FLOPs at 180x320 (MODELS.md 0.2) */
+    double params_log;       /**< Keras count, research-log conventions (MODEL_SPECS.md 0.2) */
+    double flops_log;        /**< the log's FLOPs at 180x320 (docs/MODEL_SPECS.md 0.2) */
     double macs_180x320;     /**< MACs per LR frame at 180x320 */
     double macs_256x256;     /**< MACs per LR frame at 256x256 (NTIRE ESR) */
     double conv_activations; /**< elements written by convs at 256x256 (NTIRE ESR) */
@@ -146,7 +146,7 @@ int vsr_report_table_leaderboard(const vsr_report_row *rows, size_t n,
 /**
  * The research log's own table, paste-ready (reports/research_log.c):
  * Model | Description | Dataset | Val PSNR | Val SSIM | Params | Runtime [ms]
- * | FLOPs [G], in the log's conventions (../shared/reference/MODELS.md 0.2):
+ * | FLOPs [G], in the log's conventions (docs/MODEL_SPECS.md 0.2):
  * Params are the Keras count (BatchNorm unfolded, ELSR's shared PReLU slope
  * not counted) written as the log does ("68,157"); FLOPs are the log's
  * (2 x MAC + bias adds + Add/Mul elements + 5 per softmax element) at the

@@ -345,7 +345,7 @@ static void test_set5_bicubic(void **state)
      * (SRCNN, EDSR tables; VDSR prints 28.43). Tolerance 0.02 dB: the
      * published figure is rounded to 0.01 (+-0.005), and MATLAB scripts
      * that round Y to uint8 score 0.004-0.015 dB lower than the unrounded
-     * Y used here (tests/reference/METRICS.md, "Known divergences / pitfalls").
+     * Y used here (docs/METRICS.md, "Known divergences / pitfalls").
      */
     assert_true(fabs(mean - 28.42) <= 0.02);
 }

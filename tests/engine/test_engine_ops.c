@@ -1,7 +1,7 @@
 /*
  * Each op against small hand-computed cases (FP32 engine), shape errors
  * naming the layer, BN folding, and counting against the ABPN numbers in
- * reference/MODELS.md (62,048 params, 61,812 weights x 57,600 px MACs).
+ * docs/MODEL_SPECS.md 2.2 (62,048 params, 61,812 weights x 57,600 px MACs).
  */
 #include "engine_testutil.h"
 
@@ -406,7 +406,7 @@ static void test_bn_fold_and_counts(void **state)
     vsr_graph_free(&g);
 }
 
-/* ABPN x4 (MODELS.md 2.2) built here to check the counters against the spec. */
+/* ABPN x4 (docs/MODEL_SPECS.md 2.2) built here to check the counters against the spec. */
 static void test_counts_abpn(void **state)
 {
     (void)state;

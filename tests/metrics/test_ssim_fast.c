@@ -1,7 +1,7 @@
 /*
  * The fast SSIM (float32 centred moments, per-ISA kernels) against
  * independent references: a naive double-precision 11x11 Gaussian SSIM
- * written here from METRICS.md, the scalar kernels (every SIMD copy must
+ * written here from docs/METRICS.md, the scalar kernels (every SIMD copy must
  * give the same bits), and BasicSR's literal Y conversion over all 2^24
  * RGB triples.
  */
@@ -16,7 +16,7 @@
 
 /* ---- independent double reference ---------------------------------------- */
 
-/* SSIM of one w x h channel pair (doubles) exactly as METRICS.md states it:
+/* SSIM of one w x h channel pair (doubles) exactly as docs/METRICS.md states it:
  * 2-D window = outer product of the normalised 1-D Gaussian, 'valid',
  * s_xx = w*(x^2) - mu_x^2 etc. (BasicSR's formula, float64 throughout). */
 static double ref_ssim_plane(const double *x, const double *y, int w, int h)

@@ -1,5 +1,5 @@
 /*
- * vsr_models_count(): the research log's params and FLOPs (MODELS.md 0.2)
+ * vsr_models_count(): the research log's params and FLOPs (docs/MODEL_SPECS.md 0.2)
  * of every SWRN, ABPN, ELSR and MVSR-family zoo model at 180x320 equal
  * count.py's, and the NTIRE ESR figures follow the graph.
  */
@@ -101,7 +101,7 @@ static void test_log_counts_equal_count_py(void **state)
     assert_int_equal(checked, N_REF); /* every reference row is a zoo model */
 }
 
-/* ELSR by hand (MODELS.md 2.3): convs 3->6, 6->6, 6->6, 6->48, all 3x3 with
+/* ELSR by hand (docs/MODEL_SPECS.md 2.3): convs 3->6, 6->6, 6->6, 6->48, all 3x3 with
  * bias: weights 162 + 324 + 324 + 2,592 = 3,402, so MACs = 3,402 * H*W and
  * conv activations = (6 + 6 + 6 + 48) * H*W; the engine's one shared PReLU
  * slope is left out of params (3,468 = 3,402 + 66 biases). FLOPs = 2*MAC +

@@ -164,7 +164,7 @@ static void test_npy_swrn(void **state)
     assert_int_equal(a.ndim, 0);
     assert_int_equal(a.count, 1);
     vsr_models_npy_free(&a);
-    /* the 30 weight tensors of the checkpoint hold 43,472 params (MODELS.md 2.1) */
+    /* the 30 weight tensors of the checkpoint hold 43,472 params (docs/MODEL_SPECS.md 2.1) */
     static const char *const files[] = {
         "model__conv_first_forward__kernel.npy",
         "model__conv_first_forward__bias.npy",
