@@ -25,10 +25,10 @@ static void usage(FILE *out)
             "       vsrbench models --onnx FILE [--size HxW]  translate an ONNX graph (e.g.\n"
             "                       from torch.onnx.export) and print its per-layer table\n"
             "\n"
-            "MACs are multiply-accumulates of convolutions and matmuls (MODELS.md 0.2) at the\n"
-            "LR input size (default 180x320). params = deployed (BatchNorm folded);\n"
-            "params (Keras) is the research log's count (../shared/reference/MODELS.md\n"
-            "0.2): BatchNorm as 4*C, ELSR's shared PReLU slope not counted.\n");
+            "MACs are multiply-accumulates of convolutions and matmuls (docs/MODEL_SPECS.md\n"
+            "0.2) at the LR input size (default 180x320). params = deployed (BatchNorm\n"
+            "folded); params (Keras) is the research log's count (docs/MODEL_SPECS.md 0.2):\n"
+            "BatchNorm as 4*C, ELSR's shared PReLU slope not counted.\n");
 }
 
 static int parse_size(const char *s, int *h, int *w)

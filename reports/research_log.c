@@ -131,11 +131,11 @@ int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_t
     }
     rc = finish_table(
         out, rc,
-        "The research log's conventions (MODELS.md 0.2): Params = Keras count_params() "
+        "The research log's conventions (docs/MODEL_SPECS.md 0.2): Params = Keras count_params() "
         "(BatchNorm counted as 4C, not folded; ELSR's shared PReLU slope not counted). "
         "FLOPs = 2 x MACs + 1 per bias-add and per Add/Mul output element + 5 per softmax "
         "element, per LR frame at 180x320 whatever the dataset's size (count.py's "
-        "'GFLOPs (ours)'; the log's MVSR rows are about 1.5% higher, see MODELS.md). "
+        "'GFLOPs (ours)'; the log's MVSR rows are about 1.5% higher, see docs/MODEL_SPECS.md). "
         "Runtime: median ms per LR frame of the dataset, with precision, threads, tile "
         "and kernels (ISA). '-': not recorded (runs logged before run log v9).",
         "research table", err);
