@@ -31,10 +31,10 @@ usage() {
 build() {
   command -v clang >/dev/null ||
     { echo "fuzz: needs clang and libclang-rt-14-dev (scripts/deps.sh)" >&2; exit 1; }
-  if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-    CC=clang cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DVSR_FUZZ=ON -DVSR_SANITIZE=ON >/dev/null
-  fi
+  # configured every time (cheap): a target added since the last configure
+  # is then known to the build
+  CC=clang cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DVSR_FUZZ=ON -DVSR_SANITIZE=ON >/dev/null
   cmake --build "$BUILD" -j2 --target "${@/#/fuzz_}" >/dev/null
 }
 
