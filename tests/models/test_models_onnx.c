@@ -245,7 +245,7 @@ static void test_onnx_cli(void **state)
         assert_int_equal(vsr_test_vsrbench(cmds[i], out, errp, NULL), 2);
         char *e = vsr_test_slurp(errp);
         assert_non_null(e);
-        print_message("stderr: %s", e);
+        print_message("stderr: %s", e ? e : "(none)");
         assert_non_null(strstr(e, "grouped convolution"));
         assert_non_null(strstr(e, "bad_grouped.onnx"));
         assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1); /* one line */
