@@ -25,10 +25,12 @@
  * --table mvsr|others|standins` (e.g. MVSR_13 68,157 params, 7.615
  * GFLOPs; ABPN_0 7.137 = 7.1371 G in --layers ABPN).
  */
-static const struct {
+typedef struct ref_row {
     const char *name;
     long long params, macs, flops;
-} ref[] = {
+} ref_row;
+
+static const ref_row ref[] = {
     {"MVSR_13", 68157, 3771475200LL, 7614662454LL},
     {"MVSR_13_1", 62541, 3442464000LL, 6962169654LL},
     {"MVSR_13_2", 37517, 2013062400LL, 4090464054LL},
@@ -82,10 +84,7 @@ static const struct {
  *      for s in 4,2,3: N=3*s*s; w=27*C+m*9*C*C+9*C*N+i*3*N; b=C+m*C+N+i*N
  *       print(w+b, w*px, 2*w*px+b*px+i*N*px)'
  */
-static const struct {
-    const char *name;
-    long long params, macs, flops;
-} qsr_ref[] = {
+static const ref_row qsr_ref[] = {
     {"QuickSRNet_S", 33264, 1907712000LL, 3823718400LL},
     {"QuickSRNet_S_x2", 22860, 1310515200LL, 2627251200LL},
     {"QuickSRNet_S_x3", 27195, 1559347200LL, 3125779200LL},
@@ -98,6 +97,32 @@ static const struct {
 };
 #define N_QSR (int)(sizeof(qsr_ref) / sizeof(qsr_ref[0]))
 
+/* Count zoo entry @p e at 180x320 and compare with its row of @p tab (n rows,
+ * from @p src); returns the counts for further checks. */
+static vsr_models_counts check_row(const vsr_models_entry *e, const ref_row *tab, int n,
+                                   const char *src)
+{
+    int k = 0;
+    while (k < n && strcmp(tab[k].name, e->name))
+        k++;
+    if (k == n)
+        fail_msg("%s: no %s reference row", e->name, src);
+    vsr_models_counts c;
+    vsr_error err = {0};
+    if (vsr_models_count(&e->hp, 180, 320, VSR_PREC_FP32, &c, &err))
+        fail_msg("%s: %s", e->name, err.msg);
+    if (c.params_log != tab[k].params || c.macs != tab[k].macs || c.flops_log != tab[k].flops)
+        print_message("%s: params %lld macs %lld flops %lld; %s %lld %lld %lld\n", e->name,
+                      (long long)c.params_log, (long long)c.macs, (long long)c.flops_log, src,
+                      tab[k].params, tab[k].macs, tab[k].flops);
+    assert_int_equal(c.params_log, tab[k].params);
+    assert_int_equal(c.macs, tab[k].macs);
+    assert_int_equal(c.flops_log, tab[k].flops);
+    assert_int_equal(c.h, 180);
+    assert_int_equal(c.w, 320);
+    return c;
+}
+
 static void test_log_counts_equal_count_py(void **state)
 {
     (void)state;
@@ -108,25 +133,7 @@ static void test_log_counts_equal_count_py(void **state)
         if (f != VSR_MODELS_MVSR && f != VSR_MODELS_ABPN && f != VSR_MODELS_SWRN &&
             f != VSR_MODELS_ELSR)
             continue;
-        int k = 0;
-        while (k < N_REF && strcmp(ref[k].name, e->name))
-            k++;
-        if (k == N_REF)
-            fail_msg("%s: no count.py reference row", e->name);
-        vsr_models_counts c;
-        vsr_error err = {0};
-        if (vsr_models_count(&e->hp, 180, 320, VSR_PREC_FP32, &c, &err))
-            fail_msg("%s: %s", e->name, err.msg);
-        if (c.params_log != ref[k].params || c.macs != ref[k].macs ||
-            c.flops_log != ref[k].flops)
-            print_message("%s: params %lld macs %lld flops %lld; count.py %lld %lld %lld\n",
-                          e->name, (long long)c.params_log, (long long)c.macs,
-                          (long long)c.flops_log, ref[k].params, ref[k].macs, ref[k].flops);
-        assert_int_equal(c.params_log, ref[k].params);
-        assert_int_equal(c.macs, ref[k].macs);
-        assert_int_equal(c.flops_log, ref[k].flops);
-        assert_int_equal(c.h, 180);
-        assert_int_equal(c.w, 320);
+        check_row(e, ref, N_REF, "count.py");
         checked++;
     }
     assert_int_equal(checked, N_REF); /* every reference row is a zoo model */
@@ -171,24 +178,7 @@ static void test_quicksrnet_counts(void **state)
         const vsr_models_entry *e = vsr_models_zoo_get(i);
         if (e->hp.family != VSR_MODELS_QUICKSRNET)
             continue;
-        int k = 0;
-        while (k < N_QSR && strcmp(qsr_ref[k].name, e->name))
-            k++;
-        if (k == N_QSR)
-            fail_msg("%s: no QuickSRNet reference row", e->name);
-        vsr_models_counts c;
-        vsr_error err = {0};
-        if (vsr_models_count(&e->hp, 180, 320, VSR_PREC_FP32, &c, &err))
-            fail_msg("%s: %s", e->name, err.msg);
-        if (c.params_log != qsr_ref[k].params || c.macs != qsr_ref[k].macs ||
-            c.flops_log != qsr_ref[k].flops)
-            print_message("%s: params %lld macs %lld flops %lld; spec %lld %lld %lld\n",
-                          e->name, (long long)c.params_log, (long long)c.macs,
-                          (long long)c.flops_log, qsr_ref[k].params, qsr_ref[k].macs,
-                          qsr_ref[k].flops);
-        assert_int_equal(c.params_log, qsr_ref[k].params);
-        assert_int_equal(c.macs, qsr_ref[k].macs);
-        assert_int_equal(c.flops_log, qsr_ref[k].flops);
+        vsr_models_counts c = check_row(e, qsr_ref, N_QSR, "MODEL_SPECS.md 2.4");
         const int C = e->hp.channels, m = e->hp.blocks, N = 3 * e->hp.scale * e->hp.scale;
         const int ito = e->hp.ito;
         assert_int_equal(c.conv_activations, (long long)(C * (m + 1) + N + ito * N) * 57600);
