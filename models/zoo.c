@@ -45,7 +45,9 @@
     }
 
 /* QuickSRNet (docs/MODEL_SPECS.md 2.4) variant SZ (S, M, L) at scale S_, C channels,
- * M_ intermediate convs, ITO anchor; the zoo's x4 entries carry the bare name. */
+ * M_ intermediate convs; ITO is "" (S, M) or QSR_ITO (L: the 1x1 anchor conv),
+ * and .ito is 1 exactly when that string is non-empty. The x4 entries carry
+ * the bare name, x2 / x3 a _x2 / _x3 suffix (as ABPN_x3). */
 #define QSR(NAME, SZ, S_, C, M_, ITO)                                                          \
     {                                                                                          \
         .name = NAME,                                                                          \
@@ -57,8 +59,9 @@
                .blocks = M_,                                                                   \
                .ito = (sizeof(ITO) > 1)},                                                      \
         .temporal = VSR_MODELS_T_SINGLE, .in_channels = 3,                                     \
-        .weights_hint = "none are committed; train them with vsrbench train, or import "       \
-                        "AIMET weights rescaled to 0..255 (docs/MODEL_SPECS.md 2.4)"           \
+        .weights_hint = "none are committed and there is no QuickSRNet training config yet; "  \
+                        "train them with vsrbench train, or import AIMET weights rescaled "    \
+                        "to 0..255 and permuted CRD -> DCR (docs/MODEL_SPECS.md 2.4)"          \
     }
 #define QSR_ITO ", 1x1 anchor"
 
