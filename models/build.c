@@ -52,6 +52,9 @@ int vsr_models_build(const vsr_models_hparams *hp, const char *name, int h, int 
     case VSR_MODELS_MOBILERRN:
         rc = vsr_models_build_mobilerrn(g, hp, h, w, err);
         break;
+    case VSR_MODELS_QUICKSRNET:
+        rc = vsr_models_build_quicksrnet(g, hp, h, w, err);
+        break;
     case VSR_MODELS_MVSR: {
         const vsr_models_mvsr_hp *m = &hp->mvsr;
         rc = set_meta_int(g, "F", m->F, err);

@@ -44,6 +44,27 @@
         .weights_hint = "cost-matched stand-in for benchmarking load; no weights exist"        \
     }
 
+/* QuickSRNet (docs/MODEL_SPECS.md 2.4) variant SZ (S, M, L) at scale S_, C channels,
+ * M_ intermediate convs; ITO is "" (S, M) or QSR_ITO (L: the 1x1 anchor conv),
+ * and .ito is 1 exactly when that string is non-empty. The x4 entries carry
+ * the bare name, x2 / x3 a _x2 / _x3 suffix (as ABPN_x3). */
+#define QSR(NAME, SZ, S_, C, M_, ITO)                                                          \
+    {                                                                                          \
+        .name = NAME,                                                                          \
+        .desc = "QuickSRNet-" SZ " x" #S_ ": C=" #C ", " #M_ " intermediate convs" ITO         \
+                ", hardtanh(0,1), 0..255 folded (AIMET QuickSRNetBase)",                       \
+        .hp = {.family = VSR_MODELS_QUICKSRNET,                                                \
+               .scale = S_,                                                                    \
+               .channels = C,                                                                  \
+               .blocks = M_,                                                                   \
+               .ito = (sizeof(ITO) > 1)},                                                      \
+        .temporal = VSR_MODELS_T_SINGLE, .in_channels = 3,                                     \
+        .weights_hint = "none are committed and there is no QuickSRNet training config yet; "  \
+                        "train them with vsrbench train, or import AIMET weights rescaled "    \
+                        "to 0..255 and permuted CRD -> DCR (docs/MODEL_SPECS.md 2.4)"          \
+    }
+#define QSR_ITO ", 1x1 anchor"
+
 #define PFE17 .pfe_n = 1, .pfe_k = {17}, .pfe_dil = {1}
 #define PFE3 .pfe_n = 1, .pfe_k = {3}, .pfe_dil = {1}
 #define PPA55 .ppa_n = 2, .ppa_k = {5, 5}, .ppa_dil = {1, 3}
@@ -124,6 +145,15 @@ static const vsr_models_entry zoo[] = {
      .state_channels = 64,
      .weights_hint = "import: vsrbench models --import MobileRRN_64 --tflite "
                      "../shared/data/weights/mobilerrn/rrn_64.tflite -o FILE"},
+    QSR("QuickSRNet_S", "S", 4, 32, 2, ""),
+    QSR("QuickSRNet_M", "M", 4, 32, 5, ""),
+    QSR("QuickSRNet_L", "L", 4, 64, 11, QSR_ITO),
+    QSR("QuickSRNet_S_x2", "S", 2, 32, 2, ""),
+    QSR("QuickSRNet_M_x2", "M", 2, 32, 5, ""),
+    QSR("QuickSRNet_L_x2", "L", 2, 64, 11, QSR_ITO),
+    QSR("QuickSRNet_S_x3", "S", 3, 32, 2, ""),
+    QSR("QuickSRNet_M_x3", "M", 3, 32, 5, ""),
+    QSR("QuickSRNet_L_x3", "L", 3, 64, 11, QSR_ITO),
     MVW("MVSR_13", "FANI: F16 B4 r1/2 PFE 5x5+5x5d3 PPA 3x3 fc AFA BSConv", .B = 4),
     MV("MVSR_13_1", "tail=BSConv", .tail_bsconv = 1),
     MVW("MVSR_13_2", "r=1/4 (d=4)", .ratio_num = 1, .ratio_den = 4),
@@ -220,6 +250,8 @@ const char *vsr_models_family_name(enum vsr_models_family f)
         return "MobileRRN";
     case VSR_MODELS_MVSR:
         return "MVSR";
+    case VSR_MODELS_QUICKSRNET:
+        return "QuickSRNet";
     }
     return "unknown";
 }
@@ -265,6 +297,14 @@ int vsr_models_hparams_check(const vsr_models_hparams *hp, vsr_error *err)
     case VSR_MODELS_ELSR:
         if (hp->channels < 1 || hp->channels > 1024)
             return vsr_error_set(err, -EINVAL, "channels %d: must be 1..1024", hp->channels);
+        return 0;
+    case VSR_MODELS_QUICKSRNET:
+        if (hp->channels < 1 || hp->channels > 1024)
+            return vsr_error_set(err, -EINVAL, "channels %d: must be 1..1024", hp->channels);
+        if (hp->blocks < 0 || hp->blocks > 64)
+            return vsr_error_set(err, -EINVAL, "blocks %d: must be 0..64", hp->blocks);
+        if (hp->ito != 0 && hp->ito != 1)
+            return vsr_error_set(err, -EINVAL, "ito %d: must be 0 or 1", hp->ito);
         return 0;
     case VSR_MODELS_MVSR:
         break;

@@ -1,8 +1,8 @@
 /**
  * @file models.h
  * @brief The model zoo: registry of the mobile x4 VSR candidates (bicubic,
- *        SWRN, ABPN, ELSR, MobileRRN, the MVSR/FANI family and its
- *        stand-ins), their hyperparameters and temporal interfaces, and
+ *        SWRN, ABPN, ELSR, MobileRRN, QuickSRNet, the MVSR/FANI family
+ *        and its stand-ins), their hyperparameters and temporal interfaces, and
  *        importers for weights trained elsewhere (.npy folders, TFLite).
  *
  * Architectures follow docs/MODEL_SPECS.md; parameter and MAC
@@ -222,6 +222,7 @@ enum vsr_models_family {
     VSR_MODELS_ELSR,
     VSR_MODELS_MOBILERRN,
     VSR_MODELS_MVSR,
+    VSR_MODELS_QUICKSRNET,
 };
 
 /** How a model is fed in time (docs/MODEL_SPECS.md section 5). */
@@ -267,9 +268,11 @@ typedef struct vsr_models_mvsr_hp {
 /** Hyperparameters of any zoo architecture. */
 typedef struct vsr_models_hparams {
     enum vsr_models_family family;
-    int scale;               /**< upscaling factor (4, or 3 for the public ABPN) */
-    int channels;            /**< SWRN base / ABPN C / ELSR width / MobileRRN base */
-    int blocks;              /**< SWRN blocks per trunk / ABPN body convs / RRN res blocks */
+    int scale;    /**< upscaling factor (4, or 3 for the public ABPN) */
+    int channels; /**< SWRN base / ABPN C / ELSR width / MobileRRN base / QuickSRNet C */
+    int blocks;   /**< SWRN blocks per trunk / ABPN body convs / RRN res blocks /
+                       QuickSRNet intermediate convs m */
+    int ito;      /**< QuickSRNet: 1x1 input-to-output anchor conv (QuickSRNet_L) */
     vsr_models_mvsr_hp mvsr; /**< MVSR only */
 } vsr_models_hparams;
 

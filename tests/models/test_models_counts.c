@@ -1,7 +1,8 @@
 /*
  * vsr_models_count(): the research log's params and FLOPs (docs/MODEL_SPECS.md 0.2)
  * of every SWRN, ABPN, ELSR and MVSR-family zoo model at 180x320 equal
- * count.py's, and the NTIRE ESR figures follow the graph.
+ * count.py's, QuickSRNet's equal docs/MODEL_SPECS.md 2.4, and the NTIRE ESR
+ * figures follow the graph.
  */
 #include <string.h>
 
@@ -24,10 +25,12 @@
  * --table mvsr|others|standins` (e.g. MVSR_13 68,157 params, 7.615
  * GFLOPs; ABPN_0 7.137 = 7.1371 G in --layers ABPN).
  */
-static const struct {
+typedef struct ref_row {
     const char *name;
     long long params, macs, flops;
-} ref[] = {
+} ref_row;
+
+static const ref_row ref[] = {
     {"MVSR_13", 68157, 3771475200LL, 7614662454LL},
     {"MVSR_13_1", 62541, 3442464000LL, 6962169654LL},
     {"MVSR_13_2", 37517, 2013062400LL, 4090464054LL},
@@ -67,6 +70,59 @@ static const struct {
 };
 #define N_REF (int)(sizeof(ref) / sizeof(ref[0]))
 
+/*
+ * QuickSRNet (docs/MODEL_SPECS.md 2.4) is not in count.py. Its params are the
+ * spec's table (x2 / x3 / x4: S 22,860 / 27,195 / 33,264, M 50,604 / 54,939 /
+ * 61,008, L 414,972 / 423,687 / 435,888), which is its formula
+ *   28C + m(9C^2 + C) + 9C*3s^2 + 3s^2 (+ 3*3s^2 + 3s^2 for L's anchor);
+ * MACs = conv weights (params minus the C + mC + 3s^2 (+ 3s^2) biases) x
+ * 57,600 (x4: 1.9077 / 3.5002 / 25.0574 G, the spec's column); FLOPs (log
+ * convention, section 0.2) = 2*MAC + biases x 57,600 + L's anchor Add,
+ * 3s^2 x 57,600; the hardtanh / clip and depth_to_space count 0. Printed by
+ *   python3 -c 'px=57600
+ *     for C,m,i in (32,2,0),(32,5,0),(64,11,1):
+ *      for s in 4,2,3: N=3*s*s; w=27*C+m*9*C*C+9*C*N+i*3*N; b=C+m*C+N+i*N
+ *       print(w+b, w*px, 2*w*px+b*px+i*N*px)'
+ */
+static const ref_row qsr_ref[] = {
+    {"QuickSRNet_S", 33264, 1907712000LL, 3823718400LL},
+    {"QuickSRNet_S_x2", 22860, 1310515200LL, 2627251200LL},
+    {"QuickSRNet_S_x3", 27195, 1559347200LL, 3125779200LL},
+    {"QuickSRNet_M", 61008, 3500236800LL, 7014297600LL},
+    {"QuickSRNet_M_x2", 50604, 2903040000LL, 5817830400LL},
+    {"QuickSRNet_M_x3", 54939, 3151872000LL, 6316358400LL},
+    {"QuickSRNet_L", 435888, 25057382400LL, 50167296000LL},
+    {"QuickSRNet_L_x2", 414972, 23856768000LL, 47759846400LL},
+    {"QuickSRNet_L_x3", 423687, 24357024000LL, 48762950400LL},
+};
+#define N_QSR (int)(sizeof(qsr_ref) / sizeof(qsr_ref[0]))
+
+/* Count zoo entry @p e at 180x320 and compare with its row of @p tab (n rows,
+ * from @p src); returns the counts for further checks. */
+static vsr_models_counts check_row(const vsr_models_entry *e, const ref_row *tab, int n,
+                                   const char *src)
+{
+    int k = 0;
+    while (k < n && strcmp(tab[k].name, e->name))
+        k++;
+    if (k == n)
+        fail_msg("%s: no %s reference row", e->name, src);
+    vsr_models_counts c;
+    vsr_error err = {0};
+    if (vsr_models_count(&e->hp, 180, 320, VSR_PREC_FP32, &c, &err))
+        fail_msg("%s: %s", e->name, err.msg);
+    if (c.params_log != tab[k].params || c.macs != tab[k].macs || c.flops_log != tab[k].flops)
+        print_message("%s: params %lld macs %lld flops %lld; %s %lld %lld %lld\n", e->name,
+                      (long long)c.params_log, (long long)c.macs, (long long)c.flops_log, src,
+                      tab[k].params, tab[k].macs, tab[k].flops);
+    assert_int_equal(c.params_log, tab[k].params);
+    assert_int_equal(c.macs, tab[k].macs);
+    assert_int_equal(c.flops_log, tab[k].flops);
+    assert_int_equal(c.h, 180);
+    assert_int_equal(c.w, 320);
+    return c;
+}
+
 static void test_log_counts_equal_count_py(void **state)
 {
     (void)state;
@@ -77,25 +133,7 @@ static void test_log_counts_equal_count_py(void **state)
         if (f != VSR_MODELS_MVSR && f != VSR_MODELS_ABPN && f != VSR_MODELS_SWRN &&
             f != VSR_MODELS_ELSR)
             continue;
-        int k = 0;
-        while (k < N_REF && strcmp(ref[k].name, e->name))
-            k++;
-        if (k == N_REF)
-            fail_msg("%s: no count.py reference row", e->name);
-        vsr_models_counts c;
-        vsr_error err = {0};
-        if (vsr_models_count(&e->hp, 180, 320, VSR_PREC_FP32, &c, &err))
-            fail_msg("%s: %s", e->name, err.msg);
-        if (c.params_log != ref[k].params || c.macs != ref[k].macs ||
-            c.flops_log != ref[k].flops)
-            print_message("%s: params %lld macs %lld flops %lld; count.py %lld %lld %lld\n",
-                          e->name, (long long)c.params_log, (long long)c.macs,
-                          (long long)c.flops_log, ref[k].params, ref[k].macs, ref[k].flops);
-        assert_int_equal(c.params_log, ref[k].params);
-        assert_int_equal(c.macs, ref[k].macs);
-        assert_int_equal(c.flops_log, ref[k].flops);
-        assert_int_equal(c.h, 180);
-        assert_int_equal(c.w, 320);
+        check_row(e, ref, N_REF, "count.py");
         checked++;
     }
     assert_int_equal(checked, N_REF); /* every reference row is a zoo model */
@@ -129,11 +167,42 @@ static void test_elsr_by_hand(void **state)
         -ENOTSUP);
 }
 
+/* Every QuickSRNet zoo entry (x2, x3, x4) counts as the spec says, and the
+ * zoo holds no other QuickSRNet. conv_activations = (C(m+1) + 3s^2 (+ 3s^2
+ * for L's anchor)) x px; n_conv = m + 2 (+1). */
+static void test_quicksrnet_counts(void **state)
+{
+    (void)state;
+    int seen = 0;
+    for (int i = 0; i < vsr_models_zoo_count(); i++) {
+        const vsr_models_entry *e = vsr_models_zoo_get(i);
+        if (e->hp.family != VSR_MODELS_QUICKSRNET)
+            continue;
+        vsr_models_counts c = check_row(e, qsr_ref, N_QSR, "MODEL_SPECS.md 2.4");
+        const int C = e->hp.channels, m = e->hp.blocks, N = 3 * e->hp.scale * e->hp.scale;
+        const int ito = e->hp.ito;
+        assert_int_equal(c.conv_activations, (long long)(C * (m + 1) + N + ito * N) * 57600);
+        assert_int_equal(c.n_conv, m + 2 + ito);
+        seen++;
+    }
+    assert_int_equal(seen, N_QSR);
+    /* the spec's hyper-parameters: S C32 m2, M C32 m5, L C64 m11 with the anchor */
+    const vsr_models_entry *e = vsr_models_zoo_find("quicksrnet_l");
+    assert_non_null(e);
+    assert_int_equal(e->hp.scale, 4);
+    assert_int_equal(e->hp.channels, 64);
+    assert_int_equal(e->hp.blocks, 11);
+    assert_int_equal(e->hp.ito, 1);
+    assert_int_equal(vsr_models_zoo_find("QuickSRNet_S_x3")->hp.scale, 3);
+    assert_int_equal(vsr_models_zoo_find("QuickSRNet_M_x2")->hp.ito, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_log_counts_equal_count_py),
         cmocka_unit_test(test_elsr_by_hand),
+        cmocka_unit_test(test_quicksrnet_counts),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

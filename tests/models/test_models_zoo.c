@@ -1,8 +1,11 @@
 /*
  * Zoo: registry contents, engine counts equal to count.py for every
- * variant, temporal feeding order on a synthetic clip, refusal without
- * weights.
+ * variant, QuickSRNet's graph semantics on hand-set weights, temporal feeding order on a
+ * synthetic clip, refusal without weights.
  */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -67,6 +70,17 @@ static const struct {
     {"SORT_0", 17685, 17493, 992851200LL},
     {"SORT_2", 45697, 45313, 2580307200LL},
     {"VSR_12", 57917, 57533, 3284870400LL},
+    /* docs/MODEL_SPECS.md 2.4 (not in count.py): the spec's params; MACs =
+     * (params - biases) * 57,600, see test_models_counts.c */
+    {"QuickSRNet_S", 33264, 33264, 1907712000LL},
+    {"QuickSRNet_M", 61008, 61008, 3500236800LL},
+    {"QuickSRNet_L", 435888, 435888, 25057382400LL},
+    {"QuickSRNet_S_x2", 22860, 22860, 1310515200LL},
+    {"QuickSRNet_M_x2", 50604, 50604, 2903040000LL},
+    {"QuickSRNet_L_x2", 414972, 414972, 23856768000LL},
+    {"QuickSRNet_S_x3", 27195, 27195, 1559347200LL},
+    {"QuickSRNet_M_x3", 54939, 54939, 3151872000LL},
+    {"QuickSRNet_L_x3", 423687, 423687, 24357024000LL},
 };
 #define N_EXPECTED (int)(sizeof(expected) / sizeof(expected[0]))
 
@@ -319,12 +333,111 @@ static void test_refuse_without_weights(void **state)
     vsr_graph_free(&g);
 }
 
+/* ---- QuickSRNet graph semantics ---------------------------------------- */
+
+static void set_w(vsr_graph *g, const char *name, const float *d, size_t n)
+{
+    vsr_error err = {0};
+    if (vsr_graph_set_weight(g, name, d, n, &err))
+        fail_msg("%s: %s", name, err.msg);
+}
+
+/* Run QuickSRNet_<v>_x2 on a 3x4 frame whose values leave 0..255 on both
+ * sides, with hand-set weights in the spec's 0..255 folded form
+ * (docs/MODEL_SPECS.md 2.4): the conv path is half the identity
+ * initialisation (every 3x3 conv passes channel i < 3 through its centre
+ * tap, conv_first scaled by 1/255, conv_last mapping channel c to the DCR
+ * outputs o with o % 3 == c with weight 255/2, biases 0), so it gives
+ * 0.5 * 255 * hardtanh(x / 255) = 0.5 * clip(x, 0, 255) at the nearest LR
+ * pixel, which shows both the intermediate hardtanh(0, 1) and the DCR order.
+ * L adds its anchor, set to half its nearest-repetition init, so
+ * sr = clip(0.5 * clip(x, 0, 255) + 0.5 * x, 0, 255). */
+static void run_quicksrnet_x2(const char *name)
+{
+    const vsr_models_entry *e = vsr_models_zoo_find(name);
+    assert_non_null(e);
+    const int h = 3, w = 4, s = 2, C = e->hp.channels, N = 3 * s * s;
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    if (vsr_models_build(&e->hp, e->name, h, w, &g, &err))
+        fail_msg("%s: %s", name, err.msg);
+    float *wt = calloc((size_t)9 * C * C, sizeof(float));
+    float *zero = calloc((size_t)9 * C * C, sizeof(float));
+    assert_non_null(wt);
+    assert_non_null(zero);
+    /* HWIO: index ((u*3 + v)*Cin + i)*Cout + o; centre tap u = v = 1 */
+    for (int i = 0; i < 3; i++)
+        wt[(4 * 3 + i) * C + i] = 1.0f / 255.0f;
+    set_w(g, "conv_first.weight", wt, (size_t)27 * C);
+    set_w(g, "conv_first.bias", zero, (size_t)C);
+    memset(wt, 0, (size_t)9 * C * C * sizeof(float));
+    for (int i = 0; i < 3; i++)
+        wt[(4 * C + i) * C + i] = 1.0f;
+    char n[64];
+    for (int b = 0; b < e->hp.blocks; b++) {
+        snprintf(n, sizeof(n), "conv_body_%d.weight", b);
+        set_w(g, n, wt, (size_t)9 * C * C);
+        snprintf(n, sizeof(n), "conv_body_%d.bias", b);
+        set_w(g, n, zero, (size_t)C);
+    }
+    memset(wt, 0, (size_t)9 * C * C * sizeof(float));
+    for (int o = 0; o < N; o++)
+        wt[(4 * C + o % 3) * N + o] = 127.5f;
+    set_w(g, "conv_last.weight", wt, (size_t)9 * C * N);
+    set_w(g, "conv_last.bias", zero, (size_t)N);
+    if (e->hp.ito) {
+        memset(wt, 0, (size_t)3 * N * sizeof(float));
+        for (int o = 0; o < N; o++)
+            wt[(o % 3) * N + o] = 0.5f; /* 1x1 HWIO: i*Cout + o */
+        set_w(g, "anchor.weight", wt, (size_t)3 * N);
+        set_w(g, "anchor.bias", zero, (size_t)N);
+    }
+    float in[3 * 4 * 3];
+    for (int i = 0; i < h * w * 3; i++)
+        in[i] = -40.0f + 9.5f * (float)i; /* -40 .. 292.5 */
+    vsr_engine *en = NULL;
+    if (vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &en, &err) ||
+        vsr_engine_set_input(en, 0, in, h, w, 3, &err) || vsr_engine_run(en, &err))
+        fail_msg("%s: %s", name, err.msg);
+    int oh, ow, oc;
+    assert_int_equal(vsr_engine_output_shape(en, 0, &oh, &ow, &oc), 0);
+    assert_int_equal(oh, h * s);
+    assert_int_equal(ow, w * s);
+    assert_int_equal(oc, 3);
+    float out[6 * 8 * 3];
+    assert_int_equal(vsr_engine_get_output(en, 0, out, sizeof(out) / sizeof(out[0]), &err), 0);
+    for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++)
+            for (int c = 0; c < 3; c++) {
+                float lr = in[((y / s) * w + x / s) * 3 + c];
+                float v = 0.5f * fminf(fmaxf(lr, 0.0f), 255.0f);
+                if (e->hp.ito)
+                    v = fminf(fmaxf(v + 0.5f * lr, 0.0f), 255.0f);
+                float got = out[(y * ow + x) * 3 + c];
+                if (fabsf(got - v) > 1e-3f)
+                    fail_msg("%s: sr[%d,%d,%d] = %g, want %g", name, y, x, c, got, v);
+            }
+    vsr_engine_free(&en);
+    vsr_graph_free(&g);
+    free(wt);
+    free(zero);
+}
+
+static void test_quicksrnet_graph(void **state)
+{
+    (void)state;
+    run_quicksrnet_x2("QuickSRNet_S_x2");
+    run_quicksrnet_x2("QuickSRNet_M_x2");
+    run_quicksrnet_x2("QuickSRNet_L_x2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_registry),          cmocka_unit_test(test_counts_equal_count_py),
-        cmocka_unit_test(test_custom_variant),    cmocka_unit_test(test_feeding_order),
-        cmocka_unit_test(test_streaming_latency), cmocka_unit_test(test_refuse_without_weights),
+        cmocka_unit_test(test_quicksrnet_graph),       cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_counts_equal_count_py),  cmocka_unit_test(test_custom_variant),
+        cmocka_unit_test(test_feeding_order),          cmocka_unit_test(test_streaming_latency),
+        cmocka_unit_test(test_refuse_without_weights),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
