@@ -131,7 +131,8 @@ int vsr_report_table_research(const vsr_report_row *rows, size_t n, vsr_report_t
     }
     rc = finish_table(
         out, rc,
-        "The research log's conventions (docs/MODEL_SPECS.md 0.2): Params = Keras count_params() "
+        "The research log's conventions (docs/MODEL_SPECS.md 0.2): Params = Keras "
+        "count_params() "
         "(BatchNorm counted as 4C, not folded; ELSR's shared PReLU slope not counted). "
         "FLOPs = 2 x MACs + 1 per bias-add and per Add/Mul output element + 5 per softmax "
         "element, per LR frame at 180x320 whatever the dataset's size (count.py's "

@@ -881,8 +881,8 @@ int vsr_shard_parse(const char *text, int *k, int *n, vsr_error *err);
  * (its run count for round-robin). Returns 1 (balanced by cost), 0
  * (round-robin), -EINVAL (n_shards out of range) or -ENOMEM.
  */
-int vsr_shard_assign(const double *cost, int n_runs, int n_shards, int *shard_of,
-                     double *load, vsr_error *err);
+int vsr_shard_assign(const double *cost, int n_runs, int n_shards, int *shard_of, double *load,
+                     vsr_error *err);
 
 /**
  * Record in the run log that this process (gethostname(), getpid()) works on

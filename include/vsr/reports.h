@@ -66,10 +66,10 @@ typedef struct vsr_report_row {
     double conv_activations; /**< elements written by convs at 256x256 (NTIRE ESR) */
     double n_conv;           /**< number of convs */
     double peak_bytes;       /**< activation arena peak at 256x256, the run's precision */
-    int frames;            /**< frames per clip the run was limited to (the dataset's
-                                `frames:`), 0 = all or unknown */
-    char status[12];       /**< runs.status: "ok" for the rows of vsr_report_db_rows() */
-    char error[200];       /**< runs.error of a failed or skipped run, else "" */
+    int frames;              /**< frames per clip the run was limited to (the dataset's
+                                  `frames:`), 0 = all or unknown */
+    char status[12];         /**< runs.status: "ok" for the rows of vsr_report_db_rows() */
+    char error[200];         /**< runs.error of a failed or skipped run, else "" */
 } vsr_report_row;
 
 /** Set every number of @p row to "missing" and every string to "". */
