@@ -533,20 +533,28 @@ static void FN(fwd_resize_bilinear)(const FN(ctx) * cx)
         }
 }
 
+/* Mean and 1/sqrt(variance + eps) of one pixel's @p C channels (layer norm). */
+static void FN(ln_stats)(const T *x, int C, T eps, T *mu_out, T *inv_out)
+{
+    T mu = 0, var = 0;
+    for (int k = 0; k < C; k++)
+        mu += x[k];
+    mu /= (T)C;
+    for (int k = 0; k < C; k++)
+        var += (x[k] - mu) * (x[k] - mu);
+    var /= (T)C;
+    *mu_out = mu;
+    *inv_out = (T)1 / REAL_SQRT(var + eps);
+}
+
 static void FN(fwd_layer_norm)(const FN(ctx) * cx)
 {
     const T *gm = FN(wp)(cx->n, cx->nd, 0), *bt = FN(wp)(cx->n, cx->nd, 1);
     size_t P = (size_t)cx->so[0] * cx->so[1];
     for (size_t p = 0; p < P; p++) {
         const T *x = cx->a + p * cx->C;
-        T mu = 0, var = 0;
-        for (int k = 0; k < cx->C; k++)
-            mu += x[k];
-        mu /= (T)cx->C;
-        for (int k = 0; k < cx->C; k++)
-            var += (x[k] - mu) * (x[k] - mu);
-        var /= (T)cx->C;
-        T inv = (T)1 / REAL_SQRT(var + (T)cx->nd->f0);
+        T mu, inv;
+        FN(ln_stats)(x, cx->C, (T)cx->nd->f0, &mu, &inv);
         for (int k = 0; k < cx->C; k++)
             cx->y[p * cx->C + k] = gm[k] * (x[k] - mu) * inv + bt[k];
     }
@@ -777,14 +785,8 @@ static void FN(bwd_layer_norm)(const FN(ctx) * cx)
     size_t P = (size_t)cx->so[0] * cx->so[1];
     for (size_t p = 0; p < P; p++) {
         const T *x = cx->a + p * cx->C, *g = cx->dy + p * cx->C;
-        T mu = 0, var = 0;
-        for (int k = 0; k < cx->C; k++)
-            mu += x[k];
-        mu /= (T)cx->C;
-        for (int k = 0; k < cx->C; k++)
-            var += (x[k] - mu) * (x[k] - mu);
-        var /= (T)cx->C;
-        T inv = (T)1 / REAL_SQRT(var + (T)cx->nd->f0);
+        T mu, inv;
+        FN(ln_stats)(x, cx->C, (T)cx->nd->f0, &mu, &inv);
         T m1 = 0, m2 = 0;
         for (int k = 0; k < cx->C; k++) {
             T xh = (x[k] - mu) * inv, dxh = g[k] * gm[k];
