@@ -2,7 +2,7 @@
  * Real-model checks on ../shared/data (skipped with a message when absent):
  *  - imported SWRN (.npy + name map) on Vid4 BI x4 beats bicubic in Y-PSNR
  *    on every clip (first 3 frames, a 256x192 crop, to stay fast under ASan;
- *    full clips: bench/bench_models_quality.c, numbers in docs/MODELS.md);
+ *    full clips: tools/bench_models_quality.c, numbers in docs/MODELS.md);
  *  - imported ABPN x3 INT8 (QAT .tflite, the file's own quantization) on
  *    Set5 with x3 BI inputs made from HR beats bicubic x3;
  *  - the FP32 ABPN x3 weights (fp32_npy) in FP32, FP16 and INT8 (own
