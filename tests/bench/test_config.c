@@ -10,6 +10,15 @@
 
 #include "testutil.h"
 #include "vsr/bench.h"
+#include "vsr/metrics.h"
+
+/* 1 when @p cfg scores channel @p ch of @p metric. */
+static int ch_on(const vsr_config *cfg, const char *metric, const char *ch)
+{
+    vsr_config_metric m = vsr_config_metric_get(cfg, metric);
+    int i = vsr_metrics_channel_index(vsr_metrics_find(metric), ch);
+    return m.enabled && i >= 0 && (m.channels >> i & 1);
+}
 
 struct tmp {
     char dir[256];
@@ -124,14 +133,14 @@ static void test_good(void **state)
     assert_int_equal(d->frames, 3);
     assert_int_equal(d->line, 6);
     /* psnr on RGB only (test_y_channel false), ssim on both, niqe on */
-    assert_int_equal(cfg->psnr.enabled, 1);
-    assert_int_equal(cfg->psnr.crop_border, 2);
-    assert_int_equal(cfg->psnr.y, 0);
-    assert_int_equal(cfg->psnr.rgb, 1);
-    assert_int_equal(cfg->ssim.y, 1);
-    assert_int_equal(cfg->ssim.rgb, 1);
-    assert_int_equal(cfg->niqe.enabled, 1);
-    assert_int_equal(cfg->niqe.crop_border, 4); /* default = scale */
+    assert_int_equal(vsr_config_metric_get(cfg, "psnr").enabled, 1);
+    assert_int_equal(vsr_config_metric_get(cfg, "psnr").crop_border, 2);
+    assert_int_equal(ch_on(cfg, "psnr", "y"), 0);
+    assert_int_equal(ch_on(cfg, "psnr", "rgb"), 1);
+    assert_int_equal(ch_on(cfg, "ssim", "y"), 1);
+    assert_int_equal(ch_on(cfg, "ssim", "rgb"), 1);
+    assert_int_equal(vsr_config_metric_get(cfg, "niqe").enabled, 1);
+    assert_int_equal(vsr_config_metric_get(cfg, "niqe").crop_border, 4); /* default = scale */
     assert_int_equal(cfg->n_models, 2);
     assert_string_equal(cfg->models[0].type, "bicubic");
     assert_string_equal(cfg->models[0].variant, "base");
@@ -188,9 +197,11 @@ static void test_defaults_and_basicsr_datasets(void **state)
     assert_int_equal(cfg->runs, 1);
     assert_int_equal(cfg->min_runs, 20);
     assert_float_equal(cfg->min_secs, 1.0, 0);
-    assert_int_equal(cfg->psnr.enabled && cfg->psnr.y && !cfg->psnr.rgb, 1);
-    assert_int_equal(cfg->psnr.crop_border, 4);
-    assert_int_equal(cfg->niqe.enabled, 0);
+    assert_int_equal(vsr_config_metric_get(cfg, "psnr").enabled && ch_on(cfg, "psnr", "y") &&
+                         !ch_on(cfg, "psnr", "rgb"),
+                     1);
+    assert_int_equal(vsr_config_metric_get(cfg, "psnr").crop_border, 4);
+    assert_int_equal(vsr_config_metric_get(cfg, "niqe").enabled, 0);
     assert_string_equal(cfg->db, "runs.db");
     vsr_config_free(&cfg);
 }
@@ -385,8 +396,8 @@ static void test_overrides(void **state)
     assert_string_equal(cfg->precisions[1].name, "int8");
     assert_int_equal(cfg->datasets[0].frames, 2);
     assert_string_equal(cfg->db, "other.db");
-    assert_int_equal(cfg->niqe.enabled, 1);
-    assert_int_equal(cfg->niqe.crop_border, 0);
+    assert_int_equal(vsr_config_metric_get(cfg, "niqe").enabled, 1);
+    assert_int_equal(vsr_config_metric_get(cfg, "niqe").crop_border, 0);
     assert_string_equal(cfg->overrides, "timing.warmup=5\nprecisions=[fp32, int8]\n"
                                         "datasets.0.frames=2\noutput.db=other.db\n"
                                         "metrics.niqe={crop_border: 0}");
