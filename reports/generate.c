@@ -433,6 +433,14 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             free(tabs.v[--tabs.n]);
             rc = 0;
         }
+        /* any other metric of the run log, by name (reports/scores.c) */
+        if (!(t = tables_new(&tabs)) ||
+            ((rc = vsr_report_table_scores(o->db, grp, n, t, err)) && rc != -ENODATA))
+            goto fail_mem;
+        if (rc == -ENODATA) {
+            free(tabs.v[--tabs.n]);
+            rc = 0;
+        }
     }
     if (rows.n) {
         vsr_report_table *t = tables_new(&tabs);

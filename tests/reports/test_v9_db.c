@@ -157,10 +157,58 @@ static void test_v9_migrates_losslessly(void **state)
     sqlite3_close(old);
 }
 
+/*
+ * A metric the leaderboard has no column for (a name stored by a metric
+ * added to the registry after v10) shows in the report by its name: mean of
+ * its clip means, on both channel tables when it has one channel.
+ */
+static void test_other_metric_by_name(void **state)
+{
+    struct vsr_cli_tmp *t = *state;
+    char path[400];
+    snprintf(path, sizeof(path), "%s/other.db", t->dir); /* the fixture is per group */
+    load_v9(path);
+    vsr_runlog *log = NULL;
+    vsr_error err = {0};
+    if (vsr_runlog_open(&log, path, &err))
+        fail_msg("%s", err.msg);
+    vsr_runlog_close(&log);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    /* clip means 0.25, 0.5, 0.75 -> 0.5; a y-only score with mean 2 -> 2 (Y table only) */
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
+                     " VALUES (1, 'building_pan', 'zmetric', '', 0.25, 0),"
+                     " (1, 'fruits_pan', 'zmetric', '', 0.5, 0),"
+                     " (1, 'vtest', 'zmetric', '', 0.75, 0),"
+                     " (1, 'vtest', 'ychan', 'y', 2.0, 0)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    char out_dir[400], md[480];
+    snprintf(out_dir, sizeof(out_dir), "%s/rep2", t->dir);
+    const char *args[] = {"report",   "--db", path,         "--out", out_dir,
+                          "--format", "md",   "--no-plots", NULL};
+    assert_int_equal(vsr_test_vsrbench(args, t->out, t->err, NULL), 0);
+    snprintf(md, sizeof(md), "%s/report.md", out_dir);
+    char *got = vsr_test_slurp(md);
+    assert_non_null(got);
+    const char *rgb = strstr(got, "### More metrics: demo (BI), channel RGB");
+    const char *y = strstr(got, "### More metrics: demo (BI), channel Y");
+    assert_non_null(rgb);
+    assert_non_null(y);
+    assert_non_null(strstr(rgb, "| Model | Variant | Precision | zmetric |\n"));
+    assert_non_null(strstr(y, "| Model | Variant | Precision | ychan_y | zmetric |\n"));
+    assert_non_null(strstr(y, "| bicubic | base | fp32 | **2.0000** | **0.5000** |"));
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v9_migrates_losslessly),
+        cmocka_unit_test(test_other_metric_by_name),
     };
     return VSR_RUN_TESTS(tests, vsr_cli_tmp_setup, vsr_cli_tmp_teardown);
 }
