@@ -243,6 +243,33 @@ static void test_threads_auto_and_timing_rule(void **state)
     assert_where(t, msg, 4, "timing.min_secs", "expected seconds in [0, 3600]");
 }
 
+/* metrics: any registered name, its options by the registry; a near miss gets a hint */
+static void test_metric_names(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    const char *head = "name: x\ndatasets: [{name: d, type: demo}]\nmodels: [swrn]\nmetrics:\n";
+    char text[512];
+    snprintf(text, sizeof(text), "%s  psrn: {crop_border: 4}\n", head);
+    const char *msg = load_bad(t, text, NULL, 0, &err);
+    assert_where(t, msg, 5, "metrics.psrn", "unknown metric 'psrn' (did you mean 'psnr'?)");
+    assert_non_null(strstr(msg, "known metrics: psnr, ssim, niqe"));
+    snprintf(text, sizeof(text), "%s  niqe: {crop_bordr: 4}\n", head);
+    msg = load_bad(t, text, NULL, 0, &err);
+    assert_where(t, msg, 5, "metrics.niqe.crop_bordr", "did you mean 'crop_border'?");
+    /* niqe has one channel: no test_y_channel */
+    snprintf(text, sizeof(text), "%s  niqe: {test_y_channel: true}\n", head);
+    msg = load_bad(t, text, NULL, 0, &err);
+    assert_where(t, msg, 5, "metrics.niqe.test_y_channel",
+                 "unknown key (known here: crop_border, type, better)");
+    snprintf(text, sizeof(text), "%s  ssim: {channels: [y, cb]}\n", head);
+    msg = load_bad(t, text, NULL, 0, &err);
+    assert_where(t, msg, 5, "metrics.ssim.channels[1]", "expected one of rgb, y, got 'cb'");
+    snprintf(text, sizeof(text), "%s  psnr: {crop_border: -1}\n", head);
+    msg = load_bad(t, text, NULL, 0, &err);
+    assert_where(t, msg, 5, "metrics.psnr.crop_border", "expected an integer in [0, 1024]");
+}
+
 static void test_unknown_key(void **state)
 {
     struct tmp *t = *state;
@@ -715,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_defaults_and_basicsr_datasets),
         cmocka_unit_test_setup_teardown(test_threads_auto_and_timing_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metric_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_dataset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_yaml_syntax, setup, teardown),
