@@ -60,6 +60,11 @@ static void usage(FILE *out)
             "PSNR of identical frames is +inf: printed \"inf\" (a JSON string in json),\n"
             "excluded from the mean with a warning. Exit status: 0 ok, 1 failure\n"
             "(unreadable or mismatched inputs), 2 usage error.\n");
+    fprintf(out, "\nMetrics (--metrics; name, direction, reference):");
+    for (const vsr_metric *const *m = vsr_metrics_list(); *m; m++)
+        fprintf(out, "%s %s (%s, %s)", m == vsr_metrics_list() ? "" : ",", (*m)->name,
+                (*m)->higher_better ? "higher" : "lower", (*m)->needs_ref ? "GT" : "no GT");
+    fprintf(out, "\n");
 }
 
 static int is_dir(const char *p)

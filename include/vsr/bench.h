@@ -649,10 +649,10 @@ int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db);
  *       degradation: bi         # bi | bd, or a list (an axis)
  *       clips: [calendar, city] # default all
  *       frames: 0               # > 0: first N frames of each clip
- *   metrics:
- *     psnr: {crop_border: 4, test_y_channel: true}   # channels: [y, rgb] too
- *     ssim: {crop_border: 4, test_y_channel: true}
- *     niqe: {crop_border: 4}
+ *   metrics:                    # any metric of the registry by name (vsrbench
+ *     psnr: {crop_border: 4, test_y_channel: true}   #   eval --help lists them), with
+ *     ssim: {crop_border: 4, test_y_channel: true}   #   the options it declares;
+ *     niqe: {crop_border: 4}    #   channels: [y, rgb] too for psnr, ssim
  *   models:                     # zoo names, or mappings:
  *     - bicubic
  *     - {name: MVSR_13_noafa, type: MVSR_13, variant: noafa,
@@ -921,8 +921,8 @@ int vsr_shard_assign(const double *cost, int n_runs, int n_shards, int *shard_of
  * Record in the run log that this process (gethostname(), getpid()) works on
  * sweep @p sweep_id as shard @p shard ("K/N", may be NULL) on cluster node
  * @p node (Slurm's SLURMD_NODENAME, may be NULL), in the table
- * shard_sessions (created when absent; not part of the migrations: a
- * merge-time annotation that readers need not know). vsr_runlog_merge()
+ * shard_sessions (schema v10; a merge-time annotation that readers need not
+ * know). vsr_runlog_merge()
  * joins it to runs by sweep, host and pid for each run's provenance.
  */
 int vsr_runlog_shard_note(vsr_runlog *log, int64_t sweep_id, const char *shard,
@@ -956,7 +956,7 @@ typedef void (*vsr_runlog_merge_note_fn)(void *ctx, const char *line);
  * else a conflict (reported through @p note; OUT's run is kept); any other
  * run or row is a duplicate only when equal in every column. Runs still
  * 'running' or 'pending' are reported, not copied. Each copied run gets a
- * run_provenance row (table created when absent): source file and run id,
+ * run_provenance row (schema v10): source file and run id,
  * shard and node (from the input's shard_sessions) and hostname; a run that
  * came through an earlier merge keeps its original provenance.
  * @p note (may be NULL) gets one line per conflict, unfinished run and
