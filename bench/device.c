@@ -161,7 +161,12 @@ int vsr_device_parse_benchmark_model(const char *text, size_t len, vsr_device_ti
                     return bad_number(line_no, keys[k], err);
                 }
             }
-            cur.count = (long)v[0];
+            if (!isnan(v[0]) && (v[0] > 1e15 || v[0] != floor(v[0]))) {
+                free(rows);
+                return vsr_error_set(err, -EINVAL, "line %d: count=%g is not a whole number",
+                                     line_no, v[0]);
+            }
+            cur.count = isnan(v[0]) ? -1 : (long)v[0];
             cur.min_us = v[1];
             cur.max_us = v[2];
             cur.std_us = v[4];

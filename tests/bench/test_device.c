@@ -122,6 +122,19 @@ static void test_log_errors(void **state)
     expect_log_error("count=5 min=1 max=2 avg=-3 std=0\nInference timings in us: Init: 1, "
                      "First inference: 2, Warmup (avg): 3, Inference (avg): 4\n",
                      "line 1: 'avg=' is not");
+    /* found by fuzz_device_log: a statistics line without count= */
+    expect_log_error("min=1 avg=2 count=2.5\n", "line 1: count=2.5 is not a whole number");
+    vsr_device_timing *r0;
+    int n0;
+    vsr_error e0 = {0};
+    /* "recount=" is not "count=": the statistics line has no count */
+    const char *nocount = "recount=5 avg=2\nInference timings in us: Init: 1, First inference: "
+                          "2, Warmup (avg): 3, Inference (avg): 4\n";
+    assert_int_equal(parse_log(nocount, &r0, &n0, &e0), 0);
+    assert_int_equal(n0, 1);
+    assert_int_equal(r0[0].count, -1);
+    assert_float_equal(r0[0].avg_us, 4, 0);
+    free(r0);
     expect_log_error("Num threads: [lots]\n", "line 1: thread count 'lots' is not 0..4096");
     /* a summary truncated in its own file: the length bound is in the text,
      * not in a NUL terminator */
