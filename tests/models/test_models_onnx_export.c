@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -151,6 +152,112 @@ static void test_swrn(void **state)
     round_trip("SWRN");
 }
 
+/* Write @p n floats to @p path (raw, host order = little-endian on x86). */
+static void write_f32(const char *path, const float *v, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(v, sizeof(float), n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Export @p name and run the file in ONNX Runtime (scripts/ort_run.cjs, npm
+ * onnxruntime-node), the independent reader: its outputs must be within
+ * 1e-3 of vsrbench's FP32 (pixel scale 0..255; the two sum each conv in
+ * different orders). */
+static void ort_check(const char *name)
+{
+    const char *src = getenv("VSR_SOURCE_DIR");
+    assert_non_null(src);
+    if (system("node --version >/dev/null 2>&1") != 0)
+        VSR_SKIP(
+            "node is not installed (scripts/deps.sh installs nodejs and onnxruntime-node)");
+    const vsr_models_entry *ze = vsr_models_zoo_find(name);
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    char path[512], cmd[4096], outp[512];
+    snprintf(path, sizeof(path), "%s/%s_ort.onnx", tmpdir, name);
+    snprintf(outp, sizeof(outp), "%s/%s_ort.out.f32", tmpdir, name);
+    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
+        vsr_models_random_weights(g, 7, &err) || vsr_models_export_onnx(g, H, W, path, &err))
+        fail_msg("%s: %s", name, err.msg);
+    /* the inputs run() feeds (seed 11), written NCHW for ORT */
+    int len = snprintf(cmd, sizeof(cmd), "node '%s/scripts/ort_run.cjs' '%s' '%s' 1 0", src,
+                       path, outp);
+    rng = 11;
+    for (int i = 0; i < vsr_graph_input_count(g); i++) {
+        const char *nm;
+        int h, w, c, t;
+        assert_int_equal(vsr_graph_input_info(g, i, &nm, &h, &w, &c, &t), 0);
+        size_t n = (size_t)H * W * c;
+        float *hwc = malloc(n * sizeof(float)), *chw = malloc(n * sizeof(float));
+        assert_true(hwc && chw);
+        for (size_t k = 0; k < n; k++)
+            hwc[k] = 255.f * urand();
+        for (int ch = 0; ch < c; ch++)
+            for (int p = 0; p < H * W; p++)
+                chw[(size_t)ch * H * W + p] = hwc[(size_t)p * c + ch];
+        char ip[600];
+        snprintf(ip, sizeof(ip), "%s/%s_ort.in%d.f32", tmpdir, name, i);
+        write_f32(ip, chw, n);
+        len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, " '%s:1x%dx%dx%d'", ip, c, H, W);
+        free(hwc);
+        free(chw);
+    }
+    int rc = system(cmd);
+    if (WIFEXITED(rc) && WEXITSTATUS(rc) == 3)
+        VSR_SKIP("npm onnxruntime-node is not installed (scripts/deps.sh installs it)");
+    assert_int_equal(rc, 0);
+    size_t n;
+    float *ref = run(g, 11, &n);
+    float *ort = malloc(n * sizeof(float));
+    assert_non_null(ort);
+    FILE *f = fopen(outp, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(ort, sizeof(float), n, f), n);
+    assert_int_equal(fgetc(f), EOF); /* and nothing more */
+    fclose(f);
+    /* ORT wrote NCHW per output; vsrbench's are HWC, concatenated */
+    float maxd = 0, maxv = 0;
+    size_t off = 0;
+    for (int i = 0; i < vsr_graph_output_count(g); i++) {
+        const char *nm;
+        int t, oh, ow, oc;
+        assert_int_equal(vsr_graph_output_info(g, i, &nm, &t), 0);
+        vsr_layer_info li;
+        assert_int_equal(vsr_graph_layer_info(g, t, H, W, &li, &err), 0);
+        oh = li.h, ow = li.w, oc = li.c;
+        for (int ch = 0; ch < oc; ch++)
+            for (int p = 0; p < oh * ow; p++) {
+                float a = ref[off + (size_t)p * oc + ch],
+                      b = ort[off + (size_t)ch * oh * ow + p];
+                maxd = fmaxf(maxd, fabsf(a - b));
+                maxv = fmaxf(maxv, fabsf(a));
+            }
+        off += (size_t)oh * ow * oc;
+    }
+    assert_int_equal(off, n);
+    print_message("%s in ONNX Runtime: max |ORT - vsrbench| = %g (max |out| %g)\n", name,
+                  (double)maxd, (double)maxv);
+    assert_true(maxv > 0.01f);
+    assert_true(maxd <= 1e-3f);
+    free(ref);
+    free(ort);
+    vsr_graph_free(&g);
+}
+
+static void test_ort_abpn(void **state)
+{
+    (void)state;
+    ort_check("ABPN");
+}
+
+static void test_ort_swrn(void **state)
+{
+    (void)state;
+    ort_check("SWRN");
+}
+
 /* An op without an ONNX form is refused with the node named, and no file. */
 static void test_unsupported_op(void **state)
 {
@@ -185,7 +292,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_abpn),           cmocka_unit_test(test_elsr),
         cmocka_unit_test(test_quicksrnet),     cmocka_unit_test(test_swrn),
-        cmocka_unit_test(test_unsupported_op),
+        cmocka_unit_test(test_unsupported_op), cmocka_unit_test(test_ort_abpn),
+        cmocka_unit_test(test_ort_swrn),
     };
     return VSR_RUN_TESTS(tests, setup, teardown);
 }
