@@ -493,6 +493,21 @@ int vsr_models_export_onnx(const struct vsr_graph *g, int h, int w, const char *
                            vsr_error *err);
 
 /**
+ * Write engine graph @p g with its weights to @p path as a TFLite model
+ * (schema 3, FP32, batch 1, NHWC, input @p h x @p w fixed; the file appears
+ * complete or not at all), built with the project's own flatbuffer writer
+ * (models/flatbuf.c). Builtin ops only: CONV_2D and DEPTHWISE_CONV_2D (SAME
+ * padding; ReLU / ReLU6 fused, other activations as their own op),
+ * RELU, RELU6, LEAKY_RELU, LOGISTIC, PRELU, MAXIMUM / MINIMUM (clips), ADD,
+ * MUL, CONCATENATION, STRIDED_SLICE (channels), DEPTH_TO_SPACE,
+ * RESIZE_BILINEAR (half-pixel) and RESIZE_NEAREST_NEIGHBOR. Several inputs
+ * and outputs (a frame window, a hidden state) keep their order. Any other
+ * op is -ENOTSUP naming the node. vsr_models_import_tflite() reads it back.
+ */
+int vsr_models_export_tflite(const struct vsr_graph *g, int h, int w, const char *path,
+                             vsr_error *err);
+
+/**
  * Copy every weight of @p src into @p dst by position: the i-th weight of
  * src goes to the i-th weight of dst, which must have the same role suffix
  * (".weight", ".bias", ...) and element count. Used to move weights from an

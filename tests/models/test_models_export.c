@@ -1,10 +1,12 @@
 /*
- * ONNX export (issue 18): zoo graphs with seeded random weights are written
- * with vsr_models_export_onnx(), read back by vsrbench's own importer and
+ * ONNX and TFLite export (issue 18): zoo graphs with seeded random weights
+ * are written with vsr_models_export_onnx() / vsr_models_export_tflite(),
+ * read back by vsrbench's own importers (each written from its format's
+ * public specification before the exporters existed) and
  * run in FP32 beside the original on the same random inputs. The round trip
- * must be bit-exact: the importer, written from the ONNX operator
- * specification before the exporter existed, maps each exported node back
- * to the same engine op, so the same floats come out.
+ * must be bit-exact: each exported node maps back to the same engine op,
+ * so the same floats come out. ONNX Runtime (npm onnxruntime-node) is the
+ * independent runtime for the ONNX files.
  */
 #include <errno.h>
 #include <math.h>
@@ -85,23 +87,40 @@ static float *run(const vsr_graph *g, uint64_t seed, size_t *n_out)
     return out;
 }
 
-/* Export zoo model @p name, import it back, run both, compare bit for bit. */
-static void round_trip(const char *name)
+enum fmt { ONNX, TFLITE };
+
+/* Export zoo model @p name in format @p f, import it back, run both, compare
+ * bit for bit. */
+static void round_trip(const char *name, enum fmt f)
 {
     const vsr_models_entry *ze = vsr_models_zoo_find(name);
     assert_non_null(ze);
     vsr_graph *g = NULL, *back = NULL;
-    vsr_models_onnx *m = NULL;
     vsr_error err = {0};
     char path[512];
-    snprintf(path, sizeof(path), "%s/%s.onnx", tmpdir, name);
+    snprintf(path, sizeof(path), "%s/%s.%s", tmpdir, name, f == ONNX ? "onnx" : "tflite");
     if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err) || vsr_models_export_onnx(g, H, W, path, &err))
+        vsr_models_random_weights(g, 7, &err))
         fail_msg("%s: %s", name, err.msg);
-    vsr_models_onnx_import opt = {H, W};
-    if (vsr_models_onnx_read(path, &m, &err) ||
-        vsr_models_import_onnx(m, name, &opt, &back, &err))
-        fail_msg("%s: re-import: %s", name, err.msg);
+    if (f == ONNX) {
+        vsr_models_onnx *m = NULL;
+        vsr_models_onnx_import opt = {H, W};
+        if (vsr_models_export_onnx(g, H, W, path, &err) ||
+            vsr_models_onnx_read(path, &m, &err) ||
+            vsr_models_import_onnx(m, name, &opt, &back, &err))
+            fail_msg("%s: ONNX: %s", name, err.msg);
+        vsr_models_onnx_free(&m);
+    } else {
+        vsr_models_tflite m;
+        vsr_models_tflite_import opt = {H, W, 0};
+        if (vsr_models_export_tflite(g, H, W, path, &err) ||
+            vsr_models_tflite_read(path, &m, &err))
+            fail_msg("%s: TFLite: %s", name, err.msg);
+        int rc = vsr_models_import_tflite(&m, name, &opt, &back, &err);
+        vsr_models_tflite_free(&m);
+        if (rc)
+            fail_msg("%s: TFLite re-import: %s", name, err.msg);
+    }
     assert_int_equal(vsr_graph_input_count(back), vsr_graph_input_count(g));
     assert_int_equal(vsr_graph_output_count(back), vsr_graph_output_count(g));
     size_t na, nb;
@@ -114,42 +133,45 @@ static void round_trip(const char *name)
         maxd = fmaxf(maxd, fabsf(a[i] - b[i]));
         maxv = fmaxf(maxv, fabsf(a[i]));
     }
-    print_message("%s: %zu outputs, %zu differ, max |diff| %g, max |out| %g\n", name, na, diff,
-                  (double)maxd, (double)maxv);
+    print_message("%s %s: %zu outputs, %zu differ, max |diff| %g, max |out| %g\n", name,
+                  f == ONNX ? "ONNX" : "TFLite", na, diff, (double)maxd, (double)maxv);
     assert_true(maxv > 0.01f); /* a real signal, not zeros */
     assert_int_equal(diff, 0);
     free(a);
     free(b);
     vsr_graph_free(&g);
     vsr_graph_free(&back);
-    vsr_models_onnx_free(&m);
 }
 
 /* ABPN: 7 convs (ReLU fused), the 9x input concat anchor, add, d2s, clip */
 static void test_abpn(void **state)
 {
     (void)state;
-    round_trip("ABPN");
+    round_trip("ABPN", ONNX);
+    round_trip("ABPN", TFLITE);
 }
 
 /* ELSR: PReLU (per channel) inside a residual, d2s */
 static void test_elsr(void **state)
 {
     (void)state;
-    round_trip("ELSR");
+    round_trip("ELSR", ONNX);
+    round_trip("ELSR", TFLITE);
 }
 
 static void test_quicksrnet(void **state)
 {
     (void)state;
-    round_trip("QuickSRNet_M");
+    round_trip("QuickSRNet_M", ONNX);
+    round_trip("QuickSRNet_M", TFLITE);
 }
 
 /* SWRN: two inputs (frame window and hidden state), two outputs */
 static void test_swrn(void **state)
 {
     (void)state;
-    round_trip("SWRN");
+    round_trip("SWRN", ONNX);
+    round_trip("SWRN", TFLITE);
 }
 
 /* Write @p n floats to @p path (raw, host order = little-endian on x86). */
@@ -277,6 +299,9 @@ static void test_unsupported_op(void **state)
     assert_int_equal(vsr_models_export_onnx(g, 8, 8, path, &err), -ENOTSUP);
     assert_non_null(strstr(err.msg, "node 'norm1' (layer_norm)"));
     assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(vsr_models_export_tflite(g, 8, 8, path, &err), -ENOTSUP);
+    assert_non_null(strstr(err.msg, "TFLite export of 'ln': node 'norm1' (layer_norm)"));
+    assert_int_equal(access(path, F_OK), -1);
     /* and weights not set yet: -EINVAL, no file */
     vsr_graph_free(&g);
     const vsr_models_entry *ze = vsr_models_zoo_find("ABPN");
@@ -284,6 +309,8 @@ static void test_unsupported_op(void **state)
     assert_int_equal(vsr_models_export_onnx(g, 8, 8, path, &err), -EINVAL);
     assert_int_equal(access(path, F_OK), -1);
     assert_int_equal(vsr_models_export_onnx(g, 8, 0, path, &err), -EINVAL);
+    assert_int_equal(vsr_models_export_tflite(g, 8, 8, path, &err), -EINVAL);
+    assert_int_equal(vsr_models_export_tflite(g, 0, 0, path, &err), -EINVAL);
     vsr_graph_free(&g);
 }
 
