@@ -9,7 +9,10 @@
 // Inputs are raw float32 (little-endian, NCHW) in the graph's input order;
 // the outputs are written to OUT.f32 concatenated in the graph's output
 // order. With REPS > 0 the model runs REPS more times after the first and
-// one line "ort_ms MEDIAN MIN" (milliseconds per run) is printed.
+// one line "ort_ms MEDIAN MIN" (milliseconds per run) is printed. With REPS
+// "serve" it prints "ready" after the first run, then runs once per "run"
+// line read on stdin and answers "ms T" (one run's wall time); end of input
+// ends it (tools/bench_engine alternates its own runs with these).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -32,8 +35,9 @@ try {
   process.exit(3);
 }
 const threads = parseInt(threadsArg, 10);
-const reps = parseInt(repsArg, 10);
-if (!(threads >= 1) || !(reps >= 0)) die('THREADS must be >= 1 and REPS >= 0');
+const serve = repsArg === 'serve';
+const reps = serve ? 0 : parseInt(repsArg, 10);
+if (!(threads >= 1) || !(reps >= 0)) die('THREADS must be >= 1 and REPS >= 0 or "serve"');
 
 (async () => {
   const session = await ort.InferenceSession.create(model, {
@@ -60,6 +64,16 @@ if (!(threads >= 1) || !(reps >= 0)) die('THREADS must be >= 1 and REPS >= 0');
     const t0 = process.hrtime.bigint();
     res = await session.run(feeds);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  if (serve) {
+    process.stdout.write('ready\n');
+    const rl = require('readline').createInterface({ input: process.stdin });
+    for await (const line of rl) {
+      if (line.trim() !== 'run') continue;
+      const t0 = process.hrtime.bigint();
+      res = await session.run(feeds);
+      process.stdout.write(`ms ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(4)}\n`);
+    }
   }
   const parts = session.outputNames.map((n) => Buffer.from(res[n].data.buffer, res[n].data.byteOffset, res[n].data.byteLength));
   fs.writeFileSync(outPath, Buffer.concat(parts));
