@@ -206,18 +206,6 @@ static int unsupported(ex *x, const vsr_node_view *v, const char *why)
                          vsr_graph_name(x->g), v->name, vsr_op_name(v->op), why);
 }
 
-/* The weight @p suffix of layer @p layer (set: the graph was checked). */
-static const float *weight(ex *x, const char *layer, const char *suffix, size_t *count)
-{
-    char wn[VSR_NAME_MAX + 16];
-    snprintf(wn, sizeof(wn), "%s.%s", layer, suffix);
-    const float *d = NULL;
-    vsr_error e = {0};
-    if (vsr_graph_get_weight(x->g, wn, &d, count, &e) < 0)
-        return NULL;
-    return d;
-}
-
 /* An activation from @p in to @p out; @p layer names its PReLU slopes. */
 static int emit_act(ex *x, const vsr_act *a, const char *layer, int c, const char *name,
                     const char *in, const char *out)
@@ -245,7 +233,7 @@ static int emit_act(ex *x, const vsr_act *a, const char *layer, int c, const cha
     }
     case VSR_ACT_PRELU: {
         size_t n;
-        const float *s = weight(x, layer, "alpha", &n);
+        const float *s = mdl_layer_weight(x->g, layer, "alpha", &n);
         char *sn = ex_printf(x, "%s.slope", name);
         if (!s || !sn)
             return s ? oom(x) : vsr_error_set(x->err, -EINVAL, "'%s': no PReLU slopes", layer);
@@ -282,8 +270,8 @@ static int emit_conv(ex *x, const vsr_node_view *v, int ih, int iw, int cin, con
         return unsupported(x, v, "only group 1 and depthwise convolutions are exported");
     int cing = depthwise ? 1 : cin;
     size_t n, nb = 0;
-    const float *wt = weight(x, v->name, "weight", &n);
-    const float *b = p->bias ? weight(x, v->name, "bias", &nb) : NULL;
+    const float *wt = mdl_layer_weight(x->g, v->name, "weight", &n);
+    const float *b = p->bias ? mdl_layer_weight(x->g, v->name, "bias", &nb) : NULL;
     if (!wt || n != (size_t)p->kh * p->kw * cing * p->cout || (p->bias && !b))
         return vsr_error_set(x->err, -EINVAL, "ONNX export of '%s': conv '%s' has no weights",
                              vsr_graph_name(x->g), v->name);
@@ -629,15 +617,7 @@ int vsr_models_export_onnx(const vsr_graph *g, int h, int w, const char *path, v
             rc = oom(&x);
         } else {
             onnx__model_proto__pack(&mp, buf);
-            vsr_atomic_file af;
-            if (!(rc = vsr_atomic_open(&af, path, err))) {
-                if (fwrite(buf, 1, len, af.f) != len) {
-                    vsr_atomic_abort(&af);
-                    rc = vsr_error_set(err, -EIO, "%s: write failed", path);
-                } else {
-                    rc = vsr_atomic_commit(&af, err);
-                }
-            }
+            rc = vsr_atomic_write(path, buf, len, err);
         }
     }
     free(buf);

@@ -174,15 +174,6 @@ static int unsupported(xp *x, const vsr_node_view *v, const char *why)
                          vsr_graph_name(x->g), v->name, vsr_op_name(v->op), why);
 }
 
-static const float *weight(xp *x, const char *layer, const char *suffix, size_t *count)
-{
-    char wn[VSR_NAME_MAX + 16];
-    snprintf(wn, sizeof(wn), "%s.%s", layer, suffix);
-    const float *d = NULL;
-    vsr_error e = {0};
-    return vsr_graph_get_weight(x->g, wn, &d, count, &e) < 0 ? NULL : d;
-}
-
 /* A stand-alone activation from file tensor @p in to @p out. */
 static int emit_act(xp *x, const vsr_act *a, const char *layer, int c, int in, int out)
 {
@@ -235,7 +226,7 @@ static int emit_act(xp *x, const vsr_act *a, const char *layer, int c, int in, i
     }
     case VSR_ACT_PRELU: {
         size_t n;
-        const float *s = weight(x, layer, "alpha", &n);
+        const float *s = mdl_layer_weight(x->g, layer, "alpha", &n);
         if (!s)
             return vsr_error_set(x->err, -EINVAL, "'%s': no PReLU slopes", layer);
         snprintf(nm, sizeof(nm), "%s.alpha", layer);
@@ -272,8 +263,8 @@ static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
         return unsupported(x, v, "only group 1 and depthwise convolutions are exported");
     int cing = dw ? 1 : cin;
     size_t n, nb = 0;
-    const float *wt = weight(x, v->name, "weight", &n);
-    const float *b = p->bias ? weight(x, v->name, "bias", &nb) : NULL;
+    const float *wt = mdl_layer_weight(x->g, v->name, "weight", &n);
+    const float *b = p->bias ? mdl_layer_weight(x->g, v->name, "bias", &nb) : NULL;
     if (!wt || n != (size_t)p->kh * p->kw * cing * p->cout || (p->bias && !b))
         return vsr_error_set(x->err, -EINVAL, "TFLite export of '%s': conv '%s' has no weights",
                              vsr_graph_name(x->g), v->name);
@@ -676,17 +667,8 @@ int vsr_models_export_tflite(const vsr_graph *g, int h, int w, const char *path,
     int rc = build(&x, &b, &root);
     if (!rc && (rc = mdl_fb_finish(&b, root, "TFL3", &data, &len)) < 0)
         rc = oom(&x);
-    if (!rc) {
-        vsr_atomic_file af;
-        if (!(rc = vsr_atomic_open(&af, path, err))) {
-            if (fwrite(data, 1, len, af.f) != len) {
-                vsr_atomic_abort(&af);
-                rc = vsr_error_set(err, -EIO, "%s: write failed", path);
-            } else {
-                rc = vsr_atomic_commit(&af, err);
-            }
-        }
-    }
+    if (!rc)
+        rc = vsr_atomic_write(path, data, len, err);
     mdl_fbb_free(&b);
     for (int i = 0; i < x.n_owned; i++)
         free(x.owned[i]);

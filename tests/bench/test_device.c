@@ -96,17 +96,24 @@ static void test_log_prefixed_concatenated(void **state)
     free(r);
 }
 
-static void expect_log_error(const char *text, const char *needle)
+typedef int (*parse_fn)(const char *, size_t, vsr_device_timing **, int *, vsr_error *);
+
+/* @p parse refuses @p text with -EINVAL, allocates nothing, and says @p needle. */
+static void expect_error(parse_fn parse, const char *text, const char *needle)
 {
     vsr_device_timing *r = (vsr_device_timing *)1;
     int n = 7;
     vsr_error err = {0};
-    assert_int_equal(vsr_device_parse_benchmark_model(text, strlen(text), &r, &n, &err),
-                     -EINVAL);
+    assert_int_equal(parse(text, strlen(text), &r, &n, &err), -EINVAL);
     assert_null(r);
     assert_int_equal(n, 0);
     if (!strstr(err.msg, needle))
         fail_msg("message '%s' lacks '%s'", err.msg, needle);
+}
+
+static void expect_log_error(const char *text, const char *needle)
+{
+    expect_error(vsr_device_parse_benchmark_model, text, needle);
 }
 
 static void test_log_errors(void **state)
@@ -178,14 +185,7 @@ static void test_csv(void **state)
 
 static void expect_csv_error(const char *text, const char *needle)
 {
-    vsr_device_timing *r = (vsr_device_timing *)1;
-    int n = 3;
-    vsr_error err = {0};
-    assert_int_equal(vsr_device_parse_csv(text, strlen(text), &r, &n, &err), -EINVAL);
-    assert_null(r);
-    assert_int_equal(n, 0);
-    if (!strstr(err.msg, needle))
-        fail_msg("message '%s' lacks '%s'", err.msg, needle);
+    expect_error(vsr_device_parse_csv, text, needle);
 }
 
 static void test_csv_errors(void **state)
