@@ -85,6 +85,30 @@ double vsr_metrics_sse_planes(const vsr_plane *a, const vsr_plane *b, pthreadpoo
 int vsr_metrics_ssim_planes(const vsr_plane *a, const vsr_plane *b, int nplanes,
                             pthreadpool_t pool, double *ssim, vsr_error *err);
 
+/*
+ * Reusable scratch memory of one metric instance: a few numbered buffers
+ * that grow to the largest request and are kept until
+ * vsr_metrics_scratch_free(). Page faults on fresh multi-MB buffers cost
+ * more than some metrics themselves (~13 us per 4 KB page), so a registry
+ * instance keeps one of these in its priv (registry.c, gmsd.c): repeated
+ * calls on same-size frames allocate nothing. Whoever holds the struct
+ * frees it; it is used by one call at a time (not shared between threads).
+ * A zeroed struct is empty. The contents of a buffer are undefined on
+ * return from get (never rely on zeroes or on a previous call's data).
+ */
+#define VSR_METRICS_SCRATCH_SLOTS 8
+typedef struct vsr_metrics_scratch {
+    void *buf[VSR_METRICS_SCRATCH_SLOTS];
+    size_t size[VSR_METRICS_SCRATCH_SLOTS];
+} vsr_metrics_scratch;
+
+/* At least @p bytes in buffer @p slot (0 .. VSR_METRICS_SCRATCH_SLOTS-1),
+ * owned by @p s; NULL when out of memory. Earlier pointers of the same slot
+ * are invalid after a call that grows it. */
+void *vsr_metrics_scratch_get(vsr_metrics_scratch *s, int slot, size_t bytes);
+/* Free every buffer and zero @p s. NULL-safe. */
+void vsr_metrics_scratch_free(vsr_metrics_scratch *s);
+
 /* Number of threads of @p pool (1 for NULL). */
 static inline size_t vsr_metrics_threads(pthreadpool_t pool)
 {
