@@ -109,6 +109,9 @@ void *vsr_metrics_scratch_get(vsr_metrics_scratch *s, int slot, size_t bytes);
 /* Free every buffer and zero @p s. NULL-safe. */
 void vsr_metrics_scratch_free(vsr_metrics_scratch *s);
 
+/* Metrics defined in their own files, listed in registry.c. */
+extern const vsr_metric vsr_metric_gmsd; /* gmsd.c */
+
 /* Number of threads of @p pool (1 for NULL). */
 static inline size_t vsr_metrics_threads(pthreadpool_t pool)
 {

@@ -114,6 +114,7 @@ static const vsr_metric *const metric_list[] = {
     &metric_psnr,
     &metric_ssim,
     &metric_niqe,
+    &vsr_metric_gmsd,
     NULL,
 };
 
