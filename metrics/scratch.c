@@ -12,6 +12,7 @@ void *vsr_metrics_scratch_get(vsr_metrics_scratch *s, int slot, size_t bytes)
     /* grow without copying: callers never read old contents */
     free(s->buf[slot]);
     s->buf[slot] = malloc(bytes);
+    s->allocs++;
     s->size[slot] = s->buf[slot] ? bytes : 0;
     return s->buf[slot];
 }
