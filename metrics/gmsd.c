@@ -20,13 +20,14 @@
  * Precision: double throughout, like MATLAB. The down-sampled values are
  * multiples of 1/4 (exact), the gradient sums are exact before the
  * division by 3; the mean and the squared deviations are summed in double
- * in row-major order (two passes). Identical inputs give exactly 0: the
- * numerator and the denominator of q get the same bits (2 m m and m m + m m
- * are both twice the rounded m m).
+ * per map row, then over rows in row order (two passes), so the bits do
+ * not depend on the number of threads. Identical inputs give exactly 0:
+ * the numerator and the denominator of q get the same bits (2 m m and
+ * m m + m m are both twice the rounded m m).
  *
- * Scratch: the gray planes, the down-sampled planes and the map live in
- * the instance's vsr_metrics_scratch, so repeated frames of one size
- * allocate nothing. Runs on the calling thread (the pool is not used).
+ * Scratch: the gray planes, the down-sampled planes, the map and the row
+ * sums live in the instance's vsr_metrics_scratch, so repeated frames of
+ * one size allocate nothing. Rows run on the pool.
  */
 #include <errno.h>
 #include <math.h>
@@ -41,13 +42,14 @@ typedef struct gmsd_priv {
     vsr_metrics_scratch scratch; /* owned: freed in gmsd_close */
 } gmsd_priv;
 
-enum { S_GRAY_A, S_GRAY_B, S_DS_A, S_DS_B, S_MAP };
+enum { S_GRAY_A, S_GRAY_B, S_DS_A, S_DS_B, S_MAP, S_ROWS };
 
-/* MATLAB rgb2gray (uint8 -> uint8) of the cropped region, w x h tight. */
-static void to_gray(const vsr_frame *f, int crop, int w, int h, uint8_t *out)
+/* MATLAB rgb2gray (uint8 -> uint8) of rows y0 .. y0+n-1 of the cropped
+ * region (w wide) into @p out (n rows of w, tight). */
+static void to_gray(const vsr_frame *f, int crop, int w, int n, int y0, uint8_t *out)
 {
-    for (int y = 0; y < h; y++) {
-        const uint8_t *s = vsr_frame_row(f, y + crop) + (ptrdiff_t)crop * f->channels;
+    for (int y = 0; y < n; y++) {
+        const uint8_t *s = vsr_frame_row(f, y0 + y + crop) + (ptrdiff_t)crop * f->channels;
         uint8_t *d = out + (size_t)y * w;
         if (f->channels == 1) {
             for (int x = 0; x < w; x++)
@@ -64,19 +66,17 @@ static void to_gray(const vsr_frame *f, int crop, int w, int h, uint8_t *out)
     }
 }
 
-/* Means of the 2x2 blocks at even rows/columns; samples past the edge are 0. */
-static void down2(const uint8_t *g, int w, int h, double *out, int dw, int dh)
+/* One down-sampled row: the means of the 2x2 blocks at even columns of
+ * gray rows @p g (and g + w when n == 2); samples past the edge are 0. */
+static void down2(const uint8_t *g, int w, int n, double *out, int dw)
 {
-    for (int i = 0; i < dh; i++) {
-        const uint8_t *r0 = g + (size_t)(2 * i) * w;
-        const uint8_t *r1 = 2 * i + 1 < h ? r0 + w : NULL;
-        for (int j = 0; j < dw; j++) {
-            const int x = 2 * j;
-            int s = r0[x] + (x + 1 < w ? r0[x + 1] : 0);
-            if (r1)
-                s += r1[x] + (x + 1 < w ? r1[x + 1] : 0);
-            out[(size_t)i * dw + j] = s / 4.0;
-        }
+    const uint8_t *r0 = g, *r1 = n == 2 ? g + w : NULL;
+    for (int j = 0; j < dw; j++) {
+        const int x = 2 * j;
+        int s = r0[x] + (x + 1 < w ? r0[x + 1] : 0);
+        if (r1)
+            s += r1[x] + (x + 1 < w ? r1[x + 1] : 0);
+        out[j] = s / 4.0;
     }
 }
 
@@ -86,8 +86,8 @@ static inline double at(const double *p, int dw, int dh, int i, int j)
     return i < 0 || j < 0 || i >= dh || j >= dw ? 0.0 : p[(size_t)i * dw + j];
 }
 
-/* Prewitt gradient magnitude at (i, j). */
-static inline double grad(const double *p, int dw, int dh, int i, int j)
+/* Prewitt gradient magnitude at (i, j), any position. */
+static double grad_edge(const double *p, int dw, int dh, int i, int j)
 {
     double gx = 0.0, gy = 0.0;
     for (int t = -1; t <= 1; t++) {
@@ -97,6 +97,80 @@ static inline double grad(const double *p, int dw, int dh, int i, int j)
     gx /= 3.0;
     gy /= 3.0;
     return sqrt(gx * gx + gy * gy);
+}
+
+/* The same at an interior position (1 <= i < dh-1, 1 <= j < dw-1): the
+ * same operations in the same order, without the bounds checks. */
+static inline double grad_in(const double *p, int dw, int i, int j)
+{
+    const double *u = p + (size_t)(i - 1) * dw + j, *c = u + dw, *d = c + dw;
+    double gx = 0.0, gy = 0.0;
+    gx += u[1] - u[-1];
+    gy += d[-1] - u[-1];
+    gx += c[1] - c[-1];
+    gy += d[0] - u[0];
+    gx += d[1] - d[-1];
+    gy += d[1] - u[1];
+    gx /= 3.0;
+    gy /= 3.0;
+    return sqrt(gx * gx + gy * gy);
+}
+
+static inline double sim(double m1, double m2)
+{
+    return (2.0 * m1 * m2 + GMSD_T) / (m1 * m1 + m2 * m2 + GMSD_T);
+}
+
+typedef struct gmsd_job {
+    const vsr_frame *gt, *sr;
+    int crop, w, h, dw, dh;
+    uint8_t *ga, *gb;
+    double *da, *db, *q, *rows;
+    double mean;
+} gmsd_job;
+
+/* First pass, down-sampled row i: gray rows 2i and 2i+1 (when there is
+ * one) of both images, then their 2x2 means. */
+static void gray_row(void *ctx, size_t i)
+{
+    const gmsd_job *j = ctx;
+    const int y0 = 2 * (int)i, n = y0 + 1 < j->h ? 2 : 1;
+    for (int k = 0; k < 2; k++) {
+        const vsr_frame *f = k ? j->sr : j->gt;
+        uint8_t *g = (k ? j->gb : j->ga) + (size_t)y0 * j->w;
+        double *d = (k ? j->db : j->da) + i * (size_t)j->dw;
+        to_gray(f, j->crop, j->w, n, y0, g);
+        down2(g, j->w, n, d, j->dw);
+    }
+}
+
+/* Second pass, map row i from down-sampled rows i-1 .. i+1; its sum. */
+static void map_row(void *ctx, size_t ii)
+{
+    const gmsd_job *j = ctx;
+    const int i = (int)ii, dw = j->dw, dh = j->dh;
+    double *q = j->q + ii * (size_t)dw, sum = 0.0;
+    for (int x = 0; x < dw; x++) {
+        double v;
+        if (i == 0 || i == dh - 1 || x == 0 || x == dw - 1)
+            v = sim(grad_edge(j->da, dw, dh, i, x), grad_edge(j->db, dw, dh, i, x));
+        else
+            v = sim(grad_in(j->da, dw, i, x), grad_in(j->db, dw, i, x));
+        q[x] = v;
+        sum += v;
+    }
+    j->rows[ii] = sum;
+}
+
+/* Third pass: squared deviations from the mean, per row. */
+static void dev_row(void *ctx, size_t i)
+{
+    const gmsd_job *j = ctx;
+    const double *q = j->q + i * (size_t)j->dw, mean = j->mean;
+    double ss = 0.0;
+    for (int x = 0; x < j->dw; x++)
+        ss += (q[x] - mean) * (q[x] - mean);
+    j->rows[i] = ss;
 }
 
 static int gmsd_init(void *priv, const vsr_metric_config *cfg, vsr_error *err)
@@ -111,7 +185,6 @@ static int gmsd_init(void *priv, const vsr_metric_config *cfg, vsr_error *err)
 static int gmsd_run(void *priv, const vsr_frame *gt, const vsr_frame *sr, pthreadpool_t pool,
                     double *score, vsr_error *err)
 {
-    (void)pool;
     gmsd_priv *p = priv;
     const int crop = p->crop_border;
     /* 3x3 leaves a 2x2 map: the smallest with a defined N-1 deviation */
@@ -121,29 +194,26 @@ static int gmsd_run(void *priv, const vsr_frame *gt, const vsr_frame *sr, pthrea
     const int w = gt->width - 2 * crop, h = gt->height - 2 * crop;
     const int dw = (w + 1) / 2, dh = (h + 1) / 2;
     const size_t npx = (size_t)w * h, nds = (size_t)dw * dh;
+    gmsd_job j = {.gt = gt, .sr = sr, .crop = crop, .w = w, .h = h, .dw = dw, .dh = dh};
     uint8_t *ga = vsr_metrics_scratch_get(&p->scratch, S_GRAY_A, npx);
     uint8_t *gb = vsr_metrics_scratch_get(&p->scratch, S_GRAY_B, npx);
     double *da = vsr_metrics_scratch_get(&p->scratch, S_DS_A, sizeof(double) * nds);
     double *db = vsr_metrics_scratch_get(&p->scratch, S_DS_B, sizeof(double) * nds);
     double *q = vsr_metrics_scratch_get(&p->scratch, S_MAP, sizeof(double) * nds);
-    if (!ga || !gb || !da || !db || !q)
+    double *rows = vsr_metrics_scratch_get(&p->scratch, S_ROWS, sizeof(double) * (size_t)dh);
+    if (!ga || !gb || !da || !db || !q || !rows)
         return vsr_error_set(err, -ENOMEM, "gmsd: out of memory for a %dx%d image", w, h);
-    to_gray(gt, crop, w, h, ga);
-    to_gray(sr, crop, w, h, gb);
-    down2(ga, w, h, da, dw, dh);
-    down2(gb, w, h, db, dw, dh);
+    j.ga = ga, j.gb = gb, j.da = da, j.db = db, j.q = q, j.rows = rows;
+    pthreadpool_parallelize_1d(pool, gray_row, &j, (size_t)dh, VSR_METRICS_POOL_FLAGS);
+    pthreadpool_parallelize_1d(pool, map_row, &j, (size_t)dh, VSR_METRICS_POOL_FLAGS);
     double sum = 0.0;
     for (int i = 0; i < dh; i++)
-        for (int j = 0; j < dw; j++) {
-            const double m1 = grad(da, dw, dh, i, j), m2 = grad(db, dw, dh, i, j);
-            const double v = (2.0 * m1 * m2 + GMSD_T) / (m1 * m1 + m2 * m2 + GMSD_T);
-            q[(size_t)i * dw + j] = v;
-            sum += v;
-        }
-    const double mean = sum / (double)nds;
+        sum += rows[i];
+    j.mean = sum / (double)nds;
+    pthreadpool_parallelize_1d(pool, dev_row, &j, (size_t)dh, VSR_METRICS_POOL_FLAGS);
     double ss = 0.0;
-    for (size_t k = 0; k < nds; k++)
-        ss += (q[k] - mean) * (q[k] - mean);
+    for (int i = 0; i < dh; i++)
+        ss += rows[i];
     *score = sqrt(ss / (double)(nds - 1));
     return 0;
 }
