@@ -210,6 +210,24 @@ int vsr_atomic_commit(vsr_atomic_file *a, vsr_error *err)
     return rc;
 }
 
+int vsr_atomic_write(const char *path, const void *data, size_t len, vsr_error *err)
+{
+    vsr_atomic_file af;
+    int rc = vsr_atomic_open(&af, path, err);
+    if (rc)
+        return rc;
+    errno = 0;
+    if (len && fwrite(data, 1, len, af.f) != len) {
+        int e = errno ? errno : EIO;
+        vsr_atomic_abort(&af);
+        return vsr_error_set(err, -e, "%s: write failed: %s%s", path, strerror(e),
+                             e == ENOSPC || e == EFBIG || e == EDQUOT
+                                 ? "; free some space, the file was left as it was"
+                                 : "");
+    }
+    return vsr_atomic_commit(&af, err);
+}
+
 void vsr_atomic_abort(vsr_atomic_file *a)
 {
     if (a->f)

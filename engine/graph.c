@@ -1027,6 +1027,25 @@ int vsr_graph_layer_count(const vsr_graph *g)
     return g->n_nodes;
 }
 
+int vsr_graph_node_view(const vsr_graph *g, int i, vsr_node_view *out)
+{
+    if (!g || i < 0 || i >= g->n_nodes)
+        return -EINVAL;
+    const vsr_node *nd = &g->nodes[i];
+    memset(out, 0, sizeof(*out));
+    out->op = nd->op;
+    out->name = nd->name;
+    out->inputs = nd->in;
+    out->n_inputs = nd->n_in;
+    out->h = nd->h, out->w = nd->w, out->c = nd->c;
+    /* the node's parameters as the builders stored them (see the fields' notes) */
+    out->conv = nd->conv;
+    out->act = nd->act;
+    out->f[0] = nd->f0, out->f[1] = nd->f1;
+    out->i[0] = nd->i0, out->i[1] = nd->i1;
+    return 0;
+}
+
 static int count_impl(const vsr_graph *g, int h, int w, vsr_precision prec, vsr_graph_stats *s,
                       int layer, vsr_layer_info *info, vsr_error *err)
 {

@@ -147,16 +147,8 @@ int vsr_weights_write(const char *path, const char *model, const char *const *me
                              n);
     wbuf b = {0};
     int rc = serialize(&b, path, model, meta_kv, n_meta, t, n, err);
-    vsr_atomic_file af;
-    if (!rc && !(rc = vsr_atomic_open(&af, path, err))) {
-        if (fwrite(b.p, 1, b.n, af.f) != b.n) {
-            int e = errno ? errno : EIO;
-            vsr_atomic_abort(&af);
-            rc = vsr_error_set(err, -e, "%s: write failed: %s", path, strerror(e));
-        } else {
-            rc = vsr_atomic_commit(&af, err);
-        }
-    }
+    if (!rc)
+        rc = vsr_atomic_write(path, b.p, b.n, err);
     free(b.p);
     return rc;
 }

@@ -58,6 +58,46 @@ static inline void vsr_plane_row_f64(const vsr_plane *p, int y, int x0, int n, d
 }
 
 /*
+ * Reusable scratch memory of one metric instance: a few numbered buffers
+ * that grow to the largest request and are kept until
+ * vsr_metrics_scratch_free(). Page faults on fresh multi-MB buffers cost
+ * more than some metrics themselves (~13 us per 4 KB page), so a registry
+ * instance keeps one of these in its priv (registry.c, gmsd.c): repeated
+ * calls on same-size frames allocate nothing. Whoever holds the struct
+ * frees it; it is used by one call at a time (not shared between threads).
+ * A zeroed struct is empty. The contents of a buffer are undefined on
+ * return from get (never rely on zeroes or on a previous call's data).
+ */
+#define VSR_METRICS_SCRATCH_SLOTS 8
+typedef struct vsr_metrics_scratch {
+    void *buf[VSR_METRICS_SCRATCH_SLOTS];
+    size_t size[VSR_METRICS_SCRATCH_SLOTS];
+    unsigned long allocs; /* number of mallocs so far (tests check reuse with it) */
+} vsr_metrics_scratch;
+
+/* At least @p bytes in buffer @p slot (0 .. VSR_METRICS_SCRATCH_SLOTS-1),
+ * owned by @p s; NULL when out of memory. Earlier pointers of the same slot
+ * are invalid after a call that grows it. */
+void *vsr_metrics_scratch_get(vsr_metrics_scratch *s, int slot, size_t bytes);
+/* Free every buffer and zero @p s. NULL-safe. */
+void vsr_metrics_scratch_free(vsr_metrics_scratch *s);
+
+/*
+ * vsr_metrics_psnr / _ssim / _niqe with their buffers in @p scr (borrowed;
+ * the caller keeps and frees it): same results, bit for bit. The public
+ * functions call these with a scratch of their own that they free.
+ */
+int vsr_metrics_psnr_s(const vsr_frame *gt, const vsr_frame *sr, int crop_border, int y_channel,
+                       pthreadpool_t pool, vsr_metrics_scratch *scr, double *psnr,
+                       vsr_error *err);
+int vsr_metrics_ssim_s(const vsr_frame *gt, const vsr_frame *sr, int crop_border, int y_channel,
+                       pthreadpool_t pool, vsr_metrics_scratch *scr, double *ssim,
+                       vsr_error *err);
+int vsr_metrics_niqe_s(const vsr_frame *img, const vsr_metrics_niqe_model *model,
+                       int crop_border, enum vsr_niqe_convert convert, pthreadpool_t pool,
+                       vsr_metrics_scratch *scr, double *niqe, vsr_error *err);
+
+/*
  * Check that @p a and @p b can be compared and that cropping @p crop leaves
  * at least min_w x min_h pixels. @p what names the metric in the message.
  */
@@ -80,10 +120,14 @@ void vsr_metrics_to_gray_f32(const vsr_frame *f, int crop, float *out);
 /* The planes (1 for Y or gray, else one per channel) of a cropped frame. */
 int vsr_metrics_planes(const vsr_frame *f, int crop, vsr_plane *planes);
 
-/* PSNR / SSIM kernels on planes of equal size. */
-double vsr_metrics_sse_planes(const vsr_plane *a, const vsr_plane *b, pthreadpool_t pool);
+/* PSNR / SSIM kernels on planes of equal size (sse: row sums in @p scr). */
+double vsr_metrics_sse_planes(const vsr_plane *a, const vsr_plane *b, pthreadpool_t pool,
+                              vsr_metrics_scratch *scr);
 int vsr_metrics_ssim_planes(const vsr_plane *a, const vsr_plane *b, int nplanes,
                             pthreadpool_t pool, double *ssim, vsr_error *err);
+
+/* Metrics defined in their own files, listed in registry.c. */
+extern const vsr_metric vsr_metric_gmsd; /* gmsd.c */
 
 /* Number of threads of @p pool (1 for NULL). */
 static inline size_t vsr_metrics_threads(pthreadpool_t pool)

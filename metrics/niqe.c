@@ -401,11 +401,9 @@ static void feat_block(void *ctx, size_t k)
  * pinv = V D^+ V^T where eigenvalues with |d| <= 1e-15 * max|d| are dropped
  * (for a symmetric matrix the singular values are |d|).
  */
-static int pinv_sym(const double *a_in, int n, double *out)
+static void pinv_sym(const double *a_in, int n, double *out, double *work)
 {
-    double *a = malloc(sizeof(double) * (size_t)n * n * 2);
-    if (!a)
-        return -ENOMEM;
+    double *a = work; /* 2 n^2 doubles */
     double *v = a + (size_t)n * n;
     memcpy(a, a_in, sizeof(double) * (size_t)n * n);
     for (int i = 0; i < n * n; i++)
@@ -461,13 +459,14 @@ static int pinv_sym(const double *a_in, int n, double *out)
             }
             out[i * n + j] = s;
         }
-    free(a);
-    return 0;
 }
 
-int vsr_metrics_niqe_plane(const float *plane, int w, int h, ptrdiff_t stride,
-                           const vsr_metrics_niqe_model *model, pthreadpool_t pool,
-                           double *niqe, vsr_error *err)
+/* Scratch slots (vsr_metrics_scratch) of a NIQE computation. */
+enum { S_IMG, S_MSCN, S_HALF, S_HM, S_HS, S_FEAT, S_COV, S_PLANE };
+
+static int niqe_plane_s(const float *plane, int w, int h, ptrdiff_t stride,
+                        const vsr_metrics_niqe_model *model, pthreadpool_t pool,
+                        vsr_metrics_scratch *scr, double *niqe, vsr_error *err)
 {
     if (!plane || !model || !niqe || w <= 0 || h <= 0 || stride < w)
         return vsr_error_set(err, -EINVAL, "niqe: invalid plane %dx%d", w, h);
@@ -480,18 +479,18 @@ int vsr_metrics_niqe_plane(const float *plane, int w, int h, ptrdiff_t stride,
     pthread_once(&g_tab_once, gamma_table_init);
     const int cw = nbw * BLOCK, ch = nbh * BLOCK;
     const size_t npx = (size_t)cw * ch;
-    float *img = malloc(sizeof(float) * npx);
-    float *mscn = malloc(sizeof(float) * npx);
-    float *half = malloc(sizeof(float) * npx / 4);
-    double *hm = malloc(sizeof(double) * npx);
-    double *hs = malloc(sizeof(double) * npx);
-    double *feat = malloc(sizeof(double) * (size_t)nblocks * NFEAT);
-    double *cov = malloc(sizeof(double) * NFEAT * NFEAT * 2);
+    float *img = vsr_metrics_scratch_get(scr, S_IMG, sizeof(float) * npx);
+    float *mscn = vsr_metrics_scratch_get(scr, S_MSCN, sizeof(float) * npx);
+    float *half = vsr_metrics_scratch_get(scr, S_HALF, sizeof(float) * npx / 4);
+    double *hm = vsr_metrics_scratch_get(scr, S_HM, sizeof(double) * npx);
+    double *hs = vsr_metrics_scratch_get(scr, S_HS, sizeof(double) * npx);
+    double *feat =
+        vsr_metrics_scratch_get(scr, S_FEAT, sizeof(double) * (size_t)nblocks * NFEAT);
+    /* pinv result, the averaged covariance, the pseudo-inverse's work space */
+    double *cov = vsr_metrics_scratch_get(scr, S_COV, sizeof(double) * NFEAT * NFEAT * 4);
+    if (!img || !mscn || !half || !hm || !hs || !feat || !cov)
+        return vsr_error_set(err, -ENOMEM, "niqe: out of memory for a %dx%d image", w, h);
     int rc = 0;
-    if (!img || !mscn || !half || !hm || !hs || !feat || !cov) {
-        rc = vsr_error_set(err, -ENOMEM, "niqe: out of memory for a %dx%d image", w, h);
-        goto done;
-    }
     for (int y = 0; y < ch; y++)
         memcpy(img + (size_t)y * cw, plane + (ptrdiff_t)y * stride, sizeof(float) * cw);
 
@@ -512,7 +511,7 @@ int vsr_metrics_niqe_plane(const float *plane, int w, int h, ptrdiff_t stride,
         const int hw = vsr_imresize_out_len(cw, 0.5), hh = vsr_imresize_out_len(ch, 0.5);
         rc = vsr_imresize_f32(img, cw, ch, cw, 0.5, half, hw, err);
         if (rc < 0)
-            goto done;
+            return rc;
         for (size_t i = 0; i < (size_t)hw * hh; i++)
             half[i] = half[i] * 255.0f;
         cur = half;
@@ -546,13 +545,11 @@ int vsr_metrics_niqe_plane(const float *plane, int w, int h, ptrdiff_t stride,
         for (int f = 0; f < NFEAT; f++)
             mu_c[f] += feat[b * NFEAT + f];
     }
-    if (nclean < 2) {
-        rc = vsr_error_set(err, -EINVAL,
-                           "niqe: only %d of %d blocks of the %dx%d image give finite "
-                           "features (flat image?); NIQE is undefined",
-                           nclean, nblocks, w, h);
-        goto done;
-    }
+    if (nclean < 2)
+        return vsr_error_set(err, -EINVAL,
+                             "niqe: only %d of %d blocks of the %dx%d image give finite "
+                             "features (flat image?); NIQE is undefined",
+                             nclean, nblocks, w, h);
     for (int f = 0; f < NFEAT; f++)
         mu_c[f] /= nclean;
     double *avg = cov + NFEAT * NFEAT;
@@ -569,11 +566,7 @@ int vsr_metrics_niqe_plane(const float *plane, int w, int h, ptrdiff_t stride,
             avg[i * NFEAT + j] = (model->cov[i * NFEAT + j] + s) / 2;
             avg[j * NFEAT + i] = (model->cov[j * NFEAT + i] + s) / 2;
         }
-    rc = pinv_sym(avg, NFEAT, cov);
-    if (rc < 0) {
-        rc = vsr_error_set(err, rc, "niqe: out of memory for the pseudo-inverse");
-        goto done;
-    }
+    pinv_sym(avg, NFEAT, cov, avg + NFEAT * NFEAT);
     double q = 0.0;
     for (int i = 0; i < NFEAT; i++) {
         double s = 0.0;
@@ -582,20 +575,32 @@ int vsr_metrics_niqe_plane(const float *plane, int w, int h, ptrdiff_t stride,
         q += s * (model->mu[i] - mu_d[i]);
     }
     *niqe = sqrt(q);
-done:
-    free(img);
-    free(mscn);
-    free(half);
-    free(hm);
-    free(hs);
-    free(feat);
-    free(cov);
+    return rc;
+}
+
+int vsr_metrics_niqe_plane(const float *plane, int w, int h, ptrdiff_t stride,
+                           const vsr_metrics_niqe_model *model, pthreadpool_t pool,
+                           double *niqe, vsr_error *err)
+{
+    vsr_metrics_scratch s = {0};
+    const int rc = niqe_plane_s(plane, w, h, stride, model, pool, &s, niqe, err);
+    vsr_metrics_scratch_free(&s);
     return rc;
 }
 
 int vsr_metrics_niqe(const vsr_frame *img, const vsr_metrics_niqe_model *model, int crop_border,
                      enum vsr_niqe_convert convert, pthreadpool_t pool, double *niqe,
                      vsr_error *err)
+{
+    vsr_metrics_scratch s = {0};
+    const int rc = vsr_metrics_niqe_s(img, model, crop_border, convert, pool, &s, niqe, err);
+    vsr_metrics_scratch_free(&s);
+    return rc;
+}
+
+int vsr_metrics_niqe_s(const vsr_frame *img, const vsr_metrics_niqe_model *model,
+                       int crop_border, enum vsr_niqe_convert convert, pthreadpool_t pool,
+                       vsr_metrics_scratch *scr, double *niqe, vsr_error *err)
 {
     if (!img || !img->data || (img->channels != 1 && img->channels != 3))
         return vsr_error_set(err, -EINVAL, "niqe: expected a gray or RGB image");
@@ -606,7 +611,7 @@ int vsr_metrics_niqe(const vsr_frame *img, const vsr_metrics_niqe_model *model, 
                              "two 96x96 blocks (needs at least 96x192 or 192x96)",
                              img->width, img->height, crop_border, w > 0 ? w : 0,
                              h > 0 ? h : 0);
-    float *p = malloc(sizeof(float) * (size_t)w * (size_t)h);
+    float *p = vsr_metrics_scratch_get(scr, S_PLANE, sizeof(float) * (size_t)w * (size_t)h);
     if (!p)
         return vsr_error_set(err, -ENOMEM, "niqe: out of memory for a %dx%d plane", w, h);
     if (convert == VSR_NIQE_GRAY)
@@ -616,7 +621,5 @@ int vsr_metrics_niqe(const vsr_frame *img, const vsr_metrics_niqe_model *model, 
     /* img.round(): numpy rounds half to even (rintf in the default mode). */
     for (size_t i = 0; i < (size_t)w * h; i++)
         p[i] = rintf(p[i]);
-    int rc = vsr_metrics_niqe_plane(p, w, h, w, model, pool, niqe, err);
-    free(p);
-    return rc;
+    return niqe_plane_s(p, w, h, w, model, pool, scr, niqe, err);
 }

@@ -20,6 +20,9 @@
 
 #include "metrics_internal.h"
 
+/* Scratch slots (vsr_metrics_scratch) of a PSNR computation. */
+enum { S_Y_A, S_Y_B, S_ROWS };
+
 typedef struct sse_job {
     const vsr_plane *a;
     const vsr_plane *b;
@@ -76,20 +79,22 @@ static void sse_row(void *ctx, size_t y)
 }
 
 /*
- * Sum of squared differences of two planes (u8 with step 1, or f32).
- * Returns -1 when out of memory.
+ * Sum of squared differences of two planes (u8 with step 1, or f32); the
+ * row sums live in @p s (slot S_ROWS). Returns -1 when out of memory.
  */
-double vsr_metrics_sse_planes(const vsr_plane *a, const vsr_plane *b, pthreadpool_t pool)
+double vsr_metrics_sse_planes(const vsr_plane *a, const vsr_plane *b, pthreadpool_t pool,
+                              vsr_metrics_scratch *scr)
 {
     const size_t h = (size_t)a->height;
     sse_job j = {a, b, NULL, NULL};
     double total = -1.0;
-    if (a->u8)
-        j.row_i = malloc(h * sizeof(int64_t));
-    else
-        j.row_f = malloc(h * sizeof(double));
-    if (!j.row_i && !j.row_f)
+    void *rows = vsr_metrics_scratch_get(scr, S_ROWS, h * 8); /* int64_t or double */
+    if (!rows)
         return -1.0;
+    if (a->u8)
+        j.row_i = rows;
+    else
+        j.row_f = rows;
     pthreadpool_parallelize_1d(pool, sse_row, &j, h, VSR_METRICS_POOL_FLAGS);
     if (a->u8) {
         int64_t s = 0;
@@ -101,8 +106,6 @@ double vsr_metrics_sse_planes(const vsr_plane *a, const vsr_plane *b, pthreadpoo
         for (size_t y = 0; y < h; y++)
             total += j.row_f[y];
     }
-    free(j.row_i);
-    free(j.row_f);
     return total;
 }
 
@@ -113,27 +116,25 @@ static double psnr_from_mse(double mse)
     return 10.0 * log10(255.0 * 255.0 / mse);
 }
 
-int vsr_metrics_psnr(const vsr_frame *gt, const vsr_frame *sr, int crop_border, int y_channel,
-                     pthreadpool_t pool, double *psnr, vsr_error *err)
+int vsr_metrics_psnr_s(const vsr_frame *gt, const vsr_frame *sr, int crop_border, int y_channel,
+                       pthreadpool_t pool, vsr_metrics_scratch *scr, double *psnr,
+                       vsr_error *err)
 {
     int rc = vsr_metrics_check_pair(gt, sr, crop_border, 1, 1, "psnr", err);
     if (rc < 0)
         return rc;
     const int w = gt->width - 2 * crop_border, h = gt->height - 2 * crop_border;
-    float *ya = NULL, *yb = NULL;
     double sse, n;
     if (y_channel) {
-        ya = malloc(sizeof(float) * (size_t)w * (size_t)h);
-        yb = malloc(sizeof(float) * (size_t)w * (size_t)h);
-        if (!ya || !yb) {
-            rc = vsr_error_set(err, -ENOMEM, "psnr: out of memory for a %dx%d Y plane", w, h);
-            goto done;
-        }
+        float *ya = vsr_metrics_scratch_get(scr, S_Y_A, sizeof(float) * (size_t)w * (size_t)h);
+        float *yb = vsr_metrics_scratch_get(scr, S_Y_B, sizeof(float) * (size_t)w * (size_t)h);
+        if (!ya || !yb)
+            return vsr_error_set(err, -ENOMEM, "psnr: out of memory for a %dx%d Y plane", w, h);
         vsr_metrics_to_y(gt, crop_border, ya, pool);
         vsr_metrics_to_y(sr, crop_border, yb, pool);
         vsr_plane pa = {.f32 = ya, .step = 1, .stride = w, .width = w, .height = h};
         vsr_plane pb = {.f32 = yb, .step = 1, .stride = w, .width = w, .height = h};
-        sse = vsr_metrics_sse_planes(&pa, &pb, pool);
+        sse = vsr_metrics_sse_planes(&pa, &pb, pool, scr);
         n = (double)w * h;
     } else {
         /* All channels pooled: treat each interleaved row as one plane row. */
@@ -146,16 +147,20 @@ int vsr_metrics_psnr(const vsr_frame *gt, const vsr_frame *sr, int crop_border, 
         vsr_plane pb = pa;
         pb.u8 = vsr_frame_row(sr, crop_border) + (ptrdiff_t)crop_border * c;
         pb.stride = sr->stride;
-        sse = vsr_metrics_sse_planes(&pa, &pb, pool);
+        sse = vsr_metrics_sse_planes(&pa, &pb, pool, scr);
         n = (double)w * h * c;
     }
-    if (sse < 0) {
-        rc = vsr_error_set(err, -ENOMEM, "psnr: out of memory for %d row sums", h);
-        goto done;
-    }
+    if (sse < 0)
+        return vsr_error_set(err, -ENOMEM, "psnr: out of memory for %d row sums", h);
     *psnr = psnr_from_mse(sse / n);
-done:
-    free(ya);
-    free(yb);
+    return 0;
+}
+
+int vsr_metrics_psnr(const vsr_frame *gt, const vsr_frame *sr, int crop_border, int y_channel,
+                     pthreadpool_t pool, double *psnr, vsr_error *err)
+{
+    vsr_metrics_scratch s = {0};
+    const int rc = vsr_metrics_psnr_s(gt, sr, crop_border, y_channel, pool, &s, psnr, err);
+    vsr_metrics_scratch_free(&s);
     return rc;
 }

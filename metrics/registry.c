@@ -18,6 +18,7 @@
 typedef struct fr_priv {
     int crop_border;
     int y_channel;
+    vsr_metrics_scratch scratch; /* owned: reused across frames, freed in fr_close */
 } fr_priv;
 
 static int fr_init(void *priv, const vsr_metric_config *cfg, vsr_error *err)
@@ -33,20 +34,23 @@ static int fr_init(void *priv, const vsr_metric_config *cfg, vsr_error *err)
 static int psnr_run(void *priv, const vsr_frame *gt, const vsr_frame *sr, pthreadpool_t pool,
                     double *score, vsr_error *err)
 {
-    const fr_priv *p = priv;
-    return vsr_metrics_psnr(gt, sr, p->crop_border, p->y_channel, pool, score, err);
+    fr_priv *p = priv;
+    return vsr_metrics_psnr_s(gt, sr, p->crop_border, p->y_channel, pool, &p->scratch, score,
+                              err);
 }
 
 static int ssim_run(void *priv, const vsr_frame *gt, const vsr_frame *sr, pthreadpool_t pool,
                     double *score, vsr_error *err)
 {
-    const fr_priv *p = priv;
-    return vsr_metrics_ssim(gt, sr, p->crop_border, p->y_channel, pool, score, err);
+    fr_priv *p = priv;
+    return vsr_metrics_ssim_s(gt, sr, p->crop_border, p->y_channel, pool, &p->scratch, score,
+                              err);
 }
 
 static void fr_close(void *priv)
 {
-    (void)priv;
+    fr_priv *p = priv;
+    vsr_metrics_scratch_free(&p->scratch);
 }
 
 /* report order: rgb before y (the run log's and JSON's psnr_rgb, psnr_y) */
@@ -85,6 +89,7 @@ static const vsr_metric metric_ssim = {
 typedef struct niqe_priv {
     int crop_border;
     vsr_metrics_niqe_model *model;
+    vsr_metrics_scratch scratch; /* owned: reused across frames, freed in niqe_close */
 } niqe_priv;
 
 static int niqe_init(void *priv, const vsr_metric_config *cfg, vsr_error *err)
@@ -100,14 +105,16 @@ static int niqe_run(void *priv, const vsr_frame *gt, const vsr_frame *sr, pthrea
                     double *score, vsr_error *err)
 {
     (void)gt;
-    const niqe_priv *p = priv;
-    return vsr_metrics_niqe(sr, p->model, p->crop_border, VSR_NIQE_Y, pool, score, err);
+    niqe_priv *p = priv;
+    return vsr_metrics_niqe_s(sr, p->model, p->crop_border, VSR_NIQE_Y, pool, &p->scratch,
+                              score, err);
 }
 
 static void niqe_close(void *priv)
 {
     niqe_priv *p = priv;
     vsr_metrics_niqe_model_free(&p->model);
+    vsr_metrics_scratch_free(&p->scratch);
 }
 
 static const vsr_metric metric_niqe = {
@@ -128,6 +135,7 @@ static const vsr_metric *const metric_list[] = {
     &metric_psnr,
     &metric_ssim,
     &metric_niqe,
+    &vsr_metric_gmsd,
     NULL,
 };
 

@@ -282,8 +282,12 @@ static void ssim_stripe(void *ctx, size_t s)
     }
 }
 
+/* Scratch slots (vsr_metrics_scratch) of an SSIM computation. */
+enum { S_STRIPES, S_ROW_SUMS };
+
 static int ssim_run(const vsr_plane *a, const vsr_plane *b, int nplanes, pthreadpool_t pool,
-                    unsigned isa_mask, int rgb_to_y, double *ssim, vsr_error *err)
+                    unsigned isa_mask, int rgb_to_y, vsr_metrics_scratch *scr, double *ssim,
+                    vsr_error *err)
 {
     ssim_job j = {.a = a, .b = b, .nplanes = nplanes, .w = a[0].width, .h = a[0].height};
     j.to_y = rgb_to_y ? vsr_metrics_rgb2y_row(isa_mask) : NULL;
@@ -303,14 +307,13 @@ static int ssim_run(const vsr_plane *a, const vsr_plane *b, int nplanes, pthread
     j.per_stripe = stripe_floats(j.w, (j.ow + VSR_SSIM_TW - 1) / VSR_SSIM_TW, &cs);
     /* every float a kernel reads is written first (slots are filled up to
      * tw + 10 samples, maps up to tw columns), so no zeroing */
-    j.scratch = malloc(sizeof(float) * j.per_stripe * (size_t)j.nstripes);
-    j.row_sums = malloc(sizeof(double) * (size_t)nplanes * (size_t)j.oh);
-    if (!j.scratch || !j.row_sums) {
-        free(j.scratch);
-        free(j.row_sums);
+    j.scratch = vsr_metrics_scratch_get(scr, S_STRIPES,
+                                        sizeof(float) * j.per_stripe * (size_t)j.nstripes);
+    j.row_sums = vsr_metrics_scratch_get(scr, S_ROW_SUMS,
+                                         sizeof(double) * (size_t)nplanes * (size_t)j.oh);
+    if (!j.scratch || !j.row_sums)
         return vsr_error_set(err, -ENOMEM, "ssim: out of memory for %d stripes of %d columns",
                              j.nstripes, j.w);
-    }
     pthreadpool_parallelize_1d(pool, ssim_stripe, &j, (size_t)j.nstripes,
                                VSR_METRICS_POOL_FLAGS);
     double total = 0.0;
@@ -321,26 +324,45 @@ static int ssim_run(const vsr_plane *a, const vsr_plane *b, int nplanes, pthread
         total += s / ((double)j.ow * j.oh);
     }
     *ssim = total / nplanes;
-    free(j.scratch);
-    free(j.row_sums);
     return 0;
+}
+
+/* ssim_run with a scratch of its own, freed before returning. */
+static int ssim_run_once(const vsr_plane *a, const vsr_plane *b, int nplanes,
+                         pthreadpool_t pool, unsigned isa_mask, int rgb_to_y, double *ssim,
+                         vsr_error *err)
+{
+    vsr_metrics_scratch s = {0};
+    const int rc = ssim_run(a, b, nplanes, pool, isa_mask, rgb_to_y, &s, ssim, err);
+    vsr_metrics_scratch_free(&s);
+    return rc;
 }
 
 int vsr_metrics_ssim_planes_isa(const vsr_plane *a, const vsr_plane *b, int nplanes,
                                 pthreadpool_t pool, unsigned isa_mask, double *ssim,
                                 vsr_error *err)
 {
-    return ssim_run(a, b, nplanes, pool, isa_mask, 0, ssim, err);
+    return ssim_run_once(a, b, nplanes, pool, isa_mask, 0, ssim, err);
 }
 
 int vsr_metrics_ssim_planes(const vsr_plane *a, const vsr_plane *b, int nplanes,
                             pthreadpool_t pool, double *ssim, vsr_error *err)
 {
-    return ssim_run(a, b, nplanes, pool, ~0u, 0, ssim, err);
+    return ssim_run_once(a, b, nplanes, pool, ~0u, 0, ssim, err);
 }
 
 int vsr_metrics_ssim(const vsr_frame *gt, const vsr_frame *sr, int crop_border, int y_channel,
                      pthreadpool_t pool, double *ssim, vsr_error *err)
+{
+    vsr_metrics_scratch s = {0};
+    const int rc = vsr_metrics_ssim_s(gt, sr, crop_border, y_channel, pool, &s, ssim, err);
+    vsr_metrics_scratch_free(&s);
+    return rc;
+}
+
+int vsr_metrics_ssim_s(const vsr_frame *gt, const vsr_frame *sr, int crop_border, int y_channel,
+                       pthreadpool_t pool, vsr_metrics_scratch *scr, double *ssim,
+                       vsr_error *err)
 {
     int rc = vsr_metrics_check_pair(gt, sr, crop_border, WIN, WIN, "ssim", err);
     if (rc < 0)
@@ -351,7 +373,7 @@ int vsr_metrics_ssim(const vsr_frame *gt, const vsr_frame *sr, int crop_border, 
     /* A gray frame is its own Y: BasicSR returns (x / 255.f) * 255.f, which
      * equals x for all 256 values (tests/metrics/test_ssim_fast.c). */
     if (!y_channel || n == 1)
-        return ssim_run(pa, pb, n, pool, ~0u, 0, ssim, err);
+        return ssim_run(pa, pb, n, pool, ~0u, 0, scr, ssim, err);
     /* Y of RGB: converted row by row inside the SSIM stripes (no Y planes) */
-    return ssim_run(pa, pb, 1, pool, ~0u, 1, ssim, err);
+    return ssim_run(pa, pb, 1, pool, ~0u, 1, scr, ssim, err);
 }

@@ -48,4 +48,16 @@ static inline void mdl_name(char *buf, size_t cap, const char *fmt, ...)
 }
 #define MDL_NAME(buf, ...) mdl_name(buf, sizeof(buf), __VA_ARGS__)
 
+/* The float data of weight "<layer>.<suffix>" of @p g (borrowed), its count in
+ * *count; NULL when the graph has no such weight or it is not set. */
+static inline const float *mdl_layer_weight(const vsr_graph *g, const char *layer,
+                                            const char *suffix, size_t *count)
+{
+    char wn[VSR_NAME_MAX + 16];
+    snprintf(wn, sizeof(wn), "%s.%s", layer, suffix);
+    const float *d = NULL;
+    vsr_error e = {0};
+    return vsr_graph_get_weight(g, wn, &d, count, &e) < 0 ? NULL : d;
+}
+
 #endif

@@ -22,15 +22,34 @@ PKGS=(
   libprotobuf-c-dev protobuf-c-compiler  # ONNX import: protoc-c compiles models/onnx.proto, libprotobuf-c decodes
 )
 
+# node and npm (Debian's nodejs, npm) unless a node is on PATH already: ONNX
+# Runtime comes from npm below
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+fi
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "vsrbench: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "vsrbench: installing ${missing[*]}" >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# ONNX Runtime, the CPU runtime a user would pick instead of vsrbench: npm's
+# onnxruntime-node carries libonnxruntime for linux-x64 (no install scripts
+# needed). scripts/ort_run.cjs runs exported models in it: the ONNX export
+# test compares its outputs with vsrbench's, bench_engine times it.
+ORT_VERSION=1.30.0
+NPM_DIR="${VSR_NPM_DIR:-$(cd "$(dirname "$0")/.." && pwd)/.npm-deps}"
+if [ ! -f "$NPM_DIR/node_modules/onnxruntime-node/package.json" ] ||
+   ! grep -q "\"version\": \"$ORT_VERSION\"" "$NPM_DIR/node_modules/onnxruntime-node/package.json"; then
+  echo "vsrbench: installing onnxruntime-node@$ORT_VERSION (npm) into $NPM_DIR" >&2
+  mkdir -p "$NPM_DIR"
+  npm install --prefix "$NPM_DIR" --ignore-scripts --no-audit --no-fund --silent \
+    "onnxruntime-node@$ORT_VERSION" >/dev/null
+fi

@@ -21,7 +21,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${VSR_FUZZ_BUILD:-$ROOT/build-fuzz}"
-TARGETS=(run_config train_config name_map npy tflite_parse tflite_import vsrw image_decode onnx)
+TARGETS=(run_config train_config name_map npy tflite_parse tflite_import vsrw image_decode onnx device_log)
 
 usage() {
   echo "usage: scripts/fuzz.sh --list | TARGET SECONDS | --smoke SECONDS" >&2

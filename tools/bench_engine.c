@@ -7,7 +7,11 @@
  * QS8; it has no FP16 path on x86). Prints ms/frame (median, p95), GOP/s
  * (2 * MAC / s), % of the peak measured in this process by tight register
  * loops (FP32 FMA, FP16 FMA, VNNI), and the ratio XNNPACK ms / vsrbench ms
- * (> 1: vsrbench faster). Then an end-to-end Vid4 line (decode + BI degrade
+ * (> 1: vsrbench faster). ONNX Runtime (npm onnxruntime-node, scripts/deps.sh)
+ * runs the same network exported to ONNX (vsr_models_export_onnx) in a node
+ * process fed one "run" per round, alternating with the others (FP32; its
+ * time is node's wall time around session.run, so the pipe round trip is
+ * not counted). Then an end-to-end Vid4 line (decode + BI degrade
  * + infer + PSNR/SSIM) in frames/s when the data set is present.
  *
  * usage: bench_engine [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16,int8,fp16n] [-f E2E_FRAMES]
@@ -19,10 +23,13 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <pthreadpool.h>
 
@@ -378,6 +385,93 @@ static int xnn_build(xnn_net *n, const vsr_graph *g, int q8, pthreadpool_t pool)
 #endif
 
 /* ---- main ---------------------------------------------------------------------- */
+
+/* ---- ONNX Runtime through scripts/ort_run.cjs in "serve" mode ------------- */
+
+typedef struct ort_proc {
+    pid_t pid;
+    FILE *to, *from;
+} ort_proc;
+
+static void ort_stop(ort_proc *o)
+{
+    if (o->to)
+        fclose(o->to);
+    if (o->from)
+        fclose(o->from);
+    if (o->pid > 0) {
+        int st;
+        waitpid(o->pid, &st, 0);
+    }
+    memset(o, 0, sizeof(*o));
+}
+
+/* Start node on @p model (input spec "FILE:1xCxHxW"), output to @p out. 0 once
+ * it has loaded the model and run it once ("ready"), -1 otherwise. */
+static int ort_start(ort_proc *o, const char *model, const char *out, const char *in_spec,
+                     long threads)
+{
+    int a[2], b[2];
+    memset(o, 0, sizeof(*o));
+    if (pipe(a))
+        return -1;
+    if (pipe(b)) {
+        close(a[0]), close(a[1]);
+        return -1;
+    }
+    o->pid = fork();
+    if (o->pid == 0) {
+        dup2(a[0], 0);
+        dup2(b[1], 1);
+        close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+        char th[24], script[4096];
+        snprintf(th, sizeof(th), "%ld", threads);
+        snprintf(script, sizeof(script), "%s/scripts/ort_run.cjs", VSR_SOURCE_DIR);
+        execlp("node", "node", script, model, out, th, "serve", in_spec, (char *)NULL);
+        _exit(127);
+    }
+    close(a[0]), close(b[1]);
+    o->to = fdopen(a[1], "w");
+    o->from = fdopen(b[0], "r");
+    char line[256];
+    if (o->pid < 0 || !o->to || !o->from || !fgets(line, sizeof(line), o->from) ||
+        strncmp(line, "ready", 5)) {
+        ort_stop(o);
+        return -1;
+    }
+    return 0;
+}
+
+/* One run in ONNX Runtime: its ms, or -1. */
+static double ort_once(ort_proc *o)
+{
+    char line[128];
+    double ms;
+    if (fputs("run\n", o->to) < 0 || fflush(o->to) || !fgets(line, sizeof(line), o->from) ||
+        sscanf(line, "ms %lf", &ms) != 1)
+        return -1;
+    return ms;
+}
+
+/* ORT's NCHW output file against vsrbench's HWC frame @p y: max |difference|,
+ * or -1 when the file is not the frame's size. */
+static double ort_diff(const char *path, const float *y, int h, int w, int c)
+{
+    size_t n = (size_t)h * w * c;
+    float *o = malloc(n * sizeof(float));
+    FILE *f = fopen(path, "rb");
+    double md = -1;
+    if (o && f && fread(o, sizeof(float), n, f) == n) {
+        md = 0;
+        for (int ch = 0; ch < c; ch++)
+            for (size_t p = 0; p < (size_t)h * w; p++)
+                md = fmax(md, fabs((double)o[(size_t)ch * h * w + p] - (double)y[p * c + ch]));
+    }
+    if (f)
+        fclose(f);
+    free(o);
+    return md;
+}
 
 static const char *const prec_names[NPREC] = {"fp32", "fp16", "int8", "fp16n"};
 
@@ -769,6 +863,33 @@ int main(int argc, char **argv)
         vsr_calib_free(&cal);
     }
     synth(x, H, W, 0);
+    /* ONNX Runtime's copy of the network: the FP32 graph exported to ONNX and
+     * the input frame as raw NCHW floats, in a scratch folder */
+    char ort_dir[256], ort_model[512], ort_in[600], ort_out[512];
+    snprintf(ort_dir, sizeof(ort_dir), "%s/bench_engine_ort_XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    int have_ort = 0;
+    if (!wait_ratios && want[VSR_PREC_FP32] && mkdtemp(ort_dir)) {
+        snprintf(ort_model, sizeof(ort_model), "%s/abpn.onnx", ort_dir);
+        snprintf(ort_out, sizeof(ort_out), "%s/out.f32", ort_dir);
+        char in_path[512];
+        snprintf(in_path, sizeof(in_path), "%s/in.f32", ort_dir);
+        snprintf(ort_in, sizeof(ort_in), "%s:1x3x%dx%d", in_path, H, W);
+        float *chw = malloc((size_t)H * W * 3 * sizeof(float));
+        FILE *f = fopen(in_path, "wb");
+        if (chw && f && vsr_models_export_onnx(g, H, W, ort_model, &err) == 0) {
+            for (int ch = 0; ch < 3; ch++)
+                for (int k = 0; k < H * W; k++)
+                    chw[(size_t)ch * H * W + k] = x[(size_t)k * 3 + ch];
+            have_ort = fwrite(chw, sizeof(float), (size_t)H * W * 3, f) == (size_t)H * W * 3;
+        } else if (err.msg[0]) {
+            printf("# ONNX Runtime: export failed: %s\n", err.msg);
+        }
+        if (f && fclose(f))
+            have_ort = 0;
+        free(chw);
+        signal(SIGPIPE, SIG_IGN); /* a node that died is a failed read, not a signal */
+    }
     if (wait_ratios) {
         if (!want_given)
             want[VSR_PREC_FP16] = want[VSR_PREC_FP16N] = 0;
@@ -862,9 +983,18 @@ int main(int argc, char **argv)
                            prec_names[p]);
             }
 #endif
+            ort_proc orp;
+            int ort_ok = have_ort && p == VSR_PREC_FP32 &&
+                         ort_start(&orp, ort_model, ort_out, ort_in, th) == 0;
+            if (have_ort && p == VSR_PREC_FP32 && !ort_ok)
+                printf("# ONNX Runtime: node %s/scripts/ort_run.cjs did not start "
+                       "(scripts/deps.sh "
+                       "installs node and onnxruntime-node)\n",
+                       VSR_SOURCE_DIR);
             double *ta = malloc((size_t)runs * sizeof(double));
             double *tb = malloc((size_t)runs * sizeof(double));
-            if (!ta || !tb)
+            double *tc = malloc((size_t)runs * sizeof(double));
+            if (!ta || !tb || !tc)
                 return fprintf(stderr, "bench_engine: out of memory\n"), 1;
             for (long r = -3; r < runs; r++) { /* 3 warm-up rounds */
                 double t0 = vsr_clock_s();
@@ -882,6 +1012,21 @@ int main(int argc, char **argv)
                         tb[r] = (t1 - t0) * 1e3;
                 }
 #endif
+                if (ort_ok) {
+                    double ms = ort_once(&orp);
+                    if (ms < 0) {
+                        printf("# ONNX Runtime: the node process stopped answering\n");
+                        ort_stop(&orp);
+                        ort_ok = 0;
+                    } else if (r >= 0) {
+                        tc[r] = ms;
+                    }
+                }
+            }
+            double ort_md = -1;
+            if (ort_ok) {
+                ort_stop(&orp); /* writes its last output */
+                ort_md = ort_diff(ort_out, yref, H * S, W * S, 3);
             }
             /* accuracy against the FP32 engine: max |d| and PSNR over the SR frame */
             CHECK(vsr_engine_get_output(e, 0, ya, nout, &err));
@@ -933,6 +1078,18 @@ int main(int argc, char **argv)
                        prec_names[p], th, p == VSR_PREC_INT8 ? "qs8" : "f32", mb, pb,
                        gop / (mb * 1e-3), pct, maxdiff);
             }
+            if (ort_ok) {
+                double mc, pc;
+                stats(tc, (int)runs, &mc, &pc);
+                double pkx = th <= 2 ? peak[th - 1][0] : 0;
+                snprintf(pct, sizeof(pct), "-");
+                if (pkx > 0)
+                    snprintf(pct, sizeof(pct), "%.0f%%", 100.0 * gop / (mc * 1e-3) / pkx);
+                printf(
+                    "| %s | %ld | ONNX Runtime 1.30 (npm, CPU EP) | %.2f | %.2f | %.0f | %s | "
+                    "ORT/vsrbench %.2fx, max|diff| %.3g |\n",
+                    prec_names[p], th, mc, pc, gop / (mc * 1e-3), pct, mc / ma, ort_md);
+            }
             /* remember XNNPACK fp32 to give the fp16 ratio */
             static double xnn_f32_ms[65];
             if (xnn_ok && p == VSR_PREC_FP32)
@@ -958,7 +1115,7 @@ int main(int argc, char **argv)
                 }
                 vsr_engine_free(&ep);
             }
-            free(ta), free(tb);
+            free(ta), free(tb), free(tc);
 #ifdef VSR_HAVE_XNNPACK
             xnn_net_free(&xn);
 #endif
@@ -1048,6 +1205,12 @@ int main(int argc, char **argv)
         xnn_deinitialize();
 #endif
     free(x), free(ya), free(yb), free(yref);
+    if (have_ort) {
+        remove(ort_model), remove(ort_out);
+        ort_in[strlen(ort_in) - strlen(strrchr(ort_in, ':'))] = 0;
+        remove(ort_in);
+        rmdir(ort_dir);
+    }
     vsr_graph_free(&g);
     return 0;
 }

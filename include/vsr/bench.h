@@ -966,6 +966,47 @@ int vsr_runlog_merge(const char *out_path, const char *const *inputs, int n_inpu
                      vsr_runlog_merge_note_fn note, void *ctx, vsr_runlog_merge_stats *stats,
                      vsr_error *err);
 
+/* ---- device timings (bench/device.c) --------------------------------------
+ * Phone figures brought back next to the x86 ones. Two inputs:
+ *  - TFLite benchmark_model output, as printed (any line prefix, e.g.
+ *    "INFO: " or logcat's "I tflite  : "): "Graph: [path]", "Num threads:
+ *    [N]", the statistics line "count=N first= curr= min= max= avg= std=
+ *    [p5= median= p95=]" (the last one before the summary is the measured
+ *    phase) and the summary "Inference timings in us: Init: A, First
+ *    inference: B, Warmup (avg): C, Inference (avg): D". One record per
+ *    summary line, so logs of several models may be concatenated.
+ *  - CSV typed by hand (AI Benchmark): a header naming the columns, model and
+ *    ms required, device, backend, init_ms, std_ms, count, threads optional;
+ *    '#' starts a comment line; fields may be double-quoted.
+ */
+enum { VSR_DEVICE_NAME_MAX = 128, VSR_DEVICE_MAX_RECORDS = 100000 };
+
+/** One timing of one model on one device. Times in microseconds, NaN unknown. */
+typedef struct vsr_device_timing {
+    char graph[256];                  /**< benchmark_model: the graph's file name, "" unknown */
+    char model[VSR_DEVICE_NAME_MAX];  /**< CSV: the model column; "" otherwise */
+    char device[VSR_DEVICE_NAME_MAX]; /**< CSV: the device column, "" absent */
+    char backend[VSR_DEVICE_NAME_MAX]; /**< CSV: the backend column, "" absent */
+    double init_us, first_us, warmup_avg_us;
+    double avg_us; /**< the figure reports use: mean time per inference */
+    double min_us, max_us, std_us, median_us, p5_us, p95_us;
+    long count;      /**< measured inferences, -1 unknown */
+    int threads;     /**< -1 unknown */
+    int source_line; /**< line of the input the record ends on (1-based) */
+} vsr_device_timing;
+
+/**
+ * Parse TFLite benchmark_model output (@p len bytes, need not be
+ * NUL-terminated). On success *out (caller frees with free()) holds *n_out >=
+ * 1 records; on error nothing is allocated and @p err names the line.
+ */
+int vsr_device_parse_benchmark_model(const char *text, size_t len, vsr_device_timing **out,
+                                     int *n_out, vsr_error *err);
+
+/** Parse the hand-typed CSV form; same contract as the benchmark_model parser. */
+int vsr_device_parse_csv(const char *text, size_t len, vsr_device_timing **out, int *n_out,
+                         vsr_error *err);
+
 #ifdef __cplusplus
 }
 #endif

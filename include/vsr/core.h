@@ -275,6 +275,8 @@ typedef struct vsr_atomic_file {
 int vsr_atomic_open(vsr_atomic_file *a, const char *path, vsr_error *err);
 /** Flush, fsync, close, rename into place. On error nothing is left but a previous file. */
 int vsr_atomic_commit(vsr_atomic_file *a, vsr_error *err);
+/** @p len bytes of @p data as the whole of @p path, through open / write / commit. */
+int vsr_atomic_write(const char *path, const void *data, size_t len, vsr_error *err);
 /** Close and remove the temporary file (NULL-safe on a struct that was never opened). */
 void vsr_atomic_abort(vsr_atomic_file *a);
 /**

@@ -626,6 +626,33 @@ typedef struct vsr_graph_stats {
  */
 int vsr_graph_count(const vsr_graph *g, int h, int w, vsr_precision prec, vsr_graph_stats *s,
                     vsr_error *err);
+/**
+ * One node of a graph, read-only, for code that translates a graph into
+ * another format (the ONNX and TFLite exporters in models/). Tensor ids are
+ * node indices: node i writes tensor i. Pointers are borrowed from the graph
+ * and valid until it changes or is freed. Which fields mean something
+ * depends on the op; the others are zero.
+ */
+typedef struct vsr_node_view {
+    vsr_op_type op;
+    const char *name;
+    const int *inputs; /**< tensor ids of the inputs, in order */
+    int n_inputs;
+    int h, w, c;          /**< nominal output shape */
+    vsr_conv_params conv; /**< conv2d (its fused activation in conv.act) */
+    vsr_act act;          /**< relu, leaky_relu, prelu, clip, sigmoid */
+    /** scale: y = f[0]*x + f[1]; layer_norm, batch_norm: eps = f[0];
+     *  matmul_tn: alpha = f[0] */
+    float f[2];
+    /** slice: channels [i[0], i[1]); channel_shuffle: groups g = i[0], out[j*g + k]
+     *  = in[k*(C/g) + j]; depth_to_space (DCR), resize_*: factor = i[0];
+     *  prelu: i[0] = 1 for one shared slope */
+    int i[2];
+} vsr_node_view;
+
+/** Node @p i (0 <= i < vsr_graph_layer_count()) of @p g. -EINVAL out of range. */
+int vsr_graph_node_view(const vsr_graph *g, int i, vsr_node_view *out);
+
 /** Number of layers (graph inputs included) in the per-layer table. */
 int vsr_graph_layer_count(const vsr_graph *g);
 /** Layer @p i at input size h x w (0, 0 = nominal). */

@@ -477,6 +477,37 @@ int vsr_models_import_onnx(const vsr_models_onnx *m, const char *name,
                            vsr_error *err);
 
 /**
+ * Write engine graph @p g with its weights to @p path as an ONNX model
+ * (opset 13, IR 7, FP32, batch 1, NCHW; the file appears complete or not at
+ * all). Input @p h x @p w fixes the input shapes (0 x 0: symbolic "height" /
+ * "width", refused for strided convs). Graph inputs and outputs keep their
+ * names and order; values are in the engine's scale (pixels 0..255).
+ * Ops: conv2d (group 1 or depthwise; SAME padding as explicit pads; fused
+ * activation as its own node), relu, leaky_relu, prelu, clip, sigmoid, add,
+ * mul, scale (Mul / Add by constants), concat, slice (channels),
+ * depth_to_space (DCR), resize nearest (asymmetric, floor) and bilinear
+ * (half_pixel); any other op is -ENOTSUP naming the node. Weights must all
+ * be set (-EINVAL otherwise). vsr_models_import_onnx() reads the file back.
+ */
+int vsr_models_export_onnx(const struct vsr_graph *g, int h, int w, const char *path,
+                           vsr_error *err);
+
+/**
+ * Write engine graph @p g with its weights to @p path as a TFLite model
+ * (schema 3, FP32, batch 1, NHWC, input @p h x @p w fixed; the file appears
+ * complete or not at all), built with the project's own flatbuffer writer
+ * (models/flatbuf.c). Builtin ops only: CONV_2D and DEPTHWISE_CONV_2D (SAME
+ * padding; ReLU / ReLU6 fused, other activations as their own op),
+ * RELU, RELU6, LEAKY_RELU, LOGISTIC, PRELU, MAXIMUM / MINIMUM (clips), ADD,
+ * MUL, CONCATENATION, STRIDED_SLICE (channels), DEPTH_TO_SPACE,
+ * RESIZE_BILINEAR (half-pixel) and RESIZE_NEAREST_NEIGHBOR. Several inputs
+ * and outputs (a frame window, a hidden state) keep their order. Any other
+ * op is -ENOTSUP naming the node. vsr_models_import_tflite() reads it back.
+ */
+int vsr_models_export_tflite(const struct vsr_graph *g, int h, int w, const char *path,
+                             vsr_error *err);
+
+/**
  * Copy every weight of @p src into @p dst by position: the i-th weight of
  * src goes to the i-th weight of dst, which must have the same role suffix
  * (".weight", ".bias", ...) and element count. Used to move weights from an

@@ -1,0 +1,679 @@
+/*
+ * tflite_export.c: write an engine graph (HWC) with its weights as a TFLite
+ * flatbuffer (schema version 3, FP32, batch 1, NHWC, fixed input shape),
+ * using the builtin ops a phone's TFLite has (see vsr_models_export_tflite()
+ * in models.h). The file is built with models/flatbuf.c; field numbers and
+ * union codes are those of TFLite's public schema (schema.fbs).
+ */
+#include <errno.h>
+#include <float.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flatbuf.h"
+#include "models_internal.h"
+
+/* schema.fbs: BuiltinOptions union members used here */
+enum {
+    OPT_NONE = 0,
+    OPT_CONV2D = 1,
+    OPT_DEPTHWISE = 2,
+    OPT_CONCAT = 10,
+    OPT_ADD = 11,
+    OPT_RESIZE_BILINEAR = 15,
+    OPT_MUL = 21,
+    OPT_STRIDED_SLICE = 32,
+    OPT_MAXMIN = 39,
+    OPT_RESIZE_NEAREST = 74,
+    OPT_LEAKY_RELU = 75,
+    OPT_DEPTH_TO_SPACE = 94,
+};
+
+enum { TFL_SCHEMA_VERSION = 3, MAX_OPCODES = 64 };
+
+/* One tensor of the file: shape, type, its constant bytes (or none). */
+typedef struct xt {
+    char name[VSR_NAME_MAX + 16];
+    int shape[4], ndim;
+    int type;         /* VSR_TFL_FLOAT32 / INT32 */
+    const void *data; /* constant bytes (owned by the graph or by xp->owned), or NULL */
+    size_t bytes;
+} xt;
+
+/* One operator: code, inputs, outputs, options (a union member and its values). */
+typedef struct xop {
+    int code;
+    int *in, n_in, out; /* in: owned by xp->owned */
+    int opt_type;
+    int v[8]; /* option values, by field id; vf for float fields */
+    float vf;
+} xop;
+
+typedef struct xp {
+    const vsr_graph *g;
+    vsr_error *err;
+    int h, w;
+    xt *t;
+    int n_t, cap_t;
+    xop *ops;
+    int n_ops, cap_ops;
+    int *tensor_of; /* engine tensor -> file tensor */
+    void **owned;   /* data arrays made here (transposed weights, shapes) */
+    int n_owned, cap_owned;
+} xp;
+
+static int oom(xp *x)
+{
+    return vsr_error_set(x->err, -ENOMEM, "TFLite export of '%s': out of memory",
+                         vsr_graph_name(x->g));
+}
+
+static void *own(xp *x, size_t n)
+{
+    if (x->n_owned == x->cap_owned) {
+        int nc = x->cap_owned ? 2 * x->cap_owned : 32;
+        void **a = realloc(x->owned, (size_t)nc * sizeof(*a));
+        if (!a)
+            return NULL;
+        x->owned = a, x->cap_owned = nc;
+    }
+    void *p = calloc(1, n ? n : 1);
+    if (p)
+        x->owned[x->n_owned++] = p;
+    return p;
+}
+
+/* A new tensor; returns its index or a negative errno. */
+static int tensor(xp *x, const char *name, int type, int h, int w, int c, const void *data,
+                  size_t bytes)
+{
+    if (x->n_t == x->cap_t) {
+        int nc = x->cap_t ? 2 * x->cap_t : 64;
+        xt *a = realloc(x->t, (size_t)nc * sizeof(*a));
+        if (!a)
+            return oom(x);
+        x->t = a, x->cap_t = nc;
+    }
+    xt *t = &x->t[x->n_t];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->name, sizeof(t->name), "%s", name);
+    t->type = type;
+    t->shape[0] = 1, t->shape[1] = h, t->shape[2] = w, t->shape[3] = c;
+    t->ndim = 4;
+    t->data = data;
+    t->bytes = bytes;
+    return x->n_t++;
+}
+
+/* A constant of @p ndim dims (a 1-D or 4-D shape given in full). */
+static int constant(xp *x, const char *name, int type, const int *shape, int ndim,
+                    const void *data, size_t bytes)
+{
+    int i = tensor(x, name, type, 1, 1, 1, data, bytes);
+    if (i >= 0) {
+        memcpy(x->t[i].shape, shape, (size_t)ndim * sizeof(int));
+        x->t[i].ndim = ndim;
+    }
+    return i;
+}
+
+static int scalar_f32(xp *x, const char *name, float v)
+{
+    float *d = own(x, sizeof(float));
+    if (!d)
+        return oom(x);
+    *d = v;
+    int one = 1;
+    return constant(x, name, VSR_TFL_FLOAT32, &one, 1, d, sizeof(float));
+}
+
+static int i32_vec(xp *x, const char *name, const int32_t *v, int n)
+{
+    int32_t *d = own(x, (size_t)n * sizeof(int32_t));
+    if (!d)
+        return oom(x);
+    memcpy(d, v, (size_t)n * sizeof(int32_t));
+    return constant(x, name, VSR_TFL_INT32, &n, 1, d, (size_t)n * sizeof(int32_t));
+}
+
+static xop *op(xp *x, int code, const int *in, int n_in, int out, int opt_type)
+{
+    if (x->n_ops == x->cap_ops) {
+        int nc = x->cap_ops ? 2 * x->cap_ops : 64;
+        xop *a = realloc(x->ops, (size_t)nc * sizeof(*a));
+        if (!a)
+            return NULL;
+        x->ops = a, x->cap_ops = nc;
+    }
+    int *ins = own(x, (size_t)n_in * sizeof(int));
+    if (!ins)
+        return NULL;
+    memcpy(ins, in, (size_t)n_in * sizeof(int));
+    xop *o = &x->ops[x->n_ops++];
+    memset(o, 0, sizeof(*o));
+    o->code = code;
+    o->in = ins;
+    o->n_in = n_in;
+    o->out = out;
+    o->opt_type = opt_type;
+    return o;
+}
+
+/* The output tensor of engine node @p v (shape at the export size). */
+static int out_tensor(xp *x, const char *name, int node)
+{
+    vsr_layer_info li;
+    int rc = vsr_graph_layer_info(x->g, node, x->h, x->w, &li, x->err);
+    return rc < 0 ? rc : tensor(x, name, VSR_TFL_FLOAT32, li.h, li.w, li.c, NULL, 0);
+}
+
+static int unsupported(xp *x, const vsr_node_view *v, const char *why)
+{
+    return vsr_error_set(x->err, -ENOTSUP, "TFLite export of '%s': node '%s' (%s): %s",
+                         vsr_graph_name(x->g), v->name, vsr_op_name(v->op), why);
+}
+
+/* A stand-alone activation from file tensor @p in to @p out. */
+static int emit_act(xp *x, const vsr_act *a, const char *layer, int c, int in, int out)
+{
+    char nm[VSR_NAME_MAX + 16];
+    xop *o;
+    switch (a->type) {
+    case VSR_ACT_RELU:
+        return op(x, VSR_TFL_RELU, &in, 1, out, OPT_NONE) ? 0 : oom(x);
+    case VSR_ACT_SIGMOID:
+        return op(x, VSR_TFL_LOGISTIC, &in, 1, out, OPT_NONE) ? 0 : oom(x);
+    case VSR_ACT_LEAKY_RELU:
+        if (!(o = op(x, VSR_TFL_LEAKY_RELU, &in, 1, out, OPT_LEAKY_RELU)))
+            return oom(x);
+        o->vf = a->alpha;
+        return 0;
+    case VSR_ACT_CLIP: {
+        if (a->lo == 0.f && a->hi == 6.f)
+            return op(x, VSR_TFL_RELU6, &in, 1, out, OPT_NONE) ? 0 : oom(x);
+        /* MAXIMUM(x, lo) then MINIMUM(., hi): the importer reads each as a
+         * one-sided clip, exact in float */
+        int cur = in;
+        if (a->lo > -FLT_MAX) {
+            snprintf(nm, sizeof(nm), "%s.lo", layer);
+            int k = scalar_f32(x, nm, a->lo);
+            if (k < 0)
+                return k;
+            int mid = out;
+            if (a->hi < FLT_MAX) {
+                snprintf(nm, sizeof(nm), "%s:max", layer);
+                const xt *ot = &x->t[out];
+                if ((mid = tensor(x, nm, VSR_TFL_FLOAT32, ot->shape[1], ot->shape[2],
+                                  ot->shape[3], NULL, 0)) < 0)
+                    return mid;
+            }
+            int ins[2] = {cur, k};
+            if (!op(x, VSR_TFL_MAXIMUM, ins, 2, mid, OPT_MAXMIN))
+                return oom(x);
+            cur = mid;
+        }
+        if (a->hi < FLT_MAX) {
+            snprintf(nm, sizeof(nm), "%s.hi", layer);
+            int k = scalar_f32(x, nm, a->hi);
+            if (k < 0)
+                return k;
+            int ins[2] = {cur, k};
+            if (!op(x, VSR_TFL_MINIMUM, ins, 2, out, OPT_MAXMIN))
+                return oom(x);
+        }
+        return 0;
+    }
+    case VSR_ACT_PRELU: {
+        size_t n;
+        const float *s = mdl_layer_weight(x->g, layer, "alpha", &n);
+        if (!s)
+            return vsr_error_set(x->err, -EINVAL, "'%s': no PReLU slopes", layer);
+        snprintf(nm, sizeof(nm), "%s.alpha", layer);
+        int shape[3] = {1, 1, (int)n};
+        (void)c;
+        int k = constant(x, nm, VSR_TFL_FLOAT32, shape, 3, s, n * sizeof(float));
+        if (k < 0)
+            return k;
+        int ins[2] = {in, k};
+        return op(x, VSR_TFL_PRELU, ins, 2, out, OPT_NONE) ? 0 : oom(x);
+    }
+    default:
+        return vsr_error_set(x->err, -ENOTSUP, "'%s': activation %d has no TFLite form", layer,
+                             (int)a->type);
+    }
+}
+
+/* ---- one function per op kind, listed in export_op[] ----------------------- */
+
+typedef int (*export_fn)(xp *x, const vsr_node_view *v, int node, int out);
+
+static int in_t(xp *x, const vsr_node_view *v, int i)
+{
+    return x->tensor_of[v->inputs[i]];
+}
+
+static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    const vsr_conv_params *p = &v->conv;
+    int xin = in_t(x, v, 0), cin = x->t[xin].shape[3];
+    int dw = p->groups > 1;
+    if (dw && !(p->groups == cin && p->cout == cin))
+        return unsupported(x, v, "only group 1 and depthwise convolutions are exported");
+    int cing = dw ? 1 : cin;
+    size_t n, nb = 0;
+    const float *wt = mdl_layer_weight(x->g, v->name, "weight", &n);
+    const float *b = p->bias ? mdl_layer_weight(x->g, v->name, "bias", &nb) : NULL;
+    if (!wt || n != (size_t)p->kh * p->kw * cing * p->cout || (p->bias && !b))
+        return vsr_error_set(x->err, -EINVAL, "TFLite export of '%s': conv '%s' has no weights",
+                             vsr_graph_name(x->g), v->name);
+    /* HWIO -> OHWI (conv) or [1][kh][kw][C] (depthwise, = HWIO with I = 1) */
+    float *f = own(x, n * sizeof(float));
+    if (!f)
+        return oom(x);
+    for (int o = 0; o < p->cout; o++)
+        for (int yy = 0; yy < p->kh; yy++)
+            for (int xx = 0; xx < p->kw; xx++)
+                for (int i = 0; i < cing; i++) {
+                    size_t src = (((size_t)yy * p->kw + xx) * cing + i) * p->cout + o;
+                    size_t dst = dw ? src : (((size_t)o * p->kh + yy) * p->kw + xx) * cin + i;
+                    f[dst] = wt[src];
+                }
+    char nm[VSR_NAME_MAX + 16];
+    snprintf(nm, sizeof(nm), "%s.weight", v->name);
+    int ws[4] = {dw ? 1 : p->cout, p->kh, p->kw, dw ? p->cout : cin};
+    int wi = constant(x, nm, VSR_TFL_FLOAT32, ws, 4, f, n * sizeof(float));
+    if (wi < 0)
+        return wi;
+    int bi = -1;
+    if (b) {
+        snprintf(nm, sizeof(nm), "%s.bias", v->name);
+        if ((bi = constant(x, nm, VSR_TFL_FLOAT32, &p->cout, 1, b, nb * sizeof(float))) < 0)
+            return bi;
+    }
+    /* RELU and RELU6 fuse; any other activation is its own op after the conv */
+    int fused = p->act.type == VSR_ACT_NONE   ? VSR_TFL_ACT_NONE
+                : p->act.type == VSR_ACT_RELU ? VSR_TFL_ACT_RELU
+                : p->act.type == VSR_ACT_CLIP && p->act.lo == 0.f && p->act.hi == 6.f
+                    ? VSR_TFL_ACT_RELU6
+                    : -1;
+    int conv_out = out;
+    if (fused < 0) {
+        snprintf(nm, sizeof(nm), "%s:conv", v->name);
+        const xt *ot = &x->t[out];
+        if ((conv_out = tensor(x, nm, VSR_TFL_FLOAT32, ot->shape[1], ot->shape[2], ot->shape[3],
+                               NULL, 0)) < 0)
+            return conv_out;
+    }
+    int ins[3] = {xin, wi, bi};
+    xop *o = op(x, dw ? VSR_TFL_DEPTHWISE_CONV_2D : VSR_TFL_CONV_2D, ins, 3, conv_out,
+                dw ? OPT_DEPTHWISE : OPT_CONV2D);
+    if (!o)
+        return oom(x);
+    /* Conv2DOptions: padding 0 (SAME), stride_w 1, stride_h 2, act 3, dilation_w 4,
+     * dilation_h 5; DepthwiseConv2DOptions: padding 0, stride_w 1, stride_h 2,
+     * depth_multiplier 3, act 4, dilation_w 5, dilation_h 6 */
+    int act = fused < 0 ? VSR_TFL_ACT_NONE : fused;
+    if (dw) {
+        int vals[7] = {0, p->stride, p->stride, 1, act, p->dilation, p->dilation};
+        memcpy(o->v, vals, sizeof(vals));
+    } else {
+        int vals[6] = {0, p->stride, p->stride, act, p->dilation, p->dilation};
+        memcpy(o->v, vals, sizeof(vals));
+    }
+    return fused < 0 ? emit_act(x, &p->act, v->name, p->cout, conv_out, out) : 0;
+}
+
+static int ex_act(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    return emit_act(x, &v->act, v->name, v->c, in_t(x, v, 0), out);
+}
+
+static int ex_binary(xp *x, const vsr_node_view *v, int code, int opt, int out)
+{
+    int ins[2] = {in_t(x, v, 0), in_t(x, v, 1)};
+    return op(x, code, ins, 2, out, opt) ? 0 : oom(x); /* option 0: act NONE */
+}
+
+static int ex_add(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    return ex_binary(x, v, VSR_TFL_ADD, OPT_ADD, out);
+}
+
+static int ex_mul(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    return ex_binary(x, v, VSR_TFL_MUL, OPT_MUL, out);
+}
+
+static int ex_concat(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    int *ins = own(x, (size_t)v->n_inputs * sizeof(int));
+    if (!ins)
+        return oom(x);
+    for (int i = 0; i < v->n_inputs; i++)
+        ins[i] = in_t(x, v, i);
+    xop *o = op(x, VSR_TFL_CONCATENATION, ins, v->n_inputs, out, OPT_CONCAT);
+    if (!o)
+        return oom(x);
+    o->v[0] = 3; /* ConcatenationOptions: axis 0 = channels (3), act 1 = NONE */
+    return 0;
+}
+
+static int ex_slice(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    char nm[VSR_NAME_MAX + 16];
+    int32_t b[4] = {0, 0, 0, v->i[0]}, e[4] = {0, 0, 0, v->i[1]}, s[4] = {1, 1, 1, 1};
+    int bi, ei, si;
+    snprintf(nm, sizeof(nm), "%s.begin", v->name);
+    if ((bi = i32_vec(x, nm, b, 4)) < 0)
+        return bi;
+    snprintf(nm, sizeof(nm), "%s.end", v->name);
+    if ((ei = i32_vec(x, nm, e, 4)) < 0)
+        return ei;
+    snprintf(nm, sizeof(nm), "%s.strides", v->name);
+    if ((si = i32_vec(x, nm, s, 4)) < 0)
+        return si;
+    int ins[4] = {in_t(x, v, 0), bi, ei, si};
+    xop *o = op(x, VSR_TFL_STRIDED_SLICE, ins, 4, out, OPT_STRIDED_SLICE);
+    if (!o)
+        return oom(x);
+    o->v[0] = 7, o->v[1] = 7; /* begin_mask, end_mask: whole N, H, W */
+    return 0;
+}
+
+static int ex_d2s(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    int in = in_t(x, v, 0);
+    xop *o = op(x, VSR_TFL_DEPTH_TO_SPACE, &in, 1, out, OPT_DEPTH_TO_SPACE);
+    if (!o)
+        return oom(x);
+    o->v[0] = v->i[0]; /* block_size; TF's order is the engine's DCR */
+    return 0;
+}
+
+/* nearest: TF's legacy mode, out[y] = in[floor(y / f)]; bilinear:
+ * half_pixel_centers, the engine's src = (dst + 0.5) / f - 0.5 */
+static int ex_resize(xp *x, const vsr_node_view *v, int nearest, int out)
+{
+    char nm[VSR_NAME_MAX + 16];
+    const xt *ot = &x->t[out];
+    int32_t sz[2] = {ot->shape[1], ot->shape[2]};
+    snprintf(nm, sizeof(nm), "%s.size", v->name);
+    int si = i32_vec(x, nm, sz, 2);
+    if (si < 0)
+        return si;
+    int ins[2] = {in_t(x, v, 0), si};
+    xop *o = op(x, nearest ? VSR_TFL_RESIZE_NEAREST_NEIGHBOR : VSR_TFL_RESIZE_BILINEAR, ins, 2,
+                out, nearest ? OPT_RESIZE_NEAREST : OPT_RESIZE_BILINEAR);
+    if (!o)
+        return oom(x);
+    /* ResizeBilinearOptions: align_corners 2, half_pixel_centers 3;
+     * ResizeNearestNeighborOptions: align_corners 0, half_pixel_centers 1 */
+    if (!nearest)
+        o->v[3] = 1;
+    return 0;
+}
+
+static int ex_nearest(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    return ex_resize(x, v, 1, out);
+}
+
+static int ex_bilinear(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    return ex_resize(x, v, 0, out);
+}
+
+static const export_fn export_op[VSR_OP_COUNT_] = {
+    [VSR_OP_CONV2D] = ex_conv,
+    [VSR_OP_RELU] = ex_act,
+    [VSR_OP_LEAKY_RELU] = ex_act,
+    [VSR_OP_PRELU] = ex_act,
+    [VSR_OP_CLIP] = ex_act,
+    [VSR_OP_SIGMOID] = ex_act,
+    [VSR_OP_ADD] = ex_add,
+    [VSR_OP_MUL] = ex_mul,
+    [VSR_OP_CONCAT] = ex_concat,
+    [VSR_OP_SLICE] = ex_slice,
+    [VSR_OP_DEPTH_TO_SPACE] = ex_d2s,
+    [VSR_OP_RESIZE_NEAREST] = ex_nearest,
+    [VSR_OP_RESIZE_BILINEAR] = ex_bilinear,
+};
+
+/* ---- writing the flatbuffer ------------------------------------------------ */
+
+/* The fields of each options table: one letter per field id, b = byte (bool,
+ * enum), i = int32, f = float32 (o->vf), - = not written. */
+static const struct {
+    int type;
+    const char *fields;
+} opt_layout[] = {
+    {OPT_CONV2D, "biibii"},
+    {OPT_DEPTHWISE, "biiibii"},
+    {OPT_CONCAT, "ib"},
+    {OPT_ADD, "b"},
+    {OPT_MUL, "b"},
+    {OPT_STRIDED_SLICE, "iiiii"},
+    {OPT_RESIZE_BILINEAR, "--bb"},
+    {OPT_RESIZE_NEAREST, "bb"},
+    {OPT_LEAKY_RELU, "f"},
+    {OPT_DEPTH_TO_SPACE, "i"},
+    {OPT_MAXMIN, ""},
+};
+
+static mdl_fbo write_options(mdl_fbb *b, const xop *o)
+{
+    const char *f = NULL;
+    for (size_t i = 0; i < sizeof(opt_layout) / sizeof(opt_layout[0]); i++)
+        if (opt_layout[i].type == o->opt_type)
+            f = opt_layout[i].fields;
+    mdl_fb_start(b);
+    for (int id = 0; f && f[id]; id++) {
+        if (f[id] == 'b')
+            mdl_fb_add_u8(b, id, (uint8_t)o->v[id]);
+        else if (f[id] == 'i')
+            mdl_fb_add_i32(b, id, o->v[id]);
+        else if (f[id] == 'f')
+            mdl_fb_add_f32(b, id, o->vf);
+    }
+    return mdl_fb_end(b);
+}
+
+static int write_model(xp *x, const int *inputs, int n_in, const int *outputs, int n_out,
+                       mdl_fbb *b)
+{
+    /* operator codes, in order of first use */
+    int codes[MAX_OPCODES], n_codes = 0;
+    int *code_of = own(x, (size_t)(x->n_ops ? x->n_ops : 1) * sizeof(int));
+    mdl_fbo *tens = own(x, (size_t)x->n_t * sizeof(mdl_fbo));
+    mdl_fbo *ops = own(x, (size_t)(x->n_ops ? x->n_ops : 1) * sizeof(mdl_fbo));
+    mdl_fbo *bufs = own(x, (size_t)(x->n_t + 1) * sizeof(mdl_fbo));
+    if (!code_of || !tens || !ops || !bufs)
+        return oom(x);
+    for (int i = 0; i < x->n_ops; i++) {
+        int k = 0;
+        while (k < n_codes && codes[k] != x->ops[i].code)
+            k++;
+        if (k == n_codes) {
+            if (n_codes == MAX_OPCODES)
+                return vsr_error_set(x->err, -E2BIG, "more than %d kinds of op", MAX_OPCODES);
+            codes[n_codes++] = x->ops[i].code;
+        }
+        code_of[i] = k;
+    }
+    /* buffers: 0 is the empty buffer every non-constant tensor names */
+    int n_bufs = 1;
+    mdl_fb_start(b);
+    bufs[0] = mdl_fb_end(b);
+    int *buf_of = own(x, (size_t)x->n_t * sizeof(int));
+    if (!buf_of)
+        return oom(x);
+    for (int i = 0; i < x->n_t; i++) {
+        buf_of[i] = 0;
+        if (!x->t[i].data)
+            continue;
+        mdl_fbo d = mdl_fb_vector(b, x->t[i].data, 1, x->t[i].bytes, 16);
+        mdl_fb_start(b);
+        mdl_fb_add_offset(b, 0, d);
+        bufs[n_bufs] = mdl_fb_end(b);
+        buf_of[i] = n_bufs++;
+    }
+    /* Tensor: shape 0, type 1, buffer 2, name 3 */
+    for (int i = 0; i < x->n_t; i++) {
+        const xt *t = &x->t[i];
+        int32_t shape[4];
+        for (int d = 0; d < t->ndim; d++)
+            shape[d] = t->shape[d];
+        mdl_fbo sh = mdl_fb_vector(b, shape, 4, (size_t)t->ndim, 4);
+        mdl_fbo nm = mdl_fb_string(b, t->name);
+        mdl_fb_start(b);
+        mdl_fb_add_offset(b, 0, sh);
+        mdl_fb_add_u8(b, 1, (uint8_t)t->type);
+        mdl_fb_add_i32(b, 2, buf_of[i]);
+        mdl_fb_add_offset(b, 3, nm);
+        tens[i] = mdl_fb_end(b);
+    }
+    /* Operator: opcode_index 0, inputs 1, outputs 2, builtin_options_type 3,
+     * builtin_options 4 */
+    for (int i = 0; i < x->n_ops; i++) {
+        const xop *o = &x->ops[i];
+        int32_t *in = own(x, (size_t)(o->n_in ? o->n_in : 1) * sizeof(int32_t));
+        if (!in)
+            return oom(x);
+        for (int k = 0; k < o->n_in; k++)
+            in[k] = o->in[k];
+        int32_t out = o->out;
+        mdl_fbo iv = mdl_fb_vector(b, in, 4, (size_t)o->n_in, 4);
+        mdl_fbo ov = mdl_fb_vector(b, &out, 4, 1, 4);
+        mdl_fbo opt = o->opt_type ? write_options(b, o) : 0;
+        mdl_fb_start(b);
+        mdl_fb_add_i32(b, 0, code_of[i]);
+        mdl_fb_add_offset(b, 1, iv);
+        mdl_fb_add_offset(b, 2, ov);
+        if (o->opt_type) {
+            mdl_fb_add_u8(b, 3, (uint8_t)o->opt_type);
+            mdl_fb_add_offset(b, 4, opt);
+        }
+        ops[i] = mdl_fb_end(b);
+    }
+    /* OperatorCode: deprecated_builtin_code 0 (int8; 127 = look at 3),
+     * version 2, builtin_code 3 */
+    mdl_fbo oc[MAX_OPCODES];
+    for (int k = 0; k < n_codes; k++) {
+        mdl_fb_start(b);
+        mdl_fb_add_u8(b, 0, (uint8_t)(codes[k] < 127 ? codes[k] : 127));
+        mdl_fb_add_i32(b, 2, 1);
+        mdl_fb_add_i32(b, 3, codes[k]);
+        oc[k] = mdl_fb_end(b);
+    }
+    /* SubGraph: tensors 0, inputs 1, outputs 2, operators 3, name 4 */
+    int32_t io[2][64];
+    for (int i = 0; i < n_in; i++)
+        io[0][i] = inputs[i];
+    for (int i = 0; i < n_out; i++)
+        io[1][i] = outputs[i];
+    mdl_fbo tv = mdl_fb_vector_offsets(b, tens, (size_t)x->n_t);
+    mdl_fbo inv = mdl_fb_vector(b, io[0], 4, (size_t)n_in, 4);
+    mdl_fbo outv = mdl_fb_vector(b, io[1], 4, (size_t)n_out, 4);
+    mdl_fbo opv = mdl_fb_vector_offsets(b, ops, (size_t)x->n_ops);
+    mdl_fbo sgn = mdl_fb_string(b, vsr_graph_name(x->g));
+    mdl_fb_start(b);
+    mdl_fb_add_offset(b, 0, tv);
+    mdl_fb_add_offset(b, 1, inv);
+    mdl_fb_add_offset(b, 2, outv);
+    mdl_fb_add_offset(b, 3, opv);
+    mdl_fb_add_offset(b, 4, sgn);
+    mdl_fbo sg = mdl_fb_end(b);
+    /* Model: version 0, operator_codes 1, subgraphs 2, description 3, buffers 4 */
+    mdl_fbo ocv = mdl_fb_vector_offsets(b, oc, (size_t)n_codes);
+    mdl_fbo sgv = mdl_fb_vector_offsets(b, &sg, 1);
+    mdl_fbo desc = mdl_fb_string(b, "vsrbench export");
+    mdl_fbo bv = mdl_fb_vector_offsets(b, bufs, (size_t)n_bufs);
+    mdl_fb_start(b);
+    mdl_fb_add_i32(b, 0, TFL_SCHEMA_VERSION);
+    mdl_fb_add_offset(b, 1, ocv);
+    mdl_fb_add_offset(b, 2, sgv);
+    mdl_fb_add_offset(b, 3, desc);
+    mdl_fb_add_offset(b, 4, bv);
+    return (int)mdl_fb_end(b);
+}
+
+static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
+{
+    const vsr_graph *g = x->g;
+    int rc, n = vsr_graph_layer_count(g);
+    if ((rc = vsr_graph_check_weights(g, x->err)) < 0)
+        return rc;
+    if (!(x->tensor_of = own(x, (size_t)n * sizeof(int))))
+        return oom(x);
+    int n_in = vsr_graph_input_count(g), n_out = vsr_graph_output_count(g);
+    int inputs[64], outputs[64];
+    if (n_in > 64 || n_out > 64)
+        return vsr_error_set(x->err, -ENOTSUP, "more than 64 inputs or outputs");
+    for (int i = 0; i < n; i++) {
+        vsr_node_view v;
+        vsr_graph_node_view(g, i, &v);
+        int t = out_tensor(x, v.name, i);
+        if (t < 0)
+            return t;
+        x->tensor_of[i] = t;
+        if (v.op == VSR_OP_INPUT)
+            continue;
+        export_fn f = (unsigned)v.op < VSR_OP_COUNT_ ? export_op[v.op] : NULL;
+        if (!f)
+            return unsupported(x, &v, "this op has no TFLite export yet");
+        if ((rc = f(x, &v, i, t)) < 0)
+            return rc;
+    }
+    for (int i = 0; i < n_in; i++) {
+        const char *nm;
+        int h, w, c, t;
+        vsr_graph_input_info(g, i, &nm, &h, &w, &c, &t);
+        inputs[i] = x->tensor_of[t];
+    }
+    for (int i = 0; i < n_out; i++) {
+        const char *nm;
+        int t;
+        vsr_graph_output_info(g, i, &nm, &t);
+        outputs[i] = x->tensor_of[t];
+    }
+    rc = write_model(x, inputs, n_in, outputs, n_out, b);
+    if (rc < 0)
+        return rc;
+    *root = (mdl_fbo)rc;
+    return 0;
+}
+
+int vsr_models_export_tflite(const vsr_graph *g, int h, int w, const char *path, vsr_error *err)
+{
+    if (h < 1 || w < 1)
+        return vsr_error_set(
+            err, -EINVAL, "TFLite export: input size %dx%d (a fixed size, e.g. 180x320)", h, w);
+    xp x = {.g = g, .err = err, .h = h, .w = w};
+    mdl_fbb b;
+    mdl_fbb_init(&b);
+    mdl_fbo root = 0;
+    const uint8_t *data;
+    size_t len;
+    int rc = build(&x, &b, &root);
+    if (!rc && (rc = mdl_fb_finish(&b, root, "TFL3", &data, &len)) < 0)
+        rc = oom(&x);
+    if (!rc)
+        rc = vsr_atomic_write(path, data, len, err);
+    mdl_fbb_free(&b);
+    for (int i = 0; i < x.n_owned; i++)
+        free(x.owned[i]);
+    free(x.owned);
+    free(x.t);
+    free(x.ops);
+    return rc;
+}
