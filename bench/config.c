@@ -22,6 +22,7 @@
 
 #include "config_internal.h"
 #include "vsr/bench.h"
+#include "vsr/metrics.h"
 #include "vsr/models.h"
 
 /* ---- arena ------------------------------------------------------------- */
@@ -997,93 +998,229 @@ static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg
     return 0;
 }
 
-static int parse_metric(struct ctx *c, struct fy_node *m, const char *name, int is_niqe,
-                        vsr_config_metric *out, int scale)
+/* The defaults of metric @p m: crop border = scale, its default channel. */
+static void metric_defaults(const vsr_metric *m, int scale, vsr_config_metric *out)
 {
-    static const char *const keys[] = {"type",     "crop_border", "test_y_channel",
-                                       "channels", "better",      NULL};
-    static const char *const niqe_keys[] = {"type", "crop_border", "better", NULL};
-    char path[PATH_CAP], kp[PATH_CAP];
-    join_path(path, "metrics", name);
-    struct fy_node *n = fy_node_mapping_lookup_by_string(m, name, FY_NT);
-    out->enabled = 0;
+    memset(out, 0, sizeof(*out));
+    out->name = m->name;
     out->crop_border = scale;
-    out->y = !is_niqe;
-    out->rgb = 0;
-    if (!fy_node_mapping_lookup_pair_by_string(m, name, FY_NT))
-        return 0;
+    out->channels = 1u << vsr_metrics_default_channel(m);
+}
+
+/*
+ * `metrics: {NAME: {OPTION: VALUE...}}` for one registered metric @p m: the
+ * options it declares (vsr_metrics_option()), typed as it says; channels and
+ * test_y_channel choose its channels, crop_border the border, its own
+ * options are kept as text for its init.
+ */
+static int parse_metric(struct ctx *c, struct fy_node *n, const char *path, const vsr_metric *m,
+                        int scale, vsr_config_metric *out)
+{
+    metric_defaults(m, scale, out);
     out->enabled = 1;
     if (is_null(n))
         return 0; /* "niqe:" alone: enabled with defaults */
     int ret;
-    if ((ret = expect_map(c, n, path)) < 0 ||
-        (ret = check_keys(c, n, path, is_niqe ? niqe_keys : keys)) < 0)
+    if ((ret = expect_map(c, n, path)) < 0)
         return ret;
-    struct fy_node *v;
-    const char *ignored;
-    join_path(kp, path, "type"); /* BasicSR's calculate_psnr: informative only */
-    if ((v = lookup(c, n, "type")) && (ret = get_str(c, v, kp, &ignored)) < 0)
-        return ret;
-    join_path(kp, path, "better");
-    if ((v = lookup(c, n, "better")) && (ret = get_str(c, v, kp, &ignored)) < 0)
-        return ret;
-    join_path(kp, path, "crop_border");
-    if ((v = lookup(c, n, "crop_border")) &&
-        (ret = get_int(c, v, kp, 0, 1024, &out->crop_border)))
-        return ret;
-    if (is_niqe)
-        return 0;
-    join_path(kp, path, "test_y_channel");
-    int y = 1;
-    if ((v = lookup(c, n, "test_y_channel")) && (ret = get_bool(c, v, kp, &y)) < 0)
-        return ret;
-    out->y = y;
-    out->rgb = !y;
-    join_path(kp, path, "channels");
-    if ((v = lookup(c, n, "channels"))) {
-        static const char *const ch[] = {"y", "rgb", NULL};
-        const char **list;
-        int cnt;
-        if ((ret = get_str_list(c, v, kp, &list, &cnt)) < 0)
-            return ret;
-        out->y = out->rgb = 0;
-        for (int i = 0; i < cnt; i++) {
-            char ip[PATH_CAP];
-            struct fy_node *item =
-                fy_node_get_type(v) == FYNT_SEQUENCE ? fy_node_sequence_get_by_index(v, i) : v;
-            snprintf(ip, sizeof(ip), "%s", kp);
-            if (fy_node_get_type(v) == FYNT_SEQUENCE)
-                index_path(ip, kp, i);
-            const char *s;
-            if ((ret = get_enum(c, item, ip, ch, &s)) < 0)
+    int n_own = fy_node_mapping_item_count(n);
+    vsr_config_kv *own = ar_alloc(c->ar, sizeof(*own) * (size_t)(n_own > 0 ? n_own : 1));
+    if (!own)
+        return oom(c);
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        const char *ks =
+            k && fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar0(k) : NULL;
+        char kp[PATH_CAP], names[400];
+        if (!ks)
+            return bad(c, k ? k : n, 0, path, "keys must be plain strings");
+        join_path(kp, path, ks);
+        const vsr_metric_option *o = vsr_metrics_option(m, ks, names, sizeof(names));
+        if (!o) {
+            const char *hint = NULL;
+            int best = 3;
+            for (const char *w = names; *w;) {
+                char one[64];
+                size_t l = strcspn(w, ",");
+                snprintf(one, sizeof(one), "%.*s", (int)l, w);
+                int d = vsr_edit_distance(ks, one);
+                if (d < best)
+                    best = d, hint = w;
+                w += l;
+                w += strspn(w, ", ");
+            }
+            if (hint)
+                return bad(c, k, 0, kp, "unknown key (did you mean '%.*s'?)",
+                           (int)strcspn(hint, ","), hint);
+            return bad(c, k, 0, kp, "unknown key (known here: %s)", names);
+        }
+        const char *text = NULL;
+        int iv = 0, bv = 0;
+        if (o->type == VSR_METRIC_OPT_INT) {
+            if ((ret = get_int(c, v, kp, o->min, o->max, &iv)) < 0)
                 return ret;
-            if (!strcmp(s, "y"))
-                out->y = 1;
-            else
-                out->rgb = 1;
+        } else if (o->type == VSR_METRIC_OPT_BOOL) {
+            if ((ret = get_bool(c, v, kp, &bv)) < 0)
+                return ret;
+        } else if (o->type == VSR_METRIC_OPT_STRING) {
+            if ((ret = get_str(c, v, kp, &text)) < 0)
+                return ret;
+        }
+        if (!strcmp(ks, "crop_border")) {
+            out->crop_border = iv;
+        } else if (!strcmp(ks, "test_y_channel")) { /* y, else every other channel */
+            if (fy_node_mapping_lookup_pair_by_string(n, "channels", FY_NT))
+                continue; /* channels: decides */
+            int y = vsr_metrics_channel_index(m, "y");
+            unsigned all = (1u << vsr_metrics_channel_count(m)) - 1;
+            out->channels = y < 0 ? all : bv ? 1u << y : all & ~(1u << y);
+        } else if (o->type == VSR_METRIC_OPT_CHANNELS) {
+            const char **list;
+            int cnt;
+            if ((ret = get_str_list(c, v, kp, &list, &cnt)) < 0)
+                return ret;
+            out->channels = 0;
+            for (int i = 0; i < cnt; i++) {
+                int ch = vsr_metrics_channel_index(m, list[i]);
+                char ip[PATH_CAP];
+                snprintf(ip, sizeof(ip), "%s", kp);
+                if (fy_node_get_type(v) == FYNT_SEQUENCE)
+                    index_path(ip, kp, i);
+                if (ch < 0) {
+                    char known[128] = "";
+                    for (int j = 0; j < vsr_metrics_channel_count(m); j++) {
+                        size_t l = strlen(known);
+                        snprintf(known + l, sizeof(known) - l, "%s%s", j ? ", " : "",
+                                 vsr_metrics_channel_name(m, j));
+                    }
+                    return bad(c,
+                               fy_node_get_type(v) == FYNT_SEQUENCE
+                                   ? fy_node_sequence_get_by_index(v, i)
+                                   : v,
+                               0, ip, "expected one of %s, got '%s'", known, list[i]);
+                }
+                out->channels |= 1u << ch;
+            }
+        } else {
+            /* the metric's own option (type and better are informative) */
+            int own_opt = 0;
+            for (const vsr_metric_option *q = m->options; q && q->name; q++)
+                own_opt |= q == o;
+            if (own_opt) {
+                if (o->type != VSR_METRIC_OPT_STRING && (ret = get_str(c, v, kp, &text)) < 0)
+                    return ret;
+                own[out->n_options].key = ar_strdup(c->ar, ks);
+                own[out->n_options].value = text;
+                if (!own[out->n_options].key)
+                    return oom(c);
+                out->n_options++;
+            }
+        }
+    }
+    /* sorted by key, so the canonical form does not depend on the file's order */
+    for (int i = 1; i < out->n_options; i++)
+        for (int j = i; j > 0 && strcmp(own[j - 1].key, own[j].key) > 0; j--) {
+            vsr_config_kv t = own[j];
+            own[j] = own[j - 1];
+            own[j - 1] = t;
+        }
+    out->options = own;
+    return 0;
+}
+
+/* `metrics:` -- any registered metric by name, kept in the registry's order. */
+static int parse_metrics(struct ctx *c, struct fy_node *root, vsr_config *cfg)
+{
+    const vsr_metric *const *all = vsr_metrics_list();
+    int n_all = 0;
+    while (all[n_all])
+        n_all++;
+    vsr_config_metric *out = ar_alloc(c->ar, sizeof(*out) * (size_t)(n_all ? n_all : 1));
+    if (!out)
+        return oom(c);
+    cfg->metrics = out;
+    cfg->n_metrics = 0;
+    struct fy_node *n = lookup(c, root, "metrics");
+    if (!n) { /* default: PSNR and SSIM on Y, border = scale (BasicSR's VSR tests) */
+        static const char *const defaults[] = {"psnr", "ssim"};
+        for (int i = 0; i < n_all; i++)
+            for (int d = 0; d < 2; d++)
+                if (!strcmp(all[i]->name, defaults[d])) {
+                    metric_defaults(all[i], cfg->scale, &out[cfg->n_metrics]);
+                    out[cfg->n_metrics++].enabled = 1;
+                }
+        return 0;
+    }
+    int ret;
+    if ((ret = expect_map(c, n, "metrics")) < 0)
+        return ret;
+    /* every key must name a registered metric */
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(n, &it))) {
+        struct fy_node *k = fy_node_pair_key(p);
+        const char *ks =
+            k && fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar0(k) : NULL;
+        const vsr_metric *m;
+        vsr_error e = {0};
+        char kp[PATH_CAP];
+        if (!ks)
+            return bad(c, k ? k : n, 0, "metrics", "keys must be plain strings");
+        join_path(kp, "metrics", ks);
+        if (vsr_metrics_lookup(ks, &m, &e) < 0)
+            return bad(c, k, 0, kp, "%s", e.msg);
+    }
+    for (int i = 0; i < n_all; i++) {
+        struct fy_node_pair *mp = fy_node_mapping_lookup_pair_by_string(n, all[i]->name, FY_NT);
+        if (!mp)
+            continue;
+        char path[PATH_CAP];
+        join_path(path, "metrics", all[i]->name);
+        if ((ret = parse_metric(c, fy_node_pair_value(mp), path, all[i], cfg->scale,
+                                &out[cfg->n_metrics])) < 0)
+            return ret;
+        cfg->n_metrics++;
+    }
+    return 0;
+}
+
+int vsr_config_open_metrics(const vsr_config *cfg, vsr_metric_set **out, vsr_error *err)
+{
+    *out = NULL;
+    for (int i = 0; i < cfg->n_metrics; i++) {
+        const vsr_config_metric *cm = &cfg->metrics[i];
+        const char *keys[32], *values[32];
+        int n = cm->n_options < 32 ? cm->n_options : 32;
+        for (int k = 0; k < n; k++)
+            keys[k] = cm->options[k].key, values[k] = cm->options[k].value;
+        vsr_metric_config mc = {.crop_border = cm->crop_border,
+                                .option_keys = keys,
+                                .option_values = values,
+                                .n_options = n};
+        const vsr_metric *m = vsr_metrics_find(cm->name);
+        int rc = m ? vsr_metrics_set_add(out, m, cm->channels, &mc, err)
+                   : vsr_error_set(err, -EINVAL, "unknown metric");
+        if (rc < 0) {
+            vsr_metrics_set_free(out);
+            return vsr_error_wrap(err, rc, "metrics.%s", cm->name);
         }
     }
     return 0;
 }
 
-static int parse_metrics(struct ctx *c, struct fy_node *root, vsr_config *cfg)
+vsr_config_metric vsr_config_metric_get(const vsr_config *cfg, const char *name)
 {
-    struct fy_node *n = lookup(c, root, "metrics");
-    if (!n) { /* default: PSNR and SSIM on Y, border = scale (BasicSR's VSR tests) */
-        cfg->psnr = (vsr_config_metric){1, cfg->scale, 1, 0};
-        cfg->ssim = (vsr_config_metric){1, cfg->scale, 1, 0};
-        cfg->niqe = (vsr_config_metric){0, cfg->scale, 0, 0};
-        return 0;
-    }
-    static const char *const keys[] = {"psnr", "ssim", "niqe", NULL};
-    int ret;
-    if ((ret = expect_map(c, n, "metrics")) < 0 ||
-        (ret = check_keys(c, n, "metrics", keys)) < 0 ||
-        (ret = parse_metric(c, n, "psnr", 0, &cfg->psnr, cfg->scale)) < 0 ||
-        (ret = parse_metric(c, n, "ssim", 0, &cfg->ssim, cfg->scale)) < 0 ||
-        (ret = parse_metric(c, n, "niqe", 1, &cfg->niqe, cfg->scale)) < 0)
-        return ret;
-    return 0;
+    for (int i = 0; i < cfg->n_metrics; i++)
+        if (!strcmp(cfg->metrics[i].name, name))
+            return cfg->metrics[i];
+    vsr_config_metric off = {0};
+    const vsr_metric *m = vsr_metrics_find(name);
+    if (m)
+        metric_defaults(m, cfg->scale, &off);
+    off.enabled = 0;
+    return off;
 }
 
 static const char *const axis_names[] = {"model",   "variant",     "precision", "calibration",
@@ -1496,10 +1633,27 @@ void vsr_config_put_common(FILE *f, const vsr_config *cfg)
     /* the v6 keys only when not the defaults, so older configs keep their hashes */
     if (cfg->min_runs != 20 || cfg->min_secs != 1.0)
         fprintf(f, "timing.min_runs=%d\ntiming.min_secs=%.17g\n", cfg->min_runs, cfg->min_secs);
-    const vsr_config_metric *m[3] = {&cfg->psnr, &cfg->ssim, &cfg->niqe};
-    for (int i = 0; i < 3; i++)
-        fprintf(f, "metric%d=%d,%d,%d,%d\n", i, m[i]->enabled, m[i]->crop_border, m[i]->y,
-                m[i]->rgb);
+    /* The first three metrics of the registry (psnr, ssim, niqe) keep the v1
+     * line, enabled or not, so older configs keep their hashes: "metric<i>=
+     * enabled,crop_border,<y scored>,<rgb scored>". Any later metric adds a
+     * line only when enabled. */
+    const vsr_metric *const *all = vsr_metrics_list();
+    for (int i = 0; all[i]; i++) {
+        vsr_config_metric m = vsr_config_metric_get(cfg, all[i]->name);
+        int y = vsr_metrics_channel_index(all[i], "y");
+        int rgb = vsr_metrics_channel_index(all[i], "rgb");
+        if (i < 3) {
+            fprintf(f, "metric%d=%d,%d,%d,%d\n", i, m.enabled, m.crop_border,
+                    all[i]->channels && y >= 0 && (m.channels >> y & 1),
+                    all[i]->channels && rgb >= 0 && (m.channels >> rgb & 1));
+            continue;
+        }
+        if (!m.enabled)
+            continue;
+        fprintf(f, "metric.%s=%d,%u\n", m.name, m.crop_border, m.channels);
+        for (int k = 0; k < m.n_options; k++)
+            fprintf(f, "metric.%s.%s=%s\n", m.name, m.options[k].key, m.options[k].value);
+    }
 }
 
 char *vsr_config_canonical(const vsr_config *cfg)

@@ -34,17 +34,6 @@
 
 #define MAX_COLS 128
 
-#define PROVENANCE_SQL                                                                         \
-    "CREATE TABLE IF NOT EXISTS run_provenance ("                                              \
-    "  run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"                     \
-    "  source_file TEXT NOT NULL,"                                                             \
-    "  source_run_id INTEGER NOT NULL,"                                                        \
-    "  shard TEXT,"                                                                            \
-    "  node TEXT,"                                                                             \
-    "  hostname TEXT,"                                                                         \
-    "  merged TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"                   \
-    ") STRICT"
-
 /* ids of one input's table -> ids in OUT, appended in increasing source order */
 struct idmap {
     int64_t *src, *dst;
@@ -130,16 +119,16 @@ static int sql_fail(struct merge *m, sqlite3 *db, const char *what)
                          what, sqlite3_errmsg(db));
 }
 
-/* 1 when table @p t exists in @p db */
-static int has_table(sqlite3 *db, const char *t)
+/* 1 when table @p t of @p db has a row (every input is migrated to this build's
+ * schema, where run_provenance and shard_sessions exist, maybe empty) */
+static int has_rows(sqlite3 *db, const char *t)
 {
+    char sql[128];
     sqlite3_stmt *st = NULL;
     int yes = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+    snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\" LIMIT 1", t);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
         yes = sqlite3_step(st) == SQLITE_ROW;
-    }
     sqlite3_finalize(st);
     return yes;
 }
@@ -401,12 +390,12 @@ end:
 }
 
 /* The quality rows of a run in a canonical order, for comparing two runs. */
-static int quality_digest(struct merge *m, sqlite3 *db, const char *table, int64_t run_id,
-                          uint64_t *h)
+static int quality_digest(struct merge *m, sqlite3 *db, const char *table, const char *order,
+                          int64_t run_id, uint64_t *h)
 {
     char sql[512];
-    snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" WHERE run_id = ?1 ORDER BY clip%s", table,
-             strcmp(table, "frame_metrics") ? "" : ", frame");
+    snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" WHERE run_id = ?1 ORDER BY %s", table,
+             order);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return sql_fail(m, db, table);
@@ -442,12 +431,18 @@ static int quality_digest(struct merge *m, sqlite3 *db, const char *table, int64
 static int run_digest(struct merge *m, sqlite3 *db, int64_t run_id, uint64_t *h)
 {
     *h = VSR_FNV1A64_INIT;
-    int rc = quality_digest(m, db, "clip_metrics", run_id, h);
-    return rc ? rc : quality_digest(m, db, "frame_metrics", run_id, h);
+    int rc = quality_digest(m, db, "run_clips", "clip", run_id, h);
+    if (!rc)
+        rc = quality_digest(m, db, "clip_scores", "clip, metric, channel", run_id, h);
+    if (!rc)
+        rc = quality_digest(m, db, "run_frames", "clip, frame", run_id, h);
+    return rc ? rc
+              : quality_digest(m, db, "frame_scores", "clip, frame, metric, channel", run_id,
+                               h);
 }
 
-static const char *const RUN_CHILDREN[] = {"clip_metrics", "frame_metrics", "timings",
-                                           "layer_profile", NULL};
+static const char *const RUN_CHILDREN[] = {
+    "run_clips", "run_frames", "clip_scores", "frame_scores", "timings", "layer_profile", NULL};
 
 /* Provenance of source run @p src_id, now OUT's @p out_id. */
 static int provenance(struct merge *m, int64_t src_id, int64_t out_id)
@@ -691,8 +686,8 @@ static int merge_one(struct merge *m)
                                             NULL};
     static const char *const skip_none[] = {NULL};
     int rc, runs = 0, dup = 0, conflict = 0, unfinished = 0, tune = 0, train = 0;
-    m->src_has_sessions = has_table(m->src, "shard_sessions");
-    m->src_has_provenance = has_table(m->src, "run_provenance");
+    m->src_has_sessions = has_rows(m->src, "shard_sessions");
+    m->src_has_provenance = has_rows(m->src, "run_provenance");
     if ((rc = copy_table(m, "hosts", NULL, 0, host_key, NULL, 1, MAP_HOST, NULL)) ||
         (rc = copy_table(m, "sweeps", NULL, 0, sweep_key, NULL, 1, MAP_SWEEP, NULL)) ||
         (rc = copy_runs(m, &runs, &dup, &conflict, &unfinished)) ||
@@ -750,8 +745,8 @@ int vsr_runlog_merge(const char *out_path, const char *const *inputs, int n_inpu
     if (rc)
         goto fail;
     m.out = vsr_runlog_sqlite(log);
-    if (sqlite3_exec(m.out, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(m.out, PROVENANCE_SQL, NULL, NULL, NULL) != SQLITE_OK) {
+    /* run_provenance is part of the schema since v10 */
+    if (sqlite3_exec(m.out, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         m.in_path = "(none)";
         rc = sql_fail(&m, m.out, "starting the merge");
         goto fail;

@@ -525,6 +525,175 @@ static const char *const migrations[] = {
     "ALTER TABLE runs ADD COLUMN conv_activations INTEGER;"
     "ALTER TABLE runs ADD COLUMN n_conv INTEGER;"
     "ALTER TABLE runs ADD COLUMN peak_bytes INTEGER;",
+
+    /* ---- v10: scores by name in long tables ---- */
+    /* A score is a row (run, clip[, frame], metric, channel, value, is_inf):
+     * metric is a name of the metric registry (vsr_metrics_list(): psnr,
+     * ssim, niqe, ... -- no CHECK list, a new metric needs no migration),
+     * channel one of its channels ('rgb', 'y') or '' for a metric with one.
+     * A +inf score (PSNR of identical frames) is value NULL, is_inf 1; a
+     * score not computed has no row. run_clips holds each clip's frame count
+     * and run_frames each frame's ms (NULL when not timed), so a clip or
+     * frame without scores still has its row. The v1 tables become views of
+     * the same name and columns (the pivot of psnr/ssim/niqe; an INSTEAD OF
+     * trigger takes inserts), so older readers and SQL keep working. Every
+     * v9 value is copied as it is (the NULLs of not-computed scores stay
+     * absent rows). The tables `vsrbench merge` (run_provenance) and sharded
+     * runs (shard_sessions) used to create when first needed join the
+     * numbered schema here (IF NOT EXISTS: files that have them keep them). */
+    "CREATE TABLE run_clips ("
+    "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    "  clip TEXT NOT NULL,"
+    "  frames INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, clip)"
+    ") STRICT;"
+    "CREATE TABLE run_frames ("
+    "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    "  clip TEXT NOT NULL,"
+    "  frame INTEGER NOT NULL,"
+    "  ms REAL,"
+    "  PRIMARY KEY (run_id, clip, frame)"
+    ") STRICT;"
+    "CREATE TABLE clip_scores ("
+    "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    "  clip TEXT NOT NULL,"
+    "  metric TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  value REAL,"
+    "  is_inf INTEGER NOT NULL DEFAULT 0 CHECK (is_inf IN (0, 1)),"
+    "  PRIMARY KEY (run_id, clip, metric, channel)"
+    ") STRICT;"
+    "CREATE TABLE frame_scores ("
+    "  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    "  clip TEXT NOT NULL,"
+    "  frame INTEGER NOT NULL,"
+    "  metric TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  value REAL,"
+    "  is_inf INTEGER NOT NULL DEFAULT 0 CHECK (is_inf IN (0, 1)),"
+    "  PRIMARY KEY (run_id, clip, frame, metric, channel)"
+    ") STRICT;"
+    "ALTER TABLE clip_metrics RENAME TO clip_metrics_v9;"
+    "ALTER TABLE frame_metrics RENAME TO frame_metrics_v9;"
+    "INSERT INTO run_clips SELECT run_id, clip, frames FROM clip_metrics_v9;"
+    "INSERT INTO run_frames SELECT run_id, clip, frame, ms FROM frame_metrics_v9;"
+    "INSERT INTO clip_scores SELECT run_id, clip, 'psnr', 'rgb', psnr_rgb, psnr_rgb_inf"
+    " FROM clip_metrics_v9 WHERE psnr_rgb IS NOT NULL OR psnr_rgb_inf;"
+    "INSERT INTO clip_scores SELECT run_id, clip, 'psnr', 'y', psnr_y, psnr_y_inf"
+    " FROM clip_metrics_v9 WHERE psnr_y IS NOT NULL OR psnr_y_inf;"
+    "INSERT INTO clip_scores SELECT run_id, clip, 'ssim', 'rgb', ssim_rgb, 0"
+    " FROM clip_metrics_v9 WHERE ssim_rgb IS NOT NULL;"
+    "INSERT INTO clip_scores SELECT run_id, clip, 'ssim', 'y', ssim_y, 0"
+    " FROM clip_metrics_v9 WHERE ssim_y IS NOT NULL;"
+    "INSERT INTO clip_scores SELECT run_id, clip, 'niqe', '', niqe, 0"
+    " FROM clip_metrics_v9 WHERE niqe IS NOT NULL;"
+    "INSERT INTO frame_scores SELECT run_id, clip, frame, 'psnr', 'rgb', psnr_rgb, psnr_rgb_inf"
+    " FROM frame_metrics_v9 WHERE psnr_rgb IS NOT NULL OR psnr_rgb_inf;"
+    "INSERT INTO frame_scores SELECT run_id, clip, frame, 'psnr', 'y', psnr_y, psnr_y_inf"
+    " FROM frame_metrics_v9 WHERE psnr_y IS NOT NULL OR psnr_y_inf;"
+    "INSERT INTO frame_scores SELECT run_id, clip, frame, 'ssim', 'rgb', ssim_rgb, 0"
+    " FROM frame_metrics_v9 WHERE ssim_rgb IS NOT NULL;"
+    "INSERT INTO frame_scores SELECT run_id, clip, frame, 'ssim', 'y', ssim_y, 0"
+    " FROM frame_metrics_v9 WHERE ssim_y IS NOT NULL;"
+    "INSERT INTO frame_scores SELECT run_id, clip, frame, 'niqe', '', niqe, 0"
+    " FROM frame_metrics_v9 WHERE niqe IS NOT NULL;"
+    "DROP TABLE clip_metrics_v9;"
+    "DROP TABLE frame_metrics_v9;"
+    /* the pivot: one column per v1 score, (SELECT ...) of the score's row */
+    "CREATE VIEW clip_metrics AS SELECT c.run_id, c.clip, c.frames,"
+    " (SELECT value FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
+    "   AND s.metric = 'psnr' AND s.channel = 'rgb') AS psnr_rgb,"
+    " (SELECT value FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
+    "   AND s.metric = 'psnr' AND s.channel = 'y') AS psnr_y,"
+    " (SELECT value FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
+    "   AND s.metric = 'ssim' AND s.channel = 'rgb') AS ssim_rgb,"
+    " (SELECT value FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
+    "   AND s.metric = 'ssim' AND s.channel = 'y') AS ssim_y,"
+    " (SELECT value FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
+    "   AND s.metric = 'niqe' AND s.channel = '') AS niqe,"
+    " coalesce((SELECT is_inf FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
+    "   AND s.metric = 'psnr' AND s.channel = 'rgb'), 0) AS psnr_rgb_inf,"
+    " coalesce((SELECT is_inf FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
+    "   AND s.metric = 'psnr' AND s.channel = 'y'), 0) AS psnr_y_inf"
+    " FROM run_clips c;"
+    "CREATE VIEW frame_metrics AS SELECT c.run_id, c.clip, c.frame,"
+    " (SELECT value FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip AND "
+    "s.frame = c.frame"
+    "   AND s.metric = 'psnr' AND s.channel = 'rgb') AS psnr_rgb,"
+    " (SELECT value FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip AND "
+    "s.frame = c.frame"
+    "   AND s.metric = 'psnr' AND s.channel = 'y') AS psnr_y,"
+    " (SELECT value FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip AND "
+    "s.frame = c.frame"
+    "   AND s.metric = 'ssim' AND s.channel = 'rgb') AS ssim_rgb,"
+    " (SELECT value FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip AND "
+    "s.frame = c.frame"
+    "   AND s.metric = 'ssim' AND s.channel = 'y') AS ssim_y,"
+    " (SELECT value FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip AND "
+    "s.frame = c.frame"
+    "   AND s.metric = 'niqe' AND s.channel = '') AS niqe,"
+    " coalesce((SELECT is_inf FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = "
+    "c.clip AND s.frame = c.frame"
+    "   AND s.metric = 'psnr' AND s.channel = 'rgb'), 0) AS psnr_rgb_inf,"
+    " coalesce((SELECT is_inf FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = "
+    "c.clip AND s.frame = c.frame"
+    "   AND s.metric = 'psnr' AND s.channel = 'y'), 0) AS psnr_y_inf"
+    ", c.ms FROM run_frames c;"
+    "CREATE TRIGGER clip_metrics_insert INSTEAD OF INSERT ON clip_metrics BEGIN"
+    " INSERT INTO run_clips (run_id, clip, frames) VALUES (NEW.run_id, NEW.clip, NEW.frames);"
+    " INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
+    "   SELECT NEW.run_id, NEW.clip, 'psnr', 'rgb', NEW.psnr_rgb, coalesce(NEW.psnr_rgb_inf, 0)"
+    "   WHERE NEW.psnr_rgb IS NOT NULL OR coalesce(NEW.psnr_rgb_inf, 0);"
+    " INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
+    "   SELECT NEW.run_id, NEW.clip, 'psnr', 'y', NEW.psnr_y, coalesce(NEW.psnr_y_inf, 0)"
+    "   WHERE NEW.psnr_y IS NOT NULL OR coalesce(NEW.psnr_y_inf, 0);"
+    " INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
+    "   SELECT NEW.run_id, NEW.clip, 'ssim', 'rgb', NEW.ssim_rgb, 0"
+    "   WHERE NEW.ssim_rgb IS NOT NULL;"
+    " INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
+    "   SELECT NEW.run_id, NEW.clip, 'ssim', 'y', NEW.ssim_y, 0"
+    "   WHERE NEW.ssim_y IS NOT NULL;"
+    " INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
+    "   SELECT NEW.run_id, NEW.clip, 'niqe', '', NEW.niqe, 0"
+    "   WHERE NEW.niqe IS NOT NULL;"
+    " END;"
+    "CREATE TRIGGER frame_metrics_insert INSTEAD OF INSERT ON frame_metrics BEGIN"
+    " INSERT INTO run_frames (run_id, clip, frame, ms)"
+    "   VALUES (NEW.run_id, NEW.clip, NEW.frame, NEW.ms);"
+    " INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value, is_inf)"
+    "   SELECT NEW.run_id, NEW.clip, NEW.frame, 'psnr', 'rgb', NEW.psnr_rgb, "
+    "coalesce(NEW.psnr_rgb_inf, 0)"
+    "   WHERE NEW.psnr_rgb IS NOT NULL OR coalesce(NEW.psnr_rgb_inf, 0);"
+    " INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value, is_inf)"
+    "   SELECT NEW.run_id, NEW.clip, NEW.frame, 'psnr', 'y', NEW.psnr_y, "
+    "coalesce(NEW.psnr_y_inf, 0)"
+    "   WHERE NEW.psnr_y IS NOT NULL OR coalesce(NEW.psnr_y_inf, 0);"
+    " INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value, is_inf)"
+    "   SELECT NEW.run_id, NEW.clip, NEW.frame, 'ssim', 'rgb', NEW.ssim_rgb, 0"
+    "   WHERE NEW.ssim_rgb IS NOT NULL;"
+    " INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value, is_inf)"
+    "   SELECT NEW.run_id, NEW.clip, NEW.frame, 'ssim', 'y', NEW.ssim_y, 0"
+    "   WHERE NEW.ssim_y IS NOT NULL;"
+    " INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value, is_inf)"
+    "   SELECT NEW.run_id, NEW.clip, NEW.frame, 'niqe', '', NEW.niqe, 0"
+    "   WHERE NEW.niqe IS NOT NULL;"
+    " END;"
+    "CREATE TABLE IF NOT EXISTS run_provenance ("
+    "  run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"
+    "  source_file TEXT NOT NULL,"
+    "  source_run_id INTEGER NOT NULL,"
+    "  shard TEXT,"
+    "  node TEXT,"
+    "  hostname TEXT,"
+    "  merged TEXT NOT NULL DEFAULT " VSR_NOW ") STRICT;"
+    "CREATE TABLE IF NOT EXISTS shard_sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sweep_id INTEGER NOT NULL,"
+    "  hostname TEXT NOT NULL,"
+    "  pid INTEGER NOT NULL,"
+    "  shard TEXT,"
+    "  node TEXT,"
+    "  started TEXT NOT NULL DEFAULT " VSR_NOW ") STRICT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -542,6 +711,8 @@ enum {
     ST_TIMING_INSERT,
     ST_CLIP_INSERT,
     ST_FRAME_INSERT,
+    ST_CLIP_SCORE,
+    ST_FRAME_SCORE,
     ST_LAYER_INSERT,
     ST_FIND_OK,
     ST_STALE_SELECT,
@@ -601,12 +772,13 @@ static const char *const statement_sql[ST_COUNT] = {
                          " cpu_mhz, threads_used, pinned, noisy, noisy_why)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
                          " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
-    [ST_CLIP_INSERT] = "INSERT INTO clip_metrics (run_id, clip, frames, psnr_rgb, psnr_y,"
-                       " ssim_rgb, ssim_y, niqe, psnr_rgb_inf, psnr_y_inf)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [ST_FRAME_INSERT] = "INSERT INTO frame_metrics (run_id, clip, frame, psnr_rgb, psnr_y,"
-                        " ssim_rgb, ssim_y, niqe, psnr_rgb_inf, psnr_y_inf, ms)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_CLIP_INSERT] = "INSERT INTO run_clips (run_id, clip, frames) VALUES (?1, ?2, ?3)",
+    [ST_FRAME_INSERT] =
+        "INSERT INTO run_frames (run_id, clip, frame, ms) VALUES (?1, ?2, ?3, ?4)",
+    [ST_CLIP_SCORE] = "INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
+                      " VALUES (?1, ?2, ?4, ?5, ?6, ?7)",
+    [ST_FRAME_SCORE] = "INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value,"
+                       " is_inf) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_LAYER_INSERT] = "INSERT INTO layer_profile (run_id, layer, name, op, ms, macs)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_FIND_OK] = "SELECT id FROM runs WHERE config_hash = ?1 AND status = 'ok'"
@@ -1204,16 +1376,34 @@ int vsr_runlog_run_begin(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run
     return 0;
 }
 
-static void bind_metrics(sqlite3_stmt *st, int first, int inf_first,
-                         const vsr_runlog_metrics *m)
+/*
+ * The scores of one clip (@p frame < 0) or frame as rows of clip_scores /
+ * frame_scores: NaN (not computed) gives no row, +inf value NULL and is_inf 1.
+ */
+static int insert_scores(sqlite3_stmt *st, int64_t run_id, const char *clip, int frame,
+                         const vsr_runlog_score *sc, int n)
 {
-    bind_real(st, first + 0, m->psnr_rgb);
-    bind_real(st, first + 1, m->psnr_y);
-    bind_real(st, first + 2, m->ssim_rgb);
-    bind_real(st, first + 3, m->ssim_y);
-    bind_real(st, first + 4, m->niqe);
-    sqlite3_bind_int(st, inf_first, isinf(m->psnr_rgb) && m->psnr_rgb > 0);
-    sqlite3_bind_int(st, inf_first + 1, isinf(m->psnr_y) && m->psnr_y > 0);
+    for (int k = 0; k < n; k++) {
+        double v = sc[k].value;
+        if (isnan(v))
+            continue;
+        int inf = isinf(v) && v > 0;
+        sqlite3_bind_int64(st, 1, run_id);
+        bind_text(st, 2, clip);
+        if (frame >= 0)
+            sqlite3_bind_int(st, 3, frame);
+        bind_text(st, 4, sc[k].metric);
+        bind_text(st, 5, sc[k].channel ? sc[k].channel : "");
+        if (inf)
+            sqlite3_bind_null(st, 6);
+        else
+            bind_real(st, 6, v);
+        sqlite3_bind_int(st, 7, inf);
+        int rc = step_done(st);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
 }
 
 int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_result *res,
@@ -1299,8 +1489,9 @@ int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_resu
         sqlite3_bind_int64(st, 1, run_id);
         bind_text(st, 2, c->clip);
         sqlite3_bind_int(st, 3, c->frames);
-        bind_metrics(st, 4, 9, &c->m);
-        if ((rc = step_done(st)) != SQLITE_OK)
+        if ((rc = step_done(st)) != SQLITE_OK ||
+            (rc = insert_scores(log->st[ST_CLIP_SCORE], run_id, c->clip, -1, c->scores,
+                                c->n_scores)) != SQLITE_OK)
             goto fail;
     }
     for (int i = 0; i < res->n_frames; i++) {
@@ -1312,9 +1503,10 @@ int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_resu
         sqlite3_bind_int64(st, 1, run_id);
         bind_text(st, 2, f->clip);
         sqlite3_bind_int(st, 3, f->index);
-        bind_metrics(st, 4, 9, &f->m);
-        bind_real(st, 11, f->ms);
-        if ((rc = step_done(st)) != SQLITE_OK)
+        bind_real(st, 4, f->ms);
+        if ((rc = step_done(st)) != SQLITE_OK ||
+            (rc = insert_scores(log->st[ST_FRAME_SCORE], run_id, f->clip, f->index, f->scores,
+                                f->n_scores)) != SQLITE_OK)
             goto fail;
     }
     for (int i = 0; i < res->n_layers; i++) {

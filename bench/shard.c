@@ -101,18 +101,6 @@ int vsr_shard_assign(const double *cost, int n_runs, int n_shards, int *shard_of
     return 1;
 }
 
-/* The table shard processes write (see bench.h, vsr_runlog_shard_note). */
-#define SHARD_SESSIONS_SQL                                                                     \
-    "CREATE TABLE IF NOT EXISTS shard_sessions ("                                              \
-    "  id INTEGER PRIMARY KEY,"                                                                \
-    "  sweep_id INTEGER NOT NULL,"                                                             \
-    "  hostname TEXT NOT NULL,"                                                                \
-    "  pid INTEGER NOT NULL,"                                                                  \
-    "  shard TEXT,"                                                                            \
-    "  node TEXT,"                                                                             \
-    "  started TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"                  \
-    ") STRICT"
-
 int vsr_runlog_shard_note(vsr_runlog *log, int64_t sweep_id, const char *shard,
                           const char *node, vsr_error *err)
 {
@@ -121,13 +109,12 @@ int vsr_runlog_shard_note(vsr_runlog *log, int64_t sweep_id, const char *shard,
     if (gethostname(host, sizeof(host) - 1) != 0)
         snprintf(host, sizeof(host), "unknown");
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_exec(db, SHARD_SESSIONS_SQL, NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(
-            db,
-            "INSERT INTO shard_sessions (sweep_id, hostname, pid, shard, node)"
-            " VALUES (?1, ?2, ?3, ?4, ?5)",
-            -1, &st, NULL);
+    /* shard_sessions is part of the schema since v10 (bench.h) */
+    int rc =
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO shard_sessions (sweep_id, hostname, pid, shard, node)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, sweep_id);
         sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);

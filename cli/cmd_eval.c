@@ -24,13 +24,14 @@
 #include "vsr/reports.h"
 
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
-enum { MAXM = 4 };
+enum { MAXM = 16 }; /* scores per frame */
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: vsrbench eval --gt A --sr B [options]\n"
             "       vsrbench eval --sr B --niqe [options]\n"
+            "       vsrbench eval [--gt A] --sr B --metrics LIST [options]\n"
             "\n"
             "Score SR frames against ground truth with the BasicSR v1.4.2 / MATLAB\n"
             "conventions. A and B are two image files, two folders of images (paired\n"
@@ -46,6 +47,9 @@ static void usage(FILE *out)
             "  --crop-border N      remove N pixels from every side first (default 0)\n"
             "  --y                  PSNR/SSIM on the BT.601 Y channel (unrounded,\n"
             "                       16..235) instead of RGB\n"
+            "  --metrics LIST       the metrics to compute, by name (comma separated; any\n"
+            "                       metric of the registry: psnr,ssim,niqe...; default\n"
+            "                       psnr,ssim); no-reference ones need no --gt\n"
             "  --niqe               also compute NIQE of --sr (Y channel); alone with --sr\n"
             "  --niqe-model PATH    pristine model file (default $VSR_NIQE_MODEL, else\n"
             "                       the built-in LIVE/BasicSR pristine parameters)\n"
@@ -56,6 +60,11 @@ static void usage(FILE *out)
             "PSNR of identical frames is +inf: printed \"inf\" (a JSON string in json),\n"
             "excluded from the mean with a warning. Exit status: 0 ok, 1 failure\n"
             "(unreadable or mismatched inputs), 2 usage error.\n");
+    fprintf(out, "\nMetrics (--metrics; name, direction, reference):");
+    for (const vsr_metric *const *m = vsr_metrics_list(); *m; m++)
+        fprintf(out, "%s %s (%s, %s)", m == vsr_metrics_list() ? "" : ",", (*m)->name,
+                (*m)->higher_better ? "higher" : "lower", (*m)->needs_ref ? "GT" : "no GT");
+    fprintf(out, "\n");
 }
 
 static int is_dir(const char *p)
@@ -212,7 +221,17 @@ static int print_json(const char *gt_path, const char *sr_path, long crop, int y
 
 int vsr_cmd_eval(int argc, char **argv)
 {
-    enum { ARG_GT = 256, ARG_SR, ARG_CROP, ARG_Y, ARG_NIQE, ARG_MODEL, ARG_THREADS, ARG_FMT };
+    enum {
+        ARG_GT = 256,
+        ARG_SR,
+        ARG_CROP,
+        ARG_Y,
+        ARG_NIQE,
+        ARG_MODEL,
+        ARG_THREADS,
+        ARG_FMT,
+        ARG_METRICS
+    };
     static const struct option opts[] = {
         {"gt", required_argument, NULL, ARG_GT},
         {"sr", required_argument, NULL, ARG_SR},
@@ -220,12 +239,13 @@ int vsr_cmd_eval(int argc, char **argv)
         {"y", no_argument, NULL, ARG_Y},
         {"niqe", no_argument, NULL, ARG_NIQE},
         {"niqe-model", required_argument, NULL, ARG_MODEL},
+        {"metrics", required_argument, NULL, ARG_METRICS},
         {"threads", required_argument, NULL, ARG_THREADS},
         {"format", required_argument, NULL, ARG_FMT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *gt_path = NULL, *sr_path = NULL, *model = NULL;
+    const char *gt_path = NULL, *sr_path = NULL, *model = NULL, *metrics = NULL;
     long crop = 0, threads = 0;
     int y = 0, niqe = 0, fmt = FMT_TABLE;
     vsr_error err = {0};
@@ -252,6 +272,9 @@ int vsr_cmd_eval(int argc, char **argv)
         case ARG_MODEL:
             model = optarg;
             niqe = 1;
+            break;
+        case ARG_METRICS:
+            metrics = optarg;
             break;
         case ARG_THREADS:
             if (vsr_parse_long(optarg, 0, 1024, &threads, "--threads", &err) < 0)
@@ -282,36 +305,67 @@ int vsr_cmd_eval(int argc, char **argv)
         vsr_error_set(&err, -EINVAL, "--sr is required");
         goto usage_err;
     }
-    if (!gt_path && !niqe) {
+    /* the metrics by name: --metrics, else psnr,ssim with --gt; --niqe adds niqe */
+    const vsr_metric *mlist[MAXM];
+    int nml = 0;
+    {
+        char list[512];
+        snprintf(list, sizeof(list), "%s", metrics ? metrics : gt_path ? "psnr,ssim" : "");
+        for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
+            const vsr_metric *m;
+            if (nml == MAXM) {
+                vsr_error_set(&err, -EINVAL, "--metrics: at most %d metrics", MAXM);
+                goto usage_err;
+            }
+            if (vsr_metrics_lookup(tok, &m, &err) < 0) {
+                vsr_error_wrap(&err, -EINVAL, "--metrics");
+                goto usage_err;
+            }
+            if (m->needs_ref && !gt_path) {
+                vsr_error_set(&err, -EINVAL,
+                              "--metrics %s compares with a reference: add --gt A", m->name);
+                goto usage_err;
+            }
+            mlist[nml++] = m;
+        }
+        const vsr_metric *nq = niqe ? vsr_metrics_find("niqe") : NULL;
+        for (int i = 0; nq && i < nml; i++)
+            if (mlist[i] == nq)
+                nq = NULL;
+        if (nq && nml < MAXM)
+            mlist[nml++] = nq;
+    }
+    if (!gt_path && !nml) {
         vsr_error_set(&err, -EINVAL, "--gt is required (or --niqe to score --sr alone)");
         goto usage_err;
     }
 
     /* the metrics, through the registry */
-    vsr_metric_ctx *ctx[MAXM] = {0};
+    vsr_metric_set *set = NULL;
     const char *col[MAXM];
+    char colbuf[MAXM][48];
+    int dec[MAXM];
     int nm = 0, rc = 0, status = VSR_EXIT_FAILURE;
     input gt = {0}, sr = {0};
     result *res = NULL;
     pthreadpool_t pool = NULL;
     vsr_metric_stats st[MAXM];
     vsr_frame fg = {0}, fs = {0}, fs_gray = {0};
-    const vsr_metric_config cfg = {(int)crop, y, model};
-    static const char *fr_names[2][2] = {{"psnr", "ssim"}, {"psnr_y", "ssim_y"}};
-    if (gt_path) {
-        for (int k = 0; k < 2; k++) {
-            rc = vsr_metrics_ctx_open(vsr_metrics_find(k ? "ssim" : "psnr"), &cfg, &ctx[nm],
-                                      &err);
-            if (rc < 0)
-                goto fail;
-            col[nm++] = fr_names[y][k];
-        }
-    }
-    if (niqe) {
-        rc = vsr_metrics_ctx_open(vsr_metrics_find("niqe"), &cfg, &ctx[nm], &err);
-        if (rc < 0)
+    const vsr_metric_config cfg = {
+        .crop_border = (int)crop, .y_channel = y, .niqe_model_path = model};
+    for (int i = 0; i < nml; i++) {
+        /* one channel each: y with --y when it has one, else its first; the column is
+         * named after the metric, "_<channel>" added for a channel other than the first */
+        const vsr_metric *m = mlist[i];
+        int ch =
+            y && vsr_metrics_channel_index(m, "y") >= 0 ? vsr_metrics_channel_index(m, "y") : 0;
+        if ((rc = vsr_metrics_set_add(&set, m, 1u << ch, &cfg, &err)) < 0)
             goto fail;
-        col[nm++] = "niqe";
+        vsr_metrics_score_name(m->name, ch ? vsr_metrics_channel_name(m, ch) : "", colbuf[nm],
+                               sizeof(colbuf[nm]));
+        col[nm] = colbuf[nm];
+        dec[nm++] = m->decimals ? m->decimals : 6;
     }
     if (threads != 1 && (rc = vsr_cli_pool_create(threads, &pool, &err)) < 0)
         goto fail;
@@ -379,11 +433,9 @@ int vsr_cmd_eval(int argc, char **argv)
             goto fail;
         char nb[64], nb2[64];
         snprintf(res[n].name, sizeof(res[n].name), "%s", input_name(&sr, n, nb, sizeof(nb)));
-        for (int m = 0; m < nm; m++) {
-            /* NIQE (no reference) scores the SR image as it is */
-            const vsr_frame *in = gt_path && m < 2 ? fsr : &fs;
-            rc =
-                vsr_metrics_ctx_run(ctx[m], gt_path ? &fg : NULL, in, pool, &res[n].v[m], &err);
+        {
+            /* a no-reference metric (NIQE) scores the SR image as it is */
+            rc = vsr_metrics_set_run(set, gt_path ? &fg : NULL, fsr, &fs, pool, res[n].v, &err);
             if (rc < 0) {
                 /* name the files: "<folder or video>: <frame>" unless a single image */
                 const char *gn = gt_path ? input_name(&gt, n, nb2, sizeof(nb2)) : NULL;
@@ -398,7 +450,8 @@ int vsr_cmd_eval(int argc, char **argv)
                     vsr_error_wrap(&err, rc, "%s", res[n].name);
                 goto fail;
             }
-            vsr_metrics_stats_add(&st[m], res[n].v[m]);
+            for (int m = 0; m < nm; m++)
+                vsr_metrics_stats_add(&st[m], res[n].v[m]);
         }
         n++;
     }
@@ -454,14 +507,13 @@ int vsr_cmd_eval(int argc, char **argv)
         for (int i = 0; i < n; i++) {
             printf("%-6d %-28s", i, res[i].name);
             for (int m = 0; m < nm; m++)
-                printf(" %10s", vsr_metrics_format(res[i].v[m], m == 1 && gt_path ? 6 : 4, buf,
-                                                   sizeof(buf)));
+                printf(" %10s", vsr_metrics_format(res[i].v[m], dec[m], buf, sizeof(buf)));
             printf("\n");
         }
         printf("%-6s %-28s", "mean", "");
         for (int m = 0; m < nm; m++)
-            printf(" %10s", vsr_metrics_format(vsr_metrics_stats_mean(&st[m]),
-                                               m == 1 && gt_path ? 6 : 4, buf, sizeof(buf)));
+            printf(" %10s", vsr_metrics_format(vsr_metrics_stats_mean(&st[m]), dec[m], buf,
+                                               sizeof(buf)));
         printf("\n");
     }
     status = VSR_EXIT_OK;
@@ -476,8 +528,7 @@ fail:
     input_close(&gt);
     input_close(&sr);
     free(res);
-    for (int m = 0; m < nm; m++)
-        vsr_metrics_ctx_close(&ctx[m]);
+    vsr_metrics_set_free(&set);
     if (pool)
         pthreadpool_destroy(pool);
     (void)rc;

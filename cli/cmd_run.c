@@ -139,6 +139,12 @@ struct run_state {
     int n_frames, cap_frames;
     vsr_runlog_clip *clips;
     int n_clips;
+    /* scores: n_sc per frame and per clip, in the metric set's order */
+    const vsr_metric_set *mset; /* borrowed from the sweep */
+    int n_sc;
+    double *fvals;            /* [cap_frames * n_sc] */
+    double *cvals;            /* [n_clips * n_sc] */
+    vsr_runlog_score *scores; /* finish(): frames' then clips' score lists */
     vsr_runlog_layer *layers;
     int n_layers;
     char **names; /* clip names (owned) */
@@ -173,6 +179,9 @@ static void run_state_free(struct run_state *s)
     free(s->names);
     free(s->samples);
     free(s->frames);
+    free(s->fvals);
+    free(s->cvals);
+    free(s->scores);
     free(s->clips);
     free(s->layers);
     memset(s, 0, sizeof(*s));
@@ -200,6 +209,11 @@ static vsr_runlog_frame *new_frame(struct run_state *s)
         if (!p)
             return NULL;
         s->frames = p;
+        double *v =
+            realloc(s->fvals, (size_t)cap * (size_t)(s->n_sc ? s->n_sc : 1) * sizeof(*v));
+        if (!v)
+            return NULL;
+        s->fvals = v;
         s->cap_frames = cap;
     }
     return &s->frames[s->n_frames++];
@@ -262,32 +276,15 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
     return vsr_models_runner_create(s->temporal, cfg->scale, &s->step, &s->runner, err);
 }
 
-static void metrics_nan(vsr_runlog_metrics *m)
+/* Score one SR frame against its GT with the sweep's metrics, into @p v. */
+static int score(const vsr_metric_set *mset, pthreadpool_t pool, const vsr_frame *gt,
+                 const vsr_frame *sr, double *v, vsr_error *err)
 {
-    m->psnr_rgb = m->psnr_y = m->ssim_rgb = m->ssim_y = m->niqe = NAN;
-}
-
-/* Score one SR frame against its GT. */
-static int score(const vsr_config *cfg, const vsr_metrics_niqe_model *niqe, pthreadpool_t pool,
-                 const vsr_frame *gt, const vsr_frame *sr, vsr_runlog_metrics *m,
-                 vsr_error *err)
-{
-    int rc = 0;
     vsr_frame gray = {0};
     const vsr_frame *fr = sr; /* full-reference side: gray SR for a gray GT image */
-    metrics_nan(m);
-    if ((rc = vsr_pipe_sr_for_gt(gt, sr, &gray, &fr, err)))
-        return rc;
-    if (cfg->psnr.enabled && cfg->psnr.y)
-        rc = vsr_metrics_psnr(gt, fr, cfg->psnr.crop_border, 1, pool, &m->psnr_y, err);
-    if (!rc && cfg->psnr.enabled && cfg->psnr.rgb)
-        rc = vsr_metrics_psnr(gt, fr, cfg->psnr.crop_border, 0, pool, &m->psnr_rgb, err);
-    if (!rc && cfg->ssim.enabled && cfg->ssim.y)
-        rc = vsr_metrics_ssim(gt, fr, cfg->ssim.crop_border, 1, pool, &m->ssim_y, err);
-    if (!rc && cfg->ssim.enabled && cfg->ssim.rgb)
-        rc = vsr_metrics_ssim(gt, fr, cfg->ssim.crop_border, 0, pool, &m->ssim_rgb, err);
-    if (!rc && niqe)
-        rc = vsr_metrics_niqe(sr, niqe, cfg->niqe.crop_border, VSR_NIQE_Y, pool, &m->niqe, err);
+    int rc = vsr_pipe_sr_for_gt(gt, sr, &gray, &fr, err);
+    if (!rc)
+        rc = vsr_metrics_set_run((vsr_metric_set *)mset, gt, fr, sr, pool, v, err);
     vsr_frame_free(&gray);
     return rc;
 }
@@ -409,12 +406,12 @@ end:
 struct frame_ctx {
     const vsr_config *cfg;
     const vsr_sweep_run *r;
-    const vsr_metrics_niqe_model *niqe;
+    const vsr_metric_set *mset;
     struct progress *pg;
     struct run_state *s;
     const vsr_clip *clip;
     int c, pass;
-    vsr_metric_stats *st; /* [5]: the clip's metric means */
+    vsr_metric_stats *st; /* [n_sc]: the clip's score means */
 };
 
 /* vsr_pipe_timed_clip() callback: keep the ms; on pass 0 score the frame
@@ -440,10 +437,10 @@ static int on_frame(void *ctx, int t_out, double ms, const vsr_frame *sr, vsr_er
     f->clip = s->names[fc->c];
     f->index = clip->first + t_out;
     f->ms = ms;
-    if ((rc = score(fc->cfg, fc->niqe, s->pool, &clip->gt[t_out], sr, &f->m, err)))
+    double *v = s->fvals + (size_t)(s->n_frames - 1) * (size_t)s->n_sc;
+    if ((rc = score(fc->mset, s->pool, &clip->gt[t_out], sr, v, err)))
         return vsr_error_wrap(err, rc, "clip %s frame %d", clip->name, t_out);
-    double v[5] = {f->m.psnr_rgb, f->m.psnr_y, f->m.ssim_rgb, f->m.ssim_y, f->m.niqe};
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < s->n_sc; k++)
         if (!isnan(v[k]))
             vsr_metrics_stats_add(&fc->st[k], v[k]);
     if (fc->cfg->save_images &&
@@ -458,13 +455,23 @@ static int on_frame(void *ctx, int t_out, double ms, const vsr_frame *sr, vsr_er
  * it) and fills the clip means. The machine state of each clip's timed
  * stretch is added to s->env.
  */
-static int timed_pass(const vsr_config *cfg, const vsr_sweep_run *r,
-                      const vsr_metrics_niqe_model *niqe, struct progress *pg,
-                      struct run_state *s, vsr_error *err)
+static int timed_pass(const vsr_config *cfg, const vsr_sweep_run *r, const vsr_metric_set *mset,
+                      struct progress *pg, struct run_state *s, vsr_error *err)
 {
     int rc = 0, pass = s->passes;
     vsr_clip clip = {0};
     vsr_frame sr = {0};
+    vsr_metric_stats *st = NULL;
+    if (pass == 0) {
+        s->mset = mset;
+        s->n_sc = vsr_metrics_set_count(mset);
+        st = calloc((size_t)(s->n_sc ? s->n_sc : 1), sizeof(*st));
+        s->cvals = calloc((size_t)s->n_clips * (size_t)(s->n_sc ? s->n_sc : 1), sizeof(double));
+        if (!st || !s->cvals) {
+            rc = vsr_error_set(err, -ENOMEM, "out of memory");
+            goto end;
+        }
+    }
     double tps = (double)sysconf(_SC_CLK_TCK);
     for (int c = 0; c < s->n_clips; c++) {
         if ((rc = vsr_dataset_load_clip(s->ds, c, &clip, err)))
@@ -479,11 +486,10 @@ static int timed_pass(const vsr_config *cfg, const vsr_sweep_run *r,
             if ((rc = vsr_frame_alloc(&sr, W, H, 3, err)))
                 goto end;
         }
-        vsr_metric_stats st[5];
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; st && k < s->n_sc; k++)
             vsr_metrics_stats_init(&st[k]);
         vsr_timing_probe p0, p1;
-        struct frame_ctx fc = {cfg, r, niqe, pg, s, &clip, c, pass, st};
+        struct frame_ctx fc = {cfg, r, mset, pg, s, &clip, c, pass, st};
         vsr_timing_probe_read(&p0);
         if ((rc = vsr_pipe_timed_clip(s->runner, &clip, &sr, on_frame, &fc, err)))
             goto end;
@@ -493,16 +499,15 @@ static int timed_pass(const vsr_config *cfg, const vsr_sweep_run *r,
             vsr_runlog_clip *cm = &s->clips[c];
             cm->clip = s->names[c];
             cm->frames = clip.n_frames;
-            double *dst[5] = {&cm->m.psnr_rgb, &cm->m.psnr_y, &cm->m.ssim_rgb, &cm->m.ssim_y,
-                              &cm->m.niqe};
-            for (int k = 0; k < 5; k++)
-                *dst[k] =
-                    vsr_metrics_stats_count(&st[k]) ? vsr_metrics_stats_mean(&st[k]) : NAN;
+            double *dst = s->cvals + (size_t)c * (size_t)s->n_sc;
+            for (int k = 0; k < s->n_sc; k++)
+                dst[k] = vsr_metrics_stats_count(&st[k]) ? vsr_metrics_stats_mean(&st[k]) : NAN;
         }
         vsr_clip_free(&clip);
     }
     s->passes++;
 end:
+    free(st);
     vsr_clip_free(&clip);
     vsr_frame_free(&sr);
     return rc;
@@ -557,6 +562,24 @@ static int finish(const vsr_config *cfg, struct run_state *s, vsr_runlog_result 
         res->layers = s->layers;
         res->n_layers = s->n_layers;
     }
+    /* the score lists: (metric, channel, value) of every frame and clip */
+    size_t nsc = (size_t)s->n_sc, nf = (size_t)s->n_frames;
+    s->scores = calloc((nf + (size_t)s->n_clips) * nsc + 1, sizeof(*s->scores));
+    if (!s->scores)
+        return vsr_error_set(err, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < nf + (size_t)s->n_clips; i++) {
+        const double *v = i < nf ? s->fvals + i * nsc : s->cvals + (i - nf) * nsc;
+        vsr_runlog_score *sc = s->scores + i * nsc;
+        for (size_t k = 0; k < nsc; k++) {
+            sc[k].metric = vsr_metrics_set_metric(s->mset, (int)k)->name;
+            sc[k].channel = vsr_metrics_set_channel(s->mset, (int)k);
+            sc[k].value = v[k];
+        }
+        if (i < nf)
+            s->frames[i].scores = sc, s->frames[i].n_scores = s->n_sc;
+        else
+            s->clips[i - nf].scores = sc, s->clips[i - nf].n_scores = s->n_sc;
+    }
     res->clips = s->clips;
     res->n_clips = s->n_clips;
     res->frames = s->frames;
@@ -575,12 +598,19 @@ struct summary {
     json_t *json;     /* --json: what record() knew of the run (owned), or NULL */
 };
 
-static double mean_over_clips(const vsr_runlog_result *res, int which)
+/* The mean over clips of score (@p metric, @p channel) of the summary table; NaN when
+ * not scored. */
+static double mean_over_clips(const vsr_runlog_result *res, const char *metric,
+                              const char *channel)
 {
     double sum = 0;
     int n = 0;
     for (int i = 0; i < res->n_clips; i++) {
-        double v = which ? res->clips[i].m.ssim_y : res->clips[i].m.psnr_y;
+        double v = NAN;
+        for (int k = 0; k < res->clips[i].n_scores; k++)
+            if (!strcmp(res->clips[i].scores[k].metric, metric) &&
+                !strcmp(res->clips[i].scores[k].channel, channel))
+                v = res->clips[i].scores[k].value;
         if (isfinite(v)) {
             sum += v;
             n++;
@@ -629,20 +659,13 @@ static void print_summary(const vsr_sweep_run *runs, const struct summary *sum, 
 
 /* ---- --json ------------------------------------------------------------------- */
 
-static const char *const METRIC_NAMES[5] = {"psnr_rgb", "psnr_y", "ssim_rgb", "ssim_y", "niqe"};
-
-static void metrics_array(const vsr_runlog_metrics *m, double v[5])
-{
-    v[0] = m->psnr_rgb, v[1] = m->psnr_y, v[2] = m->ssim_rgb, v[3] = m->ssim_y, v[4] = m->niqe;
-}
-
-/* {name: value} of the metrics that were computed (NaN left out). */
-static json_t *metrics_json(const double v[5])
+/* {score name: value} of the scores that were computed (NaN left out). */
+static json_t *metrics_json(const struct run_state *s, const double *v)
 {
     json_t *o = json_object();
-    for (int k = 0; o && k < 5; k++)
-        if (!isnan(v[k]) &&
-            json_object_set_new(o, METRIC_NAMES[k], vsr_report_json_num(v[k], 6)))
+    for (int k = 0; o && k < s->n_sc; k++)
+        if (!isnan(v[k]) && json_object_set_new(o, vsr_metrics_set_name(s->mset, k),
+                                                vsr_report_json_num(v[k], 6)))
             return json_decref(o), NULL;
     return o;
 }
@@ -676,37 +699,39 @@ static json_t *run_json(const struct run_state *s, const vsr_runlog_result *res,
         res->noisy ? json_string(res->noisy_why) : json_null(), "passes", s->passes, "threads",
         s->threads);
     json_t *clips = json_array();
-    vsr_metric_stats st[5];
-    for (int k = 0; k < 5; k++)
+    const int nsc = s->n_sc;
+    vsr_metric_stats *st = calloc((size_t)(nsc ? nsc : 1), sizeof(*st));
+    double *mean = calloc((size_t)(nsc ? nsc : 1), sizeof(*mean));
+    const char **names = calloc((size_t)(nsc ? nsc : 1), sizeof(*names));
+    for (int k = 0; st && k < nsc; k++)
         vsr_metrics_stats_init(&st[k]);
-    int rc = timing && clips && !json_object_set_new(o, "timing", timing) ? 0 : -ENOMEM;
+    for (int k = 0; names && k < nsc; k++)
+        names[k] = vsr_metrics_set_name(s->mset, k);
+    int rc = st && mean && names && timing && clips && !json_object_set_new(o, "timing", timing)
+                 ? 0
+                 : -ENOMEM;
     for (int c = 0; c < res->n_clips && !rc; c++) {
-        double v[5];
-        metrics_array(&res->clips[c].m, v);
-        for (int k = 0; k < 5; k++)
+        const double *v = s->cvals + (size_t)c * (size_t)nsc;
+        for (int k = 0; k < nsc; k++)
             if (!isnan(v[k]))
                 vsr_metrics_stats_add(&st[k], v[k]);
         json_t *one =
             json_pack("{s:o, s:i, s:o}", "clip", vsr_report_json_str(res->clips[c].clip),
-                      "frames", res->clips[c].frames, "metrics", metrics_json(v));
+                      "frames", res->clips[c].frames, "metrics", metrics_json(s, v));
         rc = one && !json_array_append_new(clips, one) ? 0 : -ENOMEM;
     }
-    double mean[5];
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; !rc && k < nsc; k++)
         mean[k] = vsr_metrics_stats_count(&st[k]) ? vsr_metrics_stats_mean(&st[k]) : NAN;
     if (!rc && (json_object_set(o, "clips", clips) ||
-                json_object_set_new(o, "dataset_metrics", metrics_json(mean))))
+                json_object_set_new(o, "dataset_metrics", metrics_json(s, mean))))
         rc = -ENOMEM;
     json_decref(clips);
-    double *v =
-        rc ? NULL : malloc(sizeof(*v) * 5 * (size_t)(res->n_frames ? res->n_frames : 1));
     vsr_error err = {0};
-    rc = v ? 0 : -ENOMEM;
-    for (int i = 0; i < res->n_frames && !rc; i++)
-        metrics_array(&res->frames[i].m, v + 5 * (size_t)i);
     if (!rc)
-        rc = vsr_report_json_frames(o, v, res->n_frames, 5, METRIC_NAMES, 6, &err);
-    free(v);
+        rc = vsr_report_json_frames(o, s->fvals, res->n_frames, nsc, names, 6, &err);
+    free(st);
+    free(mean);
+    free(names);
     json_t *frames = json_object_get(o, "frames");
     for (int i = 0; i < res->n_frames && !rc; i++) {
         const vsr_runlog_frame *f = &res->frames[i];
@@ -791,8 +816,8 @@ static int record(vsr_runlog *log, const vsr_sweep_run *r, int64_t id, int rc,
         su->lo_ms = t->median_lo_ms;
         su->hi_ms = t->median_hi_ms;
         su->noisy = res->noisy;
-        su->psnr_y = mean_over_clips(res, 0);
-        su->ssim_y = mean_over_clips(res, 1);
+        su->psnr_y = mean_over_clips(res, "psnr", "y");
+        su->ssim_y = mean_over_clips(res, "ssim", "y");
         su->have_timing = 1;
         char line[256], pct[16] = "?";
         vsr_timing_format(t, line, sizeof(line));
@@ -974,7 +999,7 @@ int vsr_cmd_run(int argc, char **argv)
     vsr_runlog *log = NULL;
     vsr_runlog_heart *heart = NULL;
     int64_t sweep_id = 0;
-    vsr_metrics_niqe_model *niqe = NULL;
+    vsr_metric_set *mset = NULL;
     struct summary *sum = NULL;
     struct run_state *st = NULL;
     vsr_runlog_result *res = NULL;
@@ -1076,8 +1101,8 @@ int vsr_cmd_run(int argc, char **argv)
     if (joined)
         vsr_log(VSR_LOG_INFO, "joined sweep %lld, which another process is running",
                 (long long)sweep_id);
-    if (cfg->niqe.enabled && vsr_metrics_niqe_model_load(NULL, &niqe, &err) < 0) {
-        fprintf(stderr, "vsrbench run: metrics.niqe: %s\n", err.msg);
+    if (vsr_config_open_metrics(cfg, &mset, &err) < 0) { /* the registry, by name */
+        fprintf(stderr, "vsrbench run: %s\n", err.msg);
         ret = VSR_EXIT_USAGE;
         goto end;
     }
@@ -1193,7 +1218,7 @@ int vsr_cmd_run(int argc, char **argv)
                  t = vsr_sweep_next_turn(want + g0, g1 - g0, t)) {
                 int i = g0 + t;
                 pg.run = i;
-                int rc = timed_pass(cfg, &runs[i], niqe, &pg, &st[i], &rerr[i]);
+                int rc = timed_pass(cfg, &runs[i], mset, &pg, &st[i], &rerr[i]);
                 if (vsr_cli_interrupted())
                     goto interrupt;
                 want[i] = rc == 0 && wants_more(cfg, &st[i]);
@@ -1289,7 +1314,7 @@ end:
     for (int i = 0; sum && i < n; i++)
         json_decref(sum[i].json);
     free(sum);
-    vsr_metrics_niqe_model_free(&niqe);
+    vsr_metrics_set_free(&mset);
     vsr_runlog_close(&log);
     free(runs);
     vsr_config_free(&cfg);

@@ -221,34 +221,47 @@ end:
     return rc;
 }
 
-/* Mean PSNR-Y (crop = scale) of @p sr against the clips' GT. */
+/* Mean PSNR-Y (crop = scale) of @p sr against the clips' GT, through the metric
+ * registry (psnr, channel y). */
 static int mean_psnr(const struct tune_ctx *c, const vsr_frame *sr, pthreadpool_t pool,
                      double *out, vsr_error *err)
 {
+    const vsr_metric *m;
+    vsr_metric_set *set = NULL;
+    const vsr_metric_config mc = {.crop_border = c->scale};
+    int rc = vsr_metrics_lookup("psnr", &m, err);
+    int y = rc ? -1 : vsr_metrics_channel_index(m, "y");
+    if (!rc && y < 0)
+        rc = vsr_error_set(err, -EINVAL, "metric psnr has no channel y");
+    if (!rc)
+        rc = vsr_metrics_set_add(&set, m, 1u << y, &mc, err);
     double sum = 0;
     int k = 0;
-    for (int i = 0; i < c->n_clips; i++)
-        for (int t = 0; t < c->clips[i].n_frames; t++, k++) {
+    *out = NAN;
+    for (int i = 0; !rc && i < c->n_clips; i++)
+        for (int t = 0; !rc && t < c->clips[i].n_frames; t++, k++) {
             double p;
             vsr_frame gray = {0};
             const vsr_frame *use;
-            int rc = vsr_pipe_sr_for_gt(&c->clips[i].gt[t], &sr[k], &gray, &use, err);
+            rc = vsr_pipe_sr_for_gt(&c->clips[i].gt[t], &sr[k], &gray, &use, err);
             if (!rc)
-                rc = vsr_metrics_psnr(&c->clips[i].gt[t], use, c->scale, 1, pool, &p, err);
+                rc = vsr_metrics_set_run(set, &c->clips[i].gt[t], use, &sr[k], pool, &p, err);
             vsr_frame_free(&gray);
-            if (rc)
-                return rc;
-            if (isinf(p)) {
+            if (!rc && isinf(p)) {
+                vsr_metrics_set_free(&set);
                 *out = INFINITY;
                 return 0;
             }
-            sum += p;
+            sum += rc ? 0 : p;
         }
-    *out = sum / k;
-    return 0;
+    vsr_metrics_set_free(&set);
+    if (!rc)
+        *out = sum / k;
+    return rc;
 }
 
-/* Compare @p sr with the reference: identical, PSNR over all pixels. */
+/* Compare @p sr with the reference: identical, PSNR over all pixels (the squared
+ * errors of every frame pooled, not a per-frame metric: an identity check). */
 static void compare_ref(const struct tune_ctx *c, const vsr_frame *sr, int *identical,
                         double *psnr)
 {

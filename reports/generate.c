@@ -425,13 +425,20 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             if (rc)
                 goto fail;
         }
-        /* video sets: the per-clip table of the group (reports/clips.c) */
-        if (!(t = tables_new(&tabs)) ||
-            ((rc = vsr_report_table_clips(o->db, grp, n, t, err)) && rc != -ENODATA))
-            goto fail_mem;
-        if (rc == -ENODATA) {
-            free(tabs.v[--tabs.n]);
-            rc = 0;
+        /* the tables a group may lack (-ENODATA): per clip for video sets
+         * (reports/clips.c), any other metric of the run log by name
+         * (reports/scores.c) */
+        static int (*const maybe[])(const char *, const vsr_report_row *, size_t,
+                                    vsr_report_table *, vsr_error *) = {
+            vsr_report_table_clips, vsr_report_table_scores};
+        for (size_t k = 0; k < sizeof(maybe) / sizeof(maybe[0]); k++) {
+            if (!(t = tables_new(&tabs)) ||
+                ((rc = maybe[k](o->db, grp, n, t, err)) && rc != -ENODATA))
+                goto fail_mem;
+            if (rc == -ENODATA) {
+                free(tabs.v[--tabs.n]);
+                rc = 0;
+            }
         }
     }
     if (rows.n) {

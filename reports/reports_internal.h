@@ -44,6 +44,16 @@ int vsr_report_cell(vsr_report_table *t, size_t r, int c, double key, const char
  * Model, Variant, Precision, Params (log), MACs at the dataset's size, at
  * 180x320 and at 256x256, conv activations, convs and peak activation memory
  * at 256x256 (run log v9; "-" for older runs). */
+/*
+ * The scores of one leaderboard group (@p rows, one dataset, degradation and
+ * channel) that the leaderboard has no column for: every other (metric,
+ * channel) of clip_scores in the run log at @p db, one column each, named
+ * vsr_metrics_score_name(), the mean of the clip means, best marked by the
+ * registry's direction. id "scores_<group tag>". -ENODATA (no table) when
+ * there is none, or the run log is older than v10 (reports/scores.c).
+ */
+int vsr_report_table_scores(const char *db, const vsr_report_row *rows, size_t n,
+                            vsr_report_table *out, vsr_error *err);
 int vsr_report_table_context(const vsr_report_row *rows, size_t n, vsr_report_table *out,
                              vsr_error *err);
 

@@ -12,9 +12,12 @@
  *
  * Value conventions in the run log (readers rely on them):
  *  - Times are ms per LR frame, wall clock (CLOCK_MONOTONIC).
- *  - A metric that was not computed is NULL. A PSNR of +inf (SR identical to
- *    GT) is stored as NULL with the matching *_inf column = 1; so
- *    "psnr_y IS NULL AND psnr_y_inf = 0" means not computed.
+ *  - Scores (schema v10) are rows (run, clip[, frame], metric, channel,
+ *    value, is_inf) of clip_scores / frame_scores, metric a name of the
+ *    metric registry, channel one of its channels or ''. A score not computed
+ *    has no row; a +inf (PSNR of SR identical to GT) is value NULL, is_inf 1.
+ *    The views clip_metrics / frame_metrics keep the v1 columns (psnr_rgb ...
+ *    niqe, psnr_*_inf: NULL with *_inf = 0 means not computed).
  *  - Timestamps are UTC ISO-8601 text ("2026-11-23T12:14:28.123Z").
  *  - runs.status: 'pending' (planned), 'running' (started; stays so if the
  *    process died), 'ok', 'failed' (error holds one line), 'skipped' (schema
@@ -38,6 +41,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct vsr_metric_set; /* vsr/metrics.h */
 
 /* ====================================================================== */
 /* Timing statistics                                                      */
@@ -293,27 +298,31 @@ typedef struct vsr_runlog_run {
 int vsr_runlog_run_begin(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run *run,
                          int64_t *run_id, vsr_error *err);
 
-/** One set of quality numbers. NaN = not computed; psnr = +INFINITY allowed. */
-typedef struct vsr_runlog_metrics {
-    double psnr_rgb;
-    double psnr_y;
-    double ssim_rgb;
-    double ssim_y;
-    double niqe;
-} vsr_runlog_metrics;
+/**
+ * One score: @p metric a registered metric's name (vsr_metrics_find()),
+ * @p channel one of its channels ("y", "rgb") or "" for a metric with one.
+ * NaN = not computed (not recorded); +INFINITY allowed (is_inf).
+ */
+typedef struct vsr_runlog_score {
+    const char *metric;
+    const char *channel;
+    double value;
+} vsr_runlog_score;
 
 /** Per-clip averages. */
 typedef struct vsr_runlog_clip {
     const char *clip;
     int frames;
-    vsr_runlog_metrics m;
+    const vsr_runlog_score *scores; /**< n_scores of them; borrowed */
+    int n_scores;
 } vsr_runlog_clip;
 
 /** One SR frame. */
 typedef struct vsr_runlog_frame {
     const char *clip;
-    int index; /**< 0-based frame number within the clip */
-    vsr_runlog_metrics m;
+    int index;                      /**< 0-based frame number within the clip */
+    const vsr_runlog_score *scores; /**< n_scores of them; borrowed */
+    int n_scores;
     double ms; /**< inference time of this frame, NaN when not timed */
 } vsr_runlog_frame;
 
@@ -640,10 +649,10 @@ int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db);
  *       degradation: bi         # bi | bd, or a list (an axis)
  *       clips: [calendar, city] # default all
  *       frames: 0               # > 0: first N frames of each clip
- *   metrics:
- *     psnr: {crop_border: 4, test_y_channel: true}   # channels: [y, rgb] too
- *     ssim: {crop_border: 4, test_y_channel: true}
- *     niqe: {crop_border: 4}
+ *   metrics:                    # any metric of the registry by name (vsrbench
+ *     psnr: {crop_border: 4, test_y_channel: true}   #   eval --help lists them), with
+ *     ssim: {crop_border: 4, test_y_channel: true}   #   the options it declares;
+ *     niqe: {crop_border: 4}    #   channels: [y, rgb] too for psnr, ssim
  *   models:                     # zoo names, or mappings:
  *     - bicubic
  *     - {name: MVSR_13_noafa, type: MVSR_13, variant: noafa,
@@ -727,11 +736,19 @@ typedef struct vsr_config_precision {
     int calib_given;  /**< int8: 1 when `calibration:` was written (else the defaults) */
 } vsr_config_precision;
 
+/**
+ * One metric of `metrics:`, any name of the metric registry with the options
+ * it declares (vsr_metrics_option()):
+ *   NAME: {crop_border: N, test_y_channel: BOOL, channels: [y, rgb], OPTION: V}
+ */
 typedef struct vsr_config_metric {
-    int enabled;
-    int crop_border;
-    int y;   /**< compute on the Y channel (BT.601, as BasicSR) */
-    int rgb; /**< compute on RGB */
+    const char *name;  /**< a registered metric (static string of the registry) */
+    int enabled;       /**< 1 in cfg->metrics; 0 from vsr_config_metric_get() when absent */
+    int crop_border;   /**< default: scale */
+    unsigned channels; /**< bit i: the metric's channel i (vsr_metrics_channel_name()) is
+                            scored; default its default channel */
+    const vsr_config_kv *options; /**< the metric's own options, sorted by key */
+    int n_options;
 } vsr_config_metric;
 
 /** One exclude condition: axis matches any of values. */
@@ -772,7 +789,9 @@ typedef struct vsr_config {
     int runs;        /**< at least this many timed passes over every LR frame */
     int min_runs;    /**< ... and at least this many timed frames (default 20) */
     double min_secs; /**< ... summing to at least this many seconds (default 1.0) */
-    vsr_config_metric psnr, ssim, niqe; /**< niqe: y/rgb unused */
+    /** the metrics to score, in the registry's order (default psnr and ssim on Y) */
+    const vsr_config_metric *metrics;
+    int n_metrics;
     const vsr_config_rule *exclude;
     int n_exclude;
     const char *db;         /**< default "runs.db" */
@@ -796,6 +815,20 @@ int vsr_config_load(const char *path, const char *const *sets, int n_sets, vsr_c
 /** Like vsr_config_load() on YAML text; @p name stands for the file in messages. */
 int vsr_config_load_string(const char *name, const char *text, const char *const *sets,
                            int n_sets, vsr_config **out, vsr_error *err);
+
+/**
+ * Metric @p name of @p cfg by value; when the config does not score it,
+ * enabled = 0 with the defaults (crop border = scale, the default channel).
+ */
+vsr_config_metric vsr_config_metric_get(const vsr_config *cfg, const char *name);
+
+/**
+ * Open the metrics of @p cfg through the registry, in cfg->metrics' order
+ * (every channel asked for): *out (owned by the caller,
+ * vsr_metrics_set_free()), NULL when the config scores nothing. Errors name
+ * the metric ("metrics.niqe: ...").
+ */
+int vsr_config_open_metrics(const vsr_config *cfg, struct vsr_metric_set **out, vsr_error *err);
 
 /** Free a config and set *cfg to NULL. NULL-safe. */
 void vsr_config_free(vsr_config **cfg);
@@ -888,8 +921,8 @@ int vsr_shard_assign(const double *cost, int n_runs, int n_shards, int *shard_of
  * Record in the run log that this process (gethostname(), getpid()) works on
  * sweep @p sweep_id as shard @p shard ("K/N", may be NULL) on cluster node
  * @p node (Slurm's SLURMD_NODENAME, may be NULL), in the table
- * shard_sessions (created when absent; not part of the migrations: a
- * merge-time annotation that readers need not know). vsr_runlog_merge()
+ * shard_sessions (schema v10; a merge-time annotation that readers need not
+ * know). vsr_runlog_merge()
  * joins it to runs by sweep, host and pid for each run's provenance.
  */
 int vsr_runlog_shard_note(vsr_runlog *log, int64_t sweep_id, const char *shard,
@@ -923,7 +956,7 @@ typedef void (*vsr_runlog_merge_note_fn)(void *ctx, const char *line);
  * else a conflict (reported through @p note; OUT's run is kept); any other
  * run or row is a duplicate only when equal in every column. Runs still
  * 'running' or 'pending' are reported, not copied. Each copied run gets a
- * run_provenance row (table created when absent): source file and run id,
+ * run_provenance row (schema v10): source file and run id,
  * shard and node (from the input's shard_sessions) and hostname; a run that
  * came through an earlier merge keeps its original provenance.
  * @p note (may be NULL) gets one line per conflict, unfinished run and

@@ -120,14 +120,44 @@ int vsr_metrics_niqe_plane(const float *plane, int w, int h, ptrdiff_t stride,
 /** Settings shared by the metrics; unused fields are ignored. */
 typedef struct vsr_metric_config {
     int crop_border;             /**< pixels removed from every side */
-    int y_channel;               /**< psnr/ssim: 1 = BT.601 Y, 0 = all channels */
+    int y_channel;               /**< 1 = BT.601 Y, 0 = all channels (set from channel) */
     const char *niqe_model_path; /**< niqe: NULL -> default path; borrowed during init */
+    /** the channel this instance scores, one of vsr_metric.channels (NULL for a
+     *  metric with one channel); vsr_metrics_ctx_open() sets y_channel from it */
+    const char *channel;
+    /** the metric's own options (vsr_metric.options) as YAML scalar text, keys
+     *  and values borrowed during init; n_options 0 = all defaults */
+    const char *const *option_keys;
+    const char *const *option_values;
+    int n_options;
 } vsr_metric_config;
+
+/** The type of an option's value, as a config or the command line gives it. */
+typedef enum vsr_metric_opt_type {
+    VSR_METRIC_OPT_INT,      /**< an integer in [min, max] */
+    VSR_METRIC_OPT_BOOL,     /**< true / false */
+    VSR_METRIC_OPT_STRING,   /**< any text */
+    VSR_METRIC_OPT_CHANNELS, /**< a list of the metric's channel names */
+} vsr_metric_opt_type;
+
+/** One option a metric takes (a key under `metrics: {name: {...}}`). */
+typedef struct vsr_metric_option {
+    const char *name;
+    vsr_metric_opt_type type;
+    int min, max; /**< VSR_METRIC_OPT_INT: the accepted range */
+    const char *help;
+} vsr_metric_option;
 
 /**
  * One metric: a vtable in a static NULL-terminated list (registry.c). The
  * registry owns priv: it allocates priv_size zeroed bytes, calls init once,
  * run per frame, close once, then frees priv.
+ *
+ * Scores travel by (metric name, channel name): a metric with channels
+ * ({"rgb", "y"}) reports one score per channel a run asks for (one instance
+ * per channel, config.channel set); a metric without reports one score under
+ * its own name (channel ""). Its score's name in tables and JSON is
+ * "<name>_<channel>" or "<name>" (vsr_metrics_score_name()).
  */
 typedef struct vsr_metric {
     const char *name;  /**< "psnr", "ssim", "niqe" */
@@ -140,12 +170,55 @@ typedef struct vsr_metric {
     int (*run)(void *priv, const vsr_frame *gt, const vsr_frame *sr, pthreadpool_t pool,
                double *score, vsr_error *err);
     void (*close)(void *priv);
+    /** NULL-terminated channel names in report order ({"rgb", "y"}); NULL = one
+     *  channel. A metric with channels takes the options test_y_channel (bool)
+     *  and channels (a list) too. */
+    const char *const *channels;
+    /** the channel a run scores when its config names none ("y"); NULL = the first */
+    const char *default_channel;
+    /** decimals in `vsrbench eval`'s table; 0 = 6 */
+    int decimals;
+    /** the metric's own options, ended by {NULL}; NULL = none. Every metric takes
+     *  crop_border (int, default the run's scale) and the informative type and
+     *  better (text, ignored) besides. */
+    const vsr_metric_option *options;
 } vsr_metric;
 
 /** The metric called @p name, or NULL. */
 const vsr_metric *vsr_metrics_find(const char *name);
-/** The NULL-terminated list of all metrics (static). */
+/** The NULL-terminated list of all metrics (static), in report order. */
 const vsr_metric *const *vsr_metrics_list(void);
+
+/**
+ * The metric called @p name. Unknown: -EINVAL, the message names it, the
+ * closest registered name ("did you mean") and the list of all of them.
+ */
+int vsr_metrics_lookup(const char *name, const vsr_metric **out, vsr_error *err);
+
+/** How many scores @p m can report: its channels, or 1. */
+int vsr_metrics_channel_count(const vsr_metric *m);
+/** Channel @p i of @p m (0 <= i < vsr_metrics_channel_count()): its name or "". */
+const char *vsr_metrics_channel_name(const vsr_metric *m, int i);
+/** The index of channel @p name of @p m ("" or NULL = the only one), or -1. */
+int vsr_metrics_channel_index(const vsr_metric *m, const char *name);
+/** The index of the channel a run scores by default. */
+int vsr_metrics_default_channel(const vsr_metric *m);
+
+/**
+ * The score's name in tables and JSON: "<metric>_<channel>" or "<metric>" for
+ * channel "" or NULL. Returns @p buf.
+ */
+const char *vsr_metrics_score_name(const char *metric, const char *channel, char *buf,
+                                   size_t cap);
+
+/**
+ * The option @p key of @p m (its own options, then the common ones: crop_border,
+ * type, better, and for a metric with channels test_y_channel and channels),
+ * or NULL. @p names (may be NULL) receives the accepted keys, comma
+ * separated, for a message.
+ */
+const vsr_metric_option *vsr_metrics_option(const vsr_metric *m, const char *key, char *names,
+                                            size_t cap);
 
 /** An initialised metric (opaque): vtable + its private state. */
 typedef struct vsr_metric_ctx vsr_metric_ctx;
@@ -163,6 +236,45 @@ int vsr_metrics_ctx_run(vsr_metric_ctx *ctx, const vsr_frame *gt, const vsr_fram
 const vsr_metric *vsr_metrics_ctx_metric(const vsr_metric_ctx *ctx);
 /** Close, free and set *ctx to NULL. NULL-safe. */
 void vsr_metrics_ctx_close(vsr_metric_ctx **ctx);
+
+/* ---- a set of scores computed together (run, eval) --------------------- */
+
+/**
+ * An ordered list of opened metric instances, one per (metric, channel): what
+ * a command scores each frame with. Opaque; owned by the caller
+ * (vsr_metrics_set_free()).
+ */
+typedef struct vsr_metric_set vsr_metric_set;
+
+/**
+ * Append metric @p m scoring the channels in @p channels (bit i = channel i;
+ * 0 = its default channel) with @p cfg (its channel field is ignored), one
+ * instance per channel in the metric's order. *set may be NULL (a new set).
+ * On error the set is left as it was and err names the metric.
+ */
+int vsr_metrics_set_add(vsr_metric_set **set, const vsr_metric *m, unsigned channels,
+                        const vsr_metric_config *cfg, vsr_error *err);
+/** Number of scores per frame (0 for a NULL set). */
+int vsr_metrics_set_count(const vsr_metric_set *set);
+/** Entry @p i's metric. */
+const vsr_metric *vsr_metrics_set_metric(const vsr_metric_set *set, int i);
+/** Entry @p i's channel name ("" for a metric with one channel; static). */
+const char *vsr_metrics_set_channel(const vsr_metric_set *set, int i);
+/** Entry @p i's score name, vsr_metrics_score_name() (owned by the set). */
+const char *vsr_metrics_set_name(const vsr_metric_set *set, int i);
+
+/**
+ * Score one frame: scores[i] for every entry i. Full-reference entries compare
+ * @p gt with @p fr (the SR frame as the GT sees it, e.g. its gray for a gray
+ * GT); no-reference entries score @p sr as it is. With @p gt NULL the
+ * full-reference entries give NaN. Stops at the first error (err names the
+ * metric).
+ */
+int vsr_metrics_set_run(vsr_metric_set *set, const vsr_frame *gt, const vsr_frame *fr,
+                        const vsr_frame *sr, pthreadpool_t pool, double *scores,
+                        vsr_error *err);
+/** Close every instance, free and set *set to NULL. NULL-safe. */
+void vsr_metrics_set_free(vsr_metric_set **set);
 
 /* ======================================================================
  * Pooling: per frame -> per clip (mean over frames) -> per dataset (mean

@@ -10,6 +10,15 @@
 
 #include "testutil.h"
 #include "vsr/bench.h"
+#include "vsr/metrics.h"
+
+/* 1 when @p cfg scores channel @p ch of @p metric. */
+static int ch_on(const vsr_config *cfg, const char *metric, const char *ch)
+{
+    vsr_config_metric m = vsr_config_metric_get(cfg, metric);
+    int i = vsr_metrics_channel_index(vsr_metrics_find(metric), ch);
+    return m.enabled && i >= 0 && (m.channels >> i & 1);
+}
 
 struct tmp {
     char dir[256];
@@ -124,14 +133,14 @@ static void test_good(void **state)
     assert_int_equal(d->frames, 3);
     assert_int_equal(d->line, 6);
     /* psnr on RGB only (test_y_channel false), ssim on both, niqe on */
-    assert_int_equal(cfg->psnr.enabled, 1);
-    assert_int_equal(cfg->psnr.crop_border, 2);
-    assert_int_equal(cfg->psnr.y, 0);
-    assert_int_equal(cfg->psnr.rgb, 1);
-    assert_int_equal(cfg->ssim.y, 1);
-    assert_int_equal(cfg->ssim.rgb, 1);
-    assert_int_equal(cfg->niqe.enabled, 1);
-    assert_int_equal(cfg->niqe.crop_border, 4); /* default = scale */
+    assert_int_equal(vsr_config_metric_get(cfg, "psnr").enabled, 1);
+    assert_int_equal(vsr_config_metric_get(cfg, "psnr").crop_border, 2);
+    assert_int_equal(ch_on(cfg, "psnr", "y"), 0);
+    assert_int_equal(ch_on(cfg, "psnr", "rgb"), 1);
+    assert_int_equal(ch_on(cfg, "ssim", "y"), 1);
+    assert_int_equal(ch_on(cfg, "ssim", "rgb"), 1);
+    assert_int_equal(vsr_config_metric_get(cfg, "niqe").enabled, 1);
+    assert_int_equal(vsr_config_metric_get(cfg, "niqe").crop_border, 4); /* default = scale */
     assert_int_equal(cfg->n_models, 2);
     assert_string_equal(cfg->models[0].type, "bicubic");
     assert_string_equal(cfg->models[0].variant, "base");
@@ -188,9 +197,11 @@ static void test_defaults_and_basicsr_datasets(void **state)
     assert_int_equal(cfg->runs, 1);
     assert_int_equal(cfg->min_runs, 20);
     assert_float_equal(cfg->min_secs, 1.0, 0);
-    assert_int_equal(cfg->psnr.enabled && cfg->psnr.y && !cfg->psnr.rgb, 1);
-    assert_int_equal(cfg->psnr.crop_border, 4);
-    assert_int_equal(cfg->niqe.enabled, 0);
+    assert_int_equal(vsr_config_metric_get(cfg, "psnr").enabled && ch_on(cfg, "psnr", "y") &&
+                         !ch_on(cfg, "psnr", "rgb"),
+                     1);
+    assert_int_equal(vsr_config_metric_get(cfg, "psnr").crop_border, 4);
+    assert_int_equal(vsr_config_metric_get(cfg, "niqe").enabled, 0);
     assert_string_equal(cfg->db, "runs.db");
     vsr_config_free(&cfg);
 }
@@ -230,6 +241,33 @@ static void test_threads_auto_and_timing_rule(void **state)
                                "timing: {min_secs: -1}\n",
                                NULL, 0, &err);
     assert_where(t, msg, 4, "timing.min_secs", "expected seconds in [0, 3600]");
+}
+
+/* metrics: any registered name, its options by the registry; a near miss gets a hint */
+static void test_metric_names(void **state)
+{
+    struct tmp *t = *state;
+    vsr_error err = {0};
+    const char *head = "name: x\ndatasets: [{name: d, type: demo}]\nmodels: [swrn]\nmetrics:\n";
+    char text[512];
+    snprintf(text, sizeof(text), "%s  psrn: {crop_border: 4}\n", head);
+    const char *msg = load_bad(t, text, NULL, 0, &err);
+    assert_where(t, msg, 5, "metrics.psrn", "unknown metric 'psrn' (did you mean 'psnr'?)");
+    assert_non_null(strstr(msg, "known metrics: psnr, ssim, niqe"));
+    snprintf(text, sizeof(text), "%s  niqe: {crop_bordr: 4}\n", head);
+    msg = load_bad(t, text, NULL, 0, &err);
+    assert_where(t, msg, 5, "metrics.niqe.crop_bordr", "did you mean 'crop_border'?");
+    /* niqe has one channel: no test_y_channel */
+    snprintf(text, sizeof(text), "%s  niqe: {test_y_channel: true}\n", head);
+    msg = load_bad(t, text, NULL, 0, &err);
+    assert_where(t, msg, 5, "metrics.niqe.test_y_channel",
+                 "unknown key (known here: crop_border, type, better)");
+    snprintf(text, sizeof(text), "%s  ssim: {channels: [y, cb]}\n", head);
+    msg = load_bad(t, text, NULL, 0, &err);
+    assert_where(t, msg, 5, "metrics.ssim.channels[1]", "expected one of rgb, y, got 'cb'");
+    snprintf(text, sizeof(text), "%s  psnr: {crop_border: -1}\n", head);
+    msg = load_bad(t, text, NULL, 0, &err);
+    assert_where(t, msg, 5, "metrics.psnr.crop_border", "expected an integer in [0, 1024]");
 }
 
 static void test_unknown_key(void **state)
@@ -385,8 +423,8 @@ static void test_overrides(void **state)
     assert_string_equal(cfg->precisions[1].name, "int8");
     assert_int_equal(cfg->datasets[0].frames, 2);
     assert_string_equal(cfg->db, "other.db");
-    assert_int_equal(cfg->niqe.enabled, 1);
-    assert_int_equal(cfg->niqe.crop_border, 0);
+    assert_int_equal(vsr_config_metric_get(cfg, "niqe").enabled, 1);
+    assert_int_equal(vsr_config_metric_get(cfg, "niqe").crop_border, 0);
     assert_string_equal(cfg->overrides, "timing.warmup=5\nprecisions=[fp32, int8]\n"
                                         "datasets.0.frames=2\noutput.db=other.db\n"
                                         "metrics.niqe={crop_border: 0}");
@@ -704,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_defaults_and_basicsr_datasets),
         cmocka_unit_test_setup_teardown(test_threads_auto_and_timing_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metric_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_dataset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_yaml_syntax, setup, teardown),

@@ -19,6 +19,7 @@
 #include "runlog_internal.h"
 #include "sqlite_harness.h"
 #include "testutil.h"
+#include "runlog_scores.h"
 #include "vsr/bench.h"
 
 struct tmp {
@@ -90,7 +91,11 @@ static long long table_exists(sqlite3 *db, const char *name)
 {
     char sql[200];
     snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", name);
+             /* clip_metrics and frame_metrics are views of the long score tables
+              * since v10 */
+             "SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND"
+             " name = '%s'",
+             name);
     return vsr_test_q_int(db, sql);
 }
 
@@ -146,10 +151,14 @@ static int64_t record_run(vsr_runlog *log, int64_t sweep, const char *key, const
     if (vsr_runlog_run_begin(log, sweep, &r, &id, &err))
         fail_msg("%s", err.msg);
     vsr_runlog_frame *f = calloc((size_t)n_frames, sizeof(*f));
+    vsr_runlog_score(*sc)[5] = calloc((size_t)n_frames, sizeof(*sc));
     assert_non_null(f);
-    for (int i = 0; i < n_frames; i++)
-        f[i] = (vsr_runlog_frame){"clip", i, {30 + i, 31 + i, 0.9, 0.91, NAN}, 1.5};
-    vsr_runlog_clip c = {"clip", n_frames, {30, 31, 0.9, 0.91, NAN}};
+    assert_non_null(sc);
+    for (int i = 0; i < n_frames; i++) {
+        vsr_test_v1_set(sc[i], 30 + i, 31 + i, 0.9, 0.91, NAN);
+        f[i] = (vsr_runlog_frame){"clip", i, sc[i], 5, 1.5};
+    }
+    vsr_runlog_clip c = {"clip", n_frames, VSR_TEST_V1(30, 31, 0.9, 0.91, NAN)};
     vsr_timing_stats t = {n_frames, 2, 3.0, 1, 1.5, 2, 2, 1.5, 0.1, 1, 2, 0};
     vsr_runlog_result res = {.ok = 1,
                              .isa = "avx2",
@@ -165,6 +174,7 @@ static int64_t record_run(vsr_runlog *log, int64_t sweep, const char *key, const
     if (vsr_runlog_run_finish(log, id, &res, &err))
         fail_msg("%s", err.msg);
     free(f);
+    free(sc);
     return id;
 }
 
@@ -193,11 +203,11 @@ static vsr_runlog *upgraded(sqlite3 *db, const char *path)
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 9);
+    assert_int_equal(vsr_runlog_schema_version(), 10);
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 9);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 10);
     assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -215,7 +225,7 @@ static void test_migrate_empty(void **state)
     assert_null(log);
     /* reopening an up-to-date file changes nothing */
     log = open_log(t->db);
-    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 9);
+    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 10);
     vsr_runlog_close(&log);
 }
 
@@ -591,7 +601,7 @@ static void test_migrate_v8_to_v9(void **state)
         sqlite3_exec(db, "UPDATE runs SET description = 'x'", NULL, NULL, NULL), SQLITE_OK);
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 9);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 10);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 5 AND"
                                         " params = 3469 AND description IS NULL AND"
                                         " params_log IS NULL AND peak_bytes IS NULL"),
@@ -1231,9 +1241,9 @@ static void test_one_transaction(void **state)
 
     /* the second frame row collides with the first (same clip, index):
      * the clip row and timing inserted before it must be rolled back */
-    vsr_runlog_frame frames[2] = {{"c", 0, {30, 31, 0.9, 0.9, NAN}, 1.0},
-                                  {"c", 0, {30, 31, 0.9, 0.9, NAN}, 1.0}};
-    vsr_runlog_clip clip = {"c", 2, {INFINITY, 31, 0.9, NAN, 4.5}};
+    vsr_runlog_frame frames[2] = {{"c", 0, VSR_TEST_V1(30, 31, 0.9, 0.9, NAN), 1.0},
+                                  {"c", 0, VSR_TEST_V1(30, 31, 0.9, 0.9, NAN), 1.0}};
+    vsr_runlog_clip clip = {"c", 2, VSR_TEST_V1(INFINITY, 31, 0.9, NAN, 4.5)};
     vsr_timing_stats tim = {2, 1, NAN, 1, 1, 1, 1, 1, 0, 1, 1, 2};
     vsr_runlog_result res = {.ok = 1,
                              .params = -1,
@@ -1317,9 +1327,10 @@ static void test_disk_full(void **state)
     int n = 2000;
     vsr_runlog_frame *f = calloc((size_t)n, sizeof(*f));
     assert_non_null(f);
+    vsr_runlog_score sc[5];
+    vsr_test_v1_set(sc, 30, 31, 0.9, 0.9, 3.0);
     for (int i = 0; i < n; i++)
-        f[i] = (vsr_runlog_frame){
-            "a_long_clip_name_to_fill_pages", i, {30, 31, 0.9, 0.9, 3.0}, 1.0};
+        f[i] = (vsr_runlog_frame){"a_long_clip_name_to_fill_pages", i, sc, 5, 1.0};
     vsr_runlog_result res = {.ok = 1, .params = -1, .macs = -1, .frames = f, .n_frames = n};
     assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), -ENOSPC);
     free(f);
@@ -1494,8 +1505,10 @@ static void test_two_writers(void **state)
                 vsr_runlog_run r = make_run(key, key);
                 int64_t id = 0;
                 vsr_runlog_frame f[40];
+                vsr_runlog_score sc[5];
+                vsr_test_v1_set(sc, 30, 31, 0.9, 0.9, NAN);
                 for (int j = 0; j < frames; j++)
-                    f[j] = (vsr_runlog_frame){"c", j, {30, 31, 0.9, 0.9, NAN}, 1.0};
+                    f[j] = (vsr_runlog_frame){"c", j, sc, 5, 1.0};
                 vsr_runlog_result res = {
                     .ok = 1, .params = -1, .macs = -1, .frames = f, .n_frames = frames};
                 if (vsr_runlog_run_begin(l, sweep, &r, &id, &err) ||

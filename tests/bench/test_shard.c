@@ -20,6 +20,7 @@
 #include "runlog_internal.h"
 #include "sqlite_harness.h"
 #include "testutil.h"
+#include "runlog_scores.h"
 #include "vsr/bench.h"
 
 /* ---- K/N ------------------------------------------------------------------ */
@@ -191,9 +192,10 @@ static void make_log(const char *path, const char *host, const char *shard,
             fail_msg("%s", err.msg);
         if (isnan(psnr[i]))
             continue; /* left 'running', as by a killed process */
-        vsr_runlog_frame f[2] = {{"clip", 0, {NAN, psnr[i] - 0.5, NAN, 0.9, NAN}, 1.5},
-                                 {"clip", 1, {NAN, psnr[i] + 0.5, NAN, 0.9, NAN}, 2.5}};
-        vsr_runlog_clip c = {"clip", 2, {NAN, psnr[i], NAN, 0.9, NAN}};
+        vsr_runlog_frame f[2] = {
+            {"clip", 0, VSR_TEST_V1(NAN, psnr[i] - 0.5, NAN, 0.9, NAN), 1.5},
+            {"clip", 1, VSR_TEST_V1(NAN, psnr[i] + 0.5, NAN, 0.9, NAN), 2.5}};
+        vsr_runlog_clip c = {"clip", 2, VSR_TEST_V1(NAN, psnr[i], NAN, 0.9, NAN)};
         vsr_timing_stats tm = {2, 0, NAN, 1.5, 2, 2.5, 2.5, 2, 0.5, 1.5, 2.5, 4};
         vsr_runlog_layer l = {0, "conv", "conv2d", 1.0, 100};
         vsr_runlog_result res = {.ok = 1,

@@ -128,6 +128,35 @@ static void test_self_inf_and_one(void **state)
     assert_int_equal(count(out, "1.000000"), 4);
 }
 
+/* --metrics names any registered metric: psnr,ssim is the default's output byte
+ * for byte, niqe alone that of --niqe; unknown names and a full-reference metric
+ * without --gt are usage errors. */
+static void test_metrics_by_name(void **state)
+{
+    (void)state;
+    char args[2048];
+    static char want[1 << 16];
+    snprintf(args, sizeof(args), "--gt '%s/part' --sr '%s/part' --crop-border 4", tmp, tmp);
+    assert_int_equal(run(args), 0);
+    snprintf(want, sizeof(want), "%s", slurp("out.txt"));
+    snprintf(args, sizeof(args),
+             "--gt '%s/part' --sr '%s/part' --crop-border 4 --metrics psnr,ssim", tmp, tmp);
+    assert_int_equal(run(args), 0);
+    assert_string_equal(slurp("out.txt"), want);
+    snprintf(args, sizeof(args), "--sr '%s/part' --niqe --format csv", tmp);
+    assert_int_equal(run(args), 0);
+    snprintf(want, sizeof(want), "%s", slurp("out.txt"));
+    snprintf(args, sizeof(args), "--sr '%s/part' --metrics niqe --format csv", tmp);
+    assert_int_equal(run(args), 0);
+    assert_string_equal(slurp("out.txt"), want);
+    snprintf(args, sizeof(args), "--gt '%s/part' --sr '%s/part' --metrics psnr,psrn", tmp, tmp);
+    assert_int_equal(run(args), 2);
+    assert_non_null(strstr(slurp("err.txt"), "unknown metric 'psrn' (did you mean 'psnr'?)"));
+    snprintf(args, sizeof(args), "--sr '%s/part' --metrics ssim", tmp);
+    assert_int_equal(run(args), 2);
+    assert_non_null(strstr(slurp("err.txt"), "--metrics ssim compares with a reference"));
+}
+
 /* NIQE with no flag and no environment variable: the built-in pristine model
  * gives VALUES.md's BasicSR value for GT/coffee.png, crop 0 (4.115242, within
  * the 1e-3 VALUES.md allows), on each of the three linked frames. */
@@ -174,6 +203,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_self_inf_and_one),
+        cmocka_unit_test(test_metrics_by_name),
         cmocka_unit_test(test_niqe_builtin_model),
         cmocka_unit_test(test_errors),
     };

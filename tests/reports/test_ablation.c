@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli_harness.h"
+#include "runlog_scores.h"
 #include "vsr/bench.h"
 #include "vsr/reports.h"
 #include "reports_internal.h"
@@ -70,17 +71,20 @@ static void add_run(vsr_runlog *log, int64_t sweep, int64_t host, const char *mo
                           median + 2, median, 0.5,  median - 0.25, median + 0.25, 20 * median};
     vsr_runlog_clip clips[2];
     vsr_runlog_frame frames[6];
+    vsr_runlog_score sc[8][5]; /* frames 0..5, then clips */
     static const char *const names[2] = {"a", "b"};
     for (int c = 0; c < 2 && fr; c++) {
         double ps = 0, ss = 0;
         for (int f = 0; f < 3; f++) {
             double p = fr->p[c][f];
-            vsr_runlog_frame x = {names[c], f, {NAN, p, NAN, ssim_of(p), NAN}, NAN};
+            vsr_test_v1_set(sc[c * 3 + f], NAN, p, NAN, ssim_of(p), NAN);
+            vsr_runlog_frame x = {names[c], f, sc[c * 3 + f], 5, NAN};
             frames[c * 3 + f] = x;
             ps += p;
             ss += ssim_of(p);
         }
-        vsr_runlog_clip y = {names[c], 3, {NAN, ps / 3, NAN, ss / 3, NAN}};
+        vsr_test_v1_set(sc[6 + c], NAN, ps / 3, NAN, ss / 3, NAN);
+        vsr_runlog_clip y = {names[c], 3, sc[6 + c], 5};
         clips[c] = y;
     }
     vsr_runlog_result res = {outcome == 1,

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "runlog_scores.h"
 #include "vsr/bench.h"
 #include "vsr/reports.h"
 
@@ -69,11 +70,11 @@ static int setup(void **state)
         vsr_runlog_sweep_begin(log, &s, 0, &sweep, &err))
         return -1;
     /* {clip, frames, {psnr_rgb, psnr_y, ssim_rgb, ssim_y, niqe}} */
-    const vsr_runlog_clip a[] = {{"calendar", 4, {23.5, 24.5, 0.625, 0.75, NAN}},
-                                 {"city", 4, {25.25, 26.25, 0.75, 0.875, NAN}}};
-    const vsr_runlog_clip b[] = {{"calendar", 4, {22.0, 23.0, 0.5, 0.5, NAN}},
-                                 {"city", 4, {24.0, 25.0, 0.5, 0.625, NAN}}};
-    const vsr_runlog_clip one[] = {{"vtest", 2, {30.0, 31.0, 0.5, 0.5, NAN}}};
+    const vsr_runlog_clip a[] = {{"calendar", 4, VSR_TEST_V1(23.5, 24.5, 0.625, 0.75, NAN)},
+                                 {"city", 4, VSR_TEST_V1(25.25, 26.25, 0.75, 0.875, NAN)}};
+    const vsr_runlog_clip b[] = {{"calendar", 4, VSR_TEST_V1(22.0, 23.0, 0.5, 0.5, NAN)},
+                                 {"city", 4, VSR_TEST_V1(24.0, 25.0, 0.5, 0.625, NAN)}};
+    const vsr_runlog_clip one[] = {{"vtest", 2, VSR_TEST_V1(30.0, 31.0, 0.5, 0.5, NAN)}};
     put_run(log, sweep, host, "ABPN", "fp32", "vid4", a, 2);
     put_run(log, sweep, host, "MVSR_13", "int8", "vid4", b, 2);
     put_run(log, sweep, host, "ABPN", "fp32", "demo", one, 1);

@@ -19,16 +19,13 @@
 
 #include "cli_harness.h"
 #include "html_check.h"
+#include "runlog_scores.h"
 #include "sqlite_harness.h"
 #include "vsr/bench.h"
 #include "vsr/datasets.h"
 #include "vsr/reports.h"
 
-static vsr_runlog_metrics M(double prgb, double py, double srgb, double sy)
-{
-    vsr_runlog_metrics m = {prgb, py, srgb, sy, NAN};
-    return m;
-}
+#define M(prgb, py, srgb, sy) VSR_TEST_V1(prgb, py, srgb, sy, NAN)
 
 static void add_run(vsr_runlog *log, int64_t sweep, int64_t host, const char *key,
                     const char *model, const char *variant, const char *prec, int tile, int pad,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runlog_scores.h"
 #include "vsr/bench.h"
 #include "vsr/reports.h"
 
@@ -148,7 +149,7 @@ static void test_no_training_runs(void **st)
                         .scale = 4,
                         .threads = 1};
     assert_int_equal(vsr_runlog_run_begin(log, sweep, &r, &id, &err), 0);
-    vsr_runlog_clip c = {"clip", 1, {30, 31, 0.9, 0.91, NAN}};
+    vsr_runlog_clip c = {"clip", 1, VSR_TEST_V1(30, 31, 0.9, 0.91, NAN)};
     vsr_runlog_result res = {.ok = 1, .params = -1, .macs = -1, .clips = &c, .n_clips = 1};
     assert_int_equal(vsr_runlog_run_finish(log, id, &res, &err), 0);
     vsr_runlog_close(&log);
