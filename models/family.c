@@ -205,7 +205,7 @@ int vsr_models_hparams_apply(vsr_models_hparams *hp, const vsr_models_kv *kv, in
             }
             return vsr_error_set(
                 err, -EINVAL,
-                "models: %s: unknown hyperparameter '%s' of a %s model (%sknown: "
+                "models: %s: unknown hyperparameter '%s' for family %s (%sknown: "
                 "%s)",
                 what, kv[i].key, d->name, hint, known);
         }
