@@ -5,18 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
 #include "pipeline.h"
 
 /* ---- the config model as a models/ spec --------------------------------------- */
-
-static int path_exists(const char *p)
-{
-    struct stat st;
-    return p && stat(p, &st) == 0;
-}
 
 int vsr_pipe_spec(const vsr_config_model *m, vsr_models_spec *spec, vsr_models_kv **kv,
                   vsr_error *err)
@@ -45,11 +37,14 @@ int vsr_pipe_check_weight_files(const vsr_config *cfg, vsr_error *err)
 {
     for (int i = 0; i < cfg->n_models; i++) {
         const vsr_config_model *m = &cfg->models[i];
+        vsr_models_spec spec = {.label = m->name,
+                                .weights_tflite = m->weights_tflite,
+                                .weights_onnx = m->weights_onnx};
+        char why[8];
         /* only the files that exist: a missing one is left to the run */
-        vsr_models_spec spec = {
-            .label = m->name,
-            .weights_tflite = path_exists(m->weights_tflite) ? m->weights_tflite : NULL,
-            .weights_onnx = path_exists(m->weights_onnx) ? m->weights_onnx : NULL};
+        if ((!spec.weights_tflite && !spec.weights_onnx) ||
+            vsr_models_weights_absent(NULL, &spec, why, sizeof(why)))
+            continue;
         int rc = vsr_models_load_source(NULL, &spec, NULL, 64, 64, err);
         if (rc)
             return rc;
