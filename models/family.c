@@ -21,7 +21,11 @@ static const vsr_models_family_def bicubic = {
     .n_options = 1,
 };
 
-/* Indexed by enum vsr_models_family. */
+/* The families, each defined in its own file. */
+extern const vsr_models_family_def vsr__models_swrn, vsr__models_abpn, vsr__models_elsr,
+    vsr__models_mobilerrn, vsr__models_mvsr, vsr__models_quicksrnet;
+
+/* Indexed by enum vsr_models_family: one line per family. */
 static const vsr_models_family_def *const families[] = {
     [VSR_MODELS_BICUBIC] = &bicubic,
     [VSR_MODELS_SWRN] = &vsr__models_swrn,

@@ -12,8 +12,9 @@
 /*
  * One model family (docs/MODELS.md "Adding a family"): everything the zoo,
  * the builder dispatch, the counts and vsr_models_open() need to know about
- * it. Each family's file defines its vsr_models_family_def and family.c
- * lists it in the one table, indexed by enum vsr_models_family.
+ * it. Each family's file defines its vsr_models_family_def (named
+ * vsr__models_<family>) and family.c declares and lists it in the one
+ * table, indexed by enum vsr_models_family.
  */
 typedef struct vsr_models_family_def {
     enum vsr_models_family id;
@@ -37,10 +38,6 @@ typedef struct vsr_models_family_def {
 
 /** The entry of family @p f, or NULL for a value outside the table. */
 const vsr_models_family_def *vsr__models_family(enum vsr_models_family f);
-
-/* The families (each in its own file). */
-extern const vsr_models_family_def vsr__models_swrn, vsr__models_abpn, vsr__models_elsr,
-    vsr__models_mobilerrn, vsr__models_mvsr, vsr__models_quicksrnet;
 
 /* Shared pieces of the family entries (family.c). */
 #define MDL_OPT_INT(NAME, FIELD, MIN, MAX, HELP)                                               \
