@@ -128,10 +128,10 @@ struct run_state {
     int in_ch, state_ch;
     pthreadpool_t pool;
     vsr_dataset *ds;
-    vsr_graph *graph;
-    vsr_engine *engine;
-    vsr_models_step step;
-    int step_is_bicubic, have_step;
+    vsr_models_spec spec; /* the config model as a models/ spec */
+    vsr_models_kv *kv;    /* spec.hparams (owned) */
+    vsr_models_instance *inst;
+    vsr_engine *engine; /* inst's (borrowed), NULL for bicubic */
     vsr_models_runner *runner;
     double *samples;
     int n_samples, cap_samples;
@@ -163,14 +163,8 @@ struct run_state {
 static void run_state_free(struct run_state *s)
 {
     vsr_models_runner_free(&s->runner);
-    if (s->have_step) {
-        if (s->step_is_bicubic)
-            vsr_models_bicubic_step_free(&s->step);
-        else
-            vsr_models_engine_step_free(&s->step);
-    }
-    vsr_engine_free(&s->engine);
-    vsr_graph_free(&s->graph);
+    vsr_models_close(&s->inst);
+    free(s->kv);
     vsr_dataset_close(&s->ds);
     if (s->pool)
         pthreadpool_destroy(s->pool);
@@ -232,48 +226,53 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
                 "bicubic runs in fp32 only; exclude it from %s "
                 "(exclude: [{model: bicubic, precision: [fp16, fp16n, int8]}])",
                 r->precision->name);
-        if ((rc = vsr_models_bicubic_step(cfg->scale, &s->step, err)))
-            return rc;
-        s->step_is_bicubic = 1;
-        s->have_step = 1;
+    }
+    vsr_precision prec;
+    if ((rc = vsr_precision_parse(r->precision->name, &prec, err)))
+        return rc;
+    /* the graph is named after the zoo type, not the label: an npy map names
+     * the zoo model (SWRN_published is an SWRN) */
+    s->spec.graph_name = r->model->type;
+    s->spec.h = H;
+    s->spec.w = W;
+    s->spec.precision = prec;
+    s->spec.pool = s->pool;
+    s->spec.flags = VSR_MODELS_OPEN_NO_ENGINE; /* counted before calibration */
+    if ((rc = vsr_models_open(&s->spec, &s->inst, err)))
+        return rc;
+    vsr_graph *g = s->inst->graph;
+    if (!g) {
         snprintf(s->isa, sizeof(s->isa), "scalar");
         res->params = 0;
     } else {
-        vsr_precision prec;
-        if ((rc = vsr_precision_parse(r->precision->name, &prec, err)) ||
-            /* the graph is named after the zoo type, not the label: an npy map names
-             * the zoo model (SWRN_published is an SWRN) */
-            (rc = vsr_models_build(&s->hp, r->model->type, H, W, &s->graph, err)) ||
-            (rc = vsr_pipe_load_weights(s->entry, r->model, NULL, s->graph, H, W, err)))
-            return rc;
         vsr_graph_stats st;
-        if (vsr_graph_count(s->graph, H, W, prec, &st, NULL) == 0) {
+        if (vsr_graph_count(g, H, W, prec, &st, NULL) == 0) {
             res->params = st.params;
             res->macs = st.macs;
         }
         vsr_pipe_counts(&s->hp, prec, &s->counts);
         res->counts = &s->counts;
         if (prec == VSR_PREC_INT8 &&
-            (rc =
-                 vsr_pipe_calibrate(s->graph, s->pool, s->temporal, s->in_ch, s->state_ch,
-                                    s->entry->name, r->precision->calib_method,
-                                    r->precision->calib_frames, clip->lr, clip->n_frames, err)))
+            (rc = vsr_models_calibrate(g, s->pool, s->temporal, s->in_ch, s->state_ch,
+                                       s->entry->name, r->precision->calib_method,
+                                       r->precision->calib_frames, clip->lr, clip->n_frames,
+                                       err)))
             return rc;
-        vsr_engine_options opt;
-        vsr_engine_options_default(&opt);
-        opt.tile = r->tile;
-        opt.pad = r->pad;
-        opt.profile = 1; /* two clock reads per layer: far below a frame's ms */
-        if ((rc = vsr_engine_create(s->graph, prec, s->pool, &opt, &s->engine, err)) ||
-            (rc = vsr_models_engine_step(s->engine, s->in_ch, s->state_ch, &s->step, err)))
-            return rc;
-        s->have_step = 1;
+    }
+    vsr_engine_options opt;
+    vsr_engine_options_default(&opt);
+    opt.tile = r->tile;
+    opt.pad = r->pad;
+    opt.profile = 1; /* two clock reads per layer: far below a frame's ms */
+    if ((rc = vsr_models_start(s->inst, prec, s->pool, &opt, err)))
+        return rc;
+    if ((s->engine = s->inst->engine)) {
         unsigned isa = vsr_engine_isa(s->engine);
         snprintf(s->isa, sizeof(s->isa), "%s", isa ? vsr_isa_name(isa) : "scalar");
     }
     res->input_w = W;
     res->input_h = H;
-    return vsr_models_runner_create(s->temporal, cfg->scale, &s->step, &s->runner, err);
+    return vsr_models_runner_create(s->temporal, cfg->scale, &s->inst->step, &s->runner, err);
 }
 
 /* Score one SR frame against its GT with the sweep's metrics, into @p v. */
@@ -348,18 +347,23 @@ static int setup(const vsr_config *cfg, const vsr_sweep_run *r, int threads,
                              "model '%s' is not in the zoo (see 'vsrbench models')",
                              r->model->type);
     /* an optional model whose weights are absent: skipped, not failed */
+    if ((rc = vsr_pipe_spec(r->model, &s->spec, &s->kv, err)))
+        return rc;
     char why[sizeof(err->msg)];
-    if (vsr_pipe_weights_absent(s->entry, r->model, why, sizeof(why))) {
+    if (r->model->optional && vsr_models_weights_absent(s->entry, &s->spec, why, sizeof(why))) {
         vsr_error_set(err, -ENOENT, "%s", why);
         return RUN_SKIPPED;
     }
-    s->hp = s->entry->hp;
-    if ((rc = vsr_pipe_apply_hparams(&s->hp, r->model, err)))
+    vsr_models_arch arch;
+    if ((rc = vsr_models_resolve(&s->spec, &arch, err)))
         return rc;
+    s->hp = arch.hp;
+    s->temporal = arch.temporal;
+    s->in_ch = arch.in_channels;
+    s->state_ch = arch.state_channels;
     if (s->hp.scale != cfg->scale)
         return vsr_error_set(err, -EINVAL, "model %s is x%d, the config's scale is %d",
                              r->model->name, s->hp.scale, cfg->scale);
-    vsr_pipe_interface(s->entry, r->model, &s->hp, &s->temporal, &s->in_ch, &s->state_ch);
     if ((rc = vsr_cli_pool_create(threads, &s->pool, err)))
         return rc;
     if ((rc = vsr_pipe_open_dataset(cfg->scale, r->dataset, r->degradation, &s->ds, err)))

@@ -48,6 +48,8 @@ static void usage(FILE *out)
         "      --stop-after N  stop after N more steps (checkpointed, status 'interrupted');\n"
         "                      train a long budget in sessions with --resume\n"
         "  -s, --set K=V       override a config key (repeatable), e.g. --set steps=200\n"
+        "                      or a hyperparameter of the model's family, as a run\n"
+        "                      config spells it: --set hyperparameters.F=24\n"
         "  -v, --verbose       info messages (bicubic baseline, ...)\n"
         "  -h, --help          this help\n"
         "exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted\n"

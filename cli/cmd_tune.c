@@ -93,8 +93,11 @@ struct tune_ctx {
     enum vsr_models_temporal tp;
     int in_ch, state_ch;
     vsr_config_model model;
+    vsr_models_spec spec; /* model as a models/ spec */
+    vsr_models_kv *kv;    /* spec.hparams (owned) */
+    vsr_models_instance *inst;
     vsr_precision prec;
-    vsr_graph *graph;
+    vsr_graph *graph; /* inst's (borrowed) */
     vsr_clip *clips;
     int n_clips;
     int n_total; /* SR frames over all clips */
@@ -408,7 +411,11 @@ int vsr_cmd_tune(int argc, char **argv)
     else
         c.model = (vsr_config_model){.name = model, .type = model, .variant = "base"};
     if (weights)
-        vsr_pipe_weights_from_path(&c.model, weights);
+        c.model.optional = 0; /* named on the command line: must exist */
+    if (vsr_pipe_spec(&c.model, &c.spec, &c.kv, &err))
+        goto usage_fail;
+    if (weights)
+        vsr_models_spec_weights_from_path(&c.spec, weights);
     c.entry = vsr_models_zoo_find(c.model.type);
     if (!c.entry) {
         vsr_error_set(&err, -EINVAL, "--model %s: not in the zoo (see 'vsrbench models')%s",
@@ -421,10 +428,13 @@ int vsr_cmd_tune(int argc, char **argv)
                       c.model.name);
         goto usage_fail;
     }
-    c.hp = c.entry->hp;
-    if ((rc = vsr_pipe_apply_hparams(&c.hp, &c.model, &err)))
+    vsr_models_arch arch;
+    if ((rc = vsr_models_resolve(&c.spec, &arch, &err)))
         goto usage_fail;
-    vsr_pipe_interface(c.entry, &c.model, &c.hp, &c.tp, &c.in_ch, &c.state_ch);
+    c.hp = arch.hp;
+    c.tp = arch.temporal;
+    c.in_ch = arch.in_channels;
+    c.state_ch = arch.state_channels;
     c.scale = c.hp.scale;
     if (cfg && cfg->scale != c.scale) {
         vsr_error_set(&err, -EINVAL, "--model %s is x%d, %s has scale %d", c.model.name,
@@ -507,7 +517,7 @@ int vsr_cmd_tune(int argc, char **argv)
     if (!db_path)
         db_path = cfg ? cfg->db : "runs.db";
     char why[sizeof(err.msg)];
-    if (vsr_pipe_weights_absent(c.entry, &c.model, why, sizeof(why))) {
+    if (c.model.optional && vsr_models_weights_absent(c.entry, &c.spec, why, sizeof(why))) {
         fprintf(stderr, "vsrbench tune: %s\n", why);
         ret = VSR_EXIT_FAILURE;
         goto end;
@@ -532,14 +542,20 @@ int vsr_cmd_tune(int argc, char **argv)
         c.n_total += c.clips[i].n_frames;
     }
     int H = c.clips[0].lr[0].height, W = c.clips[0].lr[0].width;
-    if (vsr_models_build(&c.hp, c.model.name, H, W, &c.graph, &err) ||
-        vsr_pipe_load_weights(c.entry, &c.model, NULL, c.graph, H, W, &err))
+    /* graph, weights and calibration once; measure() makes the engines */
+    c.spec.graph_name = c.model.name;
+    c.spec.h = H;
+    c.spec.w = W;
+    c.spec.precision = c.prec;
+    c.spec.calib_method = calib_method;
+    c.spec.calib_frames = calib_frames;
+    c.spec.calib_lr = c.clips[0].lr;
+    c.spec.n_calib_lr = c.clips[0].n_frames;
+    c.spec.pool = pools[0];
+    c.spec.flags = VSR_MODELS_OPEN_NO_ENGINE;
+    if (vsr_models_open(&c.spec, &c.inst, &err))
         goto fail;
-    if (c.prec == VSR_PREC_INT8 &&
-        vsr_pipe_calibrate(c.graph, pools[0], c.tp, c.in_ch, c.state_ch, c.entry->name,
-                           calib_method, calib_frames, c.clips[0].lr, c.clips[0].n_frames,
-                           &err))
-        goto fail;
+    c.graph = c.inst->graph;
     c.ref = calloc((size_t)c.n_total, sizeof(*c.ref));
     out = calloc((size_t)c.n_total, sizeof(*out));
     extra = calloc((size_t)n, sizeof(*extra));
@@ -713,7 +729,8 @@ end:
     for (int i = 0; c.clips && i < c.n_clips; i++)
         vsr_clip_free(&c.clips[i]);
     free(c.clips);
-    vsr_graph_free(&c.graph);
+    vsr_models_close(&c.inst);
+    free(c.kv);
     vsr_dataset_close(&ds);
     for (int i = 0; i < nth; i++)
         if (pools[i])

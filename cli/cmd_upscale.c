@@ -269,13 +269,11 @@ int vsr_cmd_upscale(int argc, char **argv)
         return VSR_EXIT_USAGE;
     }
 
-    int ret = VSR_EXIT_FAILURE, have_step = 0, n_written = 0;
+    int ret = VSR_EXIT_FAILURE, n_written = 0;
     vsr_source *src = NULL;
     vsr_sink *sink = NULL;
     pthreadpool_t pool = NULL;
-    vsr_graph *g = NULL;
-    vsr_engine *eng = NULL;
-    vsr_models_step step = {0};
+    vsr_models_instance *inst = NULL;
     vsr_models_runner *runner = NULL;
     vsr_frame lr = {0}, sr = {0}, *cal = NULL;
     int n_cal = 0, next_cal = 0;
@@ -288,22 +286,27 @@ int vsr_cmd_upscale(int argc, char **argv)
         total = vsr_source_frame_count(src);
     if (vsr_cli_pool_create(threads, &pool, &err))
         goto fail;
-    if (e->hp.family == VSR_MODELS_BICUBIC) {
-        if (vsr_models_bicubic_step(scale, &step, &err))
-            goto fail;
-    } else {
-        vsr_config_model m = {.name = e->name, .type = e->name, .variant = "base"};
-        if (weights)
-            vsr_pipe_weights_from_path(&m, weights);
-        if (vsr_models_build(&e->hp, e->name, H, W, &g, &err) ||
-            vsr_pipe_load_weights(e, &m, NULL, g, H, W, &err))
-            goto fail;
+    /* graph and weights; calibration and the engine follow */
+    vsr_models_spec spec = {.model = e->name,
+                            .h = H,
+                            .w = W,
+                            .precision = prec,
+                            .pool = pool,
+                            .flags = VSR_MODELS_OPEN_NO_ENGINE};
+    if (weights)
+        vsr_models_spec_weights_from_path(&spec, weights);
+    if (vsr_models_open(&spec, &inst, &err))
+        goto fail;
+    vsr_graph *g = inst->graph;
+    vsr_engine_options eo;
+    vsr_engine_options_default(&eo);
+    if (g) {
         /* an INT8 .tflite came with its own parameters: use them unless told otherwise */
         if (prec == VSR_PREC_INT8 && !calib)
             calib = vsr_graph_quant_missing(g) < 0 ? "file" : "minmax";
         if (prec == VSR_PREC_INT8 && !strcmp(calib, "file")) {
-            if (vsr_pipe_calibrate(g, pool, e->temporal, e->in_channels, e->state_channels,
-                                   e->name, calib, 0, NULL, 0, &err))
+            if (vsr_models_calibrate(g, pool, e->temporal, e->in_channels, e->state_channels,
+                                     e->name, calib, 0, NULL, 0, &err))
                 goto fail;
         } else if (prec == VSR_PREC_INT8) {
             /* calibrate on the first frames, kept to be upscaled first (a video
@@ -324,8 +327,8 @@ int vsr_cmd_upscale(int argc, char **argv)
                     vsr_error_set(&err, -ENODATA, "%s: no frame to calibrate on", in_path);
                 goto fail;
             }
-            if (vsr_pipe_calibrate(g, pool, e->temporal, e->in_channels, e->state_channels,
-                                   e->name, calib, n_cal, cal, n_cal, &err))
+            if (vsr_models_calibrate(g, pool, e->temporal, e->in_channels, e->state_channels,
+                                     e->name, calib, n_cal, cal, n_cal, &err))
                 goto fail;
         }
         if (tile == 0) {
@@ -334,16 +337,12 @@ int vsr_cmd_upscale(int argc, char **argv)
                 goto fail;
             tile = auto_tile;
         }
-        vsr_engine_options eo;
-        vsr_engine_options_default(&eo);
         eo.tile = (int)tile;
         eo.pad = (int)pad;
-        if (vsr_engine_create(g, prec, pool, &eo, &eng, &err) ||
-            vsr_models_engine_step(eng, e->in_channels, e->state_channels, &step, &err))
-            goto fail;
     }
-    have_step = 1;
-    if (vsr_models_runner_create(e->temporal, scale, &step, &runner, &err) ||
+    if (vsr_models_start(inst, prec, pool, &eo, &err))
+        goto fail;
+    if (vsr_models_runner_create(e->temporal, scale, &inst->step, &runner, &err) ||
         vsr_frame_alloc(&sr, W * scale, H * scale, 3, &err))
         goto fail;
     double fps = vsr_source_fps(src);
@@ -418,14 +417,7 @@ end:
     vsr_frame_free(&lr);
     vsr_frame_free(&sr);
     vsr_models_runner_free(&runner);
-    if (have_step) {
-        if (e->hp.family == VSR_MODELS_BICUBIC)
-            vsr_models_bicubic_step_free(&step);
-        else
-            vsr_models_engine_step_free(&step);
-    }
-    vsr_engine_free(&eng);
-    vsr_graph_free(&g);
+    vsr_models_close(&inst);
     if (pool)
         pthreadpool_destroy(pool);
     vsr_source_close(&src);

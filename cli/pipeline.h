@@ -1,8 +1,7 @@
 /*
  * Internals of the vsrbench executable shared by `run`, `tune` and
- * `upscale`: a zoo model's hyperparameters from a config entry, its weights
- * from any of the config's sources (.vsrw, .npy folder + map, .tflite), and
- * INT8 calibration on LR frames.
+ * `upscale`: a config model as a models/ spec (the models part assembles
+ * it: vsr_models_open()), datasets, timed passes and the run log's counts.
  */
 #ifndef VSR_BENCH_PIPELINE_H
 #define VSR_BENCH_PIPELINE_H
@@ -16,40 +15,13 @@
 #include "vsr/models.h"
 
 /**
- * Apply the `hyperparameters:` of config model @p m to @p hp (a copy of the
- * zoo entry's), then check them. Errors name the model and the key.
+ * Config model @p m as a models/ spec (vsr_models_open()): zoo type, label,
+ * hyperparameters (copied into *kv, which the caller frees; the spec points
+ * at it) and weight source; everything else zero. Strings are borrowed
+ * from @p m.
  */
-int vsr_pipe_apply_hparams(vsr_models_hparams *hp, const vsr_config_model *m, vsr_error *err);
-
-/**
- * The temporal interface and input / state channels of zoo entry @p e as
- * configured by @p m: from @p hp (after vsr_pipe_apply_hparams) when @p m
- * sets hyperparameters, else the entry's own.
- */
-void vsr_pipe_interface(const vsr_models_entry *e, const vsr_config_model *m,
-                        const vsr_models_hparams *hp, enum vsr_models_temporal *tp, int *in_ch,
-                        int *state_ch);
-
-/**
- * 1 when @p m is `optional: true` and its weights source (file, .npy folder
- * or .tflite) does not exist, with @p why (cap bytes) saying what is missing
- * and how to get it (@p e's weights_hint); else 0.
- */
-int vsr_pipe_weights_absent(const vsr_models_entry *e, const vsr_config_model *m, char *why,
-                            size_t cap);
-
-/**
- * Set every weight of @p g (built for @p e at h x w) from the source @p m
- * names: weights (.vsrw), weights_npy + weights_map, weights_tflite (its
- * weights are moved onto @p g by order and, for an INT8 file of the same op
- * sequence, its quantization parameters too; see vsr_pipe_calibrate()), or
- * weights_onnx (the translated graph's weights moved onto @p g by order). @p m may be NULL and
- * then
- * @p vsrw_path (may be NULL) is the file; with neither, -ENOENT says how to
- * get weights. Everything is borrowed.
- */
-int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
-                          const char *vsrw_path, vsr_graph *g, int h, int w, vsr_error *err);
+int vsr_pipe_spec(const vsr_config_model *m, vsr_models_spec *spec, vsr_models_kv **kv,
+                  vsr_error *err);
 
 /**
  * Read and import (at a nominal 64x64) every `weights: {tflite: FILE}` and
@@ -60,28 +32,6 @@ int vsr_pipe_load_weights(const vsr_models_entry *e, const vsr_config_model *m,
  * wrapped with the model and file.
  */
 int vsr_pipe_check_weight_files(const vsr_config *cfg, vsr_error *err);
-
-/**
- * Point model @p m at the weights file @p path given on the command line
- * (--weights): a .tflite name goes to weights_tflite, a .onnx name to
- * weights_onnx, anything else to
- * weights (.vsrw); the other sources are cleared and optional is reset.
- * @p path is borrowed and must outlive @p m.
- */
-void vsr_pipe_weights_from_path(vsr_config_model *m, const char *path);
-
-/**
- * INT8: feed the first min(@p frames, n) LR frames of @p lr (one clip, in
- * order; hidden state fed as zeros, the state after a reset) to an FP32
- * calibration of @p g and write the ranges by @p method ("minmax",
- * "percentile", "mse"), replacing any parameters the weights came with.
- * "file" keeps the parameters of an INT8 .tflite instead (loaded by
- * vsr_pipe_load_weights()) and calibrates nothing; -EINVAL when the weights
- * carry none. prev-HR models are refused (-ENOTSUP) for the other methods.
- */
-int vsr_pipe_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_temporal tp, int in_ch,
-                       int state_ch, const char *model, const char *method, int frames,
-                       const vsr_frame *lr, int n, vsr_error *err);
 
 /**
  * Open config dataset @p d with @p degradation ("bi" / "bd") at @p scale;

@@ -11,13 +11,17 @@
 /* MACs per LR pixel of the run's model, or -1 when it cannot be built */
 static double macs_per_pixel(const vsr_config *cfg, const vsr_sweep_run *r)
 {
-    const vsr_models_entry *e = vsr_models_zoo_find(r->model->type);
-    if (!e)
-        return -1;
-    vsr_models_hparams hp = e->hp;
     vsr_error err = {0};
-    if (vsr_pipe_apply_hparams(&hp, r->model, &err) < 0)
+    vsr_models_spec spec;
+    vsr_models_kv *kv = NULL;
+    vsr_models_arch arch;
+    int rc = vsr_pipe_spec(r->model, &spec, &kv, &err);
+    if (!rc)
+        rc = vsr_models_resolve(&spec, &arch, &err);
+    free(kv);
+    if (rc < 0)
         return -1;
+    const vsr_models_hparams hp = arch.hp;
     if (hp.family == VSR_MODELS_BICUBIC)
         return 16.0 * 3 * cfg->scale * cfg->scale;
     enum { SIDE = 64 };

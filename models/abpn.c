@@ -6,8 +6,7 @@
  */
 #include "models_internal.h"
 
-int vsr_models_build_abpn(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
-                          vsr_error *err)
+static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_error *err)
 {
     const int C = hp->channels, m = hp->blocks, s = hp->scale, N = 3 * s * s;
     char n[VSR_NAME_MAX];
@@ -29,3 +28,18 @@ int vsr_models_build_abpn(vsr_graph *g, const vsr_models_hparams *hp, int h, int
     vsr_graph_output(g, "sr", t, err);
     return vsr_graph_status(g, err);
 }
+
+static const vsr_models_option options[] = {
+    MDL_OPT_SCALE,
+    MDL_OPT_INT("channels", channels, 1, 1024, "feature channels C"),
+    MDL_OPT_INT("blocks", blocks, 0, 256, "body convs"),
+};
+
+const vsr_models_family_def vsr__models_abpn = {
+    .id = VSR_MODELS_ABPN,
+    .name = "ABPN",
+    .check = vsr__models_check_channels_blocks,
+    .build = build,
+    .options = options,
+    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+};

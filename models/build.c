@@ -26,9 +26,10 @@ int vsr_models_build(const vsr_models_hparams *hp, const char *name, int h, int 
     int rc = vsr_models_hparams_check(hp, err);
     if (rc)
         return vsr_error_wrap(err, rc, "%s", name ? name : "model");
-    if (hp->family == VSR_MODELS_BICUBIC)
+    if (!vsr__models_family(hp->family)->build) /* checked: in the table */
         return vsr_error_set(err, -ENOTSUP,
-                             "%s: bicubic has no graph; use vsr_models_bicubic_step()", name);
+                             "%s: %s has no graph; use vsr_models_bicubic_step()", name,
+                             vsr_models_family_name(hp->family));
     if (h < 1 || w < 1)
         return vsr_error_set(err, -EINVAL, "%s: input size %dx%d must be positive", name, w, h);
     vsr_graph *g = NULL;
@@ -39,36 +40,7 @@ int vsr_models_build(const vsr_models_hparams *hp, const char *name, int h, int 
         rc = vsr_graph_set_meta(g, "family", vsr_models_family_name(hp->family), err);
     if (rc)
         goto fail;
-    switch (hp->family) {
-    case VSR_MODELS_SWRN:
-        rc = vsr_models_build_swrn(g, hp, h, w, err);
-        break;
-    case VSR_MODELS_ABPN:
-        rc = vsr_models_build_abpn(g, hp, h, w, err);
-        break;
-    case VSR_MODELS_ELSR:
-        rc = vsr_models_build_elsr(g, hp, h, w, err);
-        break;
-    case VSR_MODELS_MOBILERRN:
-        rc = vsr_models_build_mobilerrn(g, hp, h, w, err);
-        break;
-    case VSR_MODELS_QUICKSRNET:
-        rc = vsr_models_build_quicksrnet(g, hp, h, w, err);
-        break;
-    case VSR_MODELS_MVSR: {
-        const vsr_models_mvsr_hp *m = &hp->mvsr;
-        rc = set_meta_int(g, "F", m->F, err);
-        rc = rc ? rc : set_meta_int(g, "B", m->B, err);
-        char r[32];
-        snprintf(r, sizeof(r), "%d/%d", m->ratio_num, m->ratio_den);
-        rc = rc ? rc : vsr_graph_set_meta(g, "ratio", r, err);
-        rc = rc ? rc : vsr_models_build_mvsr(g, hp, h, w, err);
-        break;
-    }
-    default:
-        rc = vsr_error_set(err, -EINVAL, "%s: unknown family", name);
-        break;
-    }
+    rc = vsr__models_family(hp->family)->build(g, hp, h, w, err);
     if (rc)
         goto fail;
     *out = g;

@@ -62,7 +62,7 @@ int vsr_models_count(const vsr_models_hparams *hp, int h, int w, int precision,
             goto done;
         out->flops_log += layer_flops(&li);
         /* ELSR's 3,468 in the log counts no PReLU slope (docs/MODEL_SPECS.md 2.3) */
-        if (hp->family == VSR_MODELS_ELSR && li.op == VSR_OP_PRELU)
+        if (vsr__models_family(hp->family)->log_skips_prelu && li.op == VSR_OP_PRELU)
             out->params_log -= li.params;
     }
 done:

@@ -8,8 +8,7 @@
  */
 #include "models_internal.h"
 
-int vsr_models_build_elsr(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
-                          vsr_error *err)
+static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_error *err)
 {
     const int C = hp->channels, s = hp->scale;
     int x = vsr_graph_input(g, "x", h, w, 3, err);
@@ -24,3 +23,25 @@ int vsr_models_build_elsr(vsr_graph *g, const vsr_models_hparams *hp, int h, int
     vsr_graph_output(g, "sr", z, err);
     return vsr_graph_status(g, err);
 }
+
+static int check(const vsr_models_hparams *hp, vsr_error *err)
+{
+    if (hp->channels < 1 || hp->channels > 1024)
+        return vsr_error_set(err, -EINVAL, "channels %d: must be 1..1024", hp->channels);
+    return 0;
+}
+
+static const vsr_models_option options[] = {
+    MDL_OPT_SCALE,
+    MDL_OPT_INT("channels", channels, 1, 1024, "width"),
+};
+
+const vsr_models_family_def vsr__models_elsr = {
+    .id = VSR_MODELS_ELSR,
+    .name = "ELSR",
+    .check = check,
+    .build = build,
+    .options = options,
+    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+    .log_skips_prelu = 1,
+};

@@ -8,8 +8,7 @@
  */
 #include "models_internal.h"
 
-int vsr_models_build_mobilerrn(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
-                               vsr_error *err)
+static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_error *err)
 {
     const int C = hp->channels, s = hp->scale;
     char n[VSR_NAME_MAX];
@@ -38,3 +37,27 @@ int vsr_models_build_mobilerrn(vsr_graph *g, const vsr_models_hparams *hp, int h
     vsr_graph_output(g, "h_out", hout, err);
     return vsr_graph_status(g, err);
 }
+
+static void interface(const vsr_models_hparams *hp, enum vsr_models_temporal *t, int *in_ch,
+                      int *state_ch)
+{
+    *t = VSR_MODELS_T_PAIR_STATE;
+    *in_ch = 6;
+    *state_ch = hp->channels;
+}
+
+static const vsr_models_option options[] = {
+    MDL_OPT_SCALE,
+    MDL_OPT_INT("channels", channels, 1, 1024, "base channels (= hidden state)"),
+    MDL_OPT_INT("blocks", blocks, 0, 256, "residual blocks"),
+};
+
+const vsr_models_family_def vsr__models_mobilerrn = {
+    .id = VSR_MODELS_MOBILERRN,
+    .name = "MobileRRN",
+    .check = vsr__models_check_channels_blocks,
+    .interface = interface,
+    .build = build,
+    .options = options,
+    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+};

@@ -3,26 +3,51 @@
 #define VSR_MODELS_INTERNAL_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "vsr/engine.h"
 #include "vsr/models.h"
 
-/* Builders: add the family's ops to the empty graph @p g at nominal size
- * h x w. They chain the engine's sticky tensor ids and report through
- * vsr_graph_status() at the end. */
-int vsr_models_build_swrn(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
-                          vsr_error *err);
-int vsr_models_build_abpn(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
-                          vsr_error *err);
-int vsr_models_build_elsr(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
-                          vsr_error *err);
-int vsr_models_build_mobilerrn(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
-                               vsr_error *err);
-int vsr_models_build_mvsr(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
-                          vsr_error *err);
-int vsr_models_build_quicksrnet(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
-                                vsr_error *err);
+/*
+ * One model family (docs/MODELS.md "Adding a family"): everything the zoo,
+ * the builder dispatch, the counts and vsr_models_open() need to know about
+ * it. Each family's file defines its vsr_models_family_def (named
+ * vsr__models_<family>) and family.c declares and lists it in the one
+ * table, indexed by enum vsr_models_family.
+ */
+typedef struct vsr_models_family_def {
+    enum vsr_models_family id;
+    const char *name; /**< "SWRN", ... (vsr_models_family_name()) */
+    /** Checks beyond the scale (which family.c checks for all); NULL: none. */
+    int (*check)(const vsr_models_hparams *hp, vsr_error *err);
+    /** Temporal interface, input and state channels implied by @p hp;
+     *  NULL: x(t), 3 channels, stateless. */
+    void (*interface)(const vsr_models_hparams *hp, enum vsr_models_temporal *t, int *in_ch,
+                      int *state_ch);
+    /** Add the family's ops to the empty graph @p g at nominal size h x w
+     *  (chaining the engine's sticky tensor ids, reporting through
+     *  vsr_graph_status()); NULL: no graph (bicubic). */
+    int (*build)(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_error *err);
+    /** Hyperparameter options a config may override (scale first). */
+    const vsr_models_option *options;
+    int n_options;
+    /** 1: the research log's params leave the PReLU slopes out (ELSR's 3,468). */
+    int log_skips_prelu;
+} vsr_models_family_def;
+
+/** The entry of family @p f, or NULL for a value outside the table. */
+const vsr_models_family_def *vsr__models_family(enum vsr_models_family f);
+
+/* Shared pieces of the family entries (family.c). */
+#define MDL_OPT_INT(NAME, FIELD, MIN, MAX, HELP)                                               \
+    {                                                                                          \
+        .name = NAME, .type = VSR_MODELS_OPT_INT,                                              \
+        .offset = offsetof(vsr_models_hparams, FIELD), .min = MIN, .max = MAX, .help = HELP    \
+    }
+#define MDL_OPT_SCALE MDL_OPT_INT("scale", scale, 2, 8, "upscaling factor")
+/** channels 1..1024 and blocks 0..64 (SWRN, ABPN, MobileRRN, QuickSRNet). */
+int vsr__models_check_channels_blocks(const vsr_models_hparams *hp, vsr_error *err);
 
 /* conv2d with k x k kernel, cout outputs, optional dilation/groups/bias/act. */
 static inline int mdl_conv(vsr_graph *g, const char *name, int x, int cout, int k, int dil,

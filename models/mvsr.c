@@ -96,9 +96,23 @@ static int ppa(vsr_graph *g, const char *pre, int x, const vsr_models_mvsr_hp *m
     return rejoin(g, pre, y, parts, m->F - d, err);
 }
 
-int vsr_models_build_mvsr(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
-                          vsr_error *err)
+static int set_meta_int(vsr_graph *g, const char *k, int v, vsr_error *err)
 {
+    char b[32];
+    snprintf(b, sizeof(b), "%d", v);
+    return vsr_graph_set_meta(g, k, b, err);
+}
+
+static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_error *err)
+{
+    /* the variant's figures as graph metadata, ahead of the ops */
+    char r[32];
+    snprintf(r, sizeof(r), "%d/%d", hp->mvsr.ratio_num, hp->mvsr.ratio_den);
+    int rc = set_meta_int(g, "F", hp->mvsr.F, err);
+    rc = rc ? rc : set_meta_int(g, "B", hp->mvsr.B, err);
+    rc = rc ? rc : vsr_graph_set_meta(g, "ratio", r, err);
+    if (rc)
+        return rc;
     const vsr_models_mvsr_hp *m = &hp->mvsr;
     const int F = m->F, s = hp->scale;
     const int d = F * m->ratio_num / m->ratio_den;
@@ -201,3 +215,97 @@ int vsr_models_build_mvsr(vsr_graph *g, const vsr_models_hparams *hp, int h, int
     (void)xn;
     return vsr_graph_status(g, err);
 }
+
+static int check(const vsr_models_hparams *hp, vsr_error *err)
+{
+    const vsr_models_mvsr_hp *m = &hp->mvsr;
+    if (m->F < 4 || m->F > 1024 || m->F % 4)
+        return vsr_error_set(err, -EINVAL, "mvsr F=%d: must be a multiple of 4 in 4..1024",
+                             m->F);
+    if (m->B < 1 || m->B > 64)
+        return vsr_error_set(err, -EINVAL, "mvsr B=%d: must be 1..64", m->B);
+    if (m->ratio_den < 1 || m->ratio_num < 1 || m->ratio_num > m->ratio_den ||
+        (m->F * m->ratio_num) % m->ratio_den)
+        return vsr_error_set(err, -EINVAL,
+                             "mvsr ratio %d/%d: F*r must be an integer in 1..F (F=%d)",
+                             m->ratio_num, m->ratio_den, m->F);
+    if (m->pfe_n < 1 || m->pfe_n > VSR_MVSR_MAX_K || m->ppa_n < 1 || m->ppa_n > VSR_MVSR_MAX_K)
+        return vsr_error_set(err, -EINVAL, "mvsr pfe_k/ppa_k: 1..%d convs each",
+                             VSR_MVSR_MAX_K);
+    for (int i = 0; i < m->pfe_n + m->ppa_n; i++) {
+        int k = i < m->pfe_n ? m->pfe_k[i] : m->ppa_k[i - m->pfe_n];
+        int dl = i < m->pfe_n ? m->pfe_dil[i] : m->ppa_dil[i - m->pfe_n];
+        if (k < 1 || k > 31 || !(k & 1) || dl < 1 || dl > 16)
+            return vsr_error_set(err, -EINVAL,
+                                 "mvsr %s kernel %d dilation %d: kernel must be odd 1..31, "
+                                 "dilation 1..16",
+                                 i < m->pfe_n ? "pfe_k" : "ppa_k", k, dl);
+    }
+    if (m->mix < 1 || m->mix > 8)
+        return vsr_error_set(err, -EINVAL, "mvsr mix=%d: must be 1..8", m->mix);
+    if (m->skip_nearest && m->rgb_share)
+        return vsr_error_set(err, -EINVAL,
+                             "mvsr: nearest_conv skip needs a 48-channel tail "
+                             "(rgb_share off)");
+    return 0;
+}
+
+static void interface(const vsr_models_hparams *hp, enum vsr_models_temporal *t, int *in_ch,
+                      int *state_ch)
+{
+    (void)hp;
+    *t = VSR_MODELS_T_WINDOW3;
+    *in_ch = 9;
+    *state_ch = 0;
+}
+
+/* enum vsr_models_mvsr_align by value */
+static const char *const align_names[] = {"afa", "afa_v1", "conv1x1", "stack9", "none", NULL};
+
+#define MV_INT(NAME, MIN, MAX, HELP) MDL_OPT_INT(#NAME, mvsr.NAME, MIN, MAX, HELP)
+#define MV_LIST(NAME, COUNT, HELP)                                                             \
+    {                                                                                          \
+        .name = #NAME, .type = VSR_MODELS_OPT_INT_LIST,                                        \
+        .offset = offsetof(vsr_models_hparams, mvsr.NAME), .offset2 = COUNT, .min = 1,         \
+        .max = 64, .max_n = VSR_MVSR_MAX_K, .help = HELP                                       \
+    }
+static const vsr_models_option options[] = {
+    MDL_OPT_SCALE,
+    MV_INT(F, 4, 1024, "feature channels"),
+    MV_INT(B, 1, 64, "MPFD blocks"),
+    {.name = "ratio",
+     .type = VSR_MODELS_OPT_RATIO,
+     .offset = offsetof(vsr_models_hparams, mvsr.ratio_num),
+     .offset2 = offsetof(vsr_models_hparams, mvsr.ratio_den),
+     .min = 1,
+     .max = 64,
+     .help = "partial ratio a/b (d = F*a/b integral)"},
+    MV_LIST(pfe_k, offsetof(vsr_models_hparams, mvsr.pfe_n), "PFE kernel sizes"),
+    MV_LIST(pfe_dil, 0, "PFE dilations"),
+    MV_LIST(ppa_k, offsetof(vsr_models_hparams, mvsr.ppa_n), "PPA kernel sizes"),
+    MV_LIST(ppa_dil, 0, "PPA dilations"),
+    MV_INT(dw, 0, 1, "partial convs depthwise"),
+    MV_INT(fc, 0, 1, "1x1 F->F in front of every PFE/PPA split"),
+    MV_INT(mix, 0, 8, "PFE expansion F -> mix*F -> F"),
+    MV_INT(bn, 0, 1, "BatchNorm after the expansion"),
+    MV_INT(shallow_bsconv, 0, 1, "1: BSConv shallow layer, 0: dense 3x3"),
+    {.name = "align",
+     .type = VSR_MODELS_OPT_ENUM,
+     .offset = offsetof(vsr_models_hparams, mvsr.align),
+     .enum_names = align_names,
+     .help = "frame alignment"},
+    MV_INT(tail_bsconv, 0, 1, "1: BSConv tail, 0: 3x3 no-bias conv"),
+    MV_INT(rgb_share, 0, 1, "tail predicts one HR channel shared by R, G, B"),
+    MV_INT(skip_nearest, 0, 1, "1: nearest conv at LR, 0: bilinear at HR"),
+    MV_INT(fuse, 0, 1, "per-block 1x1 channel fuse (MVSR_10)"),
+};
+
+const vsr_models_family_def vsr__models_mvsr = {
+    .id = VSR_MODELS_MVSR,
+    .name = "MVSR",
+    .check = check,
+    .interface = interface,
+    .build = build,
+    .options = options,
+    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+};

@@ -31,8 +31,7 @@ static int qsr_conv(vsr_graph *g, const char *name, int x, int cout, int k, int 
     return vsr_graph_conv2d(g, name, x, &p, err);
 }
 
-int vsr_models_build_quicksrnet(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
-                                vsr_error *err)
+static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_error *err)
 {
     const int C = hp->channels, m = hp->blocks, s = hp->scale, N = 3 * s * s;
     char n[VSR_NAME_MAX];
@@ -52,3 +51,27 @@ int vsr_models_build_quicksrnet(vsr_graph *g, const vsr_models_hparams *hp, int 
     vsr_graph_output(g, "sr", t, err);
     return vsr_graph_status(g, err);
 }
+
+static int check(const vsr_models_hparams *hp, vsr_error *err)
+{
+    int rc = vsr__models_check_channels_blocks(hp, err);
+    if (!rc && hp->ito != 0 && hp->ito != 1)
+        rc = vsr_error_set(err, -EINVAL, "ito %d: must be 0 or 1", hp->ito);
+    return rc;
+}
+
+static const vsr_models_option options[] = {
+    MDL_OPT_SCALE,
+    MDL_OPT_INT("channels", channels, 1, 1024, "feature channels C"),
+    MDL_OPT_INT("blocks", blocks, 0, 256, "intermediate convs m"),
+    MDL_OPT_INT("ito", ito, 0, 1, "1x1 input-to-output anchor conv (QuickSRNet_L)"),
+};
+
+const vsr_models_family_def vsr__models_quicksrnet = {
+    .id = VSR_MODELS_QUICKSRNET,
+    .name = "QuickSRNet",
+    .check = check,
+    .build = build,
+    .options = options,
+    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+};

@@ -89,6 +89,25 @@ static int flatten(struct fy_node *n, const char *prefix, kvs *m, const char *pa
                    ? vsr_error_set(err, -ENOMEM, "%s: out of memory", path)
                    : 0;
     }
+    if (fy_node_is_sequence(n) && !strncmp(prefix, "hyperparameters.", 16)) {
+        /* a list hyperparameter (pfe_k: [3, 5]) travels as its text "[3, 5]" */
+        char buf[256] = "[";
+        void *it = NULL;
+        struct fy_node *item;
+        while ((item = fy_node_sequence_iterate(n, &it))) {
+            size_t vl, l = strlen(buf);
+            const char *v = fy_node_is_scalar(item) ? fy_node_get_scalar(item, &vl) : NULL;
+            if (!v || l + vl + 4 >= sizeof(buf))
+                return vsr_error_set(err, -EINVAL,
+                                     "%s:%d: %s: a list of short scalars expected", path, line,
+                                     prefix);
+            snprintf(buf + l, sizeof(buf) - l, "%s%.*s", l > 1 ? ", " : "", (int)vl, v);
+        }
+        strcat(buf, "]");
+        return kv_set(m, prefix, buf, strlen(buf), line)
+                   ? vsr_error_set(err, -ENOMEM, "%s: out of memory", path)
+                   : 0;
+    }
     return vsr_error_set(err, -EINVAL, "%s:%d: %s: lists are not used in training configs",
                          path, line, prefix);
 }
@@ -148,6 +167,9 @@ void vsr_train_config_free(vsr_train_config *c)
         return;
     free(c->name), free(c->model), free(c->data_dir), free(c->out_dir), free(c->db);
     free(c->text);
+    for (int i = 0; i < c->n_hparams; i++)
+        free((char *)c->hparams[i].key), free((char *)c->hparams[i].value);
+    free(c->hparams);
     memset(c, 0, sizeof(*c));
 }
 
@@ -268,6 +290,36 @@ int vsr_train_config_load(const char *path, const char *const *sets, int n_sets,
     L("output_clip_ste", 1, 0, 1, c->output_clip_ste);
 #undef L
 #undef D
+    /* hyperparameters.KEY: overrides of the zoo entry's, checked against its family */
+    static const char hpre[] = "hyperparameters.";
+    for (int i = 0; i < m.n; i++) {
+        if (strncmp(m.a[i].key, hpre, sizeof(hpre) - 1))
+            continue;
+        vsr_models_kv *na = realloc(c->hparams, (size_t)(c->n_hparams + 1) * sizeof(*na));
+        if (!na) {
+            rc = vsr_error_set(err, -ENOMEM, "out of memory");
+            goto done;
+        }
+        c->hparams = na;
+        na[c->n_hparams].key = strdup(m.a[i].key + sizeof(hpre) - 1);
+        na[c->n_hparams].value = strdup(m.a[i].val);
+        if (!na[c->n_hparams].key || !na[c->n_hparams].value) {
+            free((char *)na[c->n_hparams].key), free((char *)na[c->n_hparams].value);
+            rc = vsr_error_set(err, -ENOMEM, "out of memory");
+            goto done;
+        }
+        c->n_hparams++;
+        m.a[i].used = 1;
+    }
+    if (c->n_hparams) {
+        vsr_models_spec spec = {
+            .model = c->model, .hparams = c->hparams, .n_hparams = c->n_hparams};
+        vsr_models_arch arch;
+        if ((rc = vsr_models_resolve(&spec, &arch, err))) {
+            vsr_error_wrap(err, rc, "%s: hyperparameters", path);
+            goto done;
+        }
+    }
     for (int i = 0; i < m.n; i++)
         if (!m.a[i].used) {
             if (m.a[i].line > 0)

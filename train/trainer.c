@@ -106,7 +106,7 @@ static int run_alloc(tr_run *r, int in_ch, int scale)
 }
 
 /* Mean over the demo clips of the mean per-frame Y-PSNR (crop 4), with the engine (FP32). */
-static int validate(const vsr_models_entry *e, vsr_graph *g, int bicubic, const char *root,
+static int validate(const vsr_models_arch *e, vsr_graph *g, int bicubic, const char *root,
                     int max_frames, pthreadpool_t pool, double *psnr, vsr_error *err)
 {
     vsr_engine *eng = NULL;
@@ -362,10 +362,22 @@ static FILE *open_curve(const char *path, long step, int resume, vsr_error *err)
 int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
                   const vsr_train_hooks *hooks, vsr_error *err)
 {
-    const vsr_models_entry *e = vsr_models_zoo_find(cfg->model);
-    if (!e || e->hp.family == VSR_MODELS_BICUBIC)
+    /* the model as run / tune / upscale assemble it: zoo entry + hyperparameters */
+    const vsr_models_spec spec = {.model = cfg->model,
+                                  .hparams = cfg->hparams,
+                                  .n_hparams = cfg->n_hparams,
+                                  .h = cfg->patch,
+                                  .w = cfg->patch,
+                                  .flags =
+                                      VSR_MODELS_OPEN_NO_WEIGHTS | VSR_MODELS_OPEN_NO_ENGINE};
+    vsr_models_arch arch;
+    const vsr_models_arch *e = &arch;
+    const vsr_models_entry *ze = vsr_models_zoo_find(cfg->model);
+    if (!ze || ze->hp.family == VSR_MODELS_BICUBIC)
         return vsr_error_set(err, -EINVAL, "model '%s': not a trainable zoo entry", cfg->model);
-    int rc = 0;
+    int rc = vsr_models_resolve(&spec, &arch, err);
+    if (rc)
+        return rc;
     char dir[4096], troot[4200], vroot[4200], curve[4200];
     if (cfg->data_dir)
         snprintf(dir, sizeof(dir), "%s", cfg->data_dir);
@@ -379,7 +391,8 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         return rc;
     snprintf(curve, sizeof(curve), "%s/loss.tsv", cfg->out_dir);
 
-    vsr_graph *g = NULL;
+    vsr_models_instance *inst = NULL;
+    vsr_graph *g = NULL; /* inst's */
     vsr_train_net *net = NULL;
     vsr_train_sampler *smp = NULL;
     vsr_train_adam adam = {0};
@@ -388,8 +401,9 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
     char **frozen = NULL;
     float *lrs = NULL;
     const int S = e->state_channels ? cfg->seq : 1;
-    if ((rc = vsr_models_build(&e->hp, e->name, cfg->patch, cfg->patch, &g, err)))
+    if ((rc = vsr_models_open(&spec, &inst, err)))
         goto done;
+    g = inst->graph;
     int nw = vsr_graph_weight_count(g), nf = 0;
     frozen = calloc((size_t)nw + 1, sizeof(char *));
     if (!frozen) {
@@ -544,6 +558,6 @@ done:
     vsr_train_adam_free(&adam);
     free(lrs);
     free(frozen);
-    vsr_graph_free(&g);
+    vsr_models_close(&inst);
     return rc;
 }

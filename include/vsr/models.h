@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "vsr/core.h"
+#include "vsr/engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -309,6 +310,51 @@ int vsr_models_hparams_check(const vsr_models_hparams *hp, vsr_error *err);
 void vsr_models_hparams_interface(const vsr_models_hparams *hp, enum vsr_models_temporal *t,
                                   int *in_channels, int *state_channels);
 
+/* ---- hyperparameter options (one table per family) ------------------------- */
+
+/** How an option's value text is read (values are YAML scalar text). */
+enum vsr_models_opt_type {
+    VSR_MODELS_OPT_INT,      /**< an integer in [min, max]; true / false read as 1 / 0 */
+    VSR_MODELS_OPT_RATIO,    /**< "a/b", a and b in [min, max] */
+    VSR_MODELS_OPT_INT_LIST, /**< "[k1, k2]" or "k1,k2": 1..max_n integers in [min, max] */
+    VSR_MODELS_OPT_ENUM,     /**< one of enum_names (case-insensitive), stored as its index */
+};
+
+/**
+ * One hyperparameter a config may override (static, read-only): a plain
+ * struct so that a generic option table can be fed from it. The field is
+ * an int of vsr_models_hparams at byte @c offset.
+ */
+typedef struct vsr_models_option {
+    const char *name; /**< the key in `hyperparameters:` ("F", "ratio", ...) */
+    enum vsr_models_opt_type type;
+    size_t offset;  /**< the int field (RATIO: numerator; INT_LIST: first element) */
+    size_t offset2; /**< RATIO: the denominator; INT_LIST: its count field, or 0 (none) */
+    long min, max;  /**< range of each number (not used by ENUM) */
+    int max_n;      /**< INT_LIST: most elements */
+    const char *const *enum_names; /**< ENUM: names by value, NULL-terminated */
+    const char *help;              /**< one line for --help and listings */
+} vsr_models_option;
+
+/** The options of family @p f (static; scale first); *n gets their count (0 if unknown). */
+const vsr_models_option *vsr_models_family_options(enum vsr_models_family f, int *n);
+
+/** A key = value override; both strings borrowed. */
+typedef struct vsr_models_kv {
+    const char *key;
+    const char *value;
+} vsr_models_kv;
+
+/**
+ * Apply @p n overrides to @p hp (usually a copy of a zoo entry's), each
+ * validated against the options of hp->family, then vsr_models_hparams_check().
+ * An unknown key is -EINVAL with one line naming @p what, the key, the
+ * closest option ("did you mean 'F'?") and the family's options; a bad
+ * value names the key and its range. @p hp is partly updated on error.
+ */
+int vsr_models_hparams_apply(vsr_models_hparams *hp, const vsr_models_kv *kv, int n,
+                             const char *what, vsr_error *err);
+
 /* ---- graph builders (need the engine) ---------------------------------------- */
 
 struct vsr_graph;
@@ -581,6 +627,131 @@ void vsr_models_engine_step_free(vsr_models_step *s);
 /** The bicubic baseline as a step (vsr_imresize_u8 of x(t) by the scale). */
 int vsr_models_bicubic_step(int scale, vsr_models_step *out, vsr_error *err);
 void vsr_models_bicubic_step_free(vsr_models_step *s);
+
+/* ---- assembling a model: zoo entry + overrides + weights + calibration ------ */
+
+/**
+ * What vsr_models_open() assembles. All pointers are borrowed for the call
+ * (the instance keeps none of them). Zero-initialise and fill what applies.
+ */
+typedef struct vsr_models_spec {
+    const char *model; /**< zoo name or alias (required) */
+    const char *label; /**< names the model in messages; NULL = model */
+    /** graph name (an npy map's `model:` must equal it); NULL = model */
+    const char *graph_name;
+    const vsr_models_kv *hparams; /**< overrides (vsr_models_hparams_apply()) */
+    int n_hparams;
+    /* The weight source: at most one of these; none = weights_path below. */
+    const char *weights;        /**< a .vsrw file */
+    const char *weights_npy;    /**< a folder of .npy files ... */
+    const char *weights_map;    /**< ... and its YAML name map (vsr_models_import_npy()) */
+    const char *weights_tflite; /**< a .tflite file (weights by order, INT8 params kept) */
+    const char *weights_onnx;   /**< a .onnx file (weights by order) */
+    int h, w;                   /**< LR size the graph is built for */
+    vsr_precision precision;    /**< of the engine (and int8: calibration) */
+    /** int8: "minmax" | "percentile" | "mse" (on calib_lr) | "file" (the .tflite's
+     *  own parameters); NULL = calibrate later (vsr_models_calibrate()). */
+    const char *calib_method;
+    int calib_frames;          /**< frames of calib_lr to use */
+    const vsr_frame *calib_lr; /**< one clip's LR frames, in order */
+    int n_calib_lr;
+    pthreadpool_t pool;               /**< calibration and engine threads (NULL: caller's) */
+    const vsr_engine_options *engine; /**< NULL: vsr_engine_options_default() */
+    unsigned flags;                   /**< VSR_MODELS_OPEN_* */
+} vsr_models_spec;
+
+/** Build the graph but set no weights (training initialises them). */
+#define VSR_MODELS_OPEN_NO_WEIGHTS 1u
+/** Stop before the engine: graph, weights, calibration only (vsr_models_start()). */
+#define VSR_MODELS_OPEN_NO_ENGINE 2u
+
+/** A resolved architecture: zoo entry, hyperparameters and interface. */
+typedef struct vsr_models_arch {
+    const vsr_models_entry *entry; /**< static */
+    vsr_models_hparams hp;         /**< the entry's, with the overrides applied */
+    enum vsr_models_temporal temporal;
+    int in_channels, state_channels;
+} vsr_models_arch;
+
+/**
+ * Resolve spec->model and spec->hparams: the zoo entry (-EINVAL "not in the
+ * zoo"), the overrides applied and checked, and the interface (the entry's
+ * own when no override is given, else vsr_models_hparams_interface()).
+ */
+int vsr_models_resolve(const vsr_models_spec *spec, vsr_models_arch *out, vsr_error *err);
+
+/**
+ * A model ready to run. Every pointer is owned by the instance and freed
+ * by vsr_models_close(). bicubic has no graph and no engine; its step is
+ * vsr_models_bicubic_step().
+ */
+typedef struct vsr_models_instance {
+    vsr_models_arch arch;
+    struct vsr_graph *graph;   /**< NULL for bicubic */
+    struct vsr_engine *engine; /**< NULL for bicubic and before vsr_models_start() */
+    vsr_models_step step;      /**< valid once have_step */
+    int have_step, step_is_bicubic;
+} vsr_models_instance;
+
+/**
+ * Assemble spec: vsr_models_resolve(), build the graph at spec->h x w
+ * (named spec->graph_name), set its weights from the spec's source (unless
+ * VSR_MODELS_OPEN_NO_WEIGHTS), calibrate for int8 when calib_method is
+ * given (vsr_models_calibrate()), then create the engine and its step
+ * (unless VSR_MODELS_OPEN_NO_ENGINE). bicubic: fp32 only (-EINVAL), no
+ * weights, a bicubic step. The caller frees *out with vsr_models_close().
+ */
+int vsr_models_open(const vsr_models_spec *spec, vsr_models_instance **out, vsr_error *err);
+
+/**
+ * Create the engine of @p inst at @p prec with @p opt (NULL: defaults) on
+ * @p pool, and its step (replacing any earlier engine and step).
+ */
+int vsr_models_start(vsr_models_instance *inst, vsr_precision prec, pthreadpool_t pool,
+                     const vsr_engine_options *opt, vsr_error *err);
+
+/** Free everything @p *inst owns and set *inst = NULL; NULL-safe. */
+void vsr_models_close(vsr_models_instance **inst);
+
+/**
+ * Set every weight of @p g (built for spec->model at h x w) from the spec's
+ * source: weights_npy + weights_map, weights_tflite (moved onto @p g by order
+ * and, for an INT8 file of the same op sequence, its quantization too),
+ * weights_onnx (by order), else weights (.vsrw); with none, -ENOENT says how
+ * to get them (@p e's weights_hint). With @p g NULL the tflite / onnx file is
+ * only read and imported (a corrupt file is a one-line error). Errors name
+ * the model and file.
+ */
+int vsr_models_load_source(const vsr_models_entry *e, const vsr_models_spec *spec,
+                           struct vsr_graph *g, int h, int w, vsr_error *err);
+
+/**
+ * 1 when the spec's weight source (file, .npy folder, .tflite or .onnx) is
+ * named but does not exist, with @p why (cap bytes) saying what is missing
+ * and how to get it (@p e's weights_hint); else 0.
+ */
+int vsr_models_weights_absent(const vsr_models_entry *e, const vsr_models_spec *spec, char *why,
+                              size_t cap);
+
+/**
+ * Point @p spec at the weights file @p path (borrowed): a .tflite name goes
+ * to weights_tflite, a .onnx name to weights_onnx, anything else to weights
+ * (.vsrw); the other sources are cleared.
+ */
+void vsr_models_spec_weights_from_path(vsr_models_spec *spec, const char *path);
+
+/**
+ * INT8: feed the first min(@p frames, n) LR frames of @p lr (one clip, in
+ * order; hidden state fed as zeros, the state after a reset) to an FP32
+ * calibration of @p g and write the ranges by @p method ("minmax",
+ * "percentile", "mse"), replacing any parameters the weights came with.
+ * "file" keeps the parameters of an INT8 .tflite instead and calibrates
+ * nothing; -EINVAL when the weights carry none. prev-HR models are refused
+ * (-ENOTSUP) for the other methods. @p model names the model in errors.
+ */
+int vsr_models_calibrate(struct vsr_graph *g, pthreadpool_t pool, enum vsr_models_temporal tp,
+                         int in_ch, int state_ch, const char *model, const char *method,
+                         int frames, const vsr_frame *lr, int n, vsr_error *err);
 
 #ifdef __cplusplus
 }

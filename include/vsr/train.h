@@ -43,6 +43,7 @@
 
 #include "vsr/core.h"
 #include "vsr/engine.h"
+#include "vsr/models.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -284,7 +285,12 @@ int vsr_train_sampler_draw(const vsr_train_sampler *s, vsr_train_rng *rng, int p
  */
 typedef struct vsr_train_config {
     char *name;
-    char *model;    /**< zoo entry */
+    char *model; /**< zoo entry */
+    /** `hyperparameters: {F: 24}` (or --set hyperparameters.F=24): overrides of the
+     *  entry's, spelled as in a run config's model entry (vsr_models_hparams_apply(),
+     *  checked when the config loads); keys and values owned, in config order. */
+    vsr_models_kv *hparams;
+    int n_hparams;
     char *data_dir; /**< NULL = vsr_demo_default_dir() */
     char *out_dir;  /**< checkpoints and loss.tsv */
     char *db;       /**< run log path (NULL: the CLI uses ./runs.db; --no-db: none) */
