@@ -353,7 +353,7 @@ static void expect_text(const vsr_option *o, char *buf, size_t cap)
     if (o->expect)
         snprintf(buf, cap, "%s", o->expect);
     else if (o->type == VSR_OPT_DOUBLE)
-        snprintf(buf, cap, "a number in [%g, %g]", o->min, o->max);
+        snprintf(buf, cap, "a number in [%.10g, %.10g]", o->min, o->max);
     else
         snprintf(buf, cap, "an integer in [%ld, %ld]", (long)o->min, (long)o->max);
 }
@@ -800,7 +800,7 @@ void vsr_opt_help(FILE *f, const vsr_option *t, const char *prefix)
             break;
         case VSR_OPT_STRING:
             snprintf(type, sizeof(type), "a string");
-            snprintf(def, sizeof(def), "%s", o->def_s ? o->def_s : "none");
+            snprintf(def, sizeof(def), "%s", o->def_s ? o->def_s : "");
             break;
         case VSR_OPT_ENUM:
             for (int i = 0; o->names[i]; i++) {
@@ -811,7 +811,6 @@ void vsr_opt_help(FILE *f, const vsr_option *t, const char *prefix)
             break;
         case VSR_OPT_LIST:
             snprintf(type, sizeof(type), "a value or a list");
-            snprintf(def, sizeof(def), "none");
             break;
         case VSR_OPT_TABLE:
             vsr_opt_help(f, o->sub, name);

@@ -274,7 +274,7 @@ static void test_help_and_write(void **state)
                        "  flag                       true or false (default true)\n"
                        "  name                       a string (default x)\n"
                        "  mode                       one of fast|slow|exact (default slow)\n"
-                       "  tags                       a value or a list (default none)\n"
+                       "  tags                       a value or a list\n"
                        "  sub.depth                  an integer in [1, 8] (default 2)\n"
                        "                             levels\n"
                        "  hp                         a mapping\n";
