@@ -23,6 +23,7 @@
 #include "config_internal.h"
 #include "vsr/bench.h"
 #include "vsr/models.h"
+#include "vsr/option.h"
 
 /* ---- arena ------------------------------------------------------------- */
 
@@ -71,84 +72,44 @@ static void ar_free(struct vsr_config_priv *ar)
 
 /* ---- context and error reporting ---------------------------------------- */
 
-#define MAX_SETS 64
-#define PATH_CAP 192
+#define PATH_CAP VSR_OPT_PATH_CAP
 
+/*
+ * The load. Messages ("<file>:<line>: <path>: ..." or "--set <arg>: ..."),
+ * the --set records, key checks and lookups are core/option.c's; the short
+ * names below keep this file's sections readable.
+ */
 struct ctx {
-    const char *file;
+    vsr_opt_ctx o;
     struct vsr_config_priv *ar;
-    vsr_error *err;
-    int n_sets;
-    const char *sets[MAX_SETS];        /* the raw --set arguments */
-    char set_path[MAX_SETS][PATH_CAP]; /* their key paths, normalized */
-    int last_line;                     /* line of the last key looked up */
+    const char *file; /* = o.file */
+    vsr_error *err;   /* = o.err */
 };
 
-/* 1-based line of a node: its scalar token, else its first key or item. */
-static int node_line(struct fy_node *n)
+static void *ar_alloc_opt(void *ar, size_t size)
 {
-    for (int depth = 0; n && depth < 64; depth++) {
-        switch (fy_node_get_type(n)) {
-        case FYNT_SCALAR: {
-            struct fy_token *t = fy_node_get_scalar_token(n);
-            const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-            return m ? m->line + 1 : 0;
-        }
-        case FYNT_MAPPING: {
-            void *it = NULL;
-            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-            n = p ? fy_node_pair_key(p) : NULL;
-            break;
-        }
-        case FYNT_SEQUENCE: {
-            void *it = NULL;
-            n = fy_node_sequence_iterate(n, &it);
-            break;
-        }
-        default:
-            return 0;
-        }
-    }
-    return 0;
+    return ar_alloc(ar, size);
 }
 
-/* The override that put @p path there, or NULL. Later overrides win. */
-static const char *override_of(const struct ctx *c, const char *path)
-{
-    for (int i = c->n_sets - 1; i >= 0; i--) {
-        size_t n = strlen(c->set_path[i]);
-        if (!strncmp(path, c->set_path[i], n) &&
-            (path[n] == '\0' || path[n] == '.' || path[n] == '['))
-            return c->sets[i];
-    }
-    return NULL;
-}
-
-static int bad(struct ctx *c, struct fy_node *n, int line, const char *path, const char *fmt,
-               ...) VSR_PRINTF(5, 6);
-
-/* Fail with "<where>: <path>: <message>". @p line overrides the node's. */
-static int bad(struct ctx *c, struct fy_node *n, int line, const char *path, const char *fmt,
-               ...)
-{
-    char msg[320];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    const char *set = override_of(c, path);
-    if (set)
-        return vsr_error_set(c->err, -EINVAL, "--set %s: %s: %s", set, path, msg);
-    if (line <= 0)
-        line = node_line(n);
-    if (line <= 0)
-        line = c->last_line;
-    return vsr_error_set(c->err, -EINVAL, "%s:%d: %s: %s", c->file, line, path, msg);
-}
+#define bad(c, ...) vsr_opt_fail(&(c)->o, __VA_ARGS__)
+#define node_line vsr_opt_node_line
+#define type_name vsr_opt_node_kind
+#define is_null vsr_opt_is_null
 
 static int oom(struct ctx *c)
 {
-    return vsr_error_set(c->err, -ENOMEM, "%s: out of memory reading the config", c->file);
+    return vsr_opt_oom(&c->o);
+}
+
+static struct fy_node *lookup(struct ctx *c, struct fy_node *map, const char *key)
+{
+    return vsr_opt_lookup(&c->o, map, key);
+}
+
+static int check_keys(struct ctx *c, struct fy_node *map, const char *path,
+                      const char *const *allowed)
+{
+    return vsr_opt_check_keys(&c->o, map, path, allowed);
 }
 
 static void join_path(char *out, const char *parent, const char *key)
@@ -167,26 +128,6 @@ static void index_path(char *out, const char *parent, int i)
 }
 
 /* ---- typed getters ------------------------------------------------------ */
-
-static const char *type_name(struct fy_node *n)
-{
-    switch (fy_node_get_type(n)) {
-    case FYNT_SCALAR:
-        return "a scalar";
-    case FYNT_SEQUENCE:
-        return "a list";
-    case FYNT_MAPPING:
-        return "a mapping";
-    default:
-        return "something else";
-    }
-}
-
-/* A null value: absent, "~", "null" or empty (plain style only). */
-static int is_null(struct fy_node *n)
-{
-    return !n || fy_node_is_null(n);
-}
 
 /* Copy a scalar's text into the arena. */
 static int get_str(struct ctx *c, struct fy_node *n, const char *path, const char **out)
@@ -272,65 +213,6 @@ static int get_enum(struct ctx *c, struct fy_node *n, const char *path,
         snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", choices[i]);
     }
     return bad(c, n, 0, path, "'%s' is not one of %s", s, list);
-}
-
-/* Every key of mapping @p map must be in @p allowed (NULL-terminated). */
-static int check_keys(struct ctx *c, struct fy_node *map, const char *path,
-                      const char *const *allowed)
-{
-    void *it = NULL;
-    struct fy_node_pair *p;
-    while ((p = fy_node_mapping_iterate(map, &it))) {
-        struct fy_node *k = fy_node_pair_key(p);
-        char kp[PATH_CAP];
-        if (!k || fy_node_get_type(k) != FYNT_SCALAR)
-            return bad(c, k ? k : map, 0, path, "keys must be plain strings");
-        const char *ks = fy_node_get_scalar0(k);
-        if (!ks)
-            return oom(c);
-        join_path(kp, path, ks);
-        int found = 0, best = 99;
-        const char *hint = NULL;
-        for (int i = 0; allowed[i]; i++) {
-            if (!strcmp(ks, allowed[i])) {
-                found = 1;
-                break;
-            }
-            int dist = vsr_edit_distance(ks, allowed[i]);
-            if (dist < best) {
-                best = dist;
-                hint = allowed[i];
-            }
-        }
-        if (!found) {
-            char list[400] = "";
-            for (int i = 0; allowed[i]; i++) {
-                size_t l = strlen(list);
-                snprintf(list + l, sizeof(list) - l, "%s%s", i ? " " : "", allowed[i]);
-            }
-            if (hint && best <= 2)
-                return bad(c, k, 0, kp, "unknown key (did you mean '%s'?)", hint);
-            return bad(c, k, 0, kp, "unknown key (known here: %s)", list);
-        }
-    }
-    return 0;
-}
-
-/*
- * The value of @p key in @p map, NULL when absent or null. Remembers the
- * key's line, which names the place of an empty list ("datasets: []") that
- * has no line of its own.
- */
-static struct fy_node *lookup(struct ctx *c, struct fy_node *map, const char *key)
-{
-    struct fy_node_pair *p = fy_node_mapping_lookup_pair_by_string(map, key, FY_NT);
-    if (!p)
-        return NULL;
-    int line = node_line(fy_node_pair_key(p));
-    if (line > 0)
-        c->last_line = line;
-    struct fy_node *v = fy_node_pair_value(p);
-    return is_null(v) ? NULL : v;
 }
 
 static int expect_map(struct ctx *c, struct fy_node *n, const char *path)
@@ -1181,7 +1063,7 @@ static int parse_exclude(struct ctx *c, struct fy_node *root, vsr_config *cfg)
             for (int j = 0; j < conds[k].n_values; j++) {
                 if (axis_has(cfg, conds[k].axis, conds[k].values[j]))
                     continue;
-                if (c->n_sets == 0)
+                if (c->o.n_sets == 0)
                     return bad(c, v, 0, kp, "'%s' matches no %s of this config (a typo?)",
                                conds[k].values[j], conds[k].axis);
                 vsr_log(VSR_LOG_INFO, "%s:%d: %s: '%s' matches no %s after the --set overrides",
@@ -1305,120 +1187,6 @@ static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
     if ((ret = parse_exclude(c, root, cfg)) < 0 || (ret = parse_output(c, root, cfg)) < 0)
         return ret;
     return 0;
-}
-
-/* ---- overrides ----------------------------------------------------------- */
-
-static int set_fail(struct ctx *c, const char *arg, const char *fmt, ...) VSR_PRINTF(3, 4);
-
-static int set_fail(struct ctx *c, const char *arg, const char *fmt, ...)
-{
-    char msg[320];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return vsr_error_set(c->err, -EINVAL, "--set %s: %s", arg, msg);
-}
-
-static int apply_set(struct ctx *c, struct fy_document *doc, int idx)
-{
-    const char *arg = c->sets[idx];
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg)
-        return set_fail(c, arg, "expected key.path=value (e.g. timing.warmup=2)");
-    if (!eq[1])
-        return set_fail(c, arg, "empty value; write key=~ to clear a key");
-    char what[PATH_CAP];
-    snprintf(what, sizeof(what), "--set %.*s value", (int)(eq - arg), arg);
-    int ret = vsr_yaml_guard(what, eq + 1, strlen(eq + 1), c->err);
-    if (ret < 0)
-        return ret; /* the value goes to libfyaml too */
-    struct fy_node *cur = fy_document_root(doc);
-    if (!cur || fy_node_get_type(cur) != FYNT_MAPPING)
-        return set_fail(c, arg, "the config is not a mapping");
-    char *path = c->set_path[idx];
-    path[0] = '\0';
-    const char *seg = arg;
-    while (seg < eq) {
-        const char *end = seg;
-        while (end < eq && *end != '.')
-            end++;
-        size_t len = (size_t)(end - seg);
-        if (len == 0 || len > 63)
-            return set_fail(c, arg, "empty or too long key in the path");
-        char key[64];
-        memcpy(key, seg, len);
-        key[len] = '\0';
-        for (size_t i = 0; i < len; i++)
-            if (!isalnum((unsigned char)key[i]) && key[i] != '_' && key[i] != '-')
-                return set_fail(c, arg, "'%s' is not a key (letters, digits, _ and - only)",
-                                key);
-        int last = end == eq;
-        size_t pl = strlen(path);
-        if (fy_node_get_type(cur) == FYNT_SEQUENCE) {
-            long i;
-            int cnt = fy_node_sequence_item_count(cur);
-            if (vsr_parse_long(key, 0, cnt - 1, &i, "index", NULL) < 0)
-                return set_fail(c, arg, "'%s' is not an index of the list %s (0..%d)", key,
-                                path, cnt - 1);
-            snprintf(path + pl, PATH_CAP - pl, "[%ld]", i);
-            struct fy_node *item = fy_node_sequence_get_by_index(cur, (int)i);
-            if (last) {
-                struct fy_node *nv = fy_node_build_from_string(doc, eq + 1, FY_NT);
-                if (!nv)
-                    return set_fail(c, arg, "the value is not valid YAML");
-                if ((ret = vsr_yaml_check_node(what, nv, eq + 1, strlen(eq + 1), c->err))) {
-                    fy_node_free(nv);
-                    return ret;
-                }
-                if (fy_node_sequence_insert_after(cur, item, nv) ||
-                    !fy_node_sequence_remove(cur, item))
-                    return set_fail(c, arg, "cannot replace list item %ld", i);
-                fy_node_free(item);
-                return 0;
-            }
-            cur = item;
-        } else if (fy_node_get_type(cur) == FYNT_MAPPING) {
-            snprintf(path + pl, PATH_CAP - pl, "%s%s", pl ? "." : "", key);
-            struct fy_node_pair *p = fy_node_mapping_lookup_pair_by_string(cur, key, len);
-            if (last) {
-                struct fy_node *nv = fy_node_build_from_string(doc, eq + 1, FY_NT);
-                if (!nv)
-                    return set_fail(c, arg, "the value is not valid YAML");
-                if ((ret = vsr_yaml_check_node(what, nv, eq + 1, strlen(eq + 1), c->err))) {
-                    fy_node_free(nv);
-                    return ret;
-                }
-                if (p) {
-                    if (fy_node_pair_set_value(p, nv))
-                        return set_fail(c, arg, "cannot set %s", path);
-                } else {
-                    struct fy_node *k = fy_node_create_scalar_copy(doc, key, len);
-                    if (!k || fy_node_mapping_append(cur, k, nv))
-                        return set_fail(c, arg, "cannot add %s", path);
-                }
-                return 0;
-            }
-            struct fy_node *next = p ? fy_node_pair_value(p) : NULL;
-            if (!next || fy_node_is_null(next)) {
-                /* a new intermediate mapping: --set output.db=x with no output: */
-                next = fy_node_create_mapping(doc);
-                struct fy_node *k = fy_node_create_scalar_copy(doc, key, len);
-                if (!next || !k)
-                    return set_fail(c, arg, "out of memory");
-                if (p ? fy_node_pair_set_value(p, next) : fy_node_mapping_append(cur, k, next))
-                    return set_fail(c, arg, "cannot add %s", path);
-                if (p)
-                    fy_node_free(k);
-            }
-            cur = next;
-        } else {
-            return set_fail(c, arg, "%s is a single value, not a mapping or list", path);
-        }
-        seg = end + 1;
-    }
-    return set_fail(c, arg, "expected key.path=value");
 }
 
 /* ---- canonical form and hash -------------------------------------------- */
@@ -1565,10 +1333,14 @@ static int load(const char *name, const char *text, size_t len, const char *cons
         goto end;
     }
     c->ar = cfg->priv;
+    vsr_opt_ctx_init(&c->o, name, err);
+    c->o.alloc = ar_alloc_opt;
+    c->o.ud = c->ar;
     c->err = err;
     c->file = name;
-    if (n_sets > MAX_SETS) {
-        ret = vsr_error_set(err, -EINVAL, "too many --set options (at most %d)", MAX_SETS);
+    if (n_sets > VSR_OPT_MAX_SETS) {
+        ret = vsr_error_set(err, -EINVAL, "too many --set options (at most %d)",
+                            VSR_OPT_MAX_SETS);
         goto end;
     }
     char *own_text = ar_strndup(c->ar, text, len);
@@ -1578,7 +1350,7 @@ static int load(const char *name, const char *text, size_t len, const char *cons
         goto end;
     }
     cfg->text = own_text;
-    c->file = cfg->path;
+    c->o.file = c->file = cfg->path;
     if (n_sets > 0) {
         size_t total = 0;
         for (int i = 0; i < n_sets; i++)
@@ -1588,25 +1360,17 @@ static int load(const char *name, const char *text, size_t len, const char *cons
             ret = oom(c);
             goto end;
         }
-        for (int i = 0; i < n_sets; i++) {
-            c->sets[i] = ar_strdup(c->ar, sets[i]);
-            if (!c->sets[i]) {
-                ret = oom(c);
-                goto end;
-            }
+        for (int i = 0; i < n_sets; i++)
             p += sprintf(p, "%s%s", i ? "\n" : "", sets[i]);
-        }
         cfg->overrides = joined;
     }
 
     /* one door to libfyaml: the text is checked first (core/yaml.c) */
     if ((ret = vsr_yaml_parse(c->file, own_text, len, &doc, err)) < 0)
         goto end;
-    for (int i = 0; i < n_sets; i++) {
-        c->n_sets = i + 1;
-        if ((ret = apply_set(c, doc, i)) < 0)
+    for (int i = 0; i < n_sets; i++)
+        if ((ret = vsr_opt_apply_set(&c->o, doc, sets[i])) < 0)
             goto end;
-    }
     if ((ret = parse_root(c, fy_document_root(doc), cfg)) < 0)
         goto end;
 
