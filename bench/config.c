@@ -162,18 +162,6 @@ static int get_int(struct ctx *c, struct fy_node *n, const char *path, long min,
     return 0;
 }
 
-static int get_long(struct ctx *c, struct fy_node *n, const char *path, long *out)
-{
-    const char *s = NULL;
-    int ret = get_str(c, n, path, &s);
-    if (ret < 0)
-        return ret;
-    vsr_error e;
-    if (vsr_parse_long(s, 0, 0x7fffffffL, out, path, &e) < 0)
-        return bad(c, n, 0, path, "expected a non-negative integer, got '%s'", s);
-    return 0;
-}
-
 static int get_bool(struct ctx *c, struct fy_node *n, const char *path, int *out)
 {
     static const char *const yes[] = {"true", "yes", "on", "1"};
@@ -1079,56 +1067,73 @@ static int parse_exclude(struct ctx *c, struct fy_node *root, vsr_config *cfg)
     return 0;
 }
 
-static int parse_output(struct ctx *c, struct fy_node *root, vsr_config *cfg)
+/*
+ * The keys of a run config, in the order "known here" lists them. The
+ * lists (datasets, models, precisions, metrics, the axes, exclude) are read
+ * by hand below; their items' keys have tables of their own.
+ */
+#define CF vsr_config
+static const vsr_option run_options[] = {
+    VSR_OPT_S("name", CF, name, NULL, "the sweep's name (required; no '/')"),
+    VSR_OPT_I("scale", CF, scale, 4, 2, 8, "upscaling factor"),
+    {.name = "manual_seed",
+     .type = VSR_OPT_LONG,
+     .offset = offsetof(CF, manual_seed),
+     .max = 0x7fffffffL,
+     .expect = "a non-negative integer",
+     .help = "seed of everything random in a run"},
+    VSR_OPT_HAND("datasets", "a list of datasets", "- {name: vid4, type: vid4, ...}"),
+    VSR_OPT_HAND("metrics", "a mapping", "psnr, ssim, niqe and their options"),
+    VSR_OPT_HAND("models", "a list of models", "zoo names or {name: ..., type: ...}"),
+    VSR_OPT_HAND("precisions", "a list", "fp32, fp16, fp16n, int8 (default fp32)"),
+    VSR_OPT_HAND("tile", "an integer or a list", "tile sizes in LR pixels (0: untiled)"),
+    VSR_OPT_HAND("pad", "an integer or a list", "tile overlaps in LR pixels"),
+    VSR_OPT_HAND("threads", "an integer, auto, or a list", "worker threads (default 1)"),
+    VSR_OPT_I("timing.warmup", CF, warmup, 2, 0, 10000, "untimed passes first"),
+    VSR_OPT_I("timing.runs", CF, runs, 1, 1, 10000, "timed passes over every LR frame"),
+    VSR_OPT_I("timing.min_runs", CF, min_runs, 20, 1, 1000000,
+              "at least this many timed frames"),
+    {.name = "timing.min_secs",
+     .type = VSR_OPT_DOUBLE,
+     .offset = offsetof(CF, min_secs),
+     .def_d = 1.0,
+     .max = 3600,
+     .expect = "seconds in [0, 3600]",
+     .help = "timed frames summing to at least this many seconds"},
+    VSR_OPT_HAND("exclude", "a list of rules", "- {model: bicubic, precision: int8}"),
+    VSR_OPT_S("output.db", CF, db, "runs.db", "the run log"),
+    VSR_OPT_S("output.report_dir", CF, report_dir, NULL, "default reports/NAME"),
+    VSR_OPT_B("output.save_images", CF, save_images, 0, "write the SR frames"),
+    {NULL},
+};
+#undef CF
+
+void vsr_config_help(FILE *f)
 {
-    char buf[PATH_CAP + 16];
-    cfg->db = "runs.db";
-    snprintf(buf, sizeof(buf), "reports/%s", cfg->name);
-    if (!(cfg->report_dir = ar_strdup(c->ar, buf)))
-        return oom(c);
-    struct fy_node *n = lookup(c, root, "output"), *v;
-    if (!n)
-        return 0;
-    static const char *const keys[] = {"db", "report_dir", "save_images", NULL};
-    int ret;
-    if ((ret = expect_map(c, n, "output")) < 0 || (ret = check_keys(c, n, "output", keys)) < 0)
-        return ret;
-    if ((v = lookup(c, n, "db")) && (ret = get_str(c, v, "output.db", &cfg->db)) < 0)
-        return ret;
-    if ((v = lookup(c, n, "report_dir")) &&
-        (ret = get_str(c, v, "output.report_dir", &cfg->report_dir)) < 0)
-        return ret;
-    if ((v = lookup(c, n, "save_images")) &&
-        (ret = get_bool(c, v, "output.save_images", &cfg->save_images)) < 0)
-        return ret;
-    return 0;
+    vsr_opt_help(f, run_options, NULL);
 }
 
 static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 {
-    static const char *const keys[] = {
-        "name", "scale", "manual_seed", "datasets", "metrics", "models", "precisions",
-        "tile", "pad",   "threads",     "timing",   "exclude", "output", NULL};
     int ret;
     if (!root || fy_node_get_type(root) != FYNT_MAPPING)
         return vsr_error_set(c->err, -EINVAL,
                              "%s:1: the config must be a mapping (name: ..., datasets: ...)",
                              c->file);
-    if ((ret = check_keys(c, root, "", keys)) < 0)
+    if ((ret = vsr_opt_defaults(&c->o, run_options, cfg)) < 0 ||
+        (ret = vsr_opt_read(&c->o, run_options, cfg, root, "")) < 0)
         return ret;
     struct fy_node *v;
     if (!(v = lookup(c, root, "name")))
         return bad(c, root, 1, "name", "missing required key (the sweep's name)");
-    if ((ret = get_str(c, v, "name", &cfg->name)) < 0)
-        return ret;
     if (!*cfg->name || strchr(cfg->name, '/'))
         return bad(c, v, 0, "name", "a name is non-empty and has no '/'");
-    cfg->scale = 4;
-    if ((v = lookup(c, root, "scale")) && (ret = get_int(c, v, "scale", 2, 8, &cfg->scale)) < 0)
-        return ret;
-    if ((v = lookup(c, root, "manual_seed")) &&
-        (ret = get_long(c, v, "manual_seed", &cfg->manual_seed)) < 0)
-        return ret;
+    if (!cfg->report_dir) {
+        char buf[PATH_CAP + 16];
+        snprintf(buf, sizeof(buf), "reports/%s", cfg->name);
+        if (!(cfg->report_dir = ar_strdup(c->ar, buf)))
+            return oom(c);
+    }
     if ((ret = parse_datasets(c, root, cfg)) < 0 || (ret = parse_models(c, root, cfg)) < 0 ||
         (ret = parse_precisions(c, root, cfg)) < 0 || (ret = parse_metrics(c, root, cfg)) < 0)
         return ret;
@@ -1156,37 +1161,7 @@ static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
             *axes[i].n = 1;
         }
     }
-    cfg->warmup = 2;
-    cfg->runs = 1;
-    cfg->min_runs = 20;
-    cfg->min_secs = 1.0;
-    if ((v = lookup(c, root, "timing"))) {
-        static const char *const tkeys[] = {"warmup", "runs", "min_runs", "min_secs", NULL};
-        struct fy_node *t;
-        if ((ret = expect_map(c, v, "timing")) < 0 ||
-            (ret = check_keys(c, v, "timing", tkeys)) < 0)
-            return ret;
-        if ((t = lookup(c, v, "warmup")) &&
-            (ret = get_int(c, t, "timing.warmup", 0, 10000, &cfg->warmup)) < 0)
-            return ret;
-        if ((t = lookup(c, v, "runs")) &&
-            (ret = get_int(c, t, "timing.runs", 1, 10000, &cfg->runs)))
-            return ret;
-        if ((t = lookup(c, v, "min_runs")) &&
-            (ret = get_int(c, t, "timing.min_runs", 1, 1000000, &cfg->min_runs)))
-            return ret;
-        if ((t = lookup(c, v, "min_secs"))) {
-            const char *sv = NULL;
-            vsr_error e;
-            if ((ret = get_str(c, t, "timing.min_secs", &sv)) < 0 ||
-                vsr_parse_double(sv, 0, 3600, &cfg->min_secs, "timing.min_secs", &e) < 0)
-                return bad(c, t, 0, "timing.min_secs", "expected seconds in [0, 3600], got %s",
-                           sv ? sv : type_name(t));
-        }
-    }
-    if ((ret = parse_exclude(c, root, cfg)) < 0 || (ret = parse_output(c, root, cfg)) < 0)
-        return ret;
-    return 0;
+    return parse_exclude(c, root, cfg);
 }
 
 /* ---- canonical form and hash -------------------------------------------- */

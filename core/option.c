@@ -374,6 +374,9 @@ static int set_default(vsr_opt_ctx *c, const vsr_option *o, void *obj)
         return 0;
     case VSR_OPT_STRING:
         return put_str(c, o, obj, o->def_s, o->def_s ? strlen(o->def_s) : 0);
+    case VSR_OPT_NAME:
+        *(const char **)field(obj, o) = o->def_s;
+        return 0;
     case VSR_OPT_LIST: {
         char ***dst = field(obj, o);
         if (!c->alloc) {
@@ -511,8 +514,13 @@ static int read_leaf(vsr_opt_ctx *c, const vsr_option *o, void *obj, struct fy_n
         }
         return vsr_opt_fail(c, n, 0, path, "expected true or false, got '%s'", s);
     }
-    case VSR_OPT_ENUM: {
+    case VSR_OPT_ENUM:
+    case VSR_OPT_NAME: {
         int v = enum_value(o, s);
+        if (v >= 0 && o->type == VSR_OPT_NAME) {
+            *(const char **)field(obj, o) = o->names[v];
+            return 0;
+        }
         if (v >= 0) {
             *(int *)field(obj, o) = v;
             return 0;
@@ -627,7 +635,7 @@ static int read_level(vsr_opt_ctx *c, const vsr_option *t, void *obj, struct fy_
             else if (o->type == VSR_OPT_TABLE)
                 ret = read_level(c, o->sub, field(obj, o), v, kp, "", depth + 1);
             else if (o->type == VSR_OPT_TREE)
-                ret = vsr_opt_is_null(v) ? 0 : o->tree(c, o, obj, NULL, v, kp);
+                ret = vsr_opt_is_null(v) || !o->tree ? 0 : o->tree(c, o, obj, NULL, v, kp);
             else
                 ret = read_leaf(c, o, obj, v, kp);
             if (ret)
@@ -742,7 +750,9 @@ int vsr_opt_set(vsr_opt_ctx *c, const vsr_option *t, void *obj, const char *arg)
     struct fy_node *nv = NULL;
     if (!(ret = set_value(c, doc, arg, eq, what, &nv))) {
         fy_document_set_root(doc, nv);
-        if (o->type == VSR_OPT_TREE)
+        if (o->type == VSR_OPT_TREE && !o->tree)
+            ret = vsr_opt_fail(c, nv, 0, key, "read by hand: not settable here");
+        else if (o->type == VSR_OPT_TREE)
             ret = o->tree(c, o, dst, rest, nv, key);
         else
             ret = read_leaf(c, o, dst, nv, key);
@@ -803,11 +813,13 @@ void vsr_opt_help(FILE *f, const vsr_option *t, const char *prefix)
             snprintf(def, sizeof(def), "%s", o->def_s ? o->def_s : "");
             break;
         case VSR_OPT_ENUM:
+        case VSR_OPT_NAME:
             for (int i = 0; o->names[i]; i++) {
                 size_t l = strlen(type);
                 snprintf(type + l, sizeof(type) - l, "%s%s", i ? "|" : "one of ", o->names[i]);
             }
-            snprintf(def, sizeof(def), "%s", o->names[o->def_i]);
+            snprintf(def, sizeof(def), "%s",
+                     o->type == VSR_OPT_ENUM ? o->names[o->def_i] : o->def_s ? o->def_s : "");
             break;
         case VSR_OPT_LIST:
             snprintf(type, sizeof(type), "a value or a list");
@@ -816,7 +828,7 @@ void vsr_opt_help(FILE *f, const vsr_option *t, const char *prefix)
             vsr_opt_help(f, o->sub, name);
             continue;
         case VSR_OPT_TREE:
-            snprintf(type, sizeof(type), "a mapping");
+            snprintf(type, sizeof(type), "%s", o->expect ? o->expect : "a mapping");
             break;
         }
         fprintf(f, "  %-26s %s%s%s%s%s\n", name, type, def[0] ? " (default " : "", def,
@@ -845,7 +857,8 @@ void vsr_opt_write(FILE *f, const vsr_option *t, const void *obj, const char *pr
         case VSR_OPT_BOOL:
             fprintf(f, "%s=%s\n", name, *(const int *)p ? "true" : "false");
             break;
-        case VSR_OPT_STRING: {
+        case VSR_OPT_STRING:
+        case VSR_OPT_NAME: {
             const char *s = *(char *const *)p;
             fprintf(f, "%s=%s\n", name, s ? s : "~");
             break;

@@ -43,9 +43,14 @@ typedef enum vsr_opt_type {
     VSR_OPT_BOOL,    /**< int 0/1: true/false, yes/no, on/off, 1/0 (any case) */
     VSR_OPT_STRING,  /**< char * (NULL when null and no default) */
     VSR_OPT_ENUM,    /**< int: the index of the name in .names (any case) */
+    /** const char *: the name in .names (its spelling there) for an enum kept by name;
+     * default .def_s (not copied), NULL for none */
+    VSR_OPT_NAME,
     VSR_OPT_LIST,    /**< char ** of strings, count (int) at .count_offset; a scalar is one */
     VSR_OPT_TABLE,   /**< a mapping read with .sub into the struct at the offset */
-    VSR_OPT_TREE,    /**< a mapping handed to .tree (keys not known in advance) */
+    /** a sub-tree handed to .tree (keys not known in advance); .tree NULL: a key the
+     * caller reads by hand (vsr_opt_read only accepts it; .expect names it in --help) */
+    VSR_OPT_TREE,
 } vsr_opt_type;
 
 /** Another spelling of an enum value ("mse" for l2). */
@@ -114,6 +119,11 @@ struct vsr_option {
         .name = N, .type = VSR_OPT_STRING, .offset = offsetof(T, F), .help = HELP,             \
         .def_s = DEF                                                                           \
     }
+#define VSR_OPT_N(N, T, F, DEF, NAMES, HELP)                                                   \
+    {.name = N, .type = VSR_OPT_NAME, .offset = offsetof(T, F), .help = HELP, .def_s = DEF,     \
+     .names = NAMES}
+/* a key read by hand: accepted by vsr_opt_read, described by WHAT in --help */
+#define VSR_OPT_HAND(N, WHAT, HELP) {.name = N, .type = VSR_OPT_TREE, .expect = WHAT, .help = HELP}
 #define VSR_OPT_E(N, T, F, DEF, NAMES, HELP)                                                   \
     {                                                                                          \
         .name = N, .type = VSR_OPT_ENUM, .offset = offsetof(T, F), .help = HELP, .def_i = DEF, \
