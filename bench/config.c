@@ -143,64 +143,38 @@ static int get_str(struct ctx *c, struct fy_node *n, const char *path, const cha
     return 0;
 }
 
+/*
+ * One value as a table entry reads it (core/option.c): the messages and the
+ * accepted spellings are those of every table. A null value is an error
+ * here, where it stands in a list or for a key that must have a value.
+ */
+static int get_value(struct ctx *c, struct fy_node *n, const char *path, const vsr_option *o,
+                     void *out)
+{
+    if (is_null(n))
+        return bad(c, n, 0, path, "empty value");
+    return vsr_opt_read_value(&c->o, o, out, n, path);
+}
+
 static int get_int(struct ctx *c, struct fy_node *n, const char *path, long min, long max,
                    int *out)
 {
-    const char *s = NULL;
-    int ret = get_str(c, n, path, &s);
-    if (ret < 0) {
-        if (ret == -EINVAL)
-            return bad(c, n, 0, path, "expected an integer in [%ld, %ld], got %s", min, max,
-                       type_name(n));
-        return ret;
-    }
-    long v;
-    vsr_error e;
-    if (vsr_parse_long(s, min, max, &v, path, &e) < 0)
-        return bad(c, n, 0, path, "expected an integer in [%ld, %ld], got '%s'", min, max, s);
-    *out = (int)v;
-    return 0;
+    const vsr_option o = {.name = path, .type = VSR_OPT_INT, .min = min, .max = max};
+    return get_value(c, n, path, &o, out);
 }
 
 static int get_bool(struct ctx *c, struct fy_node *n, const char *path, int *out)
 {
-    static const char *const yes[] = {"true", "yes", "on", "1"};
-    static const char *const no[] = {"false", "no", "off", "0"};
-    const char *s = NULL;
-    int ret = get_str(c, n, path, &s);
-    if (ret < 0)
-        return ret;
-    for (int i = 0; i < 4; i++) {
-        if (!strcasecmp(s, yes[i])) {
-            *out = 1;
-            return 0;
-        }
-        if (!strcasecmp(s, no[i])) {
-            *out = 0;
-            return 0;
-        }
-    }
-    return bad(c, n, 0, path, "expected true or false, got '%s'", s);
+    const vsr_option o = {.name = path, .type = VSR_OPT_BOOL};
+    return get_value(c, n, path, &o, out);
 }
 
 /* A string that must be one of @p choices (NULL-terminated, case-insensitive). */
 static int get_enum(struct ctx *c, struct fy_node *n, const char *path,
                     const char *const *choices, const char **out)
 {
-    const char *s = NULL;
-    int ret = get_str(c, n, path, &s);
-    if (ret < 0)
-        return ret;
-    char list[160] = "";
-    for (int i = 0; choices[i]; i++) {
-        if (!strcasecmp(s, choices[i])) {
-            *out = choices[i];
-            return 0;
-        }
-        size_t l = strlen(list);
-        snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", choices[i]);
-    }
-    return bad(c, n, 0, path, "'%s' is not one of %s", s, list);
+    const vsr_option o = {.name = path, .type = VSR_OPT_NAME, .names = choices};
+    return get_value(c, n, path, &o, out);
 }
 
 static int expect_map(struct ctx *c, struct fy_node *n, const char *path)
@@ -305,36 +279,49 @@ static int exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+#define DS vsr_config_dataset
+static const vsr_option dataset_options[] = {
+    VSR_OPT_S("name", DS, name, NULL, "the dataset's name (required)"),
+    VSR_OPT_N("type", DS, type, NULL, dataset_types, "its layout (required)"),
+    VSR_OPT_S("dataroot", DS, dataroot, NULL, "the dataset root folder"),
+    VSR_OPT_S("dataroot_gt", DS, dataroot_gt, NULL, "the GT folder (video: file)"),
+    VSR_OPT_S("dataroot_lq", DS, dataroot_lq, NULL, "the LR folder"),
+    VSR_OPT_HAND("degradation", "bi, bd or a list of them", "default bi"),
+    {.name = "clips",
+     .type = VSR_OPT_LIST,
+     .offset = offsetof(DS, clips),
+     .count_offset = offsetof(DS, n_clips),
+     .help = "the clips to use (default all)"},
+    VSR_OPT_I("frames", DS, frames, 0, 0, 1000000, "frames per clip (0: all)"),
+    VSR_OPT_S("gt_suffix", DS, gt_suffix, NULL, "images: stem suffix of the GT files"),
+    VSR_OPT_S("lq_suffix", DS, lq_suffix, NULL, "images: stem suffix of the LR files"),
+    {NULL},
+};
+#undef DS
+
 static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
                          vsr_config_dataset *d)
 {
-    static const char *const keys[] = {"name",        "type",        "dataroot", "dataroot_gt",
-                                       "dataroot_lq", "degradation", "clips",    "frames",
-                                       "gt_suffix",   "lq_suffix",   NULL};
     int ret;
     char kp[PATH_CAP];
-    if ((ret = expect_map(c, n, path)) < 0 || (ret = check_keys(c, n, path, keys)) < 0)
+    if ((ret = expect_map(c, n, path)) < 0 ||
+        (ret = vsr_opt_defaults(&c->o, dataset_options, d)) < 0 ||
+        (ret = vsr_opt_read(&c->o, dataset_options, d, n, path)) < 0)
         return ret;
     d->line = node_line(n);
     struct fy_node *v;
     join_path(kp, path, "name");
-    if (!(v = lookup(c, n, "name")))
+    if (!d->name)
         return bad(c, n, 0, kp, "missing required key (the dataset's name, e.g. vid4)");
-    if ((ret = get_str(c, v, kp, &d->name)) < 0)
-        return ret;
     join_path(kp, path, "type");
-    if (!(v = lookup(c, n, "type")))
+    if (!d->type)
         return bad(c, n, 0, kp,
                    "missing required key (demo, vid4, reds, pair, video or images)");
-    if ((ret = get_enum(c, v, kp, dataset_types, &d->type)) < 0)
-        return ret;
     static const char *const roots[] = {"dataroot", "dataroot_gt", "dataroot_lq"};
     const char **dst[] = {&d->dataroot, &d->dataroot_gt, &d->dataroot_lq};
     for (int i = 0; i < 3; i++) {
         join_path(kp, path, roots[i]);
         if ((v = lookup(c, n, roots[i]))) {
-            if ((ret = get_str(c, v, kp, dst[i])) < 0)
-                return ret;
             /* a root the user has not set up is the commonest mistake:
              * say so now rather than in the middle of a sweep */
             if (!exists(*dst[i]))
@@ -385,13 +372,6 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
         d->degradations = a;
         d->n_degradations = 1;
     }
-    join_path(kp, path, "clips");
-    if ((v = lookup(c, n, "clips")) &&
-        (ret = get_str_list(c, v, kp, &d->clips, &d->n_clips)) < 0)
-        return ret;
-    join_path(kp, path, "frames");
-    if ((v = lookup(c, n, "frames")) && (ret = get_int(c, v, kp, 0, 1000000, &d->frames)) < 0)
-        return ret;
     /* images: BasicSR's filename_tmpl as stem suffixes (Set5: _HR / _LR) */
     static const char *const sfx[] = {"gt_suffix", "lq_suffix"};
     const char **sdst[] = {&d->gt_suffix, &d->lq_suffix};
@@ -401,8 +381,6 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
             continue;
         if (strcmp(d->type, "images"))
             return bad(c, v, 0, kp, "only a dataset of type images takes %s", sfx[i]);
-        if ((ret = get_str(c, v, kp, sdst[i])) < 0)
-            return ret;
         if (strchr(*sdst[i], '/'))
             return bad(c, v, 0, kp, "'%s' is a file name suffix: no '/'", *sdst[i]);
     }
@@ -663,6 +641,20 @@ static int check_zoo_type(struct ctx *c, struct fy_node *n, const char *path, co
                mean, label_only ? ", and a custom label needs a type: naming one" : "");
 }
 
+#define MD vsr_config_model
+static const vsr_option model_options[] = {
+    VSR_OPT_S("name", MD, name, NULL, "the model's label (required)"),
+    VSR_OPT_S("type", MD, type, NULL, "the zoo entry (default: the name)"),
+    VSR_OPT_S("variant", MD, variant, NULL, "the ablation variant"),
+    VSR_OPT_HAND("weights", "a file or a mapping",
+                 "FILE.vsrw, {npy: DIR, map: MAP.yaml}, {tflite: FILE} or {onnx: FILE}"),
+    VSR_OPT_B("optional", MD, optional, 0, "skip the runs while the weights are absent"),
+    VSR_OPT_HAND("hyperparameters", "a mapping", "the family's hyperparameters"),
+    VSR_OPT_S("description", MD, description, NULL, "what changed (one line)"),
+    {NULL},
+};
+#undef MD
+
 static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_config_model *m)
 {
     int ret;
@@ -675,35 +667,24 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
         m->variant = "base";
         return check_zoo_type(c, n, path, m->type, 0);
     }
-    static const char *const keys[] = {"name",        "type",     "variant",
-                                       "weights",     "optional", "hyperparameters",
-                                       "description", NULL};
     if (fy_node_get_type(n) != FYNT_MAPPING)
         return bad(c, n, 0, path, "expected a zoo model name or a mapping, got %s",
                    type_name(n));
-    if ((ret = check_keys(c, n, path, keys)) < 0)
+    if ((ret = vsr_opt_defaults(&c->o, model_options, m)) < 0 ||
+        (ret = vsr_opt_read(&c->o, model_options, m, n, path)) < 0)
         return ret;
     struct fy_node *v;
     join_path(kp, path, "name");
-    if (!(v = lookup(c, n, "name")))
+    if (!m->name)
         return bad(c, n, 0, kp, "missing required key (the model's label)");
-    if ((ret = get_str(c, v, kp, &m->name)) < 0)
-        return ret;
-    m->type = m->name;
-    struct fy_node *name_node = v;
-    join_path(kp, path, "type");
-    if ((v = lookup(c, n, "type")) && (ret = get_str(c, v, kp, &m->type)) < 0)
-        return ret;
-    if (v)
+    if ((v = lookup(c, n, "type"))) {
+        join_path(kp, path, "type");
         ret = check_zoo_type(c, v, kp, m->type, 0);
-    else {
-        join_path(kp, path, "name");
-        ret = check_zoo_type(c, name_node, kp, m->type, 1);
+    } else {
+        m->type = m->name;
+        ret = check_zoo_type(c, lookup(c, n, "name"), kp, m->type, 1);
     }
     if (ret < 0)
-        return ret;
-    join_path(kp, path, "optional");
-    if ((v = lookup(c, n, "optional")) && (ret = get_bool(c, v, kp, &m->optional)) < 0)
         return ret;
     join_path(kp, path, "weights");
     if ((v = lookup(c, n, "weights")) && (ret = parse_weights(c, v, kp, m->optional, m)) < 0)
@@ -719,8 +700,6 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
      * config hash (vsr_config_put_model leaves it out) */
     join_path(kp, path, "description");
     if ((v = lookup(c, n, "description"))) {
-        if ((ret = get_str(c, v, kp, &m->description)) < 0)
-            return ret;
         for (const char *q = m->description; *q; q++)
             if ((unsigned char)*q < 0x20)
                 return bad(c, v, 0, kp,
@@ -732,8 +711,6 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
     }
     join_path(kp, path, "variant");
     if ((v = lookup(c, n, "variant"))) {
-        if ((ret = get_str(c, v, kp, &m->variant)) < 0)
-            return ret;
         if (!*m->variant || strchr(m->variant, '/'))
             return bad(c, v, 0, kp, "a variant is a non-empty name without '/'");
     } else {
@@ -780,6 +757,20 @@ static int parse_models(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 static const char *const precision_names[] = {"fp32", "fp16", "fp16n", "int8", NULL};
 static const char *const calib_methods[] = {"minmax", "percentile", "mse", "file", NULL};
 
+#define PR vsr_config_precision
+static const vsr_option precision_options[] = {
+    VSR_OPT_N("name", PR, name, NULL, precision_names, "the arithmetic (required)"),
+    VSR_OPT_HAND("calibration", "a mapping", "int8 only: method and frames"),
+    {NULL},
+};
+/* int8 only: the defaults hold for every int8 entry, calibration: given or not */
+static const vsr_option calib_options[] = {
+    VSR_OPT_N("method", PR, calib_method, "minmax", calib_methods, "how ranges are found"),
+    VSR_OPT_I("frames", PR, calib_frames, 8, 1, 100000, "LR frames the ranges come from"),
+    {NULL},
+};
+#undef PR
+
 static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
                            vsr_config_precision *p)
 {
@@ -787,15 +778,11 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
     char kp[PATH_CAP];
     struct fy_node *calib = NULL;
     if (fy_node_get_type(n) == FYNT_MAPPING) {
-        static const char *const keys[] = {"name", "calibration", NULL};
-        if ((ret = check_keys(c, n, path, keys)) < 0)
+        if ((ret = vsr_opt_read(&c->o, precision_options, p, n, path)) < 0)
             return ret;
-        struct fy_node *v;
         join_path(kp, path, "name");
-        if (!(v = lookup(c, n, "name")))
+        if (!p->name)
             return bad(c, n, 0, kp, "missing required key (fp32, fp16, fp16n or int8)");
-        if ((ret = get_enum(c, v, kp, precision_names, &p->name)) < 0)
-            return ret;
         calib = lookup(c, n, "calibration");
     } else if ((ret = get_enum(c, n, path, precision_names, &p->name)) < 0) {
         return ret;
@@ -807,22 +794,13 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
         }
         return 0;
     }
-    p->calib_method = "minmax";
-    p->calib_frames = 8;
+    if ((ret = vsr_opt_defaults(&c->o, calib_options, p)) < 0)
+        return ret;
     if (calib) {
-        static const char *const keys[] = {"method", "frames", NULL};
         char cp[PATH_CAP];
         join_path(cp, path, "calibration");
-        if ((ret = expect_map(c, calib, cp)) < 0 || (ret = check_keys(c, calib, cp, keys)) < 0)
-            return ret;
-        struct fy_node *v;
-        join_path(kp, cp, "method");
-        if ((v = lookup(c, calib, "method")) &&
-            (ret = get_enum(c, v, kp, calib_methods, &p->calib_method)) < 0)
-            return ret;
-        join_path(kp, cp, "frames");
-        if ((v = lookup(c, calib, "frames")) &&
-            (ret = get_int(c, v, kp, 1, 100000, &p->calib_frames)) < 0)
+        if ((ret = expect_map(c, calib, cp)) < 0 ||
+            (ret = vsr_opt_read(&c->o, calib_options, p, calib, cp)) < 0)
             return ret;
         p->calib_given = 1;
         if (!strcmp(p->calib_method, "file"))

@@ -117,8 +117,8 @@ int vsr_opt_is_null(struct fy_node *n)
     if (fy_node_get_type(n) != FYNT_SCALAR || fy_node_get_style(n) != FYNS_PLAIN)
         return 0;
     const char *s = fy_node_get_scalar0(n);
-    return s && (!strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-                 !strcmp(s, "NULL"));
+    return s &&
+           (!strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"));
 }
 
 struct fy_node *vsr_opt_lookup(vsr_opt_ctx *c, struct fy_node *map, const char *key)
@@ -537,6 +537,12 @@ static int read_leaf(vsr_opt_ctx *c, const vsr_option *o, void *obj, struct fy_n
     }
 }
 
+int vsr_opt_read_value(vsr_opt_ctx *c, const vsr_option *o, void *obj, struct fy_node *n,
+                       const char *path)
+{
+    return read_leaf(c, o, obj, n, path);
+}
+
 /* ---- tables on a tree --------------------------------------------------------- */
 
 /* @p name starts with the dotted step @p prefix + "."; the next step's length. */
@@ -819,7 +825,9 @@ void vsr_opt_help(FILE *f, const vsr_option *t, const char *prefix)
                 snprintf(type + l, sizeof(type) - l, "%s%s", i ? "|" : "one of ", o->names[i]);
             }
             snprintf(def, sizeof(def), "%s",
-                     o->type == VSR_OPT_ENUM ? o->names[o->def_i] : o->def_s ? o->def_s : "");
+                     o->type == VSR_OPT_ENUM ? o->names[o->def_i]
+                     : o->def_s              ? o->def_s
+                                             : "");
             break;
         case VSR_OPT_LIST:
             snprintf(type, sizeof(type), "a value or a list");

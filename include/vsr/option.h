@@ -46,8 +46,8 @@ typedef enum vsr_opt_type {
     /** const char *: the name in .names (its spelling there) for an enum kept by name;
      * default .def_s (not copied), NULL for none */
     VSR_OPT_NAME,
-    VSR_OPT_LIST,    /**< char ** of strings, count (int) at .count_offset; a scalar is one */
-    VSR_OPT_TABLE,   /**< a mapping read with .sub into the struct at the offset */
+    VSR_OPT_LIST,  /**< char ** of strings, count (int) at .count_offset; a scalar is one */
+    VSR_OPT_TABLE, /**< a mapping read with .sub into the struct at the offset */
     /** a sub-tree handed to .tree (keys not known in advance); .tree NULL: a key the
      * caller reads by hand (vsr_opt_read only accepts it; .expect names it in --help) */
     VSR_OPT_TREE,
@@ -120,10 +120,15 @@ struct vsr_option {
         .def_s = DEF                                                                           \
     }
 #define VSR_OPT_N(N, T, F, DEF, NAMES, HELP)                                                   \
-    {.name = N, .type = VSR_OPT_NAME, .offset = offsetof(T, F), .help = HELP, .def_s = DEF,     \
-     .names = NAMES}
+    {                                                                                          \
+        .name = N, .type = VSR_OPT_NAME, .offset = offsetof(T, F), .help = HELP, .def_s = DEF, \
+        .names = NAMES                                                                         \
+    }
 /* a key read by hand: accepted by vsr_opt_read, described by WHAT in --help */
-#define VSR_OPT_HAND(N, WHAT, HELP) {.name = N, .type = VSR_OPT_TREE, .expect = WHAT, .help = HELP}
+#define VSR_OPT_HAND(N, WHAT, HELP)                                                            \
+    {                                                                                          \
+        .name = N, .type = VSR_OPT_TREE, .expect = WHAT, .help = HELP                          \
+    }
 #define VSR_OPT_E(N, T, F, DEF, NAMES, HELP)                                                   \
     {                                                                                          \
         .name = N, .type = VSR_OPT_ENUM, .offset = offsetof(T, F), .help = HELP, .def_i = DEF, \
@@ -203,6 +208,13 @@ int vsr_opt_defaults(vsr_opt_ctx *c, const vsr_option *t, void *obj);
  */
 int vsr_opt_read(vsr_opt_ctx *c, const vsr_option *t, void *obj, struct fy_node *map,
                  const char *path);
+/**
+ * Read the one value @p n (at @p path) as entry @p o of a table over
+ * @p obj (null: the default): for values a caller walks to by hand (list
+ * items), read with a table's types and messages. Not for TABLE or TREE.
+ */
+int vsr_opt_read_value(vsr_opt_ctx *c, const vsr_option *o, void *obj, struct fy_node *n,
+                       const char *path);
 /**
  * Apply "key.path=value" to @p obj directly (a flat table without lists):
  * the value is parsed as YAML, as vsr_opt_apply_set does. An unknown key is
