@@ -736,17 +736,8 @@ int vsr_opt_set(vsr_opt_ctx *c, const vsr_option *t, void *obj, const char *arg)
                                  key, hint);
         return vsr_error_set(c->err, -EINVAL, "--set %s: unknown key (see --help)", key);
     }
-    /* a document of its own for the value, with a diag that neither
-     * collects nor prints (as vsr_yaml_parse gives a config's document) */
-    struct fy_diag_cfg dcfg;
-    fy_diag_cfg_default(&dcfg);
-    dcfg.fp = NULL;
-    dcfg.output_fn = NULL;
-    dcfg.level = FYET_MAX;
-    struct fy_diag *quiet = fy_diag_create(&dcfg);
-    struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET, .diag = quiet};
-    struct fy_document *doc = quiet ? fy_document_create(&pcfg) : NULL;
-    fy_diag_unref(quiet);
+    /* a document of its own for the value (quiet, as a config's) */
+    struct fy_document *doc = vsr_yaml_new_document();
     if (!doc)
         return vsr_opt_oom(c);
     /* the messages name the override: record it as vsr_opt_apply_set does */
