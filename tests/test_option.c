@@ -141,6 +141,11 @@ static void test_yaml(void **state)
     assert_int_equal(d.hp_calls, 1);
     assert_string_equal(d.hp_last, "map:2");
     vsr_opt_free(table, &d);
+    /* a dotted key in the file is the same key ("model.hparams: {...}" beside
+     * "model: NAME" reaches a TREE entry so) */
+    assert_int_equal(load("opt.lr: 0.75\n", NULL, 0, &d, &err), 0);
+    assert_true(d.lr == 0.75);
+    vsr_opt_free(table, &d);
     /* a scalar is a list of one; null is the default */
     assert_int_equal(load("tags: solo\nname: ~\nn: null\n", NULL, 0, &d, &err), 0);
     assert_int_equal(d.n_tags, 1);
