@@ -24,6 +24,7 @@
 #include "vsr/bench.h"
 #include "vsr/metrics.h"
 #include "vsr/models.h"
+#include "vsr/option.h"
 
 /* ---- arena ------------------------------------------------------------- */
 
@@ -72,84 +73,44 @@ static void ar_free(struct vsr_config_priv *ar)
 
 /* ---- context and error reporting ---------------------------------------- */
 
-#define MAX_SETS 64
-#define PATH_CAP 192
+#define PATH_CAP VSR_OPT_PATH_CAP
 
+/*
+ * The load. Messages ("<file>:<line>: <path>: ..." or "--set <arg>: ..."),
+ * the --set records, key checks and lookups are core/option.c's; the short
+ * names below keep this file's sections readable.
+ */
 struct ctx {
-    const char *file;
+    vsr_opt_ctx o;
     struct vsr_config_priv *ar;
-    vsr_error *err;
-    int n_sets;
-    const char *sets[MAX_SETS];        /* the raw --set arguments */
-    char set_path[MAX_SETS][PATH_CAP]; /* their key paths, normalized */
-    int last_line;                     /* line of the last key looked up */
+    const char *file; /* = o.file */
+    vsr_error *err;   /* = o.err */
 };
 
-/* 1-based line of a node: its scalar token, else its first key or item. */
-static int node_line(struct fy_node *n)
+static void *ar_alloc_opt(void *ar, size_t size)
 {
-    for (int depth = 0; n && depth < 64; depth++) {
-        switch (fy_node_get_type(n)) {
-        case FYNT_SCALAR: {
-            struct fy_token *t = fy_node_get_scalar_token(n);
-            const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-            return m ? m->line + 1 : 0;
-        }
-        case FYNT_MAPPING: {
-            void *it = NULL;
-            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
-            n = p ? fy_node_pair_key(p) : NULL;
-            break;
-        }
-        case FYNT_SEQUENCE: {
-            void *it = NULL;
-            n = fy_node_sequence_iterate(n, &it);
-            break;
-        }
-        default:
-            return 0;
-        }
-    }
-    return 0;
+    return ar_alloc(ar, size);
 }
 
-/* The override that put @p path there, or NULL. Later overrides win. */
-static const char *override_of(const struct ctx *c, const char *path)
-{
-    for (int i = c->n_sets - 1; i >= 0; i--) {
-        size_t n = strlen(c->set_path[i]);
-        if (!strncmp(path, c->set_path[i], n) &&
-            (path[n] == '\0' || path[n] == '.' || path[n] == '['))
-            return c->sets[i];
-    }
-    return NULL;
-}
-
-static int bad(struct ctx *c, struct fy_node *n, int line, const char *path, const char *fmt,
-               ...) VSR_PRINTF(5, 6);
-
-/* Fail with "<where>: <path>: <message>". @p line overrides the node's. */
-static int bad(struct ctx *c, struct fy_node *n, int line, const char *path, const char *fmt,
-               ...)
-{
-    char msg[320];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    const char *set = override_of(c, path);
-    if (set)
-        return vsr_error_set(c->err, -EINVAL, "--set %s: %s: %s", set, path, msg);
-    if (line <= 0)
-        line = node_line(n);
-    if (line <= 0)
-        line = c->last_line;
-    return vsr_error_set(c->err, -EINVAL, "%s:%d: %s: %s", c->file, line, path, msg);
-}
+#define bad(c, ...) vsr_opt_fail(&(c)->o, __VA_ARGS__)
+#define node_line vsr_opt_node_line
+#define type_name vsr_opt_node_kind
+#define is_null vsr_opt_is_null
 
 static int oom(struct ctx *c)
 {
-    return vsr_error_set(c->err, -ENOMEM, "%s: out of memory reading the config", c->file);
+    return vsr_opt_oom(&c->o);
+}
+
+static struct fy_node *lookup(struct ctx *c, struct fy_node *map, const char *key)
+{
+    return vsr_opt_lookup(&c->o, map, key);
+}
+
+static int check_keys(struct ctx *c, struct fy_node *map, const char *path,
+                      const char *const *allowed)
+{
+    return vsr_opt_check_keys(&c->o, map, path, allowed);
 }
 
 static void join_path(char *out, const char *parent, const char *key)
@@ -169,26 +130,6 @@ static void index_path(char *out, const char *parent, int i)
 
 /* ---- typed getters ------------------------------------------------------ */
 
-static const char *type_name(struct fy_node *n)
-{
-    switch (fy_node_get_type(n)) {
-    case FYNT_SCALAR:
-        return "a scalar";
-    case FYNT_SEQUENCE:
-        return "a list";
-    case FYNT_MAPPING:
-        return "a mapping";
-    default:
-        return "something else";
-    }
-}
-
-/* A null value: absent, "~", "null" or empty (plain style only). */
-static int is_null(struct fy_node *n)
-{
-    return !n || fy_node_is_null(n);
-}
-
 /* Copy a scalar's text into the arena. */
 static int get_str(struct ctx *c, struct fy_node *n, const char *path, const char **out)
 {
@@ -203,135 +144,38 @@ static int get_str(struct ctx *c, struct fy_node *n, const char *path, const cha
     return 0;
 }
 
+/*
+ * One value as a table entry reads it (core/option.c): the messages and the
+ * accepted spellings are those of every table. A null value is an error
+ * here, where it stands in a list or for a key that must have a value.
+ */
+static int get_value(struct ctx *c, struct fy_node *n, const char *path, const vsr_option *o,
+                     void *out)
+{
+    if (is_null(n))
+        return bad(c, n, 0, path, "empty value");
+    return vsr_opt_read_value(&c->o, o, out, n, path);
+}
+
 static int get_int(struct ctx *c, struct fy_node *n, const char *path, long min, long max,
                    int *out)
 {
-    const char *s = NULL;
-    int ret = get_str(c, n, path, &s);
-    if (ret < 0) {
-        if (ret == -EINVAL)
-            return bad(c, n, 0, path, "expected an integer in [%ld, %ld], got %s", min, max,
-                       type_name(n));
-        return ret;
-    }
-    long v;
-    vsr_error e;
-    if (vsr_parse_long(s, min, max, &v, path, &e) < 0)
-        return bad(c, n, 0, path, "expected an integer in [%ld, %ld], got '%s'", min, max, s);
-    *out = (int)v;
-    return 0;
-}
-
-static int get_long(struct ctx *c, struct fy_node *n, const char *path, long *out)
-{
-    const char *s = NULL;
-    int ret = get_str(c, n, path, &s);
-    if (ret < 0)
-        return ret;
-    vsr_error e;
-    if (vsr_parse_long(s, 0, 0x7fffffffL, out, path, &e) < 0)
-        return bad(c, n, 0, path, "expected a non-negative integer, got '%s'", s);
-    return 0;
+    const vsr_option o = {.name = path, .type = VSR_OPT_INT, .min = min, .max = max};
+    return get_value(c, n, path, &o, out);
 }
 
 static int get_bool(struct ctx *c, struct fy_node *n, const char *path, int *out)
 {
-    static const char *const yes[] = {"true", "yes", "on", "1"};
-    static const char *const no[] = {"false", "no", "off", "0"};
-    const char *s = NULL;
-    int ret = get_str(c, n, path, &s);
-    if (ret < 0)
-        return ret;
-    for (int i = 0; i < 4; i++) {
-        if (!strcasecmp(s, yes[i])) {
-            *out = 1;
-            return 0;
-        }
-        if (!strcasecmp(s, no[i])) {
-            *out = 0;
-            return 0;
-        }
-    }
-    return bad(c, n, 0, path, "expected true or false, got '%s'", s);
+    const vsr_option o = {.name = path, .type = VSR_OPT_BOOL};
+    return get_value(c, n, path, &o, out);
 }
 
 /* A string that must be one of @p choices (NULL-terminated, case-insensitive). */
 static int get_enum(struct ctx *c, struct fy_node *n, const char *path,
                     const char *const *choices, const char **out)
 {
-    const char *s = NULL;
-    int ret = get_str(c, n, path, &s);
-    if (ret < 0)
-        return ret;
-    char list[160] = "";
-    for (int i = 0; choices[i]; i++) {
-        if (!strcasecmp(s, choices[i])) {
-            *out = choices[i];
-            return 0;
-        }
-        size_t l = strlen(list);
-        snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", choices[i]);
-    }
-    return bad(c, n, 0, path, "'%s' is not one of %s", s, list);
-}
-
-/* Every key of mapping @p map must be in @p allowed (NULL-terminated). */
-static int check_keys(struct ctx *c, struct fy_node *map, const char *path,
-                      const char *const *allowed)
-{
-    void *it = NULL;
-    struct fy_node_pair *p;
-    while ((p = fy_node_mapping_iterate(map, &it))) {
-        struct fy_node *k = fy_node_pair_key(p);
-        char kp[PATH_CAP];
-        if (!k || fy_node_get_type(k) != FYNT_SCALAR)
-            return bad(c, k ? k : map, 0, path, "keys must be plain strings");
-        const char *ks = fy_node_get_scalar0(k);
-        if (!ks)
-            return oom(c);
-        join_path(kp, path, ks);
-        int found = 0, best = 99;
-        const char *hint = NULL;
-        for (int i = 0; allowed[i]; i++) {
-            if (!strcmp(ks, allowed[i])) {
-                found = 1;
-                break;
-            }
-            int dist = vsr_edit_distance(ks, allowed[i]);
-            if (dist < best) {
-                best = dist;
-                hint = allowed[i];
-            }
-        }
-        if (!found) {
-            char list[400] = "";
-            for (int i = 0; allowed[i]; i++) {
-                size_t l = strlen(list);
-                snprintf(list + l, sizeof(list) - l, "%s%s", i ? " " : "", allowed[i]);
-            }
-            if (hint && best <= 2)
-                return bad(c, k, 0, kp, "unknown key (did you mean '%s'?)", hint);
-            return bad(c, k, 0, kp, "unknown key (known here: %s)", list);
-        }
-    }
-    return 0;
-}
-
-/*
- * The value of @p key in @p map, NULL when absent or null. Remembers the
- * key's line, which names the place of an empty list ("datasets: []") that
- * has no line of its own.
- */
-static struct fy_node *lookup(struct ctx *c, struct fy_node *map, const char *key)
-{
-    struct fy_node_pair *p = fy_node_mapping_lookup_pair_by_string(map, key, FY_NT);
-    if (!p)
-        return NULL;
-    int line = node_line(fy_node_pair_key(p));
-    if (line > 0)
-        c->last_line = line;
-    struct fy_node *v = fy_node_pair_value(p);
-    return is_null(v) ? NULL : v;
+    const vsr_option o = {.name = path, .type = VSR_OPT_NAME, .names = choices};
+    return get_value(c, n, path, &o, out);
 }
 
 static int expect_map(struct ctx *c, struct fy_node *n, const char *path)
@@ -436,36 +280,49 @@ static int exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+#define DS vsr_config_dataset
+static const vsr_option dataset_options[] = {
+    VSR_OPT_S("name", DS, name, NULL, "the dataset's name (required)"),
+    VSR_OPT_N("type", DS, type, NULL, dataset_types, "its layout (required)"),
+    VSR_OPT_S("dataroot", DS, dataroot, NULL, "the dataset root folder"),
+    VSR_OPT_S("dataroot_gt", DS, dataroot_gt, NULL, "the GT folder (video: file)"),
+    VSR_OPT_S("dataroot_lq", DS, dataroot_lq, NULL, "the LR folder"),
+    VSR_OPT_HAND("degradation", "bi, bd or a list of them", "default bi"),
+    {.name = "clips",
+     .type = VSR_OPT_LIST,
+     .offset = offsetof(DS, clips),
+     .count_offset = offsetof(DS, n_clips),
+     .help = "the clips to use (default all)"},
+    VSR_OPT_I("frames", DS, frames, 0, 0, 1000000, "frames per clip (0: all)"),
+    VSR_OPT_S("gt_suffix", DS, gt_suffix, NULL, "images: stem suffix of the GT files"),
+    VSR_OPT_S("lq_suffix", DS, lq_suffix, NULL, "images: stem suffix of the LR files"),
+    {NULL},
+};
+#undef DS
+
 static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
                          vsr_config_dataset *d)
 {
-    static const char *const keys[] = {"name",        "type",        "dataroot", "dataroot_gt",
-                                       "dataroot_lq", "degradation", "clips",    "frames",
-                                       "gt_suffix",   "lq_suffix",   NULL};
     int ret;
     char kp[PATH_CAP];
-    if ((ret = expect_map(c, n, path)) < 0 || (ret = check_keys(c, n, path, keys)) < 0)
+    if ((ret = expect_map(c, n, path)) < 0 ||
+        (ret = vsr_opt_defaults(&c->o, dataset_options, d)) < 0 ||
+        (ret = vsr_opt_read(&c->o, dataset_options, d, n, path)) < 0)
         return ret;
     d->line = node_line(n);
     struct fy_node *v;
     join_path(kp, path, "name");
-    if (!(v = lookup(c, n, "name")))
+    if (!d->name)
         return bad(c, n, 0, kp, "missing required key (the dataset's name, e.g. vid4)");
-    if ((ret = get_str(c, v, kp, &d->name)) < 0)
-        return ret;
     join_path(kp, path, "type");
-    if (!(v = lookup(c, n, "type")))
+    if (!d->type)
         return bad(c, n, 0, kp,
                    "missing required key (demo, vid4, reds, pair, video or images)");
-    if ((ret = get_enum(c, v, kp, dataset_types, &d->type)) < 0)
-        return ret;
     static const char *const roots[] = {"dataroot", "dataroot_gt", "dataroot_lq"};
     const char **dst[] = {&d->dataroot, &d->dataroot_gt, &d->dataroot_lq};
     for (int i = 0; i < 3; i++) {
         join_path(kp, path, roots[i]);
         if ((v = lookup(c, n, roots[i]))) {
-            if ((ret = get_str(c, v, kp, dst[i])) < 0)
-                return ret;
             /* a root the user has not set up is the commonest mistake:
              * say so now rather than in the middle of a sweep */
             if (!exists(*dst[i]))
@@ -516,13 +373,6 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
         d->degradations = a;
         d->n_degradations = 1;
     }
-    join_path(kp, path, "clips");
-    if ((v = lookup(c, n, "clips")) &&
-        (ret = get_str_list(c, v, kp, &d->clips, &d->n_clips)) < 0)
-        return ret;
-    join_path(kp, path, "frames");
-    if ((v = lookup(c, n, "frames")) && (ret = get_int(c, v, kp, 0, 1000000, &d->frames)) < 0)
-        return ret;
     /* images: BasicSR's filename_tmpl as stem suffixes (Set5: _HR / _LR) */
     static const char *const sfx[] = {"gt_suffix", "lq_suffix"};
     const char **sdst[] = {&d->gt_suffix, &d->lq_suffix};
@@ -532,8 +382,6 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
             continue;
         if (strcmp(d->type, "images"))
             return bad(c, v, 0, kp, "only a dataset of type images takes %s", sfx[i]);
-        if ((ret = get_str(c, v, kp, sdst[i])) < 0)
-            return ret;
         if (strchr(*sdst[i], '/'))
             return bad(c, v, 0, kp, "'%s' is a file name suffix: no '/'", *sdst[i]);
     }
@@ -794,6 +642,20 @@ static int check_zoo_type(struct ctx *c, struct fy_node *n, const char *path, co
                mean, label_only ? ", and a custom label needs a type: naming one" : "");
 }
 
+#define MD vsr_config_model
+static const vsr_option model_options[] = {
+    VSR_OPT_S("name", MD, name, NULL, "the model's label (required)"),
+    VSR_OPT_S("type", MD, type, NULL, "the zoo entry (default: the name)"),
+    VSR_OPT_S("variant", MD, variant, NULL, "the ablation variant"),
+    VSR_OPT_HAND("weights", "a file or a mapping",
+                 "FILE.vsrw, {npy: DIR, map: MAP.yaml}, {tflite: FILE} or {onnx: FILE}"),
+    VSR_OPT_B("optional", MD, optional, 0, "skip the runs while the weights are absent"),
+    VSR_OPT_HAND("hyperparameters", "a mapping", "the family's hyperparameters"),
+    VSR_OPT_S("description", MD, description, NULL, "what changed (one line)"),
+    {NULL},
+};
+#undef MD
+
 static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_config_model *m)
 {
     int ret;
@@ -806,35 +668,24 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
         m->variant = "base";
         return check_zoo_type(c, n, path, m->type, 0);
     }
-    static const char *const keys[] = {"name",        "type",     "variant",
-                                       "weights",     "optional", "hyperparameters",
-                                       "description", NULL};
     if (fy_node_get_type(n) != FYNT_MAPPING)
         return bad(c, n, 0, path, "expected a zoo model name or a mapping, got %s",
                    type_name(n));
-    if ((ret = check_keys(c, n, path, keys)) < 0)
+    if ((ret = vsr_opt_defaults(&c->o, model_options, m)) < 0 ||
+        (ret = vsr_opt_read(&c->o, model_options, m, n, path)) < 0)
         return ret;
     struct fy_node *v;
     join_path(kp, path, "name");
-    if (!(v = lookup(c, n, "name")))
+    if (!m->name)
         return bad(c, n, 0, kp, "missing required key (the model's label)");
-    if ((ret = get_str(c, v, kp, &m->name)) < 0)
-        return ret;
-    m->type = m->name;
-    struct fy_node *name_node = v;
-    join_path(kp, path, "type");
-    if ((v = lookup(c, n, "type")) && (ret = get_str(c, v, kp, &m->type)) < 0)
-        return ret;
-    if (v)
+    if ((v = lookup(c, n, "type"))) {
+        join_path(kp, path, "type");
         ret = check_zoo_type(c, v, kp, m->type, 0);
-    else {
-        join_path(kp, path, "name");
-        ret = check_zoo_type(c, name_node, kp, m->type, 1);
+    } else {
+        m->type = m->name;
+        ret = check_zoo_type(c, lookup(c, n, "name"), kp, m->type, 1);
     }
     if (ret < 0)
-        return ret;
-    join_path(kp, path, "optional");
-    if ((v = lookup(c, n, "optional")) && (ret = get_bool(c, v, kp, &m->optional)) < 0)
         return ret;
     join_path(kp, path, "weights");
     if ((v = lookup(c, n, "weights")) && (ret = parse_weights(c, v, kp, m->optional, m)) < 0)
@@ -850,8 +701,6 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
      * config hash (vsr_config_put_model leaves it out) */
     join_path(kp, path, "description");
     if ((v = lookup(c, n, "description"))) {
-        if ((ret = get_str(c, v, kp, &m->description)) < 0)
-            return ret;
         for (const char *q = m->description; *q; q++)
             if ((unsigned char)*q < 0x20)
                 return bad(c, v, 0, kp,
@@ -863,8 +712,6 @@ static int parse_model(struct ctx *c, struct fy_node *n, const char *path, vsr_c
     }
     join_path(kp, path, "variant");
     if ((v = lookup(c, n, "variant"))) {
-        if ((ret = get_str(c, v, kp, &m->variant)) < 0)
-            return ret;
         if (!*m->variant || strchr(m->variant, '/'))
             return bad(c, v, 0, kp, "a variant is a non-empty name without '/'");
     } else {
@@ -911,6 +758,20 @@ static int parse_models(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 static const char *const precision_names[] = {"fp32", "fp16", "fp16n", "int8", NULL};
 static const char *const calib_methods[] = {"minmax", "percentile", "mse", "file", NULL};
 
+#define PR vsr_config_precision
+static const vsr_option precision_options[] = {
+    VSR_OPT_N("name", PR, name, NULL, precision_names, "the arithmetic (required)"),
+    VSR_OPT_HAND("calibration", "a mapping", "int8 only: method and frames"),
+    {NULL},
+};
+/* int8 only: the defaults hold for every int8 entry, calibration: given or not */
+static const vsr_option calib_options[] = {
+    VSR_OPT_N("method", PR, calib_method, "minmax", calib_methods, "how ranges are found"),
+    VSR_OPT_I("frames", PR, calib_frames, 8, 1, 100000, "LR frames the ranges come from"),
+    {NULL},
+};
+#undef PR
+
 static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
                            vsr_config_precision *p)
 {
@@ -918,15 +779,11 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
     char kp[PATH_CAP];
     struct fy_node *calib = NULL;
     if (fy_node_get_type(n) == FYNT_MAPPING) {
-        static const char *const keys[] = {"name", "calibration", NULL};
-        if ((ret = check_keys(c, n, path, keys)) < 0)
+        if ((ret = vsr_opt_read(&c->o, precision_options, p, n, path)) < 0)
             return ret;
-        struct fy_node *v;
         join_path(kp, path, "name");
-        if (!(v = lookup(c, n, "name")))
+        if (!p->name)
             return bad(c, n, 0, kp, "missing required key (fp32, fp16, fp16n or int8)");
-        if ((ret = get_enum(c, v, kp, precision_names, &p->name)) < 0)
-            return ret;
         calib = lookup(c, n, "calibration");
     } else if ((ret = get_enum(c, n, path, precision_names, &p->name)) < 0) {
         return ret;
@@ -938,22 +795,13 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
         }
         return 0;
     }
-    p->calib_method = "minmax";
-    p->calib_frames = 8;
+    if ((ret = vsr_opt_defaults(&c->o, calib_options, p)) < 0)
+        return ret;
     if (calib) {
-        static const char *const keys[] = {"method", "frames", NULL};
         char cp[PATH_CAP];
         join_path(cp, path, "calibration");
-        if ((ret = expect_map(c, calib, cp)) < 0 || (ret = check_keys(c, calib, cp, keys)) < 0)
-            return ret;
-        struct fy_node *v;
-        join_path(kp, cp, "method");
-        if ((v = lookup(c, calib, "method")) &&
-            (ret = get_enum(c, v, kp, calib_methods, &p->calib_method)) < 0)
-            return ret;
-        join_path(kp, cp, "frames");
-        if ((v = lookup(c, calib, "frames")) &&
-            (ret = get_int(c, v, kp, 1, 100000, &p->calib_frames)) < 0)
+        if ((ret = expect_map(c, calib, cp)) < 0 ||
+            (ret = vsr_opt_read(&c->o, calib_options, p, calib, cp)) < 0)
             return ret;
         p->calib_given = 1;
         if (!strcmp(p->calib_method, "file"))
@@ -1318,7 +1166,7 @@ static int parse_exclude(struct ctx *c, struct fy_node *root, vsr_config *cfg)
             for (int j = 0; j < conds[k].n_values; j++) {
                 if (axis_has(cfg, conds[k].axis, conds[k].values[j]))
                     continue;
-                if (c->n_sets == 0)
+                if (c->o.n_sets == 0)
                     return bad(c, v, 0, kp, "'%s' matches no %s of this config (a typo?)",
                                conds[k].values[j], conds[k].axis);
                 vsr_log(VSR_LOG_INFO, "%s:%d: %s: '%s' matches no %s after the --set overrides",
@@ -1334,56 +1182,73 @@ static int parse_exclude(struct ctx *c, struct fy_node *root, vsr_config *cfg)
     return 0;
 }
 
-static int parse_output(struct ctx *c, struct fy_node *root, vsr_config *cfg)
+/*
+ * The keys of a run config, in the order "known here" lists them. The
+ * lists (datasets, models, precisions, metrics, the axes, exclude) are read
+ * by hand below; their items' keys have tables of their own.
+ */
+#define CF vsr_config
+static const vsr_option run_options[] = {
+    VSR_OPT_S("name", CF, name, NULL, "the sweep's name (required; no '/')"),
+    VSR_OPT_I("scale", CF, scale, 4, 2, 8, "upscaling factor"),
+    {.name = "manual_seed",
+     .type = VSR_OPT_LONG,
+     .offset = offsetof(CF, manual_seed),
+     .max = 0x7fffffffL,
+     .expect = "a non-negative integer",
+     .help = "seed of everything random in a run"},
+    VSR_OPT_HAND("datasets", "a list of datasets", "- {name: vid4, type: vid4, ...}"),
+    VSR_OPT_HAND("metrics", "a mapping", "psnr, ssim, niqe and their options"),
+    VSR_OPT_HAND("models", "a list of models", "zoo names or {name: ..., type: ...}"),
+    VSR_OPT_HAND("precisions", "a list", "fp32, fp16, fp16n, int8 (default fp32)"),
+    VSR_OPT_HAND("tile", "an integer or a list", "tile sizes in LR pixels (0: untiled)"),
+    VSR_OPT_HAND("pad", "an integer or a list", "tile overlaps in LR pixels"),
+    VSR_OPT_HAND("threads", "an integer, auto, or a list", "worker threads (default 1)"),
+    VSR_OPT_I("timing.warmup", CF, warmup, 2, 0, 10000, "untimed passes first"),
+    VSR_OPT_I("timing.runs", CF, runs, 1, 1, 10000, "timed passes over every LR frame"),
+    VSR_OPT_I("timing.min_runs", CF, min_runs, 20, 1, 1000000,
+              "at least this many timed frames"),
+    {.name = "timing.min_secs",
+     .type = VSR_OPT_DOUBLE,
+     .offset = offsetof(CF, min_secs),
+     .def_d = 1.0,
+     .max = 3600,
+     .expect = "seconds in [0, 3600]",
+     .help = "timed frames summing to at least this many seconds"},
+    VSR_OPT_HAND("exclude", "a list of rules", "- {model: bicubic, precision: int8}"),
+    VSR_OPT_S("output.db", CF, db, "runs.db", "the run log"),
+    VSR_OPT_S("output.report_dir", CF, report_dir, NULL, "default reports/NAME"),
+    VSR_OPT_B("output.save_images", CF, save_images, 0, "write the SR frames"),
+    {NULL},
+};
+#undef CF
+
+void vsr_config_help(FILE *f)
 {
-    char buf[PATH_CAP + 16];
-    cfg->db = "runs.db";
-    snprintf(buf, sizeof(buf), "reports/%s", cfg->name);
-    if (!(cfg->report_dir = ar_strdup(c->ar, buf)))
-        return oom(c);
-    struct fy_node *n = lookup(c, root, "output"), *v;
-    if (!n)
-        return 0;
-    static const char *const keys[] = {"db", "report_dir", "save_images", NULL};
-    int ret;
-    if ((ret = expect_map(c, n, "output")) < 0 || (ret = check_keys(c, n, "output", keys)) < 0)
-        return ret;
-    if ((v = lookup(c, n, "db")) && (ret = get_str(c, v, "output.db", &cfg->db)) < 0)
-        return ret;
-    if ((v = lookup(c, n, "report_dir")) &&
-        (ret = get_str(c, v, "output.report_dir", &cfg->report_dir)) < 0)
-        return ret;
-    if ((v = lookup(c, n, "save_images")) &&
-        (ret = get_bool(c, v, "output.save_images", &cfg->save_images)) < 0)
-        return ret;
-    return 0;
+    vsr_opt_help(f, run_options, NULL);
 }
 
 static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 {
-    static const char *const keys[] = {
-        "name", "scale", "manual_seed", "datasets", "metrics", "models", "precisions",
-        "tile", "pad",   "threads",     "timing",   "exclude", "output", NULL};
     int ret;
     if (!root || fy_node_get_type(root) != FYNT_MAPPING)
         return vsr_error_set(c->err, -EINVAL,
                              "%s:1: the config must be a mapping (name: ..., datasets: ...)",
                              c->file);
-    if ((ret = check_keys(c, root, "", keys)) < 0)
+    if ((ret = vsr_opt_defaults(&c->o, run_options, cfg)) < 0 ||
+        (ret = vsr_opt_read(&c->o, run_options, cfg, root, "")) < 0)
         return ret;
     struct fy_node *v;
     if (!(v = lookup(c, root, "name")))
         return bad(c, root, 1, "name", "missing required key (the sweep's name)");
-    if ((ret = get_str(c, v, "name", &cfg->name)) < 0)
-        return ret;
     if (!*cfg->name || strchr(cfg->name, '/'))
         return bad(c, v, 0, "name", "a name is non-empty and has no '/'");
-    cfg->scale = 4;
-    if ((v = lookup(c, root, "scale")) && (ret = get_int(c, v, "scale", 2, 8, &cfg->scale)) < 0)
-        return ret;
-    if ((v = lookup(c, root, "manual_seed")) &&
-        (ret = get_long(c, v, "manual_seed", &cfg->manual_seed)) < 0)
-        return ret;
+    if (!cfg->report_dir) {
+        char buf[PATH_CAP + 16];
+        snprintf(buf, sizeof(buf), "reports/%s", cfg->name);
+        if (!(cfg->report_dir = ar_strdup(c->ar, buf)))
+            return oom(c);
+    }
     if ((ret = parse_datasets(c, root, cfg)) < 0 || (ret = parse_models(c, root, cfg)) < 0 ||
         (ret = parse_precisions(c, root, cfg)) < 0 || (ret = parse_metrics(c, root, cfg)) < 0)
         return ret;
@@ -1411,151 +1276,7 @@ static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
             *axes[i].n = 1;
         }
     }
-    cfg->warmup = 2;
-    cfg->runs = 1;
-    cfg->min_runs = 20;
-    cfg->min_secs = 1.0;
-    if ((v = lookup(c, root, "timing"))) {
-        static const char *const tkeys[] = {"warmup", "runs", "min_runs", "min_secs", NULL};
-        struct fy_node *t;
-        if ((ret = expect_map(c, v, "timing")) < 0 ||
-            (ret = check_keys(c, v, "timing", tkeys)) < 0)
-            return ret;
-        if ((t = lookup(c, v, "warmup")) &&
-            (ret = get_int(c, t, "timing.warmup", 0, 10000, &cfg->warmup)) < 0)
-            return ret;
-        if ((t = lookup(c, v, "runs")) &&
-            (ret = get_int(c, t, "timing.runs", 1, 10000, &cfg->runs)))
-            return ret;
-        if ((t = lookup(c, v, "min_runs")) &&
-            (ret = get_int(c, t, "timing.min_runs", 1, 1000000, &cfg->min_runs)))
-            return ret;
-        if ((t = lookup(c, v, "min_secs"))) {
-            const char *sv = NULL;
-            vsr_error e;
-            if ((ret = get_str(c, t, "timing.min_secs", &sv)) < 0 ||
-                vsr_parse_double(sv, 0, 3600, &cfg->min_secs, "timing.min_secs", &e) < 0)
-                return bad(c, t, 0, "timing.min_secs", "expected seconds in [0, 3600], got %s",
-                           sv ? sv : type_name(t));
-        }
-    }
-    if ((ret = parse_exclude(c, root, cfg)) < 0 || (ret = parse_output(c, root, cfg)) < 0)
-        return ret;
-    return 0;
-}
-
-/* ---- overrides ----------------------------------------------------------- */
-
-static int set_fail(struct ctx *c, const char *arg, const char *fmt, ...) VSR_PRINTF(3, 4);
-
-static int set_fail(struct ctx *c, const char *arg, const char *fmt, ...)
-{
-    char msg[320];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return vsr_error_set(c->err, -EINVAL, "--set %s: %s", arg, msg);
-}
-
-static int apply_set(struct ctx *c, struct fy_document *doc, int idx)
-{
-    const char *arg = c->sets[idx];
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg)
-        return set_fail(c, arg, "expected key.path=value (e.g. timing.warmup=2)");
-    if (!eq[1])
-        return set_fail(c, arg, "empty value; write key=~ to clear a key");
-    char what[PATH_CAP];
-    snprintf(what, sizeof(what), "--set %.*s value", (int)(eq - arg), arg);
-    int ret = vsr_yaml_guard(what, eq + 1, strlen(eq + 1), c->err);
-    if (ret < 0)
-        return ret; /* the value goes to libfyaml too */
-    struct fy_node *cur = fy_document_root(doc);
-    if (!cur || fy_node_get_type(cur) != FYNT_MAPPING)
-        return set_fail(c, arg, "the config is not a mapping");
-    char *path = c->set_path[idx];
-    path[0] = '\0';
-    const char *seg = arg;
-    while (seg < eq) {
-        const char *end = seg;
-        while (end < eq && *end != '.')
-            end++;
-        size_t len = (size_t)(end - seg);
-        if (len == 0 || len > 63)
-            return set_fail(c, arg, "empty or too long key in the path");
-        char key[64];
-        memcpy(key, seg, len);
-        key[len] = '\0';
-        for (size_t i = 0; i < len; i++)
-            if (!isalnum((unsigned char)key[i]) && key[i] != '_' && key[i] != '-')
-                return set_fail(c, arg, "'%s' is not a key (letters, digits, _ and - only)",
-                                key);
-        int last = end == eq;
-        size_t pl = strlen(path);
-        if (fy_node_get_type(cur) == FYNT_SEQUENCE) {
-            long i;
-            int cnt = fy_node_sequence_item_count(cur);
-            if (vsr_parse_long(key, 0, cnt - 1, &i, "index", NULL) < 0)
-                return set_fail(c, arg, "'%s' is not an index of the list %s (0..%d)", key,
-                                path, cnt - 1);
-            snprintf(path + pl, PATH_CAP - pl, "[%ld]", i);
-            struct fy_node *item = fy_node_sequence_get_by_index(cur, (int)i);
-            if (last) {
-                struct fy_node *nv = fy_node_build_from_string(doc, eq + 1, FY_NT);
-                if (!nv)
-                    return set_fail(c, arg, "the value is not valid YAML");
-                if ((ret = vsr_yaml_check_node(what, nv, eq + 1, strlen(eq + 1), c->err))) {
-                    fy_node_free(nv);
-                    return ret;
-                }
-                if (fy_node_sequence_insert_after(cur, item, nv) ||
-                    !fy_node_sequence_remove(cur, item))
-                    return set_fail(c, arg, "cannot replace list item %ld", i);
-                fy_node_free(item);
-                return 0;
-            }
-            cur = item;
-        } else if (fy_node_get_type(cur) == FYNT_MAPPING) {
-            snprintf(path + pl, PATH_CAP - pl, "%s%s", pl ? "." : "", key);
-            struct fy_node_pair *p = fy_node_mapping_lookup_pair_by_string(cur, key, len);
-            if (last) {
-                struct fy_node *nv = fy_node_build_from_string(doc, eq + 1, FY_NT);
-                if (!nv)
-                    return set_fail(c, arg, "the value is not valid YAML");
-                if ((ret = vsr_yaml_check_node(what, nv, eq + 1, strlen(eq + 1), c->err))) {
-                    fy_node_free(nv);
-                    return ret;
-                }
-                if (p) {
-                    if (fy_node_pair_set_value(p, nv))
-                        return set_fail(c, arg, "cannot set %s", path);
-                } else {
-                    struct fy_node *k = fy_node_create_scalar_copy(doc, key, len);
-                    if (!k || fy_node_mapping_append(cur, k, nv))
-                        return set_fail(c, arg, "cannot add %s", path);
-                }
-                return 0;
-            }
-            struct fy_node *next = p ? fy_node_pair_value(p) : NULL;
-            if (!next || fy_node_is_null(next)) {
-                /* a new intermediate mapping: --set output.db=x with no output: */
-                next = fy_node_create_mapping(doc);
-                struct fy_node *k = fy_node_create_scalar_copy(doc, key, len);
-                if (!next || !k)
-                    return set_fail(c, arg, "out of memory");
-                if (p ? fy_node_pair_set_value(p, next) : fy_node_mapping_append(cur, k, next))
-                    return set_fail(c, arg, "cannot add %s", path);
-                if (p)
-                    fy_node_free(k);
-            }
-            cur = next;
-        } else {
-            return set_fail(c, arg, "%s is a single value, not a mapping or list", path);
-        }
-        seg = end + 1;
-    }
-    return set_fail(c, arg, "expected key.path=value");
+    return parse_exclude(c, root, cfg);
 }
 
 /* ---- canonical form and hash -------------------------------------------- */
@@ -1719,10 +1440,14 @@ static int load(const char *name, const char *text, size_t len, const char *cons
         goto end;
     }
     c->ar = cfg->priv;
+    vsr_opt_ctx_init(&c->o, name, err);
+    c->o.alloc = ar_alloc_opt;
+    c->o.ud = c->ar;
     c->err = err;
     c->file = name;
-    if (n_sets > MAX_SETS) {
-        ret = vsr_error_set(err, -EINVAL, "too many --set options (at most %d)", MAX_SETS);
+    if (n_sets > VSR_OPT_MAX_SETS) {
+        ret = vsr_error_set(err, -EINVAL, "too many --set options (at most %d)",
+                            VSR_OPT_MAX_SETS);
         goto end;
     }
     char *own_text = ar_strndup(c->ar, text, len);
@@ -1732,7 +1457,7 @@ static int load(const char *name, const char *text, size_t len, const char *cons
         goto end;
     }
     cfg->text = own_text;
-    c->file = cfg->path;
+    c->o.file = c->file = cfg->path;
     if (n_sets > 0) {
         size_t total = 0;
         for (int i = 0; i < n_sets; i++)
@@ -1742,25 +1467,17 @@ static int load(const char *name, const char *text, size_t len, const char *cons
             ret = oom(c);
             goto end;
         }
-        for (int i = 0; i < n_sets; i++) {
-            c->sets[i] = ar_strdup(c->ar, sets[i]);
-            if (!c->sets[i]) {
-                ret = oom(c);
-                goto end;
-            }
+        for (int i = 0; i < n_sets; i++)
             p += sprintf(p, "%s%s", i ? "\n" : "", sets[i]);
-        }
         cfg->overrides = joined;
     }
 
     /* one door to libfyaml: the text is checked first (core/yaml.c) */
     if ((ret = vsr_yaml_parse(c->file, own_text, len, &doc, err)) < 0)
         goto end;
-    for (int i = 0; i < n_sets; i++) {
-        c->n_sets = i + 1;
-        if ((ret = apply_set(c, doc, i)) < 0)
+    for (int i = 0; i < n_sets; i++)
+        if ((ret = vsr_opt_apply_set(&c->o, doc, sets[i])) < 0)
             goto end;
-    }
     if ((ret = parse_root(c, fy_document_root(doc), cfg)) < 0)
         goto end;
 

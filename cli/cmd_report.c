@@ -15,8 +15,10 @@
 
 static void usage(FILE *out)
 {
+    vsr_report_opts d; /* the defaults are the library's (reports/generate.c) */
+    vsr_report_opts_init(&d);
     fprintf(out,
-            "usage: vsrbench report [--db runs.db] [--out DIR] [--format LIST]\n"
+            "usage: vsrbench report [--db %s] [--out DIR] [--format LIST]\n"
             "                       [--filter 'dataset=vid4,precision=int8'] [--base NAME]\n"
             "                       [--all-runs] [--no-plots] [--plot-size WxH]\n"
             "                       [--crop-gt DIR --crop-lr DIR --crop-sr LABEL=DIR ...\n"
@@ -26,10 +28,10 @@ static void usage(FILE *out)
             "(PSNR / SSIM per clip and their mean), the research-log table, an ablation\n"
             "table against --base, plots (gnuplot: PSNR vs ms with the Pareto front, PSNR\n"
             "vs params, per-frame PSNR per clip, ablation bars, tune heat maps) and\n"
-            "index.html, written to --out (default reports/latest).\n"
+            "index.html, written to --out (default %s).\n"
             "\n"
-            "  --db PATH        run log to read (read-only; default runs.db)\n"
-            "  --out DIR        output folder (created; default reports/latest)\n"
+            "  --db PATH        run log to read (read-only; default %s)\n"
+            "  --out DIR        output folder (created; default %s)\n"
             "  --format LIST    any of md,csv,html,tex,json (default all five); json is\n"
             "                   report.json: every table, its text and its raw numbers\n"
             "  --filter PAIRS   key=value[,key=value]: model variant precision dataset\n"
@@ -40,11 +42,12 @@ static void usage(FILE *out)
             "                   bootstrap intervals (docs/REPORTS.md)\n"
             "  --all-runs       keep every finished run (default: newest per run key)\n"
             "  --no-plots       tables only\n"
-            "  --plot-size WxH  PNG/SVG size in pixels (default 960x640)\n"
+            "  --plot-size WxH  PNG/SVG size in pixels (default %dx%d)\n"
             "  --crop-gt DIR    GT frames of one clip, --crop-lr DIR its LR frames (bicubic\n"
             "                   panel), --crop-sr LABEL=DIR one model's SR frames (repeat);\n"
             "                   --crop-frame N (0-based), --crop-rect X,Y,WxH in GT pixels,\n"
-            "                   --crop-zoom Z (default 2): writes crops.png\n");
+            "                   --crop-zoom Z (default %d): writes crops.png\n",
+            d.db, d.out, d.db, d.out, d.plot.width, d.plot.height, d.crop_zoom);
 }
 
 int vsr_cmd_report(int argc, char **argv)
@@ -65,50 +68,47 @@ int vsr_cmd_report(int argc, char **argv)
                                          {"crop-zoom", required_argument, NULL, 'z'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *db = "runs.db", *outdir = "reports/latest", *filter = NULL, *base = NULL;
-    const char *crop_gt = NULL, *crop_lr = NULL, *crop_rect = NULL;
+    vsr_report_opts o; /* the library's defaults, then the options */
+    vsr_report_opts_init(&o);
+    const char *crop_rect = NULL;
     enum { MAX_SR = 32 };
     char *sr_labels[MAX_SR], *sr_dirs[MAX_SR];
     int nsr = 0;
-    long crop_frame = 0, crop_zoom = 2;
-    unsigned formats =
-        VSR_REPORT_MD | VSR_REPORT_CSV | VSR_REPORT_HTML | VSR_REPORT_TEX | VSR_REPORT_JSON;
-    int all_runs = 0, plots = 1;
-    vsr_report_plot_opts popts = {960, 640};
+    long crop_frame = o.crop_frame, crop_zoom = o.crop_zoom;
     vsr_error err = {0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
-            db = optarg;
+            o.db = optarg;
             break;
         case 'o':
-            outdir = optarg;
+            o.out = optarg;
             break;
         case 'F':
-            filter = optarg;
+            o.filter = optarg;
             break;
         case 'b':
-            base = optarg;
+            o.base = optarg;
             break;
         case 'A':
-            all_runs = 1;
+            o.all_runs = 1;
             break;
         case 'N':
-            plots = 0;
+            o.plots = 0;
             break;
         case 'g':
-            crop_gt = optarg;
+            o.crop_gt = optarg;
             break;
         case 'l':
-            crop_lr = optarg;
+            o.crop_lr = optarg;
             break;
         case 'r':
             crop_rect = optarg;
             break;
         case 'f':
-            if (vsr_report_parse_formats(optarg, &formats, &err))
+            if (vsr_report_parse_formats(optarg, &o.formats, &err))
                 goto usage_error;
             break;
         case 'S': {
@@ -124,8 +124,8 @@ int vsr_cmd_report(int argc, char **argv)
             *x = 'x';
             if (bad)
                 goto usage_error;
-            popts.width = (int)w;
-            popts.height = (int)h;
+            o.plot.width = (int)w;
+            o.plot.height = (int)h;
             break;
         }
         case 's': {
@@ -161,7 +161,7 @@ int vsr_cmd_report(int argc, char **argv)
         return VSR_EXIT_USAGE;
     }
     long cx = 0, cy = 0, cw = 0, ch = 0;
-    if (crop_gt) {
+    if (o.crop_gt) {
         if (!crop_rect) {
             vsr_error_set(&err, -EINVAL, "--crop-gt needs --crop-rect X,Y,WxH");
             goto usage_error;
@@ -182,18 +182,6 @@ int vsr_cmd_report(int argc, char **argv)
             goto usage_error;
     }
 
-    vsr_report_opts o;
-    vsr_report_opts_init(&o);
-    o.db = db;
-    o.out = outdir;
-    o.filter = filter;
-    o.base = base;
-    o.formats = formats;
-    o.all_runs = all_runs;
-    o.plots = plots;
-    o.plot = popts;
-    o.crop_gt = crop_gt;
-    o.crop_lr = crop_lr;
     o.sr_dirs = (const char *const *)sr_dirs;
     o.sr_labels = (const char *const *)sr_labels;
     o.nsr = nsr;

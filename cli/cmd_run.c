@@ -114,6 +114,9 @@ static void usage(FILE *out)
         "once, and a run whose process died is taken over (at once on this host, after\n"
         "%d s without a heartbeat from another host).\n",
         VSR_RUNLOG_LEASE_TIMEOUT_S);
+    fprintf(out, "\ntop-level config keys (--set KEY=VALUE takes a YAML value; KEY=~ "
+                 "restores the default):\n");
+    vsr_config_help(out);
 }
 
 /* ---- helpers ----------------------------------------------------------------- */

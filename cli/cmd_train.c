@@ -54,7 +54,10 @@ static void usage(FILE *out)
         "  -h, --help          this help\n"
         "exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 130 interrupted\n"
         "(Ctrl-C: checkpointed at the next step, status 'interrupted'; a second Ctrl-C\n"
-        "ends the process at once)\n");
+        "ends the process at once)\n"
+        "\n"
+        "config keys (in CONFIG, or --set KEY=VALUE with a YAML value):\n");
+    vsr_train_config_help(out);
 }
 
 /* The run log side of one training attempt. */

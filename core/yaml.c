@@ -180,6 +180,28 @@ int vsr_yaml_check_node(const char *name, struct fy_node *node, const char *text
     return check_node(name ? name : "<config>", node, text, len, 0, err);
 }
 
+/* A diag that neither collects nor prints (the caller unrefs it). */
+static struct fy_diag *quiet_diag(void)
+{
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = NULL;
+    dcfg.level = FYET_MAX;
+    return fy_diag_create(&dcfg);
+}
+
+struct fy_document *vsr_yaml_new_document(void)
+{
+    struct fy_diag *quiet = quiet_diag();
+    if (!quiet)
+        return NULL;
+    struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET, .diag = quiet};
+    struct fy_document *doc = fy_document_create(&pcfg);
+    fy_diag_unref(quiet);
+    return doc;
+}
+
 int vsr_yaml_parse(const char *name, const char *text, size_t len, struct fy_document **out,
                    vsr_error *err)
 {
@@ -226,8 +248,7 @@ int vsr_yaml_parse(const char *name, const char *text, size_t len, struct fy_doc
          * reference (libfyaml 0.7.12 leaks them then), so the document gets
          * a diag of its own that neither collects nor prints.
          */
-        dcfg.level = FYET_MAX;
-        struct fy_diag *quiet = fy_diag_create(&dcfg);
+        struct fy_diag *quiet = quiet_diag();
         if (!quiet || fy_document_set_diag(doc, quiet)) {
             fy_diag_unref(quiet);
             fy_document_destroy(doc);

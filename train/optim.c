@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "train_internal.h"
 
@@ -52,17 +51,7 @@ double vsr_train_rng_normal(vsr_train_rng *r)
 
 /* ---- init -------------------------------------------------------------- */
 
-int vsr_train_init_parse(const char *s, vsr_train_init_kind *out, vsr_error *err)
-{
-    static const char *const names[] = {"glorot_uniform", "he_uniform", "he_normal"};
-    for (int i = 0; i < 3; i++)
-        if (s && !strcasecmp(s, names[i])) {
-            *out = (vsr_train_init_kind)i;
-            return 0;
-        }
-    return vsr_error_set(err, -EINVAL, "init '%s': use glorot_uniform, he_uniform or he_normal",
-                         s ? s : "");
-}
+const char *const vsr_train_init_names[] = {"glorot_uniform", "he_uniform", "he_normal", NULL};
 
 int vsr_train_init_weights(vsr_graph *g, vsr_train_init_kind kind, float prelu_alpha,
                            vsr_train_rng *rng, vsr_error *err)
@@ -125,26 +114,11 @@ int vsr_train_init_weights(vsr_graph *g, vsr_train_init_kind kind, float prelu_a
 
 /* ---- losses ------------------------------------------------------------- */
 
-int vsr_train_loss_parse(const char *s, vsr_train_loss *out, vsr_error *err)
-{
-    static const char *const names[] = {"l1", "charbonnier", "l2"};
-    for (int i = 0; i < 3; i++)
-        if (s && !strcasecmp(s, names[i])) {
-            *out = (vsr_train_loss)i;
-            return 0;
-        }
-    if (s && !strcasecmp(s, "mse")) {
-        *out = VSR_TRAIN_LOSS_L2;
-        return 0;
-    }
-    return vsr_error_set(err, -EINVAL, "loss '%s': use l1, charbonnier or l2", s ? s : "");
-}
+const char *const vsr_train_loss_names[] = {"l1", "charbonnier", "l2", NULL};
 
 const char *vsr_train_loss_name(vsr_train_loss l)
 {
-    return l == VSR_TRAIN_LOSS_L1            ? "l1"
-           : l == VSR_TRAIN_LOSS_CHARBONNIER ? "charbonnier"
-                                             : "l2";
+    return l >= VSR_TRAIN_LOSS_L1 && l <= VSR_TRAIN_LOSS_L2 ? vsr_train_loss_names[l] : "l2";
 }
 
 double vsr_train_loss_eval(vsr_train_loss l, const double *y, const float *t, size_t n,
@@ -177,17 +151,7 @@ double vsr_train_loss_eval(vsr_train_loss l, const double *y, const float *t, si
 
 /* ---- schedules ------------------------------------------------------------ */
 
-int vsr_train_sched_parse(const char *s, vsr_train_sched_kind *out, vsr_error *err)
-{
-    static const char *const names[] = {"constant", "cosine", "step"};
-    for (int i = 0; i < 3; i++)
-        if (s && !strcasecmp(s, names[i])) {
-            *out = (vsr_train_sched_kind)i;
-            return 0;
-        }
-    return vsr_error_set(err, -EINVAL, "schedule '%s': use constant, cosine or step",
-                         s ? s : "");
-}
+const char *const vsr_train_sched_names[] = {"constant", "cosine", "step", NULL};
 
 double vsr_train_sched_lr(const vsr_train_sched *s, long t)
 {

@@ -812,6 +812,8 @@ typedef struct vsr_config {
 int vsr_config_load(const char *path, const char *const *sets, int n_sets, vsr_config **out,
                     vsr_error *err);
 
+/** The top-level keys of a run config with types, defaults and help (for --help). */
+void vsr_config_help(FILE *f);
 /** Like vsr_config_load() on YAML text; @p name stands for the file in messages. */
 int vsr_config_load_string(const char *name, const char *text, const char *const *sets,
                            int n_sets, vsr_config **out, vsr_error *err);

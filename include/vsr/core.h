@@ -325,6 +325,13 @@ int vsr_yaml_check_node(const char *name, struct fy_node *node, const char *text
 int vsr_yaml_parse(const char *name, const char *text, size_t len, struct fy_document **doc,
                    vsr_error *err);
 
+/**
+ * An empty libfyaml document whose diagnostics neither print nor collect
+ * (as vsr_yaml_parse() gives a config's), for building nodes from --set
+ * values; NULL when out of memory. Free with fy_document_destroy().
+ */
+struct fy_document *vsr_yaml_new_document(void);
+
 #ifdef __cplusplus
 }
 #endif

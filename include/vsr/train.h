@@ -79,8 +79,8 @@ typedef enum vsr_train_init_kind {
     VSR_TRAIN_INIT_HE_NORMAL = 2,      /**< N(0, 2/fan_in), Keras: truncated at 2 sigma */
 } vsr_train_init_kind;
 
-/** "glorot_uniform" | "he_uniform" | "he_normal" -> kind; -EINVAL otherwise. */
-int vsr_train_init_parse(const char *s, vsr_train_init_kind *out, vsr_error *err);
+/** The config names of the kinds, by value, NULL-terminated (the option table's enum). */
+extern const char *const vsr_train_init_names[];
 
 /**
  * Set every weight of @p g that is not set yet: conv kernels by @p kind
@@ -172,7 +172,8 @@ typedef enum vsr_train_loss {
     VSR_TRAIN_LOSS_L2 = 2,
 } vsr_train_loss;
 
-int vsr_train_loss_parse(const char *s, vsr_train_loss *out, vsr_error *err);
+/** The config names of the losses, by value, NULL-terminated ("mse" is an alias of l2). */
+extern const char *const vsr_train_loss_names[];
 const char *vsr_train_loss_name(vsr_train_loss l);
 
 /**
@@ -199,7 +200,8 @@ typedef struct vsr_train_sched {
     double gamma;
 } vsr_train_sched;
 
-int vsr_train_sched_parse(const char *s, vsr_train_sched_kind *out, vsr_error *err);
+/** The config names of the schedules, by value, NULL-terminated. */
+extern const char *const vsr_train_sched_names[];
 /** Learning rate at step @p t (0-based). */
 double vsr_train_sched_lr(const vsr_train_sched *s, long t);
 
@@ -316,10 +318,18 @@ typedef struct vsr_train_config {
     char *text;          /**< the YAML file as read (before overrides), for the run log */
 } vsr_train_config;
 
-/** Read @p path and apply "key.path=value" overrides. */
+/**
+ * Read @p path and apply "key.path=value" overrides (the value is YAML, as
+ * `vsrbench run --set` takes it). Errors are one line: "PATH:LINE: KEY: ..."
+ * or "--set ARG: KEY: ...", an unknown key with the nearest known one.
+ */
 int vsr_train_config_load(const char *path, const char *const *sets, int n_sets,
                           vsr_train_config *out, vsr_error *err);
 void vsr_train_config_free(vsr_train_config *c);
+/** The config keys with their types, defaults and ranges, for --help. */
+void vsr_train_config_help(FILE *f);
+/** The resolved config, one "key=value" line per key in table order. */
+void vsr_train_config_write(FILE *f, const vsr_train_config *c);
 
 /** Progress callback of vsr_train_run (may be NULL). */
 typedef struct vsr_train_progress {
