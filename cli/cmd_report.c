@@ -74,7 +74,7 @@ int vsr_cmd_report(int argc, char **argv)
     unsigned formats =
         VSR_REPORT_MD | VSR_REPORT_CSV | VSR_REPORT_HTML | VSR_REPORT_TEX | VSR_REPORT_JSON;
     int all_runs = 0, plots = 1;
-    vsr_report_plot_opts popts = {960, 640};
+    vsr_report_plot_opts popts = {.width = 960, .height = 640};
     vsr_error err = {0};
     int c;
     optind = 1;
