@@ -102,6 +102,18 @@ static void clip_equal_fresh(vsr_dataset *ds, int c, const vsr_clip *got)
     vsr_clip_free(&ref);
 }
 
+/* The cache's counts so far. */
+static void expect_stats(const vsr_clip_cache *cache, long hits, long misses, long evictions,
+                         size_t bytes)
+{
+    vsr_clip_cache_stats st;
+    vsr_clip_cache_stats_get(cache, &st);
+    assert_int_equal(st.hits, hits);
+    assert_int_equal(st.misses, misses);
+    assert_int_equal(st.evictions, evictions);
+    assert_int_equal(st.bytes, bytes);
+}
+
 static void test_hit_same_pixels(void **state)
 {
     (void)state;
@@ -125,12 +137,9 @@ static void test_hit_same_pixels(void **state)
     assert_int_equal(vsr_clip_cache_load(cache, bd, 0, &abd, &err), 0);
     assert_ptr_not_equal(abd, keep);
     clip_equal_fresh(bd, 0, abd);
+    expect_stats(cache, 2, 2, 0, 2 * CLIP_BYTES);
     vsr_clip_cache_stats st;
     vsr_clip_cache_stats_get(cache, &st);
-    assert_int_equal(st.hits, 2);
-    assert_int_equal(st.misses, 2);
-    assert_int_equal(st.evictions, 0);
-    assert_int_equal(st.bytes, 2 * CLIP_BYTES);
     assert_int_equal(st.peak_bytes, 2 * CLIP_BYTES);
     vsr_clip_cache_release(cache, &a2);
     vsr_clip_cache_release(cache, &a3);
@@ -155,18 +164,11 @@ static void test_cap_drops_lru(void **state)
     vsr_clip_cache_release(cache, &b);
     assert_int_equal(vsr_clip_cache_load(cache, ds, 0, &a, &err), 0); /* decoded again */
     clip_equal_fresh(ds, 0, a);
-    vsr_clip_cache_stats st;
-    vsr_clip_cache_stats_get(cache, &st);
-    assert_int_equal(st.hits, 0);
-    assert_int_equal(st.misses, 3);
-    assert_int_equal(st.evictions, 2);
-    assert_int_equal(st.bytes, CLIP_BYTES);
+    expect_stats(cache, 0, 3, 2, CLIP_BYTES);
     /* a is held: b cannot push it out and is lent out on its own */
     assert_int_equal(vsr_clip_cache_load(cache, ds, 1, &b, &err), 0);
     clip_equal_fresh(ds, 1, b);
-    vsr_clip_cache_stats_get(cache, &st);
-    assert_int_equal(st.evictions, 2);
-    assert_int_equal(st.bytes, CLIP_BYTES);
+    expect_stats(cache, 0, 4, 2, CLIP_BYTES);
     vsr_clip_cache_release(cache, &b); /* freed: ASan reports a leak otherwise */
     const vsr_clip *a2 = NULL;
     assert_int_equal(vsr_clip_cache_load(cache, ds, 0, &a2, &err), 0);
@@ -192,10 +194,7 @@ static void test_no_cache(void **state)
     assert_int_equal(vsr_clip_cache_create(0, &cache, &err), 0);
     assert_int_equal(vsr_clip_cache_load(cache, ds, 0, &a, &err), 0);
     vsr_clip_cache_release(cache, &a);
-    vsr_clip_cache_stats st;
-    vsr_clip_cache_stats_get(cache, &st);
-    assert_int_equal(st.misses, 1);
-    assert_int_equal(st.bytes, 0);
+    expect_stats(cache, 0, 1, 0, 0);
     /* an out-of-range clip is the loader's error, nothing lent out */
     assert_int_equal(vsr_clip_cache_load(cache, ds, 2, &a, &err), -EINVAL);
     assert_null(a);
