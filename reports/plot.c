@@ -193,8 +193,10 @@ static int session_run(vsr_report_gnuplot *g, const char *script, vsr_error *err
     pipe_hold(&old);
     fflush(NULL);
     fputs(script, g->to);
+    /* the status, then a clean slate; reset errors last, so that nothing the
+     * reset itself complains about is charged to the next plot */
     fputs("\nset print '-'\nprint sprintf('" STATUS_TAG "%d', GPVAL_ERRNO)\n"
-          "set print\nreset errors\nreset session\n",
+          "set print\nreset session\nreset errors\n",
           g->to);
     int status = 0, rc = 0;
     if (fflush(g->to) != 0 || !read_status(g, &status)) {
