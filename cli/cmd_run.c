@@ -160,7 +160,8 @@ struct run_state {
     vsr_timing_env env;
     vsr_timing_stats timing;
     char noisy_why[160];
-    const char *pinned; /* --pin list (borrowed) or NULL */
+    const char *pinned;    /* --pin list (borrowed) or NULL */
+    vsr_clip_cache *cache; /* the sweep's decoded clips (borrowed; NULL: none) */
 };
 
 static void run_state_free(struct run_state *s)
@@ -340,7 +341,7 @@ static int setup(const vsr_config *cfg, const vsr_sweep_run *r, int threads,
                  struct run_state *s, vsr_runlog_result *res, vsr_error *err)
 {
     int rc;
-    vsr_clip clip = {0};
+    const vsr_clip *clip = NULL;
     vsr_frame sr = {0};
     s->first_ms = NAN;
     s->threads = threads;
@@ -379,19 +380,19 @@ static int setup(const vsr_config *cfg, const vsr_sweep_run *r, int threads,
     s->n_clips = n_clips;
     if (n_clips < 1)
         return vsr_error_set(err, -ENODATA, "dataset %s has no clips", r->dataset->name);
-    if ((rc = vsr_dataset_load_clip(s->ds, 0, &clip, err)))
+    if ((rc = vsr_clip_cache_load(s->cache, s->ds, 0, &clip, err)))
         goto end;
     double t0 = vsr_timing_now_ms();
-    if ((rc = build_model(s, cfg, r, &clip, res, err)))
+    if ((rc = build_model(s, cfg, r, clip, res, err)))
         goto end;
     res->init_ms = vsr_timing_now_ms() - t0;
-    if ((rc = vsr_frame_alloc(&sr, clip.lr[0].width * cfg->scale,
-                              clip.lr[0].height * cfg->scale, 3, err)))
+    if ((rc = vsr_frame_alloc(&sr, clip->lr[0].width * cfg->scale,
+                              clip->lr[0].height * cfg->scale, 3, err)))
         goto end;
     for (int i = 0; i < cfg->warmup && !vsr_cli_interrupted(); i++) {
         int ready;
         t0 = vsr_timing_now_ms();
-        rc = vsr_models_runner_push(s->runner, &clip.lr[i % clip.n_frames], &sr, &ready, NULL,
+        rc = vsr_models_runner_push(s->runner, &clip->lr[i % clip->n_frames], &sr, &ready, NULL,
                                     err);
         if (i == 0)
             s->first_ms = vsr_timing_now_ms() - t0;
@@ -404,7 +405,7 @@ static int setup(const vsr_config *cfg, const vsr_sweep_run *r, int threads,
     if (s->engine) /* profile the timed frames only */
         vsr_engine_profile_reset(s->engine);
 end:
-    vsr_clip_free(&clip);
+    vsr_clip_cache_release(s->cache, &clip);
     vsr_frame_free(&sr);
     return rc;
 }
@@ -466,7 +467,7 @@ static int timed_pass(const vsr_config *cfg, const vsr_sweep_run *r, const vsr_m
                       struct progress *pg, struct run_state *s, vsr_error *err)
 {
     int rc = 0, pass = s->passes;
-    vsr_clip clip = {0};
+    const vsr_clip *clip = NULL;
     vsr_frame sr = {0};
     vsr_metric_stats *st = NULL;
     if (pass == 0) {
@@ -481,13 +482,13 @@ static int timed_pass(const vsr_config *cfg, const vsr_sweep_run *r, const vsr_m
     }
     double tps = (double)sysconf(_SC_CLK_TCK);
     for (int c = 0; c < s->n_clips; c++) {
-        if ((rc = vsr_dataset_load_clip(s->ds, c, &clip, err)))
+        if ((rc = vsr_clip_cache_load(s->cache, s->ds, c, &clip, err)))
             goto end;
-        if (!s->names[c] && !(s->names[c] = strdup(clip.name))) {
+        if (!s->names[c] && !(s->names[c] = strdup(clip->name))) {
             rc = vsr_error_set(err, -ENOMEM, "out of memory");
             goto end;
         }
-        int W = clip.lr[0].width * cfg->scale, H = clip.lr[0].height * cfg->scale;
+        int W = clip->lr[0].width * cfg->scale, H = clip->lr[0].height * cfg->scale;
         if (sr.width != W || sr.height != H) {
             vsr_frame_free(&sr);
             if ((rc = vsr_frame_alloc(&sr, W, H, 3, err)))
@@ -496,26 +497,26 @@ static int timed_pass(const vsr_config *cfg, const vsr_sweep_run *r, const vsr_m
         for (int k = 0; st && k < s->n_sc; k++)
             vsr_metrics_stats_init(&st[k]);
         vsr_timing_probe p0, p1;
-        struct frame_ctx fc = {cfg, r, mset, pg, s, &clip, c, pass, st};
+        struct frame_ctx fc = {cfg, r, mset, pg, s, clip, c, pass, st};
         vsr_timing_probe_read(&p0);
-        if ((rc = vsr_pipe_timed_clip(s->runner, &clip, &sr, on_frame, &fc, err)))
+        if ((rc = vsr_pipe_timed_clip(s->runner, clip, &sr, on_frame, &fc, err)))
             goto end;
         vsr_timing_probe_read(&p1);
         vsr_timing_env_add(&s->env_acc, &p0, &p1, tps);
         if (pass == 0) {
             vsr_runlog_clip *cm = &s->clips[c];
             cm->clip = s->names[c];
-            cm->frames = clip.n_frames;
+            cm->frames = clip->n_frames;
             double *dst = s->cvals + (size_t)c * (size_t)s->n_sc;
             for (int k = 0; k < s->n_sc; k++)
                 dst[k] = vsr_metrics_stats_count(&st[k]) ? vsr_metrics_stats_mean(&st[k]) : NAN;
         }
-        vsr_clip_free(&clip);
+        vsr_clip_cache_release(s->cache, &clip);
     }
     s->passes++;
 end:
     free(st);
-    vsr_clip_free(&clip);
+    vsr_clip_cache_release(s->cache, &clip);
     vsr_frame_free(&sr);
     return rc;
 }
@@ -894,6 +895,24 @@ static int pin_cpus(const char *list, vsr_error *err)
     return 0;
 }
 
+/*
+ * The sweep's clip cache (decoded GT, LR read or degraded, shared by the
+ * runs of a dataset group and their passes), capped at VSR_CLIP_CACHE_MB
+ * MiB (default VSR_CLIP_CACHE_DEFAULT_MB; 0: no cache, every pass decodes).
+ */
+static int clip_cache_open(vsr_clip_cache **out, vsr_error *err)
+{
+    *out = NULL;
+    long mb = VSR_CLIP_CACHE_DEFAULT_MB;
+    const char *env = getenv("VSR_CLIP_CACHE_MB");
+    if (env && vsr_parse_long(env, 0, 1L << 20, &mb, "VSR_CLIP_CACHE_MB (MiB of decoded clips)",
+                              err) < 0)
+        return -EINVAL;
+    if (mb == 0)
+        return 0;
+    return vsr_clip_cache_create((size_t)mb << 20, out, err);
+}
+
 /* The report of this sweep's runs (newest per run key) into
  * output.report_dir; failures are one warning line. */
 static void write_report(const vsr_config *cfg, const char *db_path)
@@ -1013,6 +1032,7 @@ int vsr_cmd_run(int argc, char **argv)
     vsr_error *rerr = NULL;
     int64_t *ids = NULL;
     int *want = NULL;
+    vsr_clip_cache *cache = NULL;
     int n = 0, excluded = 0, ret = VSR_EXIT_OK, interrupted = 0;
     struct sigaction old_int;
     int sigint_on = 0;
@@ -1080,6 +1100,11 @@ int vsr_cmd_run(int argc, char **argv)
         goto end;
     }
 
+    if (clip_cache_open(&cache, &err) < 0) {
+        fprintf(stderr, "vsrbench run: %s\n", err.msg);
+        ret = VSR_EXIT_USAGE;
+        goto end;
+    }
     int orc = vsr_runlog_open(&log, db_path, &err);
     if (orc < 0) {
         fprintf(stderr, "vsrbench run: %s\n", err.msg);
@@ -1206,6 +1231,7 @@ int vsr_cmd_run(int argc, char **argv)
                     others--; /* its owner died: it is ours now */
                 int threads = r->threads > 0 ? r->threads : auto_threads;
                 st[i].pinned = pin;
+                st[i].cache = cache;
                 int rc = setup(cfg, r, threads, &st[i], &res[i], &rerr[i]);
                 if (vsr_cli_interrupted())
                     goto interrupt;
@@ -1254,6 +1280,13 @@ int vsr_cmd_run(int argc, char **argv)
         for (int i = 0; i < n; i++)
             if (sum[i].have_timing)
                 printf("run %d %s: %s\n", i + 1, runs[i].key, sum[i].detail);
+    if (detail && cache) {
+        vsr_clip_cache_stats cs;
+        vsr_clip_cache_stats_get(cache, &cs);
+        printf("clip cache: %ld loads from memory, %ld decoded, %ld dropped, peak %.1f MiB "
+               "(VSR_CLIP_CACHE_MB)\n",
+               cs.hits, cs.misses, cs.evictions, (double)cs.peak_bytes / 1048576.0);
+    }
     printf("%d run%s: %d ok, %d failed, %d skipped (already finished), %d skipped (optional "
            "weights absent), %d by other processes; recorded in %s\n",
            n, n == 1 ? "" : "s", n - failed - skipped - absent - others, failed, skipped,
@@ -1317,6 +1350,7 @@ end:
         vsr_runlog_sweep_leave(log, sweep_id, NULL, &err);
     for (int i = 0; st && i < n; i++)
         run_state_free(&st[i]);
+    vsr_clip_cache_free(&cache);
     free(st), free(res), free(rerr), free(ids), free(want);
     for (int i = 0; sum && i < n; i++)
         json_decref(sum[i].json);

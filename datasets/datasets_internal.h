@@ -37,6 +37,13 @@ int vsr_path_join(char *buf, size_t cap, const char *a, const char *b, vsr_error
 int vsr_is_dir(const char *path);
 /* Remove a folder tree (best effort, used on failure and for temp dirs). */
 void vsr_rm_rf(const char *path);
+/*
+ * What a whole clip of @p ds loads from, as a string (malloc'ed into *key,
+ * freed by the caller): layout, degradation, scale, the clip's name, its
+ * resolved GT and LR paths and frame count. Two datasets that give a clip
+ * the same key load the same frames (while the files do not change).
+ */
+int vsr_dataset_clip_key(const vsr_dataset *ds, int clip, char **key, vsr_error *err);
 /* SHA-256 of a file as 64 lowercase hex digits + NUL. */
 int vsr_sha256_file(const char *path, char hex[65], vsr_error *err);
 

@@ -604,6 +604,28 @@ int vsr_dataset_clip_info(const vsr_dataset *ds, int clip, vsr_clip_info *info)
     return 0;
 }
 
+int vsr_dataset_clip_key(const vsr_dataset *ds, int clip, char **key, vsr_error *err)
+{
+    *key = NULL;
+    if (clip < 0 || clip >= ds->n)
+        return vsr_error_set(err, -EINVAL, "clip %d is out of range (0..%d)", clip, ds->n - 1);
+    const struct ds_clip *c = &ds->clips[clip];
+    /* one field per line */
+    const char *fmt = "%s\n%s\nx%d\n%s\n%s\n%s\n%d\n%d";
+    const char *lr = c->lr ? c->lr : "";
+    int len =
+        snprintf(NULL, 0, fmt, vsr_dataset_type_name(ds->type), vsr_degradation_name(ds->deg),
+                 ds->scale, c->name, c->gt, lr, c->frames, c->channels);
+    char *k = len < 0 ? NULL : malloc((size_t)len + 1);
+    if (!k)
+        return vsr_error_set(err, -ENOMEM, "clip %s: out of memory", c->name);
+    snprintf(k, (size_t)len + 1, fmt, vsr_dataset_type_name(ds->type),
+             vsr_degradation_name(ds->deg), ds->scale, c->name, c->gt, lr, c->frames,
+             c->channels);
+    *key = k;
+    return 0;
+}
+
 void vsr_clip_free(vsr_clip *clip)
 {
     if (!clip)

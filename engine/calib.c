@@ -3,7 +3,9 @@
  * min / max and a histogram whose range doubles when new data falls outside
  * it (bins merge pairwise, so earlier counts stay exact at the coarser
  * width). Ranges: min/max, percentile, or the clipping range that minimises
- * the histogram's expected int8 quantization + clipping error.
+ * the histogram's expected int8 quantization + clipping error. The min/max
+ * scan is the engine's f32_minmax kernel (AVX-512 / AVX2 / scalar, chosen
+ * by vsr_cpu_isa() like every kernel; identical results).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -60,13 +62,12 @@ static void hook(void *ctx, int t, const float *d, int h, int w, int c)
     vsr_calib *cb = ctx;
     tstat *s = &cb->st[t];
     size_t n = (size_t)h * w * c;
-    float mn = INFINITY, mx = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        mn = fminf(mn, d[i]);
-        mx = fmaxf(mx, d[i]);
-    }
+    float r[2]; /* NaN when any value is NaN (see vsr_f32_minmax_fn) */
+    cb->e->k.f32_minmax(d, n, r);
+    float mn = r[0], mx = r[1];
     if (!isfinite(mn) || !isfinite(mx)) {
-        cb->err = t + 1;
+        if (!cb->err) /* name the first one: later ones may only inherit it */
+            cb->err = t + 1;
         return;
     }
     if (!s->seen) {
@@ -137,6 +138,7 @@ void vsr_calib_free(vsr_calib **pc)
 int vsr_calib_feed(vsr_calib *c, const float *const *inputs, int h, int w, vsr_error *err)
 {
     const vsr_graph *g = c->g;
+    c->err = 0;
     for (int i = 0; i < g->n_inputs; i++) {
         int rc = vsr_engine_set_input(c->e, i, inputs[i], h, w, g->nodes[g->inputs[i]].c, err);
         if (rc)
@@ -144,7 +146,6 @@ int vsr_calib_feed(vsr_calib *c, const float *const *inputs, int h, int w, vsr_e
         /* inputs are not written by an op: record them here */
         hook(c, g->inputs[i], inputs[i], h, w, g->nodes[g->inputs[i]].c);
     }
-    c->err = 0;
     int rc = vsr_engine_run(c->e, err);
     if (rc)
         return rc;

@@ -6,6 +6,7 @@
 #ifndef VSR_ENGINE_KERNELS_H
 #define VSR_ENGINE_KERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -151,6 +152,59 @@ typedef void (*vsr_u8_lut_fn)(const int8_t *src, int8_t *dst, size_t n, const in
 void vsr_u8_lut_ukernel__scalar(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut);
 void vsr_u8_lut_ukernel__avx2(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut);
 
+/*
+ * Min and max of a float row (INT8 calibration). The order is the IEEE
+ * total order on the non-NaN values, so -0.0 < +0.0 and the result does not
+ * depend on the scan order or vector width; a NaN anywhere makes both
+ * results NaN (calibration then refuses the tensor; fminf/fmaxf would skip
+ * it). n == 0 gives +inf, -inf. The twins agree bit for bit: each maps a
+ * value's bits to an int32 key that sorts like the value (sign-magnitude to
+ * two's complement: k = b ^ ((b >> 31) & 0x7fffffff); positive NaNs sort
+ * above +inf, negative ones below -inf) and keeps the smallest and largest key.
+ */
+static inline int32_t vsr__f32_order_key(float v)
+{
+    union {
+        float f;
+        int32_t i;
+    } u = {v};
+    return u.i ^ (int32_t)((uint32_t)(u.i >> 31) >> 1);
+}
+/* Keys of x[0..n) merged into *lo and *hi. */
+static inline void vsr__f32_minmax_keys(const float *x, size_t n, int32_t *lo, int32_t *hi)
+{
+    int32_t l = *lo, h = *hi;
+    for (size_t i = 0; i < n; i++) {
+        int32_t k = vsr__f32_order_key(x[i]);
+        l = k < l ? k : l;
+        h = k > h ? k : h;
+    }
+    *lo = l, *hi = h;
+}
+/* out[0] = min, out[1] = max from the key range (lo > hi: nothing seen). */
+static inline void vsr__f32_minmax_finish(int32_t lo, int32_t hi, float out[2])
+{
+    union {
+        float f;
+        int32_t i;
+    } a, b;
+    if (lo > hi) {
+        out[0] = INFINITY, out[1] = -INFINITY;
+        return;
+    }
+    if (lo < vsr__f32_order_key(-INFINITY) || hi > vsr__f32_order_key(INFINITY)) {
+        out[0] = out[1] = NAN;
+        return;
+    }
+    a.i = lo ^ (int32_t)((uint32_t)(lo >> 31) >> 1); /* the key map is its own inverse */
+    b.i = hi ^ (int32_t)((uint32_t)(hi >> 31) >> 1);
+    out[0] = a.f, out[1] = b.f;
+}
+typedef void (*vsr_f32_minmax_fn)(const float *x, size_t n, float out[2]);
+void vsr_f32_minmax_ukernel__scalar(const float *x, size_t n, float out[2]);
+void vsr_f32_minmax_ukernel__avx2(const float *x, size_t n, float out[2]);
+void vsr_f32_minmax_ukernel__avx512f(const float *x, size_t n, float out[2]);
+
 /* Kernel table chosen once per engine. */
 typedef struct vsr_kernels {
     unsigned isa;
@@ -164,7 +218,8 @@ typedef struct vsr_kernels {
     vsr_qs8_conv_i16_ukernel qs8_conv_acc; /* int16 layout, acc32 mode: float-epilogue convs */
     vsr_qs8_f32_cvt_fn qs8_to_f32;
     vsr_f32_qs8_cvt_fn f32_to_qs8;
-    vsr_u8_lut_fn lut8; /* 256-entry int8 tables (element-wise INT8 ops) */
+    vsr_u8_lut_fn lut8;           /* 256-entry int8 tables (element-wise INT8 ops) */
+    vsr_f32_minmax_fn f32_minmax; /* calibration statistics */
 } vsr_kernels;
 void vsr__kernels_select(unsigned isa, vsr_kernels *k);
 

@@ -110,6 +110,13 @@ void vsr_f32_qs8_cvt__scalar(const float *src, int8_t *dst, size_t n, float inv_
         dst[i] = vsr__quantize1_fast(src[i], inv_scale, zp);
 }
 
+void vsr_f32_minmax_ukernel__scalar(const float *x, size_t n, float out[2])
+{
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    vsr__f32_minmax_keys(x, n, &lo, &hi);
+    vsr__f32_minmax_finish(lo, hi, out);
+}
+
 void vsr_u8_lut_ukernel__scalar(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut)
 {
     for (size_t i = 0; i < n; i++)

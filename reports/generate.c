@@ -336,6 +336,8 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
     vsr_atomic_file af = {0};
     char path[4096], plotdir[4096];
     int rc, gnuplot_missing = 0, plots = o->plots, made_out = 0;
+    vsr_report_plot_opts po = o->plot; /* with one gnuplot for every plot (po.gp) */
+    po.gp = NULL;
 
     if ((rc = check_db_safe(o, err)) ||
         (rc = vsr_report_db_rows(o->db, !o->all_runs, &rows, err)))
@@ -533,6 +535,12 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
                                  "'apt-get install gnuplot-nox'; tables are still written");
         plots = 0;
     }
+    if (plots && vsr_report_gnuplot_open(&po.gp, err) < 0) {
+        /* none yet: the plots report why, one process each */
+        vsr_log(VSR_LOG_INFO, "%s", err->msg);
+        vsr_error_clear(err);
+        po.gp = NULL;
+    }
     for (size_t g = 0; plots && g < ngroups && !gnuplot_missing; g++) {
         const vsr_report_row *k = &rows.v[groups[g]];
         size_t n = group_rows(&rows, k, grp, rows.n);
@@ -547,12 +555,12 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             snprintf(what, sizeof(what), "%s (%s)", k->dataset, k->channel);
         snprintf(name, sizeof(name), "pareto_%s", tag);
         snprintf(title, sizeof(title), "%s: PSNR vs runtime, Pareto front", what);
-        rc = vsr_report_plot_pareto(plotdir, name, title, grp, n, &o->plot, err);
+        rc = vsr_report_plot_pareto(plotdir, name, title, grp, n, &po, err);
         if ((rc = plot_done(rc, err, &ims, name, title, &gnuplot_missing)))
             goto fail_mem;
         snprintf(name, sizeof(name), "params_%s", tag);
         snprintf(title, sizeof(title), "%s: PSNR vs parameters", what);
-        rc = vsr_report_plot_params(plotdir, name, title, grp, n, &o->plot, err);
+        rc = vsr_report_plot_params(plotdir, name, title, grp, n, &po, err);
         if ((rc = plot_done(rc, err, &ims, name, title, &gnuplot_missing)))
             goto fail_mem;
         /* Per-frame curves of the 8 best rows, one plot per clip. */
@@ -587,7 +595,7 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             safe_name(clip, sizeof(clip), pts[i].clip);
             snprintf(name, sizeof(name), "frames_%s_%s", tag, clip);
             snprintf(title, sizeof(title), "%s, clip %s: per-frame PSNR", what, pts[i].clip);
-            rc = vsr_report_plot_frames(plotdir, name, title, grp, top, sub, m, &o->plot, err);
+            rc = vsr_report_plot_frames(plotdir, name, title, grp, top, sub, m, &po, err);
             if ((rc = plot_done(rc, err, &ims, name, title, &gnuplot_missing)))
                 break;
         }
@@ -599,7 +607,7 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
     if (plots && ablation && !gnuplot_missing) {
         char title[256];
         snprintf(title, sizeof(title), "Ablation against %s", o->base);
-        rc = vsr_report_plot_ablation(plotdir, "ablation", title, ablation, &o->plot, err);
+        rc = vsr_report_plot_ablation(plotdir, "ablation", title, ablation, &po, err);
         if ((rc = plot_done(rc, err, &ims, "ablation", title, &gnuplot_missing)))
             goto fail_mem;
     }
@@ -614,22 +622,20 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             snprintf(title, sizeof(title), "Tune %s%s%s %s on %s: ms/frame by tile x pad",
                      tune[i].model, tune[i].variant[0] ? "/" : "", tune[i].variant,
                      tune[i].precision, tune[i].dataset);
-            rc = vsr_report_plot_tune(plotdir, name, title, tune[i].pts, tune[i].n, &o->plot,
-                                      err);
+            rc = vsr_report_plot_tune(plotdir, name, title, tune[i].pts, tune[i].n, &po, err);
             if ((rc = plot_done(rc, err, &ims, name, title, &gnuplot_missing)))
                 goto fail_mem;
         }
     }
     if (plots && !gnuplot_missing && ntrain) {
         const char *title = "Training loss vs step (log scale)";
-        rc = vsr_report_plot_train_loss(plotdir, "train_loss", title, train, ntrain, &o->plot,
-                                        err);
+        rc = vsr_report_plot_train_loss(plotdir, "train_loss", title, train, ntrain, &po, err);
         if ((rc = plot_done(rc, err, &ims, "train_loss", title, &gnuplot_missing)))
             goto fail_mem;
         title = "Validation Y-PSNR vs step (demo clips)";
         if (!gnuplot_missing) {
-            rc = vsr_report_plot_train_val(plotdir, "train_val_psnr", title, train, ntrain,
-                                           &o->plot, err);
+            rc = vsr_report_plot_train_val(plotdir, "train_val_psnr", title, train, ntrain, &po,
+                                           err);
             if ((rc = plot_done(rc, err, &ims, "train_val_psnr", title, &gnuplot_missing)))
                 goto fail_mem;
         }
@@ -670,6 +676,7 @@ fail_mem:
 fail:
     rc = err->code ? err->code : -EIO;
 done:
+    vsr_report_gnuplot_close(&po.gp);
     if (f)
         vsr_atomic_abort(&af);
     if (rc && made_out) {

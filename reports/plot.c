@@ -3,10 +3,14 @@
  * datablocks) that renders the same body to PNG (pngcairo) and SVG. The
  * script is also saved next to the pictures so it can be edited and rerun
  * (`gnuplot out/plots/NAME.gp` from the directory the report was made in).
+ * A script runs in a gnuplot process of its own, or in a session
+ * (vsr_report_gnuplot_open) that draws a whole report's plots.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,8 @@
 #include <unistd.h>
 
 #include "reports_internal.h"
+
+extern char **environ;
 
 #define GNUPLOT_HINT "install it with 'apt-get install gnuplot-nox'; tables are still written"
 
@@ -53,6 +59,160 @@ static int save_script(const char *script, const char *path, vsr_error *err)
     return vsr_atomic_commit(&af, err);
 }
 
+/* A gnuplot that dies early must not kill us with SIGPIPE: block it for
+ * this thread while writing (pipe_hold), then drop a pending one (pipe_release). */
+static void pipe_hold(sigset_t *old)
+{
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, old);
+}
+
+static void pipe_release(const sigset_t *old)
+{
+    sigset_t pipe_set, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    struct timespec zero = {0, 0};
+    sigpending(&pending);
+    if (sigismember(&pending, SIGPIPE))
+        sigtimedwait(&pipe_set, NULL, &zero);
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+struct vsr_report_gnuplot {
+    pid_t pid;
+    FILE *to;   /* gnuplot's stdin */
+    FILE *from; /* gnuplot's stdout: status lines (anything else is passed on to ours) */
+    int dead;   /* gnuplot exited: later plots get a process each */
+};
+
+#define STATUS_TAG "vsrbench-plot-status "
+
+int vsr_report_gnuplot_open(vsr_report_gnuplot **out, vsr_error *err)
+{
+    *out = NULL;
+    if (!vsr_report_gnuplot_available())
+        return vsr_error_set(err, -ENOENT, "gnuplot is not on PATH: " GNUPLOT_HINT);
+    vsr_report_gnuplot *g = calloc(1, sizeof(*g));
+    int in[2] = {-1, -1}, outp[2] = {-1, -1}, rc = 0;
+    posix_spawn_file_actions_t fa;
+    if (!g)
+        return vsr_error_set(err, -ENOMEM, "gnuplot: out of memory");
+    if (pipe(in) || pipe(outp)) {
+        rc = vsr_error_set(err, -errno, "gnuplot: pipe: %s", strerror(errno));
+        goto fail;
+    }
+    /* our ends stay out of other children (gnuplot's dup2 copies are not close-on-exec) */
+    for (int k = 0; k < 2; k++)
+        fcntl(in[k], F_SETFD, FD_CLOEXEC), fcntl(outp[k], F_SETFD, FD_CLOEXEC);
+    if ((rc = posix_spawn_file_actions_init(&fa))) {
+        rc = vsr_error_set(err, -rc, "gnuplot: %s", strerror(rc));
+        goto fail;
+    }
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+    char *argv[] = {"gnuplot", NULL};
+    fflush(NULL);
+    rc = posix_spawnp(&g->pid, "gnuplot", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc) {
+        rc = vsr_error_set(err, -ENOENT, "gnuplot could not be started (%s): " GNUPLOT_HINT,
+                           strerror(rc));
+        goto fail;
+    }
+    close(in[0]), close(outp[1]);
+    in[0] = outp[1] = -1;
+    g->to = fdopen(in[1], "w");
+    if (g->to)
+        in[1] = -1;
+    g->from = fdopen(outp[0], "r");
+    if (g->from)
+        outp[0] = -1;
+    if (!g->to || !g->from) {
+        rc = vsr_error_set(err, -ENOMEM, "gnuplot: out of memory");
+        vsr_report_gnuplot_close(&g);
+        goto fail;
+    }
+    *out = g;
+    return 0;
+fail:
+    for (int k = 0; k < 2; k++) {
+        if (in[k] >= 0)
+            close(in[k]);
+        if (outp[k] >= 0)
+            close(outp[k]);
+    }
+    free(g);
+    return rc;
+}
+
+/* Pass gnuplot's stdout on until a status line (its number into *status): 1, or 0 at EOF. */
+static int read_status(vsr_report_gnuplot *g, int *status)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    int got = 0;
+    while (!got && getline(&line, &cap, g->from) > 0) {
+        if (!strncmp(line, STATUS_TAG, strlen(STATUS_TAG)))
+            got = 1, *status = atoi(line + strlen(STATUS_TAG));
+        else
+            fputs(line, stdout);
+    }
+    free(line);
+    return got;
+}
+
+void vsr_report_gnuplot_close(vsr_report_gnuplot **gp)
+{
+    if (!gp || !*gp)
+        return;
+    vsr_report_gnuplot *g = *gp;
+    sigset_t old;
+    pipe_hold(&old);
+    if (g->to)
+        fclose(g->to);
+    int st;
+    while (g->from && read_status(g, &st)) /* (none expected: pass on the rest) */
+        ;
+    pipe_release(&old);
+    if (g->from)
+        fclose(g->from);
+    if (g->pid > 0)
+        while (waitpid(g->pid, &st, 0) < 0 && errno == EINTR)
+            ;
+    free(g);
+    *gp = NULL;
+}
+
+/* @p script through session @p g; the errors of vsr_report_gnuplot_run(). */
+static int session_run(vsr_report_gnuplot *g, const char *script, vsr_error *err)
+{
+    sigset_t old;
+    pipe_hold(&old);
+    fflush(NULL);
+    fputs(script, g->to);
+    /* the status, then a clean slate; reset errors last, so that nothing the
+     * reset itself complains about is charged to the next plot */
+    fputs("\nset print '-'\nprint sprintf('" STATUS_TAG "%d', GPVAL_ERRNO)\n"
+          "set print\nreset session\nreset errors\n",
+          g->to);
+    int status = 0, rc = 0;
+    if (fflush(g->to) != 0 || !read_status(g, &status)) {
+        g->dead = 1;
+        rc = vsr_error_set(err, -EIO,
+                           "gnuplot exited while drawing a script (its messages are above)");
+    } else if (status != 0) {
+        rc = vsr_error_set(err, -EIO,
+                           "gnuplot failed on a script (error %d; its messages are "
+                           "above)",
+                           status);
+    }
+    pipe_release(&old);
+    return rc;
+}
+
 int vsr_report_gnuplot_run(const char *script, const char *script_path, vsr_error *err)
 {
     int rc0;
@@ -60,12 +220,8 @@ int vsr_report_gnuplot_run(const char *script, const char *script_path, vsr_erro
         return rc0;
     if (!vsr_report_gnuplot_available())
         return vsr_error_set(err, -ENOENT, "gnuplot is not on PATH: " GNUPLOT_HINT);
-    /* A gnuplot that dies early must not kill us with SIGPIPE: block it for
-     * this thread while writing, then drop a pending one. */
-    sigset_t pipe_set, old;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigset_t old;
+    pipe_hold(&old);
     fflush(NULL);
     FILE *gp = popen("gnuplot", "w");
     int rc = 0;
@@ -85,12 +241,7 @@ int vsr_report_gnuplot_run(const char *script, const char *script_path, vsr_erro
                                "gnuplot failed on %s (status %d; its messages are above)",
                                script_path ? script_path : "a script", st);
     }
-    struct timespec zero = {0, 0};
-    sigset_t pending;
-    sigpending(&pending);
-    if (sigismember(&pending, SIGPIPE))
-        sigtimedwait(&pipe_set, NULL, &zero);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pipe_release(&old);
     return rc;
 }
 
@@ -266,7 +417,9 @@ static int script_run(struct membuf *s, const char *body, const char *dir, const
     snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
     if ((rc = save_script(saved, path, err)))
         goto done;
-    if ((rc = vsr_report_gnuplot_run(run, NULL, err))) {
+    rc = o->gp && !o->gp->dead ? session_run(o->gp, run, err)
+                               : vsr_report_gnuplot_run(run, NULL, err);
+    if (rc) {
         if (rc == -EIO)
             vsr_error_wrap(err, rc, "%s", path);
         goto done;

@@ -470,6 +470,56 @@ void vsr_clip_free(vsr_clip *clip);
 void vsr_dataset_close(vsr_dataset **ds);
 
 /* ======================================================================
+ * Clip cache: decoded and degraded clips shared by the runs of a sweep
+ * ==================================================================== */
+
+/**
+ * Whole clips (vsr_dataset_load_clip()) kept in memory so that the runs of
+ * a sweep that share a dataset and degradation decode and degrade each clip
+ * once instead of once per run and timed pass. Keyed by what the clip loads
+ * from (layout, degradation, scale, clip name, resolved GT/LR paths, frame
+ * count), not by the files' content: a file rewritten while the cache lives
+ * is not seen, so a cache belongs to one short-lived process such as a
+ * sweep. Bounded: the clips it keeps take at most @p cap_bytes of pixels
+ * (GT + LR); when a new clip does not fit, the least recently used clips
+ * nobody holds are dropped, and a clip that still does not fit (larger than
+ * the cap, or the room is held) is loaded for its caller only and freed
+ * when released. Not thread-safe: one thread uses a cache at a time.
+ */
+typedef struct vsr_clip_cache vsr_clip_cache;
+
+/** The default cap of vsrbench run (env VSR_CLIP_CACHE_MB overrides it). */
+#define VSR_CLIP_CACHE_DEFAULT_MB 512
+
+/** What a cache did so far (vsr_clip_cache_stats()). */
+typedef struct vsr_clip_cache_stats {
+    long hits, misses; /**< loads served from memory / decoded */
+    long evictions;    /**< clips dropped to stay under the cap */
+    size_t bytes;      /**< pixels held now */
+    size_t peak_bytes; /**< the most held at once */
+} vsr_clip_cache_stats;
+
+/** New empty cache holding at most @p cap_bytes (0: keeps nothing). */
+int vsr_clip_cache_create(size_t cap_bytes, vsr_clip_cache **out, vsr_error *err);
+
+/**
+ * Clip @p clip of @p ds, whole, into *@p out: a clip owned by the cache
+ * (or, with @p cache NULL, loaded for this call only) that the caller must
+ * not change and hands back with vsr_clip_cache_release(). Errors are
+ * those of vsr_dataset_load_clip(); *@p out is NULL then.
+ */
+int vsr_clip_cache_load(vsr_clip_cache *cache, vsr_dataset *ds, int clip, const vsr_clip **out,
+                        vsr_error *err);
+
+/** Hand back a clip from vsr_clip_cache_load() (same @p cache); NULLs *clip. NULL-safe. */
+void vsr_clip_cache_release(vsr_clip_cache *cache, const vsr_clip **clip);
+
+void vsr_clip_cache_stats_get(const vsr_clip_cache *cache, vsr_clip_cache_stats *st);
+
+/** Free the cache and every clip it holds; every clip must have been released. NULL-safe. */
+void vsr_clip_cache_free(vsr_clip_cache **cache);
+
+/* ======================================================================
  * The embedded "demo" dataset, built from Debian's opencv-doc imagery
  * ==================================================================== */
 

@@ -384,9 +384,31 @@ typedef struct vsr_report_tune_point {
     int noisy;           /**< 1: measured noisy (run log v6) */
 } vsr_report_tune_point;
 
-/** Size of every PNG plot (pixels) and the SVGs. */
+/**
+ * One gnuplot process that draws plot after plot, so a report pays
+ * gnuplot's start (fonts, cairo) once instead of once per plot. Each
+ * plot's script is followed by a status line gnuplot prints to a pipe
+ * (GPVAL_ERRNO, so a plot gnuplot refuses fails alone, as with a process
+ * of its own) and "reset session" (no variable, datablock or setting
+ * carries over to the next plot). The pictures are byte for byte those of
+ * a process per plot. Not thread-safe; gnuplot's stderr is ours.
+ */
+typedef struct vsr_report_gnuplot vsr_report_gnuplot;
+
+/**
+ * Start gnuplot (from PATH) for vsr_report_plot_opts.gp. -ENOENT (message:
+ * install gnuplot-nox) when it is not on PATH or cannot be started.
+ */
+int vsr_report_gnuplot_open(vsr_report_gnuplot **out, vsr_error *err);
+
+/** End the session: gnuplot reads EOF and exits; waits for it. NULLs *gp; NULL-safe. */
+void vsr_report_gnuplot_close(vsr_report_gnuplot **gp);
+
+/** Size of every PNG plot (pixels) and the SVGs, and who draws them. */
 typedef struct vsr_report_plot_opts {
-    int width, height; /**< 0 = 960 x 640 */
+    int width, height;      /**< 0 = 960 x 640 */
+    vsr_report_gnuplot *gp; /**< NULL: a gnuplot process per plot; else this session
+                                 (borrowed; a session that died falls back to one per plot) */
 } vsr_report_plot_opts;
 
 /*

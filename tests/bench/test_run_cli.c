@@ -167,6 +167,16 @@ static void save_random_elsr(const char *path)
  * as 0 with the count used beside it; --timing-detail prints
  * benchmark_model's line; --pin 0 runs, a CPU that cannot exist is a usage
  * error (exit 2). */
+static const char *slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
 static void test_run_timing_rule(void **state)
 {
     struct vsr_cli_tmp *t = *state;
@@ -176,6 +186,7 @@ static void test_run_timing_rule(void **state)
     fprintf(f,
             "name: rule\n"
             "datasets: [{name: demo, type: demo, frames: 2, clips: [vtest]}]\n"
+            "metrics: {psnr: {crop_border: 4, channels: [y, rgb]}}\n"
             "models: [bicubic]\n"
             "threads: auto\n"
             "timing: {warmup: 0, runs: 1, min_runs: 5, min_secs: 0}\n"
@@ -201,8 +212,39 @@ static void test_run_timing_rule(void **state)
     sqlite3_close(db);
     assert_int_equal(count_lines_with(t->out, "count=6 "), 1);
     assert_int_equal(count_lines_with(t->out, " init="), 1);
+    /* 3 passes over the one clip: the setup decodes it, the passes reuse it */
+    assert_int_equal(count_lines_with(t->out, "clip cache: 3 loads from memory, 1 decoded, 0 "
+                                              "dropped"),
+                     1);
     const char *bad[] = {"run", t->cfg, "--db", t->db, "--pin", "100000", NULL};
     assert_int_equal(vsrbench(t, bad), 2);
+
+    /* without the cache (every pass decodes): the same scores */
+    char db2[400], errf[400], msg[1024], sql[600];
+    snprintf(db2, sizeof(db2), "%s/nocache.db", t->dir);
+    snprintf(errf, sizeof(errf), "%s/err.txt", t->dir);
+    const char *run2[] = {"run",   t->cfg,  "--db", db2,           "--progress",
+                          "never", "--pin", "0",    "--no-report", NULL};
+    setenv("VSR_CLIP_CACHE_MB", "0", 1);
+    assert_int_equal(vsrbench(t, run2), 0);
+    snprintf(sql, sizeof(sql), "ATTACH '%s' AS nc", db2);
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        vsr_test_q_int(db,
+                       "SELECT count(*) FROM frame_metrics a JOIN"
+                       " nc.frame_metrics b USING (clip, frame) WHERE"
+                       " a.psnr_y = b.psnr_y AND a.psnr_rgb = b.psnr_rgb AND a.psnr_y > 20"),
+        2);
+    sqlite3_close(db);
+    /* a cap that is not a number: a usage error naming the variable, nothing run */
+    setenv("VSR_CLIP_CACHE_MB", "lots", 1);
+    unlink(db2);
+    assert_int_equal(vsr_test_vsrbench(run2, t->out, errf, t->data), 2);
+    unsetenv("VSR_CLIP_CACHE_MB");
+    assert_non_null(strstr(slurp(errf, msg, sizeof(msg)), "VSR_CLIP_CACHE_MB"));
+    assert_ptr_equal(strchr(msg, '\n'), msg + strlen(msg) - 1); /* one line */
+    assert_int_equal(access(db2, F_OK), -1);
 }
 
 /* precisions=[fp16n] from --set: the run is recorded (schema v5) with
@@ -366,16 +408,6 @@ static void test_two_processes(void **state)
 }
 
 /* The whole of file @p path (one line expected) into @p buf. */
-static const char *slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /*
  * Bad input the user named is a usage/config error (exit 2) with one line
  * naming it, the same from `run` and `report`: a --db that is not SQLite,

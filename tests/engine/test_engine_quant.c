@@ -6,6 +6,8 @@
  * add / mul tables and the fused add + element-wise op against the
  * per-element path, and calibration on a known distribution.
  */
+#include <float.h>
+
 #include "engine_internal.h"
 #include "engine_testutil.h"
 
@@ -917,6 +919,102 @@ static void test_tail_fusion_exact(void **state)
     tail_case(4, 1, 1, 1);
 }
 
+/* ---- calibration min/max scan ------------------------------------------------- */
+
+/* The reference: plain comparisons, with -0.0 below +0.0 and NaN poisoning both. */
+static void minmax_reference(const float *x, size_t n, float out[2])
+{
+    float mn = INFINITY, mx = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i])) {
+            out[0] = out[1] = NAN;
+            return;
+        }
+        if (x[i] < mn || (x[i] == 0 && mn == 0 && signbit(x[i])))
+            mn = x[i];
+        if (x[i] > mx || (x[i] == 0 && mx == 0 && !signbit(x[i])))
+            mx = x[i];
+    }
+    out[0] = mn, out[1] = mx;
+}
+
+static void check_minmax(const float *x, size_t n, unsigned isa)
+{
+    float ref[2], r[3][2];
+    minmax_reference(x, n, ref);
+    vsr_f32_minmax_ukernel__scalar(x, n, r[0]);
+    memcpy(r[1], r[0], sizeof(r[0])), memcpy(r[2], r[0], sizeof(r[0]));
+#if defined(__x86_64__)
+    if (isa & VSR_ISA_AVX2)
+        vsr_f32_minmax_ukernel__avx2(x, n, r[1]);
+    if (isa & VSR_ISA_AVX512)
+        vsr_f32_minmax_ukernel__avx512f(x, n, r[2]);
+#else
+    (void)isa;
+#endif
+    for (int k = 0; k < 3; k++) {
+        if (isnan(ref[0])) { /* any NaN payload will do */
+            assert_true(isnan(r[k][0]) && isnan(r[k][1]));
+            continue;
+        }
+        assert_memory_equal(r[k], ref, sizeof(ref)); /* bits: the sign of zero too */
+    }
+}
+
+static void test_calib_minmax_twins(void **state)
+{
+    (void)state;
+    unsigned isa = vsr_cpu_features();
+    if (!(isa & VSR_ISA_AVX2))
+        print_message("no AVX2: only the scalar twin against the reference\n");
+    enum { N = 1000 };
+    static const size_t ns[] = {0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100, 517};
+    float *x = malloc((N + 8) * sizeof(float));
+    assert_non_null(x);
+    for (int trial = 0; trial < 40; trial++) {
+        fill_rand(x, N + 8, 100u + (uint32_t)trial, -5.f, 5.f);
+        /* plant the special values at trial-dependent places (or none) */
+        static const float sp[] = {-0.f, 0.f, INFINITY, -INFINITY, 1e-45f, -1e-45f, FLT_MAX};
+        for (int k = 0; k < 7 && trial % 4; k++)
+            x[(size_t)(trial * 37 + k * 101) % (N + 8)] = sp[(k + trial) % 7];
+        if (trial % 5 == 1) /* only zeros of both signs: which one is min / max */
+            for (int k = 0; k < N + 8; k++)
+                x[k] = (k * 7 + trial) % 3 ? 0.f : -0.f;
+        if (trial % 7 == 3) /* all negative: the max is found among negatives */
+            for (int k = 0; k < N + 8; k++)
+                x[k] = -fabsf(x[k]) - 1.f;
+        for (size_t a = 0; a < sizeof(ns) / sizeof(ns[0]); a++)
+            for (int off = 0; off < 3; off++)
+                check_minmax(x + off, ns[a], isa);
+        check_minmax(x, N, isa);
+    }
+    /* a NaN (either sign) anywhere, also in the vector body, poisons both results */
+    fill_rand(x, N + 8, 7, -1.f, 1.f);
+    for (int at = 0; at < N; at += 97) {
+        float keep = x[at];
+        x[at] = at % 2 ? NAN : -NAN;
+        check_minmax(x, N, isa);
+        x[at] = keep;
+    }
+    /* what calibration sees: a NaN in a tensor is refused, not skipped */
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    OK(vsr_graph_create("nan", &g, &err));
+    int in = vsr_graph_input(g, "x", 4, 5, 3, &err);
+    vsr_conv_params p = vsr_conv_default(4, 3);
+    OK(vsr_graph_output(g, "y", vsr_graph_conv2d(g, "c", in, &p, &err), &err));
+    rand_weights(g, 3, -0.1f, 0.1f);
+    vsr_calib *c = NULL;
+    OK(vsr_calib_create(g, NULL, &c, &err));
+    x[17] = NAN;
+    const float *ins[1] = {x};
+    assert_int_equal(vsr_calib_feed(c, ins, 4, 5, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "tensor x holds NaN or inf")); /* the input itself */
+    vsr_calib_free(&c);
+    vsr_graph_free(&g);
+    free(x);
+}
+
 /* ---- INT8 row kernels: conversions and 256-entry tables ------------------------ */
 
 static void test_int8_row_kernels_simd_vs_scalar(void **state)
@@ -1248,6 +1346,7 @@ int main(void)
         cmocka_unit_test(test_calibration_methods),
         cmocka_unit_test(test_tail_fusion_exact),
         cmocka_unit_test(test_int8_row_kernels_simd_vs_scalar),
+        cmocka_unit_test(test_calib_minmax_twins),
         cmocka_unit_test(test_int8_add_table_bilinear_exact),
         cmocka_unit_test(test_engine_fp16_native),
         cmocka_unit_test(test_int8_float_epilogue_conv),

@@ -93,7 +93,7 @@ static void test_pareto_and_params_plots(void **state)
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     vsr_report_row r[4];
     rows4(r);
-    vsr_report_plot_opts o = {640, 480};
+    vsr_report_plot_opts o = {.width = 640, .height = 480};
     vsr_error err = {0};
     int rc = vsr_report_plot_pareto(dir, "pareto", "PSNR vs ms", r, 4, &o, &err);
     if (rc)
@@ -134,7 +134,7 @@ static void test_frames_ablation_tune_plots(void **state)
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     vsr_report_row r[4];
     rows4(r);
-    vsr_report_plot_opts o = {800, 600};
+    vsr_report_plot_opts o = {.width = 800, .height = 600};
     vsr_error err = {0};
     vsr_report_frame_point pts[6];
     for (int i = 0; i < 6; i++) {
@@ -233,7 +233,7 @@ static char *rows5_script(char *dir, vsr_report_row r[5], int by_params, const c
 {
     assert_non_null(vsr_test_tmpdir(dir, 256));
     rows5(r);
-    vsr_report_plot_opts o = {640, 480};
+    vsr_report_plot_opts o = {.width = 640, .height = 480};
     vsr_error err = {0};
     int rc = by_params ? vsr_report_plot_params(dir, name, "t", r, 5, &o, &err)
                        : vsr_report_plot_pareto(dir, name, "t", r, 5, &o, &err);
@@ -252,7 +252,7 @@ static void test_pareto_script_rules(void **state)
     SKIP_WITHOUT_GNUPLOT();
     char dir[256];
     vsr_report_row r[5];
-    vsr_report_plot_opts o = {640, 480};
+    vsr_report_plot_opts o = {.width = 640, .height = 480};
     vsr_error err = {0};
     char *gp = rows5_script(dir, r, 0, "p");
     /* the key is outside the plot area, and nothing is drawn as a text label */
@@ -324,7 +324,7 @@ static void test_key_placement(void **state)
         {320, 200, "unset key\n"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        vsr_report_plot_opts o = {cases[i].w, cases[i].h};
+        vsr_report_plot_opts o = {.width = cases[i].w, .height = cases[i].h};
         vsr_error err = {0};
         assert_int_equal(vsr_report_plot_pareto(dir, "k", "t", r, 5, &o, &err), 0);
         char *gp = slurp_gp(dir, "k");
@@ -372,7 +372,7 @@ static void test_frames_script_rules(void **state)
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     vsr_report_row r[5];
     rows5(r);
-    vsr_report_plot_opts o = {640, 480};
+    vsr_report_plot_opts o = {.width = 640, .height = 480};
     vsr_error err = {0};
     vsr_report_frame_point pts[9];
     size_t k = 0;
@@ -452,7 +452,7 @@ static void test_ablation_script_rules(void **state)
     keys[VSR_ABL_DPSNR] = -0.3, keys[VSR_ABL_DMS] = 5; /* narrow: worse, slower */
     keys[VSR_ABL_NCOLS + VSR_ABL_DPSNR] = 0.2, keys[VSR_ABL_NCOLS + VSR_ABL_DMS] = 2;
     vsr_report_table t = {.ncols = VSR_ABL_NCOLS, .nrows = 2, .cells = cells, .keys = keys};
-    vsr_report_plot_opts o = {640, 480};
+    vsr_report_plot_opts o = {.width = 640, .height = 480};
     vsr_error err = {0};
     assert_int_equal(vsr_report_plot_ablation(dir, "a", "t", &t, &o, &err), 0);
     char *gp = slurp_gp(dir, "a");
@@ -480,7 +480,7 @@ static void test_tune_script_rules(void **state)
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     vsr_report_tune_point tp[2] = {{0, 0, 1, 10.0, 0, 9.0, 11.0, 0},
                                    {64, 8, 1, 12.5, -0.12, 12.0, 13.0, 1}};
-    vsr_report_plot_opts o = {800, 600};
+    vsr_report_plot_opts o = {.width = 800, .height = 600};
     vsr_error err = {0};
     assert_int_equal(vsr_report_plot_tune(dir, "t", "tune", tp, 2, &o, &err), 0);
     char *gp = slurp_gp(dir, "t");
@@ -522,7 +522,7 @@ static void test_train_script_rules(void **state)
         tr[i].n = 3, tr[i].step = step, tr[i].loss = loss, tr[i].val = val;
         tr[i].bicubic_psnr = 25.0;
     }
-    vsr_report_plot_opts o = {640, 480};
+    vsr_report_plot_opts o = {.width = 640, .height = 480};
     vsr_error err = {0};
     assert_int_equal(vsr_report_plot_train_val(dir, "v", "val", tr, 2, &o, &err), 0);
     char *gp = slurp_gp(dir, "v");
@@ -606,6 +606,117 @@ static void test_gnuplot_exit_127(void **state)
     rmdir(dir);
 }
 
+/* 1 when files @p a and @p b hold the same bytes. */
+static int same_file(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int x = fgetc(fa), y = fgetc(fb);
+        same = x == y;
+        if (x == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+/* One gnuplot for several plots draws the very bytes a process per plot
+ * draws, also after another plot (reset session between them). */
+static void test_session_same_pictures(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_GNUPLOT();
+    char dir[256], a[600], b[600];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    vsr_report_row r[4];
+    rows4(r);
+    vsr_error err = {0};
+    vsr_report_plot_opts o = {.width = 640, .height = 480};
+    assert_int_equal(vsr_report_plot_pareto(dir, "p1", "t", r, 4, &o, &err), 0);
+    assert_int_equal(vsr_report_plot_params(dir, "q1", "t", r, 4, &o, &err), 0);
+    assert_int_equal(vsr_report_gnuplot_open(&o.gp, &err), 0);
+    assert_non_null(o.gp);
+    assert_int_equal(vsr_report_plot_params(dir, "q2", "t", r, 4, &o, &err), 0);
+    assert_int_equal(vsr_report_plot_pareto(dir, "p2", "t", r, 4, &o, &err), 0);
+    vsr_report_gnuplot_close(&o.gp);
+    assert_null(o.gp);
+    vsr_report_gnuplot_close(&o.gp); /* NULL-safe */
+    static const char *const ext[2] = {"png", "svg"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(a, sizeof(a), "%s/p1.%s", dir, ext[k]);
+        snprintf(b, sizeof(b), "%s/p2.%s", dir, ext[k]);
+        assert_true(same_file(a, b));
+        snprintf(a, sizeof(a), "%s/q1.%s", dir, ext[k]);
+        snprintf(b, sizeof(b), "%s/q2.%s", dir, ext[k]);
+        assert_true(same_file(a, b));
+    }
+    expect_outputs(dir, "q2", 640, 480, "Parameters [K]");
+    const char *names[4] = {"p1", "p2", "q1", "q2"};
+    for (int i = 0; i < 4; i++)
+        rm_outputs(dir, names[i]);
+    rmdir(dir);
+}
+
+/* A session whose gnuplot reports an error for a plot (a stand-in that
+ * answers every status request with 1), or that is gone: that plot fails
+ * with -EIO naming its script and leaves no picture; the caller is not
+ * killed by SIGPIPE; a dead session hands later plots to a process each. */
+static void test_session_errors(void **state)
+{
+    (void)state;
+    char dir[256], fake[512], path[1024], pic[600];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    snprintf(fake, sizeof(fake), "%s/gnuplot", dir);
+    const char *old = getenv("PATH");
+    char *saved = old ? strdup(old) : NULL;
+    snprintf(path, sizeof(path), "%s:/usr/bin:/bin", dir);
+    setenv("PATH", path, 1);
+    vsr_report_row r[4];
+    rows4(r);
+    vsr_error err = {0};
+    for (int kind = 0; kind < 2; kind++) {
+        FILE *f = fopen(fake, "w");
+        assert_non_null(f);
+        if (kind == 0)
+            fputs("#!/bin/sh\nwhile read -r l; do case \"$l\" in *GPVAL_ERRNO*) echo "
+                  "'vsrbench-plot-status 1';; esac; done\n",
+                  f);
+        else
+            fputs("#!/bin/sh\nexit 3\n", f);
+        fclose(f);
+        assert_int_equal(chmod(fake, 0755), 0);
+        vsr_report_plot_opts o = {.width = 640, .height = 480};
+        assert_int_equal(vsr_report_gnuplot_open(&o.gp, &err), 0);
+        assert_int_equal(vsr_report_plot_pareto(dir, "p", "t", r, 4, &o, &err), -EIO);
+        assert_non_null(strstr(err.msg, kind ? "gnuplot exited while drawing"
+                                             : "gnuplot failed on a script (error 1;"));
+        assert_non_null(strstr(err.msg, "p.gp")); /* the script to rerun by hand */
+        snprintf(pic, sizeof(pic), "%s/p.png", dir);
+        assert_int_equal(access(pic, F_OK), -1);
+        /* the next plot: the same answer, or (dead) a process of its own */
+        assert_int_equal(vsr_report_plot_params(dir, "q", "t", r, 4, &o, &err), -EIO);
+        assert_non_null(strstr(err.msg, kind ? "(status 768;" : "(error 1;"));
+        vsr_report_gnuplot_close(&o.gp);
+        rm_outputs(dir, "p");
+        rm_outputs(dir, "q");
+    }
+    /* no gnuplot at all: no session, the message names the package */
+    setenv("PATH", dir, 1);
+    remove(fake);
+    vsr_report_gnuplot *gp = NULL;
+    assert_int_equal(vsr_report_gnuplot_open(&gp, &err), -ENOENT);
+    assert_null(gp);
+    assert_non_null(strstr(err.msg, "gnuplot-nox"));
+    if (saved)
+        setenv("PATH", saved, 1);
+    free(saved);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,6 +731,8 @@ int main(void)
         cmocka_unit_test(test_train_script_rules),
         cmocka_unit_test(test_missing_gnuplot),
         cmocka_unit_test(test_gnuplot_exit_127),
+        cmocka_unit_test(test_session_same_pictures),
+        cmocka_unit_test(test_session_errors),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
