@@ -410,7 +410,7 @@ int vsr_engine_run(vsr_engine *e, vsr_error *err)
     }
     e->in_h = e->in_hw[0];
     e->in_w = e->in_hw[1];
-    int rc = vsr__engine_run_tiled(e, err);
+    int rc = vsr__sched_frame(e, vsr__engine_run_tiled, err);
     park_workers(e);
     e->have_output = rc == 0;
     return rc;
