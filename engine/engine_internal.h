@@ -87,7 +87,10 @@ struct vsr_engine {
     const vsr_graph *g;
     vsr_precision prec;
     pthreadpool_t pool;
-    int nthreads;
+    int nthreads;     /* threads the next run uses: 1 or pool_threads */
+    int pool_threads; /* the pool's size (1 without one) */
+    int auto_run;     /* threads_auto: runs measured so far, -1 once settled */
+    uint64_t auto_ns[2][VSR_ENGINE_AUTO_PAIRS]; /* [0]: pool, [1]: 1 thread */
     vsr_engine_options opt;
     vsr_kernels k;
     vsr_plan plan;

@@ -511,7 +511,20 @@ typedef struct vsr_engine_options {
      * VSR_PREC_FP16N to vsr_engine_create().
      */
     int fp16_native;
+    /**
+     * 1 = `threads: auto`: with a pool of N > 1 threads, the first runs
+     * measure the pool against the calling thread alone and keep the faster:
+     * run 1 (cold) on N threads, untimed, then VSR_ENGINE_AUTO_PAIRS pairs
+     * (N, 1, N, 1, ...); N stays if the median of its runs is below the
+     * median at 1 thread. vsr_engine_threads() reports 0 until then, the
+     * choice after. Outputs are the same bytes either way. 0 (default):
+     * always the whole pool.
+     */
+    int threads_auto;
 } vsr_engine_options;
+
+/** Runs at each thread count that vsr_engine_options.threads_auto compares. */
+#define VSR_ENGINE_AUTO_PAIRS 3
 
 void vsr_engine_options_default(vsr_engine_options *o);
 
@@ -533,6 +546,13 @@ void vsr_engine_free(vsr_engine **e);
 
 /** The ISA bits the engine's kernels use (0 = scalar). */
 unsigned vsr_engine_isa(const vsr_engine *e);
+
+/**
+ * Threads vsr_engine_run() uses: the pool's size (1 without a pool), or
+ * with threads_auto 0 while the measurement still runs, then 1 or the
+ * pool's size, whichever was faster (see vsr_engine_options.threads_auto).
+ */
+int vsr_engine_threads(const vsr_engine *e);
 /** The precision the engine runs (VSR_PREC_FP16N also for FP16 with opt.fp16_native). */
 vsr_precision vsr_engine_precision(const vsr_engine *e);
 

@@ -121,6 +121,43 @@ static void test_same_bytes_for_1_2_3_threads(void **state)
     vsr_graph_free(&g);
 }
 
+/* threads_auto: 1 cold run + VSR_ENGINE_AUTO_PAIRS pairs measured, then a choice
+ * of 1 or the pool's size (which one depends on the machine); the bytes never
+ * change; without a pool or without the option there is nothing to measure. */
+static void test_threads_auto(void **state)
+{
+    (void)state;
+    vsr_graph *g = abpn_like();
+    vsr_error err = {0};
+    float *x = malloc((size_t)H * W * 3 * sizeof(float));
+    fill_rand(x, (size_t)H * W * 3, 9, 0, 255);
+    size_t n = (size_t)H * R * W * R * 3;
+    float *ref = run_threads(g, VSR_PREC_FP32, 1, 0, x), *out = malloc(n * sizeof(float));
+    pthreadpool_t pool = pthreadpool_create(2);
+    vsr_engine_options o;
+    vsr_engine_options_default(&o);
+    o.threads_auto = 1;
+    vsr_engine *e = NULL, *e1 = NULL, *e2 = NULL;
+    OK(vsr_engine_create(g, VSR_PREC_FP32, pool, &o, &e, &err));
+    OK(vsr_engine_create(g, VSR_PREC_FP32, NULL, &o, &e1, &err));
+    OK(vsr_engine_create(g, VSR_PREC_FP32, pool, NULL, &e2, &err));
+    assert_int_equal(vsr_engine_threads(e1), 1);
+    assert_int_equal(vsr_engine_threads(e2), 2);
+    OK(vsr_engine_set_input(e, 0, x, H, W, 3, &err));
+    for (int run = 0; run < 2 * VSR_ENGINE_AUTO_PAIRS + 3; run++) {
+        assert_int_equal(vsr_engine_threads(e) == 0, run <= 2 * VSR_ENGINE_AUTO_PAIRS);
+        OK(vsr_engine_run(e, &err));
+        OK(vsr_engine_get_output(e, 0, out, n, &err));
+        assert_memory_equal(out, ref, n * sizeof(float));
+    }
+    int th = vsr_engine_threads(e);
+    assert_true(th == 1 || th == 2);
+    vsr_engine_free(&e), vsr_engine_free(&e1), vsr_engine_free(&e2);
+    pthreadpool_destroy(pool);
+    free(ref), free(out), free(x);
+    vsr_graph_free(&g);
+}
+
 /* ---- the scheduler itself: every item exactly once ------------------------- */
 
 enum { MAXN = 5000 };
@@ -181,6 +218,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_item_exactly_once),
         cmocka_unit_test(test_same_bytes_for_1_2_3_threads),
+        cmocka_unit_test(test_threads_auto),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
