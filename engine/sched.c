@@ -12,14 +12,18 @@
  *  - the only wait per region is for items already started (done == n);
  *  - the pool's own barrier (wake every worker, wait for every worker to
  *    report back) is paid once per frame instead of once per region.
- * Waiting threads spin briefly with a pause, then sched_yield() so a thread
- * that shares their CPU (the one holding the last item) gets it.
+ * Waiting threads spin briefly (about 50 us; 0.5 ms with VSR_WAIT_SPIN), then
+ * sleep on a condition variable: a CPU left idle makes the kernel pull a
+ * runnable thread onto it, so a helper preempted in the middle of an item
+ * (by another process on its CPU) moves to the leader's CPU and finishes
+ * there instead of waiting for its turn; the thread that finishes the last
+ * item of a job wakes the leader, a new job wakes the sleeping helpers.
  *
  * Which thread runs which item changes from run to run, never what an item
  * computes: outputs are the same bytes for every thread count as long as the
  * ops split their work over output rows (they do).
  */
-#include <sched.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "engine_internal.h"
@@ -39,7 +43,12 @@ struct vsr_sched {
     void (*fn)(void *, size_t);
     void *ctx;
     size_t n;
-    unsigned spin; /* pause loops before a waiting thread yields its CPU */
+    unsigned spin; /* pause loops before a waiting thread sleeps */
+    /* sleeping: the leader on done_cv until done == n, helpers on job_cv until
+     * a job or quit; the flags say who may be asleep (set under mu) */
+    pthread_mutex_t mu;
+    pthread_cond_t done_cv, job_cv;
+    _Atomic int leader_sleeps, helpers_sleep;
     /* the frame */
     vsr_engine *e;
     int (*body)(vsr_engine *, vsr_error *);
@@ -47,15 +56,22 @@ struct vsr_sched {
     int rc;
 };
 
-static void relax(unsigned *k, unsigned spin)
+static void cpu_pause(void)
 {
-    if (*k < spin) {
-        ++*k;
 #if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
+    __builtin_ia32_pause();
 #endif
-    } else {
-        sched_yield();
+}
+
+/* Wake whoever sleeps on @p cv if @p flag says someone may (sequentially
+ * consistent with the sleeper's flag store and condition check: either the
+ * sleeper sees the change or this sees the flag). */
+static void wake(vsr_sched *s, _Atomic int *flag, pthread_cond_t *cv)
+{
+    if (atomic_load(flag)) {
+        pthread_mutex_lock(&s->mu);
+        pthread_cond_broadcast(cv);
+        pthread_mutex_unlock(&s->mu);
     }
 }
 
@@ -66,21 +82,38 @@ static int run_one(vsr_sched *s)
     while (st & REM_MASK)
         if (atomic_compare_exchange_weak_explicit(&s->state, &st, st - 1, memory_order_acq_rel,
                                                   memory_order_acquire)) {
-            s->fn(s->ctx, s->n - (size_t)(st & REM_MASK));
-            atomic_fetch_add_explicit(&s->done, 1, memory_order_release);
+            size_t n = s->n;
+            s->fn(s->ctx, n - (size_t)(st & REM_MASK));
+            if (atomic_fetch_add(&s->done, 1) + 1 == n)
+                wake(s, &s->leader_sleeps, &s->done_cv);
             return 1;
         }
     return 0;
+}
+
+static int job_or_quit(vsr_sched *s)
+{
+    return (atomic_load(&s->state) & REM_MASK) || atomic_load(&s->quit);
 }
 
 static void help(vsr_sched *s)
 {
     unsigned idle = 0;
     while (!atomic_load_explicit(&s->quit, memory_order_acquire)) {
-        if (run_one(s))
+        if (run_one(s)) {
             idle = 0;
-        else
-            relax(&idle, s->spin);
+        } else if (idle < s->spin) {
+            idle++;
+            cpu_pause();
+        } else {
+            pthread_mutex_lock(&s->mu);
+            atomic_fetch_add(&s->helpers_sleep, 1);
+            while (!job_or_quit(s))
+                pthread_cond_wait(&s->job_cv, &s->mu);
+            atomic_fetch_sub(&s->helpers_sleep, 1);
+            pthread_mutex_unlock(&s->mu);
+            idle = 0;
+        }
     }
 }
 
@@ -91,7 +124,8 @@ static void runner(void *c, size_t i)
     int expect = 0;
     if (atomic_compare_exchange_strong(&s->leader, &expect, 1)) {
         s->rc = s->body(s->e, s->err);
-        atomic_store_explicit(&s->quit, 1, memory_order_release);
+        atomic_store(&s->quit, 1);
+        wake(s, &s->helpers_sleep, &s->job_cv);
     } else {
         help(s);
     }
@@ -106,12 +140,28 @@ int vsr__sched_frame(vsr_engine *e, int (*body)(vsr_engine *, vsr_error *), vsr_
     atomic_init(&s.done, 0);
     atomic_init(&s.leader, 0);
     atomic_init(&s.quit, 0);
-    /* spin: about 50 us of pause loops between regions; yield / frame: ~1 us */
-    s.spin = e->opt.wait == VSR_WAIT_SPIN ? 20000 : 500;
+    atomic_init(&s.leader_sleeps, 0);
+    atomic_init(&s.helpers_sleep, 0);
+    if (pthread_mutex_init(&s.mu, NULL))
+        return body(e, err); /* no sleeping without it: run on this thread */
+    if (pthread_cond_init(&s.done_cv, NULL)) {
+        pthread_mutex_destroy(&s.mu);
+        return body(e, err);
+    }
+    if (pthread_cond_init(&s.job_cv, NULL)) {
+        pthread_cond_destroy(&s.done_cv);
+        pthread_mutex_destroy(&s.mu);
+        return body(e, err);
+    }
+    /* pause loops (~25 ns each) before sleeping: ~0.5 ms with spin, ~50 us else */
+    s.spin = e->opt.wait == VSR_WAIT_SPIN ? 20000 : 2000;
     e->sched = &s;
     uint32_t flags = e->opt.wait == VSR_WAIT_YIELD ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0;
     pthreadpool_parallelize_1d(e->pool, runner, &s, (size_t)e->nthreads, flags);
     e->sched = NULL;
+    pthread_cond_destroy(&s.job_cv);
+    pthread_cond_destroy(&s.done_cv);
+    pthread_mutex_destroy(&s.mu);
     return s.rc;
 }
 
@@ -146,10 +196,20 @@ void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t 
     s->n = n;
     atomic_store_explicit(&s->done, 0, memory_order_relaxed);
     uint64_t epoch = (atomic_load_explicit(&s->state, memory_order_relaxed) >> REM_BITS) + 1;
-    atomic_store_explicit(&s->state, epoch << REM_BITS | (uint64_t)n, memory_order_release);
+    atomic_store(&s->state, epoch << REM_BITS | (uint64_t)n);
+    wake(s, &s->helpers_sleep, &s->job_cv);
     while (run_one(s))
         ;
-    unsigned idle = 0;
-    while (atomic_load_explicit(&s->done, memory_order_acquire) < n)
-        relax(&idle, s->spin);
+    for (unsigned idle = 0; atomic_load(&s->done) < n; idle++) {
+        if (idle < s->spin) {
+            cpu_pause();
+            continue;
+        }
+        pthread_mutex_lock(&s->mu);
+        atomic_store(&s->leader_sleeps, 1);
+        while (atomic_load(&s->done) < n)
+            pthread_cond_wait(&s->done_cv, &s->mu);
+        atomic_store(&s->leader_sleeps, 0);
+        pthread_mutex_unlock(&s->mu);
+    }
 }
