@@ -467,22 +467,20 @@ void vsr_calib_free(vsr_calib **c);
 const char *vsr_isa_name(unsigned isa);
 
 /**
- * How pthreadpool workers wait for the next parallel op (a per-use choice:
- * the engine takes it in vsr_engine_options.wait; metrics always yield).
- *  - VSR_WAIT_YIELD (the default, 0): every op passes
- *    PTHREADPOOL_FLAG_YIELD_WORKERS: the workers sleep on a futex right
- *    after each op and the next op wakes them (microseconds per op). The
- *    only policy that does not collapse when another process holds a core
- *    (docs/PERFORMANCE.md, "Thread-pool wait policy").
- *  - VSR_WAIT_SPIN: pthreadpool's own default: after every op the workers
- *    spin (1e6 pause loops, milliseconds) before sleeping. A little faster
- *    on an idle machine; under contention the spinning worker takes the CPU
- *    from the thread doing the work and 2 threads get slower than 1.
- *  - VSR_WAIT_FRAME: bounded spin-then-sleep: spin between the ops of one
- *    vsr_engine_run(), then one empty op with the yield flag at its end puts
- *    the workers to sleep, so they never spin between frames (while the
- *    caller decodes, scores or runs another engine). Collapses like spin
- *    within a frame under contention.
+ * How threads wait (a per-use choice: the engine takes it in
+ * vsr_engine_options.wait; metrics always yield). A multi-threaded
+ * vsr_engine_run() is one pthreadpool call whose threads take small work
+ * items of every op as they become free (engine/sched.c); a thread with
+ * nothing to take spins, then sleeps until there is.
+ *  - VSR_WAIT_YIELD (the default, 0): spin ~50 us inside a frame; the frame's
+ *    pool call passes PTHREADPOOL_FLAG_YIELD_WORKERS, so the workers sleep
+ *    between frames (a wake-up of microseconds per frame).
+ *  - VSR_WAIT_SPIN: spin ~0.5 ms inside a frame, and pthreadpool's own
+ *    default between frames (1e6 pause loops, milliseconds, before
+ *    sleeping): under contention the spinning takes CPU from others.
+ *  - VSR_WAIT_FRAME: as yield inside a frame; at its end one empty op with
+ *    the yield flag puts the workers to sleep.
+ * docs/PERFORMANCE.md, "Thread-pool wait policy", has the measurements.
  */
 typedef enum vsr_wait_policy {
     VSR_WAIT_YIELD = 0,
