@@ -268,6 +268,7 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
     opt.tile = r->tile;
     opt.pad = r->pad;
     opt.profile = 1; /* two clock reads per layer: far below a frame's ms */
+    opt.threads_auto = r->threads == 0; /* measure the pool against 1 thread */
     if ((rc = vsr_models_start(s->inst, prec, s->pool, &opt, err)))
         return rc;
     if ((s->engine = s->inst->engine)) {
@@ -389,7 +390,14 @@ static int setup(const vsr_config *cfg, const vsr_sweep_run *r, int threads,
     if ((rc = vsr_frame_alloc(&sr, clip->lr[0].width * cfg->scale,
                               clip->lr[0].height * cfg->scale, 3, err)))
         goto end;
-    for (int i = 0; i < cfg->warmup && !vsr_cli_interrupted(); i++) {
+    /* threads: auto: the warm-up lasts until the engine has measured its pool
+     * against 1 thread (vsr_engine_options.threads_auto), so no timed frame mixes
+     * thread counts */
+    int warmup = cfg->warmup;
+    if (s->engine && vsr_engine_threads(s->engine) == 0 &&
+        warmup < 2 * VSR_ENGINE_AUTO_PAIRS + 1)
+        warmup = 2 * VSR_ENGINE_AUTO_PAIRS + 1;
+    for (int i = 0; i < warmup && !vsr_cli_interrupted(); i++) {
         int ready;
         t0 = vsr_timing_now_ms();
         rc = vsr_models_runner_push(s->runner, &clip->lr[i % clip->n_frames], &sr, &ready, NULL,
@@ -404,6 +412,8 @@ static int setup(const vsr_config *cfg, const vsr_sweep_run *r, int threads,
             goto end;
     if (s->engine) /* profile the timed frames only */
         vsr_engine_profile_reset(s->engine);
+    if (s->engine && vsr_engine_threads(s->engine) > 0) /* auto: what it chose */
+        s->threads = vsr_engine_threads(s->engine);
 end:
     vsr_clip_cache_release(s->cache, &clip);
     vsr_frame_free(&sr);

@@ -126,7 +126,8 @@ static void usage(FILE *out)
         "      --precision P    fp32 (default), fp16, fp16n (native FP16 arithmetic) or\n"
         "                       int8 (see --calibration)\n"
         "      --weights W      trained weights (.vsrw, or .tflite to import)\n"
-        "      --threads N      worker threads (default 1)\n"
+        "      --threads N      worker threads (default 1), or auto: the idle CPUs, kept\n"
+        "                       only if the first frames run faster on them than on 1\n"
         "      --tile T         tile edge in LR pixels (0 = whole frame, default)\n"
         "      --pad P          tile overlap in LR pixels (default 8)\n"
         "      --codec C        ffv1, x264 or png (default: from OUT's extension)\n"
@@ -162,6 +163,7 @@ int vsr_cmd_upscale(int argc, char **argv)
     };
     const char *model = NULL, *precision = "fp32", *weights = NULL, *codec = NULL,
                *calib = NULL;
+    int threads_auto = 0;
     long threads = 1, tile = 0, pad = 8, crf = 18, calib_frames = 8;
     int progress = -1, opt;
     vsr_error err = {0};
@@ -179,6 +181,10 @@ int vsr_cmd_upscale(int argc, char **argv)
             weights = optarg;
             break;
         case ARG_THREADS:
+            if (!strcmp(optarg, "auto")) {
+                threads_auto = 1;
+                break;
+            }
             rc = vsr_parse_long(optarg, 1, 1024, &threads, "--threads", &err);
             break;
         case ARG_TILE:
@@ -284,6 +290,15 @@ int vsr_cmd_upscale(int argc, char **argv)
         goto fail;
     int W = vsr_source_width(src), H = vsr_source_height(src),
         total = vsr_source_frame_count(src);
+    if (threads_auto) {
+        int usable = 0;
+        double idle = 0;
+        threads = vsr_cli_idle_cores(&usable, &idle);
+        if (threads == 1) { /* nothing to measure */
+            fprintf(stderr, "threads: auto -> 1 (%.1f of %d usable CPUs idle)\n", idle, usable);
+            threads_auto = 0;
+        }
+    }
     if (vsr_cli_pool_create(threads, &pool, &err))
         goto fail;
     /* graph and weights; calibration and the engine follow */
@@ -339,6 +354,7 @@ int vsr_cmd_upscale(int argc, char **argv)
         }
         eo.tile = (int)tile;
         eo.pad = (int)pad;
+        eo.threads_auto = threads_auto;
     }
     if (vsr_models_start(inst, prec, pool, &eo, &err))
         goto fail;
@@ -370,6 +386,12 @@ int vsr_cmd_upscale(int argc, char **argv)
         }
         if (vsr_models_runner_push(runner, in, &sr, &ready, NULL, &err))
             goto fail;
+        if (threads_auto && inst->engine && vsr_engine_threads(inst->engine) > 0) {
+            vsr_cli_progress_clear(progress);
+            fprintf(stderr, "threads: auto -> %d (%ld idle CPUs measured against 1)\n",
+                    vsr_engine_threads(inst->engine), threads);
+            threads_auto = 0;
+        }
         if (!ready)
             continue;
         if (vsr_sink_write(sink, &sr, &err))

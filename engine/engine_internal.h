@@ -87,7 +87,10 @@ struct vsr_engine {
     const vsr_graph *g;
     vsr_precision prec;
     pthreadpool_t pool;
-    int nthreads;
+    int nthreads;     /* threads the next run uses: 1 or pool_threads */
+    int pool_threads; /* the pool's size (1 without one) */
+    int auto_run;     /* threads_auto: runs measured so far, -1 once settled */
+    uint64_t auto_ns[2][VSR_ENGINE_AUTO_PAIRS]; /* [0]: pool, [1]: 1 thread */
     vsr_engine_options opt;
     vsr_kernels k;
     vsr_plan plan;
@@ -138,6 +141,8 @@ struct vsr_engine {
      * the float path, [256 * 256] indexed by (uint8_t)a << 8 | (uint8_t)b (owned);
      * with plan.fuse_act[i] >= 0 the table includes that element-wise op */
     int8_t **lut2;
+    /* during a multi-threaded vsr_engine_run(): the frame's scheduler (sched.c), else NULL */
+    struct vsr_sched *sched;
 };
 
 /* A view of materialized tensor t in the current arena (tensor.c). */
@@ -169,7 +174,15 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
 /* Tail fusion (ops/fused.c): detect after types are assigned; run node tail.node. */
 int vsr__tail_detect(vsr_engine *e, vsr_error *err);
 int vsr__tail_run(vsr_engine *e, vsr_error *err);
-/* Run fn(ctx, i) for i in [0, n) on the engine's pool (tensor.c). */
+/* Frame scheduler (sched.c). vsr__sched_frame runs body(e, err) as one frame
+ * on the engine's pool: body runs on one thread, the others take the items of
+ * every vsr__parallel it calls. vsr__parallel runs fn(ctx, i) for i in [0, n),
+ * each i on whichever thread is free first; items must write disjoint memory.
+ * Parts split their work into about VSR_ITEMS_PER_THREAD items per thread so a
+ * thread that stalls leaves its share to the others. */
+typedef struct vsr_sched vsr_sched;
+enum { VSR_ITEMS_PER_THREAD = 8 };
+int vsr__sched_frame(vsr_engine *e, int (*body)(vsr_engine *, vsr_error *), vsr_error *err);
 void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t n);
 
 #endif

@@ -172,10 +172,12 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     e->pool = pool;
     e->tail.node = -1;
     e->nthreads = pool ? (int)pthreadpool_get_threads_count(pool) : 1;
+    e->pool_threads = e->nthreads;
     if (opt)
         e->opt = *opt;
     else
         vsr_engine_options_default(&e->opt);
+    e->auto_run = e->opt.threads_auto && e->pool_threads > 1 ? 0 : -1;
     /* FP16N is FP16 storage and ops with binary16-FMA convs: one internal precision */
     if (prec == VSR_PREC_FP16N) {
         e->prec = VSR_PREC_FP16;
@@ -266,6 +268,44 @@ fail:
 unsigned vsr_engine_isa(const vsr_engine *e)
 {
     return e->k.isa;
+}
+
+int vsr_engine_threads(const vsr_engine *e)
+{
+    return e->auto_run >= 0 ? 0 : e->nthreads;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* threads_auto: before run k (0 = cold, then pool / 1 thread alternately) set the
+ * thread count; after it, record its time and decide after the last pair. */
+static void auto_before(vsr_engine *e)
+{
+    if (e->auto_run >= 0)
+        e->nthreads = e->auto_run > 0 && e->auto_run % 2 == 0 ? 1 : e->pool_threads;
+}
+
+static void auto_after(vsr_engine *e, uint64_t ns)
+{
+    if (e->auto_run < 0)
+        return;
+    int k = e->auto_run++;
+    if (k == 0)
+        return; /* cold: page faults, first-touch of the arena */
+    e->auto_ns[k % 2 == 0][(k - 1) / 2] = ns;
+    if (k < 2 * VSR_ENGINE_AUTO_PAIRS)
+        return;
+    uint64_t m[2];
+    for (int j = 0; j < 2; j++) {
+        qsort(e->auto_ns[j], VSR_ENGINE_AUTO_PAIRS, sizeof(uint64_t), cmp_u64);
+        m[j] = e->auto_ns[j][VSR_ENGINE_AUTO_PAIRS / 2];
+    }
+    e->nthreads = m[0] < m[1] ? e->pool_threads : 1;
+    e->auto_run = -1;
 }
 
 vsr_precision vsr_engine_precision(const vsr_engine *e)
@@ -410,8 +450,12 @@ int vsr_engine_run(vsr_engine *e, vsr_error *err)
     }
     e->in_h = e->in_hw[0];
     e->in_w = e->in_hw[1];
-    int rc = vsr__engine_run_tiled(e, err);
+    auto_before(e);
+    uint64_t t0 = vsr_clock_ns();
+    int rc = vsr__sched_frame(e, vsr__engine_run_tiled, err);
     park_workers(e);
+    if (!rc)
+        auto_after(e, vsr_clock_ns() - t0);
     e->have_output = rc == 0;
     return rc;
 }

@@ -203,26 +203,3 @@ vsr_tview vsr__tensor(const vsr_engine *e, int t)
     v.k = &e->k;
     return v;
 }
-
-typedef struct par_ctx {
-    void (*fn)(void *, size_t);
-    void *ctx;
-} par_ctx;
-
-static void par_tramp(void *c, size_t i)
-{
-    par_ctx *p = c;
-    p->fn(p->ctx, i);
-}
-
-void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t n)
-{
-    if (!e->pool || e->nthreads <= 1 || n <= 1) {
-        for (size_t i = 0; i < n; i++)
-            fn(ctx, i);
-        return;
-    }
-    par_ctx p = {fn, ctx};
-    uint32_t flags = e->opt.wait == VSR_WAIT_YIELD ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0;
-    pthreadpool_parallelize_1d(e->pool, par_tramp, &p, n, flags);
-}

@@ -912,7 +912,7 @@ int vsr__conv_run(vsr_engine *e, int i, vsr_error *err)
     if (t.gm.CO > 1024)
         return vsr_error_set(err, -ENOTSUP, "%s: %s: more than 1024 output channels",
                              e->g->name, e->g->nodes[i].name);
-    int nc = e->nthreads * 4;
+    int nc = e->nthreads * VSR_ITEMS_PER_THREAD;
     t.nchunks = nc < t.gm.OH ? nc : t.gm.OH;
     if (e->conv[i].simd || e->conv[i].dw) {
         int max_rows = (t.gm.OH + t.nchunks - 1) / t.nchunks;

@@ -146,9 +146,8 @@ typedef struct tail_task {
     vsr_tview t, x, o;
 } tail_task;
 
-static void tail_row(void *ctx, size_t yy)
+static void tail_row(const tail_task *k, size_t yy)
 {
-    const tail_task *k = ctx;
     const vsr_engine *e = k->e;
     int r = e->tail.r, C = k->x.c, Ct = k->t.c, Wi = k->t.w;
     int Y = (int)yy, h = Y / r, i = Y % r;
@@ -236,6 +235,16 @@ static void tail_row(void *ctx, size_t yy)
     }
 }
 
+/* One work item: the r output rows of input row h, so the t and x rows they
+ * share are read by one thread while they are in its cache. */
+static void tail_band(void *ctx, size_t h)
+{
+    const tail_task *k = ctx;
+    size_t r = (size_t)k->e->tail.r;
+    for (size_t i = 0; i < r; i++)
+        tail_row(k, h * r + i);
+}
+
 int vsr__tail_run(vsr_engine *e, vsr_error *err)
 {
     (void)err;
@@ -243,6 +252,6 @@ int vsr__tail_run(vsr_engine *e, vsr_error *err)
     k.t = vsr__tensor(e, e->tail.t);
     k.x = vsr__tensor(e, e->tail.x);
     k.o = vsr__tensor(e, e->plan.dst[e->tail.node]);
-    vsr__parallel(e, tail_row, &k, (size_t)k.o.h);
+    vsr__parallel(e, tail_band, &k, (size_t)k.t.h);
     return 0;
 }

@@ -121,7 +121,7 @@ static void matpix_row(void *ctx, size_t y)
 
 static int bilinear_exec(vsr_engine *e, misc_task *t, const vsr_node *nd, vsr_error *err)
 {
-    int nc = e->nthreads * 4;
+    int nc = e->nthreads * VSR_ITEMS_PER_THREAD;
     t->nchunks = nc < t->o.h ? nc : t->o.h;
     vsr__parallel(e, bilinear_chunk, t, (size_t)t->nchunks);
     if (t->err)

@@ -467,22 +467,20 @@ void vsr_calib_free(vsr_calib **c);
 const char *vsr_isa_name(unsigned isa);
 
 /**
- * How pthreadpool workers wait for the next parallel op (a per-use choice:
- * the engine takes it in vsr_engine_options.wait; metrics always yield).
- *  - VSR_WAIT_YIELD (the default, 0): every op passes
- *    PTHREADPOOL_FLAG_YIELD_WORKERS: the workers sleep on a futex right
- *    after each op and the next op wakes them (microseconds per op). The
- *    only policy that does not collapse when another process holds a core
- *    (docs/PERFORMANCE.md, "Thread-pool wait policy").
- *  - VSR_WAIT_SPIN: pthreadpool's own default: after every op the workers
- *    spin (1e6 pause loops, milliseconds) before sleeping. A little faster
- *    on an idle machine; under contention the spinning worker takes the CPU
- *    from the thread doing the work and 2 threads get slower than 1.
- *  - VSR_WAIT_FRAME: bounded spin-then-sleep: spin between the ops of one
- *    vsr_engine_run(), then one empty op with the yield flag at its end puts
- *    the workers to sleep, so they never spin between frames (while the
- *    caller decodes, scores or runs another engine). Collapses like spin
- *    within a frame under contention.
+ * How threads wait (a per-use choice: the engine takes it in
+ * vsr_engine_options.wait; metrics always yield). A multi-threaded
+ * vsr_engine_run() is one pthreadpool call whose threads take small work
+ * items of every op as they become free (engine/sched.c); a thread with
+ * nothing to take spins, then sleeps until there is.
+ *  - VSR_WAIT_YIELD (the default, 0): spin ~50 us inside a frame; the frame's
+ *    pool call passes PTHREADPOOL_FLAG_YIELD_WORKERS, so the workers sleep
+ *    between frames (a wake-up of microseconds per frame).
+ *  - VSR_WAIT_SPIN: spin ~0.5 ms inside a frame, and pthreadpool's own
+ *    default between frames (1e6 pause loops, milliseconds, before
+ *    sleeping): under contention the spinning takes CPU from others.
+ *  - VSR_WAIT_FRAME: as yield inside a frame; at its end one empty op with
+ *    the yield flag puts the workers to sleep.
+ * docs/PERFORMANCE.md, "Thread-pool wait policy", has the measurements.
  */
 typedef enum vsr_wait_policy {
     VSR_WAIT_YIELD = 0,
@@ -511,7 +509,20 @@ typedef struct vsr_engine_options {
      * VSR_PREC_FP16N to vsr_engine_create().
      */
     int fp16_native;
+    /**
+     * 1 = `threads: auto`: with a pool of N > 1 threads, the first runs
+     * measure the pool against the calling thread alone and keep the faster:
+     * run 1 (cold) on N threads, untimed, then VSR_ENGINE_AUTO_PAIRS pairs
+     * (N, 1, N, 1, ...); N stays if the median of its runs is below the
+     * median at 1 thread. vsr_engine_threads() reports 0 until then, the
+     * choice after. Outputs are the same bytes either way. 0 (default):
+     * always the whole pool.
+     */
+    int threads_auto;
 } vsr_engine_options;
+
+/** Runs at each thread count that vsr_engine_options.threads_auto compares. */
+#define VSR_ENGINE_AUTO_PAIRS 3
 
 void vsr_engine_options_default(vsr_engine_options *o);
 
@@ -533,6 +544,13 @@ void vsr_engine_free(vsr_engine **e);
 
 /** The ISA bits the engine's kernels use (0 = scalar). */
 unsigned vsr_engine_isa(const vsr_engine *e);
+
+/**
+ * Threads vsr_engine_run() uses: the pool's size (1 without a pool), or
+ * with threads_auto 0 while the measurement still runs, then 1 or the
+ * pool's size, whichever was faster (see vsr_engine_options.threads_auto).
+ */
+int vsr_engine_threads(const vsr_engine *e);
 /** The precision the engine runs (VSR_PREC_FP16N also for FP16 with opt.fp16_native). */
 vsr_precision vsr_engine_precision(const vsr_engine *e);
 

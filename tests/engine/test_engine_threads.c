@@ -1,0 +1,224 @@
+/*
+ * Threads: the frame scheduler (engine/sched.c) runs every item of every
+ * parallel region exactly once, and an engine on a pool of 2 or 3 threads
+ * gives the same output bytes as on the calling thread alone, in FP32, FP16
+ * and INT8 (FP16 native is the scalar twin on most CPUs: too slow here), whole-frame and tiled,
+ * with the SR tail fused (anchor add, depth-to-space, clip straight into the float output).
+ */
+#include <pthreadpool.h>
+#include <stdatomic.h>
+
+#include "engine_internal.h"
+#include "engine_testutil.h"
+
+enum { H = 37, W = 29, R = 4 };
+
+/* ABPN-like: x (3 ch) -> 3x3 convs 3->28->28->28 (ReLU) -> 3x3 28->48 -> + the
+ * input repeated 16 times (concat) -> depth-to-space x4 -> clip [0, 255]. */
+static vsr_graph *abpn_like(void)
+{
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    OK(vsr_graph_create("abpn_like", &g, &err));
+    int x = vsr_graph_input(g, "x", H, W, 3, &err);
+    vsr_conv_params p = vsr_conv_default(28, 3);
+    p.act.type = VSR_ACT_RELU;
+    int t = vsr_graph_conv2d(g, "c1", x, &p, &err);
+    t = vsr_graph_conv2d(g, "c2", t, &p, &err);
+    t = vsr_graph_conv2d(g, "c3", t, &p, &err);
+    p.cout = 3 * R * R;
+    p.act.type = VSR_ACT_NONE;
+    t = vsr_graph_conv2d(g, "c4", t, &p, &err);
+    int xs[R * R];
+    for (int i = 0; i < R * R; i++)
+        xs[i] = x;
+    int anchor = vsr_graph_concat(g, "anchor", R * R, xs, &err);
+    t = vsr_graph_add(g, "add", t, anchor, &err);
+    t = vsr_graph_depth_to_space(g, "d2s", t, R, &err);
+    t = vsr_graph_clip(g, "clip", t, 0, 255, &err);
+    OK(vsr_graph_output(g, "sr", t, &err));
+    rand_weights(g, 5, -0.12f, 0.12f);
+    return g;
+}
+
+/* Output of g on x in @p prec with @p threads (1 = no pool) and tile T (pad 4). */
+static float *run_threads(const vsr_graph *g, vsr_precision prec, int threads, int tile,
+                          const float *x)
+{
+    vsr_error err = {0};
+    pthreadpool_t pool = threads > 1 ? pthreadpool_create((size_t)threads) : NULL;
+    if (threads > 1)
+        assert_non_null(pool);
+    vsr_engine_options o;
+    vsr_engine_options_default(&o);
+    o.tile = tile;
+    o.pad = tile ? 4 : 0;
+    vsr_engine *e = NULL;
+    OK(vsr_engine_create(g, prec, pool, &o, &e, &err));
+    assert_true(e->tail.node >= 0); /* the fused tail is what runs */
+    OK(vsr_engine_set_input(e, 0, x, H, W, 3, &err));
+    size_t n = (size_t)H * R * W * R * 3;
+    float *out = malloc(n * sizeof(float));
+    assert_non_null(out);
+    for (int rep = 0; rep < 2; rep++) { /* every run gives the same bytes */
+        OK(vsr_engine_run(e, &err));
+        OK(vsr_engine_get_output(e, 0, out, n, &err));
+        if (rep == 0)
+            continue;
+        float *again = malloc(n * sizeof(float));
+        OK(vsr_engine_get_output(e, 0, again, n, &err));
+        assert_memory_equal(out, again, n * sizeof(float));
+        free(again);
+    }
+    vsr_engine_free(&e);
+    if (pool)
+        pthreadpool_destroy(pool);
+    return out;
+}
+
+static void test_same_bytes_for_1_2_3_threads(void **state)
+{
+    (void)state;
+    vsr_graph *g = abpn_like();
+    vsr_error err = {0};
+    float *x = malloc((size_t)H * W * 3 * sizeof(float));
+    fill_rand(x, (size_t)H * W * 3, 7, 0, 255);
+    /* INT8 parameters from a calibration run on a 3-thread pool (its hook runs
+     * inside the scheduled frame) */
+    pthreadpool_t pool = pthreadpool_create(3);
+    vsr_calib *c = NULL;
+    OK(vsr_calib_create(g, pool, &c, &err));
+    const float *in[1] = {x};
+    OK(vsr_calib_feed(c, in, H, W, &err));
+    OK(vsr_calib_finish(c, NULL, g, &err));
+    vsr_calib_free(&c);
+    pthreadpool_destroy(pool);
+    size_t n = (size_t)H * R * W * R * 3;
+    float *fp32 = NULL;
+    for (int prec = 0; prec < 3; prec++) /* fp32, fp16, int8 */
+        for (int tile = 0; tile <= 16; tile += 16) {
+            float *one = run_threads(g, (vsr_precision)prec, 1, tile, x);
+            for (int th = 2; th <= 3; th++) {
+                float *many = run_threads(g, (vsr_precision)prec, th, tile, x);
+                assert_memory_equal(one, many, n * sizeof(float));
+                free(many);
+            }
+            /* not a degenerate output: values spread over the clip range, and
+             * INT8 really differs from FP32 (another path ran) */
+            double s = 0, s2 = 0;
+            for (size_t i = 0; i < n; i++)
+                s += one[i], s2 += (double)one[i] * one[i];
+            assert_true(s2 / n - (s / n) * (s / n) > 100.0);
+            if (prec == VSR_PREC_FP32 && tile == 0)
+                fp32 = one;
+            else {
+                if (prec == VSR_PREC_INT8)
+                    assert_true(memcmp(one, fp32, n * sizeof(float)) != 0);
+                free(one);
+            }
+        }
+    free(fp32), free(x);
+    vsr_graph_free(&g);
+}
+
+/* threads_auto: 1 cold run + VSR_ENGINE_AUTO_PAIRS pairs measured, then a choice
+ * of 1 or the pool's size (which one depends on the machine); the bytes never
+ * change; without a pool or without the option there is nothing to measure. */
+static void test_threads_auto(void **state)
+{
+    (void)state;
+    vsr_graph *g = abpn_like();
+    vsr_error err = {0};
+    float *x = malloc((size_t)H * W * 3 * sizeof(float));
+    fill_rand(x, (size_t)H * W * 3, 9, 0, 255);
+    size_t n = (size_t)H * R * W * R * 3;
+    float *ref = run_threads(g, VSR_PREC_FP32, 1, 0, x), *out = malloc(n * sizeof(float));
+    pthreadpool_t pool = pthreadpool_create(2);
+    vsr_engine_options o;
+    vsr_engine_options_default(&o);
+    o.threads_auto = 1;
+    vsr_engine *e = NULL, *e1 = NULL, *e2 = NULL;
+    OK(vsr_engine_create(g, VSR_PREC_FP32, pool, &o, &e, &err));
+    OK(vsr_engine_create(g, VSR_PREC_FP32, NULL, &o, &e1, &err));
+    OK(vsr_engine_create(g, VSR_PREC_FP32, pool, NULL, &e2, &err));
+    assert_int_equal(vsr_engine_threads(e1), 1);
+    assert_int_equal(vsr_engine_threads(e2), 2);
+    OK(vsr_engine_set_input(e, 0, x, H, W, 3, &err));
+    for (int run = 0; run < 2 * VSR_ENGINE_AUTO_PAIRS + 3; run++) {
+        assert_int_equal(vsr_engine_threads(e) == 0, run <= 2 * VSR_ENGINE_AUTO_PAIRS);
+        OK(vsr_engine_run(e, &err));
+        OK(vsr_engine_get_output(e, 0, out, n, &err));
+        assert_memory_equal(out, ref, n * sizeof(float));
+    }
+    int th = vsr_engine_threads(e);
+    assert_true(th == 1 || th == 2);
+    vsr_engine_free(&e), vsr_engine_free(&e1), vsr_engine_free(&e2);
+    pthreadpool_destroy(pool);
+    free(ref), free(out), free(x);
+    vsr_graph_free(&g);
+}
+
+/* ---- the scheduler itself: every item exactly once ------------------------- */
+
+enum { MAXN = 5000 };
+static struct {
+    _Atomic int hits[MAXN];
+    int n_jobs;
+} sched_t; /* test-only state: vsr__sched_frame's body takes no context */
+
+static void count_item(void *ctx, size_t i)
+{
+    (void)ctx;
+    atomic_fetch_add(&sched_t.hits[i], 1);
+}
+
+static int frame_body(vsr_engine *e, vsr_error *err)
+{
+    (void)err;
+    static const size_t sizes[] = {0, 1, 2, 3, 7, 64, 1000, MAXN};
+    for (int rep = 0; rep < 20; rep++)
+        for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+            size_t n = sizes[k];
+            for (size_t i = 0; i < MAXN; i++)
+                atomic_store(&sched_t.hits[i], 0);
+            vsr__parallel(e, count_item, NULL, n);
+            for (size_t i = 0; i < MAXN; i++)
+                if (atomic_load(&sched_t.hits[i]) != (i < n ? 1 : 0))
+                    return -EPROTO;
+            sched_t.n_jobs++;
+        }
+    return 7; /* the body's return value is the frame's */
+}
+
+static void test_every_item_exactly_once(void **state)
+{
+    (void)state;
+    vsr_graph *g = abpn_like();
+    vsr_error err = {0};
+    for (int th = 2; th <= 3; th++)
+        for (int wait = 0; wait < 3; wait++) {
+            pthreadpool_t pool = pthreadpool_create((size_t)th);
+            vsr_engine_options o;
+            vsr_engine_options_default(&o);
+            o.wait = (vsr_wait_policy)wait;
+            vsr_engine *e = NULL;
+            OK(vsr_engine_create(g, VSR_PREC_FP32, pool, &o, &e, &err));
+            sched_t.n_jobs = 0;
+            assert_int_equal(vsr__sched_frame(e, frame_body, &err), 7);
+            assert_int_equal(sched_t.n_jobs, 20 * 8);
+            assert_null(e->sched); /* the frame is over */
+            vsr_engine_free(&e);
+            pthreadpool_destroy(pool);
+        }
+    vsr_graph_free(&g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_item_exactly_once),
+        cmocka_unit_test(test_same_bytes_for_1_2_3_threads),
+        cmocka_unit_test(test_threads_auto),
+    };
+    return VSR_RUN_TESTS(tests, NULL, NULL);
+}
