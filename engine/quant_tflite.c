@@ -34,33 +34,6 @@ int vsr__tfl_quantize_multiplier(double real, int32_t *m, int *shift)
     return 0;
 }
 
-int32_t vsr__tfl_srdhm(int32_t a, int32_t b)
-{
-    if (a == INT32_MIN && b == INT32_MIN)
-        return INT32_MAX;
-    int64_t ab = (int64_t)a * (int64_t)b;
-    int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30);
-    /* C division truncates toward zero, as gemmlowp relies on */
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
-}
-
-int32_t vsr__tfl_rdbpot(int32_t x, int exponent)
-{
-    int64_t mask = ((int64_t)1 << exponent) - 1;
-    int64_t rem = (int64_t)x & mask;
-    int64_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    /* floor(x / 2^e) without shifting a negative value */
-    int64_t fl = ((int64_t)x - rem) / ((int64_t)1 << exponent);
-    return (int32_t)(fl + (rem > threshold ? 1 : 0));
-}
-
-int32_t vsr__tfl_mbqm(int32_t x, int32_t m, int shift)
-{
-    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-    int32_t xs = (int32_t)((uint32_t)x << left); /* int32 wrap, as two's complement */
-    return vsr__tfl_rdbpot(vsr__tfl_srdhm(xs, m), right);
-}
-
 static int clamp8(int32_t v)
 {
     return v < -128 ? -128 : v > 127 ? 127 : (int)v;

@@ -18,15 +18,38 @@
  * [2^30, 2^31) (2^30 with shift 1 for 1.0); real < 2^-31 flushes to (0, 0)
  * as TFLite does. -ERANGE when real is negative, not finite or >= 2^31. */
 int vsr__tfl_quantize_multiplier(double real, int32_t *m, int *shift);
-/* gemmlowp SaturatingRoundingDoublingHighMul: round(a * b / 2^31), ties away
- * from zero; INT32_MIN * INT32_MIN saturates to INT32_MAX. */
-int32_t vsr__tfl_srdhm(int32_t a, int32_t b);
+/* gemmlowp SaturatingRoundingDoublingHighMul: round(a * b / 2^31), the
+ * product nudged by 2^30 (1 - 2^30 when negative) and truncated toward zero,
+ * so ties go toward +infinity; INT32_MIN * INT32_MIN saturates to INT32_MAX.
+ * (Inline: the conv epilogue runs it once per output value.) */
+static inline int32_t vsr__tfl_srdhm(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN)
+        return INT32_MAX;
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30);
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31)); /* C: toward zero */
+}
 /* gemmlowp RoundingDivideByPOT: round(x / 2^exponent), ties away from zero;
  * exponent in [0, 62]. */
-int32_t vsr__tfl_rdbpot(int32_t x, int exponent);
+static inline int32_t vsr__tfl_rdbpot(int32_t x, int exponent)
+{
+    int64_t mask = ((int64_t)1 << exponent) - 1;
+    int64_t rem = (int64_t)x & mask;
+    int64_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    /* floor(x / 2^e) by a logical shift of x + 2^62 (no signed shift, no division) */
+    int64_t fl = (int64_t)((uint64_t)((int64_t)x + ((int64_t)1 << 62)) >> exponent) -
+                 ((int64_t)1 << (62 - exponent));
+    return (int32_t)(fl + (rem > threshold ? 1 : 0));
+}
 /* MultiplyByQuantizedMultiplier (double rounding). A positive shift shifts x
  * left first, wrapping in 32 bits as TFLite's int32 arithmetic would. */
-int32_t vsr__tfl_mbqm(int32_t x, int32_t m, int shift);
+static inline int32_t vsr__tfl_mbqm(int32_t x, int32_t m, int shift)
+{
+    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    int32_t xs = (int32_t)((uint32_t)x << left);
+    return vsr__tfl_rdbpot(vsr__tfl_srdhm(xs, m), right);
+}
 /* The conv epilogue: zp + mbqm(acc), clamped to [qmin, qmax]. */
 static inline int8_t vsr__tfl_requant_clamp(int32_t acc, int32_t m, int shift, int zp, int qmin,
                                             int qmax)

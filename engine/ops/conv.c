@@ -709,8 +709,12 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
                 e->k.qs8_conv_acc(&uk, pb + (size_t)(y - y0) * rowp, (int8_t *)(void *)acc,
                                   gm->OW);
                 int8_t *orow = (int8_t *)tout->data + (size_t)y * orow_n;
-                for (size_t k = 0; k < orow_n && c->tfl; k++)
-                    orow[k] = requant1(c, (int)(k % (size_t)gm->CO), acc[k]);
+                for (int x = 0; x < gm->OW && c->tfl; x++)
+                    for (int o = 0; o < gm->CO; o++) {
+                        size_t k = (size_t)x * gm->CO + (size_t)o;
+                        orow[k] = vsr__tfl_requant_clamp(acc[k], c->qm[o], c->qs[o],
+                                                         c->uk.zp_out, c->uk.qmin, c->uk.qmax);
+                    }
                 for (size_t k = 0; k < orow_n && !c->tfl; k++) {
                     int o = (int)(k % (size_t)gm->CO);
                     float v = (float)acc[k] * sx * c->wscale[o];
