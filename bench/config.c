@@ -915,9 +915,9 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
 {
     int ret;
     char kp[PATH_CAP];
-    struct fy_node *calib = NULL;
+    struct fy_node *calib = NULL, *requant = NULL;
     if (fy_node_get_type(n) == FYNT_MAPPING) {
-        static const char *const keys[] = {"name", "calibration", NULL};
+        static const char *const keys[] = {"name", "calibration", "requant", NULL};
         if ((ret = check_keys(c, n, path, keys)) < 0)
             return ret;
         struct fy_node *v;
@@ -927,6 +927,7 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
         if ((ret = get_enum(c, v, kp, precision_names, &p->name)) < 0)
             return ret;
         calib = lookup(c, n, "calibration");
+        requant = lookup(c, n, "requant");
     } else if ((ret = get_enum(c, n, path, precision_names, &p->name)) < 0) {
         return ret;
     }
@@ -935,10 +936,21 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
             join_path(kp, path, "calibration");
             return bad(c, calib, 0, kp, "only int8 is calibrated");
         }
+        if (requant) {
+            join_path(kp, path, "requant");
+            return bad(c, requant, 0, kp, "only int8 is requantized");
+        }
         return 0;
     }
     p->calib_method = "minmax";
     p->calib_frames = 8;
+    p->requant = "float";
+    if (requant) {
+        static const char *const requants[] = {"float", "tflite", NULL};
+        join_path(kp, path, "requant");
+        if ((ret = get_enum(c, requant, kp, requants, &p->requant)) < 0)
+            return ret;
+    }
     if (calib) {
         static const char *const keys[] = {"method", "frames", NULL};
         char cp[PATH_CAP];
@@ -988,7 +1000,8 @@ static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg
         for (int j = 0; j < i; j++)
             if (!strcmp(a[j].name, a[i].name) &&
                 (!a[i].calib_method || (!strcmp(a[j].calib_method, a[i].calib_method) &&
-                                        a[j].calib_frames == a[i].calib_frames)))
+                                        a[j].calib_frames == a[i].calib_frames &&
+                                        !strcmp(a[j].requant, a[i].requant))))
                 return bad(c, item, 0, ip, "%s is listed twice with the same settings",
                            a[i].name);
     }
@@ -1487,6 +1500,8 @@ void vsr_config_put_precision(FILE *f, const vsr_config_precision *p)
     vsr_config_put_str(f, "precision.name", p->name);
     vsr_config_put_str(f, "precision.calib_method", p->calib_method);
     fprintf(f, "precision.calib_frames=%d\n", p->calib_frames);
+    if (p->requant && strcmp(p->requant, "float")) /* the default leaves old hashes alone */
+        vsr_config_put_str(f, "precision.requant", p->requant);
 }
 
 void vsr_config_put_common(FILE *f, const vsr_config *cfg)

@@ -250,6 +250,8 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
         opt.tile = r->tile;
         opt.pad = r->pad;
         opt.profile = 1; /* two clock reads per layer: far below a frame's ms */
+        if (r->precision->requant && !strcmp(r->precision->requant, "tflite"))
+            opt.requant = VSR_REQUANT_TFLITE;
         if ((rc = vsr_engine_create(s->graph, prec, s->pool, &opt, &s->engine, err)) ||
             (rc = vsr_models_engine_step(s->engine, s->in_ch, s->state_ch, &s->step, err)))
             return rc;

@@ -295,6 +295,31 @@ static void test_wrong_type(void **state)
                    "    calibration: {method: mse}\n",
                    NULL, 0, &err);
     assert_where(t, msg, 6, "precisions[0].calibration", "only int8");
+    /* issue 17: requant belongs to int8 and is float or tflite; int8 twice with the
+     * same settings (requant float is the default) is refused */
+    msg = load_bad(t,
+                   "name: x\n"
+                   "datasets: [{name: d, type: demo}]\n"
+                   "models: [swrn]\n"
+                   "precisions:\n"
+                   "  - name: fp16\n"
+                   "    requant: tflite\n",
+                   NULL, 0, &err);
+    assert_where(t, msg, 6, "precisions[0].requant", "only int8");
+    msg = load_bad(t,
+                   "name: x\n"
+                   "datasets: [{name: d, type: demo}]\n"
+                   "models: [swrn]\n"
+                   "precisions: [{name: int8, requant: gemmlowp}]\n",
+                   NULL, 0, &err);
+    assert_where(t, msg, 4, "precisions[0].requant", "'gemmlowp' is not one of float, tflite");
+    msg = load_bad(t,
+                   "name: x\n"
+                   "datasets: [{name: d, type: demo}]\n"
+                   "models: [swrn]\n"
+                   "precisions: [int8, {name: int8, requant: float}]\n",
+                   NULL, 0, &err);
+    assert_where(t, msg, 4, "precisions[1]", "listed twice");
 }
 
 static void test_missing_dataset(void **state)
