@@ -151,6 +151,17 @@ typedef void (*vsr_u8_lut_fn)(const int8_t *src, int8_t *dst, size_t n, const in
 void vsr_u8_lut_ukernel__scalar(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut);
 void vsr_u8_lut_ukernel__avx2(const int8_t *src, int8_t *dst, size_t n, const int8_t *lut);
 
+/* requant tflite conv epilogue (quant_tflite.h): out[i] = clamp(zp + TFLite's
+ * MultiplyByQuantizedMultiplier(acc[i], qm[i], qs[i]), qmin, qmax), qs[i] in [-31, 31]
+ * (x86/qs8-requant-tflite-avx2.c and the scalar twin in quant_tflite.c, bit-identical). */
+typedef void (*vsr_qs8_requant_tfl_fn)(const int32_t *acc, int8_t *out, int n,
+                                       const int32_t *qm, const int32_t *qs, int zp, int qmin,
+                                       int qmax);
+void vsr_qs8_requant_tfl__scalar(const int32_t *acc, int8_t *out, int n, const int32_t *qm,
+                                 const int32_t *qs, int zp, int qmin, int qmax);
+void vsr_qs8_requant_tfl__avx2(const int32_t *acc, int8_t *out, int n, const int32_t *qm,
+                               const int32_t *qs, int zp, int qmin, int qmax);
+
 /* Kernel table chosen once per engine. */
 typedef struct vsr_kernels {
     unsigned isa;
@@ -164,7 +175,8 @@ typedef struct vsr_kernels {
     vsr_qs8_conv_i16_ukernel qs8_conv_acc; /* int16 layout, acc32 mode: float-epilogue convs */
     vsr_qs8_f32_cvt_fn qs8_to_f32;
     vsr_f32_qs8_cvt_fn f32_to_qs8;
-    vsr_u8_lut_fn lut8; /* 256-entry int8 tables (element-wise INT8 ops) */
+    vsr_u8_lut_fn lut8;                 /* 256-entry int8 tables (element-wise INT8 ops) */
+    vsr_qs8_requant_tfl_fn requant_tfl; /* requant tflite conv epilogue */
 } vsr_kernels;
 void vsr__kernels_select(unsigned isa, vsr_kernels *k);
 

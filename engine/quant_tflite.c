@@ -6,6 +6,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "engine_kernels.h"
 #include "quant_tflite.h"
 
 int vsr__tfl_quantize_multiplier(double real, int32_t *m, int *shift)
@@ -32,6 +33,13 @@ int vsr__tfl_quantize_multiplier(double real, int32_t *m, int *shift)
     *m = (int32_t)q;
     *shift = e;
     return 0;
+}
+
+void vsr_qs8_requant_tfl__scalar(const int32_t *acc, int8_t *out, int n, const int32_t *qm,
+                                 const int32_t *qs, int zp, int qmin, int qmax)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = vsr__tfl_requant_clamp(acc[i], qm[i], qs[i], zp, qmin, qmax);
 }
 
 static int clamp8(int32_t v)

@@ -710,11 +710,9 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
                                   gm->OW);
                 int8_t *orow = (int8_t *)tout->data + (size_t)y * orow_n;
                 for (int x = 0; x < gm->OW && c->tfl; x++)
-                    for (int o = 0; o < gm->CO; o++) {
-                        size_t k = (size_t)x * gm->CO + (size_t)o;
-                        orow[k] = vsr__tfl_requant_clamp(acc[k], c->qm[o], c->qs[o],
-                                                         c->uk.zp_out, c->uk.qmin, c->uk.qmax);
-                    }
+                    e->k.requant_tfl(acc + (size_t)x * gm->CO, orow + (size_t)x * gm->CO,
+                                     gm->CO, c->qm, c->qs, c->uk.zp_out, c->uk.qmin,
+                                     c->uk.qmax);
                 for (size_t k = 0; k < orow_n && !c->tfl; k++) {
                     int o = (int)(k % (size_t)gm->CO);
                     float v = (float)acc[k] * sx * c->wscale[o];

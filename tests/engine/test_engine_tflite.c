@@ -245,6 +245,44 @@ static void test_engine_conv_requant(void **state)
     vsr_graph_free(&g);
 }
 
+/* The AVX2 epilogue equals its scalar twin bit for bit: every shift in [-31, 31],
+ * multipliers of QuantizeMultiplier (incl. 0, 2^30, 2^31 - 1) and INT32_MIN,
+ * accumulators over the whole int32 range incl. both ends and the ties of the
+ * tests above, odd lengths and unaligned pointers. */
+static void test_requant_avx2_twin(void **state)
+{
+    (void)state;
+    if (!(vsr_cpu_features() & VSR_ISA_AVX2))
+        VSR_SKIP("the CPU has no AVX2");
+    enum { N = 4099 };
+    int32_t *acc = malloc((N + 1) * sizeof(int32_t)), *qm = malloc((N + 1) * sizeof(int32_t)),
+            *qs = malloc((N + 1) * sizeof(int32_t));
+    int8_t *a = malloc(N + 1), *b = malloc(N + 1);
+    assert_true(acc && qm && qs && a && b);
+    uint32_t r = 12345;
+    static const int32_t special_x[] = {0,  1,         -1,        5,       -5,        13,
+                                        -3, INT32_MIN, INT32_MAX, 1 << 30, -(1 << 30)};
+    static const int32_t special_m[] = {0,         1 << 30,    INT32_MAX,
+                                        INT32_MIN, 1610612736, 1342177280};
+    for (int i = 0; i <= N; i++) {
+        r ^= r << 13, r ^= r >> 17, r ^= r << 5;
+        acc[i] = i % 3 ? (int32_t)r : special_x[i % 11];
+        r ^= r << 13, r ^= r >> 17, r ^= r << 5;
+        qm[i] = i % 5 ? (int32_t)((1u << 30) | (r >> 2)) : special_m[i % 6];
+        qs[i] = i % 63 - 31;
+    }
+    for (int off = 0; off < 2; off++)
+        for (int n = 0; n <= 19; n++) {
+            int len = n == 19 ? N : n;
+            vsr_qs8_requant_tfl__scalar(acc + off, a + off, len, qm + off, qs + off, -7, -128,
+                                        120);
+            vsr_qs8_requant_tfl__avx2(acc + off, b + off, len, qm + off, qs + off, -7, -128,
+                                      120);
+            assert_memory_equal(a + off, b + off, (size_t)len);
+        }
+    free(acc), free(qm), free(qs), free(a), free(b);
+}
+
 static void test_requant_parse(void **state)
 {
     (void)state;
@@ -270,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_clip_concat_tables),
         cmocka_unit_test(test_engine_conv_requant),
         cmocka_unit_test(test_requant_parse),
+        cmocka_unit_test(test_requant_avx2_twin),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
