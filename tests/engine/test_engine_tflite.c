@@ -200,8 +200,10 @@ static void test_clip_concat_tables(void **state)
     assert_int_equal(lut[-128 + 128], -65); /* -64.5 -> -65 */
 }
 
-/* One 1x1 conv, weight 1 (scale 1), no bias, input (1, 0), output (4, 0): the
- * multiplier 0.25 of test_mbqm, through the engine in both modes, SIMD and scalar. */
+/* 1x1 convs, weight 1 (scale 1), no bias, input (1, 0), output (4, 0): the
+ * multiplier 0.25 of test_mbqm, through the engine in both modes, SIMD and
+ * scalar, on each INT8 conv path: dense (microkernel rows), depthwise (two
+ * channels, the per-channel rows) and stride 2 (the per-pixel reference). */
 static void test_engine_conv_requant(void **state)
 {
     (void)state;
@@ -210,39 +212,48 @@ static void test_engine_conv_requant(void **state)
     /* tflite: test_mbqm's values (x4 on dequantization); float: one rounding */
     static const float tfl[] = {2, 4, -1, -1, 3, 2, -3, 2, 32, -32};
     static const float flt[] = {1, 3, -1, -1, 3, 2, -3, 2, 32, -32};
-    vsr_graph *g = NULL;
-    vsr_error err = {0};
-    OK(vsr_graph_create("rq", &g, &err));
-    int x = vsr_graph_input(g, "x", 1, W, 1, &err);
-    vsr_conv_params p = vsr_conv_default(1, 1);
-    int y = vsr_graph_conv2d(g, "c", x, &p, &err);
-    OK(vsr_graph_output(g, "y", y, &err));
-    float one = 1.f, zero = 0.f;
-    OK(vsr_graph_set_weight(g, "c.weight", &one, 1, &err));
-    if (p.bias)
-        OK(vsr_graph_set_weight(g, "c.bias", &zero, 1, &err));
-    OK(vsr_graph_set_weight_scales(g, "c", &one, 1, &err));
-    OK(vsr_graph_set_quant(g, x, 1.f, 0, &err));
-    OK(vsr_graph_set_quant(g, y, 4.f, 0, &err));
-    float in[W], out[W];
-    for (int i = 0; i < W; i++)
-        in[i] = xs[i % 10];
-    for (int mode = 0; mode < 2; mode++)
-        for (int scalar = 0; scalar < 2; scalar++) {
-            vsr_engine_options o;
-            vsr_engine_options_default(&o);
-            o.force_scalar = scalar;
-            o.requant = mode ? VSR_REQUANT_TFLITE : VSR_REQUANT_FLOAT;
-            vsr_engine *e = NULL;
-            OK(vsr_engine_create(g, VSR_PREC_INT8, NULL, &o, &e, &err));
-            OK(vsr_engine_set_input(e, 0, in, 1, W, 1, &err));
-            OK(vsr_engine_run(e, &err));
-            OK(vsr_engine_get_output(e, 0, out, W, &err));
-            for (int i = 0; i < W; i++)
-                assert_true(out[i] == 4.f * (mode ? tfl : flt)[i % 10]);
-            vsr_engine_free(&e);
-        }
-    vsr_graph_free(&g);
+    for (int path = 0; path < 3; path++) {
+        int C = path == 1 ? 2 : 1, stride = path == 2 ? 2 : 1;
+        vsr_graph *g = NULL;
+        vsr_error err = {0};
+        OK(vsr_graph_create("rq", &g, &err));
+        int x = vsr_graph_input(g, "x", 1, W, C, &err);
+        vsr_conv_params p = vsr_conv_default(C, 1);
+        p.groups = C;
+        p.stride = stride;
+        int y = vsr_graph_conv2d(g, "c", x, &p, &err);
+        OK(vsr_graph_output(g, "y", y, &err));
+        float one[2] = {1.f, 1.f}, zero[2] = {0.f, 0.f};
+        OK(vsr_graph_set_weight(g, "c.weight", one, (size_t)C, &err));
+        if (p.bias)
+            OK(vsr_graph_set_weight(g, "c.bias", zero, (size_t)C, &err));
+        OK(vsr_graph_set_weight_scales(g, "c", one, C, &err));
+        OK(vsr_graph_set_quant(g, x, 1.f, 0, &err));
+        OK(vsr_graph_set_quant(g, y, 4.f, 0, &err));
+        float in[W * 2], out[W * 2];
+        for (int i = 0; i < W * C; i++)
+            in[i] = xs[(i / C + 3 * (i % C)) % 10];
+        int OW = (W + stride - 1) / stride;
+        for (int mode = 0; mode < 2; mode++)
+            for (int scalar = 0; scalar < 2; scalar++) {
+                vsr_engine_options o;
+                vsr_engine_options_default(&o);
+                o.force_scalar = scalar;
+                o.requant = mode ? VSR_REQUANT_TFLITE : VSR_REQUANT_FLOAT;
+                vsr_engine *e = NULL;
+                OK(vsr_engine_create(g, VSR_PREC_INT8, NULL, &o, &e, &err));
+                OK(vsr_engine_set_input(e, 0, in, 1, W, C, &err));
+                OK(vsr_engine_run(e, &err));
+                OK(vsr_engine_get_output(e, 0, out, (size_t)(OW * C), &err));
+                for (int ox = 0; ox < OW; ox++)
+                    for (int c = 0; c < C; c++) {
+                        int k = (ox * stride + 3 * c) % 10;
+                        assert_true(out[ox * C + c] == 4.f * (mode ? tfl : flt)[k]);
+                    }
+                vsr_engine_free(&e);
+            }
+        vsr_graph_free(&g);
+    }
 }
 
 /* The AVX2 epilogue equals its scalar twin bit for bit: every shift in [-31, 31],
