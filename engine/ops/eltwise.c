@@ -4,13 +4,12 @@
  * saturation): activations, scale, add / mul with broadcast, unfused batch
  * norm, layer norm, softmax.
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <float.h>
 
 #include "../engine_internal.h"
 #include "../quant_tflite.h"
@@ -219,7 +218,6 @@ int vsr__eltwise_prepare(vsr_engine *e, int no_fuse, vsr_error *err)
         if (!tfl)
             vsr__load_f32(&vb, 0, 256, b);
         for (int x = -128; x < 128 && !tfl; x++) {
-
             memset(qa, x, sizeof(qa));
             vsr__load_f32(&va, 0, 256, a);
             pixels(&t, nd, a, b, 256);

@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <float.h>
-
 #include "../engine_internal.h"
 #include "../quant_tflite.h"
 
