@@ -50,12 +50,15 @@ static inline int32_t vsr__tfl_mbqm(int32_t x, int32_t m, int shift)
     int32_t xs = (int32_t)((uint32_t)x << left);
     return vsr__tfl_rdbpot(vsr__tfl_srdhm(xs, m), right);
 }
-/* The conv epilogue: zp + mbqm(acc), clamped to [qmin, qmax]. */
+/* The conv epilogue: zp + mbqm(acc), clamped to [qmin, qmax] (int8 bounds). The
+ * clamp comes first, to [qmin - zp, qmax - zp], so the zero point cannot overflow
+ * int32 (the same result wherever TFLite's zp + value does not overflow). */
 static inline int8_t vsr__tfl_requant_clamp(int32_t acc, int32_t m, int shift, int zp, int qmin,
                                             int qmax)
 {
-    int32_t r = vsr__tfl_mbqm(acc, m, shift) + zp;
-    return (int8_t)(r < qmin ? qmin : r > qmax ? qmax : r);
+    int32_t r = vsr__tfl_mbqm(acc, m, shift);
+    r = r < qmin - zp ? qmin - zp : r > qmax - zp ? qmax - zp : r;
+    return (int8_t)(r + zp);
 }
 
 /* Quantization parameters of one int8 tensor. */

@@ -35,8 +35,9 @@ void vsr_qs8_requant_tfl__avx2(const int32_t *acc, int8_t *out, int n, const int
 {
     const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
     const __m256i imin = _mm256_set1_epi32(INT32_MIN), imax = _mm256_set1_epi32(INT32_MAX);
-    const __m256i vzp = _mm256_set1_epi32(zp), lo = _mm256_set1_epi32(qmin),
-                  hi = _mm256_set1_epi32(qmax);
+    /* clamp to [qmin - zp, qmax - zp], then add zp: no int32 overflow (the scalar's order) */
+    const __m256i vzp = _mm256_set1_epi32(zp), lo = _mm256_set1_epi32(qmin - zp),
+                  hi = _mm256_set1_epi32(qmax - zp);
     /* the low byte of each dword to the first 4 bytes of each 128-bit lane */
     const __m256i gather =
         _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8,
@@ -63,7 +64,7 @@ void vsr_qs8_requant_tfl__avx2(const int32_t *acc, int8_t *out, int n, const int
                                        _mm256_and_si256(_mm256_cmpgt_epi32(zero, r), one));
         r = _mm256_add_epi32(_mm256_srav_epi32(r, right),
                              _mm256_and_si256(_mm256_cmpgt_epi32(rem, thr), one));
-        r = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, vzp), lo), hi);
+        r = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(r, lo), hi), vzp);
         r = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(r, gather), perm);
         _mm_storel_epi64((__m128i *)(out + i), _mm256_castsi256_si128(r));
     }
