@@ -762,6 +762,7 @@ static const char *const calib_methods[] = {"minmax", "percentile", "mse", "file
 static const vsr_option precision_options[] = {
     VSR_OPT_N("name", PR, name, NULL, precision_names, "the arithmetic (required)"),
     VSR_OPT_HAND("calibration", "a mapping", "int8 only: method and frames"),
+    VSR_OPT_HAND("requant", "float or tflite", "int8 only: the requantization arithmetic"),
     {NULL},
 };
 /* int8 only: the defaults hold for every int8 entry, calibration: given or not */
@@ -777,7 +778,7 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
 {
     int ret;
     char kp[PATH_CAP];
-    struct fy_node *calib = NULL;
+    struct fy_node *calib = NULL, *requant = NULL;
     if (fy_node_get_type(n) == FYNT_MAPPING) {
         if ((ret = vsr_opt_read(&c->o, precision_options, p, n, path)) < 0)
             return ret;
@@ -785,6 +786,7 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
         if (!p->name)
             return bad(c, n, 0, kp, "missing required key (fp32, fp16, fp16n or int8)");
         calib = lookup(c, n, "calibration");
+        requant = lookup(c, n, "requant");
     } else if ((ret = get_enum(c, n, path, precision_names, &p->name)) < 0) {
         return ret;
     }
@@ -793,10 +795,21 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
             join_path(kp, path, "calibration");
             return bad(c, calib, 0, kp, "only int8 is calibrated");
         }
+        if (requant) {
+            join_path(kp, path, "requant");
+            return bad(c, requant, 0, kp, "only int8 is requantized");
+        }
         return 0;
     }
     if ((ret = vsr_opt_defaults(&c->o, calib_options, p)) < 0)
         return ret;
+    p->requant = "float";
+    if (requant) {
+        static const char *const requants[] = {"float", "tflite", NULL};
+        join_path(kp, path, "requant");
+        if ((ret = get_enum(c, requant, kp, requants, &p->requant)) < 0)
+            return ret;
+    }
     if (calib) {
         char cp[PATH_CAP];
         join_path(cp, path, "calibration");
@@ -837,7 +850,8 @@ static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg
         for (int j = 0; j < i; j++)
             if (!strcmp(a[j].name, a[i].name) &&
                 (!a[i].calib_method || (!strcmp(a[j].calib_method, a[i].calib_method) &&
-                                        a[j].calib_frames == a[i].calib_frames)))
+                                        a[j].calib_frames == a[i].calib_frames &&
+                                        !strcmp(a[j].requant, a[i].requant))))
                 return bad(c, item, 0, ip, "%s is listed twice with the same settings",
                            a[i].name);
     }
@@ -1345,6 +1359,8 @@ void vsr_config_put_precision(FILE *f, const vsr_config_precision *p)
     vsr_config_put_str(f, "precision.name", p->name);
     vsr_config_put_str(f, "precision.calib_method", p->calib_method);
     fprintf(f, "precision.calib_frames=%d\n", p->calib_frames);
+    if (p->requant && strcmp(p->requant, "float")) /* the default leaves old hashes alone */
+        vsr_config_put_str(f, "precision.requant", p->requant);
 }
 
 void vsr_config_put_common(FILE *f, const vsr_config *cfg)

@@ -14,7 +14,8 @@
 static void precision_label(const vsr_config_precision *p, char *buf, size_t cap)
 {
     if (p->calib_method)
-        snprintf(buf, cap, "%s-%s-%d", p->name, p->calib_method, p->calib_frames);
+        snprintf(buf, cap, "%s-%s-%d%s", p->name, p->calib_method, p->calib_frames,
+                 p->requant && !strcmp(p->requant, "tflite") ? "-tflite" : "");
     else
         snprintf(buf, cap, "%s", p->name);
 }
@@ -73,9 +74,10 @@ int vsr_sweep_rule_matches(const vsr_config_rule *rule, const vsr_sweep_run *run
 static const vsr_config_precision *run_precision(const vsr_config_model *m,
                                                  const vsr_config_precision *p)
 {
-    static const vsr_config_precision int8_file = {"int8", "file", 0, 0};
+    static const vsr_config_precision int8_file = {"int8", "file", 0, 0, "float"};
+    static const vsr_config_precision int8_file_tfl = {"int8", "file", 0, 0, "tflite"};
     if (m->weights_tflite && !strcmp(p->name, "int8") && !p->calib_given)
-        return &int8_file;
+        return p->requant && !strcmp(p->requant, "tflite") ? &int8_file_tfl : &int8_file;
     return p;
 }
 

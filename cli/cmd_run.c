@@ -269,6 +269,8 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
     opt.pad = r->pad;
     opt.profile = 1; /* two clock reads per layer: far below a frame's ms */
     opt.threads_auto = r->threads == 0; /* measure the pool against 1 thread */
+    if (r->precision->requant && !strcmp(r->precision->requant, "tflite"))
+        opt.requant = VSR_REQUANT_TFLITE;
     if ((rc = vsr_models_start(s->inst, prec, s->pool, &opt, err)))
         return rc;
     if ((s->engine = s->inst->engine)) {

@@ -52,6 +52,7 @@ enum {
     ARG_TOL,
     ARG_DB,
     ARG_PROGRESS,
+    ARG_REQUANT,
 };
 
 static void usage(FILE *out)
@@ -71,6 +72,8 @@ static void usage(FILE *out)
         "      --model M          zoo name, or a model label of --config\n"
         "      --precision P      fp32, fp16, fp16n or int8 (calibration from --config,\n"
         "                         else minmax on 8 frames)\n"
+        "      --requant R        int8 arithmetic: float (default, or the config's\n"
+        "                         requant:) or tflite (TFLite's integer kernels)\n"
         "      --dataset D        a dataset name of --config; without --config only demo\n"
         "      --config FILE      take the dataset, model weights, calibration, tile /\n"
         "                         pad / threads lists, timing and db from this sweep\n"
@@ -97,6 +100,7 @@ struct tune_ctx {
     vsr_models_kv *kv;    /* spec.hparams (owned) */
     vsr_models_instance *inst;
     vsr_precision prec;
+    vsr_requant requant; /* INT8 arithmetic */
     vsr_graph *graph; /* inst's (borrowed) */
     vsr_clip *clips;
     int n_clips;
@@ -167,6 +171,7 @@ static int measure(struct tune_ctx *c, pthreadpool_t pool, int tile, int pad, vs
     vsr_engine_options_default(&opt);
     opt.tile = tile;
     opt.pad = pad;
+    opt.requant = c->requant;
     if ((rc = vsr_engine_create(c->graph, c->prec, pool, &opt, &eng, err)) ||
         (rc = vsr_models_engine_step(eng, c->in_ch, c->state_ch, &step, err)))
         goto end;
@@ -307,12 +312,13 @@ int vsr_cmd_tune(int argc, char **argv)
         {"tolerance-db", required_argument, NULL, ARG_TOL},
         {"db", required_argument, NULL, ARG_DB},
         {"progress", required_argument, NULL, ARG_PROGRESS},
+        {"requant", required_argument, NULL, ARG_REQUANT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *model = NULL, *precision = NULL, *dataset = NULL, *config = NULL;
     const char *tiles_s = NULL, *pads_s = NULL, *threads_s = NULL, *weights = NULL;
-    const char *frames_s = NULL, *tol_s = NULL, *db_path = NULL;
+    const char *frames_s = NULL, *tol_s = NULL, *db_path = NULL, *requant_s = NULL;
     int progress = -1, opt;
     vsr_error err = {0};
     optind = 1;
@@ -350,6 +356,9 @@ int vsr_cmd_tune(int argc, char **argv)
             break;
         case ARG_DB:
             db_path = optarg;
+            break;
+        case ARG_REQUANT:
+            requant_s = optarg;
             break;
         case ARG_PROGRESS:
             if (vsr_cli_progress_parse(optarg, &progress, &err)) {
@@ -451,8 +460,16 @@ int vsr_cmd_tune(int argc, char **argv)
             cfg->precisions[i].calib_method) {
             calib_method = cfg->precisions[i].calib_method;
             calib_frames = cfg->precisions[i].calib_frames;
+            if (cfg->precisions[i].requant && !strcmp(cfg->precisions[i].requant, "tflite"))
+                c.requant = VSR_REQUANT_TFLITE;
             break;
         }
+    if (requant_s && c.prec != VSR_PREC_INT8) {
+        vsr_error_set(&err, -EINVAL, "--requant is for --precision int8 only");
+        goto usage_fail;
+    }
+    if (requant_s && vsr_requant_parse(requant_s, &c.requant, &err))
+        goto usage_fail;
     /* axes: options, else the config's, else the defaults */
     static const int def_tiles[] = {0, 64, 96, 128, 192}, def_pads[] = {0, 4, 8, 16},
                      def_threads[] = {1, 2};
@@ -640,6 +657,8 @@ int vsr_cmd_tune(int argc, char **argv)
             weights ? weights : "~", tol, n);
     if (c.prec == VSR_PREC_INT8)
         fprintf(mf, "calibration: {method: %s, frames: %d}\n", calib_method, calib_frames);
+    if (c.requant == VSR_REQUANT_TFLITE) /* (float, the default, leaves old hashes alone) */
+        fprintf(mf, "requant: tflite\n");
     fclose(mf);
     char hash[17];
     snprintf(hash, sizeof(hash), "%016llx",

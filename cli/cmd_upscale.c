@@ -41,6 +41,7 @@ enum {
     ARG_CALIB_METHOD,
     ARG_LOSSLESS,
     ARG_PROGRESS,
+    ARG_REQUANT,
 };
 
 /* Bytes this process may use: MemAvailable, else the free physical pages. */
@@ -111,7 +112,8 @@ static void usage(FILE *out)
         out,
         "usage: vsrbench upscale --model M [--precision P] [--weights W] [--threads N]\n"
         "                        [--tile T --pad P] [--codec ffv1|x264|png]\n"
-        "                        [--crf N | --lossless] [--calibration C] IN OUT\n"
+        "                        [--crf N | --lossless] [--calibration C]\n"
+        "                        [--requant float|tflite] IN OUT\n"
         "\n"
         "Upscale IN (a video file or a folder of images) with zoo model M and write OUT:\n"
         "a video (.mkv/.avi/.nut: lossless FFV1; .mp4/.mov/.264: H.264 yuv420p, crf 18,\n"
@@ -137,6 +139,9 @@ static void usage(FILE *out)
         "                       the default for one), minmax (the default otherwise),\n"
         "                       percentile or mse on the first --calib-frames frames\n"
         "      --calib-frames N int8 calibration frames (default 8)\n"
+        "      --requant R      int8 arithmetic: float (default: FP32 requantization) or\n"
+        "                       tflite (TFLite's integer kernels: with --calibration file\n"
+        "                       an INT8 .tflite gives TFLite's output bits)\n"
         "      --progress WHEN  auto (stderr is a terminal), always, never\n"
         "  -h, --help           this help\n"
         "exit codes: 0 ok, 1 runtime failure (input, weights, encoder), 2 usage error,\n"
@@ -158,6 +163,7 @@ int vsr_cmd_upscale(int argc, char **argv)
         {"calibration", required_argument, NULL, ARG_CALIB_METHOD},
         {"lossless", no_argument, NULL, ARG_LOSSLESS},
         {"progress", required_argument, NULL, ARG_PROGRESS},
+        {"requant", required_argument, NULL, ARG_REQUANT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -165,7 +171,8 @@ int vsr_cmd_upscale(int argc, char **argv)
                *calib = NULL;
     int threads_auto = 0;
     long threads = 1, tile = 0, pad = 8, crf = 18, calib_frames = 8;
-    int progress = -1, opt;
+    int progress = -1, opt, requant_set = 0;
+    vsr_requant requant = VSR_REQUANT_FLOAT;
     vsr_error err = {0};
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
@@ -215,6 +222,10 @@ int vsr_cmd_upscale(int argc, char **argv)
             break;
         case ARG_PROGRESS:
             rc = vsr_cli_progress_parse(optarg, &progress, &err);
+            break;
+        case ARG_REQUANT:
+            rc = vsr_requant_parse(optarg, &requant, &err);
+            requant_set = 1;
             break;
         default: /* -h, --help or a bad option */
             return vsr_cli_help_exit(opt, usage);
@@ -267,6 +278,10 @@ int vsr_cmd_upscale(int argc, char **argv)
     }
     if (calib && prec != VSR_PREC_INT8) {
         fprintf(stderr, "vsrbench upscale: --calibration is for --precision int8 only\n");
+        return VSR_EXIT_USAGE;
+    }
+    if (requant_set && prec != VSR_PREC_INT8) {
+        fprintf(stderr, "vsrbench upscale: --requant is for --precision int8 only\n");
         return VSR_EXIT_USAGE;
     }
     if (e->hp.family == VSR_MODELS_BICUBIC && (prec != VSR_PREC_FP32 || weights || tile)) {
@@ -355,6 +370,7 @@ int vsr_cmd_upscale(int argc, char **argv)
         eo.tile = (int)tile;
         eo.pad = (int)pad;
         eo.threads_auto = threads_auto;
+        eo.requant = requant;
     }
     if (vsr_models_start(inst, prec, pool, &eo, &err))
         goto fail;
@@ -411,10 +427,10 @@ int vsr_cmd_upscale(int argc, char **argv)
     if (vsr_sink_close(&sink, &err))
         goto fail;
     vsr_cli_progress_clear(progress);
-    printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s%s%s) written to %s\n", in_path, n_written,
-           n_written == 1 ? "" : "s", W, H, W * scale, H * scale, e->name,
+    printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s%s%s%s) written to %s\n", in_path,
+           n_written, n_written == 1 ? "" : "s", W, H, W * scale, H * scale, e->name,
            vsr_precision_name(prec), calib ? ", calibration " : "", calib ? calib : "",
-           out_path);
+           requant == VSR_REQUANT_TFLITE ? ", requant tflite" : "", out_path);
     ret = VSR_EXIT_OK;
     goto end;
 interrupted:

@@ -79,6 +79,8 @@ typedef struct vsr_conv_prep {
     int32_t *b16pack;
     uint16_t *whpack, *bhpack; /* FP16 native packs, or NULL */
     int float_epilogue;        /* INT8 with sigmoid/leaky/prelu: requantize in float */
+    int tfl;     /* INT8 requant tflite: qm/qs are TFLite's (M, shift); int32 accumulators
+                  * (acc32 kernels), then vsr__tfl_requant_clamp per value */
     int dw;      /* depthwise stride 1 (groups = Cin = Cout): padded per-channel path */
     vsr_act act; /* effective fused activation (conv's own or a fused act node) */
 } vsr_conv_prep;

@@ -204,6 +204,16 @@ typedef void (*vsr_f32_minmax_fn)(const float *x, size_t n, float out[2]);
 void vsr_f32_minmax_ukernel__scalar(const float *x, size_t n, float out[2]);
 void vsr_f32_minmax_ukernel__avx2(const float *x, size_t n, float out[2]);
 void vsr_f32_minmax_ukernel__avx512f(const float *x, size_t n, float out[2]);
+/* requant tflite conv epilogue (quant_tflite.h): out[i] = clamp(zp + TFLite's
+ * MultiplyByQuantizedMultiplier(acc[i], qm[i], qs[i]), qmin, qmax), qs[i] in [-31, 31]
+ * (x86/qs8-requant-tflite-avx2.c and the scalar twin in quant_tflite.c, bit-identical). */
+typedef void (*vsr_qs8_requant_tfl_fn)(const int32_t *acc, int8_t *out, int n,
+                                       const int32_t *qm, const int32_t *qs, int zp, int qmin,
+                                       int qmax);
+void vsr_qs8_requant_tfl__scalar(const int32_t *acc, int8_t *out, int n, const int32_t *qm,
+                                 const int32_t *qs, int zp, int qmin, int qmax);
+void vsr_qs8_requant_tfl__avx2(const int32_t *acc, int8_t *out, int n, const int32_t *qm,
+                               const int32_t *qs, int zp, int qmin, int qmax);
 
 /* Kernel table chosen once per engine. */
 typedef struct vsr_kernels {
@@ -220,6 +230,7 @@ typedef struct vsr_kernels {
     vsr_f32_qs8_cvt_fn f32_to_qs8;
     vsr_u8_lut_fn lut8;           /* 256-entry int8 tables (element-wise INT8 ops) */
     vsr_f32_minmax_fn f32_minmax; /* calibration statistics */
+    vsr_qs8_requant_tfl_fn requant_tfl; /* requant tflite conv epilogue */
 } vsr_kernels;
 void vsr__kernels_select(unsigned isa, vsr_kernels *k);
 

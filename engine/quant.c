@@ -2,7 +2,9 @@
  * INT8 post-training quantization helpers: fixed-point multipliers and
  * activation parameters from ranges (TFLite conventions).
  */
+#include <errno.h>
 #include <math.h>
+#include <string.h>
 
 #include "engine_internal.h"
 
@@ -47,4 +49,22 @@ void vsr__quant_from_range(float lo, float hi, float *scale, int *zp)
         zi = 127;
     *scale = s;
     *zp = (int)zi;
+}
+
+const char *vsr_requant_name(vsr_requant r)
+{
+    return r == VSR_REQUANT_TFLITE ? "tflite" : "float";
+}
+
+int vsr_requant_parse(const char *s, vsr_requant *out, vsr_error *err)
+{
+    if (s && !strcmp(s, "float")) {
+        *out = VSR_REQUANT_FLOAT;
+        return 0;
+    }
+    if (s && !strcmp(s, "tflite")) {
+        *out = VSR_REQUANT_TFLITE;
+        return 0;
+    }
+    return vsr_error_set(err, -EINVAL, "requant '%s': expected float or tflite", s ? s : "");
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../engine_internal.h"
+#include "../quant_tflite.h"
 
 static float f16r(float x)
 {
@@ -203,7 +204,9 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
         c->bq[o] = (int32_t)bqd;
         int32_t m;
         int s;
-        if (vsr__quant_multiplier((double)sx * ws / sy, &m, &s))
+        if (e->opt.requant == VSR_REQUANT_TFLITE
+                ? vsr__tfl_quantize_multiplier((double)sx * ws / sy, &m, &s)
+                : vsr__quant_multiplier((double)sx * ws / sy, &m, &s))
             return vsr_error_set(err, -ERANGE,
                                  "%s: %s: requantization multiplier %g out of range; check "
                                  "the quantization parameters",
@@ -213,6 +216,9 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
     }
     c->float_epilogue = c->act.type == VSR_ACT_SIGMOID || c->act.type == VSR_ACT_LEAKY_RELU ||
                         c->act.type == VSR_ACT_PRELU;
+    /* TFLite's (M, shift) are not what the requantizing kernels take: accumulate
+     * with the acc32 kernels (or the reference / depthwise rows), then requantize */
+    c->tfl = e->opt.requant == VSR_REQUANT_TFLITE && !c->float_epilogue;
     uk->zp_out = zy;
     uk->qmin = -128, uk->qmax = 127;
     if (c->act.type == VSR_ACT_RELU)
@@ -580,6 +586,15 @@ static void row_f32(const conv_task *t, const float *in, int row0, int y, float 
     }
 }
 
+/* The integer epilogue of output channel o: the engine's or TFLite's arithmetic. */
+static inline int8_t requant1(const vsr_conv_prep *c, int o, int32_t acc)
+{
+    return c->tfl ? vsr__tfl_requant_clamp(acc, c->qm[o], c->qs[o], c->uk.zp_out, c->uk.qmin,
+                                           c->uk.qmax)
+                  : vsr__requant_clamp(acc, c->qm[o], c->qs[o], c->uk.zp_out, c->uk.qmin,
+                                       c->uk.qmax);
+}
+
 static void row_qs8(const conv_task *t, const int8_t *in, int y, int8_t *orow)
 {
     const vsr_engine *e = t->e;
@@ -598,8 +613,7 @@ static void row_qs8(const conv_task *t, const int8_t *in, int y, int8_t *orow)
                 float v = (float)acc[o] * sx * c->wscale[o];
                 dst[o] = vsr__quantize1(act1(c, o, v), inv_sy, c->uk.zp_out);
             } else {
-                dst[o] = vsr__requant_clamp(acc[o], c->qm[o], c->qs[o], c->uk.zp_out,
-                                            c->uk.qmin, c->uk.qmax);
+                dst[o] = requant1(c, o, acc[o]);
             }
         }
     }
@@ -645,8 +659,7 @@ static void dw_row_qs8(const vsr_conv_prep *c, const conv_geom *gm, const int8_t
             }
         int8_t *dst = orow + (size_t)x * C;
         for (int ch = 0; ch < C; ch++)
-            dst[ch] = vsr__requant_clamp(acc[ch], c->qm[ch], c->qs[ch], c->uk.zp_out,
-                                         c->uk.qmin, c->uk.qmax);
+            dst[ch] = requant1(c, ch, acc[ch]);
     }
 }
 
@@ -666,7 +679,7 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
     size_t rowp = (size_t)Wp * C, orow_n = (size_t)gm->OW * gm->CO;
     vsr_conv_uk uk = c->uk;
     uk.in_row = (ptrdiff_t)rowp;
-    if (tin->dt == VSR_DT_I8 && (e->k.qs8_conv_i16 || c->float_epilogue) && !c->dw) {
+    if (tin->dt == VSR_DT_I8 && (e->k.qs8_conv_i16 || c->float_epilogue || c->tfl) && !c->dw) {
         int zx = e->qzp[e->g->nodes[t->i].in[0]];
         int16_t *pb = e->scratch[chunk];
         size_t inner = (size_t)gm->W * C, lpad = (size_t)gm->pl * C;
@@ -684,7 +697,7 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
                 dst[lpad + k] = (int16_t)(src[k] - zx);
         }
         memset(pb + (size_t)rows * rowp, 0, 64 * sizeof(int16_t));
-        if (c->float_epilogue) {
+        if (c->float_epilogue || c->tfl) {
             /* the accumulators, then the reference's epilogue (row_qs8) per value */
             size_t aoff = ((size_t)rows * rowp * sizeof(int16_t) + 64 * sizeof(int16_t) + 63) &
                           ~(size_t)63;
@@ -696,7 +709,11 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
                 e->k.qs8_conv_acc(&uk, pb + (size_t)(y - y0) * rowp, (int8_t *)(void *)acc,
                                   gm->OW);
                 int8_t *orow = (int8_t *)tout->data + (size_t)y * orow_n;
-                for (size_t k = 0; k < orow_n; k++) {
+                for (int x = 0; x < gm->OW && c->tfl; x++)
+                    e->k.requant_tfl(acc + (size_t)x * gm->CO, orow + (size_t)x * gm->CO,
+                                     gm->CO, c->qm, c->qs, c->uk.zp_out, c->uk.qmin,
+                                     c->uk.qmax);
+                for (size_t k = 0; k < orow_n && !c->tfl; k++) {
                     int o = (int)(k % (size_t)gm->CO);
                     float v = (float)acc[k] * sx * c->wscale[o];
                     orow[k] = vsr__quantize1_fast(act1(c, o, v), inv_sy, c->uk.zp_out);
@@ -819,8 +836,8 @@ static size_t chunk_scratch_bytes(const vsr_engine *e, int i, const conv_geom *g
     size_t rows = (size_t)max_rows + (size_t)gm->keff_h - 1;
     size_t rowp = (size_t)(gm->W + gm->keff_w - 1) * (size_t)gm->C;
     if (dt == VSR_DT_I8)
-        return c->float_epilogue ? (rows * rowp + 64) * sizeof(int16_t) + 64 +
-                                       (size_t)gm->OW * gm->CO * sizeof(int32_t)
+        return c->float_epilogue || c->tfl ? (rows * rowp + 64) * sizeof(int16_t) + 64 +
+                                                 (size_t)gm->OW * gm->CO * sizeof(int32_t)
                : e->k.qs8_conv_i16 && !c->dw ? (rows * rowp + 64) * sizeof(int16_t)
                                              : rows * rowp + 64;
     return (rows * rowp + 16 + (size_t)gm->OW * gm->CO + 16) * sizeof(float);

@@ -4,6 +4,7 @@
  * saturation): activations, scale, add / mul with broadcast, unfused batch
  * norm, layer norm, softmax.
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "../engine_internal.h"
+#include "../quant_tflite.h"
 
 enum { CHUNK = 1024 };
 
@@ -50,6 +52,16 @@ static void unary_lut(const ew_task *t, const vsr_node *nd, vsr_tview a, vsr_tvi
 {
     int8_t qin[256];
     float v[256];
+    if (t->e->opt.requant == VSR_REQUANT_TFLITE &&
+        (nd->op == VSR_OP_RELU || nd->op == VSR_OP_CLIP)) {
+        /* TFLite's integer RELU / MINIMUM / MAXIMUM (quant_tflite.h); a multiplier out of
+         * range (absurd scales) keeps the float table */
+        vsr_tfl_q qa = {a.scale, a.zp}, qo = {o.scale, o.zp};
+        float lo = nd->op == VSR_OP_RELU ? 0.f : nd->act.lo;
+        float hi = nd->op == VSR_OP_RELU ? FLT_MAX : nd->act.hi;
+        if (!vsr__tfl_clip_lut(qa, qo, lo, hi, lut))
+            return;
+    }
     for (int q = 0; q < 256; q++)
         qin[q] = (int8_t)(q - 128);
     a.data = qin;
@@ -141,7 +153,10 @@ int vsr__eltwise_prepare(vsr_engine *e, int no_fuse, vsr_error *err)
     const vsr_graph *g = e->g;
     vsr_plan *p = &e->plan;
     int n = g->n_nodes;
-    if (e->prec != VSR_PREC_INT8 || no_fuse)
+    /* requant tflite: the tables are TFLite's integer kernels, so they are built
+     * also when nothing may be fused (calibration runs float anyway) */
+    int tfl = e->opt.requant == VSR_REQUANT_TFLITE;
+    if (e->prec != VSR_PREC_INT8 || (no_fuse && !tfl))
         return 0;
     for (int i = 0; i < n; i++) {
         const vsr_node *nd = &g->nodes[i];
@@ -161,7 +176,7 @@ int vsr__eltwise_prepare(vsr_engine *e, int no_fuse, vsr_error *err)
         e->lut2[i] = lut;
         /* a following element-wise op of one int8 value, sole consumer: into the table */
         int f = -1;
-        if (!p->is_output[i] && p->n_consumers[i] == 1)
+        if (!no_fuse && !p->is_output[i] && p->n_consumers[i] == 1)
             for (int j = i + 1; j < n && f < 0; j++)
                 if (g->nodes[j].n_in == 1 && g->nodes[j].in[0] == i)
                     f = j;
@@ -186,11 +201,23 @@ int vsr__eltwise_prepare(vsr_engine *e, int no_fuse, vsr_error *err)
             ew_task tf = {.e = e, .i = f, .pw = e->pw[f]};
             unary_lut(&tf, &g->nodes[f], vo, vf, fl);
         }
-        for (int q = 0; q < 256; q++)
+        if (tfl) {
+            vsr_tfl_q ta = {va.scale, va.zp}, tb = {vb.scale, vb.zp}, to = {vo.scale, vo.zp};
+            if ((nd->op == VSR_OP_ADD ? vsr__tfl_add_lut(ta, tb, to, lut)
+                                      : vsr__tfl_mul_lut(ta, tb, to, lut)))
+                return vsr_error_set(err, -ERANGE,
+                                     "%s: %s: requant tflite: multiplier out of range; check "
+                                     "the quantization parameters",
+                                     g->name, nd->name);
+            for (int k = 0; f >= 0 && k < 65536; k++)
+                lut[k] = fl[(uint8_t)(lut[k] ^ 0x80)];
+        }
+        for (int q = 0; q < 256 && !tfl; q++)
             qb[q] = (int8_t)(q - 128);
         va.data = qa, vb.data = qb, vo.data = qa;
-        vsr__load_f32(&vb, 0, 256, b);
-        for (int x = -128; x < 128; x++) {
+        if (!tfl)
+            vsr__load_f32(&vb, 0, 256, b);
+        for (int x = -128; x < 128 && !tfl; x++) {
             memset(qa, x, sizeof(qa));
             vsr__load_f32(&va, 0, 256, a);
             pixels(&t, nd, a, b, 256);

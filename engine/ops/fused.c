@@ -13,11 +13,13 @@
  *    functions themselves (concat rescale, dequantize-add-requantize, clip
  *    requantize), so every output byte is the composition of the scalar ops.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../engine_internal.h"
+#include "../quant_tflite.h"
 
 enum { CHUNK = 4096 };
 
@@ -107,7 +109,35 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
                     return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
                 float inv_anc = 1.f / e->qscale[anc], inv_a = 1.f / e->qscale[a];
                 float inv_c = c >= 0 ? 1.f / e->qscale[c] : 0.f;
-                for (int qt = -128; qt < 128; qt++)
+                int tfl = e->opt.requant == VSR_REQUANT_TFLITE;
+                if (tfl) { /* the same composition of TFLite's integer kernels */
+                    vsr_tfl_q qx = {e->qscale[x], e->qzp[x]},
+                              qn = {e->qscale[anc], e->qzp[anc]};
+                    vsr_tfl_q qt = {e->qscale[t], e->qzp[t]}, qa = {e->qscale[a], e->qzp[a]};
+                    int8_t cl[256], ct[256];
+                    int8_t *add = malloc(65536);
+                    int rc = add ? 0 : -ENOMEM;
+                    vsr__tfl_concat_lut(qx, qn, ct);
+                    if (!rc)
+                        rc = sw ? vsr__tfl_add_lut(qn, qt, qa, add)
+                                : vsr__tfl_add_lut(qt, qn, qa, add);
+                    if (!rc && c >= 0)
+                        rc = vsr__tfl_clip_lut(qa, (vsr_tfl_q){e->qscale[c], e->qzp[c]},
+                                               e->tail.lo, e->tail.hi, cl);
+                    for (int k = 0; !rc && k < 65536; k++) {
+                        int q_t = (k >> 8) - 128, q_x = (k & 255) - 128;
+                        int q_a = same_q(e, x, anc) ? q_x : ct[q_x + 128];
+                        int8_t q = sw ? add[(uint8_t)q_a << 8 | (uint8_t)q_t]
+                                      : add[(uint8_t)q_t << 8 | (uint8_t)q_a];
+                        e->tail.lut[k] = c >= 0 ? cl[q + 128] : q;
+                    }
+                    free(add);
+                    if (rc)
+                        return vsr_error_set(
+                            err, rc, "%s: SR tail: requant tflite: %s", g->name,
+                            rc == -ENOMEM ? "out of memory" : "multiplier out of range");
+                }
+                for (int qt = -128; qt < 128 && !tfl; qt++)
                     for (int qx = -128; qx < 128; qx++) {
                         /* concat: a copy, or the rescale of movement.c */
                         int qa = same_q(e, x, anc)

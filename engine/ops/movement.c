@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../engine_internal.h"
+#include "../quant_tflite.h"
 
 enum { MV_MAX_LUT = 8, MV_ROWBUF = 4096 };
 
@@ -29,9 +30,14 @@ struct mv_task {
 };
 
 /* The INT8 concat rescaling table of input s: the same dequantize / round-to-nearest-even
- * / saturate as the float path, once per input value. */
-static void concat_lut(const vsr_tview *s, const vsr_tview *o, int8_t *lut)
+ * / saturate as the float path, once per input value (requant tflite: TFLite's rescale,
+ * quant_tflite.h). */
+static void concat_lut(const vsr_engine *e, const vsr_tview *s, const vsr_tview *o, int8_t *lut)
 {
+    if (e->opt.requant == VSR_REQUANT_TFLITE) {
+        vsr__tfl_concat_lut((vsr_tfl_q){s->scale, s->zp}, (vsr_tfl_q){o->scale, o->zp}, lut);
+        return;
+    }
     float inv = 1.f / o->scale;
     for (int q = -128; q < 128; q++)
         lut[q + 128] = vsr__quantize1(s->scale * (float)(q - s->zp), inv, o->zp);
@@ -91,7 +97,7 @@ static void concat_row(const mv_task *t, const vsr_node *nd, int y, int W, int C
             int8_t lbuf[256];
             const int8_t *lut = k < MV_MAX_LUT && t->has_lut[k] ? t->lut[k] : lbuf;
             if (lut == lbuf)
-                concat_lut(&s, &t->o, lbuf);
+                concat_lut(e, &s, &t->o, lbuf);
             /* the input row through the table kernel in runs of whole pixels, then
              * copied to its channels of the output pixels */
             int8_t rb[MV_ROWBUF];
@@ -201,7 +207,7 @@ static int mv_run(vsr_engine *e, int i, mv_row_fn row, vsr_error *err)
         for (int k = 0; k < nd->n_in && k < MV_MAX_LUT; k++) {
             vsr_tview s = vsr__tensor(e, nd->in[k]);
             if (s.dt == VSR_DT_I8 && !same_type(&s, &t.o)) {
-                concat_lut(&s, &t.o, t.lut[k]);
+                concat_lut(e, &s, &t.o, t.lut[k]);
                 t.has_lut[k] = 1;
             }
         }

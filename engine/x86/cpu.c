@@ -39,6 +39,7 @@ void vsr__kernels_select(unsigned isa, vsr_kernels *k)
     k->f32_to_qs8 = vsr_f32_qs8_cvt__scalar;
     k->lut8 = vsr_u8_lut_ukernel__scalar;
     k->f32_minmax = vsr_f32_minmax_ukernel__scalar;
+    k->requant_tfl = vsr_qs8_requant_tfl__scalar;
 #if defined(__x86_64__)
     if (isa & VSR_ISA_AVX2) {
         k->qs8_conv_acc = vsr_qs8_conv_i16_ukernel_4x16__avx2;
@@ -49,6 +50,7 @@ void vsr__kernels_select(unsigned isa, vsr_kernels *k)
         k->f32_to_qs8 = vsr_f32_qs8_cvt__avx2;
         k->lut8 = vsr_u8_lut_ukernel__avx2;
         k->f32_minmax = vsr_f32_minmax_ukernel__avx2;
+        k->requant_tfl = vsr_qs8_requant_tfl__avx2;
         k->isa |= VSR_ISA_AVX2;
     }
     if ((isa & VSR_ISA_AVX512) && (isa & VSR_ISA_AVX2)) {

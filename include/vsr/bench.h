@@ -734,6 +734,10 @@ typedef struct vsr_config_precision {
     const char *calib_method;
     int calib_frames; /**< int8: default 8, 0 for "file"; else 0 */
     int calib_given;  /**< int8: 1 when `calibration:` was written (else the defaults) */
+    /** int8: "float" (default) | "tflite" (`requant:`, vsr_engine_options.requant); else
+     *  NULL. tflite is in the run key ("int8-file-0-tflite") and the config hash; float,
+     *  the default, is in neither (run keys and hashes from before the key stay valid). */
+    const char *requant;
 } vsr_config_precision;
 
 /**

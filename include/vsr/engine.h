@@ -493,6 +493,28 @@ const char *vsr_wait_policy_name(vsr_wait_policy w);
 /** Parse "frame" / "spin" / "yield"; -EINVAL with a one-line message otherwise. */
 int vsr_wait_policy_parse(const char *s, vsr_wait_policy *out, vsr_error *err);
 
+/**
+ * How INT8 results are requantized (vsr_engine_options.requant).
+ * VSR_REQUANT_FLOAT (default): conv accumulators by a Q31 multiplier with one
+ * rounding of the exact product; the other ops dequantize, compute in FP32
+ * and round to nearest even (the tables of engine/README.md).
+ * VSR_REQUANT_TFLITE: TFLite's integer kernels (gemmlowp fixed point, two
+ * roundings half away from zero): per-channel conv / depthwise requantization,
+ * ADD (left shift 20), MUL, RELU / clip (MINIMUM / MAXIMUM / RELU / RELU6),
+ * concat rescale; an INT8 .tflite imported with its own quantization then
+ * gives TFLite's output bits. Ops without a TFLite integer kernel here
+ * (sigmoid, leaky ReLU, PReLU, broadcasts, bilinear, ...) keep the float path.
+ */
+typedef enum vsr_requant {
+    VSR_REQUANT_FLOAT = 0,
+    VSR_REQUANT_TFLITE = 1,
+} vsr_requant;
+
+/** "float", "tflite". */
+const char *vsr_requant_name(vsr_requant r);
+/** Parse "float" / "tflite"; -EINVAL with a one-line message otherwise. */
+int vsr_requant_parse(const char *s, vsr_requant *out, vsr_error *err);
+
 typedef struct vsr_engine_options {
     vsr_wait_policy wait; /**< how pool workers wait between ops (default VSR_WAIT_YIELD) */
     int tile;             /**< T: tile edge in input pixels; 0 = whole frame */
@@ -519,6 +541,8 @@ typedef struct vsr_engine_options {
      * always the whole pool.
      */
     int threads_auto;
+    /** INT8 only: the requantization arithmetic (default VSR_REQUANT_FLOAT). */
+    vsr_requant requant;
 } vsr_engine_options;
 
 /** Runs at each thread count that vsr_engine_options.threads_auto compares. */

@@ -333,6 +333,29 @@ static void test_wrong_type(void **state)
                    "    calibration: {method: mse}\n",
                    NULL, 0, &err);
     assert_where(t, msg, 6, "precisions[0].calibration", "only int8");
+    /* issue 17: requant belongs to int8 and is float or tflite; int8 twice with the
+     * same settings (requant float is the default) is refused */
+    static const struct {
+        const char *precisions;
+        int line;
+        const char *path, *what;
+    } rq[] = {
+        {"precisions:\n  - name: fp16\n    requant: tflite\n", 6, "precisions[0].requant",
+         "only int8"},
+        {"precisions: [{name: int8, requant: gemmlowp}]\n", 4, "precisions[0].requant",
+         "'gemmlowp' is not one of float, tflite"},
+        {"precisions: [int8, {name: int8, requant: float}]\n", 4, "precisions[1]",
+         "listed twice"},
+    };
+    for (size_t i = 0; i < sizeof(rq) / sizeof(rq[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "name: x\ndatasets: [{name: d, type: demo}]\n"
+                 "models: [swrn]\n%s",
+                 rq[i].precisions);
+        msg = load_bad(t, text, NULL, 0, &err);
+        assert_where(t, msg, rq[i].line, rq[i].path, rq[i].what);
+    }
 }
 
 static void test_missing_dataset(void **state)

@@ -214,6 +214,48 @@ static void test_tflite_int8_file(void **state)
     vsr_config_free(&cfg);
 }
 
+/*
+ * Issue 17: `requant: tflite` in an int8 precision is its own run ("-tflite" in
+ * the key, another hash, also for a tflite model's default "file" calibration);
+ * `requant: float` is the default: the same key and hash as no key at all.
+ */
+static void test_requant_axis(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "name: s\n"
+        "datasets: [{name: A, type: demo}]\n"
+        "models: [ELSR, {name: q, type: ELSR, weights: {tflite: q.tflite}, optional: true}]\n"
+        "precisions: [int8, {name: int8, requant: tflite}]\n";
+    static const char *const want[] = {
+        "ELSR/base/int8-minmax-8/A/bi/t0/p0/th1",
+        "ELSR/base/int8-minmax-8-tflite/A/bi/t0/p0/th1",
+        "ELSR/q/int8-file-0/A/bi/t0/p0/th1",
+        "ELSR/q/int8-file-0-tflite/A/bi/t0/p0/th1",
+    };
+    vsr_config *cfg, *cfg2;
+    vsr_sweep_run *runs, *runs2;
+    int n, n2, excluded;
+    expand(text, NULL, 0, &cfg, &runs, &n, &excluded);
+    assert_int_equal(n, 4);
+    for (int i = 0; i < n; i++)
+        assert_string_equal(runs[i].key, want[i]);
+    assert_string_equal(runs[1].precision->requant, "tflite");
+    assert_string_equal(runs[3].precision->requant, "tflite");
+    assert_string_equal(runs[2].precision->requant, "float");
+    assert_string_not_equal(runs[0].hash, runs[1].hash);
+    /* requant: float written out = the default run, same key and hash */
+    const char *sets[] = {"precisions=[{name: int8, requant: float}]"};
+    expand(text, sets, 1, &cfg2, &runs2, &n2, &excluded);
+    assert_int_equal(n2, 2);
+    assert_string_equal(runs2[0].key, runs[0].key);
+    assert_string_equal(runs2[0].hash, runs[0].hash);
+    free(runs);
+    free(runs2);
+    vsr_config_free(&cfg);
+    vsr_config_free(&cfg2);
+}
+
 /* Turns of three candidates needing 3, 1 and 2 passes: A B C A C A. */
 static void test_interleaved_turns(void **state)
 {
@@ -243,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_order_and_exclude),  cmocka_unit_test(test_groups),
         cmocka_unit_test(test_interleaved_turns),  cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_run_hash_stability), cmocka_unit_test(test_tflite_int8_file),
+        cmocka_unit_test(test_requant_axis),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -164,6 +164,13 @@ static void test_tune_tiny(void **state)
     assert_int_equal(vsrbench(t, bad), 2);
     const char *bad2[] = {"tune", "--model", "ELSR", "--precision", "fp32", NULL};
     assert_int_equal(vsrbench(t, bad2), 2);
+    /* issue 17: --requant is int8's, and float or tflite */
+    const char *bad3[] = {"tune", "--model", "ELSR", "--precision", "fp32",   "--dataset",
+                          "demo", "--db",    t->db,  "--requant",   "tflite", NULL};
+    assert_int_equal(vsrbench(t, bad3), 2);
+    const char *bad4[] = {"tune", "--model", "ELSR", "--precision", "int8",  "--dataset",
+                          "demo", "--db",    t->db,  "--requant",   "exact", NULL};
+    assert_int_equal(vsrbench(t, bad4), 2);
     /* no weights: a runtime failure naming them */
     const char *now[] = {"tune", "--model", "ELSR", "--precision", "fp32", "--dataset",
                          "demo", "--tiles", "0",    "--threads",   "1",    "--frames",
