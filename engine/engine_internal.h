@@ -80,6 +80,11 @@ typedef struct vsr_conv_prep {
     uint16_t *whpack, *bhpack; /* FP16 native packs, or NULL */
     int float_epilogue;        /* INT8 with sigmoid/leaky/prelu: requantize in float */
     int dw;      /* depthwise stride 1 (groups = Cin = Cout): padded per-channel path */
+    int grouped; /* grouped stride 1 (1 < groups, not depthwise): padded rows through
+                    e->k.f32_gconv / qs8_gconv (ops/gconv.c) */
+    float *gwpack, *gbpack; /* grouped FP32 packs */
+    int16_t *gw16pack;      /* grouped INT8 packs */
+    int32_t *gb16pack, *gqmpack, *gqspack;
     vsr_act act; /* effective fused activation (conv's own or a fused act node) */
 } vsr_conv_prep;
 
@@ -152,6 +157,10 @@ int vsr__engine_run_tiled(vsr_engine *e, vsr_error *err);
 /* Ops (files in ops/). Each executes node i writing tensor e->plan.dst[i]. */
 int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err);
 void vsr__conv_free(vsr_conv_prep *c);
+/* Grouped convs (ops/gconv.c): pack c->w (FP32 / FP16) or c->wq, bq, qm, qs (INT8)
+ * into the group layouts of vsr_conv_uk and point c->uk at them; c->grouped set. */
+int vsr__gconv_pack(const vsr_graph *g, const vsr_node *nd, vsr_conv_prep *c, int int8,
+                    vsr_error *err);
 int vsr__conv_run(vsr_engine *e, int i, vsr_error *err);
 int vsr__eltwise_run(vsr_engine *e, int i, vsr_error *err);
 /* At engine creation, after the types: tabulate INT8 binary element-wise ops
