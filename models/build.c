@@ -55,6 +55,9 @@ int vsr_models_build(const vsr_models_hparams *hp, const char *name, int h, int 
     case VSR_MODELS_QUICKSRNET:
         rc = vsr_models_build_quicksrnet(g, hp, h, w, err);
         break;
+    case VSR_MODELS_XLSR:
+        rc = vsr_models_build_xlsr(g, hp, h, w, err);
+        break;
     case VSR_MODELS_MVSR: {
         const vsr_models_mvsr_hp *m = &hp->mvsr;
         rc = set_meta_int(g, "F", m->F, err);

@@ -23,6 +23,8 @@ int vsr_models_build_mvsr(vsr_graph *g, const vsr_models_hparams *hp, int h, int
                           vsr_error *err);
 int vsr_models_build_quicksrnet(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
                                 vsr_error *err);
+int vsr_models_build_xlsr(vsr_graph *g, const vsr_models_hparams *hp, int h, int w,
+                          vsr_error *err);
 
 /* conv2d with k x k kernel, cout outputs, optional dilation/groups/bias/act. */
 static inline int mdl_conv(vsr_graph *g, const char *name, int x, int cout, int k, int dil,

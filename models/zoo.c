@@ -65,6 +65,20 @@
     }
 #define QSR_ITO ", 1x1 anchor"
 
+/* XLSR (docs/MODEL_SPECS.md 2.5) at scale S_: C = 32, 3 G-blocks (models/xlsr.c). */
+#define XLSR(NAME, S_, HINT)                                                                   \
+    {                                                                                          \
+        .name = NAME,                                                                          \
+        .desc = "XLSR x" #S_ ": C=32, 3 G-blocks (3x3 conv in 4 groups + 1x1), 0..255 folded " \
+                "(AIMET XLSRRelease)",                                                         \
+        .hp = {.family = VSR_MODELS_XLSR, .scale = S_, .channels = 32, .blocks = 3},           \
+        .temporal = VSR_MODELS_T_SINGLE, .in_channels = 3, .weights_hint = HINT                \
+    }
+#define XLSR_HINT                                                                              \
+    "none are committed; train them with vsrbench train (configs/train_xlsr.yaml for x4), "    \
+    "or import AIMET weights rescaled to 0..255 and permuted CRD -> DCR "                      \
+    "(docs/MODEL_SPECS.md 2.5)"
+
 #define PFE17 .pfe_n = 1, .pfe_k = {17}, .pfe_dil = {1}
 #define PFE3 .pfe_n = 1, .pfe_k = {3}, .pfe_dil = {1}
 #define PPA55 .ppa_n = 2, .ppa_k = {5, 5}, .ppa_dil = {1, 3}
@@ -154,6 +168,9 @@ static const vsr_models_entry zoo[] = {
     QSR("QuickSRNet_S_x3", "S", 3, 32, 2, ""),
     QSR("QuickSRNet_M_x3", "M", 3, 32, 5, ""),
     QSR("QuickSRNet_L_x3", "L", 3, 64, 11, QSR_ITO),
+    XLSR("XLSR", 4, XLSR_HINT),
+    XLSR("XLSR_x2", 2, XLSR_HINT),
+    XLSR("XLSR_x3", 3, XLSR_HINT),
     MVW("MVSR_13", "FANI: F16 B4 r1/2 PFE 5x5+5x5d3 PPA 3x3 fc AFA BSConv", .B = 4),
     MV("MVSR_13_1", "tail=BSConv", .tail_bsconv = 1),
     MVW("MVSR_13_2", "r=1/4 (d=4)", .ratio_num = 1, .ratio_den = 4),
@@ -252,6 +269,8 @@ const char *vsr_models_family_name(enum vsr_models_family f)
         return "MVSR";
     case VSR_MODELS_QUICKSRNET:
         return "QuickSRNet";
+    case VSR_MODELS_XLSR:
+        return "XLSR";
     }
     return "unknown";
 }
@@ -305,6 +324,14 @@ int vsr_models_hparams_check(const vsr_models_hparams *hp, vsr_error *err)
             return vsr_error_set(err, -EINVAL, "blocks %d: must be 0..64", hp->blocks);
         if (hp->ito != 0 && hp->ito != 1)
             return vsr_error_set(err, -EINVAL, "ito %d: must be 0 or 1", hp->ito);
+        return 0;
+    case VSR_MODELS_XLSR: /* C / 2 residual channels, 4 groups of C / 4 */
+        if (hp->channels < 4 || hp->channels > 1024 || hp->channels % 4)
+            return vsr_error_set(err, -EINVAL,
+                                 "xlsr channels %d: must be a multiple of 4 in 4..1024",
+                                 hp->channels);
+        if (hp->blocks < 0 || hp->blocks > 64)
+            return vsr_error_set(err, -EINVAL, "blocks %d: must be 0..64", hp->blocks);
         return 0;
     case VSR_MODELS_MVSR:
         break;
