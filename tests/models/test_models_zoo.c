@@ -545,13 +545,119 @@ static void test_xlsr_graph(void **state)
     vsr_graph_free(&g);
 }
 
+/* Output of XLSR's engine for frame in (h x w) in @p prec with options @p o (NULL = default).
+ */
+static float *xlsr_run(const vsr_graph *g, vsr_precision prec, const vsr_engine_options *o,
+                       const float *in, int h, int w, size_t *n)
+{
+    vsr_engine *en = NULL;
+    vsr_error err = {0};
+    if (vsr_engine_create(g, prec, NULL, o, &en, &err) ||
+        vsr_engine_set_input(en, 0, in, h, w, 3, &err) || vsr_engine_run(en, &err))
+        fail_msg("XLSR %s: %s", vsr_precision_name(prec), err.msg);
+    int oh, ow, oc;
+    assert_int_equal(vsr_engine_output_shape(en, 0, &oh, &ow, &oc), 0);
+    *n = (size_t)oh * ow * oc;
+    float *y = malloc(*n * sizeof(float));
+    assert_int_equal(vsr_engine_get_output(en, 0, y, *n, &err), 0);
+    vsr_engine_free(&en);
+    return y;
+}
+
+/*
+ * XLSR x4 deploys like the other zoo models: calibrated INT8 stays close to FP32
+ * and tiles with an overlap covering the receptive field (radius 5: conv_in,
+ * three grouped 3x3, conv_last) give the whole-frame bytes in FP32, FP16 and
+ * INT8. Weights: He-uniform, the input /255 folded into residual / conv_in and
+ * x255 (x 0.5) into conv_last, conv_last's bias 127.5, so the output sits
+ * mostly inside 0..255.
+ */
+static void test_xlsr_int8_and_tiles(void **state)
+{
+    (void)state;
+    const vsr_models_entry *e = vsr_models_zoo_find("XLSR");
+    const int h = 20, w = 26;
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    if (vsr_models_build(&e->hp, e->name, h, w, &g, &err))
+        fail_msg("%s", err.msg);
+    uint32_t s = 12345;
+    for (int i = 0; i < vsr_graph_weight_count(g); i++) {
+        vsr_weight_info wi;
+        assert_int_equal(vsr_graph_weight_info(g, i, &wi), 0);
+        float *d = malloc(wi.count * sizeof(float));
+        int bias = strstr(wi.name, ".bias") != NULL;
+        size_t fan_in = bias ? 1 : wi.count / (size_t)wi.dims[3];
+        float a = sqrtf(6.0f / (float)fan_in);
+        if (!strncmp(wi.name, "residual.", 9) || !strncmp(wi.name, "conv_in.", 8))
+            a /= 255.0f;
+        if (!strcmp(wi.name, "conv_last.weight"))
+            a *= 0.5f * 255.0f;
+        for (size_t k = 0; k < wi.count; k++) {
+            s ^= s << 13, s ^= s >> 17, s ^= s << 5;
+            float u = (float)(s >> 8) / 16777216.0f;
+            d[k] = bias ? (!strcmp(wi.name, "conv_last.bias") ? 127.5f : 0.0f)
+                        : a * (2.0f * u - 1.0f);
+        }
+        set_w(g, wi.name, d, wi.count);
+        free(d);
+    }
+    float *in = malloc((size_t)h * w * 3 * sizeof(float));
+    for (int i = 0; i < h * w * 3; i++) {
+        s ^= s << 13, s ^= s >> 17, s ^= s << 5;
+        in[i] = (float)(s % 256);
+    }
+    vsr_calib *c = NULL;
+    const float *ins[1] = {in};
+    assert_int_equal(vsr_calib_create(g, NULL, &c, &err), 0);
+    assert_int_equal(vsr_calib_feed(c, ins, h, w, &err), 0);
+    assert_int_equal(vsr_calib_finish(c, NULL, g, &err), 0);
+    vsr_calib_free(&c);
+    size_t n;
+    float *f32 = xlsr_run(g, VSR_PREC_FP32, NULL, in, h, w, &n);
+    float *i8 = xlsr_run(g, VSR_PREC_INT8, NULL, in, h, w, &n);
+    double se = 0;
+    int inside = 0;
+    for (size_t k = 0; k < n; k++) {
+        se += (double)(f32[k] - i8[k]) * (f32[k] - i8[k]);
+        inside += f32[k] > 0.0f && f32[k] < 255.0f;
+    }
+    double psnr = 10.0 * log10(255.0 * 255.0 / (se / (double)n));
+    print_message("XLSR int8 vs fp32: %.2f dB; %d of %zu fp32 outputs inside (0, 255)\n", psnr,
+                  inside, n);
+    assert_true(inside > (int)(n / 2)); /* not a clipped (constant) image */
+    assert_true(psnr > 30.0);
+    vsr_engine_options t;
+    vsr_engine_options_default(&t);
+    t.tile = 8;
+    for (int prec = 0; prec < 3; prec++) {
+        float *whole = prec == 0 ? f32 : prec == 2 ? i8 : NULL;
+        size_t m;
+        if (!whole)
+            whole = xlsr_run(g, (vsr_precision)prec, NULL, in, h, w, &n);
+        t.pad = 5;
+        float *tiled = xlsr_run(g, (vsr_precision)prec, &t, in, h, w, &m);
+        assert_int_equal(m, n);
+        assert_memory_equal(whole, tiled, n * sizeof(float));
+        t.pad = 4; /* one pixel short of the receptive field: seams */
+        float *short_pad = xlsr_run(g, (vsr_precision)prec, &t, in, h, w, &m);
+        assert_true(memcmp(whole, short_pad, n * sizeof(float)) != 0);
+        free(tiled), free(short_pad);
+        if (prec == 1)
+            free(whole);
+    }
+    free(f32), free(i8), free(in);
+    vsr_graph_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_quicksrnet_graph),  cmocka_unit_test(test_xlsr_graph),
-        cmocka_unit_test(test_registry),          cmocka_unit_test(test_counts_equal_count_py),
-        cmocka_unit_test(test_custom_variant),    cmocka_unit_test(test_feeding_order),
-        cmocka_unit_test(test_streaming_latency), cmocka_unit_test(test_refuse_without_weights),
+        cmocka_unit_test(test_quicksrnet_graph),       cmocka_unit_test(test_xlsr_graph),
+        cmocka_unit_test(test_xlsr_int8_and_tiles),    cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_counts_equal_count_py),  cmocka_unit_test(test_custom_variant),
+        cmocka_unit_test(test_feeding_order),          cmocka_unit_test(test_streaming_latency),
+        cmocka_unit_test(test_refuse_without_weights),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
