@@ -147,7 +147,6 @@ static void test_grouped_vs_naive(void **state)
         }
         free(y);
         /* INT8: the quantized arithmetic modelled in double */
-        int cig = t->C / t->G;
         size_t per_o = wn / (size_t)t->CO;
         double *wq = malloc(wn * sizeof(double)), *bq = malloc(bn * sizeof(double));
         for (int o = 0; o < t->CO; o++) {
@@ -159,7 +158,6 @@ static void test_grouped_vs_naive(void **state)
                 wq[k * t->CO + o] = nearbyint(wd[k * t->CO + o] / ws) * ws;
             bq[o] = nearbyint(bd[o] / ws) * ws;
         }
-        (void)cig;
         double *refq = malloc(ny * sizeof(double));
         naive(t, xd, wq, bq, refq, NULL);
         y = run_graph(g, VSR_PREC_INT8, NULL, in, HH, WW, 0, &oh, &ow, &oc);
@@ -170,8 +168,6 @@ static void test_grouped_vs_naive(void **state)
             double want = sy * (q - zy);
             assert_true(fabs(y[i] - want) <= 1.001 * sy); /* a tie may round either way */
             exact += fabs(y[i] - want) <= 1e-3 * sy;
-            /* and the INT8 result is near the float one: half a step plus the
-             * weights' rounding, at most half a weight step per product */
         }
         print_message("case %d: int8 equals the double model at %zu of %zu outputs\n", ci,
                       exact, ny);
