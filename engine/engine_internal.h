@@ -157,6 +157,9 @@ int vsr__engine_run_tiled(vsr_engine *e, vsr_error *err);
 /* Ops (files in ops/). Each executes node i writing tensor e->plan.dst[i]. */
 int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err);
 void vsr__conv_free(vsr_conv_prep *c);
+/* n * size zeroed bytes, 64-byte aligned (packed weights are read as whole zmm: no split
+ * loads); free() them. NULL when out of memory. */
+void *vsr__zalloc64(size_t n, size_t size);
 /* Grouped convs (ops/gconv.c): pack c->w (FP32 / FP16) or c->wq, bq, qm, qs (INT8)
  * into the group layouts of vsr_conv_uk and point c->uk at them; c->grouped set. */
 int vsr__gconv_pack(const vsr_graph *g, const vsr_node *nd, vsr_conv_prep *c, int int8,

@@ -17,8 +17,7 @@ static float f16r(float x)
     return vsr_f16_to_f32(vsr_f32_to_f16(x));
 }
 
-/* Zeroed, 64-byte aligned (packed weights are read as whole zmm: no split loads). */
-static void *zalloc64(size_t n, size_t size)
+void *vsr__zalloc64(size_t n, size_t size)
 {
     void *p = NULL;
     size_t bytes = n * size;
@@ -132,8 +131,8 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
     if (e->prec != VSR_PREC_INT8) {
         if (c->simd) {
             size_t np = (size_t)uk->ncob * taps * (size_t)cin * 16;
-            c->wpack = zalloc64(np, sizeof(float));
-            c->bpack = zalloc64((size_t)uk->ncob * 16, sizeof(float));
+            c->wpack = vsr__zalloc64(np, sizeof(float));
+            c->bpack = vsr__zalloc64((size_t)uk->ncob * 16, sizeof(float));
             if (!c->wpack || !c->bpack)
                 return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
             for (int o = 0; o < cout; o++) {
@@ -151,8 +150,8 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             (c->act.type == VSR_ACT_NONE || c->act.type == VSR_ACT_RELU ||
              c->act.type == VSR_ACT_CLIP)) {
             int nc32 = (cout + 31) / 32;
-            c->whpack = zalloc64((size_t)nc32 * taps * (size_t)cin * 32, sizeof(uint16_t));
-            c->bhpack = zalloc64((size_t)nc32 * 32, sizeof(uint16_t));
+            c->whpack = vsr__zalloc64((size_t)nc32 * taps * (size_t)cin * 32, sizeof(uint16_t));
+            c->bhpack = vsr__zalloc64((size_t)nc32 * 32, sizeof(uint16_t));
             if (!c->whpack || !c->bhpack)
                 return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
             for (int o = 0; o < cout; o++) {
@@ -235,10 +234,10 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
     if (c->simd) { /* float epilogue: the int16 kernels in acc32 mode, then FP32 per value */
         int cin4 = (cin + 3) / 4;
         size_t np = (size_t)uk->ncob * taps * (size_t)cin4 * 64;
-        c->wqpack = zalloc64(np, 1);
-        c->bqpack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
-        c->qmpack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
-        c->qspack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->wqpack = vsr__zalloc64(np, 1);
+        c->bqpack = vsr__zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->qmpack = vsr__zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->qspack = vsr__zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
         if (!c->wqpack || !c->bqpack || !c->qmpack || !c->qspack)
             return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
         for (int o = 0; o < uk->ncob * 16; o++) {
@@ -264,8 +263,9 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
         }
         /* int16-pair layout for the AVX2 kernel */
         int cin2 = (cin + 1) / 2;
-        c->w16pack = zalloc64((size_t)uk->ncob * taps * (size_t)cin2 * 32, sizeof(int16_t));
-        c->b16pack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->w16pack =
+            vsr__zalloc64((size_t)uk->ncob * taps * (size_t)cin2 * 32, sizeof(int16_t));
+        c->b16pack = vsr__zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
         if (!c->w16pack || !c->b16pack)
             return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
         for (int o = 0; o < cout; o++) {

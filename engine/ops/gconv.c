@@ -19,16 +19,6 @@
 
 #include "../engine_internal.h"
 
-static void *zalloc64(size_t n, size_t size)
-{
-    void *p = NULL;
-    size_t bytes = n * size;
-    if (posix_memalign(&p, 64, bytes ? bytes : 64))
-        return NULL;
-    memset(p, 0, bytes);
-    return p;
-}
-
 int vsr__gconv_pack(const vsr_graph *g, const vsr_node *nd, vsr_conv_prep *c, int int8,
                     vsr_error *err)
 {
@@ -40,8 +30,8 @@ int vsr__gconv_pack(const vsr_graph *g, const vsr_node *nd, vsr_conv_prep *c, in
     uk->groups = G, uk->cig = cig, uk->cog = cog, uk->ncob8 = nb;
     /* packed output channel (gi, cb, j) <- conv output gi * cog + cb * 8 + j */
     if (!int8) {
-        c->gwpack = zalloc64(nch * taps * (size_t)cig, sizeof(float));
-        c->gbpack = zalloc64(nch, sizeof(float));
+        c->gwpack = vsr__zalloc64(nch * taps * (size_t)cig, sizeof(float));
+        c->gbpack = vsr__zalloc64(nch, sizeof(float));
         if (!c->gwpack || !c->gbpack)
             return vsr_error_set(err, -ENOMEM, "%s: %s: out of memory", g->name, nd->name);
         for (int gi = 0; gi < G; gi++)
@@ -55,10 +45,10 @@ int vsr__gconv_pack(const vsr_graph *g, const vsr_node *nd, vsr_conv_prep *c, in
             }
         uk->gwf = c->gwpack, uk->gbf = c->gbpack;
     } else {
-        c->gw16pack = zalloc64(nch * taps * (size_t)cig2 * 2, sizeof(int16_t));
-        c->gb16pack = zalloc64(nch, sizeof(int32_t));
-        c->gqmpack = zalloc64(nch, sizeof(int32_t));
-        c->gqspack = zalloc64(nch, sizeof(int32_t));
+        c->gw16pack = vsr__zalloc64(nch * taps * (size_t)cig2 * 2, sizeof(int16_t));
+        c->gb16pack = vsr__zalloc64(nch, sizeof(int32_t));
+        c->gqmpack = vsr__zalloc64(nch, sizeof(int32_t));
+        c->gqspack = vsr__zalloc64(nch, sizeof(int32_t));
         if (!c->gw16pack || !c->gb16pack || !c->gqmpack || !c->gqspack)
             return vsr_error_set(err, -ENOMEM, "%s: %s: out of memory", g->name, nd->name);
         for (size_t k = 0; k < nch; k++)
