@@ -364,6 +364,36 @@ static float *run_frame(const vsr_graph *g, vsr_precision prec, const vsr_engine
     return y;
 }
 
+/* Run g (scale s) on the h x w frame in and check every output against f of the LR
+ * value under it (nearest-neighbour position, DCR order) within tol. */
+static void check_nearest(const vsr_graph *g, vsr_precision prec, const float *in, int h, int w,
+                          int s, float (*f)(float lr, int arg), int arg, float tol)
+{
+    int sh[3];
+    size_t n;
+    float *out = run_frame(g, prec, NULL, in, h, w, sh, &n);
+    assert_int_equal(sh[0], h * s);
+    assert_int_equal(sh[1], w * s);
+    assert_int_equal(sh[2], 3);
+    for (int y = 0; y < sh[0]; y++)
+        for (int x = 0; x < sh[1]; x++)
+            for (int c = 0; c < 3; c++) {
+                float v = f(in[((y / s) * w + x / s) * 3 + c], arg);
+                float got = out[((size_t)y * sh[1] + x) * 3 + c];
+                if (fabsf(got - v) > tol)
+                    fail_msg("%s %s: sr[%d,%d,%d] = %g, want %g", vsr_graph_name(g),
+                             vsr_precision_name(prec), y, x, c, got, v);
+            }
+    free(out);
+}
+
+/* QuickSRNet's expectation below; arg = the anchor (ito). */
+static float qsr_want(float lr, int ito)
+{
+    float v = 0.5f * fminf(fmaxf(lr, 0.0f), 255.0f);
+    return ito ? fminf(fmaxf(v + 0.5f * lr, 0.0f), 255.0f) : v;
+}
+
 /* Run QuickSRNet_<v>_x2 on a 3x4 frame whose values leave 0..255 on both
  * sides, with hand-set weights in the spec's 0..255 folded form
  * (docs/MODEL_SPECS.md 2.4): the conv path is half the identity
@@ -417,25 +447,7 @@ static void run_quicksrnet_x2(const char *name)
     float in[3 * 4 * 3];
     for (int i = 0; i < h * w * 3; i++)
         in[i] = -40.0f + 9.5f * (float)i; /* -40 .. 292.5 */
-    int sh[3];
-    size_t nout;
-    float *out = run_frame(g, VSR_PREC_FP32, NULL, in, h, w, sh, &nout);
-    const int oh = sh[0], ow = sh[1];
-    assert_int_equal(oh, h * s);
-    assert_int_equal(ow, w * s);
-    assert_int_equal(sh[2], 3);
-    for (int y = 0; y < oh; y++)
-        for (int x = 0; x < ow; x++)
-            for (int c = 0; c < 3; c++) {
-                float lr = in[((y / s) * w + x / s) * 3 + c];
-                float v = 0.5f * fminf(fmaxf(lr, 0.0f), 255.0f);
-                if (e->hp.ito)
-                    v = fminf(fmaxf(v + 0.5f * lr, 0.0f), 255.0f);
-                float got = out[(y * ow + x) * 3 + c];
-                if (fabsf(got - v) > 1e-3f)
-                    fail_msg("%s: sr[%d,%d,%d] = %g, want %g", name, y, x, c, got, v);
-            }
-    free(out);
+    check_nearest(g, VSR_PREC_FP32, in, h, w, s, qsr_want, e->hp.ito, 1e-3f);
     vsr_graph_free(&g);
     free(wt);
     free(zero);
@@ -469,6 +481,12 @@ static void set_conv(vsr_graph *g, const char *layer, int k, int cin_g, int cout
     snprintf(nm, sizeof(nm), "%s.bias", layer);
     set_w(g, nm, b, (size_t)cout);
     free(w), free(b);
+}
+
+static float xlsr_want(float lr, int unused)
+{
+    (void)unused;
+    return fminf(1.5f * fmaxf(lr, 0.0f), 255.0f);
 }
 
 /*
@@ -530,27 +548,9 @@ static void test_xlsr_graph(void **state)
     float in[3 * 4 * 3];
     for (int i = 0; i < h * w * 3; i++)
         in[i] = -40.0f + 9.5f * (float)i; /* -40 .. 292.5 */
-    for (int prec = 0; prec < 2; prec++) {
-        int sh[3];
-        size_t nout;
-        float *out = run_frame(g, (vsr_precision)prec, NULL, in, h, w, sh, &nout);
-        const int oh = sh[0], ow = sh[1];
-        assert_int_equal(oh, h * s);
-        assert_int_equal(ow, w * s);
-        assert_int_equal(sh[2], 3);
-        for (int y = 0; y < oh; y++)
-            for (int x = 0; x < ow; x++)
-                for (int c = 0; c < 3; c++) {
-                    float lr = in[((y / s) * w + x / s) * 3 + c];
-                    float v = fminf(1.5f * fmaxf(lr, 0.0f), 255.0f);
-                    float got = out[(y * ow + x) * 3 + c];
-                    /* FP16: values up to 255 carry 2^-11 relative rounding per layer */
-                    if (fabsf(got - v) > (prec ? 0.5f : 1e-3f))
-                        fail_msg("%s %s: sr[%d,%d,%d] = %g, want %g", e->name,
-                                 vsr_precision_name((vsr_precision)prec), y, x, c, got, v);
-                }
-        free(out);
-    }
+    /* FP16: values up to 255 carry 2^-11 relative rounding per layer */
+    check_nearest(g, VSR_PREC_FP32, in, h, w, s, xlsr_want, 0, 1e-3f);
+    check_nearest(g, VSR_PREC_FP16, in, h, w, s, xlsr_want, 0, 0.5f);
     vsr_graph_free(&g);
 }
 
