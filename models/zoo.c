@@ -75,7 +75,8 @@
         .temporal = VSR_MODELS_T_SINGLE, .in_channels = 3, .weights_hint = HINT                \
     }
 #define XLSR_HINT                                                                              \
-    "none are committed; train them with vsrbench train (configs/train_xlsr.yaml for x4), "    \
+    "none are committed; train them with vsrbench train (configs/train_xlsr.yaml with "        \
+    "--set model=XLSR_x2 or XLSR_x3), "                                                        \
     "or import AIMET weights rescaled to 0..255 and permuted CRD -> DCR "                      \
     "(docs/MODEL_SPECS.md 2.5)"
 
@@ -168,7 +169,9 @@ static const vsr_models_entry zoo[] = {
     QSR("QuickSRNet_S_x3", "S", 3, 32, 2, ""),
     QSR("QuickSRNet_M_x3", "M", 3, 32, 5, ""),
     QSR("QuickSRNet_L_x3", "L", 3, 64, 11, QSR_ITO),
-    XLSR("XLSR", 4, XLSR_HINT),
+    XLSR("XLSR", 4,
+         "use the committed models/weights/XLSR.vsrw, or retrain: vsrbench train "
+         "configs/train_xlsr.yaml"),
     XLSR("XLSR_x2", 2, XLSR_HINT),
     XLSR("XLSR_x3", 3, XLSR_HINT),
     MVW("MVSR_13", "FANI: F16 B4 r1/2 PFE 5x5+5x5d3 PPA 3x3 fc AFA BSConv", .B = 4),
