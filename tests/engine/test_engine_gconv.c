@@ -210,6 +210,22 @@ static void test_simd_vs_scalar(void **state)
             assert_true(e->k.f32_gconv == vsr_f32_gconv_ukernel_1x8__scalar);
             assert_true(e->k.qs8_gconv == vsr_qs8_gconv_i16_ukernel_1x8__scalar);
             vsr_engine_free(&e);
+            setenv("VSR_FORCE_SCALAR", "1", 1); /* the environment switch, same choice */
+            OK(vsr_engine_create(g, (vsr_precision)prec, NULL, NULL, &e, &err));
+            unsetenv("VSR_FORCE_SCALAR");
+            assert_true(e->k.f32_gconv == vsr_f32_gconv_ukernel_1x8__scalar);
+            assert_true(e->k.qs8_gconv == vsr_qs8_gconv_i16_ukernel_1x8__scalar);
+            vsr_engine_free(&e);
+        }
+        /* FP16N does binary16 arithmetic in dense convs only: a grouped conv keeps
+         * FP16's widened FP32 sums, bit for bit */
+        {
+            int oh, ow, oc;
+            size_t ny = (size_t)HH * WW * t->CO;
+            float *a = run_graph(g, VSR_PREC_FP16, NULL, in, HH, WW, 0, &oh, &ow, &oc);
+            float *b = run_graph(g, VSR_PREC_FP16N, NULL, in, HH, WW, 0, &oh, &ow, &oc);
+            assert_memory_equal(a, b, ny * sizeof(float));
+            free(a), free(b);
         }
         size_t ny = (size_t)HH * WW * t->CO;
         for (int run = 0; run < 4; run++) {
