@@ -82,6 +82,11 @@ typedef struct vsr_conv_prep {
     int tfl;     /* INT8 requant tflite: qm/qs are TFLite's (M, shift); int32 accumulators
                   * (acc32 kernels), then vsr__tfl_requant_clamp per value */
     int dw;      /* depthwise stride 1 (groups = Cin = Cout): padded per-channel path */
+    int grouped; /* grouped stride 1 (1 < groups, not depthwise): padded rows through
+                    e->k.f32_gconv / qs8_gconv (ops/gconv.c) */
+    float *gwpack, *gbpack; /* grouped FP32 packs */
+    int16_t *gw16pack;      /* grouped INT8 packs */
+    int32_t *gb16pack, *gqmpack, *gqspack;
     vsr_act act; /* effective fused activation (conv's own or a fused act node) */
 } vsr_conv_prep;
 
@@ -159,6 +164,13 @@ int vsr__engine_run_tiled(vsr_engine *e, vsr_error *err);
 /* Ops (files in ops/). Each executes node i writing tensor e->plan.dst[i]. */
 int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err);
 void vsr__conv_free(vsr_conv_prep *c);
+/* n * size zeroed bytes, 64-byte aligned (packed weights are read as whole zmm: no split
+ * loads); free() them. NULL when out of memory. */
+void *vsr__zalloc64(size_t n, size_t size);
+/* Grouped convs (ops/gconv.c): pack c->w (FP32 / FP16) or c->wq, bq, qm, qs (INT8)
+ * into the group layouts of vsr_conv_uk and point c->uk at them; c->grouped set. */
+int vsr__gconv_pack(const vsr_graph *g, const vsr_node *nd, vsr_conv_prep *c, int int8,
+                    vsr_error *err);
 int vsr__conv_run(vsr_engine *e, int i, vsr_error *err);
 int vsr__eltwise_run(vsr_engine *e, int i, vsr_error *err);
 /* At engine creation, after the types: tabulate INT8 binary element-wise ops

@@ -86,6 +86,16 @@ typedef struct vsr_conv_uk {
     const uint16_t *wh;
     const uint16_t *bh;
     uint16_t minh, maxh;
+    /* Grouped convs (1 < groups, not depthwise; ops/gconv.c): group gi reads input
+     * channels [gi*cig, (gi+1)*cig) of the cin-channel pixel and writes outputs
+     * [gi*cog, (gi+1)*cog) of the cout-channel pixel, in ncob8 blocks of 8 per group.
+     * FP32: weights gwf [gi][cob8][ky][kx][cig][8], bias gbf [gi][cob8][8];
+     * INT8 (int16 input x - zp_in): weights gw16 [gi][cob8][ky][kx][cig2][8][2],
+     * bias gb16 and requantization gqm / gqs [gi][cob8][8] (zero past cog). */
+    int groups, cig, cog, ncob8;
+    const float *gwf, *gbf;
+    const int16_t *gw16;
+    const int32_t *gb16, *gqm, *gqs;
 } vsr_conv_uk;
 
 /*
@@ -118,6 +128,19 @@ typedef void (*vsr_qs8_conv_i16_ukernel)(const vsr_conv_uk *p, const int16_t *in
 void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
                                            int n);
 void vsr_qs8_conv_i16_ukernel_4x16__avx2(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
+                                         int n);
+
+/* Grouped stride-1 convs (the vsr_conv_uk group fields), same in / out conventions
+ * as the dense kernels; the INT8 one takes the int16 (x - zp_in) rows. */
+typedef void (*vsr_f32_gconv_ukernel)(const vsr_conv_uk *p, const float *in, float *out, int n);
+typedef void (*vsr_qs8_gconv_ukernel)(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
+                                      int n);
+void vsr_f32_gconv_ukernel_1x8__scalar(const vsr_conv_uk *p, const float *in, float *out,
+                                       int n);
+void vsr_f32_gconv_ukernel_4x8__avx2(const vsr_conv_uk *p, const float *in, float *out, int n);
+void vsr_qs8_gconv_i16_ukernel_1x8__scalar(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
+                                           int n);
+void vsr_qs8_gconv_i16_ukernel_4x8__avx2(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
                                          int n);
 
 /* FP16 native conv: every multiply-add rounded to binary16 (the scalar twin rounds
@@ -231,6 +254,8 @@ typedef struct vsr_kernels {
     vsr_u8_lut_fn lut8;           /* 256-entry int8 tables (element-wise INT8 ops) */
     vsr_f32_minmax_fn f32_minmax; /* calibration statistics */
     vsr_qs8_requant_tfl_fn requant_tfl; /* requant tflite conv epilogue */
+    vsr_f32_gconv_ukernel f32_gconv; /* grouped convs, FP32 (and FP16 widened) */
+    vsr_qs8_gconv_ukernel qs8_gconv; /* grouped convs, INT8 (int16 rows) */
 } vsr_kernels;
 void vsr__kernels_select(unsigned isa, vsr_kernels *k);
 

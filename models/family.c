@@ -23,7 +23,7 @@ static const vsr_models_family_def bicubic = {
 
 /* The families, each defined in its own file. */
 extern const vsr_models_family_def vsr__models_swrn, vsr__models_abpn, vsr__models_elsr,
-    vsr__models_mobilerrn, vsr__models_mvsr, vsr__models_quicksrnet;
+    vsr__models_mobilerrn, vsr__models_mvsr, vsr__models_quicksrnet, vsr__models_xlsr;
 
 /* Indexed by enum vsr_models_family: one line per family. */
 static const vsr_models_family_def *const families[] = {
@@ -34,6 +34,7 @@ static const vsr_models_family_def *const families[] = {
     [VSR_MODELS_MOBILERRN] = &vsr__models_mobilerrn,
     [VSR_MODELS_MVSR] = &vsr__models_mvsr,
     [VSR_MODELS_QUICKSRNET] = &vsr__models_quicksrnet,
+    [VSR_MODELS_XLSR] = &vsr__models_xlsr,
 };
 
 const vsr_models_family_def *vsr__models_family(enum vsr_models_family f)

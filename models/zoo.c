@@ -65,6 +65,21 @@
     }
 #define QSR_ITO ", 1x1 anchor"
 
+/* XLSR (docs/MODEL_SPECS.md 2.5) at scale S_: C = 32, 3 G-blocks (models/xlsr.c). */
+#define XLSR(NAME, S_, HINT)                                                                   \
+    {                                                                                          \
+        .name = NAME,                                                                          \
+        .desc = "XLSR x" #S_ ": C=32, 3 G-blocks (3x3 conv in 4 groups + 1x1), 0..255 folded " \
+                "(AIMET XLSRRelease)",                                                         \
+        .hp = {.family = VSR_MODELS_XLSR, .scale = S_, .channels = 32, .blocks = 3},           \
+        .temporal = VSR_MODELS_T_SINGLE, .in_channels = 3, .weights_hint = HINT                \
+    }
+#define XLSR_HINT                                                                              \
+    "none are committed; train them with vsrbench train (configs/train_xlsr.yaml with "        \
+    "--set model=XLSR_x2 or XLSR_x3), "                                                        \
+    "or import AIMET weights rescaled to 0..255 and permuted CRD -> DCR "                      \
+    "(docs/MODEL_SPECS.md 2.5)"
+
 #define PFE17 .pfe_n = 1, .pfe_k = {17}, .pfe_dil = {1}
 #define PFE3 .pfe_n = 1, .pfe_k = {3}, .pfe_dil = {1}
 #define PPA55 .ppa_n = 2, .ppa_k = {5, 5}, .ppa_dil = {1, 3}
@@ -154,6 +169,11 @@ static const vsr_models_entry zoo[] = {
     QSR("QuickSRNet_S_x3", "S", 3, 32, 2, ""),
     QSR("QuickSRNet_M_x3", "M", 3, 32, 5, ""),
     QSR("QuickSRNet_L_x3", "L", 3, 64, 11, QSR_ITO),
+    XLSR("XLSR", 4,
+         "use the committed models/weights/XLSR.vsrw, or retrain: vsrbench train "
+         "configs/train_xlsr.yaml"),
+    XLSR("XLSR_x2", 2, XLSR_HINT),
+    XLSR("XLSR_x3", 3, XLSR_HINT),
     MVW("MVSR_13", "FANI: F16 B4 r1/2 PFE 5x5+5x5d3 PPA 3x3 fc AFA BSConv", .B = 4),
     MV("MVSR_13_1", "tail=BSConv", .tail_bsconv = 1),
     MVW("MVSR_13_2", "r=1/4 (d=4)", .ratio_num = 1, .ratio_den = 4),

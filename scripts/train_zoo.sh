@@ -30,10 +30,11 @@ declare -A CFG=(
   [MVSR_15]="configs/train_mvsr13.yaml"
   [MVSR_23]="configs/train_mvsr13.yaml"
   [MVSR_25]="configs/train_mvsr13.yaml"
+  [XLSR]="configs/train_xlsr.yaml"
 )
 models=("$@")
 if [ ${#models[@]} -eq 0 ]; then
-  models=(ELSR ABPN SWRN MVSR_13 MVSR_13_2 MVSR_13_3 MVSR_14 MVSR_15 MVSR_23 MVSR_25)
+  models=(ELSR ABPN SWRN MVSR_13 MVSR_13_2 MVSR_13_3 MVSR_14 MVSR_15 MVSR_23 MVSR_25 XLSR)
 fi
 
 scripts/deps.sh

@@ -323,6 +323,13 @@ static int FN(conv_fast)(const tr_net *n, const tr_convg *g)
     return g->groups == 1 && g->C <= TR_CONV_MAX_CH && g->CO <= TR_CONV_MAX_CH &&
            n->ck.fwd != NULL;
 }
+/* Grouped (not depthwise) stride-1 convs whose groups fit those kernels: one group at
+ * a time (tr_gconv_forward / tr_gconv_backward, conv.c). */
+static int FN(gconv_fast)(const tr_net *n, const tr_convg *g)
+{
+    return g->groups > 1 && !FN(is_dw)(g) && g->s == 1 && g->cig <= TR_CONV_MAX_CH &&
+           g->cog <= TR_CONV_MAX_CH && n->ck.fwd != NULL;
+}
 #endif
 
 static void FN(conv_forward)(const tr_net *n, const tr_convg *g, const T *in, const T *w,
@@ -333,6 +340,8 @@ static void FN(conv_forward)(const tr_net *n, const tr_convg *g, const T *in, co
         n->ck.fwd(g, in, w, b, out);
         return;
     }
+    if (FN(gconv_fast)(n, g) && !tr_gconv_forward(&n->ck, g, in, w, b, out))
+        return;
 #else
     (void)n;
 #endif
@@ -356,6 +365,8 @@ static void FN(conv_backward)(const tr_net *n, tr_slot *s, const tr_convg *g, co
         }
         return;
     }
+    if (FN(gconv_fast)(n, g) && !tr_gconv_backward(&n->ck, g, in, w, dpre, dw, db, din))
+        return;
 #else
     (void)n, (void)s;
 #endif

@@ -56,6 +56,16 @@ void vsr__train_backward(tr_net *n, tr_slot *s, int b);
 
 /* conv.c: w [ky][kx][ci][k] -> wt [ky][kx][k][ci] (dense convs). */
 void tr_conv_transpose(const tr_convg *g, const float *w, float *wt);
+/* conv.c: a grouped conv (groups > 1, cig and cog <= TR_CONV_MAX_CH; backward: stride 1)
+ * through the dense kernels @p k, one group at a time on gathered channel slices. Each
+ * element is accumulated in the scalar twin's order (conv_internal.h), so the bits are
+ * those of exec_impl.h's grouped conv_fwd / conv_bwd_w / conv_bwd_x. Same operands as
+ * those (dw, db, din += and may be NULL); -ENOMEM (nothing written) when the slices
+ * cannot be allocated. */
+int tr_gconv_forward(const tr_conv_kernels *k, const tr_convg *g, const float *in,
+                     const float *w, const float *b, float *out);
+int tr_gconv_backward(const tr_conv_kernels *k, const tr_convg *g, const float *in,
+                      const float *w, const float *dy, float *dw, float *db, float *din);
 
 /* net.c: mark output-clip nodes as straight-through (trainer option). */
 void vsr__train_net_set_ste(tr_net *n, int on);

@@ -18,8 +18,7 @@ static float f16r(float x)
     return vsr_f16_to_f32(vsr_f32_to_f16(x));
 }
 
-/* Zeroed, 64-byte aligned (packed weights are read as whole zmm: no split loads). */
-static void *zalloc64(size_t n, size_t size)
+void *vsr__zalloc64(size_t n, size_t size)
 {
     void *p = NULL;
     size_t bytes = n * size;
@@ -36,6 +35,8 @@ void vsr__conv_free(vsr_conv_prep *c)
     free(c->wqpack), free(c->bqpack), free(c->qmpack), free(c->qspack);
     free(c->w16pack), free(c->b16pack);
     free(c->whpack), free(c->bhpack);
+    free(c->gwpack), free(c->gbpack), free(c->gw16pack), free(c->gb16pack);
+    free(c->gqmpack), free(c->gqspack);
     memset(c, 0, sizeof(*c));
 }
 
@@ -117,6 +118,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
     }
     c->simd = p->groups == 1 && p->stride == 1;
     c->dw = p->stride == 1 && p->groups == cin && p->groups == cout && p->groups > 1;
+    int grouped = p->stride == 1 && p->groups > 1 && !c->dw; /* ops/gconv.c */
     vsr_conv_uk *uk = &c->uk;
     uk->kh = p->kh, uk->kw = p->kw, uk->dil = p->dilation;
     uk->cin = cin, uk->cout = cout;
@@ -130,8 +132,8 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
     if (e->prec != VSR_PREC_INT8) {
         if (c->simd) {
             size_t np = (size_t)uk->ncob * taps * (size_t)cin * 16;
-            c->wpack = zalloc64(np, sizeof(float));
-            c->bpack = zalloc64((size_t)uk->ncob * 16, sizeof(float));
+            c->wpack = vsr__zalloc64(np, sizeof(float));
+            c->bpack = vsr__zalloc64((size_t)uk->ncob * 16, sizeof(float));
             if (!c->wpack || !c->bpack)
                 return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
             for (int o = 0; o < cout; o++) {
@@ -149,8 +151,8 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             (c->act.type == VSR_ACT_NONE || c->act.type == VSR_ACT_RELU ||
              c->act.type == VSR_ACT_CLIP)) {
             int nc32 = (cout + 31) / 32;
-            c->whpack = zalloc64((size_t)nc32 * taps * (size_t)cin * 32, sizeof(uint16_t));
-            c->bhpack = zalloc64((size_t)nc32 * 32, sizeof(uint16_t));
+            c->whpack = vsr__zalloc64((size_t)nc32 * taps * (size_t)cin * 32, sizeof(uint16_t));
+            c->bhpack = vsr__zalloc64((size_t)nc32 * 32, sizeof(uint16_t));
             if (!c->whpack || !c->bhpack)
                 return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
             for (int o = 0; o < cout; o++) {
@@ -168,7 +170,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             uk->minh = vsr_f32_to_f16(uk->minv);
             uk->maxh = vsr_f32_to_f16(uk->maxv);
         }
-        return 0;
+        return grouped ? vsr__gconv_pack(g, nd, c, 0, err) : 0;
     }
 
     /* INT8 */
@@ -230,13 +232,18 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
     }
     if (c->dw && c->float_epilogue)
         c->dw = 0;
+    if (grouped && !c->float_epilogue) {
+        int rc = vsr__gconv_pack(g, nd, c, 1, err);
+        if (rc)
+            return rc;
+    }
     if (c->simd) { /* float epilogue: the int16 kernels in acc32 mode, then FP32 per value */
         int cin4 = (cin + 3) / 4;
         size_t np = (size_t)uk->ncob * taps * (size_t)cin4 * 64;
-        c->wqpack = zalloc64(np, 1);
-        c->bqpack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
-        c->qmpack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
-        c->qspack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->wqpack = vsr__zalloc64(np, 1);
+        c->bqpack = vsr__zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->qmpack = vsr__zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->qspack = vsr__zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
         if (!c->wqpack || !c->bqpack || !c->qmpack || !c->qspack)
             return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
         for (int o = 0; o < uk->ncob * 16; o++) {
@@ -262,8 +269,9 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
         }
         /* int16-pair layout for the AVX2 kernel */
         int cin2 = (cin + 1) / 2;
-        c->w16pack = zalloc64((size_t)uk->ncob * taps * (size_t)cin2 * 32, sizeof(int16_t));
-        c->b16pack = zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
+        c->w16pack =
+            vsr__zalloc64((size_t)uk->ncob * taps * (size_t)cin2 * 32, sizeof(int16_t));
+        c->b16pack = vsr__zalloc64((size_t)uk->ncob * 16, sizeof(int32_t));
         if (!c->w16pack || !c->b16pack)
             return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
         for (int o = 0; o < cout; o++) {
@@ -568,8 +576,8 @@ typedef struct conv_task {
     int err; /* first failure (ENOMEM) */
 } conv_task;
 
-/* Reference path (grouped / strided convs): output row y (float) from float input rows
- * (in, row0), one pixel at a time. */
+/* Reference path (strided convs, grouped INT8 ones with a float epilogue): output row y (float)
+ * from float input rows (in, row0), one pixel at a time. */
 static void row_f32(const conv_task *t, const float *in, int row0, int y, float *orow)
 {
     const vsr_engine *e = t->e;
@@ -664,10 +672,10 @@ static void dw_row_qs8(const vsr_conv_prep *c, const conv_geom *gm, const int8_t
 }
 
 /*
- * Dense stride-1 convs: copy the input rows this chunk reads into a padded
- * buffer (zeros, or the input zero point in INT8, which is real 0), widened
- * to FP32 for FP16, so that every output pixel, border included, goes
- * through the selected microkernel (or its scalar twin).
+ * Stride-1 convs (dense, depthwise, grouped): copy the input rows this chunk reads into a
+ * padded buffer (zeros, or the input zero point in INT8, which is real 0), widened to FP32 for
+ * FP16, so that every output pixel, border included, goes through the selected microkernel (or
+ * its scalar twin).
  */
 static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
                        const vsr_tview *tout)
@@ -679,7 +687,8 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
     size_t rowp = (size_t)Wp * C, orow_n = (size_t)gm->OW * gm->CO;
     vsr_conv_uk uk = c->uk;
     uk.in_row = (ptrdiff_t)rowp;
-    if (tin->dt == VSR_DT_I8 && (e->k.qs8_conv_i16 || c->float_epilogue || c->tfl) && !c->dw) {
+    if (tin->dt == VSR_DT_I8 &&
+        (e->k.qs8_conv_i16 || c->float_epilogue || c->tfl || c->grouped) && !c->dw) {
         int zx = e->qzp[e->g->nodes[t->i].in[0]];
         int16_t *pb = e->scratch[chunk];
         size_t inner = (size_t)gm->W * C, lpad = (size_t)gm->pl * C;
@@ -721,9 +730,10 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
             }
             return;
         }
+        vsr_qs8_conv_i16_ukernel kq = c->grouped ? e->k.qs8_gconv : e->k.qs8_conv_i16;
         for (int y = y0; y < y1; y++)
-            e->k.qs8_conv_i16(&uk, pb + (size_t)(y - y0) * rowp,
-                              (int8_t *)tout->data + (size_t)y * orow_n, gm->OW);
+            kq(&uk, pb + (size_t)(y - y0) * rowp, (int8_t *)tout->data + (size_t)y * orow_n,
+               gm->OW);
         return;
     }
     if (tin->dt == VSR_DT_I8) {
@@ -817,6 +827,8 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
         float *orow = obuf ? obuf : (float *)tout->data + (size_t)y * orow_n;
         if (c->dw)
             dw_row_f32(c, gm, pb + (size_t)(y - y0) * rowp, rowp, orow);
+        else if (c->grouped)
+            e->k.f32_gconv(&uk, pb + (size_t)(y - y0) * rowp, orow, gm->OW);
         else
             e->k.f32_conv(&uk, pb + (size_t)(y - y0) * rowp, orow, gm->OW);
         if (post)
@@ -838,8 +850,9 @@ static size_t chunk_scratch_bytes(const vsr_engine *e, int i, const conv_geom *g
     if (dt == VSR_DT_I8)
         return c->float_epilogue || c->tfl ? (rows * rowp + 64) * sizeof(int16_t) + 64 +
                                                  (size_t)gm->OW * gm->CO * sizeof(int32_t)
-               : e->k.qs8_conv_i16 && !c->dw ? (rows * rowp + 64) * sizeof(int16_t)
-                                             : rows * rowp + 64;
+               : (e->k.qs8_conv_i16 || c->grouped) && !c->dw
+                   ? (rows * rowp + 64) * sizeof(int16_t)
+                   : rows * rowp + 64;
     return (rows * rowp + 16 + (size_t)gm->OW * gm->CO + 16) * sizeof(float);
 }
 
@@ -884,7 +897,7 @@ static void conv_chunk(void *ctx, size_t chunk)
     vsr_tview tin = vsr__tensor(e, nd->in[0]);
     vsr_tview tout = vsr__tensor(e, e->plan.dst[t->i]);
     size_t orow_n = (size_t)gm->OW * gm->CO;
-    if (e->conv[t->i].simd || e->conv[t->i].dw) {
+    if (e->conv[t->i].simd || e->conv[t->i].dw || e->conv[t->i].grouped) {
         simd_chunk(t, chunk, y0, y1, &tin, &tout);
         return;
     }
@@ -931,7 +944,7 @@ int vsr__conv_run(vsr_engine *e, int i, vsr_error *err)
                              e->g->name, e->g->nodes[i].name);
     int nc = e->nthreads * VSR_ITEMS_PER_THREAD;
     t.nchunks = nc < t.gm.OH ? nc : t.gm.OH;
-    if (e->conv[i].simd || e->conv[i].dw) {
+    if (e->conv[i].simd || e->conv[i].dw || e->conv[i].grouped) {
         int max_rows = (t.gm.OH + t.nchunks - 1) / t.nchunks;
         if (ensure_scratch(e, t.nchunks, chunk_scratch_bytes(e, i, &t.gm, max_rows)))
             return vsr_error_set(err, -ENOMEM, "%s: %s: out of memory for the row scratch",

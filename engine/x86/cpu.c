@@ -40,6 +40,8 @@ void vsr__kernels_select(unsigned isa, vsr_kernels *k)
     k->lut8 = vsr_u8_lut_ukernel__scalar;
     k->f32_minmax = vsr_f32_minmax_ukernel__scalar;
     k->requant_tfl = vsr_qs8_requant_tfl__scalar;
+    k->f32_gconv = vsr_f32_gconv_ukernel_1x8__scalar;
+    k->qs8_gconv = vsr_qs8_gconv_i16_ukernel_1x8__scalar;
 #if defined(__x86_64__)
     if (isa & VSR_ISA_AVX2) {
         k->qs8_conv_acc = vsr_qs8_conv_i16_ukernel_4x16__avx2;
@@ -51,6 +53,8 @@ void vsr__kernels_select(unsigned isa, vsr_kernels *k)
         k->lut8 = vsr_u8_lut_ukernel__avx2;
         k->f32_minmax = vsr_f32_minmax_ukernel__avx2;
         k->requant_tfl = vsr_qs8_requant_tfl__avx2;
+        k->f32_gconv = vsr_f32_gconv_ukernel_4x8__avx2;
+        k->qs8_gconv = vsr_qs8_gconv_i16_ukernel_4x8__avx2;
         k->isa |= VSR_ISA_AVX2;
     }
     if ((isa & VSR_ISA_AVX512) && (isa & VSR_ISA_AVX2)) {

@@ -1,7 +1,7 @@
 /**
  * @file models.h
  * @brief The model zoo: registry of the mobile x4 VSR candidates (bicubic,
- *        SWRN, ABPN, ELSR, MobileRRN, QuickSRNet, the MVSR/FANI family
+ *        SWRN, ABPN, ELSR, MobileRRN, QuickSRNet, XLSR, the MVSR/FANI family
  *        and its stand-ins), their hyperparameters and temporal interfaces, and
  *        importers for weights trained elsewhere (.npy folders, TFLite).
  *
@@ -224,6 +224,7 @@ enum vsr_models_family {
     VSR_MODELS_MOBILERRN,
     VSR_MODELS_MVSR,
     VSR_MODELS_QUICKSRNET,
+    VSR_MODELS_XLSR,
 };
 
 /** How a model is fed in time (docs/MODEL_SPECS.md section 5). */
@@ -270,9 +271,10 @@ typedef struct vsr_models_mvsr_hp {
 typedef struct vsr_models_hparams {
     enum vsr_models_family family;
     int scale;    /**< upscaling factor (4, or 3 for the public ABPN) */
-    int channels; /**< SWRN base / ABPN C / ELSR width / MobileRRN base / QuickSRNet C */
+    int channels; /**< SWRN base / ABPN C / ELSR width / MobileRRN base / QuickSRNet C /
+                       XLSR C (32) */
     int blocks;   /**< SWRN blocks per trunk / ABPN body convs / RRN res blocks /
-                       QuickSRNet intermediate convs m */
+                       QuickSRNet intermediate convs m / XLSR G-blocks (3) */
     int ito;      /**< QuickSRNet: 1x1 input-to-output anchor conv (QuickSRNet_L) */
     vsr_models_mvsr_hp mvsr; /**< MVSR only */
 } vsr_models_hparams;

@@ -1,7 +1,8 @@
 /*
  * vsr_models_count(): the research log's params and FLOPs (docs/MODEL_SPECS.md 0.2)
  * of every SWRN, ABPN, ELSR and MVSR-family zoo model at 180x320 equal
- * count.py's, QuickSRNet's equal docs/MODEL_SPECS.md 2.4, and the NTIRE ESR
+ * count.py's, QuickSRNet's equal docs/MODEL_SPECS.md 2.4, XLSR's count.py's conv
+ * counter over MODEL_SPECS.md 2.5's layers, and the NTIRE ESR
  * figures follow the graph.
  */
 #include <string.h>
@@ -96,6 +97,29 @@ static const ref_row qsr_ref[] = {
     {"QuickSRNet_L_x3", 423687, 24357024000LL, 48762950400LL},
 };
 #define N_QSR (int)(sizeof(qsr_ref) / sizeof(qsr_ref[0]))
+
+/*
+ * XLSR (docs/MODEL_SPECS.md 2.5) is not in count.py's tables; its numbers are
+ * count.py's own conv counter (Graph.conv, groups included: weights
+ * (Cin / groups) * Cout * k^2 + Cout biases, MACs = weights x 57,600, FLOPs =
+ * 2 * MAC + bias elements) over the spec's layers, printed by
+ *   python3 -c 'import sys; sys.path.insert(0, "../shared/reference")
+ *     import count as c
+ *     for s in 2, 3, 4:
+ *      g = c.Graph("XLSR"); N = 3*s*s
+ *      g.conv("residual", 3, 16, 3); g.conv("conv_in", 3, 32, 3); g.conv("pw", 32, 32, 1)
+ *      for i in range(3): g.conv("gconv", 32, 32, 3, groups=4); g.conv("pw", 32, 32, 1)
+ *      g.conv("conv_mix", 48, 32, 1); g.conv("conv_last", 32, N, 3)
+ *      print(s, *g.totals()[:3])'
+ * x3 21,947 and x4 28,016 params are the spec's figures; concat, depth_to_space
+ * and the clip count 0.
+ */
+static const ref_row xlsr_ref[] = {
+    {"XLSR", 28016, 1593446400LL, 3207168000LL},
+    {"XLSR_x2", 17612, 996249600LL, 2010700800LL},
+    {"XLSR_x3", 21947, 1245081600LL, 2509228800LL},
+};
+#define N_XLSR (int)(sizeof(xlsr_ref) / sizeof(xlsr_ref[0]))
 
 /* Count zoo entry @p e at 180x320 and compare with its row of @p tab (n rows,
  * from @p src); returns the counts for further checks. */
@@ -197,12 +221,35 @@ static void test_quicksrnet_counts(void **state)
     assert_int_equal(vsr_models_zoo_find("QuickSRNet_M_x2")->hp.ito, 0);
 }
 
+/* Every XLSR zoo entry (x2, x3, x4) counts as count.py's conv counter says, and the
+ * zoo holds no other XLSR: 11 convs (residual, 9 of 32 outputs, conv_last); conv
+ * outputs (16 + 32 x 9 + 3s^2) per pixel. */
+static void test_xlsr_counts(void **state)
+{
+    (void)state;
+    int seen = 0;
+    for (int i = 0; i < vsr_models_zoo_count(); i++) {
+        const vsr_models_entry *e = vsr_models_zoo_get(i);
+        if (e->hp.family != VSR_MODELS_XLSR)
+            continue;
+        vsr_models_counts c = check_row(e, xlsr_ref, N_XLSR, "count.py Graph.conv");
+        const int N = 3 * e->hp.scale * e->hp.scale;
+        assert_int_equal(c.n_conv, 11);
+        assert_int_equal(c.conv_activations, (long long)(16 + 32 * 9 + N) * 57600);
+        seen++;
+    }
+    assert_int_equal(seen, N_XLSR);
+    assert_int_equal(vsr_models_zoo_find("xlsr")->hp.scale, 4);
+    assert_int_equal(vsr_models_zoo_find("XLSR_x3")->hp.scale, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_log_counts_equal_count_py),
         cmocka_unit_test(test_elsr_by_hand),
         cmocka_unit_test(test_quicksrnet_counts),
+        cmocka_unit_test(test_xlsr_counts),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -81,6 +81,10 @@ static const struct {
     {"QuickSRNet_S_x3", 27195, 27195, 1559347200LL},
     {"QuickSRNet_M_x3", 54939, 54939, 3151872000LL},
     {"QuickSRNet_L_x3", 423687, 423687, 24357024000LL},
+    /* docs/MODEL_SPECS.md 2.5: count.py's conv counter, see test_models_counts.c */
+    {"XLSR", 28016, 28016, 1593446400LL},
+    {"XLSR_x2", 17612, 17612, 996249600LL},
+    {"XLSR_x3", 21947, 21947, 1245081600LL},
 };
 #define N_EXPECTED (int)(sizeof(expected) / sizeof(expected[0]))
 
@@ -342,6 +346,54 @@ static void set_w(vsr_graph *g, const char *name, const float *d, size_t n)
         fail_msg("%s: %s", name, err.msg);
 }
 
+/* The engine's output for the RGB frame @p in (h x w) in @p prec with options @p o (NULL =
+ * default): malloc'd, shape in sh[3], element count in *n. */
+static float *run_frame(const vsr_graph *g, vsr_precision prec, const vsr_engine_options *o,
+                        const float *in, int h, int w, int *sh, size_t *n)
+{
+    vsr_engine *en = NULL;
+    vsr_error err = {0};
+    if (vsr_engine_create(g, prec, NULL, o, &en, &err) ||
+        vsr_engine_set_input(en, 0, in, h, w, 3, &err) || vsr_engine_run(en, &err))
+        fail_msg("%s %s: %s", vsr_graph_name(g), vsr_precision_name(prec), err.msg);
+    assert_int_equal(vsr_engine_output_shape(en, 0, &sh[0], &sh[1], &sh[2]), 0);
+    *n = (size_t)sh[0] * sh[1] * sh[2];
+    float *y = malloc(*n * sizeof(float));
+    assert_int_equal(vsr_engine_get_output(en, 0, y, *n, &err), 0);
+    vsr_engine_free(&en);
+    return y;
+}
+
+/* Run g (scale s) on the h x w frame in and check every output against f of the LR
+ * value under it (nearest-neighbour position, DCR order) within tol. */
+static void check_nearest(const vsr_graph *g, vsr_precision prec, const float *in, int h, int w,
+                          int s, float (*f)(float lr, int arg), int arg, float tol)
+{
+    int sh[3];
+    size_t n;
+    float *out = run_frame(g, prec, NULL, in, h, w, sh, &n);
+    assert_int_equal(sh[0], h * s);
+    assert_int_equal(sh[1], w * s);
+    assert_int_equal(sh[2], 3);
+    for (int y = 0; y < sh[0]; y++)
+        for (int x = 0; x < sh[1]; x++)
+            for (int c = 0; c < 3; c++) {
+                float v = f(in[((y / s) * w + x / s) * 3 + c], arg);
+                float got = out[((size_t)y * sh[1] + x) * 3 + c];
+                if (fabsf(got - v) > tol)
+                    fail_msg("%s %s: sr[%d,%d,%d] = %g, want %g", vsr_graph_name(g),
+                             vsr_precision_name(prec), y, x, c, got, v);
+            }
+    free(out);
+}
+
+/* QuickSRNet's expectation below; arg = the anchor (ito). */
+static float qsr_want(float lr, int ito)
+{
+    float v = 0.5f * fminf(fmaxf(lr, 0.0f), 255.0f);
+    return ito ? fminf(fmaxf(v + 0.5f * lr, 0.0f), 255.0f) : v;
+}
+
 /* Run QuickSRNet_<v>_x2 on a 3x4 frame whose values leave 0..255 on both
  * sides, with hand-set weights in the spec's 0..255 folded form
  * (docs/MODEL_SPECS.md 2.4): the conv path is half the identity
@@ -395,29 +447,7 @@ static void run_quicksrnet_x2(const char *name)
     float in[3 * 4 * 3];
     for (int i = 0; i < h * w * 3; i++)
         in[i] = -40.0f + 9.5f * (float)i; /* -40 .. 292.5 */
-    vsr_engine *en = NULL;
-    if (vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &en, &err) ||
-        vsr_engine_set_input(en, 0, in, h, w, 3, &err) || vsr_engine_run(en, &err))
-        fail_msg("%s: %s", name, err.msg);
-    int oh, ow, oc;
-    assert_int_equal(vsr_engine_output_shape(en, 0, &oh, &ow, &oc), 0);
-    assert_int_equal(oh, h * s);
-    assert_int_equal(ow, w * s);
-    assert_int_equal(oc, 3);
-    float out[6 * 8 * 3];
-    assert_int_equal(vsr_engine_get_output(en, 0, out, sizeof(out) / sizeof(out[0]), &err), 0);
-    for (int y = 0; y < oh; y++)
-        for (int x = 0; x < ow; x++)
-            for (int c = 0; c < 3; c++) {
-                float lr = in[((y / s) * w + x / s) * 3 + c];
-                float v = 0.5f * fminf(fmaxf(lr, 0.0f), 255.0f);
-                if (e->hp.ito)
-                    v = fminf(fmaxf(v + 0.5f * lr, 0.0f), 255.0f);
-                float got = out[(y * ow + x) * 3 + c];
-                if (fabsf(got - v) > 1e-3f)
-                    fail_msg("%s: sr[%d,%d,%d] = %g, want %g", name, y, x, c, got, v);
-            }
-    vsr_engine_free(&en);
+    check_nearest(g, VSR_PREC_FP32, in, h, w, s, qsr_want, e->hp.ito, 1e-3f);
     vsr_graph_free(&g);
     free(wt);
     free(zero);
@@ -431,10 +461,191 @@ static void test_quicksrnet_graph(void **state)
     run_quicksrnet_x2("QuickSRNet_L_x2");
 }
 
+/* ---- XLSR graph semantics ------------------------------------------------ */
+
+/* A 1 x 1 or 3 x 3 HWIO weight of the named conv: zero except w[centre][i][o] = v for
+ * the listed (i, o) pairs (n of them); bias 0. */
+static void set_conv(vsr_graph *g, const char *layer, int k, int cin_g, int cout, int n,
+                     const int *io, float v)
+{
+    size_t cnt = (size_t)k * k * cin_g * cout;
+    float *w = calloc(cnt, sizeof(float)), *b = calloc((size_t)cout, sizeof(float));
+    assert_non_null(w);
+    assert_non_null(b);
+    int ctr = (k * k) / 2;
+    for (int j = 0; j < n; j++)
+        w[((size_t)ctr * cin_g + (size_t)io[2 * j]) * cout + (size_t)io[2 * j + 1]] = v;
+    char nm[96];
+    snprintf(nm, sizeof(nm), "%s.weight", layer);
+    set_w(g, nm, w, cnt);
+    snprintf(nm, sizeof(nm), "%s.bias", layer);
+    set_w(g, nm, b, (size_t)cout);
+    free(w), free(b);
+}
+
+static float xlsr_want(float lr, int unused)
+{
+    (void)unused;
+    return fminf(1.5f * fmaxf(lr, 0.0f), 255.0f);
+}
+
+/*
+ * XLSR_x2 on a 3x4 frame whose values leave 0..255 on both sides, with hand-set
+ * weights in the 0..255 folded form (docs/MODEL_SPECS.md 2.5) that route RGB
+ * through every layer by its centre tap:
+ *   residual: x / 255 into residual channels 0..2 (no activation);
+ *   conv_in: x / 255 into main channels 0..2, ReLU; conv_pw: channel c -> 8 + c;
+ *   gblock_0_gconv: 8 + c -> 8 + c, i.e. input 0..2 of group 1 (the layer's
+ *     weight is [3][3][8][32]; a conv that mixed groups would read channels
+ *     0..2 here and give 0); gblock_0_pw: 8 + c -> c; the other G-blocks pass
+ *     channels 0..2 of group 0;
+ *   conv_mix: main c + 0.5 * residual c (concat order [main 32 | residual 16],
+ *     so residual c is input 32 + c), ReLU;
+ *   conv_last: 255 from channel c to the DCR outputs o with o % 3 == c.
+ * So sr = clip(1.5 * max(x, 0), 0, 255) at the nearest LR pixel.
+ */
+static void test_xlsr_graph(void **state)
+{
+    (void)state;
+    const vsr_models_entry *e = vsr_models_zoo_find("XLSR_x2");
+    assert_non_null(e);
+    const int h = 3, w = 4, s = 2, N = 3 * s * s;
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    if (vsr_models_build(&e->hp, e->name, h, w, &g, &err))
+        fail_msg("%s", err.msg);
+    const int id[] = {0, 0, 1, 1, 2, 2}, to8[] = {0, 8, 1, 9, 2, 10};
+    const int from8[] = {8, 0, 9, 1, 10, 2}, mixm[] = {0, 0, 1, 1, 2, 2};
+    const int mixr[] = {32, 0, 33, 1, 34, 2};
+    int last[2 * 12];
+    for (int o = 0; o < N; o++)
+        last[2 * o] = o % 3, last[2 * o + 1] = o;
+    set_conv(g, "residual", 3, 3, 16, 3, id, 1.0f / 255.0f);
+    set_conv(g, "conv_in", 3, 3, 32, 3, id, 1.0f / 255.0f);
+    set_conv(g, "conv_pw", 1, 32, 32, 3, to8, 1.0f);
+    /* grouped: input index within the group (0..7), output index over all 32, so the
+     * same pairs as conv_pw's mean group 1's inputs 0..2 -> outputs 8..10 */
+    set_conv(g, "gblock_0_gconv", 3, 8, 32, 3, to8, 1.0f);
+    set_conv(g, "gblock_0_pw", 1, 32, 32, 3, from8, 1.0f);
+    for (int b = 1; b < 3; b++) {
+        char n[32];
+        snprintf(n, sizeof(n), "gblock_%d_gconv", b);
+        set_conv(g, n, 3, 8, 32, 3, id, 1.0f);
+        snprintf(n, sizeof(n), "gblock_%d_pw", b);
+        set_conv(g, n, 1, 32, 32, 3, id, 1.0f);
+    }
+    /* conv_mix: two sets of pairs on one weight */
+    size_t mc = (size_t)48 * 32;
+    float *mw = calloc(mc, sizeof(float)), mb[32] = {0};
+    for (int j = 0; j < 3; j++) {
+        mw[(size_t)mixm[2 * j] * 32 + (size_t)mixm[2 * j + 1]] = 1.0f;
+        mw[(size_t)mixr[2 * j] * 32 + (size_t)mixr[2 * j + 1]] = 0.5f;
+    }
+    set_w(g, "conv_mix.weight", mw, mc);
+    set_w(g, "conv_mix.bias", mb, 32);
+    free(mw);
+    set_conv(g, "conv_last", 3, 32, N, N, last, 255.0f);
+    float in[3 * 4 * 3];
+    for (int i = 0; i < h * w * 3; i++)
+        in[i] = -40.0f + 9.5f * (float)i; /* -40 .. 292.5 */
+    /* FP16: values up to 255 carry 2^-11 relative rounding per layer */
+    check_nearest(g, VSR_PREC_FP32, in, h, w, s, xlsr_want, 0, 1e-3f);
+    check_nearest(g, VSR_PREC_FP16, in, h, w, s, xlsr_want, 0, 0.5f);
+    vsr_graph_free(&g);
+}
+
+/*
+ * XLSR x4 deploys like the other zoo models: calibrated INT8 stays close to FP32
+ * and tiles with an overlap covering the receptive field (radius 5: conv_in,
+ * three grouped 3x3, conv_last) give the whole-frame bytes in FP32, FP16 and
+ * INT8. Weights: He-uniform, the input /255 folded into residual / conv_in and
+ * x255 (x 0.5) into conv_last, conv_last's bias 127.5, so the output sits
+ * mostly inside 0..255.
+ */
+static void test_xlsr_int8_and_tiles(void **state)
+{
+    (void)state;
+    const vsr_models_entry *e = vsr_models_zoo_find("XLSR");
+    const int h = 20, w = 26;
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    if (vsr_models_build(&e->hp, e->name, h, w, &g, &err))
+        fail_msg("%s", err.msg);
+    uint32_t s = 12345;
+    for (int i = 0; i < vsr_graph_weight_count(g); i++) {
+        vsr_weight_info wi;
+        assert_int_equal(vsr_graph_weight_info(g, i, &wi), 0);
+        float *d = malloc(wi.count * sizeof(float));
+        int bias = strstr(wi.name, ".bias") != NULL;
+        size_t fan_in = bias ? 1 : wi.count / (size_t)wi.dims[3];
+        float a = sqrtf(6.0f / (float)fan_in);
+        if (!strncmp(wi.name, "residual.", 9) || !strncmp(wi.name, "conv_in.", 8))
+            a /= 255.0f;
+        if (!strcmp(wi.name, "conv_last.weight"))
+            a *= 0.5f * 255.0f;
+        for (size_t k = 0; k < wi.count; k++) {
+            s ^= s << 13, s ^= s >> 17, s ^= s << 5;
+            float u = (float)(s >> 8) / 16777216.0f;
+            d[k] = bias ? (!strcmp(wi.name, "conv_last.bias") ? 127.5f : 0.0f)
+                        : a * (2.0f * u - 1.0f);
+        }
+        set_w(g, wi.name, d, wi.count);
+        free(d);
+    }
+    float *in = malloc((size_t)h * w * 3 * sizeof(float));
+    for (int i = 0; i < h * w * 3; i++) {
+        s ^= s << 13, s ^= s >> 17, s ^= s << 5;
+        in[i] = (float)(s % 256);
+    }
+    vsr_calib *c = NULL;
+    const float *ins[1] = {in};
+    assert_int_equal(vsr_calib_create(g, NULL, &c, &err), 0);
+    assert_int_equal(vsr_calib_feed(c, ins, h, w, &err), 0);
+    assert_int_equal(vsr_calib_finish(c, NULL, g, &err), 0);
+    vsr_calib_free(&c);
+    size_t n;
+    int sh[3];
+    float *f32 = run_frame(g, VSR_PREC_FP32, NULL, in, h, w, sh, &n);
+    float *i8 = run_frame(g, VSR_PREC_INT8, NULL, in, h, w, sh, &n);
+    double se = 0;
+    int inside = 0;
+    for (size_t k = 0; k < n; k++) {
+        se += (double)(f32[k] - i8[k]) * (f32[k] - i8[k]);
+        inside += f32[k] > 0.0f && f32[k] < 255.0f;
+    }
+    double psnr = 10.0 * log10(255.0 * 255.0 / (se / (double)n));
+    print_message("XLSR int8 vs fp32: %.2f dB; %d of %zu fp32 outputs inside (0, 255)\n", psnr,
+                  inside, n);
+    assert_true(inside > (int)(n / 2)); /* not a clipped (constant) image */
+    assert_true(psnr > 30.0);
+    vsr_engine_options t;
+    vsr_engine_options_default(&t);
+    t.tile = 8;
+    for (int prec = 0; prec < 3; prec++) {
+        float *whole = prec == 0 ? f32 : prec == 2 ? i8 : NULL;
+        size_t m;
+        if (!whole)
+            whole = run_frame(g, (vsr_precision)prec, NULL, in, h, w, sh, &n);
+        t.pad = 5;
+        float *tiled = run_frame(g, (vsr_precision)prec, &t, in, h, w, sh, &m);
+        assert_int_equal(m, n);
+        assert_memory_equal(whole, tiled, n * sizeof(float));
+        t.pad = 4; /* one pixel short of the receptive field: seams */
+        float *short_pad = run_frame(g, (vsr_precision)prec, &t, in, h, w, sh, &m);
+        assert_true(memcmp(whole, short_pad, n * sizeof(float)) != 0);
+        free(tiled), free(short_pad);
+        if (prec == 1)
+            free(whole);
+    }
+    free(f32), free(i8), free(in);
+    vsr_graph_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_quicksrnet_graph),       cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_quicksrnet_graph),       cmocka_unit_test(test_xlsr_graph),
+        cmocka_unit_test(test_xlsr_int8_and_tiles),    cmocka_unit_test(test_registry),
         cmocka_unit_test(test_counts_equal_count_py),  cmocka_unit_test(test_custom_variant),
         cmocka_unit_test(test_feeding_order),          cmocka_unit_test(test_streaming_latency),
         cmocka_unit_test(test_refuse_without_weights),

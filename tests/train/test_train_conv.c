@@ -5,7 +5,8 @@
  * output, every weight gradient and the input gradient. Geometries cover
  * channel tails (3, 5, 17, 28, 33, 48), 64 and more than 64 channels (the
  * scalar fallback), 1x1 / 3x3 / 5x5 kernels, stride 2 and dilation 3, with
- * sizes that leave partial pixel blocks and edge-only rows.
+ * sizes that leave partial pixel blocks and edge-only rows, and grouped convs
+ * (the dense kernels per group).
  */
 #include <string.h>
 
@@ -16,6 +17,7 @@
 typedef struct geo {
     int h, w, c, co, k, s, d, bias;
     vsr_act_type act;
+    int groups;
 } geo;
 
 static void fill(vsr_graph *g, float *in, size_t n, uint64_t seed)
@@ -77,8 +79,8 @@ static void same(const geo *q, const char *what, const void *a, const void *b, s
         return;
     for (size_t i = 0; i < n; i++)
         if (memcmp((const char *)a + i * es, (const char *)b + i * es, es))
-            fail_msg("%dx%dx%d -> %d k%d s%d d%d: %s[%zu] differs (kernel vs scalar)", q->h,
-                     q->w, q->c, q->co, q->k, q->s, q->d, what, i);
+            fail_msg("%dx%dx%d -> %d k%d s%d d%d g%d: %s[%zu] differs (kernel vs scalar)", q->h,
+                     q->w, q->c, q->co, q->k, q->s, q->d, q->groups, what, i);
 }
 
 /* Two convs, so that the first one's output gradient (dX of the second) and
@@ -90,6 +92,7 @@ static void check(const geo *q, uint64_t seed)
     int x = vsr_graph_input(g, "x", q->h, q->w, q->c, NULL);
     vsr_conv_params p = vsr_conv_default(q->co, q->k);
     p.stride = q->s, p.dilation = q->d, p.bias = q->bias;
+    p.groups = q->groups;
     p.act.type = q->act;
     p.act.alpha = 0.2f;
     int y = vsr_graph_conv2d(g, "a", x, &p, NULL);
@@ -138,16 +141,20 @@ static void test_conv_kernels_equal_scalar(void **st)
         VSR_SKIP("this CPU has no AVX2, the trainer runs its scalar convs only");
     }
     static const geo cases[] = {
-        {13, 11, 3, 28, 3, 1, 1, 1, VSR_ACT_NONE}, /* a first layer */
-        {13, 11, 28, 28, 3, 1, 1, 1, VSR_ACT_RELU},
-        {9, 14, 16, 48, 3, 1, 1, 0, VSR_ACT_NONE},
-        {12, 10, 8, 8, 5, 1, 3, 1, VSR_ACT_NONE}, /* MVSR's dilated 5x5: mostly edges */
-        {11, 13, 64, 5, 1, 1, 1, 1, VSR_ACT_PRELU},
-        {10, 9, 40, 64, 3, 2, 1, 1, VSR_ACT_NONE}, /* stride 2: scalar dX */
-        {7, 6, 1, 3, 3, 1, 1, 1, VSR_ACT_NONE},
-        {16, 17, 33, 17, 3, 1, 1, 1, VSR_ACT_LEAKY_RELU},
-        {8, 9, 65, 8, 3, 1, 1, 1, VSR_ACT_NONE},  /* over 64 channels: scalar fallback */
-        {3, 2, 24, 24, 5, 1, 1, 1, VSR_ACT_NONE}, /* smaller than the kernel */
+        {13, 11, 3, 28, 3, 1, 1, 1, VSR_ACT_NONE, 1}, /* a first layer */
+        {13, 11, 28, 28, 3, 1, 1, 1, VSR_ACT_RELU, 1},
+        {9, 14, 16, 48, 3, 1, 1, 0, VSR_ACT_NONE, 1},
+        {12, 10, 8, 8, 5, 1, 3, 1, VSR_ACT_NONE, 1}, /* MVSR's dilated 5x5: mostly edges */
+        {11, 13, 64, 5, 1, 1, 1, 1, VSR_ACT_PRELU, 1},
+        {10, 9, 40, 64, 3, 2, 1, 1, VSR_ACT_NONE, 1}, /* stride 2: scalar dX */
+        {7, 6, 1, 3, 3, 1, 1, 1, VSR_ACT_NONE, 1},
+        {16, 17, 33, 17, 3, 1, 1, 1, VSR_ACT_LEAKY_RELU, 1},
+        {8, 9, 65, 8, 3, 1, 1, 1, VSR_ACT_NONE, 1},  /* over 64 channels: scalar fallback */
+        {3, 2, 24, 24, 5, 1, 1, 1, VSR_ACT_NONE, 1}, /* smaller than the kernel */
+        /* grouped: the dense kernels one group at a time (train/conv.c) */
+        {13, 11, 32, 32, 3, 1, 1, 1, VSR_ACT_RELU, 4}, /* XLSR's G-block conv */
+        {9, 10, 12, 20, 3, 1, 2, 0, VSR_ACT_NONE, 4},  /* cig 3, cog 5, dilated, no bias */
+        {10, 9, 8, 8, 3, 2, 1, 1, VSR_ACT_NONE, 2},    /* stride 2: the scalar twin */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         check(&cases[i], 100 + i);

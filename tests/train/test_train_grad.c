@@ -238,6 +238,19 @@ static void test_conv_grouped_leaky(void **st)
     check(&c, 3, 200);
 }
 
+/* XLSR's G-block shape, scaled down: 3x3 in 4 groups of 2 inputs / 3 outputs, dilated,
+ * ReLU, no bias on the second (every group's weights, bias and input gradients). */
+static void test_conv_grouped4_3x3(void **st)
+{
+    (void)st;
+    gc c = start("conv_g4");
+    int x = vsr_graph_input(c.g, "x", H, W, 8, NULL);
+    int y = conv(c.g, "a", x, 12, 3, 3, 1, 1, 4, 1, VSR_ACT_RELU);
+    y = conv(c.g, "b", y, 8, 3, 3, 1, 2, 4, 0, VSR_ACT_NONE);
+    vsr_graph_output(c.g, "y", y, NULL);
+    check(&c, 16, 300);
+}
+
 static void test_conv_depthwise_dilated_sigmoid(void **st)
 {
     (void)st;
@@ -383,6 +396,11 @@ static void test_zoo_mvsr13(void **st)
 {
     (void)st;
     zoo("MVSR_13", 5, 4, 13);
+}
+static void test_zoo_xlsr(void **st)
+{
+    (void)st;
+    zoo("XLSR_x2", 5, 4, 17);
 }
 static void test_zoo_abpn(void **st)
 {
@@ -542,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_conv_dense),
         cmocka_unit_test(test_conv_stride_relu),
         cmocka_unit_test(test_conv_grouped_leaky),
+        cmocka_unit_test(test_conv_grouped4_3x3),
         cmocka_unit_test(test_conv_depthwise_dilated_sigmoid),
         cmocka_unit_test(test_conv_prelu_clip_nobias),
         cmocka_unit_test(test_activations),
@@ -553,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_zoo_elsr),
         cmocka_unit_test(test_zoo_mvsr13),
         cmocka_unit_test(test_zoo_abpn),
+        cmocka_unit_test(test_zoo_xlsr),
         cmocka_unit_test(test_state_bptt),
         cmocka_unit_test(test_engine_match),
     };
