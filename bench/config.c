@@ -296,7 +296,7 @@ static const vsr_option dataset_options[] = {
     VSR_OPT_I("frames", DS, frames, 0, 0, 1000000, "frames per clip (0: all)"),
     VSR_OPT_S("gt_suffix", DS, gt_suffix, NULL, "images: stem suffix of the GT files"),
     VSR_OPT_S("lq_suffix", DS, lq_suffix, NULL, "images: stem suffix of the LR files"),
-    {NULL},
+    {.name = NULL},
 };
 #undef DS
 
@@ -652,7 +652,7 @@ static const vsr_option model_options[] = {
     VSR_OPT_B("optional", MD, optional, 0, "skip the runs while the weights are absent"),
     VSR_OPT_HAND("hyperparameters", "a mapping", "the family's hyperparameters"),
     VSR_OPT_S("description", MD, description, NULL, "what changed (one line)"),
-    {NULL},
+    {.name = NULL},
 };
 #undef MD
 
@@ -763,13 +763,13 @@ static const vsr_option precision_options[] = {
     VSR_OPT_N("name", PR, name, NULL, precision_names, "the arithmetic (required)"),
     VSR_OPT_HAND("calibration", "a mapping", "int8 only: method and frames"),
     VSR_OPT_HAND("requant", "float or tflite", "int8 only: the requantization arithmetic"),
-    {NULL},
+    {.name = NULL},
 };
 /* int8 only: the defaults hold for every int8 entry, calibration: given or not */
 static const vsr_option calib_options[] = {
     VSR_OPT_N("method", PR, calib_method, "minmax", calib_methods, "how ranges are found"),
     VSR_OPT_I("frames", PR, calib_frames, 8, 1, 100000, "LR frames the ranges come from"),
-    {NULL},
+    {.name = NULL},
 };
 #undef PR
 
@@ -1233,7 +1233,7 @@ static const vsr_option run_options[] = {
     VSR_OPT_S("output.db", CF, db, "runs.db", "the run log"),
     VSR_OPT_S("output.report_dir", CF, report_dir, NULL, "default reports/NAME"),
     VSR_OPT_B("output.save_images", CF, save_images, 0, "write the SR frames"),
-    {NULL},
+    {.name = NULL},
 };
 #undef CF
 

@@ -37,7 +37,7 @@ typedef struct subs {
 } subs;
 static const vsr_option sub_table[] = {
     VSR_OPT_I("depth", subs, depth, 2, 1, 8, "levels"),
-    {NULL},
+    {.name = NULL},
 };
 
 /* The TREE callback: counts and remembers the last key (or "map" for a mapping). */
@@ -77,7 +77,7 @@ static const vsr_option table[] = {
      .count_offset = offsetof(demo, n_tags)},
     {.name = "sub", .type = VSR_OPT_TABLE, .offset = offsetof(demo, sub), .sub = sub_table},
     {.name = "hp", .type = VSR_OPT_TREE, .tree = hp_read},
-    {NULL},
+    {.name = NULL},
 };
 
 /* Load @p yaml (named "cfg") into *d after defaults; 0 or the error. */

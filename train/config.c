@@ -162,7 +162,7 @@ static const vsr_option train_options[] = {
     VSR_OPT_L("log_every", C, log_every, 10, 1, 100000000L, "steps between log lines"),
     VSR_OPT_B("output_clip_ste", C, output_clip_ste, 1,
               "the final clip passes gradients (straight-through)"),
-    {NULL},
+    {.name = NULL},
 };
 #undef C
 

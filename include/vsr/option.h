@@ -94,7 +94,8 @@ struct vsr_option {
     vsr_opt_put_fn put;    /**< TREE: the writer for vsr_opt_write (NULL: none) */
 };
 
-/* Table rows; T is the struct type, F the field. A table ends with {NULL}. */
+/* Table rows; T is the struct type, F the field. A table ends with {.name = NULL}
+ * (designated: clang warns about a positional {NULL}). */
 #define VSR_OPT_I(N, T, F, DEF, MIN, MAX, HELP)                                                \
     {                                                                                          \
         .name = N, .type = VSR_OPT_INT, .offset = offsetof(T, F), .help = HELP, .def_i = DEF,  \
