@@ -251,17 +251,6 @@ static int emit_act(ex *x, const vsr_act *a, const char *layer, int c, const cha
     }
 }
 
-/* SAME padding as the engine computes it (and onnx_import.c checks it). */
-static void same_pad(int in, int k_eff, int s, int *top, int *bottom)
-{
-    int out = (in + s - 1) / s;
-    long total = (long)(out - 1) * s + k_eff - in;
-    if (total < 0)
-        total = 0;
-    *top = (int)(total / 2);
-    *bottom = (int)(total - total / 2);
-}
-
 static int emit_conv(ex *x, const vsr_node_view *v, int ih, int iw, int cin, const char *out)
 {
     const vsr_conv_params *p = &v->conv;
@@ -293,8 +282,8 @@ static int emit_conv(ex *x, const vsr_node_view *v, int ih, int iw, int cin, con
     int pt, pb, pl, pr;
     if (p->stride > 1 && (!ih || !iw))
         return unsupported(x, v, "a strided conv's SAME padding needs a fixed input size");
-    same_pad(ih ? ih : 2 * kh_eff, kh_eff, p->stride, &pt, &pb);
-    same_pad(iw ? iw : 2 * kw_eff, kw_eff, p->stride, &pl, &pr);
+    mdl_onnx_same_pads(ih ? ih : 2 * kh_eff, kh_eff, p->stride, &pt, &pb);
+    mdl_onnx_same_pads(iw ? iw : 2 * kw_eff, kw_eff, p->stride, &pl, &pr);
     const char *conv_out = out;
     if (p->act.type != VSR_ACT_NONE && !(conv_out = ex_printf(x, "%s:conv", out)))
         return oom(x);

@@ -308,17 +308,6 @@ static const int64_t *attr_ints(const imp *im, const char *name, size_t *n)
 
 /* ---- ops ------------------------------------------------------------------- */
 
-/* TF SAME padding of one axis: top / bottom for input @p in. */
-static void same_pads(int in, int k_eff, int s, int *top, int *bottom)
-{
-    int out = (in + s - 1) / s;
-    long total = (long)(out - 1) * s + k_eff - in;
-    if (total < 0)
-        total = 0;
-    *top = (int)(total / 2);
-    *bottom = (int)(total - total / 2);
-}
-
 static int op_conv(imp *im)
 {
     oval *xv;
@@ -370,8 +359,8 @@ static int op_conv(imp *im)
         return nerr(im, -EINVAL, "kernel_shape disagrees with the weight's %dx%d", kh, kw);
     int keh = (kh - 1) * dil + 1, kew = (kw - 1) * dil + 1;
     int sh[2], sw[2]; /* SAME top/bottom, left/right */
-    same_pads(h, keh, stride, &sh[0], &sh[1]);
-    same_pads(w, kew, stride, &sw[0], &sw[1]);
+    mdl_onnx_same_pads(h, keh, stride, &sh[0], &sh[1]);
+    mdl_onnx_same_pads(w, kew, stride, &sw[0], &sw[1]);
     char ap[32];
     const char *autopad = attr_s(im, "auto_pad", "NOTSET", ap, sizeof(ap));
     int own[4] = {0, 0, 0, 0};

@@ -25,6 +25,19 @@ static inline const char *mdl_onnx_str(const char *s)
     return s ? s : "";
 }
 
+/* SAME padding as the engine computes it: *top and *bottom for input side
+ * @p in, effective kernel @p k_eff, stride @p s (the importer checks a file's
+ * pads against it, the exporter writes it). */
+static inline void mdl_onnx_same_pads(int in, int k_eff, int s, int *top, int *bottom)
+{
+    int out = (in + s - 1) / s;
+    long total = (long)(out - 1) * s + k_eff - in;
+    if (total < 0)
+        total = 0;
+    *top = (int)(total / 2);
+    *bottom = (int)(total - total / 2);
+}
+
 /* Element count of a tensor that vsr_models_onnx_parse() checked. */
 size_t mdl_onnx_count(const Onnx__TensorProto *t);
 /* Element @p i (< mdl_onnx_count()) of a checked tensor, as a double. */

@@ -175,7 +175,7 @@ static int unsupported(xp *x, const vsr_node_view *v, const char *why)
 }
 
 /* A stand-alone activation from file tensor @p in to @p out. */
-static int emit_act(xp *x, const vsr_act *a, const char *layer, int c, int in, int out)
+static int emit_act(xp *x, const vsr_act *a, const char *layer, int in, int out)
 {
     char nm[VSR_NAME_MAX + 16];
     xop *o;
@@ -231,7 +231,6 @@ static int emit_act(xp *x, const vsr_act *a, const char *layer, int c, int in, i
             return vsr_error_set(x->err, -EINVAL, "'%s': no PReLU slopes", layer);
         snprintf(nm, sizeof(nm), "%s.alpha", layer);
         int shape[3] = {1, 1, (int)n};
-        (void)c;
         int k = constant(x, nm, VSR_TFL_FLOAT32, shape, 3, s, n * sizeof(float));
         if (k < 0)
             return k;
@@ -322,13 +321,13 @@ static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
         int vals[6] = {0, p->stride, p->stride, act, p->dilation, p->dilation};
         memcpy(o->v, vals, sizeof(vals));
     }
-    return fused < 0 ? emit_act(x, &p->act, v->name, p->cout, conv_out, out) : 0;
+    return fused < 0 ? emit_act(x, &p->act, v->name, conv_out, out) : 0;
 }
 
 static int ex_act(xp *x, const vsr_node_view *v, int node, int out)
 {
     (void)node;
-    return emit_act(x, &v->act, v->name, v->c, in_t(x, v, 0), out);
+    return emit_act(x, &v->act, v->name, in_t(x, v, 0), out);
 }
 
 static int ex_binary(xp *x, const vsr_node_view *v, int code, int opt, int out)
@@ -489,7 +488,7 @@ static mdl_fbo write_options(mdl_fbb *b, const xop *o)
 }
 
 static int write_model(xp *x, const int *inputs, int n_in, const int *outputs, int n_out,
-                       mdl_fbb *b)
+                       mdl_fbb *b, mdl_fbo *root)
 {
     /* operator codes, in order of first use */
     int codes[MAX_OPCODES], n_codes = 0;
@@ -604,7 +603,8 @@ static int write_model(xp *x, const int *inputs, int n_in, const int *outputs, i
     mdl_fb_add_offset(b, 2, sgv);
     mdl_fb_add_offset(b, 3, desc);
     mdl_fb_add_offset(b, 4, bv);
-    return (int)mdl_fb_end(b);
+    *root = mdl_fb_end(b);
+    return 0;
 }
 
 static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
@@ -646,11 +646,7 @@ static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
         vsr_graph_output_info(g, i, &nm, &t);
         outputs[i] = x->tensor_of[t];
     }
-    rc = write_model(x, inputs, n_in, outputs, n_out, b);
-    if (rc < 0)
-        return rc;
-    *root = (mdl_fbo)rc;
-    return 0;
+    return write_model(x, inputs, n_in, outputs, n_out, b, root);
 }
 
 int vsr_models_export_tflite(const vsr_graph *g, int h, int w, const char *path, vsr_error *err)

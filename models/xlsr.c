@@ -52,9 +52,7 @@ static int check(const vsr_models_hparams *hp, vsr_error *err)
     if (hp->channels < 4 || hp->channels > 1024 || hp->channels % 4)
         return vsr_error_set(
             err, -EINVAL, "xlsr channels %d: must be a multiple of 4 in 4..1024", hp->channels);
-    if (hp->blocks < 0 || hp->blocks > 64)
-        return vsr_error_set(err, -EINVAL, "blocks %d: must be 0..64", hp->blocks);
-    return 0;
+    return vsr__models_check_channels_blocks(hp, err); /* and blocks 0..64 */
 }
 
 static const vsr_models_option options[] = {

@@ -865,18 +865,17 @@ int main(int argc, char **argv)
     synth(x, H, W, 0);
     /* ONNX Runtime's copy of the network: the FP32 graph exported to ONNX and
      * the input frame as raw NCHW floats, in a scratch folder */
-    char ort_dir[256], ort_model[512], ort_in[600], ort_out[512];
+    char ort_dir[256], ort_model[512], ort_in_path[512], ort_in[600], ort_out[512];
     snprintf(ort_dir, sizeof(ort_dir), "%s/bench_engine_ort_XXXXXX",
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     int have_ort = 0;
     if (!wait_ratios && want[VSR_PREC_FP32] && mkdtemp(ort_dir)) {
         snprintf(ort_model, sizeof(ort_model), "%s/abpn.onnx", ort_dir);
         snprintf(ort_out, sizeof(ort_out), "%s/out.f32", ort_dir);
-        char in_path[512];
-        snprintf(in_path, sizeof(in_path), "%s/in.f32", ort_dir);
-        snprintf(ort_in, sizeof(ort_in), "%s:1x3x%dx%d", in_path, H, W);
+        snprintf(ort_in_path, sizeof(ort_in_path), "%s/in.f32", ort_dir);
+        snprintf(ort_in, sizeof(ort_in), "%s:1x3x%dx%d", ort_in_path, H, W);
         float *chw = malloc((size_t)H * W * 3 * sizeof(float));
-        FILE *f = fopen(in_path, "wb");
+        FILE *f = fopen(ort_in_path, "wb");
         if (chw && f && vsr_models_export_onnx(g, H, W, ort_model, &err) == 0) {
             for (int ch = 0; ch < 3; ch++)
                 for (int k = 0; k < H * W; k++)
@@ -1207,8 +1206,7 @@ int main(int argc, char **argv)
     free(x), free(ya), free(yb), free(yref);
     if (have_ort) {
         remove(ort_model), remove(ort_out);
-        ort_in[strlen(ort_in) - strlen(strrchr(ort_in, ':'))] = 0;
-        remove(ort_in);
+        remove(ort_in_path);
         rmdir(ort_dir);
     }
     vsr_graph_free(&g);

@@ -48,6 +48,21 @@ static float urand(void)
     return (float)(rng >> 40) / (float)(1 << 24);
 }
 
+/* Input @p i of @p g (H x W HWC, pixels 0..255), the next values of the
+ * generator: run() and ort_check() seed it alike, so they feed the same. */
+static float *next_input(const vsr_graph *g, int i, int *c)
+{
+    const char *nm;
+    int h, w, t;
+    assert_int_equal(vsr_graph_input_info(g, i, &nm, &h, &w, c, &t), 0);
+    size_t n = (size_t)H * W * *c;
+    float *in = malloc(n * sizeof(float));
+    assert_non_null(in);
+    for (size_t k = 0; k < n; k++)
+        in[k] = 255.f * urand();
+    return in;
+}
+
 /* Run @p g in FP32 on inputs derived from @p seed; outputs concatenated. */
 static float *run(const vsr_graph *g, uint64_t seed, size_t *n_out)
 {
@@ -57,14 +72,8 @@ static float *run(const vsr_graph *g, uint64_t seed, size_t *n_out)
         fail_msg("%s", err.msg);
     rng = seed;
     for (int i = 0; i < vsr_graph_input_count(g); i++) {
-        const char *nm;
-        int h, w, c, t;
-        assert_int_equal(vsr_graph_input_info(g, i, &nm, &h, &w, &c, &t), 0);
-        size_t n = (size_t)H * W * c;
-        float *in = malloc(n * sizeof(float));
-        assert_non_null(in);
-        for (size_t k = 0; k < n; k++)
-            in[k] = 255.f * urand();
+        int c;
+        float *in = next_input(g, i, &c);
         if (vsr_engine_set_input(e, i, in, H, W, c, &err))
             fail_msg("%s", err.msg);
         free(in);
@@ -208,14 +217,11 @@ static void ort_check(const char *name)
                        path, outp);
     rng = 11;
     for (int i = 0; i < vsr_graph_input_count(g); i++) {
-        const char *nm;
-        int h, w, c, t;
-        assert_int_equal(vsr_graph_input_info(g, i, &nm, &h, &w, &c, &t), 0);
+        int c;
+        float *hwc = next_input(g, i, &c);
         size_t n = (size_t)H * W * c;
-        float *hwc = malloc(n * sizeof(float)), *chw = malloc(n * sizeof(float));
-        assert_true(hwc && chw);
-        for (size_t k = 0; k < n; k++)
-            hwc[k] = 255.f * urand();
+        float *chw = malloc(n * sizeof(float));
+        assert_non_null(chw);
         for (int ch = 0; ch < c; ch++)
             for (int p = 0; p < H * W; p++)
                 chw[(size_t)ch * H * W + p] = hwc[(size_t)p * c + ch];
