@@ -110,10 +110,17 @@ static int show_layers(const char *name, int h, int w)
     }
     vsr_graph *g = NULL;
     vsr_error err = {0};
+    char fold[512];
     int rc = vsr_models_build(&e->hp, e->name, h, w, &g, &err);
     if (!rc)
-        printf("%s (%s, %s): %s\n\n", e->name, vsr_models_family_name(e->hp.family),
+        rc = vsr_models_fold_note(&e->hp, fold, sizeof(fold), &err);
+    if (!rc) {
+        printf("%s (%s, %s): %s\n", e->name, vsr_models_family_name(e->hp.family),
                vsr_models_temporal_name(e->temporal), e->desc);
+        if (fold[0])
+            printf("folded from its [0, 1] original (range01=1): %s\n", fold);
+        printf("\n");
+    }
     return print_layers(&g, h, w, rc, &err);
 }
 

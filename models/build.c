@@ -264,3 +264,38 @@ int vsr_models_copy_weights_by_order(const vsr_graph *src, vsr_graph *dst, vsr_e
     }
     return 0;
 }
+
+int vsr_models_fold_range01(vsr_graph *g, char *log, size_t cap, vsr_error *err)
+{
+    const float s[3] = {1.0f / 255.0f, 1.0f / 255.0f, 1.0f / 255.0f};
+    int rc = vsr_graph_fold_input_affine(g, 0, s, NULL, log, cap, err);
+    return rc ? rc : vsr_graph_fold_output_affine(g, 0, 255.0f, 0.0f, log, cap, err);
+}
+
+int vsr_models_fold_note(const vsr_models_hparams *hp, char *buf, size_t cap, vsr_error *err)
+{
+    int n = 0, has = 0;
+    const vsr_models_option *o = vsr_models_family_options(hp->family, &n);
+    for (int i = 0; i < n; i++)
+        has |= !strcmp(o[i].name, "range01");
+    if (cap)
+        buf[0] = '\0';
+    if (!has)
+        return 0;
+    vsr_models_hparams h01 = *hp;
+    h01.range01 = 1;
+    vsr_graph *g = NULL;
+    int rc = vsr_models_build(&h01, "fold", 8, 8, &g, err);
+    for (int i = 0; !rc && i < vsr_graph_weight_count(g); i++) {
+        vsr_weight_info wi;
+        vsr_graph_weight_info(g, i, &wi);
+        float *z = calloc(wi.count ? wi.count : 1, sizeof(float));
+        rc = z ? vsr_graph_set_weight(g, wi.name, z, wi.count, err)
+               : vsr_error_set(err, -ENOMEM, "out of memory");
+        free(z);
+    }
+    if (!rc)
+        rc = vsr_models_fold_range01(g, buf, cap, err);
+    vsr_graph_free(&g);
+    return rc;
+}

@@ -49,6 +49,17 @@ const vsr_models_family_def *vsr__models_family(enum vsr_models_family f);
         .offset = offsetof(vsr_models_hparams, FIELD), .min = MIN, .max = MAX, .help = HELP    \
     }
 #define MDL_OPT_SCALE MDL_OPT_INT("scale", scale, 2, 8, "upscaling factor")
+/** QuickSRNet / XLSR: the [0, 1] original instead of the 0..255 folded form. */
+#define MDL_OPT_RANGE01                                                                        \
+    MDL_OPT_INT("range01", range01, 0, 1, "1: the [0, 1] original (before folding)")
+/** Declare input @p x's range and return the final clip's bound (255, or 1 for range01). */
+static inline float mdl_pixel_max(vsr_graph *g, const vsr_models_hparams *hp, int x,
+                                  vsr_error *err)
+{
+    if (hp->range01 && x >= 0)
+        vsr_graph_set_range(g, x, 0.0f, 1.0f, err);
+    return hp->range01 ? 1.0f : 255.0f;
+}
 /** channels 1..1024 and blocks 0..64 (SWRN, ABPN, MobileRRN, QuickSRNet). */
 int vsr__models_check_channels_blocks(const vsr_models_hparams *hp, vsr_error *err);
 

@@ -41,6 +41,7 @@ static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_e
     const int C = hp->channels, m = hp->blocks, s = hp->scale, N = 3 * s * s;
     char n[VSR_NAME_MAX];
     int x = vsr_graph_input(g, "x", h, w, 3, err);
+    const float top = mdl_pixel_max(g, hp, x, err);
     int t = qsr_conv(g, "conv_first", x, C, 3, 1, err);
     for (int i = 0; i < m; i++) {
         MDL_NAME(n, "conv_body_%d", i);
@@ -51,7 +52,7 @@ static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_e
         int a = qsr_conv(g, "anchor", x, N, 1, 0, err);
         t = vsr_graph_add(g, "add_anchor", t, a, err);
     }
-    t = vsr_graph_clip(g, "clip", t, 0.0f, 255.0f, err);
+    t = vsr_graph_clip(g, "clip", t, 0.0f, top, err);
     t = vsr_graph_depth_to_space(g, "depth_to_space", t, s, err);
     vsr_graph_output(g, "sr", t, err);
     return vsr_graph_status(g, err);
@@ -104,19 +105,21 @@ static int add_centre(vsr_graph *g, const char *layer, int k, int cin, int cout,
  * for the 0..255 output; its random kernel stays as drawn, in output units
  * (a residual of a few grey levels, not the x255 fold that would start it
  * at tens). The anchor (L) is set to the repetition (1: the /255 in and
- * x255 out cancel), bias 0.
+ * x255 out cancel), bias 0. With range01 (the [0, 1] original) the same
+ * without the /255 and x255.
  */
 static int identity_init(vsr_graph *g, const vsr_models_hparams *hp, vsr_error *err)
 {
     const int C = hp->channels, s = hp->scale, N = 3 * s * s;
+    const float in = hp->range01 ? 1.0f : 1.0f / 255.0f, out = hp->range01 ? 1.0f : 255.0f;
     int big = C > N ? C : N, rc = 0;
     float *add = calloc((size_t)big * big, sizeof(float));
     if (!add)
         return vsr_error_set(err, -ENOMEM, "identity init: out of memory");
     char n[VSR_NAME_MAX];
     for (int i = 0; i < 3 && i < C; i++)
-        add[i * C + i] = 1.0f / 255.0f;
-    rc = add_centre(g, "conv_first", 3, 3, C, 1.0f / 255.0f, add, err);
+        add[i * C + i] = in;
+    rc = add_centre(g, "conv_first", 3, 3, C, in, add, err);
     memset(add, 0, (size_t)big * big * sizeof(float));
     for (int i = 0; i < C; i++)
         add[i * C + i] = 1.0f;
@@ -128,7 +131,7 @@ static int identity_init(vsr_graph *g, const vsr_models_hparams *hp, vsr_error *
     if (!rc && !hp->ito) {
         for (int c = 0; c < 3 && c < C; c++)
             for (int k = 0; k < s * s; k++)
-                add[c * N + k * 3 + c] = 255.0f;
+                add[c * N + k * 3 + c] = out;
         rc = add_centre(g, "conv_last", 3, C, N, 1.0f, add, err);
     } else if (!rc) {
         float *w = calloc((size_t)3 * N + N, sizeof(float)); /* 1x1x3xN weight, N bias */
@@ -152,6 +155,7 @@ static const vsr_models_option options[] = {
     MDL_OPT_INT("channels", channels, 1, 1024, "feature channels C"),
     MDL_OPT_INT("blocks", blocks, 0, 256, "intermediate convs m"),
     MDL_OPT_INT("ito", ito, 0, 1, "1x1 input-to-output anchor conv (QuickSRNet_L)"),
+    MDL_OPT_RANGE01,
 };
 
 const vsr_models_family_def vsr__models_quicksrnet = {

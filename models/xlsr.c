@@ -27,6 +27,7 @@ static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_e
     const int C = hp->channels, s = hp->scale;
     char n[VSR_NAME_MAX];
     int x = vsr_graph_input(g, "x", h, w, 3, err);
+    const float top = mdl_pixel_max(g, hp, x, err);
     int res = mdl_conv(g, "residual", x, C / 2, 3, 1, 1, 1, VSR_ACT_NONE, err);
     int t = mdl_conv(g, "conv_in", x, C, 3, 1, 1, 1, VSR_ACT_RELU, err);
     t = mdl_conv(g, "conv_pw", t, C, 1, 1, 1, 1, VSR_ACT_NONE, err);
@@ -41,7 +42,7 @@ static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_e
     t = mdl_conv(g, "conv_mix", t, C, 1, 1, 1, 1, VSR_ACT_RELU, err);
     t = mdl_conv(g, "conv_last", t, 3 * s * s, 3, 1, 1, 1, VSR_ACT_NONE, err);
     t = vsr_graph_depth_to_space(g, "depth_to_space", t, s, err);
-    t = vsr_graph_clip(g, "clip", t, 0.0f, 255.0f, err);
+    t = vsr_graph_clip(g, "clip", t, 0.0f, top, err);
     vsr_graph_output(g, "sr", t, err);
     return vsr_graph_status(g, err);
 }
@@ -59,6 +60,7 @@ static const vsr_models_option options[] = {
     MDL_OPT_SCALE,
     MDL_OPT_INT("channels", channels, 4, 1024, "feature channels C (a multiple of 4)"),
     MDL_OPT_INT("blocks", blocks, 0, 64, "grouped-conv blocks"),
+    MDL_OPT_RANGE01,
 };
 
 const vsr_models_family_def vsr__models_xlsr = {

@@ -420,6 +420,52 @@ int vsr_graph_quant_missing(const vsr_graph *g);
  */
 void vsr_graph_clear_quant(vsr_graph *g);
 
+/* ==== folding passes ================================================= */
+/*
+ * Weight rewrites that make a graph compute a fixed map of its input or
+ * output without an op for it (the deployment form: a [0, 1] network's /255
+ * into its first conv, its x255 into its last). Each runs on a graph whose
+ * weights are set, forgets INT8 parameters (vsr_graph_clear_quant()) and,
+ * when @p log is not NULL, appends "what into which layer" notes to it
+ * (@p cap bytes, NUL-terminated, "; "-separated). Errors are -EINVAL (bad
+ * arguments, weights not set) or -ENOTSUP naming the node that prevents
+ * the fold; the graph is unchanged then.
+ */
+
+/**
+ * Afterwards the graph computes on r what it computed on
+ * x = scale[c] * r + offset[c] (C = the input's channels): each conv reading
+ * input @p input gets its kernel scaled per input channel and, for an
+ * offset, its bias += sum of the kernel x offset. Every consumer of the
+ * input must be a conv (a raw-input residual or concat cannot fold). Exact
+ * to float rounding for any scale; an offset is exact in the interior only:
+ * within a conv's zero padding (k/2 pixels of the frame edge) the padded
+ * zeros stood for x = 0 before and stand for x = offset after. The input's
+ * declared range is mapped back through the first channel's scale.
+ * @p offset may be NULL (no offset).
+ */
+int vsr_graph_fold_input_affine(vsr_graph *g, int input, const float *scale,
+                                const float *offset, char *log, size_t cap, vsr_error *err);
+
+/**
+ * Afterwards the graph takes input @p input with its channels permuted:
+ * new channel perm[c] carries what channel c carried (BGR <-> RGB: perm
+ * {2, 1, 0}). The permutation moves the input-channel rows of every
+ * dense conv reading the input (exact); all consumers must be dense convs.
+ */
+int vsr_graph_fold_input_order(vsr_graph *g, int input, const int *perm, char *log, size_t cap,
+                               vsr_error *err);
+
+/**
+ * Afterwards output @p output is scale * y + offset: folded back through
+ * clips (bounds mapped; scale > 0), depth_to_space and adds (the offset into
+ * the first operand) into the convs that produce it (kernel x scale, bias x
+ * scale + offset; a fused ReLU or clip with scale > 0). Every node on that
+ * path must feed only the path. Exact to float rounding.
+ */
+int vsr_graph_fold_output_affine(vsr_graph *g, int output, float scale, float offset, char *log,
+                                 size_t cap, vsr_error *err);
+
 /* ==== calibration ==================================================== */
 
 typedef enum vsr_calib_method {

@@ -276,6 +276,10 @@ typedef struct vsr_models_hparams {
     int blocks;   /**< SWRN blocks per trunk / ABPN body convs / RRN res blocks /
                        QuickSRNet intermediate convs m / XLSR G-blocks (3) */
     int ito;      /**< QuickSRNet: 1x1 input-to-output anchor conv (QuickSRNet_L) */
+    /** QuickSRNet / XLSR: 1 = the [0, 1] original (AIMET's form: input, output and final
+     *  clip in [0, 1]); 0 = the 0..255 deployment form (the zoo's), which the folding
+     *  passes make of it (vsr_graph_fold_input_affine() / _output_affine()) */
+    int range01;
     vsr_models_mvsr_hp mvsr; /**< MVSR only */
 } vsr_models_hparams;
 
@@ -384,6 +388,22 @@ struct vsr_engine;
  */
 int vsr_models_build(const vsr_models_hparams *hp, const char *name, int h, int w,
                      struct vsr_graph **out, vsr_error *err);
+
+/**
+ * Fold the [0, 1] interface of @p g (a range01 = 1 build with its weights
+ * set) into the 0..255 deployment form: /255 into the convs reading input
+ * 0, x255 into the convs writing output 0 (vsr_graph_fold_input_affine(),
+ * vsr_graph_fold_output_affine()); its weights then load into the zoo's
+ * range01 = 0 graph by order. @p log as for those passes (may be NULL).
+ */
+int vsr_models_fold_range01(struct vsr_graph *g, char *log, size_t cap, vsr_error *err);
+
+/**
+ * What vsr_models_fold_range01() folds where for @p hp's family (a range01
+ * build at 8 x 8 with zero weights, folded): the note in @p buf, or "" for
+ * a family without a range01 option. 0 or a negative errno.
+ */
+int vsr_models_fold_note(const vsr_models_hparams *hp, char *buf, size_t cap, vsr_error *err);
 
 /** Figures of one architecture at one LR input size (vsr_models_count()). */
 typedef struct vsr_models_counts {
