@@ -95,7 +95,8 @@ static int check_conv_consumers(const vsr_graph *g, int t, const char *what, vsr
 }
 
 int vsr_graph_fold_input_affine(vsr_graph *g, int input, const float *scale,
-                                const float *offset, char *log, size_t cap, vsr_error *err)
+                                const float *offset, unsigned flags, char *log, size_t cap,
+                                vsr_error *err)
 {
     int t = input_tensor(g, input, err);
     if (t < 0)
@@ -145,6 +146,10 @@ int vsr_graph_fold_input_affine(vsr_graph *g, int input, const float *scale,
              C > 1 ? ",..]" : "", nd->name);
     }
     /* the declared range maps back through x = scale * r + offset (first channel's) */
+    if (flags & VSR_FOLD_WEIGHTS_ONLY) {
+        vsr_graph_clear_quant(g);
+        return 0;
+    }
     float lo = (in->r_lo - (offset ? offset[0] : 0.f)) / scale[0];
     float hi = (in->r_hi - (offset ? offset[0] : 0.f)) / scale[0];
     in->r_lo = lo < hi ? lo : hi, in->r_hi = lo < hi ? hi : lo;
@@ -246,7 +251,7 @@ static int check_out(const vsr_graph *g, int t, float s, int with_off, vsr_error
 }
 
 /* y -> s * y + o on tensor @p t (checked by check_out()); the offset goes to one branch. */
-static void fold_out(vsr_graph *g, int t, float s, float o, char *log, size_t cap)
+static void fold_out(vsr_graph *g, int t, float s, float o, int wonly, char *log, size_t cap)
 {
     vsr_node *nd = &g->nodes[t];
     switch (nd->op) {
@@ -259,32 +264,34 @@ static void fold_out(vsr_graph *g, int t, float s, float o, char *log, size_t ca
             for (size_t k = 0; k < b->count; k++)
                 b->data[k] = b->data[k] * s + o;
         }
-        if (nd->conv.act.type == VSR_ACT_CLIP)
+        if (nd->conv.act.type == VSR_ACT_CLIP && !wonly)
             nd->conv.act.lo = nd->conv.act.lo * s + o,
             nd->conv.act.hi = nd->conv.act.hi * s + o;
-        if (nd->has_range)
+        if (nd->has_range && !wonly)
             nd->r_lo = nd->r_lo * s + o, nd->r_hi = nd->r_hi * s + o;
         note(log, cap, "output x%g%s into %s", s, o != 0.f ? " + offset" : "", nd->name);
         break;
     }
     case VSR_OP_CLIP:
-        nd->act.lo = nd->act.lo * s + o, nd->act.hi = nd->act.hi * s + o;
-        if (nd->has_range)
-            nd->r_lo = nd->r_lo * s + o, nd->r_hi = nd->r_hi * s + o;
-        fold_out(g, nd->in[0], s, o, log, cap);
+        if (!wonly) {
+            nd->act.lo = nd->act.lo * s + o, nd->act.hi = nd->act.hi * s + o;
+            if (nd->has_range)
+                nd->r_lo = nd->r_lo * s + o, nd->r_hi = nd->r_hi * s + o;
+        }
+        fold_out(g, nd->in[0], s, o, wonly, log, cap);
         break;
     case VSR_OP_DEPTH_TO_SPACE:
-        fold_out(g, nd->in[0], s, o, log, cap);
+        fold_out(g, nd->in[0], s, o, wonly, log, cap);
         break;
     default: /* VSR_OP_ADD */
-        fold_out(g, nd->in[0], s, o, log, cap);
-        fold_out(g, nd->in[1], s, 0.f, log, cap);
+        fold_out(g, nd->in[0], s, o, wonly, log, cap);
+        fold_out(g, nd->in[1], s, 0.f, wonly, log, cap);
         break;
     }
 }
 
-int vsr_graph_fold_output_affine(vsr_graph *g, int output, float scale, float offset, char *log,
-                                 size_t cap, vsr_error *err)
+int vsr_graph_fold_output_affine(vsr_graph *g, int output, float scale, float offset,
+                                 unsigned flags, char *log, size_t cap, vsr_error *err)
 {
     if (output < 0 || output >= g->n_outputs)
         return vsr_error_set(err, -EINVAL, "%s: no graph output %d", g->name, output);
@@ -296,7 +303,7 @@ int vsr_graph_fold_output_affine(vsr_graph *g, int output, float scale, float of
     int rc = check_out(g, t, scale, offset != 0.f, err);
     if (rc)
         return rc;
-    fold_out(g, t, scale, offset, log, cap);
+    fold_out(g, t, scale, offset, !!(flags & VSR_FOLD_WEIGHTS_ONLY), log, cap);
     vsr_graph_clear_quant(g);
     return 0;
 }

@@ -265,11 +265,11 @@ int vsr_models_copy_weights_by_order(const vsr_graph *src, vsr_graph *dst, vsr_e
     return 0;
 }
 
-int vsr_models_fold_range01(vsr_graph *g, char *log, size_t cap, vsr_error *err)
+int vsr_models_fold_range01(vsr_graph *g, unsigned flags, char *log, size_t cap, vsr_error *err)
 {
     const float s[3] = {1.0f / 255.0f, 1.0f / 255.0f, 1.0f / 255.0f};
-    int rc = vsr_graph_fold_input_affine(g, 0, s, NULL, log, cap, err);
-    return rc ? rc : vsr_graph_fold_output_affine(g, 0, 255.0f, 0.0f, log, cap, err);
+    int rc = vsr_graph_fold_input_affine(g, 0, s, NULL, flags, log, cap, err);
+    return rc ? rc : vsr_graph_fold_output_affine(g, 0, 255.0f, 0.0f, flags, log, cap, err);
 }
 
 int vsr_models_fold_note(const vsr_models_hparams *hp, char *buf, size_t cap, vsr_error *err)
@@ -295,7 +295,7 @@ int vsr_models_fold_note(const vsr_models_hparams *hp, char *buf, size_t cap, vs
         free(z);
     }
     if (!rc)
-        rc = vsr_models_fold_range01(g, buf, cap, err);
+        rc = vsr_models_fold_range01(g, 0, buf, cap, err);
     vsr_graph_free(&g);
     return rc;
 }

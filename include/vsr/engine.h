@@ -432,6 +432,10 @@ void vsr_graph_clear_quant(vsr_graph *g);
  * the fold; the graph is unchanged then.
  */
 
+/** Rewrite weights only: keep declared ranges and clip bounds (for weights of the unfolded
+ *  network loaded into a graph built in the folded form). */
+#define VSR_FOLD_WEIGHTS_ONLY 1u
+
 /**
  * Afterwards the graph computes on r what it computed on
  * x = scale[c] * r + offset[c] (C = the input's channels): each conv reading
@@ -445,7 +449,8 @@ void vsr_graph_clear_quant(vsr_graph *g);
  * @p offset may be NULL (no offset).
  */
 int vsr_graph_fold_input_affine(vsr_graph *g, int input, const float *scale,
-                                const float *offset, char *log, size_t cap, vsr_error *err);
+                                const float *offset, unsigned flags, char *log, size_t cap,
+                                vsr_error *err);
 
 /**
  * Afterwards the graph takes input @p input with its channels permuted:
@@ -463,8 +468,8 @@ int vsr_graph_fold_input_order(vsr_graph *g, int input, const int *perm, char *l
  * scale + offset; a fused ReLU or clip with scale > 0). Every node on that
  * path must feed only the path. Exact to float rounding.
  */
-int vsr_graph_fold_output_affine(vsr_graph *g, int output, float scale, float offset, char *log,
-                                 size_t cap, vsr_error *err);
+int vsr_graph_fold_output_affine(vsr_graph *g, int output, float scale, float offset,
+                                 unsigned flags, char *log, size_t cap, vsr_error *err);
 
 /* ==== calibration ==================================================== */
 

@@ -394,9 +394,12 @@ int vsr_models_build(const vsr_models_hparams *hp, const char *name, int h, int 
  * set) into the 0..255 deployment form: /255 into the convs reading input
  * 0, x255 into the convs writing output 0 (vsr_graph_fold_input_affine(),
  * vsr_graph_fold_output_affine()); its weights then load into the zoo's
- * range01 = 0 graph by order. @p log as for those passes (may be NULL).
+ * range01 = 0 graph by order. @p flags and @p log as for those passes
+ * (VSR_FOLD_WEIGHTS_ONLY: @p g is already the folded build, holding the
+ * original's weights).
  */
-int vsr_models_fold_range01(struct vsr_graph *g, char *log, size_t cap, vsr_error *err);
+int vsr_models_fold_range01(struct vsr_graph *g, unsigned flags, char *log, size_t cap,
+                            vsr_error *err);
 
 /**
  * What vsr_models_fold_range01() folds where for @p hp's family (a range01

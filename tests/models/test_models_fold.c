@@ -70,7 +70,7 @@ static void test_hand_worked(void **state)
     assert_int_equal(vsr_graph_set_weight(g, "c.bias", b, 1, &err), 0);
     const float sc[2] = {0.5f, 4}, off[2] = {1, -2};
     char log[256] = "";
-    assert_int_equal(vsr_graph_fold_input_affine(g, 0, sc, off, log, sizeof(log), &err), 0);
+    assert_int_equal(vsr_graph_fold_input_affine(g, 0, sc, off, 0, log, sizeof(log), &err), 0);
     const float *d;
     size_t n;
     assert_int_equal(vsr_graph_get_weight(g, "c.weight", &d, &n, &err), 0);
@@ -78,7 +78,7 @@ static void test_hand_worked(void **state)
     assert_float_equal(d[1], 12.0f, 0);
     assert_int_equal(vsr_graph_get_weight(g, "c.bias", &d, &n, &err), 0);
     assert_float_equal(d[0], -3.0f, 0);
-    assert_int_equal(vsr_graph_fold_output_affine(g, 0, 10, 5, log, sizeof(log), &err), 0);
+    assert_int_equal(vsr_graph_fold_output_affine(g, 0, 10, 5, 0, log, sizeof(log), &err), 0);
     assert_int_equal(vsr_graph_get_weight(g, "c.weight", &d, &n, &err), 0);
     assert_float_equal(d[0], 10.0f, 0);
     assert_float_equal(d[1], 120.0f, 0);
@@ -128,11 +128,16 @@ static void fold_zoo(const char *model, double tol, const char *want_log)
     random_weights(fold, 7, 0.2f);
     const float s255[3] = {1 / 255.0f, 1 / 255.0f, 1 / 255.0f};
     char log[512] = "";
-    assert_int_equal(vsr_graph_fold_input_affine(fold, 0, s255, NULL, log, sizeof(log), &err),
+    assert_int_equal(
+        vsr_graph_fold_input_affine(fold, 0, s255, NULL, 0, log, sizeof(log), &err), 0);
+    assert_int_equal(vsr_graph_fold_output_affine(fold, 0, 255, 0, 0, log, sizeof(log), &err),
                      0);
-    assert_int_equal(vsr_graph_fold_output_affine(fold, 0, 255, 0, log, sizeof(log), &err), 0);
     assert_string_equal(log, want_log);
     assert_int_equal(vsr_models_copy_weights_by_order(fold, zoo, &err), 0);
+    vsr_graph *wonly = NULL;
+    assert_int_equal(vsr_models_build(&e->hp, e->name, H, W, &wonly, &err), 0);
+    random_weights(wonly, 7, 0.2f);
+    assert_int_equal(vsr_models_fold_range01(wonly, VSR_FOLD_WEIGHTS_ONLY, NULL, 0, &err), 0);
 
     float r[H * W * 3], r01[H * W * 3];
     uint32_t seed = 99;
@@ -141,10 +146,11 @@ static void fold_zoo(const char *model, double tol, const char *want_log)
         r01[k] = r[k] / 255.0f;
     }
     float *a = malloc(on * sizeof(float)), *b = malloc(on * sizeof(float)),
-          *z = malloc(on * sizeof(float));
+          *z = malloc(on * sizeof(float)), *z2 = malloc(on * sizeof(float));
     run(orig, r01, H, W, 3, a, on);
     run(fold, r, H, W, 3, b, on);
     run(zoo, r, H, W, 3, z, on);
+    run(wonly, r, H, W, 3, z2, on);
     double mx = 0;
     int inside = 0;
     for (int k = 0; k < on; k++) {
@@ -155,7 +161,9 @@ static void fold_zoo(const char *model, double tol, const char *want_log)
         fail_msg("%s: folded vs 255 x original: max |diff| %g", model, mx);
     assert_true(inside > on / 10);
     assert_memory_equal(b, z, on * sizeof(float));
-    free(a), free(b), free(z);
+    assert_memory_equal(b, z2, on * sizeof(float));
+    free(a), free(b), free(z), free(z2);
+    vsr_graph_free(&wonly);
     vsr_graph_free(&orig);
     vsr_graph_free(&fold);
     vsr_graph_free(&zoo);
@@ -227,20 +235,20 @@ static void test_refusals(void **state)
     random_weights(g, 1, 0.1f);
     const float sc[3] = {2, 2, 2};
     /* ABPN's anchor concatenates the raw input: it must stay raw */
-    assert_int_equal(vsr_graph_fold_input_affine(g, 0, sc, NULL, NULL, 0, &err), -ENOTSUP);
+    assert_int_equal(vsr_graph_fold_input_affine(g, 0, sc, NULL, 0, NULL, 0, &err), -ENOTSUP);
     assert_non_null(strstr(err.msg, "not only convs"));
     const float *d;
     size_t n;
     assert_int_equal(vsr_graph_get_weight(g, "conv_in.weight", &d, &n, &err), 0);
     float first = d[0];
     /* its output path reaches the anchor concat through the add */
-    assert_int_equal(vsr_graph_fold_output_affine(g, 0, 2, 0, NULL, 0, &err), -ENOTSUP);
+    assert_int_equal(vsr_graph_fold_output_affine(g, 0, 2, 0, 0, NULL, 0, &err), -ENOTSUP);
     assert_non_null(strstr(err.msg, "concat"));
     assert_int_equal(vsr_graph_get_weight(g, "conv_in.weight", &d, &n, &err), 0);
     assert_float_equal(d[0], first, 0);
-    assert_int_equal(vsr_graph_fold_output_affine(g, 3, 2, 0, NULL, 0, &err), -EINVAL);
+    assert_int_equal(vsr_graph_fold_output_affine(g, 3, 2, 0, 0, NULL, 0, &err), -EINVAL);
     const float zero[3] = {0, 1, 1};
-    assert_int_equal(vsr_graph_fold_input_affine(g, 0, zero, NULL, NULL, 0, &err), -EINVAL);
+    assert_int_equal(vsr_graph_fold_input_affine(g, 0, zero, NULL, 0, NULL, 0, &err), -EINVAL);
     vsr_graph_free(&g);
 }
 
