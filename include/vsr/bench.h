@@ -820,6 +820,9 @@ typedef struct vsr_config {
     const char *db;         /**< default "runs.db" */
     const char *report_dir; /**< default "reports/<name>" */
     int save_images;
+    /** tiling: vsr_tile_mode (tiling.mode), vsr_tile_padding (tiling.padding),
+     *  tiling.tile_workers (>= 1); a pad of VSR_PAD_AUTO (-1) is `pad: auto` */
+    int tile_mode, padding, tile_workers;
     char hash[17]; /**< FNV-1a 64 of the canonical form, 16 hex digits */
     struct vsr_config_priv *priv;
 } vsr_config;
