@@ -317,9 +317,10 @@ static int mean_psnr(const struct tune_ctx *c, const vsr_frame *sr, pthreadpool_
 /* Compare @p sr with the reference: identical, PSNR over all pixels (the squared
  * errors of every frame pooled, not a per-frame metric: an identity check). */
 static void compare_ref(const struct tune_ctx *c, const vsr_frame *sr, int *identical,
-                        double *psnr)
+                        double *psnr, int *max_diff)
 {
     double se = 0;
+    *max_diff = 0;
     size_t count = 0;
     for (int k = 0; k < c->n_total; k++) {
         const vsr_frame *a = &c->ref[k], *b = &sr[k];
@@ -328,6 +329,8 @@ static void compare_ref(const struct tune_ctx *c, const vsr_frame *sr, int *iden
             for (int x = 0; x < a->width * a->channels; x++) {
                 double d = (double)pa[x] - pb[x];
                 se += d * d;
+                if (fabs(d) > *max_diff)
+                    *max_diff = (int)fabs(d);
             }
         }
         count += (size_t)a->width * a->height * a->channels;
@@ -445,7 +448,7 @@ int vsr_cmd_tune(int argc, char **argv)
     vsr_runlog_tune_extra *extra = NULL;
     vsr_frame *out = NULL;
     struct tune_acc *acc = NULL, ref_acc = {0};
-    int *want = NULL;
+    int *want = NULL, *max_diff = NULL; /* seams: largest |SR - untiled SR|, 8-bit */
     char *cmdline = NULL;
     pthreadpool_t pools[MAX_AXIS] = {0};
     struct tune_ctx c = {0};
@@ -660,7 +663,8 @@ int vsr_cmd_tune(int argc, char **argv)
     extra = calloc((size_t)n, sizeof(*extra));
     acc = calloc((size_t)n, sizeof(*acc));
     want = calloc((size_t)n, sizeof(*want));
-    if (!c.ref || !out || !extra || !acc || !want) {
+    max_diff = calloc((size_t)n, sizeof(*max_diff));
+    if (!c.ref || !out || !extra || !acc || !want || !max_diff) {
         vsr_error_set(&err, -ENOMEM, "out of memory");
         goto fail;
     }
@@ -706,7 +710,7 @@ int vsr_cmd_tune(int argc, char **argv)
                                    !vsr_timing_enough(&rule, acc[i].n, acc[i].total_ms));
         if (!first)
             continue;
-        compare_ref(&c, out, &r->identical, &extra[i].psnr_vs_untiled);
+        compare_ref(&c, out, &r->identical, &extra[i].psnr_vs_untiled, &max_diff[i]);
         if (r->identical) {
             r->psnr_delta = 0.0;
         } else {
@@ -797,9 +801,9 @@ int vsr_cmd_tune(int argc, char **argv)
     if (use_mean)
         printf("padding mean (LR frames): %.3f %.3f %.3f\n", c.pad_mean[0], c.pad_mean[1],
                c.pad_mean[2]);
-    printf("%6s %5s %-7s %-9s %7s %7s %10s %-19s %10s %10s %12s %6s %6s %4s %5s\n", "tile",
+    printf("%6s %5s %-7s %-9s %7s %7s %10s %-19s %10s %10s %12s %6s %6s %6s %4s %5s\n", "tile",
            "pad", "mode", "padding", "threads", "workers", "ms/frame", "95% interval", "p95 ms",
-           "dPSNR-Y", "vs untiled", "exact", "pareto", "rec", "noisy");
+           "dPSNR-Y", "vs untiled", "max|d|", "exact", "pareto", "rec", "noisy");
     int any_noisy = 0;
     for (int i = 0; i < n; i++) {
         const vsr_runlog_tune_row *r = &rows[i];
@@ -811,10 +815,11 @@ int vsr_cmd_tune(int argc, char **argv)
         char ci[48];
         snprintf(ci, sizeof(ci), "[%.3f, %.3f]", r->ms_lo, r->ms_hi);
         int padded = r->tile > 0 && r->tile_mode != VSR_TILE_CLIP;
-        printf("%6d %5d %-7s %-9s %7d %7d %10.3f %-19s %10.3f %+10.4f %12s %6s %6s %4s %5s\n",
+        printf("%6d %5d %-7s %-9s %7d %7d %10.3f %-19s %10.3f %+10.4f %12s %6d %6s %6s %4s "
+               "%5s\n",
                r->tile, r->pad, vsr_tile_mode_name((vsr_tile_mode)r->tile_mode),
                padded ? vsr_tile_padding_name((vsr_tile_padding)r->padding) : "-", r->threads,
-               r->tile_workers, r->ms, ci, extra[i].ms_p95, r->psnr_delta, vs,
+               r->tile_workers, r->ms, ci, extra[i].ms_p95, r->psnr_delta, vs, max_diff[i],
                r->identical ? "yes" : "no", r->pareto ? "*" : "", r->recommended ? "<-" : "",
                r->noisy ? "noisy" : "");
         any_noisy |= r->noisy;
@@ -866,6 +871,7 @@ end:
     free(acc);
     free(ref_acc.smp);
     free(want);
+    free(max_diff);
     for (int i = 0; c.clips && i < c.n_clips; i++)
         vsr_clip_free(&c.clips[i]);
     free(c.clips);
