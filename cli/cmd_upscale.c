@@ -428,7 +428,8 @@ int vsr_cmd_upscale(int argc, char **argv)
             int auto_tile = 0;
             if (plan_tile(g, e, prec, H, W, scale, (int)pad, &auto_tile, &err))
                 goto fail;
-            tile = auto_tile;
+            /* the fit is a centre; fixed / padded / feather windows include the pad */
+            tile = auto_tile && tile_mode != VSR_TILE_CLIP ? auto_tile + 2 * pad : auto_tile;
         }
         eo.tile = (int)tile;
         eo.pad = (int)pad;

@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -597,6 +598,16 @@ static void usage(FILE *f)
  * Weights: --weights FILE (.vsrw) or random; INT8 is calibrated (minmax) on two
  * synthetic frames; a hidden-state input is fed zeros.
  */
+/* User + system CPU seconds of this process (all its threads). */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru))
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
 static int bench_model(const char *name, int h, int w, const char *weights, long runs,
                        long threads, const int *want, int layers,
                        const vsr_engine_options *tiling)
@@ -662,13 +673,16 @@ static int bench_model(const char *name, int h, int w, const char *weights, long
         if (!t[p])
             return fprintf(stderr, "bench_engine: out of memory\n"), 1;
     }
+    double cpu_ms[NPREC] = {0}; /* CPU time of all threads: what a loaded machine hides */
     for (long r = 0; r < runs; r++)
         for (int p = 0; p < NPREC; p++) {
             if (!e[p])
                 continue;
+            double c0 = cpu_s();
             double t0 = vsr_clock_s();
             CHECK(vsr_engine_run(e[p], &err));
             t[p][r] = (vsr_clock_s() - t0) * 1e3;
+            cpu_ms[p] += (cpu_s() - c0) * 1e3;
         }
     printf("# bench_engine --model %s: %dx%d LR, %ld thread%s, %ld runs, ISA %s, %s weights\n",
            name, w, h, threads, threads > 1 ? "s" : "", runs, vsr_isa_name(vsr_cpu_features()),
@@ -690,8 +704,10 @@ static int bench_model(const char *name, int h, int w, const char *weights, long
         double med, p95;
         stats(t[p], (int)runs, &med, &p95);
         printf("| %s | %.3f | %.3f |\n", prec_names[p], med, p95);
+        printf("|   CPU ms per frame, all threads (mean) | %.3f | |\n", cpu_ms[p] / runs);
         if (n_tiles > 1)
-            printf("|   per tile | %.3f | |\n", med / n_tiles);
+            printf("|   per tile: wall, CPU | %.3f | %.3f |\n", med / n_tiles,
+                   cpu_ms[p] / runs / n_tiles);
     }
     if (layers) {
         printf("\n| layer | op |");
