@@ -22,6 +22,7 @@
 
 #include "config_internal.h"
 #include "vsr/bench.h"
+#include "vsr/engine.h"
 #include "vsr/metrics.h"
 #include "vsr/models.h"
 #include "vsr/option.h"
@@ -221,9 +222,10 @@ static int get_str_list(struct ctx *c, struct fy_node *n, const char *path, cons
 }
 
 /* A scalar or a list of integers in [min, max], no duplicates. */
-/* @p allow_auto: the scalar "auto" is accepted and stored as 0 (threads: auto) */
+/* @p allow_auto: the scalar "auto" is accepted and stored as @p auto_value (threads: auto
+ * as 0, pad: auto as VSR_PAD_AUTO) */
 static int get_int_axis(struct ctx *c, struct fy_node *n, const char *path, long min, long max,
-                        int allow_auto, const int **out, int *count)
+                        int allow_auto, int auto_value, const int **out, int *count)
 {
     int cnt = fy_node_get_type(n) == FYNT_SEQUENCE ? fy_node_sequence_item_count(n) : 1;
     if (fy_node_get_type(n) == FYNT_MAPPING)
@@ -246,7 +248,7 @@ static int get_int_axis(struct ctx *c, struct fy_node *n, const char *path, long
         int ret;
         if (allow_auto && fy_node_get_type(item) == FYNT_SCALAR &&
             (sv = fy_node_get_scalar0(item)) && !strcmp(sv, "auto"))
-            a[i] = 0;
+            a[i] = auto_value;
         else if ((ret = get_int(c, item, ip, min, max, &a[i])) < 0)
             return ret == -EINVAL && allow_auto
                        ? bad(c, item, 0, ip, "expected an integer in [%ld, %ld] or auto", min,
@@ -255,7 +257,7 @@ static int get_int_axis(struct ctx *c, struct fy_node *n, const char *path, long
         for (int j = 0; j < i; j++)
             if (a[j] == a[i])
                 return bad(c, item, 0, ip, "%s is listed twice",
-                           a[i] || !allow_auto ? ip : "auto");
+                           a[i] != auto_value || !allow_auto ? ip : "auto");
     }
     *out = a;
     *count = cnt;
@@ -1201,6 +1203,10 @@ static int parse_exclude(struct ctx *c, struct fy_node *root, vsr_config *cfg)
  * lists (datasets, models, precisions, metrics, the axes, exclude) are read
  * by hand below; their items' keys have tables of their own.
  */
+/* in vsr_tile_mode / vsr_tile_padding order */
+static const char *const tile_modes[] = {"clip", "fixed", "feather", "padded", NULL};
+static const char *const tile_paddings[] = {"zero", "mean", "reflect", "replicate", NULL};
+
 #define CF vsr_config
 static const vsr_option run_options[] = {
     VSR_OPT_S("name", CF, name, NULL, "the sweep's name (required; no '/')"),
@@ -1216,7 +1222,8 @@ static const vsr_option run_options[] = {
     VSR_OPT_HAND("models", "a list of models", "zoo names or {name: ..., type: ...}"),
     VSR_OPT_HAND("precisions", "a list", "fp32, fp16, fp16n, int8 (default fp32)"),
     VSR_OPT_HAND("tile", "an integer or a list", "tile sizes in LR pixels (0: untiled)"),
-    VSR_OPT_HAND("pad", "an integer or a list", "tile overlaps in LR pixels"),
+    VSR_OPT_HAND("pad", "an integer, auto, or a list",
+                 "tile overlaps in LR pixels; auto: the model's receptive field"),
     VSR_OPT_HAND("threads", "an integer, auto, or a list", "worker threads (default 1)"),
     VSR_OPT_I("timing.warmup", CF, warmup, 2, 0, 10000, "untimed passes first"),
     VSR_OPT_I("timing.runs", CF, runs, 1, 1, 10000, "timed passes over every LR frame"),
@@ -1233,6 +1240,15 @@ static const vsr_option run_options[] = {
     VSR_OPT_S("output.db", CF, db, "runs.db", "the run log"),
     VSR_OPT_S("output.report_dir", CF, report_dir, NULL, "default reports/NAME"),
     VSR_OPT_B("output.save_images", CF, save_images, 0, "write the SR frames"),
+    VSR_OPT_E("tiling.mode", CF, tile_mode, VSR_TILE_CLIP, tile_modes,
+              "how tiles are cut: clip (edge tiles clipped to the frame), fixed (every run "
+              "tile x tile, the pad included, edge windows inside the frame), padded (the "
+              "frame padded by pad), feather (fixed windows, overlaps averaged)"),
+    VSR_OPT_E("tiling.padding", CF, padding, VSR_TPAD_ZERO, tile_paddings,
+              "what fixed / padded / feather windows read outside the frame: zero, mean "
+              "(per-channel mean of the LR frames), reflect, replicate"),
+    VSR_OPT_I("tiling.tile_workers", CF, tile_workers, 1, 1, 1024,
+              "tiles on this many engines at once (each with its own scratch and pool)"),
     {.name = NULL},
 };
 #undef CF
@@ -1273,17 +1289,19 @@ static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
         const int **out;
         int *n;
         const int *def;
-        int allow_auto;
+        int allow_auto, auto_value;
     } axes[] = {
-        {"tile", 0, 1 << 16, &cfg->tiles, &cfg->n_tiles, &zero, 0},
-        {"pad", 0, 1024, &cfg->pads, &cfg->n_pads, &zero, 0},
+        {"tile", 0, 1 << 16, &cfg->tiles, &cfg->n_tiles, &zero, 0, 0},
+        /* pad: auto (VSR_PAD_AUTO) = the model's receptive field */
+        {"pad", 0, 1024, &cfg->pads, &cfg->n_pads, &zero, 1, VSR_PAD_AUTO},
         /* threads: auto (0) = the cores idle when the sweep starts */
-        {"threads", 1, 1024, &cfg->threads, &cfg->n_threads, &one, 1},
+        {"threads", 1, 1024, &cfg->threads, &cfg->n_threads, &one, 1, 0},
     };
     for (int i = 0; i < 3; i++) {
         if ((v = lookup(c, root, axes[i].key))) {
             if ((ret = get_int_axis(c, v, axes[i].key, axes[i].min, axes[i].max,
-                                    axes[i].allow_auto, axes[i].out, axes[i].n)) < 0)
+                                    axes[i].allow_auto, axes[i].auto_value, axes[i].out,
+                                    axes[i].n)) < 0)
                 return ret;
         } else {
             *axes[i].out = axes[i].def;
@@ -1370,6 +1388,11 @@ void vsr_config_put_common(FILE *f, const vsr_config *cfg)
     /* the v6 keys only when not the defaults, so older configs keep their hashes */
     if (cfg->min_runs != 20 || cfg->min_secs != 1.0)
         fprintf(f, "timing.min_runs=%d\ntiming.min_secs=%.17g\n", cfg->min_runs, cfg->min_secs);
+    /* the tiling keys only when not the defaults, likewise */
+    if (cfg->tile_mode != VSR_TILE_CLIP || cfg->padding != VSR_TPAD_ZERO ||
+        cfg->tile_workers > 1)
+        fprintf(f, "tiling.mode=%d\ntiling.padding=%d\ntiling.tile_workers=%d\n",
+                cfg->tile_mode, cfg->padding, cfg->tile_workers);
     /* The first three metrics of the registry (psnr, ssim, niqe) keep the v1
      * line, enabled or not, so older configs keep their hashes: "metric<i>=
      * enabled,crop_border,<y scored>,<rgb scored>". Any later metric adds a

@@ -29,6 +29,7 @@
 
 #include "runlog_internal.h"
 #include "vsr/bench.h"
+#include "vsr/engine.h"
 
 /*
  * The schema, as a list of migrations. PRAGMA user_version holds how many
@@ -694,6 +695,16 @@ static const char *const migrations[] = {
     "  shard TEXT,"
     "  node TEXT,"
     "  started TEXT NOT NULL DEFAULT " VSR_NOW ") STRICT;",
+
+    /* ---- v11: tune's tiling axes ---- */
+    /* tune_results gains tile_mode (clip, fixed, padded, feather: how the
+     * frame is cut, vsr_tile_mode_name()), padding (zero, mean, reflect,
+     * replicate: what a fixed / padded / feather window reads outside the
+     * frame; NULL for clip and untiled rows) and tile_workers (tiles on that
+     * many engines at once). Older rows were clip with one worker. */
+    "ALTER TABLE tune_results ADD COLUMN tile_mode TEXT NOT NULL DEFAULT 'clip';"
+    "ALTER TABLE tune_results ADD COLUMN padding TEXT;"
+    "ALTER TABLE tune_results ADD COLUMN tile_workers INTEGER NOT NULL DEFAULT 1;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -796,9 +807,9 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_TUNE_INSERT] =
         "INSERT INTO tune_results (sweep_id, host_id, model, variant, precision, dataset,"
         " tile, pad, threads, ms, psnr_delta, identical, pareto, recommended, ms_p95,"
-        " psnr_vs_untiled, ms_lo, ms_hi, noisy, noisy_why)"
+        " psnr_vs_untiled, ms_lo, ms_hi, noisy, noisy_why, tile_mode, padding, tile_workers)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-        " ?17, ?18, ?19, ?20)",
+        " ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [ST_TRAIN_FIND] = "SELECT id, status, pid FROM train_runs WHERE name = ?1 AND out_dir = ?2"
                       " ORDER BY id DESC LIMIT 1",
     [ST_TRAIN_INSERT] =
@@ -2002,6 +2013,12 @@ int vsr_runlog_tune_record_ext(vsr_runlog *log, int64_t sweep_id, const vsr_runl
         }
         sqlite3_bind_int(st, 19, rows[i].noisy != 0);
         bind_text(st, 20, rows[i].noisy ? rows[i].noisy_why : NULL);
+        bind_text(st, 21, vsr_tile_mode_name((vsr_tile_mode)rows[i].tile_mode));
+        bind_text(st, 22,
+                  rows[i].tile > 0 && rows[i].tile_mode != VSR_TILE_CLIP
+                      ? vsr_tile_padding_name((vsr_tile_padding)rows[i].padding)
+                      : NULL);
+        sqlite3_bind_int(st, 23, rows[i].tile_workers > 1 ? rows[i].tile_workers : 1);
         if ((rc = step_done(st)) != SQLITE_OK)
             goto fail;
     }

@@ -10,6 +10,7 @@
 
 #include "config_internal.h"
 #include "vsr/bench.h"
+#include "vsr/engine.h"
 
 static void precision_label(const vsr_config_precision *p, char *buf, size_t cap)
 {
@@ -52,6 +53,8 @@ static int cond_matches(const vsr_config_cond *c, const vsr_sweep_run *r)
             if (vsr_parse_long(v, 0, 1L << 30, &parsed, c->axis, NULL) == 0 && parsed == x)
                 return 1;
             if (!strcmp(c->axis, "threads") && x == 0 && !strcmp(v, "auto"))
+                return 1;
+            if (!strcmp(c->axis, "pad") && x == VSR_PAD_AUTO && !strcmp(v, "auto"))
                 return 1;
         }
     }
@@ -157,9 +160,12 @@ int vsr_sweep_expand(const vsr_config *cfg, vsr_sweep_run **runs, int *n, int *n
                                 char th[16] = "auto"; /* threads: auto is 0 */
                                 if (r->threads > 0)
                                     snprintf(th, sizeof(th), "%d", r->threads);
-                                snprintf(r->key, sizeof(r->key), "%s/%s/%s/%s/%s/t%d/p%d/th%s",
+                                char pd[16] = "auto"; /* pad: auto is VSR_PAD_AUTO */
+                                if (r->pad >= 0)
+                                    snprintf(pd, sizeof(pd), "%d", r->pad);
+                                snprintf(r->key, sizeof(r->key), "%s/%s/%s/%s/%s/t%d/p%s/th%s",
                                          r->model->type, r->model->variant, prec, ds->name,
-                                         r->degradation, r->tile, r->pad, th);
+                                         r->degradation, r->tile, pd, th);
                                 if (run_hash(cfg, r) < 0) {
                                     free(a);
                                     return vsr_error_set(err, -ENOMEM,

@@ -112,3 +112,21 @@ void vsr_cli_sigint_end(const struct sigaction *old)
 {
     sigaction(SIGINT, old, NULL);
 }
+
+void vsr_cli_frames_mean(const vsr_frame *f, int n, float mean[4])
+{
+    double sum[4] = {0};
+    double px = 0;
+    for (int i = 0; i < n; i++) {
+        int c = f[i].channels < 4 ? f[i].channels : 4;
+        for (int y = 0; y < f[i].height; y++) {
+            const uint8_t *r = vsr_frame_row(&f[i], y);
+            for (int x = 0; x < f[i].width; x++)
+                for (int ch = 0; ch < c; ch++)
+                    sum[ch] += r[(size_t)x * f[i].channels + ch];
+        }
+        px += (double)f[i].width * f[i].height;
+    }
+    for (int ch = 0; ch < 4; ch++)
+        mean[ch] = px > 0 ? (float)(sum[ch] / px) : 0.f;
+}

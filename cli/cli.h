@@ -55,6 +55,12 @@ int vsr_cli_pool_create(long threads, pthreadpool_t *pool, vsr_error *err);
  * most *@p usable. Sleeps 300 ms.
  */
 int vsr_cli_idle_cores(int *usable, double *idle);
+/**
+ * Per-channel mean of @p n 8-bit frames (channels 0..3, the rest 0), in 8-bit
+ * units: the engine's VSR_TPAD_MEAN fill for an input of the default [0, 255]
+ * range.
+ */
+void vsr_cli_frames_mean(const vsr_frame *f, int n, float mean[4]);
 
 /*
  * Ctrl-C between frames: vsr_cli_sigint_begin() makes SIGINT only set a flag

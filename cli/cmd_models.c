@@ -88,6 +88,17 @@ static int print_layers(vsr_graph **g, int h, int w, int rc, vsr_error *err)
 {
     if (!rc)
         rc = vsr_graph_print_table(*g, h, w, stdout, err);
+    if (!rc) {
+        /* the least tile overlap that makes tiles exact (pad: auto) */
+        int r = 0;
+        vsr_error rf_err = {0};
+        if (vsr_graph_receptive_field(*g, &r, &rf_err))
+            printf("receptive field: unbounded (%s); no pad makes tiles exact\n", rf_err.msg);
+        else
+            printf("receptive field: radius %d LR pixels (%dx%d); minimal exact pad: %d "
+                   "(pad: auto)\n",
+                   r, 2 * r + 1, 2 * r + 1, r);
+    }
     vsr_graph_free(g);
     if (rc) {
         fprintf(stderr, "vsrbench: models: %s\n", err->msg);

@@ -266,8 +266,13 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
     vsr_engine_options opt;
     vsr_engine_options_default(&opt);
     opt.tile = r->tile;
-    opt.pad = r->pad;
-    opt.profile = 1; /* two clock reads per layer: far below a frame's ms */
+    opt.pad = r->pad; /* VSR_PAD_AUTO: the engine takes the receptive field */
+    opt.tile_mode = (vsr_tile_mode)cfg->tile_mode;
+    opt.padding = (vsr_tile_padding)cfg->padding;
+    opt.tile_workers = cfg->tile_workers;
+    if (r->tile > 0 && opt.tile_mode != VSR_TILE_CLIP && opt.padding == VSR_TPAD_MEAN)
+        vsr_cli_frames_mean(clip->lr, clip->n_frames, opt.pad_mean); /* the clip's LR mean */
+    opt.profile = 1;                    /* two clock reads per layer: far below a frame's ms */
     opt.threads_auto = r->threads == 0; /* measure the pool against 1 thread */
     if (r->precision->requant && !strcmp(r->precision->requant, "tflite"))
         opt.requant = VSR_REQUANT_TFLITE;

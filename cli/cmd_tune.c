@@ -53,6 +53,9 @@ enum {
     ARG_DB,
     ARG_PROGRESS,
     ARG_REQUANT,
+    ARG_TILE_MODE,
+    ARG_PADDING,
+    ARG_TILE_WORKERS,
 };
 
 static void usage(FILE *out)
@@ -61,6 +64,8 @@ static void usage(FILE *out)
         out,
         "usage: vsrbench tune --model M --precision P --dataset D [--config FILE]\n"
         "                     [--tiles 0,64,96,128,192] [--pads 0,4,8,16] [--threads 1,2]\n"
+        "                     [--tile-mode clip,fixed,padded,feather] [--padding MODES]\n"
+        "                     [--tile-workers 1,2]\n"
         "                     [--weights W] [--frames N] [--tolerance-db 0.01] [--db FILE]\n"
         "\n"
         "Time every tile x pad x threads setting of model M in precision P on dataset D,\n"
@@ -79,7 +84,16 @@ static void usage(FILE *out)
         "                         pad / threads lists, timing and db from this sweep\n"
         "      --tiles LIST       tile edges in LR pixels, 0 = whole frame\n"
         "      --pads LIST        overlaps (ignored for tile 0)\n"
-        "      --threads LIST     thread counts\n"
+        "      --threads LIST     thread counts (intra-op)\n"
+        "      --tile-mode LIST   how tiles are cut (default clip; see vsrbench upscale\n"
+        "                         --help); fixed / padded / feather tiles include the\n"
+        "                         pad, so need tile > 2 pad (others are skipped)\n"
+        "      --padding LIST     zero (default), mean (per-channel mean of the LR\n"
+        "                         frames, computed once and recorded), reflect,\n"
+        "                         replicate: what fixed / padded / feather windows read\n"
+        "                         outside the frame\n"
+        "      --tile-workers LIST  tiles on N engines at once (default 1), each with\n"
+        "                         its own pool of the row's threads\n"
         "      --weights W        weights file (.vsrw, or .tflite to import)\n"
         "      --frames N         first N frames of each clip (default: config or 4)\n"
         "      --tolerance-db X   largest |dPSNR| the recommendation may have (0.01)\n"
@@ -101,7 +115,7 @@ struct tune_ctx {
     vsr_models_instance *inst;
     vsr_precision prec;
     vsr_requant requant; /* INT8 arithmetic */
-    vsr_graph *graph; /* inst's (borrowed) */
+    vsr_graph *graph;    /* inst's (borrowed) */
     vsr_clip *clips;
     int n_clips;
     int n_total; /* SR frames over all clips */
@@ -110,6 +124,7 @@ struct tune_ctx {
     vsr_frame *ref; /* untiled SR frames, n_total */
     double ref_psnr;
     int progress;
+    float pad_mean[VSR_PAD_MEAN_MAX]; /* padding mean: of every LR frame loaded */
 };
 
 static int parse_axis(const char *s, long min, int *out, int *n, const char *what,
@@ -120,6 +135,30 @@ static int parse_axis(const char *s, long min, int *out, int *n, const char *wha
     for (int i = 0; !rc && i < *n; i++)
         out[i] = (int)tmp[i];
     return rc;
+}
+
+/* A comma list of tile modes (@p paddings 0) or paddings (1) into out[]. */
+static int parse_tiling(const char *s, int paddings, int *out, int *n, const char *what,
+                        vsr_error *err)
+{
+    char buf[256];
+    if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+        return vsr_error_set(err, -EINVAL, "%s: list too long", what);
+    *n = 0;
+    for (char *sv = NULL, *tok = strtok_r(buf, ",", &sv); tok; tok = strtok_r(NULL, ",", &sv)) {
+        vsr_tile_mode m;
+        vsr_tile_padding p;
+        int rc =
+            paddings ? vsr_tile_padding_parse(tok, &p, err) : vsr_tile_mode_parse(tok, &m, err);
+        if (rc)
+            return vsr_error_wrap(err, rc, "%s", what);
+        if (*n == MAX_AXIS)
+            return vsr_error_set(err, -EINVAL, "%s: at most %d values", what, MAX_AXIS);
+        out[(*n)++] = paddings ? (int)p : (int)m;
+    }
+    if (!*n)
+        return vsr_error_set(err, -EINVAL, "%s: empty list", what);
+    return 0;
 }
 
 static void frames_free(vsr_frame *f, int n)
@@ -158,8 +197,9 @@ static int tune_frame(void *ctx, int t, double ms, const vsr_frame *sr, vsr_erro
  * (n_total frames, allocated here). The ms of every produced frame and the
  * machine state of the pass are added to @p acc.
  */
-static int measure(struct tune_ctx *c, pthreadpool_t pool, int tile, int pad, vsr_frame *out,
-                   struct tune_acc *acc, vsr_error *err)
+static int measure(struct tune_ctx *c, pthreadpool_t pool, int tile, int pad,
+                   const vsr_runlog_tune_row *tiling, vsr_frame *out, struct tune_acc *acc,
+                   vsr_error *err)
 {
     vsr_engine *eng = NULL;
     vsr_models_step step = {0};
@@ -172,6 +212,12 @@ static int measure(struct tune_ctx *c, pthreadpool_t pool, int tile, int pad, vs
     opt.tile = tile;
     opt.pad = pad;
     opt.requant = c->requant;
+    if (tiling) { /* the row's tiling axes (NULL: clip, one worker) */
+        opt.tile_mode = (vsr_tile_mode)tiling->tile_mode;
+        opt.padding = (vsr_tile_padding)tiling->padding;
+        opt.tile_workers = tiling->tile_workers;
+        memcpy(opt.pad_mean, c->pad_mean, sizeof(opt.pad_mean));
+    }
     if ((rc = vsr_engine_create(c->graph, c->prec, pool, &opt, &eng, err)) ||
         (rc = vsr_models_engine_step(eng, c->in_ch, c->state_ch, &step, err)))
         goto end;
@@ -271,9 +317,10 @@ static int mean_psnr(const struct tune_ctx *c, const vsr_frame *sr, pthreadpool_
 /* Compare @p sr with the reference: identical, PSNR over all pixels (the squared
  * errors of every frame pooled, not a per-frame metric: an identity check). */
 static void compare_ref(const struct tune_ctx *c, const vsr_frame *sr, int *identical,
-                        double *psnr)
+                        double *psnr, int *max_diff)
 {
     double se = 0;
+    *max_diff = 0;
     size_t count = 0;
     for (int k = 0; k < c->n_total; k++) {
         const vsr_frame *a = &c->ref[k], *b = &sr[k];
@@ -282,6 +329,8 @@ static void compare_ref(const struct tune_ctx *c, const vsr_frame *sr, int *iden
             for (int x = 0; x < a->width * a->channels; x++) {
                 double d = (double)pa[x] - pb[x];
                 se += d * d;
+                if (fabs(d) > *max_diff)
+                    *max_diff = (int)fabs(d);
             }
         }
         count += (size_t)a->width * a->height * a->channels;
@@ -313,12 +362,16 @@ int vsr_cmd_tune(int argc, char **argv)
         {"db", required_argument, NULL, ARG_DB},
         {"progress", required_argument, NULL, ARG_PROGRESS},
         {"requant", required_argument, NULL, ARG_REQUANT},
+        {"tile-mode", required_argument, NULL, ARG_TILE_MODE},
+        {"padding", required_argument, NULL, ARG_PADDING},
+        {"tile-workers", required_argument, NULL, ARG_TILE_WORKERS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *model = NULL, *precision = NULL, *dataset = NULL, *config = NULL;
     const char *tiles_s = NULL, *pads_s = NULL, *threads_s = NULL, *weights = NULL;
     const char *frames_s = NULL, *tol_s = NULL, *db_path = NULL, *requant_s = NULL;
+    const char *modes_s = NULL, *paddings_s = NULL, *workers_s = NULL;
     int progress = -1, opt;
     vsr_error err = {0};
     optind = 1;
@@ -360,6 +413,15 @@ int vsr_cmd_tune(int argc, char **argv)
         case ARG_REQUANT:
             requant_s = optarg;
             break;
+        case ARG_TILE_MODE:
+            modes_s = optarg;
+            break;
+        case ARG_PADDING:
+            paddings_s = optarg;
+            break;
+        case ARG_TILE_WORKERS:
+            workers_s = optarg;
+            break;
         case ARG_PROGRESS:
             if (vsr_cli_progress_parse(optarg, &progress, &err)) {
                 fprintf(stderr, "vsrbench tune: %s\n", err.msg);
@@ -386,11 +448,13 @@ int vsr_cmd_tune(int argc, char **argv)
     vsr_runlog_tune_extra *extra = NULL;
     vsr_frame *out = NULL;
     struct tune_acc *acc = NULL, ref_acc = {0};
-    int *want = NULL;
+    int *want = NULL, *max_diff = NULL; /* seams: largest |SR - untiled SR|, 8-bit */
     char *cmdline = NULL;
     pthreadpool_t pools[MAX_AXIS] = {0};
     struct tune_ctx c = {0};
     int tiles[MAX_AXIS], pads[MAX_AXIS], threads[MAX_AXIS], nt = 0, np = 0, nth = 0, n = 0;
+    int modes[MAX_AXIS] = {VSR_TILE_CLIP}, paddings[MAX_AXIS] = {VSR_TPAD_ZERO},
+        workers[MAX_AXIS] = {1}, nmo = 1, npd = 1, nw = 1, use_mean = 0;
     double tol = 0.01;
     long frames = 0;
 
@@ -529,8 +593,23 @@ int vsr_cmd_tune(int argc, char **argv)
         if (threads[i] > 0)
             threads[k++] = threads[i];
     }
-    if (vsr_tune_grid(tiles, nt, pads, np, threads, nth, &rows, &n, &err))
+    if ((modes_s && parse_tiling(modes_s, 0, modes, &nmo, "--tile-mode", &err)) ||
+        (paddings_s && parse_tiling(paddings_s, 1, paddings, &npd, "--padding", &err)) ||
+        (workers_s && parse_axis(workers_s, 1, workers, &nw, "--tile-workers", &err)))
         goto usage_fail;
+    int n_dropped = 0;
+    if (vsr_tune_grid(tiles, nt, pads, np, threads, nth, &rows, &n, &err) ||
+        vsr_tune_grid_tiling(&rows, &n, modes, nmo, paddings, npd, workers, nw, &n_dropped,
+                             &err))
+        goto usage_fail;
+    if (n_dropped)
+        fprintf(stderr,
+                "vsrbench tune: %d tile / pad pair%s skipped for fixed / padded / feather: "
+                "the tile includes the pad, so it needs tile > 2 pad\n",
+                n_dropped, n_dropped > 1 ? "s" : "");
+    for (int i = 0; i < n; i++)
+        use_mean |= rows[i].tile > 0 && rows[i].tile_mode != VSR_TILE_CLIP &&
+                    rows[i].padding == VSR_TPAD_MEAN;
     if (!db_path)
         db_path = cfg ? cfg->db : "runs.db";
     char why[sizeof(err.msg)];
@@ -559,6 +638,12 @@ int vsr_cmd_tune(int argc, char **argv)
         c.n_total += c.clips[i].n_frames;
     }
     int H = c.clips[0].lr[0].height, W = c.clips[0].lr[0].width;
+    for (int i = 0; use_mean && i < c.n_clips; i++) { /* the LR frames' mean, once */
+        float m[VSR_PAD_MEAN_MAX];
+        vsr_cli_frames_mean(c.clips[i].lr, c.clips[i].n_frames, m);
+        for (int ch = 0; ch < VSR_PAD_MEAN_MAX; ch++)
+            c.pad_mean[ch] += m[ch] * (float)c.clips[i].n_frames / (float)c.n_total;
+    }
     /* graph, weights and calibration once; measure() makes the engines */
     c.spec.graph_name = c.model.name;
     c.spec.h = H;
@@ -578,11 +663,12 @@ int vsr_cmd_tune(int argc, char **argv)
     extra = calloc((size_t)n, sizeof(*extra));
     acc = calloc((size_t)n, sizeof(*acc));
     want = calloc((size_t)n, sizeof(*want));
-    if (!c.ref || !out || !extra || !acc || !want) {
+    max_diff = calloc((size_t)n, sizeof(*max_diff));
+    if (!c.ref || !out || !extra || !acc || !want || !max_diff) {
         vsr_error_set(&err, -ENOMEM, "out of memory");
         goto fail;
     }
-    if (measure(&c, pools[0], 0, 0, c.ref, &ref_acc, &err) ||
+    if (measure(&c, pools[0], 0, 0, NULL, c.ref, &ref_acc, &err) ||
         mean_psnr(&c, c.ref, pools[0], &c.ref_psnr, &err))
         goto fail;
 
@@ -598,8 +684,11 @@ int vsr_cmd_tune(int argc, char **argv)
             if (threads[k] == r->threads)
                 pool = pools[k];
         if (progress) {
-            fprintf(stderr, "\r[%d/%d] tile %d pad %d threads %d, pass %d\033[K", i + 1, n,
-                    r->tile, r->pad, r->threads, acc[i].passes + 1);
+            fprintf(stderr, "\r[%d/%d] tile %d pad %d threads %d %s/%s x%d, pass %d\033[K",
+                    i + 1, n, r->tile, r->pad, r->threads,
+                    vsr_tile_mode_name((vsr_tile_mode)r->tile_mode),
+                    vsr_tile_padding_name((vsr_tile_padding)r->padding), r->tile_workers,
+                    acc[i].passes + 1);
             fflush(stderr);
         }
         int first = acc[i].passes == 0;
@@ -610,15 +699,18 @@ int vsr_cmd_tune(int argc, char **argv)
                 goto fail;
             }
         }
-        if ((rc = measure(&c, pool, r->tile, r->pad, first ? out : NULL, &acc[i], &err))) {
-            vsr_error_wrap(&err, rc, "tile %d pad %d threads %d", r->tile, r->pad, r->threads);
+        if ((rc = measure(&c, pool, r->tile, r->pad, r, first ? out : NULL, &acc[i], &err))) {
+            vsr_error_wrap(&err, rc, "tile %d pad %d threads %d %s/%s x%d", r->tile, r->pad,
+                           r->threads, vsr_tile_mode_name((vsr_tile_mode)r->tile_mode),
+                           vsr_tile_padding_name((vsr_tile_padding)r->padding),
+                           r->tile_workers);
             goto fail;
         }
         want[i] = acc[i].n > 0 && (acc[i].passes < c.runs ||
                                    !vsr_timing_enough(&rule, acc[i].n, acc[i].total_ms));
         if (!first)
             continue;
-        compare_ref(&c, out, &r->identical, &extra[i].psnr_vs_untiled);
+        compare_ref(&c, out, &r->identical, &extra[i].psnr_vs_untiled, &max_diff[i]);
         if (r->identical) {
             r->psnr_delta = 0.0;
         } else {
@@ -659,6 +751,23 @@ int vsr_cmd_tune(int argc, char **argv)
         fprintf(mf, "calibration: {method: %s, frames: %d}\n", calib_method, calib_frames);
     if (c.requant == VSR_REQUANT_TFLITE) /* (float, the default, leaves old hashes alone) */
         fprintf(mf, "requant: tflite\n");
+    /* the tiling axes, only when given (old hashes stay) */
+    if (modes_s || paddings_s || workers_s) {
+        fprintf(mf, "tile_mode: [");
+        for (int i = 0; i < nmo; i++)
+            fprintf(mf, "%s%s", i ? ", " : "", vsr_tile_mode_name((vsr_tile_mode)modes[i]));
+        fprintf(mf, "]\npadding: [");
+        for (int i = 0; i < npd; i++)
+            fprintf(mf, "%s%s", i ? ", " : "",
+                    vsr_tile_padding_name((vsr_tile_padding)paddings[i]));
+        fprintf(mf, "]\ntile_workers: [");
+        for (int i = 0; i < nw; i++)
+            fprintf(mf, "%s%d", i ? ", " : "", workers[i]);
+        fprintf(mf, "]\n");
+    }
+    if (use_mean) /* recorded with the sweep (its cmdline) */
+        fprintf(mf, "padding_mean: [%.4f, %.4f, %.4f]\n", c.pad_mean[0], c.pad_mean[1],
+                c.pad_mean[2]);
     fclose(mf);
     char hash[17];
     snprintf(hash, sizeof(hash), "%016llx",
@@ -689,9 +798,12 @@ int vsr_cmd_tune(int argc, char **argv)
     /* ---- table ---- */
     printf("tune %s %s on %s: %d settings, %d frames, untiled PSNR-Y %.3f dB\n", c.model.name,
            vsr_precision_name(c.prec), dd.name, n, c.n_total, c.ref_psnr);
-    printf("%6s %5s %7s %10s %-19s %10s %10s %12s %6s %6s %4s %5s\n", "tile", "pad", "threads",
-           "ms/frame", "95% interval", "p95 ms", "dPSNR-Y", "vs untiled", "exact", "pareto",
-           "rec", "noisy");
+    if (use_mean)
+        printf("padding mean (LR frames): %.3f %.3f %.3f\n", c.pad_mean[0], c.pad_mean[1],
+               c.pad_mean[2]);
+    printf("%6s %5s %-7s %-9s %7s %7s %10s %-19s %10s %10s %12s %6s %6s %6s %4s %5s\n", "tile",
+           "pad", "mode", "padding", "threads", "workers", "ms/frame", "95% interval", "p95 ms",
+           "dPSNR-Y", "vs untiled", "max|d|", "exact", "pareto", "rec", "noisy");
     int any_noisy = 0;
     for (int i = 0; i < n; i++) {
         const vsr_runlog_tune_row *r = &rows[i];
@@ -702,27 +814,41 @@ int vsr_cmd_tune(int argc, char **argv)
             snprintf(vs, sizeof(vs), "%.2f", extra[i].psnr_vs_untiled);
         char ci[48];
         snprintf(ci, sizeof(ci), "[%.3f, %.3f]", r->ms_lo, r->ms_hi);
-        printf("%6d %5d %7d %10.3f %-19s %10.3f %+10.4f %12s %6s %6s %4s %5s\n", r->tile,
-               r->pad, r->threads, r->ms, ci, extra[i].ms_p95, r->psnr_delta, vs,
+        int padded = r->tile > 0 && r->tile_mode != VSR_TILE_CLIP;
+        printf("%6d %5d %-7s %-9s %7d %7d %10.3f %-19s %10.3f %+10.4f %12s %6d %6s %6s %4s "
+               "%5s\n",
+               r->tile, r->pad, vsr_tile_mode_name((vsr_tile_mode)r->tile_mode),
+               padded ? vsr_tile_padding_name((vsr_tile_padding)r->padding) : "-", r->threads,
+               r->tile_workers, r->ms, ci, extra[i].ms_p95, r->psnr_delta, vs, max_diff[i],
                r->identical ? "yes" : "no", r->pareto ? "*" : "", r->recommended ? "<-" : "",
                r->noisy ? "noisy" : "");
         any_noisy |= r->noisy;
     }
     for (int i = 0; i < n; i++)
         if (rows[i].noisy)
-            printf("noisy: tile %d pad %d threads %d: %s\n", rows[i].tile, rows[i].pad,
-                   rows[i].threads, rows[i].noisy_why);
+            printf("noisy: tile %d pad %d %s%s%s threads %d workers %d: %s\n", rows[i].tile,
+                   rows[i].pad, vsr_tile_mode_name((vsr_tile_mode)rows[i].tile_mode),
+                   rows[i].tile && rows[i].tile_mode != VSR_TILE_CLIP ? "/" : "",
+                   rows[i].tile && rows[i].tile_mode != VSR_TILE_CLIP
+                       ? vsr_tile_padding_name((vsr_tile_padding)rows[i].padding)
+                       : "",
+                   rows[i].threads, rows[i].tile_workers, rows[i].noisy_why);
     if (any_noisy)
         printf("noisy rows are kept off the Pareto front and the recommendation%s\n",
                rec >= 0 && rows[rec].noisy ? " unless all are: THE RECOMMENDATION BELOW "
                                              "RESTS ON NOISY ROWS (re-run on an idle machine)"
                                            : "");
     if (rec >= 0)
-        printf("recommended: tile %d pad %d threads %d: %.3f ms/frame, dPSNR-Y %+.4f dB%s "
-               "(tolerance %g dB); recorded in %s\n",
-               rows[rec].tile, rows[rec].pad, rows[rec].threads, rows[rec].ms,
-               rows[rec].psnr_delta, rows[rec].identical ? ", output identical to untiled" : "",
-               tol, db_path);
+        printf("recommended: tile %d pad %d %s%s%s threads %d workers %d: %.3f ms/frame, "
+               "dPSNR-Y %+.4f dB%s (tolerance %g dB); recorded in %s\n",
+               rows[rec].tile, rows[rec].pad,
+               vsr_tile_mode_name((vsr_tile_mode)rows[rec].tile_mode),
+               rows[rec].tile && rows[rec].tile_mode != VSR_TILE_CLIP ? "/" : "",
+               rows[rec].tile && rows[rec].tile_mode != VSR_TILE_CLIP
+                   ? vsr_tile_padding_name((vsr_tile_padding)rows[rec].padding)
+                   : "",
+               rows[rec].threads, rows[rec].tile_workers, rows[rec].ms, rows[rec].psnr_delta,
+               rows[rec].identical ? ", output identical to untiled" : "", tol, db_path);
     else
         printf("no setting within %g dB of the untiled output; recorded in %s\n", tol, db_path);
     ret = VSR_EXIT_OK;
@@ -745,6 +871,7 @@ end:
     free(acc);
     free(ref_acc.smp);
     free(want);
+    free(max_diff);
     for (int i = 0; c.clips && i < c.n_clips; i++)
         vsr_clip_free(&c.clips[i]);
     free(c.clips);

@@ -42,6 +42,9 @@ enum {
     ARG_LOSSLESS,
     ARG_PROGRESS,
     ARG_REQUANT,
+    ARG_TILE_MODE,
+    ARG_PADDING,
+    ARG_TILE_WORKERS,
 };
 
 /* Bytes this process may use: MemAvailable, else the free physical pages. */
@@ -111,7 +114,8 @@ static void usage(FILE *out)
     fprintf(
         out,
         "usage: vsrbench upscale --model M [--precision P] [--weights W] [--threads N]\n"
-        "                        [--tile T --pad P] [--codec ffv1|x264|png]\n"
+        "                        [--tile T --pad P|auto] [--tile-mode M] [--padding P]\n"
+        "                        [--tile-workers N] [--codec ffv1|x264|png]\n"
         "                        [--crf N | --lossless] [--calibration C]\n"
         "                        [--requant float|tflite] IN OUT\n"
         "\n"
@@ -131,7 +135,19 @@ static void usage(FILE *out)
         "      --threads N      worker threads (default 1), or auto: the idle CPUs, kept\n"
         "                       only if the first frames run faster on them than on 1\n"
         "      --tile T         tile edge in LR pixels (0 = whole frame, default)\n"
-        "      --pad P          tile overlap in LR pixels (default 8)\n"
+        "      --pad P          tile overlap in LR pixels (default 8), or auto: the\n"
+        "                       model's receptive field (vsrbench models -v M)\n"
+        "      --tile-mode M    clip (default: edge tiles clipped to the frame), fixed\n"
+        "                       (every run T x T, the pad included, edge windows\n"
+        "                       shifted inside the frame: exact with --pad auto), padded\n"
+        "                       (the frame padded by P: inexact at its edge) or feather\n"
+        "                       (fixed windows, overlaps averaged)\n"
+        "      --padding P      fixed / padded / feather fill outside the frame: zero\n"
+        "                       (default), mean (per-channel mean of the calibration\n"
+        "                       frames, else the first frame; said on stderr), reflect,\n"
+        "                       replicate\n"
+        "      --tile-workers N tiles on N workers, each with its own engine (and a pool\n"
+        "                       of --threads threads when that is above 1; default 1)\n"
         "      --codec C        ffv1, x264 or png (default: from OUT's extension)\n"
         "      --crf N          x264 yuv420p quality, 1-51 (default 18); 0 = --lossless\n"
         "      --lossless       x264: lossless RGB (libx264rgb; few players show it)\n"
@@ -164,13 +180,18 @@ int vsr_cmd_upscale(int argc, char **argv)
         {"lossless", no_argument, NULL, ARG_LOSSLESS},
         {"progress", required_argument, NULL, ARG_PROGRESS},
         {"requant", required_argument, NULL, ARG_REQUANT},
+        {"tile-mode", required_argument, NULL, ARG_TILE_MODE},
+        {"padding", required_argument, NULL, ARG_PADDING},
+        {"tile-workers", required_argument, NULL, ARG_TILE_WORKERS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *model = NULL, *precision = "fp32", *weights = NULL, *codec = NULL,
                *calib = NULL;
     int threads_auto = 0;
-    long threads = 1, tile = 0, pad = 8, crf = 18, calib_frames = 8;
+    long threads = 1, tile = 0, pad = 8, crf = 18, calib_frames = 8, tile_workers = 1;
+    vsr_tile_mode tile_mode = VSR_TILE_CLIP;
+    vsr_tile_padding padding = VSR_TPAD_ZERO;
     int progress = -1, opt, requant_set = 0;
     vsr_requant requant = VSR_REQUANT_FLOAT;
     vsr_error err = {0};
@@ -198,7 +219,21 @@ int vsr_cmd_upscale(int argc, char **argv)
             rc = vsr_parse_long(optarg, 0, 1 << 16, &tile, "--tile", &err);
             break;
         case ARG_PAD:
-            rc = vsr_parse_long(optarg, 0, 1 << 12, &pad, "--pad", &err);
+            if (!strcmp(optarg, "auto"))
+                pad = VSR_PAD_AUTO;
+            else
+                rc = vsr_parse_long(optarg, 0, 1 << 12, &pad, "--pad", &err);
+            break;
+        case ARG_TILE_MODE:
+            if ((rc = vsr_tile_mode_parse(optarg, &tile_mode, &err)))
+                vsr_error_wrap(&err, rc, "--tile-mode");
+            break;
+        case ARG_PADDING:
+            if ((rc = vsr_tile_padding_parse(optarg, &padding, &err)))
+                vsr_error_wrap(&err, rc, "--padding");
+            break;
+        case ARG_TILE_WORKERS:
+            rc = vsr_parse_long(optarg, 1, 1024, &tile_workers, "--tile-workers", &err);
             break;
         case ARG_CRF:
             rc = vsr_parse_long(optarg, 0, 51, &crf, "--crf", &err);
@@ -361,14 +396,46 @@ int vsr_cmd_upscale(int argc, char **argv)
                                      e->name, calib, n_cal, cal, n_cal, &err))
                 goto fail;
         }
+        if (pad == VSR_PAD_AUTO) {
+            int r = 0;
+            if (vsr_graph_receptive_field(g, &r, &err)) {
+                vsr_error_wrap(&err, -EINVAL, "--pad auto");
+                goto fail;
+            }
+            pad = r;
+        }
+        if (padding == VSR_TPAD_MEAN && tile_mode != VSR_TILE_CLIP) {
+            /* the mean of the frames held for calibration, else of the first frame
+             * (kept to be upscaled first) */
+            if (!n_cal) {
+                int got;
+                if (!(cal = calloc(1, sizeof(*cal)))) {
+                    vsr_error_set(&err, -ENOMEM, "out of memory");
+                    goto fail;
+                }
+                if ((got = vsr_source_read(src, &cal[0], &err)) <= 0) {
+                    if (got == 0)
+                        vsr_error_set(&err, -ENODATA, "%s: no frame", in_path);
+                    goto fail;
+                }
+                n_cal = 1;
+            }
+            vsr_cli_frames_mean(cal, n_cal, eo.pad_mean);
+            fprintf(stderr, "padding mean: %.3f %.3f %.3f (of %d frame%s)\n", eo.pad_mean[0],
+                    eo.pad_mean[1], eo.pad_mean[2], n_cal, n_cal > 1 ? "s" : "");
+        }
         if (tile == 0) {
             int auto_tile = 0;
             if (plan_tile(g, e, prec, H, W, scale, (int)pad, &auto_tile, &err))
                 goto fail;
-            tile = auto_tile;
+            /* the fit is a centre; fixed / padded / feather windows include the pad */
+            tile = auto_tile && tile_mode != VSR_TILE_CLIP ? auto_tile + 2 * pad : auto_tile;
         }
         eo.tile = (int)tile;
         eo.pad = (int)pad;
+        eo.tile_mode = tile_mode;
+        eo.padding = padding;
+        eo.tile_workers = (int)tile_workers;
         eo.threads_auto = threads_auto;
         eo.requant = requant;
     }

@@ -150,6 +150,22 @@ struct vsr_engine {
     int8_t **lut2;
     /* during a multi-threaded vsr_engine_run(): the frame's scheduler (sched.c), else NULL */
     struct vsr_sched *sched;
+    /* tiling (tile.c): the precision vsr_engine_create() was given (worker engines are
+     * created with it); tile_workers - 1 worker engines and the pools they own (NULL
+     * entries: no pool), created at the first tiled run; this engine's window staging
+     * (the T x T input of one input, float HWC) and feathered tile output */
+    vsr_precision create_prec;
+    int no_fuse;
+    struct vsr_engine **tw;
+    pthreadpool_t *tw_pool;
+    int n_tw;
+    float *win;
+    size_t win_cap;
+    float *tout;
+    size_t tout_cap;
+    /* during a tiled run: the tile being run on this engine (its job and index) */
+    struct tile_job *job;
+    int job_tile;
 };
 
 /* A view of materialized tensor t in the current arena (tensor.c). */
@@ -160,6 +176,10 @@ int vsr__engine_plan(vsr_engine *e, int h, int w, vsr_error *err);
 int vsr__engine_run_once(vsr_engine *e, int h, int w, vsr_error *err);
 /* Whole-frame or tiled run over e->in_buf into e->out_buf (tile.c). */
 int vsr__engine_run_tiled(vsr_engine *e, vsr_error *err);
+/* At creation: check tile_mode / padding / tile_workers, resolve pad auto (tile.c). */
+int vsr__tile_options(vsr_engine *e, vsr_error *err);
+/* Free the tile workers and staging buffers (tile.c). */
+void vsr__tile_free(vsr_engine *e);
 
 /* Ops (files in ops/). Each executes node i writing tensor e->plan.dst[i]. */
 int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err);

@@ -78,6 +78,7 @@ void vsr_engine_free(vsr_engine **pe)
     if (e->out_buf)
         for (int i = 0; i < e->g->n_outputs; i++)
             free(e->out_buf[i]);
+    vsr__tile_free(e);
     vsr__plan_free(&e->plan);
     free(e->conv), free(e->pw), free(e->dt), free(e->qscale), free(e->qzp);
     free(e->shp), free(e->off), free(e->arena);
@@ -191,11 +192,15 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
                            (int)e->opt.wait);
         goto fail;
     }
-    if (e->opt.tile < 0 || e->opt.pad < 0) {
+    e->create_prec = prec;
+    e->no_fuse = no_fuse;
+    if (e->opt.tile < 0 || (e->opt.pad < 0 && e->opt.pad != VSR_PAD_AUTO)) {
         rc = vsr_error_set(err, -EINVAL, "%s: tile %d / pad %d must be >= 0", g->name,
                            e->opt.tile, e->opt.pad);
         goto fail;
     }
+    if ((rc = vsr__tile_options(e, err)))
+        goto fail;
     unsigned isa = vsr_cpu_isa() & e->opt.isa_mask;
     if (e->opt.force_scalar)
         isa = 0;
@@ -252,7 +257,7 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     const vsr_node *in0 = &g->nodes[g->inputs[0]];
     int ph = in0->h, pwid = in0->w;
     if (e->opt.tile > 0) {
-        int t = e->opt.tile + 2 * e->opt.pad;
+        int t = e->opt.tile_mode == VSR_TILE_CLIP ? e->opt.tile + 2 * e->opt.pad : e->opt.tile;
         ph = ph < t ? ph : t;
         pwid = pwid < t ? pwid : t;
     }

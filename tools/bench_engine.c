@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -477,10 +478,12 @@ static const char *const prec_names[NPREC] = {"fp32", "fp16", "int8", "fp16n"};
 
 /* Engine for row @p p: 0..2 = the precisions, 3 = FP16 with binary16 FMAs. */
 static int make_engine(const vsr_graph *g, int p, pthreadpool_t pool, int profile,
-                       vsr_engine **e, vsr_error *err)
+                       const vsr_engine_options *base, vsr_engine **e, vsr_error *err)
 {
     vsr_engine_options o;
     vsr_engine_options_default(&o);
+    if (base)
+        o = *base;
     o.profile = profile;
     return vsr_engine_create(g, p == 3 ? VSR_PREC_FP16N : (vsr_precision)p, pool, &o, e, err);
 }
@@ -581,6 +584,7 @@ static void usage(FILE *f)
                "[-p ...]\n"
                "  -n RUNS (>= 3), -t threads, -p precisions (alternating run by run);\n"
                "  --model: one zoo model, --size LR size (default 120x68), --weights .vsrw\n"
+               "  --tile T --pad P --tile-mode M --tile-workers N: run the model tiled\n"
                "  (default random), --layers per-layer mean us per run;\n"
                "  --wait-ratios: 1 vs -t threads (default 2) per thread-pool wait policy,\n"
                "  FP32 and INT8 unless -p, side by side with the load average\n");
@@ -594,8 +598,19 @@ static void usage(FILE *f)
  * Weights: --weights FILE (.vsrw) or random; INT8 is calibrated (minmax) on two
  * synthetic frames; a hidden-state input is fed zeros.
  */
+/* User + system CPU seconds of this process (all its threads). */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru))
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
 static int bench_model(const char *name, int h, int w, const char *weights, long runs,
-                       long threads, const int *want, int layers)
+                       long threads, const int *want, int layers,
+                       const vsr_engine_options *tiling)
 {
     vsr_error err = {0};
     const vsr_models_entry *ent = vsr_models_zoo_find(name);
@@ -645,7 +660,7 @@ static int bench_model(const char *name, int h, int w, const char *weights, long
     for (int p = 0; p < NPREC; p++) {
         if (!want[p])
             continue;
-        CHECK(make_engine(g, p, pool, layers, &e[p], &err));
+        CHECK(make_engine(g, p, pool, layers, tiling, &e[p], &err));
         for (int i = 0; i < nin; i++) {
             int c;
             CHECK(vsr_graph_input_info(g, i, NULL, NULL, NULL, &c, NULL));
@@ -658,17 +673,30 @@ static int bench_model(const char *name, int h, int w, const char *weights, long
         if (!t[p])
             return fprintf(stderr, "bench_engine: out of memory\n"), 1;
     }
+    double cpu_ms[NPREC] = {0}; /* CPU time of all threads: what a loaded machine hides */
     for (long r = 0; r < runs; r++)
         for (int p = 0; p < NPREC; p++) {
             if (!e[p])
                 continue;
+            double c0 = cpu_s();
             double t0 = vsr_clock_s();
             CHECK(vsr_engine_run(e[p], &err));
             t[p][r] = (vsr_clock_s() - t0) * 1e3;
+            cpu_ms[p] += (cpu_s() - c0) * 1e3;
         }
     printf("# bench_engine --model %s: %dx%d LR, %ld thread%s, %ld runs, ISA %s, %s weights\n",
            name, w, h, threads, threads > 1 ? "s" : "", runs, vsr_isa_name(vsr_cpu_features()),
            weights ? "trained" : "random");
+    int n_tiles = 1;
+    if (tiling->tile > 0) {
+        int step =
+            tiling->tile_mode == VSR_TILE_CLIP ? tiling->tile : tiling->tile - 2 * tiling->pad;
+        n_tiles = ((h + step - 1) / step) * ((w + step - 1) / step);
+        printf("# tiles: %s %d pad %d, %d per frame, %d tile worker%s\n",
+               vsr_tile_mode_name(tiling->tile_mode), tiling->tile, tiling->pad, n_tiles,
+               tiling->tile_workers > 1 ? tiling->tile_workers : 1,
+               tiling->tile_workers > 1 ? "s" : "");
+    }
     printf("| prec | median ms | p95 ms |\n|---|---|---|\n");
     for (int p = 0; p < NPREC; p++) {
         if (!e[p])
@@ -676,6 +704,10 @@ static int bench_model(const char *name, int h, int w, const char *weights, long
         double med, p95;
         stats(t[p], (int)runs, &med, &p95);
         printf("| %s | %.3f | %.3f |\n", prec_names[p], med, p95);
+        printf("|   CPU ms per frame, all threads (mean) | %.3f | |\n", cpu_ms[p] / runs);
+        if (n_tiles > 1)
+            printf("|   per tile: wall, CPU | %.3f | %.3f |\n", med / n_tiles,
+                   cpu_ms[p] / runs / n_tiles);
     }
     if (layers) {
         printf("\n| layer | op |");
@@ -742,10 +774,16 @@ int main(int argc, char **argv)
                                        {"size", required_argument, 0, 'S'},
                                        {"weights", required_argument, 0, 'W'},
                                        {"layers", no_argument, 0, 'L'},
+                                       {"tile", required_argument, 0, 'T'},
+                                       {"pad", required_argument, 0, 'D'},
+                                       {"tile-mode", required_argument, 0, 'O'},
+                                       {"tile-workers", required_argument, 0, 'K'},
                                        {"wait-ratios", optional_argument, 0, 'R'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     int opt;
+    vsr_engine_options tiling;
+    vsr_engine_options_default(&tiling);
     while ((opt = getopt_long(argc, argv, "n:t:p:f:h", lo, NULL)) != -1) {
         switch (opt) {
         case 'n':
@@ -789,6 +827,21 @@ int main(int argc, char **argv)
         case 'L':
             layers = 1;
             break;
+        case 'T':
+        case 'D':
+        case 'K': {
+            long v = 0;
+            if (vsr_parse_long(optarg, 0, 1 << 16, &v, "--tile/--pad/--tile-workers", &err))
+                return fprintf(stderr, "bench_engine: %s\n", err.msg), 2;
+            *(opt == 'T'   ? &tiling.tile
+              : opt == 'D' ? &tiling.pad
+                           : &tiling.tile_workers) = (int)v;
+            break;
+        }
+        case 'O':
+            if (vsr_tile_mode_parse(optarg, &tiling.tile_mode, &err))
+                return fprintf(stderr, "bench_engine: --tile-mode: %s\n", err.msg), 2;
+            break;
         case 'R':
             wait_ratios = 1;
             wait_list = optarg;
@@ -818,7 +871,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (model)
-        return bench_model(model, mh, mw, weights, runs, maxthreads, want, layers);
+        return bench_model(model, mh, mw, weights, runs, maxthreads, want, layers, &tiling);
 
     /* network + weights + INT8 parameters */
     const vsr_models_entry *ent = vsr_models_zoo_find("ABPN");
@@ -967,7 +1020,7 @@ int main(int argc, char **argv)
             if (!want[p])
                 continue;
             vsr_engine *e = NULL;
-            CHECK(make_engine(g, p, pool, 0, &e, &err));
+            CHECK(make_engine(g, p, pool, 0, NULL, &e, &err));
             CHECK(vsr_engine_set_input(e, 0, x, H, W, 3, &err));
             int xnn_ok = 0;
 #ifdef VSR_HAVE_XNNPACK
@@ -1098,7 +1151,7 @@ int main(int argc, char **argv)
                        prec_names[p], th, prec_names[p], xnn_f32_ms[th] / ma);
             if (getenv("BENCH_ENGINE_PROFILE")) { /* per-layer split of one extra run */
                 vsr_engine *ep = NULL;
-                CHECK(make_engine(g, p, pool, 1, &ep, &err));
+                CHECK(make_engine(g, p, pool, 1, NULL, &ep, &err));
                 CHECK(vsr_engine_set_input(ep, 0, x, H, W, 3, &err));
                 for (int r = 0; r < 4; r++) {
                     if (r == 1)
@@ -1152,7 +1205,7 @@ int main(int argc, char **argv)
             if (!want[p])
                 continue;
             vsr_engine *e = NULL;
-            CHECK(make_engine(g, p, pool, 0, &e, &err));
+            CHECK(make_engine(g, p, pool, 0, NULL, &e, &err));
             double t_load = 0, t_inf = 0, t_met = 0, psum = 0;
             int nf = 0;
             for (int c = 0; c < vsr_dataset_clip_count(ds); c++) {

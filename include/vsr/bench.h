@@ -503,6 +503,10 @@ typedef struct vsr_runlog_tune_row {
     double ms_lo, ms_hi; /**< 95% interval of ms (median); NaN unknown */
     int noisy;           /**< 1: noisy (vsr_timing_noisy()); kept off the front */
     char noisy_why[160];
+    /* schema v11 (zero-initialised rows read as clip / zero / 1 worker) */
+    int tile_mode;    /**< vsr_tile_mode */
+    int padding;      /**< vsr_tile_padding (meaningful for fixed / padded / feather) */
+    int tile_workers; /**< 0 or 1: tiles in turn */
 } vsr_runlog_tune_row;
 
 /** Schema v3 columns of a tune row (kept apart so vsr_runlog_tune_row stays as it was). */
@@ -608,6 +612,21 @@ int vsr_runlog_train_finish(vsr_runlog *log, int64_t train_id, const char *statu
 int vsr_tune_grid(const int *tiles, int n_tiles, const int *pads, int n_pads,
                   const int *threads, int n_threads, vsr_runlog_tune_row **rows, int *n,
                   vsr_error *err);
+
+/**
+ * Cross the @p n rows of vsr_tune_grid() with the tiling axes: tile modes
+ * (vsr_tile_mode), paddings (vsr_tile_padding) and tile worker counts, in
+ * that nesting inside each row. Settings that mean the same are taken once:
+ * tile 0 only as clip / zero / 1 worker, clip only with the first padding
+ * (it reads no padding; stored as zero); a fixed / padded / feather tile
+ * that keeps no centre (tile <= 2 pad) is dropped and counted in
+ * *n_dropped. *rows is replaced by a malloc'ed array (the old one freed).
+ * Returns 0, -EINVAL (an empty list, a value out of range, every setting
+ * dropped) or -ENOMEM (*rows unchanged).
+ */
+int vsr_tune_grid_tiling(vsr_runlog_tune_row **rows, int *n, const int *modes, int n_modes,
+                         const int *paddings, int n_paddings, const int *workers, int n_workers,
+                         int *n_dropped, vsr_error *err);
 
 /**
  * The PSNR loss of a measured row, for the Pareto front: 0 when identical,
@@ -801,6 +820,9 @@ typedef struct vsr_config {
     const char *db;         /**< default "runs.db" */
     const char *report_dir; /**< default "reports/<name>" */
     int save_images;
+    /** tiling: vsr_tile_mode (tiling.mode), vsr_tile_padding (tiling.padding),
+     *  tiling.tile_workers (>= 1); a pad of VSR_PAD_AUTO (-1) is `pad: auto` */
+    int tile_mode, padding, tile_workers;
     char hash[17]; /**< FNV-1a 64 of the canonical form, 16 hex digits */
     struct vsr_config_priv *priv;
 } vsr_config;

@@ -566,13 +566,87 @@ const char *vsr_requant_name(vsr_requant r);
 /** Parse "float" / "tflite"; -EINVAL with a one-line message otherwise. */
 int vsr_requant_parse(const char *s, vsr_requant *out, vsr_error *err);
 
+/**
+ * How a tiled run cuts the frame (vsr_engine_options.tile_mode).
+ *
+ * VSR_TILE_CLIP (default): T x T centres; each runs on its neighbourhood of
+ * P pixels each side clipped to the frame (edge runs are smaller), and keeps
+ * its centre. Exact when P covers the receptive field, since the clipped
+ * run sees the frame border where the whole-frame run does.
+ *
+ * VSR_TILE_FIXED (static shape, for accelerators compiled for one input
+ * size): every run, edge ones included, is exactly T x T input pixels, the
+ * pad included; windows slide with stride S = T - 2P (>= 1) and each keeps
+ * its S x S centre. A window that would cross the frame edge is shifted
+ * inward to end at it, so on a frame of at least T x T no window reads
+ * outside the frame and, with P >= the receptive field, the output is the
+ * whole-frame output byte for byte whatever the padding. Only an axis
+ * shorter than T is padded (vsr_engine_options.padding).
+ *
+ * VSR_TILE_PADDED: the deployment-study rule: the frame is padded by P on
+ * every side (more at the bottom / right to fill the last window) with
+ * vsr_engine_options.padding and windows start at centre - P. Interior
+ * windows are exact as in FIXED; a window at the frame edge is not, for
+ * any padding: the whole-frame run zero-pads every conv's input at the
+ * edge, while in the window the layers after the first see their own
+ * outputs over the padding (at least the bias, through the activation).
+ *
+ * VSR_TILE_FEATHER: the windows of VSR_TILE_FIXED, each output used whole
+ * and overlaps averaged with weights ramping linearly over the 2P-wide
+ * overlap (the blur the keep-centre rule avoids); for comparison.
+ */
+typedef enum vsr_tile_mode {
+    VSR_TILE_CLIP = 0,
+    VSR_TILE_FIXED = 1,
+    VSR_TILE_FEATHER = 2,
+    VSR_TILE_PADDED = 3,
+} vsr_tile_mode;
+
+/** What fills a VSR_TILE_FIXED / PADDED / FEATHER window outside the frame. */
+typedef enum vsr_tile_padding {
+    VSR_TPAD_ZERO = 0,      /**< 0 */
+    VSR_TPAD_MEAN = 1,      /**< vsr_engine_options.pad_mean[c] (input 0; other inputs 0) */
+    VSR_TPAD_REFLECT = 2,   /**< mirror without repeating the edge (dcb|abcd|cba) */
+    VSR_TPAD_REPLICATE = 3, /**< the edge pixel repeated (aaa|abcd|ddd) */
+} vsr_tile_padding;
+
+/** Channels of vsr_engine_options.pad_mean. */
+#define VSR_PAD_MEAN_MAX 4
+/** vsr_engine_options.pad: the graph's receptive field (vsr_graph_receptive_field()). */
+#define VSR_PAD_AUTO (-1)
+
+/** "clip", "fixed", "feather", "padded". */
+const char *vsr_tile_mode_name(vsr_tile_mode m);
+/** Parse a vsr_tile_mode_name(); -EINVAL with a one-line message otherwise. */
+int vsr_tile_mode_parse(const char *s, vsr_tile_mode *out, vsr_error *err);
+/** "zero", "mean", "reflect", "replicate". */
+const char *vsr_tile_padding_name(vsr_tile_padding p);
+/** Parse a vsr_tile_padding_name(); -EINVAL with a one-line message otherwise. */
+int vsr_tile_padding_parse(const char *s, vsr_tile_padding *out, vsr_error *err);
+
 typedef struct vsr_engine_options {
     vsr_wait_policy wait; /**< how pool workers wait between ops (default VSR_WAIT_YIELD) */
-    int tile;             /**< T: tile edge in input pixels; 0 = whole frame */
-    int pad;              /**< P: overlap on each side of a tile, input pixels */
-    int force_scalar;     /**< 1 = scalar kernels only (also env VSR_FORCE_SCALAR=1) */
-    unsigned isa_mask;    /**< allowed ISA bits (default all); ANDed with the CPU's */
-    int profile;          /**< 1 = time each layer (vsr_engine_layer_profile) */
+    /** T: tile edge in input pixels; 0 = whole frame. CLIP: the kept centre;
+     *  FIXED / PADDED / FEATHER: the whole window, pad included */
+    int tile;
+    int pad; /**< P: overlap on each side of a tile, input pixels; VSR_PAD_AUTO */
+    vsr_tile_mode tile_mode;  /**< default VSR_TILE_CLIP */
+    vsr_tile_padding padding; /**< FIXED / PADDED / FEATHER: the frame's padding (zero) */
+    /** VSR_TPAD_MEAN: per-channel fill of input 0, in the input's units */
+    float pad_mean[VSR_PAD_MEAN_MAX];
+    /**
+     * Tile-level parallelism: N >= 2 runs tiles on N workers, each with its
+     * own engine (arena, scratch; its own pool of the same size as the
+     * engine's when that has more than one thread), taking tiles from one
+     * queue; the calling thread is worker 0 on this engine. 0 or 1: tiles in
+     * turn. Outputs are the same bytes for every N (tiles write disjoint
+     * centres; FEATHER blends in tile order). Only tiled runs use the workers;
+     * the layer profile counts worker 0's tiles only.
+     */
+    int tile_workers;
+    int force_scalar;  /**< 1 = scalar kernels only (also env VSR_FORCE_SCALAR=1) */
+    unsigned isa_mask; /**< allowed ISA bits (default all); ANDed with the CPU's */
+    int profile;       /**< 1 = time each layer (vsr_engine_layer_profile) */
     /**
      * FP16 only. 0 (default): convs accumulate in FP32 and round each output
      * once (the rule of VSR_PREC_FP16 above; SIMD and scalar agree to FMA
@@ -671,6 +745,22 @@ int vsr_engine_get_output_frame(const vsr_engine *e, int idx, vsr_frame *dst, vs
  * T = 8 does not, -EINVAL for a bad argument.
  */
 int vsr_tile_fit(size_t budget, int h, int w, int pad, double per_px, size_t fixed, int *tile);
+
+/**
+ * The receptive field of @p g as a radius in input pixels: the least pad P
+ * for which a tile run on its centre +- P reproduces the whole-frame output
+ * in the centre (VSR_TILE_CLIP and FIXED; PADDED away from the frame edge). Found
+ * exactly, in integers: each output pixel phase (the s output pixels of one
+ * input pixel, per axis) is followed back to the inputs as an interval of
+ * pixels per tensor: a conv widens it by its SAME-padding taps ((k-1)/2 *
+ * dilation each side at stride 1, in its own pixels), depth_to_space and
+ * resizes map it to the coarser grid (floor division; a bilinear resize
+ * adds its second tap), other ops pass it on, branches take the union. So
+ * a 3x3 conv after a x4 upsampling costs a quarter input pixel, not one.
+ * -ENOTSUP with a message naming the op when the graph has a whole-image op
+ * (no finite field).
+ */
+int vsr_graph_receptive_field(const vsr_graph *g, int *radius, vsr_error *err);
 
 /** Bytes of the scratch arena (peak of live activations) for the current plan. */
 size_t vsr_engine_scratch_bytes(const vsr_engine *e);

@@ -10,6 +10,7 @@
 
 #include "testutil.h"
 #include "vsr/bench.h"
+#include "vsr/engine.h"
 #include "vsr/metrics.h"
 
 /* 1 when @p cfg scores channel @p ch of @p metric. */
@@ -241,6 +242,50 @@ static void test_threads_auto_and_timing_rule(void **state)
                                "timing: {min_secs: -1}\n",
                                NULL, 0, &err);
     assert_where(t, msg, 4, "timing.min_secs", "expected seconds in [0, 3600]");
+}
+
+/* The tiling section and pad: auto (stored as VSR_PAD_AUTO, "pauto" in run keys);
+ * the defaults leave the hash of a config without the section alone. */
+static void test_tiling(void **state)
+{
+    struct tmp *t = *state;
+    vsr_config *cfg = NULL, *cfg2 = NULL;
+    vsr_error err = {0};
+    const char *base = "name: a\n"
+                       "datasets: [{name: demo, type: demo}]\n"
+                       "models: [ABPN]\n"
+                       "tile: 64\n"
+                       "pad: [auto, 4]\n";
+    char text[512];
+    snprintf(text, sizeof(text), "%s%s", base,
+             "tiling: {mode: padded, padding: reflect, tile_workers: 2}\n");
+    if (vsr_config_load_string("a.yaml", text, NULL, 0, &cfg, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->tile_mode, VSR_TILE_PADDED);
+    assert_int_equal(cfg->padding, VSR_TPAD_REFLECT);
+    assert_int_equal(cfg->tile_workers, 2);
+    assert_int_equal(cfg->pads[0], VSR_PAD_AUTO);
+    assert_int_equal(cfg->pads[1], 4);
+    vsr_sweep_run *runs = NULL;
+    int n = 0;
+    assert_int_equal(vsr_sweep_expand(cfg, &runs, &n, NULL, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(runs[0].key, "ABPN/base/fp32/demo/bi/t64/pauto/th1");
+    free(runs);
+    /* the section's defaults written out hash as its absence */
+    assert_int_equal(vsr_config_load_string("a.yaml", base, NULL, 0, &cfg2, &err), 0);
+    assert_string_not_equal(cfg->hash, cfg2->hash);
+    vsr_config_free(&cfg);
+    snprintf(text, sizeof(text), "%s%s", base,
+             "tiling: {mode: clip, padding: zero, tile_workers: 1}\n");
+    assert_int_equal(vsr_config_load_string("a.yaml", text, NULL, 0, &cfg, &err), 0);
+    assert_string_equal(cfg->hash, cfg2->hash);
+    vsr_config_free(&cfg);
+    vsr_config_free(&cfg2);
+    snprintf(text, sizeof(text), "%s%s", base, "tiling: {mode: static}\n");
+    const char *msg = load_bad(t, text, NULL, 0, &err);
+    assert_non_null(strstr(msg, "tiling.mode"));
+    assert_non_null(strstr(msg, "fixed"));
 }
 
 /* metrics: any registered name, its options by the registry; a near miss gets a hint */
@@ -763,6 +808,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_good, setup, teardown),
         cmocka_unit_test(test_defaults_and_basicsr_datasets),
+        cmocka_unit_test_setup_teardown(test_tiling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_auto_and_timing_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metric_names, setup, teardown),

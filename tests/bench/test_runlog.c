@@ -21,6 +21,7 @@
 #include "testutil.h"
 #include "runlog_scores.h"
 #include "vsr/bench.h"
+#include "vsr/engine.h"
 
 struct tmp {
     char dir[256];
@@ -203,11 +204,11 @@ static vsr_runlog *upgraded(sqlite3 *db, const char *path)
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 10);
+    assert_int_equal(vsr_runlog_schema_version(), 11);
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 10);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 11);
     assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -225,7 +226,7 @@ static void test_migrate_empty(void **state)
     assert_null(log);
     /* reopening an up-to-date file changes nothing */
     log = open_log(t->db);
-    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 10);
+    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 11);
     vsr_runlog_close(&log);
 }
 
@@ -254,10 +255,22 @@ static void test_migrate_from_v1(void **state)
     assert_int_equal(vsr_runlog_find_finished(log, "oldhash", &id, &err), 0);
     assert_int_equal(id, 1); /* the v1 data survived */
     vsr_runlog_tune tune = {"ABPN", "base", "int8", "demo", 0};
-    vsr_runlog_tune_row rows[2] = {{0, 0, 1, 10.0, 0.0, 1, 1, 0, NAN, NAN, 0, ""},
-                                   {64, 8, 2, 6.0, NAN, 0, 1, 1, NAN, NAN, 0, ""}};
+    vsr_runlog_tune_row rows[2] = {{0, 0, 1, 10.0, 0.0, 1, 1, 0, NAN, NAN, 0, "", 0, 0, 1},
+                                   {64, 8, 2, 6.0, NAN, 0, 1, 1, NAN, NAN, 0, "", 0, 0, 1}};
+    rows[1].tile_mode = VSR_TILE_PADDED; /* v11 */
+    rows[1].padding = VSR_TPAD_REFLECT;
+    rows[1].tile_workers = 2;
     vsr_runlog_tune_extra extra[2] = {{11.0, INFINITY}, {7.0, 41.5}};
     assert_int_equal(vsr_runlog_tune_record_ext(log, 1, &tune, rows, extra, 2, &err), 0);
+    /* v11 columns: the untiled row is clip, no padding, one worker */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 0 AND"
+                                        " tile_mode = 'clip' AND padding IS NULL AND"
+                                        " tile_workers = 1"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 64 AND"
+                                        " tile_mode = 'padded' AND padding = 'reflect' AND"
+                                        " tile_workers = 2"),
+                     1);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results"), 2);
     assert_int_equal(vsr_test_q_int(db, "SELECT tile FROM tune_results WHERE recommended = 1"),
                      64);
@@ -515,7 +528,7 @@ static void test_migrate_v4_to_v5(void **state)
                                         " calib_method IS NULL"),
                      1);
     vsr_runlog_tune tune = {"ELSR", "base", "fp16n", "demo", 0};
-    vsr_runlog_tune_row rows[1] = {{0, 0, 1, 10.0, 0.0, 1, 1, 1, NAN, NAN, 0, ""}};
+    vsr_runlog_tune_row rows[1] = {{0, 0, 1, 10.0, 0.0, 1, 1, 1, NAN, NAN, 0, "", 0, 0, 1}};
     vsr_runlog_tune_extra extra[1] = {{11.0, INFINITY}};
     assert_int_equal(vsr_runlog_tune_record_ext(log, 1, &tune, rows, extra, 1, &err), 0);
     assert_int_equal(vsr_test_q_int(db,
@@ -601,7 +614,7 @@ static void test_migrate_v8_to_v9(void **state)
         sqlite3_exec(db, "UPDATE runs SET description = 'x'", NULL, NULL, NULL), SQLITE_OK);
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 10);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 11);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 5 AND"
                                         " params = 3469 AND description IS NULL AND"
                                         " params_log IS NULL AND peak_bytes IS NULL"),

@@ -178,10 +178,76 @@ static void test_tune_tiny(void **state)
     assert_int_equal(vsrbench(t, now), 1);
 }
 
+/*
+ * The tiling axes on ELSR (receptive field 4): with pad 4, fixed 24 x 24 windows
+ * shift inside the frame at its edge and give the untiled bytes; the padded
+ * frame (the deployment study's rule) does not (its edge windows see the
+ * padding); two tile workers give the same bytes as one. Checked on the rows
+ * the run log recorded.
+ */
+static void test_tune_tiling_axes(void **state)
+{
+    struct vsr_cli_tmp *t = *state;
+    VSR_SKIP_WITHOUT_DEMO();
+    vsr_error err = {0};
+    vsr_graph *g = tiny_model(68, 120);
+    if (vsr_weights_save(g, t->weights, &err))
+        fail_msg("%s", err.msg);
+    vsr_graph_free(&g);
+    const char *args[] = {"tune",        "--model",     "ELSR",
+                          "--precision", "fp32",        "--dataset",
+                          "demo",        "--weights",   t->weights,
+                          "--tiles",     "0,24",        "--pads",
+                          "4",           "--tile-mode", "fixed,padded",
+                          "--padding",   "replicate",   "--tile-workers",
+                          "1,2",         "--threads",   "1",
+                          "--frames",    "1",           "--db",
+                          t->db,         "--progress",  "never",
+                          NULL};
+    assert_int_equal(vsrbench(t, args), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT tile, tile_mode, coalesce(padding, '-'),"
+                           " tile_workers, identical FROM tune_results ORDER BY id",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    /* (0) once + 24 x {fixed, padded} x replicate x {1, 2} workers */
+    static const struct {
+        int tile;
+        const char *mode, *padding;
+        int workers, identical;
+    } want[] = {{0, "clip", "-", 1, 1},
+                {24, "fixed", "replicate", 1, 1},
+                {24, "fixed", "replicate", 2, 1},
+                {24, "padded", "replicate", 1, 0},
+                {24, "padded", "replicate", 2, 0}};
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_true(n < 5);
+        assert_int_equal(sqlite3_column_int(st, 0), want[n].tile);
+        assert_string_equal((const char *)sqlite3_column_text(st, 1), want[n].mode);
+        assert_string_equal((const char *)sqlite3_column_text(st, 2), want[n].padding);
+        assert_int_equal(sqlite3_column_int(st, 3), want[n].workers);
+        assert_int_equal(sqlite3_column_int(st, 4), want[n].identical);
+        n++;
+    }
+    assert_int_equal(n, 5);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    const char *bad[] = {"tune", "--model", "ELSR", "--precision", "fp32",   "--dataset",
+                         "demo", "--db",    t->db,  "--tile-mode", "static", NULL};
+    assert_int_equal(vsrbench(t, bad), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tune_tiny, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_tune_tiling_axes, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);

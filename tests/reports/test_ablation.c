@@ -315,8 +315,8 @@ static void test_tune_only(void **state)
     vsr_runlog_sweep s = {"tune", NULL, "tune", NULL, "fedcba9876543210"};
     vsr_runlog_tune tk = {"ABPN", "base", "int8", "demo", host};
     assert_int_equal(vsr_runlog_sweep_begin(log, &s, 0, &ts, &err), 0);
-    vsr_runlog_tune_row tr[] = {{0, 0, 1, 20.0, 0.0, 1, 1, 0, NAN, NAN, 0, ""},
-                                {64, 8, 1, 19.0, -0.25, 0, 1, 1, NAN, NAN, 0, ""}};
+    vsr_runlog_tune_row tr[] = {{0, 0, 1, 20.0, 0.0, 1, 1, 0, NAN, NAN, 0, "", 0, 0, 1},
+                                {64, 8, 1, 19.0, -0.25, 0, 1, 1, NAN, NAN, 0, "", 0, 0, 1}};
     assert_int_equal(vsr_runlog_tune_record(log, ts, &tk, tr, 2, &err), 0);
     vsr_runlog_close(&log);
     char *md = report_md(fx, db, "tune", NULL);

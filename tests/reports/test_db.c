@@ -114,15 +114,15 @@ static void make_db(const char *path)
     vsr_runlog_sweep ts = {"tune", NULL, "tune", NULL, "fedcba9876543210"};
     vsr_runlog_tune tk = {"abpn_x4", "base", "int8", "demo", host};
     assert_int_equal(vsr_runlog_sweep_begin(log, &ts, 0, &tsweep1, &err), 0);
-    vsr_runlog_tune_row old[] = {{0, 0, 1, 99.0, 0.0, 1, 1, 1, NAN, NAN, 0, ""}};
+    vsr_runlog_tune_row old[] = {{0, 0, 1, 99.0, 0.0, 1, 1, 1, NAN, NAN, 0, "", 0, 0, 1}};
     assert_int_equal(vsr_runlog_tune_record(log, tsweep1, &tk, old, 1, &err), 0);
     assert_int_equal(vsr_runlog_sweep_begin(log, &ts, 0, &tsweep2, &err), 0);
-    vsr_runlog_tune_row tr[] = {{0, 0, 1, 20.0, 0.0, 1, 1, 0, NAN, NAN, 0, ""},
-                                {64, 0, 1, 18.0, -0.5, 0, 1, 0, NAN, NAN, 0, ""},
-                                {64, 8, 1, 19.0, 0.0, 1, 0, 1, NAN, NAN, 0, ""},
-                                {0, 0, 2, 11.0, 0.0, 1, 1, 0, NAN, NAN, 0, ""},
-                                {64, 0, 2, 10.0, -0.5, 0, 1, 0, NAN, NAN, 0, ""},
-                                {64, 8, 2, 10.5, 0.0, 1, 0, 0, NAN, NAN, 0, ""}};
+    vsr_runlog_tune_row tr[] = {{0, 0, 1, 20.0, 0.0, 1, 1, 0, NAN, NAN, 0, "", 0, 0, 1},
+                                {64, 0, 1, 18.0, -0.5, 0, 1, 0, NAN, NAN, 0, "", 0, 0, 1},
+                                {64, 8, 1, 19.0, 0.0, 1, 0, 1, NAN, NAN, 0, "", 0, 0, 1},
+                                {0, 0, 2, 11.0, 0.0, 1, 1, 0, NAN, NAN, 0, "", 0, 0, 1},
+                                {64, 0, 2, 10.0, -0.5, 0, 1, 0, NAN, NAN, 0, "", 0, 0, 1},
+                                {64, 8, 2, 10.5, 0.0, 1, 0, 0, NAN, NAN, 0, "", 0, 0, 1}};
     assert_int_equal(vsr_runlog_tune_record(log, tsweep2, &tk, tr, 6, &err), 0);
     vsr_runlog_close(&log);
 }
