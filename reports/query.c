@@ -371,7 +371,7 @@ int vsr_report_db_tune(const char *path, vsr_report_tune_set **sets, size_t *nse
     size_t cap_sets = 0, cap_pts = 0;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        char model[64], variant[64], precision[16], dataset[64];
+        char model[64], variant[64], precision[32], dataset[64];
         copy_text(model, sizeof(model), st, 0);
         copy_text(variant, sizeof(variant), st, 1);
         copy_text(precision, sizeof(precision), st, 2);
