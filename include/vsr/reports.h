@@ -70,6 +70,7 @@ typedef struct vsr_report_row {
                                   `frames:`), 0 = all or unknown */
     char status[12];         /**< runs.status: "ok" for the rows of vsr_report_db_rows() */
     char error[200];         /**< runs.error of a failed or skipped run, else "" */
+    char calib[40]; /**< int8: "method/frames" (runs.calib_method, calib_frames), else "" */
 } vsr_report_row;
 
 /** Set every number of @p row to "missing" and every string to "". */
