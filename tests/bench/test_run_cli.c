@@ -290,6 +290,47 @@ static void test_run_fp16n(void **state)
     assert_true(count_lines_with(path, "fp16n") > 0);
 }
 
+/* An INT8 scheme and a new calibration method through `run`: the run log
+ * records the scheme's label as the precision (no new column) with its
+ * calibration, the run key carries both, and the report's PSNR-drop table
+ * compares the run with FP32. */
+static void test_run_int8_scheme(void **state)
+{
+    struct vsr_cli_tmp *t = *state;
+    VSR_SKIP_WITHOUT_DEMO();
+    char weights[400];
+    snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
+    save_random_elsr(weights);
+    FILE *f = fopen(t->cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: scheme\n"
+            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+            "models: [{name: ELSR, weights: %s}]\n"
+            "precisions: [fp32, {name: int8-pt, scheme: {activations: symmetric},\n"
+            "              calibration: {method: kl, frames: 1}}]\n"
+            "threads: 1\n"
+            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
+            "output: {report_dir: %s/report}\n",
+            weights, t->dir);
+    fclose(f);
+    const char *run[] = {"run", t->cfg, "--db", t->db, "--progress", "never", NULL};
+    assert_int_equal(vsrbench(t, run), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE precision ="
+                                        " 'int8-pt-sym' AND calib_method = 'kl' AND"
+                                        " calib_frames = 1 AND"
+                                        " run_key LIKE '%/int8-pt-sym-kl-1/%'"),
+                     1);
+    sqlite3_close(db);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/report/report.md", t->dir);
+    assert_int_equal(count_lines_with(path, "PSNR drop against FP32"), 1);
+    assert_int_equal(count_lines_with(path, "| ELSR | base | int8-pt-sym | kl/1 |"), 1);
+}
+
 /* Read the number after @p prefix on the line of @p path that has @p needle. */
 static int number_after(const char *path, const char *needle, const char *prefix)
 {
@@ -503,6 +544,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_timing_rule, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_run_fp16n, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_run_int8_scheme, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_two_processes, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),
