@@ -247,6 +247,28 @@ static void test_run_timing_rule(void **state)
     assert_int_equal(access(db2, F_OK), -1);
 }
 
+/* Config @p name at t->cfg: ELSR with random weights saved in t->dir, the
+ * first frame of the demo clip vtest, @p precisions, one timed pass, the
+ * report in t->dir/report. */
+static void write_elsr_config(struct vsr_cli_tmp *t, const char *name, const char *precisions)
+{
+    char weights[400];
+    snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
+    save_random_elsr(weights);
+    FILE *f = fopen(t->cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: %s\n"
+            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+            "models: [{name: ELSR, weights: %s}]\n"
+            "precisions: %s\n"
+            "threads: 1\n"
+            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
+            "output: {report_dir: %s/report}\n",
+            name, weights, precisions, t->dir);
+    fclose(f);
+}
+
 /* precisions=[fp16n] from --set: the run is recorded (schema v5) with
  * precision fp16n, scored and timed. ELSR (5 small convs) with random
  * weights saved here keeps the scalar FP16-FMA twin fast on any CPU. */
@@ -254,21 +276,7 @@ static void test_run_fp16n(void **state)
 {
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
-    char weights[400];
-    snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
-    save_random_elsr(weights);
-    FILE *f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: half\n"
-            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
-            "models: [{name: ELSR, weights: %s}]\n"
-            "precisions: [fp32]\n"
-            "threads: 1\n"
-            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
-            "output: {report_dir: %s/report}\n",
-            weights, t->dir);
-    fclose(f);
+    write_elsr_config(t, "half", "[fp32]");
     const char *run[] = {"run",        t->cfg,  "--db", t->db, "--set", "precisions=[fp16n]",
                          "--progress", "never", NULL};
     assert_int_equal(vsrbench(t, run), 0);
@@ -298,22 +306,9 @@ static void test_run_int8_scheme(void **state)
 {
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
-    char weights[400];
-    snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
-    save_random_elsr(weights);
-    FILE *f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: scheme\n"
-            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
-            "models: [{name: ELSR, weights: %s}]\n"
-            "precisions: [fp32, {name: int8-pt, scheme: {activations: symmetric},\n"
-            "              calibration: {method: kl, frames: 1}}]\n"
-            "threads: 1\n"
-            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
-            "output: {report_dir: %s/report}\n",
-            weights, t->dir);
-    fclose(f);
+    write_elsr_config(t, "scheme",
+                      "[fp32, {name: int8-pt, scheme: {activations: symmetric},"
+                      " calibration: {method: kl, frames: 1}}]");
     const char *run[] = {"run", t->cfg, "--db", t->db, "--progress", "never", NULL};
     assert_int_equal(vsrbench(t, run), 0);
     sqlite3 *db = NULL;
