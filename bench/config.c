@@ -757,14 +757,29 @@ static int parse_models(struct ctx *c, struct fy_node *root, vsr_config *cfg)
     return 0;
 }
 
-static const char *const precision_names[] = {"fp32", "fp16", "fp16n", "int8", NULL};
-static const char *const calib_methods[] = {"minmax", "percentile", "mse", "file", NULL};
+/* int8-sym / int8-asym / int8-pt: shorthands for int8 with a scheme */
+static const char *const precision_names[] = {"fp32",     "fp16",      "fp16n",   "int8",
+                                              "int8-sym", "int8-asym", "int8-pt", NULL};
+static const char *const calib_methods[] = {"minmax", "percentile", "mse", "ema",
+                                            "kl",     "file",       NULL};
 
 #define PR vsr_config_precision
 static const vsr_option precision_options[] = {
     VSR_OPT_N("name", PR, name, NULL, precision_names, "the arithmetic (required)"),
     VSR_OPT_HAND("calibration", "a mapping", "int8 only: method and frames"),
     VSR_OPT_HAND("requant", "float or tflite", "int8 only: the requantization arithmetic"),
+    VSR_OPT_HAND("scheme", "a mapping", "int8 only: weights, activations, storage, pow2"),
+    {.name = NULL},
+};
+/* int8 only, vsr_quant_scheme; keys not written keep the name's (default, or a shorthand's) */
+static const char *const scheme_weights[] = {"per-channel", "per-tensor", NULL};
+static const char *const scheme_acts[] = {"asymmetric", "symmetric", NULL};
+static const char *const scheme_storage[] = {"int8", "uint8", NULL};
+static const vsr_option scheme_options[] = {
+    VSR_OPT_E("weights", PR, scheme.weights, 0, scheme_weights, "weight scales (symmetric)"),
+    VSR_OPT_E("activations", PR, scheme.activations, 0, scheme_acts, "activation zero points"),
+    VSR_OPT_E("storage", PR, scheme.storage, 0, scheme_storage, "the stored integer type"),
+    VSR_OPT_B("pow2", PR, scheme.pow2, 0, "power-of-two scales"),
     {.name = NULL},
 };
 /* int8 only: the defaults hold for every int8 entry, calibration: given or not */
@@ -780,7 +795,7 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
 {
     int ret;
     char kp[PATH_CAP];
-    struct fy_node *calib = NULL, *requant = NULL;
+    struct fy_node *calib = NULL, *requant = NULL, *scheme = NULL;
     if (fy_node_get_type(n) == FYNT_MAPPING) {
         if ((ret = vsr_opt_read(&c->o, precision_options, p, n, path)) < 0)
             return ret;
@@ -789,10 +804,21 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
             return bad(c, n, 0, kp, "missing required key (fp32, fp16, fp16n or int8)");
         calib = lookup(c, n, "calibration");
         requant = lookup(c, n, "requant");
+        scheme = lookup(c, n, "scheme");
     } else if ((ret = get_enum(c, n, path, precision_names, &p->name)) < 0) {
         return ret;
     }
+    if (!strncmp(p->name, "int8-", 5)) { /* a shorthand: int8 with its scheme */
+        vsr_precision prec;
+        if (vsr_precision_parse_scheme(p->name, &prec, &p->scheme, NULL))
+            return bad(c, n, 0, path, "bad int8 shorthand %s", p->name);
+        p->name = "int8";
+    }
     if (strcmp(p->name, "int8")) {
+        if (scheme) {
+            join_path(kp, path, "scheme");
+            return bad(c, scheme, 0, kp, "only int8 has a quantization scheme");
+        }
         if (calib) {
             join_path(kp, path, "calibration");
             return bad(c, calib, 0, kp, "only int8 is calibrated");
@@ -822,6 +848,17 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
         if (!strcmp(p->calib_method, "file"))
             p->calib_frames = 0; /* the file's own parameters: no frame is read */
     }
+    if (scheme) {
+        char sp[PATH_CAP];
+        join_path(sp, path, "scheme");
+        if ((ret = expect_map(c, scheme, sp)) < 0 ||
+            (ret = vsr_opt_read(&c->o, scheme_options, p, scheme, sp)) < 0)
+            return ret;
+    }
+    char label[48];
+    vsr_quant_scheme_label(&p->scheme, label, sizeof(label));
+    if (!(p->label = ar_strdup(c->ar, label)))
+        return oom(c);
     return 0;
 }
 
@@ -851,9 +888,11 @@ static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg
             return ret;
         for (int j = 0; j < i; j++)
             if (!strcmp(a[j].name, a[i].name) &&
-                (!a[i].calib_method || (!strcmp(a[j].calib_method, a[i].calib_method) &&
-                                        a[j].calib_frames == a[i].calib_frames &&
-                                        !strcmp(a[j].requant, a[i].requant))))
+                (!a[i].calib_method ||
+                 (!strcmp(a[j].calib_method, a[i].calib_method) &&
+                  a[j].calib_frames == a[i].calib_frames &&
+                  !strcmp(a[j].requant, a[i].requant) &&
+                  !memcmp(&a[j].scheme, &a[i].scheme, sizeof(a[i].scheme)))))
                 return bad(c, item, 0, ip, "%s is listed twice with the same settings",
                            a[i].name);
     }
@@ -1105,7 +1144,8 @@ static int axis_has(const vsr_config *cfg, const char *axis, const char *value)
                 return 1;
     } else if (!strcmp(axis, "precision")) {
         for (int i = 0; i < cfg->n_precisions; i++)
-            if (!strcasecmp(cfg->precisions[i].name, value))
+            if (!strcasecmp(cfg->precisions[i].name, value) ||
+                (cfg->precisions[i].label && !strcasecmp(cfg->precisions[i].label, value)))
                 return 1;
     } else if (!strcmp(axis, "calibration")) {
         if (!strcasecmp(value, "file")) /* also what an INT8 .tflite defaults to */
@@ -1220,7 +1260,8 @@ static const vsr_option run_options[] = {
     VSR_OPT_HAND("datasets", "a list of datasets", "- {name: vid4, type: vid4, ...}"),
     VSR_OPT_HAND("metrics", "a mapping", "psnr, ssim, niqe and their options"),
     VSR_OPT_HAND("models", "a list of models", "zoo names or {name: ..., type: ...}"),
-    VSR_OPT_HAND("precisions", "a list", "fp32, fp16, fp16n, int8 (default fp32)"),
+    VSR_OPT_HAND("precisions", "a list",
+                 "fp32, fp16, fp16n, int8, int8-sym, int8-asym, int8-pt (default fp32)"),
     VSR_OPT_HAND("tile", "an integer or a list", "tile sizes in LR pixels (0: untiled)"),
     VSR_OPT_HAND("pad", "an integer, auto, or a list",
                  "tile overlaps in LR pixels; auto: the model's receptive field"),
@@ -1379,6 +1420,8 @@ void vsr_config_put_precision(FILE *f, const vsr_config_precision *p)
     fprintf(f, "precision.calib_frames=%d\n", p->calib_frames);
     if (p->requant && strcmp(p->requant, "float")) /* the default leaves old hashes alone */
         vsr_config_put_str(f, "precision.requant", p->requant);
+    if (!vsr_quant_scheme_is_default(&p->scheme)) /* likewise */
+        vsr_config_put_str(f, "precision.scheme", p->label);
 }
 
 void vsr_config_put_common(FILE *f, const vsr_config *cfg)

@@ -1356,7 +1356,9 @@ int vsr_runlog_run_begin(vsr_runlog *log, int64_t sweep_id, const vsr_runlog_run
 {
     *run_id = 0;
     sqlite3_stmt *st = log->st[ST_RUN_INSERT];
-    int int8 = r->precision && !strcmp(r->precision, "int8");
+    /* "int8", or INT8 with a scheme: "int8-pt-sym" (vsr_quant_scheme_label()) */
+    int int8 = r->precision && !strncmp(r->precision, "int8", 4) &&
+               (!r->precision[4] || r->precision[4] == '-');
     sqlite3_bind_int64(st, 1, sweep_id);
     bind_id(st, 2, r->host_id);
     bind_text(st, 3, r->run_key);

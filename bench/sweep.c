@@ -14,9 +14,9 @@
 
 static void precision_label(const vsr_config_precision *p, char *buf, size_t cap)
 {
-    if (p->calib_method)
-        snprintf(buf, cap, "%s-%s-%d%s", p->name, p->calib_method, p->calib_frames,
-                 p->requant && !strcmp(p->requant, "tflite") ? "-tflite" : "");
+    if (p->calib_method) /* the label: "int8", or with a scheme "int8-pt-sym" */
+        snprintf(buf, cap, "%s-%s-%d%s", p->label ? p->label : p->name, p->calib_method,
+                 p->calib_frames, p->requant && !strcmp(p->requant, "tflite") ? "-tflite" : "");
     else
         snprintf(buf, cap, "%s", p->name);
 }
@@ -33,7 +33,8 @@ static int cond_matches(const vsr_config_cond *c, const vsr_sweep_run *r)
             if (!strcmp(v, r->model->variant))
                 return 1;
         } else if (!strcmp(c->axis, "precision")) {
-            if (!strcasecmp(v, r->precision->name))
+            if (!strcasecmp(v, r->precision->name) ||
+                (r->precision->label && !strcasecmp(v, r->precision->label)))
                 return 1;
         } else if (!strcmp(c->axis, "calibration")) {
             if (r->precision->calib_method && !strcasecmp(v, r->precision->calib_method))
@@ -77,8 +78,10 @@ int vsr_sweep_rule_matches(const vsr_config_rule *rule, const vsr_sweep_run *run
 static const vsr_config_precision *run_precision(const vsr_config_model *m,
                                                  const vsr_config_precision *p)
 {
-    static const vsr_config_precision int8_file = {"int8", "file", 0, 0, "float"};
-    static const vsr_config_precision int8_file_tfl = {"int8", "file", 0, 0, "tflite"};
+    static const vsr_config_precision int8_file = {
+        .name = "int8", .calib_method = "file", .requant = "float"};
+    static const vsr_config_precision int8_file_tfl = {
+        .name = "int8", .calib_method = "file", .requant = "tflite"};
     if (m->weights_tflite && !strcmp(p->name, "int8") && !p->calib_given)
         return p->requant && !strcmp(p->requant, "tflite") ? &int8_file_tfl : &int8_file;
     return p;

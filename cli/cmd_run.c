@@ -240,6 +240,7 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
     s->spec.h = H;
     s->spec.w = W;
     s->spec.precision = prec;
+    s->spec.scheme = r->precision->scheme; /* set on the graph before calibration */
     s->spec.pool = s->pool;
     s->spec.flags = VSR_MODELS_OPEN_NO_ENGINE; /* counted before calibration */
     if ((rc = vsr_models_open(&s->spec, &s->inst, err)))
@@ -797,8 +798,9 @@ static int write_json(const char *path, const vsr_config *cfg, const char *db_pa
             "key", vsr_report_json_str(r->key), "hash", r->hash, "model",
             vsr_report_json_str(r->model->name), "variant",
             vsr_report_json_str(r->model->variant ? r->model->variant : ""), "precision",
-            r->precision->name, "dataset", vsr_report_json_str(r->dataset->name), "degradation",
-            r->degradation, "tile", r->tile, "pad", r->pad, "threads", r->threads, "status",
+            r->precision->label ? r->precision->label : r->precision->name, "dataset",
+            vsr_report_json_str(r->dataset->name), "degradation", r->degradation, "tile",
+            r->tile, "pad", r->pad, "threads", r->threads, "status",
             sum[i].status[0] ? sum[i].status : "not run", "error",
             sum[i].error[0] ? vsr_report_json_str(sum[i].error) : json_null());
         if (one && sum[i].json && json_object_update(one, sum[i].json))
@@ -1208,7 +1210,8 @@ int vsr_cmd_run(int argc, char **argv)
                     .config_hash = r->hash,
                     .model = r->model->type,
                     .variant = r->model->variant,
-                    .precision = r->precision->name,
+                    /* int8 with a scheme: its label ("int8-pt-sym"), no new column */
+                    .precision = r->precision->label ? r->precision->label : r->precision->name,
                     .calib_method = r->precision->calib_method,
                     .calib_frames = r->precision->calib_frames,
                     .dataset = r->dataset->name,

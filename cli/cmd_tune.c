@@ -76,7 +76,9 @@ static void usage(FILE *out)
         "options:\n"
         "      --model M          zoo name, or a model label of --config\n"
         "      --precision P      fp32, fp16, fp16n or int8 (calibration from --config,\n"
-        "                         else minmax on 8 frames)\n"
+        "                         else minmax on 8 frames); int8-sym (symmetric\n"
+        "                         activations), int8-pt (per-tensor weights), int8-asym;\n"
+        "                         suffixes combine: int8-pt-sym-u8-pow2\n"
         "      --requant R        int8 arithmetic: float (default, or the config's\n"
         "                         requant:) or tflite (TFLite's integer kernels)\n"
         "      --dataset D        a dataset name of --config; without --config only demo\n"
@@ -114,6 +116,7 @@ struct tune_ctx {
     vsr_models_kv *kv;    /* spec.hparams (owned) */
     vsr_models_instance *inst;
     vsr_precision prec;
+    char prec_label[48]; /* the precision's name, for INT8 with its scheme ("int8-pt-sym") */
     vsr_requant requant; /* INT8 arithmetic */
     vsr_graph *graph;    /* inst's (borrowed) */
     vsr_clip *clips;
@@ -514,20 +517,29 @@ int vsr_cmd_tune(int argc, char **argv)
                       c.scale, cfg->path, cfg->scale);
         goto usage_fail;
     }
-    /* precision and calibration */
-    if (vsr_precision_parse(precision, &c.prec, &err))
+    /* precision (int8 may carry a scheme: int8-sym, int8-pt, ...) and calibration */
+    if (vsr_precision_parse_scheme(precision, &c.prec, &c.spec.scheme, &err))
         goto usage_fail;
+    int cli_scheme = strchr(precision, '-') != NULL;
     const char *calib_method = "minmax";
     int calib_frames = 8;
     for (int i = 0; cfg && i < cfg->n_precisions; i++)
         if (!strcmp(cfg->precisions[i].name, vsr_precision_name(c.prec)) &&
-            cfg->precisions[i].calib_method) {
+            cfg->precisions[i].calib_method &&
+            (!cli_scheme ||
+             !memcmp(&cfg->precisions[i].scheme, &c.spec.scheme, sizeof(c.spec.scheme)))) {
+            /* plain --precision int8: the config's first int8 entry, scheme too */
+            c.spec.scheme = cfg->precisions[i].scheme;
             calib_method = cfg->precisions[i].calib_method;
             calib_frames = cfg->precisions[i].calib_frames;
             if (cfg->precisions[i].requant && !strcmp(cfg->precisions[i].requant, "tflite"))
                 c.requant = VSR_REQUANT_TFLITE;
             break;
         }
+    if (c.prec == VSR_PREC_INT8)
+        vsr_quant_scheme_label(&c.spec.scheme, c.prec_label, sizeof(c.prec_label));
+    else
+        snprintf(c.prec_label, sizeof(c.prec_label), "%s", vsr_precision_name(c.prec));
     if (requant_s && c.prec != VSR_PREC_INT8) {
         vsr_error_set(&err, -EINVAL, "--requant is for --precision int8 only");
         goto usage_fail;
@@ -744,7 +756,7 @@ int vsr_cmd_tune(int argc, char **argv)
         goto fail;
     }
     fprintf(mf, "# vsrbench tune\nmodel: %s\nprecision: %s\ndataset: %s\nframes: %d\n",
-            c.model.name, vsr_precision_name(c.prec), dd.name, dd.frames);
+            c.model.name, c.prec_label, dd.name, dd.frames);
     fprintf(mf, "config: %s\nweights: %s\ntolerance_db: %g\nrows: %d\n", config ? config : "~",
             weights ? weights : "~", tol, n);
     if (c.prec == VSR_PREC_INT8)
@@ -773,13 +785,12 @@ int vsr_cmd_tune(int argc, char **argv)
     snprintf(hash, sizeof(hash), "%016llx",
              (unsigned long long)vsr_fnv1a64(cmdline, strlen(cmdline), VSR_FNV1A64_INIT));
     char sweep_name[160];
-    snprintf(sweep_name, sizeof(sweep_name), "tune/%s/%s/%s", c.model.name,
-             vsr_precision_name(c.prec), dd.name);
+    snprintf(sweep_name, sizeof(sweep_name), "tune/%s/%s/%s", c.model.name, c.prec_label,
+             dd.name);
     vsr_runlog_sweep sw = {sweep_name, config, cmdline, NULL, hash};
     vsr_runlog_host host;
     int64_t host_id = 0, sweep_id = 0;
-    vsr_runlog_tune tn = {c.model.type, c.model.variant, vsr_precision_name(c.prec), dd.name,
-                          0};
+    vsr_runlog_tune tn = {c.model.type, c.model.variant, c.prec_label, dd.name, 0};
     int orc = vsr_runlog_open(&log, db_path, &err);
     if (orc == -EINVAL) { /* not a run log, or a newer one: as `run` and `report` */
         vsr_cli_progress_clear(progress);
@@ -797,7 +808,7 @@ int vsr_cmd_tune(int argc, char **argv)
 
     /* ---- table ---- */
     printf("tune %s %s on %s: %d settings, %d frames, untiled PSNR-Y %.3f dB\n", c.model.name,
-           vsr_precision_name(c.prec), dd.name, n, c.n_total, c.ref_psnr);
+           c.prec_label, dd.name, n, c.n_total, c.ref_psnr);
     if (use_mean)
         printf("padding mean (LR frames): %.3f %.3f %.3f\n", c.pad_mean[0], c.pad_mean[1],
                c.pad_mean[2]);

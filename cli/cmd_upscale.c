@@ -130,7 +130,9 @@ static void usage(FILE *out)
         "options:\n"
         "      --model M        zoo name (vsrbench models lists them)\n"
         "      --precision P    fp32 (default), fp16, fp16n (native FP16 arithmetic) or\n"
-        "                       int8 (see --calibration)\n"
+        "                       int8 (see --calibration); int8-sym (symmetric\n"
+        "                       activations), int8-pt (per-tensor weights), int8-asym;\n"
+        "                       suffixes combine: int8-pt-sym-u8-pow2 (docs/QUANTIZATION.md)\n"
         "      --weights W      trained weights (.vsrw, or .tflite to import)\n"
         "      --threads N      worker threads (default 1), or auto: the idle CPUs, kept\n"
         "                       only if the first frames run faster on them than on 1\n"
@@ -153,7 +155,8 @@ static void usage(FILE *out)
         "      --lossless       x264: lossless RGB (libx264rgb; few players show it)\n"
         "      --calibration C  int8: file (the parameters of an INT8 .tflite --weights;\n"
         "                       the default for one), minmax (the default otherwise),\n"
-        "                       percentile or mse on the first --calib-frames frames\n"
+        "                       percentile, mse, ema (moving-average min/max) or kl\n"
+        "                       (TensorRT's entropy) on the first --calib-frames frames\n"
         "      --calib-frames N int8 calibration frames (default 8)\n"
         "      --requant R      int8 arithmetic: float (default: FP32 requantization) or\n"
         "                       tflite (TFLite's integer kernels: with --calibration file\n"
@@ -244,9 +247,11 @@ int vsr_cmd_upscale(int argc, char **argv)
         case ARG_CALIB_METHOD:
             calib = optarg;
             if (strcmp(calib, "file") && strcmp(calib, "minmax") &&
-                strcmp(calib, "percentile") && strcmp(calib, "mse"))
+                strcmp(calib, "percentile") && strcmp(calib, "mse") && strcmp(calib, "ema") &&
+                strcmp(calib, "kl"))
                 rc = vsr_error_set(&err, -EINVAL,
-                                   "--calibration %s: expected file, minmax, percentile or mse",
+                                   "--calibration %s: expected file, minmax, percentile, mse, "
+                                   "ema or kl",
                                    calib);
             break;
         case ARG_LOSSLESS:
@@ -307,7 +312,8 @@ int vsr_cmd_upscale(int argc, char **argv)
         return VSR_EXIT_USAGE;
     }
     vsr_precision prec;
-    if (vsr_precision_parse(precision, &prec, &err)) {
+    vsr_quant_scheme scheme; /* int8-sym, int8-pt, ...: set on the graph before calibration */
+    if (vsr_precision_parse_scheme(precision, &prec, &scheme, &err)) {
         fprintf(stderr, "vsrbench upscale: --precision: %s\n", err.msg);
         return VSR_EXIT_USAGE;
     }
@@ -356,6 +362,7 @@ int vsr_cmd_upscale(int argc, char **argv)
                             .h = H,
                             .w = W,
                             .precision = prec,
+                            .scheme = scheme,
                             .pool = pool,
                             .flags = VSR_MODELS_OPEN_NO_ENGINE};
     if (weights)
@@ -496,7 +503,8 @@ int vsr_cmd_upscale(int argc, char **argv)
     vsr_cli_progress_clear(progress);
     printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s%s%s%s) written to %s\n", in_path,
            n_written, n_written == 1 ? "" : "s", W, H, W * scale, H * scale, e->name,
-           vsr_precision_name(prec), calib ? ", calibration " : "", calib ? calib : "",
+           prec == VSR_PREC_INT8 ? precision : vsr_precision_name(prec),
+           calib ? ", calibration " : "", calib ? calib : "",
            requant == VSR_REQUANT_TFLITE ? ", requant tflite" : "", out_path);
     ret = VSR_EXIT_OK;
     goto end;

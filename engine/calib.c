@@ -1,15 +1,20 @@
 /*
  * INT8 calibration: run frames through an FP32 engine, keep per-tensor
- * min / max and a histogram whose range doubles when new data falls outside
- * it (bins merge pairwise, so earlier counts stay exact at the coarser
- * width). Ranges: min/max, percentile, or the clipping range that minimises
- * the histogram's expected int8 quantization + clipping error. The min/max
- * scan is the engine's f32_minmax kernel (AVX-512 / AVX2 / scalar, chosen
- * by vsr_cpu_isa() like every kernel; identical results).
+ * min / max, each frame's own min / max (for the moving average), a
+ * histogram whose range doubles when new data falls outside it (bins merge
+ * pairwise, so earlier counts stay exact at the coarser width), and a
+ * histogram of |x| over [0, max|x|] that grows the same way (for KL).
+ * Ranges: min/max, percentile, the clipping range that minimises the
+ * histogram's expected quantization + clipping error under the graph's
+ * scheme, the moving-average min/max, or TensorRT's entropy (KL)
+ * threshold. The min/max scan is the engine's f32_minmax kernel (AVX-512 /
+ * AVX2 / scalar, chosen by vsr_cpu_isa() like every kernel; identical
+ * results).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine_internal.h"
 
@@ -19,6 +24,10 @@ typedef struct tstat {
     double lo, width; /* histogram covers [lo, lo + bins*width) */
     double *hist;
     double total;
+    double awidth; /* |x| histogram covers [0, bins*awidth) */
+    double *ahist;
+    float *fmn, *fmx; /* each frame's min and max, in feed order */
+    int nf, capf;
 } tstat;
 
 struct vsr_calib {
@@ -27,6 +36,7 @@ struct vsr_calib {
     int bins;
     tstat *st;
     int err;
+    int oom; /* a frame's min / max could not be stored */
 };
 
 void vsr_calib_options_default(vsr_calib_options *o)
@@ -34,6 +44,37 @@ void vsr_calib_options_default(vsr_calib_options *o)
     o->method = VSR_CALIB_MINMAX;
     o->percentile = 99.99;
     o->bins = 2048;
+    o->ema_constant = VSR_CALIB_EMA_CONSTANT;
+}
+
+static const char *const method_names[] = {"minmax", "percentile", "mse", "ema", "kl"};
+
+const char *vsr_calib_method_name(vsr_calib_method m)
+{
+    return (unsigned)m < sizeof(method_names) / sizeof(method_names[0]) ? method_names[m] : "?";
+}
+
+int vsr_calib_method_parse(const char *s, vsr_calib_method *out, vsr_error *err)
+{
+    for (size_t i = 0; s && i < sizeof(method_names) / sizeof(method_names[0]); i++)
+        if (!strcasecmp(s, method_names[i])) {
+            *out = (vsr_calib_method)i;
+            return 0;
+        }
+    return vsr_error_set(err, -EINVAL,
+                         "calibration method '%s': expected minmax, percentile, mse, ema or kl",
+                         s ? s : "");
+}
+
+/* Double the |x| histogram's width (merging bins pairwise) until amax fits. */
+static void agrow(tstat *s, int bins, double amax)
+{
+    while (amax >= bins * s->awidth) {
+        for (int i = 0; i < bins / 2; i++) /* reads 2i, 2i+1 >= i: not written yet */
+            s->ahist[i] = s->ahist[2 * i] + s->ahist[2 * i + 1];
+        memset(s->ahist + bins / 2, 0, (size_t)(bins - bins / 2) * sizeof(double));
+        s->awidth *= 2;
+    }
 }
 
 static void grow(tstat *s, int bins, double vmin, double vmax)
@@ -70,6 +111,22 @@ static void hook(void *ctx, int t, const float *d, int h, int w, int c)
             cb->err = t + 1;
         return;
     }
+    if (s->nf == s->capf) { /* this frame's own min / max, for the moving average */
+        int cap = s->capf ? 2 * s->capf : 16;
+        float *a = realloc(s->fmn, (size_t)cap * sizeof(float));
+        if (a)
+            s->fmn = a;
+        float *b = a ? realloc(s->fmx, (size_t)cap * sizeof(float)) : NULL;
+        if (!b) {
+            cb->oom = 1;
+            return;
+        }
+        s->fmx = b;
+        s->capf = cap;
+    }
+    s->fmn[s->nf] = mn;
+    s->fmx[s->nf++] = mx;
+    double amax = fmax(fabs((double)mn), fabs((double)mx));
     if (!s->seen) {
         s->seen = 1;
         s->mn = mn, s->mx = mx;
@@ -78,10 +135,12 @@ static void hook(void *ctx, int t, const float *d, int h, int w, int c)
             span = fabs((double)mx) > 0 ? fabs((double)mx) : 1.0;
         s->lo = mn;
         s->width = span * 1.0000001 / cb->bins;
+        s->awidth = (amax > 0 ? amax : 1.0) * 1.0000001 / cb->bins;
     } else {
         s->mn = fminf(s->mn, mn);
         s->mx = fmaxf(s->mx, mx);
         grow(s, cb->bins, mn, mx);
+        agrow(s, cb->bins, amax);
     }
     for (size_t i = 0; i < n; i++) {
         long b = (long)floor(((double)d[i] - s->lo) / s->width);
@@ -90,6 +149,8 @@ static void hook(void *ctx, int t, const float *d, int h, int w, int c)
         if (b >= cb->bins)
             b = cb->bins - 1;
         s->hist[b] += 1;
+        b = (long)floor(fabs((double)d[i]) / s->awidth);
+        s->ahist[b < cb->bins ? b : cb->bins - 1] += 1;
     }
     s->total += (double)n;
 }
@@ -106,7 +167,8 @@ int vsr_calib_create(const vsr_graph *g, pthreadpool_t pool, vsr_calib **out, vs
     int rc = c->st ? 0 : vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
     for (int i = 0; !rc && i < g->n_nodes; i++) {
         c->st[i].hist = calloc((size_t)c->bins, sizeof(double));
-        if (!c->st[i].hist)
+        c->st[i].ahist = calloc((size_t)c->bins, sizeof(double));
+        if (!c->st[i].hist || !c->st[i].ahist)
             rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
     }
     if (!rc)
@@ -127,8 +189,12 @@ void vsr_calib_free(vsr_calib **pc)
         return;
     vsr_calib *c = *pc;
     if (c->st)
-        for (int i = 0; i < c->g->n_nodes; i++)
+        for (int i = 0; i < c->g->n_nodes; i++) {
             free(c->st[i].hist);
+            free(c->st[i].ahist);
+            free(c->st[i].fmn);
+            free(c->st[i].fmx);
+        }
     free(c->st);
     vsr_engine_free(&c->e);
     free(c);
@@ -138,7 +204,7 @@ void vsr_calib_free(vsr_calib **pc)
 int vsr_calib_feed(vsr_calib *c, const float *const *inputs, int h, int w, vsr_error *err)
 {
     const vsr_graph *g = c->g;
-    c->err = 0;
+    c->err = c->oom = 0;
     for (int i = 0; i < g->n_inputs; i++) {
         int rc = vsr_engine_set_input(c->e, i, inputs[i], h, w, g->nodes[g->inputs[i]].c, err);
         if (rc)
@@ -149,6 +215,8 @@ int vsr_calib_feed(vsr_calib *c, const float *const *inputs, int h, int w, vsr_e
     int rc = vsr_engine_run(c->e, err);
     if (rc)
         return rc;
+    if (c->oom)
+        return vsr_error_set(err, -ENOMEM, "%s: calibration: out of memory", g->name);
     if (c->err)
         return vsr_error_set(err, -EINVAL,
                              "%s: calibration: tensor %s holds NaN or inf in FP32; check the "
@@ -172,11 +240,11 @@ static double quantile(const tstat *s, int bins, double q)
 }
 
 /* Expected squared error of quantizing the histogram with range [lo, hi]. */
-static double qerr(const tstat *s, int bins, double lo, double hi)
+static double qerr(const tstat *s, int bins, const vsr_quant_scheme *qs, double lo, double hi)
 {
     float scale;
     int zp;
-    vsr__quant_from_range((float)lo, (float)hi, &scale, &zp);
+    vsr_quant_from_range(qs, (float)lo, (float)hi, &scale, &zp);
     double e = 0;
     for (int b = 0; b < bins; b++) {
         if (s->hist[b] <= 0)
@@ -188,6 +256,57 @@ static double qerr(const tstat *s, int bins, double lo, double hi)
         e += s->hist[b] * d * d;
     }
     return e;
+}
+
+int vsr__calib_kl_bins(const double *hist, int bins, int nq)
+{
+    if (nq < 1 || bins <= nq)
+        return -1;
+    double total = 0, pre = 0;
+    for (int b = 0; b < bins; b++)
+        total += hist[b];
+    for (int b = 0; b < nq; b++)
+        pre += hist[b];
+    double *q = malloc((size_t)bins * sizeof(double));
+    if (!q || !(total > 0)) {
+        free(q);
+        return -1;
+    }
+    int best = -1;
+    double best_kl = INFINITY;
+    for (int i = nq; i < bins; pre += hist[i++]) {
+        double out = total - pre; /* counts are integers: exact */
+        int m = i / nq;
+        /* Q: the first i bins merged into nq groups (the last takes the rest of
+         * them), each group's count spread evenly over its bins where P > 0 */
+        for (int j = 0; j < nq; j++) {
+            int a = j * m, z = j == nq - 1 ? i : a + m, nz = 0;
+            double cnt = 0;
+            for (int b = a; b < z; b++) {
+                cnt += hist[b];
+                nz += hist[b] + (b == i - 1 ? out : 0) > 0;
+            }
+            for (int b = a; b < z; b++)
+                q[b] = hist[b] + (b == i - 1 ? out : 0) > 0 ? cnt / nz : 0;
+        }
+        /* sum P = total; sum Q = pre (a group with no P > 0 bin has no count) */
+        double kl = 0;
+        for (int b = 0; b < i && kl < INFINITY; b++) {
+            double pb = hist[b] + (b == i - 1 ? out : 0);
+            if (pb <= 0)
+                continue;
+            if (q[b] <= 0 || !(pre > 0))
+                kl = INFINITY;
+            else
+                kl += pb / total * log(pb / total / (q[b] / pre));
+        }
+        if (kl < best_kl) {
+            best_kl = kl;
+            best = i;
+        }
+    }
+    free(q);
+    return best;
 }
 
 int vsr_calib_range(const vsr_calib *c, int t, const vsr_calib_options *opt, float *lo,
@@ -226,7 +345,7 @@ int vsr_calib_range(const vsr_calib *c, int t, const vsr_calib_options *opt, flo
                 double h = med + (s->mx - med) * (1 - 0.01 * i);
                 if (!(h > l))
                     continue;
-                double e = qerr(s, c->bins, l, h);
+                double e = qerr(s, c->bins, &c->g->qscheme, l, h);
                 if (e < best) {
                     best = e;
                     blo = l;
@@ -234,6 +353,31 @@ int vsr_calib_range(const vsr_calib *c, int t, const vsr_calib_options *opt, flo
                 }
             }
         *lo = (float)blo, *hi = (float)bhi;
+        return 0;
+    }
+    case VSR_CALIB_EMA: {
+        double a = opt->ema_constant;
+        if (!(a > 0 && a <= 1))
+            return vsr_error_set(err, -EINVAL,
+                                 "calibration ema_constant %g outside (0, 1] (PyTorch's "
+                                 "default is %g)",
+                                 a, VSR_CALIB_EMA_CONSTANT);
+        double m = s->fmn[0], x = s->fmx[0];
+        for (int f = 1; f < s->nf; f++) {
+            m += a * (s->fmn[f] - m);
+            x += a * (s->fmx[f] - x);
+        }
+        *lo = (float)m, *hi = (float)x;
+        return 0;
+    }
+    case VSR_CALIB_KL: {
+        int m = vsr__calib_kl_bins(s->ahist, c->bins, 128);
+        *lo = s->mn, *hi = s->mx;
+        if (m > 0) {
+            double th = (m + 0.5) * s->awidth;
+            *lo = (float)fmax(s->mn, -th);
+            *hi = (float)fmin(s->mx, th);
+        }
         return 0;
     }
     }
@@ -257,7 +401,7 @@ int vsr_calib_finish(vsr_calib *c, const vsr_calib_options *opt, vsr_graph *g, v
             if (rc)
                 return rc;
         }
-        vsr__quant_from_range(lo, hi, &nd->q_scale, &nd->q_zp);
+        vsr_quant_from_range(&g->qscheme, lo, hi, &nd->q_scale, &nd->q_zp);
         nd->q_set = 1;
     }
     return 0;

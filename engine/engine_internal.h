@@ -57,6 +57,11 @@ void vsr__store_f32(const vsr_tview *t, size_t off, size_t n, const float *src);
 /* Round-to-nearest-even float -> int8 with (scale, zp), saturating. */
 int8_t vsr__quantize1(float v, float inv_scale, int zp);
 
+/* TensorRT's entropy calibration (VSR_CALIB_KL) on a histogram of |x| with
+ * @p bins bins: the candidate i in [nq, bins) of least KL(P || Q), -1 when
+ * there is none (an empty histogram, every candidate infinite). */
+int vsr__calib_kl_bins(const double *hist, int bins, int nq);
+
 /* ---- engine -------------------------------------------------------------- */
 
 /* Per-conv data prepared at engine creation. */

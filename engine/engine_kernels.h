@@ -50,8 +50,12 @@ static inline int8_t vsr__requant_clamp(int32_t acc, int32_t m, int s, int zp, i
 }
 /* Real multiplier -> (M, S). -ERANGE when real >= 2^31 or not finite/positive. */
 int vsr__quant_multiplier(double real, int32_t *m, int *s);
-/* Activation qparams from a float range [lo, hi] (widened to contain 0). */
+/* Activation qparams from a float range [lo, hi] (widened to contain 0), default scheme. */
 void vsr__quant_from_range(float lo, float hi, float *scale, int *zp);
+/* The weight scale of max|w| = @p amax under scheme @p s (NULL = default): amax / 127,
+ * 1 for an all-zero channel, rounded up to a power of two with s->pow2. */
+struct vsr_quant_scheme;
+float vsr__quant_weight_scale(const struct vsr_quant_scheme *s, float amax);
 
 /* ---- kernels ------------------------------------------------------------ */
 
@@ -251,11 +255,11 @@ typedef struct vsr_kernels {
     vsr_qs8_conv_i16_ukernel qs8_conv_acc; /* int16 layout, acc32 mode: float-epilogue convs */
     vsr_qs8_f32_cvt_fn qs8_to_f32;
     vsr_f32_qs8_cvt_fn f32_to_qs8;
-    vsr_u8_lut_fn lut8;           /* 256-entry int8 tables (element-wise INT8 ops) */
-    vsr_f32_minmax_fn f32_minmax; /* calibration statistics */
+    vsr_u8_lut_fn lut8;                 /* 256-entry int8 tables (element-wise INT8 ops) */
+    vsr_f32_minmax_fn f32_minmax;       /* calibration statistics */
     vsr_qs8_requant_tfl_fn requant_tfl; /* requant tflite conv epilogue */
-    vsr_f32_gconv_ukernel f32_gconv; /* grouped convs, FP32 (and FP16 widened) */
-    vsr_qs8_gconv_ukernel qs8_gconv; /* grouped convs, INT8 (int16 rows) */
+    vsr_f32_gconv_ukernel f32_gconv;    /* grouped convs, FP32 (and FP16 widened) */
+    vsr_qs8_gconv_ukernel qs8_gconv;    /* grouped convs, INT8 (int16 rows) */
 } vsr_kernels;
 void vsr__kernels_select(unsigned isa, vsr_kernels *k);
 

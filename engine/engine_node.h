@@ -73,6 +73,7 @@ struct vsr_graph {
     int n_meta;
     int status;
     char status_msg[512];
+    vsr_quant_scheme qscheme; /* how computed INT8 parameters are chosen (default zero) */
 };
 
 /* Shapes of every node for input size h x w (0,0 = nominal): shp[3*i+{0,1,2}]. */

@@ -132,7 +132,7 @@ static int assign_types(vsr_engine *e, vsr_error *err)
             e->qscale[t] = nd->q_scale;
             e->qzp[t] = nd->q_zp;
         } else if (nd->has_range) {
-            vsr__quant_from_range(nd->r_lo, nd->r_hi, &e->qscale[t], &e->qzp[t]);
+            vsr_quant_from_range(&g->qscheme, nd->r_lo, nd->r_hi, &e->qscale[t], &e->qzp[t]);
         } else {
             return vsr_error_set(err, -EINVAL,
                                  "%s: tensor %s has no INT8 quantization parameters; run "

@@ -155,7 +155,12 @@ int vsr_models_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_tempo
                                  model);
         return 0;
     }
-    /* own calibration: every parameter, also those an INT8 file came with */
+    vsr_calib_options opt;
+    vsr_calib_options_default(&opt);
+    if (vsr_calib_method_parse(method, &opt.method, err))
+        return vsr_error_wrap(err, -EINVAL, "%s", model);
+    /* own calibration: every parameter, also those an INT8 file came with (the
+     * graph's scheme, vsr_graph_set_quant_scheme(), stays) */
     vsr_graph_clear_quant(g);
     if (tp == VSR_MODELS_T_PREV_HR)
         return vsr_error_set(err, -ENOTSUP,
@@ -200,11 +205,6 @@ int vsr_models_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_tempo
         if ((rc = vsr_calib_feed(cal, inputs, H, W, err)))
             goto end;
     }
-    vsr_calib_options opt;
-    vsr_calib_options_default(&opt);
-    opt.method = !strcmp(method, "mse")          ? VSR_CALIB_MSE
-                 : !strcmp(method, "percentile") ? VSR_CALIB_PERCENTILE
-                                                 : VSR_CALIB_MINMAX;
     rc = vsr_calib_finish(cal, &opt, g, err);
 end:
     free(x);
@@ -282,6 +282,9 @@ int vsr_models_open(const vsr_models_spec *spec, vsr_models_instance **out, vsr_
             goto fail;
         if (!(spec->flags & VSR_MODELS_OPEN_NO_WEIGHTS) &&
             (rc = vsr_models_load_source(a->entry, spec, m->graph, spec->h, spec->w, err)))
+            goto fail;
+        if (spec->precision == VSR_PREC_INT8 &&
+            (rc = vsr_graph_set_quant_scheme(m->graph, &spec->scheme, err)))
             goto fail;
         if (spec->precision == VSR_PREC_INT8 && spec->calib_method &&
             (rc = vsr_models_calibrate(m->graph, spec->pool, a->temporal, a->in_channels,

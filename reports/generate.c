@@ -432,7 +432,7 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
          * (reports/scores.c) */
         static int (*const maybe[])(const char *, const vsr_report_row *, size_t,
                                     vsr_report_table *, vsr_error *) = {
-            vsr_report_table_clips, vsr_report_table_scores};
+            vsr_report_table_clips, vsr_report_table_scores, vsr_report_table_precision_drop};
         for (size_t k = 0; k < sizeof(maybe) / sizeof(maybe[0]); k++) {
             if (!(t = tables_new(&tabs)) ||
                 ((rc = maybe[k](o->db, grp, n, t, err)) && rc != -ENODATA))

@@ -210,9 +210,12 @@ static int read_rows(const char *path, const char *where, int latest_only,
         copy_text(r.isa, sizeof(r.isa), st, 13);
         copy_text(r.git_rev, sizeof(r.git_rev), st, 14);
         char calib[64] = "";
-        if (sqlite3_column_type(st, 15) != SQLITE_NULL)
+        if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
             snprintf(calib, sizeof(calib), "calib %s/%d", sqlite3_column_text(st, 15),
                      col_int(st, 16, 0));
+            snprintf(r.calib, sizeof(r.calib), "%.24s/%d", sqlite3_column_text(st, 15),
+                     col_int(st, 16, 0));
+        }
         copy_text(r.sweep, sizeof(r.sweep), st, 17);
         copy_text(r.host, sizeof(r.host), st, 18);
         r.ms_median = col_real(st, 19);
@@ -371,7 +374,7 @@ int vsr_report_db_tune(const char *path, vsr_report_tune_set **sets, size_t *nse
     size_t cap_sets = 0, cap_pts = 0;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        char model[64], variant[64], precision[16], dataset[64];
+        char model[64], variant[64], precision[32], dataset[64];
         copy_text(model, sizeof(model), st, 0);
         copy_text(variant, sizeof(variant), st, 1);
         copy_text(precision, sizeof(precision), st, 2);

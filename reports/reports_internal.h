@@ -56,6 +56,18 @@ int vsr_report_table_scores(const char *db, const vsr_report_row *rows, size_t n
                             vsr_report_table *out, vsr_error *err);
 int vsr_report_table_context(const vsr_report_row *rows, size_t n, vsr_report_table *out,
                              vsr_error *err);
+/*
+ * The PSNR drop of every reduced-precision row of one leaderboard group
+ * against FP32 (reports/quant.c): per row that is not fp32 and has an fp32
+ * row of the same model and variant (the same sweep first, then the same
+ * tile / pad / threads), Model, Variant, Precision (the run log's label,
+ * "int8-pt-sym" for an INT8 scheme), Calibration, PSNR, FP32 PSNR and
+ * dPSNR = PSNR - FP32 PSNR, in the rows' order. id "precision_drop_<group
+ * tag>". -ENODATA (no table) when no row has such a partner. @p db unused
+ * (the signature of the optional per-group tables).
+ */
+int vsr_report_table_precision_drop(const char *db, const vsr_report_row *rows, size_t n,
+                                    vsr_report_table *out, vsr_error *err);
 
 /* An integer count with thousands separators ("68,157"), "-" when NAN. */
 void vsr_report_fmt_thousands(char *buf, size_t cap, double v);

@@ -184,15 +184,23 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
     c->wscale = malloc((size_t)cout * sizeof(float));
     if (!c->wq || !c->bq || !c->qm || !c->qs || !c->wscale)
         return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+    /* weight scales by the graph's scheme (vsr_quant_scheme), unless given */
+    const vsr_quant_scheme *qs = &g->qscheme;
+    float mx_all = 0.f; /* per tensor: max |w| over the whole conv */
+    if (qs->weights == VSR_QUANT_PER_TENSOR)
+        for (size_t k = 0; k < taps * (size_t)c->cig * (size_t)cout; k++)
+            mx_all = fmaxf(mx_all, fabsf(c->w[k]));
     for (int o = 0; o < cout; o++) {
         float ws;
         if (nd->w_scales && bn < 0) {
             ws = nd->w_scales[o];
+        } else if (qs->weights == VSR_QUANT_PER_TENSOR) {
+            ws = vsr__quant_weight_scale(qs, mx_all);
         } else {
             float mx = 0.f;
             for (size_t k = 0; k < taps * (size_t)c->cig; k++)
                 mx = fmaxf(mx, fabsf(c->w[k * (size_t)cout + (size_t)o]));
-            ws = mx > 0.f ? mx / 127.f : 1.f;
+            ws = vsr__quant_weight_scale(qs, mx);
         }
         c->wscale[o] = ws;
         for (size_t k = 0; k < taps * (size_t)c->cig; k++) {

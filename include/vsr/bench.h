@@ -37,6 +37,7 @@
 #include <stdio.h>
 
 #include "vsr/core.h"
+#include "vsr/engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -683,6 +684,10 @@ int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db);
  *                               # optional: true -> absent weights make the runs
  *                               # 'skipped' (not failed), else a config error
  *   precisions: [fp32, fp16, {name: int8, calibration: {method: minmax, frames: 8}}]
+ *                               # int8 also: scheme: {weights: per-channel|per-tensor,
+ *                               #   activations: asymmetric|symmetric, storage: int8|uint8,
+ *                               #   pow2: false} (vsr_quant_scheme), the names int8-sym,
+ *                               #   int8-asym, int8-pt; methods minmax percentile mse ema kl
  *   tile: [0, 64]               # scalar or list; 0 = whole frame
  *   pad: 8
  *   threads: [1, 2]             # or auto: the cores idle when the sweep starts
@@ -747,9 +752,9 @@ typedef struct vsr_config_model {
 #define VSR_CONFIG_DESCRIPTION_MAX 150
 
 typedef struct vsr_config_precision {
-    const char *name; /**< "fp32" | "fp16" | "int8" */
-    /** int8: "minmax" (default) | "percentile" | "mse" | "file" (the parameters of an
-     *  INT8 .tflite, what its runs use when calibration is not written); else NULL */
+    const char *name; /**< "fp32" | "fp16" | "fp16n" | "int8" (a shorthand becomes "int8") */
+    /** int8: "minmax" (default) | "percentile" | "mse" | "ema" | "kl" | "file" (the parameters
+     * of an INT8 .tflite, what its runs use when calibration is not written); else NULL */
     const char *calib_method;
     int calib_frames; /**< int8: default 8, 0 for "file"; else 0 */
     int calib_given;  /**< int8: 1 when `calibration:` was written (else the defaults) */
@@ -757,6 +762,13 @@ typedef struct vsr_config_precision {
      *  NULL. tflite is in the run key ("int8-file-0-tflite") and the config hash; float,
      *  the default, is in neither (run keys and hashes from before the key stay valid). */
     const char *requant;
+    /** int8: the scheme (`scheme:` or a shorthand name: int8-sym, int8-asym, int8-pt);
+     *  all zero (the default) otherwise. In the run key and the config hash only when
+     *  not the default. */
+    vsr_quant_scheme scheme;
+    /** what the run log records as the run's precision: the name, for int8 with a
+     *  scheme its label (vsr_quant_scheme_label(): "int8-pt-sym"); NULL = name */
+    const char *label;
 } vsr_config_precision;
 
 /**

@@ -117,6 +117,9 @@ typedef struct vsr_weights vsr_weights;
  * FP32 and requantize (round to nearest, ties to even); a conv with a fused
  * sigmoid / leaky / PReLU applies it in FP32 to the dequantized accumulator.
  * Quantization parameters come from vsr_calib_* or vsr_graph_set_quant().
+ * That is the default vsr_quant_scheme; per-tensor weights, symmetric
+ * activations, uint8 storage and power-of-two scales are chosen per graph
+ * (vsr_graph_set_quant_scheme()) and change only the parameters.
  *
  * VSR_PREC_FP16N ("fp16n", native FP16): VSR_PREC_FP16 storage and ops,
  * except that dense stride-1 convs whose fused epilogue is none / ReLU /
@@ -416,7 +419,8 @@ int vsr_graph_copy_quant(const vsr_graph *src, vsr_graph *dst, vsr_error *err);
 int vsr_graph_quant_missing(const vsr_graph *g);
 /**
  * Forget every INT8 parameter (fixed or calibrated) and weight scale, so
- * that the next calibration computes all of them (declared ranges stay).
+ * that the next calibration computes all of them (declared ranges and the
+ * scheme, vsr_graph_set_quant_scheme(), stay).
  */
 void vsr_graph_clear_quant(vsr_graph *g);
 
@@ -470,6 +474,87 @@ int vsr_graph_fold_input_order(vsr_graph *g, int input, const int *perm, char *l
  */
 int vsr_graph_fold_output_affine(vsr_graph *g, int output, float scale, float offset,
                                  unsigned flags, char *log, size_t cap, vsr_error *err);
+/* ==== INT8 quantization schemes ===================================== */
+
+/** Weight scales: one per output channel (TFLite) or one per conv (AIMET's default). */
+typedef enum vsr_quant_granularity {
+    VSR_QUANT_PER_CHANNEL = 0,
+    VSR_QUANT_PER_TENSOR = 1,
+} vsr_quant_granularity;
+
+/** Activation parameters: any zero point (TFLite) or zero point 0 (many NPUs). */
+typedef enum vsr_quant_mode {
+    VSR_QUANT_ASYMMETRIC = 0,
+    VSR_QUANT_SYMMETRIC = 1,
+} vsr_quant_mode;
+
+/** The integer type the tensors are stored in on the device being modelled. */
+typedef enum vsr_quant_storage {
+    VSR_QUANT_INT8 = 0,
+    VSR_QUANT_UINT8 = 1, /**< older TFLite models */
+} vsr_quant_storage;
+
+/**
+ * How INT8 parameters are computed from ranges (vsr_calib_finish(), declared
+ * ranges) and from weights (at vsr_engine_create()). Fixed parameters
+ * (vsr_graph_set_quant(), vsr_graph_set_weight_scales(), an INT8 .tflite)
+ * are used as given, whatever the scheme. All-zero is the default, today's
+ * TFLite scheme. For a range [lo, hi] widened to contain 0 (s = scale):
+ *  - asymmetric int8: s = (hi - lo) / 255, zp = round(-128 - lo / s) in
+ *    [-128, 127] (round half away from zero);
+ *  - asymmetric uint8: s = (hi - lo) / 255, zp_u8 = round(-lo / s) in
+ *    [0, 255], as a uint8 engine nudges it (the two differ when -lo / s is
+ *    a tie); stored as zp = zp_u8 - 128;
+ *  - symmetric (int8 or uint8): s = max(-lo, hi) / 127, zp = 0 (zp_u8 = 128);
+ *  - weights: symmetric, s = max|w| / 127 over one output channel (per
+ *    channel) or over the whole conv (per tensor), q in [-127, 127]
+ *    (uint8: q + 128 in [1, 255]);
+ *  - pow2: every scale (activations and weights) is then rounded up to a
+ *    power of two, 2^ceil(log2 s), before the zero point is chosen.
+ * uint8 runs on the int8 kernels: q_u8 = q + 128 and zp_u8 = zp + 128, and
+ * every kernel depends only on q - zp and on clamps that move with the zero
+ * point (saturation [-128, 127] is [0, 255] shifted), so the dequantized
+ * values are the bits a uint8 engine with the same parameters computes.
+ */
+typedef struct vsr_quant_scheme {
+    vsr_quant_granularity weights;
+    vsr_quant_mode activations;
+    vsr_quant_storage storage;
+    int pow2; /**< 1 = power-of-two scales */
+} vsr_quant_scheme;
+
+/** The default scheme (all zero): per-channel weights, asymmetric int8 activations. */
+void vsr_quant_scheme_default(vsr_quant_scheme *s);
+/** 1 when @p s is the default scheme. */
+int vsr_quant_scheme_is_default(const vsr_quant_scheme *s);
+/**
+ * The precision label of INT8 with scheme @p s: "int8", then "-pt" (per-tensor
+ * weights), "-sym" (symmetric activations), "-u8" (uint8), "-pow2", each only
+ * when it is not the default ("int8-pt-sym"). It parses back with
+ * vsr_precision_parse_scheme(). Returns the length snprintf would write.
+ */
+int vsr_quant_scheme_label(const vsr_quant_scheme *s, char *buf, size_t cap);
+/**
+ * Parse a precision with an optional INT8 scheme: "fp32", "int8", or "int8"
+ * followed by "-" tokens: pt / pc (weights per tensor / per channel), sym /
+ * asym (activations), u8 / i8 (storage), pow2. The shorthands: int8-sym,
+ * int8-asym (= int8), int8-pt. Fills *s (the default for non-INT8). -EINVAL
+ * with a one-line message naming the token otherwise.
+ */
+int vsr_precision_parse_scheme(const char *str, vsr_precision *p, vsr_quant_scheme *s,
+                               vsr_error *err);
+/**
+ * The INT8 parameters of range [lo, hi] under scheme @p s (NULL = default),
+ * as vsr_calib_finish() computes them (zp in int8 terms, see above).
+ */
+void vsr_quant_from_range(const vsr_quant_scheme *s, float lo, float hi, float *scale, int *zp);
+/**
+ * The scheme of @p g's computed INT8 parameters (default until set). Set it
+ * before vsr_calib_finish(); vsr_engine_create() reads it for the weights.
+ * vsr_graph_clear_quant() keeps it. -EINVAL for a value outside the enums.
+ */
+int vsr_graph_set_quant_scheme(vsr_graph *g, const vsr_quant_scheme *s, vsr_error *err);
+void vsr_graph_get_quant_scheme(const vsr_graph *g, vsr_quant_scheme *s);
 
 /* ==== calibration ==================================================== */
 
@@ -477,12 +562,41 @@ typedef enum vsr_calib_method {
     VSR_CALIB_MINMAX = 0,     /**< the observed [min, max] */
     VSR_CALIB_PERCENTILE = 1, /**< [p_lo, p_hi] quantiles, e.g. 0.01 % / 99.99 % */
     VSR_CALIB_MSE = 2, /**< the clipping range minimising the int8 MSE of the histogram */
+    /**
+     * Moving-average min/max (PyTorch's MovingAverageMinMaxObserver): the
+     * first frame's min and max, then per frame (one vsr_calib_feed())
+     * m += c * (frame_min - m), likewise the max, c = ema_constant.
+     */
+    VSR_CALIB_EMA = 3,
+    /**
+     * KL divergence / entropy (TensorRT's entropy calibration, from its
+     * published description): a 2048-bin histogram of |x| over [0, max|x|]
+     * (its range doubles, merging bins pairwise, if a later frame exceeds
+     * it); for i = 128 .. 2047, P = the first i bins with the outliers
+     * (bins i ..) added to bin i - 1; Q = the first i bins (without the
+     * outliers) merged into 128 groups of i / 128 bins (the last group takes
+     * the remainder) and expanded back, each group's count spread evenly
+     * over the bins where P is non-zero; both normalised; KL(P || Q) =
+     * sum P log(P / Q) over P > 0 (+inf, the candidate skipped, when some Q
+     * is 0 there). T = (m + 0.5) * bin width for the i = m of least KL, and
+     * the range is [max(min, -T), min(max, T)].
+     */
+    VSR_CALIB_KL = 4,
 } vsr_calib_method;
+
+/** "minmax", "percentile", "mse", "ema", "kl". */
+const char *vsr_calib_method_name(vsr_calib_method m);
+/** Parse one of vsr_calib_method_name()'s names; -EINVAL with a one-line message otherwise. */
+int vsr_calib_method_parse(const char *s, vsr_calib_method *out, vsr_error *err);
+
+/** PyTorch's MovingAverageMinMaxObserver default averaging constant. */
+#define VSR_CALIB_EMA_CONSTANT 0.01
 
 typedef struct vsr_calib_options {
     vsr_calib_method method;
-    double percentile; /**< for VSR_CALIB_PERCENTILE, e.g. 99.99 (upper; lower = 100 - p) */
-    int bins;          /**< reserved: histograms always use 2048 bins per tensor */
+    double percentile;   /**< for VSR_CALIB_PERCENTILE, e.g. 99.99 (upper; lower = 100 - p) */
+    int bins;            /**< reserved: histograms always use 2048 bins per tensor */
+    double ema_constant; /**< VSR_CALIB_EMA: c in (0, 1], default VSR_CALIB_EMA_CONSTANT */
 } vsr_calib_options;
 
 void vsr_calib_options_default(vsr_calib_options *o);
@@ -501,8 +615,9 @@ int vsr_calib_feed(vsr_calib *c, const float *const *inputs, int h, int w, vsr_e
 /**
  * Choose ranges and write INT8 parameters into @p g for every tensor that has
  * no explicit vsr_graph_set_quant() parameters (declared ranges win over
- * statistics). Ranges are widened to contain 0, as TFLite does. @p g must be
- * the graph given to vsr_calib_create().
+ * statistics). Ranges are widened to contain 0, as TFLite does, and turned
+ * into parameters by the graph's scheme (vsr_graph_set_quant_scheme()).
+ * @p g must be the graph given to vsr_calib_create().
  */
 int vsr_calib_finish(vsr_calib *c, const vsr_calib_options *opt, vsr_graph *g, vsr_error *err);
 /** The chosen-by-@p opt range of tensor @p t from the statistics so far. */

@@ -683,9 +683,11 @@ typedef struct vsr_models_spec {
     const char *weights_onnx;   /**< a .onnx file (weights by order) */
     int h, w;                   /**< LR size the graph is built for */
     vsr_precision precision;    /**< of the engine (and int8: calibration) */
-    /** int8: "minmax" | "percentile" | "mse" (on calib_lr) | "file" (the .tflite's
-     *  own parameters); NULL = calibrate later (vsr_models_calibrate()). */
+    /** int8: "minmax" | "percentile" | "mse" | "ema" | "kl" (on calib_lr) | "file" (the
+     *  .tflite's own parameters); NULL = calibrate later (vsr_models_calibrate()). */
     const char *calib_method;
+    /** int8: the scheme set on the graph before calibration (zero = the default) */
+    vsr_quant_scheme scheme;
     int calib_frames;          /**< frames of calib_lr to use */
     const vsr_frame *calib_lr; /**< one clip's LR frames, in order */
     int n_calib_lr;
@@ -778,7 +780,9 @@ void vsr_models_spec_weights_from_path(vsr_models_spec *spec, const char *path);
  * INT8: feed the first min(@p frames, n) LR frames of @p lr (one clip, in
  * order; hidden state fed as zeros, the state after a reset) to an FP32
  * calibration of @p g and write the ranges by @p method ("minmax",
- * "percentile", "mse"), replacing any parameters the weights came with.
+ * "percentile", "mse", "ema", "kl": vsr_calib_method_parse()) under the
+ * graph's scheme (vsr_graph_set_quant_scheme()), replacing any parameters
+ * the weights came with.
  * "file" keeps the parameters of an INT8 .tflite instead and calibrates
  * nothing; -EINVAL when the weights carry none. prev-HR models are refused
  * (-ENOTSUP) for the other methods. @p model names the model in errors.

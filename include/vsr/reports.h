@@ -35,7 +35,7 @@ typedef struct vsr_report_row {
     int64_t run_id;        /**< runs.id, or 0 for rows made by hand */
     char model[64];        /**< zoo name, e.g. "MVSR_13" */
     char variant[64];      /**< ablation variant ("" or "base" for none) */
-    char precision[16];    /**< "fp32", "fp16", "int8" */
+    char precision[32];    /**< "fp32", "fp16", "int8", "int8-pt-sym" (INT8 with a scheme) */
     char dataset[64];      /**< "vid4", "reds4", "demo" */
     char degradation[16];  /**< "BI", "BD" or "" */
     char channel[8];       /**< "RGB" or "Y" */
@@ -70,6 +70,7 @@ typedef struct vsr_report_row {
                                   `frames:`), 0 = all or unknown */
     char status[12];         /**< runs.status: "ok" for the rows of vsr_report_db_rows() */
     char error[200];         /**< runs.error of a failed or skipped run, else "" */
+    char calib[40]; /**< int8: "method/frames" (runs.calib_method, calib_frames), else "" */
 } vsr_report_row;
 
 /** Set every number of @p row to "missing" and every string to "". */
@@ -569,7 +570,7 @@ int vsr_report_db_problems(const char *path, int latest_only, vsr_report_rows *r
 
 /** The newest tune session of one (model, variant, precision, dataset). */
 typedef struct vsr_report_tune_set {
-    char model[64], variant[64], precision[16], dataset[64];
+    char model[64], variant[64], precision[32], dataset[64];
     vsr_report_tune_point *pts; /**< owned; freed by vsr_report_tune_sets_free */
     size_t n;
 } vsr_report_tune_set;

@@ -543,6 +543,90 @@ static void test_fp16n(void **state)
     assert_null(cfg);
 }
 
+/* INT8 schemes: `scheme:` keys and the shorthand names, the label the run log
+ * records, the run key, the hash (unchanged for the default scheme), errors. */
+static void test_int8_schemes(void **state)
+{
+    (void)state;
+    vsr_config *cfg = NULL;
+    vsr_error err = {0};
+    static const char y[] =
+        "name: q\n"
+        "datasets: [{name: d, type: demo}]\n"
+        "models: [swrn]\n"
+        "precisions: [int8, int8-sym, int8-pt,\n"
+        "  {name: int8, scheme: {weights: per-tensor, activations: symmetric,\n"
+        "   storage: uint8, pow2: true}, calibration: {method: kl, frames: 2}},\n"
+        "  {name: int8-pt, scheme: {activations: symmetric}, calibration: {method: ema}}]\n"
+        "exclude: [{precision: int8-pt-sym, calibration: kl}]\n";
+    if (vsr_config_load_string("q.yaml", y, NULL, 0, &cfg, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->n_precisions, 5);
+    const char *labels[] = {"int8", "int8-sym", "int8-pt", "int8-pt-sym-u8-pow2",
+                            "int8-pt-sym"};
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(cfg->precisions[i].name, "int8");
+        assert_string_equal(cfg->precisions[i].label, labels[i]);
+    }
+    assert_int_equal(cfg->precisions[1].scheme.activations, VSR_QUANT_SYMMETRIC);
+    assert_int_equal(cfg->precisions[2].scheme.weights, VSR_QUANT_PER_TENSOR);
+    assert_int_equal(cfg->precisions[3].scheme.storage, VSR_QUANT_UINT8);
+    assert_int_equal(cfg->precisions[3].scheme.pow2, 1);
+    assert_string_equal(cfg->precisions[3].calib_method, "kl");
+    /* the shorthand's per-tensor stays, scheme: adds symmetric */
+    assert_int_equal(cfg->precisions[4].scheme.weights, VSR_QUANT_PER_TENSOR);
+    assert_int_equal(cfg->precisions[4].scheme.activations, VSR_QUANT_SYMMETRIC);
+    assert_string_equal(cfg->precisions[4].calib_method, "ema");
+    vsr_sweep_run *runs = NULL;
+    int n = 0, excl = 0;
+    if (vsr_sweep_expand(cfg, &runs, &n, &excl, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(n, 5); /* the rule names int8-pt-sym and kl: nothing matches both */
+    assert_string_equal(runs[0].key, "swrn/base/int8-minmax-8/d/bi/t0/p0/th1");
+    assert_string_equal(runs[1].key, "swrn/base/int8-sym-minmax-8/d/bi/t0/p0/th1");
+    assert_string_equal(runs[3].key, "swrn/base/int8-pt-sym-u8-pow2-kl-2/d/bi/t0/p0/th1");
+    assert_string_equal(runs[4].key, "swrn/base/int8-pt-sym-ema-8/d/bi/t0/p0/th1");
+    char h0[17];
+    memcpy(h0, runs[0].hash, sizeof(h0));
+    free(runs);
+    vsr_config_free(&cfg);
+    /* the default scheme written out, or int8-asym, hashes as plain int8 did */
+    static const char y2[] = "name: q\n"
+                             "datasets: [{name: d, type: demo}]\n"
+                             "models: [swrn]\n"
+                             "precisions: [{name: int8-asym, scheme: {weights: per-channel,\n"
+                             "  storage: int8, pow2: false}}]\n";
+    if (vsr_config_load_string("q.yaml", y2, NULL, 0, &cfg, &err))
+        fail_msg("%s", err.msg);
+    if (vsr_sweep_expand(cfg, &runs, &n, &excl, &err))
+        fail_msg("%s", err.msg);
+    assert_string_equal(runs[0].hash, h0);
+    assert_string_equal(cfg->precisions[0].label, "int8");
+    free(runs);
+    vsr_config_free(&cfg);
+    struct {
+        const char *prec, *msg;
+    } bad[] = {
+        {"[int8, int8-asym]", "listed twice"},
+        {"[{name: fp16, scheme: {weights: per-tensor}}]",
+         "only int8 has a quantization scheme"},
+        {"[{name: int8, scheme: {weights: per-layer}}]", "scheme.weights"},
+        {"[{name: int8, scheme: {pow: true}}]", "unknown key"},
+        {"[{name: int8, calibration: {method: entropy}}]", "calibration.method"},
+        {"[int8-foo]", "precisions[0]"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "name: q\ndatasets: [{name: d, type: demo}]\nmodels: [swrn]\nprecisions: %s\n",
+                 bad[i].prec);
+        assert_int_equal(vsr_config_load_string("q.yaml", text, NULL, 0, &cfg, &err), -EINVAL);
+        if (!strstr(err.msg, bad[i].msg))
+            fail_msg("%s: %s", bad[i].prec, err.msg);
+        assert_null(cfg);
+    }
+}
+
 /* `description:` of a model entry: kept for the research-log table, one
  * line only, and not part of the hash (prose does not change a result). */
 static void test_description(void **state)
@@ -784,15 +868,15 @@ static void test_shipped_configs(void **state)
     }
     /* the vid4 configs point at ../shared/data/vid4 (relative to the
      * working directory, the source tree here): checked where it exists */
-    static const char *const names[] = {"quickstart", "ablation_mvsr13", "tune_abpn", "vid4",
-                                        "vid4_zoo"};
+    static const char *const names[] = {"quickstart", "ablation_mvsr13", "tune_abpn",
+                                        "vid4",       "vid4_zoo",        "quant_schemes"};
     char vid4[512];
     snprintf(vid4, sizeof(vid4), "%s/../shared/data/vid4", src);
     const int have_vid4 = access(vid4, R_OK) == 0 && chdir(src) == 0;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         char path[512];
         snprintf(path, sizeof(path), "%s/configs/%s.yaml", src, names[i]);
-        if (!strncmp(names[i], "vid4", 4) && !have_vid4)
+        if ((!strncmp(names[i], "vid4", 4) || !strcmp(names[i], "quant_schemes")) && !have_vid4)
             continue;
         assert_int_equal(access(path, R_OK), 0);
         vsr_config *cfg = NULL;
@@ -818,6 +902,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exclude_typo, setup, teardown),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_fp16n),
+        cmocka_unit_test(test_int8_schemes),
         cmocka_unit_test(test_description),
         cmocka_unit_test(test_bad_overrides),
         cmocka_unit_test(test_hash),

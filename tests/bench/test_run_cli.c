@@ -247,6 +247,28 @@ static void test_run_timing_rule(void **state)
     assert_int_equal(access(db2, F_OK), -1);
 }
 
+/* Config @p name at t->cfg: ELSR with random weights saved in t->dir, the
+ * first frame of the demo clip vtest, @p precisions, one timed pass, the
+ * report in t->dir/report. */
+static void write_elsr_config(struct vsr_cli_tmp *t, const char *name, const char *precisions)
+{
+    char weights[400];
+    snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
+    save_random_elsr(weights);
+    FILE *f = fopen(t->cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: %s\n"
+            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+            "models: [{name: ELSR, weights: %s}]\n"
+            "precisions: %s\n"
+            "threads: 1\n"
+            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
+            "output: {report_dir: %s/report}\n",
+            name, weights, precisions, t->dir);
+    fclose(f);
+}
+
 /* precisions=[fp16n] from --set: the run is recorded (schema v5) with
  * precision fp16n, scored and timed. ELSR (5 small convs) with random
  * weights saved here keeps the scalar FP16-FMA twin fast on any CPU. */
@@ -254,21 +276,7 @@ static void test_run_fp16n(void **state)
 {
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
-    char weights[400];
-    snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
-    save_random_elsr(weights);
-    FILE *f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: half\n"
-            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
-            "models: [{name: ELSR, weights: %s}]\n"
-            "precisions: [fp32]\n"
-            "threads: 1\n"
-            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
-            "output: {report_dir: %s/report}\n",
-            weights, t->dir);
-    fclose(f);
+    write_elsr_config(t, "half", "[fp32]");
     const char *run[] = {"run",        t->cfg,  "--db", t->db, "--set", "precisions=[fp16n]",
                          "--progress", "never", NULL};
     assert_int_equal(vsrbench(t, run), 0);
@@ -288,6 +296,34 @@ static void test_run_fp16n(void **state)
     char path[400];
     snprintf(path, sizeof(path), "%s/report/report.md", t->dir);
     assert_true(count_lines_with(path, "fp16n") > 0);
+}
+
+/* An INT8 scheme and a new calibration method through `run`: the run log
+ * records the scheme's label as the precision (no new column) with its
+ * calibration, the run key carries both, and the report's PSNR-drop table
+ * compares the run with FP32. */
+static void test_run_int8_scheme(void **state)
+{
+    struct vsr_cli_tmp *t = *state;
+    VSR_SKIP_WITHOUT_DEMO();
+    write_elsr_config(t, "scheme",
+                      "[fp32, {name: int8-pt, scheme: {activations: symmetric},"
+                      " calibration: {method: kl, frames: 1}}]");
+    const char *run[] = {"run", t->cfg, "--db", t->db, "--progress", "never", NULL};
+    assert_int_equal(vsrbench(t, run), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE precision ="
+                                        " 'int8-pt-sym' AND calib_method = 'kl' AND"
+                                        " calib_frames = 1 AND"
+                                        " run_key LIKE '%/int8-pt-sym-kl-1/%'"),
+                     1);
+    sqlite3_close(db);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/report/report.md", t->dir);
+    assert_int_equal(count_lines_with(path, "PSNR drop against FP32"), 1);
+    assert_int_equal(count_lines_with(path, "| ELSR | base | int8-pt-sym | kl/1 |"), 1);
 }
 
 /* Read the number after @p prefix on the line of @p path that has @p needle. */
@@ -503,6 +539,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_timing_rule, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_run_fp16n, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_run_int8_scheme, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_two_processes, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),

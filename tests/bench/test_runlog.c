@@ -230,6 +230,34 @@ static void test_migrate_empty(void **state)
     vsr_runlog_close(&log);
 }
 
+/* INT8 with a scheme is recorded with its label as the precision ("int8-pt-sym",
+ * no column of its own) and keeps its calibration; other precisions record none. */
+static void test_int8_scheme_label(void **state)
+{
+    struct tmp *t = *state;
+    vsr_runlog *log = open_log(t->db);
+    int64_t sweep = new_sweep(log), id = 0;
+    vsr_error err = {0};
+    const char *precs[] = {"int8-pt-sym", "int8", "fp16", "int8x"};
+    char key[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        vsr_runlog_run r = make_run(key, "h");
+        r.precision = precs[i];
+        if (vsr_runlog_run_begin(log, sweep, &r, &id, &err))
+            fail_msg("%s", err.msg);
+    }
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE calib_method = 'mse'"
+                                        " AND calib_frames = 4 AND precision IN"
+                                        " ('int8-pt-sym', 'int8')"),
+                     2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE calib_method IS NULL"
+                                        " AND precision IN ('fp16', 'int8x')"),
+                     2);
+    vsr_runlog_close(&log);
+}
+
 static void test_migrate_from_v1(void **state)
 {
     struct tmp *t = *state;
@@ -1595,6 +1623,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrate_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_int8_scheme_label, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v2_to_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v3_to_v4, setup, teardown),

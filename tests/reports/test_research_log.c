@@ -1,8 +1,10 @@
 /*
  * The research log's table (reports/research_log.c) in the log's
- * conventions, and the NTIRE ESR context table: exact cells for hand-made
- * rows, and the zoo's figures as count.py prints them.
+ * conventions, the NTIRE ESR context table and the PSNR drop against FP32:
+ * exact cells for hand-made rows, and the zoo's figures as count.py prints
+ * them.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,13 +151,54 @@ static void test_context_table(void **state)
     vsr_report_table_free(&t);
 }
 
+/* The PSNR drop against FP32 (reports/quant.c): INT8 schemes against the
+ * FP32 run of their model (the same sweep preferred), sorted by model then
+ * run id; fp32 rows and rows without an fp32 partner are left out. */
+static void test_precision_drop(void **state)
+{
+    (void)state;
+    vsr_report_row r[6];
+    row(&r[0], "MVSR_13", "base", "int8-pt-sym");
+    r[0].psnr = 24.0, r[0].run_id = 5;
+    strcpy(r[0].calib, "kl/3");
+    strcpy(r[0].sweep, "q");
+    row(&r[1], "MVSR_13", "base", "fp32");
+    r[1].psnr = 24.5, r[1].run_id = 1;
+    strcpy(r[1].sweep, "q");
+    row(&r[2], "MVSR_13", "base", "fp32"); /* another sweep's: not the partner */
+    r[2].psnr = 99, r[2].run_id = 9;
+    strcpy(r[2].sweep, "other");
+    row(&r[3], "ABPN", "base", "int8");
+    r[3].psnr = 25.25, r[3].run_id = 7;
+    strcpy(r[3].calib, "minmax/3");
+    strcpy(r[3].sweep, "q");
+    row(&r[4], "ABPN", "base", "fp32");
+    r[4].psnr = 25.5, r[4].run_id = 6;
+    strcpy(r[4].sweep, "q");
+    row(&r[5], "SWRN", "base", "int8"); /* no fp32 of SWRN */
+    r[5].psnr = 20;
+    vsr_report_table t;
+    assert_int_equal(vsr_report_table_precision_drop(NULL, r, 6, &t, NULL), 0);
+    assert_string_equal(t.id, "precision_drop_vid4_BI_Y");
+    assert_int_equal(t.ncols, 7);
+    assert_int_equal(t.nrows, 2);
+    static const char *const want[2][7] = {
+        {"ABPN", "base", "int8", "minmax/3", "25.25", "25.50", "-0.250"},
+        {"MVSR_13", "base", "int8-pt-sym", "kl/3", "24.00", "24.50", "-0.500"}};
+    for (int i = 0; i < 2; i++)
+        for (int c = 0; c < 7; c++)
+            assert_string_equal(t.cells[i * 7 + c], want[i][c]);
+    vsr_report_table_free(&t);
+    /* only fp32: no table */
+    assert_int_equal(vsr_report_table_precision_drop(NULL, &r[1], 2, &t, NULL), -ENODATA);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_research_table),
-        cmocka_unit_test(test_research_zoo_cells),
-        cmocka_unit_test(test_thousands),
-        cmocka_unit_test(test_context_table),
+        cmocka_unit_test(test_research_table), cmocka_unit_test(test_research_zoo_cells),
+        cmocka_unit_test(test_thousands),      cmocka_unit_test(test_context_table),
+        cmocka_unit_test(test_precision_drop),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
