@@ -757,12 +757,20 @@ static int parse_models(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 
 static const char *const precision_names[] = {"fp32", "fp16", "fp16n", "int8", NULL};
 static const char *const calib_methods[] = {"minmax", "percentile", "mse", "file", NULL};
+static const char *const keep_float_precs[] = {"fp32", "fp16", NULL};
 
 #define PR vsr_config_precision
 static const vsr_option precision_options[] = {
     VSR_OPT_N("name", PR, name, NULL, precision_names, "the arithmetic (required)"),
     VSR_OPT_HAND("calibration", "a mapping", "int8 only: method and frames"),
     VSR_OPT_HAND("requant", "float or tflite", "int8 only: the requantization arithmetic"),
+    {.name = "keep_float",
+     .type = VSR_OPT_LIST,
+     .offset = offsetof(PR, keep_float),
+     .count_offset = offsetof(PR, n_keep_float),
+     .help = "int8 only: layers (names or # rows of 'vsrbench models -v') kept in float"},
+    VSR_OPT_N("keep_float_precision", PR, keep_float_precision, NULL, keep_float_precs,
+              "int8 with keep_float: fp32 (default) or fp16"),
     {.name = NULL},
 };
 /* int8 only: the defaults hold for every int8 entry, calibration: given or not */
@@ -790,6 +798,16 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
     } else if ((ret = get_enum(c, n, path, precision_names, &p->name)) < 0) {
         return ret;
     }
+    if ((p->n_keep_float > 0 || p->keep_float_precision) && strcmp(p->name, "int8")) {
+        join_path(kp, path, p->n_keep_float > 0 ? "keep_float" : "keep_float_precision");
+        return bad(c, n, 0, kp, "only int8 keeps layers in float");
+    }
+    if (p->keep_float_precision && p->n_keep_float == 0) {
+        join_path(kp, path, "keep_float_precision");
+        return bad(c, n, 0, kp, "give the layers too (keep_float: [layer, ...])");
+    }
+    if (p->n_keep_float > 0 && !p->keep_float_precision)
+        p->keep_float_precision = "fp32";
     if (strcmp(p->name, "int8")) {
         if (calib) {
             join_path(kp, path, "calibration");
@@ -823,6 +841,17 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
     return 0;
 }
 
+/* The same keep_float list (in order) and precision. */
+static int same_keep(const vsr_config_precision *a, const vsr_config_precision *b)
+{
+    if (a->n_keep_float != b->n_keep_float)
+        return 0;
+    for (int i = 0; i < a->n_keep_float; i++)
+        if (strcmp(a->keep_float[i], b->keep_float[i]))
+            return 0;
+    return !a->n_keep_float || !strcmp(a->keep_float_precision, b->keep_float_precision);
+}
+
 static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 {
     struct fy_node *n = lookup(c, root, "precisions");
@@ -849,9 +878,10 @@ static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg
             return ret;
         for (int j = 0; j < i; j++)
             if (!strcmp(a[j].name, a[i].name) &&
-                (!a[i].calib_method || (!strcmp(a[j].calib_method, a[i].calib_method) &&
-                                        a[j].calib_frames == a[i].calib_frames &&
-                                        !strcmp(a[j].requant, a[i].requant))))
+                (!a[i].calib_method ||
+                 (!strcmp(a[j].calib_method, a[i].calib_method) &&
+                  a[j].calib_frames == a[i].calib_frames &&
+                  !strcmp(a[j].requant, a[i].requant) && same_keep(&a[j], &a[i]))))
                 return bad(c, item, 0, ip, "%s is listed twice with the same settings",
                            a[i].name);
     }
@@ -1361,6 +1391,10 @@ void vsr_config_put_precision(FILE *f, const vsr_config_precision *p)
     fprintf(f, "precision.calib_frames=%d\n", p->calib_frames);
     if (p->requant && strcmp(p->requant, "float")) /* the default leaves old hashes alone */
         vsr_config_put_str(f, "precision.requant", p->requant);
+    for (int i = 0; i < p->n_keep_float; i++) /* only when given, as requant */
+        vsr_config_put_str(f, "precision.keep_float", p->keep_float[i]);
+    if (p->n_keep_float > 0)
+        vsr_config_put_str(f, "precision.keep_float_precision", p->keep_float_precision);
 }
 
 void vsr_config_put_common(FILE *f, const vsr_config *cfg)

@@ -4,6 +4,7 @@
  * everything that affects its result (for --resume).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +19,18 @@ static void precision_label(const vsr_config_precision *p, char *buf, size_t cap
                  p->requant && !strcmp(p->requant, "tflite") ? "-tflite" : "");
     else
         snprintf(buf, cap, "%s", p->name);
+    if (p->n_keep_float > 0) { /* "-keep2-fp16-1a2b3c": count, precision, FNV-1a of the list */
+        uint32_t h = 2166136261u;
+        for (int i = 0; i < p->n_keep_float; i++)
+            for (const char *s = p->keep_float[i];; s++) {
+                h = (h ^ (unsigned char)*s) * 16777619u; /* the NUL separates the names */
+                if (!*s)
+                    break;
+            }
+        size_t len = strlen(buf);
+        snprintf(buf + len, cap - len, "-keep%d-%s-%06x", p->n_keep_float,
+                 p->keep_float_precision, (unsigned)(h & 0xffffff));
+    }
 }
 
 static int cond_matches(const vsr_config_cond *c, const vsr_sweep_run *r)
@@ -74,8 +87,10 @@ int vsr_sweep_rule_matches(const vsr_config_rule *rule, const vsr_sweep_run *run
 static const vsr_config_precision *run_precision(const vsr_config_model *m,
                                                  const vsr_config_precision *p)
 {
-    static const vsr_config_precision int8_file = {"int8", "file", 0, 0, "float"};
-    static const vsr_config_precision int8_file_tfl = {"int8", "file", 0, 0, "tflite"};
+    static const vsr_config_precision int8_file = {
+        .name = "int8", .calib_method = "file", .requant = "float"};
+    static const vsr_config_precision int8_file_tfl = {
+        .name = "int8", .calib_method = "file", .requant = "tflite"};
     if (m->weights_tflite && !strcmp(p->name, "int8") && !p->calib_given)
         return p->requant && !strcmp(p->requant, "tflite") ? &int8_file_tfl : &int8_file;
     return p;

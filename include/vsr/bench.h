@@ -738,6 +738,13 @@ typedef struct vsr_config_precision {
      *  NULL. tflite is in the run key ("int8-file-0-tflite") and the config hash; float,
      *  the default, is in neither (run keys and hashes from before the key stay valid). */
     const char *requant;
+    /** int8: `keep_float: [layer, ...]`, layers (names or # rows of the per-layer table)
+     *  that run in float inside the INT8 graph (vsr_engine_options.layer_prec); none: NULL
+     *  / 0. In the run key ("int8-minmax-8-keep2") and the config hash only when given. */
+    char **keep_float;
+    int n_keep_float;
+    /** int8 with keep_float: "fp32" (default) | "fp16" (`keep_float_precision:`); else NULL */
+    const char *keep_float_precision;
 } vsr_config_precision;
 
 /**
