@@ -148,7 +148,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             uk->wf = c->wpack;
             uk->bf = c->bpack;
         }
-        if (c->simd && e->k.f16_conv &&
+        if (c->simd && prec == VSR_PREC_FP16 && e->k.f16_conv &&
             (c->act.type == VSR_ACT_NONE || c->act.type == VSR_ACT_RELU ||
              c->act.type == VSR_ACT_CLIP)) {
             int nc32 = (cout + 31) / 32;
