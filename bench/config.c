@@ -762,12 +762,20 @@ static const char *const precision_names[] = {"fp32",     "fp16",      "fp16n", 
                                               "int8-sym", "int8-asym", "int8-pt", NULL};
 static const char *const calib_methods[] = {"minmax", "percentile", "mse", "ema",
                                             "kl",     "file",       NULL};
+static const char *const keep_float_precs[] = {"fp32", "fp16", NULL};
 
 #define PR vsr_config_precision
 static const vsr_option precision_options[] = {
     VSR_OPT_N("name", PR, name, NULL, precision_names, "the arithmetic (required)"),
     VSR_OPT_HAND("calibration", "a mapping", "int8 only: method and frames"),
     VSR_OPT_HAND("requant", "float or tflite", "int8 only: the requantization arithmetic"),
+    {.name = "keep_float",
+     .type = VSR_OPT_LIST,
+     .offset = offsetof(PR, keep_float),
+     .count_offset = offsetof(PR, n_keep_float),
+     .help = "int8 only: layers (names or # rows of 'vsrbench models -v') kept in float"},
+    VSR_OPT_N("keep_float_precision", PR, keep_float_precision, NULL, keep_float_precs,
+              "int8 with keep_float: fp32 (default) or fp16"),
     VSR_OPT_HAND("scheme", "a mapping", "int8 only: weights, activations, storage, pow2"),
     {.name = NULL},
 };
@@ -814,6 +822,16 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
             return bad(c, n, 0, path, "bad int8 shorthand %s", p->name);
         p->name = "int8";
     }
+    if ((p->n_keep_float > 0 || p->keep_float_precision) && strcmp(p->name, "int8")) {
+        join_path(kp, path, p->n_keep_float > 0 ? "keep_float" : "keep_float_precision");
+        return bad(c, n, 0, kp, "only int8 keeps layers in float");
+    }
+    if (p->keep_float_precision && p->n_keep_float == 0) {
+        join_path(kp, path, "keep_float_precision");
+        return bad(c, n, 0, kp, "give the layers too (keep_float: [layer, ...])");
+    }
+    if (p->n_keep_float > 0 && !p->keep_float_precision)
+        p->keep_float_precision = "fp32";
     if (strcmp(p->name, "int8")) {
         if (scheme) {
             join_path(kp, path, "scheme");
@@ -862,6 +880,17 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
     return 0;
 }
 
+/* The same keep_float list (in order) and precision. */
+static int same_keep(const vsr_config_precision *a, const vsr_config_precision *b)
+{
+    if (a->n_keep_float != b->n_keep_float)
+        return 0;
+    for (int i = 0; i < a->n_keep_float; i++)
+        if (strcmp(a->keep_float[i], b->keep_float[i]))
+            return 0;
+    return !a->n_keep_float || !strcmp(a->keep_float_precision, b->keep_float_precision);
+}
+
 static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 {
     struct fy_node *n = lookup(c, root, "precisions");
@@ -892,7 +921,8 @@ static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg
                  (!strcmp(a[j].calib_method, a[i].calib_method) &&
                   a[j].calib_frames == a[i].calib_frames &&
                   !strcmp(a[j].requant, a[i].requant) &&
-                  !memcmp(&a[j].scheme, &a[i].scheme, sizeof(a[i].scheme)))))
+                  !memcmp(&a[j].scheme, &a[i].scheme, sizeof(a[i].scheme)) &&
+                  same_keep(&a[j], &a[i]))))
                 return bad(c, item, 0, ip, "%s is listed twice with the same settings",
                            a[i].name);
     }
@@ -1422,6 +1452,10 @@ void vsr_config_put_precision(FILE *f, const vsr_config_precision *p)
         vsr_config_put_str(f, "precision.requant", p->requant);
     if (!vsr_quant_scheme_is_default(&p->scheme)) /* likewise */
         vsr_config_put_str(f, "precision.scheme", p->label);
+    for (int i = 0; i < p->n_keep_float; i++) /* only when given, as requant */
+        vsr_config_put_str(f, "precision.keep_float", p->keep_float[i]);
+    if (p->n_keep_float > 0)
+        vsr_config_put_str(f, "precision.keep_float_precision", p->keep_float_precision);
 }
 
 void vsr_config_put_common(FILE *f, const vsr_config *cfg)

@@ -4,6 +4,7 @@
  * everything that affects its result (for --resume).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +20,18 @@ static void precision_label(const vsr_config_precision *p, char *buf, size_t cap
                  p->calib_frames, p->requant && !strcmp(p->requant, "tflite") ? "-tflite" : "");
     else
         snprintf(buf, cap, "%s", p->name);
+    if (p->n_keep_float > 0) { /* "-keep2-fp16-1a2b3c": count, precision, FNV-1a of the list */
+        uint32_t h = 2166136261u;
+        for (int i = 0; i < p->n_keep_float; i++)
+            for (const char *s = p->keep_float[i];; s++) {
+                h = (h ^ (unsigned char)*s) * 16777619u; /* the NUL separates the names */
+                if (!*s)
+                    break;
+            }
+        size_t len = strlen(buf);
+        snprintf(buf + len, cap - len, "-keep%d-%s-%06x", p->n_keep_float,
+                 p->keep_float_precision, (unsigned)(h & 0xffffff));
+    }
 }
 
 static int cond_matches(const vsr_config_cond *c, const vsr_sweep_run *r)

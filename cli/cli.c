@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,4 +130,46 @@ void vsr_cli_frames_mean(const vsr_frame *f, int n, float mean[4])
     }
     for (int ch = 0; ch < 4; ch++)
         mean[ch] = px > 0 ? (float)(sum[ch] / px) : 0.f;
+}
+
+vsr_layer_precision *vsr_cli_layer_prec(const char *const *names, int n, vsr_precision prec)
+{
+    vsr_layer_precision *lp = n > 0 ? malloc((size_t)n * sizeof(*lp)) : NULL;
+    for (int i = 0; lp && i < n; i++)
+        lp[i] = (vsr_layer_precision){names[i], prec};
+    return lp;
+}
+
+int vsr_cli_split_list(const char *list, const char *what, char **buf, char ***names, int *n,
+                       vsr_error *err)
+{
+    *buf = NULL, *names = NULL, *n = 0;
+    size_t len = strlen(list);
+    int cnt = 1;
+    for (size_t i = 0; i < len; i++)
+        cnt += list[i] == ',';
+    char *b = malloc(len + 1);
+    char **a = malloc((size_t)cnt * sizeof(char *));
+    if (!b || !a) {
+        free(b), free(a);
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", what);
+    }
+    memcpy(b, list, len + 1);
+    int k = 0;
+    for (char *s = b;;) {
+        char *c = strchr(s, ',');
+        if (c)
+            *c = '\0';
+        if (!*s) {
+            free(b), free(a);
+            return vsr_error_set(err, -EINVAL, "%s '%s': an empty name; give NAME,NAME,...",
+                                 what, list);
+        }
+        a[k++] = s;
+        if (!c)
+            break;
+        s = c + 1;
+    }
+    *buf = b, *names = a, *n = k;
+    return 0;
 }

@@ -12,6 +12,7 @@
 #include <pthreadpool.h>
 
 #include "vsr/core.h"
+#include "vsr/engine.h"
 
 /**
  * Parse --progress @p when: "auto" -> -1, "always" -> 1, "never" -> 0 into
@@ -73,5 +74,20 @@ void vsr_cli_frames_mean(const vsr_frame *f, int n, float mean[4]);
 void vsr_cli_sigint_begin(struct sigaction *old);
 int vsr_cli_interrupted(void);
 void vsr_cli_sigint_end(const struct sigaction *old);
+
+/**
+ * Mixed precision (`keep_float:`, --keep-float): the engine override list
+ * that keeps each of the @p n layers @p names (borrowed; they must outlive
+ * the list) at @p prec. Returns a malloc'd array of n entries (free() it),
+ * or NULL when n is 0 or memory ran out.
+ */
+vsr_layer_precision *vsr_cli_layer_prec(const char *const *names, int n, vsr_precision prec);
+/**
+ * Split the comma list @p list ("conv1,conv2") into *@p names (malloc'd;
+ * the strings point into *@p buf, a malloc'd copy of @p list; free() both)
+ * and *@p n. An empty item is -EINVAL naming @p what.
+ */
+int vsr_cli_split_list(const char *list, const char *what, char **buf, char ***names, int *n,
+                       vsr_error *err);
 
 #endif

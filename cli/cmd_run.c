@@ -277,7 +277,20 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
     opt.threads_auto = r->threads == 0; /* measure the pool against 1 thread */
     if (r->precision->requant && !strcmp(r->precision->requant, "tflite"))
         opt.requant = VSR_REQUANT_TFLITE;
-    if ((rc = vsr_models_start(s->inst, prec, s->pool, &opt, err)))
+    vsr_layer_precision *keep = NULL;
+    if (r->precision->n_keep_float > 0) { /* mixed precision: these layers in float */
+        keep = vsr_cli_layer_prec(
+            (const char *const *)r->precision->keep_float, r->precision->n_keep_float,
+            !strcmp(r->precision->keep_float_precision, "fp16") ? VSR_PREC_FP16
+                                                                : VSR_PREC_FP32);
+        if (!keep)
+            return vsr_error_set(err, -ENOMEM, "out of memory");
+        opt.layer_prec = keep;
+        opt.n_layer_prec = r->precision->n_keep_float;
+    }
+    rc = vsr_models_start(s->inst, prec, s->pool, &opt, err);
+    free(keep); /* the engine keeps no pointer to it */
+    if (rc)
         return rc;
     if ((s->engine = s->inst->engine)) {
         unsigned isa = vsr_engine_isa(s->engine);

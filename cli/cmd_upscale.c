@@ -45,6 +45,8 @@ enum {
     ARG_TILE_MODE,
     ARG_PADDING,
     ARG_TILE_WORKERS,
+    ARG_KEEP_FLOAT,
+    ARG_KEEP_FLOAT_PREC,
 };
 
 /* Bytes this process may use: MemAvailable, else the free physical pages. */
@@ -117,7 +119,8 @@ static void usage(FILE *out)
         "                        [--tile T --pad P|auto] [--tile-mode M] [--padding P]\n"
         "                        [--tile-workers N] [--codec ffv1|x264|png]\n"
         "                        [--crf N | --lossless] [--calibration C]\n"
-        "                        [--requant float|tflite] IN OUT\n"
+        "                        [--requant float|tflite]\n"
+        "                        [--keep-float L1,L2 [--keep-float-precision fp16]] IN OUT\n"
         "\n"
         "Upscale IN (a video file or a folder of images) with zoo model M and write OUT:\n"
         "a video (.mkv/.avi/.nut: lossless FFV1; .mp4/.mov/.264: H.264 yuv420p, crf 18,\n"
@@ -161,6 +164,9 @@ static void usage(FILE *out)
         "      --requant R      int8 arithmetic: float (default: FP32 requantization) or\n"
         "                       tflite (TFLite's integer kernels: with --calibration file\n"
         "                       an INT8 .tflite gives TFLite's output bits)\n"
+        "      --keep-float L   int8: run the comma-separated layers L (names or # rows of\n"
+        "                       'vsrbench models -v M') in FP32 inside the INT8 graph\n"
+        "      --keep-float-precision P  fp32 (default) or fp16 for --keep-float\n"
         "      --progress WHEN  auto (stderr is a terminal), always, never\n"
         "  -h, --help           this help\n"
         "exit codes: 0 ok, 1 runtime failure (input, weights, encoder), 2 usage error,\n"
@@ -186,6 +192,8 @@ int vsr_cmd_upscale(int argc, char **argv)
         {"tile-mode", required_argument, NULL, ARG_TILE_MODE},
         {"padding", required_argument, NULL, ARG_PADDING},
         {"tile-workers", required_argument, NULL, ARG_TILE_WORKERS},
+        {"keep-float", required_argument, NULL, ARG_KEEP_FLOAT},
+        {"keep-float-precision", required_argument, NULL, ARG_KEEP_FLOAT_PREC},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -197,6 +205,8 @@ int vsr_cmd_upscale(int argc, char **argv)
     vsr_tile_padding padding = VSR_TPAD_ZERO;
     int progress = -1, opt, requant_set = 0;
     vsr_requant requant = VSR_REQUANT_FLOAT;
+    const char *keep_float = NULL, *keep_prec_s = NULL;
+    vsr_precision keep_prec = VSR_PREC_FP32;
     vsr_error err = {0};
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
@@ -267,6 +277,17 @@ int vsr_cmd_upscale(int argc, char **argv)
             rc = vsr_requant_parse(optarg, &requant, &err);
             requant_set = 1;
             break;
+        case ARG_KEEP_FLOAT:
+            keep_float = optarg;
+            break;
+        case ARG_KEEP_FLOAT_PREC:
+            keep_prec_s = optarg;
+            if (strcmp(optarg, "fp32") && strcmp(optarg, "fp16"))
+                rc = vsr_error_set(&err, -EINVAL,
+                                   "--keep-float-precision %s: expected fp32 or fp16", optarg);
+            else
+                keep_prec = !strcmp(optarg, "fp16") ? VSR_PREC_FP16 : VSR_PREC_FP32;
+            break;
         default: /* -h, --help or a bad option */
             return vsr_cli_help_exit(opt, usage);
         }
@@ -325,11 +346,24 @@ int vsr_cmd_upscale(int argc, char **argv)
         fprintf(stderr, "vsrbench upscale: --requant is for --precision int8 only\n");
         return VSR_EXIT_USAGE;
     }
+    if ((keep_float || keep_prec_s) && prec != VSR_PREC_INT8) {
+        fprintf(stderr, "vsrbench upscale: --keep-float is for --precision int8 only\n");
+        return VSR_EXIT_USAGE;
+    }
     if (e->hp.family == VSR_MODELS_BICUBIC && (prec != VSR_PREC_FP32 || weights || tile)) {
         fprintf(stderr, "vsrbench upscale: bicubic takes no --precision other than fp32, no "
                         "--weights and no --tile\n");
         return VSR_EXIT_USAGE;
     }
+    char *keep_buf = NULL, **keep_names = NULL;
+    int n_keep = 0;
+    if (keep_float &&
+        vsr_cli_split_list(keep_float, "--keep-float", &keep_buf, &keep_names, &n_keep, &err)) {
+        fprintf(stderr, "vsrbench upscale: %s\n", err.msg);
+        return VSR_EXIT_USAGE;
+    }
+    vsr_layer_precision *keep_lp =
+        vsr_cli_layer_prec((const char *const *)keep_names, n_keep, keep_prec);
 
     int ret = VSR_EXIT_FAILURE, n_written = 0;
     vsr_source *src = NULL;
@@ -445,6 +479,8 @@ int vsr_cmd_upscale(int argc, char **argv)
         eo.tile_workers = (int)tile_workers;
         eo.threads_auto = threads_auto;
         eo.requant = requant;
+        eo.layer_prec = keep_lp;
+        eo.n_layer_prec = keep_lp ? n_keep : 0;
     }
     if (vsr_models_start(inst, prec, pool, &eo, &err))
         goto fail;
@@ -535,5 +571,6 @@ end:
         pthreadpool_destroy(pool);
     vsr_source_close(&src);
     vsr_cli_sigint_end(&old_int);
+    free(keep_lp), free(keep_names), free(keep_buf);
     return ret;
 }

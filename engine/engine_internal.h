@@ -107,6 +107,14 @@ struct vsr_engine {
     vsr_kernels k;
     vsr_plan plan;
     vsr_dtype *dt; /* per tensor */
+    /* per node: the precision it computes in (the engine's, or a layer_prec override;
+     * the nodes fused into a conv take the conv's); VSR_PREC_FP16N never appears */
+    vsr_precision *nprec;
+    int any_int8; /* some node computes in INT8 (INT8 parameters are needed) */
+    /* a conv whose input tensor has another type than the conv computes in (mixed
+     * precision) reads a converted copy of it, made here before it runs (grown) */
+    void *cvt;
+    size_t cvt_cap;
     float *qscale; /* per tensor (INT8) */
     int *qzp;
     vsr_conv_prep *conv; /* per node */

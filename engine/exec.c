@@ -80,7 +80,8 @@ void vsr_engine_free(vsr_engine **pe)
             free(e->out_buf[i]);
     vsr__tile_free(e);
     vsr__plan_free(&e->plan);
-    free(e->conv), free(e->pw), free(e->dt), free(e->qscale), free(e->qzp);
+    free(e->conv), free(e->pw), free(e->dt), free(e->nprec), free(e->qscale), free(e->qzp);
+    free(e->cvt);
     free(e->shp), free(e->off), free(e->arena);
     free(e->in_hw), free(e->in_buf), free(e->in_cap);
     free(e->out_buf), free(e->out_cap), free(e->out_shape);
@@ -98,33 +99,110 @@ void vsr_engine_free(vsr_engine **pe)
     *pe = NULL;
 }
 
-/* Tensor types and INT8 parameters, in topological order. */
+static vsr_dtype prec_dtype(vsr_precision p)
+{
+    return p == VSR_PREC_FP32 ? VSR_DT_F32 : p == VSR_PREC_INT8 ? VSR_DT_I8 : VSR_DT_F16;
+}
+
+/* Node @p name: its name, or the # the per-layer table prints (index + 1); -1 if none. */
+static int find_layer(const vsr_graph *g, const char *name)
+{
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!strcmp(g->nodes[i].name, name))
+            return i;
+    char *end;
+    long k = strtol(name, &end, 10);
+    return *name && !*end && k >= 1 && k <= g->n_nodes ? (int)k - 1 : -1;
+}
+
+/* Per-node precisions: the engine's, then opt.layer_prec; a fused chain (conv -> [bn]
+ * -> [act]) takes its conv's. */
+static int node_precisions(vsr_engine *e, vsr_error *err)
+{
+    const vsr_graph *g = e->g;
+    const vsr_plan *p = &e->plan;
+    int n = g->n_nodes;
+    for (int i = 0; i < n; i++)
+        e->nprec[i] = e->prec;
+    if (e->opt.n_layer_prec > 0 && !e->opt.layer_prec)
+        return vsr_error_set(err, -EINVAL, "%s: %d layer precisions but no list", g->name,
+                             e->opt.n_layer_prec);
+    for (int k = 0; k < e->opt.n_layer_prec; k++) {
+        const vsr_layer_precision *lp = &e->opt.layer_prec[k];
+        const char *nm = lp->layer ? lp->layer : "(null)";
+        int j = lp->layer ? find_layer(g, lp->layer) : -1;
+        if (j < 0)
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: no layer '%s' to set the precision of (the per-layer "
+                                 "table, vsrbench models -v %s, lists the names)",
+                                 g->name, nm, g->name);
+        if (lp->prec != VSR_PREC_FP32 && lp->prec != VSR_PREC_FP16 && lp->prec != VSR_PREC_INT8)
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: layer %s: precision %s: use fp32, fp16 or int8", g->name,
+                                 nm, vsr_precision_name(lp->prec));
+        int i = j;
+        if (!p->exec[j]) /* a batch norm / activation fused into its conv */
+            for (i = 0; i < n; i++)
+                if (p->exec[i] && (p->fold_bn[i] == j || p->fuse_act[i] == j))
+                    break;
+        vsr_op_type op = g->nodes[i < n ? i : j].op;
+        if (i == n || op == VSR_OP_INPUT || is_movement(op))
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: layer %s (%s) computes nothing: it keeps its input's "
+                                 "type; name the layer that writes that input",
+                                 g->name, nm, vsr_op_name(op));
+        e->nprec[i] = lp->prec;
+    }
+    for (int i = 0; i < n; i++)
+        if (p->exec[i]) {
+            if (p->fold_bn[i] >= 0)
+                e->nprec[p->fold_bn[i]] = e->nprec[i];
+            if (p->fuse_act[i] >= 0)
+                e->nprec[p->fuse_act[i]] = e->nprec[i];
+            e->nprec[p->dst[i]] = e->nprec[i];
+        }
+    return 0;
+}
+
+/* Tensor types and INT8 parameters, in topological order. A node writes the type of
+ * its precision, except that movement ops keep their input's type and the outputs of
+ * FP32-only ops (and of movement / KEEP_F32 ops after them) stay FP32. */
 static int assign_types(vsr_engine *e, vsr_error *err)
 {
     const vsr_graph *g = e->g;
-    for (int i = 0; i < g->n_nodes; i++) {
+    int n = g->n_nodes;
+    unsigned char *forced = calloc((size_t)n, 1); /* FP32 because of an FP32-only op */
+    unsigned char *need = calloc((size_t)n, 1);   /* INT8 parameters needed */
+    if (!forced || !need) {
+        free(forced), free(need);
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+    }
+    e->any_int8 = 0;
+    for (int i = 0; i < n; i++) {
         const vsr_node *nd = &g->nodes[i];
-        vsr_dtype dt = e->prec == VSR_PREC_FP32   ? VSR_DT_F32
-                       : e->prec == VSR_PREC_FP16 ? VSR_DT_F16
-                                                  : VSR_DT_I8;
         unsigned fl = vsr__op_def(nd->op)->flags;
-        if (fl & VSR_OPF_F32_OUT)
-            dt = VSR_DT_F32; /* matmul_tn: a few values that reach 1e9: keep FP32 */
-        if ((fl & (VSR_OPF_KEEP_F32 | VSR_OPF_MOVEMENT)) && e->dt[nd->in[0]] == VSR_DT_F32)
-            dt = VSR_DT_F32; /* stay FP32 after an FP32-only op */
-        e->dt[i] = dt;
+        int in0 = nd->n_in > 0 ? nd->in[0] : -1;
+        forced[i] = (fl & VSR_OPF_F32_OUT) ||
+                    ((fl & (VSR_OPF_KEEP_F32 | VSR_OPF_MOVEMENT)) && in0 >= 0 && forced[in0]);
+        e->dt[i] = forced[i]                             ? VSR_DT_F32
+                   : (fl & VSR_OPF_MOVEMENT) && in0 >= 0 ? e->dt[in0]
+                                                         : prec_dtype(e->nprec[i]);
         e->qscale[i] = 1.f;
         e->qzp[i] = 0;
+        if (e->plan.exec[i] && nd->op == VSR_OP_CONV2D && e->nprec[i] == VSR_PREC_INT8)
+            need[in0] = 1; /* an INT8 conv quantizes a float input with its parameters */
     }
-    if (e->prec != VSR_PREC_INT8)
-        return 0;
-    for (int i = 0; i < g->n_nodes; i++) {
+    for (int i = 0; i < n; i++) {
+        if (e->dt[i] == VSR_DT_I8)
+            need[i] = 1;
+        e->any_int8 |= need[i];
+    }
+    int rc = 0;
+    for (int i = 0; e->any_int8 && i < n; i++) {
         if (!e->plan.exec[i])
             continue;
         int t = e->plan.dst[i];
         const vsr_node *nd = &g->nodes[t];
-        if (e->dt[t] != VSR_DT_I8)
-            continue;
         if (is_movement(g->nodes[i].op)) {
             e->qscale[t] = e->qscale[g->nodes[i].in[0]];
             e->qzp[t] = e->qzp[g->nodes[i].in[0]];
@@ -133,14 +211,16 @@ static int assign_types(vsr_engine *e, vsr_error *err)
             e->qzp[t] = nd->q_zp;
         } else if (nd->has_range) {
             vsr_quant_from_range(&g->qscheme, nd->r_lo, nd->r_hi, &e->qscale[t], &e->qzp[t]);
-        } else {
-            return vsr_error_set(err, -EINVAL,
-                                 "%s: tensor %s has no INT8 quantization parameters; run "
-                                 "calibration (vsr_calib_*) or set them",
-                                 g->name, nd->name);
+        } else if (need[t]) {
+            rc = vsr_error_set(err, -EINVAL,
+                               "%s: tensor %s has no INT8 quantization parameters; run "
+                               "calibration (vsr_calib_*) or set them",
+                               g->name, nd->name);
+            break;
         }
     }
-    return 0;
+    free(forced), free(need);
+    return rc;
 }
 
 int vsr_engine_create(const vsr_graph *g, vsr_precision prec, pthreadpool_t pool,
@@ -220,6 +300,7 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     if ((rc = vsr__plan_build(g, &e->plan, err)))
         goto fail;
     e->dt = calloc((size_t)n, sizeof(*e->dt));
+    e->nprec = calloc((size_t)n, sizeof(*e->nprec));
     e->qscale = calloc((size_t)n, sizeof(float));
     e->qzp = calloc((size_t)n, sizeof(int));
     e->conv = calloc((size_t)n, sizeof(*e->conv));
@@ -234,14 +315,16 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     e->out_buf = calloc((size_t)g->n_outputs, sizeof(float *));
     e->out_cap = calloc((size_t)g->n_outputs, sizeof(size_t));
     e->out_shape = calloc((size_t)3 * g->n_outputs, sizeof(int));
-    if (!e->dt || !e->qscale || !e->qzp || !e->conv || !e->pw || !e->shp || !e->off ||
-        !e->prof_ns || !e->prof_calls || !e->in_hw || !e->in_buf || !e->in_cap || !e->out_buf ||
-        !e->out_cap || !e->out_shape) {
+    if (!e->dt || !e->nprec || !e->qscale || !e->qzp || !e->conv || !e->pw || !e->shp ||
+        !e->off || !e->prof_ns || !e->prof_calls || !e->in_hw || !e->in_buf || !e->in_cap ||
+        !e->out_buf || !e->out_cap || !e->out_shape) {
         rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
         goto fail;
     }
-    if ((rc = assign_types(e, err)))
+    if ((rc = node_precisions(e, err)) || (rc = assign_types(e, err)))
         goto fail;
+    e->opt.layer_prec = NULL; /* borrowed for the call only */
+    e->opt.n_layer_prec = 0;
     for (int i = 0; i < n; i++) {
         if (!e->plan.exec[i] || g->nodes[i].op == VSR_OP_INPUT)
             continue;

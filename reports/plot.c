@@ -1224,6 +1224,58 @@ done:
     return rc;
 }
 
+/* ---- grouped bars ------------------------------------------------------- */
+
+int vsr_report_plot_bars(const char *dir, const char *name, const char *title,
+                         const char *const *labels, size_t n, const char *const *series,
+                         int nseries, const double *values, const char *ylabel,
+                         const vsr_report_plot_opts *opts, vsr_error *err)
+{
+    struct membuf s = {0};
+    struct membuf b = {0};
+    vsr_report_plot_opts def = {0};
+    int rc;
+    if (!n || nseries < 1)
+        return vsr_error_set(err, -ENODATA, "plot %s: no bars", name);
+    if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
+        goto done;
+    fputs("$d << EOD\n", s.f);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(s.f, "%zu", i);
+        for (int k = 0; k < nseries; k++) {
+            double v = values[i * (size_t)nseries + (size_t)k];
+            fprintf(s.f, isfinite(v) ? " %.9g" : " NaN", v);
+        }
+        fputc(' ', s.f);
+        gp_label(s.f, labels[i]);
+        fputc('\n', s.f);
+    }
+    fputs("EOD\n", s.f);
+    common_style(b.f, title);
+    fputs("set style data histogram\nset style histogram clustered gap 1\n"
+          "set style fill solid 0.85 border -1\nset xtics rotate by -40 left font ',8' "
+          "nomirror\nunset mxtics\nset xzeroaxis lt -1\nset rmargin 12\nset bmargin 10\n"
+          "set key outside top center horizontal\nset ylabel ",
+          b.f);
+    gp_str(b.f, ylabel);
+    fputs("\nplot", b.f);
+    for (int k = 0; k < nseries; k++) {
+        if (k)
+            fprintf(b.f, ", \\\n     $d using %d title ", k + 2);
+        else
+            fprintf(b.f, " $d using 2:xtic(%d) title ", nseries + 2);
+        gp_str(b.f, series[k]);
+    }
+    fputc('\n', b.f);
+    if ((rc = membuf_close(&b, err)))
+        goto done;
+    rc = script_run(&s, b.buf, dir, name, opts ? opts : &def, err);
+done:
+    membuf_free(&b);
+    membuf_free(&s);
+    return rc;
+}
+
 /* ---- tune heat map ----------------------------------------------------- */
 
 static int cmp_int(const void *a, const void *b)

@@ -107,7 +107,8 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
         for (int o = 0; o < cout; o++)
             c->alpha[o] = al[c->act.prelu_shared ? 0 : o];
     }
-    if (e->prec == VSR_PREC_FP16) {
+    vsr_precision prec = e->nprec[i]; /* the engine's, or a layer_prec override */
+    if (prec == VSR_PREC_FP16) {
         for (size_t k = 0; k < wn; k++)
             c->w[k] = f16r(c->w[k]);
         for (int o = 0; o < cout; o++)
@@ -129,7 +130,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
     if (c->act.type == VSR_ACT_CLIP)
         uk->minv = c->act.lo, uk->maxv = c->act.hi;
 
-    if (e->prec != VSR_PREC_INT8) {
+    if (prec != VSR_PREC_INT8) {
         if (c->simd) {
             size_t np = (size_t)uk->ncob * taps * (size_t)cin * 16;
             c->wpack = vsr__zalloc64(np, sizeof(float));
@@ -147,7 +148,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             uk->wf = c->wpack;
             uk->bf = c->bpack;
         }
-        if (c->simd && e->k.f16_conv &&
+        if (c->simd && prec == VSR_PREC_FP16 && e->k.f16_conv &&
             (c->act.type == VSR_ACT_NONE || c->act.type == VSR_ACT_RELU ||
              c->act.type == VSR_ACT_CLIP)) {
             int nc32 = (cout + 31) / 32;
@@ -581,7 +582,8 @@ typedef struct conv_task {
     int i;
     conv_geom gm;
     int nchunks;
-    int err; /* first failure (ENOMEM) */
+    int err;      /* first failure (ENOMEM) */
+    vsr_tview in; /* the input: its tensor, or its copy converted to the output's type */
 } conv_task;
 
 /* Reference path (strided convs, grouped INT8 ones with a float epilogue): output row y (float)
@@ -852,7 +854,7 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
 static size_t chunk_scratch_bytes(const vsr_engine *e, int i, const conv_geom *gm, int max_rows)
 {
     const vsr_conv_prep *c = &e->conv[i];
-    vsr_dtype dt = e->dt[e->g->nodes[i].in[0]];
+    vsr_dtype dt = e->dt[e->plan.dst[i]]; /* the input's type after conversion */
     size_t rows = (size_t)max_rows + (size_t)gm->keff_h - 1;
     size_t rowp = (size_t)(gm->W + gm->keff_w - 1) * (size_t)gm->C;
     if (dt == VSR_DT_I8)
@@ -902,7 +904,7 @@ static void conv_chunk(void *ctx, size_t chunk)
     int y1 = (int)((size_t)gm->OH * (chunk + 1) / (size_t)t->nchunks);
     if (y0 >= y1)
         return;
-    vsr_tview tin = vsr__tensor(e, nd->in[0]);
+    vsr_tview tin = t->in;
     vsr_tview tout = vsr__tensor(e, e->plan.dst[t->i]);
     size_t orow_n = (size_t)gm->OW * gm->CO;
     if (e->conv[t->i].simd || e->conv[t->i].dw || e->conv[t->i].grouped) {
@@ -943,6 +945,50 @@ static void conv_chunk(void *ctx, size_t chunk)
     free(ibuf), free(obuf);
 }
 
+typedef struct cvt_task {
+    vsr_tview src, dst;
+    size_t row_n;
+} cvt_task;
+
+static void cvt_row(void *ctx, size_t y)
+{
+    const cvt_task *t = ctx;
+    float buf[256];
+    for (size_t k = 0; k < t->row_n; k += 256) {
+        size_t m = t->row_n - k < 256 ? t->row_n - k : 256;
+        vsr__load_f32(&t->src, y * t->row_n + k, m, buf);
+        vsr__store_f32(&t->dst, y * t->row_n + k, m, buf);
+    }
+}
+
+/* Mixed precision: the conv reads its input in the type it computes in (that of its
+ * output); another type is converted into e->cvt first (dequantize / widen, then
+ * round or quantize with the input tensor's own parameters). */
+static int conv_input(vsr_engine *e, int i, vsr_tview *in, vsr_error *err)
+{
+    *in = vsr__tensor(e, e->g->nodes[i].in[0]);
+    vsr_dtype want = e->dt[e->plan.dst[i]];
+    if (in->dt == want)
+        return 0;
+    size_t n = (size_t)in->h * in->w * in->c, bytes = n * vsr__dt_size(want) + 64;
+    if (bytes > e->cvt_cap) {
+        void *p = NULL;
+        if (posix_memalign(&p, 64, bytes))
+            return vsr_error_set(err, -ENOMEM, "%s: %s: out of memory", e->g->name,
+                                 e->g->nodes[i].name);
+        memset(p, 0, bytes);
+        free(e->cvt);
+        e->cvt = p;
+        e->cvt_cap = bytes;
+    }
+    cvt_task t = {.src = *in, .dst = *in, .row_n = (size_t)in->w * in->c};
+    t.dst.data = e->cvt;
+    t.dst.dt = want;
+    vsr__parallel(e, cvt_row, &t, (size_t)in->h);
+    *in = t.dst;
+    return 0;
+}
+
 int vsr__conv_run(vsr_engine *e, int i, vsr_error *err)
 {
     conv_task t = {.e = e, .i = i};
@@ -950,6 +996,9 @@ int vsr__conv_run(vsr_engine *e, int i, vsr_error *err)
     if (t.gm.CO > 1024)
         return vsr_error_set(err, -ENOTSUP, "%s: %s: more than 1024 output channels",
                              e->g->name, e->g->nodes[i].name);
+    int rc = conv_input(e, i, &t.in, err);
+    if (rc)
+        return rc;
     int nc = e->nthreads * VSR_ITEMS_PER_THREAD;
     t.nchunks = nc < t.gm.OH ? nc : t.gm.OH;
     if (e->conv[i].simd || e->conv[i].dw || e->conv[i].grouped) {

@@ -379,7 +379,7 @@ static int pw_store(vsr_engine *e, int i, float *p, size_t n, vsr_error *err)
 {
     if (!p)
         return vsr_error_set(err, -ENOMEM, "%s: out of memory", e->g->name);
-    if (e->prec == VSR_PREC_FP16)
+    if (e->nprec[i] == VSR_PREC_FP16)
         for (size_t k = 0; k < n; k++)
             p[k] = vsr_f16_to_f32(vsr_f32_to_f16(p[k]));
     e->pw[i] = p;

@@ -769,6 +769,13 @@ typedef struct vsr_config_precision {
     /** what the run log records as the run's precision: the name, for int8 with a
      *  scheme its label (vsr_quant_scheme_label(): "int8-pt-sym"); NULL = name */
     const char *label;
+    /** int8: `keep_float: [layer, ...]`, layers (names or # rows of the per-layer table)
+     *  that run in float inside the INT8 graph (vsr_engine_options.layer_prec); none: NULL
+     *  / 0. In the run key ("int8-minmax-8-keep2") and the config hash only when given. */
+    char **keep_float;
+    int n_keep_float;
+    /** int8 with keep_float: "fp32" (default) | "fp16" (`keep_float_precision:`); else NULL */
+    const char *keep_float_precision;
 } vsr_config_precision;
 
 /**

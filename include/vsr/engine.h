@@ -783,7 +783,46 @@ typedef struct vsr_engine_options {
     int threads_auto;
     /** INT8 only: the requantization arithmetic (default VSR_REQUANT_FLOAT). */
     vsr_requant requant;
+    /**
+     * Mixed precision: @p n_layer_prec per-layer overrides of the engine's
+     * precision (NULL / 0 = none), borrowed for vsr_engine_create() only
+     * (the engine keeps neither pointer). See vsr_layer_precision.
+     */
+    const struct vsr_layer_precision *layer_prec;
+    int n_layer_prec;
 } vsr_engine_options;
+
+/**
+ * One per-layer precision override (vsr_engine_options.layer_prec), e.g.
+ * `keep_float` (an INT8 engine with a few layers in FP32 / FP16) or one INT8
+ * layer in an FP32 engine (quantisation sensitivity).
+ *
+ * @c layer is a layer name as the per-layer table prints it
+ * (vsr_graph_print_table(), `vsrbench models -v MODEL`) or the row number
+ * "12" that table prints in its # column (node index + 1). A layer fused into its conv at
+ * engine creation (batch norm, activation) names that conv. Movement layers (slice, channel
+ * shuffle, depth to space, nearest resize) and inputs take no override: they keep their input's
+ * type (a concat computes: in INT8 it rescales its inputs to its own parameters). @c prec is
+ * FP32, FP16 or INT8 (FP16N: -EINVAL).
+ *
+ * What the layer then does: it computes exactly as in an engine of @c prec
+ * (conv weights rounded / quantized for it; INT8 needs the layer's input
+ * and output parameters, as always) and writes its output in that type.
+ * At a boundary the consumer converts: a float layer reading an INT8
+ * tensor dequantizes it (real = scale * (q - zero point)), an INT8 conv
+ * reading a float tensor quantizes it with that tensor's calibrated
+ * parameters (round to nearest even, saturating), FP16 <-> FP32 widens /
+ * rounds (RNE). Element-wise and other ops read any type (dequantized /
+ * widened) and write their own. The graph inputs keep the engine's type:
+ * an INT8 engine quantizes its inputs even when every layer is kept
+ * float; with an input range of [0, 255] (the default) and 8-bit frames
+ * that is exact (scale 1), so an INT8 engine with every layer in FP32
+ * gives the FP32 engine's output bit for bit (tests/engine/test_mixed.c).
+ */
+typedef struct vsr_layer_precision {
+    const char *layer;
+    vsr_precision prec;
+} vsr_layer_precision;
 
 /** Runs at each thread count that vsr_engine_options.threads_auto compares. */
 #define VSR_ENGINE_AUTO_PAIRS 3

@@ -445,6 +445,14 @@ int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
 int vsr_report_plot_ablation(const char *dir, const char *name, const char *title,
                              const vsr_report_table *t, const vsr_report_plot_opts *opts,
                              vsr_error *err);
+/** Grouped bars: one group per label (in the given order, @p n of them), one bar
+ *  per series in each: values[i * nseries + k] is label i's bar of series k
+ *  (@p series[k] names it in the key; NaN: no bar). y is @p ylabel. Used by
+ *  `vsrbench quant-report` (PSNR drop per layer). */
+int vsr_report_plot_bars(const char *dir, const char *name, const char *title,
+                         const char *const *labels, size_t n, const char *const *series,
+                         int nseries, const double *values, const char *ylabel,
+                         const vsr_report_plot_opts *opts, vsr_error *err);
 /** Heat map: tile (x) x pad (y), one panel per thread count, colour = ms. */
 int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
                          const vsr_report_tune_point *pts, size_t n,

@@ -391,6 +391,16 @@ static void test_wrong_type(void **state)
          "'gemmlowp' is not one of float, tflite"},
         {"precisions: [int8, {name: int8, requant: float}]\n", 4, "precisions[1]",
          "listed twice"},
+        /* keep_float (mixed precision) is int8's too, its precision fp32 or fp16 and
+         * only with layers; the same list twice is the same run */
+        {"precisions:\n  - name: fp16\n    keep_float: [a]\n", 5, "precisions[0].keep_float",
+         "only int8"},
+        {"precisions: [{name: int8, keep_float_precision: fp16}]\n", 4,
+         "precisions[0].keep_float_precision", "give the layers too"},
+        {"precisions: [{name: int8, keep_float: [a], keep_float_precision: int4}]\n", 4,
+         "precisions[0].keep_float_precision", "'int4' is not one of fp32, fp16"},
+        {"precisions: [{name: int8, keep_float: [a]}, {name: int8, keep_float: [a]}]\n", 4,
+         "precisions[1]", "listed twice"},
     };
     for (size_t i = 0; i < sizeof(rq) / sizeof(rq[0]); i++) {
         char text[256];

@@ -256,6 +256,43 @@ static void test_requant_axis(void **state)
     vsr_config_free(&cfg2);
 }
 
+/*
+ * Issue 17: `keep_float:` in an int8 precision is its own run: "-keep<N>-<precision>-
+ * <FNV-1a of the names, each with its NUL, low 24 bits>" in the key (for [a, b]:
+ * 0x977b96, from python: h = 2166136261; h = ((h ^ byte) * 16777619) mod 2^32 over
+ * b"a\0b\0"), another hash; the same list in fp16 differs again.
+ */
+static void test_keep_float_axis(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "name: s\n"
+        "datasets: [{name: A, type: demo}]\n"
+        "models: [ELSR]\n"
+        "precisions: [int8, {name: int8, keep_float: [a, b]},\n"
+        "             {name: int8, keep_float: [a, b], keep_float_precision: fp16}]\n";
+    static const char *const want[] = {
+        "ELSR/base/int8-minmax-8/A/bi/t0/p0/th1",
+        "ELSR/base/int8-minmax-8-keep2-fp32-977b96/A/bi/t0/p0/th1",
+        "ELSR/base/int8-minmax-8-keep2-fp16-977b96/A/bi/t0/p0/th1",
+    };
+    vsr_config *cfg;
+    vsr_sweep_run *runs;
+    int n, excluded;
+    expand(text, NULL, 0, &cfg, &runs, &n, &excluded);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < n; i++)
+        assert_string_equal(runs[i].key, want[i]);
+    assert_int_equal(runs[1].precision->n_keep_float, 2);
+    assert_string_equal(runs[1].precision->keep_float[1], "b");
+    assert_string_equal(runs[1].precision->keep_float_precision, "fp32");
+    assert_int_equal(runs[0].precision->n_keep_float, 0);
+    assert_string_not_equal(runs[0].hash, runs[1].hash);
+    assert_string_not_equal(runs[1].hash, runs[2].hash);
+    free(runs);
+    vsr_config_free(&cfg);
+}
+
 /* Turns of three candidates needing 3, 1 and 2 passes: A B C A C A. */
 static void test_interleaved_turns(void **state)
 {
@@ -285,7 +322,7 @@ int main(void)
         cmocka_unit_test(test_order_and_exclude),  cmocka_unit_test(test_groups),
         cmocka_unit_test(test_interleaved_turns),  cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_run_hash_stability), cmocka_unit_test(test_tflite_int8_file),
-        cmocka_unit_test(test_requant_axis),
+        cmocka_unit_test(test_requant_axis),       cmocka_unit_test(test_keep_float_axis),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
