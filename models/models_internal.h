@@ -85,4 +85,14 @@ static inline const float *mdl_layer_weight(const vsr_graph *g, const char *laye
     return vsr_graph_get_weight(g, wn, &d, count, &e) < 0 ? NULL : d;
 }
 
+/*
+ * INT8 export (export_quant.c): an INT8 engine for @p g (requant tflite, no
+ * pool) whose integers the exporter writes (vsr_engine_conv_quant(),
+ * vsr_engine_tensor_quant()). A graph without quantization parameters is
+ * -EINVAL with the engine's message and the fix; @p fmt ("TFLite", "ONNX")
+ * names the export. The caller frees *out with vsr_engine_free().
+ */
+int mdl_export_int8_engine(const vsr_graph *g, const char *fmt, vsr_engine **out,
+                           vsr_error *err);
+
 #endif

@@ -555,6 +555,60 @@ int vsr_models_export_onnx(const struct vsr_graph *g, int h, int w, const char *
 int vsr_models_export_tflite(const struct vsr_graph *g, int h, int w, const char *path,
                              vsr_error *err);
 
+/** Number format of an exported model (vsr_models_export_options.precision). */
+typedef enum vsr_models_export_precision {
+    VSR_MODELS_EXPORT_FP32 = 0, /**< float weights and activations (the default) */
+    /**
+     * Full-integer INT8 as the engine runs it in VSR_PREC_INT8: the graph
+     * needs every quantization parameter (vsr_calib_finish() or
+     * vsr_graph_set_quant(); inputs may keep their declared range); the
+     * exporter writes the engine's own integers (vsr_engine_conv_quant(),
+     * vsr_engine_tensor_quant()).
+     */
+    VSR_MODELS_EXPORT_INT8 = 1,
+} vsr_models_export_precision;
+
+/** Options of vsr_models_export_tflite_ex() / vsr_models_export_onnx_ex(). */
+typedef struct vsr_models_export_options {
+    vsr_models_export_precision precision;
+} vsr_models_export_options;
+
+/** "fp32" / "int8" (for `--precision`); -EINVAL with a one-line message otherwise. */
+int vsr_models_export_precision_parse(const char *s, vsr_models_export_precision *out,
+                                      vsr_error *err);
+/** "fp32" / "int8". */
+const char *vsr_models_export_precision_name(vsr_models_export_precision p);
+
+/**
+ * vsr_models_export_tflite() with options (@p opt NULL = FP32). INT8 writes
+ * what TFLite's converter makes by default for full-integer quantization
+ * with float I/O: float32 graph inputs, each followed by QUANTIZE; int8
+ * activations with one (scale, zero point) per tensor; CONV_2D /
+ * DEPTHWISE_CONV_2D filters int8 per output channel (zero point 0,
+ * quantized_dimension 0 resp. 3) and int32 biases (scale s_in * s_w[o]);
+ * DEQUANTIZE before each float32 graph output. A conv the engine fuses with
+ * its activation node gets that node's output parameters (the activation
+ * op then maps them to themselves). Clips: lo 0, hi 6 as RELU6; lo 0 and
+ * hi finite as MINIMUM (the bound quantized on the input's grid) then RELU;
+ * other clips, fused sigmoid / leaky / PReLU in a conv, and ops the engine
+ * keeps in FP32 are -ENOTSUP in INT8. vsr_models_import_tflite() with
+ * use_quant reads the parameters back.
+ */
+int vsr_models_export_tflite_ex(const struct vsr_graph *g, int h, int w, const char *path,
+                                const vsr_models_export_options *opt, vsr_error *err);
+
+/**
+ * vsr_models_export_onnx() with options (@p opt NULL = FP32). INT8 writes
+ * QDQ form (opset 13): every activation tensor X is followed by
+ * QuantizeLinear -> DequantizeLinear with its int8 (scale, zero point), and
+ * each Conv reads its weight as DequantizeLinear of an int8 initializer
+ * (per-channel scales, axis 0, zero points 0) and its bias as
+ * DequantizeLinear of an int32 initializer (scale s_in * s_w[o]).
+ * vsr_models_import_onnx() reads the parameters back.
+ */
+int vsr_models_export_onnx_ex(const struct vsr_graph *g, int h, int w, const char *path,
+                              const vsr_models_export_options *opt, vsr_error *err);
+
 /**
  * Copy every weight of @p src into @p dst by position: the i-th weight of
  * src goes to the i-th weight of dst, which must have the same role suffix

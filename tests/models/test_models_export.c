@@ -63,12 +63,16 @@ static float *next_input(const vsr_graph *g, int i, int *c)
     return in;
 }
 
-/* Run @p g in FP32 on inputs derived from @p seed; outputs concatenated. */
-static float *run(const vsr_graph *g, uint64_t seed, size_t *n_out)
+/* Run @p g in @p prec (INT8: `requant: tflite`) on inputs derived from
+ * @p seed; outputs concatenated. */
+static float *run_prec(const vsr_graph *g, vsr_precision prec, uint64_t seed, size_t *n_out)
 {
     vsr_engine *e = NULL;
     vsr_error err = {0};
-    if (vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &e, &err))
+    vsr_engine_options o;
+    vsr_engine_options_default(&o);
+    o.requant = VSR_REQUANT_TFLITE;
+    if (vsr_engine_create(g, prec, NULL, &o, &e, &err))
         fail_msg("%s", err.msg);
     rng = seed;
     for (int i = 0; i < vsr_graph_input_count(g); i++) {
@@ -94,6 +98,11 @@ static float *run(const vsr_graph *g, uint64_t seed, size_t *n_out)
     vsr_engine_free(&e);
     *n_out = total;
     return out;
+}
+
+static float *run(const vsr_graph *g, uint64_t seed, size_t *n_out)
+{
+    return run_prec(g, VSR_PREC_FP32, seed, n_out);
 }
 
 enum fmt { ONNX, TFLITE };
@@ -181,6 +190,159 @@ static void test_swrn(void **state)
     (void)state;
     round_trip("SWRN", ONNX);
     round_trip("SWRN", TFLITE);
+}
+
+/* Calibrate @p g (min / max, the default) on two frames of the generator
+ * (seed 5, not the seed the runs use). */
+static void calibrate(vsr_graph *g)
+{
+    vsr_calib *c = NULL;
+    vsr_error err = {0};
+    if (vsr_calib_create(g, NULL, &c, &err))
+        fail_msg("%s", err.msg);
+    rng = 5;
+    for (int f = 0; f < 2; f++) {
+        float *in[8];
+        int n = vsr_graph_input_count(g), ch;
+        assert_true(n <= 8);
+        for (int i = 0; i < n; i++)
+            in[i] = next_input(g, i, &ch);
+        if (vsr_calib_feed(c, (const float *const *)in, H, W, &err))
+            fail_msg("%s", err.msg);
+        for (int i = 0; i < n; i++)
+            free(in[i]);
+    }
+    vsr_calib_options o;
+    vsr_calib_options_default(&o);
+    if (vsr_calib_finish(c, &o, g, &err))
+        fail_msg("%s", err.msg);
+    vsr_calib_free(&c);
+}
+
+static vsr_engine *int8_engine(const vsr_graph *g)
+{
+    vsr_engine *e = NULL;
+    vsr_error err = {0};
+    vsr_engine_options o;
+    vsr_engine_options_default(&o);
+    o.requant = VSR_REQUANT_TFLITE;
+    if (vsr_engine_create(g, VSR_PREC_INT8, NULL, &o, &e, &err))
+        fail_msg("%s", err.msg);
+    return e;
+}
+
+/*
+ * The INT8 parameters the engines of @p a and @p b run with must be the same
+ * bits, tensor by tensor (the export keeps the op sequence: conv + fused
+ * ReLU, and MINIMUM + RELU read back as one clip), and so must every conv's
+ * int8 weights, int32 biases and weight scales. Returns the number of
+ * tensors compared.
+ */
+static int same_quant(const vsr_graph *a, const vsr_graph *b)
+{
+    assert_int_equal(vsr_graph_layer_count(a), vsr_graph_layer_count(b));
+    vsr_engine *ea = int8_engine(a), *eb = int8_engine(b);
+    int n = 0;
+    for (int t = 0; t < vsr_graph_layer_count(a); t++) {
+        float sa = 0, sb = 0;
+        int za = 0, zb = 0;
+        int ra = vsr_engine_tensor_quant(ea, t, &sa, &za);
+        assert_int_equal(vsr_engine_tensor_quant(eb, t, &sb, &zb), ra);
+        if (ra)
+            continue;
+        if (memcmp(&sa, &sb, sizeof(float)) || za != zb)
+            fail_msg("tensor %d: scale %.9g zp %d exported, %.9g zp %d read back", t,
+                     (double)sa, za, (double)sb, zb);
+        n++;
+        vsr_node_view v;
+        const int8_t *wa, *wb;
+        const int32_t *ba, *bb;
+        const float *ka, *kb;
+        assert_int_equal(vsr_graph_node_view(a, t, &v), 0);
+        if (v.op != VSR_OP_CONV2D)
+            continue;
+        assert_int_equal(vsr_engine_conv_quant(ea, t, &wa, &ba, &ka), 0);
+        assert_int_equal(vsr_engine_conv_quant(eb, t, &wb, &bb, &kb), 0);
+        int cin = 0, h, w;
+        assert_int_equal(vsr_graph_tensor_shape(a, v.inputs[0], &h, &w, &cin), 0);
+        size_t nw = (size_t)v.conv.kh * v.conv.kw * (cin / v.conv.groups) * v.conv.cout;
+        assert_memory_equal(wa, wb, nw);
+        assert_memory_equal(ba, bb, (size_t)v.conv.cout * sizeof(int32_t));
+        assert_memory_equal(ka, kb, (size_t)v.conv.cout * sizeof(float));
+    }
+    vsr_engine_free(&ea);
+    vsr_engine_free(&eb);
+    return n;
+}
+
+/*
+ * INT8 TFLite round trip: zoo model @p name with random weights, calibrated,
+ * exported full-integer, read back with its quantization (use_quant) and
+ * run beside the original, both INT8 with `requant: tflite`: the same
+ * parameters and the same output bits.
+ */
+static void int8_round_trip_tflite(const char *name)
+{
+    const vsr_models_entry *ze = vsr_models_zoo_find(name);
+    assert_non_null(ze);
+    vsr_graph *g = NULL, *back = NULL;
+    vsr_error err = {0};
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s_int8.tflite", tmpdir, name);
+    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
+        vsr_models_random_weights(g, 7, &err))
+        fail_msg("%s: %s", name, err.msg);
+    calibrate(g);
+    vsr_models_export_options xo = {.precision = VSR_MODELS_EXPORT_INT8};
+    vsr_models_tflite m;
+    vsr_models_tflite_import opt = {H, W, 1};
+    if (vsr_models_export_tflite_ex(g, H, W, path, &xo, &err) ||
+        vsr_models_tflite_read(path, &m, &err))
+        fail_msg("%s: TFLite INT8: %s", name, err.msg);
+    /* float32 I/O around int8 tensors, as TFLite's converter writes by default */
+    for (int i = 0; i < m.n_inputs; i++)
+        assert_int_equal(m.tensors[m.inputs[i]].type, VSR_TFL_FLOAT32);
+    assert_int_equal(m.ops[0].code, VSR_TFL_QUANTIZE);
+    assert_int_equal(m.tensors[m.ops[0].outputs[0]].type, VSR_TFL_INT8);
+    assert_int_equal(m.ops[m.n_ops - 1].code, VSR_TFL_DEQUANTIZE);
+    int rc = vsr_models_import_tflite(&m, name, &opt, &back, &err);
+    vsr_models_tflite_free(&m);
+    if (rc)
+        fail_msg("%s: TFLite INT8 re-import: %s", name, err.msg);
+    int nq = same_quant(g, back);
+    size_t na, nb;
+    float *a = run_prec(g, VSR_PREC_INT8, 11, &na), *b = run_prec(back, VSR_PREC_INT8, 11, &nb);
+    assert_int_equal(na, nb);
+    size_t diff = 0;
+    float maxv = 0;
+    for (size_t i = 0; i < na; i++) {
+        diff += memcmp(&a[i], &b[i], sizeof(float)) != 0;
+        maxv = fmaxf(maxv, fabsf(a[i]));
+    }
+    print_message("%s TFLite INT8: %d tensors' parameters equal, %zu outputs, %zu differ, "
+                  "max |out| %g\n",
+                  name, nq, na, diff, (double)maxv);
+    assert_true(nq > 5);
+    assert_true(maxv > 0.01f);
+    assert_int_equal(diff, 0);
+    free(a);
+    free(b);
+    vsr_graph_free(&g);
+    vsr_graph_free(&back);
+}
+
+/* ABPN INT8: convs with fused ReLU, the input anchor concat, add, d2s, clip(0, 255) */
+static void test_int8_tflite_abpn(void **state)
+{
+    (void)state;
+    int8_round_trip_tflite("ABPN");
+}
+
+/* SWRN INT8: two float inputs (frames, state) and two outputs, bilinear, slices */
+static void test_int8_tflite_swrn(void **state)
+{
+    (void)state;
+    int8_round_trip_tflite("SWRN");
 }
 
 /* Write @p n floats to @p path (raw, host order = little-endian on x86). */
@@ -325,10 +487,15 @@ static void test_unsupported_op(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_abpn),           cmocka_unit_test(test_elsr),
-        cmocka_unit_test(test_quicksrnet),     cmocka_unit_test(test_swrn),
-        cmocka_unit_test(test_unsupported_op), cmocka_unit_test(test_ort_abpn),
+        cmocka_unit_test(test_abpn),
+        cmocka_unit_test(test_elsr),
+        cmocka_unit_test(test_quicksrnet),
+        cmocka_unit_test(test_swrn),
+        cmocka_unit_test(test_unsupported_op),
+        cmocka_unit_test(test_ort_abpn),
         cmocka_unit_test(test_ort_swrn),
+        cmocka_unit_test(test_int8_tflite_abpn),
+        cmocka_unit_test(test_int8_tflite_swrn),
     };
     return VSR_RUN_TESTS(tests, setup, teardown);
 }
