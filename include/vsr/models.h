@@ -507,13 +507,20 @@ typedef struct vsr_models_onnx_import {
  * DepthToSpace (DCR; CRD as a channel shuffle then DCR), Reshape ->
  * Transpose -> Reshape forming a pixel shuffle (either order), Resize by
  * an integer factor (nearest: asymmetric + floor, or half-pixel modes;
- * linear: half_pixel / pytorch_half_pixel), Identity, Constant and
- * DequantizeLinear of a constant (folded into a float constant).
+ * linear: half_pixel / pytorch_half_pixel), Identity, Constant,
+ * DequantizeLinear of a constant (folded into a float constant) and QDQ
+ * pairs on activations (QuantizeLinear -> DequantizeLinear, per-tensor
+ * int8 / uint8: the tensor itself). A QDQ graph keeps its quantization:
+ * each QuantizeLinear's (scale, zero point) becomes the tensor's fixed INT8
+ * parameters (a uint8 zero point z is z - 128 on the int8 grid) and the
+ * per-channel scales of a DequantizeLinear conv weight the conv's weight
+ * scales, so the engine's INT8 runs on the file's integers (FP32 runs
+ * ignore both).
  * Initializers become the weights ("<node>.weight", OIHW -> HWIO).
  * Graph inputs / outputs keep the file's order and are named "in0", ... /
  * "out0", ...; inputs keep the engine's default range [0, 255].
- * Anything else (an op, an attribute value, a grouped conv, QuantizeLinear
- * on activations) is -ENOTSUP with one line naming the node and its op
+ * Anything else (an op, an attribute value, a grouped conv, per-axis
+ * QuantizeLinear on activations) is -ENOTSUP with one line naming the node and its op
  * type; a malformed graph (unknown input name, wrong constant sizes) is
  * -EINVAL naming the node. Float weights the import allocates total at most
  * VSR_MODELS_TFLITE_ALLOC_FACTOR x the file + VSR_MODELS_TFLITE_ALLOC_SLACK

@@ -235,19 +235,46 @@ static vsr_engine *int8_engine(const vsr_graph *g)
  * The INT8 parameters the engines of @p a and @p b run with must be the same
  * bits, tensor by tensor (the export keeps the op sequence: conv + fused
  * ReLU, and MINIMUM + RELU read back as one clip), and so must every conv's
- * int8 weights, int32 biases and weight scales. Returns the number of
- * tensors compared.
+ * int8 weights, int32 biases and weight scales. ONNX (@p by_name 1): a
+ * Conv with its ReLU reads back as two nodes, which the engine fuses again;
+ * tensors are matched by node name. Returns the number of tensors compared.
  */
-static int same_quant(const vsr_graph *a, const vsr_graph *b)
+/* The node of @p b that tensor @p t of @p a became: the same index when
+ * @p by_name is 0, else the node of the same name (inputs by position). */
+static int counterpart(const vsr_graph *a, const vsr_graph *b, int t, int by_name)
 {
-    assert_int_equal(vsr_graph_layer_count(a), vsr_graph_layer_count(b));
+    if (!by_name)
+        return t;
+    vsr_node_view v, u;
+    assert_int_equal(vsr_graph_node_view(a, t, &v), 0);
+    for (int i = 0; v.op == VSR_OP_INPUT && i < vsr_graph_input_count(a); i++) {
+        const char *nm;
+        int h, w, c, ta, tb;
+        vsr_graph_input_info(a, i, &nm, &h, &w, &c, &ta);
+        vsr_graph_input_info(b, i, &nm, &h, &w, &c, &tb);
+        if (ta == t)
+            return tb;
+    }
+    for (int i = 0; i < vsr_graph_layer_count(b); i++) {
+        assert_int_equal(vsr_graph_node_view(b, i, &u), 0);
+        if (!strcmp(u.name, v.name))
+            return i;
+    }
+    fail_msg("no node '%s' in %s", v.name, vsr_graph_name(b));
+    return -1;
+}
+
+static int same_quant(const vsr_graph *a, const vsr_graph *b, int by_name)
+{
+    if (!by_name)
+        assert_int_equal(vsr_graph_layer_count(a), vsr_graph_layer_count(b));
     vsr_engine *ea = int8_engine(a), *eb = int8_engine(b);
     int n = 0;
     for (int t = 0; t < vsr_graph_layer_count(a); t++) {
         float sa = 0, sb = 0;
-        int za = 0, zb = 0;
+        int za = 0, zb = 0, tb = counterpart(a, b, t, by_name);
         int ra = vsr_engine_tensor_quant(ea, t, &sa, &za);
-        assert_int_equal(vsr_engine_tensor_quant(eb, t, &sb, &zb), ra);
+        assert_int_equal(vsr_engine_tensor_quant(eb, tb, &sb, &zb), ra);
         if (ra)
             continue;
         if (memcmp(&sa, &sb, sizeof(float)) || za != zb)
@@ -262,7 +289,7 @@ static int same_quant(const vsr_graph *a, const vsr_graph *b)
         if (v.op != VSR_OP_CONV2D)
             continue;
         assert_int_equal(vsr_engine_conv_quant(ea, t, &wa, &ba, &ka), 0);
-        assert_int_equal(vsr_engine_conv_quant(eb, t, &wb, &bb, &kb), 0);
+        assert_int_equal(vsr_engine_conv_quant(eb, tb, &wb, &bb, &kb), 0);
         int cin = 0, h, w;
         assert_int_equal(vsr_graph_tensor_shape(a, v.inputs[0], &h, &w, &cin), 0);
         size_t nw = (size_t)v.conv.kh * v.conv.kw * (cin / v.conv.groups) * v.conv.cout;
@@ -281,19 +308,31 @@ static int same_quant(const vsr_graph *a, const vsr_graph *b)
  * run beside the original, both INT8 with `requant: tflite`: the same
  * parameters and the same output bits.
  */
-static void int8_round_trip_tflite(const char *name)
+static void int8_round_trip(const char *name, enum fmt f)
 {
     const vsr_models_entry *ze = vsr_models_zoo_find(name);
     assert_non_null(ze);
     vsr_graph *g = NULL, *back = NULL;
     vsr_error err = {0};
     char path[512];
-    snprintf(path, sizeof(path), "%s/%s_int8.tflite", tmpdir, name);
+    snprintf(path, sizeof(path), "%s/%s_int8.%s", tmpdir, name, f == ONNX ? "onnx" : "tflite");
     if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
         vsr_models_random_weights(g, 7, &err))
         fail_msg("%s: %s", name, err.msg);
     calibrate(g);
     vsr_models_export_options xo = {.precision = VSR_MODELS_EXPORT_INT8};
+    int nq = 0;
+    if (f == ONNX) {
+        vsr_models_onnx *om = NULL;
+        vsr_models_onnx_import oo = {H, W};
+        if (vsr_models_export_onnx_ex(g, H, W, path, &xo, &err) ||
+            vsr_models_onnx_read(path, &om, &err) ||
+            vsr_models_import_onnx(om, name, &oo, &back, &err))
+            fail_msg("%s: ONNX QDQ: %s", name, err.msg);
+        vsr_models_onnx_free(&om);
+        nq = same_quant(g, back, 1);
+        goto run;
+    }
     vsr_models_tflite m;
     vsr_models_tflite_import opt = {H, W, 1};
     if (vsr_models_export_tflite_ex(g, H, W, path, &xo, &err) ||
@@ -309,7 +348,9 @@ static void int8_round_trip_tflite(const char *name)
     vsr_models_tflite_free(&m);
     if (rc)
         fail_msg("%s: TFLite INT8 re-import: %s", name, err.msg);
-    int nq = same_quant(g, back);
+    nq = same_quant(g, back, 0);
+run:;
+    assert_true(nq > 5);
     size_t na, nb;
     float *a = run_prec(g, VSR_PREC_INT8, 11, &na), *b = run_prec(back, VSR_PREC_INT8, 11, &nb);
     assert_int_equal(na, nb);
@@ -319,10 +360,9 @@ static void int8_round_trip_tflite(const char *name)
         diff += memcmp(&a[i], &b[i], sizeof(float)) != 0;
         maxv = fmaxf(maxv, fabsf(a[i]));
     }
-    print_message("%s TFLite INT8: %d tensors' parameters equal, %zu outputs, %zu differ, "
+    print_message("%s %s INT8: %d tensors' parameters equal, %zu outputs, %zu differ, "
                   "max |out| %g\n",
-                  name, nq, na, diff, (double)maxv);
-    assert_true(nq > 5);
+                  name, f == ONNX ? "ONNX QDQ" : "TFLite", nq, na, diff, (double)maxv);
     assert_true(maxv > 0.01f);
     assert_int_equal(diff, 0);
     free(a);
@@ -335,14 +375,27 @@ static void int8_round_trip_tflite(const char *name)
 static void test_int8_tflite_abpn(void **state)
 {
     (void)state;
-    int8_round_trip_tflite("ABPN");
+    int8_round_trip("ABPN", TFLITE);
 }
 
 /* SWRN INT8: two float inputs (frames, state) and two outputs, bilinear, slices */
 static void test_int8_tflite_swrn(void **state)
 {
     (void)state;
-    int8_round_trip_tflite("SWRN");
+    int8_round_trip("SWRN", TFLITE);
+}
+
+/* The same in ONNX QDQ form, read back by vsrbench's ONNX importer */
+static void test_int8_onnx_abpn(void **state)
+{
+    (void)state;
+    int8_round_trip("ABPN", ONNX);
+}
+
+static void test_int8_onnx_swrn(void **state)
+{
+    (void)state;
+    int8_round_trip("SWRN", ONNX);
 }
 
 /* Write @p n floats to @p path (raw, host order = little-endian on x86). */
@@ -354,11 +407,21 @@ static void write_f32(const char *path, const float *v, size_t n)
     assert_int_equal(fclose(f), 0);
 }
 
-/* Export @p name and run the file in ONNX Runtime (scripts/ort_run.cjs, npm
- * onnxruntime-node), the independent reader: its outputs must be within
- * 1e-3 of vsrbench's FP32 (pixel scale 0..255; the two sum each conv in
- * different orders). */
-static void ort_check(const char *name)
+/*
+ * Export @p name and run the file in ONNX Runtime (scripts/ort_run.cjs, npm
+ * onnxruntime-node), the independent reader. FP32: its outputs must be
+ * within @p tol (1e-3) of vsrbench's FP32 (pixel scale 0..255; the two sum
+ * each conv in different orders). @p int8: the model calibrated and written
+ * in QDQ form, against vsrbench's INT8 with `requant: tflite`: at most
+ * @p tol output quantization steps apart and a quarter step on average.
+ * They cannot agree bit for bit: ORT fuses DQ -> Conv -> Q into QLinearConv
+ * (or runs the float Conv between DQ and Q) and requantizes with a float
+ * multiplier rounding half to even, where TFLite's kernels use a Q31 fixed-
+ * point multiplier and two roundings half away from zero; its Add / Clip
+ * run in float between DQ and Q. A one-step difference in one layer can
+ * move the next layers' outputs by a step too.
+ */
+static void ort_check(const char *name, int int8, float tol)
 {
     const char *src = getenv("VSR_SOURCE_DIR");
     assert_non_null(src);
@@ -369,10 +432,16 @@ static void ort_check(const char *name)
     vsr_graph *g = NULL;
     vsr_error err = {0};
     char path[512], cmd[4096], outp[512];
-    snprintf(path, sizeof(path), "%s/%s_ort.onnx", tmpdir, name);
-    snprintf(outp, sizeof(outp), "%s/%s_ort.out.f32", tmpdir, name);
+    const char *sfx = int8 ? "_int8" : "";
+    snprintf(path, sizeof(path), "%s/%s_ort%s.onnx", tmpdir, name, sfx);
+    snprintf(outp, sizeof(outp), "%s/%s_ort%s.out.f32", tmpdir, name, sfx);
+    vsr_models_export_options xo = {int8 ? VSR_MODELS_EXPORT_INT8 : VSR_MODELS_EXPORT_FP32};
     if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err) || vsr_models_export_onnx(g, H, W, path, &err))
+        vsr_models_random_weights(g, 7, &err))
+        fail_msg("%s: %s", name, err.msg);
+    if (int8)
+        calibrate(g);
+    if (vsr_models_export_onnx_ex(g, H, W, path, &xo, &err))
         fail_msg("%s: %s", name, err.msg);
     /* the inputs run() feeds (seed 11), written NCHW for ORT */
     int len = snprintf(cmd, sizeof(cmd), "node '%s/scripts/ort_run.cjs' '%s' '%s' 1 0", src,
@@ -400,8 +469,9 @@ static void ort_check(const char *name)
         VSR_SKIP("npm onnxruntime-node is not installed (scripts/deps.sh installs it)");
     }
     assert_int_equal(rc, 0);
-    size_t n;
-    float *ref = run(g, 11, &n);
+    size_t n, n_diff = 0;
+    double sum_d = 0;
+    float *ref = run_prec(g, int8 ? VSR_PREC_INT8 : VSR_PREC_FP32, 11, &n);
     float *ort = malloc(n * sizeof(float));
     assert_non_null(ort);
     FILE *f = fopen(outp, "rb");
@@ -409,8 +479,10 @@ static void ort_check(const char *name)
     assert_int_equal(fread(ort, sizeof(float), n, f), n);
     assert_int_equal(fgetc(f), EOF); /* and nothing more */
     fclose(f);
-    /* ORT wrote NCHW per output; vsrbench's are HWC, concatenated */
-    float maxd = 0, maxv = 0;
+    /* ORT wrote NCHW per output; vsrbench's are HWC, concatenated. INT8:
+     * differences in steps of each output's quantization scale */
+    vsr_engine *qe = int8 ? int8_engine(g) : NULL;
+    float maxd = 0, maxv = 0, max_steps = 0;
     size_t off = 0;
     for (int i = 0; i < vsr_graph_output_count(g); i++) {
         const char *nm;
@@ -419,20 +491,36 @@ static void ort_check(const char *name)
         vsr_layer_info li;
         assert_int_equal(vsr_graph_layer_info(g, t, H, W, &li, &err), 0);
         oh = li.h, ow = li.w, oc = li.c;
+        float step = 1.f;
+        int zp;
+        if (qe)
+            assert_int_equal(vsr_engine_tensor_quant(qe, t, &step, &zp), 0);
         for (int ch = 0; ch < oc; ch++)
             for (int p = 0; p < oh * ow; p++) {
                 float a = ref[off + (size_t)p * oc + ch],
                       b = ort[off + (size_t)ch * oh * ow + p];
                 maxd = fmaxf(maxd, fabsf(a - b));
                 maxv = fmaxf(maxv, fabsf(a));
+                n_diff += a != b;
+                sum_d += fabsf(a - b) / step;
+                max_steps = fmaxf(max_steps, fabsf(a - b) / step);
             }
         off += (size_t)oh * ow * oc;
     }
     assert_int_equal(off, n);
-    print_message("%s in ONNX Runtime: max |ORT - vsrbench| = %g (max |out| %g)\n", name,
-                  (double)maxd, (double)maxv);
+    print_message("%s %s in ONNX Runtime: max |ORT - vsrbench| = %g (%g output steps), mean %g "
+                  "steps, %zu of %zu differ (max |out| %g)\n",
+                  name, int8 ? "QDQ INT8" : "FP32", (double)maxd, (double)max_steps,
+                  sum_d / (double)n, n_diff, n, (double)maxv);
+    vsr_engine_free(&qe);
     assert_true(maxv > 0.01f);
-    assert_true(maxd <= 1e-3f);
+    if (int8) {
+        /* tol: output quantization steps, at most; on average a small fraction */
+        assert_true(max_steps <= tol);
+        assert_true(sum_d / (double)n <= 0.25);
+    } else {
+        assert_true(maxd <= tol);
+    }
     free(ref);
     free(ort);
     vsr_graph_free(&g);
@@ -441,13 +529,25 @@ static void ort_check(const char *name)
 static void test_ort_abpn(void **state)
 {
     (void)state;
-    ort_check("ABPN");
+    ort_check("ABPN", 0, 1e-3f);
 }
 
 static void test_ort_swrn(void **state)
 {
     (void)state;
-    ort_check("SWRN");
+    ort_check("SWRN", 0, 1e-3f);
+}
+
+static void test_ort_int8_abpn(void **state)
+{
+    (void)state;
+    ort_check("ABPN", 1, 3.f);
+}
+
+static void test_ort_int8_swrn(void **state)
+{
+    (void)state;
+    ort_check("SWRN", 1, 3.f);
 }
 
 /* An op without an ONNX form is refused with the node named, and no file. */
@@ -496,6 +596,10 @@ int main(void)
         cmocka_unit_test(test_ort_swrn),
         cmocka_unit_test(test_int8_tflite_abpn),
         cmocka_unit_test(test_int8_tflite_swrn),
+        cmocka_unit_test(test_int8_onnx_abpn),
+        cmocka_unit_test(test_int8_onnx_swrn),
+        cmocka_unit_test(test_ort_int8_abpn),
+        cmocka_unit_test(test_ort_int8_swrn),
     };
     return VSR_RUN_TESTS(tests, setup, teardown);
 }
