@@ -385,6 +385,91 @@ static void test_int8_tflite_swrn(void **state)
     int8_round_trip("SWRN", TFLITE);
 }
 
+/* The whole of file @p path (malloc'd) and its size, or NULL. */
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *d = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (;;) {
+        if (*n == cap && !(d = realloc(d, cap = cap ? 2 * cap : 65536)))
+            break;
+        size_t r = fread(d + *n, 1, cap - *n, f);
+        *n += r;
+        if (!r)
+            break;
+    }
+    fclose(f);
+    return d;
+}
+
+/*
+ * The phone's side: an ABPN x3 INT8 file of the authors (../shared),
+ * imported with its quantization and written again by vsrbench, run through
+ * tests/reference/tflite_int/ref.py (an independent numpy implementation of
+ * TFLite's integer kernels that parses the .tflite itself) on the 48x48 crop
+ * of Set5 img_001 of tests/reference/tflite_int/README.md: the output PNG is
+ * byte for byte the one committed there from the original file. The export
+ * adds a float input (QUANTIZE) and output (DEQUANTIZE, scale 1 here) where
+ * the original has uint8 I/O; everything between computes the same integers.
+ */
+static void tflite_ref_check(const char *file, const char *ref_png)
+{
+    char tfl[1024], lr[1024], ref[1024], path[512], got[512], crop[512], cmd[4096];
+    VSR_SKIP_WITHOUT_SHARED(tfl, file);
+    VSR_SKIP_WITHOUT_SHARED(lr, "data/sisr/Set5/x4/img_001_SRF_4_LR.png");
+    vsr_test_ref(ref, sizeof(ref), ref_png);
+    if (system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0)
+        VSR_SKIP("python3-numpy is not installed (scripts/deps.sh installs it)");
+    vsr_models_tflite m;
+    vsr_models_tflite_import opt = {48, 48, 1};
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    vsr_models_export_options xo = {.precision = VSR_MODELS_EXPORT_INT8};
+    snprintf(path, sizeof(path), "%s/abpn_reexport.tflite", tmpdir);
+    snprintf(got, sizeof(got), "%s/abpn_reexport.png", tmpdir);
+    snprintf(crop, sizeof(crop), "%s/abpn_crop.png", tmpdir);
+    if (vsr_models_tflite_read(tfl, &m, &err))
+        fail_msg("%s", err.msg);
+    int rc = vsr_models_import_tflite(&m, "abpn_x3", &opt, &g, &err);
+    vsr_models_tflite_free(&m);
+    if (rc || vsr_models_export_tflite_ex(g, 48, 48, path, &xo, &err))
+        fail_msg("%s: %s", file, err.msg);
+    snprintf(cmd, sizeof(cmd),
+             "/usr/bin/python3 '%s/tests/reference/tflite_int/ref.py' '%s' '%s' 40 40 48 '%s' "
+             "'%s' >/dev/null",
+             getenv("VSR_SOURCE_DIR"), path, lr, crop, got);
+    assert_int_equal(system(cmd), 0);
+    size_t na = 0, nb = 0;
+    unsigned char *a = slurp(got, &na), *b = slurp(ref, &nb);
+    assert_non_null(a);
+    assert_non_null(b);
+    print_message("%s re-exported: ref.py output %zu bytes, committed %zu bytes\n", file, na,
+                  nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na); /* ref.py writes a PNG deterministically */
+    free(a);
+    free(b);
+    vsr_graph_free(&g);
+}
+
+static void test_tflite_int8_phone_ptq(void **state)
+{
+    (void)state;
+    tflite_ref_check("data/weights/abpn_x3/base7_D4C28_bs16ps64_lr1e-3.tflite",
+                     "tflite_int/abpn_x3_ptq_set5_001_crop.png");
+}
+
+static void test_tflite_int8_phone_qat(void **state)
+{
+    (void)state;
+    tflite_ref_check("data/weights/abpn_x3/base7_D4C28_bs16ps64_lr1e-3_qat.tflite",
+                     "tflite_int/abpn_x3_qat_set5_001_crop.png");
+}
+
 /* The same in ONNX QDQ form, read back by vsrbench's ONNX importer */
 static void test_int8_onnx_abpn(void **state)
 {
@@ -600,6 +685,8 @@ int main(void)
         cmocka_unit_test(test_int8_onnx_swrn),
         cmocka_unit_test(test_ort_int8_abpn),
         cmocka_unit_test(test_ort_int8_swrn),
+        cmocka_unit_test(test_tflite_int8_phone_ptq),
+        cmocka_unit_test(test_tflite_int8_phone_qat),
     };
     return VSR_RUN_TESTS(tests, setup, teardown);
 }
