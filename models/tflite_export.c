@@ -69,6 +69,7 @@ typedef struct xp {
     int n_owned, cap_owned;
     const vsr_engine *qe; /* INT8 export: the engine whose integers are written, else NULL */
     int *float_of;        /* INT8 export: engine input -> its float32 file tensor */
+    vsr_models_export_report rep;
 } xp;
 
 static int oom(xp *x)
@@ -775,6 +776,21 @@ static int write_model(xp *x, const int *inputs, int n_in, const int *outputs, i
     return 0;
 }
 
+/* INT8: note op @p v (output tensor @p out) in x->rep when an input's
+ * parameters differ from the output's (see vsr_models_export_report). */
+static void check_tied(xp *x, const vsr_node_view *v, int out)
+{
+    const xt *o = &x->t[out];
+    for (int k = 0; k < v->n_inputs; k++) {
+        const xt *a = &x->t[x->tensor_of[v->inputs[k]]];
+        if (a->q_scale[0] != o->q_scale[0] || a->q_zp[0] != o->q_zp[0]) {
+            if (!x->rep.int8_untied++)
+                snprintf(x->rep.first_untied, sizeof(x->rep.first_untied), "%s", v->name);
+            return;
+        }
+    }
+}
+
 /* INT8: graph input node @p i as a float32 tensor QUANTIZEd into its int8
  * tensor (x->tensor_of[i]), as TFLite's converter writes float I/O. */
 static int quantize_input(xp *x, const vsr_node_view *v, int i)
@@ -834,6 +850,8 @@ static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
             return unsupported(x, &v, "this op has no TFLite export yet");
         if ((rc = f(x, &v, i, t)) < 0)
             return rc;
+        if (x->qe && (v.op == VSR_OP_CONCAT || v.op == VSR_OP_RESIZE_BILINEAR))
+            check_tied(x, &v, t);
     }
     for (int i = 0; i < n_in; i++) {
         const char *nm;
@@ -854,12 +872,15 @@ static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
 
 int vsr_models_export_tflite(const vsr_graph *g, int h, int w, const char *path, vsr_error *err)
 {
-    return vsr_models_export_tflite_ex(g, h, w, path, NULL, err);
+    return vsr_models_export_tflite_ex(g, h, w, path, NULL, NULL, err);
 }
 
 int vsr_models_export_tflite_ex(const vsr_graph *g, int h, int w, const char *path,
-                                const vsr_models_export_options *opt, vsr_error *err)
+                                const vsr_models_export_options *opt,
+                                vsr_models_export_report *rep, vsr_error *err)
 {
+    if (rep)
+        memset(rep, 0, sizeof(*rep));
     if (h < 1 || w < 1)
         return vsr_error_set(
             err, -EINVAL, "TFLite export: input size %dx%d (a fixed size, e.g. 180x320)", h, w);
@@ -888,5 +909,7 @@ int vsr_models_export_tflite_ex(const vsr_graph *g, int h, int w, const char *pa
     free(x.t);
     free(x.ops);
     vsr_engine_free(&qe);
+    if (rep && !rc)
+        *rep = x.rep;
     return rc;
 }

@@ -580,6 +580,21 @@ typedef struct vsr_models_export_options {
     vsr_models_export_precision precision;
 } vsr_models_export_options;
 
+/**
+ * What vsr_models_export_tflite_ex() found, for the caller to warn about.
+ * TFLite's int8 kernels require the same (scale, zero point) on the inputs
+ * and the output of CONCATENATION (its Prepare refuses others) and of
+ * RESIZE_BILINEAR (it interpolates raw values); TFLite's converter ties
+ * them, vsrbench's calibration does not (the engine rescales, as TFLite's
+ * uint8 concat does). Such a file re-imports and runs bit-exact in vsrbench,
+ * but a phone refuses or miscomputes those ops. Graphs imported from INT8
+ * TFLite files have them tied.
+ */
+typedef struct vsr_models_export_report {
+    int int8_untied;                 /**< INT8: ops with untied parameters (0 = none) */
+    char first_untied[VSR_NAME_MAX]; /**< the first one's node name, or "" */
+} vsr_models_export_report;
+
 /** "fp32" / "int8" (for `--precision`); -EINVAL with a one-line message otherwise. */
 int vsr_models_export_precision_parse(const char *s, vsr_models_export_precision *out,
                                       vsr_error *err);
@@ -599,10 +614,13 @@ const char *vsr_models_export_precision_name(vsr_models_export_precision p);
  * hi finite as MINIMUM (the bound quantized on the input's grid) then RELU;
  * other clips, fused sigmoid / leaky / PReLU in a conv, and ops the engine
  * keeps in FP32 are -ENOTSUP in INT8. vsr_models_import_tflite() with
- * use_quant reads the parameters back.
+ * use_quant reads the parameters back. @p rep (may be NULL) receives what
+ * a phone's TFLite would not run as the engine does (see
+ * vsr_models_export_report).
  */
 int vsr_models_export_tflite_ex(const struct vsr_graph *g, int h, int w, const char *path,
-                                const vsr_models_export_options *opt, vsr_error *err);
+                                const vsr_models_export_options *opt,
+                                vsr_models_export_report *rep, vsr_error *err);
 
 /**
  * vsr_models_export_onnx() with options (@p opt NULL = FP32). INT8 writes
