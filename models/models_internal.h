@@ -94,5 +94,21 @@ static inline const float *mdl_layer_weight(const vsr_graph *g, const char *laye
  */
 int mdl_export_int8_engine(const vsr_graph *g, const char *fmt, vsr_engine **out,
                            vsr_error *err);
+/* INT8 export: the engine's int8 weights, int32 biases and weight scales of
+ * conv @p node (vsr_engine_conv_quant()); -EINVAL naming it otherwise. */
+int mdl_export_conv_int8(const vsr_engine *qe, const vsr_graph *g, int node, const char *fmt,
+                         const int8_t **wq, const int32_t **bq, const float **ws,
+                         vsr_error *err);
+
+/* The exporters' weight layouts, from the engine's HWIO [kh][kw][cing][cout]. */
+enum mdl_wlayout {
+    MDL_W_OHWI, /* TFLite CONV_2D [cout][kh][kw][cing] */
+    MDL_W_OIHW, /* ONNX Conv [cout][cing][kh][kw] */
+};
+/* Copy conv weights @p src (HWIO, elements of @p esize bytes: float or
+ * int8) into @p dst in @p layout. (A TFLite depthwise filter [1][kh][kw][C]
+ * is HWIO itself.) */
+void mdl_weights_from_hwio(void *dst, const void *src, size_t esize, int kh, int kw, int cing,
+                           int cout, enum mdl_wlayout layout);
 
 #endif

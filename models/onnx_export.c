@@ -331,11 +331,8 @@ static int conv_qdq_weights(ex *x, const vsr_node_view *v, int cing, const char 
     int zx, rc;
     if ((rc = tensor_q(x, v->inputs[0], &sx, &zx)))
         return rc;
-    if (vsr_engine_conv_quant(x->qe, x->node_i, &wq, &bq, &ws))
-        return vsr_error_set(x->err, -EINVAL,
-                             "ONNX INT8 export of '%s': conv '%s' has no int8 weights in the "
-                             "engine",
-                             vsr_graph_name(x->g), v->name);
+    if ((rc = mdl_export_conv_int8(x->qe, x->g, x->node_i, "ONNX", &wq, &bq, &ws, x->err)))
+        return rc;
     size_t n = (size_t)p->kh * p->kw * cing * p->cout;
     int8_t *oihw = ex_alloc(x, n);
     void *zeros = ex_alloc(x, (size_t)p->cout * sizeof(int32_t));
@@ -345,12 +342,7 @@ static int conv_qdq_weights(ex *x, const vsr_node_view *v, int cing, const char 
          *bs_n = ex_printf(x, "%s_scale", bn), *bz_n = ex_printf(x, "%s_zero_point", bn);
     if (!oihw || !zeros || !bs || !wq_n || !ws_n || !wz_n || !bq_n || !bs_n || !bz_n)
         return oom(x);
-    for (int o = 0; o < p->cout; o++) /* HWIO -> OIHW */
-        for (int i = 0; i < cing; i++)
-            for (int yy = 0; yy < p->kh; yy++)
-                for (int xx = 0; xx < p->kw; xx++)
-                    oihw[(((size_t)o * cing + i) * p->kh + yy) * p->kw + xx] =
-                        wq[(((size_t)yy * p->kw + xx) * cing + i) * p->cout + o];
+    mdl_weights_from_hwio(oihw, wq, 1, p->kh, p->kw, cing, p->cout, MDL_W_OIHW);
     int64_t wd[4] = {p->cout, cing, p->kh, p->kw}, cd[1] = {p->cout};
     if ((rc = init_raw(x, wq_n, wd, 4, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, oihw, n)) ||
         (rc = init_f32(x, ws_n, cd, 1, ws, (size_t)p->cout)) ||
@@ -400,12 +392,7 @@ static int emit_conv(ex *x, const vsr_node_view *v, int ih, int iw, int cin, con
             return rc;
         goto weights_done;
     }
-    for (int o = 0; o < p->cout; o++) /* HWIO -> OIHW */
-        for (int i = 0; i < cing; i++)
-            for (int yy = 0; yy < p->kh; yy++)
-                for (int xx = 0; xx < p->kw; xx++)
-                    oihw[(((size_t)o * cing + i) * p->kh + yy) * p->kw + xx] =
-                        wt[(((size_t)yy * p->kw + xx) * cing + i) * p->cout + o];
+    mdl_weights_from_hwio(oihw, wt, sizeof(float), p->kh, p->kw, cing, p->cout, MDL_W_OIHW);
     int64_t wd[4] = {p->cout, cing, p->kh, p->kw}, bd[1] = {p->cout};
     if ((rc = init_f32(x, wn, wd, 4, oihw, n)) || (b && (rc = init_f32(x, bn, bd, 1, b, nb))))
         return rc;

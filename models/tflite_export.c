@@ -358,24 +358,18 @@ static int conv_int8(xp *x, const vsr_node_view *v, int node, int xin, int *wi, 
     const int8_t *wq;
     const int32_t *bq;
     const float *ws;
-    if (vsr_engine_conv_quant(x->qe, node, &wq, &bq, &ws))
-        return vsr_error_set(x->err, -EINVAL,
-                             "TFLite INT8 export of '%s': conv '%s' has no "
-                             "int8 weights in the engine",
-                             vsr_graph_name(x->g), v->name);
+    int rc = mdl_export_conv_int8(x->qe, x->g, node, "TFLite", &wq, &bq, &ws, x->err);
+    if (rc)
+        return rc;
     size_t n = (size_t)p->kh * p->kw * cing * p->cout;
     int8_t *f = own(x, n);
     float *bs = own(x, (size_t)p->cout * sizeof(float));
     if (!f || !bs)
         return oom(x);
-    for (int o = 0; o < p->cout; o++)
-        for (int yy = 0; yy < p->kh; yy++)
-            for (int xx = 0; xx < p->kw; xx++)
-                for (int i = 0; i < cing; i++) {
-                    size_t src = (((size_t)yy * p->kw + xx) * cing + i) * p->cout + o;
-                    size_t dst = dw ? src : (((size_t)o * p->kh + yy) * p->kw + xx) * cin + i;
-                    f[dst] = wq[src];
-                }
+    if (dw)
+        memcpy(f, wq, n);
+    else
+        mdl_weights_from_hwio(f, wq, 1, p->kh, p->kw, cin, p->cout, MDL_W_OHWI);
     char nm[VSR_NAME_MAX + 16];
     snprintf(nm, sizeof(nm), "%s.weight", v->name);
     int shp[4] = {dw ? 1 : p->cout, p->kh, p->kw, dw ? p->cout : cin};
@@ -430,14 +424,10 @@ static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
     float *f = own(x, n * sizeof(float));
     if (!f)
         return oom(x);
-    for (int o = 0; o < p->cout; o++)
-        for (int yy = 0; yy < p->kh; yy++)
-            for (int xx = 0; xx < p->kw; xx++)
-                for (int i = 0; i < cing; i++) {
-                    size_t src = (((size_t)yy * p->kw + xx) * cing + i) * p->cout + o;
-                    size_t dst = dw ? src : (((size_t)o * p->kh + yy) * p->kw + xx) * cin + i;
-                    f[dst] = wt[src];
-                }
+    if (dw)
+        memcpy(f, wt, n * sizeof(float));
+    else
+        mdl_weights_from_hwio(f, wt, sizeof(float), p->kh, p->kw, cin, p->cout, MDL_W_OHWI);
     snprintf(nm, sizeof(nm), "%s.weight", v->name);
     int ws[4] = {dw ? 1 : p->cout, p->kh, p->kw, dw ? p->cout : cin};
     wi = constant(x, nm, VSR_TFL_FLOAT32, ws, 4, f, n * sizeof(float));
