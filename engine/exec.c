@@ -625,3 +625,33 @@ void vsr_engine_profile_reset(vsr_engine *e)
     memset(e->prof_ns, 0, (size_t)e->g->n_nodes * sizeof(uint64_t));
     memset(e->prof_calls, 0, (size_t)e->g->n_nodes * sizeof(uint64_t));
 }
+
+int vsr_engine_tensor_quant(const vsr_engine *e, int t, float *scale, int *zero_point)
+{
+    if (t < 0 || t >= e->g->n_nodes)
+        return -EINVAL;
+    /* a conv whose activation (or batch norm) the plan fused requantizes
+     * straight to that node's tensor and never has parameters of its own;
+     * an add / mul fused with its activation later (ops/eltwise.c) still
+     * composes its own requantization with the activation's */
+    int d = e->g->nodes[t].op == VSR_OP_CONV2D && e->plan.exec[t] ? e->plan.dst[t] : t;
+    if (e->prec != VSR_PREC_INT8 || e->dt[d] != VSR_DT_I8)
+        return -ENOENT;
+    *scale = e->qscale[d];
+    *zero_point = e->qzp[d];
+    return 0;
+}
+
+int vsr_engine_conv_quant(const vsr_engine *e, int node, const int8_t **wq, const int32_t **bq,
+                          const float **wscale)
+{
+    if (node < 0 || node >= e->g->n_nodes)
+        return -EINVAL;
+    const vsr_conv_prep *c = &e->conv[node];
+    if (e->prec != VSR_PREC_INT8 || e->g->nodes[node].op != VSR_OP_CONV2D || !c->wq)
+        return -ENOENT;
+    *wq = c->wq;
+    *bq = c->bq;
+    *wscale = c->wscale;
+    return 0;
+}

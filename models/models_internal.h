@@ -99,4 +99,30 @@ static inline const float *mdl_layer_weight(const vsr_graph *g, const char *laye
     return vsr_graph_get_weight(g, wn, &d, count, &e) < 0 ? NULL : d;
 }
 
+/*
+ * INT8 export (export_quant.c): an INT8 engine for @p g (requant tflite, no
+ * pool) whose integers the exporter writes (vsr_engine_conv_quant(),
+ * vsr_engine_tensor_quant()). A graph without quantization parameters is
+ * -EINVAL with the engine's message and the fix; @p fmt ("TFLite", "ONNX")
+ * names the export. The caller frees *out with vsr_engine_free().
+ */
+int mdl_export_int8_engine(const vsr_graph *g, const char *fmt, vsr_engine **out,
+                           vsr_error *err);
+/* INT8 export: the engine's int8 weights, int32 biases and weight scales of
+ * conv @p node (vsr_engine_conv_quant()); -EINVAL naming it otherwise. */
+int mdl_export_conv_int8(const vsr_engine *qe, const vsr_graph *g, int node, const char *fmt,
+                         const int8_t **wq, const int32_t **bq, const float **ws,
+                         vsr_error *err);
+
+/* The exporters' weight layouts, from the engine's HWIO [kh][kw][cing][cout]. */
+enum mdl_wlayout {
+    MDL_W_OHWI, /* TFLite CONV_2D [cout][kh][kw][cing] */
+    MDL_W_OIHW, /* ONNX Conv [cout][cing][kh][kw] */
+};
+/* Copy conv weights @p src (HWIO, elements of @p esize bytes: float or
+ * int8) into @p dst in @p layout. (A TFLite depthwise filter [1][kh][kw][C]
+ * is HWIO itself.) */
+void mdl_weights_from_hwio(void *dst, const void *src, size_t esize, int kh, int kw, int cing,
+                           int cout, enum mdl_wlayout layout);
+
 #endif

@@ -27,8 +27,9 @@ typedef struct ex {
     size_t n_nodes, cap_nodes;
     Onnx__TensorProto **inits;
     size_t n_inits, cap_inits;
-    char **value; /* ONNX value name of each engine tensor (node index) */
-    int node_i;   /* the engine node being written, for messages */
+    char **value;         /* ONNX value name of each engine tensor (node index) */
+    int node_i;           /* the engine node being written, for messages */
+    const vsr_engine *qe; /* INT8 (QDQ) export: the engine whose integers are written */
 } ex;
 
 static int oom(ex *x)
@@ -115,6 +116,28 @@ static int init_i64(ex *x, const char *name, const int64_t *v, size_t n)
     t->n_dims = 1, t->dims = d;
     t->has_data_type = 1, t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
     t->n_int64_data = n, t->int64_data = data;
+    t->name = nm;
+    return push(x, (void ***)&x->inits, &x->n_inits, &x->cap_inits, t);
+}
+
+/* An initializer of ONNX type @p dtype (INT8, INT32) with @p bytes of
+ * little-endian raw_data copied from @p data. */
+static int init_raw(ex *x, const char *name, const int64_t *dims, int ndim, int dtype,
+                    const void *data, size_t bytes)
+{
+    Onnx__TensorProto *t = ex_alloc(x, sizeof(*t));
+    int64_t *d = ex_alloc(x, (size_t)(ndim ? ndim : 1) * sizeof(int64_t));
+    uint8_t *r = ex_alloc(x, bytes);
+    char *nm = ex_printf(x, "%s", name);
+    if (!t || !d || !r || !nm)
+        return oom(x);
+    onnx__tensor_proto__init(t);
+    if (ndim)
+        memcpy(d, dims, (size_t)ndim * sizeof(int64_t));
+    memcpy(r, data, bytes);
+    t->n_dims = (size_t)ndim, t->dims = d;
+    t->has_data_type = 1, t->data_type = dtype;
+    t->has_raw_data = 1, t->raw_data.data = r, t->raw_data.len = bytes;
     t->name = nm;
     return push(x, (void ***)&x->inits, &x->n_inits, &x->cap_inits, t);
 }
@@ -251,6 +274,101 @@ static int emit_act(ex *x, const vsr_act *a, const char *layer, int c, const cha
     }
 }
 
+/* The engine's INT8 parameters of tensor @p t, or -ENOTSUP naming it. */
+static int tensor_q(ex *x, int t, float *scale, int *zp)
+{
+    vsr_node_view v;
+    vsr_graph_node_view(x->g, t, &v);
+    if (vsr_engine_tensor_quant(x->qe, t, scale, zp))
+        return vsr_error_set(x->err, -ENOTSUP,
+                             "ONNX INT8 export of '%s': tensor '%s' is not int8 in the engine "
+                             "(an op kept in FP32); export it in FP32",
+                             vsr_graph_name(x->g), v.name);
+    return 0;
+}
+
+/*
+ * INT8 (QDQ): float value @p fval of engine tensor @p t through
+ * QuantizeLinear -> DequantizeLinear with the tensor's int8 (scale, zero
+ * point); *out = the dequantized value's name, which consumers read.
+ */
+static int qdq(ex *x, int t, const char *fval, const char **out)
+{
+    float s;
+    int zp, rc;
+    if ((rc = tensor_q(x, t, &s, &zp)))
+        return rc;
+    int8_t z = (int8_t)zp;
+    char *sn = ex_printf(x, "%s:scale", fval), *zn = ex_printf(x, "%s:zero_point", fval),
+         *qn = ex_printf(x, "%s:q", fval), *dn = ex_printf(x, "%s:dq", fval);
+    if (!sn || !zn || !qn || !dn)
+        return oom(x);
+    if ((rc = init_f32(x, sn, NULL, 0, &s, 1)) ||
+        (rc = init_raw(x, zn, NULL, 0, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, &z, 1)))
+        return rc;
+    const char *qi[] = {fval, sn, zn}, *di[] = {qn, sn, zn};
+    if (!node(x, "QuantizeLinear", qn, qi, 3, qn) ||
+        !node(x, "DequantizeLinear", dn, di, 3, dn))
+        return oom(x);
+    *out = dn;
+    return 0;
+}
+
+/*
+ * INT8 (QDQ): conv @p v's weight as DequantizeLinear (axis 0) of the
+ * engine's int8 OIHW weights with its per-channel scales (zero points 0),
+ * named @p wn, and its bias as DequantizeLinear of the engine's int32
+ * biases with scale s_in * s_w[o], named @p bn.
+ */
+static int conv_qdq_weights(ex *x, const vsr_node_view *v, int cing, const char *wn,
+                            const char *bn)
+{
+    const vsr_conv_params *p = &v->conv;
+    const int8_t *wq;
+    const int32_t *bq;
+    const float *ws;
+    float sx;
+    int zx, rc;
+    if ((rc = tensor_q(x, v->inputs[0], &sx, &zx)))
+        return rc;
+    if ((rc = mdl_export_conv_int8(x->qe, x->g, x->node_i, "ONNX", &wq, &bq, &ws, x->err)))
+        return rc;
+    size_t n = (size_t)p->kh * p->kw * cing * p->cout;
+    int8_t *oihw = ex_alloc(x, n);
+    void *zeros = ex_alloc(x, (size_t)p->cout * sizeof(int32_t));
+    float *bs = ex_alloc(x, (size_t)p->cout * sizeof(float));
+    char *wq_n = ex_printf(x, "%s_quantized", wn), *ws_n = ex_printf(x, "%s_scale", wn),
+         *wz_n = ex_printf(x, "%s_zero_point", wn), *bq_n = ex_printf(x, "%s_quantized", bn),
+         *bs_n = ex_printf(x, "%s_scale", bn), *bz_n = ex_printf(x, "%s_zero_point", bn);
+    if (!oihw || !zeros || !bs || !wq_n || !ws_n || !wz_n || !bq_n || !bs_n || !bz_n)
+        return oom(x);
+    mdl_weights_from_hwio(oihw, wq, 1, p->kh, p->kw, cing, p->cout, MDL_W_OIHW);
+    int64_t wd[4] = {p->cout, cing, p->kh, p->kw}, cd[1] = {p->cout};
+    if ((rc = init_raw(x, wq_n, wd, 4, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, oihw, n)) ||
+        (rc = init_f32(x, ws_n, cd, 1, ws, (size_t)p->cout)) ||
+        (rc = init_raw(x, wz_n, cd, 1, ONNX__TENSOR_PROTO__DATA_TYPE__INT8, zeros,
+                       (size_t)p->cout)))
+        return rc;
+    const char *wi[] = {wq_n, ws_n, wz_n};
+    Onnx__NodeProto *nd = node(x, "DequantizeLinear", wn, wi, 3, wn);
+    if (!nd)
+        return oom(x);
+    if ((rc = attr_i(x, nd, "axis", 0)) || !p->bias)
+        return rc;
+    for (int o = 0; o < p->cout; o++)
+        bs[o] = sx * ws[o]; /* the float product, as ONNX Runtime's quantizer stores it */
+    if ((rc = init_raw(x, bq_n, cd, 1, ONNX__TENSOR_PROTO__DATA_TYPE__INT32, bq,
+                       (size_t)p->cout * sizeof(int32_t))) ||
+        (rc = init_f32(x, bs_n, cd, 1, bs, (size_t)p->cout)) ||
+        (rc = init_raw(x, bz_n, cd, 1, ONNX__TENSOR_PROTO__DATA_TYPE__INT32, zeros,
+                       (size_t)p->cout * sizeof(int32_t))))
+        return rc;
+    const char *bi[] = {bq_n, bs_n, bz_n};
+    if (!(nd = node(x, "DequantizeLinear", bn, bi, 3, bn)))
+        return oom(x);
+    return attr_i(x, nd, "axis", 0);
+}
+
 static int emit_conv(ex *x, const vsr_node_view *v, int ih, int iw, int cin, const char *out)
 {
     const vsr_conv_params *p = &v->conv;
@@ -268,16 +386,17 @@ static int emit_conv(ex *x, const vsr_node_view *v, int ih, int iw, int cin, con
     char *wn = ex_printf(x, "%s.weight", v->name), *bn = ex_printf(x, "%s.bias", v->name);
     if (!oihw || !wn || !bn)
         return oom(x);
-    for (int o = 0; o < p->cout; o++) /* HWIO -> OIHW */
-        for (int i = 0; i < cing; i++)
-            for (int yy = 0; yy < p->kh; yy++)
-                for (int xx = 0; xx < p->kw; xx++)
-                    oihw[(((size_t)o * cing + i) * p->kh + yy) * p->kw + xx] =
-                        wt[(((size_t)yy * p->kw + xx) * cing + i) * p->cout + o];
-    int64_t wd[4] = {p->cout, cing, p->kh, p->kw}, bd[1] = {p->cout};
     int rc;
+    if (x->qe) {
+        if ((rc = conv_qdq_weights(x, v, cing, wn, bn)))
+            return rc;
+        goto weights_done;
+    }
+    mdl_weights_from_hwio(oihw, wt, sizeof(float), p->kh, p->kw, cing, p->cout, MDL_W_OIHW);
+    int64_t wd[4] = {p->cout, cing, p->kh, p->kw}, bd[1] = {p->cout};
     if ((rc = init_f32(x, wn, wd, 4, oihw, n)) || (b && (rc = init_f32(x, bn, bd, 1, b, nb))))
         return rc;
+weights_done:;
     int kh_eff = (p->kh - 1) * p->dilation + 1, kw_eff = (p->kw - 1) * p->dilation + 1;
     int pt, pb, pl, pr;
     if (p->stride > 1 && (!ih || !iw))
@@ -542,6 +661,8 @@ static int build(ex *x, Onnx__ModelProto *mp, Onnx__GraphProto *gp)
         if (!(x->value[t] = ex_printf(x, "%s", name)) ||
             !(ins[i] = value_info(x, name, c, x->h ? li[t].h : 0, x->w ? li[t].w : 0)))
             return oom(x);
+        if (x->qe && (rc = qdq(x, t, x->value[t], (const char **)&x->value[t])))
+            return rc;
     }
     for (int i = 0; i < n; i++) {
         vsr_node_view v;
@@ -552,6 +673,8 @@ static int build(ex *x, Onnx__ModelProto *mp, Onnx__GraphProto *gp)
         if (!(x->value[i] = ex_printf(x, "%s", v.name)))
             return oom(x);
         if ((rc = emit_node(x, &v, v.n_inputs ? &li[v.inputs[0]] : NULL, x->value[i])) < 0)
+            return rc;
+        if (x->qe && (rc = qdq(x, i, x->value[i], (const char **)&x->value[i])))
             return rc;
     }
     /* outputs: an Identity gives each its own name (an output may be an
@@ -592,13 +715,26 @@ static int build(ex *x, Onnx__ModelProto *mp, Onnx__GraphProto *gp)
 
 int vsr_models_export_onnx(const vsr_graph *g, int h, int w, const char *path, vsr_error *err)
 {
+    return vsr_models_export_onnx_ex(g, h, w, path, NULL, err);
+}
+
+int vsr_models_export_onnx_ex(const vsr_graph *g, int h, int w, const char *path,
+                              const vsr_models_export_options *opt, vsr_error *err)
+{
     if (h < 0 || w < 0 || (!h) != (!w))
         return vsr_error_set(err, -EINVAL, "ONNX export: input size %dx%d (both > 0, or 0x0)",
                              h, w);
     ex x = {.g = g, .err = err, .h = h, .w = w};
+    vsr_engine *qe = NULL;
+    int rc = opt && opt->precision == VSR_MODELS_EXPORT_INT8
+                 ? mdl_export_int8_engine(g, "ONNX", &qe, err)
+                 : 0;
+    if (rc)
+        return rc;
+    x.qe = qe;
     Onnx__ModelProto mp;
     Onnx__GraphProto gp;
-    int rc = build(&x, &mp, &gp);
+    rc = build(&x, &mp, &gp);
     uint8_t *buf = NULL;
     if (!rc) {
         size_t len = onnx__model_proto__get_packed_size(&mp);
@@ -615,5 +751,6 @@ int vsr_models_export_onnx(const vsr_graph *g, int h, int w, const char *path, v
     free(x.allocs);
     free(x.nodes);
     free(x.inits);
+    vsr_engine_free(&qe);
     return rc;
 }

@@ -47,6 +47,11 @@ typedef struct oval {
     int64_t d6[6];
     int perm[6];   /* V_T6: the transpose's permutation of the V_R6 dims */
     char conv[48]; /* V_TENSOR made by a Conv of this import: its layer name, else "" */
+    /* V_CONST folded from DequantizeLinear: its scales (nqs values, one or one
+     * per index of axis qaxis; owned by the import), else NULL */
+    const double *qs;
+    size_t nqs;
+    int qaxis;
 } oval;
 
 typedef struct imp {
@@ -420,6 +425,14 @@ static int op_conv(imp *im)
             hw[o] = (float)cget(bv, (size_t)o);
         snprintf(wn, sizeof(wn), "%s.bias", im->lname);
         rc = vsr_graph_set_weight(im->g, wn, hw, (size_t)cout, im->err);
+    }
+    if (!rc && wv->qs && (wv->nqs == 1 || wv->qaxis == 0) &&
+        (wv->nqs == 1 || wv->nqs == (size_t)cout)) {
+        /* weights from DequantizeLinear: the engine re-quantizes them with the
+         * file's scales, so its int8 weights are the file's */
+        for (int o = 0; o < cout; o++)
+            hw[o] = (float)wv->qs[wv->nqs == 1 ? 0 : o];
+        rc = vsr_graph_set_weight_scales(im->g, im->lname, hw, cout, im->err);
     }
     free(hw);
     if (rc)
@@ -999,6 +1012,8 @@ static int fold_new(imp *im, const int64_t *dims, int n, oval *v, double **d)
 static int fold(imp *im, const char *op)
 {
     const Onnx__NodeProto *nd = im->nd;
+    if (!strcmp(op, "DequantizeLinear"))
+        return 1; /* op_dequantize() folds weights of any size (the budget bounds them) */
     for (size_t i = 0; i < nd->n_input; i++) {
         const char *s = in_name(im, i);
         oval *v = s ? find(im, s) : NULL;
@@ -1328,7 +1343,10 @@ static int op_constant(imp *im)
     return define(im, out, &v);
 }
 
-/* DequantizeLinear of a constant: fold into float values. */
+static int op_alias(imp *im);
+
+/* DequantizeLinear of a constant: fold into float values (their scales kept
+ * for op_conv()); of a tensor: the second half of a QDQ pair, the tensor. */
 static int op_dequantize(imp *im)
 {
     oval *xv;
@@ -1336,10 +1354,10 @@ static int op_dequantize(imp *im)
     int rc;
     if ((rc = input(im, 0, &xv)))
         return rc;
+    if (xv->kind == V_TENSOR) /* the other half of a QDQ pair: see op_quantize() */
+        return op_alias(im);
     if (xv->kind != V_CONST)
-        return nerr(im, -ENOTSUP,
-                    "DequantizeLinear of an activation (a QDQ-quantized graph) is not "
-                    "imported; export the FP32 model (vsrbench quantizes it itself)");
+        return tensor_in(im, 0, &rc); /* the message */
     if ((rc = const_in(im, 1, 0, &sc)) || (rc = const_in(im, 2, 1, &zp)))
         return rc;
     size_t inner = 1, nch = 1;
@@ -1355,9 +1373,9 @@ static int op_dequantize(imp *im)
     if (zp && zp->count != sc->count)
         return nerr(im, -EINVAL, "zero point '%s' has %zu values, scale '%s' %zu", zp->name,
                     zp->count, sc->name, sc->count);
-    oval v;
-    double *d;
-    if ((rc = const_new(im, xv->count, &v, &d)))
+    oval v, sv;
+    double *d, *qs;
+    if ((rc = const_new(im, nch, &sv, &qs)) || (rc = const_new(im, xv->count, &v, &d)))
         return rc;
     v.ndim = xv->ndim;
     memcpy(v.dims, xv->dims, sizeof(v.dims));
@@ -1365,7 +1383,40 @@ static int op_dequantize(imp *im)
         size_t k = inner ? (i / inner) % nch : 0;
         d[i] = (cget(xv, i) - (zp ? cget(zp, k) : 0)) * cget(sc, k);
     }
+    for (size_t k = 0; k < nch; k++)
+        qs[k] = cget(sc, k);
+    v.qs = qs, v.nqs = nch;
+    v.qaxis = nch > 1 ? (int)(attr_i(im, "axis", 1) < 0 ? attr_i(im, "axis", 1) + xv->ndim
+                                                        : attr_i(im, "axis", 1))
+                      : 0;
     return define(im, mdl_onnx_str(im->nd->output[0]), &v);
+}
+
+/*
+ * QuantizeLinear of an activation (QDQ form): the tensor gets
+ * the node's (scale, zero point) as fixed INT8 parameters (a uint8 zero
+ * point z is z - 128 on the engine's int8 grid, the same real values); the
+ * output is the tensor itself, and the DequantizeLinear that follows is
+ * too. The engine's INT8 then rounds and saturates where the file does.
+ */
+static int op_quantize(imp *im)
+{
+    int x, rc;
+    const oval *sc, *zp;
+    if ((rc = tensor_in(im, 0, &x)) || (rc = const_in(im, 1, 0, &sc)) ||
+        (rc = const_in(im, 2, 1, &zp)))
+        return rc;
+    if (sc->count != 1 || (zp && zp->count != 1))
+        return nerr(im, -ENOTSUP,
+                    "per-axis quantization of an activation is not supported (one scale "
+                    "and zero point per tensor)");
+    int u8 = !zp || !zp->t || zp->t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT8;
+    if (zp && zp->t && !u8 && zp->t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT8)
+        return nerr(im, -ENOTSUP, "zero point '%s' must be int8 or uint8", zp->name);
+    double z = zp ? cget(zp, 0) : 0, scale = cget(sc, 0);
+    if ((rc = vsr_graph_set_quant(im->g, x, (float)scale, (int)(u8 ? z - 128 : z), im->err)))
+        return eng_err(im, rc);
+    return op_alias(im);
 }
 
 /* Identity, Dropout (inference): the input under a new name. */
@@ -1454,9 +1505,7 @@ static int node(imp *im)
     if (!strcmp(op, "DequantizeLinear"))
         return op_dequantize(im);
     if (!strcmp(op, "QuantizeLinear"))
-        return nerr(im, -ENOTSUP,
-                    "QuantizeLinear (a QDQ-quantized graph) is not imported; export the FP32 "
-                    "model (vsrbench quantizes it itself)");
+        return op_quantize(im);
     return nerr(im, -ENOTSUP, "op type %s is not supported", op);
 }
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,11 @@ typedef struct xt {
     int type;         /* VSR_TFL_FLOAT32 / INT32 */
     const void *data; /* constant bytes (owned by the graph or by xp->owned), or NULL */
     size_t bytes;
+    /* INT8 export: quantization (q_n scales and zero points on dim q_dim; owned
+     * by xp->owned), q_n = 0 for none */
+    int q_n, q_dim;
+    const float *q_scale;
+    const int64_t *q_zp;
 } xt;
 
 /* One operator: code, inputs, outputs, options (a union member and its values). */
@@ -61,6 +67,9 @@ typedef struct xp {
     int *tensor_of; /* engine tensor -> file tensor */
     void **owned;   /* data arrays made here (transposed weights, shapes) */
     int n_owned, cap_owned;
+    const vsr_engine *qe; /* INT8 export: the engine whose integers are written, else NULL */
+    int *float_of;        /* INT8 export: engine input -> its float32 file tensor */
+    vsr_models_export_report rep;
 } xp;
 
 static int oom(xp *x)
@@ -160,12 +169,52 @@ static xop *op(xp *x, int code, const int *in, int n_in, int out, int opt_type)
     return o;
 }
 
+/* Give tensor @p t @p n scales and zero points along dim @p dim; returns t. */
+static int set_quant(xp *x, int t, const float *scale, const int *zp, int n, int dim)
+{
+    float *s = own(x, (size_t)n * sizeof(float));
+    int64_t *z = own(x, (size_t)n * sizeof(int64_t));
+    if (!s || !z)
+        return oom(x);
+    for (int i = 0; i < n; i++)
+        s[i] = scale[i], z[i] = zp ? zp[i] : 0;
+    x->t[t].q_n = n, x->t[t].q_dim = dim;
+    x->t[t].q_scale = s, x->t[t].q_zp = z;
+    return t;
+}
+
 /* The output tensor of engine node @p v (shape at the export size). */
 static int out_tensor(xp *x, const char *name, int node)
 {
     vsr_layer_info li;
     int rc = vsr_graph_layer_info(x->g, node, x->h, x->w, &li, x->err);
-    return rc < 0 ? rc : tensor(x, name, VSR_TFL_FLOAT32, li.h, li.w, li.c, NULL, 0);
+    if (rc < 0)
+        return rc;
+    int t = tensor(x, name, x->qe ? VSR_TFL_INT8 : VSR_TFL_FLOAT32, li.h, li.w, li.c, NULL, 0);
+    if (t < 0 || !x->qe)
+        return t;
+    float s;
+    int zp;
+    if (vsr_engine_tensor_quant(x->qe, node, &s, &zp))
+        return vsr_error_set(
+            x->err, -ENOTSUP,
+            "TFLite INT8 export of '%s': tensor '%s' is not int8 in the engine "
+            "(an op kept in FP32); export it in FP32",
+            vsr_graph_name(x->g), name);
+    return set_quant(x, t, &s, &zp, 1, 0);
+}
+
+/* A tensor shaped, typed and quantized like tensor @p like (an op's
+ * intermediate result, e.g. a conv before its stand-alone activation). */
+static int tensor_like(xp *x, const char *name, int like)
+{
+    xt l = x->t[like]; /* tensor() may move x->t */
+    int t = tensor(x, name, l.type, l.shape[1], l.shape[2], l.shape[3], NULL, 0);
+    if (t >= 0 && l.q_n) {
+        x->t[t].q_n = l.q_n, x->t[t].q_dim = l.q_dim;
+        x->t[t].q_scale = l.q_scale, x->t[t].q_zp = l.q_zp;
+    }
+    return t;
 }
 
 static int unsupported(xp *x, const vsr_node_view *v, const char *why)
@@ -174,11 +223,56 @@ static int unsupported(xp *x, const vsr_node_view *v, const char *why)
                          vsr_graph_name(x->g), v->name, vsr_op_name(v->op), why);
 }
 
+/*
+ * INT8: a stand-alone activation the way the engine's `requant: tflite` runs
+ * it: RELU / RELU6 requantize from @p in's parameters to @p out's and clamp;
+ * clip(0, hi) is MINIMUM with hi on the input's grid (round half away, as
+ * TFLite's quantizer) then RELU, the pair the importer reads as one clip.
+ */
+static int emit_act_int8(xp *x, const vsr_act *a, const char *layer, int in, int out)
+{
+    char nm[VSR_NAME_MAX + 16];
+    if (a->type == VSR_ACT_RELU ||
+        (a->type == VSR_ACT_CLIP && a->lo == 0.f && a->hi >= FLT_MAX))
+        return op(x, VSR_TFL_RELU, &in, 1, out, OPT_NONE) ? 0 : oom(x);
+    if (a->type == VSR_ACT_CLIP && a->lo == 0.f && a->hi == 6.f)
+        return op(x, VSR_TFL_RELU6, &in, 1, out, OPT_NONE) ? 0 : oom(x);
+    if (a->type != VSR_ACT_CLIP || a->lo != 0.f || !(a->hi > 0.f))
+        return vsr_error_set(
+            x->err, -ENOTSUP,
+            "TFLite INT8 export of '%s': '%s': only ReLU, ReLU6 and clip(0, hi) "
+            "have an exact integer form here; export it in FP32",
+            vsr_graph_name(x->g), layer);
+    float s = x->t[in].q_scale[0];
+    int zp = (int)x->t[in].q_zp[0];
+    long q = lroundf(a->hi / s) + zp;
+    int8_t *d = own(x, 1);
+    if (!d)
+        return oom(x);
+    *d = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+    int one = 1;
+    snprintf(nm, sizeof(nm), "%s.hi", layer);
+    int k = constant(x, nm, VSR_TFL_INT8, &one, 1, d, 1);
+    if (k < 0 || (k = set_quant(x, k, &s, &zp, 1, 0)) < 0)
+        return k;
+    snprintf(nm, sizeof(nm), "%s:min", layer);
+    int mid = tensor_like(x, nm, in);
+    if (mid < 0)
+        return mid;
+    int ins[2] = {in, k};
+    if (!op(x, VSR_TFL_MINIMUM, ins, 2, mid, OPT_MAXMIN) ||
+        !op(x, VSR_TFL_RELU, &mid, 1, out, OPT_NONE))
+        return oom(x);
+    return 0;
+}
+
 /* A stand-alone activation from file tensor @p in to @p out. */
 static int emit_act(xp *x, const vsr_act *a, const char *layer, int in, int out)
 {
     char nm[VSR_NAME_MAX + 16];
     xop *o;
+    if (x->qe)
+        return emit_act_int8(x, a, layer, in, out);
     switch (a->type) {
     case VSR_ACT_RELU:
         return op(x, VSR_TFL_RELU, &in, 1, out, OPT_NONE) ? 0 : oom(x);
@@ -252,15 +346,74 @@ static int in_t(xp *x, const vsr_node_view *v, int i)
     return x->tensor_of[v->inputs[i]];
 }
 
+/*
+ * INT8 filter and bias of conv @p node: the engine's integers (HWIO int8 ->
+ * OHWI, or [1][kh][kw][C] for depthwise) with its per-channel scales, and the
+ * int32 bias with scale s_in * s_w[o]. Sets *wi, *bi (-1 without a bias).
+ */
+static int conv_int8(xp *x, const vsr_node_view *v, int node, int xin, int *wi, int *bi)
+{
+    const vsr_conv_params *p = &v->conv;
+    int dw = p->groups > 1, cin = x->t[xin].shape[3], cing = dw ? 1 : cin;
+    const int8_t *wq;
+    const int32_t *bq;
+    const float *ws;
+    int rc = mdl_export_conv_int8(x->qe, x->g, node, "TFLite", &wq, &bq, &ws, x->err);
+    if (rc)
+        return rc;
+    size_t n = (size_t)p->kh * p->kw * cing * p->cout;
+    int8_t *f = own(x, n);
+    float *bs = own(x, (size_t)p->cout * sizeof(float));
+    if (!f || !bs)
+        return oom(x);
+    if (dw)
+        memcpy(f, wq, n);
+    else
+        mdl_weights_from_hwio(f, wq, 1, p->kh, p->kw, cin, p->cout, MDL_W_OHWI);
+    char nm[VSR_NAME_MAX + 16];
+    snprintf(nm, sizeof(nm), "%s.weight", v->name);
+    int shp[4] = {dw ? 1 : p->cout, p->kh, p->kw, dw ? p->cout : cin};
+    if ((*wi = constant(x, nm, VSR_TFL_INT8, shp, 4, f, n)) < 0 ||
+        (*wi = set_quant(x, *wi, ws, NULL, p->cout, dw ? 3 : 0)) < 0)
+        return *wi;
+    *bi = -1;
+    if (!p->bias)
+        return 0;
+    float sx = x->t[xin].q_scale[0];
+    for (int o = 0; o < p->cout; o++)
+        bs[o] = sx * ws[o]; /* the float product, as TFLite's converter stores it */
+    snprintf(nm, sizeof(nm), "%s.bias", v->name);
+    int32_t *b = own(x, (size_t)p->cout * sizeof(int32_t));
+    if (!b)
+        return oom(x);
+    memcpy(b, bq, (size_t)p->cout * sizeof(int32_t));
+    if ((*bi = constant(x, nm, VSR_TFL_INT32, &p->cout, 1, b,
+                        (size_t)p->cout * sizeof(int32_t))) < 0 ||
+        (*bi = set_quant(x, *bi, bs, NULL, p->cout, 0)) < 0)
+        return *bi;
+    return 0;
+}
+
 static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
 {
-    (void)node;
     const vsr_conv_params *p = &v->conv;
     int xin = in_t(x, v, 0), cin = x->t[xin].shape[3];
     int dw = p->groups > 1;
     if (dw && !(p->groups == cin && p->cout == cin))
         return unsupported(x, v, "only group 1 and depthwise convolutions are exported");
     int cing = dw ? 1 : cin;
+    char nm[VSR_NAME_MAX + 16];
+    int wi = -1, bi = -1, rc;
+    if (x->qe) {
+        if (p->act.type == VSR_ACT_SIGMOID || p->act.type == VSR_ACT_LEAKY_RELU ||
+            p->act.type == VSR_ACT_PRELU)
+            return unsupported(x, v,
+                               "INT8: the engine applies this fused activation in FP32 "
+                               "(no TFLite integer form); export it in FP32");
+        if ((rc = conv_int8(x, v, node, xin, &wi, &bi)) < 0)
+            return rc;
+        goto weights_done;
+    }
     size_t n, nb = 0;
     const float *wt = mdl_layer_weight(x->g, v->name, "weight", &n);
     const float *b = p->bias ? mdl_layer_weight(x->g, v->name, "bias", &nb) : NULL;
@@ -271,26 +424,21 @@ static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
     float *f = own(x, n * sizeof(float));
     if (!f)
         return oom(x);
-    for (int o = 0; o < p->cout; o++)
-        for (int yy = 0; yy < p->kh; yy++)
-            for (int xx = 0; xx < p->kw; xx++)
-                for (int i = 0; i < cing; i++) {
-                    size_t src = (((size_t)yy * p->kw + xx) * cing + i) * p->cout + o;
-                    size_t dst = dw ? src : (((size_t)o * p->kh + yy) * p->kw + xx) * cin + i;
-                    f[dst] = wt[src];
-                }
-    char nm[VSR_NAME_MAX + 16];
+    if (dw)
+        memcpy(f, wt, n * sizeof(float));
+    else
+        mdl_weights_from_hwio(f, wt, sizeof(float), p->kh, p->kw, cin, p->cout, MDL_W_OHWI);
     snprintf(nm, sizeof(nm), "%s.weight", v->name);
     int ws[4] = {dw ? 1 : p->cout, p->kh, p->kw, dw ? p->cout : cin};
-    int wi = constant(x, nm, VSR_TFL_FLOAT32, ws, 4, f, n * sizeof(float));
+    wi = constant(x, nm, VSR_TFL_FLOAT32, ws, 4, f, n * sizeof(float));
     if (wi < 0)
         return wi;
-    int bi = -1;
     if (b) {
         snprintf(nm, sizeof(nm), "%s.bias", v->name);
         if ((bi = constant(x, nm, VSR_TFL_FLOAT32, &p->cout, 1, b, nb * sizeof(float))) < 0)
             return bi;
     }
+weights_done:;
     /* RELU and RELU6 fuse; any other activation is its own op after the conv */
     int fused = p->act.type == VSR_ACT_NONE   ? VSR_TFL_ACT_NONE
                 : p->act.type == VSR_ACT_RELU ? VSR_TFL_ACT_RELU
@@ -300,9 +448,7 @@ static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
     int conv_out = out;
     if (fused < 0) {
         snprintf(nm, sizeof(nm), "%s:conv", v->name);
-        const xt *ot = &x->t[out];
-        if ((conv_out = tensor(x, nm, VSR_TFL_FLOAT32, ot->shape[1], ot->shape[2], ot->shape[3],
-                               NULL, 0)) < 0)
+        if ((conv_out = tensor_like(x, nm, out)) < 0)
             return conv_out;
     }
     int ins[3] = {xin, wi, bi};
@@ -534,11 +680,24 @@ static int write_model(xp *x, const int *inputs, int n_in, const int *outputs, i
             shape[d] = t->shape[d];
         mdl_fbo sh = mdl_fb_vector(b, shape, 4, (size_t)t->ndim, 4);
         mdl_fbo nm = mdl_fb_string(b, t->name);
+        mdl_fbo q = 0;
+        if (t->q_n) {
+            /* QuantizationParameters: scale 2, zero_point 3, quantized_dimension 6 */
+            mdl_fbo sv = mdl_fb_vector(b, t->q_scale, 4, (size_t)t->q_n, 4);
+            mdl_fbo zv = mdl_fb_vector(b, t->q_zp, 8, (size_t)t->q_n, 8);
+            mdl_fb_start(b);
+            mdl_fb_add_offset(b, 2, sv);
+            mdl_fb_add_offset(b, 3, zv);
+            mdl_fb_add_i32(b, 6, t->q_dim);
+            q = mdl_fb_end(b);
+        }
         mdl_fb_start(b);
         mdl_fb_add_offset(b, 0, sh);
         mdl_fb_add_u8(b, 1, (uint8_t)t->type);
         mdl_fb_add_i32(b, 2, buf_of[i]);
         mdl_fb_add_offset(b, 3, nm);
+        if (q)
+            mdl_fb_add_offset(b, 4, q); /* Tensor.quantization */
         tens[i] = mdl_fb_end(b);
     }
     /* Operator: opcode_index 0, inputs 1, outputs 2, builtin_options_type 3,
@@ -607,13 +766,58 @@ static int write_model(xp *x, const int *inputs, int n_in, const int *outputs, i
     return 0;
 }
 
+/* INT8: note op @p v (output tensor @p out) in x->rep when an input's
+ * parameters differ from the output's (see vsr_models_export_report). */
+static void check_tied(xp *x, const vsr_node_view *v, int out)
+{
+    const xt *o = &x->t[out];
+    for (int k = 0; k < v->n_inputs; k++) {
+        const xt *a = &x->t[x->tensor_of[v->inputs[k]]];
+        if (a->q_scale[0] != o->q_scale[0] || a->q_zp[0] != o->q_zp[0]) {
+            if (!x->rep.int8_untied++)
+                snprintf(x->rep.first_untied, sizeof(x->rep.first_untied), "%s", v->name);
+            return;
+        }
+    }
+}
+
+/* INT8: graph input node @p i as a float32 tensor QUANTIZEd into its int8
+ * tensor (x->tensor_of[i]), as TFLite's converter writes float I/O. */
+static int quantize_input(xp *x, const vsr_node_view *v, int i)
+{
+    char nm[VSR_NAME_MAX + 16];
+    int q = x->tensor_of[i];
+    snprintf(nm, sizeof(nm), "%s", v->name);
+    snprintf(x->t[q].name, sizeof(x->t[q].name), "%s:q", v->name);
+    int f = tensor(x, nm, VSR_TFL_FLOAT32, x->t[q].shape[1], x->t[q].shape[2], x->t[q].shape[3],
+                   NULL, 0);
+    if (f < 0)
+        return f;
+    x->float_of[i] = f;
+    return op(x, VSR_TFL_QUANTIZE, &f, 1, q, OPT_NONE) ? 0 : oom(x);
+}
+
+/* INT8: graph output @p name read from int8 tensor @p q through DEQUANTIZE;
+ * returns the float32 tensor. */
+static int dequantize_output(xp *x, const char *name, int q)
+{
+    char nm[VSR_NAME_MAX + 16];
+    snprintf(nm, sizeof(nm), "%s", name);
+    int f = tensor(x, nm, VSR_TFL_FLOAT32, x->t[q].shape[1], x->t[q].shape[2], x->t[q].shape[3],
+                   NULL, 0);
+    if (f < 0)
+        return f;
+    return op(x, VSR_TFL_DEQUANTIZE, &q, 1, f, OPT_NONE) ? f : oom(x);
+}
+
 static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
 {
     const vsr_graph *g = x->g;
     int rc, n = vsr_graph_layer_count(g);
     if ((rc = vsr_graph_check_weights(g, x->err)) < 0)
         return rc;
-    if (!(x->tensor_of = own(x, (size_t)n * sizeof(int))))
+    if (!(x->tensor_of = own(x, (size_t)n * sizeof(int))) ||
+        !(x->float_of = own(x, (size_t)n * sizeof(int))))
         return oom(x);
     int n_in = vsr_graph_input_count(g), n_out = vsr_graph_output_count(g);
     int inputs[64], outputs[64];
@@ -626,41 +830,64 @@ static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
         if (t < 0)
             return t;
         x->tensor_of[i] = t;
-        if (v.op == VSR_OP_INPUT)
+        if (v.op == VSR_OP_INPUT) {
+            if (x->qe && (rc = quantize_input(x, &v, i)) < 0)
+                return rc;
             continue;
+        }
         export_fn f = (unsigned)v.op < VSR_OP_COUNT_ ? export_op[v.op] : NULL;
         if (!f)
             return unsupported(x, &v, "this op has no TFLite export yet");
         if ((rc = f(x, &v, i, t)) < 0)
             return rc;
+        if (x->qe && (v.op == VSR_OP_CONCAT || v.op == VSR_OP_RESIZE_BILINEAR))
+            check_tied(x, &v, t);
     }
     for (int i = 0; i < n_in; i++) {
         const char *nm;
         int h, w, c, t;
         vsr_graph_input_info(g, i, &nm, &h, &w, &c, &t);
-        inputs[i] = x->tensor_of[t];
+        inputs[i] = x->qe ? x->float_of[t] : x->tensor_of[t];
     }
     for (int i = 0; i < n_out; i++) {
         const char *nm;
         int t;
         vsr_graph_output_info(g, i, &nm, &t);
         outputs[i] = x->tensor_of[t];
+        if (x->qe && (outputs[i] = dequantize_output(x, nm, outputs[i])) < 0)
+            return outputs[i];
     }
     return write_model(x, inputs, n_in, outputs, n_out, b, root);
 }
 
 int vsr_models_export_tflite(const vsr_graph *g, int h, int w, const char *path, vsr_error *err)
 {
+    return vsr_models_export_tflite_ex(g, h, w, path, NULL, NULL, err);
+}
+
+int vsr_models_export_tflite_ex(const vsr_graph *g, int h, int w, const char *path,
+                                const vsr_models_export_options *opt,
+                                vsr_models_export_report *rep, vsr_error *err)
+{
+    if (rep)
+        memset(rep, 0, sizeof(*rep));
     if (h < 1 || w < 1)
         return vsr_error_set(
             err, -EINVAL, "TFLite export: input size %dx%d (a fixed size, e.g. 180x320)", h, w);
     xp x = {.g = g, .err = err, .h = h, .w = w};
+    vsr_engine *qe = NULL;
+    int rc = opt && opt->precision == VSR_MODELS_EXPORT_INT8
+                 ? mdl_export_int8_engine(g, "TFLite", &qe, err)
+                 : 0;
+    if (rc)
+        return rc;
+    x.qe = qe;
     mdl_fbb b;
     mdl_fbb_init(&b);
     mdl_fbo root = 0;
     const uint8_t *data;
     size_t len;
-    int rc = build(&x, &b, &root);
+    rc = build(&x, &b, &root);
     if (!rc && (rc = mdl_fb_finish(&b, root, "TFL3", &data, &len)) < 0)
         rc = oom(&x);
     if (!rc)
@@ -671,5 +898,8 @@ int vsr_models_export_tflite(const vsr_graph *g, int h, int w, const char *path,
     free(x.owned);
     free(x.t);
     free(x.ops);
+    vsr_engine_free(&qe);
+    if (rep && !rc)
+        *rep = x.rep;
     return rc;
 }

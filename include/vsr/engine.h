@@ -889,6 +889,26 @@ int vsr_engine_get_output(const vsr_engine *e, int idx, float *dst, size_t cap, 
  */
 int vsr_engine_get_output_frame(const vsr_engine *e, int idx, vsr_frame *dst, vsr_error *err);
 /**
+ * INT8 engine: the parameters tensor @p t is stored with (real = scale *
+ * (q - zero_point)), as the engine resolved them at creation: fixed or
+ * calibrated, a declared range, a data-movement op's input's; a conv whose
+ * activation (or batch norm) node the engine fused reports that node's (the
+ * conv requantizes straight to it); an add or mul fused with its activation
+ * keeps its own (its table composes both requantizations). For exporters that must write what
+ * the engine runs. -ENOENT when @p t is not int8 (not an INT8 engine, or an FP32-only op),
+ * -EINVAL when out of range.
+ */
+int vsr_engine_tensor_quant(const vsr_engine *e, int t, float *scale, int *zero_point);
+/**
+ * INT8 engine, conv node @p node: the integers it runs with, borrowed until
+ * the engine is freed. *wq: int8 weights HWIO (kh * kw * Cin/groups * Cout);
+ * *bq: [Cout] int32 biases in units of s_in * wscale[o] (zeros without a
+ * bias); *wscale: [Cout] per-output-channel weight scales (zero point 0).
+ * -ENOENT when @p node is not a conv or the engine is not INT8.
+ */
+int vsr_engine_conv_quant(const vsr_engine *e, int node, const int8_t **wq, const int32_t **bq,
+                          const float **wscale);
+/**
  * The tile edge for a frame of @p h x @p w input pixels within @p budget
  * bytes, pure arithmetic: a tile T needs @p fixed bytes whatever T (the
  * whole-frame input and output buffers, frames) plus @p per_px bytes per

@@ -539,13 +539,20 @@ typedef struct vsr_models_onnx_import {
  * DepthToSpace (DCR; CRD as a channel shuffle then DCR), Reshape ->
  * Transpose -> Reshape forming a pixel shuffle (either order), Resize by
  * an integer factor (nearest: asymmetric + floor, or half-pixel modes;
- * linear: half_pixel / pytorch_half_pixel), Identity, Constant and
- * DequantizeLinear of a constant (folded into a float constant).
+ * linear: half_pixel / pytorch_half_pixel), Identity, Constant,
+ * DequantizeLinear of a constant (folded into a float constant) and QDQ
+ * pairs on activations (QuantizeLinear -> DequantizeLinear, per-tensor
+ * int8 / uint8: the tensor itself). A QDQ graph keeps its quantization:
+ * each QuantizeLinear's (scale, zero point) becomes the tensor's fixed INT8
+ * parameters (a uint8 zero point z is z - 128 on the int8 grid) and the
+ * per-channel scales of a DequantizeLinear conv weight the conv's weight
+ * scales, so the engine's INT8 runs on the file's integers (FP32 runs
+ * ignore both).
  * Initializers become the weights ("<node>.weight", OIHW -> HWIO).
  * Graph inputs / outputs keep the file's order and are named "in0", ... /
  * "out0", ...; inputs keep the engine's default range [0, 255].
- * Anything else (an op, an attribute value, a grouped conv, QuantizeLinear
- * on activations) is -ENOTSUP with one line naming the node and its op
+ * Anything else (an op, an attribute value, a grouped conv, per-axis
+ * QuantizeLinear on activations) is -ENOTSUP with one line naming the node and its op
  * type; a malformed graph (unknown input name, wrong constant sizes) is
  * -EINVAL naming the node. Float weights the import allocates total at most
  * VSR_MODELS_TFLITE_ALLOC_FACTOR x the file + VSR_MODELS_TFLITE_ALLOC_SLACK
@@ -586,6 +593,78 @@ int vsr_models_export_onnx(const struct vsr_graph *g, int h, int w, const char *
  */
 int vsr_models_export_tflite(const struct vsr_graph *g, int h, int w, const char *path,
                              vsr_error *err);
+
+/** Number format of an exported model (vsr_models_export_options.precision). */
+typedef enum vsr_models_export_precision {
+    VSR_MODELS_EXPORT_FP32 = 0, /**< float weights and activations (the default) */
+    /**
+     * Full-integer INT8 as the engine runs it in VSR_PREC_INT8: the graph
+     * needs every quantization parameter (vsr_calib_finish() or
+     * vsr_graph_set_quant(); inputs may keep their declared range); the
+     * exporter writes the engine's own integers (vsr_engine_conv_quant(),
+     * vsr_engine_tensor_quant()).
+     */
+    VSR_MODELS_EXPORT_INT8 = 1,
+} vsr_models_export_precision;
+
+/** Options of vsr_models_export_tflite_ex() / vsr_models_export_onnx_ex(). */
+typedef struct vsr_models_export_options {
+    vsr_models_export_precision precision;
+} vsr_models_export_options;
+
+/**
+ * What vsr_models_export_tflite_ex() found, for the caller to warn about.
+ * TFLite's int8 kernels require the same (scale, zero point) on the inputs
+ * and the output of CONCATENATION (its Prepare refuses others) and of
+ * RESIZE_BILINEAR (it interpolates raw values); TFLite's converter ties
+ * them, vsrbench's calibration does not (the engine rescales, as TFLite's
+ * uint8 concat does). Such a file re-imports and runs bit-exact in vsrbench,
+ * but a phone refuses or miscomputes those ops. Graphs imported from INT8
+ * TFLite files have them tied.
+ */
+typedef struct vsr_models_export_report {
+    int int8_untied;                 /**< INT8: ops with untied parameters (0 = none) */
+    char first_untied[VSR_NAME_MAX]; /**< the first one's node name, or "" */
+} vsr_models_export_report;
+
+/** "fp32" / "int8" (for `--precision`); -EINVAL with a one-line message otherwise. */
+int vsr_models_export_precision_parse(const char *s, vsr_models_export_precision *out,
+                                      vsr_error *err);
+/** "fp32" / "int8". */
+const char *vsr_models_export_precision_name(vsr_models_export_precision p);
+
+/**
+ * vsr_models_export_tflite() with options (@p opt NULL = FP32). INT8 writes
+ * what TFLite's converter makes by default for full-integer quantization
+ * with float I/O: float32 graph inputs, each followed by QUANTIZE; int8
+ * activations with one (scale, zero point) per tensor; CONV_2D /
+ * DEPTHWISE_CONV_2D filters int8 per output channel (zero point 0,
+ * quantized_dimension 0 resp. 3) and int32 biases (scale s_in * s_w[o]);
+ * DEQUANTIZE before each float32 graph output. A conv the engine fuses with
+ * its activation node gets that node's output parameters (the activation
+ * op then maps them to themselves). Clips: lo 0, hi 6 as RELU6; lo 0 and
+ * hi finite as MINIMUM (the bound quantized on the input's grid) then RELU;
+ * other clips, fused sigmoid / leaky / PReLU in a conv, and ops the engine
+ * keeps in FP32 are -ENOTSUP in INT8. vsr_models_import_tflite() with
+ * use_quant reads the parameters back. @p rep (may be NULL) receives what
+ * a phone's TFLite would not run as the engine does (see
+ * vsr_models_export_report).
+ */
+int vsr_models_export_tflite_ex(const struct vsr_graph *g, int h, int w, const char *path,
+                                const vsr_models_export_options *opt,
+                                vsr_models_export_report *rep, vsr_error *err);
+
+/**
+ * vsr_models_export_onnx() with options (@p opt NULL = FP32). INT8 writes
+ * QDQ form (opset 13): every activation tensor X is followed by
+ * QuantizeLinear -> DequantizeLinear with its int8 (scale, zero point), and
+ * each Conv reads its weight as DequantizeLinear of an int8 initializer
+ * (per-channel scales, axis 0, zero points 0) and its bias as
+ * DequantizeLinear of an int32 initializer (scale s_in * s_w[o]).
+ * vsr_models_import_onnx() reads the parameters back.
+ */
+int vsr_models_export_onnx_ex(const struct vsr_graph *g, int h, int w, const char *path,
+                              const vsr_models_export_options *opt, vsr_error *err);
 
 /**
  * Copy every weight of @p src into @p dst by position: the i-th weight of

@@ -63,12 +63,16 @@ static float *next_input(const vsr_graph *g, int i, int *c)
     return in;
 }
 
-/* Run @p g in FP32 on inputs derived from @p seed; outputs concatenated. */
-static float *run(const vsr_graph *g, uint64_t seed, size_t *n_out)
+/* Run @p g in @p prec (INT8: `requant: tflite`) on inputs derived from
+ * @p seed; outputs concatenated. */
+static float *run_prec(const vsr_graph *g, vsr_precision prec, uint64_t seed, size_t *n_out)
 {
     vsr_engine *e = NULL;
     vsr_error err = {0};
-    if (vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &e, &err))
+    vsr_engine_options o;
+    vsr_engine_options_default(&o);
+    o.requant = VSR_REQUANT_TFLITE;
+    if (vsr_engine_create(g, prec, NULL, &o, &e, &err))
         fail_msg("%s", err.msg);
     rng = seed;
     for (int i = 0; i < vsr_graph_input_count(g); i++) {
@@ -94,6 +98,11 @@ static float *run(const vsr_graph *g, uint64_t seed, size_t *n_out)
     vsr_engine_free(&e);
     *n_out = total;
     return out;
+}
+
+static float *run(const vsr_graph *g, uint64_t seed, size_t *n_out)
+{
+    return run_prec(g, VSR_PREC_FP32, seed, n_out);
 }
 
 enum fmt { ONNX, TFLITE };
@@ -183,6 +192,304 @@ static void test_swrn(void **state)
     round_trip("SWRN", TFLITE);
 }
 
+/* Calibrate @p g (min / max, the default) on two frames of the generator
+ * (seed 5, not the seed the runs use). */
+static void calibrate(vsr_graph *g)
+{
+    vsr_calib *c = NULL;
+    vsr_error err = {0};
+    if (vsr_calib_create(g, NULL, &c, &err))
+        fail_msg("%s", err.msg);
+    rng = 5;
+    for (int f = 0; f < 2; f++) {
+        float *in[8];
+        int n = vsr_graph_input_count(g), ch;
+        assert_true(n <= 8);
+        for (int i = 0; i < n; i++)
+            in[i] = next_input(g, i, &ch);
+        if (vsr_calib_feed(c, (const float *const *)in, H, W, &err))
+            fail_msg("%s", err.msg);
+        for (int i = 0; i < n; i++)
+            free(in[i]);
+    }
+    vsr_calib_options o;
+    vsr_calib_options_default(&o);
+    if (vsr_calib_finish(c, &o, g, &err))
+        fail_msg("%s", err.msg);
+    vsr_calib_free(&c);
+}
+
+static vsr_engine *int8_engine(const vsr_graph *g)
+{
+    vsr_engine *e = NULL;
+    vsr_error err = {0};
+    vsr_engine_options o;
+    vsr_engine_options_default(&o);
+    o.requant = VSR_REQUANT_TFLITE;
+    if (vsr_engine_create(g, VSR_PREC_INT8, NULL, &o, &e, &err))
+        fail_msg("%s", err.msg);
+    return e;
+}
+
+/*
+ * The INT8 parameters the engines of @p a and @p b run with must be the same
+ * bits, tensor by tensor (the export keeps the op sequence: conv + fused
+ * ReLU, and MINIMUM + RELU read back as one clip), and so must every conv's
+ * int8 weights, int32 biases and weight scales. ONNX (@p by_name 1): a
+ * Conv with its ReLU reads back as two nodes, which the engine fuses again;
+ * tensors are matched by node name. Returns the number of tensors compared.
+ */
+/* The node of @p b that tensor @p t of @p a became: the same index when
+ * @p by_name is 0, else the node of the same name (inputs by position). */
+static int counterpart(const vsr_graph *a, const vsr_graph *b, int t, int by_name)
+{
+    if (!by_name)
+        return t;
+    vsr_node_view v, u;
+    assert_int_equal(vsr_graph_node_view(a, t, &v), 0);
+    for (int i = 0; v.op == VSR_OP_INPUT && i < vsr_graph_input_count(a); i++) {
+        const char *nm;
+        int h, w, c, ta, tb;
+        vsr_graph_input_info(a, i, &nm, &h, &w, &c, &ta);
+        vsr_graph_input_info(b, i, &nm, &h, &w, &c, &tb);
+        if (ta == t)
+            return tb;
+    }
+    for (int i = 0; i < vsr_graph_layer_count(b); i++) {
+        assert_int_equal(vsr_graph_node_view(b, i, &u), 0);
+        if (!strcmp(u.name, v.name))
+            return i;
+    }
+    fail_msg("no node '%s' in %s", v.name, vsr_graph_name(b));
+    return -1;
+}
+
+static int same_quant(const vsr_graph *a, const vsr_graph *b, int by_name)
+{
+    if (!by_name)
+        assert_int_equal(vsr_graph_layer_count(a), vsr_graph_layer_count(b));
+    vsr_engine *ea = int8_engine(a), *eb = int8_engine(b);
+    int n = 0;
+    for (int t = 0; t < vsr_graph_layer_count(a); t++) {
+        float sa = 0, sb = 0;
+        int za = 0, zb = 0, tb = counterpart(a, b, t, by_name);
+        int ra = vsr_engine_tensor_quant(ea, t, &sa, &za);
+        assert_int_equal(vsr_engine_tensor_quant(eb, tb, &sb, &zb), ra);
+        if (ra)
+            continue;
+        if (memcmp(&sa, &sb, sizeof(float)) || za != zb)
+            fail_msg("tensor %d: scale %.9g zp %d exported, %.9g zp %d read back", t,
+                     (double)sa, za, (double)sb, zb);
+        n++;
+        vsr_node_view v;
+        const int8_t *wa, *wb;
+        const int32_t *ba, *bb;
+        const float *ka, *kb;
+        assert_int_equal(vsr_graph_node_view(a, t, &v), 0);
+        if (v.op != VSR_OP_CONV2D)
+            continue;
+        assert_int_equal(vsr_engine_conv_quant(ea, t, &wa, &ba, &ka), 0);
+        assert_int_equal(vsr_engine_conv_quant(eb, tb, &wb, &bb, &kb), 0);
+        int cin = 0, h, w;
+        assert_int_equal(vsr_graph_tensor_shape(a, v.inputs[0], &h, &w, &cin), 0);
+        size_t nw = (size_t)v.conv.kh * v.conv.kw * (cin / v.conv.groups) * v.conv.cout;
+        assert_memory_equal(wa, wb, nw);
+        assert_memory_equal(ba, bb, (size_t)v.conv.cout * sizeof(int32_t));
+        assert_memory_equal(ka, kb, (size_t)v.conv.cout * sizeof(float));
+    }
+    vsr_engine_free(&ea);
+    vsr_engine_free(&eb);
+    return n;
+}
+
+/*
+ * INT8 TFLite round trip: zoo model @p name with random weights, calibrated,
+ * exported full-integer, read back with its quantization (use_quant) and
+ * run beside the original, both INT8 with `requant: tflite`: the same
+ * parameters and the same output bits.
+ */
+static void int8_round_trip(const char *name, enum fmt f)
+{
+    const vsr_models_entry *ze = vsr_models_zoo_find(name);
+    assert_non_null(ze);
+    vsr_graph *g = NULL, *back = NULL;
+    vsr_error err = {0};
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s_int8.%s", tmpdir, name, f == ONNX ? "onnx" : "tflite");
+    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
+        vsr_models_random_weights(g, 7, &err))
+        fail_msg("%s: %s", name, err.msg);
+    calibrate(g);
+    vsr_models_export_options xo = {.precision = VSR_MODELS_EXPORT_INT8};
+    int nq = 0;
+    if (f == ONNX) {
+        vsr_models_onnx *om = NULL;
+        vsr_models_onnx_import oo = {H, W};
+        if (vsr_models_export_onnx_ex(g, H, W, path, &xo, &err) ||
+            vsr_models_onnx_read(path, &om, &err) ||
+            vsr_models_import_onnx(om, name, &oo, &back, &err))
+            fail_msg("%s: ONNX QDQ: %s", name, err.msg);
+        vsr_models_onnx_free(&om);
+        nq = same_quant(g, back, 1);
+        goto run;
+    }
+    vsr_models_tflite m;
+    vsr_models_tflite_import opt = {H, W, 1};
+    vsr_models_export_report xr;
+    if (vsr_models_export_tflite_ex(g, H, W, path, &xo, &xr, &err) ||
+        vsr_models_tflite_read(path, &m, &err))
+        fail_msg("%s: TFLite INT8: %s", name, err.msg);
+    /* float32 I/O around int8 tensors, as TFLite's converter writes by default */
+    for (int i = 0; i < m.n_inputs; i++)
+        assert_int_equal(m.tensors[m.inputs[i]].type, VSR_TFL_FLOAT32);
+    assert_int_equal(m.ops[0].code, VSR_TFL_QUANTIZE);
+    assert_int_equal(m.tensors[m.ops[0].outputs[0]].type, VSR_TFL_INT8);
+    assert_int_equal(m.ops[m.n_ops - 1].code, VSR_TFL_DEQUANTIZE);
+    /* calibration does not tie concat / bilinear parameters the way TFLite's
+     * int8 kernels require (vsr_models_export_report): reported, not fatal */
+    print_message("%s TFLite INT8: %d ops with untied parameters (first '%s')\n", name,
+                  xr.int8_untied, xr.first_untied);
+    int rc = vsr_models_import_tflite(&m, name, &opt, &back, &err);
+    vsr_models_tflite_free(&m);
+    if (rc)
+        fail_msg("%s: TFLite INT8 re-import: %s", name, err.msg);
+    nq = same_quant(g, back, 0);
+run:;
+    assert_true(nq > 5);
+    size_t na, nb;
+    float *a = run_prec(g, VSR_PREC_INT8, 11, &na), *b = run_prec(back, VSR_PREC_INT8, 11, &nb);
+    assert_int_equal(na, nb);
+    size_t diff = 0;
+    float maxv = 0;
+    for (size_t i = 0; i < na; i++) {
+        diff += memcmp(&a[i], &b[i], sizeof(float)) != 0;
+        maxv = fmaxf(maxv, fabsf(a[i]));
+    }
+    print_message("%s %s INT8: %d tensors' parameters equal, %zu outputs, %zu differ, "
+                  "max |out| %g\n",
+                  name, f == ONNX ? "ONNX QDQ" : "TFLite", nq, na, diff, (double)maxv);
+    assert_true(maxv > 0.01f);
+    assert_int_equal(diff, 0);
+    free(a);
+    free(b);
+    vsr_graph_free(&g);
+    vsr_graph_free(&back);
+}
+
+/* ABPN INT8: convs with fused ReLU, the input anchor concat, add, d2s, clip(0, 255) */
+static void test_int8_tflite_abpn(void **state)
+{
+    (void)state;
+    int8_round_trip("ABPN", TFLITE);
+}
+
+/* SWRN INT8: two float inputs (frames, state) and two outputs, bilinear, slices */
+static void test_int8_tflite_swrn(void **state)
+{
+    (void)state;
+    int8_round_trip("SWRN", TFLITE);
+}
+
+/* The whole of file @p path (malloc'd) and its size, or NULL. */
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *d = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (;;) {
+        if (*n == cap && !(d = realloc(d, cap = cap ? 2 * cap : 65536)))
+            break;
+        size_t r = fread(d + *n, 1, cap - *n, f);
+        *n += r;
+        if (!r)
+            break;
+    }
+    fclose(f);
+    return d;
+}
+
+/*
+ * The phone's side: an ABPN x3 INT8 file of the authors (../shared),
+ * imported with its quantization and written again by vsrbench, run through
+ * tests/reference/tflite_int/ref.py (an independent numpy implementation of
+ * TFLite's integer kernels that parses the .tflite itself) on the 48x48 crop
+ * of Set5 img_001 of tests/reference/tflite_int/README.md: the output PNG is
+ * byte for byte the one committed there from the original file. The export
+ * adds a float input (QUANTIZE) and output (DEQUANTIZE, scale 1 here) where
+ * the original has uint8 I/O; everything between computes the same integers.
+ */
+static void tflite_ref_check(const char *file, const char *ref_png)
+{
+    char tfl[1024], lr[1024], ref[1024], path[512], got[512], crop[512], cmd[4096];
+    VSR_SKIP_WITHOUT_SHARED(tfl, file);
+    VSR_SKIP_WITHOUT_SHARED(lr, "data/sisr/Set5/x4/img_001_SRF_4_LR.png");
+    vsr_test_ref(ref, sizeof(ref), ref_png);
+    if (system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0)
+        VSR_SKIP("python3-numpy is not installed (scripts/deps.sh installs it)");
+    vsr_models_tflite m;
+    vsr_models_tflite_import opt = {48, 48, 1};
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    vsr_models_export_options xo = {.precision = VSR_MODELS_EXPORT_INT8};
+    snprintf(path, sizeof(path), "%s/abpn_reexport.tflite", tmpdir);
+    snprintf(got, sizeof(got), "%s/abpn_reexport.png", tmpdir);
+    snprintf(crop, sizeof(crop), "%s/abpn_crop.png", tmpdir);
+    if (vsr_models_tflite_read(tfl, &m, &err))
+        fail_msg("%s", err.msg);
+    int rc = vsr_models_import_tflite(&m, "abpn_x3", &opt, &g, &err);
+    vsr_models_tflite_free(&m);
+    vsr_models_export_report xr;
+    if (rc || vsr_models_export_tflite_ex(g, 48, 48, path, &xo, &xr, &err))
+        fail_msg("%s: %s", file, err.msg);
+    assert_int_equal(xr.int8_untied, 0); /* the file's converter tied them */
+    snprintf(cmd, sizeof(cmd),
+             "/usr/bin/python3 '%s/tests/reference/tflite_int/ref.py' '%s' '%s' 40 40 48 '%s' "
+             "'%s' >/dev/null",
+             getenv("VSR_SOURCE_DIR"), path, lr, crop, got);
+    assert_int_equal(system(cmd), 0);
+    size_t na = 0, nb = 0;
+    unsigned char *a = slurp(got, &na), *b = slurp(ref, &nb);
+    assert_non_null(a);
+    assert_non_null(b);
+    print_message("%s re-exported: ref.py output %zu bytes, committed %zu bytes\n", file, na,
+                  nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na); /* ref.py writes a PNG deterministically */
+    free(a);
+    free(b);
+    vsr_graph_free(&g);
+}
+
+static void test_tflite_int8_phone_ptq(void **state)
+{
+    (void)state;
+    tflite_ref_check("data/weights/abpn_x3/base7_D4C28_bs16ps64_lr1e-3.tflite",
+                     "tflite_int/abpn_x3_ptq_set5_001_crop.png");
+}
+
+static void test_tflite_int8_phone_qat(void **state)
+{
+    (void)state;
+    tflite_ref_check("data/weights/abpn_x3/base7_D4C28_bs16ps64_lr1e-3_qat.tflite",
+                     "tflite_int/abpn_x3_qat_set5_001_crop.png");
+}
+
+/* The same in ONNX QDQ form, read back by vsrbench's ONNX importer */
+static void test_int8_onnx_abpn(void **state)
+{
+    (void)state;
+    int8_round_trip("ABPN", ONNX);
+}
+
+static void test_int8_onnx_swrn(void **state)
+{
+    (void)state;
+    int8_round_trip("SWRN", ONNX);
+}
+
 /* Write @p n floats to @p path (raw, host order = little-endian on x86). */
 static void write_f32(const char *path, const float *v, size_t n)
 {
@@ -192,11 +499,21 @@ static void write_f32(const char *path, const float *v, size_t n)
     assert_int_equal(fclose(f), 0);
 }
 
-/* Export @p name and run the file in ONNX Runtime (scripts/ort_run.cjs, npm
- * onnxruntime-node), the independent reader: its outputs must be within
- * 1e-3 of vsrbench's FP32 (pixel scale 0..255; the two sum each conv in
- * different orders). */
-static void ort_check(const char *name)
+/*
+ * Export @p name and run the file in ONNX Runtime (scripts/ort_run.cjs, npm
+ * onnxruntime-node), the independent reader. FP32: its outputs must be
+ * within @p tol (1e-3) of vsrbench's FP32 (pixel scale 0..255; the two sum
+ * each conv in different orders). @p int8: the model calibrated and written
+ * in QDQ form, against vsrbench's INT8 with `requant: tflite`: at most
+ * @p tol output quantization steps apart and a quarter step on average.
+ * They cannot agree bit for bit: ORT fuses DQ -> Conv -> Q into QLinearConv
+ * (or runs the float Conv between DQ and Q) and requantizes with a float
+ * multiplier rounding half to even, where TFLite's kernels use a Q31 fixed-
+ * point multiplier and two roundings half away from zero; its Add / Clip
+ * run in float between DQ and Q. A one-step difference in one layer can
+ * move the next layers' outputs by a step too.
+ */
+static void ort_check(const char *name, int int8, float tol)
 {
     const char *src = getenv("VSR_SOURCE_DIR");
     assert_non_null(src);
@@ -207,10 +524,16 @@ static void ort_check(const char *name)
     vsr_graph *g = NULL;
     vsr_error err = {0};
     char path[512], cmd[4096], outp[512];
-    snprintf(path, sizeof(path), "%s/%s_ort.onnx", tmpdir, name);
-    snprintf(outp, sizeof(outp), "%s/%s_ort.out.f32", tmpdir, name);
+    const char *sfx = int8 ? "_int8" : "";
+    snprintf(path, sizeof(path), "%s/%s_ort%s.onnx", tmpdir, name, sfx);
+    snprintf(outp, sizeof(outp), "%s/%s_ort%s.out.f32", tmpdir, name, sfx);
+    vsr_models_export_options xo = {int8 ? VSR_MODELS_EXPORT_INT8 : VSR_MODELS_EXPORT_FP32};
     if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err) || vsr_models_export_onnx(g, H, W, path, &err))
+        vsr_models_random_weights(g, 7, &err))
+        fail_msg("%s: %s", name, err.msg);
+    if (int8)
+        calibrate(g);
+    if (vsr_models_export_onnx_ex(g, H, W, path, &xo, &err))
         fail_msg("%s: %s", name, err.msg);
     /* the inputs run() feeds (seed 11), written NCHW for ORT */
     int len = snprintf(cmd, sizeof(cmd), "node '%s/scripts/ort_run.cjs' '%s' '%s' 1 0", src,
@@ -238,8 +561,9 @@ static void ort_check(const char *name)
         VSR_SKIP("npm onnxruntime-node is not installed (scripts/deps.sh installs it)");
     }
     assert_int_equal(rc, 0);
-    size_t n;
-    float *ref = run(g, 11, &n);
+    size_t n, n_diff = 0;
+    double sum_d = 0;
+    float *ref = run_prec(g, int8 ? VSR_PREC_INT8 : VSR_PREC_FP32, 11, &n);
     float *ort = malloc(n * sizeof(float));
     assert_non_null(ort);
     FILE *f = fopen(outp, "rb");
@@ -247,8 +571,10 @@ static void ort_check(const char *name)
     assert_int_equal(fread(ort, sizeof(float), n, f), n);
     assert_int_equal(fgetc(f), EOF); /* and nothing more */
     fclose(f);
-    /* ORT wrote NCHW per output; vsrbench's are HWC, concatenated */
-    float maxd = 0, maxv = 0;
+    /* ORT wrote NCHW per output; vsrbench's are HWC, concatenated. INT8:
+     * differences in steps of each output's quantization scale */
+    vsr_engine *qe = int8 ? int8_engine(g) : NULL;
+    float maxd = 0, maxv = 0, max_steps = 0;
     size_t off = 0;
     for (int i = 0; i < vsr_graph_output_count(g); i++) {
         const char *nm;
@@ -257,20 +583,36 @@ static void ort_check(const char *name)
         vsr_layer_info li;
         assert_int_equal(vsr_graph_layer_info(g, t, H, W, &li, &err), 0);
         oh = li.h, ow = li.w, oc = li.c;
+        float step = 1.f;
+        int zp;
+        if (qe)
+            assert_int_equal(vsr_engine_tensor_quant(qe, t, &step, &zp), 0);
         for (int ch = 0; ch < oc; ch++)
             for (int p = 0; p < oh * ow; p++) {
                 float a = ref[off + (size_t)p * oc + ch],
                       b = ort[off + (size_t)ch * oh * ow + p];
                 maxd = fmaxf(maxd, fabsf(a - b));
                 maxv = fmaxf(maxv, fabsf(a));
+                n_diff += a != b;
+                sum_d += fabsf(a - b) / step;
+                max_steps = fmaxf(max_steps, fabsf(a - b) / step);
             }
         off += (size_t)oh * ow * oc;
     }
     assert_int_equal(off, n);
-    print_message("%s in ONNX Runtime: max |ORT - vsrbench| = %g (max |out| %g)\n", name,
-                  (double)maxd, (double)maxv);
+    print_message("%s %s in ONNX Runtime: max |ORT - vsrbench| = %g (%g output steps), mean %g "
+                  "steps, %zu of %zu differ (max |out| %g)\n",
+                  name, int8 ? "QDQ INT8" : "FP32", (double)maxd, (double)max_steps,
+                  sum_d / (double)n, n_diff, n, (double)maxv);
+    vsr_engine_free(&qe);
     assert_true(maxv > 0.01f);
-    assert_true(maxd <= 1e-3f);
+    if (int8) {
+        /* tol: output quantization steps, at most; on average a small fraction */
+        assert_true(max_steps <= tol);
+        assert_true(sum_d / (double)n <= 0.25);
+    } else {
+        assert_true(maxd <= tol);
+    }
     free(ref);
     free(ort);
     vsr_graph_free(&g);
@@ -279,13 +621,25 @@ static void ort_check(const char *name)
 static void test_ort_abpn(void **state)
 {
     (void)state;
-    ort_check("ABPN");
+    ort_check("ABPN", 0, 1e-3f);
 }
 
 static void test_ort_swrn(void **state)
 {
     (void)state;
-    ort_check("SWRN");
+    ort_check("SWRN", 0, 1e-3f);
+}
+
+static void test_ort_int8_abpn(void **state)
+{
+    (void)state;
+    ort_check("ABPN", 1, 3.f);
+}
+
+static void test_ort_int8_swrn(void **state)
+{
+    (void)state;
+    ort_check("SWRN", 1, 3.f);
 }
 
 /* An op without an ONNX form is refused with the node named, and no file. */
@@ -319,16 +673,72 @@ static void test_unsupported_op(void **state)
     assert_int_equal(vsr_models_export_onnx(g, 8, 0, path, &err), -EINVAL);
     assert_int_equal(vsr_models_export_tflite(g, 8, 8, path, &err), -EINVAL);
     assert_int_equal(vsr_models_export_tflite(g, 0, 0, path, &err), -EINVAL);
+    /* INT8 without quantization parameters: -EINVAL saying how to get them, no file */
+    vsr_models_export_options xo = {.precision = VSR_MODELS_EXPORT_INT8};
+    assert_int_equal(vsr_models_random_weights(g, 7, &err), 0);
+    assert_int_equal(vsr_models_export_tflite_ex(g, 8, 8, path, &xo, NULL, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "TFLite INT8 export of 'ABPN'"));
+    assert_non_null(strstr(err.msg, "run calibration"));
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(vsr_models_export_onnx_ex(g, 8, 8, path, &xo, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "ONNX INT8 export of 'ABPN'"));
+    assert_int_equal(access(path, F_OK), -1);
+    vsr_graph_free(&g);
+    /* --precision names */
+    vsr_models_export_precision pr = VSR_MODELS_EXPORT_FP32;
+    assert_int_equal(vsr_models_export_precision_parse("int8", &pr, &err), 0);
+    assert_int_equal(pr, VSR_MODELS_EXPORT_INT8);
+    assert_string_equal(vsr_models_export_precision_name(pr), "int8");
+    assert_int_equal(vsr_models_export_precision_parse("fp32", &pr, &err), 0);
+    assert_int_equal(pr, VSR_MODELS_EXPORT_FP32);
+    assert_int_equal(vsr_models_export_precision_parse("int4", &pr, &err), -EINVAL);
+    assert_string_equal(err.msg, "export precision 'int4': expected fp32 or int8");
+}
+
+/* INT8: an op the engine cannot run in integers the TFLite way (a sigmoid
+ * fused into a conv, computed in FP32 on the accumulator) is refused, named */
+static void test_int8_unsupported(void **state)
+{
+    (void)state;
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    assert_int_equal(vsr_graph_create("sg", &g, &err), 0);
+    int x = vsr_graph_input(g, "in", 8, 8, 3, &err);
+    vsr_conv_params p = vsr_conv_default(4, 3);
+    p.act.type = VSR_ACT_SIGMOID;
+    int y = vsr_graph_conv2d(g, "gate", x, &p, &err);
+    assert_true(y >= 0);
+    assert_int_equal(vsr_graph_output(g, "out", y, &err), 0);
+    assert_int_equal(vsr_models_random_weights(g, 3, &err), 0);
+    assert_int_equal(vsr_graph_set_quant(g, y, 1.f / 256, -128, &err), 0);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/sg.tflite", tmpdir);
+    vsr_models_export_options xo = {.precision = VSR_MODELS_EXPORT_INT8};
+    assert_int_equal(vsr_models_export_tflite_ex(g, 8, 8, path, &xo, NULL, &err), -ENOTSUP);
+    assert_non_null(strstr(err.msg, "node 'gate' (conv2d)"));
+    assert_int_equal(access(path, F_OK), -1);
     vsr_graph_free(&g);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_abpn),           cmocka_unit_test(test_elsr),
-        cmocka_unit_test(test_quicksrnet),     cmocka_unit_test(test_swrn),
-        cmocka_unit_test(test_unsupported_op), cmocka_unit_test(test_ort_abpn),
+        cmocka_unit_test(test_abpn),
+        cmocka_unit_test(test_elsr),
+        cmocka_unit_test(test_quicksrnet),
+        cmocka_unit_test(test_swrn),
+        cmocka_unit_test(test_unsupported_op),
+        cmocka_unit_test(test_ort_abpn),
         cmocka_unit_test(test_ort_swrn),
+        cmocka_unit_test(test_int8_tflite_abpn),
+        cmocka_unit_test(test_int8_tflite_swrn),
+        cmocka_unit_test(test_int8_onnx_abpn),
+        cmocka_unit_test(test_int8_onnx_swrn),
+        cmocka_unit_test(test_ort_int8_abpn),
+        cmocka_unit_test(test_ort_int8_swrn),
+        cmocka_unit_test(test_tflite_int8_phone_ptq),
+        cmocka_unit_test(test_tflite_int8_phone_qat),
+        cmocka_unit_test(test_int8_unsupported),
     };
     return VSR_RUN_TESTS(tests, setup, teardown);
 }

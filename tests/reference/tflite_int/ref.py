@@ -11,8 +11,9 @@ expected output as 8-bit RGB PNGs.
 
   python3 tests/reference/tflite_int/ref.py MODEL.tflite LR.png Y X SIZE IN.png OUT.png
 
-Ops: QUANTIZE (int8/uint8 requantize), CONCATENATION (equal parameters:
-copy), CONV_2D / DEPTHWISE_CONV_2D (per-channel, SAME/VALID, stride 1),
+Ops: QUANTIZE (float -> int8, int8/uint8 requantize), DEQUANTIZE (int8 ->
+float; a float output is rounded to 8 bits for the PNG), CONCATENATION
+(equal parameters: copy), CONV_2D / DEPTHWISE_CONV_2D (per-channel, SAME/VALID, stride 1),
 ADD (left shift 20), MUL, DEPTH_TO_SPACE (DCR), MINIMUM / MAXIMUM with a
 constant, RELU / RELU6.
 """
@@ -240,6 +241,18 @@ def mul(fb, op, T, a, b):
     return np.clip(y, lo, hi)
 
 
+def quantize_float(to, x):
+    """TFLite's AffineQuantize: round(x / scale) half away from zero, in float32."""
+    v = np.asarray(x, np.float32) / np.float32(to['scale'][0])
+    r = np.where(v >= 0, np.floor(v + np.float32(0.5)), -np.floor(-v + np.float32(0.5)))
+    return np.clip(r.astype(np.int64) + int(to['zp'][0]), *qrange(to))
+
+
+def dequantize(ti, x):
+    return ((x.astype(np.int64) - int(ti['zp'][0])).astype(np.float32) *
+            np.float32(ti['scale'][0]))
+
+
 def requantize(ti, to, x):
     m, e = quantize_multiplier(float(ti['scale'][0]) / float(to['scale'][0]))
     y = mbqm(x.astype(np.int64) - int(ti['zp'][0]), m, e) + int(to['zp'][0])
@@ -267,8 +280,12 @@ def run(path, img_u8):
     val = {ins[0]: img_u8.astype(np.int64)}
     for op in ops:
         c, i = op['code'], op['in']
-        if c == 114:  # QUANTIZE
+        if c == 114 and T[i[0]]['type'] == 0:  # QUANTIZE of a float input
+            y = quantize_float(T[op['out'][0]], val[i[0]])
+        elif c == 114:  # QUANTIZE (requantize)
             y = requantize(T[i[0]], T[op['out'][0]], val[i[0]])
+        elif c == 6:  # DEQUANTIZE
+            y = dequantize(T[i[0]], val[i[0]])
         elif c == 2:  # CONCATENATION (channel axis, equal parameters)
             to = T[op['out'][0]]
             for k in i:
@@ -290,7 +307,10 @@ def run(path, img_u8):
         else:
             raise SystemExit('ref.py: builtin op %d not implemented' % c)
         val[op['out'][0]] = y
-    return val[outs[0]].astype(np.uint8)
+    out = val[outs[0]]
+    if T[outs[0]]['type'] == 0:  # float pixels: round half up, clamp to 8 bits
+        return np.clip(np.floor(out.astype(np.float64) + 0.5), 0, 255).astype(np.uint8)
+    return out.astype(np.uint8)
 
 
 # ---- PNG (8-bit RGB / RGBA / gray, non-interlaced) ---------------------------
