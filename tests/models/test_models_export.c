@@ -183,6 +183,17 @@ static void test_swrn(void **state)
     round_trip("SWRN", TFLITE);
 }
 
+/* MVSR_13 (FANI): the AFA attention (matmul_tn, softmax, matmul_pixels: ONNX
+ * Reshape / Transpose / MatMul / Softmax, TFLite RESHAPE / BATCH_MATMUL / MUL
+ * / SOFTMAX) and batch norms (ONNX BatchNormalization; TFLite: folded into
+ * the conv before, with the engine's own folding arithmetic) */
+static void test_mvsr13(void **state)
+{
+    (void)state;
+    round_trip("MVSR_13", ONNX);
+    round_trip("MVSR_13", TFLITE);
+}
+
 /* Write @p n floats to @p path (raw, host order = little-endian on x86). */
 static void write_f32(const char *path, const float *v, size_t n)
 {
@@ -288,6 +299,12 @@ static void test_ort_swrn(void **state)
     ort_check("SWRN");
 }
 
+static void test_ort_mvsr13(void **state)
+{
+    (void)state;
+    ort_check("MVSR_13");
+}
+
 /* An op without an ONNX form is refused with the node named, and no file. */
 static void test_unsupported_op(void **state)
 {
@@ -328,7 +345,8 @@ int main(void)
         cmocka_unit_test(test_abpn),           cmocka_unit_test(test_elsr),
         cmocka_unit_test(test_quicksrnet),     cmocka_unit_test(test_swrn),
         cmocka_unit_test(test_unsupported_op), cmocka_unit_test(test_ort_abpn),
-        cmocka_unit_test(test_ort_swrn),
+        cmocka_unit_test(test_ort_swrn),       cmocka_unit_test(test_mvsr13),
+        cmocka_unit_test(test_ort_mvsr13),
     };
     return VSR_RUN_TESTS(tests, setup, teardown);
 }
