@@ -361,6 +361,14 @@ typedef struct vsr_models_kv {
 int vsr_models_hparams_apply(vsr_models_hparams *hp, const vsr_models_kv *kv, int n,
                              const char *what, vsr_error *err);
 
+/**
+ * The value of option @p o (of hp->family) in @p hp as the text
+ * vsr_models_hparams_apply() reads back ("16", "1/2", "[5, 5]", "afa") into
+ * @p buf of @p cap bytes. Returns 0, or -EINVAL for an unknown option type.
+ */
+int vsr_models_hparams_value(const vsr_models_hparams *hp, const vsr_models_option *o,
+                             char *buf, size_t cap);
+
 /* ---- graph builders (need the engine) ---------------------------------------- */
 
 struct vsr_graph;
