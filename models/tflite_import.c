@@ -24,6 +24,7 @@ enum { TV_NONE, TV_FLAT, TV_MMT };
 typedef struct tview {
     int kind, a, b;
     float alpha;
+    int fh, fw; /* TV_FLAT: H and W of the 4-D tensor in the file */
 } tview;
 
 typedef struct imp {
@@ -442,14 +443,14 @@ static int view_op(imp *im, int opi, const vsr_models_tfl_operator *op, const ch
         vsr_graph_tensor_shape(im->g, a->a, &h, &w, &c);
         vsr_graph_tensor_shape(im->g, b->a, &h2, &w2, &c2);
         if (op->opt.adj_x && !op->opt.adj_y && h == h2 && w == w2) {
-            *out = (tview){TV_MMT, a->a, b->a, 1.0f};
+            *out = (tview){TV_MMT, a->a, b->a, 1.0f, 0, 0};
             return 1;
         }
         if (!op->opt.adj_x && !op->opt.adj_y && h2 == 1 && w2 == c) {
             *y = vsr_graph_matmul_pixels(im->g, name, a->a, b->a, im->err);
             if (*y < 0)
                 return *y;
-            *out = (tview){TV_FLAT, *y, 0, 0};
+            *out = (tview){TV_FLAT, *y, 0, 0, a->fh, a->fw};
             return 1;
         }
         return vsr_error_set(im->err, -ENOTSUP,
@@ -466,11 +467,17 @@ static int view_op(imp *im, int opi, const vsr_models_tfl_operator *op, const ch
                              opi, t0);
     vsr_graph_tensor_shape(im->g, src, &h, &w, &c);
     const int32_t *s = ot->shape;
-    if (a->kind == TV_NONE && ot->ndim == 3 && s[0] == 1 && s[2] == c) {
-        *out = (tview){TV_FLAT, src, 0, 0};
+    /* H and W as the file has them (the import size may differ) */
+    const vsr_models_tfl_tensor *it = &m->tensors[t0];
+    int fh = a->kind == TV_FLAT ? a->fh : it->ndim == 4 ? it->shape[1] : -1;
+    int fw = a->kind == TV_FLAT ? a->fw : it->ndim == 4 ? it->shape[2] : -1;
+    if (a->kind == TV_NONE && ot->ndim == 3 && s[0] == 1 && s[2] == c &&
+        (int64_t)s[1] == (int64_t)fh * fw) {
+        *out = (tview){TV_FLAT, src, 0, 0, fh, fw};
         return 1;
     }
-    if (a->kind != TV_MMT && ot->ndim == 4 && s[0] == 1 && s[3] == c) {
+    if (a->kind != TV_MMT && ot->ndim == 4 && s[0] == 1 && s[1] == fh && s[2] == fw &&
+        s[3] == c) {
         *y = src; /* back to (or still) its own [1, H, W, C] */
         return 0;
     }

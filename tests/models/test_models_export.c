@@ -327,6 +327,30 @@ static void test_unsupported_op(void **state)
     assert_int_equal(vsr_models_export_tflite(g, 8, 8, path, &err), -ENOTSUP);
     assert_non_null(strstr(err.msg, "TFLite export of 'ln': node 'norm1' (layer_norm)"));
     assert_int_equal(access(path, F_OK), -1);
+    vsr_graph_free(&g);
+    /* a batch norm with no conv before it: ONNX has BatchNormalization, TFLite
+     * no such op (only a conv's batch norm is exported, folded) */
+    assert_int_equal(vsr_graph_create("bn", &g, &err), 0);
+    x = vsr_graph_input(g, "in", 8, 8, 4, &err);
+    y = vsr_graph_batch_norm(g, "bn1", x, 1e-3f, &err);
+    assert_true(y >= 0);
+    assert_int_equal(vsr_graph_output(g, "out", y, &err), 0);
+    static const char *const role[4] = {"bn1.gamma", "bn1.beta", "bn1.mean", "bn1.var"};
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(vsr_graph_set_weight(g, role[k], ones, 4, &err), 0);
+    assert_int_equal(vsr_models_export_tflite(g, 8, 8, path, &err), -ENOTSUP);
+    assert_non_null(strstr(err.msg, "node 'bn1' (batch_norm)"));
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(vsr_models_export_onnx(g, 8, 8, path, &err), 0);
+    unlink(path);
+    /* MVSR_13's matmul_pixels spells H and W: no symbolic-size ONNX */
+    vsr_graph_free(&g);
+    const vsr_models_entry *mv = vsr_models_zoo_find("MVSR_13");
+    assert_int_equal(vsr_models_build(&mv->hp, mv->name, 8, 8, &g, &err), 0);
+    assert_int_equal(vsr_models_random_weights(g, 3, &err), 0);
+    assert_int_equal(vsr_models_export_onnx(g, 0, 0, path, &err), -ENOTSUP);
+    assert_non_null(strstr(err.msg, "(matmul_pixels): needs a fixed input size"));
+    assert_int_equal(access(path, F_OK), -1);
     /* and weights not set yet: -EINVAL, no file */
     vsr_graph_free(&g);
     const vsr_models_entry *ze = vsr_models_zoo_find("ABPN");
