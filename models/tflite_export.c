@@ -532,15 +532,29 @@ static int flat(xp *x, const char *name, const char *sfx, int in, int d1, int d2
     return rc < 0 ? rc : t;
 }
 
-/* BATCH_MATMUL of @p a and @p b (adj_x @p adj_x) into @p out. */
-static int batch_matmul(xp *x, int a, int b, int adj_x, int out)
+/*
+ * Inputs 0 and 1 of @p v RESHAPEd to [1, a0, a1] ("<name><s0>") and [1, b0,
+ * b1] ("<name><s1>"), then their BATCH_MATMUL (adj_x @p adj_x) into a new
+ * [1, r, c] tensor "<name>:mm", whose index is returned.
+ */
+static int flat_matmul(xp *x, const vsr_node_view *v, const char *s0, int a0, int a1,
+                       const char *s1, int b0, int b1, int adj_x, int r, int c)
 {
-    int ins[2] = {a, b};
-    xop *o = op(x, TFL_BATCH_MATMUL, ins, 2, out, OPT_BATCH_MATMUL);
+    char nm[VSR_NAME_MAX + 16];
+    int ta = flat(x, v->name, s0, in_t(x, v, 0), a0, a1);
+    int tb = ta < 0 ? ta : flat(x, v->name, s1, in_t(x, v, 1), b0, b1);
+    if (tb < 0)
+        return tb;
+    snprintf(nm, sizeof(nm), "%s:mm", v->name);
+    int mm = tensor3(x, nm, 1, r, c);
+    if (mm < 0)
+        return mm;
+    int ins[2] = {ta, tb};
+    xop *o = op(x, TFL_BATCH_MATMUL, ins, 2, mm, OPT_BATCH_MATMUL);
     if (!o)
         return oom(x);
     o->v[0] = adj_x; /* BatchMatMulOptions: adj_x 0, adj_y 1 */
-    return 0;
+    return mm;
 }
 
 /*
@@ -553,18 +567,11 @@ static int ex_matmul_tn(xp *x, const vsr_node_view *v, int node, int out)
     (void)node;
     const xt *k = &x->t[in_t(x, v, 0)], *q = &x->t[in_t(x, v, 1)];
     int hw = k->shape[1] * k->shape[2], ck = k->shape[3], cq = q->shape[3];
-    char nm[VSR_NAME_MAX + 16];
-    int kr = flat(x, v->name, ":k", in_t(x, v, 0), hw, ck);
-    int qr = kr < 0 ? kr : flat(x, v->name, ":q", in_t(x, v, 1), hw, cq);
-    if (qr < 0)
-        return qr;
-    snprintf(nm, sizeof(nm), "%s:mm", v->name);
-    int mm = tensor3(x, nm, 1, ck, cq), rc;
+    int mm = flat_matmul(x, v, ":k", hw, ck, ":q", hw, cq, 1, ck, cq);
     if (mm < 0)
         return mm;
-    if ((rc = batch_matmul(x, kr, qr, 1, mm)))
-        return rc;
     if (v->f[0] != 1.f) {
+        char nm[VSR_NAME_MAX + 16];
         snprintf(nm, sizeof(nm), "%s.alpha", v->name);
         int a = scalar_f32(x, nm, v->f[0]);
         snprintf(nm, sizeof(nm), "%s:alpha", v->name);
@@ -586,18 +593,8 @@ static int ex_matmul_pixels(xp *x, const vsr_node_view *v, int node, int out)
     (void)node;
     const xt *vt = &x->t[in_t(x, v, 0)], *at = &x->t[in_t(x, v, 1)];
     int hw = vt->shape[1] * vt->shape[2], cv = vt->shape[3], cq = at->shape[3];
-    char nm[VSR_NAME_MAX + 16];
-    int vr = flat(x, v->name, ":v", in_t(x, v, 0), hw, cv);
-    int ar = vr < 0 ? vr : flat(x, v->name, ":a", in_t(x, v, 1), cv, cq);
-    if (ar < 0)
-        return ar;
-    snprintf(nm, sizeof(nm), "%s:mm", v->name);
-    int mm = tensor3(x, nm, 1, hw, cq), rc;
-    if (mm < 0)
-        return mm;
-    if ((rc = batch_matmul(x, vr, ar, 0, mm)))
-        return rc;
-    return reshape(x, v->name, mm, out);
+    int mm = flat_matmul(x, v, ":v", hw, cv, ":a", cv, cq, 0, hw, cq);
+    return mm < 0 ? mm : reshape(x, v->name, mm, out);
 }
 
 /* a batch norm that does not fold into a conv: TFLite has no such op */
