@@ -347,6 +347,17 @@ static int ex_mul(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, cons
     return ex_binary(x, v, "Mul", out);
 }
 
+/* Mul of @p in by the scalar @p k (initializer @p cn), node @p nn, output @p on. */
+static int mul_scalar(ex *x, const char *in, float k, const char *cn, const char *nn,
+                      const char *on)
+{
+    int rc = init_f32(x, cn, NULL, 0, &k, 1);
+    if (rc)
+        return rc;
+    const char *ins[] = {in, cn};
+    return node(x, "Mul", nn, ins, 2, on) ? 0 : oom(x);
+}
+
 /* y = a*x + b as Mul then Add, each only when it changes something */
 static int ex_scale(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, const char *out)
 {
@@ -359,11 +370,8 @@ static int ex_scale(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, co
         const char *mn = add ? ex_printf(x, "%s:mul", v->name) : v->name;
         if (!cn || !mo || !mn)
             return oom(x);
-        if ((rc = init_f32(x, cn, NULL, 0, &v->f[0], 1)))
+        if ((rc = mul_scalar(x, cur, v->f[0], cn, mn, mo)))
             return rc;
-        const char *ins[] = {cur, cn};
-        if (!node(x, "Mul", mn, ins, 2, mo))
-            return oom(x);
         cur = mo;
     }
     if (!add)
@@ -545,11 +553,8 @@ static int ex_matmul_tn(ex *x, const vsr_node_view *v, const vsr_layer_info *in0
              *mo = ex_printf(x, "%s:alpha", out);
         if (!an || !mn || !mo)
             return oom(x);
-        if ((rc = init_f32(x, an, NULL, 0, &v->f[0], 1)))
+        if ((rc = mul_scalar(x, cur, v->f[0], an, mn, mo)))
             return rc;
-        const char *ins[] = {cur, an};
-        if (!node(x, "Mul", mn, ins, 2, mo))
-            return oom(x);
         cur = mo;
     }
     return reshape(x, v->name, cur, ss, 4, out);
