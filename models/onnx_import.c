@@ -466,6 +466,8 @@ static int op_binary(imp *im, const char *op)
             return nerr(im, -EINVAL, "division by 0");
         oval v = *a;
         v.alpha = op[0] == 'M' ? v.alpha * k : v.alpha / k;
+        if (!(fabs(v.alpha) <= FLT_MAX))
+            return nerr(im, -EINVAL, "the attention scale %g is not a finite float", v.alpha);
         return define(im, out, &v);
     }
     if (a->kind == V_TENSOR && b->kind == V_TENSOR) {
