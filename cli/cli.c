@@ -173,3 +173,22 @@ int vsr_cli_split_list(const char *list, const char *what, char **buf, char ***n
     *buf = b, *names = a, *n = k;
     return 0;
 }
+
+int vsr_cli_parse_size(const char *s, const char *what, int *h, int *w, vsr_error *err)
+{
+    char a[32], wh[64];
+    const char *x = strchr(s, 'x');
+    if (!x || (size_t)(x - s) >= sizeof(a))
+        return vsr_error_set(err, -EINVAL, "%s %s: expected HxW, e.g. 180x320", what, s);
+    memcpy(a, s, (size_t)(x - s));
+    a[x - s] = '\0';
+    long hh, ww;
+    snprintf(wh, sizeof(wh), "%s H", what);
+    int rc = vsr_parse_long(a, 1, 16384, &hh, wh, err);
+    snprintf(wh, sizeof(wh), "%s W", what);
+    if (rc || (rc = vsr_parse_long(x + 1, 1, 16384, &ww, wh, err)))
+        return rc;
+    *h = (int)hh;
+    *w = (int)ww;
+    return 0;
+}

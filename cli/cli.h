@@ -21,6 +21,12 @@
  */
 int vsr_cli_progress_parse(const char *when, int *progress, vsr_error *err);
 
+/**
+ * Parse "HxW" (each 1..16384) given as option @p what into *@p h, *@p w.
+ * -EINVAL with a one-line message naming @p what otherwise.
+ */
+int vsr_cli_parse_size(const char *s, const char *what, int *h, int *w, vsr_error *err);
+
 /** @p progress with auto (-1) resolved: 1 when stderr is a terminal. */
 int vsr_cli_progress_resolve(int progress);
 

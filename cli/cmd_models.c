@@ -31,24 +31,6 @@ static void usage(FILE *out)
             "BatchNorm as 4*C, ELSR's shared PReLU slope not counted.\n");
 }
 
-static int parse_size(const char *s, int *h, int *w)
-{
-    char a[32];
-    const char *x = strchr(s, 'x');
-    if (!x || (size_t)(x - s) >= sizeof(a))
-        return -1;
-    memcpy(a, s, (size_t)(x - s));
-    a[x - s] = '\0';
-    long hh, ww;
-    vsr_error err = {0};
-    if (vsr_parse_long(a, 1, 16384, &hh, "--size H", &err) ||
-        vsr_parse_long(x + 1, 1, 16384, &ww, "--size W", &err))
-        return -1;
-    *h = (int)hh;
-    *w = (int)ww;
-    return 0;
-}
-
 static int list_zoo(int h, int w)
 {
     printf(
@@ -268,7 +250,7 @@ int vsr_cmd_models(int argc, char **argv)
             onnx = optarg;
             break;
         case ARG_SIZE:
-            if (parse_size(optarg, &h, &w)) {
+            if (vsr_cli_parse_size(optarg, "--size", &h, &w, NULL)) {
                 fprintf(stderr, "vsrbench: models: --size wants HxW, e.g. 180x320\n");
                 return VSR_EXIT_USAGE;
             }

@@ -26,6 +26,7 @@ int vsr_cmd_run(int argc, char **argv);
 int vsr_cmd_train(int argc, char **argv);
 int vsr_cmd_tune(int argc, char **argv);
 int vsr_cmd_upscale(int argc, char **argv);
+int vsr_cmd_export(int argc, char **argv);
 int vsr_cmd_merge(int argc, char **argv);
 int vsr_cmd_slurm(int argc, char **argv);
 int vsr_cmd_quant_report(int argc, char **argv);

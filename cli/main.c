@@ -25,6 +25,7 @@ static const struct vsr_command commands[] = {
     {"train", vsr_cmd_train, "train a zoo model (Adam, patches of the demo training set)"},
     {"tune", vsr_cmd_tune, "grid-search tile x pad x threads: ms/frame, seams, Pareto, pick"},
     {"upscale", vsr_cmd_upscale, "upscale a video or frame folder with a zoo model"},
+    {"export", vsr_cmd_export, "write a zoo model with its weights as ONNX or TFLite"},
     {"merge", vsr_cmd_merge, "merge run logs (a sweep's shards) into one, in one transaction"},
     {"slurm", vsr_cmd_slurm, "a sweep as a Slurm job array of shards plus a merge job"},
     {"quant-report", vsr_cmd_quant_report, "per-layer INT8 sensitivity: SQNR, PSNR drop, plot"},

@@ -193,6 +193,46 @@ static int apply_one(vsr_models_hparams *hp, const vsr_models_option *o, const c
     return vsr_error_set(err, -EINVAL, "models: %s: %s: unknown option type", what, o->name);
 }
 
+int vsr_models_hparams_value(const vsr_models_hparams *hp, const vsr_models_option *o,
+                             char *buf, size_t cap)
+{
+    const int *f = field((vsr_models_hparams *)hp, o->offset);
+    size_t len = 0;
+    if (cap)
+        buf[0] = '\0';
+    switch (o->type) {
+    case VSR_MODELS_OPT_INT:
+        snprintf(buf, cap, "%d", *f);
+        return 0;
+    case VSR_MODELS_OPT_RATIO:
+        snprintf(buf, cap, "%d/%d", *f, *field((vsr_models_hparams *)hp, o->offset2));
+        return 0;
+    case VSR_MODELS_OPT_INT_LIST: {
+        /* without a count field (MVSR's dilations share the kernels' count) the
+         * list ends at the first element below its minimum (unset: 0) */
+        int n = o->offset2 ? *field((vsr_models_hparams *)hp, o->offset2) : o->max_n;
+        if (!o->offset2)
+            for (int i = 0; i < n; i++)
+                if (f[i] < o->min)
+                    n = i;
+        len = (size_t)snprintf(buf, cap, "[");
+        for (int i = 0; i < n && len < cap; i++)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%d", i ? ", " : "", f[i]);
+        if (len < cap)
+            snprintf(buf + len, cap - len, "]");
+        return 0;
+    }
+    case VSR_MODELS_OPT_ENUM: {
+        int n = 0;
+        while (o->enum_names[n])
+            n++;
+        snprintf(buf, cap, "%s", *f >= 0 && *f < n ? o->enum_names[*f] : "?");
+        return 0;
+    }
+    }
+    return -EINVAL;
+}
+
 int vsr_models_hparams_apply(vsr_models_hparams *hp, const vsr_models_kv *kv, int n,
                              const char *what, vsr_error *err)
 {

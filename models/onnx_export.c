@@ -27,9 +27,10 @@ typedef struct ex {
     size_t n_nodes, cap_nodes;
     Onnx__TensorProto **inits;
     size_t n_inits, cap_inits;
-    char **value;         /* ONNX value name of each engine tensor (node index) */
-    int node_i;           /* the engine node being written, for messages */
-    const vsr_engine *qe; /* INT8 (QDQ) export: the engine whose integers are written */
+    char **value;             /* ONNX value name of each engine tensor (node index) */
+    const vsr_layer_info *li; /* every engine tensor at the export size */
+    int node_i;               /* the engine node being written, for messages */
+    const vsr_engine *qe;     /* INT8 (QDQ) export: the engine whose integers are written */
 } ex;
 
 static int oom(ex *x)
@@ -465,6 +466,17 @@ static int ex_mul(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, cons
     return ex_binary(x, v, "Mul", out);
 }
 
+/* Mul of @p in by the scalar @p k (initializer @p cn), node @p nn, output @p on. */
+static int mul_scalar(ex *x, const char *in, float k, const char *cn, const char *nn,
+                      const char *on)
+{
+    int rc = init_f32(x, cn, NULL, 0, &k, 1);
+    if (rc)
+        return rc;
+    const char *ins[] = {in, cn};
+    return node(x, "Mul", nn, ins, 2, on) ? 0 : oom(x);
+}
+
 /* y = a*x + b as Mul then Add, each only when it changes something */
 static int ex_scale(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, const char *out)
 {
@@ -477,11 +489,8 @@ static int ex_scale(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, co
         const char *mn = add ? ex_printf(x, "%s:mul", v->name) : v->name;
         if (!cn || !mo || !mn)
             return oom(x);
-        if ((rc = init_f32(x, cn, NULL, 0, &v->f[0], 1)))
+        if ((rc = mul_scalar(x, cur, v->f[0], cn, mn, mo)))
             return rc;
-        const char *ins[] = {cur, cn};
-        if (!node(x, "Mul", mn, ins, 2, mo))
-            return oom(x);
         cur = mo;
     }
     if (!add)
@@ -572,6 +581,129 @@ static int ex_bilinear(ex *x, const vsr_node_view *v, const vsr_layer_info *in0,
     return ex_resize(x, v, 0, out);
 }
 
+/* Inference BatchNormalization with the layer's gamma, beta, mean, var */
+static int ex_bn(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, const char *out)
+{
+    (void)in0;
+    static const char *const role[4] = {"gamma", "beta", "mean", "var"};
+    const char *ins[5] = {in_name(x, v, 0)};
+    int rc;
+    for (int k = 0; k < 4; k++) {
+        size_t n;
+        const float *d = mdl_layer_weight(x->g, v->name, role[k], &n);
+        char *nm = ex_printf(x, "%s.%s", v->name, role[k]);
+        int64_t dim = (int64_t)n;
+        if (!nm)
+            return oom(x);
+        if (!d)
+            return vsr_error_set(x->err, -EINVAL, "'%s': no batch-norm %s", v->name, role[k]);
+        if ((rc = init_f32(x, nm, &dim, 1, d, n)))
+            return rc;
+        ins[k + 1] = nm;
+    }
+    Onnx__NodeProto *nd = node(x, "BatchNormalization", v->name, ins, 5, out);
+    return nd ? attr_f(x, nd, "epsilon", v->f[0]) : oom(x);
+}
+
+/* softmax over the channels of each pixel: axis 1 of [1, C, H, W] */
+static int ex_softmax(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, const char *out)
+{
+    (void)in0;
+    const char *in = in_name(x, v, 0);
+    Onnx__NodeProto *nd = node(x, "Softmax", v->name, &in, 1, out);
+    return nd ? attr_i(x, nd, "axis", 1) : oom(x);
+}
+
+/* Reshape @p in to the @p n dims @p dims (an int64 initializer "<name>.shape"). */
+static int reshape(ex *x, const char *name, const char *in, const int64_t *dims, size_t n,
+                   const char *out)
+{
+    char *sn = ex_printf(x, "%s.shape", name);
+    int rc;
+    if (!sn)
+        return oom(x);
+    if ((rc = init_i64(x, sn, dims, n)))
+        return rc;
+    const char *ins[] = {in, sn};
+    return node(x, "Reshape", name, ins, 2, out) ? 0 : oom(x);
+}
+
+/* A MatMul node "<base>:mm" of @p a and @p b into "<out>:mm" (returned). */
+static const char *matmul(ex *x, const char *base, const char *a, const char *b,
+                          const char *out)
+{
+    char *nm = ex_printf(x, "%s:mm", base), *o = ex_printf(x, "%s:mm", out);
+    const char *ins[] = {a, b};
+    return nm && o && node(x, "MatMul", nm, ins, 2, o) ? o : NULL;
+}
+
+/*
+ * AFA scores S = alpha K^T Q (engine 1 x Ck x Cq, here [1, Cq, 1, Ck]):
+ * Q as [1, Cq, HW] times K as [1, HW, Ck] is S^T [1, Cq, Ck]; then Mul by
+ * alpha and Reshape. vsr_models_import_onnx() reads this sequence back as
+ * one matmul_tn; -1 in the flattening Reshapes keeps H and W free.
+ */
+static int ex_matmul_tn(ex *x, const vsr_node_view *v, const vsr_layer_info *in0,
+                        const char *out)
+{
+    int64_t ck = in0->c, cq = x->li[v->inputs[1]].c;
+    char *kn = ex_printf(x, "%s:k", v->name), *kr = ex_printf(x, "%s:k", out),
+         *ktn = ex_printf(x, "%s:kt", v->name), *kt = ex_printf(x, "%s:kt", out),
+         *qn = ex_printf(x, "%s:q", v->name), *qr = ex_printf(x, "%s:q", out);
+    if (!kn || !kr || !ktn || !kt || !qn || !qr)
+        return oom(x);
+    const int64_t ks[3] = {1, ck, -1}, qs[3] = {1, cq, -1}, perm[3] = {0, 2, 1},
+                  ss[4] = {1, cq, 1, ck};
+    int rc;
+    Onnx__NodeProto *nd;
+    if ((rc = reshape(x, kn, in_name(x, v, 0), ks, 3, kr)))
+        return rc;
+    const char *kin = kr;
+    if (!(nd = node(x, "Transpose", ktn, &kin, 1, kt)))
+        return oom(x);
+    if ((rc = attr_ints(x, nd, "perm", perm, 3)) ||
+        (rc = reshape(x, qn, in_name(x, v, 1), qs, 3, qr)))
+        return rc;
+    const char *cur = matmul(x, v->name, qr, kt, out);
+    if (!cur)
+        return oom(x);
+    if (v->f[0] != 1.f) {
+        char *an = ex_printf(x, "%s.alpha", v->name), *mn = ex_printf(x, "%s:alpha", v->name),
+             *mo = ex_printf(x, "%s:alpha", out);
+        if (!an || !mn || !mo)
+            return oom(x);
+        if ((rc = mul_scalar(x, cur, v->f[0], an, mn, mo)))
+            return rc;
+        cur = mo;
+    }
+    return reshape(x, v->name, cur, ss, 4, out);
+}
+
+/*
+ * AFA output Y = V A (V: H x W x Cv, A: engine 1 x Cv x Cq, here [1, Cq, 1,
+ * Cv]): A as [1, Cq, Cv] times V as [1, Cv, HW] is Y as [1, Cq, HW], then
+ * Reshape to [1, Cq, H, W] (a fixed size: the last Reshape spells H and W).
+ */
+static int ex_matmul_pixels(ex *x, const vsr_node_view *v, const vsr_layer_info *in0,
+                            const char *out)
+{
+    if (!x->h)
+        return unsupported(x, v, "needs a fixed input size (its Reshape spells H and W)");
+    int64_t cv = in0->c, cq = v->c;
+    char *an = ex_printf(x, "%s:a", v->name), *ar = ex_printf(x, "%s:a", out),
+         *vn = ex_printf(x, "%s:v", v->name), *vr = ex_printf(x, "%s:v", out);
+    if (!an || !ar || !vn || !vr)
+        return oom(x);
+    const int64_t as[3] = {1, cq, cv}, vs[3] = {1, cv, -1},
+                  ys[4] = {1, cq, x->li[x->node_i].h, x->li[x->node_i].w};
+    int rc;
+    if ((rc = reshape(x, an, in_name(x, v, 1), as, 3, ar)) ||
+        (rc = reshape(x, vn, in_name(x, v, 0), vs, 3, vr)))
+        return rc;
+    const char *mm = matmul(x, v->name, ar, vr, out);
+    return mm ? reshape(x, v->name, mm, ys, 4, out) : oom(x);
+}
+
 /* The exporter of each op kind; a kind without one is -ENOTSUP, named. */
 static const export_fn export_op[VSR_OP_COUNT_] = {
     [VSR_OP_CONV2D] = ex_conv,
@@ -588,6 +720,10 @@ static const export_fn export_op[VSR_OP_COUNT_] = {
     [VSR_OP_DEPTH_TO_SPACE] = ex_d2s,
     [VSR_OP_RESIZE_NEAREST] = ex_nearest,
     [VSR_OP_RESIZE_BILINEAR] = ex_bilinear,
+    [VSR_OP_BATCH_NORM] = ex_bn,
+    [VSR_OP_SOFTMAX] = ex_softmax,
+    [VSR_OP_MATMUL_TN] = ex_matmul_tn,
+    [VSR_OP_MATMUL_PIXELS] = ex_matmul_pixels,
 };
 
 static int emit_node(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, const char *out)
@@ -646,6 +782,7 @@ static int build(ex *x, Onnx__ModelProto *mp, Onnx__GraphProto *gp)
     vsr_layer_info *li = ex_alloc(x, (size_t)n * sizeof(*li));
     if (!li)
         return oom(x);
+    x->li = li;
     for (int i = 0; i < n; i++)
         if ((rc = vsr_graph_layer_info(g, i, x->h, x->w, &li[i], x->err)) < 0)
             return rc;

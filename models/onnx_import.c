@@ -30,12 +30,17 @@
 /* Most parts of a Concat / Split. */
 #define MAX_PARTS 1024
 
-enum vkind { V_NONE, V_TENSOR, V_CONST, V_PAD, V_R6, V_T6 };
+/* V_R3: a tensor viewed as [1, C, H*W]; V_R3T: its [1, H*W, C] transpose;
+ * V_MMT: the pending AFA scores alpha K^T Q as [1, Cq, Ck] (tid = K, tid2 = Q),
+ * placed by the Reshape to [1, Cq, 1, Ck] (the attention of vsrbench's export) */
+enum vkind { V_NONE, V_TENSOR, V_CONST, V_PAD, V_R6, V_T6, V_R3, V_R3T, V_MMT };
 
 typedef struct oval {
     const char *name; /* borrowed from the model */
     enum vkind kind;
-    int tid; /* engine tensor (V_TENSOR; the source of V_PAD, V_R6, V_T6) */
+    int tid;      /* engine tensor (V_TENSOR; the source of V_PAD, V_R6, V_T6, V_R3, V_R3T) */
+    int tid2;     /* V_MMT: Q (tid is K) */
+    double alpha; /* V_MMT: the scale of the scores */
     /* V_CONST */
     int ndim;
     int64_t dims[MDL_ONNX_MAX_DIMS];
@@ -188,6 +193,7 @@ static int tensor_in(imp *im, size_t i, int *tid)
                     v->name,
                     v->kind == V_CONST ? "a constant"
                     : v->kind == V_PAD ? "a padded tensor (Pad folds only into a Conv)"
+                    : v->kind >= V_R3  ? "a 3-D reshape (only the attention MatMuls take one)"
                                        : "a 6-D reshape (only a pixel shuffle is supported)");
     *tid = v->tid;
     return 0;
@@ -465,6 +471,18 @@ static int op_binary(imp *im, const char *op)
         return rc;
     const char *out = mdl_onnx_str(im->nd->output[0]);
     int y;
+    if (a->kind == V_MMT && b->kind == V_CONST && (!strcmp(op, "Mul") || !strcmp(op, "Div"))) {
+        double k;
+        if ((rc = scalar(im, b, &k)))
+            return rc;
+        if (op[0] == 'D' && k == 0)
+            return nerr(im, -EINVAL, "division by 0");
+        oval v = *a;
+        v.alpha = op[0] == 'M' ? v.alpha * k : v.alpha / k;
+        if (!(fabs(v.alpha) <= FLT_MAX))
+            return nerr(im, -EINVAL, "the attention scale %g is not a finite float", v.alpha);
+        return define(im, out, &v);
+    }
     if (a->kind == V_TENSOR && b->kind == V_TENSOR) {
         if (strcmp(op, "Add") && strcmp(op, "Mul"))
             return nerr(im, -ENOTSUP, "%s of two tensors is not supported", op);
@@ -1221,6 +1239,129 @@ static int fold(imp *im, const char *op)
     return 1;
 }
 
+/* Reshape of a 3-D view: V_R3 back to its own [1, C, H, W]; V_MMT [1, Cq,
+ * Ck] to [1, Cq, 1, Ck], the engine's 1 x Ck x Cq scores (matmul_tn). */
+static int reshape_view(imp *im, const oval *xv, const oval *s)
+{
+    int h, w, c, hq = 0, wq = 0, cq = 0, rc, nout = 0;
+    shape_of(im, xv->tid, &h, &w, &c);
+    if (xv->kind == V_MMT)
+        shape_of(im, xv->tid2, &hq, &wq, &cq);
+    int64_t in[3] = {1, xv->kind == V_MMT ? cq : c, xv->kind == V_MMT ? c : (int64_t)h * w},
+            out[4];
+    if ((rc = reshape_dims(im, s, in, 3, out, &nout, 4)))
+        return rc;
+    const char *oname = mdl_onnx_str(im->nd->output[0]);
+    if (xv->kind == V_R3) {
+        if (nout != 4 || out[0] != 1 || out[1] != c || out[2] != h || out[3] != w)
+            return nerr(im, -ENOTSUP,
+                        "a [1, C, H*W] view is reshaped only back to its [1, %d, %d, %d]", c, h,
+                        w);
+        oval v = {.kind = V_TENSOR, .tid = xv->tid};
+        return define(im, oname, &v);
+    }
+    if (nout != 4 || out[0] != 1 || out[1] != cq || out[2] != 1 || out[3] != c)
+        return nerr(im, -ENOTSUP,
+                    "attention scores [1, %d, %d] are placed only as [1, %d, 1, %d] (the "
+                    "layout of vsrbench's export)",
+                    cq, c, cq, c);
+    int y = vsr_graph_matmul_tn(im->g, im->lname, xv->tid, xv->tid2, (float)xv->alpha, im->err);
+    return define_tensor(im, oname, y);
+}
+
+/* MatMul of two views: Q [1, Cq, HW] x K^T [1, HW, Ck] -> pending scores
+ * (V_MMT); A [1, Cq, Cv] (a 1 x Cv x Cq tensor) x V [1, Cv, HW] -> Y = V A
+ * (matmul_pixels) as a [1, Cq, HW] view. */
+static int op_matmul(imp *im)
+{
+    oval *a, *b;
+    int rc;
+    if ((rc = input(im, 0, &a)) || (rc = input(im, 1, &b)))
+        return rc;
+    const char *oname = mdl_onnx_str(im->nd->output[0]);
+    int ha = 0, wa = 0, ca = 0, hb = 0, wb = 0, cb = 0;
+    if (a->kind == V_R3 && (b->kind == V_R3T || b->kind == V_R3)) {
+        shape_of(im, a->tid, &ha, &wa, &ca);
+        shape_of(im, b->tid, &hb, &wb, &cb);
+    }
+    if (a->kind == V_R3 && b->kind == V_R3T) {
+        if (ha != hb || wa != wb)
+            return nerr(im, -EINVAL, "the two operands have %dx%d and %dx%d pixels", ha, wa, hb,
+                        wb);
+        oval v = {.kind = V_MMT, .tid = b->tid, .tid2 = a->tid, .alpha = 1};
+        return define(im, oname, &v);
+    }
+    if (a->kind == V_R3 && b->kind == V_R3 && ha == 1 && wa == cb) {
+        int y = vsr_graph_matmul_pixels(im->g, im->lname, b->tid, a->tid, im->err);
+        if ((rc = define_tensor(im, oname, y)))
+            return rc;
+        im->v[im->nv - 1].kind = V_R3;
+        return 0;
+    }
+    return nerr(im, -ENOTSUP,
+                "MatMul is supported only in the attention layout of vsrbench's export "
+                "([1, C, H*W] reshapes of tensors, one transposed)");
+}
+
+static int op_softmax(imp *im)
+{
+    int x, rc, h, w, c;
+    if ((rc = tensor_in(im, 0, &x)))
+        return rc;
+    shape_of(im, x, &h, &w, &c);
+    /* opset 13: one axis (default -1); before: the axes from 'axis' (default
+     * 1) on, which is the channels alone only for one pixel */
+    int old = im->m->opset && im->m->opset < 13;
+    int64_t axis = attr_i(im, "axis", old ? 1 : -1);
+    if ((rc = channel_axis(im, axis)))
+        return rc;
+    if (old && (h != 1 || w != 1))
+        return nerr(im, -ENOTSUP,
+                    "before opset 13 Softmax normalises over C, H and W together; only a 1x1 "
+                    "tensor is supported");
+    int y = vsr_graph_softmax(im->g, im->lname, x, im->err);
+    return define_tensor(im, mdl_onnx_str(im->nd->output[0]), y);
+}
+
+/* Inference BatchNormalization: scale, B, mean, var constants of C values. */
+static int op_batch_norm(imp *im)
+{
+    int x, rc, h, w, c;
+    const oval *k[4];
+    if ((rc = tensor_in(im, 0, &x)))
+        return rc;
+    for (int i = 0; i < 4; i++)
+        if ((rc = const_in(im, (size_t)i + 1, 0, &k[i])))
+            return rc;
+    if (attr_i(im, "training_mode", 0))
+        return nerr(im, -ENOTSUP, "training_mode 1 is not supported");
+    shape_of(im, x, &h, &w, &c);
+    for (int i = 0; i < 4; i++)
+        if (k[i]->count != (size_t)c)
+            return nerr(im, -EINVAL, "'%s' has %zu values for %d channels", k[i]->name,
+                        k[i]->count, c);
+    int y = vsr_graph_batch_norm(im->g, im->lname, x, attr_f(im, "epsilon", 1e-5f), im->err);
+    if (y < 0)
+        return eng_err(im, y);
+    if ((rc = take(im, 4 * (size_t)c, sizeof(float))))
+        return rc;
+    float *d = malloc((size_t)c * sizeof(float));
+    if (!d)
+        return vsr_error_set(im->err, -ENOMEM, "%s: out of memory", im->m->what);
+    static const char *const role[4] = {"gamma", "beta", "mean", "var"};
+    for (int i = 0; i < 4 && !rc; i++) {
+        for (int ch = 0; ch < c; ch++)
+            d[ch] = (float)cget(k[i], (size_t)ch);
+        char wn[VSR_NAME_MAX];
+        snprintf(wn, sizeof(wn), "%s.%s", im->lname, role[i]);
+        rc = vsr_graph_set_weight(im->g, wn, d, (size_t)c, im->err);
+    }
+    free(d);
+    if (rc)
+        return eng_err(im, rc);
+    return define_tensor(im, mdl_onnx_str(im->nd->output[0]), y);
+}
+
 /* Reshape: [1,C,H,W] -> 6-D, or the closing 6-D -> [1,C/r^2,H r,W r] of a
  * pixel shuffle, or to the same shape. */
 static int op_reshape(imp *im)
@@ -1230,10 +1371,12 @@ static int op_reshape(imp *im)
     int rc;
     if ((rc = input(im, 0, &xv)) || (rc = const_in(im, 1, 0, &s)))
         return rc;
+    if (xv->kind == V_R3 || xv->kind == V_MMT)
+        return reshape_view(im, xv, s);
     if (xv->kind != V_TENSOR && xv->kind != V_T6)
         return nerr(im, -ENOTSUP,
                     "Reshape is supported only as part of a pixel shuffle "
-                    "(Reshape -> Transpose -> Reshape)");
+                    "(Reshape -> Transpose -> Reshape) or of an attention");
     int h, w, c;
     shape_of(im, xv->tid, &h, &w, &c);
     int64_t in[6], out[6];
@@ -1251,6 +1394,10 @@ static int op_reshape(imp *im)
         oval v = {.kind = V_TENSOR, .tid = xv->tid};
         if (nout == 4 && !memcmp(in, out, 4 * sizeof(int64_t)))
             return define(im, oname, &v); /* no-op */
+        if (nout == 3 && out[0] == 1 && out[1] == c) {
+            v.kind = V_R3; /* [1, C, H*W] */
+            return define(im, oname, &v);
+        }
         if (nout != 6)
             return nerr(im, -ENOTSUP, "Reshape is supported only as part of a pixel shuffle");
         v.kind = V_R6;
@@ -1284,6 +1431,11 @@ static int op_transpose(imp *im)
     const char *oname = mdl_onnx_str(im->nd->output[0]);
     if (xv->kind == V_TENSOR && n == 4 && p[0] == 0 && p[1] == 1 && p[2] == 2 && p[3] == 3) {
         oval v = *xv;
+        return define(im, oname, &v);
+    }
+    if (xv->kind == V_R3 && n == 3 && p[0] == 0 && p[1] == 2 && p[2] == 1) {
+        oval v = *xv;
+        v.kind = V_R3T;
         return define(im, oname, &v);
     }
     if (xv->kind != V_R6 || n != 6)
@@ -1498,6 +1650,12 @@ static int node(imp *im)
         return op_reshape(im);
     if (!strcmp(op, "Transpose"))
         return op_transpose(im);
+    if (!strcmp(op, "MatMul"))
+        return op_matmul(im);
+    if (!strcmp(op, "Softmax"))
+        return op_softmax(im);
+    if (!strcmp(op, "BatchNormalization"))
+        return op_batch_norm(im);
     if (!strcmp(op, "Constant"))
         return op_constant(im);
     if (!strcmp(op, "Identity") || !strcmp(op, "Dropout"))

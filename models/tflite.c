@@ -522,16 +522,24 @@ static int parse_options(const fb *f, const fbt *ot, vsr_models_tfl_operator *op
         o->new_axis_mask = (int)v[3];
         o->shrink_axis_mask = (int)v[4];
         break;
+    case VSR_TFL_BATCH_MATMUL:
+        GET(0, 1, 0);
+        GET(1, 1, 0);
+        o->adj_x = (int)v[0];
+        o->adj_y = (int)v[1];
+        break;
+    case VSR_TFL_SOFTMAX:
     case VSR_TFL_LEAKY_RELU: {
         size_t fp = 0;
         if ((rc = fb_field(f, &t, 0, &fp)))
             return rc;
-        o->alpha = 0.2f;
+        float *dst = op->code == VSR_TFL_SOFTMAX ? &o->beta : &o->alpha;
+        *dst = op->code == VSR_TFL_SOFTMAX ? 0.f : 0.2f; /* the schema's defaults */
         if (fp) {
             uint32_t u = 0;
             if ((rc = fb_u32(f, fp, &u)))
                 return rc;
-            memcpy(&o->alpha, &u, 4);
+            memcpy(dst, &u, 4);
         }
         break;
     }

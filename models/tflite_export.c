@@ -20,6 +20,7 @@ enum {
     OPT_NONE = 0,
     OPT_CONV2D = 1,
     OPT_DEPTHWISE = 2,
+    OPT_SOFTMAX = 9,
     OPT_CONCAT = 10,
     OPT_ADD = 11,
     OPT_RESIZE_BILINEAR = 15,
@@ -29,7 +30,11 @@ enum {
     OPT_RESIZE_NEAREST = 74,
     OPT_LEAKY_RELU = 75,
     OPT_DEPTH_TO_SPACE = 94,
+    OPT_BATCH_MATMUL = 101,
 };
+
+/* builtin codes beyond the importer's enum (schema.fbs BuiltinOperator) */
+enum { TFL_SOFTMAX = 25, TFL_BATCH_MATMUL = 126 };
 
 enum { TFL_SCHEMA_VERSION = 3, MAX_OPCODES = 64 };
 
@@ -65,6 +70,7 @@ typedef struct xp {
     xop *ops;
     int n_ops, cap_ops;
     int *tensor_of; /* engine tensor -> file tensor */
+    int *bn_of;     /* conv node -> the batch norm folded into it, or -1 */
     void **owned;   /* data arrays made here (transposed weights, shapes) */
     int n_owned, cap_owned;
     const vsr_engine *qe; /* INT8 export: the engine whose integers are written, else NULL */
@@ -394,6 +400,48 @@ static int conv_int8(xp *x, const vsr_node_view *v, int node, int xin, int *wi, 
     return 0;
 }
 
+/*
+ * Fold batch norm node @p bn into a conv's weights *wt (HWIO, @p n values,
+ * Cout fastest) and bias *b (NULL: zeros), replacing both with folded
+ * copies: the arithmetic of the engine's own folding (engine/ops/conv.c,
+ * float, no contraction under -std=c11), so the re-imported conv computes
+ * the bits the original conv + batch norm did. TFLite has no batch-norm op.
+ */
+static int fold_bn(xp *x, int bn, int cout, const float **wt, size_t n, const float **b)
+{
+    vsr_node_view v;
+    vsr_graph_node_view(x->g, bn, &v);
+    static const char *const role[4] = {"gamma", "beta", "mean", "var"};
+    const float *d[4];
+    for (int k = 0; k < 4; k++) {
+        size_t nk = 0;
+        d[k] = mdl_layer_weight(x->g, v.name, role[k], &nk);
+        if (!d[k] || nk != (size_t)cout)
+            return vsr_error_set(x->err, -EINVAL, "'%s': no batch-norm %s", v.name, role[k]);
+    }
+    float *w = own(x, n * sizeof(float)), *nb = own(x, (size_t)cout * sizeof(float));
+    if (!w || !nb)
+        return oom(x);
+    memcpy(w, *wt, n * sizeof(float));
+    if (*b)
+        memcpy(nb, *b, (size_t)cout * sizeof(float));
+    const float eps = v.f[0];
+    for (int o = 0; o < cout; o++) {
+        float s = d[0][o] / sqrtf(d[3][o] + eps);
+        if (!isfinite(s))
+            return vsr_error_set(x->err, -EINVAL,
+                                 "TFLite export: %s: batch norm scale of channel %d is not "
+                                 "finite (variance %g)",
+                                 v.name, o, (double)d[3][o]);
+        for (size_t k = 0; k < n / (size_t)cout; k++)
+            w[k * (size_t)cout + (size_t)o] *= s;
+        nb[o] = (nb[o] - d[2][o]) * s + d[1][o];
+    }
+    *wt = w;
+    *b = nb;
+    return 0;
+}
+
 static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
 {
     const vsr_conv_params *p = &v->conv;
@@ -420,6 +468,12 @@ static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
     if (!wt || n != (size_t)p->kh * p->kw * cing * p->cout || (p->bias && !b))
         return vsr_error_set(x->err, -EINVAL, "TFLite export of '%s': conv '%s' has no weights",
                              vsr_graph_name(x->g), v->name);
+    if (x->bn_of[node] >= 0) {
+        int rc = fold_bn(x, x->bn_of[node], p->cout, &wt, n, &b);
+        if (rc)
+            return rc;
+        nb = (size_t)p->cout;
+    }
     /* HWIO -> OHWI (conv) or [1][kh][kw][C] (depthwise, = HWIO with I = 1) */
     float *f = own(x, n * sizeof(float));
     if (!f)
@@ -578,6 +632,127 @@ static int ex_bilinear(xp *x, const vsr_node_view *v, int node, int out)
     return ex_resize(x, v, 0, out);
 }
 
+/* softmax over the channels (TFLite's last axis), beta 1 */
+static int ex_softmax(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    int in = in_t(x, v, 0);
+    xop *o = op(x, TFL_SOFTMAX, &in, 1, out, OPT_SOFTMAX);
+    if (!o)
+        return oom(x);
+    o->vf = 1.0f; /* SoftmaxOptions: beta 0 */
+    return 0;
+}
+
+/* A float tensor of 3 dims (an attention operand). */
+static int tensor3(xp *x, const char *name, int d0, int d1, int d2)
+{
+    int shape[3] = {d0, d1, d2};
+    return constant(x, name, VSR_TFL_FLOAT32, shape, 3, NULL, 0);
+}
+
+/* RESHAPE file tensor @p in into tensor @p out (its shape, as an int32 input). */
+static int reshape(xp *x, const char *name, int in, int out)
+{
+    char nm[VSR_NAME_MAX + 16];
+    int32_t d[4];
+    for (int i = 0; i < x->t[out].ndim; i++)
+        d[i] = x->t[out].shape[i];
+    snprintf(nm, sizeof(nm), "%s.shape", name);
+    int si = i32_vec(x, nm, d, x->t[out].ndim);
+    if (si < 0)
+        return si;
+    int ins[2] = {in, si};
+    return op(x, VSR_TFL_RESHAPE, ins, 2, out, OPT_NONE) ? 0 : oom(x);
+}
+
+/* "<name><sfx>": a 3-D tensor [1, @p d1, @p d2] RESHAPEd from file tensor @p in. */
+static int flat(xp *x, const char *name, const char *sfx, int in, int d1, int d2)
+{
+    char nm[VSR_NAME_MAX + 16];
+    snprintf(nm, sizeof(nm), "%s%s", name, sfx);
+    int t = tensor3(x, nm, 1, d1, d2);
+    if (t < 0)
+        return t;
+    int rc = reshape(x, nm, in, t);
+    return rc < 0 ? rc : t;
+}
+
+/*
+ * Inputs 0 and 1 of @p v RESHAPEd to [1, a0, a1] ("<name><s0>") and [1, b0,
+ * b1] ("<name><s1>"), then their BATCH_MATMUL (adj_x @p adj_x) into a new
+ * [1, r, c] tensor "<name>:mm", whose index is returned.
+ */
+static int flat_matmul(xp *x, const vsr_node_view *v, const char *s0, int a0, int a1,
+                       const char *s1, int b0, int b1, int adj_x, int r, int c)
+{
+    char nm[VSR_NAME_MAX + 16];
+    int ta = flat(x, v->name, s0, in_t(x, v, 0), a0, a1);
+    int tb = ta < 0 ? ta : flat(x, v->name, s1, in_t(x, v, 1), b0, b1);
+    if (tb < 0)
+        return tb;
+    snprintf(nm, sizeof(nm), "%s:mm", v->name);
+    int mm = tensor3(x, nm, 1, r, c);
+    if (mm < 0)
+        return mm;
+    int ins[2] = {ta, tb};
+    xop *o = op(x, TFL_BATCH_MATMUL, ins, 2, mm, OPT_BATCH_MATMUL);
+    if (!o)
+        return oom(x);
+    o->v[0] = adj_x; /* BatchMatMulOptions: adj_x 0, adj_y 1 */
+    return mm;
+}
+
+/*
+ * AFA scores S = alpha K^T Q (1 x Ck x Cq): K and Q RESHAPEd to [1, HW, C],
+ * BATCH_MATMUL with adj_x, MUL by alpha, RESHAPE to [1, 1, Ck, Cq].
+ * vsr_models_import_tflite() reads the sequence back as one matmul_tn.
+ */
+static int ex_matmul_tn(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    const xt *k = &x->t[in_t(x, v, 0)], *q = &x->t[in_t(x, v, 1)];
+    int hw = k->shape[1] * k->shape[2], ck = k->shape[3], cq = q->shape[3];
+    int mm = flat_matmul(x, v, ":k", hw, ck, ":q", hw, cq, 1, ck, cq);
+    if (mm < 0)
+        return mm;
+    if (v->f[0] != 1.f) {
+        char nm[VSR_NAME_MAX + 16];
+        snprintf(nm, sizeof(nm), "%s.alpha", v->name);
+        int a = scalar_f32(x, nm, v->f[0]);
+        snprintf(nm, sizeof(nm), "%s:alpha", v->name);
+        int sc = a < 0 ? a : tensor3(x, nm, 1, ck, cq);
+        if (sc < 0)
+            return sc;
+        int ins[2] = {mm, a};
+        if (!op(x, VSR_TFL_MUL, ins, 2, sc, OPT_MUL))
+            return oom(x);
+        mm = sc;
+    }
+    return reshape(x, v->name, mm, out);
+}
+
+/* AFA output Y = V A: V RESHAPEd to [1, HW, Cv], A (1 x Cv x Cq) to [1, Cv,
+ * Cq], BATCH_MATMUL, RESHAPE to [1, H, W, Cq]. */
+static int ex_matmul_pixels(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node;
+    const xt *vt = &x->t[in_t(x, v, 0)], *at = &x->t[in_t(x, v, 1)];
+    int hw = vt->shape[1] * vt->shape[2], cv = vt->shape[3], cq = at->shape[3];
+    int mm = flat_matmul(x, v, ":v", hw, cv, ":a", cv, cq, 0, hw, cq);
+    return mm < 0 ? mm : reshape(x, v->name, mm, out);
+}
+
+/* a batch norm that does not fold into a conv: TFLite has no such op */
+static int ex_bn(xp *x, const vsr_node_view *v, int node, int out)
+{
+    (void)node, (void)out;
+    return unsupported(x, v,
+                       "only a batch norm right after a conv (its only consumer, no fused "
+                       "activation) is exported, folded into the conv: TFLite has no "
+                       "batch-norm op");
+}
+
 static const export_fn export_op[VSR_OP_COUNT_] = {
     [VSR_OP_CONV2D] = ex_conv,
     [VSR_OP_RELU] = ex_act,
@@ -592,6 +767,10 @@ static const export_fn export_op[VSR_OP_COUNT_] = {
     [VSR_OP_DEPTH_TO_SPACE] = ex_d2s,
     [VSR_OP_RESIZE_NEAREST] = ex_nearest,
     [VSR_OP_RESIZE_BILINEAR] = ex_bilinear,
+    [VSR_OP_SOFTMAX] = ex_softmax,
+    [VSR_OP_MATMUL_TN] = ex_matmul_tn,
+    [VSR_OP_MATMUL_PIXELS] = ex_matmul_pixels,
+    [VSR_OP_BATCH_NORM] = ex_bn,
 };
 
 /* ---- writing the flatbuffer ------------------------------------------------ */
@@ -613,6 +792,8 @@ static const struct {
     {OPT_LEAKY_RELU, "f"},
     {OPT_DEPTH_TO_SPACE, "i"},
     {OPT_MAXMIN, ""},
+    {OPT_SOFTMAX, "f"},
+    {OPT_BATCH_MATMUL, "bb"},
 };
 
 static mdl_fbo write_options(mdl_fbb *b, const xop *o)
@@ -810,6 +991,38 @@ static int dequantize_output(xp *x, const char *name, int q)
     return op(x, VSR_TFL_DEQUANTIZE, &q, 1, f, OPT_NONE) ? f : oom(x);
 }
 
+/* bn_of[]: the batch norms the engine folds into their conv (engine/graph.c's
+ * plan: a conv without fused activation whose only consumer is the batch
+ * norm and which is no graph output), found the same way. */
+static int plan_bn_folds(xp *x, int n)
+{
+    int *uses = own(x, (size_t)n * sizeof(int));
+    if (!uses)
+        return oom(x);
+    for (int i = 0; i < n; i++) {
+        vsr_node_view v;
+        vsr_graph_node_view(x->g, i, &v);
+        x->bn_of[i] = -1;
+        for (int k = 0; k < v.n_inputs; k++)
+            uses[v.inputs[k]]++;
+    }
+    for (int i = 0; i < vsr_graph_output_count(x->g); i++) {
+        int t;
+        vsr_graph_output_info(x->g, i, NULL, &t);
+        uses[t] += 2; /* never folded */
+    }
+    for (int i = 0; i < n; i++) {
+        vsr_node_view v, c;
+        vsr_graph_node_view(x->g, i, &v);
+        if (v.op != VSR_OP_BATCH_NORM)
+            continue;
+        vsr_graph_node_view(x->g, v.inputs[0], &c);
+        if (c.op == VSR_OP_CONV2D && c.conv.act.type == VSR_ACT_NONE && uses[v.inputs[0]] == 1)
+            x->bn_of[v.inputs[0]] = i;
+    }
+    return 0;
+}
+
 static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
 {
     const vsr_graph *g = x->g;
@@ -817,8 +1030,11 @@ static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
     if ((rc = vsr_graph_check_weights(g, x->err)) < 0)
         return rc;
     if (!(x->tensor_of = own(x, (size_t)n * sizeof(int))) ||
-        !(x->float_of = own(x, (size_t)n * sizeof(int))))
+        !(x->float_of = own(x, (size_t)n * sizeof(int))) ||
+        !(x->bn_of = own(x, (size_t)n * sizeof(int))))
         return oom(x);
+    if ((rc = plan_bn_folds(x, n)))
+        return rc;
     int n_in = vsr_graph_input_count(g), n_out = vsr_graph_output_count(g);
     int inputs[64], outputs[64];
     if (n_in > 64 || n_out > 64)
@@ -826,6 +1042,10 @@ static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
     for (int i = 0; i < n; i++) {
         vsr_node_view v;
         vsr_graph_node_view(g, i, &v);
+        if (v.op == VSR_OP_BATCH_NORM && x->bn_of[v.inputs[0]] == i) {
+            x->tensor_of[i] = x->tensor_of[v.inputs[0]]; /* folded into its conv */
+            continue;
+        }
         int t = out_tensor(x, v.name, i);
         if (t < 0)
             return t;

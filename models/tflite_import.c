@@ -16,6 +16,17 @@
 
 #include "models_internal.h"
 
+/* A TFLite tensor that is no engine tensor but a 3-D view on one: FLAT =
+ * engine tensor a as [1, H*W, C]; MMT = the pending AFA scores alpha a^T b
+ * ([1, Ck, Cq]) until the RESHAPE to [1, 1, Ck, Cq] places them (the
+ * attention of vsrbench's export). */
+enum { TV_NONE, TV_FLAT, TV_MMT };
+typedef struct tview {
+    int kind, a, b;
+    float alpha;
+    int fh, fw; /* TV_FLAT: H and W of the 4-D tensor in the file */
+} tview;
+
 typedef struct imp {
     const vsr_models_tflite *m;
     vsr_graph *g;
@@ -24,6 +35,7 @@ typedef struct imp {
     const vsr_models_tflite_import *opt;
     vsr_error *err;
     size_t budget, used; /* weight bytes the file may make us allocate, and so far */
+    tview *view;         /* per TFLite tensor */
 } imp;
 
 /* Largest height, width or channel count an imported tensor may have: keeps
@@ -395,12 +407,99 @@ static int resize_factor(imp *im, int opi, const vsr_models_tfl_operator *op, in
     return check_grow(im, opi, op, in_id(im, op, 0, opi), *f);
 }
 
+/*
+ * RESHAPE, BATCH_MATMUL, and MUL of pending scores: the attention layout of
+ * vsrbench's export (tflite_export.c). Returns 1 when op #@p opi left a view
+ * in im->view[@p oti], 0 with *y an engine tensor, or a negative errno.
+ * MUL returns 2 when it is an ordinary MUL (not of a view).
+ */
+static int view_op(imp *im, int opi, const vsr_models_tfl_operator *op, const char *name,
+                   int oti, int *y)
+{
+    const vsr_models_tflite *m = im->m;
+    const vsr_models_tfl_tensor *ot = &m->tensors[oti];
+    int t0 = op->n_inputs > 0 ? op->inputs[0] : -1, t1 = op->n_inputs > 1 ? op->inputs[1] : -1;
+    const tview *a = t0 >= 0 ? &im->view[t0] : NULL, *b = t1 >= 0 ? &im->view[t1] : NULL;
+    tview *out = &im->view[oti];
+    int h = 0, w = 0, c = 0, h2 = 0, w2 = 0, c2 = 0;
+    if (op->code == VSR_TFL_MUL) {
+        float k;
+        if (!a || a->kind != TV_MMT)
+            return 2;
+        if (t1 < 0 || scalar_const(im, t1, &k))
+            return vsr_error_set(im->err, -ENOTSUP,
+                                 "op #%d MUL: attention scores scale only by a scalar constant",
+                                 opi);
+        *out = *a;
+        out->alpha *= k;
+        return 1;
+    }
+    if (op->code == VSR_TFL_BATCH_MATMUL) {
+        if (!a || !b || a->kind != TV_FLAT || b->kind != TV_FLAT)
+            return vsr_error_set(im->err, -ENOTSUP,
+                                 "op #%d BATCH_MATMUL: supported only in the attention layout "
+                                 "of vsrbench's export ([1, H*W, C] reshapes of tensors)",
+                                 opi);
+        vsr_graph_tensor_shape(im->g, a->a, &h, &w, &c);
+        vsr_graph_tensor_shape(im->g, b->a, &h2, &w2, &c2);
+        if (op->opt.adj_x && !op->opt.adj_y && h == h2 && w == w2) {
+            *out = (tview){TV_MMT, a->a, b->a, 1.0f, 0, 0};
+            return 1;
+        }
+        if (!op->opt.adj_x && !op->opt.adj_y && h2 == 1 && w2 == c) {
+            *y = vsr_graph_matmul_pixels(im->g, name, a->a, b->a, im->err);
+            if (*y < 0)
+                return *y;
+            *out = (tview){TV_FLAT, *y, 0, 0, a->fh, a->fw};
+            return 1;
+        }
+        return vsr_error_set(im->err, -ENOTSUP,
+                             "op #%d BATCH_MATMUL: operands %dx%dx%d and %dx%dx%d (adj_x %d, "
+                             "adj_y %d) are not an attention of vsrbench's export",
+                             opi, h, w, c, h2, w2, c2, op->opt.adj_x, op->opt.adj_y);
+    }
+    /* RESHAPE */
+    if (!a)
+        return vsr_error_set(im->err, -EINVAL, "op #%d RESHAPE: missing input", opi);
+    int src = a->kind == TV_NONE ? im->tid[t0] : a->a;
+    if (src < 0)
+        return vsr_error_set(im->err, -ENOTSUP, "op #%d RESHAPE: input T%d is not computed",
+                             opi, t0);
+    vsr_graph_tensor_shape(im->g, src, &h, &w, &c);
+    const int32_t *s = ot->shape;
+    /* H and W as the file has them (the import size may differ) */
+    const vsr_models_tfl_tensor *it = &m->tensors[t0];
+    int fh = a->kind == TV_FLAT ? a->fh : it->ndim == 4 ? it->shape[1] : -1;
+    int fw = a->kind == TV_FLAT ? a->fw : it->ndim == 4 ? it->shape[2] : -1;
+    if (a->kind == TV_NONE && ot->ndim == 3 && s[0] == 1 && s[2] == c &&
+        (int64_t)s[1] == (int64_t)fh * fw) {
+        *out = (tview){TV_FLAT, src, 0, 0, fh, fw};
+        return 1;
+    }
+    if (a->kind != TV_MMT && ot->ndim == 4 && s[0] == 1 && s[1] == fh && s[2] == fw &&
+        s[3] == c) {
+        *y = src; /* back to (or still) its own [1, H, W, C] */
+        return 0;
+    }
+    if (a->kind == TV_MMT) {
+        vsr_graph_tensor_shape(im->g, a->b, &h2, &w2, &c2);
+        if (ot->ndim == 4 && s[0] == 1 && s[1] == 1 && s[2] == c && s[3] == c2) {
+            *y = vsr_graph_matmul_tn(im->g, name, a->a, a->b, a->alpha, im->err);
+            return *y < 0 ? *y : 0;
+        }
+    }
+    return vsr_error_set(im->err, -ENOTSUP,
+                         "op #%d RESHAPE: only the attention reshapes of vsrbench's export are "
+                         "supported",
+                         opi);
+}
+
 int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
                              const vsr_models_tflite_import *opt, vsr_graph **out,
                              vsr_error *err)
 {
     *out = NULL;
-    imp im = {m, NULL, NULL, NULL, opt, err, 0, 0};
+    imp im = {m, NULL, NULL, NULL, opt, err, 0, 0, NULL};
     /* budget = FACTOR x file + SLACK, saturating (a file is far below SIZE_MAX / 8) */
     if (vsr_size_mul(m->file_len, VSR_MODELS_TFLITE_ALLOC_FACTOR, &im.budget) ||
         vsr_size_add(im.budget, VSR_MODELS_TFLITE_ALLOC_SLACK, &im.budget))
@@ -410,7 +509,8 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
         return rc;
     im.tid = malloc((size_t)(m->n_tensors ? m->n_tensors : 1) * sizeof(int));
     im.uses = calloc((size_t)(m->n_tensors ? m->n_tensors : 1), sizeof(int));
-    if (!im.tid || !im.uses) {
+    im.view = calloc((size_t)(m->n_tensors ? m->n_tensors : 1), sizeof(tview));
+    if (!im.tid || !im.uses || !im.view) {
         rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", name);
         goto fail;
     }
@@ -476,8 +576,18 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
         case VSR_TFL_DEPTHWISE_CONV_2D:
             y = conv(&im, i, op, n);
             break;
-        case VSR_TFL_ADD:
-        case VSR_TFL_MUL: {
+        case VSR_TFL_RESHAPE:
+        case VSR_TFL_BATCH_MATMUL:
+        case VSR_TFL_MUL:
+            if ((rc = view_op(&im, i, op, n, oti, &y)) < 0)
+                goto fail;
+            if (rc == 1)
+                continue;
+            if (rc == 0)
+                break;
+            /* an ordinary MUL */
+            /* fall through */
+        case VSR_TFL_ADD: {
             int a = in_id(&im, op, 0, i), b = in_id(&im, op, 1, i);
             if (a < 0 || b < 0) {
                 y = a < 0 ? a : b;
@@ -567,6 +677,13 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
         case VSR_TFL_RELU6:
             x = in_id(&im, op, 0, i);
             y = x < 0 ? x : vsr_graph_clip(im.g, n, x, 0.0f, 6.0f, err);
+            break;
+        case VSR_TFL_SOFTMAX:
+            x = in_id(&im, op, 0, i);
+            if (x >= 0 && op->opt.beta != 1.0f)
+                x = vsr_error_set(err, -ENOTSUP, "op #%d SOFTMAX: beta %g (only 1)", i,
+                                  (double)op->opt.beta);
+            y = x < 0 ? x : vsr_graph_softmax(im.g, n, x, err);
             break;
         case VSR_TFL_LOGISTIC:
             x = in_id(&im, op, 0, i);
@@ -680,11 +797,13 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
         goto fail;
     free(im.tid);
     free(im.uses);
+    free(im.view);
     *out = im.g;
     return 0;
 fail:
     free(im.tid);
     free(im.uses);
+    free(im.view);
     vsr_graph_free(&im.g);
     return rc < 0 ? rc : -EINVAL;
 }

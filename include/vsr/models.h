@@ -100,6 +100,7 @@ enum vsr_models_tfl_op {
     VSR_TFL_RELU6 = 21,
     VSR_TFL_RESHAPE = 22,
     VSR_TFL_RESIZE_BILINEAR = 23,
+    VSR_TFL_SOFTMAX = 25,
     VSR_TFL_STRIDED_SLICE = 45,
     VSR_TFL_SPLIT = 49,
     VSR_TFL_PRELU = 54,
@@ -108,6 +109,7 @@ enum vsr_models_tfl_op {
     VSR_TFL_RESIZE_NEAREST_NEIGHBOR = 97,
     VSR_TFL_LEAKY_RELU = 98,
     VSR_TFL_QUANTIZE = 114,
+    VSR_TFL_BATCH_MATMUL = 126,
     VSR_TFL_GELU = 150,
 };
 
@@ -153,7 +155,9 @@ typedef struct vsr_models_tfl_options {
     int block_size;                        /**< DEPTH_TO_SPACE */
     int align_corners, half_pixel_centers; /**< RESIZE_* */
     int begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask;
-    float alpha; /**< LEAKY_RELU */
+    float alpha;      /**< LEAKY_RELU */
+    float beta;       /**< SOFTMAX */
+    int adj_x, adj_y; /**< BATCH_MATMUL */
 } vsr_models_tfl_options;
 
 typedef struct vsr_models_tfl_operator {
@@ -370,6 +374,14 @@ typedef struct vsr_models_kv {
 int vsr_models_hparams_apply(vsr_models_hparams *hp, const vsr_models_kv *kv, int n,
                              const char *what, vsr_error *err);
 
+/**
+ * The value of option @p o (of hp->family) in @p hp as the text
+ * vsr_models_hparams_apply() reads back ("16", "1/2", "[5, 5]", "afa") into
+ * @p buf of @p cap bytes. Returns 0, or -EINVAL for an unknown option type.
+ */
+int vsr_models_hparams_value(const vsr_models_hparams *hp, const vsr_models_option *o,
+                             char *buf, size_t cap);
+
 /* ---- graph builders (need the engine) ---------------------------------------- */
 
 struct vsr_graph;
@@ -483,8 +495,10 @@ typedef struct vsr_models_tflite_import {
  * ADD, MUL, CONCATENATION (channel axis), DEPTH_TO_SPACE, RESIZE_BILINEAR
  * (half-pixel), RESIZE_NEAREST_NEIGHBOR, STRIDED_SLICE (channel slices),
  * RELU, RELU6, LOGISTIC, LEAKY_RELU, PRELU, MINIMUM/MAXIMUM with a scalar
- * constant (clip), QUANTIZE / DEQUANTIZE (value-preserving, dropped).
- * INT8 weights are dequantized with their per-channel scales (kept as the
+ * constant (clip), SOFTMAX (beta 1), the attention layout of
+ * vsr_models_export_tflite() (RESHAPE / BATCH_MATMUL / MUL by a scalar:
+ * matmul_tn, matmul_pixels), QUANTIZE / DEQUANTIZE (value-preserving,
+ * dropped). INT8 weights are dequantized with their per-channel scales (kept as the
  * engine's weight scales) and, with use_quant, every activation tensor gets
  * the file's (scale, zero point), so the engine's INT8 runs on the file's
  * own quantization. Graph inputs / outputs keep the file's order and names
@@ -539,7 +553,10 @@ typedef struct vsr_models_onnx_import {
  * DepthToSpace (DCR; CRD as a channel shuffle then DCR), Reshape ->
  * Transpose -> Reshape forming a pixel shuffle (either order), Resize by
  * an integer factor (nearest: asymmetric + floor, or half-pixel modes;
- * linear: half_pixel / pytorch_half_pixel), Identity, Constant,
+ * linear: half_pixel / pytorch_half_pixel), Softmax on the channel axis,
+ * BatchNormalization (inference), the attention layout of
+ * vsr_models_export_onnx() (Reshape to [1, C, H*W], Transpose, MatMul, Mul
+ * by a scalar, Reshape back: matmul_tn / matmul_pixels), Identity, Constant,
  * DequantizeLinear of a constant (folded into a float constant) and QDQ
  * pairs on activations (QuantizeLinear -> DequantizeLinear, per-tensor
  * int8 / uint8: the tensor itself). A QDQ graph keeps its quantization:
@@ -573,7 +590,10 @@ int vsr_models_import_onnx(const vsr_models_onnx *m, const char *name,
  * activation as its own node), relu, leaky_relu, prelu, clip, sigmoid, add,
  * mul, scale (Mul / Add by constants), concat, slice (channels),
  * depth_to_space (DCR), resize nearest (asymmetric, floor) and bilinear
- * (half_pixel); any other op is -ENOTSUP naming the node. Weights must all
+ * (half_pixel), batch_norm (BatchNormalization), softmax (axis 1), matmul_tn
+ * (Q [1, Cq, HW] MatMul K^T [1, HW, Ck], Mul alpha, Reshape to [1, Cq, 1,
+ * Ck]) and matmul_pixels (A [1, Cq, Cv] MatMul V [1, Cv, HW], Reshape to [1,
+ * Cq, H, W]: needs a fixed size); any other op is -ENOTSUP naming the node. Weights must all
  * be set (-EINVAL otherwise). vsr_models_import_onnx() reads the file back.
  */
 int vsr_models_export_onnx(const struct vsr_graph *g, int h, int w, const char *path,
@@ -587,7 +607,12 @@ int vsr_models_export_onnx(const struct vsr_graph *g, int h, int w, const char *
  * padding; ReLU / ReLU6 fused, other activations as their own op),
  * RELU, RELU6, LEAKY_RELU, LOGISTIC, PRELU, MAXIMUM / MINIMUM (clips), ADD,
  * MUL, CONCATENATION, STRIDED_SLICE (channels), DEPTH_TO_SPACE,
- * RESIZE_BILINEAR (half-pixel) and RESIZE_NEAREST_NEIGHBOR. Several inputs
+ * RESIZE_BILINEAR (half-pixel), RESIZE_NEAREST_NEIGHBOR, SOFTMAX, and for
+ * matmul_tn / matmul_pixels RESHAPE to [1, H*W, C], BATCH_MATMUL (adj_x for
+ * the scores), MUL by alpha, RESHAPE back. A batch norm that the engine folds
+ * into its conv (the conv's only consumer, no fused activation) is folded
+ * into that conv's weights with the engine's arithmetic (so the re-import
+ * computes the same bits); any other batch norm is -ENOTSUP. Several inputs
  * and outputs (a frame window, a hidden state) keep their order. Any other
  * op is -ENOTSUP naming the node. vsr_models_import_tflite() reads it back.
  */

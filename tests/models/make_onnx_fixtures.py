@@ -9,7 +9,10 @@ python3-onnx; the venv python lacks them, hence /usr/bin/python3):
 For each small network NAME it writes NAME.onnx (torch.onnx.export, opset
 13, fixed 1x3x8x8 input), NAME.in.npy (the fixed input, float32 NCHW, seeded
 uniform [0, 1)) and NAME.out.npy (PyTorch's FP32 output on that input), which
-test_models_onnx.c compares with vsrbench's import. It also writes crafted
+test_models_onnx.c compares with vsrbench's import. elsr_torch_u8 is the
+zoo's ELSR in PyTorch again (its own seed) on a 16x24 input of whole values
+0..255, what a sweep's 8-bit frames give: the sweep test runs it through
+`vsrbench run` with `weights: {onnx: FILE}`. It also writes crafted
 bad files (bad_*.onnx) for the one-line-error tests and hostile inputs for
 the fuzz target's regression folder (tests/fuzz/regress/onnx/). Weights come from a fixed
 seed, so a rerun with the same torch version reproduces the files; the torch
@@ -250,11 +253,16 @@ def main():
     export("bad_unknown_op", UnknownOp(), x, with_out=False)
     crafted()
     regress()
+    # last, on its own seed, so the fixtures above keep their bytes
+    torch.manual_seed(19)
+    export("elsr_torch_u8", ELSRTorch(), torch.randint(0, 256, (1, 3, 16, 24)).float())
     with open(os.path.join(OUT, "PROVENANCE.txt"), "w") as f:
         f.write("Made by tests/models/make_onnx_fixtures.py (see its docstring) with\n"
                 f"torch {torch.__version__} (Debian python3-torch), onnx {onnx.__version__} "
                 f"(Debian python3-onnx), numpy {np.__version__}, python {sys.version.split()[0]}.\n"
                 "Input: torch.manual_seed(18); x = torch.rand(1, 3, 8, 8) (elsr_torch: x * 255).\n"
+                "elsr_torch_u8: torch.manual_seed(19); ELSRTorch(); "
+                "x = torch.randint(0, 256, (1, 3, 16, 24)).float().\n"
                 "Outputs: PyTorch FP32.\n")
     return 0
 

@@ -490,6 +490,17 @@ static void test_int8_onnx_swrn(void **state)
     int8_round_trip("SWRN", ONNX);
 }
 
+/* MVSR_13 (FANI): the AFA attention (matmul_tn, softmax, matmul_pixels: ONNX
+ * Reshape / Transpose / MatMul / Softmax, TFLite RESHAPE / BATCH_MATMUL / MUL
+ * / SOFTMAX) and batch norms (ONNX BatchNormalization; TFLite: folded into
+ * the conv before, with the engine's own folding arithmetic) */
+static void test_mvsr13(void **state)
+{
+    (void)state;
+    round_trip("MVSR_13", ONNX);
+    round_trip("MVSR_13", TFLITE);
+}
+
 /* Write @p n floats to @p path (raw, host order = little-endian on x86). */
 static void write_f32(const char *path, const float *v, size_t n)
 {
@@ -642,6 +653,12 @@ static void test_ort_int8_swrn(void **state)
     ort_check("SWRN", 1, 3.f);
 }
 
+static void test_ort_mvsr13(void **state)
+{
+    (void)state;
+    ort_check("MVSR_13", 0, 1e-3f);
+}
+
 /* An op without an ONNX form is refused with the node named, and no file. */
 static void test_unsupported_op(void **state)
 {
@@ -663,6 +680,30 @@ static void test_unsupported_op(void **state)
     assert_int_equal(access(path, F_OK), -1);
     assert_int_equal(vsr_models_export_tflite(g, 8, 8, path, &err), -ENOTSUP);
     assert_non_null(strstr(err.msg, "TFLite export of 'ln': node 'norm1' (layer_norm)"));
+    assert_int_equal(access(path, F_OK), -1);
+    vsr_graph_free(&g);
+    /* a batch norm with no conv before it: ONNX has BatchNormalization, TFLite
+     * no such op (only a conv's batch norm is exported, folded) */
+    assert_int_equal(vsr_graph_create("bn", &g, &err), 0);
+    x = vsr_graph_input(g, "in", 8, 8, 4, &err);
+    y = vsr_graph_batch_norm(g, "bn1", x, 1e-3f, &err);
+    assert_true(y >= 0);
+    assert_int_equal(vsr_graph_output(g, "out", y, &err), 0);
+    static const char *const role[4] = {"bn1.gamma", "bn1.beta", "bn1.mean", "bn1.var"};
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(vsr_graph_set_weight(g, role[k], ones, 4, &err), 0);
+    assert_int_equal(vsr_models_export_tflite(g, 8, 8, path, &err), -ENOTSUP);
+    assert_non_null(strstr(err.msg, "node 'bn1' (batch_norm)"));
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(vsr_models_export_onnx(g, 8, 8, path, &err), 0);
+    unlink(path);
+    /* MVSR_13's matmul_pixels spells H and W: no symbolic-size ONNX */
+    vsr_graph_free(&g);
+    const vsr_models_entry *mv = vsr_models_zoo_find("MVSR_13");
+    assert_int_equal(vsr_models_build(&mv->hp, mv->name, 8, 8, &g, &err), 0);
+    assert_int_equal(vsr_models_random_weights(g, 3, &err), 0);
+    assert_int_equal(vsr_models_export_onnx(g, 0, 0, path, &err), -ENOTSUP);
+    assert_non_null(strstr(err.msg, "(matmul_pixels): needs a fixed input size"));
     assert_int_equal(access(path, F_OK), -1);
     /* and weights not set yet: -EINVAL, no file */
     vsr_graph_free(&g);
@@ -739,6 +780,8 @@ int main(void)
         cmocka_unit_test(test_tflite_int8_phone_ptq),
         cmocka_unit_test(test_tflite_int8_phone_qat),
         cmocka_unit_test(test_int8_unsupported),
+        cmocka_unit_test(test_mvsr13),
+        cmocka_unit_test(test_ort_mvsr13),
     };
     return VSR_RUN_TESTS(tests, setup, teardown);
 }

@@ -13,8 +13,11 @@
 #include <errno.h>
 #include <math.h>
 
+#include <sqlite3.h>
+
 #include "cli_harness.h"
 #include "testutil.h"
+#include "vsr/datasets.h"
 #include "vsr/engine.h"
 #include "vsr/models.h"
 
@@ -266,6 +269,142 @@ static void test_onnx_cli(void **state)
     vsr_test_rmtree(dir);
 }
 
+/* HWC floats (whole values 0..255 or any float) as an 8-bit frame:
+ * round(clamp(v, 0, 255)), the engine's vsr_engine_get_output_frame() rule. */
+static void to_frame(const float *hwc, int h, int w, vsr_frame *f)
+{
+    vsr_error err = {0};
+    if (vsr_frame_alloc(f, w, h, 3, &err))
+        fail_msg("%s", err.msg);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w * 3; x++) {
+            float v = hwc[(size_t)y * w * 3 + x];
+            v = v < 0 ? 0 : v > 255 ? 255 : v;
+            f->data[(size_t)y * f->stride + x] = (uint8_t)floorf(v + 0.5f);
+        }
+}
+
+/*
+ * Issue 18: a torch.onnx.export network in a sweep. elsr_torch_u8 (the zoo's
+ * ELSR written in PyTorch, a 16x24 input of whole values 0..255) goes through
+ * vsr_models_open() with weights_onnx, the path `vsrbench run` takes for
+ * `weights: {onnx: FILE}`: its FP32 output is PyTorch's within TOL. Then a
+ * sweep (`vsrbench run`) over an image set whose LR is that input and whose
+ * GT is PyTorch's output rounded to 8 bits records PSNR-RGB (no crop) of
+ * its SR frame against PyTorch's: every value of which PyTorch's lies more
+ * than the tolerance from a rounding boundary (x.5) must be equal, so with k
+ * values within it the PSNR is at least 10 log10(255^2 N / k), and infinite
+ * (recorded as psnr_rgb_inf = 1) when k = 0.
+ */
+static void test_onnx_sweep(void **state)
+{
+    (void)state;
+    int c, h, w, oc, oh, ow;
+    float *in = npy_hwc("onnx/elsr_torch_u8.in.npy", &c, &h, &w);
+    float *ref = npy_hwc("onnx/elsr_torch_u8.out.npy", &oc, &oh, &ow);
+    assert_int_equal(c, 3);
+    assert_int_equal(oh, 4 * h);
+    char onnx[1024];
+    vsr_test_ref(onnx, sizeof(onnx), "onnx/elsr_torch_u8.onnx");
+
+    /* the model-open path of the sweep, on the float input */
+    vsr_models_spec spec = {
+        .model = "ELSR", .weights_onnx = onnx, .h = h, .w = w, .precision = VSR_PREC_FP32};
+    vsr_models_instance *inst = NULL;
+    vsr_error err = {0};
+    if (vsr_models_open(&spec, &inst, &err) ||
+        vsr_engine_set_input(inst->engine, 0, in, h, w, c, &err) ||
+        vsr_engine_run(inst->engine, &err))
+        fail_msg("%s", err.msg);
+    size_t n = (size_t)oh * ow * oc;
+    float *out = malloc(n * sizeof(float));
+    assert_non_null(out);
+    assert_int_equal(vsr_engine_get_output(inst->engine, 0, out, n, &err), 0);
+    vsr_models_close(&inst);
+    float maxd = 0, maxv = 0;
+    for (size_t i = 0; i < n; i++) {
+        maxd = fmaxf(maxd, fabsf(out[i] - ref[i]));
+        maxv = fmaxf(maxv, fabsf(ref[i]));
+    }
+    const float tol = TOL * fmaxf(1.0f, maxv);
+    print_message("elsr_torch_u8 via vsr_models_open: max |vsrbench - PyTorch| = %.3g (max "
+                  "|out| %.3g)\n",
+                  (double)maxd, (double)maxv);
+    assert_true(maxv > 1.0f);
+    assert_true(maxd <= tol);
+    free(out);
+
+    /* the values whose 8-bit rounding float rounding may flip */
+    size_t k = 0, inside = 0;
+    for (size_t i = 0; i < n; i++) {
+        float v = ref[i];
+        inside += v > 0.5f && v < 254.5f;
+        if (v > -tol && v < 255 + tol && fabsf(v - floorf(v) - 0.5f) <= tol)
+            k++;
+    }
+    assert_true(inside > n / 2); /* mostly unclipped: the comparison sees the network */
+
+    char dir[256], p[600], lrdir[400], gtdir[400], cfg[400], db[400], outp[400], errp[400];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    snprintf(lrdir, sizeof(lrdir), "%s/LR", dir);
+    snprintf(gtdir, sizeof(gtdir), "%s/GT", dir);
+    assert_int_equal(vsr_mkdir_p(lrdir, &err), 0);
+    assert_int_equal(vsr_mkdir_p(gtdir, &err), 0);
+    vsr_frame lr = {0}, gt = {0};
+    to_frame(in, h, w, &lr);
+    to_frame(ref, oh, ow, &gt);
+    snprintf(p, sizeof(p), "%s/f.png", lrdir);
+    assert_int_equal(vsr_image_write_png(p, &lr, &err), 0);
+    snprintf(p, sizeof(p), "%s/f.png", gtdir);
+    assert_int_equal(vsr_image_write_png(p, &gt, &err), 0);
+    vsr_frame_free(&lr);
+    vsr_frame_free(&gt);
+    snprintf(cfg, sizeof(cfg), "%s/sweep.yaml", dir);
+    snprintf(db, sizeof(db), "%s/runs.db", dir);
+    snprintf(outp, sizeof(outp), "%s/out.txt", dir);
+    snprintf(errp, sizeof(errp), "%s/err.txt", dir);
+    FILE *f = fopen(cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: torch_onnx\n"
+            "datasets: [{name: u8, type: images, dataroot_gt: %s, dataroot_lq: %s}]\n"
+            "metrics: {psnr: {crop_border: 0, channels: [rgb]}}\n"
+            "models: [{name: ELSR, weights: {onnx: %s}}]\n"
+            "precisions: [fp32]\n"
+            "threads: 1\n"
+            "timing: {warmup: 1, runs: 1}\n",
+            gtdir, lrdir, onnx);
+    fclose(f);
+    const char *args[] = {"run", cfg, "--db", db, "--no-report", "--progress", "never", NULL};
+    assert_int_equal(vsr_test_vsrbench(args, outp, errp, NULL), 0);
+    sqlite3 *s = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(db, &s), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(s,
+                                        "SELECT count(*), max(psnr_rgb), max(psnr_rgb_inf) "
+                                        "FROM clip_metrics WHERE clip = 'f'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    int is_inf = sqlite3_column_int(st, 2);
+    double psnr =
+        sqlite3_column_type(st, 1) == SQLITE_NULL ? INFINITY : sqlite3_column_double(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+    double bound = k ? 10.0 * log10(255.0 * 255.0 * (double)n / (double)k) : INFINITY;
+    print_message("sweep: PSNR-RGB of the SR frame against PyTorch's = %g (inf flag %d); %zu "
+                  "of %zu values near a rounding boundary, bound %g\n",
+                  psnr, is_inf, k, n, bound);
+    if (k == 0)
+        assert_int_equal(is_inf, 1);
+    else
+        assert_true(is_inf || psnr >= bound);
+    vsr_test_rmtree(dir);
+    free(in);
+    free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_onnx_garbage),
         cmocka_unit_test(test_onnx_elsr_zoo),
         cmocka_unit_test(test_onnx_cli),
+        cmocka_unit_test(test_onnx_sweep),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
