@@ -28,5 +28,6 @@ int vsr_cmd_tune(int argc, char **argv);
 int vsr_cmd_upscale(int argc, char **argv);
 int vsr_cmd_merge(int argc, char **argv);
 int vsr_cmd_slurm(int argc, char **argv);
+int vsr_cmd_device(int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static const struct vsr_command commands[] = {
     {"upscale", vsr_cmd_upscale, "upscale a video or frame folder with a zoo model"},
     {"merge", vsr_cmd_merge, "merge run logs (a sweep's shards) into one, in one transaction"},
     {"slurm", vsr_cmd_slurm, "a sweep as a Slurm job array of shards plus a merge job"},
+    {"device", vsr_cmd_device, "import phone timings (benchmark_model logs, CSV) into runs.db"},
     {NULL, NULL, NULL},
 };
 

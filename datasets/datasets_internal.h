@@ -44,7 +44,5 @@ void vsr_rm_rf(const char *path);
  * the same key load the same frames (while the files do not change).
  */
 int vsr_dataset_clip_key(const vsr_dataset *ds, int clip, char **key, vsr_error *err);
-/* SHA-256 of a file as 64 lowercase hex digits + NUL. */
-int vsr_sha256_file(const char *path, char hex[65], vsr_error *err);
 
 #endif

@@ -568,6 +568,9 @@ int vsr_demo_build_train(const char *dir, vsr_error *err);
 int vsr_demo_clip_count(void);
 const char *vsr_demo_clip_name(int i);
 
+/** SHA-256 of the file @p path as 64 lowercase hex digits + NUL (libavutil's). */
+int vsr_sha256_file(const char *path, char hex[65], vsr_error *err);
+
 #ifdef __cplusplus
 }
 #endif
