@@ -20,6 +20,7 @@ PKGS=(
   slurm-wlm munge                     # tests/e2e/slurm.sh: a one-node Slurm cluster runs a sweep as a job array
   sqlite3                             # the shell the shard/merge and Slurm tests query run logs with
   libprotobuf-c-dev protobuf-c-compiler  # ONNX import: protoc-c compiles models/onnx.proto, libprotobuf-c decodes
+  python3-pyarmnn libarmnn-cpuref-backend22  # tests only: Arm NN's TfLiteParser, the independent reader of exported .tflite (scripts/tflite_check.py)
 )
 
 # node and npm (Debian's nodejs, npm) unless a node is on PATH already: ONNX
