@@ -955,7 +955,8 @@ typedef void (*vsr_runlog_merge_note_fn)(void *ctx, const char *line);
  * migrated to this build's schema first. Copied: hosts and sweeps (one row
  * per distinct host / per sweep name, config hash, text and overrides),
  * finished runs with clip_metrics, frame_metrics, timings and
- * layer_profile, tune_results and train_runs with train_points; every
+ * layer_profile, tune_results, train_runs with train_points and
+ * device_timings (one per imported file and line); every
  * column both files have, so columns added by later migrations travel too.
  * An 'ok' run whose run key and config hash OUT has as 'ok' already is a
  * duplicate when its clip and frame metrics (frame times aside) are equal,

@@ -363,6 +363,42 @@ static void test_import_csv(void **state)
     vsr_runlog_close(&log);
 }
 
+/* A merge carries the phone timings: each (file, line) once, whichever
+ * inputs had it. */
+static void test_import_merge(void **state)
+{
+    struct tmp *t = *state;
+    char a[320], b[320], out[320];
+    snprintf(a, sizeof(a), "%s/a.db", t->dir);
+    snprintf(b, sizeof(b), "%s/b.db", t->dir);
+    snprintf(out, sizeof(out), "%s/out.db", t->dir);
+    write_text(t->log, abpn_log);
+    write_text(t->csv, "model,ms,device,precision\nABPN,35.5,Pixel 4,fp32\n");
+    vsr_device_import_opts o = {.device = "OnePlus 7T"};
+    vsr_error err = {0};
+    vsr_runlog *log = runlog_with_runs(a);
+    if (vsr_device_import(log, t->log, &o, NULL, &err))
+        fail_msg("%s", err.msg);
+    vsr_runlog_close(&log);
+    log = runlog_with_runs(b);
+    if (vsr_device_import(log, t->log, &o, NULL, &err) ||
+        vsr_device_import(log, t->csv, NULL, NULL, &err))
+        fail_msg("%s", err.msg);
+    vsr_runlog_close(&log);
+    const char *in[] = {a, b};
+    for (int pass = 0; pass < 2; pass++)
+        if (vsr_runlog_merge(out, in, 2, NULL, NULL, NULL, &err))
+            fail_msg("%s", err.msg);
+    if (vsr_runlog_open(&log, out, &err))
+        fail_msg("%s", err.msg);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM device_timings"), 2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM device_timings WHERE"
+                                        " device = 'OnePlus 7T' AND mean_ms = 29.3764"),
+                     1);
+    vsr_runlog_close(&log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +410,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_csv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_merge, setup, teardown),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
