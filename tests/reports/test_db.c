@@ -388,6 +388,26 @@ static void test_device_column(void **state)
     snprintf(cmd, sizeof(cmd), "'%s' device import '%s' --db '%s' --device 'OnePlus 7T' -q",
              path, log, db);
     assert_int_equal(system(cmd), 0);
+    /* again: nothing added, and it says so; bad input: one line, exit 2 */
+    char said[700];
+    snprintf(said, sizeof(said), "%s/said.txt", fx->dir);
+    snprintf(cmd, sizeof(cmd), "'%s' device import '%s' --db '%s' --device 'OnePlus 7T' > '%s'",
+             path, log, db, said);
+    assert_int_equal(system(cmd), 0);
+    char *text = vsr_test_slurp(said);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "abpn.log: already imported (sha256 "));
+    assert_non_null(strstr(text, "): 1 timing, nothing added\n"));
+    free(text);
+    snprintf(cmd, sizeof(cmd), "'%s' device import '%s' --db '%s' 2> '%s'", path, log, db,
+             said);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    text = vsr_test_slurp(said);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "line 5: no device name: pass --device NAME"));
+    assert_int_equal(strchr(text, '\n') - text + 1, (long)strlen(text)); /* one line */
+    free(text);
     snprintf(cmd, sizeof(cmd), "--db '%s' --out '%s/devrep' --no-plots", db, fx->dir);
     assert_int_equal(run_report(cmd), 0);
     snprintf(path, sizeof(path), "%s/devrep/report.md", fx->dir);
