@@ -274,9 +274,22 @@ static int csv_split(char *line, char **field, int cap)
 }
 
 /* The CSV columns: name, where the value goes, and its unit factor to us. */
-enum col { C_MODEL, C_MS, C_DEVICE, C_BACKEND, C_INIT_MS, C_STD_MS, C_COUNT, C_THREADS, C_N };
-static const char *const col_name[C_N] = {"model",   "ms",     "device", "backend",
-                                          "init_ms", "std_ms", "count",  "threads"};
+enum col {
+    C_MODEL,
+    C_MS,
+    C_DEVICE,
+    C_BACKEND,
+    C_PRECISION,
+    C_VARIANT,
+    C_INIT_MS,
+    C_STD_MS,
+    C_COUNT,
+    C_THREADS,
+    C_N
+};
+static const char *const col_name[C_N] = {"model",     "ms",      "device",  "backend",
+                                          "precision", "variant", "init_ms", "std_ms",
+                                          "count",     "threads"};
 
 int vsr_device_parse_csv(const char *text, size_t len, vsr_device_timing **out, int *n_out,
                          vsr_error *err)
@@ -319,8 +332,8 @@ int vsr_device_parse_csv(const char *text, size_t len, vsr_device_timing **out, 
                 if (col_of[i] < 0) {
                     rc = vsr_error_set(err, -EINVAL,
                                        "line %d: unknown column '%s' (columns: model, ms, and "
-                                       "optionally device, backend, init_ms, std_ms, count, "
-                                       "threads)",
+                                       "optionally device, backend, precision, variant, "
+                                       "init_ms, std_ms, count, threads)",
                                        line_no, f[i]);
                     goto fail;
                 }
@@ -356,13 +369,20 @@ int vsr_device_parse_csv(const char *text, size_t len, vsr_device_timing **out, 
             switch (col_of[i]) {
             case C_MODEL:
             case C_DEVICE:
-            case C_BACKEND: {
-                char *dst = col_of[i] == C_MODEL    ? t->model
-                            : col_of[i] == C_DEVICE ? t->device
-                                                    : t->backend;
-                if (strlen(f[i]) >= VSR_DEVICE_NAME_MAX) {
-                    rc = vsr_error_set(err, -EINVAL, "line %d: %s longer than %d characters",
-                                       line_no, col_name[col_of[i]], VSR_DEVICE_NAME_MAX - 1);
+            case C_BACKEND:
+            case C_PRECISION:
+            case C_VARIANT: {
+                char *dst = col_of[i] == C_MODEL       ? t->model
+                            : col_of[i] == C_DEVICE    ? t->device
+                            : col_of[i] == C_BACKEND   ? t->backend
+                            : col_of[i] == C_PRECISION ? t->precision
+                                                       : t->variant;
+                size_t cap = col_of[i] == C_PRECISION ? sizeof(t->precision)
+                             : col_of[i] == C_VARIANT ? sizeof(t->variant)
+                                                      : VSR_DEVICE_NAME_MAX;
+                if (strlen(f[i]) >= cap) {
+                    rc = vsr_error_set(err, -EINVAL, "line %d: %s longer than %zu characters",
+                                       line_no, col_name[col_of[i]], cap - 1);
                     goto fail;
                 }
                 strcpy(dst, f[i]);

@@ -685,6 +685,8 @@ static int merge_one(struct merge *m)
     static const char *const sweep_key[] = {"name", "config_hash", "config_text", "overrides",
                                             NULL};
     static const char *const skip_none[] = {NULL};
+    /* a phone timing is one record of one imported file (schema v11) */
+    static const char *const device_key[] = {"source_sha256", "source_line", NULL};
     int rc, runs = 0, dup = 0, conflict = 0, unfinished = 0, tune = 0, train = 0;
     m->src_has_sessions = has_rows(m->src, "shard_sessions");
     m->src_has_provenance = has_rows(m->src, "run_provenance");
@@ -692,7 +694,8 @@ static int merge_one(struct merge *m)
         (rc = copy_table(m, "sweeps", NULL, 0, sweep_key, NULL, 1, MAP_SWEEP, NULL)) ||
         (rc = copy_runs(m, &runs, &dup, &conflict, &unfinished)) ||
         (rc = copy_table(m, "tune_results", NULL, 0, NULL, skip_none, 1, -1, &tune)) ||
-        (rc = copy_training(m, &train)))
+        (rc = copy_training(m, &train)) ||
+        (rc = copy_table(m, "device_timings", NULL, 0, device_key, NULL, 1, -1, NULL)))
         return rc;
     vsr_runlog_merge_stats *s = m->stats;
     s->inputs++;

@@ -705,6 +705,47 @@ static const char *const migrations[] = {
     "ALTER TABLE tune_results ADD COLUMN tile_mode TEXT NOT NULL DEFAULT 'clip';"
     "ALTER TABLE tune_results ADD COLUMN padding TEXT;"
     "ALTER TABLE tune_results ADD COLUMN tile_workers INTEGER NOT NULL DEFAULT 1;",
+
+    /* ---- v12: phone timings brought back (vsrbench device import) ---- */
+    /* device_timings: one figure of one model on one device, from a TFLite
+     * benchmark_model log or a hand-typed CSV (bench/device.c). Times in ms
+     * per inference (the log's us / 1000), NULL where the input has none.
+     * It links to runs by model (and variant when not '') and precision,
+     * case-insensitively: the view run_device_timings spells the link out.
+     * source_sha256 is the input file's; importing the same file again adds
+     * nothing (one row per record: source_line is the record's last line). */
+    "CREATE TABLE device_timings ("
+    "  id INTEGER PRIMARY KEY,"
+    "  device TEXT NOT NULL CHECK (device <> ''),"
+    "  backend TEXT NOT NULL DEFAULT '',"
+    "  model TEXT NOT NULL CHECK (model <> ''),"
+    "  variant TEXT NOT NULL DEFAULT '',"
+    "  precision TEXT NOT NULL CHECK (precision <> ''),"
+    "  graph TEXT,"
+    "  threads INTEGER,"
+    "  count INTEGER,"
+    "  init_ms REAL,"
+    "  first_ms REAL,"
+    "  warmup_ms REAL,"
+    "  mean_ms REAL NOT NULL CHECK (mean_ms >= 0),"
+    "  std_ms REAL,"
+    "  min_ms REAL,"
+    "  max_ms REAL,"
+    "  median_ms REAL,"
+    "  p5_ms REAL,"
+    "  p95_ms REAL,"
+    "  source_file TEXT NOT NULL,"
+    "  source_sha256 TEXT NOT NULL,"
+    "  source_line INTEGER NOT NULL,"
+    "  imported TEXT NOT NULL DEFAULT " VSR_NOW ","
+    "  UNIQUE (source_sha256, source_line)"
+    ") STRICT;"
+    "CREATE INDEX device_timings_model ON device_timings (model COLLATE NOCASE,"
+    " precision COLLATE NOCASE);"
+    "CREATE VIEW run_device_timings AS SELECT r.id AS run_id, d.*"
+    " FROM runs r JOIN device_timings d"
+    " ON r.model = d.model COLLATE NOCASE AND r.precision = d.precision COLLATE NOCASE"
+    " AND (d.variant = '' OR r.variant = d.variant);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

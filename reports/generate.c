@@ -398,6 +398,35 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         vsr_report_table *t = tables_new(&tabs);
         if (!t || (rc = vsr_report_table_leaderboard(grp, n, VSR_REPORT_DISPLAY, t, err)))
             goto fail_mem;
+        /* the phones' figures beside the x86 ms (run log v11; none: no column) */
+        vsr_report_devices dev = {0};
+        if ((rc = vsr_report_db_devices(o->db, grp, n, &dev, err)) ||
+            (rc = vsr_report_leaderboard_add_devices(t, grp, n, VSR_REPORT_DISPLAY, &dev,
+                                                     err))) {
+            vsr_report_devices_free(&dev);
+            goto fail;
+        }
+        if (o->formats & VSR_REPORT_CSV) {
+            /* the leaderboard's data, with the device columns too */
+            vsr_report_table data;
+            if ((rc = vsr_report_table_leaderboard(grp, n, VSR_REPORT_DATA, &data, err)) ||
+                (rc = vsr_report_leaderboard_add_devices(&data, grp, n, VSR_REPORT_DATA, &dev,
+                                                         err))) {
+                vsr_report_devices_free(&dev);
+                vsr_report_table_free(&data);
+                goto fail;
+            }
+            char name[256];
+            safe_name(name, sizeof(name), data.id);
+            snprintf(path, sizeof(path), "%s/csv/%s.csv", o->out, name);
+            rc = write_csv(&data, path, o->list, err);
+            vsr_report_table_free(&data);
+            if (rc) {
+                vsr_report_devices_free(&dev);
+                goto fail;
+            }
+        }
+        vsr_report_devices_free(&dev);
         if (ablation || abl_own) {
             /* --base: every row against the base, with its interval */
             vsr_report_frame_point *pts = NULL;
@@ -415,18 +444,6 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
         t = tables_new(&tabs);
         if (!t || (rc = vsr_report_table_context(grp, n, t, err)))
             goto fail_mem;
-        if (o->formats & VSR_REPORT_CSV) {
-            vsr_report_table data;
-            if ((rc = vsr_report_table_leaderboard(grp, n, VSR_REPORT_DATA, &data, err)))
-                goto fail;
-            char name[256];
-            safe_name(name, sizeof(name), data.id);
-            snprintf(path, sizeof(path), "%s/csv/%s.csv", o->out, name);
-            rc = write_csv(&data, path, o->list, err);
-            vsr_report_table_free(&data);
-            if (rc)
-                goto fail;
-        }
         /* the tables a group may lack (-ENODATA): per clip for video sets
          * (reports/clips.c), any other metric of the run log by name
          * (reports/scores.c) */

@@ -3,6 +3,7 @@
  * read-only, into the in-memory row model. Nothing else in reports/ knows
  * SQL.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -542,6 +543,108 @@ done:
     }
     sqlite3_finalize(st);
     sqlite3_finalize(pt);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* ---- phone timings (schema v11) ------------------------------------------ */
+
+void vsr_report_devices_free(vsr_report_devices *d)
+{
+    free(d->names);
+    free(d->ms);
+    memset(d, 0, sizeof(*d));
+}
+
+int vsr_report_db_devices(const char *path, const vsr_report_row *rows, size_t n,
+                          vsr_report_devices *out, vsr_error *err)
+{
+    enum { MAX_DEVICE_COLS = 16 };
+    memset(out, 0, sizeof(*out));
+    sqlite3 *db;
+    int version, rc = db_open(path, &db, &version, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    if (version < 11 || n == 0)
+        goto done;
+    out->names = calloc(MAX_DEVICE_COLS, sizeof(*out->names));
+    out->ms = malloc(n * MAX_DEVICE_COLS * sizeof(*out->ms));
+    if (!out->names || !out->ms) {
+        rc = vsr_error_set(err, -ENOMEM, "device timings: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n * MAX_DEVICE_COLS; i++)
+        out->ms[i] = NAN;
+    /* oldest first: a newer import of the same (run, device, backend) wins */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT run_id, device, backend, mean_ms FROM run_device_timings"
+                           " WHERE run_id = ?1 ORDER BY device, backend, id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = vsr_error_set(err, -EINVAL, "%s: unexpected device_timings schema: %s", path,
+                           sqlite3_errmsg(db));
+        goto done;
+    }
+    for (size_t r = 0; r < n && !rc; r++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, rows[r].run_id);
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *dev = (const char *)sqlite3_column_text(st, 1);
+            const char *be = (const char *)sqlite3_column_text(st, 2);
+            char name[256];
+            snprintf(name, sizeof(name), "%s%s%s", dev ? dev : "", be && be[0] ? ", " : "",
+                     be ? be : "");
+            int k = 0;
+            while (k < out->ncols && strcmp(out->names[k], name))
+                k++;
+            if (k == out->ncols) {
+                if (k == MAX_DEVICE_COLS)
+                    continue; /* (a report of 16 phones side by side is unreadable anyway) */
+                memcpy(out->names[k], name, sizeof(name));
+                out->ncols++;
+            }
+            out->ms[r * MAX_DEVICE_COLS + (size_t)k] = col_real(st, 3);
+        }
+        if (s != SQLITE_DONE)
+            rc = vsr_error_set(err, -EIO, "%s: reading device_timings: %s", path,
+                               sqlite3_errmsg(db));
+    }
+    if (!rc) {
+        /* columns in name order, packed to ncols per row */
+        int order[MAX_DEVICE_COLS];
+        for (int k = 0; k < out->ncols; k++)
+            order[k] = k;
+        for (int a = 1; a < out->ncols; a++)
+            for (int b = a; b > 0 && strcmp(out->names[order[b - 1]], out->names[order[b]]) > 0;
+                 b--) {
+                int x = order[b];
+                order[b] = order[b - 1];
+                order[b - 1] = x;
+            }
+        char(*names)[256] = calloc((size_t)(out->ncols ? out->ncols : 1), sizeof(*names));
+        double *ms = malloc((n * (size_t)out->ncols + 1) * sizeof(*ms));
+        if (!names || !ms) {
+            free(names);
+            free(ms);
+            rc = vsr_error_set(err, -ENOMEM, "device timings: out of memory");
+            goto done;
+        }
+        for (int k = 0; k < out->ncols; k++) {
+            memcpy(names[k], out->names[order[k]], sizeof(names[k]));
+            for (size_t r = 0; r < n; r++)
+                ms[r * (size_t)out->ncols + (size_t)k] =
+                    out->ms[r * MAX_DEVICE_COLS + (size_t)order[k]];
+        }
+        free(out->names);
+        free(out->ms);
+        out->names = names;
+        out->ms = ms;
+    }
+done:
+    if (rc)
+        vsr_report_devices_free(out);
+    sqlite3_finalize(st);
     sqlite3_close(db);
     return rc;
 }

@@ -69,6 +69,30 @@ int vsr_report_table_context(const vsr_report_row *rows, size_t n, vsr_report_ta
 int vsr_report_table_precision_drop(const char *db, const vsr_report_row *rows, size_t n,
                                     vsr_report_table *out, vsr_error *err);
 
+/* ---- phone timings (run log v11: device_timings) ------------------------ */
+
+/* The device figures of some rows: one column per (device, backend) named
+ * "OnePlus 7T" or "OnePlus 7T, TFLite GPU", ms[row * ncols + col] (NAN none). */
+typedef struct vsr_report_devices {
+    int ncols;
+    char (*names)[256]; /**< [ncols], owned */
+    double *ms;         /**< [n * ncols], owned */
+} vsr_report_devices;
+
+/* The device_timings of run log @p db that link to @p rows (by run id, via
+ * run_device_timings: same model and precision), the newest import of each
+ * (row, device, backend). No table (a log before v11) or no timing: ncols 0. */
+int vsr_report_db_devices(const char *db, const vsr_report_row *rows, size_t n,
+                          vsr_report_devices *out, vsr_error *err);
+void vsr_report_devices_free(vsr_report_devices *d);
+
+/* Append one "ms on <device>" column per column of @p d to the leaderboard
+ * @p t of @p rows (vsr_report_table_leaderboard, same @p style), lowest marked
+ * in DISPLAY style; nothing when @p d has none. 0 or -ENOMEM. */
+int vsr_report_leaderboard_add_devices(vsr_report_table *t, const vsr_report_row *rows,
+                                       size_t n, enum vsr_report_style style,
+                                       const vsr_report_devices *d, vsr_error *err);
+
 /* An integer count with thousands separators ("68,157"), "-" when NAN. */
 void vsr_report_fmt_thousands(char *buf, size_t cap, double v);
 

@@ -1029,6 +1029,20 @@ done:
 
 /* ---- leaderboard against the base ------------------------------------- */
 
+/* Append @p add to the note of @p t. 0 or -ENOMEM. */
+static int note_append(vsr_report_table *t, const char *add)
+{
+    const char *old = t->note ? t->note : "";
+    char *note = malloc(strlen(old) + strlen(add) + 1);
+    if (!note)
+        return -ENOMEM;
+    strcpy(note, old);
+    strcat(note, add);
+    free(t->note);
+    t->note = note;
+    return 0;
+}
+
 /* Append an empty column @p header (numeric) to @p t. */
 static int table_add_column(vsr_report_table *t, const char *header)
 {
@@ -1129,22 +1143,57 @@ int vsr_report_leaderboard_add_base(vsr_report_table *t, const vsr_report_row *r
     if (!rc && cells)
         rc = vsr_error_set(err, -ENOMEM, "leaderboard against %s: out of memory", base);
     if (!rc && any) {
-        const char *old = t->note ? t->note : "";
         char add[512];
         snprintf(add, sizeof(add),
                  " \xce\x94PSNR vs %s: against %s of the same precision (same sweep first), "
                  "paired bootstrap 95%% interval over frames as in the ablation table; * = the "
                  "interval excludes 0.",
                  base, base);
-        char *note = malloc(strlen(old) + strlen(add) + 1);
-        if (!note)
+        if (note_append(t, add))
             return vsr_error_set(err, -ENOMEM, "leaderboard against %s: out of memory", base);
-        strcpy(note, old);
-        strcat(note, add);
-        free(t->note);
-        t->note = note;
     }
     return rc;
+}
+
+/* ---- leaderboard: the phones' figures beside the x86 ms ------------------ */
+
+int vsr_report_leaderboard_add_devices(vsr_report_table *t, const vsr_report_row *rows,
+                                       size_t n, enum vsr_report_style style,
+                                       const vsr_report_devices *d, vsr_error *err)
+{
+    if (!d || d->ncols == 0)
+        return 0;
+    /* the leaderboard's own row order */
+    const vsr_report_row **p = sorted(rows, n, cmp_rank);
+    int rc = !p || t->nrows != n ? -ENOMEM : 0;
+    const int dec = style == VSR_REPORT_DATA ? 3 : 1;
+    for (int k = 0; k < d->ncols && !rc; k++) {
+        char header[300];
+        snprintf(header, sizeof(header), "ms on %s", d->names[k]);
+        if (table_add_column(t, header)) {
+            rc = -ENOMEM;
+            break;
+        }
+        int col = t->ncols - 1;
+        for (size_t i = 0; i < n && !rc; i++) {
+            size_t ri = (size_t)(p[i] - rows);
+            char buf[64];
+            double ms = d->ms[ri * (size_t)d->ncols + (size_t)k];
+            if (style == VSR_REPORT_DATA)
+                fmt_data(buf, sizeof(buf), ms, dec);
+            else
+                vsr_report_fmt(buf, sizeof(buf), ms, dec);
+            rc = cell(t, i, col, ms, "%s", buf);
+        }
+        if (!rc && style == VSR_REPORT_DISPLAY)
+            mark_best(t, col, 0, dec);
+    }
+    free(p);
+    if (!rc && style == VSR_REPORT_DISPLAY)
+        rc = note_append(t, " ms on <device>: the phone's mean time per inference of the same "
+                            "model and precision (TFLite benchmark_model or typed in; "
+                            "vsrbench device import), newest import.");
+    return rc ? vsr_error_set(err, -ENOMEM, "leaderboard device columns: out of memory") : 0;
 }
 
 /* ---- failed and skipped runs ------------------------------------------ */

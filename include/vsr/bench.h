@@ -996,7 +996,8 @@ typedef void (*vsr_runlog_merge_note_fn)(void *ctx, const char *line);
  * migrated to this build's schema first. Copied: hosts and sweeps (one row
  * per distinct host / per sweep name, config hash, text and overrides),
  * finished runs with clip_metrics, frame_metrics, timings and
- * layer_profile, tune_results and train_runs with train_points; every
+ * layer_profile, tune_results, train_runs with train_points and
+ * device_timings (one per imported file and line); every
  * column both files have, so columns added by later migrations travel too.
  * An 'ok' run whose run key and config hash OUT has as 'ok' already is a
  * duplicate when its clip and frame metrics (frame times aside) are equal,
@@ -1023,8 +1024,8 @@ int vsr_runlog_merge(const char *out_path, const char *const *inputs, int n_inpu
  *    inference: B, Warmup (avg): C, Inference (avg): D". One record per
  *    summary line, so logs of several models may be concatenated.
  *  - CSV typed by hand (AI Benchmark): a header naming the columns, model and
- *    ms required, device, backend, init_ms, std_ms, count, threads optional;
- *    '#' starts a comment line; fields may be double-quoted.
+ *    ms required, device, backend, precision, variant, init_ms, std_ms, count,
+ *    threads optional; '#' starts a comment line; fields may be double-quoted.
  */
 enum { VSR_DEVICE_NAME_MAX = 128, VSR_DEVICE_MAX_RECORDS = 100000 };
 
@@ -1034,6 +1035,8 @@ typedef struct vsr_device_timing {
     char model[VSR_DEVICE_NAME_MAX];  /**< CSV: the model column; "" otherwise */
     char device[VSR_DEVICE_NAME_MAX]; /**< CSV: the device column, "" absent */
     char backend[VSR_DEVICE_NAME_MAX]; /**< CSV: the backend column, "" absent */
+    char precision[16];                /**< CSV: the precision column, "" absent */
+    char variant[64];                  /**< CSV: the variant column, "" absent */
     double init_us, first_us, warmup_avg_us;
     double avg_us; /**< the figure reports use: mean time per inference */
     double min_us, max_us, std_us, median_us, p5_us, p95_us;
@@ -1053,6 +1056,39 @@ int vsr_device_parse_benchmark_model(const char *text, size_t len, vsr_device_ti
 /** Parse the hand-typed CSV form; same contract as the benchmark_model parser. */
 int vsr_device_parse_csv(const char *text, size_t len, vsr_device_timing **out, int *n_out,
                          vsr_error *err);
+
+/**
+ * What an import adds to (or puts in place of) each record's names; NULL or
+ * "" takes the name from the input. A benchmark_model log names no model:
+ * the model and precision come from here or, failing that, from the graph's
+ * file name when it reads MODEL_PRECISION.tflite (e.g. "ABPN_int8.tflite").
+ */
+typedef struct vsr_device_import_opts {
+    const char *device;    /**< e.g. "OnePlus 7T"; required unless the CSV has it */
+    const char *backend;   /**< delegate / backend, e.g. "TFLite GPU FP16" */
+    const char *model;     /**< zoo name as the run log has it, e.g. "ABPN" */
+    const char *variant;   /**< ablation variant, "" = every variant */
+    const char *precision; /**< "fp32" | "fp16" | "int8" */
+} vsr_device_import_opts;
+
+typedef struct vsr_device_import_stats {
+    int records;     /**< timings in the file */
+    int added;       /**< rows written to device_timings */
+    int duplicate;   /**< records the run log had already (same file sha256) */
+    int runs;        /**< finished runs the added rows link to (model + precision) */
+    char sha256[65]; /**< the file's */
+} vsr_device_import_stats;
+
+/**
+ * Import the timings of the file @p path (".csv": the hand-typed form, else
+ * benchmark_model output) into the run log's device_timings (schema v11), in
+ * one transaction: every record or none. A file imported before (same
+ * sha256) adds nothing and counts its records as duplicates. A record
+ * without a device, model or precision is -EINVAL naming the record's line
+ * and the option that supplies it; @p stats may be NULL.
+ */
+int vsr_device_import(vsr_runlog *log, const char *path, const vsr_device_import_opts *o,
+                      vsr_device_import_stats *stats, vsr_error *err);
 
 #ifdef __cplusplus
 }

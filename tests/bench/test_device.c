@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
+#include "runlog_internal.h"
+#include "sqlite_harness.h"
 #include "testutil.h"
 #include "vsr/bench.h"
 
@@ -204,12 +208,209 @@ static void test_csv_errors(void **state)
     expect_csv_error("model,ms,count\na,1,1.5\n", "line 2: count '1.5' is not a count");
 }
 
+/* ---- vsr_device_import: into the run log's device_timings (schema v11) ---- */
+
+struct tmp {
+    char dir[256], db[300], log[300], csv[300];
+};
+
+static int setup(void **state)
+{
+    struct tmp *t = calloc(1, sizeof(*t));
+    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir)))
+        return -1;
+    snprintf(t->db, sizeof(t->db), "%s/runs.db", t->dir);
+    snprintf(t->log, sizeof(t->log), "%s/abpn.log", t->dir);
+    snprintf(t->csv, sizeof(t->csv), "%s/aib.csv", t->dir);
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct tmp *t = *state;
+    vsr_test_rmtree(t->dir);
+    free(t);
+    return 0;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A run log with two finished ABPN runs (int8 and fp32). */
+static vsr_runlog *runlog_with_runs(const char *path)
+{
+    vsr_runlog *log = NULL;
+    vsr_error err = {0};
+    if (vsr_runlog_open(&log, path, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(
+        sqlite3_exec(
+            vsr_runlog_sqlite(log),
+            "INSERT INTO sweeps (name, config_text, config_hash) VALUES ('s', 'x', 'h');"
+            "INSERT INTO runs (id, sweep_id, run_key, config_hash, model, variant,"
+            " precision, dataset, degradation, scale, tile, pad, threads, status)"
+            " VALUES (1, 1, 'a', 'ha', 'ABPN', 'base', 'int8', 'demo', 'bi', 4, 0, 0,"
+            " 1, 'ok'), (2, 1, 'b', 'hb', 'ABPN', 'base', 'fp32', 'demo', 'bi', 4, 0,"
+            " 0, 1, 'ok');",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    return log;
+}
+
+static const char abpn_log[] =
+    "INFO: Graph: [/data/local/tmp/ABPN_int8.tflite]\n"
+    "INFO: Num threads: [4]\n"
+    "INFO: count=50 first=30533 curr=29050 min=28719 max=31042 avg=29376.4 std=515\n"
+    "INFO: Inference timings in us: Init: 15123, First inference: 40321, Warmup (avg): 31000, "
+    "Inference (avg): 29376.4\n";
+
+/* The model and precision come from the graph's name; every figure is the
+ * log's in us / 1000; a second import of the same bytes adds nothing. */
+static void test_import_log(void **state)
+{
+    struct tmp *t = *state;
+    vsr_runlog *log = runlog_with_runs(t->db);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    write_text(t->log, abpn_log);
+    vsr_device_import_opts o = {.device = "OnePlus 7T", .backend = "TFLite CPU"};
+    vsr_device_import_stats s;
+    vsr_error err = {0};
+    if (vsr_device_import(log, t->log, &o, &s, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.records, 1);
+    assert_int_equal(s.added, 1);
+    assert_int_equal(s.duplicate, 0);
+    assert_int_equal(s.runs, 1); /* run 1: ABPN int8 */
+    assert_int_equal(strlen(s.sha256), 64);
+    assert_int_equal(
+        vsr_test_q_int(db, "SELECT count(*) FROM device_timings WHERE device = 'OnePlus 7T' AND"
+                           " backend = 'TFLite CPU' AND model = 'ABPN' AND precision = 'int8'"
+                           " AND threads = 4 AND count = 50 AND mean_ms = 29.3764 AND"
+                           " std_ms = 0.515 AND min_ms = 28.719 AND max_ms = 31.042 AND"
+                           " init_ms = 15.123 AND first_ms = 40.321 AND warmup_ms = 31 AND"
+                           " median_ms IS NULL AND source_line = 4"),
+        1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT run_id FROM run_device_timings"), 1);
+    /* again, even under other names: the same file is not stored twice */
+    o.device = "Pixel 4";
+    if (vsr_device_import(log, t->log, &o, &s, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.added, 0);
+    assert_int_equal(s.duplicate, 1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM device_timings"), 1);
+    vsr_runlog_close(&log);
+}
+
+/* A record that lacks a name adds nothing, and says which option gives it. */
+static void test_import_errors(void **state)
+{
+    struct tmp *t = *state;
+    vsr_runlog *log = runlog_with_runs(t->db);
+    vsr_error err = {0};
+    write_text(t->log, abpn_log);
+    vsr_device_import_opts o = {0};
+    assert_int_equal(vsr_device_import(log, t->log, &o, NULL, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "line 4: no device name: pass --device NAME"));
+    o.device = "OnePlus 7T";
+    o.precision = "int4";
+    assert_int_equal(vsr_device_import(log, t->log, &o, NULL, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "precision 'int4' is not one of fp32, fp16, int8"));
+    /* a graph name without a precision in it */
+    write_text(t->log, "Graph: [model.tflite]\nInference timings in us: Init: 1, First "
+                       "inference: 2, Warmup (avg): 3, Inference (avg): 4\n");
+    o.precision = NULL;
+    assert_int_equal(vsr_device_import(log, t->log, &o, NULL, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "line 2: no model name"));
+    /* and a CSV row without a precision: nothing of the file is kept */
+    write_text(t->csv, "model,ms,precision\nABPN,7,fp16\nABPN,9,\n");
+    assert_int_equal(vsr_device_import(log, t->csv, &o, NULL, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "line 3: no precision for model 'ABPN'"));
+    assert_int_equal(
+        vsr_test_q_int(vsr_runlog_sqlite(log), "SELECT count(*) FROM device_timings"), 0);
+    vsr_runlog_close(&log);
+}
+
+/* The CSV's own device, precision and variant columns. */
+static void test_import_csv(void **state)
+{
+    struct tmp *t = *state;
+    vsr_runlog *log = runlog_with_runs(t->db);
+    write_text(t->csv, "model,ms,device,precision,variant\n"
+                       "ABPN,35.5,OnePlus 7T,fp32,\n"
+                       "abpn,12.25,Pixel 4,INT8,base\n"
+                       "ABPN,1,Pixel 4,int8,other\n");
+    vsr_device_import_stats s;
+    vsr_error err = {0};
+    if (vsr_device_import(log, t->csv, NULL, &s, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.added, 3);
+    assert_int_equal(s.runs, 2);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    /* run 2 (fp32) gets the OnePlus figure, run 1 (int8, base) the Pixel's of
+     * variant base, not the one of variant 'other' */
+    assert_int_equal(vsr_test_q_int(db, "SELECT mean_ms * 100 FROM run_device_timings"
+                                        " WHERE run_id = 2 AND device = 'OnePlus 7T'"),
+                     3550);
+    assert_int_equal(vsr_test_q_int(db, "SELECT group_concat(mean_ms * 100) FROM"
+                                        " run_device_timings WHERE run_id = 1"),
+                     1225);
+    vsr_runlog_close(&log);
+}
+
+/* A merge carries the phone timings: each (file, line) once, whichever
+ * inputs had it. */
+static void test_import_merge(void **state)
+{
+    struct tmp *t = *state;
+    char a[320], b[320], out[320];
+    snprintf(a, sizeof(a), "%s/a.db", t->dir);
+    snprintf(b, sizeof(b), "%s/b.db", t->dir);
+    snprintf(out, sizeof(out), "%s/out.db", t->dir);
+    write_text(t->log, abpn_log);
+    write_text(t->csv, "model,ms,device,precision\nABPN,35.5,Pixel 4,fp32\n");
+    vsr_device_import_opts o = {.device = "OnePlus 7T"};
+    vsr_error err = {0};
+    vsr_runlog *log = runlog_with_runs(a);
+    if (vsr_device_import(log, t->log, &o, NULL, &err))
+        fail_msg("%s", err.msg);
+    vsr_runlog_close(&log);
+    log = runlog_with_runs(b);
+    if (vsr_device_import(log, t->log, &o, NULL, &err) ||
+        vsr_device_import(log, t->csv, NULL, NULL, &err))
+        fail_msg("%s", err.msg);
+    vsr_runlog_close(&log);
+    const char *in[] = {a, b};
+    for (int pass = 0; pass < 2; pass++)
+        if (vsr_runlog_merge(out, in, 2, NULL, NULL, NULL, &err))
+            fail_msg("%s", err.msg);
+    if (vsr_runlog_open(&log, out, &err))
+        fail_msg("%s", err.msg);
+    sqlite3 *db = vsr_runlog_sqlite(log);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM device_timings"), 2);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM device_timings WHERE"
+                                        " device = 'OnePlus 7T' AND mean_ms = 29.3764"),
+                     1);
+    vsr_runlog_close(&log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_log_two_phases), cmocka_unit_test(test_log_prefixed_concatenated),
-        cmocka_unit_test(test_log_errors),     cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_log_two_phases),
+        cmocka_unit_test(test_log_prefixed_concatenated),
+        cmocka_unit_test(test_log_errors),
+        cmocka_unit_test(test_csv),
         cmocka_unit_test(test_csv_errors),
+        cmocka_unit_test_setup_teardown(test_import_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_csv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_merge, setup, teardown),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -83,10 +83,10 @@ static sqlite3 *raw_open(const char *path)
     return db;
 }
 
-static const char *const all_tables[] = {"hosts",         "sweeps",        "runs",
-                                         "clip_metrics",  "frame_metrics", "timings",
-                                         "layer_profile", "tune_results",  "train_runs",
-                                         "train_points",  "sweep_workers", "run_leases"};
+static const char *const all_tables[] = {
+    "hosts",         "sweeps",        "runs",           "clip_metrics",      "frame_metrics",
+    "timings",       "layer_profile", "tune_results",   "train_runs",        "train_points",
+    "sweep_workers", "run_leases",    "device_timings", "run_device_timings"};
 
 static long long table_exists(sqlite3 *db, const char *name)
 {
@@ -674,6 +674,57 @@ static void test_migrate_v8_to_v9(void **state)
              " peak_bytes IS NULL",
              (long long)id);
     assert_int_equal(vsr_test_q_int(db, sql), 1);
+    vsr_runlog_close(&log);
+}
+
+/* v10 -> v11 adds device_timings (phone figures) and the view that links them
+ * to runs by model and precision: a v10 file made by this code keeps its run,
+ * and a timing stored afterwards links to it whatever the names' case, and to
+ * no run of another precision. */
+static void test_migrate_v10_to_v11(void **state)
+{
+    struct tmp *t = *state;
+    sqlite3 *db = migrated_to(t->db, 10);
+    assert_int_equal(table_exists(db, "device_timings"), 0);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO sweeps (name, config_text, config_hash)"
+                     " VALUES ('old', 'name: old', 'h');"
+                     "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                     " variant, precision, dataset, degradation, scale, tile, pad, threads,"
+                     " status) VALUES (7, 1, 'a', 'v10', 'ABPN', 'base', 'int8', 'demo', 'bi',"
+                     " 4, 0, 0, 1, 'ok'), (8, 1, 'b', 'v10b', 'ABPN', 'base', 'fp32', 'demo',"
+                     " 'bi', 4, 0, 0, 1, 'ok');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    vsr_runlog *log = upgraded(db, t->db);
+    db = vsr_runlog_sqlite(log);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 11);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id IN (7, 8)"), 2);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO device_timings (device, model, precision, mean_ms,"
+                     " source_file, source_sha256, source_line)"
+                     " VALUES ('OnePlus 7T', 'abpn', 'INT8', 29.4, 'a.log', 'x', 4)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(vsr_test_q_int(db, "SELECT group_concat(run_id) FROM run_device_timings"),
+                     7);
+    /* one row per line of one file; a device, model and precision are required */
+    assert_int_not_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO device_timings (device, model, precision, mean_ms,"
+                     " source_file, source_sha256, source_line)"
+                     " VALUES ('OnePlus 7T', 'abpn', 'int8', 30, 'b.log', 'x', 4)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_not_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO device_timings (device, model, precision, mean_ms,"
+                     " source_file, source_sha256, source_line)"
+                     " VALUES ('', 'abpn', 'int8', 30, 'b.log', 'y', 4)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     vsr_runlog_close(&log);
 }
 
@@ -1631,6 +1682,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_v5_to_v6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v7_to_v8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v8_to_v9, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v10_to_v11, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
         cmocka_unit_test_setup_teardown(test_heart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_train_log, setup, teardown),

@@ -659,6 +659,175 @@ static void test_ort_mvsr13(void **state)
     ort_check("MVSR_13", 0, 1e-3f);
 }
 
+/* Export @p g (named @p name) as FP32 TFLite and hand the file to Arm NN's
+ * TfLiteParser (scripts/tflite_check.py, Debian python3-pyarmnn), the
+ * independent reader, with the inputs run() feeds (seed 11; TFLite is NHWC
+ * like vsrbench). Returns the script's exit code, its stdout in *@p text
+ * (caller frees) and its outputs (concatenated) in *@p out. */
+static int armnn_run(const vsr_graph *g, const char *name, char **text, float **out,
+                     size_t n_out)
+{
+    const char *src = getenv("VSR_SOURCE_DIR");
+    assert_non_null(src);
+    if (system("/usr/bin/python3 -c 'import pyarmnn' >/dev/null 2>&1") != 0)
+        VSR_SKIP("python3-pyarmnn is not installed (scripts/deps.sh installs it)");
+    vsr_error err = {0};
+    char path[512], cmd[4096], outp[512], listing[512];
+    snprintf(path, sizeof(path), "%s/%s_armnn.tflite", tmpdir, name);
+    snprintf(outp, sizeof(outp), "%s/%s_armnn.out.f32", tmpdir, name);
+    snprintf(listing, sizeof(listing), "%s/%s_armnn.txt", tmpdir, name);
+    if (vsr_models_export_tflite(g, H, W, path, &err))
+        fail_msg("%s: %s", name, err.msg);
+    int len =
+        snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/scripts/tflite_check.py' '%s' '%s'",
+                 src, path, outp);
+    rng = 11;
+    for (int i = 0; i < vsr_graph_input_count(g); i++) {
+        int c;
+        float *hwc = next_input(g, i, &c);
+        char ip[600];
+        snprintf(ip, sizeof(ip), "%s/%s_armnn.in%d.f32", tmpdir, name, i);
+        write_f32(ip, hwc, (size_t)H * W * c);
+        len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, " '%s'", ip);
+        free(hwc);
+    }
+    snprintf(cmd + len, sizeof(cmd) - (size_t)len, " > '%s' 2> '%s.err'", listing, listing);
+    int st = system(cmd);
+    int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    if (rc == 3)
+        VSR_SKIP("python3-pyarmnn is not installed (scripts/deps.sh installs it)");
+    *text = vsr_test_slurp(listing);
+    assert_non_null(*text);
+    print_message("%s", *text);
+    if (rc != 0 && rc != 4) { /* what Arm NN said */
+        char errp[600];
+        snprintf(errp, sizeof(errp), "%s.err", listing);
+        char *e = vsr_test_slurp(errp);
+        print_message("%s", e ? e : "");
+        free(e);
+    }
+    *out = NULL;
+    if (rc == 0) {
+        *out = malloc(n_out * sizeof(float));
+        assert_non_null(*out);
+        FILE *f = fopen(outp, "rb");
+        assert_non_null(f);
+        assert_int_equal(fread(*out, sizeof(float), n_out, f), n_out);
+        assert_int_equal(fgetc(f), EOF); /* and nothing more */
+        fclose(f);
+    }
+    return rc;
+}
+
+/* Line @p key (e.g. "input ") after *@p at ends in " @p shape": step past it. */
+static void expect_shape(const char **at, const char *key, int h, int w, int c)
+{
+    char want[64];
+    snprintf(want, sizeof(want), " 1x%dx%dx%d\n", h, w, c);
+    *at = strstr(*at, key);
+    assert_non_null(*at);
+    const char *eol = strchr(*at, '\n'), *hit = strstr(*at, want);
+    assert_non_null(hit);
+    assert_true(hit + strlen(want) - 1 == eol);
+    *at = eol;
+}
+
+/* A graph of the ops an ABPN body is made of, without its final
+ * depth-to-space (which Debian's Arm NN cannot run): conv 3x3 with fused
+ * ReLU, conv 3x3, the input repeated 4x by concatenation (ABPN's anchor),
+ * add, clip to 0..255. Arm NN must accept it, report vsrbench's shapes,
+ * make 2 convolution layers, and compute on its reference CPU backend what
+ * vsrbench computes, within 1e-3 (pixel scale 0..255; each conv sums in
+ * another order). */
+static void test_armnn_body(void **state)
+{
+    (void)state;
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    assert_int_equal(vsr_graph_create("abpn_body", &g, &err), 0);
+    int x = vsr_graph_input(g, "in", H, W, 3, &err);
+    vsr_conv_params p = vsr_conv_default(12, 3);
+    p.act.type = VSR_ACT_RELU;
+    int a = vsr_graph_conv2d(g, "conv1", x, &p, &err);
+    p.act.type = VSR_ACT_NONE;
+    int b = vsr_graph_conv2d(g, "conv2", a, &p, &err);
+    int xs[4] = {x, x, x, x};
+    int anchor = vsr_graph_concat(g, "anchor", 4, xs, &err);
+    int s = vsr_graph_add(g, "add", b, anchor, &err);
+    int y = vsr_graph_clip(g, "clip", s, 0.f, 255.f, &err);
+    if (y < 0 || vsr_graph_output(g, "out", y, &err) < 0 ||
+        vsr_models_random_weights(g, 7, &err))
+        fail_msg("abpn_body: %s", err.msg);
+    size_t n;
+    float *ref = run(g, 11, &n);
+    assert_int_equal(n, (size_t)H * W * 12);
+    char *text;
+    float *arm;
+    assert_int_equal(armnn_run(g, "abpn_body", &text, &arm, n), 0);
+    const char *at = text;
+    expect_shape(&at, "input ", H, W, 3);
+    expect_shape(&at, "output ", H, W, 12);
+    int convs = 0;
+    for (const char *q = text; (q = strstr(q, "layer Convolution2d\n")); q++)
+        convs++;
+    assert_int_equal(convs, 2);
+    assert_non_null(strstr(text, "layer Concat\n"));
+    assert_non_null(strstr(text, "layer Addition\n"));
+    float maxd = 0, maxv = 0;
+    for (size_t k = 0; k < n; k++) {
+        maxd = fmaxf(maxd, fabsf(ref[k] - arm[k]));
+        maxv = fmaxf(maxv, fabsf(ref[k]));
+    }
+    print_message("abpn_body in Arm NN (CpuRef): max |Arm NN - vsrbench| = %g (max |out| %g)\n",
+                  (double)maxd, (double)maxv);
+    assert_true(maxv > 0.01f);
+    assert_true(maxd <= 1e-3f);
+    free(text);
+    free(ref);
+    free(arm);
+    vsr_graph_free(&g);
+}
+
+/* Zoo model @p name exported as FP32 TFLite: Arm NN's verifier accepts the
+ * flatbuffer and its parser reads every operator up to the first
+ * DEPTH_TO_SPACE, the op Debian's Arm NN 20.08 lacks, at index @p d2s_at
+ * (-1: not checked), and at no other kind of op. */
+static void armnn_zoo(const char *name, int d2s_at)
+{
+    const vsr_models_entry *ze = vsr_models_zoo_find(name);
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
+        vsr_models_random_weights(g, 7, &err))
+        fail_msg("%s: %s", name, err.msg);
+    char *text;
+    float *out;
+    assert_int_equal(armnn_run(g, name, &text, &out, 0), 4);
+    /* 5: DEPTH_TO_SPACE in TFLite's schema.fbs (enum BuiltinOperator), as Arm NN read it */
+    int at = -1, code = -1;
+    assert_int_equal(
+        sscanf(text, "unsupported DEPTH_TO_SPACE (builtin code %d) at operator %d", &code, &at),
+        2);
+    assert_int_equal(code, 5);
+    if (d2s_at >= 0)
+        assert_int_equal(at, d2s_at);
+    free(text);
+    vsr_graph_free(&g);
+}
+
+/* ABPN: 7 convs, the anchor concat and the add come before its depth-to-space */
+static void test_armnn_abpn(void **state)
+{
+    (void)state;
+    armnn_zoo("ABPN", 9);
+}
+
+static void test_armnn_swrn(void **state)
+{
+    (void)state;
+    armnn_zoo("SWRN", -1);
+}
+
 /* An op without an ONNX form is refused with the node named, and no file. */
 static void test_unsupported_op(void **state)
 {
@@ -782,6 +951,9 @@ int main(void)
         cmocka_unit_test(test_int8_unsupported),
         cmocka_unit_test(test_mvsr13),
         cmocka_unit_test(test_ort_mvsr13),
+        cmocka_unit_test(test_armnn_body),
+        cmocka_unit_test(test_armnn_abpn),
+        cmocka_unit_test(test_armnn_swrn),
     };
     return VSR_RUN_TESTS(tests, setup, teardown);
 }

@@ -356,6 +356,97 @@ static int run_report(const char *args)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Phone timings beside the x86 ms: a benchmark_model log of abpn_x4 FP32
+ * (written here in the tool's format; its graph name gives model and
+ * precision) imported with `vsrbench device import` becomes a column
+ * "ms on OnePlus 7T" of the leaderboard in every format: Inference (avg)
+ * 29376.4 us = 29.4 ms as shown, 29.376 in the CSV; mvsr_13 int8 has no
+ * figure ("-", empty in the CSV). */
+static void test_device_column(void **state)
+{
+    struct fixture *fx = *state;
+    const char *bin = getenv("VSR_BINARY_DIR");
+    char cmd[4096], log[600], path[1024];
+    snprintf(path, sizeof(path), "%s/vsrbench", bin ? bin : ".");
+    if (access(path, X_OK) != 0)
+        VSR_SKIP("%s not built", path);
+    /* a run log of its own: the fixture's is shared with the other tests */
+    char db[600];
+    snprintf(db, sizeof(db), "%s/device.db", fx->dir);
+    make_db(db);
+    snprintf(log, sizeof(log), "%s/abpn.log", fx->dir);
+    FILE *f = fopen(log, "w");
+    assert_non_null(f);
+    fputs("STARTING!\n"
+          "Graph: [/data/local/tmp/abpn_x4_fp32.tflite]\n"
+          "Num threads: [4]\n"
+          "count=50 first=30533 curr=29050 min=28719 max=31042 avg=29376.4 std=515\n"
+          "Inference timings in us: Init: 15123, First inference: 40321, Warmup (avg): "
+          "31000, Inference (avg): 29376.4\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    snprintf(cmd, sizeof(cmd), "'%s' device import '%s' --db '%s' --device 'OnePlus 7T' -q",
+             path, log, db);
+    assert_int_equal(system(cmd), 0);
+    /* again: nothing added, and it says so; bad input: one line, exit 2 */
+    char said[700];
+    snprintf(said, sizeof(said), "%s/said.txt", fx->dir);
+    snprintf(cmd, sizeof(cmd), "'%s' device import '%s' --db '%s' --device 'OnePlus 7T' > '%s'",
+             path, log, db, said);
+    assert_int_equal(system(cmd), 0);
+    char *text = vsr_test_slurp(said);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "abpn.log: already imported (sha256 "));
+    assert_non_null(strstr(text, "): 1 timing, nothing added\n"));
+    free(text);
+    snprintf(cmd, sizeof(cmd), "'%s' device import '%s' --db '%s' 2> '%s'", path, log, db,
+             said);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    text = vsr_test_slurp(said);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "line 5: no device name: pass --device NAME"));
+    assert_int_equal(strchr(text, '\n') - text + 1, (long)strlen(text)); /* one line */
+    free(text);
+    snprintf(cmd, sizeof(cmd), "--db '%s' --out '%s/devrep' --no-plots", db, fx->dir);
+    assert_int_equal(run_report(cmd), 0);
+    snprintf(path, sizeof(path), "%s/devrep/report.md", fx->dir);
+    char *md = vsr_test_slurp(path);
+    assert_non_null(md);
+    static const char want_md[] =
+        "| Rank | Model | Variant | Precision | PSNR \\[dB\\] | SSIM | NIQE | Params \\[K\\] | "
+        "MACs \\[G\\] @ 68x120 | ms/frame \\[95% CI\\] (p95) | Threads | Tile | ms on "
+        "OnePlus 7T |\n"
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|\n"
+        "| 1 | abpn_x4 | base | fp32 | **32.50** | **0.8125** | - | 42.0 | 2.500 | 10.50 "
+        "\\[10.25, 10.75\\] (11.25) | 2 | none | **29.4** |\n"
+        "| 2 | mvsr_13 | noattn | int8 | 29.50 | - | - | **30.0** | **1.000** | **4.00 "
+        "\\[3.75, 4.25\\] (4.50)** | 1 | 64 (pad 8) | - |\n";
+    if (!strstr(md, want_md))
+        print_error("report.md:\n%s\n", md);
+    assert_non_null(strstr(md, want_md));
+    free(md);
+    snprintf(path, sizeof(path), "%s/devrep/csv/leaderboard_demo_BI_Y.csv", fx->dir);
+    char *csv = vsr_test_slurp(path);
+    assert_non_null(csv);
+    assert_non_null(strstr(csv, ",noisy,ms on OnePlus 7T\r\n"));
+    assert_non_null(strstr(csv, ",10.250,10.750,0,29.376\r\n"));
+    assert_non_null(strstr(csv, ",3.750,4.250,0,\r\n"));
+    free(csv);
+    snprintf(path, sizeof(path), "%s/devrep/report.tex", fx->dir);
+    char *tex = vsr_test_slurp(path);
+    assert_non_null(tex);
+    assert_non_null(strstr(tex, "ms on OnePlus 7T"));
+    assert_non_null(strstr(tex, "\\textbf{29.4}"));
+    free(tex);
+    snprintf(path, sizeof(path), "%s/devrep/index.html", fx->dir);
+    char *html = vsr_test_slurp(path);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "ms on OnePlus 7T"));
+    assert_non_null(strstr(html, ">29.4<"));
+    free(html);
+}
+
 static int png_size(const char *path, uint32_t *w, uint32_t *h)
 {
     uint8_t b[24];
@@ -740,6 +831,7 @@ int main(void)
         cmocka_unit_test(test_leaderboard_from_db),
         cmocka_unit_test(test_frames_and_tune),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_device_column),
         cmocka_unit_test(test_full_disk),
         cmocka_unit_test(test_db_not_overwritten),
     };
