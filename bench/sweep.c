@@ -13,11 +13,12 @@
 
 static void precision_label(const vsr_config_precision *p, char *buf, size_t cap)
 {
-    if (p->calib_method)
-        snprintf(buf, cap, "%s-%s-%d%s", p->name, p->calib_method, p->calib_frames,
-                 p->requant && !strcmp(p->requant, "tflite") ? "-tflite" : "");
+    const char *name = vsr_precision_name(p->prec), *calib = vsr_config_calib_name(p);
+    if (calib)
+        snprintf(buf, cap, "%s-%s-%d%s", name, calib, p->calib_frames,
+                 p->requant == VSR_REQUANT_TFLITE ? "-tflite" : "");
     else
-        snprintf(buf, cap, "%s", p->name);
+        snprintf(buf, cap, "%s", name);
 }
 
 static int cond_matches(const vsr_config_cond *c, const vsr_sweep_run *r)
@@ -32,10 +33,11 @@ static int cond_matches(const vsr_config_cond *c, const vsr_sweep_run *r)
             if (!strcmp(v, r->model->variant))
                 return 1;
         } else if (!strcmp(c->axis, "precision")) {
-            if (!strcasecmp(v, r->precision->name))
+            if (!strcasecmp(v, vsr_precision_name(r->precision->prec)))
                 return 1;
         } else if (!strcmp(c->axis, "calibration")) {
-            if (r->precision->calib_method && !strcasecmp(v, r->precision->calib_method))
+            const char *calib = vsr_config_calib_name(r->precision);
+            if (calib && !strcasecmp(v, calib))
                 return 1;
         } else if (!strcmp(c->axis, "dataset")) {
             if (!strcmp(v, r->dataset->name))
@@ -74,10 +76,12 @@ int vsr_sweep_rule_matches(const vsr_config_rule *rule, const vsr_sweep_run *run
 static const vsr_config_precision *run_precision(const vsr_config_model *m,
                                                  const vsr_config_precision *p)
 {
-    static const vsr_config_precision int8_file = {"int8", "file", 0, 0, "float"};
-    static const vsr_config_precision int8_file_tfl = {"int8", "file", 0, 0, "tflite"};
-    if (m->weights_tflite && !strcmp(p->name, "int8") && !p->calib_given)
-        return p->requant && !strcmp(p->requant, "tflite") ? &int8_file_tfl : &int8_file;
+    static const vsr_config_precision int8_file = {
+        .prec = VSR_PREC_INT8, .calib = VSR_CONFIG_CALIB_FILE, .requant = VSR_REQUANT_FLOAT};
+    static const vsr_config_precision int8_file_tfl = {
+        .prec = VSR_PREC_INT8, .calib = VSR_CONFIG_CALIB_FILE, .requant = VSR_REQUANT_TFLITE};
+    if (m->weights_tflite && p->prec == VSR_PREC_INT8 && !p->calib_given)
+        return p->requant == VSR_REQUANT_TFLITE ? &int8_file_tfl : &int8_file;
     return p;
 }
 
