@@ -550,6 +550,9 @@ typedef struct vsr_runlog_train {
     const char *git_rev;     /**< source revision of the binary */
     const char *build_flags; /**< build type and options */
     int64_t host_id;         /**< from vsr_runlog_host_id(), 0 for unknown */
+    /** the resolved config (vsr_train_config_write()), train_runs.config_canonical
+     *  (schema v11); NULL unknown */
+    const char *config_canonical;
 } vsr_runlog_train;
 
 /** One step of the loss curve (NaN doubles are stored as NULL). */

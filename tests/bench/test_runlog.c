@@ -203,11 +203,11 @@ static vsr_runlog *upgraded(sqlite3 *db, const char *path)
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 10);
+    assert_int_equal(vsr_runlog_schema_version(), 11);
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 10);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), vsr_runlog_schema_version());
     assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -225,7 +225,8 @@ static void test_migrate_empty(void **state)
     assert_null(log);
     /* reopening an up-to-date file changes nothing */
     log = open_log(t->db);
-    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 10);
+    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"),
+                     vsr_runlog_schema_version());
     vsr_runlog_close(&log);
 }
 
@@ -601,7 +602,7 @@ static void test_migrate_v8_to_v9(void **state)
         sqlite3_exec(db, "UPDATE runs SET description = 'x'", NULL, NULL, NULL), SQLITE_OK);
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 10);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), vsr_runlog_schema_version());
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 5 AND"
                                         " params = 3469 AND description IS NULL AND"
                                         " params_log IS NULL AND peak_bytes IS NULL"),
@@ -947,8 +948,13 @@ static void test_train_log(void **state)
     sqlite3 *db = vsr_runlog_sqlite(log);
     vsr_runlog_train tr = make_train();
     int64_t id = 0, id2 = 0;
+    tr.config_canonical = "name=tiny\nsteps=10\n";
     assert_int_equal(vsr_runlog_train_begin(log, &tr, 0, 0, 25.5, NULL, 0, &id, &err), 0);
     assert_true(id > 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE"
+                                        " config_canonical = 'name=tiny' || char(10) ||"
+                                        " 'steps=10' || char(10)"),
+                     1);
     vsr_runlog_train_point p[6];
     for (int i = 0; i < 6; i++)
         p[i] = (vsr_runlog_train_point){i + 1, 1.0 / (i + 1), 1e-3, 10.0, NAN};
@@ -971,8 +977,12 @@ static void test_train_log(void **state)
         sqlite3_exec(db, "DELETE FROM train_points WHERE step = 2", NULL, NULL, NULL),
         SQLITE_OK);
     vsr_runlog_train_point known[2] = {{1, 9.0, 1e-3, NAN, NAN}, {2, 0.5, 1e-3, NAN, NAN}};
+    tr.config_canonical = "name=tiny\nsteps=12\n"; /* a resume records its own */
     assert_int_equal(vsr_runlog_train_begin(log, &tr, 1, 4, NAN, known, 2, &id2, &err), 0);
     assert_int_equal(id2, id);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE"
+                                        " instr(config_canonical, 'steps=12') > 0"),
+                     1);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points"), 4);
     assert_int_equal(vsr_test_q_int(db, "SELECT max(step) FROM train_points"), 4);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points WHERE step = 1"

@@ -119,6 +119,34 @@ static void test_logs_run(void **st)
                                         " weights LIKE '%/full/full.vsrw' AND"
                                         " bicubic_psnr_y > 20 AND finished IS NOT NULL"),
                      1);
+    /* the resolved config: what the library makes of the same file, written by
+     * the option table (every default filled in) */
+    vsr_train_config tc;
+    vsr_error err = {0};
+    assert_int_equal(vsr_train_config_load(cfg, NULL, 0, &tc, &err), 0);
+    char *want = NULL;
+    size_t wn = 0;
+    FILE *m = open_memstream(&want, &wn);
+    assert_non_null(m);
+    vsr_train_config_write(m, &tc);
+    assert_int_equal(fclose(m), 0);
+    vsr_train_config_free(&tc);
+    sqlite3_stmt *cs = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT config_canonical FROM train_runs", -1, &cs, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(cs), SQLITE_ROW);
+    const char *got = (const char *)sqlite3_column_text(cs, 0);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    /* the values of the file above, and defaults it does not write */
+    const char *lines[] = {"name=full\n",  "model=ELSR\n",         "patch=12\n",
+                           "batch=3\n",    "optimizer.lr=0.002\n", "schedule.type=cosine\n",
+                           "log_every=3\n"};
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        assert_non_null(strstr(got, lines[i]));
+    sqlite3_finalize(cs);
+    free(want);
     /* one point per step 1..8, validations at 4 and 8; the row's val is step 8's */
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points"), 8);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(DISTINCT step) FROM train_points"), 8);
