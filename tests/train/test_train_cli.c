@@ -33,21 +33,13 @@ typedef struct env {
 
 static int setup(void **st)
 {
-    env *e = calloc(1, sizeof(*e));
-    if (!e || !vsr_test_tmpdir(e->tmp, sizeof(e->tmp)))
+    env *e = vsr_test_tmp_new(sizeof(*e));
+    if (!e)
         return -1;
     snprintf(e->out, sizeof(e->out), "%s/stdout", e->tmp);
     snprintf(e->err, sizeof(e->err), "%s/stderr", e->tmp);
     e->have_data = vsr_test_train_data(e->tmp, e->data, sizeof(e->data));
     *st = e;
-    return 0;
-}
-
-static int teardown(void **st)
-{
-    env *e = *st;
-    vsr_test_rmtree(e->tmp);
-    free(e);
     return 0;
 }
 
@@ -445,5 +437,5 @@ int main(void)
         cmocka_unit_test(test_train_overridden_mvsr),
         cmocka_unit_test(test_unknown_hparam_is_usage_error),
     };
-    return VSR_RUN_TESTS(tests, setup, teardown);
+    return VSR_RUN_TESTS(tests, setup, vsr_test_tmp_free);
 }

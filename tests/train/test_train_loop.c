@@ -173,19 +173,11 @@ typedef struct env {
 
 static int setup(void **st)
 {
-    env *e = calloc(1, sizeof(*e));
-    if (!e || !vsr_test_tmpdir(e->tmp, sizeof(e->tmp)))
+    env *e = vsr_test_tmp_new(sizeof(*e));
+    if (!e)
         return -1;
     e->have_data = vsr_test_train_data(e->tmp, e->data, sizeof(e->data));
     *st = e;
-    return 0;
-}
-
-static int teardown(void **st)
-{
-    env *e = *st;
-    vsr_test_rmtree(e->tmp);
-    free(e);
     return 0;
 }
 
@@ -368,5 +360,5 @@ int main(void)
         cmocka_unit_test(test_overfit),       cmocka_unit_test(test_config),
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_resume),
     };
-    return VSR_RUN_TESTS(tests, setup, teardown);
+    return VSR_RUN_TESTS(tests, setup, vsr_test_tmp_free);
 }
