@@ -24,24 +24,7 @@
 #include "vsr/engine.h"
 #include "vsr/train.h"
 
-typedef struct env {
-    char tmp[256];
-    char data[300];
-    char out[320], err[320];
-    int have_data;
-} env;
-
-static int setup(void **st)
-{
-    env *e = vsr_test_tmp_new(sizeof(*e));
-    if (!e)
-        return -1;
-    snprintf(e->out, sizeof(e->out), "%s/stdout", e->tmp);
-    snprintf(e->err, sizeof(e->err), "%s/stderr", e->tmp);
-    e->have_data = vsr_test_train_data(e->tmp, e->data, sizeof(e->data));
-    *st = e;
-    return 0;
-}
+typedef vsr_test_train_env env;
 
 /* ELSR, patch 12, batch 3, 8 steps, validation at 4 and 8 on 2 frames per clip. */
 static void write_cfg(const env *e, const char *name, char *path, size_t cap)
@@ -437,5 +420,5 @@ int main(void)
         cmocka_unit_test(test_train_overridden_mvsr),
         cmocka_unit_test(test_unknown_hparam_is_usage_error),
     };
-    return VSR_RUN_TESTS(tests, setup, vsr_test_tmp_free);
+    return VSR_RUN_TESTS(tests, vsr_test_train_setup, vsr_test_tmp_free);
 }

@@ -165,21 +165,7 @@ static void test_overfit(void **st)
 
 /* ---- end-to-end runs on the demo training set -------------------------- */
 
-typedef struct env {
-    char tmp[256];
-    char data[300];
-    int have_data;
-} env;
-
-static int setup(void **st)
-{
-    env *e = vsr_test_tmp_new(sizeof(*e));
-    if (!e)
-        return -1;
-    e->have_data = vsr_test_train_data(e->tmp, e->data, sizeof(e->data));
-    *st = e;
-    return 0;
-}
+typedef vsr_test_train_env env;
 
 static void write_cfg(const env *e, const char *name, const char *extra, char *path, size_t cap)
 {
@@ -360,5 +346,5 @@ int main(void)
         cmocka_unit_test(test_overfit),       cmocka_unit_test(test_config),
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_resume),
     };
-    return VSR_RUN_TESTS(tests, setup, vsr_test_tmp_free);
+    return VSR_RUN_TESTS(tests, vsr_test_train_setup, vsr_test_tmp_free);
 }
