@@ -76,6 +76,15 @@ int vsr_models_hparams_check(const vsr_models_hparams *hp, vsr_error *err)
     return d->check ? d->check(hp, err) : 0;
 }
 
+int vsr_models_identity_init(vsr_graph *g, const vsr_models_hparams *hp, vsr_error *err)
+{
+    const vsr_models_family_def *d = vsr__models_family(hp->family);
+    if (!d || !d->identity_init)
+        return vsr_error_set(err, -ENOTSUP, "%s: the family has no identity initialisation",
+                             vsr_models_family_name(hp->family));
+    return d->identity_init(g, hp, err);
+}
+
 void vsr_models_hparams_interface(const vsr_models_hparams *hp, enum vsr_models_temporal *t,
                                   int *in_channels, int *state_channels)
 {

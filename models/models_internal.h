@@ -39,6 +39,9 @@ typedef struct vsr_models_family_def {
     int n_options;
     /** 1: the research log's params leave the PReLU slopes out (ELSR's 3,468). */
     int log_skips_prelu;
+    /** Identity initialisation of a built graph with weights set
+     *  (vsr_models_identity_init()); NULL: the family has none. */
+    int (*identity_init)(vsr_graph *g, const vsr_models_hparams *hp, vsr_error *err);
 } vsr_models_family_def;
 
 /** The entry of family @p f, or NULL for a value outside the table. */

@@ -18,6 +18,11 @@
  */
 #include "models_internal.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 /* conv k x k with bias and an optional fused hardtanh(0, 1) */
 static int qsr_conv(vsr_graph *g, const char *name, int x, int cout, int k, int hardtanh,
                     vsr_error *err)
@@ -60,6 +65,88 @@ static int check(const vsr_models_hparams *hp, vsr_error *err)
     return rc;
 }
 
+/*
+ * Scale layer's k x k kernel (Keras layout kh, kw, cin, cout) by @p scale,
+ * add @p add[ci][co] (a cin x cout matrix, row-major) to its centre tap and
+ * write it back.
+ */
+static int add_centre(vsr_graph *g, const char *layer, int k, int cin, int cout, float scale,
+                      const float *add, vsr_error *err)
+{
+    size_t n = 0;
+    const float *w = mdl_layer_weight(g, layer, "weight", &n);
+    if (!w || n != (size_t)k * k * cin * cout)
+        return vsr_error_set(err, -EINVAL, "%s.weight: not set (identity init needs weights)",
+                             layer);
+    float *d = malloc(n * sizeof(float));
+    if (!d)
+        return vsr_error_set(err, -ENOMEM, "%s: out of memory", layer);
+    for (size_t i = 0; i < n; i++)
+        d[i] = w[i] * scale;
+    size_t c0 = ((size_t)(k / 2) * k + (size_t)(k / 2)) * cin * cout;
+    for (int ci = 0; ci < cin; ci++)
+        for (int co = 0; co < cout; co++)
+            d[c0 + (size_t)ci * cout + co] += add[ci * cout + co];
+    char wn[VSR_NAME_MAX + 16];
+    snprintf(wn, sizeof(wn), "%s.weight", layer);
+    int rc = vsr_graph_set_weight(g, wn, d, n, err);
+    free(d);
+    return rc;
+}
+
+/*
+ * docs/MODEL_SPECS.md 2.4 in the 0..255 folded form: conv_first and the body
+ * convs start as conv(x) + x (the identity on channel i < min(cin, cout)).
+ * conv_first reads 0..255 pixels and feeds a hardtanh(0, 1): its random
+ * kernel is read as drawn for [0, 1] inputs and folded (/255), and its
+ * identity is 1/255. conv_last (S, M) gains the nearest-neighbour
+ * repetition of its first 3 input channels into DCR channel k*3 + c, x255
+ * for the 0..255 output; its random kernel stays as drawn, in output units
+ * (a residual of a few grey levels, not the x255 fold that would start it
+ * at tens). The anchor (L) is set to the repetition (1: the /255 in and
+ * x255 out cancel), bias 0.
+ */
+static int identity_init(vsr_graph *g, const vsr_models_hparams *hp, vsr_error *err)
+{
+    const int C = hp->channels, s = hp->scale, N = 3 * s * s;
+    int big = C > N ? C : N, rc = 0;
+    float *add = calloc((size_t)big * big, sizeof(float));
+    if (!add)
+        return vsr_error_set(err, -ENOMEM, "identity init: out of memory");
+    char n[VSR_NAME_MAX];
+    for (int i = 0; i < 3 && i < C; i++)
+        add[i * C + i] = 1.0f / 255.0f;
+    rc = add_centre(g, "conv_first", 3, 3, C, 1.0f / 255.0f, add, err);
+    memset(add, 0, (size_t)big * big * sizeof(float));
+    for (int i = 0; i < C; i++)
+        add[i * C + i] = 1.0f;
+    for (int b = 0; !rc && b < hp->blocks; b++) {
+        MDL_NAME(n, "conv_body_%d", b);
+        rc = add_centre(g, n, 3, C, C, 1.0f, add, err);
+    }
+    memset(add, 0, (size_t)big * big * sizeof(float));
+    if (!rc && !hp->ito) {
+        for (int c = 0; c < 3 && c < C; c++)
+            for (int k = 0; k < s * s; k++)
+                add[c * N + k * 3 + c] = 255.0f;
+        rc = add_centre(g, "conv_last", 3, C, N, 1.0f, add, err);
+    } else if (!rc) {
+        float *w = calloc((size_t)3 * N + N, sizeof(float)); /* 1x1x3xN weight, N bias */
+        if (!w)
+            rc = vsr_error_set(err, -ENOMEM, "identity init: out of memory");
+        for (int c = 0; !rc && c < 3; c++)
+            for (int k = 0; k < s * s; k++)
+                w[c * N + k * 3 + c] = 1.0f;
+        if (!rc)
+            rc = vsr_graph_set_weight(g, "anchor.weight", w, (size_t)3 * N, err);
+        if (!rc)
+            rc = vsr_graph_set_weight(g, "anchor.bias", w + 3 * N, (size_t)N, err);
+        free(w);
+    }
+    free(add);
+    return rc;
+}
+
 static const vsr_models_option options[] = {
     MDL_OPT_SCALE,
     MDL_OPT_INT("channels", channels, 1, 1024, "feature channels C"),
@@ -73,4 +160,5 @@ const vsr_models_family_def vsr__models_quicksrnet = {
     .check = check,
     .build = build,
     MDL_OPTIONS(options),
+    .identity_init = identity_init,
 };

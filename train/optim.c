@@ -51,7 +51,8 @@ double vsr_train_rng_normal(vsr_train_rng *r)
 
 /* ---- init -------------------------------------------------------------- */
 
-const char *const vsr_train_init_names[] = {"glorot_uniform", "he_uniform", "he_normal", NULL};
+const char *const vsr_train_init_names[] = {"glorot_uniform", "he_uniform", "he_normal",
+                                            "torch", NULL};
 
 int vsr_train_init_weights(vsr_graph *g, vsr_train_init_kind kind, float prelu_alpha,
                            vsr_train_rng *rng, vsr_error *err)
@@ -82,8 +83,9 @@ int vsr_train_init_weights(vsr_graph *g, vsr_train_init_kind kind, float prelu_a
                 if (kind == VSR_TRAIN_INIT_GLOROT_UNIFORM) {
                     double lim = sqrt(6.0 / (fin + fout));
                     v = (2.0 * vsr_train_rng_uniform(rng) - 1.0) * lim;
-                } else if (kind == VSR_TRAIN_INIT_HE_UNIFORM) {
-                    double lim = sqrt(6.0 / fin);
+                } else if (kind == VSR_TRAIN_INIT_HE_UNIFORM || kind == VSR_TRAIN_INIT_TORCH) {
+                    double lim =
+                        kind == VSR_TRAIN_INIT_TORCH ? sqrt(1.0 / fin) : sqrt(6.0 / fin);
                     v = (2.0 * vsr_train_rng_uniform(rng) - 1.0) * lim;
                 } else {
                     /* Keras he_normal: truncated normal, stddev = sqrt(2/fin)/.87962566 */

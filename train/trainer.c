@@ -168,25 +168,51 @@ done:
     return rc;
 }
 
+/* Offset of weight @p k in the flat parameter vector (weights in graph order). */
+static size_t weight_offset(const vsr_graph *g, int k)
+{
+    size_t off = 0;
+    vsr_weight_info w;
+    for (int i = 0; i < k; i++) {
+        vsr_graph_weight_info(g, i, &w);
+        off += w.count;
+    }
+    return off;
+}
+
 /*
- * Per-parameter learning-rate factors: @p s for the kernels of convs that read
- * raw pixels, 1 elsewhere. A tensor carries raw pixels when it is a graph input,
- * a slice or concat of such tensors, or an add with one of them (a residual on
- * the image). Such convs see inputs of magnitude ~100 (0..255 pixels), so an
- * Adam step of lr moves their outputs ~255x more than a layer fed with
- * unit-scale features, which kills the ReLUs behind them within a few steps.
- * NULL when out of memory; the caller frees.
+ * Per-parameter learning-rate factors: @p in_s on the kernels of convs that
+ * read raw pixels (graph inputs, their slices and concats, and adds with
+ * them), @p out_s on the kernels and biases of convs that write the output
+ * in 0..255 units (the convs an output reaches back through clip,
+ * depth-to-space and add only). A conv doing both gets both. Pixel-reading
+ * convs see inputs of magnitude ~100, so an Adam step of lr moves their
+ * outputs ~255x more than a layer fed with unit-scale features, which kills
+ * the ReLUs behind them within a few steps; a conv folded x255 into 0..255
+ * output units moves its output 255x less than its [0, 1] original. NULL
+ * when out of memory; the caller frees.
  */
-static float *pixel_lr_scale(const vsr_graph *g, size_t np, float s)
+float *vsr_train_lr_factors(const vsr_graph *g, size_t np, float in_s, float out_s)
 {
     float *f = malloc((np ? np : 1) * sizeof(float));
     unsigned char *pix = calloc((size_t)g->n_nodes + 1, 1);
-    if (!f || !pix) {
-        free(f), free(pix);
+    unsigned char *out = calloc((size_t)g->n_nodes + 1, 1);
+    if (!f || !pix || !out) {
+        free(f), free(pix), free(out);
         return NULL;
     }
     for (size_t i = 0; i < np; i++)
         f[i] = 1.f;
+    for (int k = 0; k < g->n_outputs; k++)
+        if (g->outputs[k].t >= 0 && g->outputs[k].t < g->n_nodes)
+            out[g->outputs[k].t] = 1;
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        const vsr_node *nd = &g->nodes[i];
+        if (out[i] &&
+            (nd->op == VSR_OP_CLIP || nd->op == VSR_OP_DEPTH_TO_SPACE || nd->op == VSR_OP_ADD))
+            for (int k = 0; k < nd->n_in; k++)
+                out[nd->in[k]] = 1;
+    }
     for (int i = 0; i < g->n_nodes; i++) {
         const vsr_node *nd = &g->nodes[i];
         int all = nd->n_in > 0, any = 0;
@@ -195,19 +221,18 @@ static float *pixel_lr_scale(const vsr_graph *g, size_t np, float s)
         pix[i] = nd->op == VSR_OP_INPUT ||
                  ((nd->op == VSR_OP_SLICE || nd->op == VSR_OP_CONCAT) && all) ||
                  (nd->op == VSR_OP_ADD && any);
-        if (nd->op != VSR_OP_CONV2D || !pix[nd->in[0]])
+        if (nd->op != VSR_OP_CONV2D)
             continue;
-        size_t off = 0; /* the kernel's place in the flat vector (weights in graph order) */
-        vsr_weight_info w;
-        for (int k = 0; k < nd->w_first; k++) {
-            vsr_graph_weight_info(g, k, &w);
-            off += w.count;
+        for (int k = 0; k < nd->w_n; k++) {
+            float m = (out[i] ? out_s : 1.f) * (k == 0 && pix[nd->in[0]] ? in_s : 1.f);
+            vsr_weight_info w;
+            vsr_graph_weight_info(g, nd->w_first + k, &w);
+            size_t off = weight_offset(g, nd->w_first + k);
+            for (size_t e = 0; e < w.count && off + e < np; e++)
+                f[off + e] = m;
         }
-        vsr_graph_weight_info(g, nd->w_first, &w);
-        for (size_t e = 0; e < w.count && off + e < np; e++)
-            f[off + e] = s;
     }
-    free(pix);
+    free(pix), free(out);
     return f;
 }
 
@@ -419,6 +444,8 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
     vsr_train_rng irng = vsr_train_rng_make((uint64_t)cfg->seed, STREAM_INIT);
     if ((rc = vsr_train_init_weights(g, cfg->init, (float)cfg->prelu_alpha, &irng, err)))
         goto done;
+    if (cfg->identity_init && (rc = vsr_models_identity_init(g, &inst->arch.hp, err)))
+        goto done;
     size_t np = 0;
     for (int i = 0; i < nw; i++) {
         vsr_weight_info wi;
@@ -427,8 +454,9 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
     }
     if ((rc = vsr_train_adam_init(&adam, np, cfg->beta1, cfg->beta2, cfg->eps, err)))
         goto done;
-    if (cfg->input_lr_scale != 1.0) {
-        if (!(lrs = pixel_lr_scale(g, np, (float)cfg->input_lr_scale))) {
+    if (cfg->input_lr_scale != 1.0 || cfg->output_lr_scale != 1.0) {
+        if (!(lrs = vsr_train_lr_factors(g, np, (float)cfg->input_lr_scale,
+                                         (float)cfg->output_lr_scale))) {
             rc = vsr_error_set(err, -ENOMEM, "out of memory");
             goto done;
         }

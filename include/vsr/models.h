@@ -308,6 +308,15 @@ void vsr_models_mvsr_defaults(vsr_models_mvsr_hp *hp);
  * F divisible by 4, ...). Returns 0 or -EINVAL naming the bad field.
  */
 int vsr_models_hparams_check(const vsr_models_hparams *hp, vsr_error *err);
+/**
+ * Apply the family's identity initialisation to @p g (built for @p hp, its
+ * weights already set, e.g. randomly by the trainer): QuickSRNet adds the
+ * identity to the centre taps of its 3x3 convs and the nearest-neighbour
+ * repetition to conv_last (S, M) or sets the anchor to it (L), in the
+ * 0..255 folded form (docs/MODEL_SPECS.md 2.4). -ENOTSUP for a family that
+ * has none.
+ */
+int vsr_models_identity_init(struct vsr_graph *g, const vsr_models_hparams *hp, vsr_error *err);
 /** Input channels and temporal interface implied by hyperparameters. */
 void vsr_models_hparams_interface(const vsr_models_hparams *hp, enum vsr_models_temporal *t,
                                   int *in_channels, int *state_channels);

@@ -77,6 +77,8 @@ typedef enum vsr_train_init_kind {
     VSR_TRAIN_INIT_GLOROT_UNIFORM = 0, /**< Keras default: U(+-sqrt(6/(fan_in+fan_out))) */
     VSR_TRAIN_INIT_HE_UNIFORM = 1,     /**< U(+-sqrt(6/fan_in)) */
     VSR_TRAIN_INIT_HE_NORMAL = 2,      /**< N(0, 2/fan_in), Keras: truncated at 2 sigma */
+    /** PyTorch's Conv2d default, kaiming_uniform(a = sqrt(5)): U(+-1/sqrt(fan_in)) */
+    VSR_TRAIN_INIT_TORCH = 3,
 } vsr_train_init_kind;
 
 /** The config names of the kinds, by value, NULL-terminated (the option table's enum). */
@@ -92,6 +94,18 @@ extern const char *const vsr_train_init_names[];
  */
 int vsr_train_init_weights(vsr_graph *g, vsr_train_init_kind kind, float prelu_alpha,
                            vsr_train_rng *rng, vsr_error *err);
+
+/**
+ * Per-parameter learning-rate factors of @p g (np = the number of weight
+ * elements, weights in graph order), as a malloc'd array the caller frees
+ * (NULL when out of memory): @p in_s on the kernels of convs that read raw
+ * pixels (graph inputs, their slices and concats, adds with them),
+ * @p out_s on the kernels and biases of convs that write an output through
+ * clip, depth-to-space and add only, their product on a conv that does
+ * both, 1 elsewhere (the config's optimizer.input_lr_scale and
+ * output_lr_scale; docs/TRAINING.md).
+ */
+float *vsr_train_lr_factors(const vsr_graph *g, size_t np, float in_s, float out_s);
 
 /* ==== the net ========================================================== */
 
@@ -308,7 +322,11 @@ typedef struct vsr_train_config {
     /** Learning-rate factor of the kernels of convs that read raw pixels (graph inputs,
      * their slices / concats and what adds them); see docs/TRAINING.md. */
     double input_lr_scale;
+    /** Factor on the kernels and biases of convs that write the output in 0..255 units
+     * through clip, depth-to-space and add only (a [0, 1] net folded x255: 255). */
+    double output_lr_scale;
     vsr_train_init_kind init;
+    int identity_init; /**< 1: then the family's identity init (vsr_models_identity_init()) */
     double prelu_alpha;
     long ckpt_every;
     long val_every;

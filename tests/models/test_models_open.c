@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -224,6 +225,62 @@ static void test_open_int8_same_as_by_hand(void **state)
     same_as_by_hand(VSR_PREC_INT8);
 }
 
+/*
+ * QuickSRNet's identity initialisation (MODEL_SPECS.md 2.4) on all-zero
+ * weights: every conv then passes channels 0..2 through (x/255 after
+ * conv_first, x after conv_last or the anchor), so the network is exactly
+ * nearest-neighbour upsampling by 4 (DCR): SR(Y, X, c) = LR(Y/4, X/4, c),
+ * to float rounding of x * (1/255) * 255 (< 1e-3 on 0..255). S uses the
+ * conv_last repetition, L the anchor; SWRN has no identity init.
+ */
+static void identity_is_nearest(const char *model)
+{
+    vsr_error err = {0};
+    vsr_models_spec sp = {.model = model,
+                          .h = 5,
+                          .w = 6,
+                          .flags = VSR_MODELS_OPEN_NO_WEIGHTS | VSR_MODELS_OPEN_NO_ENGINE};
+    vsr_models_instance *m = NULL;
+    assert_int_equal(vsr_models_open(&sp, &m, &err), 0);
+    vsr_graph *g = m->graph;
+    for (int i = 0; i < vsr_graph_weight_count(g); i++) {
+        vsr_weight_info wi;
+        assert_int_equal(vsr_graph_weight_info(g, i, &wi), 0);
+        float *z = calloc(wi.count ? wi.count : 1, sizeof(float));
+        assert_int_equal(vsr_graph_set_weight(g, wi.name, z, wi.count, &err), 0);
+        free(z);
+    }
+    assert_int_equal(vsr_models_identity_init(g, &m->arch.hp, &err), 0);
+    float in[5 * 6 * 3], out[20 * 24 * 3];
+    for (int k = 0; k < 5 * 6 * 3; k++)
+        in[k] = (float)((k * 37 + 11) % 256);
+    vsr_engine *eng = NULL;
+    assert_int_equal(vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &eng, &err), 0);
+    assert_int_equal(vsr_engine_set_input(eng, 0, in, 5, 6, 3, &err), 0);
+    assert_int_equal(vsr_engine_run(eng, &err), 0);
+    assert_int_equal(vsr_engine_get_output(eng, 0, out, 20 * 24 * 3, &err), 0);
+    for (int y = 0; y < 20; y++)
+        for (int x = 0; x < 24; x++)
+            for (int c = 0; c < 3; c++) {
+                float want = in[((y / 4) * 6 + x / 4) * 3 + c], got = out[(y * 24 + x) * 3 + c];
+                if (fabsf(got - want) > 1e-3f)
+                    fail_msg("%s (%d,%d,%d): %g, want %g", model, y, x, c, got, want);
+            }
+    vsr_engine_free(&eng);
+    vsr_models_close(&m);
+}
+
+static void test_identity_init(void **state)
+{
+    (void)state;
+    identity_is_nearest("QuickSRNet_S");
+    identity_is_nearest("QuickSRNet_L");
+    const vsr_models_entry *e = vsr_models_zoo_find("SWRN");
+    vsr_error err = {0};
+    assert_int_equal(vsr_models_identity_init(NULL, &e->hp, &err), -ENOTSUP);
+    assert_non_null(strstr(err.msg, "SWRN"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_open_graph_and_bicubic),
         cmocka_unit_test(test_open_fp32_same_as_by_hand),
         cmocka_unit_test(test_open_int8_same_as_by_hand),
+        cmocka_unit_test(test_identity_init),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -75,7 +75,7 @@ static void test_errors(void **st)
     assert_int_equal(vsr_train_config_load(path, en, 1, &c, &err), -EINVAL);
     assert_string_equal(err.msg,
                         "--set init=xavier: init: 'xavier' is not one of glorot_uniform, "
-                        "he_uniform, he_normal");
+                        "he_uniform, he_normal, torch");
     const char *typo[] = {"optimizer.lr_=1"};
     assert_int_equal(vsr_train_config_load(path, typo, 1, &c, &err), -EINVAL);
     assert_string_equal(err.msg,

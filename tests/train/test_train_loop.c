@@ -96,6 +96,67 @@ static void test_init(void **st)
     vsr_graph_free(&g);
 }
 
+/*
+ * The learning-rate factors on QuickSRNet_L x2 (conv_first, 1 body conv,
+ * conv_last, anchor; models/quicksrnet.c): conv_first reads the input
+ * (kernel x in), conv_last and the anchor reach the output through add,
+ * clip and depth-to-space (kernel and bias x out), the anchor also reads the
+ * input (kernel x in x out); the body conv feeds conv_last, another conv,
+ * where the walk back from the output stops, so 1. torch init:
+ * |w| <= 1/sqrt(fan_in), fan_in = 9 * 3 for conv_first.
+ */
+static void test_lr_factors_and_torch_init(void **st)
+{
+    (void)st;
+    vsr_error err = {0};
+    const vsr_models_kv kv[] = {{"blocks", "1"}, {"scale", "2"}};
+    vsr_models_spec sp = {.model = "QuickSRNet_L",
+                          .hparams = kv,
+                          .n_hparams = 2,
+                          .h = 4,
+                          .w = 4,
+                          .flags = VSR_MODELS_OPEN_NO_WEIGHTS | VSR_MODELS_OPEN_NO_ENGINE};
+    vsr_models_instance *m = NULL;
+    assert_int_equal(vsr_models_open(&sp, &m, &err), 0);
+    vsr_graph *g = m->graph;
+    vsr_train_rng r = vsr_train_rng_make(1, 1);
+    assert_int_equal(vsr_train_init_weights(g, VSR_TRAIN_INIT_TORCH, 0.25f, &r, NULL), 0);
+    const float *d;
+    size_t n, np = 0;
+    assert_int_equal(vsr_graph_get_weight(g, "conv_first.weight", &d, &n, NULL), 0);
+    double lim = 1.0 / sqrt(27.0), mx = 0;
+    for (size_t i = 0; i < n; i++)
+        mx = fmax(mx, fabs(d[i]));
+    assert_true(mx <= lim && mx > 0.8 * lim);
+    struct {
+        const char *name;
+        float f;
+    } want[] = {{"conv_first.weight", 0.5f}, {"conv_first.bias", 1},  {"conv_body_0.weight", 1},
+                {"conv_body_0.bias", 1},     {"conv_last.weight", 8}, {"conv_last.bias", 8},
+                {"anchor.weight", 4},        {"anchor.bias", 8}};
+    int nw = vsr_graph_weight_count(g);
+    assert_int_equal(nw, 8);
+    for (int i = 0; i < nw; i++) {
+        vsr_weight_info wi;
+        vsr_graph_weight_info(g, i, &wi);
+        np += wi.count;
+    }
+    float *f = vsr_train_lr_factors(g, np, 0.5f, 8.0f);
+    assert_non_null(f);
+    size_t off = 0;
+    for (int i = 0; i < nw; i++) {
+        vsr_weight_info wi;
+        vsr_graph_weight_info(g, i, &wi);
+        assert_string_equal(wi.name, want[i].name);
+        for (size_t e = 0; e < wi.count; e++)
+            if (f[off + e] != want[i].f)
+                fail_msg("%s[%zu]: factor %g, want %g", wi.name, e, f[off + e], want[i].f);
+        off += wi.count;
+    }
+    free(f);
+    vsr_models_close(&m);
+}
+
 /* A tiny x2 net learns one fixed batch: the L2 loss drops at least 10x. */
 static void test_overfit(void **st)
 {
@@ -342,9 +403,13 @@ static void test_config(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_adam_sched),    cmocka_unit_test(test_init),
-        cmocka_unit_test(test_overfit),       cmocka_unit_test(test_config),
-        cmocka_unit_test(test_deterministic), cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_adam_sched),
+        cmocka_unit_test(test_init),
+        cmocka_unit_test(test_lr_factors_and_torch_init),
+        cmocka_unit_test(test_overfit),
+        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_resume),
     };
     return VSR_RUN_TESTS(tests, vsr_test_train_setup, vsr_test_tmp_free);
 }
