@@ -266,6 +266,9 @@ static int get_int_axis(struct ctx *c, struct fy_node *n, const char *path, long
 
 /* ---- sections ------------------------------------------------------------ */
 
+static const int dataset_type_values[] = {VSR_CONFIG_DATASET_DEMO,  VSR_CONFIG_DATASET_VID4,
+                                          VSR_CONFIG_DATASET_REDS,  VSR_CONFIG_DATASET_PAIR,
+                                          VSR_CONFIG_DATASET_VIDEO, VSR_CONFIG_DATASET_IMAGES};
 static const char *const dataset_types[] = {"demo",  "vid4",   "reds", "pair",
                                             "video", "images", NULL};
 static const char *const degradations[] = {"bi", "bd", NULL};
@@ -285,7 +288,8 @@ static int exists(const char *p)
 #define DS vsr_config_dataset
 static const vsr_option dataset_options[] = {
     VSR_OPT_S("name", DS, name, NULL, "the dataset's name (required)"),
-    VSR_OPT_N("type", DS, type, NULL, dataset_types, "its layout (required)"),
+    VSR_OPT_EV("type", DS, type, -1, dataset_types, dataset_type_values,
+               "its layout (required)"),
     VSR_OPT_S("dataroot", DS, dataroot, NULL, "the dataset root folder"),
     VSR_OPT_S("dataroot_gt", DS, dataroot_gt, NULL, "the GT folder (video: file)"),
     VSR_OPT_S("dataroot_lq", DS, dataroot_lq, NULL, "the LR folder"),
@@ -317,7 +321,7 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
     if (!d->name)
         return bad(c, n, 0, kp, "missing required key (the dataset's name, e.g. vid4)");
     join_path(kp, path, "type");
-    if (!d->type)
+    if (!lookup(c, n, "type"))
         return bad(c, n, 0, kp,
                    "missing required key (demo, vid4, reds, pair, video or images)");
     static const char *const roots[] = {"dataroot", "dataroot_gt", "dataroot_lq"};
@@ -332,22 +336,24 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
                            "'%s' does not exist; download the dataset there "
                            "or fix the path",
                            *dst[i]);
-            if (i != 1 || strcmp(d->type, "video"))
+            if (i != 1 || d->type != VSR_CONFIG_DATASET_VIDEO)
                 if (!is_dir(*dst[i]))
                     return bad(c, v, 0, kp, "'%s' is not a folder", *dst[i]);
         }
     }
-    int need_root = !strcmp(d->type, "vid4") || !strcmp(d->type, "reds");
+    const char *tname = vsr_config_dataset_type_name(d->type);
+    int need_root = d->type == VSR_CONFIG_DATASET_VID4 || d->type == VSR_CONFIG_DATASET_REDS;
     if (need_root && !d->dataroot && !d->dataroot_gt) {
         join_path(kp, path, "dataroot");
         return bad(c, n, 0, kp, "missing required key for type %s (the dataset root folder)",
-                   d->type);
+                   tname);
     }
-    if ((!strcmp(d->type, "pair") || !strcmp(d->type, "video") || !strcmp(d->type, "images")) &&
+    if ((d->type == VSR_CONFIG_DATASET_PAIR || d->type == VSR_CONFIG_DATASET_VIDEO ||
+         d->type == VSR_CONFIG_DATASET_IMAGES) &&
         !d->dataroot_gt) {
         join_path(kp, path, "dataroot_gt");
-        return bad(c, n, 0, kp, "missing required key for type %s (the GT %s)", d->type,
-                   strcmp(d->type, "video") ? "folder" : "video file");
+        return bad(c, n, 0, kp, "missing required key for type %s (the GT %s)", tname,
+                   d->type != VSR_CONFIG_DATASET_VIDEO ? "folder" : "video file");
     }
     join_path(kp, path, "degradation");
     if ((v = lookup(c, n, "degradation"))) {
@@ -382,7 +388,7 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
         join_path(kp, path, sfx[i]);
         if (!(v = lookup(c, n, sfx[i])))
             continue;
-        if (strcmp(d->type, "images"))
+        if (d->type != VSR_CONFIG_DATASET_IMAGES)
             return bad(c, v, 0, kp, "only a dataset of type images takes %s", sfx[i]);
         if (strchr(*sdst[i], '/'))
             return bad(c, v, 0, kp, "'%s' is a file name suffix: no '/'", *sdst[i]);
@@ -757,16 +763,27 @@ static int parse_models(struct ctx *c, struct fy_node *root, vsr_config *cfg)
     return 0;
 }
 
-/* int8-sym / int8-asym / int8-pt: shorthands for int8 with a scheme */
+/* int8-sym / int8-asym / int8-pt: shorthands for int8 with a scheme (values
+ * PREC_SHORTHAND + their index here, turned into int8 + the scheme on load) */
+#define PREC_SHORTHAND 100
 static const char *const precision_names[] = {"fp32",     "fp16",      "fp16n",   "int8",
                                               "int8-sym", "int8-asym", "int8-pt", NULL};
+static const int precision_values[] = {
+    VSR_PREC_FP32,      VSR_PREC_FP16,      VSR_PREC_FP16N,    VSR_PREC_INT8,
+    PREC_SHORTHAND + 4, PREC_SHORTHAND + 5, PREC_SHORTHAND + 6};
 static const char *const calib_methods[] = {"minmax", "percentile", "mse", "ema",
                                             "kl",     "file",       NULL};
+static const int calib_values[] = {VSR_CONFIG_CALIB_MINMAX, VSR_CONFIG_CALIB_PERCENTILE,
+                                   VSR_CONFIG_CALIB_MSE,    VSR_CONFIG_CALIB_EMA,
+                                   VSR_CONFIG_CALIB_KL,     VSR_CONFIG_CALIB_FILE};
+static const char *const requant_names[] = {"float", "tflite", NULL};
+static const int requant_values[] = {VSR_REQUANT_FLOAT, VSR_REQUANT_TFLITE};
 static const char *const keep_float_precs[] = {"fp32", "fp16", NULL};
 
 #define PR vsr_config_precision
 static const vsr_option precision_options[] = {
-    VSR_OPT_N("name", PR, name, NULL, precision_names, "the arithmetic (required)"),
+    VSR_OPT_EV("name", PR, prec, -1, precision_names, precision_values,
+               "the arithmetic (required)"),
     VSR_OPT_HAND("calibration", "a mapping", "int8 only: method and frames"),
     VSR_OPT_HAND("requant", "float or tflite", "int8 only: the requantization arithmetic"),
     {.name = "keep_float",
@@ -792,7 +809,8 @@ static const vsr_option scheme_options[] = {
 };
 /* int8 only: the defaults hold for every int8 entry, calibration: given or not */
 static const vsr_option calib_options[] = {
-    VSR_OPT_N("method", PR, calib_method, "minmax", calib_methods, "how ranges are found"),
+    VSR_OPT_EV("method", PR, calib, VSR_CONFIG_CALIB_MINMAX, calib_methods, calib_values,
+               "how ranges are found"),
     VSR_OPT_I("frames", PR, calib_frames, 8, 1, 100000, "LR frames the ranges come from"),
     {.name = NULL},
 };
@@ -808,21 +826,22 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
         if ((ret = vsr_opt_read(&c->o, precision_options, p, n, path)) < 0)
             return ret;
         join_path(kp, path, "name");
-        if (!p->name)
+        if (!lookup(c, n, "name"))
             return bad(c, n, 0, kp, "missing required key (fp32, fp16, fp16n or int8)");
         calib = lookup(c, n, "calibration");
         requant = lookup(c, n, "requant");
         scheme = lookup(c, n, "scheme");
-    } else if ((ret = get_enum(c, n, path, precision_names, &p->name)) < 0) {
+    } else if ((ret = vsr_opt_read_value(&c->o, &precision_options[0], p, n, path)) < 0) {
         return ret;
     }
-    if (!strncmp(p->name, "int8-", 5)) { /* a shorthand: int8 with its scheme */
+    if ((int)p->prec >= PREC_SHORTHAND) { /* a shorthand: int8 with its scheme */
+        const char *sh = precision_names[(int)p->prec - PREC_SHORTHAND];
         vsr_precision prec;
-        if (vsr_precision_parse_scheme(p->name, &prec, &p->scheme, NULL))
-            return bad(c, n, 0, path, "bad int8 shorthand %s", p->name);
-        p->name = "int8";
+        if (vsr_precision_parse_scheme(sh, &prec, &p->scheme, NULL))
+            return bad(c, n, 0, path, "bad int8 shorthand %s", sh);
+        p->prec = VSR_PREC_INT8;
     }
-    if ((p->n_keep_float > 0 || p->keep_float_precision) && strcmp(p->name, "int8")) {
+    if ((p->n_keep_float > 0 || p->keep_float_precision) && p->prec != VSR_PREC_INT8) {
         join_path(kp, path, p->n_keep_float > 0 ? "keep_float" : "keep_float_precision");
         return bad(c, n, 0, kp, "only int8 keeps layers in float");
     }
@@ -832,7 +851,8 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
     }
     if (p->n_keep_float > 0 && !p->keep_float_precision)
         p->keep_float_precision = "fp32";
-    if (strcmp(p->name, "int8")) {
+    p->requant = VSR_REQUANT_FLOAT;
+    if (p->prec != VSR_PREC_INT8) {
         if (scheme) {
             join_path(kp, path, "scheme");
             return bad(c, scheme, 0, kp, "only int8 has a quantization scheme");
@@ -849,11 +869,12 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
     }
     if ((ret = vsr_opt_defaults(&c->o, calib_options, p)) < 0)
         return ret;
-    p->requant = "float";
     if (requant) {
-        static const char *const requants[] = {"float", "tflite", NULL};
+        static const vsr_option o =
+            VSR_OPT_EV("requant", vsr_config_precision, requant, VSR_REQUANT_FLOAT,
+                       requant_names, requant_values, NULL);
         join_path(kp, path, "requant");
-        if ((ret = get_enum(c, requant, kp, requants, &p->requant)) < 0)
+        if ((ret = vsr_opt_read_value(&c->o, &o, p, requant, kp)) < 0)
             return ret;
     }
     if (calib) {
@@ -863,7 +884,7 @@ static int parse_precision(struct ctx *c, struct fy_node *n, const char *path,
             (ret = vsr_opt_read(&c->o, calib_options, p, calib, cp)) < 0)
             return ret;
         p->calib_given = 1;
-        if (!strcmp(p->calib_method, "file"))
+        if (p->calib == VSR_CONFIG_CALIB_FILE)
             p->calib_frames = 0; /* the file's own parameters: no frame is read */
     }
     if (scheme) {
@@ -899,7 +920,7 @@ static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg
     if (!n) {
         if (!(a = ar_alloc(c->ar, sizeof(*a))))
             return oom(c);
-        a[0].name = "fp32";
+        a[0].prec = VSR_PREC_FP32;
         cfg->precisions = a;
         cfg->n_precisions = 1;
         return 0;
@@ -916,15 +937,14 @@ static int parse_precisions(struct ctx *c, struct fy_node *root, vsr_config *cfg
         if ((ret = parse_precision(c, item, ip, &a[i])) < 0)
             return ret;
         for (int j = 0; j < i; j++)
-            if (!strcmp(a[j].name, a[i].name) &&
-                (!a[i].calib_method ||
-                 (!strcmp(a[j].calib_method, a[i].calib_method) &&
-                  a[j].calib_frames == a[i].calib_frames &&
-                  !strcmp(a[j].requant, a[i].requant) &&
+            if (a[j].prec == a[i].prec &&
+                (a[i].prec != VSR_PREC_INT8 ||
+                 (a[j].calib == a[i].calib && a[j].calib_frames == a[i].calib_frames &&
+                  a[j].requant == a[i].requant &&
                   !memcmp(&a[j].scheme, &a[i].scheme, sizeof(a[i].scheme)) &&
                   same_keep(&a[j], &a[i]))))
                 return bad(c, item, 0, ip, "%s is listed twice with the same settings",
-                           a[i].name);
+                           vsr_precision_name(a[i].prec));
     }
     cfg->precisions = a;
     cfg->n_precisions = cnt;
@@ -1174,15 +1194,15 @@ static int axis_has(const vsr_config *cfg, const char *axis, const char *value)
                 return 1;
     } else if (!strcmp(axis, "precision")) {
         for (int i = 0; i < cfg->n_precisions; i++)
-            if (!strcasecmp(cfg->precisions[i].name, value) ||
+            if (!strcasecmp(vsr_precision_name(cfg->precisions[i].prec), value) ||
                 (cfg->precisions[i].label && !strcasecmp(cfg->precisions[i].label, value)))
                 return 1;
     } else if (!strcmp(axis, "calibration")) {
         if (!strcasecmp(value, "file")) /* also what an INT8 .tflite defaults to */
             return 1;
         for (int i = 0; i < cfg->n_precisions; i++)
-            if (cfg->precisions[i].calib_method &&
-                !strcasecmp(cfg->precisions[i].calib_method, value))
+            if (vsr_config_calib_name(&cfg->precisions[i]) &&
+                !strcasecmp(vsr_config_calib_name(&cfg->precisions[i]), value))
                 return 1;
     } else if (!strcmp(axis, "dataset")) {
         for (int i = 0; i < cfg->n_datasets; i++)
@@ -1384,6 +1404,21 @@ static int parse_root(struct ctx *c, struct fy_node *root, vsr_config *cfg)
 
 /* ---- canonical form and hash -------------------------------------------- */
 
+const char *vsr_config_dataset_type_name(vsr_config_dataset_type t)
+{
+    const vsr_option *o = vsr_opt_find(dataset_options, "type");
+    const char *s = vsr_opt_enum_name(o, (int)t);
+    return s ? s : "?";
+}
+
+const char *vsr_config_calib_name(const vsr_config_precision *p)
+{
+    if (p->prec != VSR_PREC_INT8)
+        return NULL;
+    const char *s = vsr_opt_enum_name(&calib_options[0], (int)p->calib);
+    return s ? s : "?";
+}
+
 uint64_t vsr_fnv1a64(const void *data, size_t len, uint64_t h)
 {
     const unsigned char *p = data;
@@ -1405,7 +1440,7 @@ void vsr_config_put_str(FILE *f, const char *key, const char *s)
 void vsr_config_put_dataset(FILE *f, const vsr_config_dataset *d)
 {
     vsr_config_put_str(f, "dataset.name", d->name);
-    vsr_config_put_str(f, "dataset.type", d->type);
+    vsr_config_put_str(f, "dataset.type", vsr_config_dataset_type_name(d->type));
     vsr_config_put_str(f, "dataset.dataroot", d->dataroot);
     vsr_config_put_str(f, "dataset.dataroot_gt", d->dataroot_gt);
     vsr_config_put_str(f, "dataset.dataroot_lq", d->dataroot_lq);
@@ -1445,11 +1480,11 @@ void vsr_config_put_model(FILE *f, const vsr_config_model *m)
 
 void vsr_config_put_precision(FILE *f, const vsr_config_precision *p)
 {
-    vsr_config_put_str(f, "precision.name", p->name);
-    vsr_config_put_str(f, "precision.calib_method", p->calib_method);
+    vsr_config_put_str(f, "precision.name", vsr_precision_name(p->prec));
+    vsr_config_put_str(f, "precision.calib_method", vsr_config_calib_name(p));
     fprintf(f, "precision.calib_frames=%d\n", p->calib_frames);
-    if (p->requant && strcmp(p->requant, "float")) /* the default leaves old hashes alone */
-        vsr_config_put_str(f, "precision.requant", p->requant);
+    if (p->prec == VSR_PREC_INT8 && p->requant != VSR_REQUANT_FLOAT) /* default: old hashes */
+        vsr_config_put_str(f, "precision.requant", vsr_requant_name(p->requant));
     if (!vsr_quant_scheme_is_default(&p->scheme)) /* likewise */
         vsr_config_put_str(f, "precision.scheme", p->label);
     for (int i = 0; i < p->n_keep_float; i++) /* only when given, as requant */

@@ -746,6 +746,13 @@ static const char *const migrations[] = {
     " FROM runs r JOIN device_timings d"
     " ON r.model = d.model COLLATE NOCASE AND r.precision = d.precision COLLATE NOCASE"
     " AND (d.variant = '' OR r.variant = d.variant);",
+
+    /* ---- v13: a training run's resolved config ---- */
+    /* train_runs.config_canonical: the option table's resolved values of
+     * the training config (vsr_train_config_write(): one KEY=VALUE line per
+     * key in table order, every default filled in, after --set), what the
+     * run really used; NULL for rows from before. */
+    "ALTER TABLE train_runs ADD COLUMN config_canonical TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -863,7 +870,8 @@ static const char *const statement_sql[ST_COUNT] = {
         "UPDATE train_runs SET host_id = ?2, model = ?3, config_path = ?4, config_text = ?5,"
         " overrides = ?6, seed = ?7, steps = ?8, batch = ?9, patch = ?10, threads = ?11,"
         " weights = ?12, git_rev = ?13, build_flags = ?14, pid = ?15,"
-        " bicubic_psnr_y = coalesce(?16, bicubic_psnr_y), status = 'running', error = NULL,"
+        " bicubic_psnr_y = coalesce(?16, bicubic_psnr_y), config_canonical = ?18,"
+        " status = 'running', error = NULL,"
         " finished = NULL, final_step = ?17,"
         " val_psnr_y = (SELECT val_psnr_y FROM train_points WHERE train_run_id = ?1"
         "   AND step <= ?17 AND val_psnr_y IS NOT NULL ORDER BY step DESC LIMIT 1)"
@@ -2224,6 +2232,7 @@ int vsr_runlog_train_begin(vsr_runlog *log, const vsr_runlog_train *t, int resum
     sqlite3_bind_int64(st, 15, (int64_t)getpid());
     bind_real(st, 16, bicubic_psnr);
     sqlite3_bind_int64(st, 17, start_step);
+    bind_text(st, 18, t->config_canonical);
     if ((rc = step_done(st)) != SQLITE_OK)
         goto fail;
     what = "committing the start of the training run";

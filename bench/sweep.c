@@ -15,11 +15,13 @@
 
 static void precision_label(const vsr_config_precision *p, char *buf, size_t cap)
 {
-    if (p->calib_method) /* the label: "int8", or with a scheme "int8-pt-sym" */
-        snprintf(buf, cap, "%s-%s-%d%s", p->label ? p->label : p->name, p->calib_method,
-                 p->calib_frames, p->requant && !strcmp(p->requant, "tflite") ? "-tflite" : "");
+    const char *name = p->label ? p->label : vsr_precision_name(p->prec),
+               *calib = vsr_config_calib_name(p);
+    if (calib) /* the label: "int8", or with a scheme "int8-pt-sym" */
+        snprintf(buf, cap, "%s-%s-%d%s", name, calib, p->calib_frames,
+                 p->requant == VSR_REQUANT_TFLITE ? "-tflite" : "");
     else
-        snprintf(buf, cap, "%s", p->name);
+        snprintf(buf, cap, "%s", name);
     if (p->n_keep_float > 0) { /* "-keep2-fp16-1a2b3c": count, precision, FNV-1a of the list */
         uint32_t h = 2166136261u;
         for (int i = 0; i < p->n_keep_float; i++)
@@ -46,11 +48,12 @@ static int cond_matches(const vsr_config_cond *c, const vsr_sweep_run *r)
             if (!strcmp(v, r->model->variant))
                 return 1;
         } else if (!strcmp(c->axis, "precision")) {
-            if (!strcasecmp(v, r->precision->name) ||
+            if (!strcasecmp(v, vsr_precision_name(r->precision->prec)) ||
                 (r->precision->label && !strcasecmp(v, r->precision->label)))
                 return 1;
         } else if (!strcmp(c->axis, "calibration")) {
-            if (r->precision->calib_method && !strcasecmp(v, r->precision->calib_method))
+            const char *calib = vsr_config_calib_name(r->precision);
+            if (calib && !strcasecmp(v, calib))
                 return 1;
         } else if (!strcmp(c->axis, "dataset")) {
             if (!strcmp(v, r->dataset->name))
@@ -92,11 +95,11 @@ static const vsr_config_precision *run_precision(const vsr_config_model *m,
                                                  const vsr_config_precision *p)
 {
     static const vsr_config_precision int8_file = {
-        .name = "int8", .calib_method = "file", .requant = "float"};
+        .prec = VSR_PREC_INT8, .calib = VSR_CONFIG_CALIB_FILE, .requant = VSR_REQUANT_FLOAT};
     static const vsr_config_precision int8_file_tfl = {
-        .name = "int8", .calib_method = "file", .requant = "tflite"};
-    if (m->weights_tflite && !strcmp(p->name, "int8") && !p->calib_given)
-        return p->requant && !strcmp(p->requant, "tflite") ? &int8_file_tfl : &int8_file;
+        .prec = VSR_PREC_INT8, .calib = VSR_CONFIG_CALIB_FILE, .requant = VSR_REQUANT_TFLITE};
+    if (m->weights_tflite && p->prec == VSR_PREC_INT8 && !p->calib_given)
+        return p->requant == VSR_REQUANT_TFLITE ? &int8_file_tfl : &int8_file;
     return p;
 }
 

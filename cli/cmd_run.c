@@ -224,16 +224,14 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
     int rc;
     int W = clip->lr[0].width, H = clip->lr[0].height;
     if (s->hp.family == VSR_MODELS_BICUBIC) {
-        if (strcmp(r->precision->name, "fp32"))
+        if (r->precision->prec != VSR_PREC_FP32)
             return vsr_error_set(
                 err, -EINVAL,
                 "bicubic runs in fp32 only; exclude it from %s "
                 "(exclude: [{model: bicubic, precision: [fp16, fp16n, int8]}])",
-                r->precision->name);
+                vsr_precision_name(r->precision->prec));
     }
-    vsr_precision prec;
-    if ((rc = vsr_precision_parse(r->precision->name, &prec, err)))
-        return rc;
+    vsr_precision prec = r->precision->prec;
     /* the graph is named after the zoo type, not the label: an npy map names
      * the zoo model (SWRN_published is an SWRN) */
     s->spec.graph_name = r->model->type;
@@ -259,7 +257,7 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
         res->counts = &s->counts;
         if (prec == VSR_PREC_INT8 &&
             (rc = vsr_models_calibrate(g, s->pool, s->temporal, s->in_ch, s->state_ch,
-                                       s->entry->name, r->precision->calib_method,
+                                       s->entry->name, vsr_config_calib_name(r->precision),
                                        r->precision->calib_frames, clip->lr, clip->n_frames,
                                        err)))
             return rc;
@@ -275,7 +273,7 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
         vsr_cli_frames_mean(clip->lr, clip->n_frames, opt.pad_mean); /* the clip's LR mean */
     opt.profile = 1;                    /* two clock reads per layer: far below a frame's ms */
     opt.threads_auto = r->threads == 0; /* measure the pool against 1 thread */
-    if (r->precision->requant && !strcmp(r->precision->requant, "tflite"))
+    if (r->precision->requant == VSR_REQUANT_TFLITE)
         opt.requant = VSR_REQUANT_TFLITE;
     vsr_layer_precision *keep = NULL;
     if (r->precision->n_keep_float > 0) { /* mixed precision: these layers in float */
@@ -811,9 +809,9 @@ static int write_json(const char *path, const vsr_config *cfg, const char *db_pa
             "key", vsr_report_json_str(r->key), "hash", r->hash, "model",
             vsr_report_json_str(r->model->name), "variant",
             vsr_report_json_str(r->model->variant ? r->model->variant : ""), "precision",
-            r->precision->label ? r->precision->label : r->precision->name, "dataset",
-            vsr_report_json_str(r->dataset->name), "degradation", r->degradation, "tile",
-            r->tile, "pad", r->pad, "threads", r->threads, "status",
+            r->precision->label ? r->precision->label : vsr_precision_name(r->precision->prec),
+            "dataset", vsr_report_json_str(r->dataset->name), "degradation", r->degradation,
+            "tile", r->tile, "pad", r->pad, "threads", r->threads, "status",
             sum[i].status[0] ? sum[i].status : "not run", "error",
             sum[i].error[0] ? vsr_report_json_str(sum[i].error) : json_null());
         if (one && sum[i].json && json_object_update(one, sum[i].json))
@@ -1224,8 +1222,9 @@ int vsr_cmd_run(int argc, char **argv)
                     .model = r->model->type,
                     .variant = r->model->variant,
                     /* int8 with a scheme: its label ("int8-pt-sym"), no new column */
-                    .precision = r->precision->label ? r->precision->label : r->precision->name,
-                    .calib_method = r->precision->calib_method,
+                    .precision = r->precision->label ? r->precision->label
+                                                     : vsr_precision_name(r->precision->prec),
+                    .calib_method = vsr_config_calib_name(r->precision),
                     .calib_frames = r->precision->calib_frames,
                     .dataset = r->dataset->name,
                     .degradation = r->degradation,

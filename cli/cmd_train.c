@@ -189,8 +189,8 @@ static void on_progress(void *ctx, const vsr_train_progress *p)
 /* Open the run log and describe this run; 0 or a negative errno (err filled). */
 static int log_open(const char *db, const char *cfg_path, const vsr_train_config *cfg,
                     const char *const *sets, int n_sets, vsr_runlog **log,
-                    vsr_runlog_train *row, char **over, char *weights, size_t wcap,
-                    vsr_error *err)
+                    vsr_runlog_train *row, char **over, char **canon, char *weights,
+                    size_t wcap, vsr_error *err)
 {
     int rc = vsr_runlog_open(log, db, err);
     vsr_runlog_host host;
@@ -204,6 +204,13 @@ static int log_open(const char *db, const char *cfg_path, const vsr_train_config
         fprintf(m, "%s%s", i ? "\n" : "", sets[i]);
     if (m)
         fclose(m);
+    /* the resolved values, as the run log keeps a sweep's canonical config */
+    size_t cn = 0;
+    if (!(m = open_memstream(canon, &cn)))
+        return vsr_error_set(err, -ENOMEM, "out of memory");
+    vsr_train_config_write(m, cfg);
+    if (fclose(m))
+        return vsr_error_set(err, -ENOMEM, "out of memory");
     if (snprintf(weights, wcap, "%s/%s.vsrw", cfg->out_dir, cfg->name) >= (int)wcap)
         return vsr_error_set(err, -ENAMETOOLONG, "%s: out_dir too long", cfg->out_dir);
     *row = (vsr_runlog_train){.name = cfg->name,
@@ -220,7 +227,8 @@ static int log_open(const char *db, const char *cfg_path, const vsr_train_config
                               .weights = weights,
                               .git_rev = VSR_GIT_REV,
                               .build_flags = VSR_BUILD_FLAGS,
-                              .host_id = host_id};
+                              .host_id = host_id,
+                              .config_canonical = *canon};
     return 0;
 }
 
@@ -297,7 +305,7 @@ int vsr_cmd_train(int argc, char **argv)
         db = cfg.db ? cfg.db : "runs.db";
     prog pg = {.tty = isatty(STDERR_FILENO), .resume = resume};
     vsr_runlog_train row;
-    char *over = NULL, weights[4200], curve[4200];
+    char *over = NULL, *canon = NULL, weights[4200], curve[4200];
     snprintf(curve, sizeof(curve), "%s/loss.tsv", cfg.out_dir);
     pg.curve = curve;
     pg.row = &row;
@@ -305,8 +313,8 @@ int vsr_cmd_train(int argc, char **argv)
     int exit_code = VSR_EXIT_FAILURE;
     /* The db first: a bad --db fails before any training. */
     int orc = no_db ? 0
-                    : log_open(db, cfg_path, &cfg, sets, n_sets, &pg.log, &row, &over, weights,
-                               sizeof(weights), &err);
+                    : log_open(db, cfg_path, &cfg, sets, n_sets, &pg.log, &row, &over, &canon,
+                               weights, sizeof(weights), &err);
     if (orc) {
         fprintf(stderr, "vsrbench train: %s\n", err.msg);
         if (orc == -EINVAL) /* not a run log, or a newer one: as `run` and `report` */
@@ -360,6 +368,7 @@ done:
     vsr_runlog_close(&pg.log);
     free(pg.buf);
     free(over);
+    free(canon);
     free(sets);
     vsr_train_config_free(&cfg);
     return exit_code;

@@ -344,7 +344,7 @@ static void compare_ref(const struct tune_ctx *c, const vsr_frame *sr, int *iden
 
 static const vsr_config_dataset demo_dataset = {
     .name = "demo",
-    .type = "demo",
+    .type = VSR_CONFIG_DATASET_DEMO,
     .degradations = (const char *[]){"bi"},
     .n_degradations = 1,
 };
@@ -524,15 +524,14 @@ int vsr_cmd_tune(int argc, char **argv)
     const char *calib_method = "minmax";
     int calib_frames = 8;
     for (int i = 0; cfg && i < cfg->n_precisions; i++)
-        if (!strcmp(cfg->precisions[i].name, vsr_precision_name(c.prec)) &&
-            cfg->precisions[i].calib_method &&
+        if (cfg->precisions[i].prec == c.prec && vsr_config_calib_name(&cfg->precisions[i]) &&
             (!cli_scheme ||
              !memcmp(&cfg->precisions[i].scheme, &c.spec.scheme, sizeof(c.spec.scheme)))) {
             /* plain --precision int8: the config's first int8 entry, scheme too */
             c.spec.scheme = cfg->precisions[i].scheme;
-            calib_method = cfg->precisions[i].calib_method;
+            calib_method = vsr_config_calib_name(&cfg->precisions[i]);
             calib_frames = cfg->precisions[i].calib_frames;
-            if (cfg->precisions[i].requant && !strcmp(cfg->precisions[i].requant, "tflite"))
+            if (cfg->precisions[i].requant == VSR_REQUANT_TFLITE)
                 c.requant = VSR_REQUANT_TFLITE;
             break;
         }

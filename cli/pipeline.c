@@ -70,7 +70,7 @@ int vsr_pipe_open_dataset(int scale, const vsr_config_dataset *d, const char *de
     spec.lq = d->dataroot_lq;
     spec.gt_suffix = d->gt_suffix;
     spec.lq_suffix = d->lq_suffix;
-    if (!strcmp(d->type, "demo")) {
+    if (d->type == VSR_CONFIG_DATASET_DEMO) {
         if (d->dataroot)
             snprintf(dir, sizeof(dir), "%s", d->dataroot);
         else if ((rc = vsr_demo_default_dir(dir, sizeof(dir), err)))
@@ -81,8 +81,7 @@ int vsr_pipe_open_dataset(int scale, const vsr_config_dataset *d, const char *de
         spec.type = VSR_DATASET_VID4;
         spec.root = root;
     } else {
-        if ((rc = vsr_dataset_type_parse(d->type, &spec.type, err)))
-            return rc;
+        spec.type = (enum vsr_dataset_type)d->type; /* the same values (bench.h) */
         spec.root = d->dataroot;
     }
     return vsr_dataset_open(&spec, ds, err);

@@ -407,11 +407,20 @@ int vsr_opt_defaults(vsr_opt_ctx *c, const vsr_option *t, void *obj)
     return 0;
 }
 
+const char *vsr_opt_enum_name(const vsr_option *o, int v)
+{
+    for (int i = 0; o->names[i]; i++)
+        if ((o->values ? o->values[i] : i) == v)
+            return o->names[i];
+    return NULL;
+}
+
+/* The stored value of name @p s (for NAME: its index), -1 when unknown. */
 static int enum_value(const vsr_option *o, const char *s)
 {
     for (int i = 0; o->names[i]; i++)
         if (!strcasecmp(s, o->names[i]))
-            return i;
+            return o->values && o->type == VSR_OPT_ENUM ? o->values[i] : i;
     for (const vsr_opt_alias *a = o->aliases; a && a->name; a++)
         if (!strcasecmp(s, a->name))
             return a->value;
@@ -816,9 +825,10 @@ void vsr_opt_help(FILE *f, const vsr_option *t, const char *prefix)
                 snprintf(type + l, sizeof(type) - l, "%s%s", i ? "|" : "one of ", o->names[i]);
             }
             snprintf(def, sizeof(def), "%s",
-                     o->type == VSR_OPT_ENUM ? o->names[o->def_i]
-                     : o->def_s              ? o->def_s
-                                             : "");
+                     o->type == VSR_OPT_ENUM
+                         ? (o->def_i < 0 ? "" : vsr_opt_enum_name(o, (int)o->def_i))
+                     : o->def_s ? o->def_s
+                                : "");
             break;
         case VSR_OPT_LIST:
             snprintf(type, sizeof(type), "a value or a list");
@@ -863,10 +873,8 @@ void vsr_opt_write(FILE *f, const vsr_option *t, const void *obj, const char *pr
             break;
         }
         case VSR_OPT_ENUM: {
-            int v = *(const int *)p, n = 0;
-            while (o->names[n])
-                n++;
-            fprintf(f, "%s=%s\n", name, v >= 0 && v < n ? o->names[v] : "?");
+            const char *s = vsr_opt_enum_name(o, *(const int *)p);
+            fprintf(f, "%s=%s\n", name, s ? s : "?");
             break;
         }
         case VSR_OPT_LIST: {

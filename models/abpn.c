@@ -40,6 +40,5 @@ const vsr_models_family_def vsr__models_abpn = {
     .name = "ABPN",
     .check = vsr__models_check_channels_blocks,
     .build = build,
-    .options = options,
-    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+    MDL_OPTIONS(options),
 };

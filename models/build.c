@@ -11,6 +11,7 @@
 #include <libfyaml.h>
 
 #include "models_internal.h"
+#include "vsr/option.h"
 
 static int set_meta_int(vsr_graph *g, const char *k, int v, vsr_error *err)
 {
@@ -114,17 +115,6 @@ int vsr_models_load_weights(const vsr_models_entry *e, vsr_graph *g, const char 
 
 /* ---- .npy folder + YAML map ------------------------------------------------ */
 
-static int scalar_text(struct fy_node *n, char *buf, size_t cap)
-{
-    size_t len;
-    const char *s = n && fy_node_is_scalar(n) ? fy_node_get_scalar(n, &len) : NULL;
-    if (!s || len >= cap)
-        return -1;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    return 0;
-}
-
 /* OIHW -> HWIO for a 4-D weight of HWIO dims[] (kh, kw, cin, cout). */
 static void oihw_to_hwio(const float *src, float *dst, const int *dims)
 {
@@ -135,6 +125,60 @@ static void oihw_to_hwio(const float *src, float *dst, const int *dims)
                 for (int x = 0; x < kw; x++)
                     dst[(((size_t)y * kw + x) * ci + i) * co + o] =
                         src[(((size_t)o * ci + i) * kh + y) * kw + x];
+}
+
+/* The keys of a name map (vsr_models_import_npy()), read by the option table. */
+struct name_map {
+    char *model; /* NULL: any graph */
+    int oihw;    /* layout: 0 HWIO, 1 OIHW */
+    char *file;  /* one weight's file (read by hand from weights:) */
+};
+
+static const char *const map_layouts[] = {"HWIO", "OIHW", NULL};
+static const vsr_option map_options[] = {
+    VSR_OPT_S("model", struct name_map, model, NULL, "must equal the graph name if given"),
+    VSR_OPT_E("layout", struct name_map, oihw, 0, map_layouts,
+              "of 4-D kernels: HWIO (TF) or OIHW (PyTorch)"),
+    VSR_OPT_HAND("weights", "a mapping of weight -> .npy file",
+                 "every graph weight (required)"),
+    {.name = NULL},
+};
+static const vsr_option map_file_option =
+    VSR_OPT_S("file", struct name_map, file, NULL, "a weight's .npy file");
+
+/* Set weight @p wi of @p g from the .npy at @p path. */
+static int import_one_npy(vsr_graph *g, const vsr_weight_info *wi, const char *path, int oihw,
+                          vsr_error *err)
+{
+    vsr_models_npy a;
+    float *f = NULL, *t = NULL;
+    int rc = vsr_models_npy_read(path, &a, err);
+    if (rc)
+        return rc;
+    if (a.count != wi->count) {
+        rc = vsr_error_set(err, -EINVAL, "%s: %zu elements, weight '%s' needs %zu", path,
+                           a.count, wi->name, wi->count);
+    } else if (!(rc = vsr_models_npy_to_f32(&a, &f, err))) {
+        if (oihw && wi->ndim == 4) {
+            t = malloc(wi->count * sizeof(float));
+            if (!t)
+                rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
+            else
+                oihw_to_hwio(f, t, wi->dims);
+        } else if (a.ndim == wi->ndim) {
+            for (int k = 0; k < a.ndim; k++)
+                if (a.shape[k] != wi->dims[k])
+                    rc = vsr_error_set(err, -EINVAL,
+                                       "%s: dim %d is %lld, weight '%s' (HWIO) needs %d", path,
+                                       k, (long long)a.shape[k], wi->name, wi->dims[k]);
+        }
+        if (!rc)
+            rc = vsr_graph_set_weight(g, wi->name, t ? t : f, wi->count, err);
+    }
+    free(f);
+    free(t);
+    vsr_models_npy_free(&a);
+    return rc;
 }
 
 int vsr_models_import_npy(vsr_graph *g, const char *npy_dir, const char *map_yaml,
@@ -152,38 +196,26 @@ int vsr_models_import_npy(vsr_graph *g, const char *npy_dir, const char *map_yam
         free(text);
         return rc;
     }
-    struct fy_node *root = fy_document_root(doc);
+    /* the option table's convention: "MAP:LINE: KEY: problem", unknown keys refused */
+    struct name_map map = {0};
+    vsr_opt_ctx c;
+    vsr_opt_ctx_init(&c, map_yaml, err);
+    struct fy_node *root = fy_document_root(doc), *wn = NULL;
     if (!root || !fy_node_is_mapping(root)) {
         rc = vsr_error_set(err, -EINVAL, "%s: the name map must be a YAML mapping", map_yaml);
         goto done;
     }
-    char buf[512];
-    struct fy_node *mn = fy_node_mapping_lookup_by_string(root, "model", -1);
-    if (mn) {
-        if (scalar_text(mn, buf, sizeof(buf))) {
-            rc = vsr_error_set(err, -EINVAL, "%s: 'model' must be a string", map_yaml);
-            goto done;
-        }
-        if (strcasecmp(buf, vsr_graph_name(g)) != 0) {
-            rc = vsr_error_set(err, -EINVAL, "%s: map is for model '%s', graph is '%s'",
-                               map_yaml, buf, vsr_graph_name(g));
-            goto done;
-        }
+    if ((rc = vsr_opt_defaults(&c, map_options, &map)) ||
+        (rc = vsr_opt_read(&c, map_options, &map, root, "")))
+        goto done;
+    if (map.model && strcasecmp(map.model, vsr_graph_name(g)) != 0) {
+        rc = vsr_opt_fail(&c, vsr_opt_lookup(&c, root, "model"), 0, "model",
+                          "map is for model '%s', graph is '%s'", map.model, vsr_graph_name(g));
+        goto done;
     }
-    int oihw = 0;
-    struct fy_node *ln = fy_node_mapping_lookup_by_string(root, "layout", -1);
-    if (ln) {
-        if (scalar_text(ln, buf, sizeof(buf)) ||
-            (strcasecmp(buf, "HWIO") && strcasecmp(buf, "OIHW"))) {
-            rc = vsr_error_set(err, -EINVAL, "%s: layout must be HWIO or OIHW", map_yaml);
-            goto done;
-        }
-        oihw = !strcasecmp(buf, "OIHW");
-    }
-    struct fy_node *wn = fy_node_mapping_lookup_by_string(root, "weights", -1);
-    if (!wn || !fy_node_is_mapping(wn)) {
-        rc = vsr_error_set(err, -EINVAL, "%s: needs a 'weights:' mapping of weight -> file",
-                           map_yaml);
+    if (!(wn = vsr_opt_lookup(&c, root, "weights")) || !fy_node_is_mapping(wn)) {
+        rc = vsr_opt_fail(&c, wn ? wn : root, 0, "weights",
+                          "needs a 'weights:' mapping of weight -> file");
         goto done;
     }
     int nw = vsr_graph_weight_count(g);
@@ -192,44 +224,22 @@ int vsr_models_import_npy(vsr_graph *g, const char *npy_dir, const char *map_yam
         vsr_graph_weight_info(g, i, &wi);
         if (wi.is_set)
             continue; /* fixed weights (nearest conv) */
+        char kp[VSR_OPT_PATH_CAP], path[4200];
+        snprintf(kp, sizeof(kp), "weights.%s", wi.name);
         struct fy_node *fn = fy_node_mapping_lookup_by_string(wn, wi.name, -1);
-        char file[512];
-        if (!fn || scalar_text(fn, file, sizeof(file))) {
-            rc = vsr_error_set(err, -EINVAL, "%s: weight '%s' of %s is not mapped to a file",
-                               map_yaml, wi.name, vsr_graph_name(g));
+        if (!fn || vsr_opt_is_null(fn)) {
+            rc = vsr_opt_fail(&c, wn, 0, kp, "weight '%s' of %s is not mapped to a file",
+                              wi.name, vsr_graph_name(g));
             break;
         }
-        char path[1100];
-        snprintf(path, sizeof(path), "%s/%s", npy_dir, file);
-        vsr_models_npy a;
-        float *f = NULL, *t = NULL;
-        if ((rc = vsr_models_npy_read(path, &a, err)))
+        if ((rc = vsr_opt_read_value(&c, &map_file_option, &map, fn, kp)))
             break;
-        if (a.count != wi.count) {
-            rc = vsr_error_set(err, -EINVAL, "%s: %zu elements, weight '%s' needs %zu", path,
-                               a.count, wi.name, wi.count);
-        } else if (!(rc = vsr_models_npy_to_f32(&a, &f, err))) {
-            if (oihw && wi.ndim == 4) {
-                t = malloc(wi.count * sizeof(float));
-                if (!t)
-                    rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
-                else
-                    oihw_to_hwio(f, t, wi.dims);
-            } else if (a.ndim == wi.ndim) {
-                for (int k = 0; k < a.ndim; k++)
-                    if (a.shape[k] != wi.dims[k])
-                        rc = vsr_error_set(err, -EINVAL,
-                                           "%s: dim %d is %lld, weight '%s' (HWIO) needs %d",
-                                           path, k, (long long)a.shape[k], wi.name, wi.dims[k]);
-            }
-            if (!rc)
-                rc = vsr_graph_set_weight(g, wi.name, t ? t : f, wi.count, err);
-        }
-        free(f);
-        free(t);
-        vsr_models_npy_free(&a);
+        snprintf(path, sizeof(path), "%s/%s", npy_dir, map.file);
+        rc = import_one_npy(g, &wi, path, map.oihw, err);
     }
 done:
+    vsr_opt_free(map_options, &map);
+    free(map.file);
     fy_document_destroy(doc);
     free(text);
     return rc;

@@ -17,8 +17,7 @@ static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_e
     r = vsr_graph_prelu(g, "prelu", r, 1, err);
     r = mdl_conv(g, "res_conv2", r, C, 3, 1, 1, 1, VSR_ACT_NONE, err);
     r = vsr_graph_add(g, "res_add", r, c1, err);
-    int z = mdl_conv(g, "conv_last", r, 3 * s * s, 3, 1, 1, 1, VSR_ACT_NONE, err);
-    z = vsr_graph_depth_to_space(g, "depth_to_space", z, s, err);
+    int z = mdl_conv_shuffle(g, "conv_last", r, s, err);
     z = vsr_graph_clip(g, "clip", z, 0.0f, 255.0f, err);
     vsr_graph_output(g, "sr", z, err);
     return vsr_graph_status(g, err);
@@ -41,7 +40,6 @@ const vsr_models_family_def vsr__models_elsr = {
     .name = "ELSR",
     .check = check,
     .build = build,
-    .options = options,
-    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+    MDL_OPTIONS(options),
     .log_skips_prelu = 1,
 };

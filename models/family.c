@@ -91,8 +91,13 @@ void vsr_models_hparams_interface(const vsr_models_hparams *hp, enum vsr_models_
     enum vsr_models_temporal tt = VSR_MODELS_T_SINGLE;
     int in = 3, st = 0;
     const vsr_models_family_def *d = vsr__models_family(hp->family);
-    if (d && d->interface)
+    if (d && d->interface) {
         d->interface(hp, &tt, &in, &st);
+    } else if (d) {
+        tt = d->temporal;
+        in = d->in_channels ? d->in_channels : 3;
+        st = d->state_x_channels * hp->channels;
+    }
     if (t)
         *t = tt;
     if (in_channels)

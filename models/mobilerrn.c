@@ -27,23 +27,9 @@ static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_e
         MDL_NAME(n, "res_%d_add", i);
         t = vsr_graph_add(g, n, t, r, err);
     }
-    int z = mdl_conv(g, "conv_up", t, 3 * s * s, 3, 1, 1, 1, VSR_ACT_NONE, err);
-    z = vsr_graph_depth_to_space(g, "depth_to_space", z, s, err);
+    int z = mdl_conv_shuffle(g, "conv_up", t, s, err);
     int hout = mdl_conv(g, "conv_hidden", t, C, 3, 1, 1, 1, VSR_ACT_RELU, err);
-    int up = vsr_graph_resize_bilinear(g, "bilinear", xc, s, err);
-    z = vsr_graph_add(g, "add_bilinear", z, up, err);
-    z = vsr_graph_clip(g, "clip", z, 0.0f, 255.0f, err);
-    vsr_graph_output(g, "sr", z, err);
-    vsr_graph_output(g, "h_out", hout, err);
-    return vsr_graph_status(g, err);
-}
-
-static void interface(const vsr_models_hparams *hp, enum vsr_models_temporal *t, int *in_ch,
-                      int *state_ch)
-{
-    *t = VSR_MODELS_T_PAIR_STATE;
-    *in_ch = 6;
-    *state_ch = hp->channels;
+    return mdl_sr_state_out(g, z, xc, s, hout, err);
 }
 
 static const vsr_models_option options[] = {
@@ -56,8 +42,9 @@ const vsr_models_family_def vsr__models_mobilerrn = {
     .id = VSR_MODELS_MOBILERRN,
     .name = "MobileRRN",
     .check = vsr__models_check_channels_blocks,
-    .interface = interface,
+    .temporal = VSR_MODELS_T_PAIR_STATE,
+    .in_channels = 6,
+    .state_x_channels = 1,
     .build = build,
-    .options = options,
-    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+    MDL_OPTIONS(options),
 };

@@ -25,6 +25,11 @@ typedef struct vsr_models_family_def {
      *  NULL: x(t), 3 channels, stateless. */
     void (*interface)(const vsr_models_hparams *hp, enum vsr_models_temporal *t, int *in_ch,
                       int *state_ch);
+    /** Without interface: the temporal interface, its input channels (0: 3) and the
+     *  state channels as a multiple of hp->channels (0: stateless). */
+    enum vsr_models_temporal temporal;
+    int in_channels;
+    int state_x_channels;
     /** Add the family's ops to the empty graph @p g at nominal size h x w
      *  (chaining the engine's sticky tensor ids, reporting through
      *  vsr_graph_status()); NULL: no graph (bicubic). */
@@ -48,6 +53,8 @@ const vsr_models_family_def *vsr__models_family(enum vsr_models_family f);
         .name = NAME, .type = VSR_MODELS_OPT_INT,                                              \
         .offset = offsetof(vsr_models_hparams, FIELD), .min = MIN, .max = MAX, .help = HELP    \
     }
+/* A family entry's option table (an array) and its length. */
+#define MDL_OPTIONS(A) .options = (A), .n_options = (int)(sizeof(A) / sizeof((A)[0]))
 #define MDL_OPT_SCALE MDL_OPT_INT("scale", scale, 2, 8, "upscaling factor")
 /** QuickSRNet / XLSR: the [0, 1] original instead of the 0..255 folded form. */
 #define MDL_OPT_RANGE01                                                                        \
@@ -73,6 +80,29 @@ static inline int mdl_conv(vsr_graph *g, const char *name, int x, int cout, int 
     p.bias = bias;
     p.act.type = act;
     return vsr_graph_conv2d(g, name, x, &p, err);
+}
+
+/* A 3x3 conv @p name to 3*s*s channels and the depth-to-space to RGB x @p s. */
+static inline int mdl_conv_shuffle(vsr_graph *g, const char *name, int x, int s, vsr_error *err)
+{
+    int z = mdl_conv(g, name, x, 3 * s * s, 3, 1, 1, 1, VSR_ACT_NONE, err);
+    return vsr_graph_depth_to_space(g, "depth_to_space", z, s, err);
+}
+
+/*
+ * The end of the recurrent families (SWRN, MobileRRN): the residual @p z plus
+ * the bilinear x @p s upsampling of the current frame @p xc, clipped to
+ * [0, 255], as output "sr"; @p hout (the next hidden state) as "h_out".
+ * Returns the graph's status.
+ */
+static inline int mdl_sr_state_out(vsr_graph *g, int z, int xc, int s, int hout, vsr_error *err)
+{
+    int up = vsr_graph_resize_bilinear(g, "bilinear", xc, s, err);
+    z = vsr_graph_add(g, "add_bilinear", z, up, err);
+    z = vsr_graph_clip(g, "clip", z, 0.0f, 255.0f, err);
+    vsr_graph_output(g, "sr", z, err);
+    vsr_graph_output(g, "h_out", hout, err);
+    return vsr_graph_status(g, err);
 }
 
 /* Format a layer name into a local buffer (names longer than 63 chars are

@@ -306,6 +306,5 @@ const vsr_models_family_def vsr__models_mvsr = {
     .check = check,
     .interface = interface,
     .build = build,
-    .options = options,
-    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+    MDL_OPTIONS(options),
 };

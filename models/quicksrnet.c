@@ -163,7 +163,6 @@ const vsr_models_family_def vsr__models_quicksrnet = {
     .name = "QuickSRNet",
     .check = check,
     .build = build,
-    .options = options,
-    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+    MDL_OPTIONS(options),
     .identity_init = identity_init,
 };

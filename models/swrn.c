@@ -5,6 +5,24 @@
  */
 #include "models_internal.h"
 
+/* One direction @p dir: concat [other frame, x(t), its state], conv_first_DIR and
+ * the trunk recon_trunk_DIR_i, all 3x3 to B channels with ReLU. */
+static int branch(vsr_graph *g, const char *dir, int other, int xc, int state, int B, int nb,
+                  vsr_error *err)
+{
+    char n[VSR_NAME_MAX];
+    int in[3] = {other, xc, state};
+    MDL_NAME(n, "concat_%s", dir);
+    int f = vsr_graph_concat(g, n, 3, in, err);
+    MDL_NAME(n, "conv_first_%s", dir);
+    f = mdl_conv(g, n, f, B, 3, 1, 1, 1, VSR_ACT_RELU, err);
+    for (int i = 0; i < nb; i++) {
+        MDL_NAME(n, "recon_trunk_%s_%d", dir, i);
+        f = mdl_conv(g, n, f, B, 3, 1, 1, 1, VSR_ACT_RELU, err);
+    }
+    return f;
+}
+
 static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_error *err)
 {
     const int B = hp->channels, nb = hp->blocks, s = hp->scale;
@@ -17,20 +35,8 @@ static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_e
     int hf = vsr_graph_slice(g, "h_f", hid, 0, B, err);
     int hb = vsr_graph_slice(g, "h_b", hid, B, 2 * B, err);
 
-    int fin[3] = {xp, xc, hf};
-    int f = vsr_graph_concat(g, "concat_forward", 3, fin, err);
-    f = mdl_conv(g, "conv_first_forward", f, B, 3, 1, 1, 1, VSR_ACT_RELU, err);
-    for (int i = 0; i < nb; i++) {
-        MDL_NAME(n, "recon_trunk_forward_%d", i);
-        f = mdl_conv(g, n, f, B, 3, 1, 1, 1, VSR_ACT_RELU, err);
-    }
-    int bin[3] = {xn, xc, hb};
-    int b = vsr_graph_concat(g, "concat_backward", 3, bin, err);
-    b = mdl_conv(g, "conv_first_backward", b, B, 3, 1, 1, 1, VSR_ACT_RELU, err);
-    for (int i = 0; i < nb; i++) {
-        MDL_NAME(n, "recon_trunk_backward_%d", i);
-        b = mdl_conv(g, n, b, B, 3, 1, 1, 1, VSR_ACT_RELU, err);
-    }
+    int f = branch(g, "forward", xp, xc, hf, B, nb, err);
+    int b = branch(g, "backward", xn, xc, hb, B, nb, err);
     int nhf = mdl_conv(g, "conv_hidden_forward", f, B, 3, 1, 1, 1, VSR_ACT_NONE, err);
     int nhb = mdl_conv(g, "conv_hidden_backward", b, B, 3, 1, 1, 1, VSR_ACT_NONE, err);
     int hin[2] = {nhf, nhb};
@@ -43,22 +49,8 @@ static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_e
         MDL_NAME(n, "recon_trunk_%d", i);
         z = mdl_conv(g, n, z, B, 3, 1, 1, 1, VSR_ACT_RELU, err);
     }
-    z = mdl_conv(g, "conv_last", z, 3 * s * s, 3, 1, 1, 1, VSR_ACT_NONE, err);
-    z = vsr_graph_depth_to_space(g, "depth_to_space", z, s, err);
-    int up = vsr_graph_resize_bilinear(g, "bilinear", xc, s, err);
-    int y = vsr_graph_add(g, "add_bilinear", z, up, err);
-    y = vsr_graph_clip(g, "clip", y, 0.0f, 255.0f, err);
-    vsr_graph_output(g, "sr", y, err);
-    vsr_graph_output(g, "h_out", hout, err);
-    return vsr_graph_status(g, err);
-}
-
-static void interface(const vsr_models_hparams *hp, enum vsr_models_temporal *t, int *in_ch,
-                      int *state_ch)
-{
-    *t = VSR_MODELS_T_WINDOW3_STATE;
-    *in_ch = 9;
-    *state_ch = 2 * hp->channels;
+    z = mdl_conv_shuffle(g, "conv_last", z, s, err);
+    return mdl_sr_state_out(g, z, xc, s, hout, err);
 }
 
 static const vsr_models_option options[] = {
@@ -71,8 +63,9 @@ const vsr_models_family_def vsr__models_swrn = {
     .id = VSR_MODELS_SWRN,
     .name = "SWRN",
     .check = vsr__models_check_channels_blocks,
-    .interface = interface,
+    .temporal = VSR_MODELS_T_WINDOW3_STATE,
+    .in_channels = 9,
+    .state_x_channels = 2,
     .build = build,
-    .options = options,
-    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+    MDL_OPTIONS(options),
 };

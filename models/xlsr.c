@@ -40,8 +40,7 @@ static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_e
     const int cat[2] = {t, res};
     t = vsr_graph_concat(g, "concat", 2, cat, err);
     t = mdl_conv(g, "conv_mix", t, C, 1, 1, 1, 1, VSR_ACT_RELU, err);
-    t = mdl_conv(g, "conv_last", t, 3 * s * s, 3, 1, 1, 1, VSR_ACT_NONE, err);
-    t = vsr_graph_depth_to_space(g, "depth_to_space", t, s, err);
+    t = mdl_conv_shuffle(g, "conv_last", t, s, err);
     t = vsr_graph_clip(g, "clip", t, 0.0f, top, err);
     vsr_graph_output(g, "sr", t, err);
     return vsr_graph_status(g, err);
@@ -68,6 +67,5 @@ const vsr_models_family_def vsr__models_xlsr = {
     .name = "XLSR",
     .check = check,
     .build = build,
-    .options = options,
-    .n_options = (int)(sizeof(options) / sizeof(options[0])),
+    MDL_OPTIONS(options),
 };

@@ -158,6 +158,27 @@ static inline void vsr_test_rmtree(const char *dir)
         print_message("could not remove %s\n", dir);
 }
 
+/* A test's state of @p size bytes whose first member is `char tmp[256]`, a
+ * fresh temporary folder (calloc()ed, NULL on failure); vsr_test_tmp_free()
+ * is its teardown. */
+static inline void *vsr_test_tmp_new(size_t size)
+{
+    char *st = size >= 256 ? calloc(1, size) : NULL;
+    if (st && !vsr_test_tmpdir(st, 256)) {
+        free(st);
+        st = NULL;
+    }
+    return st;
+}
+
+/* Teardown of a vsr_test_tmp_new() state: its folder removed, it freed. */
+static inline int vsr_test_tmp_free(void **state)
+{
+    vsr_test_rmtree((const char *)*state);
+    free(*state);
+    return 0;
+}
+
 /* The whole file @p path, NUL-terminated (malloc'd, the caller frees);
  * NULL when it cannot be read. */
 static inline char *vsr_test_slurp(const char *path)

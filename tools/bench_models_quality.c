@@ -43,6 +43,25 @@ static int run_clip(vsr_engine *e, const vsr_models_entry *ent, int scale, const
     return rc;
 }
 
+/* RGB PSNR (crop 3) of graph *g run at @p pr on the x3 frame @p lr against @p gt,
+ * into *psnr; the graph is freed. */
+static int abpn_psnr(vsr_graph **g, vsr_precision pr, pthreadpool_t pool,
+                     const vsr_models_entry *ent, const vsr_frame *lr, const vsr_frame *gt,
+                     double *psnr, vsr_error *err)
+{
+    vsr_engine *e = NULL;
+    vsr_frame sr = {0};
+    int rc = vsr_engine_create(*g, pr, pool, NULL, &e, err);
+    if (!rc)
+        rc = run_clip(e, ent, 3, lr, 1, &sr, err);
+    if (!rc)
+        rc = vsr_metrics_psnr(gt, &sr, 3, 1, pool, psnr, err);
+    vsr_frame_free(&sr);
+    vsr_engine_free(&e);
+    vsr_graph_free(g);
+    return rc;
+}
+
 static int vid4(const char *shared, const char *src, pthreadpool_t pool)
 {
     static const char *const clips[] = {"calendar", "city", "foliage", "walk"};
@@ -151,17 +170,10 @@ static int set5(const char *shared, const char *src, pthreadpool_t pool)
             for (int i = 0; i < N; i++) {
                 vsr_models_tflite_import opt = {lr[i].height, lr[i].width, 1};
                 vsr_graph *g = NULL;
-                vsr_engine *e = NULL;
-                vsr_frame sr = {0};
                 double x;
                 CHECK(vsr_models_import_tflite(&m, "abpn", &opt, &g, &err));
-                CHECK(vsr_engine_create(g, (vsr_precision)pr, pool, NULL, &e, &err));
-                CHECK(run_clip(e, ent, 3, &lr[i], 1, &sr, &err));
-                CHECK(vsr_metrics_psnr(&gt[i], &sr, 3, 1, pool, &x, &err));
+                CHECK(abpn_psnr(&g, (vsr_precision)pr, pool, ent, &lr[i], &gt[i], &x, &err));
                 s += x / N;
-                vsr_frame_free(&sr);
-                vsr_engine_free(&e);
-                vsr_graph_free(&g);
             }
             printf("| %s | %s | %.2f |\n", tfl[f],
                    pr == 2 ? "INT8 (file quantization)" : "FP32 (dequantized weights)", s);
@@ -175,8 +187,6 @@ static int set5(const char *shared, const char *src, pthreadpool_t pool)
         double s = 0;
         for (int i = 0; i < N; i++) {
             vsr_graph *g = NULL;
-            vsr_engine *e = NULL;
-            vsr_frame sr = {0};
             double x;
             CHECK(vsr_models_build(&ent->hp, ent->name, lr[i].height, lr[i].width, &g, &err));
             CHECK(vsr_models_import_npy(g, npy, map, &err));
@@ -198,13 +208,8 @@ static int set5(const char *shared, const char *src, pthreadpool_t pool)
                 CHECK(vsr_calib_finish(cal, &co, g, &err));
                 vsr_calib_free(&cal);
             }
-            CHECK(vsr_engine_create(g, (vsr_precision)pr, pool, NULL, &e, &err));
-            CHECK(run_clip(e, ent, 3, &lr[i], 1, &sr, &err));
-            CHECK(vsr_metrics_psnr(&gt[i], &sr, 3, 1, pool, &x, &err));
+            CHECK(abpn_psnr(&g, (vsr_precision)pr, pool, ent, &lr[i], &gt[i], &x, &err));
             s += x / N;
-            vsr_frame_free(&sr);
-            vsr_engine_free(&e);
-            vsr_graph_free(&g);
         }
         printf("| fp32_npy | %s%s | %.2f |\n", vsr_precision_name((vsr_precision)pr),
                pr == 2 ? " (own min/max calibration, Set5 LR)" : "", s);

@@ -37,6 +37,7 @@
 #include <stdio.h>
 
 #include "vsr/core.h"
+#include "vsr/datasets.h"
 #include "vsr/engine.h"
 
 #ifdef __cplusplus
@@ -553,6 +554,9 @@ typedef struct vsr_runlog_train {
     const char *git_rev;     /**< source revision of the binary */
     const char *build_flags; /**< build type and options */
     int64_t host_id;         /**< from vsr_runlog_host_id(), 0 for unknown */
+    /** the resolved config (vsr_train_config_write()), train_runs.config_canonical
+     *  (schema v11); NULL unknown */
+    const char *config_canonical;
 } vsr_runlog_train;
 
 /** One step of the loss curve (NaN doubles are stored as NULL). */
@@ -714,13 +718,29 @@ typedef struct vsr_config_kv {
     const char *value;
 } vsr_config_kv;
 
+/**
+ * A config dataset's `type:`: the datasets part's types (same values) and the
+ * embedded demo (a Vid4-layout set built on first use, vsr_demo_build()).
+ */
+typedef enum vsr_config_dataset_type {
+    VSR_CONFIG_DATASET_REDS = VSR_DATASET_REDS,
+    VSR_CONFIG_DATASET_VID4 = VSR_DATASET_VID4,
+    VSR_CONFIG_DATASET_PAIR = VSR_DATASET_PAIR,
+    VSR_CONFIG_DATASET_VIDEO = VSR_DATASET_VIDEO,
+    VSR_CONFIG_DATASET_IMAGES = VSR_DATASET_IMAGES,
+    VSR_CONFIG_DATASET_DEMO = 64,
+} vsr_config_dataset_type;
+
+/** "demo", "vid4", "reds", "pair", "video", "images" (as a config writes them). */
+const char *vsr_config_dataset_type_name(vsr_config_dataset_type t);
+
 typedef struct vsr_config_dataset {
     const char *name;
-    const char *type;          /**< "demo" | "vid4" | "reds" | "pair" | "video" | "images" */
-    const char *dataroot;      /**< NULL when not given */
-    const char *dataroot_gt;   /**< NULL when not given */
-    const char *dataroot_lq;   /**< NULL when not given */
-    const char **degradations; /**< "bi" | "bd"; >= 1 entries (default {"bi"}) */
+    vsr_config_dataset_type type; /**< required */
+    const char *dataroot;         /**< NULL when not given */
+    const char *dataroot_gt;      /**< NULL when not given */
+    const char *dataroot_lq;      /**< NULL when not given */
+    const char **degradations;    /**< "bi" | "bd"; >= 1 entries (default {"bi"}) */
     int n_degradations;
     const char **clips; /**< NULL = all clips */
     int n_clips;
@@ -751,17 +771,32 @@ typedef struct vsr_config_model {
 
 #define VSR_CONFIG_DESCRIPTION_MAX 150
 
+/**
+ * An int8 entry's calibration `method:`: the engine's methods (same values) and
+ * "file", the parameters of an INT8 .tflite (what its runs use when
+ * calibration is not written).
+ */
+typedef enum vsr_config_calib {
+    VSR_CONFIG_CALIB_MINMAX = VSR_CALIB_MINMAX,
+    VSR_CONFIG_CALIB_PERCENTILE = VSR_CALIB_PERCENTILE,
+    VSR_CONFIG_CALIB_MSE = VSR_CALIB_MSE,
+    VSR_CONFIG_CALIB_EMA = VSR_CALIB_EMA,
+    VSR_CONFIG_CALIB_KL = VSR_CALIB_KL,
+    VSR_CONFIG_CALIB_FILE = 64,
+} vsr_config_calib;
+
 typedef struct vsr_config_precision {
-    const char *name; /**< "fp32" | "fp16" | "fp16n" | "int8" (a shorthand becomes "int8") */
-    /** int8: "minmax" (default) | "percentile" | "mse" | "ema" | "kl" | "file" (the parameters
-     * of an INT8 .tflite, what its runs use when calibration is not written); else NULL */
-    const char *calib_method;
+    vsr_precision prec; /**< vsr_precision_name() prints it */
+    /** int8: default VSR_CONFIG_CALIB_MINMAX; meaningless otherwise
+     *  (vsr_config_calib_name() is NULL then) */
+    vsr_config_calib calib;
     int calib_frames; /**< int8: default 8, 0 for "file"; else 0 */
     int calib_given;  /**< int8: 1 when `calibration:` was written (else the defaults) */
-    /** int8: "float" (default) | "tflite" (`requant:`, vsr_engine_options.requant); else
-     *  NULL. tflite is in the run key ("int8-file-0-tflite") and the config hash; float,
-     *  the default, is in neither (run keys and hashes from before the key stay valid). */
-    const char *requant;
+    /** int8: VSR_REQUANT_FLOAT (default) or _TFLITE (`requant:`,
+     *  vsr_engine_options.requant); FLOAT otherwise. tflite is in the run key
+     *  ("int8-file-0-tflite") and the config hash; float, the default, is in neither
+     *  (run keys and hashes from before the key stay valid). */
+    vsr_requant requant;
     /** int8: the scheme (`scheme:` or a shorthand name: int8-sym, int8-asym, int8-pt);
      *  all zero (the default) otherwise. In the run key and the config hash only when
      *  not the default. */
@@ -777,6 +812,9 @@ typedef struct vsr_config_precision {
     /** int8 with keep_float: "fp32" (default) | "fp16" (`keep_float_precision:`); else NULL */
     const char *keep_float_precision;
 } vsr_config_precision;
+
+/** The calibration method's name ("minmax" ... "file"); NULL unless @p p is int8. */
+const char *vsr_config_calib_name(const vsr_config_precision *p);
 
 /**
  * One metric of `metrics:`, any name of the metric registry with the options

@@ -42,7 +42,8 @@ typedef enum vsr_opt_type {
     VSR_OPT_DOUBLE,  /**< double, finite, in [min, max] */
     VSR_OPT_BOOL,    /**< int 0/1: true/false, yes/no, on/off, 1/0 (any case) */
     VSR_OPT_STRING,  /**< char * (NULL when null and no default) */
-    VSR_OPT_ENUM,    /**< int: the index of the name in .names (any case) */
+    /** int (or an enum): the index of the name in .names (any case), or .values[index] */
+    VSR_OPT_ENUM,
     /** const char *: the name in .names (its spelling there) for an enum kept by name;
      * default .def_s (not copied), NULL for none */
     VSR_OPT_NAME,
@@ -85,7 +86,12 @@ struct vsr_option {
     const char *def_s;            /**< default of STRING (copied), NULL for none */
     double min, max;              /**< INT, LONG, DOUBLE: the inclusive range */
     const char *const *names;     /**< ENUM: NULL-terminated; value = index */
-    const vsr_opt_alias *aliases; /**< ENUM: more spellings, ended by {NULL} */
+    const vsr_opt_alias *aliases; /**< ENUM: more spellings, ended by {NULL} (value: the
+                                       stored value) */
+    /** ENUM: the value stored for names[i] (NULL: i), so the names can be listed in
+     *  the order messages show while the field holds a library enum; def_i is a value
+     *  (-1: none, a required key the caller checks; --help shows no default) */
+    const int *values;
     /** Replaces the generated "an integer in [min, max]" in messages. */
     const char *expect;
     size_t count_offset;   /**< LIST: of the int count */
@@ -135,6 +141,16 @@ struct vsr_option {
         .name = N, .type = VSR_OPT_ENUM, .offset = offsetof(T, F), .help = HELP, .def_i = DEF, \
         .names = NAMES                                                                         \
     }
+
+/* an enum whose stored values are VALS[i] for NAMES[i] (DEF a value) */
+#define VSR_OPT_EV(N, T, F, DEF, NAMES, VALS, HELP)                                            \
+    {                                                                                          \
+        .name = N, .type = VSR_OPT_ENUM, .offset = offsetof(T, F), .help = HELP, .def_i = DEF, \
+        .names = NAMES, .values = VALS                                                         \
+    }
+
+/** The name of value @p v of ENUM entry @p o (its first spelling), NULL when none. */
+const char *vsr_opt_enum_name(const vsr_option *o, int v);
 
 /** The most --set overrides one load takes. */
 #define VSR_OPT_MAX_SETS 64

@@ -125,7 +125,7 @@ static void test_good(void **state)
     assert_int_equal(cfg->n_datasets, 1);
     const vsr_config_dataset *d = &cfg->datasets[0];
     assert_string_equal(d->name, "demo");
-    assert_string_equal(d->type, "demo");
+    assert_string_equal(vsr_config_dataset_type_name(d->type), "demo");
     assert_null(d->dataroot);
     assert_int_equal(d->n_degradations, 2);
     assert_string_equal(d->degradations[1], "bd");
@@ -152,10 +152,10 @@ static void test_good(void **state)
     assert_string_equal(cfg->models[1].hparams[1].key, "pfe_k");
     assert_string_equal(cfg->models[1].hparams[1].value, "[3, 5]");
     assert_int_equal(cfg->n_precisions, 3);
-    assert_null(cfg->precisions[0].calib_method);
-    assert_string_equal(cfg->precisions[1].calib_method, "minmax");
+    assert_null(vsr_config_calib_name(&cfg->precisions[0]));
+    assert_string_equal(vsr_config_calib_name(&cfg->precisions[1]), "minmax");
     assert_int_equal(cfg->precisions[1].calib_frames, 8);
-    assert_string_equal(cfg->precisions[2].calib_method, "mse");
+    assert_string_equal(vsr_config_calib_name(&cfg->precisions[2]), "mse");
     assert_int_equal(cfg->precisions[2].calib_frames, 4);
     assert_int_equal(cfg->n_tiles, 2);
     assert_int_equal(cfg->tiles[1], 64);
@@ -191,7 +191,7 @@ static void test_defaults_and_basicsr_datasets(void **state)
     assert_int_equal(cfg->n_datasets, 1);
     assert_string_equal(cfg->datasets[0].degradations[0], "bi");
     assert_int_equal(cfg->n_precisions, 1);
-    assert_string_equal(cfg->precisions[0].name, "fp32");
+    assert_string_equal(vsr_precision_name(cfg->precisions[0].prec), "fp32");
     assert_int_equal(cfg->tiles[0], 0);
     assert_int_equal(cfg->threads[0], 1);
     assert_int_equal(cfg->warmup, 2);
@@ -498,7 +498,7 @@ static void test_overrides(void **state)
     assert_int_equal(cfg->warmup, 5);
     assert_int_equal(cfg->runs, 1); /* untouched sibling kept */
     assert_int_equal(cfg->n_precisions, 2);
-    assert_string_equal(cfg->precisions[1].name, "int8");
+    assert_string_equal(vsr_precision_name(cfg->precisions[1].prec), "int8");
     assert_int_equal(cfg->datasets[0].frames, 2);
     assert_string_equal(cfg->db, "other.db");
     assert_int_equal(vsr_config_metric_get(cfg, "niqe").enabled, 1);
@@ -534,15 +534,15 @@ static void test_fp16n(void **state)
     if (vsr_config_load_string("n.yaml", y, NULL, 0, &cfg, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(cfg->n_precisions, 4);
-    assert_string_equal(cfg->precisions[2].name, "fp16n");
-    assert_null(cfg->precisions[2].calib_method);
-    assert_string_equal(cfg->precisions[3].calib_method, "minmax");
+    assert_string_equal(vsr_precision_name(cfg->precisions[2].prec), "fp16n");
+    assert_null(vsr_config_calib_name(&cfg->precisions[2]));
+    assert_string_equal(vsr_config_calib_name(&cfg->precisions[3]), "minmax");
     vsr_config_free(&cfg);
     const char *sets[] = {"precisions=[fp16n]"};
     if (vsr_config_load_string("n.yaml", y, sets, 1, &cfg, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(cfg->n_precisions, 1);
-    assert_string_equal(cfg->precisions[0].name, "fp16n");
+    assert_string_equal(vsr_precision_name(cfg->precisions[0].prec), "fp16n");
     vsr_config_free(&cfg);
     static const char bad[] = "name: n\n"
                               "datasets: [{name: d, type: demo}]\n"
@@ -575,18 +575,18 @@ static void test_int8_schemes(void **state)
     const char *labels[] = {"int8", "int8-sym", "int8-pt", "int8-pt-sym-u8-pow2",
                             "int8-pt-sym"};
     for (int i = 0; i < 5; i++) {
-        assert_string_equal(cfg->precisions[i].name, "int8");
+        assert_string_equal(vsr_precision_name(cfg->precisions[i].prec), "int8");
         assert_string_equal(cfg->precisions[i].label, labels[i]);
     }
     assert_int_equal(cfg->precisions[1].scheme.activations, VSR_QUANT_SYMMETRIC);
     assert_int_equal(cfg->precisions[2].scheme.weights, VSR_QUANT_PER_TENSOR);
     assert_int_equal(cfg->precisions[3].scheme.storage, VSR_QUANT_UINT8);
     assert_int_equal(cfg->precisions[3].scheme.pow2, 1);
-    assert_string_equal(cfg->precisions[3].calib_method, "kl");
+    assert_string_equal(vsr_config_calib_name(&cfg->precisions[3]), "kl");
     /* the shorthand's per-tensor stays, scheme: adds symmetric */
     assert_int_equal(cfg->precisions[4].scheme.weights, VSR_QUANT_PER_TENSOR);
     assert_int_equal(cfg->precisions[4].scheme.activations, VSR_QUANT_SYMMETRIC);
-    assert_string_equal(cfg->precisions[4].calib_method, "ema");
+    assert_string_equal(vsr_config_calib_name(&cfg->precisions[4]), "ema");
     vsr_sweep_run *runs = NULL;
     int n = 0, excl = 0;
     if (vsr_sweep_expand(cfg, &runs, &n, &excl, &err))

@@ -100,15 +100,6 @@ static long long table_exists(sqlite3 *db, const char *name)
     return vsr_test_q_int(db, sql);
 }
 
-static vsr_runlog *open_log(const char *path)
-{
-    vsr_runlog *log = NULL;
-    vsr_error err = {0};
-    if (vsr_runlog_open(&log, path, &err))
-        fail_msg("%s", err.msg);
-    return log;
-}
-
 static int64_t new_sweep(vsr_runlog *log)
 {
     vsr_runlog_sweep s = {"unit", "configs/unit.yaml", "name: unit\n", NULL,
@@ -161,19 +152,11 @@ static int64_t record_run(vsr_runlog *log, int64_t sweep, const char *key, const
     }
     vsr_runlog_clip c = {"clip", n_frames, VSR_TEST_V1(30, 31, 0.9, 0.91, NAN)};
     vsr_timing_stats t = {n_frames, 2, 3.0, 1, 1.5, 2, 2, 1.5, 0.1, 1, 2, 0};
-    vsr_runlog_result res = {.ok = 1,
-                             .isa = "avx2",
-                             .params = 1000,
-                             .macs = 2000000,
-                             .input_w = 120,
-                             .input_h = 68,
-                             .timing = &t,
-                             .clips = &c,
-                             .n_clips = 1,
-                             .frames = f,
-                             .n_frames = n_frames};
-    if (vsr_runlog_run_finish(log, id, &res, &err))
-        fail_msg("%s", err.msg);
+    vsr_test_finish_ok(
+        log, id,
+        (vsr_runlog_result){
+            .isa = "avx2", .params = 1000, .macs = 2000000, .input_w = 120, .input_h = 68},
+        &c, f, n_frames, &t);
     free(f);
     free(sc);
     return id;
@@ -195,7 +178,7 @@ static sqlite3 *migrated_to(const char *path, int v)
 static vsr_runlog *upgraded(sqlite3 *db, const char *path)
 {
     sqlite3_close(db);
-    vsr_runlog *log = open_log(path);
+    vsr_runlog *log = vsr_test_runlog_open(path);
     assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"),
                      vsr_runlog_schema_version());
     return log;
@@ -205,10 +188,10 @@ static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
     assert_int_equal(vsr_runlog_schema_version(), 11);
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 11);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), vsr_runlog_schema_version());
     assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -225,8 +208,9 @@ static void test_migrate_empty(void **state)
     vsr_runlog_close(&log);
     assert_null(log);
     /* reopening an up-to-date file changes nothing */
-    log = open_log(t->db);
-    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 11);
+    log = vsr_test_runlog_open(t->db);
+    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"),
+                     vsr_runlog_schema_version());
     vsr_runlog_close(&log);
 }
 
@@ -235,7 +219,7 @@ static void test_migrate_empty(void **state)
 static void test_int8_scheme_label(void **state)
 {
     struct tmp *t = *state;
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = vsr_test_runlog_open(t->db);
     int64_t sweep = new_sweep(log), id = 0;
     vsr_error err = {0};
     const char *precs[] = {"int8-pt-sym", "int8", "fp16", "int8x"};
@@ -642,7 +626,7 @@ static void test_migrate_v8_to_v9(void **state)
         sqlite3_exec(db, "UPDATE runs SET description = 'x'", NULL, NULL, NULL), SQLITE_OK);
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 11);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), vsr_runlog_schema_version());
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 5 AND"
                                         " params = 3469 AND description IS NULL AND"
                                         " params_log IS NULL AND peak_bytes IS NULL"),
@@ -827,7 +811,7 @@ static pid_t dead_pid(void)
 
 static vsr_runlog *open_as(const char *path, const char *host, int64_t pid)
 {
-    vsr_runlog *log = open_log(path);
+    vsr_runlog *log = vsr_test_runlog_open(path);
     vsr_runlog_set_owner(log, host, pid);
     return log;
 }
@@ -859,7 +843,7 @@ static void test_claims(void **state)
     vsr_error err = {0};
     char host[256] = "";
     assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
-    vsr_runlog *me = open_log(t->db);
+    vsr_runlog *me = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(me);
     vsr_runlog_sweep sw = {"claims", NULL, "name: claims\n", NULL, "00000000000000cc"};
     int64_t sweep = 0, sweep2 = 0, id = 0, id2 = 0;
@@ -988,7 +972,7 @@ static void test_heart(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
-    vsr_runlog *me = open_log(t->db);
+    vsr_runlog *me = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(me);
     vsr_runlog_sweep sw = {"beat", NULL, "name: beat\n", NULL, "00000000000000dd"};
     int64_t sweep = 0;
@@ -1035,12 +1019,17 @@ static void test_train_log(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     vsr_runlog_train tr = make_train();
     int64_t id = 0, id2 = 0;
+    tr.config_canonical = "name=tiny\nsteps=10\n";
     assert_int_equal(vsr_runlog_train_begin(log, &tr, 0, 0, 25.5, NULL, 0, &id, &err), 0);
     assert_true(id > 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE"
+                                        " config_canonical = 'name=tiny' || char(10) ||"
+                                        " 'steps=10' || char(10)"),
+                     1);
     vsr_runlog_train_point p[6];
     for (int i = 0; i < 6; i++)
         p[i] = (vsr_runlog_train_point){i + 1, 1.0 / (i + 1), 1e-3, 10.0, NAN};
@@ -1063,8 +1052,12 @@ static void test_train_log(void **state)
         sqlite3_exec(db, "DELETE FROM train_points WHERE step = 2", NULL, NULL, NULL),
         SQLITE_OK);
     vsr_runlog_train_point known[2] = {{1, 9.0, 1e-3, NAN, NAN}, {2, 0.5, 1e-3, NAN, NAN}};
+    tr.config_canonical = "name=tiny\nsteps=12\n"; /* a resume records its own */
     assert_int_equal(vsr_runlog_train_begin(log, &tr, 1, 4, NAN, known, 2, &id2, &err), 0);
     assert_int_equal(id2, id);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE"
+                                        " instr(config_canonical, 'steps=12') > 0"),
+                     1);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points"), 4);
     assert_int_equal(vsr_test_q_int(db, "SELECT max(step) FROM train_points"), 4);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points WHERE step = 1"
@@ -1145,7 +1138,7 @@ static void test_skipped_run(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     int64_t sweep = 0,
             id = begin_run(log, "SWRN", "SWRN/base/fp32/demo/bi/t0/p0/th1", "h1", 1, &sweep);
@@ -1169,7 +1162,7 @@ static void test_timing_v6_roundtrip(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     int64_t sweep = 0,
             id = begin_run(log, "ABPN", "ABPN/base/fp32/demo/bi/t0/p0/thauto", "h6", 0, &sweep);
@@ -1280,10 +1273,10 @@ static int refused_read_only(const char *db)
 static void test_read_only(void **state)
 {
     struct tmp *t = *state;
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = vsr_test_runlog_open(t->db);
     vsr_runlog_close(&log);
     rm_db(t->db); /* drop -wal/-shm: recreate a closed, plain file */
-    log = open_log(t->db);
+    log = vsr_test_runlog_open(t->db);
     vsr_runlog_close(&log);
     assert_int_equal(chmod(t->db, 0444), 0);
     if (geteuid() != 0) {
@@ -1311,7 +1304,7 @@ static void test_one_transaction(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     vsr_runlog_host host;
     int64_t host_id = 0, host_id2 = 0;
@@ -1405,7 +1398,7 @@ static void test_disk_full(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     int64_t sweep = new_sweep(log);
     vsr_runlog_run r = make_run("big", "hbig");
@@ -1438,7 +1431,7 @@ static void test_disk_full(void **state)
     snprintf(why, sizeof(why), "%s", err.msg);
     assert_int_equal(vsr_runlog_run_fail(log, id, why, &err), 0);
     vsr_runlog_close(&log);
-    log = open_log(t->db);
+    log = vsr_test_runlog_open(t->db);
     db = vsr_runlog_sqlite(log);
     int marked = -1;
     assert_int_equal(vsr_runlog_mark_interrupted(log, 0, &marked, &err), 0);
@@ -1503,7 +1496,7 @@ static void test_resume_after_kill(void **state)
     struct tmp *t = *state;
     vsr_error err = {0};
     /* create the file first so the child only adds to it */
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = vsr_test_runlog_open(t->db);
     vsr_runlog_close(&log);
     int fds[2];
     assert_int_equal(pipe(fds), 0);
@@ -1522,7 +1515,7 @@ static void test_resume_after_kill(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
-    log = open_log(t->db);
+    log = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
     assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
@@ -1576,7 +1569,7 @@ static void test_two_writers(void **state)
 {
     struct tmp *t = *state;
     const int per_child = 15, frames = 40;
-    vsr_runlog *log = open_log(t->db);
+    vsr_runlog *log = vsr_test_runlog_open(t->db);
     vsr_runlog_close(&log);
     pid_t pids[2];
     for (int k = 0; k < 2; k++) {
@@ -1617,7 +1610,7 @@ static void test_two_writers(void **state)
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
     }
-    log = open_log(t->db);
+    log = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
     assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");

@@ -147,21 +147,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static vsr_runlog *open_log(const char *path)
-{
-    vsr_runlog *log = NULL;
-    vsr_error err = {0};
-    if (vsr_runlog_open(&log, path, &err))
-        fail_msg("%s", err.msg);
-    return log;
-}
-
 /* A run log at @p path: host @p host, one sweep, and a run per key whose
  * clip PSNR-Y is psnr[i] (its two frames psnr[i] -/+ 0.5); shard note "i/4". */
 static void make_log(const char *path, const char *host, const char *shard,
                      const char *const *keys, const double *psnr, int n)
 {
-    vsr_runlog *log = open_log(path);
+    vsr_runlog *log = vsr_test_runlog_open(path);
     vsr_error err = {0};
     vsr_runlog_host h = {.cores = 2};
     snprintf(h.hostname, sizeof(h.hostname), "%s", host);
@@ -198,21 +189,15 @@ static void make_log(const char *path, const char *host, const char *shard,
         vsr_runlog_clip c = {"clip", 2, VSR_TEST_V1(NAN, psnr[i], NAN, 0.9, NAN)};
         vsr_timing_stats tm = {2, 0, NAN, 1.5, 2, 2.5, 2.5, 2, 0.5, 1.5, 2.5, 4};
         vsr_runlog_layer l = {0, "conv", "conv2d", 1.0, 100};
-        vsr_runlog_result res = {.ok = 1,
-                                 .params = 10,
-                                 .macs = 100,
-                                 .input_w = 8,
-                                 .input_h = 8,
-                                 .timing = &tm,
-                                 .clips = &c,
-                                 .n_clips = 1,
-                                 .frames = f,
-                                 .n_frames = 2,
-                                 .layers = &l,
-                                 .n_layers = 1,
-                                 .init_ms = NAN};
-        if (vsr_runlog_run_finish(log, id, &res, &err))
-            fail_msg("%s", err.msg);
+        vsr_test_finish_ok(log, id,
+                           (vsr_runlog_result){.params = 10,
+                                               .macs = 100,
+                                               .input_w = 8,
+                                               .input_h = 8,
+                                               .layers = &l,
+                                               .n_layers = 1,
+                                               .init_ms = NAN},
+                           &c, f, 2, &tm);
     }
     vsr_runlog_close(&log);
 }
@@ -436,7 +421,7 @@ static void test_merge_old_schema_and_extra_column(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    vsr_runlog *made = open_log(t->out);
+    vsr_runlog *made = vsr_test_runlog_open(t->out);
     vsr_runlog_close(&made);
     db = raw(t->out);
     assert_int_equal(

@@ -63,7 +63,7 @@ static void test_order_and_exclude(void **state)
     /* fields point into the config */
     assert_ptr_equal(runs[14].model, &cfg->models[1]);
     assert_ptr_equal(runs[14].dataset, &cfg->datasets[1]);
-    assert_string_equal(runs[2].precision->calib_method, "minmax");
+    assert_string_equal(vsr_config_calib_name(runs[2].precision), "minmax");
     /* every run has its own hash */
     for (int i = 0; i < n; i++) {
         assert_int_equal(strlen(runs[i].hash), 16);
@@ -197,7 +197,7 @@ static void test_tflite_int8_file(void **state)
     assert_int_equal(n, 4);
     for (int i = 0; i < n; i++)
         assert_string_equal(runs[i].key, want[i]);
-    assert_string_equal(runs[2].precision->calib_method, "file");
+    assert_string_equal(vsr_config_calib_name(runs[2].precision), "file");
     assert_int_equal(runs[2].precision->calib_frames, 0);
     free(runs);
     vsr_config_free(&cfg);
@@ -240,9 +240,9 @@ static void test_requant_axis(void **state)
     assert_int_equal(n, 4);
     for (int i = 0; i < n; i++)
         assert_string_equal(runs[i].key, want[i]);
-    assert_string_equal(runs[1].precision->requant, "tflite");
-    assert_string_equal(runs[3].precision->requant, "tflite");
-    assert_string_equal(runs[2].precision->requant, "float");
+    assert_string_equal(vsr_requant_name(runs[1].precision->requant), "tflite");
+    assert_string_equal(vsr_requant_name(runs[3].precision->requant), "tflite");
+    assert_string_equal(vsr_requant_name(runs[2].precision->requant), "float");
     assert_string_not_equal(runs[0].hash, runs[1].hash);
     /* requant: float written out = the default run, same key and hash */
     const char *sets[] = {"precisions=[{name: int8, requant: float}]"};

@@ -24,20 +24,12 @@ typedef struct env {
 
 static int setup(void **st)
 {
-    env *e = calloc(1, sizeof(*e));
-    if (!e || !vsr_test_tmpdir(e->tmp, sizeof(e->tmp)))
+    env *e = vsr_test_tmp_new(sizeof(*e));
+    if (!e)
         return -1;
     snprintf(e->db, sizeof(e->db), "%s/runs.db", e->tmp);
     snprintf(e->out, sizeof(e->out), "%s/report", e->tmp);
     *st = e;
-    return 0;
-}
-
-static int teardown(void **st)
-{
-    env *e = *st;
-    vsr_test_rmtree(e->tmp);
-    free(e);
     return 0;
 }
 
@@ -168,8 +160,8 @@ static void test_no_training_runs(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_training_table, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_training_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_training_table, setup, vsr_test_tmp_free),
+        cmocka_unit_test_setup_teardown(test_no_training_runs, setup, vsr_test_tmp_free),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

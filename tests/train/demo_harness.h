@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "vsr/datasets.h"
 
 /* Builds both into "<tmp>/data" and writes that path to @p data. Returns 1 when
@@ -19,6 +20,29 @@ static inline int vsr_test_train_data(const char *tmp, char *data, size_t cap)
     snprintf(data, cap, "%s/data", tmp);
     return access(VSR_DEMO_SOURCE_DIR, R_OK) == 0 && vsr_demo_build_train(data, &err) == 0 &&
            vsr_demo_build(data, &err) == 0;
+}
+
+/* The state of the tests that train on the demo set: a temporary folder (first,
+ * for vsr_test_tmp_free(), the teardown), the data built in it, and the files a
+ * CLI run's stdout and stderr go to. */
+typedef struct vsr_test_train_env {
+    char tmp[256];
+    char data[300];
+    char out[320], err[320];
+    int have_data;
+} vsr_test_train_env;
+
+/* cmocka setup of a vsr_test_train_env (have_data 0 when the data cannot be built). */
+static inline int vsr_test_train_setup(void **st)
+{
+    vsr_test_train_env *e = vsr_test_tmp_new(sizeof(*e));
+    if (!e)
+        return -1;
+    snprintf(e->out, sizeof(e->out), "%s/stdout", e->tmp);
+    snprintf(e->err, sizeof(e->err), "%s/stderr", e->tmp);
+    e->have_data = vsr_test_train_data(e->tmp, e->data, sizeof(e->data));
+    *st = e;
+    return 0;
 }
 
 /* Skips the calling test, saying why, when the demo data could not be built. */

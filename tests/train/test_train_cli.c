@@ -24,32 +24,7 @@
 #include "vsr/engine.h"
 #include "vsr/train.h"
 
-typedef struct env {
-    char tmp[256];
-    char data[300];
-    char out[320], err[320];
-    int have_data;
-} env;
-
-static int setup(void **st)
-{
-    env *e = calloc(1, sizeof(*e));
-    if (!e || !vsr_test_tmpdir(e->tmp, sizeof(e->tmp)))
-        return -1;
-    snprintf(e->out, sizeof(e->out), "%s/stdout", e->tmp);
-    snprintf(e->err, sizeof(e->err), "%s/stderr", e->tmp);
-    e->have_data = vsr_test_train_data(e->tmp, e->data, sizeof(e->data));
-    *st = e;
-    return 0;
-}
-
-static int teardown(void **st)
-{
-    env *e = *st;
-    vsr_test_rmtree(e->tmp);
-    free(e);
-    return 0;
-}
+typedef vsr_test_train_env env;
 
 /* ELSR, patch 12, batch 3, 8 steps, validation at 4 and 8 on 2 frames per clip. */
 static void write_cfg(const env *e, const char *name, char *path, size_t cap)
@@ -119,6 +94,34 @@ static void test_logs_run(void **st)
                                         " weights LIKE '%/full/full.vsrw' AND"
                                         " bicubic_psnr_y > 20 AND finished IS NOT NULL"),
                      1);
+    /* the resolved config: what the library makes of the same file, written by
+     * the option table (every default filled in) */
+    vsr_train_config tc;
+    vsr_error err = {0};
+    assert_int_equal(vsr_train_config_load(cfg, NULL, 0, &tc, &err), 0);
+    char *want = NULL;
+    size_t wn = 0;
+    FILE *m = open_memstream(&want, &wn);
+    assert_non_null(m);
+    vsr_train_config_write(m, &tc);
+    assert_int_equal(fclose(m), 0);
+    vsr_train_config_free(&tc);
+    sqlite3_stmt *cs = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT config_canonical FROM train_runs", -1, &cs, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(cs), SQLITE_ROW);
+    const char *got = (const char *)sqlite3_column_text(cs, 0);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    /* the values of the file above, and defaults it does not write */
+    const char *lines[] = {"name=full\n",  "model=ELSR\n",         "patch=12\n",
+                           "batch=3\n",    "optimizer.lr=0.002\n", "schedule.type=cosine\n",
+                           "log_every=3\n"};
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        assert_non_null(strstr(got, lines[i]));
+    sqlite3_finalize(cs);
+    free(want);
     /* one point per step 1..8, validations at 4 and 8; the row's val is step 8's */
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_points"), 8);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(DISTINCT step) FROM train_points"), 8);
@@ -417,5 +420,5 @@ int main(void)
         cmocka_unit_test(test_train_overridden_mvsr),
         cmocka_unit_test(test_unknown_hparam_is_usage_error),
     };
-    return VSR_RUN_TESTS(tests, setup, teardown);
+    return VSR_RUN_TESTS(tests, vsr_test_train_setup, vsr_test_tmp_free);
 }

@@ -226,29 +226,7 @@ static void test_overfit(void **st)
 
 /* ---- end-to-end runs on the demo training set -------------------------- */
 
-typedef struct env {
-    char tmp[256];
-    char data[300];
-    int have_data;
-} env;
-
-static int setup(void **st)
-{
-    env *e = calloc(1, sizeof(*e));
-    if (!e || !vsr_test_tmpdir(e->tmp, sizeof(e->tmp)))
-        return -1;
-    e->have_data = vsr_test_train_data(e->tmp, e->data, sizeof(e->data));
-    *st = e;
-    return 0;
-}
-
-static int teardown(void **st)
-{
-    env *e = *st;
-    vsr_test_rmtree(e->tmp);
-    free(e);
-    return 0;
-}
+typedef vsr_test_train_env env;
 
 static void write_cfg(const env *e, const char *name, const char *extra, char *path, size_t cap)
 {
@@ -433,5 +411,5 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_resume),
     };
-    return VSR_RUN_TESTS(tests, setup, teardown);
+    return VSR_RUN_TESTS(tests, vsr_test_train_setup, vsr_test_tmp_free);
 }
