@@ -48,7 +48,13 @@
  * M_ intermediate convs; ITO is "" (S, M) or QSR_ITO (L: the 1x1 anchor conv),
  * and .ito is 1 exactly when that string is non-empty. The x4 entries carry
  * the bare name, x2 / x3 a _x2 / _x3 suffix (as ABPN_x3). */
-#define QSR(NAME, SZ, S_, C, M_, ITO)                                                          \
+#define QSR(NAME, SZ, S_, C, M_, ITO) QSR_H(NAME, SZ, S_, C, M_, ITO, QSR_HINT)
+#define QSR_HINT                                                                               \
+    "none are committed for this variant; train it with vsrbench train "                       \
+    "configs/train_quicksrnet.yaml --set model=<this model>, or import AIMET weights "         \
+    "rescaled to "                                                                             \
+    "0..255 and permuted CRD -> DCR (docs/MODEL_SPECS.md 2.4)"
+#define QSR_H(NAME, SZ, S_, C, M_, ITO, HINT)                                                  \
     {                                                                                          \
         .name = NAME,                                                                          \
         .desc = "QuickSRNet-" SZ " x" #S_ ": C=" #C ", " #M_ " intermediate convs" ITO         \
@@ -58,10 +64,7 @@
                .channels = C,                                                                  \
                .blocks = M_,                                                                   \
                .ito = (sizeof(ITO) > 1)},                                                      \
-        .temporal = VSR_MODELS_T_SINGLE, .in_channels = 3,                                     \
-        .weights_hint = "none are committed and there is no QuickSRNet training config yet; "  \
-                        "train them with vsrbench train, or import AIMET weights rescaled "    \
-                        "to 0..255 and permuted CRD -> DCR (docs/MODEL_SPECS.md 2.4)"          \
+        .temporal = VSR_MODELS_T_SINGLE, .in_channels = 3, .weights_hint = HINT                \
     }
 #define QSR_ITO ", 1x1 anchor"
 
@@ -160,8 +163,12 @@ static const vsr_models_entry zoo[] = {
      .state_channels = 64,
      .weights_hint = "import: vsrbench models --import MobileRRN_64 --tflite "
                      "../shared/data/weights/mobilerrn/rrn_64.tflite -o FILE"},
-    QSR("QuickSRNet_S", "S", 4, 32, 2, ""),
-    QSR("QuickSRNet_M", "M", 4, 32, 5, ""),
+    QSR_H("QuickSRNet_S", "S", 4, 32, 2, "",
+          "use the committed models/weights/QuickSRNet_S.vsrw, or retrain: vsrbench train "
+          "configs/train_quicksrnet.yaml --set model=QuickSRNet_S"),
+    QSR_H("QuickSRNet_M", "M", 4, 32, 5, "",
+          "use the committed models/weights/QuickSRNet_M.vsrw, or retrain: vsrbench train "
+          "configs/train_quicksrnet.yaml"),
     QSR("QuickSRNet_L", "L", 4, 64, 11, QSR_ITO),
     QSR("QuickSRNet_S_x2", "S", 2, 32, 2, ""),
     QSR("QuickSRNet_M_x2", "M", 2, 32, 5, ""),

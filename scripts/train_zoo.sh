@@ -31,10 +31,12 @@ declare -A CFG=(
   [MVSR_23]="configs/train_mvsr13.yaml"
   [MVSR_25]="configs/train_mvsr13.yaml"
   [XLSR]="configs/train_xlsr.yaml"
+  [QuickSRNet_S]="configs/train_quicksrnet.yaml"
+  [QuickSRNet_M]="configs/train_quicksrnet.yaml"
 )
 models=("$@")
 if [ ${#models[@]} -eq 0 ]; then
-  models=(ELSR ABPN SWRN MVSR_13 MVSR_13_2 MVSR_13_3 MVSR_14 MVSR_15 MVSR_23 MVSR_25 XLSR)
+  models=(ELSR ABPN SWRN MVSR_13 MVSR_13_2 MVSR_13_3 MVSR_14 MVSR_15 MVSR_23 MVSR_25 XLSR QuickSRNet_S QuickSRNet_M)
 fi
 
 scripts/deps.sh
