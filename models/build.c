@@ -131,6 +131,9 @@ static void oihw_to_hwio(const float *src, float *dst, const int *dims)
 struct name_map {
     char *model; /* NULL: any graph */
     int oihw;    /* layout: 0 HWIO, 1 OIHW */
+    char **crd;  /* layers whose outputs feed a PixelShuffle (CRD): permuted to DCR */
+    int n_crd;
+    int range01; /* 1: the [0, 1] network's weights: fold /255 and x255 (weights only) */
     char *file;  /* one weight's file (read by hand from weights:) */
 };
 
@@ -141,8 +144,65 @@ static const vsr_option map_options[] = {
               "of 4-D kernels: HWIO (TF) or OIHW (PyTorch)"),
     VSR_OPT_HAND("weights", "a mapping of weight -> .npy file",
                  "every graph weight (required)"),
+    {.name = "crd_to_dcr",
+     .type = VSR_OPT_LIST,
+     .offset = offsetof(struct name_map, crd),
+     .count_offset = offsetof(struct name_map, n_crd),
+     .help = "layers feeding PyTorch's PixelShuffle (CRD): output channels permuted to "
+             "depth_to_space's DCR"},
+    VSR_OPT_B("range01", struct name_map, range01, 0,
+              "the checkpoint takes and returns [0, 1]: fold /255 and x255 into it"),
     {.name = NULL},
 };
+
+/*
+ * Permute the output channels of @p layer's kernel (HWIO, Cout fastest) and
+ * bias from PyTorch PixelShuffle's order (channel c * r^2 + k, k = dy * r +
+ * dx) to depth_to_space's DCR (k * C + c), r from the graph's "scale".
+ */
+static int crd_to_dcr(vsr_graph *g, const char *layer, vsr_error *err)
+{
+    const char *sc = vsr_graph_get_meta(g, "scale");
+    int r = sc ? atoi(sc) : 0;
+    static const char *const roles[2] = {"weight", "bias"};
+    for (int k = 0; k < 2; k++) {
+        size_t n = 0;
+        const float *w = mdl_layer_weight(g, layer, roles[k], &n);
+        if (!w && k == 1)
+            break; /* no bias */
+        if (!w)
+            return vsr_error_set(err, -EINVAL, "crd_to_dcr: no layer '%s' in %s", layer,
+                                 vsr_graph_name(g));
+        vsr_weight_info wi = {0};
+        for (int i = 0; i < vsr_graph_weight_count(g); i++) {
+            vsr_graph_weight_info(g, i, &wi);
+            char want[VSR_NAME_MAX + 16];
+            snprintf(want, sizeof(want), "%s.%s", layer, roles[k]);
+            if (!strcmp(wi.name, want))
+                break;
+        }
+        int co = wi.ndim == 4 ? wi.dims[3] : (int)n;
+        if (r < 1 || co % (r * r))
+            return vsr_error_set(err, -EINVAL,
+                                 "crd_to_dcr: %s has %d output channels, not C x %d^2", layer,
+                                 co, r);
+        int C = co / (r * r);
+        float *d = malloc(n * sizeof(float));
+        if (!d)
+            return vsr_error_set(err, -ENOMEM, "%s: out of memory", layer);
+        for (size_t base = 0; base < n; base += (size_t)co)
+            for (int c = 0; c < C; c++)
+                for (int q = 0; q < r * r; q++)
+                    d[base + (size_t)q * C + c] = w[base + (size_t)c * r * r + q];
+        char wn[VSR_NAME_MAX + 16];
+        snprintf(wn, sizeof(wn), "%s.%s", layer, roles[k]);
+        int rc = vsr_graph_set_weight(g, wn, d, n, err);
+        free(d);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
 static const vsr_option map_file_option =
     VSR_OPT_S("file", struct name_map, file, NULL, "a weight's .npy file");
 
@@ -237,6 +297,12 @@ int vsr_models_import_npy(vsr_graph *g, const char *npy_dir, const char *map_yam
         snprintf(path, sizeof(path), "%s/%s", npy_dir, map.file);
         rc = import_one_npy(g, &wi, path, map.oihw, err);
     }
+    for (int i = 0; !rc && i < map.n_crd; i++)
+        if ((rc = crd_to_dcr(g, map.crd[i], err)))
+            vsr_error_wrap(err, rc, "%s: crd_to_dcr", map_yaml);
+    if (!rc && map.range01 &&
+        (rc = vsr_models_fold_range01(g, VSR_FOLD_WEIGHTS_ONLY, NULL, 0, err)))
+        vsr_error_wrap(err, rc, "%s: range01", map_yaml);
 done:
     vsr_opt_free(map_options, &map);
     free(map.file);

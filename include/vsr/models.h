@@ -473,7 +473,13 @@ int vsr_models_load_weights(const vsr_models_entry *e, struct vsr_graph *g, cons
  *       conv_first_forward.bias:   model__conv_first_forward__bias.npy
  *
  * Every graph weight must be mapped, every mapped file must exist and match
- * the weight's size; errors name the weight and the file.
+ * the weight's size; errors name the weight and the file. A PyTorch
+ * checkpoint (AIMET's QuickSRNet, models/maps/aimet_quicksrnet_*.yaml) adds
+ *
+ *     crd_to_dcr: [conv_last, anchor]   # layers feeding nn.PixelShuffle:
+ *                                        # output channels CRD -> DCR
+ *     range01: true                      # a [0, 1] network: fold /255 and x255
+ *                                        # (vsr_models_fold_range01(), weights only)
  */
 int vsr_models_import_npy(struct vsr_graph *g, const char *npy_dir, const char *map_yaml,
                           vsr_error *err);

@@ -4,12 +4,15 @@
  * folding /255 into the input convs and x255 into the output convs gives
  * the 0..255 deployment graph, whose output on r is 255 x the original's on
  * r / 255 to float rounding, and whose weights load into the zoo's graph.
+ * And the AIMET importer map (crd_to_dcr, range01) against PyTorch itself.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "vsr/engine.h"
@@ -252,12 +255,84 @@ static void test_refusals(void **state)
     vsr_graph_free(&g);
 }
 
+/* Read @p name from tests/reference/aimet_quicksrnet/ (float32). */
+static float *ref_npy(const char *name, size_t want)
+{
+    char path[1024];
+    vsr_error err = {0};
+    vsr_test_ref(path, sizeof(path), "aimet_quicksrnet/");
+    strncat(path, name, sizeof(path) - strlen(path) - 1);
+    vsr_models_npy a;
+    float *f = NULL;
+    if (vsr_models_npy_read(path, &a, &err) || vsr_models_npy_to_f32(&a, &f, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(a.count, want);
+    vsr_models_npy_free(&a);
+    return f;
+}
+
+/*
+ * An AIMET-style PyTorch checkpoint (tests/models/make_aimet_fixture.py: a
+ * QuickSRNet_L_x2 shape with C = 4 and one intermediate conv, PixelShuffle's
+ * CRD order, [0, 1] range, PyTorch's default init) imported through the name
+ * map with crd_to_dcr and range01 into the zoo's 0..255 graph gives
+ * PyTorch's output x 255 on the same 0..255 input, within float rounding
+ * (1e-3 on 0..255). Without crd_to_dcr the channels land in the wrong
+ * sub-pixels and the output differs by far more.
+ */
+static void test_aimet_import(void **state)
+{
+    (void)state;
+    vsr_error err = {0};
+    const vsr_models_entry *e = vsr_models_zoo_find("QuickSRNet_L_x2");
+    vsr_models_hparams hp = e->hp;
+    const vsr_models_kv kv[] = {{"channels", "4"}, {"blocks", "1"}};
+    assert_int_equal(vsr_models_hparams_apply(&hp, kv, 2, "test", &err), 0);
+    enum { H = 6, W = 7, ON = 12 * 14 * 3 };
+    float *in = ref_npy("in.npy", H * W * 3), *want = ref_npy("out.npy", ON), out[ON];
+    char dir[1024], map[1100], bad[1200];
+    vsr_test_ref(dir, sizeof(dir), "aimet_quicksrnet");
+    snprintf(map, sizeof(map), "%s/map.yaml", dir);
+    for (int pass = 0; pass < 2; pass++) {
+        vsr_graph *g = NULL;
+        assert_int_equal(vsr_models_build(&hp, e->name, H, W, &g, &err), 0);
+        const char *m = map;
+        if (pass == 1) { /* the same map without crd_to_dcr */
+            snprintf(bad, sizeof(bad), "%s/nocrd_%d.yaml",
+                     getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+            FILE *f = fopen(bad, "w"), *r = fopen(map, "r");
+            char line[256];
+            while (fgets(line, sizeof(line), r))
+                if (strncmp(line, "crd_to_dcr", 10))
+                    fputs(line, f);
+            fclose(r);
+            fclose(f);
+            m = bad;
+        }
+        if (vsr_models_import_npy(g, dir, m, &err))
+            fail_msg("%s", err.msg);
+        run(g, in, H, W, 3, out, ON);
+        double mx = 0;
+        for (int k = 0; k < ON; k++)
+            mx = fmax(mx, fabs(out[k] - want[k]));
+        if (pass == 0 && mx > 1e-3)
+            fail_msg("AIMET import vs PyTorch x 255: max |diff| %g", mx);
+        if (pass == 1) {
+            assert_true(mx > 1.0);
+            remove(bad);
+        }
+        vsr_graph_free(&g);
+    }
+    free(in);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_worked), cmocka_unit_test(test_quicksrnet_folds),
         cmocka_unit_test(test_xlsr_folds),  cmocka_unit_test(test_channel_order),
-        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_refusals),    cmocka_unit_test(test_aimet_import),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
