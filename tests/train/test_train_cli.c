@@ -29,15 +29,8 @@ typedef vsr_test_train_env env;
 /* ELSR, patch 12, batch 3, 8 steps, validation at 4 and 8 on 2 frames per clip. */
 static void write_cfg(const env *e, const char *name, char *path, size_t cap)
 {
-    snprintf(path, cap, "%s/%s.yaml", e->tmp, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: %s\nmodel: ELSR\npatch: 12\nbatch: 3\nsteps: 8\nthreads: 1\n"
-            "data_dir: %s\nout_dir: %s/%s\noptimizer: {lr: 2.0e-3}\n"
-            "checkpoint_every: 100\nval: {every: 4, frames: 2}\nlog_every: 3\n",
-            name, e->data, e->tmp, name);
-    fclose(f);
+    vsr_test_train_write_cfg(e, name, "threads: 1\nval: {every: 4, frames: 2}\nlog_every: 3\n",
+                             path, cap);
 }
 
 static int train(const env *e, const char *cfg, const char *db, const char *a1, const char *a2)
@@ -71,14 +64,22 @@ static double loss_at(sqlite3 *db, const char *name, long step)
     return v;
 }
 
+/* trains write_cfg()'s run @p name (its config's path to @p cfg) into the db
+ * "<tmp>/<db>" (its path to @p dbp); train()'s exit status */
+static int train_fresh(const env *e, const char *name, const char *db, char cfg[512],
+                       char dbp[512])
+{
+    write_cfg(e, name, cfg, 512);
+    snprintf(dbp, 512, "%s/%s", e->tmp, db);
+    return train(e, cfg, dbp, NULL, NULL);
+}
+
 static void test_logs_run(void **st)
 {
     env *e = *st;
     VSR_TEST_NEED_TRAIN_DATA(e->have_data);
     char cfg[512], dbp[512];
-    write_cfg(e, "full", cfg, sizeof(cfg));
-    snprintf(dbp, sizeof(dbp), "%s/runs.db", e->tmp);
-    assert_int_equal(train(e, cfg, dbp, NULL, NULL), 0);
+    assert_int_equal(train_fresh(e, "full", "runs.db", cfg, dbp), 0);
     char *out = vsr_test_slurp(e->out);
     assert_non_null(out);
     assert_non_null(strstr(out, "runs.db (training run 1)"));
@@ -225,9 +226,7 @@ static void test_bad_db(void **st)
 {
     env *e = *st;
     char cfg[512], dbp[512];
-    write_cfg(e, "bad", cfg, sizeof(cfg));
-    snprintf(dbp, sizeof(dbp), "%s/no/such/dir/runs.db", e->tmp);
-    assert_int_equal(train(e, cfg, dbp, NULL, NULL), 1);
+    assert_int_equal(train_fresh(e, "bad", "no/such/dir/runs.db", cfg, dbp), 1);
     char *msg = vsr_test_slurp(e->err);
     assert_non_null(msg);
     assert_non_null(strstr(msg, "vsrbench train: "));

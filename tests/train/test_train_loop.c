@@ -230,15 +230,9 @@ typedef vsr_test_train_env env;
 
 static void write_cfg(const env *e, const char *name, const char *extra, char *path, size_t cap)
 {
-    snprintf(path, cap, "%s/%s.yaml", e->tmp, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: %s\nmodel: ELSR\npatch: 12\nbatch: 3\nsteps: 8\n"
-            "data_dir: %s\nout_dir: %s/%s\noptimizer: {lr: 2.0e-3}\n"
-            "checkpoint_every: 100\nval: {every: 100, frames: 2}\n%s",
-            name, e->data, e->tmp, name, extra);
-    fclose(f);
+    char tail[512];
+    snprintf(tail, sizeof(tail), "val: {every: 100, frames: 2}\n%s", extra);
+    vsr_test_train_write_cfg(e, name, tail, path, cap);
 }
 
 static int run(const env *e, const char *name, const char *extra, int threads, int resume,
