@@ -3,6 +3,8 @@
 #define VSR_SQLITE_HARNESS_H
 
 #include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "testutil.h"
 
@@ -17,6 +19,21 @@ static inline long long vsr_test_q_int(sqlite3 *db, const char *sql)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+/* vsr_test_q_int() of the SQL printf() makes of @p fmt and the rest. */
+static inline long long vsr_test_q_intf(sqlite3 *db, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline long long vsr_test_q_intf(sqlite3 *db, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(sql))
+        fail_msg("SQL too long: %.60s...", fmt);
+    return vsr_test_q_int(db, sql);
 }
 
 #endif

@@ -183,22 +183,28 @@ static void test_resume_exact(void **st)
     /* the same row, done, 8 distinct steps, no 99s */
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE name = 'part'"),
                      1);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM train_runs WHERE id = %lld AND status = 'done' AND"
-             " final_step = 8",
-             id);
-    assert_int_equal(vsr_test_q_int(db, sql), 1);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND loss < 99", id);
-    assert_int_equal(vsr_test_q_int(db, sql), 8);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND step BETWEEN 1"
-             " AND 8",
-             id);
-    assert_int_equal(vsr_test_q_int(db, sql), 8);
-    snprintf(sql, sizeof(sql), "SELECT sum(step) FROM train_points WHERE train_run_id = %lld",
-             id);
-    assert_int_equal(vsr_test_q_int(db, sql), 36);
+    assert_int_equal(
+        vsr_test_q_intf(
+            db,
+            "SELECT count(*) FROM train_runs WHERE id = %lld AND status = 'done' AND"
+            " final_step = 8",
+            id),
+        1);
+    assert_int_equal(
+        vsr_test_q_intf(
+            db, "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND loss < 99",
+            id),
+        8);
+    assert_int_equal(
+        vsr_test_q_intf(
+            db,
+            "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND step BETWEEN 1"
+            " AND 8",
+            id),
+        8);
+    assert_int_equal(
+        vsr_test_q_intf(db, "SELECT sum(step) FROM train_points WHERE train_run_id = %lld", id),
+        36);
     /* the curve equals the reference: exactly where the db wrote it, to loss.tsv's
      * 9 digits for step 2 (recovered from it, without a rate) */
     for (long s = 1; s <= 8; s++) {
@@ -208,17 +214,19 @@ static void test_resume_exact(void **st)
         else
             assert_true(a == b);
     }
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND"
-             " steps_per_s IS NULL",
-             id);
-    assert_int_equal(vsr_test_q_int(db, sql), 1);
+    assert_int_equal(
+        vsr_test_q_intf(db,
+                        "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND"
+                        " steps_per_s IS NULL",
+                        id),
+        1);
     /* both attempts' wall time, and the bicubic baseline of the first one kept */
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM train_runs WHERE id = %lld AND bicubic_psnr_y ="
-             " (SELECT bicubic_psnr_y FROM train_runs WHERE name = 'ref')",
-             id);
-    assert_int_equal(vsr_test_q_int(db, sql), 1);
+    assert_int_equal(
+        vsr_test_q_intf(db,
+                        "SELECT count(*) FROM train_runs WHERE id = %lld AND bicubic_psnr_y ="
+                        " (SELECT bicubic_psnr_y FROM train_runs WHERE name = 'ref')",
+                        id),
+        1);
     sqlite3_close(db);
 }
 
