@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -133,6 +134,18 @@ static inline int vsr_cli_tmp_teardown(void **state)
     vsr_test_rmtree(t->dir);
     free(t);
     return 0;
+}
+
+/* The stderr vsrbench wrote to @p path is one line that names @p a and @p b. */
+static inline void vsr_test_err_one_line(const char *path, const char *a, const char *b)
+{
+    char *e = vsr_test_slurp(path);
+    assert_non_null(e);
+    print_message("stderr: %s", e);
+    assert_non_null(strstr(e, a));
+    assert_non_null(strstr(e, b));
+    assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1); /* one line */
+    free(e);
 }
 
 #endif
