@@ -294,14 +294,12 @@ static void test_sigint(void **st)
     char cfg[512], dbp[512];
     snprintf(cfg, sizeof(cfg), "%s/long.yaml", e->tmp);
     snprintf(dbp, sizeof(dbp), "%s/sigint.db", e->tmp);
-    FILE *f = fopen(cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: long\nmodel: ELSR\npatch: 12\nbatch: 3\nsteps: 1000000\nthreads: 1\n"
-            "data_dir: %s\nout_dir: %s/long\noptimizer: {lr: 2.0e-3}\n"
-            "checkpoint_every: 1000000\nval: {every: 1000000, frames: 2}\nlog_every: 1\n",
-            e->data, e->tmp);
-    fclose(f);
+    vsr_test_writef(
+        cfg,
+        "name: long\nmodel: ELSR\npatch: 12\nbatch: 3\nsteps: 1000000\nthreads: 1\n"
+        "data_dir: %s\nout_dir: %s/long\noptimizer: {lr: 2.0e-3}\n"
+        "checkpoint_every: 1000000\nval: {every: 1000000, frames: 2}\nlog_every: 1\n",
+        e->data, e->tmp);
     const char *args[] = {"train", cfg, "--db", dbp, NULL};
     pid_t pid = vsr_test_vsrbench_start(args, e->out, e->err, NULL, 0);
     /* wait for logged steps (up to ~10 minutes of 10 ms polls) */
