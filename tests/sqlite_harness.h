@@ -8,6 +8,16 @@
 
 #include "testutil.h"
 
+/* The SQLite database @p path, opened (the caller closes it); fails the test when it
+ * cannot be opened. */
+static inline sqlite3 *vsr_test_open_db(const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        fail_msg("%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    return db;
+}
+
 /* The integer in the first column of the first row of @p sql; -1 without a row. */
 static inline long long vsr_test_q_int(sqlite3 *db, const char *sql)
 {
