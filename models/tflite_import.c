@@ -78,23 +78,16 @@ static float deq(const vsr_models_tfl_tensor *t, size_t i)
         zp = t->q.nzp > k ? t->q.zero_point[k] : (t->q.nzp ? t->q.zero_point[0] : 0);
     }
     switch (t->type) {
-    case VSR_TFL_FLOAT32: {
-        float f;
-        memcpy(&f, p + 4 * i, 4);
-        return f;
-    }
-    case VSR_TFL_FLOAT16: {
-        uint16_t h;
-        memcpy(&h, p + 2 * i, 2);
-        return vsr_f16_to_f32(h);
-    }
+    case VSR_TFL_FLOAT32:
+        return mdl_le_f32(p, i);
+    case VSR_TFL_FLOAT16:
+        return mdl_le_f16(p, i);
     case VSR_TFL_INT8:
         return (float)(((int8_t)p[i]) - zp) * s;
     case VSR_TFL_UINT8:
         return (float)((int)p[i] - zp) * s;
     case VSR_TFL_INT32: {
-        int32_t v;
-        memcpy(&v, p + 4 * i, 4);
+        int32_t v = mdl_le_i32(p, i);
         return t->q.n ? (float)((double)(v - zp) * s) : (float)v;
     }
     }
