@@ -157,7 +157,7 @@ static inline void vsr_test_err_one_line(const char *path, const char *a, const 
 {
     char *e = vsr_test_slurp(path);
     assert_non_null(e);
-    print_message("stderr: %s", e);
+    print_message("stderr: %s", e ? e : "(none)\n"); /* assert_non_null is not noreturn */
     assert_non_null(strstr(e, a));
     assert_non_null(strstr(e, b));
     assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1); /* one line */
