@@ -694,6 +694,21 @@ static const char *const migrations[] = {
     "  shard TEXT,"
     "  node TEXT,"
     "  started TEXT NOT NULL DEFAULT " VSR_NOW ") STRICT;",
+
+    /* ---- v12: tune's quality columns and score ---- */
+    /* (v12: written after the device-timings migration v11 of another branch;
+     * in a tree without that one it is applied as the 11th.) Rows of
+     * `vsrbench tune` gain the quality the score was computed from and the
+     * score: psnr, the mean PSNR-Y against GT (crop = scale; NULL without GT
+     * or +inf), niqe, the mean NIQE of the output (NULL when not measured),
+     * score, the row's value of --score (NULL for pareto or a NaN score) and
+     * score_formula, "<name>: <formula>" as vsr_score has them (NULL for
+     * pareto). precision may now also read 'int8-sym' (symmetric activation
+     * ranges; 'int8' stays the asymmetric default). */
+    "ALTER TABLE tune_results ADD COLUMN psnr REAL;"
+    "ALTER TABLE tune_results ADD COLUMN niqe REAL;"
+    "ALTER TABLE tune_results ADD COLUMN score REAL;"
+    "ALTER TABLE tune_results ADD COLUMN score_formula TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -796,9 +811,9 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_TUNE_INSERT] =
         "INSERT INTO tune_results (sweep_id, host_id, model, variant, precision, dataset,"
         " tile, pad, threads, ms, psnr_delta, identical, pareto, recommended, ms_p95,"
-        " psnr_vs_untiled, ms_lo, ms_hi, noisy, noisy_why)"
+        " psnr_vs_untiled, ms_lo, ms_hi, noisy, noisy_why, psnr, niqe, score, score_formula)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-        " ?17, ?18, ?19, ?20)",
+        " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     [ST_TRAIN_FIND] = "SELECT id, status, pid FROM train_runs WHERE name = ?1 AND out_dir = ?2"
                       " ORDER BY id DESC LIMIT 1",
     [ST_TRAIN_INSERT] =
@@ -2002,6 +2017,12 @@ int vsr_runlog_tune_record_ext(vsr_runlog *log, int64_t sweep_id, const vsr_runl
         }
         sqlite3_bind_int(st, 19, rows[i].noisy != 0);
         bind_text(st, 20, rows[i].noisy ? rows[i].noisy_why : NULL);
+        if (extra && extra[i].scored) {
+            bind_real(st, 21, isinf(extra[i].psnr) ? NAN : extra[i].psnr);
+            bind_real(st, 22, extra[i].niqe);
+            bind_real(st, 23, isfinite(extra[i].score) ? extra[i].score : NAN);
+            bind_text(st, 24, extra[i].score_formula);
+        }
         if ((rc = step_done(st)) != SQLITE_OK)
             goto fail;
     }

@@ -511,6 +511,12 @@ typedef struct vsr_runlog_tune_extra {
     double psnr_vs_untiled; /**< PSNR of the output against the untiled output, dB, all
                                  pixels of all frames (RGB, no crop); +INFINITY when
                                  identical (stored NULL with identical = 1); NaN = unknown */
+    /* schema v12 (tune --score); all NULL unless scored */
+    int scored;   /**< 1: the four fields below are given */
+    double psnr;  /**< mean PSNR-Y against GT; NaN unknown (no GT), +inf stored NULL */
+    double niqe;  /**< mean NIQE of the output; NaN not measured */
+    double score; /**< value of the score; NaN (pareto, or a column not measured) */
+    const char *score_formula; /**< "<name>: <formula>", NULL for pareto (borrowed) */
 } vsr_runlog_tune_extra;
 
 /** Axes shared by all rows of one tune session. */

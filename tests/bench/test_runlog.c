@@ -203,11 +203,11 @@ static vsr_runlog *upgraded(sqlite3 *db, const char *path)
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 10);
+    assert_int_equal(vsr_runlog_schema_version(), 11); /* v12 of tune scores is the 11th here */
     vsr_runlog *log = open_log(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 10);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 11);
     assert_string_equal(q_text(db, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -225,7 +225,7 @@ static void test_migrate_empty(void **state)
     assert_null(log);
     /* reopening an up-to-date file changes nothing */
     log = open_log(t->db);
-    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 10);
+    assert_int_equal(vsr_test_q_int(vsr_runlog_sqlite(log), "PRAGMA user_version"), 11);
     vsr_runlog_close(&log);
 }
 
@@ -256,8 +256,24 @@ static void test_migrate_from_v1(void **state)
     vsr_runlog_tune tune = {"ABPN", "base", "int8", "demo", 0};
     vsr_runlog_tune_row rows[2] = {{0, 0, 1, 10.0, 0.0, 1, 1, 0, NAN, NAN, 0, ""},
                                    {64, 8, 2, 6.0, NAN, 0, 1, 1, NAN, NAN, 0, ""}};
-    vsr_runlog_tune_extra extra[2] = {{11.0, INFINITY}, {7.0, 41.5}};
+    vsr_runlog_tune_extra extra[2] = {{.ms_p95 = 11.0, .psnr_vs_untiled = INFINITY},
+                                      {.ms_p95 = 7.0,
+                                       .psnr_vs_untiled = 41.5,
+                                       .scored = 1,
+                                       .psnr = 30.25,
+                                       .niqe = NAN,
+                                       .score = 5.0,
+                                       .score_formula = "psnr-per-ms: psnr / ms"}};
     assert_int_equal(vsr_runlog_tune_record_ext(log, 1, &tune, rows, extra, 2, &err), 0);
+    /* v12 columns: given for the scored row (NaN niqe is NULL), NULL for the other */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 64 AND"
+                                        " psnr = 30.25 AND niqe IS NULL AND score = 5.0 AND"
+                                        " score_formula = 'psnr-per-ms: psnr / ms'"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 0 AND"
+                                        " psnr IS NULL AND score IS NULL AND"
+                                        " score_formula IS NULL"),
+                     1);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results"), 2);
     assert_int_equal(vsr_test_q_int(db, "SELECT tile FROM tune_results WHERE recommended = 1"),
                      64);
@@ -516,7 +532,7 @@ static void test_migrate_v4_to_v5(void **state)
                      1);
     vsr_runlog_tune tune = {"ELSR", "base", "fp16n", "demo", 0};
     vsr_runlog_tune_row rows[1] = {{0, 0, 1, 10.0, 0.0, 1, 1, 1, NAN, NAN, 0, ""}};
-    vsr_runlog_tune_extra extra[1] = {{11.0, INFINITY}};
+    vsr_runlog_tune_extra extra[1] = {{.ms_p95 = 11.0, .psnr_vs_untiled = INFINITY}};
     assert_int_equal(vsr_runlog_tune_record_ext(log, 1, &tune, rows, extra, 1, &err), 0);
     assert_int_equal(vsr_test_q_int(db,
                                     "SELECT count(*) FROM tune_results WHERE precision ="
@@ -601,7 +617,7 @@ static void test_migrate_v8_to_v9(void **state)
         sqlite3_exec(db, "UPDATE runs SET description = 'x'", NULL, NULL, NULL), SQLITE_OK);
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 10);
+    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 11);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 5 AND"
                                         " params = 3469 AND description IS NULL AND"
                                         " params_log IS NULL AND peak_bytes IS NULL"),
