@@ -779,6 +779,10 @@ typedef struct vsr_config_dataset {
     int line;              /**< 1-based line of the entry in the config */
     const char *gt_suffix; /**< images: stem suffix of GT files ("_HR"); NULL = none */
     const char *lq_suffix; /**< images: stem suffix of LR files ("_LR"); NULL = none */
+    /** `no_gt: true`: LR frames only (demo: DIR/demo_nogt; vid4 / reds: the LR folder;
+     *  pair: dataroot_lq), see vsr_dataset_spec.lr_only. Full-reference metrics are
+     *  refused for it (one-line error naming them), NIQE and timing run. */
+    int no_gt;
 } vsr_config_dataset;
 
 typedef struct vsr_config_model {
