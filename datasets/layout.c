@@ -690,6 +690,17 @@ void vsr_clip_free(vsr_clip *clip)
     memset(clip, 0, sizeof(*clip));
 }
 
+/* The next LR frame of clip @p c (frame @p t of it) from @p l into @p f; a
+ * folder that ends early is an error naming it. */
+static int read_lr(const struct ds_clip *c, vsr_source *l, int t, vsr_frame *f, vsr_error *err)
+{
+    int rc = vsr_source_read(l, f, err);
+    if (rc == 0)
+        rc = vsr_error_set(err, -EINVAL, "%s: ends at frame %d, expected %d frames", c->lr, t,
+                           c->frames);
+    return rc < 0 ? rc : 0;
+}
+
 int vsr_dataset_load_frames(vsr_dataset *ds, int clip, int first, int count, vsr_clip *out,
                             vsr_error *err)
 {
@@ -724,11 +735,7 @@ int vsr_dataset_load_frames(vsr_dataset *ds, int clip, int first, int count, vsr
             (rc = vsr_source_seek(l, first, err)) < 0)
             goto fail;
         for (int i = 0; i < count; i++) {
-            rc = vsr_source_read(l, &out->lr[i], err);
-            if (rc == 0)
-                rc = vsr_error_set(err, -EINVAL, "%s: ends at frame %d, expected %d frames",
-                                   c->lr, first + i, c->frames);
-            if (rc < 0)
+            if ((rc = read_lr(c, l, first + i, &out->lr[i], err)) < 0)
                 goto fail;
             out->n_frames = i + 1;
             if (out->lr[i].width != c->lr_w || out->lr[i].height != c->lr_h) {
@@ -762,11 +769,7 @@ int vsr_dataset_load_frames(vsr_dataset *ds, int clip, int first, int count, vsr
             goto fail;
         out->n_frames = i + 1;
         if (l) {
-            rc = vsr_source_read(l, &out->lr[i], err);
-            if (rc == 0)
-                rc = vsr_error_set(err, -EINVAL, "%s: ends at frame %d, expected %d frames",
-                                   c->lr, first + i, c->frames);
-            if (rc < 0)
+            if ((rc = read_lr(c, l, first + i, &out->lr[i], err)) < 0)
                 goto fail;
             if (out->lr[i].width * ds->scale != v.width ||
                 out->lr[i].height * ds->scale != v.height) {

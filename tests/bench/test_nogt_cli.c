@@ -16,16 +16,6 @@
 #include "vsr/datasets.h"
 #include "vsr/metrics.h"
 
-static double q_double(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    double v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void test_run_no_gt(void **state)
 {
     struct vsr_cli_tmp *t = *state;
@@ -71,7 +61,7 @@ static void test_run_no_gt(void **state)
              "SELECT value FROM frame_scores WHERE metric = 'niqe' AND clip = '%s'"
              " AND frame = 0",
              vsr_demo_clip_name(0));
-    double recorded = q_double(db, sql);
+    double recorded = vsr_test_q_real(db, sql);
     sqlite3_close(db);
     /* independently: bicubic x4 of the LR file, NIQE (Y, crop = scale 4) */
     char lrpath[512];

@@ -66,6 +66,16 @@ static int frames_equal(const vsr_frame *a, const vsr_frame *b)
     return 1;
 }
 
+/* The tiny model saved as t->weights (the graph stays the caller's: vsr_graph_free()). */
+static vsr_graph *save_tiny(struct vsr_cli_tmp *t)
+{
+    vsr_error err = {0};
+    vsr_graph *g = tiny_model(68, 120);
+    if (vsr_weights_save(g, t->weights, &err))
+        fail_msg("%s", err.msg);
+    return g;
+}
+
 struct row {
     int tile, pad, threads, identical, pareto, recommended, delta_null;
     double ms, delta;
@@ -76,9 +86,7 @@ static void test_tune_tiny(void **state)
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
     vsr_error err = {0};
-    vsr_graph *g = tiny_model(68, 120);
-    if (vsr_weights_save(g, t->weights, &err))
-        fail_msg("%s", err.msg);
+    vsr_graph *g = save_tiny(t);
 
     const char *args[] = {
         "tune", "--model",   "ELSR",     "--precision", "fp32",    "--dataset",
@@ -204,10 +212,7 @@ static void test_tune_precisions_score(void **state)
 {
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
-    vsr_error err = {0};
-    vsr_graph *g = tiny_model(68, 120);
-    if (vsr_weights_save(g, t->weights, &err))
-        fail_msg("%s", err.msg);
+    vsr_graph *g = save_tiny(t);
     vsr_graph_free(&g);
     const char *args[] = {"tune",
                           "--model",
@@ -310,9 +315,7 @@ static void test_tune_no_gt(void **state)
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
     vsr_error err = {0};
-    vsr_graph *g = tiny_model(68, 120);
-    if (vsr_weights_save(g, t->weights, &err))
-        fail_msg("%s", err.msg);
+    vsr_graph *g = save_tiny(t);
     const char *args[] = {"tune",      "--model",    "ELSR",      "--precision", "fp32",
                           "--dataset", "demo-nogt",  "--weights", t->weights,    "--tiles",
                           "0,16",      "--pads",     "0,8",       "--threads",   "1",
