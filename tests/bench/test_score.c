@@ -104,6 +104,14 @@ static void test_errors(void **state)
     assert_non_null(strstr(parse_err("mai:C=x", &err), "--score mai:C"));
     assert_non_null(strstr(parse_err("pareto:C=1", &err), "no parameters"));
     assert_non_null(strstr(parse_err("psnr:C=1", &err), "not a preset with parameters"));
+    /* nesting is bounded (64 levels), not the stack: 70 parentheses */
+    char deep[160];
+    memset(deep, '(', 70);
+    deep[70] = '1';
+    memset(deep + 71, ')', 70);
+    deep[141] = '\0';
+    assert_non_null(strstr(parse_err(deep, &err), "too deeply nested"));
+    assert_float_equal(ev("((((((((((1))))))))))", NULL), 1.0, 0); /* 10 levels are fine */
 }
 
 static void test_presets(void **state)
