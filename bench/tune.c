@@ -164,25 +164,3 @@ int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db)
         rows[best].recommended = 1;
     return best;
 }
-
-int vsr_tune_int8_symmetric(struct vsr_graph *g, vsr_error *err)
-{
-    int n = 0;
-    for (int t = 0;; t++) {
-        float s;
-        int zp, rc = vsr_graph_get_quant(g, t, &s, &zp, NULL);
-        if (rc == -ENOENT)
-            continue; /* no parameters (yet): nothing to make symmetric */
-        if (rc)
-            break; /* past the last tensor */
-        if (zp == 0)
-            continue; /* symmetric already (kept, so that a second call changes nothing) */
-        /* the range the asymmetric parameters cover, q in [-128, 127] */
-        double lo = (double)s * (-128 - zp), hi = (double)s * (127 - zp);
-        double m = fmax(fabs(lo), fabs(hi));
-        if ((rc = vsr_graph_set_quant(g, t, (float)(m / 127.0), 0, err)))
-            return rc;
-        n++;
-    }
-    return n;
-}

@@ -659,19 +659,6 @@ double vsr_tune_loss(const vsr_runlog_tune_row *row);
  */
 int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db);
 
-/**
- * The `int8-sym` precision of `vsrbench tune`, made minimally (to be
- * replaced by a quantisation scheme of the calibration): every tensor of
- * @p g that has INT8 parameters (after calibration) gets the symmetric
- * ones covering the same range, zero point 0 and scale max(|lo|, |hi|) /
- * 127 where [lo, hi] = scale * ([-128, 127] - zero_point), as fixed
- * parameters (vsr_graph_set_quant()); parameters with zero point 0 are
- * symmetric already and stay. Weights are per-channel symmetric either
- * way. Returns the number of tensors changed, or a negative errno.
- */
-struct vsr_graph;
-int vsr_tune_int8_symmetric(struct vsr_graph *g, vsr_error *err);
-
 /* ---- scores (vsrbench tune --score) ------------------------------------- */
 
 /** The measured columns a score may use, in this order (vsr_score_col_name()). */

@@ -9,7 +9,6 @@
 
 #include "testutil.h"
 #include "vsr/bench.h"
-#include "vsr/engine.h"
 
 static void test_grid(void **state)
 {
@@ -177,40 +176,6 @@ static void test_mark_noisy(void **state)
     assert_int_equal(r[rec].noisy, 1);
 }
 
-/* int8-sym: asymmetric parameters become the symmetric ones of the same
- * range, worked out by hand below; tensors without parameters stay so. */
-static void test_int8_symmetric(void **state)
-{
-    (void)state;
-    vsr_graph *g = NULL;
-    vsr_error err = {0};
-    assert_int_equal(vsr_graph_create("sym", &g, &err), 0);
-    int x = vsr_graph_input(g, "x", 4, 4, 3, &err);
-    int r = vsr_graph_relu(g, "r", x, &err);
-    int q = vsr_graph_relu(g, "q", r, &err);
-    assert_true(x >= 0 && r > x && q > r);
-    /* x: scale 1, zp -128 covers [0, 255]: symmetric 255 / 127, zp 0 */
-    assert_int_equal(vsr_graph_set_quant(g, x, 1.0f, -128, &err), 0);
-    /* r: scale 0.5, zp 10 covers 0.5 * [-138, 117] = [-69, 58.5]: 69 / 127 */
-    assert_int_equal(vsr_graph_set_quant(g, r, 0.5f, 10, &err), 0);
-    /* q: no parameters */
-    assert_int_equal(vsr_tune_int8_symmetric(g, &err), 2);
-    float s;
-    int zp;
-    assert_int_equal(vsr_graph_get_quant(g, x, &s, &zp, &err), 0);
-    assert_float_equal(s, 255.0f / 127.0f, 1e-6);
-    assert_int_equal(zp, 0);
-    assert_int_equal(vsr_graph_get_quant(g, r, &s, &zp, &err), 0);
-    assert_float_equal(s, 69.0f / 127.0f, 1e-6);
-    assert_int_equal(zp, 0);
-    assert_int_equal(vsr_graph_get_quant(g, q, &s, &zp, &err), -ENOENT);
-    /* zero point 0 is symmetric already: a second call changes nothing */
-    assert_int_equal(vsr_tune_int8_symmetric(g, &err), 0);
-    assert_int_equal(vsr_graph_get_quant(g, r, &s, &zp, &err), 0);
-    assert_float_equal(s, 69.0f / 127.0f, 1e-6);
-    vsr_graph_free(&g);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,7 +183,6 @@ int main(void)
         cmocka_unit_test(test_grid_tiling),
         cmocka_unit_test(test_mark),
         cmocka_unit_test(test_mark_noisy),
-        cmocka_unit_test(test_int8_symmetric),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
