@@ -562,6 +562,20 @@ static int score_rows(const vsr_score *sc, const struct tune_prec *precs,
     return best;
 }
 
+/* "<precision> tile T pad P <mode>[/<padding>] threads N workers W" of a row,
+ * for the noisy and recommended lines; @p buf. */
+static const char *setting_name(const struct tune_prec *precs, const struct tune_meta *m,
+                                const vsr_runlog_tune_row *r, char *buf, size_t cap)
+{
+    int padded = r->tile && r->tile_mode != VSR_TILE_CLIP;
+    snprintf(buf, cap, "%s tile %d pad %d %s%s%s threads %d workers %d", precs[m->prec].label,
+             r->tile, r->pad, vsr_tile_mode_name((vsr_tile_mode)r->tile_mode),
+             padded ? "/" : "",
+             padded ? vsr_tile_padding_name((vsr_tile_padding)r->padding) : "", r->threads,
+             r->tile_workers);
+    return buf;
+}
+
 /* The study's table: tile, pad, padding mode, precision, threads / workers,
  * PSNR or NIQE, ms, score; rows best score first (grid order for pareto). */
 static int print_table(const struct tune_ctx *c, const struct tune_prec *precs,
@@ -1262,17 +1276,12 @@ int vsr_cmd_tune(int argc, char **argv)
         goto fail;
     }
     int any_noisy = 0;
+    char set[160];
     for (int i = 0; i < n; i++)
         if (rows[i].noisy) {
             any_noisy = 1;
-            printf("noisy: %s tile %d pad %d %s%s%s threads %d workers %d: %s\n",
-                   precs[meta[i].prec].label, rows[i].tile, rows[i].pad,
-                   vsr_tile_mode_name((vsr_tile_mode)rows[i].tile_mode),
-                   rows[i].tile && rows[i].tile_mode != VSR_TILE_CLIP ? "/" : "",
-                   rows[i].tile && rows[i].tile_mode != VSR_TILE_CLIP
-                       ? vsr_tile_padding_name((vsr_tile_padding)rows[i].padding)
-                       : "",
-                   rows[i].threads, rows[i].tile_workers, rows[i].noisy_why);
+            printf("noisy: %s: %s\n", setting_name(precs, &meta[i], &rows[i], set, sizeof(set)),
+                   rows[i].noisy_why);
         }
     if (any_noisy)
         printf("noisy rows are kept off the Pareto front and the recommendation%s\n",
@@ -1280,28 +1289,16 @@ int vsr_cmd_tune(int argc, char **argv)
                                              "RESTS ON NOISY ROWS (re-run on an idle machine)"
                                            : "");
     if (rec >= 0 && formula[0])
-        printf("recommended: %s tile %d pad %d %s%s%s threads %d workers %d: %.3f ms/frame, "
-               "score %s %.5g%s; recorded in %s\n",
-               precs[meta[rec].prec].label, rows[rec].tile, rows[rec].pad,
-               vsr_tile_mode_name((vsr_tile_mode)rows[rec].tile_mode),
-               rows[rec].tile && rows[rec].tile_mode != VSR_TILE_CLIP ? "/" : "",
-               rows[rec].tile && rows[rec].tile_mode != VSR_TILE_CLIP
-                   ? vsr_tile_padding_name((vsr_tile_padding)rows[rec].padding)
-                   : "",
-               rows[rec].threads, rows[rec].tile_workers, rows[rec].ms, sc.name,
-               meta[rec].score, rows[rec].identical ? ", output identical to untiled" : "",
-               db_path);
+        printf("recommended: %s: %.3f ms/frame, score %s %.5g%s; recorded in %s\n",
+               setting_name(precs, &meta[rec], &rows[rec], set, sizeof(set)), rows[rec].ms,
+               sc.name, meta[rec].score,
+               rows[rec].identical ? ", output identical to untiled" : "", db_path);
     else if (rec >= 0)
-        printf("recommended: %s tile %d pad %d %s%s%s threads %d workers %d: %.3f ms/frame, "
-               "dPSNR-Y %+.4f dB%s (tolerance %g dB); recorded in %s\n",
-               precs[meta[rec].prec].label, rows[rec].tile, rows[rec].pad,
-               vsr_tile_mode_name((vsr_tile_mode)rows[rec].tile_mode),
-               rows[rec].tile && rows[rec].tile_mode != VSR_TILE_CLIP ? "/" : "",
-               rows[rec].tile && rows[rec].tile_mode != VSR_TILE_CLIP
-                   ? vsr_tile_padding_name((vsr_tile_padding)rows[rec].padding)
-                   : "",
-               rows[rec].threads, rows[rec].tile_workers, rows[rec].ms, rows[rec].psnr_delta,
-               rows[rec].identical ? ", output identical to untiled" : "", tol, db_path);
+        printf("recommended: %s: %.3f ms/frame, dPSNR-Y %+.4f dB%s (tolerance %g dB); "
+               "recorded in %s\n",
+               setting_name(precs, &meta[rec], &rows[rec], set, sizeof(set)), rows[rec].ms,
+               rows[rec].psnr_delta, rows[rec].identical ? ", output identical to untiled" : "",
+               tol, db_path);
     else if (formula[0])
         printf("no setting within %g dB of its untiled output has a score%s; recorded in %s\n",
                tol,
