@@ -302,6 +302,8 @@ static const vsr_option dataset_options[] = {
     VSR_OPT_I("frames", DS, frames, 0, 0, 1000000, "frames per clip (0: all)"),
     VSR_OPT_S("gt_suffix", DS, gt_suffix, NULL, "images: stem suffix of the GT files"),
     VSR_OPT_S("lq_suffix", DS, lq_suffix, NULL, "images: stem suffix of the LR files"),
+    VSR_OPT_B("no_gt", DS, no_gt, 0,
+              "LR frames only (demo, vid4, reds, pair): no-reference metrics and timing"),
     {.name = NULL},
 };
 #undef DS
@@ -392,6 +394,13 @@ static int parse_dataset(struct ctx *c, struct fy_node *n, const char *path,
             return bad(c, v, 0, kp, "only a dataset of type images takes %s", sfx[i]);
         if (strchr(*sdst[i], '/'))
             return bad(c, v, 0, kp, "'%s' is a file name suffix: no '/'", *sdst[i]);
+    }
+    if (d->no_gt && d->type != VSR_CONFIG_DATASET_DEMO && d->type != VSR_CONFIG_DATASET_VID4 &&
+        d->type != VSR_CONFIG_DATASET_REDS && d->type != VSR_CONFIG_DATASET_PAIR) {
+        join_path(kp, path, "no_gt");
+        return bad(c, lookup(c, n, "no_gt"), 0, kp,
+                   "a %s dataset cannot be LR frames only; use demo, vid4, reds or pair",
+                   vsr_config_dataset_type_name(d->type));
     }
     if (d->lq_suffix && !d->dataroot_lq) {
         join_path(kp, path, "dataroot_lq");
@@ -1453,6 +1462,8 @@ void vsr_config_put_dataset(FILE *f, const vsr_config_dataset *d)
         vsr_config_put_str(f, "dataset.gt_suffix", d->gt_suffix);
     if (d->lq_suffix)
         vsr_config_put_str(f, "dataset.lq_suffix", d->lq_suffix);
+    if (d->no_gt)
+        fprintf(f, "dataset.no_gt=1\n");
 }
 
 void vsr_config_put_model(FILE *f, const vsr_config_model *m)

@@ -753,6 +753,20 @@ static const char *const migrations[] = {
      * key in table order, every default filled in, after --set), what the
      * run really used; NULL for rows from before. */
     "ALTER TABLE train_runs ADD COLUMN config_canonical TEXT;",
+
+    /* ---- v14: tune's quality columns and score ---- */
+    /* Rows of
+     * `vsrbench tune` gain the quality the score was computed from and the
+     * score: psnr, the mean PSNR-Y against GT (crop = scale; NULL without GT
+     * or +inf), niqe, the mean NIQE of the output (NULL when not measured),
+     * score, the row's value of --score (NULL for pareto or a NaN score) and
+     * score_formula, "<name>: <formula>" as vsr_score has them (NULL for
+     * pareto). precision may now also read 'int8-sym' (symmetric activation
+     * ranges; 'int8' stays the asymmetric default). */
+    "ALTER TABLE tune_results ADD COLUMN psnr REAL;"
+    "ALTER TABLE tune_results ADD COLUMN niqe REAL;"
+    "ALTER TABLE tune_results ADD COLUMN score REAL;"
+    "ALTER TABLE tune_results ADD COLUMN score_formula TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -855,9 +869,10 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_TUNE_INSERT] =
         "INSERT INTO tune_results (sweep_id, host_id, model, variant, precision, dataset,"
         " tile, pad, threads, ms, psnr_delta, identical, pareto, recommended, ms_p95,"
-        " psnr_vs_untiled, ms_lo, ms_hi, noisy, noisy_why, tile_mode, padding, tile_workers)"
+        " psnr_vs_untiled, ms_lo, ms_hi, noisy, noisy_why, tile_mode, padding, tile_workers,"
+        " psnr, niqe, score, score_formula)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-        " ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+        " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
     [ST_TRAIN_FIND] = "SELECT id, status, pid FROM train_runs WHERE name = ?1 AND out_dir = ?2"
                       " ORDER BY id DESC LIMIT 1",
     [ST_TRAIN_INSERT] =
@@ -2070,6 +2085,12 @@ int vsr_runlog_tune_record_ext(vsr_runlog *log, int64_t sweep_id, const vsr_runl
                       ? vsr_tile_padding_name((vsr_tile_padding)rows[i].padding)
                       : NULL);
         sqlite3_bind_int(st, 23, rows[i].tile_workers > 1 ? rows[i].tile_workers : 1);
+        if (extra && extra[i].scored) {
+            bind_real(st, 24, isinf(extra[i].psnr) ? NAN : extra[i].psnr);
+            bind_real(st, 25, extra[i].niqe);
+            bind_real(st, 26, isfinite(extra[i].score) ? extra[i].score : NAN);
+            bind_text(st, 27, extra[i].score_formula);
+        }
         if ((rc = step_done(st)) != SQLITE_OK)
             goto fail;
     }

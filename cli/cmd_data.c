@@ -16,7 +16,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: vsrbench data demo [--dir DIR] [--train]\n"
+            "usage: vsrbench data demo [--dir DIR] [--train] [--no-gt]\n"
             "       vsrbench data degrade --in DIR|VIDEO --out DIR [--mode bi|bd] [--scale N]\n"
             "\n"
             "demo     build the embedded demo dataset (deterministic, from the Debian package\n"
@@ -24,7 +24,9 @@ static void usage(FILE *out)
             "         3 clips x 8 frames, GT 480x272, LR 120x68, with MANIFEST.tsv. Skipped\n"
             "         when the manifest already matches. DIR defaults to $VSR_DATA_DIR, else\n"
             "         ./.cache/vsrbench. --train also builds the disjoint training set in\n"
-            "         DIR/demo_train.\n"
+            "         DIR/demo_train. --no-gt also builds DIR/demo_nogt, the same LR frames\n"
+            "         without GT (BIx4/<clip>/ only: the contest case; a config dataset\n"
+            "         {type: demo, no_gt: true} or tune --dataset demo-nogt uses it).\n"
             "degrade  read frames from a video and write the degraded frames as\n"
             "         DIR/%%08d.png, or degrade every image of a folder (an image set: sizes\n"
             "         may differ, each image is modcropped on its own, a gray image stays\n"
@@ -35,6 +37,7 @@ static void usage(FILE *out)
             "options:\n"
             "  -d, --dir DIR     data dir for 'demo'\n"
             "      --train       also build DIR/demo_train\n"
+            "      --no-gt       also build DIR/demo_nogt (LR frames only)\n"
             "  -i, --in PATH     input frame folder or video file\n"
             "  -o, --out DIR     output folder (created; frames written atomically); must\n"
             "                    not be, contain or lie inside --in\n"
@@ -45,7 +48,7 @@ static void usage(FILE *out)
             "exit codes: 0 ok, 1 runtime failure, 2 usage error\n");
 }
 
-static int cmd_demo(const char *dir, int train)
+static int cmd_demo(const char *dir, int train, int no_gt)
 {
     vsr_error err = {0};
     char buf[4096];
@@ -56,7 +59,8 @@ static int cmd_demo(const char *dir, int train)
         }
         dir = buf;
     }
-    if (vsr_demo_build(dir, &err) < 0 || (train && vsr_demo_build_train(dir, &err) < 0)) {
+    if (vsr_demo_build(dir, &err) < 0 || (train && vsr_demo_build_train(dir, &err) < 0) ||
+        (no_gt && vsr_demo_build_no_gt(dir, &err) < 0)) {
         fprintf(stderr, "vsrbench: data demo: %s\n", err.msg);
         return VSR_EXIT_FAILURE;
     }
@@ -64,6 +68,9 @@ static int cmd_demo(const char *dir, int train)
            vsr_demo_clip_count());
     if (train)
         printf("training set ready: %s/%s\n", dir, VSR_DEMO_TRAIN_SUBDIR);
+    if (no_gt)
+        printf("LR-only demo ready: %s/%s (vid4 layout without GT)\n", dir,
+               VSR_DEMO_NOGT_SUBDIR);
     return VSR_EXIT_OK;
 }
 
@@ -127,20 +134,16 @@ done:
 
 int vsr_cmd_data(int argc, char **argv)
 {
-    enum { ARG_TRAIN = 256 };
+    enum { ARG_TRAIN = 256, ARG_NO_GT };
     static const struct option opts[] = {
-        {"dir", required_argument, NULL, 'd'},
-        {"train", no_argument, NULL, ARG_TRAIN},
-        {"in", required_argument, NULL, 'i'},
-        {"out", required_argument, NULL, 'o'},
-        {"mode", required_argument, NULL, 'm'},
-        {"scale", required_argument, NULL, 's'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"dir", required_argument, NULL, 'd'},   {"train", no_argument, NULL, ARG_TRAIN},
+        {"no-gt", no_argument, NULL, ARG_NO_GT}, {"in", required_argument, NULL, 'i'},
+        {"out", required_argument, NULL, 'o'},   {"mode", required_argument, NULL, 'm'},
+        {"scale", required_argument, NULL, 's'}, {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     const char *dir = NULL, *in = NULL, *out = NULL;
-    int train = 0;
+    int train = 0, no_gt = 0;
     long scale = 4;
     enum vsr_degradation mode = VSR_DEGRADE_BI;
     vsr_error err = {0};
@@ -154,6 +157,9 @@ int vsr_cmd_data(int argc, char **argv)
             break;
         case ARG_TRAIN:
             train = 1;
+            break;
+        case ARG_NO_GT:
+            no_gt = 1;
             break;
         case 'i':
             in = optarg;
@@ -206,7 +212,7 @@ int vsr_cmd_data(int argc, char **argv)
             fprintf(stderr, "vsrbench: data demo: --in/--out belong to 'data degrade'\n");
             return VSR_EXIT_USAGE;
         }
-        return cmd_demo(dir, train);
+        return cmd_demo(dir, train, no_gt);
     }
     if (!strcmp(action, "degrade")) {
         if (!in || !out) {

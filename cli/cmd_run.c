@@ -299,6 +299,37 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
     return vsr_models_runner_create(s->temporal, cfg->scale, &s->inst->step, &s->runner, err);
 }
 
+/*
+ * A dataset of LR frames only (no_gt: true, issue 16): its runs record the
+ * no-reference metrics (NIQE) and timing; the full-reference ones are
+ * skipped there, and this says so once per sweep on stderr (a mixed config
+ * keeps scoring its other datasets fully).
+ */
+static void note_no_gt(const vsr_config *cfg, const vsr_metric_set *mset)
+{
+    char fr[256] = "";
+    int n_nr = 0;
+    for (int k = 0; k < vsr_metrics_set_count(mset); k++) {
+        const vsr_metric *m = vsr_metrics_set_metric(mset, k);
+        if (!m->needs_ref) {
+            n_nr++;
+            continue;
+        }
+        size_t len = strlen(fr);
+        if (!strstr(fr, m->name) && len + strlen(m->name) + 3 < sizeof(fr))
+            snprintf(fr + len, sizeof(fr) - len, "%s%s", len ? ", " : "", m->name);
+    }
+    for (int i = 0; i < cfg->n_datasets; i++)
+        if (cfg->datasets[i].no_gt)
+            fprintf(stderr,
+                    "vsrbench run: note: dataset %s has LR frames only (no_gt): %s%s%s "
+                    "recorded there\n",
+                    cfg->datasets[i].name, fr[0] ? fr : "",
+                    fr[0] ? " skipped (full-reference), " : "",
+                    n_nr ? "no-reference metrics and timing"
+                         : "only timing (add niqe to metrics:)");
+}
+
 /* Score one SR frame against its GT with the sweep's metrics, into @p v. */
 static int score(const vsr_metric_set *mset, pthreadpool_t pool, const vsr_frame *gt,
                  const vsr_frame *sr, double *v, vsr_error *err)
@@ -475,7 +506,8 @@ static int on_frame(void *ctx, int t_out, double ms, const vsr_frame *sr, vsr_er
     f->index = clip->first + t_out;
     f->ms = ms;
     double *v = s->fvals + (size_t)(s->n_frames - 1) * (size_t)s->n_sc;
-    if ((rc = score(fc->mset, s->pool, &clip->gt[t_out], sr, v, err)))
+    /* no GT (a dataset of LR frames only): full-reference scores are NaN, not recorded */
+    if ((rc = score(fc->mset, s->pool, clip->gt ? &clip->gt[t_out] : NULL, sr, v, err)))
         return vsr_error_wrap(err, rc, "clip %s frame %d", clip->name, t_out);
     for (int k = 0; k < s->n_sc; k++)
         if (!isnan(v[k]))
@@ -1168,6 +1200,7 @@ int vsr_cmd_run(int argc, char **argv)
         ret = VSR_EXIT_USAGE;
         goto end;
     }
+    note_no_gt(cfg, mset);
     sum = calloc((size_t)(n ? n : 1), sizeof(*sum));
     if (!sum) {
         fprintf(stderr, "vsrbench run: out of memory\n");

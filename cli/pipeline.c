@@ -70,14 +70,16 @@ int vsr_pipe_open_dataset(int scale, const vsr_config_dataset *d, const char *de
     spec.lq = d->dataroot_lq;
     spec.gt_suffix = d->gt_suffix;
     spec.lq_suffix = d->lq_suffix;
+    spec.lr_only = d->no_gt;
     if (d->type == VSR_CONFIG_DATASET_DEMO) {
         if (d->dataroot)
             snprintf(dir, sizeof(dir), "%s", d->dataroot);
         else if ((rc = vsr_demo_default_dir(dir, sizeof(dir), err)))
             return rc;
-        if ((rc = vsr_demo_build(dir, err)))
+        if ((rc = d->no_gt ? vsr_demo_build_no_gt(dir, err) : vsr_demo_build(dir, err)))
             return rc;
-        snprintf(root, sizeof(root), "%s/%s", dir, VSR_DEMO_SUBDIR);
+        snprintf(root, sizeof(root), "%s/%s", dir,
+                 d->no_gt ? VSR_DEMO_NOGT_SUBDIR : VSR_DEMO_SUBDIR);
         spec.type = VSR_DATASET_VID4;
         spec.root = root;
     } else {

@@ -270,7 +270,7 @@ int vsr_opt_apply_set(vsr_opt_ctx *c, struct fy_document *doc, const char *arg)
             snprintf(path + pl, PATH_CAP - pl, "[%ld]", i);
             struct fy_node *item = fy_node_sequence_get_by_index(cur, (int)i);
             if (last) {
-                struct fy_node *nv;
+                struct fy_node *nv = NULL;
                 if ((ret = set_value(c, doc, arg, eq, what, &nv)))
                     return ret;
                 if (fy_node_sequence_insert_after(cur, item, nv) ||
@@ -284,7 +284,7 @@ int vsr_opt_apply_set(vsr_opt_ctx *c, struct fy_document *doc, const char *arg)
             snprintf(path + pl, PATH_CAP - pl, "%s%s", pl ? "." : "", key);
             struct fy_node_pair *p = fy_node_mapping_lookup_pair_by_string(cur, key, len);
             if (last) {
-                struct fy_node *nv;
+                struct fy_node *nv = NULL;
                 if ((ret = set_value(c, doc, arg, eq, what, &nv)))
                     return ret;
                 if (p) {

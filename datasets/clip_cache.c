@@ -31,8 +31,8 @@ static size_t clip_bytes(const vsr_clip *c)
 {
     size_t b = 0;
     for (int i = 0; i < c->n_frames; i++)
-        b += (size_t)c->gt[i].stride * (size_t)c->gt[i].height +
-             (size_t)c->lr[i].stride * (size_t)c->lr[i].height;
+        b += (c->gt ? (size_t)c->gt[i].stride * (size_t)c->gt[i].height : 0) +
+             (size_t)c->lr[i].stride * (size_t)c->lr[i].height; /* gt NULL: LR only */
     return b;
 }
 

@@ -166,6 +166,7 @@ done:
 struct manifest {
     FILE *fp;
     const char *root; /* the temp build dir, for relative paths */
+    int no_gt;        /* 1: write the LR side only */
 };
 
 static int write_pair(struct manifest *m, const char *clip, int t, const vsr_frame *gt,
@@ -174,7 +175,7 @@ static int write_pair(struct manifest *m, const char *clip, int t, const vsr_fra
     char rel[512], p[4096], hex[65];
     vsr_frame lr = {0};
     int rc = vsr_degrade_bi(gt, 4, &lr, err);
-    for (int side = 0; side < 2 && rc == 0; side++) {
+    for (int side = m->no_gt; side < 2 && rc == 0; side++) {
         snprintf(rel, sizeof(rel), "%s/%s/%08d.png", side ? "BIx4" : "GT", clip, t);
         if ((rc = vsr_path_join(p, sizeof(p), m->root, rel, err)) < 0 ||
             (rc = vsr_image_write_png(p, side ? &lr : gt, err)) < 0 ||
@@ -197,7 +198,7 @@ static int build_clip(struct manifest *m, const struct demo_clip *c, vsr_error *
                              "%s: missing; install the Debian package opencv-doc "
                              "(apt-get install opencv-doc)",
                              src);
-    for (int side = 0; side < 2; side++) {
+    for (int side = m->no_gt; side < 2; side++) {
         int n = snprintf(p, sizeof(p), "%s/%s/%s", m->root, side ? "BIx4" : "GT", c->name);
         if (n < 0 || (size_t)n >= sizeof(p))
             return vsr_error_set(err, -ENAMETOOLONG, "%s: demo path too long", m->root);
@@ -290,7 +291,7 @@ done:
 }
 
 static int build_set(const char *dir, const char *sub, const struct demo_clip *clips, int n,
-                     vsr_error *err)
+                     int no_gt, vsr_error *err)
 {
     char final[4096], tmp[4200], p[4300];
     int rc = vsr_path_join(final, sizeof(final), dir, sub, err);
@@ -309,17 +310,24 @@ static int build_set(const char *dir, const char *sub, const struct demo_clip *c
                              strerror(e));
     }
     snprintf(p, sizeof(p), "%s/MANIFEST.tsv", tmp);
-    struct manifest m = {fopen(p, "w"), tmp};
+    struct manifest m = {fopen(p, "w"), tmp, no_gt};
     if (!m.fp) {
         int e = errno;
         rc = vsr_error_set(err, -e, "%s: cannot create: %s", p, strerror(e));
         goto fail;
     }
     fprintf(m.fp, "version\t" DEMO_VERSION "\n");
-    fprintf(m.fp,
-            "# vsrbench %s dataset: Vid4 layout GT/<clip>/%%08d.png, BIx4/<clip>/%%08d.png"
-            " (MATLAB bicubic x1/4 of GT). Sources: Debian package opencv-doc.\n",
-            sub);
+    if (no_gt)
+        fprintf(m.fp,
+                "# vsrbench %s dataset: LR frames only (no GT), Vid4 layout"
+                " BIx4/<clip>/%%08d.png, the same pixels as the demo's BIx4. Sources: Debian"
+                " package opencv-doc.\n",
+                sub);
+    else
+        fprintf(m.fp,
+                "# vsrbench %s dataset: Vid4 layout GT/<clip>/%%08d.png, BIx4/<clip>/%%08d.png"
+                " (MATLAB bicubic x1/4 of GT). Sources: Debian package opencv-doc.\n",
+                sub);
     for (int i = 0; i < n; i++) {
         vsr_log(VSR_LOG_INFO, "%s: building clip %s from %s", final, clips[i].name,
                 clips[i].file);
@@ -345,11 +353,16 @@ fail:
 
 int vsr_demo_build(const char *dir, vsr_error *err)
 {
-    return build_set(dir, VSR_DEMO_SUBDIR, eval_clips, vsr_demo_clip_count(), err);
+    return build_set(dir, VSR_DEMO_SUBDIR, eval_clips, vsr_demo_clip_count(), 0, err);
+}
+
+int vsr_demo_build_no_gt(const char *dir, vsr_error *err)
+{
+    return build_set(dir, VSR_DEMO_NOGT_SUBDIR, eval_clips, vsr_demo_clip_count(), 1, err);
 }
 
 int vsr_demo_build_train(const char *dir, vsr_error *err)
 {
     return build_set(dir, VSR_DEMO_TRAIN_SUBDIR, train_clips,
-                     (int)(sizeof(train_clips) / sizeof(train_clips[0])), err);
+                     (int)(sizeof(train_clips) / sizeof(train_clips[0])), 0, err);
 }

@@ -17,7 +17,7 @@
 
 struct ds_clip {
     char *name;
-    char *gt;     /* folder or video file */
+    char *gt;     /* folder or video file; NULL: no GT (lr_only) */
     char *lr;     /* folder (images: file), or NULL: made on the fly */
     int channels; /* GT channels (images: 1 for a gray file) */
     int frames;
@@ -174,6 +174,22 @@ static const char *base_name(const char *p)
 static int check_clip(vsr_dataset *ds, struct ds_clip *c, int max_frames, vsr_error *err)
 {
     vsr_source *g = NULL, *l = NULL;
+    if (!c->gt) { /* LR frames only: sizes and count from the LR side */
+        int rc = vsr_source_open_folder(c->lr, 3, &l, err);
+        if (rc < 0)
+            return rc;
+        c->lr_w = vsr_source_width(l);
+        c->lr_h = vsr_source_height(l);
+        c->gt_w = c->lr_w * ds->scale;
+        c->gt_h = c->lr_h * ds->scale;
+        c->frames = vsr_source_frame_count(l);
+        if (c->frames <= 0)
+            rc = vsr_error_set(err, -EINVAL, "%s: cannot tell the number of frames", c->lr);
+        if (max_frames > 0 && c->frames > max_frames)
+            c->frames = max_frames;
+        vsr_source_close(&l);
+        return rc;
+    }
     int rc = ds->type == VSR_DATASET_VIDEO ? vsr_source_open_video(c->gt, 3, &g, err)
                                            : vsr_source_open_folder(c->gt, 3, &g, err);
     if (rc < 0)
@@ -490,10 +506,23 @@ int vsr_dataset_open(const vsr_dataset_spec *spec, vsr_dataset **out, vsr_error 
         } else {
             lrp[0] = '\0';
         }
-        if (vsr_is_dir(gtp) != 1) {
-            rc = vsr_error_set(err, -ENOENT,
-                               "%s: no such folder (the GT side of the %s dataset)", gtp,
-                               vsr_dataset_type_name(spec->type));
+        if (spec->lr_only && !lrp[0]) {
+            rc = vsr_error_set(err, -EINVAL,
+                               "%s dataset without GT: it needs its LR folder (%s)",
+                               vsr_dataset_type_name(spec->type),
+                               reds ? "REDS ships bicubic LR only" : "BIx<s> or dataroot_lq");
+            goto fail;
+        }
+        const char *listed = spec->lr_only ? lrp : gtp;
+        if (vsr_is_dir(listed) != 1) {
+            char lq[4200];
+            if (!spec->lr_only && lrp[0] && vsr_is_dir(lrp) == 1)
+                snprintf(lq, sizeof(lq), "; for LR frames only set no_gt: true");
+            else
+                lq[0] = '\0';
+            rc = vsr_error_set(
+                err, -ENOENT, "%s: no such folder (the %s side of the %s dataset)%s", listed,
+                spec->lr_only ? "LR" : "GT", vsr_dataset_type_name(spec->type), lq);
             goto fail;
         }
         if (spec->clips && spec->n_clips > 0) {
@@ -503,13 +532,13 @@ int vsr_dataset_open(const vsr_dataset_spec *spec, vsr_dataset **out, vsr_error 
             for (int i = 0; i < 4 && rc == 0; i++)
                 rc = add_clip(ds, &cap, reds4[i], err);
         } else {
-            rc = list_subdirs(ds, &cap, gtp, err);
+            rc = list_subdirs(ds, &cap, listed, err);
         }
         if (rc < 0)
             goto fail;
         for (int i = 0; i < ds->n; i++) {
             struct ds_clip *c = &ds->clips[i];
-            if (!(c->gt = join_dup(gtp, c->name, err))) {
+            if (!spec->lr_only && !(c->gt = join_dup(gtp, c->name, err))) {
                 rc = err ? err->code : -ENOMEM;
                 goto fail;
             }
@@ -521,12 +550,31 @@ int vsr_dataset_open(const vsr_dataset_spec *spec, vsr_dataset **out, vsr_error 
                     rc = vsr_error_set(err, -ENOMEM, "out of memory");
                     goto fail;
                 }
-                if (!c->lr && spec->lq) {
+                if (!c->lr && (spec->lq || spec->lr_only)) {
                     rc = vsr_error_set(err, -ENOENT, "%s: no such folder (LR of clip %s)", p,
                                        c->name);
                     goto fail;
                 }
             }
+        }
+    } else if (spec->lr_only && spec->type != VSR_DATASET_PAIR) {
+        rc = vsr_error_set(
+            err, -EINVAL,
+            "%s dataset: LR frames only (no GT) is for vid4, reds and pair layouts",
+            vsr_dataset_type_name(spec->type));
+        goto fail;
+    } else if (spec->lr_only) { /* pair: the LR folder is the one clip */
+        if (!spec->lq) {
+            rc = vsr_error_set(err, -EINVAL, "pair dataset without GT: no LR folder given");
+            goto fail;
+        }
+        char name[256];
+        snprintf(name, sizeof(name), "%s", base_name(spec->lq));
+        if ((rc = add_clip(ds, &cap, name, err)) < 0)
+            goto fail;
+        if (!(ds->clips[0].lr = strdup(spec->lq))) {
+            rc = vsr_error_set(err, -ENOMEM, "out of memory");
+            goto fail;
         }
     } else if (spec->type == VSR_DATASET_PAIR || spec->type == VSR_DATASET_VIDEO) {
         if (!spec->gt) {
@@ -600,6 +648,7 @@ int vsr_dataset_clip_info(const vsr_dataset *ds, int clip, vsr_clip_info *info)
     info->lr_width = c->lr_w;
     info->lr_height = c->lr_h;
     info->lr_on_the_fly = c->lr == NULL;
+    info->has_gt = c->gt != NULL;
     info->channels = c->channels;
     return 0;
 }
@@ -612,16 +661,15 @@ int vsr_dataset_clip_key(const vsr_dataset *ds, int clip, char **key, vsr_error 
     const struct ds_clip *c = &ds->clips[clip];
     /* one field per line */
     const char *fmt = "%s\n%s\nx%d\n%s\n%s\n%s\n%d\n%d";
-    const char *lr = c->lr ? c->lr : "";
+    const char *lr = c->lr ? c->lr : "", *gt = c->gt ? c->gt : "";
     int len =
         snprintf(NULL, 0, fmt, vsr_dataset_type_name(ds->type), vsr_degradation_name(ds->deg),
-                 ds->scale, c->name, c->gt, lr, c->frames, c->channels);
+                 ds->scale, c->name, gt, lr, c->frames, c->channels);
     char *k = len < 0 ? NULL : malloc((size_t)len + 1);
     if (!k)
         return vsr_error_set(err, -ENOMEM, "clip %s: out of memory", c->name);
     snprintf(k, (size_t)len + 1, fmt, vsr_dataset_type_name(ds->type),
-             vsr_degradation_name(ds->deg), ds->scale, c->name, c->gt, lr, c->frames,
-             c->channels);
+             vsr_degradation_name(ds->deg), ds->scale, c->name, gt, lr, c->frames, c->channels);
     *key = k;
     return 0;
 }
@@ -642,6 +690,17 @@ void vsr_clip_free(vsr_clip *clip)
     memset(clip, 0, sizeof(*clip));
 }
 
+/* The next LR frame of clip @p c (frame @p t of it) from @p l into @p f; a
+ * folder that ends early is an error naming it. */
+static int read_lr(const struct ds_clip *c, vsr_source *l, int t, vsr_frame *f, vsr_error *err)
+{
+    int rc = vsr_source_read(l, f, err);
+    if (rc == 0)
+        rc = vsr_error_set(err, -EINVAL, "%s: ends at frame %d, expected %d frames", c->lr, t,
+                           c->frames);
+    return rc < 0 ? rc : 0;
+}
+
 int vsr_dataset_load_frames(vsr_dataset *ds, int clip, int first, int count, vsr_clip *out,
                             vsr_error *err)
 {
@@ -658,9 +717,9 @@ int vsr_dataset_load_frames(vsr_dataset *ds, int clip, int first, int count, vsr
     vsr_frame f = {0};
     int rc;
     out->name = strdup(c->name);
-    out->gt = calloc((size_t)count, sizeof(vsr_frame));
+    out->gt = c->gt ? calloc((size_t)count, sizeof(vsr_frame)) : NULL;
     out->lr = calloc((size_t)count, sizeof(vsr_frame));
-    if (!out->name || !out->gt || !out->lr) {
+    if (!out->name || (c->gt && !out->gt) || !out->lr) {
         rc = vsr_error_set(err, -ENOMEM, "clip %s: out of memory", c->name);
         goto fail;
     }
@@ -669,6 +728,25 @@ int vsr_dataset_load_frames(vsr_dataset *ds, int clip, int first, int count, vsr
     if (ds->type == VSR_DATASET_IMAGES) {
         if ((rc = load_image(ds, c, out, err)) < 0)
             goto fail;
+        return 0;
+    }
+    if (!c->gt) { /* LR frames only */
+        if ((rc = vsr_source_open_folder(c->lr, 3, &l, err)) < 0 ||
+            (rc = vsr_source_seek(l, first, err)) < 0)
+            goto fail;
+        for (int i = 0; i < count; i++) {
+            if ((rc = read_lr(c, l, first + i, &out->lr[i], err)) < 0)
+                goto fail;
+            out->n_frames = i + 1;
+            if (out->lr[i].width != c->lr_w || out->lr[i].height != c->lr_h) {
+                const char *ln = vsr_source_frame_name(l, first + i);
+                rc = vsr_error_set(
+                    err, -EINVAL, "%s/%s is %dx%d but the clip's frames are %dx%d", c->lr,
+                    ln ? ln : "", out->lr[i].width, out->lr[i].height, c->lr_w, c->lr_h);
+                goto fail;
+            }
+        }
+        vsr_source_close(&l);
         return 0;
     }
     rc = ds->type == VSR_DATASET_VIDEO ? vsr_source_open_video(c->gt, 3, &g, err)
@@ -691,11 +769,7 @@ int vsr_dataset_load_frames(vsr_dataset *ds, int clip, int first, int count, vsr
             goto fail;
         out->n_frames = i + 1;
         if (l) {
-            rc = vsr_source_read(l, &out->lr[i], err);
-            if (rc == 0)
-                rc = vsr_error_set(err, -EINVAL, "%s: ends at frame %d, expected %d frames",
-                                   c->lr, first + i, c->frames);
-            if (rc < 0)
+            if ((rc = read_lr(c, l, first + i, &out->lr[i], err)) < 0)
                 goto fail;
             if (out->lr[i].width * ds->scale != v.width ||
                 out->lr[i].height * ds->scale != v.height) {

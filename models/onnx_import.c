@@ -184,6 +184,7 @@ static int input(imp *im, size_t i, oval **out)
 /* Input @p i as an engine tensor id. */
 static int tensor_in(imp *im, size_t i, int *tid)
 {
+    *tid = -1; /* set on every path (gcc -O3 cannot see that nerr() is nonzero) */
     oval *v;
     int rc = input(im, i, &v);
     if (rc)
@@ -452,6 +453,7 @@ static int op_conv(imp *im)
 /* A scalar constant's value, or -ENOTSUP. */
 static int scalar(imp *im, const oval *c, double *out)
 {
+    *out = 0;
     if (c->count != 1)
         return nerr(im, -ENOTSUP,
                     "constant '%s' has %zu values; only a scalar constant is supported here",

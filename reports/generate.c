@@ -636,9 +636,11 @@ int vsr_report_generate(const vsr_report_opts *o, vsr_error *user_err)
             snprintf(raw, sizeof(raw), "tune_%s_%s_%s_%s", tune[i].model, tune[i].variant,
                      tune[i].precision, tune[i].dataset);
             safe_name(name, sizeof(name), raw);
-            snprintf(title, sizeof(title), "Tune %s%s%s %s on %s: ms/frame by tile x pad",
-                     tune[i].model, tune[i].variant[0] ? "/" : "", tune[i].variant,
-                     tune[i].precision, tune[i].dataset);
+            snprintf(title, sizeof(title),
+                     "Tune %s%s%s %s on %s: ms/frame by tile x pad%s%.200s%s", tune[i].model,
+                     tune[i].variant[0] ? "/" : "", tune[i].variant, tune[i].precision,
+                     tune[i].dataset, tune[i].score[0] ? " (score " : "", tune[i].score,
+                     tune[i].score[0] ? ")" : "");
             rc = vsr_report_plot_tune(plotdir, name, title, tune[i].pts, tune[i].n, &po, err);
             if ((rc = plot_done(rc, err, &ims, name, title, &gnuplot_missing)))
                 goto fail_mem;

@@ -1325,9 +1325,11 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
      * cell: each panel gets the width over the panels minus its colour box. */
     int width = opts && opts->width > 0 ? opts->width : 960;
     int cell_chars = (int)(((double)width / (double)nth - 150) / (double)nt / 6.5);
-    int any_noisy = 0;
-    for (size_t i = 0; i < n; i++)
+    int any_noisy = 0, any_score = 0;
+    for (size_t i = 0; i < n; i++) {
         any_noisy |= pts[i].noisy && !isnan(pts[i].ms_median);
+        any_score |= isfinite(pts[i].score);
+    }
     if ((rc = script_open(&s, err)) || (rc = membuf_open(&b, err)))
         goto done;
     for (size_t k = 0; k < nth; k++) {
@@ -1368,15 +1370,22 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
             if (isfinite(pts[i].dpsnr) && fabs(pts[i].dpsnr) >= 0.005 &&
                 (snprintf(dp, sizeof(dp), "%+.2f dB", pts[i].dpsnr) > cell_chars || np > 8))
                 dp[0] = '\0';
-            fprintf(s.f, "%zu %zu \"%s\" \"%s\" \"%s\"\n", ti, pi, ms, np > 5 ? "" : ci, dp);
+            char sc[48] = "";
+            if (isfinite(pts[i].score))
+                snprintf(sc, sizeof(sc), "s %.4g", pts[i].score);
+            fprintf(s.f, "%zu %zu \"%s\" \"%s\" \"%s\"", ti, pi, ms, np > 5 ? "" : ci, dp);
+            if (any_score) /* (the labels of sessions without a score stay as they were) */
+                fprintf(s.f, " \"%s\"", sc);
+            fputc('\n', s.f);
         }
         fputs("EOD\n", s.f);
     }
     fprintf(b.f, "set multiplot layout 1,%zu title ", nth);
     {
         char t[600]; /* what a cell says, under the title */
-        snprintf(t, sizeof(t), "%s; cells: median ms%s, 95%% interval, PSNR change vs untiled",
-                 title, any_noisy ? " (* noisy)" : "");
+        snprintf(t, sizeof(t),
+                 "%s; cells: median ms%s, 95%% interval, PSNR change vs untiled%s", title,
+                 any_noisy ? " (* noisy)" : "", any_score ? ", s = score" : "");
         gp_str(b.f, t);
     }
     fputs("\nset xlabel 'Tile [LR px] (none = untiled)'\nset ylabel 'Pad [LR px]'\n"
@@ -1402,8 +1411,10 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
                 "plot $t%zu using 1:2:3 with image, \\\n"
                 "     $l%zu using 1:2:3 with labels offset 0,%s font ',9', \\\n"
                 "     $l%zu using 1:2:4 with labels font ',8', \\\n"
-                "     $l%zu using 1:2:5 with labels offset 0,-1 font ',8'\n",
-                k, k, np > 5 ? "0.5" : "1", k, k);
+                "     $l%zu using 1:2:5 with labels offset 0,-1 font ',8'%s",
+                k, k, np > 5 ? "0.5" : "1", k, k, any_score ? ", \\\n" : "\n");
+        if (any_score)
+            fprintf(b.f, "     $l%zu using 1:2:6 with labels offset 0,-2 font ',8'\n", k);
     }
     fputs("unset multiplot\n", b.f);
     if ((rc = membuf_close(&b, err)))

@@ -355,12 +355,19 @@ int vsr_report_db_tune(const char *path, vsr_report_tune_set **sets, size_t *nse
     sqlite3_stmt *st = NULL;
     if (version < 2)
         goto done; /* no tune_results yet */
-    /* The newest session (sweep) per key, in key order. */
-    char sql[1024];
-    snprintf(sql, sizeof(sql), "%s%s%s",
+    /* The newest session (sweep) per key, in key order. The score columns
+     * (tune --score, run log v14) are looked for by name, since their schema
+     * number depends on the order branches were merged in. */
+    char sql[1200];
+    sqlite3_stmt *probe = NULL;
+    int scored = sqlite3_prepare_v2(db, "SELECT score, niqe, score_formula FROM tune_results",
+                                    -1, &probe, NULL) == SQLITE_OK;
+    sqlite3_finalize(probe);
+    snprintf(sql, sizeof(sql), "%s%s%s%s",
              "SELECT t.model, t.variant, t.precision, t.dataset, t.tile, t.pad, t.threads,"
              " t.ms, t.psnr_delta, ",
              version >= 6 ? "t.ms_lo, t.ms_hi, t.noisy" : "NULL, NULL, 0",
+             scored ? ", t.score, t.niqe, t.score_formula" : ", NULL, NULL, NULL",
              " FROM tune_results t"
              " WHERE t.sweep_id = (SELECT max(sweep_id) FROM tune_results u"
              "   WHERE u.model = t.model AND u.variant = t.variant"
@@ -418,6 +425,10 @@ int vsr_report_db_tune(const char *path, vsr_report_tune_set **sets, size_t *nse
         p->ms_lo = col_real(st, 9);
         p->ms_hi = col_real(st, 10);
         p->noisy = col_int(st, 11, 0);
+        p->score = col_real(st, 12);
+        p->niqe = col_real(st, 13);
+        if (sqlite3_column_type(st, 14) != SQLITE_NULL)
+            copy_text(cur->score, sizeof(cur->score), st, 14);
     }
     if (s != SQLITE_DONE)
         rc = vsr_error_set(err, -EIO, "%s: reading tune_results: %s", path, sqlite3_errmsg(db));

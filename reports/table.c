@@ -1236,19 +1236,31 @@ int vsr_report_table_problems(const vsr_report_row *rows, size_t n, vsr_report_t
 
 int vsr_report_table_tune(const vsr_report_tune_set *set, vsr_report_table *out, vsr_error *err)
 {
-    static const char *const h[] = {"Threads", "Tile", "Pad", "ms/frame [95% CI]",
-                                    "\xce\x94PSNR vs untiled [dB]"};
-    static const unsigned char num[] = {1, 1, 1, 1, 1};
-    char id[300], title[300];
+    static const char *const h[] = {
+        "Threads", "Tile", "Pad", "ms/frame [95% CI]", "\xce\x94PSNR vs untiled [dB]",
+        "NIQE",    "Score"};
+    static const unsigned char num[] = {1, 1, 1, 1, 1, 1, 1};
+    /* NIQE and the score (tune --score) only when the session has them */
+    int has_niqe = 0, has_score = set->score[0] != '\0';
+    for (size_t i = 0; i < set->n; i++)
+        has_niqe |= !isnan(set->pts[i].niqe);
+    const char *hh[7] = {h[0], h[1], h[2], h[3], h[4]};
+    int ncols = 5;
+    if (has_niqe)
+        hh[ncols++] = h[5];
+    if (has_score)
+        hh[ncols++] = h[6];
+    char id[300], title[800];
     snprintf(id, sizeof(id), "tune_%s_%s_%s_%s", set->model, set->variant, set->precision,
              set->dataset);
     for (char *p = id; *p; p++)
         if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
               (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_' || *p == '.'))
             *p = '_';
-    snprintf(title, sizeof(title), "Tune %s%s%s %s on %s", set->model,
-             set->variant[0] ? "/" : "", set->variant, set->precision, set->dataset);
-    int rc = table_init(out, id, title, 5, h, num, set->n, err);
+    snprintf(title, sizeof(title), "Tune %s%s%s %s on %s%s%.200s%s", set->model,
+             set->variant[0] ? "/" : "", set->variant, set->precision, set->dataset,
+             has_score ? " (score " : "", set->score, has_score ? ", higher is better)" : "");
+    int rc = table_init(out, id, title, ncols, hh, num, set->n, err);
     if (rc)
         return rc;
     for (size_t i = 0; i < set->n && !rc; i++) {
@@ -1270,6 +1282,14 @@ int vsr_report_table_tune(const vsr_report_tune_set *set, vsr_report_table *out,
         rc |= cell(out, i, 2, p->pad, "%d", p->pad);
         rc |= cell(out, i, 3, p->ms_median, "%s", ms);
         rc |= cell(out, i, 4, p->dpsnr, "%s", dp);
+        int c = 5;
+        if (has_niqe)
+            rc |= isnan(p->niqe) ? cell(out, i, c, NAN, "-")
+                                 : cell(out, i, c, p->niqe, "%.3f", p->niqe);
+        c += has_niqe;
+        if (has_score)
+            rc |= isnan(p->score) ? cell(out, i, c, NAN, "-")
+                                  : cell(out, i, c, p->score, "%.5g", p->score);
     }
     if (rc) {
         vsr_report_table_free(out);

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: install what is missing, then
+#  0. the quickstart's build (Release, as scripts/quickstart.sh does): -O3
+#     inlining shows -Werror warnings the other builds do not, and the
+#     README's first command must compile;
 #  1. a plain build whose end-to-end test runs every vsrbench process under
 #     valgrind memcheck, where valgrind can run vsrbench on this CPU (probed
 #     first; where it cannot, one loud line says why);
@@ -23,6 +26,9 @@ skip_reasons() {
          sub(/^.*skipped: /, ""); print "  skipped: " t ": " $0}' \
       "$1/Testing/Temporary/LastTest.log"
 }
+
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-release -j"$jobs" --target vsrbench
 
 cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-valgrind -j"$jobs" --target vsrbench

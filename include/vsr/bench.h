@@ -517,6 +517,12 @@ typedef struct vsr_runlog_tune_extra {
     double psnr_vs_untiled; /**< PSNR of the output against the untiled output, dB, all
                                  pixels of all frames (RGB, no crop); +INFINITY when
                                  identical (stored NULL with identical = 1); NaN = unknown */
+    /* schema v14 (tune --score); all NULL unless scored */
+    int scored;   /**< 1: the four fields below are given */
+    double psnr;  /**< mean PSNR-Y against GT; NaN unknown (no GT), +inf stored NULL */
+    double niqe;  /**< mean NIQE of the output; NaN not measured */
+    double score; /**< value of the score; NaN (pareto, or a column not measured) */
+    const char *score_formula; /**< "<name>: <formula>", NULL for pareto (borrowed) */
 } vsr_runlog_tune_extra;
 
 /** Axes shared by all rows of one tune session. */
@@ -653,6 +659,62 @@ double vsr_tune_loss(const vsr_runlog_tune_row *row);
  */
 int vsr_tune_mark(vsr_runlog_tune_row *rows, int n, double tolerance_db);
 
+/* ---- scores (vsrbench tune --score) ------------------------------------- */
+
+/** The measured columns a score may use, in this order (vsr_score_col_name()). */
+enum vsr_score_col {
+    VSR_SCORE_PSNR = 0, /**< mean PSNR-Y against GT, dB (NaN without GT) */
+    VSR_SCORE_SSIM,     /**< mean SSIM-Y against GT (NaN without GT or not measured) */
+    VSR_SCORE_NIQE,     /**< mean NIQE of the output (no reference; lower is better) */
+    VSR_SCORE_GMSD,     /**< mean GMSD against GT (lower is better) */
+    VSR_SCORE_MS,       /**< median ms per LR frame */
+    VSR_SCORE_PARAMS,   /**< parameters of the model */
+    VSR_SCORE_MACS,     /**< MACs per LR frame */
+    VSR_SCORE_SIZE_KB,  /**< weights at the precision, kB (1000 bytes) */
+    VSR_SCORE_NCOLS
+};
+
+/** "psnr", "ssim", "niqe", "gmsd", "ms", "params", "macs", "size_kb"; NULL out of range. */
+const char *vsr_score_col_name(int col);
+
+/**
+ * A parsed score (a plain value, nothing to free). Higher scores rank
+ * first. Presets: `pareto` (no formula: the Pareto front and tolerance
+ * rank, as before scores existed), `psnr-per-ms` = psnr / ms,
+ * `mai[:C=c]` = 2^(2*psnr) / (c * ms) (the Mobile AI challenge score with
+ * the runtime in ms; C defaults to 1) and, for data without GT,
+ * `niqe-time[:W=w]` = 1 / (niqe^w * ms) (w defaults to 1: a 10 % lower NIQE
+ * is worth as much as a 10 % shorter time). Anything else is an expression
+ * over the columns with numbers, + - * / ^, parentheses, log10, sqrt, min
+ * and max (grammar in bench/score.c).
+ */
+typedef struct vsr_score {
+    char name[32];     /**< the preset's name, or "expr" */
+    char formula[512]; /**< what is evaluated (presets expanded); "" for pareto */
+    unsigned uses;     /**< bit c set: column c appears in the formula */
+} vsr_score;
+
+/**
+ * Parse @p spec (a preset, "preset:K=v", or an expression) into @p out.
+ * -EINVAL with a one-line message naming the fault and where it is (an
+ * unknown identifier gets the closest column, function or preset).
+ */
+int vsr_score_parse(const char *spec, vsr_score *out, vsr_error *err);
+
+/**
+ * Evaluate @p s on @p cols (VSR_SCORE_NCOLS values; NaN = not measured,
+ * which makes a score using it NaN). pareto gives NaN. Returns 0 (errors
+ * only for a formula vsr_score_parse() did not accept).
+ */
+int vsr_score_eval(const vsr_score *s, const double *cols, double *out, vsr_error *err);
+
+/**
+ * Order the @p n scores best first into @p order (room for n): the indices
+ * of the non-NaN scores, higher first, ties in index order. Returns how
+ * many were ordered.
+ */
+int vsr_score_rank(const double *score, int n, int *order);
+
 /* ====================================================================== */
 /* Sweep configs (YAML)                                                   */
 /* ====================================================================== */
@@ -748,6 +810,10 @@ typedef struct vsr_config_dataset {
     int line;              /**< 1-based line of the entry in the config */
     const char *gt_suffix; /**< images: stem suffix of GT files ("_HR"); NULL = none */
     const char *lq_suffix; /**< images: stem suffix of LR files ("_LR"); NULL = none */
+    /** `no_gt: true`: LR frames only (demo: DIR/demo_nogt; vid4 / reds: the LR folder;
+     *  pair: dataroot_lq), see vsr_dataset_spec.lr_only. Full-reference metrics are
+     *  refused for it (one-line error naming them), NIQE and timing run. */
+    int no_gt;
 } vsr_config_dataset;
 
 typedef struct vsr_config_model {

@@ -411,6 +411,14 @@ typedef struct vsr_dataset_spec {
      */
     const char *gt_suffix;
     const char *lq_suffix;
+    /**
+     * 1: LR frames only, no GT (the contest case): vid4 / reds list their
+     * clips from the LR folder (BIx<s> / dataroot_lq), pair takes lq as its
+     * one clip; other layouts refuse it. Clips then have gt NULL
+     * (vsr_clip.gt, vsr_clip_info.has_gt 0) and gt_width / gt_height are
+     * the LR size times the scale.
+     */
+    int lr_only;
 } vsr_dataset_spec;
 
 typedef struct vsr_dataset vsr_dataset;
@@ -424,6 +432,7 @@ typedef struct vsr_clip_info {
     int lr_on_the_fly; /**< 1 when LR is made from GT with the degradation */
     int channels;      /**< GT channels: 3 (RGB), or 1 for a gray image of an images
                             dataset (its vsr_clip.gt frames are then gray) */
+    int has_gt;        /**< 0: LR frames only (vsr_dataset_spec.lr_only) */
 } vsr_clip_info;
 
 /**
@@ -449,7 +458,8 @@ typedef struct vsr_clip {
     int first;  /**< index of gt[0] within the clip */
     int n_frames;
     int scale;
-    vsr_frame *gt; /**< GT, modcropped to a multiple of scale (copied tight) */
+    vsr_frame *gt; /**< GT, modcropped to a multiple of scale (copied tight); NULL for a
+                        dataset of LR frames only (vsr_dataset_spec.lr_only) */
     vsr_frame *lr;
 } vsr_clip;
 
@@ -529,6 +539,8 @@ void vsr_clip_cache_free(vsr_clip_cache **cache);
 #define VSR_DEMO_SUBDIR "demo"
 /** The disjoint training set's folder: <dir>/demo_train (Vid4 layout). */
 #define VSR_DEMO_TRAIN_SUBDIR "demo_train"
+/** The demo without GT: <dir>/demo_nogt (Vid4 layout, BIx4 only). */
+#define VSR_DEMO_NOGT_SUBDIR "demo_nogt"
 #define VSR_DEMO_GT_WIDTH 480
 #define VSR_DEMO_GT_HEIGHT 272
 #define VSR_DEMO_FRAMES 8
@@ -554,6 +566,14 @@ int vsr_demo_default_dir(char *buf, size_t cap, vsr_error *err);
  * file and the package otherwise).
  */
 int vsr_demo_build(const char *dir, vsr_error *err);
+
+/**
+ * Build (or verify) the demo of LR frames only, the contest case:
+ * <dir>/demo_nogt/BIx4/<clip>/%08d.png with the same clips and pixels as
+ * the demo's BIx4 and no GT/ folder, with its manifest and the same
+ * guarantees as vsr_demo_build(). Open it with vsr_dataset_spec.lr_only.
+ */
+int vsr_demo_build_no_gt(const char *dir, vsr_error *err);
 
 /**
  * Build the disjoint training set <dir>/demo_train (same layout, manifest

@@ -383,6 +383,8 @@ typedef struct vsr_report_tune_point {
     double dpsnr;        /**< PSNR change against the untiled output, dB */
     double ms_lo, ms_hi; /**< 95% interval of ms_median (run log v6), NAN unknown */
     int noisy;           /**< 1: measured noisy (run log v6) */
+    double score;        /**< tune --score's value (run log v12), NAN none */
+    double niqe;         /**< mean NIQE of the output (run log v12), NAN not measured */
 } vsr_report_tune_point;
 
 /**
@@ -453,7 +455,8 @@ int vsr_report_plot_bars(const char *dir, const char *name, const char *title,
                          const char *const *labels, size_t n, const char *const *series,
                          int nseries, const double *values, const char *ylabel,
                          const vsr_report_plot_opts *opts, vsr_error *err);
-/** Heat map: tile (x) x pad (y), one panel per thread count, colour = ms. */
+/** Heat map: tile (x) x pad (y), one panel per thread count, colour = ms; a
+ *  cell shows the score too when its point has one. */
 int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
                          const vsr_report_tune_point *pts, size_t n,
                          const vsr_report_plot_opts *opts, vsr_error *err);
@@ -579,6 +582,7 @@ int vsr_report_db_problems(const char *path, int latest_only, vsr_report_rows *r
 /** The newest tune session of one (model, variant, precision, dataset). */
 typedef struct vsr_report_tune_set {
     char model[64], variant[64], precision[32], dataset[64];
+    char score[600]; /**< "<name>: <formula>" of the session's --score; "" none (pareto) */
     vsr_report_tune_point *pts; /**< owned; freed by vsr_report_tune_sets_free */
     size_t n;
 } vsr_report_tune_set;

@@ -36,16 +36,6 @@ static void write_config(const struct vsr_cli_tmp *t, int frames, int secs)
     fclose(f);
 }
 
-static double q_real(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    double v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 static json_t *load_json(const char *path)
 {
     json_error_t je;
@@ -87,10 +77,10 @@ static void test_json_summary(void **state)
         json_t *m = json_object_get(f, "metrics");
         double py = json_real_value(json_object_get(m, "psnr_y"));
         snprintf(sql, sizeof(sql), "SELECT psnr_y FROM frame_metrics WHERE frame = %d", index);
-        assert_true(fabs(py - q_real(db, sql)) <= 5e-7);
+        assert_true(fabs(py - vsr_test_q_real(db, sql)) <= 5e-7);
         snprintf(sql, sizeof(sql), "SELECT ssim_y FROM frame_metrics WHERE frame = %d", index);
-        assert_true(fabs(json_real_value(json_object_get(m, "ssim_y")) - q_real(db, sql)) <=
-                    5e-7);
+        assert_true(fabs(json_real_value(json_object_get(m, "ssim_y")) -
+                         vsr_test_q_real(db, sql)) <= 5e-7);
         assert_null(json_object_get(m, "niqe")); /* not asked for: left out */
         assert_true(json_real_value(json_object_get(f, "ms")) > 0);
         sum += py;
@@ -99,12 +89,12 @@ static void test_json_summary(void **state)
     json_t *pooled = json_object_get(json_object_get(r, "pooled_metrics"), "psnr_y");
     assert_true(fabs(json_real_value(json_object_get(pooled, "mean")) - sum / 3) <= 2e-6);
     assert_int_equal(json_integer_value(json_object_get(pooled, "n")), 3);
-    double clip = q_real(db, "SELECT psnr_y FROM clip_metrics");
+    double clip = vsr_test_q_real(db, "SELECT psnr_y FROM clip_metrics");
     json_t *dm = json_object_get(r, "dataset_metrics");
     assert_true(fabs(json_real_value(json_object_get(dm, "psnr_y")) - clip) <= 5e-7);
     json_t *timing = json_object_get(r, "timing");
     assert_true(fabs(json_real_value(json_object_get(timing, "median_ms")) -
-                     q_real(db, "SELECT median_ms FROM timings")) <= 5e-5);
+                     vsr_test_q_real(db, "SELECT median_ms FROM timings")) <= 5e-5);
     sqlite3_close(db);
     json_decref(doc);
 

@@ -187,7 +187,7 @@ static vsr_runlog *upgraded(sqlite3 *db, const char *path)
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 13);
+    assert_int_equal(vsr_runlog_schema_version(), 14); /* v14: tune scores */
     vsr_runlog *log = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
@@ -272,8 +272,24 @@ static void test_migrate_from_v1(void **state)
     rows[1].tile_mode = VSR_TILE_PADDED; /* v11 */
     rows[1].padding = VSR_TPAD_REFLECT;
     rows[1].tile_workers = 2;
-    vsr_runlog_tune_extra extra[2] = {{11.0, INFINITY}, {7.0, 41.5}};
+    vsr_runlog_tune_extra extra[2] = {{.ms_p95 = 11.0, .psnr_vs_untiled = INFINITY},
+                                      {.ms_p95 = 7.0,
+                                       .psnr_vs_untiled = 41.5,
+                                       .scored = 1,
+                                       .psnr = 30.25,
+                                       .niqe = NAN,
+                                       .score = 5.0,
+                                       .score_formula = "psnr-per-ms: psnr / ms"}};
     assert_int_equal(vsr_runlog_tune_record_ext(log, 1, &tune, rows, extra, 2, &err), 0);
+    /* v14 columns: given for the scored row (NaN niqe is NULL), NULL for the other */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 64 AND"
+                                        " psnr = 30.25 AND niqe IS NULL AND score = 5.0 AND"
+                                        " score_formula = 'psnr-per-ms: psnr / ms'"),
+                     1);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 0 AND"
+                                        " psnr IS NULL AND score IS NULL AND"
+                                        " score_formula IS NULL"),
+                     1);
     /* v11 columns: the untiled row is clip, no padding, one worker */
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE tile = 0 AND"
                                         " tile_mode = 'clip' AND padding IS NULL AND"
@@ -541,7 +557,7 @@ static void test_migrate_v4_to_v5(void **state)
                      1);
     vsr_runlog_tune tune = {"ELSR", "base", "fp16n", "demo", 0};
     vsr_runlog_tune_row rows[1] = {{0, 0, 1, 10.0, 0.0, 1, 1, 1, NAN, NAN, 0, "", 0, 0, 1}};
-    vsr_runlog_tune_extra extra[1] = {{11.0, INFINITY}};
+    vsr_runlog_tune_extra extra[1] = {{.ms_p95 = 11.0, .psnr_vs_untiled = INFINITY}};
     assert_int_equal(vsr_runlog_tune_record_ext(log, 1, &tune, rows, extra, 1, &err), 0);
     assert_int_equal(vsr_test_q_int(db,
                                     "SELECT count(*) FROM tune_results WHERE precision ="

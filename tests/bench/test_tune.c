@@ -9,7 +9,6 @@
 
 #include "testutil.h"
 #include "vsr/bench.h"
-#include "vsr/engine.h"
 
 static void test_grid(void **state)
 {

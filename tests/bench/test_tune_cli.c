@@ -15,8 +15,10 @@
 #include <sqlite3.h>
 
 #include "cli_harness.h"
+#include "sqlite_harness.h"
 #include "vsr/datasets.h"
 #include "vsr/engine.h"
+#include "vsr/metrics.h"
 #include "vsr/models.h"
 
 /* vsrbench with @p args (NULL-terminated), stdout to t->out, VSR_DATA_DIR = t->data; exit code.
@@ -64,6 +66,16 @@ static int frames_equal(const vsr_frame *a, const vsr_frame *b)
     return 1;
 }
 
+/* The tiny model saved as t->weights (the graph stays the caller's: vsr_graph_free()). */
+static vsr_graph *save_tiny(struct vsr_cli_tmp *t)
+{
+    vsr_error err = {0};
+    vsr_graph *g = tiny_model(68, 120);
+    if (vsr_weights_save(g, t->weights, &err))
+        fail_msg("%s", err.msg);
+    return g;
+}
+
 struct row {
     int tile, pad, threads, identical, pareto, recommended, delta_null;
     double ms, delta;
@@ -74,9 +86,7 @@ static void test_tune_tiny(void **state)
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
     vsr_error err = {0};
-    vsr_graph *g = tiny_model(68, 120);
-    if (vsr_weights_save(g, t->weights, &err))
-        fail_msg("%s", err.msg);
+    vsr_graph *g = save_tiny(t);
 
     const char *args[] = {
         "tune", "--model",   "ELSR",     "--precision", "fp32",    "--dataset",
@@ -189,10 +199,7 @@ static void test_tune_tiling_axes(void **state)
 {
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
-    vsr_error err = {0};
-    vsr_graph *g = tiny_model(68, 120);
-    if (vsr_weights_save(g, t->weights, &err))
-        fail_msg("%s", err.msg);
+    vsr_graph *g = save_tiny(t);
     vsr_graph_free(&g);
     const char *args[] = {"tune",        "--model",     "ELSR",
                           "--precision", "fp32",        "--dataset",
@@ -242,12 +249,219 @@ static void test_tune_tiling_axes(void **state)
     assert_int_equal(vsrbench(t, bad), 2);
 }
 
+/* Column @p col of the query @p sql's rows into @p out (at most @p cap); the count. */
+static int q_doubles(sqlite3 *db, const char *sql, int col, double *out, int cap)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && n < cap) {
+        out[n++] =
+            sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* The precision axis and a score (issue 16): every precision has its rows and
+ * its name in the db (int8-asym as 'int8'), the recorded score is the preset's
+ * formula of the recorded columns (psnr / ms, recomputed here), the one
+ * recommended row is the best score among rows within the tolerance, int8-sym
+ * is not int8-asym (its PSNR differs), and the score, its formula and the
+ * warm-up are in the session's record. */
+static void test_tune_precisions_score(void **state)
+{
+    struct vsr_cli_tmp *t = *state;
+    VSR_SKIP_WITHOUT_DEMO();
+    vsr_graph *g = save_tiny(t);
+    vsr_graph_free(&g);
+    const char *args[] = {"tune",
+                          "--model",
+                          "ELSR",
+                          "--precisions",
+                          "fp32,int8-sym,int8-asym",
+                          "--dataset",
+                          "demo",
+                          "--weights",
+                          t->weights,
+                          "--tiles",
+                          "0,16",
+                          "--pads",
+                          "0",
+                          "--threads",
+                          "1",
+                          "--frames",
+                          "1",
+                          "--warmup",
+                          "2",
+                          "--score",
+                          "psnr-per-ms",
+                          "--db",
+                          t->db,
+                          "--progress",
+                          "never",
+                          NULL};
+    assert_int_equal(vsrbench(t, args), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    /* 3 precisions x (tile 0, tile 16 pad 0) */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results"), 6);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(DISTINCT precision) FROM tune_results"
+                                        " WHERE precision IN ('fp32', 'int8-sym', 'int8')"),
+                     3);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE"
+                                        " score_formula = 'psnr-per-ms: psnr / ms'"),
+                     6);
+    double psnr[6], ms[6], score[6], ident[6], delta[6], noisy[6], rec[6];
+    const char *sql = "SELECT psnr, ms, score, identical, psnr_delta, noisy, recommended"
+                      " FROM tune_results ORDER BY id";
+    assert_int_equal(q_doubles(db, sql, 0, psnr, 6), 6);
+    q_doubles(db, sql, 1, ms, 6);
+    q_doubles(db, sql, 2, score, 6);
+    q_doubles(db, sql, 3, ident, 6);
+    q_doubles(db, sql, 4, delta, 6);
+    q_doubles(db, sql, 5, noisy, 6);
+    q_doubles(db, sql, 6, rec, 6);
+    int clean = 0, best = -1, n_rec = 0;
+    for (int i = 0; i < 6; i++)
+        clean += noisy[i] == 0;
+    for (int i = 0; i < 6; i++) {
+        assert_true(isfinite(psnr[i]) && psnr[i] > 0); /* random weights: a low PSNR */
+        assert_float_equal(score[i], psnr[i] / ms[i], 1e-9 * score[i]);
+        double loss = ident[i] ? 0 : isnan(delta[i]) ? INFINITY : fabs(delta[i]);
+        if ((!clean || noisy[i] == 0) && loss <= 0.01 && (best < 0 || score[i] > score[best]))
+            best = i;
+        n_rec += rec[i] == 1;
+    }
+    assert_int_equal(n_rec, 1);
+    assert_true(best >= 0);
+    assert_true(rec[best] == 1);
+    /* rows 2, 4 are the untiled int8-sym and int8 (grid order: per precision, tile 0 first) */
+    assert_true(ident[2] == 1 && ident[4] == 1);
+    assert_true(psnr[2] != psnr[4]);
+    assert_int_equal(vsr_test_q_int(db,
+                                    "SELECT count(*) FROM sweeps WHERE config_text LIKE"
+                                    " '%score: {name: psnr-per-ms, formula: ''psnr / ms''}%'"
+                                    " AND config_text LIKE '%warmup: 2%'"
+                                    " AND config_text LIKE '%precisions: fp32+int8-sym+"
+                                    "int8-asym%'"),
+                     1);
+    sqlite3_close(db);
+    /* one-line usage errors: an unknown identifier, an unknown precision, both options */
+    const char *bad1[] = {"tune", "--model", "ELSR",     "--precision", "fp32", "--dataset",
+                          "demo", "--score", "psnr/mss", "--db",        t->db,  NULL};
+    assert_int_equal(vsr_test_vsrbench(bad1, t->out, t->err, t->data), 2);
+    char line[512];
+    FILE *f = fopen(t->err, "r");
+    assert_non_null(fgets(line, sizeof(line), f));
+    assert_non_null(strstr(line, "did you mean 'ms'"));
+    assert_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    const char *bad2[] = {"tune",      "--model", "ELSR", "--precisions", "fp32,int4",
+                          "--dataset", "demo",    "--db", t->db,          NULL};
+    assert_int_equal(vsrbench(t, bad2), 2);
+    const char *bad3[] = {"tune", "--model",   "ELSR", "--precision", "fp32", "--precisions",
+                          "fp16", "--dataset", "demo", "--db",        t->db,  NULL};
+    assert_int_equal(vsrbench(t, bad3), 2);
+}
+
+/* No GT (issue 16): the LR-only demo runs end to end with NIQE and the
+ * niqe-time score. Checked here: psnr is not recorded, the untiled row's
+ * NIQE equals the mean NIQE of the untiled outputs computed here with the
+ * engine and the metrics library, every score is 1 / (niqe * ms) of the
+ * recorded columns, the recommended row's output is identical to the
+ * untiled one; a full-reference score is refused with one line (exit 2). */
+static void test_tune_no_gt(void **state)
+{
+    struct vsr_cli_tmp *t = *state;
+    VSR_SKIP_WITHOUT_DEMO();
+    vsr_error err = {0};
+    vsr_graph *g = save_tiny(t);
+    const char *args[] = {"tune",      "--model",    "ELSR",      "--precision", "fp32",
+                          "--dataset", "demo-nogt",  "--weights", t->weights,    "--tiles",
+                          "0,16",      "--pads",     "0,8",       "--threads",   "1",
+                          "--frames",  "1",          "--score",   "niqe-time",   "--db",
+                          t->db,       "--progress", "never",     NULL};
+    assert_int_equal(vsrbench(t, args), 0);
+    /* the table says so */
+    char line[512];
+    int said = 0;
+    FILE *f = fopen(t->out, "r");
+    while (fgets(line, sizeof(line), f))
+        said |= strstr(line, "LR frames only: no GT") != NULL;
+    fclose(f);
+    assert_true(said);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    /* (0,0), (16,0), (16,8) */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results"), 3);
+    assert_int_equal(
+        vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE psnr IS NULL AND niqe > 0"
+                           " AND ((identical = 1 AND psnr_delta = 0) OR"
+                           " (identical = 0 AND psnr_delta IS NULL))"),
+        3);
+    double niqe[3], ms[3], score[3], ident[3], rec[3];
+    const char *sql =
+        "SELECT niqe, ms, score, identical, recommended, tile FROM tune_results ORDER BY id";
+    assert_int_equal(q_doubles(db, sql, 0, niqe, 3), 3);
+    q_doubles(db, sql, 1, ms, 3);
+    q_doubles(db, sql, 2, score, 3);
+    q_doubles(db, sql, 3, ident, 3);
+    q_doubles(db, sql, 4, rec, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_float_equal(score[i], 1.0 / (niqe[i] * ms[i]), 1e-9 * score[i]);
+        if (rec[i] == 1)
+            assert_true(ident[i] == 1);
+    }
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results WHERE"
+                                        " recommended = 1"),
+                     1);
+    sqlite3_close(db);
+    /* row 0 is the untiled output: NIQE (BT.601 Y, crop 4) of frame 0 of each clip */
+    vsr_metrics_niqe_model *model = NULL;
+    if (vsr_metrics_niqe_model_load(NULL, &model, &err))
+        fail_msg("%s", err.msg);
+    double sum = 0;
+    for (int k = 0; k < vsr_demo_clip_count(); k++) {
+        char lrpath[512];
+        snprintf(lrpath, sizeof(lrpath), "%s/demo_nogt/BIx4/%s/00000000.png", t->data,
+                 vsr_demo_clip_name(k));
+        vsr_frame lr = {0}, sr = {0};
+        double v;
+        if (vsr_image_read(lrpath, 3, &lr, &err))
+            fail_msg("%s", err.msg);
+        upscale(g, 0, 0, &lr, &sr);
+        if (vsr_metrics_niqe(&sr, model, 4, VSR_NIQE_Y, NULL, &v, &err))
+            fail_msg("%s", err.msg);
+        sum += v;
+        vsr_frame_free(&lr);
+        vsr_frame_free(&sr);
+    }
+    assert_float_equal(niqe[0], sum / vsr_demo_clip_count(), 1e-9);
+    vsr_metrics_niqe_model_free(&model);
+    vsr_graph_free(&g);
+    /* a full-reference score on data without GT: one line, exit 2 */
+    const char *bad[] = {"tune",      "--model",   "ELSR",      "--precision", "fp32",
+                         "--dataset", "demo-nogt", "--weights", t->weights,    "--score",
+                         "mai:C=2",   "--db",      t->db,       NULL};
+    assert_int_equal(vsr_test_vsrbench(bad, t->out, t->err, t->data), 2);
+    f = fopen(t->err, "r");
+    assert_non_null(fgets(line, sizeof(line), f));
+    assert_non_null(strstr(line, "uses psnr, a full-reference metric"));
+    assert_null(fgets(line, sizeof(line), f));
+    fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tune_tiny, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_tune_tiling_axes, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_tune_precisions_score, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_tune_no_gt, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);

@@ -102,6 +102,62 @@ static void test_demo_build(void **state)
     vsr_rm_rf(dir);
 }
 
+/* The LR-only demo: no GT folder, opened with lr_only its clips have no GT,
+ * the GT size is LR x 4, and the LR frames are the demo's BIx4 pixels. The
+ * plain layout names the way out when GT is missing. */
+static void test_demo_no_gt(void **state)
+{
+    (void)state;
+    if (access(VSR_DEMO_SOURCE_DIR "/vtest.avi", R_OK) != 0) {
+        VSR_SKIP("opencv-doc is not installed");
+    }
+    char dir[4096], root[4300], full[4300], p[4400];
+    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
+    vsr_error err = {0};
+    assert_int_equal(vsr_demo_build(dir, &err), 0);
+    assert_int_equal(vsr_demo_build_no_gt(dir, &err), 0);
+    snprintf(root, sizeof(root), "%s/" VSR_DEMO_NOGT_SUBDIR, dir);
+    snprintf(full, sizeof(full), "%s/" VSR_DEMO_SUBDIR, dir);
+    snprintf(p, sizeof(p), "%s/GT", root);
+    assert_int_equal(vsr_is_dir(p), 0);
+    vsr_dataset_spec spec = {.type = VSR_DATASET_VID4, .root = root, .lr_only = 1};
+    vsr_dataset_spec with_gt = {.type = VSR_DATASET_VID4, .root = full};
+    vsr_dataset *ds = NULL, *ref = NULL;
+    assert_int_equal(vsr_dataset_open(&spec, &ds, &err), 0);
+    assert_int_equal(vsr_dataset_open(&with_gt, &ref, &err), 0);
+    assert_int_equal(vsr_dataset_clip_count(ds), 3);
+    for (int i = 0; i < 3; i++) {
+        vsr_clip_info info;
+        assert_int_equal(vsr_dataset_clip_info(ds, i, &info), 0);
+        assert_int_equal(info.has_gt, 0);
+        assert_int_equal(info.frames, 8);
+        assert_int_equal(info.lr_width, 120);
+        assert_int_equal(info.gt_width, 480);
+        vsr_clip a = {0}, b = {0};
+        assert_int_equal(vsr_dataset_load_frames(ds, i, 2, 3, &a, &err), 0);
+        assert_int_equal(vsr_dataset_load_frames(ref, i, 2, 3, &b, &err), 0);
+        assert_null(a.gt);
+        assert_int_equal(a.n_frames, 3);
+        for (int t = 0; t < 3; t++)
+            assert_memory_equal(a.lr[t].data, b.lr[t].data,
+                                (size_t)b.lr[t].stride * b.lr[t].height);
+        vsr_clip_free(&a);
+        vsr_clip_free(&b);
+    }
+    vsr_dataset_close(&ds);
+    vsr_dataset_close(&ref);
+    /* without lr_only: the missing GT folder, and what to set */
+    spec.lr_only = 0;
+    assert_int_equal(vsr_dataset_open(&spec, &ds, &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "GT side"));
+    assert_non_null(strstr(err.msg, "no_gt: true"));
+    /* a layout that cannot be LR only */
+    vsr_dataset_spec video = {.type = VSR_DATASET_VIDEO, .gt = "x.mp4", .lr_only = 1};
+    assert_int_equal(vsr_dataset_open(&video, &ds, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "vid4, reds and pair"));
+    vsr_rm_rf(dir);
+}
+
 /* vsrbench data: exit codes 0/1/2 and one-line errors. */
 static void test_cli(void **state)
 {
@@ -136,6 +192,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demo_build),
+        cmocka_unit_test(test_demo_no_gt),
         cmocka_unit_test(test_cli),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);

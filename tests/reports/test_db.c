@@ -350,8 +350,10 @@ static void test_frames_and_tune(void **state)
 static int run_report(const char *args)
 {
     const char *bin = getenv("VSR_BINARY_DIR");
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "'%s/vsrbench' report %s >/dev/null", bin ? bin : ".", args);
+    char cmd[8192];
+    int n =
+        snprintf(cmd, sizeof(cmd), "'%s/vsrbench' report %s >/dev/null", bin ? bin : ".", args);
+    assert_true(n > 0 && (size_t)n < sizeof(cmd));
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -162,8 +162,15 @@ static void test_frames_ablation_tune_plots(void **state)
     for (int th = 1; th <= 2; th++)
         for (int tile = 0; tile <= 128; tile += 64)
             for (int pad = 0; pad <= 8; pad += 8)
-                tp[k++] = (vsr_report_tune_point){
-                    tile, pad, th, 10.0 / th + tile * 0.01, 0, 9.0 / th, 11.0 / th, th == 2};
+                tp[k++] = (vsr_report_tune_point){.tile = tile,
+                                                  .pad = pad,
+                                                  .threads = th,
+                                                  .ms_median = 10.0 / th + tile * 0.01,
+                                                  .ms_lo = 9.0 / th,
+                                                  .ms_hi = 11.0 / th,
+                                                  .noisy = th == 2,
+                                                  .score = NAN,
+                                                  .niqe = NAN};
     assert_int_equal(vsr_report_plot_tune(dir, "tune", "tune", tp, 12, &o, &err), 0);
     expect_outputs(dir, "tune", 800, 600, "Tile [LR px]");
     rm_outputs(dir, "tune");
@@ -478,8 +485,8 @@ static void test_tune_script_rules(void **state)
     SKIP_WITHOUT_GNUPLOT();
     char dir[256];
     assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
-    vsr_report_tune_point tp[2] = {{0, 0, 1, 10.0, 0, 9.0, 11.0, 0},
-                                   {64, 8, 1, 12.5, -0.12, 12.0, 13.0, 1}};
+    vsr_report_tune_point tp[2] = {{0, 0, 1, 10.0, 0, 9.0, 11.0, 0, NAN, NAN},
+                                   {64, 8, 1, 12.5, -0.12, 12.0, 13.0, 1, NAN, NAN}};
     vsr_report_plot_opts o = {.width = 800, .height = 600};
     vsr_error err = {0};
     assert_int_equal(vsr_report_plot_tune(dir, "t", "tune", tp, 2, &o, &err), 0);
@@ -498,6 +505,19 @@ static void test_tune_script_rules(void **state)
     gp = slurp_gp(dir, "t");
     assert_non_null(strstr(gp, "0 0 \"10.0\" \"\" \"\"\n"));
     assert_non_null(strstr(gp, "1 1 \"12.5*\" \"\" \"\"\n"));
+    free(gp);
+    rm_outputs(dir, "t");
+    /* a scored session (tune --score): a fourth label line, "s <score>", and the title says so
+     */
+    tp[0].score = 0.0125;
+    tp[1].score = 2.5e6;
+    o.width = 800;
+    assert_int_equal(vsr_report_plot_tune(dir, "t", "tune", tp, 2, &o, &err), 0);
+    gp = slurp_gp(dir, "t");
+    assert_non_null(strstr(gp, "0 0 \"10.0\" \"9.0-11.0\" \"\" \"s 0.0125\"\n"));
+    assert_non_null(strstr(gp, "1 1 \"12.5*\" \"12.0-13.0\" \"-0.12 dB\" \"s 2.5e+06\"\n"));
+    assert_non_null(strstr(gp, "s = score"));
+    assert_non_null(strstr(gp, "using 1:2:6 with labels"));
     free(gp);
     rm_outputs(dir, "t");
     rmdir(dir);
