@@ -62,6 +62,18 @@ static int input_tensor(const vsr_graph *g, int input, vsr_error *err)
  * is not a conv on its first operand (or a graph output: the raw input is
  * then needed as it is).
  */
+/* The next conv from node *@p i on whose input is tensor @p t (*@p i moved past it);
+ * NULL when there is none. */
+static vsr_node *next_conv_of(vsr_graph *g, int t, int *i)
+{
+    while (*i < g->n_nodes) {
+        vsr_node *nd = &g->nodes[(*i)++];
+        if (nd->op == VSR_OP_CONV2D && nd->in[0] == t)
+            return nd;
+    }
+    return NULL;
+}
+
 static int check_conv_consumers(const vsr_graph *g, int t, const char *what, vsr_error *err)
 {
     for (int k = 0; k < g->n_outputs; k++)
@@ -115,16 +127,13 @@ int vsr_graph_fold_input_affine(vsr_graph *g, int input, const float *scale,
     int rc = check_conv_consumers(g, t, "the input scale", err);
     if (rc)
         return rc;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const vsr_node *nd = &g->nodes[i];
-        if (nd->op == VSR_OP_CONV2D && nd->in[0] == t && any_off && !nd->conv.bias)
+    vsr_node *nd;
+    for (int i = 0; (nd = next_conv_of(g, t, &i));) {
+        if (any_off && !nd->conv.bias)
             return vsr_error_set(err, -ENOTSUP, "%s: %s has no bias to take the input offset",
                                  g->name, nd->name);
     }
-    for (int i = 0; i < g->n_nodes; i++) {
-        vsr_node *nd = &g->nodes[i];
-        if (nd->op != VSR_OP_CONV2D || nd->in[0] != t)
-            continue;
+    for (int i = 0; (nd = next_conv_of(g, t, &i));) {
         vsr_wt *w = &g->wts[nd->w_first];
         const int taps = w->dims[0] * w->dims[1], cig = w->dims[2], co = w->dims[3];
         const int G = nd->conv.groups, cog = co / G;
@@ -177,17 +186,14 @@ int vsr_graph_fold_input_order(vsr_graph *g, int input, const int *perm, char *l
     int rc = check_conv_consumers(g, t, "the channel order", err);
     if (rc)
         return rc;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const vsr_node *nd = &g->nodes[i];
-        if (nd->op == VSR_OP_CONV2D && nd->in[0] == t && nd->conv.groups != 1)
+    vsr_node *nd;
+    for (int i = 0; (nd = next_conv_of(g, t, &i));) {
+        if (nd->conv.groups != 1)
             return vsr_error_set(
                 err, -ENOTSUP, "%s: %s is grouped: a channel order folds into dense convs only",
                 g->name, nd->name);
     }
-    for (int i = 0; i < g->n_nodes; i++) {
-        vsr_node *nd = &g->nodes[i];
-        if (nd->op != VSR_OP_CONV2D || nd->in[0] != t)
-            continue;
+    for (int i = 0; (nd = next_conv_of(g, t, &i));) {
         vsr_wt *w = &g->wts[nd->w_first];
         const int taps = w->dims[0] * w->dims[1], co = w->dims[3];
         float *tmp = malloc((size_t)C * co * sizeof(float));

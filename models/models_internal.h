@@ -4,7 +4,9 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "vsr/engine.h"
 #include "vsr/models.h"
@@ -154,5 +156,28 @@ enum mdl_wlayout {
  * is HWIO itself.) */
 void mdl_weights_from_hwio(void *dst, const void *src, size_t esize, int kh, int kw, int cing,
                            int cout, enum mdl_wlayout layout);
+
+/* Element @p i of a little-endian array at @p p (ONNX raw_data, TFLite buffers) as
+ * float32, float16 (widened) and int32; memcpy, so @p p needs no alignment. */
+static inline float mdl_le_f32(const uint8_t *p, size_t i)
+{
+    float f;
+    memcpy(&f, p + 4 * i, 4);
+    return f;
+}
+
+static inline float mdl_le_f16(const uint8_t *p, size_t i)
+{
+    uint16_t h;
+    memcpy(&h, p + 2 * i, 2);
+    return vsr_f16_to_f32(h);
+}
+
+static inline int32_t mdl_le_i32(const uint8_t *p, size_t i)
+{
+    int32_t v;
+    memcpy(&v, p + 4 * i, 4);
+    return v;
+}
 
 #endif

@@ -103,6 +103,17 @@ static int set_meta_int(vsr_graph *g, const char *k, int v, vsr_error *err)
     return vsr_graph_set_meta(g, k, b, err);
 }
 
+/* a 3x3 conv of x to ch channels named plain (bias as given), or with bs set a BSConv:
+ * a 1x1 conv pw then a depthwise 3x3 dw, both with bias */
+static int conv_or_bsconv(vsr_graph *g, int bs, const char *pw, const char *dw,
+                          const char *plain, int x, int ch, int bias, vsr_error *err)
+{
+    if (!bs)
+        return mdl_conv(g, plain, x, ch, 3, 1, 1, bias, VSR_ACT_NONE, err);
+    int t = mdl_conv(g, pw, x, ch, 1, 1, 1, 1, VSR_ACT_NONE, err);
+    return mdl_conv(g, dw, t, ch, 3, 1, ch, 1, VSR_ACT_NONE, err);
+}
+
 static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_error *err)
 {
     /* the variant's figures as graph metadata, ahead of the ops */
@@ -151,13 +162,8 @@ static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_e
         a = xc;
         break;
     }
-    int t;
-    if (m->shallow_bsconv) {
-        t = mdl_conv(g, "bsconv_pw", a, F, 1, 1, 1, 1, VSR_ACT_NONE, err);
-        t = mdl_conv(g, "bsconv_dw", t, F, 3, 1, F, 1, VSR_ACT_NONE, err);
-    } else {
-        t = mdl_conv(g, "shallow_conv", a, F, 3, 1, 1, 1, VSR_ACT_NONE, err);
-    }
+    int t = conv_or_bsconv(g, m->shallow_bsconv, "bsconv_pw", "bsconv_dw", "shallow_conv", a, F,
+                           1, err);
     for (int b = 0; b < m->B; b++) {
         int u = t, o[3];
         int cur = t;
@@ -182,13 +188,7 @@ static int build(vsr_graph *g, const vsr_models_hparams *hp, int h, int w, vsr_e
         t = ppa(g, n, c, m, d, err);
     }
     const int oc = (m->rgb_share ? 1 : 3) * s * s;
-    int z;
-    if (m->tail_bsconv) {
-        z = mdl_conv(g, "tail_pw", t, oc, 1, 1, 1, 1, VSR_ACT_NONE, err);
-        z = mdl_conv(g, "tail_dw", z, oc, 3, 1, oc, 1, VSR_ACT_NONE, err);
-    } else {
-        z = mdl_conv(g, "tail", t, oc, 3, 1, 1, 0, VSR_ACT_NONE, err);
-    }
+    int z = conv_or_bsconv(g, m->tail_bsconv, "tail_pw", "tail_dw", "tail", t, oc, 0, err);
     if (m->skip_nearest) {
         int nc = mdl_conv(g, "nearest_conv", xc, 3 * s * s, 1, 1, 1, 0, VSR_ACT_NONE, err);
         z = vsr_graph_add(g, "add_skip", z, nc, err);

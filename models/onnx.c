@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models_internal.h"
 #include "onnx_internal.h"
 #include "vsr/engine.h"
 
@@ -117,25 +118,16 @@ double mdl_onnx_elem(const Onnx__TensorProto *t, size_t i)
     if (t->has_raw_data && t->raw_data.len) {
         const uint8_t *p = t->raw_data.data; /* little-endian, as ONNX stores it */
         switch (t->data_type) {
-        case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: {
-            float f;
-            memcpy(&f, p + 4 * i, 4);
-            return f;
-        }
-        case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: {
-            int32_t v;
-            memcpy(&v, p + 4 * i, 4);
-            return v;
-        }
+        case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
+            return mdl_le_f32(p, i);
+        case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
+            return mdl_le_i32(p, i);
         case ONNX__TENSOR_PROTO__DATA_TYPE__INT8:
             return (int8_t)p[i];
         case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
             return p[i];
-        case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16: {
-            uint16_t h;
-            memcpy(&h, p + 2 * i, 2);
-            return vsr_f16_to_f32(h);
-        }
+        case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16:
+            return mdl_le_f16(p, i);
         case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: {
             int64_t v;
             memcpy(&v, p + 8 * i, 8);

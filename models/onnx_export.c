@@ -181,24 +181,29 @@ static Onnx__AttributeProto *attr(ex *x, Onnx__NodeProto *nd, const char *name)
     return a;
 }
 
-static int attr_i(ex *x, Onnx__NodeProto *nd, const char *name, int64_t v)
+/* a scalar attribute: FLOAT @p f when @p is_float, else INT @p i */
+static int attr_scalar(ex *x, Onnx__NodeProto *nd, const char *name, int is_float, int64_t i,
+                       float f)
 {
     Onnx__AttributeProto *a = attr(x, nd, name);
     if (!a)
         return oom(x);
-    a->has_type = 1, a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
-    a->has_i = 1, a->i = v;
+    a->has_type = 1;
+    if (is_float)
+        a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT, a->has_f = 1, a->f = f;
+    else
+        a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT, a->has_i = 1, a->i = i;
     return 0;
+}
+
+static int attr_i(ex *x, Onnx__NodeProto *nd, const char *name, int64_t v)
+{
+    return attr_scalar(x, nd, name, 0, v, 0.f);
 }
 
 static int attr_f(ex *x, Onnx__NodeProto *nd, const char *name, float v)
 {
-    Onnx__AttributeProto *a = attr(x, nd, name);
-    if (!a)
-        return oom(x);
-    a->has_type = 1, a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
-    a->has_f = 1, a->f = v;
-    return 0;
+    return attr_scalar(x, nd, name, 1, 0, v);
 }
 
 static int attr_s(ex *x, Onnx__NodeProto *nd, const char *name, const char *v)

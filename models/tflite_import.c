@@ -78,23 +78,16 @@ static float deq(const vsr_models_tfl_tensor *t, size_t i)
         zp = t->q.nzp > k ? t->q.zero_point[k] : (t->q.nzp ? t->q.zero_point[0] : 0);
     }
     switch (t->type) {
-    case VSR_TFL_FLOAT32: {
-        float f;
-        memcpy(&f, p + 4 * i, 4);
-        return f;
-    }
-    case VSR_TFL_FLOAT16: {
-        uint16_t h;
-        memcpy(&h, p + 2 * i, 2);
-        return vsr_f16_to_f32(h);
-    }
+    case VSR_TFL_FLOAT32:
+        return mdl_le_f32(p, i);
+    case VSR_TFL_FLOAT16:
+        return mdl_le_f16(p, i);
     case VSR_TFL_INT8:
         return (float)(((int8_t)p[i]) - zp) * s;
     case VSR_TFL_UINT8:
         return (float)((int)p[i] - zp) * s;
     case VSR_TFL_INT32: {
-        int32_t v;
-        memcpy(&v, p + 4 * i, 4);
+        int32_t v = mdl_le_i32(p, i);
         return t->q.n ? (float)((double)(v - zp) * s) : (float)v;
     }
     }
@@ -375,6 +368,31 @@ static int strided_slice(imp *im, int opi, const vsr_models_tfl_operator *op, co
         }
     }
     return vsr_graph_slice(im->g, name, x, lo[3], hi[3], im->err);
+}
+
+/* op #@p opi, one of RELU, RELU6, SOFTMAX (beta 1 only), LOGISTIC, LEAKY_RELU, as node
+ * @p n on its first input; the node's id or a negative errno */
+static int unary_op(const imp *im, const vsr_models_tfl_operator *op, int opi, const char *n,
+                    vsr_error *err)
+{
+    int x = in_id(im, op, 0, opi);
+    if (x < 0)
+        return x;
+    switch (op->code) {
+    case VSR_TFL_RELU:
+        return vsr_graph_relu(im->g, n, x, err);
+    case VSR_TFL_RELU6:
+        return vsr_graph_clip(im->g, n, x, 0.0f, 6.0f, err);
+    case VSR_TFL_SOFTMAX:
+        if (op->opt.beta != 1.0f)
+            return vsr_error_set(err, -ENOTSUP, "op #%d SOFTMAX: beta %g (only 1)", opi,
+                                 (double)op->opt.beta);
+        return vsr_graph_softmax(im->g, n, x, err);
+    case VSR_TFL_LOGISTIC:
+        return vsr_graph_sigmoid(im->g, n, x, err);
+    default: /* VSR_TFL_LEAKY_RELU */
+        return vsr_graph_leaky_relu(im->g, n, x, op->opt.alpha, err);
+    }
 }
 
 /* Tensor @p x scaled by @p f in height and width stays within MAX_SIDE. */
@@ -671,27 +689,11 @@ int vsr_models_import_tflite(const vsr_models_tflite *m, const char *name,
             y = strided_slice(&im, i, op, n);
             break;
         case VSR_TFL_RELU:
-            x = in_id(&im, op, 0, i);
-            y = x < 0 ? x : vsr_graph_relu(im.g, n, x, err);
-            break;
         case VSR_TFL_RELU6:
-            x = in_id(&im, op, 0, i);
-            y = x < 0 ? x : vsr_graph_clip(im.g, n, x, 0.0f, 6.0f, err);
-            break;
         case VSR_TFL_SOFTMAX:
-            x = in_id(&im, op, 0, i);
-            if (x >= 0 && op->opt.beta != 1.0f)
-                x = vsr_error_set(err, -ENOTSUP, "op #%d SOFTMAX: beta %g (only 1)", i,
-                                  (double)op->opt.beta);
-            y = x < 0 ? x : vsr_graph_softmax(im.g, n, x, err);
-            break;
         case VSR_TFL_LOGISTIC:
-            x = in_id(&im, op, 0, i);
-            y = x < 0 ? x : vsr_graph_sigmoid(im.g, n, x, err);
-            break;
         case VSR_TFL_LEAKY_RELU:
-            x = in_id(&im, op, 0, i);
-            y = x < 0 ? x : vsr_graph_leaky_relu(im.g, n, x, op->opt.alpha, err);
+            y = unary_op(&im, op, i, n, err);
             break;
         case VSR_TFL_MINIMUM:
         case VSR_TFL_MAXIMUM: {

@@ -23,17 +23,14 @@ declare -A CFG=(
   [ELSR]="configs/train_elsr.yaml --set steps=16000 --set optimizer.lr=2e-3"
   [ABPN]="configs/train_abpn.yaml"
   [SWRN]="configs/train_swrn.yaml"
-  [MVSR_13]="configs/train_mvsr13.yaml"
-  [MVSR_13_2]="configs/train_mvsr13.yaml"
-  [MVSR_13_3]="configs/train_mvsr13.yaml"
-  [MVSR_14]="configs/train_mvsr13.yaml"
-  [MVSR_15]="configs/train_mvsr13.yaml"
-  [MVSR_23]="configs/train_mvsr13.yaml"
-  [MVSR_25]="configs/train_mvsr13.yaml"
   [XLSR]="configs/train_xlsr.yaml"
-  [QuickSRNet_S]="configs/train_quicksrnet.yaml"
-  [QuickSRNet_M]="configs/train_quicksrnet.yaml"
 )
+for m in MVSR_13 MVSR_13_2 MVSR_13_3 MVSR_14 MVSR_15 MVSR_23 MVSR_25; do
+  CFG[$m]="configs/train_mvsr13.yaml" # the MVSR variants share MVSR_13's budget
+done
+for m in QuickSRNet_S QuickSRNet_M; do
+  CFG[$m]="configs/train_quicksrnet.yaml"
+done
 models=("$@")
 if [ ${#models[@]} -eq 0 ]; then
   models=(ELSR ABPN SWRN MVSR_13 MVSR_13_2 MVSR_13_3 MVSR_14 MVSR_15 MVSR_23 MVSR_25 XLSR QuickSRNet_S QuickSRNet_M)

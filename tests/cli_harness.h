@@ -6,8 +6,10 @@
 #define VSR_CLI_HARNESS_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -133,6 +135,33 @@ static inline int vsr_cli_tmp_teardown(void **state)
     vsr_test_rmtree(t->dir);
     free(t);
     return 0;
+}
+
+/* Writes what printf() makes of @p fmt and the rest to the file @p path (replaced):
+ * a config for a vsrbench run. */
+static inline void vsr_test_writef(const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline void vsr_test_writef(const char *path, const char *fmt, ...)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    va_list ap;
+    va_start(ap, fmt);
+    assert_true(vfprintf(f, fmt, ap) >= 0);
+    va_end(ap);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The stderr vsrbench wrote to @p path is one line that names @p a and @p b. */
+static inline void vsr_test_err_one_line(const char *path, const char *a, const char *b)
+{
+    char *e = vsr_test_slurp(path);
+    assert_non_null(e);
+    print_message("stderr: %s", e ? e : "(none)\n"); /* assert_non_null is not noreturn */
+    assert_non_null(strstr(e, a));
+    assert_non_null(strstr(e, b));
+    assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1); /* one line */
+    free(e);
 }
 
 #endif

@@ -3,8 +3,20 @@
 #define VSR_SQLITE_HARNESS_H
 
 #include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "testutil.h"
+
+/* The SQLite database @p path, opened (the caller closes it); fails the test when it
+ * cannot be opened. */
+static inline sqlite3 *vsr_test_open_db(const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        fail_msg("%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    return db;
+}
 
 /* The integer in the first column of the first row of @p sql; -1 without a row. */
 static inline long long vsr_test_q_int(sqlite3 *db, const char *sql)
@@ -17,6 +29,21 @@ static inline long long vsr_test_q_int(sqlite3 *db, const char *sql)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+/* vsr_test_q_int() of the SQL printf() makes of @p fmt and the rest. */
+static inline long long vsr_test_q_intf(sqlite3 *db, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline long long vsr_test_q_intf(sqlite3 *db, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(sql))
+        fail_msg("SQL too long: %.60s...", fmt);
+    return vsr_test_q_int(db, sql);
 }
 
 /* The number in the first column of the first row of @p sql (a row is required). */

@@ -193,35 +193,39 @@ static void expect_error(const char *yaml, const char *set, const char *want)
 static void test_errors(void **state)
 {
     (void)state;
-    /* ranges, in the file and from --set */
-    expect_error("name: a\nn: 0\n", NULL, "cfg:2: n: expected an integer in [1, 10], got '0'");
-    expect_error("{}\n", "n=11", "--set n=11: n: expected an integer in [1, 10], got '11'");
-    expect_error("opt:\n  lr: 2\n", NULL,
-                 "cfg:2: opt.lr: expected a number in [0, 1], got '2'");
-    expect_error("seed: -1\n", NULL, "cfg:1: seed: expected a small seed, got '-1'");
-    expect_error("n: [1, 2]\n", NULL, "cfg:1: n: expected an integer in [1, 10], got a list");
-    expect_error("flag: maybe\n", NULL, "cfg:1: flag: expected true or false, got 'maybe'");
-    /* enums */
-    expect_error("mode: turbo\n", NULL, "cfg:1: mode: 'turbo' is not one of fast, slow, exact");
-    expect_error("{}\n", "mode=turbo",
-                 "--set mode=turbo: mode: 'turbo' is not one of fast, slow, exact");
-    /* unknown keys: the nearest name within 2 edits, else the names known there */
-    expect_error("n: 2\nopt: {rl: 1}\n", NULL,
-                 "cfg:2: opt.rl: unknown key (did you mean 'lr'?)");
-    expect_error("nme: a\n", NULL, "cfg:1: nme: unknown key (did you mean 'name'?)");
-    expect_error("zzzzzz: 1\n", NULL,
-                 "cfg:1: zzzzzz: unknown key (known here: n seed opt flag name mode tags sub "
-                 "hp)");
-    expect_error("sub: {dpeth: 1}\n", NULL,
-                 "cfg:1: sub.dpeth: unknown key (did you mean 'depth'?)");
-    expect_error("{}\n", "nmae=3", "--set nmae: unknown key (did you mean 'name'?)");
-    expect_error("{}\n", "opt.rl=3", "--set opt.rl: unknown key (did you mean 'opt.lr'?)");
-    expect_error("{}\n", "qqqqqq=3", "--set qqqqqq: unknown key (see --help)");
-    /* the --set value is YAML, checked as the file is */
-    expect_error("{}\n", "n", "--set n: expected key.path=value (e.g. timing.warmup=2)");
-    expect_error("{}\n", "name=", "--set name=: empty value; write key=~ to clear a key");
-    expect_error("{}\n", "name=[a", "--set name=[a: the value is not valid YAML");
-    expect_error("{}\n", "opt={lr: 1}", "--set opt: unknown key (see --help)");
+    /* yaml, --set, the error: */
+    static const struct {
+        const char *yaml, *set, *want;
+    } cases[] = {
+        /* ranges, in the file and from --set */
+        {"name: a\nn: 0\n", NULL, "cfg:2: n: expected an integer in [1, 10], got '0'"},
+        {"{}\n", "n=11", "--set n=11: n: expected an integer in [1, 10], got '11'"},
+        {"opt:\n  lr: 2\n", NULL, "cfg:2: opt.lr: expected a number in [0, 1], got '2'"},
+        {"seed: -1\n", NULL, "cfg:1: seed: expected a small seed, got '-1'"},
+        {"n: [1, 2]\n", NULL, "cfg:1: n: expected an integer in [1, 10], got a list"},
+        {"flag: maybe\n", NULL, "cfg:1: flag: expected true or false, got 'maybe'"},
+        /* enums */
+        {"mode: turbo\n", NULL, "cfg:1: mode: 'turbo' is not one of fast, slow, exact"},
+        {"{}\n", "mode=turbo",
+         "--set mode=turbo: mode: 'turbo' is not one of fast, slow, exact"},
+        /* unknown keys: the nearest name within 2 edits, else the names known there */
+        {"n: 2\nopt: {rl: 1}\n", NULL, "cfg:2: opt.rl: unknown key (did you mean 'lr'?)"},
+        {"nme: a\n", NULL, "cfg:1: nme: unknown key (did you mean 'name'?)"},
+        {"zzzzzz: 1\n", NULL,
+         "cfg:1: zzzzzz: unknown key (known here: n seed opt flag name mode tags sub "
+         "hp)"},
+        {"sub: {dpeth: 1}\n", NULL, "cfg:1: sub.dpeth: unknown key (did you mean 'depth'?)"},
+        {"{}\n", "nmae=3", "--set nmae: unknown key (did you mean 'name'?)"},
+        {"{}\n", "opt.rl=3", "--set opt.rl: unknown key (did you mean 'opt.lr'?)"},
+        {"{}\n", "qqqqqq=3", "--set qqqqqq: unknown key (see --help)"},
+        /* the --set value is YAML, checked as the file is */
+        {"{}\n", "n", "--set n: expected key.path=value (e.g. timing.warmup=2)"},
+        {"{}\n", "name=", "--set name=: empty value; write key=~ to clear a key"},
+        {"{}\n", "name=[a", "--set name=[a: the value is not valid YAML"},
+        {"{}\n", "opt={lr: 1}", "--set opt: unknown key (see --help)"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_error(cases[i].yaml, cases[i].set, cases[i].want);
 }
 
 /* vsr_opt_apply_set on the tree, then a table read: the error names the override. */

@@ -14,12 +14,6 @@
 #define REAL_SQRT sqrtf
 #define REAL_ERF erff
 #include "exec_impl.h"
-#undef T
-#undef TR_IS_FLOAT
-#undef FN
-#undef REAL_EXP
-#undef REAL_SQRT
-#undef REAL_ERF
 
 #define T double
 #define TR_IS_FLOAT 0
@@ -28,12 +22,6 @@
 #define REAL_SQRT sqrt
 #define REAL_ERF erf
 #include "exec_impl.h"
-#undef T
-#undef TR_IS_FLOAT
-#undef FN
-#undef REAL_EXP
-#undef REAL_SQRT
-#undef REAL_ERF
 
 void vsr__train_forward(tr_net *n, tr_slot *s)
 {

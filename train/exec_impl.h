@@ -4,7 +4,8 @@
  * (FN(x) appends the type suffix). Layout HWC; see train.h for semantics.
  *
  * Expects: T, FN(), REAL_EXP, REAL_SQRT, REAL_ERF, and the types of
- * train_internal.h.
+ * train_internal.h. Undefines T, TR_IS_FLOAT, FN and the REAL_* macros at its end, so
+ * that the next instantiation can define them again.
  */
 
 /* ---- activations --------------------------------------------------- */
@@ -991,3 +992,10 @@ static void FN(backward_node)(const tr_net *n, tr_slot *s, int bidx, int i)
     cx.dbb = nd->n_in > 1 && n->needs[nd->in[1]] ? (T *)s->grad[nd->in[1]] : NULL;
     op->bwd(&cx);
 }
+
+#undef T
+#undef TR_IS_FLOAT
+#undef FN
+#undef REAL_EXP
+#undef REAL_SQRT
+#undef REAL_ERF

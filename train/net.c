@@ -307,15 +307,27 @@ void vsr_train_net_output_shape(const vsr_train_net *n, int k, int *h, int *w, i
     *h = n->shp[3 * t], *w = n->shp[3 * t + 1], *c = n->shp[3 * t + 2];
 }
 
-int vsr_train_net_output(const vsr_train_net *n, int b, int t, int k, double *dst, size_t *cnt)
+/* output k of slot (b, t): its activation *act (float or double as the net) and its
+ * element count; -EINVAL for a bad slot or k */
+static int output_act(const vsr_train_net *n, int b, int t, int k, const void **act, size_t *sz)
 {
     tr_slot *s = slot(n, b, t);
     if (!s || k < 0 || k >= n->g->n_outputs)
         return -EINVAL;
     int id = n->g->outputs[k].t;
-    size_t sz = tr_node_size(n, id);
+    *act = s->act[id];
+    *sz = tr_node_size(n, id);
+    return 0;
+}
+
+int vsr_train_net_output(const vsr_train_net *n, int b, int t, int k, double *dst, size_t *cnt)
+{
+    const void *act;
+    size_t sz;
+    if (output_act(n, b, t, k, &act, &sz))
+        return -EINVAL;
     for (size_t i = 0; i < sz; i++)
-        dst[i] = n->dbl ? ((double *)s->act[id])[i] : (double)((float *)s->act[id])[i];
+        dst[i] = n->dbl ? ((const double *)act)[i] : (double)((const float *)act)[i];
     if (cnt)
         *cnt = sz;
     return 0;
@@ -323,13 +335,12 @@ int vsr_train_net_output(const vsr_train_net *n, int b, int t, int k, double *ds
 
 int vsr_train_net_output_f(const vsr_train_net *n, int b, int t, int k, float *dst)
 {
-    tr_slot *s = slot(n, b, t);
-    if (!s || k < 0 || k >= n->g->n_outputs)
+    const void *act;
+    size_t sz;
+    if (output_act(n, b, t, k, &act, &sz))
         return -EINVAL;
-    int id = n->g->outputs[k].t;
-    size_t sz = tr_node_size(n, id);
     for (size_t i = 0; i < sz; i++)
-        dst[i] = n->dbl ? (float)((double *)s->act[id])[i] : ((float *)s->act[id])[i];
+        dst[i] = n->dbl ? (float)((const double *)act)[i] : ((const float *)act)[i];
     return 0;
 }
 

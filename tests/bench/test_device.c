@@ -216,21 +216,13 @@ struct tmp {
 
 static int setup(void **state)
 {
-    struct tmp *t = calloc(1, sizeof(*t));
-    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir)))
+    struct tmp *t = vsr_test_tmp_new(sizeof(*t)); /* t->dir first: the folder */
+    if (!t)
         return -1;
     snprintf(t->db, sizeof(t->db), "%s/runs.db", t->dir);
     snprintf(t->log, sizeof(t->log), "%s/abpn.log", t->dir);
     snprintf(t->csv, sizeof(t->csv), "%s/aib.csv", t->dir);
     *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct tmp *t = *state;
-    vsr_test_rmtree(t->dir);
-    free(t);
     return 0;
 }
 
@@ -407,10 +399,10 @@ int main(void)
         cmocka_unit_test(test_log_errors),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_csv_errors),
-        cmocka_unit_test_setup_teardown(test_import_log, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_import_csv, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_import_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_log, setup, vsr_test_tmp_free),
+        cmocka_unit_test_setup_teardown(test_import_errors, setup, vsr_test_tmp_free),
+        cmocka_unit_test_setup_teardown(test_import_csv, setup, vsr_test_tmp_free),
+        cmocka_unit_test_setup_teardown(test_import_merge, setup, vsr_test_tmp_free),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

@@ -421,14 +421,11 @@ static void test_images_layout_rules(void **state)
     /* config: the suffixes belong to images datasets only (exit 2, one line) */
     char cfg[400];
     snprintf(cfg, sizeof(cfg), "%s/bad.yaml", t->dir);
-    FILE *f = fopen(cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: bad\n"
-            "datasets: [{name: p, type: pair, dataroot_gt: %s, gt_suffix: _HR}]\n"
-            "models: [bicubic]\n",
-            d);
-    fclose(f);
+    vsr_test_writef(cfg,
+                    "name: bad\n"
+                    "datasets: [{name: p, type: pair, dataroot_gt: %s, gt_suffix: _HR}]\n"
+                    "models: [bicubic]\n",
+                    d);
     const char *args[] = {"run", cfg, "--dry-run", NULL};
     assert_int_equal(vsr_test_vsrbench(args, t->out, t->err, NULL), 2);
     char *msg = vsr_test_slurp(t->err);

@@ -60,8 +60,7 @@ static void test_run_resume_dry(void **state)
     /* ELSR has no trained weights in a fresh tree: that run fails, exit 1 */
     const char *run[] = {"run", t->cfg, "--db", t->db, "--progress", "never", NULL};
     assert_int_equal(vsrbench(t, run), 1);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    sqlite3 *db = vsr_test_open_db(t->db);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 2);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE model = 'bicubic' AND"
                                         " status = 'ok'"),
@@ -128,8 +127,7 @@ static void test_optional_skipped(void **state)
     const char *run[] = {"run",        t->cfg,  "--db",        t->db,
                          "--progress", "never", "--no-report", NULL};
     assert_int_equal(vsrbench(t, run), 0);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    sqlite3 *db = vsr_test_open_db(t->db);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE model = 'bicubic' AND"
                                         " status = 'ok'"),
                      1);
@@ -197,8 +195,7 @@ static void test_run_timing_rule(void **state)
                          "never", "--pin", "0",    "--no-report", "--timing-detail",
                          NULL};
     assert_int_equal(vsrbench(t, run), 0);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    sqlite3 *db = vsr_test_open_db(t->db);
     assert_int_equal(vsr_test_q_int(db, "SELECT count FROM timings"), 6);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs r JOIN timings t ON"
                                         " t.run_id = r.id WHERE r.threads = 0 AND"
@@ -280,8 +277,7 @@ static void test_run_fp16n(void **state)
     const char *run[] = {"run",        t->cfg,  "--db", t->db, "--set", "precisions=[fp16n]",
                          "--progress", "never", NULL};
     assert_int_equal(vsrbench(t, run), 0);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    sqlite3 *db = vsr_test_open_db(t->db);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 1);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE model = 'ELSR' AND"
                                         " precision = 'fp16n' AND status = 'ok' AND"
@@ -311,8 +307,7 @@ static void test_run_int8_scheme(void **state)
                       " calibration: {method: kl, frames: 1}}]");
     const char *run[] = {"run", t->cfg, "--db", t->db, "--progress", "never", NULL};
     assert_int_equal(vsrbench(t, run), 0);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    sqlite3 *db = vsr_test_open_db(t->db);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 2);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE precision ="
                                         " 'int8-pt-sym' AND calib_method = 'kl' AND"
@@ -420,8 +415,7 @@ static void test_two_processes(void **state)
     vsr_runlog_close(&log);
     vsr_config_free(&cfg);
 
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    sqlite3 *db = vsr_test_open_db(t->db);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM sweeps"), 1);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), n_runs);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(DISTINCT run_key) FROM runs WHERE"
@@ -475,8 +469,7 @@ static void test_bad_inputs(void **state)
                 fputs("these are not the pages you are looking for\n", f);
             fclose(f);
         } else { /* a run log of a future vsrbench */
-            sqlite3 *db = NULL;
-            assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+            sqlite3 *db = vsr_test_open_db(t->db);
             assert_int_equal(sqlite3_exec(db,
                                           "CREATE TABLE future (x); PRAGMA user_version ="
                                           " 1000",

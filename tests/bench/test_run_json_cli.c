@@ -66,8 +66,7 @@ static void test_json_summary(void **state)
     json_t *frames = json_object_get(r, "frames");
     assert_int_equal(json_array_size(frames), 3);
 
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    sqlite3 *db = vsr_test_open_db(t->db);
     /* each frame as the run log has it (6 decimals in JSON) */
     double sum = 0;
     for (size_t i = 0; i < 3; i++) {
@@ -145,8 +144,7 @@ static void test_sigint(void **state)
     assert_int_equal(newlines, 1);
     free(buf);
 
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
+    sqlite3 *db = vsr_test_open_db(t->db);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 1);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'failed'"
                                         " AND error LIKE 'interrupted: Ctrl-C%'"),

@@ -129,21 +129,13 @@ struct tmp {
 
 static int setup(void **state)
 {
-    struct tmp *t = calloc(1, sizeof(*t));
-    if (!t || !vsr_test_tmpdir(t->dir, sizeof(t->dir)))
+    struct tmp *t = vsr_test_tmp_new(sizeof(*t)); /* t->dir first: the folder */
+    if (!t)
         return -1;
     for (int i = 0; i < 8; i++)
         snprintf(t->path[i], sizeof(t->path[i]), "%s/in%d.db", t->dir, i);
     snprintf(t->out, sizeof(t->out), "%s/out.db", t->dir);
     *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct tmp *t = *state;
-    vsr_test_rmtree(t->dir);
-    free(t);
     return 0;
 }
 
@@ -447,13 +439,14 @@ int main(void)
         cmocka_unit_test(test_assign_round_robin),
         cmocka_unit_test(test_assign_lpt_by_hand),
         cmocka_unit_test(test_assign_partition_stable_balanced),
-        cmocka_unit_test_setup_teardown(test_merge_copies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge_copies, setup, vsr_test_tmp_free),
         cmocka_unit_test_setup_teardown(test_merge_duplicates_conflicts_unfinished, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_merge_failure_leaves_out, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_merge_crash_leaves_out, setup, teardown),
+                                        vsr_test_tmp_free),
+        cmocka_unit_test_setup_teardown(test_merge_failure_leaves_out, setup,
+                                        vsr_test_tmp_free),
+        cmocka_unit_test_setup_teardown(test_merge_crash_leaves_out, setup, vsr_test_tmp_free),
         cmocka_unit_test_setup_teardown(test_merge_old_schema_and_extra_column, setup,
-                                        teardown),
+                                        vsr_test_tmp_free),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

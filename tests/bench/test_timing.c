@@ -149,19 +149,14 @@ static void test_measure(void **state)
 static void test_median_ci_ranks(void **state)
 {
     (void)state;
+    /* n, return value, lo, hi: the values above */
+    static const int want[][4] = {{20, 0, 6, 15}, {10, 0, 2, 9}, {6, 0, 1, 6}, {5, 1, 1, 5}};
     int lo, hi;
-    assert_int_equal(vsr_timing_median_ci_ranks(20, &lo, &hi), 0);
-    assert_int_equal(lo, 6);
-    assert_int_equal(hi, 15);
-    assert_int_equal(vsr_timing_median_ci_ranks(10, &lo, &hi), 0);
-    assert_int_equal(lo, 2);
-    assert_int_equal(hi, 9);
-    assert_int_equal(vsr_timing_median_ci_ranks(6, &lo, &hi), 0);
-    assert_int_equal(lo, 1);
-    assert_int_equal(hi, 6);
-    assert_int_equal(vsr_timing_median_ci_ranks(5, &lo, &hi), 1);
-    assert_int_equal(lo, 1);
-    assert_int_equal(hi, 5);
+    for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+        assert_int_equal(vsr_timing_median_ci_ranks(want[k][0], &lo, &hi), want[k][1]);
+        assert_int_equal(lo, want[k][2]);
+        assert_int_equal(hi, want[k][3]);
+    }
     assert_int_equal(vsr_timing_median_ci_ranks(0, &lo, &hi), -EINVAL);
     /* n = 100: the normal approximation 50 -/+ 1.96 * 5 gives ranks 40 and 61; the
      * exact binomial (P(X <= 39) = 0.0176, P(X <= 40) = 0.0284) gives 40 and 61 */

@@ -47,6 +47,16 @@ static float *run_lp(const vsr_graph *g, vsr_precision prec, const vsr_layer_pre
     return run_graph(g, prec, &o, &in, h, w, 0, &oh, &ow, &oc);
 }
 
+/* runs the 1x5 chain on x with the layer precisions lp and checks the output is want exactly */
+static void expect_chain(const vsr_graph *g, vsr_precision prec, const vsr_layer_precision *lp,
+                         int n, const float *x, const float *want)
+{
+    float *o = run_lp(g, prec, lp, n, x, 1, 5);
+    for (int i = 0; i < 5; i++)
+        assert_float_equal(o[i], want[i], 0.f);
+    free(o);
+}
+
 static void test_chain_by_hand(void **state)
 {
     (void)state;
@@ -60,53 +70,32 @@ static void test_chain_by_hand(void **state)
     /* FP32: 2 * 0.375 x = 0.75 x exactly */
     const float fp32[5] = {5.25f, 15.75f, 24.75f, 78.f, 30.f};
 
-    float *o = run_lp(g, VSR_PREC_INT8, NULL, 0, x, 1, 5);
-    for (int i = 0; i < 5; i++)
-        assert_float_equal(o[i], int8[i], 0.f);
-    free(o);
+    expect_chain(g, VSR_PREC_INT8, NULL, 0, x, int8);
 
     /* B kept FP32: it reads q_a dequantized (0.5 q_a), multiplies by 2 in FP32 and
      * writes FP32: out = q_a, no output quantization */
     vsr_layer_precision kb = {"B", VSR_PREC_FP32};
-    o = run_lp(g, VSR_PREC_INT8, &kb, 1, x, 1, 5);
-    for (int i = 0; i < 5; i++)
-        assert_float_equal(o[i], qa[i], 0.f);
-    free(o);
+    expect_chain(g, VSR_PREC_INT8, &kb, 1, x, qa);
     /* ... the same in FP16 (q_a and its products are binary16 integers) */
     kb.prec = VSR_PREC_FP16;
-    o = run_lp(g, VSR_PREC_INT8, &kb, 1, x, 1, 5);
-    for (int i = 0; i < 5; i++)
-        assert_float_equal(o[i], qa[i], 0.f);
-    free(o);
+    expect_chain(g, VSR_PREC_INT8, &kb, 1, x, qa);
 
     /* A kept FP32: a = 0.375 x in FP32; B (INT8) quantizes it with a's parameters,
      * round(a / 0.5) = q_a again (no ties), so the output is the INT8 one: keeping
      * A float changes nothing the next quantization does not undo */
     vsr_layer_precision ka = {"A", VSR_PREC_FP32};
-    o = run_lp(g, VSR_PREC_INT8, &ka, 1, x, 1, 5);
-    for (int i = 0; i < 5; i++)
-        assert_float_equal(o[i], int8[i], 0.f);
-    free(o);
+    expect_chain(g, VSR_PREC_INT8, &ka, 1, x, int8);
 
     /* both FP32 (by # row: A is row 2, B row 3): the FP32 output */
     vsr_layer_precision both[2] = {{"2", VSR_PREC_FP32}, {"3", VSR_PREC_FP32}};
-    o = run_lp(g, VSR_PREC_INT8, both, 2, x, 1, 5);
-    for (int i = 0; i < 5; i++)
-        assert_float_equal(o[i], fp32[i], 0.f);
-    free(o);
+    expect_chain(g, VSR_PREC_INT8, both, 2, x, fp32);
 
     /* FP32 engine, B alone INT8: B quantizes a = 0.375 x to q_a, out = 3 round(q_a / 3),
      * the INT8 output; A alone INT8: x quantized exactly (scale 1), a = 0.5 q_a
      * written INT8, B in FP32: out = q_a */
     vsr_layer_precision qb = {"B", VSR_PREC_INT8}, qa8 = {"A", VSR_PREC_INT8};
-    o = run_lp(g, VSR_PREC_FP32, &qb, 1, x, 1, 5);
-    for (int i = 0; i < 5; i++)
-        assert_float_equal(o[i], int8[i], 0.f);
-    free(o);
-    o = run_lp(g, VSR_PREC_FP32, &qa8, 1, x, 1, 5);
-    for (int i = 0; i < 5; i++)
-        assert_float_equal(o[i], qa[i], 0.f);
-    free(o);
+    expect_chain(g, VSR_PREC_FP32, &qb, 1, x, int8);
+    expect_chain(g, VSR_PREC_FP32, &qa8, 1, x, qa);
     vsr_graph_free(&g);
 }
 

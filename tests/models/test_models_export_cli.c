@@ -44,19 +44,21 @@ static vsr_graph *abpn(const struct vsr_cli_tmp *t, char *wpath, size_t cap)
     return g;
 }
 
-/* FP32 output of @p g on a fixed pseudo-random H x W x 3 input (0..255). */
-static float *run(const vsr_graph *g, size_t *n)
+/* output of @p g at @p prec (options @p o) on a pseudo-random H x W x 3 input (0..255)
+ * from the LCG seeded with @p seed; *n values. */
+static float *run_prec(const vsr_graph *g, vsr_precision prec, const vsr_engine_options *o,
+                       uint32_t seed, size_t *n)
 {
     vsr_engine *e = NULL;
     vsr_error err = {0};
     float in[H * W * 3];
-    uint32_t s = 12345;
+    uint32_t s = seed;
     for (int i = 0; i < H * W * 3; i++) {
         s = s * 1664525u + 1013904223u;
         in[i] = (float)(s >> 24);
     }
     int oh, ow, oc;
-    if (vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &e, &err) ||
+    if (vsr_engine_create(g, prec, NULL, o, &e, &err) ||
         vsr_engine_set_input(e, 0, in, H, W, 3, &err) || vsr_engine_run(e, &err) ||
         vsr_engine_output_shape(e, 0, &oh, &ow, &oc))
         fail_msg("%s", err.msg);
@@ -66,6 +68,12 @@ static float *run(const vsr_graph *g, size_t *n)
     assert_int_equal(vsr_engine_get_output(e, 0, out, *n, &err), 0);
     vsr_engine_free(&e);
     return out;
+}
+
+/* FP32 output of @p g on a fixed pseudo-random H x W x 3 input (0..255). */
+static float *run(const vsr_graph *g, size_t *n)
+{
+    return run_prec(g, VSR_PREC_FP32, NULL, 12345, n);
 }
 
 /* sha256sum's digest of @p path. */
@@ -229,30 +237,13 @@ static void test_export_bad(void **state)
     bad(t, unw, 1, notdir);
 }
 
-/* INT8 output (requant tflite) of @p g on run()'s input; *n values. */
+/* INT8 output (requant tflite) of @p g on a pseudo-random input (seed 777); *n values. */
 static float *run_int8(const vsr_graph *g, size_t *n)
 {
     vsr_engine_options o;
     vsr_engine_options_default(&o);
     o.requant = VSR_REQUANT_TFLITE;
-    vsr_engine *e = NULL;
-    vsr_error err = {0};
-    float in[H * W * 3];
-    uint32_t s = 777;
-    for (int i = 0; i < H * W * 3; i++) {
-        s = s * 1664525u + 1013904223u;
-        in[i] = (float)(s >> 24);
-    }
-    int oh, ow, oc;
-    if (vsr_engine_create(g, VSR_PREC_INT8, NULL, &o, &e, &err) ||
-        vsr_engine_set_input(e, 0, in, H, W, 3, &err) || vsr_engine_run(e, &err) ||
-        vsr_engine_output_shape(e, 0, &oh, &ow, &oc))
-        fail_msg("%s", err.msg);
-    *n = (size_t)oh * ow * oc;
-    float *out = malloc(*n * sizeof(float));
-    assert_int_equal(vsr_engine_get_output(e, 0, out, *n, &err), 0);
-    vsr_engine_free(&e);
-    return out;
+    return run_prec(g, VSR_PREC_INT8, &o, 777, n);
 }
 
 static void test_export_int8(void **state)

@@ -495,13 +495,7 @@ static void test_cli_exit2(void **state)
 
     const char *imp[] = {"models", "--import", "ABPN", "--tflite", path, "-o", vsrw, NULL};
     assert_int_equal(vsr_test_vsrbench(imp, out, errp, NULL), 2);
-    char *e = vsr_test_slurp(errp);
-    assert_non_null(e);
-    print_message("stderr: %s", e ? e : "(none)\n");
-    assert_non_null(strstr(e, "overflows"));
-    assert_non_null(strstr(e, "size_wrap.tflite"));
-    assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1); /* one line */
-    free(e);
+    vsr_test_err_one_line(errp, "overflows", "size_wrap.tflite");
 
     FILE *f = fopen(cfg, "w");
     assert_non_null(f);
@@ -513,13 +507,7 @@ static void test_cli_exit2(void **state)
     fclose(f);
     const char *run[] = {"run", cfg, "--db", out, "--dry-run", NULL};
     assert_int_equal(vsr_test_vsrbench(run, out, errp, NULL), 2);
-    e = vsr_test_slurp(errp);
-    assert_non_null(e);
-    print_message("stderr: %s", e ? e : "(none)\n");
-    assert_non_null(strstr(e, "weights {tflite:"));
-    assert_non_null(strstr(e, "overflows"));
-    assert_ptr_equal(strchr(e, '\n'), e + strlen(e) - 1);
-    free(e);
+    vsr_test_err_one_line(errp, "weights {tflite:", "overflows");
     vsr_test_rmtree(dir);
 }
 

@@ -45,6 +45,23 @@ static inline int vsr_test_train_setup(void **st)
     return 0;
 }
 
+/* Writes "<tmp>/<name>.yaml" (its path to @p path): ELSR, patch 12, batch 3, 8 steps on
+ * the demo data, out_dir "<tmp>/<name>", lr 2e-3, no checkpoint before step 100, then
+ * the lines @p tail (the test's own keys). */
+static inline void vsr_test_train_write_cfg(const vsr_test_train_env *e, const char *name,
+                                            const char *tail, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s.yaml", e->tmp, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: %s\nmodel: ELSR\npatch: 12\nbatch: 3\nsteps: 8\n"
+            "data_dir: %s\nout_dir: %s/%s\noptimizer: {lr: 2.0e-3}\n"
+            "checkpoint_every: 100\n%s",
+            name, e->data, e->tmp, name, tail);
+    fclose(f);
+}
+
 /* Skips the calling test, saying why, when the demo data could not be built. */
 #define VSR_TEST_NEED_TRAIN_DATA(have_data)                                                    \
     do {                                                                                       \

@@ -29,15 +29,8 @@ typedef vsr_test_train_env env;
 /* ELSR, patch 12, batch 3, 8 steps, validation at 4 and 8 on 2 frames per clip. */
 static void write_cfg(const env *e, const char *name, char *path, size_t cap)
 {
-    snprintf(path, cap, "%s/%s.yaml", e->tmp, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: %s\nmodel: ELSR\npatch: 12\nbatch: 3\nsteps: 8\nthreads: 1\n"
-            "data_dir: %s\nout_dir: %s/%s\noptimizer: {lr: 2.0e-3}\n"
-            "checkpoint_every: 100\nval: {every: 4, frames: 2}\nlog_every: 3\n",
-            name, e->data, e->tmp, name);
-    fclose(f);
+    vsr_test_train_write_cfg(e, name, "threads: 1\nval: {every: 4, frames: 2}\nlog_every: 3\n",
+                             path, cap);
 }
 
 static int train(const env *e, const char *cfg, const char *db, const char *a1, const char *a2)
@@ -71,14 +64,22 @@ static double loss_at(sqlite3 *db, const char *name, long step)
     return v;
 }
 
+/* trains write_cfg()'s run @p name (its config's path to @p cfg) into the db
+ * "<tmp>/<db>" (its path to @p dbp); train()'s exit status */
+static int train_fresh(const env *e, const char *name, const char *db, char cfg[512],
+                       char dbp[512])
+{
+    write_cfg(e, name, cfg, 512);
+    snprintf(dbp, 512, "%s/%s", e->tmp, db);
+    return train(e, cfg, dbp, NULL, NULL);
+}
+
 static void test_logs_run(void **st)
 {
     env *e = *st;
     VSR_TEST_NEED_TRAIN_DATA(e->have_data);
     char cfg[512], dbp[512];
-    write_cfg(e, "full", cfg, sizeof(cfg));
-    snprintf(dbp, sizeof(dbp), "%s/runs.db", e->tmp);
-    assert_int_equal(train(e, cfg, dbp, NULL, NULL), 0);
+    assert_int_equal(train_fresh(e, "full", "runs.db", cfg, dbp), 0);
     char *out = vsr_test_slurp(e->out);
     assert_non_null(out);
     assert_non_null(strstr(out, "runs.db (training run 1)"));
@@ -182,22 +183,28 @@ static void test_resume_exact(void **st)
     /* the same row, done, 8 distinct steps, no 99s */
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM train_runs WHERE name = 'part'"),
                      1);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM train_runs WHERE id = %lld AND status = 'done' AND"
-             " final_step = 8",
-             id);
-    assert_int_equal(vsr_test_q_int(db, sql), 1);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND loss < 99", id);
-    assert_int_equal(vsr_test_q_int(db, sql), 8);
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND step BETWEEN 1"
-             " AND 8",
-             id);
-    assert_int_equal(vsr_test_q_int(db, sql), 8);
-    snprintf(sql, sizeof(sql), "SELECT sum(step) FROM train_points WHERE train_run_id = %lld",
-             id);
-    assert_int_equal(vsr_test_q_int(db, sql), 36);
+    assert_int_equal(
+        vsr_test_q_intf(
+            db,
+            "SELECT count(*) FROM train_runs WHERE id = %lld AND status = 'done' AND"
+            " final_step = 8",
+            id),
+        1);
+    assert_int_equal(
+        vsr_test_q_intf(
+            db, "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND loss < 99",
+            id),
+        8);
+    assert_int_equal(
+        vsr_test_q_intf(
+            db,
+            "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND step BETWEEN 1"
+            " AND 8",
+            id),
+        8);
+    assert_int_equal(
+        vsr_test_q_intf(db, "SELECT sum(step) FROM train_points WHERE train_run_id = %lld", id),
+        36);
     /* the curve equals the reference: exactly where the db wrote it, to loss.tsv's
      * 9 digits for step 2 (recovered from it, without a rate) */
     for (long s = 1; s <= 8; s++) {
@@ -207,17 +214,19 @@ static void test_resume_exact(void **st)
         else
             assert_true(a == b);
     }
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND"
-             " steps_per_s IS NULL",
-             id);
-    assert_int_equal(vsr_test_q_int(db, sql), 1);
+    assert_int_equal(
+        vsr_test_q_intf(db,
+                        "SELECT count(*) FROM train_points WHERE train_run_id = %lld AND"
+                        " steps_per_s IS NULL",
+                        id),
+        1);
     /* both attempts' wall time, and the bicubic baseline of the first one kept */
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM train_runs WHERE id = %lld AND bicubic_psnr_y ="
-             " (SELECT bicubic_psnr_y FROM train_runs WHERE name = 'ref')",
-             id);
-    assert_int_equal(vsr_test_q_int(db, sql), 1);
+    assert_int_equal(
+        vsr_test_q_intf(db,
+                        "SELECT count(*) FROM train_runs WHERE id = %lld AND bicubic_psnr_y ="
+                        " (SELECT bicubic_psnr_y FROM train_runs WHERE name = 'ref')",
+                        id),
+        1);
     sqlite3_close(db);
 }
 
@@ -225,9 +234,7 @@ static void test_bad_db(void **st)
 {
     env *e = *st;
     char cfg[512], dbp[512];
-    write_cfg(e, "bad", cfg, sizeof(cfg));
-    snprintf(dbp, sizeof(dbp), "%s/no/such/dir/runs.db", e->tmp);
-    assert_int_equal(train(e, cfg, dbp, NULL, NULL), 1);
+    assert_int_equal(train_fresh(e, "bad", "no/such/dir/runs.db", cfg, dbp), 1);
     char *msg = vsr_test_slurp(e->err);
     assert_non_null(msg);
     assert_non_null(strstr(msg, "vsrbench train: "));
@@ -287,14 +294,12 @@ static void test_sigint(void **st)
     char cfg[512], dbp[512];
     snprintf(cfg, sizeof(cfg), "%s/long.yaml", e->tmp);
     snprintf(dbp, sizeof(dbp), "%s/sigint.db", e->tmp);
-    FILE *f = fopen(cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: long\nmodel: ELSR\npatch: 12\nbatch: 3\nsteps: 1000000\nthreads: 1\n"
-            "data_dir: %s\nout_dir: %s/long\noptimizer: {lr: 2.0e-3}\n"
-            "checkpoint_every: 1000000\nval: {every: 1000000, frames: 2}\nlog_every: 1\n",
-            e->data, e->tmp);
-    fclose(f);
+    vsr_test_writef(
+        cfg,
+        "name: long\nmodel: ELSR\npatch: 12\nbatch: 3\nsteps: 1000000\nthreads: 1\n"
+        "data_dir: %s\nout_dir: %s/long\noptimizer: {lr: 2.0e-3}\n"
+        "checkpoint_every: 1000000\nval: {every: 1000000, frames: 2}\nlog_every: 1\n",
+        e->data, e->tmp);
     const char *args[] = {"train", cfg, "--db", dbp, NULL};
     pid_t pid = vsr_test_vsrbench_start(args, e->out, e->err, NULL, 0);
     /* wait for logged steps (up to ~10 minutes of 10 ms polls) */

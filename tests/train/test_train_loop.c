@@ -230,15 +230,9 @@ typedef vsr_test_train_env env;
 
 static void write_cfg(const env *e, const char *name, const char *extra, char *path, size_t cap)
 {
-    snprintf(path, cap, "%s/%s.yaml", e->tmp, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: %s\nmodel: ELSR\npatch: 12\nbatch: 3\nsteps: 8\n"
-            "data_dir: %s\nout_dir: %s/%s\noptimizer: {lr: 2.0e-3}\n"
-            "checkpoint_every: 100\nval: {every: 100, frames: 2}\n%s",
-            name, e->data, e->tmp, name, extra);
-    fclose(f);
+    char tail[512];
+    snprintf(tail, sizeof(tail), "val: {every: 100, frames: 2}\n%s", extra);
+    vsr_test_train_write_cfg(e, name, tail, path, cap);
 }
 
 static int run(const env *e, const char *name, const char *extra, int threads, int resume,
@@ -304,21 +298,28 @@ static void same_weights(const char *a, const char *b)
     vsr_weights_free(&wb);
 }
 
+/* runs r1 and r2 (in e->tmp) wrote the same loss.tsv and the same weights <run>.vsrw */
+static void same_runs(const env *e, const char *r1, const char *r2)
+{
+    char a[512], b[512];
+    snprintf(a, sizeof(a), "%s/%s/%s.vsrw", e->tmp, r1, r1);
+    snprintf(b, sizeof(b), "%s/%s/%s.vsrw", e->tmp, r2, r2);
+    same_weights(a, b);
+    snprintf(a, sizeof(a), "%s/%s/loss.tsv", e->tmp, r1);
+    snprintf(b, sizeof(b), "%s/%s/loss.tsv", e->tmp, r2);
+    same_file(a, b);
+}
+
 static void test_deterministic(void **st)
 {
     env *e = *st;
     VSR_TEST_NEED_TRAIN_DATA(e->have_data);
     assert_int_equal(run(e, "det1", "seed: 7\n", 1, 0, 0), 0);
     assert_int_equal(run(e, "det2", "seed: 7\n", 2, 0, 0), 0);
-    char a[512], b[512];
-    snprintf(a, sizeof(a), "%s/det1/det1.vsrw", e->tmp);
-    snprintf(b, sizeof(b), "%s/det2/det2.vsrw", e->tmp);
-    same_weights(a, b);
-    snprintf(a, sizeof(a), "%s/det1/loss.tsv", e->tmp);
-    snprintf(b, sizeof(b), "%s/det2/loss.tsv", e->tmp);
-    same_file(a, b);
+    same_runs(e, "det1", "det2");
     /* a different seed gives different weights */
     assert_int_equal(run(e, "det3", "seed: 8\n", 1, 0, 0), 0);
+    char a[512], b[512];
     snprintf(a, sizeof(a), "%s/det1/det1.vsrw", e->tmp);
     snprintf(b, sizeof(b), "%s/det3/det3.vsrw", e->tmp);
     vsr_weights *wa = NULL, *wb = NULL;
@@ -341,7 +342,7 @@ static void test_resume(void **st)
     assert_int_equal(run(e, "full", "", 2, 0, 0), 0);
     /* interrupted after 3 steps (checkpoint written), then resumed to the end */
     assert_int_equal(run(e, "part", "", 2, 0, 3), 0);
-    char a[512], b[512];
+    char b[512];
     snprintf(b, sizeof(b), "%s/part/loss.tsv", e->tmp);
     size_t n;
     char *t = slurp(b, &n);
@@ -351,11 +352,7 @@ static void test_resume(void **st)
     free(t);
     assert_int_equal(lines, 1 + 3);
     assert_int_equal(run(e, "part", "", 1, 1, 0), 0);
-    snprintf(a, sizeof(a), "%s/full/loss.tsv", e->tmp);
-    same_file(a, b);
-    snprintf(a, sizeof(a), "%s/full/full.vsrw", e->tmp);
-    snprintf(b, sizeof(b), "%s/part/part.vsrw", e->tmp);
-    same_weights(a, b);
+    same_runs(e, "full", "part");
 }
 
 /* Config: defaults, overrides, and errors that name the key and line. */
