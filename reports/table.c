@@ -682,7 +682,7 @@ int vsr_report_check_base(const vsr_report_row *rows, size_t n, const char *base
     }
     /* close enough to be a typo: 2 edits, or a third of a long name */
     int len = (int)strlen(base);
-    char mean[96] = "";
+    char mean[200] = "";
     if (hint[0] && best <= (len / 3 > 2 ? len / 3 : 2))
         snprintf(mean, sizeof(mean), " (did you mean '%s'?)", hint);
     return vsr_error_set(err, -EINVAL,
