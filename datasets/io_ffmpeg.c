@@ -4,6 +4,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -303,6 +304,25 @@ static int decode_one(AVFormatContext *fmt, AVCodecContext *dec, int stream, AVP
     }
 }
 
+/*
+ * libavutil's one allocation bound (av_max_alloc(), process-wide), set once
+ * before the first demuxer runs: a crafted AVI header made the AVI demuxer
+ * ask for 1.6 GB in one av_malloc() inside avformat_open_input() (the fuzz
+ * target image_decode's finding, tests/fuzz/regress/image_decode/). The
+ * bound is far above any one buffer a frame of VSR_MAX_FRAME_PIXELS needs
+ * (8192 x 8192 RGBA64: 512 MiB).
+ */
+#define VSR_AV_MAX_ALLOC (768u << 20)
+static pthread_once_t av_limits_once = PTHREAD_ONCE_INIT;
+static void av_limits_init(void)
+{
+    av_max_alloc(VSR_AV_MAX_ALLOC);
+}
+static void av_limits(void)
+{
+    pthread_once(&av_limits_once, av_limits_init);
+}
+
 static int open_decoder(AVFormatContext *fmt, int *stream, AVCodecContext **out,
                         const char *path, vsr_error *err)
 {
@@ -395,6 +415,7 @@ int vsr_image_read(const char *path, int want_channels, vsr_frame *out, vsr_erro
     fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
     /* No file name: the format is probed from the bytes alone, so names
      * with '%' or spaces never reach the image2 pattern logic. */
+    av_limits();
     int r = avformat_open_input(&fmt, "", NULL, NULL);
     if (r < 0) {
         rc = vsr_error_set(err, -EINVAL, "%s: not a readable image (%s)", path,
@@ -669,6 +690,7 @@ fail:
 static int count_packets(const char *path, int stream)
 {
     AVFormatContext *fmt = NULL;
+    av_limits();
     if (avformat_open_input(&fmt, path, NULL, NULL) < 0)
         return -1;
     AVPacket *pkt = av_packet_alloc();
@@ -709,6 +731,7 @@ int vsr_source_open_video(const char *path, int want_channels, vsr_source **out,
     /* "file:" keeps ':' in names from selecting a protocol. */
     char url[4200];
     snprintf(url, sizeof(url), "file:%s", path);
+    av_limits();
     if ((r = avformat_open_input(&s->fmt, url, NULL, NULL)) < 0) {
         rc = vsr_error_set(err, -EINVAL, "%s: not a readable video: %s", path,
                            averr(r, eb, sizeof(eb)));
