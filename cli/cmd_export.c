@@ -386,14 +386,13 @@ int vsr_cmd_export(int argc, char **argv)
         case ARG_CALIB_FRAMES:
             rc = vsr_parse_long(optarg, 1, 100000, &calib_frames, "--calib-frames", &err);
             break;
-        case ARG_CALIB_METHOD:
+        case ARG_CALIB_METHOD: {
+            vsr_calib_method m; /* the engine's list of names, checked here */
             method = optarg;
-            if (strcmp(method, "minmax") && strcmp(method, "percentile") &&
-                strcmp(method, "mse") && strcmp(method, "ema") && strcmp(method, "kl"))
-                rc = vsr_error_set(
-                    &err, -EINVAL,
-                    "--calibration %s: expected minmax, percentile, mse, ema or kl", method);
+            if ((rc = vsr_calib_method_parse(method, &m, &err)))
+                vsr_error_wrap(&err, rc, "--calibration");
             break;
+        }
         case ARG_SET: {
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg || n_set == MAX_SET) {
