@@ -44,6 +44,12 @@ if (!(threads >= 1) || !(reps >= 0)) die('THREADS must be >= 1 and REPS >= 0 or 
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // ORT's intra-op workers spin after each run by default, holding the
+    // CPUs that the other side of an alternating benchmark (tools/
+    // bench_engine) needs next: measured on 2 vCPUs, vsrbench's 2-thread FP32
+    // frame went from 23.8 to 35 ms beside a spinning ORT. Off unless
+    // VSR_ORT_SPIN=1 (ORT's own default, for timing ORT alone).
+    extra: { session: { intra_op: { allow_spinning: process.env.VSR_ORT_SPIN === '1' ? '1' : '0' } } },
   });
   if (ins.length !== session.inputNames.length)
     die(`${model} has ${session.inputNames.length} inputs, ${ins.length} given`);
