@@ -152,6 +152,8 @@ struct vsr_engine {
                            lookup (whole-frame runs write float) */
         float *out;     /* during a whole-frame run: write the result as float here (the
                            graph output's buffer) instead of the arena, or NULL */
+        vsr_tail_q *q;  /* INT8, default requantization: the composition as arithmetic
+                           (the float-output rows use it instead of flut), else NULL */
     } tail;
     /* per-chunk scratch of the conv row driver, grown on the calling thread */
     void **scratch;

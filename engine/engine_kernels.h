@@ -242,6 +242,43 @@ void vsr_qs8_requant_tfl__scalar(const int32_t *acc, int8_t *out, int n, const i
 void vsr_qs8_requant_tfl__avx2(const int32_t *acc, int8_t *out, int n, const int32_t *qm,
                                const int32_t *qs, int zp, int qmin, int qmax);
 
+/* One output row of the fused SR tail (ops/fused.c) for an LR row of wi pixels,
+ * depth_to_space factor r, C output channels, t with ct = r*r*C channels; output
+ * row i of the r rows the LR row makes: o[(w*r + j)*C + c] = f(t[w*ct + (i*r + j)*C
+ * + c], x[w*C + c]). FP32: f = t + x, then clamped to [lo, hi] when clip (max first,
+ * min second, as fminf(fmaxf()) orders them, NaN -> lo). INT8 to float output: f =
+ * flut[(t + 128) * 256 + x + 128], the tail's composed table. The AVX-512 twins
+ * (x86/f32-tail-avx512f.c) give the same bits as the scalar ones (ops/fused.c); the
+ * table lookup has no vector twin (gathers lose to it). */
+typedef void (*vsr_f32_tail_fn)(const float *t, const float *x, float *o, int wi, int r, int c,
+                                int ct, int i, float lo, float hi, int clip);
+typedef void (*vsr_qs8_tail_fn)(const int8_t *t, const int8_t *x, float *o, int wi, int r,
+                                int c, int ct, int i, const float *flut);
+/* The INT8 tail's composition in the default requantization (float arithmetic, as
+ * the unfused ops compute it): va = st * (q_t - zt); q = quantize1(va + vb[q_x + 128],
+ * inv_a, za) (vb: the anchor's dequantized concat value); with clip, v = clamp(sa * (q
+ * - za), lo, hi) and q = quantize1(v, inv_c, zc); the output is so * (q - zo). Each
+ * operation is one IEEE single operation in this order, so the vector twin gives the
+ * bits of the scalar one, and both those of the tail's 256 x 256 table (tests/engine
+ * compares all 65536 pairs). */
+typedef struct vsr_tail_q {
+    float st, inv_a, sa, lo, hi, inv_c, so;
+    int zt, za, zc, zo, clip;
+    float vb[256];
+} vsr_tail_q;
+typedef void (*vsr_qs8_tail_q_fn)(const int8_t *t, const int8_t *x, float *o, int wi, int r,
+                                  int c, int ct, int i, const vsr_tail_q *q);
+void vsr_qs8_tail_q__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
+                            int ct, int i, const vsr_tail_q *q);
+void vsr_qs8_tail_q__avx512f(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
+                             int ct, int i, const vsr_tail_q *q);
+void vsr_f32_tail__scalar(const float *t, const float *x, float *o, int wi, int r, int c,
+                          int ct, int i, float lo, float hi, int clip);
+void vsr_qs8_tail__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
+                          int ct, int i, const float *flut);
+void vsr_f32_tail__avx512f(const float *t, const float *x, float *o, int wi, int r, int c,
+                           int ct, int i, float lo, float hi, int clip);
+
 /* Kernel table chosen once per engine. */
 typedef struct vsr_kernels {
     unsigned isa;
@@ -260,6 +297,9 @@ typedef struct vsr_kernels {
     vsr_qs8_requant_tfl_fn requant_tfl; /* requant tflite conv epilogue */
     vsr_f32_gconv_ukernel f32_gconv;    /* grouped convs, FP32 (and FP16 widened) */
     vsr_qs8_gconv_ukernel qs8_gconv;    /* grouped convs, INT8 (int16 rows) */
+    vsr_f32_tail_fn f32_tail;           /* fused SR tail rows, FP32 */
+    vsr_qs8_tail_fn qs8_tail;           /* fused SR tail rows, INT8 to float output */
+    vsr_qs8_tail_q_fn qs8_tail_q;       /* the same computed (default requantization) */
 } vsr_kernels;
 void vsr__kernels_select(unsigned isa, vsr_kernels *k);
 

@@ -88,6 +88,7 @@ void vsr_engine_free(vsr_engine **pe)
     free(e->prof_ns), free(e->prof_calls);
     free(e->tail.lut);
     free(e->tail.flut);
+    free(e->tail.q);
     if (e->lut2)
         for (int i = 0; i < n; i++)
             free(e->lut2[i]);

@@ -157,6 +157,24 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
                         e->tail.lut[(qt + 128) * 256 + (qx + 128)] = q;
                     }
                 int to = c >= 0 ? c : d;
+                if (!tfl) { /* the same composition as arithmetic for the float rows */
+                    vsr_tail_q *q = calloc(1, sizeof(*q));
+                    if (!q)
+                        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+                    q->st = e->qscale[t], q->zt = e->qzp[t];
+                    q->inv_a = inv_a, q->za = e->qzp[a], q->sa = e->qscale[a];
+                    q->clip = c >= 0, q->lo = e->tail.lo, q->hi = e->tail.hi;
+                    q->inv_c = inv_c, q->zc = c >= 0 ? e->qzp[c] : 0;
+                    q->so = e->qscale[to], q->zo = e->qzp[to];
+                    for (int qx = -128; qx < 128; qx++) {
+                        int qa = same_q(e, x, anc)
+                                     ? qx
+                                     : vsr__quantize1(e->qscale[x] * (float)(qx - e->qzp[x]),
+                                                      inv_anc, e->qzp[anc]);
+                        q->vb[qx + 128] = e->qscale[anc] * (float)(qa - e->qzp[anc]);
+                    }
+                    e->tail.q = q;
+                }
                 for (int q = -128; q < 128; q++)
                     e->tail.deq[q + 128] = e->qscale[to] * (float)(q - e->qzp[to]);
                 e->tail.flut = malloc(65536 * sizeof(float));
@@ -169,6 +187,58 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
         }
     }
     return 0;
+}
+
+/* The scalar twins of the tail row kernels (engine_kernels.h). */
+void vsr_f32_tail__scalar(const float *t, const float *x, float *o, int wi, int r, int c,
+                          int ct, int i, float lo, float hi, int clip)
+{
+    for (int w = 0; w < wi; w++)
+        for (int j = 0; j < r; j++) {
+            const float *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
+            const float *xs = x + (size_t)w * c;
+            for (int ch = 0; ch < c; ch++) {
+                float v = ts[ch] + xs[ch];
+                if (clip) { /* = fminf(fmaxf(v, lo), hi), without the libm calls */
+                    v = v > lo ? v : lo;
+                    v = v < hi ? v : hi;
+                }
+                *o++ = v;
+            }
+        }
+}
+
+void vsr_qs8_tail__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
+                          int ct, int i, const float *flut)
+{
+    for (int w = 0; w < wi; w++)
+        for (int j = 0; j < r; j++) {
+            const int8_t *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
+            const int8_t *xs = x + (size_t)w * c;
+            for (int ch = 0; ch < c; ch++)
+                *o++ = flut[(ts[ch] + 128) * 256 + (xs[ch] + 128)];
+        }
+}
+
+void vsr_qs8_tail_q__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
+                            int ct, int i, const vsr_tail_q *q)
+{
+    for (int w = 0; w < wi; w++)
+        for (int j = 0; j < r; j++) {
+            const int8_t *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
+            const int8_t *xs = x + (size_t)w * c;
+            for (int ch = 0; ch < c; ch++) {
+                float va = q->st * (float)(ts[ch] - q->zt);
+                int8_t v8 = vsr__quantize1(va + q->vb[xs[ch] + 128], q->inv_a, q->za);
+                if (q->clip) {
+                    float v = q->sa * (float)(v8 - q->za);
+                    v = v > q->lo ? v : q->lo;
+                    v = v < q->hi ? v : q->hi;
+                    v8 = vsr__quantize1(v, q->inv_c, q->zc);
+                }
+                *o++ = q->so * (float)(v8 - q->zo);
+            }
+        }
 }
 
 typedef struct tail_task {
@@ -186,17 +256,14 @@ static void tail_row(const tail_task *k, size_t yy)
     float lo = e->tail.lo, hi = e->tail.hi;
     int clip = e->tail.clip;
     float *fo = e->tail.out ? e->tail.out + orow : NULL;
+    if (k->t.dt == VSR_DT_I8 && fo && e->tail.q) { /* computed, to the float output */
+        e->k.qs8_tail_q((const int8_t *)k->t.data + trow, (const int8_t *)k->x.data + xrow, fo,
+                        Wi, r, C, Ct, i, e->tail.q);
+        return;
+    }
     if (k->t.dt == VSR_DT_I8 && fo) { /* straight to the float output */
-        const int8_t *tp = (const int8_t *)k->t.data + trow;
-        const int8_t *xp = (const int8_t *)k->x.data + xrow;
-        const float *flut = e->tail.flut;
-        for (int w = 0; w < Wi; w++)
-            for (int j = 0; j < r; j++) {
-                const int8_t *ts = tp + (size_t)w * Ct + (size_t)(i * r + j) * C;
-                const int8_t *xs = xp + (size_t)w * C;
-                for (int c = 0; c < C; c++)
-                    *fo++ = flut[(ts[c] + 128) * 256 + (xs[c] + 128)];
-            }
+        e->k.qs8_tail((const int8_t *)k->t.data + trow, (const int8_t *)k->x.data + xrow, fo,
+                      Wi, r, C, Ct, i, e->tail.flut);
         return;
     }
     if (k->t.dt == VSR_DT_I8) {
@@ -214,22 +281,8 @@ static void tail_row(const tail_task *k, size_t yy)
         return;
     }
     if (k->t.dt == VSR_DT_F32) {
-        const float *tp = (const float *)k->t.data + trow;
-        const float *xp = (const float *)k->x.data + xrow;
-        float *op = fo ? fo : (float *)k->o.data + orow;
-        for (int w = 0; w < Wi; w++)
-            for (int j = 0; j < r; j++) {
-                const float *ts = tp + (size_t)w * Ct + (size_t)(i * r + j) * C;
-                const float *xs = xp + (size_t)w * C;
-                for (int c = 0; c < C; c++) {
-                    float v = ts[c] + xs[c];
-                    if (clip) { /* = fminf(fmaxf(v, lo), hi), without the libm calls */
-                        v = v > lo ? v : lo;
-                        v = v < hi ? v : hi;
-                    }
-                    *op++ = v;
-                }
-            }
+        e->k.f32_tail((const float *)k->t.data + trow, (const float *)k->x.data + xrow,
+                      fo ? fo : (float *)k->o.data + orow, Wi, r, C, Ct, i, lo, hi, clip);
         return;
     }
     /* FP16: widen a chunk of pixels, add, round; clip widens, clamps, rounds */

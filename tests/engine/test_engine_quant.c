@@ -828,6 +828,47 @@ static void test_engine_fp16_native(void **state)
  * round, without the clip, and when the anchor concat has its own INT8
  * parameters (rescaled through the concat table).
  */
+/* The INT8 tail's computed form (vsr_tail_q, default requantization) against its
+ * 256 x 256 table, built from the unfused ops' scalar functions: all 65536 (q_t, q_x)
+ * pairs through the scalar kernel and, where the CPU has it, the AVX-512 one (one
+ * x value per call, the 256 t values as 256 one-channel pixels; and as 3-channel
+ * pixels with r = 2, the vector path's lane permutation). */
+static void check_tail_q(const vsr_engine *e)
+{
+    const vsr_tail_q *q = e->tail.q;
+    assert_non_null(q);
+    assert_non_null(e->tail.flut);
+    int8_t t[256 * 12], x[256 * 3];
+    float o[256 * 12];
+    unsigned isa = vsr_cpu_isa();
+    for (int simd = 0; simd < 2; simd++) {
+        if (simd && !((isa & VSR_ISA_AVX512) && (isa & VSR_ISA_AVX2)))
+            continue;
+        vsr_qs8_tail_q_fn fn = simd ? vsr_qs8_tail_q__avx512f : vsr_qs8_tail_q__scalar;
+        for (int qx = -128; qx < 128; qx++) {
+            for (int k = 0; k < 256; k++)
+                t[k] = (int8_t)(k - 128), x[k] = (int8_t)qx;
+            fn(t, x, o, 256, 1, 1, 1, 0, q);
+            for (int k = 0; k < 256; k++)
+                assert_memory_equal(&o[k], &e->tail.flut[k * 256 + qx + 128], sizeof(float));
+        }
+        /* 3 channels, r = 2, output row i = 1: pixel w reads t[w*12 + 6 + j*3 + c] */
+        for (int k = 0; k < 256 * 12; k++)
+            t[k] = (int8_t)((k * 37 + 11) & 255);
+        for (int k = 0; k < 256 * 3; k++)
+            x[k] = (int8_t)((k * 101 + 7) & 255);
+        fn(t, x, o, 256, 2, 3, 12, 1, q);
+        for (int w = 0; w < 256; w++)
+            for (int j = 0; j < 2; j++)
+                for (int c = 0; c < 3; c++) {
+                    int qt = t[w * 12 + 6 + j * 3 + c], qv = x[w * 3 + c];
+                    assert_memory_equal(&o[(w * 2 + j) * 3 + c],
+                                        &e->tail.flut[(qt + 128) * 256 + qv + 128],
+                                        sizeof(float));
+                }
+    }
+}
+
 static float *run_ex(const vsr_graph *g, vsr_precision prec, int scalar, int no_fuse,
                      const float *in0, int h, int w, size_t *n, int *fused)
 {
@@ -838,6 +879,8 @@ static float *run_ex(const vsr_graph *g, vsr_precision prec, int scalar, int no_
     vsr_engine *e = NULL;
     OK(vsr__engine_create_ex(g, prec, NULL, &o, no_fuse, &e, &err));
     *fused = e->tail.node >= 0;
+    if (*fused && prec == VSR_PREC_INT8)
+        check_tail_q(e);
     OK(vsr_engine_set_input(e, 0, in0, h, w, 3, &err));
     OK(vsr_engine_run(e, &err));
     int oh, ow, oc;
