@@ -599,6 +599,25 @@ static void usage(FILE *f)
  * synthetic frames; a hidden-state input is fed zeros.
  */
 /* User + system CPU seconds of this process (all its threads). */
+/* CPU seconds (user + system) of process @p pid from /proc (clock ticks), or 0. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *q = strrchr(buf, ')'); /* fields after the command name */
+    unsigned long ut = 0, st = 0;
+    if (!q ||
+        sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static double cpu_s(void)
 {
     struct rusage ru;
@@ -918,12 +937,14 @@ int main(int argc, char **argv)
     synth(x, H, W, 0);
     /* ONNX Runtime's copy of the network: the FP32 graph exported to ONNX and
      * the input frame as raw NCHW floats, in a scratch folder */
-    char ort_dir[256], ort_model[512], ort_in_path[512], ort_in[600], ort_out[512];
+    char ort_dir[256], ort_model[512], ort_model_q[512], ort_in_path[512], ort_in[600],
+        ort_out[512];
     snprintf(ort_dir, sizeof(ort_dir), "%s/bench_engine_ort_XXXXXX",
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    int have_ort = 0;
-    if (!wait_ratios && want[VSR_PREC_FP32] && mkdtemp(ort_dir)) {
+    int have_ort = 0, have_ort_q = 0;
+    if (!wait_ratios && (want[VSR_PREC_FP32] || want[VSR_PREC_INT8]) && mkdtemp(ort_dir)) {
         snprintf(ort_model, sizeof(ort_model), "%s/abpn.onnx", ort_dir);
+        snprintf(ort_model_q, sizeof(ort_model_q), "%s/abpn_qdq.onnx", ort_dir);
         snprintf(ort_out, sizeof(ort_out), "%s/out.f32", ort_dir);
         snprintf(ort_in_path, sizeof(ort_in_path), "%s/in.f32", ort_dir);
         snprintf(ort_in, sizeof(ort_in), "%s:1x3x%dx%d", ort_in_path, H, W);
@@ -940,6 +961,13 @@ int main(int argc, char **argv)
         if (f && fclose(f))
             have_ort = 0;
         free(chw);
+        /* the INT8 graph in QDQ form with the engine's own scales and zero points
+         * (the calibration above), which ORT runs with its int8 kernels */
+        vsr_models_export_options xo = {.precision = VSR_MODELS_EXPORT_INT8};
+        have_ort_q =
+            have_ort && vsr_models_export_onnx_ex(g, H, W, ort_model_q, &xo, &err) == 0;
+        if (have_ort && !have_ort_q)
+            printf("# ONNX Runtime: QDQ export failed: %s\n", err.msg);
         signal(SIGPIPE, SIG_IGN); /* a node that died is a failed read, not a signal */
     }
     if (wait_ratios) {
@@ -1014,8 +1042,8 @@ int main(int argc, char **argv)
                     "holds a core, 2-thread figures below are not representative\n",
                     peak[1][0] / peak[0][0]);
         }
-        printf("\n| prec | threads | impl | median ms | p95 ms | GOP/s | %% peak | "
-               "XNNPACK/vsrbench |\n|---|---|---|---|---|---|---|---|\n");
+        printf("\n| prec | threads | impl | median ms | p95 ms | CPU ms | GOP/s | %% peak | "
+               "XNNPACK/vsrbench |\n|---|---|---|---|---|---|---|---|---|\n");
         for (int p = 0; p < NPREC; p++) {
             if (!want[p])
                 continue;
@@ -1036,9 +1064,12 @@ int main(int argc, char **argv)
             }
 #endif
             ort_proc orp;
-            int ort_ok = have_ort && p == VSR_PREC_FP32 &&
-                         ort_start(&orp, ort_model, ort_out, ort_in, th) == 0;
-            if (have_ort && p == VSR_PREC_FP32 && !ort_ok)
+            const char *ort_m = p == VSR_PREC_FP32                 ? ort_model
+                                : p == VSR_PREC_INT8 && have_ort_q ? ort_model_q
+                                                                   : NULL;
+            int ort_ok = have_ort && ort_m && ort_start(&orp, ort_m, ort_out, ort_in, th) == 0;
+            double ort_cpu0 = ort_ok ? proc_cpu_s(orp.pid) : 0, ort_cpu = 0;
+            if (have_ort && ort_m && !ort_ok)
                 printf("# ONNX Runtime: node %s/scripts/ort_run.cjs did not start "
                        "(scripts/deps.sh "
                        "installs node and onnxruntime-node)\n",
@@ -1048,12 +1079,16 @@ int main(int argc, char **argv)
             double *tc = malloc((size_t)runs * sizeof(double));
             if (!ta || !tb || !tc)
                 return fprintf(stderr, "bench_engine: out of memory\n"), 1;
+            double cpu_a = 0; /* vsrbench's CPU seconds over the timed runs, all threads */
             for (long r = -3; r < runs; r++) { /* 3 warm-up rounds */
+                if (r == 0 && ort_ok)
+                    ort_cpu0 = proc_cpu_s(orp.pid);
+                double c0 = cpu_s();
                 double t0 = vsr_clock_s();
                 CHECK(vsr_engine_run(e, &err));
                 double t1 = vsr_clock_s();
                 if (r >= 0)
-                    ta[r] = (t1 - t0) * 1e3;
+                    ta[r] = (t1 - t0) * 1e3, cpu_a += cpu_s() - c0;
 #ifdef VSR_HAVE_XNNPACK
                 if (xnn_ok) {
                     t0 = vsr_clock_s();
@@ -1077,8 +1112,12 @@ int main(int argc, char **argv)
             }
             double ort_md = -1;
             if (ort_ok) {
-                ort_stop(&orp); /* writes its last output */
-                ort_md = ort_diff(ort_out, yref, H * S, W * S, 3);
+                ort_cpu = proc_cpu_s(orp.pid) - ort_cpu0; /* node + ORT, the timed runs */
+                ort_stop(&orp);                           /* writes its last output */
+                /* FP32: against the FP32 engine; QDQ: against vsrbench's INT8 frame */
+                if (p == VSR_PREC_INT8)
+                    CHECK(vsr_engine_get_output(e, 0, ya, nout, &err));
+                ort_md = ort_diff(ort_out, p == VSR_PREC_INT8 ? ya : yref, H * S, W * S, 3);
             }
             /* accuracy against the FP32 engine: max |d| and PSNR over the SR frame */
             CHECK(vsr_engine_get_output(e, 0, ya, nout, &err));
@@ -1118,29 +1157,30 @@ int main(int argc, char **argv)
                 snprintf(ratio, sizeof(ratio), "%.2fx", mb / ma);
             else if (p == VSR_PREC_FP16 || p == 3)
                 snprintf(ratio, sizeof(ratio), "(vs XNNPACK fp32 below)");
-            printf("| %s | %ld | vsrbench (%s) | %.2f | %.2f | %.0f | %s | %s |\n",
+            printf("| %s | %ld | vsrbench (%s) | %.2f | %.2f | %.2f | %.0f | %s | %s |\n",
                    prec_names[p], th, vsr_isa_name(vsr_engine_isa(e)), ma, pa,
-                   gop / (ma * 1e-3), pct, ratio);
+                   cpu_a * 1e3 / (double)runs, gop / (ma * 1e-3), pct, ratio);
             if (xnn_ok) {
                 double pkx = th <= 2 ? peak[th - 1][p == VSR_PREC_FP32 ? 0 : 2] : 0;
                 snprintf(pct, sizeof(pct), "-");
                 if (pkx > 0)
                     snprintf(pct, sizeof(pct), "%.0f%%", 100.0 * gop / (mb * 1e-3) / pkx);
-                printf("| %s | %ld | XNNPACK %s | %.2f | %.2f | %.0f | %s | max|diff| %.3g |\n",
+                printf("| %s | %ld | XNNPACK %s | %.2f | %.2f | - | %.0f | %s | max|diff| %.3g "
+                       "|\n",
                        prec_names[p], th, p == VSR_PREC_INT8 ? "qs8" : "f32", mb, pb,
                        gop / (mb * 1e-3), pct, maxdiff);
             }
             if (ort_ok) {
                 double mc, pc;
                 stats(tc, (int)runs, &mc, &pc);
-                double pkx = th <= 2 ? peak[th - 1][0] : 0;
+                double pkx = th <= 2 ? peak[th - 1][p == VSR_PREC_INT8 ? 2 : 0] : 0;
                 snprintf(pct, sizeof(pct), "-");
                 if (pkx > 0)
                     snprintf(pct, sizeof(pct), "%.0f%%", 100.0 * gop / (mc * 1e-3) / pkx);
-                printf(
-                    "| %s | %ld | ONNX Runtime 1.30 (npm, CPU EP) | %.2f | %.2f | %.0f | %s | "
-                    "ORT/vsrbench %.2fx, max|diff| %.3g |\n",
-                    prec_names[p], th, mc, pc, gop / (mc * 1e-3), pct, mc / ma, ort_md);
+                printf("| %s | %ld | ONNX Runtime 1.30 (npm, CPU EP%s) | %.2f | %.2f | %.2f | "
+                       "%.0f | %s | ORT/vsrbench %.2fx, max|diff| %.3g |\n",
+                       prec_names[p], th, p == VSR_PREC_INT8 ? ", QDQ" : "", mc, pc,
+                       ort_cpu * 1e3 / (double)runs, gop / (mc * 1e-3), pct, mc / ma, ort_md);
             }
             /* remember XNNPACK fp32 to give the fp16 ratio */
             static double xnn_f32_ms[65];
