@@ -36,8 +36,14 @@ struct vsr_calib {
     int bins;
     tstat *st;
     int err;
-    int oom; /* a frame's min / max could not be stored */
+    int oom;         /* a frame's min / max could not be stored */
+    int minmax_only; /* created for minmax / ema: no histograms kept (vsr_calib_create_ex) */
 };
+
+static int needs_histograms(vsr_calib_method m)
+{
+    return m != VSR_CALIB_MINMAX && m != VSR_CALIB_EMA;
+}
 
 void vsr_calib_options_default(vsr_calib_options *o)
 {
@@ -126,6 +132,13 @@ static void hook(void *ctx, int t, const float *d, int h, int w, int c)
     }
     s->fmn[s->nf] = mn;
     s->fmx[s->nf++] = mx;
+    if (cb->minmax_only) { /* the vector scan above is all minmax and ema need */
+        s->mn = s->seen ? fminf(s->mn, mn) : mn;
+        s->mx = s->seen ? fmaxf(s->mx, mx) : mx;
+        s->seen = 1;
+        s->total += (double)n;
+        return;
+    }
     double amax = fmax(fabs((double)mn), fabs((double)mx));
     if (!s->seen) {
         s->seen = 1;
@@ -157,15 +170,22 @@ static void hook(void *ctx, int t, const float *d, int h, int w, int c)
 
 int vsr_calib_create(const vsr_graph *g, pthreadpool_t pool, vsr_calib **out, vsr_error *err)
 {
+    return vsr_calib_create_ex(g, pool, NULL, out, err);
+}
+
+int vsr_calib_create_ex(const vsr_graph *g, pthreadpool_t pool, const vsr_calib_options *use,
+                        vsr_calib **out, vsr_error *err)
+{
     *out = NULL;
     vsr_calib *c = calloc(1, sizeof(*c));
     if (!c)
         return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
     c->g = g;
     c->bins = 2048;
+    c->minmax_only = use && !needs_histograms(use->method);
     c->st = calloc((size_t)g->n_nodes, sizeof(tstat));
     int rc = c->st ? 0 : vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
-    for (int i = 0; !rc && i < g->n_nodes; i++) {
+    for (int i = 0; !rc && !c->minmax_only && i < g->n_nodes; i++) {
         c->st[i].hist = calloc((size_t)c->bins, sizeof(double));
         c->st[i].ahist = calloc((size_t)c->bins, sizeof(double));
         if (!c->st[i].hist || !c->st[i].ahist)
@@ -321,6 +341,13 @@ int vsr_calib_range(const vsr_calib *c, int t, const vsr_calib_options *opt, flo
         return vsr_error_set(err, -ENOENT, "%s: no calibration statistics for tensor %d",
                              c->g->name, t);
     const tstat *s = &c->st[t];
+    if (c->minmax_only && needs_histograms(opt->method))
+        return vsr_error_set(err, -EINVAL,
+                             "%s: calibration %s needs histograms, but this calibration was "
+                             "created for minmax / ema (min and max only); create it with "
+                             "vsr_calib_create() or for %s",
+                             c->g->name, vsr_calib_method_name(opt->method),
+                             vsr_calib_method_name(opt->method));
     switch (opt->method) {
     case VSR_CALIB_MINMAX:
         *lo = s->mn, *hi = s->mx;

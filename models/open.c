@@ -169,7 +169,7 @@ int vsr_models_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_tempo
                              model);
     vsr_calib *cal = NULL;
     float *x = NULL, *h = NULL;
-    int rc = vsr_calib_create(g, pool, &cal, err);
+    int rc = vsr_calib_create_ex(g, pool, &opt, &cal, err);
     if (rc)
         return rc;
     int W = lr[0].width, H = lr[0].height;

@@ -608,6 +608,15 @@ void vsr_calib_options_default(vsr_calib_options *o);
  */
 int vsr_calib_create(const vsr_graph *g, pthreadpool_t pool, vsr_calib **out, vsr_error *err);
 /**
+ * vsr_calib_create() for the method of @p use (NULL: any method). For minmax
+ * and ema only each tensor's min and max per frame are kept (one vector
+ * scan per tensor, no 2048-bin histograms: about 5% of the quickstart's CPU);
+ * vsr_calib_finish() / vsr_calib_range() then refuse the histogram methods
+ * (percentile, mse, kl) with -EINVAL. Ranges are the same bits either way.
+ */
+int vsr_calib_create_ex(const vsr_graph *g, pthreadpool_t pool, const vsr_calib_options *use,
+                        vsr_calib **out, vsr_error *err);
+/**
  * Run one frame in FP32 and add its statistics. @p inputs[i] is graph input
  * i as float HWC of h x w x C_i (borrowed for the call only).
  */

@@ -1372,7 +1372,54 @@ static void test_calibration_methods(void **state)
     OK(vsr_calib_range(c, y, &o, &lo, &hi, &err));
     assert_float_equal(hi, logf(1000.f), 0.05);
     vsr_calib_free(&c);
+    /* created for minmax / ema: the same ranges from min / max alone (the hand values
+     * above: the exact max 40 and min of the two frames); the histogram methods are
+     * refused instead of answering from nothing */
+    o.method = VSR_CALIB_MINMAX;
+    OK(vsr_calib_create_ex(g, NULL, &o, &c, &err));
+    v[0] = -logf(1.f - 0.5f / N);
+    OK(vsr_calib_feed(c, in, 1, N, &err));
+    v[0] = 40.f;
+    OK(vsr_calib_feed(c, in, 1, N, &err));
+    OK(vsr_calib_range(c, y, &o, &lo, &hi, &err));
+    assert_float_equal(hi, 40.f, 0);
+    assert_float_equal(lo, -logf(1.f - 0.5f / N), 0); /* the first frame's min */
+    o.method = VSR_CALIB_EMA; /* first frame's max, then 1% of the way to 40 */
+    OK(vsr_calib_range(c, y, &o, &lo, &hi, &err));
+    assert_float_equal(hi, (float)(vmax + 0.01 * (40.0 - vmax)), 1e-5);
+    o.method = VSR_CALIB_PERCENTILE;
+    assert_int_equal(vsr_calib_range(c, y, &o, &lo, &hi, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "needs histograms"));
+    vsr_calib_free(&c);
     free(v);
+    vsr_graph_free(&g);
+}
+
+/* vsr_engine_get_output_frame rounds half to even and clamps to [0, 255], NaN to 0
+ * (what lrintf gave before it was inlined): hand-chosen values through a scale-1 node. */
+static void test_output_frame_rounding(void **state)
+{
+    (void)state;
+    const float in[] = {0.5f, 1.5f,    2.5f,  3.49999f, 254.5f, 253.5f,   -0.4f,
+                        -3.f, 255.49f, 300.f, NAN,      7.f,    0.50001f, 127.5f};
+    const uint8_t want[] = {0, 2, 2, 3, 254, 254, 0, 0, 255, 255, 0, 7, 1, 128};
+    enum { N = sizeof(in) / sizeof(in[0]) };
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    OK(vsr_graph_create("id", &g, &err));
+    int x = vsr_graph_input(g, "x", 1, N, 1, &err);
+    int y = vsr_graph_scale(g, "id", x, 1.f, 0.f, &err);
+    OK(vsr_graph_output(g, "y", y, &err));
+    vsr_engine *e = NULL;
+    OK(vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &e, &err));
+    OK(vsr_engine_set_input(e, 0, in, 1, N, 1, &err));
+    OK(vsr_engine_run(e, &err));
+    vsr_frame f = {0};
+    OK(vsr_frame_alloc(&f, N, 1, 1, &err));
+    OK(vsr_engine_get_output_frame(e, 0, &f, &err));
+    assert_memory_equal(vsr_frame_row(&f, 0), want, N);
+    vsr_frame_free(&f);
+    vsr_engine_free(&e);
     vsr_graph_free(&g);
 }
 
@@ -1387,6 +1434,7 @@ int main(void)
         cmocka_unit_test(test_engine_simd_vs_scalar),
         cmocka_unit_test(test_reference_vs_microkernel_path),
         cmocka_unit_test(test_calibration_methods),
+        cmocka_unit_test(test_output_frame_rounding),
         cmocka_unit_test(test_tail_fusion_exact),
         cmocka_unit_test(test_int8_row_kernels_simd_vs_scalar),
         cmocka_unit_test(test_calib_minmax_twins),
