@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,7 +96,10 @@ static void usage(FILE *out)
         "                        'vsrbench merge' (docs/CLUSTER.md)\n"
         "      --timing-detail   per run, benchmark_model's line: count= first= min= max=\n"
         "                        avg= std= median= p95= (ms), the median's 95%% interval,\n"
-        "                        the init (build + calibration) ms and the machine state\n"
+        "                        the init (build + calibration) ms and the machine state;\n"
+        "                        at the end the clip cache's counts and the sweep's wall/CPU\n"
+        "                        seconds by stage (docs/PERFORMANCE.md, \"Where a sweep's\n"
+        "                        time goes\")\n"
         "      --json FILE       also write the summary as JSON to FILE (\"-\": stdout, with "
         "-q):\n"
         "                        per run its axes, status, timing, clip means and every\n"
@@ -121,6 +125,77 @@ static void usage(FILE *out)
 
 /* ---- helpers ----------------------------------------------------------------- */
 
+/*
+ * Where a sweep's time goes (--timing-detail's "stages" lines): wall and
+ * this process's CPU ms per stage, summed over the runs. inference: inside
+ * the timed passes' runner calls (vsr_pipe_timed_clip minus on_frame);
+ * scoring: on_frame (metrics, the frame's bookkeeping); passes: the rest of
+ * a timed pass (clip cache loads, frame buffers); setup: dataset open,
+ * warm-up, everything of setup() but build; build: model build, weights
+ * and INT8 calibration (the run log's init_ms); runlog: finish() and
+ * record(); report: the report, with its gnuplot's CPU (children).
+ */
+enum { ST_SETUP, ST_BUILD, ST_INFER, ST_SCORE, ST_PASS, ST_LOG, ST_REPORT, ST_N };
+static const char *const stage_names[ST_N] = {"setup",  "build",  "inference", "scoring",
+                                              "passes", "runlog", "report"};
+struct stage_clock {
+    double wall[ST_N], cpu[ST_N];
+};
+typedef struct stage_mark {
+    double wall, cpu;
+} stage_mark;
+
+static double cpu_ms(int who)
+{
+    struct rusage ru;
+    getrusage(who, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+static stage_mark stage_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (stage_mark){vsr_timing_now_ms(), t.tv_sec * 1e3 + t.tv_nsec / 1e6};
+}
+
+/* Add the time since @p m0 to stage @p st (NULL @p sc: nothing). */
+static void stage_add(struct stage_clock *sc, int st, stage_mark m0)
+{
+    if (!sc)
+        return;
+    stage_mark m1 = stage_now();
+    sc->wall[st] += m1.wall - m0.wall;
+    sc->cpu[st] += m1.cpu - m0.cpu;
+}
+
+/* The "stages" lines: each stage's wall and CPU seconds and its share of the
+ * command's wall time (@p t0: the command's start). */
+static void stage_print(const struct stage_clock *sc, stage_mark t0, double child_cpu_ms)
+{
+    stage_mark t1 = stage_now();
+    const double wall = t1.wall - t0.wall, cpu = t1.cpu - t0.cpu;
+    double sw = 0, sp = 0;
+    printf("stages (wall s / CPU s, share of wall):");
+    for (int i = 0; i < ST_N; i++) {
+        sw += sc->wall[i], sp += sc->cpu[i];
+        printf(" %s %.2f/%.2f %.0f%%%s", stage_names[i], sc->wall[i] / 1e3, sc->cpu[i] / 1e3,
+               100.0 * sc->wall[i] / wall, i == ST_REPORT ? "" : ",");
+    }
+    printf("; other %.2f/%.2f; total %.2f/%.2f (+ %.2f CPU s in child processes: gnuplot)\n",
+           (wall - sw) / 1e3, (cpu - sp) / 1e3, wall / 1e3, cpu / 1e3, child_cpu_ms / 1e3);
+}
+
+/* The dataset of a group of runs (same dataset and degradation), opened by
+ * the group's first setup() and borrowed by every run of the group: the
+ * demo's checksums and the folders' first frames are read once per group. */
+struct group_ds {
+    vsr_dataset *ds; /* owned; closed when the group's runs are all recorded */
+    int tried, rc;
+    vsr_error err;
+};
+
 /* Everything one run allocates; freed by run_state_free(). */
 struct run_state {
     const vsr_models_entry *entry;
@@ -130,7 +205,7 @@ struct run_state {
     enum vsr_models_temporal temporal;
     int in_ch, state_ch;
     pthreadpool_t pool;
-    vsr_dataset *ds;
+    vsr_dataset *ds;      /* borrowed from the group (struct group_ds) */
     vsr_models_spec spec; /* the config model as a models/ spec */
     vsr_models_kv *kv;    /* spec.hparams (owned) */
     vsr_models_instance *inst;
@@ -160,8 +235,10 @@ struct run_state {
     vsr_timing_env env;
     vsr_timing_stats timing;
     char noisy_why[160];
-    const char *pinned;    /* --pin list (borrowed) or NULL */
-    vsr_clip_cache *cache; /* the sweep's decoded clips (borrowed; NULL: none) */
+    const char *pinned;         /* --pin list (borrowed) or NULL */
+    vsr_clip_cache *cache;      /* the sweep's decoded clips (borrowed; NULL: none) */
+    struct stage_clock *stages; /* the sweep's (borrowed) */
+    struct group_ds *gds;       /* the run's group's dataset (borrowed) */
 };
 
 static void run_state_free(struct run_state *s)
@@ -169,7 +246,6 @@ static void run_state_free(struct run_state *s)
     vsr_models_runner_free(&s->runner);
     vsr_models_close(&s->inst);
     free(s->kv);
-    vsr_dataset_close(&s->ds);
     if (s->pool)
         pthreadpool_destroy(s->pool);
     for (int i = 0; s->names && i < s->n_clips; i++)
@@ -421,8 +497,16 @@ static int setup(const vsr_config *cfg, const vsr_sweep_run *r, int threads,
                              r->model->name, s->hp.scale, cfg->scale);
     if ((rc = vsr_cli_pool_create(threads, &s->pool, err)))
         return rc;
-    if ((rc = vsr_pipe_open_dataset(cfg->scale, r->dataset, r->degradation, &s->ds, err)))
-        return rc;
+    struct group_ds *g = s->gds;
+    if (!g->tried) {
+        g->tried = 1;
+        g->rc = vsr_pipe_open_dataset(cfg->scale, r->dataset, r->degradation, &g->ds, &g->err);
+    }
+    if (g->rc) {
+        *err = g->err;
+        return g->rc;
+    }
+    s->ds = g->ds;
     int n_clips = vsr_dataset_clip_count(s->ds);
     s->clips = calloc((size_t)n_clips, sizeof(*s->clips));
     s->names = calloc((size_t)n_clips, sizeof(*s->names));
@@ -433,8 +517,11 @@ static int setup(const vsr_config *cfg, const vsr_sweep_run *r, int threads,
         return vsr_error_set(err, -ENODATA, "dataset %s has no clips", r->dataset->name);
     if ((rc = vsr_clip_cache_load(s->cache, s->ds, 0, &clip, err)))
         goto end;
-    double t0 = vsr_timing_now_ms();
-    if ((rc = build_model(s, cfg, r, clip, res, err)))
+    stage_mark b0 = stage_now();
+    double t0 = b0.wall;
+    rc = build_model(s, cfg, r, clip, res, err);
+    stage_add(s->stages, ST_BUILD, b0);
+    if (rc)
         goto end;
     res->init_ms = vsr_timing_now_ms() - t0;
     if ((rc = vsr_frame_alloc(&sr, clip->lr[0].width * cfg->scale,
@@ -484,9 +571,21 @@ struct frame_ctx {
 
 /* vsr_pipe_timed_clip() callback: keep the ms; on pass 0 score the frame
  * (after its timed call, never during it) and save it when asked. */
+static int on_frame_body(struct frame_ctx *fc, int t_out, double ms, const vsr_frame *sr,
+                         vsr_error *err);
+
 static int on_frame(void *ctx, int t_out, double ms, const vsr_frame *sr, vsr_error *err)
 {
     struct frame_ctx *fc = ctx;
+    stage_mark m0 = stage_now();
+    const int rc = on_frame_body(fc, t_out, ms, sr, err);
+    stage_add(fc->s->stages, ST_SCORE, m0);
+    return rc;
+}
+
+static int on_frame_body(struct frame_ctx *fc, int t_out, double ms, const vsr_frame *sr,
+                         vsr_error *err)
+{
     struct run_state *s = fc->s;
     const vsr_clip *clip = fc->clip;
     int rc;
@@ -531,6 +630,11 @@ static int timed_pass(const vsr_config *cfg, const vsr_sweep_run *r, const vsr_m
     const vsr_clip *clip = NULL;
     vsr_frame sr = {0};
     vsr_metric_stats *st = NULL;
+    /* the pass's own time: all of it but its clips' inference and scoring */
+    struct stage_clock *sc = s->stages;
+    const stage_mark m0 = stage_now();
+    const double iw = sc ? sc->wall[ST_INFER] + sc->wall[ST_SCORE] : 0;
+    const double ip = sc ? sc->cpu[ST_INFER] + sc->cpu[ST_SCORE] : 0;
     if (pass == 0) {
         s->mset = mset;
         s->n_sc = vsr_metrics_set_count(mset);
@@ -560,7 +664,15 @@ static int timed_pass(const vsr_config *cfg, const vsr_sweep_run *r, const vsr_m
         vsr_timing_probe p0, p1;
         struct frame_ctx fc = {cfg, r, mset, pg, s, clip, c, pass, st};
         vsr_timing_probe_read(&p0);
-        if ((rc = vsr_pipe_timed_clip(s->runner, clip, &sr, on_frame, &fc, err)))
+        stage_mark c0 = stage_now();
+        const double sw = sc ? sc->wall[ST_SCORE] : 0, sp = sc ? sc->cpu[ST_SCORE] : 0;
+        rc = vsr_pipe_timed_clip(s->runner, clip, &sr, on_frame, &fc, err);
+        if (sc) { /* the clip's runner calls: the clip minus its on_frame calls */
+            stage_add(sc, ST_INFER, c0);
+            sc->wall[ST_INFER] -= sc->wall[ST_SCORE] - sw;
+            sc->cpu[ST_INFER] -= sc->cpu[ST_SCORE] - sp;
+        }
+        if (rc)
             goto end;
         vsr_timing_probe_read(&p1);
         vsr_timing_env_add(&s->env_acc, &p0, &p1, tps);
@@ -579,6 +691,11 @@ end:
     free(st);
     vsr_clip_cache_release(s->cache, &clip);
     vsr_frame_free(&sr);
+    if (sc) {
+        stage_add(sc, ST_PASS, m0);
+        sc->wall[ST_PASS] -= sc->wall[ST_INFER] + sc->wall[ST_SCORE] - iw;
+        sc->cpu[ST_PASS] -= sc->cpu[ST_INFER] + sc->cpu[ST_SCORE] - ip;
+    }
     return rc;
 }
 
@@ -1020,6 +1137,9 @@ int vsr_cmd_run(int argc, char **argv)
     const char *pin = NULL, *json_path = NULL, *shard = NULL;
     int shard_k = 0, shard_n = 0, shard_total = 0, shard_cost = 0;
     vsr_error err = {0};
+    struct stage_clock stages = {0};
+    struct group_ds gds = {0};
+    const stage_mark t_start = stage_now();
     optind = 1;
     while ((opt = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
         switch (opt) {
@@ -1243,6 +1363,8 @@ int vsr_cmd_run(int argc, char **argv)
     for (int pass = 0; pass < 2; pass++) {
         for (int g0 = 0; g0 < n;) {
             int g1 = vsr_sweep_group_end(runs, n, g0);
+            vsr_dataset_close(&gds.ds); /* the previous group's */
+            gds = (struct group_ds){0};
             for (int i = g0; i < g1; i++) {
                 const vsr_sweep_run *r = &runs[i];
                 struct summary *su = &sum[i];
@@ -1297,15 +1419,25 @@ int vsr_cmd_run(int argc, char **argv)
                 int threads = r->threads > 0 ? r->threads : auto_threads;
                 st[i].pinned = pin;
                 st[i].cache = cache;
+                st[i].stages = &stages;
+                st[i].gds = &gds;
+                const stage_mark s0 = stage_now();
+                const double bw = stages.wall[ST_BUILD], bp = stages.cpu[ST_BUILD];
                 int rc = setup(cfg, r, threads, &st[i], &res[i], &rerr[i]);
+                stage_add(&stages, ST_SETUP, s0);
+                stages.wall[ST_SETUP] -= stages.wall[ST_BUILD] - bw;
+                stages.cpu[ST_SETUP] -= stages.cpu[ST_BUILD] - bp;
                 if (vsr_cli_interrupted())
                     goto interrupt;
                 if (rc == 0) {
                     want[i] = 1;
                     continue;
                 }
-                if (record(log, r, ids[i], rc, &st[i], &res[i], &rerr[i], su, json_path != NULL,
-                           &err) < 0) {
+                const stage_mark l0 = stage_now();
+                const int lrc = record(log, r, ids[i], rc, &st[i], &res[i], &rerr[i], su,
+                                       json_path != NULL, &err);
+                stage_add(&stages, ST_LOG, l0);
+                if (lrc < 0) {
                     fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
                     ret = VSR_EXIT_FAILURE;
                     goto end;
@@ -1320,13 +1452,16 @@ int vsr_cmd_run(int argc, char **argv)
                 if (vsr_cli_interrupted())
                     goto interrupt;
                 want[i] = rc == 0 && wants_more(cfg, &st[i]);
-                if (rc == 0 && !want[i])
-                    rc = finish(cfg, &st[i], &res[i], &rerr[i]);
                 if (rc == 0 && want[i])
                     continue;
+                const stage_mark l0 = stage_now();
+                if (rc == 0)
+                    rc = finish(cfg, &st[i], &res[i], &rerr[i]);
                 want[i] = 0;
-                if (record(log, &runs[i], ids[i], rc, &st[i], &res[i], &rerr[i], &sum[i],
-                           json_path != NULL, &err) < 0) {
+                const int lrc = record(log, &runs[i], ids[i], rc, &st[i], &res[i], &rerr[i],
+                                       &sum[i], json_path != NULL, &err);
+                stage_add(&stages, ST_LOG, l0);
+                if (lrc < 0) {
                     fprintf(stderr, "\nvsrbench run: %s\n", err.msg);
                     ret = VSR_EXIT_FAILURE;
                     goto end;
@@ -1373,8 +1508,12 @@ int vsr_cmd_run(int argc, char **argv)
     } else if (report) {
         /* the runs are committed already: a report problem only warns */
         vsr_runlog_close(&log);
+        const stage_mark r0 = stage_now();
         write_report(cfg, db_path);
+        stage_add(&stages, ST_REPORT, r0);
     }
+    if (detail)
+        stage_print(&stages, t_start, cpu_ms(RUSAGE_CHILDREN));
     goto end;
 interrupt:
     /* Ctrl-C: a second one ends the process at once; the claimed runs that
@@ -1415,6 +1554,7 @@ end:
         vsr_runlog_sweep_leave(log, sweep_id, NULL, &err);
     for (int i = 0; st && i < n; i++)
         run_state_free(&st[i]);
+    vsr_dataset_close(&gds.ds);
     vsr_clip_cache_free(&cache);
     free(st), free(res), free(rerr), free(ids), free(want);
     for (int i = 0; sum && i < n; i++)

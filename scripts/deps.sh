@@ -21,6 +21,7 @@ PKGS=(
   sqlite3                             # the shell the shard/merge and Slurm tests query run logs with
   libprotobuf-c-dev protobuf-c-compiler  # ONNX import: protoc-c compiles models/onnx.proto, libprotobuf-c decodes
   python3-numpy                       # tests: tests/reference/tflite_int/ref.py (TFLite integer kernels) checks INT8 exports
+  python3-scipy                       # tools/bench_metrics: scripts/basicsr_metrics.py, the BasicSR SSIM/NIQE anchor (scipy.ndimage, .signal, .special)
   python3-pyarmnn libarmnn-cpuref-backend22  # tests only: Arm NN's TfLiteParser, the independent reader of exported .tflite (scripts/tflite_check.py)
 )
 

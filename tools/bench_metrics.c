@@ -13,8 +13,18 @@
  * hold up when other jobs share the cores. It runs first (see main);
  * --reuse-only prints only it.
  *
+ * A third table is the anchor for the definitions: BasicSR v1.4.2's own
+ * calculate_ssim (RGB and Y) and calculate_niqe, as re-implemented on
+ * numpy/scipy in scripts/basicsr_metrics.py (its header states the
+ * provenance), run by Debian's python3 ($VSR_PYTHON, default
+ * /usr/bin/python3; one BLAS thread) on the same two frames, timed in the
+ * same way as vsrbench's registry instance at one thread (median wall and
+ * CPU ms of --basicsr-repeats runs after a warm-up), with both values and
+ * the speed ratios. --basicsr-only prints only it; --no-basicsr skips it.
+ *
  * usage: bench_metrics [--repeats N] [--ffmpeg-frames N] [--no-ffmpeg] [--niqe-model P]
- *                      [--cpu] [--reuse-only]
+ *                      [--cpu] [--reuse-only] [--no-basicsr] [--basicsr-only]
+ *                      [--basicsr-repeats N]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -239,6 +249,123 @@ static int print_reuse_table(const vsr_frame *gt, const vsr_frame *sr,
     return rc;
 }
 
+/* ---- BasicSR's own SSIM / NIQE as the anchor (scripts/basicsr_metrics.py) -- */
+
+/* @p f as raw interleaved RGB24, tight rows (what the script reads). */
+static int write_rgb24(const char *path, const vsr_frame *f)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp)
+        return -errno;
+    int rc = 0;
+    for (int y = 0; y < f->height && rc == 0; y++)
+        if (fwrite(vsr_frame_row(f, y), 1, (size_t)f->width * 3, fp) != (size_t)f->width * 3)
+            rc = -EIO;
+    return fclose(fp) || rc ? -EIO : 0;
+}
+
+/*
+ * The anchor table: per metric (ssim RGB, ssim_y, niqe; crop 0), vsrbench's
+ * registry instance at one thread and BasicSR's function in python3, the
+ * values, wall and CPU medians and the ratios. Returns -1 when python3 or
+ * the script fails (the message says which).
+ */
+static int print_basicsr_table(const vsr_frame *gt, const vsr_frame *sr,
+                               const vsr_metrics_niqe_model *model, const char *model_path,
+                               int reps, int py_reps)
+{
+    static const struct {
+        const char *label, *metric, *py;
+        int y;
+    } rows[] = {
+        {"ssim (RGB)", "ssim", "ssim", 0},
+        {"ssim_y", "ssim", "ssim_y", 1},
+        {"niqe (Y)", "niqe", "niqe", 0},
+    };
+    enum { NR = sizeof(rows) / sizeof(rows[0]) };
+    double py_v[NR], py_wall[NR], py_cpu[NR];
+    for (int i = 0; i < NR; i++)
+        py_v[i] = py_wall[i] = py_cpu[i] = NAN;
+    const char *tmpbase = getenv("TMPDIR");
+    char dir[256], pa[512], pb[512], cmd[4096];
+    snprintf(dir, sizeof(dir), "%s/bench_metrics.XXXXXX", tmpbase ? tmpbase : "/tmp");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "bench_metrics: cannot create a temporary folder in %s\n",
+                tmpbase ? tmpbase : "/tmp");
+        return -1;
+    }
+    snprintf(pa, sizeof(pa), "%s/gt.rgb", dir);
+    snprintf(pb, sizeof(pb), "%s/sr.rgb", dir);
+    const char *py = getenv("VSR_PYTHON");
+    int rc = write_rgb24(pa, gt) < 0 || write_rgb24(pb, sr) < 0 ? -1 : 0;
+    if (rc < 0)
+        fprintf(stderr, "bench_metrics: cannot write the frames to %s\n", dir);
+    /* one BLAS/OpenMP thread: the 1-thread column of vsrbench is the match */
+    snprintf(cmd, sizeof(cmd),
+             "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 '%s' '%s/scripts/basicsr_metrics.py' %d "
+             "%d '%s' '%s' --repeats %d%s%s%s",
+             py && *py ? py : "/usr/bin/python3", VSR_SOURCE_DIR, W, H, pa, pb, py_reps,
+             model_path ? " --niqe-model '" : "", model_path ? model_path : "",
+             model_path ? "'" : "");
+    FILE *p = rc == 0 ? popen(cmd, "r") : NULL;
+    if (rc == 0 && !p) {
+        fprintf(stderr, "bench_metrics: cannot run %s\n", cmd);
+        rc = -1;
+    }
+    char line[256];
+    while (p && fgets(line, sizeof(line), p)) {
+        char name[32];
+        double v, w, c;
+        if (sscanf(line, "%31s %lf %lf %lf", name, &v, &w, &c) != 4)
+            continue;
+        for (int i = 0; i < NR; i++)
+            if (!strcmp(name, rows[i].py))
+                py_v[i] = v, py_wall[i] = w, py_cpu[i] = c;
+    }
+    if (p && pclose(p) != 0) {
+        fprintf(stderr,
+                "bench_metrics: %s failed (needs python3-numpy and python3-scipy: "
+                "scripts/deps.sh)\n",
+                cmd);
+        rc = -1;
+    }
+    unlink(pa);
+    unlink(pb);
+    rmdir(dir);
+    if (rc < 0)
+        return rc;
+
+    printf("\nBasicSR v1.4.2 (scripts/basicsr_metrics.py, numpy/scipy, 1 BLAS thread) vs "
+           "vsrbench (registry instance, 1 thread), %dx%d, crop 0; median of %d (BasicSR) and "
+           "%d (vsrbench) runs\n",
+           W, H, py_reps, reps);
+    printf("%-12s %19s %19s %9s | %9s %9s | %10s %10s | %7s %7s\n", "metric", "vsrbench",
+           "BasicSR", "|diff|", "ms", "cpu ms", "BasicSR ms", "cpu ms", "x wall", "x cpu");
+    for (int i = 0; i < NR; i++) {
+        ctx cx = {gt, sr, model, NULL};
+        reuse_ctx r = {&cx, rows[i].metric, {.y_channel = rows[i].y}, NULL, NULL};
+        r.cfg.niqe_model_path = model_path;
+        vsr_error err = {0};
+        cost k;
+        double v = NAN;
+        if (vsr_metrics_ctx_open(vsr_metrics_find(rows[i].metric), &r.cfg, &r.inst, &err) < 0 ||
+            reuse_time(&r, 1, reps, &k, &v) < 0) {
+            fprintf(stderr, "bench_metrics: %s\n", err.msg[0] ? err.msg : rows[i].label);
+            vsr_metrics_ctx_close(&r.inst);
+            return -1;
+        }
+        vsr_metrics_ctx_close(&r.inst);
+        printf("%-12s %19.12f %19.12f %9.2e | %9.2f %9.2f | %10.1f %10.1f | %7.1f %7.1f\n",
+               rows[i].label, v, py_v[i], fabs(v - py_v[i]), k.wall, k.cpu, py_wall[i],
+               py_cpu[i], py_wall[i] / k.wall, py_cpu[i] / k.cpu);
+    }
+    printf(
+        "x = BasicSR time / vsrbench time (> 1: vsrbench faster). The BasicSR side keeps its "
+        "Python loops and dtypes; cv2.filter2D and torch are replaced by scipy/numpy "
+        "(scripts/basicsr_metrics.py).\n");
+    return 0;
+}
+
 /* Write @p n copies of the frame as raw gbrp (3 planes) or gray (Y of BT.601
  * full-range-free approximation is irrelevant here: FFmpeg just needs 8-bit
  * planes of the same content). */
@@ -313,11 +440,14 @@ int main(int argc, char **argv)
         {"niqe-model", required_argument, NULL, 'm'},
         {"cpu", no_argument, NULL, 'c'},
         {"reuse-only", no_argument, NULL, 'u'},
+        {"no-basicsr", no_argument, NULL, 'B'},
+        {"basicsr-only", no_argument, NULL, 'o'},
+        {"basicsr-repeats", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    long reps = 7, ff_frames = 60;
-    int use_ffmpeg = 1, reuse_only = 0, c;
+    long reps = 7, ff_frames = 60, py_reps = 3;
+    int use_ffmpeg = 1, reuse_only = 0, use_basicsr = 1, basicsr_only = 0, c;
     const char *model_path = NULL;
     vsr_error err = {0};
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -326,8 +456,15 @@ int main(int argc, char **argv)
         else if (c == 'f' &&
                  vsr_parse_long(optarg, 2, 10000, &ff_frames, "--ffmpeg-frames", &err) < 0)
             goto usage;
+        else if (c == 'p' &&
+                 vsr_parse_long(optarg, 1, 64, &py_reps, "--basicsr-repeats", &err) < 0)
+            goto usage;
         else if (c == 'n')
             use_ffmpeg = 0;
+        else if (c == 'B')
+            use_basicsr = 0;
+        else if (c == 'o')
+            basicsr_only = 1;
         else if (c == 'c')
             clock_id = CLOCK_PROCESS_CPUTIME_ID;
         else if (c == 'u')
@@ -336,7 +473,8 @@ int main(int argc, char **argv)
             model_path = optarg;
         else if (c == 'h' || c == '?') {
             printf("usage: bench_metrics [--repeats N] [--ffmpeg-frames N] [--no-ffmpeg] "
-                   "[--niqe-model PATH] [--cpu] [--reuse-only]\n");
+                   "[--niqe-model PATH] [--cpu] [--reuse-only] [--no-basicsr] "
+                   "[--basicsr-only] [--basicsr-repeats N]\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -351,11 +489,20 @@ int main(int argc, char **argv)
      * large free (NIQE frees 7 MB buffers), after which fresh buffers of
      * up to that size come from the heap without page faults, so the
      * fresh column depends on what ran before it. */
-    if (print_reuse_table(&gt, &sr, model, model_path, (int)reps) < 0) {
+    if (!basicsr_only && print_reuse_table(&gt, &sr, model, model_path, (int)reps) < 0) {
         vsr_error_set(&err, -EINVAL, "a metric failed in the fresh/reused table");
         goto fail;
     }
-    if (reuse_only)
+    if (use_basicsr && !reuse_only &&
+        print_basicsr_table(&gt, &sr, model, model_path, (int)reps, (int)py_reps) < 0) {
+        if (basicsr_only) {
+            vsr_error_set(&err, -EINVAL, "the BasicSR anchor failed (see above)");
+            goto fail;
+        }
+        /* the other tables do not need python: say so and go on */
+        printf("\nBasicSR anchor: not run (the reason is on stderr; --no-basicsr skips it)\n");
+    }
+    if (reuse_only || basicsr_only)
         goto done;
 
     static const struct {

@@ -162,7 +162,7 @@ static void save_random_elsr(const char *path)
 
 /* The stopping rule in a real sweep: bicubic on 2 frames with min_runs 5
  * and min_secs 0 needs 3 passes = 6 timed frames; threads: auto is stored
- * as 0 with the count used beside it; --timing-detail prints
+ * as 0 with the count used beside it; --timing-detail prints the stage split and
  * benchmark_model's line; --pin 0 runs, a CPU that cannot exist is a usage
  * error (exit 2). */
 static const char *slurp(const char *path, char *buf, size_t cap)
@@ -213,6 +213,12 @@ static void test_run_timing_rule(void **state)
     assert_int_equal(count_lines_with(t->out, "clip cache: 3 loads from memory, 1 decoded, 0 "
                                               "dropped"),
                      1);
+    /* where the time went, by stage, with the command's total last */
+    assert_int_equal(count_lines_with(t->out, "stages (wall s / CPU s, share of wall): setup "),
+                     1);
+    assert_int_equal(count_lines_with(t->out, ", inference "), 1);
+    assert_int_equal(count_lines_with(t->out, ", scoring "), 1);
+    assert_int_equal(count_lines_with(t->out, "; total "), 1);
     const char *bad[] = {"run", t->cfg, "--db", t->db, "--pin", "100000", NULL};
     assert_int_equal(vsrbench(t, bad), 2);
 

@@ -5,7 +5,8 @@
  * one size (same pointers and sizes: nothing allocated), and stay right
  * when the frame size changes in either direction. The registry instances
  * (which own a scratch each) give the public functions' bits frame after
- * frame.
+ * frame, and over eight frames of six sizes (wide, tall, odd; growing and
+ * shrinking) every instance (GMSD too) gives a fresh instance's bits.
  */
 #include "testutil.h"
 
@@ -153,11 +154,66 @@ static void test_registry_instances(void **state)
     vsr_frame_free(&sb);
 }
 
+/* One registry instance per metric over a sequence of frames whose sizes go
+ * up, down and sideways (wide, tall, odd): each score equals a fresh
+ * instance's (opened, run once, closed: buffers allocated for that frame
+ * alone), bit for bit, and after the largest frame the instance allocates
+ * nothing more. Expected values: the fresh computation, independent of any
+ * earlier frame. */
+static void test_registry_size_sequence(void **state)
+{
+    (void)state;
+    static const int sizes[][2] = {{260, 210}, {203, 198}, {331, 110}, {110, 301},
+                                   {200, 128}, {331, 301}, {203, 198}, {260, 210}};
+    enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
+    vsr_frame a[NS], b[NS];
+    for (int k = 0; k < NS; k++) {
+        a[k] = b[k] = (vsr_frame){0};
+        fill_frame(&a[k], sizes[k][0], sizes[k][1], 3, 100u + (unsigned)k);
+        fill_frame(&b[k], sizes[k][0], sizes[k][1], 3, 200u + (unsigned)k);
+    }
+    static const struct {
+        const char *name;
+        int y;
+    } inst[] = {{"psnr", 0}, {"psnr", 1}, {"ssim", 0}, {"ssim", 1}, {"niqe", 0}, {"gmsd", 0}};
+    pthreadpool_t pool = pthreadpool_create(2);
+    for (size_t i = 0; i < sizeof(inst) / sizeof(inst[0]); i++)
+        for (int t = 0; t < 2; t++) {
+            pthreadpool_t p = t ? pool : NULL;
+            const vsr_metric *m = vsr_metrics_find(inst[i].name);
+            assert_non_null(m);
+            vsr_metric_config cfg = {.crop_border = 2, .y_channel = inst[i].y};
+            vsr_metric_ctx *ctx = NULL;
+            vsr_error err = {0};
+            assert_int_equal(vsr_metrics_ctx_open(m, &cfg, &ctx, &err), 0);
+            for (int k = 0; k < NS; k++) {
+                double reused = NAN, fresh = NAN;
+                vsr_metric_ctx *once = NULL;
+                if (vsr_metrics_ctx_run(ctx, &a[k], &b[k], p, &reused, &err) < 0)
+                    fail_msg("%s frame %d: %s", inst[i].name, k, err.msg);
+                assert_int_equal(vsr_metrics_ctx_open(m, &cfg, &once, &err), 0);
+                assert_int_equal(vsr_metrics_ctx_run(once, &a[k], &b[k], p, &fresh, &err), 0);
+                vsr_metrics_ctx_close(&once);
+                if (!(isfinite(fresh) && reused == fresh))
+                    fail_msg("%s%s %dT frame %d (%dx%d): reused %.17g, fresh %.17g",
+                             inst[i].name, inst[i].y ? "_y" : "", t + 1, k, sizes[k][0],
+                             sizes[k][1], reused, fresh);
+            }
+            vsr_metrics_ctx_close(&ctx);
+        }
+    pthreadpool_destroy(pool);
+    for (int k = 0; k < NS; k++) {
+        vsr_frame_free(&a[k]);
+        vsr_frame_free(&b[k]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scratch_same_bits_no_realloc),
         cmocka_unit_test(test_registry_instances),
+        cmocka_unit_test(test_registry_size_sequence),
     };
     return VSR_RUN_TESTS(tests, setup, teardown);
 }
