@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli_harness.h"
+#include "engine/engine_testutil.h"
 #include "testutil.h"
 #include "vsr/compress.h"
 #include "vsr/engine.h"
@@ -134,26 +135,15 @@ static vsr_graph *chain(void)
     return g;
 }
 
+/* FP32 output of @p g on a fixed pseudo-random H x W x 2 input in [0, 255); *n values. */
 static float *run(const vsr_graph *g, size_t *n)
 {
-    vsr_engine *e = NULL;
-    vsr_error err = {0};
     float in[H * W * 2];
-    uint32_t s = 99;
-    for (int i = 0; i < H * W * 2; i++) {
-        s = s * 1664525u + 1013904223u;
-        in[i] = (float)(s >> 24);
-    }
+    const float *ins[1] = {in};
+    fill_rand(in, H * W * 2, 99, 0, 255);
     int oh, ow, oc;
-    if (vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &e, &err) ||
-        vsr_engine_set_input(e, 0, in, H, W, 2, &err) || vsr_engine_run(e, &err) ||
-        vsr_engine_output_shape(e, 0, &oh, &ow, &oc))
-        fail_msg("%s", err.msg);
+    float *out = run_graph(g, VSR_PREC_FP32, NULL, ins, H, W, 0, &oh, &ow, &oc);
     *n = (size_t)oh * ow * oc;
-    float *out = malloc(*n * sizeof(float));
-    assert_non_null(out);
-    assert_int_equal(vsr_engine_get_output(e, 0, out, *n, &err), 0);
-    vsr_engine_free(&e);
     return out;
 }
 
