@@ -84,6 +84,7 @@ static void usage(FILE *out)
         "                       the current weights, pruned weights kept 0 (masked\n"
         "                       gradient) and clusters tied (gradient averaged per\n"
         "                       centroid); checkpoints go to OUT's name + .finetune/\n"
+        "                       (.finetune2/ for a second one, ...)\n"
         "      --finetune-set K=V  override a key of C (as 'vsrbench train --set')\n"
         "options:\n"
         "      --model M        a zoo model (see 'vsrbench models')\n"
@@ -114,6 +115,7 @@ typedef struct cx {
     int structured; /* structured pruning ran: the graph measured is shrunk */
     int k;          /* clustering ran with k centroids (0: none) */
     int structured_opt, scope, norm, runs;
+    int n_ft; /* fine-tunes run so far */
     const char *out;
     const char *sets[MAX_SETS];
     int n_sets;
@@ -228,7 +230,11 @@ static int step_finetune(cx *c, step *s, vsr_error *err)
     size_t ol = strlen(c->out);
     if (ol > 5 && !strcmp(c->out + ol - 5, ".vsrw"))
         ol -= 5;
-    snprintf(dir, sizeof(dir), "%.*s.finetune", (int)ol, c->out);
+    /* one folder per fine-tune of the pipeline: OUT.finetune, OUT.finetune2, ... */
+    if (++c->n_ft > 1)
+        snprintf(dir, sizeof(dir), "%.*s.finetune%d", (int)ol, c->out, c->n_ft);
+    else
+        snprintf(dir, sizeof(dir), "%.*s.finetune", (int)ol, c->out);
     free(cfg.out_dir);
     if (!(cfg.out_dir = strdup(dir))) {
         rc = vsr_error_set(err, -ENOMEM, "out of memory");
