@@ -360,6 +360,7 @@ static int score(cx *c, const vsr_graph *g, row *r, vsr_error *err)
     timing_ctx tc = {.step = &st, .n = a->in_channels / 3 > 0 ? a->in_channels / 3 : 1};
     for (int i = 0; i < 3; i++)
         tc.frames[i] = &c0->lr[0];
+    vsr_frame_free(&sr); /* the last clip's size */
     if ((rc = vsr_frame_alloc(&sr, c0->lr[0].width * s, c0->lr[0].height * s, 3, err)) ||
         (rc = vsr_frame_alloc(&prev, c0->lr[0].width * s, c0->lr[0].height * s, 3, err)))
         goto done;
