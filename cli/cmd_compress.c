@@ -564,7 +564,9 @@ int vsr_cmd_compress(int argc, char **argv)
     vsr_models_spec_weights_from_path(&spec, weights);
     char why[512];
     if (vsr_models_weights_absent(c.entry, &spec, why, sizeof(why))) {
-        fprintf(stderr, "vsrbench compress: %s\n", why);
+        fprintf(stderr, "vsrbench compress: %s: --weights %s does not exist%s%s\n",
+                c.entry->name, weights, c.entry->weights_hint ? "; " : "",
+                c.entry->weights_hint ? c.entry->weights_hint : "");
         return VSR_EXIT_USAGE;
     }
 
