@@ -325,7 +325,11 @@ int vsr_cmd_train(int argc, char **argv)
         fprintf(stderr, "vsrbench train: %s\n", err.msg);
         goto done;
     }
-    vsr_train_hooks hk = {on_progress, &pg, (int)stop_after, on_start, on_record};
+    vsr_train_hooks hk = {.progress = on_progress,
+                          .ctx = &pg,
+                          .stop_after = (int)stop_after,
+                          .start = on_start,
+                          .record = on_record};
     struct sigaction old_int;
     vsr_cli_sigint_begin(&old_int); /* Ctrl-C: checkpoint at the next step, exit 130 */
     rc = vsr_train_run(&cfg, resume, pool, &hk, &err);

@@ -30,6 +30,7 @@ int vsr_cmd_export(int argc, char **argv);
 int vsr_cmd_merge(int argc, char **argv);
 int vsr_cmd_slurm(int argc, char **argv);
 int vsr_cmd_quant_report(int argc, char **argv);
+int vsr_cmd_compress(int argc, char **argv);
 int vsr_cmd_device(int argc, char **argv);
 
 #endif

@@ -29,6 +29,8 @@ static const struct vsr_command commands[] = {
     {"merge", vsr_cmd_merge, "merge run logs (a sweep's shards) into one, in one transaction"},
     {"slurm", vsr_cmd_slurm, "a sweep as a Slurm job array of shards plus a merge job"},
     {"quant-report", vsr_cmd_quant_report, "per-layer INT8 sensitivity: SQNR, PSNR drop, plot"},
+    {"compress", vsr_cmd_compress,
+     "prune / cluster / fine-tune weights: size, params, PSNR, ms per step"},
     {"device", vsr_cmd_device, "import phone timings (benchmark_model logs, CSV) into runs.db"},
     {NULL, NULL, NULL},
 };

@@ -446,6 +446,8 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         goto done;
     if (cfg->identity_init && (rc = vsr_models_identity_init(g, &inst->arch.hp, err)))
         goto done;
+    if (hooks && hooks->start_weights && (rc = hooks->start_weights(hooks->ctx, g, err)))
+        goto done;
     size_t np = 0;
     for (int i = 0; i < nw; i++) {
         vsr_weight_info wi;
@@ -528,7 +530,10 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
                                cfg->name, step);
             goto done;
         }
-        vsr_train_adam_step(&adam, net->params, vsr_train_net_reduce(net), mask, lr);
+        const double *grad = vsr_train_net_reduce(net);
+        if (hooks && hooks->constrain_grad) /* the reduced gradient is the net's own buffer */
+            hooks->constrain_grad(hooks->ctx, net->grad, net->n_params);
+        vsr_train_adam_step(&adam, net->params, grad, mask, lr);
         vsr_train_net_params_changed(net);
         step++;
         val = NAN;

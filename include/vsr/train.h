@@ -384,6 +384,16 @@ typedef struct vsr_train_hooks {
      * returned (a checkpoint failure then replaces it).
      */
     int (*record)(void *ctx, const vsr_train_progress *p, int flush, vsr_error *err);
+    /**
+     * Weight constraint of a fine-tune (may be NULL; `vsrbench compress` keeps
+     * pruned weights at 0 and clustered weights tied with it). @p start_weights,
+     * called once after the init (before any checkpoint is resumed), sets the
+     * weights of @p g to start from (the zoo graph at the patch size);
+     * @p constrain_grad edits the reduced gradient (@p n doubles, the layout of
+     * vsr_train_net_params()) before every optimizer step. Both may be NULL.
+     */
+    int (*start_weights)(void *ctx, vsr_graph *g, vsr_error *err);
+    void (*constrain_grad)(void *ctx, double *grad, size_t n);
 } vsr_train_hooks;
 
 /**
