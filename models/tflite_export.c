@@ -416,9 +416,8 @@ static int conv_int8(xp *x, const vsr_node_view *v, int node, int xin, int *wi, 
     if ((*wi = constant(x, nm, VSR_TFL_INT8, shp, 4, f, n)) < 0 ||
         (*wi = set_quant(x, *wi, ws, NULL, p->cout, dw ? 3 : 0)) < 0)
         return *wi;
-    *bi = -1;
-    if (!p->bias)
-        return 0;
+    /* a conv without bias gets a zero bias, as TFLite's converter writes it:
+     * LiteRT's XNNPACK path miscomputes a CONV_2D whose bias input is -1 */
     float sx = x->t[xin].q_scale[0];
     for (int o = 0; o < p->cout; o++)
         bs[o] = sx * ws[o]; /* the float product, as TFLite's converter stores it */
@@ -426,7 +425,8 @@ static int conv_int8(xp *x, const vsr_node_view *v, int node, int xin, int *wi, 
     int32_t *b = own(x, (size_t)p->cout * sizeof(int32_t));
     if (!b)
         return oom(x);
-    memcpy(b, bq, (size_t)p->cout * sizeof(int32_t));
+    if (p->bias)
+        memcpy(b, bq, (size_t)p->cout * sizeof(int32_t));
     if ((*bi = constant(x, nm, VSR_TFL_INT32, &p->cout, 1, b,
                         (size_t)p->cout * sizeof(int32_t))) < 0 ||
         (*bi = set_quant(x, *bi, bs, NULL, p->cout, 0)) < 0)
@@ -521,11 +521,15 @@ static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
     wi = constant(x, nm, VSR_TFL_FLOAT32, ws, 4, f, n * sizeof(float));
     if (wi < 0)
         return wi;
-    if (b) {
-        snprintf(nm, sizeof(nm), "%s.bias", v->name);
-        if ((bi = constant(x, nm, VSR_TFL_FLOAT32, &p->cout, 1, b, nb * sizeof(float))) < 0)
-            return bi;
+    if (!b) { /* zeros, as TFLite's converter writes a conv without bias */
+        float *z = own(x, (size_t)p->cout * sizeof(float));
+        if (!z)
+            return oom(x);
+        b = z, nb = (size_t)p->cout;
     }
+    snprintf(nm, sizeof(nm), "%s.bias", v->name);
+    if ((bi = constant(x, nm, VSR_TFL_FLOAT32, &p->cout, 1, b, nb * sizeof(float))) < 0)
+        return bi;
 weights_done:;
     /* RELU and RELU6 fuse; any other activation is its own op after the conv */
     int fused = p->act.type == VSR_ACT_NONE   ? VSR_TFL_ACT_NONE

@@ -55,3 +55,19 @@ if [ ! -f "$NPM_DIR/node_modules/onnxruntime-node/package.json" ] ||
   npm install --prefix "$NPM_DIR" --ignore-scripts --no-audit --no-fund --silent \
     "onnxruntime-node@$ORT_VERSION" >/dev/null
 fi
+
+# LiteRT (TensorFlow Lite's runtime, renamed), the independent reader of the
+# TFLite exports: npm's @litertjs/core is Google's build of the LiteRT
+# interpreter to WebAssembly (TFLite's flatbuffer reader, builtin kernels and
+# XNNPACK delegate; no install scripts needed). scripts/litert_run.mjs runs a
+# .tflite in it under node; test_models_export compares its outputs with
+# vsrbench's (Debian's Arm NN 20.08 has no DEPTH_TO_SPACE, so it cannot run a
+# whole zoo model).
+LITERT_VERSION=2.5.3
+if [ ! -f "$NPM_DIR/node_modules/@litertjs/core/package.json" ] ||
+   ! grep -q "\"version\": \"$LITERT_VERSION\"" "$NPM_DIR/node_modules/@litertjs/core/package.json"; then
+  echo "vsrbench: installing @litertjs/core@$LITERT_VERSION (npm) into $NPM_DIR" >&2
+  mkdir -p "$NPM_DIR"
+  npm install --prefix "$NPM_DIR" --ignore-scripts --no-audit --no-fund --silent \
+    "@litertjs/core@$LITERT_VERSION" >/dev/null
+fi

@@ -664,6 +664,242 @@ static void ort_check(const char *name, int int8, float tol)
     vsr_graph_free(&g);
 }
 
+/*
+ * Export @p name as TFLite and run the whole file in LiteRT (TensorFlow
+ * Lite's runtime; scripts/litert_run.mjs, npm @litertjs/core: TFLite's
+ * flatbuffer reader and kernels built to WebAssembly, with the XNNPACK
+ * delegate TFLite applies on a CPU), the independent reader, on the inputs
+ * run() feeds (seed 11; both NHWC). FP32: within @p tol (1e-3) of
+ * vsrbench's FP32 (pixel scale; sums in other orders). @p int8: calibrated as
+ * vsrbench calibrates and written full-integer, against vsrbench's INT8 with
+ * `requant: tflite`: at most @p tol output steps apart, a quarter step on
+ * average. Not bit for bit: XNNPACK requantizes its int8 convs with a float
+ * multiplier rounding half to even (TFLite's builtin kernels, which
+ * vsrbench's tflite mode follows, use the Q31 multiplier and two roundings
+ * half away from zero), and a step in one layer can move later ones.
+ */
+static void litert_graph(vsr_graph *g, const char *name, int int8, float tol, double mean_tol)
+{
+    const char *src = getenv("VSR_SOURCE_DIR");
+    assert_non_null(src);
+    if (system("node --version >/dev/null 2>&1") != 0)
+        VSR_SKIP("node is not installed (scripts/deps.sh installs nodejs and @litertjs/core)");
+    vsr_error err = {0};
+    char path[512], cmd[4096], outp[512];
+    const char *sfx = int8 ? "_int8" : "";
+    snprintf(path, sizeof(path), "%s/%s_litert%s.tflite", tmpdir, name, sfx);
+    snprintf(outp, sizeof(outp), "%s/%s_litert%s.out.f32", tmpdir, name, sfx);
+    vsr_models_export_options xo = {int8 ? VSR_MODELS_EXPORT_INT8 : VSR_MODELS_EXPORT_FP32};
+    if (int8)
+        calibrate(g);
+    if (vsr_models_export_tflite_ex(g, H, W, path, &xo, NULL, &err))
+        fail_msg("%s: %s", name, err.msg);
+    int len = snprintf(cmd, sizeof(cmd), "node '%s/scripts/litert_run.mjs' '%s' '%s'", src,
+                       path, outp);
+    rng = 11;
+    for (int i = 0; i < vsr_graph_input_count(g); i++) {
+        int c;
+        float *hwc = next_input(g, i, &c);
+        char ip[600];
+        snprintf(ip, sizeof(ip), "%s/%s_litert.in%d.f32", tmpdir, name, i);
+        write_f32(ip, hwc, (size_t)H * W * c);
+        len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, " '%s'", ip);
+        free(hwc);
+    }
+    snprintf(cmd + len, sizeof(cmd) - (size_t)len, " >'%s.txt' 2>'%s.err'", outp, outp);
+    int rc = system(cmd);
+    char tp[600];
+    snprintf(tp, sizeof(tp), "%s.txt", outp);
+    char *io = vsr_test_slurp(tp); /* LiteRT's inputs and outputs, as it read them */
+    print_message("%s", io ? io : "");
+    free(io);
+    if (WIFEXITED(rc) && WEXITSTATUS(rc) == 3) {
+        vsr_graph_free(&g);
+        VSR_SKIP("npm @litertjs/core is not installed (scripts/deps.sh installs it)");
+    }
+    if (rc != 0) {
+        char ep[600];
+        snprintf(ep, sizeof(ep), "%s.err", outp);
+        char *e = vsr_test_slurp(ep);
+        fail_msg("%s: LiteRT refused the file: %s", name, e ? e : "?");
+    }
+    size_t n, n_diff = 0;
+    double sum_d = 0;
+    float *ref = run_prec(g, int8 ? VSR_PREC_INT8 : VSR_PREC_FP32, 11, &n);
+    float *lrt = malloc(n * sizeof(float));
+    assert_non_null(lrt);
+    FILE *f = fopen(outp, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(lrt, sizeof(float), n, f), n);
+    assert_int_equal(fgetc(f), EOF); /* and nothing more */
+    fclose(f);
+    vsr_engine *qe = int8 ? int8_engine(g) : NULL;
+    float maxd = 0, maxv = 0, max_steps = 0;
+    size_t off = 0;
+    for (int i = 0; i < vsr_graph_output_count(g); i++) {
+        const char *nm;
+        int t, zp;
+        assert_int_equal(vsr_graph_output_info(g, i, &nm, &t), 0);
+        vsr_layer_info li;
+        assert_int_equal(vsr_graph_layer_info(g, t, H, W, &li, &err), 0);
+        float step = 1.f;
+        if (qe)
+            assert_int_equal(vsr_engine_tensor_quant(qe, t, &step, &zp), 0);
+        float m1 = 0;
+        for (size_t k = off; k < off + (size_t)li.h * li.w * li.c; k++) {
+            float d = fabsf(ref[k] - lrt[k]);
+            m1 = fmaxf(m1, d);
+            maxd = fmaxf(maxd, d);
+            maxv = fmaxf(maxv, fabsf(ref[k]));
+            n_diff += ref[k] != lrt[k];
+            sum_d += d / step;
+            max_steps = fmaxf(max_steps, d / step);
+        }
+        off += (size_t)li.h * li.w * li.c;
+        print_message("  output %d '%s': max diff %g\n", i, nm, (double)m1);
+    }
+    assert_int_equal(off, n);
+    print_message("%s %s in LiteRT: max |LiteRT - vsrbench| = %g (%g output steps), mean %g "
+                  "steps, %zu of %zu differ (max |out| %g)\n",
+                  name, int8 ? "INT8" : "FP32", (double)maxd, (double)max_steps,
+                  sum_d / (double)n, n_diff, n, (double)maxv);
+    vsr_engine_free(&qe);
+    assert_true(maxv > 0.01f);
+    if (int8) {
+        assert_true(max_steps <= tol);
+        assert_true(sum_d / (double)n <= mean_tol);
+    } else {
+        assert_true(maxd <= tol);
+    }
+    free(ref);
+    free(lrt);
+}
+
+static void litert_check(const char *name, int int8, float tol, double mean_tol)
+{
+    const vsr_models_entry *ze = vsr_models_zoo_find(name);
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
+        vsr_models_random_weights(g, 7, &err))
+        fail_msg("%s: %s", name, err.msg);
+    litert_graph(g, name, int8, tol, mean_tol);
+    vsr_graph_free(&g);
+}
+
+/*
+ * Zoo model @p name with random weights, calibrated, exported full-integer
+ * and run through tests/reference/tflite_int/ref.py (the independent numpy
+ * implementation of TFLite's integer kernels, which parses the file itself)
+ * on the inputs run() feeds: its outputs must be vsrbench's INT8 (`requant:
+ * tflite`) outputs bit for bit. MVSR_13 holds int8 LOGISTIC, STRIDED_SLICE,
+ * MUL, CONCATENATION, and its AFA in float (RESHAPE, BATCH_MATMUL, SOFTMAX)
+ * between DEQUANTIZE and QUANTIZE.
+ */
+static void ref_py_graph(vsr_graph *g, const char *name)
+{
+    const char *src = getenv("VSR_SOURCE_DIR");
+    assert_non_null(src);
+    if (system("/usr/bin/python3 -c 'import numpy' 2>/dev/null") != 0)
+        VSR_SKIP("python3-numpy is not installed (scripts/deps.sh installs it)");
+    vsr_error err = {0};
+    char path[512], cmd[4096], outp[512];
+    snprintf(path, sizeof(path), "%s/%s_refpy.tflite", tmpdir, name);
+    snprintf(outp, sizeof(outp), "%s/%s_refpy.out.f32", tmpdir, name);
+    vsr_models_export_options xo = {VSR_MODELS_EXPORT_INT8};
+    calibrate(g);
+    if (vsr_models_export_tflite_ex(g, H, W, path, &xo, NULL, &err))
+        fail_msg("%s: %s", name, err.msg);
+    int len =
+        snprintf(cmd, sizeof(cmd),
+                 "/usr/bin/python3 '%s/tests/reference/tflite_int/ref.py' '%s' --raw '%s'", src,
+                 path, outp);
+    rng = 11;
+    for (int i = 0; i < vsr_graph_input_count(g); i++) {
+        int c;
+        float *hwc = next_input(g, i, &c);
+        char ip[600];
+        snprintf(ip, sizeof(ip), "%s/%s_refpy.in%d.f32", tmpdir, name, i);
+        write_f32(ip, hwc, (size_t)H * W * c);
+        len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, " '%s'", ip);
+        free(hwc);
+    }
+    assert_int_equal(system(cmd), 0);
+    size_t n, n_diff = 0;
+    float *ref = run_prec(g, VSR_PREC_INT8, 11, &n);
+    float *py = malloc(n * sizeof(float));
+    assert_non_null(py);
+    FILE *f = fopen(outp, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(py, sizeof(float), n, f), n);
+    assert_int_equal(fgetc(f), EOF); /* and nothing more */
+    fclose(f);
+    float maxd = 0, maxv = 0;
+    size_t off = 0;
+    for (int i = 0; i < vsr_graph_output_count(g); i++) {
+        const char *nm;
+        int t;
+        assert_int_equal(vsr_graph_output_info(g, i, &nm, &t), 0);
+        vsr_layer_info li;
+        assert_int_equal(vsr_graph_layer_info(g, t, H, W, &li, &err), 0);
+        size_t d1 = 0;
+        for (size_t k = off; k < off + (size_t)li.h * li.w * li.c; k++)
+            d1 += memcmp(&ref[k], &py[k], sizeof(float)) != 0;
+        off += (size_t)li.h * li.w * li.c;
+        print_message("  output %d '%s': %zu differ\n", i, nm, d1);
+    }
+    for (size_t k = 0; k < n; k++) {
+        n_diff += memcmp(&ref[k], &py[k], sizeof(float)) != 0;
+        maxd = fmaxf(maxd, fabsf(ref[k] - py[k]));
+        maxv = fmaxf(maxv, fabsf(ref[k]));
+    }
+    print_message(
+        "%s INT8 in ref.py: %zu of %zu outputs differ, max |diff| %g (max |out| %g)\n", name,
+        n_diff, n, (double)maxd, (double)maxv);
+    assert_true(maxv > 0.01f);
+    assert_int_equal(n_diff, 0);
+    free(ref);
+    free(py);
+}
+
+static void ref_py_check(const char *name)
+{
+    const vsr_models_entry *ze = vsr_models_zoo_find(name);
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
+        vsr_models_random_weights(g, 7, &err))
+        fail_msg("%s: %s", name, err.msg);
+    ref_py_graph(g, name);
+    vsr_graph_free(&g);
+}
+
+static void test_ref_py_int8(void **state)
+{
+    (void)state;
+    ref_py_check("ABPN");
+    ref_py_check("SWRN");
+    ref_py_check("MVSR_13");
+}
+
+static void test_litert_fp32(void **state)
+{
+    (void)state;
+    litert_check("ABPN", 0, 1e-3f, 0);
+    litert_check("SWRN", 0, 1e-3f, 0);
+    litert_check("MVSR_13", 0, 1e-3f, 0);
+}
+
+static void test_litert_int8(void **state)
+{
+    (void)state;
+    /* measured when written: ABPN and SWRN at most 2 steps apart, 0.09 and
+     * 0.05 on average; MVSR_13 (about 90 convs deep) 8 steps, 1.12 on average */
+    litert_check("ABPN", 1, 3.f, 0.25);
+    litert_check("SWRN", 1, 3.f, 0.25);
+    litert_check("MVSR_13", 1, 12.f, 1.5);
+}
+
 static void test_ort_abpn(void **state)
 {
     (void)state;
@@ -987,6 +1223,9 @@ int main(void)
         cmocka_unit_test(test_int8_unsupported),
         cmocka_unit_test(test_mvsr13),
         cmocka_unit_test(test_ort_mvsr13),
+        cmocka_unit_test(test_ref_py_int8),
+        cmocka_unit_test(test_litert_fp32),
+        cmocka_unit_test(test_litert_int8),
         cmocka_unit_test(test_armnn_body),
         cmocka_unit_test(test_armnn_abpn),
         cmocka_unit_test(test_armnn_swrn),
