@@ -425,6 +425,93 @@ static void test_int8_tflite_mvsr13(void **state)
     int8_round_trip("MVSR_13", TFLITE);
 }
 
+/* Node @p t's INT8 parameters after calibration. */
+static void quant_of(const vsr_graph *g, int t, float *s, int *z)
+{
+    vsr_error err = {0};
+    if (vsr_graph_get_quant(g, t, s, z, &err))
+        fail_msg("tensor %d: %s", t, err.msg);
+}
+
+/*
+ * Calibration with TFLite's constraints (vsr_calib_options.tflite): a concat
+ * of conv a and a slice of conv b, resized bilinearly, and a conv gate
+ * through a sigmoid. Tied, a, b (the slice's writer), the concat and the
+ * resize share one (scale, zero point): the scheme's parameters of the
+ * union of their four ranges (vsr_calib_range(), min / max), computed here
+ * with vsr_quant_from_range(); the sigmoid's output is 1/256, -128 (TFLite's
+ * int8 LOGISTIC). Untied (the default), a and b keep their own ranges, which
+ * differ for these weights (so the tie is what makes them equal).
+ */
+static void test_calib_tflite_ties(void **state)
+{
+    (void)state;
+    vsr_error err = {0};
+    for (int tfl = 0; tfl < 2; tfl++) {
+        vsr_graph *g = NULL;
+        assert_int_equal(vsr_graph_create("ties", &g, &err), 0);
+        int x = vsr_graph_input(g, "in", H, W, 3, &err);
+        vsr_conv_params p = vsr_conv_default(4, 3);
+        int a = vsr_graph_conv2d(g, "a", x, &p, &err);
+        int b = vsr_graph_conv2d(g, "b", x, &p, &err);
+        int bs = vsr_graph_slice(g, "b_part", b, 0, 2, &err);
+        int ab[2] = {a, bs};
+        int cat = vsr_graph_concat(g, "cat", 2, ab, &err);
+        int up = vsr_graph_resize_bilinear(g, "up", cat, 2, &err);
+        int gc = vsr_graph_conv2d(g, "gate_conv", x, &p, &err);
+        int sg = vsr_graph_sigmoid(g, "gate", gc, &err);
+        assert_true(up >= 0 && sg >= 0);
+        assert_true(vsr_graph_output(g, "up", up, &err) >= 0);
+        assert_true(vsr_graph_output(g, "gate", sg, &err) >= 0);
+        assert_int_equal(vsr_models_random_weights(g, 5, &err), 0);
+        calibrate_ex(g, tfl);
+        float s[4], sgs;
+        int z[4], sgz;
+        const int tied[4] = {a, b, cat, up};
+        for (int k = 0; k < 4; k++)
+            quant_of(g, tied[k], &s[k], &z[k]);
+        quant_of(g, sg, &sgs, &sgz);
+        if (!tfl) {
+            assert_true(s[0] != s[1] || z[0] != z[1]);
+            assert_false(sgs == 1.f / 256 && sgz == -128);
+            vsr_graph_free(&g);
+            continue;
+        }
+        /* the union of the four ranges, from a second calibration's statistics */
+        vsr_calib *c = NULL;
+        assert_int_equal(vsr_calib_create(g, NULL, &c, &err), 0);
+        rng = 5;
+        for (int f = 0; f < 2; f++) {
+            int ch;
+            float *in = next_input(g, 0, &ch);
+            const float *ins[1] = {in};
+            assert_int_equal(vsr_calib_feed(c, ins, H, W, &err), 0);
+            free(in);
+        }
+        float lo = 0, hi = 0;
+        for (int k = 0; k < 4; k++) {
+            float l, h;
+            assert_int_equal(vsr_calib_range(c, tied[k], NULL, &l, &h, &err), 0);
+            lo = k ? fminf(lo, l) : l, hi = k ? fmaxf(hi, h) : h;
+        }
+        vsr_calib_free(&c);
+        vsr_quant_scheme qs;
+        vsr_quant_scheme_default(&qs);
+        float want_s;
+        int want_z;
+        vsr_quant_from_range(&qs, lo, hi, &want_s, &want_z);
+        for (int k = 0; k < 4; k++) {
+            assert_memory_equal(&s[k], &want_s, sizeof(float));
+            assert_int_equal(z[k], want_z);
+        }
+        assert_true(sgs == 1.f / 256);
+        assert_int_equal(sgz, -128);
+        print_message("tied: range [%g, %g] -> scale %g zero point %d\n", (double)lo,
+                      (double)hi, (double)want_s, want_z);
+        vsr_graph_free(&g);
+    }
+}
+
 /* The whole of file @p path (malloc'd) and its size, or NULL. */
 static unsigned char *slurp(const char *path, size_t *n)
 {
@@ -1214,6 +1301,7 @@ int main(void)
         cmocka_unit_test(test_int8_tflite_abpn),
         cmocka_unit_test(test_int8_tflite_swrn),
         cmocka_unit_test(test_int8_tflite_mvsr13),
+        cmocka_unit_test(test_calib_tflite_ties),
         cmocka_unit_test(test_int8_onnx_abpn),
         cmocka_unit_test(test_int8_onnx_swrn),
         cmocka_unit_test(test_ort_int8_abpn),
