@@ -632,6 +632,91 @@ static void write_f32(const char *path, const float *v, size_t n)
     assert_int_equal(fclose(f), 0);
 }
 
+/* The inputs run() feeds (seed 11), HWC float32, written to
+ * "<tmpdir>/<name><tag>.in<i>.f32" and appended to @p cmd as ' FILE'
+ * arguments (at *@p len). */
+static void write_nhwc_inputs(const vsr_graph *g, const char *name, const char *tag, char *cmd,
+                              size_t cap, int *len)
+{
+    rng = 11;
+    for (int i = 0; i < vsr_graph_input_count(g); i++) {
+        int c;
+        float *hwc = next_input(g, i, &c);
+        char ip[600];
+        snprintf(ip, sizeof(ip), "%s/%s%s.in%d.f32", tmpdir, name, tag, i);
+        write_f32(ip, hwc, (size_t)H * W * c);
+        *len += snprintf(cmd + *len, cap - (size_t)*len, " '%s'", ip);
+        free(hwc);
+    }
+}
+
+/* Exactly @p n float32 values from file @p path (malloc'd). */
+static float *read_f32(const char *path, size_t n)
+{
+    float *v = malloc(n * sizeof(float));
+    assert_non_null(v);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(v, sizeof(float), n, f), n);
+    assert_int_equal(fgetc(f), EOF); /* and nothing more */
+    fclose(f);
+    return v;
+}
+
+/*
+ * Another runtime's outputs @p other of graph @p g (@p nchw: NCHW per output,
+ * else HWC like vsrbench's, concatenated) against vsrbench's @p ref (@p n
+ * values), printed as "<name> <precision> in <rt>: ...". FP32: at most @p tol
+ * apart. INT8: differences in steps of each output's quantization scale, at
+ * most @p tol, on average at most @p mean_tol.
+ */
+static void compare_runtime(const vsr_graph *g, const float *ref, const float *other, size_t n,
+                            int nchw, int int8, const char *name, const char *rt, float tol,
+                            double mean_tol)
+{
+    vsr_error err = {0};
+    vsr_engine *qe = int8 ? int8_engine(g) : NULL;
+    float maxd = 0, maxv = 0, max_steps = 0;
+    size_t off = 0, n_diff = 0;
+    double sum_d = 0;
+    for (int i = 0; i < vsr_graph_output_count(g); i++) {
+        const char *nm;
+        int t, zp;
+        assert_int_equal(vsr_graph_output_info(g, i, &nm, &t), 0);
+        vsr_layer_info li;
+        assert_int_equal(vsr_graph_layer_info(g, t, H, W, &li, &err), 0);
+        float step = 1.f;
+        if (qe)
+            assert_int_equal(vsr_engine_tensor_quant(qe, t, &step, &zp), 0);
+        size_t hw = (size_t)li.h * li.w;
+        for (int ch = 0; ch < li.c; ch++)
+            for (size_t p = 0; p < hw; p++) {
+                float a = ref[off + p * li.c + ch],
+                      b = other[off + (nchw ? (size_t)ch * hw + p : p * li.c + ch)];
+                float d = fabsf(a - b);
+                maxd = fmaxf(maxd, d);
+                maxv = fmaxf(maxv, fabsf(a));
+                n_diff += a != b;
+                sum_d += d / step;
+                max_steps = fmaxf(max_steps, d / step);
+            }
+        off += hw * li.c;
+    }
+    assert_int_equal(off, n);
+    print_message("%s %s in %s: max |%s - vsrbench| = %g (%g output steps), mean %g steps, "
+                  "%zu of %zu differ (max |out| %g)\n",
+                  name, int8 ? "INT8" : "FP32", rt, rt, (double)maxd, (double)max_steps,
+                  sum_d / (double)n, n_diff, n, (double)maxv);
+    vsr_engine_free(&qe);
+    assert_true(maxv > 0.01f);
+    if (int8) {
+        assert_true(max_steps <= tol);
+        assert_true(sum_d / (double)n <= mean_tol);
+    } else {
+        assert_true(maxd <= tol);
+    }
+}
+
 /*
  * Export @p name and run the file in ONNX Runtime (scripts/ort_run.cjs, npm
  * onnxruntime-node), the independent reader. FP32: its outputs must be
@@ -694,58 +779,11 @@ static void ort_check(const char *name, int int8, float tol)
         VSR_SKIP("npm onnxruntime-node is not installed (scripts/deps.sh installs it)");
     }
     assert_int_equal(rc, 0);
-    size_t n, n_diff = 0;
-    double sum_d = 0;
+    size_t n;
     float *ref = run_prec(g, int8 ? VSR_PREC_INT8 : VSR_PREC_FP32, 11, &n);
-    float *ort = malloc(n * sizeof(float));
-    assert_non_null(ort);
-    FILE *f = fopen(outp, "rb");
-    assert_non_null(f);
-    assert_int_equal(fread(ort, sizeof(float), n, f), n);
-    assert_int_equal(fgetc(f), EOF); /* and nothing more */
-    fclose(f);
-    /* ORT wrote NCHW per output; vsrbench's are HWC, concatenated. INT8:
-     * differences in steps of each output's quantization scale */
-    vsr_engine *qe = int8 ? int8_engine(g) : NULL;
-    float maxd = 0, maxv = 0, max_steps = 0;
-    size_t off = 0;
-    for (int i = 0; i < vsr_graph_output_count(g); i++) {
-        const char *nm;
-        int t, oh, ow, oc;
-        assert_int_equal(vsr_graph_output_info(g, i, &nm, &t), 0);
-        vsr_layer_info li;
-        assert_int_equal(vsr_graph_layer_info(g, t, H, W, &li, &err), 0);
-        oh = li.h, ow = li.w, oc = li.c;
-        float step = 1.f;
-        int zp;
-        if (qe)
-            assert_int_equal(vsr_engine_tensor_quant(qe, t, &step, &zp), 0);
-        for (int ch = 0; ch < oc; ch++)
-            for (int p = 0; p < oh * ow; p++) {
-                float a = ref[off + (size_t)p * oc + ch],
-                      b = ort[off + (size_t)ch * oh * ow + p];
-                maxd = fmaxf(maxd, fabsf(a - b));
-                maxv = fmaxf(maxv, fabsf(a));
-                n_diff += a != b;
-                sum_d += fabsf(a - b) / step;
-                max_steps = fmaxf(max_steps, fabsf(a - b) / step);
-            }
-        off += (size_t)oh * ow * oc;
-    }
-    assert_int_equal(off, n);
-    print_message("%s %s in ONNX Runtime: max |ORT - vsrbench| = %g (%g output steps), mean %g "
-                  "steps, %zu of %zu differ (max |out| %g)\n",
-                  name, int8 ? "QDQ INT8" : "FP32", (double)maxd, (double)max_steps,
-                  sum_d / (double)n, n_diff, n, (double)maxv);
-    vsr_engine_free(&qe);
-    assert_true(maxv > 0.01f);
-    if (int8) {
-        /* tol: output quantization steps, at most; on average a small fraction */
-        assert_true(max_steps <= tol);
-        assert_true(sum_d / (double)n <= 0.25);
-    } else {
-        assert_true(maxd <= tol);
-    }
+    float *ort = read_f32(outp, n);
+    /* ORT wrote NCHW per output; vsrbench's are HWC, concatenated */
+    compare_runtime(g, ref, ort, n, 1, int8, name, "ONNX Runtime", tol, 0.25);
     free(ref);
     free(ort);
     vsr_graph_free(&g);
@@ -783,16 +821,7 @@ static void litert_graph(vsr_graph *g, const char *name, int int8, float tol, do
         fail_msg("%s: %s", name, err.msg);
     int len = snprintf(cmd, sizeof(cmd), "node '%s/scripts/litert_run.mjs' '%s' '%s'", src,
                        path, outp);
-    rng = 11;
-    for (int i = 0; i < vsr_graph_input_count(g); i++) {
-        int c;
-        float *hwc = next_input(g, i, &c);
-        char ip[600];
-        snprintf(ip, sizeof(ip), "%s/%s_litert.in%d.f32", tmpdir, name, i);
-        write_f32(ip, hwc, (size_t)H * W * c);
-        len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, " '%s'", ip);
-        free(hwc);
-    }
+    write_nhwc_inputs(g, name, "_litert", cmd, sizeof(cmd), &len);
     snprintf(cmd + len, sizeof(cmd) - (size_t)len, " >'%s.txt' 2>'%s.err'", outp, outp);
     int rc = system(cmd);
     char tp[600];
@@ -810,54 +839,10 @@ static void litert_graph(vsr_graph *g, const char *name, int int8, float tol, do
         char *e = vsr_test_slurp(ep);
         fail_msg("%s: LiteRT refused the file: %s", name, e ? e : "?");
     }
-    size_t n, n_diff = 0;
-    double sum_d = 0;
+    size_t n;
     float *ref = run_prec(g, int8 ? VSR_PREC_INT8 : VSR_PREC_FP32, 11, &n);
-    float *lrt = malloc(n * sizeof(float));
-    assert_non_null(lrt);
-    FILE *f = fopen(outp, "rb");
-    assert_non_null(f);
-    assert_int_equal(fread(lrt, sizeof(float), n, f), n);
-    assert_int_equal(fgetc(f), EOF); /* and nothing more */
-    fclose(f);
-    vsr_engine *qe = int8 ? int8_engine(g) : NULL;
-    float maxd = 0, maxv = 0, max_steps = 0;
-    size_t off = 0;
-    for (int i = 0; i < vsr_graph_output_count(g); i++) {
-        const char *nm;
-        int t, zp;
-        assert_int_equal(vsr_graph_output_info(g, i, &nm, &t), 0);
-        vsr_layer_info li;
-        assert_int_equal(vsr_graph_layer_info(g, t, H, W, &li, &err), 0);
-        float step = 1.f;
-        if (qe)
-            assert_int_equal(vsr_engine_tensor_quant(qe, t, &step, &zp), 0);
-        float m1 = 0;
-        for (size_t k = off; k < off + (size_t)li.h * li.w * li.c; k++) {
-            float d = fabsf(ref[k] - lrt[k]);
-            m1 = fmaxf(m1, d);
-            maxd = fmaxf(maxd, d);
-            maxv = fmaxf(maxv, fabsf(ref[k]));
-            n_diff += ref[k] != lrt[k];
-            sum_d += d / step;
-            max_steps = fmaxf(max_steps, d / step);
-        }
-        off += (size_t)li.h * li.w * li.c;
-        print_message("  output %d '%s': max diff %g\n", i, nm, (double)m1);
-    }
-    assert_int_equal(off, n);
-    print_message("%s %s in LiteRT: max |LiteRT - vsrbench| = %g (%g output steps), mean %g "
-                  "steps, %zu of %zu differ (max |out| %g)\n",
-                  name, int8 ? "INT8" : "FP32", (double)maxd, (double)max_steps,
-                  sum_d / (double)n, n_diff, n, (double)maxv);
-    vsr_engine_free(&qe);
-    assert_true(maxv > 0.01f);
-    if (int8) {
-        assert_true(max_steps <= tol);
-        assert_true(sum_d / (double)n <= mean_tol);
-    } else {
-        assert_true(maxd <= tol);
-    }
+    float *lrt = read_f32(outp, n);
+    compare_runtime(g, ref, lrt, n, 0, int8, name, "LiteRT", tol, mean_tol);
     free(ref);
     free(lrt);
 }
@@ -901,26 +886,11 @@ static void ref_py_graph(vsr_graph *g, const char *name)
         snprintf(cmd, sizeof(cmd),
                  "/usr/bin/python3 '%s/tests/reference/tflite_int/ref.py' '%s' --raw '%s'", src,
                  path, outp);
-    rng = 11;
-    for (int i = 0; i < vsr_graph_input_count(g); i++) {
-        int c;
-        float *hwc = next_input(g, i, &c);
-        char ip[600];
-        snprintf(ip, sizeof(ip), "%s/%s_refpy.in%d.f32", tmpdir, name, i);
-        write_f32(ip, hwc, (size_t)H * W * c);
-        len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, " '%s'", ip);
-        free(hwc);
-    }
+    write_nhwc_inputs(g, name, "_refpy", cmd, sizeof(cmd), &len);
     assert_int_equal(system(cmd), 0);
     size_t n, n_diff = 0;
     float *ref = run_prec(g, VSR_PREC_INT8, 11, &n);
-    float *py = malloc(n * sizeof(float));
-    assert_non_null(py);
-    FILE *f = fopen(outp, "rb");
-    assert_non_null(f);
-    assert_int_equal(fread(py, sizeof(float), n, f), n);
-    assert_int_equal(fgetc(f), EOF); /* and nothing more */
-    fclose(f);
+    float *py = read_f32(outp, n);
     float maxd = 0, maxv = 0;
     size_t off = 0;
     for (int i = 0; i < vsr_graph_output_count(g); i++) {
@@ -1039,16 +1009,7 @@ static int armnn_run(const vsr_graph *g, const char *name, char **text, float **
     int len =
         snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/scripts/tflite_check.py' '%s' '%s'",
                  src, path, outp);
-    rng = 11;
-    for (int i = 0; i < vsr_graph_input_count(g); i++) {
-        int c;
-        float *hwc = next_input(g, i, &c);
-        char ip[600];
-        snprintf(ip, sizeof(ip), "%s/%s_armnn.in%d.f32", tmpdir, name, i);
-        write_f32(ip, hwc, (size_t)H * W * c);
-        len += snprintf(cmd + len, sizeof(cmd) - (size_t)len, " '%s'", ip);
-        free(hwc);
-    }
+    write_nhwc_inputs(g, name, "_armnn", cmd, sizeof(cmd), &len);
     snprintf(cmd + len, sizeof(cmd) - (size_t)len, " > '%s' 2> '%s.err'", listing, listing);
     int st = system(cmd);
     int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -1066,13 +1027,7 @@ static int armnn_run(const vsr_graph *g, const char *name, char **text, float **
     }
     *out = NULL;
     if (rc == 0) {
-        *out = malloc(n_out * sizeof(float));
-        assert_non_null(*out);
-        FILE *f = fopen(outp, "rb");
-        assert_non_null(f);
-        assert_int_equal(fread(*out, sizeof(float), n_out, f), n_out);
-        assert_int_equal(fgetc(f), EOF); /* and nothing more */
-        fclose(f);
+        *out = read_f32(outp, n_out);
     }
     return rc;
 }
