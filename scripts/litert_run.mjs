@@ -49,7 +49,6 @@ globalThis.__dirname = wasmDir;
 globalThis.importScripts = (u) => vm.runInThisContext(fs.readFileSync(u, 'utf8'), { filename: u });
 
 // LiteRT logs to the console (INFO lines, "no WebGPU"): keep stdout ours
-const log = console.log, info = console.info, warn = console.warn;
 console.log = console.info = console.warn = console.error = (...a) =>
   process.stderr.write(a.join(' ') + '\n');
 
@@ -91,4 +90,3 @@ try {
   const why = String((e && e.message) || e).trim().split('\n')[0];
   die(1, `${model}: ${why}`);
 }
-void log, void info, void warn;
