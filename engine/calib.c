@@ -51,6 +51,7 @@ void vsr_calib_options_default(vsr_calib_options *o)
     o->percentile = 99.99;
     o->bins = 2048;
     o->ema_constant = VSR_CALIB_EMA_CONSTANT;
+    o->tflite = 0;
 }
 
 static const char *const method_names[] = {"minmax", "percentile", "mse", "ema", "kl"};
@@ -411,25 +412,104 @@ int vsr_calib_range(const vsr_calib *c, int t, const vsr_calib_options *opt, flo
     return vsr_error_set(err, -EINVAL, "unknown calibration method %d", (int)opt->method);
 }
 
+/* The node that writes tensor @p t's values: through movement ops (a slice,
+ * a depth-to-space), which keep their input's parameters in the engine. */
+static int writer(const vsr_graph *g, int t)
+{
+    while (g->nodes[t].n_in > 0 && (vsr__op_def(g->nodes[t].op)->flags & VSR_OPF_MOVEMENT))
+        t = g->nodes[t].in[0];
+    return t;
+}
+
+static int root(int *up, int t)
+{
+    while (up[t] != t)
+        t = up[t] = up[up[t]];
+    return t;
+}
+
+/*
+ * TFLite's int8 constraints (vsr_calib_options.tflite) on the ranges @p lo /
+ * @p hi (per tensor, @p have[t] when known): the writers of a concat's or a
+ * bilinear resize's inputs and the op itself form one set (union-find over
+ * @p up), whose range is the union of its members'; a member with fixed
+ * parameters gives the set its parameters (*@p fixed_of). Sigmoid outputs
+ * are handled by the caller.
+ */
+static void tie_sets(const vsr_graph *g, int *up, float *lo, float *hi, unsigned char *have,
+                     int *fixed_of)
+{
+    int n = g->n_nodes;
+    for (int t = 0; t < n; t++)
+        up[t] = t, fixed_of[t] = -1;
+    for (int t = 0; t < n; t++) {
+        const vsr_node *nd = &g->nodes[t];
+        if (nd->op != VSR_OP_CONCAT && nd->op != VSR_OP_RESIZE_BILINEAR)
+            continue;
+        for (int k = 0; k < nd->n_in; k++) {
+            int a = root(up, writer(g, nd->in[k])), b = root(up, t);
+            if (a != b)
+                up[a] = b;
+        }
+    }
+    for (int t = 0; t < n; t++) {
+        int r = root(up, t);
+        if (g->nodes[t].q_fixed && fixed_of[r] < 0)
+            fixed_of[r] = t;
+        if (r == t || !have[t])
+            continue;
+        if (!have[r]) {
+            lo[r] = lo[t], hi[r] = hi[t], have[r] = 1;
+        } else {
+            lo[r] = fminf(lo[r], lo[t]);
+            hi[r] = fmaxf(hi[r], hi[t]);
+        }
+    }
+}
+
 int vsr_calib_finish(vsr_calib *c, const vsr_calib_options *opt, vsr_graph *g, vsr_error *err)
 {
     if (g != c->g)
         return vsr_error_set(err, -EINVAL, "%s: calibration was made for graph %s", g->name,
                              c->g->name);
-    for (int t = 0; t < g->n_nodes; t++) {
+    int n = g->n_nodes, rc = 0;
+    float *lo = malloc((size_t)n * sizeof(float)), *hi = malloc((size_t)n * sizeof(float));
+    int *up = malloc((size_t)n * sizeof(int)), *fixed_of = malloc((size_t)n * sizeof(int));
+    unsigned char *have = calloc((size_t)n, 1);
+    if (!lo || !hi || !up || !fixed_of || !have) {
+        rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+        goto done;
+    }
+    for (int t = 0; t < n; t++) {
         vsr_node *nd = &g->nodes[t];
         if (nd->q_fixed || !c->st[t].seen)
             continue;
-        float lo, hi;
         if (nd->has_range) {
-            lo = nd->r_lo, hi = nd->r_hi;
-        } else {
-            int rc = vsr_calib_range(c, t, opt, &lo, &hi, err);
-            if (rc)
-                return rc;
+            lo[t] = nd->r_lo, hi[t] = nd->r_hi;
+        } else if ((rc = vsr_calib_range(c, t, opt, &lo[t], &hi[t], err))) {
+            goto done;
         }
-        vsr_quant_from_range(&g->qscheme, lo, hi, &nd->q_scale, &nd->q_zp);
+        have[t] = 1;
+    }
+    int tfl = opt && opt->tflite;
+    if (tfl)
+        tie_sets(g, up, lo, hi, have, fixed_of);
+    for (int t = 0; t < n; t++) {
+        vsr_node *nd = &g->nodes[t];
+        if (nd->q_fixed || !have[t])
+            continue;
+        int r = tfl ? root(up, t) : t;
+        if (tfl && nd->op == VSR_OP_SIGMOID) {
+            nd->q_scale = 1.f / 256, nd->q_zp = -128; /* int8 LOGISTIC's output */
+        } else if (tfl && fixed_of[r] >= 0) {
+            nd->q_scale = g->nodes[fixed_of[r]].q_scale;
+            nd->q_zp = g->nodes[fixed_of[r]].q_zp;
+        } else {
+            vsr_quant_from_range(&g->qscheme, lo[r], hi[r], &nd->q_scale, &nd->q_zp);
+        }
         nd->q_set = 1;
     }
-    return 0;
+done:
+    free(lo), free(hi), free(up), free(fixed_of), free(have);
+    return rc;
 }

@@ -165,6 +165,26 @@ static int node_precisions(vsr_engine *e, vsr_error *err)
     return 0;
 }
 
+/*
+ * A sigmoid node after a conv stays its own op (the plan fuses it into the
+ * conv's float epilogue otherwise): in calibration (@p no_fuse), so the conv's
+ * own tensor gets statistics, and in INT8 with `requant: tflite`, where the
+ * conv requantizes to its own int8 parameters and the sigmoid is TFLite's
+ * int8 LOGISTIC (a table, eltwise.c): TFLite has no conv with a fused sigmoid.
+ */
+static void unfuse_sigmoid(const vsr_graph *g, vsr_plan *p)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        int c = p->fuse_act[i];
+        if (c < 0 || g->nodes[c].op != VSR_OP_SIGMOID)
+            continue;
+        p->fuse_act[i] = -1;
+        p->exec[c] = 1;
+        p->dst[c] = c;
+        p->dst[i] = p->fold_bn[i] >= 0 ? p->fold_bn[i] : i;
+    }
+}
+
 /* Tensor types and INT8 parameters, in topological order. A node writes the type of
  * its precision, except that movement ops keep their input's type and the outputs of
  * FP32-only ops (and of movement / KEEP_F32 ops after them) stay FP32. */
@@ -300,6 +320,8 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     int n = g->n_nodes;
     if ((rc = vsr__plan_build(g, &e->plan, err)))
         goto fail;
+    if (no_fuse || (prec == VSR_PREC_INT8 && e->opt.requant == VSR_REQUANT_TFLITE))
+        unfuse_sigmoid(g, &e->plan);
     e->dt = calloc((size_t)n, sizeof(*e->dt));
     e->nprec = calloc((size_t)n, sizeof(*e->nprec));
     e->qscale = calloc((size_t)n, sizeof(float));

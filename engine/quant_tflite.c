@@ -131,3 +131,15 @@ void vsr__tfl_concat_lut(vsr_tfl_q x, vsr_tfl_q o, int8_t *lut)
         lut[q + 128] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
     }
 }
+
+void vsr__tfl_logistic_lut(vsr_tfl_q x, vsr_tfl_q o, int8_t *lut)
+{
+    float inv = 1.f / o.scale;
+    for (int q = -128; q < 128; q++) {
+        float v = x.scale * (float)(q - x.zp);
+        float y = 1.f / (1.f + expf(-v));
+        float r = roundf(y * inv) + (float)o.zp;
+        int64_t k = r < -128.f ? -128 : r > 127.f ? 127 : (int64_t)r;
+        lut[q + 128] = (int8_t)k;
+    }
+}

@@ -91,6 +91,12 @@ int vsr__tfl_mul_lut(vsr_tfl_q a, vsr_tfl_q b, vsr_tfl_q o, int8_t *lut);
  */
 int vsr__tfl_clip_lut(vsr_tfl_q x, vsr_tfl_q o, float lo, float hi, int8_t *lut);
 
+/* TFLite's int8 LOGISTIC (its builtin kernel's table, LUTPopulate): entry
+ * q + 128 is TfLiteRound(sigmoid(scale_x * (q - zp_x)) * (1 / scale_o)) + zp_o
+ * in float, sigmoid(v) = 1 / (1 + expf(-v)), saturated. TFLite requires
+ * scale_o = 1/256 and zp_o = -128 (the caller checks; any values tabulate). */
+void vsr__tfl_logistic_lut(vsr_tfl_q x, vsr_tfl_q o, int8_t *lut);
+
 /* CONCATENATION of an input whose parameters differ from the output's:
  * TFLite's rescale (ConcatenationWithScaling, its only rescaling concat):
  * round(q * s + b) + zp_o in float with s = scale_x * (1 / scale_o), b =

@@ -88,9 +88,13 @@ static int ppa(vsr_graph *g, const char *pre, int x, const vsr_models_mvsr_hp *m
     int a = vsr_graph_relu(g, n, parts[0], err);
     for (int j = 0; j < m->ppa_n; j++) {
         MDL_NAME(n, "%s_att_conv%d", pre, j);
-        a = mdl_conv(g, n, a, d, m->ppa_k[j], m->ppa_dil[j], gr, 1,
-                     j == m->ppa_n - 1 ? VSR_ACT_SIGMOID : VSR_ACT_NONE, err);
+        a = mdl_conv(g, n, a, d, m->ppa_k[j], m->ppa_dil[j], gr, 1, VSR_ACT_NONE, err);
     }
+    /* the gate as its own node: the engine fuses it into the conv (FP32, FP16,
+     * INT8 float requant) but keeps the conv's tensor for INT8 calibration and
+     * for `requant: tflite`, whose conv + LOGISTIC is what a TFLite file holds */
+    MDL_NAME(n, "%s_att_sigmoid", pre);
+    a = vsr_graph_sigmoid(g, n, a, err);
     MDL_NAME(n, "%s_mul", pre);
     int y = vsr_graph_mul(g, n, parts[0], a, err);
     return rejoin(g, pre, y, parts, m->F - d, err);

@@ -159,6 +159,7 @@ int vsr_models_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_tempo
     vsr_calib_options_default(&opt);
     if (vsr_calib_method_parse(method, &opt.method, err))
         return vsr_error_wrap(err, -EINVAL, "%s", model);
+    opt.tflite = 1; /* parameters a TFLite int8 file can hold (docs/QUANTIZATION.md) */
     /* own calibration: every parameter, also those an INT8 file came with (the
      * graph's scheme, vsr_graph_set_quant_scheme(), stays) */
     vsr_graph_clear_quant(g);

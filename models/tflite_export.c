@@ -75,6 +75,8 @@ typedef struct xp {
     int n_owned, cap_owned;
     const vsr_engine *qe; /* INT8 export: the engine whose integers are written, else NULL */
     int *float_of;        /* INT8 export: engine input -> its float32 file tensor */
+    int *deq_of;          /* INT8 export: engine tensor -> its DEQUANTIZEd copy, or -1 */
+    int as_float;         /* INT8 export: the op being written computes in float */
     vsr_models_export_report rep;
 } xp;
 
@@ -201,12 +203,10 @@ static int out_tensor(xp *x, const char *name, int node)
         return t;
     float s;
     int zp;
-    if (vsr_engine_tensor_quant(x->qe, node, &s, &zp))
-        return vsr_error_set(
-            x->err, -ENOTSUP,
-            "TFLite INT8 export of '%s': tensor '%s' is not int8 in the engine "
-            "(an op kept in FP32); export it in FP32",
-            vsr_graph_name(x->g), name);
+    if (vsr_engine_tensor_quant(x->qe, node, &s, &zp)) {
+        x->t[t].type = VSR_TFL_FLOAT32; /* an op the engine keeps in FP32 */
+        return t;
+    }
     return set_quant(x, t, &s, &zp, 1, 0);
 }
 
@@ -241,6 +241,18 @@ static int emit_act_int8(xp *x, const vsr_act *a, const char *layer, int in, int
     if (a->type == VSR_ACT_RELU ||
         (a->type == VSR_ACT_CLIP && a->lo == 0.f && a->hi >= FLT_MAX))
         return op(x, VSR_TFL_RELU, &in, 1, out, OPT_NONE) ? 0 : oom(x);
+    if (a->type == VSR_ACT_SIGMOID) {
+        /* TFLite's int8 LOGISTIC takes only these output parameters (calibration
+         * sets them: vsr_calib_options.tflite) */
+        if (x->t[out].q_scale[0] != 1.f / 256 || x->t[out].q_zp[0] != -128)
+            return vsr_error_set(x->err, -ENOTSUP,
+                                 "TFLite INT8 export of '%s': sigmoid '%s' has output scale "
+                                 "%g zero point %d; TFLite's int8 LOGISTIC needs 1/256 and "
+                                 "-128 (calibrate with the TFLite constraints)",
+                                 vsr_graph_name(x->g), layer, (double)x->t[out].q_scale[0],
+                                 (int)x->t[out].q_zp[0]);
+        return op(x, VSR_TFL_LOGISTIC, &in, 1, out, OPT_NONE) ? 0 : oom(x);
+    }
     if (a->type == VSR_ACT_CLIP && a->lo == 0.f && a->hi == 6.f)
         return op(x, VSR_TFL_RELU6, &in, 1, out, OPT_NONE) ? 0 : oom(x);
     if (a->type != VSR_ACT_CLIP || a->lo != 0.f || !(a->hi > 0.f))
@@ -277,7 +289,7 @@ static int emit_act(xp *x, const vsr_act *a, const char *layer, int in, int out)
 {
     char nm[VSR_NAME_MAX + 16];
     xop *o;
-    if (x->qe)
+    if (x->qe && !x->as_float)
         return emit_act_int8(x, a, layer, in, out);
     switch (a->type) {
     case VSR_ACT_RELU:
@@ -347,9 +359,31 @@ static int emit_act(xp *x, const vsr_act *a, const char *layer, int in, int out)
 
 typedef int (*export_fn)(xp *x, const vsr_node_view *v, int node, int out);
 
+/* INT8: engine tensor @p node's file tensor DEQUANTIZEd to float (once), for
+ * an op the engine computes in float: the engine reads int8 inputs as
+ * (q - zp) * scale in float, as DEQUANTIZE does. */
+static int dequantized(xp *x, int node)
+{
+    int q = x->tensor_of[node];
+    if (x->deq_of[node] >= 0)
+        return x->deq_of[node];
+    char nm[VSR_NAME_MAX + 16];
+    vsr_node_view v;
+    vsr_graph_node_view(x->g, node, &v);
+    snprintf(nm, sizeof(nm), "%s:f", v.name);
+    const xt l = x->t[q];
+    int f = tensor(x, nm, VSR_TFL_FLOAT32, l.shape[1], l.shape[2], l.shape[3], NULL, 0);
+    if (f < 0)
+        return f;
+    if (!op(x, VSR_TFL_DEQUANTIZE, &q, 1, f, OPT_NONE))
+        return oom(x);
+    return x->deq_of[node] = f;
+}
+
 static int in_t(xp *x, const vsr_node_view *v, int i)
 {
-    return x->tensor_of[v->inputs[i]];
+    int t = x->tensor_of[v->inputs[i]];
+    return x->as_float && x->t[t].q_n ? dequantized(x, v->inputs[i]) : t;
 }
 
 /*
@@ -382,9 +416,8 @@ static int conv_int8(xp *x, const vsr_node_view *v, int node, int xin, int *wi, 
     if ((*wi = constant(x, nm, VSR_TFL_INT8, shp, 4, f, n)) < 0 ||
         (*wi = set_quant(x, *wi, ws, NULL, p->cout, dw ? 3 : 0)) < 0)
         return *wi;
-    *bi = -1;
-    if (!p->bias)
-        return 0;
+    /* a conv without bias gets a zero bias, as TFLite's converter writes it:
+     * LiteRT's XNNPACK path miscomputes a CONV_2D whose bias input is -1 */
     float sx = x->t[xin].q_scale[0];
     for (int o = 0; o < p->cout; o++)
         bs[o] = sx * ws[o]; /* the float product, as TFLite's converter stores it */
@@ -392,7 +425,8 @@ static int conv_int8(xp *x, const vsr_node_view *v, int node, int xin, int *wi, 
     int32_t *b = own(x, (size_t)p->cout * sizeof(int32_t));
     if (!b)
         return oom(x);
-    memcpy(b, bq, (size_t)p->cout * sizeof(int32_t));
+    if (p->bias)
+        memcpy(b, bq, (size_t)p->cout * sizeof(int32_t));
     if ((*bi = constant(x, nm, VSR_TFL_INT32, &p->cout, 1, b,
                         (size_t)p->cout * sizeof(int32_t))) < 0 ||
         (*bi = set_quant(x, *bi, bs, NULL, p->cout, 0)) < 0)
@@ -452,7 +486,7 @@ static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
     int cing = dw ? 1 : cin;
     char nm[VSR_NAME_MAX + 16];
     int wi = -1, bi = -1, rc;
-    if (x->qe) {
+    if (x->qe && !x->as_float) {
         if (p->act.type == VSR_ACT_SIGMOID || p->act.type == VSR_ACT_LEAKY_RELU ||
             p->act.type == VSR_ACT_PRELU)
             return unsupported(x, v,
@@ -487,11 +521,15 @@ static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
     wi = constant(x, nm, VSR_TFL_FLOAT32, ws, 4, f, n * sizeof(float));
     if (wi < 0)
         return wi;
-    if (b) {
-        snprintf(nm, sizeof(nm), "%s.bias", v->name);
-        if ((bi = constant(x, nm, VSR_TFL_FLOAT32, &p->cout, 1, b, nb * sizeof(float))) < 0)
-            return bi;
+    if (!b) { /* zeros, as TFLite's converter writes a conv without bias */
+        float *z = own(x, (size_t)p->cout * sizeof(float));
+        if (!z)
+            return oom(x);
+        b = z, nb = (size_t)p->cout;
     }
+    snprintf(nm, sizeof(nm), "%s.bias", v->name);
+    if ((bi = constant(x, nm, VSR_TFL_FLOAT32, &p->cout, 1, b, nb * sizeof(float))) < 0)
+        return bi;
 weights_done:;
     /* RELU and RELU6 fuse; any other activation is its own op after the conv */
     int fused = p->act.type == VSR_ACT_NONE   ? VSR_TFL_ACT_NONE
@@ -991,6 +1029,45 @@ static int dequantize_output(xp *x, const char *name, int q)
     return op(x, VSR_TFL_DEQUANTIZE, &q, 1, f, OPT_NONE) ? f : oom(x);
 }
 
+/*
+ * INT8: engine node @p v (file tensor @p t) written with @p f as the engine
+ * computes it: in int8 when its output and inputs are int8; in float when its
+ * output is float (an op the engine keeps in FP32, e.g. the AFA attention),
+ * its int8 inputs DEQUANTIZEd; and an int8 op with a float input (an ADD, a
+ * matmul after the softmax) in float, then QUANTIZEd into @p t (the engine
+ * computes it in float and rounds once).
+ */
+static int emit_int8_node(xp *x, const vsr_node_view *v, int i, int t, export_fn f)
+{
+    int any_float = 0, rc;
+    for (int k = 0; k < v->n_inputs; k++)
+        any_float |= !x->t[x->tensor_of[v->inputs[k]]].q_n;
+    x->as_float = !x->t[t].q_n;
+    if (x->as_float || !any_float) {
+        rc = f(x, v, i, t);
+        x->as_float = 0;
+        if (!rc && (v->op == VSR_OP_CONCAT || v->op == VSR_OP_RESIZE_BILINEAR) && x->t[t].q_n)
+            check_tied(x, v, t);
+        return rc;
+    }
+    if (v->op == VSR_OP_CONV2D)
+        return unsupported(x, v,
+                           "INT8: a conv with an FP32 input (the engine quantizes it with "
+                           "the input's parameters) is not exported yet; export it in FP32");
+    char nm[VSR_NAME_MAX + 16];
+    snprintf(nm, sizeof(nm), "%s:f", v->name);
+    const xt l = x->t[t];
+    int tmp = tensor(x, nm, VSR_TFL_FLOAT32, l.shape[1], l.shape[2], l.shape[3], NULL, 0);
+    if (tmp < 0)
+        return tmp;
+    x->as_float = 1;
+    rc = f(x, v, i, tmp);
+    x->as_float = 0;
+    if (rc)
+        return rc;
+    return op(x, VSR_TFL_QUANTIZE, &tmp, 1, t, OPT_NONE) ? 0 : oom(x);
+}
+
 /* bn_of[]: the batch norms the engine folds into their conv (engine/graph.c's
  * plan: a conv without fused activation whose only consumer is the batch
  * norm and which is no graph output), found the same way. */
@@ -1031,8 +1108,11 @@ static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
         return rc;
     if (!(x->tensor_of = own(x, (size_t)n * sizeof(int))) ||
         !(x->float_of = own(x, (size_t)n * sizeof(int))) ||
-        !(x->bn_of = own(x, (size_t)n * sizeof(int))))
+        !(x->bn_of = own(x, (size_t)n * sizeof(int))) ||
+        !(x->deq_of = own(x, (size_t)n * sizeof(int))))
         return oom(x);
+    for (int i = 0; i < n; i++)
+        x->deq_of[i] = -1;
     if ((rc = plan_bn_folds(x, n)))
         return rc;
     int n_in = vsr_graph_input_count(g), n_out = vsr_graph_output_count(g);
@@ -1058,10 +1138,8 @@ static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
         export_fn f = (unsigned)v.op < VSR_OP_COUNT_ ? export_op[v.op] : NULL;
         if (!f)
             return unsupported(x, &v, "this op has no TFLite export yet");
-        if ((rc = f(x, &v, i, t)) < 0)
+        if ((rc = x->qe ? emit_int8_node(x, &v, i, t, f) : f(x, &v, i, t)) < 0)
             return rc;
-        if (x->qe && (v.op == VSR_OP_CONCAT || v.op == VSR_OP_RESIZE_BILINEAR))
-            check_tied(x, &v, t);
     }
     for (int i = 0; i < n_in; i++) {
         const char *nm;
@@ -1074,7 +1152,8 @@ static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
         int t;
         vsr_graph_output_info(g, i, &nm, &t);
         outputs[i] = x->tensor_of[t];
-        if (x->qe && (outputs[i] = dequantize_output(x, nm, outputs[i])) < 0)
+        if (x->qe && x->t[outputs[i]].q_n &&
+            (outputs[i] = dequantize_output(x, nm, outputs[i])) < 0)
             return outputs[i];
     }
     return write_model(x, inputs, n_in, outputs, n_out, b, root);

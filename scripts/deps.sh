@@ -43,16 +43,31 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+NPM_DIR="${VSR_NPM_DIR:-$(cd "$(dirname "$0")/.." && pwd)/.npm-deps}"
+# npm package $1 at version $2 into $NPM_DIR, unless that version is there
+# (--ignore-scripts: the packages below need no install scripts)
+npm_pkg() {
+  local pj="$NPM_DIR/node_modules/$1/package.json"
+  if [ ! -f "$pj" ] || ! grep -q "\"version\": \"$2\"" "$pj"; then
+    echo "vsrbench: installing $1@$2 (npm) into $NPM_DIR" >&2
+    mkdir -p "$NPM_DIR"
+    npm install --prefix "$NPM_DIR" --ignore-scripts --no-audit --no-fund --silent \
+      "$1@$2" >/dev/null
+  fi
+}
+
 # ONNX Runtime, the CPU runtime a user would pick instead of vsrbench: npm's
 # onnxruntime-node carries libonnxruntime for linux-x64 (no install scripts
 # needed). scripts/ort_run.cjs runs exported models in it: the ONNX export
 # test compares its outputs with vsrbench's, bench_engine times it.
 ORT_VERSION=1.30.0
-NPM_DIR="${VSR_NPM_DIR:-$(cd "$(dirname "$0")/.." && pwd)/.npm-deps}"
-if [ ! -f "$NPM_DIR/node_modules/onnxruntime-node/package.json" ] ||
-   ! grep -q "\"version\": \"$ORT_VERSION\"" "$NPM_DIR/node_modules/onnxruntime-node/package.json"; then
-  echo "vsrbench: installing onnxruntime-node@$ORT_VERSION (npm) into $NPM_DIR" >&2
-  mkdir -p "$NPM_DIR"
-  npm install --prefix "$NPM_DIR" --ignore-scripts --no-audit --no-fund --silent \
-    "onnxruntime-node@$ORT_VERSION" >/dev/null
-fi
+npm_pkg onnxruntime-node "$ORT_VERSION"
+
+# LiteRT (TensorFlow Lite's runtime, renamed), the independent reader of the
+# TFLite exports: npm's @litertjs/core is Google's build of the LiteRT
+# interpreter to WebAssembly (TFLite's flatbuffer reader, builtin kernels and
+# XNNPACK delegate). scripts/litert_run.mjs runs a .tflite in it under node;
+# test_models_export compares its outputs with vsrbench's (Debian's Arm NN
+# 20.08 has no DEPTH_TO_SPACE, so it cannot run a whole zoo model).
+LITERT_VERSION=2.5.3
+npm_pkg @litertjs/core "$LITERT_VERSION"

@@ -19,7 +19,8 @@ exit codes: 0 ok, 1 the file was refused or failed to run, 2 usage,
 valid TFLite model but uses an operator Arm NN cannot run: prints
 "unsupported OPCODE (builtin code K) at operator N" (N = its index in the subgraph; the
 operators before it were parsed). Debian's Arm NN 20.08 has no
-DEPTH_TO_SPACE, which every zoo model ends with.
+DEPTH_TO_SPACE, which every zoo model ends with; scripts/litert_run.mjs
+(LiteRT, TensorFlow Lite's own runtime) runs the whole files.
 """
 import os
 import re

@@ -62,6 +62,11 @@ static void unary_lut(const ew_task *t, const vsr_node *nd, vsr_tview a, vsr_tvi
         if (!vsr__tfl_clip_lut(qa, qo, lo, hi, lut))
             return;
     }
+    if (t->e->opt.requant == VSR_REQUANT_TFLITE && nd->op == VSR_OP_SIGMOID) {
+        vsr_tfl_q qa = {a.scale, a.zp}, qo = {o.scale, o.zp};
+        vsr__tfl_logistic_lut(qa, qo, lut); /* TFLite's int8 LOGISTIC */
+        return;
+    }
     for (int q = 0; q < 256; q++)
         qin[q] = (int8_t)(q - 128);
     a.data = qin;

@@ -1,7 +1,8 @@
 /*
  * Bilinear resize (TF2 half-pixel), whole-image reductions (global pools,
  * the AFA K^T Q matmul) and the per-pixel matmul. Computed in FP32 on
- * widened / dequantized values; whole-image sums accumulate in FP64.
+ * widened / dequantized values; whole-image sums accumulate in FP64. INT8
+ * with `requant: tflite`: the bilinear resize is TFLite's integer kernel.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -119,8 +120,58 @@ static void matpix_row(void *ctx, size_t y)
     }
 }
 
+/* TFLite's int8 RESIZE_BILINEAR (half_pixel_centers; ResizeBilinearInteger,
+ * input and output parameters equal): one coordinate in 1/1024 steps, its
+ * lower and upper taps. */
+static void tfl_coord(int v, int32_t scale_10, int in_size, int32_t *s, int *lo, int *hi)
+{
+    *s = v * scale_10 + scale_10 / 2 - (1 << 9);
+    int l = *s / (1 << 10); /* C and TFLite: toward zero */
+    int h = (*s + (1 << 10) - 1) / (1 << 10);
+    *lo = l > 0 ? l : 0;
+    *hi = h < in_size - 1 ? h : in_size - 1;
+}
+
+/* Output row @p Y of the integer resize: the four taps weighted in 1/2^20
+ * (int64), rounded half away from zero, on the raw int8 values. */
+static void bilinear_tfl_row(void *ctx, size_t Y)
+{
+    misc_task *t = ctx;
+    int H = t->a.h, W = t->a.w, C = t->a.c, OH = t->o.h, OW = t->o.w;
+    int32_t hs = ((1 << 10) * H + OH / 2) / OH, ws = ((1 << 10) * W + OW / 2) / OW;
+    const int8_t *in = t->a.data;
+    int8_t *out = (int8_t *)t->o.data + (size_t)Y * OW * C;
+    int32_t iy;
+    int y0, y1;
+    tfl_coord((int)Y, hs, H, &iy, &y0, &y1);
+    int64_t dy = iy - (1 << 10) * y0;
+    for (int X = 0; X < OW; X++) {
+        int32_t ix;
+        int x0, x1;
+        tfl_coord(X, ws, W, &ix, &x0, &x1);
+        int64_t dx = ix - (1 << 10) * x0;
+        const int8_t *p00 = in + ((size_t)y0 * W + x0) * C,
+                     *p10 = in + ((size_t)y1 * W + x0) * C;
+        const int8_t *p01 = in + ((size_t)y0 * W + x1) * C,
+                     *p11 = in + ((size_t)y1 * W + x1) * C;
+        for (int c = 0; c < C; c++) {
+            int64_t o = (int64_t)p00[c] * ((1 << 10) - dy) * ((1 << 10) - dx) +
+                        (int64_t)p10[c] * dy * ((1 << 10) - dx) +
+                        (int64_t)p01[c] * ((1 << 10) - dy) * dx + (int64_t)p11[c] * dy * dx;
+            int64_t r = o > 0 ? (1 << 19) : -(1 << 19);
+            out[(size_t)X * C + c] = (int8_t)((o + r) / (1 << 20));
+        }
+    }
+}
+
 static int bilinear_exec(vsr_engine *e, misc_task *t, const vsr_node *nd, vsr_error *err)
 {
+    if (e->opt.requant == VSR_REQUANT_TFLITE && t->a.dt == VSR_DT_I8 && t->o.dt == VSR_DT_I8 &&
+        t->a.scale == t->o.scale && t->a.zp == t->o.zp) {
+        /* TFLite's int8 kernel (it requires equal parameters: calibration ties them) */
+        vsr__parallel(e, bilinear_tfl_row, t, (size_t)t->o.h);
+        return 0;
+    }
     int nc = e->nthreads * VSR_ITEMS_PER_THREAD;
     t->nchunks = nc < t->o.h ? nc : t->o.h;
     vsr__parallel(e, bilinear_chunk, t, (size_t)t->nchunks);

@@ -597,6 +597,16 @@ typedef struct vsr_calib_options {
     double percentile;   /**< for VSR_CALIB_PERCENTILE, e.g. 99.99 (upper; lower = 100 - p) */
     int bins;            /**< reserved: histograms always use 2048 bins per tensor */
     double ema_constant; /**< VSR_CALIB_EMA: c in (0, 1], default VSR_CALIB_EMA_CONSTANT */
+    /**
+     * 1: TFLite's int8 constraints, so the parameters are those a TFLite file
+     * can hold (default 0): every input of a concat or a bilinear resize gets
+     * the op's own parameters (one range, the union of theirs, for each set
+     * of tensors tied so, through movement ops such as slices to the op that
+     * writes the values; a parameter given with vsr_graph_set_quant() wins),
+     * and every sigmoid's output has scale 1/256, zero point -128 (int8
+     * LOGISTIC). vsr_models_calibrate() sets it.
+     */
+    int tflite;
 } vsr_calib_options;
 
 void vsr_calib_options_default(vsr_calib_options *o);

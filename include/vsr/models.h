@@ -648,10 +648,12 @@ typedef struct vsr_models_export_options {
  * TFLite's int8 kernels require the same (scale, zero point) on the inputs
  * and the output of CONCATENATION (its Prepare refuses others) and of
  * RESIZE_BILINEAR (it interpolates raw values); TFLite's converter ties
- * them, vsrbench's calibration does not (the engine rescales, as TFLite's
- * uint8 concat does). Such a file re-imports and runs bit-exact in vsrbench,
- * but a phone refuses or miscomputes those ops. Graphs imported from INT8
- * TFLite files have them tied.
+ * them, and so does vsrbench's own calibration (vsr_models_calibrate():
+ * vsr_calib_options.tflite). Parameters set otherwise (a calibration without
+ * that option, vsr_graph_set_quant()) may leave them untied: the engine then
+ * rescales, as TFLite's uint8 concat does, and the file re-imports and runs
+ * bit-exact in vsrbench, but a phone refuses or miscomputes those ops. Graphs
+ * imported from INT8 TFLite files have them tied.
  */
 typedef struct vsr_models_export_report {
     int int8_untied;                 /**< INT8: ops with untied parameters (0 = none) */

@@ -13,9 +13,17 @@ expected output as 8-bit RGB PNGs.
 
 Ops: QUANTIZE (float -> int8, int8/uint8 requantize), DEQUANTIZE (int8 ->
 float; a float output is rounded to 8 bits for the PNG), CONCATENATION
-(equal parameters: copy), CONV_2D / DEPTHWISE_CONV_2D (per-channel, SAME/VALID, stride 1),
+(equal parameters: copy), CONV_2D / DEPTHWISE_CONV_2D (per-channel, SAME/VALID, stride 1, dilated),
 ADD (left shift 20), MUL, DEPTH_TO_SPACE (DCR), MINIMUM / MAXIMUM with a
-constant, RELU / RELU6.
+constant, RELU / RELU6, LOGISTIC (the builtin kernel's float table),
+STRIDED_SLICE (channels), RESIZE_BILINEAR (half-pixel, integer); float ops
+between DEQUANTIZE and QUANTIZE (ADD, MUL, RESHAPE, BATCH_MATMUL, SOFTMAX),
+as an INT8 export writes the ops vsrbench keeps in FP32 (MVSR_13's AFA).
+
+  python3 tests/reference/tflite_int/ref.py MODEL.tflite --raw OUT.f32 IN0.f32 ...
+
+runs the file on raw float32 HWC inputs and writes every output as float32
+(test_models_export.test_ref_py_int8).
 """
 import math
 import struct
@@ -183,24 +191,29 @@ def act_range(act, t):
 
 
 def conv(fb, op, T, x):
-    ti, tw, tb, to = T[op['in'][0]], T[op['in'][1]], T[op['in'][2]], T[op['out'][0]]
+    ti, tw, to = T[op['in'][0]], T[op['in'][1]], T[op['out'][0]]
+    # no bias: input index -1 (optional) or absent
+    tb = T[op['in'][2]] if len(op['in']) > 2 and op['in'][2] >= 0 else {'data': np.zeros(1)}
     dw = op['code'] == 4
     pad = fb.scalar(op['opt'], 0, '<b')
     act = fb.scalar(op['opt'], 4 if dw else 3, '<b')
+    dil_w = fb.scalar(op['opt'], 5 if dw else 4, '<i', 1)
+    dil_h = fb.scalar(op['opt'], 6 if dw else 5, '<i', 1)
     w = tw['data'].astype(np.int64)  # conv: [O][kh][kw][I]; depthwise: [1][kh][kw][O]
     kh, kw = w.shape[1], w.shape[2]
     O = w.shape[3] if dw else w.shape[0]
     H, W, _ = x.shape
     zx = int(ti['zp'][0])
     xv = x.astype(np.int64) - zx  # padding with zp contributes 0
-    ph, pw = ((kh - 1) // 2, (kw - 1) // 2) if pad == 0 else (0, 0)
-    OH, OW = (H, W) if pad == 0 else (H - kh + 1, W - kw + 1)
-    xp = np.zeros((H + kh, W + kw, xv.shape[2]), np.int64)
+    eh, ew = (kh - 1) * dil_h + 1, (kw - 1) * dil_w + 1  # dilated extent
+    ph, pw = ((eh - 1) // 2, (ew - 1) // 2) if pad == 0 else (0, 0)
+    OH, OW = (H, W) if pad == 0 else (H - eh + 1, W - ew + 1)
+    xp = np.zeros((H + eh, W + ew, xv.shape[2]), np.int64)
     xp[ph:ph + H, pw:pw + W] = xv
     acc = np.zeros((OH, OW, O), np.int64) + tb['data'].astype(np.int64)
     for ky in range(kh):
         for kx in range(kw):
-            patch = xp[ky:ky + OH, kx:kx + OW]
+            patch = xp[ky * dil_h:ky * dil_h + OH, kx * dil_w:kx * dil_w + OW]
             if dw:
                 acc += patch * w[0, ky, kx]
             else:
@@ -275,12 +288,79 @@ def d2s(fb, op, x):
     return x.reshape(H, W, r, r, c).transpose(0, 2, 1, 3, 4).reshape(H * r, W * r, c)
 
 
-def run(path, img_u8):
+def logistic(ti, to, x):
+    """TFLite's int8 LOGISTIC: its builtin kernel's table (LUTPopulate), in float32."""
+    q = np.arange(-128, 128, dtype=np.int64)
+    v = np.float32(ti['scale'][0]) * (q - int(ti['zp'][0])).astype(np.float32)
+    with np.errstate(over='ignore'):  # exp overflows to inf for v < -88: y = 0, as in C
+        y = np.float32(1) / (np.float32(1) + np.exp(-v))
+    r = y * (np.float32(1) / np.float32(to['scale'][0]))
+    r = np.where(r >= 0, np.floor(r + np.float32(0.5)), -np.floor(-r + np.float32(0.5)))
+    lut = np.clip(r.astype(np.float32) + np.float32(int(to['zp'][0])), -128, 127)
+    return lut.astype(np.int64)[x.astype(np.int64) + 128]
+
+
+def strided_slice(fb, op, T, x):
+    """STRIDED_SLICE of the channel axis (begin/end masks on N, H, W), stride 1."""
+    b = T[op['in'][1]]['data'].reshape(-1)
+    e = T[op['in'][2]]['data'].reshape(-1)
+    st = T[op['in'][3]]['data'].reshape(-1)
+    assert (st == 1).all() and x.ndim == 3
+    return x[:, :, int(b[3]):int(e[3])]
+
+
+def resize_bilinear(T, op, x):
+    """int8 RESIZE_BILINEAR, half_pixel_centers (TFLite's ResizeBilinearInteger;
+    input and output parameters equal): coordinates in 1/1024 steps, the four
+    taps weighted in 1/2^20, rounded half away from zero."""
+    ti, to = T[op['in'][0]], T[op['out'][0]]
+    assert ti['scale'][0] == to['scale'][0] and ti['zp'][0] == to['zp'][0]
+    H, W, _ = x.shape
+    OH, OW = (int(v) for v in T[op['in'][1]]['data'].reshape(-1))
+
+    def coords(n_out, n_in):
+        sc = ((1 << 10) * n_in + n_out // 2) // n_out
+        v = np.arange(n_out, dtype=np.int64) * sc + sc // 2 - (1 << 9)
+        lo = np.maximum(np.trunc(v / 1024).astype(np.int64), 0)
+        hi = np.minimum(np.trunc((v + 1023) / 1024).astype(np.int64), n_in - 1)
+        return v, lo, hi
+
+    iy, y0, y1 = coords(OH, H)
+    ix, x0, x1 = coords(OW, W)
+    dy = (iy - 1024 * y0)[:, None, None]
+    dx = (ix - 1024 * x0)[None, :, None]
+    xv = x.astype(np.int64)
+    o = (xv[y0][:, x0] * (1024 - dy) * (1024 - dx) + xv[y1][:, x0] * dy * (1024 - dx) +
+         xv[y0][:, x1] * (1024 - dy) * dx + xv[y1][:, x1] * dy * dx)
+    r = np.where(o > 0, 1 << 19, -(1 << 19))
+    s = o + r
+    return np.where(s >= 0, s // (1 << 20), -((-s) // (1 << 20)))
+
+
+def softmax(x):
+    """float SOFTMAX over the last axis, beta 1: exp(x - max) / sum."""
+    m = x.max(axis=-1, keepdims=True)
+    e = np.exp((x - m).astype(np.float32))
+    return (e / e.sum(axis=-1, keepdims=True, dtype=np.float32)).astype(np.float32)
+
+
+def batch_matmul(fb, op, a, b):
+    """float BATCH_MATMUL of [1, r, k] x [1, k, c] (adj_x transposes a)."""
+    adj_x = fb.scalar(op['opt'], 0, '<b') if op['opt'] else 0
+    a = a.reshape(a.shape[-2], a.shape[-1]).astype(np.float32)
+    b = b.reshape(b.shape[-2], b.shape[-1]).astype(np.float32)
+    return np.matmul(a.T if adj_x else a, b)[None].astype(np.float32)
+
+
+def run_values(path, inputs):
+    """Run the file on @inputs (one array per graph input, HWC); every output."""
     fb, T, ops, ins, outs = load(path)
-    val = {ins[0]: img_u8.astype(np.int64)}
+    val = {k: v for k, v in zip(ins, inputs)}
+    arg = lambda k: val[k] if k in val else T[k]['data']
     for op in ops:
         c, i = op['code'], op['in']
-        if c == 114 and T[i[0]]['type'] == 0:  # QUANTIZE of a float input
+        fl = T[op['out'][0]]['type'] == 0  # a float op (between DEQUANTIZE and QUANTIZE)
+        if c == 114 and T[i[0]]['type'] == 0:  # QUANTIZE of a float tensor
             y = quantize_float(T[op['out'][0]], val[i[0]])
         elif c == 114:  # QUANTIZE (requantize)
             y = requantize(T[i[0]], T[op['out'][0]], val[i[0]])
@@ -293,10 +373,27 @@ def run(path, img_u8):
             y = np.concatenate([val[k] for k in i], axis=2)
         elif c in (3, 4):
             y = conv(fb, op, T, val[i[0]])
+        elif c == 0 and fl:
+            y = (arg(i[0]).astype(np.float32) + arg(i[1]).astype(np.float32))
+        elif c == 18 and fl:
+            y = (arg(i[0]).astype(np.float32) * arg(i[1]).astype(np.float32))
         elif c == 0:
             y = add(fb, op, T, val[i[0]], val[i[1]])
         elif c == 18:
             y = mul(fb, op, T, val[i[0]], val[i[1]])
+        elif c == 14:  # LOGISTIC (int8)
+            y = logistic(T[i[0]], T[op['out'][0]], val[i[0]])
+        elif c == 45:
+            y = strided_slice(fb, op, T, val[i[0]])
+        elif c == 22:  # RESHAPE (float): to the output tensor's shape, batch dropped
+            shp = T[op['out'][0]]['shape']
+            y = val[i[0]].reshape(shp[1:] if len(shp) == 4 else shp)
+        elif c == 23:
+            y = resize_bilinear(T, op, val[i[0]])
+        elif c == 126:
+            y = batch_matmul(fb, op, val[i[0]], val[i[1]])
+        elif c == 25:
+            y = softmax(val[i[0]])
         elif c == 5:
             y = d2s(fb, op, val[i[0]])
         elif c in (55, 57):  # MAXIMUM / MINIMUM with a constant: raw values
@@ -307,7 +404,12 @@ def run(path, img_u8):
         else:
             raise SystemExit('ref.py: builtin op %d not implemented' % c)
         val[op['out'][0]] = y
-    out = val[outs[0]]
+    return T, [val[o] for o in outs], outs
+
+
+def run(path, img_u8):
+    T, vals, outs = run_values(path, [img_u8.astype(np.int64)])
+    out = vals[0]
     if T[outs[0]]['type'] == 0:  # float pixels: round half up, clamp to 8 bits
         return np.clip(np.floor(out.astype(np.float64) + 0.5), 0, 255).astype(np.uint8)
     return out.astype(np.uint8)
@@ -373,6 +475,18 @@ def png_write(path, img):
 
 
 if __name__ == '__main__':
+    if len(sys.argv) >= 4 and sys.argv[2] == '--raw':
+        # ref.py MODEL --raw OUT.f32 IN0.f32 ...: float32 HWC inputs of the
+        # file's input shapes; every output (float32 or its int8 values)
+        # written as float32, concatenated
+        model, outp, ins = sys.argv[1], sys.argv[3], sys.argv[4:]
+        _, T, _, gin, _ = load(model)
+        xs = [np.fromfile(p, '<f4').reshape(T[k]['shape'][1:]) for p, k in zip(ins, gin)]
+        _, vals, _ = run_values(model, xs)
+        with open(outp, 'wb') as f:
+            for v in vals:
+                f.write(np.ascontiguousarray(v, dtype='<f4').tobytes())
+        sys.exit(0)
     if len(sys.argv) != 8:
         raise SystemExit(__doc__)
     model, lr, y0, x0, n, in_png, out_png = sys.argv[1:]
