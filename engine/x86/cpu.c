@@ -42,6 +42,8 @@ void vsr__kernels_select(unsigned isa, vsr_kernels *k)
     k->requant_tfl = vsr_qs8_requant_tfl__scalar;
     k->f32_gconv = vsr_f32_gconv_ukernel_1x8__scalar;
     k->qs8_gconv = vsr_qs8_gconv_i16_ukernel_1x8__scalar;
+    k->f32_wino_in = vsr_f32_wino_in__scalar;
+    k->f32_wino_out = vsr_f32_wino_out__scalar;
 #if defined(__x86_64__)
     if (isa & VSR_ISA_AVX2) {
         k->qs8_conv_acc = vsr_qs8_conv_i16_ukernel_4x16__avx2;
@@ -60,6 +62,8 @@ void vsr__kernels_select(unsigned isa, vsr_kernels *k)
     if ((isa & VSR_ISA_AVX512) && (isa & VSR_ISA_AVX2)) {
         k->f32_conv = vsr_f32_conv_ukernel_nx48__avx512f;
         k->f32_minmax = vsr_f32_minmax_ukernel__avx512f;
+        k->f32_wino_in = vsr_f32_wino_in__avx512f;
+        k->f32_wino_out = vsr_f32_wino_out__avx512f;
         k->isa |= VSR_ISA_AVX512;
     }
     if ((isa & VSR_ISA_AVX512VNNI) && (isa & VSR_ISA_AVX512)) {
