@@ -580,7 +580,8 @@ static int bench_wait(const vsr_graph *g, const float *x, long runs, long thread
 /*
  * --winograd: ABPN-x4's 3x3 convs computed direct, by Winograd F(2,3) and by
  * F(4,3) (vsr_engine_options.conv_algo): three engines per precision (FP32,
- * FP16 storage) and thread count (1 .. -t), run alternately (D W2 W4 D ...)
+ * FP16 storage) and thread count (1 .. -t), run alternately (D W2 W4 D ...;
+ * a fourth engine with conv_algo auto, whose choices and frame time are printed)
  * after 3 warm-up runs each. Per conv layer: min and median ms per run (the
  * layer profile), GFLOP/s counted as the direct convolution's 2 * MAC for all
  * three (Winograd does fewer multiplies for the same result), and the compute
@@ -592,10 +593,10 @@ static int bench_wait(const vsr_graph *g, const float *x, long runs, long thread
 static int bench_winograd(const vsr_graph *g, const float *x, long runs, long maxthreads,
                           const int *want)
 {
-    enum { NA = 3, MAXL = 64 };
+    enum { NA = 4, MAXL = 64 }; /* the table shows the first three */
     static const vsr_conv_algo algos[NA] = {VSR_CONV_DIRECT, VSR_CONV_WINOGRAD,
-                                            VSR_CONV_WINOGRAD4};
-    static const char *const an[NA] = {"direct", "F(2,3)", "F(4,3)"};
+                                            VSR_CONV_WINOGRAD4, VSR_CONV_AUTO};
+    static const char *const an[NA] = {"direct", "F(2,3)", "F(4,3)", "auto"};
     vsr_error err = {0};
     char ld[64];
     load_line(ld, sizeof(ld));
@@ -608,7 +609,7 @@ static int bench_winograd(const vsr_graph *g, const float *x, long runs, long ma
     double *tf = malloc((size_t)NA * (size_t)runs * sizeof(double));
     for (int a = 0; a < NA; a++)
         y[a] = malloc(nout * sizeof(float));
-    if (!tl || !tf || !y[0] || !y[1] || !y[2])
+    if (!tl || !tf || !y[0] || !y[1] || !y[2] || !y[3])
         return fprintf(stderr, "bench_engine: out of memory\n"), 1;
     int nl = vsr_graph_layer_count(g);
     for (long th = 1; th <= maxthreads; th++) {
@@ -658,7 +659,7 @@ static int bench_winograd(const vsr_graph *g, const float *x, long runs, long ma
                     continue;
                 double gf = 2.0 * (double)li.macs * 1e-9, floor_ms = gf / peak * 1e3;
                 double mn[NA], md[NA], p95;
-                for (int a = 0; a < NA; a++) {
+                for (int a = 0; a < 3; a++) {
                     double *v = tl + ((size_t)a * MAXL + (size_t)i) * (size_t)runs;
                     stats(v, (int)runs, &md[a], &p95);
                     mn[a] = v[0];
@@ -666,7 +667,7 @@ static int bench_winograd(const vsr_graph *g, const float *x, long runs, long ma
                 }
                 sum_floor += floor_ms;
                 printf("| %s | %.1f | %.3f |", lp.name, (double)li.macs * 1e-6, floor_ms);
-                for (int a = 0; a < NA; a++)
+                for (int a = 0; a < 3; a++)
                     printf(" %.3f / %.3f%s |", mn[a], md[a],
                            a && mn[a] < floor_ms ? " (< floor)" : "");
                 printf(" %.0f, %.0f, %.0f |\n", gf / mn[0] * 1e3, gf / mn[1] * 1e3,
@@ -684,6 +685,13 @@ static int bench_winograd(const vsr_graph *g, const float *x, long runs, long ma
                 printf("# %s %s: frame median %.3f ms, p95 %.3f; max |SR - direct SR| %.3g\n",
                        prec_names[p], an[a], med, p95, mx);
             }
+            printf("# auto chose:");
+            for (int i = 0; i < nl; i++) {
+                vsr_layer_profile lp;
+                if (!vsr_engine_layer_profile(e[3], i, &lp) && lp.algo && lp.calls)
+                    printf(" %s %s;", lp.name, lp.algo);
+            }
+            printf("\n");
             for (int a = 0; a < NA; a++)
                 vsr_engine_free(&e[a]);
         }

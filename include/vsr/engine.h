@@ -705,7 +705,9 @@ int vsr_requant_parse(const char *s, vsr_requant *out, vsr_error *err);
  *
  * VSR_CONV_AUTO: the first run of each eligible conv times direct, F(2,3)
  * and F(4,3) on its actual shape (3 runs each, interleaved; the minimum
- * counts) and keeps the fastest for the engine's life
+ * counts; on one thread the calling thread's CPU time, so that another
+ * process taking the core does not decide, else wall time) and keeps the
+ * fastest for the engine's life
  * (vsr_layer_profile.algo says which). Engines made separately may choose
  * differently, so their outputs may differ within the bound above.
  */
