@@ -98,6 +98,33 @@ static inline float comb1(const float *row, int n, const float *x, size_t xs)
     return acc;
 }
 
+/*
+ * F(4,3) in factored form (the rows of B^T / A^T with shared sums; multiplying by
+ * 2, 4 or 8 is exact, so only 5 * x rounds besides the additions). No path takes
+ * more roundings than the row has nonzeros, so the bound of engine.h holds.
+ * x86/f32-winograd-avx512f.c evaluates the same expressions in the same order.
+ */
+static void in4_1d(const float *d, size_t ds, float *t, size_t ts)
+{
+    float d0 = d[0], d1 = d[ds], d2 = d[2 * ds], d3 = d[3 * ds], d4 = d[4 * ds], d5 = d[5 * ds];
+    t[0] = (d4 + 4.f * d0) - 5.f * d2;
+    t[ts] = (d4 + d3) - 4.f * (d1 + d2);
+    t[2 * ts] = (d4 - d3) + 4.f * (d1 - d2);
+    t[3 * ts] = (d4 - d2) + 2.f * (d3 - d1);
+    t[4 * ts] = (d4 - d2) - 2.f * (d3 - d1);
+    t[5 * ts] = (d5 + 4.f * d1) - 5.f * d3;
+}
+
+static void out4_1d(const float *m, size_t ms, float *y, size_t ys)
+{
+    float s12 = m[ms] + m[2 * ms], d12 = m[ms] - m[2 * ms];
+    float s34 = m[3 * ms] + m[4 * ms], d34 = m[3 * ms] - m[4 * ms];
+    y[0] = (m[0] + s12) + s34;
+    y[ys] = d12 + 2.f * d34;
+    y[2 * ys] = s12 + 4.f * s34;
+    y[3 * ys] = (d12 + 8.f * d34) + m[5 * ms];
+}
+
 void vsr_f32_wino_in__scalar(int m, const float *in, ptrdiff_t in_row, int cin, int nt,
                              float *v, size_t v_xi)
 {
@@ -110,13 +137,19 @@ void vsr_f32_wino_in__scalar(int m, const float *in, ptrdiff_t in_row, int cin, 
             for (int r = 0; r < a; r++)
                 for (int c = 0; c < a; c++)
                     d[r * a + c] = in[r * in_row + ((ptrdiff_t)t * m + c) * cin + ci];
+            float vv[36];
             for (int c = 0; c < a; c++) /* tmp = B^T d, column by column */
-                for (int i = 0; i < a; i++)
+                for (int i = 0; i < a && m == 2; i++)
                     tmp[i * a + c] = comb1(bt + i * a, a, d + c, (size_t)a);
+            for (int c = 0; c < a && m == 4; c++)
+                in4_1d(d + c, 6, tmp + c, 6);
             for (int i = 0; i < a; i++) /* v = tmp B */
-                for (int j = 0; j < a; j++)
-                    v[(size_t)(i * a + j) * v_xi + (size_t)t * cin + (size_t)ci] =
-                        comb1(bt + j * a, a, tmp + i * a, 1);
+                for (int j = 0; j < a && m == 2; j++)
+                    vv[i * a + j] = comb1(bt + j * a, a, tmp + i * a, 1);
+            for (int i = 0; i < a && m == 4; i++)
+                in4_1d(tmp + i * a, 1, vv + i * a, 1);
+            for (int xi = 0; xi < a * a; xi++)
+                v[(size_t)xi * v_xi + (size_t)t * cin + (size_t)ci] = vv[xi];
         }
 }
 
@@ -132,12 +165,20 @@ void vsr_f32_wino_out__scalar(int m, const float *mm, size_t m_xi, int cout, int
         for (int co = 0; co < cout; co++) {
             for (int xi = 0; xi < a * a; xi++)
                 mv[xi] = mm[(size_t)xi * m_xi + (size_t)t * cout + (size_t)co];
+            float yy[16];
             for (int c = 0; c < a; c++) /* tmp = A^T M */
-                for (int i = 0; i < m; i++)
+                for (int i = 0; i < m && m == 2; i++)
                     tmp[i * a + c] = comb1(at + i * a, a, mv + c, (size_t)a);
+            for (int c = 0; c < a && m == 4; c++)
+                out4_1d(mv + c, 6, tmp + c, 6);
             for (int i = 0; i < m; i++) /* y = tmp A + b */
+                for (int j = 0; j < m && m == 2; j++)
+                    yy[i * m + j] = comb1(at + j * a, a, tmp + i * a, 1);
+            for (int i = 0; i < m && m == 4; i++)
+                out4_1d(tmp + i * a, 1, yy + i * m, 1);
+            for (int i = 0; i < m; i++)
                 for (int j = 0; j < m; j++) {
-                    float y = comb1(at + j * a, a, tmp + i * a, 1) + bias[co];
+                    float y = yy[i * m + j] + bias[co];
                     y = fminf(fmaxf(y, minv), maxv);
                     out[i * out_row + ((ptrdiff_t)t * m + j) * cout + co] = y;
                 }

@@ -30,6 +30,31 @@ static inline __attribute__((always_inline)) __m512 comb(const float *row, const
     return acc;
 }
 
+/* F(4,3) in factored form, as in4_1d / out4_1d of ops/winograd.c */
+static inline __attribute__((always_inline)) void in4(const __m512 *d, __m512 *t)
+{
+    const __m512 k2 = _mm512_set1_ps(2.f), k4 = _mm512_set1_ps(4.f), k5 = _mm512_set1_ps(5.f);
+    __m512 d42 = _mm512_sub_ps(d[4], d[2]), d31 = _mm512_mul_ps(k2, _mm512_sub_ps(d[3], d[1]));
+    t[0] = _mm512_sub_ps(_mm512_add_ps(d[4], _mm512_mul_ps(k4, d[0])), _mm512_mul_ps(k5, d[2]));
+    t[1] =
+        _mm512_sub_ps(_mm512_add_ps(d[4], d[3]), _mm512_mul_ps(k4, _mm512_add_ps(d[1], d[2])));
+    t[2] =
+        _mm512_add_ps(_mm512_sub_ps(d[4], d[3]), _mm512_mul_ps(k4, _mm512_sub_ps(d[1], d[2])));
+    t[3] = _mm512_add_ps(d42, d31);
+    t[4] = _mm512_sub_ps(d42, d31);
+    t[5] = _mm512_sub_ps(_mm512_add_ps(d[5], _mm512_mul_ps(k4, d[1])), _mm512_mul_ps(k5, d[3]));
+}
+
+static inline __attribute__((always_inline)) void out4(const __m512 *m, __m512 *y)
+{
+    __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
+    __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
+    y[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
+    y[1] = _mm512_add_ps(d12, _mm512_mul_ps(_mm512_set1_ps(2.f), d34));
+    y[2] = _mm512_add_ps(s12, _mm512_mul_ps(_mm512_set1_ps(4.f), s34));
+    y[3] = _mm512_add_ps(_mm512_add_ps(d12, _mm512_mul_ps(_mm512_set1_ps(8.f), d34)), m[5]);
+}
+
 static inline __attribute__((always_inline)) void in_t(const int M, const float *bt,
                                                        const float *in, ptrdiff_t in_row,
                                                        int cin, int nt, float *v, size_t v_xi)
@@ -47,17 +72,24 @@ static inline __attribute__((always_inline)) void in_t(const int M, const float 
 #pragma GCC unroll 6
                 for (int r = 0; r < A; r++)
                     d[r] = _mm512_maskz_loadu_ps(k, ip + r * in_row + (ptrdiff_t)c * cin);
+                __m512 col[6];
+                if (M == 4)
+                    in4(d, col);
 #pragma GCC unroll 6
                 for (int i = 0; i < A; i++)
-                    tmp[i][c] = comb(bt + i * A, A, d);
+                    tmp[i][c] = M == 4 ? col[i] : comb(bt + i * A, A, d);
             }
             float *vp = v + (size_t)t * cin + (size_t)c0;
 #pragma GCC unroll 6
-            for (int i = 0; i < A; i++) /* v = tmp B */
+            for (int i = 0; i < A; i++) { /* v = tmp B */
+                __m512 row[6];
+                if (M == 4)
+                    in4(tmp[i], row);
 #pragma GCC unroll 6
                 for (int j = 0; j < A; j++)
                     _mm512_mask_storeu_ps(vp + (size_t)(i * A + j) * v_xi, k,
-                                          comb(bt + j * A, A, tmp[i]));
+                                          M == 4 ? row[j] : comb(bt + j * A, A, tmp[i]));
+            }
         }
 }
 
@@ -89,19 +121,26 @@ out_t(const int M, const float *at, const float *mm, size_t m_xi, int cout, int 
 #pragma GCC unroll 6
                 for (int r = 0; r < A; r++)
                     x[r] = _mm512_maskz_loadu_ps(k, mp + (size_t)(r * A + c) * m_xi);
+                __m512 col[4];
+                if (M == 4)
+                    out4(x, col);
 #pragma GCC unroll 4
                 for (int i = 0; i < M; i++)
-                    tmp[i][c] = comb(at + i * A, A, x);
+                    tmp[i][c] = M == 4 ? col[i] : comb(at + i * A, A, x);
             }
             float *op = out + ((ptrdiff_t)t * M) * cout + c0;
 #pragma GCC unroll 4
-            for (int i = 0; i < M; i++) /* y = tmp A + b */
+            for (int i = 0; i < M; i++) { /* y = tmp A + b */
+                __m512 row[4];
+                if (M == 4)
+                    out4(tmp[i], row);
 #pragma GCC unroll 4
                 for (int j = 0; j < M; j++) {
-                    __m512 y = _mm512_add_ps(comb(at + j * A, A, tmp[i]), b);
+                    __m512 y = _mm512_add_ps(M == 4 ? row[j] : comb(at + j * A, A, tmp[i]), b);
                     y = _mm512_min_ps(_mm512_max_ps(y, vmin), vmax);
                     _mm512_mask_storeu_ps(op + i * out_row + (ptrdiff_t)j * cout, k, y);
                 }
+            }
         }
 }
 
