@@ -219,8 +219,9 @@ static int k_wino(int m, int cin)
     return m == 2 ? 2 * 2 + 2 * 3 + cin + 3 : 2 * 4 + 2 * 5 + cin + 3;
 }
 
-/* the engine's output of d with conv_algo @p algo (threads: 1 = no pool) */
-static float *run(const conv_data *d, vsr_precision prec, vsr_conv_algo algo, int scalar,
+/* the engine's output of d with conv_algo @p algo (threads: 1 = no pool); kernels:
+ * 0 = all the CPU has, 1 = scalar, 2 = AVX2 only (scalar transforms, AVX2 GEMM) */
+static float *run(const conv_data *d, vsr_precision prec, vsr_conv_algo algo, int kernels,
                   int threads, const char **chosen)
 {
     vsr_graph *g = build(d);
@@ -229,7 +230,9 @@ static float *run(const conv_data *d, vsr_precision prec, vsr_conv_algo algo, in
     vsr_engine_options o;
     vsr_engine_options_default(&o);
     o.conv_algo = algo;
-    o.force_scalar = scalar;
+    o.force_scalar = kernels == 1;
+    if (kernels == 2)
+        o.isa_mask = VSR_ISA_AVX2;
     vsr_engine *e = NULL;
     OK(vsr_engine_create(g, prec, pool, &o, &e, &err));
     OK(vsr_engine_set_input(e, 0, d->x, d->k.h, d->k.w, d->k.cin, &err));
@@ -282,7 +285,8 @@ static const conv_case cases[] = {
 };
 enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
 
-/* every output of F(2,3) and F(4,3), SIMD and scalar, under its bound; direct too */
+/* every output of F(2,3) and F(4,3), SIMD, scalar and AVX2-only (when the CPU has more
+ * than AVX2), under its bound; direct too */
 static void bound_test(vsr_precision prec)
 {
     int f16 = prec == VSR_PREC_FP16;
@@ -290,12 +294,15 @@ static void bound_test(vsr_precision prec)
     for (int ci = 0; ci < NCASES; ci++) {
         conv_data d;
         make(&d, cases[ci], 11u + (uint32_t)ci * 7u, f16);
-        for (int scalar = 0; scalar < 2; scalar++) {
+        for (int kernels = 0; kernels < 3; kernels++) {
+            unsigned cpu = vsr_cpu_features();
+            if (kernels == 2 && (!(cpu & VSR_ISA_AVX2) || cpu == VSR_ISA_AVX2))
+                continue; /* the same kernels as row 0 */
             static const vsr_conv_algo algos[3] = {VSR_CONV_DIRECT, VSR_CONV_WINOGRAD,
                                                    VSR_CONV_WINOGRAD4};
             for (int a = 0; a < 3; a++) {
                 const char *chosen = NULL;
-                float *out = run(&d, prec, algos[a], scalar, 1, &chosen);
+                float *out = run(&d, prec, algos[a], kernels, 1, &chosen);
                 assert_string_equal(chosen, a == 0   ? "direct"
                                             : a == 1 ? "winograd F(2,3)"
                                                      : "winograd F(4,3)");
