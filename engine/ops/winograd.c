@@ -236,8 +236,11 @@ int vsr__wino_prepare(vsr_engine *e, int i, vsr_error *err)
                              "winograd4 or auto",
                              e->g->name, (int)algo);
     vsr_act_type at = c->act.type;
-    if (!c->simd || c->uk.wh || e->nprec[i] == VSR_PREC_INT8 || p->kh != 3 || p->kw != 3 ||
-        p->dilation != 1 || p->stride != 1 || p->groups != 1 || at == VSR_ACT_SIGMOID)
+    /* fp16n: its convs are binary16 arithmetic (or, with a PReLU / leaky epilogue, the
+     * FP16 direct path): none is Winograd's FP32 arithmetic */
+    if (!c->simd || c->uk.wh || e->opt.fp16_native || e->nprec[i] == VSR_PREC_INT8 ||
+        p->kh != 3 || p->kw != 3 || p->dilation != 1 || p->stride != 1 || p->groups != 1 ||
+        at == VSR_ACT_SIGMOID)
         return 0; /* the direct path */
     struct vsr_wino *w = calloc(1, sizeof(*w));
     if (!w)

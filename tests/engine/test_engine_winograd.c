@@ -450,6 +450,26 @@ static void test_names(void **state)
     assert_int_equal(vsr_conv_algo_parse("winograd6", &b, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "expected direct, winograd, winograd4 or auto"));
     assert_string_equal(vsr_conv_algo_name(VSR_CONV_WINOGRAD), "winograd");
+    /* an engine refuses a value outside the enum; fp16n keeps every conv direct, a
+     * PReLU one (which fp16n computes with FP32 accumulation) included */
+    conv_data d;
+    make(&d, (conv_case){4, 4, 3, 5, VSR_ACT_PRELU}, 5, 1);
+    vsr_graph *g = build(&d);
+    vsr_engine_options o;
+    vsr_engine_options_default(&o);
+    o.conv_algo = (vsr_conv_algo)7;
+    vsr_engine *e = NULL;
+    assert_int_equal(vsr_engine_create(g, VSR_PREC_FP32, NULL, &o, &e, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "conv_algo 7"));
+    o.conv_algo = VSR_CONV_WINOGRAD4;
+    OK(vsr_engine_create(g, VSR_PREC_FP16N, NULL, &o, &e, &err));
+    assert_null(e->conv[1].wino);
+    vsr_engine_free(&e);
+    OK(vsr_engine_create(g, VSR_PREC_FP16, NULL, &o, &e, &err));
+    assert_non_null(e->conv[1].wino);
+    vsr_engine_free(&e);
+    vsr_graph_free(&g);
+    drop(&d);
 }
 
 int main(void)
