@@ -559,11 +559,13 @@ int vsr_cmd_upscale(int argc, char **argv)
     if (vsr_sink_close(&sink, &err))
         goto fail;
     vsr_cli_progress_clear(progress);
-    printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s%s%s%s) written to %s\n", in_path,
+    printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s%s%s%s%s%s) written to %s\n", in_path,
            n_written, n_written == 1 ? "" : "s", W, H, W * scale, H * scale, e->name,
            prec == VSR_PREC_INT8 ? precision : vsr_precision_name(prec),
            calib ? ", calibration " : "", calib ? calib : "",
-           requant == VSR_REQUANT_TFLITE ? ", requant tflite" : "", out_path);
+           requant == VSR_REQUANT_TFLITE ? ", requant tflite" : "",
+           conv_algo != VSR_CONV_DIRECT ? ", conv-algo " : "",
+           conv_algo != VSR_CONV_DIRECT ? vsr_conv_algo_name(conv_algo) : "", out_path);
     ret = VSR_EXIT_OK;
     goto end;
 interrupted:
