@@ -401,12 +401,12 @@ static int run_wino(vsr_engine *e, int i, const vsr_tview *in, int m, vsr_error 
     return 0;
 }
 
-/* The clock auto compares with: on one thread its CPU time (another process that takes
- * the core does not count), else the wall clock (the slowest worker is the time). */
-static uint64_t auto_clock(const vsr_engine *e)
+/* The clock auto compares with: the calling thread's CPU time (another process that
+ * takes the core does not count); the wall clock where there is none. */
+static uint64_t auto_clock(void)
 {
     struct timespec ts;
-    if (e->nthreads > 1 || clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
         return vsr_clock_ns();
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
@@ -422,19 +422,27 @@ int vsr__wino_run(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err)
     vsr_tview out = vsr__tensor(e, e->plan.dst[i]);
     if (out.h != in->h || out.w != in->w) /* not "same" padding: never for 3x3 stride 1 */
         return vsr__conv_direct(e, i, in, err);
-    if (w->m < 0) { /* auto: time the three on this shape, interleaved, keep the fastest */
+    if (w->m < 0) {
+        /* auto: time the three on this shape, interleaved, on the calling thread alone
+         * (its CPU time: a worker preempted by another process would decide otherwise;
+         * the algorithms do the same work at any thread count), keep the fastest */
         static const int ms[3] = {0, 2, 4};
+        int nthreads = e->nthreads;
+        e->nthreads = 1; /* vsr__parallel runs the items inline; the workers wait */
         for (int k = 0; k < 3; k++)
             w->ns[k] = UINT64_MAX;
         for (int rep = 0; rep < 3; rep++)
             for (int k = 0; k < 3; k++) {
-                uint64_t t0 = auto_clock(e);
+                uint64_t t0 = auto_clock();
                 int rc = run_algo(e, i, in, ms[k], err);
-                if (rc)
+                uint64_t ns = auto_clock() - t0;
+                if (rc) {
+                    e->nthreads = nthreads;
                     return rc;
-                uint64_t ns = auto_clock(e) - t0;
+                }
                 w->ns[k] = ns < w->ns[k] ? ns : w->ns[k];
             }
+        e->nthreads = nthreads;
         int best = 0;
         for (int k = 1; k < 3; k++)
             if (w->ns[k] < w->ns[best])

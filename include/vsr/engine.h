@@ -704,10 +704,10 @@ int vsr_requant_parse(const char *s, vsr_requant *out, vsr_error *err);
  * and so do INT8, FP16N and every other conv shape.
  *
  * VSR_CONV_AUTO: the first run of each eligible conv times direct, F(2,3)
- * and F(4,3) on its actual shape (3 runs each, interleaved; the minimum
- * counts; on one thread the calling thread's CPU time, so that another
- * process taking the core does not decide, else wall time) and keeps the
- * fastest for the engine's life
+ * and F(4,3) on its actual shape (3 runs each, interleaved, on the calling
+ * thread alone whatever the thread count; the minimum of its CPU time
+ * counts, so that another process taking a core does not decide) and
+ * keeps the fastest for the engine's life
  * (vsr_layer_profile.algo says which). Engines made separately may choose
  * differently, so their outputs may differ within the bound above.
  */
