@@ -22,7 +22,8 @@
  *                     [-p ...] [--layers]   (one zoo model, see bench_model())
  *        bench_engine --winograd [--peak GFLOPS] [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16]
  *                     (direct vs Winograd per 3x3 conv, see bench_winograd())
- *        --conv-algo direct|winograd|winograd4|auto: the 3x3 convs' algorithm (--model)
+ *        --conv-algo direct|winograd|winograd4|auto: the 3x3 convs' algorithm (ABPN rows,
+ *                     --model)
  */
 #include <getopt.h>
 #include <math.h>
@@ -1032,6 +1033,9 @@ int main(int argc, char **argv)
     }
     if (model)
         return bench_model(model, mh, mw, weights, runs, maxthreads, want, layers, &tiling);
+    vsr_engine_options algo_opt; /* the ABPN rows: defaults but --conv-algo */
+    vsr_engine_options_default(&algo_opt);
+    algo_opt.conv_algo = tiling.conv_algo;
 
     /* network + weights + INT8 parameters */
     const vsr_models_entry *ent = vsr_models_zoo_find("ABPN");
@@ -1140,6 +1144,9 @@ int main(int argc, char **argv)
            "frame; CPU ISA %s\n",
            H, W, H * S, W * S, (long long)gs.params, (double)gs.macs * 1e-9, gop,
            vsr_isa_name(isa));
+    if (algo_opt.conv_algo != VSR_CONV_DIRECT)
+        printf("# conv_algo %s: the FP32 / FP16 3x3 convs (docs/PERFORMANCE.md, Winograd)\n",
+               vsr_conv_algo_name(algo_opt.conv_algo));
 #ifdef VSR_HAVE_XNNPACK
     int have_xnn = xnn_initialize(NULL) == xnn_status_success;
     if (!have_xnn)
@@ -1186,7 +1193,7 @@ int main(int argc, char **argv)
             if (!want[p])
                 continue;
             vsr_engine *e = NULL;
-            CHECK(make_engine(g, p, pool, 0, NULL, &e, &err));
+            CHECK(make_engine(g, p, pool, 0, &algo_opt, &e, &err));
             CHECK(vsr_engine_set_input(e, 0, x, H, W, 3, &err));
             int xnn_ok = 0;
 #ifdef VSR_HAVE_XNNPACK
@@ -1317,7 +1324,7 @@ int main(int argc, char **argv)
                        prec_names[p], th, prec_names[p], xnn_f32_ms[th] / ma);
             if (getenv("BENCH_ENGINE_PROFILE")) { /* per-layer split of one extra run */
                 vsr_engine *ep = NULL;
-                CHECK(make_engine(g, p, pool, 1, NULL, &ep, &err));
+                CHECK(make_engine(g, p, pool, 1, &algo_opt, &ep, &err));
                 CHECK(vsr_engine_set_input(ep, 0, x, H, W, 3, &err));
                 for (int r = 0; r < 4; r++) {
                     if (r == 1)
@@ -1328,8 +1335,9 @@ int main(int argc, char **argv)
                     vsr_layer_profile lp;
                     vsr_engine_layer_profile(ep, l, &lp);
                     if (lp.calls)
-                        printf("#   %-16s %-15s %7.2f ms\n", lp.name, vsr_op_name(lp.op),
-                               (double)lp.ns * 1e-6 / (double)lp.calls);
+                        printf("#   %-16s %-15s %7.2f ms%s%s\n", lp.name, vsr_op_name(lp.op),
+                               (double)lp.ns * 1e-6 / (double)lp.calls, lp.algo ? "  " : "",
+                               lp.algo ? lp.algo : "");
                 }
                 vsr_engine_free(&ep);
             }
@@ -1371,7 +1379,7 @@ int main(int argc, char **argv)
             if (!want[p])
                 continue;
             vsr_engine *e = NULL;
-            CHECK(make_engine(g, p, pool, 0, NULL, &e, &err));
+            CHECK(make_engine(g, p, pool, 0, &algo_opt, &e, &err));
             double t_load = 0, t_inf = 0, t_met = 0, psum = 0;
             int nf = 0;
             for (int c = 0; c < vsr_dataset_clip_count(ds); c++) {
