@@ -1302,6 +1302,8 @@ static int parse_exclude(struct ctx *c, struct fy_node *root, vsr_config *cfg)
  * lists (datasets, models, precisions, metrics, the axes, exclude) are read
  * by hand below; their items' keys have tables of their own.
  */
+/* in vsr_conv_algo order */
+static const char *const conv_algos[] = {"direct", "winograd", "winograd4", "auto", NULL};
 /* in vsr_tile_mode / vsr_tile_padding order */
 static const char *const tile_modes[] = {"clip", "fixed", "feather", "padded", NULL};
 static const char *const tile_paddings[] = {"zero", "mean", "reflect", "replicate", NULL};
@@ -1349,6 +1351,10 @@ static const vsr_option run_options[] = {
               "(per-channel mean of the LR frames), reflect, replicate"),
     VSR_OPT_I("tiling.tile_workers", CF, tile_workers, 1, 1, 1024,
               "tiles on this many engines at once (each with its own scratch and pool)"),
+    VSR_OPT_E("engine.conv_algo", CF, conv_algo, VSR_CONV_DIRECT, conv_algos,
+              "FP32 / FP16 3x3 stride-1 convs: direct, winograd (F(2,3)), winograd4 "
+              "(F(4,3)) or auto (the fastest of the three per layer, timed on the first "
+              "frame); Winograd is within a stated bound of direct, not bit-equal"),
     {.name = NULL},
 };
 #undef CF
@@ -1516,6 +1522,8 @@ void vsr_config_put_common(FILE *f, const vsr_config *cfg)
         cfg->tile_workers > 1)
         fprintf(f, "tiling.mode=%d\ntiling.padding=%d\ntiling.tile_workers=%d\n",
                 cfg->tile_mode, cfg->padding, cfg->tile_workers);
+    if (cfg->conv_algo != VSR_CONV_DIRECT) /* likewise */
+        vsr_config_put_str(f, "engine.conv_algo", vsr_conv_algo_name(cfg->conv_algo));
     /* The first three metrics of the registry (psnr, ssim, niqe) keep the v1
      * line, enabled or not, so older configs keep their hashes: "metric<i>=
      * enabled,crop_border,<y scored>,<rgb scored>". Any later metric adds a

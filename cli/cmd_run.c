@@ -345,6 +345,7 @@ static int build_model(struct run_state *s, const vsr_config *cfg, const vsr_swe
     opt.tile_mode = (vsr_tile_mode)cfg->tile_mode;
     opt.padding = (vsr_tile_padding)cfg->padding;
     opt.tile_workers = cfg->tile_workers;
+    opt.conv_algo = (vsr_conv_algo)cfg->conv_algo;
     if (r->tile > 0 && opt.tile_mode != VSR_TILE_CLIP && opt.padding == VSR_TPAD_MEAN)
         vsr_cli_frames_mean(clip->lr, clip->n_frames, opt.pad_mean); /* the clip's LR mean */
     opt.profile = 1;                    /* two clock reads per layer: far below a frame's ms */

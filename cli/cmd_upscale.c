@@ -47,6 +47,7 @@ enum {
     ARG_TILE_WORKERS,
     ARG_KEEP_FLOAT,
     ARG_KEEP_FLOAT_PREC,
+    ARG_CONV_ALGO,
 };
 
 /* Bytes this process may use: MemAvailable, else the free physical pages. */
@@ -119,7 +120,7 @@ static void usage(FILE *out)
         "                        [--tile T --pad P|auto] [--tile-mode M] [--padding P]\n"
         "                        [--tile-workers N] [--codec ffv1|x264|png]\n"
         "                        [--crf N | --lossless] [--calibration C]\n"
-        "                        [--requant float|tflite]\n"
+        "                        [--requant float|tflite] [--conv-algo A]\n"
         "                        [--keep-float L1,L2 [--keep-float-precision fp16]] IN OUT\n"
         "\n"
         "Upscale IN (a video file or a folder of images) with zoo model M and write OUT:\n"
@@ -167,6 +168,10 @@ static void usage(FILE *out)
         "      --keep-float L   int8: run the comma-separated layers L (names or # rows of\n"
         "                       'vsrbench models -v M') in FP32 inside the INT8 graph\n"
         "      --keep-float-precision P  fp32 (default) or fp16 for --keep-float\n"
+        "      --conv-algo A    fp32 / fp16 3x3 convs: direct (default), winograd (F(2,3)),\n"
+        "                       winograd4 (F(4,3)) or auto (the fastest per layer, timed on\n"
+        "                       the first frame); Winograd is within a stated error bound\n"
+        "                       of direct, not bit-equal (docs/PERFORMANCE.md, Winograd)\n"
         "      --progress WHEN  auto (stderr is a terminal), always, never\n"
         "  -h, --help           this help\n"
         "exit codes: 0 ok, 1 runtime failure (input, weights, encoder), 2 usage error,\n"
@@ -194,6 +199,7 @@ int vsr_cmd_upscale(int argc, char **argv)
         {"tile-workers", required_argument, NULL, ARG_TILE_WORKERS},
         {"keep-float", required_argument, NULL, ARG_KEEP_FLOAT},
         {"keep-float-precision", required_argument, NULL, ARG_KEEP_FLOAT_PREC},
+        {"conv-algo", required_argument, NULL, ARG_CONV_ALGO},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -205,6 +211,7 @@ int vsr_cmd_upscale(int argc, char **argv)
     vsr_tile_padding padding = VSR_TPAD_ZERO;
     int progress = -1, opt, requant_set = 0;
     vsr_requant requant = VSR_REQUANT_FLOAT;
+    vsr_conv_algo conv_algo = VSR_CONV_DIRECT;
     const char *keep_float = NULL, *keep_prec_s = NULL;
     vsr_precision keep_prec = VSR_PREC_FP32;
     vsr_error err = {0};
@@ -272,6 +279,9 @@ int vsr_cmd_upscale(int argc, char **argv)
             break;
         case ARG_PROGRESS:
             rc = vsr_cli_progress_parse(optarg, &progress, &err);
+            break;
+        case ARG_CONV_ALGO:
+            rc = vsr_conv_algo_parse(optarg, &conv_algo, &err);
             break;
         case ARG_REQUANT:
             rc = vsr_requant_parse(optarg, &requant, &err);
@@ -479,6 +489,7 @@ int vsr_cmd_upscale(int argc, char **argv)
         eo.tile_workers = (int)tile_workers;
         eo.threads_auto = threads_auto;
         eo.requant = requant;
+        eo.conv_algo = conv_algo;
         eo.layer_prec = keep_lp;
         eo.n_layer_prec = keep_lp ? n_keep : 0;
     }
@@ -518,6 +529,17 @@ int vsr_cmd_upscale(int argc, char **argv)
                     vsr_engine_threads(inst->engine), threads);
             threads_auto = 0;
         }
+        if (conv_algo == VSR_CONV_AUTO && inst->engine && n_written == 0 && ready) {
+            /* the first frame chose: say what each conv runs */
+            vsr_cli_progress_clear(progress);
+            fprintf(stderr, "conv-algo: auto ->");
+            for (int i = 0; i < vsr_engine_layer_count(inst->engine); i++) {
+                vsr_layer_profile lp;
+                if (!vsr_engine_layer_profile(inst->engine, i, &lp) && lp.algo)
+                    fprintf(stderr, " %s: %s;", lp.name, lp.algo);
+            }
+            fprintf(stderr, "\n");
+        }
         if (!ready)
             continue;
         if (vsr_sink_write(sink, &sr, &err))
@@ -537,11 +559,13 @@ int vsr_cmd_upscale(int argc, char **argv)
     if (vsr_sink_close(&sink, &err))
         goto fail;
     vsr_cli_progress_clear(progress);
-    printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s%s%s%s) written to %s\n", in_path,
+    printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s%s%s%s%s%s) written to %s\n", in_path,
            n_written, n_written == 1 ? "" : "s", W, H, W * scale, H * scale, e->name,
            prec == VSR_PREC_INT8 ? precision : vsr_precision_name(prec),
            calib ? ", calibration " : "", calib ? calib : "",
-           requant == VSR_REQUANT_TFLITE ? ", requant tflite" : "", out_path);
+           requant == VSR_REQUANT_TFLITE ? ", requant tflite" : "",
+           conv_algo != VSR_CONV_DIRECT ? ", conv-algo " : "",
+           conv_algo != VSR_CONV_DIRECT ? vsr_conv_algo_name(conv_algo) : "", out_path);
     ret = VSR_EXIT_OK;
     goto end;
 interrupted:

@@ -93,6 +93,7 @@ typedef struct vsr_conv_prep {
     int16_t *gw16pack;      /* grouped INT8 packs */
     int32_t *gb16pack, *gqmpack, *gqspack;
     vsr_act act; /* effective fused activation (conv's own or a fused act node) */
+    struct vsr_wino *wino; /* Winograd transforms and choice (ops/winograd.c), or NULL */
 } vsr_conv_prep;
 
 struct vsr_engine {
@@ -207,6 +208,18 @@ void *vsr__zalloc64(size_t n, size_t size);
 int vsr__gconv_pack(const vsr_graph *g, const vsr_node *nd, vsr_conv_prep *c, int int8,
                     vsr_error *err);
 int vsr__conv_run(vsr_engine *e, int i, vsr_error *err);
+/* The direct path of conv i on input @p in (already in the conv's type) (ops/conv.c). */
+int vsr__conv_direct(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err);
+/* Make sure scratch chunks 0..nchunks-1 hold at least @p bytes each (calling thread). */
+int vsr__conv_scratch(vsr_engine *e, int nchunks, size_t bytes);
+/* Winograd (ops/winograd.c). prepare: after the conv's own preparation, set c->wino
+ * when opt.conv_algo asks for it and the conv is eligible (0 and none otherwise).
+ * run: conv i on @p in by the chosen algorithm (with VSR_CONV_AUTO, the first run
+ * times them). algo: the name of what conv i runs now, NULL for no Winograd state. */
+int vsr__wino_prepare(vsr_engine *e, int i, vsr_error *err);
+int vsr__wino_run(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err);
+const char *vsr__wino_algo(const vsr_engine *e, int i);
+void vsr__wino_free(struct vsr_wino **w);
 int vsr__eltwise_run(vsr_engine *e, int i, vsr_error *err);
 /* At engine creation, after the types: tabulate INT8 binary element-wise ops
  * (e->lut2) and, unless no_fuse, fold a following element-wise op into them. */

@@ -278,6 +278,50 @@ void vsr_qs8_tail__scalar(const int8_t *t, const int8_t *x, float *o, int wi, in
                           int ct, int i, const float *flut);
 void vsr_f32_tail__avx512f(const float *t, const float *x, float *o, int wi, int r, int c,
                            int ct, int i, float lo, float hi, int clip);
+/*
+ * Winograd F(m,3) transforms (m = 2 or 4, a = m + 2; ops/winograd.c has the
+ * matrices and the scalar twins, x86/f32-winograd-avx512f.c the AVX-512 ones,
+ * same operations in the same order). Input: nt tiles side by side, tile t's
+ * a x a patch at in + r*in_row + (t*m + c)*cin; writes B^T d B to
+ * v[xi*v_xi + t*cin + ci], xi = row*a + col. Output: tile t's transformed
+ * products at mm[xi*m_xi + t*cout + co]; writes clamp(A^T M A + bias, minv,
+ * maxv) to out + r*out_row + (t*m + c)*cout + co, r, c < m.
+ */
+typedef void (*vsr_f32_wino_in_fn)(int m, const float *in, ptrdiff_t in_row, int cin, int nt,
+                                   float *v, size_t v_xi);
+typedef void (*vsr_f32_wino_out_fn)(int m, const float *mm, size_t m_xi, int cout, int nt,
+                                    const float *bias, float minv, float maxv, float *out,
+                                    ptrdiff_t out_row);
+void vsr_f32_wino_in__scalar(int m, const float *in, ptrdiff_t in_row, int cin, int nt,
+                             float *v, size_t v_xi);
+void vsr_f32_wino_out__scalar(int m, const float *mm, size_t m_xi, int cout, int nt,
+                              const float *bias, float minv, float maxv, float *out,
+                              ptrdiff_t out_row);
+void vsr_f32_wino_in__avx512f(int m, const float *in, ptrdiff_t in_row, int cin, int nt,
+                              float *v, size_t v_xi);
+void vsr_f32_wino_out__avx512f(int m, const float *mm, size_t m_xi, int cout, int nt,
+                               const float *bias, float minv, float maxv, float *out,
+                               ptrdiff_t out_row);
+/* Lavin and Gray's matrices (arXiv:1509.09308), row-major, as initializers so that
+ * each transform file folds them into its unrolled code: B^T [a][a], A^T [m][a]
+ * (G, applied once to the weights, is in winograd.c). */
+#define VSR_WINO_BT2                                                                           \
+    {                                                                                          \
+        1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1                                      \
+    }
+#define VSR_WINO_AT2                                                                           \
+    {                                                                                          \
+        1, 1, 1, 0, 0, 1, -1, -1                                                               \
+    }
+#define VSR_WINO_BT4                                                                           \
+    {                                                                                          \
+        4, 0, -5, 0, 1, 0, 0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0, 0, -2, -1, 2, 1, 0, 0, 2,   \
+            -1, -2, 1, 0, 0, 4, 0, -5, 0, 1                                                    \
+    }
+#define VSR_WINO_AT4                                                                           \
+    {                                                                                          \
+        1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0, 0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1             \
+    }
 
 /* Kernel table chosen once per engine. */
 typedef struct vsr_kernels {
@@ -300,6 +344,8 @@ typedef struct vsr_kernels {
     vsr_f32_tail_fn f32_tail;           /* fused SR tail rows, FP32 */
     vsr_qs8_tail_fn qs8_tail;           /* fused SR tail rows, INT8 to float output */
     vsr_qs8_tail_q_fn qs8_tail_q;       /* the same computed (default requantization) */
+    vsr_f32_wino_in_fn f32_wino_in;     /* Winograd input transform */
+    vsr_f32_wino_out_fn f32_wino_out;   /* Winograd output transform + epilogue */
 } vsr_kernels;
 void vsr__kernels_select(unsigned isa, vsr_kernels *k);
 

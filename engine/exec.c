@@ -643,6 +643,11 @@ int vsr_engine_layer_profile(const vsr_engine *e, int i, vsr_layer_profile *p)
     p->op = e->g->nodes[i].op;
     p->ns = e->prof_ns[i];
     p->calls = e->prof_calls[i];
+    p->algo = NULL;
+    if (p->op == VSR_OP_CONV2D && e->plan.exec[i]) {
+        const char *w = vsr__wino_algo(e, i);
+        p->algo = w ? w : "direct";
+    }
     return 0;
 }
 

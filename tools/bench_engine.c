@@ -20,6 +20,10 @@
  *                     (1 vs THREADS threads per thread-pool wait policy, see bench_wait())
  *        bench_engine --model NAME [--size WxH] [--weights FILE] [-n RUNS] [-t THREADS]
  *                     [-p ...] [--layers]   (one zoo model, see bench_model())
+ *        bench_engine --winograd [--peak GFLOPS] [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16]
+ *                     (direct vs Winograd per 3x3 conv, see bench_winograd())
+ *        --conv-algo direct|winograd|winograd4|auto: the 3x3 convs' algorithm (ABPN rows,
+ *                     --model)
  */
 #include <getopt.h>
 #include <math.h>
@@ -574,20 +578,157 @@ static int bench_wait(const vsr_graph *g, const float *x, long runs, long thread
     return 0;
 }
 
+/*
+ * --winograd: ABPN-x4's 3x3 convs computed direct, by Winograd F(2,3) and by
+ * F(4,3) (vsr_engine_options.conv_algo): three engines per precision (FP32,
+ * FP16 storage) and thread count (1 .. -t), run alternately (D W2 W4 D ...;
+ * a fourth engine with conv_algo auto, whose choices and frame time are printed)
+ * after 3 warm-up runs each. Per conv layer: min and median ms per run (the
+ * layer profile), GFLOP/s counted as the direct convolution's 2 * MAC for all
+ * three (Winograd does fewer multiplies for the same result), and the compute
+ * floor 2 * MAC / FP32 FMA peak (measured here, or --peak GFLOP/s per thread
+ * times the threads: on a loaded machine the measurement is low): the time
+ * the direct kernel could at best reach, which only Winograd can beat. Then the whole frame
+ * (median ms) and the SR output's max |difference| from the direct engine's (0..255 units). The
+ * load average is printed before and after.
+ */
+static int bench_winograd(const vsr_graph *g, const float *x, long runs, long maxthreads,
+                          const int *want, double peak_given)
+{
+    enum { NA = 4, MAXL = 64 }; /* the table shows the first three */
+    static const vsr_conv_algo algos[NA] = {VSR_CONV_DIRECT, VSR_CONV_WINOGRAD,
+                                            VSR_CONV_WINOGRAD4, VSR_CONV_AUTO};
+    static const char *const an[NA] = {"direct", "F(2,3)", "F(4,3)", "auto"};
+    vsr_error err = {0};
+    char ld[64];
+    load_line(ld, sizeof(ld));
+    printf("# bench_engine --winograd: ABPN-x4 %dx%d, direct / F(2,3) / F(4,3) alternating, "
+           "%ld runs each; %s at the start\n",
+           H, W, runs, ld);
+    size_t nout = (size_t)H * S * W * S * 3;
+    float *y[NA];
+    double *tl = malloc((size_t)NA * MAXL * (size_t)runs * sizeof(double));
+    double *tf = malloc((size_t)NA * (size_t)runs * sizeof(double));
+    for (int a = 0; a < NA; a++)
+        y[a] = malloc(nout * sizeof(float));
+    if (!tl || !tf || !y[0] || !y[1] || !y[2] || !y[3])
+        return fprintf(stderr, "bench_engine: out of memory\n"), 1;
+    int nl = vsr_graph_layer_count(g);
+    for (long th = 1; th <= maxthreads; th++) {
+        pthreadpool_t pool = th > 1 ? pthreadpool_create((size_t)th) : NULL;
+        if (th > 1 && !pool)
+            return fprintf(stderr, "bench_engine: pthreadpool_create failed\n"), 1;
+        double measured = peak_gops(pool, (int)th, 0);
+        double peak = peak_given > 0 ? peak_given * (double)th : measured;
+        for (int p = 0; p < 2; p++) {
+            if (!want[p])
+                continue;
+            vsr_engine *e[NA] = {NULL};
+            for (int a = 0; a < NA; a++) {
+                vsr_engine_options o;
+                vsr_engine_options_default(&o);
+                o.conv_algo = algos[a];
+                CHECK(make_engine(g, p, pool, 1, &o, &e[a], &err));
+                CHECK(vsr_engine_set_input(e[a], 0, x, H, W, 3, &err));
+                for (int k = 0; k < 3; k++)
+                    CHECK(vsr_engine_run(e[a], &err));
+                CHECK(vsr_engine_get_output(e[a], 0, y[a], nout, &err));
+            }
+            for (long r = 0; r < runs; r++)
+                for (int a = 0; a < NA; a++) {
+                    vsr_engine_profile_reset(e[a]);
+                    double t0 = vsr_clock_s();
+                    CHECK(vsr_engine_run(e[a], &err));
+                    tf[a * runs + r] = (vsr_clock_s() - t0) * 1e3;
+                    for (int i = 0; i < nl && i < MAXL; i++) {
+                        vsr_layer_profile lp;
+                        vsr_engine_layer_profile(e[a], i, &lp);
+                        tl[((size_t)a * MAXL + (size_t)i) * (size_t)runs + (size_t)r] =
+                            (double)lp.ns * 1e-6;
+                    }
+                }
+            printf("\n## %s, %ld thread%s: FP32 FMA peak measured %.0f GFLOP/s, the floor "
+                   "at %.0f\n\n",
+                   prec_names[p], th, th > 1 ? "s" : "", measured, peak);
+            printf("| layer | MMAC | floor ms | direct min / med ms | F(2,3) min / med ms | "
+                   "F(4,3) min / med ms | GFLOP/s (2*MAC / min) direct, F(2,3), F(4,3) |\n"
+                   "|---|---|---|---|---|---|---|\n");
+            double sum_min[NA] = {0}, sum_floor = 0;
+            for (int i = 0; i < nl && i < MAXL; i++) {
+                vsr_layer_profile lp;
+                vsr_layer_info li;
+                vsr_engine_layer_profile(e[0], i, &lp);
+                if (lp.op != VSR_OP_CONV2D || !lp.calls ||
+                    vsr_graph_layer_info(g, i, H, W, &li, &err))
+                    continue;
+                double gf = 2.0 * (double)li.macs * 1e-9, floor_ms = gf / peak * 1e3;
+                double mn[NA], md[NA], p95;
+                for (int a = 0; a < 3; a++) {
+                    double *v = tl + ((size_t)a * MAXL + (size_t)i) * (size_t)runs;
+                    stats(v, (int)runs, &md[a], &p95);
+                    mn[a] = v[0];
+                    sum_min[a] += mn[a];
+                }
+                sum_floor += floor_ms;
+                printf("| %s | %.1f | %.3f |", lp.name, (double)li.macs * 1e-6, floor_ms);
+                for (int a = 0; a < 3; a++)
+                    printf(" %.3f / %.3f%s |", mn[a], md[a],
+                           a && mn[a] < floor_ms ? " (< floor)" : "");
+                printf(" %.0f, %.0f, %.0f |\n", gf / mn[0] * 1e3, gf / mn[1] * 1e3,
+                       gf / mn[2] * 1e3);
+            }
+            printf("| all convs | | %.3f | %.3f | %.3f | %.3f | |\n", sum_floor, sum_min[0],
+                   sum_min[1], sum_min[2]);
+            for (int a = 0; a < NA; a++) {
+                double med, p95, mx = 0;
+                stats(tf + a * runs, (int)runs, &med, &p95);
+                for (size_t k = 0; k < nout; k++) {
+                    double d = fabs((double)y[a][k] - (double)y[0][k]);
+                    mx = d > mx ? d : mx;
+                }
+                printf("# %s %s: frame median %.3f ms, p95 %.3f; max |SR - direct SR| %.3g\n",
+                       prec_names[p], an[a], med, p95, mx);
+            }
+            printf("# auto chose:");
+            for (int i = 0; i < nl; i++) {
+                vsr_layer_profile lp;
+                if (!vsr_engine_layer_profile(e[3], i, &lp) && lp.algo && lp.calls)
+                    printf(" %s %s;", lp.name, lp.algo);
+            }
+            printf("\n");
+            for (int a = 0; a < NA; a++)
+                vsr_engine_free(&e[a]);
+        }
+        if (pool)
+            pthreadpool_destroy(pool);
+    }
+    load_line(ld, sizeof(ld));
+    printf("\n# %s at the end\n", ld);
+    for (int a = 0; a < NA; a++)
+        free(y[a]);
+    free(tl), free(tf);
+    return 0;
+}
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: bench_engine [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16,int8,fp16n] "
-               "[-f E2E_FRAMES] [--vid4 DIR] [--no-peak]\n"
-               "       bench_engine --model NAME [--size WxH] [--weights FILE] [-n RUNS] "
-               "[-t THREADS] [-p ...] [--layers]\n"
-               "       bench_engine --wait-ratios[=spin,yield,frame] [-n RUNS] [-t THREADS] "
-               "[-p ...]\n"
-               "  -n RUNS (>= 3), -t threads, -p precisions (alternating run by run);\n"
-               "  --model: one zoo model, --size LR size (default 120x68), --weights .vsrw\n"
-               "  --tile T --pad P --tile-mode M --tile-workers N: run the model tiled\n"
-               "  (default random), --layers per-layer mean us per run;\n"
-               "  --wait-ratios: 1 vs -t threads (default 2) per thread-pool wait policy,\n"
-               "  FP32 and INT8 unless -p, side by side with the load average\n");
+    fprintf(f,
+            "usage: bench_engine [-n RUNS] [-t MAXTHREADS] [-p fp32,fp16,int8,fp16n] "
+            "[-f E2E_FRAMES] [--vid4 DIR] [--no-peak]\n"
+            "       bench_engine --model NAME [--size WxH] [--weights FILE] [-n RUNS] "
+            "[-t THREADS] [-p ...] [--layers]\n"
+            "       bench_engine --wait-ratios[=spin,yield,frame] [-n RUNS] [-t THREADS] "
+            "[-p ...]\n"
+            "       bench_engine --winograd [--peak GFLOPS] [-n RUNS] [-t MAXTHREADS] "
+            "[-p fp32,fp16]\n"
+            "  -n RUNS (>= 3), -t threads, -p precisions (alternating run by run);\n"
+            "  --conv-algo direct|winograd|winograd4|auto: the 3x3 convs' algorithm;\n"
+            "  --winograd: per conv layer direct vs F(2,3) vs F(4,3) and the compute floor;\n"
+            "  --model: one zoo model, --size LR size (default 120x68), --weights .vsrw\n"
+            "  --tile T --pad P --tile-mode M --tile-workers N: run the model tiled\n"
+            "  (default random), --layers per-layer mean us per run;\n"
+            "  --wait-ratios: 1 vs -t threads (default 2) per thread-pool wait policy,\n"
+            "  FP32 and INT8 unless -p, side by side with the load average\n");
 }
 
 /*
@@ -785,7 +926,8 @@ int main(int argc, char **argv)
     const char *vid4 = "../shared/data/vid4"; /* as the configs: relative to the cwd */
     vsr_error err = {0};
     const char *model = NULL, *weights = NULL;
-    int mh = 68, mw = 120, layers = 0, wait_ratios = 0;
+    int mh = 68, mw = 120, layers = 0, wait_ratios = 0, winograd = 0;
+    double wino_peak = 0; /* --peak: the floor's FP32 GFLOP/s per thread (0: measured) */
     const char *wait_list = NULL;
     static const struct option lo[] = {{"vid4", required_argument, 0, 'V'},
                                        {"no-peak", no_argument, 0, 'P'},
@@ -798,6 +940,9 @@ int main(int argc, char **argv)
                                        {"tile-mode", required_argument, 0, 'O'},
                                        {"tile-workers", required_argument, 0, 'K'},
                                        {"wait-ratios", optional_argument, 0, 'R'},
+                                       {"conv-algo", required_argument, 0, 'A'},
+                                       {"winograd", no_argument, 0, 'G'},
+                                       {"peak", required_argument, 0, 'Q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     int opt;
@@ -861,6 +1006,22 @@ int main(int argc, char **argv)
             if (vsr_tile_mode_parse(optarg, &tiling.tile_mode, &err))
                 return fprintf(stderr, "bench_engine: --tile-mode: %s\n", err.msg), 2;
             break;
+        case 'A':
+            if (vsr_conv_algo_parse(optarg, &tiling.conv_algo, &err))
+                return fprintf(stderr, "bench_engine: --conv-algo: %s\n", err.msg), 2;
+            break;
+        case 'G':
+            winograd = 1;
+            break;
+        case 'Q': {
+            char *end = NULL;
+            wino_peak = strtod(optarg, &end);
+            if (!end || *end || !(wino_peak > 0 && wino_peak < 1e6))
+                return fprintf(stderr, "bench_engine: --peak %s: expected GFLOP/s per thread\n",
+                               optarg),
+                       2;
+            break;
+        }
         case 'R':
             wait_ratios = 1;
             wait_list = optarg;
@@ -891,6 +1052,9 @@ int main(int argc, char **argv)
     }
     if (model)
         return bench_model(model, mh, mw, weights, runs, maxthreads, want, layers, &tiling);
+    vsr_engine_options algo_opt; /* the ABPN rows: defaults but --conv-algo */
+    vsr_engine_options_default(&algo_opt);
+    algo_opt.conv_algo = tiling.conv_algo;
 
     /* network + weights + INT8 parameters */
     const vsr_models_entry *ent = vsr_models_zoo_find("ABPN");
@@ -970,6 +1134,12 @@ int main(int argc, char **argv)
             printf("# ONNX Runtime: QDQ export failed: %s\n", err.msg);
         signal(SIGPIPE, SIG_IGN); /* a node that died is a failed read, not a signal */
     }
+    if (winograd) {
+        int rc = bench_winograd(g, x, runs, maxthreads, want, wino_peak);
+        free(x), free(ya), free(yb);
+        vsr_graph_free(&g);
+        return rc;
+    }
     if (wait_ratios) {
         if (!want_given)
             want[VSR_PREC_FP16] = want[VSR_PREC_FP16N] = 0;
@@ -1002,6 +1172,9 @@ int main(int argc, char **argv)
            "frame; CPU ISA %s\n",
            H, W, H * S, W * S, (long long)gs.params, (double)gs.macs * 1e-9, gop,
            vsr_isa_name(isa));
+    if (algo_opt.conv_algo != VSR_CONV_DIRECT)
+        printf("# conv_algo %s: the FP32 / FP16 3x3 convs (docs/PERFORMANCE.md, Winograd)\n",
+               vsr_conv_algo_name(algo_opt.conv_algo));
 #ifdef VSR_HAVE_XNNPACK
     int have_xnn = xnn_initialize(NULL) == xnn_status_success;
     if (!have_xnn)
@@ -1048,7 +1221,7 @@ int main(int argc, char **argv)
             if (!want[p])
                 continue;
             vsr_engine *e = NULL;
-            CHECK(make_engine(g, p, pool, 0, NULL, &e, &err));
+            CHECK(make_engine(g, p, pool, 0, &algo_opt, &e, &err));
             CHECK(vsr_engine_set_input(e, 0, x, H, W, 3, &err));
             int xnn_ok = 0;
 #ifdef VSR_HAVE_XNNPACK
@@ -1191,7 +1364,7 @@ int main(int argc, char **argv)
                        prec_names[p], th, prec_names[p], xnn_f32_ms[th] / ma);
             if (getenv("BENCH_ENGINE_PROFILE")) { /* per-layer split of one extra run */
                 vsr_engine *ep = NULL;
-                CHECK(make_engine(g, p, pool, 1, NULL, &ep, &err));
+                CHECK(make_engine(g, p, pool, 1, &algo_opt, &ep, &err));
                 CHECK(vsr_engine_set_input(ep, 0, x, H, W, 3, &err));
                 for (int r = 0; r < 4; r++) {
                     if (r == 1)
@@ -1202,8 +1375,9 @@ int main(int argc, char **argv)
                     vsr_layer_profile lp;
                     vsr_engine_layer_profile(ep, l, &lp);
                     if (lp.calls)
-                        printf("#   %-16s %-15s %7.2f ms\n", lp.name, vsr_op_name(lp.op),
-                               (double)lp.ns * 1e-6 / (double)lp.calls);
+                        printf("#   %-16s %-15s %7.2f ms%s%s\n", lp.name, vsr_op_name(lp.op),
+                               (double)lp.ns * 1e-6 / (double)lp.calls, lp.algo ? "  " : "",
+                               lp.algo ? lp.algo : "");
                 }
                 vsr_engine_free(&ep);
             }
@@ -1245,7 +1419,7 @@ int main(int argc, char **argv)
             if (!want[p])
                 continue;
             vsr_engine *e = NULL;
-            CHECK(make_engine(g, p, pool, 0, NULL, &e, &err));
+            CHECK(make_engine(g, p, pool, 0, &algo_opt, &e, &err));
             double t_load = 0, t_inf = 0, t_met = 0, psum = 0;
             int nf = 0;
             for (int c = 0; c < vsr_dataset_clip_count(ds); c++) {

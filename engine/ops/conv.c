@@ -37,6 +37,7 @@ void vsr__conv_free(vsr_conv_prep *c)
     free(c->whpack), free(c->bhpack);
     free(c->gwpack), free(c->gbpack), free(c->gw16pack), free(c->gb16pack);
     free(c->gqmpack), free(c->gqspack);
+    vsr__wino_free(&c->wino);
     memset(c, 0, sizeof(*c));
 }
 
@@ -171,7 +172,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             uk->minh = vsr_f32_to_f16(uk->minv);
             uk->maxh = vsr_f32_to_f16(uk->maxv);
         }
-        return grouped ? vsr__gconv_pack(g, nd, c, 0, err) : 0;
+        return grouped ? vsr__gconv_pack(g, nd, c, 0, err) : vsr__wino_prepare(e, i, err);
     }
 
     /* INT8 */
@@ -867,7 +868,7 @@ static size_t chunk_scratch_bytes(const vsr_engine *e, int i, const conv_geom *g
 }
 
 /* Make sure every chunk has its scratch (on the calling thread, grown only). */
-static int ensure_scratch(vsr_engine *e, int nchunks, size_t bytes)
+int vsr__conv_scratch(vsr_engine *e, int nchunks, size_t bytes)
 {
     if (e->n_scratch < nchunks) {
         void **s = realloc(e->scratch, (size_t)nchunks * sizeof(void *));
@@ -991,19 +992,25 @@ static int conv_input(vsr_engine *e, int i, vsr_tview *in, vsr_error *err)
 
 int vsr__conv_run(vsr_engine *e, int i, vsr_error *err)
 {
-    conv_task t = {.e = e, .i = i};
+    vsr_tview in;
+    int rc = conv_input(e, i, &in, err);
+    if (rc)
+        return rc;
+    return e->conv[i].wino ? vsr__wino_run(e, i, &in, err) : vsr__conv_direct(e, i, &in, err);
+}
+
+int vsr__conv_direct(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err)
+{
+    conv_task t = {.e = e, .i = i, .in = *in};
     geom(e, i, &t.gm);
     if (t.gm.CO > 1024)
         return vsr_error_set(err, -ENOTSUP, "%s: %s: more than 1024 output channels",
                              e->g->name, e->g->nodes[i].name);
-    int rc = conv_input(e, i, &t.in, err);
-    if (rc)
-        return rc;
     int nc = e->nthreads * VSR_ITEMS_PER_THREAD;
     t.nchunks = nc < t.gm.OH ? nc : t.gm.OH;
     if (e->conv[i].simd || e->conv[i].dw || e->conv[i].grouped) {
         int max_rows = (t.gm.OH + t.nchunks - 1) / t.nchunks;
-        if (ensure_scratch(e, t.nchunks, chunk_scratch_bytes(e, i, &t.gm, max_rows)))
+        if (vsr__conv_scratch(e, t.nchunks, chunk_scratch_bytes(e, i, &t.gm, max_rows)))
             return vsr_error_set(err, -ENOMEM, "%s: %s: out of memory for the row scratch",
                                  e->g->name, e->g->nodes[i].name);
     }

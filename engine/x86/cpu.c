@@ -45,6 +45,8 @@ void vsr__kernels_select(unsigned isa, vsr_kernels *k)
     k->f32_tail = vsr_f32_tail__scalar;
     k->qs8_tail = vsr_qs8_tail__scalar;
     k->qs8_tail_q = vsr_qs8_tail_q__scalar;
+    k->f32_wino_in = vsr_f32_wino_in__scalar;
+    k->f32_wino_out = vsr_f32_wino_out__scalar;
 #if defined(__x86_64__)
     if (isa & VSR_ISA_AVX2) {
         k->qs8_conv_acc = vsr_qs8_conv_i16_ukernel_4x16__avx2;
@@ -65,6 +67,8 @@ void vsr__kernels_select(unsigned isa, vsr_kernels *k)
         k->f32_minmax = vsr_f32_minmax_ukernel__avx512f;
         k->f32_tail = vsr_f32_tail__avx512f;
         k->qs8_tail_q = vsr_qs8_tail_q__avx512f;
+        k->f32_wino_in = vsr_f32_wino_in__avx512f;
+        k->f32_wino_out = vsr_f32_wino_out__avx512f;
         k->isa |= VSR_ISA_AVX512;
     }
     if ((isa & VSR_ISA_AVX512VNNI) && (isa & VSR_ISA_AVX512)) {

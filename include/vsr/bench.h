@@ -946,6 +946,8 @@ typedef struct vsr_config {
     /** tiling: vsr_tile_mode (tiling.mode), vsr_tile_padding (tiling.padding),
      *  tiling.tile_workers (>= 1); a pad of VSR_PAD_AUTO (-1) is `pad: auto` */
     int tile_mode, padding, tile_workers;
+    /** engine.conv_algo: vsr_conv_algo of the FP32 / FP16 3x3 convs (default direct) */
+    int conv_algo;
     char hash[17]; /**< FNV-1a 64 of the canonical form, 16 hex digits */
     struct vsr_config_priv *priv;
 } vsr_config;

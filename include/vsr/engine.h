@@ -701,6 +701,48 @@ const char *vsr_requant_name(vsr_requant r);
 int vsr_requant_parse(const char *s, vsr_requant *out, vsr_error *err);
 
 /**
+ * How dense 3x3 stride-1 dilation-1 FP32 / FP16 convs compute
+ * (vsr_engine_options.conv_algo; engine/ops/winograd.c).
+ *
+ * VSR_CONV_DIRECT (default): the direct kernels (register tiles over output
+ * channels x pixels).
+ *
+ * VSR_CONV_WINOGRAD (F(2,3)) / VSR_CONV_WINOGRAD4 (F(4,3)): Lavin's minimal
+ * filtering on m x m output tiles (m = 2 / 4) aligned at output (0, 0), so a
+ * pixel's value does not depend on the thread count or the row bands: the
+ * weights are transformed once (G g G^T, in double, rounded once), each
+ * a x a input patch (a = m + 2) by B^T d B, one GEMM per transformed point
+ * over the input channels, then A^T M A, the bias and the fused activation.
+ * It does 2.25x (F(2,3)) / 4x (F(4,3)) fewer multiplies but is not bit-equal
+ * to the direct path: per output, |y - y_exact| <= gamma_K * S, gamma_K =
+ * K u / (1 - K u), u = 2^-24, K = 2 nnz(B) + 2 nnz(A) + Cin + 3 (nnz: most
+ * nonzeros in a row of B^T / A^T: F(2,3) 2 / 3, F(4,3) 4 / 5), S = |b| +
+ * sum over ci and the tile's points xi of |A_xi| (|G||g||G^T|)_xi
+ * (|B^T||d||B|)_xi (docs/PERFORMANCE.md, "Winograd"; tested per output in
+ * tests/engine/test_engine_winograd.c). Fused sigmoid keeps the direct path,
+ * and so do INT8, FP16N and every other conv shape.
+ *
+ * VSR_CONV_AUTO: the first run of each eligible conv times direct, F(2,3)
+ * and F(4,3) on its actual shape (3 runs each, interleaved, on the calling
+ * thread alone whatever the thread count; the minimum of its CPU time
+ * counts, so that another process taking a core does not decide) and
+ * keeps the fastest for the engine's life
+ * (vsr_layer_profile.algo says which). Engines made separately may choose
+ * differently, so their outputs may differ within the bound above.
+ */
+typedef enum vsr_conv_algo {
+    VSR_CONV_DIRECT = 0,
+    VSR_CONV_WINOGRAD = 1,
+    VSR_CONV_WINOGRAD4 = 2,
+    VSR_CONV_AUTO = 3,
+} vsr_conv_algo;
+
+/** "direct", "winograd" (F(2,3)), "winograd4" (F(4,3)), "auto". */
+const char *vsr_conv_algo_name(vsr_conv_algo a);
+/** Parse a vsr_conv_algo_name(); -EINVAL with a one-line message otherwise. */
+int vsr_conv_algo_parse(const char *s, vsr_conv_algo *out, vsr_error *err);
+
+/**
  * How a tiled run cuts the frame (vsr_engine_options.tile_mode).
  *
  * VSR_TILE_CLIP (default): T x T centres; each runs on its neighbourhood of
@@ -809,6 +851,9 @@ typedef struct vsr_engine_options {
      */
     const struct vsr_layer_precision *layer_prec;
     int n_layer_prec;
+    /** FP32 / FP16 3x3 stride-1 convs: direct, Winograd or measured (vsr_conv_algo;
+     *  default VSR_CONV_DIRECT) */
+    vsr_conv_algo conv_algo;
 } vsr_engine_options;
 
 /**
@@ -964,6 +1009,9 @@ typedef struct vsr_layer_profile {
     vsr_op_type op;
     uint64_t ns;    /**< total nanoseconds */
     uint64_t calls; /**< number of executions (one per tile per run) */
+    /** convs: "direct", "winograd F(2,3)", "winograd F(4,3)" (what runs now; with
+     *  VSR_CONV_AUTO, "auto" until the first run chose); NULL for other ops */
+    const char *algo;
 } vsr_layer_profile;
 
 /** Number of layers in the profile (executed ops, fused ones included in their producer). */

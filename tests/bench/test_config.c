@@ -288,6 +288,36 @@ static void test_tiling(void **state)
     assert_non_null(strstr(msg, "fixed"));
 }
 
+/* engine.conv_algo: the four names (vsr_conv_algo order); direct written out hashes as
+ * its absence, another choice changes the hash; a wrong name lists the choices */
+static void test_conv_algo(void **state)
+{
+    struct tmp *t = *state;
+    vsr_config *cfg = NULL, *cfg2 = NULL;
+    vsr_error err = {0};
+    const char *base = "name: a\ndatasets: [{name: demo, type: demo}]\nmodels: [ABPN]\n";
+    char text[512];
+    assert_int_equal(vsr_config_load_string("a.yaml", base, NULL, 0, &cfg2, &err), 0);
+    assert_int_equal(cfg2->conv_algo, VSR_CONV_DIRECT);
+    static const char *const names[] = {"direct", "winograd", "winograd4", "auto"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(text, sizeof(text), "%sengine: {conv_algo: %s}\n", base, names[k]);
+        if (vsr_config_load_string("a.yaml", text, NULL, 0, &cfg, &err))
+            fail_msg("%s", err.msg);
+        assert_int_equal(cfg->conv_algo, k);
+        if (k == 0)
+            assert_string_equal(cfg->hash, cfg2->hash);
+        else
+            assert_string_not_equal(cfg->hash, cfg2->hash);
+        vsr_config_free(&cfg);
+    }
+    vsr_config_free(&cfg2);
+    snprintf(text, sizeof(text), "%sengine: {conv_algo: fft}\n", base);
+    const char *msg = load_bad(t, text, NULL, 0, &err);
+    assert_non_null(strstr(msg, "engine.conv_algo"));
+    assert_non_null(strstr(msg, "winograd4"));
+}
+
 /* metrics: any registered name, its options by the registry; a near miss gets a hint */
 static void test_metric_names(void **state)
 {
@@ -904,6 +934,7 @@ int main(void)
         cmocka_unit_test(test_defaults_and_basicsr_datasets),
         cmocka_unit_test_setup_teardown(test_tiling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_auto_and_timing_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conv_algo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metric_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
