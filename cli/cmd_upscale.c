@@ -411,8 +411,10 @@ int vsr_cmd_upscale(int argc, char **argv)
         if (prec == VSR_PREC_INT8 && !calib)
             calib = vsr_graph_quant_missing(g) < 0 ? "file" : "minmax";
         if (prec == VSR_PREC_INT8 && !strcmp(calib, "file")) {
+            char lab[512]; /* the error names the weights file that lacks ranges */
+            snprintf(lab, sizeof(lab), "%s (weights %s)", e->name, weights ? weights : "zoo");
             if (vsr_models_calibrate(g, pool, e->temporal, e->in_channels, e->state_channels,
-                                     e->name, calib, 0, NULL, 0, &err))
+                                     lab, calib, 0, NULL, 0, &err))
                 goto fail;
         } else if (prec == VSR_PREC_INT8) {
             /* calibrate on the first frames, kept to be upscaled first (a video
