@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "demo_harness.h"
 #include "testutil.h"
 #include "vsr/engine.h"
 #include "vsr/models.h"
@@ -366,6 +367,78 @@ static void test_qat_config(void **st)
     vsr_test_rmtree(dir);
 }
 
+/*
+ * `vsrbench train` with qat: from the committed ABPN weights (init_weights), 3 Adam
+ * steps at lr 1e-5 on the demo set: the file written is version 2 with a quant
+ * section for every tensor, opens with calibration 'file', records the recipe, and
+ * every weight is within the hand bound of 3 Adam steps of its start
+ * (|dw| <= 3 lr (1 + 1e-6): bias-corrected Adam moves a parameter by at most ~lr a
+ * step), which a random init would break by orders of magnitude.
+ */
+static void test_qat_train_run(void **st)
+{
+    vsr_test_train_env *e = *st;
+    VSR_TEST_NEED_TRAIN_DATA(e->have_data);
+    char cfg[512], w0[1024], w1[700];
+    const char *src = getenv("VSR_SOURCE_DIR");
+    snprintf(w0, sizeof(w0), "%s/models/weights/ABPN.vsrw", src ? src : "..");
+    snprintf(cfg, sizeof(cfg), "%s/q.yaml", e->tmp);
+    FILE *f = fopen(cfg, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "name: q\nmodel: ABPN\npatch: 12\nbatch: 2\nsteps: 3\ndata_dir: %s\n"
+            "out_dir: %s/q\ninit_weights: %s\noptimizer: {lr: 1.0e-5}\n"
+            "schedule: {type: constant}\nval: {every: 100, frames: 1}\n"
+            "output_clip_ste: 0\nqat: {enable: true, scheme: int8, ema: 0.5}\n",
+            e->data, e->tmp, w0);
+    fclose(f);
+    vsr_train_config c;
+    vsr_error err = {0};
+    assert_int_equal(vsr_train_config_load(cfg, NULL, 0, &c, &err), 0);
+    vsr_train_hooks hk = {0};
+    int rc = vsr_train_run(&c, 0, NULL, &hk, &err);
+    if (rc)
+        print_message("%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    vsr_train_config_free(&c);
+    snprintf(w1, sizeof(w1), "%s/q/q.vsrw", e->tmp);
+    vsr_weights *a = NULL, *b = NULL;
+    assert_int_equal(vsr_weights_open(w0, &a, &err), 0);
+    assert_int_equal(vsr_weights_open(w1, &b, &err), 0);
+    assert_non_null(strstr(vsr_weights_meta(b, "train.qat"), "scheme int8"));
+    assert_non_null(vsr_weights_meta(b, "train.val_psnr_y_demo_int8"));
+    assert_int_equal(vsr_weights_tensor_count(a), vsr_weights_tensor_count(b));
+    double worst = 0;
+    for (int i = 0; i < vsr_weights_tensor_count(a); i++) {
+        const char *na, *nb;
+        int da[4], db[4], ka, kb;
+        const float *pa, *pb;
+        vsr_weights_tensor_at(a, i, &na, &ka, da, &pa);
+        vsr_weights_tensor_at(b, i, &nb, &kb, db, &pb);
+        assert_string_equal(na, nb);
+        size_t cnt = 1;
+        for (int d = 0; d < ka; d++)
+            cnt *= (size_t)da[d];
+        for (size_t k = 0; k < cnt; k++)
+            worst = fmax(worst, fabs((double)pa[k] - (double)pb[k]));
+    }
+    assert_true(worst > 0);
+    assert_true(worst <= 3 * 1e-5 * (1 + 1e-6) + 1e-7);
+    vsr_weights_free(&a);
+    vsr_weights_free(&b);
+    /* the ranges run: ABPN with calibration 'file' from the trained file */
+    vsr_models_spec spec = {.model = "ABPN",
+                            .weights = w1,
+                            .h = 8,
+                            .w = 8,
+                            .precision = VSR_PREC_INT8,
+                            .calib_method = "file"};
+    vsr_models_instance *m = NULL;
+    assert_int_equal(vsr_models_open(&spec, &m, &err), 0);
+    assert_int_equal(vsr_graph_quant_missing(m->graph), -1);
+    vsr_models_close(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +449,8 @@ int main(void)
         cmocka_unit_test(test_qat_equals_engine_mvsr13),
         cmocka_unit_test(test_vsrw_quant_roundtrip),
         cmocka_unit_test(test_qat_config),
+        cmocka_unit_test_setup_teardown(test_qat_train_run, vsr_test_train_setup,
+                                        vsr_test_tmp_free),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
