@@ -168,6 +168,8 @@ static const vsr_option train_options[] = {
               "the final clip passes gradients (straight-through)"),
     VSR_OPT_S("init_weights", C, init_weights, NULL,
               "a .vsrw to start from instead of the random init (e.g. for QAT)"),
+    VSR_OPT_B("init_keep_zeros", C, init_keep_zeros, 0,
+              "weights exactly 0 in init_weights stay 0 (a pruned model keeps its sparsity)"),
     VSR_OPT_B("qat.enable", C, qat, 0,
               "quantisation-aware training: fake INT8 where the engine quantises"),
     VSR_OPT_S("qat.scheme", C, qat_scheme, NULL,
@@ -252,6 +254,11 @@ int vsr_train_config_load(const char *path, const char *const *sets, int n_sets,
             goto done;
         }
         snprintf(c->out_dir, n, "runs/%s", c->name); /* like BasicSR experiments/ */
+    }
+    if (c->init_keep_zeros && !c->init_weights) {
+        rc = vsr_error_set(
+            err, -EINVAL, "%s: init_keep_zeros: set init_weights (the pruned .vsrw) too", path);
+        goto done;
     }
     if (c->qat) {
         vsr_precision p;

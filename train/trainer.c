@@ -505,6 +505,10 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
     if ((rc = vsr_train_net_create(g, cfg->patch, cfg->patch, &no, &net, err)))
         goto done;
     vsr__train_net_set_ste(net, cfg->output_clip_ste);
+    if (cfg->init_weights && cfg->init_keep_zeros)
+        for (size_t i = 0; i < net->n_params; i++)
+            if (net->params[i] == 0.f)
+                net->mask[i] = 0; /* pruned: Adam never moves it */
     vsr_precision vprec = VSR_PREC_FP32;
     if (cfg->qat) {
         vsr_quant_scheme qs;

@@ -390,6 +390,9 @@ typedef struct vsr_train_config {
     /** A .vsrw to start from (`init_weights:`): its weights replace the random init;
      *  weights it lacks are an error. NULL = random init. */
     char *init_weights;
+    /** 1: elements exactly 0 in init_weights are not trained (`init_keep_zeros:`; pruned
+     *  weights stay pruned through a fine-tune or QAT). */
+    int init_keep_zeros;
     /** `qat:` section: quantisation-aware training (docs/TRAINING.md). */
     int qat;          /**< qat.enable */
     char *qat_scheme; /**< qat.scheme: an int8 precision label (int8, int8-sym, ...) */

@@ -368,12 +368,13 @@ static void test_qat_config(void **st)
 }
 
 /*
- * `vsrbench train` with qat: from the committed ABPN weights (init_weights), 3 Adam
+ * `vsrbench train` with qat: from the committed ABPN weights with every other element
+ * of each tensor set to 0 (a "pruned" file; init_weights, init_keep_zeros), 3 Adam
  * steps at lr 1e-5 on the demo set: the file written is version 2 with a quant
- * section for every tensor, opens with calibration 'file', records the recipe, and
- * every weight is within the hand bound of 3 Adam steps of its start
- * (|dw| <= 3 lr (1 + 1e-6): bias-corrected Adam moves a parameter by at most ~lr a
- * step), which a random init would break by orders of magnitude.
+ * section for every tensor, opens with calibration 'file', records the recipe, the
+ * zeros stay exactly 0, and every other weight is within the hand bound of 3 Adam
+ * steps of its start (|dw| <= 3 lr (1 + 1e-6): bias-corrected Adam moves a parameter
+ * by at most ~lr a step), which a random init would break by orders of magnitude.
  */
 static void test_qat_train_run(void **st)
 {
@@ -381,13 +382,38 @@ static void test_qat_train_run(void **st)
     VSR_TEST_NEED_TRAIN_DATA(e->have_data);
     char cfg[512], w0[1024], w1[700];
     const char *src = getenv("VSR_SOURCE_DIR");
-    snprintf(w0, sizeof(w0), "%s/models/weights/ABPN.vsrw", src ? src : "..");
+    char wz[1024];
+    snprintf(wz, sizeof(wz), "%s/models/weights/ABPN.vsrw", src ? src : "..");
+    snprintf(w0, sizeof(w0), "%s/pruned.vsrw", e->tmp);
+    {
+        vsr_models_spec ps = {
+            .model = "ABPN", .weights = wz, .h = 8, .w = 8, .flags = VSR_MODELS_OPEN_NO_ENGINE};
+        vsr_models_instance *pm = NULL;
+        vsr_error perr = {0};
+        assert_int_equal(vsr_models_open(&ps, &pm, &perr), 0);
+        for (int i = 0; i < vsr_graph_weight_count(pm->graph); i++) {
+            vsr_weight_info wi;
+            vsr_graph_weight_info(pm->graph, i, &wi);
+            const float *src0;
+            size_t cnt0;
+            assert_int_equal(vsr_graph_get_weight(pm->graph, wi.name, &src0, &cnt0, &perr), 0);
+            float *d = malloc(wi.count * sizeof(float));
+            assert_non_null(d);
+            memcpy(d, src0, wi.count * sizeof(float));
+            for (size_t k = 0; k < wi.count; k += 2)
+                d[k] = 0.f;
+            assert_int_equal(vsr_graph_set_weight(pm->graph, wi.name, d, wi.count, &perr), 0);
+            free(d);
+        }
+        assert_int_equal(vsr_weights_save(pm->graph, w0, &perr), 0);
+        vsr_models_close(&pm);
+    }
     snprintf(cfg, sizeof(cfg), "%s/q.yaml", e->tmp);
     FILE *f = fopen(cfg, "w");
     assert_non_null(f);
     fprintf(f,
             "name: q\nmodel: ABPN\npatch: 12\nbatch: 2\nsteps: 3\ndata_dir: %s\n"
-            "out_dir: %s/q\ninit_weights: %s\noptimizer: {lr: 1.0e-5}\n"
+            "out_dir: %s/q\ninit_weights: %s\ninit_keep_zeros: true\noptimizer: {lr: 1.0e-5}\n"
             "schedule: {type: constant}\nval: {every: 100, frames: 1}\n"
             "output_clip_ste: 0\nqat: {enable: true, scheme: int8, ema: 0.5}\n",
             e->data, e->tmp, w0);
@@ -419,8 +445,11 @@ static void test_qat_train_run(void **st)
         size_t cnt = 1;
         for (int d = 0; d < ka; d++)
             cnt *= (size_t)da[d];
-        for (size_t k = 0; k < cnt; k++)
+        for (size_t k = 0; k < cnt; k++) {
+            if (pa[k] == 0.f)
+                assert_true(pb[k] == 0.f); /* pruned: kept */
             worst = fmax(worst, fabs((double)pa[k] - (double)pb[k]));
+        }
     }
     assert_true(worst > 0);
     assert_true(worst <= 3 * 1e-5 * (1 + 1e-6) + 1e-7);
