@@ -19,6 +19,8 @@ _Static_assert(sizeof(vsr_train_loss) == sizeof(int), "enum size");
 _Static_assert(sizeof(vsr_train_sched_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(vsr_train_init_kind) == sizeof(int), "enum size");
 
+static const char *const qat_range_names[] = {"ema", "minmax", NULL};
+
 static const vsr_opt_alias loss_aliases[] = {{"mse", VSR_TRAIN_LOSS_L2}, {NULL, 0}};
 
 /* hyperparameters: {KEY: VALUE} (or --set hyperparameters.KEY=VALUE): overrides of
@@ -180,6 +182,8 @@ static const vsr_option train_options[] = {
               "QAT: activation ranges stop moving at this step (0: never)"),
     VSR_OPT_D("qat.ema", C, qat_ema, 0.9, 0, 1,
               "QAT: range momentum (0: last batch's min/max)"),
+    VSR_OPT_E("qat.ranges", C, qat_ranges, 0, qat_range_names,
+              "QAT: activation ranges by EMA of each step's min/max, or the running min/max"),
     {.name = NULL},
 };
 #undef C

@@ -304,7 +304,7 @@ void vsr__train_qat_grad(tr_net *n, tr_slot *s, int i)
             d[k] = 0.f;
 }
 
-void vsr_train_net_qat_update(vsr_train_net *n, double ema)
+void vsr_train_net_qat_update(vsr_train_net *n, double ema, int running)
 {
     tr_qat *q = n->qat;
     if (!q || !q->observe)
@@ -326,6 +326,9 @@ void vsr_train_net_qat_update(vsr_train_net *n, double ema)
             continue;
         if (!q->have[i]) {
             q->lo[i] = lo, q->hi[i] = hi, q->have[i] = 1;
+        } else if (running) {
+            q->lo[i] = fminf(q->lo[i], lo);
+            q->hi[i] = fmaxf(q->hi[i], hi);
         } else {
             q->lo[i] = (float)(ema * q->lo[i] + (1 - ema) * lo);
             q->hi[i] = (float)(ema * q->hi[i] + (1 - ema) * hi);

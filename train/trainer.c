@@ -294,9 +294,9 @@ static int save_ckpt(const vsr_train_config *cfg, vsr_graph *g, vsr_train_net *n
         rc = vsr_graph_set_meta(g, "train.init_weights", cfg->init_weights, err);
     if (!rc && cfg->qat)
         rc = set_meta_fmt(g, "train.qat", err,
-                          "scheme %s start_step %ld freeze_ranges_after %ld ema %g",
+                          "scheme %s start_step %ld freeze_ranges_after %ld ema %g ranges %s",
                           cfg->qat_scheme ? cfg->qat_scheme : "int8", cfg->qat_start,
-                          cfg->qat_freeze, cfg->qat_ema);
+                          cfg->qat_freeze, cfg->qat_ema, cfg->qat_ranges ? "minmax" : "ema");
     int with_q = rc ? rc : qat_store(cfg, net, g, err);
     if (with_q < 0)
         return with_q;
@@ -576,7 +576,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
             goto done;
         }
         if (qo)
-            vsr_train_net_qat_update(net, cfg->qat_ema);
+            vsr_train_net_qat_update(net, cfg->qat_ema, cfg->qat_ranges);
         vsr_train_adam_step(&adam, net->params, vsr_train_net_reduce(net), mask, lr);
         vsr_train_net_params_changed(net);
         vsr_train_net_qat_refresh(net);

@@ -214,8 +214,9 @@ int vsr_train_net_qat_enable(vsr_train_net *net, const vsr_quant_scheme *scheme,
 void vsr_train_net_qat_mode(vsr_train_net *net, int observe, int quantise);
 /** After a step's forwards (observe mode): fold the slots' min / max, in slot order, into
  * the ranges (the first observation sets them; then lo = ema lo + (1 - ema) min, same for
- * hi) and refresh the parameters and the fake-quantised weights. */
-void vsr_train_net_qat_update(vsr_train_net *net, double ema);
+ * hi, or with @p running the running min / max) and refresh the parameters and the
+ * fake-quantised weights. */
+void vsr_train_net_qat_update(vsr_train_net *net, double ema, int running);
 /** After the master weights changed (an optimizer step): refresh the fake-quantised copy. */
 void vsr_train_net_qat_refresh(vsr_train_net *net);
 /** 1 when every quantised output has a range. */
@@ -399,6 +400,7 @@ typedef struct vsr_train_config {
     long qat_start;   /**< qat.start_step: observe only before this step */
     long qat_freeze;  /**< qat.freeze_ranges_after: ranges fixed from this step (0: never) */
     double qat_ema;   /**< qat.ema: range momentum */
+    int qat_ranges;   /**< qat.ranges: 0 EMA, 1 running min / max */
     char *text;       /**< the YAML file as read (before overrides), for the run log */
 } vsr_train_config;
 

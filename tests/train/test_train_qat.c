@@ -134,6 +134,59 @@ static void test_ste_by_hand(void **st)
     vsr_graph_free(&g);
 }
 
+/* Range tracking on the input of a one-conv net (batch 2, so the step's min / max is
+ * over both slots): step 1 sees {1, 10} and {3, 4} -> [1, 10]; step 2 sees {-2, 4} and
+ * {0, 6} -> [-2, 6]. Running min / max: [-2, 10]; EMA 0.5: [(1 - 2) / 2, (10 + 6) / 2] =
+ * [-0.5, 8]; and the parameters follow the range (asymmetric int8: s = (hi - lo) / 255,
+ * zp = round(-128 - lo / s): [-2, 10] -> s = 12/255, zp = round(-128 + 42.5) = -86 (a
+ * tie, rounded away from zero as vsr_quant_from_range does: lroundf)). */
+static void test_range_tracking(void **st)
+{
+    (void)st;
+    for (int running = 0; running < 2; running++) {
+        vsr_graph *g = NULL;
+        vsr_error err = {0};
+        assert_int_equal(vsr_graph_create("rt", &g, &err), 0);
+        int x = vsr_graph_input(g, "x", 1, 2, 1, &err);
+        vsr_conv_params cp = vsr_conv_default(1, 1);
+        int y = vsr_graph_conv2d(g, "c", x, &cp, &err);
+        assert_int_equal(vsr_graph_output(g, "y", y, &err), 0);
+        const float w = 1.f, b0 = 0.f;
+        assert_int_equal(vsr_graph_set_weight(g, "c.weight", &w, 1, &err), 0);
+        assert_int_equal(vsr_graph_set_weight(g, "c.bias", &b0, 1, &err), 0);
+        vsr_train_net *net = NULL;
+        vsr_train_net_options o = {.batch = 2, .steps = 1, .force_scalar = 1};
+        assert_int_equal(vsr_train_net_create(g, 1, 2, &o, &net, &err), 0);
+        vsr_quant_scheme qs;
+        vsr_quant_scheme_default(&qs);
+        assert_int_equal(vsr_train_net_qat_enable(net, &qs, &err), 0);
+        vsr_train_net_qat_mode(net, 1, 0);
+        const float s1[2][2] = {{1.f, 10.f}, {3.f, 4.f}}, s2[2][2] = {{-2.f, 4.f}, {0.f, 6.f}};
+        for (int b = 0; b < 2; b++) {
+            const float *in[1] = {s1[b]};
+            assert_int_equal(vsr_train_net_forward(net, b, 0, in, &err), 0);
+        }
+        vsr_train_net_qat_update(net, 0.5, running);
+        for (int b = 0; b < 2; b++) {
+            const float *in[1] = {s2[b]};
+            assert_int_equal(vsr_train_net_forward(net, b, 0, in, &err), 0);
+        }
+        vsr_train_net_qat_update(net, 0.5, running);
+        float lo, hi, sc;
+        int zp;
+        assert_int_equal(vsr_train_net_qat_range(net, x, &lo, &hi, &sc, &zp), 0);
+        if (running) {
+            assert_true(lo == -2.f && hi == 10.f);
+            assert_float_equal(sc, 12.f / 255.f, 1e-9);
+            assert_int_equal(zp, -86);
+        } else {
+            assert_true(lo == -0.5f && hi == 8.f);
+        }
+        vsr_train_net_free(&net);
+        vsr_graph_free(&g);
+    }
+}
+
 /* A smooth, deterministic test image in 0..255 (integers, as 8-bit frames are). */
 static void fill_image(float *x, int h, int w, int c, int seed)
 {
@@ -189,7 +242,7 @@ static void qat_vs_engine(const char *model, const char *wfile)
     fill_image(x, H, W, C, 1);
     vsr_train_net_qat_mode(net, 1, 0); /* observe */
     assert_int_equal(vsr_train_net_forward(net, 0, 0, in, &err), 0);
-    vsr_train_net_qat_update(net, 0.0);
+    vsr_train_net_qat_update(net, 0.0, 0);
     assert_true(vsr_train_net_qat_ready(net));
     vsr_train_net_qat_mode(net, 0, 1); /* fake quantise */
     fill_image(x, H, W, C, 2);
@@ -474,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_fake_quant_values),
         cmocka_unit_test(test_lsq_grad_fd),
         cmocka_unit_test(test_ste_by_hand),
+        cmocka_unit_test(test_range_tracking),
         cmocka_unit_test(test_qat_equals_engine_abpn),
         cmocka_unit_test(test_qat_equals_engine_mvsr13),
         cmocka_unit_test(test_vsrw_quant_roundtrip),
