@@ -82,11 +82,8 @@ int vsr__train_qat_nodes(const vsr_graph *g, unsigned char *qnode, int *fold_bn)
         return -ENOMEM;
     for (int i = 0; i < n; i++) {
         const vsr_node *nd = &g->nodes[i];
-        unsigned fl = vsr__op_def(nd->op)->flags;
-        int in0 = nd->n_in > 0 ? nd->in[0] : -1;
-        forced[i] = (fl & VSR_OPF_F32_OUT) ||
-                    ((fl & (VSR_OPF_KEEP_F32 | VSR_OPF_MOVEMENT)) && in0 >= 0 && forced[in0]);
-        qnode[i] = !forced[i] && !(fl & VSR_OPF_MOVEMENT);
+        forced[i] = (unsigned char)vsr__node_forced_f32(nd, forced);
+        qnode[i] = !forced[i] && !(vsr__op_def(nd->op)->flags & VSR_OPF_MOVEMENT);
         fold_bn[i] = -1;
     }
     /* the engine's fusion plan (vsr__plan_build): conv -> [bn] -> [act] */
