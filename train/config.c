@@ -184,6 +184,8 @@ static const vsr_option train_options[] = {
               "QAT: range momentum (0: last batch's min/max)"),
     VSR_OPT_E("qat.ranges", C, qat_ranges, 0, qat_range_names,
               "QAT: activation ranges by EMA of each step's min/max, or the running min/max"),
+    VSR_OPT_B("qat.lsq", C, qat_lsq, 0,
+              "QAT: learn the activation scales (LSQ) from freeze_ranges_after on"),
     {.name = NULL},
 };
 #undef C
@@ -262,6 +264,14 @@ int vsr_train_config_load(const char *path, const char *const *sets, int n_sets,
     if (c->init_keep_zeros && !c->init_weights) {
         rc = vsr_error_set(
             err, -EINVAL, "%s: init_keep_zeros: set init_weights (the pruned .vsrw) too", path);
+        goto done;
+    }
+    if (c->qat_lsq && (!c->qat || !c->qat_freeze)) {
+        rc =
+            vsr_error_set(err, -EINVAL,
+                          "%s: qat.lsq: set qat.enable and qat.freeze_ranges_after (LSQ starts "
+                          "there, from the tracked ranges)",
+                          path);
         goto done;
     }
     if (c->qat) {

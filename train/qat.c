@@ -152,7 +152,10 @@ void vsr__train_qat_free(tr_net *n)
     for (size_t k = 0; q->mask && k < (size_t)n->g->n_nodes * ns; k++)
         free(q->mask[k]);
     free(q->qnode), free(q->fold_bn), free(q->lo), free(q->hi), free(q->have);
+    for (size_t k = 0; q->pre && k < (size_t)n->g->n_nodes * ns; k++)
+        free(q->pre[k]);
     free(q->scale), free(q->zp), free(q->smin), free(q->smax), free(q->mask), free(q->wq);
+    free(q->pre), free(q->sgrad);
     free(q);
     n->qat = NULL;
 }
@@ -221,8 +224,8 @@ void vsr_train_net_qat_refresh(vsr_train_net *n)
     if (!q)
         return;
     const vsr_graph *g = n->g;
-    /* activation parameters first: the bias grid uses the input's scale */
-    for (int i = 0; i < g->n_nodes; i++)
+    /* activation parameters first: the bias grid uses the input's scale (LSQ: learned) */
+    for (int i = 0; i < g->n_nodes && !q->lsq; i++)
         if (q->have[i])
             vsr_quant_from_range(&q->scheme, q->lo[i], q->hi[i], &q->scale[i], &q->zp[i]);
     memcpy(q->wq, n->params, n->n_params * sizeof(float));
@@ -278,6 +281,10 @@ void vsr__train_qat_node(tr_net *n, tr_slot *s, int i)
         memset(m, 1, N);
         return;
     }
+    if (q->lsq) {
+        memcpy(q->pre[si * nn + i], y, N * sizeof(float));
+        q->sgrad[si * nn + i] = 0;
+    }
     float sc = q->scale[i];
     int zp = q->zp[i];
     for (size_t k = 0; k < N; k++) {
@@ -296,6 +303,15 @@ void vsr__train_qat_grad(tr_net *n, tr_slot *s, int i)
     size_t si = (size_t)(s - n->slots), N = tr_node_size(n, i);
     const unsigned char *m = q->mask[si * (size_t)n->g->n_nodes + i];
     float *d = s->grad[i];
+    if (q->lsq) { /* LSQ: d / d scale over every element, scaled by 1 / sqrt(N Qp) */
+        const float *v = q->pre[si * (size_t)n->g->n_nodes + i];
+        int qn = -128 - q->zp[i], qp = 127 - q->zp[i];
+        double acc = 0, sc = q->scale[i];
+        for (size_t k = 0; k < N; k++)
+            if (d[k] != 0.f)
+                acc += (double)d[k] * vsr_train_lsq_scale_grad(v[k], sc, qn, qp);
+        q->sgrad[si * (size_t)n->g->n_nodes + i] = acc / sqrt((double)N * (qp > 1 ? qp : 1));
+    }
     for (size_t k = 0; k < N; k++)
         if (!m[k])
             d[k] = 0.f;
@@ -332,6 +348,46 @@ void vsr_train_net_qat_update(vsr_train_net *n, double ema, int running)
         }
     }
     vsr_train_net_qat_refresh(n);
+}
+
+int vsr_train_net_qat_lsq_start(vsr_train_net *n, vsr_error *err)
+{
+    tr_qat *q = n->qat;
+    if (!q || !vsr_train_net_qat_ready(n))
+        return vsr_error_set(err, -EINVAL, "train net: LSQ needs QAT with every range known");
+    if (q->scheme.pow2)
+        return vsr_error_set(err, -EINVAL,
+                             "train net: LSQ learns free scales; a pow2 scheme has fixed ones");
+    if (q->lsq)
+        return 0;
+    int nn = n->g->n_nodes, ns = n->batch * n->steps;
+    q->pre = calloc((size_t)nn * ns, sizeof(float *));
+    q->sgrad = calloc((size_t)nn * ns, sizeof(double));
+    if (!q->pre || !q->sgrad)
+        return vsr_error_set(err, -ENOMEM, "train net: out of memory");
+    for (int s = 0; s < ns; s++)
+        for (int i = 0; i < nn; i++)
+            if (q->qnode[i] &&
+                !(q->pre[(size_t)s * nn + i] = malloc(tr_node_size(n, i) * sizeof(float))))
+                return vsr_error_set(err, -ENOMEM, "train net: out of memory");
+    q->lsq = 1;
+    return 0;
+}
+
+float *vsr_train_net_qat_scales(vsr_train_net *n)
+{
+    return n->qat ? n->qat->scale : NULL;
+}
+
+void vsr_train_net_qat_lsq_grads(const vsr_train_net *n, double *g)
+{
+    const tr_qat *q = n->qat;
+    int nn = n->g->n_nodes, ns = n->batch * n->steps;
+    for (int i = 0; i < nn; i++) {
+        g[i] = 0;
+        for (int s = 0; q && q->lsq && q->qnode[i] && q->have[i] && s < ns; s++)
+            g[i] += q->sgrad[(size_t)s * nn + i];
+    }
 }
 
 int vsr_train_net_qat_ready(const vsr_train_net *n)

@@ -43,6 +43,9 @@ typedef struct tr_qat {
     float *smin, *smax;   /* [slot * n_nodes + node]: this step's observed min / max */
     unsigned char **mask; /* [slot * n_nodes + node]: 1 where the value was inside */
     float *wq;            /* fake-quantised parameters (n_params), what forward uses */
+    int lsq;              /* 1: scales are learned (LSQ), zero points fixed */
+    float **pre;          /* LSQ: [slot * n_nodes + node] the values before fake quantisation */
+    double *sgrad;        /* LSQ: [slot * n_nodes + node] dLoss / dscale of the slot */
 } tr_qat;
 
 struct vsr_train_net {

@@ -294,9 +294,10 @@ static int save_ckpt(const vsr_train_config *cfg, vsr_graph *g, vsr_train_net *n
         rc = vsr_graph_set_meta(g, "train.init_weights", cfg->init_weights, err);
     if (!rc && cfg->qat)
         rc = set_meta_fmt(g, "train.qat", err,
-                          "scheme %s start_step %ld freeze_ranges_after %ld ema %g ranges %s",
+                          "scheme %s start_step %ld freeze_ranges_after %ld ema %g ranges %s%s",
                           cfg->qat_scheme ? cfg->qat_scheme : "int8", cfg->qat_start,
-                          cfg->qat_freeze, cfg->qat_ema, cfg->qat_ranges ? "minmax" : "ema");
+                          cfg->qat_freeze, cfg->qat_ema, cfg->qat_ranges ? "minmax" : "ema",
+                          cfg->qat_lsq ? " lsq" : "");
     int with_q = rc ? rc : qat_store(cfg, net, g, err);
     if (with_q < 0)
         return with_q;
@@ -446,6 +447,8 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
     vsr_train_net *net = NULL;
     vsr_train_sampler *smp = NULL;
     vsr_train_adam adam = {0};
+    vsr_train_adam sadam = {0}; /* LSQ: the activation scales */
+    double *sg = NULL;
     tr_run r = {0};
     FILE *cf = NULL;
     char **frozen = NULL;
@@ -556,6 +559,17 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         int qq = cfg->qat && step >= cfg->qat_start && vsr_train_net_qat_ready(net);
         int qo = cfg->qat && (!qq || !cfg->qat_freeze || step < cfg->qat_freeze);
         vsr_train_net_qat_mode(net, qo, qq);
+        if (cfg->qat_lsq && !sg && qq && !qo) { /* ranges frozen: LSQ takes over */
+            int nn = vsr_graph_layer_count(g);
+            if ((rc = vsr_train_net_qat_lsq_start(net, err)) ||
+                (rc = vsr_train_adam_init(&sadam, (size_t)nn, cfg->beta1, cfg->beta2, cfg->eps,
+                                          err)))
+                goto done;
+            if (!(sg = calloc((size_t)nn, sizeof(double)))) {
+                rc = vsr_error_set(err, -ENOMEM, "out of memory");
+                goto done;
+            }
+        }
         pthreadpool_parallelize_1d(pool, element, &r, (size_t)r.B, 0);
         double ls = 0;
         for (int b = 0; b < r.B; b++) {
@@ -579,6 +593,13 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
             vsr_train_net_qat_update(net, cfg->qat_ema, cfg->qat_ranges);
         vsr_train_adam_step(&adam, net->params, vsr_train_net_reduce(net), mask, lr);
         vsr_train_net_params_changed(net);
+        if (sg) { /* LSQ: one Adam step on the scales (those without a gradient stay) */
+            float *sc = vsr_train_net_qat_scales(net);
+            vsr_train_net_qat_lsq_grads(net, sg);
+            vsr_train_adam_step(&sadam, sc, sg, NULL, lr);
+            for (size_t i = 0; i < sadam.n; i++)
+                sc[i] = sc[i] > 1e-8f ? sc[i] : 1e-8f;
+        }
         vsr_train_net_qat_refresh(net);
         step++;
         val = NAN;
@@ -639,6 +660,8 @@ done:
     vsr_train_sampler_free(&smp);
     vsr_train_net_free(&net);
     vsr_train_adam_free(&adam);
+    vsr_train_adam_free(&sadam);
+    free(sg);
     free(lrs);
     free(frozen);
     vsr_models_close(&inst);

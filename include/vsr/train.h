@@ -219,6 +219,19 @@ void vsr_train_net_qat_mode(vsr_train_net *net, int observe, int quantise);
 void vsr_train_net_qat_update(vsr_train_net *net, double ema, int running);
 /** After the master weights changed (an optimizer step): refresh the fake-quantised copy. */
 void vsr_train_net_qat_refresh(vsr_train_net *net);
+/**
+ * LSQ from now on: the activation scales (vsr_train_net_qat_scales()) become parameters,
+ * the zero points stay those of the ranges, and backward computes d loss / d scale by
+ * vsr_train_lsq_scale_grad() times 1 / sqrt(N Qp) (N the tensor's elements, Qp =
+ * 127 - zp) per slot. Needs every range (-EINVAL) and a scheme without pow2.
+ */
+int vsr_train_net_qat_lsq_start(vsr_train_net *net, vsr_error *err);
+/** The per-node activation scales (n_nodes floats, owned by the net; LSQ updates them in
+ *  place, then call vsr_train_net_qat_refresh()); NULL without QAT. */
+float *vsr_train_net_qat_scales(vsr_train_net *net);
+/** LSQ: the scale gradients of the last backward passes, summed over the slots in order,
+ *  into @p g (n_nodes doubles; 0 for nodes without a learned scale). */
+void vsr_train_net_qat_lsq_grads(const vsr_train_net *net, double *g);
 /** 1 when every quantised output has a range. */
 int vsr_train_net_qat_ready(const vsr_train_net *net);
 /** Set / read the tracked range of node @p t (and its parameters). -EINVAL / -ENOENT. */
@@ -401,6 +414,7 @@ typedef struct vsr_train_config {
     long qat_freeze;  /**< qat.freeze_ranges_after: ranges fixed from this step (0: never) */
     double qat_ema;   /**< qat.ema: range momentum */
     int qat_ranges;   /**< qat.ranges: 0 EMA, 1 running min / max */
+    int qat_lsq;      /**< qat.lsq: learned activation scales from qat_freeze on */
     char *text;       /**< the YAML file as read (before overrides), for the run log */
 } vsr_train_config;
 

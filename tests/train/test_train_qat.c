@@ -134,6 +134,69 @@ static void test_ste_by_hand(void **st)
     vsr_graph_free(&g);
 }
 
+/* LSQ on the same one-conv net: the output's scale 0.01 (zp -128, so Qn = 0, Qp = 255)
+ * becomes a parameter. Forward {1, 10} -> pre-quant y = {0.6, 6}; with dLoss/dy = 1:
+ * dL/ds = (round(60) - 60 + 255) / sqrt(N Qp) = 255 / sqrt(2 * 255) = 11.2916 (the
+ * first term is 0 up to float rounding of 0.6 / 0.01, < 1e-5). The input's scale 0.05:
+ * x = 1 and 10 are on its grid (round(v/s) - v/s ~ 0), and its gradient is masked
+ * {0.6, 0}, so dL/ds_x ~ 0. A pow2 scheme refuses LSQ. */
+static void test_lsq_net(void **st)
+{
+    (void)st;
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    assert_int_equal(vsr_graph_create("lsq", &g, &err), 0);
+    int x = vsr_graph_input(g, "x", 1, 2, 1, &err);
+    vsr_conv_params cp = vsr_conv_default(1, 1);
+    cp.bias = 0;
+    int y = vsr_graph_conv2d(g, "c", x, &cp, &err);
+    assert_int_equal(vsr_graph_output(g, "y", y, &err), 0);
+    const float w = 0.6f;
+    assert_int_equal(vsr_graph_set_weight(g, "c.weight", &w, 1, &err), 0);
+    vsr_train_net *net = NULL;
+    vsr_train_net_options o = {.batch = 1, .steps = 1, .input_grads = 1, .force_scalar = 1};
+    assert_int_equal(vsr_train_net_create(g, 1, 2, &o, &net, &err), 0);
+    vsr_quant_scheme qs;
+    vsr_quant_scheme_default(&qs);
+    qs.pow2 = 1;
+    assert_int_equal(vsr_train_net_qat_enable(net, &qs, &err), 0);
+    assert_int_equal(vsr_train_net_qat_lsq_start(net, &err), -EINVAL); /* no ranges yet */
+    assert_int_equal(vsr_train_net_qat_set_range(net, x, 0.f, 12.75f), 0);
+    assert_int_equal(vsr_train_net_qat_set_range(net, y, 0.f, 2.55f), 0);
+    assert_int_equal(vsr_train_net_qat_lsq_start(net, &err), -EINVAL); /* pow2 */
+    VSR_ASSERT_ONE_LINE(err.msg, "pow2");
+    vsr_train_net_free(&net);
+    qs.pow2 = 0;
+    assert_int_equal(vsr_train_net_create(g, 1, 2, &o, &net, &err), 0);
+    assert_int_equal(vsr_train_net_qat_enable(net, &qs, &err), 0);
+    assert_int_equal(vsr_train_net_qat_set_range(net, x, 0.f, 12.75f), 0);
+    assert_int_equal(vsr_train_net_qat_set_range(net, y, 0.f, 2.55f), 0);
+    vsr_train_net_qat_refresh(net);
+    assert_int_equal(vsr_train_net_qat_lsq_start(net, &err), 0);
+    vsr_train_net_qat_mode(net, 0, 1);
+    const float xin[2] = {1.f, 10.f};
+    const float *in[1] = {xin};
+    assert_int_equal(vsr_train_net_forward(net, 0, 0, in, &err), 0);
+    vsr_train_net_zero_grad(net);
+    const double dy[2] = {1.0, 1.0};
+    assert_int_equal(vsr_train_net_add_output_grad(net, 0, 0, 0, dy), 0);
+    assert_int_equal(vsr_train_net_backward(net, 0, 0, &err), 0);
+    double sg[2];
+    vsr_train_net_qat_lsq_grads(net, sg);
+    assert_true(fabs(sg[y] - 255.0 / sqrt(510.0)) < 1e-4);
+    assert_true(fabs(sg[x]) < 1e-5);
+    /* the scales are the net's: an edit shows in the next forward (0.02: 6 -> 2.55 * 2) */
+    float *sc = vsr_train_net_qat_scales(net);
+    sc[y] = 0.02f;
+    vsr_train_net_qat_refresh(net);
+    assert_int_equal(vsr_train_net_forward(net, 0, 0, in, &err), 0);
+    double out[2];
+    vsr_train_net_output(net, 0, 0, 0, out, NULL);
+    assert_true(fabs(out[1] - 5.1) < 1e-5); /* 0.02 * (127 + 128) */
+    vsr_train_net_free(&net);
+    vsr_graph_free(&g);
+}
+
 /* Range tracking on the input of a one-conv net (batch 2, so the step's min / max is
  * over both slots): step 1 sees {1, 10} and {3, 4} -> [1, 10]; step 2 sees {-2, 4} and
  * {0, 6} -> [-2, 6]. Running min / max: [-2, 10]; EMA 0.5: [(1 - 2) / 2, (10 + 6) / 2] =
@@ -414,6 +477,9 @@ static void test_qat_config(void **st)
     const char *bad[] = {"qat.scheme=fp16"};
     assert_int_not_equal(vsr_train_config_load(p, bad, 1, &c, &err), 0);
     VSR_ASSERT_ONE_LINE(err.msg, "qat.scheme");
+    const char *bad3[] = {"qat.lsq=true", "qat.freeze_ranges_after=0"};
+    assert_int_not_equal(vsr_train_config_load(p, bad3, 2, &c, &err), 0);
+    VSR_ASSERT_ONE_LINE(err.msg, "freeze_ranges_after");
     const char *bad2[] = {"qat.scheme=int8-foo"};
     assert_int_not_equal(vsr_train_config_load(p, bad2, 1, &c, &err), 0);
     VSR_ASSERT_ONE_LINE(err.msg, "foo");
@@ -528,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_lsq_grad_fd),
         cmocka_unit_test(test_ste_by_hand),
         cmocka_unit_test(test_range_tracking),
+        cmocka_unit_test(test_lsq_net),
         cmocka_unit_test(test_qat_equals_engine_abpn),
         cmocka_unit_test(test_qat_equals_engine_mvsr13),
         cmocka_unit_test(test_vsrw_quant_roundtrip),
