@@ -191,8 +191,8 @@ float vsr_train_fake_quant(float v, float scale, int zp, int *inside);
 /**
  * LSQ (Esser et al. 2020): d fq(v; s) / d s of fq = s * clamp(round(v / s), qn, qp)
  * in zero-point-shifted units: round(v/s) - v/s inside, qn below, qp above
- * (multiply by the gradient scale 1 / sqrt(N * qp) when training). A building
- * block for learned step sizes; the trainer tracks ranges by EMA (docs/TRAINING.md).
+ * (multiply by the gradient scale 1 / sqrt(N * qp) when training; `qat.lsq`,
+ * docs/TRAINING.md).
  */
 double vsr_train_lsq_scale_grad(double v, double s, int qn, int qp);
 
