@@ -402,8 +402,10 @@ static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
     }
     if (version >= 2) { /* quant section */
         uint32_t nq = get_u32(r);
-        if (r->bad || nq > 1000000)
-            return vsr_error_set(err, -EINVAL, "%s: bad quant section count", path);
+        /* an entry takes at least 10 bytes: a crafted count cannot make us allocate more
+         * than the file could describe */
+        if (r->bad || nq > 1000000 || nq > (r->n - r->pos) / 10)
+            return vsr_error_set(err, -EINVAL, "%s: bad quant section count %u", path, nq);
         w->q = calloc(nq ? nq : 1, sizeof(wquant));
         if (!w->q)
             return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);

@@ -560,7 +560,7 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         int qo = cfg->qat && (!qq || !cfg->qat_freeze || step < cfg->qat_freeze);
         vsr_train_net_qat_mode(net, qo, qq);
         if (cfg->qat_lsq && !sg && qq && !qo) { /* ranges frozen: LSQ takes over */
-            int nn = vsr_graph_layer_count(g);
+            int nn = g->n_nodes;
             if ((rc = vsr_train_net_qat_lsq_start(net, err)) ||
                 (rc = vsr_train_adam_init(&sadam, (size_t)nn, cfg->beta1, cfg->beta2, cfg->eps,
                                           err)))

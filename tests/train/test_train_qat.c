@@ -410,6 +410,53 @@ static void test_vsrw_quant_roundtrip(void **st)
         assert_int_equal(zp, i % 7 - 3);
     }
     vsr_weights_free(&w);
+    /* hostile sections: the last entry's zero point set to 300, then the count set past
+     * what the bytes can hold; each with a valid CRC (vsr_crc32, zlib's), so the section
+     * check itself must refuse them with one line naming the file */
+    {
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *fi = fopen(out, "rb");
+        assert_non_null(fi);
+        assert_int_equal(fseek(fi, 0, SEEK_END), 0);
+        n = (size_t)ftell(fi);
+        rewind(fi);
+        buf = malloc(n);
+        assert_non_null(buf);
+        assert_int_equal(fread(buf, 1, n, fi), n);
+        fclose(fi);
+        char bad[600];
+        snprintf(bad, sizeof(bad), "%s/bad.vsrw", dir);
+        for (int k = 0; k < 2; k++) {
+            char *c = malloc(n);
+            assert_non_null(c);
+            memcpy(c, buf, n);
+            if (k == 0) { /* zp of the last entry: the 4 bytes before the CRC */
+                const int32_t z = 300;
+                memcpy(c + n - 8, &z, 4);
+            } else { /* the count: n_nodes entries of (2 + name + 8) bytes before the CRC */
+                size_t sec = 4;
+                for (int t = 0; t < nn; t++) {
+                    vsr_node_view v;
+                    vsr_graph_node_view(g, t, &v);
+                    sec += 2 + strlen(v.name) + 8;
+                }
+                const uint32_t big = 999999;
+                memcpy(c + n - 4 - sec, &big, 4);
+            }
+            uint32_t crc = vsr_crc32(0, c, n - 4);
+            memcpy(c + n - 4, &crc, 4); /* little-endian hosts (x86): the file's order */
+            FILE *fo = fopen(bad, "wb");
+            assert_non_null(fo);
+            assert_int_equal(fwrite(c, 1, n, fo), n);
+            fclose(fo);
+            free(c);
+            assert_int_equal(vsr_weights_open(bad, &w, &err), -EINVAL);
+            VSR_ASSERT_ONE_LINE(err.msg, "bad.vsrw");
+            VSR_ASSERT_ONE_LINE(err.msg, k == 0 ? "zero point 300" : "quant section count");
+        }
+        free(buf);
+    }
     /* the committed file is version 1, no section */
     assert_int_equal(vsr_weights_open(path, &w, &err), 0);
     assert_int_equal(vsr_weights_quant_count(w), 0);
