@@ -157,8 +157,9 @@ static void usage(FILE *out)
         "      --codec C        ffv1, x264 or png (default: from OUT's extension)\n"
         "      --crf N          x264 yuv420p quality, 1-51 (default 18); 0 = --lossless\n"
         "      --lossless       x264: lossless RGB (libx264rgb; few players show it)\n"
-        "      --calibration C  int8: file (the parameters of an INT8 .tflite --weights;\n"
-        "                       the default for one), minmax (the default otherwise),\n"
+        "      --calibration C  int8: file (the parameters of an INT8 .tflite --weights\n"
+        "                       or the QAT ranges of a .vsrw trained with qat:; the\n"
+        "                       default for those), minmax (the default otherwise),\n"
         "                       percentile, mse, ema (moving-average min/max) or kl\n"
         "                       (TensorRT's entropy) on the first --calib-frames frames\n"
         "      --calib-frames N int8 calibration frames (default 8)\n"
@@ -421,8 +422,10 @@ int vsr_cmd_upscale(int argc, char **argv)
         if (prec == VSR_PREC_INT8 && !calib)
             calib = vsr_graph_quant_missing(g) < 0 ? "file" : "minmax";
         if (prec == VSR_PREC_INT8 && !strcmp(calib, "file")) {
+            char lab[512]; /* the error names the weights file that lacks ranges */
+            snprintf(lab, sizeof(lab), "%s (weights %s)", e->name, weights ? weights : "zoo");
             if (vsr_models_calibrate(g, pool, e->temporal, e->in_channels, e->state_channels,
-                                     e->name, calib, 0, NULL, 0, &err))
+                                     lab, calib, 0, NULL, 0, &err))
                 goto fail;
         } else if (prec == VSR_PREC_INT8) {
             /* calibrate on the first frames, kept to be upscaled first (a video

@@ -138,4 +138,15 @@ enum { VSR_OP_ACT_GELU = -1, VSR_OP_ACT_NOT = -2 };
 /* The definition of op kind @p op (never NULL for op < VSR_OP_COUNT_). */
 const vsr_op_def *vsr__op_def(vsr_op_type op);
 
+/* 1 when node @p nd's output stays FP32 in every precision: an FP32-only op, or a
+ * KEEP_F32 / movement op whose input 0 is (@p forced: the same flag of earlier nodes).
+ * The one rule the engine's tensor types and the trainer's QAT points share. */
+static inline int vsr__node_forced_f32(const vsr_node *nd, const unsigned char *forced)
+{
+    unsigned fl = vsr__op_def(nd->op)->flags;
+    int in0 = nd->n_in > 0 ? nd->in[0] : -1;
+    return (fl & VSR_OPF_F32_OUT) ||
+           ((fl & (VSR_OPF_KEEP_F32 | VSR_OPF_MOVEMENT)) && in0 >= 0 && forced[in0]);
+}
+
 #endif

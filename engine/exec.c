@@ -203,8 +203,7 @@ static int assign_types(vsr_engine *e, vsr_error *err)
         const vsr_node *nd = &g->nodes[i];
         unsigned fl = vsr__op_def(nd->op)->flags;
         int in0 = nd->n_in > 0 ? nd->in[0] : -1;
-        forced[i] = (fl & VSR_OPF_F32_OUT) ||
-                    ((fl & (VSR_OPF_KEEP_F32 | VSR_OPF_MOVEMENT)) && in0 >= 0 && forced[in0]);
+        forced[i] = (unsigned char)vsr__node_forced_f32(nd, forced);
         e->dt[i] = forced[i]                             ? VSR_DT_F32
                    : (fl & VSR_OPF_MOVEMENT) && in0 >= 0 ? e->dt[in0]
                                                          : prec_dtype(e->nprec[i]);

@@ -20,6 +20,13 @@ typedef struct wtensor {
     float *data;
 } wtensor;
 
+/* One entry of a version-2 file's quant section. */
+typedef struct wquant {
+    char name[VSR_NAME_MAX]; /* graph tensor (node) name */
+    float scale;
+    int zp;
+} wquant;
+
 struct vsr_weights {
     char path[256];
     char model[VSR_NAME_MAX];
@@ -27,6 +34,8 @@ struct vsr_weights {
     int n_meta;
     wtensor *t;
     int n_t;
+    wquant *q; /* version 2: INT8 parameters by tensor, or NULL */
+    int n_q;
 };
 
 /* ---- writer ------------------------------------------------------------- */
@@ -91,11 +100,14 @@ static int put_str(wbuf *b, const char *s, const char *path, vsr_error *err)
 
 /* The whole file in @p b (CRC included). */
 static int serialize(wbuf *b, const char *path, const char *model, const char *const *kv,
-                     int n_meta, const vsr_weights_tensor *t, int n, vsr_error *err)
+                     int n_meta, const vsr_weights_tensor *t, int n, const vsr_graph *qg,
+                     vsr_error *err)
 {
     int rc = 0;
     put(b, "VSRW", 4);
-    put_u32(b, VSR_WEIGHTS_VERSION);
+    /* version 1 unless there is a quant section: files without one stay readable by
+     * older builds */
+    put_u32(b, qg ? VSR_WEIGHTS_VERSION : 1);
     wbuf h = {0};
     rc = put_str(&h, model, path, err);
     put_u32(&h, (uint32_t)n_meta);
@@ -130,6 +142,17 @@ static int serialize(wbuf *b, const char *path, const char *model, const char *c
             put_u32(b, u);
         }
     }
+    if (!rc && qg) { /* quant section: u32 n | n x (str tensor | f32 scale | i32 zp) */
+        put_u32(b, (uint32_t)qg->n_nodes);
+        for (int i = 0; i < qg->n_nodes && !rc; i++) {
+            if ((rc = put_str(b, qg->nodes[i].name, path, err)))
+                break;
+            uint32_t u;
+            memcpy(&u, &qg->nodes[i].q_scale, 4);
+            put_u32(b, u);
+            put_u32(b, (uint32_t)(int32_t)qg->nodes[i].q_zp);
+        }
+    }
     if (rc)
         return rc;
     if (!b->oom)
@@ -139,25 +162,38 @@ static int serialize(wbuf *b, const char *path, const char *model, const char *c
     return 0;
 }
 
-int vsr_weights_write(const char *path, const char *model, const char *const *meta_kv,
-                      int n_meta, const vsr_weights_tensor *t, int n, vsr_error *err)
+static int write_file(const char *path, const char *model, const char *const *meta_kv,
+                      int n_meta, const vsr_weights_tensor *t, int n, const vsr_graph *qg,
+                      vsr_error *err)
 {
     if (n_meta < 0 || n < 0)
         return vsr_error_set(err, -EINVAL, "%s: %d metadata pairs, %d tensors", path, n_meta,
                              n);
     wbuf b = {0};
-    int rc = serialize(&b, path, model, meta_kv, n_meta, t, n, err);
+    int rc = serialize(&b, path, model, meta_kv, n_meta, t, n, qg, err);
     if (!rc)
         rc = vsr_atomic_write(path, b.p, b.n, err);
     free(b.p);
     return rc;
 }
 
-int vsr_weights_save(const vsr_graph *g, const char *path, vsr_error *err)
+int vsr_weights_write(const char *path, const char *model, const char *const *meta_kv,
+                      int n_meta, const vsr_weights_tensor *t, int n, vsr_error *err)
+{
+    return write_file(path, model, meta_kv, n_meta, t, n, NULL, err);
+}
+
+static int save(const vsr_graph *g, const char *path, int quant, vsr_error *err)
 {
     int rc = vsr_graph_check_weights(g, err);
     if (rc)
         return rc;
+    int miss = quant ? vsr_graph_quant_missing(g) : -1;
+    if (miss >= 0)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: tensor %s of %s has no fixed INT8 parameters to save "
+                             "(vsr_graph_set_quant())",
+                             path, g->nodes[miss].name, g->name);
     const char **kv = malloc(sizeof(*kv) * (2 * (size_t)g->n_meta + 1));
     vsr_weights_tensor *t = malloc(sizeof(*t) * ((size_t)g->n_wts + 1));
     if (!kv || !t) {
@@ -174,10 +210,20 @@ int vsr_weights_save(const vsr_graph *g, const char *path, vsr_error *err)
         t[i] = (vsr_weights_tensor){w->name, w->ndim, {0}, w->data};
         memcpy(t[i].dims, w->dims, sizeof(w->dims));
     }
-    rc = vsr_weights_write(path, g->name, kv, g->n_meta, t, g->n_wts, err);
+    rc = write_file(path, g->name, kv, g->n_meta, t, g->n_wts, quant ? g : NULL, err);
     free(kv);
     free(t);
     return rc;
+}
+
+int vsr_weights_save(const vsr_graph *g, const char *path, vsr_error *err)
+{
+    return save(g, path, 0, err);
+}
+
+int vsr_weights_save_quant(const vsr_graph *g, const char *path, vsr_error *err)
+{
+    return save(g, path, 1, err);
 }
 
 /* ---- reader ---------------------------------------------------------------- */
@@ -250,6 +296,7 @@ void vsr_weights_free(vsr_weights **pw)
         free(w->t[i].data);
     free(w->meta);
     free(w->t);
+    free(w->q);
     free(w);
     *pw = NULL;
 }
@@ -261,10 +308,10 @@ static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
     if (get(r, magic, 4) || memcmp(magic, "VSRW", 4))
         return vsr_error_set(err, -EINVAL, "%s: not a vsrbench weights file (bad magic)", path);
     uint32_t version = get_u32(r);
-    if (!r->bad && version != VSR_WEIGHTS_VERSION)
+    if (!r->bad && (version < 1 || version > VSR_WEIGHTS_VERSION))
         return vsr_error_set(err, -EINVAL,
-                             "%s: weights format version %u, this build reads version %d", path,
-                             version, VSR_WEIGHTS_VERSION);
+                             "%s: weights format version %u, this build reads versions 1 to %d",
+                             path, version, VSR_WEIGHTS_VERSION);
     if (r->n < 12 + 4)
         return vsr_error_set(err, -EINVAL, "%s: truncated (%zu bytes)", path, r->n);
     uint32_t stored = (uint32_t)r->p[r->n - 4] | (uint32_t)r->p[r->n - 3] << 8 |
@@ -353,9 +400,39 @@ static int parse(vsr_weights *w, rbuf *r, vsr_error *err)
             memcpy(&t->data[k], &u, 4);
         }
     }
+    if (version >= 2) { /* quant section */
+        uint32_t nq = get_u32(r);
+        /* an entry takes at least 10 bytes: a crafted count cannot make us allocate more
+         * than the file could describe */
+        if (r->bad || nq > 1000000 || nq > (r->n - r->pos) / 10)
+            return vsr_error_set(err, -EINVAL, "%s: bad quant section count %u", path, nq);
+        w->q = calloc(nq ? nq : 1, sizeof(wquant));
+        if (!w->q)
+            return vsr_error_set(err, -ENOMEM, "%s: out of memory", path);
+        for (uint32_t i = 0; i < nq; i++) {
+            wquant *q = &w->q[i];
+            char *name = get_str(r);
+            if (!name)
+                return vsr_error_set(err, -EINVAL, "%s: truncated at quant entry %u", path, i);
+            int toolong = strlen(name) >= VSR_NAME_MAX;
+            snprintf(q->name, sizeof(q->name), "%s", name);
+            free(name);
+            uint32_t u = get_u32(r), z = get_u32(r);
+            if (toolong || r->bad)
+                return vsr_error_set(err, -EINVAL, "%s: quant entry %u: %s", path, i,
+                                     toolong ? "name too long" : "truncated");
+            memcpy(&q->scale, &u, 4);
+            q->zp = (int)(int32_t)z;
+            if (!(q->scale > 0) || !isfinite(q->scale) || q->zp < -128 || q->zp > 127)
+                return vsr_error_set(err, -EINVAL,
+                                     "%s: quant entry %s: bad scale %g / zero point %d", path,
+                                     q->name, q->scale, q->zp);
+            w->n_q++;
+        }
+    }
     if (r->pos != r->n)
-        return vsr_error_set(err, -EINVAL, "%s: %zu trailing bytes after the last tensor", path,
-                             r->n - r->pos);
+        return vsr_error_set(err, -EINVAL, "%s: %zu trailing bytes after the last %s", path,
+                             r->n - r->pos, version >= 2 ? "quant entry" : "tensor");
     return 0;
 }
 
@@ -468,11 +545,51 @@ int vsr_weights_apply(const vsr_weights *w, vsr_graph *g, vsr_error *err)
             return vsr_error_set(err, -EINVAL, "%s: missing tensor %s needed by graph %s",
                                  w->path, g->wts[k].name, g->name);
     }
+    /* a quant section must name the graph's tensors, every one */
+    if (w->q && w->n_q != g->n_nodes)
+        return vsr_error_set(err, -EINVAL,
+                             "%s: quant section has %d tensors, graph %s has %d (wrong model "
+                             "or hyperparameters?)",
+                             w->path, w->n_q, g->name, g->n_nodes);
+    for (int i = 0; i < w->n_q; i++) {
+        int k = 0;
+        while (k < g->n_nodes && strcmp(g->nodes[k].name, w->q[i].name))
+            k++;
+        if (k == g->n_nodes)
+            return vsr_error_set(err, -EINVAL,
+                                 "%s: quant section: %s is not a tensor of graph %s (wrong "
+                                 "model or hyperparameters?)",
+                                 w->path, w->q[i].name, g->name);
+    }
     for (int i = 0; i < w->n_t; i++) {
         int rc = vsr_graph_set_weight(g, w->t[i].name, w->t[i].data, w->t[i].count, err);
         if (rc)
             return rc;
     }
+    for (int i = 0; i < w->n_q; i++)
+        for (int k = 0; k < g->n_nodes; k++)
+            if (!strcmp(g->nodes[k].name, w->q[i].name)) {
+                int rc = vsr_graph_set_quant(g, k, w->q[i].scale, w->q[i].zp, err);
+                if (rc)
+                    return rc;
+                break;
+            }
+    return 0;
+}
+
+int vsr_weights_quant_count(const vsr_weights *w)
+{
+    return w->n_q;
+}
+
+int vsr_weights_quant_at(const vsr_weights *w, int i, const char **tensor, float *scale,
+                         int *zero_point)
+{
+    if (i < 0 || i >= w->n_q)
+        return -EINVAL;
+    *tensor = w->q[i].name;
+    *scale = w->q[i].scale;
+    *zero_point = w->q[i].zp;
     return 0;
 }
 

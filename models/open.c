@@ -148,8 +148,9 @@ int vsr_models_calibrate(vsr_graph *g, pthreadpool_t pool, enum vsr_models_tempo
         if (vsr_graph_quant_missing(g) >= 0)
             return vsr_error_set(err, -EINVAL,
                                  "%s: calibration 'file': the weights carry no INT8 "
-                                 "quantization of their own (only an INT8 .tflite of the "
-                                 "same op sequence does); calibrate instead: "
+                                 "quantization of their own (an INT8 .tflite of the same op "
+                                 "sequence does, and a .vsrw written by `vsrbench train` with "
+                                 "a qat: section); train with qat: or calibrate instead: "
                                  "calibration: {method: minmax} in the config's int8 "
                                  "precision, or --calibration minmax",
                                  model);
@@ -287,9 +288,18 @@ int vsr_models_open(const vsr_models_spec *spec, vsr_models_instance **out, vsr_
         if (spec->precision == VSR_PREC_INT8 &&
             (rc = vsr_graph_set_quant_scheme(m->graph, &spec->scheme, err)))
             goto fail;
+        /* the weights file in the label: calibration 'file' names what lacks ranges */
+        char calib_label[512];
+        const char *wsrc = spec->weights          ? spec->weights
+                           : spec->weights_tflite ? spec->weights_tflite
+                                                  : spec->weights_onnx;
+        if (wsrc)
+            snprintf(calib_label, sizeof(calib_label), "%s (weights %s)", a->entry->name, wsrc);
+        else
+            snprintf(calib_label, sizeof(calib_label), "%s", a->entry->name);
         if (spec->precision == VSR_PREC_INT8 && spec->calib_method &&
             (rc = vsr_models_calibrate(m->graph, spec->pool, a->temporal, a->in_channels,
-                                       a->state_channels, a->entry->name, spec->calib_method,
+                                       a->state_channels, calib_label, spec->calib_method,
                                        spec->calib_frames, spec->calib_lr, spec->n_calib_lr,
                                        err)))
             goto fail;

@@ -19,6 +19,8 @@ _Static_assert(sizeof(vsr_train_loss) == sizeof(int), "enum size");
 _Static_assert(sizeof(vsr_train_sched_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(vsr_train_init_kind) == sizeof(int), "enum size");
 
+static const char *const qat_range_names[] = {"ema", "minmax", NULL};
+
 static const vsr_opt_alias loss_aliases[] = {{"mse", VSR_TRAIN_LOSS_L2}, {NULL, 0}};
 
 /* hyperparameters: {KEY: VALUE} (or --set hyperparameters.KEY=VALUE): overrides of
@@ -166,6 +168,24 @@ static const vsr_option train_options[] = {
     VSR_OPT_L("log_every", C, log_every, 10, 1, 100000000L, "steps between log lines"),
     VSR_OPT_B("output_clip_ste", C, output_clip_ste, 1,
               "the final clip passes gradients (straight-through)"),
+    VSR_OPT_S("init_weights", C, init_weights, NULL,
+              "a .vsrw to start from instead of the random init (e.g. for QAT)"),
+    VSR_OPT_B("init_keep_zeros", C, init_keep_zeros, 0,
+              "weights exactly 0 in init_weights stay 0 (a pruned model keeps its sparsity)"),
+    VSR_OPT_B("qat.enable", C, qat, 0,
+              "quantisation-aware training: fake INT8 where the engine quantises"),
+    VSR_OPT_S("qat.scheme", C, qat_scheme, NULL,
+              "QAT: the INT8 scheme as a precision label (int8, int8-sym, int8-pt, ...)"),
+    VSR_OPT_L("qat.start_step", C, qat_start, 1, 1, 100000000L,
+              "QAT: steps before this one observe ranges only (FP32 forward)"),
+    VSR_OPT_L("qat.freeze_ranges_after", C, qat_freeze, 0, 0, 100000000L,
+              "QAT: activation ranges stop moving at this step (0: never)"),
+    VSR_OPT_D("qat.ema", C, qat_ema, 0.9, 0, 1,
+              "QAT: range momentum (0: last batch's min/max)"),
+    VSR_OPT_E("qat.ranges", C, qat_ranges, 0, qat_range_names,
+              "QAT: activation ranges by EMA of each step's min/max, or the running min/max"),
+    VSR_OPT_B("qat.lsq", C, qat_lsq, 0,
+              "QAT: learn the activation scales (LSQ) from freeze_ranges_after on"),
     {.name = NULL},
 };
 #undef C
@@ -240,6 +260,31 @@ int vsr_train_config_load(const char *path, const char *const *sets, int n_sets,
             goto done;
         }
         snprintf(c->out_dir, n, "runs/%s", c->name); /* like BasicSR experiments/ */
+    }
+    if (c->init_keep_zeros && !c->init_weights) {
+        rc = vsr_error_set(
+            err, -EINVAL, "%s: init_keep_zeros: set init_weights (the pruned .vsrw) too", path);
+        goto done;
+    }
+    if (c->qat_lsq && (!c->qat || !c->qat_freeze)) {
+        rc =
+            vsr_error_set(err, -EINVAL,
+                          "%s: qat.lsq: set qat.enable and qat.freeze_ranges_after (LSQ starts "
+                          "there, from the tracked ranges)",
+                          path);
+        goto done;
+    }
+    if (c->qat) {
+        vsr_precision p;
+        vsr_quant_scheme qs;
+        if ((rc = vsr_precision_parse_scheme(c->qat_scheme ? c->qat_scheme : "int8", &p, &qs,
+                                             err)) ||
+            (p != VSR_PREC_INT8 &&
+             (rc = vsr_error_set(err, -EINVAL, "qat.scheme '%s': an int8 precision expected",
+                                 c->qat_scheme)))) {
+            vsr_error_wrap(err, rc, "%s", path);
+            goto done;
+        }
     }
     c->sched.total_steps = c->steps;
 done:

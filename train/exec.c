@@ -30,6 +30,8 @@ void vsr__train_forward(tr_net *n, tr_slot *s)
             forward_node_d(n, s, i);
         else
             forward_node_f(n, s, i);
+        if (n->qat)
+            vsr__train_qat_node(n, s, i);
     }
 }
 
@@ -38,6 +40,8 @@ void vsr__train_backward(tr_net *n, tr_slot *s, int b)
     for (int i = n->g->n_nodes - 1; i >= 0; i--) {
         if (!n->needs[i] || !s->grad[i])
             continue;
+        if (n->qat)
+            vsr__train_qat_grad(n, s, i);
         if (n->dbl)
             backward_node_d(n, s, b, i);
         else

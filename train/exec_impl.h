@@ -386,7 +386,9 @@ static void FN(conv_backward)(const tr_net *n, tr_slot *s, const tr_convg *g, co
 
 static const T *FN(wp)(const tr_net *n, const vsr_node *nd, int k)
 {
-    return (const T *)n->pwork + n->woff[nd->w_first + k];
+    /* QAT (float nets only): the fake-quantised copy */
+    const void *base = n->qat && n->qat->quant ? (const void *)n->qat->wq : n->pwork;
+    return (const T *)base + n->woff[nd->w_first + k];
 }
 static T *FN(wg)(const tr_net *n, int b, const vsr_node *nd, int k)
 {

@@ -60,6 +60,7 @@ void vsr_train_net_free(vsr_train_net **pn)
         return;
     tr_net *n = *pn;
     int nn = n->g->n_nodes;
+    vsr__train_qat_free(n);
     if (n->slots)
         for (int s = 0; s < n->batch * n->steps; s++) {
             tr_slot *sl = &n->slots[s];

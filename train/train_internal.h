@@ -30,6 +30,24 @@ typedef struct tr_slot {
 
 typedef struct vsr_train_net tr_net;
 
+/* QAT state of a float net (qat.c): fake quantisation where the INT8 engine quantises. */
+typedef struct tr_qat {
+    vsr_quant_scheme scheme;
+    int observe, quant;   /* current mode: record ranges / fake quantise */
+    unsigned char *qnode; /* per node: the engine stores this output as int8 */
+    int *fold_bn;         /* per conv node: the batch norm the engine folds into it, or -1 */
+    float *lo, *hi;       /* per node: tracked range (EMA) */
+    unsigned char *have;  /* per node: range known */
+    float *scale;         /* per node: parameters of the range under the scheme */
+    int *zp;
+    float *smin, *smax;   /* [slot * n_nodes + node]: this step's observed min / max */
+    unsigned char **mask; /* [slot * n_nodes + node]: 1 where the value was inside */
+    float *wq;            /* fake-quantised parameters (n_params), what forward uses */
+    int lsq;              /* 1: scales are learned (LSQ), zero points fixed */
+    float **pre;          /* LSQ: [slot * n_nodes + node] the values before fake quantisation */
+    double *sgrad;        /* LSQ: [slot * n_nodes + node] dLoss / dscale of the slot */
+} tr_qat;
+
 struct vsr_train_net {
     const vsr_graph *g;
     int h, w, batch, steps, dbl, input_grads;
@@ -48,6 +66,7 @@ struct vsr_train_net {
     void **egrad;               /* per batch element: T[n_params] */
     double *grad;               /* reduced */
     tr_conv_kernels ck;         /* float nets: x86 conv kernels (NULL = scalar) */
+    tr_qat *qat;                /* QAT state, or NULL */
 };
 
 /* exec.c */
@@ -69,6 +88,14 @@ int tr_gconv_backward(const tr_conv_kernels *k, const tr_convg *g, const float *
 
 /* net.c: mark output-clip nodes as straight-through (trainer option). */
 void vsr__train_net_set_ste(tr_net *n, int on);
+
+/* qat.c: which outputs the INT8 engine quantises (qnode) and the batch norm it folds
+ * into each conv (fold_bn, -1 = none), both n_nodes long; -ENOMEM. */
+int vsr__train_qat_nodes(const vsr_graph *g, unsigned char *qnode, int *fold_bn);
+/* qat.c: after node i's forward (observe, fake quantise), before its backward (STE). */
+void vsr__train_qat_node(tr_net *n, tr_slot *s, int i);
+void vsr__train_qat_grad(tr_net *n, tr_slot *s, int i);
+void vsr__train_qat_free(tr_net *n);
 
 /* Node sizes in elements at the net's size. */
 static inline size_t tr_node_size(const tr_net *n, int i)

@@ -105,9 +105,11 @@ static int run_alloc(tr_run *r, int in_ch, int scale)
     return 0;
 }
 
-/* Mean over the demo clips of the mean per-frame Y-PSNR (crop 4), with the engine (FP32). */
-static int validate(const vsr_models_arch *e, vsr_graph *g, int bicubic, const char *root,
-                    int max_frames, pthreadpool_t pool, double *psnr, vsr_error *err)
+/* Mean over the demo clips of the mean per-frame Y-PSNR (crop 4), with the engine (FP32; a
+ * QAT run: INT8 with the tracked ranges). */
+static int validate(const vsr_models_arch *e, vsr_graph *g, int bicubic, vsr_precision prec,
+                    const char *root, int max_frames, pthreadpool_t pool, double *psnr,
+                    vsr_error *err)
 {
     vsr_engine *eng = NULL;
     vsr_models_step st = {0};
@@ -116,7 +118,7 @@ static int validate(const vsr_models_arch *e, vsr_graph *g, int bicubic, const c
     int scale = e->hp.scale, rc;
     if (bicubic)
         rc = vsr_models_bicubic_step(scale, &st, err);
-    else if (!(rc = vsr_engine_create(g, VSR_PREC_FP32, pool, NULL, &eng, err)))
+    else if (!(rc = vsr_engine_create(g, prec, pool, NULL, &eng, err)))
         rc = vsr_models_engine_step(eng, e->in_channels, e->state_channels, &st, err);
     if (rc)
         goto done;
@@ -248,6 +250,17 @@ static int set_meta_fmt(vsr_graph *g, const char *k, vsr_error *err, const char 
     return vsr_graph_set_meta(g, k, v, err);
 }
 
+/* QAT: the net's ranges onto @p g (fixed INT8 parameters) once every quantised output has
+ * one; 1 when they were stored, 0 when not yet (or no QAT), < 0 on error. */
+static int qat_store(const vsr_train_config *cfg, vsr_train_net *net, vsr_graph *g,
+                     vsr_error *err)
+{
+    if (!cfg->qat || !vsr_train_net_qat_ready(net))
+        return 0;
+    int rc = vsr_train_net_qat_store(net, g, err);
+    return rc ? rc : 1;
+}
+
 static int save_ckpt(const vsr_train_config *cfg, vsr_graph *g, vsr_train_net *net,
                      const vsr_train_adam *adam, long step, double wall, double val,
                      double loss, vsr_error *err)
@@ -275,7 +288,19 @@ static int save_ckpt(const vsr_train_config *cfg, vsr_graph *g, vsr_train_net *n
                                                                       : "he_normal",
                            cfg->input_lr_scale, cfg->output_clip_ste);
     if (!rc && !isnan(val))
-        rc = set_meta_fmt(g, "train.val_psnr_y_demo", err, "%.4f", val);
+        rc = set_meta_fmt(g, cfg->qat ? "train.val_psnr_y_demo_int8" : "train.val_psnr_y_demo",
+                          err, "%.4f", val);
+    if (!rc && cfg->init_weights)
+        rc = vsr_graph_set_meta(g, "train.init_weights", cfg->init_weights, err);
+    if (!rc && cfg->qat)
+        rc = set_meta_fmt(g, "train.qat", err,
+                          "scheme %s start_step %ld freeze_ranges_after %ld ema %g ranges %s%s",
+                          cfg->qat_scheme ? cfg->qat_scheme : "int8", cfg->qat_start,
+                          cfg->qat_freeze, cfg->qat_ema, cfg->qat_ranges ? "minmax" : "ema",
+                          cfg->qat_lsq ? " lsq" : "");
+    int with_q = rc ? rc : qat_store(cfg, net, g, err);
+    if (with_q < 0)
+        return with_q;
     if (rc)
         return rc;
     /* optimizer half first: the weights file is the commit point */
@@ -287,7 +312,8 @@ static int save_ckpt(const vsr_train_config *cfg, vsr_graph *g, vsr_train_net *n
     vsr_train_blob bl[2] = {{"adam.m", adam->m, adam->n}, {"adam.v", adam->v, adam->n}};
     if ((rc = vsr_train_write_vsrw(opath, vsr_graph_name(g), kv, 3, bl, 2, err)))
         return rc;
-    return vsr_weights_save(g, wpath, err); /* complete or not at all */
+    /* complete or not at all; a QAT run's ranges go in the file's quant section */
+    return with_q ? vsr_weights_save_quant(g, wpath, err) : vsr_weights_save(g, wpath, err);
 }
 
 /* Load both halves; *step receives the checkpoint's step. */
@@ -421,6 +447,8 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
     vsr_train_net *net = NULL;
     vsr_train_sampler *smp = NULL;
     vsr_train_adam adam = {0};
+    vsr_train_adam sadam = {0}; /* LSQ: the activation scales */
+    double *sg = NULL;
     tr_run r = {0};
     FILE *cf = NULL;
     char **frozen = NULL;
@@ -440,6 +468,10 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         vsr_graph_weight_info(g, i, &wi);
         if (wi.is_set) /* fixed by the builder (e.g. MVSR's nearest conv) */
             frozen[nf++] = (char *)wi.name;
+    }
+    if (cfg->init_weights && (rc = vsr_weights_load(g, cfg->init_weights, err))) {
+        vsr_error_wrap(err, rc, "%s: init_weights", cfg->name);
+        goto done;
     }
     vsr_train_rng irng = vsr_train_rng_make((uint64_t)cfg->seed, STREAM_INIT);
     if ((rc = vsr_train_init_weights(g, cfg->init, (float)cfg->prelu_alpha, &irng, err)))
@@ -478,6 +510,18 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
     if ((rc = vsr_train_net_create(g, cfg->patch, cfg->patch, &no, &net, err)))
         goto done;
     vsr__train_net_set_ste(net, cfg->output_clip_ste);
+    if (cfg->init_weights && cfg->init_keep_zeros)
+        for (size_t i = 0; i < net->n_params; i++)
+            if (net->params[i] == 0.f)
+                net->mask[i] = 0; /* pruned: Adam never moves it */
+    vsr_precision vprec = VSR_PREC_FP32;
+    if (cfg->qat) {
+        vsr_quant_scheme qs;
+        if ((rc = vsr_precision_parse_scheme(cfg->qat_scheme ? cfg->qat_scheme : "int8", &vprec,
+                                             &qs, err)) ||
+            (rc = vsr_train_net_qat_enable(net, &qs, err)))
+            goto done;
+    }
     if ((rc = vsr_train_sampler_create(troot, e->hp.scale, e->temporal, &smp, err)))
         goto done;
     r.cfg = cfg, r.net = net, r.smp = smp, r.B = cfg->batch, r.S = S, r.p = cfg->patch;
@@ -493,7 +537,8 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         goto done;
     }
     double bic = NAN;
-    if (start == 0 && (rc = validate(e, g, 1, vroot, cfg->val_frames, pool, &bic, err)) == 0)
+    if (start == 0 &&
+        (rc = validate(e, g, 1, VSR_PREC_FP32, vroot, cfg->val_frames, pool, &bic, err)) == 0)
         vsr_log(VSR_LOG_INFO, "%s: bicubic Y-PSNR on the demo clips: %.3f dB", cfg->name, bic);
     if (rc)
         goto done;
@@ -511,6 +556,22 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
         double lr = vsr_train_sched_lr(&cfg->sched, step);
         r.step = step;
         vsr_train_net_zero_grad(net);
+        /* QAT: observe only before start_step (and until every range is known), then fake
+         * quantise; ranges move until freeze_ranges_after */
+        int qq = cfg->qat && step >= cfg->qat_start && vsr_train_net_qat_ready(net);
+        int qo = cfg->qat && (!qq || !cfg->qat_freeze || step < cfg->qat_freeze);
+        vsr_train_net_qat_mode(net, qo, qq);
+        if (cfg->qat_lsq && !sg && qq && !qo) { /* ranges frozen: LSQ takes over */
+            int nn = g->n_nodes;
+            if ((rc = vsr_train_net_qat_lsq_start(net, err)) ||
+                (rc = vsr_train_adam_init(&sadam, (size_t)nn, cfg->beta1, cfg->beta2, cfg->eps,
+                                          err)))
+                goto done;
+            if (!(sg = calloc((size_t)nn, sizeof(double)))) {
+                rc = vsr_error_set(err, -ENOMEM, "out of memory");
+                goto done;
+            }
+        }
         pthreadpool_parallelize_1d(pool, element, &r, (size_t)r.B, 0);
         double ls = 0;
         for (int b = 0; b < r.B; b++) {
@@ -530,17 +591,32 @@ int vsr_train_run(const vsr_train_config *cfg, int resume, pthreadpool_t pool,
                                cfg->name, step);
             goto done;
         }
+        if (qo)
+            vsr_train_net_qat_update(net, cfg->qat_ema, cfg->qat_ranges);
         const double *grad = vsr_train_net_reduce(net);
         if (hooks && hooks->constrain_grad) /* the reduced gradient is the net's own buffer */
             hooks->constrain_grad(hooks->ctx, net->grad, net->n_params);
         vsr_train_adam_step(&adam, net->params, grad, mask, lr);
         vsr_train_net_params_changed(net);
+        if (sg) { /* LSQ: one Adam step on the scales (those without a gradient stay) */
+            float *sc = vsr_train_net_qat_scales(net);
+            vsr_train_net_qat_lsq_grads(net, sg);
+            vsr_train_adam_step(&sadam, sc, sg, NULL, lr);
+            for (size_t i = 0; i < sadam.n; i++)
+                sc[i] = sc[i] > 1e-8f ? sc[i] : 1e-8f;
+        }
+        vsr_train_net_qat_refresh(net);
         step++;
         val = NAN;
         if (step % cfg->val_every == 0 || step == cfg->steps) {
+            int vq = 0;
             if ((rc = vsr_train_net_store(net, g, err)) ||
-                (rc = validate(e, g, 0, vroot, cfg->val_frames, pool, &val, err)))
+                (rc = (vq = qat_store(cfg, net, g, err)) < 0 ? vq : 0) ||
+                (rc = validate(e, g, 0, vq ? vprec : VSR_PREC_FP32, vroot, cfg->val_frames,
+                               pool, &val, err)))
                 goto done;
+            if (vq)
+                vsr_graph_clear_quant(g);
         }
         fprintf(cf, "%ld\t%.9g\t%.6g\t", step, loss, lr);
         if (isnan(val))
@@ -589,6 +665,8 @@ done:
     vsr_train_sampler_free(&smp);
     vsr_train_net_free(&net);
     vsr_train_adam_free(&adam);
+    vsr_train_adam_free(&sadam);
+    free(sg);
     free(lrs);
     free(frozen);
     vsr_models_close(&inst);

@@ -1093,19 +1093,28 @@ int vsr_graph_print_table(const vsr_graph *g, int h, int w, FILE *out, vsr_error
 /**
  * The project's weights file (".vsrw"), all integers little-endian:
  *
- *     magic "VSRW" | u32 version (1) | u32 header_bytes | header | tensors | u32 crc32
+ *     magic "VSRW" | u32 version (1 or 2) | u32 header_bytes | header | tensors |
+ *     [quant, version 2 only] | u32 crc32
  *     header:  str model_name | u32 n_meta | n_meta x (str key, str value)
  *     tensors: u32 n | n x (str name | u8 dtype (0 = f32) | u8 ndim | ndim x u32 dim |
  *              data, count x 4 bytes IEEE binary32 LE)
+ *     quant:   u32 n | n x (str tensor (graph node) name | f32 scale | i32 zero_point)
  *     str: u16 length + bytes (no NUL)
  *     crc32: CRC-32 (IEEE 802.3, as zlib) of every byte before it.
+ *
+ * Version 2 adds the optional quant section: fixed INT8 parameters for
+ * every tensor of the graph (a QAT training's learned ranges, `vsrbench
+ * train` with a qat: section), which vsr_weights_apply() gives the graph
+ * with vsr_graph_set_quant(), so INT8 runs use them with calibration
+ * "file". A file without the section is written as version 1, readable by
+ * older builds; this build reads both.
  *
  * A bad magic, unknown version, truncation, CRC mismatch, or (when applied
  * to a graph) an unknown / missing tensor name or a shape that disagrees
  * with the graph is an error whose one-line message names the file and the
  * tensor.
  */
-#define VSR_WEIGHTS_VERSION 1
+#define VSR_WEIGHTS_VERSION 2
 
 /** One tensor for vsr_weights_write(); everything is borrowed. */
 typedef struct vsr_weights_tensor {
@@ -1130,6 +1139,11 @@ int vsr_weights_write(const char *path, const char *model, const char *const *me
  * through vsr_weights_write(), so the file appears complete or not at all.
  */
 int vsr_weights_save(const vsr_graph *g, const char *path, vsr_error *err);
+/**
+ * vsr_weights_save() plus the quant section (version 2): the fixed INT8 parameters of
+ * every tensor of @p g (-EINVAL naming the first tensor without them).
+ */
+int vsr_weights_save_quant(const vsr_graph *g, const char *path, vsr_error *err);
 /** Load @p path and set every weight of @p g (vsr_weights_open + apply + free). */
 int vsr_weights_load(vsr_graph *g, const char *path, vsr_error *err);
 
@@ -1147,9 +1161,15 @@ int vsr_weights_tensor_count(const vsr_weights *w);
 /** Tensor @p i: name, dims, data (all borrowed from @p w). */
 int vsr_weights_tensor_at(const vsr_weights *w, int i, const char **name, int *ndim,
                           int dims[4], const float **data);
+/** Entries of the quant section (0 without one) and entry @p i (borrowed). */
+int vsr_weights_quant_count(const vsr_weights *w);
+int vsr_weights_quant_at(const vsr_weights *w, int i, const char **tensor, float *scale,
+                         int *zero_point);
 /**
  * Set every weight of @p g from @p w. Every graph weight must be present with
- * the same shape; a file tensor the graph does not know is an error too.
+ * the same shape; a file tensor the graph does not know is an error too. A
+ * quant section must list every tensor of @p g by name; its parameters are
+ * then set as fixed (vsr_graph_set_quant()).
  */
 int vsr_weights_apply(const vsr_weights *w, vsr_graph *g, vsr_error *err);
 void vsr_weights_free(vsr_weights **w);

@@ -178,6 +178,74 @@ int vsr_train_net_input_grad(const vsr_train_net *net, int b, int t, int k, doub
  * net, param_count doubles, frozen elements 0). */
 const double *vsr_train_net_reduce(vsr_train_net *net);
 
+/* ==== quantisation-aware training ====================================== */
+
+/**
+ * Fake quantisation of one value with INT8 parameters (real = scale * (q - zp)):
+ * q = nearbyintf(v * (1 / scale)) + zp (round to nearest, ties to even, the
+ * engine's vsr__quantize1) saturated to [-128, 127], returned dequantised.
+ * *inside (may be NULL) is 1 when q was not saturated: the clipped
+ * straight-through estimator passes the gradient there and zeroes it outside.
+ */
+float vsr_train_fake_quant(float v, float scale, int zp, int *inside);
+/**
+ * LSQ (Esser et al. 2020): d fq(v; s) / d s of fq = s * clamp(round(v / s), qn, qp)
+ * in zero-point-shifted units: round(v/s) - v/s inside, qn below, qp above
+ * (multiply by the gradient scale 1 / sqrt(N * qp) when training; `qat.lsq`,
+ * docs/TRAINING.md).
+ */
+double vsr_train_lsq_scale_grad(double v, double s, int qn, int qp);
+
+/**
+ * Turn on QAT bookkeeping in a float net: the outputs the INT8 engine stores
+ * as int8 (every node except a conv's output the engine fuses into its batch
+ * norm / activation, movement ops and FP32-only ops) get tracked ranges and,
+ * in quantise mode, fake quantisation under @p scheme with a clipped
+ * straight-through gradient; conv kernels are fake quantised as the engine
+ * quantises them (symmetric, max|w| / 127 per channel or per conv, folded
+ * batch norms included; biases on the s_in * s_w grid). Ranges start unknown:
+ * a node is fake quantised once it has one (observe a step first). Freed with
+ * the net. -EINVAL for a double net.
+ */
+int vsr_train_net_qat_enable(vsr_train_net *net, const vsr_quant_scheme *scheme,
+                             vsr_error *err);
+/** Mode of the next forward passes: @p observe records each slot's min / max of every
+ * quantised output, @p quantise fake quantises (nodes with a known range). */
+void vsr_train_net_qat_mode(vsr_train_net *net, int observe, int quantise);
+/** After a step's forwards (observe mode): fold the slots' min / max, in slot order, into
+ * the ranges (the first observation sets them; then lo = ema lo + (1 - ema) min, same for
+ * hi, or with @p running the running min / max) and refresh the parameters and the
+ * fake-quantised weights. */
+void vsr_train_net_qat_update(vsr_train_net *net, double ema, int running);
+/** After the master weights changed (an optimizer step): refresh the fake-quantised copy. */
+void vsr_train_net_qat_refresh(vsr_train_net *net);
+/**
+ * LSQ from now on: the activation scales (vsr_train_net_qat_scales()) become parameters,
+ * the zero points stay those of the ranges, and backward computes d loss / d scale by
+ * vsr_train_lsq_scale_grad() times 1 / sqrt(N Qp) (N the tensor's elements, Qp =
+ * 127 - zp) per slot. Needs every range (-EINVAL) and a scheme without pow2.
+ */
+int vsr_train_net_qat_lsq_start(vsr_train_net *net, vsr_error *err);
+/** The per-node activation scales (n_nodes floats, owned by the net; LSQ updates them in
+ *  place, then call vsr_train_net_qat_refresh()); NULL without QAT. */
+float *vsr_train_net_qat_scales(vsr_train_net *net);
+/** LSQ: the scale gradients of the last backward passes, summed over the slots in order,
+ *  into @p g (n_nodes doubles; 0 for nodes without a learned scale). */
+void vsr_train_net_qat_lsq_grads(const vsr_train_net *net, double *g);
+/** 1 when every quantised output has a range. */
+int vsr_train_net_qat_ready(const vsr_train_net *net);
+/** Set / read the tracked range of node @p t (and its parameters). -EINVAL / -ENOENT. */
+int vsr_train_net_qat_set_range(vsr_train_net *net, int t, float lo, float hi);
+int vsr_train_net_qat_range(const vsr_train_net *net, int t, float *lo, float *hi, float *scale,
+                            int *zp);
+/**
+ * Give @p g (the net's graph or one of the same op sequence) the scheme and fixed INT8
+ * parameters (vsr_graph_set_quant()) for every tensor: a quantised output its tracked
+ * range's; any other (movement ops, fused convs: the engine does not store them) those of
+ * its nearest input with one. vsr_weights_save_quant() then writes them to the .vsrw.
+ */
+int vsr_train_net_qat_store(const vsr_train_net *net, vsr_graph *g, vsr_error *err);
+
 /* ==== losses ============================================================ */
 
 typedef enum vsr_train_loss {
@@ -333,7 +401,21 @@ typedef struct vsr_train_config {
     int val_frames; /**< frames per demo clip used for validation (0 = all) */
     long log_every;
     int output_clip_ste; /**< 1: the final clip of the graph passes gradients (STE) */
-    char *text;          /**< the YAML file as read (before overrides), for the run log */
+    /** A .vsrw to start from (`init_weights:`): its weights replace the random init;
+     *  weights it lacks are an error. NULL = random init. */
+    char *init_weights;
+    /** 1: elements exactly 0 in init_weights are not trained (`init_keep_zeros:`; pruned
+     *  weights stay pruned through a fine-tune or QAT). */
+    int init_keep_zeros;
+    /** `qat:` section: quantisation-aware training (docs/TRAINING.md). */
+    int qat;          /**< qat.enable */
+    char *qat_scheme; /**< qat.scheme: an int8 precision label (int8, int8-sym, ...) */
+    long qat_start;   /**< qat.start_step: observe only before this step */
+    long qat_freeze;  /**< qat.freeze_ranges_after: ranges fixed from this step (0: never) */
+    double qat_ema;   /**< qat.ema: range momentum */
+    int qat_ranges;   /**< qat.ranges: 0 EMA, 1 running min / max */
+    int qat_lsq;      /**< qat.lsq: learned activation scales from qat_freeze on */
+    char *text;       /**< the YAML file as read (before overrides), for the run log */
 } vsr_train_config;
 
 /**

@@ -525,7 +525,7 @@ static size_t make_vsrw(uint8_t *b, const uint32_t dims[4], size_t nfloat)
 {
     size_t n = 0;
     memcpy(b, "VSRW", 4);
-    put32(b + 4, VSR_WEIGHTS_VERSION);
+    put32(b + 4, 1);         /* the version-1 layout (no quant section) */
     put32(b + 8, 2 + 1 + 4); /* header: name "m", 0 metadata */
     n = 12;
     b[n++] = 1, b[n++] = 0, b[n++] = 'm';
