@@ -149,6 +149,9 @@ struct tune_prec {
     int64_t params, macs;          /* deployed parameters, MACs per LR frame */
     int first_row, n_rows;         /* its rows in the grid */
 };
+_Static_assert(sizeof(((struct tune_prec *)0)->label) ==
+                   sizeof(((struct tune_prec *)0)->db_name),
+               "label is copied from db_name whole");
 
 /* What a row of the table has beyond vsr_runlog_tune_row. The tiling axes
  * (--tile-mode, --padding, --tile-workers) fill mode, padding and
@@ -895,7 +898,9 @@ int vsr_cmd_tune(int argc, char **argv)
                     tp->scheme = cfg->precisions[i].scheme;
                     vsr_quant_scheme_label(&tp->scheme, tp->db_name, sizeof(tp->db_name));
                     if (strcmp(tp->db_name, "int8"))
-                        snprintf(tp->label, sizeof(tp->label), "%s", tp->db_name);
+                        /* (same size, NUL-terminated: a copy; snprintf from one field
+                         * of the array into another trips gcc -O0's -Wrestrict) */
+                        memcpy(tp->label, tp->db_name, sizeof(tp->label));
                 }
                 calib_method = vsr_config_calib_name(&cfg->precisions[i]);
                 calib_frames = cfg->precisions[i].calib_frames;
@@ -1227,7 +1232,7 @@ int vsr_cmd_tune(int argc, char **argv)
     char hash[17];
     snprintf(hash, sizeof(hash), "%016llx",
              (unsigned long long)vsr_fnv1a64(cmdline, strlen(cmdline), VSR_FNV1A64_INIT));
-    char sweep_name[200];
+    char sweep_name[512]; /* model, precision list and dataset names, each bounded */
     snprintf(sweep_name, sizeof(sweep_name), "tune/%s/%s/%s", c.model.name, prec_list, dd.name);
     vsr_runlog_sweep sw = {sweep_name, config, cmdline, NULL, hash};
     vsr_runlog_host host;
