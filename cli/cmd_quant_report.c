@@ -262,10 +262,12 @@ int vsr_cmd_quant_report(int argc, char **argv)
             break;
         case ARG_CALIB:
             calib = optarg;
-            if (strcmp(calib, "minmax") && strcmp(calib, "percentile") && strcmp(calib, "mse"))
-                rc = vsr_error_set(&err, -EINVAL,
-                                   "--calibration %s: expected minmax, percentile or mse",
-                                   calib);
+            { /* the engine's list of methods, one place */
+                vsr_calib_method m;
+                rc = vsr_calib_method_parse(calib, &m, &err)
+                         ? vsr_error_wrap(&err, -EINVAL, "--calibration")
+                         : 0;
+            }
             break;
         case ARG_SORT:
             skey = !strcmp(optarg, "sqnr")     ? 0

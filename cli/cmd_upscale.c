@@ -264,13 +264,12 @@ int vsr_cmd_upscale(int argc, char **argv)
             break;
         case ARG_CALIB_METHOD:
             calib = optarg;
-            if (strcmp(calib, "file") && strcmp(calib, "minmax") &&
-                strcmp(calib, "percentile") && strcmp(calib, "mse") && strcmp(calib, "ema") &&
-                strcmp(calib, "kl"))
-                rc = vsr_error_set(&err, -EINVAL,
-                                   "--calibration %s: expected file, minmax, percentile, mse, "
-                                   "ema or kl",
-                                   calib);
+            if (strcmp(calib, "file")) { /* else the engine's list of methods */
+                vsr_calib_method m;
+                rc = vsr_calib_method_parse(calib, &m, &err)
+                         ? vsr_error_wrap(&err, -EINVAL, "--calibration (or file)")
+                         : 0;
+            }
             break;
         case ARG_LOSSLESS:
             crf = 0;
