@@ -264,7 +264,8 @@ static int step_finetune(cx *c, step *s, vsr_error *err)
         vsr_compress_constraint_project(cons, flat, n);
         rc = flat_io(g, flat, 1, err);
     }
-    snprintf(s->label, sizeof(s->label), "finetune %ld steps", cfg.steps);
+    snprintf(s->label, sizeof(s->label), "finetune %ld steps%s", cfg.steps,
+             vsr_graph_quant_missing(g) < 0 ? " (QAT)" : "");
 done:
     c->cons = NULL;
     free(flat);
@@ -609,6 +610,11 @@ int vsr_cmd_compress(int argc, char **argv)
     for (int i = 0; i < n_steps; i++) {
         if ((rc = steps[i].def->run(&c, &steps[i], &err)))
             goto fail;
+        /* INT8 ranges learned by a QAT fine-tune (its .vsrw's quant section, set
+         * as fixed parameters when loaded) hold for those weights only: a later
+         * prune or cluster step drops them */
+        if (steps[i].def->run != step_finetune)
+            vsr_graph_clear_quant(c.inst->graph);
         if ((rc = measure(&c, steps[i].label, &rows[n_rows++], &err)))
             goto fail;
         if (pl < sizeof(pipeline))
@@ -617,7 +623,9 @@ int vsr_cmd_compress(int argc, char **argv)
     }
     if ((rc = vsr_graph_set_meta(c.inst->graph, "compress", n_steps ? pipeline : "none",
                                  &err)) ||
-        (rc = vsr_weights_save(c.inst->graph, c.out, &err)))
+        (rc = vsr_graph_quant_missing(c.inst->graph) < 0 /* every tensor: QAT's ranges */
+                  ? vsr_weights_save_quant(c.inst->graph, c.out, &err)
+                  : vsr_weights_save(c.inst->graph, c.out, &err)))
         goto fail;
     print_table(&c, rows, n_rows, dataset);
     printf("\nwrote %s (%s)\n", c.out, n_steps ? pipeline : "no step");
