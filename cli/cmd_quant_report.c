@@ -43,7 +43,7 @@ static void usage(FILE *out)
         out,
         "usage: vsrbench quant-report MODEL --weights W --dataset D [--clip NAME]\n"
         "                             [--degradation bi|bd] [--frames N] [--top K]\n"
-        "                             [--calibration minmax|percentile|mse]\n"
+        "                             [--calibration minmax|percentile|mse|ema|kl]\n"
         "                             [--sort sqnr|alone|allbut] [--threads N] [-o DIR]\n"
         "\n"
         "INT8 sensitivity of every conv layer of zoo model MODEL on the first N frames\n"
