@@ -92,7 +92,7 @@ typedef struct vsr_conv_prep {
     float *gwpack, *gbpack; /* grouped FP32 packs */
     int16_t *gw16pack;      /* grouped INT8 packs */
     int32_t *gb16pack, *gqmpack, *gqspack;
-    vsr_act act; /* effective fused activation (conv's own or a fused act node) */
+    vsr_act act;           /* effective fused activation (conv's own or a fused act node) */
     struct vsr_wino *wino; /* Winograd transforms and choice (ops/winograd.c), or NULL */
 } vsr_conv_prep;
 
@@ -149,8 +149,9 @@ struct vsr_engine {
         float lo, hi;
         int8_t *lut;    /* INT8: [256 * 256] output for (q_t, q_x), exact composition */
         float deq[256]; /* INT8: the output's dequantization, as vsr__load_f32 */
-        float *flut;    /* INT8: [256 * 256] deq[lut[i] + 128], the float output in one
-                           lookup (whole-frame runs write float) */
+        float *flut;    /* INT8, requant tflite: [256 * 256] deq[lut[i] + 128], the float
+                           output in one lookup (whole-frame runs write float); NULL
+                           when q computes it */
         float *out;     /* during a whole-frame run: write the result as float here (the
                            graph output's buffer) instead of the arena, or NULL */
         vsr_tail_q *q;  /* INT8, default requantization: the composition as arithmetic

@@ -41,6 +41,22 @@ static int same_q(const vsr_engine *e, int a, int b)
     return e->qscale[a] == e->qscale[b] && e->qzp[a] == e->qzp[b];
 }
 
+/* The INT8 tail's output byte for (q_t, q_x) in the default requantization: the
+ * unfused ops' single-precision operations in their order (engine_kernels.h,
+ * vsr_tail_q). The arena table and the scalar float-row kernel both use it. */
+static int8_t tail_q1(const vsr_tail_q *q, int qt, int qx)
+{
+    float va = q->st * (float)(qt - q->zt);
+    int8_t v8 = vsr__quantize1(va + q->vb[qx + 128], q->inv_a, q->za);
+    if (q->clip) {
+        float v = q->sa * (float)(v8 - q->za);
+        v = v > q->lo ? v : q->lo; /* = fminf(fmaxf(v, lo), hi): v is finite */
+        v = v < q->hi ? v : q->hi;
+        v8 = vsr__quantize1(v, q->inv_c, q->zc);
+    }
+    return v8;
+}
+
 int vsr__tail_detect(vsr_engine *e, vsr_error *err)
 {
     const vsr_graph *g = e->g;
@@ -137,51 +153,39 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
                             err, rc, "%s: SR tail: requant tflite: %s", g->name,
                             rc == -ENOMEM ? "out of memory" : "multiplier out of range");
                 }
-                for (int qt = -128; qt < 128 && !tfl; qt++)
+                int to = c >= 0 ? c : d;
+                if (!tfl) { /* the unfused ops' float arithmetic, composed (vsr_tail_q) */
+                    vsr_tail_q *q = calloc(1, sizeof(*q));
+                    if (!q)
+                        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+                    e->tail.q = q;
+                    /* add: dequantize both, add in FP32, requantize (eltwise.c) */
+                    q->st = e->qscale[t], q->zt = e->qzp[t];
+                    q->inv_a = inv_a, q->za = e->qzp[a], q->sa = e->qscale[a];
+                    /* depth_to_space keeps a's parameters; clip requantizes */
+                    q->clip = c >= 0, q->lo = e->tail.lo, q->hi = e->tail.hi;
+                    q->inv_c = inv_c, q->zc = c >= 0 ? e->qzp[c] : 0;
+                    q->so = e->qscale[to], q->zo = e->qzp[to];
                     for (int qx = -128; qx < 128; qx++) {
                         /* concat: a copy, or the rescale of movement.c */
                         int qa = same_q(e, x, anc)
                                      ? qx
                                      : vsr__quantize1(e->qscale[x] * (float)(qx - e->qzp[x]),
                                                       inv_anc, e->qzp[anc]);
-                        /* add: dequantize both, add in FP32, requantize (eltwise.c) */
-                        float va = e->qscale[t] * (float)(qt - e->qzp[t]);
-                        float vb = e->qscale[anc] * (float)(qa - e->qzp[anc]);
-                        int8_t q = vsr__quantize1(sw ? vb + va : va + vb, inv_a, e->qzp[a]);
-                        /* depth_to_space keeps a's parameters; clip requantizes */
-                        if (c >= 0) {
-                            float v = e->qscale[a] * (float)(q - e->qzp[a]);
-                            v = fminf(fmaxf(v, e->tail.lo), e->tail.hi);
-                            q = vsr__quantize1(v, inv_c, e->qzp[c]);
-                        }
-                        e->tail.lut[(qt + 128) * 256 + (qx + 128)] = q;
-                    }
-                int to = c >= 0 ? c : d;
-                if (!tfl) { /* the same composition as arithmetic for the float rows */
-                    vsr_tail_q *q = calloc(1, sizeof(*q));
-                    if (!q)
-                        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
-                    q->st = e->qscale[t], q->zt = e->qzp[t];
-                    q->inv_a = inv_a, q->za = e->qzp[a], q->sa = e->qscale[a];
-                    q->clip = c >= 0, q->lo = e->tail.lo, q->hi = e->tail.hi;
-                    q->inv_c = inv_c, q->zc = c >= 0 ? e->qzp[c] : 0;
-                    q->so = e->qscale[to], q->zo = e->qzp[to];
-                    for (int qx = -128; qx < 128; qx++) {
-                        int qa = same_q(e, x, anc)
-                                     ? qx
-                                     : vsr__quantize1(e->qscale[x] * (float)(qx - e->qzp[x]),
-                                                      inv_anc, e->qzp[anc]);
                         q->vb[qx + 128] = e->qscale[anc] * (float)(qa - e->qzp[anc]);
                     }
-                    e->tail.q = q;
+                    for (int k = 0; k < 65536; k++) /* the arena rows' table (tiled runs) */
+                        e->tail.lut[k] = tail_q1(q, (k >> 8) - 128, (k & 255) - 128);
                 }
                 for (int q = -128; q < 128; q++)
                     e->tail.deq[q + 128] = e->qscale[to] * (float)(q - e->qzp[to]);
-                e->tail.flut = malloc(65536 * sizeof(float));
-                if (!e->tail.flut)
-                    return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
-                for (int i = 0; i < 65536; i++)
-                    e->tail.flut[i] = e->tail.deq[e->tail.lut[i] + 128];
+                if (tfl) { /* the float rows look the composition up (no vsr_tail_q) */
+                    e->tail.flut = malloc(65536 * sizeof(float));
+                    if (!e->tail.flut)
+                        return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+                    for (int i = 0; i < 65536; i++)
+                        e->tail.flut[i] = e->tail.deq[e->tail.lut[i] + 128];
+                }
             }
             return 0;
         }
@@ -227,17 +231,8 @@ void vsr_qs8_tail_q__scalar(const int8_t *t, const int8_t *x, float *o, int wi, 
         for (int j = 0; j < r; j++) {
             const int8_t *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
             const int8_t *xs = x + (size_t)w * c;
-            for (int ch = 0; ch < c; ch++) {
-                float va = q->st * (float)(ts[ch] - q->zt);
-                int8_t v8 = vsr__quantize1(va + q->vb[xs[ch] + 128], q->inv_a, q->za);
-                if (q->clip) {
-                    float v = q->sa * (float)(v8 - q->za);
-                    v = v > q->lo ? v : q->lo;
-                    v = v < q->hi ? v : q->hi;
-                    v8 = vsr__quantize1(v, q->inv_c, q->zc);
-                }
-                *o++ = q->so * (float)(v8 - q->zo);
-            }
+            for (int ch = 0; ch < c; ch++)
+                *o++ = q->so * (float)(tail_q1(q, ts[ch], xs[ch]) - q->zo);
         }
 }
 

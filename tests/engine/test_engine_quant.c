@@ -828,16 +828,20 @@ static void test_engine_fp16_native(void **state)
  * round, without the clip, and when the anchor concat has its own INT8
  * parameters (rescaled through the concat table).
  */
-/* The INT8 tail's computed form (vsr_tail_q, default requantization) against its
- * 256 x 256 table, built from the unfused ops' scalar functions: all 65536 (q_t, q_x)
- * pairs through the scalar kernel and, where the CPU has it, the AVX-512 one (one
- * x value per call, the 256 t values as 256 one-channel pixels; and as 3-channel
- * pixels with r = 2, the vector path's lane permutation). */
+/* The INT8 tail's computed form (vsr_tail_q, default requantization) against the
+ * tail's 256 x 256 output table dequantized (deq[lut]): all 65536 (q_t, q_x) pairs
+ * through the scalar kernel and, where the CPU has it, the AVX-512 one (one x value
+ * per call, the 256 t values as 256 one-channel pixels; and as 3-channel pixels with
+ * r = 2, the vector path's lane permutation). The table and the scalar kernel share
+ * one composition (ops/fused.c); the unfused ops are the independent oracle of both
+ * (tail_case below); this checks the vector twin and the row layout. */
 static void check_tail_q(const vsr_engine *e)
 {
     const vsr_tail_q *q = e->tail.q;
     assert_non_null(q);
-    assert_non_null(e->tail.flut);
+    assert_null(e->tail.flut); /* the float rows compute; no table of them */
+    const float *deq = e->tail.deq;
+    const int8_t *lut = e->tail.lut;
     int8_t t[256 * 12], x[256 * 3];
     float o[256 * 12];
     unsigned isa = vsr_cpu_isa();
@@ -850,7 +854,7 @@ static void check_tail_q(const vsr_engine *e)
                 t[k] = (int8_t)(k - 128), x[k] = (int8_t)qx;
             fn(t, x, o, 256, 1, 1, 1, 0, q);
             for (int k = 0; k < 256; k++)
-                assert_memory_equal(&o[k], &e->tail.flut[k * 256 + qx + 128], sizeof(float));
+                assert_memory_equal(&o[k], &deq[lut[k * 256 + qx + 128] + 128], sizeof(float));
         }
         /* 3 channels, r = 2, output row i = 1: pixel w reads t[w*12 + 6 + j*3 + c] */
         for (int k = 0; k < 256 * 12; k++)
@@ -863,7 +867,7 @@ static void check_tail_q(const vsr_engine *e)
                 for (int c = 0; c < 3; c++) {
                     int qt = t[w * 12 + 6 + j * 3 + c], qv = x[w * 3 + c];
                     assert_memory_equal(&o[(w * 2 + j) * 3 + c],
-                                        &e->tail.flut[(qt + 128) * 256 + qv + 128],
+                                        &deq[lut[(qt + 128) * 256 + qv + 128] + 128],
                                         sizeof(float));
                 }
     }
