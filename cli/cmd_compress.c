@@ -166,17 +166,7 @@ static int step_cluster(cx *c, step *s, vsr_error *err)
 /* Fine-tune hooks: start from the working graph's weights, constrain the gradient. */
 static int ft_start(void *ctx, vsr_graph *g, vsr_error *err)
 {
-    const vsr_graph *src = ((cx *)ctx)->inst->graph;
-    for (int i = 0; i < vsr_graph_weight_count(g); i++) {
-        vsr_weight_info wi;
-        const float *d;
-        size_t n;
-        vsr_graph_weight_info(g, i, &wi);
-        int rc = vsr_graph_get_weight(src, wi.name, &d, &n, err);
-        if (rc || (rc = vsr_graph_set_weight(g, wi.name, d, n, err)))
-            return rc;
-    }
-    return 0;
+    return vsr_models_copy_weights_by_order(((cx *)ctx)->inst->graph, g, err);
 }
 
 static void ft_grad(void *ctx, double *grad, size_t n)

@@ -391,17 +391,7 @@ typedef struct ft_ctx {
 
 static int ft_start(void *ctx, vsr_graph *g, vsr_error *err)
 {
-    const vsr_graph *src = ((ft_ctx *)ctx)->src;
-    for (int i = 0; i < vsr_graph_weight_count(g); i++) {
-        vsr_weight_info wi;
-        const float *d;
-        size_t n;
-        vsr_graph_weight_info(g, i, &wi);
-        int rc = vsr_graph_get_weight(src, wi.name, &d, &n, err);
-        if (rc || (rc = vsr_graph_set_weight(g, wi.name, d, n, err)))
-            return rc;
-    }
-    return 0;
+    return vsr_models_copy_weights_by_order(((ft_ctx *)ctx)->src, g, err);
 }
 
 static void ft_grad(void *ctx, double *grad, size_t n)
