@@ -1329,16 +1329,24 @@ static void test_reference_vs_microkernel_path(void **state)
 }
 
 /* A one-sided Laplace sample (b = 1) through an identity op. */
+/* A 1 x n x 1 input through a scale-1 node (its output tensor): the values as they are. */
+static int id_graph(int n, vsr_graph **g)
+{
+    vsr_error err = {0};
+    OK(vsr_graph_create("id", g, &err));
+    int x = vsr_graph_input(*g, "x", 1, n, 1, &err);
+    int y = vsr_graph_scale(*g, "id", x, 1.f, 0.f, &err);
+    OK(vsr_graph_output(*g, "y", y, &err));
+    return y;
+}
+
 static void test_calibration_methods(void **state)
 {
     (void)state;
     enum { N = 100000 };
     vsr_graph *g = NULL;
     vsr_error err = {0};
-    OK(vsr_graph_create("id", &g, &err));
-    int x = vsr_graph_input(g, "x", 1, N, 1, &err);
-    int y = vsr_graph_scale(g, "id", x, 1.f, 0.f, &err);
-    OK(vsr_graph_output(g, "y", y, &err));
+    int y = id_graph(N, &g);
     float *v = malloc(N * sizeof(float));
     for (int i = 0; i < N; i++)
         v[i] = -logf(1.f - ((float)i + 0.5f) / N);
@@ -1410,10 +1418,7 @@ static void test_output_frame_rounding(void **state)
     enum { N = sizeof(in) / sizeof(in[0]) };
     vsr_graph *g = NULL;
     vsr_error err = {0};
-    OK(vsr_graph_create("id", &g, &err));
-    int x = vsr_graph_input(g, "x", 1, N, 1, &err);
-    int y = vsr_graph_scale(g, "id", x, 1.f, 0.f, &err);
-    OK(vsr_graph_output(g, "y", y, &err));
+    id_graph(N, &g);
     vsr_engine *e = NULL;
     OK(vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &e, &err));
     OK(vsr_engine_set_input(e, 0, in, 1, N, 1, &err));
