@@ -133,17 +133,15 @@ static void hook(void *ctx, int t, const float *d, int h, int w, int c)
     }
     s->fmn[s->nf] = mn;
     s->fmx[s->nf++] = mx;
-    if (cb->minmax_only) { /* the vector scan above is all minmax and ema need */
-        s->mn = s->seen ? fminf(s->mn, mn) : mn;
-        s->mx = s->seen ? fmaxf(s->mx, mx) : mx;
-        s->seen = 1;
-        s->total += (double)n;
+    int first = !s->seen;
+    s->mn = first ? mn : fminf(s->mn, mn);
+    s->mx = first ? mx : fmaxf(s->mx, mx);
+    s->seen = 1;
+    s->total += (double)n;
+    if (cb->minmax_only) /* the vector scan above is all minmax and ema need */
         return;
-    }
     double amax = fmax(fabs((double)mn), fabs((double)mx));
-    if (!s->seen) {
-        s->seen = 1;
-        s->mn = mn, s->mx = mx;
+    if (first) {
         double span = (double)mx - mn;
         if (span <= 0)
             span = fabs((double)mx) > 0 ? fabs((double)mx) : 1.0;
@@ -151,8 +149,6 @@ static void hook(void *ctx, int t, const float *d, int h, int w, int c)
         s->width = span * 1.0000001 / cb->bins;
         s->awidth = (amax > 0 ? amax : 1.0) * 1.0000001 / cb->bins;
     } else {
-        s->mn = fminf(s->mn, mn);
-        s->mx = fmaxf(s->mx, mx);
         grow(s, cb->bins, mn, mx);
         agrow(s, cb->bins, amax);
     }
@@ -166,7 +162,6 @@ static void hook(void *ctx, int t, const float *d, int h, int w, int c)
         b = (long)floor(fabs((double)d[i]) / s->awidth);
         s->ahist[b < cb->bins ? b : cb->bins - 1] += 1;
     }
-    s->total += (double)n;
 }
 
 int vsr_calib_create(const vsr_graph *g, pthreadpool_t pool, vsr_calib **out, vsr_error *err)
