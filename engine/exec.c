@@ -616,12 +616,9 @@ int vsr_engine_get_output_frame(const vsr_engine *e, int idx, vsr_frame *dst, vs
     for (int y = 0; y < h; y++) {
         uint8_t *row = vsr_frame_row(dst, y);
         for (int x = 0; x < w * c; x++) {
-            /* clamp (NaN -> 0), then round half to even without the libm call: for
-             * 0 <= v <= 255, (v + 2^23 + 2^22) - (2^23 + 2^22) is lrintf(v) (the
-             * add rounds to an integer in the current, nearest-even, mode) */
-            float v = s[(size_t)y * w * c + x];
-            v = !(v >= 0.f) ? 0.f : v > 255.f ? 255.f : v;
-            row[x] = (uint8_t)((v + 12582912.f) - 12582912.f);
+            /* round half to even and clamp to [0, 255], NaN -> 0, without libm: the
+             * INT8 quantizer with scale 1 and zero point -128, shifted to unsigned */
+            row[x] = (uint8_t)(vsr__quantize1_fast(s[(size_t)y * w * c + x], 1.f, -128) + 128);
         }
     }
     return 0;
