@@ -77,7 +77,7 @@ static vsr_graph *save_tiny(struct vsr_cli_tmp *t)
 }
 
 struct row {
-    int tile, pad, threads, identical, pareto, recommended, delta_null;
+    int tile, pad, threads, identical, pareto, recommended, delta_null, noisy;
     double ms, delta;
 };
 
@@ -101,18 +101,18 @@ static void test_tune_tiny(void **state)
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT tile, pad, threads, identical, pareto,"
                                         " recommended, ms, psnr_delta, psnr_delta IS NULL,"
-                                        " model, precision, dataset FROM tune_results"
+                                        " model, precision, dataset, noisy FROM tune_results"
                                         " ORDER BY id",
                                         -1, &st, NULL),
                      SQLITE_OK);
     struct row r[16];
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW && n < 16) {
-        r[n] = (struct row){sqlite3_column_int(st, 0),   sqlite3_column_int(st, 1),
-                            sqlite3_column_int(st, 2),   sqlite3_column_int(st, 3),
-                            sqlite3_column_int(st, 4),   sqlite3_column_int(st, 5),
-                            sqlite3_column_int(st, 8),   sqlite3_column_double(st, 6),
-                            sqlite3_column_double(st, 7)};
+        r[n] = (struct row){sqlite3_column_int(st, 0),    sqlite3_column_int(st, 1),
+                            sqlite3_column_int(st, 2),    sqlite3_column_int(st, 3),
+                            sqlite3_column_int(st, 4),    sqlite3_column_int(st, 5),
+                            sqlite3_column_int(st, 8),    sqlite3_column_int(st, 12),
+                            sqlite3_column_double(st, 6), sqlite3_column_double(st, 7)};
         assert_string_equal((const char *)sqlite3_column_text(st, 9), "ELSR");
         assert_string_equal((const char *)sqlite3_column_text(st, 10), "fp32");
         assert_string_equal((const char *)sqlite3_column_text(st, 11), "demo");
@@ -123,17 +123,23 @@ static void test_tune_tiny(void **state)
     /* (0,0) once + 2 tiles x 2 pads */
     assert_int_equal(n, 5);
 
-    /* the Pareto marks, recomputed from the recorded values */
-    int n_rec = 0, rec = -1;
+    /* the Pareto marks, recomputed from the recorded values; rows marked noisy (a
+     * loaded machine) take no part unless every row is (docs/PERFORMANCE.md, "Noisy
+     * runs"): without that rule this check failed whenever load made some rows noisy */
+    int n_rec = 0, rec = -1, clean = 0;
+    for (int i = 0; i < n; i++)
+        clean += !r[i].noisy;
     for (int i = 0; i < n; i++) {
+        int used_i = !clean || !r[i].noisy;
         double li = r[i].identical ? 0 : r[i].delta_null ? INFINITY : fabs(r[i].delta);
         int dominated = 0;
         for (int j = 0; j < n; j++) {
             double lj = r[j].identical ? 0 : r[j].delta_null ? INFINITY : fabs(r[j].delta);
-            if (j != i && r[j].ms <= r[i].ms && lj <= li && (r[j].ms < r[i].ms || lj < li))
+            if (j != i && (!clean || !r[j].noisy) && r[j].ms <= r[i].ms && lj <= li &&
+                (r[j].ms < r[i].ms || lj < li))
                 dominated = 1;
         }
-        assert_int_equal(r[i].pareto, !dominated);
+        assert_int_equal(r[i].pareto, used_i && !dominated);
         if (r[i].recommended) {
             n_rec++;
             rec = i;
