@@ -242,18 +242,19 @@ void vsr_qs8_requant_tfl__scalar(const int32_t *acc, int8_t *out, int n, const i
 void vsr_qs8_requant_tfl__avx2(const int32_t *acc, int8_t *out, int n, const int32_t *qm,
                                const int32_t *qs, int zp, int qmin, int qmax);
 
-/* One output row of the fused SR tail (ops/fused.c) for an LR row of wi pixels,
- * depth_to_space factor r, C output channels, t with ct = r*r*C channels; output
- * row i of the r rows the LR row makes: o[(w*r + j)*C + c] = f(t[w*ct + (i*r + j)*C
- * + c], x[w*C + c]). FP32: f = t + x, then clamped to [lo, hi] when clip (max first,
- * min second, as fminf(fmaxf()) orders them, NaN -> lo). INT8 to float output: f =
- * flut[(t + 128) * 256 + x + 128], the tail's composed table. The AVX-512 twins
- * (x86/f32-tail-avx512f.c) give the same bits as the scalar ones (ops/fused.c); the
- * table lookup has no vector twin (gathers lose to it). */
+/* The r output rows of the fused SR tail (ops/fused.c) that an LR row of wi pixels
+ * makes (depth_to_space factor r, C output channels, t with ct = r*r*C channels),
+ * output row i at o + i*os: o[i*os + (w*r + j)*C + c] = f(t[w*ct + (i*r + j)*C + c],
+ * x[w*C + c]). FP32: f = t + x, then clamped to [lo, hi] when clip (max first, min
+ * second, as fminf(fmaxf()) orders them, NaN -> lo). INT8 to float output: f =
+ * flut[(t + 128) * 256 + x + 128], the tail's composed table. One call per LR row,
+ * so the t and x values its r output rows share are read while in L1. The AVX-512
+ * twins (x86/f32-tail-avx512f.c) give the same bits as the scalar ones
+ * (ops/fused.c); the table lookup has no vector twin (gathers lose to it). */
 typedef void (*vsr_f32_tail_fn)(const float *t, const float *x, float *o, int wi, int r, int c,
-                                int ct, int i, float lo, float hi, int clip);
+                                int ct, size_t os, float lo, float hi, int clip);
 typedef void (*vsr_qs8_tail_fn)(const int8_t *t, const int8_t *x, float *o, int wi, int r,
-                                int c, int ct, int i, const float *flut);
+                                int c, int ct, size_t os, const float *flut);
 /* The INT8 tail's composition in the default requantization (float arithmetic, as
  * the unfused ops compute it): va = st * (q_t - zt); q = quantize1(va + vb[q_x + 128],
  * inv_a, za) (vb: the anchor's dequantized concat value); with clip, v = clamp(sa * (q
@@ -267,17 +268,17 @@ typedef struct vsr_tail_q {
     float vb[256];
 } vsr_tail_q;
 typedef void (*vsr_qs8_tail_q_fn)(const int8_t *t, const int8_t *x, float *o, int wi, int r,
-                                  int c, int ct, int i, const vsr_tail_q *q);
+                                  int c, int ct, size_t os, const vsr_tail_q *q);
 void vsr_qs8_tail_q__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
-                            int ct, int i, const vsr_tail_q *q);
+                            int ct, size_t os, const vsr_tail_q *q);
 void vsr_qs8_tail_q__avx512f(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
-                             int ct, int i, const vsr_tail_q *q);
+                             int ct, size_t os, const vsr_tail_q *q);
 void vsr_f32_tail__scalar(const float *t, const float *x, float *o, int wi, int r, int c,
-                          int ct, int i, float lo, float hi, int clip);
+                          int ct, size_t os, float lo, float hi, int clip);
 void vsr_qs8_tail__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
-                          int ct, int i, const float *flut);
+                          int ct, size_t os, const float *flut);
 void vsr_f32_tail__avx512f(const float *t, const float *x, float *o, int wi, int r, int c,
-                           int ct, int i, float lo, float hi, int clip);
+                           int ct, size_t os, float lo, float hi, int clip);
 /*
  * Winograd F(m,3) transforms (m = 2 or 4, a = m + 2; ops/winograd.c has the
  * matrices and the scalar twins, x86/f32-winograd-avx512f.c the AVX-512 ones,

@@ -195,45 +195,54 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
 
 /* The scalar twins of the tail row kernels (engine_kernels.h). */
 void vsr_f32_tail__scalar(const float *t, const float *x, float *o, int wi, int r, int c,
-                          int ct, int i, float lo, float hi, int clip)
+                          int ct, size_t os, float lo, float hi, int clip)
 {
-    for (int w = 0; w < wi; w++)
-        for (int j = 0; j < r; j++) {
-            const float *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
-            const float *xs = x + (size_t)w * c;
-            for (int ch = 0; ch < c; ch++) {
-                float v = ts[ch] + xs[ch];
-                if (clip) { /* = fminf(fmaxf(v, lo), hi), without the libm calls */
-                    v = v > lo ? v : lo;
-                    v = v < hi ? v : hi;
+    for (int i = 0; i < r; i++) {
+        float *op = o + (size_t)i * os;
+        for (int w = 0; w < wi; w++)
+            for (int j = 0; j < r; j++) {
+                const float *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
+                const float *xs = x + (size_t)w * c;
+                for (int ch = 0; ch < c; ch++) {
+                    float v = ts[ch] + xs[ch];
+                    if (clip) { /* = fminf(fmaxf(v, lo), hi), without the libm calls */
+                        v = v > lo ? v : lo;
+                        v = v < hi ? v : hi;
+                    }
+                    *op++ = v;
                 }
-                *o++ = v;
             }
-        }
+    }
 }
 
 void vsr_qs8_tail__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
-                          int ct, int i, const float *flut)
+                          int ct, size_t os, const float *flut)
 {
-    for (int w = 0; w < wi; w++)
-        for (int j = 0; j < r; j++) {
-            const int8_t *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
-            const int8_t *xs = x + (size_t)w * c;
-            for (int ch = 0; ch < c; ch++)
-                *o++ = flut[(ts[ch] + 128) * 256 + (xs[ch] + 128)];
-        }
+    for (int i = 0; i < r; i++) {
+        float *op = o + (size_t)i * os;
+        for (int w = 0; w < wi; w++)
+            for (int j = 0; j < r; j++) {
+                const int8_t *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
+                const int8_t *xs = x + (size_t)w * c;
+                for (int ch = 0; ch < c; ch++)
+                    *op++ = flut[(ts[ch] + 128) * 256 + (xs[ch] + 128)];
+            }
+    }
 }
 
 void vsr_qs8_tail_q__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
-                            int ct, int i, const vsr_tail_q *q)
+                            int ct, size_t os, const vsr_tail_q *q)
 {
-    for (int w = 0; w < wi; w++)
-        for (int j = 0; j < r; j++) {
-            const int8_t *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
-            const int8_t *xs = x + (size_t)w * c;
-            for (int ch = 0; ch < c; ch++)
-                *o++ = q->so * (float)(tail_q1(q, ts[ch], xs[ch]) - q->zo);
-        }
+    for (int i = 0; i < r; i++) {
+        float *op = o + (size_t)i * os;
+        for (int w = 0; w < wi; w++)
+            for (int j = 0; j < r; j++) {
+                const int8_t *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
+                const int8_t *xs = x + (size_t)w * c;
+                for (int ch = 0; ch < c; ch++)
+                    *op++ = q->so * (float)(tail_q1(q, ts[ch], xs[ch]) - q->zo);
+            }
+    }
 }
 
 typedef struct tail_task {
@@ -241,6 +250,7 @@ typedef struct tail_task {
     vsr_tview t, x, o;
 } tail_task;
 
+/* Output row Y into the arena tensor: INT8 through the byte table, or FP16. */
 static void tail_row(const tail_task *k, size_t yy)
 {
     const vsr_engine *e = k->e;
@@ -251,16 +261,6 @@ static void tail_row(const tail_task *k, size_t yy)
     float lo = e->tail.lo, hi = e->tail.hi;
     int clip = e->tail.clip;
     float *fo = e->tail.out ? e->tail.out + orow : NULL;
-    if (k->t.dt == VSR_DT_I8 && fo && e->tail.q) { /* computed, to the float output */
-        e->k.qs8_tail_q((const int8_t *)k->t.data + trow, (const int8_t *)k->x.data + xrow, fo,
-                        Wi, r, C, Ct, i, e->tail.q);
-        return;
-    }
-    if (k->t.dt == VSR_DT_I8 && fo) { /* straight to the float output */
-        e->k.qs8_tail((const int8_t *)k->t.data + trow, (const int8_t *)k->x.data + xrow, fo,
-                      Wi, r, C, Ct, i, e->tail.flut);
-        return;
-    }
     if (k->t.dt == VSR_DT_I8) {
         const int8_t *tp = (const int8_t *)k->t.data + trow;
         const int8_t *xp = (const int8_t *)k->x.data + xrow;
@@ -273,11 +273,6 @@ static void tail_row(const tail_task *k, size_t yy)
                 for (int c = 0; c < C; c++)
                     *op++ = lut[(ts[c] + 128) * 256 + (xs[c] + 128)];
             }
-        return;
-    }
-    if (k->t.dt == VSR_DT_F32) {
-        e->k.f32_tail((const float *)k->t.data + trow, (const float *)k->x.data + xrow,
-                      fo ? fo : (float *)k->o.data + orow, Wi, r, C, Ct, i, lo, hi, clip);
         return;
     }
     /* FP16: widen a chunk of pixels, add, round; clip widens, clamps, rounds */
@@ -314,13 +309,33 @@ static void tail_row(const tail_task *k, size_t yy)
 }
 
 /* One work item: the r output rows of input row h, so the t and x rows they
- * share are read by one thread while they are in its cache. */
+ * share are read by one thread while they are in its cache. The float rows (FP32,
+ * and INT8 to the float output) are one kernel call. */
 static void tail_band(void *ctx, size_t h)
 {
     const tail_task *k = ctx;
-    size_t r = (size_t)k->e->tail.r;
-    for (size_t i = 0; i < r; i++)
-        tail_row(k, h * r + i);
+    const vsr_engine *e = k->e;
+    int r = e->tail.r, C = k->x.c, Ct = k->t.c, Wi = k->t.w;
+    size_t os = (size_t)k->o.w * C, orow = h * (size_t)r * os;
+    size_t trow = h * (size_t)Wi * Ct, xrow = h * (size_t)Wi * C;
+    float *fo = e->tail.out ? e->tail.out + orow : NULL;
+    if (k->t.dt == VSR_DT_I8 && fo) {
+        const int8_t *tp = (const int8_t *)k->t.data + trow;
+        const int8_t *xp = (const int8_t *)k->x.data + xrow;
+        if (e->tail.q) /* computed (default requantization) */
+            e->k.qs8_tail_q(tp, xp, fo, Wi, r, C, Ct, os, e->tail.q);
+        else /* the composed table (requant tflite) */
+            e->k.qs8_tail(tp, xp, fo, Wi, r, C, Ct, os, e->tail.flut);
+        return;
+    }
+    if (k->t.dt == VSR_DT_F32) {
+        e->k.f32_tail((const float *)k->t.data + trow, (const float *)k->x.data + xrow,
+                      fo ? fo : (float *)k->o.data + orow, Wi, r, C, Ct, os, e->tail.lo,
+                      e->tail.hi, e->tail.clip);
+        return;
+    }
+    for (int i = 0; i < r; i++)
+        tail_row(k, h * (size_t)r + (size_t)i);
 }
 
 int vsr__tail_run(vsr_engine *e, vsr_error *err)

@@ -831,10 +831,12 @@ static void test_engine_fp16_native(void **state)
 /* The INT8 tail's computed form (vsr_tail_q, default requantization) against the
  * tail's 256 x 256 output table dequantized (deq[lut]): all 65536 (q_t, q_x) pairs
  * through the scalar kernel and, where the CPU has it, the AVX-512 one (one x value
- * per call, the 256 t values as 256 one-channel pixels; and as 3-channel pixels with
- * r = 2, the vector path's lane permutation). The table and the scalar kernel share
- * one composition (ops/fused.c); the unfused ops are the independent oracle of both
- * (tail_case below); this checks the vector twin and the row layout. */
+ * per call, the 256 t values as 256 one-channel pixels; as 3-channel pixels with r =
+ * 2, the vector path's lane permutation; and x4 RGB, r = 4, the four-pixel path,
+ * over 131 pixels: two chunks of anchor lookups and 3 pixels left over). The table
+ * and the scalar kernel share one composition (ops/fused.c); the unfused ops are
+ * the independent oracle of both (tail_case below); this checks the vector twin
+ * and the row layout. */
 static void check_tail_q(const vsr_engine *e)
 {
     const vsr_tail_q *q = e->tail.q;
@@ -842,8 +844,9 @@ static void check_tail_q(const vsr_engine *e)
     assert_null(e->tail.flut); /* the float rows compute; no table of them */
     const float *deq = e->tail.deq;
     const int8_t *lut = e->tail.lut;
-    int8_t t[256 * 12], x[256 * 3];
-    float o[256 * 12];
+    enum { NW = 131 };
+    static int8_t t[NW * 48], x[256 * 3];
+    static float o[NW * 48];
     unsigned isa = vsr_cpu_isa();
     for (int simd = 0; simd < 2; simd++) {
         if (simd && !((isa & VSR_ISA_AVX512) && (isa & VSR_ISA_AVX2)))
@@ -852,24 +855,29 @@ static void check_tail_q(const vsr_engine *e)
         for (int qx = -128; qx < 128; qx++) {
             for (int k = 0; k < 256; k++)
                 t[k] = (int8_t)(k - 128), x[k] = (int8_t)qx;
-            fn(t, x, o, 256, 1, 1, 1, 0, q);
+            fn(t, x, o, 256, 1, 1, 1, 256, q);
             for (int k = 0; k < 256; k++)
                 assert_memory_equal(&o[k], &deq[lut[k * 256 + qx + 128] + 128], sizeof(float));
         }
-        /* 3 channels, r = 2, output row i = 1: pixel w reads t[w*12 + 6 + j*3 + c] */
-        for (int k = 0; k < 256 * 12; k++)
-            t[k] = (int8_t)((k * 37 + 11) & 255);
-        for (int k = 0; k < 256 * 3; k++)
-            x[k] = (int8_t)((k * 101 + 7) & 255);
-        fn(t, x, o, 256, 2, 3, 12, 1, q);
-        for (int w = 0; w < 256; w++)
-            for (int j = 0; j < 2; j++)
-                for (int c = 0; c < 3; c++) {
-                    int qt = t[w * 12 + 6 + j * 3 + c], qv = x[w * 3 + c];
-                    assert_memory_equal(&o[(w * 2 + j) * 3 + c],
-                                        &deq[lut[(qt + 128) * 256 + qv + 128] + 128],
-                                        sizeof(float));
-                }
+        for (int r = 2; r <= 4; r += 2) {
+            /* 3 channels: output row i, pixel w reads t[w*ct + (i*r + j)*3 + c] */
+            int ct = r * r * 3, nw = r == 2 ? 256 : NW;
+            size_t os = (size_t)nw * r * 3;
+            for (int k = 0; k < nw * ct; k++)
+                t[k] = (int8_t)((k * 37 + 11) & 255);
+            for (int k = 0; k < nw * 3; k++)
+                x[k] = (int8_t)((k * 101 + 7) & 255);
+            fn(t, x, o, nw, r, 3, ct, os, q);
+            for (int i = 0; i < r; i++)
+                for (int w = 0; w < nw; w++)
+                    for (int j = 0; j < r; j++)
+                        for (int c = 0; c < 3; c++) {
+                            int qt = t[w * ct + (i * r + j) * 3 + c], qv = x[w * 3 + c];
+                            assert_memory_equal(&o[i * os + (size_t)(w * r + j) * 3 + c],
+                                                &deq[lut[(qt + 128) * 256 + qv + 128] + 128],
+                                                sizeof(float));
+                        }
+        }
     }
 }
 
@@ -964,6 +972,7 @@ static void test_tail_fusion_exact(void **state)
     tail_case(3, 1, 1, 0);
     tail_case(2, 0, 0, 0);
     tail_case(4, 1, 1, 1);
+    tail_case(4, 0, 0, 0);
 }
 
 /* ---- calibration min/max scan ------------------------------------------------- */
