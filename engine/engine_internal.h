@@ -142,9 +142,14 @@ struct vsr_engine {
     void *hook_ctx;
     /* SR tail fused at creation (ops/fused.c): clip(depth_to_space(t + concat(x,..,x)))
      * computed by node tail.node from t and x; the concat, add (and depth_to_space
-     * when a clip follows) do not run. node = -1: no fusion. */
+     * when a clip follows) do not run. node = -1: no fusion. src: the conv node that
+     * computes t, if the tail may run inside its row bands, else -1: in whole-frame
+     * runs that write out (the arena's output slot may still be another tensor's
+     * while src runs), and when a band's t rows fit in L2 (VSR_TAIL_BAND_BYTES), so
+     * they are read back from cache; in_src: src's last run did so (the tail node
+     * then has nothing left to do). */
     struct {
-        int node, t, x, r, clip;
+        int node, t, x, r, clip, src, in_src;
         int exact16; /* lo and hi are binary16 values */
         float lo, hi;
         int8_t *lut;    /* INT8: [256 * 256] output for (q_t, q_x), exact composition */
@@ -237,6 +242,12 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
 /* Tail fusion (ops/fused.c): detect after types are assigned; run node tail.node. */
 int vsr__tail_detect(vsr_engine *e, vsr_error *err);
 int vsr__tail_run(vsr_engine *e, vsr_error *err);
+/* The tail inside tail.src's bands: vsr__tail_in_src says, on the calling thread
+ * before the bands start, whether a band of `bytes` of t may run it (and records
+ * that in tail.in_src); vsr__tail_rows runs LR rows [h0, h1) once they are written. */
+enum { VSR_TAIL_BAND_BYTES = 512 * 1024 };
+int vsr__tail_in_src(vsr_engine *e, int i, size_t bytes);
+void vsr__tail_rows(vsr_engine *e, int h0, int h1);
 /* Frame scheduler (sched.c). vsr__sched_frame runs body(e, err) as one frame
  * on the engine's pool: body runs on one thread, the others take the items of
  * every vsr__parallel it calls. vsr__parallel runs fn(ctx, i) for i in [0, n),

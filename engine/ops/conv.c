@@ -584,6 +584,7 @@ typedef struct conv_task {
     conv_geom gm;
     int nchunks;
     int err;      /* first failure (ENOMEM) */
+    int tail;     /* run the fused SR tail on each chunk's rows (vsr__tail_in_src) */
     vsr_tview in; /* the input: its tensor, or its copy converted to the output's type */
 } conv_task;
 
@@ -895,16 +896,11 @@ int vsr__conv_scratch(vsr_engine *e, int nchunks, size_t bytes)
     return 0;
 }
 
-static void conv_chunk(void *ctx, size_t chunk)
+static void conv_rows(conv_task *t, size_t chunk, int y0, int y1)
 {
-    conv_task *t = ctx;
     vsr_engine *e = t->e;
     const conv_geom *gm = &t->gm;
     const vsr_node *nd = &e->g->nodes[t->i];
-    int y0 = (int)((size_t)gm->OH * chunk / (size_t)t->nchunks);
-    int y1 = (int)((size_t)gm->OH * (chunk + 1) / (size_t)t->nchunks);
-    if (y0 >= y1)
-        return;
     vsr_tview tin = t->in;
     vsr_tview tout = vsr__tensor(e, e->plan.dst[t->i]);
     size_t orow_n = (size_t)gm->OW * gm->CO;
@@ -944,6 +940,19 @@ static void conv_chunk(void *ctx, size_t chunk)
         e->k.f32_to_f16(obuf, (uint16_t *)tout.data + (size_t)y * orow_n, orow_n);
     }
     free(ibuf), free(obuf);
+}
+
+static void conv_chunk(void *ctx, size_t chunk)
+{
+    conv_task *t = ctx;
+    vsr_engine *e = t->e;
+    int y0 = (int)((size_t)t->gm.OH * chunk / (size_t)t->nchunks);
+    int y1 = (int)((size_t)t->gm.OH * (chunk + 1) / (size_t)t->nchunks);
+    if (y0 >= y1)
+        return;
+    conv_rows(t, chunk, y0, y1);
+    if (t->tail) /* the fused tail on these rows, while they are in L2 */
+        vsr__tail_rows(e, y0, y1);
 }
 
 typedef struct cvt_task {
@@ -1014,6 +1023,9 @@ int vsr__conv_direct(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err)
             return vsr_error_set(err, -ENOMEM, "%s: %s: out of memory for the row scratch",
                                  e->g->name, e->g->nodes[i].name);
     }
+    int max_rows = (t.gm.OH + t.nchunks - 1) / t.nchunks;
+    t.tail = vsr__tail_in_src(
+        e, i, (size_t)max_rows * t.gm.OW * t.gm.CO * vsr__dt_size(e->dt[e->plan.dst[i]]));
     vsr__parallel(e, conv_chunk, &t, (size_t)t.nchunks);
     if (t.err)
         return vsr_error_set(err, t.err, "%s: %s: out of memory", e->g->name,

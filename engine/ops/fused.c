@@ -63,6 +63,8 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
     vsr_plan *p = &e->plan;
     int n = g->n_nodes;
     e->tail.node = -1;
+    e->tail.src = -1;
+    e->tail.in_src = 0;
     for (int a = 0; a < n; a++) {
         const vsr_node *na = &g->nodes[a];
         if (na->op != VSR_OP_ADD || na->n_in != 2 || !p->exec[a] || p->dst[a] != a ||
@@ -103,6 +105,8 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
             }
             int node = c >= 0 ? c : d;
             e->tail.node = node;
+            /* x is ready before t's conv runs (nodes run in index order) */
+            e->tail.src = g->nodes[t].op == VSR_OP_CONV2D && p->exec[t] && x < t ? t : -1;
             e->tail.t = t;
             e->tail.x = x;
             e->tail.r = r;
@@ -338,13 +342,38 @@ static void tail_band(void *ctx, size_t h)
         tail_row(k, h * (size_t)r + (size_t)i);
 }
 
-int vsr__tail_run(vsr_engine *e, vsr_error *err)
+static tail_task tail_views(vsr_engine *e)
 {
-    (void)err;
     tail_task k = {.e = e};
     k.t = vsr__tensor(e, e->tail.t);
     k.x = vsr__tensor(e, e->tail.x);
     k.o = vsr__tensor(e, e->plan.dst[e->tail.node]);
+    return k;
+}
+
+int vsr__tail_run(vsr_engine *e, vsr_error *err)
+{
+    (void)err;
+    if (e->tail.in_src) { /* done in tail.src's bands */
+        e->tail.in_src = 0;
+        return 0;
+    }
+    tail_task k = tail_views(e);
     vsr__parallel(e, tail_band, &k, (size_t)k.t.h);
     return 0;
+}
+
+int vsr__tail_in_src(vsr_engine *e, int i, size_t bytes)
+{
+    if (i != e->tail.src)
+        return 0;
+    e->tail.in_src = e->tail.out && bytes <= VSR_TAIL_BAND_BYTES;
+    return e->tail.in_src;
+}
+
+void vsr__tail_rows(vsr_engine *e, int h0, int h1)
+{
+    tail_task k = tail_views(e);
+    for (int h = h0; h < h1; h++)
+        tail_band(&k, (size_t)h);
 }

@@ -271,6 +271,7 @@ typedef struct wino_task {
     vsr_tview in, out;
     const float *u;
     vsr_conv_uk uk; /* the 1x1 GEMM */
+    int tail;       /* run the fused SR tail on each tile row (vsr__tail_in_src) */
 } wino_task;
 
 static size_t align16(size_t n)
@@ -367,6 +368,8 @@ static void wino_chunk(void *ctx, size_t chunk)
                                 orow_n);
             }
         }
+        if (t->tail) /* the fused tail on these rows, while they are in L1/L2 */
+            vsr__tail_rows(e, y, y + nrows);
     }
 }
 
@@ -397,6 +400,7 @@ static int run_wino(vsr_engine *e, int i, const vsr_tview *in, int m, vsr_error 
     t.uk.in_row = 0;
     t.uk.bf = c->wino->zb;
     t.uk.minv = -INFINITY, t.uk.maxv = INFINITY;
+    t.tail = vsr__tail_in_src(e, i, (size_t)m * t.W * t.CO * vsr__dt_size(t.out.dt));
     vsr__parallel(e, wino_chunk, &t, (size_t)t.nchunks);
     return 0;
 }
@@ -428,7 +432,9 @@ int vsr__wino_run(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err)
          * the algorithms do the same work at any thread count), keep the fastest */
         static const int ms[3] = {0, 2, 4};
         int nthreads = e->nthreads;
-        e->nthreads = 1; /* vsr__parallel runs the items inline; the workers wait */
+        float *tail_out = e->tail.out;
+        e->nthreads = 1;    /* vsr__parallel runs the items inline; the workers wait */
+        e->tail.out = NULL; /* the convs alone: no fused tail in the timed bands */
         for (int k = 0; k < 3; k++)
             w->ns[k] = UINT64_MAX;
         for (int rep = 0; rep < 3; rep++)
@@ -438,11 +444,13 @@ int vsr__wino_run(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err)
                 uint64_t ns = auto_clock() - t0;
                 if (rc) {
                     e->nthreads = nthreads;
+                    e->tail.out = tail_out;
                     return rc;
                 }
                 w->ns[k] = ns < w->ns[k] ? ns : w->ns[k];
             }
         e->nthreads = nthreads;
+        e->tail.out = tail_out;
         int best = 0;
         for (int k = 1; k < 3; k++)
             if (w->ns[k] < w->ns[best])

@@ -881,13 +881,15 @@ static void check_tail_q(const vsr_engine *e)
     }
 }
 
-static float *run_ex(const vsr_graph *g, vsr_precision prec, int scalar, int no_fuse,
-                     const float *in0, int h, int w, size_t *n, int *fused)
+static float *run_algo(const vsr_graph *g, vsr_precision prec, int scalar, int no_fuse,
+                       vsr_conv_algo algo, const float *in0, int h, int w, size_t *n,
+                       int *fused)
 {
     vsr_error err = {0};
     vsr_engine_options o;
     vsr_engine_options_default(&o);
     o.force_scalar = scalar;
+    o.conv_algo = algo;
     vsr_engine *e = NULL;
     OK(vsr__engine_create_ex(g, prec, NULL, &o, no_fuse, &e, &err));
     *fused = e->tail.node >= 0;
@@ -902,6 +904,12 @@ static float *run_ex(const vsr_graph *g, vsr_precision prec, int scalar, int no_
     OK(vsr_engine_get_output(e, 0, y, *n, &err));
     vsr_engine_free(&e);
     return y;
+}
+
+static float *run_ex(const vsr_graph *g, vsr_precision prec, int scalar, int no_fuse,
+                     const float *in0, int h, int w, size_t *n, int *fused)
+{
+    return run_algo(g, prec, scalar, no_fuse, VSR_CONV_DIRECT, in0, h, w, n, fused);
 }
 
 static void tail_case(int r, int swap, int clip, int anchor_q)
@@ -959,6 +967,20 @@ static void tail_case(int r, int swap, int clip, int anchor_q)
                     lo += y1[i] == 0.f, hi += y1[i] == 255.f;
                 assert_true(lo > 0 && hi > 0);
             }
+            free(y1), free(y2);
+        }
+    /* FP32 / FP16 with Winograd convs: the whole-frame run computes the tail inside the
+     * last conv's tile rows (vsr__tail_rows), the unfused ops after it */
+    for (int prec = 0; prec < 2; prec++)
+        for (int m = 0; m < 2; m++) {
+            vsr_conv_algo algo = m ? VSR_CONV_WINOGRAD4 : VSR_CONV_WINOGRAD;
+            size_t n1, n2;
+            int f1, f2;
+            float *y1 = run_algo(g, (vsr_precision)prec, 0, 0, algo, in0, h, w, &n1, &f1);
+            float *y2 = run_algo(g, (vsr_precision)prec, 0, 1, algo, in0, h, w, &n2, &f2);
+            assert_true(f1 && !f2);
+            assert_int_equal(n1, n2);
+            assert_memory_equal(y1, y2, n1 * sizeof(float));
             free(y1), free(y2);
         }
     free(in0);
