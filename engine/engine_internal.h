@@ -150,7 +150,8 @@ struct vsr_engine {
      * then has nothing left to do). */
     struct {
         int node, t, x, r, clip, src, in_src;
-        int exact16; /* lo and hi are binary16 values */
+        int last_in_src; /* the last run's tail ran in src's bands (the layer profile) */
+        int exact16;     /* lo and hi are binary16 values */
         float lo, hi;
         int8_t *lut;    /* INT8: [256 * 256] output for (q_t, q_x), exact composition */
         float deq[256]; /* INT8: the output's dequantization, as vsr__load_f32 */

@@ -640,6 +640,7 @@ int vsr_engine_layer_profile(const vsr_engine *e, int i, vsr_layer_profile *p)
     p->ns = e->prof_ns[i];
     p->calls = e->prof_calls[i];
     p->algo = NULL;
+    p->with_tail = i == e->tail.src && e->tail.last_in_src;
     if (p->op == VSR_OP_CONV2D && e->plan.exec[i]) {
         const char *w = vsr__wino_algo(e, i);
         p->algo = w ? w : "direct";

@@ -900,8 +900,9 @@ static int bench_model(const char *name, int h, int w, const char *weights, long
                 if (!e[p])
                     continue;
                 vsr_engine_layer_profile(e[p], i, &lp);
-                if (lp.calls)
-                    printf(" %.1f |", (double)lp.ns * 1e-3 / (double)runs);
+                if (lp.calls) /* a conv that ran the fused tail in its bands says so */
+                    printf(" %.1f%s |", (double)lp.ns * 1e-3 / (double)runs,
+                           lp.with_tail ? " (+ tail)" : "");
                 else
                     printf(" - |");
             }

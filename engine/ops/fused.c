@@ -64,7 +64,7 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
     int n = g->n_nodes;
     e->tail.node = -1;
     e->tail.src = -1;
-    e->tail.in_src = 0;
+    e->tail.in_src = e->tail.last_in_src = 0;
     for (int a = 0; a < n; a++) {
         const vsr_node *na = &g->nodes[a];
         if (na->op != VSR_OP_ADD || na->n_in != 2 || !p->exec[a] || p->dst[a] != a ||
@@ -354,6 +354,7 @@ static tail_task tail_views(vsr_engine *e)
 int vsr__tail_run(vsr_engine *e, vsr_error *err)
 {
     (void)err;
+    e->tail.last_in_src = e->tail.in_src;
     if (e->tail.in_src) { /* done in tail.src's bands */
         e->tail.in_src = 0;
         return 0;

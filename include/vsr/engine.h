@@ -1012,6 +1012,9 @@ typedef struct vsr_layer_profile {
     /** convs: "direct", "winograd F(2,3)", "winograd F(4,3)" (what runs now; with
      *  VSR_CONV_AUTO, "auto" until the first run chose); NULL for other ops */
     const char *algo;
+    /** 1: a conv whose row bands also computed the fused SR tail in the last run (its
+     *  time includes the tail's; the tail's own layer then shows almost none) */
+    int with_tail;
 } vsr_layer_profile;
 
 /** Number of layers in the profile (executed ops, fused ones included in their producer). */

@@ -897,6 +897,13 @@ static float *run_algo(const vsr_graph *g, vsr_precision prec, int scalar, int n
         check_tail_q(e);
     OK(vsr_engine_set_input(e, 0, in0, h, w, 3, &err));
     OK(vsr_engine_run(e, &err));
+    /* a whole-frame run of these small frames computes the tail in the bands of the
+     * conv that makes t (c2), and the layer profile says so */
+    for (int i = 0; i < vsr_engine_layer_count(e); i++) {
+        vsr_layer_profile lp;
+        OK(vsr_engine_layer_profile(e, i, &lp));
+        assert_int_equal(lp.with_tail, *fused && strcmp(lp.name, "c2") == 0);
+    }
     int oh, ow, oc;
     OK(vsr_engine_output_shape(e, 0, &oh, &ow, &oc));
     *n = (size_t)oh * ow * oc;
