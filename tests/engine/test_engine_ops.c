@@ -61,6 +61,72 @@ static void test_conv_same_padding(void **state)
     free(y);
 }
 
+/*
+ * Dense FP32 convs on every kind of border: output rows whose taps all lie inside
+ * the frame read their interior pixels in place and their border pixels and the top
+ * and bottom rows from small padded buffers (engine/ops/conv.c, f32_dense_rows).
+ * Against a direct convolution in double computed here with "same" zero padding
+ * (top/left pad = (keff - 1) / 2), for kernels 1, 3 and 5, dilation 1 and 2, and
+ * frames narrower and shorter than the kernel; with the SIMD kernels and forced
+ * scalar. Tolerance: 2^-20 (|b| + sum |x| |w|), a few times the float sum's rounding.
+ */
+static void test_conv_f32_borders(void **state)
+{
+    (void)state;
+    static const int hw[][2] = {{1, 1}, {2, 3}, {4, 2}, {5, 7}, {9, 17}, {6, 40}};
+    enum { CI = 5, CO = 20 };
+    for (int k = 1; k <= 5; k += 2)
+        for (int d = 1; d <= 2; d++)
+            for (size_t s = 0; s < sizeof hw / sizeof hw[0]; s++)
+                for (int scalar = 0; scalar < 2; scalar++) {
+                    int h = hw[s][0], w = hw[s][1], ke = (k - 1) * d + 1, pt = (ke - 1) / 2;
+                    vsr_error err = {0};
+                    vsr_graph *g = NULL;
+                    OK(vsr_graph_create("borders", &g, &err));
+                    int x = vsr_graph_input(g, "x", h, w, CI, &err);
+                    vsr_conv_params p = vsr_conv_default(CO, k);
+                    p.dilation = d;
+                    int y = vsr_graph_conv2d(g, "conv", x, &p, &err);
+                    OK(vsr_graph_output(g, "y", y, &err));
+                    size_t nw = (size_t)k * k * CI * CO;
+                    float *wt = malloc(nw * sizeof(float)), b[CO];
+                    float *in = malloc((size_t)h * w * CI * sizeof(float));
+                    fill_rand(wt, nw, 7u + (uint32_t)(k * 10 + d), -1.f, 1.f);
+                    fill_rand(b, CO, 3u, -1.f, 1.f);
+                    fill_rand(in, (size_t)h * w * CI, 11u + (uint32_t)s, -2.f, 2.f);
+                    OK(vsr_graph_set_weight(g, "conv.weight", wt, nw, &err));
+                    OK(vsr_graph_set_weight(g, "conv.bias", b, CO, &err));
+                    vsr_engine_options o;
+                    vsr_engine_options_default(&o);
+                    o.force_scalar = scalar;
+                    const float *ins[1] = {in};
+                    int oh, ow, oc;
+                    float *out = run_graph(g, VSR_PREC_FP32, &o, ins, h, w, 0, &oh, &ow, &oc);
+                    assert_true(oh == h && ow == w && oc == CO);
+                    for (int yy = 0; yy < h; yy++)
+                        for (int xx = 0; xx < w; xx++)
+                            for (int o2 = 0; o2 < CO; o2++) {
+                                double acc = b[o2], mag = fabs(b[o2]);
+                                for (int ky = 0; ky < k; ky++)
+                                    for (int kx = 0; kx < k; kx++) {
+                                        int iy = yy - pt + ky * d, ix = xx - pt + kx * d;
+                                        if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                            continue;
+                                        for (int ci = 0; ci < CI; ci++) {
+                                            double v = in[((size_t)iy * w + ix) * CI + ci];
+                                            double c =
+                                                wt[(((size_t)ky * k + kx) * CI + ci) * CO + o2];
+                                            acc += v * c, mag += fabs(v * c);
+                                        }
+                                    }
+                                double got = out[((size_t)yy * w + xx) * CO + o2];
+                                assert_true(fabs(got - acc) <= mag * 0x1p-20);
+                            }
+                    free(out), free(in), free(wt);
+                    vsr_graph_free(&g);
+                }
+}
+
 static int b_conv_dil(vsr_graph *g, int x, vsr_error *err)
 {
     vsr_conv_params p = vsr_conv_default(1, 3);
@@ -499,6 +565,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_same_padding),
         cmocka_unit_test(test_conv_dilation_bias),
+        cmocka_unit_test(test_conv_f32_borders),
         cmocka_unit_test(test_conv_stride2_tf_same),
         cmocka_unit_test(test_conv_depthwise),
         cmocka_unit_test(test_conv_grouped_clip),
