@@ -54,6 +54,10 @@ static inline size_t vsr__dt_size(vsr_dtype dt)
 /* Convert n elements at element offset off to / from float. */
 void vsr__load_f32(const vsr_tview *t, size_t off, size_t n, float *dst);
 void vsr__store_f32(const vsr_tview *t, size_t off, size_t n, const float *src);
+/* Rows iy0 .. iy0 + nr - 1, columns cx0 .. cx0 + wp - 1 of the FP32 tensor t into dst
+ * (wp * t->c floats a row), zeros outside the tensor: the window a conv's padded
+ * taps read. */
+void vsr__window_f32(const vsr_tview *t, int iy0, int nr, int cx0, int wp, float *dst);
 /* Round-to-nearest-even float -> int8 with (scale, zp), saturating. */
 int8_t vsr__quantize1(float v, float inv_scale, int zp);
 

@@ -203,3 +203,25 @@ vsr_tview vsr__tensor(const vsr_engine *e, int t)
     v.k = &e->k;
     return v;
 }
+
+void vsr__window_f32(const vsr_tview *t, int iy0, int nr, int cx0, int wp, float *dst)
+{
+    int C = t->c;
+    size_t rowp = (size_t)wp * C;
+    int a = cx0 < 0 ? -cx0 : 0, b = cx0 + wp > t->w ? t->w - cx0 : wp;
+    a = a < wp ? a : wp;
+    b = b > a ? b : a;
+    for (int r = 0; r < nr; r++) {
+        int iy = iy0 + r;
+        float *row = dst + (size_t)r * rowp;
+        if (iy < 0 || iy >= t->h) {
+            memset(row, 0, rowp * sizeof(float));
+            continue;
+        }
+        memset(row, 0, (size_t)a * C * sizeof(float));
+        memcpy(row + (size_t)a * C,
+               (const float *)t->data + ((size_t)iy * t->w + (size_t)(cx0 + a)) * C,
+               (size_t)(b - a) * C * sizeof(float));
+        memset(row + (size_t)b * C, 0, (size_t)(wp - b) * C * sizeof(float));
+    }
+}

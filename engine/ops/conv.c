@@ -683,31 +683,6 @@ static void dw_row_qs8(const vsr_conv_prep *c, const conv_geom *gm, const int8_t
     }
 }
 
-/* FP32 input rows iy0 .. iy0 + nr - 1, columns cx0 .. cx0 + wp - 1, into pb (wp * C
- * floats a row), zeros outside the frame. */
-static void fill_f32(const vsr_tview *tin, const conv_geom *gm, int iy0, int nr, int cx0,
-                     int wp, float *pb)
-{
-    int C = gm->C;
-    size_t rowp = (size_t)wp * C;
-    int a = cx0 < 0 ? -cx0 : 0, b = cx0 + wp > gm->W ? gm->W - cx0 : wp;
-    a = a < wp ? a : wp;
-    b = b > a ? b : a;
-    for (int r = 0; r < nr; r++) {
-        int iy = iy0 + r;
-        float *row = pb + (size_t)r * rowp;
-        if (iy < 0 || iy >= gm->H) {
-            memset(row, 0, rowp * sizeof(float));
-            continue;
-        }
-        memset(row, 0, (size_t)a * C * sizeof(float));
-        memcpy(row + (size_t)a * C,
-               (const float *)tin->data + ((size_t)iy * gm->W + (size_t)(cx0 + a)) * C,
-               (size_t)(b - a) * C * sizeof(float));
-        memset(row + (size_t)b * C, 0, (size_t)(wp - b) * C * sizeof(float));
-    }
-}
-
 /*
  * Dense FP32 rows without the padded copy where none is needed: an output row whose
  * keff_h input rows are all inside the frame reads its interior pixels (those whose
@@ -741,18 +716,18 @@ static void f32_dense_rows(conv_task *t, size_t chunk, int y0, int y1, const vsr
                           orow + (size_t)x0 * gm->CO, n_in);
             int xr = x0 + n_in, nr = OW - xr;
             if (x0 > 0) { /* left border: input columns -pl .. x0 - pl + kw - 2 */
-                fill_f32(tin, gm, iy0, kh, -gm->pl, x0 + kw - 1, pb);
+                vsr__window_f32(tin, iy0, kh, -gm->pl, x0 + kw - 1, pb);
                 uk.in_row = (ptrdiff_t)(x0 + kw - 1) * C;
                 e->k.f32_conv(&uk, pb, orow, x0);
             }
             if (nr > 0) { /* right border */
-                fill_f32(tin, gm, iy0, kh, xr - gm->pl, nr + kw - 1, pb);
+                vsr__window_f32(tin, iy0, kh, xr - gm->pl, nr + kw - 1, pb);
                 uk.in_row = (ptrdiff_t)(nr + kw - 1) * C;
                 e->k.f32_conv(&uk, pb, orow + (size_t)xr * gm->CO, nr);
             }
         } else { /* a top or bottom row: the whole padded row */
             int wp = gm->W + kw - 1;
-            fill_f32(tin, gm, iy0, kh, -gm->pl, wp, pb);
+            vsr__window_f32(tin, iy0, kh, -gm->pl, wp, pb);
             uk.in_row = (ptrdiff_t)wp * C;
             e->k.f32_conv(&uk, pb, orow, OW);
         }

@@ -303,8 +303,16 @@ static void wino_chunk(void *ctx, size_t chunk)
     float *pb = e->scratch[chunk];
     float *v = pb + t->off_v, *mm = pb + t->off_m, *ob = pb + t->off_o;
     size_t rowp = t->rowp, inner = (size_t)t->W * C;
+    /* FP32 input: tiles whose a x a patch lies inside the frame are transformed
+     * straight from the input tensor; the border tiles of a row read two small
+     * zero-padded strips, and the top and bottom tile rows a padded band built for
+     * them alone (~10% of an ABPN frame with conv_algo auto was this copy). FP16
+     * input is widened into padded rows for the whole chunk. */
+    int in32 = t->in.dt == VSR_DT_F32;
+    int tlast = t->W >= m + 1 ? (t->W - m - 1) / m : 0; /* tiles 1..tlast are interior */
+    int wr = (t->ntx - tlast - 1) * m + 2;              /* right strip's columns */
     int rows = (tr1 - tr0) * m + 2;
-    for (int r = 0; r < rows; r++) { /* input rows tr0*m - 1 ..., zero outside the frame */
+    for (int r = 0; r < rows && !in32; r++) { /* input rows tr0*m - 1 ..., zero outside */
         int iy = tr0 * m - 1 + r;
         float *row = pb + (size_t)r * rowp;
         if (iy < 0 || iy >= t->H) {
@@ -313,11 +321,7 @@ static void wino_chunk(void *ctx, size_t chunk)
         }
         memset(row, 0, (size_t)C * sizeof(float));
         memset(row + C + inner, 0, (rowp - C - inner) * sizeof(float));
-        if (t->in.dt == VSR_DT_F32)
-            memcpy(row + C, (const float *)t->in.data + (size_t)iy * inner,
-                   inner * sizeof(float));
-        else
-            e->k.f16_to_f32((const uint16_t *)t->in.data + (size_t)iy * inner, row + C, inner);
+        e->k.f16_to_f32((const uint16_t *)t->in.data + (size_t)iy * inner, row + C, inner);
     }
     int f32 = t->out.dt == VSR_DT_F32,
         post = c->act.type == VSR_ACT_PRELU || c->act.type == VSR_ACT_LEAKY_RELU;
@@ -327,12 +331,39 @@ static void wino_chunk(void *ctx, size_t chunk)
     for (int tr = tr0; tr < tr1; tr++) {
         int y = tr * m, nrows = t->H - y < m ? t->H - y : m;
         const float *band = pb + (size_t)(tr - tr0) * m * rowp;
+        /* in place: the tile row's a input rows inside the frame, interior tiles exist */
+        int inplace = in32 && y - 1 >= 0 && y - 1 + a <= t->H && tlast >= 1;
+        float *sl = pb, *sr = pb + (size_t)a * a * C; /* left / right strips: a rows each */
+        if (inplace) {
+            vsr__window_f32(&t->in, y - 1, a, -1, a, sl);
+            vsr__window_f32(&t->in, y - 1, a, (tlast + 1) * m - 1, wr, sr);
+        } else if (in32) {
+            vsr__window_f32(&t->in, y - 1, a, -1, (int)(rowp / (size_t)C), pb);
+            band = pb;
+        }
         int straight = f32 && nrows == m; /* full tiles go straight into the output */
         float *orow = f32 ? (float *)t->out.data + (size_t)y * orow_n : NULL;
         for (int t0 = 0; t0 < t->ntx; t0 += NT) {
             int nt = t->ntx - t0 < NT ? t->ntx - t0 : NT;
-            e->k.f32_wino_in(m, band + (size_t)t0 * m * C, (ptrdiff_t)rowp, C, nt, v,
-                             (size_t)NT * C);
+            if (!inplace)
+                e->k.f32_wino_in(m, band + (size_t)t0 * m * C, (ptrdiff_t)rowp, C, nt, v,
+                                 (size_t)NT * C);
+            for (int s0 = t0; inplace && s0 < t0 + nt;) { /* strip, tensor, strip */
+                int s1 = s0 == 0       ? 1
+                         : s0 <= tlast ? (t0 + nt < tlast + 1 ? t0 + nt : tlast + 1)
+                                       : t0 + nt;
+                const float *base =
+                    s0 == 0       ? sl
+                    : s0 <= tlast ? (const float *)t->in.data +
+                                        ((size_t)(y - 1) * t->W + (size_t)(s0 * m - 1)) * C
+                                  : sr + (size_t)(s0 - tlast - 1) * m * C;
+                ptrdiff_t ir = s0 == 0       ? (ptrdiff_t)a * C
+                               : s0 <= tlast ? (ptrdiff_t)t->W * C
+                                             : (ptrdiff_t)wr * C;
+                e->k.f32_wino_in(m, base, ir, C, s1 - s0, v + (size_t)(s0 - t0) * C,
+                                 (size_t)NT * C);
+                s0 = s1;
+            }
             vsr_conv_uk uk = t->uk;
             for (int xi = 0; xi < a * a; xi++) {
                 uk.wf = t->u + (size_t)xi * per_xi;

@@ -276,12 +276,22 @@ static double check(const conv_data *d, const float *out, int m, int f16, double
 }
 
 static const conv_case cases[] = {
-    {1, 1, 1, 1, VSR_ACT_NONE},     {2, 3, 1, 5, VSR_ACT_RELU},
-    {5, 7, 3, 28, VSR_ACT_RELU},    {9, 11, 28, 28, VSR_ACT_RELU},
-    {7, 13, 17, 33, VSR_ACT_CLIP},  {6, 6, 64, 64, VSR_ACT_NONE},
-    {3, 17, 48, 48, VSR_ACT_PRELU}, {13, 5, 16, 1, VSR_ACT_LEAKY_RELU},
-    {4, 9, 64, 7, VSR_ACT_CLIP},    {10, 10, 2, 16, VSR_ACT_PRELU},
-    {11, 6, 28, 48, VSR_ACT_NONE},  {8, 8, 5, 3, VSR_ACT_RELU},
+    {1, 1, 1, 1, VSR_ACT_NONE},
+    {2, 3, 1, 5, VSR_ACT_RELU},
+    {5, 7, 3, 28, VSR_ACT_RELU},
+    {9, 11, 28, 28, VSR_ACT_RELU},
+    {7, 13, 17, 33, VSR_ACT_CLIP},
+    {6, 6, 64, 64, VSR_ACT_NONE},
+    {3, 17, 48, 48, VSR_ACT_PRELU},
+    {13, 5, 16, 1, VSR_ACT_LEAKY_RELU},
+    {4, 9, 64, 7, VSR_ACT_CLIP},
+    {10, 10, 2, 16, VSR_ACT_PRELU},
+    {11, 6, 28, 48, VSR_ACT_NONE},
+    {8, 8, 5, 3, VSR_ACT_RELU},
+    /* rows of more than one block of tiles (48 for F(2,3), 24 for F(4,3)), the
+     * interior ones read in place, with a right strip wider than a tile */
+    {9, 203, 3, 16, VSR_ACT_RELU},
+    {6, 102, 4, 20, VSR_ACT_NONE},
 };
 enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
 
