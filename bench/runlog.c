@@ -767,6 +767,13 @@ static const char *const migrations[] = {
     "ALTER TABLE tune_results ADD COLUMN niqe REAL;"
     "ALTER TABLE tune_results ADD COLUMN score REAL;"
     "ALTER TABLE tune_results ADD COLUMN score_formula TEXT;",
+
+    /* ---- v15: the conv algorithm of each profiled layer ---- */
+    /* layer_profile.algo: for convs, the algorithm that ran ('direct',
+     * 'winograd F(2,3)', 'winograd F(4,3)': engine.conv_algo, and for auto
+     * what the first frame's timing chose); NULL for other ops and rows from
+     * before. */
+    "ALTER TABLE layer_profile ADD COLUMN algo TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -852,8 +859,8 @@ static const char *const statement_sql[ST_COUNT] = {
                       " VALUES (?1, ?2, ?4, ?5, ?6, ?7)",
     [ST_FRAME_SCORE] = "INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value,"
                        " is_inf) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [ST_LAYER_INSERT] = "INSERT INTO layer_profile (run_id, layer, name, op, ms, macs)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_LAYER_INSERT] = "INSERT INTO layer_profile (run_id, layer, name, op, ms, macs, algo)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_FIND_OK] = "SELECT id FROM runs WHERE config_hash = ?1 AND status = 'ok'"
                    " ORDER BY id DESC LIMIT 1",
     /* a running row is judged by its lease when it has one (any host), else
@@ -1596,6 +1603,7 @@ int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_resu
         bind_text(st, 4, l->op ? l->op : "");
         sqlite3_bind_double(st, 5, isfinite(l->ms) ? l->ms : 0.0);
         bind_count(st, 6, l->macs);
+        bind_text(st, 7, l->algo);
         if ((rc = step_done(st)) != SQLITE_OK)
             goto fail;
     }

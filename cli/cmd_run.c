@@ -745,6 +745,7 @@ static int finish(const vsr_config *cfg, struct run_state *s, vsr_runlog_result 
             l->op = vsr_op_name(lp.op);
             l->ms = (double)lp.ns / 1e6 / s->n_samples;
             l->macs = -1;
+            l->algo = lp.algo;
         }
         res->layers = s->layers;
         res->n_layers = s->n_layers;

@@ -335,6 +335,10 @@ typedef struct vsr_runlog_layer {
     const char *op;
     double ms;    /**< mean ms per LR frame spent in this layer */
     int64_t macs; /**< per LR frame, -1 when unknown */
+    /** convs: the algorithm that ran (vsr_layer_profile.algo: "direct", "winograd
+     *  F(2,3)", "winograd F(4,3)"), so conv_algo: auto's choice per layer is on
+     *  record (schema v15); NULL for other ops */
+    const char *algo;
 } vsr_runlog_layer;
 
 /**

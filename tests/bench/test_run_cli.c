@@ -300,6 +300,36 @@ static void test_run_fp16n(void **state)
     assert_true(count_lines_with(path, "fp16n") > 0);
 }
 
+/* engine.conv_algo in a run: the layer profile records, per conv, the algorithm that
+ * ran (schema v15): with winograd4 the 3x3 stride-1 convs say F(4,3), with the
+ * default every conv says direct, and no other op has an algorithm. */
+static void test_run_conv_algo(void **state)
+{
+    struct vsr_cli_tmp *t = *state;
+    VSR_SKIP_WITHOUT_DEMO();
+    write_elsr_config(t, "wino", "[fp32]");
+    const char *run[] = {"run",        t->cfg,  "--db",
+                         t->db,        "--set", "engine.conv_algo=winograd4",
+                         "--progress", "never", NULL};
+    assert_int_equal(vsrbench(t, run), 0);
+    const char *run2[] = {"run", t->cfg, "--db", t->db, "--progress", "never", NULL};
+    assert_int_equal(vsrbench(t, run2), 0);
+    sqlite3 *db = vsr_test_open_db(t->db);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 2);
+    int wino = vsr_test_q_int(db, "SELECT count(*) FROM layer_profile l JOIN runs r ON"
+                                  " r.id = l.run_id WHERE r.id = (SELECT min(id) FROM runs)"
+                                  " AND l.algo = 'winograd F(4,3)'");
+    assert_true(wino > 0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM layer_profile WHERE run_id ="
+                                        " (SELECT max(id) FROM runs) AND op = 'conv2d' AND"
+                                        " algo IS NOT 'direct'"),
+                     0);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM layer_profile WHERE"
+                                        " op <> 'conv2d' AND algo IS NOT NULL"),
+                     0);
+    sqlite3_close(db);
+}
+
 /* An INT8 scheme and a new calibration method through `run`: the run log
  * records the scheme's label as the precision (no new column) with its
  * calibration, the run key carries both, and the report's PSNR-drop table
@@ -536,6 +566,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_optional_skipped, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_run_timing_rule, vsr_cli_tmp_setup,
+                                        vsr_cli_tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_run_conv_algo, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),
         cmocka_unit_test_setup_teardown(test_run_fp16n, vsr_cli_tmp_setup,
                                         vsr_cli_tmp_teardown),

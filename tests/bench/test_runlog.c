@@ -187,7 +187,7 @@ static vsr_runlog *upgraded(sqlite3 *db, const char *path)
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 14); /* v14: tune scores */
+    assert_int_equal(vsr_runlog_schema_version(), 15); /* v15: layer_profile.algo */
     vsr_runlog *log = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];

@@ -180,7 +180,7 @@ static void make_log(const char *path, const char *host, const char *shard,
             {"clip", 1, VSR_TEST_V1(NAN, psnr[i] + 0.5, NAN, 0.9, NAN), 2.5}};
         vsr_runlog_clip c = {"clip", 2, VSR_TEST_V1(NAN, psnr[i], NAN, 0.9, NAN)};
         vsr_timing_stats tm = {2, 0, NAN, 1.5, 2, 2.5, 2.5, 2, 0.5, 1.5, 2.5, 4};
-        vsr_runlog_layer l = {0, "conv", "conv2d", 1.0, 100};
+        vsr_runlog_layer l = {0, "conv", "conv2d", 1.0, 100, "winograd F(4,3)"};
         vsr_test_finish_ok(log, id,
                            (vsr_runlog_result){.params = 10,
                                                .macs = 100,
@@ -251,6 +251,10 @@ static void test_merge_copies(void **state)
     assert_int_equal(q(t->out, "SELECT count(*) FROM frame_metrics"), 6);
     assert_int_equal(q(t->out, "SELECT count(*) FROM timings"), 3);
     assert_int_equal(q(t->out, "SELECT count(*) FROM layer_profile"), 3);
+    /* the conv algorithm (v15) is recorded and merged with the row */
+    assert_int_equal(q(t->out, "SELECT count(*) FROM layer_profile WHERE algo ="
+                               " 'winograd F(4,3)'"),
+                     3);
     /* b1 points at its own host, metrics and timing under its new id */
     assert_int_equal(q(t->out, "SELECT count(*) FROM runs r JOIN hosts h ON h.id = r.host_id"
                                " JOIN clip_metrics c ON c.run_id = r.id JOIN timings m ON"
