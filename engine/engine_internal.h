@@ -149,9 +149,10 @@ struct vsr_engine {
      * when a clip follows) do not run. node = -1: no fusion. src: the conv node that
      * computes t, if the tail may run inside its row bands, else -1: in whole-frame
      * runs that write out (the arena's output slot may still be another tensor's
-     * while src runs), and when a band's t rows fit in L2 (VSR_TAIL_BAND_BYTES), so
-     * they are read back from cache; in_src: src's last run did so (the tail node
-     * then has nothing left to do). */
+     * while src runs), and when the rows src finishes at a time fit in L2
+     * (VSR_TAIL_BAND_BYTES: a chunk, a Winograd tile row, or one row of the in-place
+     * FP32 path), so they are read back from cache; in_src: src's last run did so
+     * (the tail node then has nothing left to do). */
     struct {
         int node, t, x, r, clip, src, in_src;
         int last_in_src; /* the last run's tail ran in src's bands (the layer profile) */

@@ -584,7 +584,8 @@ typedef struct conv_task {
     conv_geom gm;
     int nchunks;
     int err;      /* first failure (ENOMEM) */
-    int tail;     /* run the fused SR tail on each chunk's rows (vsr__tail_in_src) */
+    int tail;     /* the fused SR tail (vsr__tail_in_src): 1 on each chunk's rows, 2 on
+                     each row as the in-place FP32 rows finish it, 0 not here */
     vsr_tview in; /* the input: its tensor, or its copy converted to the output's type */
 } conv_task;
 
@@ -735,6 +736,8 @@ static void f32_dense_rows(conv_task *t, size_t chunk, int y0, int y1, const vsr
             for (int x = 0; x < OW; x++)
                 for (int o = 0; o < gm->CO; o++)
                     orow[(size_t)x * gm->CO + o] = act1(c, o, orow[(size_t)x * gm->CO + o]);
+        if (t->tail == 2) /* the fused tail on this row, while it is in L1/L2 */
+            vsr__tail_rows(e, y, y + 1);
     }
 }
 
@@ -1010,7 +1013,7 @@ static void conv_chunk(void *ctx, size_t chunk)
     if (y0 >= y1)
         return;
     conv_rows(t, chunk, y0, y1);
-    if (t->tail) /* the fused tail on these rows, while they are in L2 */
+    if (t->tail == 1) /* the fused tail on these rows, while they are in L2 */
         vsr__tail_rows(e, y0, y1);
 }
 
@@ -1082,9 +1085,14 @@ int vsr__conv_direct(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err)
             return vsr_error_set(err, -ENOMEM, "%s: %s: out of memory for the row scratch",
                                  e->g->name, e->g->nodes[i].name);
     }
-    int max_rows = (t.gm.OH + t.nchunks - 1) / t.nchunks;
-    t.tail = vsr__tail_in_src(
-        e, i, (size_t)max_rows * t.gm.OW * t.gm.CO * vsr__dt_size(e->dt[e->plan.dst[i]]));
+    /* the tail after every row where rows are computed one by one from the input in
+     * place (f32_dense_rows), else after every chunk when its rows fit in L2 */
+    vsr_dtype dto = e->dt[e->plan.dst[i]];
+    int by_row = e->conv[i].simd && !e->conv[i].dw && !e->conv[i].grouped &&
+                 in->dt == VSR_DT_F32 && dto == VSR_DT_F32;
+    int max_rows = by_row ? 1 : (t.gm.OH + t.nchunks - 1) / t.nchunks;
+    if (vsr__tail_in_src(e, i, (size_t)max_rows * t.gm.OW * t.gm.CO * vsr__dt_size(dto)))
+        t.tail = by_row ? 2 : 1;
     vsr__parallel(e, conv_chunk, &t, (size_t)t.nchunks);
     if (t.err)
         return vsr_error_set(err, t.err, "%s: %s: out of memory", e->g->name,
