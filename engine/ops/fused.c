@@ -197,56 +197,47 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
     return 0;
 }
 
-/* The scalar twins of the tail row kernels (engine_kernels.h). */
+/* The scalar twins of the tail row kernels (engine_kernels.h): every output of the r
+ * rows, o[i*os + (w*r + j)*c + ch] = EXPR of ts[ch] (t) and xs[ch] (x). */
+#define TAIL_ROWS(T, EXPR)                                                                     \
+    for (int i = 0; i < r; i++) {                                                              \
+        float *op = o + (size_t)i * os;                                                        \
+        for (int w = 0; w < wi; w++)                                                           \
+            for (int j = 0; j < r; j++) {                                                      \
+                const T *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;                    \
+                const T *xs = x + (size_t)w * c;                                               \
+                for (int ch = 0; ch < c; ch++)                                                 \
+                    *op++ = (EXPR);                                                            \
+            }                                                                                  \
+    }
+
+/* = fminf(fmaxf(v, lo), hi) when clip, without the libm calls */
+static inline float add_clip(float a, float b, float lo, float hi, int clip)
+{
+    float v = a + b;
+    if (clip) {
+        v = v > lo ? v : lo;
+        v = v < hi ? v : hi;
+    }
+    return v;
+}
+
 void vsr_f32_tail__scalar(const float *t, const float *x, float *o, int wi, int r, int c,
                           int ct, size_t os, float lo, float hi, int clip)
 {
-    for (int i = 0; i < r; i++) {
-        float *op = o + (size_t)i * os;
-        for (int w = 0; w < wi; w++)
-            for (int j = 0; j < r; j++) {
-                const float *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
-                const float *xs = x + (size_t)w * c;
-                for (int ch = 0; ch < c; ch++) {
-                    float v = ts[ch] + xs[ch];
-                    if (clip) { /* = fminf(fmaxf(v, lo), hi), without the libm calls */
-                        v = v > lo ? v : lo;
-                        v = v < hi ? v : hi;
-                    }
-                    *op++ = v;
-                }
-            }
-    }
+    TAIL_ROWS(float, add_clip(ts[ch], xs[ch], lo, hi, clip))
 }
 
 void vsr_qs8_tail__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
                           int ct, size_t os, const float *flut)
 {
-    for (int i = 0; i < r; i++) {
-        float *op = o + (size_t)i * os;
-        for (int w = 0; w < wi; w++)
-            for (int j = 0; j < r; j++) {
-                const int8_t *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
-                const int8_t *xs = x + (size_t)w * c;
-                for (int ch = 0; ch < c; ch++)
-                    *op++ = flut[(ts[ch] + 128) * 256 + (xs[ch] + 128)];
-            }
-    }
+    TAIL_ROWS(int8_t, flut[(ts[ch] + 128) * 256 + (xs[ch] + 128)])
 }
 
 void vsr_qs8_tail_q__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
                             int ct, size_t os, const vsr_tail_q *q)
 {
-    for (int i = 0; i < r; i++) {
-        float *op = o + (size_t)i * os;
-        for (int w = 0; w < wi; w++)
-            for (int j = 0; j < r; j++) {
-                const int8_t *ts = t + (size_t)w * ct + (size_t)(i * r + j) * c;
-                const int8_t *xs = x + (size_t)w * c;
-                for (int ch = 0; ch < c; ch++)
-                    *op++ = q->so * (float)(tail_q1(q, ts[ch], xs[ch]) - q->zo);
-            }
-    }
+    TAIL_ROWS(int8_t, q->so * (float)(tail_q1(q, ts[ch], xs[ch]) - q->zo))
 }
 
 typedef struct tail_task {
