@@ -80,9 +80,10 @@ typedef struct vsr_conv_uk {
      * the input is pre-widened to int16 as x - zp_in (padding 0) */
     const int16_t *w16;
     const int32_t *b16;
-    /* int16 kernels: 1 = store the raw int32 accumulators (bias + sum (x - zp_in) * w,
-     * pixel stride cout) to out, which then points to int32_t, instead of requantizing
-     * (convs with a float epilogue: sigmoid / leaky / PReLU) */
+    /* int16 and u8 (VNNI) kernels: 1 = store the raw int32 accumulators (bias + sum
+     * (x - zp_in) * w, pixel stride cout) to out, which then points to int32_t, instead
+     * of requantizing (convs with a float epilogue: sigmoid / leaky / PReLU; TFLite's
+     * requantization) */
     int acc32;
     /* FP16 native (binary16 FMAs): weights [cob32][ky][kx][ci][32] binary16, bias
      * [ncob32*32], clamp bounds as binary16 bits; input and output rows binary16 */

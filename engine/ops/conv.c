@@ -523,8 +523,11 @@ static void qs8_conv_1x16_ref(const vsr_conv_uk *p, const uint8_t *in, int8_t *o
             int nv = p->cout - cob * 16 < 16 ? p->cout - cob * 16 : 16;
             for (int j = 0; j < nv; j++) {
                 int o = cob * 16 + j;
-                out[(size_t)px * p->cout + (size_t)o] =
-                    vsr__requant_clamp(acc[j], p->qm[o], p->qs[o], p->zp_out, p->qmin, p->qmax);
+                if (p->acc32) /* the raw accumulators, pixel stride cout int32 */
+                    ((int32_t *)(void *)out)[(size_t)px * p->cout + (size_t)o] = acc[j];
+                else
+                    out[(size_t)px * p->cout + (size_t)o] = vsr__requant_clamp(
+                        acc[j], p->qm[o], p->qs[o], p->zp_out, p->qmin, p->qmax);
             }
         }
     }
@@ -741,6 +744,28 @@ static void f32_dense_rows(conv_task *t, size_t chunk, int y0, int y1, const vsr
     }
 }
 
+/* One output row from its int32 accumulators (acc32 kernels): TFLite's requantization
+ * per pixel, or the float epilogue per value (the reference's row_qs8). */
+static void acc_epilogue(const vsr_engine *e, const conv_task *t, const int32_t *acc,
+                         int8_t *orow)
+{
+    const vsr_conv_prep *c = &e->conv[t->i];
+    const conv_geom *gm = &t->gm;
+    if (c->tfl) {
+        for (int x = 0; x < gm->OW; x++)
+            e->k.requant_tfl(acc + (size_t)x * gm->CO, orow + (size_t)x * gm->CO, gm->CO, c->qm,
+                             c->qs, c->uk.zp_out, c->uk.qmin, c->uk.qmax);
+        return;
+    }
+    float sx = e->qscale[e->g->nodes[t->i].in[0]], inv_sy = 1.f / e->qscale[e->plan.dst[t->i]];
+    size_t orow_n = (size_t)gm->OW * gm->CO;
+    for (size_t k = 0; k < orow_n; k++) {
+        int o = (int)(k % (size_t)gm->CO);
+        float v = (float)acc[k] * sx * c->wscale[o];
+        orow[k] = vsr__quantize1_fast(act1(c, o, v), inv_sy, c->uk.zp_out);
+    }
+}
+
 /*
  * Stride-1 convs (dense, depthwise, grouped): copy the input rows this chunk reads into a
  * padded buffer (zeros, or the input zero point in INT8, which is real 0), widened to FP32 for
@@ -757,8 +782,12 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
     size_t rowp = (size_t)Wp * C, orow_n = (size_t)gm->OW * gm->CO;
     vsr_conv_uk uk = c->uk;
     uk.in_row = (ptrdiff_t)rowp;
+    /* INT8 on int16 rows: the AVX2 kernels, grouped convs, and the acc32 convs (float
+     * epilogue, TFLite requantization) where there is no VNNI kernel */
     if (tin->dt == VSR_DT_I8 &&
-        (e->k.qs8_conv_i16 || c->float_epilogue || c->tfl || c->grouped) && !c->dw) {
+        (e->k.qs8_conv_i16 || ((c->float_epilogue || c->tfl) && !e->k.qs8_conv_u8) ||
+         c->grouped) &&
+        !c->dw) {
         int zx = e->qzp[e->g->nodes[t->i].in[0]];
         int16_t *pb = e->scratch[chunk];
         size_t inner = (size_t)gm->W * C, lpad = (size_t)gm->pl * C;
@@ -781,22 +810,11 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
             size_t aoff = ((size_t)rows * rowp * sizeof(int16_t) + 64 * sizeof(int16_t) + 63) &
                           ~(size_t)63;
             int32_t *acc = (int32_t *)(void *)((uint8_t *)pb + aoff);
-            int tout_id = e->plan.dst[t->i];
-            float sx = e->qscale[e->g->nodes[t->i].in[0]], inv_sy = 1.f / e->qscale[tout_id];
             uk.acc32 = 1;
             for (int y = y0; y < y1; y++) {
                 e->k.qs8_conv_acc(&uk, pb + (size_t)(y - y0) * rowp, (int8_t *)(void *)acc,
                                   gm->OW);
-                int8_t *orow = (int8_t *)tout->data + (size_t)y * orow_n;
-                for (int x = 0; x < gm->OW && c->tfl; x++)
-                    e->k.requant_tfl(acc + (size_t)x * gm->CO, orow + (size_t)x * gm->CO,
-                                     gm->CO, c->qm, c->qs, c->uk.zp_out, c->uk.qmin,
-                                     c->uk.qmax);
-                for (size_t k = 0; k < orow_n && !c->tfl; k++) {
-                    int o = (int)(k % (size_t)gm->CO);
-                    float v = (float)acc[k] * sx * c->wscale[o];
-                    orow[k] = vsr__quantize1_fast(act1(c, o, v), inv_sy, c->uk.zp_out);
-                }
+                acc_epilogue(e, t, acc, (int8_t *)tout->data + (size_t)y * orow_n);
             }
             return;
         }
@@ -831,6 +849,17 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
             }
         }
         memset(pb + (size_t)rows * rowp, zpi, 64);
+        if (u8 && (c->float_epilogue || c->tfl)) { /* VNNI accumulators, then the epilogue */
+            int32_t *acc =
+                (int32_t *)(void *)(pb + (((size_t)rows * rowp + 64 + 63) & ~(size_t)63));
+            uk.acc32 = 1;
+            for (int y = y0; y < y1; y++) {
+                e->k.qs8_conv_u8(&uk, pb + (size_t)(y - y0) * rowp, (int8_t *)(void *)acc,
+                                 gm->OW);
+                acc_epilogue(e, t, acc, (int8_t *)tout->data + (size_t)y * orow_n);
+            }
+            return;
+        }
         if (u8) {
             for (int y = y0; y < y1; y++)
                 e->k.qs8_conv_u8(&uk, pb + (size_t)(y - y0) * rowp,

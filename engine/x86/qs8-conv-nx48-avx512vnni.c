@@ -7,6 +7,9 @@
  * 4-byte group is one vpbroadcastd; the packed bias holds -(128 + zp_in) *
  * sum(w). Requantization is the exact 64-bit rounding of vsr__requant():
  * bit-identical to the scalar twin vsr_qs8_conv_ukernel_u8_1x16__scalar.
+ * With p->acc32 it stores the int32 accumulators instead (bias + sum (x -
+ * zp_in) * w, the same integers as the int16 kernels' acc32 mode), for the
+ * convs whose epilogue is float or TFLite's requantization.
  */
 #include <assert.h>
 #include <immintrin.h>
@@ -102,6 +105,18 @@ static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p, co
             }
         }
     __m512i zp = _mm512_set1_epi32(p->zp_out);
+    if (p->acc32) { /* the raw accumulators (float epilogues, TFLite requantization) */
+        int32_t *o32 = (int32_t *)(void *)out;
+#pragma GCC unroll 3
+        for (int b = 0; b < NC; b++) {
+            int nv = cout - (cob + b) * 16 < 16 ? cout - (cob + b) * 16 : 16;
+            __mmask16 mk = (__mmask16)((1u << nv) - 1);
+#pragma GCC unroll 16
+            for (int r = 0; r < MR; r++)
+                _mm512_mask_storeu_epi32(o32 + (size_t)r * cout + (cob + b) * 16, mk, a[r][b]);
+        }
+        return;
+    }
     __m512i lo = _mm512_set1_epi64(p->qmin - p->zp_out),
             hi = _mm512_set1_epi64(p->qmax - p->zp_out);
 #pragma GCC unroll 3
@@ -121,12 +136,13 @@ static inline __attribute__((always_inline)) void row(const vsr_conv_uk *p, cons
                                                       const int MR, const int CIN)
 {
     int px = 0;
+    size_t os = (size_t)p->cout * (p->acc32 ? sizeof(int32_t) : 1); /* output pixel, bytes */
     for (; px + MR <= n; px += MR)
-        block(p, in + (size_t)px * p->cin, out + (size_t)px * p->cout, cob, NC, MR, CIN);
+        block(p, in + (size_t)px * p->cin, out + (size_t)px * os, cob, NC, MR, CIN);
     for (; px + 4 <= n; px += 4)
-        block(p, in + (size_t)px * p->cin, out + (size_t)px * p->cout, cob, NC, 4, CIN);
+        block(p, in + (size_t)px * p->cin, out + (size_t)px * os, cob, NC, 4, CIN);
     for (; px < n; px++)
-        block(p, in + (size_t)px * p->cin, out + (size_t)px * p->cout, cob, NC, 1, CIN);
+        block(p, in + (size_t)px * p->cin, out + (size_t)px * os, cob, NC, 1, CIN);
 }
 
 static inline __attribute__((always_inline)) void all(const vsr_conv_uk *p, const uint8_t *in,

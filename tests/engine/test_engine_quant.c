@@ -182,6 +182,32 @@ static void qs8_case(vsr_qs8_conv_ukernel k, int cin, int cout, int ksz, int dil
         vsr_qs8_conv_ukernel_u8_1x16__scalar(&p, inu + off, o3 + off, n);
         assert_memory_equal(o1, o3, (size_t)n * cout + 8);
         k(&p, inu + off, o2 + off, n);
+        /* acc32: the raw accumulators bq + sum u8(x) * w, computed here from the
+         * packed layout, from the scalar twin and the SIMD kernel */
+        int32_t *a1 = calloc((size_t)n * cout, 4), *a2 = calloc((size_t)n * cout, 4);
+        p.acc32 = 1;
+        vsr_qs8_conv_ukernel_u8_1x16__scalar(&p, inu + off, (int8_t *)(void *)a1, n);
+        k(&p, inu + off, (int8_t *)(void *)a2, n);
+        p.acc32 = 0;
+        for (int px = 0; px < n; px++)
+            for (int o = 0; o < cout; o++) {
+                int64_t want = bq[o];
+                for (int t = 0; t < ksz * ksz; t++)
+                    for (int ci = 0; ci < cin; ci++) {
+                        size_t xi = (size_t)off + (size_t)px * cin +
+                                    (size_t)(t / ksz) * dil * (size_t)p.in_row +
+                                    (size_t)(t % ksz) * dil * cin + (size_t)ci;
+                        size_t wi =
+                            ((((size_t)(o / 16) * ksz * ksz + t) * p.cin4 + ci / 4) * 16 +
+                             (size_t)(o % 16)) *
+                                4 +
+                            (size_t)(ci % 4);
+                        want += (int64_t)(uint8_t)inu[xi] * w[wi];
+                    }
+                assert_int_equal(a1[(size_t)px * cout + o], want);
+                assert_int_equal(a2[(size_t)px * cout + o], want);
+            }
+        free(a1), free(a2);
         free(inu), free(o3);
     } else {
         k(&p, in + off, o2 + off, n);
