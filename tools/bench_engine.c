@@ -24,6 +24,7 @@
  *                     (direct vs Winograd per 3x3 conv, see bench_winograd())
  *        --conv-algo direct|winograd|winograd4|auto: the 3x3 convs' algorithm (ABPN rows,
  *                     --model)
+ *        --requant float|tflite: how INT8 results are requantized (ABPN rows, --model)
  */
 #include <getopt.h>
 #include <math.h>
@@ -723,6 +724,7 @@ static void usage(FILE *f)
             "[-p fp32,fp16]\n"
             "  -n RUNS (>= 3), -t threads, -p precisions (alternating run by run);\n"
             "  --conv-algo direct|winograd|winograd4|auto: the 3x3 convs' algorithm;\n"
+            "  --requant float|tflite: the INT8 requantization (vsr_engine_options);\n"
             "  --winograd: per conv layer direct vs F(2,3) vs F(4,3) and the compute floor;\n"
             "  --model: one zoo model, --size LR size (default 120x68), --weights .vsrw\n"
             "  --tile T --pad P --tile-mode M --tile-workers N: run the model tiled\n"
@@ -942,6 +944,7 @@ int main(int argc, char **argv)
                                        {"tile-workers", required_argument, 0, 'K'},
                                        {"wait-ratios", optional_argument, 0, 'R'},
                                        {"conv-algo", required_argument, 0, 'A'},
+                                       {"requant", required_argument, 0, 'U'},
                                        {"winograd", no_argument, 0, 'G'},
                                        {"peak", required_argument, 0, 'Q'},
                                        {"help", no_argument, 0, 'h'},
@@ -1011,6 +1014,10 @@ int main(int argc, char **argv)
             if (vsr_conv_algo_parse(optarg, &tiling.conv_algo, &err))
                 return fprintf(stderr, "bench_engine: --conv-algo: %s\n", err.msg), 2;
             break;
+        case 'U':
+            if (vsr_requant_parse(optarg, &tiling.requant, &err))
+                return fprintf(stderr, "bench_engine: --requant: %s\n", err.msg), 2;
+            break;
         case 'G':
             winograd = 1;
             break;
@@ -1056,6 +1063,7 @@ int main(int argc, char **argv)
     vsr_engine_options algo_opt; /* the ABPN rows: defaults but --conv-algo */
     vsr_engine_options_default(&algo_opt);
     algo_opt.conv_algo = tiling.conv_algo;
+    algo_opt.requant = tiling.requant;
 
     /* network + weights + INT8 parameters */
     const vsr_models_entry *ent = vsr_models_zoo_find("ABPN");
