@@ -687,6 +687,14 @@ static void dw_row_qs8(const vsr_conv_prep *c, const conv_geom *gm, const int8_t
     }
 }
 
+/* Whether a conv's rows go through f32_dense_rows (one by one, from the input in
+ * place): the row driver and the placement of the fused tail (vsr__conv_direct) must
+ * give the same answer. */
+static int dense_f32_rows(const vsr_conv_prep *c, vsr_dtype in, vsr_dtype out)
+{
+    return c->simd && !c->dw && !c->grouped && in == VSR_DT_F32 && out == VSR_DT_F32;
+}
+
 /*
  * Dense FP32 rows without the padded copy where none is needed: an output row whose
  * keff_h input rows are all inside the frame reads its interior pixels (those whose
@@ -899,7 +907,7 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
                           (uint16_t *)tout->data + (size_t)y * orow_n, gm->OW);
         return;
     }
-    if (tin->dt == VSR_DT_F32 && tout->dt == VSR_DT_F32 && !c->dw && !c->grouped) {
+    if (dense_f32_rows(c, tin->dt, tout->dt)) {
         f32_dense_rows(t, chunk, y0, y1, tin, tout);
         return;
     }
@@ -1117,8 +1125,7 @@ int vsr__conv_direct(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err)
     /* the tail after every row where rows are computed one by one from the input in
      * place (f32_dense_rows), else after every chunk when its rows fit in L2 */
     vsr_dtype dto = e->dt[e->plan.dst[i]];
-    int by_row = e->conv[i].simd && !e->conv[i].dw && !e->conv[i].grouped &&
-                 in->dt == VSR_DT_F32 && dto == VSR_DT_F32;
+    int by_row = dense_f32_rows(&e->conv[i], in->dt, dto);
     int max_rows = by_row ? 1 : (t.gm.OH + t.nchunks - 1) / t.nchunks;
     if (vsr__tail_in_src(e, i, (size_t)max_rows * t.gm.OW * t.gm.CO * vsr__dt_size(dto)))
         t.tail = by_row ? 2 : 1;
