@@ -132,8 +132,11 @@ static void f32_case(vsr_f32_conv_ukernel k, int cin, int cout, int ksz, int dil
     free(w), free(b), free(in), free(o1), free(o2);
 }
 
+/* s32: the exact-tie lanes use shifts 32 / 33 instead of 31 / 32, so every shift is
+ * >= 32 and the u8 VNNI kernel takes its 32-bit requantization (requant_fast) on every
+ * channel block, not only on those without a 31 */
 static void qs8_case(vsr_qs8_conv_ukernel k, int cin, int cout, int ksz, int dil, int n,
-                     int off, int u8)
+                     int off, int u8, int s32)
 {
     vsr_conv_uk p;
     memset(&p, 0, sizeof(p));
@@ -168,7 +171,7 @@ static void qs8_case(vsr_qs8_conv_ukernel k, int cin, int cout, int ksz, int dil
         vsr__quant_multiplier(0.00005 + 0.0005 * r[nw + nin + 64 + o] * (o % 5 ? 1 : 60),
                               &qm[o], &qs[o]);
         if (o % 7 == 3) /* M / 2^S = 1/2 or 1/4 exactly: every odd acc is a tie */
-            qm[o] = 1 << 30, qs[o] = o % 2 ? 31 : 32;
+            qm[o] = 1 << 30, qs[o] = (o % 2 ? 31 : 32) + s32;
     }
     p.wq = w, p.bq = bq, p.qm = qm, p.qs = qs;
     p.zp_out = -7, p.qmin = (cout % 2) ? -7 : -128, p.qmax = 127;
@@ -465,6 +468,9 @@ static void test_simd_vs_scalar_kernels(void **state)
         {48, 28, 1, 1, 30},
         {28, 48, 3, 1, 13},
         {7, 3, 3, 1, 19},
+        /* the lane-tiled 28 -> 28 VNNI path (4 pixels x 4 channels per register): a
+         * 12-pixel block, two 4-pixel blocks and 3 pixels of 16-channel tiles, dilated */
+        {28, 28, 3, 2, 23},
     };
     int tested = 0;
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
@@ -486,9 +492,10 @@ static void test_simd_vs_scalar_kernels(void **state)
             }
             if (isa & VSR_ISA_AVX512VNNI) {
                 qs8_case(vsr_qs8_conv_ukernel_4x16__avx512vnni, c[0], c[1], c[2], c[3], c[4],
-                         off, 0);
-                qs8_case(vsr_qs8_conv_ukernel_u8_nx48__avx512vnni, c[0], c[1], c[2], c[3], c[4],
-                         off, 1);
+                         off, 0, 0);
+                for (int s32 = 0; s32 < 2; s32++)
+                    qs8_case(vsr_qs8_conv_ukernel_u8_nx48__avx512vnni, c[0], c[1], c[2], c[3],
+                             c[4], off, 1, s32);
                 tested++;
             }
         }
