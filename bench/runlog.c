@@ -43,6 +43,132 @@
 /* seconds since the time in column @p col (a heartbeat) */
 #define VSR_AGE(col) "((julianday('now') - julianday(" col ")) * 86400.0)"
 
+/*
+ * Text that several migrations spell alike: a table rebuilt to change a
+ * CHECK (SQLite cannot alter one) keeps its columns, and v10 treats the
+ * five v1 scores of clips and frames alike. These are parts of shipped
+ * migrations: never edit one (that would change what the old migrations
+ * create); a migration that needs other text writes it out.
+ * clang-format is off from here to the end of migrations[]: it cannot lay
+ * out string literals joined with macro calls.
+ */
+/* clang-format off */
+/* The v1 CHECK lists (v5 adds fp16n to precision; v8 drops them all). */
+#define PRECISION_V1 " CHECK (precision IN ('fp32', 'fp16', 'int8'))"
+#define PRECISION_V5 " CHECK (precision IN ('fp32', 'fp16', 'fp16n', 'int8'))"
+#define CALIB_V1 " CHECK (calib_method IN ('minmax', 'percentile', 'mse'))"
+#define DEGRADATION_V1 " CHECK (degradation IN ('bi', 'bd'))"
+#define RUNS_STATUS_V1                                                                         \
+    "  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'failed')),"
+/* v3 on: 'skipped' */
+#define RUNS_STATUS_V3                                                                         \
+    "  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'failed',"          \
+    "                                         'skipped')),"
+/* CREATE TABLE @p NAME with the runs columns of v1..v8 (v9 adds more by ALTER). */
+#define RUNS_TABLE(NAME, PRECISION_CHECK, CALIB_CHECK, DEGRADATION_CHECK, STATUS)              \
+    "CREATE TABLE " NAME " ("                                                                  \
+    "  id INTEGER PRIMARY KEY,"                                                                \
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"                    \
+    "  host_id INTEGER REFERENCES hosts (id),"                                                 \
+    "  run_key TEXT NOT NULL,"                                                                 \
+    "  config_hash TEXT NOT NULL,"                                                             \
+    "  model TEXT NOT NULL,"                                                                   \
+    "  variant TEXT NOT NULL,"                                                                 \
+    "  precision TEXT NOT NULL" PRECISION_CHECK ","                                            \
+    "  calib_method TEXT" CALIB_CHECK ","                                                      \
+    "  calib_frames INTEGER,"                                                                  \
+    "  dataset TEXT NOT NULL,"                                                                 \
+    "  degradation TEXT NOT NULL" DEGRADATION_CHECK ","                                        \
+    "  scale INTEGER NOT NULL,"                                                                \
+    "  tile INTEGER NOT NULL,"                                                                 \
+    "  pad INTEGER NOT NULL,"                                                                  \
+    "  threads INTEGER NOT NULL,"                                                              \
+    STATUS                                                                                     \
+    "  error TEXT,"                                                                            \
+    "  git_rev TEXT,"                                                                          \
+    "  build_flags TEXT,"                                                                      \
+    "  isa TEXT,"                                                                              \
+    "  params INTEGER,"                                                                        \
+    "  macs INTEGER,"                                                                          \
+    "  input_w INTEGER,"                                                                       \
+    "  input_h INTEGER,"                                                                       \
+    "  pid INTEGER,"                                                                           \
+    "  started TEXT,"                                                                          \
+    "  finished TEXT"                                                                          \
+    ") STRICT;"
+#define RUNS_INDEXES                                                                           \
+    "CREATE INDEX runs_by_hash ON runs (config_hash, status);"                                 \
+    "CREATE INDEX runs_by_sweep ON runs (sweep_id);"
+/* The v2 columns of tune_results (later ones follow them in a rebuild). */
+#define TUNE_COLUMNS(PRECISION_CHECK)                                                          \
+    "  id INTEGER PRIMARY KEY,"                                                                \
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"                    \
+    "  host_id INTEGER REFERENCES hosts (id),"                                                 \
+    "  model TEXT NOT NULL,"                                                                   \
+    "  variant TEXT NOT NULL,"                                                                 \
+    "  precision TEXT NOT NULL" PRECISION_CHECK ","                                            \
+    "  dataset TEXT NOT NULL,"                                                                 \
+    "  tile INTEGER NOT NULL,"                                                                 \
+    "  pad INTEGER NOT NULL,"                                                                  \
+    "  threads INTEGER NOT NULL,"                                                              \
+    "  ms REAL NOT NULL,"                                                                      \
+    "  psnr_delta REAL,"                                                                       \
+    "  identical INTEGER NOT NULL CHECK (identical IN (0, 1)),"                                \
+    "  pareto INTEGER NOT NULL CHECK (pareto IN (0, 1)),"                                      \
+    "  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"                            \
+    "  created TEXT NOT NULL DEFAULT " VSR_NOW
+/* Table @p TABLE takes the rows and the place of its rebuilt copy @p COPY. */
+#define REPLACE_TABLE(TABLE, COPY)                                                             \
+    "INSERT INTO " COPY " SELECT * FROM " TABLE ";"                                            \
+    "DROP TABLE " TABLE ";"                                                                    \
+    "ALTER TABLE " COPY " RENAME TO " TABLE ";"
+/* v10: the five v1 scores of table @p SRC (keys @p KEYS) as rows of @p DST. */
+#define V1_SCORES_COPY(DST, KEYS, SRC)                                                         \
+    "INSERT INTO " DST " SELECT " KEYS ", 'psnr', 'rgb', psnr_rgb, psnr_rgb_inf"               \
+    " FROM " SRC " WHERE psnr_rgb IS NOT NULL OR psnr_rgb_inf;"                                \
+    "INSERT INTO " DST " SELECT " KEYS ", 'psnr', 'y', psnr_y, psnr_y_inf"                     \
+    " FROM " SRC " WHERE psnr_y IS NOT NULL OR psnr_y_inf;"                                    \
+    "INSERT INTO " DST " SELECT " KEYS ", 'ssim', 'rgb', ssim_rgb, 0"                          \
+    " FROM " SRC " WHERE ssim_rgb IS NOT NULL;"                                                \
+    "INSERT INTO " DST " SELECT " KEYS ", 'ssim', 'y', ssim_y, 0"                              \
+    " FROM " SRC " WHERE ssim_y IS NOT NULL;"                                                  \
+    "INSERT INTO " DST " SELECT " KEYS ", 'niqe', '', niqe, 0"                                 \
+    " FROM " SRC " WHERE niqe IS NOT NULL;"
+/* v10's views: column @p COL of the row of score table @p SCORES for row c
+ * (@p AND_FRAME: the frame's condition, "" for clips). */
+#define V1_SCORE_OF(SCORES, AND_FRAME, COL, METRIC, CHANNEL)                                   \
+    "(SELECT " COL " FROM " SCORES " s WHERE s.run_id = c.run_id AND s.clip = c.clip"          \
+    AND_FRAME "   AND s.metric = '" METRIC "' AND s.channel = '" CHANNEL "')"
+/* the pivot: the v1 score columns, one (SELECT ...) each */
+#define V1_SCORES_PIVOT(SCORES, AND_FRAME)                                                     \
+    " " V1_SCORE_OF(SCORES, AND_FRAME, "value", "psnr", "rgb") " AS psnr_rgb,"                 \
+    " " V1_SCORE_OF(SCORES, AND_FRAME, "value", "psnr", "y") " AS psnr_y,"                     \
+    " " V1_SCORE_OF(SCORES, AND_FRAME, "value", "ssim", "rgb") " AS ssim_rgb,"                 \
+    " " V1_SCORE_OF(SCORES, AND_FRAME, "value", "ssim", "y") " AS ssim_y,"                     \
+    " " V1_SCORE_OF(SCORES, AND_FRAME, "value", "niqe", "") " AS niqe,"                        \
+    " coalesce(" V1_SCORE_OF(SCORES, AND_FRAME, "is_inf", "psnr", "rgb") ", 0)"                \
+    " AS psnr_rgb_inf,"                                                                        \
+    " coalesce(" V1_SCORE_OF(SCORES, AND_FRAME, "is_inf", "psnr", "y") ", 0)"                  \
+    " AS psnr_y_inf"
+/* v10's INSTEAD OF triggers: the v1 scores of the NEW row (keys @p NEW_KEYS)
+ * as rows of @p SCORES (keys @p KEYS). */
+#define V1_SCORES_INSERT(SCORES, KEYS, NEW_KEYS)                                               \
+    " INSERT INTO " SCORES " (" KEYS ", metric, channel, value, is_inf)"                       \
+    "   SELECT " NEW_KEYS ", 'psnr', 'rgb', NEW.psnr_rgb, coalesce(NEW.psnr_rgb_inf, 0)"       \
+    "   WHERE NEW.psnr_rgb IS NOT NULL OR coalesce(NEW.psnr_rgb_inf, 0);"                      \
+    " INSERT INTO " SCORES " (" KEYS ", metric, channel, value, is_inf)"                       \
+    "   SELECT " NEW_KEYS ", 'psnr', 'y', NEW.psnr_y, coalesce(NEW.psnr_y_inf, 0)"             \
+    "   WHERE NEW.psnr_y IS NOT NULL OR coalesce(NEW.psnr_y_inf, 0);"                          \
+    " INSERT INTO " SCORES " (" KEYS ", metric, channel, value, is_inf)"                       \
+    "   SELECT " NEW_KEYS ", 'ssim', 'rgb', NEW.ssim_rgb, 0"                                   \
+    "   WHERE NEW.ssim_rgb IS NOT NULL;"                                                       \
+    " INSERT INTO " SCORES " (" KEYS ", metric, channel, value, is_inf)"                       \
+    "   SELECT " NEW_KEYS ", 'ssim', 'y', NEW.ssim_y, 0"                                       \
+    "   WHERE NEW.ssim_y IS NOT NULL;"                                                         \
+    " INSERT INTO " SCORES " (" KEYS ", metric, channel, value, is_inf)"                       \
+    "   SELECT " NEW_KEYS ", 'niqe', '', NEW.niqe, 0"                                          \
+    "   WHERE NEW.niqe IS NOT NULL;"
+
 static const char *const migrations[] = {
     /* ---- v1: sweeps, runs, hosts, metrics, timings, layer profiles ---- */
     /* hosts: one row per distinct machine (hostname, CPU model, ISA flags,
@@ -79,38 +205,8 @@ static const char *const migrations[] = {
      * params/macs/input_* are those of the built model (macs per LR frame
      * at input_w x input_h); isa names the kernels used. pid is the
      * process that ran it (to tell a dead 'running' row from a live one). */
-    "CREATE TABLE runs ("
-    "  id INTEGER PRIMARY KEY,"
-    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
-    "  host_id INTEGER REFERENCES hosts (id),"
-    "  run_key TEXT NOT NULL,"
-    "  config_hash TEXT NOT NULL,"
-    "  model TEXT NOT NULL,"
-    "  variant TEXT NOT NULL,"
-    "  precision TEXT NOT NULL CHECK (precision IN ('fp32', 'fp16', 'int8')),"
-    "  calib_method TEXT CHECK (calib_method IN ('minmax', 'percentile', 'mse')),"
-    "  calib_frames INTEGER,"
-    "  dataset TEXT NOT NULL,"
-    "  degradation TEXT NOT NULL CHECK (degradation IN ('bi', 'bd')),"
-    "  scale INTEGER NOT NULL,"
-    "  tile INTEGER NOT NULL,"
-    "  pad INTEGER NOT NULL,"
-    "  threads INTEGER NOT NULL,"
-    "  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'failed')),"
-    "  error TEXT,"
-    "  git_rev TEXT,"
-    "  build_flags TEXT,"
-    "  isa TEXT,"
-    "  params INTEGER,"
-    "  macs INTEGER,"
-    "  input_w INTEGER,"
-    "  input_h INTEGER,"
-    "  pid INTEGER,"
-    "  started TEXT,"
-    "  finished TEXT"
-    ") STRICT;"
-    "CREATE INDEX runs_by_hash ON runs (config_hash, status);"
-    "CREATE INDEX runs_by_sweep ON runs (sweep_id);"
+    RUNS_TABLE("runs", PRECISION_V1, CALIB_V1, DEGRADATION_V1, RUNS_STATUS_V1)
+    RUNS_INDEXES
     /* clip_metrics: per-clip means over its frames (BasicSR style: mean of
      * the per-frame values). */
     "CREATE TABLE clip_metrics ("
@@ -167,23 +263,7 @@ static const char *const migrations[] = {
      * PSNR(untiled vs GT) in dB (NULL unknown); identical = output equals
      * the untiled output bit for bit; pareto = no other setting is both
      * faster and has a smaller PSNR loss; recommended = the one pick. */
-    "CREATE TABLE tune_results ("
-    "  id INTEGER PRIMARY KEY,"
-    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
-    "  host_id INTEGER REFERENCES hosts (id),"
-    "  model TEXT NOT NULL,"
-    "  variant TEXT NOT NULL,"
-    "  precision TEXT NOT NULL CHECK (precision IN ('fp32', 'fp16', 'int8')),"
-    "  dataset TEXT NOT NULL,"
-    "  tile INTEGER NOT NULL,"
-    "  pad INTEGER NOT NULL,"
-    "  threads INTEGER NOT NULL,"
-    "  ms REAL NOT NULL,"
-    "  psnr_delta REAL,"
-    "  identical INTEGER NOT NULL CHECK (identical IN (0, 1)),"
-    "  pareto INTEGER NOT NULL CHECK (pareto IN (0, 1)),"
-    "  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"
-    "  created TEXT NOT NULL DEFAULT " VSR_NOW ") STRICT;"
+    "CREATE TABLE tune_results (" TUNE_COLUMNS(PRECISION_V1) ") STRICT;"
     "CREATE INDEX tune_by_sweep ON tune_results (sweep_id);",
 
     /* ---- v3: 'skipped' runs; tune p95 and PSNR against the untiled output ---- */
@@ -197,42 +277,9 @@ static const char *const migrations[] = {
      * psnr_vs_untiled: PSNR in dB of the tiled output against the untiled
      * output over all pixels of all frames (RGB, no crop); +inf (identical)
      * is stored as NULL with identical = 1. */
-    "CREATE TABLE runs_v3 ("
-    "  id INTEGER PRIMARY KEY,"
-    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
-    "  host_id INTEGER REFERENCES hosts (id),"
-    "  run_key TEXT NOT NULL,"
-    "  config_hash TEXT NOT NULL,"
-    "  model TEXT NOT NULL,"
-    "  variant TEXT NOT NULL,"
-    "  precision TEXT NOT NULL CHECK (precision IN ('fp32', 'fp16', 'int8')),"
-    "  calib_method TEXT CHECK (calib_method IN ('minmax', 'percentile', 'mse')),"
-    "  calib_frames INTEGER,"
-    "  dataset TEXT NOT NULL,"
-    "  degradation TEXT NOT NULL CHECK (degradation IN ('bi', 'bd')),"
-    "  scale INTEGER NOT NULL,"
-    "  tile INTEGER NOT NULL,"
-    "  pad INTEGER NOT NULL,"
-    "  threads INTEGER NOT NULL,"
-    "  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'failed',"
-    "                                         'skipped')),"
-    "  error TEXT,"
-    "  git_rev TEXT,"
-    "  build_flags TEXT,"
-    "  isa TEXT,"
-    "  params INTEGER,"
-    "  macs INTEGER,"
-    "  input_w INTEGER,"
-    "  input_h INTEGER,"
-    "  pid INTEGER,"
-    "  started TEXT,"
-    "  finished TEXT"
-    ") STRICT;"
-    "INSERT INTO runs_v3 SELECT * FROM runs;"
-    "DROP TABLE runs;"
-    "ALTER TABLE runs_v3 RENAME TO runs;"
-    "CREATE INDEX runs_by_hash ON runs (config_hash, status);"
-    "CREATE INDEX runs_by_sweep ON runs (sweep_id);"
+    RUNS_TABLE("runs_v3", PRECISION_V1, CALIB_V1, DEGRADATION_V1, RUNS_STATUS_V3)
+    REPLACE_TABLE("runs", "runs_v3")
+    RUNS_INDEXES
     "ALTER TABLE tune_results ADD COLUMN ms_p95 REAL;"
     "ALTER TABLE tune_results ADD COLUMN psnr_vs_untiled REAL;",
 
@@ -298,65 +345,14 @@ static const char *const migrations[] = {
      * (tune_results' v3 columns ms_p95 and psnr_vs_untiled stay last) and
      * their indexes recreated; foreign keys are off during migrations, so
      * the rows that reference runs stay, ids unchanged. */
-    "CREATE TABLE runs_v5 ("
-    "  id INTEGER PRIMARY KEY,"
-    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
-    "  host_id INTEGER REFERENCES hosts (id),"
-    "  run_key TEXT NOT NULL,"
-    "  config_hash TEXT NOT NULL,"
-    "  model TEXT NOT NULL,"
-    "  variant TEXT NOT NULL,"
-    "  precision TEXT NOT NULL CHECK (precision IN ('fp32', 'fp16', 'fp16n', 'int8')),"
-    "  calib_method TEXT CHECK (calib_method IN ('minmax', 'percentile', 'mse')),"
-    "  calib_frames INTEGER,"
-    "  dataset TEXT NOT NULL,"
-    "  degradation TEXT NOT NULL CHECK (degradation IN ('bi', 'bd')),"
-    "  scale INTEGER NOT NULL,"
-    "  tile INTEGER NOT NULL,"
-    "  pad INTEGER NOT NULL,"
-    "  threads INTEGER NOT NULL,"
-    "  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'failed',"
-    "                                         'skipped')),"
-    "  error TEXT,"
-    "  git_rev TEXT,"
-    "  build_flags TEXT,"
-    "  isa TEXT,"
-    "  params INTEGER,"
-    "  macs INTEGER,"
-    "  input_w INTEGER,"
-    "  input_h INTEGER,"
-    "  pid INTEGER,"
-    "  started TEXT,"
-    "  finished TEXT"
-    ") STRICT;"
-    "INSERT INTO runs_v5 SELECT * FROM runs;"
-    "DROP TABLE runs;"
-    "ALTER TABLE runs_v5 RENAME TO runs;"
-    "CREATE INDEX runs_by_hash ON runs (config_hash, status);"
-    "CREATE INDEX runs_by_sweep ON runs (sweep_id);"
-    "CREATE TABLE tune_results_v5 ("
-    "  id INTEGER PRIMARY KEY,"
-    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
-    "  host_id INTEGER REFERENCES hosts (id),"
-    "  model TEXT NOT NULL,"
-    "  variant TEXT NOT NULL,"
-    "  precision TEXT NOT NULL CHECK (precision IN ('fp32', 'fp16', 'fp16n', 'int8')),"
-    "  dataset TEXT NOT NULL,"
-    "  tile INTEGER NOT NULL,"
-    "  pad INTEGER NOT NULL,"
-    "  threads INTEGER NOT NULL,"
-    "  ms REAL NOT NULL,"
-    "  psnr_delta REAL,"
-    "  identical INTEGER NOT NULL CHECK (identical IN (0, 1)),"
-    "  pareto INTEGER NOT NULL CHECK (pareto IN (0, 1)),"
-    "  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"
-    "  created TEXT NOT NULL DEFAULT " VSR_NOW ","
+    RUNS_TABLE("runs_v5", PRECISION_V5, CALIB_V1, DEGRADATION_V1, RUNS_STATUS_V3)
+    REPLACE_TABLE("runs", "runs_v5")
+    RUNS_INDEXES
+    "CREATE TABLE tune_results_v5 (" TUNE_COLUMNS(PRECISION_V5) ","
     "  ms_p95 REAL,"
     "  psnr_vs_untiled REAL"
     ") STRICT;"
-    "INSERT INTO tune_results_v5 SELECT * FROM tune_results;"
-    "DROP TABLE tune_results;"
-    "ALTER TABLE tune_results_v5 RENAME TO tune_results;"
+    REPLACE_TABLE("tune_results", "tune_results_v5")
     "CREATE INDEX tune_by_sweep ON tune_results (sweep_id);",
 
     /* ---- v6: run leases, so several processes split one sweep ---- */
@@ -444,59 +440,10 @@ static const char *const migrations[] = {
      * Same columns in the same order (tune_results' later columns last),
      * indexes recreated; foreign keys are off during migrations, so the rows
      * that reference runs stay, ids unchanged. */
-    "CREATE TABLE runs_v8 ("
-    "  id INTEGER PRIMARY KEY,"
-    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
-    "  host_id INTEGER REFERENCES hosts (id),"
-    "  run_key TEXT NOT NULL,"
-    "  config_hash TEXT NOT NULL,"
-    "  model TEXT NOT NULL,"
-    "  variant TEXT NOT NULL,"
-    "  precision TEXT NOT NULL,"
-    "  calib_method TEXT,"
-    "  calib_frames INTEGER,"
-    "  dataset TEXT NOT NULL,"
-    "  degradation TEXT NOT NULL,"
-    "  scale INTEGER NOT NULL,"
-    "  tile INTEGER NOT NULL,"
-    "  pad INTEGER NOT NULL,"
-    "  threads INTEGER NOT NULL,"
-    "  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'ok', 'failed',"
-    "                                         'skipped')),"
-    "  error TEXT,"
-    "  git_rev TEXT,"
-    "  build_flags TEXT,"
-    "  isa TEXT,"
-    "  params INTEGER,"
-    "  macs INTEGER,"
-    "  input_w INTEGER,"
-    "  input_h INTEGER,"
-    "  pid INTEGER,"
-    "  started TEXT,"
-    "  finished TEXT"
-    ") STRICT;"
-    "INSERT INTO runs_v8 SELECT * FROM runs;"
-    "DROP TABLE runs;"
-    "ALTER TABLE runs_v8 RENAME TO runs;"
-    "CREATE INDEX runs_by_hash ON runs (config_hash, status);"
-    "CREATE INDEX runs_by_sweep ON runs (sweep_id);"
-    "CREATE TABLE tune_results_v8 ("
-    "  id INTEGER PRIMARY KEY,"
-    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,"
-    "  host_id INTEGER REFERENCES hosts (id),"
-    "  model TEXT NOT NULL,"
-    "  variant TEXT NOT NULL,"
-    "  precision TEXT NOT NULL,"
-    "  dataset TEXT NOT NULL,"
-    "  tile INTEGER NOT NULL,"
-    "  pad INTEGER NOT NULL,"
-    "  threads INTEGER NOT NULL,"
-    "  ms REAL NOT NULL,"
-    "  psnr_delta REAL,"
-    "  identical INTEGER NOT NULL CHECK (identical IN (0, 1)),"
-    "  pareto INTEGER NOT NULL CHECK (pareto IN (0, 1)),"
-    "  recommended INTEGER NOT NULL CHECK (recommended IN (0, 1)),"
-    "  created TEXT NOT NULL DEFAULT " VSR_NOW ","
+    RUNS_TABLE("runs_v8", "", "", "", RUNS_STATUS_V3)
+    REPLACE_TABLE("runs", "runs_v8")
+    RUNS_INDEXES
+    "CREATE TABLE tune_results_v8 (" TUNE_COLUMNS("") ","
     "  ms_p95 REAL,"
     "  psnr_vs_untiled REAL,"
     "  ms_lo REAL,"
@@ -504,9 +451,7 @@ static const char *const migrations[] = {
     "  noisy INTEGER NOT NULL DEFAULT 0 CHECK (noisy IN (0, 1)),"
     "  noisy_why TEXT"
     ") STRICT;"
-    "INSERT INTO tune_results_v8 SELECT * FROM tune_results;"
-    "DROP TABLE tune_results;"
-    "ALTER TABLE tune_results_v8 RENAME TO tune_results;"
+    REPLACE_TABLE("tune_results", "tune_results_v8")
     "CREATE INDEX tune_by_sweep ON tune_results (sweep_id);",
 
     /* ---- v9: the research log's figures and NTIRE ESR's context ---- */
@@ -578,106 +523,23 @@ static const char *const migrations[] = {
     "ALTER TABLE frame_metrics RENAME TO frame_metrics_v9;"
     "INSERT INTO run_clips SELECT run_id, clip, frames FROM clip_metrics_v9;"
     "INSERT INTO run_frames SELECT run_id, clip, frame, ms FROM frame_metrics_v9;"
-    "INSERT INTO clip_scores SELECT run_id, clip, 'psnr', 'rgb', psnr_rgb, psnr_rgb_inf"
-    " FROM clip_metrics_v9 WHERE psnr_rgb IS NOT NULL OR psnr_rgb_inf;"
-    "INSERT INTO clip_scores SELECT run_id, clip, 'psnr', 'y', psnr_y, psnr_y_inf"
-    " FROM clip_metrics_v9 WHERE psnr_y IS NOT NULL OR psnr_y_inf;"
-    "INSERT INTO clip_scores SELECT run_id, clip, 'ssim', 'rgb', ssim_rgb, 0"
-    " FROM clip_metrics_v9 WHERE ssim_rgb IS NOT NULL;"
-    "INSERT INTO clip_scores SELECT run_id, clip, 'ssim', 'y', ssim_y, 0"
-    " FROM clip_metrics_v9 WHERE ssim_y IS NOT NULL;"
-    "INSERT INTO clip_scores SELECT run_id, clip, 'niqe', '', niqe, 0"
-    " FROM clip_metrics_v9 WHERE niqe IS NOT NULL;"
-    "INSERT INTO frame_scores SELECT run_id, clip, frame, 'psnr', 'rgb', psnr_rgb, psnr_rgb_inf"
-    " FROM frame_metrics_v9 WHERE psnr_rgb IS NOT NULL OR psnr_rgb_inf;"
-    "INSERT INTO frame_scores SELECT run_id, clip, frame, 'psnr', 'y', psnr_y, psnr_y_inf"
-    " FROM frame_metrics_v9 WHERE psnr_y IS NOT NULL OR psnr_y_inf;"
-    "INSERT INTO frame_scores SELECT run_id, clip, frame, 'ssim', 'rgb', ssim_rgb, 0"
-    " FROM frame_metrics_v9 WHERE ssim_rgb IS NOT NULL;"
-    "INSERT INTO frame_scores SELECT run_id, clip, frame, 'ssim', 'y', ssim_y, 0"
-    " FROM frame_metrics_v9 WHERE ssim_y IS NOT NULL;"
-    "INSERT INTO frame_scores SELECT run_id, clip, frame, 'niqe', '', niqe, 0"
-    " FROM frame_metrics_v9 WHERE niqe IS NOT NULL;"
+    V1_SCORES_COPY("clip_scores", "run_id, clip", "clip_metrics_v9")
+    V1_SCORES_COPY("frame_scores", "run_id, clip, frame", "frame_metrics_v9")
     "DROP TABLE clip_metrics_v9;"
     "DROP TABLE frame_metrics_v9;"
     /* the pivot: one column per v1 score, (SELECT ...) of the score's row */
     "CREATE VIEW clip_metrics AS SELECT c.run_id, c.clip, c.frames,"
-    " (SELECT value FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
-    "   AND s.metric = 'psnr' AND s.channel = 'rgb') AS psnr_rgb,"
-    " (SELECT value FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
-    "   AND s.metric = 'psnr' AND s.channel = 'y') AS psnr_y,"
-    " (SELECT value FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
-    "   AND s.metric = 'ssim' AND s.channel = 'rgb') AS ssim_rgb,"
-    " (SELECT value FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
-    "   AND s.metric = 'ssim' AND s.channel = 'y') AS ssim_y,"
-    " (SELECT value FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
-    "   AND s.metric = 'niqe' AND s.channel = '') AS niqe,"
-    " coalesce((SELECT is_inf FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
-    "   AND s.metric = 'psnr' AND s.channel = 'rgb'), 0) AS psnr_rgb_inf,"
-    " coalesce((SELECT is_inf FROM clip_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip"
-    "   AND s.metric = 'psnr' AND s.channel = 'y'), 0) AS psnr_y_inf"
-    " FROM run_clips c;"
+    V1_SCORES_PIVOT("clip_scores", "") " FROM run_clips c;"
     "CREATE VIEW frame_metrics AS SELECT c.run_id, c.clip, c.frame,"
-    " (SELECT value FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip AND "
-    "s.frame = c.frame"
-    "   AND s.metric = 'psnr' AND s.channel = 'rgb') AS psnr_rgb,"
-    " (SELECT value FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip AND "
-    "s.frame = c.frame"
-    "   AND s.metric = 'psnr' AND s.channel = 'y') AS psnr_y,"
-    " (SELECT value FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip AND "
-    "s.frame = c.frame"
-    "   AND s.metric = 'ssim' AND s.channel = 'rgb') AS ssim_rgb,"
-    " (SELECT value FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip AND "
-    "s.frame = c.frame"
-    "   AND s.metric = 'ssim' AND s.channel = 'y') AS ssim_y,"
-    " (SELECT value FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = c.clip AND "
-    "s.frame = c.frame"
-    "   AND s.metric = 'niqe' AND s.channel = '') AS niqe,"
-    " coalesce((SELECT is_inf FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = "
-    "c.clip AND s.frame = c.frame"
-    "   AND s.metric = 'psnr' AND s.channel = 'rgb'), 0) AS psnr_rgb_inf,"
-    " coalesce((SELECT is_inf FROM frame_scores s WHERE s.run_id = c.run_id AND s.clip = "
-    "c.clip AND s.frame = c.frame"
-    "   AND s.metric = 'psnr' AND s.channel = 'y'), 0) AS psnr_y_inf"
-    ", c.ms FROM run_frames c;"
+    V1_SCORES_PIVOT("frame_scores", " AND s.frame = c.frame") ", c.ms FROM run_frames c;"
     "CREATE TRIGGER clip_metrics_insert INSTEAD OF INSERT ON clip_metrics BEGIN"
     " INSERT INTO run_clips (run_id, clip, frames) VALUES (NEW.run_id, NEW.clip, NEW.frames);"
-    " INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
-    "   SELECT NEW.run_id, NEW.clip, 'psnr', 'rgb', NEW.psnr_rgb, coalesce(NEW.psnr_rgb_inf, 0)"
-    "   WHERE NEW.psnr_rgb IS NOT NULL OR coalesce(NEW.psnr_rgb_inf, 0);"
-    " INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
-    "   SELECT NEW.run_id, NEW.clip, 'psnr', 'y', NEW.psnr_y, coalesce(NEW.psnr_y_inf, 0)"
-    "   WHERE NEW.psnr_y IS NOT NULL OR coalesce(NEW.psnr_y_inf, 0);"
-    " INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
-    "   SELECT NEW.run_id, NEW.clip, 'ssim', 'rgb', NEW.ssim_rgb, 0"
-    "   WHERE NEW.ssim_rgb IS NOT NULL;"
-    " INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
-    "   SELECT NEW.run_id, NEW.clip, 'ssim', 'y', NEW.ssim_y, 0"
-    "   WHERE NEW.ssim_y IS NOT NULL;"
-    " INSERT INTO clip_scores (run_id, clip, metric, channel, value, is_inf)"
-    "   SELECT NEW.run_id, NEW.clip, 'niqe', '', NEW.niqe, 0"
-    "   WHERE NEW.niqe IS NOT NULL;"
+    V1_SCORES_INSERT("clip_scores", "run_id, clip", "NEW.run_id, NEW.clip")
     " END;"
     "CREATE TRIGGER frame_metrics_insert INSTEAD OF INSERT ON frame_metrics BEGIN"
     " INSERT INTO run_frames (run_id, clip, frame, ms)"
     "   VALUES (NEW.run_id, NEW.clip, NEW.frame, NEW.ms);"
-    " INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value, is_inf)"
-    "   SELECT NEW.run_id, NEW.clip, NEW.frame, 'psnr', 'rgb', NEW.psnr_rgb, "
-    "coalesce(NEW.psnr_rgb_inf, 0)"
-    "   WHERE NEW.psnr_rgb IS NOT NULL OR coalesce(NEW.psnr_rgb_inf, 0);"
-    " INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value, is_inf)"
-    "   SELECT NEW.run_id, NEW.clip, NEW.frame, 'psnr', 'y', NEW.psnr_y, "
-    "coalesce(NEW.psnr_y_inf, 0)"
-    "   WHERE NEW.psnr_y IS NOT NULL OR coalesce(NEW.psnr_y_inf, 0);"
-    " INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value, is_inf)"
-    "   SELECT NEW.run_id, NEW.clip, NEW.frame, 'ssim', 'rgb', NEW.ssim_rgb, 0"
-    "   WHERE NEW.ssim_rgb IS NOT NULL;"
-    " INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value, is_inf)"
-    "   SELECT NEW.run_id, NEW.clip, NEW.frame, 'ssim', 'y', NEW.ssim_y, 0"
-    "   WHERE NEW.ssim_y IS NOT NULL;"
-    " INSERT INTO frame_scores (run_id, clip, frame, metric, channel, value, is_inf)"
-    "   SELECT NEW.run_id, NEW.clip, NEW.frame, 'niqe', '', NEW.niqe, 0"
-    "   WHERE NEW.niqe IS NOT NULL;"
+    V1_SCORES_INSERT("frame_scores", "run_id, clip, frame", "NEW.run_id, NEW.clip, NEW.frame")
     " END;"
     "CREATE TABLE IF NOT EXISTS run_provenance ("
     "  run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,"
@@ -775,6 +637,7 @@ static const char *const migrations[] = {
      * before. */
     "ALTER TABLE layer_profile ADD COLUMN algo TEXT;",
 };
+/* clang-format on */
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -1,9 +1,11 @@
 /*
  * export_quant.c: what the TFLite and ONNX exporters share: the precision
  * names (vsr_models_export_options.precision), the INT8 engine whose
- * integers they write, and the weight layouts.
+ * integers they write, the weight layouts, and the list of the blocks an
+ * export owns.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "models_internal.h"
@@ -70,4 +72,27 @@ void mdl_weights_from_hwio(void *dst, const void *src, size_t esize, int kh, int
                                     : (((size_t)o * cing + i) * kh + yy) * kw + xx;
                     memcpy(d + to * esize, s + from * esize, esize);
                 }
+}
+
+void *mdl_owned_alloc(mdl_owned *o, size_t n)
+{
+    if (o->n == o->cap) {
+        size_t nc = o->cap ? 2 * o->cap : 64;
+        void **a = realloc(o->blocks, nc * sizeof(*a));
+        if (!a)
+            return NULL;
+        o->blocks = a, o->cap = nc;
+    }
+    void *p = calloc(1, n ? n : 1);
+    if (p)
+        o->blocks[o->n++] = p;
+    return p;
+}
+
+void mdl_owned_free(mdl_owned *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        free(o->blocks[i]);
+    free(o->blocks);
+    *o = (mdl_owned){0};
 }

@@ -146,6 +146,21 @@ int mdl_export_conv_int8(const vsr_engine *qe, const vsr_graph *g, int node, con
                          const int8_t **wq, const int32_t **bq, const float **ws,
                          vsr_error *err);
 
+/*
+ * The blocks one export makes (protobuf messages, transposed weights,
+ * shapes), freed together at its end (export_quant.c). Zero-initialise;
+ * mdl_owned_free() leaves it empty again.
+ */
+typedef struct mdl_owned {
+    void **blocks;
+    size_t n, cap;
+} mdl_owned;
+/* A zeroed block of @p n bytes (at least 1) that @p o owns; NULL when out of
+ * memory. */
+void *mdl_owned_alloc(mdl_owned *o, size_t n);
+/* Free every block of @p o and its list. */
+void mdl_owned_free(mdl_owned *o);
+
 /* The exporters' weight layouts, from the engine's HWIO [kh][kw][cing][cout]. */
 enum mdl_wlayout {
     MDL_W_OHWI, /* TFLite CONV_2D [cout][kh][kw][cing] */

@@ -20,9 +20,8 @@ enum { ONNX_OPSET = 13, ONNX_IR_VERSION = 7 };
 typedef struct ex {
     const vsr_graph *g;
     vsr_error *err;
-    int h, w;      /* export input size; 0 = symbolic */
-    void **allocs; /* everything below, freed together */
-    size_t n_allocs, cap_allocs;
+    int h, w;         /* export input size; 0 = symbolic */
+    mdl_owned allocs; /* everything below, freed together */
     Onnx__NodeProto **nodes;
     size_t n_nodes, cap_nodes;
     Onnx__TensorProto **inits;
@@ -39,21 +38,6 @@ static int oom(ex *x)
                          vsr_graph_name(x->g));
 }
 
-static void *ex_alloc(ex *x, size_t n)
-{
-    if (x->n_allocs == x->cap_allocs) {
-        size_t nc = x->cap_allocs ? 2 * x->cap_allocs : 64;
-        void **a = realloc(x->allocs, nc * sizeof(*a));
-        if (!a)
-            return NULL;
-        x->allocs = a, x->cap_allocs = nc;
-    }
-    void *p = calloc(1, n ? n : 1);
-    if (p)
-        x->allocs[x->n_allocs++] = p;
-    return p;
-}
-
 static char *ex_printf(ex *x, const char *fmt, ...) VSR_PRINTF(2, 3);
 static char *ex_printf(ex *x, const char *fmt, ...)
 {
@@ -61,7 +45,7 @@ static char *ex_printf(ex *x, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *s = n >= 0 ? ex_alloc(x, (size_t)n + 1) : NULL;
+    char *s = n >= 0 ? mdl_owned_alloc(&x->allocs, (size_t)n + 1) : NULL;
     if (!s)
         return NULL;
     va_start(ap, fmt);
@@ -87,9 +71,9 @@ static int push(ex *x, void ***arr, size_t *n, size_t *cap, void *item)
 static int init_f32(ex *x, const char *name, const int64_t *dims, int ndim, const float *data,
                     size_t count)
 {
-    Onnx__TensorProto *t = ex_alloc(x, sizeof(*t));
-    int64_t *d = ex_alloc(x, (size_t)ndim * sizeof(int64_t));
-    float *f = ex_alloc(x, count * sizeof(float));
+    Onnx__TensorProto *t = mdl_owned_alloc(&x->allocs, sizeof(*t));
+    int64_t *d = mdl_owned_alloc(&x->allocs, (size_t)ndim * sizeof(int64_t));
+    float *f = mdl_owned_alloc(&x->allocs, count * sizeof(float));
     char *nm = ex_printf(x, "%s", name);
     if (!t || !d || !f || !nm)
         return oom(x);
@@ -106,8 +90,9 @@ static int init_f32(ex *x, const char *name, const int64_t *dims, int ndim, cons
 
 static int init_i64(ex *x, const char *name, const int64_t *v, size_t n)
 {
-    Onnx__TensorProto *t = ex_alloc(x, sizeof(*t));
-    int64_t *d = ex_alloc(x, sizeof(int64_t)), *data = ex_alloc(x, n * sizeof(int64_t));
+    Onnx__TensorProto *t = mdl_owned_alloc(&x->allocs, sizeof(*t));
+    int64_t *d = mdl_owned_alloc(&x->allocs, sizeof(int64_t)),
+            *data = mdl_owned_alloc(&x->allocs, n * sizeof(int64_t));
     char *nm = ex_printf(x, "%s", name);
     if (!t || !d || !data || !nm)
         return oom(x);
@@ -126,9 +111,9 @@ static int init_i64(ex *x, const char *name, const int64_t *v, size_t n)
 static int init_raw(ex *x, const char *name, const int64_t *dims, int ndim, int dtype,
                     const void *data, size_t bytes)
 {
-    Onnx__TensorProto *t = ex_alloc(x, sizeof(*t));
-    int64_t *d = ex_alloc(x, (size_t)(ndim ? ndim : 1) * sizeof(int64_t));
-    uint8_t *r = ex_alloc(x, bytes);
+    Onnx__TensorProto *t = mdl_owned_alloc(&x->allocs, sizeof(*t));
+    int64_t *d = mdl_owned_alloc(&x->allocs, (size_t)(ndim ? ndim : 1) * sizeof(int64_t));
+    uint8_t *r = mdl_owned_alloc(&x->allocs, bytes);
     char *nm = ex_printf(x, "%s", name);
     if (!t || !d || !r || !nm)
         return oom(x);
@@ -147,9 +132,9 @@ static int init_raw(ex *x, const char *name, const int64_t *dims, int ndim, int 
 static Onnx__NodeProto *node(ex *x, const char *op, const char *name, const char *const *in,
                              int n_in, const char *out)
 {
-    Onnx__NodeProto *nd = ex_alloc(x, sizeof(*nd));
-    char **iv = ex_alloc(x, (size_t)n_in * sizeof(char *));
-    char **ov = ex_alloc(x, sizeof(char *));
+    Onnx__NodeProto *nd = mdl_owned_alloc(&x->allocs, sizeof(*nd));
+    char **iv = mdl_owned_alloc(&x->allocs, (size_t)n_in * sizeof(char *));
+    char **ov = mdl_owned_alloc(&x->allocs, sizeof(char *));
     if (!nd || !iv || !ov)
         return NULL;
     onnx__node_proto__init(nd);
@@ -168,8 +153,9 @@ static Onnx__NodeProto *node(ex *x, const char *op, const char *name, const char
 
 static Onnx__AttributeProto *attr(ex *x, Onnx__NodeProto *nd, const char *name)
 {
-    Onnx__AttributeProto *a = ex_alloc(x, sizeof(*a));
-    Onnx__AttributeProto **arr = ex_alloc(x, (nd->n_attribute + 1) * sizeof(*arr));
+    Onnx__AttributeProto *a = mdl_owned_alloc(&x->allocs, sizeof(*a));
+    Onnx__AttributeProto **arr =
+        mdl_owned_alloc(&x->allocs, (nd->n_attribute + 1) * sizeof(*arr));
     if (!a || !arr || !(name = ex_printf(x, "%s", name)))
         return NULL;
     onnx__attribute_proto__init(a);
@@ -220,7 +206,7 @@ static int attr_s(ex *x, Onnx__NodeProto *nd, const char *name, const char *v)
 static int attr_ints(ex *x, Onnx__NodeProto *nd, const char *name, const int64_t *v, int n)
 {
     Onnx__AttributeProto *a = attr(x, nd, name);
-    int64_t *d = ex_alloc(x, (size_t)n * sizeof(int64_t));
+    int64_t *d = mdl_owned_alloc(&x->allocs, (size_t)n * sizeof(int64_t));
     if (!a || !d)
         return oom(x);
     memcpy(d, v, (size_t)n * sizeof(int64_t));
@@ -340,9 +326,9 @@ static int conv_qdq_weights(ex *x, const vsr_node_view *v, int cing, const char 
     if ((rc = mdl_export_conv_int8(x->qe, x->g, x->node_i, "ONNX", &wq, &bq, &ws, x->err)))
         return rc;
     size_t n = (size_t)p->kh * p->kw * cing * p->cout;
-    int8_t *oihw = ex_alloc(x, n);
-    void *zeros = ex_alloc(x, (size_t)p->cout * sizeof(int32_t));
-    float *bs = ex_alloc(x, (size_t)p->cout * sizeof(float));
+    int8_t *oihw = mdl_owned_alloc(&x->allocs, n);
+    void *zeros = mdl_owned_alloc(&x->allocs, (size_t)p->cout * sizeof(int32_t));
+    float *bs = mdl_owned_alloc(&x->allocs, (size_t)p->cout * sizeof(float));
     char *wq_n = ex_printf(x, "%s_quantized", wn), *ws_n = ex_printf(x, "%s_scale", wn),
          *wz_n = ex_printf(x, "%s_zero_point", wn), *bq_n = ex_printf(x, "%s_quantized", bn),
          *bs_n = ex_printf(x, "%s_scale", bn), *bz_n = ex_printf(x, "%s_zero_point", bn);
@@ -388,7 +374,7 @@ static int emit_conv(ex *x, const vsr_node_view *v, int ih, int iw, int cin, con
     if (!wt || n != (size_t)p->kh * p->kw * cing * p->cout || (p->bias && !b))
         return vsr_error_set(x->err, -EINVAL, "ONNX export of '%s': conv '%s' has no weights",
                              vsr_graph_name(x->g), v->name);
-    float *oihw = ex_alloc(x, n * sizeof(float));
+    float *oihw = mdl_owned_alloc(&x->allocs, n * sizeof(float));
     char *wn = ex_printf(x, "%s.weight", v->name), *bn = ex_printf(x, "%s.bias", v->name);
     if (!oihw || !wn || !bn)
         return oom(x);
@@ -512,7 +498,7 @@ static int ex_scale(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, co
 static int ex_concat(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, const char *out)
 {
     (void)in0;
-    const char **ins = ex_alloc(x, (size_t)v->n_inputs * sizeof(char *));
+    const char **ins = mdl_owned_alloc(&x->allocs, (size_t)v->n_inputs * sizeof(char *));
     if (!ins)
         return oom(x);
     for (int i = 0; i < v->n_inputs; i++)
@@ -739,11 +725,11 @@ static int emit_node(ex *x, const vsr_node_view *v, const vsr_layer_info *in0, c
 
 static Onnx__ValueInfoProto *value_info(ex *x, const char *name, int c, int h, int w)
 {
-    Onnx__ValueInfoProto *vi = ex_alloc(x, sizeof(*vi));
-    Onnx__TypeProto *tp = ex_alloc(x, sizeof(*tp));
-    Onnx__TypeProto__Tensor *tt = ex_alloc(x, sizeof(*tt));
-    Onnx__TensorShapeProto *sp = ex_alloc(x, sizeof(*sp));
-    Onnx__TensorShapeProto__Dimension **dims = ex_alloc(x, 4 * sizeof(*dims));
+    Onnx__ValueInfoProto *vi = mdl_owned_alloc(&x->allocs, sizeof(*vi));
+    Onnx__TypeProto *tp = mdl_owned_alloc(&x->allocs, sizeof(*tp));
+    Onnx__TypeProto__Tensor *tt = mdl_owned_alloc(&x->allocs, sizeof(*tt));
+    Onnx__TensorShapeProto *sp = mdl_owned_alloc(&x->allocs, sizeof(*sp));
+    Onnx__TensorShapeProto__Dimension **dims = mdl_owned_alloc(&x->allocs, 4 * sizeof(*dims));
     if (!vi || !tp || !tt || !sp || !dims || !(name = ex_printf(x, "%s", name)))
         return NULL;
     onnx__value_info_proto__init(vi);
@@ -753,7 +739,7 @@ static Onnx__ValueInfoProto *value_info(ex *x, const char *name, int c, int h, i
     int64_t v[4] = {1, c, h, w};
     static const char *const sym[4] = {NULL, NULL, "height", "width"};
     for (int i = 0; i < 4; i++) {
-        Onnx__TensorShapeProto__Dimension *d = ex_alloc(x, sizeof(*d));
+        Onnx__TensorShapeProto__Dimension *d = mdl_owned_alloc(&x->allocs, sizeof(*d));
         if (!d)
             return NULL;
         onnx__tensor_shape_proto__dimension__init(d);
@@ -782,9 +768,9 @@ static int build(ex *x, Onnx__ModelProto *mp, Onnx__GraphProto *gp)
     int rc, n = vsr_graph_layer_count(g);
     if ((rc = vsr_graph_check_weights(g, x->err)) < 0)
         return rc;
-    if (!(x->value = ex_alloc(x, (size_t)n * sizeof(char *))))
+    if (!(x->value = mdl_owned_alloc(&x->allocs, (size_t)n * sizeof(char *))))
         return oom(x);
-    vsr_layer_info *li = ex_alloc(x, (size_t)n * sizeof(*li));
+    vsr_layer_info *li = mdl_owned_alloc(&x->allocs, (size_t)n * sizeof(*li));
     if (!li)
         return oom(x);
     x->li = li;
@@ -792,8 +778,8 @@ static int build(ex *x, Onnx__ModelProto *mp, Onnx__GraphProto *gp)
         if ((rc = vsr_graph_layer_info(g, i, x->h, x->w, &li[i], x->err)) < 0)
             return rc;
     int n_in = vsr_graph_input_count(g), n_out = vsr_graph_output_count(g);
-    Onnx__ValueInfoProto **ins = ex_alloc(x, (size_t)n_in * sizeof(*ins));
-    Onnx__ValueInfoProto **outs = ex_alloc(x, (size_t)n_out * sizeof(*outs));
+    Onnx__ValueInfoProto **ins = mdl_owned_alloc(&x->allocs, (size_t)n_in * sizeof(*ins));
+    Onnx__ValueInfoProto **outs = mdl_owned_alloc(&x->allocs, (size_t)n_out * sizeof(*outs));
     if (!ins || !outs)
         return oom(x);
     for (int i = 0; i < n_in; i++) {
@@ -838,8 +824,8 @@ static int build(ex *x, Onnx__ModelProto *mp, Onnx__GraphProto *gp)
     gp->n_initializer = x->n_inits, gp->initializer = x->inits;
     gp->n_input = (size_t)n_in, gp->input = ins;
     gp->n_output = (size_t)n_out, gp->output = outs;
-    Onnx__OperatorSetIdProto *os = ex_alloc(x, sizeof(*os));
-    Onnx__OperatorSetIdProto **osv = ex_alloc(x, sizeof(*osv));
+    Onnx__OperatorSetIdProto *os = mdl_owned_alloc(&x->allocs, sizeof(*os));
+    Onnx__OperatorSetIdProto **osv = mdl_owned_alloc(&x->allocs, sizeof(*osv));
     if (!os || !osv)
         return oom(x);
     onnx__operator_set_id_proto__init(os);
@@ -888,9 +874,7 @@ int vsr_models_export_onnx_ex(const vsr_graph *g, int h, int w, const char *path
         }
     }
     free(buf);
-    for (size_t i = 0; i < x.n_allocs; i++)
-        free(x.allocs[i]);
-    free(x.allocs);
+    mdl_owned_free(&x.allocs);
     free(x.nodes);
     free(x.inits);
     vsr_engine_free(&qe);

@@ -69,10 +69,9 @@ typedef struct xp {
     int n_t, cap_t;
     xop *ops;
     int n_ops, cap_ops;
-    int *tensor_of; /* engine tensor -> file tensor */
-    int *bn_of;     /* conv node -> the batch norm folded into it, or -1 */
-    void **owned;   /* data arrays made here (transposed weights, shapes) */
-    int n_owned, cap_owned;
+    int *tensor_of;       /* engine tensor -> file tensor */
+    int *bn_of;           /* conv node -> the batch norm folded into it, or -1 */
+    mdl_owned owned;      /* data arrays made here (transposed weights, shapes) */
     const vsr_engine *qe; /* INT8 export: the engine whose integers are written, else NULL */
     int *float_of;        /* INT8 export: engine input -> its float32 file tensor */
     int *deq_of;          /* INT8 export: engine tensor -> its DEQUANTIZEd copy, or -1 */
@@ -84,21 +83,6 @@ static int oom(xp *x)
 {
     return vsr_error_set(x->err, -ENOMEM, "TFLite export of '%s': out of memory",
                          vsr_graph_name(x->g));
-}
-
-static void *own(xp *x, size_t n)
-{
-    if (x->n_owned == x->cap_owned) {
-        int nc = x->cap_owned ? 2 * x->cap_owned : 32;
-        void **a = realloc(x->owned, (size_t)nc * sizeof(*a));
-        if (!a)
-            return NULL;
-        x->owned = a, x->cap_owned = nc;
-    }
-    void *p = calloc(1, n ? n : 1);
-    if (p)
-        x->owned[x->n_owned++] = p;
-    return p;
 }
 
 /* A new tensor; returns its index or a negative errno. */
@@ -137,7 +121,7 @@ static int constant(xp *x, const char *name, int type, const int *shape, int ndi
 
 static int scalar_f32(xp *x, const char *name, float v)
 {
-    float *d = own(x, sizeof(float));
+    float *d = mdl_owned_alloc(&x->owned, sizeof(float));
     if (!d)
         return oom(x);
     *d = v;
@@ -147,7 +131,7 @@ static int scalar_f32(xp *x, const char *name, float v)
 
 static int i32_vec(xp *x, const char *name, const int32_t *v, int n)
 {
-    int32_t *d = own(x, (size_t)n * sizeof(int32_t));
+    int32_t *d = mdl_owned_alloc(&x->owned, (size_t)n * sizeof(int32_t));
     if (!d)
         return oom(x);
     memcpy(d, v, (size_t)n * sizeof(int32_t));
@@ -163,7 +147,7 @@ static xop *op(xp *x, int code, const int *in, int n_in, int out, int opt_type)
             return NULL;
         x->ops = a, x->cap_ops = nc;
     }
-    int *ins = own(x, (size_t)n_in * sizeof(int));
+    int *ins = mdl_owned_alloc(&x->owned, (size_t)n_in * sizeof(int));
     if (!ins)
         return NULL;
     memcpy(ins, in, (size_t)n_in * sizeof(int));
@@ -180,8 +164,8 @@ static xop *op(xp *x, int code, const int *in, int n_in, int out, int opt_type)
 /* Give tensor @p t @p n scales and zero points along dim @p dim; returns t. */
 static int set_quant(xp *x, int t, const float *scale, const int *zp, int n, int dim)
 {
-    float *s = own(x, (size_t)n * sizeof(float));
-    int64_t *z = own(x, (size_t)n * sizeof(int64_t));
+    float *s = mdl_owned_alloc(&x->owned, (size_t)n * sizeof(float));
+    int64_t *z = mdl_owned_alloc(&x->owned, (size_t)n * sizeof(int64_t));
     if (!s || !z)
         return oom(x);
     for (int i = 0; i < n; i++)
@@ -264,7 +248,7 @@ static int emit_act_int8(xp *x, const vsr_act *a, const char *layer, int in, int
     float s = x->t[in].q_scale[0];
     int zp = (int)x->t[in].q_zp[0];
     long q = lroundf(a->hi / s) + zp;
-    int8_t *d = own(x, 1);
+    int8_t *d = mdl_owned_alloc(&x->owned, 1);
     if (!d)
         return oom(x);
     *d = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
@@ -402,8 +386,8 @@ static int conv_int8(xp *x, const vsr_node_view *v, int node, int xin, int *wi, 
     if (rc)
         return rc;
     size_t n = (size_t)p->kh * p->kw * cing * p->cout;
-    int8_t *f = own(x, n);
-    float *bs = own(x, (size_t)p->cout * sizeof(float));
+    int8_t *f = mdl_owned_alloc(&x->owned, n);
+    float *bs = mdl_owned_alloc(&x->owned, (size_t)p->cout * sizeof(float));
     if (!f || !bs)
         return oom(x);
     if (dw)
@@ -422,7 +406,7 @@ static int conv_int8(xp *x, const vsr_node_view *v, int node, int xin, int *wi, 
     for (int o = 0; o < p->cout; o++)
         bs[o] = sx * ws[o]; /* the float product, as TFLite's converter stores it */
     snprintf(nm, sizeof(nm), "%s.bias", v->name);
-    int32_t *b = own(x, (size_t)p->cout * sizeof(int32_t));
+    int32_t *b = mdl_owned_alloc(&x->owned, (size_t)p->cout * sizeof(int32_t));
     if (!b)
         return oom(x);
     if (p->bias)
@@ -453,7 +437,8 @@ static int fold_bn(xp *x, int bn, int cout, const float **wt, size_t n, const fl
         if (!d[k] || nk != (size_t)cout)
             return vsr_error_set(x->err, -EINVAL, "'%s': no batch-norm %s", v.name, role[k]);
     }
-    float *w = own(x, n * sizeof(float)), *nb = own(x, (size_t)cout * sizeof(float));
+    float *w = mdl_owned_alloc(&x->owned, n * sizeof(float)),
+          *nb = mdl_owned_alloc(&x->owned, (size_t)cout * sizeof(float));
     if (!w || !nb)
         return oom(x);
     memcpy(w, *wt, n * sizeof(float));
@@ -509,7 +494,7 @@ static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
         nb = (size_t)p->cout;
     }
     /* HWIO -> OHWI (conv) or [1][kh][kw][C] (depthwise, = HWIO with I = 1) */
-    float *f = own(x, n * sizeof(float));
+    float *f = mdl_owned_alloc(&x->owned, n * sizeof(float));
     if (!f)
         return oom(x);
     if (dw)
@@ -522,7 +507,7 @@ static int ex_conv(xp *x, const vsr_node_view *v, int node, int out)
     if (wi < 0)
         return wi;
     if (!b) { /* zeros, as TFLite's converter writes a conv without bias */
-        float *z = own(x, (size_t)p->cout * sizeof(float));
+        float *z = mdl_owned_alloc(&x->owned, (size_t)p->cout * sizeof(float));
         if (!z)
             return oom(x);
         b = z, nb = (size_t)p->cout;
@@ -589,7 +574,7 @@ static int ex_mul(xp *x, const vsr_node_view *v, int node, int out)
 static int ex_concat(xp *x, const vsr_node_view *v, int node, int out)
 {
     (void)node;
-    int *ins = own(x, (size_t)v->n_inputs * sizeof(int));
+    int *ins = mdl_owned_alloc(&x->owned, (size_t)v->n_inputs * sizeof(int));
     if (!ins)
         return oom(x);
     for (int i = 0; i < v->n_inputs; i++)
@@ -857,10 +842,11 @@ static int write_model(xp *x, const int *inputs, int n_in, const int *outputs, i
 {
     /* operator codes, in order of first use */
     int codes[MAX_OPCODES], n_codes = 0;
-    int *code_of = own(x, (size_t)(x->n_ops ? x->n_ops : 1) * sizeof(int));
-    mdl_fbo *tens = own(x, (size_t)x->n_t * sizeof(mdl_fbo));
-    mdl_fbo *ops = own(x, (size_t)(x->n_ops ? x->n_ops : 1) * sizeof(mdl_fbo));
-    mdl_fbo *bufs = own(x, (size_t)(x->n_t + 1) * sizeof(mdl_fbo));
+    int *code_of = mdl_owned_alloc(&x->owned, (size_t)(x->n_ops ? x->n_ops : 1) * sizeof(int));
+    mdl_fbo *tens = mdl_owned_alloc(&x->owned, (size_t)x->n_t * sizeof(mdl_fbo));
+    mdl_fbo *ops =
+        mdl_owned_alloc(&x->owned, (size_t)(x->n_ops ? x->n_ops : 1) * sizeof(mdl_fbo));
+    mdl_fbo *bufs = mdl_owned_alloc(&x->owned, (size_t)(x->n_t + 1) * sizeof(mdl_fbo));
     if (!code_of || !tens || !ops || !bufs)
         return oom(x);
     for (int i = 0; i < x->n_ops; i++) {
@@ -878,7 +864,7 @@ static int write_model(xp *x, const int *inputs, int n_in, const int *outputs, i
     int n_bufs = 1;
     mdl_fb_start(b);
     bufs[0] = mdl_fb_end(b);
-    int *buf_of = own(x, (size_t)x->n_t * sizeof(int));
+    int *buf_of = mdl_owned_alloc(&x->owned, (size_t)x->n_t * sizeof(int));
     if (!buf_of)
         return oom(x);
     for (int i = 0; i < x->n_t; i++) {
@@ -923,7 +909,8 @@ static int write_model(xp *x, const int *inputs, int n_in, const int *outputs, i
      * builtin_options 4 */
     for (int i = 0; i < x->n_ops; i++) {
         const xop *o = &x->ops[i];
-        int32_t *in = own(x, (size_t)(o->n_in ? o->n_in : 1) * sizeof(int32_t));
+        int32_t *in =
+            mdl_owned_alloc(&x->owned, (size_t)(o->n_in ? o->n_in : 1) * sizeof(int32_t));
         if (!in)
             return oom(x);
         for (int k = 0; k < o->n_in; k++)
@@ -1073,7 +1060,7 @@ static int emit_int8_node(xp *x, const vsr_node_view *v, int i, int t, export_fn
  * norm and which is no graph output), found the same way. */
 static int plan_bn_folds(xp *x, int n)
 {
-    int *uses = own(x, (size_t)n * sizeof(int));
+    int *uses = mdl_owned_alloc(&x->owned, (size_t)n * sizeof(int));
     if (!uses)
         return oom(x);
     for (int i = 0; i < n; i++) {
@@ -1106,10 +1093,10 @@ static int build(xp *x, mdl_fbb *b, mdl_fbo *root)
     int rc, n = vsr_graph_layer_count(g);
     if ((rc = vsr_graph_check_weights(g, x->err)) < 0)
         return rc;
-    if (!(x->tensor_of = own(x, (size_t)n * sizeof(int))) ||
-        !(x->float_of = own(x, (size_t)n * sizeof(int))) ||
-        !(x->bn_of = own(x, (size_t)n * sizeof(int))) ||
-        !(x->deq_of = own(x, (size_t)n * sizeof(int))))
+    if (!(x->tensor_of = mdl_owned_alloc(&x->owned, (size_t)n * sizeof(int))) ||
+        !(x->float_of = mdl_owned_alloc(&x->owned, (size_t)n * sizeof(int))) ||
+        !(x->bn_of = mdl_owned_alloc(&x->owned, (size_t)n * sizeof(int))) ||
+        !(x->deq_of = mdl_owned_alloc(&x->owned, (size_t)n * sizeof(int))))
         return oom(x);
     for (int i = 0; i < n; i++)
         x->deq_of[i] = -1;
@@ -1192,9 +1179,7 @@ int vsr_models_export_tflite_ex(const vsr_graph *g, int h, int w, const char *pa
     if (!rc)
         rc = vsr_atomic_write(path, data, len, err);
     mdl_fbb_free(&b);
-    for (int i = 0; i < x.n_owned; i++)
-        free(x.owned[i]);
-    free(x.owned);
+    mdl_owned_free(&x.owned);
     free(x.t);
     free(x.ops);
     vsr_engine_free(&qe);

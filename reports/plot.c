@@ -444,6 +444,21 @@ done:
     return rc;
 }
 
+/*
+ * The end of every plot: when @p rc is 0, close the plot commands @p b and
+ * run them after the script @p s (script_run()); free both either way.
+ * Returns @p rc or the first error.
+ */
+static int script_finish(struct membuf *s, struct membuf *b, int rc, const char *dir,
+                         const char *name, const vsr_report_plot_opts *o, vsr_error *err)
+{
+    if (!rc && !(rc = membuf_close(b, err)))
+        rc = script_run(s, b->buf, dir, name, o, err);
+    membuf_free(b);
+    membuf_free(s);
+    return rc;
+}
+
 static void common_style(FILE *f, const char *title)
 {
     fputs("set title ", f);
@@ -798,12 +813,8 @@ static int scatter(const char *dir, const char *name, const char *title,
     bicubic_lines(b.f, rows, n);
     key_entries(b.f, &st);
     fputc('\n', b.f);
-    if ((rc = membuf_close(&b, err)))
-        goto done;
-    rc = script_run(&s, b.buf, dir, name, opts, err);
 done:
-    membuf_free(&b);
-    membuf_free(&s);
+    rc = script_finish(&s, &b, rc, dir, name, opts, err);
     run_styles_free(&st);
     free(x);
     free(y);
@@ -962,16 +973,10 @@ int vsr_report_plot_frames(const char *dir, const char *name, const char *title,
             gp_str(b.f, label);
         }
     fputc('\n', b.f);
-    if ((rc = membuf_close(&b, err)))
-        goto done;
-    if (first) {
+    if (first)
         rc = vsr_error_set(err, -ENODATA, "plot %s: no per-frame PSNR values", name);
-        goto done;
-    }
-    rc = script_run(&s, b.buf, dir, name, opts, err);
 done:
-    membuf_free(&b);
-    membuf_free(&s);
+    rc = script_finish(&s, &b, rc, dir, name, opts, err);
     run_styles_free(&st);
     free(m);
     return rc;
@@ -1097,17 +1102,11 @@ static int plot_train(const char *dir, const char *name, const char *title,
     }
     free(cnt);
     fputc('\n', b.f);
-    if ((rc = membuf_close(&b, err)))
-        goto done;
-    if (first) {
+    if (first)
         rc = vsr_error_set(err, -ENODATA, "plot %s: no training %s", name,
                            val ? "validation points" : "points");
-        goto done;
-    }
-    rc = script_run(&s, b.buf, dir, name, opts, err);
 done:
-    membuf_free(&b);
-    membuf_free(&s);
+    rc = script_finish(&s, &b, rc, dir, name, opts, err);
     return rc;
 }
 
@@ -1215,12 +1214,8 @@ int vsr_report_plot_ablation(const char *dir, const char *name, const char *titl
         fputc('\n', b.f);
     }
     fputs("unset multiplot\n", b.f);
-    if ((rc = membuf_close(&b, err)))
-        goto done;
-    rc = script_run(&s, b.buf, dir, name, opts, err);
 done:
-    membuf_free(&b);
-    membuf_free(&s);
+    rc = script_finish(&s, &b, rc, dir, name, opts, err);
     return rc;
 }
 
@@ -1267,12 +1262,8 @@ int vsr_report_plot_bars(const char *dir, const char *name, const char *title,
         gp_str(b.f, series[k]);
     }
     fputc('\n', b.f);
-    if ((rc = membuf_close(&b, err)))
-        goto done;
-    rc = script_run(&s, b.buf, dir, name, opts ? opts : &def, err);
 done:
-    membuf_free(&b);
-    membuf_free(&s);
+    rc = script_finish(&s, &b, rc, dir, name, opts ? opts : &def, err);
     return rc;
 }
 
@@ -1417,12 +1408,8 @@ int vsr_report_plot_tune(const char *dir, const char *name, const char *title,
             fprintf(b.f, "     $l%zu using 1:2:6 with labels offset 0,-2 font ',8'\n", k);
     }
     fputs("unset multiplot\n", b.f);
-    if ((rc = membuf_close(&b, err)))
-        goto done;
-    rc = script_run(&s, b.buf, dir, name, opts, err);
 done:
-    membuf_free(&b);
-    membuf_free(&s);
+    rc = script_finish(&s, &b, rc, dir, name, opts, err);
     free(tiles);
     free(pads);
     free(thr);

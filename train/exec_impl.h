@@ -112,11 +112,20 @@ static void FN(conv_geom)(const vsr_conv_params *p, const int *si, const int *so
     g->pl = tw > 0 ? tw / 2 : 0;
 }
 
-/* Output rows [y0, y1). */
-static void FN(conv_fwd)(const tr_convg *g, const T *in, const T *w, const T *b, T *out, int y0,
-                         int y1)
+static int FN(is_dw)(const tr_convg *g)
 {
-    const int CO = g->CO;
+    return g->groups > 1 && g->cig == 1 && g->cog == 1;
+}
+
+/* Output rows [y0, y1). Depthwise convs (one input and one output channel per
+ * group) take the grouped path's per-element order with the channel loop
+ * innermost, so that it vectorizes. */
+static __attribute__((noinline)) void FN(conv_fwd_as)(const tr_convg *g, const T *in,
+                                                      const T *w, const T *b, T *out, int y0,
+                                                      int y1, int depthwise)
+{
+    /* depthwise: C == CO and cig == 1, constants in its clone */
+    const int CO = g->CO, C = depthwise ? CO : g->C, cig = depthwise ? 1 : g->cig;
     for (int oy = y0; oy < y1; oy++)
         for (int ox = 0; ox < g->OW; ox++) {
             T *o = out + ((size_t)oy * g->OW + ox) * CO;
@@ -130,18 +139,21 @@ static void FN(conv_fwd)(const tr_convg *g, const T *in, const T *w, const T *b,
                     int ix = ox * g->s - g->pl + kx * g->d;
                     if (ix < 0 || ix >= g->W)
                         continue;
-                    const T *xp = in + ((size_t)iy * g->W + ix) * g->C;
-                    const T *wk = w + ((size_t)ky * g->kw + kx) * g->cig * CO;
+                    const T *xp = in + ((size_t)iy * g->W + ix) * C;
+                    const T *wk = w + ((size_t)ky * g->kw + kx) * cig * CO;
                     if (g->groups == 1) {
-                        for (int ci = 0; ci < g->cig; ci++) {
+                        for (int ci = 0; ci < cig; ci++) {
                             const T xv = xp[ci], *wr = wk + (size_t)ci * CO;
                             for (int k = 0; k < CO; k++)
                                 o[k] += xv * wr[k];
                         }
+                    } else if (depthwise) {
+                        for (int c = 0; c < CO; c++)
+                            o[c] += xp[c] * wk[c];
                     } else {
                         for (int gi = 0; gi < g->groups; gi++)
-                            for (int ci = 0; ci < g->cig; ci++) {
-                                const T xv = xp[gi * g->cig + ci];
+                            for (int ci = 0; ci < cig; ci++) {
+                                const T xv = xp[gi * cig + ci];
                                 const T *wr = wk + (size_t)ci * CO + (size_t)gi * g->cog;
                                 T *oo = o + (size_t)gi * g->cog;
                                 for (int k = 0; k < g->cog; k++)
@@ -155,9 +167,11 @@ static void FN(conv_fwd)(const tr_convg *g, const T *in, const T *w, const T *b,
 
 /* dpre -> dW (+=, may be NULL), db (+=, may be NULL): each element summed over the output
  * pixels in raster order (conv_internal.h). */
-static void FN(conv_bwd_w)(const tr_convg *g, const T *in, const T *dpre, T *dw, T *db)
+static __attribute__((noinline)) void
+FN(conv_bwd_w_as)(const tr_convg *g, const T *in, const T *dpre, T *dw, T *db, int depthwise)
 {
-    const int CO = g->CO;
+    /* depthwise: C == CO and cig == 1, constants in its clone */
+    const int CO = g->CO, C = depthwise ? CO : g->C, cig = depthwise ? 1 : g->cig;
     for (int oy = 0; oy < g->OH; oy++)
         for (int ox = 0; ox < g->OW; ox++) {
             const T *dp = dpre + ((size_t)oy * g->OW + ox) * CO;
@@ -174,16 +188,21 @@ static void FN(conv_bwd_w)(const tr_convg *g, const T *in, const T *dpre, T *dw,
                     int ix = ox * g->s - g->pl + kx * g->d;
                     if (ix < 0 || ix >= g->W)
                         continue;
-                    const T *xp = in + ((size_t)iy * g->W + ix) * g->C;
-                    size_t wo = ((size_t)ky * g->kw + kx) * g->cig * CO;
-                    for (int gi = 0; gi < g->groups; gi++)
-                        for (int ci = 0; ci < g->cig; ci++) {
-                            const T xv = xp[gi * g->cig + ci];
-                            T *dwr = dw + wo + (size_t)ci * CO + (size_t)gi * g->cog;
-                            const T *d = dp + (size_t)gi * g->cog;
-                            for (int k = 0; k < g->cog; k++)
-                                dwr[k] += xv * d[k];
-                        }
+                    const T *xp = in + ((size_t)iy * g->W + ix) * C;
+                    T *dwk = dw + ((size_t)ky * g->kw + kx) * cig * CO;
+                    if (!depthwise) {
+                        for (int gi = 0; gi < g->groups; gi++)
+                            for (int ci = 0; ci < cig; ci++) {
+                                const T xv = xp[gi * cig + ci];
+                                T *dwr = dwk + (size_t)ci * CO + (size_t)gi * g->cog;
+                                const T *d = dp + (size_t)gi * g->cog;
+                                for (int k = 0; k < g->cog; k++)
+                                    dwr[k] += xv * d[k];
+                            }
+                    } else {
+                        for (int c = 0; c < CO; c++)
+                            dwk[c] += xp[c] * dp[c];
+                    }
                 }
             }
         }
@@ -191,101 +210,11 @@ static void FN(conv_bwd_w)(const tr_convg *g, const T *in, const T *dpre, T *dw,
 
 /* dpre -> din (+=): gathered per input pixel, each element summed over (ky, kx, k)
  * ascending starting from its current value (conv_internal.h). */
-static void FN(conv_bwd_x)(const tr_convg *g, const T *w, const T *dpre, T *din)
+static __attribute__((noinline)) void FN(conv_bwd_x_as)(const tr_convg *g, const T *w,
+                                                        const T *dpre, T *din, int depthwise)
 {
-    const int CO = g->CO;
-    for (int iy = 0; iy < g->H; iy++)
-        for (int ix = 0; ix < g->W; ix++) {
-            T *q = din + ((size_t)iy * g->W + ix) * g->C;
-            for (int gi = 0; gi < g->groups; gi++)
-                for (int ci = 0; ci < g->cig; ci++) {
-                    T acc = q[gi * g->cig + ci];
-                    for (int ky = 0; ky < g->kh; ky++) {
-                        int ty = iy + g->pt - ky * g->d;
-                        if (ty < 0 || ty % g->s)
-                            continue;
-                        int oy = ty / g->s;
-                        if (oy >= g->OH)
-                            continue;
-                        for (int kx = 0; kx < g->kw; kx++) {
-                            int tx = ix + g->pl - kx * g->d;
-                            if (tx < 0 || tx % g->s)
-                                continue;
-                            int ox = tx / g->s;
-                            if (ox >= g->OW)
-                                continue;
-                            const T *wr = w + (((size_t)ky * g->kw + kx) * g->cig + ci) * CO +
-                                          (size_t)gi * g->cog;
-                            const T *d =
-                                dpre + ((size_t)oy * g->OW + ox) * CO + (size_t)gi * g->cog;
-                            for (int k = 0; k < g->cog; k++)
-                                acc += wr[k] * d[k];
-                        }
-                    }
-                    q[gi * g->cig + ci] = acc;
-                }
-        }
-}
-
-/* Depthwise convs (one input and one output channel per group): the same
- * per-element order as conv_fwd / conv_bwd_w / conv_bwd_x, with the channel
- * loop innermost so that it vectorizes. */
-static void FN(dw_fwd)(const tr_convg *g, const T *in, const T *w, const T *b, T *out)
-{
-    const int C = g->CO;
-    for (int oy = 0; oy < g->OH; oy++)
-        for (int ox = 0; ox < g->OW; ox++) {
-            T *o = out + ((size_t)oy * g->OW + ox) * C;
-            for (int c = 0; c < C; c++)
-                o[c] = b ? b[c] : 0;
-            for (int ky = 0; ky < g->kh; ky++) {
-                int iy = oy * g->s - g->pt + ky * g->d;
-                if (iy < 0 || iy >= g->H)
-                    continue;
-                for (int kx = 0; kx < g->kw; kx++) {
-                    int ix = ox * g->s - g->pl + kx * g->d;
-                    if (ix < 0 || ix >= g->W)
-                        continue;
-                    const T *xp = in + ((size_t)iy * g->W + ix) * C;
-                    const T *wk = w + ((size_t)ky * g->kw + kx) * C;
-                    for (int c = 0; c < C; c++)
-                        o[c] += xp[c] * wk[c];
-                }
-            }
-        }
-}
-
-static void FN(dw_bwd_w)(const tr_convg *g, const T *in, const T *dpre, T *dw, T *db)
-{
-    const int C = g->CO;
-    for (int oy = 0; oy < g->OH; oy++)
-        for (int ox = 0; ox < g->OW; ox++) {
-            const T *dp = dpre + ((size_t)oy * g->OW + ox) * C;
-            if (db)
-                for (int c = 0; c < C; c++)
-                    db[c] += dp[c];
-            if (!dw)
-                continue;
-            for (int ky = 0; ky < g->kh; ky++) {
-                int iy = oy * g->s - g->pt + ky * g->d;
-                if (iy < 0 || iy >= g->H)
-                    continue;
-                for (int kx = 0; kx < g->kw; kx++) {
-                    int ix = ox * g->s - g->pl + kx * g->d;
-                    if (ix < 0 || ix >= g->W)
-                        continue;
-                    const T *xp = in + ((size_t)iy * g->W + ix) * C;
-                    T *dwr = dw + ((size_t)ky * g->kw + kx) * C;
-                    for (int c = 0; c < C; c++)
-                        dwr[c] += xp[c] * dp[c];
-                }
-            }
-        }
-}
-
-static void FN(dw_bwd_x)(const tr_convg *g, const T *w, const T *dpre, T *din)
-{
-    const int C = g->CO;
+    /* depthwise: C == CO and cig == 1, constants in its clone */
+    const int CO = g->CO, C = depthwise ? CO : g->C, cig = depthwise ? 1 : g->cig;
     for (int iy = 0; iy < g->H; iy++)
         for (int ix = 0; ix < g->W; ix++) {
             T *q = din + ((size_t)iy * g->W + ix) * C;
@@ -303,18 +232,53 @@ static void FN(dw_bwd_x)(const tr_convg *g, const T *w, const T *dpre, T *din)
                     int ox = tx / g->s;
                     if (ox >= g->OW)
                         continue;
-                    const T *wk = w + ((size_t)ky * g->kw + kx) * C;
-                    const T *d = dpre + ((size_t)oy * g->OW + ox) * C;
-                    for (int c = 0; c < C; c++)
-                        q[c] += wk[c] * d[c];
+                    const T *wk = w + ((size_t)ky * g->kw + kx) * cig * CO;
+                    const T *d = dpre + ((size_t)oy * g->OW + ox) * CO;
+                    if (depthwise) {
+                        for (int c = 0; c < CO; c++)
+                            q[c] += wk[c] * d[c];
+                        continue;
+                    }
+                    for (int gi = 0; gi < g->groups; gi++)
+                        for (int ci = 0; ci < cig; ci++) {
+                            const T *wr = wk + (size_t)ci * CO + (size_t)gi * g->cog;
+                            const T *dd = d + (size_t)gi * g->cog;
+                            T acc = q[gi * cig + ci];
+                            for (int k = 0; k < g->cog; k++)
+                                acc += wr[k] * dd[k];
+                            q[gi * cig + ci] = acc;
+                        }
                 }
             }
         }
 }
 
-static int FN(is_dw)(const tr_convg *g)
+/* The three with @p depthwise a constant: GCC compiles a clone of each *_as
+ * function per case (noinline keeps them apart: inlined here, the two cases
+ * shared loops and the depthwise one ran 10-15% slower). */
+static void FN(conv_fwd)(const tr_convg *g, const T *in, const T *w, const T *b, T *out, int y0,
+                         int y1)
 {
-    return g->groups > 1 && g->cig == 1 && g->cog == 1;
+    if (FN(is_dw)(g))
+        FN(conv_fwd_as)(g, in, w, b, out, y0, y1, 1);
+    else
+        FN(conv_fwd_as)(g, in, w, b, out, y0, y1, 0);
+}
+
+static void FN(conv_bwd_w)(const tr_convg *g, const T *in, const T *dpre, T *dw, T *db)
+{
+    if (FN(is_dw)(g))
+        FN(conv_bwd_w_as)(g, in, dpre, dw, db, 1);
+    else
+        FN(conv_bwd_w_as)(g, in, dpre, dw, db, 0);
+}
+
+static void FN(conv_bwd_x)(const tr_convg *g, const T *w, const T *dpre, T *din)
+{
+    if (FN(is_dw)(g))
+        FN(conv_bwd_x_as)(g, w, dpre, din, 1);
+    else
+        FN(conv_bwd_x_as)(g, w, dpre, din, 0);
 }
 
 #if TR_IS_FLOAT
@@ -346,10 +310,7 @@ static void FN(conv_forward)(const tr_net *n, const tr_convg *g, const T *in, co
 #else
     (void)n;
 #endif
-    if (FN(is_dw)(g))
-        FN(dw_fwd)(g, in, w, b, out);
-    else
-        FN(conv_fwd)(g, in, w, b, out, 0, g->OH);
+    FN(conv_fwd)(g, in, w, b, out, 0, g->OH);
 }
 
 static void FN(conv_backward)(const tr_net *n, tr_slot *s, const tr_convg *g, const T *in,
@@ -371,12 +332,6 @@ static void FN(conv_backward)(const tr_net *n, tr_slot *s, const tr_convg *g, co
 #else
     (void)n, (void)s;
 #endif
-    if (FN(is_dw)(g)) {
-        FN(dw_bwd_w)(g, in, dpre, dw, db);
-        if (din)
-            FN(dw_bwd_x)(g, w, dpre, din);
-        return;
-    }
     FN(conv_bwd_w)(g, in, dpre, dw, db);
     if (din)
         FN(conv_bwd_x)(g, w, dpre, din);
