@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,186 @@
 
 #include "commands.h"
 #include "vsr/bench.h"
+
+/* ---- the shared options ---------------------------------------------------------- */
+
+typedef struct cli_opt cli_opt;
+/* Check @p arg for option @p o and store it in @p c: 0 or a negative errno. */
+typedef int (*cli_parse_fn)(const cli_opt *o, const char *arg, vsr_cli_common *c,
+                            vsr_error *err);
+
+struct cli_opt {
+    int id;
+    const char *name; /* the long option without "--" */
+    int has_arg;
+    cli_parse_fn parse;
+    size_t off;    /* opt_string, opt_long: the field in vsr_cli_common */
+    long min, max; /* opt_long: the range */
+};
+
+static int opt_string(const cli_opt *o, const char *arg, vsr_cli_common *c, vsr_error *err)
+{
+    (void)err;
+    *(const char **)((char *)c + o->off) = arg;
+    return 0;
+}
+
+static int opt_long(const cli_opt *o, const char *arg, vsr_cli_common *c, vsr_error *err)
+{
+    char what[64];
+    snprintf(what, sizeof(what), "--%s", o->name);
+    return vsr_parse_long(arg, o->min, o->max, (long *)((char *)c + o->off), what, err);
+}
+
+/* --threads N or auto: auto sets threads_auto and leaves threads */
+static int opt_threads_auto(const cli_opt *o, const char *arg, vsr_cli_common *c,
+                            vsr_error *err)
+{
+    if (!strcmp(arg, "auto")) {
+        c->threads_auto = 1;
+        return 0;
+    }
+    return opt_long(o, arg, c, err);
+}
+
+static int opt_degradation(const cli_opt *o, const char *arg, vsr_cli_common *c, vsr_error *err)
+{
+    (void)o;
+    return vsr_degradation_parse(arg, &c->degradation, err);
+}
+
+/* the engine's list of methods, one place; "file" too for VSR_CLI_OPT_CALIBRATION_FILE */
+static int opt_calibration(const cli_opt *o, const char *arg, vsr_cli_common *c, vsr_error *err)
+{
+    int file = o->id == VSR_CLI_OPT_CALIBRATION_FILE;
+    vsr_calib_method m;
+    c->calibration = arg;
+    if (file && !strcmp(arg, "file"))
+        return 0;
+    return vsr_calib_method_parse(arg, &m, err)
+               ? vsr_error_wrap(err, -EINVAL,
+                                file ? "--calibration (or file)" : "--calibration")
+               : 0;
+}
+
+static int opt_requant(const cli_opt *o, const char *arg, vsr_cli_common *c, vsr_error *err)
+{
+    (void)o;
+    c->requant_set = 1;
+    return vsr_requant_parse(arg, &c->requant, err);
+}
+
+static int opt_conv_algo(const cli_opt *o, const char *arg, vsr_cli_common *c, vsr_error *err)
+{
+    (void)o;
+    return vsr_conv_algo_parse(arg, &c->conv_algo, err);
+}
+
+static int opt_keep_float_prec(const cli_opt *o, const char *arg, vsr_cli_common *c,
+                               vsr_error *err)
+{
+    (void)o;
+    c->keep_float_prec_s = arg;
+    if (strcmp(arg, "fp32") && strcmp(arg, "fp16"))
+        return vsr_error_set(err, -EINVAL, "--keep-float-precision %s: expected fp32 or fp16",
+                             arg);
+    c->keep_float_prec = !strcmp(arg, "fp16") ? VSR_PREC_FP16 : VSR_PREC_FP32;
+    return 0;
+}
+
+static int opt_progress(const cli_opt *o, const char *arg, vsr_cli_common *c, vsr_error *err)
+{
+    (void)o;
+    return vsr_cli_progress_parse(arg, &c->progress, err);
+}
+
+#define STR(ID, NAME, F)                                                                       \
+    {                                                                                          \
+        ID, NAME, required_argument, opt_string, offsetof(vsr_cli_common, F), 0, 0             \
+    }
+#define LONG(ID, NAME, F, MIN, MAX)                                                            \
+    {                                                                                          \
+        ID, NAME, required_argument, opt_long, offsetof(vsr_cli_common, F), MIN, MAX           \
+    }
+#define FN(ID, NAME, PARSE)                                                                    \
+    {                                                                                          \
+        ID, NAME, required_argument, PARSE, 0, 0, 0                                            \
+    }
+
+static const cli_opt g_opts[] = {
+    STR(VSR_CLI_OPT_MODEL, "model", model),
+    STR(VSR_CLI_OPT_PRECISION, "precision", precision),
+    STR(VSR_CLI_OPT_WEIGHTS, "weights", weights),
+    STR(VSR_CLI_OPT_DATASET, "dataset", dataset),
+    STR(VSR_CLI_OPT_CLIP, "clip", clip),
+    FN(VSR_CLI_OPT_DEGRADATION, "degradation", opt_degradation),
+    LONG(VSR_CLI_OPT_FRAMES, "frames", frames, 1, 100000),
+    LONG(VSR_CLI_OPT_THREADS, "threads", threads, 1, 1024),
+    {VSR_CLI_OPT_THREADS_AUTO, "threads", required_argument, opt_threads_auto,
+     offsetof(vsr_cli_common, threads), 1, 1024},
+    FN(VSR_CLI_OPT_CALIBRATION, "calibration", opt_calibration),
+    FN(VSR_CLI_OPT_CALIBRATION_FILE, "calibration", opt_calibration),
+    LONG(VSR_CLI_OPT_CALIB_FRAMES, "calib-frames", calib_frames, 1, 100000),
+    FN(VSR_CLI_OPT_REQUANT, "requant", opt_requant),
+    FN(VSR_CLI_OPT_CONV_ALGO, "conv-algo", opt_conv_algo),
+    STR(VSR_CLI_OPT_KEEP_FLOAT, "keep-float", keep_float),
+    FN(VSR_CLI_OPT_KEEP_FLOAT_PRECISION, "keep-float-precision", opt_keep_float_prec),
+    FN(VSR_CLI_OPT_PROGRESS, "progress", opt_progress),
+};
+
+#undef STR
+#undef LONG
+#undef FN
+
+static const cli_opt *opt_find(int id)
+{
+    for (size_t i = 0; i < sizeof(g_opts) / sizeof(g_opts[0]); i++)
+        if (g_opts[i].id == id)
+            return &g_opts[i];
+    return NULL;
+}
+
+void vsr_cli_begin(const struct option *list, struct option *out, vsr_cli_common *c)
+{
+    int i = 0;
+    for (; list[i].name; i++) {
+        const cli_opt *o = opt_find(list[i].val);
+        out[i] = list[i];
+        if (o) {
+            out[i].name = o->name;
+            out[i].has_arg = o->has_arg;
+        }
+    }
+    out[i] = list[i];
+    *c = (vsr_cli_common){.degradation = VSR_DEGRADE_BI,
+                          .threads = 1,
+                          .calib_frames = 8,
+                          .requant = VSR_REQUANT_FLOAT,
+                          .conv_algo = VSR_CONV_DIRECT,
+                          .keep_float_prec = VSR_PREC_FP32,
+                          .progress = -1};
+    optind = 1;
+}
+
+int vsr_cli_common_opt(int opt, const char *arg, vsr_cli_common *c, vsr_error *err)
+{
+    const cli_opt *o = opt_find(opt);
+    if (!o)
+        return 0;
+    int rc = o->parse(o, arg, c, err);
+    return rc < 0 ? rc : 1;
+}
+
+vsr_dataset_spec vsr_cli_dataset_spec(const vsr_cli_common *c, int scale)
+{
+    return (vsr_dataset_spec){.type = VSR_DATASET_VID4,
+                              .root = c->dataset,
+                              .clips = c->clip ? &c->clip : NULL,
+                              .n_clips = c->clip ? 1 : 0,
+                              .degradation = c->degradation,
+                              .scale = scale,
+                              .max_frames = (int)c->frames};
+}
 
 int vsr_cli_progress_parse(const char *when, int *progress, vsr_error *err)
 {

@@ -1,18 +1,109 @@
 /*
  * Internals of the vsrbench executable shared by its subcommands: the
- * --progress option, the -h / bad-option exits of a getopt loop and the
- * thread pool made from a thread count.
+ * options several of them take (one table), the --progress option, the
+ * -h / bad-option exits of a getopt loop and the thread pool made from a
+ * thread count.
  */
 #ifndef VSR_BENCH_CLI_H
 #define VSR_BENCH_CLI_H
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 
 #include <pthreadpool.h>
 
 #include "vsr/core.h"
+#include "vsr/datasets.h"
 #include "vsr/engine.h"
+
+/*
+ * The options several subcommands take, in one table (cli.c): each entry is
+ * a long option's name, whether it takes a value, how the value is checked
+ * (its range, its names) and where it goes in a vsr_cli_common. A command
+ * lists its options as a struct option array in which a shared one is
+ * VSR_CLI_SHARED(id) (so the list keeps its order, which getopt's messages
+ * about an ambiguous abbreviation show), has the shared entries filled in
+ * by vsr_cli_begin(), and hands each getopt value that is not its own to
+ * vsr_cli_common_opt() (its default case). A new shared option is one id,
+ * one table entry and, when it needs one, one field.
+ *
+ * Two ids may name one option spelled alike with other values: --threads
+ * (1..1024) and --threads with "auto"; --calibration (a method) and
+ * --calibration with "file". A command names the one it takes.
+ */
+enum vsr_cli_opt_id {
+    VSR_CLI_OPT_MODEL = 0x1000, /* above any command's own getopt values (256...) */
+    VSR_CLI_OPT_PRECISION,      /* --precision P: kept as given (the command parses it) */
+    VSR_CLI_OPT_WEIGHTS,
+    VSR_CLI_OPT_DATASET,
+    VSR_CLI_OPT_CLIP,
+    VSR_CLI_OPT_DEGRADATION,      /* bi | bd */
+    VSR_CLI_OPT_FRAMES,           /* 1..100000 */
+    VSR_CLI_OPT_THREADS,          /* 1..1024 */
+    VSR_CLI_OPT_THREADS_AUTO,     /* 1..1024 or auto (threads_auto) */
+    VSR_CLI_OPT_CALIBRATION,      /* a method of the engine's list */
+    VSR_CLI_OPT_CALIBRATION_FILE, /* ... or file */
+    VSR_CLI_OPT_CALIB_FRAMES,     /* 1..100000 */
+    VSR_CLI_OPT_REQUANT,          /* float | tflite (requant_set) */
+    VSR_CLI_OPT_CONV_ALGO,
+    VSR_CLI_OPT_KEEP_FLOAT,           /* a layer list, split by the command */
+    VSR_CLI_OPT_KEEP_FLOAT_PRECISION, /* fp32 | fp16 */
+    VSR_CLI_OPT_PROGRESS,             /* auto | always | never */
+};
+
+/** A shared option's place in a command's struct option list (vsr_cli_begin()). */
+#define VSR_CLI_SHARED(id)                                                                     \
+    {                                                                                          \
+        "", no_argument, NULL, (id)                                                            \
+    }
+
+/**
+ * Where the shared options' values go. Strings are borrowed from argv. The
+ * command sets the defaults (vsr_cli_begin(), then its own where they
+ * differ) before its getopt loop; an option given sets its field only.
+ */
+typedef struct vsr_cli_common {
+    const char *model, *precision, *weights, *dataset, *clip;
+    enum vsr_degradation degradation;
+    long frames;
+    long threads;
+    int threads_auto;        /* --threads auto was given */
+    const char *calibration; /* the method as given */
+    long calib_frames;
+    vsr_requant requant;
+    int requant_set; /* --requant was given */
+    vsr_conv_algo conv_algo;
+    const char *keep_float, *keep_float_prec_s; /* --keep-float-precision as given */
+    vsr_precision keep_float_prec;
+    int progress; /* vsr_cli_progress_parse()'s -1, 0, 1 */
+} vsr_cli_common;
+
+/**
+ * Start a command's getopt loop: copy its option list @p list (ended by a
+ * NULL name) to @p out, which has as many entries, with each VSR_CLI_SHARED
+ * entry's name and argument filled in from the table; set @p c to the
+ * defaults most commands share (no strings, bi, frames 0 = all, threads 1,
+ * calib_frames 8, float requantization, direct convs, FP32 kept layers,
+ * progress auto = -1: the command then sets its own where they differ);
+ * rewind getopt (optind = 1).
+ */
+void vsr_cli_begin(const struct option *list, struct option *out, vsr_cli_common *c);
+
+/**
+ * The Vid4-style dataset that --dataset, --clip (one clip, else every clip),
+ * --degradation and --frames (0: every frame) in @p c name, for a model of
+ * @p scale. The spec borrows @p c's strings (and c->clip's address).
+ */
+vsr_dataset_spec vsr_cli_dataset_spec(const vsr_cli_common *c, int scale);
+
+/**
+ * Take getopt's value @p opt with argument @p arg when it is a shared
+ * option: 1 when taken (its value in @p c), 0 when @p opt is not a shared
+ * option, a negative errno with the one-line message in @p err on a bad
+ * value (the command prints it and exits VSR_EXIT_USAGE).
+ */
+int vsr_cli_common_opt(int opt, const char *arg, vsr_cli_common *c, vsr_error *err);
 
 /**
  * Parse --progress @p when: "auto" -> -1, "always" -> 1, "never" -> 0 into

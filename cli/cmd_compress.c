@@ -27,14 +27,7 @@
 #include "vsr/train.h"
 
 enum {
-    ARG_MODEL = 256,
-    ARG_WEIGHTS,
-    ARG_DATASET,
-    ARG_CLIP,
-    ARG_DEGRADATION,
-    ARG_FRAMES,
-    ARG_THREADS,
-    ARG_PRUNE,
+    ARG_PRUNE = 256,
     ARG_STRUCTURED,
     ARG_SCOPE,
     ARG_NORM,
@@ -424,14 +417,14 @@ static void print_table(const cx *c, const row *rows, int n, const char *dataset
 
 int vsr_cmd_compress(int argc, char **argv)
 {
-    static const struct option long_opts[] = {
-        {"model", required_argument, NULL, ARG_MODEL},
-        {"weights", required_argument, NULL, ARG_WEIGHTS},
-        {"dataset", required_argument, NULL, ARG_DATASET},
-        {"clip", required_argument, NULL, ARG_CLIP},
-        {"degradation", required_argument, NULL, ARG_DEGRADATION},
-        {"frames", required_argument, NULL, ARG_FRAMES},
-        {"threads", required_argument, NULL, ARG_THREADS},
+    static const struct option opts[] = {
+        VSR_CLI_SHARED(VSR_CLI_OPT_MODEL),
+        VSR_CLI_SHARED(VSR_CLI_OPT_WEIGHTS),
+        VSR_CLI_SHARED(VSR_CLI_OPT_DATASET),
+        VSR_CLI_SHARED(VSR_CLI_OPT_CLIP),
+        VSR_CLI_SHARED(VSR_CLI_OPT_DEGRADATION),
+        VSR_CLI_SHARED(VSR_CLI_OPT_FRAMES),
+        VSR_CLI_SHARED(VSR_CLI_OPT_THREADS),
         {"prune", required_argument, NULL, ARG_PRUNE},
         {"structured", no_argument, NULL, ARG_STRUCTURED},
         {"scope", required_argument, NULL, ARG_SCOPE},
@@ -444,41 +437,20 @@ int vsr_cmd_compress(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *model = NULL, *weights = NULL, *dataset = NULL, *clip_name = NULL;
-    long frames = 0, threads = 1, runs = 10;
-    enum vsr_degradation degr = VSR_DEGRADE_BI;
+    struct option long_opts[sizeof(opts) / sizeof(opts[0])];
+    vsr_cli_common co; /* --frames default 0: every frame */
+    long runs = 10;
     step steps[MAX_STEPS];
     int n_steps = 0, opt;
     cx c = {.runs = 10};
     vsr_error err = {0};
-    optind = 1;
+    vsr_cli_begin(opts, long_opts, &co);
     while ((opt = getopt_long(argc, argv, "ho:", long_opts, NULL)) != -1) {
         int rc = 0;
         double v;
         long k;
         const char *sname = NULL;
         switch (opt) {
-        case ARG_MODEL:
-            model = optarg;
-            break;
-        case ARG_WEIGHTS:
-            weights = optarg;
-            break;
-        case ARG_DATASET:
-            dataset = optarg;
-            break;
-        case ARG_CLIP:
-            clip_name = optarg;
-            break;
-        case ARG_DEGRADATION:
-            rc = vsr_degradation_parse(optarg, &degr, &err);
-            break;
-        case ARG_FRAMES:
-            rc = vsr_parse_long(optarg, 1, 100000, &frames, "--frames", &err);
-            break;
-        case ARG_THREADS:
-            rc = vsr_parse_long(optarg, 1, 1024, &threads, "--threads", &err);
-            break;
         case ARG_RUNS:
             rc = vsr_parse_long(optarg, 1, 100000, &runs, "--timing-runs", &err);
             break;
@@ -523,8 +495,9 @@ int vsr_cmd_compress(int argc, char **argv)
         case 'o':
             c.out = optarg;
             break;
-        default:
-            return vsr_cli_help_exit(opt, usage);
+        default: /* a shared option (rc 1), -h, --help or a bad option */
+            if (!(rc = vsr_cli_common_opt(opt, optarg, &co, &err)))
+                return vsr_cli_help_exit(opt, usage);
         }
         if (!rc && sname) {
             if (n_steps >= MAX_STEPS)
@@ -532,12 +505,13 @@ int vsr_cmd_compress(int argc, char **argv)
             else
                 steps[n_steps++] = (step){.def = step_find(sname), .num = v, .str = optarg};
         }
-        if (rc) {
+        if (rc < 0) {
             fprintf(stderr, "vsrbench compress: %s\n", err.msg);
             return VSR_EXIT_USAGE;
         }
     }
     c.runs = (int)runs;
+    const char *model = co.model, *weights = co.weights, *dataset = co.dataset;
     if (optind != argc || !model || !weights || !dataset || !c.out) {
         fprintf(stderr, "vsrbench compress: expected --model M, --weights W, --dataset D and "
                         "--out OUT.vsrw; see 'vsrbench compress --help'\n");
@@ -564,14 +538,7 @@ int vsr_cmd_compress(int argc, char **argv)
     int ret = VSR_EXIT_FAILURE, rc = 0, n_rows = 0;
     vsr_dataset *ds = NULL;
     row rows[MAX_STEPS + 1];
-    const char *clips[1] = {clip_name};
-    vsr_dataset_spec dspec = {.type = VSR_DATASET_VID4,
-                              .root = dataset,
-                              .clips = clip_name ? clips : NULL,
-                              .n_clips = clip_name ? 1 : 0,
-                              .degradation = degr,
-                              .scale = c.entry->hp.scale,
-                              .max_frames = (int)frames};
+    vsr_dataset_spec dspec = vsr_cli_dataset_spec(&co, c.entry->hp.scale);
     if ((rc = vsr_dataset_open(&dspec, &ds, &err)))
         goto fail;
     c.n_clips = vsr_dataset_clip_count(ds);
@@ -586,7 +553,7 @@ int vsr_cmd_compress(int argc, char **argv)
         rc = vsr_error_set(&err, -EINVAL, "%s: no clip with GT frames", dataset);
         goto fail;
     }
-    if ((rc = vsr_cli_pool_create(threads, &c.pool, &err)))
+    if ((rc = vsr_cli_pool_create(co.threads, &c.pool, &err)))
         goto fail;
     spec.h = c.clips[0].lr[0].height;
     spec.w = c.clips[0].lr[0].width;

@@ -32,15 +32,12 @@
 #endif
 
 enum {
-    ARG_WEIGHTS = 256,
-    ARG_FORMAT,
+    ARG_FORMAT = 256,
     ARG_PRECISION,
     ARG_SIZE,
     ARG_BUNDLE,
     ARG_SET,
     ARG_CALIB,
-    ARG_CALIB_FRAMES,
-    ARG_CALIB_METHOD
 };
 enum fmt { FMT_ONNX, FMT_TFLITE };
 
@@ -322,23 +319,23 @@ static int write_bundle(const char *dir, const char *out, const vsr_models_insta
 
 int vsr_cmd_export(int argc, char **argv)
 {
-    static const struct option long_opts[] = {
-        {"weights", required_argument, NULL, ARG_WEIGHTS},
+    static const struct option opts[] = {
+        VSR_CLI_SHARED(VSR_CLI_OPT_WEIGHTS),
         {"format", required_argument, NULL, ARG_FORMAT},
         {"precision", required_argument, NULL, ARG_PRECISION},
         {"input-size", required_argument, NULL, ARG_SIZE},
         {"bundle", required_argument, NULL, ARG_BUNDLE},
         {"set", required_argument, NULL, ARG_SET},
         {"calib", required_argument, NULL, ARG_CALIB},
-        {"calib-frames", required_argument, NULL, ARG_CALIB_FRAMES},
-        {"calibration", required_argument, NULL, ARG_CALIB_METHOD},
+        VSR_CLI_SHARED(VSR_CLI_OPT_CALIB_FRAMES),
+        VSR_CLI_SHARED(VSR_CLI_OPT_CALIBRATION),
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *weights = NULL, *format = NULL, *out = NULL, *bundle = NULL, *calib = NULL,
-               *method = "minmax";
-    long calib_frames = 8;
+    struct option long_opts[sizeof(opts) / sizeof(opts[0])];
+    vsr_cli_common co; /* --calib-frames default 8 */
+    const char *format = NULL, *out = NULL, *bundle = NULL, *calib = NULL;
     vsr_precision prec = VSR_PREC_FP32;
     int h = 180, w = 320, opt, n_set = 0;
     vsr_models_kv kv[MAX_SET];
@@ -351,13 +348,11 @@ int vsr_cmd_export(int argc, char **argv)
         fprintf(stderr, "vsrbench export: out of memory\n");
         return VSR_EXIT_FAILURE;
     }
-    optind = 1;
+    vsr_cli_begin(opts, long_opts, &co);
+    co.calibration = "minmax";
     while ((opt = getopt_long(argc, argv, "ho:", long_opts, NULL)) != -1) {
         int rc = 0;
         switch (opt) {
-        case ARG_WEIGHTS:
-            weights = optarg;
-            break;
         case ARG_FORMAT:
             format = optarg;
             if (!strcasecmp(format, "onnx"))
@@ -383,16 +378,6 @@ int vsr_cmd_export(int argc, char **argv)
         case ARG_CALIB:
             calib = optarg;
             break;
-        case ARG_CALIB_FRAMES:
-            rc = vsr_parse_long(optarg, 1, 100000, &calib_frames, "--calib-frames", &err);
-            break;
-        case ARG_CALIB_METHOD: {
-            vsr_calib_method m; /* the engine's list of names, checked here */
-            method = optarg;
-            if ((rc = vsr_calib_method_parse(method, &m, &err)))
-                vsr_error_wrap(&err, rc, "--calibration");
-            break;
-        }
         case ARG_SET: {
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg || n_set == MAX_SET) {
@@ -409,17 +394,20 @@ int vsr_cmd_export(int argc, char **argv)
         case 'o':
             out = optarg;
             break;
-        default: /* -h, --help or a bad option */
-            free(cmd);
-            return vsr_cli_help_exit(opt, usage);
+        default: /* a shared option (rc 1), -h, --help or a bad option */
+            if (!(rc = vsr_cli_common_opt(opt, optarg, &co, &err))) {
+                free(cmd);
+                return vsr_cli_help_exit(opt, usage);
+            }
         }
-        if (rc) {
+        if (rc < 0) {
             fprintf(stderr, "vsrbench export: %s\n", err.msg);
             free(cmd);
             return VSR_EXIT_USAGE;
         }
     }
     vsr_models_instance *inst = NULL;
+    const char *weights = co.weights;
     if (argc - optind != 1 || !weights || !format || !out) {
         vsr_error_set(&err, -EINVAL,
                       "expected MODEL, --weights W, --format onnx|tflite and -o OUT; see "
@@ -447,7 +435,8 @@ int vsr_cmd_export(int argc, char **argv)
         vsr_error_set(&err, -EINVAL, "%s has no graph to export", model);
         goto done;
     }
-    if (prec == VSR_PREC_INT8 && (rc = calibrate(inst, calib, calib_frames, method, &err))) {
+    if (prec == VSR_PREC_INT8 &&
+        (rc = calibrate(inst, calib, co.calib_frames, co.calibration, &err))) {
         ret = rc == -EINVAL ? VSR_EXIT_USAGE : vsr_cli_input_exit(rc);
         goto done;
     }

@@ -26,14 +26,7 @@
 #include "vsr/reports.h"
 
 enum {
-    ARG_WEIGHTS = 256,
-    ARG_DATASET,
-    ARG_CLIP,
-    ARG_DEGRADATION,
-    ARG_FRAMES,
-    ARG_TOP,
-    ARG_CALIB,
-    ARG_THREADS,
+    ARG_TOP = 256,
     ARG_SORT,
 };
 
@@ -215,59 +208,34 @@ static int write_csv(const char *path, const layer_row *rows, int n, const score
 
 int vsr_cmd_quant_report(int argc, char **argv)
 {
-    static const struct option long_opts[] = {
-        {"weights", required_argument, NULL, ARG_WEIGHTS},
-        {"dataset", required_argument, NULL, ARG_DATASET},
-        {"clip", required_argument, NULL, ARG_CLIP},
-        {"degradation", required_argument, NULL, ARG_DEGRADATION},
-        {"frames", required_argument, NULL, ARG_FRAMES},
+    static const struct option opts[] = {
+        VSR_CLI_SHARED(VSR_CLI_OPT_WEIGHTS),
+        VSR_CLI_SHARED(VSR_CLI_OPT_DATASET),
+        VSR_CLI_SHARED(VSR_CLI_OPT_CLIP),
+        VSR_CLI_SHARED(VSR_CLI_OPT_DEGRADATION),
+        VSR_CLI_SHARED(VSR_CLI_OPT_FRAMES),
         {"top", required_argument, NULL, ARG_TOP},
-        {"calibration", required_argument, NULL, ARG_CALIB},
-        {"threads", required_argument, NULL, ARG_THREADS},
+        VSR_CLI_SHARED(VSR_CLI_OPT_CALIBRATION),
+        VSR_CLI_SHARED(VSR_CLI_OPT_THREADS),
         {"sort", required_argument, NULL, ARG_SORT},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *weights = NULL, *dataset = NULL, *clip_name = NULL, *calib = "minmax",
-               *outdir = NULL;
-    long frames = 3, top = 10, threads = 1;
-    enum vsr_degradation degr = VSR_DEGRADE_BI;
+    struct option long_opts[sizeof(opts) / sizeof(opts[0])];
+    vsr_cli_common co;
+    const char *outdir = NULL;
+    long top = 10;
     int opt, skey = 0;
     vsr_error err = {0};
-    optind = 1;
+    vsr_cli_begin(opts, long_opts, &co);
+    co.frames = 3;
+    co.calibration = "minmax";
     while ((opt = getopt_long(argc, argv, "ho:", long_opts, NULL)) != -1) {
         int rc = 0;
         switch (opt) {
-        case ARG_WEIGHTS:
-            weights = optarg;
-            break;
-        case ARG_DATASET:
-            dataset = optarg;
-            break;
-        case ARG_CLIP:
-            clip_name = optarg;
-            break;
-        case ARG_DEGRADATION:
-            rc = vsr_degradation_parse(optarg, &degr, &err);
-            break;
-        case ARG_FRAMES:
-            rc = vsr_parse_long(optarg, 1, 100000, &frames, "--frames", &err);
-            break;
         case ARG_TOP:
             rc = vsr_parse_long(optarg, 1, 100000, &top, "--top", &err);
-            break;
-        case ARG_THREADS:
-            rc = vsr_parse_long(optarg, 1, 1024, &threads, "--threads", &err);
-            break;
-        case ARG_CALIB:
-            calib = optarg;
-            { /* the engine's list of methods, one place */
-                vsr_calib_method m;
-                rc = vsr_calib_method_parse(calib, &m, &err)
-                         ? vsr_error_wrap(&err, -EINVAL, "--calibration")
-                         : 0;
-            }
             break;
         case ARG_SORT:
             skey = !strcmp(optarg, "sqnr")     ? 0
@@ -281,14 +249,16 @@ int vsr_cmd_quant_report(int argc, char **argv)
         case 'o':
             outdir = optarg;
             break;
-        default:
-            return vsr_cli_help_exit(opt, usage);
+        default: /* a shared option (rc 1), -h, --help or a bad option */
+            if (!(rc = vsr_cli_common_opt(opt, optarg, &co, &err)))
+                return vsr_cli_help_exit(opt, usage);
         }
-        if (rc) {
+        if (rc < 0) {
             fprintf(stderr, "vsrbench quant-report: %s\n", err.msg);
             return VSR_EXIT_USAGE;
         }
     }
+    const char *weights = co.weights, *dataset = co.dataset, *calib = co.calibration;
     if (argc - optind != 1 || !weights || !dataset) {
         fprintf(stderr, "vsrbench quant-report: expected MODEL, --weights W and --dataset D; "
                         "see 'vsrbench quant-report --help'\n");
@@ -315,17 +285,10 @@ int vsr_cmd_quant_report(int argc, char **argv)
     vsr_dataset *ds = NULL;
     layer_row *rows = NULL;
     vsr_layer_precision *lp1 = NULL;
-    const char *clips[1] = {clip_name};
-    vsr_dataset_spec dspec = {.type = VSR_DATASET_VID4,
-                              .root = dataset,
-                              .clips = clip_name ? clips : NULL,
-                              .n_clips = clip_name ? 1 : 0,
-                              .degradation = degr,
-                              .scale = q.scale,
-                              .max_frames = (int)frames};
+    vsr_dataset_spec dspec = vsr_cli_dataset_spec(&co, q.scale);
     if (vsr_dataset_open(&dspec, &ds, &err) || vsr_dataset_load_clip(ds, 0, &q.clip, &err))
         goto fail;
-    if (vsr_cli_pool_create(threads, &q.pool, &err))
+    if (vsr_cli_pool_create(co.threads, &q.pool, &err))
         goto fail;
     int W = q.clip.lr[0].width, H = q.clip.lr[0].height;
     vsr_models_spec spec = {.model = q.entry->name,

@@ -52,18 +52,13 @@
 #define MAX_AXIS 32
 
 enum {
-    ARG_MODEL = 256,
-    ARG_PRECISION,
-    ARG_DATASET,
-    ARG_CONFIG,
+    ARG_CONFIG = 256,
     ARG_TILES,
     ARG_PADS,
     ARG_THREADS,
-    ARG_WEIGHTS,
     ARG_FRAMES,
     ARG_TOL,
     ARG_DB,
-    ARG_PROGRESS,
     ARG_REQUANT,
     ARG_TILE_MODE,
     ARG_PADDING,
@@ -679,22 +674,22 @@ static const vsr_config_dataset demo_datasets[] = {
 
 int vsr_cmd_tune(int argc, char **argv)
 {
-    static const struct option long_opts[] = {
-        {"model", required_argument, NULL, ARG_MODEL},
-        {"precision", required_argument, NULL, ARG_PRECISION},
+    static const struct option opts[] = {
+        VSR_CLI_SHARED(VSR_CLI_OPT_MODEL),
+        VSR_CLI_SHARED(VSR_CLI_OPT_PRECISION),
         {"precisions", required_argument, NULL, ARG_PRECISIONS},
-        {"dataset", required_argument, NULL, ARG_DATASET},
+        VSR_CLI_SHARED(VSR_CLI_OPT_DATASET),
         {"config", required_argument, NULL, ARG_CONFIG},
         {"tiles", required_argument, NULL, ARG_TILES},
         {"pads", required_argument, NULL, ARG_PADS},
         {"threads", required_argument, NULL, ARG_THREADS},
-        {"weights", required_argument, NULL, ARG_WEIGHTS},
+        VSR_CLI_SHARED(VSR_CLI_OPT_WEIGHTS),
         {"frames", required_argument, NULL, ARG_FRAMES},
         {"warmup", required_argument, NULL, ARG_WARMUP},
         {"score", required_argument, NULL, ARG_SCORE},
         {"tolerance-db", required_argument, NULL, ARG_TOL},
         {"db", required_argument, NULL, ARG_DB},
-        {"progress", required_argument, NULL, ARG_PROGRESS},
+        VSR_CLI_SHARED(VSR_CLI_OPT_PROGRESS),
         {"requant", required_argument, NULL, ARG_REQUANT},
         {"tile-mode", required_argument, NULL, ARG_TILE_MODE},
         {"padding", required_argument, NULL, ARG_PADDING},
@@ -702,27 +697,20 @@ int vsr_cmd_tune(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *model = NULL, *precision = NULL, *dataset = NULL, *config = NULL;
-    const char *tiles_s = NULL, *pads_s = NULL, *threads_s = NULL, *weights = NULL;
+    struct option long_opts[sizeof(opts) / sizeof(opts[0])];
+    vsr_cli_common co; /* --threads and --frames are lists here: this command's own */
+    const char *config = NULL;
+    const char *tiles_s = NULL, *pads_s = NULL, *threads_s = NULL;
     const char *frames_s = NULL, *tol_s = NULL, *db_path = NULL, *requant_s = NULL;
     const char *modes_s = NULL, *paddings_s = NULL, *workers_s = NULL;
     const char *precisions_s = NULL, *warmup_s = NULL, *score_s = NULL;
-    int progress = -1, opt;
+    int opt, rc;
     vsr_error err = {0};
-    optind = 1;
+    vsr_cli_begin(opts, long_opts, &co);
     while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         switch (opt) {
-        case ARG_MODEL:
-            model = optarg;
-            break;
-        case ARG_PRECISION:
-            precision = optarg;
-            break;
         case ARG_PRECISIONS:
             precisions_s = optarg;
-            break;
-        case ARG_DATASET:
-            dataset = optarg;
             break;
         case ARG_CONFIG:
             config = optarg;
@@ -735,9 +723,6 @@ int vsr_cmd_tune(int argc, char **argv)
             break;
         case ARG_THREADS:
             threads_s = optarg;
-            break;
-        case ARG_WEIGHTS:
-            weights = optarg;
             break;
         case ARG_FRAMES:
             frames_s = optarg;
@@ -766,16 +751,18 @@ int vsr_cmd_tune(int argc, char **argv)
         case ARG_TILE_WORKERS:
             workers_s = optarg;
             break;
-        case ARG_PROGRESS:
-            if (vsr_cli_progress_parse(optarg, &progress, &err)) {
+        default: /* a shared option, -h, --help or a bad option */
+            if ((rc = vsr_cli_common_opt(opt, optarg, &co, &err)) < 0) {
                 fprintf(stderr, "vsrbench tune: %s\n", err.msg);
                 return VSR_EXIT_USAGE;
             }
+            if (!rc)
+                return vsr_cli_help_exit(opt, usage);
             break;
-        default: /* -h, --help or a bad option */
-            return vsr_cli_help_exit(opt, usage);
         }
     }
+    const char *model = co.model, *precision = co.precision, *dataset = co.dataset,
+               *weights = co.weights;
     if (optind != argc || !model || !(precision || precisions_s) || !dataset) {
         fprintf(stderr, "vsrbench tune: --model, --precision (or --precisions) and --dataset "
                         "are required (and no other arguments)\n");
@@ -786,9 +773,9 @@ int vsr_cmd_tune(int argc, char **argv)
         fprintf(stderr, "vsrbench tune: give --precision P or --precisions LIST, not both\n");
         return VSR_EXIT_USAGE;
     }
-    progress = vsr_cli_progress_resolve(progress);
+    int progress = vsr_cli_progress_resolve(co.progress);
 
-    int ret = VSR_EXIT_USAGE, rc;
+    int ret = VSR_EXIT_USAGE;
     vsr_config *cfg = NULL;
     vsr_dataset *ds = NULL;
     vsr_runlog *log = NULL;

@@ -29,25 +29,14 @@
 #include "vsr/models.h"
 
 enum {
-    ARG_MODEL = 256,
-    ARG_PRECISION,
-    ARG_WEIGHTS,
-    ARG_THREADS,
-    ARG_TILE,
+    ARG_TILE = 256,
     ARG_PAD,
     ARG_CODEC,
     ARG_CRF,
-    ARG_CALIB,
-    ARG_CALIB_METHOD,
     ARG_LOSSLESS,
-    ARG_PROGRESS,
-    ARG_REQUANT,
     ARG_TILE_MODE,
     ARG_PADDING,
     ARG_TILE_WORKERS,
-    ARG_KEEP_FLOAT,
-    ARG_KEEP_FLOAT_PREC,
-    ARG_CONV_ALGO,
 };
 
 /* Bytes this process may use: MemAvailable, else the free physical pages. */
@@ -181,61 +170,42 @@ static void usage(FILE *out)
 
 int vsr_cmd_upscale(int argc, char **argv)
 {
-    static const struct option long_opts[] = {
-        {"model", required_argument, NULL, ARG_MODEL},
-        {"precision", required_argument, NULL, ARG_PRECISION},
-        {"weights", required_argument, NULL, ARG_WEIGHTS},
-        {"threads", required_argument, NULL, ARG_THREADS},
+    static const struct option opts[] = {
+        VSR_CLI_SHARED(VSR_CLI_OPT_MODEL),
+        VSR_CLI_SHARED(VSR_CLI_OPT_PRECISION),
+        VSR_CLI_SHARED(VSR_CLI_OPT_WEIGHTS),
+        VSR_CLI_SHARED(VSR_CLI_OPT_THREADS_AUTO),
         {"tile", required_argument, NULL, ARG_TILE},
         {"pad", required_argument, NULL, ARG_PAD},
         {"codec", required_argument, NULL, ARG_CODEC},
         {"crf", required_argument, NULL, ARG_CRF},
-        {"calib-frames", required_argument, NULL, ARG_CALIB},
-        {"calibration", required_argument, NULL, ARG_CALIB_METHOD},
+        VSR_CLI_SHARED(VSR_CLI_OPT_CALIB_FRAMES),
+        VSR_CLI_SHARED(VSR_CLI_OPT_CALIBRATION_FILE),
         {"lossless", no_argument, NULL, ARG_LOSSLESS},
-        {"progress", required_argument, NULL, ARG_PROGRESS},
-        {"requant", required_argument, NULL, ARG_REQUANT},
+        VSR_CLI_SHARED(VSR_CLI_OPT_PROGRESS),
+        VSR_CLI_SHARED(VSR_CLI_OPT_REQUANT),
         {"tile-mode", required_argument, NULL, ARG_TILE_MODE},
         {"padding", required_argument, NULL, ARG_PADDING},
         {"tile-workers", required_argument, NULL, ARG_TILE_WORKERS},
-        {"keep-float", required_argument, NULL, ARG_KEEP_FLOAT},
-        {"keep-float-precision", required_argument, NULL, ARG_KEEP_FLOAT_PREC},
-        {"conv-algo", required_argument, NULL, ARG_CONV_ALGO},
+        VSR_CLI_SHARED(VSR_CLI_OPT_KEEP_FLOAT),
+        VSR_CLI_SHARED(VSR_CLI_OPT_KEEP_FLOAT_PRECISION),
+        VSR_CLI_SHARED(VSR_CLI_OPT_CONV_ALGO),
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *model = NULL, *precision = "fp32", *weights = NULL, *codec = NULL,
-               *calib = NULL;
-    int threads_auto = 0;
-    long threads = 1, tile = 0, pad = 8, crf = 18, calib_frames = 8, tile_workers = 1;
+    struct option long_opts[sizeof(opts) / sizeof(opts[0])];
+    vsr_cli_common co;
+    const char *codec = NULL;
+    long tile = 0, pad = 8, crf = 18, tile_workers = 1;
     vsr_tile_mode tile_mode = VSR_TILE_CLIP;
     vsr_tile_padding padding = VSR_TPAD_ZERO;
-    int progress = -1, opt, requant_set = 0;
-    vsr_requant requant = VSR_REQUANT_FLOAT;
-    vsr_conv_algo conv_algo = VSR_CONV_DIRECT;
-    const char *keep_float = NULL, *keep_prec_s = NULL;
-    vsr_precision keep_prec = VSR_PREC_FP32;
+    int opt;
     vsr_error err = {0};
-    optind = 1;
+    vsr_cli_begin(opts, long_opts, &co);
+    co.precision = "fp32";
     while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         int rc = 0;
         switch (opt) {
-        case ARG_MODEL:
-            model = optarg;
-            break;
-        case ARG_PRECISION:
-            precision = optarg;
-            break;
-        case ARG_WEIGHTS:
-            weights = optarg;
-            break;
-        case ARG_THREADS:
-            if (!strcmp(optarg, "auto")) {
-                threads_auto = 1;
-                break;
-            }
-            rc = vsr_parse_long(optarg, 1, 1024, &threads, "--threads", &err);
-            break;
         case ARG_TILE:
             rc = vsr_parse_long(optarg, 0, 1 << 16, &tile, "--tile", &err);
             break;
@@ -259,60 +229,28 @@ int vsr_cmd_upscale(int argc, char **argv)
         case ARG_CRF:
             rc = vsr_parse_long(optarg, 0, 51, &crf, "--crf", &err);
             break;
-        case ARG_CALIB:
-            rc = vsr_parse_long(optarg, 1, 100000, &calib_frames, "--calib-frames", &err);
-            break;
-        case ARG_CALIB_METHOD:
-            calib = optarg;
-            if (strcmp(calib, "file")) { /* else the engine's list of methods */
-                vsr_calib_method m;
-                rc = vsr_calib_method_parse(calib, &m, &err)
-                         ? vsr_error_wrap(&err, -EINVAL, "--calibration (or file)")
-                         : 0;
-            }
-            break;
         case ARG_LOSSLESS:
             crf = 0;
             break;
         case ARG_CODEC:
             codec = optarg;
             break;
-        case ARG_PROGRESS:
-            rc = vsr_cli_progress_parse(optarg, &progress, &err);
-            break;
-        case ARG_CONV_ALGO:
-            rc = vsr_conv_algo_parse(optarg, &conv_algo, &err);
-            break;
-        case ARG_REQUANT:
-            rc = vsr_requant_parse(optarg, &requant, &err);
-            requant_set = 1;
-            break;
-        case ARG_KEEP_FLOAT:
-            keep_float = optarg;
-            break;
-        case ARG_KEEP_FLOAT_PREC:
-            keep_prec_s = optarg;
-            if (strcmp(optarg, "fp32") && strcmp(optarg, "fp16"))
-                rc = vsr_error_set(&err, -EINVAL,
-                                   "--keep-float-precision %s: expected fp32 or fp16", optarg);
-            else
-                keep_prec = !strcmp(optarg, "fp16") ? VSR_PREC_FP16 : VSR_PREC_FP32;
-            break;
-        default: /* -h, --help or a bad option */
-            return vsr_cli_help_exit(opt, usage);
+        default: /* a shared option (rc 1), -h, --help or a bad option */
+            if (!(rc = vsr_cli_common_opt(opt, optarg, &co, &err)))
+                return vsr_cli_help_exit(opt, usage);
         }
-        if (rc) {
+        if (rc < 0) {
             fprintf(stderr, "vsrbench upscale: %s\n", err.msg);
             return VSR_EXIT_USAGE;
         }
     }
-    if (argc - optind != 2 || !model) {
+    if (argc - optind != 2 || !co.model) {
         fprintf(stderr, "vsrbench upscale: expected --model M and the paths IN OUT; see "
                         "'vsrbench upscale --help'\n");
         return VSR_EXIT_USAGE;
     }
     const char *in_path = argv[optind], *out_path = argv[optind + 1];
-    progress = vsr_cli_progress_resolve(progress);
+    co.progress = vsr_cli_progress_resolve(co.progress);
     vsr_sink_options so = {.kind = VSR_SINK_AUTO, .crf = (int)crf};
     if (codec) {
         if (!strcasecmp(codec, "ffv1"))
@@ -331,49 +269,49 @@ int vsr_cmd_upscale(int argc, char **argv)
      * or whose type would be guessed. */
     if (vsr_sink_resolve(out_path, so.kind, &so.kind, &err) ||
         vsr_path_check_output(out_path, in_path, "the input", &err) ||
-        (weights && vsr_path_check_output(out_path, weights, "--weights", &err))) {
+        (co.weights && vsr_path_check_output(out_path, co.weights, "--weights", &err))) {
         fprintf(stderr, "vsrbench upscale: %s\n", err.msg);
         return VSR_EXIT_USAGE;
     }
-    const vsr_models_entry *e = vsr_models_zoo_find(model);
+    const vsr_models_entry *e = vsr_models_zoo_find(co.model);
     if (!e) {
         fprintf(stderr,
                 "vsrbench upscale: --model %s: not in the zoo (see 'vsrbench models')\n",
-                model);
+                co.model);
         return VSR_EXIT_USAGE;
     }
     vsr_precision prec;
     vsr_quant_scheme scheme; /* int8-sym, int8-pt, ...: set on the graph before calibration */
-    if (vsr_precision_parse_scheme(precision, &prec, &scheme, &err)) {
+    if (vsr_precision_parse_scheme(co.precision, &prec, &scheme, &err)) {
         fprintf(stderr, "vsrbench upscale: --precision: %s\n", err.msg);
         return VSR_EXIT_USAGE;
     }
-    if (calib && prec != VSR_PREC_INT8) {
+    if (co.calibration && prec != VSR_PREC_INT8) {
         fprintf(stderr, "vsrbench upscale: --calibration is for --precision int8 only\n");
         return VSR_EXIT_USAGE;
     }
-    if (requant_set && prec != VSR_PREC_INT8) {
+    if (co.requant_set && prec != VSR_PREC_INT8) {
         fprintf(stderr, "vsrbench upscale: --requant is for --precision int8 only\n");
         return VSR_EXIT_USAGE;
     }
-    if ((keep_float || keep_prec_s) && prec != VSR_PREC_INT8) {
+    if ((co.keep_float || co.keep_float_prec_s) && prec != VSR_PREC_INT8) {
         fprintf(stderr, "vsrbench upscale: --keep-float is for --precision int8 only\n");
         return VSR_EXIT_USAGE;
     }
-    if (e->hp.family == VSR_MODELS_BICUBIC && (prec != VSR_PREC_FP32 || weights || tile)) {
+    if (e->hp.family == VSR_MODELS_BICUBIC && (prec != VSR_PREC_FP32 || co.weights || tile)) {
         fprintf(stderr, "vsrbench upscale: bicubic takes no --precision other than fp32, no "
                         "--weights and no --tile\n");
         return VSR_EXIT_USAGE;
     }
     char *keep_buf = NULL, **keep_names = NULL;
     int n_keep = 0;
-    if (keep_float &&
-        vsr_cli_split_list(keep_float, "--keep-float", &keep_buf, &keep_names, &n_keep, &err)) {
+    if (co.keep_float && vsr_cli_split_list(co.keep_float, "--keep-float", &keep_buf,
+                                            &keep_names, &n_keep, &err)) {
         fprintf(stderr, "vsrbench upscale: %s\n", err.msg);
         return VSR_EXIT_USAGE;
     }
     vsr_layer_precision *keep_lp =
-        vsr_cli_layer_prec((const char *const *)keep_names, n_keep, keep_prec);
+        vsr_cli_layer_prec((const char *const *)keep_names, n_keep, co.keep_float_prec);
 
     int ret = VSR_EXIT_FAILURE, n_written = 0;
     vsr_source *src = NULL;
@@ -390,16 +328,16 @@ int vsr_cmd_upscale(int argc, char **argv)
         goto fail;
     int W = vsr_source_width(src), H = vsr_source_height(src),
         total = vsr_source_frame_count(src);
-    if (threads_auto) {
+    if (co.threads_auto) {
         int usable = 0;
         double idle = 0;
-        threads = vsr_cli_idle_cores(&usable, &idle);
-        if (threads == 1) { /* nothing to measure */
+        co.threads = vsr_cli_idle_cores(&usable, &idle);
+        if (co.threads == 1) { /* nothing to measure */
             fprintf(stderr, "threads: auto -> 1 (%.1f of %d usable CPUs idle)\n", idle, usable);
-            threads_auto = 0;
+            co.threads_auto = 0;
         }
     }
-    if (vsr_cli_pool_create(threads, &pool, &err))
+    if (vsr_cli_pool_create(co.threads, &pool, &err))
         goto fail;
     /* graph and weights; calibration and the engine follow */
     vsr_models_spec spec = {.model = e->name,
@@ -409,8 +347,8 @@ int vsr_cmd_upscale(int argc, char **argv)
                             .scheme = scheme,
                             .pool = pool,
                             .flags = VSR_MODELS_OPEN_NO_ENGINE};
-    if (weights)
-        vsr_models_spec_weights_from_path(&spec, weights);
+    if (co.weights)
+        vsr_models_spec_weights_from_path(&spec, co.weights);
     if (vsr_models_open(&spec, &inst, &err))
         goto fail;
     vsr_graph *g = inst->graph;
@@ -418,24 +356,25 @@ int vsr_cmd_upscale(int argc, char **argv)
     vsr_engine_options_default(&eo);
     if (g) {
         /* an INT8 .tflite came with its own parameters: use them unless told otherwise */
-        if (prec == VSR_PREC_INT8 && !calib)
-            calib = vsr_graph_quant_missing(g) < 0 ? "file" : "minmax";
-        if (prec == VSR_PREC_INT8 && !strcmp(calib, "file")) {
+        if (prec == VSR_PREC_INT8 && !co.calibration)
+            co.calibration = vsr_graph_quant_missing(g) < 0 ? "file" : "minmax";
+        if (prec == VSR_PREC_INT8 && !strcmp(co.calibration, "file")) {
             char lab[512]; /* the error names the weights file that lacks ranges */
-            snprintf(lab, sizeof(lab), "%s (weights %s)", e->name, weights ? weights : "zoo");
+            snprintf(lab, sizeof(lab), "%s (weights %s)", e->name,
+                     co.weights ? co.weights : "zoo");
             if (vsr_models_calibrate(g, pool, e->temporal, e->in_channels, e->state_channels,
-                                     lab, calib, 0, NULL, 0, &err))
+                                     lab, co.calibration, 0, NULL, 0, &err))
                 goto fail;
         } else if (prec == VSR_PREC_INT8) {
             /* calibrate on the first frames, kept to be upscaled first (a video
              * cannot seek back) */
-            cal = calloc((size_t)calib_frames, sizeof(*cal));
+            cal = calloc((size_t)co.calib_frames, sizeof(*cal));
             if (!cal) {
                 vsr_error_set(&err, -ENOMEM, "out of memory");
                 goto fail;
             }
             int got = 0;
-            while (n_cal < calib_frames && !vsr_cli_interrupted() &&
+            while (n_cal < co.calib_frames && !vsr_cli_interrupted() &&
                    (got = vsr_source_read(src, &cal[n_cal], &err)) > 0)
                 n_cal++;
             if (vsr_cli_interrupted())
@@ -446,7 +385,7 @@ int vsr_cmd_upscale(int argc, char **argv)
                 goto fail;
             }
             if (vsr_models_calibrate(g, pool, e->temporal, e->in_channels, e->state_channels,
-                                     e->name, calib, n_cal, cal, n_cal, &err))
+                                     e->name, co.calibration, n_cal, cal, n_cal, &err))
                 goto fail;
         }
         if (pad == VSR_PAD_AUTO) {
@@ -489,9 +428,9 @@ int vsr_cmd_upscale(int argc, char **argv)
         eo.tile_mode = tile_mode;
         eo.padding = padding;
         eo.tile_workers = (int)tile_workers;
-        eo.threads_auto = threads_auto;
-        eo.requant = requant;
-        eo.conv_algo = conv_algo;
+        eo.threads_auto = co.threads_auto;
+        eo.requant = co.requant;
+        eo.conv_algo = co.conv_algo;
         eo.layer_prec = keep_lp;
         eo.n_layer_prec = keep_lp ? n_keep : 0;
     }
@@ -525,15 +464,15 @@ int vsr_cmd_upscale(int argc, char **argv)
         }
         if (vsr_models_runner_push(runner, in, &sr, &ready, NULL, &err))
             goto fail;
-        if (threads_auto && inst->engine && vsr_engine_threads(inst->engine) > 0) {
-            vsr_cli_progress_clear(progress);
+        if (co.threads_auto && inst->engine && vsr_engine_threads(inst->engine) > 0) {
+            vsr_cli_progress_clear(co.progress);
             fprintf(stderr, "threads: auto -> %d (%ld idle CPUs measured against 1)\n",
-                    vsr_engine_threads(inst->engine), threads);
-            threads_auto = 0;
+                    vsr_engine_threads(inst->engine), co.threads);
+            co.threads_auto = 0;
         }
-        if (conv_algo == VSR_CONV_AUTO && inst->engine && n_written == 0 && ready) {
+        if (co.conv_algo == VSR_CONV_AUTO && inst->engine && n_written == 0 && ready) {
             /* the first frame chose: say what each conv runs */
-            vsr_cli_progress_clear(progress);
+            vsr_cli_progress_clear(co.progress);
             fprintf(stderr, "conv-algo: auto ->");
             for (int i = 0; i < vsr_engine_layer_count(inst->engine); i++) {
                 vsr_layer_profile lp;
@@ -547,7 +486,7 @@ int vsr_cmd_upscale(int argc, char **argv)
         if (vsr_sink_write(sink, &sr, &err))
             goto fail;
         n_written++;
-        if (progress) {
+        if (co.progress) {
             double s = (vsr_timing_now_ms() - t0) / 1e3;
             if (total > 0)
                 fprintf(stderr, "\rframe %d/%d  %.2f fps\033[K", n_written, total,
@@ -560,18 +499,18 @@ int vsr_cmd_upscale(int argc, char **argv)
     }
     if (vsr_sink_close(&sink, &err))
         goto fail;
-    vsr_cli_progress_clear(progress);
+    vsr_cli_progress_clear(co.progress);
     printf("%s: %d frame%s %dx%d -> %dx%d with %s (%s%s%s%s%s%s) written to %s\n", in_path,
            n_written, n_written == 1 ? "" : "s", W, H, W * scale, H * scale, e->name,
-           prec == VSR_PREC_INT8 ? precision : vsr_precision_name(prec),
-           calib ? ", calibration " : "", calib ? calib : "",
-           requant == VSR_REQUANT_TFLITE ? ", requant tflite" : "",
-           conv_algo != VSR_CONV_DIRECT ? ", conv-algo " : "",
-           conv_algo != VSR_CONV_DIRECT ? vsr_conv_algo_name(conv_algo) : "", out_path);
+           prec == VSR_PREC_INT8 ? co.precision : vsr_precision_name(prec),
+           co.calibration ? ", calibration " : "", co.calibration ? co.calibration : "",
+           co.requant == VSR_REQUANT_TFLITE ? ", requant tflite" : "",
+           co.conv_algo != VSR_CONV_DIRECT ? ", conv-algo " : "",
+           co.conv_algo != VSR_CONV_DIRECT ? vsr_conv_algo_name(co.conv_algo) : "", out_path);
     ret = VSR_EXIT_OK;
     goto end;
 interrupted:
-    vsr_cli_progress_clear(progress);
+    vsr_cli_progress_clear(co.progress);
     vsr_sink_abort(&sink);
     if (so.kind == VSR_SINK_PNG_DIR)
         fprintf(stderr, "vsrbench upscale: interrupted after %d frame%s; %s holds only those\n",
@@ -582,7 +521,7 @@ interrupted:
     ret = VSR_EXIT_INTERRUPTED;
     goto end;
 fail:
-    vsr_cli_progress_clear(progress);
+    vsr_cli_progress_clear(co.progress);
     fprintf(stderr, "vsrbench upscale: %s\n", err.msg);
     vsr_sink_abort(&sink);
 end:
