@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "zoo_harness.h"
 #include "vsr/engine.h"
 #include "vsr/models.h"
 
@@ -110,14 +111,7 @@ enum fmt { ONNX, TFLITE };
 /* Zoo model @p name built at H x W with random weights (seed 7); the caller frees it. */
 static vsr_graph *zoo_random(const char *name)
 {
-    const vsr_models_entry *ze = vsr_models_zoo_find(name);
-    assert_non_null(ze);
-    vsr_graph *g = NULL;
-    vsr_error err = {0};
-    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err))
-        fail_msg("%s: %s", name, err.msg);
-    return g;
+    return vsr_test_zoo_random(name, H, W, 7);
 }
 
 /* Export zoo model @p name in format @p f, import it back, run both, compare
