@@ -19,6 +19,7 @@
 
 #include "cli_harness.h"
 #include "html_check.h"
+#include "png_size.h"
 #include "runlog_scores.h"
 #include "sqlite_harness.h"
 #include "vsr/bench.h"
@@ -447,21 +448,6 @@ static void test_device_column(void **state)
     assert_non_null(strstr(html, "ms on OnePlus 7T"));
     assert_non_null(strstr(html, ">29.4<"));
     free(html);
-}
-
-static int png_size(const char *path, uint32_t *w, uint32_t *h)
-{
-    uint8_t b[24];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    size_t n = fread(b, 1, sizeof(b), f);
-    fclose(f);
-    if (n != 24 || memcmp(b + 1, "PNG", 3) || memcmp(b + 12, "IHDR", 4))
-        return -1;
-    *w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
-    *h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
-    return 0;
 }
 
 /* The command end to end: the files, the exact Y table inside report.md and
