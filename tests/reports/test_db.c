@@ -20,6 +20,7 @@
 #include "cli_harness.h"
 #include "html_check.h"
 #include "png_size.h"
+#include "render_table.h"
 #include "runlog_scores.h"
 #include "sqlite_harness.h"
 #include "vsr/bench.h"
@@ -145,12 +146,7 @@ static const char WANT_MD[] =
     "4.25\\] (4.50)** | "
     "1 "
     "| 64 (pad 8) |\n"
-    "\n"
-    "Best value of each column in bold. MACs: one multiply-add = 1 MAC, per LR frame at the "
-    "input size shown (HxW). ms/frame: median over timed frames, its 95% interval in brackets, "
-    "p95 in parentheses; noisy: too spread or timed while other processes ran, do not compare "
-    "(docs/PERFORMANCE.md).\n"
-    "\n";
+    "\n" VSR_TEST_LEADERBOARD_NOTE "\n";
 
 /* The same with --base abpn_x4: abpn_x4 is the base, mvsr_13 int8 has no
  * int8 base ("-"), so no interval and no added footnote. */
@@ -179,17 +175,6 @@ static const char WANT_CSV[] =
     "4,avx2,Test CPU,abc1234,tiny,10.250,10.750,0\r\n"
     "2,mvsr_13,noattn,int8,demo,BI,Y,29.5000,,,30000,1.000000,68,120,4.000,4.500,1,64,8,2,"
     "avx2,Test CPU,abc1234,tiny,3.750,4.250,0\r\n";
-
-static char *render_table(const vsr_report_table *t, enum vsr_report_format fmt)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    assert_int_equal(vsr_report_table_write(f, t, fmt, NULL), 0);
-    fclose(f);
-    return buf;
-}
 
 static void expect_str(char *got, const char *want)
 {
