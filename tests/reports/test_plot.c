@@ -63,7 +63,7 @@ struct plot_case {
     vsr_error err;
 };
 
-static int plot_setup(void **state)
+static int setup(void **state)
 {
     struct plot_case *c = vsr_test_tmp_new(sizeof(*c));
     if (!c)
@@ -71,6 +71,12 @@ static int plot_setup(void **state)
     c->o = (vsr_report_plot_opts){.width = 640, .height = 480};
     *state = c;
     return 0;
+}
+
+/* Teardown: vsr_test_tmp_free() (the folder with its files, then the state). */
+static int teardown(void **state)
+{
+    return vsr_test_tmp_free(state);
 }
 
 static char *slurp_gp(const char *dir, const char *name);
@@ -685,26 +691,19 @@ static void test_session_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_pareto_and_params_plots, plot_setup,
-                                        vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_frames_ablation_tune_plots, plot_setup,
-                                        vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_pareto_script_rules, plot_setup,
-                                        vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_params_script_rules, plot_setup,
-                                        vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_key_placement, plot_setup, vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_frames_script_rules, plot_setup,
-                                        vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_ablation_script_rules, plot_setup,
-                                        vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_tune_script_rules, plot_setup, vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_train_script_rules, plot_setup, vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_missing_gnuplot, plot_setup, vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_gnuplot_exit_127, plot_setup, vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_session_same_pictures, plot_setup,
-                                        vsr_test_tmp_free),
-        cmocka_unit_test_setup_teardown(test_session_errors, plot_setup, vsr_test_tmp_free),
+        cmocka_unit_test_setup_teardown(test_pareto_and_params_plots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frames_ablation_tune_plots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pareto_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_params_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_placement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frames_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ablation_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tune_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_train_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gnuplot_exit_127, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_same_pictures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_errors, setup, teardown),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
