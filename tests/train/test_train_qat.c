@@ -131,7 +131,6 @@ static void set_ranges(vsr_train_net *net, int x, int y)
 static void test_ste_by_hand(void **st)
 {
     (void)st;
-    vsr_error err = {0};
     int x, y;
     vsr_graph *g = one_conv("ste", 0.6f, NULL, &x, &y);
     vsr_train_net *net = qat_net(g, 1, 1, 0);
@@ -145,6 +144,7 @@ static void test_ste_by_hand(void **st)
     vsr_train_net_qat_mode(net, 0, 1);
     const float xin[2] = {1.f, 10.f};
     const float *in[1] = {xin};
+    vsr_error err = {0};
     assert_int_equal(vsr_train_net_forward(net, 0, 0, in, &err), 0);
     double out[2];
     vsr_train_net_output(net, 0, 0, 0, out, NULL);
