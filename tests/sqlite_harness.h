@@ -18,6 +18,22 @@ static inline sqlite3 *vsr_test_open_db(const char *path)
     return db;
 }
 
+/* sqlite3_exec() of @p sql (one statement or several), asserted to succeed; SQLite's message
+ * is printed when it does not. */
+static inline void vsr_test_exec(sqlite3 *db, const char *sql)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        print_message("%s: %s\n", sql, sqlite3_errmsg(db));
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+/* sqlite3_exec() of @p sql, asserted to be refused (a constraint, a STRICT type, a key). */
+static inline void vsr_test_exec_refused(sqlite3 *db, const char *sql)
+{
+    assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
 /* The integer in the first column of the first row of @p sql; -1 without a row. */
 static inline long long vsr_test_q_int(sqlite3 *db, const char *sql)
 {

@@ -54,12 +54,11 @@ static void write_file(const char *path, const char *text)
 }
 
 /* Load @p text from a real file, expecting failure; return the message. */
-static const char *load_bad(struct tmp *t, const char *text, const char *const *sets, int n,
-                            vsr_error *err)
+static const char *load_bad(struct tmp *t, const char *text, vsr_error *err)
 {
     vsr_config *cfg = NULL;
     write_file(t->file, text);
-    int ret = vsr_config_load(t->file, sets, n, &cfg, err);
+    int ret = vsr_config_load(t->file, NULL, 0, &cfg, err);
     assert_int_equal(ret, -EINVAL);
     assert_null(cfg);
     return err->msg;
@@ -76,6 +75,18 @@ static void assert_where(struct tmp *t, const char *msg, int line, const char *p
     if (!strstr(msg, what))
         fail_msg("message '%s' does not contain '%s'", msg, what);
 }
+
+/* load_bad() of @p text, its message checked by assert_where(). */
+static void expect_where(struct tmp *t, const char *text, int line, const char *path,
+                         const char *what)
+{
+    vsr_error err = {0};
+    assert_where(t, load_bad(t, text, &err), line, path, what);
+}
+
+/* The three lines most bad configs start with (a name, one demo dataset, one model), so
+ * the key a case gets wrong is on line 4 or below. */
+#define HEAD3 "name: x\ndatasets: [{name: d, type: demo}]\nmodels: [swrn]\n"
 
 static const char good[] =
     "# a sweep\n"
@@ -237,11 +248,10 @@ static void test_threads_auto_and_timing_rule(void **state)
     assert_string_not_equal(cfg->hash, cfg2->hash);
     vsr_config_free(&cfg);
     vsr_config_free(&cfg2);
-    const char *msg = load_bad(t,
-                               "name: a\ndatasets: [{name: demo, type: demo}]\nmodels: [swrn]\n"
-                               "timing: {min_secs: -1}\n",
-                               NULL, 0, &err);
-    assert_where(t, msg, 4, "timing.min_secs", "expected seconds in [0, 3600]");
+    expect_where(t,
+                 "name: a\ndatasets: [{name: demo, type: demo}]\nmodels: [swrn]\n"
+                 "timing: {min_secs: -1}\n",
+                 4, "timing.min_secs", "expected seconds in [0, 3600]");
 }
 
 /* The tiling section and pad: auto (stored as VSR_PAD_AUTO, "pauto" in run keys);
@@ -283,7 +293,7 @@ static void test_tiling(void **state)
     vsr_config_free(&cfg);
     vsr_config_free(&cfg2);
     snprintf(text, sizeof(text), "%s%s", base, "tiling: {mode: static}\n");
-    const char *msg = load_bad(t, text, NULL, 0, &err);
+    const char *msg = load_bad(t, text, &err);
     assert_non_null(strstr(msg, "tiling.mode"));
     assert_non_null(strstr(msg, "fixed"));
 }
@@ -313,7 +323,7 @@ static void test_conv_algo(void **state)
     }
     vsr_config_free(&cfg2);
     snprintf(text, sizeof(text), "%sengine: {conv_algo: fft}\n", base);
-    const char *msg = load_bad(t, text, NULL, 0, &err);
+    const char *msg = load_bad(t, text, &err);
     assert_non_null(strstr(msg, "engine.conv_algo"));
     assert_non_null(strstr(msg, "winograd4"));
 }
@@ -323,91 +333,50 @@ static void test_metric_names(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
-    const char *head = "name: x\ndatasets: [{name: d, type: demo}]\nmodels: [swrn]\nmetrics:\n";
-    char text[512];
-    snprintf(text, sizeof(text), "%s  psrn: {crop_border: 4}\n", head);
-    const char *msg = load_bad(t, text, NULL, 0, &err);
+#define MHEAD HEAD3 "metrics:\n"
+    const char *msg = load_bad(t, MHEAD "  psrn: {crop_border: 4}\n", &err);
     assert_where(t, msg, 5, "metrics.psrn", "unknown metric 'psrn' (did you mean 'psnr'?)");
     assert_non_null(strstr(msg, "known metrics: psnr, ssim, niqe"));
-    snprintf(text, sizeof(text), "%s  niqe: {crop_bordr: 4}\n", head);
-    msg = load_bad(t, text, NULL, 0, &err);
-    assert_where(t, msg, 5, "metrics.niqe.crop_bordr", "did you mean 'crop_border'?");
+    expect_where(t, MHEAD "  niqe: {crop_bordr: 4}\n", 5, "metrics.niqe.crop_bordr",
+                 "did you mean 'crop_border'?");
     /* niqe has one channel: no test_y_channel */
-    snprintf(text, sizeof(text), "%s  niqe: {test_y_channel: true}\n", head);
-    msg = load_bad(t, text, NULL, 0, &err);
-    assert_where(t, msg, 5, "metrics.niqe.test_y_channel",
+    expect_where(t, MHEAD "  niqe: {test_y_channel: true}\n", 5, "metrics.niqe.test_y_channel",
                  "unknown key (known here: crop_border, type, better)");
-    snprintf(text, sizeof(text), "%s  ssim: {channels: [y, cb]}\n", head);
-    msg = load_bad(t, text, NULL, 0, &err);
-    assert_where(t, msg, 5, "metrics.ssim.channels[1]", "expected one of rgb, y, got 'cb'");
-    snprintf(text, sizeof(text), "%s  psnr: {crop_border: -1}\n", head);
-    msg = load_bad(t, text, NULL, 0, &err);
-    assert_where(t, msg, 5, "metrics.psnr.crop_border", "expected an integer in [0, 1024]");
+    expect_where(t, MHEAD "  ssim: {channels: [y, cb]}\n", 5, "metrics.ssim.channels[1]",
+                 "expected one of rgb, y, got 'cb'");
+    expect_where(t, MHEAD "  psnr: {crop_border: -1}\n", 5, "metrics.psnr.crop_border",
+                 "expected an integer in [0, 1024]");
+#undef MHEAD
 }
 
 static void test_unknown_key(void **state)
 {
     struct tmp *t = *state;
-    vsr_error err = {0};
-    const char *msg = load_bad(t,
-                               "name: x\n"
-                               "datasets: [{name: d, type: demo}]\n"
-                               "models: [swrn]\n"
-                               "timing:\n"
-                               "  warmup: 1\n"
-                               "  rnus: 2\n",
-                               NULL, 0, &err);
-    assert_where(t, msg, 6, "timing.rnus", "unknown key (did you mean 'runs'?)");
-    msg = load_bad(t,
-                   "name: x\n"
-                   "datasets:\n"
-                   "  - name: d\n"
-                   "    type: demo\n"
-                   "    dataroot_hq: /tmp\n"
-                   "models: [swrn]\n",
-                   NULL, 0, &err);
-    assert_where(t, msg, 5, "datasets[0].dataroot_hq", "unknown key");
-    msg = load_bad(t, "name: x\nmodel_type: VideoBaseModel\n", NULL, 0, &err);
-    assert_where(t, msg, 2, "model_type", "unknown key");
+    expect_where(t, HEAD3 "timing:\n  warmup: 1\n  rnus: 2\n", 6, "timing.rnus",
+                 "unknown key (did you mean 'runs'?)");
+    expect_where(t,
+                 "name: x\n"
+                 "datasets:\n"
+                 "  - name: d\n"
+                 "    type: demo\n"
+                 "    dataroot_hq: /tmp\n"
+                 "models: [swrn]\n",
+                 5, "datasets[0].dataroot_hq", "unknown key");
+    expect_where(t, "name: x\nmodel_type: VideoBaseModel\n", 2, "model_type", "unknown key");
 }
 
 static void test_wrong_type(void **state)
 {
     struct tmp *t = *state;
-    vsr_error err = {0};
-    const char *msg = load_bad(t,
-                               "name: x\n"
-                               "datasets: [{name: d, type: demo}]\n"
-                               "models: [swrn]\n"
-                               "threads: [1, two]\n",
-                               NULL, 0, &err);
-    assert_where(t, msg, 4, "threads[1]", "expected an integer");
-    msg = load_bad(t, "name: x\ndatasets: demo\nmodels: [swrn]\n", NULL, 0, &err);
-    assert_where(t, msg, 2, "datasets", "expected a list");
-    msg = load_bad(t,
-                   "name: x\n"
-                   "datasets: [{name: d, type: demo}]\n"
-                   "models: [swrn]\n"
-                   "precisions: [fp32, fp8]\n",
-                   NULL, 0, &err);
-    assert_where(t, msg, 4, "precisions[1]", "'fp8' is not one of fp32, fp16, fp16n, int8");
-    msg = load_bad(t,
-                   "name: x\n"
-                   "datasets: [{name: d, type: demo}]\n"
-                   "models: [swrn]\n"
-                   "metrics:\n"
-                   "  psnr: {test_y_channel: maybe}\n",
-                   NULL, 0, &err);
-    assert_where(t, msg, 5, "metrics.psnr.test_y_channel", "expected true or false");
-    msg = load_bad(t,
-                   "name: x\n"
-                   "datasets: [{name: d, type: demo}]\n"
-                   "models: [swrn]\n"
-                   "precisions:\n"
-                   "  - name: fp16\n"
-                   "    calibration: {method: mse}\n",
-                   NULL, 0, &err);
-    assert_where(t, msg, 6, "precisions[0].calibration", "only int8");
+    expect_where(t, HEAD3 "threads: [1, two]\n", 4, "threads[1]", "expected an integer");
+    expect_where(t, "name: x\ndatasets: demo\nmodels: [swrn]\n", 2, "datasets",
+                 "expected a list");
+    expect_where(t, HEAD3 "precisions: [fp32, fp8]\n", 4, "precisions[1]",
+                 "'fp8' is not one of fp32, fp16, fp16n, int8");
+    expect_where(t, HEAD3 "metrics:\n  psnr: {test_y_channel: maybe}\n", 5,
+                 "metrics.psnr.test_y_channel", "expected true or false");
+    expect_where(t, HEAD3 "precisions:\n  - name: fp16\n    calibration: {method: mse}\n", 6,
+                 "precisions[0].calibration", "only int8");
     /* issue 17: requant belongs to int8 and is float or tflite; int8 twice with the
      * same settings (requant float is the default) is refused */
     static const struct {
@@ -434,43 +403,25 @@ static void test_wrong_type(void **state)
     };
     for (size_t i = 0; i < sizeof(rq) / sizeof(rq[0]); i++) {
         char text[256];
-        snprintf(text, sizeof(text),
-                 "name: x\ndatasets: [{name: d, type: demo}]\n"
-                 "models: [swrn]\n%s",
-                 rq[i].precisions);
-        msg = load_bad(t, text, NULL, 0, &err);
-        assert_where(t, msg, rq[i].line, rq[i].path, rq[i].what);
+        snprintf(text, sizeof(text), HEAD3 "%s", rq[i].precisions);
+        expect_where(t, text, rq[i].line, rq[i].path, rq[i].what);
     }
 }
 
 static void test_missing_dataset(void **state)
 {
     struct tmp *t = *state;
-    vsr_error err = {0};
-    const char *msg = load_bad(t, "name: x\nmodels: [swrn]\n", NULL, 0, &err);
-    assert_where(t, msg, 1, "datasets", "missing required key");
-    msg = load_bad(t, "name: x\ndatasets: []\nmodels: [swrn]\n", NULL, 0, &err);
-    assert_where(t, msg, 2, "datasets", "no dataset");
-    /* a dataset whose root is not there */
-    msg = load_bad(t,
-                   "name: x\n"
-                   "models: [swrn]\n"
-                   "datasets:\n"
-                   "  - name: vid4\n"
-                   "    type: vid4\n"
-                   "    dataroot: /nonexistent/vsrbench/vid4\n",
-                   NULL, 0, &err);
-    assert_where(t, msg, 6, "datasets[0].dataroot", "does not exist");
-    msg = load_bad(t,
-                   "name: x\n"
-                   "models: [swrn]\n"
-                   "datasets:\n"
-                   "  - name: vid4\n"
-                   "    type: vid4\n",
-                   NULL, 0, &err);
-    assert_where(t, msg, 4, "datasets[0].dataroot", "missing required key for type vid4");
-    msg = load_bad(t, "name: x\ndatasets: [{type: demo}]\nmodels: [swrn]\n", NULL, 0, &err);
-    assert_where(t, msg, 2, "datasets[0].name", "missing required key");
+    expect_where(t, "name: x\nmodels: [swrn]\n", 1, "datasets", "missing required key");
+    expect_where(t, "name: x\ndatasets: []\nmodels: [swrn]\n", 2, "datasets", "no dataset");
+    /* a dataset whose root is not there (line 6), and one without a root (its entry, line
+     * 4) */
+#define VID4 "name: x\nmodels: [swrn]\ndatasets:\n  - name: vid4\n    type: vid4\n"
+    expect_where(t, VID4 "    dataroot: /nonexistent/vsrbench/vid4\n", 6,
+                 "datasets[0].dataroot", "does not exist");
+    expect_where(t, VID4, 4, "datasets[0].dataroot", "missing required key for type vid4");
+#undef VID4
+    expect_where(t, "name: x\ndatasets: [{type: demo}]\nmodels: [swrn]\n", 2,
+                 "datasets[0].name", "missing required key");
 }
 
 static void test_yaml_syntax(void **state)
@@ -478,7 +429,7 @@ static void test_yaml_syntax(void **state)
     struct tmp *t = *state;
     vsr_error err = {0};
     const char *msg =
-        load_bad(t, "name: x\ndatasets: [{name: d, type: demo}]\na: 1\na: 2\n", NULL, 0, &err);
+        load_bad(t, "name: x\ndatasets: [{name: d, type: demo}]\na: 1\na: 2\n", &err);
     char prefix[400];
     snprintf(prefix, sizeof(prefix), "%s:4:", t->file);
     assert_int_equal(strncmp(msg, prefix, strlen(prefix)), 0);
@@ -488,23 +439,15 @@ static void test_yaml_syntax(void **state)
 static void test_exclude_typo(void **state)
 {
     struct tmp *t = *state;
-    vsr_error err = {0};
-    const char *msg = load_bad(t,
-                               "name: x\n"
-                               "datasets: [{name: d, type: demo}]\n"
-                               "models: [swrn, elsr]\n"
-                               "exclude:\n"
-                               "  - {model: elrs}\n",
-                               NULL, 0, &err);
-    assert_where(t, msg, 5, "exclude[0].model", "'elrs' matches no model");
-    msg = load_bad(t,
-                   "name: x\n"
-                   "datasets: [{name: d, type: demo}]\n"
-                   "models: [swrn]\n"
-                   "exclude:\n"
-                   "  - {modle: swrn}\n",
-                   NULL, 0, &err);
-    assert_where(t, msg, 5, "exclude[0].modle", "did you mean 'model'?");
+    expect_where(t,
+                 "name: x\n"
+                 "datasets: [{name: d, type: demo}]\n"
+                 "models: [swrn, elsr]\n"
+                 "exclude:\n"
+                 "  - {model: elrs}\n",
+                 5, "exclude[0].model", "'elrs' matches no model");
+    expect_where(t, HEAD3 "exclude:\n  - {modle: swrn}\n", 5, "exclude[0].modle",
+                 "did you mean 'model'?");
 }
 
 static const char base[] = "name: o\n"
@@ -851,16 +794,14 @@ static void test_weights(void **state)
 
     /* not optional: an absent file is an error naming the key and line */
     snprintf(text, sizeof(text), "%s  - bicubic\n  - {name: ABPN, weights: nope.vsrw}\n", head);
-    assert_where(t, load_bad(t, text, NULL, 0, &err), 5, "models[1].weights", "optional: true");
+    expect_where(t, text, 5, "models[1].weights", "optional: true");
     snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: {npy: npy}}\n", head);
-    assert_where(t, load_bad(t, text, NULL, 0, &err), 4, "models[0].weights.map",
-                 "missing required key");
+    expect_where(t, text, 4, "models[0].weights.map", "missing required key");
     snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: {npy: m.vsrw, map: map.yaml}}\n",
              head);
-    assert_where(t, load_bad(t, text, NULL, 0, &err), 4, "models[0].weights.npy",
-                 "not a folder");
+    expect_where(t, text, 4, "models[0].weights.npy", "not a folder");
     snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: {pth: m.vsrw}}\n", head);
-    load_bad(t, text, NULL, 0, &err);
+    load_bad(t, text, &err);
     assert_non_null(strstr(err.msg, "models[0].weights.pth"));
     /* {onnx: FILE} is a source of its own, exclusive with the others */
     snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: {onnx: m.vsrw}}\n", head);
@@ -872,18 +813,18 @@ static void test_weights(void **state)
     vsr_config_free(&cfg);
     snprintf(text, sizeof(text),
              "%s  - {name: SWRN, weights: {onnx: m.vsrw, tflite: m.vsrw}}\n", head);
-    load_bad(t, text, NULL, 0, &err);
+    load_bad(t, text, &err);
     assert_non_null(strstr(err.msg, "give one of"));
     /* optional npy folder absent: fine; its map must still exist */
     snprintf(text, sizeof(text),
              "%s  - {name: SWRN, weights: {npy: gone, map: nomap.yaml}, optional: true}\n",
              head);
-    assert_where(t, load_bad(t, text, NULL, 0, &err), 4, "models[0].weights.map", "nomap.yaml");
+    expect_where(t, text, 4, "models[0].weights.map", "nomap.yaml");
     snprintf(text, sizeof(text), "%s  - {name: SWRN, optional: true}\n", head);
-    assert_where(t, load_bad(t, text, NULL, 0, &err), 4, "models[0].optional", "weights");
+    expect_where(t, text, 4, "models[0].optional", "weights");
     snprintf(text, sizeof(text), "%s  - {name: SWRN, weights: m.vsrw, optional: maybe}\n",
              head);
-    assert_where(t, load_bad(t, text, NULL, 0, &err), 4, "models[0].optional", "true or false");
+    expect_where(t, text, 4, "models[0].optional", "true or false");
     unlink(w);
     unlink(map);
     rmdir(npy);

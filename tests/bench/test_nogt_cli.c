@@ -20,26 +20,23 @@ static void test_run_no_gt(void **state)
 {
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
-    FILE *f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: contest\n"
-            "datasets: [{name: lr_only, type: demo, no_gt: true, frames: 2}]\n"
-            "metrics: {psnr: {channels: [y]}, niqe: {}}\n"
-            "models: [bicubic]\n"
-            "precisions: [fp32]\n"
-            "threads: 1\n"
-            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
-            "output: {report_dir: %s/report}\n",
-            t->dir);
-    fclose(f);
+    vsr_test_writef(t->cfg,
+                    "name: contest\n"
+                    "datasets: [{name: lr_only, type: demo, no_gt: true, frames: 2}]\n"
+                    "metrics: {psnr: {channels: [y]}, niqe: {}}\n"
+                    "models: [bicubic]\n"
+                    "precisions: [fp32]\n"
+                    "threads: 1\n"
+                    "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
+                    "output: {report_dir: %s/report}\n",
+                    t->dir);
     const char *run[] = {"run",        t->cfg,  "--db",        t->db,
                          "--progress", "never", "--no-report", NULL};
     assert_int_equal(vsr_test_vsrbench(run, t->out, t->err, t->data), 0);
     /* the note: one line naming what is skipped */
     char line[512];
     int notes = 0;
-    f = fopen(t->err, "r");
+    FILE *f = fopen(t->err, "r");
     while (fgets(line, sizeof(line), f))
         notes += strstr(line, "lr_only has LR frames only") &&
                  strstr(line, "psnr skipped (full-reference)");

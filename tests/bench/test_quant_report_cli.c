@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli_harness.h"
+#include "zoo_harness.h"
 #include "vsr/datasets.h"
 #include "vsr/engine.h"
 #include "vsr/metrics.h"
@@ -24,16 +25,10 @@
 
 enum { NF = 2, GW = 48, GH = 40 };
 
+/* The ELSR graph for h x w with the test's random weights. */
 static vsr_graph *tiny_model(int h, int w)
 {
-    const vsr_models_entry *e = vsr_models_zoo_find("ELSR");
-    assert_non_null(e);
-    vsr_graph *g = NULL;
-    vsr_error err = {0};
-    if (vsr_models_build(&e->hp, "ELSR", h, w, &g, &err) ||
-        vsr_models_random_weights(g, 4321, &err))
-        fail_msg("%s", err.msg);
-    return g;
+    return vsr_test_zoo_random("ELSR", h, w, 4321);
 }
 
 /* GT frames: smooth gradients plus a little xorshift noise (a natural-ish image). */

@@ -39,18 +39,15 @@ static void test_run_resume_dry(void **state)
 {
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
-    FILE *f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: tiny\n"
-            "datasets: [{name: demo, type: demo, frames: 2, clips: [vtest]}]\n"
-            "metrics: {psnr: {crop_border: 4, channels: [y, rgb]}}\n"
-            "models: [bicubic, ELSR]\n"
-            "threads: 1\n"
-            "timing: {warmup: 1, runs: 1, min_runs: 1, min_secs: 0}\n"
-            "output: {report_dir: %s/report}\n",
-            t->dir);
-    fclose(f);
+    vsr_test_writef(t->cfg,
+                    "name: tiny\n"
+                    "datasets: [{name: demo, type: demo, frames: 2, clips: [vtest]}]\n"
+                    "metrics: {psnr: {crop_border: 4, channels: [y, rgb]}}\n"
+                    "models: [bicubic, ELSR]\n"
+                    "threads: 1\n"
+                    "timing: {warmup: 1, runs: 1, min_runs: 1, min_secs: 0}\n"
+                    "output: {report_dir: %s/report}\n",
+                    t->dir);
 
     const char *dry[] = {"run", t->cfg, "--db", t->db, "--dry-run", NULL};
     assert_int_equal(vsrbench(t, dry), 0);
@@ -109,21 +106,18 @@ static void test_optional_skipped(void **state)
 {
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
-    FILE *f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: opt\n"
-            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
-            "models:\n"
-            "  - bicubic\n"
-            "  - {name: ELSR, weights: weights/ELSR.vsrw, optional: true}\n"
-            "precisions: [fp32, fp16]\n"
-            "exclude: [{model: bicubic, precision: fp16}]\n"
-            "threads: 1\n"
-            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
-            "output: {report_dir: %s/report}\n",
-            t->dir);
-    fclose(f);
+    vsr_test_writef(t->cfg,
+                    "name: opt\n"
+                    "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+                    "models:\n"
+                    "  - bicubic\n"
+                    "  - {name: ELSR, weights: weights/ELSR.vsrw, optional: true}\n"
+                    "precisions: [fp32, fp16]\n"
+                    "exclude: [{model: bicubic, precision: fp16}]\n"
+                    "threads: 1\n"
+                    "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
+                    "output: {report_dir: %s/report}\n",
+                    t->dir);
     const char *run[] = {"run",        t->cfg,  "--db",        t->db,
                          "--progress", "never", "--no-report", NULL};
     assert_int_equal(vsrbench(t, run), 0);
@@ -179,18 +173,15 @@ static void test_run_timing_rule(void **state)
 {
     struct vsr_cli_tmp *t = *state;
     VSR_SKIP_WITHOUT_DEMO();
-    FILE *f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: rule\n"
-            "datasets: [{name: demo, type: demo, frames: 2, clips: [vtest]}]\n"
-            "metrics: {psnr: {crop_border: 4, channels: [y, rgb]}}\n"
-            "models: [bicubic]\n"
-            "threads: auto\n"
-            "timing: {warmup: 0, runs: 1, min_runs: 5, min_secs: 0}\n"
-            "output: {report_dir: %s/report}\n",
-            t->dir);
-    fclose(f);
+    vsr_test_writef(t->cfg,
+                    "name: rule\n"
+                    "datasets: [{name: demo, type: demo, frames: 2, clips: [vtest]}]\n"
+                    "metrics: {psnr: {crop_border: 4, channels: [y, rgb]}}\n"
+                    "models: [bicubic]\n"
+                    "threads: auto\n"
+                    "timing: {warmup: 0, runs: 1, min_runs: 5, min_secs: 0}\n"
+                    "output: {report_dir: %s/report}\n",
+                    t->dir);
     const char *run[] = {"run",   t->cfg,  "--db", t->db,         "--progress",
                          "never", "--pin", "0",    "--no-report", "--timing-detail",
                          NULL};
@@ -232,7 +223,7 @@ static void test_run_timing_rule(void **state)
     assert_int_equal(vsrbench(t, run2), 0);
     snprintf(sql, sizeof(sql), "ATTACH '%s' AS nc", db2);
     assert_int_equal(sqlite3_open(t->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    vsr_test_exec(db, sql);
     assert_int_equal(
         vsr_test_q_int(db,
                        "SELECT count(*) FROM frame_metrics a JOIN"
@@ -258,18 +249,15 @@ static void write_elsr_config(struct vsr_cli_tmp *t, const char *name, const cha
     char weights[400];
     snprintf(weights, sizeof(weights), "%s/elsr.vsrw", t->dir);
     save_random_elsr(weights);
-    FILE *f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: %s\n"
-            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
-            "models: [{name: ELSR, weights: %s}]\n"
-            "precisions: %s\n"
-            "threads: 1\n"
-            "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
-            "output: {report_dir: %s/report}\n",
-            name, weights, precisions, t->dir);
-    fclose(f);
+    vsr_test_writef(t->cfg,
+                    "name: %s\n"
+                    "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+                    "models: [{name: ELSR, weights: %s}]\n"
+                    "precisions: %s\n"
+                    "threads: 1\n"
+                    "timing: {warmup: 0, runs: 1, min_runs: 1, min_secs: 0}\n"
+                    "output: {report_dir: %s/report}\n",
+                    name, weights, precisions, t->dir);
 }
 
 /* precisions=[fp16n] from --set: the run is recorded (schema v5) with
@@ -409,22 +397,19 @@ static void test_two_processes(void **state)
     snprintf(out2, sizeof(out2), "%s/out2.txt", t->dir);
     save_random_elsr(weights);
     vsr_error err = {0};
-    FILE *f = fopen(t->cfg, "w");
-    assert_non_null(f);
     /* 2 bicubic + 4 ELSR runs */
-    fprintf(f,
-            "name: split\n"
-            "datasets: [{name: demo, type: demo, frames: 3, clips: [vtest]}]\n"
-            "metrics: {psnr: {crop_border: 4, channels: [y]}}\n"
-            "models: [bicubic, {name: ELSR, weights: %s}]\n"
-            "precisions: [fp32, fp16]\n"
-            "exclude: [{model: bicubic, precision: fp16}]\n"
-            "tile: [0, 32]\n"
-            "threads: 1\n"
-            "timing: {warmup: 0, runs: 1}\n"
-            "output: {report_dir: %s/report}\n",
-            weights, t->dir);
-    fclose(f);
+    vsr_test_writef(t->cfg,
+                    "name: split\n"
+                    "datasets: [{name: demo, type: demo, frames: 3, clips: [vtest]}]\n"
+                    "metrics: {psnr: {crop_border: 4, channels: [y]}}\n"
+                    "models: [bicubic, {name: ELSR, weights: %s}]\n"
+                    "precisions: [fp32, fp16]\n"
+                    "exclude: [{model: bicubic, precision: fp16}]\n"
+                    "tile: [0, 32]\n"
+                    "threads: 1\n"
+                    "timing: {warmup: 0, runs: 1}\n"
+                    "output: {report_dir: %s/report}\n",
+                    weights, t->dir);
     const int n_runs = 6;
     const char *demo[] = {"data", "demo", NULL}; /* made once, not by both at once */
     assert_int_equal(vsrbench(t, demo), 0);
@@ -486,31 +471,25 @@ static void test_bad_inputs(void **state)
     char errf[400], msg[1024], rep[400];
     snprintf(errf, sizeof(errf), "%s/err.txt", t->dir);
     snprintf(rep, sizeof(rep), "%s/rep", t->dir);
-    FILE *f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f, "name: bad\n"
-               "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
-               "models: [bicubic]\n"
-               "threads: 1\n");
-    fclose(f);
+    vsr_test_writef(t->cfg, "name: bad\n"
+                            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+                            "models: [bicubic]\n"
+                            "threads: 1\n");
     const char *run[] = {"run",        t->cfg,  "--db",        t->db,
                          "--progress", "never", "--no-report", NULL};
     const char *report[] = {"report", "--db", t->db, "--out", rep, NULL};
     for (int kind = 0; kind < 2; kind++) {
         unlink(t->db);
         if (kind == 0) { /* not SQLite */
-            f = fopen(t->db, "w");
+            FILE *f = fopen(t->db, "w");
             assert_non_null(f);
             for (int i = 0; i < 100; i++)
                 fputs("these are not the pages you are looking for\n", f);
             fclose(f);
         } else { /* a run log of a future vsrbench */
             sqlite3 *db = vsr_test_open_db(t->db);
-            assert_int_equal(sqlite3_exec(db,
-                                          "CREATE TABLE future (x); PRAGMA user_version ="
-                                          " 1000",
-                                          NULL, NULL, NULL),
-                             SQLITE_OK);
+            vsr_test_exec(db, "CREATE TABLE future (x); PRAGMA user_version ="
+                              " 1000");
             sqlite3_close(db);
         }
         const char *want = kind ? "schema version 1000 is newer" : "not an SQLite database";
@@ -528,13 +507,10 @@ static void test_bad_inputs(void **state)
     unlink(t->db);
 
     /* an unknown model: a config error before anything runs, dry run or not */
-    f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f, "name: bad\n"
-               "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
-               "models: [bicubic, SWNR]\n"
-               "threads: 1\n");
-    fclose(f);
+    vsr_test_writef(t->cfg, "name: bad\n"
+                            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+                            "models: [bicubic, SWNR]\n"
+                            "threads: 1\n");
     const char *dry[] = {"run", t->cfg, "--db", t->db, "--dry-run", NULL};
     assert_int_equal(vsr_test_vsrbench(dry, t->out, errf, t->data), 2);
     assert_non_null(strstr(slurp(errf, msg, sizeof(msg)), "tiny.yaml:3: models[1]: 'SWNR' is"
@@ -543,13 +519,10 @@ static void test_bad_inputs(void **state)
     assert_int_equal(vsr_test_vsrbench(run, t->out, errf, t->data), 2);
     assert_int_equal(access(t->db, F_OK), -1); /* nothing recorded */
     /* a label of its own with type: a zoo model is fine; a bad type is named */
-    f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f, "name: bad\n"
-               "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
-               "models: [{name: my_abpn, type: ABPN}, {name: mine, type: ELSRR}]\n"
-               "threads: 1\n");
-    fclose(f);
+    vsr_test_writef(t->cfg, "name: bad\n"
+                            "datasets: [{name: demo, type: demo, frames: 1, clips: [vtest]}]\n"
+                            "models: [{name: my_abpn, type: ABPN}, {name: mine, type: ELSRR}]\n"
+                            "threads: 1\n");
     assert_int_equal(vsr_test_vsrbench(dry, t->out, errf, t->data), 2);
     assert_non_null(strstr(slurp(errf, msg, sizeof(msg)), "models[1].type: 'ELSRR' is not a"
                                                           " zoo model (did you mean 'ELSR'?)"));

@@ -21,19 +21,16 @@
 /* tiny.yaml: bicubic on @p frames demo frames; timing.min_secs @p secs. */
 static void write_config(const struct vsr_cli_tmp *t, int frames, int secs)
 {
-    FILE *f = fopen(t->cfg, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "name: tiny\n"
-            "datasets: [{name: demo, type: demo, frames: %d, clips: [vtest]}]\n"
-            "metrics: {psnr: {crop_border: 4, channels: [y, rgb]},"
-            " ssim: {crop_border: 4, channels: [y]}}\n"
-            "models: [bicubic]\n"
-            "threads: 1\n"
-            "timing: {warmup: 1, runs: 1, min_runs: 1, min_secs: %d}\n"
-            "output: {report_dir: %s/report, save_images: true}\n",
-            frames, secs, t->dir);
-    fclose(f);
+    vsr_test_writef(t->cfg,
+                    "name: tiny\n"
+                    "datasets: [{name: demo, type: demo, frames: %d, clips: [vtest]}]\n"
+                    "metrics: {psnr: {crop_border: 4, channels: [y, rgb]},"
+                    " ssim: {crop_border: 4, channels: [y]}}\n"
+                    "models: [bicubic]\n"
+                    "threads: 1\n"
+                    "timing: {warmup: 1, runs: 1, min_runs: 1, min_secs: %d}\n"
+                    "output: {report_dir: %s/report, save_images: true}\n",
+                    frames, secs, t->dir);
 }
 
 static json_t *load_json(const char *path)

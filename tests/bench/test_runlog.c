@@ -162,12 +162,16 @@ static int64_t record_run(vsr_runlog *log, int64_t sweep, const char *key, const
     return id;
 }
 
+/* The sweep (id 1) that the old-schema rows of the migration tests belong to. */
+#define OLD_SWEEP                                                                              \
+    "INSERT INTO sweeps (name, config_text, config_hash) VALUES ('old', 'name: old', 'h');"
+
 /* A raw connection (foreign keys on) to @p path migrated to schema version @p v. */
 static sqlite3 *migrated_to(const char *path, int v)
 {
     vsr_error err = {0};
     sqlite3 *db = raw_open(path);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
+    vsr_test_exec(db, "PRAGMA foreign_keys = ON");
     if (vsr_runlog_migrate(db, path, v, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), v);
@@ -198,12 +202,8 @@ static void test_migrate_empty(void **state)
     for (size_t i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++)
         assert_int_equal(table_exists(db, all_tables[i]), 1);
     /* STRICT: a text in an INTEGER column is refused */
-    assert_int_not_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO hosts (hostname, cpu_model, cpu_flags, cores)"
-                     " VALUES ('h', 'm', '', 'many')",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    vsr_test_exec_refused(db, "INSERT INTO hosts (hostname, cpu_model, cpu_flags, cores)"
+                              " VALUES ('h', 'm', '', 'many')");
     assert_string_equal(vsr_runlog_path(log), t->db);
     vsr_runlog_close(&log);
     assert_null(log);
@@ -246,20 +246,13 @@ static void test_migrate_from_v1(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
-    sqlite3 *db = raw_open(t->db);
-    assert_int_equal(vsr_runlog_migrate(db, t->db, 1, &err), 0);
-    assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 1);
+    sqlite3 *db = migrated_to(t->db, 1);
     assert_int_equal(table_exists(db, "runs"), 1);
     assert_int_equal(table_exists(db, "tune_results"), 0);
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO sweeps (name, config_text, config_hash)"
-                                  " VALUES ('old', 'name: old', 'h');"
-                                  "INSERT INTO runs (sweep_id, run_key, config_hash, model,"
-                                  " variant, precision, dataset, degradation, scale, tile, pad,"
-                                  " threads, status) VALUES (1, 'k', 'oldhash', 'SWRN', 'base',"
-                                  " 'fp32', 'vid4', 'bi', 4, 0, 0, 1, 'ok');",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    vsr_test_exec(db, OLD_SWEEP "INSERT INTO runs (sweep_id, run_key, config_hash, model,"
+                                " variant, precision, dataset, degradation, scale, tile, pad,"
+                                " threads, status) VALUES (1, 'k', 'oldhash', 'SWRN', 'base',"
+                                " 'fp32', 'vid4', 'bi', 4, 0, 0, 1, 'ok');");
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
     assert_int_equal(table_exists(db, "tune_results"), 1);
@@ -322,28 +315,20 @@ static void test_migrate_v2_to_v3(void **state)
 {
     struct tmp *t = *state;
     vsr_error err = {0};
-    sqlite3 *db = raw_open(t->db);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(vsr_runlog_migrate(db, t->db, 2, &err), 0);
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO sweeps (name, config_text, config_hash)"
-                                  " VALUES ('old', 'name: old', 'h');"
-                                  "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
-                                  " variant, precision, dataset, degradation, scale, tile, pad,"
-                                  " threads, status) VALUES (7, 1, 'k', 'oldhash', 'SWRN',"
-                                  " 'base', 'fp32', 'vid4', 'bi', 4, 0, 0, 1, 'ok');"
-                                  "INSERT INTO clip_metrics (run_id, clip, frames, psnr_y)"
-                                  " VALUES (7, 'city', 2, 27.5);"
-                                  "INSERT INTO frame_metrics (run_id, clip, frame, psnr_y)"
-                                  " VALUES (7, 'city', 0, 27.0), (7, 'city', 1, 28.0);"
-                                  "INSERT INTO timings (run_id, count, warmup, min_ms,"
-                                  " median_ms, p95_ms, max_ms, mean_ms, std_ms)"
-                                  " VALUES (7, 2, 0, 1, 1.5, 2, 2, 1.5, 0.5);",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    sqlite3 *db = migrated_to(t->db, 2);
+    vsr_test_exec(db, OLD_SWEEP "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                                " variant, precision, dataset, degradation, scale, tile, pad,"
+                                " threads, status) VALUES (7, 1, 'k', 'oldhash', 'SWRN',"
+                                " 'base', 'fp32', 'vid4', 'bi', 4, 0, 0, 1, 'ok');"
+                                "INSERT INTO clip_metrics (run_id, clip, frames, psnr_y)"
+                                " VALUES (7, 'city', 2, 27.5);"
+                                "INSERT INTO frame_metrics (run_id, clip, frame, psnr_y)"
+                                " VALUES (7, 'city', 0, 27.0), (7, 'city', 1, 28.0);"
+                                "INSERT INTO timings (run_id, count, warmup, min_ms,"
+                                " median_ms, p95_ms, max_ms, mean_ms, std_ms)"
+                                " VALUES (7, 2, 0, 1, 1.5, 2, 2, 1.5, 0.5);");
     /* v2 refuses 'skipped' */
-    assert_int_not_equal(
-        sqlite3_exec(db, "UPDATE runs SET status = 'skipped'", NULL, NULL, NULL), SQLITE_OK);
+    vsr_test_exec_refused(db, "UPDATE runs SET status = 'skipped'");
     assert_int_equal(vsr_runlog_migrate(db, t->db, 3, &err), 0);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1); /* restored */
@@ -358,16 +343,11 @@ static void test_migrate_v2_to_v3(void **state)
     assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
     /* the children still reference the rebuilt table: a metric of a missing run fails */
-    assert_int_not_equal(sqlite3_exec(db,
-                                      "INSERT INTO clip_metrics (run_id, clip, frames)"
-                                      " VALUES (99, 'x', 1)",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "UPDATE runs SET status = 'skipped'", NULL, NULL, NULL),
-                     SQLITE_OK);
+    vsr_test_exec_refused(db, "INSERT INTO clip_metrics (run_id, clip, frames)"
+                              " VALUES (99, 'x', 1)");
+    vsr_test_exec(db, "UPDATE runs SET status = 'skipped'");
     /* deleting the run still cascades into its children */
-    assert_int_equal(sqlite3_exec(db, "DELETE FROM runs WHERE id = 7", NULL, NULL, NULL),
-                     SQLITE_OK);
+    vsr_test_exec(db, "DELETE FROM runs WHERE id = 7");
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
     sqlite3_close(db);
 }
@@ -379,21 +359,16 @@ static void test_migrate_v3_to_v4(void **state)
     struct tmp *t = *state;
     sqlite3 *db = migrated_to(t->db, 3);
     assert_int_equal(table_exists(db, "train_runs"), 0);
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO sweeps (name, config_text, config_hash)"
-                                  " VALUES ('old', 'name: old', 'h');"
-                                  "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
-                                  " variant, precision, dataset, degradation, scale, tile, pad,"
-                                  " threads, status) VALUES (5, 1, 'k', 'v3hash', 'SWRN',"
-                                  " 'base', 'fp32', 'vid4', 'bi', 4, 0, 0, 1, 'skipped');"
-                                  "INSERT INTO clip_metrics (run_id, clip, frames, psnr_y)"
-                                  " VALUES (5, 'city', 2, 27.5);"
-                                  "INSERT INTO tune_results (sweep_id, model, variant,"
-                                  " precision, dataset, tile, pad, threads, ms, identical,"
-                                  " pareto, recommended, ms_p95) VALUES (1, 'ABPN', 'base',"
-                                  " 'int8', 'demo', 64, 8, 2, 6.0, 1, 1, 1, 7.5);",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    vsr_test_exec(db, OLD_SWEEP "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                                " variant, precision, dataset, degradation, scale, tile, pad,"
+                                " threads, status) VALUES (5, 1, 'k', 'v3hash', 'SWRN',"
+                                " 'base', 'fp32', 'vid4', 'bi', 4, 0, 0, 1, 'skipped');"
+                                "INSERT INTO clip_metrics (run_id, clip, frames, psnr_y)"
+                                " VALUES (5, 'city', 2, 27.5);"
+                                "INSERT INTO tune_results (sweep_id, model, variant,"
+                                " precision, dataset, tile, pad, threads, ms, identical,"
+                                " pareto, recommended, ms_p95) VALUES (1, 'ABPN', 'base',"
+                                " 'int8', 'demo', 64, 8, 2, 6.0, 1, 1, 1, 7.5);");
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 5 AND"
@@ -408,16 +383,10 @@ static void test_migrate_v3_to_v4(void **state)
     assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
     /* the new tables are STRICT and keyed */
-    assert_int_not_equal(sqlite3_exec(db,
-                                      "INSERT INTO train_points (train_run_id, step, loss, lr)"
-                                      " VALUES (1, 'x', 1.0, 1.0)",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db,
-                                      "INSERT INTO train_points (train_run_id, step, loss, lr)"
-                                      " VALUES (42, 1, 1.0, 1.0)",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK); /* no train_runs row 42 */
+    vsr_test_exec_refused(db, "INSERT INTO train_points (train_run_id, step, loss, lr)"
+                              " VALUES (1, 'x', 1.0, 1.0)");
+    vsr_test_exec_refused(db, "INSERT INTO train_points (train_run_id, step, loss, lr)"
+                              " VALUES (42, 1, 1.0, 1.0)"); /* no train_runs row 42 */
     vsr_runlog_close(&log);
 }
 
@@ -430,44 +399,35 @@ static void test_migrate_v4_to_v5(void **state)
     struct tmp *t = *state;
     vsr_error err = {0};
     sqlite3 *db = migrated_to(t->db, 4);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO sweeps (name, config_text, config_hash)"
-                     " VALUES ('old', 'name: old', 'h');"
-                     "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
-                     " variant, precision, calib_method, calib_frames, dataset,"
-                     " degradation, scale, tile, pad, threads, status, isa, macs,"
-                     " finished) VALUES (9, 1, 'k', 'v4hash', 'SWRN', 'base',"
-                     " 'int8', 'mse', 4, 'vid4', 'bd', 4, 64, 8, 2, 'ok', 'avx2',"
-                     " 123456789, '2024-01-02T03:04:05.000Z');"
-                     "INSERT INTO clip_metrics (run_id, clip, frames, psnr_y)"
-                     " VALUES (9, 'city', 2, 27.5);"
-                     "INSERT INTO frame_metrics (run_id, clip, frame, psnr_y, ms)"
-                     " VALUES (9, 'city', 0, 27.0, 1.25), (9, 'city', 1, 28.0,"
-                     " 1.5);"
-                     "INSERT INTO timings (run_id, count, warmup, min_ms,"
-                     " median_ms, p95_ms, max_ms, mean_ms, std_ms)"
-                     " VALUES (9, 2, 0, 1, 1.5, 2, 2, 1.5, 0.5);"
-                     "INSERT INTO layer_profile (run_id, layer, name, op, ms)"
-                     " VALUES (9, 0, 'conv0', 'conv', 0.75);"
-                     "INSERT INTO tune_results (id, sweep_id, model, variant,"
-                     " precision, dataset, tile, pad, threads, ms, psnr_delta,"
-                     " identical, pareto, recommended, ms_p95, psnr_vs_untiled)"
-                     " VALUES (3, 1, 'ABPN', 'base', 'fp16', 'demo', 64, 8, 2, 6.0,"
-                     " -0.25, 0, 1, 1, 7.5, 41.5);"
-                     "INSERT INTO train_runs (name, out_dir, model, config_text,"
-                     " seed, steps, batch, patch, threads, status) VALUES ('tr',"
-                     " 'out', 'ELSR', 'name: tr', 1, 10, 2, 12, 1, 'done');"
-                     "INSERT INTO train_points (train_run_id, step, loss, lr)"
-                     " VALUES (1, 1, 0.5, 1e-3);",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    vsr_test_exec(db, OLD_SWEEP "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                                " variant, precision, calib_method, calib_frames, dataset,"
+                                " degradation, scale, tile, pad, threads, status, isa, macs,"
+                                " finished) VALUES (9, 1, 'k', 'v4hash', 'SWRN', 'base',"
+                                " 'int8', 'mse', 4, 'vid4', 'bd', 4, 64, 8, 2, 'ok', 'avx2',"
+                                " 123456789, '2024-01-02T03:04:05.000Z');"
+                                "INSERT INTO clip_metrics (run_id, clip, frames, psnr_y)"
+                                " VALUES (9, 'city', 2, 27.5);"
+                                "INSERT INTO frame_metrics (run_id, clip, frame, psnr_y, ms)"
+                                " VALUES (9, 'city', 0, 27.0, 1.25), (9, 'city', 1, 28.0,"
+                                " 1.5);"
+                                "INSERT INTO timings (run_id, count, warmup, min_ms,"
+                                " median_ms, p95_ms, max_ms, mean_ms, std_ms)"
+                                " VALUES (9, 2, 0, 1, 1.5, 2, 2, 1.5, 0.5);"
+                                "INSERT INTO layer_profile (run_id, layer, name, op, ms)"
+                                " VALUES (9, 0, 'conv0', 'conv', 0.75);"
+                                "INSERT INTO tune_results (id, sweep_id, model, variant,"
+                                " precision, dataset, tile, pad, threads, ms, psnr_delta,"
+                                " identical, pareto, recommended, ms_p95, psnr_vs_untiled)"
+                                " VALUES (3, 1, 'ABPN', 'base', 'fp16', 'demo', 64, 8, 2, 6.0,"
+                                " -0.25, 0, 1, 1, 7.5, 41.5);"
+                                "INSERT INTO train_runs (name, out_dir, model, config_text,"
+                                " seed, steps, batch, patch, threads, status) VALUES ('tr',"
+                                " 'out', 'ELSR', 'name: tr', 1, 10, 2, 12, 1, 'done');"
+                                "INSERT INTO train_points (train_run_id, step, loss, lr)"
+                                " VALUES (1, 1, 0.5, 1e-3);");
     /* v4 refuses fp16n in both tables */
-    assert_int_not_equal(
-        sqlite3_exec(db, "UPDATE runs SET precision = 'fp16n'", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_not_equal(
-        sqlite3_exec(db, "UPDATE tune_results SET precision = 'fp16n'", NULL, NULL, NULL),
-        SQLITE_OK);
+    vsr_test_exec_refused(db, "UPDATE runs SET precision = 'fp16n'");
+    vsr_test_exec_refused(db, "UPDATE tune_results SET precision = 'fp16n'");
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA foreign_keys"), 1);
@@ -516,22 +476,14 @@ static void test_migrate_v4_to_v5(void **state)
                                         " = 1 AND name IN ('runs', 'tune_results')"),
                      2);
     /* (names are not CHECKed against a list since v8: the config checks them) */
-    assert_int_not_equal(sqlite3_exec(db, "UPDATE runs SET precision = NULL", NULL, NULL, NULL),
-                         SQLITE_OK);
-    assert_int_not_equal(
-        sqlite3_exec(db, "UPDATE tune_results SET tile = 'big'", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db,
-                                      "INSERT INTO clip_metrics (run_id, clip, frames)"
-                                      " VALUES (99, 'x', 1)",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db,
-                                      "INSERT INTO tune_results (sweep_id, model, variant,"
-                                      " precision, dataset, tile, pad, threads, ms, identical,"
-                                      " pareto, recommended) VALUES (42, 'A', 'b', 'fp32', 'd',"
-                                      " 0, 0, 1, 1.0, 1, 1, 1)",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK); /* no sweep 42 */
+    vsr_test_exec_refused(db, "UPDATE runs SET precision = NULL");
+    vsr_test_exec_refused(db, "UPDATE tune_results SET tile = 'big'");
+    vsr_test_exec_refused(db, "INSERT INTO clip_metrics (run_id, clip, frames)"
+                              " VALUES (99, 'x', 1)");
+    vsr_test_exec_refused(db, "INSERT INTO tune_results (sweep_id, model, variant,"
+                              " precision, dataset, tile, pad, threads, ms, identical,"
+                              " pareto, recommended) VALUES (42, 'A', 'b', 'fp32', 'd',"
+                              " 0, 0, 1, 1.0, 1, 1, 1)"); /* no sweep 42 */
 
     /* an fp16n run and fp16n tune rows through the API */
     vsr_runlog_run r = {.run_key = "ELSR/base/fp16n/demo/bi/t0/p0/th1",
@@ -564,8 +516,7 @@ static void test_migrate_v4_to_v5(void **state)
                                     " 'fp16n' AND ms_p95 = 11.0 AND psnr_vs_untiled IS NULL"),
                      1);
     /* deleting the sweep still cascades through the rebuilt tables */
-    assert_int_equal(sqlite3_exec(db, "DELETE FROM sweeps WHERE id = 1", NULL, NULL, NULL),
-                     SQLITE_OK);
+    vsr_test_exec(db, "DELETE FROM sweeps WHERE id = 1");
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 0);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM frame_metrics"), 0);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM tune_results"), 0);
@@ -583,38 +534,26 @@ static void test_migrate_v7_to_v8(void **state)
 {
     struct tmp *t = *state;
     sqlite3 *db = migrated_to(t->db, 7);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO sweeps (name, config_text, config_hash)"
-                     " VALUES ('old', 'name: old', 'h');"
-                     "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
-                     " variant, precision, calib_method, calib_frames, dataset,"
-                     " degradation, scale, tile, pad, threads, status)"
-                     " VALUES (7, 1, 'a', 'v7ok', 'ABPN', 'base', 'int8', 'mse', 8,"
-                     " 'demo', 'bi', 4, 0, 0, 1, 'ok');",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db,
-                                      "INSERT INTO runs (sweep_id, run_key, config_hash, model,"
-                                      " variant, precision, calib_method, dataset, degradation,"
-                                      " scale, tile, pad, threads, status) VALUES (1, 'b', 'x',"
-                                      " 'ABPN', 'q', 'int8', 'file', 'demo', 'bi', 4, 0, 0, 1,"
-                                      " 'ok');",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK);
+    vsr_test_exec(db, OLD_SWEEP "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                                " variant, precision, calib_method, calib_frames, dataset,"
+                                " degradation, scale, tile, pad, threads, status)"
+                                " VALUES (7, 1, 'a', 'v7ok', 'ABPN', 'base', 'int8', 'mse', 8,"
+                                " 'demo', 'bi', 4, 0, 0, 1, 'ok');");
+    vsr_test_exec_refused(db, "INSERT INTO runs (sweep_id, run_key, config_hash, model,"
+                              " variant, precision, calib_method, dataset, degradation,"
+                              " scale, tile, pad, threads, status) VALUES (1, 'b', 'x',"
+                              " 'ABPN', 'q', 'int8', 'file', 'demo', 'bi', 4, 0, 0, 1,"
+                              " 'ok');");
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 7 AND"
                                         " calib_method = 'mse' AND config_hash = 'v7ok'"),
                      1);
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO runs (sweep_id, run_key, config_hash, model,"
-                                  " variant, precision, calib_method, calib_frames, dataset,"
-                                  " degradation, scale, tile, pad, threads, status) VALUES (1,"
-                                  " 'b', 'x', 'ABPN', 'q', 'int8', 'file', 0, 'demo', 'bi', 4,"
-                                  " 0, 0, 1, 'ok');",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    vsr_test_exec(db, "INSERT INTO runs (sweep_id, run_key, config_hash, model,"
+                      " variant, precision, calib_method, calib_frames, dataset,"
+                      " degradation, scale, tile, pad, threads, status) VALUES (1,"
+                      " 'b', 'x', 'ABPN', 'q', 'int8', 'file', 0, 'demo', 'bi', 4,"
+                      " 0, 0, 1, 'ok');");
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs"), 2);
     vsr_runlog_close(&log);
 }
@@ -627,19 +566,13 @@ static void test_migrate_v8_to_v9(void **state)
     struct tmp *t = *state;
     vsr_error err = {0};
     sqlite3 *db = migrated_to(t->db, 8);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO sweeps (name, config_text, config_hash)"
-                     " VALUES ('old', 'name: old', 'h');"
-                     "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
-                     " variant, precision, dataset, degradation, scale, tile, pad, threads,"
-                     " status, params, macs) VALUES (5, 1, 'a', 'v8ok', 'ELSR', 'base',"
-                     " 'fp32', 'demo', 'bi', 4, 0, 0, 1, 'ok', 3469, 195955200);",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    vsr_test_exec(db, OLD_SWEEP
+                  "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                  " variant, precision, dataset, degradation, scale, tile, pad, threads,"
+                  " status, params, macs) VALUES (5, 1, 'a', 'v8ok', 'ELSR', 'base',"
+                  " 'fp32', 'demo', 'bi', 4, 0, 0, 1, 'ok', 3469, 195955200);");
     /* v8 has no description column */
-    assert_int_not_equal(
-        sqlite3_exec(db, "UPDATE runs SET description = 'x'", NULL, NULL, NULL), SQLITE_OK);
+    vsr_test_exec_refused(db, "UPDATE runs SET description = 'x'");
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), vsr_runlog_schema_version());
@@ -686,45 +619,28 @@ static void test_migrate_v10_to_v11(void **state)
     struct tmp *t = *state;
     sqlite3 *db = migrated_to(t->db, 10);
     assert_int_equal(table_exists(db, "device_timings"), 0);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO sweeps (name, config_text, config_hash)"
-                     " VALUES ('old', 'name: old', 'h');"
-                     "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
-                     " variant, precision, dataset, degradation, scale, tile, pad, threads,"
-                     " status) VALUES (7, 1, 'a', 'v10', 'ABPN', 'base', 'int8', 'demo', 'bi',"
-                     " 4, 0, 0, 1, 'ok'), (8, 1, 'b', 'v10b', 'ABPN', 'base', 'fp32', 'demo',"
-                     " 'bi', 4, 0, 0, 1, 'ok');",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    vsr_test_exec(db, OLD_SWEEP
+                  "INSERT INTO runs (id, sweep_id, run_key, config_hash, model,"
+                  " variant, precision, dataset, degradation, scale, tile, pad, threads,"
+                  " status) VALUES (7, 1, 'a', 'v10', 'ABPN', 'base', 'int8', 'demo', 'bi',"
+                  " 4, 0, 0, 1, 'ok'), (8, 1, 'b', 'v10b', 'ABPN', 'base', 'fp32', 'demo',"
+                  " 'bi', 4, 0, 0, 1, 'ok');");
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
     assert_int_equal(vsr_test_q_int(db, "PRAGMA user_version"), vsr_runlog_schema_version());
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id IN (7, 8)"), 2);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO device_timings (device, model, precision, mean_ms,"
-                     " source_file, source_sha256, source_line)"
-                     " VALUES ('OnePlus 7T', 'abpn', 'INT8', 29.4, 'a.log', 'x', 4)",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    vsr_test_exec(db, "INSERT INTO device_timings (device, model, precision, mean_ms,"
+                      " source_file, source_sha256, source_line)"
+                      " VALUES ('OnePlus 7T', 'abpn', 'INT8', 29.4, 'a.log', 'x', 4)");
     assert_int_equal(vsr_test_q_int(db, "SELECT group_concat(run_id) FROM run_device_timings"),
                      7);
     /* one row per line of one file; a device, model and precision are required */
-    assert_int_not_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO device_timings (device, model, precision, mean_ms,"
-                     " source_file, source_sha256, source_line)"
-                     " VALUES ('OnePlus 7T', 'abpn', 'int8', 30, 'b.log', 'x', 4)",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
-    assert_int_not_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO device_timings (device, model, precision, mean_ms,"
-                     " source_file, source_sha256, source_line)"
-                     " VALUES ('', 'abpn', 'int8', 30, 'b.log', 'y', 4)",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    vsr_test_exec_refused(db, "INSERT INTO device_timings (device, model, precision, mean_ms,"
+                              " source_file, source_sha256, source_line)"
+                              " VALUES ('OnePlus 7T', 'abpn', 'int8', 30, 'b.log', 'x', 4)");
+    vsr_test_exec_refused(db, "INSERT INTO device_timings (device, model, precision, mean_ms,"
+                              " source_file, source_sha256, source_line)"
+                              " VALUES ('', 'abpn', 'int8', 30, 'b.log', 'y', 4)");
     vsr_runlog_close(&log);
 }
 
@@ -749,20 +665,15 @@ static void test_migrate_v5_to_v6(void **state)
     sqlite3_bind_int(st, 4, host.cores);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO sweeps (name, config_text, config_hash)"
-                                  " VALUES ('old', 'name: old', 'h');"
-                                  "INSERT INTO runs (id, sweep_id, host_id, run_key,"
-                                  " config_hash, model, variant, precision, dataset,"
-                                  " degradation, scale, tile, pad, threads, status, pid)"
-                                  " VALUES (4, 1, 1, 'a', 'v5ok', 'ELSR', 'base', 'fp16n',"
-                                  " 'demo', 'bi', 4, 0, 0, 1, 'ok', 0),"
-                                  " (5, 1, 1, 'b', 'v5run', 'ELSR', 'base', 'fp32', 'demo',"
-                                  " 'bi', 4, 0, 0, 1, 'running', 0);"
-                                  "INSERT INTO clip_metrics (run_id, clip, frames, psnr_y)"
-                                  " VALUES (4, 'city', 2, 27.5);",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    vsr_test_exec(db, OLD_SWEEP "INSERT INTO runs (id, sweep_id, host_id, run_key,"
+                                " config_hash, model, variant, precision, dataset,"
+                                " degradation, scale, tile, pad, threads, status, pid)"
+                                " VALUES (4, 1, 1, 'a', 'v5ok', 'ELSR', 'base', 'fp16n',"
+                                " 'demo', 'bi', 4, 0, 0, 1, 'ok', 0),"
+                                " (5, 1, 1, 'b', 'v5run', 'ELSR', 'base', 'fp32', 'demo',"
+                                " 'bi', 4, 0, 0, 1, 'running', 0);"
+                                "INSERT INTO clip_metrics (run_id, clip, frames, psnr_y)"
+                                " VALUES (4, 'city', 2, 27.5);");
     vsr_runlog *log = upgraded(db, t->db);
     db = vsr_runlog_sqlite(log);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM runs WHERE id = 4 AND"
@@ -781,32 +692,19 @@ static void test_migrate_v5_to_v6(void **state)
         q_text(db, "SELECT status || ':' || error FROM runs WHERE id = 5", buf, sizeof(buf)),
         "failed:interrupted: the process running it died");
     /* keyed: one lease per (sweep, run); no lease of a missing sweep; text pid refused */
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO run_leases (sweep_id, config_hash, run_id,"
-                                  " hostname, pid) VALUES (1, 'v5ok', 4, 'h', 1)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db,
-                                      "INSERT INTO run_leases (sweep_id, config_hash,"
-                                      " hostname, pid) VALUES (1, 'v5ok', 'h', 2)",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db,
-                                      "INSERT INTO run_leases (sweep_id, config_hash,"
-                                      " hostname, pid) VALUES (42, 'x', 'h', 2)",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db,
-                                      "INSERT INTO sweep_workers (sweep_id, hostname, pid)"
-                                      " VALUES (1, 'h', 'many')",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK);
+    vsr_test_exec(db, "INSERT INTO run_leases (sweep_id, config_hash, run_id,"
+                      " hostname, pid) VALUES (1, 'v5ok', 4, 'h', 1)");
+    vsr_test_exec_refused(db, "INSERT INTO run_leases (sweep_id, config_hash,"
+                              " hostname, pid) VALUES (1, 'v5ok', 'h', 2)");
+    vsr_test_exec_refused(db, "INSERT INTO run_leases (sweep_id, config_hash,"
+                              " hostname, pid) VALUES (42, 'x', 'h', 2)");
+    vsr_test_exec_refused(db, "INSERT INTO sweep_workers (sweep_id, hostname, pid)"
+                              " VALUES (1, 'h', 'many')");
     /* deleting the run keeps the lease (run_id NULL); the sweep takes both along */
-    assert_int_equal(sqlite3_exec(db, "DELETE FROM runs WHERE id = 4", NULL, NULL, NULL),
-                     SQLITE_OK);
+    vsr_test_exec(db, "DELETE FROM runs WHERE id = 4");
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM run_leases WHERE run_id IS NULL"),
                      1);
-    assert_int_equal(sqlite3_exec(db, "DELETE FROM sweeps", NULL, NULL, NULL), SQLITE_OK);
+    vsr_test_exec(db, "DELETE FROM sweeps");
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM run_leases"), 0);
     assert_string_equal(q_text(db, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
     vsr_runlog_close(&log);
@@ -910,7 +808,7 @@ static void test_claims(void **state)
              "UPDATE run_leases SET heartbeat = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now',"
              " '-%d seconds') WHERE config_hash = 'k3'",
              VSR_RUNLOG_LEASE_TIMEOUT_S - 10);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    vsr_test_exec(db, sql);
     assert_int_equal(claim(me, sweep, "k3", 0, &id2), VSR_RUNLOG_BUSY);
     /* its heartbeat renews the lease */
     assert_int_equal(vsr_runlog_heartbeat(far, &err), 0);
@@ -921,7 +819,7 @@ static void test_claims(void **state)
              "UPDATE run_leases SET heartbeat = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now',"
              " '-%d seconds') WHERE config_hash = 'k3'",
              VSR_RUNLOG_LEASE_TIMEOUT_S + 10);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    vsr_test_exec(db, sql);
     assert_int_equal(claim(me, sweep, "k3", 0, &id2), VSR_RUNLOG_CLAIMED);
     snprintf(sql, sizeof(sql), "SELECT error FROM runs WHERE id = %lld", (long long)id);
     assert_string_equal(q_text(db, sql, buf, sizeof(buf)),
@@ -933,7 +831,7 @@ static void test_claims(void **state)
              "UPDATE run_leases SET heartbeat = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now',"
              " '-%d seconds') WHERE config_hash = 'k4'",
              VSR_RUNLOG_LEASE_TIMEOUT_S + 10);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    vsr_test_exec(db, sql);
     int n = -1;
     assert_int_equal(vsr_runlog_mark_interrupted(me, 0, &n, &err), 0);
     assert_int_equal(n, 1); /* k4 only: k1 and k3 of mine are alive */
@@ -993,10 +891,7 @@ static void test_heart(void **state)
     vsr_runlog_sweep sw = {"beat", NULL, "name: beat\n", NULL, "00000000000000dd"};
     int64_t sweep = 0;
     assert_int_equal(vsr_runlog_sweep_join(me, &sw, 0, &sweep, NULL, &err), 0);
-    assert_int_equal(
-        sqlite3_exec(db, "UPDATE sweep_workers SET heartbeat = '2000-01-01T00:00:00.000Z'",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    vsr_test_exec(db, "UPDATE sweep_workers SET heartbeat = '2000-01-01T00:00:00.000Z'");
     vsr_runlog_heart *h = NULL;
     assert_int_equal(vsr_runlog_heart_start(t->db, &h, &err), 0);
     /* wait for the first beat (VSR_RUNLOG_HEARTBEAT_S), at most 6 periods */
@@ -1064,9 +959,7 @@ static void test_train_log(void **state)
     assert_int_equal(vsr_runlog_train_finish(log, id, "interrupted", 6, 1.5, NULL, &err), 0);
     /* resume from a checkpoint at step 4, with step 2 lost from the db and
      * known from loss.tsv: 5 and 6 go, 2 comes back, 1 is kept as it was */
-    assert_int_equal(
-        sqlite3_exec(db, "DELETE FROM train_points WHERE step = 2", NULL, NULL, NULL),
-        SQLITE_OK);
+    vsr_test_exec(db, "DELETE FROM train_points WHERE step = 2");
     vsr_runlog_train_point known[2] = {{1, 9.0, 1e-3, NAN, NAN}, {2, 0.5, 1e-3, NAN, NAN}};
     tr.config_canonical = "name=tiny\nsteps=12\n"; /* a resume records its own */
     assert_int_equal(vsr_runlog_train_begin(log, &tr, 1, 4, NAN, known, 2, &id2, &err), 0);
@@ -1109,7 +1002,7 @@ static void test_train_log(void **state)
     char sql[80];
     snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
              vsr_test_q_int(db, "PRAGMA page_count"));
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    vsr_test_exec(db, sql);
     int n = 3000;
     vsr_runlog_train_point *big = calloc((size_t)n, sizeof(*big));
     assert_non_null(big);
@@ -1253,7 +1146,7 @@ static void test_refuses_newer_and_garbage(void **state)
     vsr_error err = {0};
     vsr_runlog *log = NULL;
     sqlite3 *db = raw_open(t->db);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    vsr_test_exec(db, "PRAGMA user_version = 99");
     sqlite3_close(db);
     assert_int_equal(vsr_runlog_open(&log, t->db, &err), -EINVAL);
     assert_null(log);
@@ -1424,7 +1317,7 @@ static void test_disk_full(void **state)
     char sql[80];
     snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
              vsr_test_q_int(db, "PRAGMA page_count") + 1);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    vsr_test_exec(db, sql);
     int n = 2000;
     vsr_runlog_frame *f = calloc((size_t)n, sizeof(*f));
     assert_non_null(f);

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "cli_harness.h"
+#include "zoo_harness.h"
 #include "sqlite_harness.h"
 #include "vsr/datasets.h"
 #include "vsr/engine.h"
@@ -31,14 +32,7 @@ static int vsrbench(struct vsr_cli_tmp *t, const char *const *args)
 /* The ELSR graph for h x w with the test's random weights. */
 static vsr_graph *tiny_model(int h, int w)
 {
-    const vsr_models_entry *e = vsr_models_zoo_find("ELSR");
-    assert_non_null(e);
-    vsr_graph *g = NULL;
-    vsr_error err = {0};
-    if (vsr_models_build(&e->hp, "ELSR", h, w, &g, &err) ||
-        vsr_models_random_weights(g, 1234, &err))
-        fail_msg("%s", err.msg);
-    return g;
+    return vsr_test_zoo_random("ELSR", h, w, 1234);
 }
 
 /* SR of @p lr by @p g in FP32 with tile/pad, into @p sr (allocated here). */

@@ -36,6 +36,22 @@ static float *one_input(build_fn fn, int h, int w, int c, const float *x, int *o
     return out;
 }
 
+/* one_input() of a graph with a single weight tensor, @p name, of @p n values @p wt. */
+static float *one_weight(build_fn fn, int h, int w, int c, const float *x, int *oh, int *ow,
+                         int *oc, const char *name, const float *wt, size_t n)
+{
+    const char *wn[] = {name, NULL};
+    const float *wv[] = {wt};
+    return one_input(fn, h, w, c, x, oh, ow, oc, wn, wv, &n);
+}
+
+/* @p n copies of @p v in @p x. */
+static void fill(float *x, int n, float v)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = v;
+}
+
 static int b_conv_ones(vsr_graph *g, int x, vsr_error *err)
 {
     vsr_conv_params p = vsr_conv_default(1, 3);
@@ -47,13 +63,9 @@ static void test_conv_same_padding(void **state)
 {
     (void)state;
     float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[9];
-    for (int i = 0; i < 9; i++)
-        w[i] = 1.f;
-    const char *wn[] = {"conv.weight", NULL};
-    const float *wv[] = {w};
-    size_t wc[] = {9};
+    fill(w, 9, 1.f);
     int oh, ow, oc;
-    float *y = one_input(b_conv_ones, 3, 3, 1, x, &oh, &ow, &oc, wn, wv, wc);
+    float *y = one_weight(b_conv_ones, 3, 3, 1, x, &oh, &ow, &oc, "conv.weight", w, 9);
     assert_int_equal(oh * ow * oc, 9);
     /* sums of the 3x3 neighbourhoods with zero padding */
     const float want[9] = {12, 21, 16, 27, 45, 33, 24, 39, 28};
@@ -141,8 +153,7 @@ static void test_conv_dilation_bias(void **state)
     float x[25], w[9], b[1] = {0.5f};
     for (int i = 0; i < 25; i++)
         x[i] = (float)i; /* x[r][c] = 5r + c */
-    for (int i = 0; i < 9; i++)
-        w[i] = 1.f;
+    fill(w, 9, 1.f);
     const char *wn[] = {"conv.weight", "conv.bias", NULL};
     const float *wv[] = {w, b};
     size_t wc[] = {9, 1};
@@ -168,13 +179,9 @@ static void test_conv_stride2_tf_same(void **state)
     float x[16], w[9];
     for (int i = 0; i < 16; i++)
         x[i] = (float)(i + 1);
-    for (int i = 0; i < 9; i++)
-        w[i] = 1.f;
-    const char *wn[] = {"conv.weight", NULL};
-    const float *wv[] = {w};
-    size_t wc[] = {9};
+    fill(w, 9, 1.f);
     int oh, ow, oc;
-    float *y = one_input(b_conv_s2, 4, 4, 1, x, &oh, &ow, &oc, wn, wv, wc);
+    float *y = one_weight(b_conv_s2, 4, 4, 1, x, &oh, &ow, &oc, "conv.weight", w, 9);
     assert_int_equal(oh, 2);
     assert_int_equal(ow, 2);
     /* TF SAME, even input, stride 2: pad top/left 0, bottom/right 1 */
@@ -199,17 +206,13 @@ static void test_conv_depthwise(void **state)
 {
     (void)state;
     float x[18], w[18];
-    for (int i = 0; i < 18; i++)
-        x[i] = 1.f;
+    fill(x, 18, 1.f);
     for (int t = 0; t < 9; t++) {
         w[t * 2 + 0] = 1.f; /* HWIO [3][3][1][2]: channel 0 ones */
         w[t * 2 + 1] = 2.f; /* channel 1 twos */
     }
-    const char *wn[] = {"dw.weight", NULL};
-    const float *wv[] = {w};
-    size_t wc[] = {18};
     int oh, ow, oc;
-    float *y = one_input(b_dw, 3, 3, 2, x, &oh, &ow, &oc, wn, wv, wc);
+    float *y = one_weight(b_dw, 3, 3, 2, x, &oh, &ow, &oc, "dw.weight", w, 18);
     assert_float_equal(y[0], 4, 0);     /* corner, channel 0 */
     assert_float_equal(y[1], 8, 0);     /* corner, channel 1 */
     assert_float_equal(y[4 * 2], 9, 0); /* centre */
@@ -231,11 +234,8 @@ static void test_conv_grouped_clip(void **state)
 {
     (void)state;
     float x[2] = {1.5f, 2.f}, w[4] = {1, 2, 3, 4};
-    const char *wn[] = {"g.weight", NULL};
-    const float *wv[] = {w};
-    size_t wc[] = {4};
     int oh, ow, oc;
-    float *y = one_input(b_grouped, 1, 1, 2, x, &oh, &ow, &oc, wn, wv, wc);
+    float *y = one_weight(b_grouped, 1, 1, 2, x, &oh, &ow, &oc, "g.weight", w, 4);
     const float want[4] = {1.5f, 3.f, 6.f, 7.f}; /* 8 clipped to 7 */
     expect(y, want, 4, 0);
     free(y);
@@ -319,11 +319,8 @@ static void test_activations(void **state)
 {
     (void)state;
     float x[6] = {1.f, -1.f, 0.f, logf(3.f), -1.f, -2.f}, al[2] = {0.1f, 0.2f};
-    const char *wn[] = {"prelu.alpha", NULL};
-    const float *wv[] = {al};
-    size_t wc[] = {2};
     int oh, ow, oc;
-    float *y = one_input(b_acts, 1, 1, 6, x, &oh, &ow, &oc, wn, wv, wc);
+    float *y = one_weight(b_acts, 1, 1, 6, x, &oh, &ow, &oc, "prelu.alpha", al, 2);
     assert_int_equal(oc, 12);
     const float want[12] = {0.8413447f, -0.1586553f, 0.5f, 0.75f, -0.1f, -0.4f,
                             -0.5f,      -1.f,        1.f,  0.f,   0.f,   1.f};

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "zoo_harness.h"
 #include "vsr/engine.h"
 #include "vsr/models.h"
 
@@ -107,19 +108,20 @@ static float *run(const vsr_graph *g, uint64_t seed, size_t *n_out)
 
 enum fmt { ONNX, TFLITE };
 
+/* Zoo model @p name built at H x W with random weights (seed 7); the caller frees it. */
+static vsr_graph *zoo_random(const char *name)
+{
+    return vsr_test_zoo_random(name, H, W, 7);
+}
+
 /* Export zoo model @p name in format @p f, import it back, run both, compare
  * bit for bit. */
 static void round_trip(const char *name, enum fmt f)
 {
-    const vsr_models_entry *ze = vsr_models_zoo_find(name);
-    assert_non_null(ze);
-    vsr_graph *g = NULL, *back = NULL;
+    vsr_graph *g = zoo_random(name), *back = NULL;
     vsr_error err = {0};
     char path[512];
     snprintf(path, sizeof(path), "%s/%s.%s", tmpdir, name, f == ONNX ? "onnx" : "tflite");
-    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err))
-        fail_msg("%s: %s", name, err.msg);
     if (f == ONNX) {
         vsr_models_onnx *m = NULL;
         vsr_models_onnx_import opt = {H, W};
@@ -161,36 +163,32 @@ static void round_trip(const char *name, enum fmt f)
     vsr_graph_free(&back);
 }
 
-/* ABPN: 7 convs (ReLU fused), the 9x input concat anchor, add, d2s, clip */
-static void test_abpn(void **state)
+/* round_trip() in both formats. */
+static void round_trip_both(const char *name)
 {
-    (void)state;
-    round_trip("ABPN", ONNX);
-    round_trip("ABPN", TFLITE);
+    round_trip(name, ONNX);
+    round_trip(name, TFLITE);
 }
+
+/* The cmocka case NAME whose whole body is the call that follows: one checker of this file
+ * on one model (the comment above each says what that model exercises). */
+#define CASE(name, ...)                                                                        \
+    static void name(void **state)                                                             \
+    {                                                                                          \
+        (void)state;                                                                           \
+        __VA_ARGS__;                                                                           \
+    }
+
+/* ABPN: 7 convs (ReLU fused), the 9x input concat anchor, add, d2s, clip */
+CASE(test_abpn, round_trip_both("ABPN"))
 
 /* ELSR: PReLU (per channel) inside a residual, d2s */
-static void test_elsr(void **state)
-{
-    (void)state;
-    round_trip("ELSR", ONNX);
-    round_trip("ELSR", TFLITE);
-}
+CASE(test_elsr, round_trip_both("ELSR"))
 
-static void test_quicksrnet(void **state)
-{
-    (void)state;
-    round_trip("QuickSRNet_M", ONNX);
-    round_trip("QuickSRNet_M", TFLITE);
-}
+CASE(test_quicksrnet, round_trip_both("QuickSRNet_M"))
 
 /* SWRN: two inputs (frame window and hidden state), two outputs */
-static void test_swrn(void **state)
-{
-    (void)state;
-    round_trip("SWRN", ONNX);
-    round_trip("SWRN", TFLITE);
-}
+CASE(test_swrn, round_trip_both("SWRN"))
 
 /* Calibrate @p g (min / max, the default; with TFLite's int8 constraints when
  * @p tflite) on two frames of the generator (seed 5, not the seed the runs use). */
@@ -336,15 +334,10 @@ static int same_quant(const vsr_graph *a, const vsr_graph *b, int by_name)
  */
 static void int8_round_trip(const char *name, enum fmt f)
 {
-    const vsr_models_entry *ze = vsr_models_zoo_find(name);
-    assert_non_null(ze);
-    vsr_graph *g = NULL, *back = NULL;
+    vsr_graph *g = zoo_random(name), *back = NULL;
     vsr_error err = {0};
     char path[512];
     snprintf(path, sizeof(path), "%s/%s_int8.%s", tmpdir, name, f == ONNX ? "onnx" : "tflite");
-    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err))
-        fail_msg("%s: %s", name, err.msg);
     calibrate(g);
     vsr_models_export_options xo = {.precision = VSR_MODELS_EXPORT_INT8};
     int nq = 0;
@@ -405,25 +398,13 @@ run:;
 }
 
 /* ABPN INT8: convs with fused ReLU, the input anchor concat, add, d2s, clip(0, 255) */
-static void test_int8_tflite_abpn(void **state)
-{
-    (void)state;
-    int8_round_trip("ABPN", TFLITE);
-}
+CASE(test_int8_tflite_abpn, int8_round_trip("ABPN", TFLITE))
 
 /* SWRN INT8: two float inputs (frames, state) and two outputs, bilinear, slices */
-static void test_int8_tflite_swrn(void **state)
-{
-    (void)state;
-    int8_round_trip("SWRN", TFLITE);
-}
+CASE(test_int8_tflite_swrn, int8_round_trip("SWRN", TFLITE))
 
 /* MVSR_13 INT8: the PPA attention (conv, LOGISTIC, MUL), the AFA */
-static void test_int8_tflite_mvsr13(void **state)
-{
-    (void)state;
-    int8_round_trip("MVSR_13", TFLITE);
-}
+CASE(test_int8_tflite_mvsr13, int8_round_trip("MVSR_13", TFLITE))
 
 /* Node @p t's INT8 parameters after calibration. */
 static void quant_of(const vsr_graph *g, int t, float *s, int *z)
@@ -585,43 +566,24 @@ static void tflite_ref_check(const char *file, const char *ref_png)
     vsr_graph_free(&g);
 }
 
-static void test_tflite_int8_phone_ptq(void **state)
-{
-    (void)state;
-    tflite_ref_check("data/weights/abpn_x3/base7_D4C28_bs16ps64_lr1e-3.tflite",
-                     "tflite_int/abpn_x3_ptq_set5_001_crop.png");
-}
+CASE(test_tflite_int8_phone_ptq,
+     tflite_ref_check("data/weights/abpn_x3/base7_D4C28_bs16ps64_lr1e-3.tflite",
+                      "tflite_int/abpn_x3_ptq_set5_001_crop.png"))
 
-static void test_tflite_int8_phone_qat(void **state)
-{
-    (void)state;
-    tflite_ref_check("data/weights/abpn_x3/base7_D4C28_bs16ps64_lr1e-3_qat.tflite",
-                     "tflite_int/abpn_x3_qat_set5_001_crop.png");
-}
+CASE(test_tflite_int8_phone_qat,
+     tflite_ref_check("data/weights/abpn_x3/base7_D4C28_bs16ps64_lr1e-3_qat.tflite",
+                      "tflite_int/abpn_x3_qat_set5_001_crop.png"))
 
 /* The same in ONNX QDQ form, read back by vsrbench's ONNX importer */
-static void test_int8_onnx_abpn(void **state)
-{
-    (void)state;
-    int8_round_trip("ABPN", ONNX);
-}
+CASE(test_int8_onnx_abpn, int8_round_trip("ABPN", ONNX))
 
-static void test_int8_onnx_swrn(void **state)
-{
-    (void)state;
-    int8_round_trip("SWRN", ONNX);
-}
+CASE(test_int8_onnx_swrn, int8_round_trip("SWRN", ONNX))
 
 /* MVSR_13 (FANI): the AFA attention (matmul_tn, softmax, matmul_pixels: ONNX
  * Reshape / Transpose / MatMul / Softmax, TFLite RESHAPE / BATCH_MATMUL / MUL
  * / SOFTMAX) and batch norms (ONNX BatchNormalization; TFLite: folded into
  * the conv before, with the engine's own folding arithmetic) */
-static void test_mvsr13(void **state)
-{
-    (void)state;
-    round_trip("MVSR_13", ONNX);
-    round_trip("MVSR_13", TFLITE);
-}
+CASE(test_mvsr13, round_trip_both("MVSR_13"))
 
 /* Write @p n floats to @p path (raw, host order = little-endian on x86). */
 static void write_f32(const char *path, const float *v, size_t n)
@@ -738,17 +700,13 @@ static void ort_check(const char *name, int int8, float tol)
     if (system("node --version >/dev/null 2>&1") != 0)
         VSR_SKIP(
             "node is not installed (scripts/deps.sh installs nodejs and onnxruntime-node)");
-    const vsr_models_entry *ze = vsr_models_zoo_find(name);
-    vsr_graph *g = NULL;
+    vsr_graph *g = zoo_random(name);
     vsr_error err = {0};
     char path[512], cmd[4096], outp[512];
     const char *sfx = int8 ? "_int8" : "";
     snprintf(path, sizeof(path), "%s/%s_ort%s.onnx", tmpdir, name, sfx);
     snprintf(outp, sizeof(outp), "%s/%s_ort%s.out.f32", tmpdir, name, sfx);
     vsr_models_export_options xo = {int8 ? VSR_MODELS_EXPORT_INT8 : VSR_MODELS_EXPORT_FP32};
-    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err))
-        fail_msg("%s: %s", name, err.msg);
     if (int8)
         calibrate(g);
     if (vsr_models_export_onnx_ex(g, H, W, path, &xo, &err))
@@ -849,12 +807,7 @@ static void litert_graph(vsr_graph *g, const char *name, int int8, float tol, do
 
 static void litert_check(const char *name, int int8, float tol, double mean_tol)
 {
-    const vsr_models_entry *ze = vsr_models_zoo_find(name);
-    vsr_graph *g = NULL;
-    vsr_error err = {0};
-    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err))
-        fail_msg("%s: %s", name, err.msg);
+    vsr_graph *g = zoo_random(name);
     litert_graph(g, name, int8, tol, mean_tol);
     vsr_graph_free(&g);
 }
@@ -921,12 +874,7 @@ static void ref_py_graph(vsr_graph *g, const char *name)
 
 static void ref_py_check(const char *name)
 {
-    const vsr_models_entry *ze = vsr_models_zoo_find(name);
-    vsr_graph *g = NULL;
-    vsr_error err = {0};
-    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err))
-        fail_msg("%s: %s", name, err.msg);
+    vsr_graph *g = zoo_random(name);
     ref_py_graph(g, name);
     vsr_graph_free(&g);
 }
@@ -957,35 +905,15 @@ static void test_litert_int8(void **state)
     litert_check("MVSR_13", 1, 12.f, 1.5);
 }
 
-static void test_ort_abpn(void **state)
-{
-    (void)state;
-    ort_check("ABPN", 0, 1e-3f);
-}
+CASE(test_ort_abpn, ort_check("ABPN", 0, 1e-3f))
 
-static void test_ort_swrn(void **state)
-{
-    (void)state;
-    ort_check("SWRN", 0, 1e-3f);
-}
+CASE(test_ort_swrn, ort_check("SWRN", 0, 1e-3f))
 
-static void test_ort_int8_abpn(void **state)
-{
-    (void)state;
-    ort_check("ABPN", 1, 3.f);
-}
+CASE(test_ort_int8_abpn, ort_check("ABPN", 1, 3.f))
 
-static void test_ort_int8_swrn(void **state)
-{
-    (void)state;
-    ort_check("SWRN", 1, 3.f);
-}
+CASE(test_ort_int8_swrn, ort_check("SWRN", 1, 3.f))
 
-static void test_ort_mvsr13(void **state)
-{
-    (void)state;
-    ort_check("MVSR_13", 0, 1e-3f);
-}
+CASE(test_ort_mvsr13, ort_check("MVSR_13", 0, 1e-3f))
 
 /* Export @p g (named @p name) as FP32 TFLite and hand the file to Arm NN's
  * TfLiteParser (scripts/tflite_check.py, Debian python3-pyarmnn), the
@@ -1107,12 +1035,7 @@ static void test_armnn_body(void **state)
  * (-1: not checked), and at no other kind of op. */
 static void armnn_zoo(const char *name, int d2s_at)
 {
-    const vsr_models_entry *ze = vsr_models_zoo_find(name);
-    vsr_graph *g = NULL;
-    vsr_error err = {0};
-    if (vsr_models_build(&ze->hp, ze->name, H, W, &g, &err) ||
-        vsr_models_random_weights(g, 7, &err))
-        fail_msg("%s: %s", name, err.msg);
+    vsr_graph *g = zoo_random(name);
     char *text;
     float *out;
     assert_int_equal(armnn_run(g, name, &text, &out, 0), 4);
@@ -1129,17 +1052,9 @@ static void armnn_zoo(const char *name, int d2s_at)
 }
 
 /* ABPN: 7 convs, the anchor concat and the add come before its depth-to-space */
-static void test_armnn_abpn(void **state)
-{
-    (void)state;
-    armnn_zoo("ABPN", 9);
-}
+CASE(test_armnn_abpn, armnn_zoo("ABPN", 9))
 
-static void test_armnn_swrn(void **state)
-{
-    (void)state;
-    armnn_zoo("SWRN", -1);
-}
+CASE(test_armnn_swrn, armnn_zoo("SWRN", -1))
 
 /* An op without an ONNX form is refused with the node named, and no file. */
 static void test_unsupported_op(void **state)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "zoo_harness.h"
 #include "vsr/engine.h"
 #include "vsr/models.h"
 
@@ -57,23 +58,12 @@ static void test_zoo_receptive_fields(void **state)
     }
 }
 
-static void rand_zoo_weights(vsr_graph *g, uint32_t s)
+/* He-uniform (x 0.5) weights, biases uniform in [-2, 2). */
+static float tile_weight(const char *name, int bias, size_t fan_in, float u)
 {
-    for (int i = 0; i < vsr_graph_weight_count(g); i++) {
-        vsr_weight_info wi;
-        assert_int_equal(vsr_graph_weight_info(g, i, &wi), 0);
-        float *d = malloc(wi.count * sizeof(float));
-        int bias = strstr(wi.name, ".bias") != NULL;
-        size_t fan_in = bias ? 1 : wi.count / (size_t)wi.dims[3];
-        float a = bias ? 2.0f : sqrtf(6.0f / (float)fan_in) * 0.5f;
-        for (size_t k = 0; k < wi.count; k++) {
-            s ^= s << 13, s ^= s >> 17, s ^= s << 5;
-            d[k] = a * (2.0f * (float)(s >> 8) / 16777216.0f - 1.0f);
-        }
-        vsr_error err = {0};
-        assert_int_equal(vsr_graph_set_weight(g, wi.name, d, wi.count, &err), 0);
-        free(d);
-    }
+    (void)name;
+    float a = bias ? 2.0f : sqrtf(6.0f / (float)fan_in) * 0.5f;
+    return a * (2.0f * u - 1.0f);
 }
 
 static float *run(const vsr_graph *g, vsr_precision prec, const vsr_engine_options *o,
@@ -109,20 +99,12 @@ static void test_fixed_tiles_exact(void **state)
     const int h = 30, w = 37;
     for (int m = 0; m < 2; m++) {
         vsr_graph *g = zoo(names[m], h, w);
-        rand_zoo_weights(g, 777u + (uint32_t)m);
+        uint32_t s = 777u + (uint32_t)m;
+        vsr_test_draw_weights(g, &s, tile_weight);
         float *in = malloc((size_t)h * w * 3 * sizeof(float));
-        uint32_t s = 99;
-        for (int i = 0; i < h * w * 3; i++) {
-            s ^= s << 13, s ^= s >> 17, s ^= s << 5;
-            in[i] = (float)(s % 256);
-        }
-        vsr_calib *c = NULL;
-        vsr_error err = {0};
-        const float *ins[1] = {in};
-        assert_int_equal(vsr_calib_create(g, NULL, &c, &err), 0);
-        assert_int_equal(vsr_calib_feed(c, ins, h, w, &err), 0);
-        assert_int_equal(vsr_calib_finish(c, NULL, g, &err), 0);
-        vsr_calib_free(&c);
+        s = 99;
+        vsr_test_rand_pixels(in, (size_t)h * w * 3, &s);
+        vsr_test_calibrate_frame(g, in, h, w);
         vsr_engine_options t;
         vsr_engine_options_default(&t);
         t.tile = 24;

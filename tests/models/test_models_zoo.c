@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "zoo_harness.h"
 #include "vsr/engine.h"
 #include "vsr/models.h"
 
@@ -554,6 +555,20 @@ static void test_xlsr_graph(void **state)
     vsr_graph_free(&g);
 }
 
+/* XLSR's weights for the case below: He-uniform, the input /255 folded into residual /
+ * conv_in and x255 (x 0.5) into conv_last; biases 0 but conv_last's, 127.5. */
+static float xlsr_weight(const char *name, int bias, size_t fan_in, float u)
+{
+    if (bias)
+        return !strcmp(name, "conv_last.bias") ? 127.5f : 0.0f;
+    float a = sqrtf(6.0f / (float)fan_in);
+    if (!strncmp(name, "residual.", 9) || !strncmp(name, "conv_in.", 8))
+        a /= 255.0f;
+    if (!strcmp(name, "conv_last.weight"))
+        a *= 0.5f * 255.0f;
+    return a * (2.0f * u - 1.0f);
+}
+
 /*
  * XLSR x4 deploys like the other zoo models: calibrated INT8 stays close to FP32
  * and tiles with an overlap covering the receptive field (radius 5: conv_in,
@@ -572,37 +587,10 @@ static void test_xlsr_int8_and_tiles(void **state)
     if (vsr_models_build(&e->hp, e->name, h, w, &g, &err))
         fail_msg("%s", err.msg);
     uint32_t s = 12345;
-    for (int i = 0; i < vsr_graph_weight_count(g); i++) {
-        vsr_weight_info wi;
-        assert_int_equal(vsr_graph_weight_info(g, i, &wi), 0);
-        float *d = malloc(wi.count * sizeof(float));
-        int bias = strstr(wi.name, ".bias") != NULL;
-        size_t fan_in = bias ? 1 : wi.count / (size_t)wi.dims[3];
-        float a = sqrtf(6.0f / (float)fan_in);
-        if (!strncmp(wi.name, "residual.", 9) || !strncmp(wi.name, "conv_in.", 8))
-            a /= 255.0f;
-        if (!strcmp(wi.name, "conv_last.weight"))
-            a *= 0.5f * 255.0f;
-        for (size_t k = 0; k < wi.count; k++) {
-            s ^= s << 13, s ^= s >> 17, s ^= s << 5;
-            float u = (float)(s >> 8) / 16777216.0f;
-            d[k] = bias ? (!strcmp(wi.name, "conv_last.bias") ? 127.5f : 0.0f)
-                        : a * (2.0f * u - 1.0f);
-        }
-        set_w(g, wi.name, d, wi.count);
-        free(d);
-    }
+    vsr_test_draw_weights(g, &s, xlsr_weight);
     float *in = malloc((size_t)h * w * 3 * sizeof(float));
-    for (int i = 0; i < h * w * 3; i++) {
-        s ^= s << 13, s ^= s >> 17, s ^= s << 5;
-        in[i] = (float)(s % 256);
-    }
-    vsr_calib *c = NULL;
-    const float *ins[1] = {in};
-    assert_int_equal(vsr_calib_create(g, NULL, &c, &err), 0);
-    assert_int_equal(vsr_calib_feed(c, ins, h, w, &err), 0);
-    assert_int_equal(vsr_calib_finish(c, NULL, g, &err), 0);
-    vsr_calib_free(&c);
+    vsr_test_rand_pixels(in, (size_t)h * w * 3, &s);
+    vsr_test_calibrate_frame(g, in, h, w);
     size_t n;
     int sh[3];
     float *f32 = run_frame(g, VSR_PREC_FP32, NULL, in, h, w, sh, &n);

@@ -19,6 +19,8 @@
 
 #include "cli_harness.h"
 #include "html_check.h"
+#include "png_size.h"
+#include "render_table.h"
 #include "runlog_scores.h"
 #include "sqlite_harness.h"
 #include "vsr/bench.h"
@@ -144,12 +146,7 @@ static const char WANT_MD[] =
     "4.25\\] (4.50)** | "
     "1 "
     "| 64 (pad 8) |\n"
-    "\n"
-    "Best value of each column in bold. MACs: one multiply-add = 1 MAC, per LR frame at the "
-    "input size shown (HxW). ms/frame: median over timed frames, its 95% interval in brackets, "
-    "p95 in parentheses; noisy: too spread or timed while other processes ran, do not compare "
-    "(docs/PERFORMANCE.md).\n"
-    "\n";
+    "\n" VSR_TEST_LEADERBOARD_NOTE "\n";
 
 /* The same with --base abpn_x4: abpn_x4 is the base, mvsr_13 int8 has no
  * int8 base ("-"), so no interval and no added footnote. */
@@ -178,17 +175,6 @@ static const char WANT_CSV[] =
     "4,avx2,Test CPU,abc1234,tiny,10.250,10.750,0\r\n"
     "2,mvsr_13,noattn,int8,demo,BI,Y,29.5000,,,30000,1.000000,68,120,4.000,4.500,1,64,8,2,"
     "avx2,Test CPU,abc1234,tiny,3.750,4.250,0\r\n";
-
-static char *render_table(const vsr_report_table *t, enum vsr_report_format fmt)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    assert_int_equal(vsr_report_table_write(f, t, fmt, NULL), 0);
-    fclose(f);
-    return buf;
-}
 
 static void expect_str(char *got, const char *want)
 {
@@ -447,21 +433,6 @@ static void test_device_column(void **state)
     assert_non_null(strstr(html, "ms on OnePlus 7T"));
     assert_non_null(strstr(html, ">29.4<"));
     free(html);
-}
-
-static int png_size(const char *path, uint32_t *w, uint32_t *h)
-{
-    uint8_t b[24];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    size_t n = fread(b, 1, sizeof(b), f);
-    fclose(f);
-    if (n != 24 || memcmp(b + 1, "PNG", 3) || memcmp(b + 12, "IHDR", 4))
-        return -1;
-    *w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
-    *h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
-    return 0;
 }
 
 /* The command end to end: the files, the exact Y table inside report.md and

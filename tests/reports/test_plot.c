@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "reports_internal.h"
+#include "png_size.h"
 #include "vsr/reports.h"
 
 #define SKIP_WITHOUT_GNUPLOT()                                                                 \
@@ -17,23 +18,6 @@
             VSR_SKIP("gnuplot is not on PATH (apt-get install gnuplot-nox)");                  \
                                                                                                \
     } while (0)
-
-/* Width and height from a PNG's signature + IHDR; -1 when not a PNG. */
-static int png_size(const char *path, uint32_t *w, uint32_t *h)
-{
-    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    uint8_t b[24];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    size_t n = fread(b, 1, sizeof(b), f);
-    fclose(f);
-    if (n != sizeof(b) || memcmp(b, sig, 8) != 0 || memcmp(b + 12, "IHDR", 4) != 0)
-        return -1;
-    *w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
-    *h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
-    return 0;
-}
 
 static void expect_outputs(const char *dir, const char *name, uint32_t w, uint32_t h,
                            const char *must_have_in_script)
@@ -69,6 +53,88 @@ static void rm_outputs(const char *dir, const char *name)
     }
 }
 
+/* A case's state: a fresh folder (removed with the files in it by vsr_test_tmp_free(), the
+ * teardown), room for rows4() or rows5(), the 640 x 480 plot options most cases draw at and an
+ * error. */
+struct plot_case {
+    char dir[256];
+    vsr_report_row r[5];
+    vsr_report_plot_opts o;
+    vsr_error err;
+};
+
+static int setup(void **state)
+{
+    struct plot_case *c = vsr_test_tmp_new(sizeof(*c));
+    if (!c)
+        return -1;
+    c->o = (vsr_report_plot_opts){.width = 640, .height = 480};
+    *state = c;
+    return 0;
+}
+
+/* Teardown: vsr_test_tmp_free() (the folder with its files, then the state). */
+static int teardown(void **state)
+{
+    return vsr_test_tmp_free(state);
+}
+
+static char *slurp_gp(const char *dir, const char *name);
+
+/* The script NAME.gp of the plot call that returned @p rc into @p c's folder, once rc is
+ * asserted 0 (else its message printed); freed by the caller. */
+static char *drawn(int rc, const struct plot_case *c, const char *name)
+{
+    if (rc)
+        print_error("%s\n", c->err.msg);
+    assert_int_equal(rc, 0);
+    return slurp_gp(c->dir, name);
+}
+
+/* Frees the script @p gp and removes the outputs NAME.* of @p c's folder it came with. */
+static void done(char *gp, const struct plot_case *c, const char *name)
+{
+    free(gp);
+    rm_outputs(c->dir, name);
+}
+
+/* $PATH set to @p path; returns the old value (a copy, NULL when unset) for path_restore(). */
+static char *path_set(const char *path)
+{
+    const char *old = getenv("PATH");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("PATH", path, 1);
+    return saved;
+}
+
+static void path_restore(char *saved)
+{
+    if (saved)
+        setenv("PATH", saved, 1);
+    free(saved);
+}
+
+/* A stand-in gnuplot, the shell script @p text, written as @p c's folder/gnuplot; its path
+ * to @p fake (512 bytes). */
+static void fake_gnuplot(const struct plot_case *c, char *fake, const char *text)
+{
+    snprintf(fake, 512, "%s/gnuplot", c->dir);
+    FILE *f = fopen(fake, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(chmod(fake, 0755), 0);
+}
+
+/* $PATH set to @p c's folder (where fake_gnuplot() writes), then the system's; the old value
+ * for path_restore(). */
+static char *path_fake_first(const struct plot_case *c)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s:/usr/bin:/bin", c->dir);
+    return path_set(path);
+}
+
 static void rows4(vsr_report_row r[4])
 {
     static const char *const names[4] = {"ABPN", "MVSR_13", "SWRN", "it's \"odd\""};
@@ -87,55 +153,41 @@ static void rows4(vsr_report_row r[4])
 
 static void test_pareto_and_params_plots(void **state)
 {
-    (void)state;
+    struct plot_case *c = *state;
     SKIP_WITHOUT_GNUPLOT();
-    char dir[256];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
-    vsr_report_row r[4];
-    rows4(r);
-    vsr_report_plot_opts o = {.width = 640, .height = 480};
-    vsr_error err = {0};
-    int rc = vsr_report_plot_pareto(dir, "pareto", "PSNR vs ms", r, 4, &o, &err);
-    if (rc)
-        print_error("%s\n", err.msg);
-    assert_int_equal(rc, 0);
-    expect_outputs(dir, "pareto", 640, 480, "Runtime [ms per LR frame]");
+    rows4(c->r);
+    char *gp =
+        drawn(vsr_report_plot_pareto(c->dir, "pareto", "PSNR vs ms", c->r, 4, &c->o, &c->err),
+              c, "pareto");
+    expect_outputs(c->dir, "pareto", 640, 480, "Runtime [ms per LR frame]");
     /* The front: (4, 25.1) SWRN, (12, 26.5) ABPN, (30, 26.9) MVSR_13 -- and
      * not the dominated (12, 26.0). */
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/pareto.gp", dir);
-    char *gp = vsr_test_slurp(path);
-    assert_non_null(gp);
     assert_non_null(strstr(gp, "$front << EOD\n4 25.1\n12 26.5\n30 26.9\nEOD\n"));
     assert_non_null(strstr(gp, "\"it's 'odd' fp32\""));
     assert_non_null(strstr(gp, "title 'it''s \"odd\"'")); /* its key entry */
     assert_non_null(strstr(gp, "set ylabel 'PSNR [dB]'"));
-    free(gp);
-    rm_outputs(dir, "pareto");
-    o.width = 500, o.height = 300;
-    assert_int_equal(vsr_report_plot_params(dir, "params", "PSNR vs params", r, 4, &o, &err),
-                     0);
-    expect_outputs(dir, "params", 500, 300, "Parameters [K]");
-    rm_outputs(dir, "params");
+    done(gp, c, "pareto");
+    c->o.width = 500, c->o.height = 300;
+    assert_int_equal(
+        vsr_report_plot_params(c->dir, "params", "PSNR vs params", c->r, 4, &c->o, &c->err), 0);
+    expect_outputs(c->dir, "params", 500, 300, "Parameters [K]");
+    rm_outputs(c->dir, "params");
     /* Nothing plottable: -ENODATA and no file. */
     for (int i = 0; i < 4; i++)
-        r[i].ms_median = NAN;
-    assert_int_equal(vsr_report_plot_pareto(dir, "none", "x", r, 4, &o, &err), -ENODATA);
-    snprintf(path, sizeof(path), "%s/none.png", dir);
+        c->r[i].ms_median = NAN;
+    assert_int_equal(vsr_report_plot_pareto(c->dir, "none", "x", c->r, 4, &c->o, &c->err),
+                     -ENODATA);
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/none.png", c->dir);
     assert_int_equal(access(path, F_OK), -1);
-    rmdir(dir);
 }
 
 static void test_frames_ablation_tune_plots(void **state)
 {
-    (void)state;
+    struct plot_case *c = *state;
     SKIP_WITHOUT_GNUPLOT();
-    char dir[256];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
-    vsr_report_row r[4];
-    rows4(r);
-    vsr_report_plot_opts o = {.width = 800, .height = 600};
-    vsr_error err = {0};
+    rows4(c->r);
+    c->o.width = 800, c->o.height = 600;
     vsr_report_frame_point pts[6];
     for (int i = 0; i < 6; i++) {
         pts[i].row = (size_t)(i / 3);
@@ -143,19 +195,21 @@ static void test_frames_ablation_tune_plots(void **state)
         pts[i].frame = i % 3;
         pts[i].psnr = 25 + i * 0.1;
     }
-    assert_int_equal(vsr_report_plot_frames(dir, "frames", "clip", r, 4, pts, 6, &o, &err), 0);
-    expect_outputs(dir, "frames", 800, 600, "Frame index");
-    rm_outputs(dir, "frames");
+    assert_int_equal(
+        vsr_report_plot_frames(c->dir, "frames", "clip", c->r, 4, pts, 6, &c->o, &c->err), 0);
+    expect_outputs(c->dir, "frames", 800, 600, "Frame index");
+    rm_outputs(c->dir, "frames");
 
-    strcpy(r[0].variant, "base");
-    strcpy(r[1].variant, "wide");
-    strcpy(r[1].model, "ABPN");
+    strcpy(c->r[0].variant, "base");
+    strcpy(c->r[1].variant, "wide");
+    strcpy(c->r[1].model, "ABPN");
     vsr_report_table t;
-    assert_int_equal(vsr_report_table_ablation(r, 2, "base", NULL, 0, &t, &err), 0);
-    assert_int_equal(vsr_report_plot_ablation(dir, "abl", "ablation", &t, &o, &err), 0);
-    expect_outputs(dir, "abl", 800, 600, "PSNR vs base [dB]");
+    assert_int_equal(vsr_report_table_ablation(c->r, 2, "base", NULL, 0, &t, &c->err), 0);
+    assert_int_equal(vsr_report_plot_ablation(c->dir, "abl", "ablation", &t, &c->o, &c->err),
+                     0);
+    expect_outputs(c->dir, "abl", 800, 600, "PSNR vs base [dB]");
     vsr_report_table_free(&t);
-    rm_outputs(dir, "abl");
+    rm_outputs(c->dir, "abl");
 
     vsr_report_tune_point tp[12];
     int k = 0;
@@ -171,10 +225,9 @@ static void test_frames_ablation_tune_plots(void **state)
                                                   .noisy = th == 2,
                                                   .score = NAN,
                                                   .niqe = NAN};
-    assert_int_equal(vsr_report_plot_tune(dir, "tune", "tune", tp, 12, &o, &err), 0);
-    expect_outputs(dir, "tune", 800, 600, "Tile [LR px]");
-    rm_outputs(dir, "tune");
-    rmdir(dir);
+    assert_int_equal(vsr_report_plot_tune(c->dir, "tune", "tune", tp, 12, &c->o, &c->err), 0);
+    expect_outputs(c->dir, "tune", 800, 600, "Tile [LR px]");
+    rm_outputs(c->dir, "tune");
 }
 
 /* The script NAME.gp of @p dir (freed by the caller). */
@@ -234,20 +287,14 @@ static void rows5(vsr_report_row r[5])
     }
 }
 
-/* In a new folder @p dir (256 bytes): rows5() into @p r drawn as the runtime
- * (@p by_params 0) or the params plot NAME at 640 x 480; its script. */
-static char *rows5_script(char *dir, vsr_report_row r[5], int by_params, const char *name)
+/* rows5() into @p c's rows drawn as the runtime (@p by_params 0) or the params plot NAME at
+ * 640 x 480; its script. */
+static char *rows5_script(struct plot_case *c, int by_params, const char *name)
 {
-    assert_non_null(vsr_test_tmpdir(dir, 256));
-    rows5(r);
-    vsr_report_plot_opts o = {.width = 640, .height = 480};
-    vsr_error err = {0};
-    int rc = by_params ? vsr_report_plot_params(dir, name, "t", r, 5, &o, &err)
-                       : vsr_report_plot_pareto(dir, name, "t", r, 5, &o, &err);
-    if (rc)
-        print_error("%s\n", err.msg);
-    assert_int_equal(rc, 0);
-    return slurp_gp(dir, name);
+    rows5(c->r);
+    int rc = by_params ? vsr_report_plot_params(c->dir, name, "t", c->r, 5, &c->o, &c->err)
+                       : vsr_report_plot_pareto(c->dir, name, "t", c->r, 5, &c->o, &c->err);
+    return drawn(rc, c, name);
 }
 
 /* Slide rules of the runtime plot: key outside the data, no point labels,
@@ -255,13 +302,9 @@ static char *rows5_script(char *dir, vsr_report_row r[5], int by_params, const c
  * point, error bars from the median's interval, ranges around the data. */
 static void test_pareto_script_rules(void **state)
 {
-    (void)state;
+    struct plot_case *c = *state;
     SKIP_WITHOUT_GNUPLOT();
-    char dir[256];
-    vsr_report_row r[5];
-    vsr_report_plot_opts o = {.width = 640, .height = 480};
-    vsr_error err = {0};
-    char *gp = rows5_script(dir, r, 0, "p");
+    char *gp = rows5_script(c, 0, "p");
     /* the key is outside the plot area, and nothing is drawn as a text label */
     assert_non_null(strstr(gp, "set key outside right"));
     assert_null(strstr(gp, "with labels"));
@@ -294,18 +337,14 @@ static void test_pareto_script_rules(void **state)
     range_of(gp, "y", &lo, &hi);
     assert_true(lo < 24.0 && lo > 23.5);
     assert_true(hi > 26.5 && hi < 27.0);
-    free(gp);
-    rm_outputs(dir, "p");
+    done(gp, c, "p");
 
     /* A noisy run: marked, and off the front. */
-    r[2].noisy = 1;
-    assert_int_equal(vsr_report_plot_pareto(dir, "p", "t", r, 5, &o, &err), 0);
-    gp = slurp_gp(dir, "p");
+    c->r[2].noisy = 1;
+    gp = drawn(vsr_report_plot_pareto(c->dir, "p", "t", c->r, 5, &c->o, &c->err), c, "p");
     assert_non_null(strstr(gp, "3 25.8 \"ELSR fp32 (noisy)\" 0 2.5 3.5 1 7 0xd62728\n"));
     assert_non_null(strstr(gp, "noisy timing"));
-    free(gp);
-    rm_outputs(dir, "p");
-    rmdir(dir);
+    done(gp, c, "p");
 }
 
 /* The key goes where it fits, never over the data: at the right of a
@@ -314,12 +353,9 @@ static void test_pareto_script_rules(void **state)
  * 320 x 200 thumbnail nowhere (gnuplot would warn that it cannot fit it). */
 static void test_key_placement(void **state)
 {
-    (void)state;
+    struct plot_case *c = *state;
     SKIP_WITHOUT_GNUPLOT();
-    char dir[256];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
-    vsr_report_row r[5];
-    rows5(r);
+    rows5(c->r);
     static const struct {
         int w, h;
         const char *want;
@@ -331,26 +367,21 @@ static void test_key_placement(void **state)
         {320, 200, "unset key\n"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        vsr_report_plot_opts o = {.width = cases[i].w, .height = cases[i].h};
-        vsr_error err = {0};
-        assert_int_equal(vsr_report_plot_pareto(dir, "k", "t", r, 5, &o, &err), 0);
-        char *gp = slurp_gp(dir, "k");
+        c->o.width = cases[i].w, c->o.height = cases[i].h;
+        char *gp =
+            drawn(vsr_report_plot_pareto(c->dir, "k", "t", c->r, 5, &c->o, &c->err), c, "k");
         assert_non_null(strstr(gp, cases[i].want));
-        free(gp);
-        rm_outputs(dir, "k");
+        done(gp, c, "k");
     }
-    rmdir(dir);
 }
 
 /* The params plot: bicubic (0 params, no place on a log axis) is only its
  * horizontal line; no error bars; the x range fits 3.468K..40K. */
 static void test_params_script_rules(void **state)
 {
-    (void)state;
+    struct plot_case *c = *state;
     SKIP_WITHOUT_GNUPLOT();
-    char dir[256];
-    vsr_report_row r[5];
-    char *gp = rows5_script(dir, r, 1, "q");
+    char *gp = rows5_script(c, 1, "q");
     assert_non_null(strstr(gp, "set logscale x"));
     assert_null(strstr(gp, "\"bicubic"));
     assert_non_null(strstr(gp, "24 with lines dt 2"));
@@ -362,9 +393,7 @@ static void test_params_script_rules(void **state)
     range_of(gp, "x", &lo, &hi);
     assert_true(lo < 3.468 && lo > 3.468 / 1.5);
     assert_true(hi > 40 && hi < 40 * 1.5);
-    free(gp);
-    rm_outputs(dir, "q");
-    rmdir(dir);
+    done(gp, c, "q");
 }
 
 /* Per-frame plot: bicubic drawn first as the dashed reference; two identical
@@ -373,14 +402,9 @@ static void test_params_script_rules(void **state)
  * x range. */
 static void test_frames_script_rules(void **state)
 {
-    (void)state;
+    struct plot_case *c = *state;
     SKIP_WITHOUT_GNUPLOT();
-    char dir[256];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
-    vsr_report_row r[5];
-    rows5(r);
-    vsr_report_plot_opts o = {.width = 640, .height = 480};
-    vsr_error err = {0};
+    rows5(c->r);
     vsr_report_frame_point pts[9];
     size_t k = 0;
     for (int f = 0; f < 3; f++) {
@@ -389,8 +413,8 @@ static void test_frames_script_rules(void **state)
             (vsr_report_frame_point){1, "c", f, 26 + 0.1 * f, NAN, NAN}; /* ABPN fp16, same */
         pts[k++] = (vsr_report_frame_point){4, "c", f, 24 + 0.1 * f, NAN, NAN}; /* bicubic */
     }
-    assert_int_equal(vsr_report_plot_frames(dir, "f", "t", r, 5, pts, k, &o, &err), 0);
-    char *gp = slurp_gp(dir, "f");
+    char *gp = drawn(vsr_report_plot_frames(c->dir, "f", "t", c->r, 5, pts, k, &c->o, &c->err),
+                     c, "f");
     /* the first curve drawn is bicubic's, dashed grey */
     const char *plot = strstr(gp, "\nplot ");
     assert_non_null(plot);
@@ -403,8 +427,7 @@ static void test_frames_script_rules(void **state)
     double lo, hi;
     range_of(gp, "x", &lo, &hi);
     assert_true(lo == -0.5 && hi == 2.5);
-    free(gp);
-    rm_outputs(dir, "f");
+    done(gp, c, "f");
 
     /* Only fp32 (ABPN and ELSR, identical curves): the models take the
      * (marker, dash) pairs in turn, ELSR the second (open triangle, dashed). */
@@ -414,18 +437,17 @@ static void test_frames_script_rules(void **state)
         same[3 + i] =
             (vsr_report_frame_point){2, "c", i, 26 + 0.1 * i, NAN, NAN}; /* ELSR fp32 */
     }
-    assert_int_equal(vsr_report_plot_frames(dir, "m", "t", r, 5, same, 6, &o, &err), 0);
-    gp = slurp_gp(dir, "m");
+    gp = drawn(vsr_report_plot_frames(c->dir, "m", "t", c->r, 5, same, 6, &c->o, &c->err), c,
+               "m");
     assert_non_null(strstr(gp, "$r0 using 1:2 with linespoints lw 2.2 dt 1 pt 7 "));
     assert_non_null(strstr(gp, "$r2 using 1:2 with linespoints lw 1.5 dt 2 pt 8 "));
-    free(gp);
-    rm_outputs(dir, "m");
+    done(gp, c, "m");
 
     /* One frame (index 7) per row. */
     pts[0] = (vsr_report_frame_point){0, "c", 7, 26.0, NAN, NAN};
     pts[1] = (vsr_report_frame_point){4, "c", 7, 24.0, NAN, NAN};
-    assert_int_equal(vsr_report_plot_frames(dir, "one", "t", r, 5, pts, 2, &o, &err), 0);
-    gp = slurp_gp(dir, "one");
+    gp = drawn(vsr_report_plot_frames(c->dir, "one", "t", c->r, 5, pts, 2, &c->o, &c->err), c,
+               "one");
     range_of(gp, "x", &lo, &hi);
     assert_true(lo == 6.5 && hi == 7.5);
     range_of(gp, "y", &lo, &hi);
@@ -433,9 +455,7 @@ static void test_frames_script_rules(void **state)
     assert_null(strstr(gp, "with lines"));
     assert_null(strstr(gp, "with linespoints"));
     assert_int_equal(count_first(gp, "using 1:2 with points"), 2);
-    free(gp);
-    rm_outputs(dir, "one");
-    rmdir(dir);
+    done(gp, c, "one");
 }
 
 /* Ablation bars from a table made here (two variants: one worse and slower,
@@ -444,10 +464,8 @@ static void test_frames_script_rules(void **state)
  * exactly the bars. */
 static void test_ablation_script_rules(void **state)
 {
-    (void)state;
+    struct plot_case *c = *state;
     SKIP_WITHOUT_GNUPLOT();
-    char dir[256];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     char *cells[2 * VSR_ABL_NCOLS];
     double keys[2 * VSR_ABL_NCOLS];
     for (int i = 0; i < 2 * VSR_ABL_NCOLS; i++) {
@@ -459,10 +477,7 @@ static void test_ablation_script_rules(void **state)
     keys[VSR_ABL_DPSNR] = -0.3, keys[VSR_ABL_DMS] = 5; /* narrow: worse, slower */
     keys[VSR_ABL_NCOLS + VSR_ABL_DPSNR] = 0.2, keys[VSR_ABL_NCOLS + VSR_ABL_DMS] = 2;
     vsr_report_table t = {.ncols = VSR_ABL_NCOLS, .nrows = 2, .cells = cells, .keys = keys};
-    vsr_report_plot_opts o = {.width = 640, .height = 480};
-    vsr_error err = {0};
-    assert_int_equal(vsr_report_plot_ablation(dir, "a", "t", &t, &o, &err), 0);
-    char *gp = slurp_gp(dir, "a");
+    char *gp = drawn(vsr_report_plot_ablation(c->dir, "a", "t", &t, &c->o, &c->err), c, "a");
     assert_non_null(strstr(gp, "set xrange [-0.7:1.7]\n"));
     /* dPSNR panel: both sides; dms panel: rises only */
     assert_int_equal(count_first(gp, "with labels offset 0,0.7"), 2);
@@ -471,9 +486,7 @@ static void test_ablation_script_rules(void **state)
     double lo, hi;
     range_of(gp, "y", &lo, &hi);
     assert_true(fabs(lo + 0.4) < 1e-9 && fabs(hi - 0.3) < 1e-9);
-    free(gp);
-    rm_outputs(dir, "a");
-    rmdir(dir);
+    done(gp, c, "a");
 }
 
 /* Tune heat map: the cell labels are three columns (ms with '*' when noisy,
@@ -481,46 +494,36 @@ static void test_ablation_script_rules(void **state)
  * interval leaves it out. */
 static void test_tune_script_rules(void **state)
 {
-    (void)state;
+    struct plot_case *c = *state;
     SKIP_WITHOUT_GNUPLOT();
-    char dir[256];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     vsr_report_tune_point tp[2] = {{0, 0, 1, 10.0, 0, 9.0, 11.0, 0, NAN, NAN},
                                    {64, 8, 1, 12.5, -0.12, 12.0, 13.0, 1, NAN, NAN}};
-    vsr_report_plot_opts o = {.width = 800, .height = 600};
-    vsr_error err = {0};
-    assert_int_equal(vsr_report_plot_tune(dir, "t", "tune", tp, 2, &o, &err), 0);
-    char *gp = slurp_gp(dir, "t");
+    c->o.width = 800, c->o.height = 600;
+    char *gp = drawn(vsr_report_plot_tune(c->dir, "t", "tune", tp, 2, &c->o, &c->err), c, "t");
     /* 800 px, 1 panel, 2 tiles: (800 - 150) / 2 / 6.5 = 50 characters a cell */
     assert_non_null(strstr(gp, "0 0 \"10.0\" \"9.0-11.0\" \"\"\n"));
     assert_non_null(strstr(gp, "1 1 \"12.5*\" \"12.0-13.0\" \"-0.12 dB\"\n"));
     assert_non_null(strstr(gp, "(* noisy)"));
     assert_non_null(strstr(gp, "using 1:2:4 with labels"));
-    free(gp);
-    rm_outputs(dir, "t");
+    done(gp, c, "t");
     /* 250 px: (250 - 150) / 2 / 6.5 = 7 characters: neither interval (8 and
      * 9 characters) nor "-0.12 dB" (8) fits */
-    o.width = 250;
-    assert_int_equal(vsr_report_plot_tune(dir, "t", "tune", tp, 2, &o, &err), 0);
-    gp = slurp_gp(dir, "t");
+    c->o.width = 250;
+    gp = drawn(vsr_report_plot_tune(c->dir, "t", "tune", tp, 2, &c->o, &c->err), c, "t");
     assert_non_null(strstr(gp, "0 0 \"10.0\" \"\" \"\"\n"));
     assert_non_null(strstr(gp, "1 1 \"12.5*\" \"\" \"\"\n"));
-    free(gp);
-    rm_outputs(dir, "t");
+    done(gp, c, "t");
     /* a scored session (tune --score): a fourth label line, "s <score>", and the title says so
      */
     tp[0].score = 0.0125;
     tp[1].score = 2.5e6;
-    o.width = 800;
-    assert_int_equal(vsr_report_plot_tune(dir, "t", "tune", tp, 2, &o, &err), 0);
-    gp = slurp_gp(dir, "t");
+    c->o.width = 800;
+    gp = drawn(vsr_report_plot_tune(c->dir, "t", "tune", tp, 2, &c->o, &c->err), c, "t");
     assert_non_null(strstr(gp, "0 0 \"10.0\" \"9.0-11.0\" \"\" \"s 0.0125\"\n"));
     assert_non_null(strstr(gp, "1 1 \"12.5*\" \"12.0-13.0\" \"-0.12 dB\" \"s 2.5e+06\"\n"));
     assert_non_null(strstr(gp, "s = score"));
     assert_non_null(strstr(gp, "using 1:2:6 with labels"));
-    free(gp);
-    rm_outputs(dir, "t");
-    rmdir(dir);
+    done(gp, c, "t");
 }
 
 /* Training plots: two runs of one model with identical curves get different
@@ -528,10 +531,8 @@ static void test_tune_script_rules(void **state)
  * a line; the ranges are the data's (loss: 1-2-5 log tics). */
 static void test_train_script_rules(void **state)
 {
-    (void)state;
+    struct plot_case *c = *state;
     SKIP_WITHOUT_GNUPLOT();
-    char dir[256];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
     long step[3] = {100, 200, 300};
     double loss[3] = {0.1, 0.05, 0.03}, val[3] = {26.0, NAN, 26.4};
     vsr_report_train_run tr[2];
@@ -542,10 +543,8 @@ static void test_train_script_rules(void **state)
         tr[i].n = 3, tr[i].step = step, tr[i].loss = loss, tr[i].val = val;
         tr[i].bicubic_psnr = 25.0;
     }
-    vsr_report_plot_opts o = {.width = 640, .height = 480};
-    vsr_error err = {0};
-    assert_int_equal(vsr_report_plot_train_val(dir, "v", "val", tr, 2, &o, &err), 0);
-    char *gp = slurp_gp(dir, "v");
+    char *gp =
+        drawn(vsr_report_plot_train_val(c->dir, "v", "val", tr, 2, &c->o, &c->err), c, "v");
     assert_non_null(strstr(gp, "$t0 using 1:2 with linespoints pi 1 lw 2.8 dt 1 pt 7 "));
     assert_non_null(strstr(gp, "$t1 using 1:2 with linespoints pi 1 lw 1.5 dt 2 pt 8 "));
     assert_int_equal(count_first(gp, "lc rgb '#1f77b4' title"), 2);
@@ -556,37 +555,25 @@ static void test_train_script_rules(void **state)
     assert_true(fabs(lo - 96) < 1e-9 && fabs(hi - 304) < 1e-9);
     range_of(gp, "y", &lo, &hi); /* bicubic 25 .. 26.4 */
     assert_true(lo < 25.0 && hi > 26.4 && hi < 26.6);
-    free(gp);
-    rm_outputs(dir, "v");
-    assert_int_equal(vsr_report_plot_train_loss(dir, "l", "loss", tr, 2, &o, &err), 0);
-    gp = slurp_gp(dir, "l");
+    done(gp, c, "v");
+    gp = drawn(vsr_report_plot_train_loss(c->dir, "l", "loss", tr, 2, &c->o, &c->err), c, "l");
     assert_non_null(strstr(gp, "set logscale y"));
     assert_non_null(strstr(gp, "set ytics (0.02, 0.05, 0.1)\n"));
-    free(gp);
-    rm_outputs(dir, "l");
-    rmdir(dir);
+    done(gp, c, "l");
 }
 
 /* Without gnuplot on PATH: -ENOENT naming the package; the script is still saved. */
 static void test_missing_gnuplot(void **state)
 {
-    (void)state;
-    char dir[256], path[1024];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
-    const char *old = getenv("PATH");
-    char *saved = old ? strdup(old) : NULL;
-    setenv("PATH", dir, 1);
+    struct plot_case *c = *state;
+    char path[1024];
+    char *saved = path_set(c->dir);
     assert_int_equal(vsr_report_gnuplot_available(), 0);
-    snprintf(path, sizeof(path), "%s/x.gp", dir);
-    vsr_error err = {0};
-    assert_int_equal(vsr_report_gnuplot_run("plot x\n", path, &err), -ENOENT);
-    assert_non_null(strstr(err.msg, "gnuplot-nox"));
+    snprintf(path, sizeof(path), "%s/x.gp", c->dir);
+    assert_int_equal(vsr_report_gnuplot_run("plot x\n", path, &c->err), -ENOENT);
+    assert_non_null(strstr(c->err.msg, "gnuplot-nox"));
     assert_int_equal(access(path, F_OK), 0);
-    if (saved)
-        setenv("PATH", saved, 1);
-    free(saved);
-    remove(path);
-    rmdir(dir);
+    path_restore(saved);
 }
 
 /* A "gnuplot" that the shell finds but that exits 127 at once without reading
@@ -594,20 +581,10 @@ static void test_missing_gnuplot(void **state)
  * pipe buffer must not kill the caller with SIGPIPE. */
 static void test_gnuplot_exit_127(void **state)
 {
-    (void)state;
-    char dir[256], fake[512];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
-    snprintf(fake, sizeof(fake), "%s/gnuplot", dir);
-    FILE *f = fopen(fake, "w");
-    assert_non_null(f);
-    fputs("#!/bin/sh\nexit 127\n", f);
-    fclose(f);
-    assert_int_equal(chmod(fake, 0755), 0);
-    const char *old = getenv("PATH");
-    char *saved = old ? strdup(old) : NULL;
-    char path[1024];
-    snprintf(path, sizeof(path), "%s:/usr/bin:/bin", dir);
-    setenv("PATH", path, 1);
+    struct plot_case *c = *state;
+    char fake[512];
+    fake_gnuplot(c, fake, "#!/bin/sh\nexit 127\n");
+    char *saved = path_fake_first(c);
     assert_int_equal(vsr_report_gnuplot_available(), 1);
     size_t big = 1 << 20;
     char *script = malloc(big + 1);
@@ -615,15 +592,10 @@ static void test_gnuplot_exit_127(void **state)
     for (size_t i = 0; i < big; i++)
         script[i] = (i % 64 == 63) ? '\n' : '#';
     script[big] = '\0';
-    vsr_error err = {0};
-    assert_int_equal(vsr_report_gnuplot_run(script, NULL, &err), -ENOENT);
-    assert_non_null(strstr(err.msg, "gnuplot-nox"));
+    assert_int_equal(vsr_report_gnuplot_run(script, NULL, &c->err), -ENOENT);
+    assert_non_null(strstr(c->err.msg, "gnuplot-nox"));
     free(script);
-    if (saved)
-        setenv("PATH", saved, 1);
-    free(saved);
-    remove(fake);
-    rmdir(dir);
+    path_restore(saved);
 }
 
 /* 1 when files @p a and @p b hold the same bytes. */
@@ -648,37 +620,32 @@ static int same_file(const char *a, const char *b)
  * draws, also after another plot (reset session between them). */
 static void test_session_same_pictures(void **state)
 {
-    (void)state;
+    struct plot_case *c = *state;
     SKIP_WITHOUT_GNUPLOT();
-    char dir[256], a[600], b[600];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
-    vsr_report_row r[4];
-    rows4(r);
-    vsr_error err = {0};
-    vsr_report_plot_opts o = {.width = 640, .height = 480};
-    assert_int_equal(vsr_report_plot_pareto(dir, "p1", "t", r, 4, &o, &err), 0);
-    assert_int_equal(vsr_report_plot_params(dir, "q1", "t", r, 4, &o, &err), 0);
-    assert_int_equal(vsr_report_gnuplot_open(&o.gp, &err), 0);
-    assert_non_null(o.gp);
-    assert_int_equal(vsr_report_plot_params(dir, "q2", "t", r, 4, &o, &err), 0);
-    assert_int_equal(vsr_report_plot_pareto(dir, "p2", "t", r, 4, &o, &err), 0);
-    vsr_report_gnuplot_close(&o.gp);
-    assert_null(o.gp);
-    vsr_report_gnuplot_close(&o.gp); /* NULL-safe */
+    char a[600], b[600];
+    rows4(c->r);
+    assert_int_equal(vsr_report_plot_pareto(c->dir, "p1", "t", c->r, 4, &c->o, &c->err), 0);
+    assert_int_equal(vsr_report_plot_params(c->dir, "q1", "t", c->r, 4, &c->o, &c->err), 0);
+    assert_int_equal(vsr_report_gnuplot_open(&c->o.gp, &c->err), 0);
+    assert_non_null(c->o.gp);
+    assert_int_equal(vsr_report_plot_params(c->dir, "q2", "t", c->r, 4, &c->o, &c->err), 0);
+    assert_int_equal(vsr_report_plot_pareto(c->dir, "p2", "t", c->r, 4, &c->o, &c->err), 0);
+    vsr_report_gnuplot_close(&c->o.gp);
+    assert_null(c->o.gp);
+    vsr_report_gnuplot_close(&c->o.gp); /* NULL-safe */
     static const char *const ext[2] = {"png", "svg"};
     for (int k = 0; k < 2; k++) {
-        snprintf(a, sizeof(a), "%s/p1.%s", dir, ext[k]);
-        snprintf(b, sizeof(b), "%s/p2.%s", dir, ext[k]);
+        snprintf(a, sizeof(a), "%s/p1.%s", c->dir, ext[k]);
+        snprintf(b, sizeof(b), "%s/p2.%s", c->dir, ext[k]);
         assert_true(same_file(a, b));
-        snprintf(a, sizeof(a), "%s/q1.%s", dir, ext[k]);
-        snprintf(b, sizeof(b), "%s/q2.%s", dir, ext[k]);
+        snprintf(a, sizeof(a), "%s/q1.%s", c->dir, ext[k]);
+        snprintf(b, sizeof(b), "%s/q2.%s", c->dir, ext[k]);
         assert_true(same_file(a, b));
     }
-    expect_outputs(dir, "q2", 640, 480, "Parameters [K]");
+    expect_outputs(c->dir, "q2", 640, 480, "Parameters [K]");
     const char *names[4] = {"p1", "p2", "q1", "q2"};
     for (int i = 0; i < 4; i++)
-        rm_outputs(dir, names[i]);
-    rmdir(dir);
+        rm_outputs(c->dir, names[i]);
 }
 
 /* A session whose gnuplot reports an error for a plot (a stand-in that
@@ -687,72 +654,56 @@ static void test_session_same_pictures(void **state)
  * killed by SIGPIPE; a dead session hands later plots to a process each. */
 static void test_session_errors(void **state)
 {
-    (void)state;
-    char dir[256], fake[512], path[1024], pic[600];
-    assert_non_null(vsr_test_tmpdir(dir, sizeof(dir)));
-    snprintf(fake, sizeof(fake), "%s/gnuplot", dir);
-    const char *old = getenv("PATH");
-    char *saved = old ? strdup(old) : NULL;
-    snprintf(path, sizeof(path), "%s:/usr/bin:/bin", dir);
-    setenv("PATH", path, 1);
-    vsr_report_row r[4];
-    rows4(r);
-    vsr_error err = {0};
+    struct plot_case *c = *state;
+    char fake[512], pic[600];
+    char *saved = path_fake_first(c);
+    rows4(c->r);
     for (int kind = 0; kind < 2; kind++) {
-        FILE *f = fopen(fake, "w");
-        assert_non_null(f);
-        if (kind == 0)
-            fputs("#!/bin/sh\nwhile read -r l; do case \"$l\" in *GPVAL_ERRNO*) echo "
-                  "'vsrbench-plot-status 1';; esac; done\n",
-                  f);
-        else
-            fputs("#!/bin/sh\nexit 3\n", f);
-        fclose(f);
-        assert_int_equal(chmod(fake, 0755), 0);
+        fake_gnuplot(c, fake,
+                     kind == 0 ? "#!/bin/sh\nwhile read -r l; do case \"$l\" in *GPVAL_ERRNO*) "
+                                 "echo 'vsrbench-plot-status 1';; esac; done\n"
+                               : "#!/bin/sh\nexit 3\n");
         vsr_report_plot_opts o = {.width = 640, .height = 480};
-        assert_int_equal(vsr_report_gnuplot_open(&o.gp, &err), 0);
-        assert_int_equal(vsr_report_plot_pareto(dir, "p", "t", r, 4, &o, &err), -EIO);
-        assert_non_null(strstr(err.msg, kind ? "gnuplot exited while drawing"
-                                             : "gnuplot failed on a script (error 1;"));
-        assert_non_null(strstr(err.msg, "p.gp")); /* the script to rerun by hand */
-        snprintf(pic, sizeof(pic), "%s/p.png", dir);
+        assert_int_equal(vsr_report_gnuplot_open(&o.gp, &c->err), 0);
+        assert_int_equal(vsr_report_plot_pareto(c->dir, "p", "t", c->r, 4, &o, &c->err), -EIO);
+        assert_non_null(strstr(c->err.msg, kind ? "gnuplot exited while drawing"
+                                                : "gnuplot failed on a script (error 1;"));
+        assert_non_null(strstr(c->err.msg, "p.gp")); /* the script to rerun by hand */
+        snprintf(pic, sizeof(pic), "%s/p.png", c->dir);
         assert_int_equal(access(pic, F_OK), -1);
         /* the next plot: the same answer, or (dead) a process of its own */
-        assert_int_equal(vsr_report_plot_params(dir, "q", "t", r, 4, &o, &err), -EIO);
-        assert_non_null(strstr(err.msg, kind ? "(status 768;" : "(error 1;"));
+        assert_int_equal(vsr_report_plot_params(c->dir, "q", "t", c->r, 4, &o, &c->err), -EIO);
+        assert_non_null(strstr(c->err.msg, kind ? "(status 768;" : "(error 1;"));
         vsr_report_gnuplot_close(&o.gp);
-        rm_outputs(dir, "p");
-        rm_outputs(dir, "q");
+        rm_outputs(c->dir, "p");
+        rm_outputs(c->dir, "q");
     }
     /* no gnuplot at all: no session, the message names the package */
-    setenv("PATH", dir, 1);
+    setenv("PATH", c->dir, 1);
     remove(fake);
     vsr_report_gnuplot *gp = NULL;
-    assert_int_equal(vsr_report_gnuplot_open(&gp, &err), -ENOENT);
+    assert_int_equal(vsr_report_gnuplot_open(&gp, &c->err), -ENOENT);
     assert_null(gp);
-    assert_non_null(strstr(err.msg, "gnuplot-nox"));
-    if (saved)
-        setenv("PATH", saved, 1);
-    free(saved);
-    rmdir(dir);
+    assert_non_null(strstr(c->err.msg, "gnuplot-nox"));
+    path_restore(saved);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pareto_and_params_plots),
-        cmocka_unit_test(test_frames_ablation_tune_plots),
-        cmocka_unit_test(test_pareto_script_rules),
-        cmocka_unit_test(test_params_script_rules),
-        cmocka_unit_test(test_key_placement),
-        cmocka_unit_test(test_frames_script_rules),
-        cmocka_unit_test(test_ablation_script_rules),
-        cmocka_unit_test(test_tune_script_rules),
-        cmocka_unit_test(test_train_script_rules),
-        cmocka_unit_test(test_missing_gnuplot),
-        cmocka_unit_test(test_gnuplot_exit_127),
-        cmocka_unit_test(test_session_same_pictures),
-        cmocka_unit_test(test_session_errors),
+        cmocka_unit_test_setup_teardown(test_pareto_and_params_plots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frames_ablation_tune_plots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pareto_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_params_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_placement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frames_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ablation_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tune_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_train_script_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gnuplot_exit_127, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_same_pictures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_errors, setup, teardown),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }

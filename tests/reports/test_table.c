@@ -135,12 +135,7 @@ static const char LEADERBOARD_MD[] =
     "2 | none |\n"
     "| 3 | SWRN | - | fp16 | 25.00 | **0.8200** | 6.25 | **30.0** | 3.000 | 20.00 (25.00) | 1 "
     "| - |\n"
-    "\n"
-    "Best value of each column in bold. MACs: one multiply-add = 1 MAC, per LR frame at the "
-    "input size shown (HxW). ms/frame: median over timed frames, its 95% interval in brackets, "
-    "p95 in parentheses; noisy: too spread or timed while other processes ran, do not compare "
-    "(docs/PERFORMANCE.md).\n"
-    "\n";
+    "\n" VSR_TEST_LEADERBOARD_NOTE "\n";
 
 static const char LEADERBOARD_CSV[] =
     "rank,model,variant,precision,dataset,degradation,channel,psnr_db,ssim,niqe,params,macs_g,"

@@ -77,6 +77,51 @@ static void test_lsq_grad_fd(void **st)
     assert_true(vsr_train_lsq_scale_grad(-300.0, 0.7, qn, qp) == qn);
 }
 
+/* The one-conv net of the cases below: input "x" (1 x 2, one channel), a 1x1 conv "c"
+ * (1 -> 1 channel, weight @p w, bias *@p b or none when @p b is NULL, no activation),
+ * output "y"; the node ids to @p x and @p y. */
+static vsr_graph *one_conv(const char *name, float w, const float *b, int *x, int *y)
+{
+    vsr_graph *g = NULL;
+    vsr_error err = {0};
+    assert_int_equal(vsr_graph_create(name, &g, &err), 0);
+    *x = vsr_graph_input(g, "x", 1, 2, 1, &err);
+    vsr_conv_params cp = vsr_conv_default(1, 1);
+    cp.bias = b != NULL;
+    *y = vsr_graph_conv2d(g, "c", *x, &cp, &err);
+    assert_true(*y >= 0);
+    assert_int_equal(vsr_graph_output(g, "y", *y, &err), 0);
+    assert_int_equal(vsr_graph_set_weight(g, "c.weight", &w, 1, &err), 0);
+    if (b)
+        assert_int_equal(vsr_graph_set_weight(g, "c.bias", b, 1, &err), 0);
+    return g;
+}
+
+/* A training net of @p g on 1 x 2 inputs (@p batch slots, one step, scalar kernels, input
+ * gradients when @p input_grads) with QAT on under the default scheme, power-of-two scales
+ * when @p pow2. */
+static vsr_train_net *qat_net(const vsr_graph *g, int batch, int input_grads, int pow2)
+{
+    vsr_train_net *net = NULL;
+    vsr_error err = {0};
+    vsr_quant_scheme qs;
+    vsr_quant_scheme_default(&qs);
+    qs.pow2 = pow2;
+    vsr_train_net_options o = {
+        .batch = batch, .steps = 1, .input_grads = input_grads, .force_scalar = 1};
+    assert_int_equal(vsr_train_net_create(g, 1, 2, &o, &net, &err), 0);
+    assert_int_equal(vsr_train_net_qat_enable(net, &qs, &err), 0);
+    return net;
+}
+
+/* The ranges the one-conv cases set: input @p x [0, 12.75] (scale 0.05, zp -128), output
+ * @p y [0, 2.55] (scale 0.01, zp -128). */
+static void set_ranges(vsr_train_net *net, int x, int y)
+{
+    assert_int_equal(vsr_train_net_qat_set_range(net, x, 0.f, 12.75f), 0);
+    assert_int_equal(vsr_train_net_qat_set_range(net, y, 0.f, 2.55f), 0);
+}
+
 /* One 1x1 conv, 1 -> 1 channel, weight 0.6 (bias 0), on a 1x2 input {1, 10}, no
  * activation: y = 0.6 x. The input's range is set to [0, 12.75] (scale 0.05, zp -128)
  * and the output's to [0, 2.55] (scale 0.01, zp -128). Forward by hand: the weight
@@ -86,25 +131,10 @@ static void test_lsq_grad_fd(void **st)
 static void test_ste_by_hand(void **st)
 {
     (void)st;
-    vsr_graph *g = NULL;
-    vsr_error err = {0};
-    assert_int_equal(vsr_graph_create("ste", &g, &err), 0);
-    int x = vsr_graph_input(g, "x", 1, 2, 1, &err);
-    vsr_conv_params cp = vsr_conv_default(1, 1);
-    cp.bias = 0;
-    int y = vsr_graph_conv2d(g, "c", x, &cp, &err);
-    assert_true(y >= 0);
-    assert_int_equal(vsr_graph_output(g, "y", y, &err), 0);
-    const float w = 0.6f;
-    assert_int_equal(vsr_graph_set_weight(g, "c.weight", &w, 1, &err), 0);
-    vsr_train_net *net = NULL;
-    vsr_train_net_options o = {.batch = 1, .steps = 1, .input_grads = 1, .force_scalar = 1};
-    assert_int_equal(vsr_train_net_create(g, 1, 2, &o, &net, &err), 0);
-    vsr_quant_scheme qs;
-    vsr_quant_scheme_default(&qs);
-    assert_int_equal(vsr_train_net_qat_enable(net, &qs, &err), 0);
-    assert_int_equal(vsr_train_net_qat_set_range(net, x, 0.f, 12.75f), 0);
-    assert_int_equal(vsr_train_net_qat_set_range(net, y, 0.f, 2.55f), 0);
+    int x, y;
+    vsr_graph *g = one_conv("ste", 0.6f, NULL, &x, &y);
+    vsr_train_net *net = qat_net(g, 1, 1, 0);
+    set_ranges(net, x, y);
     float lo, hi, sc;
     int zp;
     assert_int_equal(vsr_train_net_qat_range(net, y, &lo, &hi, &sc, &zp), 0);
@@ -114,6 +144,7 @@ static void test_ste_by_hand(void **st)
     vsr_train_net_qat_mode(net, 0, 1);
     const float xin[2] = {1.f, 10.f};
     const float *in[1] = {xin};
+    vsr_error err = {0};
     assert_int_equal(vsr_train_net_forward(net, 0, 0, in, &err), 0);
     double out[2];
     vsr_train_net_output(net, 0, 0, 0, out, NULL);
@@ -143,34 +174,17 @@ static void test_ste_by_hand(void **st)
 static void test_lsq_net(void **st)
 {
     (void)st;
-    vsr_graph *g = NULL;
     vsr_error err = {0};
-    assert_int_equal(vsr_graph_create("lsq", &g, &err), 0);
-    int x = vsr_graph_input(g, "x", 1, 2, 1, &err);
-    vsr_conv_params cp = vsr_conv_default(1, 1);
-    cp.bias = 0;
-    int y = vsr_graph_conv2d(g, "c", x, &cp, &err);
-    assert_int_equal(vsr_graph_output(g, "y", y, &err), 0);
-    const float w = 0.6f;
-    assert_int_equal(vsr_graph_set_weight(g, "c.weight", &w, 1, &err), 0);
-    vsr_train_net *net = NULL;
-    vsr_train_net_options o = {.batch = 1, .steps = 1, .input_grads = 1, .force_scalar = 1};
-    assert_int_equal(vsr_train_net_create(g, 1, 2, &o, &net, &err), 0);
-    vsr_quant_scheme qs;
-    vsr_quant_scheme_default(&qs);
-    qs.pow2 = 1;
-    assert_int_equal(vsr_train_net_qat_enable(net, &qs, &err), 0);
+    int x, y;
+    vsr_graph *g = one_conv("lsq", 0.6f, NULL, &x, &y);
+    vsr_train_net *net = qat_net(g, 1, 1, 1);
     assert_int_equal(vsr_train_net_qat_lsq_start(net, &err), -EINVAL); /* no ranges yet */
-    assert_int_equal(vsr_train_net_qat_set_range(net, x, 0.f, 12.75f), 0);
-    assert_int_equal(vsr_train_net_qat_set_range(net, y, 0.f, 2.55f), 0);
+    set_ranges(net, x, y);
     assert_int_equal(vsr_train_net_qat_lsq_start(net, &err), -EINVAL); /* pow2 */
     VSR_ASSERT_ONE_LINE(err.msg, "pow2");
     vsr_train_net_free(&net);
-    qs.pow2 = 0;
-    assert_int_equal(vsr_train_net_create(g, 1, 2, &o, &net, &err), 0);
-    assert_int_equal(vsr_train_net_qat_enable(net, &qs, &err), 0);
-    assert_int_equal(vsr_train_net_qat_set_range(net, x, 0.f, 12.75f), 0);
-    assert_int_equal(vsr_train_net_qat_set_range(net, y, 0.f, 2.55f), 0);
+    net = qat_net(g, 1, 1, 0);
+    set_ranges(net, x, y);
     vsr_train_net_qat_refresh(net);
     assert_int_equal(vsr_train_net_qat_lsq_start(net, &err), 0);
     vsr_train_net_qat_mode(net, 0, 1);
@@ -207,22 +221,11 @@ static void test_range_tracking(void **st)
 {
     (void)st;
     for (int running = 0; running < 2; running++) {
-        vsr_graph *g = NULL;
         vsr_error err = {0};
-        assert_int_equal(vsr_graph_create("rt", &g, &err), 0);
-        int x = vsr_graph_input(g, "x", 1, 2, 1, &err);
-        vsr_conv_params cp = vsr_conv_default(1, 1);
-        int y = vsr_graph_conv2d(g, "c", x, &cp, &err);
-        assert_int_equal(vsr_graph_output(g, "y", y, &err), 0);
-        const float w = 1.f, b0 = 0.f;
-        assert_int_equal(vsr_graph_set_weight(g, "c.weight", &w, 1, &err), 0);
-        assert_int_equal(vsr_graph_set_weight(g, "c.bias", &b0, 1, &err), 0);
-        vsr_train_net *net = NULL;
-        vsr_train_net_options o = {.batch = 2, .steps = 1, .force_scalar = 1};
-        assert_int_equal(vsr_train_net_create(g, 1, 2, &o, &net, &err), 0);
-        vsr_quant_scheme qs;
-        vsr_quant_scheme_default(&qs);
-        assert_int_equal(vsr_train_net_qat_enable(net, &qs, &err), 0);
+        const float b0 = 0.f;
+        int x, y;
+        vsr_graph *g = one_conv("rt", 1.f, &b0, &x, &y);
+        vsr_train_net *net = qat_net(g, 2, 0, 0);
         vsr_train_net_qat_mode(net, 1, 0);
         const float s1[2][2] = {{1.f, 10.f}, {3.f, 4.f}}, s2[2][2] = {{-2.f, 4.f}, {0.f, 6.f}};
         for (int b = 0; b < 2; b++) {
