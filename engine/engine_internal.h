@@ -54,10 +54,15 @@ static inline size_t vsr__dt_size(vsr_dtype dt)
 /* Convert n elements at element offset off to / from float. */
 void vsr__load_f32(const vsr_tview *t, size_t off, size_t n, float *dst);
 void vsr__store_f32(const vsr_tview *t, size_t off, size_t n, const float *src);
-/* Rows iy0 .. iy0 + nr - 1, columns cx0 .. cx0 + wp - 1 of the FP32 tensor t into dst
- * (wp * t->c floats a row), zeros outside the tensor: the window a conv's padded
- * taps read. */
-void vsr__window_f32(const vsr_tview *t, int iy0, int nr, int cx0, int wp, float *dst);
+/* Rows iy0 .. iy0 + nr - 1, columns cx0 .. cx0 + wp - 1 of the tensor t into dst
+ * (wp * t->c elements a row), outside the tensor every byte @p fill (0: FP32 zeros;
+ * an INT8 tensor's zero point): the window a conv's padded taps read. */
+void vsr__window(const vsr_tview *t, int iy0, int nr, int cx0, int wp, int fill, void *dst);
+static inline void vsr__window_f32(const vsr_tview *t, int iy0, int nr, int cx0, int wp,
+                                   float *dst)
+{
+    vsr__window(t, iy0, nr, cx0, wp, 0, dst);
+}
 /* Round-to-nearest-even float -> int8 with (scale, zp), saturating. */
 int8_t vsr__quantize1(float v, float inv_scale, int zp);
 

@@ -122,12 +122,11 @@ void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, i
                                        int n);
 void vsr_qs8_conv_ukernel_4x16__avx512vnni(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
                                            int n);
-/* The same with input bytes already biased to unsigned (x ^ 0x80), as the driver
- * copies them when the table has qs8_conv_u8. */
-void vsr_qs8_conv_ukernel_u8_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
-                                          int n);
-void vsr_qs8_conv_ukernel_u8_nx48__avx512vnni(const vsr_conv_uk *p, const int8_t *in,
-                                              int8_t *out, int n);
+/* Register-tiled VNNI (x86/qs8-conv-nx48-avx512vnni.c): the same int8 rows and
+ * results as vsr_qs8_conv_ukernel_1x16__scalar, acc32 mode included; it may read up
+ * to 64 bytes past the last pixel of a row. */
+void vsr_qs8_conv_ukernel_nx48__avx512vnni(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                           int n);
 typedef void (*vsr_qs8_conv_i16_ukernel)(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
                                          int n);
 void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
@@ -333,8 +332,9 @@ typedef struct vsr_kernels {
     vsr_qs8_conv_i16_ukernel qs8_conv_i16; /* when set, INT8 convs use the int16 layout */
     vsr_f16_to_f32_fn f16_to_f32;
     vsr_f32_to_f16_fn f32_to_f16;
-    vsr_qs8_conv_ukernel qs8_conv_u8;      /* when set, INT8 dense convs use it on x ^ 0x80 */
-    vsr_f16_conv_ukernel f16_conv;         /* FP16 native convs (opt.fp16_native), else NULL */
+    vsr_qs8_conv_ukernel qs8_conv_nx; /* when set, dense INT8 convs read their interior rows
+                                       * in place through it, acc32 convs too */
+    vsr_f16_conv_ukernel f16_conv;    /* FP16 native convs (opt.fp16_native), else NULL */
     vsr_qs8_conv_i16_ukernel qs8_conv_acc; /* int16 layout, acc32 mode: float-epilogue convs */
     vsr_qs8_f32_cvt_fn qs8_to_f32;
     vsr_f32_qs8_cvt_fn f32_to_qs8;

@@ -204,24 +204,23 @@ vsr_tview vsr__tensor(const vsr_engine *e, int t)
     return v;
 }
 
-void vsr__window_f32(const vsr_tview *t, int iy0, int nr, int cx0, int wp, float *dst)
+void vsr__window(const vsr_tview *t, int iy0, int nr, int cx0, int wp, int fill, void *dst)
 {
-    int C = t->c;
-    size_t rowp = (size_t)wp * C;
+    size_t es = vsr__dt_size(t->dt), px = (size_t)t->c * es, rowp = (size_t)wp * px;
     int a = cx0 < 0 ? -cx0 : 0, b = cx0 + wp > t->w ? t->w - cx0 : wp;
     a = a < wp ? a : wp;
     b = b > a ? b : a;
     for (int r = 0; r < nr; r++) {
         int iy = iy0 + r;
-        float *row = dst + (size_t)r * rowp;
+        uint8_t *row = (uint8_t *)dst + (size_t)r * rowp;
         if (iy < 0 || iy >= t->h) {
-            memset(row, 0, rowp * sizeof(float));
+            memset(row, fill, rowp);
             continue;
         }
-        memset(row, 0, (size_t)a * C * sizeof(float));
-        memcpy(row + (size_t)a * C,
-               (const float *)t->data + ((size_t)iy * t->w + (size_t)(cx0 + a)) * C,
-               (size_t)(b - a) * C * sizeof(float));
-        memset(row + (size_t)b * C, 0, (size_t)(wp - b) * C * sizeof(float));
+        memset(row, fill, (size_t)a * px);
+        memcpy(row + (size_t)a * px,
+               (const uint8_t *)t->data + ((size_t)iy * t->w + (size_t)(cx0 + a)) * px,
+               (size_t)(b - a) * px);
+        memset(row + (size_t)b * px, fill, (size_t)(wp - b) * px);
     }
 }

@@ -495,14 +495,13 @@ void vsr_f16_conv_ukernel_1x32__scalar(const vsr_conv_uk *p, const uint16_t *in,
 }
 
 /*
- * The one scalar body behind the two VNNI twins below: vpdpbusd multiplies
- * unsigned activation bytes, so the int8 kernel flips the sign bit
- * (x ^ 0x80, the bias folded into bq) while the u8 kernel takes rows that
- * were pre-biased already (xmask 0).
+ * The scalar twin of the VNNI kernels: vpdpbusd multiplies unsigned activation
+ * bytes, so the kernels flip the sign bit (x ^ 0x80, the bias folded into bq).
  */
-static void qs8_conv_1x16_ref(const vsr_conv_uk *p, const uint8_t *in, int8_t *out, int n,
-                              uint8_t xmask)
+void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in8, int8_t *out,
+                                       int n)
 {
+    const uint8_t *in = (const uint8_t *)in8;
     size_t taps = (size_t)p->kh * p->kw;
     for (int px = 0; px < n; px++) {
         const uint8_t *ip = in + (size_t)px * p->cin;
@@ -515,7 +514,7 @@ static void qs8_conv_1x16_ref(const vsr_conv_uk *p, const uint8_t *in, int8_t *o
                     const uint8_t *xp = ip + ky * p->dil * p->in_row + kx * p->dil * p->cin;
                     for (int c4 = 0; c4 < p->cin4; c4++, w += 64)
                         for (int b = 0; b < 4 && c4 * 4 + b < p->cin; b++) {
-                            int32_t xu = (int32_t)(uint8_t)(xp[c4 * 4 + b] ^ xmask);
+                            int32_t xu = (int32_t)(uint8_t)(xp[c4 * 4 + b] ^ 0x80);
                             for (int j = 0; j < 16; j++)
                                 acc[j] += xu * (int32_t)w[j * 4 + b];
                         }
@@ -531,18 +530,6 @@ static void qs8_conv_1x16_ref(const vsr_conv_uk *p, const uint8_t *in, int8_t *o
             }
         }
     }
-}
-
-void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
-                                       int n)
-{
-    qs8_conv_1x16_ref(p, (const uint8_t *)in, out, n, 0x80);
-}
-
-void vsr_qs8_conv_ukernel_u8_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
-                                          int n)
-{
-    qs8_conv_1x16_ref(p, (const uint8_t *)in, out, n, 0);
 }
 
 void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
@@ -780,6 +767,78 @@ static void acc_epilogue(const vsr_engine *e, const conv_task *t, const int32_t 
  * FP16, so that every output pixel, border included, goes through the selected microkernel (or
  * its scalar twin).
  */
+/* Whether a conv's INT8 rows go through qs8_dense_rows (the same question as
+ * dense_f32_rows, for the row driver and the tail placement alike). */
+static int dense_qs8_rows(const vsr_engine *e, const vsr_conv_prep *c, vsr_dtype in)
+{
+    return e->k.qs8_conv_nx && c->simd && !c->dw && !c->grouped && in == VSR_DT_I8;
+}
+
+/*
+ * Dense INT8 rows through the VNNI kernel, the int8 twin of f32_dense_rows: an
+ * output row reads its interior pixels straight from the input tensor and only its
+ * border pixels, and the rows at the top and bottom, from windows padded with the
+ * input's zero point. The kernel may read up to 64 bytes past a row's last pixel, so
+ * a row whose taps reach the tensor's last row takes the window too. Same kernel,
+ * same accumulators, same bytes as the padded copy it replaces (3.5% of an ABPN INT8
+ * frame's samples, conv_chunk, perf, Zen 5). acc32 convs (float epilogue, TFLite
+ * requantization) collect the row's accumulators, then acc_epilogue().
+ */
+static void qs8_dense_rows(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
+                           const vsr_tview *tout)
+{
+    vsr_engine *e = t->e;
+    const vsr_conv_prep *c = &e->conv[t->i];
+    const conv_geom *gm = &t->gm;
+    int C = gm->C, kh = gm->keff_h, kw = gm->keff_w, OW = gm->OW, CO = gm->CO;
+    int zp = e->qzp[e->g->nodes[t->i].in[0]];
+    size_t orow_n = (size_t)OW * CO;
+    int x0 = gm->pl, n_in = gm->W - kw + 1; /* interior output pixels [x0, x0 + n_in) */
+    n_in = x0 + n_in > OW ? OW - x0 : n_in;
+    int wp = gm->W + kw - 1;
+    int8_t *pb = e->scratch[chunk];
+    vsr_conv_uk uk = c->uk;
+    int acc32 = c->float_epilogue || c->tfl;
+    /* acc32: the row's accumulators after the window (chunk_scratch_bytes) */
+    int32_t *acc =
+        acc32 ? (int32_t *)(void *)(pb + (((size_t)kh * wp * C + 64 + 63) & ~(size_t)63))
+              : NULL;
+    uk.acc32 = acc32;
+    size_t os = acc32 ? (size_t)CO * sizeof(int32_t) : (size_t)CO; /* output pixel, bytes */
+    for (int y = y0; y < y1; y++) {
+        int8_t *orow = (int8_t *)tout->data + (size_t)y * orow_n;
+        int8_t *dst = acc32 ? (int8_t *)(void *)acc : orow;
+        int iy0 = y - gm->pt;
+        if (iy0 >= 0 && iy0 + kh < gm->H && n_in > 0) {
+            uk.in_row = (ptrdiff_t)gm->W * C;
+            e->k.qs8_conv_nx(&uk, (const int8_t *)tin->data + (size_t)iy0 * gm->W * C,
+                             dst + (size_t)x0 * os, n_in);
+            int xr = x0 + n_in, nr = OW - xr;
+            if (x0 > 0) { /* left border: input columns -pl .. x0 - pl + kw - 2 */
+                vsr__window(tin, iy0, kh, -gm->pl, x0 + kw - 1, zp, pb);
+                memset(pb + (size_t)kh * (x0 + kw - 1) * C, zp, 64);
+                uk.in_row = (ptrdiff_t)(x0 + kw - 1) * C;
+                e->k.qs8_conv_nx(&uk, pb, dst, x0);
+            }
+            if (nr > 0) { /* right border */
+                vsr__window(tin, iy0, kh, xr - gm->pl, nr + kw - 1, zp, pb);
+                memset(pb + (size_t)kh * (nr + kw - 1) * C, zp, 64);
+                uk.in_row = (ptrdiff_t)(nr + kw - 1) * C;
+                e->k.qs8_conv_nx(&uk, pb, dst + (size_t)xr * os, nr);
+            }
+        } else { /* a top or bottom row: the whole padded row */
+            vsr__window(tin, iy0, kh, -gm->pl, wp, zp, pb);
+            memset(pb + (size_t)kh * wp * C, zp, 64);
+            uk.in_row = (ptrdiff_t)wp * C;
+            e->k.qs8_conv_nx(&uk, pb, dst, OW);
+        }
+        if (acc32)
+            acc_epilogue(e, t, acc, orow);
+        if (t->tail == 2) /* the fused tail on this row, while it is in L1/L2 */
+            vsr__tail_rows(e, y, y + 1);
+    }
+}
+
 static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
                        const vsr_tview *tout)
 {
@@ -790,10 +849,14 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
     size_t rowp = (size_t)Wp * C, orow_n = (size_t)gm->OW * gm->CO;
     vsr_conv_uk uk = c->uk;
     uk.in_row = (ptrdiff_t)rowp;
+    if (dense_qs8_rows(e, c, tin->dt)) {
+        qs8_dense_rows(t, chunk, y0, y1, tin, tout);
+        return;
+    }
     /* INT8 on int16 rows: the AVX2 kernels, grouped convs, and the acc32 convs (float
      * epilogue, TFLite requantization) where there is no VNNI kernel */
     if (tin->dt == VSR_DT_I8 &&
-        (e->k.qs8_conv_i16 || ((c->float_epilogue || c->tfl) && !e->k.qs8_conv_u8) ||
+        (e->k.qs8_conv_i16 || ((c->float_epilogue || c->tfl) && !e->k.qs8_conv_nx) ||
          c->grouped) &&
         !c->dw) {
         int zx = e->qzp[e->g->nodes[t->i].in[0]];
@@ -832,11 +895,9 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
                gm->OW);
         return;
     }
-    if (tin->dt == VSR_DT_I8) {
+    if (tin->dt == VSR_DT_I8) { /* padded int8 rows: depthwise, or no VNNI (qs8_dense_rows) */
         int8_t *pb = e->scratch[chunk];
-        /* the u8 kernel takes bytes biased to unsigned (x ^ 0x80) */
-        int u8 = e->k.qs8_conv_u8 && !c->dw;
-        int zpi = e->qzp[e->g->nodes[t->i].in[0]] ^ (u8 ? 0x80 : 0);
+        int zpi = e->qzp[e->g->nodes[t->i].in[0]];
         size_t inner = (size_t)gm->W * C, lpad = (size_t)gm->pl * C;
         for (int r = 0; r < rows; r++) {
             int iy = y0 - gm->pt + r;
@@ -847,38 +908,13 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
             }
             memset(dst, zpi, lpad);
             memset(dst + lpad + inner, zpi, rowp - lpad - inner);
-            const uint8_t *src = (const uint8_t *)tin->data + (size_t)iy * inner;
-            if (u8) {
-                uint8_t *d8 = (uint8_t *)dst + lpad;
-                for (size_t k = 0; k < inner; k++)
-                    d8[k] = src[k] ^ 0x80;
-            } else {
-                memcpy(dst + lpad, src, inner);
-            }
+            memcpy(dst + lpad, (const int8_t *)tin->data + (size_t)iy * inner, inner);
         }
         memset(pb + (size_t)rows * rowp, zpi, 64);
-        if (u8 && (c->float_epilogue || c->tfl)) { /* VNNI accumulators, then the epilogue */
-            int32_t *acc =
-                (int32_t *)(void *)(pb + (((size_t)rows * rowp + 64 + 63) & ~(size_t)63));
-            uk.acc32 = 1;
-            for (int y = y0; y < y1; y++) {
-                e->k.qs8_conv_u8(&uk, pb + (size_t)(y - y0) * rowp, (int8_t *)(void *)acc,
-                                 gm->OW);
-                acc_epilogue(e, t, acc, (int8_t *)tout->data + (size_t)y * orow_n);
-            }
-            return;
-        }
-        if (u8) {
-            for (int y = y0; y < y1; y++)
-                e->k.qs8_conv_u8(&uk, pb + (size_t)(y - y0) * rowp,
-                                 (int8_t *)tout->data + (size_t)y * orow_n, gm->OW);
-            return;
-        }
         for (int y = y0; y < y1; y++) {
             int8_t *orow = (int8_t *)tout->data + (size_t)y * orow_n;
             if (c->dw)
-                dw_row_qs8(c, gm, pb + (size_t)(y - y0) * rowp, rowp,
-                           e->qzp[e->g->nodes[t->i].in[0]], orow);
+                dw_row_qs8(c, gm, pb + (size_t)(y - y0) * rowp, rowp, zpi, orow);
             else
                 e->k.qs8_conv(&uk, pb + (size_t)(y - y0) * rowp, orow, gm->OW);
         }
@@ -1125,7 +1161,8 @@ int vsr__conv_direct(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err)
     /* the tail after every row where rows are computed one by one from the input in
      * place (f32_dense_rows), else after every chunk when its rows fit in L2 */
     vsr_dtype dto = e->dt[e->plan.dst[i]];
-    int by_row = dense_f32_rows(&e->conv[i], in->dt, dto);
+    int by_row =
+        dense_f32_rows(&e->conv[i], in->dt, dto) || dense_qs8_rows(e, &e->conv[i], in->dt);
     int max_rows = by_row ? 1 : (t.gm.OH + t.nchunks - 1) / t.nchunks;
     if (vsr__tail_in_src(e, i, (size_t)max_rows * t.gm.OW * t.gm.CO * vsr__dt_size(dto)))
         t.tail = by_row ? 2 : 1;

@@ -2,11 +2,14 @@
  * INT8 dense stride-1 KxK conv with AVX-512 VNNI, register-tiled for 16..48
  * output channels: NC = up to three zmm of 16 channels x MR pixels (3 x 8,
  * 2 x 12, 1 x 16: 24 int32 accumulators), so each packed weight vector feeds
- * MR vpdpbusd. The input rows are already biased to unsigned (byte ^ 0x80,
- * done once when the driver copies them into the padded buffer), so a
- * 4-byte group is one vpbroadcastd; the packed bias holds -(128 + zp_in) *
- * sum(w). Requantization is the exact 64-bit rounding of vsr__requant():
- * bit-identical to the scalar twin vsr_qs8_conv_ukernel_u8_1x16__scalar.
+ * MR vpdpbusd. The input rows are int8 like every INT8 kernel's (the engine
+ * passes the tensor's own rows where the taps stay inside the frame, so the
+ * kernel may read up to 64 bytes past a row's last pixel); a 4-byte group is
+ * biased to unsigned as it is loaded (x ^ 0x80: one vpxord beside the
+ * vpbroadcastd, free in the measurements), and the packed bias holds -(128 +
+ * zp_in) * sum(w). Requantization is the exact 64-bit rounding of
+ * vsr__requant(): bit-identical to the scalar twin
+ * vsr_qs8_conv_ukernel_1x16__scalar.
  * With p->acc32 it stores the int32 accumulators instead (bias + sum (x -
  * zp_in) * w, the same integers as the int16 kernels' acc32 mode), for the
  * convs whose epilogue is float or TFLite's requantization.
@@ -108,7 +111,13 @@ static inline __m512i bcast4(const uint8_t *p)
 {
     int32_t v;
     memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
+    return _mm512_xor_si512(_mm512_set1_epi32(v), _mm512_set1_epi32((int)0x80808080));
+}
+
+/* 64 input bytes biased to unsigned */
+static inline __m512i load_u8(const uint8_t *p)
+{
+    return _mm512_xor_si512(_mm512_loadu_si512(p), _mm512_set1_epi32((int)0x80808080));
 }
 
 /* acc += u8(x) . s8(w) per 4-byte group. Inline asm: GCC 12 surrounds the
@@ -247,8 +256,8 @@ lt_block(const vsr_conv_uk *p, const uint8_t *in, int8_t *out, const int B, cons
             __m512i x0[3], x1[3];
 #pragma GCC unroll 3
             for (int b = 0; b < B; b++) {
-                x0[b] = _mm512_loadu_si512(xp + (size_t)b * 4 * CIN);
-                x1[b] = _mm512_loadu_si512(xp + (size_t)b * 4 * CIN + 64);
+                x0[b] = load_u8(xp + (size_t)b * 4 * CIN);
+                x1[b] = load_u8(xp + (size_t)b * 4 * CIN + 64);
             }
             __m512i idx = base;
             /* not unrolled: 21 accumulators, 3 x 2 input vectors, 3 gathered ones and
@@ -343,8 +352,8 @@ static inline __attribute__((always_inline)) void lt_row(const vsr_conv_uk *p,
             block(p, in + (size_t)px * CIN, out + (size_t)px * os, 0, 1, 1, CIN, FAST);
 }
 
-void vsr_qs8_conv_ukernel_u8_nx48__avx512vnni(const vsr_conv_uk *p, const int8_t *in,
-                                              int8_t *out, int n)
+void vsr_qs8_conv_ukernel_nx48__avx512vnni(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
+                                           int n)
 {
     assert(p->ncob >= 1 && n >= 0);
     const uint8_t *u = (const uint8_t *)in;

@@ -139,6 +139,80 @@ static void test_conv_f32_borders(void **state)
                 }
 }
 
+/*
+ * Dense INT8 convs on every kind of border: with VNNI, output rows read their
+ * interior pixels in place and their border pixels, the top and bottom rows and the
+ * rows whose taps reach the last input row from windows padded with the input's
+ * zero point (engine/ops/conv.c, qs8_dense_rows); forced scalar copies every chunk
+ * into a padded buffer for the scalar kernel. Both must give the same bytes, for
+ * kernels 1, 3 and 5, dilation 1 and 2, frames narrower and shorter than the kernel,
+ * the 3-input-channel conv (its kernel reads past a pixel's 3 bytes), the lane-tiled
+ * 28 -> 28 path (12- and 4-pixel blocks), the 16-channel tiles (16 -> 48) and a
+ * float epilogue (leaky ReLU: the accumulators, then acc_epilogue). The quantization
+ * is fixed (vsr_graph_set_quant) so that both engines use the same parameters, and
+ * the INT8 result stays within 3 output steps of FP32 on average (a sanity bound:
+ * the weights are rounded to 8 bits).
+ */
+static void test_conv_qs8_borders(void **state)
+{
+    (void)state;
+    static const int hw[][2] = {{1, 1}, {2, 3}, {4, 2}, {5, 7}, {9, 17}, {6, 40}, {3, 30}};
+    static const int ch[][3] = {{3, 28, 0}, {28, 28, 0}, {16, 48, 0}, {28, 28, 1}};
+    for (size_t q = 0; q < sizeof ch / sizeof ch[0]; q++)
+        for (int k = 1; k <= 5; k += 2)
+            for (int d = 1; d <= 2; d++)
+                for (size_t s = 0; s < sizeof hw / sizeof hw[0]; s++) {
+                    int CI = ch[q][0], CO = ch[q][1], h = hw[s][0], w = hw[s][1];
+                    vsr_error err = {0};
+                    vsr_graph *g = NULL;
+                    OK(vsr_graph_create("borders8", &g, &err));
+                    int x = vsr_graph_input(g, "x", h, w, CI, &err);
+                    vsr_conv_params p = vsr_conv_default(CO, k);
+                    p.dilation = d;
+                    if (ch[q][2])
+                        p.act.type = VSR_ACT_LEAKY_RELU, p.act.alpha = 0.1f;
+                    int y = vsr_graph_conv2d(g, "conv", x, &p, &err);
+                    OK(vsr_graph_output(g, "y", y, &err));
+                    size_t nw = (size_t)k * k * CI * CO, ny = (size_t)h * w * CO;
+                    float *wt = malloc(nw * sizeof(float)), b[48];
+                    float *in = malloc((size_t)h * w * CI * sizeof(float));
+                    fill_rand(wt, nw, 17u + (uint32_t)(k * 10 + d), -0.3f, 0.3f);
+                    fill_rand(b, (size_t)CO, 5u, -1.f, 1.f);
+                    fill_rand(in, (size_t)h * w * CI, 31u + (uint32_t)s, -2.f, 2.f);
+                    OK(vsr_graph_set_weight(g, "conv.weight", wt, nw, &err));
+                    OK(vsr_graph_set_weight(g, "conv.bias", b, (size_t)CO, &err));
+                    const float *ins[1] = {in};
+                    int oh, ow, oc;
+                    float *ref = run_graph(g, VSR_PREC_FP32, NULL, ins, h, w, 0, &oh, &ow, &oc);
+                    float lo = 0, hi = 0;
+                    for (size_t i = 0; i < ny; i++)
+                        lo = fminf(lo, ref[i]), hi = fmaxf(hi, ref[i]);
+                    float sy = (hi - lo) / 255.f;
+                    sy = sy > 0 ? sy : 1.f;
+                    /* a zero point != 0: the padding must be it, not byte 0 */
+                    OK(vsr_graph_set_quant(g, x, 4.5f / 255.f, -5, &err));
+                    OK(vsr_graph_set_quant(g, y, sy, (int)lrintf(-128.f - lo / sy), &err));
+                    float *o[2];
+                    for (int scalar = 0; scalar < 2; scalar++) {
+                        vsr_engine_options opt;
+                        vsr_engine_options_default(&opt);
+                        opt.force_scalar = scalar;
+                        o[scalar] =
+                            run_graph(g, VSR_PREC_INT8, &opt, ins, h, w, 0, &oh, &ow, &oc);
+                    }
+                    if (memcmp(o[0], o[1], ny * sizeof(float)))
+                        print_message("cin %d cout %d k %d d %d %dx%d: SIMD != scalar\n", CI,
+                                      CO, k, d, h, w);
+                    assert_memory_equal(o[0], o[1], ny * sizeof(float));
+                    double md = 0;
+                    for (size_t i = 0; i < ny; i++)
+                        md += fabs(o[0][i] - ref[i]);
+                    assert_true(md / (double)ny <= 3.0 * sy);
+                    free(o[0]), free(o[1]), free(ref), free(in), free(wt);
+                    vsr_graph_free(&g);
+                }
+}
+
 static int b_conv_dil(vsr_graph *g, int x, vsr_error *err)
 {
     vsr_conv_params p = vsr_conv_default(1, 3);
@@ -563,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_conv_same_padding),
         cmocka_unit_test(test_conv_dilation_bias),
         cmocka_unit_test(test_conv_f32_borders),
+        cmocka_unit_test(test_conv_qs8_borders),
         cmocka_unit_test(test_conv_stride2_tf_same),
         cmocka_unit_test(test_conv_depthwise),
         cmocka_unit_test(test_conv_grouped_clip),
