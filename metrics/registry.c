@@ -131,6 +131,8 @@ static const vsr_metric metric_niqe = {
 
 /* ---- the list ------------------------------------------------------------- */
 
+/* one metric a line: adding one is one line here (clang-format would pack them) */
+/* clang-format off */
 static const vsr_metric *const metric_list[] = {
     &metric_psnr,
     &metric_ssim,
@@ -138,6 +140,7 @@ static const vsr_metric *const metric_list[] = {
     &vsr_metric_gmsd,
     NULL,
 };
+/* clang-format on */
 
 const vsr_metric *const *vsr_metrics_list(void)
 {
