@@ -113,15 +113,11 @@ typedef void (*vsr_qs8_conv_ukernel)(const vsr_conv_uk *p, const int8_t *in, int
 
 void vsr_f32_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const float *in, float *out,
                                        int n);
-void vsr_f32_conv_ukernel_4x32__avx512f(const vsr_conv_uk *p, const float *in, float *out,
-                                        int n);
 void vsr_f32_conv_ukernel_nx48__avx512f(const vsr_conv_uk *p, const float *in, float *out,
                                         int n);
 void vsr_f32_conv_ukernel_4x16__avx2(const vsr_conv_uk *p, const float *in, float *out, int n);
 void vsr_qs8_conv_ukernel_1x16__scalar(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
                                        int n);
-void vsr_qs8_conv_ukernel_4x16__avx512vnni(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
-                                           int n);
 /* Register-tiled VNNI (x86/qs8-conv-nx48-avx512vnni.c): the same int8 rows and
  * results as vsr_qs8_conv_ukernel_1x16__scalar, acc32 mode included; it may read up
  * to 64 bytes past the last pixel of a row. */
