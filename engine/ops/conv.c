@@ -674,71 +674,6 @@ static void dw_row_qs8(const vsr_conv_prep *c, const conv_geom *gm, const int8_t
     }
 }
 
-/* Whether a conv's rows go through f32_dense_rows (one by one, from the input in
- * place): the row driver and the placement of the fused tail (vsr__conv_direct) must
- * give the same answer. */
-static int dense_f32_rows(const vsr_conv_prep *c, vsr_dtype in, vsr_dtype out)
-{
-    return c->simd && !c->dw && !c->grouped && in == VSR_DT_F32 && out == VSR_DT_F32;
-}
-
-/*
- * Dense FP32 rows without the padded copy where none is needed: an output row whose
- * keff_h input rows are all inside the frame reads its interior pixels (those whose
- * taps stay inside the row) straight from the input tensor (in_row = W * C); only
- * its border pixels, and the rows at the top and bottom, go through a padded buffer
- * built for them alone. Every pixel goes through the same microkernel with the same
- * operations in the same order as from the padded chunk, so the bytes are those of
- * the copying path; the copy it avoids was ~7% of an ABPN FP32 frame (memmove in
- * conv_chunk, perf, Zen 5).
- */
-static void f32_dense_rows(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
-                           const vsr_tview *tout)
-{
-    vsr_engine *e = t->e;
-    const vsr_conv_prep *c = &e->conv[t->i];
-    const conv_geom *gm = &t->gm;
-    int C = gm->C, kh = gm->keff_h, kw = gm->keff_w, OW = gm->OW;
-    size_t orow_n = (size_t)OW * gm->CO;
-    int x0 = gm->pl, n_in = gm->W - kw + 1; /* interior output pixels [x0, x0 + n_in) */
-    n_in = x0 + n_in > OW ? OW - x0 : n_in;
-    float *pb = e->scratch[chunk];
-    vsr_conv_uk uk = c->uk;
-    int post = c->act.type != VSR_ACT_NONE && c->act.type != VSR_ACT_RELU &&
-               c->act.type != VSR_ACT_CLIP;
-    for (int y = y0; y < y1; y++) {
-        float *orow = (float *)tout->data + (size_t)y * orow_n;
-        int iy0 = y - gm->pt;
-        if (iy0 >= 0 && iy0 + kh <= gm->H && n_in > 0) {
-            uk.in_row = (ptrdiff_t)gm->W * C;
-            e->k.f32_conv(&uk, (const float *)tin->data + (size_t)iy0 * gm->W * C,
-                          orow + (size_t)x0 * gm->CO, n_in);
-            int xr = x0 + n_in, nr = OW - xr;
-            if (x0 > 0) { /* left border: input columns -pl .. x0 - pl + kw - 2 */
-                vsr__window_f32(tin, iy0, kh, -gm->pl, x0 + kw - 1, pb);
-                uk.in_row = (ptrdiff_t)(x0 + kw - 1) * C;
-                e->k.f32_conv(&uk, pb, orow, x0);
-            }
-            if (nr > 0) { /* right border */
-                vsr__window_f32(tin, iy0, kh, xr - gm->pl, nr + kw - 1, pb);
-                uk.in_row = (ptrdiff_t)(nr + kw - 1) * C;
-                e->k.f32_conv(&uk, pb, orow + (size_t)xr * gm->CO, nr);
-            }
-        } else { /* a top or bottom row: the whole padded row */
-            int wp = gm->W + kw - 1;
-            vsr__window_f32(tin, iy0, kh, -gm->pl, wp, pb);
-            uk.in_row = (ptrdiff_t)wp * C;
-            e->k.f32_conv(&uk, pb, orow, OW);
-        }
-        if (post)
-            for (int x = 0; x < OW; x++)
-                for (int o = 0; o < gm->CO; o++)
-                    orow[(size_t)x * gm->CO + o] = act1(c, o, orow[(size_t)x * gm->CO + o]);
-        if (t->tail == 2) /* the fused tail on this row, while it is in L1/L2 */
-            vsr__tail_rows(e, y, y + 1);
-    }
-}
-
 /* One output row from its int32 accumulators (acc32 kernels): TFLite's requantization
  * per pixel, or the float epilogue per value (the reference's row_qs8). */
 static void acc_epilogue(const vsr_engine *e, const conv_task *t, const int32_t *acc,
@@ -762,83 +697,107 @@ static void acc_epilogue(const vsr_engine *e, const conv_task *t, const int32_t 
 }
 
 /*
- * Stride-1 convs (dense, depthwise, grouped): copy the input rows this chunk reads into a
- * padded buffer (zeros, or the input zero point in INT8, which is real 0), widened to FP32 for
- * FP16, so that every output pixel, border included, goes through the selected microkernel (or
- * its scalar twin).
+ * Whether a conv's rows go through dense_rows (one by one, from the input in place):
+ * dense FP32 convs, and dense INT8 ones on the VNNI kernel. The row driver and the
+ * placement of the fused tail (vsr__conv_direct) must give the same answer.
  */
-/* Whether a conv's INT8 rows go through qs8_dense_rows (the same question as
- * dense_f32_rows, for the row driver and the tail placement alike). */
-static int dense_qs8_rows(const vsr_engine *e, const vsr_conv_prep *c, vsr_dtype in)
+static int dense_in_place(const vsr_engine *e, const vsr_conv_prep *c, vsr_dtype in,
+                          vsr_dtype out)
 {
-    return e->k.qs8_conv_nx && c->simd && !c->dw && !c->grouped && in == VSR_DT_I8;
+    return c->simd && !c->dw && !c->grouped &&
+           ((in == VSR_DT_F32 && out == VSR_DT_F32) || (in == VSR_DT_I8 && e->k.qs8_conv_nx));
+}
+
+/* n output pixels of a row through the conv's kernel, input rows in_row elements apart */
+static void dense_kernel(const vsr_engine *e, vsr_conv_uk *uk, int i8, ptrdiff_t in_row,
+                         const void *in, void *out, int n)
+{
+    uk->in_row = in_row;
+    if (i8)
+        e->k.qs8_conv_nx(uk, in, out, n);
+    else
+        e->k.f32_conv(uk, in, out, n);
 }
 
 /*
- * Dense INT8 rows through the VNNI kernel, the int8 twin of f32_dense_rows: an
- * output row reads its interior pixels straight from the input tensor and only its
- * border pixels, and the rows at the top and bottom, from windows padded with the
- * input's zero point. The kernel may read up to 64 bytes past a row's last pixel, so
- * a row whose taps reach the tensor's last row takes the window too. Same kernel,
- * same accumulators, same bytes as the padded copy it replaces (3.5% of an ABPN INT8
- * frame's samples, conv_chunk, perf, Zen 5). acc32 convs (float epilogue, TFLite
- * requantization) collect the row's accumulators, then acc_epilogue().
+ * Dense rows without the padded copy where none is needed: an output row whose keff_h
+ * input rows are all inside the frame reads its interior pixels (those whose taps stay
+ * inside the row) straight from the input tensor (in_row = W * C); only its border
+ * pixels, and the rows at the top and bottom, go through a window padded with zeros
+ * (FP32) or the input's zero point (INT8), built for them alone. Every pixel goes
+ * through the same microkernel with the same operations in the same order as from a
+ * padded chunk, so the bytes are those of the copying path; the copy it avoids was
+ * ~7% of an ABPN FP32 frame (memmove in conv_chunk, perf, Zen 5) and 3.5% of an INT8
+ * one. The VNNI kernel may read up to 64 bytes past a row's last pixel: its windows
+ * get 64 bytes of slack, and a row whose taps reach the tensor's last row takes the
+ * window too. INT8 acc32 convs (float epilogue, TFLite requantization) collect the
+ * row's accumulators, then acc_epilogue(); FP32 ones apply the activations the kernel
+ * does not.
  */
-static void qs8_dense_rows(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
-                           const vsr_tview *tout)
+static void dense_rows(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
+                       const vsr_tview *tout)
 {
     vsr_engine *e = t->e;
     const vsr_conv_prep *c = &e->conv[t->i];
     const conv_geom *gm = &t->gm;
     int C = gm->C, kh = gm->keff_h, kw = gm->keff_w, OW = gm->OW, CO = gm->CO;
-    int zp = e->qzp[e->g->nodes[t->i].in[0]];
-    size_t orow_n = (size_t)OW * CO;
+    int i8 = tin->dt == VSR_DT_I8, acc32 = i8 && (c->float_epilogue || c->tfl);
+    int fill = i8 ? e->qzp[e->g->nodes[t->i].in[0]] : 0, slack = i8 ? 64 : 0;
+    int last = i8 ? gm->H - 1 : gm->H; /* input rows an in-place row may read: [0, last) */
+    size_t es = vsr__dt_size(tin->dt), orow_n = (size_t)OW * CO;
+    size_t os = (acc32 ? sizeof(int32_t) : vsr__dt_size(tout->dt)) * CO; /* output pixel */
     int x0 = gm->pl, n_in = gm->W - kw + 1; /* interior output pixels [x0, x0 + n_in) */
     n_in = x0 + n_in > OW ? OW - x0 : n_in;
-    int wp = gm->W + kw - 1;
-    int8_t *pb = e->scratch[chunk];
-    vsr_conv_uk uk = c->uk;
-    int acc32 = c->float_epilogue || c->tfl;
+    int xr = x0 + n_in, nr = OW - xr, wp = gm->W + kw - 1;
+    uint8_t *pb = e->scratch[chunk];
     /* acc32: the row's accumulators after the window (chunk_scratch_bytes) */
-    int32_t *acc =
-        acc32 ? (int32_t *)(void *)(pb + (((size_t)kh * wp * C + 64 + 63) & ~(size_t)63))
-              : NULL;
+    uint8_t *acc = acc32 ? pb + (((size_t)kh * wp * C + 64 + 63) & ~(size_t)63) : NULL;
+    vsr_conv_uk uk = c->uk;
     uk.acc32 = acc32;
-    size_t os = acc32 ? (size_t)CO * sizeof(int32_t) : (size_t)CO; /* output pixel, bytes */
+    int post = !i8 && c->act.type != VSR_ACT_NONE && c->act.type != VSR_ACT_RELU &&
+               c->act.type != VSR_ACT_CLIP;
     for (int y = y0; y < y1; y++) {
-        int8_t *orow = (int8_t *)tout->data + (size_t)y * orow_n;
-        int8_t *dst = acc32 ? (int8_t *)(void *)acc : orow;
+        uint8_t *orow = (uint8_t *)tout->data + (size_t)y * orow_n * vsr__dt_size(tout->dt);
+        uint8_t *dst = acc ? acc : orow;
         int iy0 = y - gm->pt;
-        if (iy0 >= 0 && iy0 + kh < gm->H && n_in > 0) {
-            uk.in_row = (ptrdiff_t)gm->W * C;
-            e->k.qs8_conv_nx(&uk, (const int8_t *)tin->data + (size_t)iy0 * gm->W * C,
-                             dst + (size_t)x0 * os, n_in);
-            int xr = x0 + n_in, nr = OW - xr;
+        if (iy0 >= 0 && iy0 + kh <= last && n_in > 0) {
+            dense_kernel(e, &uk, i8, (ptrdiff_t)gm->W * C,
+                         (const uint8_t *)tin->data + (size_t)iy0 * gm->W * C * es,
+                         dst + (size_t)x0 * os, n_in);
             if (x0 > 0) { /* left border: input columns -pl .. x0 - pl + kw - 2 */
-                vsr__window(tin, iy0, kh, -gm->pl, x0 + kw - 1, zp, pb);
-                memset(pb + (size_t)kh * (x0 + kw - 1) * C, zp, 64);
-                uk.in_row = (ptrdiff_t)(x0 + kw - 1) * C;
-                e->k.qs8_conv_nx(&uk, pb, dst, x0);
+                vsr__window(tin, iy0, kh, -gm->pl, x0 + kw - 1, fill, pb);
+                memset(pb + (size_t)kh * (x0 + kw - 1) * C * es, fill, (size_t)slack);
+                dense_kernel(e, &uk, i8, (ptrdiff_t)(x0 + kw - 1) * C, pb, dst, x0);
             }
             if (nr > 0) { /* right border */
-                vsr__window(tin, iy0, kh, xr - gm->pl, nr + kw - 1, zp, pb);
-                memset(pb + (size_t)kh * (nr + kw - 1) * C, zp, 64);
-                uk.in_row = (ptrdiff_t)(nr + kw - 1) * C;
-                e->k.qs8_conv_nx(&uk, pb, dst + (size_t)xr * os, nr);
+                vsr__window(tin, iy0, kh, xr - gm->pl, nr + kw - 1, fill, pb);
+                memset(pb + (size_t)kh * (nr + kw - 1) * C * es, fill, (size_t)slack);
+                dense_kernel(e, &uk, i8, (ptrdiff_t)(nr + kw - 1) * C, pb,
+                             dst + (size_t)xr * os, nr);
             }
         } else { /* a top or bottom row: the whole padded row */
-            vsr__window(tin, iy0, kh, -gm->pl, wp, zp, pb);
-            memset(pb + (size_t)kh * wp * C, zp, 64);
-            uk.in_row = (ptrdiff_t)wp * C;
-            e->k.qs8_conv_nx(&uk, pb, dst, OW);
+            vsr__window(tin, iy0, kh, -gm->pl, wp, fill, pb);
+            memset(pb + (size_t)kh * wp * C * es, fill, (size_t)slack);
+            dense_kernel(e, &uk, i8, (ptrdiff_t)wp * C, pb, dst, OW);
         }
-        if (acc32)
-            acc_epilogue(e, t, acc, orow);
+        if (acc)
+            acc_epilogue(e, t, (const int32_t *)(void *)acc, (int8_t *)orow);
+        if (post) {
+            float *of = (float *)(void *)orow;
+            for (size_t k = 0; k < orow_n; k++)
+                of[k] = act1(c, (int)(k % (size_t)CO), of[k]);
+        }
         if (t->tail == 2) /* the fused tail on this row, while it is in L1/L2 */
             vsr__tail_rows(e, y, y + 1);
     }
 }
 
+/*
+ * Stride-1 convs (dense, depthwise, grouped): copy the input rows this chunk reads into a
+ * padded buffer (zeros, or the input zero point in INT8, which is real 0), widened to FP32 for
+ * FP16, so that every output pixel, border included, goes through the selected microkernel (or
+ * its scalar twin).
+ */
 static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
                        const vsr_tview *tout)
 {
@@ -849,8 +808,8 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
     size_t rowp = (size_t)Wp * C, orow_n = (size_t)gm->OW * gm->CO;
     vsr_conv_uk uk = c->uk;
     uk.in_row = (ptrdiff_t)rowp;
-    if (dense_qs8_rows(e, c, tin->dt)) {
-        qs8_dense_rows(t, chunk, y0, y1, tin, tout);
+    if (dense_in_place(e, c, tin->dt, tout->dt)) {
+        dense_rows(t, chunk, y0, y1, tin, tout);
         return;
     }
     /* INT8 on int16 rows: the AVX2 kernels, grouped convs, and the acc32 convs (float
@@ -895,7 +854,7 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
                gm->OW);
         return;
     }
-    if (tin->dt == VSR_DT_I8) { /* padded int8 rows: depthwise, or no VNNI (qs8_dense_rows) */
+    if (tin->dt == VSR_DT_I8) { /* padded int8 rows: depthwise, or no VNNI (dense_rows) */
         int8_t *pb = e->scratch[chunk];
         int zpi = e->qzp[e->g->nodes[t->i].in[0]];
         size_t inner = (size_t)gm->W * C, lpad = (size_t)gm->pl * C;
@@ -941,10 +900,6 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
         for (int y = y0; y < y1; y++)
             e->k.f16_conv(&uk, hb + (size_t)(y - y0) * rowp,
                           (uint16_t *)tout->data + (size_t)y * orow_n, gm->OW);
-        return;
-    }
-    if (dense_f32_rows(c, tin->dt, tout->dt)) {
-        f32_dense_rows(t, chunk, y0, y1, tin, tout);
         return;
     }
     float *pb = e->scratch[chunk];
@@ -1159,10 +1114,9 @@ int vsr__conv_direct(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err)
                                  e->g->name, e->g->nodes[i].name);
     }
     /* the tail after every row where rows are computed one by one from the input in
-     * place (f32_dense_rows), else after every chunk when its rows fit in L2 */
+     * place (dense_rows), else after every chunk when its rows fit in L2 */
     vsr_dtype dto = e->dt[e->plan.dst[i]];
-    int by_row =
-        dense_f32_rows(&e->conv[i], in->dt, dto) || dense_qs8_rows(e, &e->conv[i], in->dt);
+    int by_row = dense_in_place(e, &e->conv[i], in->dt, dto);
     int max_rows = by_row ? 1 : (t.gm.OH + t.nchunks - 1) / t.nchunks;
     if (vsr__tail_in_src(e, i, (size_t)max_rows * t.gm.OW * t.gm.CO * vsr__dt_size(dto)))
         t.tail = by_row ? 2 : 1;

@@ -76,7 +76,7 @@ static void test_conv_same_padding(void **state)
 /*
  * Dense FP32 convs on every kind of border: output rows whose taps all lie inside
  * the frame read their interior pixels in place and their border pixels and the top
- * and bottom rows from small padded buffers (engine/ops/conv.c, f32_dense_rows).
+ * and bottom rows from small padded buffers (engine/ops/conv.c, dense_rows).
  * Against a direct convolution in double computed here with "same" zero padding
  * (top/left pad = (keff - 1) / 2), for kernels 1, 3 and 5, dilation 1 and 2, and
  * frames narrower and shorter than the kernel; with the SIMD kernels and forced
@@ -143,7 +143,7 @@ static void test_conv_f32_borders(void **state)
  * Dense INT8 convs on every kind of border: with VNNI, output rows read their
  * interior pixels in place and their border pixels, the top and bottom rows and the
  * rows whose taps reach the last input row from windows padded with the input's
- * zero point (engine/ops/conv.c, qs8_dense_rows); forced scalar copies every chunk
+ * zero point (engine/ops/conv.c, dense_rows); forced scalar copies every chunk
  * into a padded buffer for the scalar kernel. Both must give the same bytes, for
  * kernels 1, 3 and 5, dilation 1 and 2, frames narrower and shorter than the kernel,
  * the 3-input-channel conv (its kernel reads past a pixel's 3 bytes), the lane-tiled
