@@ -33,8 +33,7 @@ static inline __m512i round_shift(__m512i prod, __m512i sh, __m512i half)
 
 typedef struct rq {
     __m512i m, mo, se, so, he, ho; /* multipliers, shifts, halves; even / odd lanes */
-    __m512i lo, hi;                /* the output bounds minus zp_out (64-bit lanes) */
-    __m512i lo32, hi32;            /* the same as 32-bit lanes */
+    __m512i lo, hi; /* the output bounds minus zp_out: 32-bit lanes with FAST, else 64 */
 } rq;
 
 /*
@@ -53,8 +52,8 @@ static inline rq rq_make(__m512i m, __m512i s, int lo, int hi, const int FAST)
     r.ho = _mm512_sllv_epi64(one, _mm512_sub_epi64(r.so, one));
     if (FAST) /* the odd lanes' result lands in the high dword: shift by s - 32 */
         r.so = _mm512_sub_epi64(r.so, _mm512_set1_epi64(32));
-    r.lo = _mm512_set1_epi64(lo), r.hi = _mm512_set1_epi64(hi);
-    r.lo32 = _mm512_set1_epi32(lo), r.hi32 = _mm512_set1_epi32(hi);
+    r.lo = FAST ? _mm512_set1_epi32(lo) : _mm512_set1_epi64(lo);
+    r.hi = FAST ? _mm512_set1_epi32(hi) : _mm512_set1_epi64(hi);
     return r;
 }
 
@@ -89,7 +88,7 @@ static inline __m128i requant_fast(__m512i acc, const rq *q, __m512i zp)
     __m512i ro = _mm512_srlv_epi64(_mm512_add_epi64(po, q->ho), q->so);
     __m512i r = _mm512_mask_blend_epi32(0xAAAA, re, ro);
     r = _mm512_mask_sub_epi32(r, _mm512_movepi32_mask(acc), _mm512_setzero_si512(), r);
-    r = _mm512_min_epi32(_mm512_max_epi32(r, q->lo32), q->hi32);
+    r = _mm512_min_epi32(_mm512_max_epi32(r, q->lo), q->hi);
     return _mm512_cvtepi32_epi8(_mm512_add_epi32(r, zp));
 }
 
