@@ -262,6 +262,7 @@ static void test_export_int8(void **state)
     vsr_error err = {0};
     vsr_source *src = NULL;
     vsr_frame fr[1];
+    memset(fr, 0, sizeof(fr)); /* vsr_source_read: zeroed or owned */
     assert_int_equal(vsr_source_open(cal, 3, &src, &err), 0);
     assert_int_equal(vsr_source_read(src, &fr[0], &err), 1);
     vsr_source_close(&src);
