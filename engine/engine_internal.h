@@ -105,6 +105,40 @@ typedef struct vsr_conv_prep {
     struct vsr_wino *wino; /* Winograd transforms and choice (ops/winograd.c), or NULL */
 } vsr_conv_prep;
 
+/*
+ * The helper gate (sched.c): threads_auto's measurement, kept up for the
+ * engine's life. Frames run in stretches on one side (the pool, or the
+ * calling thread alone); after each stretch VSR_GATE_PROBE frames run on the
+ * other side, and the side whose median time per input pixel over its last
+ * VSR_GATE_PROBE frames is lower runs the next stretch. A stretch whose side
+ * wins again is twice as long as the last (from VSR_GATE_MIN up to
+ * VSR_GATE_MAX_POOL frames on the pool, VSR_GATE_MAX_ALONE alone, so an idle
+ * machine pays an alone probe of 3 frames in 259); a side that takes over
+ * starts at VSR_GATE_MIN. So when another process holds the other vCPUs and
+ * a preempted helper stalls the frame (each job's last item, and the pool
+ * call's return, wait for it), the frames run alone within a few frames of it.
+ * Outputs are the same bytes either way.
+ */
+enum {
+    VSR_GATE_PROBE = 3,
+    VSR_GATE_MIN = 4,
+    VSR_GATE_MAX_POOL = 256,
+    VSR_GATE_MAX_ALONE = 64,
+};
+typedef struct vsr_gate {
+    int alone;                    /* the side of the current stretch: 1 alone, 0 the pool */
+    int left;                     /* frames left in the stretch (0 at creation: VSR_GATE_MIN) */
+    int probe;                    /* frames left in the probe of the other side */
+    int len[2];                   /* [alone]: the current stretch's length */
+    double pp[2][VSR_GATE_PROBE]; /* [alone]: the side's last frames, ns per input pixel */
+    int at[2];                    /* next slot of pp[alone] */
+    uint64_t pool_frames, alone_frames;
+} vsr_gate;
+/* The side of the next frame: 1 alone, 0 on the pool. */
+int vsr__gate_alone(vsr_gate *g);
+/* After that frame (not after a failed one): its time per input pixel, ns. */
+void vsr__gate_report(vsr_gate *g, int alone, double ns_per_px);
+
 struct vsr_engine {
     const vsr_graph *g;
     vsr_precision prec;
@@ -183,6 +217,7 @@ struct vsr_engine {
     int8_t **lut2;
     /* during a multi-threaded vsr_engine_run(): the frame's scheduler (sched.c), else NULL */
     struct vsr_sched *sched;
+    vsr_gate gate; /* whether the next frames use the pool (sched.c) */
     /* tiling (tile.c): the precision vsr_engine_create() was given (worker engines are
      * created with it); tile_workers - 1 worker engines and the pools they own (NULL
      * entries: no pool), created at the first tiled run; this engine's window staging

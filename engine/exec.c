@@ -385,6 +385,12 @@ int vsr_engine_threads(const vsr_engine *e)
     return e->auto_run >= 0 ? 0 : e->nthreads;
 }
 
+void vsr_engine_pool_frames(const vsr_engine *e, uint64_t *pool, uint64_t *alone)
+{
+    *pool = e->gate.pool_frames;
+    *alone = e->gate.alone_frames;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

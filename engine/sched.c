@@ -25,6 +25,8 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "engine_internal.h"
 
@@ -131,10 +133,90 @@ static void runner(void *c, size_t i)
     }
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median3(const double *v)
+{
+    double t[VSR_GATE_PROBE];
+    memcpy(t, v, sizeof(t));
+    qsort(t, VSR_GATE_PROBE, sizeof(double), cmp_double);
+    return t[VSR_GATE_PROBE / 2];
+}
+
+int vsr__gate_alone(vsr_gate *g)
+{
+    if (!g->probe && !g->left) { /* a new engine: a first stretch on the pool */
+        g->len[0] = g->len[1] = VSR_GATE_MIN;
+        g->left = VSR_GATE_MIN;
+    }
+    return g->probe ? !g->alone : g->alone;
+}
+
+void vsr__gate_report(vsr_gate *g, int alone, double ns_per_px)
+{
+    g->pp[alone][g->at[alone]] = ns_per_px;
+    g->at[alone] = (g->at[alone] + 1) % VSR_GATE_PROBE;
+    if (alone)
+        g->alone_frames++;
+    else
+        g->pool_frames++;
+    if (!g->probe) {
+        if (--g->left == 0)
+            g->probe = VSR_GATE_PROBE;
+        return;
+    }
+    if (--g->probe)
+        return;
+    /* the probe is over: pp[!g->alone] holds its frames, pp[g->alone] the stretch's last */
+    int cur = g->alone;
+    if (median3(g->pp[!cur]) < median3(g->pp[cur])) {
+        g->alone = !cur;
+        g->len[g->alone] = VSR_GATE_MIN;
+    } else {
+        int cap = cur ? VSR_GATE_MAX_ALONE : VSR_GATE_MAX_POOL;
+        g->len[cur] = g->len[cur] * 2 > cap ? cap : g->len[cur] * 2;
+    }
+    g->left = g->len[g->alone];
+}
+
+static int run_pool(vsr_engine *e, int (*body)(vsr_engine *, vsr_error *), vsr_error *err);
+
+/*
+ * Settled pool runs go through the helper gate (not threads_auto's measurement,
+ * nor with opt.always_pool): the frame runs on the pool or alone on the calling
+ * thread (what a 1-thread engine runs), and reports its time per input pixel.
+ */
 int vsr__sched_frame(vsr_engine *e, int (*body)(vsr_engine *, vsr_error *), vsr_error *err)
 {
     if (!e->pool || e->nthreads <= 1 || e->sched)
         return body(e, err);
+    if (e->auto_run >= 0)
+        return run_pool(e, body, err);
+    if (e->opt.always_pool) {
+        e->gate.pool_frames++;
+        return run_pool(e, body, err);
+    }
+    int alone = vsr__gate_alone(&e->gate), n = e->nthreads, rc;
+    uint64_t t0 = vsr_clock_ns();
+    if (alone) {
+        e->nthreads = 1;
+        rc = body(e, err);
+        e->nthreads = n;
+    } else {
+        rc = run_pool(e, body, err);
+    }
+    double px = (double)e->in_h * (double)e->in_w;
+    if (!rc)
+        vsr__gate_report(&e->gate, alone, (double)(vsr_clock_ns() - t0) / (px > 0 ? px : 1));
+    return rc;
+}
+
+static int run_pool(vsr_engine *e, int (*body)(vsr_engine *, vsr_error *), vsr_error *err)
+{
     vsr_sched s = {.e = e, .body = body, .err = err};
     atomic_init(&s.state, 0);
     atomic_init(&s.done, 0);

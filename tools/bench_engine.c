@@ -25,6 +25,8 @@
  *        --conv-algo direct|winograd|winograd4|auto: the 3x3 convs' algorithm (ABPN rows,
  *                     --model)
  *        --requant float|tflite: how INT8 results are requantized (ABPN rows, --model)
+ *        --always-pool: every frame on the whole pool, no helper gate (ABPN rows, --model;
+ *                     vsr_engine_options.always_pool)
  */
 #include <getopt.h>
 #include <math.h>
@@ -725,6 +727,7 @@ static void usage(FILE *f)
             "  -n RUNS (>= 3), -t threads, -p precisions (alternating run by run);\n"
             "  --conv-algo direct|winograd|winograd4|auto: the 3x3 convs' algorithm;\n"
             "  --requant float|tflite: the INT8 requantization (vsr_engine_options);\n"
+            "  --always-pool: every frame on all -t threads (no helper gate);\n"
             "  --winograd: per conv layer direct vs F(2,3) vs F(4,3) and the compute floor;\n"
             "  --model: one zoo model, --size LR size (default 120x68), --weights .vsrw\n"
             "  --tile T --pad P --tile-mode M --tile-workers N: run the model tiled\n"
@@ -835,7 +838,11 @@ static int bench_model(const char *name, int h, int w, const char *weights, long
         if (!t[p])
             return fprintf(stderr, "bench_engine: out of memory\n"), 1;
     }
-    double cpu_ms[NPREC] = {0}; /* CPU time of all threads: what a loaded machine hides */
+    double cpu_ms[NPREC] = {0};     /* CPU time of all threads: what a loaded machine hides */
+    uint64_t fr0[NPREC][2] = {{0}}; /* frames on the pool / alone before the timed runs */
+    for (int p = 0; p < NPREC; p++)
+        if (e[p])
+            vsr_engine_pool_frames(e[p], &fr0[p][0], &fr0[p][1]);
     for (long r = 0; r < runs; r++)
         for (int p = 0; p < NPREC; p++) {
             if (!e[p])
@@ -867,6 +874,11 @@ static int bench_model(const char *name, int h, int w, const char *weights, long
         stats(t[p], (int)runs, &med, &p95);
         printf("| %s | %.3f | %.3f |\n", prec_names[p], med, p95);
         printf("|   CPU ms per frame, all threads (mean) | %.3f | |\n", cpu_ms[p] / runs);
+        uint64_t fp, fa;
+        vsr_engine_pool_frames(e[p], &fp, &fa);
+        if (threads > 1)
+            printf("|   frames on the pool, alone (helper gate) | %llu | %llu |\n",
+                   (unsigned long long)(fp - fr0[p][0]), (unsigned long long)(fa - fr0[p][1]));
         if (n_tiles > 1)
             printf("|   per tile: wall, CPU | %.3f | %.3f |\n", med / n_tiles,
                    cpu_ms[p] / runs / n_tiles);
@@ -945,6 +957,7 @@ int main(int argc, char **argv)
                                        {"wait-ratios", optional_argument, 0, 'R'},
                                        {"conv-algo", required_argument, 0, 'A'},
                                        {"requant", required_argument, 0, 'U'},
+                                       {"always-pool", no_argument, 0, 'Y'},
                                        {"winograd", no_argument, 0, 'G'},
                                        {"peak", required_argument, 0, 'Q'},
                                        {"help", no_argument, 0, 'h'},
@@ -1017,6 +1030,9 @@ int main(int argc, char **argv)
         case 'U':
             if (vsr_requant_parse(optarg, &tiling.requant, &err))
                 return fprintf(stderr, "bench_engine: --requant: %s\n", err.msg), 2;
+            break;
+        case 'Y':
+            tiling.always_pool = 1;
             break;
         case 'G':
             winograd = 1;

@@ -842,6 +842,20 @@ typedef struct vsr_engine_options {
      * always the whole pool.
      */
     int threads_auto;
+    /**
+     * 0 (default): the helper gate, threads_auto's measurement kept up for the
+     * engine's life. With a pool of N > 1 threads, frames run in stretches on
+     * the pool or on the calling thread alone; after each stretch 3 frames run
+     * on the other side, and the side with the lower median time per input
+     * pixel over its last 3 frames runs the next stretch (4 frames, doubling
+     * while the same side wins, up to 256 on the pool and 64 alone). So when
+     * another process holds the other vCPUs, and a preempted helper would
+     * stall every parallel region it took an item of, frames run alone within
+     * a few frames; on an idle machine 3 frames in 259 run alone.
+     * vsr_engine_pool_frames() counts both. 1: every frame on the whole pool.
+     * Outputs are the same bytes either way.
+     */
+    int always_pool;
     /** INT8 only: the requantization arithmetic (default VSR_REQUANT_FLOAT). */
     vsr_requant requant;
     /**
@@ -918,6 +932,13 @@ unsigned vsr_engine_isa(const vsr_engine *e);
  * pool's size, whichever was faster (see vsr_engine_options.threads_auto).
  */
 int vsr_engine_threads(const vsr_engine *e);
+/**
+ * Frames vsr_engine_run() ran since the engine was created, on the pool
+ * (@p pool) and on the calling thread alone because the helper gate was
+ * closed (@p alone; see vsr_engine_options.always_pool). Runs of a 1-thread
+ * engine, and of threads_auto's measurement, count in neither.
+ */
+void vsr_engine_pool_frames(const vsr_engine *e, uint64_t *pool, uint64_t *alone);
 /** The precision the engine runs (VSR_PREC_FP16N also for FP16 with opt.fp16_native). */
 vsr_precision vsr_engine_precision(const vsr_engine *e);
 

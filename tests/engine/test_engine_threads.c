@@ -4,6 +4,8 @@
  * gives the same output bytes as on the calling thread alone, in FP32, FP16
  * and INT8 (FP16 native is the scalar twin on most CPUs: too slow here), whole-frame and tiled,
  * with the SR tail fused (anchor add, depth-to-space, clip straight into the float output).
+ * The helper gate's policy, by hand-computed sequences, and an engine whose frames
+ * it moves between the pool and the calling thread, with the same bytes.
  */
 #include <pthreadpool.h>
 #include <stdatomic.h>
@@ -158,6 +160,132 @@ static void test_threads_auto(void **state)
     vsr_graph_free(&g);
 }
 
+/* ---- the helper gate -------------------------------------------------------- */
+
+/* Feed the gate @p n frames that take @p pool_t (on the pool) or @p alone_t (alone)
+ * ns per pixel; returns the sides it chose, as a string of 'p' / 'a'. */
+static void gate_feed(vsr_gate *g, int n, double pool_t, double alone_t, char *sides)
+{
+    for (int k = 0; k < n; k++) {
+        int a = vsr__gate_alone(g);
+        sides[k] = a ? 'a' : 'p';
+        vsr__gate_report(g, a, a ? alone_t : pool_t);
+    }
+    sides[n] = 0;
+}
+
+/* The policy by hand (engine_internal.h): a first stretch of 4 frames on the pool,
+ * a probe of 3 alone; the winner's stretches double (4, 8, 16, ... up to 256 on
+ * the pool, 64 alone), a side that takes over starts again at 4. */
+static void test_gate_policy(void **state)
+{
+    (void)state;
+    char s[1200];
+    vsr_gate g = {0};
+    /* the pool twice as fast: 4 pool, 3 alone, 8 pool, 3 alone, 16 pool, ... */
+    gate_feed(&g, 4 + 3 + 8 + 3 + 16 + 3, 10.0, 20.0, s);
+    assert_string_equal(s, "pppp"
+                           "aaa"
+                           "pppppppp"
+                           "aaa"
+                           "pppppppppppppppp"
+                           "aaa");
+    assert_int_equal(g.pool_frames, 28);
+    assert_int_equal(g.alone_frames, 9);
+    /* stretches of 32, 64, 128, 256, 256 pool frames, each followed by a probe */
+    gate_feed(&g, 32 + 3 + 64 + 3 + 128 + 3 + 256 + 3 + 256 + 3, 10.0, 20.0, s);
+    size_t at = 0;
+    for (int len = 32; len <= 512; len *= 2) {
+        int l = len > 256 ? 256 : len;
+        for (int k = 0; k < l; k++)
+            assert_int_equal(s[at++], 'p');
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(s[at++], 'a');
+    }
+    assert_int_equal(s[at], 0);
+    /* now alone is faster: its stretch starts at 4, the pool is probed for 3 */
+    gate_feed(&g, 256 + 3 + 4 + 3 + 8 + 3, 30.0, 20.0, s);
+    for (at = 0; at < 256; at++)
+        assert_int_equal(s[at], 'p');
+    assert_string_equal(s + 256, "aaa"
+                                 "aaaa"
+                                 "ppp"
+                                 "aaaaaaaa"
+                                 "ppp");
+    /* the alone stretches stop doubling at 64 */
+    gate_feed(&g, 16 + 3 + 32 + 3 + 64 + 3 + 64 + 3, 30.0, 20.0, s);
+    at = 0;
+    for (int len = 16; len <= 128; len *= 2) {
+        int l = len > 64 ? 64 : len;
+        for (int k = 0; k < l; k++)
+            assert_int_equal(s[at++], 'a');
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(s[at++], 'p');
+    }
+    assert_int_equal(s[at], 0);
+    /* the next alone stretch (64), then the pool wins its probe: back to it, for 4 */
+    gate_feed(&g, 64 + 3 + 4 + 3, 10.0, 20.0, s);
+    for (at = 0; at < 64; at++)
+        assert_int_equal(s[at], 'a');
+    assert_string_equal(s + 64, "ppp"
+                                "pppp"
+                                "aaa");
+    /* the decision is on medians: one slow frame in a probe does not flip it */
+    vsr_gate h = {0};
+    for (int k = 0; k < 4; k++)
+        vsr__gate_report(&h, vsr__gate_alone(&h), 10.0);
+    double probe[3] = {5.0, 1000.0, 5.0};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(vsr__gate_alone(&h), 1);
+        vsr__gate_report(&h, 1, probe[k]);
+    }
+    assert_int_equal(vsr__gate_alone(&h), 1); /* median 5 < 10: alone won */
+}
+
+/* With the gate on, an engine on a pool runs its first 4 frames there and the next
+ * 3 alone (then whichever was faster here), with the bytes of the 1-thread engine
+ * on every frame; with always_pool every frame is on the pool. */
+static void test_gate_engine(void **state)
+{
+    (void)state;
+    vsr_graph *g = abpn_like();
+    vsr_error err = {0};
+    float *x = malloc((size_t)H * W * 3 * sizeof(float));
+    fill_rand(x, (size_t)H * W * 3, 11, 0, 255);
+    size_t n = (size_t)H * R * W * R * 3;
+    float *ref = run_threads(g, VSR_PREC_FP32, 1, 0, x), *out = malloc(n * sizeof(float));
+    pthreadpool_t pool = pthreadpool_create(2);
+    for (int always = 0; always <= 1; always++) {
+        vsr_engine_options o;
+        vsr_engine_options_default(&o);
+        o.always_pool = always;
+        vsr_engine *e = NULL;
+        OK(vsr_engine_create(g, VSR_PREC_FP32, pool, &o, &e, &err));
+        OK(vsr_engine_set_input(e, 0, x, H, W, 3, &err));
+        uint64_t fp = 0, fa = 0;
+        for (int run = 0; run < 12; run++) {
+            OK(vsr_engine_run(e, &err));
+            OK(vsr_engine_get_output(e, 0, out, n, &err));
+            assert_memory_equal(out, ref, n * sizeof(float));
+            uint64_t p2, a2;
+            vsr_engine_pool_frames(e, &p2, &a2);
+            /* frame run: alone exactly on frames 4..6 (or later ones), never before */
+            if (always || run < 4)
+                assert_true(p2 == fp + 1 && a2 == fa);
+            else if (run < 7)
+                assert_true(p2 == fp && a2 == fa + 1);
+            else
+                assert_int_equal(p2 + a2, fp + fa + 1);
+            fp = p2, fa = a2;
+        }
+        assert_int_equal(vsr_engine_threads(e), 2);
+        vsr_engine_free(&e);
+    }
+    pthreadpool_destroy(pool);
+    free(ref), free(out), free(x);
+    vsr_graph_free(&g);
+}
+
 /* ---- the scheduler itself: every item exactly once ------------------------- */
 
 enum { MAXN = 5000 };
@@ -201,6 +329,7 @@ static void test_every_item_exactly_once(void **state)
             vsr_engine_options o;
             vsr_engine_options_default(&o);
             o.wait = (vsr_wait_policy)wait;
+            o.always_pool = 1; /* the helper gate must not run the frame alone */
             vsr_engine *e = NULL;
             OK(vsr_engine_create(g, VSR_PREC_FP32, pool, &o, &e, &err));
             sched_t.n_jobs = 0;
@@ -219,6 +348,8 @@ int main(void)
         cmocka_unit_test(test_every_item_exactly_once),
         cmocka_unit_test(test_same_bytes_for_1_2_3_threads),
         cmocka_unit_test(test_threads_auto),
+        cmocka_unit_test(test_gate_policy),
+        cmocka_unit_test(test_gate_engine),
     };
     return VSR_RUN_TESTS(tests, NULL, NULL);
 }
