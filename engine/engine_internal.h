@@ -89,6 +89,11 @@ typedef struct vsr_conv_prep {
     float *wscale;    /* [cout] */
     int8_t *wqpack;
     int32_t *bqpack, *qmpack, *qspack;
+    /* INT8 with few input channels (dense_rows_im2col): the kh x kw x cin taps of a
+     * pixel as one 1x1 conv of ic.cin = round_up(kh * kw * cin, 4) channels, weights
+     * wicpack in the VNNI layout; ic.wq == NULL: not that path */
+    vsr_conv_uk ic;
+    int8_t *wicpack;
     int16_t *w16pack;
     int32_t *b16pack;
     uint16_t *whpack, *bhpack; /* FP16 native packs, or NULL */

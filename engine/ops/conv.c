@@ -32,7 +32,7 @@ void vsr__conv_free(vsr_conv_prep *c)
 {
     free(c->w), free(c->b), free(c->alpha), free(c->wpack), free(c->bpack);
     free(c->wq), free(c->bq), free(c->qm), free(c->qs), free(c->wscale);
-    free(c->wqpack), free(c->bqpack), free(c->qmpack), free(c->qspack);
+    free(c->wqpack), free(c->bqpack), free(c->qmpack), free(c->qspack), free(c->wicpack);
     free(c->w16pack), free(c->b16pack);
     free(c->whpack), free(c->bhpack);
     free(c->gwpack), free(c->gbpack), free(c->gw16pack), free(c->gb16pack);
@@ -57,6 +57,20 @@ static int act_from_node(const vsr_node *nd, vsr_act *a)
     else
         *a = nd->act;
     return 0;
+}
+
+/*
+ * Whether a dense INT8 conv gathers each pixel's taps into one vector of channels
+ * first (dense_rows_im2col): on VNNI, when its input channels leave bytes of the
+ * 4-byte groups idle (cin % 4, e.g. an RGB or Y input) and all kh x kw x cin taps
+ * fit 32 channels (a 3x3 conv of 3 channels: 27 -> 28, 7 groups instead of 9 taps
+ * of one group each, and a 28 -> 28 1x1 conv runs on the lane-tiled path).
+ */
+enum { VSR_IM2COL_MAX_KH = 32 }; /* (taps * cin <= 32) */
+static int im2col_eligible(const vsr_engine *e, const vsr_conv_prep *c, int cin, size_t taps)
+{
+    return e->k.qs8_conv_nx && !c->dw && !c->grouped && !c->float_epilogue && !c->tfl &&
+           cin % 4 && taps > 1 && taps * (size_t)cin <= 32 && c->uk.kh <= VSR_IM2COL_MAX_KH;
 }
 
 int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
@@ -295,6 +309,30 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
                                    2 +
                                (size_t)(ci % 2)] =
                         c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
+        }
+        if (im2col_eligible(e, c, cin, taps)) {
+            int k4 = (int)((taps * (size_t)cin + 3) / 4);
+            c->wicpack = vsr__zalloc64((size_t)uk->ncob * (size_t)k4 * 64, 1);
+            if (!c->wicpack)
+                return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+            /* input channel t * cin + ci of the 1x1 conv is tap t's channel ci */
+            for (int o = 0; o < cout; o++)
+                for (size_t t = 0; t < taps; t++)
+                    for (int ci = 0; ci < cin; ci++) {
+                        size_t k = t * (size_t)cin + (size_t)ci;
+                        c->wicpack[(((size_t)(o / 16) * (size_t)k4 + k / 4) * 16 +
+                                    (size_t)(o % 16)) *
+                                       4 +
+                                   k % 4] = c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
+                    }
+            c->ic = *uk;
+            c->ic.kh = c->ic.kw = c->ic.dil = 1;
+            c->ic.cin = 4 * k4;
+            c->ic.cin4 = k4;
+            c->ic.wq = c->wicpack;
+            c->ic.bq = c->bqpack; /* sum(w) over the same weights: the same bias */
+            c->ic.qm = c->qmpack;
+            c->ic.qs = c->qspack;
         }
         uk->w16 = c->w16pack;
         uk->b16 = c->b16pack;
@@ -734,9 +772,89 @@ static void dense_kernel(const vsr_engine *e, vsr_conv_uk *uk, int i8, ptrdiff_t
  * row's accumulators, then acc_epilogue(); FP32 ones apply the activations the kernel
  * does not.
  */
+/* dense_rows_im2col's scratch: a row's gathered taps (OW pixels of ic.cin bytes) and
+ * the kernel's 64 bytes of slack */
+static size_t im2col_scratch_bytes(const vsr_conv_prep *c, const conv_geom *gm)
+{
+    return (size_t)gm->OW * (size_t)c->ic.cin + 64;
+}
+
+/*
+ * Dense INT8 rows of a conv with few input channels (c->ic.wq): per output row, each
+ * pixel's kh x kw x C taps gathered from the input rows into ic.cin bytes (the input's
+ * zero point outside the frame; the pad bytes, whose weights are 0, set to 0), then
+ * one 1x1 conv of the row through the VNNI kernel. The accumulators are the same
+ * integers as the KxK conv's (the same products summed in another order), so the
+ * bytes are the scalar twin's. Interior pixels of a dilation-1 conv copy each kernel
+ * row's kw * C <= 16 bytes with one 16-byte load and store (the excess is overwritten
+ * by the next copy, or lands in the slack; the load may read past the input row, into
+ * the arena's next bytes or its 128-byte slack). The fused tail runs after each row,
+ * as in dense_rows.
+ */
+static void dense_rows_im2col(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
+                              const vsr_tview *tout)
+{
+    vsr_engine *e = t->e;
+    const vsr_conv_prep *c = &e->conv[t->i];
+    const conv_geom *gm = &t->gm;
+    int C = gm->C, kh = c->uk.kh, kw = c->uk.kw, d = c->uk.dil, K = c->ic.cin;
+    int seg = kw * C, used = kh * kw * C, W = gm->W;
+    int fill = e->qzp[e->g->nodes[t->i].in[0]];
+    size_t orow_n = (size_t)gm->OW * gm->CO;
+    uint8_t *col = e->scratch[chunk];
+    const uint8_t *rows[VSR_IM2COL_MAX_KH];
+    /* interior pixels: x - pl >= 0 and x - pl + keff_w <= W */
+    int xa = gm->pl, xb = W - gm->keff_w + gm->pl + 1;
+    xb = xb < gm->OW ? xb : gm->OW;
+    int fast = d == 1 && seg <= 16;
+    /* little-endian: the bytes of the last group below `used` */
+    uint32_t keep = used - (K - 4) >= 4 ? 0xffffffffu : (1u << 8 * (used - (K - 4))) - 1;
+    vsr_conv_uk uk = c->ic;
+    uk.in_row = 0;
+    for (int y = y0; y < y1; y++) {
+        int inside = 1;
+        for (int ky = 0; ky < kh; ky++) {
+            int iy = y - gm->pt + ky * d;
+            rows[ky] =
+                iy >= 0 && iy < gm->H ? (const uint8_t *)tin->data + (size_t)iy * W * C : NULL;
+            inside &= rows[ky] != NULL;
+        }
+        for (int x = 0; x < gm->OW; x++) {
+            uint8_t *dst = col + (size_t)x * K;
+            int ix0 = x - gm->pl;
+            if (fast && inside && x >= xa && x < xb) {
+                for (int ky = 0; ky < kh; ky++)
+                    memcpy(dst + ky * seg, rows[ky] + (size_t)ix0 * C, 16);
+            } else {
+                for (int ky = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++) {
+                        int ix = ix0 + kx * d;
+                        uint8_t *o = dst + (ky * kw + kx) * C;
+                        if (rows[ky] && ix >= 0 && ix < W)
+                            memcpy(o, rows[ky] + (size_t)ix * C, (size_t)C);
+                        else
+                            memset(o, fill, (size_t)C);
+                    }
+            }
+            uint32_t last; /* the pad bytes (used < K): the last group's high bytes */
+            memcpy(&last, dst + K - 4, 4);
+            last &= keep;
+            memcpy(dst + K - 4, &last, 4);
+        }
+        e->k.qs8_conv_nx(&uk, (const int8_t *)col, (int8_t *)tout->data + (size_t)y * orow_n,
+                         gm->OW);
+        if (t->tail == 2)
+            vsr__tail_rows(e, y, y + 1);
+    }
+}
+
 static void dense_rows(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
                        const vsr_tview *tout)
 {
+    if (tin->dt == VSR_DT_I8 && t->e->conv[t->i].ic.wq) {
+        dense_rows_im2col(t, chunk, y0, y1, tin, tout);
+        return;
+    }
     vsr_engine *e = t->e;
     const vsr_conv_prep *c = &e->conv[t->i];
     const conv_geom *gm = &t->gm;
@@ -949,6 +1067,10 @@ static size_t chunk_scratch_bytes(const vsr_engine *e, int i, const conv_geom *g
     vsr_dtype dt = e->dt[e->plan.dst[i]]; /* the input's type after conversion */
     size_t rows = (size_t)max_rows + (size_t)gm->keff_h - 1;
     size_t rowp = (size_t)(gm->W + gm->keff_w - 1) * (size_t)gm->C;
+    if (dt == VSR_DT_I8 && c->ic.wq) {
+        size_t a = im2col_scratch_bytes(c, gm), b = rows * rowp + 64; /* (dense_rows) */
+        return a > b ? a : b;
+    }
     if (dt == VSR_DT_I8)
         return c->float_epilogue || c->tfl ? (rows * rowp + 64) * sizeof(int16_t) + 64 +
                                                  (size_t)gm->OW * gm->CO * sizeof(int32_t)

@@ -146,7 +146,9 @@ static void test_conv_f32_borders(void **state)
  * zero point (engine/ops/conv.c, dense_rows); forced scalar copies every chunk
  * into a padded buffer for the scalar kernel. Both must give the same bytes, for
  * kernels 1, 3 and 5, dilation 1 and 2, frames narrower and shorter than the kernel,
- * the 3-input-channel conv (its kernel reads past a pixel's 3 bytes), the lane-tiled
+ * the convs with 3 and 1 input channels whose taps are gathered into one vector per
+ * pixel first (dense_rows_im2col: 3x3x3 -> 28, 3x3x1 -> 12, 5x5x1 -> 28; with
+ * dilation 2 the gather takes the per-tap path), the lane-tiled
  * 28 -> 28 path (12- and 4-pixel blocks), the 16-channel tiles (16 -> 48) and a
  * float epilogue (leaky ReLU: the accumulators, then acc_epilogue). The quantization
  * is fixed (vsr_graph_set_quant) so that both engines use the same parameters, and
@@ -157,7 +159,8 @@ static void test_conv_qs8_borders(void **state)
 {
     (void)state;
     static const int hw[][2] = {{1, 1}, {2, 3}, {4, 2}, {5, 7}, {9, 17}, {6, 40}, {3, 30}};
-    static const int ch[][3] = {{3, 28, 0}, {28, 28, 0}, {16, 48, 0}, {28, 28, 1}};
+    /* 3 -> 28 and 1 -> 16 with k 3 (and 1 -> 16 with k 5): the im2col rows */
+    static const int ch[][3] = {{3, 28, 0}, {1, 16, 0}, {28, 28, 0}, {16, 48, 0}, {28, 28, 1}};
     for (size_t q = 0; q < sizeof ch / sizeof ch[0]; q++)
         for (int k = 1; k <= 5; k += 2)
             for (int d = 1; d <= 2; d++)
