@@ -636,6 +636,15 @@ static const char *const migrations[] = {
      * what the first frame's timing chose); NULL for other ops and rows from
      * before. */
     "ALTER TABLE layer_profile ADD COLUMN algo TEXT;",
+
+    /* ---- v16: frames the helper gate ran alone ---- */
+    /* timings.frames_alone: of the timed frames, those the engine's helper
+     * gate ran on the calling thread alone, because its pool was slower
+     * (another process held a CPU; vsr_engine_options.always_pool); 0 for
+     * 1-thread runs, NULL unknown (runs without the engine, rows from
+     * before). With a pool of N, median_ms then mixes frames on N threads
+     * and on 1, and is what that machine gave. */
+    "ALTER TABLE timings ADD COLUMN frames_alone INTEGER;",
 };
 /* clang-format on */
 
@@ -712,9 +721,9 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_TIMING_INSERT] = "INSERT INTO timings (run_id, count, warmup, first_ms, min_ms,"
                          " median_ms, p95_ms, max_ms, mean_ms, std_ms, median_lo_ms,"
                          " median_hi_ms, total_ms, init_ms, load1, other_cpu, steal, invol_csw,"
-                         " cpu_mhz, threads_used, pinned, noisy, noisy_why)"
+                         " cpu_mhz, threads_used, pinned, noisy, noisy_why, frames_alone)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                         " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                         " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     [ST_CLIP_INSERT] = "INSERT INTO run_clips (run_id, clip, frames) VALUES (?1, ?2, ?3)",
     [ST_FRAME_INSERT] =
         "INSERT INTO run_frames (run_id, clip, frame, ms) VALUES (?1, ?2, ?3, ?4)",
@@ -1422,6 +1431,8 @@ int vsr_runlog_run_finish(vsr_runlog *log, int64_t run_id, const vsr_runlog_resu
             if (env->threads > 0)
                 sqlite3_bind_int(st, 20, env->threads);
             bind_text(st, 21, env->pinned[0] ? env->pinned : NULL);
+            if (env->frames_alone >= 0)
+                sqlite3_bind_int64(st, 24, env->frames_alone);
         }
         sqlite3_bind_int(st, 22, res->noisy != 0);
         bind_text(st, 23, res->noisy && res->noisy_why ? res->noisy_why : NULL);

@@ -295,6 +295,7 @@ void vsr_timing_env_finish(const vsr_timing_env_acc *acc, int threads, vsr_timin
     env->threads = threads;
     env->other_cpu = env->steal = NAN;
     env->invol_csw = -1;
+    env->frames_alone = -1;
     if (acc->stretches > 0 && !acc->bad) {
         env->invol_csw = acc->nivcsw;
         /* a run shorter than a tick says nothing */

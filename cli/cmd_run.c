@@ -210,6 +210,7 @@ struct run_state {
     vsr_models_kv *kv;    /* spec.hparams (owned) */
     vsr_models_instance *inst;
     vsr_engine *engine; /* inst's (borrowed), NULL for bicubic */
+    uint64_t alone0;    /* the engine's frames run alone (helper gate) before the timed ones */
     vsr_models_runner *runner;
     double *samples;
     int n_samples, cap_samples;
@@ -548,8 +549,11 @@ static int setup(const vsr_config *cfg, const vsr_sweep_run *r, int threads,
     for (int ready = 1; ready;) /* drain: the next push starts a clip */
         if ((rc = vsr_models_runner_push(s->runner, NULL, &sr, &ready, NULL, err)))
             goto end;
-    if (s->engine) /* profile the timed frames only */
+    if (s->engine) { /* profile the timed frames only; count their frames run alone */
+        uint64_t pool;
         vsr_engine_profile_reset(s->engine);
+        vsr_engine_pool_frames(s->engine, &pool, &s->alone0);
+    }
     if (s->engine && vsr_engine_threads(s->engine) > 0) /* auto: what it chose */
         s->threads = vsr_engine_threads(s->engine);
 end:
@@ -726,6 +730,11 @@ static int finish(const vsr_config *cfg, struct run_state *s, vsr_runlog_result 
     res->timing = &s->timing;
     vsr_timing_env_finish(&s->env_acc, s->threads, &s->env);
     snprintf(s->env.pinned, sizeof(s->env.pinned), "%s", s->pinned ? s->pinned : "");
+    if (s->engine) {
+        uint64_t pool, alone;
+        vsr_engine_pool_frames(s->engine, &pool, &alone);
+        s->env.frames_alone = (long)(alone - s->alone0);
+    }
     res->env = &s->env;
     res->noisy = vsr_timing_noisy(&s->timing, &s->env, s->noisy_why, sizeof(s->noisy_why));
     res->noisy_why = s->noisy_why;

@@ -131,16 +131,19 @@ typedef struct vsr_timing_env_acc {
 
 /** What the machine was doing while a run was timed. */
 typedef struct vsr_timing_env {
-    double load1;     /**< 1-minute load average at the end (/proc/loadavg); NaN unknown */
-    double other_cpu; /**< share (0..1) of all CPUs' time used by other processes (or
-                           stolen) during the timed stretches: /proc/stat busy minus this
-                           process's getrusage CPU time, over total; NaN unknown */
-    double steal;     /**< share (0..1) stolen by the hypervisor; NaN unknown */
-    long invol_csw;   /**< involuntary context switches of this process (getrusage);
-                           -1 unknown */
-    double cpu_mhz;   /**< mean current CPU clock at the end (cpufreq / cpuinfo); NaN */
-    int threads;      /**< threads actually used */
-    char pinned[64];  /**< CPU list of --pin, "" when not pinned */
+    double load1;      /**< 1-minute load average at the end (/proc/loadavg); NaN unknown */
+    double other_cpu;  /**< share (0..1) of all CPUs' time used by other processes (or
+                            stolen) during the timed stretches: /proc/stat busy minus this
+                            process's getrusage CPU time, over total; NaN unknown */
+    double steal;      /**< share (0..1) stolen by the hypervisor; NaN unknown */
+    long invol_csw;    /**< involuntary context switches of this process (getrusage);
+                            -1 unknown */
+    double cpu_mhz;    /**< mean current CPU clock at the end (cpufreq / cpuinfo); NaN */
+    int threads;       /**< threads actually used */
+    char pinned[64];   /**< CPU list of --pin, "" when not pinned */
+    long frames_alone; /**< timed frames the engine's helper gate ran on the calling thread
+                            alone (its pool was slower: another process held a CPU; see
+                            vsr_engine_options.always_pool); -1 unknown */
 } vsr_timing_env;
 
 /** Read the counters now. Never fails (ok = 0 when /proc/stat is unreadable). */

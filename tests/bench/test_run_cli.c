@@ -290,7 +290,8 @@ static void test_run_fp16n(void **state)
 
 /* engine.conv_algo in a run: the layer profile records, per conv, the algorithm that
  * ran (schema v15): with winograd4 the 3x3 stride-1 convs say F(4,3), with the
- * default every conv says direct, and no other op has an algorithm. */
+ * default every conv says direct, and no other op has an algorithm. The timings
+ * record the frames the helper gate ran alone (schema v16). */
 static void test_run_conv_algo(void **state)
 {
     struct vsr_cli_tmp *t = *state;
@@ -315,6 +316,21 @@ static void test_run_conv_algo(void **state)
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM layer_profile WHERE"
                                         " op <> 'conv2d' AND algo IS NOT NULL"),
                      0);
+    /* 1 thread: no frame alone (schema v16) */
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings WHERE frames_alone = 0"),
+                     2);
+    sqlite3_close(db);
+    /* 2 threads, 10 timed frames: the helper gate's first probe (the engine's frames 4..6,
+     * engine/sched.c) runs 3 of them alone, whichever side is faster here */
+    const char *run3[] = {"run",        t->cfg,      "--db",  t->db,
+                          "--set",      "threads=2", "--set", "timing.runs=10",
+                          "--progress", "never",     NULL};
+    assert_int_equal(vsrbench(t, run3), 0);
+    db = vsr_test_open_db(t->db);
+    assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings WHERE run_id ="
+                                        " (SELECT max(id) FROM runs) AND threads_used = 2 AND"
+                                        " count = 10 AND frames_alone BETWEEN 3 AND 10"),
+                     1);
     sqlite3_close(db);
 }
 

@@ -191,7 +191,7 @@ static vsr_runlog *upgraded(sqlite3 *db, const char *path)
 static void test_migrate_empty(void **state)
 {
     struct tmp *t = *state;
-    assert_int_equal(vsr_runlog_schema_version(), 15); /* v15: layer_profile.algo */
+    assert_int_equal(vsr_runlog_schema_version(), 16); /* v16: timings.frames_alone */
     vsr_runlog *log = vsr_test_runlog_open(t->db);
     sqlite3 *db = vsr_runlog_sqlite(log);
     char buf[64];
@@ -1092,8 +1092,9 @@ static void test_timing_v6_roundtrip(void **state)
                           .steal = 0.0,
                           .invol_csw = 17,
                           .cpu_mhz = 2400,
-                          .threads = 1,
-                          .pinned = "0-1"};
+                          .threads = 2,
+                          .pinned = "0-1",
+                          .frames_alone = 3};
     vsr_runlog_result res = {.ok = 1,
                              .params = -1,
                              .macs = -1,
@@ -1106,11 +1107,11 @@ static void test_timing_v6_roundtrip(void **state)
     char buf[256];
     assert_string_equal(
         q_text(db,
-               "SELECT printf('%g %g %g %g %g %g %g %d %g %d %s %d ', median_lo_ms,"
+               "SELECT printf('%g %g %g %g %g %g %g %d %g %d %s %d %d ', median_lo_ms,"
                " median_hi_ms, total_ms, init_ms, load1, other_cpu, steal, invol_csw, cpu_mhz,"
-               " threads_used, pinned, noisy) || noisy_why FROM timings",
+               " threads_used, pinned, frames_alone, noisy) || noisy_why FROM timings",
                buf, sizeof(buf)),
-        "2.25 2.75 52 125 2.5 0.375 0 17 2400 1 0-1 1 other processes took 38% of the CPUs > "
+        "2.25 2.75 52 125 2.5 0.375 0 17 2400 2 0-1 3 1 other processes took 38% of the CPUs > "
         "10%");
     /* unknown machine state: NULLs, and not noisy */
     int64_t id2 = begin_run(log, "ABPN", "ABPN/base/fp32/demo/bi/t0/p0/thauto", "h6b", 0, NULL);
@@ -1118,6 +1119,7 @@ static void test_timing_v6_roundtrip(void **state)
     assert_int_equal(vsr_runlog_run_finish(log, id2, &res2, &err), 0);
     assert_int_equal(vsr_test_q_int(db, "SELECT count(*) FROM timings WHERE noisy = 0 AND"
                                         " load1 IS NULL AND init_ms IS NULL AND pinned IS NULL"
+                                        " AND frames_alone IS NULL"
                                         " AND noisy_why IS NULL AND median_lo_ms = 2.25"),
                      1);
     vsr_runlog_tune tune = {"ABPN", "base", "fp32", "demo", 0};
