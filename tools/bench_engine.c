@@ -513,12 +513,13 @@ static void load_line(char *buf, size_t cap)
  * calling thread (1 thread) and one on a pool of @p threads, run alternately
  * (1 N 1 N ... after 3 warm-up runs each, so a change of load hits both), and
  * the median / p95 ms of each with the speed-up median(1) / median(N): > 1
- * means the threads pay. The policies run one after the other; the load
- * average before and after is printed, since the figures mean nothing
- * without it.
+ * means the threads pay, and how many of the N-thread engine's frames its
+ * helper gate ran alone (none with --always-pool). The policies run one after
+ * the other; the load average before and after is printed, since the figures
+ * mean nothing without it.
  */
 static int bench_wait(const vsr_graph *g, const float *x, long runs, long threads,
-                      const int *want, const char *list)
+                      const int *want, const char *list, int always_pool)
 {
     vsr_error err = {0};
     vsr_wait_policy pol[8];
@@ -541,8 +542,9 @@ static int bench_wait(const vsr_graph *g, const float *x, long runs, long thread
            "alternating; %s at the start\n",
            H, W, threads, runs, ld);
     printf("| prec | wait | 1 thread median / p95 ms | %ld threads median / p95 ms | "
-           "speed-up 1t/%ldt |\n|---|---|---|---|---|\n",
-           threads, threads);
+           "speed-up 1t/%ldt | %ld-thread frames run alone (helper gate%s) |\n"
+           "|---|---|---|---|---|---|\n",
+           threads, threads, threads, always_pool ? " off: --always-pool" : "");
     for (int k = 0; k < npol; k++)
         for (int p = 0; p < NPREC; p++) {
             if (!want[p])
@@ -551,6 +553,7 @@ static int bench_wait(const vsr_graph *g, const float *x, long runs, long thread
             vsr_engine_options o;
             vsr_engine_options_default(&o);
             o.wait = pol[k];
+            o.always_pool = always_pool;
             vsr_precision prec = p == 3 ? VSR_PREC_FP16N : (vsr_precision)p;
             CHECK(vsr_engine_create(g, prec, NULL, &o, &e1, &err));
             CHECK(vsr_engine_create(g, prec, pool, &o, &en, &err));
@@ -568,8 +571,11 @@ static int bench_wait(const vsr_graph *g, const float *x, long runs, long thread
             double m1, p1, mn, pn;
             stats(t1, (int)runs, &m1, &p1);
             stats(tn, (int)runs, &mn, &pn);
-            printf("| %s | %s | %.2f / %.2f | %.2f / %.2f | %.2fx |\n", prec_names[p],
-                   vsr_wait_policy_name(pol[k]), m1, p1, mn, pn, m1 / mn);
+            uint64_t fp, fa;
+            vsr_engine_pool_frames(en, &fp, &fa);
+            printf("| %s | %s | %.2f / %.2f | %.2f / %.2f | %.2fx | %llu of %llu |\n",
+                   prec_names[p], vsr_wait_policy_name(pol[k]), m1, p1, mn, pn, m1 / mn,
+                   (unsigned long long)fa, (unsigned long long)(fp + fa));
             fflush(stdout);
             vsr_engine_free(&e1);
             vsr_engine_free(&en);
@@ -1168,7 +1174,7 @@ int main(int argc, char **argv)
     if (wait_ratios) {
         if (!want_given)
             want[VSR_PREC_FP16] = want[VSR_PREC_FP16N] = 0;
-        int rc = bench_wait(g, x, runs, maxthreads, want, wait_list);
+        int rc = bench_wait(g, x, runs, maxthreads, want, wait_list, tiling.always_pool);
         free(x), free(ya), free(yb);
         vsr_graph_free(&g);
         return rc;
