@@ -619,13 +619,15 @@ int vsr_engine_get_output_frame(const vsr_engine *e, int idx, vsr_frame *dst, vs
                              e->g->name, e->g->outputs[idx].name, w, h, c, dst->width,
                              dst->height, dst->channels);
     const float *s = e->out_buf[idx];
+    size_t n = (size_t)w * c;
     for (int y = 0; y < h; y++) {
+        /* round half to even and clamp to [0, 255], NaN -> 0: the INT8 quantizer with
+         * scale 1 and zero point -128 (the kernel table's, vectorized), shifted to
+         * unsigned (q + 128 = q ^ 0x80) */
         uint8_t *row = vsr_frame_row(dst, y);
-        for (int x = 0; x < w * c; x++) {
-            /* round half to even and clamp to [0, 255], NaN -> 0, without libm: the
-             * INT8 quantizer with scale 1 and zero point -128, shifted to unsigned */
-            row[x] = (uint8_t)(vsr__quantize1_fast(s[(size_t)y * w * c + x], 1.f, -128) + 128);
-        }
+        e->k.f32_to_qs8(s + (size_t)y * n, (int8_t *)row, n, 1.f, -128);
+        for (size_t x = 0; x < n; x++)
+            row[x] ^= 0x80;
     }
     return 0;
 }

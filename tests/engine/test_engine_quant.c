@@ -1468,27 +1468,38 @@ static void test_calibration_methods(void **state)
 }
 
 /* vsr_engine_get_output_frame rounds half to even and clamps to [0, 255], NaN to 0
- * (what lrintf gave before it was inlined): hand-chosen values through a scale-1 node. */
+ * (what lrintf gave before it was inlined): hand-chosen values through a scale-1 node,
+ * repeated 5 times (70 values: the vector kernel's blocks of 32 and the remainder), with
+ * the SIMD and the scalar kernel table. */
 static void test_output_frame_rounding(void **state)
 {
     (void)state;
-    const float in[] = {0.5f, 1.5f,    2.5f,  3.49999f, 254.5f, 253.5f,   -0.4f,
-                        -3.f, 255.49f, 300.f, NAN,      7.f,    0.50001f, 127.5f};
-    const uint8_t want[] = {0, 2, 2, 3, 254, 254, 0, 0, 255, 255, 0, 7, 1, 128};
-    enum { N = sizeof(in) / sizeof(in[0]) };
+    const float v[] = {0.5f, 1.5f,    2.5f,  3.49999f, 254.5f, 253.5f,   -0.4f,
+                       -3.f, 255.49f, 300.f, NAN,      7.f,    0.50001f, 127.5f};
+    const uint8_t w[] = {0, 2, 2, 3, 254, 254, 0, 0, 255, 255, 0, 7, 1, 128};
+    enum { K = sizeof(v) / sizeof(v[0]), N = 5 * K };
+    float in[N];
+    uint8_t want[N];
+    for (int i = 0; i < N; i++)
+        in[i] = v[i % K], want[i] = w[i % K];
     vsr_graph *g = NULL;
     vsr_error err = {0};
     id_graph(N, &g);
-    vsr_engine *e = NULL;
-    OK(vsr_engine_create(g, VSR_PREC_FP32, NULL, NULL, &e, &err));
-    OK(vsr_engine_set_input(e, 0, in, 1, N, 1, &err));
-    OK(vsr_engine_run(e, &err));
-    vsr_frame f = {0};
-    OK(vsr_frame_alloc(&f, N, 1, 1, &err));
-    OK(vsr_engine_get_output_frame(e, 0, &f, &err));
-    assert_memory_equal(vsr_frame_row(&f, 0), want, N);
-    vsr_frame_free(&f);
-    vsr_engine_free(&e);
+    for (int scalar = 0; scalar < 2; scalar++) {
+        vsr_engine_options o;
+        vsr_engine_options_default(&o);
+        o.force_scalar = scalar;
+        vsr_engine *e = NULL;
+        OK(vsr_engine_create(g, VSR_PREC_FP32, NULL, &o, &e, &err));
+        OK(vsr_engine_set_input(e, 0, in, 1, N, 1, &err));
+        OK(vsr_engine_run(e, &err));
+        vsr_frame f = {0};
+        OK(vsr_frame_alloc(&f, N, 1, 1, &err));
+        OK(vsr_engine_get_output_frame(e, 0, &f, &err));
+        assert_memory_equal(vsr_frame_row(&f, 0), want, N);
+        vsr_frame_free(&f);
+        vsr_engine_free(&e);
+    }
     vsr_graph_free(&g);
 }
 
