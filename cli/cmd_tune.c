@@ -269,7 +269,8 @@ static int measure(struct tune_ctx *c, const struct tune_prec *tp, pthreadpool_t
     opt.tile = tile;
     opt.pad = pad;
     opt.requant = c->requant;
-    if (tiling) { /* the row's tiling axes (NULL: clip, one worker) */
+    opt.always_pool = 1; /* tune measures each thread count as such: no helper gate */
+    if (tiling) {        /* the row's tiling axes (NULL: clip, one worker) */
         opt.tile_mode = (vsr_tile_mode)tiling->tile_mode;
         opt.padding = (vsr_tile_padding)tiling->padding;
         opt.tile_workers = tiling->tile_workers;

@@ -209,7 +209,11 @@ int vsr__sched_frame(vsr_engine *e, int (*body)(vsr_engine *, vsr_error *), vsr_
     } else {
         rc = run_pool(e, body, err);
     }
+    /* per input pixel: the frame's; a tile worker's engine (no frame of its own) its
+     * window's, as planned for the tile it just ran */
     double px = (double)e->in_h * (double)e->in_w;
+    if (px <= 0)
+        px = (double)e->plan_h * (double)e->plan_w;
     if (!rc)
         vsr__gate_report(&e->gate, alone, (double)(vsr_clock_ns() - t0) / (px > 0 ? px : 1));
     return rc;

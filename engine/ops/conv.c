@@ -757,21 +757,6 @@ static void dense_kernel(const vsr_engine *e, vsr_conv_uk *uk, int i8, ptrdiff_t
         e->k.f32_conv(uk, in, out, n);
 }
 
-/*
- * Dense rows without the padded copy where none is needed: an output row whose keff_h
- * input rows are all inside the frame reads its interior pixels (those whose taps stay
- * inside the row) straight from the input tensor (in_row = W * C); only its border
- * pixels, and the rows at the top and bottom, go through a window padded with zeros
- * (FP32) or the input's zero point (INT8), built for them alone. Every pixel goes
- * through the same microkernel with the same operations in the same order as from a
- * padded chunk, so the bytes are those of the copying path; the copy it avoids was
- * ~7% of an ABPN FP32 frame (memmove in conv_chunk, perf, Zen 5) and 3.5% of an INT8
- * one. The VNNI kernel may read up to 64 bytes past a row's last pixel: its windows
- * get 64 bytes of slack, and a row whose taps reach the tensor's last row takes the
- * window too. INT8 acc32 convs (float epilogue, TFLite requantization) collect the
- * row's accumulators, then acc_epilogue(); FP32 ones apply the activations the kernel
- * does not.
- */
 /* dense_rows_im2col's scratch: a row's gathered taps (OW pixels of ic.cin bytes) and
  * the kernel's 64 bytes of slack */
 static size_t im2col_scratch_bytes(const vsr_conv_prep *c, const conv_geom *gm)
@@ -848,6 +833,21 @@ static void dense_rows_im2col(conv_task *t, size_t chunk, int y0, int y1, const 
     }
 }
 
+/*
+ * Dense rows without the padded copy where none is needed: an output row whose keff_h
+ * input rows are all inside the frame reads its interior pixels (those whose taps stay
+ * inside the row) straight from the input tensor (in_row = W * C); only its border
+ * pixels, and the rows at the top and bottom, go through a window padded with zeros
+ * (FP32) or the input's zero point (INT8), built for them alone. Every pixel goes
+ * through the same microkernel with the same operations in the same order as from a
+ * padded chunk, so the bytes are those of the copying path; the copy it avoids was
+ * ~7% of an ABPN FP32 frame (memmove in conv_chunk, perf, Zen 5) and 3.5% of an INT8
+ * one. The VNNI kernel may read up to 64 bytes past a row's last pixel: its windows
+ * get 64 bytes of slack, and a row whose taps reach the tensor's last row takes the
+ * window too. INT8 acc32 convs (float epilogue, TFLite requantization) collect the
+ * row's accumulators, then acc_epilogue(); FP32 ones apply the activations the kernel
+ * does not. INT8 convs with few input channels (c->ic) take dense_rows_im2col instead.
+ */
 static void dense_rows(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
                        const vsr_tview *tout)
 {
