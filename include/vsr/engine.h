@@ -930,6 +930,8 @@ unsigned vsr_engine_isa(const vsr_engine *e);
  * Threads vsr_engine_run() uses: the pool's size (1 without a pool), or
  * with threads_auto 0 while the measurement still runs, then 1 or the
  * pool's size, whichever was faster (see vsr_engine_options.threads_auto).
+ * With a pool, the helper gate may still run some frames on the calling
+ * thread alone (vsr_engine_options.always_pool, vsr_engine_pool_frames()).
  */
 int vsr_engine_threads(const vsr_engine *e);
 /**
