@@ -1017,15 +1017,17 @@ static int record(vsr_runlog *log, const vsr_sweep_run *r, int64_t id, int rc,
         su->psnr_y = mean_over_clips(res, "psnr", "y");
         su->ssim_y = mean_over_clips(res, "ssim", "y");
         su->have_timing = 1;
-        char line[256], pct[16] = "?";
+        char line[256], pct[16] = "?", alone[48] = "";
         vsr_timing_format(t, line, sizeof(line));
         if (isfinite(s->env.other_cpu))
             snprintf(pct, sizeof(pct), "%.0f%%", 100 * s->env.other_cpu);
+        if (s->env.frames_alone > 0) /* the helper gate ran these on 1 thread */
+            snprintf(alone, sizeof(alone), " (%ld frames alone)", s->env.frames_alone);
         snprintf(su->detail, sizeof(su->detail),
-                 "%s init=%.1f median 95%%=[%.3f, %.3f] passes=%d threads=%d load=%.2f "
+                 "%s init=%.1f median 95%%=[%.3f, %.3f] passes=%d threads=%d%s load=%.2f "
                  "others=%s invcsw=%ld%s%s",
                  line, res->init_ms, t->median_lo_ms, t->median_hi_ms, s->passes, s->threads,
-                 s->env.load1, pct, s->env.invol_csw, res->noisy ? " NOISY: " : "",
+                 alone, s->env.load1, pct, s->env.invol_csw, res->noisy ? " NOISY: " : "",
                  res->noisy ? s->noisy_why : "");
     }
     snprintf(su->status, sizeof(su->status), "%s",
