@@ -66,11 +66,23 @@ static int act_from_node(const vsr_node *nd, vsr_act *a)
  * fit 32 channels (a 3x3 conv of 3 channels: 27 -> 28, 7 groups instead of 9 taps
  * of one group each, and a 28 -> 28 1x1 conv runs on the lane-tiled path).
  */
-enum { VSR_IM2COL_MAX_KH = 32 }; /* (taps * cin <= 32) */
+enum { VSR_IM2COL_MAX_KH = 32 }; /* kh <= taps * cin <= 32 */
 static int im2col_eligible(const vsr_engine *e, const vsr_conv_prep *c, int cin, size_t taps)
 {
     return e->k.qs8_conv_nx && !c->dw && !c->grouped && !c->float_epilogue && !c->tfl &&
-           cin % 4 && taps > 1 && taps * (size_t)cin <= 32 && c->uk.kh <= VSR_IM2COL_MAX_KH;
+           cin % 4 && taps > 1 && taps * (size_t)cin <= 32;
+}
+
+/* Index of the weight of output o, tap t, input ci in the register-tiled INT8 layouts
+ * [cout/16][taps][ceil(cin/grp)][16][grp]: VNNI (grp 4, int8) and the AVX2 int16 pairs
+ * (grp 2). */
+static size_t tile_index(int o, size_t t, int ci, size_t taps, int cin, int grp)
+{
+    size_t cing = (size_t)(cin + grp - 1) / (size_t)grp;
+    return ((((size_t)(o / 16) * taps + t) * cing + (size_t)(ci / grp)) * 16 +
+            (size_t)(o % 16)) *
+               (size_t)grp +
+           (size_t)(ci % grp);
 }
 
 int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
@@ -275,17 +287,12 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             c->qspack[o] = 31;
         }
         for (int o = 0; o < cout; o++) {
-            int cob = o / 16, j = o % 16;
             int64_t sum = 0;
             for (size_t t = 0; t < taps; t++)
                 for (int ci = 0; ci < cin; ci++) {
                     int8_t w = c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
                     sum += w;
-                    c->wqpack[((((size_t)cob * taps + t) * (size_t)cin4 + (size_t)(ci / 4)) *
-                                   16 +
-                               (size_t)j) *
-                                  4 +
-                              (size_t)(ci % 4)] = w;
+                    c->wqpack[tile_index(o, t, ci, taps, cin, 4)] = w;
                 }
             c->bqpack[o] = (int32_t)((int64_t)c->bq[o] - (128 + zx) * sum);
             c->qmpack[o] = c->qm[o];
@@ -299,15 +306,10 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
         if (!c->w16pack || !c->b16pack)
             return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
         for (int o = 0; o < cout; o++) {
-            int cob = o / 16, j = o % 16;
             c->b16pack[o] = c->bq[o];
             for (size_t t = 0; t < taps; t++)
                 for (int ci = 0; ci < cin; ci++)
-                    c->w16pack[((((size_t)cob * taps + t) * (size_t)cin2 + (size_t)(ci / 2)) *
-                                    16 +
-                                (size_t)j) *
-                                   2 +
-                               (size_t)(ci % 2)] =
+                    c->w16pack[tile_index(o, t, ci, taps, cin, 2)] =
                         c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
         }
         if (im2col_eligible(e, c, cin, taps)) {
@@ -315,16 +317,12 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             c->wicpack = vsr__zalloc64((size_t)uk->ncob * (size_t)k4 * 64, 1);
             if (!c->wicpack)
                 return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
-            /* input channel t * cin + ci of the 1x1 conv is tap t's channel ci */
+            /* HWIO weights read as a 1x1 conv's: its input channel k = t * cin + ci is
+             * tap t's channel ci */
+            int kin = (int)(taps * (size_t)cin);
             for (int o = 0; o < cout; o++)
-                for (size_t t = 0; t < taps; t++)
-                    for (int ci = 0; ci < cin; ci++) {
-                        size_t k = t * (size_t)cin + (size_t)ci;
-                        c->wicpack[(((size_t)(o / 16) * (size_t)k4 + k / 4) * 16 +
-                                    (size_t)(o % 16)) *
-                                       4 +
-                                   k % 4] = c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
-                    }
+                for (int k = 0; k < kin; k++)
+                    c->wicpack[tile_index(o, 0, k, 1, kin, 4)] = c->wq[(size_t)k * cout + o];
             c->ic = *uk;
             c->ic.kh = c->ic.kw = c->ic.dil = 1;
             c->ic.cin = 4 * k4;
@@ -1067,10 +1065,8 @@ static size_t chunk_scratch_bytes(const vsr_engine *e, int i, const conv_geom *g
     vsr_dtype dt = e->dt[e->plan.dst[i]]; /* the input's type after conversion */
     size_t rows = (size_t)max_rows + (size_t)gm->keff_h - 1;
     size_t rowp = (size_t)(gm->W + gm->keff_w - 1) * (size_t)gm->C;
-    if (dt == VSR_DT_I8 && c->ic.wq) {
-        size_t a = im2col_scratch_bytes(c, gm), b = rows * rowp + 64; /* (dense_rows) */
-        return a > b ? a : b;
-    }
+    if (dt == VSR_DT_I8 && c->ic.wq) /* dense_rows takes dense_rows_im2col */
+        return im2col_scratch_bytes(c, gm);
     if (dt == VSR_DT_I8)
         return c->float_epilogue || c->tfl ? (rows * rowp + 64) * sizeof(int16_t) + 64 +
                                                  (size_t)gm->OW * gm->CO * sizeof(int32_t)
