@@ -82,6 +82,20 @@ static void test_conv_same_padding(void **state)
  * frames narrower and shorter than the kernel; with the SIMD kernels and forced
  * scalar. Tolerance: 2^-20 (|b| + sum |x| |w|), a few times the float sum's rounding.
  */
+/* A graph of one conv named "conv" with params @p p on an h x w x ci input "x", its
+ * output "y"; the two tensors' ids in *x and *y */
+static vsr_graph *conv_graph(const char *name, int h, int w, int ci, const vsr_conv_params *p,
+                             int *x, int *y)
+{
+    vsr_error err = {0};
+    vsr_graph *g = NULL;
+    OK(vsr_graph_create(name, &g, &err));
+    *x = vsr_graph_input(g, "x", h, w, ci, &err);
+    *y = vsr_graph_conv2d(g, "conv", *x, p, &err);
+    OK(vsr_graph_output(g, "y", *y, &err));
+    return g;
+}
+
 static void test_conv_f32_borders(void **state)
 {
     (void)state;
@@ -93,13 +107,10 @@ static void test_conv_f32_borders(void **state)
                 for (int scalar = 0; scalar < 2; scalar++) {
                     int h = hw[s][0], w = hw[s][1], ke = (k - 1) * d + 1, pt = (ke - 1) / 2;
                     vsr_error err = {0};
-                    vsr_graph *g = NULL;
-                    OK(vsr_graph_create("borders", &g, &err));
-                    int x = vsr_graph_input(g, "x", h, w, CI, &err);
                     vsr_conv_params p = vsr_conv_default(CO, k);
                     p.dilation = d;
-                    int y = vsr_graph_conv2d(g, "conv", x, &p, &err);
-                    OK(vsr_graph_output(g, "y", y, &err));
+                    int x, y;
+                    vsr_graph *g = conv_graph("borders", h, w, CI, &p, &x, &y);
                     size_t nw = (size_t)k * k * CI * CO;
                     float *wt = malloc(nw * sizeof(float)), b[CO];
                     float *in = malloc((size_t)h * w * CI * sizeof(float));
@@ -167,15 +178,12 @@ static void test_conv_qs8_borders(void **state)
                 for (size_t s = 0; s < sizeof hw / sizeof hw[0]; s++) {
                     int CI = ch[q][0], CO = ch[q][1], h = hw[s][0], w = hw[s][1];
                     vsr_error err = {0};
-                    vsr_graph *g = NULL;
-                    OK(vsr_graph_create("borders8", &g, &err));
-                    int x = vsr_graph_input(g, "x", h, w, CI, &err);
                     vsr_conv_params p = vsr_conv_default(CO, k);
                     p.dilation = d;
                     if (ch[q][2])
                         p.act.type = VSR_ACT_LEAKY_RELU, p.act.alpha = 0.1f;
-                    int y = vsr_graph_conv2d(g, "conv", x, &p, &err);
-                    OK(vsr_graph_output(g, "y", y, &err));
+                    int x, y;
+                    vsr_graph *g = conv_graph("borders8", h, w, CI, &p, &x, &y);
                     size_t nw = (size_t)k * k * CI * CO, ny = (size_t)h * w * CO;
                     float *wt = malloc(nw * sizeof(float)), b[48];
                     float *in = malloc((size_t)h * w * CI * sizeof(float));
