@@ -28,9 +28,11 @@ typedef struct vsr_plan {
 int vsr__plan_build(const vsr_graph *g, vsr_plan *p, vsr_error *err);
 void vsr__plan_free(vsr_plan *p);
 
-/* Arena layout for the materialized tensors: offsets[i] (bytes) or -1. */
+/* Arena layout for the materialized tensors: offsets[i] (bytes) or -1. blocked: NULL,
+ * or per tensor 1 when it is INT8 row-blocked (vsr_pl_row_bytes a row). */
 int vsr__arena_plan(const vsr_graph *g, const vsr_plan *p, const int *shp,
-                    const size_t *elem_size, size_t *offsets, size_t *total, vsr_error *err);
+                    const size_t *elem_size, const int *blocked, size_t *offsets, size_t *total,
+                    vsr_error *err);
 
 /* ---- tensors, dtypes --------------------------------------------------- */
 
@@ -44,6 +46,8 @@ typedef struct vsr_tview {
     float scale; /* INT8 */
     int zp;
     const struct vsr_kernels *k; /* conversions to use, or NULL for the scalar ones */
+    int blk; /* INT8 row-blocked (engine_kernels.h, VSR_PL_PAD): only pixels-in-lanes
+                convs (ops/conv.c) read or write it; vsr__load_f32 and the rest do not */
 } vsr_tview;
 
 static inline size_t vsr__dt_size(vsr_dtype dt)
@@ -94,6 +98,10 @@ typedef struct vsr_conv_prep {
      * wicpack in the VNNI layout; ic.wq == NULL: not that path */
     vsr_conv_uk ic;
     int8_t *wicpack;
+    /* INT8 pixels in lanes (dense_rows_pl): weights uk.wpl (when eligible), and pl = 1
+     * when the conv runs that way (a tensor it reads or writes is row-blocked) */
+    int8_t *wplpack;
+    int pl;
     int16_t *w16pack;
     int32_t *b16pack;
     uint16_t *whpack, *bhpack; /* FP16 native packs, or NULL */
@@ -166,6 +174,7 @@ struct vsr_engine {
     size_t cvt_cap;
     float *qscale; /* per tensor (INT8) */
     int *qzp;
+    int *blk;            /* per tensor: 1 = INT8 row-blocked (vsr__conv_layouts) */
     vsr_conv_prep *conv; /* per node */
     float **pw; /* per node: prepared float params (BN scale/shift, LN gamma/beta, PReLU) */
     /* plan for one run size (a tile or the whole frame) */
@@ -257,6 +266,10 @@ void vsr__tile_free(vsr_engine *e);
 /* Ops (files in ops/). Each executes node i writing tensor e->plan.dst[i]. */
 int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err);
 void vsr__conv_free(vsr_conv_prep *c);
+/* After every node is prepared and the tail fused: which INT8 tensors are row-blocked
+ * (e->blk: written by a pixels-in-lanes conv and read only by such convs) and which
+ * convs run that way (c->pl) (ops/conv.c). */
+void vsr__conv_layouts(vsr_engine *e);
 /* n * size zeroed bytes, 64-byte aligned (packed weights are read as whole zmm: no split
  * loads); free() them. NULL when out of memory. */
 void *vsr__zalloc64(size_t n, size_t size);

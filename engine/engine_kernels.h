@@ -101,6 +101,14 @@ typedef struct vsr_conv_uk {
     const float *gwf, *gbf;
     const int16_t *gw16;
     const int32_t *gb16, *gqm, *gqs;
+    /* INT8, pixels in lanes (VNNI, row-blocked activations: vsr_qs8_conv_pl_fn):
+     * weights wpl [cout/4][ky][kx][cin/4][4 outputs][4 inputs] int8, or NULL: not that
+     * path; bias and requantization bq / qm / qs as above, every shift >= 32 */
+    const int8_t *wpl;
+    /* INT8 VNNI tiles (vsr_qs8_conv_ukernel_nx48__avx512vnni) on a row-blocked input:
+     * the bytes between its channel groups (4 between pixels, in_row between rows), or
+     * 0: NHWC int8 */
+    size_t blk_gs;
 } vsr_conv_uk;
 
 /*
@@ -129,6 +137,45 @@ void vsr_qs8_conv_i16_ukernel_1x16__scalar(const vsr_conv_uk *p, const int16_t *
                                            int n);
 void vsr_qs8_conv_i16_ukernel_4x16__avx2(const vsr_conv_uk *p, const int16_t *in, int8_t *out,
                                          int n);
+
+/*
+ * Row-blocked INT8 activations (pixels in lanes): a row of w pixels of c channels
+ * (c % 4 == 0) is c / 4 groups of vsr_pl_wpb(w) 4-byte pixels each, group g at byte
+ * g * 4 * vsr_pl_wpb(w): VSR_PL_PAD pixels of padding, the row's w pixels (4 channels
+ * each), padding up to VSR_PL_PAD past round_up(w, 16). Every byte is biased to
+ * unsigned (x ^ 0x80) and the padding holds the tensor's zero point (biased), so a
+ * conv's horizontal taps read it as the frame's zero padding. A row is a multiple of
+ * 64 bytes; rows are contiguous.
+ */
+enum { VSR_PL_PAD = 16, VSR_PL_MAX_KH = 16 };
+static inline int vsr_pl_wpb(int w)
+{
+    return VSR_PL_PAD + ((w + 15) & ~15) + VSR_PL_PAD;
+}
+static inline size_t vsr_pl_row_bytes(int w, int c)
+{
+    return (size_t)c * (size_t)vsr_pl_wpb(w);
+}
+/*
+ * One output row (ow pixels) of a dense stride-1 conv with pixels in lanes
+ * (p->wpl; cin, cout multiples of 4 up to 64, every shift >= 32), from rows[ky]: the
+ * blocked input rows (w_in pixels) under kernel row ky; output pixel x's tap kx reads
+ * input pixel x - pl + kx * dil (pl <= VSR_PL_PAD, and so must be the reach to the
+ * right). out_blocked: out is a blocked row (its padding written too, with p->zp_out);
+ * else NHWC int8 pixels, through ob: (cout / 4) * round_up(ow, 16) * 4 bytes of
+ * scratch. pf: a blocked row to prefetch while computing (the next row's new input
+ * row), or NULL.
+ */
+typedef void (*vsr_qs8_conv_pl_fn)(const vsr_conv_uk *p, const uint8_t *const *rows, int w_in,
+                                   int pl, const uint8_t *pf, int ow, void *out,
+                                   int out_blocked, uint8_t *ob);
+/* One NHWC int8 row (w pixels of cin channels; NULL: a row of padding) to a blocked row,
+ * zero point zp */
+typedef void (*vsr_qs8_pl_pack_fn)(const int8_t *src, int w, int cin, int zp, uint8_t *dst);
+void vsr_qs8_conv_pl__avx512vnni(const vsr_conv_uk *p, const uint8_t *const *rows, int w_in,
+                                 int pl, const uint8_t *pf, int ow, void *out, int out_blocked,
+                                 uint8_t *ob);
+void vsr_qs8_pl_pack__avx512vnni(const int8_t *src, int w, int cin, int zp, uint8_t *dst);
 
 /* Grouped stride-1 convs (the vsr_conv_uk group fields), same in / out conventions
  * as the dense kernels; the INT8 one takes the int16 (x - zp_in) rows. */
@@ -344,6 +391,8 @@ typedef struct vsr_kernels {
     vsr_qs8_tail_q_fn qs8_tail_q;       /* the same computed (default requantization) */
     vsr_f32_wino_in_fn f32_wino_in;     /* Winograd input transform */
     vsr_f32_wino_out_fn f32_wino_out;   /* Winograd output transform + epilogue */
+    vsr_qs8_conv_pl_fn qs8_conv_pl;     /* pixels in lanes, row-blocked (VNNI), else NULL */
+    vsr_qs8_pl_pack_fn qs8_pl_pack;     /* NHWC row -> blocked row, with qs8_conv_pl */
 } vsr_kernels;
 void vsr__kernels_select(unsigned isa, vsr_kernels *k);
 

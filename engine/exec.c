@@ -81,6 +81,7 @@ void vsr_engine_free(vsr_engine **pe)
     vsr__tile_free(e);
     vsr__plan_free(&e->plan);
     free(e->conv), free(e->pw), free(e->dt), free(e->nprec), free(e->qscale), free(e->qzp);
+    free(e->blk);
     free(e->cvt);
     free(e->shp), free(e->off), free(e->arena);
     free(e->in_hw), free(e->in_buf), free(e->in_cap);
@@ -325,6 +326,7 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     e->nprec = calloc((size_t)n, sizeof(*e->nprec));
     e->qscale = calloc((size_t)n, sizeof(float));
     e->qzp = calloc((size_t)n, sizeof(int));
+    e->blk = calloc((size_t)n, sizeof(int));
     e->conv = calloc((size_t)n, sizeof(*e->conv));
     e->pw = calloc((size_t)n, sizeof(float *));
     e->shp = calloc((size_t)3 * n, sizeof(int));
@@ -337,9 +339,9 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
     e->out_buf = calloc((size_t)g->n_outputs, sizeof(float *));
     e->out_cap = calloc((size_t)g->n_outputs, sizeof(size_t));
     e->out_shape = calloc((size_t)3 * g->n_outputs, sizeof(int));
-    if (!e->dt || !e->nprec || !e->qscale || !e->qzp || !e->conv || !e->pw || !e->shp ||
-        !e->off || !e->prof_ns || !e->prof_calls || !e->in_hw || !e->in_buf || !e->in_cap ||
-        !e->out_buf || !e->out_cap || !e->out_shape) {
+    if (!e->dt || !e->nprec || !e->qscale || !e->qzp || !e->blk || !e->conv || !e->pw ||
+        !e->shp || !e->off || !e->prof_ns || !e->prof_calls || !e->in_hw || !e->in_buf ||
+        !e->in_cap || !e->out_buf || !e->out_cap || !e->out_shape) {
         rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
         goto fail;
     }
@@ -358,6 +360,7 @@ int vsr__engine_create_ex(const vsr_graph *g, vsr_precision prec, pthreadpool_t 
         goto fail;
     if ((rc = vsr__eltwise_prepare(e, no_fuse, err)))
         goto fail;
+    vsr__conv_layouts(e);
     /* plan once for the nominal whole frame or tile, to report the scratch size */
     const vsr_node *in0 = &g->nodes[g->inputs[0]];
     int ph = in0->h, pwid = in0->w;
@@ -447,7 +450,7 @@ int vsr__engine_plan(vsr_engine *e, int h, int w, vsr_error *err)
         esz[i] = vsr__dt_size(e->dt[i]);
     size_t total = 0;
     if ((rc = vsr__graph_infer(g, h, w, e->shp, err)) ||
-        (rc = vsr__arena_plan(g, &e->plan, e->shp, esz, e->off, &total, err))) {
+        (rc = vsr__arena_plan(g, &e->plan, e->shp, esz, e->blk, e->off, &total, err))) {
         free(esz);
         return rc;
     }

@@ -906,7 +906,8 @@ void vsr__plan_free(vsr_plan *p)
  * producer's step to its last consumer's step (outputs and inputs: whole run).
  */
 int vsr__arena_plan(const vsr_graph *g, const vsr_plan *p, const int *shp,
-                    const size_t *elem_size, size_t *offsets, size_t *total, vsr_error *err)
+                    const size_t *elem_size, const int *blocked, size_t *offsets, size_t *total,
+                    vsr_error *err)
 {
     int n = g->n_nodes;
     int *birth = malloc((size_t)(n + 1) * sizeof(int));
@@ -929,8 +930,10 @@ int vsr__arena_plan(const vsr_graph *g, const vsr_plan *p, const int *shp,
             continue;
         int t = p->dst[i];
         birth[t] = g->nodes[i].op == VSR_OP_INPUT ? 0 : i;
-        size[t] =
-            (size_t)shp[3 * t] * (size_t)shp[3 * t + 1] * (size_t)shp[3 * t + 2] * elem_size[t];
+        size[t] = blocked && blocked[t]
+                      ? (size_t)shp[3 * t] * vsr_pl_row_bytes(shp[3 * t + 1], shp[3 * t + 2])
+                      : (size_t)shp[3 * t] * (size_t)shp[3 * t + 1] * (size_t)shp[3 * t + 2] *
+                            elem_size[t];
         size[t] = (size[t] + 63) & ~(size_t)63;
         death[t] = p->is_output[t] ? n : birth[t];
     }
@@ -1103,7 +1106,7 @@ static int count_impl(const vsr_graph *g, int h, int w, vsr_precision prec, vsr_
                 esz[i] = 4;
         }
         s->n_layers = n;
-        rc = vsr__arena_plan(g, &p, shp, esz, off, &s->peak_scratch_bytes, err);
+        rc = vsr__arena_plan(g, &p, shp, esz, NULL, off, &s->peak_scratch_bytes, err);
     }
     vsr__plan_free(&p);
 done0:

@@ -201,6 +201,7 @@ vsr_tview vsr__tensor(const vsr_engine *e, int t)
     v.scale = e->qscale[t];
     v.zp = e->qzp[t];
     v.k = &e->k;
+    v.blk = e->blk ? e->blk[t] : 0;
     return v;
 }
 

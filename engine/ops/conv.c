@@ -33,6 +33,7 @@ void vsr__conv_free(vsr_conv_prep *c)
     free(c->w), free(c->b), free(c->alpha), free(c->wpack), free(c->bpack);
     free(c->wq), free(c->bq), free(c->qm), free(c->qs), free(c->wscale);
     free(c->wqpack), free(c->bqpack), free(c->qmpack), free(c->qspack), free(c->wicpack);
+    free(c->wplpack);
     free(c->w16pack), free(c->b16pack);
     free(c->whpack), free(c->bhpack);
     free(c->gwpack), free(c->gbpack), free(c->gw16pack), free(c->gb16pack);
@@ -71,6 +72,89 @@ static int im2col_eligible(const vsr_engine *e, const vsr_conv_prep *c, int cin,
 {
     return e->k.qs8_conv_nx && !c->dw && !c->grouped && !c->float_epilogue && !c->tfl &&
            cin % 4 && taps > 1 && taps * (size_t)cin <= 32;
+}
+
+/*
+ * Whether a dense INT8 conv may run with pixels in lanes on row-blocked activations
+ * (dense_rows_pl, x86/qs8-conv-pl-avx512vnni.c): on VNNI, when its output channels
+ * leave lanes of the 16-channel tiles idle (cout not a multiple of 16: 28; 48 runs as
+ * fast on the tiles), with channel counts in 4-byte groups up to 64, the integer
+ * epilogue, every shift >= 32 (the kernel's requantization; a scale >= 0.5 takes the
+ * tiles' exact path) and taps that reach at most VSR_PL_PAD pixels to either side.
+ * Whether it does: vsr__conv_layouts.
+ */
+static int pl_eligible(const vsr_engine *e, const vsr_conv_prep *c, const vsr_node *nd, int cin,
+                       int cout)
+{
+    const vsr_conv_params *p = &nd->conv;
+    int keff = (p->kw - 1) * p->dilation + 1, pl = (keff - 1) / 2;
+    if (!e->k.qs8_conv_pl || !c->simd || c->dw || c->grouped || c->float_epilogue || c->tfl ||
+        cin % 4 || cout % 4 || cout % 16 == 0 || cin > 64 || cout > 64 ||
+        p->kh > VSR_PL_MAX_KH || pl > VSR_PL_PAD || keff - 1 - pl > VSR_PL_PAD)
+        return 0;
+    for (int o = 0; o < cout; o++)
+        if (c->qs[o] < 32)
+            return 0;
+    return 1;
+}
+
+/* Whether executed node k is an INT8 conv that can run with pixels in lanes */
+static int pl_capable(const vsr_engine *e, int k)
+{
+    return e->plan.exec[k] && e->g->nodes[k].op == VSR_OP_CONV2D && e->conv[k].uk.wpl &&
+           !e->conv[k].wino && e->dt[e->plan.dst[k]] == VSR_DT_I8;
+}
+
+/* Whether executed node k can read tensor t row-blocked: as its input, with pixels in
+ * lanes or on the VNNI tiles (dense_rows_blk: cin % 4 == 0, the integer epilogue) */
+static int blk_reader(const vsr_engine *e, int k, int t)
+{
+    const vsr_node *nd = &e->g->nodes[k];
+    const vsr_conv_prep *c = &e->conv[k];
+    if (nd->op != VSR_OP_CONV2D || nd->n_in < 1 || nd->in[0] != t)
+        return 0;
+    return pl_capable(e, k) || (e->k.qs8_conv_nx && c->simd && !c->dw && !c->grouped &&
+                                !c->float_epilogue && !c->tfl && !c->wino && !c->ic.wq &&
+                                c->cin % 4 == 0 && e->dt[e->plan.dst[k]] == VSR_DT_I8);
+}
+
+/*
+ * The tensor layouts. An INT8 tensor is row-blocked when its producer can write it
+ * with pixels in lanes and every reader can read it so (blk_reader): not a graph
+ * output, not the fused tail's. A conv runs with pixels in lanes when a tensor it
+ * touches is blocked (alone, NHWC in and out, the packing costs what the kernel saves:
+ * docs/PERFORMANCE.md); a conv of another kind that reads a blocked tensor reads it on
+ * the VNNI tiles.
+ */
+void vsr__conv_layouts(vsr_engine *e)
+{
+    const vsr_graph *g = e->g;
+    for (int i = 0; i < g->n_nodes; i++) {
+        e->blk[i] = 0;
+        e->conv[i].pl = 0;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        int t = e->plan.dst[i];
+        if (!pl_capable(e, i) || e->dt[t] != VSR_DT_I8 || e->plan.is_output[t] ||
+            (e->tail.node >= 0 && (t == e->tail.t || t == e->tail.x)))
+            continue;
+        int readers = 0, ok = 1;
+        for (int k = 0; k < g->n_nodes && ok; k++) {
+            if (!e->plan.exec[k])
+                continue;
+            for (int j = 0; j < g->nodes[k].n_in; j++)
+                if (g->nodes[k].in[j] == t) {
+                    ok &= j == 0 && blk_reader(e, k, t);
+                    readers++;
+                }
+            for (int j = 0; e->plan.xin && j < 2; j++)
+                ok &= e->plan.xin[2 * k + j] != t;
+        }
+        e->blk[t] = ok && readers > 0;
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (pl_capable(e, i))
+            e->conv[i].pl = e->blk[e->plan.dst[i]] || e->blk[g->nodes[i].in[0]];
 }
 
 /* Index of the weight of output o, tap t, input ci in the register-tiled INT8 layouts
@@ -311,6 +395,21 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
                 for (int ci = 0; ci < cin; ci++)
                     c->w16pack[tile_index(o, t, ci, taps, cin, 2)] =
                         c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
+        }
+        if (pl_eligible(e, c, nd, cin, cout)) { /* [cout/4][taps][cin/4][4][4] */
+            int G = cin / 4;
+            c->wplpack = vsr__zalloc64((size_t)cout * taps * (size_t)cin, 1);
+            if (!c->wplpack)
+                return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+            for (int o = 0; o < cout; o++)
+                for (size_t t = 0; t < taps; t++)
+                    for (int ci = 0; ci < cin; ci++)
+                        c->wplpack[(((size_t)(o / 4) * taps + t) * (size_t)G +
+                                    (size_t)(ci / 4)) *
+                                       16 +
+                                   (size_t)(o % 4) * 4 + (size_t)(ci % 4)] =
+                            c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
+            uk->wpl = c->wplpack;
         }
         if (im2col_eligible(e, c, cin, taps)) {
             int k4 = (int)((taps * (size_t)cin + 3) / 4);
@@ -831,6 +930,110 @@ static void dense_rows_im2col(conv_task *t, size_t chunk, int y0, int y1, const 
     }
 }
 
+/* dense_rows_pl's scratch: the rows its taps read when the input is NHWC (packed into
+ * a ring) or one row of padding when it is blocked, and the output row's blocked copy
+ * when the output is NHWC */
+static size_t pl_scratch_bytes(const conv_geom *gm, int in_blk, int out_blk)
+{
+    size_t rb = vsr_pl_row_bytes(gm->W, gm->C);
+    return (in_blk ? rb : (size_t)gm->keff_h * rb) +
+           (out_blk ? 0 : (size_t)gm->CO * (size_t)((gm->OW + 15) & ~15)) + 64;
+}
+
+/*
+ * Dense INT8 rows with pixels in lanes (c->pl: e->k.qs8_conv_pl). A blocked input's
+ * rows are read in place, rows outside the frame as one row of its zero point; an NHWC
+ * input's rows are packed as they are first needed, into a ring of keff_h blocked rows
+ * at the start of the chunk's scratch. The kernel writes a blocked output row in
+ * place, or an NHWC one through the scratch's last part. The fused tail runs after
+ * each row, as in dense_rows.
+ */
+static void dense_rows_pl(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
+                          const vsr_tview *tout)
+{
+    vsr_engine *e = t->e;
+    const vsr_conv_prep *c = &e->conv[t->i];
+    const conv_geom *gm = &t->gm;
+    int kh = c->uk.kh, dil = c->uk.dil, keff = gm->keff_h, C = gm->C, H = gm->H;
+    int zp = tin->zp;
+    size_t rb = vsr_pl_row_bytes(gm->W, C), ob_n = vsr_pl_row_bytes(gm->OW, gm->CO);
+    size_t orow_n = tout->blk ? ob_n : (size_t)gm->OW * gm->CO;
+    uint8_t *ring = e->scratch[chunk], *ob = ring + (tin->blk ? rb : (size_t)keff * rb);
+    const uint8_t *in = tin->data, *rows[VSR_PL_MAX_KH];
+    if (tin->blk) /* ring[0]: the padding rows */
+        e->k.qs8_pl_pack(NULL, gm->W, C, zp, ring);
+    int next = y0 - gm->pt; /* NHWC: the next input row to pack */
+    for (int y = y0; y < y1; y++) {
+        int iy0 = y - gm->pt;
+        const uint8_t *pf = NULL;
+        if (tin->blk) {
+            for (int ky = 0; ky < kh; ky++) {
+                int iy = iy0 + ky * dil;
+                rows[ky] = iy >= 0 && iy < H ? in + (size_t)iy * rb : ring;
+            }
+            if (y + 1 < y1 && iy0 + keff < H && iy0 + keff >= 0)
+                pf = in + (size_t)(iy0 + keff) * rb;
+        } else {
+            for (int iy = next > iy0 ? next : iy0; iy < iy0 + keff; iy++)
+                e->k.qs8_pl_pack(iy >= 0 && iy < H ? (const int8_t *)in + (size_t)iy * gm->W * C
+                                                   : NULL,
+                                 gm->W, C, zp, ring + (size_t)((iy % keff + keff) % keff) * rb);
+            next = iy0 + keff;
+            for (int ky = 0; ky < kh; ky++) {
+                int iy = iy0 + ky * dil;
+                rows[ky] = ring + (size_t)((iy % keff + keff) % keff) * rb;
+            }
+        }
+        e->k.qs8_conv_pl(&c->uk, rows, gm->W, gm->pl, pf, gm->OW,
+                         (uint8_t *)tout->data + (size_t)y * orow_n, tout->blk, ob);
+        if (t->tail == 2)
+            vsr__tail_rows(e, y, y + 1);
+    }
+}
+
+/*
+ * Dense INT8 rows on the VNNI tiles from a row-blocked input (not c->pl): the kernel
+ * reads the blocked rows in place (p->blk_gs), their padding as the frame's left and
+ * right zero padding; an output row whose taps reach above or below the frame reads
+ * a window of keff_h blocked rows (the zero point's outside it) at the start of the
+ * chunk's scratch. The output is NHWC. The fused tail runs after each row.
+ */
+static void dense_rows_blk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
+                           const vsr_tview *tout)
+{
+    vsr_engine *e = t->e;
+    const vsr_conv_prep *c = &e->conv[t->i];
+    const conv_geom *gm = &t->gm;
+    int keff = gm->keff_h, C = gm->C, H = gm->H;
+    size_t rb = vsr_pl_row_bytes(gm->W, C), orow_n = (size_t)gm->OW * gm->CO;
+    size_t x0 = (size_t)(VSR_PL_PAD - gm->pl) * 4; /* output pixel 0's first tap */
+    uint8_t *win = e->scratch[chunk];
+    vsr_conv_uk uk = c->uk;
+    uk.in_row = (ptrdiff_t)rb;
+    uk.blk_gs = (size_t)vsr_pl_wpb(gm->W) * 4;
+    for (int y = y0; y < y1; y++) {
+        int iy0 = y - gm->pt;
+        const uint8_t *in;
+        if (iy0 >= 0 && iy0 + keff <= H) {
+            in = (const uint8_t *)tin->data + (size_t)iy0 * rb;
+        } else {
+            for (int r = 0; r < keff; r++) {
+                int iy = iy0 + r;
+                if (iy >= 0 && iy < H)
+                    memcpy(win + (size_t)r * rb, (const uint8_t *)tin->data + (size_t)iy * rb,
+                           rb);
+                else
+                    e->k.qs8_pl_pack(NULL, gm->W, C, tin->zp, win + (size_t)r * rb);
+            }
+            in = win;
+        }
+        e->k.qs8_conv_nx(&uk, (const int8_t *)(in + x0),
+                         (int8_t *)tout->data + (size_t)y * orow_n, gm->OW);
+        if (t->tail == 2)
+            vsr__tail_rows(e, y, y + 1);
+    }
+}
+
 /*
  * Dense rows without the padded copy where none is needed: an output row whose keff_h
  * input rows are all inside the frame reads its interior pixels (those whose taps stay
@@ -849,6 +1052,14 @@ static void dense_rows_im2col(conv_task *t, size_t chunk, int y0, int y1, const 
 static void dense_rows(conv_task *t, size_t chunk, int y0, int y1, const vsr_tview *tin,
                        const vsr_tview *tout)
 {
+    if (tin->dt == VSR_DT_I8 && t->e->conv[t->i].pl) {
+        dense_rows_pl(t, chunk, y0, y1, tin, tout);
+        return;
+    }
+    if (tin->blk) {
+        dense_rows_blk(t, chunk, y0, y1, tin, tout);
+        return;
+    }
     if (tin->dt == VSR_DT_I8 && t->e->conv[t->i].ic.wq) {
         dense_rows_im2col(t, chunk, y0, y1, tin, tout);
         return;
@@ -1065,6 +1276,10 @@ static size_t chunk_scratch_bytes(const vsr_engine *e, int i, const conv_geom *g
     vsr_dtype dt = e->dt[e->plan.dst[i]]; /* the input's type after conversion */
     size_t rows = (size_t)max_rows + (size_t)gm->keff_h - 1;
     size_t rowp = (size_t)(gm->W + gm->keff_w - 1) * (size_t)gm->C;
+    if (dt == VSR_DT_I8 && c->pl) /* dense_rows takes dense_rows_pl */
+        return pl_scratch_bytes(gm, e->blk[e->g->nodes[i].in[0]], e->blk[e->plan.dst[i]]);
+    if (e->blk[e->g->nodes[i].in[0]]) /* dense_rows_blk: a window of blocked rows */
+        return (size_t)gm->keff_h * vsr_pl_row_bytes(gm->W, gm->C) + 64;
     if (dt == VSR_DT_I8 && c->ic.wq) /* dense_rows takes dense_rows_im2col */
         return im2col_scratch_bytes(c, gm);
     if (dt == VSR_DT_I8)

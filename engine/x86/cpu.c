@@ -74,6 +74,8 @@ void vsr__kernels_select(unsigned isa, vsr_kernels *k)
     if ((isa & VSR_ISA_AVX512VNNI) && (isa & VSR_ISA_AVX512)) {
         k->qs8_conv = vsr_qs8_conv_ukernel_nx48__avx512vnni;
         k->qs8_conv_nx = vsr_qs8_conv_ukernel_nx48__avx512vnni;
+        k->qs8_conv_pl = vsr_qs8_conv_pl__avx512vnni;
+        k->qs8_pl_pack = vsr_qs8_pl_pack__avx512vnni;
         k->isa |= VSR_ISA_AVX512VNNI;
     } else if (isa & VSR_ISA_AVX2) {
         k->qs8_conv_i16 = vsr_qs8_conv_i16_ukernel_4x16__avx2;

@@ -127,10 +127,20 @@ static inline __attribute__((always_inline)) __m512i dp(__m512i acc, __m512i x, 
     return acc;
 }
 
+/* 4 bytes already biased (a row-blocked input) */
+static inline __m512i bcast4_u8(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* BLK: the input is row-blocked (p->blk_gs bytes between its groups, 4 between pixels,
+ * biased); else NHWC int8 */
 static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p, const uint8_t *in,
                                                         int8_t *out, int cob, const int NC,
                                                         const int MR, const int CIN,
-                                                        const int FAST)
+                                                        const int FAST, const int BLK)
 {
     const int cin = CIN ? CIN : p->cin, cin4 = (cin + 3) / 4, cout = p->cout;
     size_t taps = (size_t)p->kh * p->kw, wstride = taps * (size_t)cin4 * 64;
@@ -143,7 +153,8 @@ static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p, co
             a[r][b] = _mm512_loadu_si512(p->bq + (cob + b) * 16);
     for (int ky = 0; ky < p->kh; ky++)
         for (int kx = 0; kx < p->kw; kx++) {
-            const uint8_t *xp = in + ky * p->dil * p->in_row + (ptrdiff_t)kx * p->dil * cin;
+            const uint8_t *xp =
+                in + ky * p->dil * p->in_row + (ptrdiff_t)kx * p->dil * (BLK ? 4 : cin);
             const int8_t *wt = w0 + ((size_t)ky * p->kw + (size_t)kx) * (size_t)cin4 * 64;
             for (int c4 = 0; c4 < cin4; c4++, wt += 64) {
                 __m512i wv[3];
@@ -152,7 +163,8 @@ static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p, co
                     wv[b] = _mm512_loadu_si512(wt + (size_t)b * wstride);
 #pragma GCC unroll 16
                 for (int r = 0; r < MR; r++) {
-                    __m512i xv = bcast4(xp + (size_t)r * cin + (size_t)c4 * 4);
+                    __m512i xv = BLK ? bcast4_u8(xp + (size_t)r * 4 + (size_t)c4 * p->blk_gs)
+                                     : bcast4(xp + (size_t)r * cin + (size_t)c4 * 4);
 #pragma GCC unroll 3
                     for (int b = 0; b < NC; b++)
                         a[r][b] = dp(a[r][b], xv, wv[b]);
@@ -187,29 +199,31 @@ static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p, co
 static inline __attribute__((always_inline)) void row(const vsr_conv_uk *p, const uint8_t *in,
                                                       int8_t *out, int n, int cob, const int NC,
                                                       const int MR, const int CIN,
-                                                      const int FAST)
+                                                      const int FAST, const int BLK)
 {
     int px = 0;
     size_t os = (size_t)p->cout * (p->acc32 ? sizeof(int32_t) : 1); /* output pixel, bytes */
+    size_t is = BLK ? 4 : (size_t)p->cin;                           /* input pixel, bytes */
     for (; px + MR <= n; px += MR)
-        block(p, in + (size_t)px * p->cin, out + (size_t)px * os, cob, NC, MR, CIN, FAST);
+        block(p, in + (size_t)px * is, out + (size_t)px * os, cob, NC, MR, CIN, FAST, BLK);
     for (; px + 4 <= n; px += 4)
-        block(p, in + (size_t)px * p->cin, out + (size_t)px * os, cob, NC, 4, CIN, FAST);
+        block(p, in + (size_t)px * is, out + (size_t)px * os, cob, NC, 4, CIN, FAST, BLK);
     for (; px < n; px++)
-        block(p, in + (size_t)px * p->cin, out + (size_t)px * os, cob, NC, 1, CIN, FAST);
+        block(p, in + (size_t)px * is, out + (size_t)px * os, cob, NC, 1, CIN, FAST, BLK);
 }
 
-static inline __attribute__((always_inline)) void
-all(const vsr_conv_uk *p, const uint8_t *in, int8_t *out, int n, const int CIN, const int FAST)
+static inline __attribute__((always_inline)) void all(const vsr_conv_uk *p, const uint8_t *in,
+                                                      int8_t *out, int n, const int CIN,
+                                                      const int FAST, const int BLK)
 {
     for (int cob = 0; cob < p->ncob; cob += 3) {
         int left = p->ncob - cob;
         if (left >= 3)
-            row(p, in, out, n, cob, 3, 8, CIN, FAST);
+            row(p, in, out, n, cob, 3, 8, CIN, FAST, BLK);
         else if (left == 2)
-            row(p, in, out, n, cob, 2, 12, CIN, FAST);
+            row(p, in, out, n, cob, 2, 12, CIN, FAST, BLK);
         else
-            row(p, in, out, n, cob, 1, 16, CIN, FAST);
+            row(p, in, out, n, cob, 1, 16, CIN, FAST, BLK);
     }
 }
 
@@ -346,9 +360,9 @@ static inline __attribute__((always_inline)) void lt_row(const vsr_conv_uk *p,
         lt_block(p, in + (size_t)px * CIN, out + (size_t)px * os, 1, J, CIN, q, tlo, thi, FAST);
     for (; px < n; px++) /* the last 1-3 pixels: 16-channel tiles */
         if (J > 4)
-            block(p, in + (size_t)px * CIN, out + (size_t)px * os, 0, 2, 1, CIN, FAST);
+            block(p, in + (size_t)px * CIN, out + (size_t)px * os, 0, 2, 1, CIN, FAST, 0);
         else
-            block(p, in + (size_t)px * CIN, out + (size_t)px * os, 0, 1, 1, CIN, FAST);
+            block(p, in + (size_t)px * CIN, out + (size_t)px * os, 0, 1, 1, CIN, FAST, 0);
 }
 
 void vsr_qs8_conv_ukernel_nx48__avx512vnni(const vsr_conv_uk *p, const int8_t *in, int8_t *out,
@@ -356,20 +370,32 @@ void vsr_qs8_conv_ukernel_nx48__avx512vnni(const vsr_conv_uk *p, const int8_t *i
 {
     assert(p->ncob >= 1 && n >= 0);
     const uint8_t *u = (const uint8_t *)in;
+    if (p->blk_gs) { /* a row-blocked input (cin % 4 == 0, the integer epilogue) */
+        assert(p->cin % 4 == 0 && !p->acc32);
+        if (!all_shifts_32(p))
+            all(p, u, out, n, 0, 0, 1);
+        else if (p->cin == 28)
+            all(p, u, out, n, 28, 1, 1);
+        else if (p->cin == 48)
+            all(p, u, out, n, 48, 1, 1);
+        else
+            all(p, u, out, n, 0, 1, 1);
+        return;
+    }
     if (!p->acc32 && !all_shifts_32(p)) { /* a shift < 32 (scale >= 0.5): rare, 64-bit */
-        all(p, u, out, n, 0, 0);
+        all(p, u, out, n, 0, 0, 0);
         return;
     }
     if (p->cin == 28 && p->cout == 28)
         lt_row(p, u, out, n, 7, 28, 1);
     else if (p->cin == 28)
-        all(p, u, out, n, 28, 1);
+        all(p, u, out, n, 28, 1, 0);
     else if (p->cin == 48)
-        all(p, u, out, n, 48, 1);
+        all(p, u, out, n, 48, 1, 0);
     else if (p->cin == 16)
-        all(p, u, out, n, 16, 1);
+        all(p, u, out, n, 16, 1, 0);
     else if (p->cin == 32)
-        all(p, u, out, n, 32, 1);
+        all(p, u, out, n, 32, 1, 0);
     else
-        all(p, u, out, n, 0, 1);
+        all(p, u, out, n, 0, 1, 0);
 }

@@ -7,6 +7,7 @@
  * per-element path, and calibration on a known distribution.
  */
 #include <float.h>
+#include <pthreadpool.h>
 
 #include "engine_internal.h"
 #include "engine_testutil.h"
@@ -605,6 +606,122 @@ static void test_engine_simd_vs_scalar(void **state)
     }
     free(in0);
     vsr_graph_free(&g);
+}
+
+/*
+ * Row-blocked INT8 activations (ops/conv.c, vsr__conv_layouts): a chain 3 -> 28 (the
+ * im2col conv, which writes NHWC) -> 28 (k x k, dilation d) -> 28 -> co, where co = 12
+ * runs with pixels in lanes and co = 48 reads its blocked input on the VNNI tiles.
+ * With both_out the second conv's output is also a graph output, so it must stay
+ * NHWC (and c2 runs on the tiles). Every output byte must be the forced-scalar engine's (the
+ * NHWC 1x16 kernel), at widths below, at and across 16-pixel vectors, heights from 1 (every
+ * row's taps reach the padding), and with the chunks of 2 threads. On a VNNI machine the
+ * layouts are checked too, so that the comparison is of the blocked path.
+ */
+/* The conv node that writes tensor t (a fused activation's tensor is its conv's) */
+static const vsr_conv_prep *conv_of(const vsr_engine *e, int t)
+{
+    for (int k = 0; k < e->g->n_nodes; k++)
+        if (e->plan.exec[k] && e->g->nodes[k].op == VSR_OP_CONV2D && e->plan.dst[k] == t)
+            return &e->conv[k];
+    fail_msg("no conv writes tensor %d", t);
+    return NULL;
+}
+
+static float *blk_run(const vsr_graph *g, int scalar, pthreadpool_t pool, const float *in0,
+                      int h, int w, const int *node, int both_out, int co)
+{
+    vsr_engine *e = NULL;
+    vsr_error err = {0};
+    vsr_engine_options o;
+    vsr_engine_options_default(&o);
+    o.force_scalar = scalar;
+    o.always_pool = 1;
+    OK(vsr_engine_create(g, VSR_PREC_INT8, pool, &o, &e, &err));
+    if (!scalar && (vsr_engine_isa(e) & VSR_ISA_AVX512VNNI)) {
+        /* c1 (im2col) writes NHWC; c2 blocked unless a graph output; c3 blocked (read
+         * by c4 either way); c4 a graph output */
+        assert_int_equal(e->blk[node[0]], 0);
+        assert_int_equal(e->blk[node[1]], !both_out);
+        assert_int_equal(e->blk[node[2]], 1);
+        assert_int_equal(e->blk[node[3]], 0);
+        assert_int_equal(conv_of(e, node[0])->pl, 0);
+        assert_int_equal(conv_of(e, node[1])->pl, !both_out);
+        assert_int_equal(conv_of(e, node[2])->pl, 1);
+        assert_int_equal(conv_of(e, node[3])->pl, co % 16 != 0);
+    } else if (!scalar) {
+        print_message("no AVX-512 VNNI: the blocked layouts are not used on this CPU\n");
+    }
+    OK(vsr_engine_set_input(e, 0, in0, h, w, 3, &err));
+    OK(vsr_engine_run(e, &err));
+    int oh, ow, oc;
+    OK(vsr_engine_output_shape(e, 0, &oh, &ow, &oc));
+    size_t n = (size_t)oh * ow * oc;
+    float *out = malloc(n * sizeof(float));
+    OK(vsr_engine_get_output(e, 0, out, n, &err));
+    vsr_engine_free(&e);
+    return out;
+}
+
+static void test_blocked_layouts_exact(void **state)
+{
+    (void)state;
+    static const int hw[][2] = {{1, 1}, {2, 5}, {5, 16}, {4, 17}, {3, 40}, {9, 33}};
+    static const int kd[][2] = {{3, 1}, {1, 1}, {5, 1}, {3, 2}, {5, 3}};
+    pthreadpool_t pool = pthreadpool_create(2);
+    assert_non_null(pool);
+    int cases = 0;
+    for (int co = 12; co <= 48; co += 36)
+        for (int both_out = 0; both_out < 2; both_out++)
+            for (size_t q = 0; q < sizeof kd / sizeof kd[0]; q++)
+                for (size_t s = 0; s < sizeof hw / sizeof hw[0]; s++) {
+                    int h = hw[s][0], w = hw[s][1], node[4];
+                    vsr_graph *g = NULL;
+                    vsr_error err = {0};
+                    OK(vsr_graph_create("blk", &g, &err));
+                    int x = vsr_graph_input(g, "x", h, w, 3, &err);
+                    vsr_conv_params p = vsr_conv_default(28, 3);
+                    p.act.type = VSR_ACT_RELU;
+                    node[0] = vsr_graph_conv2d(g, "c1", x, &p, &err);
+                    vsr_conv_params p2 = vsr_conv_default(28, kd[q][0]);
+                    p2.dilation = kd[q][1];
+                    p2.act.type = VSR_ACT_RELU;
+                    node[1] = vsr_graph_conv2d(g, "c2", node[0], &p2, &err);
+                    p.act.type = VSR_ACT_NONE;
+                    node[2] = vsr_graph_conv2d(g, "c3", node[1], &p, &err);
+                    p.cout = co;
+                    node[3] = vsr_graph_conv2d(g, "c4", node[2], &p, &err);
+                    OK(node[3]);
+                    OK(vsr_graph_output(g, "y", node[3], &err));
+                    if (both_out)
+                        OK(vsr_graph_output(g, "y2", node[1], &err));
+                    rand_weights(g, 11u + (uint32_t)q, -0.3f, 0.3f);
+                    float *in0 = malloc((size_t)h * w * 3 * sizeof(float));
+                    fill_rand(in0, (size_t)h * w * 3, 40u + (uint32_t)s, 0, 255);
+                    calibrate(g, in0, h, w, VSR_CALIB_MINMAX);
+                    size_t n = (size_t)h * w * co;
+                    float *ref = blk_run(g, 1, NULL, in0, h, w, node, both_out, co);
+                    for (int t = 0; t < 2; t++) {
+                        float *got =
+                            blk_run(g, 0, t ? pool : NULL, in0, h, w, node, both_out, co);
+                        if (memcmp(ref, got, n * sizeof(float)))
+                            print_message("co %d both_out %d k %d d %d %dx%d threads %d: "
+                                          "SIMD != scalar\n",
+                                          co, both_out, kd[q][0], kd[q][1], h, w, t + 1);
+                        assert_memory_equal(ref, got, n * sizeof(float));
+                        free(got);
+                    }
+                    /* not all one value: the comparison is of real outputs */
+                    int varied = 0;
+                    for (size_t i = 1; i < n && !varied; i++)
+                        varied = ref[i] != ref[0];
+                    assert_true(varied || n < 32);
+                    cases++;
+                    free(ref), free(in0);
+                    vsr_graph_free(&g);
+                }
+    assert_int_equal(cases, 2 * 2 * 5 * 6);
+    pthreadpool_destroy(pool);
 }
 
 /*
@@ -1512,6 +1629,7 @@ int main(void)
         cmocka_unit_test(test_simd_vs_scalar_kernels),
         cmocka_unit_test(test_int8_conv_within_one_step),
         cmocka_unit_test(test_engine_simd_vs_scalar),
+        cmocka_unit_test(test_blocked_layouts_exact),
         cmocka_unit_test(test_reference_vs_microkernel_path),
         cmocka_unit_test(test_calibration_methods),
         cmocka_unit_test(test_output_frame_rounding),
