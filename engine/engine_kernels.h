@@ -102,7 +102,8 @@ typedef struct vsr_conv_uk {
     const int16_t *gw16;
     const int32_t *gb16, *gqm, *gqs;
     /* INT8, pixels in lanes (VNNI, row-blocked activations: vsr_qs8_conv_pl_fn):
-     * weights wpl [cout/4][ky][kx][cin/4][4 outputs][4 inputs] int8, or NULL: not that
+     * weights wpl [cout/4][ky][kx][ceil(cin/4)][4 outputs][4 inputs] int8 (0 past
+     * cin), or NULL: not that
      * path; bias and requantization bq / qm / qs as above, every shift >= 32 */
     const int8_t *wpl;
     /* INT8 VNNI tiles (vsr_qs8_conv_ukernel_nx48__avx512vnni) on a row-blocked input:
@@ -140,12 +141,13 @@ void vsr_qs8_conv_i16_ukernel_4x16__avx2(const vsr_conv_uk *p, const int16_t *in
 
 /*
  * Row-blocked INT8 activations (pixels in lanes): a row of w pixels of c channels
- * (c % 4 == 0) is c / 4 groups of vsr_pl_wpb(w) 4-byte pixels each, group g at byte
+ * is ceil(c / 4) groups of vsr_pl_wpb(w) 4-byte pixels each, group g at byte
  * g * 4 * vsr_pl_wpb(w): VSR_PL_PAD pixels of padding, the row's w pixels (4 channels
  * each), padding up to VSR_PL_PAD past round_up(w, 16). Every byte is biased to
  * unsigned (x ^ 0x80) and the padding holds the tensor's zero point (biased), so a
- * conv's horizontal taps read it as the frame's zero padding. A row is a multiple of
- * 64 bytes; rows are contiguous.
+ * conv's horizontal taps read it as the frame's zero padding; so do the bytes past c
+ * in the last group when c % 4 != 0 (an input image's 3 channels: the weights there
+ * are 0). A row is a multiple of 64 bytes; rows are contiguous.
  */
 enum { VSR_PL_PAD = 16, VSR_PL_MAX_KH = 16 };
 static inline int vsr_pl_wpb(int w)
@@ -154,11 +156,11 @@ static inline int vsr_pl_wpb(int w)
 }
 static inline size_t vsr_pl_row_bytes(int w, int c)
 {
-    return (size_t)c * (size_t)vsr_pl_wpb(w);
+    return (size_t)((c + 3) & ~3) * (size_t)vsr_pl_wpb(w);
 }
 /*
  * One output row (ow pixels) of a dense stride-1 conv with pixels in lanes
- * (p->wpl; cin, cout multiples of 4 up to 64, every shift >= 32), from rows[ky]: the
+ * (p->wpl; cin up to 64, cout a multiple of 4 up to 64, every shift >= 32), from rows[ky]: the
  * blocked input rows (w_in pixels) under kernel row ky; output pixel x's tap kx reads
  * input pixel x - pl + kx * dil (pl <= VSR_PL_PAD, and so must be the reach to the
  * right). out_blocked: out is a blocked row (its padding written too, with p->zp_out);

@@ -89,7 +89,7 @@ static int pl_eligible(const vsr_engine *e, const vsr_conv_prep *c, const vsr_no
     const vsr_conv_params *p = &nd->conv;
     int keff = (p->kw - 1) * p->dilation + 1, pl = (keff - 1) / 2;
     if (!e->k.qs8_conv_pl || !c->simd || c->dw || c->grouped || c->float_epilogue || c->tfl ||
-        cin % 4 || cout % 4 || cout % 16 == 0 || cin > 64 || cout > 64 ||
+        (cin % 4 && cin > 3) || cout % 4 || cout % 16 == 0 || cin > 64 || cout > 64 ||
         p->kh > VSR_PL_MAX_KH || pl > VSR_PL_PAD || keff - 1 - pl > VSR_PL_PAD)
         return 0;
     for (int o = 0; o < cout; o++)
@@ -396,9 +396,9 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
                     c->w16pack[tile_index(o, t, ci, taps, cin, 2)] =
                         c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
         }
-        if (pl_eligible(e, c, nd, cin, cout)) { /* [cout/4][taps][cin/4][4][4] */
-            int G = cin / 4;
-            c->wplpack = vsr__zalloc64((size_t)cout * taps * (size_t)cin, 1);
+        if (pl_eligible(e, c, nd, cin, cout)) { /* [cout/4][taps][ceil(cin/4)][4][4] */
+            int G = (cin + 3) / 4;
+            c->wplpack = vsr__zalloc64((size_t)cout * taps * (size_t)G * 4, 1);
             if (!c->wplpack)
                 return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
             for (int o = 0; o < cout; o++)

@@ -63,10 +63,36 @@ static void fill_pads(uint8_t *dst, int w, int groups, uint32_t fill)
     }
 }
 
+/* 3-channel pixels (an input image) to one group: 16 pixels' 48 bytes, each pixel's
+ * 3 bytes and the zero point, biased */
+static void pack3(const int8_t *src, int w, uint32_t fill, uint8_t *d0)
+{
+    /* 128-bit lane q takes source dwords 3q .. 3q + 2 (pixels 4q .. 4q + 3), then
+     * each pixel's bytes 3p .. 3p + 2 of the lane go to dword p, byte 3 zeroed */
+    const __m512i didx = _mm512_setr_epi32(0, 1, 2, 0, 3, 4, 5, 0, 6, 7, 8, 0, 9, 10, 11, 0);
+    const __m512i bidx = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1));
+    const __m512i hi = _mm512_set1_epi32((int)(fill & 0xff000000u));
+    const __m512i x80 = _mm512_set1_epi32(0x00808080);
+    int x = 0;
+    for (; x + 16 <= w; x += 16) {
+        __m512i v = _mm512_maskz_loadu_epi8(0xffffffffffffull, src + (size_t)x * 3);
+        v = _mm512_shuffle_epi8(_mm512_permutexvar_epi32(didx, v), bidx);
+        _mm512_store_si512(d0 + (size_t)x * 4, _mm512_or_si512(_mm512_xor_si512(v, x80), hi));
+    }
+    for (; x < w; x++) {
+        uint32_t d = fill;
+        for (int c = 0; c < 3; c++)
+            d = (d & ~(0xffu << 8 * c)) | (uint32_t)(uint8_t)(src[(size_t)x * 3 + c] ^ 0x80)
+                                              << 8 * c;
+        memcpy(d0 + (size_t)x * 4, &d, 4);
+    }
+}
+
 void vsr_qs8_pl_pack__avx512vnni(const int8_t *src, int w, int cin, int zp, uint8_t *dst)
 {
-    const int G = cin / 4;
-    assert(cin % 4 == 0 && G <= 16);
+    const int G = (cin + 3) / 4;
+    assert(G <= 16);
     uint32_t fill = (uint32_t)(uint8_t)(zp ^ 0x80) * 0x01010101u;
     size_t gs = (size_t)vsr_pl_wpb(w) * 4; /* bytes between groups */
     if (!src) {                            /* a row of padding */
@@ -78,6 +104,22 @@ void vsr_qs8_pl_pack__avx512vnni(const int8_t *src, int w, int cin, int zp, uint
         return;
     }
     fill_pads(dst, w, G, fill);
+    uint8_t *d0 = dst + (size_t)VSR_PL_PAD * 4;
+    if (cin == 3) {
+        pack3(src, w, fill, d0);
+        return;
+    }
+    if (cin % 4) { /* 1, 2, 5, ... channels: the last group's bytes past cin are fill */
+        for (int x = 0; x < w; x++)
+            for (int g = 0; g < G; g++) {
+                uint8_t b[4];
+                memcpy(b, &fill, 4);
+                for (int c = 4 * g; c < cin && c < 4 * g + 4; c++)
+                    b[c - 4 * g] = (uint8_t)(src[(size_t)x * cin + c] ^ 0x80);
+                memcpy(d0 + (size_t)g * gs + (size_t)x * 4, b, 4);
+            }
+        return;
+    }
     /* output group g, lane l: source dword G * l + g of 16 pixels (16 * G dwords) */
     __m512i idx[16];
     __mmask16 m[16][8];
@@ -92,7 +134,6 @@ void vsr_qs8_pl_pack__avx512vnni(const int8_t *src, int w, int cin, int zp, uint
         idx[g] = _mm512_loadu_si512(t);
     }
     const __m512i x80 = _mm512_set1_epi32((int)0x80808080);
-    uint8_t *d0 = dst + (size_t)VSR_PL_PAD * 4;
     int x = 0;
     for (; x + 16 <= w; x += 16) {
         __m512i v[16];
@@ -121,7 +162,7 @@ static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p,
                                                         int xin, int x0, int cg, uint8_t *ob,
                                                         size_t gso, const int P, const int BIAS)
 {
-    const int G = p->cin / 4;
+    const int G = (p->cin + 3) / 4;
     size_t taps = (size_t)p->kh * p->kw;
     const int8_t *w = p->wpl + (size_t)cg * taps * G * 16;
     const int32_t *b = p->bq + 4 * cg;
@@ -232,7 +273,7 @@ static inline __attribute__((always_inline)) void
 row_blocks(const vsr_conv_uk *p, const uint8_t *const *rows, size_t gsi, int xin,
            const uint8_t *pf, int ow, uint8_t *ob, size_t gso, const int BIAS)
 {
-    int nv = (ow + 15) / 16, CG = p->cout / 4, G = p->cin / 4;
+    int nv = (ow + 15) / 16, CG = p->cout / 4, G = (p->cin + 3) / 4;
     int v = 0;
     for (; v + 5 <= nv; v += 5) {
         if (pf) /* the row the next output row adds, while this one computes */
@@ -253,7 +294,7 @@ void vsr_qs8_conv_pl__avx512vnni(const vsr_conv_uk *p, const uint8_t *const *row
                                  int pl, const uint8_t *pf, int ow, void *out, int out_blocked,
                                  uint8_t *ob)
 {
-    assert(p->wpl && p->cin % 4 == 0 && p->cout % 4 == 0 && p->cout <= 64 && p->cin <= 64);
+    assert(p->wpl && p->cout % 4 == 0 && p->cout <= 64 && p->cin <= 64);
     assert(pl <= VSR_PL_PAD && (p->kw - 1) * p->dil - pl <= VSR_PL_PAD);
     size_t gsi = (size_t)vsr_pl_wpb(w_in) * 4;
     int xin = VSR_PL_PAD - pl;

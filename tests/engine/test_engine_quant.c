@@ -609,16 +609,18 @@ static void test_engine_simd_vs_scalar(void **state)
 }
 
 /*
- * Row-blocked INT8 activations (ops/conv.c, vsr__conv_layouts): a chain 3 -> 28 (the
- * im2col conv, which writes NHWC) -> 28 (k x k, dilation d) -> 28 -> co, where co = 12
+ * Row-blocked INT8 activations (ops/conv.c, vsr__conv_layouts): a chain 3 -> 28 -> 28
+ * -> 28 -> co (the first two k x k with dilation d, the others 3 x 3), where co = 12
  * runs with pixels in lanes and co = 48 reads its blocked input on the VNNI tiles.
- * With both_out the second conv's output is also a graph output, so it must stay
- * NHWC (and c2 runs on the tiles). Every output byte must be the forced-scalar engine's (the
- * NHWC 1x16 kernel), at widths below, at and across 16-pixel vectors, heights from 1 (every
- * row's taps reach the padding), and with the chunks of 2 threads. On a VNNI machine the
- * layouts are checked too, so that the comparison is of the blocked path.
+ * The first conv packs the 3-channel image (which stays NHWC: it is the graph's
+ * input) into one 4-byte group per pixel. With both_out the second conv's output is
+ * also a graph output, so it stays NHWC: the second conv then writes NHWC rows and
+ * the third packs its 28-channel input. Every output byte must be the forced-scalar
+ * engine's (the NHWC 1x16 kernel), at widths below, at and across 16-pixel vectors,
+ * heights from 1 (every row's taps reach the padding), and with the chunks of 2
+ * threads. On a VNNI machine the layouts are checked too, so that the comparison is
+ * of the blocked paths.
  */
-/* The conv node that writes tensor t (a fused activation's tensor is its conv's) */
 static const vsr_conv_prep *conv_of(const vsr_engine *e, int t)
 {
     for (int k = 0; k < e->g->n_nodes; k++)
@@ -639,14 +641,14 @@ static float *blk_run(const vsr_graph *g, int scalar, pthreadpool_t pool, const 
     o.always_pool = 1;
     OK(vsr_engine_create(g, VSR_PREC_INT8, pool, &o, &e, &err));
     if (!scalar && (vsr_engine_isa(e) & VSR_ISA_AVX512VNNI)) {
-        /* c1 (im2col) writes NHWC; c2 blocked unless a graph output; c3 blocked (read
-         * by c4 either way); c4 a graph output */
-        assert_int_equal(e->blk[node[0]], 0);
+        /* c1 blocked; c2 blocked unless a graph output; c3 blocked (read by c4 either
+         * way); c4 a graph output */
+        assert_int_equal(e->blk[node[0]], 1);
         assert_int_equal(e->blk[node[1]], !both_out);
         assert_int_equal(e->blk[node[2]], 1);
         assert_int_equal(e->blk[node[3]], 0);
-        assert_int_equal(conv_of(e, node[0])->pl, 0);
-        assert_int_equal(conv_of(e, node[1])->pl, !both_out);
+        assert_int_equal(conv_of(e, node[0])->pl, 1);
+        assert_int_equal(conv_of(e, node[1])->pl, 1);
         assert_int_equal(conv_of(e, node[2])->pl, 1);
         assert_int_equal(conv_of(e, node[3])->pl, co % 16 != 0);
     } else if (!scalar) {
@@ -681,11 +683,10 @@ static void test_blocked_layouts_exact(void **state)
                     OK(vsr_graph_create("blk", &g, &err));
                     int x = vsr_graph_input(g, "x", h, w, 3, &err);
                     vsr_conv_params p = vsr_conv_default(28, 3);
-                    p.act.type = VSR_ACT_RELU;
-                    node[0] = vsr_graph_conv2d(g, "c1", x, &p, &err);
                     vsr_conv_params p2 = vsr_conv_default(28, kd[q][0]);
                     p2.dilation = kd[q][1];
                     p2.act.type = VSR_ACT_RELU;
+                    node[0] = vsr_graph_conv2d(g, "c1", x, &p2, &err);
                     node[1] = vsr_graph_conv2d(g, "c2", node[0], &p2, &err);
                     p.act.type = VSR_ACT_NONE;
                     node[2] = vsr_graph_conv2d(g, "c3", node[1], &p, &err);
@@ -697,8 +698,9 @@ static void test_blocked_layouts_exact(void **state)
                         OK(vsr_graph_output(g, "y2", node[1], &err));
                     rand_weights(g, 11u + (uint32_t)q, -0.3f, 0.3f);
                     float *in0 = malloc((size_t)h * w * 3 * sizeof(float));
-                    fill_rand(in0, (size_t)h * w * 3, 40u + (uint32_t)s, 0, 255);
+                    fill_rand(in0, (size_t)h * w * 3, 40u + (uint32_t)s, -40, 215);
                     calibrate(g, in0, h, w, VSR_CALIB_MINMAX);
+                    OK(vsr_graph_set_quant(g, x, 1.f, -88, &err)); /* the padding != byte 0 */
                     size_t n = (size_t)h * w * co;
                     float *ref = blk_run(g, 1, NULL, in0, h, w, node, both_out, co);
                     for (int t = 0; t < 2; t++) {
