@@ -311,7 +311,16 @@ typedef struct vsr_tail_q {
     float st, inv_a, sa, lo, hi, inv_c, so;
     int zt, za, zc, zo, clip;
     float vb[256];
+    /* derived (vsr__tail_q_derive) for the vector kernels' shorter form: small = 1
+     * when every rounded sum round((va + vb) * inv_a) plus a zero point is exact in
+     * float (|sum| < 2^22), so that clamp(r + za, -128, 127) - za = clamp(r, rlo, rhi);
+     * inside = 1 when the clip's requantization of [lo, hi] stays in [-128, 127] (its
+     * clamp does nothing); dz: zc - zo (clip) or za - zo */
+    int small, inside;
+    float rlo, rhi, dz;
 } vsr_tail_q;
+/* Fill the derived fields of q from the others. */
+void vsr__tail_q_derive(vsr_tail_q *q);
 typedef void (*vsr_qs8_tail_q_fn)(const int8_t *t, const int8_t *x, float *o, int wi, int r,
                                   int c, int ct, size_t os, const vsr_tail_q *q);
 void vsr_qs8_tail_q__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,

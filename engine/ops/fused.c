@@ -57,6 +57,23 @@ static int8_t tail_q1(const vsr_tail_q *q, int qt, int qx)
     return v8;
 }
 
+void vsr__tail_q_derive(vsr_tail_q *q)
+{
+    float mv = 0.f;
+    for (int k = 0; k < 256; k++)
+        mv = fabsf(q->vb[k]) > mv ? fabsf(q->vb[k]) : mv;
+    float bound = (fabsf(q->st) * 255.f + mv) * fabsf(q->inv_a);
+    q->small = bound < 4194304.f; /* false for inf and NaN too */
+    q->rlo = (float)(-128 - q->za), q->rhi = (float)(127 - q->za);
+    q->inside = 0;
+    if (q->clip) {
+        float a = nearbyintf(q->lo * q->inv_c) + (float)q->zc;
+        float b = nearbyintf(q->hi * q->inv_c) + (float)q->zc;
+        q->inside = q->lo <= q->hi && a >= -128.f && b <= 127.f;
+    }
+    q->dz = (float)(q->clip ? q->zc - q->zo : q->za - q->zo);
+}
+
 int vsr__tail_detect(vsr_engine *e, vsr_error *err)
 {
     const vsr_graph *g = e->g;
@@ -178,6 +195,7 @@ int vsr__tail_detect(vsr_engine *e, vsr_error *err)
                                                       inv_anc, e->qzp[anc]);
                         q->vb[qx + 128] = e->qscale[anc] * (float)(qa - e->qzp[anc]);
                     }
+                    vsr__tail_q_derive(q);
                     for (int k = 0; k < 65536; k++) /* the arena rows' table (tiled runs) */
                         e->tail.lut[k] = tail_q1(q, (k >> 8) - 128, (k & 255) - 128);
                 }

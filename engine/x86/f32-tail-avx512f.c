@@ -113,8 +113,9 @@ static inline __m512 quantize(__m512 v, __m512 inv, __m512 zp)
 
 typedef struct tail_qv {
     __m512i zt;
-    __m512 st, inv_a, za, sa, lo, hi, inv_c, zc, so, zo;
-    int clip;
+    __m512 st, inv_a, za, sa, lo, hi, inv_c, zc, so, zo, rlo, rhi, dz;
+    int clip, form; /* form: 0 the twin's operations; 1 the short form (small); 2 the
+                       short form without the clip's final clamp (small, inside) */
 } tail_qv;
 
 /* The composition on 16 lanes of q_t (int32) with their anchor terms vb. */
@@ -122,6 +123,25 @@ static inline __m512 tail_q16(const tail_qv *k, __m512i tv, __m512 vb)
 {
     /* (float)(q_t - zt) and (float)(q - zp): exact small integers either way */
     __m512 va = _mm512_mul_ps(k->st, _mm512_cvtepi32_ps(_mm512_sub_epi32(tv, k->zt)));
+    if (k->form) {
+        /* The twin's values with fewer operations (vsr_tail_q: small, inside):
+         * v8 - za = clamp(r, rlo, rhi) for r = round((va + vb) * inv_a); the clip's
+         * result is round(d * inv_c) + zc with its clamp a no-op when inside; the
+         * output so * (v8 - zo) = so * (that - zc + dz): every term an exact integer */
+        __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_add_ps(va, vb), k->inv_a),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        r = clamp(r, k->rlo, k->rhi);
+        if (k->clip) {
+            __m512 d = clamp(_mm512_mul_ps(k->sa, r), k->lo, k->hi);
+            r = _mm512_roundscale_ps(_mm512_mul_ps(d, k->inv_c),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            if (k->form == 1) /* + zc, clamp to int8, - zc */
+                r = _mm512_sub_ps(clamp(_mm512_add_ps(r, k->zc), _mm512_set1_ps(-128.f),
+                                        _mm512_set1_ps(127.f)),
+                                  k->zc);
+        }
+        return _mm512_mul_ps(k->so, _mm512_add_ps(r, k->dz));
+    }
     __m512 v = quantize(_mm512_add_ps(va, vb), k->inv_a, k->za);
     if (k->clip) {
         __m512 d = clamp(_mm512_mul_ps(k->sa, _mm512_sub_ps(v, k->za)), k->lo, k->hi);
@@ -140,12 +160,22 @@ void vsr_qs8_tail_q__avx512f(const int8_t *t, const int8_t *x, float *o, int wi,
         vsr_qs8_tail_q__scalar(t, x, o, wi, r, c, ct, os, q);
         return;
     }
-    tail_qv k = {_mm512_set1_epi32(q->zt),     _mm512_set1_ps(q->st),
-                 _mm512_set1_ps(q->inv_a),     _mm512_set1_ps((float)q->za),
-                 _mm512_set1_ps(q->sa),        _mm512_set1_ps(q->lo),
-                 _mm512_set1_ps(q->hi),        _mm512_set1_ps(q->inv_c),
-                 _mm512_set1_ps((float)q->zc), _mm512_set1_ps(q->so),
-                 _mm512_set1_ps((float)q->zo), q->clip};
+    tail_qv k = {_mm512_set1_epi32(q->zt),
+                 _mm512_set1_ps(q->st),
+                 _mm512_set1_ps(q->inv_a),
+                 _mm512_set1_ps((float)q->za),
+                 _mm512_set1_ps(q->sa),
+                 _mm512_set1_ps(q->lo),
+                 _mm512_set1_ps(q->hi),
+                 _mm512_set1_ps(q->inv_c),
+                 _mm512_set1_ps((float)q->zc),
+                 _mm512_set1_ps(q->so),
+                 _mm512_set1_ps((float)q->zo),
+                 _mm512_set1_ps(q->rlo),
+                 _mm512_set1_ps(q->rhi),
+                 _mm512_set1_ps(q->dz),
+                 q->clip,
+                 q->small ? (q->clip && q->inside ? 2 : 1) : 0};
     int w4 = 0;
     if (rc == 12 && c == 3) {
         const __m512i i01 = RGB4_IDX(0), i12 = RGB4_IDX(1), i23 = RGB4_IDX(2);

@@ -978,10 +978,16 @@ static void test_engine_fp16_native(void **state)
  * and the scalar kernel share one composition (ops/fused.c); the unfused ops are
  * the independent oracle of both (tail_case below); this checks the vector twin
  * and the row layout. */
+/* The vector kernel's forms check_tail_q has met: [0] the twin's operations, [1] the
+ * short form with a clip whose requantization may saturate, [2] with one that cannot,
+ * [3] without a clip (vsr_tail_q: small, inside) */
+static int tail_forms[4];
+
 static void check_tail_q(const vsr_engine *e)
 {
     const vsr_tail_q *q = e->tail.q;
     assert_non_null(q);
+    tail_forms[!q->small ? 0 : !q->clip ? 3 : q->inside ? 2 : 1]++;
     assert_null(e->tail.flut); /* the float rows compute; no table of them */
     const float *deq = e->tail.deq;
     const int8_t *lut = e->tail.lut;
@@ -1088,6 +1094,8 @@ static void tail_case(int r, int swap, int clip, int anchor_q)
     calibrate(g, in0, h, w, VSR_CALIB_MINMAX);
     if (anchor_q) /* different parameters for the concat: its rescale table is used */
         OK(vsr_graph_set_quant(g, anc, 1.3f, -20, &err));
+    if (clip == 2) /* an output grid narrower than the clip: its requantization saturates */
+        OK(vsr_graph_set_quant(g, y, 0.5f, -100, &err));
     for (int prec = 0; prec < 3; prec++)
         for (int scalar = 0; scalar < 2; scalar++) {
             size_t n1, n2;
@@ -1143,6 +1151,9 @@ static void test_tail_fusion_exact(void **state)
     tail_case(2, 0, 0, 0);
     tail_case(4, 1, 1, 1);
     tail_case(4, 0, 0, 0);
+    tail_case(4, 0, 2, 0);
+    /* every form of the vector kernel's composition was compared with the table */
+    assert_true(tail_forms[1] > 0 && tail_forms[2] > 0 && tail_forms[3] > 0);
 }
 
 /* ---- calibration min/max scan ------------------------------------------------- */
