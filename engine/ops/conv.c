@@ -1438,7 +1438,11 @@ int vsr__conv_direct(vsr_engine *e, int i, const vsr_tview *in, vsr_error *err)
     if (t.gm.CO > 1024)
         return vsr_error_set(err, -ENOTSUP, "%s: %s: more than 1024 output channels",
                              e->g->name, e->g->nodes[i].name);
-    int nc = e->nthreads * VSR_ITEMS_PER_THREAD;
+    /* row-blocked convs: half the items, so that fewer input rows are read by two
+     * threads (each is read by keff_h output rows): 2-thread ABPN INT8 5.34 ->
+     * 5.20 ms (docs/PERFORMANCE.md, fifth pass) */
+    int nc = e->nthreads *
+             (e->conv[i].pl || in->blk ? VSR_ITEMS_PER_THREAD / 2 : VSR_ITEMS_PER_THREAD);
     t.nchunks = nc < t.gm.OH ? nc : t.gm.OH;
     if (e->conv[i].simd || e->conv[i].dw || e->conv[i].grouped) {
         int max_rows = (t.gm.OH + t.nchunks - 1) / t.nchunks;
