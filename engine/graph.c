@@ -1106,7 +1106,21 @@ static int count_impl(const vsr_graph *g, int h, int w, vsr_precision prec, vsr_
                 esz[i] = 4;
         }
         s->n_layers = n;
-        rc = vsr__arena_plan(g, &p, shp, esz, NULL, off, &s->peak_scratch_bytes, err);
+        /* INT8: the engine may store a conv's output row-blocked (ops/conv.c,
+         * vsr__conv_layouts: VNNI, 4-channel groups, padded rows); count the rows
+         * that way wherever it might, so the peak is an upper bound on every CPU */
+        int *blk = prec == VSR_PREC_INT8 ? calloc((size_t)n + 1, sizeof(int)) : NULL;
+        for (int i = 0; blk && i < n; i++) {
+            const vsr_node *nd = &g->nodes[i];
+            int co = nd->op == VSR_OP_CONV2D ? nd->conv.cout : 0;
+            if (p.exec[i] && co > 0 && co % 4 == 0 && co % 16 && co <= 64)
+                blk[p.dst[i]] = 1;
+        }
+        if (prec == VSR_PREC_INT8 && !blk)
+            rc = vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+        else
+            rc = vsr__arena_plan(g, &p, shp, esz, blk, off, &s->peak_scratch_bytes, err);
+        free(blk);
     }
     vsr__plan_free(&p);
 done0:

@@ -654,6 +654,13 @@ static float *blk_run(const vsr_graph *g, int scalar, pthreadpool_t pool, const 
     } else if (!scalar) {
         print_message("no AVX-512 VNNI: the blocked layouts are not used on this CPU\n");
     }
+    /* the count's INT8 peak (what tiling plans from) covers the padded rows */
+    vsr_graph_stats st;
+    OK(vsr_graph_count(g, h, w, VSR_PREC_INT8, &st, &err));
+    if (st.peak_scratch_bytes < vsr_engine_scratch_bytes(e))
+        print_message("count %zu < engine %zu bytes\n", st.peak_scratch_bytes,
+                      vsr_engine_scratch_bytes(e));
+    assert_true(st.peak_scratch_bytes >= vsr_engine_scratch_bytes(e));
     OK(vsr_engine_set_input(e, 0, in0, h, w, 3, &err));
     OK(vsr_engine_run(e, &err));
     int oh, ow, oc;
