@@ -5,7 +5,10 @@
  * help. Every parallel region of the frame (vsr__parallel: conv row bands,
  * element-wise rows, the fused tail, input / output copies) is published as
  * a job of n small items that any thread claims one at a time from a shared
- * counter, so
+ * counter (the leader from the front, helpers from the back: each thread then
+ * computes about the same rows in every region, so the rows a region reads
+ * are mostly those its own thread wrote in the last one, still in its cache;
+ * 2-thread ABPN INT8 5.64 -> 5.34 ms, FP32 21.79 -> 20.67), so
  *  - a helper that is not running (descheduled by another process, or not
  *    yet woken) takes nothing and the leader does its share: it never waits
  *    for a thread that has not started an item;
@@ -30,9 +33,14 @@
 
 #include "engine_internal.h"
 
-/* state = epoch << REM_BITS | items of the current job not yet claimed */
-#define REM_BITS 24
-#define REM_MASK ((UINT64_C(1) << REM_BITS) - 1)
+/* state = epoch << 2 IDX_BITS | front << IDX_BITS | back: the items of the current
+ * job not yet claimed are [front, back). The leader claims from the front, helpers
+ * from the back, so that from one region to the next each thread computes about the
+ * same rows, whose inputs the previous region left in its own cache. */
+#define IDX_BITS 20
+#define IDX_MASK ((UINT64_C(1) << IDX_BITS) - 1)
+#define FRONT(st) (((st) >> IDX_BITS) & IDX_MASK)
+#define BACK(st) ((st)&IDX_MASK)
 
 struct vsr_sched {
     _Atomic uint64_t state;
@@ -77,15 +85,17 @@ static void wake(vsr_sched *s, _Atomic int *flag, pthread_cond_t *cv)
     }
 }
 
-/* Claim one item of the current job and run it; 0 when none was left. */
-static int run_one(vsr_sched *s)
+/* Claim one item of the current job (the first left, or the last when @p back) and
+ * run it; 0 when none was left. */
+static int run_one(vsr_sched *s, int back)
 {
     uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-    while (st & REM_MASK)
-        if (atomic_compare_exchange_weak_explicit(&s->state, &st, st - 1, memory_order_acq_rel,
-                                                  memory_order_acquire)) {
+    while (FRONT(st) < BACK(st))
+        if (atomic_compare_exchange_weak_explicit(
+                &s->state, &st, back ? st - 1 : st + (UINT64_C(1) << IDX_BITS),
+                memory_order_acq_rel, memory_order_acquire)) {
             size_t n = s->n;
-            s->fn(s->ctx, n - (size_t)(st & REM_MASK));
+            s->fn(s->ctx, (size_t)(back ? BACK(st) - 1 : FRONT(st)));
             if (atomic_fetch_add(&s->done, 1) + 1 == n)
                 wake(s, &s->leader_sleeps, &s->done_cv);
             return 1;
@@ -95,14 +105,15 @@ static int run_one(vsr_sched *s)
 
 static int job_or_quit(vsr_sched *s)
 {
-    return (atomic_load(&s->state) & REM_MASK) || atomic_load(&s->quit);
+    uint64_t st = atomic_load(&s->state);
+    return FRONT(st) < BACK(st) || atomic_load(&s->quit);
 }
 
 static void help(vsr_sched *s)
 {
     unsigned idle = 0;
     while (!atomic_load_explicit(&s->quit, memory_order_acquire)) {
-        if (run_one(s)) {
+        if (run_one(s, 1)) {
             idle = 0;
         } else if (idle < s->spin) {
             idle++;
@@ -265,7 +276,7 @@ static void par_tramp(void *c, size_t i)
 void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t n)
 {
     vsr_sched *s = e->sched;
-    if (!e->pool || e->nthreads <= 1 || n <= 1 || (s && n > REM_MASK)) {
+    if (!e->pool || e->nthreads <= 1 || n <= 1 || (s && n > IDX_MASK)) {
         for (size_t i = 0; i < n; i++)
             fn(ctx, i);
         return;
@@ -281,10 +292,11 @@ void vsr__parallel(vsr_engine *e, void (*fn)(void *, size_t), void *ctx, size_t 
     s->ctx = ctx;
     s->n = n;
     atomic_store_explicit(&s->done, 0, memory_order_relaxed);
-    uint64_t epoch = (atomic_load_explicit(&s->state, memory_order_relaxed) >> REM_BITS) + 1;
-    atomic_store(&s->state, epoch << REM_BITS | (uint64_t)n);
+    uint64_t epoch =
+        (atomic_load_explicit(&s->state, memory_order_relaxed) >> (2 * IDX_BITS)) + 1;
+    atomic_store(&s->state, epoch << (2 * IDX_BITS) | (uint64_t)n);
     wake(s, &s->helpers_sleep, &s->job_cv);
-    while (run_one(s))
+    while (run_one(s, 0))
         ;
     for (unsigned idle = 0; atomic_load(&s->done) < n; idle++) {
         if (idle < s->spin) {
