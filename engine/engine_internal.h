@@ -270,6 +270,9 @@ void vsr__conv_free(vsr_conv_prep *c);
  * (e->blk: written by a pixels-in-lanes conv and read only by such convs) and which
  * convs run that way (c->pl) (ops/conv.c). */
 void vsr__conv_layouts(vsr_engine *e);
+/* Fill the derived fields of an INT8 tail's vsr_tail_q (engine_kernels.h) from the
+ * others (ops/fused.c). */
+void vsr__tail_q_derive(vsr_tail_q *q);
 /* n * size zeroed bytes, 64-byte aligned (packed weights are read as whole zmm: no split
  * loads); free() them. NULL when out of memory. */
 void *vsr__zalloc64(size_t n, size_t size);

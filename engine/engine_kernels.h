@@ -158,6 +158,13 @@ static inline size_t vsr_pl_row_bytes(int w, int c)
 {
     return (size_t)((c + 3) & ~3) * (size_t)vsr_pl_wpb(w);
 }
+/* Output channel counts the pixels-in-lanes kernel takes, and that the engine runs
+ * that way (ops/conv.c): multiples of 4 up to 64 that leave lanes of 16-channel
+ * tiles idle (the others run as fast on the tiles) */
+static inline int vsr_pl_cout(int cout)
+{
+    return cout > 0 && cout % 4 == 0 && cout % 16 != 0 && cout <= 64;
+}
 /*
  * One output row (ow pixels) of a dense stride-1 conv with pixels in lanes
  * (p->wpl; cin up to 64, cout a multiple of 4 up to 64, every shift >= 32), from rows[ky]: the
@@ -319,8 +326,6 @@ typedef struct vsr_tail_q {
     int small, inside;
     float rlo, rhi, dz;
 } vsr_tail_q;
-/* Fill the derived fields of q from the others. */
-void vsr__tail_q_derive(vsr_tail_q *q);
 typedef void (*vsr_qs8_tail_q_fn)(const int8_t *t, const int8_t *x, float *o, int wi, int r,
                                   int c, int ct, size_t os, const vsr_tail_q *q);
 void vsr_qs8_tail_q__scalar(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,

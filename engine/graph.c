@@ -1112,8 +1112,7 @@ static int count_impl(const vsr_graph *g, int h, int w, vsr_precision prec, vsr_
         int *blk = prec == VSR_PREC_INT8 ? calloc((size_t)n + 1, sizeof(int)) : NULL;
         for (int i = 0; blk && i < n; i++) {
             const vsr_node *nd = &g->nodes[i];
-            int co = nd->op == VSR_OP_CONV2D ? nd->conv.cout : 0;
-            if (p.exec[i] && co > 0 && co % 4 == 0 && co % 16 && co <= 64)
+            if (p.exec[i] && nd->op == VSR_OP_CONV2D && vsr_pl_cout(nd->conv.cout))
                 blk[p.dst[i]] = 1;
         }
         if (prec == VSR_PREC_INT8 && !blk)

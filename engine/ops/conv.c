@@ -75,6 +75,18 @@ static int im2col_eligible(const vsr_engine *e, const vsr_conv_prep *c, int cin,
 }
 
 /*
+ * Whether a conv's rows go through dense_rows (one by one, from the input in place):
+ * dense FP32 convs, and dense INT8 ones on the VNNI kernel. The row driver and the
+ * placement of the fused tail (vsr__conv_direct) must give the same answer.
+ */
+static int dense_in_place(const vsr_engine *e, const vsr_conv_prep *c, vsr_dtype in,
+                          vsr_dtype out)
+{
+    return c->simd && !c->dw && !c->grouped &&
+           ((in == VSR_DT_F32 && out == VSR_DT_F32) || (in == VSR_DT_I8 && e->k.qs8_conv_nx));
+}
+
+/*
  * Whether a dense INT8 conv may run with pixels in lanes on row-blocked activations
  * (dense_rows_pl, x86/qs8-conv-pl-avx512vnni.c): on VNNI, when its output channels
  * leave lanes of the 16-channel tiles idle (cout not a multiple of 16: 28; 48 runs as
@@ -89,8 +101,8 @@ static int pl_eligible(const vsr_engine *e, const vsr_conv_prep *c, const vsr_no
     const vsr_conv_params *p = &nd->conv;
     int keff = (p->kw - 1) * p->dilation + 1, pl = (keff - 1) / 2;
     if (!e->k.qs8_conv_pl || !c->simd || c->dw || c->grouped || c->float_epilogue || c->tfl ||
-        (cin % 4 && cin > 3) || cout % 4 || cout % 16 == 0 || cin > 64 || cout > 64 ||
-        p->kh > VSR_PL_MAX_KH || pl > VSR_PL_PAD || keff - 1 - pl > VSR_PL_PAD)
+        (cin % 4 && cin > 3) || cin > 64 || !vsr_pl_cout(cout) || p->kh > VSR_PL_MAX_KH ||
+        pl > VSR_PL_PAD || keff - 1 - pl > VSR_PL_PAD)
         return 0;
     for (int o = 0; o < cout; o++)
         if (c->qs[o] < 32)
@@ -113,9 +125,9 @@ static int blk_reader(const vsr_engine *e, int k, int t)
     const vsr_conv_prep *c = &e->conv[k];
     if (nd->op != VSR_OP_CONV2D || nd->n_in < 1 || nd->in[0] != t)
         return 0;
-    return pl_capable(e, k) || (e->k.qs8_conv_nx && c->simd && !c->dw && !c->grouped &&
-                                !c->float_epilogue && !c->tfl && !c->wino && !c->ic.wq &&
-                                c->cin % 4 == 0 && e->dt[e->plan.dst[k]] == VSR_DT_I8);
+    return pl_capable(e, k) || (dense_in_place(e, c, VSR_DT_I8, e->dt[e->plan.dst[k]]) &&
+                                e->dt[e->plan.dst[k]] == VSR_DT_I8 && !c->float_epilogue &&
+                                !c->tfl && !c->wino && !c->ic.wq && c->cin % 4 == 0);
 }
 
 /*
@@ -158,13 +170,13 @@ void vsr__conv_layouts(vsr_engine *e)
 }
 
 /* Index of the weight of output o, tap t, input ci in the register-tiled INT8 layouts
- * [cout/16][taps][ceil(cin/grp)][16][grp]: VNNI (grp 4, int8) and the AVX2 int16 pairs
- * (grp 2). */
-static size_t tile_index(int o, size_t t, int ci, size_t taps, int cin, int grp)
+ * [cout/lanes][taps][ceil(cin/grp)][lanes][grp]: VNNI (16 lanes, grp 4, int8), the AVX2
+ * int16 pairs (16, 2) and pixels in lanes (4 outputs x 4 inputs a dword group). */
+static size_t tile_index(int o, size_t t, int ci, size_t taps, int cin, int lanes, int grp)
 {
     size_t cing = (size_t)(cin + grp - 1) / (size_t)grp;
-    return ((((size_t)(o / 16) * taps + t) * cing + (size_t)(ci / grp)) * 16 +
-            (size_t)(o % 16)) *
+    return ((((size_t)(o / lanes) * taps + t) * cing + (size_t)(ci / grp)) * (size_t)lanes +
+            (size_t)(o % lanes)) *
                (size_t)grp +
            (size_t)(ci % grp);
 }
@@ -376,7 +388,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
                 for (int ci = 0; ci < cin; ci++) {
                     int8_t w = c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
                     sum += w;
-                    c->wqpack[tile_index(o, t, ci, taps, cin, 4)] = w;
+                    c->wqpack[tile_index(o, t, ci, taps, cin, 16, 4)] = w;
                 }
             c->bqpack[o] = (int32_t)((int64_t)c->bq[o] - (128 + zx) * sum);
             c->qmpack[o] = c->qm[o];
@@ -393,7 +405,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             c->b16pack[o] = c->bq[o];
             for (size_t t = 0; t < taps; t++)
                 for (int ci = 0; ci < cin; ci++)
-                    c->w16pack[tile_index(o, t, ci, taps, cin, 2)] =
+                    c->w16pack[tile_index(o, t, ci, taps, cin, 16, 2)] =
                         c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
         }
         if (pl_eligible(e, c, nd, cin, cout)) { /* [cout/4][taps][ceil(cin/4)][4][4] */
@@ -404,10 +416,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             for (int o = 0; o < cout; o++)
                 for (size_t t = 0; t < taps; t++)
                     for (int ci = 0; ci < cin; ci++)
-                        c->wplpack[(((size_t)(o / 4) * taps + t) * (size_t)G +
-                                    (size_t)(ci / 4)) *
-                                       16 +
-                                   (size_t)(o % 4) * 4 + (size_t)(ci % 4)] =
+                        c->wplpack[tile_index(o, t, ci, taps, cin, 4, 4)] =
                             c->wq[(t * (size_t)cin + (size_t)ci) * cout + o];
             uk->wpl = c->wplpack;
         }
@@ -421,7 +430,8 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             int kin = (int)(taps * (size_t)cin);
             for (int o = 0; o < cout; o++)
                 for (int k = 0; k < kin; k++)
-                    c->wicpack[tile_index(o, 0, k, 1, kin, 4)] = c->wq[(size_t)k * cout + o];
+                    c->wicpack[tile_index(o, 0, k, 1, kin, 16, 4)] =
+                        c->wq[(size_t)k * cout + o];
             c->ic = *uk;
             c->ic.kh = c->ic.kw = c->ic.dil = 1;
             c->ic.cin = 4 * k4;
@@ -831,18 +841,6 @@ static void acc_epilogue(const vsr_engine *e, const conv_task *t, const int32_t 
     }
 }
 
-/*
- * Whether a conv's rows go through dense_rows (one by one, from the input in place):
- * dense FP32 convs, and dense INT8 ones on the VNNI kernel. The row driver and the
- * placement of the fused tail (vsr__conv_direct) must give the same answer.
- */
-static int dense_in_place(const vsr_engine *e, const vsr_conv_prep *c, vsr_dtype in,
-                          vsr_dtype out)
-{
-    return c->simd && !c->dw && !c->grouped &&
-           ((in == VSR_DT_F32 && out == VSR_DT_F32) || (in == VSR_DT_I8 && e->k.qs8_conv_nx));
-}
-
 /* n output pixels of a row through the conv's kernel, input rows in_row elements apart */
 static void dense_kernel(const vsr_engine *e, vsr_conv_uk *uk, int i8, ptrdiff_t in_row,
                          const void *in, void *out, int n)
@@ -930,6 +928,12 @@ static void dense_rows_im2col(conv_task *t, size_t chunk, int y0, int y1, const 
     }
 }
 
+/* The ring slot of input row iy (negative above the frame) among keff rows */
+static size_t ring_slot(int iy, int keff)
+{
+    return (size_t)((iy % keff + keff) % keff);
+}
+
 /* dense_rows_pl's scratch: the rows its taps read when the input is NHWC (packed into
  * a ring) or one row of padding when it is blocked, and the output row's blocked copy
  * when the output is NHWC */
@@ -977,11 +981,11 @@ static void dense_rows_pl(conv_task *t, size_t chunk, int y0, int y1, const vsr_
             for (int iy = next > iy0 ? next : iy0; iy < iy0 + keff; iy++)
                 e->k.qs8_pl_pack(iy >= 0 && iy < H ? (const int8_t *)in + (size_t)iy * gm->W * C
                                                    : NULL,
-                                 gm->W, C, zp, ring + (size_t)((iy % keff + keff) % keff) * rb);
+                                 gm->W, C, zp, ring + ring_slot(iy, keff) * rb);
             next = iy0 + keff;
             for (int ky = 0; ky < kh; ky++) {
                 int iy = iy0 + ky * dil;
-                rows[ky] = ring + (size_t)((iy % keff + keff) % keff) * rb;
+                rows[ky] = ring + ring_slot(iy, keff) * rb;
             }
         }
         e->k.qs8_conv_pl(&c->uk, rows, gm->W, gm->pl, pf, gm->OW,
