@@ -93,6 +93,7 @@ typedef struct vsr_conv_prep {
     float *wscale;    /* [cout] */
     int8_t *wqpack;
     int32_t *bqpack, *qmpack, *qspack;
+    int64_t *rq64pack; /* uk.rq64 */
     /* INT8 with few input channels (dense_rows_im2col): the kh x kw x cin taps of a
      * pixel as one 1x1 conv of ic.cin = round_up(kh * kw * cin, 4) channels, weights
      * wicpack in the VNNI layout; ic.wq == NULL: not that path */

@@ -48,6 +48,23 @@ static inline int8_t vsr__requant_clamp(int32_t acc, int32_t m, int s, int zp, i
         r = hi;
     return (int8_t)r;
 }
+/*
+ * Whether r = (acc * m + 2^(s-1)) >> s (the signed 64-bit product, an arithmetic shift:
+ * ties rounded up) equals vsr__requant(acc, m, s) for every |acc| <= amax, with room
+ * for + zp * 2^s (|zp| <= 255) in the sum, and r in one dword of the 64-bit lane. The
+ * two roundings differ only on a tie, acc * m = (2k + 1) 2^(s-1), which needs v2(acc) =
+ * s - 1 - v2(m) (v2: the power of 2 that divides it), so |acc| >= 2^(s - 1 - v2(m)):
+ * amax below that excludes ties. 32 <= s <= 52 and amax < 2^31 keep |acc * m| +
+ * 2^(s-1) + 255 * 2^s < 2^63 and |r| < 2^31. The VNNI kernels' vsr_rq512.
+ */
+static inline int vsr__rq_fast_ok(int32_t m, int s, int64_t amax)
+{
+    if (s < 32 || s > 52 || m <= 0 || amax < 0 || amax >= ((int64_t)1 << 31))
+        return 0;
+    return amax < ((int64_t)1 << (s - 1 - __builtin_ctz((unsigned)m))); /* exponent >= 1 */
+}
+/* vsr_conv_uk.rq64 (d: ncob * 48 int64) from ncob * 16 multipliers and shifts */
+void vsr__rq64_pack(int64_t *d, const int32_t *qm, const int32_t *qs, int ncob, int zp);
 /* Real multiplier -> (M, S). -ERANGE when real >= 2^31 or not finite/positive. */
 int vsr__quant_multiplier(double real, int32_t *m, int *s);
 /* Activation qparams from a float range [lo, hi] (widened to contain 0), default scheme. */
@@ -76,6 +93,14 @@ typedef struct vsr_conv_uk {
     const int32_t *qm; /* multipliers [ncob*16] */
     const int32_t *qs; /* shifts [ncob*16] (as int32) */
     int zp_out, qmin, qmax;
+    /* 1: every shift is in [32, 52] and no accumulator this conv can produce makes
+     * acc * qm a tie (ops/conv.c: rq_fast), so the VNNI kernels round the signed
+     * product (x86/qs8-requant-avx512.h); 0: they take the exact 64-bit path */
+    int rq_fast;
+    /* rq_fast: the requantization constants of each 16 output channels, [ncob][6][8]
+     * int64: the multipliers of the even and of the odd channels, 2^(s-1) + zp_out * 2^s
+     * of the even and of the odd, s of the even, s - 32 of the odd (vsr_rq512) */
+    const int64_t *rq64;
     /* INT8 (AVX2 int16 layout): weights [cob][ky][kx][ci2][16][2] int16, bias [ncob*16];
      * the input is pre-widened to int16 as x - zp_in (padding 0) */
     const int16_t *w16;
@@ -104,7 +129,7 @@ typedef struct vsr_conv_uk {
     /* INT8, pixels in lanes (VNNI, row-blocked activations: vsr_qs8_conv_pl_fn):
      * weights wpl [cout/4][ky][kx][ceil(cin/4)][4 outputs][4 inputs] int8 (0 past
      * cin), or NULL: not that
-     * path; bias and requantization bq / qm / qs as above, every shift >= 32 */
+     * path; bias and requantization bq / qm / qs as above, rq_fast set */
     const int8_t *wpl;
     /* INT8 VNNI tiles (vsr_qs8_conv_ukernel_nx48__avx512vnni) on a row-blocked input:
      * the bytes between its channel groups (4 between pixels, in_row between rows), or
@@ -167,7 +192,7 @@ static inline int vsr_pl_cout(int cout)
 }
 /*
  * One output row (ow pixels) of a dense stride-1 conv with pixels in lanes
- * (p->wpl; cin up to 64, cout a multiple of 4 up to 64, every shift >= 32), from rows[ky]: the
+ * (p->wpl; cin up to 64, cout a multiple of 4 up to 64, p->rq_fast), from rows[ky]: the
  * blocked input rows (w_in pixels) under kernel row ky; output pixel x's tap kx reads
  * input pixel x - pl + kx * dil (pl <= VSR_PL_PAD, and so must be the reach to the
  * right). out_blocked: out is a blocked row (its padding written too, with p->zp_out);

@@ -33,6 +33,7 @@ void vsr__conv_free(vsr_conv_prep *c)
     free(c->w), free(c->b), free(c->alpha), free(c->wpack), free(c->bpack);
     free(c->wq), free(c->bq), free(c->qm), free(c->qs), free(c->wscale);
     free(c->wqpack), free(c->bqpack), free(c->qmpack), free(c->qspack), free(c->wicpack);
+    free(c->rq64pack);
     free(c->wplpack);
     free(c->w16pack), free(c->b16pack);
     free(c->whpack), free(c->bhpack);
@@ -86,13 +87,45 @@ static int dense_in_place(const vsr_engine *e, const vsr_conv_prep *c, vsr_dtype
            ((in == VSR_DT_F32 && out == VSR_DT_F32) || (in == VSR_DT_I8 && e->k.qs8_conv_nx));
 }
 
+/* Whether the VNNI kernels may requantize conv c with the signed product:
+ * vsr__rq_fast_ok() for every channel, whose accumulators cannot exceed |bias| +
+ * 255 * sum |w| (an input minus its zero point lies in [-255, 255]). Power-of-two
+ * scales (m = 2^30) make ties possible and take the exact 64-bit path. */
+static int rq_fast(const vsr_conv_prep *c, size_t taps, int cout)
+{
+    size_t k = taps * (size_t)c->cig;
+    for (int o = 0; o < cout; o++) {
+        int64_t b = c->bq[o] < 0 ? -(int64_t)c->bq[o] : c->bq[o];
+        for (size_t j = 0; j < k; j++) {
+            int w = c->wq[j * (size_t)cout + (size_t)o];
+            b += 255 * (w < 0 ? -w : w);
+        }
+        if (!vsr__rq_fast_ok(c->qm[o], c->qs[o], b))
+            return 0;
+    }
+    return 1;
+}
+
+void vsr__rq64_pack(int64_t *d, const int32_t *qm, const int32_t *qs, int ncob, int zp)
+{
+    for (int cob = 0; cob < ncob; cob++, d += 48)
+        for (int i = 0; i < 8; i++)
+            for (int odd = 0; odd < 2; odd++) {
+                int o = cob * 16 + 2 * i + odd, s = qs[o];
+                d[odd * 8 + i] = qm[o];
+                d[(2 + odd) * 8 + i] =
+                    (int64_t)((uint64_t)1 << (s - 1)) + (int64_t)((uint64_t)(int64_t)zp << s);
+                d[(4 + odd) * 8 + i] = odd ? s - 32 : s;
+            }
+}
+
 /*
  * Whether a dense INT8 conv may run with pixels in lanes on row-blocked activations
  * (dense_rows_pl, x86/qs8-conv-pl-avx512vnni.c): on VNNI, when its output channels
  * leave lanes of the 16-channel tiles idle (cout not a multiple of 16: 28; 48 runs as
  * fast on the tiles), with channel counts in 4-byte groups up to 64, the integer
- * epilogue, every shift >= 32 (the kernel's requantization; a scale >= 0.5 takes the
- * tiles' exact path) and taps that reach at most VSR_PL_PAD pixels to either side.
+ * epilogue, rq_fast (the kernel's requantization; the other convs take the tiles'
+ * exact path) and taps that reach at most VSR_PL_PAD pixels to either side.
  * Whether it does: vsr__conv_layouts.
  */
 static int pl_eligible(const vsr_engine *e, const vsr_conv_prep *c, const vsr_node *nd, int cin,
@@ -102,11 +135,8 @@ static int pl_eligible(const vsr_engine *e, const vsr_conv_prep *c, const vsr_no
     int keff = (p->kw - 1) * p->dilation + 1, pl = (keff - 1) / 2;
     if (!e->k.qs8_conv_pl || !c->simd || c->dw || c->grouped || c->float_epilogue || c->tfl ||
         (cin % 4 && cin > 3) || cin > 64 || !vsr_pl_cout(cout) || p->kh > VSR_PL_MAX_KH ||
-        pl > VSR_PL_PAD || keff - 1 - pl > VSR_PL_PAD)
+        pl > VSR_PL_PAD || keff - 1 - pl > VSR_PL_PAD || !c->uk.rq_fast)
         return 0;
-    for (int o = 0; o < cout; o++)
-        if (c->qs[o] < 32)
-            return 0;
     return 1;
 }
 
@@ -348,6 +378,7 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
         c->qm[o] = m;
         c->qs[o] = s;
     }
+    uk->rq_fast = e->opt.requant != VSR_REQUANT_TFLITE && rq_fast(c, taps, cout);
     c->float_epilogue = c->act.type == VSR_ACT_SIGMOID || c->act.type == VSR_ACT_LEAKY_RELU ||
                         c->act.type == VSR_ACT_PRELU;
     /* TFLite's (M, shift) are not what the requantizing kernels take: accumulate
@@ -393,6 +424,12 @@ int vsr__conv_prepare(vsr_engine *e, int i, vsr_error *err)
             c->bqpack[o] = (int32_t)((int64_t)c->bq[o] - (128 + zx) * sum);
             c->qmpack[o] = c->qm[o];
             c->qspack[o] = c->qs[o];
+        }
+        if (uk->rq_fast) {
+            if (!(c->rq64pack = vsr__zalloc64((size_t)uk->ncob * 48, sizeof(int64_t))))
+                return vsr_error_set(err, -ENOMEM, "%s: out of memory", g->name);
+            vsr__rq64_pack(c->rq64pack, c->qmpack, c->qspack, uk->ncob, uk->zp_out);
+            uk->rq64 = c->rq64pack;
         }
         /* int16-pair layout for the AVX2 kernel */
         int cin2 = (cin + 1) / 2;

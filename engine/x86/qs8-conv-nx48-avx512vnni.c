@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../engine_kernels.h"
+#include "qs8-requant-avx512.h"
 
 /*
  * round(p / 2^s), ties away from zero, as an arithmetic shift: for p >= 0 it is
@@ -32,17 +33,24 @@ static inline __m512i round_shift(__m512i prod, __m512i sh, __m512i half)
 }
 
 typedef struct rq {
-    __m512i m, mo, se, so, he, ho; /* multipliers, shifts, halves; even / odd lanes */
-    __m512i lo, hi; /* the output bounds minus zp_out: 32-bit lanes with FAST, else 64 */
+    vsr_rq512 f;                   /* FAST (p->rq_fast): the requantization with zp_out */
+    __m512i m, mo, se, so, he, ho; /* else: multipliers, shifts, halves; even / odd lanes */
+    __m512i lo, hi; /* the output bounds: 32-bit lanes with FAST, else minus zp_out, 64-bit */
 } rq;
 
 /*
  * The requantization of 16 lanes whose multipliers and shifts are @p m and @p s,
- * to [lo, hi] before zp_out is added; FAST: for requant_fast() (every shift >= 32).
+ * to [qmin, qmax]; FAST: vsr_rq512 (p->rq_fast), else the exact 64-bit rounding.
  */
-static inline rq rq_make(__m512i m, __m512i s, int lo, int hi, const int FAST)
+static inline rq rq_make(__m512i m, __m512i s, const vsr_conv_uk *p, const int FAST)
 {
     rq r;
+    if (FAST) {
+        r.f = vsr_rq512_make(m, s, p->zp_out);
+        r.lo = _mm512_set1_epi32(p->qmin);
+        r.hi = _mm512_set1_epi32(p->qmax);
+        return r;
+    }
     __m512i lo32 = _mm512_set1_epi64(0xffffffff), one = _mm512_set1_epi64(1);
     r.m = m;
     r.mo = _mm512_srli_epi64(r.m, 32);
@@ -50,52 +58,34 @@ static inline rq rq_make(__m512i m, __m512i s, int lo, int hi, const int FAST)
     r.so = _mm512_srli_epi64(s, 32);
     r.he = _mm512_sllv_epi64(one, _mm512_sub_epi64(r.se, one));
     r.ho = _mm512_sllv_epi64(one, _mm512_sub_epi64(r.so, one));
-    if (FAST) /* the odd lanes' result lands in the high dword: shift by s - 32 */
-        r.so = _mm512_sub_epi64(r.so, _mm512_set1_epi64(32));
-    r.lo = FAST ? _mm512_set1_epi32(lo) : _mm512_set1_epi64(lo);
-    r.hi = FAST ? _mm512_set1_epi32(hi) : _mm512_set1_epi64(hi);
+    r.lo = _mm512_set1_epi64(p->qmin - p->zp_out);
+    r.hi = _mm512_set1_epi64(p->qmax - p->zp_out);
     return r;
 }
 
 static inline rq rq_load(const vsr_conv_uk *p, int c0, const int FAST)
 {
-    return rq_make(_mm512_loadu_si512(p->qm + c0), _mm512_loadu_si512(p->qs + c0),
-                   p->qmin - p->zp_out, p->qmax - p->zp_out, FAST);
+    if (FAST) { /* the engine's packed constants: loads GCC may fold into the operations */
+        rq r;
+        r.f = vsr_rq512_load(p->rq64 + (size_t)c0 * 3);
+        r.lo = _mm512_set1_epi32(p->qmin);
+        r.hi = _mm512_set1_epi32(p->qmax);
+        return r;
+    }
+    return rq_make(_mm512_loadu_si512(p->qm + c0), _mm512_loadu_si512(p->qs + c0), p, FAST);
 }
 
-/* 1 when every channel's shift is >= 32 (requant_fast) */
-static int all_shifts_32(const vsr_conv_uk *p)
+/* FAST: 11 operations for 16 outputs (the 64-bit path: 19) */
+static inline __m128i requant_fast(__m512i acc, const rq *q)
 {
-    for (int o = 0; o < p->cout; o++)
-        if (p->qs[o] < 32)
-            return 0;
-    return 1;
-}
-
-/*
- * When every shift is >= 32, round(|acc| * m / 2^s) < 2^30 + 1 fits an int32 lane:
- * the product of the magnitude is unsigned, (p + half) >> s rounds ties up, i.e.
- * away from zero once the sign is put back, and the odd lanes shifted by s - 32
- * leave their result in the high dword, where the blend takes it. 15 operations
- * for 16 outputs instead of 19, the same integers as vsr__requant().
- */
-static inline __m128i requant_fast(__m512i acc, const rq *q, __m512i zp)
-{
-    __m512i a = _mm512_abs_epi32(acc);
-    __m512i pe = _mm512_mul_epu32(a, q->m);
-    __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), q->mo);
-    __m512i re = _mm512_srlv_epi64(_mm512_add_epi64(pe, q->he), q->se);
-    __m512i ro = _mm512_srlv_epi64(_mm512_add_epi64(po, q->ho), q->so);
-    __m512i r = _mm512_mask_blend_epi32(0xAAAA, re, ro);
-    r = _mm512_mask_sub_epi32(r, _mm512_movepi32_mask(acc), _mm512_setzero_si512(), r);
-    r = _mm512_min_epi32(_mm512_max_epi32(r, q->lo), q->hi);
-    return _mm512_cvtepi32_epi8(_mm512_add_epi32(r, zp));
+    __m512i r = vsr_rq512_apply(acc, &q->f);
+    return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(r, q->lo), q->hi));
 }
 
 static inline __m128i requant(__m512i acc, const rq *q, __m512i zp, const int FAST)
 {
     if (FAST)
-        return requant_fast(acc, q, zp);
+        return requant_fast(acc, q);
     __m512i pe = _mm512_mul_epi32(acc, q->m);
     __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), q->mo);
     __m512i re = round_shift(pe, q->se, q->he);
@@ -344,8 +334,7 @@ static inline __attribute__((always_inline)) void lt_row(const vsr_conv_uk *p,
 {
     rq q[8];
     for (int j = 0; j < J; j++)
-        q[j] = rq_make(lt_bias(p->qm + 4 * j), lt_bias(p->qs + 4 * j), p->qmin - p->zp_out,
-                       p->qmax - p->zp_out, FAST);
+        q[j] = rq_make(lt_bias(p->qm + 4 * j), lt_bias(p->qs + 4 * j), p, FAST);
     int32_t t[32]; /* output dword d = q * J + j of 4 pixels is r_j's dword q */
     for (int d = 0; d < 32; d++) {
         int qq = d / J, j = d % J;
@@ -372,7 +361,7 @@ void vsr_qs8_conv_ukernel_nx48__avx512vnni(const vsr_conv_uk *p, const int8_t *i
     const uint8_t *u = (const uint8_t *)in;
     if (p->blk_gs) { /* a row-blocked input (cin % 4 == 0, the integer epilogue) */
         assert(p->cin % 4 == 0 && !p->acc32);
-        if (!all_shifts_32(p))
+        if (!p->rq_fast)
             all(p, u, out, n, 0, 0, 1);
         else if (p->cin == 28)
             all(p, u, out, n, 28, 1, 1);
@@ -382,7 +371,7 @@ void vsr_qs8_conv_ukernel_nx48__avx512vnni(const vsr_conv_uk *p, const int8_t *i
             all(p, u, out, n, 0, 1, 1);
         return;
     }
-    if (!p->acc32 && !all_shifts_32(p)) { /* a shift < 32 (scale >= 0.5): rare, 64-bit */
+    if (!p->acc32 && !p->rq_fast) { /* a shift < 32 (scale >= 0.5): rare, 64-bit */
         all(p, u, out, n, 0, 0, 0);
         return;
     }

@@ -11,10 +11,11 @@
  * stores are whole cache lines. A block is 5 x 16 pixels of 4 channels (20
  * accumulators).
  *
- * The requantization has one multiplier and shift per accumulator (every shift
- * >= 32: the engine checks), packs 4 channels x 16 pixels to bytes with
- * saturation and clamps to [qmin, qmax] on bytes. Same accumulators, same
- * rounding as vsr__requant(): the bytes of vsr_qs8_conv_ukernel_1x16__scalar.
+ * The requantization has one multiplier and shift per accumulator (p->rq_fast: the
+ * engine checks that the signed product of qs8-requant-avx512.h is exact), packs 4
+ * channels x 16 pixels to bytes with saturation and clamps to [qmin, qmax] on bytes.
+ * Same accumulators, same integers as vsr__requant(): the bytes of
+ * vsr_qs8_conv_ukernel_1x16__scalar.
  *
  * vsr_qs8_pl_pack__avx512vnni makes a blocked row from an NHWC row (the first
  * blocked conv after an NHWC tensor); with out_blocked == 0 the kernel writes
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "../engine_kernels.h"
+#include "qs8-requant-avx512.h"
 
 /* acc += u8(x) . s8(w) per 4-byte group (inline asm: see qs8-conv-nx48-avx512vnni.c) */
 static inline __attribute__((always_inline)) __m512i dp(__m512i acc, __m512i x, __m512i w)
@@ -193,47 +195,31 @@ static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p,
                 }
             }
         }
-    /* round(|acc| * m / 2^s) with s >= 32 (as requant_fast of the nx48 kernel), sign,
-     * + zp; 4 channels x 16 pixels to bytes [pixel][channel], clamped on bytes */
-    const __m512i zp = _mm512_set1_epi32(p->zp_out);
+    /* round(acc * m / 2^s) + zp (p->rq_fast: qs8-requant-avx512.h), biased by 128 when
+     * BIAS; 4 channels x 16 pixels to bytes [pixel][channel], saturated by the packs
+     * (to u8 when BIAS: the biased value clamped to [-128, 127] + 128), clamped on bytes */
     const __m512i bytes = _mm512_broadcast_i32x4(
         _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
-    const __m512i lo = _mm512_set1_epi8((char)p->qmin), hi = _mm512_set1_epi8((char)p->qmax);
-    __m512i m[4], he[4];
-    __m128i se[4], so[4];
+    const int zb = BIAS ? 128 : 0;
+    const __m512i lo = _mm512_set1_epi8((char)(p->qmin + zb)),
+                  hi = _mm512_set1_epi8((char)(p->qmax + zb));
+    vsr_rq512 rq[4];
 #pragma GCC unroll 4
-    for (int c = 0; c < 4; c++) {
-        int s = p->qs[4 * cg + c];
-        m[c] = _mm512_set1_epi64((long long)(uint32_t)p->qm[4 * cg + c]);
-        he[c] = _mm512_set1_epi64(1LL << (s - 1));
-        se[c] = _mm_cvtsi32_si128(s);
-        so[c] = _mm_cvtsi32_si128(s - 32);
-    }
+    for (int c = 0; c < 4; c++)
+        rq[c] = vsr_rq512_uniform(p->qm[4 * cg + c], p->qs[4 * cg + c], p->zp_out + zb);
 #pragma GCC unroll 5
     for (int q = 0; q < P; q++) {
         __m512i r[4];
 #pragma GCC unroll 4
-        for (int c = 0; c < 4; c++) {
-            __m512i av = _mm512_abs_epi32(a[q][c]);
-            __m512i pe = _mm512_mul_epu32(av, m[c]);
-            __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(av, 32), m[c]);
-            /* even lanes: the result in the low dword; odd: shifted by s - 32, it
-             * lands in the high dword */
-            __m512i re = _mm512_srl_epi64(_mm512_add_epi64(pe, he[c]), se[c]);
-            __m512i ro = _mm512_srl_epi64(_mm512_add_epi64(po, he[c]), so[c]);
-            __m512i v = _mm512_mask_blend_epi32(0xAAAA, re, ro);
-            v = _mm512_mask_sub_epi32(v, _mm512_movepi32_mask(a[q][c]), _mm512_setzero_si512(),
-                                      v);
-            r[c] = _mm512_add_epi32(v, zp);
-        }
+        for (int c = 0; c < 4; c++)
+            r[c] = vsr_rq512_apply(a[q][c], &rq[c]);
         /* per 128-bit lane: packs give c0[4] c1[4] c2[4] c3[4] (bytes), the shuffle
          * makes pixel-major [4 pixels][4 channels] */
-        __m512i t =
-            _mm512_packs_epi16(_mm512_packs_epi32(r[0], r[1]), _mm512_packs_epi32(r[2], r[3]));
+        __m512i r01 = _mm512_packs_epi32(r[0], r[1]), r23 = _mm512_packs_epi32(r[2], r[3]);
+        __m512i t = BIAS ? _mm512_packus_epi16(r01, r23) : _mm512_packs_epi16(r01, r23);
         t = _mm512_shuffle_epi8(t, bytes);
-        t = _mm512_min_epi8(_mm512_max_epi8(t, lo), hi);
-        if (BIAS)
-            t = _mm512_xor_si512(t, _mm512_set1_epi32((int)0x80808080));
+        t = BIAS ? _mm512_min_epu8(_mm512_max_epu8(t, lo), hi)
+                 : _mm512_min_epi8(_mm512_max_epi8(t, lo), hi);
         _mm512_storeu_si512(ob + (size_t)cg * gso + (size_t)(x0 + 16 * q) * 4, t);
     }
 }
@@ -294,7 +280,7 @@ void vsr_qs8_conv_pl__avx512vnni(const vsr_conv_uk *p, const uint8_t *const *row
                                  int pl, const uint8_t *pf, int ow, void *out, int out_blocked,
                                  uint8_t *ob)
 {
-    assert(p->wpl && p->cout % 4 == 0 && p->cout <= 64 && p->cin <= 64);
+    assert(p->wpl && p->rq_fast && p->cout % 4 == 0 && p->cout <= 64 && p->cin <= 64);
     assert(pl <= VSR_PL_PAD && (p->kw - 1) * p->dil - pl <= VSR_PL_PAD);
     size_t gsi = (size_t)vsr_pl_wpb(w_in) * 4;
     int xin = VSR_PL_PAD - pl;

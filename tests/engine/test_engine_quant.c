@@ -133,11 +133,18 @@ static void f32_case(vsr_f32_conv_ukernel k, int cin, int cout, int ksz, int dil
     free(w), free(b), free(in), free(o1), free(o2);
 }
 
-/* s32: the exact-tie lanes use shifts 32 / 33 instead of 31 / 32, so every shift is
- * >= 32 and the VNNI kernel takes its 32-bit requantization (requant_fast) on every
- * channel block, not only on those without a 31 */
+/* The requantization modes of qs8_case: */
+enum {
+    RQ_TIES31, /* every 7th channel M / 2^S = 1/2 or 1/4 (shifts 31 / 32): every odd
+                  accumulator a tie, and a shift < 32: the 64-bit path */
+    RQ_TIES32, /* the same ties with shifts 32 / 33: every shift >= 32, but ties, which
+                  vsr__rq_fast_ok() must refuse: still the 64-bit path */
+    RQ_FAST,   /* no such channels: vsr__rq_fast_ok() holds for every channel, and the
+                  VNNI kernel takes the signed product (qs8-requant-avx512.h) */
+};
+
 static void qs8_case(vsr_qs8_conv_ukernel k, int cin, int cout, int ksz, int dil, int n,
-                     int off, int s32)
+                     int off, int mode)
 {
     vsr_conv_uk p;
     memset(&p, 0, sizeof(p));
@@ -171,11 +178,31 @@ static void qs8_case(vsr_qs8_conv_ukernel k, int cin, int cout, int ksz, int dil
         /* multipliers from tiny to > 1 so that saturation and rounding both happen */
         vsr__quant_multiplier(0.00005 + 0.0005 * r[nw + nin + 64 + o] * (o % 5 ? 1 : 60),
                               &qm[o], &qs[o]);
-        if (o % 7 == 3) /* M / 2^S = 1/2 or 1/4 exactly: every odd acc is a tie */
-            qm[o] = 1 << 30, qs[o] = (o % 2 ? 31 : 32) + s32;
+        if (o % 7 == 3 && mode != RQ_FAST) /* M / 2^S = 1/2 or 1/4: every odd acc a tie */
+            qm[o] = 1 << 30, qs[o] = (o % 2 ? 31 : 32) + (mode == RQ_TIES32);
     }
     p.wq = w, p.bq = bq, p.qm = qm, p.qs = qs;
     p.zp_out = -7, p.qmin = (cout % 2) ? -7 : -128, p.qmax = 127;
+    /* as the engine decides (ops/conv.c: rq_fast): the bound on |acc| per channel is
+     * |bias| + 255 * sum |w| (here bias + sum u8(x) * w, u8(x) in [0, 255]) */
+    _Alignas(64) int64_t rq64[4 * 48]; /* vsr_rq512_load: aligned */
+    p.rq_fast = 1;
+    for (int o = 0; o < cout; o++) {
+        int64_t amax = bq[o] < 0 ? -(int64_t)bq[o] : bq[o];
+        for (int t = 0; t < ksz * ksz; t++)
+            for (int ci = 0; ci < cin; ci++)
+                amax +=
+                    255 * abs(w[((((size_t)(o / 16) * ksz * ksz + t) * p.cin4 + ci / 4) * 16 +
+                                 (size_t)(o % 16)) *
+                                    4 +
+                                (size_t)(ci % 4)]);
+        p.rq_fast &= vsr__rq_fast_ok(qm[o], qs[o], amax);
+    }
+    assert_int_equal(p.rq_fast, mode == RQ_FAST || cout <= 3); /* a tie channel: o = 3 */
+    if (p.rq_fast) {
+        vsr__rq64_pack(rq64, qm, qs, p.ncob, p.zp_out);
+        p.rq64 = rq64;
+    }
     vsr_qs8_conv_ukernel_1x16__scalar(&p, in + off, o1 + off, n);
     k(&p, in + off, o2 + off, n);
     /* acc32: the raw accumulators bq + sum u8(x) * w (u8(x) = x ^ 0x80, the bias
@@ -437,6 +464,63 @@ static void test_f16_native_fma_exact(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* floor(v / 2^s), written without a shift of a negative value: the arithmetic shift
+ * (vpsravq) of the signed product in qs8-requant-avx512.h */
+static int64_t floor_shift(int64_t v, int s)
+{
+    return v >= 0 ? v >> s : -((-v + ((int64_t)1 << s) - 1) >> s);
+}
+
+/* The VNNI kernels' signed requantization, in scalar int64: r + zp */
+static int64_t rq_signed(int32_t acc, int32_t m, int s, int zp)
+{
+    return floor_shift(
+        (int64_t)acc * m + ((int64_t)1 << (s - 1)) + (int64_t)zp * ((int64_t)1 << s), s);
+}
+
+/*
+ * vsr__rq_fast_ok() (engine_kernels.h): where it holds, the signed product's rounding
+ * equals vsr__requant() for every accumulator up to the bound, with any zero point;
+ * at the first bound it refuses, 2^(s - 1 - v2(m)), the negative accumulator is a tie
+ * on which the two differ, so the bound is tight. Every accumulator in [-2^16, 2^16]
+ * and the bound's neighbours, for multipliers with 0..30 trailing zeros.
+ */
+static void test_rq_fast_bound(void **state)
+{
+    (void)state;
+    static const int shifts[] = {32, 33, 38, 47, 52};
+    static const int zps[] = {-128, -7, 0, 127, 255};
+    for (int si = 0; si < 5; si++)
+        for (int k = 0; k <= 30; k++) {
+            int s = shifts[si], e = s - 1 - k;
+            int32_t m = k == 30 ? 1 << 30 : (1 << 30) | (1 << k) | (k < 29 ? 1 << 29 : 0);
+            int64_t lim = e < 31 ? ((int64_t)1 << e) - 1 : ((int64_t)1 << 31) - 1;
+            assert_true(vsr__rq_fast_ok(m, s, lim));
+            assert_false(vsr__rq_fast_ok(m, s, lim + 1));
+            int64_t span = lim < 65536 ? lim : 65536;
+            for (int64_t a = -span; a <= span + 4; a++) {
+                int32_t acc = (int32_t)(a <= span       ? a
+                                        : a == span + 1 ? lim
+                                        : a == span + 2 ? -lim
+                                        : a == span + 3 ? lim - 1
+                                                        : 1 - lim);
+                for (int z = 0; z < 5; z++)
+                    if (rq_signed(acc, m, s, zps[z]) - zps[z] != vsr__requant(acc, m, s))
+                        fail_msg("m %d s %d acc %d zp %d: %lld vs %lld", m, s, acc, zps[z],
+                                 (long long)(rq_signed(acc, m, s, zps[z]) - zps[z]),
+                                 (long long)vsr__requant(acc, m, s));
+            }
+            if (e < 31) { /* -2^e: acc * m = -(m / 2^k) 2^(s-1), an odd multiple of the half */
+                int32_t tie = (int32_t) - ((int64_t)1 << e);
+                assert_int_not_equal(rq_signed(tie, m, s, 0), vsr__requant(tie, m, s));
+            }
+        }
+    /* the shifts outside [32, 52], a negative multiplier */
+    assert_false(vsr__rq_fast_ok(1 << 30 | 1, 31, 1));
+    assert_false(vsr__rq_fast_ok(1 << 30 | 1, 53, 1));
+    assert_false(vsr__rq_fast_ok(-(1 << 30), 40, 1));
+}
+
 static void test_simd_vs_scalar_kernels(void **state)
 {
     (void)state;
@@ -483,9 +567,9 @@ static void test_simd_vs_scalar_kernels(void **state)
                 tested++;
             }
             if (isa & VSR_ISA_AVX512VNNI) {
-                for (int s32 = 0; s32 < 2; s32++)
+                for (int mode = RQ_TIES31; mode <= RQ_FAST; mode++)
                     qs8_case(vsr_qs8_conv_ukernel_nx48__avx512vnni, c[0], c[1], c[2], c[3],
-                             c[4], off, s32);
+                             c[4], off, mode);
                 tested++;
             }
         }
@@ -1646,6 +1730,7 @@ int main(void)
         cmocka_unit_test(test_requant_rounding_saturation),
         cmocka_unit_test(test_quant_multiplier),
         cmocka_unit_test(test_quantize_fast_equals_reference),
+        cmocka_unit_test(test_rq_fast_bound),
         cmocka_unit_test(test_simd_vs_scalar_kernels),
         cmocka_unit_test(test_int8_conv_within_one_step),
         cmocka_unit_test(test_engine_simd_vs_scalar),
