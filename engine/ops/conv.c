@@ -544,9 +544,12 @@ static void px_f32(const vsr_conv_prep *c, const vsr_conv_params *p, const conv_
     }
 }
 
-static float act1(const vsr_conv_prep *c, int o, float v)
+/* The activation of output channel o; T the type, a constant where the caller loops
+ * (act_rows, epilogue_rows: the switch folds away and the loop vectorizes) */
+static inline __attribute__((always_inline)) float act_t(const vsr_conv_prep *c, const int T,
+                                                         int o, float v)
 {
-    switch (c->act.type) {
+    switch (T) {
     case VSR_ACT_RELU:
         return v > 0.f ? v : 0.f;
     case VSR_ACT_LEAKY_RELU:
@@ -559,6 +562,43 @@ static float act1(const vsr_conv_prep *c, int o, float v)
         return 1.f / (1.f + expf(-v));
     default:
         return v;
+    }
+}
+
+static float act1(const vsr_conv_prep *c, int o, float v)
+{
+    return act_t(c, (int)c->act.type, o, v);
+}
+
+static inline __attribute__((always_inline)) void act_rows_t(const vsr_conv_prep *c, float *v,
+                                                             int npx, int co, const int T)
+{
+    for (int x = 0; x < npx; x++, v += co)
+        for (int o = 0; o < co; o++)
+            v[o] = act_t(c, T, o, v[o]);
+}
+
+/* act1 on npx pixels of co channels, in place */
+static void act_rows(const vsr_conv_prep *c, float *v, int npx, int co)
+{
+    switch (c->act.type) {
+    case VSR_ACT_RELU:
+        act_rows_t(c, v, npx, co, VSR_ACT_RELU);
+        break;
+    case VSR_ACT_LEAKY_RELU:
+        act_rows_t(c, v, npx, co, VSR_ACT_LEAKY_RELU);
+        break;
+    case VSR_ACT_PRELU:
+        act_rows_t(c, v, npx, co, VSR_ACT_PRELU);
+        break;
+    case VSR_ACT_CLIP:
+        act_rows_t(c, v, npx, co, VSR_ACT_CLIP);
+        break;
+    case VSR_ACT_SIGMOID:
+        act_rows_t(c, v, npx, co, VSR_ACT_SIGMOID);
+        break;
+    default:
+        break;
     }
 }
 
@@ -858,6 +898,19 @@ static void dw_row_qs8(const vsr_conv_prep *c, const conv_geom *gm, const int8_t
 
 /* One output row from its int32 accumulators (acc32 kernels): TFLite's requantization
  * per pixel, or the float epilogue per value (the reference's row_qs8). */
+/* The float epilogue of npx pixels' accumulators: dequantize, activation T, quantize (the
+ * same operations in the same order per value as act1 on (float)acc * sx * wscale) */
+static inline __attribute__((always_inline)) void
+epilogue_rows(const vsr_conv_prep *c, const int32_t *acc, int8_t *orow, int npx, int co,
+              float sx, float inv_sy, const int T)
+{
+    for (int x = 0; x < npx; x++, acc += co, orow += co)
+        for (int o = 0; o < co; o++) {
+            float v = (float)acc[o] * sx * c->wscale[o];
+            orow[o] = vsr__quantize1_fast(act_t(c, T, o, v), inv_sy, c->uk.zp_out);
+        }
+}
+
 static void acc_epilogue(const vsr_engine *e, const conv_task *t, const int32_t *acc,
                          int8_t *orow)
 {
@@ -870,11 +923,25 @@ static void acc_epilogue(const vsr_engine *e, const conv_task *t, const int32_t 
         return;
     }
     float sx = e->qscale[e->g->nodes[t->i].in[0]], inv_sy = 1.f / e->qscale[e->plan.dst[t->i]];
-    size_t orow_n = (size_t)gm->OW * gm->CO;
-    for (size_t k = 0; k < orow_n; k++) {
-        int o = (int)(k % (size_t)gm->CO);
-        float v = (float)acc[k] * sx * c->wscale[o];
-        orow[k] = vsr__quantize1_fast(act1(c, o, v), inv_sy, c->uk.zp_out);
+    switch (c->act.type) {
+    case VSR_ACT_RELU:
+        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_RELU);
+        break;
+    case VSR_ACT_LEAKY_RELU:
+        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_LEAKY_RELU);
+        break;
+    case VSR_ACT_PRELU:
+        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_PRELU);
+        break;
+    case VSR_ACT_CLIP:
+        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_CLIP);
+        break;
+    case VSR_ACT_SIGMOID:
+        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_SIGMOID);
+        break;
+    default:
+        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_NONE);
+        break;
     }
 }
 
@@ -1150,11 +1217,8 @@ static void dense_rows(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
         }
         if (acc)
             acc_epilogue(e, t, (const int32_t *)(void *)acc, (int8_t *)orow);
-        if (post) {
-            float *of = (float *)(void *)orow;
-            for (size_t k = 0; k < orow_n; k++)
-                of[k] = act1(c, (int)(k % (size_t)CO), of[k]);
-        }
+        if (post)
+            act_rows(c, (float *)(void *)orow, OW, CO);
         if (t->tail == 2) /* the fused tail on this row, while it is in L1/L2 */
             vsr__tail_rows(e, y, y + 1);
     }
