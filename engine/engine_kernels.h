@@ -63,6 +63,12 @@ static inline int vsr__rq_fast_ok(int32_t m, int s, int64_t amax)
         return 0;
     return amax < ((int64_t)1 << (s - 1 - __builtin_ctz((unsigned)m))); /* exponent >= 1 */
 }
+/* 2^(s-1) + zp * 2^s: the rounding half and the zero point that the signed
+ * requantization adds to acc * m before its shift by s (32 <= s <= 52) */
+static inline int64_t vsr__rq_bias(int s, int zp)
+{
+    return (int64_t)((uint64_t)1 << (s - 1)) + (int64_t)((uint64_t)(int64_t)zp << s);
+}
 /* vsr_conv_uk.rq64 (d: ncob * 48 int64) from ncob * 16 multipliers and shifts */
 void vsr__rq64_pack(int64_t *d, const int32_t *qm, const int32_t *qs, int ncob, int zp);
 /* Real multiplier -> (M, S). -ERANGE when real >= 2^31 or not finite/positive. */

@@ -113,8 +113,7 @@ void vsr__rq64_pack(int64_t *d, const int32_t *qm, const int32_t *qs, int ncob, 
             for (int odd = 0; odd < 2; odd++) {
                 int o = cob * 16 + 2 * i + odd, s = qs[o];
                 d[odd * 8 + i] = qm[o];
-                d[(2 + odd) * 8 + i] =
-                    (int64_t)((uint64_t)1 << (s - 1)) + (int64_t)((uint64_t)(int64_t)zp << s);
+                d[(2 + odd) * 8 + i] = vsr__rq_bias(s, zp);
                 d[(4 + odd) * 8 + i] = odd ? s - 32 : s;
             }
 }

@@ -18,6 +18,8 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "../engine_kernels.h" /* vsr__rq_bias */
+
 typedef struct vsr_rq512 {
     __m512i me, mo; /* multipliers of the even / odd lanes, in each qword's low dword */
     __m512i ke, ko; /* 2^(s-1) + zp * 2^s of the even / odd lanes, 64-bit */
@@ -60,8 +62,7 @@ static inline vsr_rq512 vsr_rq512_uniform(int32_t m, int s, int zp)
 {
     vsr_rq512 q;
     q.me = q.mo = _mm512_set1_epi32(m);
-    q.ke = q.ko = _mm512_set1_epi64((int64_t)((uint64_t)1 << (s - 1)) +
-                                    (int64_t)((uint64_t)(int64_t)zp << s));
+    q.ke = q.ko = _mm512_set1_epi64(vsr__rq_bias(s, zp));
     q.se = _mm512_set1_epi64(s);
     q.so = _mm512_set1_epi64(s - 32);
     return q;
