@@ -128,7 +128,11 @@ typedef struct vsr_conv_prep {
  * wins again is twice as long as the last (from VSR_GATE_MIN up to
  * VSR_GATE_MAX_POOL frames on the pool, VSR_GATE_MAX_ALONE alone, so an idle
  * machine pays an alone probe of 3 frames in 259); a side that takes over
- * starts at VSR_GATE_MIN. So when another process holds the other vCPUs and
+ * starts at VSR_GATE_MIN. A pool stretch shorter than VSR_GATE_MAX_POOL whose
+ * last VSR_GATE_PROBE frames' median is at most VSR_GATE_CLEAR_NUM /
+ * VSR_GATE_CLEAR_DEN of the last alone frames' skips its probe (doubling on):
+ * the pool won clearly, and a co-running process that slows it past that
+ * brings the probe back at the stretch's end. So when another process holds the other vCPUs and
  * a preempted helper stalls the frame (each job's last item, and the pool
  * call's return, wait for it), the frames run alone within a few frames of it.
  * Outputs are the same bytes either way.
@@ -138,6 +142,8 @@ enum {
     VSR_GATE_MIN = 4,
     VSR_GATE_MAX_POOL = 256,
     VSR_GATE_MAX_ALONE = 64,
+    VSR_GATE_CLEAR_NUM = 2, /* the pool at least 1.5x faster than alone */
+    VSR_GATE_CLEAR_DEN = 3,
 };
 typedef struct vsr_gate {
     int alone;                    /* the side of the current stretch: 1 alone, 0 the pool */

@@ -848,10 +848,12 @@ typedef struct vsr_engine_options {
      * the pool or on the calling thread alone; after each stretch 3 frames run
      * on the other side, and the side with the lower median time per input
      * pixel over its last 3 frames runs the next stretch (4 frames, doubling
-     * while the same side wins, up to 256 on the pool and 64 alone). So when
-     * another process holds the other vCPUs, and a preempted helper would
-     * stall every parallel region it took an item of, frames run alone within
-     * a few frames; on an idle machine 3 frames in 259 run alone.
+     * while the same side wins, up to 256 on the pool and 64 alone); a pool
+     * stretch shorter than 256 whose frames took at most 2/3 of the last alone
+     * ones' time skips its probe. So when another process holds the other
+     * vCPUs, and a preempted helper would stall every parallel region it took
+     * an item of, frames run alone within a few frames; on an idle machine
+     * frames 5-7 run alone, then 3 in every 259 from the 512th on.
      * vsr_engine_pool_frames() counts both. 1: every frame on the whole pool.
      * Outputs are the same bytes either way.
      */

@@ -176,28 +176,28 @@ static void gate_feed(vsr_gate *g, int n, double pool_t, double alone_t, char *s
 
 /* The policy by hand (engine_internal.h): a first stretch of 4 frames on the pool,
  * a probe of 3 alone; the winner's stretches double (4, 8, 16, ... up to 256 on
- * the pool, 64 alone), a side that takes over starts again at 4. */
+ * the pool, 64 alone), a side that takes over starts again at 4; a pool stretch
+ * below 256 whose median is at most 2/3 of the last alone frames' skips its probe. */
 static void test_gate_policy(void **state)
 {
     (void)state;
     char s[1200];
     vsr_gate g = {0};
-    /* the pool twice as fast: 4 pool, 3 alone, 8 pool, 3 alone, 16 pool, ... */
-    gate_feed(&g, 4 + 3 + 8 + 3 + 16 + 3, 10.0, 20.0, s);
-    assert_string_equal(s, "pppp"
-                           "aaa"
-                           "pppppppp"
-                           "aaa"
-                           "pppppppppppppppp"
-                           "aaa");
-    assert_int_equal(g.pool_frames, 28);
-    assert_int_equal(g.alone_frames, 9);
-    /* stretches of 32, 64, 128, 256, 256 pool frames, each followed by a probe */
-    gate_feed(&g, 32 + 3 + 64 + 3 + 128 + 3 + 256 + 3 + 256 + 3, 10.0, 20.0, s);
-    size_t at = 0;
-    for (int len = 32; len <= 512; len *= 2) {
-        int l = len > 256 ? 256 : len;
-        for (int k = 0; k < l; k++)
+    /* the pool twice as fast (a clear win): 4 pool, 3 alone (the first probe), then
+     * stretches of 8, 16, ..., 256 pool frames with no probe until the cap */
+    gate_feed(&g, 4 + 3 + 8 + 16 + 32 + 64 + 128 + 256 + 3, 10.0, 20.0, s);
+    assert_memory_equal(s, "ppppaaa", 7);
+    size_t at = 7;
+    for (; at < 7 + 504; at++)
+        assert_int_equal(s[at], 'p');
+    assert_string_equal(s + at, "aaa");
+    assert_int_equal(g.pool_frames, 508);
+    assert_int_equal(g.alone_frames, 6);
+    /* at the cap every stretch of 256 is followed by a probe */
+    gate_feed(&g, 256 + 3 + 256 + 3, 10.0, 20.0, s);
+    at = 0;
+    for (int rep = 0; rep < 2; rep++) {
+        for (int k = 0; k < 256; k++)
             assert_int_equal(s[at++], 'p');
         for (int k = 0; k < 3; k++)
             assert_int_equal(s[at++], 'a');
@@ -223,13 +223,32 @@ static void test_gate_policy(void **state)
             assert_int_equal(s[at++], 'p');
     }
     assert_int_equal(s[at], 0);
-    /* the next alone stretch (64), then the pool wins its probe: back to it, for 4 */
-    gate_feed(&g, 64 + 3 + 4 + 3, 10.0, 20.0, s);
+    /* the next alone stretch (64), then the pool wins its probe: back to it, for 4,
+     * and clearly, so 8 more with no probe between */
+    gate_feed(&g, 64 + 3 + 4 + 8, 10.0, 20.0, s);
     for (at = 0; at < 64; at++)
         assert_int_equal(s[at], 'a');
-    assert_string_equal(s + 64, "ppp"
-                                "pppp"
-                                "aaa");
+    for (; at < 64 + 3 + 4 + 8; at++)
+        assert_int_equal(s[at], 'p');
+    /* a pool win that is not clear (15 > 2/3 of 20) is probed after every stretch,
+     * and so is a clear one (exactly 2/3) once a co-running process slows the pool */
+    vsr_gate c = {0};
+    gate_feed(&c, 4 + 3 + 8 + 3 + 16 + 3, 15.0, 20.0, s);
+    assert_string_equal(s, "pppp"
+                           "aaa"
+                           "pppppppp"
+                           "aaa"
+                           "pppppppppppppppp"
+                           "aaa");
+    vsr_gate d = {0};
+    gate_feed(&d, 4 + 3 + 8 + 16, 2.0, 3.0, s);
+    assert_memory_equal(s, "ppppaaa", 7);
+    for (at = 7; at < 7 + 24; at++)
+        assert_int_equal(s[at], 'p');
+    gate_feed(&d, 32 + 3, 2.5, 3.0, s); /* 2.5 > 2: probed at the stretch's end */
+    for (at = 0; at < 32; at++)
+        assert_int_equal(s[at], 'p');
+    assert_string_equal(s + 32, "aaa");
     /* the decision is on medians: one slow frame in a probe does not flip it */
     vsr_gate h = {0};
     for (int k = 0; k < 4; k++)
