@@ -353,8 +353,11 @@ typedef struct vsr_tail_q {
      * when every rounded sum round((va + vb) * inv_a) plus a zero point is exact in
      * float (|sum| < 2^22), so that clamp(r + za, -128, 127) - za = clamp(r, rlo, rhi);
      * inside = 1 when the clip's requantization of [lo, hi] stays in [-128, 127] (its
-     * clamp does nothing); dz: zc - zo (clip) or za - zo */
-    int small, inside;
+     * clamp does nothing); dz: zc - zo (clip) or za - zo; lean = 1 when besides
+     * (small, clip, inside) the clip's bounds lie within the sum's grid (sa * rlo <= lo,
+     * sa * rhi >= hi in float, sa and inv_c > 0), so that clamping the sum first
+     * changes nothing, and dz = 0 with lo >= +0, so that the result needs no -0 -> +0 */
+    int small, inside, lean;
     float rlo, rhi, dz;
 } vsr_tail_q;
 typedef void (*vsr_qs8_tail_q_fn)(const int8_t *t, const int8_t *x, float *o, int wi, int r,

@@ -72,6 +72,9 @@ void vsr__tail_q_derive(vsr_tail_q *q)
         q->inside = q->lo <= q->hi && a >= -128.f && b <= 127.f;
     }
     q->dz = (float)(q->clip ? q->zc - q->zo : q->za - q->zo);
+    q->lean = q->small && q->clip && q->inside && q->sa > 0.f && q->inv_c > 0.f &&
+              q->sa * q->rlo <= q->lo && q->sa * q->rhi >= q->hi && q->dz == 0.f &&
+              (q->lo > 0.f || (q->lo == 0.f && !signbit(q->lo)));
 }
 
 int vsr__tail_detect(vsr_engine *e, vsr_error *err)

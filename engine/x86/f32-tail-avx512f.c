@@ -8,11 +8,14 @@
  * are repeated r times by a lane permutation. FP32 adds and clamps with the scalar
  * twin's operations in its order (vmaxps / vminps return the second operand on
  * NaN, as the twin's comparisons do); INT8 (default requantization) computes the
- * composition with the twin's single-precision operations in its order. Wider
- * pixels (r*C > 16, or C > 4 in INT8) take the scalar twins. Same bits as
- * vsr_*_tail*__scalar (tests/engine). The INT8 table lookup (requant tflite) stays
- * scalar: a 16-lane gather from the 256 KB table was slower than it on Zen 5 (2.2
- * vs 2.0 ms per 720p frame).
+ * composition with the twin's single-precision operations in its order, on six
+ * vectors at a time op by op (one vector's ~15 dependent operations left the
+ * scheduler idle: 0.48 -> 0.45 ms for a 720p frame's rows alone, Zen 5), and
+ * without the two operations that cannot change a lean tail's result (vsr_tail_q:
+ * 0.45 -> 0.40 ms). Wider pixels (r*C > 16, or C > 4 in INT8) take the scalar
+ * twins. Same bits as vsr_*_tail*__scalar (tests/engine). The INT8 table lookup
+ * (requant tflite) stays scalar: a 16-lane gather from the 256 KB table was slower
+ * than it on Zen 5 (2.2 vs 2.0 ms per 720p frame).
  */
 #include <immintrin.h>
 #include <stdint.h>
@@ -115,42 +118,176 @@ typedef struct tail_qv {
     __m512i zt;
     __m512 st, inv_a, za, sa, lo, hi, inv_c, zc, so, zo, rlo, rhi, dz;
     int clip, form; /* form: 0 the twin's operations; 1 the short form (small); 2 the
-                       short form without the clip's final clamp (small, inside) */
+                       short form without the clip's final clamp (small, inside); 3
+                       form 2 without the sum's clamp and the + dz (lean) */
 } tail_qv;
+
+enum { QCHUNK = 64 }; /* LR pixels whose anchor terms are looked up at once */
+
+/*
+ * tail_q16 on N vectors at once, each operation applied to all N before the next
+ * (the same operations per lane, in the same order): one vector's ~15 dependent
+ * operations (about 50 cycles of latency) leave the scheduler idle between
+ * them; N chains side by side keep it fed. FORM and CLIP are constants here.
+ */
+static inline __attribute__((always_inline)) void tail_qn(const tail_qv *k, const __m512i *tv,
+                                                          const __m512 *vb, __m512 *out,
+                                                          const int N, const int FORM,
+                                                          const int CLIP)
+{
+    __m512 v[8];
+#pragma GCC unroll 8
+    for (int n = 0; n < N; n++)
+        v[n] = _mm512_mul_ps(k->st, _mm512_cvtepi32_ps(_mm512_sub_epi32(tv[n], k->zt)));
+#pragma GCC unroll 8
+    for (int n = 0; n < N; n++)
+        v[n] = _mm512_add_ps(v[n], vb[n]);
+    if (FORM) {
+#pragma GCC unroll 8
+        for (int n = 0; n < N; n++)
+            v[n] = _mm512_roundscale_ps(_mm512_mul_ps(v[n], k->inv_a),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        if (FORM != 3) /* lean: sa * rlo <= lo and sa * rhi >= hi, so the clip's clamp
+                          gives what it would give after this one */
+#pragma GCC unroll 8
+            for (int n = 0; n < N; n++)
+                v[n] = clamp(v[n], k->rlo, k->rhi);
+        if (CLIP) {
+#pragma GCC unroll 8
+            for (int n = 0; n < N; n++)
+                v[n] = clamp(_mm512_mul_ps(k->sa, v[n]), k->lo, k->hi);
+#pragma GCC unroll 8
+            for (int n = 0; n < N; n++)
+                v[n] = _mm512_roundscale_ps(_mm512_mul_ps(v[n], k->inv_c),
+                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            if (FORM == 1)
+#pragma GCC unroll 8
+                for (int n = 0; n < N; n++)
+                    v[n] = _mm512_sub_ps(clamp(_mm512_add_ps(v[n], k->zc),
+                                               _mm512_set1_ps(-128.f), _mm512_set1_ps(127.f)),
+                                         k->zc);
+        }
+        if (FORM == 3) /* lean: dz = 0 and the result is +0 or positive (lo >= +0) */
+#pragma GCC unroll 8
+            for (int n = 0; n < N; n++)
+                out[n] = _mm512_mul_ps(k->so, v[n]);
+        else
+#pragma GCC unroll 8
+            for (int n = 0; n < N; n++)
+                out[n] = _mm512_mul_ps(k->so, _mm512_add_ps(v[n], k->dz));
+        return;
+    }
+#pragma GCC unroll 8
+    for (int n = 0; n < N; n++)
+        v[n] = quantize(v[n], k->inv_a, k->za);
+    if (CLIP)
+#pragma GCC unroll 8
+        for (int n = 0; n < N; n++)
+            v[n] =
+                quantize(clamp(_mm512_mul_ps(k->sa, _mm512_sub_ps(v[n], k->za)), k->lo, k->hi),
+                         k->inv_c, k->zc);
+#pragma GCC unroll 8
+    for (int n = 0; n < N; n++)
+        out[n] = _mm512_mul_ps(k->so, _mm512_sub_ps(v[n], k->zo));
+}
 
 /* The composition on 16 lanes of q_t (int32) with their anchor terms vb. */
 static inline __m512 tail_q16(const tail_qv *k, __m512i tv, __m512 vb)
 {
-    /* (float)(q_t - zt) and (float)(q - zp): exact small integers either way */
-    __m512 va = _mm512_mul_ps(k->st, _mm512_cvtepi32_ps(_mm512_sub_epi32(tv, k->zt)));
-    if (k->form) {
-        /* The twin's values with fewer operations (vsr_tail_q: small, inside):
-         * v8 - za = clamp(r, rlo, rhi) for r = round((va + vb) * inv_a); the clip's
-         * result is round(d * inv_c) + zc with its clamp a no-op when inside; the
-         * output so * (v8 - zo) = so * (that - zc + dz): every term an exact integer */
-        __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_add_ps(va, vb), k->inv_a),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        r = clamp(r, k->rlo, k->rhi);
-        if (k->clip) {
-            __m512 d = clamp(_mm512_mul_ps(k->sa, r), k->lo, k->hi);
-            r = _mm512_roundscale_ps(_mm512_mul_ps(d, k->inv_c),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-            if (k->form == 1) /* + zc, clamp to int8, - zc */
-                r = _mm512_sub_ps(clamp(_mm512_add_ps(r, k->zc), _mm512_set1_ps(-128.f),
-                                        _mm512_set1_ps(127.f)),
-                                  k->zc);
-        }
-        return _mm512_mul_ps(k->so, _mm512_add_ps(r, k->dz));
+    __m512 out;
+    switch (k->form) {
+    case 3:
+        tail_qn(k, &tv, &vb, &out, 1, 3, 1);
+        break;
+    case 2:
+        tail_qn(k, &tv, &vb, &out, 1, 2, 1);
+        break;
+    case 1:
+        if (k->clip)
+            tail_qn(k, &tv, &vb, &out, 1, 1, 1);
+        else
+            tail_qn(k, &tv, &vb, &out, 1, 1, 0);
+        break;
+    default:
+        if (k->clip)
+            tail_qn(k, &tv, &vb, &out, 1, 0, 1);
+        else
+            tail_qn(k, &tv, &vb, &out, 1, 0, 0);
     }
-    __m512 v = quantize(_mm512_add_ps(va, vb), k->inv_a, k->za);
-    if (k->clip) {
-        __m512 d = clamp(_mm512_mul_ps(k->sa, _mm512_sub_ps(v, k->za)), k->lo, k->hi);
-        v = quantize(d, k->inv_c, k->zc);
-    }
-    return _mm512_mul_ps(k->so, _mm512_sub_ps(v, k->zo));
+    return out;
 }
 
-enum { QCHUNK = 64 }; /* LR pixels whose anchor terms are looked up at once */
+/* x4 RGB (r*C = 12): the whole groups of 4 pixels of the r rows, 8 pixels (six
+ * vectors) at a time; returns the first pixel left. */
+static inline __attribute__((always_inline)) int
+rgb4_rows(const tail_qv *kp, const vsr_tail_q *q, const int8_t *t, const int8_t *x, float *o,
+          int wi, int r, int ct, size_t os, const int FORM, const int CLIP)
+{
+    const tail_qv k = *kp;
+    const __m512i i01 = RGB4_IDX(0), i12 = RGB4_IDX(1), i23 = RGB4_IDX(2);
+    const __m512i x0 = RGB4_IDX(3), x1 = RGB4_IDX(4), x2 = RGB4_IDX(5);
+    /* the anchor terms of a chunk of pixels, looked up once for the r rows (scalar
+     * loads: Zen 5's gathers are slower; read back after the chunk's stores retire) */
+    float vb[QCHUNK * 3];
+    int w4 = 0;
+    for (int w0 = 0; w0 + 4 <= wi; w0 += QCHUNK) {
+        int n = (wi - w0 < QCHUNK ? wi - w0 : QCHUNK) & ~3;
+        for (int l = 0; l < n * 3; l++)
+            vb[l] = q->vb[x[(size_t)w0 * 3 + l] + 128];
+        for (int i = 0; i < r; i++) {
+            int w = 0;
+            for (; w + 8 <= n; w += 8) {
+                const int8_t *p = t + (size_t)(w0 + w) * ct + i * 12;
+                __m512i a[8], tv[6];
+                __m512 vv[6], out[6];
+#pragma GCC unroll 8
+                for (int j = 0; j < 8; j++)
+                    a[j] = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(0xfff, p + j * ct));
+                __m512 xa = _mm512_maskz_loadu_ps(0xfff, vb + w * 3);
+                __m512 xb = _mm512_maskz_loadu_ps(0xfff, vb + w * 3 + 12);
+                tv[0] = _mm512_permutex2var_epi32(a[0], i01, a[1]);
+                tv[1] = _mm512_permutex2var_epi32(a[1], i12, a[2]);
+                tv[2] = _mm512_permutex2var_epi32(a[2], i23, a[3]);
+                tv[3] = _mm512_permutex2var_epi32(a[4], i01, a[5]);
+                tv[4] = _mm512_permutex2var_epi32(a[5], i12, a[6]);
+                tv[5] = _mm512_permutex2var_epi32(a[6], i23, a[7]);
+                vv[0] = _mm512_permutexvar_ps(x0, xa);
+                vv[1] = _mm512_permutexvar_ps(x1, xa);
+                vv[2] = _mm512_permutexvar_ps(x2, xa);
+                vv[3] = _mm512_permutexvar_ps(x0, xb);
+                vv[4] = _mm512_permutexvar_ps(x1, xb);
+                vv[5] = _mm512_permutexvar_ps(x2, xb);
+                tail_qn(&k, tv, vv, out, 6, FORM, CLIP);
+                float *d = o + (size_t)i * os + (size_t)(w0 + w) * 12;
+#pragma GCC unroll 6
+                for (int j = 0; j < 6; j++)
+                    _mm512_storeu_ps(d + 16 * j, out[j]);
+            }
+            for (; w < n; w += 4) {
+                const int8_t *p = t + (size_t)(w0 + w) * ct + i * 12;
+                __m512i a[4], tv[3];
+                __m512 vv[3], out[3];
+#pragma GCC unroll 4
+                for (int j = 0; j < 4; j++)
+                    a[j] = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(0xfff, p + j * ct));
+                __m512 xa = _mm512_maskz_loadu_ps(0xfff, vb + w * 3);
+                tv[0] = _mm512_permutex2var_epi32(a[0], i01, a[1]);
+                tv[1] = _mm512_permutex2var_epi32(a[1], i12, a[2]);
+                tv[2] = _mm512_permutex2var_epi32(a[2], i23, a[3]);
+                vv[0] = _mm512_permutexvar_ps(x0, xa);
+                vv[1] = _mm512_permutexvar_ps(x1, xa);
+                vv[2] = _mm512_permutexvar_ps(x2, xa);
+                tail_qn(&k, tv, vv, out, 3, FORM, CLIP);
+                float *d = o + (size_t)i * os + (size_t)(w0 + w) * 12;
+#pragma GCC unroll 3
+                for (int j = 0; j < 3; j++)
+                    _mm512_storeu_ps(d + 16 * j, out[j]);
+            }
+        }
+        w4 = w0 + n;
+    }
+    return w4;
+}
 
 void vsr_qs8_tail_q__avx512f(const int8_t *t, const int8_t *x, float *o, int wi, int r, int c,
                              int ct, size_t os, const vsr_tail_q *q)
@@ -175,39 +312,19 @@ void vsr_qs8_tail_q__avx512f(const int8_t *t, const int8_t *x, float *o, int wi,
                  _mm512_set1_ps(q->rhi),
                  _mm512_set1_ps(q->dz),
                  q->clip,
-                 q->small ? (q->clip && q->inside ? 2 : 1) : 0};
+                 q->small ? (q->clip && q->inside ? (q->lean ? 3 : 2) : 1) : 0};
     int w4 = 0;
     if (rc == 12 && c == 3) {
-        const __m512i i01 = RGB4_IDX(0), i12 = RGB4_IDX(1), i23 = RGB4_IDX(2);
-        const __m512i x0 = RGB4_IDX(3), x1 = RGB4_IDX(4), x2 = RGB4_IDX(5);
-        /* the anchor terms of a chunk of pixels, looked up once for the r rows (scalar
-         * loads: Zen 5's gathers are slower; read back after the chunk's stores retire) */
-        float vb[QCHUNK * 3];
-        for (int w0 = 0; w0 + 4 <= wi; w0 += QCHUNK) {
-            int n = (wi - w0 < QCHUNK ? wi - w0 : QCHUNK) & ~3;
-            for (int l = 0; l < n * 3; l++)
-                vb[l] = q->vb[x[(size_t)w0 * 3 + l] + 128];
-            for (int i = 0; i < r; i++)
-                for (int w = 0; w < n; w += 4) {
-                    const int8_t *p = t + (size_t)(w0 + w) * ct + i * 12;
-                    __m512i a0 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(0xfff, p));
-                    __m512i a1 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(0xfff, p + ct));
-                    __m512i a2 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(0xfff, p + 2 * ct));
-                    __m512i a3 = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(0xfff, p + 3 * ct));
-                    __m512 xv = _mm512_maskz_loadu_ps(0xfff, vb + w * 3);
-                    __m512 v0 = tail_q16(&k, _mm512_permutex2var_epi32(a0, i01, a1),
-                                         _mm512_permutexvar_ps(x0, xv));
-                    __m512 v1 = tail_q16(&k, _mm512_permutex2var_epi32(a1, i12, a2),
-                                         _mm512_permutexvar_ps(x1, xv));
-                    __m512 v2 = tail_q16(&k, _mm512_permutex2var_epi32(a2, i23, a3),
-                                         _mm512_permutexvar_ps(x2, xv));
-                    float *d = o + (size_t)i * os + (size_t)(w0 + w) * 12;
-                    _mm512_storeu_ps(d, v0);
-                    _mm512_storeu_ps(d + 16, v1);
-                    _mm512_storeu_ps(d + 32, v2);
-                }
-            w4 = w0 + n;
-        }
+        if (k.form == 3)
+            w4 = rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 3, 1);
+        else if (k.form == 2)
+            w4 = rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 2, 1);
+        else if (k.form == 1)
+            w4 = k.clip ? rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 1, 1)
+                        : rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 1, 0);
+        else
+            w4 = k.clip ? rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 0, 1)
+                        : rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 0, 0);
     }
     /* one pixel a vector: other r*C <= 16, and the last wi % 4 pixels of x4 RGB */
     __mmask16 m = (__mmask16)((1u << rc) - 1);

@@ -1071,14 +1071,15 @@ static void test_engine_fp16_native(void **state)
  * and the row layout. */
 /* The vector kernel's forms check_tail_q has met: [0] the twin's operations, [1] the
  * short form with a clip whose requantization may saturate, [2] with one that cannot,
- * [3] without a clip (vsr_tail_q: small, inside) */
-static int tail_forms[4];
+ * [3] without a clip, [4] form 2 without the sum's clamp and + dz (vsr_tail_q: small,
+ * inside, lean) */
+static int tail_forms[5];
 
 static void check_tail_q(const vsr_engine *e)
 {
     const vsr_tail_q *q = e->tail.q;
     assert_non_null(q);
-    tail_forms[!q->small ? 0 : !q->clip ? 3 : q->inside ? 2 : 1]++;
+    tail_forms[!q->small ? 0 : !q->clip ? 3 : !q->inside ? 1 : q->lean ? 4 : 2]++;
     assert_null(e->tail.flut); /* the float rows compute; no table of them */
     const float *deq = e->tail.deq;
     const int8_t *lut = e->tail.lut;
@@ -1187,6 +1188,11 @@ static void tail_case(int r, int swap, int clip, int anchor_q)
         OK(vsr_graph_set_quant(g, anc, 1.3f, -20, &err));
     if (clip == 2) /* an output grid narrower than the clip: its requantization saturates */
         OK(vsr_graph_set_quant(g, y, 0.5f, -100, &err));
+    if (clip == 3) { /* the sum's grid [-64, 63.5] inside the clip's [0, 255], which the
+                        output grid holds: not lean (the sum's clamp matters) */
+        OK(vsr_graph_set_quant(g, a, 0.5f, 0, &err));
+        OK(vsr_graph_set_quant(g, y, 1.f, -128, &err));
+    }
     for (int prec = 0; prec < 3; prec++)
         for (int scalar = 0; scalar < 2; scalar++) {
             size_t n1, n2;
@@ -1243,8 +1249,10 @@ static void test_tail_fusion_exact(void **state)
     tail_case(4, 1, 1, 1);
     tail_case(4, 0, 0, 0);
     tail_case(4, 0, 2, 0);
+    tail_case(4, 1, 3, 0);
     /* every form of the vector kernel's composition was compared with the table */
-    assert_true(tail_forms[1] > 0 && tail_forms[2] > 0 && tail_forms[3] > 0);
+    assert_true(tail_forms[1] > 0 && tail_forms[2] > 0 && tail_forms[3] > 0 &&
+                tail_forms[4] > 0);
 }
 
 /* ---- calibration min/max scan ------------------------------------------------- */
