@@ -180,9 +180,16 @@ static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p, co
         int nv = cout - (cob + b) * 16 < 16 ? cout - (cob + b) * 16 : 16;
         __mmask16 mk = (__mmask16)((1u << nv) - 1);
 #pragma GCC unroll 16
-        for (int r = 0; r < MR; r++)
-            _mm_mask_storeu_epi8(out + (size_t)r * cout + (cob + b) * 16, mk,
-                                 requant(a[r][b], &q, zp, FAST));
+        for (int r = 0; r < MR; r++) {
+            int8_t *o = out + (size_t)r * cout + (cob + b) * 16;
+            if (FAST) /* vpmovdb straight to memory: no shuffle-port narrowing and store */
+                _mm512_mask_cvtepi32_storeu_epi8(
+                    o, mk,
+                    _mm512_min_epi32(_mm512_max_epi32(vsr_rq512_apply(a[r][b], &q.f), q.lo),
+                                     q.hi));
+            else
+                _mm_mask_storeu_epi8(o, mk, requant(a[r][b], &q, zp, FAST));
+        }
     }
 }
 
