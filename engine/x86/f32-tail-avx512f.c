@@ -217,6 +217,33 @@ static inline __m512 tail_q16(const tail_qv *k, __m512i tv, __m512 vb)
     return out;
 }
 
+/* G groups of 4 LR pixels of one output row (x4 RGB): their 48 G outputs from the
+ * conv's rows at p (pixel stride ct) and the anchor terms at vbp, stored at d */
+static inline __attribute__((always_inline)) void
+rgb4_step(const tail_qv *k, const __m512i *ix, const int8_t *p, int ct, const float *vbp,
+          float *d, const int G, const int FORM, const int CLIP)
+{
+    __m512i tv[6];
+    __m512 vv[6], out[6];
+#pragma GCC unroll 2
+    for (int g = 0; g < G; g++) {
+        __m512i a[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            a[j] = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(0xfff, p + (4 * g + j) * ct));
+        __m512 xv = _mm512_maskz_loadu_ps(0xfff, vbp + 12 * g);
+#pragma GCC unroll 3
+        for (int j = 0; j < 3; j++) {
+            tv[3 * g + j] = _mm512_permutex2var_epi32(a[j], ix[j], a[j + 1]);
+            vv[3 * g + j] = _mm512_permutexvar_ps(ix[3 + j], xv);
+        }
+    }
+    tail_qn(k, tv, vv, out, 3 * G, FORM, CLIP);
+#pragma GCC unroll 6
+    for (int j = 0; j < 3 * G; j++)
+        _mm512_storeu_ps(d + 16 * j, out[j]);
+}
+
 /* x4 RGB (r*C = 12): the whole groups of 4 pixels of the r rows, 8 pixels (six
  * vectors) at a time; returns the first pixel left. */
 static inline __attribute__((always_inline)) int
@@ -224,8 +251,8 @@ rgb4_rows(const tail_qv *kp, const vsr_tail_q *q, const int8_t *t, const int8_t 
           int wi, int r, int ct, size_t os, const int FORM, const int CLIP)
 {
     const tail_qv k = *kp;
-    const __m512i i01 = RGB4_IDX(0), i12 = RGB4_IDX(1), i23 = RGB4_IDX(2);
-    const __m512i x0 = RGB4_IDX(3), x1 = RGB4_IDX(4), x2 = RGB4_IDX(5);
+    const __m512i ix[6] = {RGB4_IDX(0), RGB4_IDX(1), RGB4_IDX(2),
+                           RGB4_IDX(3), RGB4_IDX(4), RGB4_IDX(5)};
     /* the anchor terms of a chunk of pixels, looked up once for the r rows (scalar
      * loads: Zen 5's gathers are slower; read back after the chunk's stores retire) */
     float vb[QCHUNK * 3];
@@ -236,53 +263,12 @@ rgb4_rows(const tail_qv *kp, const vsr_tail_q *q, const int8_t *t, const int8_t 
             vb[l] = q->vb[x[(size_t)w0 * 3 + l] + 128];
         for (int i = 0; i < r; i++) {
             int w = 0;
-            for (; w + 8 <= n; w += 8) {
-                const int8_t *p = t + (size_t)(w0 + w) * ct + i * 12;
-                __m512i a[8], tv[6];
-                __m512 vv[6], out[6];
-#pragma GCC unroll 8
-                for (int j = 0; j < 8; j++)
-                    a[j] = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(0xfff, p + j * ct));
-                __m512 xa = _mm512_maskz_loadu_ps(0xfff, vb + w * 3);
-                __m512 xb = _mm512_maskz_loadu_ps(0xfff, vb + w * 3 + 12);
-                tv[0] = _mm512_permutex2var_epi32(a[0], i01, a[1]);
-                tv[1] = _mm512_permutex2var_epi32(a[1], i12, a[2]);
-                tv[2] = _mm512_permutex2var_epi32(a[2], i23, a[3]);
-                tv[3] = _mm512_permutex2var_epi32(a[4], i01, a[5]);
-                tv[4] = _mm512_permutex2var_epi32(a[5], i12, a[6]);
-                tv[5] = _mm512_permutex2var_epi32(a[6], i23, a[7]);
-                vv[0] = _mm512_permutexvar_ps(x0, xa);
-                vv[1] = _mm512_permutexvar_ps(x1, xa);
-                vv[2] = _mm512_permutexvar_ps(x2, xa);
-                vv[3] = _mm512_permutexvar_ps(x0, xb);
-                vv[4] = _mm512_permutexvar_ps(x1, xb);
-                vv[5] = _mm512_permutexvar_ps(x2, xb);
-                tail_qn(&k, tv, vv, out, 6, FORM, CLIP);
-                float *d = o + (size_t)i * os + (size_t)(w0 + w) * 12;
-#pragma GCC unroll 6
-                for (int j = 0; j < 6; j++)
-                    _mm512_storeu_ps(d + 16 * j, out[j]);
-            }
-            for (; w < n; w += 4) {
-                const int8_t *p = t + (size_t)(w0 + w) * ct + i * 12;
-                __m512i a[4], tv[3];
-                __m512 vv[3], out[3];
-#pragma GCC unroll 4
-                for (int j = 0; j < 4; j++)
-                    a[j] = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(0xfff, p + j * ct));
-                __m512 xa = _mm512_maskz_loadu_ps(0xfff, vb + w * 3);
-                tv[0] = _mm512_permutex2var_epi32(a[0], i01, a[1]);
-                tv[1] = _mm512_permutex2var_epi32(a[1], i12, a[2]);
-                tv[2] = _mm512_permutex2var_epi32(a[2], i23, a[3]);
-                vv[0] = _mm512_permutexvar_ps(x0, xa);
-                vv[1] = _mm512_permutexvar_ps(x1, xa);
-                vv[2] = _mm512_permutexvar_ps(x2, xa);
-                tail_qn(&k, tv, vv, out, 3, FORM, CLIP);
-                float *d = o + (size_t)i * os + (size_t)(w0 + w) * 12;
-#pragma GCC unroll 3
-                for (int j = 0; j < 3; j++)
-                    _mm512_storeu_ps(d + 16 * j, out[j]);
-            }
+            for (; w + 8 <= n; w += 8)
+                rgb4_step(&k, ix, t + (size_t)(w0 + w) * ct + i * 12, ct, vb + w * 3,
+                          o + (size_t)i * os + (size_t)(w0 + w) * 12, 2, FORM, CLIP);
+            for (; w < n; w += 4)
+                rgb4_step(&k, ix, t + (size_t)(w0 + w) * ct + i * 12, ct, vb + w * 3,
+                          o + (size_t)i * os + (size_t)(w0 + w) * 12, 1, FORM, CLIP);
         }
         w4 = w0 + n;
     }
