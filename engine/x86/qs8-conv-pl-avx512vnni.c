@@ -9,7 +9,8 @@
  * loop (the lane-tiled path of the 16-channel kernel needs three per 21
  * vpdpbusd), and the rows' interiors start on a 64-byte boundary, so the output
  * stores are whole cache lines. A block is 5 x 16 pixels of 4 channels (20
- * accumulators).
+ * accumulators), stored when its products are done and requantized after the next
+ * block's products are issued (requant_block).
  *
  * The requantization has one multiplier and shift per accumulator (p->rq_fast: the
  * engine checks that the signed product of qs8-requant-avx512.h is exact), packs 4
@@ -154,15 +155,21 @@ void vsr_qs8_pl_pack__avx512vnni(const int8_t *src, int w, int cin, int zp, uint
         }
 }
 
+/* A block's accumulators, kept until the next block's products are issued */
+typedef struct pl_acc {
+    _Alignas(64) int32_t a[5][4][16];
+    int x0, cg, P; /* P = 0: none */
+} pl_acc;
+
 /*
- * P vectors of 16 output pixels from x0, output channels 4 cg .. 4 cg + 3, stored
- * at ob + cg * gso + 4 * x0 (+ 64 per vector), biased when BIAS. The taps of pixel x
- * read blocked input pixel xin + x + kx * dil of rows[ky].
+ * The products of P vectors of 16 output pixels from x0, output channels 4 cg .. 4 cg
+ * + 3, into d. The taps of pixel x read blocked input pixel xin + x + kx * dil of
+ * rows[ky].
  */
-static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p,
-                                                        const uint8_t *const *rows, size_t gsi,
-                                                        int xin, int x0, int cg, uint8_t *ob,
-                                                        size_t gso, const int P, const int BIAS)
+static inline __attribute__((always_inline)) void products(const vsr_conv_uk *p,
+                                                           const uint8_t *const *rows,
+                                                           size_t gsi, int xin, int x0, int cg,
+                                                           pl_acc *d, const int P)
 {
     const int G = (p->cin + 3) / 4;
     size_t taps = (size_t)p->kh * p->kw;
@@ -195,24 +202,41 @@ static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p,
                 }
             }
         }
-    /* round(acc * m / 2^s) + zp (p->rq_fast: qs8-requant-avx512.h), biased by 128 when
-     * BIAS; 4 channels x 16 pixels to bytes [pixel][channel], saturated by the packs
-     * (to u8 when BIAS: the biased value clamped to [-128, 127] + 128), clamped on bytes */
+#pragma GCC unroll 5
+    for (int q = 0; q < P; q++)
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++)
+            _mm512_store_si512(d->a[q][c], a[q][c]);
+    d->x0 = x0, d->cg = cg, d->P = P;
+}
+
+/*
+ * The stored block s requantized: round(acc * m / 2^s) + zp (p->rq_fast:
+ * qs8-requant-avx512.h), biased by 128 when BIAS; 4 channels x 16 pixels to bytes
+ * [pixel][channel], saturated by the packs (to u8 when BIAS: the biased value clamped
+ * to [-128, 127] + 128), clamped on bytes, stored at ob + cg * gso + 4 * x0 (+ 64 per
+ * vector). It runs after the next block's products are issued: its operations then
+ * find their inputs ready instead of filling the scheduler while they wait for the
+ * block's last products, which kept the next block's products out (12% of a body
+ * conv before; docs/PERFORMANCE.md, seventh pass).
+ */
+static inline __attribute__((always_inline)) void
+requant_block(const vsr_conv_uk *p, const pl_acc *s, uint8_t *ob, size_t gso, const int BIAS)
+{
     const __m512i bytes = _mm512_broadcast_i32x4(
         _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
-    const int zb = BIAS ? 128 : 0;
+    const int zb = BIAS ? 128 : 0, cg = s->cg;
     const __m512i lo = _mm512_set1_epi8((char)(p->qmin + zb)),
                   hi = _mm512_set1_epi8((char)(p->qmax + zb));
     vsr_rq512 rq[4];
 #pragma GCC unroll 4
     for (int c = 0; c < 4; c++)
         rq[c] = vsr_rq512_uniform(p->qm[4 * cg + c], p->qs[4 * cg + c], p->zp_out + zb);
-#pragma GCC unroll 5
-    for (int q = 0; q < P; q++) {
+    for (int q = 0; q < s->P; q++) {
         __m512i r[4];
 #pragma GCC unroll 4
         for (int c = 0; c < 4; c++)
-            r[c] = vsr_rq512_apply(a[q][c], &rq[c]);
+            r[c] = vsr_rq512_apply(_mm512_load_si512(s->a[q][c]), &rq[c]);
         /* per 128-bit lane: packs give c0[4] c1[4] c2[4] c3[4] (bytes), the shuffle
          * makes pixel-major [4 pixels][4 channels] */
         __m512i r01 = _mm512_packs_epi32(r[0], r[1]), r23 = _mm512_packs_epi32(r[2], r[3]);
@@ -220,7 +244,7 @@ static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p,
         t = _mm512_shuffle_epi8(t, bytes);
         t = BIAS ? _mm512_min_epu8(_mm512_max_epu8(t, lo), hi)
                  : _mm512_min_epi8(_mm512_max_epi8(t, lo), hi);
-        _mm512_storeu_si512(ob + (size_t)cg * gso + (size_t)(x0 + 16 * q) * 4, t);
+        _mm512_storeu_si512(ob + (size_t)cg * gso + (size_t)(s->x0 + 16 * q) * 4, t);
     }
 }
 
@@ -260,6 +284,9 @@ row_blocks(const vsr_conv_uk *p, const uint8_t *const *rows, size_t gsi, int xin
            const uint8_t *pf, int ow, uint8_t *ob, size_t gso, const int BIAS)
 {
     int nv = (ow + 15) / 16, CG = p->cout / 4, G = (p->cin + 3) / 4;
+    pl_acc buf[2];
+    int cur = 0;
+    buf[1].P = 0;
     int v = 0;
     for (; v + 5 <= nv; v += 5) {
         if (pf) /* the row the next output row adds, while this one computes */
@@ -268,12 +295,20 @@ row_blocks(const vsr_conv_uk *p, const uint8_t *const *rows, size_t gsi, int xin
                     _mm_prefetch(
                         (const char *)(pf + g * gsi + (size_t)(xin + 16 * (v + l)) * 4),
                         _MM_HINT_T0);
-        for (int cg = 0; cg < CG; cg++)
-            block(p, rows, gsi, xin, 16 * v, cg, ob, gso, 5, BIAS);
+        for (int cg = 0; cg < CG; cg++, cur ^= 1) {
+            products(p, rows, gsi, xin, 16 * v, cg, &buf[cur], 5);
+            if (buf[cur ^ 1].P)
+                requant_block(p, &buf[cur ^ 1], ob, gso, BIAS);
+        }
     }
     for (; v < nv; v++)
-        for (int cg = 0; cg < CG; cg++)
-            block(p, rows, gsi, xin, 16 * v, cg, ob, gso, 1, BIAS);
+        for (int cg = 0; cg < CG; cg++, cur ^= 1) {
+            products(p, rows, gsi, xin, 16 * v, cg, &buf[cur], 1);
+            if (buf[cur ^ 1].P)
+                requant_block(p, &buf[cur ^ 1], ob, gso, BIAS);
+        }
+    if (buf[cur ^ 1].P)
+        requant_block(p, &buf[cur ^ 1], ob, gso, BIAS);
 }
 
 void vsr_qs8_conv_pl__avx512vnni(const vsr_conv_uk *p, const uint8_t *const *rows, int w_in,
