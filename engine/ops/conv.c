@@ -1365,9 +1365,7 @@ static void simd_chunk(conv_task *t, size_t chunk, int y0, int y1, const vsr_tvi
         else
             e->k.f32_conv(&uk, pb + (size_t)(y - y0) * rowp, orow, gm->OW);
         if (post)
-            for (int x = 0; x < gm->OW; x++)
-                for (int o = 0; o < gm->CO; o++)
-                    orow[(size_t)x * gm->CO + o] = act1(c, o, orow[(size_t)x * gm->CO + o]);
+            act_rows(c, orow, gm->OW, gm->CO);
         if (obuf)
             e->k.f32_to_f16(obuf, (uint16_t *)tout->data + (size_t)y * orow_n, orow_n);
     }
