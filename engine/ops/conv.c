@@ -569,6 +569,42 @@ static float act1(const vsr_conv_prep *c, int o, float v)
     return act_t(c, (int)c->act.type, o, v);
 }
 
+/* stmt with T an enum constant equal to @p type: one instance per activation (none
+ * for an unknown type), for loops over act_t */
+#define ACT_CONST(type, stmt)                                                                  \
+    switch (type) {                                                                            \
+    case VSR_ACT_RELU: {                                                                       \
+        enum { T = VSR_ACT_RELU };                                                             \
+        stmt;                                                                                  \
+        break;                                                                                 \
+    }                                                                                          \
+    case VSR_ACT_LEAKY_RELU: {                                                                 \
+        enum { T = VSR_ACT_LEAKY_RELU };                                                       \
+        stmt;                                                                                  \
+        break;                                                                                 \
+    }                                                                                          \
+    case VSR_ACT_PRELU: {                                                                      \
+        enum { T = VSR_ACT_PRELU };                                                            \
+        stmt;                                                                                  \
+        break;                                                                                 \
+    }                                                                                          \
+    case VSR_ACT_CLIP: {                                                                       \
+        enum { T = VSR_ACT_CLIP };                                                             \
+        stmt;                                                                                  \
+        break;                                                                                 \
+    }                                                                                          \
+    case VSR_ACT_SIGMOID: {                                                                    \
+        enum { T = VSR_ACT_SIGMOID };                                                          \
+        stmt;                                                                                  \
+        break;                                                                                 \
+    }                                                                                          \
+    default: {                                                                                 \
+        enum { T = VSR_ACT_NONE };                                                             \
+        stmt;                                                                                  \
+        break;                                                                                 \
+    }                                                                                          \
+    }
+
 static inline __attribute__((always_inline)) void act_rows_t(const vsr_conv_prep *c, float *v,
                                                              int npx, int co, const int T)
 {
@@ -580,25 +616,8 @@ static inline __attribute__((always_inline)) void act_rows_t(const vsr_conv_prep
 /* act1 on npx pixels of co channels, in place */
 static void act_rows(const vsr_conv_prep *c, float *v, int npx, int co)
 {
-    switch (c->act.type) {
-    case VSR_ACT_RELU:
-        act_rows_t(c, v, npx, co, VSR_ACT_RELU);
-        break;
-    case VSR_ACT_LEAKY_RELU:
-        act_rows_t(c, v, npx, co, VSR_ACT_LEAKY_RELU);
-        break;
-    case VSR_ACT_PRELU:
-        act_rows_t(c, v, npx, co, VSR_ACT_PRELU);
-        break;
-    case VSR_ACT_CLIP:
-        act_rows_t(c, v, npx, co, VSR_ACT_CLIP);
-        break;
-    case VSR_ACT_SIGMOID:
-        act_rows_t(c, v, npx, co, VSR_ACT_SIGMOID);
-        break;
-    default:
-        break;
-    }
+    if (c->act.type != VSR_ACT_NONE)
+        ACT_CONST(c->act.type, act_rows_t(c, v, npx, co, T))
 }
 
 static void px_qs8(const vsr_conv_prep *c, const vsr_conv_params *p, const conv_geom *gm,
@@ -922,26 +941,7 @@ static void acc_epilogue(const vsr_engine *e, const conv_task *t, const int32_t 
         return;
     }
     float sx = e->qscale[e->g->nodes[t->i].in[0]], inv_sy = 1.f / e->qscale[e->plan.dst[t->i]];
-    switch (c->act.type) {
-    case VSR_ACT_RELU:
-        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_RELU);
-        break;
-    case VSR_ACT_LEAKY_RELU:
-        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_LEAKY_RELU);
-        break;
-    case VSR_ACT_PRELU:
-        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_PRELU);
-        break;
-    case VSR_ACT_CLIP:
-        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_CLIP);
-        break;
-    case VSR_ACT_SIGMOID:
-        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_SIGMOID);
-        break;
-    default:
-        epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, VSR_ACT_NONE);
-        break;
-    }
+    ACT_CONST(c->act.type, epilogue_rows(c, acc, orow, gm->OW, gm->CO, sx, inv_sy, T))
 }
 
 /* n output pixels of a row through the conv's kernel, input rows in_row elements apart */
