@@ -92,9 +92,7 @@ int vsr_yaml_guard(const char *name, const char *text, size_t len, vsr_error *er
                              (unsigned)(VSR_TEXT_FILE_MAX >> 20));
     const unsigned char *s = (const unsigned char *)text;
     const char *tab = memchr(text, '\t', len);
-    int line = 1, col = 1, tab_line = 1;
-    for (const char *t = text; tab && t < tab; t++)
-        tab_line += *t == '\n';
+    int line = 1, col = 1;
     size_t i = 0;
     if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
         i = 3; /* a byte order mark; the line still starts after it */
@@ -107,11 +105,15 @@ int vsr_yaml_guard(const char *name, const char *text, size_t len, vsr_error *er
                 "none: delete the line",
                 name, line);
         line_start = 0;
-        if (s[i] == '?' && tab)
+        if (s[i] == '?' && tab) {
+            int tab_line = 1;
+            for (const char *t = text; t < tab; t++)
+                tab_line += *t == '\n';
             return vsr_error_set(err, -EINVAL,
                                  "%s:%d:%d: a '?' in a file with tabs (line %d), a mix that "
                                  "crashes libfyaml 0.7.12: replace the tabs with spaces",
                                  name, line, col, tab_line);
+        }
         if (s[i] == '\0')
             return vsr_error_set(err, -EINVAL,
                                  "%s:%d:%d: a NUL byte; a YAML config is text: remove it", name,
