@@ -75,11 +75,16 @@ static inline rq rq_load(const vsr_conv_uk *p, int c0, const int FAST)
     return rq_make(_mm512_loadu_si512(p->qm + c0), _mm512_loadu_si512(p->qs + c0), p, FAST);
 }
 
+/* FAST: the requantized values clamped to [qmin, qmax], still int32 */
+static inline __m512i requant_fast32(__m512i acc, const rq *q)
+{
+    return _mm512_min_epi32(_mm512_max_epi32(vsr_rq512_apply(acc, &q->f), q->lo), q->hi);
+}
+
 /* FAST: 11 operations for 16 outputs (the 64-bit path: 19) */
 static inline __m128i requant_fast(__m512i acc, const rq *q)
 {
-    __m512i r = vsr_rq512_apply(acc, &q->f);
-    return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(r, q->lo), q->hi));
+    return _mm512_cvtepi32_epi8(requant_fast32(acc, q));
 }
 
 static inline __m128i requant(__m512i acc, const rq *q, __m512i zp, const int FAST)
@@ -183,10 +188,7 @@ static inline __attribute__((always_inline)) void block(const vsr_conv_uk *p, co
         for (int r = 0; r < MR; r++) {
             int8_t *o = out + (size_t)r * cout + (cob + b) * 16;
             if (FAST) /* vpmovdb straight to memory: no shuffle-port narrowing and store */
-                _mm512_mask_cvtepi32_storeu_epi8(
-                    o, mk,
-                    _mm512_min_epi32(_mm512_max_epi32(vsr_rq512_apply(a[r][b], &q.f), q.lo),
-                                     q.hi));
+                _mm512_mask_cvtepi32_storeu_epi8(o, mk, requant_fast32(a[r][b], &q));
             else
                 _mm_mask_storeu_epi8(o, mk, requant(a[r][b], &q, zp, FAST));
         }

@@ -279,6 +279,18 @@ static void unpack(const uint8_t *ob, int cout, int wr, int ow, int8_t *out)
     }
 }
 
+/* The products of block (x0, cg, P) into buf[*cur], then the block before it
+ * requantized; *cur switches to the other buffer */
+static inline __attribute__((always_inline)) void
+step(const vsr_conv_uk *p, const uint8_t *const *rows, size_t gsi, int xin, int x0, int cg,
+     pl_acc *buf, int *cur, uint8_t *ob, size_t gso, const int P, const int BIAS)
+{
+    products(p, rows, gsi, xin, x0, cg, &buf[*cur], P);
+    *cur ^= 1;
+    if (buf[*cur].P)
+        requant_block(p, &buf[*cur], ob, gso, BIAS);
+}
+
 static inline __attribute__((always_inline)) void
 row_blocks(const vsr_conv_uk *p, const uint8_t *const *rows, size_t gsi, int xin,
            const uint8_t *pf, int ow, uint8_t *ob, size_t gso, const int BIAS)
@@ -295,19 +307,13 @@ row_blocks(const vsr_conv_uk *p, const uint8_t *const *rows, size_t gsi, int xin
                     _mm_prefetch(
                         (const char *)(pf + g * gsi + (size_t)(xin + 16 * (v + l)) * 4),
                         _MM_HINT_T0);
-        for (int cg = 0; cg < CG; cg++, cur ^= 1) {
-            products(p, rows, gsi, xin, 16 * v, cg, &buf[cur], 5);
-            if (buf[cur ^ 1].P)
-                requant_block(p, &buf[cur ^ 1], ob, gso, BIAS);
-        }
+        for (int cg = 0; cg < CG; cg++)
+            step(p, rows, gsi, xin, 16 * v, cg, buf, &cur, ob, gso, 5, BIAS);
     }
     for (; v < nv; v++)
-        for (int cg = 0; cg < CG; cg++, cur ^= 1) {
-            products(p, rows, gsi, xin, 16 * v, cg, &buf[cur], 1);
-            if (buf[cur ^ 1].P)
-                requant_block(p, &buf[cur ^ 1], ob, gso, BIAS);
-        }
-    if (buf[cur ^ 1].P)
+        for (int cg = 0; cg < CG; cg++)
+            step(p, rows, gsi, xin, 16 * v, cg, buf, &cur, ob, gso, 1, BIAS);
+    if (buf[cur ^ 1].P) /* the last block */
         requant_block(p, &buf[cur ^ 1], ob, gso, BIAS);
 }
 
