@@ -191,29 +191,36 @@ static inline __attribute__((always_inline)) void tail_qn(const tail_qv *k, cons
         out[n] = _mm512_mul_ps(k->so, _mm512_sub_ps(v[n], k->zo));
 }
 
+/* stmt with FORM and CLIP enum constants equal to k->form and k->clip (forms 2 and 3
+ * have a clip): one instance per combination, for the loops over tail_qn */
+#define TAIL_CONST(k, stmt)                                                                    \
+    do {                                                                                       \
+        if ((k)->form == 3) {                                                                  \
+            enum { FORM = 3, CLIP = 1 };                                                       \
+            stmt;                                                                              \
+        } else if ((k)->form == 2) {                                                           \
+            enum { FORM = 2, CLIP = 1 };                                                       \
+            stmt;                                                                              \
+        } else if ((k)->form == 1 && (k)->clip) {                                              \
+            enum { FORM = 1, CLIP = 1 };                                                       \
+            stmt;                                                                              \
+        } else if ((k)->form == 1) {                                                           \
+            enum { FORM = 1, CLIP = 0 };                                                       \
+            stmt;                                                                              \
+        } else if ((k)->clip) {                                                                \
+            enum { FORM = 0, CLIP = 1 };                                                       \
+            stmt;                                                                              \
+        } else {                                                                               \
+            enum { FORM = 0, CLIP = 0 };                                                       \
+            stmt;                                                                              \
+        }                                                                                      \
+    } while (0)
+
 /* The composition on 16 lanes of q_t (int32) with their anchor terms vb. */
 static inline __m512 tail_q16(const tail_qv *k, __m512i tv, __m512 vb)
 {
     __m512 out;
-    switch (k->form) {
-    case 3:
-        tail_qn(k, &tv, &vb, &out, 1, 3, 1);
-        break;
-    case 2:
-        tail_qn(k, &tv, &vb, &out, 1, 2, 1);
-        break;
-    case 1:
-        if (k->clip)
-            tail_qn(k, &tv, &vb, &out, 1, 1, 1);
-        else
-            tail_qn(k, &tv, &vb, &out, 1, 1, 0);
-        break;
-    default:
-        if (k->clip)
-            tail_qn(k, &tv, &vb, &out, 1, 0, 1);
-        else
-            tail_qn(k, &tv, &vb, &out, 1, 0, 0);
-    }
+    TAIL_CONST(k, tail_qn(k, &tv, &vb, &out, 1, FORM, CLIP));
     return out;
 }
 
@@ -300,18 +307,8 @@ void vsr_qs8_tail_q__avx512f(const int8_t *t, const int8_t *x, float *o, int wi,
                  q->clip,
                  q->small ? (q->clip && q->inside ? (q->lean ? 3 : 2) : 1) : 0};
     int w4 = 0;
-    if (rc == 12 && c == 3) {
-        if (k.form == 3)
-            w4 = rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 3, 1);
-        else if (k.form == 2)
-            w4 = rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 2, 1);
-        else if (k.form == 1)
-            w4 = k.clip ? rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 1, 1)
-                        : rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 1, 0);
-        else
-            w4 = k.clip ? rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 0, 1)
-                        : rgb4_rows(&k, q, t, x, o, wi, r, ct, os, 0, 0);
-    }
+    if (rc == 12 && c == 3)
+        TAIL_CONST(&k, w4 = rgb4_rows(&k, q, t, x, o, wi, r, ct, os, FORM, CLIP));
     /* one pixel a vector: other r*C <= 16, and the last wi % 4 pixels of x4 RGB */
     __mmask16 m = (__mmask16)((1u << rc) - 1);
     __m512i rep = repeat_index(c);
